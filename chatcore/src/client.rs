@@ -1,0 +1,93 @@
+//! One connected client: who it is, what it speaks, where it sits.
+
+use std::time::Instant;
+
+use crate::codec::Codec;
+use crate::framer::LineFramer;
+use crate::names::NameKey;
+
+/// Per-client state. Its size is bounded by the limits in
+/// [`Config`](crate::Config): the framer holds at most one line, `rooms` at
+/// most `max_rooms_per_client` keys.
+#[derive(Debug)]
+pub(crate) struct Client {
+    pub(crate) nick: Box<str>,
+    pub(crate) nick_key: NameKey,
+    pub(crate) codec: Codec,
+    /// Set by the first non-blank line, which may switch the codec.
+    pub(crate) codec_chosen: bool,
+    pub(crate) framer: LineFramer,
+    /// Rooms in the order joined; the last is the current room.
+    pub(crate) rooms: Vec<NameKey>,
+    /// While the client has sent no complete line: when it will be closed.
+    pub(crate) registration_deadline: Option<Instant>,
+    pub(crate) flood: FloodBucket,
+}
+
+impl Client {
+    pub(crate) fn current_room(&self) -> Option<&NameKey> {
+        self.rooms.last()
+    }
+
+    pub(crate) fn is_in(&self, room: &NameKey) -> bool {
+        self.rooms.contains(room)
+    }
+}
+
+/// A token bucket: `burst` lines at once, refilled at `per_sec` lines per
+/// second. Counted in thousandths of a line to stay exact with integers.
+#[derive(Debug)]
+pub(crate) struct FloodBucket {
+    millilines: u64,
+    refilled_at: Instant,
+}
+
+impl FloodBucket {
+    pub(crate) fn full(burst: u32, now: Instant) -> Self {
+        Self { millilines: u64::from(burst) * 1000, refilled_at: now }
+    }
+
+    /// Takes one line's worth if there is one.
+    pub(crate) fn try_take(&mut self, now: Instant, burst: u32, per_sec: u32) -> bool {
+        if per_sec == 0 {
+            return true;
+        }
+        let elapsed_ms = u64::try_from(now.saturating_duration_since(self.refilled_at).as_millis()).unwrap_or(u64::MAX);
+        let cap = u64::from(burst.max(1)) * 1000;
+        self.millilines = self.millilines.saturating_add(elapsed_ms.saturating_mul(u64::from(per_sec))).min(cap);
+        self.refilled_at = now;
+        if self.millilines >= 1000 {
+            self.millilines -= 1000;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn bucket_allows_burst_then_rate() {
+        let t0 = Instant::now();
+        let mut bucket = FloodBucket::full(3, t0);
+        assert!((0..3).all(|_| bucket.try_take(t0, 3, 2)));
+        assert!(!bucket.try_take(t0, 3, 2));
+        // Two lines per second: one more after 500 ms, not before.
+        assert!(!bucket.try_take(t0 + Duration::from_millis(499), 3, 2));
+        assert!(bucket.try_take(t0 + Duration::from_millis(500), 3, 2));
+        // A long pause refills only up to the burst.
+        let later = t0 + Duration::from_secs(3600);
+        assert_eq!((0..10).filter(|_| bucket.try_take(later, 3, 2)).count(), 3);
+    }
+
+    #[test]
+    fn zero_rate_disables() {
+        let t0 = Instant::now();
+        let mut bucket = FloodBucket::full(1, t0);
+        assert!((0..100).all(|_| bucket.try_take(t0, 1, 0)));
+    }
+}

@@ -1,0 +1,117 @@
+//! JSON Lines for programs: one object per line each way, every object with
+//! a `type` field. Errors carry a stable `code`.
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::command::{Command, CommandHelp, help_for};
+use crate::error::Rejection;
+use crate::event::{Event, RoomSummary};
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum Request {
+    Nick { nick: String },
+    Create { room: String },
+    Join { room: String },
+    Leave { room: Option<String> },
+    List {},
+    Who { room: Option<String> },
+    Users {},
+    Help {},
+    Quit { reason: Option<String> },
+    Say { room: Option<String>, text: String },
+    Msg { to: String, text: String },
+}
+
+pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| Rejection::BadJson { column: e.column() })?;
+    let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
+        return Err(Rejection::Usage(r#"{"type":COMMAND,...} (see {"type":"help"})"#));
+    };
+    let Some(help) = help_for(kind) else {
+        return Err(Rejection::UnknownCommand(kind.into()));
+    };
+    let request = Request::deserialize(&value).map_err(|_| Rejection::Usage(help.json))?;
+    Ok(match request {
+        Request::Nick { nick } => Command::Nick(nick),
+        Request::Create { room } => Command::Create(room),
+        Request::Join { room } => Command::Join(room),
+        Request::Leave { room } => Command::Leave(room),
+        Request::List {} => Command::List,
+        Request::Who { room } => Command::Who(room),
+        Request::Users {} => Command::Users,
+        Request::Help {} => Command::Help,
+        Request::Quit { reason } => Command::Quit(reason),
+        Request::Say { room, text } => Command::Say { room, text },
+        Request::Msg { to, text } => Command::Whisper { to, text },
+    })
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Reply<'a> {
+    Welcome { server: &'a str, nick: &'a str },
+    Message { room: &'a str, from: &'a str, text: &'a str, ts: u64, history: bool },
+    Whisper { from: &'a str, to: &'a str, text: &'a str, ts: u64 },
+    Created { room: &'a str },
+    Joined { room: &'a str, nick: &'a str, members: usize },
+    Left { room: &'a str, nick: &'a str },
+    Nick { old: &'a str, new: &'a str },
+    Connected { nick: &'a str },
+    Disconnected { nick: &'a str, reason: String },
+    Rooms { rooms: Vec<RoomJson<'a>> },
+    Who { room: Option<&'a str>, members: &'a [&'a str] },
+    Users { users: &'a [&'a str] },
+    Help { commands: Vec<HelpJson<'a>> },
+    Error { code: &'a str, message: String },
+    Bye { reason: String },
+}
+
+#[derive(Serialize)]
+struct RoomJson<'a> {
+    name: &'a str,
+    members: usize,
+}
+
+#[derive(Serialize)]
+struct HelpJson<'a> {
+    name: &'a str,
+    usage: &'a str,
+    about: &'a str,
+}
+
+pub(super) fn render(event: &Event<'_>) -> Bytes {
+    let reply = match *event {
+        Event::Welcome { server, nick } => Reply::Welcome { server, nick },
+        Event::Message { room, from, text, unix_ms, history } => {
+            Reply::Message { room, from, text, ts: unix_ms, history }
+        }
+        Event::Whisper { from, to, text, unix_ms, .. } => Reply::Whisper { from, to, text, ts: unix_ms },
+        Event::Created { room } => Reply::Created { room },
+        Event::Joined { room, nick, members, .. } => Reply::Joined { room, nick, members },
+        Event::Left { room, nick, .. } => Reply::Left { room, nick },
+        Event::NickChanged { old, new, .. } => Reply::Nick { old, new },
+        Event::Connected { nick } => Reply::Connected { nick },
+        Event::Disconnected { nick, reason } => Reply::Disconnected { nick, reason: reason.to_string() },
+        Event::Rooms { rooms } => Reply::Rooms { rooms: rooms.iter().map(room_json).collect() },
+        Event::Who { room, members } => Reply::Who { room, members },
+        Event::Users { users } => Reply::Users { users },
+        Event::Help { commands } => Reply::Help { commands: commands.iter().map(help_json).collect() },
+        Event::Error { rejection } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
+        Event::Bye { reason } => Reply::Bye { reason: reason.to_string() },
+    };
+    let mut out = Vec::with_capacity(96);
+    // Serializing these plain structs into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, &reply);
+    out.push(b'\n');
+    Bytes::from(out)
+}
+
+fn room_json<'a>(room: &RoomSummary<'a>) -> RoomJson<'a> {
+    RoomJson { name: room.name, members: room.members }
+}
+
+fn help_json(command: &CommandHelp) -> HelpJson<'_> {
+    HelpJson { name: command.name, usage: command.json, about: command.about }
+}

@@ -1,0 +1,84 @@
+//! Wire formats. A codec parses a client's line into a [`Command`] and
+//! renders an [`Event`] into bytes; the engine itself knows neither format.
+
+#[cfg(feature = "json")]
+mod json;
+mod text;
+
+use bytes::Bytes;
+
+use crate::command::Command;
+use crate::error::Rejection;
+use crate::event::Event;
+
+/// The wire format a client speaks.
+///
+/// Every client starts as [`Codec::Text`]; one whose first line is a JSON
+/// object switches to [`Codec::Json`] for the rest of its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Codec {
+    /// Human-readable lines for `nc` and telnet.
+    Text,
+    /// One JSON object per line, for programs.
+    #[cfg(feature = "json")]
+    Json,
+}
+
+/// How many codecs exist, for per-codec caches.
+const CODEC_COUNT: usize = 1 + cfg!(feature = "json") as usize;
+
+impl Codec {
+    /// The codec a client's first non-empty line asks for.
+    pub(crate) fn detect(first_line: &str) -> Codec {
+        #[cfg(feature = "json")]
+        if first_line.trim_start().starts_with('{') {
+            return Codec::Json;
+        }
+        let _ = first_line;
+        Codec::Text
+    }
+
+    /// Parses one line (valid UTF-8, without its line ending, not blank).
+    pub(crate) fn parse(self, line: &str) -> Result<Command, Rejection> {
+        match self {
+            Codec::Text => text::parse(line),
+            #[cfg(feature = "json")]
+            Codec::Json => json::parse(line),
+        }
+    }
+
+    /// Renders one event as one or more complete lines.
+    pub(crate) fn render(self, event: &Event<'_>) -> Bytes {
+        match self {
+            Codec::Text => text::render(event),
+            #[cfg(feature = "json")]
+            Codec::Json => json::render(event),
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Codec::Text => 0,
+            #[cfg(feature = "json")]
+            Codec::Json => 1,
+        }
+    }
+}
+
+/// An event rendered at most once per codec, however many recipients it has.
+pub(crate) struct Rendered<'a> {
+    event: Event<'a>,
+    by_codec: [Option<Bytes>; CODEC_COUNT],
+}
+
+impl<'a> Rendered<'a> {
+    pub(crate) fn new(event: Event<'a>) -> Self {
+        Self { event, by_codec: Default::default() }
+    }
+
+    /// The bytes for `codec`, rendering them on first use.
+    pub(crate) fn get(&mut self, codec: Codec) -> Bytes {
+        self.by_codec[codec.index()].get_or_insert_with(|| codec.render(&self.event)).clone()
+    }
+}

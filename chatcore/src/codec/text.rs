@@ -1,0 +1,127 @@
+//! The human text protocol: commands start with `/`, anything else is said
+//! to the current room, `@nick text` whispers. Server lines start with `[`
+//! (room messages), `~` (history), `*` (notices) or `!` (errors).
+
+use std::fmt::Write;
+
+use bytes::Bytes;
+
+use crate::command::{Command, help_for};
+use crate::error::Rejection;
+use crate::event::Event;
+use crate::time::ClockUtc;
+
+pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
+    let line = line.trim_end();
+    if let Some(escaped) = line.strip_prefix("//") {
+        return Ok(Command::Say { room: None, text: format!("/{escaped}") });
+    }
+    if let Some(rest) = line.strip_prefix('@') {
+        return whisper(rest, "msg");
+    }
+    let Some(rest) = line.strip_prefix('/') else {
+        return Ok(Command::Say { room: None, text: line.to_owned() });
+    };
+    let (word, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let args = args.trim();
+    let name = word.to_ascii_lowercase();
+    let one_arg = |make: fn(String) -> Command| match args.split_whitespace().count() {
+        1 => Ok(make(args.to_owned())),
+        _ => Err(usage(&name)),
+    };
+    let no_args = |command: Command| if args.is_empty() { Ok(command) } else { Err(usage(&name)) };
+    let optional = || (!args.is_empty()).then(|| args.to_owned());
+    match name.as_str() {
+        "nick" | "name" => one_arg(Command::Nick),
+        "create" => one_arg(Command::Create),
+        "join" => one_arg(Command::Join),
+        "list" | "rooms" => no_args(Command::List),
+        "leave" | "part" => no_args(Command::Leave(None)),
+        "users" => no_args(Command::Users),
+        "help" => no_args(Command::Help),
+        "who" if args.split_whitespace().count() <= 1 => Ok(Command::Who(optional())),
+        "who" => Err(usage("who")),
+        "quit" | "exit" => Ok(Command::Quit(optional())),
+        "msg" | "whisper" | "w" => whisper(args, "msg"),
+        _ => Err(Rejection::UnknownCommand(format!("/{word}").into())),
+    }
+}
+
+fn usage(name: &str) -> Rejection {
+    Rejection::Usage(help_for(name).map_or("/help", |h| h.text))
+}
+
+fn whisper(args: &str, name: &str) -> Result<Command, Rejection> {
+    match args.split_once(char::is_whitespace) {
+        Some((to, text)) if !to.is_empty() && !text.trim().is_empty() => {
+            Ok(Command::Whisper { to: to.to_owned(), text: text.trim_start().to_owned() })
+        }
+        _ => Err(usage(name)),
+    }
+}
+
+pub(super) fn render(event: &Event<'_>) -> Bytes {
+    let mut out = String::with_capacity(64);
+    // Writing to a String cannot fail.
+    let _ = write_event(&mut out, event);
+    Bytes::from(out)
+}
+
+fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
+    match *event {
+        Event::Welcome { server, nick } => {
+            writeln!(out, "* Welcome to {server}, {nick}! You are in the Lobby. Type /help for commands.")
+        }
+        Event::Message { room, from, text, unix_ms, history: false } => {
+            let _ = unix_ms;
+            writeln!(out, "[{room}] {from}: {text}")
+        }
+        Event::Message { room, from, text, unix_ms, history: true } => {
+            writeln!(out, "~ [{room} {}] {from}: {text}", ClockUtc(unix_ms))
+        }
+        Event::Whisper { from, text, unix_ms, echo: false, .. } => {
+            writeln!(out, "[whisper from {from} {}] {text}", ClockUtc(unix_ms))
+        }
+        Event::Whisper { to, text, unix_ms, echo: true, .. } => {
+            writeln!(out, "[whisper to {to} {}] {text}", ClockUtc(unix_ms))
+        }
+        Event::Created { room } => writeln!(out, "* room {room} created"),
+        Event::Joined { room, members, you: true, .. } => {
+            writeln!(out, "* you are now in {room} ({members} here)")
+        }
+        Event::Joined { room, nick, you: false, .. } => writeln!(out, "* {nick} joined {room}"),
+        Event::Left { room, you: true, .. } => writeln!(out, "* you left {room}"),
+        Event::Left { room, nick, you: false } => writeln!(out, "* {nick} left {room}"),
+        Event::NickChanged { new, you: true, .. } => writeln!(out, "* you are now known as {new}"),
+        Event::NickChanged { old, new, you: false } => writeln!(out, "* {old} is now known as {new}"),
+        Event::Connected { nick } => writeln!(out, "* {nick} connected"),
+        Event::Disconnected { nick, reason } => writeln!(out, "* {nick} disconnected ({reason})"),
+        Event::Rooms { rooms: [] } => writeln!(out, "* no rooms yet; /create ROOM makes one"),
+        Event::Rooms { rooms } => {
+            writeln!(out, "* {} room{}:", rooms.len(), plural(rooms.len()))?;
+            for room in rooms {
+                writeln!(out, "*   {} ({} here)", room.name, room.members)?;
+            }
+            Ok(())
+        }
+        Event::Who { room, members } => {
+            let place = room.unwrap_or("the Lobby");
+            writeln!(out, "* in {place} ({}): {}", members.len(), members.join(", "))
+        }
+        Event::Users { users } => writeln!(out, "* online ({}): {}", users.len(), users.join(", ")),
+        Event::Help { commands } => {
+            writeln!(out, "* commands:")?;
+            let width = commands.iter().map(|c| c.text.len()).max().unwrap_or(0);
+            for command in commands {
+                writeln!(out, "*   {:width$}  {}", command.text, command.about)?;
+            }
+            Ok(())
+        }
+        Event::Error { rejection } => writeln!(out, "! {rejection}"),
+        Event::Bye { reason } => writeln!(out, "* bye: {reason}"),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

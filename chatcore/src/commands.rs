@@ -1,0 +1,264 @@
+//! What each [`Command`] does to the engine's state, and who is told.
+
+use crate::codec::{Codec, Rendered};
+use crate::command::{COMMANDS, Command};
+use crate::engine::{Engine, has_control};
+use crate::error::Rejection;
+use crate::event::{Event, RoomSummary};
+use crate::history::Entry;
+use crate::names::{NameKey, validate_nick, validate_room};
+use crate::output::{ClientId, DisconnectReason, Output};
+use crate::room::Room;
+use crate::time::Now;
+
+impl Engine {
+    /// Carries out one parsed command from a connected client.
+    pub(crate) fn execute(&mut self, now: Now, id: ClientId, command: Command) {
+        let result = match command {
+            Command::Nick(nick) => self.change_nick(id, &nick),
+            Command::Create(room) => self.create_room(id, &room),
+            Command::Join(room) => self.join(id, &room),
+            Command::Leave(room) => self.leave(id, room.as_deref()),
+            Command::List => {
+                self.list_rooms(id);
+                Ok(())
+            }
+            Command::Who(room) => self.who(id, room.as_deref()),
+            Command::Users => {
+                self.users(id);
+                Ok(())
+            }
+            Command::Help => {
+                self.tell(id, Event::Help { commands: COMMANDS });
+                Ok(())
+            }
+            Command::Quit(reason) => self.quit(id, reason),
+            Command::Say { room, text } => self.say(now, id, room.as_deref(), &text),
+            Command::Whisper { to, text } => self.whisper(now, id, &to, &text),
+        };
+        if let Err(rejection) = result {
+            self.reject(id, rejection);
+        }
+    }
+
+    fn change_nick(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+        validate_nick(nick, self.config.max_nick_len).map_err(Rejection::NickInvalid)?;
+        let key = NameKey::of(nick);
+        if self.nicks.get(&key).is_some_and(|owner| *owner != id) {
+            return Err(Rejection::NickTaken(nick.into()));
+        }
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        let old = std::mem::replace(&mut client.nick, nick.into());
+        let old_key = std::mem::replace(&mut client.nick_key, key.clone());
+        self.nicks.remove(&old_key);
+        self.nicks.insert(key, id);
+        let mates = self.roommates(id);
+        self.fanout(mates, Event::NickChanged { old: &old, new: nick, you: false });
+        self.tell(id, Event::NickChanged { old: &old, new: nick, you: true });
+        Ok(())
+    }
+
+    fn create_room(&mut self, id: ClientId, name: &str) -> Result<(), Rejection> {
+        validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
+        let key = NameKey::of(name);
+        if let Some(existing) = self.rooms.get(&key) {
+            return Err(Rejection::RoomExists(existing.name.clone()));
+        }
+        if self.rooms.len() >= self.config.max_rooms {
+            return Err(Rejection::RoomLimit { max: self.config.max_rooms });
+        }
+        self.check_room_allowance(id)?;
+        self.rooms.insert(key.clone(), Room::new(name));
+        self.tell(id, Event::Created { room: name });
+        self.enter(id, key);
+        Ok(())
+    }
+
+    fn join(&mut self, id: ClientId, name: &str) -> Result<(), Rejection> {
+        validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
+        let key = NameKey::of(name);
+        let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
+        if room.members.contains(id) {
+            return Err(Rejection::AlreadyInRoom(room.name.clone()));
+        }
+        self.check_room_allowance(id)?;
+        self.enter(id, key);
+        Ok(())
+    }
+
+    /// Refuses a JSON client already in its maximum of rooms. A text client
+    /// switches rooms, so it never needs more than one.
+    fn check_room_allowance(&self, id: ClientId) -> Result<(), Rejection> {
+        let client = &self.clients[&id];
+        let max = self.config.max_rooms_per_client;
+        if client.codec != Codec::Text && client.rooms.len() >= max {
+            return Err(Rejection::TooManyRooms { max });
+        }
+        Ok(())
+    }
+
+    /// Puts a client into an existing room: the text protocol switches, the
+    /// room hears of the arrival, and the newcomer gets the history first.
+    fn enter(&mut self, id: ClientId, key: NameKey) {
+        let client = &self.clients[&id];
+        let codec = client.codec;
+        if codec == Codec::Text {
+            for old in client.rooms.clone() {
+                self.exit(id, &old);
+            }
+        }
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        client.rooms.push(key.clone());
+        let room = self.rooms.get_mut(&key).expect("caller checked the room");
+        room.members.insert(id, codec);
+        let nick = &*client.nick;
+        let members = room.members.len();
+        let arrival = Event::Joined { room: &room.name, nick, members, you: false };
+        let mut rendered = Rendered::new(arrival);
+        for (to, codec) in room.members.iter().filter(|(m, _)| *m != id) {
+            self.output.push_back(Output::Send { to, data: rendered.get(codec) });
+        }
+        let mut replay = codec.render(&Event::Joined { room: &room.name, nick, members, you: true }).to_vec();
+        for entry in room.history.iter() {
+            let event = Event::Message {
+                room: &room.name,
+                from: &entry.from,
+                text: &entry.text,
+                unix_ms: entry.unix_ms,
+                history: true,
+            };
+            replay.extend_from_slice(&codec.render(&event));
+        }
+        self.output.push_back(Output::Send { to: id, data: replay.into() });
+    }
+
+    fn leave(&mut self, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
+        let key = self.target_room(id, named)?;
+        self.exit(id, &key);
+        Ok(())
+    }
+
+    /// Takes a client out of a room it is in; both sides are told.
+    fn exit(&mut self, id: ClientId, key: &NameKey) {
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        client.rooms.retain(|r| r != key);
+        let room = self.rooms.get_mut(key).expect("memberships name existing rooms");
+        room.members.remove(id);
+        let departure = Event::Left { room: &room.name, nick: &client.nick, you: false };
+        let mut rendered = Rendered::new(departure);
+        for (to, codec) in room.members.iter() {
+            self.output.push_back(Output::Send { to, data: rendered.get(codec) });
+        }
+        let data = client.codec.render(&Event::Left { room: &room.name, nick: &client.nick, you: true });
+        self.output.push_back(Output::Send { to: id, data });
+    }
+
+    /// The room a command is about: the one named (which the client must be
+    /// in), or else the client's only (text: current) room.
+    fn target_room(&self, id: ClientId, named: Option<&str>) -> Result<NameKey, Rejection> {
+        let client = &self.clients[&id];
+        match named {
+            Some(name) => {
+                let key = NameKey::of(name);
+                if client.is_in(&key) { Ok(key) } else { Err(Rejection::NotInRoom(name.into())) }
+            }
+            None => match (client.rooms.len(), client.codec) {
+                (0, _) => Err(Rejection::InLobby),
+                (1, _) | (_, Codec::Text) => Ok(client.current_room().expect("not empty").clone()),
+                _ => Err(Rejection::RoomRequired),
+            },
+        }
+    }
+
+    fn list_rooms(&mut self, id: ClientId) {
+        let rooms: Vec<RoomSummary<'_>> =
+            self.rooms.values().map(|r| RoomSummary { name: &r.name, members: r.members.len() }).collect();
+        let codec = self.clients[&id].codec;
+        let data = codec.render(&Event::Rooms { rooms: &rooms });
+        self.send(id, data);
+    }
+
+    fn who(&mut self, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
+        let client = &self.clients[&id];
+        let key = match named {
+            Some(name) => Some(NameKey::of(name)),
+            None => client.current_room().cloned(),
+        };
+        let data = match key {
+            Some(key) => {
+                let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
+                let members = self.sorted_nicks(room.members.iter().map(|(m, _)| m));
+                client.codec.render(&Event::Who { room: Some(&room.name), members: &members })
+            }
+            None => {
+                let lobby = self.sorted_nicks(self.clients.iter().filter(|(_, c)| c.rooms.is_empty()).map(|(m, _)| *m));
+                client.codec.render(&Event::Who { room: None, members: &lobby })
+            }
+        };
+        self.send(id, data);
+        Ok(())
+    }
+
+    fn users(&mut self, id: ClientId) {
+        let everyone = self.sorted_nicks(self.clients.keys().copied());
+        let data = self.clients[&id].codec.render(&Event::Users { users: &everyone });
+        self.send(id, data);
+    }
+
+    /// Nicknames of `ids`, sorted case-insensitively.
+    fn sorted_nicks(&self, ids: impl Iterator<Item = ClientId>) -> Vec<&str> {
+        let mut nicks: Vec<&str> = ids.filter_map(|m| self.clients.get(&m)).map(|c| &*c.nick).collect();
+        nicks.sort_by_cached_key(|n| n.to_ascii_lowercase());
+        nicks
+    }
+
+    fn quit(&mut self, id: ClientId, reason: Option<String>) -> Result<(), Rejection> {
+        if reason.as_deref().is_some_and(has_control) {
+            return Err(Rejection::ControlCharacter);
+        }
+        self.close(id, DisconnectReason::Quit(reason.map(String::into_boxed_str)));
+        Ok(())
+    }
+
+    fn say(&mut self, now: Now, id: ClientId, named: Option<&str>, text: &str) -> Result<(), Rejection> {
+        check_text(text, "say")?;
+        let key = self.target_room(id, named)?;
+        let sender = &*self.clients[&id].nick;
+        let room = self.rooms.get_mut(&key).expect("memberships name existing rooms");
+        let entry = Entry { from: sender.into(), text: text.into(), unix_ms: now.unix_ms };
+        room.history.push(self.config.history_len, entry);
+        let message = Event::Message { room: &room.name, from: sender, text, unix_ms: now.unix_ms, history: false };
+        let mut rendered = Rendered::new(message);
+        for (to, codec) in room.members.iter() {
+            if to != id {
+                self.output.push_back(Output::Send { to, data: rendered.get(codec) });
+            }
+        }
+        Ok(())
+    }
+
+    fn whisper(&mut self, now: Now, id: ClientId, to: &str, text: &str) -> Result<(), Rejection> {
+        check_text(text, "msg")?;
+        let recipient = *self.nicks.get(&NameKey::of(to)).ok_or_else(|| Rejection::NoSuchNick(to.into()))?;
+        let from = &*self.clients[&id].nick;
+        let to_nick = &*self.clients[&recipient].nick;
+        let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo };
+        let delivered = self.clients[&recipient].codec.render(&event(false));
+        let echoed = self.clients[&id].codec.render(&event(true));
+        self.send(recipient, delivered);
+        self.send(id, echoed);
+        Ok(())
+    }
+}
+
+/// Message text must say something and carry no control characters (the
+/// raw line was checked already, but JSON escapes can smuggle them in).
+fn check_text(text: &str, command: &str) -> Result<(), Rejection> {
+    if has_control(text) {
+        return Err(Rejection::ControlCharacter);
+    }
+    if text.trim().is_empty() {
+        return Err(Rejection::Usage(crate::command::help_for(command).map_or("/help", |h| h.json)));
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! What can go wrong: [`Rejection`] for bad peer input (told to that peer,
+//! never returned as `Err`), [`Error`] for misuse by the embedder.
+
+use crate::ClientId;
+use crate::names::NameError;
+
+/// Misuse of the engine by its embedder. Bad input from a peer is never an
+/// `Error`; it becomes a [`Rejection`] sent to that peer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client id was never issued, or the client has already
+    /// disconnected or been closed by the engine.
+    #[error("unknown or disconnected client {0}")]
+    UnknownClient(ClientId),
+}
+
+/// Why a peer's line was refused. It is sent to that peer as an error line
+/// (text) or an `error` object (JSON) with [`Rejection::code`], and the
+/// engine's state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The line was longer than `Config::max_line_bytes` and was discarded.
+    #[error("line too long (over {limit} bytes); it was discarded")]
+    LineTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The line was not valid UTF-8.
+    #[error("line is not valid UTF-8; it was discarded")]
+    InvalidUtf8,
+    /// The line contained a control character other than tab.
+    #[error("control characters are not allowed; line discarded")]
+    ControlCharacter,
+    /// The command is not one the engine knows.
+    #[error("unknown command {0:?}; type /help for the list")]
+    UnknownCommand(Box<str>),
+    /// A known command with missing or malformed arguments.
+    #[error("usage: {0}")]
+    Usage(&'static str),
+    /// A JSON line that does not parse.
+    #[error("invalid JSON at column {column}")]
+    BadJson {
+        /// 1-based column where parsing failed.
+        column: usize,
+    },
+    /// The requested nickname breaks the naming rules.
+    #[error("invalid nickname: {0}")]
+    NickInvalid(NameError),
+    /// Someone else has that nickname (compared case-insensitively).
+    #[error("nickname {0} is taken")]
+    NickTaken(Box<str>),
+    /// The room name breaks the naming rules.
+    #[error("invalid room name: {0}")]
+    RoomInvalid(NameError),
+    /// `/create` of a room that exists.
+    #[error("room {0} already exists; /join it")]
+    RoomExists(Box<str>),
+    /// The room does not exist.
+    #[error("no room named {0}; /list shows the rooms, /create makes one")]
+    NoSuchRoom(Box<str>),
+    /// `Config::max_rooms` rooms exist already.
+    #[error("the server already has its maximum of {max} rooms")]
+    RoomLimit {
+        /// The limit.
+        max: usize,
+    },
+    /// The client is already in `Config::max_rooms_per_client` rooms.
+    #[error("you are already in the maximum of {max} rooms; leave one first")]
+    TooManyRooms {
+        /// The limit.
+        max: usize,
+    },
+    /// The client is already a member of that room.
+    #[error("you are already in {0}")]
+    AlreadyInRoom(Box<str>),
+    /// The client is not a member of that room.
+    #[error("you are not in {0}")]
+    NotInRoom(Box<str>),
+    /// A message or `/leave` from a client in no room.
+    #[error("you are in the Lobby, where nobody hears you; /list the rooms, then /join or /create one")]
+    InLobby,
+    /// A client in several rooms must say which one.
+    #[error("you are in several rooms; name the room")]
+    RoomRequired,
+    /// No user is online with that nickname.
+    #[error("nobody named {0} is online")]
+    NoSuchNick(Box<str>),
+    /// The client sent lines faster than flood control allows.
+    #[error("slow down: too many lines too fast; that line was not acted on")]
+    Flood,
+}
+
+impl Rejection {
+    /// A stable, machine-readable code for JSON clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::LineTooLong { .. } => "line_too_long",
+            Rejection::InvalidUtf8 => "invalid_utf8",
+            Rejection::ControlCharacter => "control_character",
+            Rejection::UnknownCommand(_) => "unknown_command",
+            Rejection::Usage(_) => "usage",
+            Rejection::BadJson { .. } => "bad_json",
+            Rejection::NickInvalid(_) => "nick_invalid",
+            Rejection::NickTaken(_) => "nick_taken",
+            Rejection::RoomInvalid(_) => "room_invalid",
+            Rejection::RoomExists(_) => "room_exists",
+            Rejection::NoSuchRoom(_) => "no_such_room",
+            Rejection::RoomLimit { .. } => "room_limit",
+            Rejection::TooManyRooms { .. } => "too_many_rooms",
+            Rejection::AlreadyInRoom(_) => "already_in_room",
+            Rejection::NotInRoom(_) => "not_in_room",
+            Rejection::InLobby => "in_lobby",
+            Rejection::RoomRequired => "room_required",
+            Rejection::NoSuchNick(_) => "no_such_nick",
+            Rejection::Flood => "flood",
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! What the server tells clients, before a codec gives it a wire form.
+
+use crate::command::CommandHelp;
+use crate::error::Rejection;
+use crate::output::DisconnectReason;
+
+/// A room and its member count, for `/list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RoomSummary<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) members: usize,
+}
+
+/// One server-to-client event. Borrowed, so that rendering a broadcast
+/// copies nothing but the final bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Event<'a> {
+    /// Sent on connect (text) or when a client switches to JSON.
+    Welcome { server: &'a str, nick: &'a str },
+    /// A room message, live or replayed from history.
+    Message { room: &'a str, from: &'a str, text: &'a str, unix_ms: u64, history: bool },
+    /// A private message; sent to the recipient and echoed to the sender.
+    Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool },
+    /// The client created a room.
+    Created { room: &'a str },
+    /// Someone joined a room (`you`: the recipient did).
+    Joined { room: &'a str, nick: &'a str, members: usize, you: bool },
+    /// Someone left a room (`you`: the recipient did).
+    Left { room: &'a str, nick: &'a str, you: bool },
+    /// Someone changed nickname (`you`: the recipient did).
+    NickChanged { old: &'a str, new: &'a str, you: bool },
+    /// Someone connected (only with `Config::announce_lobby_presence`).
+    Connected { nick: &'a str },
+    /// Someone disconnected.
+    Disconnected { nick: &'a str, reason: &'a DisconnectReason },
+    /// The rooms, sorted by name.
+    Rooms { rooms: &'a [RoomSummary<'a>] },
+    /// Members of a room (`None`: the Lobby), sorted.
+    Who { room: Option<&'a str>, members: &'a [&'a str] },
+    /// Everyone online, sorted.
+    Users { users: &'a [&'a str] },
+    /// The command reference.
+    Help { commands: &'a [CommandHelp] },
+    /// A refused line.
+    Error { rejection: &'a Rejection },
+    /// The server is closing this connection.
+    Bye { reason: &'a DisconnectReason },
+}

@@ -1,0 +1,138 @@
+//! Nicknames and room names: what is allowed, and when two are the same.
+//!
+//! Both are ASCII so that they look the same on every terminal and compare
+//! with ASCII case folding (as IRC servers such as ergo do with `ascii`
+//! casemapping): `Alice`, `alice` and `ALICE` are one name.
+//!
+//! * A **nickname** is 1 to `max_nick_len` bytes of ASCII letters, digits,
+//!   `_` and `-`, starting with a letter. `Guest` followed only by digits is
+//!   reserved for the names the engine gives to those who have not chosen.
+//! * A **room name** is 1 to `max_room_name_len` bytes of ASCII letters,
+//!   digits, `_`, `-` and `.`, optionally preceded by one `#` (which is part
+//!   of the name as shown, but `#rust` and `rust` are the same room).
+
+use std::fmt;
+
+/// Why a nickname or room name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// The name is empty.
+    #[error("it is empty")]
+    Empty,
+    /// The name is longer than the limit.
+    #[error("it is longer than {max} characters")]
+    TooLong {
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// The name does not start with a letter.
+    #[error("it must start with a letter")]
+    BadStart,
+    /// The name contains a character that is not allowed.
+    #[error("{0:?} is not allowed (use letters, digits, '_' and '-')")]
+    BadChar(char),
+    /// The name is of the form reserved for guests.
+    #[error("Guest<number> names are given by the server")]
+    Reserved,
+}
+
+/// A name in its case-folded form, used as the key for uniqueness.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NameKey(Box<str>);
+
+impl NameKey {
+    /// Folds `name` (already validated or not) to its key.
+    pub fn of(name: &str) -> Self {
+        let trimmed = name.strip_prefix('#').unwrap_or(name);
+        NameKey(trimmed.to_ascii_lowercase().into_boxed_str())
+    }
+
+    /// The folded text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NameKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks a nickname a user asked for.
+pub fn validate_nick(name: &str, max_len: usize) -> Result<(), NameError> {
+    let first = name.chars().next().ok_or(NameError::Empty)?;
+    if name.len() > max_len {
+        return Err(NameError::TooLong { max: max_len });
+    }
+    if !first.is_ascii_alphabetic() {
+        return Err(NameError::BadStart);
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-')) {
+        return Err(NameError::BadChar(bad));
+    }
+    if is_guest_name(name) {
+        return Err(NameError::Reserved);
+    }
+    Ok(())
+}
+
+/// Checks a room name.
+pub fn validate_room(name: &str, max_len: usize) -> Result<(), NameError> {
+    let bare = name.strip_prefix('#').unwrap_or(name);
+    if bare.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.len() > max_len {
+        return Err(NameError::TooLong { max: max_len });
+    }
+    if let Some(bad) = bare.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
+        return Err(NameError::BadChar(bad));
+    }
+    Ok(())
+}
+
+/// Whether `name` has the `Guest<digits>` form, in any case.
+pub(crate) fn is_guest_name(name: &str) -> bool {
+    name.len() > 5
+        && name.as_bytes()[..5].eq_ignore_ascii_case(b"guest")
+        && name.as_bytes()[5..].iter().all(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nick_rules() {
+        assert_eq!(validate_nick("alice", 32), Ok(()));
+        assert_eq!(validate_nick("Bob_2-x", 32), Ok(()));
+        assert_eq!(validate_nick("", 32), Err(NameError::Empty));
+        assert_eq!(validate_nick("abcd", 3), Err(NameError::TooLong { max: 3 }));
+        assert_eq!(validate_nick("2fast", 32), Err(NameError::BadStart));
+        assert_eq!(validate_nick("al ice", 32), Err(NameError::BadChar(' ')));
+        assert_eq!(validate_nick("zoë", 32), Err(NameError::BadChar('ë')));
+        assert_eq!(validate_nick("guest12", 32), Err(NameError::Reserved));
+        assert_eq!(validate_nick("Guest", 32), Ok(()));
+        assert_eq!(validate_nick("Guestbook", 32), Ok(()));
+    }
+
+    #[test]
+    fn room_rules() {
+        assert_eq!(validate_room("rust", 32), Ok(()));
+        assert_eq!(validate_room("#rust.lang", 32), Ok(()));
+        assert_eq!(validate_room("#", 32), Err(NameError::Empty));
+        assert_eq!(validate_room("", 32), Err(NameError::Empty));
+        assert_eq!(validate_room("a/b", 32), Err(NameError::BadChar('/')));
+        assert_eq!(validate_room("##a", 32), Err(NameError::BadChar('#')));
+        assert_eq!(validate_room("abcdef", 5), Err(NameError::TooLong { max: 5 }));
+    }
+
+    #[test]
+    fn keys_fold_case_and_hash() {
+        assert_eq!(NameKey::of("Alice"), NameKey::of("aLICE"));
+        assert_eq!(NameKey::of("#Rust"), NameKey::of("rust"));
+        assert_ne!(NameKey::of("rust"), NameKey::of("rusty"));
+    }
+}

@@ -1,0 +1,83 @@
+//! What the engine asks its embedder to do.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+/// Identifies one connection for its whole life. Issued by
+/// [`Engine::handle_connect`](crate::Engine::handle_connect) and never
+/// reused, so a stale id is always detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientId(pub(crate) u64);
+
+impl ClientId {
+    /// The id as a number, for logs and maps in the embedder.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "client#{}", self.0)
+    }
+}
+
+/// Why a client is leaving. Shown to those who shared a room with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The client said `/quit`, maybe with a reason of its own.
+    Quit(Option<Box<str>>),
+    /// The peer closed the connection.
+    ConnectionClosed,
+    /// The connection failed (reset, timed out, ...).
+    ConnectionError,
+    /// The client did not read fast enough and its send queue filled up.
+    SendQueueExceeded,
+    /// The server already had `Config::max_clients` clients.
+    ServerFull,
+    /// The client sent no complete line within `Config::registration_timeout`.
+    RegistrationTimeout,
+    /// The server is shutting down.
+    ServerShutdown,
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisconnectReason::Quit(None) => f.write_str("quit"),
+            DisconnectReason::Quit(Some(reason)) => write!(f, "quit: {reason}"),
+            DisconnectReason::ConnectionClosed => f.write_str("connection closed"),
+            DisconnectReason::ConnectionError => f.write_str("connection error"),
+            DisconnectReason::SendQueueExceeded => f.write_str("send queue exceeded"),
+            DisconnectReason::ServerFull => f.write_str("server is full; try again later"),
+            DisconnectReason::RegistrationTimeout => f.write_str("no input received in time"),
+            DisconnectReason::ServerShutdown => f.write_str("server is shutting down"),
+        }
+    }
+}
+
+/// One instruction to the embedder, drained with
+/// [`Engine::poll_output`](crate::Engine::poll_output) in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Output {
+    /// Write `data` (one or more complete lines) to the client. Recipients of
+    /// one broadcast share the same `data` buffer.
+    Send {
+        /// The recipient.
+        to: ClientId,
+        /// The encoded lines.
+        data: Bytes,
+    },
+    /// Flush what was sent to the client so far, then close its connection.
+    /// The engine has already forgotten the client: later inputs for it
+    /// return [`Error::UnknownClient`](crate::Error::UnknownClient).
+    Close {
+        /// The client to close.
+        client: ClientId,
+        /// Why, for logs.
+        reason: DisconnectReason,
+    },
+}

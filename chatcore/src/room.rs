@@ -1,0 +1,83 @@
+//! A room: its name, its members and its history.
+
+use crate::ClientId;
+use crate::codec::Codec;
+use crate::history::History;
+
+/// A room's members with the codec each speaks, sorted by id so that a
+/// broadcast walks one contiguous array and renders once per codec.
+#[derive(Debug, Default)]
+pub(crate) struct Members {
+    sorted: Vec<(ClientId, Codec)>,
+}
+
+impl Members {
+    /// Adds `id`; returns false if it was already a member.
+    pub(crate) fn insert(&mut self, id: ClientId, codec: Codec) -> bool {
+        match self.sorted.binary_search_by_key(&id, |m| m.0) {
+            Ok(_) => false,
+            Err(at) => {
+                self.sorted.insert(at, (id, codec));
+                true
+            }
+        }
+    }
+
+    /// Removes `id`; returns false if it was not a member.
+    pub(crate) fn remove(&mut self, id: ClientId) -> bool {
+        match self.sorted.binary_search_by_key(&id, |m| m.0) {
+            Ok(at) => {
+                self.sorted.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub(crate) fn contains(&self, id: ClientId) -> bool {
+        self.sorted.binary_search_by_key(&id, |m| m.0).is_ok()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (ClientId, Codec)> + '_ {
+        self.sorted.iter().copied()
+    }
+}
+
+/// One chat room.
+#[derive(Debug)]
+pub(crate) struct Room {
+    /// The name as its creator spelled it.
+    pub(crate) name: Box<str>,
+    pub(crate) members: Members,
+    pub(crate) history: History,
+}
+
+impl Room {
+    pub(crate) fn new(name: &str) -> Self {
+        Self { name: name.into(), members: Members::default(), history: History::default() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_stay_sorted_and_unique() {
+        let mut m = Members::default();
+        assert!(m.insert(ClientId(3), Codec::Text));
+        assert!(m.insert(ClientId(1), Codec::Text));
+        assert!(!m.insert(ClientId(3), Codec::Text));
+        assert!(m.insert(ClientId(2), Codec::Text));
+        let ids: Vec<u64> = m.iter().map(|(id, _)| id.0).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert!(m.remove(ClientId(2)));
+        assert!(!m.remove(ClientId(2)));
+        assert!(!m.contains(ClientId(2)));
+        assert_eq!(m.len(), 2);
+    }
+}

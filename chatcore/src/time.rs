@@ -1,0 +1,71 @@
+//! The engine's notion of time: always handed in, never read.
+
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The time at which an input happens, supplied by the embedder.
+///
+/// `instant` is monotonic and drives every timeout; `unix_ms` is wall-clock
+/// time, used only for timestamps shown to users (history, whispers). The
+/// engine never reads a clock itself, so a test can drive it with simulated
+/// time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic time; deadlines from [`Engine::poll_timeout`](crate::Engine::poll_timeout) are in this clock.
+    pub instant: Instant,
+    /// Wall-clock time in milliseconds since the Unix epoch.
+    pub unix_ms: u64,
+}
+
+impl Now {
+    /// A `Now` from both clocks.
+    pub fn new(instant: Instant, unix_ms: u64) -> Self {
+        Self { instant, unix_ms }
+    }
+
+    /// Reads the system clocks. For embedders; the engine never calls it.
+    pub fn system() -> Self {
+        let unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        Self::new(Instant::now(), unix_ms)
+    }
+
+    /// The same moment advanced by `by` on both clocks (for simulated time).
+    pub fn advance(self, by: Duration) -> Self {
+        let by_ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        Self::new(self.instant + by, self.unix_ms.saturating_add(by_ms))
+    }
+}
+
+/// Shows a wall-clock time as `HH:MM:SS` in UTC, for the text protocol.
+pub(crate) struct ClockUtc(pub(crate) u64);
+
+impl fmt::Display for ClockUtc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs_of_day = (self.0 / 1000) % 86_400;
+        let (h, m, s) = (secs_of_day / 3600, (secs_of_day / 60) % 60, secs_of_day % 60);
+        write!(f, "{h:02}:{m:02}:{s:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_formats_utc_time_of_day() {
+        // 2024-01-02T03:04:05.678Z
+        assert_eq!(ClockUtc(1_704_164_645_678).to_string(), "03:04:05");
+        assert_eq!(ClockUtc(0).to_string(), "00:00:00");
+        assert_eq!(ClockUtc(86_399_999).to_string(), "23:59:59");
+    }
+
+    #[test]
+    fn advance_moves_both_clocks() {
+        let start = Now::new(Instant::now(), 1_000);
+        let later = start.advance(Duration::from_millis(2_500));
+        assert_eq!(later.unix_ms, 3_500);
+        assert_eq!(later.instant - start.instant, Duration::from_millis(2_500));
+    }
+}
