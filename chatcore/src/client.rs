@@ -1,9 +1,12 @@
 //! One connected client: who it is, what it speaks, where it sits.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::account::AuthRequestId;
 use crate::codec::Codec;
 use crate::framer::LineFramer;
+use crate::lockout::SourceKey;
 use crate::names::NameKey;
 
 /// Per-client state. Its size is bounded by the limits in
@@ -19,8 +22,22 @@ pub(crate) struct Client {
     pub(crate) framer: LineFramer,
     /// Rooms in the order joined; the last is the current room.
     pub(crate) rooms: Vec<NameKey>,
-    /// While the client has sent no complete line: when it will be closed.
+    /// Where it connected from, if the embedder said.
+    pub(crate) source: Option<SourceKey>,
+    /// The account it is logged in to; its nickname is then the account name.
+    pub(crate) account: Option<NameKey>,
+    /// Names it blocks, with the spelling it used (kept in its account too
+    /// when logged in). At most `max_blocks`.
+    pub(crate) blocks: BTreeMap<NameKey, Box<str>>,
+    /// A hash or verify request is outstanding; one at a time.
+    pub(crate) auth_pending: Option<AuthRequestId>,
+    /// Until it registers (sends a line, or logs in when login is required):
+    /// when it will be closed.
     pub(crate) registration_deadline: Option<Instant>,
+    pub(crate) last_activity: Instant,
+    pub(crate) idle_warned: bool,
+    /// Where its entry in the engine's timer set is, if armed.
+    pub(crate) timer: Option<Instant>,
     pub(crate) flood: FloodBucket,
 }
 

@@ -1,5 +1,7 @@
 //! What a client can ask for, independent of the wire format.
 
+use crate::account::Password;
+
 /// A parsed client request. Codecs turn lines into commands; the engine
 /// carries them out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,32 @@ pub enum Command {
         /// The message.
         text: String,
     },
+    /// Create an account, giving the password twice, and log in to it.
+    Register {
+        /// The account name (also the nickname).
+        name: String,
+        /// The password.
+        password: Password,
+        /// The password again.
+        confirm: Password,
+    },
+    /// Log in to an account.
+    Login {
+        /// The account name.
+        name: String,
+        /// Its password.
+        password: Password,
+    },
+    /// When a user was last online.
+    Seen(String),
+    /// Everyone online within the last so many seconds.
+    Since(u64),
+    /// Stop hearing from a user.
+    Block(String),
+    /// Hear from a blocked user again.
+    Unblock(String),
+    /// The names you block.
+    Blocked,
 }
 
 /// One entry of the command reference shown by `/help`.
@@ -103,6 +131,28 @@ pub const COMMANDS: &[CommandHelp] = &[
         json: r#"{"type":"say","room":ROOM?,"text":TEXT}"#,
         about: "say TEXT to your room (//TEXT sends a line that starts with /)",
     },
+    CommandHelp {
+        name: "register",
+        text: "/register NAME PASSWORD PASSWORD",
+        json: r#"{"type":"register","name":NAME,"password":PASSWORD,"confirm":PASSWORD}"#,
+        about: "create an account (password twice) and log in",
+    },
+    CommandHelp {
+        name: "login",
+        text: "/login NAME PASSWORD",
+        json: r#"{"type":"login","name":NAME,"password":PASSWORD}"#,
+        about: "log in to your account; whispers kept while you were away follow",
+    },
+    CommandHelp { name: "seen", text: "/seen NICK", json: r#"{"type":"seen","nick":NICK}"#, about: "when NICK was last online" },
+    CommandHelp {
+        name: "since",
+        text: "/since SECONDS",
+        json: r#"{"type":"since","seconds":SECONDS}"#,
+        about: "everyone online within the last SECONDS",
+    },
+    CommandHelp { name: "block", text: "/block NICK", json: r#"{"type":"block","nick":NICK}"#, about: "stop hearing from NICK" },
+    CommandHelp { name: "unblock", text: "/unblock NICK", json: r#"{"type":"unblock","nick":NICK}"#, about: "hear from NICK again" },
+    CommandHelp { name: "blocked", text: "/blocked", json: r#"{"type":"blocked"}"#, about: "the names you block" },
     CommandHelp { name: "help", text: "/help", json: r#"{"type":"help"}"#, about: "this list" },
     CommandHelp {
         name: "quit",

@@ -1,5 +1,6 @@
 //! What each [`Command`] does to the engine's state, and who is told.
 
+use crate::account::OfflineMessage;
 use crate::codec::{Codec, Rendered};
 use crate::command::{COMMANDS, Command};
 use crate::engine::{Engine, has_control};
@@ -14,6 +15,10 @@ use crate::time::Now;
 impl Engine {
     /// Carries out one parsed command from a connected client.
     pub(crate) fn execute(&mut self, now: Now, id: ClientId, command: Command) {
+        let guest_may = matches!(command, Command::Register { .. } | Command::Login { .. } | Command::Help | Command::Quit(_));
+        if self.config.require_login && !guest_may && self.clients[&id].account.is_none() {
+            return self.reject(id, Rejection::LoginRequired);
+        }
         let result = match command {
             Command::Nick(nick) => self.change_nick(id, &nick),
             Command::Create(room) => self.create_room(id, &room),
@@ -32,9 +37,22 @@ impl Engine {
                 self.tell(id, Event::Help { commands: COMMANDS });
                 Ok(())
             }
-            Command::Quit(reason) => self.quit(id, reason),
+            Command::Quit(reason) => self.quit(now, id, reason),
             Command::Say { room, text } => self.say(now, id, room.as_deref(), &text),
             Command::Whisper { to, text } => self.whisper(now, id, &to, &text),
+            Command::Register { name, password, confirm } => self.register(now, id, &name, password, &confirm),
+            Command::Login { name, password } => self.login(now, id, &name, password),
+            Command::Seen(nick) => self.seen(id, &nick),
+            Command::Since(seconds) => {
+                self.since(now, id, seconds);
+                Ok(())
+            }
+            Command::Block(nick) => self.block(id, &nick),
+            Command::Unblock(nick) => self.unblock(id, &nick),
+            Command::Blocked => {
+                self.list_blocks(id);
+                Ok(())
+            }
         };
         if let Err(rejection) = result {
             self.reject(id, rejection);
@@ -42,20 +60,40 @@ impl Engine {
     }
 
     fn change_nick(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+        if let Some(account) = self.account_of(id) {
+            return Err(Rejection::NickLocked(account.into()));
+        }
         validate_nick(nick, self.config.max_nick_len).map_err(Rejection::NickInvalid)?;
         let key = NameKey::of(nick);
         if self.nicks.get(&key).is_some_and(|owner| *owner != id) {
             return Err(Rejection::NickTaken(nick.into()));
         }
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
-        let old = std::mem::replace(&mut client.nick, nick.into());
-        let old_key = std::mem::replace(&mut client.nick_key, key.clone());
-        self.nicks.remove(&old_key);
-        self.nicks.insert(key, id);
-        let mates = self.roommates(id);
-        self.fanout(mates, Event::NickChanged { old: &old, new: nick, you: false });
-        self.tell(id, Event::NickChanged { old: &old, new: nick, you: true });
+        if let Some(account) = self.accounts.get(&key) {
+            return Err(Rejection::NickRegistered(account.name.clone()));
+        }
+        self.rename(id, nick.into(), false);
         Ok(())
+    }
+
+    /// Gives a client a new nickname and tells it and its roommates.
+    /// `taken_back`: its guest name was claimed by the account that owns it.
+    pub(crate) fn rename(&mut self, id: ClientId, nick: Box<str>, taken_back: bool) {
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        let key = NameKey::of(&nick);
+        let old = std::mem::replace(&mut client.nick, nick);
+        let old_key = std::mem::replace(&mut client.nick_key, key.clone());
+        if self.nicks.get(&old_key) == Some(&id) {
+            self.nicks.remove(&old_key);
+        }
+        self.nicks.insert(key, id);
+        let new = self.clients[&id].nick.clone();
+        let mates = self.roommates(id);
+        self.fanout(mates, Event::NickChanged { old: &old, new: &new, you: false });
+        if taken_back {
+            self.tell(id, Event::Renamed { old: &old, new: &new });
+        } else {
+            self.tell(id, Event::NickChanged { old: &old, new: &new, you: true });
+        }
     }
 
     fn create_room(&mut self, id: ClientId, name: &str) -> Result<(), Rejection> {
@@ -119,7 +157,8 @@ impl Engine {
             self.output.push_back(Output::Send { to, data: rendered.get(codec) });
         }
         let mut replay = codec.render(&Event::Joined { room: &room.name, nick, members, you: true }).to_vec();
-        for entry in room.history.iter() {
+        let blocks = &client.blocks;
+        for entry in room.history.iter().filter(|e| blocks.is_empty() || !blocks.contains_key(&NameKey::of(&e.from))) {
             let event = Event::Message {
                 room: &room.name,
                 from: &entry.from,
@@ -212,25 +251,27 @@ impl Engine {
         nicks
     }
 
-    fn quit(&mut self, id: ClientId, reason: Option<String>) -> Result<(), Rejection> {
+    fn quit(&mut self, now: Now, id: ClientId, reason: Option<String>) -> Result<(), Rejection> {
         if reason.as_deref().is_some_and(has_control) {
             return Err(Rejection::ControlCharacter);
         }
-        self.close(id, DisconnectReason::Quit(reason.map(String::into_boxed_str)));
+        self.close(now, id, DisconnectReason::Quit(reason.map(String::into_boxed_str)));
         Ok(())
     }
 
     fn say(&mut self, now: Now, id: ClientId, named: Option<&str>, text: &str) -> Result<(), Rejection> {
         check_text(text, "say")?;
         let key = self.target_room(id, named)?;
-        let sender = &*self.clients[&id].nick;
+        let sender = &self.clients[&id];
+        let blockers = self.blockers.get(&sender.nick_key);
+        let sender = &*sender.nick;
         let room = self.rooms.get_mut(&key).expect("memberships name existing rooms");
         let entry = Entry { from: sender.into(), text: text.into(), unix_ms: now.unix_ms };
         room.history.push(self.config.history_len, entry);
         let message = Event::Message { room: &room.name, from: sender, text, unix_ms: now.unix_ms, history: false };
         let mut rendered = Rendered::new(message);
         for (to, codec) in room.members.iter() {
-            if to != id {
+            if to != id && blockers.is_none_or(|b| !b.contains(&to)) {
                 self.output.push_back(Output::Send { to, data: rendered.get(codec) });
             }
         }
@@ -239,14 +280,40 @@ impl Engine {
 
     fn whisper(&mut self, now: Now, id: ClientId, to: &str, text: &str) -> Result<(), Rejection> {
         check_text(text, "msg")?;
-        let recipient = *self.nicks.get(&NameKey::of(to)).ok_or_else(|| Rejection::NoSuchNick(to.into()))?;
-        let from = &*self.clients[&id].nick;
-        let to_nick = &*self.clients[&recipient].nick;
-        let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo };
-        let delivered = self.clients[&recipient].codec.render(&event(false));
-        let echoed = self.clients[&id].codec.render(&event(true));
+        let to_key = NameKey::of(to);
+        let Some(&recipient) = self.nicks.get(&to_key) else {
+            return self.keep_for_offline(now, id, &to_key, to, text);
+        };
+        let sender = &self.clients[&id];
+        let receiver = &self.clients[&recipient];
+        if receiver.blocks.contains_key(&sender.nick_key) {
+            return Err(Rejection::BlockedByRecipient(receiver.nick.clone()));
+        }
+        let (from, to_nick) = (&*sender.nick, &*receiver.nick);
+        let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false };
+        let delivered = receiver.codec.render(&event(false));
+        let echoed = sender.codec.render(&event(true));
         self.send(recipient, delivered);
         self.send(id, echoed);
+        Ok(())
+    }
+
+    /// A whisper to a registered user who is offline waits in its mailbox.
+    fn keep_for_offline(&mut self, now: Now, id: ClientId, key: &NameKey, to: &str, text: &str) -> Result<(), Rejection> {
+        let sender = &self.clients[&id];
+        let Some(account) = self.accounts.get_mut(key) else {
+            return Err(Rejection::NoSuchNick(to.into()));
+        };
+        if account.blocks.contains_key(&sender.nick_key) {
+            return Err(Rejection::BlockedByRecipient(account.name.clone()));
+        }
+        if account.mailbox.len() >= self.config.max_offline_messages || self.offline_total >= self.config.max_offline_total {
+            return Err(Rejection::MailboxFull(account.name.clone()));
+        }
+        account.mailbox.push_back(OfflineMessage { from: sender.nick.clone(), text: text.into(), unix_ms: now.unix_ms });
+        self.offline_total += 1;
+        let to = account.name.clone();
+        self.tell(id, Event::Kept { to: &to });
         Ok(())
     }
 }

@@ -8,8 +8,10 @@ use std::time::Duration;
 /// Every field bounds something; the engine's memory is at most roughly
 ///
 /// ```text
-/// max_clients × (max_line_bytes + max_rooms_per_client × 16 + ~300)
+/// max_clients × (max_line_bytes + max_rooms_per_client × 16 + max_blocks × 40 + ~300)
 ///   + max_rooms × history_len × (max_line_bytes + max_nick_len + ~64)
+///   + max_accounts × (~200 + max_blocks × 40) + max_offline_total × (max_line_bytes + ~64)
+///   + max_tracked_sources × ~100
 /// ```
 ///
 /// plus whatever output the embedder has not yet drained with
@@ -61,6 +63,49 @@ pub struct Config {
     pub announce_lobby_presence: bool,
     /// The server name shown in the welcome line. Default: `"chatd"`.
     pub server_name: String,
+    /// Whether only logged-in users may do more than `/register`, `/login`,
+    /// `/help` and `/quit`. With it, `registration_timeout` runs until the
+    /// client logs in. Default: `false` (guests may chat).
+    pub require_login: bool,
+    /// How long a client may stay silent before it is disconnected (after a
+    /// warning `idle_warning` earlier). Bounds how long an abandoned or
+    /// half-open connection holds a slot. `Duration::ZERO` disables.
+    /// Default: 120 s.
+    pub idle_timeout: Duration,
+    /// How long before the idle disconnect the client is warned (capped at
+    /// half of `idle_timeout`). Default: 30 s.
+    pub idle_warning: Duration,
+    /// Most accounts that may exist. Bounds the account table. Default: 100,000.
+    pub max_accounts: usize,
+    /// Shortest accepted password, in bytes. Default: 8 (OWASP's minimum).
+    pub min_password_len: usize,
+    /// Failed logins for one account from one source, within
+    /// `login_failure_window`, after which that source is refused for that
+    /// account for `block_duration`. Default: 3.
+    pub max_login_failures: u32,
+    /// The window in which failed logins are counted. Default: 5 minutes.
+    pub login_failure_window: Duration,
+    /// How long a source is refused for an account after too many failed
+    /// logins. Default: 60 s.
+    pub block_duration: Duration,
+    /// Accounts one source may register per `registration_window`.
+    /// Default: 5.
+    pub max_registrations_per_source: u32,
+    /// The window for `max_registrations_per_source`. Default: 1 hour.
+    pub registration_window: Duration,
+    /// Sources tracked for failed logins and registrations; when full, the
+    /// entry whose window ends first is dropped. Bounds that table.
+    /// Default: 10,000.
+    pub max_tracked_sources: usize,
+    /// Whispers kept for one offline account until it logs in; one more is
+    /// refused with a clear error to its sender. Bounds each mailbox.
+    /// Default: 50.
+    pub max_offline_messages: usize,
+    /// Whispers kept for all offline accounts together. Bounds the memory
+    /// of every mailbox at once. Default: 100,000.
+    pub max_offline_total: usize,
+    /// Names one user may block. Default: 100.
+    pub max_blocks: usize,
 }
 
 impl Default for Config {
@@ -78,6 +123,20 @@ impl Default for Config {
             registration_timeout: Duration::from_secs(60),
             announce_lobby_presence: false,
             server_name: "chatd".to_owned(),
+            require_login: false,
+            idle_timeout: Duration::from_secs(120),
+            idle_warning: Duration::from_secs(30),
+            max_accounts: 100_000,
+            min_password_len: 8,
+            max_login_failures: 3,
+            login_failure_window: Duration::from_secs(300),
+            block_duration: Duration::from_secs(60),
+            max_registrations_per_source: 5,
+            registration_window: Duration::from_secs(3600),
+            max_tracked_sources: 10_000,
+            max_offline_messages: 50,
+            max_offline_total: 100_000,
+            max_blocks: 100,
         }
     }
 }

@@ -1,19 +1,25 @@
 //! The engine: the state machine's inputs (`handle_*`), outputs (`poll_*`)
-//! and getters. What each command does lives in `commands.rs`.
+//! and getters. What each command does lives in `commands.rs`, accounts in
+//! `auth.rs`, deadlines in `timers.rs`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::net::IpAddr;
 use std::time::Instant;
 
-use crate::Config;
+use crate::account::{Account, AuthRequestId};
+use crate::auth::PendingAuth;
 use crate::client::{Client, FloodBucket};
 use crate::codec::{Codec, Rendered};
 use crate::error::{Error, Rejection};
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
+use crate::lockout::{LoginFailures, Registrations, SourceKey};
 use crate::names::NameKey;
 use crate::output::{ClientId, DisconnectReason, Output};
 use crate::room::Room;
 use crate::time::Now;
+use crate::timers::{Due, Timers};
+use crate::Config;
 
 /// The chat engine: a lobby, rooms and users, as a pure state machine.
 ///
@@ -35,25 +41,41 @@ pub struct Engine {
     pub(crate) clients: BTreeMap<ClientId, Client>,
     pub(crate) nicks: HashMap<NameKey, ClientId>,
     pub(crate) rooms: BTreeMap<NameKey, Room>,
-    next_client: u64,
-    next_guest: u64,
+    pub(crate) accounts: BTreeMap<NameKey, Account>,
+    /// Online clients that block each name, so a room message checks one
+    /// map entry for its sender instead of every recipient's block list.
+    pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
+    /// Offline messages kept across all mailboxes.
+    pub(crate) offline_total: usize,
+    pub(crate) pending_auth: BTreeMap<AuthRequestId, PendingAuth>,
+    pub(crate) login_failures: LoginFailures,
+    pub(crate) registrations: Registrations,
+    pub(crate) timers: Timers,
     pub(crate) output: VecDeque<Output>,
-    /// Registration deadlines, earliest first.
-    deadlines: BTreeSet<(Instant, ClientId)>,
+    next_client: u64,
+    pub(crate) next_guest: u64,
+    pub(crate) next_request: u64,
 }
 
 impl Engine {
-    /// An engine with no clients and no rooms.
+    /// An engine with no clients, rooms or accounts.
     pub fn new(config: Config) -> Self {
         Self {
             config,
             clients: BTreeMap::new(),
             nicks: HashMap::new(),
             rooms: BTreeMap::new(),
+            accounts: BTreeMap::new(),
+            blockers: BTreeMap::new(),
+            offline_total: 0,
+            pending_auth: BTreeMap::new(),
+            login_failures: LoginFailures::default(),
+            registrations: Registrations::default(),
+            timers: Timers::default(),
+            output: VecDeque::new(),
             next_client: 1,
             next_guest: 1,
-            output: VecDeque::new(),
-            deadlines: BTreeSet::new(),
+            next_request: 1,
         }
     }
 
@@ -74,9 +96,20 @@ impl Engine {
         self.rooms.len()
     }
 
+    /// Registered accounts.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
     /// A connected client's nickname.
     pub fn nick(&self, client: ClientId) -> Option<&str> {
         self.clients.get(&client).map(|c| &*c.nick)
+    }
+
+    /// The account a connected client is logged in to, if any.
+    pub fn account_of(&self, client: ClientId) -> Option<&str> {
+        let key = self.clients.get(&client)?.account.as_ref()?;
+        self.accounts.get(key).map(|a| &*a.name)
     }
 
     /// The codec a connected client speaks.
@@ -105,6 +138,11 @@ impl Engine {
         self.rooms.get(&NameKey::of(room)).map(|r| r.history.len())
     }
 
+    /// Whispers waiting for an offline account, if it exists.
+    pub fn offline_len(&self, account: &str) -> Option<usize> {
+        self.accounts.get(&NameKey::of(account)).map(|a| a.mailbox.len())
+    }
+
     /// Every connected client, by id.
     pub fn clients(&self) -> impl Iterator<Item = ClientId> + '_ {
         self.clients.keys().copied()
@@ -112,11 +150,22 @@ impl Engine {
 
     // ---- inputs ----
 
-    /// A new connection. Returns its id. If `max_clients` are already
-    /// connected, the output holds a one-line farewell and a
+    /// A new connection whose source address is unknown (all such
+    /// connections count as one source for login and registration limits).
+    /// See [`handle_connect_from`](Self::handle_connect_from).
+    pub fn handle_connect(&mut self, now: Now) -> ClientId {
+        self.connect(now, None)
+    }
+
+    /// A new connection from `source`. Returns its id. If `max_clients` are
+    /// already connected, the output holds a one-line farewell and a
     /// [`Output::Close`] for the new id, which is then already stale.
     /// Otherwise the client is in the Lobby, as a guest, with a welcome.
-    pub fn handle_connect(&mut self, now: Now) -> ClientId {
+    pub fn handle_connect_from(&mut self, now: Now, source: IpAddr) -> ClientId {
+        self.connect(now, Some(SourceKey::of(source)))
+    }
+
+    fn connect(&mut self, now: Now, source: Option<SourceKey>) -> ClientId {
         let id = ClientId(self.next_client);
         self.next_client += 1;
         if self.clients.len() >= self.config.max_clients {
@@ -126,37 +175,47 @@ impl Engine {
             self.output.push_back(Output::Close { client: id, reason });
             return id;
         }
-        let nick: Box<str> = format!("Guest{}", self.next_guest).into();
-        self.next_guest += 1;
+        let nick = self.fresh_guest_name();
         let nick_key = NameKey::of(&nick);
-        let registration_deadline =
-            (!self.config.registration_timeout.is_zero()).then(|| now.instant + self.config.registration_timeout);
-        if let Some(deadline) = registration_deadline {
-            self.deadlines.insert((deadline, id));
-        }
-        self.nicks.insert(nick_key.clone(), id);
-        self.clients.insert(
-            id,
-            Client {
-                nick,
-                nick_key,
-                codec: Codec::Text,
-                codec_chosen: false,
-                framer: LineFramer::default(),
-                rooms: Vec::new(),
-                registration_deadline,
-                flood: FloodBucket::full(self.config.flood_burst, now.instant),
-            },
-        );
-        let client = &self.clients[&id];
+        let registration_timeout = self.config.registration_timeout;
+        let mut client = Client {
+            nick,
+            nick_key: nick_key.clone(),
+            codec: Codec::Text,
+            codec_chosen: false,
+            framer: LineFramer::default(),
+            rooms: Vec::new(),
+            source,
+            account: None,
+            blocks: BTreeMap::new(),
+            auth_pending: None,
+            registration_deadline: (!registration_timeout.is_zero()).then(|| now.instant + registration_timeout),
+            last_activity: now.instant,
+            idle_warned: false,
+            timer: None,
+            flood: FloodBucket::full(self.config.flood_burst, now.instant),
+        };
+        self.timers.rearm(id, &mut client, &self.config);
         let welcome = Codec::Text.render(&Event::Welcome { server: &self.config.server_name, nick: &client.nick });
         self.output.push_back(Output::Send { to: id, data: welcome });
         if self.config.announce_lobby_presence {
-            let nick = client.nick.clone();
             let lobby: Vec<(ClientId, Codec)> = self.lobby_except(id).collect();
-            self.fanout(lobby, Event::Connected { nick: &nick });
+            self.fanout(lobby, Event::Connected { nick: &client.nick });
         }
+        self.nicks.insert(nick_key, id);
+        self.clients.insert(id, client);
         id
+    }
+
+    /// A `Guest<N>` name nobody holds.
+    pub(crate) fn fresh_guest_name(&mut self) -> Box<str> {
+        loop {
+            let name = format!("Guest{}", self.next_guest);
+            self.next_guest += 1;
+            if !self.nicks.contains_key(&NameKey::of(&name)) {
+                return name.into();
+            }
+        }
     }
 
     /// Bytes received from a client: any number of lines, or part of one.
@@ -177,31 +236,42 @@ impl Engine {
     }
 
     /// The connection closed or failed. Those who shared a room are told.
-    pub fn handle_disconnect(&mut self, _now: Now, client: ClientId, reason: DisconnectReason) -> Result<(), Error> {
+    pub fn handle_disconnect(&mut self, now: Now, client: ClientId, reason: DisconnectReason) -> Result<(), Error> {
         if !self.clients.contains_key(&client) {
             return Err(Error::UnknownClient(client));
         }
-        self.remove_client(client, &reason);
+        self.remove_client(now, client, &reason);
         Ok(())
     }
 
     /// Time has reached a deadline from [`poll_timeout`](Self::poll_timeout)
     /// (calling it early or late is harmless).
     pub fn handle_timeout(&mut self, now: Now) {
-        while let Some(&(deadline, id)) = self.deadlines.first() {
-            if deadline > now.instant {
-                break;
+        while let Some(id) = self.timers.pop_due(now.instant) {
+            let Some(client) = self.clients.get_mut(&id) else {
+                continue;
+            };
+            client.timer = None;
+            match client.next_deadline(&self.config) {
+                None => {}
+                Some((at, _)) if at > now.instant => self.timers.rearm(id, client, &self.config),
+                Some((_, Due::Registration)) => self.close(now, id, DisconnectReason::RegistrationTimeout),
+                Some((_, Due::IdleWarning)) => {
+                    client.idle_warned = true;
+                    self.timers.rearm(id, client, &self.config);
+                    let left = client.next_deadline(&self.config).map_or(0, |(at, _)| (at - now.instant).as_secs());
+                    self.tell(id, Event::IdleWarning { seconds: left });
+                }
+                Some((_, Due::IdleDisconnect)) => self.close(now, id, DisconnectReason::IdleTimeout),
             }
-            self.deadlines.pop_first();
-            self.close(id, DisconnectReason::RegistrationTimeout);
         }
     }
 
     /// The embedder is shutting down: every client is told and closed.
-    pub fn handle_shutdown(&mut self, _now: Now) {
+    pub fn handle_shutdown(&mut self, now: Now) {
         let ids: Vec<ClientId> = self.clients.keys().copied().collect();
         for id in ids {
-            self.close(id, DisconnectReason::ServerShutdown);
+            self.close(now, id, DisconnectReason::ServerShutdown);
         }
     }
 
@@ -218,19 +288,21 @@ impl Engine {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called,
-    /// if any timer is armed.
+    /// if any timer is armed. May be earlier than strictly needed.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.first().map(|&(deadline, _)| deadline)
+        self.timers.next()
     }
 
-    // ---- internals shared with commands.rs ----
+    // ---- internals shared with the command modules ----
 
     fn handle_frame(&mut self, now: Now, id: ClientId, frame: Frame<'_>) {
         let Some(client) = self.clients.get_mut(&id) else {
             return; // quit earlier in the same read
         };
-        if let Some(deadline) = client.registration_deadline.take() {
-            self.deadlines.remove(&(deadline, id));
+        client.last_activity = now.instant;
+        client.idle_warned = false;
+        if !self.config.require_login {
+            client.registration_deadline = None;
         }
         let line = match frame {
             Frame::Overlong => return self.reject(id, Rejection::LineTooLong { limit: self.config.max_line_bytes }),
@@ -313,29 +385,31 @@ impl Engine {
     }
 
     /// Says goodbye to a client and forgets it.
-    pub(crate) fn close(&mut self, id: ClientId, reason: DisconnectReason) {
+    pub(crate) fn close(&mut self, now: Now, id: ClientId, reason: DisconnectReason) {
         if !self.clients.contains_key(&id) {
             return;
         }
         self.tell(id, Event::Bye { reason: &reason });
-        self.remove_client(id, &reason);
+        self.remove_client(now, id, &reason);
         self.output.push_back(Output::Close { client: id, reason });
     }
 
     /// Forgets a client, telling its roommates (and the Lobby, if so
     /// configured) why it left.
-    fn remove_client(&mut self, id: ClientId, reason: &DisconnectReason) {
+    fn remove_client(&mut self, now: Now, id: ClientId, reason: &DisconnectReason) {
         let mut recipients = self.roommates(id);
         if self.config.announce_lobby_presence {
             recipients.extend(self.lobby_except(id));
         }
-        let Some(client) = self.clients.remove(&id) else {
+        let Some(mut client) = self.clients.remove(&id) else {
             return;
         };
-        if let Some(deadline) = client.registration_deadline {
-            self.deadlines.remove(&(deadline, id));
-        }
+        self.timers.disarm(id, &mut client);
         self.nicks.remove(&client.nick_key);
+        self.unindex_blocks(id, &client);
+        if let Some(account) = client.account.as_ref().and_then(|key| self.accounts.get_mut(key)) {
+            account.last_seen_ms = Some(now.unix_ms);
+        }
         for key in &client.rooms {
             if let Some(room) = self.rooms.get_mut(key) {
                 room.members.remove(id);

@@ -1,6 +1,7 @@
 //! What can go wrong: [`Rejection`] for bad peer input (told to that peer,
 //! never returned as `Err`), [`Error`] for misuse by the embedder.
 
+use crate::account::AuthRequestId;
 use crate::ClientId;
 use crate::names::NameError;
 
@@ -13,6 +14,9 @@ pub enum Error {
     /// disconnected or been closed by the engine.
     #[error("unknown or disconnected client {0}")]
     UnknownClient(ClientId),
+    /// The hash or verify request was never issued or was answered already.
+    #[error("unknown or answered auth request {0:?}")]
+    UnknownRequest(AuthRequestId),
 }
 
 /// Why a peer's line was refused. It is sent to that peer as an error line
@@ -90,6 +94,81 @@ pub enum Rejection {
     /// The client sent lines faster than flood control allows.
     #[error("slow down: too many lines too fast; that line was not acted on")]
     Flood,
+    /// The nickname belongs to a registered account.
+    #[error("{0} is a registered name; /login to use it")]
+    NickRegistered(Box<str>),
+    /// A logged-in user's nickname is its account name.
+    #[error("you are logged in as {0}; your nickname is your account name")]
+    NickLocked(Box<str>),
+    /// `/register` of a name that has an account.
+    #[error("an account named {0} exists already")]
+    AccountExists(Box<str>),
+    /// `Config::max_accounts` accounts exist already.
+    #[error("the server already has its maximum of {max} accounts")]
+    AccountLimit {
+        /// The limit.
+        max: usize,
+    },
+    /// The two passwords given to `/register` differ.
+    #[error("the passwords do not match")]
+    PasswordMismatch,
+    /// The password is shorter than `Config::min_password_len`.
+    #[error("the password must be at least {min} characters")]
+    PasswordTooShort {
+        /// The minimum length in bytes.
+        min: usize,
+    },
+    /// Wrong account name or password.
+    #[error("wrong name or password ({attempts_left} attempts left before a pause)")]
+    LoginFailed {
+        /// Failures still allowed before this source is locked out.
+        attempts_left: u32,
+    },
+    /// Too many failed logins for this account from this source.
+    #[error("too many failed logins; try again in {retry_after_secs} s")]
+    LockedOut {
+        /// Seconds until a login may be tried again.
+        retry_after_secs: u64,
+    },
+    /// This source registered its maximum of accounts for now.
+    #[error("too many registrations from your address; try again in {retry_after_secs} s")]
+    TooManyRegistrations {
+        /// Seconds until a registration may be tried again.
+        retry_after_secs: u64,
+    },
+    /// The server requires login before anything else.
+    #[error("log in first: /login NAME PASSWORD, or /register NAME PASSWORD PASSWORD")]
+    LoginRequired,
+    /// A login or registration from this client is still being checked.
+    #[error("your previous login or registration is still being checked")]
+    AuthInProgress,
+    /// The client is logged in already.
+    #[error("you are logged in as {0} already")]
+    AlreadyLoggedIn(Box<str>),
+    /// The password could not be hashed (the embedder reported a failure).
+    #[error("registration failed on the server; try again")]
+    HashFailed,
+    /// The recipient blocks the sender.
+    #[error("{0} does not accept messages from you")]
+    BlockedByRecipient(Box<str>),
+    /// The offline recipient's mailbox (or the server's) is full.
+    #[error("{0} is offline and cannot take more messages now")]
+    MailboxFull(Box<str>),
+    /// `/seen` of a name that is not online and has no account.
+    #[error("{0} has not been seen (only registered users are remembered)")]
+    NeverSeen(Box<str>),
+    /// `/block` of one's own name.
+    #[error("you cannot block yourself")]
+    CannotBlockSelf,
+    /// The client blocks `Config::max_blocks` names already.
+    #[error("you already block the maximum of {max} names")]
+    BlockLimit {
+        /// The limit.
+        max: usize,
+    },
+    /// `/unblock` of a name that is not blocked.
+    #[error("you do not block {0}")]
+    NotBlocked(Box<str>),
 }
 
 impl Rejection {
@@ -115,6 +194,25 @@ impl Rejection {
             Rejection::RoomRequired => "room_required",
             Rejection::NoSuchNick(_) => "no_such_nick",
             Rejection::Flood => "flood",
+            Rejection::NickRegistered(_) => "nick_registered",
+            Rejection::NickLocked(_) => "nick_locked",
+            Rejection::AccountExists(_) => "account_exists",
+            Rejection::AccountLimit { .. } => "account_limit",
+            Rejection::PasswordMismatch => "password_mismatch",
+            Rejection::PasswordTooShort { .. } => "password_too_short",
+            Rejection::LoginFailed { .. } => "login_failed",
+            Rejection::LockedOut { .. } => "locked_out",
+            Rejection::TooManyRegistrations { .. } => "too_many_registrations",
+            Rejection::LoginRequired => "login_required",
+            Rejection::AuthInProgress => "auth_in_progress",
+            Rejection::AlreadyLoggedIn(_) => "already_logged_in",
+            Rejection::HashFailed => "hash_failed",
+            Rejection::BlockedByRecipient(_) => "blocked",
+            Rejection::MailboxFull(_) => "mailbox_full",
+            Rejection::NeverSeen(_) => "never_seen",
+            Rejection::CannotBlockSelf => "cannot_block_self",
+            Rejection::BlockLimit { .. } => "block_limit",
+            Rejection::NotBlocked(_) => "not_blocked",
         }
     }
 }

@@ -11,6 +11,13 @@ pub(crate) struct RoomSummary<'a> {
     pub(crate) members: usize,
 }
 
+/// A user in a `/since` answer: online now, or last seen at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SeenUser<'a> {
+    pub(crate) nick: &'a str,
+    pub(crate) last_seen_ms: Option<u64>,
+}
+
 /// One server-to-client event. Borrowed, so that rendering a broadcast
 /// copies nothing but the final bytes.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +27,26 @@ pub(crate) enum Event<'a> {
     /// A room message, live or replayed from history.
     Message { room: &'a str, from: &'a str, text: &'a str, unix_ms: u64, history: bool },
     /// A private message; sent to the recipient and echoed to the sender.
-    Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool },
+    /// `offline`: it was kept while the recipient was away.
+    Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool, offline: bool },
+    /// A whisper to an offline account was kept for it.
+    Kept { to: &'a str },
+    /// The client registered an account (it is then logged in to it).
+    Registered { name: &'a str },
+    /// The client logged in; `offline` whispers follow.
+    LoggedIn { name: &'a str, offline: usize },
+    /// The client's guest name was taken back by the account that owns it.
+    Renamed { old: &'a str, new: &'a str },
+    /// Answer to `/seen`.
+    Seen { nick: &'a str, online: bool, last_seen_ms: Option<u64> },
+    /// Answer to `/since`: users online within the last `seconds`.
+    Since { seconds: u64, users: &'a [SeenUser<'a>] },
+    /// A name was blocked or unblocked.
+    BlockChanged { nick: &'a str, blocked: bool },
+    /// Answer to `/blocked`.
+    BlockList { names: &'a [&'a str] },
+    /// The client will be disconnected in `seconds` unless it sends something.
+    IdleWarning { seconds: u64 },
     /// The client created a room.
     Created { room: &'a str },
     /// Someone joined a room (`you`: the recipient did).

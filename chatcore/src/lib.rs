@@ -76,6 +76,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod account;
+mod auth;
 mod client;
 mod codec;
 mod command;
@@ -86,11 +88,15 @@ mod error;
 mod event;
 mod framer;
 mod history;
+mod lockout;
 mod names;
 mod output;
 mod room;
+mod social;
 mod time;
+mod timers;
 
+pub use account::{AuthRequestId, Password, PasswordHash};
 pub use codec::Codec;
 pub use command::{COMMANDS, Command, CommandHelp};
 pub use config::Config;

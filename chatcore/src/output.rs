@@ -4,6 +4,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use crate::account::{AuthRequestId, Password, PasswordHash};
+
 /// Identifies one connection for its whole life. Issued by
 /// [`Engine::handle_connect`](crate::Engine::handle_connect) and never
 /// reused, so a stale id is always detected.
@@ -41,6 +43,10 @@ pub enum DisconnectReason {
     RegistrationTimeout,
     /// The server is shutting down.
     ServerShutdown,
+    /// The client was silent for `Config::idle_timeout`.
+    IdleTimeout,
+    /// The same account logged in on another connection.
+    LoggedInElsewhere,
 }
 
 impl fmt::Display for DisconnectReason {
@@ -54,6 +60,8 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::ServerFull => f.write_str("server is full; try again later"),
             DisconnectReason::RegistrationTimeout => f.write_str("no input received in time"),
             DisconnectReason::ServerShutdown => f.write_str("server is shutting down"),
+            DisconnectReason::IdleTimeout => f.write_str("idle for too long"),
+            DisconnectReason::LoggedInElsewhere => f.write_str("logged in from elsewhere"),
         }
     }
 }
@@ -79,5 +87,23 @@ pub enum Output {
         client: ClientId,
         /// Why, for logs.
         reason: DisconnectReason,
+    },
+    /// Hash `password` (chatd: argon2id) off the engine's thread, then call
+    /// [`Engine::handle_password_hashed`](crate::Engine::handle_password_hashed).
+    HashPassword {
+        /// Pass back with the answer.
+        request: AuthRequestId,
+        /// The password to hash. Never log it.
+        password: Password,
+    },
+    /// Check `password` against `hash` off the engine's thread, then call
+    /// [`Engine::handle_password_verified`](crate::Engine::handle_password_verified).
+    VerifyPassword {
+        /// Pass back with the answer.
+        request: AuthRequestId,
+        /// The password to check. Never log it.
+        password: Password,
+        /// The account's stored hash.
+        hash: PasswordHash,
     },
 }

@@ -49,6 +49,31 @@ impl fmt::Display for ClockUtc {
     }
 }
 
+/// Shows a wall-clock time as `YYYY-MM-DD HH:MM:SS UTC`.
+pub(crate) struct DateTimeUtc(pub(crate) u64);
+
+impl fmt::Display for DateTimeUtc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (year, month, day) = civil_from_days(self.0 / 86_400_000);
+        write!(f, "{year:04}-{month:02}-{day:02} {} UTC", ClockUtc(self.0))
+    }
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`, restricted to days on or after the epoch).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +84,15 @@ mod tests {
         assert_eq!(ClockUtc(1_704_164_645_678).to_string(), "03:04:05");
         assert_eq!(ClockUtc(0).to_string(), "00:00:00");
         assert_eq!(ClockUtc(86_399_999).to_string(), "23:59:59");
+    }
+
+    #[test]
+    fn dates_are_gregorian_utc() {
+        assert_eq!(DateTimeUtc(0).to_string(), "1970-01-01 00:00:00 UTC");
+        assert_eq!(DateTimeUtc(1_704_164_645_678).to_string(), "2024-01-02 03:04:05 UTC");
+        // A leap day and the turn of a century that is a leap year.
+        assert_eq!(DateTimeUtc(951_782_400_000).to_string(), "2000-02-29 00:00:00 UTC");
+        assert_eq!(DateTimeUtc(4_107_542_399_000).to_string(), "2100-02-28 23:59:59 UTC");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::account::Password;
 use crate::command::{Command, CommandHelp, help_for};
 use crate::error::Rejection;
 use crate::event::{Event, RoomSummary};
@@ -22,6 +23,13 @@ enum Request {
     Quit { reason: Option<String> },
     Say { room: Option<String>, text: String },
     Msg { to: String, text: String },
+    Register { name: String, password: String, confirm: String },
+    Login { name: String, password: String },
+    Seen { nick: String },
+    Since { seconds: u64 },
+    Block { nick: String },
+    Unblock { nick: String },
+    Blocked {},
 }
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
@@ -45,6 +53,15 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Request::Quit { reason } => Command::Quit(reason),
         Request::Say { room, text } => Command::Say { room, text },
         Request::Msg { to, text } => Command::Whisper { to, text },
+        Request::Register { name, password, confirm } => {
+            Command::Register { name, password: Password::new(password), confirm: Password::new(confirm) }
+        }
+        Request::Login { name, password } => Command::Login { name, password: Password::new(password) },
+        Request::Seen { nick } => Command::Seen(nick),
+        Request::Since { seconds } => Command::Since(seconds),
+        Request::Block { nick } => Command::Block(nick),
+        Request::Unblock { nick } => Command::Unblock(nick),
+        Request::Blocked {} => Command::Blocked,
     })
 }
 
@@ -53,7 +70,16 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
 enum Reply<'a> {
     Welcome { server: &'a str, nick: &'a str },
     Message { room: &'a str, from: &'a str, text: &'a str, ts: u64, history: bool },
-    Whisper { from: &'a str, to: &'a str, text: &'a str, ts: u64 },
+    Whisper { from: &'a str, to: &'a str, text: &'a str, ts: u64, offline: bool },
+    Kept { to: &'a str },
+    Registered { name: &'a str },
+    LoggedIn { name: &'a str, offline: usize },
+    Renamed { old: &'a str, new: &'a str },
+    Seen { nick: &'a str, online: bool, last_seen: Option<u64> },
+    Since { seconds: u64, users: Vec<SeenJson<'a>> },
+    Block { nick: &'a str, blocked: bool },
+    BlockList { names: &'a [&'a str] },
+    IdleWarning { seconds: u64 },
     Created { room: &'a str },
     Joined { room: &'a str, nick: &'a str, members: usize },
     Left { room: &'a str, nick: &'a str },
@@ -75,6 +101,13 @@ struct RoomJson<'a> {
 }
 
 #[derive(Serialize)]
+struct SeenJson<'a> {
+    nick: &'a str,
+    online: bool,
+    last_seen: Option<u64>,
+}
+
+#[derive(Serialize)]
 struct HelpJson<'a> {
     name: &'a str,
     usage: &'a str,
@@ -87,7 +120,24 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Message { room, from, text, unix_ms, history } => {
             Reply::Message { room, from, text, ts: unix_ms, history }
         }
-        Event::Whisper { from, to, text, unix_ms, .. } => Reply::Whisper { from, to, text, ts: unix_ms },
+        Event::Whisper { from, to, text, unix_ms, offline, .. } => {
+            Reply::Whisper { from, to, text, ts: unix_ms, offline }
+        }
+        Event::Kept { to } => Reply::Kept { to },
+        Event::Registered { name } => Reply::Registered { name },
+        Event::LoggedIn { name, offline } => Reply::LoggedIn { name, offline },
+        Event::Renamed { old, new } => Reply::Renamed { old, new },
+        Event::Seen { nick, online, last_seen_ms } => Reply::Seen { nick, online, last_seen: last_seen_ms },
+        Event::Since { seconds, users } => Reply::Since {
+            seconds,
+            users: users
+                .iter()
+                .map(|u| SeenJson { nick: u.nick, online: u.last_seen_ms.is_none(), last_seen: u.last_seen_ms })
+                .collect(),
+        },
+        Event::BlockChanged { nick, blocked } => Reply::Block { nick, blocked },
+        Event::BlockList { names } => Reply::BlockList { names },
+        Event::IdleWarning { seconds } => Reply::IdleWarning { seconds },
         Event::Created { room } => Reply::Created { room },
         Event::Joined { room, nick, members, .. } => Reply::Joined { room, nick, members },
         Event::Left { room, nick, .. } => Reply::Left { room, nick },

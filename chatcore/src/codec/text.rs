@@ -6,10 +6,11 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
+use crate::account::Password;
 use crate::command::{Command, help_for};
 use crate::error::Rejection;
 use crate::event::Event;
-use crate::time::ClockUtc;
+use crate::time::{ClockUtc, DateTimeUtc};
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     let line = line.trim_end();
@@ -43,6 +44,23 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         "who" => Err(usage("who")),
         "quit" | "exit" => Ok(Command::Quit(optional())),
         "msg" | "whisper" | "w" => whisper(args, "msg"),
+        "register" => match args.split_whitespace().collect::<Vec<_>>()[..] {
+            [name, password, confirm] => Ok(Command::Register {
+                name: name.to_owned(),
+                password: Password::new(password),
+                confirm: Password::new(confirm),
+            }),
+            _ => Err(usage(&name)),
+        },
+        "login" => match args.split_whitespace().collect::<Vec<_>>()[..] {
+            [name, password] => Ok(Command::Login { name: name.to_owned(), password: Password::new(password) }),
+            _ => Err(usage(&name)),
+        },
+        "seen" => one_arg(Command::Seen),
+        "since" => args.parse().map(Command::Since).map_err(|_| usage(&name)),
+        "block" => one_arg(Command::Block),
+        "unblock" => one_arg(Command::Unblock),
+        "blocked" => no_args(Command::Blocked),
         _ => Err(Rejection::UnknownCommand(format!("/{word}").into())),
     }
 }
@@ -79,8 +97,11 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         Event::Message { room, from, text, unix_ms, history: true } => {
             writeln!(out, "~ [{room} {}] {from}: {text}", ClockUtc(unix_ms))
         }
-        Event::Whisper { from, text, unix_ms, echo: false, .. } => {
+        Event::Whisper { from, text, unix_ms, echo: false, offline: false, .. } => {
             writeln!(out, "[whisper from {from} {}] {text}", ClockUtc(unix_ms))
+        }
+        Event::Whisper { from, text, unix_ms, echo: false, offline: true, .. } => {
+            writeln!(out, "[whisper from {from} {}, while you were away] {text}", DateTimeUtc(unix_ms))
         }
         Event::Whisper { to, text, unix_ms, echo: true, .. } => {
             writeln!(out, "[whisper to {to} {}] {text}", ClockUtc(unix_ms))
@@ -116,6 +137,40 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
                 writeln!(out, "*   {:width$}  {}", command.text, command.about)?;
             }
             Ok(())
+        }
+        Event::Kept { to } => {
+            writeln!(out, "* {to} is offline; your message was kept and will be delivered when they log in")
+        }
+        Event::Registered { name } => writeln!(out, "* account {name} registered; you are logged in"),
+        Event::LoggedIn { name, offline: 0 } => writeln!(out, "* logged in as {name}"),
+        Event::LoggedIn { name, offline } => {
+            writeln!(out, "* logged in as {name}; {offline} message{} kept for you:", plural(offline))
+        }
+        Event::Renamed { old, new } => {
+            writeln!(out, "* {old} is a registered name and its owner logged in; you are now {new}")
+        }
+        Event::Seen { nick, online: true, .. } => writeln!(out, "* {nick} is online now"),
+        Event::Seen { nick, last_seen_ms: Some(ms), .. } => {
+            writeln!(out, "* {nick} was last seen {}", DateTimeUtc(ms))
+        }
+        Event::Seen { nick, .. } => writeln!(out, "* {nick} has never logged in"),
+        Event::Since { seconds, users } => {
+            write!(out, "* online within the last {seconds} s ({}):", users.len())?;
+            for (i, user) in users.iter().enumerate() {
+                let sep = if i == 0 { " " } else { ", " };
+                match user.last_seen_ms {
+                    None => write!(out, "{sep}{} (online)", user.nick)?,
+                    Some(ms) => write!(out, "{sep}{} (last seen {})", user.nick, DateTimeUtc(ms))?,
+                }
+            }
+            writeln!(out)
+        }
+        Event::BlockChanged { nick, blocked: true } => writeln!(out, "* you now block {nick}"),
+        Event::BlockChanged { nick, blocked: false } => writeln!(out, "* you no longer block {nick}"),
+        Event::BlockList { names: [] } => writeln!(out, "* you block nobody"),
+        Event::BlockList { names } => writeln!(out, "* you block ({}): {}", names.len(), names.join(", ")),
+        Event::IdleWarning { seconds } => {
+            writeln!(out, "* you have been idle; you will be disconnected in {seconds} s unless you send something")
         }
         Event::Error { rejection } => writeln!(out, "! {rejection}"),
         Event::Bye { reason } => writeln!(out, "* bye: {reason}"),

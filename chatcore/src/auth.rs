@@ -1,0 +1,246 @@
+//! Registering and logging in. The engine decides; the embedder hashes and
+//! verifies passwords (slow on purpose) off the engine's thread and answers
+//! with [`Engine::handle_password_hashed`] or
+//! [`Engine::handle_password_verified`].
+
+use std::time::Instant;
+
+use crate::account::{Account, AuthRequestId, Password, PasswordHash};
+use crate::engine::Engine;
+use crate::error::{Error, Rejection};
+use crate::event::Event;
+use crate::lockout::SourceKey;
+use crate::names::{validate_nick, NameKey};
+use crate::output::{ClientId, DisconnectReason, Output};
+use crate::time::Now;
+
+/// An outstanding hash or verify request.
+#[derive(Debug)]
+pub(crate) struct PendingAuth {
+    pub(crate) client: ClientId,
+    /// Kept here so a failure still counts if the client hangs up first.
+    pub(crate) source: Option<SourceKey>,
+    pub(crate) name: Box<str>,
+    pub(crate) kind: AuthKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuthKind {
+    Register,
+    Login,
+}
+
+/// Connections whose source is unknown are counted together.
+const UNKNOWN_SOURCE: SourceKey = SourceKey::V4(0);
+
+impl Engine {
+    pub(crate) fn register(
+        &mut self,
+        now: Now,
+        id: ClientId,
+        name: &str,
+        password: Password,
+        confirm: &Password,
+    ) -> Result<(), Rejection> {
+        self.check_auth_allowed(id)?;
+        validate_nick(name, self.config.max_nick_len).map_err(Rejection::NickInvalid)?;
+        if password != *confirm {
+            return Err(Rejection::PasswordMismatch);
+        }
+        if password.expose().len() < self.config.min_password_len {
+            return Err(Rejection::PasswordTooShort { min: self.config.min_password_len });
+        }
+        let key = NameKey::of(name);
+        if let Some(account) = self.accounts.get(&key) {
+            return Err(Rejection::AccountExists(account.name.clone()));
+        }
+        if self.pending_auth.values().any(|p| p.kind == AuthKind::Register && NameKey::of(&p.name) == key) {
+            return Err(Rejection::AccountExists(name.into()));
+        }
+        if self.accounts.len() >= self.config.max_accounts {
+            return Err(Rejection::AccountLimit { max: self.config.max_accounts });
+        }
+        let source = self.clients[&id].source;
+        let (cap, max, window) = (
+            self.config.max_tracked_sources,
+            self.config.max_registrations_per_source,
+            self.config.registration_window,
+        );
+        self.registrations
+            .take(&source.unwrap_or(UNKNOWN_SOURCE), now.instant, cap, max, window)
+            .map_err(|until| Rejection::TooManyRegistrations { retry_after_secs: secs_until(now.instant, until) })?;
+        let request = self.start_auth(id, name, AuthKind::Register);
+        self.output.push_back(Output::HashPassword { request, password });
+        Ok(())
+    }
+
+    pub(crate) fn login(&mut self, now: Now, id: ClientId, name: &str, password: Password) -> Result<(), Rejection> {
+        self.check_auth_allowed(id)?;
+        let key = NameKey::of(name);
+        let source = self.clients[&id].source.unwrap_or(UNKNOWN_SOURCE);
+        let failure_key = (key.clone(), source);
+        if let Some(until) = self.login_failures.locked_until(&failure_key, now.instant) {
+            return Err(Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) });
+        }
+        // Parallel attempts from one source would slip past the failure
+        // count while their checks are in flight: one at a time.
+        let in_flight = self.pending_auth.values().any(|p| {
+            p.kind == AuthKind::Login && p.source.unwrap_or(UNKNOWN_SOURCE) == source && NameKey::of(&p.name) == key
+        });
+        if in_flight {
+            return Err(Rejection::AuthInProgress);
+        }
+        let Some(account) = self.accounts.get(&key) else {
+            // The same answer as a wrong password, so that names cannot be probed.
+            return Err(self.count_failure(now, key, source));
+        };
+        let hash = account.hash.clone();
+        let request = self.start_auth(id, name, AuthKind::Login);
+        self.output.push_back(Output::VerifyPassword { request, password, hash });
+        Ok(())
+    }
+
+    fn check_auth_allowed(&self, id: ClientId) -> Result<(), Rejection> {
+        let client = &self.clients[&id];
+        if client.auth_pending.is_some() {
+            return Err(Rejection::AuthInProgress);
+        }
+        if let Some(account) = self.account_of(id) {
+            return Err(Rejection::AlreadyLoggedIn(account.into()));
+        }
+        debug_assert!(client.account.is_none());
+        Ok(())
+    }
+
+    fn start_auth(&mut self, id: ClientId, name: &str, kind: AuthKind) -> AuthRequestId {
+        let request = AuthRequestId(self.next_request);
+        self.next_request += 1;
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        client.auth_pending = Some(request);
+        let pending = PendingAuth { client: id, source: client.source, name: name.into(), kind };
+        self.pending_auth.insert(request, pending);
+        request
+    }
+
+    /// Counts a failed login and says what to tell the client.
+    fn count_failure(&mut self, now: Now, key: NameKey, source: SourceKey) -> Rejection {
+        let config = &self.config;
+        match self.login_failures.record(
+            &(key, source),
+            now.instant,
+            config.max_tracked_sources,
+            config.max_login_failures,
+            config.login_failure_window,
+            config.block_duration,
+        ) {
+            Ok(attempts_left) => Rejection::LoginFailed { attempts_left },
+            Err(until) => Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) },
+        }
+    }
+
+    /// The answer to an [`Output::HashPassword`]: the hash, or `None` if
+    /// hashing failed (the client is told to try again). If the client left
+    /// meanwhile, nothing is registered.
+    pub fn handle_password_hashed(
+        &mut self,
+        now: Now,
+        request: AuthRequestId,
+        hash: Option<PasswordHash>,
+    ) -> Result<(), Error> {
+        let pending = self.finish_auth(request, AuthKind::Register)?;
+        let id = pending.client;
+        if !self.clients.contains_key(&id) {
+            return Ok(());
+        }
+        let Some(hash) = hash else {
+            self.reject(id, Rejection::HashFailed);
+            return Ok(());
+        };
+        let key = NameKey::of(&pending.name);
+        self.accounts.insert(key.clone(), Account::new(&pending.name, hash));
+        self.tell(id, Event::Registered { name: &pending.name });
+        self.log_in(now, id, key);
+        Ok(())
+    }
+
+    /// The answer to an [`Output::VerifyPassword`]: whether the password
+    /// matched. A mismatch counts towards the lockout even if the client
+    /// has left meanwhile.
+    pub fn handle_password_verified(&mut self, now: Now, request: AuthRequestId, matches: bool) -> Result<(), Error> {
+        let pending = self.finish_auth(request, AuthKind::Login)?;
+        let id = pending.client;
+        let key = NameKey::of(&pending.name);
+        let source = pending.source.unwrap_or(UNKNOWN_SOURCE);
+        if !matches {
+            let rejection = self.count_failure(now, key, source);
+            if self.clients.contains_key(&id) {
+                self.reject(id, rejection);
+            }
+            return Ok(());
+        }
+        self.login_failures.forget(&(key.clone(), source));
+        if self.clients.contains_key(&id) && self.accounts.contains_key(&key) {
+            self.log_in(now, id, key);
+        }
+        Ok(())
+    }
+
+    fn finish_auth(&mut self, request: AuthRequestId, kind: AuthKind) -> Result<PendingAuth, Error> {
+        match self.pending_auth.get(&request) {
+            Some(pending) if pending.kind == kind => {}
+            _ => return Err(Error::UnknownRequest(request)),
+        }
+        let pending = self.pending_auth.remove(&request).expect("just checked");
+        if let Some(client) = self.clients.get_mut(&pending.client) {
+            client.auth_pending = None;
+        }
+        Ok(pending)
+    }
+
+    /// Makes `id` the account's one live session: an older session is
+    /// closed, a guest using the name is renamed, offline whispers follow.
+    fn log_in(&mut self, now: Now, id: ClientId, key: NameKey) {
+        if let Some(&holder) = self.nicks.get(&key) {
+            if holder != id {
+                if self.clients[&holder].account.as_ref() == Some(&key) {
+                    self.close(now, holder, DisconnectReason::LoggedInElsewhere);
+                } else {
+                    let guest = self.fresh_guest_name();
+                    self.rename(holder, guest, true);
+                }
+            }
+        }
+        let account = self.accounts.get_mut(&key).expect("caller checked the account");
+        account.last_seen_ms = Some(now.unix_ms);
+        let name = account.name.clone();
+        let mailbox = std::mem::take(&mut account.mailbox);
+        self.offline_total -= mailbox.len();
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        client.account = Some(key.clone());
+        client.registration_deadline = None;
+        self.timers.rearm(id, client, &self.config);
+        if client.nick != name {
+            self.rename(id, name.clone(), false);
+        }
+        self.adopt_account_blocks(id, &key);
+        self.tell(id, Event::LoggedIn { name: &name, offline: mailbox.len() });
+        for kept in &mailbox {
+            let event = Event::Whisper {
+                from: &kept.from,
+                to: &name,
+                text: &kept.text,
+                unix_ms: kept.unix_ms,
+                echo: false,
+                offline: true,
+            };
+            self.tell(id, event);
+        }
+    }
+}
+
+/// Whole seconds from `now` until `until`, rounded up so that "try again in
+/// N s" is never too early.
+fn secs_until(now: Instant, until: Instant) -> u64 {
+    let left = until.saturating_duration_since(now);
+    left.as_secs() + u64::from(left.subsec_nanos() > 0)
+}

@@ -1,0 +1,193 @@
+//! Bounded counters per source: failed logins (which lock a source out of
+//! one account for a while) and registrations (capped per window).
+//!
+//! Counting per account *and* source means an attacker elsewhere cannot
+//! lock the real owner out. IPv6 sources are counted per /64, since one host
+//! usually holds a whole /64.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use crate::names::NameKey;
+
+/// Where a connection comes from, as counted for limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum SourceKey {
+    V4(u32),
+    /// The /64 prefix.
+    V6(u64),
+}
+
+impl SourceKey {
+    pub(crate) fn of(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(v4) => SourceKey::V4(v4.into()),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => SourceKey::V4(v4.into()),
+                None => SourceKey::V6((u128::from(v6) >> 64) as u64),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    count: u32,
+    ends: Instant,
+    locked_until: Option<Instant>,
+}
+
+impl Window {
+    /// When this entry stops mattering.
+    fn expires(&self) -> Instant {
+        self.locked_until.map_or(self.ends, |l| l.max(self.ends))
+    }
+}
+
+/// Counts per key within a window, holding at most `cap` keys; when full,
+/// the entry that expires first makes room.
+#[derive(Debug)]
+pub(crate) struct Counter<K> {
+    entries: BTreeMap<K, Window>,
+}
+
+impl<K: Ord + Clone> Default for Counter<K> {
+    fn default() -> Self {
+        Self { entries: BTreeMap::new() }
+    }
+}
+
+impl<K: Ord + Clone> Counter<K> {
+    /// If `key` is locked out at `now`, until when.
+    pub(crate) fn locked_until(&self, key: &K, now: Instant) -> Option<Instant> {
+        self.entries.get(key).and_then(|w| w.locked_until).filter(|&until| until > now)
+    }
+
+    /// Counts one event. When the count within `window` reaches `max`, the key
+    /// is locked for `lock` and the count starts over. Returns the lock's end
+    /// if this event caused one, else the events still allowed.
+    pub(crate) fn record(
+        &mut self,
+        key: &K,
+        now: Instant,
+        cap: usize,
+        max: u32,
+        window: Duration,
+        lock: Duration,
+    ) -> Result<u32, Instant> {
+        let entry = self.entry(key, now, cap, window);
+        entry.count += 1;
+        if entry.count >= max {
+            let until = now + lock;
+            entry.count = 0;
+            entry.locked_until = Some(until);
+            entry.ends = now + window;
+            return Err(until);
+        }
+        Ok(max - entry.count)
+    }
+
+    /// Takes one of `max` events per `window`, or says when the window ends.
+    pub(crate) fn take(&mut self, key: &K, now: Instant, cap: usize, max: u32, window: Duration) -> Result<(), Instant> {
+        let entry = self.entry(key, now, cap, window);
+        if entry.count >= max {
+            return Err(entry.ends);
+        }
+        entry.count += 1;
+        Ok(())
+    }
+
+    pub(crate) fn forget(&mut self, key: &K) {
+        self.entries.remove(key);
+    }
+
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The live window for `key`, started afresh if the old one ended.
+    fn entry(&mut self, key: &K, now: Instant, cap: usize, window: Duration) -> &mut Window {
+        if !self.entries.contains_key(key) && self.entries.len() >= cap.max(1) {
+            self.evict_one();
+        }
+        let entry = self.entries.entry(key.clone()).or_insert(Window { count: 0, ends: now + window, locked_until: None });
+        if entry.ends <= now {
+            entry.count = 0;
+            entry.ends = now + window;
+        }
+        entry
+    }
+
+    fn evict_one(&mut self) {
+        if let Some(oldest) = self.entries.iter().min_by_key(|(_, w)| w.expires()).map(|(k, _)| k.clone()) {
+            self.entries.remove(&oldest);
+        }
+    }
+}
+
+/// Failed logins are counted per account and source.
+pub(crate) type LoginFailures = Counter<(NameKey, SourceKey)>;
+/// Registrations are counted per source.
+pub(crate) type Registrations = Counter<SourceKey>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn three_failures_lock_then_lock_expires() {
+        let t0 = Instant::now();
+        let mut c = Counter::<u8>::default();
+        assert_eq!(c.record(&1, t0, 10, 3, 5 * MIN, MIN), Ok(2));
+        assert_eq!(c.record(&1, t0, 10, 3, 5 * MIN, MIN), Ok(1));
+        assert_eq!(c.record(&1, t0, 10, 3, 5 * MIN, MIN), Err(t0 + MIN));
+        assert_eq!(c.locked_until(&1, t0 + MIN / 2), Some(t0 + MIN));
+        assert_eq!(c.locked_until(&1, t0 + MIN), None);
+        assert_eq!(c.locked_until(&2, t0), None, "another key is not locked");
+    }
+
+    #[test]
+    fn failures_outside_the_window_do_not_add_up() {
+        let t0 = Instant::now();
+        let mut c = Counter::<u8>::default();
+        c.record(&1, t0, 10, 3, MIN, MIN).unwrap();
+        c.record(&1, t0, 10, 3, MIN, MIN).unwrap();
+        assert_eq!(c.record(&1, t0 + MIN, 10, 3, MIN, MIN), Ok(2));
+    }
+
+    #[test]
+    fn take_caps_per_window() {
+        let t0 = Instant::now();
+        let mut c = Counter::<u8>::default();
+        assert!(c.take(&1, t0, 10, 2, MIN).is_ok());
+        assert!(c.take(&1, t0, 10, 2, MIN).is_ok());
+        assert_eq!(c.take(&1, t0, 10, 2, MIN), Err(t0 + MIN));
+        assert!(c.take(&1, t0 + MIN, 10, 2, MIN).is_ok());
+    }
+
+    #[test]
+    fn table_is_bounded() {
+        let t0 = Instant::now();
+        let mut c = Counter::<u32>::default();
+        for k in 0..100 {
+            let _ = c.take(&k, t0 + Duration::from_secs(u64::from(k)), 8, 1, MIN);
+            assert!(c.len() <= 8);
+        }
+    }
+
+    #[test]
+    fn ipv6_counts_per_64_and_mapped_v4_as_v4() {
+        let a: Ipv6Addr = "2001:db8:1:2::1".parse().unwrap();
+        let b: Ipv6Addr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let c: Ipv6Addr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(SourceKey::of(a.into()), SourceKey::of(b.into()));
+        assert_ne!(SourceKey::of(a.into()), SourceKey::of(c.into()));
+        let v4 = Ipv4Addr::new(192, 0, 2, 1);
+        assert_eq!(SourceKey::of(v4.to_ipv6_mapped().into()), SourceKey::of(v4.into()));
+    }
+}

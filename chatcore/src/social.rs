@@ -1,0 +1,132 @@
+//! Who was here (`/seen`, `/since`) and who you would rather not hear from
+//! (`/block`, `/unblock`, `/blocked`).
+//!
+//! Blocks are by name. A logged-in user's blocks are kept in its account
+//! across visits; a guest's last as long as its connection. Guest names are
+//! not remembered by `/seen`: only accounts are.
+
+use crate::engine::Engine;
+use crate::error::Rejection;
+use crate::event::{Event, SeenUser};
+use crate::names::{validate_nick, NameError, NameKey};
+use crate::output::ClientId;
+use crate::time::Now;
+
+impl Engine {
+    pub(crate) fn block(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+        match validate_nick(nick, self.config.max_nick_len) {
+            Ok(()) | Err(NameError::Reserved) => {}
+            Err(e) => return Err(Rejection::NickInvalid(e)),
+        }
+        let key = NameKey::of(nick);
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        if key == client.nick_key {
+            return Err(Rejection::CannotBlockSelf);
+        }
+        if !client.blocks.contains_key(&key) {
+            if client.blocks.len() >= self.config.max_blocks {
+                return Err(Rejection::BlockLimit { max: self.config.max_blocks });
+            }
+            client.blocks.insert(key.clone(), nick.into());
+            if let Some(account) = client.account.as_ref().and_then(|a| self.accounts.get_mut(a)) {
+                account.blocks.insert(key.clone(), nick.into());
+            }
+            self.blockers.entry(key).or_default().insert(id);
+        }
+        self.tell(id, Event::BlockChanged { nick, blocked: true });
+        Ok(())
+    }
+
+    pub(crate) fn unblock(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+        let key = NameKey::of(nick);
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        if client.blocks.remove(&key).is_none() {
+            return Err(Rejection::NotBlocked(nick.into()));
+        }
+        if let Some(account) = client.account.as_ref().and_then(|a| self.accounts.get_mut(a)) {
+            account.blocks.remove(&key);
+        }
+        self.unindex_blocker(id, &key);
+        self.tell(id, Event::BlockChanged { nick, blocked: false });
+        Ok(())
+    }
+
+    pub(crate) fn list_blocks(&mut self, id: ClientId) {
+        let client = &self.clients[&id];
+        let names: Vec<&str> = client.blocks.values().map(|n| &**n).collect();
+        let data = client.codec.render(&Event::BlockList { names: &names });
+        self.send(id, data);
+    }
+
+    /// On login, the account's blocks and the guest's merge (up to the limit)
+    /// and both are kept in the account.
+    pub(crate) fn adopt_account_blocks(&mut self, id: ClientId, account: &NameKey) {
+        let max = self.config.max_blocks;
+        let guest_blocks: Vec<NameKey> = self.clients[&id].blocks.keys().cloned().collect();
+        for key in &guest_blocks {
+            self.unindex_blocker(id, key);
+        }
+        let (Some(client), Some(account)) = (self.clients.get_mut(&id), self.accounts.get_mut(account)) else {
+            return;
+        };
+        for (key, name) in std::mem::take(&mut client.blocks) {
+            if account.blocks.len() < max && key != client.nick_key {
+                account.blocks.entry(key).or_insert(name);
+            }
+        }
+        client.blocks = account.blocks.clone();
+        for key in client.blocks.keys() {
+            self.blockers.entry(key.clone()).or_default().insert(id);
+        }
+    }
+
+    /// Removes a departing client from the blockers index.
+    pub(crate) fn unindex_blocks(&mut self, id: ClientId, client: &crate::client::Client) {
+        for key in client.blocks.keys() {
+            self.unindex_blocker(id, key);
+        }
+    }
+
+    fn unindex_blocker(&mut self, id: ClientId, key: &NameKey) {
+        if let Some(set) = self.blockers.get_mut(key) {
+            set.remove(&id);
+            if set.is_empty() {
+                self.blockers.remove(key);
+            }
+        }
+    }
+
+    pub(crate) fn seen(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+        let key = NameKey::of(nick);
+        let data = if let Some(online) = self.nicks.get(&key).and_then(|c| self.clients.get(c)) {
+            let event = Event::Seen { nick: &online.nick, online: true, last_seen_ms: None };
+            self.clients[&id].codec.render(&event)
+        } else if let Some(account) = self.accounts.get(&key) {
+            let event = Event::Seen { nick: &account.name, online: false, last_seen_ms: account.last_seen_ms };
+            self.clients[&id].codec.render(&event)
+        } else {
+            return Err(Rejection::NeverSeen(nick.into()));
+        };
+        self.send(id, data);
+        Ok(())
+    }
+
+    /// Everyone online now, then accounts last seen within `seconds`, most
+    /// recent first.
+    pub(crate) fn since(&mut self, now: Now, id: ClientId, seconds: u64) {
+        let cutoff = now.unix_ms.saturating_sub(seconds.saturating_mul(1000));
+        let mut users: Vec<SeenUser<'_>> =
+            self.clients.values().map(|c| SeenUser { nick: &c.nick, last_seen_ms: None }).collect();
+        users.sort_by_cached_key(|u| u.nick.to_ascii_lowercase());
+        let mut recent: Vec<SeenUser<'_>> = self
+            .accounts
+            .iter()
+            .filter(|(key, _)| !self.nicks.get(*key).is_some_and(|c| self.clients[c].account.as_ref() == Some(*key)))
+            .filter_map(|(_, a)| a.last_seen_ms.filter(|&t| t >= cutoff).map(|t| SeenUser { nick: &a.name, last_seen_ms: Some(t) }))
+            .collect();
+        recent.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms).then_with(|| a.nick.cmp(b.nick)));
+        users.extend(recent);
+        let data = self.clients[&id].codec.render(&Event::Since { seconds, users: &users });
+        self.send(id, data);
+    }
+}
