@@ -1,0 +1,258 @@
+//! The command line. Engine limits take their defaults from
+//! [`Config::default`], so `--help` always shows what the engine really
+//! uses; chatd's own limits are documented here.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chatcore::Config;
+use clap::{Args, Parser};
+
+/// The address chatd listens on unless told otherwise.
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
+
+/// chatd: a chat server for `nc`, telnet and programs speaking JSON Lines.
+///
+/// On start it prints `listening on ADDR` (the address actually bound) as
+/// its first line on stdout; logs go to stderr, filtered by `RUST_LOG`
+/// (default `info`). SIGINT or SIGTERM tells every client the server is
+/// stopping, flushes what is queued and exits 0.
+#[derive(Debug, Parser)]
+#[command(name = "chatd", version, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// Address to listen on, IP:PORT.
+    ///
+    /// Port 0 lets the system pick a free port; the bound address is printed
+    /// on stdout. Use 0.0.0.0:PORT to accept connections from other hosts.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub(crate) listen: SocketAddr,
+
+    /// Bytes that may wait in one client's send queue.
+    ///
+    /// A client that does not read fast enough to stay under it is
+    /// disconnected ("send queue exceeded") and nobody else waits for it.
+    /// Bounds the memory one slow reader can hold. A single message larger
+    /// than this (say, a long history replay) still goes to an empty queue.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024, value_parser = positive)]
+    pub(crate) send_queue_bytes: usize,
+
+    /// Connections one IP address may hold at once; 0 means no cap.
+    ///
+    /// One more gets a one-line refusal and is closed. Set it to 0 to let a
+    /// load generator on one machine open thousands of connections.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub(crate) max_per_ip: usize,
+
+    /// Socket events (reads, connects, disconnects) that may wait for the engine.
+    ///
+    /// Readers wait when it is full, so a fast sender is slowed rather than
+    /// buffered. Bounds inbound memory to about this many times 4 KiB.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = positive)]
+    pub(crate) inbound_capacity: usize,
+
+    /// Worker threads [default: the number of CPUs].
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub(crate) threads: Option<usize>,
+
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+}
+
+/// The engine's limits, one flag per [`Config`] field.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Engine limits")]
+pub(crate) struct EngineArgs {
+    /// Most clients connected at once.
+    ///
+    /// One more gets a one-line refusal and is closed. Bounds the engine's
+    /// per-client state (line buffer, nickname, memberships).
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_clients)]
+    max_clients: usize,
+
+    /// Longest input line in bytes, not counting the line ending.
+    ///
+    /// A longer line is discarded and its sender gets an error; reading
+    /// resumes at the next newline. Bounds each client's input buffer.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_line_bytes)]
+    max_line_bytes: usize,
+
+    /// Longest nickname in bytes (nicknames are ASCII).
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_nick_len)]
+    max_nick_len: usize,
+
+    /// Longest room name in bytes (room names are ASCII).
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_room_name_len)]
+    max_room_name_len: usize,
+
+    /// Most rooms that may exist.
+    ///
+    /// /create beyond it is refused. Bounds the room table and, with
+    /// --history-len, the history kept in memory.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_rooms)]
+    max_rooms: usize,
+
+    /// Messages each room keeps and replays to whoever joins.
+    ///
+    /// Bounds the history memory per room and what a newcomer must receive.
+    #[arg(long, value_name = "N", default_value_t = Config::default().history_len)]
+    history_len: usize,
+
+    /// Rooms one client may be a member of at once.
+    ///
+    /// JSON clients may sit in several rooms; text clients switch rooms on
+    /// /join, so they are in one.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_rooms_per_client)]
+    max_rooms_per_client: usize,
+
+    /// Lines a client may send in a burst before flood control applies.
+    #[arg(long, value_name = "LINES", default_value_t = Config::default().flood_burst)]
+    flood_burst: u32,
+
+    /// Lines per second a client may send on average; 0 turns flood control off.
+    ///
+    /// A line beyond the allowance is refused with an error and not acted on.
+    #[arg(long, value_name = "LINES", default_value_t = Config::default().flood_lines_per_sec)]
+    flood_lines_per_sec: u32,
+
+    /// Seconds a new connection may stay silent before it is closed; 0 disables.
+    ///
+    /// A connection that sends no complete line in time is told why and
+    /// closed. Bounds how long a silent connection holds a client slot.
+    /// Fractions are allowed (0.5).
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().registration_timeout))]
+    registration_timeout: Seconds,
+
+    /// Announce connects and disconnects to everyone in the Lobby, too.
+    ///
+    /// Without it, only those who share a room with a user hear of it.
+    #[arg(long, value_name = "BOOL", default_value_t = Config::default().announce_lobby_presence, action = clap::ArgAction::Set)]
+    announce_lobby_presence: bool,
+
+    /// The server name shown in the welcome line.
+    #[arg(long, value_name = "NAME", default_value_t = Config::default().server_name)]
+    server_name: String,
+}
+
+impl EngineArgs {
+    /// The engine configuration these flags describe.
+    // The struct update keeps chatd building when the engine gains a limit
+    // before chatd gains its flag; until then it takes its default.
+    #[allow(clippy::needless_update)]
+    pub(crate) fn config(&self) -> Config {
+        Config {
+            max_clients: self.max_clients,
+            max_line_bytes: self.max_line_bytes,
+            max_nick_len: self.max_nick_len,
+            max_room_name_len: self.max_room_name_len,
+            max_rooms: self.max_rooms,
+            history_len: self.history_len,
+            max_rooms_per_client: self.max_rooms_per_client,
+            flood_burst: self.flood_burst,
+            flood_lines_per_sec: self.flood_lines_per_sec,
+            registration_timeout: self.registration_timeout.0,
+            announce_lobby_presence: self.announce_lobby_presence,
+            server_name: self.server_name.clone(),
+            ..Config::default()
+        }
+    }
+}
+
+/// A duration given on the command line in seconds, fractions allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Seconds(pub(crate) Duration);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+impl FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let secs: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+        Duration::try_from_secs_f64(secs).map(Seconds).map_err(|_| format!("{s:?} is not a duration of zero or more seconds"))
+    }
+}
+
+/// A count that must be at least 1 (a zero-capacity channel or queue would
+/// stall or refuse everything).
+fn positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_engines() {
+        let cli = Cli::try_parse_from(["chatd"]).unwrap();
+        assert_eq!(cli.engine.config(), Config::default());
+        assert_eq!(cli.listen, DEFAULT_LISTEN.parse().unwrap());
+    }
+
+    #[test]
+    fn every_engine_flag_reaches_the_config() {
+        let cli = Cli::try_parse_from([
+            "chatd",
+            "--max-clients=3",
+            "--max-line-bytes=64",
+            "--max-nick-len=8",
+            "--max-room-name-len=9",
+            "--max-rooms=5",
+            "--history-len=2",
+            "--max-rooms-per-client=4",
+            "--flood-burst=7",
+            "--flood-lines-per-sec=0",
+            "--registration-timeout=0.5",
+            "--announce-lobby-presence=true",
+            "--server-name=test",
+        ])
+        .unwrap();
+        #[allow(clippy::needless_update)]
+        let expected = Config {
+            max_clients: 3,
+            max_line_bytes: 64,
+            max_nick_len: 8,
+            max_room_name_len: 9,
+            max_rooms: 5,
+            history_len: 2,
+            max_rooms_per_client: 4,
+            flood_burst: 7,
+            flood_lines_per_sec: 0,
+            registration_timeout: Duration::from_millis(500),
+            announce_lobby_presence: true,
+            server_name: "test".to_owned(),
+            ..Config::default()
+        };
+        assert_eq!(cli.engine.config(), expected);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Cli::try_parse_from(["chatd", "--registration-timeout=-1"]).is_err());
+        assert!(Cli::try_parse_from(["chatd", "--registration-timeout=soon"]).is_err());
+        assert!(Cli::try_parse_from(["chatd", "--inbound-capacity=0"]).is_err());
+        assert!(Cli::try_parse_from(["chatd", "--listen=localhost"]).is_err());
+    }
+
+    #[test]
+    fn seconds_show_as_they_are_written() {
+        assert_eq!(Seconds(Duration::from_secs(60)).to_string(), "60");
+        assert_eq!("1.5".parse::<Seconds>().unwrap(), Seconds(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,82 @@
+//! Binding, the accept loop, and starting the engine task.
+
+use std::io::{self, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_channel::Sender;
+use chatcore::Engine;
+use smol::{Async, Timer};
+
+use crate::cli::Cli;
+use crate::connection::{self, Socket};
+use crate::engine_task::{EngineTask, Inbound};
+use crate::ip_limit::IpLimiter;
+use crate::runtime::spawn;
+use crate::shutdown;
+
+/// How long the accept loop rests after a failed `accept` (typically: out
+/// of file descriptors), instead of spinning on the error.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Runs the server until a shutdown signal has been handled.
+pub(crate) async fn run(cli: Cli) -> io::Result<()> {
+    let config = cli.engine.config();
+    let shutdown = shutdown::listen()?;
+    let listener = Async::<TcpListener>::bind(cli.listen)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
+    let local = listener.get_ref().local_addr()?;
+    // Scripts read this line to learn the port; flush so they see it now.
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "listening on {local}")?;
+    stdout.flush()?;
+    drop(stdout);
+    tracing::info!(
+        addr = %local,
+        max_clients = config.max_clients,
+        max_per_ip = cli.max_per_ip,
+        send_queue_bytes = cli.send_queue_bytes,
+        "listening"
+    );
+
+    let (inbound, events) = async_channel::bounded(cli.inbound_capacity);
+    let limiter = IpLimiter::new(cli.max_per_ip);
+    // Dropped (and so cancelled) when the engine task has finished shutting down.
+    let _accept = spawn(accept_loop(listener, limiter, inbound.clone()));
+    let engine = EngineTask::new(Engine::new(config), inbound, cli.send_queue_bytes);
+    spawn(engine.run(events, shutdown)).await;
+    Ok(())
+}
+
+async fn accept_loop(listener: Async<TcpListener>, limiter: IpLimiter, inbound: Sender<Inbound>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::error!(%error, "accept failed");
+                Timer::after(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let Some(slot) = limiter.try_acquire(peer.ip()) else {
+            refuse(stream.get_ref(), peer, limiter.max());
+            continue;
+        };
+        connection::configure(stream.get_ref());
+        let socket = Arc::new(Socket::new(stream, peer, slot));
+        if inbound.send(Inbound::Connect(socket)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Tells a connection over the per-IP cap why, and closes it. The socket is
+/// fresh, so the one line fits its send buffer and nothing need wait.
+fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize) {
+    tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
+    let line = format!("* bye: too many connections from your address (at most {max}); try again later\n");
+    let mut stream = stream;
+    let _ = stream.write_all(line.as_bytes());
+    let _ = stream.shutdown(Shutdown::Write);
+}
