@@ -10,8 +10,9 @@ use crate::engine::Engine;
 use crate::error::{Error, Rejection};
 use crate::event::Event;
 use crate::lockout::SourceKey;
-use crate::names::{validate_nick, NameKey};
+use crate::names::{NameKey, validate_nick};
 use crate::output::{ClientId, DisconnectReason, Output};
+use crate::record::Record;
 use crate::time::Now;
 
 /// An outstanding hash or verify request.
@@ -157,6 +158,7 @@ impl Engine {
             return Ok(());
         };
         let key = NameKey::of(&pending.name);
+        self.persist(Record::AccountCreated { name: pending.name.clone(), hash: hash.clone(), unix_ms: now.unix_ms });
         self.accounts.insert(key.clone(), Account::new(&pending.name, hash));
         self.tell(id, Event::Registered { name: &pending.name });
         self.log_in(now, id, key);
@@ -215,6 +217,10 @@ impl Engine {
         let name = account.name.clone();
         let mailbox = std::mem::take(&mut account.mailbox);
         self.offline_total -= mailbox.len();
+        self.persist(Record::LastSeen { account: name.clone(), unix_ms: now.unix_ms });
+        if !mailbox.is_empty() {
+            self.persist(Record::OfflineDelivered { to: name.clone() });
+        }
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         client.account = Some(key.clone());
         client.registration_deadline = None;

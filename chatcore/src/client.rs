@@ -38,6 +38,8 @@ pub(crate) struct Client {
     pub(crate) idle_warned: bool,
     /// Where its entry in the engine's timer set is, if armed.
     pub(crate) timer: Option<Instant>,
+    /// The oldest message of a room shown to it, where `/history` goes on from.
+    pub(crate) history_cursor: Option<(NameKey, u64)>,
     pub(crate) flood: FloodBucket,
 }
 

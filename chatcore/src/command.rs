@@ -65,6 +65,15 @@ pub enum Command {
     Unblock(String),
     /// The names you block.
     Blocked,
+    /// A page of older messages of a room you are in (`room`: `None` for the
+    /// current one), numbered below `before` (`None`: text clients continue
+    /// from the oldest shown to them; JSON clients start from the newest).
+    History {
+        /// The room.
+        room: Option<String>,
+        /// Only messages numbered below this.
+        before: Option<u64>,
+    },
 }
 
 /// One entry of the command reference shown by `/help`.
@@ -143,16 +152,37 @@ pub const COMMANDS: &[CommandHelp] = &[
         json: r#"{"type":"login","name":NAME,"password":PASSWORD}"#,
         about: "log in to your account; whispers kept while you were away follow",
     },
-    CommandHelp { name: "seen", text: "/seen NICK", json: r#"{"type":"seen","nick":NICK}"#, about: "when NICK was last online" },
+    CommandHelp {
+        name: "seen",
+        text: "/seen NICK",
+        json: r#"{"type":"seen","nick":NICK}"#,
+        about: "when NICK was last online",
+    },
     CommandHelp {
         name: "since",
         text: "/since SECONDS",
         json: r#"{"type":"since","seconds":SECONDS}"#,
         about: "everyone online within the last SECONDS",
     },
-    CommandHelp { name: "block", text: "/block NICK", json: r#"{"type":"block","nick":NICK}"#, about: "stop hearing from NICK" },
-    CommandHelp { name: "unblock", text: "/unblock NICK", json: r#"{"type":"unblock","nick":NICK}"#, about: "hear from NICK again" },
+    CommandHelp {
+        name: "block",
+        text: "/block NICK",
+        json: r#"{"type":"block","nick":NICK}"#,
+        about: "stop hearing from NICK",
+    },
+    CommandHelp {
+        name: "unblock",
+        text: "/unblock NICK",
+        json: r#"{"type":"unblock","nick":NICK}"#,
+        about: "hear from NICK again",
+    },
     CommandHelp { name: "blocked", text: "/blocked", json: r#"{"type":"blocked"}"#, about: "the names you block" },
+    CommandHelp {
+        name: "history",
+        text: "/history [ROOM]",
+        json: r#"{"type":"history","room":ROOM?,"before":SEQ?}"#,
+        about: "earlier messages of your room, a page at a time",
+    },
     CommandHelp { name: "help", text: "/help", json: r#"{"type":"help"}"#, about: "this list" },
     CommandHelp {
         name: "quit",

@@ -9,19 +9,32 @@ use crate::event::{Event, RoomSummary};
 use crate::history::Entry;
 use crate::names::{NameKey, validate_nick, validate_room};
 use crate::output::{ClientId, DisconnectReason, Output};
+use crate::record::Record;
 use crate::room::Room;
 use crate::time::Now;
 
 impl Engine {
     /// Carries out one parsed command from a connected client.
     pub(crate) fn execute(&mut self, now: Now, id: ClientId, command: Command) {
-        let guest_may = matches!(command, Command::Register { .. } | Command::Login { .. } | Command::Help | Command::Quit(_));
+        let guest_may =
+            matches!(command, Command::Register { .. } | Command::Login { .. } | Command::Help | Command::Quit(_));
         if self.config.require_login && !guest_may && self.clients[&id].account.is_none() {
             return self.reject(id, Rejection::LoginRequired);
         }
+        let needs_store = matches!(
+            command,
+            Command::Create(_)
+                | Command::Say { .. }
+                | Command::Register { .. }
+                | Command::Block(_)
+                | Command::Unblock(_)
+        );
+        if needs_store && self.storage_failing {
+            return self.reject(id, Rejection::StorageUnavailable);
+        }
         let result = match command {
             Command::Nick(nick) => self.change_nick(id, &nick),
-            Command::Create(room) => self.create_room(id, &room),
+            Command::Create(room) => self.create_room(now, id, &room),
             Command::Join(room) => self.join(id, &room),
             Command::Leave(room) => self.leave(id, room.as_deref()),
             Command::List => {
@@ -53,6 +66,7 @@ impl Engine {
                 self.list_blocks(id);
                 Ok(())
             }
+            Command::History { room, before } => self.history(id, room.as_deref(), before),
         };
         if let Err(rejection) = result {
             self.reject(id, rejection);
@@ -96,7 +110,7 @@ impl Engine {
         }
     }
 
-    fn create_room(&mut self, id: ClientId, name: &str) -> Result<(), Rejection> {
+    fn create_room(&mut self, now: Now, id: ClientId, name: &str) -> Result<(), Rejection> {
         validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
         let key = NameKey::of(name);
         if let Some(existing) = self.rooms.get(&key) {
@@ -107,6 +121,7 @@ impl Engine {
         }
         self.check_room_allowance(id)?;
         self.rooms.insert(key.clone(), Room::new(name));
+        self.persist(Record::RoomCreated { room: name.into(), unix_ms: now.unix_ms });
         self.tell(id, Event::Created { room: name });
         self.enter(id, key);
         Ok(())
@@ -156,19 +171,8 @@ impl Engine {
         for (to, codec) in room.members.iter().filter(|(m, _)| *m != id) {
             self.output.push_back(Output::Send { to, data: rendered.get(codec) });
         }
-        let mut replay = codec.render(&Event::Joined { room: &room.name, nick, members, you: true }).to_vec();
-        let blocks = &client.blocks;
-        for entry in room.history.iter().filter(|e| blocks.is_empty() || !blocks.contains_key(&NameKey::of(&e.from))) {
-            let event = Event::Message {
-                room: &room.name,
-                from: &entry.from,
-                text: &entry.text,
-                unix_ms: entry.unix_ms,
-                history: true,
-            };
-            replay.extend_from_slice(&codec.render(&event));
-        }
-        self.output.push_back(Output::Send { to: id, data: replay.into() });
+        let welcome = codec.render(&Event::Joined { room: &room.name, nick, members, you: true });
+        self.replay_on_join(id, key, welcome);
     }
 
     fn leave(&mut self, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
@@ -194,7 +198,7 @@ impl Engine {
 
     /// The room a command is about: the one named (which the client must be
     /// in), or else the client's only (text: current) room.
-    fn target_room(&self, id: ClientId, named: Option<&str>) -> Result<NameKey, Rejection> {
+    pub(crate) fn target_room(&self, id: ClientId, named: Option<&str>) -> Result<NameKey, Rejection> {
         let client = &self.clients[&id];
         match named {
             Some(name) => {
@@ -266,9 +270,22 @@ impl Engine {
         let blockers = self.blockers.get(&sender.nick_key);
         let sender = &*sender.nick;
         let room = self.rooms.get_mut(&key).expect("memberships name existing rooms");
-        let entry = Entry { from: sender.into(), text: text.into(), unix_ms: now.unix_ms };
+        let seq = room.next_seq;
+        room.next_seq += 1;
+        let entry = Entry { seq, from: sender.into(), text: text.into(), unix_ms: now.unix_ms };
         room.history.push(self.config.history_len, entry);
-        let message = Event::Message { room: &room.name, from: sender, text, unix_ms: now.unix_ms, history: false };
+        if self.config.emit_records {
+            let record = Record::Message {
+                room: room.name.clone(),
+                seq,
+                from: sender.into(),
+                text: text.into(),
+                unix_ms: now.unix_ms,
+            };
+            self.output.push_back(Output::Persist(record));
+        }
+        let message =
+            Event::Message { room: &room.name, seq, from: sender, text, unix_ms: now.unix_ms, history: false };
         let mut rendered = Rendered::new(message);
         for (to, codec) in room.members.iter() {
             if to != id && blockers.is_none_or(|b| !b.contains(&to)) {
@@ -299,20 +316,39 @@ impl Engine {
     }
 
     /// A whisper to a registered user who is offline waits in its mailbox.
-    fn keep_for_offline(&mut self, now: Now, id: ClientId, key: &NameKey, to: &str, text: &str) -> Result<(), Rejection> {
+    fn keep_for_offline(
+        &mut self,
+        now: Now,
+        id: ClientId,
+        key: &NameKey,
+        to: &str,
+        text: &str,
+    ) -> Result<(), Rejection> {
         let sender = &self.clients[&id];
         let Some(account) = self.accounts.get_mut(key) else {
             return Err(Rejection::NoSuchNick(to.into()));
         };
+        if self.storage_failing {
+            return Err(Rejection::StorageUnavailable);
+        }
         if account.blocks.contains_key(&sender.nick_key) {
             return Err(Rejection::BlockedByRecipient(account.name.clone()));
         }
-        if account.mailbox.len() >= self.config.max_offline_messages || self.offline_total >= self.config.max_offline_total {
+        if account.mailbox.len() >= self.config.max_offline_messages
+            || self.offline_total >= self.config.max_offline_total
+        {
             return Err(Rejection::MailboxFull(account.name.clone()));
         }
-        account.mailbox.push_back(OfflineMessage { from: sender.nick.clone(), text: text.into(), unix_ms: now.unix_ms });
+        account.mailbox.push_back(OfflineMessage {
+            from: sender.nick.clone(),
+            text: text.into(),
+            unix_ms: now.unix_ms,
+        });
         self.offline_total += 1;
         let to = account.name.clone();
+        let record =
+            Record::OfflineKept { to: to.clone(), from: sender.nick.clone(), text: text.into(), unix_ms: now.unix_ms };
+        self.persist(record);
         self.tell(id, Event::Kept { to: &to });
         Ok(())
     }

@@ -106,6 +106,13 @@ pub struct Config {
     pub max_offline_total: usize,
     /// Names one user may block. Default: 100.
     pub max_blocks: usize,
+    /// Messages per `/history` page. Bounds one answer. Default: 50.
+    pub history_page_len: usize,
+    /// Whether durable facts are emitted as [`Output::Persist`](crate::Output::Persist)
+    /// records, and older history is fetched from the embedder's store
+    /// ([`Output::FetchHistory`](crate::Output::FetchHistory)). Off, the
+    /// engine keeps only what is in memory. Default: `false`.
+    pub emit_records: bool,
 }
 
 impl Default for Config {
@@ -137,6 +144,8 @@ impl Default for Config {
             max_offline_messages: 50,
             max_offline_total: 100_000,
             max_blocks: 100,
+            history_page_len: 50,
+            emit_records: false,
         }
     }
 }

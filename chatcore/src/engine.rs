@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Instant;
 
+use crate::Config;
 use crate::account::{Account, AuthRequestId};
 use crate::auth::PendingAuth;
 use crate::client::{Client, FloodBucket};
@@ -16,10 +17,10 @@ use crate::framer::{Frame, LineFramer};
 use crate::lockout::{LoginFailures, Registrations, SourceKey};
 use crate::names::NameKey;
 use crate::output::{ClientId, DisconnectReason, Output};
+use crate::record::Record;
 use crate::room::Room;
 use crate::time::Now;
 use crate::timers::{Due, Timers};
-use crate::Config;
 
 /// The chat engine: a lobby, rooms and users, as a pure state machine.
 ///
@@ -51,6 +52,8 @@ pub struct Engine {
     pub(crate) login_failures: LoginFailures,
     pub(crate) registrations: Registrations,
     pub(crate) timers: Timers,
+    /// Set while the embedder's store fails; see `StorageStatus`.
+    pub(crate) storage_failing: bool,
     pub(crate) output: VecDeque<Output>,
     next_client: u64,
     pub(crate) next_guest: u64,
@@ -72,6 +75,7 @@ impl Engine {
             login_failures: LoginFailures::default(),
             registrations: Registrations::default(),
             timers: Timers::default(),
+            storage_failing: false,
             output: VecDeque::new(),
             next_client: 1,
             next_guest: 1,
@@ -193,6 +197,7 @@ impl Engine {
             last_activity: now.instant,
             idle_warned: false,
             timer: None,
+            history_cursor: None,
             flood: FloodBucket::full(self.config.flood_burst, now.instant),
         };
         self.timers.rearm(id, &mut client, &self.config);
@@ -340,6 +345,13 @@ impl Engine {
         }
     }
 
+    /// Emits a durable fact, if the embedder stores them.
+    pub(crate) fn persist(&mut self, record: Record) {
+        if self.config.emit_records {
+            self.output.push_back(Output::Persist(record));
+        }
+    }
+
     /// Queues bytes for one client.
     pub(crate) fn send(&mut self, to: ClientId, data: bytes::Bytes) {
         self.output.push_back(Output::Send { to, data });
@@ -409,6 +421,8 @@ impl Engine {
         self.unindex_blocks(id, &client);
         if let Some(account) = client.account.as_ref().and_then(|key| self.accounts.get_mut(key)) {
             account.last_seen_ms = Some(now.unix_ms);
+            let record = Record::LastSeen { account: account.name.clone(), unix_ms: now.unix_ms };
+            self.persist(record);
         }
         for key in &client.rooms {
             if let Some(room) = self.rooms.get_mut(key) {

@@ -1,8 +1,8 @@
 //! What can go wrong: [`Rejection`] for bad peer input (told to that peer,
 //! never returned as `Err`), [`Error`] for misuse by the embedder.
 
-use crate::account::AuthRequestId;
 use crate::ClientId;
+use crate::account::AuthRequestId;
 use crate::names::NameError;
 
 /// Misuse of the engine by its embedder. Bad input from a peer is never an
@@ -166,6 +166,9 @@ pub enum Rejection {
         /// The limit.
         max: usize,
     },
+    /// The server's store cannot write now; the line was not acted on.
+    #[error("the server cannot save right now; that was not sent or saved, try again shortly")]
+    StorageUnavailable,
     /// `/unblock` of a name that is not blocked.
     #[error("you do not block {0}")]
     NotBlocked(Box<str>),
@@ -213,6 +216,7 @@ impl Rejection {
             Rejection::CannotBlockSelf => "cannot_block_self",
             Rejection::BlockLimit { .. } => "block_limit",
             Rejection::NotBlocked(_) => "not_blocked",
+            Rejection::StorageUnavailable => "storage_unavailable",
         }
     }
 }

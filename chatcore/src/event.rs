@@ -18,14 +18,25 @@ pub(crate) struct SeenUser<'a> {
     pub(crate) last_seen_ms: Option<u64>,
 }
 
+/// One message of a history page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageMessage<'a> {
+    pub(crate) seq: u64,
+    pub(crate) from: &'a str,
+    pub(crate) text: &'a str,
+    pub(crate) unix_ms: u64,
+}
+
 /// One server-to-client event. Borrowed, so that rendering a broadcast
 /// copies nothing but the final bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Event<'a> {
     /// Sent on connect (text) or when a client switches to JSON.
     Welcome { server: &'a str, nick: &'a str },
-    /// A room message, live or replayed from history.
-    Message { room: &'a str, from: &'a str, text: &'a str, unix_ms: u64, history: bool },
+    /// A room message, live or replayed from history; `seq` numbers it within the room.
+    Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, unix_ms: u64, history: bool },
+    /// A page of older messages, oldest first; `more`: older ones exist.
+    HistoryPage { room: &'a str, messages: &'a [PageMessage<'a>], more: bool },
     /// A private message; sent to the recipient and echoed to the sender.
     /// `offline`: it was kept while the recipient was away.
     Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool, offline: bool },

@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 /// One remembered room message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
+    /// Its number within the room.
+    pub(crate) seq: u64,
     pub(crate) from: Box<str>,
     pub(crate) text: Box<str>,
     pub(crate) unix_ms: u64,
@@ -35,6 +37,18 @@ impl History {
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
+
+    /// The number of the oldest message kept, if any.
+    pub(crate) fn oldest_seq(&self) -> Option<u64> {
+        self.entries.front().map(|e| e.seq)
+    }
+
+    /// Up to `limit` of the newest messages numbered below `before`, oldest
+    /// first.
+    pub(crate) fn page_before(&self, before: u64, limit: usize) -> impl Iterator<Item = &Entry> {
+        let end = self.entries.partition_point(|e| e.seq < before);
+        self.entries.range(end.saturating_sub(limit)..end)
+    }
 }
 
 #[cfg(test)]
@@ -42,7 +56,7 @@ mod tests {
     use super::*;
 
     fn entry(n: u64) -> Entry {
-        Entry { from: "a".into(), text: n.to_string().into(), unix_ms: n }
+        Entry { seq: n, from: "a".into(), text: n.to_string().into(), unix_ms: n }
     }
 
     #[test]
@@ -54,6 +68,20 @@ mod tests {
         }
         let kept: Vec<u64> = h.iter().map(|e| e.unix_ms).collect();
         assert_eq!(kept, [7, 8, 9]);
+    }
+
+    #[test]
+    fn pages_go_backwards_from_a_number() {
+        let mut h = History::default();
+        for n in 1..=10 {
+            h.push(100, entry(n));
+        }
+        let page: Vec<u64> = h.page_before(8, 3).map(|e| e.seq).collect();
+        assert_eq!(page, [5, 6, 7]);
+        let first: Vec<u64> = h.page_before(3, 5).map(|e| e.seq).collect();
+        assert_eq!(first, [1, 2]);
+        assert_eq!(h.page_before(1, 5).count(), 0);
+        assert_eq!(h.oldest_seq(), Some(1));
     }
 
     #[test]

@@ -89,7 +89,14 @@ impl<K: Ord + Clone> Counter<K> {
     }
 
     /// Takes one of `max` events per `window`, or says when the window ends.
-    pub(crate) fn take(&mut self, key: &K, now: Instant, cap: usize, max: u32, window: Duration) -> Result<(), Instant> {
+    pub(crate) fn take(
+        &mut self,
+        key: &K,
+        now: Instant,
+        cap: usize,
+        max: u32,
+        window: Duration,
+    ) -> Result<(), Instant> {
         let entry = self.entry(key, now, cap, window);
         if entry.count >= max {
             return Err(entry.ends);
@@ -112,7 +119,8 @@ impl<K: Ord + Clone> Counter<K> {
         if !self.entries.contains_key(key) && self.entries.len() >= cap.max(1) {
             self.evict_one();
         }
-        let entry = self.entries.entry(key.clone()).or_insert(Window { count: 0, ends: now + window, locked_until: None });
+        let entry =
+            self.entries.entry(key.clone()).or_insert(Window { count: 0, ends: now + window, locked_until: None });
         if entry.ends <= now {
             entry.count = 0;
             entry.ends = now + window;

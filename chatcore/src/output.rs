@@ -5,6 +5,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::account::{AuthRequestId, Password, PasswordHash};
+use crate::record::Record;
 
 /// Identifies one connection for its whole life. Issued by
 /// [`Engine::handle_connect`](crate::Engine::handle_connect) and never
@@ -105,5 +106,24 @@ pub enum Output {
         password: Password,
         /// The account's stored hash.
         hash: PasswordHash,
+    },
+    /// Store this durable fact (only with `Config::emit_records`). Records
+    /// come in the order the changes happened; an embedder that promises
+    /// durability stores the records of a batch of inputs before it
+    /// delivers that batch's [`Output::Send`]s.
+    Persist(Record),
+    /// Read up to `limit` messages of `room` numbered below `before`
+    /// from the store, then call
+    /// [`Engine::handle_history_page`](crate::Engine::handle_history_page)
+    /// (only with `Config::emit_records`).
+    FetchHistory {
+        /// Who asked.
+        client: ClientId,
+        /// The room's name.
+        room: Box<str>,
+        /// Only messages numbered below this.
+        before: u64,
+        /// At most this many, the newest of them.
+        limit: usize,
     },
 }

@@ -54,11 +54,13 @@ pub(crate) struct Room {
     pub(crate) name: Box<str>,
     pub(crate) members: Members,
     pub(crate) history: History,
+    /// The number the next message will get; messages are numbered 1, 2, ...
+    pub(crate) next_seq: u64,
 }
 
 impl Room {
     pub(crate) fn new(name: &str) -> Self {
-        Self { name: name.into(), members: Members::default(), history: History::default() }
+        Self { name: name.into(), members: Members::default(), history: History::default(), next_seq: 1 }
     }
 }
 

@@ -8,8 +8,9 @@
 use crate::engine::Engine;
 use crate::error::Rejection;
 use crate::event::{Event, SeenUser};
-use crate::names::{validate_nick, NameError, NameKey};
+use crate::names::{NameError, NameKey, validate_nick};
 use crate::output::ClientId;
+use crate::record::Record;
 use crate::time::Now;
 
 impl Engine {
@@ -30,6 +31,8 @@ impl Engine {
             client.blocks.insert(key.clone(), nick.into());
             if let Some(account) = client.account.as_ref().and_then(|a| self.accounts.get_mut(a)) {
                 account.blocks.insert(key.clone(), nick.into());
+                let record = Record::Blocked { account: account.name.clone(), name: nick.into() };
+                self.persist(record);
             }
             self.blockers.entry(key).or_default().insert(id);
         }
@@ -45,6 +48,8 @@ impl Engine {
         }
         if let Some(account) = client.account.as_ref().and_then(|a| self.accounts.get_mut(a)) {
             account.blocks.remove(&key);
+            let record = Record::Unblocked { account: account.name.clone(), name: nick.into() };
+            self.persist(record);
         }
         self.unindex_blocker(id, &key);
         self.tell(id, Event::BlockChanged { nick, blocked: false });
@@ -122,7 +127,9 @@ impl Engine {
             .accounts
             .iter()
             .filter(|(key, _)| !self.nicks.get(*key).is_some_and(|c| self.clients[c].account.as_ref() == Some(*key)))
-            .filter_map(|(_, a)| a.last_seen_ms.filter(|&t| t >= cutoff).map(|t| SeenUser { nick: &a.name, last_seen_ms: Some(t) }))
+            .filter_map(|(_, a)| {
+                a.last_seen_ms.filter(|&t| t >= cutoff).map(|t| SeenUser { nick: &a.name, last_seen_ms: Some(t) })
+            })
             .collect();
         recent.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms).then_with(|| a.nick.cmp(b.nick)));
         users.extend(recent);

@@ -6,9 +6,9 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use crate::Config;
 use crate::client::Client;
 use crate::output::ClientId;
-use crate::Config;
 
 /// What a client's next deadline is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,6 +30,7 @@ enum Request {
     Block { nick: String },
     Unblock { nick: String },
     Blocked {},
+    History { room: Option<String>, before: Option<u64> },
 }
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
@@ -62,6 +63,7 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Request::Block { nick } => Command::Block(nick),
         Request::Unblock { nick } => Command::Unblock(nick),
         Request::Blocked {} => Command::Blocked,
+        Request::History { room, before } => Command::History { room, before },
     })
 }
 
@@ -69,7 +71,8 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Reply<'a> {
     Welcome { server: &'a str, nick: &'a str },
-    Message { room: &'a str, from: &'a str, text: &'a str, ts: u64, history: bool },
+    Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, ts: u64, history: bool },
+    History { room: &'a str, messages: Vec<PageJson<'a>>, more: bool },
     Whisper { from: &'a str, to: &'a str, text: &'a str, ts: u64, offline: bool },
     Kept { to: &'a str },
     Registered { name: &'a str },
@@ -101,6 +104,14 @@ struct RoomJson<'a> {
 }
 
 #[derive(Serialize)]
+struct PageJson<'a> {
+    seq: u64,
+    from: &'a str,
+    text: &'a str,
+    ts: u64,
+}
+
+#[derive(Serialize)]
 struct SeenJson<'a> {
     nick: &'a str,
     online: bool,
@@ -117,9 +128,17 @@ struct HelpJson<'a> {
 pub(super) fn render(event: &Event<'_>) -> Bytes {
     let reply = match *event {
         Event::Welcome { server, nick } => Reply::Welcome { server, nick },
-        Event::Message { room, from, text, unix_ms, history } => {
-            Reply::Message { room, from, text, ts: unix_ms, history }
+        Event::Message { room, seq, from, text, unix_ms, history } => {
+            Reply::Message { room, seq, from, text, ts: unix_ms, history }
         }
+        Event::HistoryPage { room, messages, more } => Reply::History {
+            room,
+            messages: messages
+                .iter()
+                .map(|m| PageJson { seq: m.seq, from: m.from, text: m.text, ts: m.unix_ms })
+                .collect(),
+            more,
+        },
         Event::Whisper { from, to, text, unix_ms, offline, .. } => {
             Reply::Whisper { from, to, text, ts: unix_ms, offline }
         }

@@ -61,6 +61,8 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         "block" => one_arg(Command::Block),
         "unblock" => one_arg(Command::Unblock),
         "blocked" => no_args(Command::Blocked),
+        "history" if args.split_whitespace().count() <= 1 => Ok(Command::History { room: optional(), before: None }),
+        "history" => Err(usage("history")),
         _ => Err(Rejection::UnknownCommand(format!("/{word}").into())),
     }
 }
@@ -90,12 +92,19 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         Event::Welcome { server, nick } => {
             writeln!(out, "* Welcome to {server}, {nick}! You are in the Lobby. Type /help for commands.")
         }
-        Event::Message { room, from, text, unix_ms, history: false } => {
-            let _ = unix_ms;
-            writeln!(out, "[{room}] {from}: {text}")
-        }
-        Event::Message { room, from, text, unix_ms, history: true } => {
-            writeln!(out, "~ [{room} {}] {from}: {text}", ClockUtc(unix_ms))
+        Event::Message { room, from, text, history: false, .. } => writeln!(out, "[{room}] {from}: {text}"),
+        Event::Message { room, from, text, unix_ms, history: true, .. } => history_line(out, room, from, text, unix_ms),
+        Event::HistoryPage { room, messages: [], .. } => writeln!(out, "* no earlier messages in {room}"),
+        Event::HistoryPage { room, messages, more } => {
+            writeln!(out, "* {} earlier message{} of {room}:", messages.len(), plural(messages.len()))?;
+            for m in messages {
+                history_line(out, room, m.from, m.text, m.unix_ms)?;
+            }
+            if more {
+                writeln!(out, "* /history shows earlier ones")
+            } else {
+                writeln!(out, "* that is the beginning of {room}")
+            }
         }
         Event::Whisper { from, text, unix_ms, echo: false, offline: false, .. } => {
             writeln!(out, "[whisper from {from} {}] {text}", ClockUtc(unix_ms))
@@ -175,6 +184,10 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         Event::Error { rejection } => writeln!(out, "! {rejection}"),
         Event::Bye { reason } => writeln!(out, "* bye: {reason}"),
     }
+}
+
+fn history_line(out: &mut String, room: &str, from: &str, text: &str, unix_ms: u64) -> std::fmt::Result {
+    writeln!(out, "~ [{room} {}] {from}: {text}", ClockUtc(unix_ms))
 }
 
 fn plural(n: usize) -> &'static str {

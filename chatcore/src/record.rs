@@ -1,0 +1,121 @@
+//! Durable facts. With [`Config::emit_records`](crate::Config::emit_records)
+//! on, every change worth keeping is emitted, in order, as
+//! [`Output::Persist`](crate::Output::Persist); an engine is rebuilt from
+//! stored records with [`Engine::restore`](crate::Engine::restore) before any
+//! client connects. The engine itself never touches a disk.
+
+use crate::account::PasswordHash;
+
+/// One durable fact for the embedder's store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Record {
+    /// A room was created.
+    RoomCreated {
+        /// Its name as created.
+        room: Box<str>,
+        /// When.
+        unix_ms: u64,
+    },
+    /// A message was said in a room.
+    Message {
+        /// The room's name as created.
+        room: Box<str>,
+        /// Its number within the room: 1, 2, 3, ... with no gaps.
+        seq: u64,
+        /// The sender's nickname then.
+        from: Box<str>,
+        /// The message.
+        text: Box<str>,
+        /// When.
+        unix_ms: u64,
+    },
+    /// An account was registered.
+    AccountCreated {
+        /// Its name.
+        name: Box<str>,
+        /// Its password hash (never log it).
+        hash: PasswordHash,
+        /// When.
+        unix_ms: u64,
+    },
+    /// An account was last online at this time (written at login and at
+    /// disconnect).
+    LastSeen {
+        /// The account.
+        account: Box<str>,
+        /// When.
+        unix_ms: u64,
+    },
+    /// A whisper was kept for an offline account.
+    OfflineKept {
+        /// The recipient account.
+        to: Box<str>,
+        /// The sender's nickname.
+        from: Box<str>,
+        /// The message.
+        text: Box<str>,
+        /// When it was sent.
+        unix_ms: u64,
+    },
+    /// Everything kept for the account was delivered.
+    OfflineDelivered {
+        /// The recipient account.
+        to: Box<str>,
+    },
+    /// An account blocked a name.
+    Blocked {
+        /// The account that blocks.
+        account: Box<str>,
+        /// The blocked name as typed.
+        name: Box<str>,
+    },
+    /// An account unblocked a name.
+    Unblocked {
+        /// The account.
+        account: Box<str>,
+        /// The unblocked name.
+        name: Box<str>,
+    },
+}
+
+/// A stored room message, as returned by the embedder's store for a
+/// [`Output::FetchHistory`](crate::Output::FetchHistory) request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Its number within the room.
+    pub seq: u64,
+    /// The sender's nickname then.
+    pub from: Box<str>,
+    /// The message.
+    pub text: Box<str>,
+    /// When.
+    pub unix_ms: u64,
+}
+
+/// A record that cannot be restored. The store is inconsistent, or records
+/// came in the wrong order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// Restoring must happen before any client connects.
+    #[error("records can only be restored before any client connects")]
+    ClientsConnected,
+    /// The record names a room that was not restored first.
+    #[error("record for room {0}, which was never created")]
+    UnknownRoom(Box<str>),
+    /// The record names an account that was not restored first.
+    #[error("record for account {0}, which was never created")]
+    UnknownAccount(Box<str>),
+    /// A room or account is created twice.
+    #[error("{0} is created twice")]
+    Duplicate(Box<str>),
+    /// Messages of a room must come in increasing `seq` order.
+    #[error("message {seq} of room {room} is not newer than the last one restored")]
+    OutOfOrder {
+        /// The room.
+        room: Box<str>,
+        /// The offending number.
+        seq: u64,
+    },
+}

@@ -1,0 +1,110 @@
+//! History for readers: the replay a member gets on joining, and `/history`
+//! pages further back, served from memory when it holds them and otherwise
+//! fetched from the embedder's store.
+
+use bytes::Bytes;
+
+use crate::engine::Engine;
+use crate::error::{Error, Rejection};
+use crate::event::{Event, PageMessage};
+use crate::names::NameKey;
+use crate::output::{ClientId, Output};
+use crate::record::StoredMessage;
+use crate::time::Now;
+
+impl Engine {
+    /// Sends the newcomer `welcome` followed by the room's kept history (in
+    /// one buffer), skipping names it blocks, and starts its `/history`
+    /// cursor at the oldest message shown.
+    pub(crate) fn replay_on_join(&mut self, id: ClientId, key: NameKey, welcome: Bytes) {
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        let room = &self.rooms[&key];
+        let mut replay = welcome.to_vec();
+        let blocks = &client.blocks;
+        let shown = room.history.iter().filter(|e| blocks.is_empty() || !blocks.contains_key(&NameKey::of(&e.from)));
+        for entry in shown {
+            let event = Event::Message {
+                room: &room.name,
+                seq: entry.seq,
+                from: &entry.from,
+                text: &entry.text,
+                unix_ms: entry.unix_ms,
+                history: true,
+            };
+            replay.extend_from_slice(&client.codec.render(&event));
+        }
+        client.history_cursor = Some((key, room.history.oldest_seq().unwrap_or(room.next_seq)));
+        self.output.push_back(Output::Send { to: id, data: replay.into() });
+    }
+
+    /// `/history`: the page of up to `history_page_len` messages before
+    /// `before`, or before the client's cursor, or before the newest.
+    pub(crate) fn history(&mut self, id: ClientId, named: Option<&str>, before: Option<u64>) -> Result<(), Rejection> {
+        let key = self.target_room(id, named)?;
+        let client = &self.clients[&id];
+        let room = &self.rooms[&key];
+        let before = before
+            .or_else(|| client.history_cursor.as_ref().filter(|(k, _)| *k == key).map(|&(_, seq)| seq))
+            .unwrap_or(room.next_seq)
+            .min(room.next_seq);
+        let limit = self.config.history_page_len;
+        let wanted_from = before.saturating_sub(limit as u64).max(1);
+        let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
+        if !in_memory && self.config.emit_records {
+            let room = room.name.clone();
+            self.output.push_back(Output::FetchHistory { client: id, room, before, limit });
+            return Ok(());
+        }
+        let page: Vec<PageMessage<'_>> = room
+            .history
+            .page_before(before, limit)
+            .map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms })
+            .collect();
+        // Without a store, memory is all there is.
+        let more = in_memory && page.first().is_some_and(|m| m.seq > 1);
+        let data = client.codec.render(&Event::HistoryPage { room: &room.name, messages: &page, more });
+        let oldest = page.first().map(|m| m.seq);
+        self.deliver_page(id, key, data, oldest);
+        Ok(())
+    }
+
+    /// The answer to an [`Output::FetchHistory`]: the stored messages of
+    /// `room` that were asked for, in any order. If the client has left
+    /// meanwhile, nothing happens.
+    pub fn handle_history_page(
+        &mut self,
+        _now: Now,
+        client: ClientId,
+        room: &str,
+        mut messages: Vec<StoredMessage>,
+    ) -> Result<(), Error> {
+        if !self.clients.contains_key(&client) {
+            return Ok(());
+        }
+        let key = NameKey::of(room);
+        if !self.rooms.contains_key(&key) {
+            return Ok(());
+        }
+        messages.sort_by_key(|m| m.seq);
+        messages.dedup_by_key(|m| m.seq);
+        let skip = messages.len().saturating_sub(self.config.history_page_len);
+        let page: Vec<PageMessage<'_>> = messages[skip..]
+            .iter()
+            .map(|m| PageMessage { seq: m.seq, from: &m.from, text: &m.text, unix_ms: m.unix_ms })
+            .collect();
+        let more = page.first().is_some_and(|m| m.seq > 1);
+        let event = Event::HistoryPage { room: &self.rooms[&key].name, messages: &page, more };
+        let data = self.clients[&client].codec.render(&event);
+        let oldest = page.first().map(|m| m.seq);
+        self.deliver_page(client, key, data, oldest);
+        Ok(())
+    }
+
+    /// Sends a rendered page and moves the client's cursor to its oldest message.
+    fn deliver_page(&mut self, id: ClientId, key: NameKey, data: Bytes, oldest: Option<u64>) {
+        if let (Some(client), Some(seq)) = (self.clients.get_mut(&id), oldest) {
+            client.history_cursor = Some((key, seq));
+        }
+        self.output.push_back(Output::Send { to: id, data });
+    }
+}

@@ -1,0 +1,95 @@
+//! Rebuilding an engine from stored [`Record`]s, and what to do while the
+//! store cannot write.
+
+use crate::account::{Account, OfflineMessage};
+use crate::engine::Engine;
+use crate::history::Entry;
+use crate::names::{NameKey, validate_room};
+use crate::record::{Record, RestoreError};
+use crate::room::Room;
+
+/// Whether the embedder's store is writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StorageStatus {
+    /// Writes succeed.
+    Healthy,
+    /// Writes fail (a full disk, say). Until `Healthy` again, the engine
+    /// refuses whatever would need a new record (messages, rooms,
+    /// registrations, offline whispers, blocks) with a `storage_unavailable`
+    /// error to the sender, so that nothing is accepted and then lost.
+    Failing,
+}
+
+impl Engine {
+    /// Applies one stored record, in the order they were emitted, to an
+    /// engine no client has connected to yet. For history, feeding only the
+    /// last `history_len` messages of each room is enough (and faster);
+    /// their numbers continue from the last one fed.
+    pub fn restore(&mut self, record: Record) -> Result<(), RestoreError> {
+        if !self.clients.is_empty() {
+            return Err(RestoreError::ClientsConnected);
+        }
+        match record {
+            Record::RoomCreated { room, .. } => {
+                let key = NameKey::of(&room);
+                if self.rooms.contains_key(&key) || validate_room(&room, usize::MAX).is_err() {
+                    return Err(RestoreError::Duplicate(room));
+                }
+                self.rooms.insert(key, Room::new(&room));
+            }
+            Record::Message { room, seq, from, text, unix_ms } => {
+                let cap = self.config.history_len;
+                let target =
+                    self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
+                if seq < target.next_seq {
+                    return Err(RestoreError::OutOfOrder { room, seq });
+                }
+                target.next_seq = seq + 1;
+                target.history.push(cap, Entry { seq, from, text, unix_ms });
+            }
+            Record::AccountCreated { name, hash, .. } => {
+                let key = NameKey::of(&name);
+                if self.accounts.contains_key(&key) {
+                    return Err(RestoreError::Duplicate(name));
+                }
+                self.accounts.insert(key, Account::new(&name, hash));
+            }
+            Record::LastSeen { account, unix_ms } => self.account_mut(&account)?.last_seen_ms = Some(unix_ms),
+            Record::OfflineKept { to, from, text, unix_ms } => {
+                let (max, total_max, total) =
+                    (self.config.max_offline_messages, self.config.max_offline_total, self.offline_total);
+                let mailbox = &mut self.account_mut(&to)?.mailbox;
+                // The store may hold more than today's limits allow; keep within them.
+                if mailbox.len() < max && total < total_max {
+                    mailbox.push_back(OfflineMessage { from, text, unix_ms });
+                    self.offline_total += 1;
+                }
+            }
+            Record::OfflineDelivered { to } => {
+                let delivered = std::mem::take(&mut self.account_mut(&to)?.mailbox).len();
+                self.offline_total -= delivered;
+            }
+            Record::Blocked { account, name } => {
+                let max = self.config.max_blocks;
+                let blocks = &mut self.account_mut(&account)?.blocks;
+                if blocks.len() < max {
+                    blocks.insert(NameKey::of(&name), name);
+                }
+            }
+            Record::Unblocked { account, name } => {
+                self.account_mut(&account)?.blocks.remove(&NameKey::of(&name));
+            }
+        }
+        Ok(())
+    }
+
+    fn account_mut(&mut self, name: &str) -> Result<&mut Account, RestoreError> {
+        self.accounts.get_mut(&NameKey::of(name)).ok_or_else(|| RestoreError::UnknownAccount(name.into()))
+    }
+
+    /// The store started or stopped failing. See [`StorageStatus`].
+    pub fn handle_storage_status(&mut self, status: StorageStatus) {
+        self.storage_failing = status == StorageStatus::Failing;
+    }
+}
