@@ -133,6 +133,81 @@ pub(crate) struct EngineArgs {
     /// The server name shown in the welcome line.
     #[arg(long, value_name = "NAME", default_value_t = Config::default().server_name)]
     server_name: String,
+
+    /// Only logged-in users may chat.
+    ///
+    /// Others may only /register, /login, /help and /quit, and
+    /// --registration-timeout runs until the client logs in. Without it,
+    /// guests may chat.
+    #[arg(long, value_name = "BOOL", default_value_t = Config::default().require_login, action = clap::ArgAction::Set)]
+    require_login: bool,
+
+    /// Seconds a client may stay silent before it is disconnected; 0 disables.
+    ///
+    /// The client is warned --idle-warning seconds before. Bounds how long an
+    /// abandoned or half-open connection holds a slot.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().idle_timeout))]
+    idle_timeout: Seconds,
+
+    /// Seconds before the idle disconnect that the client is warned.
+    ///
+    /// Capped at half of --idle-timeout.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().idle_warning))]
+    idle_warning: Seconds,
+
+    /// Most accounts that may exist. Bounds the account table.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_accounts)]
+    max_accounts: usize,
+
+    /// Shortest accepted password, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().min_password_len)]
+    min_password_len: usize,
+
+    /// Failed logins for one account from one address before that address is refused.
+    ///
+    /// Counted within --login-failure-window; the refusal lasts
+    /// --block-duration. Counted per account and address, so an attacker
+    /// elsewhere cannot lock the owner out.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_login_failures)]
+    max_login_failures: u32,
+
+    /// Seconds in which failed logins are counted.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().login_failure_window))]
+    login_failure_window: Seconds,
+
+    /// Seconds an address is refused for an account after too many failed logins.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().block_duration))]
+    block_duration: Seconds,
+
+    /// Accounts one address may register per --registration-window.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_registrations_per_source)]
+    max_registrations_per_source: u32,
+
+    /// Seconds over which --max-registrations-per-source is counted.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().registration_window))]
+    registration_window: Seconds,
+
+    /// Addresses tracked for failed logins and registrations.
+    ///
+    /// When full, the entry whose window ends first is dropped. Bounds that table.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_tracked_sources)]
+    max_tracked_sources: usize,
+
+    /// Whispers kept for one offline account until it logs in.
+    ///
+    /// One more is refused with an error to its sender. Bounds each mailbox.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_offline_messages)]
+    max_offline_messages: usize,
+
+    /// Whispers kept for all offline accounts together.
+    ///
+    /// Bounds the memory of every mailbox at once.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_offline_total)]
+    max_offline_total: usize,
+
+    /// Names one user may block.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_blocks)]
+    max_blocks: usize,
 }
 
 impl EngineArgs {
@@ -154,6 +229,20 @@ impl EngineArgs {
             registration_timeout: self.registration_timeout.0,
             announce_lobby_presence: self.announce_lobby_presence,
             server_name: self.server_name.clone(),
+            require_login: self.require_login,
+            idle_timeout: self.idle_timeout.0,
+            idle_warning: self.idle_warning.0,
+            max_accounts: self.max_accounts,
+            min_password_len: self.min_password_len,
+            max_login_failures: self.max_login_failures,
+            login_failure_window: self.login_failure_window.0,
+            block_duration: self.block_duration.0,
+            max_registrations_per_source: self.max_registrations_per_source,
+            registration_window: self.registration_window.0,
+            max_tracked_sources: self.max_tracked_sources,
+            max_offline_messages: self.max_offline_messages,
+            max_offline_total: self.max_offline_total,
+            max_blocks: self.max_blocks,
             ..Config::default()
         }
     }
@@ -215,6 +304,20 @@ mod tests {
             "--registration-timeout=0.5",
             "--announce-lobby-presence=true",
             "--server-name=test",
+            "--require-login=true",
+            "--idle-timeout=30",
+            "--idle-warning=5",
+            "--max-accounts=10",
+            "--min-password-len=12",
+            "--max-login-failures=2",
+            "--login-failure-window=90",
+            "--block-duration=15",
+            "--max-registrations-per-source=1",
+            "--registration-window=600",
+            "--max-tracked-sources=20",
+            "--max-offline-messages=3",
+            "--max-offline-total=30",
+            "--max-blocks=4",
         ])
         .unwrap();
         #[allow(clippy::needless_update)]
@@ -231,6 +334,20 @@ mod tests {
             registration_timeout: Duration::from_millis(500),
             announce_lobby_presence: true,
             server_name: "test".to_owned(),
+            require_login: true,
+            idle_timeout: Duration::from_secs(30),
+            idle_warning: Duration::from_secs(5),
+            max_accounts: 10,
+            min_password_len: 12,
+            max_login_failures: 2,
+            login_failure_window: Duration::from_secs(90),
+            block_duration: Duration::from_secs(15),
+            max_registrations_per_source: 1,
+            registration_window: Duration::from_secs(600),
+            max_tracked_sources: 20,
+            max_offline_messages: 3,
+            max_offline_total: 30,
+            max_blocks: 4,
             ..Config::default()
         };
         assert_eq!(cli.engine.config(), expected);

@@ -166,7 +166,8 @@ impl EngineTask {
 
     fn connect(&mut self, now: Now, socket: Arc<Socket>) {
         let Some(alive) = self.alive.clone() else { return };
-        let id = self.engine.handle_connect(now);
+        // The address lets the engine count failed logins per source.
+        let id = self.engine.handle_connect_from(now, socket.peer.ip());
         let (queue, outbox) = outbound::queue(self.send_queue_bytes);
         spawn(connection::write_loop(id, socket.clone(), outbox, alive.clone())).detach();
         // A client refused as over `max_clients` only gets its farewell written.
