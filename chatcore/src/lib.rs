@@ -88,6 +88,8 @@ mod error;
 mod event;
 mod framer;
 mod history;
+#[cfg(any(test, feature = "testing"))]
+mod invariants;
 mod lockout;
 mod names;
 mod output;
@@ -95,7 +97,11 @@ mod record;
 mod replay;
 mod restore;
 mod room;
+#[cfg(any(test, feature = "testing"))]
+pub mod sim;
 mod social;
+#[cfg(test)]
+mod tests;
 mod time;
 mod timers;
 
@@ -105,6 +111,8 @@ pub use command::{COMMANDS, Command, CommandHelp};
 pub use config::Config;
 pub use engine::Engine;
 pub use error::{Error, Rejection};
+#[cfg(any(test, feature = "testing"))]
+pub use invariants::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
 pub use output::{ClientId, DisconnectReason, Output};
 pub use record::{Record, RestoreError, StoredMessage};

@@ -1,0 +1,305 @@
+//! A deterministic test harness: simulated clients and simulated time
+//! around one [`Engine`].
+//!
+//! Available with the `testing` cargo feature (off by default) so that
+//! fuzz targets, benches and other crates' tests can reuse it.
+//!
+//! A [`Sim`] owns an engine and a clock that only moves when told to. Every
+//! call drains the engine's output at once: bytes sent to a client pile up
+//! in that client's inbox until [`Sim::take`] reads them as lines, and a
+//! closed client is remembered with its reason ([`Sim::closed`]). Every
+//! output is also appended to a transcript ([`Sim::take_transcript`]) for
+//! tests that care about order across clients.
+//!
+//! Wall-clock time starts at [`Sim::BASE_UNIX_MS`], so rendered timestamps
+//! are the same on every run; the monotonic clock starts at whatever
+//! `Instant` the sim was created with and only its offsets matter.
+//!
+//! ```
+//! use chatcore::{Config, sim::Sim};
+//!
+//! let mut sim = Sim::new(Config::default());
+//! let alice = sim.connect_as("alice");
+//! let bob = sim.connect_as("bob");
+//! sim.send(alice, "/create rust");
+//! sim.send(bob, "/join rust");
+//! sim.send(bob, "hi alice");
+//! assert_eq!(sim.take(alice).last().map(String::as_str), Some("[rust] bob: hi alice"));
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::{ClientId, Config, DisconnectReason, Engine, Error, Now, Output, PasswordHash};
+
+/// An engine driven by simulated clients and simulated time.
+#[derive(Debug)]
+pub struct Sim {
+    engine: Engine,
+    base: Now,
+    now: Now,
+    inbox: BTreeMap<ClientId, Vec<u8>>,
+    closed: BTreeMap<ClientId, DisconnectReason>,
+    transcript: Vec<Output>,
+    auth: Vec<Output>,
+    auto_auth: bool,
+}
+
+impl Sim {
+    /// The wall-clock time (ms since the Unix epoch) at which every sim
+    /// starts: 2023-11-14T22:13:20Z.
+    pub const BASE_UNIX_MS: u64 = 1_700_000_000_000;
+
+    /// A sim whose clock starts now (monotonic) and at
+    /// [`BASE_UNIX_MS`](Self::BASE_UNIX_MS) (wall clock).
+    pub fn new(config: Config) -> Self {
+        Self::with_base(config, Now::new(Instant::now(), Self::BASE_UNIX_MS))
+    }
+
+    /// A sim whose clock starts at `base`.
+    pub fn with_base(config: Config, base: Now) -> Self {
+        Self {
+            engine: Engine::new(config),
+            base,
+            now: base,
+            inbox: BTreeMap::new(),
+            closed: BTreeMap::new(),
+            transcript: Vec::new(),
+            auth: Vec::new(),
+            auto_auth: false,
+        }
+    }
+
+    /// The engine, to read its state.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine, to call it directly. Call [`drain`](Self::drain)
+    /// afterwards so its output reaches the inboxes.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// The simulated time now.
+    pub fn now(&self) -> Now {
+        self.now
+    }
+
+    /// Simulated time since the sim started.
+    pub fn elapsed(&self) -> Duration {
+        self.now.instant - self.base.instant
+    }
+
+    /// Moves the clock forward by `by`. Each registration (or other)
+    /// deadline from [`Engine::poll_timeout`] that falls within is handled
+    /// at its own time, in order.
+    pub fn advance(&mut self, by: Duration) {
+        let target = self.now.advance(by);
+        while let Some(due) = self.engine.poll_timeout() {
+            if due > target.instant {
+                break;
+            }
+            if due > self.now.instant {
+                self.now = self.now.advance(due - self.now.instant);
+            }
+            self.engine.handle_timeout(self.now);
+            self.drain();
+        }
+        self.now = target;
+    }
+
+    /// A new connection. Its welcome (or farewell, if the server is full)
+    /// waits in its inbox.
+    pub fn connect(&mut self) -> ClientId {
+        let id = self.engine.handle_connect(self.now);
+        self.drain();
+        id
+    }
+
+    /// Connects, sets the nickname and empties the inbox.
+    ///
+    /// # Panics
+    ///
+    /// If the server refuses the connection or the nickname.
+    pub fn connect_as(&mut self, nick: &str) -> ClientId {
+        let id = self.connect();
+        self.send(id, &format!("/nick {nick}"));
+        let got = self.take(id);
+        assert_eq!(self.engine.nick(id), Some(nick), "connect_as({nick:?}): {got:?}");
+        id
+    }
+
+    /// Sends `line` and a newline from `client`.
+    ///
+    /// # Panics
+    ///
+    /// If `client` is not connected (use [`input`](Self::input) to test that).
+    pub fn send(&mut self, client: ClientId, line: &str) {
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        if let Err(e) = self.input(client, &bytes) {
+            panic!("send({client}, {line:?}): {e}");
+        }
+    }
+
+    /// Raw bytes from `client`: any number of lines, or part of one.
+    pub fn input(&mut self, client: ClientId, bytes: &[u8]) -> Result<(), Error> {
+        let result = self.engine.handle_input(self.now, client, bytes);
+        self.drain();
+        result
+    }
+
+    /// The connection of `client` closed with `reason`.
+    pub fn disconnect(&mut self, client: ClientId, reason: DisconnectReason) -> Result<(), Error> {
+        let result = self.engine.handle_disconnect(self.now, client, reason);
+        self.drain();
+        result
+    }
+
+    /// The server shuts down.
+    pub fn shutdown(&mut self) {
+        self.engine.handle_shutdown(self.now);
+        self.drain();
+    }
+
+    /// Moves every pending output into the inboxes, the closed set and the
+    /// transcript. Every other method calls it; call it yourself only after
+    /// using [`engine_mut`](Self::engine_mut).
+    pub fn drain(&mut self) {
+        while let Some(output) = self.engine.poll_output() {
+            if let Output::Send { to, data } = &output {
+                self.inbox.entry(*to).or_default().extend_from_slice(data);
+            } else if let Output::Close { client, reason } = &output {
+                self.closed.insert(*client, reason.clone());
+            } else if matches!(output, Output::HashPassword { .. } | Output::VerifyPassword { .. }) {
+                self.auth.push(output.clone());
+            }
+            self.transcript.push(output);
+        }
+        if self.auto_auth && !self.auth.is_empty() {
+            self.answer_auth();
+        }
+    }
+
+    /// Whether password requests are answered as soon as they are made
+    /// (as by [`answer_auth`](Self::answer_auth)). Off by default, so a test
+    /// can look at the engine while a check is in flight.
+    pub fn set_auto_auth(&mut self, on: bool) {
+        self.auto_auth = on;
+        self.drain();
+    }
+
+    /// Answers every outstanding [`Output::HashPassword`] and
+    /// [`Output::VerifyPassword`] with a stand-in for a real password hash
+    /// (the "hash" of `pw` is `sim:pw`), in the order asked. Returns how
+    /// many were answered.
+    pub fn answer_auth(&mut self) -> usize {
+        let pending = std::mem::take(&mut self.auth);
+        for request in &pending {
+            let result = match request {
+                Output::HashPassword { request, password } => {
+                    let hash = PasswordHash::new(format!("sim:{}", password.expose()));
+                    self.engine.handle_password_hashed(self.now, *request, Some(hash))
+                }
+                Output::VerifyPassword { request, password, hash } => {
+                    let matches = hash.expose().strip_prefix("sim:") == Some(password.expose());
+                    self.engine.handle_password_verified(self.now, *request, matches)
+                }
+                _ => Ok(()),
+            };
+            result.expect("the request was outstanding");
+        }
+        self.drain();
+        pending.len()
+    }
+
+    /// Takes the outstanding password requests without answering them, to
+    /// answer them by hand through [`engine_mut`](Self::engine_mut).
+    pub fn take_auth_requests(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.auth)
+    }
+
+    /// The lines `client` has received since the last `take`, without
+    /// their newlines.
+    ///
+    /// # Panics
+    ///
+    /// If the engine sent bytes that are not UTF-8 or not whole lines.
+    pub fn take(&mut self, client: ClientId) -> Vec<String> {
+        let bytes = self.inbox.remove(&client).unwrap_or_default();
+        let text = String::from_utf8(bytes).expect("the engine sends UTF-8");
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let body = text.strip_suffix('\n').unwrap_or_else(|| panic!("{client} got a partial line: {text:?}"));
+        body.split('\n').map(str::to_owned).collect()
+    }
+
+    /// The raw bytes `client` has received since the last `take`.
+    pub fn take_bytes(&mut self, client: ClientId) -> Vec<u8> {
+        self.inbox.remove(&client).unwrap_or_default()
+    }
+
+    /// Empties every inbox.
+    pub fn clear(&mut self) {
+        self.inbox.clear();
+    }
+
+    /// Why the engine closed `client`, if it did (a disconnect reported with
+    /// [`disconnect`](Self::disconnect) is not a close by the engine).
+    pub fn closed(&self, client: ClientId) -> Option<&DisconnectReason> {
+        self.closed.get(&client)
+    }
+
+    /// Whether the engine still knows `client`.
+    pub fn is_connected(&self, client: ClientId) -> bool {
+        self.engine.nick(client).is_some()
+    }
+
+    /// Every output since the last call, in the order produced.
+    pub fn take_transcript(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.transcript)
+    }
+}
+
+#[cfg(feature = "json")]
+impl Sim {
+    /// Connects and switches to JSON Lines with a `nick` request, then
+    /// empties the inbox.
+    ///
+    /// # Panics
+    ///
+    /// If the server refuses the connection or the nickname.
+    pub fn connect_json_as(&mut self, nick: &str) -> ClientId {
+        let id = self.connect();
+        self.send_json(id, &serde_json::json!({"type": "nick", "nick": nick}));
+        let got = self.take(id);
+        assert_eq!(self.engine.nick(id), Some(nick), "connect_json_as({nick:?}): {got:?}");
+        id
+    }
+
+    /// Sends one JSON object (as one line) from `client`.
+    ///
+    /// # Panics
+    ///
+    /// If `client` is not connected.
+    pub fn send_json(&mut self, client: ClientId, value: &serde_json::Value) {
+        self.send(client, &value.to_string());
+    }
+
+    /// The lines `client` has received since the last `take`, each parsed
+    /// as JSON.
+    ///
+    /// # Panics
+    ///
+    /// If a line is not JSON (for example the text greeting sent before the
+    /// client switched: take it with [`take`](Self::take) first).
+    pub fn take_json(&mut self, client: ClientId) -> Vec<serde_json::Value> {
+        self.take(client)
+            .iter()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{client} got non-JSON {line:?}: {e}")))
+            .collect()
+    }
+}

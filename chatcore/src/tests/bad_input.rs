@@ -1,0 +1,121 @@
+//! Input that is refused before any command runs: overlong lines, bad
+//! UTF-8, control characters, unknown commands, blank lines.
+
+use super::{rejected, rejected_bytes};
+use crate::sim::Sim;
+use crate::{Config, Rejection};
+
+fn in_room(config: Config) -> (Sim, crate::ClientId, crate::ClientId) {
+    let mut sim = Sim::new(config);
+    let a = sim.connect_as("alice");
+    let b = sim.connect_as("bob");
+    sim.send(a, "/create rust");
+    sim.send(b, "/join rust");
+    sim.clear();
+    (sim, a, b)
+}
+
+#[test]
+fn overlong_line_is_discarded_once_and_the_next_line_works() {
+    let (mut sim, a, b) = in_room(Config { max_line_bytes: 16, ..super::relaxed() });
+    let too_long = "! line too long (over 16 bytes); it was discarded";
+    // The error comes as soon as the cap is passed, before the newline.
+    assert_eq!(rejected_bytes(&mut sim, a, b"0123456789abcdefX"), [too_long]);
+    assert_eq!(rejected_bytes(&mut sim, a, b"more of the same line"), Vec::<String>::new());
+    sim.input(a, b" still\nafter\n").unwrap();
+    assert_eq!(sim.take(a), Vec::<String>::new());
+    assert_eq!(sim.take(b), ["[rust] alice: after"]);
+    // Exactly the cap is fine, with `\n` or `\r\n`.
+    sim.input(a, b"0123456789abcdef\n0123456789abcdef\r\n").unwrap();
+    assert_eq!(sim.take(b), ["[rust] alice: 0123456789abcdef", "[rust] alice: 0123456789abcdef"]);
+    assert_eq!(rejected(&mut sim, a, "0123456789abcdefg"), [too_long]);
+}
+
+#[test]
+fn lines_may_arrive_in_pieces() {
+    let (mut sim, a, b) = in_room(super::relaxed());
+    for byte in b"hel" {
+        sim.input(a, std::slice::from_ref(byte)).unwrap();
+    }
+    assert_eq!(sim.take(b), Vec::<String>::new());
+    sim.input(a, b"lo\r").unwrap();
+    sim.input(a, b"\nsecond\nthi").unwrap();
+    assert_eq!(sim.take(b), ["[rust] alice: hello", "[rust] alice: second"]);
+    sim.input(a, b"rd\n").unwrap();
+    assert_eq!(sim.take(b), ["[rust] alice: third"]);
+}
+
+#[test]
+fn invalid_utf8_is_refused() {
+    let (mut sim, a, b) = in_room(super::relaxed());
+    let reply = ["! line is not valid UTF-8; it was discarded"];
+    assert_eq!(rejected_bytes(&mut sim, a, b"caf\xe9\n"), reply);
+    assert_eq!(rejected_bytes(&mut sim, a, b"/nick \xff\xfe\n"), reply);
+    assert_eq!(rejected_bytes(&mut sim, a, b"\xc3\n"), reply);
+    assert_eq!(sim.take(b), Vec::<String>::new());
+    sim.send(a, "café ✓");
+    assert_eq!(sim.take(b), ["[rust] alice: café ✓"]);
+}
+
+#[test]
+fn control_characters_are_refused() {
+    let (mut sim, a, b) = in_room(super::relaxed());
+    let reply = ["! control characters are not allowed; line discarded"];
+    for line in ["\x1b[2Jgotcha", "bell\x07", "nul\0", "a\rb", "/nick x\x7f", "del\u{9b}", "/quit \x01"] {
+        assert_eq!(rejected(&mut sim, a, line), reply, "{line:?}");
+    }
+    assert_eq!(sim.take(b), Vec::<String>::new());
+    assert!(sim.is_connected(a));
+}
+
+#[test]
+fn unknown_commands_name_help() {
+    let (mut sim, a, _) = in_room(super::relaxed());
+    assert_eq!(
+        rejected(&mut sim, a, "/frobnicate now"),
+        [r#"! unknown command "/frobnicate"; type /help for the list"#]
+    );
+    assert_eq!(rejected(&mut sim, a, "/"), [r#"! unknown command "/"; type /help for the list"#]);
+    assert_eq!(rejected(&mut sim, a, "/ nick"), [r#"! unknown command "/"; type /help for the list"#]);
+    assert_eq!(rejected(&mut sim, a, "/Über"), [r#"! unknown command "/Über"; type /help for the list"#]);
+}
+
+#[test]
+fn blank_lines_are_ignored() {
+    let (mut sim, a, b) = in_room(super::relaxed());
+    assert_eq!(rejected_bytes(&mut sim, a, b"\n\r\n   \n\t\n"), Vec::<String>::new());
+    assert_eq!(sim.take(b), Vec::<String>::new());
+}
+
+#[test]
+fn every_rejection_has_a_stable_code() {
+    use crate::NameError;
+    let all = [
+        (Rejection::LineTooLong { limit: 1 }, "line_too_long"),
+        (Rejection::InvalidUtf8, "invalid_utf8"),
+        (Rejection::ControlCharacter, "control_character"),
+        (Rejection::UnknownCommand("/x".into()), "unknown_command"),
+        (Rejection::Usage("/x"), "usage"),
+        (Rejection::BadJson { column: 1 }, "bad_json"),
+        (Rejection::NickInvalid(NameError::Empty), "nick_invalid"),
+        (Rejection::NickTaken("a".into()), "nick_taken"),
+        (Rejection::RoomInvalid(NameError::Empty), "room_invalid"),
+        (Rejection::RoomExists("r".into()), "room_exists"),
+        (Rejection::NoSuchRoom("r".into()), "no_such_room"),
+        (Rejection::RoomLimit { max: 1 }, "room_limit"),
+        (Rejection::TooManyRooms { max: 1 }, "too_many_rooms"),
+        (Rejection::AlreadyInRoom("r".into()), "already_in_room"),
+        (Rejection::NotInRoom("r".into()), "not_in_room"),
+        (Rejection::InLobby, "in_lobby"),
+        (Rejection::RoomRequired, "room_required"),
+        (Rejection::NoSuchNick("n".into()), "no_such_nick"),
+        (Rejection::Flood, "flood"),
+    ];
+    for (rejection, code) in &all {
+        assert_eq!(rejection.code(), *code);
+    }
+    let mut codes: Vec<_> = all.iter().map(|(_, c)| c).collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), all.len(), "codes are distinct");
+}

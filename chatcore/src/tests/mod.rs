@@ -1,0 +1,86 @@
+//! Engine-level tests, driven through the [`Sim`](crate::sim::Sim) harness.
+//! Each asserts the exact lines (or JSON objects) clients receive.
+
+mod bad_input;
+mod connect;
+mod invariants;
+#[cfg(feature = "json")]
+mod json;
+mod messages;
+mod nick;
+mod presence;
+mod proptest;
+mod rooms;
+mod timeouts;
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::sim::Sim;
+use crate::{ClientId, Config, Engine, Output};
+
+/// Default limits, but no flood control (so tests may send many lines at
+/// one instant) and no idle timeout (so they may let hours pass).
+pub(crate) fn relaxed() -> Config {
+    Config { flood_lines_per_sec: 0, idle_timeout: Duration::ZERO, ..Config::default() }
+}
+
+/// A sim with [`relaxed`] limits.
+pub(crate) fn sim() -> Sim {
+    Sim::new(relaxed())
+}
+
+/// The engine's state as text: clients, nicknames, rooms, members,
+/// history, accounts, blocks and deadlines. Two equal digests mean the same
+/// state, apart from flood allowances, half-received lines and the time of
+/// last activity.
+pub(crate) fn digest(engine: &Engine) -> String {
+    let mut out = String::new();
+    for (id, c) in &engine.clients {
+        let rooms: Vec<&str> = c.rooms.iter().map(|k| k.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "client {id} {} {} {:?} chosen={} rooms={rooms:?} account={:?} blocks={:?} auth={:?} reg={:?}",
+            c.nick, c.nick_key, c.codec, c.codec_chosen, c.account, c.blocks, c.auth_pending, c.registration_deadline
+        );
+    }
+    let mut nicks: Vec<_> = engine.nicks.iter().collect();
+    nicks.sort();
+    let _ = writeln!(out, "nicks {nicks:?}");
+    for (key, room) in &engine.rooms {
+        let members: Vec<_> = room.members.iter().collect();
+        let history: Vec<_> = room.history.iter().collect();
+        let _ = writeln!(out, "room {key} {} {members:?} {history:?}", room.name);
+    }
+    for (key, a) in &engine.accounts {
+        let _ = writeln!(out, "account {key} {} {:?} {:?} {:?}", a.name, a.last_seen_ms, a.mailbox, a.blocks);
+    }
+    let _ = writeln!(out, "blockers {:?} offline {}", engine.blockers, engine.offline_total);
+    out
+}
+
+/// Sends `line` from `client`, asserts that the state did not change and
+/// that nobody else was told anything, and returns what `client` got.
+pub(crate) fn rejected(sim: &mut Sim, client: ClientId, line: &str) -> Vec<String> {
+    sim.take_transcript();
+    let before = digest(sim.engine());
+    sim.send(client, line);
+    assert_eq!(digest(sim.engine()), before, "{line:?} changed the state");
+    for output in sim.take_transcript() {
+        assert!(matches!(output, Output::Send { to, .. } if to == client), "{line:?} produced {output:?}");
+    }
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+    sim.take(client)
+}
+
+/// `rejected`, for raw bytes.
+pub(crate) fn rejected_bytes(sim: &mut Sim, client: ClientId, bytes: &[u8]) -> Vec<String> {
+    sim.take_transcript();
+    let before = digest(sim.engine());
+    sim.input(client, bytes).expect("client is connected");
+    assert_eq!(digest(sim.engine()), before, "{bytes:?} changed the state");
+    for output in sim.take_transcript() {
+        assert!(matches!(output, Output::Send { to, .. } if to == client), "{bytes:?} produced {output:?}");
+    }
+    sim.take(client)
+}

@@ -1,0 +1,130 @@
+//! Simulated time: the registration timeout, shutdown and flood control.
+
+use std::time::Duration;
+
+use super::{rejected, sim};
+use crate::sim::Sim;
+use crate::{Config, DisconnectReason, Output};
+
+#[test]
+fn a_silent_connection_is_closed_at_the_registration_timeout() {
+    let mut sim = Sim::new(Config { registration_timeout: Duration::from_secs(10), ..super::relaxed() });
+    let a = sim.connect_as("alice");
+    let silent = sim.connect();
+    let partial = sim.connect();
+    sim.input(partial, b"/nick never-finish").unwrap();
+    sim.clear();
+    assert_eq!(sim.engine().poll_timeout(), Some(sim.now().instant + Duration::from_secs(10)));
+    sim.advance(Duration::from_millis(9_999));
+    assert!(sim.is_connected(silent));
+    sim.advance(Duration::from_millis(1));
+    assert_eq!(sim.take(silent), ["* bye: no input received in time"]);
+    assert_eq!(sim.take(partial), ["* bye: no input received in time"]);
+    assert_eq!(sim.closed(silent), Some(&DisconnectReason::RegistrationTimeout));
+    assert!(sim.is_connected(a));
+    assert_eq!(sim.engine().poll_timeout(), None);
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+}
+
+#[test]
+fn timers_fire_in_order_at_their_own_time() {
+    let mut sim = Sim::new(Config { registration_timeout: Duration::from_secs(10), ..super::relaxed() });
+    let a = sim.connect_as("alice");
+    sim.send(a, "/create rust");
+    let first = sim.connect();
+    sim.advance(Duration::from_secs(5));
+    let second = sim.connect();
+    sim.take_transcript();
+    sim.advance(Duration::from_secs(60));
+    let closed: Vec<_> = sim
+        .take_transcript()
+        .into_iter()
+        .filter_map(|o| if let Output::Close { client, .. } = o { Some(client) } else { None })
+        .collect();
+    assert_eq!(closed, [first, second]);
+}
+
+#[test]
+fn any_complete_line_counts_as_input_even_a_blank_or_bad_one() {
+    let mut sim = Sim::new(Config { registration_timeout: Duration::from_secs(10), ..super::relaxed() });
+    let blank = sim.connect();
+    let bad = sim.connect();
+    sim.input(blank, b"\r\n").unwrap();
+    sim.input(bad, b"\xff\n").unwrap();
+    sim.advance(Duration::from_secs(3600));
+    assert!(sim.is_connected(blank));
+    assert!(sim.is_connected(bad));
+    // The timer armed at connect fired early and found nothing left to do.
+    assert_eq!(sim.engine().poll_timeout(), None);
+}
+
+#[test]
+fn early_timeouts_are_harmless_and_zero_disables() {
+    let mut sim = Sim::new(Config { registration_timeout: Duration::from_secs(10), ..super::relaxed() });
+    let a = sim.connect();
+    let now = sim.now();
+    sim.engine_mut().handle_timeout(now);
+    sim.drain();
+    assert!(sim.is_connected(a));
+
+    let mut sim = Sim::new(Config { registration_timeout: Duration::ZERO, ..super::relaxed() });
+    let a = sim.connect();
+    assert_eq!(sim.engine().poll_timeout(), None);
+    sim.advance(Duration::from_secs(86_400));
+    assert!(sim.is_connected(a));
+}
+
+#[test]
+fn disconnect_before_the_timeout_disarms_it() {
+    let mut sim = sim();
+    let a = sim.connect();
+    assert!(sim.engine().poll_timeout().is_some());
+    sim.disconnect(a, DisconnectReason::ConnectionClosed).unwrap();
+    assert_eq!(sim.engine().poll_timeout(), None);
+}
+
+#[test]
+fn shutdown_says_goodbye_to_everyone() {
+    let mut sim = sim();
+    let a = sim.connect_as("alice");
+    let b = sim.connect_as("bob");
+    let c = sim.connect();
+    sim.send(a, "/create rust");
+    sim.send(b, "/join rust");
+    sim.clear();
+    sim.shutdown();
+    assert_eq!(sim.take(a), ["* bye: server is shutting down"]);
+    // Clients are closed in id order, so later ones hear of earlier ones.
+    assert_eq!(sim.take(b), ["* alice disconnected (server is shutting down)", "* bye: server is shutting down"]);
+    assert_eq!(sim.take(c), ["* bye: server is shutting down"]);
+    for id in [a, b, c] {
+        assert_eq!(sim.closed(id), Some(&DisconnectReason::ServerShutdown));
+    }
+    assert_eq!(sim.engine().client_count(), 0);
+    assert_eq!(sim.engine().room_count(), 1, "rooms outlive their members");
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+}
+
+#[test]
+fn flood_control_refuses_a_burst_beyond_the_allowance() {
+    let mut sim = Sim::new(Config { flood_burst: 3, flood_lines_per_sec: 2, ..Config::default() });
+    let a = sim.connect(); // its first line is its first token
+    let b = sim.connect();
+    sim.send(a, "/nick alice");
+    sim.send(a, "/create rust");
+    sim.send(b, "/join rust");
+    sim.send(a, "one");
+    sim.clear();
+    let flood = "! slow down: too many lines too fast; that line was not acted on";
+    assert_eq!(rejected(&mut sim, a, "two"), [flood]);
+    assert_eq!(rejected(&mut sim, a, "/nick other"), [flood]);
+    // Blank lines cost nothing and say nothing.
+    sim.send(a, "");
+    assert_eq!(sim.take(a), Vec::<String>::new());
+    sim.advance(Duration::from_millis(499));
+    assert_eq!(rejected(&mut sim, a, "three"), [flood]);
+    sim.advance(Duration::from_millis(500));
+    sim.send(a, "four");
+    assert_eq!(sim.take(b), ["[rust] alice: four"]);
+    assert_eq!(rejected(&mut sim, a, "five"), [flood]);
+}
