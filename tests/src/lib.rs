@@ -1,1 +1,278 @@
-//! placeholder
+//! Helpers for the end-to-end tests: build and start the real `chatd`
+//! binary on `127.0.0.1:0`, and talk to it as a line-oriented TCP client.
+//!
+//! The binary is built with `cargo build -p chatd` (same profile as the
+//! tests) the first time a test asks for it, so the tests always run the
+//! current code; set `CHATD_BIN` to test some other build instead.
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How long any single expected line may take to arrive. Generous, because
+/// a loaded CI machine is slow; a passing test never waits this long.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The chatd binary under test.
+pub fn chatd_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| match std::env::var_os("CHATD_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => build_chatd(),
+    })
+}
+
+/// Builds chatd with the profile these tests were built with and returns
+/// the path cargo reports for the executable.
+fn build_chatd() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace");
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace)
+        .args(["build", "--quiet", "-p", "chatd", "--bin", "chatd", "--message-format=json-render-diagnostics"])
+        .args(["--profile", test_profile()])
+        .stderr(Stdio::inherit());
+    let output = command.output().expect("run cargo build -p chatd");
+    assert!(output.status.success(), "cargo build -p chatd failed");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact" && message["target"]["name"] == "chatd")
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reported no chatd executable")
+}
+
+/// The cargo profile of this test executable, read off its directory
+/// (`target/<profile dir>/deps/<test>`).
+fn test_profile() -> &'static str {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let dir = exe.parent().and_then(Path::parent).and_then(Path::file_name).and_then(|d| d.to_str());
+    match dir {
+        Some("release") => "release",
+        _ => "dev",
+    }
+}
+
+/// A running chatd, killed when dropped.
+pub struct Server {
+    child: Child,
+    addr: SocketAddr,
+    logs: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts chatd on `127.0.0.1:0` with extra `args`, and waits for its
+    /// `listening on ADDR` line.
+    pub fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(chatd_binary())
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start chatd");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let sink = logs.clone();
+        // Logs are kept for failure messages and for tests that check them.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut logs = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
+        let stdout = child.stdout.take().expect("piped stdout");
+        let first = first_line(stdout);
+        let addr = first
+            .strip_prefix("listening on ")
+            .and_then(|a| a.trim().parse().ok())
+            .unwrap_or_else(|| panic!("chatd's first line should be `listening on ADDR`, got {first:?}"));
+        Server { child, addr, logs }
+    }
+
+    /// The address chatd is listening on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// What chatd has logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Waits until chatd has logged a line containing `needle`.
+    pub fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + READ_TIMEOUT;
+        while !self.logs().contains(needle) {
+            assert!(Instant::now() < deadline, "chatd never logged {needle:?}; logs:\n{}", self.logs());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A new client connection, not yet past the welcome line.
+    pub fn connect(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    /// A client that has read its welcome and taken `nick`.
+    pub fn login(&self, nick: &str) -> Client {
+        let mut client = self.connect();
+        client.expect_prefix("* Welcome to ");
+        client.send(&format!("/nick {nick}"));
+        client.expect(&format!("* you are now known as {nick}"));
+        client
+    }
+
+    /// Sends SIGTERM.
+    #[cfg(unix)]
+    pub fn terminate(&self) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a child has a valid pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
+    }
+
+    /// Waits for chatd to exit, failing the test if it takes longer than `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for chatd") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "chatd did not exit within {limit:?}; logs:\n{}", self.logs());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads chatd's first stdout line; the rest is drained so chatd never
+/// blocks on a full pipe.
+fn first_line(stdout: ChildStdout) -> String {
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("read chatd's stdout");
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    line
+}
+
+/// A line-oriented client over a real TCP connection. Every read gives up
+/// after [`READ_TIMEOUT`] and fails the test with what it was waiting for.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    /// Connects to `addr`.
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect to chatd");
+        stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
+        let writer = stream.try_clone().expect("clone stream");
+        Client { reader: BufReader::new(stream), writer }
+    }
+
+    /// Sends one line (a newline is added).
+    pub fn send(&mut self, line: &str) {
+        self.send_bytes(format!("{line}\n").as_bytes());
+    }
+
+    /// Sends raw bytes.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to chatd");
+    }
+
+    /// The next line, without its newline. Fails on end of file or timeout.
+    pub fn line(&mut self) -> String {
+        match self.try_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => panic!("connection closed while waiting for a line"),
+            Err(error) => panic!("no line within {READ_TIMEOUT:?}: {error}"),
+        }
+    }
+
+    /// The next line, `None` at end of file.
+    pub fn try_line(&mut self) -> std::io::Result<Option<String>> {
+        let mut line = String::new();
+        if self.reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        Ok(Some(line.strip_suffix('\n').unwrap_or(&line).to_owned()))
+    }
+
+    /// Reads one line and checks it is exactly `expected`.
+    pub fn expect(&mut self, expected: &str) {
+        assert_eq!(self.line(), expected);
+    }
+
+    /// Reads one line and checks that it starts with `prefix`; returns it.
+    pub fn expect_prefix(&mut self, prefix: &str) -> String {
+        let line = self.line();
+        assert!(line.starts_with(prefix), "expected a line starting with {prefix:?}, got {line:?}");
+        line
+    }
+
+    /// Reads lines until one equals `wanted`, returning those before it.
+    pub fn read_until(&mut self, wanted: &str) -> Vec<String> {
+        let mut before = Vec::new();
+        loop {
+            let line = self.line();
+            if line == wanted {
+                return before;
+            }
+            before.push(line);
+        }
+    }
+
+    /// Reads lines until one starts with `prefix`, returning those before it.
+    pub fn read_until_prefix(&mut self, prefix: &str) -> Vec<String> {
+        let mut before = Vec::new();
+        loop {
+            let line = self.line();
+            if line.starts_with(prefix) {
+                return before;
+            }
+            before.push(line);
+        }
+    }
+
+    /// Reads one line and parses it as JSON.
+    pub fn json(&mut self) -> serde_json::Value {
+        let line = self.line();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"))
+    }
+
+    /// Checks that the server closes the connection next (after at most
+    /// nothing more being sent).
+    pub fn expect_eof(&mut self) {
+        let mut rest = Vec::new();
+        match self.reader.read_to_end(&mut rest) {
+            Ok(_) => assert!(rest.is_empty(), "expected end of file, got {:?}", String::from_utf8_lossy(&rest)),
+            // A reset after the server closed also ends the connection.
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => {}
+            Err(error) => panic!("expected end of file, got {error}"),
+        }
+    }
+
+    /// Stops sending (the server sees end of file).
+    pub fn shutdown_write(&self) {
+        let _ = self.writer.shutdown(Shutdown::Write);
+    }
+
+    /// The underlying socket, for tests that need raw control.
+    pub fn stream(&self) -> &TcpStream {
+        &self.writer
+    }
+}
