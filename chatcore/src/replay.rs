@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 
+use crate::codec::Codec;
 use crate::engine::Engine;
 use crate::error::{Error, Rejection};
 use crate::event::{Event, PageMessage};
@@ -43,8 +44,10 @@ impl Engine {
         let key = self.target_room(id, named)?;
         let client = &self.clients[&id];
         let room = &self.rooms[&key];
+        // Only text clients continue from a cursor; JSON clients page with `before`.
+        let cursor = client.history_cursor.as_ref().filter(|(k, _)| *k == key && client.codec == Codec::Text);
         let before = before
-            .or_else(|| client.history_cursor.as_ref().filter(|(k, _)| *k == key).map(|&(_, seq)| seq))
+            .or_else(|| cursor.map(|&(_, seq)| seq))
             .unwrap_or(room.next_seq)
             .min(room.next_seq);
         let limit = self.config.history_page_len;
@@ -61,7 +64,8 @@ impl Engine {
             .map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms })
             .collect();
         // Without a store, memory is all there is.
-        let more = in_memory && page.first().is_some_and(|m| m.seq > 1);
+        let older_kept = |seq| self.config.emit_records || room.history.oldest_seq().is_some_and(|o| o < seq);
+        let more = in_memory && page.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
         let data = client.codec.render(&Event::HistoryPage { room: &room.name, messages: &page, more });
         let oldest = page.first().map(|m| m.seq);
         self.deliver_page(id, key, data, oldest);

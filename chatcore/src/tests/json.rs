@@ -75,7 +75,9 @@ fn rooms_messages_and_presence_as_objects() {
         sim.take(b),
         [
             r#"{"type":"joined","room":"rust","nick":"bob","members":2}"#,
-            &format!(r#"{{"type":"message","room":"rust","seq":1,"from":"alice","text":"first","ts":{TS},"history":true}}"#),
+            &format!(
+                r#"{{"type":"message","room":"rust","seq":1,"from":"alice","text":"first","ts":{TS},"history":true}}"#
+            ),
         ]
     );
     assert_eq!(sim.take_json(a), [json!({"type":"joined","room":"rust","nick":"bob","members":2})]);

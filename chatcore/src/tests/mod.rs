@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod connect;
+mod history;
 mod invariants;
 #[cfg(feature = "json")]
 mod json;

@@ -1,0 +1,124 @@
+//! `/history`: pages of older messages, served from memory when no store
+//! is configured.
+
+use std::time::Duration;
+
+use super::rejected;
+use crate::record::StoredMessage;
+use crate::sim::Sim;
+use crate::{Config, Output};
+
+/// alice said one..five in `rust` a minute apart; the room keeps three.
+fn five_said(page: usize) -> (Sim, crate::ClientId) {
+    let config = Config { history_len: 3, history_page_len: page, ..super::relaxed() };
+    let mut sim = Sim::new(config);
+    let a = sim.connect_as("alice");
+    sim.send(a, "/create rust");
+    for word in ["one", "two", "three", "four", "five"] {
+        sim.advance(Duration::from_secs(60));
+        sim.send(a, word);
+    }
+    sim.clear();
+    (sim, a)
+}
+
+#[test]
+fn text_history_continues_from_the_oldest_shown() {
+    let (mut sim, a) = five_said(2);
+    sim.send(a, "/leave");
+    sim.send(a, "/join rust");
+    assert_eq!(
+        sim.take(a)[1..],
+        [
+            "* you are now in rust (1 here)",
+            "~ [rust 22:16:20] alice: three",
+            "~ [rust 22:17:20] alice: four",
+            "~ [rust 22:18:20] alice: five",
+        ]
+    );
+    // Everything older than what the join showed has fallen out of memory.
+    sim.send(a, "/history");
+    assert_eq!(sim.take(a), ["* no earlier messages in rust"]);
+    assert_eq!(rejected(&mut sim, a, "/history a b"), ["! usage: /history [ROOM]"]);
+    assert_eq!(rejected(&mut sim, a, "/history go"), ["! you are not in go"]);
+    sim.send(a, "/leave");
+    sim.clear();
+    let lobby = "! you are in the Lobby, where nobody hears you; /list the rooms, then /join or /create one";
+    assert_eq!(rejected(&mut sim, a, "/history"), [lobby]);
+}
+
+#[test]
+fn text_history_pages_back_through_the_store() {
+    let config = Config { history_len: 3, history_page_len: 2, emit_records: true, ..super::relaxed() };
+    let mut sim = Sim::new(config);
+    let a = sim.connect_as("alice");
+    sim.send(a, "/create rust");
+    for word in ["one", "two", "three", "four", "five"] {
+        sim.send(a, word);
+    }
+    let b = sim.connect_as("bob");
+    sim.send(b, "/join rust");
+    sim.clear();
+    sim.take_transcript();
+    sim.send(b, "/history");
+    let fetch = Output::FetchHistory { client: b, room: "rust".into(), before: 3, limit: 2 };
+    assert_eq!(sim.take_transcript(), [fetch]);
+    let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
+    let now = sim.now();
+    sim.engine_mut().handle_history_page(now, b, "rust", vec![stored(2, "two"), stored(1, "one")]).unwrap();
+    sim.drain();
+    assert_eq!(
+        sim.take(b),
+        [
+            "* 2 earlier messages of rust:",
+            "~ [rust 00:00:00] alice: one",
+            "~ [rust 00:00:00] alice: two",
+            "* that is the beginning of rust"
+        ]
+    );
+    sim.send(b, "/history");
+    assert_eq!(sim.take(b), ["* no earlier messages in rust"]);
+}
+
+#[cfg(feature = "json")]
+mod json {
+    use serde_json::json;
+
+    use super::five_said;
+    use crate::sim::Sim;
+
+    const TS: u64 = Sim::BASE_UNIX_MS;
+
+    fn message(seq: u64, text: &str) -> serde_json::Value {
+        json!({"seq": seq, "from": "alice", "text": text, "ts": TS + 60_000 * seq})
+    }
+
+    #[test]
+    fn json_history_without_before_starts_from_the_newest() {
+        let (mut sim, _) = five_said(2);
+        let c = sim.connect();
+        sim.send_json(c, &json!({"type":"join","room":"rust"}));
+        sim.take(c);
+        sim.send_json(c, &json!({"type":"history"}));
+        assert_eq!(
+            sim.take_json(c),
+            [json!({"type":"history","room":"rust","messages":[message(4, "four"), message(5, "five")],"more":true})]
+        );
+    }
+
+    #[test]
+    fn json_history_says_more_only_when_more_can_be_had() {
+        let (mut sim, _) = five_said(2);
+        let c = sim.connect();
+        sim.send_json(c, &json!({"type":"join","room":"rust"}));
+        sim.take(c);
+        sim.send_json(c, &json!({"type":"history","room":"rust","before":5}));
+        // Message 2 is gone from memory and there is no store: nothing more.
+        assert_eq!(
+            sim.take_json(c),
+            [json!({"type":"history","room":"rust","messages":[message(3, "three"), message(4, "four")],"more":false})]
+        );
+        sim.send_json(c, &json!({"type":"history","room":"rust","before":3}));
+        assert_eq!(sim.take_json(c), [json!({"type":"history","room":"rust","messages":[],"more":false})]);
+    }
+}
