@@ -46,10 +46,7 @@ impl Engine {
         let room = &self.rooms[&key];
         // Only text clients continue from a cursor; JSON clients page with `before`.
         let cursor = client.history_cursor.as_ref().filter(|(k, _)| *k == key && client.codec == Codec::Text);
-        let before = before
-            .or_else(|| cursor.map(|&(_, seq)| seq))
-            .unwrap_or(room.next_seq)
-            .min(room.next_seq);
+        let before = before.or_else(|| cursor.map(|&(_, seq)| seq)).unwrap_or(room.next_seq).min(room.next_seq);
         let limit = self.config.history_page_len;
         let wanted_from = before.saturating_sub(limit as u64).max(1);
         let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
