@@ -10,8 +10,8 @@
 
 use std::hint::black_box;
 
-use chatd_benches::fixture::{self, drain, say};
 use chatcore::Engine;
+use chatd_benches::fixture::{self, drain, say};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 fn broadcast(c: &mut Criterion) {

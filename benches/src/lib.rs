@@ -5,3 +5,4 @@
 //! module of its own here so that it can be tested without a network.
 
 pub mod fixture;
+pub mod loadgen;

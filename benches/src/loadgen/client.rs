@@ -1,0 +1,190 @@
+//! One client: connect, introduce itself (by mode), then read until the
+//! run ends, accounting for every line.
+
+use std::io::{ErrorKind, Read};
+use std::net::TcpStream;
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use smol::Async;
+use smol::io::AsyncWriteExt;
+
+use super::cli::Mode;
+use super::ledger::Receipt;
+use super::payload::{self, Lines};
+use super::shared::Phase;
+use super::worker::Worker;
+
+/// Where a client is in its introduction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Waiting for the server to confirm the nickname or room.
+    Introducing,
+    /// Ready: counted in `Shared::ready`.
+    Ready,
+}
+
+/// Per-read tallies, added to the shared atomics once per read.
+#[derive(Debug, Default)]
+struct Tally {
+    delivered: u64,
+    window: u64,
+    duplicates: u64,
+    misdelivered: u64,
+    server_errors: u64,
+}
+
+/// Runs client `i` until its connection ends (the worker drops this future
+/// when the run is over).
+pub async fn run(worker: Rc<Worker>, i: usize) {
+    let shared = &worker.shared;
+    let schedule = &worker.schedule;
+    let room = schedule.room_of(i);
+    let creator = i < schedule.rooms;
+    if worker.speaks_chat() && !creator {
+        // Everyone else joins once every room exists.
+        while shared.rooms_ready.load(Relaxed) < schedule.rooms && shared.phase() == Phase::Setup {
+            smol::Timer::after(std::time::Duration::from_millis(2)).await;
+        }
+    }
+    let permit = worker.connecting.acquire().await;
+    let began = Instant::now();
+    let stream = match Async::<TcpStream>::connect(worker.args.addr).await {
+        Ok(stream) => Rc::new(stream),
+        Err(e) => return shared.abort(|| format!("client {i}: connect to {}: {e}", worker.args.addr)),
+    };
+    let _ = stream.get_ref().set_nodelay(true);
+    worker.connect_time.borrow_mut().saturating_record(began.elapsed().as_nanos().max(1) as u64);
+    worker.streams.borrow_mut()[worker.local(i)] = Some(stream.clone());
+
+    let nick = format!("{}{i}", worker.nick_prefix);
+    let room_name = format!("{}{room}", worker.args.room_prefix);
+    let hello = match worker.args.mode {
+        Mode::Chat if creator => format!("/nick {nick}\n/create {room_name}\n"),
+        Mode::Chat => format!("/nick {nick}\n/join {room_name}\n"),
+        Mode::Capacity => format!("/nick {nick}\n"),
+        Mode::Plain => String::new(),
+    };
+    if let Err(e) = (&*stream).write_all(hello.as_bytes()).await {
+        return shared.abort(|| format!("client {i}: write: {e}"));
+    }
+    let mut stage = Stage::Introducing;
+    let mut permit = Some(permit);
+    let mut ready = |stage: &mut Stage| {
+        *stage = Stage::Ready;
+        permit.take();
+        shared.ready.fetch_add(1, Relaxed);
+        if creator && worker.args.mode == Mode::Chat {
+            shared.rooms_ready.fetch_add(1, Relaxed);
+        }
+    };
+    if worker.args.mode == Mode::Plain {
+        ready(&mut stage);
+    }
+
+    let mut lines = Lines::default();
+    let mut retry_join = false;
+    loop {
+        if stream.readable().await.is_err() {
+            break;
+        }
+        let mut tally = Tally::default();
+        let mut closed = false;
+        {
+            let mut scratch = worker.scratch.borrow_mut();
+            let mut inboxes = worker.inboxes.borrow_mut();
+            let inbox = &mut inboxes[worker.local(i)];
+            let mut latency = worker.latency.borrow_mut();
+            let start = shared.start_ns();
+            let window = start + schedule.warmup.as_nanos() as u64
+                ..start + schedule.warmup.as_nanos() as u64 + worker.args.duration_ns();
+            loop {
+                let n = match stream.get_ref().read(&mut scratch) {
+                    Ok(0) => {
+                        closed = true;
+                        break;
+                    }
+                    Ok(n) => n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        shared.note_error(|| format!("client {i}: read: {e}"));
+                        closed = true;
+                        break;
+                    }
+                };
+                let now = shared.now_ns();
+                lines.feed(&scratch[..n], |line| {
+                    let is_message = match worker.args.mode {
+                        Mode::Plain => true,
+                        _ => line.first() == Some(&b'['),
+                    };
+                    if is_message && let Some((seq, due)) = payload::decode(line) {
+                        match inbox.record(schedule, i, seq) {
+                            Receipt::Expected => {
+                                tally.delivered += 1;
+                                tally.window += u64::from(window.contains(&now));
+                                if schedule.timed(seq) {
+                                    latency.saturating_record(now.saturating_sub(due).max(1));
+                                }
+                            }
+                            Receipt::Duplicate => tally.duplicates += 1,
+                            Receipt::Misdelivered => tally.misdelivered += 1,
+                        }
+                        return;
+                    }
+                    if stage == Stage::Introducing {
+                        let confirmed = match worker.args.mode {
+                            Mode::Capacity => line.starts_with(b"* you are now known as"),
+                            _ => line.starts_with(b"* you are now in "),
+                        };
+                        if confirmed {
+                            ready(&mut stage);
+                        } else if line.starts_with(b"! ") {
+                            if creator && !retry_join && contains(line, b"already exists") {
+                                retry_join = true; // a room left from an earlier run
+                            } else {
+                                let text = String::from_utf8_lossy(line).into_owned();
+                                shared.abort(|| format!("client {i} ({nick}) was refused: {text}"));
+                            }
+                        }
+                    } else if line.starts_with(b"! ") {
+                        tally.server_errors += 1;
+                        shared.note_error(|| format!("client {i}: server said: {}", String::from_utf8_lossy(line)));
+                    }
+                });
+            }
+        }
+        add(&shared.delivered, tally.delivered);
+        add(&shared.window_delivered, tally.window);
+        add(&shared.duplicates, tally.duplicates);
+        add(&shared.misdelivered, tally.misdelivered);
+        add(&shared.server_errors, tally.server_errors);
+        if closed {
+            if shared.phase() < Phase::Done {
+                shared.disconnects.fetch_add(1, Relaxed);
+                shared.note_error(|| format!("client {i}: connection closed by the server"));
+                if stage == Stage::Introducing {
+                    shared.abort(|| format!("client {i}: closed during setup"));
+                }
+            }
+            break;
+        }
+        if std::mem::take(&mut retry_join)
+            && let Err(e) = (&*stream).write_all(format!("/join {room_name}\n").as_bytes()).await
+        {
+            return shared.abort(|| format!("client {i}: write: {e}"));
+        }
+    }
+}
+
+fn add(counter: &std::sync::atomic::AtomicU64, n: u64) {
+    if n > 0 {
+        counter.fetch_add(n, Relaxed);
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -1,0 +1,226 @@
+//! The control thread: starts the workers, moves the run through its
+//! phases, prints progress, and gathers the summary. A watchdog ends the
+//! process if the run overstays its hard time limit.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::cli::{Args, Mode};
+use super::ledger::{self, Inbox};
+use super::procfs;
+use super::report::{Memory, Percentiles, Summary, si};
+use super::schedule::Schedule;
+use super::shared::{Phase, Shared};
+use super::worker::{self, ns_histogram};
+
+/// Runs the whole load test described by `args`.
+pub fn run(args: Args) -> Summary {
+    let limit = args.hard_limit();
+    thread::spawn(move || {
+        thread::sleep(limit);
+        eprintln!("\nloadgen: hard time limit of {:.0} s reached; exiting", limit.as_secs_f64());
+        std::process::exit(2);
+    });
+    let capacity = args.mode == Mode::Capacity;
+    let rate = if capacity { 0.0 } else { args.rate };
+    let schedule =
+        Schedule::new(rate, args.clients, args.effective_rooms(), Args::secs(args.warmup), Args::secs(args.duration));
+    let shared = Arc::new(Shared::new());
+    let server_pid = args.server_pid.or_else(|| procfs::pid_listening_on(args.addr.port()));
+    let rss_before = server_pid.and_then(|pid| procfs::rss_kib(pid).ok());
+    let threads = args.threads.min(args.clients);
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let (args, schedule, shared) = (args.clone(), schedule.clone(), shared.clone());
+            thread::Builder::new()
+                .name(format!("loadgen-{t}"))
+                .spawn(move || worker::run(t, threads, args, schedule, shared))
+                .expect("spawn worker thread")
+        })
+        .collect();
+    let mut progress = Progress::new(args.quiet);
+
+    // Setup: everyone connected and introduced.
+    let setup_began = Instant::now();
+    let setup_deadline = setup_began + Args::secs(args.setup_timeout);
+    while shared.ready.load(Relaxed) < args.clients && shared.phase() == Phase::Setup {
+        if Instant::now() > setup_deadline {
+            let ready = shared.ready.load(Relaxed);
+            shared.abort(|| format!("setup timed out with {ready} of {} clients ready", args.clients));
+        }
+        progress.tick(|| format!("setup: {}/{} ready", shared.ready.load(Relaxed), args.clients));
+        thread::sleep(Duration::from_millis(10));
+    }
+    let setup_secs = setup_began.elapsed().as_secs_f64();
+
+    let mut memory = None;
+    if shared.phase() == Phase::Setup {
+        if capacity {
+            memory = hold(&args, &shared, server_pid, rss_before, &mut progress);
+        } else {
+            drive(&args, &schedule, &shared, threads, &mut progress);
+        }
+    }
+    shared.advance(Phase::Done);
+    progress.finish();
+
+    let outcomes: Vec<worker::Outcome> =
+        workers.into_iter().map(|w| w.join().expect("worker thread panicked")).collect();
+    let mut latency = ns_histogram();
+    let mut connect = ns_histogram();
+    let mut inboxes: Vec<(usize, Inbox)> = Vec::with_capacity(args.clients);
+    let sent_up_to = outcomes.iter().map(|o| o.sends.stopped_at).max().unwrap_or(0);
+    let mut unsent = Vec::new();
+    for (t, outcome) in outcomes.into_iter().enumerate() {
+        let _ = latency.add(&outcome.latency);
+        let _ = connect.add(&outcome.connect_time);
+        inboxes.extend(outcome.inboxes);
+        unsent.extend(outcome.sends.failed);
+        unsent.extend((outcome.sends.stopped_at..sent_up_to).filter(|&seq| schedule.sender(seq) % threads == t));
+    }
+    inboxes.sort_by_key(|(i, _)| *i);
+    unsent.sort_unstable();
+    let inboxes: Vec<Inbox> = inboxes.into_iter().map(|(_, inbox)| inbox).collect();
+    let aborted = shared.phase() == Phase::Abort;
+    let lost = if aborted || capacity { 0 } else { ledger::lost(&schedule, &inboxes, sent_up_to, &unsent) };
+
+    Summary {
+        mode: args.mode,
+        addr: args.addr,
+        clients: args.clients,
+        rooms: schedule.rooms,
+        threads,
+        rate,
+        size: args.size,
+        warmup: args.warmup,
+        duration: args.duration,
+        setup_secs,
+        ready: shared.ready.load(Relaxed),
+        connect: Percentiles::of_ns(&connect),
+        sent: shared.sent.load(Relaxed),
+        send_errors: shared.send_errors.load(Relaxed),
+        expected: shared.expected.load(Relaxed),
+        delivered: shared.delivered.load(Relaxed),
+        offered_per_sec: schedule.offered_deliveries_per_sec(),
+        achieved_per_sec: if args.duration > 0.0 {
+            shared.window_delivered.load(Relaxed) as f64 / args.duration
+        } else {
+            0.0
+        },
+        latency: Percentiles::of_ns(&latency),
+        lost,
+        duplicates: shared.duplicates.load(Relaxed),
+        misdelivered: shared.misdelivered.load(Relaxed),
+        server_errors: shared.server_errors.load(Relaxed),
+        disconnects: shared.disconnects.load(Relaxed),
+        memory,
+        first_error: shared.first_error(),
+        aborted,
+    }
+}
+
+/// Runs the schedule, then waits for deliveries in flight.
+fn drive(args: &Args, schedule: &Schedule, shared: &Shared, threads: usize, progress: &mut Progress) {
+    let start = shared.now_ns() + 20_000_000;
+    shared.start_run(start);
+    let mut last = (Instant::now(), 0u64);
+    let mut rate_line = |label: &str| {
+        let delivered = shared.delivered.load(Relaxed);
+        let (at, before) = last;
+        let per_sec = (delivered - before) as f64 / at.elapsed().as_secs_f64().max(1e-3);
+        last = (Instant::now(), delivered);
+        let elapsed = shared.now_ns().saturating_sub(start) as f64 / 1e9;
+        format!(
+            "{label} {elapsed:5.1} s: sent {}/{}, {}/s delivered, lost so far {}, errors {}",
+            shared.sent.load(Relaxed),
+            schedule.total,
+            si(per_sec),
+            shared.expected.load(Relaxed).saturating_sub(shared.delivered.load(Relaxed)),
+            shared.server_errors.load(Relaxed) + shared.disconnects.load(Relaxed) + shared.send_errors.load(Relaxed),
+        )
+    };
+    while shared.senders_done.load(Relaxed) < threads && shared.phase() == Phase::Run {
+        progress.tick(|| rate_line("run  "));
+        thread::sleep(Duration::from_millis(20));
+    }
+    let drain_deadline = Instant::now() + Args::secs(args.drain);
+    while shared.delivered.load(Relaxed) < shared.expected.load(Relaxed)
+        && Instant::now() < drain_deadline
+        && shared.phase() == Phase::Run
+    {
+        progress.tick(|| rate_line("drain"));
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Capacity mode: holds the idle connections, sampling the server's memory.
+fn hold(
+    args: &Args,
+    shared: &Shared,
+    pid: Option<u32>,
+    before: Option<u64>,
+    progress: &mut Progress,
+) -> Option<Memory> {
+    let until = Instant::now() + Args::secs(args.hold);
+    let mut peak = 0;
+    let mut last = None;
+    loop {
+        if let Some(rss) = pid.and_then(|pid| procfs::rss_kib(pid).ok()) {
+            peak = peak.max(rss);
+            last = Some(rss);
+        }
+        progress.tick(|| format!("hold: {} connections, server VmRSS {} KiB", args.clients, last.unwrap_or(0)));
+        if Instant::now() >= until || shared.phase() != Phase::Setup {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    let (pid, before, after) = (pid?, before?, last?);
+    Some(Memory {
+        pid,
+        before_kib: before,
+        after_kib: after,
+        peak_kib: peak,
+        per_connection_bytes: (after as f64 - before as f64) * 1024.0 / args.clients as f64,
+    })
+}
+
+/// The once-a-second progress line on stderr.
+struct Progress {
+    quiet: bool,
+    tty: bool,
+    next: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Self {
+            quiet,
+            tty: std::io::stderr().is_terminal(),
+            next: Instant::now() + Duration::from_secs(1),
+            shown: false,
+        }
+    }
+
+    fn tick(&mut self, line: impl FnOnce() -> String) {
+        if self.quiet || Instant::now() < self.next {
+            return;
+        }
+        self.next += Duration::from_secs(1);
+        let line = line();
+        let mut err = std::io::stderr().lock();
+        let _ = if self.tty { write!(err, "\r\x1b[2K{line}") } else { writeln!(err, "{line}") };
+        let _ = err.flush();
+        self.shown = true;
+    }
+
+    fn finish(&mut self) {
+        if self.shown && self.tty {
+            eprintln!();
+        }
+    }
+}
