@@ -263,7 +263,9 @@ impl FromStr for Seconds {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let secs: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
-        Duration::try_from_secs_f64(secs).map(Seconds).map_err(|_| format!("{s:?} is not a duration of zero or more seconds"))
+        Duration::try_from_secs_f64(secs)
+            .map(Seconds)
+            .map_err(|_| format!("{s:?} is not a duration of zero or more seconds"))
     }
 }
 

@@ -59,10 +59,8 @@ impl Socket {
 /// for 60 s. No delay: chatd already coalesces its writes.
 pub(crate) fn configure(stream: &TcpStream) {
     let socket = SockRef::from(stream);
-    let keepalive = TcpKeepalive::new()
-        .with_time(Duration::from_secs(60))
-        .with_interval(Duration::from_secs(10))
-        .with_retries(3);
+    let keepalive =
+        TcpKeepalive::new().with_time(Duration::from_secs(60)).with_interval(Duration::from_secs(10)).with_retries(3);
     if let Err(error) = socket.set_tcp_keepalive(&keepalive) {
         tracing::debug!(%error, "could not enable TCP keepalive");
     }
@@ -78,7 +76,12 @@ pub(crate) fn configure(stream: &TcpStream) {
 /// Reads until the peer closes or the connection fails, handing each read
 /// to the engine task. Waits when the inbound channel is full, which is
 /// what slows a fast sender down.
-pub(crate) async fn read_loop(id: ClientId, socket: std::sync::Arc<Socket>, inbound: Sender<Inbound>, _alive: Sender<()>) {
+pub(crate) async fn read_loop(
+    id: ClientId,
+    socket: std::sync::Arc<Socket>,
+    inbound: Sender<Inbound>,
+    _alive: Sender<()>,
+) {
     let mut buf = vec![0; READ_BUF];
     let reason = loop {
         match (&socket.stream).read(&mut buf).await {
@@ -158,7 +161,8 @@ mod tests {
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
         // Big enough that the socket takes it in several partial writes.
-        let mut batch: Vec<Bytes> = (0..200u32).map(|i| Bytes::from(vec![(i % 251) as u8; 10_000 + i as usize])).collect();
+        let mut batch: Vec<Bytes> =
+            (0..200u32).map(|i| Bytes::from(vec![(i % 251) as u8; 10_000 + i as usize])).collect();
         let expected: Vec<u8> = batch.iter().flat_map(|b| b.iter().copied()).collect();
         let reader = std::thread::spawn(move || {
             let mut got = Vec::new();

@@ -59,6 +59,10 @@ pub(crate) struct EngineTask {
     /// Closed connections still flushing, oldest first, to be cut at their
     /// deadline. Weak: a connection whose tasks are done is already gone.
     lingering: VecDeque<(Instant, Weak<Socket>)>,
+    /// Clients whose connection ended during this batch. Their sockets stay
+    /// in `conns` until the batch's output is out, so that answers to their
+    /// last lines (a peer that sends, then half-closes) still reach them.
+    departed: Vec<(ClientId, DisconnectReason)>,
     inbound: Sender<Inbound>,
     /// Cloned into every reader and writer; the channel closes when the
     /// last of them ends, which is how shutdown knows all is flushed.
@@ -80,6 +84,7 @@ impl EngineTask {
             engine,
             conns: HashMap::new(),
             lingering: VecDeque::new(),
+            departed: Vec::new(),
             inbound,
             alive: Some(alive),
             alive_rx,
@@ -155,10 +160,7 @@ impl EngineTask {
                 // Not known any more: the engine closed it first, and the
                 // reader is just reporting the end of that connection.
                 if self.engine.handle_disconnect(now, id, reason.clone()).is_ok() {
-                    if let Some(conn) = self.conns.remove(&id) {
-                        tracing::info!(client = %id, peer = %conn.socket.peer, %reason, "disconnected");
-                        self.retire(now, conn);
-                    }
+                    self.departed.push((id, reason));
                 }
             }
         }
@@ -193,6 +195,12 @@ impl EngineTask {
                     self.retire(now, conn);
                 }
                 other => tracing::warn!(?other, "chatd does not carry out this engine output"),
+            }
+        }
+        for (id, reason) in std::mem::take(&mut self.departed) {
+            if let Some(conn) = self.conns.remove(&id) {
+                tracing::info!(client = %id, peer = %conn.socket.peer, %reason, "disconnected");
+                self.retire(now, conn);
             }
         }
     }

@@ -131,11 +131,27 @@ impl Server {
         client
     }
 
+    /// chatd's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM.
     #[cfg(unix)]
     pub fn terminate(&self) {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a child has a valid pid");
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
+        self.signal(rustix::process::Signal::TERM);
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    #[cfg(unix)]
+    pub fn interrupt(&self) {
+        self.signal(rustix::process::Signal::INT);
+    }
+
+    #[cfg(unix)]
+    fn signal(&self, signal: rustix::process::Signal) {
+        let pid = i32::try_from(self.child.id()).ok().and_then(rustix::process::Pid::from_raw).expect("a valid pid");
+        rustix::process::kill_process(pid, signal).expect("send a signal to chatd");
     }
 
     /// Waits for chatd to exit, failing the test if it takes longer than `limit`.

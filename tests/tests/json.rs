@@ -1,0 +1,78 @@
+//! The JSON Lines protocol: a client picks it by sending a JSON object as
+//! its first line, and talks with text clients in the same rooms.
+
+use chatd_tests::Server;
+use serde_json::json;
+
+#[test]
+fn a_json_client_chats_with_a_text_client() {
+    let server = Server::start(&[]);
+    let mut bot = server.connect();
+    // The greeting goes out before the client has said which protocol it speaks.
+    bot.expect_prefix("* Welcome to chatd, Guest1!");
+    bot.send(r#"{"type":"nick","nick":"bot"}"#);
+    assert_eq!(bot.json(), json!({"type": "welcome", "server": "chatd", "nick": "Guest1"}));
+    assert_eq!(bot.json(), json!({"type": "nick", "old": "Guest1", "new": "bot"}));
+
+    bot.send(r#"{"type":"create","room":"ops"}"#);
+    assert_eq!(bot.json(), json!({"type": "created", "room": "ops"}));
+    assert_eq!(bot.json(), json!({"type": "joined", "room": "ops", "nick": "bot", "members": 1}));
+
+    let mut alice = server.login("alice");
+    alice.send("/join ops");
+    alice.expect("* you are now in ops (2 here)");
+    assert_eq!(bot.json(), json!({"type": "joined", "room": "ops", "nick": "alice", "members": 2}));
+
+    alice.send("deploy?");
+    let message = bot.json();
+    assert_eq!(message["type"], "message");
+    assert_eq!(message["room"], "ops");
+    assert_eq!(message["from"], "alice");
+    assert_eq!(message["text"], "deploy?");
+    assert_eq!(message["history"], false);
+    assert!(message["ts"].as_u64().is_some_and(|ts| ts > 1_600_000_000_000), "{message}");
+
+    bot.send(r#"{"type":"say","room":"ops","text":"deploying \"main\""}"#);
+    alice.expect(r#"[ops] bot: deploying "main""#);
+
+    bot.send(r#"{"type":"msg","to":"alice","text":"done"}"#);
+    let echo = bot.json();
+    assert_eq!(
+        (echo["type"].as_str(), echo["to"].as_str(), echo["text"].as_str()),
+        (Some("whisper"), Some("alice"), Some("done"))
+    );
+    let whisper = alice.expect_prefix("[whisper from bot ");
+    assert!(whisper.ends_with("] done"), "{whisper:?}");
+
+    bot.send(r#"{"type":"list"}"#);
+    assert_eq!(bot.json(), json!({"type": "rooms", "rooms": [{"name": "ops", "members": 2}]}));
+}
+
+#[test]
+fn json_errors_carry_a_stable_code() {
+    let server = Server::start(&[]);
+    let mut bot = server.connect();
+    bot.expect_prefix("* Welcome");
+    bot.send(r#"{"type":"users"}"#);
+    assert_eq!(bot.json()["type"], "welcome");
+    assert_eq!(bot.json(), json!({"type": "users", "users": ["Guest1"]}));
+
+    for (line, code) in [
+        (r#"{"type":"frobnicate"}"#, "unknown_command"),
+        (r#"{"type":"join"}"#, "usage"),
+        (r#"{"type":"join","room":"nowhere"}"#, "no_such_room"),
+        (r#"{"type":"say","text":"hello?"}"#, "in_lobby"),
+        ("{not json", "bad_json"),
+        ("plain text", "bad_json"),
+    ] {
+        bot.send(line);
+        let error = bot.json();
+        assert_eq!(error["type"], "error", "{line}: {error}");
+        assert_eq!(error["code"], code, "{line}: {error}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{error}");
+    }
+
+    bot.send(r#"{"type":"quit"}"#);
+    assert_eq!(bot.json(), json!({"type": "bye", "reason": "quit"}));
+    bot.expect_eof();
+}

@@ -1,0 +1,67 @@
+//! SIGTERM and SIGINT: every client is told, queued output is flushed, and
+//! chatd exits 0.
+#![cfg(unix)]
+
+use std::time::Duration;
+
+use chatd_tests::Server;
+use serde_json::json;
+
+/// Far more than chatd needs; a failure here means it hung.
+const EXIT_LIMIT: Duration = Duration::from_secs(15);
+
+#[test]
+fn sigterm_tells_every_client_and_exits_zero() {
+    let mut server = Server::start(&[]);
+    let mut alice = server.login("alice");
+    alice.send("/create rust");
+    alice.expect("* room rust created");
+    alice.expect("* you are now in rust (1 here)");
+    let mut guest = server.connect();
+    guest.expect_prefix("* Welcome");
+    let mut bot = server.connect();
+    bot.expect_prefix("* Welcome");
+    bot.send(r#"{"type":"nick","nick":"bot"}"#);
+    assert_eq!(bot.json()["type"], "welcome");
+    assert_eq!(bot.json()["type"], "nick");
+
+    server.terminate();
+    alice.expect("* bye: server is shutting down");
+    alice.expect_eof();
+    guest.expect("* bye: server is shutting down");
+    guest.expect_eof();
+    assert_eq!(bot.json(), json!({"type": "bye", "reason": "server is shutting down"}));
+    bot.expect_eof();
+    let status = server.wait_exit(EXIT_LIMIT);
+    assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());
+    assert!(server.logs().contains("shutting down"), "{}", server.logs());
+}
+
+#[test]
+fn sigint_with_a_client_that_never_reads_still_exits_zero() {
+    // A send queue big enough that the deaf client is still connected, with
+    // output waiting, when the signal comes.
+    let mut server = Server::start(&["--flood-lines-per-sec", "0", "--send-queue-bytes", "67108864"]);
+    let mut talker = server.login("talker");
+    talker.send("/create noise");
+    talker.expect("* room noise created");
+    talker.expect("* you are now in noise (1 here)");
+    let mut deaf = server.login("deaf");
+    deaf.send("/join noise");
+    deaf.expect("* you are now in noise (2 here)");
+    talker.expect("* deaf joined noise");
+    // Fill deaf's socket buffers; it never reads again.
+    let padding = "x".repeat(1000);
+    for i in 0..2000 {
+        talker.send(&format!("{i} {padding}"));
+    }
+    talker.send("/users");
+    talker.expect("* online (2): deaf, talker");
+
+    server.interrupt();
+    talker.read_until("* bye: server is shutting down");
+    talker.expect_eof();
+    let status = server.wait_exit(EXIT_LIMIT);
+    assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());
+    drop(deaf);
+}
