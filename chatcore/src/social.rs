@@ -126,7 +126,7 @@ impl Engine {
         let mut recent: Vec<SeenUser<'_>> = self
             .accounts
             .iter()
-            .filter(|(key, _)| !self.nicks.get(*key).is_some_and(|c| self.clients[c].account.as_ref() == Some(*key)))
+            .filter(|(key, _)| self.nicks.get(*key).is_none_or(|c| self.clients[c].account.as_ref() != Some(*key)))
             .filter_map(|(_, a)| {
                 a.last_seen_ms.filter(|&t| t >= cutoff).map(|t| SeenUser { nick: &a.name, last_seen_ms: Some(t) })
             })

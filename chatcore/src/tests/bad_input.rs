@@ -87,6 +87,53 @@ fn blank_lines_are_ignored() {
     assert_eq!(sim.take(b), Vec::<String>::new());
 }
 
+/// The position of each variant in the list below. Exhaustive, so a new
+/// variant does not compile until it is listed.
+fn position(rejection: &Rejection) -> usize {
+    use Rejection as R;
+    match rejection {
+        R::LineTooLong { .. } => 0,
+        R::InvalidUtf8 => 1,
+        R::ControlCharacter => 2,
+        R::UnknownCommand(_) => 3,
+        R::Usage(_) => 4,
+        R::BadJson { .. } => 5,
+        R::NickInvalid(_) => 6,
+        R::NickTaken(_) => 7,
+        R::RoomInvalid(_) => 8,
+        R::RoomExists(_) => 9,
+        R::NoSuchRoom(_) => 10,
+        R::RoomLimit { .. } => 11,
+        R::TooManyRooms { .. } => 12,
+        R::AlreadyInRoom(_) => 13,
+        R::NotInRoom(_) => 14,
+        R::InLobby => 15,
+        R::RoomRequired => 16,
+        R::NoSuchNick(_) => 17,
+        R::Flood => 18,
+        R::NickRegistered(_) => 19,
+        R::NickLocked(_) => 20,
+        R::AccountExists(_) => 21,
+        R::AccountLimit { .. } => 22,
+        R::PasswordMismatch => 23,
+        R::PasswordTooShort { .. } => 24,
+        R::LoginFailed { .. } => 25,
+        R::LockedOut { .. } => 26,
+        R::TooManyRegistrations { .. } => 27,
+        R::LoginRequired => 28,
+        R::AuthInProgress => 29,
+        R::AlreadyLoggedIn(_) => 30,
+        R::HashFailed => 31,
+        R::BlockedByRecipient(_) => 32,
+        R::MailboxFull(_) => 33,
+        R::NeverSeen(_) => 34,
+        R::CannotBlockSelf => 35,
+        R::BlockLimit { .. } => 36,
+        R::NotBlocked(_) => 37,
+        R::StorageUnavailable => 38,
+    }
+}
+
 #[test]
 fn every_rejection_has_a_stable_code() {
     use crate::NameError;
@@ -110,8 +157,29 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::RoomRequired, "room_required"),
         (Rejection::NoSuchNick("n".into()), "no_such_nick"),
         (Rejection::Flood, "flood"),
+        (Rejection::NickRegistered("n".into()), "nick_registered"),
+        (Rejection::NickLocked("n".into()), "nick_locked"),
+        (Rejection::AccountExists("n".into()), "account_exists"),
+        (Rejection::AccountLimit { max: 1 }, "account_limit"),
+        (Rejection::PasswordMismatch, "password_mismatch"),
+        (Rejection::PasswordTooShort { min: 8 }, "password_too_short"),
+        (Rejection::LoginFailed { attempts_left: 1 }, "login_failed"),
+        (Rejection::LockedOut { retry_after_secs: 1 }, "locked_out"),
+        (Rejection::TooManyRegistrations { retry_after_secs: 1 }, "too_many_registrations"),
+        (Rejection::LoginRequired, "login_required"),
+        (Rejection::AuthInProgress, "auth_in_progress"),
+        (Rejection::AlreadyLoggedIn("n".into()), "already_logged_in"),
+        (Rejection::HashFailed, "hash_failed"),
+        (Rejection::BlockedByRecipient("n".into()), "blocked"),
+        (Rejection::MailboxFull("n".into()), "mailbox_full"),
+        (Rejection::NeverSeen("n".into()), "never_seen"),
+        (Rejection::CannotBlockSelf, "cannot_block_self"),
+        (Rejection::BlockLimit { max: 1 }, "block_limit"),
+        (Rejection::NotBlocked("n".into()), "not_blocked"),
+        (Rejection::StorageUnavailable, "storage_unavailable"),
     ];
-    for (rejection, code) in &all {
+    for (n, (rejection, code)) in all.iter().enumerate() {
+        assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");
         assert_eq!(rejection.code(), *code);
     }
     let mut codes: Vec<_> = all.iter().map(|(_, c)| c).collect();

@@ -1,6 +1,7 @@
 //! Engine-level tests, driven through the [`Sim`](crate::sim::Sim) harness.
 //! Each asserts the exact lines (or JSON objects) clients receive.
 
+mod accounts;
 mod bad_input;
 mod connect;
 mod history;

@@ -25,6 +25,8 @@ enum Step {
     Advance {
         ms: u64,
     },
+    /// The embedder answers every outstanding password request.
+    AnswerAuth,
     Shutdown,
 }
 
@@ -54,6 +56,15 @@ fn text_line() -> impl Strategy<Value = String> {
         pick(WORDS).prop_map(str::to_owned),
         pick(WORDS).prop_map(|w| format!("//{w}")),
         Just("/bogus".to_owned()),
+        pick(NICKS).prop_map(|n| format!("/register {n} hunter22 hunter22")),
+        (pick(NICKS), prop_oneof![Just("hunter22"), Just("wrong")]).prop_map(|(n, p)| format!("/login {n} {p}")),
+        pick(NICKS).prop_map(|n| format!("/block {n}")),
+        pick(NICKS).prop_map(|n| format!("/unblock {n}")),
+        Just("/blocked".to_owned()),
+        pick(NICKS).prop_map(|n| format!("/seen {n}")),
+        Just("/since 5".to_owned()),
+        pick(ROOMS).prop_map(|r| format!("/history {r}")),
+        Just("/history".to_owned()),
     ]
 }
 
@@ -65,7 +76,7 @@ fn json_line() -> impl Strategy<Value = String> {
         None => String::new(),
     };
     const KINDS: &[&str] =
-        &["nick", "create", "join", "leave", "list", "who", "users", "help", "quit", "say", "msg", "dance"];
+        &["nick", "create", "join", "leave", "list", "who", "users", "help", "quit", "say", "msg", "history", "dance"];
     (prop::sample::select(KINDS), room, prop::option::of(pick(NICKS)), prop::option::of(pick(WORDS))).prop_map(
         move |(kind, room, nick, text)| {
             let (nick_field, to_field) = match kind {
@@ -106,6 +117,7 @@ fn step() -> impl Strategy<Value = Step> {
         12 => (0usize..8, input()).prop_map(|(who, bytes)| Step::Input { who, bytes }),
         1 => (0usize..8).prop_map(|who| Step::Disconnect { who }),
         2 => prop_oneof![0u64..600, 0u64..5_000].prop_map(|ms| Step::Advance { ms }),
+        2 => Just(Step::AnswerAuth),
         1 => (0u8..10).prop_filter_map("rare", |n| (n == 0).then_some(Step::Shutdown)),
     ]
 }
@@ -172,6 +184,9 @@ fn run(
             }
         }
         Step::Advance { ms } => sim.advance(Duration::from_millis(*ms)),
+        Step::AnswerAuth => {
+            sim.answer_auth();
+        }
         Step::Shutdown => sim.shutdown(),
     }
     let out = sim.take_transcript();
@@ -222,7 +237,7 @@ fn check_deliveries(sim: &Sim, out: &[Output], actor: Option<ClientId>) -> Resul
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn random_sequences_keep_every_invariant(lobby in any::<bool>(), steps in prop::collection::vec(step(), 1..60)) {
