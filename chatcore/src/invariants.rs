@@ -117,6 +117,13 @@ pub enum InvariantViolation {
         /// The limit.
         max: usize,
     },
+    /// A room's history is not numbered in increasing order below the
+    /// room's next message number.
+    #[error("room {room:?} keeps history out of order")]
+    HistoryOrder {
+        /// The folded room name.
+        room: String,
+    },
     /// A text client is in more than one room.
     #[error("text client {client} is in {rooms} rooms")]
     TextInSeveralRooms {
@@ -215,10 +222,10 @@ impl Engine {
     /// folding, with the nickname index matching the clients exactly;
     /// memberships recorded the same way by clients and rooms (so member
     /// counts equal memberships), in existing rooms only, text clients in at
-    /// most one; logged-in clients named after their account; the timer set
-    /// matching the clients' timers, none later than its real deadline; the
-    /// blockers index, the offline total and outstanding auth requests
-    /// matching what they summarise.
+    /// most one; history numbered in order; logged-in clients named after
+    /// their account; the timer set matching the clients' timers, none
+    /// later than its real deadline; the blockers index, the offline total
+    /// and outstanding auth requests matching what they summarise.
     ///
     /// ```
     /// let mut sim = chatcore::sim::Sim::new(chatcore::Config::default());
@@ -349,7 +356,7 @@ impl Engine {
         Ok(())
     }
 
-    /// Each room: its key, members both ways, history within its cap.
+    /// Each room: its key, members both ways, history in order and within its cap.
     fn check_rooms(&self) -> Result<(), InvariantViolation> {
         use InvariantViolation as V;
         for (key, room) in &self.rooms {
@@ -364,6 +371,13 @@ impl Engine {
                 if client.codec != codec {
                     return Err(V::CodecMismatch { room: name(), client: member });
                 }
+            }
+            let mut next = 0;
+            for entry in room.history.iter() {
+                if entry.seq < next || entry.seq >= room.next_seq {
+                    return Err(V::HistoryOrder { room: name() });
+                }
+                next = entry.seq + 1;
             }
             if room.history.len() > self.config.history_len {
                 return Err(V::HistoryOverCap { room: name(), len: room.history.len(), max: self.config.history_len });

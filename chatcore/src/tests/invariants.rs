@@ -137,12 +137,22 @@ fn history_cap() {
     let (mut sim, ..) = populated();
     let v = check(&mut sim, |e| {
         let room = e.rooms.get_mut(&NameKey::of("rust")).unwrap();
-        let entry = room.history.iter().next().unwrap().clone();
+        let mut entry = room.history.iter().next().unwrap().clone();
         for _ in 0..3 {
+            entry.seq = room.next_seq;
+            room.next_seq += 1;
             room.history.push(10, entry.clone());
         }
     });
     assert_eq!(v, V::HistoryOverCap { room: "rust".into(), len: 4, max: 2 });
+}
+
+#[test]
+fn history_order() {
+    let (mut sim, a, ..) = populated();
+    sim.send(a, "again");
+    let v = check(&mut sim, |e| e.rooms.get_mut(&NameKey::of("rust")).unwrap().next_seq = 1);
+    assert_eq!(v, V::HistoryOrder { room: "rust".into() });
 }
 
 #[test]

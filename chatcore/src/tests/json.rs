@@ -378,3 +378,64 @@ fn json_lobby_presence_objects() {
     sim.shutdown();
     assert_eq!(sim.take(a), [r#"{"type":"bye","reason":"server is shutting down"}"#]);
 }
+
+#[test]
+fn account_and_social_objects() {
+    let mut sim = Sim::new(Config { idle_timeout: Duration::from_secs(120), ..super::relaxed() });
+    sim.set_auto_auth(true);
+    let squatter = sim.connect_json_as("carol");
+    let c = sim.connect();
+    sim.send_json(c, &json!({"type":"register","name":"carol","password":"hunter22","confirm":"hunter22"}));
+    assert_eq!(sim.take_json(squatter), [json!({"type":"renamed","old":"carol","new":"Guest3"})]);
+    assert_eq!(
+        sim.take(c)[1..],
+        [
+            r#"{"type":"welcome","server":"chatd","nick":"Guest2"}"#,
+            r#"{"type":"registered","name":"carol"}"#,
+            r#"{"type":"nick","old":"Guest2","new":"carol"}"#,
+            r#"{"type":"logged_in","name":"carol","offline":0}"#,
+        ]
+    );
+    sim.send_json(c, &json!({"type":"seen","nick":"carol"}));
+    sim.send_json(c, &json!({"type":"block","nick":"robert"}));
+    sim.send_json(c, &json!({"type":"blocked"}));
+    sim.send_json(c, &json!({"type":"unblock","nick":"robert"}));
+    sim.send_json(c, &json!({"type":"since","seconds":60}));
+    assert_eq!(
+        sim.take_json(c),
+        [
+            json!({"type":"seen","nick":"carol","online":true,"last_seen":null}),
+            json!({"type":"block","nick":"robert","blocked":true}),
+            json!({"type":"block_list","names":["robert"]}),
+            json!({"type":"block","nick":"robert","blocked":false}),
+            json!({"type":"since","seconds":60,"users":[
+                {"nick":"carol","online":true,"last_seen":null},
+                {"nick":"Guest3","online":true,"last_seen":null}
+            ]}),
+        ]
+    );
+    sim.send_json(c, &json!({"type":"quit"}));
+    sim.send_json(squatter, &json!({"type":"msg","to":"carol","text":"later"}));
+    assert_eq!(sim.take_json(squatter), [json!({"type":"kept","to":"carol"})]);
+    let again = sim.connect();
+    sim.send_json(again, &json!({"type":"login","name":"carol","password":"hunter22"}));
+    assert_eq!(
+        sim.take(again)[1..],
+        [
+            r#"{"type":"welcome","server":"chatd","nick":"Guest4"}"#,
+            r#"{"type":"nick","old":"Guest4","new":"carol"}"#,
+            r#"{"type":"logged_in","name":"carol","offline":1}"#,
+            &format!(r#"{{"type":"whisper","from":"Guest3","to":"carol","text":"later","ts":{TS},"offline":true}}"#),
+        ]
+    );
+    sim.take(squatter);
+    sim.advance(Duration::from_secs(90));
+    assert_eq!(sim.take_json(again), [json!({"type":"idle_warning","seconds":30})]);
+    sim.send_json(again, &json!({"type":"seen","nick":"nobody"}));
+    assert_eq!(
+        sim.take_json(again),
+        [
+            json!({"type":"error","code":"never_seen","message":"nobody has not been seen (only registered users are remembered)"})
+        ]
+    );
+}
