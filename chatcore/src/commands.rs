@@ -7,7 +7,7 @@ use crate::engine::{Engine, has_control};
 use crate::error::Rejection;
 use crate::event::{Event, RoomSummary};
 use crate::history::Entry;
-use crate::names::{NameKey, validate_nick, validate_room};
+use crate::names::{NameError, NameKey, validate_nick, validate_room};
 use crate::output::{ClientId, DisconnectReason, Output};
 use crate::record::Record;
 use crate::room::Room;
@@ -85,7 +85,11 @@ impl Engine {
         if let Some(account) = self.accounts.get(&key) {
             return Err(Rejection::NickRegistered(account.name.clone()));
         }
-        self.rename(id, nick.into(), false);
+        if self.clients[&id].nick.as_ref() == nick {
+            self.tell(id, Event::NickChanged { old: nick, new: nick, you: true });
+        } else {
+            self.rename(id, nick.into(), false);
+        }
         Ok(())
     }
 
@@ -205,10 +209,10 @@ impl Engine {
                 let key = NameKey::of(name);
                 if client.is_in(&key) { Ok(key) } else { Err(Rejection::NotInRoom(name.into())) }
             }
-            None => match (client.rooms.len(), client.codec) {
-                (0, _) => Err(Rejection::InLobby),
-                (1, _) | (_, Codec::Text) => Ok(client.current_room().expect("not empty").clone()),
-                _ => Err(Rejection::RoomRequired),
+            None => match client.rooms.last() {
+                None => Err(Rejection::InLobby),
+                Some(current) if client.rooms.len() == 1 || client.codec == Codec::Text => Ok(current.clone()),
+                Some(_) => Err(Rejection::RoomRequired),
             },
         }
     }
@@ -297,6 +301,9 @@ impl Engine {
 
     fn whisper(&mut self, now: Now, id: ClientId, to: &str, text: &str) -> Result<(), Rejection> {
         check_text(text, "msg")?;
+        if !is_nick_like(to) {
+            return Err(Rejection::NoSuchNick(to.into()));
+        }
         let to_key = NameKey::of(to);
         let Some(&recipient) = self.nicks.get(&to_key) else {
             return self.keep_for_offline(now, id, &to_key, to, text);
@@ -352,6 +359,12 @@ impl Engine {
         self.tell(id, Event::Kept { to: &to });
         Ok(())
     }
+}
+
+/// Whether `name` could be someone's nickname (a chosen one or a guest's),
+/// so that room-style names such as `#alice` never match a user.
+pub(crate) fn is_nick_like(name: &str) -> bool {
+    matches!(validate_nick(name, usize::MAX), Ok(()) | Err(NameError::Reserved))
 }
 
 /// Message text must say something and carry no control characters (the

@@ -245,7 +245,7 @@ impl Engine {
         if !self.clients.contains_key(&client) {
             return Err(Error::UnknownClient(client));
         }
-        self.remove_client(now, client, &reason);
+        self.remove_client(now, client, &reason, true);
         Ok(())
     }
 
@@ -275,8 +275,12 @@ impl Engine {
     /// The embedder is shutting down: every client is told and closed.
     pub fn handle_shutdown(&mut self, now: Now) {
         let ids: Vec<ClientId> = self.clients.keys().copied().collect();
+        // Everyone is leaving: each is told once, not of every other departure.
+        let reason = DisconnectReason::ServerShutdown;
         for id in ids {
-            self.close(now, id, DisconnectReason::ServerShutdown);
+            self.tell(id, Event::Bye { reason: &reason });
+            self.remove_client(now, id, &reason, false);
+            self.output.push_back(Output::Close { client: id, reason: reason.clone() });
         }
     }
 
@@ -402,15 +406,15 @@ impl Engine {
             return;
         }
         self.tell(id, Event::Bye { reason: &reason });
-        self.remove_client(now, id, &reason);
+        self.remove_client(now, id, &reason, true);
         self.output.push_back(Output::Close { client: id, reason });
     }
 
     /// Forgets a client, telling its roommates (and the Lobby, if so
     /// configured) why it left.
-    fn remove_client(&mut self, now: Now, id: ClientId, reason: &DisconnectReason) {
-        let mut recipients = self.roommates(id);
-        if self.config.announce_lobby_presence {
+    fn remove_client(&mut self, now: Now, id: ClientId, reason: &DisconnectReason, announce: bool) {
+        let mut recipients = if announce { self.roommates(id) } else { BTreeMap::new() };
+        if announce && self.config.announce_lobby_presence {
             recipients.extend(self.lobby_except(id));
         }
         let Some(mut client) = self.clients.remove(&id) else {

@@ -119,7 +119,7 @@ pub enum Rejection {
         min: usize,
     },
     /// Wrong account name or password.
-    #[error("wrong name or password ({attempts_left} attempts left before a pause)")]
+    #[error("wrong name or password ({attempts_left} more {} before a pause)", if *attempts_left == 1 { "try" } else { "tries" })]
     LoginFailed {
         /// Failures still allowed before this source is locked out.
         attempts_left: u32,

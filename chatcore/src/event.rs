@@ -30,6 +30,8 @@ pub(crate) struct PageMessage<'a> {
 /// One server-to-client event. Borrowed, so that rendering a broadcast
 /// copies nothing but the final bytes.
 #[derive(Debug, Clone, Copy)]
+// Message numbers are shown only by the JSON codec.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 pub(crate) enum Event<'a> {
     /// Sent on connect (text) or when a client switches to JSON.
     Welcome { server: &'a str, nick: &'a str },

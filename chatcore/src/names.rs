@@ -30,7 +30,7 @@ pub enum NameError {
     #[error("it must start with a letter")]
     BadStart,
     /// The name contains a character that is not allowed.
-    #[error("{0:?} is not allowed (use letters, digits, '_' and '-')")]
+    #[error("the character {0:?} is not allowed")]
     BadChar(char),
     /// The name is of the form reserved for guests.
     #[error("Guest<number> names are given by the server")]

@@ -102,6 +102,9 @@ impl Engine {
     }
 
     pub(crate) fn seen(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+        if !crate::commands::is_nick_like(nick) {
+            return Err(Rejection::NeverSeen(nick.into()));
+        }
         let key = NameKey::of(nick);
         let data = if let Some(online) = self.nicks.get(&key).and_then(|c| self.clients.get(c)) {
             let event = Event::Seen { nick: &online.nick, online: true, last_seen_ms: None };

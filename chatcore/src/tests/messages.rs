@@ -175,3 +175,17 @@ fn a_message_said_alone_is_kept_for_later() {
     sim.send(a, "/join rust");
     assert_eq!(sim.take(a)[3..], ["* you are now in rust (1 here)", "~ [rust 22:13:20] alice: anyone?"]);
 }
+
+#[test]
+fn a_room_style_name_never_reaches_a_user() {
+    let mut sim = super::sim();
+    let a = sim.connect_as("alice");
+    let b = sim.connect_as("bob");
+    sim.clear();
+    assert_eq!(super::rejected(&mut sim, a, "/msg #bob hi"), ["! nobody named #bob is online"]);
+    assert_eq!(sim.take(b), Vec::<String>::new());
+    assert_eq!(
+        super::rejected(&mut sim, a, "/seen #bob"),
+        ["! #bob has not been seen (only registered users are remembered)"]
+    );
+}

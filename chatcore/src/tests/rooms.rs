@@ -28,8 +28,8 @@ fn create_refuses_existing_invalid_and_over_limit() {
     assert_eq!(rejected(&mut sim, a, "/create #rust"), ["! room rust already exists; /join it"]);
     let invalid = [
         ("/create #", "! invalid room name: it is empty"),
-        ("/create a/b", "! invalid room name: '/' is not allowed (use letters, digits, '_' and '-')"),
-        ("/create ##a", "! invalid room name: '#' is not allowed (use letters, digits, '_' and '-')"),
+        ("/create a/b", "! invalid room name: the character '/' is not allowed"),
+        ("/create ##a", "! invalid room name: the character '#' is not allowed"),
         ("/create abcdefghi", "! invalid room name: it is longer than 8 characters"),
         ("/create", "! usage: /create ROOM"),
         ("/create a b", "! usage: /create ROOM"),
@@ -114,7 +114,7 @@ fn join_refusals() {
     let cases = [
         ("/join nope", "! no room named nope; /list shows the rooms, /create makes one"),
         ("/join #Rust", "! you are already in rust"),
-        ("/join a!b", "! invalid room name: '!' is not allowed (use letters, digits, '_' and '-')"),
+        ("/join a!b", "! invalid room name: the character '!' is not allowed"),
         ("/join abcdefghi", "! invalid room name: it is longer than 8 characters"),
         ("/join", "! usage: /join ROOM"),
         ("/join a b", "! usage: /join ROOM"),
