@@ -310,8 +310,9 @@ impl Engine {
         };
         client.last_activity = now.instant;
         client.idle_warned = false;
-        if !self.config.require_login {
-            client.registration_deadline = None;
+        if !self.config.require_login && client.registration_deadline.take().is_some() {
+            // The idle deadline that replaces it may come sooner.
+            self.timers.rearm(id, client, &self.config);
         }
         let line = match frame {
             Frame::Overlong => return self.reject(id, Rejection::LineTooLong { limit: self.config.max_line_bytes }),

@@ -1,0 +1,426 @@
+//! The fuzz driver, shared by the cargo-fuzz targets (`fuzz_targets/*.rs`)
+//! and by the stable replay test (`benches/tests/fuzz_replay.rs`), which
+//! both include this file with `#[path]`. It turns arbitrary bytes into a
+//! sequence of engine inputs and checks, after every step, the engine's own
+//! invariants (`Engine::check_invariants`, chatcore's `testing` feature)
+//! and what the embedder can see from outside:
+//!
+//! * nothing but `Err(UnknownClient)` for ids the engine has closed, and
+//!   `Ok` for live ones;
+//! * every `Send` goes to a client issued and not yet closed, and is whole
+//!   lines of UTF-8 with no control characters but tab; a line that starts
+//!   with `{` is valid JSON;
+//! * every `Close` names a live client, which the engine has then forgotten;
+//! * the engine's clients are exactly those issued and not closed.
+//!
+//! Any panic, in the engine or in a check here, is a finding.
+
+#![allow(dead_code)] // each includer uses some of the entry points
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use chatcore::{
+    AuthRequestId, ClientId, Config, DisconnectReason, Engine, Error, Now, Output, PasswordHash, StorageStatus,
+    StoredMessage,
+};
+
+/// Reads the fuzz input a byte at a time; zeros once it runs out.
+struct Input<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Input<'a> {
+    fn byte(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((&b, rest)) => {
+                self.data = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.data.split_at(n.min(self.data.len()));
+        self.data = rest;
+        head
+    }
+
+    fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+/// Names the dictionary lines use, so commands meet each other.
+const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
+
+/// Lines the engine understands, with `{}` for a name: they take the
+/// engine into deep states much faster than random bytes would.
+const LINES: [&str; 44] = [
+    "/nick {}",
+    "/create {}",
+    "/join {}",
+    "/leave",
+    "/leave {}",
+    "/list",
+    "/who",
+    "/who {}",
+    "/users",
+    "/help",
+    "/quit",
+    "/quit gone {}",
+    "hello {}",
+    "//not a command",
+    "/msg {} hi there",
+    "@{} psst",
+    "/register {} password1 password1",
+    "/register {} password1 password2",
+    "/login {} password1",
+    "/login {} wrong-password",
+    "/seen {}",
+    "/since 60",
+    "/block {}",
+    "/unblock {}",
+    "/blocked",
+    "/history",
+    "/history {}",
+    "{\"type\":\"nick\",\"nick\":\"{}\"}",
+    "{\"type\":\"create\",\"room\":\"{}\"}",
+    "{\"type\":\"join\",\"room\":\"{}\"}",
+    "{\"type\":\"leave\"}",
+    "{\"type\":\"leave\",\"room\":\"{}\"}",
+    "{\"type\":\"say\",\"text\":\"hi {}\"}",
+    "{\"type\":\"say\",\"room\":\"{}\",\"text\":\"hi\"}",
+    "{\"type\":\"msg\",\"to\":\"{}\",\"text\":\"hi\"}",
+    "{\"type\":\"who\",\"room\":\"{}\"}",
+    "{\"type\":\"register\",\"name\":\"{}\",\"password\":\"password1\",\"confirm\":\"password1\"}",
+    "{\"type\":\"login\",\"name\":\"{}\",\"password\":\"password1\"}",
+    "{\"type\":\"history\",\"room\":\"{}\",\"before\":3}",
+    "{\"type\":\"since\",\"seconds\":5}",
+    "{\"type\":\"block\",\"nick\":\"{}\"}",
+    "{\"type\":\"quit\",\"reason\":\"{}\"}",
+    "{\"type\":\"help\"}",
+    "{\"type\":\"say\",\"text\":\"\\u0007\"}",
+];
+
+/// An engine, its clock, and what the driver knows from outside.
+pub(crate) struct Driver {
+    engine: Engine,
+    now: Now,
+    /// Issued and not closed, in connect order.
+    live: Vec<ClientId>,
+    /// Closed by the engine or disconnected by us.
+    gone: BTreeSet<ClientId>,
+    /// Password checks asked for and not yet answered.
+    auth: Vec<Output>,
+    /// History pages asked for and not yet answered.
+    fetches: Vec<(ClientId, Box<str>, u64, usize)>,
+    /// Every request id the engine has handed out, answered or not.
+    answered: Vec<AuthRequestId>,
+}
+
+impl Driver {
+    /// A driver around an engine with `config`.
+    pub(crate) fn new(config: Config) -> Self {
+        let mut driver = Self {
+            engine: Engine::new(config),
+            now: Now::new(Instant::now(), 1_700_000_000_000),
+            live: Vec::new(),
+            gone: BTreeSet::new(),
+            auth: Vec::new(),
+            fetches: Vec::new(),
+            answered: Vec::new(),
+        };
+        driver.check();
+        driver
+    }
+
+    /// The engine under test.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Connects a client (from an address chosen by `source`, if any).
+    pub(crate) fn connect(&mut self, source: Option<u8>) -> ClientId {
+        let id = match source {
+            Some(b) => self.engine.handle_connect_from(self.now, IpAddr::V4(Ipv4Addr::new(127, 0, 0, b % 4))),
+            None => self.engine.handle_connect(self.now),
+        };
+        assert!(!self.live.contains(&id) && !self.gone.contains(&id), "{id} was issued twice");
+        self.live.push(id);
+        self.check();
+        id
+    }
+
+    /// Feeds bytes from a live client (`which` picks it) or, if there is
+    /// none, from a closed one, which must be refused.
+    pub(crate) fn input(&mut self, which: u8, bytes: &[u8]) {
+        if let Some(&id) = pick(&self.live, which) {
+            let result = self.engine.handle_input(self.now, id, bytes);
+            assert_eq!(result, Ok(()), "input from live {id}");
+        } else if let Some(&id) = self.gone.iter().nth(usize::from(which) % self.gone.len().max(1)) {
+            assert_eq!(self.engine.handle_input(self.now, id, bytes), Err(Error::UnknownClient(id)));
+        }
+        self.check();
+    }
+
+    /// The connection of a client ends.
+    pub(crate) fn disconnect(&mut self, which: u8, how: u8) {
+        let Some(&id) = pick(&self.live, which) else { return };
+        let reason = match how % 4 {
+            0 => DisconnectReason::ConnectionClosed,
+            1 => DisconnectReason::ConnectionError,
+            2 => DisconnectReason::SendQueueExceeded,
+            _ => DisconnectReason::Quit(Some("bye".into())),
+        };
+        assert_eq!(self.engine.handle_disconnect(self.now, id, reason.clone()), Ok(()));
+        assert_eq!(self.engine.handle_disconnect(self.now, id, reason), Err(Error::UnknownClient(id)));
+        self.live.retain(|c| *c != id);
+        self.gone.insert(id);
+        self.check();
+    }
+
+    /// Time passes; due timers fire, and none is left overdue.
+    pub(crate) fn advance(&mut self, by: Duration) {
+        self.now = self.now.advance(by);
+        self.engine.handle_timeout(self.now);
+        self.check();
+        if let Some(due) = self.engine.poll_timeout() {
+            assert!(due > self.now.instant, "a timer is still due after handle_timeout");
+        }
+    }
+
+    /// The server shuts down: everyone is closed.
+    pub(crate) fn shutdown(&mut self) {
+        self.engine.handle_shutdown(self.now);
+        self.check();
+        assert!(self.live.is_empty(), "clients left after shutdown: {:?}", self.live);
+    }
+
+    /// Answers an outstanding password check (or a stale one, which must be refused).
+    pub(crate) fn answer_auth(&mut self, which: u8, how: u8) {
+        if self.auth.is_empty() {
+            if let Some(&stale) = pick(&self.answered, which) {
+                let result = self.engine.handle_password_verified(self.now, stale, how % 2 == 0);
+                assert_eq!(result, Err(Error::UnknownRequest(stale)));
+            }
+            return;
+        }
+        let request = self.auth.remove(usize::from(which) % self.auth.len());
+        let result = match request {
+            Output::HashPassword { request, password } => {
+                self.answered.push(request);
+                let hash = (how % 4 != 0).then(|| PasswordHash::new(format!("fz:{}", password.expose())));
+                self.engine.handle_password_hashed(self.now, request, hash)
+            }
+            Output::VerifyPassword { request, password, hash } => {
+                self.answered.push(request);
+                let matches = hash.expose().strip_prefix("fz:") == Some(password.expose()) && how % 8 != 0;
+                self.engine.handle_password_verified(self.now, request, matches)
+            }
+            _ => unreachable!("only auth requests are kept"),
+        };
+        assert_eq!(result, Ok(()));
+        self.check();
+    }
+
+    /// Answers an outstanding history fetch with made-up stored messages.
+    fn answer_fetch(&mut self, which: u8, input: &mut Input<'_>) {
+        if self.fetches.is_empty() {
+            return;
+        }
+        let (client, room, before, limit) = self.fetches.remove(usize::from(which) % self.fetches.len());
+        let count = usize::from(input.byte() % 8).min(limit + 2);
+        let messages = (0..count)
+            .map(|k| {
+                let seq = before.saturating_sub(1 + u64::from(input.byte() % 4) + k as u64);
+                let from = NAMES[usize::from(input.byte()) % NAMES.len()].into();
+                let len = usize::from(input.byte() % 16);
+                let text = String::from_utf8_lossy(input.take(len)).into();
+                StoredMessage { seq, from, text, unix_ms: 1_700_000_000_000 }
+            })
+            .collect();
+        // A page for a client that left, or a room that is gone, is fine.
+        let _ = self.engine.handle_history_page(self.now, client, &room, messages);
+        self.check();
+    }
+
+    /// The store starts or stops failing.
+    pub(crate) fn storage(&mut self, failing: bool) {
+        self.engine.handle_storage_status(if failing { StorageStatus::Failing } else { StorageStatus::Healthy });
+        self.check();
+    }
+
+    /// Drains the output, checking each item, then the engine's invariants.
+    fn check(&mut self) {
+        while let Some(output) = self.engine.poll_output() {
+            match output {
+                Output::Send { to, data } => {
+                    assert!(self.live.contains(&to), "send to {to}, which is not live");
+                    check_lines(&data);
+                }
+                Output::Close { client, .. } => {
+                    assert!(self.live.contains(&client), "close of {client}, which is not live");
+                    assert_eq!(self.engine.nick(client), None, "closed {client} is still known");
+                    self.live.retain(|c| *c != client);
+                    self.gone.insert(client);
+                }
+                request @ (Output::HashPassword { .. } | Output::VerifyPassword { .. }) => self.auth.push(request),
+                Output::FetchHistory { client, room, before, limit } => self.fetches.push((client, room, before, limit)),
+                _ => {}
+            }
+        }
+        if let Err(violation) = self.engine.check_invariants() {
+            panic!("invariant broken: {violation}");
+        }
+        let known: BTreeSet<ClientId> = self.engine.clients().collect();
+        let live: BTreeSet<ClientId> = self.live.iter().copied().collect();
+        assert_eq!(known, live, "the engine's clients differ from those issued and not closed");
+    }
+}
+
+fn pick<T>(items: &[T], which: u8) -> Option<&T> {
+    (!items.is_empty()).then(|| &items[usize::from(which) % items.len()])
+}
+
+/// Output bytes are whole UTF-8 lines without control characters (tab
+/// aside); lines that look like JSON are JSON.
+fn check_lines(data: &[u8]) {
+    assert!(data.ends_with(b"\n"), "output is not whole lines: {:?}", String::from_utf8_lossy(data));
+    let text = std::str::from_utf8(data).expect("output is UTF-8");
+    for line in text.lines() {
+        assert!(!line.chars().any(|c| c.is_control() && c != '\t'), "control character in output line {line:?}");
+        if line.starts_with('{') {
+            let parsed: Result<serde_json::Value, _> = serde_json::from_str(line);
+            assert!(parsed.is_ok(), "invalid JSON output {line:?}");
+        }
+    }
+}
+
+/// Small limits, chosen by the input, so that every edge is near.
+fn config_from(input: &mut Input<'_>) -> Config {
+    let mut b = || input.byte();
+    Config {
+        max_clients: 1 + usize::from(b() % 6),
+        max_line_bytes: 8 + usize::from(b() % 120),
+        max_nick_len: 1 + usize::from(b() % 12),
+        max_room_name_len: 1 + usize::from(b() % 12),
+        max_rooms: 1 + usize::from(b() % 4),
+        history_len: usize::from(b() % 5),
+        max_rooms_per_client: 1 + usize::from(b() % 3),
+        flood_burst: u32::from(b() % 4),
+        flood_lines_per_sec: u32::from(b() % 3),
+        registration_timeout: Duration::from_millis(u64::from(b() % 4) * 700),
+        announce_lobby_presence: b() % 2 == 0,
+        require_login: b() % 4 == 0,
+        idle_timeout: Duration::from_millis(u64::from(b() % 4) * 900),
+        idle_warning: Duration::from_millis(u64::from(b() % 3) * 300),
+        max_accounts: usize::from(b() % 4),
+        min_password_len: usize::from(b() % 10),
+        max_login_failures: u32::from(b() % 3),
+        max_offline_messages: usize::from(b() % 3),
+        max_offline_total: usize::from(b() % 5),
+        max_blocks: usize::from(b() % 3),
+        history_page_len: usize::from(b() % 4),
+        emit_records: b() % 2 == 0,
+        ..Config::default()
+    }
+}
+
+/// One dictionary line with a name filled in, and its line ending.
+fn dictionary_line(input: &mut Input<'_>) -> Vec<u8> {
+    let template = LINES[usize::from(input.byte()) % LINES.len()];
+    let name = NAMES[usize::from(input.byte()) % NAMES.len()];
+    let mut line = template.replacen("{}", name, 1).into_bytes();
+    line.extend_from_slice(if input.byte() % 4 == 0 { b"\r\n" } else { b"\n" });
+    line
+}
+
+/// Target `engine_ops`: an arbitrary sequence of connects, inputs (raw
+/// bytes and dictionary lines), disconnects, time steps, password and
+/// history answers, storage failures and a shutdown.
+pub(crate) fn run_ops(data: &[u8]) {
+    let mut input = Input { data };
+    let config = config_from(&mut input);
+    let mut driver = Driver::new(config);
+    let mut steps = 0;
+    while !input.is_empty() && steps < 512 {
+        steps += 1;
+        match input.byte() % 12 {
+            0 | 1 => {
+                let source = input.byte();
+                driver.connect((source % 2 == 0).then_some(source / 2));
+            }
+            2..=4 => {
+                let which = input.byte();
+                let line = dictionary_line(&mut input);
+                driver.input(which, &line);
+            }
+            5 | 6 => {
+                let which = input.byte();
+                let len = usize::from(input.byte() % 64);
+                let bytes = input.take(len);
+                driver.input(which, bytes);
+            }
+            7 => {
+                let (which, how) = (input.byte(), input.byte());
+                driver.disconnect(which, how);
+            }
+            8 => {
+                let step = input.byte();
+                let by = if step < 128 { u64::from(step) * 10 } else { u64::from(step - 128) * 1000 };
+                driver.advance(Duration::from_millis(by));
+            }
+            9 => {
+                let (which, how) = (input.byte(), input.byte());
+                driver.answer_auth(which, how);
+            }
+            10 => {
+                let which = input.byte();
+                driver.answer_fetch(which, &mut input);
+            }
+            _ => match input.byte() % 8 {
+                0 => driver.shutdown(),
+                b => driver.storage(b % 2 == 0),
+            },
+        }
+    }
+}
+
+/// Target `text_lines`: the line framer and the text codec. Two text
+/// clients share a room; the input is fed from one of them in chunks cut
+/// where the input says, so lines split across reads, overlong lines,
+/// CRs, invalid UTF-8 and control characters all come up.
+pub(crate) fn run_text(data: &[u8]) {
+    run_codec(data, b"/nick alice\n/create lobby\n", b"/nick bob\n/join lobby\n");
+}
+
+/// Target `json_lines`: the JSON Lines codec, the same way: the speaker's
+/// first line picks JSON, then the input follows in chunks.
+pub(crate) fn run_json(data: &[u8]) {
+    run_codec(
+        data,
+        b"{\"type\":\"nick\",\"nick\":\"alice\"}\n{\"type\":\"create\",\"room\":\"lobby\"}\n",
+        b"{\"type\":\"nick\",\"nick\":\"bob\"}\n{\"type\":\"join\",\"room\":\"lobby\"}\n",
+    );
+}
+
+fn run_codec(data: &[u8], speaker_hello: &[u8], listener_hello: &[u8]) {
+    let mut input = Input { data };
+    let max_line_bytes = 16 + usize::from(input.byte());
+    let config = Config { max_line_bytes, flood_lines_per_sec: 0, ..Config::default() };
+    let mut driver = Driver::new(config);
+    driver.connect(None);
+    driver.connect(None);
+    driver.input(0, speaker_hello);
+    driver.input(1, listener_hello);
+    while !input.is_empty() {
+        let chunk = usize::from(input.byte() % 64) + 1;
+        let bytes = input.take(chunk);
+        driver.input(0, bytes);
+    }
+    driver.input(0, b"\n");
+    driver.advance(Duration::from_secs(1));
+}
