@@ -24,8 +24,9 @@ pub enum StorageStatus {
 impl Engine {
     /// Applies one stored record, in the order they were emitted, to an
     /// engine no client has connected to yet. For history, feeding only the
-    /// last `history_len` messages of each room is enough (and faster);
-    /// their numbers continue from the last one fed.
+    /// last `history_len` messages of each room is enough (and faster), but
+    /// at least its last one even when `history_len` is 0: numbering
+    /// continues from the last message fed.
     pub fn restore(&mut self, record: Record) -> Result<(), RestoreError> {
         if !self.clients.is_empty() {
             return Err(RestoreError::ClientsConnected);

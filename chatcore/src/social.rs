@@ -74,14 +74,20 @@ impl Engine {
         let (Some(client), Some(account)) = (self.clients.get_mut(&id), self.accounts.get_mut(account)) else {
             return;
         };
+        // What the account gains must be stored like any other block of it.
+        let mut adopted = Vec::new();
         for (key, name) in std::mem::take(&mut client.blocks) {
-            if account.blocks.len() < max && key != client.nick_key {
-                account.blocks.entry(key).or_insert(name);
+            if account.blocks.len() < max && key != client.nick_key && !account.blocks.contains_key(&key) {
+                account.blocks.insert(key, name.clone());
+                adopted.push(Record::Blocked { account: account.name.clone(), name });
             }
         }
         client.blocks = account.blocks.clone();
         for key in client.blocks.keys() {
             self.blockers.entry(key.clone()).or_default().insert(id);
+        }
+        for record in adopted {
+            self.persist(record);
         }
     }
 

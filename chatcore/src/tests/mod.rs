@@ -12,6 +12,7 @@ mod messages;
 mod nick;
 mod presence;
 mod proptest;
+mod restore;
 mod rooms;
 mod timeouts;
 

@@ -1,0 +1,306 @@
+//! The durability contract: the `Persist` records an engine emits rebuild
+//! its durable state (rooms, kept history and numbering, accounts with their
+//! hashes, last-seen times, mailboxes and block lists) through
+//! `Engine::restore`, whether every record is fed or only the last
+//! `history_len` messages of each room. Plus each `RestoreError`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::names::NameKey;
+use crate::sim::Sim;
+use crate::{Config, Engine, Output, PasswordHash, Record, RestoreError};
+
+/// What a store keeps: rooms, kept history and message numbering, and
+/// accounts with everything about them. Equal digests mean a restart loses
+/// nothing.
+pub(crate) fn durable(engine: &Engine) -> String {
+    let mut out = String::new();
+    for (key, room) in &engine.rooms {
+        let _ = writeln!(out, "room {key} {:?} next={}", room.name, room.next_seq);
+        for e in room.history.iter() {
+            let _ = writeln!(out, "  #{} {:?} {} {:?}", e.seq, e.from, e.unix_ms, e.text);
+        }
+    }
+    for (key, a) in &engine.accounts {
+        let _ = writeln!(out, "account {key} {:?} hash={:?} seen={:?}", a.name, a.hash.expose(), a.last_seen_ms);
+        for m in &a.mailbox {
+            let _ = writeln!(out, "  kept {:?} {} {:?}", m.from, m.unix_ms, m.text);
+        }
+        let _ = writeln!(out, "  blocks {:?}", a.blocks);
+    }
+    let _ = writeln!(out, "offline {}", engine.offline_total);
+    out
+}
+
+/// The `Persist` records among `outputs`, in order.
+pub(crate) fn records(outputs: &[Output]) -> Vec<Record> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Persist(record) => Some(record.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A fresh engine rebuilt from `records`; panics on a `RestoreError`.
+pub(crate) fn restored(config: Config, records: impl IntoIterator<Item = Record>) -> Engine {
+    let mut engine = Engine::new(config);
+    for record in records {
+        let shown = format!("{record:?}");
+        if let Err(e) = engine.restore(record) {
+            panic!("restoring {shown}: {e}");
+        }
+    }
+    engine
+}
+
+/// `records` as a store would feed them at start: only the last
+/// `history_len` messages of each room (at least one, so that numbering
+/// continues), everything else as it came.
+pub(crate) fn trimmed(records: &[Record], history_len: usize) -> Vec<Record> {
+    let mut per_room: BTreeMap<NameKey, usize> = BTreeMap::new();
+    for record in records {
+        if let Record::Message { room, .. } = record {
+            *per_room.entry(NameKey::of(room)).or_default() += 1;
+        }
+    }
+    let keep = history_len.max(1);
+    let mut seen: BTreeMap<NameKey, usize> = BTreeMap::new();
+    records
+        .iter()
+        .filter(|record| match record {
+            Record::Message { room, .. } => {
+                let key = NameKey::of(room);
+                let n = seen.entry(key.clone()).or_default();
+                *n += 1;
+                *n + keep > per_room[&key]
+            }
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
+
+fn stored_config() -> Config {
+    Config { emit_records: true, history_len: 3, ..super::relaxed() }
+}
+
+/// A store-backed sim that answers password requests at once.
+fn stored_sim(config: Config) -> Sim {
+    let mut sim = Sim::new(config);
+    sim.set_auto_auth(true);
+    sim
+}
+
+// ---- restoring a known history ----
+
+#[test]
+fn a_restored_engine_holds_what_the_first_one_did() {
+    let mut sim = stored_sim(stored_config());
+    let a = sim.connect();
+    sim.send(a, "/register alice Pw-alice-1 Pw-alice-1");
+    sim.send(a, "/create Rust");
+    for word in ["one", "two", "three", "four"] {
+        sim.advance(Duration::from_secs(1));
+        sim.send(a, word);
+    }
+    sim.send(a, "/block mallory");
+    sim.send(a, "/block eve");
+    sim.send(a, "/unblock mallory");
+    sim.send(a, "/quit");
+    let b = sim.connect_as("bob");
+    sim.send(b, "/msg alice while you were out");
+    sim.send(b, "/create go");
+    let outputs = sim.take_transcript();
+    let stored = records(&outputs);
+    let engine = restored(stored_config(), stored.iter().cloned());
+    assert_eq!(durable(&engine), durable(sim.engine()));
+    assert_eq!(engine.check_invariants(), Ok(()));
+    assert_eq!(engine.room_count(), 2);
+    assert_eq!(engine.history_len("rust"), Some(3));
+    assert_eq!(engine.offline_len("alice"), Some(1));
+    assert_eq!(engine.account_count(), 1);
+    // A store keeps only the last history_len messages per room for restarts.
+    let newest = trimmed(&stored, 3);
+    assert_eq!(newest.iter().filter(|r| matches!(r, Record::Message { .. })).count(), 3);
+    assert_eq!(durable(&restored(stored_config(), newest)), durable(sim.engine()));
+
+    // After the restart: alice logs in with her password, gets her whisper and her blocks.
+    let mut after = Sim::new(stored_config());
+    for record in stored {
+        after.engine_mut().restore(record).unwrap();
+    }
+    after.set_auto_auth(true);
+    let a = after.connect();
+    after.take(a);
+    after.send(a, "/login alice Pw-alice-1");
+    assert_eq!(
+        after.take(a),
+        [
+            "* you are now known as alice",
+            "* logged in as alice; 1 message kept for you:",
+            "[whisper from bob 2023-11-14 22:13:24 UTC, while you were away] while you were out"
+        ]
+    );
+    after.send(a, "/blocked");
+    assert_eq!(after.take(a), ["* you block (1): eve"]);
+    after.send(a, "/join rust");
+    assert_eq!(
+        after.take(a),
+        [
+            "* you are now in Rust (1 here)",
+            "~ [Rust 22:13:22] alice: two",
+            "~ [Rust 22:13:23] alice: three",
+            "~ [Rust 22:13:24] alice: four"
+        ]
+    );
+    // Numbering continues where it stopped.
+    after.take_transcript();
+    after.send(a, "five");
+    let persisted = records(&after.take_transcript());
+    assert!(
+        matches!(&persisted[..], [Record::Message { room, seq: 5, text, .. }] if **room == *"Rust" && **text == *"five"),
+        "{persisted:?}"
+    );
+}
+
+#[test]
+fn blocks_a_guest_brings_to_its_account_are_stored() {
+    // A guest's blocks join the account's when it registers or logs in, and
+    // must be on record like any other block of the account.
+    let mut sim = stored_sim(stored_config());
+    let g = sim.connect();
+    sim.send(g, "/block mallory");
+    sim.send(g, "/register alice Pw-alice-1 Pw-alice-1");
+    sim.send(g, "/quit");
+    let h = sim.connect();
+    sim.send(h, "/block eve");
+    sim.send(h, "/login alice Pw-alice-1");
+    sim.send(h, "/blocked");
+    assert_eq!(sim.take(h).last().map(String::as_str), Some("* you block (2): eve, mallory"));
+    let engine = restored(stored_config(), records(&sim.take_transcript()));
+    assert_eq!(durable(&engine), durable(sim.engine()));
+    let blocks: Vec<&str> = engine.accounts[&NameKey::of("alice")].blocks.values().map(|n| &**n).collect();
+    assert_eq!(blocks, ["eve", "mallory"]);
+}
+
+#[test]
+fn history_len_zero_still_continues_the_numbering() {
+    let config = Config { history_len: 0, ..stored_config() };
+    let mut sim = stored_sim(config.clone());
+    let a = sim.connect_as("alice");
+    sim.send(a, "/create r");
+    sim.send(a, "one");
+    sim.send(a, "two");
+    let stored = records(&sim.take_transcript());
+    let engine = restored(config.clone(), trimmed(&stored, 0));
+    assert_eq!(engine.history_len("r"), Some(0));
+    assert_eq!(durable(&engine), durable(sim.engine()));
+    assert_eq!(engine.rooms[&NameKey::of("r")].next_seq, 3);
+}
+
+// ---- RestoreError, one by one ----
+
+fn room(name: &str) -> Record {
+    Record::RoomCreated { room: name.into(), unix_ms: 1 }
+}
+
+fn message(room: &str, seq: u64) -> Record {
+    Record::Message { room: room.into(), seq, from: "alice".into(), text: format!("m{seq}").into(), unix_ms: seq }
+}
+
+fn account(name: &str) -> Record {
+    Record::AccountCreated { name: name.into(), hash: PasswordHash::new(format!("h-{name}")), unix_ms: 1 }
+}
+
+/// `record` fails with `expected` and leaves the engine as it was.
+fn refused(engine: &mut Engine, record: Record, expected: RestoreError) {
+    let before = durable(engine);
+    let shown = format!("{record:?}");
+    assert_eq!(engine.restore(record), Err(expected), "{shown}");
+    assert_eq!(durable(engine), before, "{shown} changed the engine");
+    assert_eq!(engine.check_invariants(), Ok(()));
+}
+
+#[test]
+fn restoring_after_a_client_connected_is_refused() {
+    let mut sim = Sim::new(stored_config());
+    sim.connect();
+    refused(sim.engine_mut(), room("r"), RestoreError::ClientsConnected);
+    assert_eq!(RestoreError::ClientsConnected.to_string(), "records can only be restored before any client connects");
+}
+
+#[test]
+fn records_about_unknown_rooms_and_accounts_are_refused() {
+    let mut engine = Engine::new(stored_config());
+    engine.restore(room("r")).unwrap();
+    refused(&mut engine, message("s", 1), RestoreError::UnknownRoom("s".into()));
+    let unknown = || RestoreError::UnknownAccount("bob".into());
+    refused(&mut engine, Record::LastSeen { account: "bob".into(), unix_ms: 5 }, unknown());
+    let kept = Record::OfflineKept { to: "bob".into(), from: "x".into(), text: "t".into(), unix_ms: 5 };
+    refused(&mut engine, kept, unknown());
+    refused(&mut engine, Record::OfflineDelivered { to: "bob".into() }, unknown());
+    refused(&mut engine, Record::Blocked { account: "bob".into(), name: "x".into() }, unknown());
+    refused(&mut engine, Record::Unblocked { account: "bob".into(), name: "x".into() }, unknown());
+    assert_eq!(unknown().to_string(), "record for account bob, which was never created");
+    // Names are matched without regard to case, as everywhere else.
+    engine.restore(account("Bob")).unwrap();
+    engine.restore(Record::LastSeen { account: "BOB".into(), unix_ms: 5 }).unwrap();
+    engine.restore(message("R", 1)).unwrap();
+    assert_eq!(engine.accounts[&NameKey::of("bob")].last_seen_ms, Some(5));
+    assert_eq!(engine.history_len("r"), Some(1));
+}
+
+#[test]
+fn rooms_and_accounts_created_twice_are_refused() {
+    let mut engine = Engine::new(stored_config());
+    engine.restore(room("#rust")).unwrap();
+    engine.restore(account("alice")).unwrap();
+    refused(&mut engine, room("RUST"), RestoreError::Duplicate("RUST".into()));
+    refused(&mut engine, account("Alice"), RestoreError::Duplicate("Alice".into()));
+    // A room name no client could have created is refused as well.
+    refused(&mut engine, room("a b"), RestoreError::Duplicate("a b".into()));
+    assert_eq!(RestoreError::Duplicate("x".into()).to_string(), "x is created twice");
+    assert_eq!(engine.room_count(), 1);
+    assert_eq!(engine.account_count(), 1);
+}
+
+#[test]
+fn messages_out_of_order_are_refused() {
+    let mut engine = Engine::new(stored_config());
+    engine.restore(room("r")).unwrap();
+    let out_of_order = |seq| RestoreError::OutOfOrder { room: "r".into(), seq };
+    refused(&mut engine, message("r", 0), out_of_order(0));
+    // Gaps are allowed (a store may feed only the newest), going back is not.
+    engine.restore(message("r", 4)).unwrap();
+    engine.restore(message("r", 5)).unwrap();
+    refused(&mut engine, message("r", 5), out_of_order(5));
+    refused(&mut engine, message("r", 2), out_of_order(2));
+    assert_eq!(out_of_order(2).to_string(), "message 2 of room r is not newer than the last one restored");
+    assert_eq!(engine.rooms[&NameKey::of("r")].next_seq, 6);
+}
+
+#[test]
+fn restore_keeps_within_todays_limits() {
+    let config = Config { max_offline_messages: 2, max_blocks: 1, history_len: 2, ..stored_config() };
+    let mut engine = Engine::new(config);
+    engine.restore(account("alice")).unwrap();
+    engine.restore(room("r")).unwrap();
+    for n in 1..=4 {
+        let kept = Record::OfflineKept { to: "alice".into(), from: "bob".into(), text: "t".into(), unix_ms: n };
+        engine.restore(kept).unwrap();
+        engine.restore(message("r", n)).unwrap();
+    }
+    engine.restore(Record::Blocked { account: "alice".into(), name: "x".into() }).unwrap();
+    engine.restore(Record::Blocked { account: "alice".into(), name: "y".into() }).unwrap();
+    assert_eq!(engine.offline_len("alice"), Some(2));
+    assert_eq!(engine.history_len("r"), Some(2));
+    assert_eq!(engine.accounts[&NameKey::of("alice")].blocks.len(), 1);
+    assert_eq!(engine.check_invariants(), Ok(()));
+    engine.restore(Record::OfflineDelivered { to: "alice".into() }).unwrap();
+    assert_eq!(engine.offline_len("alice"), Some(0));
+    assert_eq!(engine.check_invariants(), Ok(()));
+}
