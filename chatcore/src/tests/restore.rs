@@ -6,11 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
+
+use proptest::prelude::*;
 
 use crate::names::NameKey;
 use crate::sim::Sim;
-use crate::{Config, Engine, Output, PasswordHash, Record, RestoreError};
+use crate::{ClientId, Config, DisconnectReason, Engine, Output, PasswordHash, Record, RestoreError};
 
 /// What a store keeps: rooms, kept history and message numbering, and
 /// accounts with everything about them. Equal digests mean a restart loses
@@ -303,4 +306,244 @@ fn restore_keeps_within_todays_limits() {
     engine.restore(Record::OfflineDelivered { to: "alice".into() }).unwrap();
     assert_eq!(engine.offline_len("alice"), Some(0));
     assert_eq!(engine.check_invariants(), Ok(()));
+}
+
+// ---- random runs: records always rebuild the durable state ----
+
+const NAMES: &[&str] = &["alice", "Bob", "carol"];
+const ROOMS: &[&str] = &["r", "S", "#t", "t"];
+const WORDS: &[&str] = &["hi", "two words", "é✓ ok"];
+
+/// One line a client sends, in whichever codec it speaks.
+#[derive(Debug, Clone)]
+enum Line {
+    Nick(usize),
+    Create(usize),
+    Join(usize),
+    Say(usize),
+    Msg { to: usize, word: usize },
+    Register(usize),
+    Login { name: usize, right: bool },
+    Block(usize),
+    Unblock(usize),
+    Quit,
+}
+
+fn password(name: &str) -> String {
+    format!("Pw-{}-7q", name.to_ascii_lowercase())
+}
+
+impl Line {
+    fn render(&self, json: bool) -> String {
+        let (kind, fields): (&str, Vec<(&str, String)>) = match *self {
+            Line::Nick(n) => ("nick", vec![("nick", NAMES[n].into())]),
+            Line::Create(r) => ("create", vec![("room", ROOMS[r].into())]),
+            Line::Join(r) => ("join", vec![("room", ROOMS[r].into())]),
+            Line::Say(w) => ("say", vec![("text", WORDS[w].into())]),
+            Line::Msg { to, word } => ("msg", vec![("to", NAMES[to].into()), ("text", WORDS[word].into())]),
+            Line::Register(n) => {
+                let pw = password(NAMES[n]);
+                ("register", vec![("name", NAMES[n].into()), ("password", pw.clone()), ("confirm", pw)])
+            }
+            Line::Login { name, right } => {
+                let pw = if right { password(NAMES[name]) } else { "Wrong-pw-3x".into() };
+                ("login", vec![("name", NAMES[name].into()), ("password", pw)])
+            }
+            Line::Block(n) => ("block", vec![("nick", NAMES[n].into())]),
+            Line::Unblock(n) => ("unblock", vec![("nick", NAMES[n].into())]),
+            Line::Quit => ("quit", vec![]),
+        };
+        if json {
+            let mut object = format!(r#"{{"type":"{kind}""#);
+            for (name, value) in fields {
+                let _ = write!(object, r#","{name}":"{value}""#);
+            }
+            object + "}"
+        } else if kind == "say" {
+            fields[0].1.clone()
+        } else {
+            let args: Vec<String> = fields.into_iter().map(|(_, v)| v).collect();
+            format!("/{kind} {}", args.join(" ")).trim_end().to_owned()
+        }
+    }
+}
+
+fn line() -> impl Strategy<Value = Line> {
+    let name = || 0..NAMES.len();
+    let room = || 0..ROOMS.len();
+    let word = || 0..WORDS.len();
+    prop_oneof![
+        1 => name().prop_map(Line::Nick),
+        3 => room().prop_map(Line::Create),
+        3 => room().prop_map(Line::Join),
+        6 => word().prop_map(Line::Say),
+        4 => (name(), word()).prop_map(|(to, word)| Line::Msg { to, word }),
+        2 => name().prop_map(Line::Register),
+        3 => (name(), prop::bool::weighted(0.8)).prop_map(|(name, right)| Line::Login { name, right }),
+        2 => name().prop_map(Line::Block),
+        2 => name().prop_map(Line::Unblock),
+        2 => Just(Line::Quit),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Act {
+    /// From one of three addresses, or from an unknown one.
+    Connect {
+        ip: Option<u8>,
+        json: bool,
+    },
+    /// A line from the `who`-th client still connected.
+    Line {
+        who: usize,
+        line: Line,
+    },
+    Disconnect {
+        who: usize,
+    },
+    Advance {
+        secs: u64,
+    },
+    /// Restart here: rebuild from the records so far and compare.
+    Check,
+}
+
+fn act() -> impl Strategy<Value = Act> {
+    prop_oneof![
+        3 => (prop::option::of(0u8..3), any::<bool>()).prop_map(|(ip, json)| Act::Connect { ip, json }),
+        16 => (0usize..5, line()).prop_map(|(who, line)| Act::Line { who, line }),
+        1 => (0usize..5).prop_map(|who| Act::Disconnect { who }),
+        2 => (0u64..40).prop_map(|secs| Act::Advance { secs }),
+        1 => Just(Act::Check),
+    ]
+}
+
+fn random_config(history_len: usize) -> Config {
+    Config {
+        emit_records: true,
+        history_len,
+        max_clients: 5,
+        max_rooms: 3,
+        max_accounts: 3,
+        max_blocks: 2,
+        max_offline_messages: 2,
+        registration_timeout: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(60),
+        idle_warning: Duration::from_secs(10),
+        ..super::relaxed()
+    }
+}
+
+/// Rebuilds from every record so far, and from a store's trimmed view, and
+/// compares both with the running engine.
+fn check_restart(sim: &Sim, stored: &[Record], history_len: usize, at: &str) -> Result<(), TestCaseError> {
+    let config = sim.engine().config().clone();
+    let want = durable(sim.engine());
+    let mut full = Engine::new(config.clone());
+    for record in stored {
+        full.restore(record.clone()).map_err(|e| TestCaseError::fail(format!("{at}: {record:?}: {e}")))?;
+    }
+    prop_assert_eq!(&durable(&full), &want, "restored from every record, {}", at);
+    prop_assert_eq!(full.check_invariants(), Ok(()));
+    let mut newest = Engine::new(config);
+    for record in trimmed(stored, history_len) {
+        newest.restore(record.clone()).map_err(|e| TestCaseError::fail(format!("{at}: {record:?}: {e}")))?;
+    }
+    prop_assert_eq!(&durable(&newest), &want, "restored from the newest messages, {}", at);
+    Ok(())
+}
+
+/// The history lines a fresh text client sees on joining each room.
+fn replays(sim: &mut Sim, rooms: &[String]) -> Vec<String> {
+    let c = sim.connect();
+    let mut lines = Vec::new();
+    for room in rooms {
+        sim.take(c);
+        sim.send(c, &format!("/join {room}"));
+        lines.extend(sim.take(c).into_iter().filter(|l| l.starts_with("~ ")));
+    }
+    lines
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn records_rebuild_the_durable_state(history_len in 1usize..4, acts in prop::collection::vec(act(), 1..80)) {
+        let mut sim = Sim::new(random_config(history_len));
+        // Password requests are answered at once, with the sim's stand-in hash.
+        sim.set_auto_auth(true);
+        let mut issued: Vec<(ClientId, bool)> = Vec::new();
+        let mut stored: Vec<Record> = Vec::new();
+        for (n, act) in [Act::Connect { ip: None, json: false }, Act::Connect { ip: Some(0), json: true }]
+            .iter()
+            .chain(&acts)
+            .enumerate()
+        {
+            let connected: Vec<(ClientId, bool)> =
+                issued.iter().copied().filter(|&(id, _)| sim.is_connected(id)).collect();
+            match *act {
+                Act::Connect { ip, json } => {
+                    let now = sim.now();
+                    let id = match ip {
+                        Some(last) => sim.engine_mut().handle_connect_from(now, IpAddr::V4(Ipv4Addr::new(10, 0, 0, last))),
+                        None => sim.engine_mut().handle_connect(now),
+                    };
+                    sim.drain();
+                    issued.push((id, json && cfg!(feature = "json")));
+                }
+                Act::Line { who, ref line } => {
+                    if let Some(&(id, json)) = connected.get(who % connected.len().max(1)) {
+                        sim.send(id, &line.render(json));
+                    }
+                }
+                Act::Disconnect { who } => {
+                    if let Some(&(id, _)) = connected.get(who % connected.len().max(1)) {
+                        sim.disconnect(id, DisconnectReason::ConnectionClosed).expect("connected");
+                    }
+                }
+                Act::Advance { secs } => sim.advance(Duration::from_secs(secs)),
+                Act::Check => {}
+            }
+            stored.extend(records(&sim.take_transcript()));
+            prop_assert_eq!(sim.engine().check_invariants(), Ok(()), "after {:?}", act);
+            if matches!(act, Act::Check) {
+                check_restart(&sim, &stored, history_len, &format!("step {n}"))?;
+            }
+        }
+        check_restart(&sim, &stored, history_len, "the end")?;
+        // A shutdown stores when each logged-in user was last seen; restart after it.
+        sim.shutdown();
+        stored.extend(records(&sim.take_transcript()));
+        check_restart(&sim, &stored, history_len, "after shutdown")?;
+        let mut after = Sim::new(random_config(history_len));
+        for record in trimmed(&stored, history_len) {
+            after.engine_mut().restore(record).expect("checked above");
+        }
+        // The same as before through the public API as well.
+        let rooms: Vec<String> = sim.engine().room_summaries().map(|(name, _)| name.to_owned()).collect();
+        let again: Vec<String> = after.engine().room_summaries().map(|(name, _)| name.to_owned()).collect();
+        prop_assert_eq!(&rooms, &again);
+        prop_assert_eq!(sim.engine().account_count(), after.engine().account_count());
+        for name in NAMES {
+            prop_assert_eq!(sim.engine().offline_len(name), after.engine().offline_len(name));
+        }
+        for room in &rooms {
+            prop_assert_eq!(sim.engine().history_len(room), after.engine().history_len(room));
+        }
+        prop_assert_eq!(replays(&mut sim, &rooms), replays(&mut after, &rooms));
+        // Each restored room numbers its next message where the first left off.
+        let c = after.connect();
+        for room in &rooms {
+            let next = sim.engine().rooms[&NameKey::of(room)].next_seq;
+            after.send(c, &format!("/join {room}"));
+            after.take_transcript();
+            after.send(c, "next");
+            let said = records(&after.take_transcript());
+            prop_assert!(
+                matches!(&said[..], [Record::Message { seq, room: r, .. }] if *seq == next && **r == **room),
+                "{} next {}: {:?}", room, next, said
+            );
+        }
+    }
 }
