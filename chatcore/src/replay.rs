@@ -55,16 +55,18 @@ impl Engine {
             self.output.push_back(Output::FetchHistory { client: id, room, before, limit });
             return Ok(());
         }
-        let page: Vec<PageMessage<'_>> = room
-            .history
-            .page_before(before, limit)
+        let unfiltered: Vec<_> = room.history.page_before(before, limit).collect();
+        // Senders the reader blocks are skipped, as on joining; the cursor still moves past them.
+        let page: Vec<PageMessage<'_>> = unfiltered
+            .iter()
+            .filter(|e| client.blocks.is_empty() || !client.blocks.contains_key(&NameKey::of(&e.from)))
             .map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms })
             .collect();
         // Without a store, memory is all there is.
         let older_kept = |seq| self.config.emit_records || room.history.oldest_seq().is_some_and(|o| o < seq);
-        let more = in_memory && page.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
+        let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
         let data = client.codec.render(&Event::HistoryPage { room: &room.name, messages: &page, more });
-        let oldest = page.first().map(|m| m.seq);
+        let oldest = unfiltered.first().map(|m| m.seq);
         self.deliver_page(id, key, data, oldest);
         Ok(())
     }
@@ -89,14 +91,16 @@ impl Engine {
         messages.sort_by_key(|m| m.seq);
         messages.dedup_by_key(|m| m.seq);
         let skip = messages.len().saturating_sub(self.config.history_page_len);
+        let blocks = &self.clients[&client].blocks;
         let page: Vec<PageMessage<'_>> = messages[skip..]
             .iter()
+            .filter(|m| blocks.is_empty() || !blocks.contains_key(&NameKey::of(&m.from)))
             .map(|m| PageMessage { seq: m.seq, from: &m.from, text: &m.text, unix_ms: m.unix_ms })
             .collect();
-        let more = page.first().is_some_and(|m| m.seq > 1);
+        let more = messages[skip..].first().is_some_and(|m| m.seq > 1);
         let event = Event::HistoryPage { room: &self.rooms[&key].name, messages: &page, more };
         let data = self.clients[&client].codec.render(&event);
-        let oldest = page.first().map(|m| m.seq);
+        let oldest = messages[skip..].first().map(|m| m.seq);
         self.deliver_page(client, key, data, oldest);
         Ok(())
     }

@@ -10,6 +10,7 @@ mod invariants;
 mod json;
 mod messages;
 mod nick;
+mod paging;
 mod presence;
 mod proptest;
 mod restore;
