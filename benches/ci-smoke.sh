@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# A few seconds of loadgen against a fresh chatd on loopback: fails on any
+# lost, duplicated or misdelivered delivery (correctness, not speed).
+#
+#   bash benches/ci-smoke.sh            # debug build, about 10 s
+#   PROFILE=release bash benches/ci-smoke.sh
+#
+# chatd listens on 127.0.0.1:0; its first stdout line says where. It is
+# always stopped when this script exits, whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile="${PROFILE:-debug}"
+build_flags=()
+[ "$profile" = release ] && build_flags=(--release)
+cargo build "${build_flags[@]}" -p chatd --bin chatd -p chatd-benches --bin loadgen
+bin="$(cd "${CARGO_TARGET_DIR:-target}/$profile" && pwd)"
+
+work="$(mktemp -d)"
+chatd_pid=""
+cleanup() {
+    if [ -n "$chatd_pid" ] && kill -0 "$chatd_pid" 2>/dev/null; then
+        kill "$chatd_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$chatd_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$chatd_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# Flood control off: each smoke client sends more than the default 4 lines/s.
+(cd "$work" && exec "$bin/chatd" --listen 127.0.0.1:0 --max-per-ip 0 --max-clients 1000 \
+    --flood-lines-per-sec 0 >"$work/stdout" 2>"$work/stderr") &
+chatd_pid=$!
+
+addr=""
+for _ in $(seq 100); do
+    addr="$(sed -n '1s/^listening on //p' "$work/stdout" 2>/dev/null || true)"
+    [ -n "$addr" ] && break
+    kill -0 "$chatd_pid" 2>/dev/null || { echo "chatd exited early:"; cat "$work/stderr"; exit 1; }
+    sleep 0.1
+done
+[ -n "$addr" ] || { echo "chatd did not print its address in 10 s"; cat "$work/stderr"; exit 1; }
+echo "chatd listening on $addr"
+
+# 100 clients in 5 rooms, 500 messages/s (about 9,500 deliveries/s) for 1 + 4 s.
+status=0
+"$bin/loadgen" --addr "$addr" --clients 100 --rooms 5 --rate 500 --size 64 \
+    --warmup 1 --duration 4 --drain 5 --setup-timeout 20 --server-pid "$chatd_pid" --quiet || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "loadgen smoke FAILED (exit $status); chatd log tail:"
+    tail -n 20 "$work/stderr"
+    exit "$status"
+fi
+echo "loadgen smoke passed"
