@@ -141,7 +141,9 @@ impl Engine {
 
     /// The answer to an [`Output::HashPassword`]: the hash, or `None` if
     /// hashing failed (the client is told to try again). If the client left
-    /// meanwhile, nothing is registered.
+    /// meanwhile, nothing is registered; if the store is failing
+    /// ([`StorageStatus`](crate::StorageStatus)), the client is told so and
+    /// nothing is registered.
     pub fn handle_password_hashed(
         &mut self,
         now: Now,
@@ -157,6 +159,12 @@ impl Engine {
             self.reject(id, Rejection::HashFailed);
             return Ok(());
         };
+        // The store began failing while the hash was computed: an account
+        // accepted now would be lost.
+        if self.storage_failing {
+            self.reject(id, Rejection::StorageUnavailable);
+            return Ok(());
+        }
         let key = NameKey::of(&pending.name);
         self.persist(Record::AccountCreated { name: pending.name.clone(), hash: hash.clone(), unix_ms: now.unix_ms });
         self.accounts.insert(key.clone(), Account::new(&pending.name, hash));

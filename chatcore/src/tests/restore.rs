@@ -13,7 +13,7 @@ use proptest::prelude::*;
 
 use crate::names::NameKey;
 use crate::sim::Sim;
-use crate::{ClientId, Config, DisconnectReason, Engine, Output, PasswordHash, Record, RestoreError};
+use crate::{ClientId, Config, DisconnectReason, Engine, Output, PasswordHash, Record, RestoreError, StorageStatus};
 
 /// What a store keeps: rooms, kept history and message numbering, and
 /// accounts with everything about them. Equal digests mean a restart loses
@@ -306,6 +306,32 @@ fn restore_keeps_within_todays_limits() {
     engine.restore(Record::OfflineDelivered { to: "alice".into() }).unwrap();
     assert_eq!(engine.offline_len("alice"), Some(0));
     assert_eq!(engine.check_invariants(), Ok(()));
+}
+
+#[test]
+fn a_password_hashed_after_the_store_began_failing_registers_nothing() {
+    let mut sim = Sim::new(Config { emit_records: true, ..super::relaxed() });
+    let a = sim.connect_as("carol");
+    sim.send(a, "/register alice Pw-alice-1 Pw-alice-1");
+    let [Output::HashPassword { request, .. }] = &sim.take_auth_requests()[..] else { panic!("one hash request") };
+    sim.engine_mut().handle_storage_status(StorageStatus::Failing);
+    sim.take_transcript();
+    let now = sim.now();
+    sim.engine_mut().handle_password_hashed(now, *request, Some(PasswordHash::new("sim:Pw-alice-1"))).unwrap();
+    sim.drain();
+    assert_eq!(sim.take_transcript(), [Output::Send { to: a, data: storage_unavailable_line() }]);
+    assert_eq!(sim.engine().account_count(), 0);
+    assert_eq!(sim.engine().account_of(a), None);
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+    // Once the store is back, the same registration goes through.
+    sim.engine_mut().handle_storage_status(StorageStatus::Healthy);
+    sim.set_auto_auth(true);
+    sim.send(a, "/register alice Pw-alice-1 Pw-alice-1");
+    assert_eq!(sim.engine().account_of(a), Some("alice"));
+}
+
+fn storage_unavailable_line() -> bytes::Bytes {
+    format!("! {}\n", crate::Rejection::StorageUnavailable).into()
 }
 
 // ---- random runs: records always rebuild the durable state ----
