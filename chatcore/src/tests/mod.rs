@@ -9,6 +9,7 @@ mod invariants;
 #[cfg(feature = "json")]
 mod json;
 mod messages;
+mod modes;
 mod nick;
 mod paging;
 mod presence;

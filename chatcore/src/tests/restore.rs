@@ -336,13 +336,17 @@ fn storage_unavailable_line() -> bytes::Bytes {
 
 // ---- random runs: records always rebuild the durable state ----
 
-const NAMES: &[&str] = &["alice", "Bob", "carol"];
-const ROOMS: &[&str] = &["r", "S", "#t", "t"];
-const WORDS: &[&str] = &["hi", "two words", "é✓ ok"];
+pub(super) const NAMES: &[&str] = &["alice", "Bob", "carol"];
+pub(super) const ROOMS: &[&str] = &["r", "S", "#t", "t"];
+pub(super) const WORDS: &[&str] = &["hi", "two words", "é✓ ok"];
+
+/// Every password used in random runs contains this, and nothing else
+/// does, so that a leak is easy to spot in any output.
+pub(super) const SECRET_MARK: &str = "Zq81";
 
 /// One line a client sends, in whichever codec it speaks.
 #[derive(Debug, Clone)]
-enum Line {
+pub(super) enum Line {
     Nick(usize),
     Create(usize),
     Join(usize),
@@ -352,15 +356,16 @@ enum Line {
     Login { name: usize, right: bool },
     Block(usize),
     Unblock(usize),
+    History,
     Quit,
 }
 
-fn password(name: &str) -> String {
-    format!("Pw-{}-7q", name.to_ascii_lowercase())
+pub(super) fn password(name: &str) -> String {
+    format!("Pw-{}-{SECRET_MARK}", name.to_ascii_lowercase())
 }
 
 impl Line {
-    fn render(&self, json: bool) -> String {
+    pub(super) fn render(&self, json: bool) -> String {
         let (kind, fields): (&str, Vec<(&str, String)>) = match *self {
             Line::Nick(n) => ("nick", vec![("nick", NAMES[n].into())]),
             Line::Create(r) => ("create", vec![("room", ROOMS[r].into())]),
@@ -372,11 +377,12 @@ impl Line {
                 ("register", vec![("name", NAMES[n].into()), ("password", pw.clone()), ("confirm", pw)])
             }
             Line::Login { name, right } => {
-                let pw = if right { password(NAMES[name]) } else { "Wrong-pw-3x".into() };
+                let pw = if right { password(NAMES[name]) } else { format!("Wrong-{SECRET_MARK}") };
                 ("login", vec![("name", NAMES[name].into()), ("password", pw)])
             }
             Line::Block(n) => ("block", vec![("nick", NAMES[n].into())]),
             Line::Unblock(n) => ("unblock", vec![("nick", NAMES[n].into())]),
+            Line::History => ("history", vec![]),
             Line::Quit => ("quit", vec![]),
         };
         if json {
@@ -394,7 +400,7 @@ impl Line {
     }
 }
 
-fn line() -> impl Strategy<Value = Line> {
+pub(super) fn line() -> impl Strategy<Value = Line> {
     let name = || 0..NAMES.len();
     let room = || 0..ROOMS.len();
     let word = || 0..WORDS.len();

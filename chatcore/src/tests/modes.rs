@@ -1,0 +1,370 @@
+//! Random runs in the engine's less common modes: login required, clients
+//! from known addresses, durable records on or off, a store that fails and
+//! recovers, idle timeouts with warnings, and password checks answered late,
+//! out of order or after the client has gone.
+//!
+//! After every step: the invariants hold; no password (nor hash) appears in
+//! any byte sent to a client; a source locked out of an account does not log
+//! in to it before the lock ends; offline mailboxes stay within their cap;
+//! while the store fails, nothing that needs a new record is accepted (the
+//! sender gets `storage_unavailable`) and only the records of logins and
+//! departures appear; an idle client is warned before it is closed. A second
+//! run of the same steps gives exactly the same outputs. At the end, the
+//! records rebuild the durable state.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+
+use super::restore::{self, Line, NAMES, SECRET_MARK, durable, records, restored};
+use crate::names::NameKey;
+use crate::sim::Sim;
+use crate::{ClientId, Config, DisconnectReason, Output, PasswordHash, Record, Rejection, StorageStatus};
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// From one of three addresses, or from an unknown one.
+    Connect {
+        ip: Option<u8>,
+        json: bool,
+    },
+    /// A line from the `who`-th client still connected.
+    Line {
+        who: usize,
+        line: Line,
+    },
+    Disconnect {
+        who: usize,
+    },
+    Advance {
+        ms: u64,
+    },
+    /// The embedder answers one outstanding password request, not
+    /// necessarily the oldest; hashing may fail.
+    Answer {
+        pick: usize,
+        hash_ok: bool,
+    },
+    Storage {
+        failing: bool,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let line = prop_oneof![
+        8 => restore::line(),
+        2 => (0..NAMES.len()).prop_map(|name| Line::Login { name, right: false }),
+        1 => Just(Line::History),
+    ];
+    prop_oneof![
+        3 => (prop::option::of(0u8..3), any::<bool>()).prop_map(|(ip, json)| Step::Connect { ip, json }),
+        14 => (0usize..5, line).prop_map(|(who, line)| Step::Line { who, line }),
+        1 => (0usize..5).prop_map(|who| Step::Disconnect { who }),
+        3 => prop_oneof![0u64..1_000, 0u64..5_000].prop_map(|ms| Step::Advance { ms }),
+        4 => (any::<usize>(), prop::bool::weighted(0.9)).prop_map(|(pick, hash_ok)| Step::Answer { pick, hash_ok }),
+        1 => any::<bool>().prop_map(|failing| Step::Storage { failing }),
+    ]
+}
+
+fn config(require_login: bool, emit_records: bool) -> Config {
+    Config {
+        max_clients: 5,
+        require_login,
+        emit_records,
+        history_len: 2,
+        history_page_len: 2,
+        max_rooms: 3,
+        max_accounts: 3,
+        max_blocks: 2,
+        max_offline_messages: 2,
+        flood_lines_per_sec: 0,
+        registration_timeout: Duration::from_secs(6),
+        idle_timeout: Duration::from_secs(8),
+        idle_warning: Duration::from_secs(2),
+        max_login_failures: 2,
+        login_failure_window: Duration::from_secs(30),
+        block_duration: Duration::from_secs(10),
+        max_registrations_per_source: 2,
+        registration_window: Duration::from_secs(20),
+        ..Config::default()
+    }
+}
+
+/// Who asked for an outstanding password request.
+#[derive(Debug, Clone)]
+struct Asker {
+    client: ClientId,
+    ip: Option<u8>,
+    /// The account, for a login.
+    login: Option<NameKey>,
+}
+
+/// What the test knows about one run.
+#[derive(Default)]
+struct Model {
+    /// Every id issued, with its codec (JSON?) and address.
+    issued: Vec<(ClientId, bool, Option<u8>)>,
+    /// Password requests not answered yet, oldest first.
+    pending: Vec<(Output, Asker)>,
+    /// Clients that have sent a line.
+    spoke: BTreeSet<ClientId>,
+    /// Clients warned of idleness since their last line.
+    warned: BTreeSet<ClientId>,
+    /// For an account and a source: a time before which the lock it was
+    /// told of has certainly not ended.
+    locks: BTreeMap<(NameKey, Option<u8>), Instant>,
+    failing: bool,
+    stored: Vec<Record>,
+}
+
+impl Model {
+    fn connected(&self, sim: &Sim) -> Vec<(ClientId, bool, Option<u8>)> {
+        self.issued.iter().copied().filter(|&(id, ..)| sim.is_connected(id)).collect()
+    }
+
+    /// Notes any lockout of `account` that `client` was told of now.
+    fn note_lockouts(&mut self, sim: &Sim, out: &[Output], client: ClientId, account: &NameKey, ip: Option<u8>) {
+        for text in sent_to(out, client) {
+            let Some(rest) = text.split("too many failed logins; try again in ").nth(1) else { continue };
+            let secs: u64 = rest.split(' ').next().and_then(|n| n.parse().ok()).expect("a number of seconds");
+            // The engine rounds up, so the lock ends within the last of those seconds.
+            let surely_locked_until = sim.now().instant + Duration::from_secs(secs.saturating_sub(1));
+            let lock = self.locks.entry((account.clone(), ip)).or_insert(surely_locked_until);
+            *lock = (*lock).max(surely_locked_until);
+        }
+    }
+}
+
+/// The text of each `Send` to `client` among `out`.
+fn sent_to(out: &[Output], client: ClientId) -> impl Iterator<Item = &str> {
+    out.iter().filter_map(move |o| match o {
+        Output::Send { to, data } if *to == client => Some(std::str::from_utf8(data).expect("UTF-8")),
+        _ => None,
+    })
+}
+
+fn is_idle_warning(text: &str) -> bool {
+    text.contains("you have been idle") || text.contains(r#""type":"idle_warning""#)
+}
+
+/// Whether `line` would need a new record if it went through.
+fn needs_store(sim: &Sim, line: &Line) -> bool {
+    match *line {
+        Line::Create(_) | Line::Say(_) | Line::Register(_) | Line::Block(_) | Line::Unblock(_) => true,
+        // A whisper to a registered user who is offline is kept.
+        Line::Msg { to, .. } => {
+            let key = NameKey::of(NAMES[to]);
+            let online = sim.engine().clients().any(|c| sim.engine().nick(c).is_some_and(|n| NameKey::of(n) == key));
+            sim.engine().offline_len(NAMES[to]).is_some() && !online
+        }
+        _ => false,
+    }
+}
+
+/// Runs one step and checks what can be checked of it alone; returns its outputs.
+fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, TestCaseError> {
+    let config = sim.engine().config().clone();
+    let logged_in: BTreeSet<ClientId> =
+        sim.engine().clients().filter(|&c| sim.engine().account_of(c).is_some()).collect();
+    let connected = model.connected(sim);
+    let mut refusal_expected = None;
+    let out = match *step {
+        Step::Connect { ip, json } => {
+            let now = sim.now();
+            let id = match ip {
+                Some(last) => sim.engine_mut().handle_connect_from(now, IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))),
+                None => sim.engine_mut().handle_connect(now),
+            };
+            sim.drain();
+            model.issued.push((id, json && cfg!(feature = "json"), ip));
+            sim.take_transcript()
+        }
+        Step::Line { who, ref line } => {
+            let Some(&(id, json, ip)) = connected.get(who % connected.len().max(1)) else {
+                return Ok(Vec::new());
+            };
+            if model.failing && model.spoke.contains(&id) && needs_store(sim, line) {
+                let login_first = config.require_login && !logged_in.contains(&id);
+                let rejection = match line {
+                    Line::Register(_) => Rejection::StorageUnavailable,
+                    _ if login_first => Rejection::LoginRequired,
+                    _ => Rejection::StorageUnavailable,
+                };
+                refusal_expected = Some((id, rejection, super::digest(sim.engine())));
+            }
+            sim.send(id, &line.render(json));
+            model.spoke.insert(id);
+            model.warned.remove(&id);
+            let login = match *line {
+                Line::Login { name, .. } => Some(NameKey::of(NAMES[name])),
+                _ => None,
+            };
+            for request in sim.take_auth_requests() {
+                model.pending.push((request, Asker { client: id, ip, login: login.clone() }));
+            }
+            let out = sim.take_transcript();
+            if let Some(account) = &login {
+                model.note_lockouts(sim, &out, id, account, ip);
+            }
+            out
+        }
+        Step::Disconnect { who } => {
+            if let Some(&(id, ..)) = connected.get(who % connected.len().max(1)) {
+                prop_assert_eq!(sim.disconnect(id, DisconnectReason::ConnectionClosed), Ok(()));
+            }
+            sim.take_transcript()
+        }
+        Step::Advance { ms } => {
+            sim.advance(Duration::from_millis(ms));
+            sim.take_transcript()
+        }
+        Step::Answer { pick, hash_ok } => {
+            if model.pending.is_empty() {
+                return Ok(Vec::new());
+            }
+            let (request, asker) = model.pending.remove(pick % model.pending.len());
+            let now = sim.now();
+            // Answered as the sim's stand-in hasher would, even if the client has gone.
+            let result = match request {
+                Output::HashPassword { request, password } => {
+                    let hash = hash_ok.then(|| PasswordHash::new(format!("sim:{}", password.expose())));
+                    sim.engine_mut().handle_password_hashed(now, request, hash)
+                }
+                Output::VerifyPassword { request, password, hash } => {
+                    let matches = hash.expose().strip_prefix("sim:") == Some(password.expose());
+                    sim.engine_mut().handle_password_verified(now, request, matches)
+                }
+                other => unreachable!("{other:?} is not a password request"),
+            };
+            prop_assert_eq!(result, Ok(()));
+            sim.drain();
+            let out = sim.take_transcript();
+            if let Some(account) = &asker.login {
+                model.note_lockouts(sim, &out, asker.client, account, asker.ip);
+                let now_in = sim.engine().account_of(asker.client).map(NameKey::of);
+                if now_in.as_ref() == Some(account) {
+                    let lock = model.locks.get(&(account.clone(), asker.ip));
+                    prop_assert!(
+                        lock.is_none_or(|&until| now.instant >= until),
+                        "{account} logged in while locked out"
+                    );
+                }
+            }
+            out
+        }
+        Step::Storage { failing } => {
+            let status = if failing { StorageStatus::Failing } else { StorageStatus::Healthy };
+            sim.engine_mut().handle_storage_status(status);
+            sim.drain();
+            model.failing = failing;
+            let out = sim.take_transcript();
+            prop_assert_eq!(&out, &[], "a storage status is not told to anyone");
+            out
+        }
+    };
+    prop_assert!(sim.take_auth_requests().is_empty(), "password requests outside a line");
+
+    if let Some((id, rejection, before)) = refusal_expected {
+        let told: Vec<&str> = sent_to(&out, id).collect();
+        // Text clients get the message; JSON clients get it with its code.
+        let json_code = format!(r#""code":"{}""#, rejection.code());
+        let right =
+            |t: &str| t == format!("! {rejection}\n") || (t.contains(&json_code) && t.contains(&rejection.to_string()));
+        prop_assert!(
+            told.len() == 1 && right(told[0]),
+            "{:?} while the store fails got {:?}, not {:?}",
+            step,
+            told,
+            rejection
+        );
+        prop_assert_eq!(out.len(), 1, "{:?} while the store fails: {:?}", step, out);
+        prop_assert_eq!(super::digest(sim.engine()), before, "{:?} changed the state while the store fails", step);
+    }
+    check_outputs(sim, model, step, &out, &logged_in)?;
+    Ok(out)
+}
+
+/// Checks every output of one step.
+fn check_outputs(
+    sim: &Sim,
+    model: &mut Model,
+    step: &Step,
+    out: &[Output],
+    logged_in: &BTreeSet<ClientId>,
+) -> Result<(), TestCaseError> {
+    let config = sim.engine().config();
+    let step_records = records(out);
+    for output in out {
+        match output {
+            Output::Send { to, data } => {
+                let text = std::str::from_utf8(data).expect("UTF-8");
+                prop_assert!(!text.contains(SECRET_MARK), "a password reached {to}: {text:?}");
+                prop_assert!(!text.contains("sim:"), "a hash reached {to}: {text:?}");
+                if is_idle_warning(text) {
+                    model.warned.insert(*to);
+                }
+            }
+            Output::Close { client, reason: DisconnectReason::IdleTimeout } => {
+                prop_assert!(model.warned.contains(client), "{client} closed for idleness unwarned");
+            }
+            Output::Close { client, reason: DisconnectReason::RegistrationTimeout } => {
+                prop_assert!(!logged_in.contains(client), "{client} logged in, yet closed for registration");
+                prop_assert!(config.require_login || !model.spoke.contains(client), "{client} spoke, yet closed");
+            }
+            Output::Persist(record) => {
+                prop_assert!(config.emit_records, "a record without emit_records: {record:?}");
+                if model.failing {
+                    let allowed = match record {
+                        Record::LastSeen { .. } | Record::OfflineDelivered { .. } => true,
+                        // Blocks a guest brings along when it logs in.
+                        Record::Blocked { account, .. } => step_records
+                            .iter()
+                            .any(|r| matches!(r, Record::LastSeen { account: a, .. } if a == account)),
+                        _ => false,
+                    };
+                    prop_assert!(allowed, "{record:?} while the store fails, at {step:?}");
+                }
+            }
+            Output::FetchHistory { .. } => prop_assert!(config.emit_records, "a fetch without a store"),
+            _ => {}
+        }
+    }
+    model.stored.extend(step_records);
+    for name in NAMES {
+        let kept = sim.engine().offline_len(name).unwrap_or(0);
+        prop_assert!(kept <= config.max_offline_messages, "{name} has {kept} offline messages");
+    }
+    if let Err(violation) = sim.engine().check_invariants() {
+        return Err(TestCaseError::fail(format!("{violation} after {step:?}")));
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_runs_in_every_mode_keep_their_promises(
+        require_login in any::<bool>(),
+        emit_records in prop::bool::weighted(0.75),
+        steps in prop::collection::vec(step(), 1..70),
+    ) {
+        let config = config(require_login, emit_records);
+        let (mut first, mut second) = (Sim::new(config.clone()), Sim::new(config.clone()));
+        let (mut model, mut again) = (Model::default(), Model::default());
+        for step in &steps {
+            let out = run(&mut first, &mut model, step)?;
+            let repeat = run(&mut second, &mut again, step)?;
+            prop_assert_eq!(&out, &repeat, "a second run differs at {:?}", step);
+            let due = |sim: &Sim| sim.engine().poll_timeout().map(|t| t - sim.now().instant);
+            prop_assert_eq!(due(&first), due(&second));
+        }
+        // Even with the store failing at times, each record stands for a change that was made.
+        if emit_records {
+            let rebuilt = restored(config, model.stored.iter().cloned());
+            prop_assert_eq!(durable(&rebuilt), durable(first.engine()));
+        }
+    }
+}
