@@ -1,7 +1,8 @@
 //! Random runs in the engine's less common modes: login required, clients
 //! from known addresses, durable records on or off, a store that fails and
 //! recovers, idle timeouts with warnings, and password checks answered late,
-//! out of order or after the client has gone.
+//! out of order or after the client has gone, and history fetches answered
+//! by a model store as late and in any order.
 //!
 //! After every step: the invariants hold; no password (nor hash) appears in
 //! any byte sent to a client; a source locked out of an account does not log
@@ -18,14 +19,15 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use super::restore::{self, Line, NAMES, SECRET_MARK, durable, records, restored};
+use super::restore::{self, Line, NAMES, SECRET_MARK, WORDS, durable, records, restored};
 use crate::names::NameKey;
+use crate::record::StoredMessage;
 use crate::sim::Sim;
 use crate::{ClientId, Config, DisconnectReason, Output, PasswordHash, Record, Rejection, StorageStatus};
 
 #[derive(Debug, Clone)]
 enum Step {
-    /// From one of three addresses, or from an unknown one.
+    /// From one of two addresses (a third is alice's), or from an unknown one.
     Connect {
         ip: Option<u8>,
         json: bool,
@@ -50,22 +52,62 @@ enum Step {
     Storage {
         failing: bool,
     },
+    /// The store answers one outstanding history fetch, from the records
+    /// it has, not necessarily the oldest.
+    Fetch {
+        pick: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
     let line = prop_oneof![
         8 => restore::line(),
-        2 => (0..NAMES.len()).prop_map(|name| Line::Login { name, right: false }),
-        1 => Just(Line::History),
+        // Logins and registrations, right and wrong, from whoever is not logged in yet.
+        // Mostly at alice, who is registered and away, so that lockouts build up.
+        4 => (prop_oneof![2 => Just(0), 1 => 0..NAMES.len()], any::<bool>())
+            .prop_map(|(name, right)| Line::Login { name, right }),
+        1 => (0..NAMES.len()).prop_map(Line::Register),
+        // More talk in rooms, so that there is history to page through.
+        3 => (0..WORDS.len()).prop_map(Line::Say),
+        2 => Just(Line::History),
+        2 => (0u64..8).prop_map(Line::HistoryBefore),
     ];
     prop_oneof![
-        3 => (prop::option::of(0u8..3), any::<bool>()).prop_map(|(ip, json)| Step::Connect { ip, json }),
+        4 => (prop::option::of(0u8..2), any::<bool>()).prop_map(|(ip, json)| Step::Connect { ip, json }),
         14 => (0usize..5, line).prop_map(|(who, line)| Step::Line { who, line }),
-        1 => (0usize..5).prop_map(|who| Step::Disconnect { who }),
+        2 => (0usize..5).prop_map(|who| Step::Disconnect { who }),
         3 => prop_oneof![0u64..1_000, 0u64..5_000].prop_map(|ms| Step::Advance { ms }),
         4 => (any::<usize>(), prop::bool::weighted(0.9)).prop_map(|(pick, hash_ok)| Step::Answer { pick, hash_ok }),
-        1 => any::<bool>().prop_map(|failing| Step::Storage { failing }),
+        1 => prop::bool::weighted(0.4).prop_map(|failing| Step::Storage { failing }),
+        3 => any::<usize>().prop_map(|pick| Step::Fetch { pick }),
     ]
+}
+
+/// Every run starts here: alice registered and gone, carol (text, from a
+/// known address) and Bob (JSON, from an unknown one) registered, in room
+/// `r`, having said a few things; so that random steps find rooms, accounts
+/// (online and not) and history about.
+fn populated_start() -> Vec<Step> {
+    let line = |who, line| Step::Line { who, line };
+    let mut start = vec![
+        Step::Connect { ip: Some(1), json: false },
+        line(0, Line::Register(0)),
+        Step::Answer { pick: 0, hash_ok: true },
+        line(0, Line::Quit),
+        Step::Connect { ip: Some(0), json: false },
+        Step::Connect { ip: None, json: true },
+        line(0, Line::Register(2)),
+        line(1, Line::Register(1)),
+        Step::Answer { pick: 0, hash_ok: true },
+        Step::Answer { pick: 0, hash_ok: true },
+        line(0, Line::Create(0)),
+        line(1, Line::Join(0)),
+    ];
+    for word in 0..WORDS.len() {
+        start.push(line(0, Line::Say(word)));
+        start.push(line(1, Line::Say(word)));
+    }
+    start
 }
 
 fn config(require_login: bool, emit_records: bool) -> Config {
@@ -73,10 +115,10 @@ fn config(require_login: bool, emit_records: bool) -> Config {
         max_clients: 5,
         require_login,
         emit_records,
-        history_len: 2,
+        history_len: 1,
         history_page_len: 2,
         max_rooms: 3,
-        max_accounts: 3,
+        max_accounts: 4,
         max_blocks: 2,
         max_offline_messages: 2,
         flood_lines_per_sec: 0,
@@ -117,6 +159,8 @@ struct Model {
     locks: BTreeMap<(NameKey, Option<u8>), Instant>,
     failing: bool,
     stored: Vec<Record>,
+    /// History fetches not answered yet: who, which room, below which number, how many.
+    fetches: Vec<(ClientId, Box<str>, u64, usize)>,
 }
 
 impl Model {
@@ -182,7 +226,11 @@ fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, Tes
             sim.take_transcript()
         }
         Step::Line { who, ref line } => {
-            let Some(&(id, json, ip)) = connected.get(who % connected.len().max(1)) else {
+            // Logins and registrations come from someone not logged in, if anyone is.
+            let guests: Vec<_> = connected.iter().copied().filter(|(id, ..)| !logged_in.contains(id)).collect();
+            let auth = matches!(line, Line::Login { .. } | Line::Register(_));
+            let pool = if auth && !guests.is_empty() { &guests } else { &connected };
+            let Some(&(id, json, ip)) = pool.get(who % pool.len().max(1)) else {
                 return Ok(Vec::new());
             };
             if model.failing && model.spoke.contains(&id) && needs_store(sim, line) {
@@ -252,6 +300,34 @@ fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, Tes
                     );
                 }
             }
+            out
+        }
+        Step::Fetch { pick } => {
+            if model.fetches.is_empty() {
+                return Ok(Vec::new());
+            }
+            let (client, room, before, limit) = model.fetches.remove(pick % model.fetches.len());
+            let mut page: Vec<StoredMessage> = model
+                .stored
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Message { room: r, seq, from, text, unix_ms }
+                        if NameKey::of(r) == NameKey::of(&room) && *seq < before =>
+                    {
+                        Some(StoredMessage { seq: *seq, from: from.clone(), text: text.clone(), unix_ms: *unix_ms })
+                    }
+                    _ => None,
+                })
+                .collect();
+            page.drain(..page.len().saturating_sub(limit));
+            let now = sim.now();
+            prop_assert_eq!(sim.engine_mut().handle_history_page(now, client, &room, page), Ok(()));
+            sim.drain();
+            let out = sim.take_transcript();
+            // One page to whoever asked, if still here; nothing else.
+            let expected = usize::from(sim.is_connected(client));
+            prop_assert_eq!(out.len(), expected, "{:?}", out);
+            prop_assert!(out.iter().all(|o| matches!(o, Output::Send { to, .. } if *to == client)), "{out:?}");
             out
         }
         Step::Storage { failing } => {
@@ -327,7 +403,10 @@ fn check_outputs(
                     prop_assert!(allowed, "{record:?} while the store fails, at {step:?}");
                 }
             }
-            Output::FetchHistory { .. } => prop_assert!(config.emit_records, "a fetch without a store"),
+            Output::FetchHistory { client, room, before, limit } => {
+                prop_assert!(config.emit_records, "a fetch without a store");
+                model.fetches.push((*client, room.clone(), *before, *limit));
+            }
             _ => {}
         }
     }
@@ -343,7 +422,7 @@ fn check_outputs(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn random_runs_in_every_mode_keep_their_promises(
@@ -354,7 +433,7 @@ proptest! {
         let config = config(require_login, emit_records);
         let (mut first, mut second) = (Sim::new(config.clone()), Sim::new(config.clone()));
         let (mut model, mut again) = (Model::default(), Model::default());
-        for step in &steps {
+        for step in populated_start().iter().chain(&steps) {
             let out = run(&mut first, &mut model, step)?;
             let repeat = run(&mut second, &mut again, step)?;
             prop_assert_eq!(&out, &repeat, "a second run differs at {:?}", step);

@@ -336,7 +336,7 @@ fn storage_unavailable_line() -> bytes::Bytes {
 
 // ---- random runs: records always rebuild the durable state ----
 
-pub(super) const NAMES: &[&str] = &["alice", "Bob", "carol"];
+pub(super) const NAMES: &[&str] = &["alice", "Bob", "carol", "dave"];
 pub(super) const ROOMS: &[&str] = &["r", "S", "#t", "t"];
 pub(super) const WORDS: &[&str] = &["hi", "two words", "é✓ ok"];
 
@@ -351,12 +351,20 @@ pub(super) enum Line {
     Create(usize),
     Join(usize),
     Say(usize),
-    Msg { to: usize, word: usize },
+    Msg {
+        to: usize,
+        word: usize,
+    },
     Register(usize),
-    Login { name: usize, right: bool },
+    Login {
+        name: usize,
+        right: bool,
+    },
     Block(usize),
     Unblock(usize),
     History,
+    /// JSON: `/history` with `before`; text has no such form and sends `/history`.
+    HistoryBefore(u64),
     Quit,
 }
 
@@ -383,6 +391,8 @@ impl Line {
             Line::Block(n) => ("block", vec![("nick", NAMES[n].into())]),
             Line::Unblock(n) => ("unblock", vec![("nick", NAMES[n].into())]),
             Line::History => ("history", vec![]),
+            Line::HistoryBefore(before) if json => return format!(r#"{{"type":"history","before":{before}}}"#),
+            Line::HistoryBefore(_) => ("history", vec![]),
             Line::Quit => ("quit", vec![]),
         };
         if json {
