@@ -107,6 +107,14 @@ pub enum RestoreError {
     /// The record names an account that was not restored first.
     #[error("record for account {0}, which was never created")]
     UnknownAccount(Box<str>),
+    /// A room or account name breaks the naming rules.
+    #[error("{name} is not a valid name: {reason}")]
+    InvalidName {
+        /// The name.
+        name: Box<str>,
+        /// Which rule it breaks.
+        reason: crate::names::NameError,
+    },
     /// A room or account is created twice.
     #[error("{0} is created twice")]
     Duplicate(Box<str>),

@@ -4,7 +4,7 @@
 use crate::account::{Account, OfflineMessage};
 use crate::engine::Engine;
 use crate::history::Entry;
-use crate::names::{NameKey, validate_room};
+use crate::names::{NameKey, validate_nick, validate_room};
 use crate::record::{Record, RestoreError};
 use crate::room::Room;
 
@@ -34,7 +34,10 @@ impl Engine {
         match record {
             Record::RoomCreated { room, .. } => {
                 let key = NameKey::of(&room);
-                if self.rooms.contains_key(&key) || validate_room(&room, usize::MAX).is_err() {
+                if let Err(reason) = validate_room(&room, usize::MAX) {
+                    return Err(RestoreError::InvalidName { name: room, reason });
+                }
+                if self.rooms.contains_key(&key) {
                     return Err(RestoreError::Duplicate(room));
                 }
                 self.rooms.insert(key, Room::new(&room));
@@ -50,6 +53,9 @@ impl Engine {
                 target.history.push(cap, Entry { seq, from, text, unix_ms });
             }
             Record::AccountCreated { name, hash, .. } => {
+                if let Err(reason) = validate_nick(&name, usize::MAX) {
+                    return Err(RestoreError::InvalidName { name, reason });
+                }
                 let key = NameKey::of(&name);
                 if self.accounts.contains_key(&key) {
                     return Err(RestoreError::Duplicate(name));

@@ -265,7 +265,11 @@ fn rooms_and_accounts_created_twice_are_refused() {
     refused(&mut engine, room("RUST"), RestoreError::Duplicate("RUST".into()));
     refused(&mut engine, account("Alice"), RestoreError::Duplicate("Alice".into()));
     // A room name no client could have created is refused as well.
-    refused(&mut engine, room("a b"), RestoreError::Duplicate("a b".into()));
+    refused(
+        &mut engine,
+        room("a b"),
+        RestoreError::InvalidName { name: "a b".into(), reason: crate::NameError::BadChar(' ') },
+    );
     assert_eq!(RestoreError::Duplicate("x".into()).to_string(), "x is created twice");
     assert_eq!(engine.room_count(), 1);
     assert_eq!(engine.account_count(), 1);
