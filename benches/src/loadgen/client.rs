@@ -42,7 +42,7 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
     let schedule = &worker.schedule;
     let room = schedule.room_of(i);
     let creator = i < schedule.rooms;
-    if worker.speaks_chat() && !creator {
+    if worker.args.mode == Mode::Chat && !creator {
         // Everyone else joins once every room exists.
         while shared.rooms_ready.load(Relaxed) < schedule.rooms && shared.phase() == Phase::Setup {
             smol::Timer::after(std::time::Duration::from_millis(2)).await;

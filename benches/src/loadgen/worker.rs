@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use smol::lock::Semaphore;
 use smol::{Async, LocalExecutor, Timer};
 
-use super::cli::{Args, Mode};
+use super::cli::Args;
 use super::ledger::Inbox;
 use super::schedule::Schedule;
 use super::shared::{Phase, Shared};
@@ -67,11 +67,6 @@ impl Worker {
     /// Local index of client `i` (which must belong to this thread).
     pub fn local(&self, client: usize) -> usize {
         client / self.threads
-    }
-
-    /// Whether the run is using chat commands.
-    pub fn speaks_chat(&self) -> bool {
-        self.args.mode != Mode::Plain
     }
 }
 
