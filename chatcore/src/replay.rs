@@ -88,6 +88,8 @@ impl Engine {
         if !self.rooms.contains_key(&key) {
             return Ok(());
         }
+        // The engine never stores control characters; a damaged store must not put them on a terminal.
+        messages.retain(|m| !crate::engine::has_control(&m.text) && !crate::engine::has_control(&m.from));
         messages.sort_by_key(|m| m.seq);
         messages.dedup_by_key(|m| m.seq);
         let skip = messages.len().saturating_sub(self.config.history_page_len);
