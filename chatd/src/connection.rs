@@ -107,9 +107,10 @@ pub(crate) async fn read_loop(
 pub(crate) async fn write_loop(id: ClientId, socket: std::sync::Arc<Socket>, outbox: Outbox, _alive: Sender<()>) {
     let mut batch = Vec::new();
     while outbox.recv_batch(&mut batch, MAX_IOV).await {
-        let bytes = batch.iter().map(Bytes::len).sum();
-        let result = write_all_vectored(&socket.stream, &mut batch).await;
-        outbox.written(bytes);
+        // Bytes leave the queue's count as the kernel takes them, not when
+        // the whole batch is out: a client that keeps up must never look
+        // further behind than it is.
+        let result = write_all_vectored(&socket.stream, &mut batch, |n| outbox.written(n)).await;
         batch.clear();
         if let Err(error) = result {
             // The reader sees the same failure and reports the disconnect.
@@ -125,8 +126,13 @@ pub(crate) async fn write_loop(id: ClientId, socket: std::sync::Arc<Socket>, out
     let _ = socket.stream.get_ref().shutdown(Shutdown::Write);
 }
 
-/// Writes every buffer in `batch`, as few `writev` calls as the socket allows.
-async fn write_all_vectored(stream: &Async<TcpStream>, batch: &mut [Bytes]) -> io::Result<()> {
+/// Writes every buffer in `batch`, in as few `writev` calls as the socket
+/// allows, telling `progress` how many bytes each call wrote.
+async fn write_all_vectored(
+    stream: &Async<TcpStream>,
+    batch: &mut [Bytes],
+    mut progress: impl FnMut(usize),
+) -> io::Result<()> {
     let mut start = 0;
     while start < batch.len() {
         let slices: Vec<IoSlice<'_>> = batch[start..].iter().map(|b| IoSlice::new(b)).collect();
@@ -135,6 +141,7 @@ async fn write_all_vectored(stream: &Async<TcpStream>, batch: &mut [Bytes]) -> i
         if written == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
+        progress(written);
         while written > 0 {
             let first = &mut batch[start];
             if written >= first.len() {
@@ -171,7 +178,9 @@ mod tests {
             got
         });
         let server = Async::new(server).unwrap();
-        smol::block_on(write_all_vectored(&server, &mut batch)).unwrap();
+        let mut progress = 0;
+        smol::block_on(write_all_vectored(&server, &mut batch, |n| progress += n)).unwrap();
+        assert_eq!(progress, expected.len());
         server.get_ref().shutdown(Shutdown::Write).unwrap();
         assert_eq!(reader.join().unwrap(), expected);
     }

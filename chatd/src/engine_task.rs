@@ -134,6 +134,9 @@ impl EngineTask {
             self.engine.handle_timeout(now);
             self.dispatch(now);
             self.cut_lingering(now.instant);
+            // While events keep coming, `recv` never waits, so give the
+            // writers this batch woke a turn before taking the next one.
+            future::yield_now().await;
         }
         self.shut_down(events).await;
     }

@@ -292,3 +292,9 @@ impl Client {
         &self.writer
     }
 }
+
+/// The README's Rust example, compiled and run as a doctest so that it
+/// cannot drift from the real API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExample;
