@@ -93,7 +93,7 @@ pub(crate) async fn read_loop(
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => {
-                tracing::debug!(client = %id, peer = %socket.peer, %error, "read failed");
+                tracing::info!(client = %id, peer = %socket.peer, %error, "read failed");
                 break DisconnectReason::ConnectionError;
             }
         }
