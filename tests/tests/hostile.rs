@@ -217,7 +217,7 @@ fn connections_beyond_the_per_ip_cap_are_refused() {
 
 #[test]
 fn a_connection_that_never_speaks_is_closed_after_the_registration_timeout() {
-    let server = Server::start(&["--registration-timeout", "1"]);
+    let server = Server::start(&["--registration-timeout", "2"]);
     let mut talker = server.connect();
     talker.expect_prefix("* Welcome");
     talker.send("/nick talker");
