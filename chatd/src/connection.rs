@@ -4,6 +4,7 @@
 
 use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_channel::Sender;
@@ -78,7 +79,7 @@ pub(crate) fn configure(stream: &TcpStream) {
 /// what slows a fast sender down.
 pub(crate) async fn read_loop(
     id: ClientId,
-    socket: std::sync::Arc<Socket>,
+    socket: Arc<Socket>,
     inbound: Sender<Inbound>,
     _alive: Sender<()>,
 ) {
@@ -104,7 +105,7 @@ pub(crate) async fn read_loop(
 /// Writes whatever the engine queued for this client, everything waiting
 /// at once, until the queue is closed and empty; then ends the stream so
 /// the peer sees end of file after the last line.
-pub(crate) async fn write_loop(id: ClientId, socket: std::sync::Arc<Socket>, outbox: Outbox, _alive: Sender<()>) {
+pub(crate) async fn write_loop(id: ClientId, socket: Arc<Socket>, outbox: Outbox, _alive: Sender<()>) {
     let mut batch = Vec::new();
     while outbox.recv_batch(&mut batch, MAX_IOV).await {
         // Bytes leave the queue's count as the kernel takes them, not when
