@@ -77,12 +77,7 @@ pub(crate) fn configure(stream: &TcpStream) {
 /// Reads until the peer closes or the connection fails, handing each read
 /// to the engine task. Waits when the inbound channel is full, which is
 /// what slows a fast sender down.
-pub(crate) async fn read_loop(
-    id: ClientId,
-    socket: Arc<Socket>,
-    inbound: Sender<Inbound>,
-    _alive: Sender<()>,
-) {
+pub(crate) async fn read_loop(id: ClientId, socket: Arc<Socket>, inbound: Sender<Inbound>, _alive: Sender<()>) {
     let mut buf = vec![0; READ_BUF];
     let reason = loop {
         match (&socket.stream).read(&mut buf).await {
