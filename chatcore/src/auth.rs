@@ -58,7 +58,9 @@ impl Engine {
         if self.pending_auth.values().any(|p| p.kind == AuthKind::Register && NameKey::of(&p.name) == key) {
             return Err(Rejection::AccountExists(name.into()));
         }
-        if self.accounts.len() >= self.config.max_accounts {
+        // Registrations still being hashed will each create an account too.
+        let registering = self.pending_auth.values().filter(|p| p.kind == AuthKind::Register).count();
+        if self.accounts.len() + registering >= self.config.max_accounts {
             return Err(Rejection::AccountLimit { max: self.config.max_accounts });
         }
         let source = self.clients[&id].source;
