@@ -40,8 +40,9 @@ pub(crate) struct Cli {
 
     /// Connections one IP address may hold at once; 0 means no cap.
     ///
-    /// One more gets a one-line refusal and is closed. Set it to 0 to let a
-    /// load generator on one machine open thousands of connections.
+    /// One more gets a one-line refusal and is closed. IPv6 addresses count
+    /// by their /64 prefix. Set it to 0 to let a load generator on one
+    /// machine open thousands of connections.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub(crate) max_per_ip: usize,
 

@@ -1,6 +1,9 @@
 //! The per-IP connection cap. One machine should not be able to take every
 //! client slot; the count is touched only when a connection opens or
 //! closes, never on the message path.
+//!
+//! An IPv6 host usually holds a whole /64, so IPv6 addresses are counted by
+//! their /64 prefix; an IPv4-mapped IPv6 address counts as its IPv4 address.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -32,6 +35,7 @@ impl IpLimiter {
 
     /// A slot for one more connection from `ip`, unless it already holds `max`.
     pub(crate) fn try_acquire(&self, ip: IpAddr) -> Option<IpSlot> {
+        let ip = source_of(ip);
         if self.max == 0 {
             return Some(IpSlot { ip, limiter: None });
         }
@@ -47,6 +51,17 @@ impl IpLimiter {
     #[cfg(test)]
     fn tracked(&self) -> usize {
         self.counts.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+}
+
+/// The key an address is counted under.
+fn source_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
     }
 }
 
@@ -89,6 +104,16 @@ mod tests {
         assert_eq!(limiter.tracked(), 1);
         drop(slot);
         assert_eq!(limiter.tracked(), 0);
+    }
+
+    #[test]
+    fn ipv6_counts_by_slash_64_and_mapped_ipv4_as_ipv4() {
+        let limiter = IpLimiter::new(1);
+        let _first = limiter.try_acquire("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        assert!(limiter.try_acquire("2001:db8:1:2:ffff::9".parse().unwrap()).is_none());
+        let _other_net = limiter.try_acquire("2001:db8:1:3::1".parse().unwrap()).unwrap();
+        let _v4 = limiter.try_acquire("192.0.2.7".parse().unwrap()).unwrap();
+        assert!(limiter.try_acquire("::ffff:192.0.2.7".parse().unwrap()).is_none());
     }
 
     #[test]

@@ -246,3 +246,25 @@ fn a_peer_that_half_closes_still_gets_its_answers() {
     client.expect("* online (1): brief");
     client.expect_eof();
 }
+
+#[test]
+fn a_registered_client_that_goes_silent_is_warned_then_closed() {
+    let server = Server::start(&["--idle-timeout", "2", "--idle-warning", "1"]);
+    let mut quiet = server.login("quiet");
+    let mut lively = server.login("lively");
+    // Anyone who speaks stays: the lively client answers its warning.
+    lively.expect_prefix("* you have been idle; you will be disconnected in ");
+    lively.send("/users");
+    lively.expect("* online (2): lively, quiet");
+
+    quiet.expect_prefix("* you have been idle; you will be disconnected in ");
+    quiet.expect("* bye: idle for too long");
+    quiet.expect_eof();
+
+    lively.send("/users");
+    let mut answer = lively.line();
+    if answer.starts_with("* you have been idle") {
+        answer = lively.line();
+    }
+    assert_eq!(answer, "* online (1): lively");
+}
