@@ -212,14 +212,14 @@ impl Engine {
     /// Makes `id` the account's one live session: an older session is
     /// closed, a guest using the name is renamed, offline whispers follow.
     fn log_in(&mut self, now: Now, id: ClientId, key: NameKey) {
-        if let Some(&holder) = self.nicks.get(&key) {
-            if holder != id {
-                if self.clients[&holder].account.as_ref() == Some(&key) {
-                    self.close(now, holder, DisconnectReason::LoggedInElsewhere);
-                } else {
-                    let guest = self.fresh_guest_name();
-                    self.rename(holder, guest, true);
-                }
+        if let Some(&holder) = self.nicks.get(&key)
+            && holder != id
+        {
+            if self.clients[&holder].account.as_ref() == Some(&key) {
+                self.close(now, holder, DisconnectReason::LoggedInElsewhere);
+            } else {
+                let guest = self.fresh_guest_name();
+                self.rename(holder, guest, true);
             }
         }
         let account = self.accounts.get_mut(&key).expect("caller checked the account");

@@ -277,10 +277,10 @@ impl Engine {
             if indexed != Some(id) {
                 return Err(V::NickNotIndexed { client: id, nick: nick(), indexed });
             }
-            if let Some(key) = &client.account {
-                if *key != client.nick_key || self.accounts.get(key).is_none_or(|a| *a.name != *client.nick) {
-                    return Err(V::AccountMismatch { client: id, account: key.to_string() });
-                }
+            if let Some(key) = &client.account
+                && (*key != client.nick_key || self.accounts.get(key).is_none_or(|a| *a.name != *client.nick))
+            {
+                return Err(V::AccountMismatch { client: id, account: key.to_string() });
             }
             let mut seen = BTreeSet::new();
             for key in &client.rooms {

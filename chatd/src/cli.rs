@@ -4,11 +4,14 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
 use chatcore::Config;
 use clap::{Args, Parser};
+
+use crate::store::{Retention, SyncMode};
 
 /// The address chatd listens on unless told otherwise.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
@@ -58,7 +61,53 @@ pub(crate) struct Cli {
     pub(crate) threads: Option<usize>,
 
     #[command(flatten)]
+    pub(crate) storage: StorageArgs,
+
+    #[command(flatten)]
     pub(crate) engine: EngineArgs,
+}
+
+/// Where and how durably state is kept.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Storage")]
+pub(crate) struct StorageArgs {
+    /// Directory holding the database (chatd.db, in SQLite's WAL mode).
+    ///
+    /// Created if missing; relative to where chatd runs. Rooms, every
+    /// message, accounts, offline messages, blocks and last-seen times
+    /// survive restarts and crashes. Only one chatd may use a directory at
+    /// a time.
+    #[arg(long, value_name = "DIR", default_value = "chatd-data")]
+    pub(crate) data_dir: PathBuf,
+
+    /// Keep everything in memory only; nothing survives a restart.
+    #[arg(long)]
+    pub(crate) ephemeral: bool,
+
+    /// What a message any client has seen survives.
+    ///
+    /// normal: a crash or kill of chatd (the OS still writes it out);
+    /// full: power loss and OS crashes too, at the cost of waiting for the
+    /// disk on every commit.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "normal")]
+    pub(crate) sync: SyncMode,
+
+    /// Delete messages older than this many days from disk [default: keep all].
+    ///
+    /// Applied in the background in small steps; the newest message of
+    /// each room is always kept.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) retain_days: Option<u64>,
+
+    /// Keep at most this many messages per room on disk [default: keep all].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) retain_messages: Option<u64>,
+}
+
+impl StorageArgs {
+    pub(crate) fn retention(&self) -> Retention {
+        Retention { max_age_days: self.retain_days, max_per_room: self.retain_messages }
+    }
 }
 
 /// The engine's limits, one flag per [`Config`] field.
@@ -209,6 +258,10 @@ pub(crate) struct EngineArgs {
     /// Names one user may block.
     #[arg(long, value_name = "N", default_value_t = Config::default().max_blocks)]
     max_blocks: usize,
+
+    /// Messages per /history page. Bounds one answer.
+    #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len)]
+    history_page_len: usize,
 }
 
 impl EngineArgs {
@@ -244,6 +297,7 @@ impl EngineArgs {
             max_offline_messages: self.max_offline_messages,
             max_offline_total: self.max_offline_total,
             max_blocks: self.max_blocks,
+            history_page_len: self.history_page_len,
             ..Config::default()
         }
     }
@@ -321,6 +375,7 @@ mod tests {
             "--max-offline-messages=3",
             "--max-offline-total=30",
             "--max-blocks=4",
+            "--history-page-len=6",
         ])
         .unwrap();
         #[allow(clippy::needless_update)]
@@ -351,6 +406,7 @@ mod tests {
             max_offline_messages: 3,
             max_offline_total: 30,
             max_blocks: 4,
+            history_page_len: 6,
             ..Config::default()
         };
         assert_eq!(cli.engine.config(), expected);

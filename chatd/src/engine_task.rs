@@ -4,8 +4,10 @@
 //!
 //! Events are handled in batches: wait for one, take whatever else is
 //! already waiting (up to [`MAX_BATCH`]), feed all of it to the engine, and
-//! only then carry out the engine's output. A batch is the unit at which a
-//! store can later commit what the batch produced before its sends go out.
+//! only then carry out the engine's output. The records a batch produced
+//! go to the storage thread as one commit, and the batch's sends and closes
+//! wait in [`Held`] until that commit is durable. Password work goes to the
+//! blocking pool and comes back as a [`Done`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Weak};
@@ -13,13 +15,16 @@ use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use bytes::Bytes;
-use chatcore::{ClientId, DisconnectReason, Engine, Now, Output};
+use chatcore::{AuthRequestId, ClientId, DisconnectReason, Engine, Now, Output, PasswordHash};
 use futures_lite::future;
 use smol::Timer;
 
 use crate::connection::{self, Socket};
+use crate::held::{ClientOp, Held};
 use crate::outbound::{self, OutQueue};
+use crate::passwords;
 use crate::runtime::spawn;
+use crate::store::thread::{Job, Reply, StoreHandle};
 
 /// Most events taken from the inbound channel before the engine's output is
 /// carried out; it bounds how long one batch keeps others waiting.
@@ -33,6 +38,22 @@ const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// Extra time shutdown allows past [`CLOSE_LINGER`] for tasks to notice
 /// their sockets were cut.
 const SHUTDOWN_MARGIN: Duration = Duration::from_secs(1);
+
+/// Bytes of sends that may wait for a commit before the engine task stops
+/// taking new events (and so, through the bounded inbound channel, stops
+/// reading sockets). Bounds memory while the disk is slow or failing.
+const MAX_HELD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Work finished off the engine task, to be fed back to the engine.
+#[derive(Debug)]
+pub(crate) enum Done {
+    /// A password was hashed (or hashing failed).
+    Hashed(AuthRequestId, Option<PasswordHash>),
+    /// A password was checked.
+    Verified(AuthRequestId, bool),
+    /// The storage thread reports.
+    Store(Reply),
+}
 
 /// What reaches the engine task from the sockets.
 #[derive(Debug)]
@@ -69,18 +90,37 @@ pub(crate) struct EngineTask {
     alive: Option<Sender<()>>,
     alive_rx: Receiver<()>,
     send_queue_bytes: usize,
+    /// `None` with `--ephemeral`: nothing is stored and nothing waits.
+    store: Option<StoreHandle>,
+    held: Held,
+    /// Where password and storage results come back.
+    done_tx: Sender<Done>,
+    done_rx: Receiver<Done>,
 }
 
 enum Wake {
     Event(Inbound),
+    Done(Done),
     Timer,
     Shutdown,
 }
 
 impl EngineTask {
-    pub(crate) fn new(engine: Engine, inbound: Sender<Inbound>, send_queue_bytes: usize) -> Self {
+    /// `done` is the channel the storage thread (if any) was started to
+    /// report on; password results use it too.
+    pub(crate) fn new(
+        engine: Engine,
+        inbound: Sender<Inbound>,
+        send_queue_bytes: usize,
+        store: Option<StoreHandle>,
+        done: (Sender<Done>, Receiver<Done>),
+    ) -> Self {
         let (alive, alive_rx) = async_channel::bounded(1);
         Self {
+            store,
+            held: Held::default(),
+            done_tx: done.0,
+            done_rx: done.1,
             engine,
             conns: HashMap::new(),
             lingering: VecDeque::new(),
@@ -102,7 +142,10 @@ impl EngineTask {
                 timer = deadline.map_or_else(Timer::never, Timer::at);
                 armed = deadline;
             }
-            // Signals and timers first: a flood of events must not starve them.
+            // While too much waits for the disk, take no new events: readers
+            // then wait on the full inbound channel, and sockets on them.
+            let accepting = self.held.bytes() < MAX_HELD_BYTES;
+            // Signals, timers and finished work first: a flood of events must not starve them.
             let wake = future::or(
                 async {
                     match shutdown.recv().await {
@@ -115,7 +158,21 @@ impl EngineTask {
                         (&mut timer).await;
                         Wake::Timer
                     },
-                    async { events.recv().await.map_or(Wake::Shutdown, Wake::Event) },
+                    future::or(
+                        async {
+                            match self.done_rx.recv().await {
+                                Ok(done) => Wake::Done(done),
+                                // The task holds a sender itself, so this never closes.
+                                Err(_) => future::pending().await,
+                            }
+                        },
+                        async {
+                            if !accepting {
+                                future::pending::<()>().await;
+                            }
+                            events.recv().await.map_or(Wake::Shutdown, Wake::Event)
+                        },
+                    ),
                 ),
             )
             .await;
@@ -126,6 +183,12 @@ impl EngineTask {
                     for _ in 1..MAX_BATCH {
                         let Ok(event) = events.try_recv() else { break };
                         self.handle(now, event);
+                    }
+                }
+                Wake::Done(done) => {
+                    self.finished(now, done);
+                    while let Ok(done) = self.done_rx.try_recv() {
+                        self.finished(now, done);
                     }
                 }
                 Wake::Timer => armed = None,
@@ -169,6 +232,25 @@ impl EngineTask {
         }
     }
 
+    /// Feeds finished off-task work back to the engine, or releases what a
+    /// commit made durable.
+    fn finished(&mut self, now: Now, done: Done) {
+        // `Err`: the request was answered already or its client is gone; nothing to do.
+        match done {
+            Done::Hashed(request, hash) => drop(self.engine.handle_password_hashed(now, request, hash)),
+            Done::Verified(request, matches) => drop(self.engine.handle_password_verified(now, request, matches)),
+            Done::Store(Reply::Committed { upto }) => {
+                for op in self.held.release(upto) {
+                    self.apply(now, op);
+                }
+            }
+            Done::Store(Reply::Status(status)) => self.engine.handle_storage_status(status),
+            Done::Store(Reply::History { client, room, messages }) => {
+                drop(self.engine.handle_history_page(now, client, &room, messages));
+            }
+        }
+    }
+
     fn connect(&mut self, now: Now, socket: Arc<Socket>) {
         let Some(alive) = self.alive.clone() else { return };
         // The address lets the engine count failed logins per source.
@@ -183,28 +265,86 @@ impl EngineTask {
         self.conns.insert(id, Conn { queue, socket });
     }
 
-    /// Carries out everything the engine asked for, in order.
+    /// Carries out everything the engine asked for, in order. Client ops go
+    /// out at once unless this batch made records or earlier ops still wait
+    /// for the disk; then they wait for the commit.
     fn dispatch(&mut self, now: Now) {
-        while let Some(output) = self.engine.poll_output() {
-            match output {
-                Output::Send { to, data } => self.send(now, to, data),
-                Output::Close { client, reason } => {
-                    let Some(conn) = self.conns.remove(&client) else { continue };
-                    if reason == DisconnectReason::ServerFull {
-                        tracing::warn!(client = %client, peer = %conn.socket.peer, %reason, "refused");
-                    } else {
-                        tracing::info!(client = %client, peer = %conn.socket.peer, %reason, "closing");
+        // Carrying out ops can make more output (a send queue overflows,
+        // the client is dropped, its roommates are told), so go round.
+        while self.engine.pending_output() > 0 || !self.departed.is_empty() {
+            let mut ops = Vec::new();
+            let mut records = Vec::new();
+            let mut fetches = Vec::new();
+            while let Some(output) = self.engine.poll_output() {
+                match output {
+                    Output::Send { to, data } => ops.push(ClientOp::Send(to, data)),
+                    Output::Close { client, reason } => ops.push(ClientOp::Close(client, reason)),
+                    Output::HashPassword { request, password } => {
+                        let done = self.done_tx.clone();
+                        spawn(async move {
+                            let hash = passwords::hash(password).await;
+                            let _ = done.send(Done::Hashed(request, hash)).await;
+                        })
+                        .detach();
                     }
-                    self.retire(now, conn);
+                    Output::VerifyPassword { request, password, hash } => {
+                        let done = self.done_tx.clone();
+                        spawn(async move {
+                            let matches = passwords::verify(password, hash).await;
+                            let _ = done.send(Done::Verified(request, matches)).await;
+                        })
+                        .detach();
+                    }
+                    Output::Persist(record) => records.push(record),
+                    Output::FetchHistory { client, room, before, limit } => {
+                        fetches.push(Job::Fetch { client, room, before, limit });
+                    }
+                    // Not printed: an output may carry a password or its hash.
+                    _ => tracing::error!("chatd does not carry out this kind of engine output"),
                 }
-                // Not printed: an output may carry a password or its hash.
-                _ => tracing::warn!("chatd does not carry out this kind of engine output"),
+            }
+            ops.extend(
+                std::mem::take(&mut self.departed).into_iter().map(|(id, reason)| ClientOp::Departed(id, reason)),
+            );
+            match &self.store {
+                Some(store) if !records.is_empty() => {
+                    let batch = self.held.hold_for_new_batch(ops);
+                    store.send(Job::Commit { batch, records });
+                }
+                Some(_) if !self.held.is_empty() => self.held.hold_behind(ops),
+                _ => {
+                    for op in ops {
+                        self.apply(now, op);
+                    }
+                }
+            }
+            // After the commit sent above, so a page includes what its reader saw.
+            for fetch in fetches {
+                if let Some(store) = &self.store {
+                    store.send(fetch);
+                }
             }
         }
-        for (id, reason) in std::mem::take(&mut self.departed) {
-            if let Some(conn) = self.conns.remove(&id) {
-                tracing::info!(client = %id, peer = %conn.socket.peer, %reason, "disconnected");
+    }
+
+    /// Carries out one client op.
+    fn apply(&mut self, now: Now, op: ClientOp) {
+        match op {
+            ClientOp::Send(to, data) => self.send(now, to, data),
+            ClientOp::Close(client, reason) => {
+                let Some(conn) = self.conns.remove(&client) else { return };
+                if reason == DisconnectReason::ServerFull {
+                    tracing::warn!(client = %client, peer = %conn.socket.peer, %reason, "refused");
+                } else {
+                    tracing::info!(client = %client, peer = %conn.socket.peer, %reason, "closing");
+                }
                 self.retire(now, conn);
+            }
+            ClientOp::Departed(id, reason) => {
+                if let Some(conn) = self.conns.remove(&id) {
+                    tracing::info!(client = %id, peer = %conn.socket.peer, %reason, "disconnected");
+                    self.retire(now, conn);
+                }
             }
         }
     }
@@ -223,7 +363,7 @@ impl EngineTask {
         // Cut at once: this peer is not reading, so there is nothing to flush.
         conn.queue.close();
         conn.socket.cut();
-        // Its roommates are told; those sends are drained by the caller's loop.
+        // Its roommates are told; `dispatch` goes round for those sends.
         let _ = self.engine.handle_disconnect(now, to, DisconnectReason::SendQueueExceeded);
     }
 
@@ -239,10 +379,10 @@ impl EngineTask {
             if *at > now {
                 break;
             }
-            if let Some((_, socket)) = self.lingering.pop_front() {
-                if let Some(socket) = socket.upgrade() {
-                    socket.cut();
-                }
+            if let Some((_, socket)) = self.lingering.pop_front()
+                && let Some(socket) = socket.upgrade()
+            {
+                socket.cut();
             }
         }
     }
@@ -253,6 +393,15 @@ impl EngineTask {
         let now = Now::system();
         tracing::info!(clients = self.engine.client_count(), "shutting down");
         self.engine.handle_shutdown(now);
+        self.dispatch(now);
+        // The goodbyes wait for the last records (last-seen times); let the
+        // store finish them, then send everything still held.
+        if let Some(store) = self.store.take() {
+            smol::unblock(move || store.finish()).await;
+        }
+        for op in self.held.release_all() {
+            self.apply(now, op);
+        }
         self.dispatch(now);
         for (_, conn) in std::mem::take(&mut self.conns) {
             self.retire(now, conn);
@@ -286,7 +435,7 @@ impl EngineTask {
                 // The engine has forgotten everyone; a connection accepted
                 // just now is simply closed.
                 Some(Wake::Event(Inbound::Connect(socket))) => socket.cut(),
-                Some(Wake::Event(_)) => {}
+                Some(Wake::Event(_) | Wake::Done(_)) => {}
             }
         }
         tracing::info!("stopped");

@@ -10,11 +10,14 @@
 mod cli;
 mod connection;
 mod engine_task;
+mod held;
 mod ip_limit;
 mod outbound;
+mod passwords;
 mod runtime;
 mod server;
 mod shutdown;
+mod store;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -11,10 +11,12 @@ use smol::{Async, Timer};
 
 use crate::cli::Cli;
 use crate::connection::{self, Socket};
-use crate::engine_task::{EngineTask, Inbound};
+use crate::engine_task::{Done, EngineTask, Inbound};
 use crate::ip_limit::IpLimiter;
 use crate::runtime::spawn;
 use crate::shutdown;
+use crate::store::Store;
+use crate::store::thread::StoreHandle;
 
 /// How long the accept loop rests after a failed `accept` (typically: out
 /// of file descriptors), instead of spinning on the error.
@@ -22,8 +24,41 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Runs the server until a shutdown signal has been handled.
 pub(crate) async fn run(cli: Cli) -> io::Result<()> {
-    let config = cli.engine.config();
+    let mut config = cli.engine.config();
+    config.emit_records = !cli.storage.ephemeral;
     let shutdown = shutdown::listen()?;
+    // State is restored before the port opens, so no client ever sees a
+    // half-restored server; a store that cannot be used stops chatd here.
+    let (done_tx, done_rx) = async_channel::unbounded();
+    let mut engine = Engine::new(config.clone());
+    let store = if cli.storage.ephemeral {
+        tracing::info!("ephemeral: nothing is stored");
+        None
+    } else {
+        let storage = &cli.storage;
+        let dir = storage.data_dir.clone();
+        let (sync, history_len) = (storage.sync, config.history_len);
+        let store = smol::unblock(move || Store::open(&dir, sync)).await.map_err(io::Error::other)?;
+        let (store, records) = smol::unblock(move || store.load(history_len).map(|records| (store, records)))
+            .await
+            .map_err(|e| io::Error::other(format!("cannot read the database: {e}")))?;
+        let restored = records.len();
+        for record in records {
+            engine.restore(record).map_err(|e| io::Error::other(format!("the database is inconsistent: {e}")))?;
+        }
+        tracing::info!(
+            dir = %storage.data_dir.display(),
+            sync = ?storage.sync,
+            restored,
+            rooms = engine.room_count(),
+            accounts = engine.account_count(),
+            "store open"
+        );
+        let done = done_tx.clone();
+        Some(StoreHandle::spawn(store, storage.retention(), move |reply| {
+            let _ = done.try_send(Done::Store(reply));
+        }))
+    };
     let listener = Async::<TcpListener>::bind(cli.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
     let local = listener.get_ref().local_addr()?;
@@ -44,7 +79,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let limiter = IpLimiter::new(cli.max_per_ip);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
     let _accept = spawn(accept_loop(listener, limiter, inbound.clone()));
-    let engine = EngineTask::new(Engine::new(config), inbound, cli.send_queue_bytes);
+    let engine = EngineTask::new(engine, inbound, cli.send_queue_bytes, store, (done_tx, done_rx));
     spawn(engine.run(events, shutdown)).await;
     Ok(())
 }

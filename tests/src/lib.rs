@@ -63,14 +63,56 @@ pub struct Server {
     child: Child,
     addr: SocketAddr,
     logs: Arc<Mutex<String>>,
+    /// The data directory of a server started with [`Server::start`],
+    /// removed when the server is dropped.
+    _data: Option<tempfile::TempDir>,
 }
 
 impl Server {
-    /// Starts chatd on `127.0.0.1:0` with extra `args`, and waits for its
-    /// `listening on ADDR` line.
+    /// Starts chatd on `127.0.0.1:0` with extra `args` and a fresh data
+    /// directory of its own, and waits for its `listening on ADDR` line.
     pub fn start(args: &[&str]) -> Server {
+        let data = tempfile::tempdir().expect("a temporary data directory");
+        let mut server = Server::start_in(data.path(), args);
+        server._data = Some(data);
+        server
+    }
+
+    /// Starts chatd on `127.0.0.1:0` with its data in `dir` (to restart a
+    /// server on the same data), and waits for its `listening on ADDR` line.
+    pub fn start_in(dir: &Path, args: &[&str]) -> Server {
+        let (child, logs, first) = Server::spawn(dir, args);
+        let addr = first.strip_prefix("listening on ").and_then(|a| a.trim().parse().ok()).unwrap_or_else(|| {
+            let logs = logs.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            panic!("chatd's first line should be `listening on ADDR`, got {first:?}; logs:\n{logs}")
+        });
+        Server { child, addr, logs, _data: None }
+    }
+
+    /// Runs chatd on `dir` expecting it to refuse to start; returns its exit
+    /// status and everything it wrote to stderr.
+    pub fn fail_to_start(dir: &Path, args: &[&str]) -> (ExitStatus, String) {
+        let (mut child, logs, first) = Server::spawn(dir, args);
+        assert_eq!(first, "", "chatd started although it should not have");
+        let deadline = Instant::now() + READ_TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for chatd") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "chatd neither started nor exited");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // The stderr reader finishes once the pipe closes.
+        std::thread::sleep(Duration::from_millis(100));
+        let logs = logs.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        (status, logs)
+    }
+
+    fn spawn(dir: &Path, args: &[&str]) -> (Child, Arc<Mutex<String>>, String) {
         let mut child = Command::new(chatd_binary())
             .args(["--listen", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(dir)
             .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -91,11 +133,7 @@ impl Server {
         });
         let stdout = child.stdout.take().expect("piped stdout");
         let first = first_line(stdout);
-        let addr = first
-            .strip_prefix("listening on ")
-            .and_then(|a| a.trim().parse().ok())
-            .unwrap_or_else(|| panic!("chatd's first line should be `listening on ADDR`, got {first:?}"));
-        Server { child, addr, logs }
+        (child, logs, first)
     }
 
     /// The address chatd is listening on.

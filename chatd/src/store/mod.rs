@@ -1,0 +1,122 @@
+//! Durable state in embedded SQLite: the engine's records are written here
+//! in group-committed transactions, and read back on start.
+//!
+//! One data directory holds `chatd.db` (with its WAL) and `chatd.lock`,
+//! which one chatd at a time holds locked. Nothing here ever deletes or
+//! recreates the database file: a store that cannot be opened as it is
+//! stops chatd with a clear error instead.
+
+mod records;
+mod schema;
+pub(crate) mod thread;
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+pub(crate) use records::Retention;
+
+/// SQLite's `synchronous` setting, which decides what a commit survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SyncMode {
+    /// A commit survives a crash of chatd; one in the last moments before
+    /// a power loss or kernel crash may be lost (the database stays intact).
+    Normal,
+    /// A commit survives power loss too: every commit waits for the disk.
+    Full,
+}
+
+/// Why the store cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    #[error("data directory {path} is in use by another chatd")]
+    Locked { path: PathBuf },
+    #[error("data directory {path} is not writable: {source}")]
+    Unwritable { path: PathBuf, source: std::io::Error },
+    #[error("database {path} is corrupt or not a chatd database ({detail}); it was left untouched")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("database {path} is read-only or cannot be written: {detail}")]
+    ReadOnly { path: PathBuf, detail: String },
+    #[error("database schema version {found} is newer than this chatd supports ({supported}); upgrade chatd")]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// An open, locked, migrated store.
+pub(crate) struct Store {
+    conn: Connection,
+    /// Held for the store's life: the lock is what keeps a second chatd out.
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (creating if need be) the store in `dir`.
+    pub(crate) fn open(dir: &Path, sync: SyncMode) -> Result<Store, StoreError> {
+        let unwritable = |source| StoreError::Unwritable { path: dir.to_owned(), source };
+        fs::create_dir_all(dir).map_err(unwritable)?;
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("chatd.lock"));
+        let lock = lock.map_err(unwritable)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(StoreError::Locked { path: dir.to_owned() }),
+            Err(TryLockError::Error(source)) => return Err(unwritable(source)),
+        }
+        let path = dir.join("chatd.db");
+        let classify = |e: rusqlite::Error| classify(&path, e);
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(classify)?;
+        // Read before anything writes: a file that is not a sound database
+        // must be reported, not "repaired" by a journal-mode switch.
+        let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(classify)?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt { path, detail: check });
+        }
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(classify)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::ReadOnly {
+                path,
+                detail: format!("cannot switch to WAL (journal mode is {mode})"),
+            });
+        }
+        let synchronous = match sync {
+            SyncMode::Normal => "NORMAL",
+            SyncMode::Full => "FULL",
+        };
+        conn.pragma_update(None, "synchronous", synchronous).map_err(classify)?;
+        schema::migrate(&mut conn).map_err(|e| match e {
+            StoreError::Sqlite(e) => classify(e),
+            other => other,
+        })?;
+        // Prove now that writes work, rather than at the first message.
+        conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(classify)?;
+        Ok(Store { conn, _lock: lock })
+    }
+
+    /// Runs `PRAGMA integrity_check` (slow on a large database).
+    #[cfg(test)]
+    pub(crate) fn integrity_check(&self) -> rusqlite::Result<String> {
+        self.conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))
+    }
+}
+
+/// Turns SQLite's answer into the error an operator can act on.
+fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
+    let path = path.to_owned();
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt { path, detail: error.to_string() }
+        }
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+            StoreError::ReadOnly { path, detail: error.to_string() }
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Locked { path: path.parent().map(Path::to_owned).unwrap_or(path) }
+        }
+        _ => StoreError::Sqlite(error),
+    }
+}
+
+#[cfg(test)]
+mod tests;

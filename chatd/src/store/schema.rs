@@ -1,0 +1,69 @@
+//! The database layout and its forward migrations. `PRAGMA user_version`
+//! holds the version; each migration moves it up by one inside a
+//! transaction, so a crash mid-migration leaves the old version intact.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migration `i` takes a database from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 0 -> 1: the first layout. Names are stored as typed and keyed by
+    // their case-folded form (chatcore's `NameKey`), as the engine compares them.
+    "
+    CREATE TABLE rooms (
+        key        TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE messages (
+        room_key TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        sender   TEXT NOT NULL,
+        text     TEXT NOT NULL,
+        ts_ms    INTEGER NOT NULL,
+        PRIMARY KEY (room_key, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX messages_by_time ON messages (ts_ms);
+    CREATE TABLE accounts (
+        key          TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        hash         TEXT NOT NULL,
+        created_ms   INTEGER NOT NULL,
+        last_seen_ms INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE offline (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        to_key TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        text   TEXT NOT NULL,
+        ts_ms  INTEGER NOT NULL
+    );
+    CREATE INDEX offline_by_recipient ON offline (to_key, id);
+    CREATE TABLE blocks (
+        account_key TEXT NOT NULL,
+        blocked_key TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        PRIMARY KEY (account_key, blocked_key)
+    ) WITHOUT ROWID;
+    ",
+];
+
+/// The version this build writes.
+pub(crate) const CURRENT: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the database up to [`CURRENT`], refusing one from a newer build.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > CURRENT {
+        return Err(StoreError::NewerSchema { found, supported: CURRENT });
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version as u32 + 1)?;
+        tx.commit()?;
+        tracing::info!(from = version, to = version + 1, "migrated the database");
+    }
+    Ok(())
+}

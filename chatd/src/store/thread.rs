@@ -1,0 +1,182 @@
+//! The storage thread. The engine task sends it each batch's records; it
+//! writes every batch that is waiting in one transaction (group commit) and
+//! answers with the newest batch now durable, so the engine task can
+//! release the sends it held back. A failed write is retried until it
+//! succeeds, with the engine told meanwhile that storage is failing.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chatcore::{ClientId, Record, StorageStatus, StoredMessage};
+
+use super::{Retention, Store};
+
+/// Work for the storage thread, done in the order sent.
+#[derive(Debug)]
+pub(crate) enum Job {
+    /// Make these records durable; `batch` numbers increase.
+    Commit { batch: u64, records: Vec<Record> },
+    /// Read a page of older history for a client.
+    Fetch { client: ClientId, room: Box<str>, before: u64, limit: usize },
+}
+
+/// What the storage thread reports back.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// Every batch up to and including `upto` is durable.
+    Committed { upto: u64 },
+    /// Writes started or stopped failing.
+    Status(StorageStatus),
+    /// The page asked for by a [`Job::Fetch`].
+    History { client: ClientId, room: Box<str>, messages: Vec<StoredMessage> },
+}
+
+/// How often retention runs when it is on.
+const PRUNE_EVERY: Duration = Duration::from_secs(10);
+/// The first wait before retrying a failed write; it doubles up to [`MAX_RETRY`].
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const MAX_RETRY: Duration = Duration::from_secs(2);
+/// Once chatd is stopping, how long a failing write is still retried
+/// before its records are given up (and logged as lost).
+const RETRY_WHEN_STOPPING: Duration = Duration::from_secs(3);
+
+/// The engine task's handle on the storage thread.
+pub(crate) struct StoreHandle {
+    jobs: Sender<Job>,
+    stopping: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl StoreHandle {
+    /// Starts the thread; it hands each reply to `report`.
+    pub(crate) fn spawn(store: Store, retention: Retention, report: impl Fn(Reply) + Send + 'static) -> StoreHandle {
+        let (jobs, inbox) = mpsc::channel();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let thread_stopping = stopping.clone();
+        let thread = std::thread::Builder::new()
+            .name("chatd-store".into())
+            .spawn(move || run(store, retention, &inbox, &report, &thread_stopping))
+            .expect("the storage thread starts");
+        StoreHandle { jobs, stopping, thread }
+    }
+
+    /// Queues a job. Never blocks: the engine task bounds what it holds back.
+    pub(crate) fn send(&self, job: Job) {
+        // The thread only ends when this handle is dropped.
+        let _ = self.jobs.send(job);
+    }
+
+    /// Waits until every queued job is done, then stops the thread.
+    pub(crate) fn finish(self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        drop(self.jobs);
+        let _ = self.thread.join();
+    }
+}
+
+fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &impl Fn(Reply), stopping: &AtomicBool) {
+    let pruning = retention.max_age_days.is_some() || retention.max_per_room.is_some();
+    let mut next_prune = Instant::now();
+    let mut failing = false;
+    loop {
+        let wait =
+            if pruning { next_prune.saturating_duration_since(Instant::now()) } else { Duration::from_secs(3600) };
+        let first = match inbox.recv_timeout(wait) {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => {
+                next_prune = prune(&mut store, retention);
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        // Group commit: every commit already waiting joins this transaction.
+        let mut records = Vec::new();
+        let mut upto = None;
+        let mut fetches = Vec::new();
+        for job in std::iter::once(first).chain(inbox.try_iter()) {
+            match job {
+                Job::Commit { batch, records: mut batch_records } => {
+                    records.append(&mut batch_records);
+                    upto = Some(batch);
+                }
+                fetch @ Job::Fetch { .. } => fetches.push(fetch),
+            }
+        }
+        if let Some(upto) = upto {
+            commit_until_it_succeeds(&mut store, &records, &mut failing, report, stopping);
+            report(Reply::Committed { upto });
+        }
+        // Fetches run after the commits sent before them, so a page never
+        // misses a message its reader has already seen.
+        for fetch in fetches {
+            if let Job::Fetch { client, room, before, limit } = fetch {
+                let messages = store.history(&room, before, limit).unwrap_or_else(|error| {
+                    tracing::error!(%error, %room, "could not read history");
+                    Vec::new()
+                });
+                report(Reply::History { client, room, messages });
+            }
+        }
+        if pruning && Instant::now() >= next_prune {
+            next_prune = prune(&mut store, retention);
+        }
+    }
+}
+
+fn commit_until_it_succeeds(
+    store: &mut Store,
+    records: &[Record],
+    failing: &mut bool,
+    report: &impl Fn(Reply),
+    stopping: &AtomicBool,
+) {
+    let mut retry = FIRST_RETRY;
+    let mut given_up_at = None;
+    loop {
+        match store.commit(records) {
+            Ok(()) => break,
+            Err(error) if stopping.load(Ordering::Relaxed) => {
+                let deadline = *given_up_at.get_or_insert_with(|| Instant::now() + RETRY_WHEN_STOPPING);
+                if Instant::now() >= deadline {
+                    tracing::error!(%error, records = records.len(), "stopping with records that could not be stored");
+                    return;
+                }
+                std::thread::sleep(FIRST_RETRY);
+            }
+            Err(error) => {
+                if !*failing {
+                    *failing = true;
+                    tracing::error!(%error, records = records.len(), "storage write failed; refusing new messages until it works again");
+                    report(Reply::Status(StorageStatus::Failing));
+                }
+                std::thread::sleep(retry);
+                retry = (retry * 2).min(MAX_RETRY);
+            }
+        }
+    }
+    if *failing {
+        *failing = false;
+        tracing::info!("storage writes work again");
+        report(Reply::Status(StorageStatus::Healthy));
+    }
+}
+
+/// Runs one pruning pass; returns when the next is due (soon, if this one
+/// was cut short at its chunk size).
+fn prune(store: &mut Store, retention: Retention) -> Instant {
+    let now_ms = chatcore::Now::system().unix_ms;
+    match store.prune(retention, now_ms) {
+        Ok(0) => Instant::now() + PRUNE_EVERY,
+        Ok(deleted) => {
+            tracing::debug!(deleted, "pruned old messages");
+            Instant::now() + Duration::from_millis(50)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not prune old messages");
+            Instant::now() + PRUNE_EVERY
+        }
+    }
+}
