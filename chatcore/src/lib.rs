@@ -16,6 +16,13 @@
 //! with the default `json` feature, JSON Lines for programs; a client picks
 //! JSON by sending a JSON object as its first line.
 //!
+//! Users may also register accounts (`/register`, `/login`; failed logins
+//! lock a source out of that account for a while), receive whispers sent
+//! while they were away, ask who was here (`/seen`, `/since`), block others
+//! (`/block`), page back through history (`/history`); silent clients are
+//! warned, then disconnected. The full protocol is in the repository's
+//! `docs/PROTOCOL.md`.
+//!
 //! # The run loop
 //!
 //! 1. Feed each event to the matching `handle_*` method with the current
@@ -25,9 +32,26 @@
 //! 2. After each call, drain [`Engine::poll_output`] until it returns `None`,
 //!    carrying out each [`Output`] in order: write [`Output::Send`] bytes to
 //!    that client; on [`Output::Close`], flush what was queued for the
-//!    client, then close it.
+//!    client, then close it. Slow work is asked for, never done inline:
+//!    hash or check a password ([`Output::HashPassword`],
+//!    [`Output::VerifyPassword`]) off your event loop and answer with
+//!    [`Engine::handle_password_hashed`] or
+//!    [`Engine::handle_password_verified`].
 //! 3. Then re-arm your single timer from [`Engine::poll_timeout`] and call
 //!    [`Engine::handle_timeout`] when it fires.
+//!
+//! # Durability
+//!
+//! With [`Config::emit_records`], every durable change (a room, a message,
+//! an account, a kept whisper, a block, a last-seen time) also comes out as
+//! [`Output::Persist`] with a [`Record`], in order. Store the records of a
+//! batch of inputs before carrying out that batch's sends, and whatever a
+//! client has seen survives a crash. On start, feed the stored records to
+//! [`Engine::restore`]. Older history is fetched from your store on request
+//! ([`Output::FetchHistory`], answered with
+//! [`Engine::handle_history_page`]). While your store cannot write, say so
+//! with [`Engine::handle_storage_status`]: the engine then refuses what
+//! would need a new record instead of accepting it and losing it.
 //!
 //! # Errors and panics
 //!
@@ -76,34 +100,45 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod account;
-mod auth;
-mod client;
-mod codec;
-mod command;
-mod commands;
-mod config;
-mod engine;
-mod error;
-mod event;
-mod framer;
-mod history;
+// The engine and its interface.
+mod config; // every limit, with its default
+mod engine; // the state machine: handle_*, poll_*, getters
+mod error; // Rejection (to peers) and Error (to the embedder)
+mod output; // what the embedder is asked to do
+mod time; // Now: time is always handed in
+
+// From bytes to commands and back.
+mod codec; // text and JSON Lines
+mod command; // what a client can ask for
+mod event; // what a client is told
+mod framer; // bytes to lines, with a cap
+
+// What the commands do.
+mod client; // one connection's state
+mod commands; // nick, rooms, messages, whispers
+mod history; // the ring of a room's last messages
+mod names; // nickname and room-name rules
+mod replay; // history on join and /history pages
+mod room; // members and history of one room
+mod timers; // registration and idle deadlines
+
+// Accounts and the life between visits.
+mod account; // accounts, passwords, kept whispers
+mod auth; // register and log in
+mod lockout; // failed-login and registration counters
+mod social; // /seen, /since, blocking
+
+// Durability.
+mod record; // durable facts
+mod restore; // rebuilding from records; a failing store
+
+// Testing aids.
 #[cfg(any(test, feature = "testing"))]
 mod invariants;
-mod lockout;
-mod names;
-mod output;
-mod record;
-mod replay;
-mod restore;
-mod room;
 #[cfg(any(test, feature = "testing"))]
 pub mod sim;
-mod social;
 #[cfg(test)]
 mod tests;
-mod time;
-mod timers;
 
 pub use account::{AuthRequestId, Password, PasswordHash};
 pub use codec::Codec;
