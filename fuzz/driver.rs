@@ -268,7 +268,9 @@ impl Driver {
                     self.gone.insert(client);
                 }
                 request @ (Output::HashPassword { .. } | Output::VerifyPassword { .. }) => self.auth.push(request),
-                Output::FetchHistory { client, room, before, limit } => self.fetches.push((client, room, before, limit)),
+                Output::FetchHistory { client, room, before, limit } => {
+                    self.fetches.push((client, room, before, limit))
+                }
                 _ => {}
             }
         }
