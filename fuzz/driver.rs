@@ -203,7 +203,7 @@ impl Driver {
     pub(crate) fn answer_auth(&mut self, which: u8, how: u8) {
         if self.auth.is_empty() {
             if let Some(&stale) = pick(&self.answered, which) {
-                let result = self.engine.handle_password_verified(self.now, stale, how % 2 == 0);
+                let result = self.engine.handle_password_verified(self.now, stale, how.is_multiple_of(2));
                 assert_eq!(result, Err(Error::UnknownRequest(stale)));
             }
             return;
@@ -212,12 +212,12 @@ impl Driver {
         let result = match request {
             Output::HashPassword { request, password } => {
                 self.answered.push(request);
-                let hash = (how % 4 != 0).then(|| PasswordHash::new(format!("fz:{}", password.expose())));
+                let hash = (!how.is_multiple_of(4)).then(|| PasswordHash::new(format!("fz:{}", password.expose())));
                 self.engine.handle_password_hashed(self.now, request, hash)
             }
             Output::VerifyPassword { request, password, hash } => {
                 self.answered.push(request);
-                let matches = hash.expose().strip_prefix("fz:") == Some(password.expose()) && how % 8 != 0;
+                let matches = hash.expose().strip_prefix("fz:") == Some(password.expose()) && !how.is_multiple_of(8);
                 self.engine.handle_password_verified(self.now, request, matches)
             }
             _ => unreachable!("only auth requests are kept"),
@@ -336,7 +336,7 @@ fn dictionary_line(input: &mut Input<'_>) -> Vec<u8> {
     let template = LINES[usize::from(input.byte()) % LINES.len()];
     let name = NAMES[usize::from(input.byte()) % NAMES.len()];
     let mut line = template.replacen("{}", name, 1).into_bytes();
-    line.extend_from_slice(if input.byte() % 4 == 0 { b"\r\n" } else { b"\n" });
+    line.extend_from_slice(if input.byte().is_multiple_of(4) { b"\r\n" } else { b"\n" });
     line
 }
 
@@ -353,7 +353,7 @@ pub(crate) fn run_ops(data: &[u8]) {
         match input.byte() % 12 {
             0 | 1 => {
                 let source = input.byte();
-                driver.connect((source % 2 == 0).then_some(source / 2));
+                driver.connect((source.is_multiple_of(2)).then_some(source / 2));
             }
             2..=4 => {
                 let which = input.byte();

@@ -286,7 +286,7 @@ impl Engine {
                 text: text.into(),
                 unix_ms: now.unix_ms,
             };
-            self.output.push_back(Output::Persist(record));
+            self.output.push_back(Output::Persist(Box::new(record)));
         }
         let message =
             Event::Message { room: &room.name, seq, from: sender, text, unix_ms: now.unix_ms, history: false };

@@ -264,7 +264,10 @@ impl Engine {
                 Some((_, Due::IdleWarning)) => {
                     client.idle_warned = true;
                     self.timers.rearm(id, client, &self.config);
-                    let left = client.next_deadline(&self.config).map_or(0, |(at, _)| (at - now.instant).as_secs());
+                    // Rounded up: a wake a moment late must not announce "0 s" or one second too few.
+                    let left = client
+                        .next_deadline(&self.config)
+                        .map_or(0, |(at, _)| crate::auth::secs_until(now.instant, at));
                     self.tell(id, Event::IdleWarning { seconds: left });
                 }
                 Some((_, Due::IdleDisconnect)) => self.close(now, id, DisconnectReason::IdleTimeout),
@@ -353,7 +356,7 @@ impl Engine {
     /// Emits a durable fact, if the embedder stores them.
     pub(crate) fn persist(&mut self, record: Record) {
         if self.config.emit_records {
-            self.output.push_back(Output::Persist(record));
+            self.output.push_back(Output::Persist(Box::new(record)));
         }
     }
 

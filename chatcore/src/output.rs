@@ -111,7 +111,10 @@ pub enum Output {
     /// come in the order the changes happened; an embedder that promises
     /// durability stores the records of a batch of inputs before it
     /// delivers that batch's [`Output::Send`]s.
-    Persist(Record),
+    ///
+    /// Boxed: records are rare next to sends, and a small `Output` keeps
+    /// the per-recipient cost of a broadcast down.
+    Persist(Box<Record>),
     /// Read up to `limit` messages of `room` numbered below `before`
     /// from the store, then call
     /// [`Engine::handle_history_page`](crate::Engine::handle_history_page)

@@ -295,7 +295,7 @@ impl EngineTask {
                         })
                         .detach();
                     }
-                    Output::Persist(record) => records.push(record),
+                    Output::Persist(record) => records.push(*record),
                     Output::FetchHistory { client, room, before, limit } => {
                         fetches.push(Job::Fetch { client, room, before, limit });
                     }

@@ -392,7 +392,7 @@ fn check_outputs(
             Output::Persist(record) => {
                 prop_assert!(config.emit_records, "a record without emit_records: {record:?}");
                 if model.failing {
-                    let allowed = match record {
+                    let allowed = match &**record {
                         Record::LastSeen { .. } | Record::OfflineDelivered { .. } => true,
                         // Blocks a guest brings along when it logs in.
                         Record::Blocked { account, .. } => step_records

@@ -42,7 +42,7 @@ pub(crate) fn records(outputs: &[Output]) -> Vec<Record> {
     outputs
         .iter()
         .filter_map(|o| match o {
-            Output::Persist(record) => Some(record.clone()),
+            Output::Persist(record) => Some(Record::clone(record)),
             _ => None,
         })
         .collect()
