@@ -256,7 +256,7 @@ impl Engine {
 
 /// Whole seconds from `now` until `until`, rounded up so that "try again in
 /// N s" is never too early.
-fn secs_until(now: Instant, until: Instant) -> u64 {
+pub(crate) fn secs_until(now: Instant, until: Instant) -> u64 {
     let left = until.saturating_duration_since(now);
     left.as_secs() + u64::from(left.subsec_nanos() > 0)
 }

@@ -283,3 +283,18 @@ fn idle_clients_are_warned_then_closed() {
     assert_eq!(sim.closed(a), Some(&DisconnectReason::IdleTimeout));
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
+
+#[test]
+fn an_idle_warning_handled_late_still_counts_whole_seconds_up() {
+    let mut sim = Sim::new(Config {
+        idle_timeout: Duration::from_secs(2),
+        idle_warning: Duration::from_secs(1),
+        ..super::relaxed()
+    });
+    let a = sim.connect_as("alice");
+    // A real timer wakes a little after the deadline, never exactly on it.
+    let late = sim.now().advance(Duration::from_millis(1_003));
+    sim.engine_mut().handle_timeout(late);
+    sim.drain();
+    assert_eq!(sim.take(a), ["* you have been idle; you will be disconnected in 1 s unless you send something"]);
+}
