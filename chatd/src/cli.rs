@@ -177,7 +177,8 @@ pub(crate) struct EngineArgs {
     /// Announce connects and disconnects to everyone in the Lobby, too.
     ///
     /// Without it, only those who share a room with a user hear of it.
-    #[arg(long, value_name = "BOOL", default_value_t = Config::default().announce_lobby_presence, action = clap::ArgAction::Set)]
+    #[arg(long, value_name = "BOOL", default_value_t = Config::default().announce_lobby_presence, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true")]
     announce_lobby_presence: bool,
 
     /// The server name shown in the welcome line.
@@ -189,7 +190,8 @@ pub(crate) struct EngineArgs {
     /// Others may only /register, /login, /help and /quit, and
     /// --registration-timeout runs until the client logs in. Without it,
     /// guests may chat.
-    #[arg(long, value_name = "BOOL", default_value_t = Config::default().require_login, action = clap::ArgAction::Set)]
+    #[arg(long, value_name = "BOOL", default_value_t = Config::default().require_login, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true")]
     require_login: bool,
 
     /// Seconds a client may stay silent before it is disconnected; 0 disables.
@@ -410,6 +412,16 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(cli.engine.config(), expected);
+    }
+
+    #[test]
+    fn switches_given_without_a_value_are_on() {
+        let cli =
+            Cli::try_parse_from(["chatd", "--require-login", "--announce-lobby-presence", "--ephemeral"]).unwrap();
+        assert!(cli.engine.config().require_login);
+        assert!(cli.engine.config().announce_lobby_presence);
+        let cli = Cli::try_parse_from(["chatd", "--require-login", "false"]).unwrap();
+        assert!(!cli.engine.config().require_login);
     }
 
     #[test]
