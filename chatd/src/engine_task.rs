@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use bytes::Bytes;
-use chatcore::{AuthRequestId, ClientId, DisconnectReason, Engine, Now, Output, PasswordHash};
+use chatcore::{AuthRequestId, ClientId, DisconnectReason, Engine, Now, Output, PasswordHash, StorageStatus};
 use futures_lite::future;
 use smol::Timer;
 
@@ -93,6 +93,8 @@ pub(crate) struct EngineTask {
     /// `None` with `--ephemeral`: nothing is stored and nothing waits.
     store: Option<StoreHandle>,
     held: Held,
+    /// The store said its writes fail (it keeps retrying the batch it holds).
+    storage_failing: bool,
     /// Where password and storage results come back.
     done_tx: Sender<Done>,
     done_rx: Receiver<Done>,
@@ -119,6 +121,7 @@ impl EngineTask {
         Self {
             store,
             held: Held::default(),
+            storage_failing: false,
             done_tx: done.0,
             done_rx: done.1,
             engine,
@@ -244,7 +247,10 @@ impl EngineTask {
                     self.apply(now, op);
                 }
             }
-            Done::Store(Reply::Status(status)) => self.engine.handle_storage_status(status),
+            Done::Store(Reply::Status(status)) => {
+                self.storage_failing = status == StorageStatus::Failing;
+                self.engine.handle_storage_status(status);
+            }
             Done::Store(Reply::History { client, room, messages }) => {
                 drop(self.engine.handle_history_page(now, client, &room, messages));
             }
@@ -311,7 +317,13 @@ impl EngineTask {
                     let batch = self.held.hold_for_new_batch(ops);
                     store.send(Job::Commit { batch, records });
                 }
-                Some(_) if !self.held.is_empty() => self.held.hold_behind(ops),
+                // While writes fail, the engine makes no new records (it
+                // refuses what would need one), so a batch without records
+                // goes out at once: its senders hear `storage_unavailable`
+                // and everyone's commands are answered, instead of all
+                // output waiting for the disk. Only the batches already
+                // held for the commit being retried wait for it.
+                Some(_) if !self.held.is_empty() && !self.storage_failing => self.held.hold_behind(ops),
                 _ => {
                     for op in ops {
                         self.apply(now, op);

@@ -365,7 +365,8 @@ fn retain_days_prunes_old_messages_but_keeps_each_rooms_newest() {
         let db = Connection::open(dir.join("chatd.db")).unwrap();
         let aged = db.execute("UPDATE messages SET ts_ms = ts_ms - 10 * 86400000 WHERE seq <= 6", []).unwrap();
         assert_eq!(aged, 6);
-        let aged = db.execute("UPDATE messages SET ts_ms = ts_ms - 2 * 86400000 WHERE seq BETWEEN 7 AND 9", []).unwrap();
+        let aged =
+            db.execute("UPDATE messages SET ts_ms = ts_ms - 2 * 86400000 WHERE seq BETWEEN 7 AND 9", []).unwrap();
         assert_eq!(aged, 3);
     }
     let server = Server::start_in(dir, &["--retain-days", "5"]);

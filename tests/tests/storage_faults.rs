@@ -1,0 +1,298 @@
+//! Storage faults: a data directory chatd must not use is refused with a
+//! clear error, a non-zero exit and the database left byte for byte as it
+//! was; a disk that fills up at run time refuses new messages with a clear
+//! error, loses nothing a client was shown, and chatd recovers once space
+//! is free again.
+#![cfg(unix)]
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chatd_tests::{Client, Server};
+use rusqlite::{Connection, OpenFlags};
+
+/// Far more than a graceful stop needs; a failure here means chatd hung.
+const EXIT_LIMIT: Duration = Duration::from_secs(15);
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Makes a data directory with a real chatd database in it (a room and a
+/// message), and stops that chatd cleanly.
+fn make_store(dir: &Path) {
+    let mut server = Server::start_in(dir, &[]);
+    let mut alice = server.login("alice");
+    alice.send("/create r");
+    alice.expect("* room r created");
+    alice.expect("* you are now in r (1 here)");
+    alice.send("hello");
+    alice.send("/users");
+    alice.expect_prefix("* online (");
+    drop(alice);
+    server.terminate();
+    assert!(server.wait_exit(EXIT_LIMIT).success(), "{}", server.logs());
+}
+
+/// Starts chatd on `dir` expecting a refusal that mentions `wanted`, and
+/// checks that `chatd.db` is exactly as it was.
+fn refused(dir: &Path, wanted: &str) -> String {
+    let db = dir.join("chatd.db");
+    let before = std::fs::read(&db).ok();
+    let (status, stderr) = Server::fail_to_start(dir, &[]);
+    assert!(!status.success(), "chatd exited with {status}");
+    assert!(stderr.contains(wanted), "stderr should say {wanted:?}:\n{stderr}");
+    // Besides the log, a plain `chatd: ...` line says it, for whoever reads the terminal.
+    let plain = stderr.lines().find(|line| line.starts_with("chatd: ")).unwrap_or_default();
+    assert!(plain.contains(wanted), "{stderr}");
+    assert_eq!(std::fs::read(&db).ok(), before, "the database was changed");
+    stderr
+}
+
+#[test]
+fn a_data_dir_in_use_by_another_chatd_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    make_store(data.path());
+    let first = Server::start_in(data.path(), &[]);
+    refused(data.path(), "is in use by another chatd");
+    // The first one is unharmed.
+    let mut alice = first.login("alice");
+    alice.send("/list");
+    alice.expect("* 1 room:");
+}
+
+#[test]
+fn a_corrupt_database_is_refused_and_left_untouched() {
+    let data = tempfile::tempdir().unwrap();
+    // Not a database at all.
+    std::fs::write(data.path().join("chatd.db"), b"my shopping list\n".repeat(500)).unwrap();
+    refused(data.path(), "is corrupt or not a chatd database");
+
+    // A real database with a damaged page: the header is sound, the rest is not.
+    let data = tempfile::tempdir().unwrap();
+    make_store(data.path());
+    let path = data.path().join("chatd.db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    assert!(bytes.len() >= 3 * page, "the database has several pages");
+    for byte in &mut bytes[page..2 * page] {
+        *byte = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    refused(data.path(), "is corrupt");
+}
+
+#[test]
+fn a_database_from_a_newer_chatd_is_refused_and_left_untouched() {
+    let data = tempfile::tempdir().unwrap();
+    make_store(data.path());
+    {
+        let db = Connection::open(data.path().join("chatd.db")).unwrap();
+        let version: u32 = db.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        assert!(version >= 1);
+        db.pragma_update(None, "user_version", version + 1).unwrap();
+    }
+    let stderr = refused(data.path(), "is newer than this chatd supports");
+    assert!(stderr.contains("upgrade chatd"), "{stderr}");
+}
+
+#[test]
+fn a_data_dir_that_is_not_a_directory_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let (status, stderr) = Server::fail_to_start(&file.join("data"), &[]);
+    assert!(!status.success());
+    assert!(stderr.contains("is not writable"), "{stderr}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"not a directory");
+}
+
+/// A tmpfs mounted on a fresh directory, unmounted when dropped (even when
+/// the test fails). Needs root.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Tmpfs {
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "chatd-test"])
+            .arg(dir.path())
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mount -t tmpfs failed: {status}");
+        Tmpfs { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn remount(&self, options: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,{options}")])
+            .arg(self.path())
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "remount {options} failed: {status}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let unmounted = Command::new("umount").arg(self.path()).status().is_ok_and(|s| s.success());
+        if !unmounted {
+            // Something still holds a file on it; detach it anyway.
+            let _ = Command::new("umount").arg("-l").arg(self.path()).status();
+        }
+    }
+}
+
+#[test]
+fn an_unwritable_data_dir_is_refused_and_left_untouched() {
+    if !is_root() {
+        // Not root: no read-only mount, but permissions do stop us.
+        eprintln!("note: not root, so the data directory is made read-only with permissions, not a read-only mount");
+        use std::os::unix::fs::PermissionsExt;
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join("data");
+        make_store(&dir);
+        std::fs::set_permissions(dir.join("chatd.db"), std::fs::Permissions::from_mode(0o444)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let (status, stderr) = Server::fail_to_start(&dir, &[]);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(!status.success());
+        assert!(stderr.contains("not writable") || stderr.contains("read-only"), "{stderr}");
+        return;
+    }
+    // Root writes through permissions, so use a file system mounted read-only.
+    let fs = Tmpfs::mount("8m");
+    let dir = fs.path().join("data");
+    make_store(&dir);
+    fs.remount("ro");
+    let stderr = refused(&dir, "is not writable");
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+}
+
+/// Fills the file system under `dir` to the last byte; returns the filler.
+fn fill_disk(dir: &Path) -> PathBuf {
+    let path = dir.join("filler");
+    let mut file = File::create(&path).unwrap();
+    for chunk in [64 * 1024, 4096, 512, 1] {
+        let buffer = vec![0u8; chunk];
+        while file.write_all(&buffer).is_ok() {}
+    }
+    let _ = file.sync_all();
+    path
+}
+
+/// The messages stored for `room_key`, as `(seq, text)`, read without writing.
+fn stored(dir: &Path, room_key: &str) -> Vec<(u64, String)> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY;
+    let db = Connection::open_with_flags(dir.join("chatd.db"), flags).expect("open chatd.db");
+    let mut query = db.prepare("SELECT seq, text FROM messages WHERE room_key = ?1 ORDER BY seq").unwrap();
+    query.query_map([room_key], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// Sends `text` as `from`, and returns whether chatd refused it (the only
+/// answer a sender gets): waits up to `patience` for the refusal.
+fn refused_within(from: &mut Client, text: &str, patience: Duration) -> bool {
+    from.send(text);
+    from.stream().set_read_timeout(Some(patience)).unwrap();
+    let answer = from.try_line();
+    from.stream().set_read_timeout(Some(chatd_tests::READ_TIMEOUT)).unwrap();
+    match answer {
+        Ok(Some(line)) => {
+            assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
+            true
+        }
+        Ok(None) => panic!("chatd closed the connection"),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
+    if !is_root() {
+        eprintln!(
+            "note: not root, so no tmpfs can be mounted and the disk-full part of this test cannot run; \
+             checking only that messages are stored"
+        );
+        let server = Server::start(&["--flood-lines-per-sec", "0"]);
+        let mut alice = server.login("alice");
+        alice.send("/create r");
+        alice.expect("* room r created");
+        alice.expect("* you are now in r (1 here)");
+        assert!(!refused_within(&mut alice, "stored", Duration::from_millis(300)));
+        return;
+    }
+    let fs = Tmpfs::mount("2m");
+    let dir = fs.path().join("data");
+    let server = Server::start_in(&dir, &["--flood-lines-per-sec", "0"]);
+    let mut alice = server.login("alice");
+    alice.send("/create r");
+    alice.expect("* room r created");
+    alice.expect("* you are now in r (1 here)");
+    let mut bob = server.login("bob");
+    bob.send("/join r");
+    bob.expect("* you are now in r (2 here)");
+    alice.expect("* bob joined r");
+    alice.send("before the disk filled");
+    bob.expect("[r] alice: before the disk filled");
+
+    let filler = fill_disk(fs.path());
+    // Messages go on being accepted until a commit fails (SQLite may still
+    // have room in pages it holds); after that each is refused. Long
+    // messages fill any such room quickly.
+    let padding = "x".repeat(1500);
+    let mut accepted = Vec::new();
+    let mut refusals = 0;
+    let give_up = Instant::now() + Duration::from_secs(20);
+    for i in 0.. {
+        assert!(
+            Instant::now() < give_up,
+            "{i} messages of 1.5 kB on a full disk and fewer than 3 refused; logs:\n{}",
+            server.logs()
+        );
+        let text = format!("during {i} {padding}");
+        if refused_within(&mut alice, &text, Duration::from_millis(200)) {
+            refusals += 1;
+            if refusals == 3 {
+                break;
+            }
+        } else {
+            assert_eq!(refusals, 0, "a message was accepted between refusals");
+            accepted.push(text);
+        }
+    }
+    server.wait_for_log("storage write failed; refusing new messages until it works again");
+    // A room cannot be created either, and nobody hangs: other commands answer.
+    alice.send("/create other");
+    alice.expect("! the server cannot save right now; that was not sent or saved, try again shortly");
+    bob.send("/who");
+    bob.expect("* in r (2): alice, bob");
+
+    // Space comes back: the messages that were accepted are stored and
+    // delivered, and new ones are taken again.
+    std::fs::remove_file(&filler).unwrap();
+    server.wait_for_log("storage writes work again");
+    for text in &accepted {
+        bob.expect(&format!("[r] alice: {text}"));
+    }
+    alice.send("after the disk had room again");
+    bob.expect("[r] alice: after the disk had room again");
+
+    let mut texts: Vec<String> = stored(&dir, "r").into_iter().map(|(_, text)| text).collect();
+    let mut wanted = vec!["before the disk filled".to_owned()];
+    wanted.extend(accepted);
+    wanted.push("after the disk had room again".to_owned());
+    // No refused message was stored; every accepted one was, once.
+    texts.dedup();
+    assert_eq!(texts, wanted);
+    drop((alice, bob));
+    drop(server);
+}
