@@ -6,7 +6,7 @@
 //! current code; set `CHATD_BIN` to test some other build instead.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -81,7 +81,12 @@ impl Server {
     /// Starts chatd on `127.0.0.1:0` with its data in `dir` (to restart a
     /// server on the same data), and waits for its `listening on ADDR` line.
     pub fn start_in(dir: &Path, args: &[&str]) -> Server {
-        let (child, logs, first) = Server::spawn(dir, args);
+        Server::start_in_logging(dir, args, "info")
+    }
+
+    /// Like [`Server::start_in`], with `RUST_LOG` set to `rust_log`.
+    pub fn start_in_logging(dir: &Path, args: &[&str], rust_log: &str) -> Server {
+        let (child, logs, first) = Server::spawn(dir, args, rust_log);
         let addr = first.strip_prefix("listening on ").and_then(|a| a.trim().parse().ok()).unwrap_or_else(|| {
             let logs = logs.lock().unwrap_or_else(PoisonError::into_inner).clone();
             panic!("chatd's first line should be `listening on ADDR`, got {first:?}; logs:\n{logs}")
@@ -92,7 +97,7 @@ impl Server {
     /// Runs chatd on `dir` expecting it to refuse to start; returns its exit
     /// status and everything it wrote to stderr.
     pub fn fail_to_start(dir: &Path, args: &[&str]) -> (ExitStatus, String) {
-        let (mut child, logs, first) = Server::spawn(dir, args);
+        let (mut child, logs, first) = Server::spawn(dir, args, "info");
         assert_eq!(first, "", "chatd started although it should not have");
         let deadline = Instant::now() + READ_TIMEOUT;
         let status = loop {
@@ -108,13 +113,13 @@ impl Server {
         (status, logs)
     }
 
-    fn spawn(dir: &Path, args: &[&str]) -> (Child, Arc<Mutex<String>>, String) {
+    fn spawn(dir: &Path, args: &[&str], rust_log: &str) -> (Child, Arc<Mutex<String>>, String) {
         let mut child = Command::new(chatd_binary())
             .args(["--listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(dir)
             .args(args)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -158,6 +163,13 @@ impl Server {
     /// A new client connection, not yet past the welcome line.
     pub fn connect(&self) -> Client {
         Client::connect(self.addr)
+    }
+
+    /// A new client connection from the local address `source` (any
+    /// loopback address, such as 127.0.0.2, reaches a server on 127.0.0.1),
+    /// not yet past the welcome line.
+    pub fn connect_from(&self, source: IpAddr) -> Client {
+        Client::connect_from(self.addr, source)
     }
 
     /// A client that has read its welcome and taken `nick`.
@@ -233,6 +245,19 @@ impl Client {
     /// Connects to `addr`.
     pub fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).expect("connect to chatd");
+        stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
+        let writer = stream.try_clone().expect("clone stream");
+        Client { reader: BufReader::new(stream), writer }
+    }
+
+    /// Connects to `addr` from the local address `source` (port chosen by
+    /// the system), so that the server sees another peer address.
+    pub fn connect_from(addr: SocketAddr, source: IpAddr) -> Client {
+        let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)
+            .expect("create a socket");
+        socket.bind(&SocketAddr::new(source, 0).into()).unwrap_or_else(|e| panic!("bind to {source}: {e}"));
+        socket.connect(&addr.into()).expect("connect to chatd");
+        let stream = TcpStream::from(socket);
         stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
         let writer = stream.try_clone().expect("clone stream");
         Client { reader: BufReader::new(stream), writer }

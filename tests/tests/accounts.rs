@@ -1,0 +1,462 @@
+//! Accounts against the real chatd: registering, logging in, reserved
+//! names, `--require-login`, failed-login lockout per account and address,
+//! the registration cap, that secrets never leave the server, and that
+//! accounts survive a restart. Idle timeouts, offline messages, `/seen`,
+//! `/since` and blocking are in `accounts_social.rs`.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use chatd_tests::{Client, Server};
+use serde_json::json;
+
+const PASSWORD: &str = "Zq8-open-sesame";
+
+/// A loopback address other than chatd's own, so that chatd sees another source.
+const ELSEWHERE: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+
+/// A new text client that has registered `name` (and so is logged in as it).
+fn register(server: &Server, name: &str) -> Client {
+    let mut client = server.connect();
+    client.expect_prefix("* Welcome to chatd, Guest");
+    client.send(&format!("/register {name} {PASSWORD} {PASSWORD}"));
+    client.expect(&format!("* account {name} registered; you are logged in"));
+    client.expect(&format!("* you are now known as {name}"));
+    client.expect(&format!("* logged in as {name}"));
+    client
+}
+
+/// Sends `line` as a client's first line, which makes it a JSON client, and
+/// checks the JSON welcome that comes before the answer.
+fn first_json(client: &mut Client, line: &str) {
+    client.expect_prefix("* Welcome to chatd, Guest");
+    client.send(line);
+    let welcome = client.json();
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+}
+
+/// `{"type":"error",...}` with `code`; returns its message.
+fn json_error(client: &mut Client, code: &str) -> String {
+    let error = client.json();
+    assert_eq!((error["type"].as_str(), error["code"].as_str()), (Some("error"), Some(code)), "{error}");
+    error["message"].as_str().expect("an error has a message").to_owned()
+}
+
+/// The number N in a line ending "try again in N s".
+fn retry_after(line: &str) -> u64 {
+    line.strip_suffix(" s")
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no 'try again in N s' in {line:?}"))
+}
+
+#[test]
+fn registering_asks_for_the_password_twice_and_logging_in_takes_name_and_password() {
+    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let mut alice = server.connect();
+    alice.expect("* Welcome to chatd, Guest1! You are in the Lobby. Type /help for commands.");
+    alice.send(&format!("/register alice {PASSWORD} {PASSWORD}x"));
+    alice.expect("! the passwords do not match");
+    alice.send("/register alice Zq8-sh Zq8-sh");
+    alice.expect("! the password must be at least 8 characters");
+    alice.send(&format!("/register alice {PASSWORD}"));
+    alice.expect("! usage: /register NAME PASSWORD PASSWORD");
+    alice.send(&format!("/register 9lives {PASSWORD} {PASSWORD}"));
+    alice.expect("! invalid nickname: it must start with a letter");
+    // None of those registered anything: the name is still free to take.
+    let mut other = server.login("alice");
+    other.send("/nick someone");
+    other.expect("* you are now known as someone");
+
+    alice.send(&format!("/register Alice {PASSWORD} {PASSWORD}"));
+    alice.expect("* account Alice registered; you are logged in");
+    alice.expect("* you are now known as Alice");
+    alice.expect("* logged in as Alice");
+    alice.send("/nick other");
+    alice.expect("! you are logged in as Alice; your nickname is your account name");
+    alice.send(&format!("/register alicia {PASSWORD} {PASSWORD}"));
+    alice.expect("! you are logged in as Alice already");
+    other.send(&format!("/register ALICE {PASSWORD} {PASSWORD}"));
+    other.expect("! an account named Alice exists already");
+    alice.send("/quit");
+    alice.expect("* bye: quit");
+    alice.expect_eof();
+
+    let mut again = server.connect();
+    again.expect_prefix("* Welcome to chatd, Guest");
+    again.send("/login alice Zq8-wrong-guess");
+    again.expect("! wrong name or password (2 more tries before a pause)");
+    // An unknown name gets the same answer as a wrong password.
+    again.send(&format!("/login nobody {PASSWORD}"));
+    again.expect("! wrong name or password (2 more tries before a pause)");
+    again.send("/login alice");
+    again.expect("! usage: /login NAME PASSWORD");
+    // Names are matched without regard to case; the account keeps its spelling.
+    again.send(&format!("/login alice {PASSWORD}"));
+    again.expect("* you are now known as Alice");
+    again.expect("* logged in as Alice");
+    again.send("/users");
+    again.expect("* online (2): Alice, someone");
+    again.send(&format!("/login Alice {PASSWORD}"));
+    again.expect("! you are logged in as Alice already");
+}
+
+#[test]
+fn json_clients_register_and_log_in_with_objects() {
+    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let mut bot = server.connect();
+    first_json(&mut bot, r#"{"type":"register","name":"bot","password":"Zq8-open-sesame","confirm":"Zq8-other"}"#);
+    assert_eq!(json_error(&mut bot, "password_mismatch"), "the passwords do not match");
+    bot.send(r#"{"type":"register","name":"bot","password":"Zq8-sh","confirm":"Zq8-sh"}"#);
+    assert_eq!(json_error(&mut bot, "password_too_short"), "the password must be at least 8 characters");
+    bot.send(r#"{"type":"register","name":"bot","password":"Zq8-open-sesame"}"#);
+    json_error(&mut bot, "usage");
+    bot.send(r#"{"type":"register","name":"bot","password":"Zq8-open-sesame","confirm":"Zq8-open-sesame"}"#);
+    assert_eq!(bot.json(), json!({"type": "registered", "name": "bot"}));
+    assert_eq!(bot.json(), json!({"type": "nick", "old": "Guest1", "new": "bot"}));
+    assert_eq!(bot.json(), json!({"type": "logged_in", "name": "bot", "offline": 0}));
+    bot.send(r#"{"type":"nick","nick":"bot2"}"#);
+    json_error(&mut bot, "nick_locked");
+    bot.send(r#"{"type":"login","name":"bot","password":"Zq8-open-sesame"}"#);
+    assert_eq!(json_error(&mut bot, "already_logged_in"), "you are logged in as bot already");
+    bot.send(r#"{"type":"quit"}"#);
+    assert_eq!(bot.json(), json!({"type": "bye", "reason": "quit"}));
+
+    let mut again = server.connect();
+    first_json(&mut again, r#"{"type":"nick","nick":"bot"}"#);
+    assert_eq!(json_error(&mut again, "nick_registered"), "bot is a registered name; /login to use it");
+    again.send(r#"{"type":"register","name":"BOT","password":"Zq8-open-sesame","confirm":"Zq8-open-sesame"}"#);
+    assert_eq!(json_error(&mut again, "account_exists"), "an account named bot exists already");
+    again.send(r#"{"type":"login","name":"bot","password":"Zq8-wrong"}"#);
+    assert_eq!(json_error(&mut again, "login_failed"), "wrong name or password (2 more tries before a pause)");
+    again.send(r#"{"type":"login","name":"bot","password":"Zq8-open-sesame"}"#);
+    assert_eq!(again.json(), json!({"type": "nick", "old": "Guest2", "new": "bot"}));
+    assert_eq!(again.json(), json!({"type": "logged_in", "name": "bot", "offline": 0}));
+}
+
+#[test]
+fn a_registered_name_is_reserved_and_its_owner_takes_it_back_from_a_guest() {
+    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let mut yves = server.login("bob");
+    yves.send("/create r");
+    yves.expect("* room r created");
+    yves.expect("* you are now in r (1 here)");
+    let mut witness = server.login("witness");
+    witness.send("/join r");
+    witness.expect("* you are now in r (2 here)");
+    yves.expect("* witness joined r");
+
+    // The guest holding the name is renamed when its owner registers it.
+    let mut owner = register(&server, "bob");
+    yves.expect("* bob is a registered name and its owner logged in; you are now Guest4");
+    witness.expect("* bob is now known as Guest4");
+    yves.send("/nick BOB");
+    yves.expect("! nickname BOB is taken");
+    owner.send("/join r");
+    owner.expect("* you are now in r (3 here)");
+    witness.expect("* bob joined r");
+
+    // Logging in again elsewhere closes the older session.
+    let mut json = server.connect();
+    first_json(&mut json, r#"{"type":"login","name":"bob","password":"Zq8-open-sesame"}"#);
+    assert_eq!(json.json(), json!({"type": "nick", "old": "Guest5", "new": "bob"}));
+    assert_eq!(json.json(), json!({"type": "logged_in", "name": "bob", "offline": 0}));
+    owner.expect("* bye: logged in from elsewhere");
+    owner.expect_eof();
+    witness.expect("* bob disconnected (logged in from elsewhere)");
+
+    // A JSON guest holding a name hears that it was taken back.
+    let mut dave = server.connect();
+    first_json(&mut dave, r#"{"type":"nick","nick":"dave"}"#);
+    assert_eq!(dave.json(), json!({"type": "nick", "old": "Guest6", "new": "dave"}));
+    let mut owner = register(&server, "dave");
+    assert_eq!(dave.json(), json!({"type": "renamed", "old": "dave", "new": "Guest8"}));
+    // Nor can a guest take it while its owner is away.
+    owner.send("/quit");
+    owner.expect("* bye: quit");
+    dave.send(r#"{"type":"nick","nick":"Dave"}"#);
+    assert_eq!(json_error(&mut dave, "nick_registered"), "dave is a registered name; /login to use it");
+}
+
+#[test]
+fn with_require_login_guests_may_only_register_log_in_ask_for_help_and_quit() {
+    let server = Server::start(&["--require-login", "--registration-timeout", "2", "--flood-lines-per-sec", "0"]);
+    let mut owner = server.connect();
+    owner.expect_prefix("* Welcome to chatd, Guest1!");
+    let mut bot = server.connect();
+    let mut talker = server.connect();
+    talker.expect_prefix("* Welcome to chatd, Guest3!");
+
+    for line in ["hello?", "/nick talker", "/list", "/users", "/create r", "/msg Guest1 hi", "/seen x", "/block x"] {
+        talker.send(line);
+        talker.expect("! log in first: /login NAME PASSWORD, or /register NAME PASSWORD PASSWORD");
+    }
+    talker.send("/help");
+    talker.expect("* commands:");
+    let help = talker.read_until_prefix("*   /quit [REASON]");
+    assert!(help.iter().any(|l| l.starts_with("*   /register NAME PASSWORD PASSWORD")), "{help:#?}");
+    first_json(&mut bot, r#"{"type":"users"}"#);
+    json_error(&mut bot, "login_required");
+    bot.send(r#"{"type":"say","text":"hi"}"#);
+    json_error(&mut bot, "login_required");
+
+    owner.send(&format!("/register owner {PASSWORD} {PASSWORD}"));
+    owner.expect("* account owner registered; you are logged in");
+    owner.expect("* you are now known as owner");
+    owner.expect("* logged in as owner");
+    owner.send("/create r");
+    owner.expect("* room r created");
+    owner.expect("* you are now in r (1 here)");
+
+    // Lines do not stop the registration timeout; only logging in does.
+    talker.expect("* bye: no input received in time");
+    talker.expect_eof();
+    assert_eq!(bot.json(), json!({"type": "bye", "reason": "no input received in time"}));
+    bot.expect_eof();
+    // The owner connected before both and is still here.
+    owner.send("/users");
+    owner.expect("* online (1): owner");
+
+    let mut leaving = server.connect();
+    leaving.expect_prefix("* Welcome");
+    leaving.send("/quit");
+    leaving.expect("* bye: quit");
+}
+
+#[test]
+fn three_failed_logins_lock_out_that_address_for_that_account_only() {
+    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let mut owner = register(&server, "alice");
+    owner.send("/quit");
+    owner.expect("* bye: quit");
+
+    let mut attacker = server.connect();
+    attacker.expect_prefix("* Welcome");
+    attacker.send("/login alice Zq8-guess-1");
+    attacker.expect("! wrong name or password (2 more tries before a pause)");
+    attacker.send("/login alice Zq8-guess-2");
+    attacker.expect("! wrong name or password (1 more try before a pause)");
+    attacker.send("/login alice Zq8-guess-3");
+    attacker.expect("! too many failed logins; try again in 60 s");
+    // Even the right password is refused from here now, on any connection.
+    attacker.send(&format!("/login alice {PASSWORD}"));
+    let refusal = attacker.expect_prefix("! too many failed logins; try again in ");
+    assert!((1..=60).contains(&retry_after(&refusal)), "{refusal}");
+    let mut json = server.connect();
+    first_json(&mut json, r#"{"type":"login","name":"alice","password":"Zq8-open-sesame"}"#);
+    let message = json_error(&mut json, "locked_out");
+    assert!(message.starts_with("too many failed logins; try again in "), "{message}");
+    assert!((1..=60).contains(&retry_after(&message)), "{message}");
+    // Other accounts are counted on their own.
+    json.send(r#"{"type":"login","name":"nobody","password":"Zq8-guess"}"#);
+    let message = json_error(&mut json, "login_failed");
+    assert_eq!(message, "wrong name or password (2 more tries before a pause)");
+
+    // The owner, from another address, is not locked out: it has its own count.
+    let mut elsewhere = server.connect_from(ELSEWHERE);
+    elsewhere.expect_prefix("* Welcome");
+    elsewhere.send("/login alice Zq8-typo");
+    elsewhere.expect("! wrong name or password (2 more tries before a pause)");
+    elsewhere.send(&format!("/login alice {PASSWORD}"));
+    elsewhere.expect("* you are now known as alice");
+    elsewhere.expect("* logged in as alice");
+    // A success from there did not lift the lock here.
+    attacker.send(&format!("/login alice {PASSWORD}"));
+    attacker.expect_prefix("! too many failed logins; try again in ");
+}
+
+#[test]
+fn registrations_are_capped_per_address() {
+    let server = Server::start(&["--max-registrations-per-source", "2", "--registration-window", "600"]);
+    // A registration refused for its own fault uses up none of the allowance.
+    let mut first = server.connect();
+    first.expect_prefix("* Welcome");
+    first.send(&format!("/register one {PASSWORD} {PASSWORD}x"));
+    first.expect("! the passwords do not match");
+    let _one = register(&server, "one");
+    let _two = register(&server, "two");
+    let mut third = server.connect();
+    third.expect_prefix("* Welcome");
+    third.send(&format!("/register three {PASSWORD} {PASSWORD}"));
+    let refusal = third.expect_prefix("! too many registrations from your address; try again in ");
+    assert!((1..=600).contains(&retry_after(&refusal)), "{refusal}");
+    let mut json = server.connect();
+    first_json(
+        &mut json,
+        r#"{"type":"register","name":"four","password":"Zq8-open-sesame","confirm":"Zq8-open-sesame"}"#,
+    );
+    json_error(&mut json, "too_many_registrations");
+
+    // Another address has its own allowance.
+    let mut elsewhere = server.connect_from(ELSEWHERE);
+    elsewhere.expect_prefix("* Welcome");
+    elsewhere.send(&format!("/register three {PASSWORD} {PASSWORD}"));
+    elsewhere.expect("* account three registered; you are logged in");
+}
+
+/// Every line a client got, kept for a scan at the end.
+struct Recorder<'a> {
+    client: Client,
+    seen: &'a mut Vec<String>,
+}
+
+impl Recorder<'_> {
+    fn send(&mut self, line: &str) {
+        self.client.send(line);
+    }
+
+    fn line(&mut self) -> String {
+        let line = self.client.line();
+        self.seen.push(line.clone());
+        line
+    }
+
+    fn expect_prefix(&mut self, prefix: &str) {
+        let line = self.line();
+        assert!(line.starts_with(prefix), "expected {prefix:?}, got {line:?}");
+    }
+}
+
+/// Everything the secrets test does on one server; returns nothing but
+/// the lines it recorded.
+fn exercise_every_password_path(server: &Server, seen: &mut Vec<String>) {
+    let mut text = Recorder { client: server.connect(), seen };
+    text.expect_prefix("* Welcome");
+    text.send("/register carol Zq8-first Zq8-second");
+    text.expect_prefix("! the passwords do not match");
+    text.send("/register carol Zq8-sh Zq8-sh");
+    text.expect_prefix("! the password must be at least");
+    text.send("/register carol Zq8-carol-pw Zq8-carol-pw");
+    text.expect_prefix("* account carol registered");
+    text.expect_prefix("* you are now known as carol");
+    text.expect_prefix("* logged in as carol");
+    text.send("/login carol Zq8-carol-pw");
+    text.expect_prefix("! you are logged in as carol already");
+    text.send("/quit");
+    text.expect_prefix("* bye");
+    let seen = text.seen;
+
+    let mut json = Recorder { client: server.connect(), seen };
+    json.expect_prefix("* Welcome");
+    json.send(r#"{"type":"register","name":"dan","password":"Zq8-dan-pw","confirm":"Zq8-dan-pw"}"#);
+    for _ in 0..4 {
+        json.line(); // welcome, registered, nick, logged_in
+    }
+    json.send(r#"{"type":"register","name":"dan","password":"Zq8-dan-pw","confirm":"Zq8-dan-pw"}"#);
+    json.expect_prefix(r#"{"type":"error","code":"already_logged_in""#);
+    json.send(r#"{"type":"login","name":"dan","password":"Zq8-dan-pw"}"#);
+    json.expect_prefix(r#"{"type":"error","code":"already_logged_in""#);
+    let seen = json.seen;
+
+    let mut guesser = Recorder { client: server.connect(), seen };
+    guesser.expect_prefix("* Welcome");
+    for guess in ["Zq8-guess-1", "Zq8-guess-2", "Zq8-guess-3", "Zq8-carol-pw"] {
+        guesser.send(&format!("/login carol {guess}"));
+        guesser.expect_prefix("! ");
+    }
+    guesser.send("/login carol Zq8 with spaces");
+    guesser.expect_prefix("! usage:");
+    guesser.send(&format!("/login dan {}", "Zq8-long".repeat(300)));
+    guesser.expect_prefix("! line too long");
+    guesser.send("/login dan Zq8-dan-pw");
+    guesser.expect_prefix("* you are now known as dan");
+    guesser.expect_prefix("* logged in as dan");
+    guesser.send("/quit");
+    guesser.expect_prefix("* bye");
+}
+
+/// Stops chatd gracefully and returns everything it logged.
+#[cfg(unix)]
+fn stop(mut server: Server) -> String {
+    server.terminate();
+    assert!(server.wait_exit(std::time::Duration::from_secs(10)).success());
+    server.wait_for_log("stopped");
+    server.logs()
+}
+
+#[cfg(unix)]
+#[test]
+fn no_password_or_hash_appears_in_any_line_or_log_even_at_trace_level() {
+    let data = tempfile::tempdir().expect("a temporary data directory");
+    let args = ["--flood-lines-per-sec", "0"];
+    let mut seen = Vec::new();
+    let mut logs = String::new();
+    {
+        let server = Server::start_in_logging(data.path(), &args, "trace");
+        exercise_every_password_path(&server, &mut seen);
+        logs.push_str(&stop(server));
+    }
+    // Again after a restart, when the hashes come from the database.
+    {
+        let server = Server::start_in_logging(data.path(), &args, "trace");
+        let mut client = Recorder { client: server.connect(), seen: &mut seen };
+        client.expect_prefix("* Welcome");
+        client.send("/login carol Zq8-wrong-after-restart");
+        client.expect_prefix("! wrong name or password");
+        client.send("/login carol Zq8-carol-pw");
+        client.expect_prefix("* you are now known as carol");
+        client.expect_prefix("* logged in as carol");
+        client.send("/quit");
+        client.expect_prefix("* bye");
+        logs.push_str(&stop(server));
+    }
+    assert!(logs.contains("logged in from elsewhere"), "chatd's logs should have been read:\n{logs}");
+    // Every password above starts with Zq8; argon2 hashes are PHC strings.
+    for secret in ["Zq8", "argon2", "$v=19$", "m=19456"] {
+        for line in &seen {
+            assert!(!line.contains(secret), "a client got {secret:?}: {line}");
+        }
+        assert!(!logs.contains(secret), "chatd logged {secret:?}:\n{logs}");
+    }
+}
+
+#[test]
+fn accounts_blocks_and_kept_messages_survive_a_restart() {
+    let data = tempfile::tempdir().expect("a temporary data directory");
+    {
+        let server = Server::start_in(data.path(), &[]);
+        let mut alice = register(&server, "alice");
+        alice.send("/block mallory");
+        alice.expect("* you now block mallory");
+        alice.send("/quit");
+        alice.expect("* bye: quit");
+        let mut bob = server.login("bob");
+        bob.send("/msg alice kept across a restart");
+        bob.expect("* alice is offline; your message was kept and will be delivered when they log in");
+        // Dropping the server kills it: what a client was told is on disk.
+    }
+    {
+        let server = Server::start_in(data.path(), &[]);
+        let mut guest = server.connect();
+        guest.expect_prefix("* Welcome");
+        guest.send("/nick alice");
+        guest.expect("! alice is a registered name; /login to use it");
+        guest.send("/seen alice");
+        guest.expect_prefix("* alice was last seen ");
+        let mut mallory = server.login("mallory");
+        mallory.send("/msg alice let me in");
+        mallory.expect("! alice does not accept messages from you");
+
+        let mut alice = server.connect();
+        alice.expect_prefix("* Welcome");
+        alice.send("/login alice Zq8-not-it");
+        alice.expect("! wrong name or password (2 more tries before a pause)");
+        alice.send(&format!("/login alice {PASSWORD}"));
+        alice.expect("* you are now known as alice");
+        alice.expect("* logged in as alice; 1 message kept for you:");
+        let kept = alice.expect_prefix("[whisper from bob ");
+        assert!(kept.ends_with(" UTC, while you were away] kept across a restart"), "{kept}");
+        alice.send("/blocked");
+        alice.expect("* you block (1): mallory");
+        alice.send("/quit");
+        alice.expect("* bye: quit");
+    }
+    // Delivered messages are not delivered again.
+    let server = Server::start_in(data.path(), &[]);
+    let mut alice = server.connect();
+    alice.expect_prefix("* Welcome");
+    alice.send(&format!("/login alice {PASSWORD}"));
+    alice.expect("* you are now known as alice");
+    alice.expect("* logged in as alice");
+    alice.send("/blocked");
+    alice.expect("* you block (1): mallory");
+}
