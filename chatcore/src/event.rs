@@ -38,7 +38,9 @@ pub(crate) enum Event<'a> {
     /// A room message, live or replayed from history; `seq` numbers it within the room.
     Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, unix_ms: u64, history: bool },
     /// A page of older messages, oldest first; `more`: older ones exist.
-    HistoryPage { room: &'a str, messages: &'a [PageMessage<'a>], more: bool },
+    /// `oldest`: the number of the oldest message the page covered, shown
+    /// or skipped as from a blocked sender (where the next page ends).
+    HistoryPage { room: &'a str, messages: &'a [PageMessage<'a>], more: bool, oldest: Option<u64> },
     /// A private message; sent to the recipient and echoed to the sender.
     /// `offline`: it was kept while the recipient was away.
     Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool, offline: bool },

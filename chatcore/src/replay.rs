@@ -65,8 +65,8 @@ impl Engine {
         // Without a store, memory is all there is.
         let older_kept = |seq| self.config.emit_records || room.history.oldest_seq().is_some_and(|o| o < seq);
         let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
-        let data = client.codec.render(&Event::HistoryPage { room: &room.name, messages: &page, more });
         let oldest = unfiltered.first().map(|m| m.seq);
+        let data = client.codec.render(&Event::HistoryPage { room: &room.name, messages: &page, more, oldest });
         self.deliver_page(id, key, data, oldest);
         Ok(())
     }
@@ -100,9 +100,9 @@ impl Engine {
             .map(|m| PageMessage { seq: m.seq, from: &m.from, text: &m.text, unix_ms: m.unix_ms })
             .collect();
         let more = messages[skip..].first().is_some_and(|m| m.seq > 1);
-        let event = Event::HistoryPage { room: &self.rooms[&key].name, messages: &page, more };
-        let data = self.clients[&client].codec.render(&event);
         let oldest = messages[skip..].first().map(|m| m.seq);
+        let event = Event::HistoryPage { room: &self.rooms[&key].name, messages: &page, more, oldest };
+        let data = self.clients[&client].codec.render(&event);
         self.deliver_page(client, key, data, oldest);
         Ok(())
     }

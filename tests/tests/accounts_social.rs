@@ -365,3 +365,57 @@ fn an_offline_account_that_blocks_the_sender_keeps_nothing_from_it() {
     alice.expect("* you are now known as alice");
     alice.expect("* logged in as alice");
 }
+
+#[test]
+fn a_json_client_pages_past_a_page_that_only_blocked_senders_wrote() {
+    let server = Server::start(&["--flood-lines-per-sec", "0", "--history-len", "2", "--history-page-len", "2"]);
+    let mut bob = server.login("bob");
+    bob.send("/create r");
+    bob.expect("* room r created");
+    bob.expect("* you are now in r (1 here)");
+    let mut mallory = server.login("mallory");
+    mallory.send("/join r");
+    mallory.expect("* you are now in r (2 here)");
+    bob.expect("* mallory joined r");
+    // Messages 1 to 4: bob, mallory, mallory, bob.
+    bob.send("one");
+    mallory.expect("[r] bob: one");
+    mallory.send("two");
+    bob.expect("[r] mallory: two");
+    mallory.send("three");
+    bob.expect("[r] mallory: three");
+    bob.send("four");
+    mallory.expect("[r] bob: four");
+
+    let mut carol = server.connect();
+    first_json(&mut carol, r#"{"type":"block","nick":"mallory"}"#);
+    assert_eq!(carol.json()["blocked"], true);
+    carol.send(r#"{"type":"join","room":"r"}"#);
+    assert_eq!(carol.json()["type"], "joined");
+    assert_eq!(carol.json()["text"], "four");
+    let mut before = None;
+    let mut texts = Vec::new();
+    // Each page says where it began, even when it shows nothing.
+    for _ in 0..4 {
+        let request = match before {
+            None => json!({"type": "history", "room": "r"}),
+            Some(seq) => json!({"type": "history", "room": "r", "before": seq}),
+        };
+        carol.send(&request.to_string());
+        let page = carol.json();
+        assert_eq!(page["type"], "history", "{page}");
+        let mut shown: Vec<String> = page["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["text"].as_str().map(str::to_owned))
+            .collect();
+        shown.append(&mut texts);
+        texts = shown;
+        if page["more"] != true {
+            break;
+        }
+        before = Some(page["oldest"].as_u64().unwrap_or_else(|| panic!("a page with more has its oldest seq: {page}")));
+    }
+    assert_eq!(texts, ["one", "four"]);
+}

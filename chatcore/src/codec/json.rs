@@ -72,7 +72,7 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
 enum Reply<'a> {
     Welcome { server: &'a str, nick: &'a str },
     Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, ts: u64, history: bool },
-    History { room: &'a str, messages: Vec<PageJson<'a>>, more: bool },
+    History { room: &'a str, messages: Vec<PageJson<'a>>, more: bool, oldest: Option<u64> },
     Whisper { from: &'a str, to: &'a str, text: &'a str, ts: u64, offline: bool },
     Kept { to: &'a str },
     Registered { name: &'a str },
@@ -131,13 +131,14 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Message { room, seq, from, text, unix_ms, history } => {
             Reply::Message { room, seq, from, text, ts: unix_ms, history }
         }
-        Event::HistoryPage { room, messages, more } => Reply::History {
+        Event::HistoryPage { room, messages, more, oldest } => Reply::History {
             room,
             messages: messages
                 .iter()
                 .map(|m| PageJson { seq: m.seq, from: m.from, text: m.text, ts: m.unix_ms })
                 .collect(),
             more,
+            oldest,
         },
         Event::Whisper { from, to, text, unix_ms, offline, .. } => {
             Reply::Whisper { from, to, text, ts: unix_ms, offline }

@@ -94,8 +94,8 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         }
         Event::Message { room, from, text, history: false, .. } => writeln!(out, "[{room}] {from}: {text}"),
         Event::Message { room, from, text, unix_ms, history: true, .. } => history_line(out, room, from, text, unix_ms),
-        Event::HistoryPage { room, messages: [], more: false } => writeln!(out, "* no earlier messages in {room}"),
-        Event::HistoryPage { room, messages, more } => {
+        Event::HistoryPage { room, messages: [], more: false, .. } => writeln!(out, "* no earlier messages in {room}"),
+        Event::HistoryPage { room, messages, more, .. } => {
             writeln!(out, "* {} earlier message{} of {room}:", messages.len(), plural(messages.len()))?;
             for m in messages {
                 history_line(out, room, m.from, m.text, m.unix_ms)?;

@@ -102,7 +102,9 @@ mod json {
         sim.send_json(c, &json!({"type":"history"}));
         assert_eq!(
             sim.take_json(c),
-            [json!({"type":"history","room":"rust","messages":[message(4, "four"), message(5, "five")],"more":true})]
+            [
+                json!({"type":"history","room":"rust","messages":[message(4, "four"), message(5, "five")],"more":true,"oldest":4})
+            ]
         );
     }
 
@@ -116,9 +118,14 @@ mod json {
         // Message 2 is gone from memory and there is no store: nothing more.
         assert_eq!(
             sim.take_json(c),
-            [json!({"type":"history","room":"rust","messages":[message(3, "three"), message(4, "four")],"more":false})]
+            [
+                json!({"type":"history","room":"rust","messages":[message(3, "three"), message(4, "four")],"more":false,"oldest":3})
+            ]
         );
         sim.send_json(c, &json!({"type":"history","room":"rust","before":3}));
-        assert_eq!(sim.take_json(c), [json!({"type":"history","room":"rust","messages":[],"more":false})]);
+        assert_eq!(
+            sim.take_json(c),
+            [json!({"type":"history","room":"rust","messages":[],"more":false,"oldest":null})]
+        );
     }
 }

@@ -240,7 +240,7 @@ mod json {
     }
 
     fn page(first: u64, more: bool) -> Value {
-        json!({"type":"history","room":"rust","messages":[message(first), message(first + 1)],"more":more})
+        json!({"type":"history","room":"rust","messages":[message(first), message(first + 1)],"more":more,"oldest":first})
     }
 
     #[test]
@@ -269,7 +269,10 @@ mod json {
         assert_eq!(sim.take_json(c), [page(1, false)]);
         sim.send_json(c, &json!({"type":"history","room":"rust","before":1}));
         assert!(store.pump(&mut sim).is_empty());
-        assert_eq!(sim.take_json(c), [json!({"type":"history","room":"rust","messages":[],"more":false})]);
+        assert_eq!(
+            sim.take_json(c),
+            [json!({"type":"history","room":"rust","messages":[],"more":false,"oldest":null})]
+        );
         // A number past the newest is the newest.
         sim.send_json(c, &json!({"type":"history","room":"rust","before":1000}));
         assert_eq!(sim.take_json(c), [page(8, true)]);
@@ -321,7 +324,9 @@ fn pages_skip_senders_the_reader_blocks_without_stalling() {
         sim.send_json(j, &json!({"type":"history","room":"rust","before":8}));
         assert!(store.pump(&mut sim).is_empty());
         let seven = json!({"seq":7,"from":"alice","text":"m7","ts":crate::sim::Sim::BASE_UNIX_MS});
-        assert_eq!(sim.take_json(j), [json!({"type":"history","room":"rust","messages":[seven],"more":true})]);
+        // `oldest` is the blocked message 6: the next page ends before it.
+        let page = json!({"type":"history","room":"rust","messages":[seven],"more":true,"oldest":6});
+        assert_eq!(sim.take_json(j), [page]);
     }
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
