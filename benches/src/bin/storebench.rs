@@ -1,0 +1,175 @@
+//! `storebench`: how many room messages per second chatd's store makes
+//! durable, and how long each commit takes, with group commit.
+//!
+//! It compiles chatd's own store module (`chatd/src/store`, the same
+//! source, not a copy) and drives its storage thread as chatd's engine task
+//! does: each "engine batch" of `--batch` messages goes to the thread as
+//! one job, with at most `--in-flight` batches waiting for their commit
+//! (chatd bounds what it holds back the same way); the thread writes every
+//! batch that is waiting in one transaction. Commit latency is from handing
+//! a batch over to hearing it is durable, which is how long chatd holds
+//! that batch's sends back.
+
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chatcore::Record;
+use clap::Parser;
+use hdrhistogram::Histogram;
+
+#[allow(dead_code)] // chatd's store serves more than this bench uses
+#[path = "../../../chatd/src/store/mod.rs"]
+mod store;
+
+use store::thread::{Job, Reply, StoreHandle};
+use store::{Retention, Store, SyncMode};
+
+/// Measures chatd's durable store: persisted messages/s and commit latency.
+#[derive(Debug, Parser)]
+#[command(name = "storebench", max_term_width = 100)]
+struct Args {
+    /// SQLite synchronous mode, as chatd's --sync.
+    #[arg(long, value_enum, default_value = "normal")]
+    sync: SyncMode,
+
+    /// Messages per engine batch (chatd takes up to 256 events per batch).
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+
+    /// Batches that may wait for their commit at once.
+    #[arg(long, default_value_t = 64)]
+    in_flight: usize,
+
+    /// Rooms the messages are spread over.
+    #[arg(long, default_value_t = 16)]
+    rooms: usize,
+
+    /// Bytes of message text.
+    #[arg(long, default_value_t = 64)]
+    size: usize,
+
+    /// Seconds of measurement (after one second of warm-up).
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+
+    /// Directory for the database; must not exist yet, and is removed at
+    /// the end. Put it on the disk you mean to measure (not a tmpfs).
+    #[arg(long, default_value = "storebench-data")]
+    dir: PathBuf,
+}
+
+fn main() {
+    let args = Args::parse();
+    assert!(
+        args.batch > 0 && args.in_flight > 0 && args.rooms > 0,
+        "--batch, --in-flight and --rooms must be positive"
+    );
+    assert!(!args.dir.exists(), "{} exists already; storebench wants a fresh directory", args.dir.display());
+    let store = Store::open(&args.dir, args.sync).unwrap_or_else(|e| panic!("open the store: {e}"));
+    let mut setup: Vec<Record> =
+        (0..args.rooms).map(|r| Record::RoomCreated { room: room(r).into(), unix_ms: 0 }).collect();
+    let text: Box<str> = "x".repeat(args.size).into();
+    let mut seqs = vec![0u64; args.rooms];
+    let mut next_room = 0;
+    let mut make_batch = |n: usize| -> Vec<Record> {
+        (0..n)
+            .map(|_| {
+                let r = next_room;
+                next_room = (next_room + 1) % args.rooms;
+                seqs[r] += 1;
+                Record::Message {
+                    room: room(r).into(),
+                    seq: seqs[r],
+                    from: "bench".into(),
+                    text: text.clone(),
+                    unix_ms: 1_700_000_000_000 + seqs[r],
+                }
+            })
+            .collect()
+    };
+
+    let (replies, inbox) = mpsc::channel();
+    let handle = StoreHandle::spawn(store, Retention::default(), move |reply| {
+        let _ = replies.send((Instant::now(), reply));
+    });
+    setup.extend(make_batch(args.batch));
+    handle.send(Job::Commit { batch: 0, records: setup });
+    wait_for(&inbox, 0);
+
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("histogram");
+    let mut waiting: VecDeque<(u64, Instant)> = VecDeque::new();
+    let mut next_batch = 1;
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs(1);
+    let end = measure_from + Duration::from_secs_f64(args.seconds);
+    let (mut messages, mut commits, mut groups) = (0u64, 0u64, 0u64);
+    while Instant::now() < end || !waiting.is_empty() {
+        let sending = Instant::now() < end;
+        while sending && waiting.len() < args.in_flight {
+            let records = make_batch(args.batch);
+            waiting.push_back((next_batch, Instant::now()));
+            handle.send(Job::Commit { batch: next_batch, records });
+            next_batch += 1;
+        }
+        let (at, reply) = inbox.recv().expect("the storage thread answers");
+        let Reply::Committed { upto } = reply else {
+            panic!("unexpected reply from the store: {reply:?}");
+        };
+        let mut counted = false;
+        while let Some(&(batch, sent)) = waiting.front() {
+            if batch > upto {
+                break;
+            }
+            waiting.pop_front();
+            if sent >= measure_from && at <= end {
+                latency.record(at.duration_since(sent).as_nanos() as u64).expect("in range");
+                messages += args.batch as u64;
+                commits += 1;
+                counted = true;
+            }
+        }
+        groups += u64::from(counted);
+    }
+    handle.finish();
+    let elapsed = args.seconds;
+    let us = |q: f64| latency.value_at_quantile(q) as f64 / 1e3;
+    println!(
+        "sync={:?} batch={} in_flight={} rooms={} size={}: {:.0} messages/s persisted ({} messages in {:.1} s), \
+         {} batches in {} transactions ({:.1} batches per transaction); commit latency p50 {:.0} us, \
+         p99 {:.0} us, p99.9 {:.0} us, max {:.0} us",
+        args.sync,
+        args.batch,
+        args.in_flight,
+        args.rooms,
+        args.size,
+        messages as f64 / elapsed,
+        messages,
+        elapsed,
+        commits,
+        groups,
+        commits as f64 / groups.max(1) as f64,
+        us(0.5),
+        us(0.99),
+        us(0.999),
+        latency.max() as f64 / 1e3,
+    );
+    std::fs::remove_dir_all(&args.dir).expect("remove the bench directory");
+}
+
+fn room(r: usize) -> String {
+    format!("room{r}")
+}
+
+fn wait_for(inbox: &mpsc::Receiver<(Instant, Reply)>, batch: u64) {
+    loop {
+        if let (_, Reply::Committed { upto }) = inbox.recv().expect("the storage thread answers")
+            && upto >= batch
+        {
+            return;
+        }
+    }
+}
