@@ -1,52 +1,72 @@
-//! One client's socket and the two tasks that serve it: a reader that hands
-//! bytes to the engine task, and a writer that drains the client's send
-//! queue with one vectored write per batch.
+//! One client's connection: its socket, its send queue, and the one task
+//! that serves it. That task reads and hands bytes to the engine task, and
+//! finishes any write the engine task could not complete at once. An idle
+//! connection holds no buffer: reads go into a buffer on the thread's
+//! stack, only after the socket is readable.
 
-use std::io::{self, IoSlice};
+use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use async_channel::Sender;
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use chatcore::{ClientId, DisconnectReason};
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_lite::future::{self, poll_fn};
 use smol::Async;
 use socket2::{SockRef, TcpKeepalive};
 
 use crate::engine_task::Inbound;
 use crate::ip_limit::IpSlot;
-use crate::outbound::Outbox;
+use crate::outbound::{Exceeded, Flushed, OutQueue, WriterJob};
 
-/// Bytes read from a socket at once. Bounds each reader's buffer; the
-/// engine frames lines across reads, so a line longer than this is fine.
+/// Bytes read from a socket at once, into a buffer on the stack that lives
+/// only for the read. The engine frames lines across reads, so a line
+/// longer than this is fine.
 const READ_BUF: usize = 4096;
 
-/// Most queued messages handed to one `writev` (Linux's `IOV_MAX` is 1024).
-const MAX_IOV: usize = 1024;
-
-/// A batch vector that grew past this is given back when the queue runs
-/// dry, so an idle client holds no large buffer.
-const KEEP_BATCH_CAPACITY: usize = 64;
-
-/// A connection, shared by its reader, its writer and the engine task.
-/// Dropped (closing the socket and freeing its IP slot) when all three let go.
+/// A connection, shared by its task and the engine task. Dropped (closing
+/// the socket and freeing its IP slot) when both let go.
 #[derive(Debug)]
 pub(crate) struct Socket {
-    pub(crate) stream: Async<TcpStream>,
+    stream: Async<TcpStream>,
     pub(crate) peer: SocketAddr,
+    out: OutQueue,
     _slot: IpSlot,
 }
 
 impl Socket {
     pub(crate) fn new(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSlot) -> Self {
-        Self { stream, peer, _slot: slot }
+        Self { stream, peer, out: OutQueue::default(), _slot: slot }
     }
 
     /// Cuts the connection both ways: a blocked write fails, a blocked read
-    /// sees end of file, so both tasks end promptly.
+    /// sees end of file, so the connection's task ends promptly.
     pub(crate) fn cut(&self) {
         let _ = self.stream.get_ref().shutdown(Shutdown::Both);
+    }
+
+    /// Queues `data` without waiting (see [`OutQueue::push`]). `Ok(true)`:
+    /// call [`flush`](Self::flush) once this batch's data is queued.
+    pub(crate) fn push(&self, data: Bytes, limit: usize) -> Result<bool, Exceeded> {
+        self.out.push(data, limit)
+    }
+
+    /// Writes what is queued as far as the socket takes it now, without
+    /// waiting; the connection's task finishes the rest. On a write error
+    /// the connection is cut, and its reader reports the disconnect.
+    pub(crate) fn flush(&self) {
+        if let Err(error) = self.out.flush(self.stream.get_ref()) {
+            tracing::debug!(peer = %self.peer, %error, "write failed");
+            self.cut();
+        }
+    }
+
+    /// No more data will come: what is queued is flushed, then the
+    /// connection's write side is closed.
+    pub(crate) fn close_queue(&self) {
+        self.out.close();
     }
 }
 
@@ -74,20 +94,29 @@ pub(crate) fn configure(stream: &TcpStream) {
     }
 }
 
+/// Serves one connection until both halves are done: reading (unless
+/// `inbound` is `None`, for a client refused at once, which only gets its
+/// farewell) and writing whatever the engine task could not.
+pub(crate) async fn serve(id: ClientId, socket: Arc<Socket>, inbound: Option<Sender<Inbound>>, _alive: Sender<()>) {
+    let writing = write_loop(id, &socket);
+    match inbound {
+        Some(inbound) => drop(future::zip(read_loop(id, &socket, inbound), writing).await),
+        None => writing.await,
+    }
+}
+
 /// Reads until the peer closes or the connection fails, handing each read
 /// to the engine task. Waits when the inbound channel is full, which is
 /// what slows a fast sender down.
-pub(crate) async fn read_loop(id: ClientId, socket: Arc<Socket>, inbound: Sender<Inbound>, _alive: Sender<()>) {
-    let mut buf = vec![0; READ_BUF];
+async fn read_loop(id: ClientId, socket: &Socket, inbound: Sender<Inbound>) {
     let reason = loop {
-        match (&socket.stream).read(&mut buf).await {
-            Ok(0) => break DisconnectReason::ConnectionClosed,
-            Ok(n) => {
-                if inbound.send(Inbound::Input(id, Bytes::copy_from_slice(&buf[..n]))).await.is_err() {
+        match poll_fn(|cx| poll_read(&socket.stream, cx)).await {
+            Ok(Some(bytes)) => {
+                if inbound.send(Inbound::Input(id, bytes)).await.is_err() {
                     return; // the engine task has stopped
                 }
             }
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Ok(None) => break DisconnectReason::ConnectionClosed,
             Err(error) => {
                 tracing::info!(client = %id, peer = %socket.peer, %error, "read failed");
                 break DisconnectReason::ConnectionError;
@@ -97,87 +126,48 @@ pub(crate) async fn read_loop(id: ClientId, socket: Arc<Socket>, inbound: Sender
     let _ = inbound.send(Inbound::Closed(id, reason)).await;
 }
 
-/// Writes whatever the engine queued for this client, everything waiting
-/// at once, until the queue is closed and empty; then ends the stream so
-/// the peer sees end of file after the last line.
-pub(crate) async fn write_loop(id: ClientId, socket: Arc<Socket>, outbox: Outbox, _alive: Sender<()>) {
-    let mut batch = Vec::new();
-    while outbox.recv_batch(&mut batch, MAX_IOV).await {
-        // Bytes leave the queue's count as the kernel takes them, not when
-        // the whole batch is out: a client that keeps up must never look
-        // further behind than it is.
-        let result = write_all_vectored(&socket.stream, &mut batch, |n| outbox.written(n)).await;
-        batch.clear();
-        if let Err(error) = result {
-            // The reader sees the same failure and reports the disconnect.
-            tracing::debug!(client = %id, peer = %socket.peer, %error, "write failed");
-            outbox.close();
-            socket.cut();
-            return;
-        }
-        if batch.capacity() > KEEP_BATCH_CAPACITY && outbox.is_empty() {
-            batch = Vec::new();
+/// One read, once the socket is readable: `None` at end of file.
+fn poll_read(stream: &Async<TcpStream>, cx: &mut Context<'_>) -> Poll<io::Result<Option<Bytes>>> {
+    loop {
+        let mut buf = [0; READ_BUF];
+        match stream.get_ref().read(&mut buf) {
+            Ok(0) => return Poll::Ready(Ok(None)),
+            Ok(n) => return Poll::Ready(Ok(Some(Bytes::copy_from_slice(&buf[..n])))),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready!(stream.poll_readable(cx))?,
+            Err(e) => return Poll::Ready(Err(e)),
         }
     }
-    let _ = socket.stream.get_ref().shutdown(Shutdown::Write);
 }
 
-/// Writes every buffer in `batch`, in as few `writev` calls as the socket
-/// allows, telling `progress` how many bytes each call wrote.
-async fn write_all_vectored(
-    stream: &Async<TcpStream>,
-    batch: &mut [Bytes],
-    mut progress: impl FnMut(usize),
-) -> io::Result<()> {
-    let mut start = 0;
-    while start < batch.len() {
-        let slices: Vec<IoSlice<'_>> = batch[start..].iter().map(|b| IoSlice::new(b)).collect();
-        let mut written = { stream }.write_vectored(&slices).await?;
-        drop(slices);
-        if written == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        progress(written);
-        while written > 0 {
-            let first = &mut batch[start];
-            if written >= first.len() {
-                written -= first.len();
-                start += 1;
-            } else {
-                first.advance(written);
-                written = 0;
+/// Finishes the writes the engine task left when the socket was full, and
+/// flushes what is queued when the queue is closed; then ends the stream
+/// so the peer sees end of file after the last line.
+async fn write_loop(id: ClientId, socket: &Socket) {
+    loop {
+        match poll_fn(|cx| socket.out.poll_job(cx)).await {
+            WriterJob::Write => {
+                if let Err(error) = finish_writes(socket).await {
+                    // The reader sees the same failure and reports the disconnect.
+                    tracing::debug!(client = %id, peer = %socket.peer, %error, "write failed");
+                    socket.out.fail();
+                    socket.cut();
+                    return;
+                }
             }
+            WriterJob::Finish => {
+                let _ = socket.stream.get_ref().shutdown(Shutdown::Write);
+                return;
+            }
+            WriterJob::Stop => return,
         }
+    }
+}
+
+/// Writes until the queue is empty, waiting whenever the socket is full.
+async fn finish_writes(socket: &Socket) -> io::Result<()> {
+    while socket.out.write_queued(socket.stream.get_ref())? == Flushed::Blocked {
+        poll_fn(|cx| socket.stream.poll_writable(cx)).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Read;
-    use std::net::TcpListener;
-
-    #[test]
-    fn vectored_write_delivers_every_buffer_in_order() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().unwrap();
-        // Big enough that the socket takes it in several partial writes.
-        let mut batch: Vec<Bytes> =
-            (0..200u32).map(|i| Bytes::from(vec![(i % 251) as u8; 10_000 + i as usize])).collect();
-        let expected: Vec<u8> = batch.iter().flat_map(|b| b.iter().copied()).collect();
-        let reader = std::thread::spawn(move || {
-            let mut got = Vec::new();
-            let mut client = client;
-            client.read_to_end(&mut got).unwrap();
-            got
-        });
-        let server = Async::new(server).unwrap();
-        let mut progress = 0;
-        smol::block_on(write_all_vectored(&server, &mut batch, |n| progress += n)).unwrap();
-        assert_eq!(progress, expected.len());
-        server.get_ref().shutdown(Shutdown::Write).unwrap();
-        assert_eq!(reader.join().unwrap(), expected);
-    }
 }

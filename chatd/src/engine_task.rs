@@ -21,7 +21,6 @@ use smol::Timer;
 
 use crate::connection::{self, Socket};
 use crate::held::{ClientOp, Held};
-use crate::outbound::{self, OutQueue};
 use crate::passwords;
 use crate::runtime::spawn;
 use crate::store::thread::{Job, Reply, StoreHandle};
@@ -69,7 +68,6 @@ pub(crate) enum Inbound {
 /// A connected client, as the engine task sees it.
 #[derive(Debug)]
 struct Conn {
-    queue: OutQueue,
     socket: Arc<Socket>,
 }
 
@@ -84,8 +82,11 @@ pub(crate) struct EngineTask {
     /// in `conns` until the batch's output is out, so that answers to their
     /// last lines (a peer that sends, then half-closes) still reach them.
     departed: Vec<(ClientId, DisconnectReason)>,
+    /// Connections queued for since the last flush; written to at the end
+    /// of each batch, so each gets one `writev` for all of it.
+    to_flush: Vec<Arc<Socket>>,
     inbound: Sender<Inbound>,
-    /// Cloned into every reader and writer; the channel closes when the
+    /// Cloned into every connection's task; the channel closes when the
     /// last of them ends, which is how shutdown knows all is flushed.
     alive: Option<Sender<()>>,
     alive_rx: Receiver<()>,
@@ -128,6 +129,7 @@ impl EngineTask {
             conns: HashMap::new(),
             lingering: VecDeque::new(),
             departed: Vec::new(),
+            to_flush: Vec::new(),
             inbound,
             alive: Some(alive),
             alive_rx,
@@ -199,9 +201,10 @@ impl EngineTask {
             }
             self.engine.handle_timeout(now);
             self.dispatch(now);
+            self.flush();
             self.cut_lingering(now.instant);
             // While events keep coming, `recv` never waits, so give the
-            // writers this batch woke a turn before taking the next one.
+            // connections this batch woke a turn before taking the next one.
             future::yield_now().await;
         }
         self.shut_down(events).await;
@@ -261,14 +264,13 @@ impl EngineTask {
         let Some(alive) = self.alive.clone() else { return };
         // The address lets the engine count failed logins per source.
         let id = self.engine.handle_connect_from(now, socket.peer.ip());
-        let (queue, outbox) = outbound::queue(self.send_queue_bytes);
-        spawn(connection::write_loop(id, socket.clone(), outbox, alive.clone())).detach();
         // A client refused as over `max_clients` only gets its farewell written.
-        if self.engine.nick(id).is_some() {
+        let reader = self.engine.nick(id).is_some().then(|| self.inbound.clone());
+        if reader.is_some() {
             tracing::info!(client = %id, peer = %socket.peer, "connected");
-            spawn(connection::read_loop(id, socket.clone(), self.inbound.clone(), alive)).detach();
         }
-        self.conns.insert(id, Conn { queue, socket });
+        spawn(connection::serve(id, socket.clone(), reader, alive)).detach();
+        self.conns.insert(id, Conn { socket });
     }
 
     /// Carries out everything the engine asked for, in order. Client ops go
@@ -363,7 +365,11 @@ impl EngineTask {
 
     fn send(&mut self, now: Now, to: ClientId, data: Bytes) {
         let Some(conn) = self.conns.get(&to) else { return };
-        let Err(exceeded) = conn.queue.push(data) else { return };
+        let exceeded = match conn.socket.push(data, self.send_queue_bytes) {
+            Ok(true) => return self.to_flush.push(conn.socket.clone()),
+            Ok(false) => return,
+            Err(exceeded) => exceeded,
+        };
         let Some(conn) = self.conns.remove(&to) else { return };
         tracing::warn!(
             client = %to,
@@ -373,7 +379,7 @@ impl EngineTask {
             "send queue exceeded; disconnecting"
         );
         // Cut at once: this peer is not reading, so there is nothing to flush.
-        conn.queue.close();
+        conn.socket.close_queue();
         conn.socket.cut();
         // Its roommates are told; `dispatch` goes round for those sends.
         let _ = self.engine.handle_disconnect(now, to, DisconnectReason::SendQueueExceeded);
@@ -381,8 +387,16 @@ impl EngineTask {
 
     /// Lets a finished connection flush, and schedules its cut.
     fn retire(&mut self, now: Now, conn: Conn) {
-        conn.queue.close();
+        conn.socket.close_queue();
         self.lingering.push_back((now.instant + CLOSE_LINGER, Arc::downgrade(&conn.socket)));
+    }
+
+    /// Writes what this batch queued, one `writev` per connection; a
+    /// socket that cannot take it all is left to its connection's task.
+    fn flush(&mut self) {
+        for socket in self.to_flush.drain(..) {
+            socket.flush();
+        }
     }
 
     /// Cuts the connections whose linger time is over.
