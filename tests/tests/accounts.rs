@@ -345,3 +345,23 @@ fn accounts_blocks_and_kept_messages_survive_a_restart() {
     alice.send("/blocked");
     alice.expect("* you block (1): mallory");
 }
+
+#[test]
+fn accounts_blocks_and_checks_in_flight_are_bounded() {
+    let server = Server::start(&["--max-accounts", "1", "--max-blocks", "1", "--flood-lines-per-sec", "0"]);
+    let mut alice = register(&server, "alice");
+    let mut bob = server.connect();
+    bob.expect_prefix("* Welcome");
+    bob.send(&format!("/register bob {PASSWORD} {PASSWORD}"));
+    bob.expect("! the server already has its maximum of 1 accounts");
+
+    alice.send("/block mallory");
+    alice.expect("* you now block mallory");
+    alice.send("/block trudy");
+    alice.expect("! you already block the maximum of 1 names");
+
+    // Two logins in one write: the second arrives while the first is checked.
+    bob.send_bytes(b"/login alice Zq8-guess-1\n/login alice Zq8-guess-2\n");
+    bob.expect("! your previous login or registration is still being checked");
+    bob.expect("! wrong name or password (2 more tries before a pause)");
+}
