@@ -44,6 +44,9 @@ pub(crate) enum StoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// The most memory SQLite's page cache may hold, in KiB.
+const CACHE_KIB: i64 = 64 * 1024;
+
 /// An open, locked, migrated store.
 pub(crate) struct Store {
     conn: Connection,
@@ -85,6 +88,11 @@ impl Store {
             SyncMode::Full => "FULL",
         };
         conn.pragma_update(None, "synchronous", synchronous).map_err(classify)?;
+        // SQLite's default page cache (2 MiB) is far smaller than the pages
+        // that many busy rooms keep touching: pages were evicted in the
+        // middle of a commit (spilled to the WAL) and read back at the next,
+        // cutting throughput by four with 500 active rooms.
+        conn.pragma_update(None, "cache_size", -CACHE_KIB).map_err(classify)?;
         schema::migrate(&mut conn).map_err(|e| match e {
             StoreError::Sqlite(e) => classify(e),
             other => other,
