@@ -90,8 +90,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", synchronous).map_err(classify)?;
         // SQLite's default page cache (2 MiB) is far smaller than the pages
         // that many busy rooms keep touching: pages were evicted in the
-        // middle of a commit (spilled to the WAL) and read back at the next,
-        // cutting throughput by four with 500 active rooms.
+        // middle of a commit (spilled to the WAL) and read back at the next;
+        // with 500 active rooms that cost a quarter to half of the throughput
+        // (benches/README.md).
         conn.pragma_update(None, "cache_size", -CACHE_KIB).map_err(classify)?;
         schema::migrate(&mut conn).map_err(|e| match e {
             StoreError::Sqlite(e) => classify(e),
