@@ -105,8 +105,10 @@ fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &i
                 fetch @ Job::Fetch { .. } => fetches.push(fetch),
             }
         }
-        if let Some(upto) = upto {
-            commit_until_it_succeeds(&mut store, &records, &mut failing, report, stopping);
+        // Batches given up at shutdown are never reported: their output stays held.
+        if let Some(upto) = upto
+            && commit_until_it_succeeds(&mut store, &records, &mut failing, report, stopping)
+        {
             report(Reply::Committed { upto });
         }
         // Fetches run after the commits sent before them, so a page never
@@ -132,7 +134,7 @@ fn commit_until_it_succeeds(
     failing: &mut bool,
     report: &impl Fn(Reply),
     stopping: &AtomicBool,
-) {
+) -> bool {
     let mut retry = FIRST_RETRY;
     let mut given_up_at = None;
     loop {
@@ -142,7 +144,7 @@ fn commit_until_it_succeeds(
                 let deadline = *given_up_at.get_or_insert_with(|| Instant::now() + RETRY_WHEN_STOPPING);
                 if Instant::now() >= deadline {
                     tracing::error!(%error, records = records.len(), "stopping with records that could not be stored");
-                    return;
+                    return false;
                 }
                 std::thread::sleep(FIRST_RETRY);
             }
@@ -162,6 +164,7 @@ fn commit_until_it_succeeds(
         tracing::info!("storage writes work again");
         report(Reply::Status(StorageStatus::Healthy));
     }
+    true
 }
 
 /// Runs one pruning pass; returns when the next is due (soon, if this one
