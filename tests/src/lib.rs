@@ -69,6 +69,18 @@ pub struct Server {
 }
 
 impl Server {
+    /// A new text client that has registered `name` with `password` (and so
+    /// is logged in as it).
+    pub fn register(&self, name: &str, password: &str) -> Client {
+        let mut client = self.connect();
+        client.expect_prefix("* Welcome to chatd, Guest");
+        client.send(&format!("/register {name} {password} {password}"));
+        client.expect(&format!("* account {name} registered; you are logged in"));
+        client.expect(&format!("* you are now known as {name}"));
+        client.expect(&format!("* logged in as {name}"));
+        client
+    }
+
     /// Starts chatd on `127.0.0.1:0` with extra `args` and a fresh data
     /// directory of its own, and waits for its `listening on ADDR` line.
     pub fn start(args: &[&str]) -> Server {
@@ -242,6 +254,22 @@ pub struct Client {
 }
 
 impl Client {
+    /// Sends `line` as this client's first line, which makes it a JSON
+    /// client, and checks the JSON welcome that comes before the answer.
+    pub fn first_json(&mut self, line: &str) {
+        self.expect_prefix("* Welcome to chatd, Guest");
+        self.send(line);
+        let welcome = self.json();
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+    }
+
+    /// Reads a `{"type":"error",...}` object with `code`; returns its message.
+    pub fn json_error(&mut self, code: &str) -> String {
+        let error = self.json();
+        assert_eq!((error["type"].as_str(), error["code"].as_str()), (Some("error"), Some(code)), "{error}");
+        error["message"].as_str().expect("an error has a message").to_owned()
+    }
+
     /// Connects to `addr`.
     pub fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).expect("connect to chatd");

@@ -17,29 +17,7 @@ const ELSEWHERE: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
 /// A new text client that has registered `name` (and so is logged in as it).
 fn register(server: &Server, name: &str) -> Client {
-    let mut client = server.connect();
-    client.expect_prefix("* Welcome to chatd, Guest");
-    client.send(&format!("/register {name} {PASSWORD} {PASSWORD}"));
-    client.expect(&format!("* account {name} registered; you are logged in"));
-    client.expect(&format!("* you are now known as {name}"));
-    client.expect(&format!("* logged in as {name}"));
-    client
-}
-
-/// Sends `line` as a client's first line, which makes it a JSON client, and
-/// checks the JSON welcome that comes before the answer.
-fn first_json(client: &mut Client, line: &str) {
-    client.expect_prefix("* Welcome to chatd, Guest");
-    client.send(line);
-    let welcome = client.json();
-    assert_eq!(welcome["type"], "welcome", "{welcome}");
-}
-
-/// `{"type":"error",...}` with `code`; returns its message.
-fn json_error(client: &mut Client, code: &str) -> String {
-    let error = client.json();
-    assert_eq!((error["type"].as_str(), error["code"].as_str()), (Some("error"), Some(code)), "{error}");
-    error["message"].as_str().expect("an error has a message").to_owned()
+    server.register(name, PASSWORD)
 }
 
 /// The number N in a line ending "try again in N s".
@@ -105,30 +83,30 @@ fn registering_asks_for_the_password_twice_and_logging_in_takes_name_and_passwor
 fn json_clients_register_and_log_in_with_objects() {
     let server = Server::start(&["--flood-lines-per-sec", "0"]);
     let mut bot = server.connect();
-    first_json(&mut bot, r#"{"type":"register","name":"bot","password":"Zq8-open-sesame","confirm":"Zq8-other"}"#);
-    assert_eq!(json_error(&mut bot, "password_mismatch"), "the passwords do not match");
+    bot.first_json(r#"{"type":"register","name":"bot","password":"Zq8-open-sesame","confirm":"Zq8-other"}"#);
+    assert_eq!(bot.json_error("password_mismatch"), "the passwords do not match");
     bot.send(r#"{"type":"register","name":"bot","password":"Zq8-sh","confirm":"Zq8-sh"}"#);
-    assert_eq!(json_error(&mut bot, "password_too_short"), "the password must be at least 8 characters");
+    assert_eq!(bot.json_error("password_too_short"), "the password must be at least 8 characters");
     bot.send(r#"{"type":"register","name":"bot","password":"Zq8-open-sesame"}"#);
-    json_error(&mut bot, "usage");
+    bot.json_error("usage");
     bot.send(r#"{"type":"register","name":"bot","password":"Zq8-open-sesame","confirm":"Zq8-open-sesame"}"#);
     assert_eq!(bot.json(), json!({"type": "registered", "name": "bot"}));
     assert_eq!(bot.json(), json!({"type": "nick", "old": "Guest1", "new": "bot"}));
     assert_eq!(bot.json(), json!({"type": "logged_in", "name": "bot", "offline": 0}));
     bot.send(r#"{"type":"nick","nick":"bot2"}"#);
-    json_error(&mut bot, "nick_locked");
+    bot.json_error("nick_locked");
     bot.send(r#"{"type":"login","name":"bot","password":"Zq8-open-sesame"}"#);
-    assert_eq!(json_error(&mut bot, "already_logged_in"), "you are logged in as bot already");
+    assert_eq!(bot.json_error("already_logged_in"), "you are logged in as bot already");
     bot.send(r#"{"type":"quit"}"#);
     assert_eq!(bot.json(), json!({"type": "bye", "reason": "quit"}));
 
     let mut again = server.connect();
-    first_json(&mut again, r#"{"type":"nick","nick":"bot"}"#);
-    assert_eq!(json_error(&mut again, "nick_registered"), "bot is a registered name; /login to use it");
+    again.first_json(r#"{"type":"nick","nick":"bot"}"#);
+    assert_eq!(again.json_error("nick_registered"), "bot is a registered name; /login to use it");
     again.send(r#"{"type":"register","name":"BOT","password":"Zq8-open-sesame","confirm":"Zq8-open-sesame"}"#);
-    assert_eq!(json_error(&mut again, "account_exists"), "an account named bot exists already");
+    assert_eq!(again.json_error("account_exists"), "an account named bot exists already");
     again.send(r#"{"type":"login","name":"bot","password":"Zq8-wrong"}"#);
-    assert_eq!(json_error(&mut again, "login_failed"), "wrong name or password (2 more tries before a pause)");
+    assert_eq!(again.json_error("login_failed"), "wrong name or password (2 more tries before a pause)");
     again.send(r#"{"type":"login","name":"bot","password":"Zq8-open-sesame"}"#);
     assert_eq!(again.json(), json!({"type": "nick", "old": "Guest2", "new": "bot"}));
     assert_eq!(again.json(), json!({"type": "logged_in", "name": "bot", "offline": 0}));
@@ -158,7 +136,7 @@ fn a_registered_name_is_reserved_and_its_owner_takes_it_back_from_a_guest() {
 
     // Logging in again elsewhere closes the older session.
     let mut json = server.connect();
-    first_json(&mut json, r#"{"type":"login","name":"bob","password":"Zq8-open-sesame"}"#);
+    json.first_json(r#"{"type":"login","name":"bob","password":"Zq8-open-sesame"}"#);
     assert_eq!(json.json(), json!({"type": "nick", "old": "Guest5", "new": "bob"}));
     assert_eq!(json.json(), json!({"type": "logged_in", "name": "bob", "offline": 0}));
     owner.expect("* bye: logged in from elsewhere");
@@ -167,7 +145,7 @@ fn a_registered_name_is_reserved_and_its_owner_takes_it_back_from_a_guest() {
 
     // A JSON guest holding a name hears that it was taken back.
     let mut dave = server.connect();
-    first_json(&mut dave, r#"{"type":"nick","nick":"dave"}"#);
+    dave.first_json(r#"{"type":"nick","nick":"dave"}"#);
     assert_eq!(dave.json(), json!({"type": "nick", "old": "Guest6", "new": "dave"}));
     let mut owner = register(&server, "dave");
     assert_eq!(dave.json(), json!({"type": "renamed", "old": "dave", "new": "Guest8"}));
@@ -175,7 +153,7 @@ fn a_registered_name_is_reserved_and_its_owner_takes_it_back_from_a_guest() {
     owner.send("/quit");
     owner.expect("* bye: quit");
     dave.send(r#"{"type":"nick","nick":"Dave"}"#);
-    assert_eq!(json_error(&mut dave, "nick_registered"), "dave is a registered name; /login to use it");
+    assert_eq!(dave.json_error("nick_registered"), "dave is a registered name; /login to use it");
 }
 
 #[test]
@@ -195,10 +173,10 @@ fn with_require_login_guests_may_only_register_log_in_ask_for_help_and_quit() {
     talker.expect("* commands:");
     let help = talker.read_until_prefix("*   /quit [REASON]");
     assert!(help.iter().any(|l| l.starts_with("*   /register NAME PASSWORD PASSWORD")), "{help:#?}");
-    first_json(&mut bot, r#"{"type":"users"}"#);
-    json_error(&mut bot, "login_required");
+    bot.first_json(r#"{"type":"users"}"#);
+    bot.json_error("login_required");
     bot.send(r#"{"type":"say","text":"hi"}"#);
-    json_error(&mut bot, "login_required");
+    bot.json_error("login_required");
 
     owner.send(&format!("/register owner {PASSWORD} {PASSWORD}"));
     owner.expect("* account owner registered; you are logged in");
@@ -243,13 +221,13 @@ fn three_failed_logins_lock_out_that_address_for_that_account_only() {
     let refusal = attacker.expect_prefix("! too many failed logins; try again in ");
     assert!((1..=60).contains(&retry_after(&refusal)), "{refusal}");
     let mut json = server.connect();
-    first_json(&mut json, r#"{"type":"login","name":"alice","password":"Zq8-open-sesame"}"#);
-    let message = json_error(&mut json, "locked_out");
+    json.first_json(r#"{"type":"login","name":"alice","password":"Zq8-open-sesame"}"#);
+    let message = json.json_error("locked_out");
     assert!(message.starts_with("too many failed logins; try again in "), "{message}");
     assert!((1..=60).contains(&retry_after(&message)), "{message}");
     // Other accounts are counted on their own.
     json.send(r#"{"type":"login","name":"nobody","password":"Zq8-guess"}"#);
-    let message = json_error(&mut json, "login_failed");
+    let message = json.json_error("login_failed");
     assert_eq!(message, "wrong name or password (2 more tries before a pause)");
 
     // The owner, from another address, is not locked out: it has its own count.
@@ -281,11 +259,8 @@ fn registrations_are_capped_per_address() {
     let refusal = third.expect_prefix("! too many registrations from your address; try again in ");
     assert!((1..=600).contains(&retry_after(&refusal)), "{refusal}");
     let mut json = server.connect();
-    first_json(
-        &mut json,
-        r#"{"type":"register","name":"four","password":"Zq8-open-sesame","confirm":"Zq8-open-sesame"}"#,
-    );
-    json_error(&mut json, "too_many_registrations");
+    json.first_json(r#"{"type":"register","name":"four","password":"Zq8-open-sesame","confirm":"Zq8-open-sesame"}"#);
+    json.json_error("too_many_registrations");
 
     // Another address has its own allowance.
     let mut elsewhere = server.connect_from(ELSEWHERE);

@@ -10,29 +10,7 @@ const PASSWORD: &str = "Zq8-open-sesame";
 
 /// A new text client that has registered `name` (and so is logged in as it).
 fn register(server: &Server, name: &str) -> Client {
-    let mut client = server.connect();
-    client.expect_prefix("* Welcome to chatd, Guest");
-    client.send(&format!("/register {name} {PASSWORD} {PASSWORD}"));
-    client.expect(&format!("* account {name} registered; you are logged in"));
-    client.expect(&format!("* you are now known as {name}"));
-    client.expect(&format!("* logged in as {name}"));
-    client
-}
-
-/// Sends `line` as a client's first line, which makes it a JSON client, and
-/// checks the JSON welcome that comes before the answer.
-fn first_json(client: &mut Client, line: &str) {
-    client.expect_prefix("* Welcome to chatd, Guest");
-    client.send(line);
-    let welcome = client.json();
-    assert_eq!(welcome["type"], "welcome", "{welcome}");
-}
-
-/// `{"type":"error",...}` with `code`; returns its message.
-fn json_error(client: &mut Client, code: &str) -> String {
-    let error = client.json();
-    assert_eq!((error["type"].as_str(), error["code"].as_str()), (Some("error"), Some(code)), "{error}");
-    error["message"].as_str().expect("an error has a message").to_owned()
+    server.register(name, PASSWORD)
 }
 
 fn quit(client: &mut Client) {
@@ -67,11 +45,11 @@ fn idle_clients_are_warned_then_disconnected_and_their_rooms_are_told() {
     alice.expect("* room r created");
     alice.expect("* you are now in r (1 here)");
     let mut dave = server.connect();
-    first_json(&mut dave, r#"{"type":"create","room":"s"}"#);
+    dave.first_json(r#"{"type":"create","room":"s"}"#);
     assert_eq!(dave.json()["type"], "created");
     assert_eq!(dave.json()["type"], "joined");
     let mut bob = server.connect();
-    first_json(&mut bob, r#"{"type":"join","room":"r"}"#);
+    bob.first_json(r#"{"type":"join","room":"r"}"#);
     assert_eq!(bob.json(), json!({"type": "joined", "room": "r", "nick": "Guest3", "members": 2}));
     alice.expect("* Guest3 joined r");
     let mut carol = server.login("carol");
@@ -149,13 +127,13 @@ fn a_whisper_to_an_offline_account_is_kept_and_delivered_with_sender_and_time_at
     bob.send("/msg zed hello");
     bob.expect("! nobody named zed is online");
     let mut carol = server.connect();
-    first_json(&mut carol, r#"{"type":"nick","nick":"carol"}"#);
+    carol.first_json(r#"{"type":"nick","nick":"carol"}"#);
     assert_eq!(carol.json()["type"], "nick");
     carol.send(r#"{"type":"msg","to":"alice","text":"third"}"#);
     assert_eq!(carol.json(), json!({"type": "kept", "to": "alice"}));
     // The mailbox holds three.
     carol.send(r#"{"type":"msg","to":"alice","text":"fourth"}"#);
-    assert_eq!(json_error(&mut carol, "mailbox_full"), "alice is offline and cannot take more messages now");
+    assert_eq!(carol.json_error("mailbox_full"), "alice is offline and cannot take more messages now");
     bob.send("/msg alice fifth");
     bob.expect("! alice is offline and cannot take more messages now");
     let sent_until = unix_ms();
@@ -183,7 +161,7 @@ fn a_whisper_to_an_offline_account_is_kept_and_delivered_with_sender_and_time_at
     alice.expect("* logged in as alice");
 
     let mut ann = server.connect();
-    first_json(&mut ann, r#"{"type":"login","name":"ann","password":"Zq8-open-sesame"}"#);
+    ann.first_json(r#"{"type":"login","name":"ann","password":"Zq8-open-sesame"}"#);
     assert_eq!(ann.json()["type"], "nick");
     assert_eq!(ann.json(), json!({"type": "logged_in", "name": "ann", "offline": 1}));
     let kept = ann.json();
@@ -222,7 +200,7 @@ fn seen_and_since_tell_who_was_here_and_when() {
     bob.expect("! usage: /since SECONDS");
 
     let mut bot = server.connect();
-    first_json(&mut bot, r#"{"type":"seen","nick":"alice"}"#);
+    bot.first_json(r#"{"type":"seen","nick":"alice"}"#);
     let seen = bot.json();
     let last_seen = seen["last_seen"].as_u64().unwrap_or_default();
     assert!(
@@ -233,7 +211,7 @@ fn seen_and_since_tell_who_was_here_and_when() {
     bot.send(r#"{"type":"seen","nick":"bob"}"#);
     assert_eq!(bot.json(), json!({"type": "seen", "nick": "bob", "online": true, "last_seen": null}));
     bot.send(r#"{"type":"seen","nick":"zed"}"#);
-    json_error(&mut bot, "never_seen");
+    bot.json_error("never_seen");
     bot.send(r#"{"type":"since","seconds":3600}"#);
     assert_eq!(
         bot.json(),
@@ -312,7 +290,7 @@ fn blocking_refuses_whispers_hides_room_messages_and_history_and_can_be_undone()
 
     // A JSON guest blocks too; its pages skip the blocked sender.
     let mut carol = server.connect();
-    first_json(&mut carol, r#"{"type":"nick","nick":"carol"}"#);
+    carol.first_json(r#"{"type":"nick","nick":"carol"}"#);
     assert_eq!(carol.json()["type"], "nick");
     carol.send(r#"{"type":"block","nick":"mallory"}"#);
     assert_eq!(carol.json(), json!({"type": "block", "nick": "mallory", "blocked": true}));
@@ -328,11 +306,11 @@ fn blocking_refuses_whispers_hides_room_messages_and_history_and_can_be_undone()
     let texts: Vec<&Value> = page["messages"].as_array().into_iter().flatten().map(|m| &m["text"]).collect();
     assert_eq!(texts, ["two", "four", "six"], "{page}");
     carol.send(r#"{"type":"msg","to":"alice","text":"hi"}"#);
-    assert_eq!(json_error(&mut carol, "blocked"), "alice does not accept messages from you");
+    assert_eq!(carol.json_error("blocked"), "alice does not accept messages from you");
     carol.send(r#"{"type":"unblock","nick":"mallory"}"#);
     assert_eq!(carol.json(), json!({"type": "block", "nick": "mallory", "blocked": false}));
     carol.send(r#"{"type":"unblock","nick":"mallory"}"#);
-    json_error(&mut carol, "not_blocked");
+    carol.json_error("not_blocked");
 
     // Unblocked, mallory is heard again.
     alice.send("/unblock MALLORY");
@@ -388,7 +366,7 @@ fn a_json_client_pages_past_a_page_that_only_blocked_senders_wrote() {
     mallory.expect("[r] bob: four");
 
     let mut carol = server.connect();
-    first_json(&mut carol, r#"{"type":"block","nick":"mallory"}"#);
+    carol.first_json(r#"{"type":"block","nick":"mallory"}"#);
     assert_eq!(carol.json()["blocked"], true);
     carol.send(r#"{"type":"join","room":"r"}"#);
     assert_eq!(carol.json()["type"], "joined");
