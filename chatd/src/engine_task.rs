@@ -288,20 +288,10 @@ impl EngineTask {
                     Output::Send { to, data } => ops.push(ClientOp::Send(to, data)),
                     Output::Close { client, reason } => ops.push(ClientOp::Close(client, reason)),
                     Output::HashPassword { request, password } => {
-                        let done = self.done_tx.clone();
-                        spawn(async move {
-                            let hash = passwords::hash(password).await;
-                            let _ = done.send(Done::Hashed(request, hash)).await;
-                        })
-                        .detach();
+                        self.off_task(async move { Done::Hashed(request, passwords::hash(password).await) });
                     }
                     Output::VerifyPassword { request, password, hash } => {
-                        let done = self.done_tx.clone();
-                        spawn(async move {
-                            let matches = passwords::verify(password, hash).await;
-                            let _ = done.send(Done::Verified(request, matches)).await;
-                        })
-                        .detach();
+                        self.off_task(async move { Done::Verified(request, passwords::verify(password, hash).await) });
                     }
                     Output::Persist(record) => records.push(*record),
                     Output::FetchHistory { client, room, before, limit } => {
@@ -339,6 +329,15 @@ impl EngineTask {
                 }
             }
         }
+    }
+
+    /// Runs slow work (password hashing) elsewhere; its result comes back as a [`Done`].
+    fn off_task(&self, work: impl Future<Output = Done> + Send + 'static) {
+        let done = self.done_tx.clone();
+        spawn(async move {
+            let _ = done.send(work.await).await;
+        })
+        .detach();
     }
 
     /// Carries out one client op.

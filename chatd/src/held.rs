@@ -59,7 +59,7 @@ impl Held {
     }
 
     fn push(&mut self, batch: u64, ops: Vec<ClientOp>) {
-        self.bytes += ops.iter().map(|op| if let ClientOp::Send(_, data) = op { data.len() } else { 0 }).sum::<usize>();
+        self.bytes += send_bytes(&ops);
         self.batches.push_back((batch, ops));
     }
 
@@ -70,8 +70,7 @@ impl Held {
             let (_, ops) = self.batches.pop_front().expect("just checked");
             ready.extend(ops);
         }
-        self.bytes -=
-            ready.iter().map(|op| if let ClientOp::Send(_, data) = op { data.len() } else { 0 }).sum::<usize>();
+        self.bytes -= send_bytes(&ready);
         ready
     }
 
@@ -79,6 +78,11 @@ impl Held {
     pub(crate) fn release_all(&mut self) -> Vec<ClientOp> {
         self.release(u64::MAX)
     }
+}
+
+/// Bytes of the sends among `ops`.
+fn send_bytes(ops: &[ClientOp]) -> usize {
+    ops.iter().map(|op| if let ClientOp::Send(_, data) = op { data.len() } else { 0 }).sum()
 }
 
 #[cfg(test)]

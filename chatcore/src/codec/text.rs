@@ -18,7 +18,7 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         return Ok(Command::Say { room: None, text: format!("/{escaped}") });
     }
     if let Some(rest) = line.strip_prefix('@') {
-        return whisper(rest, "msg");
+        return whisper(rest);
     }
     let Some(rest) = line.strip_prefix('/') else {
         return Ok(Command::Say { room: None, text: line.to_owned() });
@@ -43,7 +43,7 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         "who" if args.split_whitespace().count() <= 1 => Ok(Command::Who(optional())),
         "who" => Err(usage("who")),
         "quit" | "exit" => Ok(Command::Quit(optional())),
-        "msg" | "whisper" | "w" => whisper(args, "msg"),
+        "msg" | "whisper" | "w" => whisper(args),
         "register" => match args.split_whitespace().collect::<Vec<_>>()[..] {
             [name, password, confirm] => Ok(Command::Register {
                 name: name.to_owned(),
@@ -71,12 +71,12 @@ fn usage(name: &str) -> Rejection {
     Rejection::Usage(help_for(name).map_or("/help", |h| h.text))
 }
 
-fn whisper(args: &str, name: &str) -> Result<Command, Rejection> {
+fn whisper(args: &str) -> Result<Command, Rejection> {
     match args.split_once(char::is_whitespace) {
         Some((to, text)) if !to.is_empty() && !text.trim().is_empty() => {
             Ok(Command::Whisper { to: to.to_owned(), text: text.trim_start().to_owned() })
         }
-        _ => Err(usage(name)),
+        _ => Err(usage("msg")),
     }
 }
 
