@@ -100,7 +100,7 @@ fn a_broadcast_allocates_the_same_whatever_the_room_size() {
 /// Lobby or in a room.
 fn bytes_per_client(clients: usize, in_room: bool) -> f64 {
     let now = fixture::start();
-    let mut engine = Engine::new(fixture::config_for(clients));
+    let mut engine = Engine::new(fixture::config_for(clients)).expect("a valid config");
     let (_, _, bytes) = measure(|| {
         if in_room {
             fixture::room(&mut engine, now, "idle", clients);

@@ -1,11 +1,10 @@
 //! Replays every committed fuzz input (`fuzz/corpus/<target>/*`) through
-//! the same driver the cargo-fuzz targets use, on stable Rust, so a crash
-//! once found and fixed stays fixed.
+//! the same driver the cargo-fuzz targets use (`chatcore::sim::fuzz`), on
+//! stable Rust, so a crash once found and fixed stays fixed.
 
 use std::path::{Path, PathBuf};
 
-#[path = "../../fuzz/driver.rs"]
-mod driver;
+use chatcore::sim::fuzz;
 
 fn corpus(target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(target);
@@ -30,15 +29,15 @@ fn replay(target: &str, run: fn(&[u8])) {
 
 #[test]
 fn engine_ops_corpus() {
-    replay("engine_ops", driver::run_ops);
+    replay("engine_ops", fuzz::run_ops);
 }
 
 #[test]
 fn text_lines_corpus() {
-    replay("text_lines", driver::run_text);
+    replay("text_lines", fuzz::run_text);
 }
 
 #[test]
 fn json_lines_corpus() {
-    replay("json_lines", driver::run_json);
+    replay("json_lines", fuzz::run_json);
 }

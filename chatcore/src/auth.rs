@@ -6,14 +6,15 @@
 use std::time::Instant;
 
 use crate::account::{Account, AuthRequestId, Password, PasswordHash};
-use crate::engine::Engine;
 use crate::error::{Error, Rejection};
 use crate::event::Event;
-use crate::lockout::SourceKey;
 use crate::names::{NameKey, validate_nick};
+use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
 use crate::record::Record;
+use crate::source::SourceKey;
 use crate::time::Now;
+use crate::world::World;
 
 /// An outstanding hash or verify request.
 #[derive(Debug)]
@@ -32,11 +33,12 @@ pub(crate) enum AuthKind {
 }
 
 /// Connections whose source is unknown are counted together.
-const UNKNOWN_SOURCE: SourceKey = SourceKey::V4(0);
+const UNKNOWN_SOURCE: SourceKey = SourceKey::UNKNOWN;
 
-impl Engine {
+impl World {
     pub(crate) fn register(
         &mut self,
+        out: &mut Outbox,
         now: Now,
         id: ClientId,
         name: &str,
@@ -73,11 +75,18 @@ impl Engine {
             .take(&source.unwrap_or(UNKNOWN_SOURCE), now.instant, cap, max, window)
             .map_err(|until| Rejection::TooManyRegistrations { retry_after_secs: secs_until(now.instant, until) })?;
         let request = self.start_auth(id, name, AuthKind::Register);
-        self.output.push_back(Output::HashPassword { request, password });
+        out.push(Output::HashPassword { request, password });
         Ok(())
     }
 
-    pub(crate) fn login(&mut self, now: Now, id: ClientId, name: &str, password: Password) -> Result<(), Rejection> {
+    pub(crate) fn login(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        name: &str,
+        password: Password,
+    ) -> Result<(), Rejection> {
         self.check_auth_allowed(id)?;
         let key = NameKey::of(name);
         let source = self.clients[&id].source.unwrap_or(UNKNOWN_SOURCE);
@@ -99,7 +108,7 @@ impl Engine {
         };
         let hash = account.hash.clone();
         let request = self.start_auth(id, name, AuthKind::Login);
-        self.output.push_back(Output::VerifyPassword { request, password, hash });
+        out.push(Output::VerifyPassword { request, password, hash });
         Ok(())
     }
 
@@ -146,8 +155,9 @@ impl Engine {
     /// meanwhile, nothing is registered; if the store is failing
     /// ([`StorageStatus`](crate::StorageStatus)), the client is told so and
     /// nothing is registered.
-    pub fn handle_password_hashed(
+    pub(crate) fn password_hashed(
         &mut self,
+        out: &mut Outbox,
         now: Now,
         request: AuthRequestId,
         hash: Option<PasswordHash>,
@@ -158,27 +168,33 @@ impl Engine {
             return Ok(());
         }
         let Some(hash) = hash else {
-            self.reject(id, Rejection::HashFailed);
+            self.reject(out, id, Rejection::HashFailed);
             return Ok(());
         };
         // The store began failing while the hash was computed: an account
         // accepted now would be lost.
         if self.storage_failing {
-            self.reject(id, Rejection::StorageUnavailable);
+            self.reject(out, id, Rejection::StorageUnavailable);
             return Ok(());
         }
         let key = NameKey::of(&pending.name);
-        self.persist(Record::AccountCreated { name: pending.name.clone(), hash: hash.clone(), unix_ms: now.unix_ms });
+        out.persist(Record::AccountCreated { name: pending.name.clone(), hash: hash.clone(), unix_ms: now.unix_ms });
         self.accounts.insert(key.clone(), Account::new(&pending.name, hash));
-        self.tell(id, Event::Registered { name: &pending.name });
-        self.log_in(now, id, key);
+        self.tell(out, id, Event::Registered { name: &pending.name });
+        self.log_in(out, now, id, key);
         Ok(())
     }
 
     /// The answer to an [`Output::VerifyPassword`]: whether the password
     /// matched. A mismatch counts towards the lockout even if the client
     /// has left meanwhile.
-    pub fn handle_password_verified(&mut self, now: Now, request: AuthRequestId, matches: bool) -> Result<(), Error> {
+    pub(crate) fn password_verified(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        request: AuthRequestId,
+        matches: bool,
+    ) -> Result<(), Error> {
         let pending = self.finish_auth(request, AuthKind::Login)?;
         let id = pending.client;
         let key = NameKey::of(&pending.name);
@@ -186,13 +202,13 @@ impl Engine {
         if !matches {
             let rejection = self.count_failure(now, key, source);
             if self.clients.contains_key(&id) {
-                self.reject(id, rejection);
+                self.reject(out, id, rejection);
             }
             return Ok(());
         }
         self.login_failures.forget(&(key.clone(), source));
         if self.clients.contains_key(&id) && self.accounts.contains_key(&key) {
-            self.log_in(now, id, key);
+            self.log_in(out, now, id, key);
         }
         Ok(())
     }
@@ -211,15 +227,15 @@ impl Engine {
 
     /// Makes `id` the account's one live session: an older session is
     /// closed, a guest using the name is renamed, offline whispers follow.
-    fn log_in(&mut self, now: Now, id: ClientId, key: NameKey) {
+    fn log_in(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: NameKey) {
         if let Some(&holder) = self.nicks.get(&key)
             && holder != id
         {
             if self.clients[&holder].account.as_ref() == Some(&key) {
-                self.close(now, holder, DisconnectReason::LoggedInElsewhere);
+                self.close(out, now, holder, DisconnectReason::LoggedInElsewhere);
             } else {
                 let guest = self.fresh_guest_name();
-                self.rename(holder, guest, true);
+                self.rename(out, holder, guest, true);
             }
         }
         let account = self.accounts.get_mut(&key).expect("caller checked the account");
@@ -227,19 +243,19 @@ impl Engine {
         let name = account.name.clone();
         let mailbox = std::mem::take(&mut account.mailbox);
         self.offline_total -= mailbox.len();
-        self.persist(Record::LastSeen { account: name.clone(), unix_ms: now.unix_ms });
+        out.persist(Record::LastSeen { account: name.clone(), unix_ms: now.unix_ms });
         if !mailbox.is_empty() {
-            self.persist(Record::OfflineDelivered { to: name.clone() });
+            out.persist(Record::OfflineDelivered { to: name.clone() });
         }
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         client.account = Some(key.clone());
         client.registration_deadline = None;
         self.timers.rearm(id, client, &self.config);
         if client.nick != name {
-            self.rename(id, name.clone(), false);
+            self.rename(out, id, name.clone(), false);
         }
-        self.adopt_account_blocks(id, &key);
-        self.tell(id, Event::LoggedIn { name: &name, offline: mailbox.len() });
+        self.adopt_account_blocks(out, id, &key);
+        self.tell(out, id, Event::LoggedIn { name: &name, offline: mailbox.len() });
         for kept in &mailbox {
             let event = Event::Whisper {
                 from: &kept.from,
@@ -249,7 +265,7 @@ impl Engine {
                 echo: false,
                 offline: true,
             };
-            self.tell(id, event);
+            self.tell(out, id, event);
         }
     }
 }

@@ -6,8 +6,8 @@ use std::time::Instant;
 use crate::account::AuthRequestId;
 use crate::codec::Codec;
 use crate::framer::LineFramer;
-use crate::lockout::SourceKey;
 use crate::names::NameKey;
+use crate::source::SourceKey;
 
 /// Per-client state. Its size is bounded by the limits in
 /// [`Config`](crate::Config): the framer holds at most one line, `rooms` at
@@ -50,6 +50,12 @@ impl Client {
 
     pub(crate) fn is_in(&self, room: &NameKey) -> bool {
         self.rooms.contains(room)
+    }
+
+    /// Whether this client wants to see what `from` says: not if it blocks
+    /// that name. Replays and history pages filter with it.
+    pub(crate) fn hears(&self, from: &str) -> bool {
+        self.blocks.is_empty() || !self.blocks.contains_key(&NameKey::of(from))
     }
 }
 

@@ -1,12 +1,15 @@
-//! What a client can ask for, independent of the wire format.
+//! What a client can ask for, independent of the wire format, and the
+//! command table: one row per [`Verb`] with its spellings in each codec,
+//! its usage and help, and the rules checked before it runs. Parsing,
+//! usage errors, `/help` and the checks in `execute` all read this table;
+//! a new codec adds a column, not a copy.
 
 use crate::account::Password;
 
 /// A parsed client request. Codecs turn lines into commands; the engine
 /// carries them out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Command {
+pub(crate) enum Command {
     /// Choose a nickname.
     Nick(String),
     /// Create a room and join it.
@@ -76,123 +79,256 @@ pub enum Command {
     },
 }
 
-/// One entry of the command reference shown by `/help`.
+/// Every kind of command, in the order `/help` lists them; each is one row
+/// of [`COMMANDS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CommandHelp {
-    /// The command's name: the text command word and the JSON `type`.
-    pub name: &'static str,
-    /// The text-protocol form.
-    pub text: &'static str,
-    /// The JSON Lines form.
-    pub json: &'static str,
-    /// What it does.
-    pub about: &'static str,
+pub(crate) enum Verb {
+    Nick,
+    List,
+    Create,
+    Join,
+    Leave,
+    Who,
+    Users,
+    Msg,
+    Say,
+    Register,
+    Login,
+    Seen,
+    Since,
+    Block,
+    Unblock,
+    Blocked,
+    History,
+    Help,
+    Quit,
 }
 
-/// Every command, in the order `/help` lists them.
-pub const COMMANDS: &[CommandHelp] = &[
-    CommandHelp {
-        name: "nick",
-        text: "/nick NAME",
-        json: r#"{"type":"nick","nick":NAME}"#,
-        about: "choose your nickname",
+/// One row of the command table.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    pub(crate) verb: Verb,
+    /// Text: the command words that name it, the usual one first (`/nick`,
+    /// then its alias `/name`). Empty for what needs no word (`say`).
+    pub(crate) text_words: &'static [&'static str],
+    /// Text: its form, shown by `/help` and in usage errors.
+    pub(crate) text_usage: &'static str,
+    /// JSON: its `type`.
+    pub(crate) json_type: &'static str,
+    /// JSON: its form, shown by `help` and in usage errors.
+    pub(crate) json_usage: &'static str,
+    /// What it does, for `/help`.
+    pub(crate) about: &'static str,
+    /// Allowed before logging in when `Config::require_login` is on.
+    pub(crate) guest_may: bool,
+    /// Needs a new record, so it is refused while the store fails.
+    pub(crate) needs_store: bool,
+}
+
+impl Verb {
+    /// This verb's row of the table.
+    pub(crate) fn spec(self) -> &'static Spec {
+        &COMMANDS[self as usize]
+    }
+
+    /// The verb a text command word names (case-insensitive), if any.
+    pub(crate) fn from_text_word(word: &str) -> Option<Verb> {
+        COMMANDS.iter().find(|c| c.text_words.iter().any(|w| w.eq_ignore_ascii_case(word))).map(|c| c.verb)
+    }
+
+    /// The verb a JSON `type` names, if any.
+    pub(crate) fn from_json_type(kind: &str) -> Option<Verb> {
+        COMMANDS.iter().find(|c| c.json_type == kind).map(|c| c.verb)
+    }
+}
+
+impl Command {
+    /// Which row of the table this command is.
+    pub(crate) fn verb(&self) -> Verb {
+        match self {
+            Command::Nick(_) => Verb::Nick,
+            Command::Create(_) => Verb::Create,
+            Command::List => Verb::List,
+            Command::Join(_) => Verb::Join,
+            Command::Leave(_) => Verb::Leave,
+            Command::Who(_) => Verb::Who,
+            Command::Users => Verb::Users,
+            Command::Help => Verb::Help,
+            Command::Quit(_) => Verb::Quit,
+            Command::Say { .. } => Verb::Say,
+            Command::Whisper { .. } => Verb::Msg,
+            Command::Register { .. } => Verb::Register,
+            Command::Login { .. } => Verb::Login,
+            Command::Seen(_) => Verb::Seen,
+            Command::Since(_) => Verb::Since,
+            Command::Block(_) => Verb::Block,
+            Command::Unblock(_) => Verb::Unblock,
+            Command::Blocked => Verb::Blocked,
+            Command::History { .. } => Verb::History,
+        }
+    }
+}
+
+/// A row with the defaults most commands share: any user, no store needed.
+const fn row(
+    verb: Verb,
+    text_words: &'static [&'static str],
+    text_usage: &'static str,
+    json_type: &'static str,
+    json_usage: &'static str,
+    about: &'static str,
+) -> Spec {
+    Spec { verb, text_words, text_usage, json_type, json_usage, about, guest_may: false, needs_store: false }
+}
+
+/// The command table, in [`Verb`] order (which is the order `/help` lists).
+pub(crate) const COMMANDS: &[Spec] = &[
+    row(Verb::Nick, &["nick", "name"], "/nick NAME", "nick", r#"{"type":"nick","nick":NAME}"#, "choose your nickname"),
+    row(
+        Verb::List,
+        &["list", "rooms"],
+        "/list",
+        "list",
+        r#"{"type":"list"}"#,
+        "list the rooms and how many are in each",
+    ),
+    Spec {
+        needs_store: true,
+        ..row(
+            Verb::Create,
+            &["create"],
+            "/create ROOM",
+            "create",
+            r#"{"type":"create","room":ROOM}"#,
+            "create a room and join it",
+        )
     },
-    CommandHelp {
-        name: "list",
-        text: "/list",
-        json: r#"{"type":"list"}"#,
-        about: "list the rooms and how many are in each",
+    row(
+        Verb::Join,
+        &["join"],
+        "/join ROOM",
+        "join",
+        r#"{"type":"join","room":ROOM}"#,
+        "join a room (text: switch to it)",
+    ),
+    row(
+        Verb::Leave,
+        &["leave", "part"],
+        "/leave",
+        "leave",
+        r#"{"type":"leave","room":ROOM?}"#,
+        "leave your room, back to the Lobby",
+    ),
+    row(Verb::Who, &["who"], "/who [ROOM]", "who", r#"{"type":"who","room":ROOM?}"#, "who is in your room (or ROOM)"),
+    row(Verb::Users, &["users"], "/users", "users", r#"{"type":"users"}"#, "everyone online"),
+    row(
+        Verb::Msg,
+        &["msg", "whisper", "w"],
+        "/msg NICK TEXT",
+        "msg",
+        r#"{"type":"msg","to":NICK,"text":TEXT}"#,
+        "whisper to one user (also: @NICK TEXT)",
+    ),
+    Spec {
+        needs_store: true,
+        ..row(
+            Verb::Say,
+            &[],
+            "TEXT",
+            "say",
+            r#"{"type":"say","room":ROOM?,"text":TEXT}"#,
+            "say TEXT to your room (//TEXT sends a line that starts with /)",
+        )
     },
-    CommandHelp {
-        name: "create",
-        text: "/create ROOM",
-        json: r#"{"type":"create","room":ROOM}"#,
-        about: "create a room and join it",
+    Spec {
+        guest_may: true,
+        needs_store: true,
+        ..row(
+            Verb::Register,
+            &["register"],
+            "/register NAME PASSWORD PASSWORD",
+            "register",
+            r#"{"type":"register","name":NAME,"password":PASSWORD,"confirm":PASSWORD}"#,
+            "create an account (password twice) and log in",
+        )
     },
-    CommandHelp {
-        name: "join",
-        text: "/join ROOM",
-        json: r#"{"type":"join","room":ROOM}"#,
-        about: "join a room (text: switch to it)",
+    Spec {
+        guest_may: true,
+        ..row(
+            Verb::Login,
+            &["login"],
+            "/login NAME PASSWORD",
+            "login",
+            r#"{"type":"login","name":NAME,"password":PASSWORD}"#,
+            "log in to your account; whispers kept while you were away follow",
+        )
     },
-    CommandHelp {
-        name: "leave",
-        text: "/leave",
-        json: r#"{"type":"leave","room":ROOM?}"#,
-        about: "leave your room, back to the Lobby",
+    row(Verb::Seen, &["seen"], "/seen NICK", "seen", r#"{"type":"seen","nick":NICK}"#, "when NICK was last online"),
+    row(
+        Verb::Since,
+        &["since"],
+        "/since SECONDS",
+        "since",
+        r#"{"type":"since","seconds":SECONDS}"#,
+        "everyone online within the last SECONDS",
+    ),
+    Spec {
+        needs_store: true,
+        ..row(
+            Verb::Block,
+            &["block"],
+            "/block NICK",
+            "block",
+            r#"{"type":"block","nick":NICK}"#,
+            "stop hearing from NICK",
+        )
     },
-    CommandHelp {
-        name: "who",
-        text: "/who [ROOM]",
-        json: r#"{"type":"who","room":ROOM?}"#,
-        about: "who is in your room (or ROOM)",
+    Spec {
+        needs_store: true,
+        ..row(
+            Verb::Unblock,
+            &["unblock"],
+            "/unblock NICK",
+            "unblock",
+            r#"{"type":"unblock","nick":NICK}"#,
+            "hear from NICK again",
+        )
     },
-    CommandHelp { name: "users", text: "/users", json: r#"{"type":"users"}"#, about: "everyone online" },
-    CommandHelp {
-        name: "msg",
-        text: "/msg NICK TEXT",
-        json: r#"{"type":"msg","to":NICK,"text":TEXT}"#,
-        about: "whisper to one user (also: @NICK TEXT)",
-    },
-    CommandHelp {
-        name: "say",
-        text: "TEXT",
-        json: r#"{"type":"say","room":ROOM?,"text":TEXT}"#,
-        about: "say TEXT to your room (//TEXT sends a line that starts with /)",
-    },
-    CommandHelp {
-        name: "register",
-        text: "/register NAME PASSWORD PASSWORD",
-        json: r#"{"type":"register","name":NAME,"password":PASSWORD,"confirm":PASSWORD}"#,
-        about: "create an account (password twice) and log in",
-    },
-    CommandHelp {
-        name: "login",
-        text: "/login NAME PASSWORD",
-        json: r#"{"type":"login","name":NAME,"password":PASSWORD}"#,
-        about: "log in to your account; whispers kept while you were away follow",
-    },
-    CommandHelp {
-        name: "seen",
-        text: "/seen NICK",
-        json: r#"{"type":"seen","nick":NICK}"#,
-        about: "when NICK was last online",
-    },
-    CommandHelp {
-        name: "since",
-        text: "/since SECONDS",
-        json: r#"{"type":"since","seconds":SECONDS}"#,
-        about: "everyone online within the last SECONDS",
-    },
-    CommandHelp {
-        name: "block",
-        text: "/block NICK",
-        json: r#"{"type":"block","nick":NICK}"#,
-        about: "stop hearing from NICK",
-    },
-    CommandHelp {
-        name: "unblock",
-        text: "/unblock NICK",
-        json: r#"{"type":"unblock","nick":NICK}"#,
-        about: "hear from NICK again",
-    },
-    CommandHelp { name: "blocked", text: "/blocked", json: r#"{"type":"blocked"}"#, about: "the names you block" },
-    CommandHelp {
-        name: "history",
-        text: "/history [ROOM]",
-        json: r#"{"type":"history","room":ROOM?,"before":SEQ?}"#,
-        about: "earlier messages of your room, a page at a time",
-    },
-    CommandHelp { name: "help", text: "/help", json: r#"{"type":"help"}"#, about: "this list" },
-    CommandHelp {
-        name: "quit",
-        text: "/quit [REASON]",
-        json: r#"{"type":"quit","reason":REASON?}"#,
-        about: "leave the server",
+    row(Verb::Blocked, &["blocked"], "/blocked", "blocked", r#"{"type":"blocked"}"#, "the names you block"),
+    row(
+        Verb::History,
+        &["history"],
+        "/history [ROOM]",
+        "history",
+        r#"{"type":"history","room":ROOM?,"before":SEQ?}"#,
+        "earlier messages of your room, a page at a time",
+    ),
+    Spec { guest_may: true, ..row(Verb::Help, &["help"], "/help", "help", r#"{"type":"help"}"#, "this list") },
+    Spec {
+        guest_may: true,
+        ..row(
+            Verb::Quit,
+            &["quit", "exit"],
+            "/quit [REASON]",
+            "quit",
+            r#"{"type":"quit","reason":REASON?}"#,
+            "leave the server",
+        )
     },
 ];
 
-/// The reference entry for the command called `name`.
-pub(crate) fn help_for(name: &str) -> Option<&'static CommandHelp> {
-    COMMANDS.iter().find(|c| c.name == name)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_in_verb_order_and_spellings_are_unique() {
+        for (index, spec) in COMMANDS.iter().enumerate() {
+            assert_eq!(spec.verb as usize, index, "{:?} is out of place", spec.verb);
+            assert_eq!(Verb::from_json_type(spec.json_type), Some(spec.verb));
+            for word in spec.text_words {
+                assert_eq!(Verb::from_text_word(word), Some(spec.verb), "/{word}");
+            }
+        }
+    }
 }

@@ -1,79 +1,75 @@
 //! What each [`Command`] does to the engine's state, and who is told.
 
 use crate::account::OfflineMessage;
-use crate::codec::{Codec, Rendered};
-use crate::command::{COMMANDS, Command};
-use crate::engine::{Engine, has_control};
+use crate::codec::Codec;
+use crate::command::{COMMANDS, Command, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, RoomSummary};
-use crate::history::Entry;
 use crate::names::{NameError, NameKey, validate_nick, validate_room};
-use crate::output::{ClientId, DisconnectReason, Output};
+use crate::outbox::Outbox;
+use crate::output::{ClientId, DisconnectReason};
 use crate::record::Record;
+use crate::record::StoredMessage;
 use crate::room::Room;
 use crate::time::Now;
+use crate::world::{World, has_control};
 
-impl Engine {
-    /// Carries out one parsed command from a connected client.
-    pub(crate) fn execute(&mut self, now: Now, id: ClientId, command: Command) {
-        let guest_may =
-            matches!(command, Command::Register { .. } | Command::Login { .. } | Command::Help | Command::Quit(_));
-        if self.config.require_login && !guest_may && self.clients[&id].account.is_none() {
-            return self.reject(id, Rejection::LoginRequired);
+impl World {
+    /// Carries out one parsed command from a connected client, after the
+    /// rules its row of the command table states.
+    pub(crate) fn execute(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command) {
+        let Some(client) = self.clients.get(&id) else {
+            return;
+        };
+        let spec = command.verb().spec();
+        if self.config.require_login && !spec.guest_may && client.account.is_none() {
+            return self.reject(out, id, Rejection::LoginRequired);
         }
-        let needs_store = matches!(
-            command,
-            Command::Create(_)
-                | Command::Say { .. }
-                | Command::Register { .. }
-                | Command::Block(_)
-                | Command::Unblock(_)
-        );
-        if needs_store && self.storage_failing {
-            return self.reject(id, Rejection::StorageUnavailable);
+        if spec.needs_store && self.storage_failing {
+            return self.reject(out, id, Rejection::StorageUnavailable);
         }
         let result = match command {
-            Command::Nick(nick) => self.change_nick(id, &nick),
-            Command::Create(room) => self.create_room(now, id, &room),
-            Command::Join(room) => self.join(id, &room),
-            Command::Leave(room) => self.leave(id, room.as_deref()),
+            Command::Nick(nick) => self.change_nick(out, id, &nick),
+            Command::Create(room) => self.create_room(out, now, id, &room),
+            Command::Join(room) => self.join(out, id, &room),
+            Command::Leave(room) => self.leave(out, id, room.as_deref()),
             Command::List => {
-                self.list_rooms(id);
+                self.list_rooms(out, id);
                 Ok(())
             }
-            Command::Who(room) => self.who(id, room.as_deref()),
+            Command::Who(room) => self.who(out, id, room.as_deref()),
             Command::Users => {
-                self.users(id);
+                self.users(out, id);
                 Ok(())
             }
             Command::Help => {
-                self.tell(id, Event::Help { commands: COMMANDS });
+                self.tell(out, id, Event::Help { commands: COMMANDS });
                 Ok(())
             }
-            Command::Quit(reason) => self.quit(now, id, reason),
-            Command::Say { room, text } => self.say(now, id, room.as_deref(), &text),
-            Command::Whisper { to, text } => self.whisper(now, id, &to, &text),
-            Command::Register { name, password, confirm } => self.register(now, id, &name, password, &confirm),
-            Command::Login { name, password } => self.login(now, id, &name, password),
-            Command::Seen(nick) => self.seen(id, &nick),
+            Command::Quit(reason) => self.quit(out, now, id, reason),
+            Command::Say { room, text } => self.say(out, now, id, room.as_deref(), &text),
+            Command::Whisper { to, text } => self.whisper(out, now, id, &to, &text),
+            Command::Register { name, password, confirm } => self.register(out, now, id, &name, password, &confirm),
+            Command::Login { name, password } => self.login(out, now, id, &name, password),
+            Command::Seen(nick) => self.seen(out, id, &nick),
             Command::Since(seconds) => {
-                self.since(now, id, seconds);
+                self.since(out, now, id, seconds);
                 Ok(())
             }
-            Command::Block(nick) => self.block(id, &nick),
-            Command::Unblock(nick) => self.unblock(id, &nick),
+            Command::Block(nick) => self.block(out, id, &nick),
+            Command::Unblock(nick) => self.unblock(out, id, &nick),
             Command::Blocked => {
-                self.list_blocks(id);
+                self.list_blocks(out, id);
                 Ok(())
             }
-            Command::History { room, before } => self.history(id, room.as_deref(), before),
+            Command::History { room, before } => self.history(out, id, room.as_deref(), before),
         };
         if let Err(rejection) = result {
-            self.reject(id, rejection);
+            self.reject(out, id, rejection);
         }
     }
 
-    fn change_nick(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+    fn change_nick(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {
         if let Some(account) = self.account_of(id) {
             return Err(Rejection::NickLocked(account.into()));
         }
@@ -86,16 +82,16 @@ impl Engine {
             return Err(Rejection::NickRegistered(account.name.clone()));
         }
         if self.clients[&id].nick.as_ref() == nick {
-            self.tell(id, Event::NickChanged { old: nick, new: nick, you: true });
+            self.tell(out, id, Event::NickChanged { old: nick, new: nick, you: true });
         } else {
-            self.rename(id, nick.into(), false);
+            self.rename(out, id, nick.into(), false);
         }
         Ok(())
     }
 
     /// Gives a client a new nickname and tells it and its roommates.
     /// `taken_back`: its guest name was claimed by the account that owns it.
-    pub(crate) fn rename(&mut self, id: ClientId, nick: Box<str>, taken_back: bool) {
+    pub(crate) fn rename(&mut self, out: &mut Outbox, id: ClientId, nick: Box<str>, taken_back: bool) {
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         let key = NameKey::of(&nick);
         let old = std::mem::replace(&mut client.nick, nick);
@@ -106,15 +102,15 @@ impl Engine {
         self.nicks.insert(key, id);
         let new = self.clients[&id].nick.clone();
         let mates = self.roommates(id);
-        self.fanout(mates, Event::NickChanged { old: &old, new: &new, you: false });
+        out.fanout(mates, &Event::NickChanged { old: &old, new: &new, you: false });
         if taken_back {
-            self.tell(id, Event::Renamed { old: &old, new: &new });
+            self.tell(out, id, Event::Renamed { old: &old, new: &new });
         } else {
-            self.tell(id, Event::NickChanged { old: &old, new: &new, you: true });
+            self.tell(out, id, Event::NickChanged { old: &old, new: &new, you: true });
         }
     }
 
-    fn create_room(&mut self, now: Now, id: ClientId, name: &str) -> Result<(), Rejection> {
+    fn create_room(&mut self, out: &mut Outbox, now: Now, id: ClientId, name: &str) -> Result<(), Rejection> {
         validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
         let key = NameKey::of(name);
         if let Some(existing) = self.rooms.get(&key) {
@@ -125,13 +121,13 @@ impl Engine {
         }
         self.check_room_allowance(id)?;
         self.rooms.insert(key.clone(), Room::new(name));
-        self.persist(Record::RoomCreated { room: name.into(), unix_ms: now.unix_ms });
-        self.tell(id, Event::Created { room: name });
-        self.enter(id, key);
+        out.persist(Record::RoomCreated { room: name.into(), unix_ms: now.unix_ms });
+        self.tell(out, id, Event::Created { room: name });
+        self.enter(out, id, key);
         Ok(())
     }
 
-    fn join(&mut self, id: ClientId, name: &str) -> Result<(), Rejection> {
+    fn join(&mut self, out: &mut Outbox, id: ClientId, name: &str) -> Result<(), Rejection> {
         validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
         let key = NameKey::of(name);
         let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
@@ -139,7 +135,7 @@ impl Engine {
             return Err(Rejection::AlreadyInRoom(room.name.clone()));
         }
         self.check_room_allowance(id)?;
-        self.enter(id, key);
+        self.enter(out, id, key);
         Ok(())
     }
 
@@ -156,48 +152,42 @@ impl Engine {
 
     /// Puts a client into an existing room: the text protocol switches, the
     /// room hears of the arrival, and the newcomer gets the history first.
-    fn enter(&mut self, id: ClientId, key: NameKey) {
-        let client = &self.clients[&id];
-        let codec = client.codec;
-        if codec == Codec::Text {
+    fn enter(&mut self, out: &mut Outbox, id: ClientId, key: NameKey) {
+        let Some(client) = self.clients.get(&id) else {
+            return;
+        };
+        if client.codec == Codec::Text {
             for old in client.rooms.clone() {
-                self.exit(id, &old);
+                self.exit(out, id, &old);
             }
         }
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(&key)) else {
+            return;
+        };
         client.rooms.push(key.clone());
-        let room = self.rooms.get_mut(&key).expect("caller checked the room");
-        room.members.insert(id, codec);
-        let nick = &*client.nick;
+        room.members.insert(id, client.codec);
         let members = room.members.len();
-        let arrival = Event::Joined { room: &room.name, nick, members, you: false };
-        let mut rendered = Rendered::new(arrival);
-        for (to, codec) in room.members.iter().filter(|(m, _)| *m != id) {
-            self.output.push_back(Output::Send { to, data: rendered.get(codec) });
-        }
-        let welcome = codec.render(&Event::Joined { room: &room.name, nick, members, you: true });
-        self.replay_on_join(id, key, welcome);
+        let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };
+        out.fanout(room.members.iter().filter(|(m, _)| *m != id), &arrival);
+        let welcome = client.codec.render(&Event::Joined { room: &room.name, nick: &client.nick, members, you: true });
+        self.replay_on_join(out, id, key, welcome);
     }
 
-    fn leave(&mut self, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
+    fn leave(&mut self, out: &mut Outbox, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
         let key = self.target_room(id, named)?;
-        self.exit(id, &key);
+        self.exit(out, id, &key);
         Ok(())
     }
 
     /// Takes a client out of a room it is in; both sides are told.
-    fn exit(&mut self, id: ClientId, key: &NameKey) {
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
+    fn exit(&mut self, out: &mut Outbox, id: ClientId, key: &NameKey) {
+        let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(key)) else {
+            return;
+        };
         client.rooms.retain(|r| r != key);
-        let room = self.rooms.get_mut(key).expect("memberships name existing rooms");
         room.members.remove(id);
-        let departure = Event::Left { room: &room.name, nick: &client.nick, you: false };
-        let mut rendered = Rendered::new(departure);
-        for (to, codec) in room.members.iter() {
-            self.output.push_back(Output::Send { to, data: rendered.get(codec) });
-        }
-        let data = client.codec.render(&Event::Left { room: &room.name, nick: &client.nick, you: true });
-        self.output.push_back(Output::Send { to: id, data });
+        out.fanout(room.members.iter(), &Event::Left { room: &room.name, nick: &client.nick, you: false });
+        out.tell(id, client.codec, &Event::Left { room: &room.name, nick: &client.nick, you: true });
     }
 
     /// The room a command is about: the one named (which the client must be
@@ -217,15 +207,15 @@ impl Engine {
         }
     }
 
-    fn list_rooms(&mut self, id: ClientId) {
+    fn list_rooms(&mut self, out: &mut Outbox, id: ClientId) {
         let rooms: Vec<RoomSummary<'_>> =
             self.rooms.values().map(|r| RoomSummary { name: &r.name, members: r.members.len() }).collect();
         let codec = self.clients[&id].codec;
         let data = codec.render(&Event::Rooms { rooms: &rooms });
-        self.send(id, data);
+        out.send(id, data);
     }
 
-    fn who(&mut self, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
+    fn who(&mut self, out: &mut Outbox, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
         let client = &self.clients[&id];
         let key = match named {
             Some(name) => Some(NameKey::of(name)),
@@ -242,14 +232,14 @@ impl Engine {
                 client.codec.render(&Event::Who { room: None, members: &lobby })
             }
         };
-        self.send(id, data);
+        out.send(id, data);
         Ok(())
     }
 
-    fn users(&mut self, id: ClientId) {
+    fn users(&mut self, out: &mut Outbox, id: ClientId) {
         let everyone = self.sorted_nicks(self.clients.keys().copied());
         let data = self.clients[&id].codec.render(&Event::Users { users: &everyone });
-        self.send(id, data);
+        out.send(id, data);
     }
 
     /// Nicknames of `ids`, sorted case-insensitively.
@@ -259,54 +249,56 @@ impl Engine {
         nicks
     }
 
-    fn quit(&mut self, now: Now, id: ClientId, reason: Option<String>) -> Result<(), Rejection> {
+    fn quit(&mut self, out: &mut Outbox, now: Now, id: ClientId, reason: Option<String>) -> Result<(), Rejection> {
         if reason.as_deref().is_some_and(has_control) {
             return Err(Rejection::ControlCharacter);
         }
-        self.close(now, id, DisconnectReason::Quit(reason.map(String::into_boxed_str)));
+        self.close(out, now, id, DisconnectReason::Quit(reason.map(String::into_boxed_str)));
         Ok(())
     }
 
-    fn say(&mut self, now: Now, id: ClientId, named: Option<&str>, text: &str) -> Result<(), Rejection> {
-        check_text(text, "say")?;
+    fn say(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        named: Option<&str>,
+        text: &str,
+    ) -> Result<(), Rejection> {
+        check_text(text, Verb::Say, self.clients[&id].codec)?;
         let key = self.target_room(id, named)?;
-        let sender = &self.clients[&id];
-        let blockers = self.blockers.get(&sender.nick_key);
-        let sender = &*sender.nick;
-        let room = self.rooms.get_mut(&key).expect("memberships name existing rooms");
-        let seq = room.next_seq;
-        room.next_seq += 1;
-        let entry = Entry { seq, from: sender.into(), text: text.into(), unix_ms: now.unix_ms };
-        room.history.push(self.config.history_len, entry);
-        if self.config.emit_records {
-            let record = Record::Message {
-                room: room.name.clone(),
-                seq,
-                from: sender.into(),
-                text: text.into(),
-                unix_ms: now.unix_ms,
-            };
-            self.output.push_back(Output::Persist(Box::new(record)));
-        }
+        let (Some(sender), Some(room)) = (self.clients.get(&id), self.rooms.get_mut(&key)) else {
+            return Ok(());
+        };
         let message =
-            Event::Message { room: &room.name, seq, from: sender, text, unix_ms: now.unix_ms, history: false };
-        let mut rendered = Rendered::new(message);
-        for (to, codec) in room.members.iter() {
-            if to != id && blockers.is_none_or(|b| !b.contains(&to)) {
-                self.output.push_back(Output::Send { to, data: rendered.get(codec) });
-            }
+            StoredMessage { seq: room.next_seq, from: sender.nick.clone(), text: text.into(), unix_ms: now.unix_ms };
+        room.next_seq += 1;
+        let event = Event::Message {
+            room: &room.name,
+            seq: message.seq,
+            from: &sender.nick,
+            text,
+            unix_ms: now.unix_ms,
+            history: false,
+        };
+        let blockers = self.blockers.get(&sender.nick_key);
+        let recipients = room.members.iter().filter(|&(to, _)| to != id && blockers.is_none_or(|b| !b.contains(&to)));
+        out.fanout(recipients, &event);
+        if out.emits_records() {
+            out.persist(Record::Message { room: room.name.clone(), message: message.clone() });
         }
+        room.history.push(self.config.history_len, message);
         Ok(())
     }
 
-    fn whisper(&mut self, now: Now, id: ClientId, to: &str, text: &str) -> Result<(), Rejection> {
-        check_text(text, "msg")?;
+    fn whisper(&mut self, out: &mut Outbox, now: Now, id: ClientId, to: &str, text: &str) -> Result<(), Rejection> {
+        check_text(text, Verb::Msg, self.clients[&id].codec)?;
         if !is_nick_like(to) {
             return Err(Rejection::NoSuchNick(to.into()));
         }
         let to_key = NameKey::of(to);
         let Some(&recipient) = self.nicks.get(&to_key) else {
-            return self.keep_for_offline(now, id, &to_key, to, text);
+            return self.keep_for_offline(out, now, id, &to_key, to, text);
         };
         let sender = &self.clients[&id];
         let receiver = &self.clients[&recipient];
@@ -317,14 +309,15 @@ impl Engine {
         let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false };
         let delivered = receiver.codec.render(&event(false));
         let echoed = sender.codec.render(&event(true));
-        self.send(recipient, delivered);
-        self.send(id, echoed);
+        out.send(recipient, delivered);
+        out.send(id, echoed);
         Ok(())
     }
 
     /// A whisper to a registered user who is offline waits in its mailbox.
     fn keep_for_offline(
         &mut self,
+        out: &mut Outbox,
         now: Now,
         id: ClientId,
         key: &NameKey,
@@ -355,8 +348,8 @@ impl Engine {
         let to = account.name.clone();
         let record =
             Record::OfflineKept { to: to.clone(), from: sender.nick.clone(), text: text.into(), unix_ms: now.unix_ms };
-        self.persist(record);
-        self.tell(id, Event::Kept { to: &to });
+        out.persist(record);
+        self.tell(out, id, Event::Kept { to: &to });
         Ok(())
     }
 }
@@ -369,12 +362,12 @@ pub(crate) fn is_nick_like(name: &str) -> bool {
 
 /// Message text must say something and carry no control characters (the
 /// raw line was checked already, but JSON escapes can smuggle them in).
-fn check_text(text: &str, command: &str) -> Result<(), Rejection> {
+fn check_text(text: &str, verb: Verb, codec: Codec) -> Result<(), Rejection> {
     if has_control(text) {
         return Err(Rejection::ControlCharacter);
     }
     if text.trim().is_empty() {
-        return Err(Rejection::Usage(crate::command::help_for(command).map_or("/help", |h| h.json)));
+        return Err(Rejection::Usage(codec.usage(verb)));
     }
     Ok(())
 }

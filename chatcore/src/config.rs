@@ -72,8 +72,9 @@ pub struct Config {
     /// half-open connection holds a slot. `Duration::ZERO` disables.
     /// Default: 120 s.
     pub idle_timeout: Duration,
-    /// How long before the idle disconnect the client is warned (capped at
-    /// half of `idle_timeout`). Default: 30 s.
+    /// How long before the idle disconnect the client is warned; must be
+    /// shorter than `idle_timeout`. `Duration::ZERO`: no warning.
+    /// Default: 30 s.
     pub idle_warning: Duration,
     /// Most accounts that may exist. Bounds the account table. Default: 100,000.
     pub max_accounts: usize,
@@ -147,5 +148,83 @@ impl Default for Config {
             history_page_len: 50,
             emit_records: false,
         }
+    }
+}
+
+/// A [`Config`] that makes no sense, refused by [`Config::validate`] (and
+/// so by [`Engine::new`](crate::Engine::new)) with the field it is about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A limit is zero where zero would leave the server unable to work.
+    #[error("{field} must be at least 1")]
+    Zero {
+        /// The field.
+        field: &'static str,
+    },
+    /// The idle warning would come at or before the start of the idle time.
+    #[error("idle_warning ({warning:?}) must be shorter than idle_timeout ({timeout:?})")]
+    IdleWarningTooLong {
+        /// `idle_warning`.
+        warning: Duration,
+        /// `idle_timeout`.
+        timeout: Duration,
+    },
+    /// `require_login` with `max_accounts` 0: nobody could ever log in.
+    #[error("require_login needs max_accounts of at least 1")]
+    LoginImpossible,
+    /// A password could never fit in a line.
+    #[error("min_password_len ({min}) must be below max_line_bytes ({max_line})")]
+    PasswordTooLong {
+        /// `min_password_len`.
+        min: usize,
+        /// `max_line_bytes`.
+        max_line: usize,
+    },
+}
+
+impl Config {
+    /// Checks that the settings make sense together; the first one that does
+    /// not is named in the error.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use chatcore::{Config, ConfigError};
+    ///
+    /// assert_eq!(Config::default().validate(), Ok(()));
+    /// let config = Config { idle_warning: Duration::from_secs(60), idle_timeout: Duration::from_secs(60), ..Config::default() };
+    /// assert!(matches!(config.validate(), Err(ConfigError::IdleWarningTooLong { .. })));
+    /// let config = Config { history_page_len: 0, ..Config::default() };
+    /// assert_eq!(config.validate(), Err(ConfigError::Zero { field: "history_page_len" }));
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let must_be_positive = [
+            ("max_clients", self.max_clients),
+            ("max_line_bytes", self.max_line_bytes),
+            ("max_nick_len", self.max_nick_len),
+            ("max_room_name_len", self.max_room_name_len),
+            ("max_rooms_per_client", self.max_rooms_per_client),
+            ("max_tracked_sources", self.max_tracked_sources),
+            ("max_login_failures", self.max_login_failures as usize),
+            ("max_registrations_per_source", self.max_registrations_per_source as usize),
+            ("history_page_len", self.history_page_len),
+        ];
+        if let Some((field, _)) = must_be_positive.iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError::Zero { field });
+        }
+        // A burst of 0 with flood control on would refuse every line.
+        if self.flood_lines_per_sec > 0 && self.flood_burst == 0 {
+            return Err(ConfigError::Zero { field: "flood_burst" });
+        }
+        if !self.idle_timeout.is_zero() && self.idle_warning >= self.idle_timeout {
+            return Err(ConfigError::IdleWarningTooLong { warning: self.idle_warning, timeout: self.idle_timeout });
+        }
+        if self.require_login && self.max_accounts == 0 {
+            return Err(ConfigError::LoginImpossible);
+        }
+        if self.min_password_len >= self.max_line_bytes {
+            return Err(ConfigError::PasswordTooLong { min: self.min_password_len, max_line: self.max_line_bytes });
+        }
+        Ok(())
     }
 }

@@ -10,9 +10,9 @@ use crate::names::NameError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The client id was never issued, or the client has already
-    /// disconnected or been closed by the engine.
-    #[error("unknown or disconnected client {0}")]
+    /// The client id was never issued by this engine. (An id the engine
+    /// issued and has closed since is not an error: that race is normal.)
+    #[error("client {0} was never issued by this engine")]
     UnknownClient(ClientId),
     /// The hash or verify request was never issued or was answered already.
     #[error("unknown or answered auth request {0:?}")]
@@ -175,6 +175,11 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// The error event that tells the peer.
+    pub(crate) fn event(&self) -> crate::event::Event<'_> {
+        crate::event::Event::Error { rejection: self }
+    }
+
     /// A stable, machine-readable code for JSON clients.
     pub fn code(&self) -> &'static str {
         match self {

@@ -1,6 +1,6 @@
 //! What the server tells clients, before a codec gives it a wire form.
 
-use crate::command::CommandHelp;
+use crate::command::Spec;
 use crate::error::Rejection;
 use crate::output::DisconnectReason;
 
@@ -81,7 +81,7 @@ pub(crate) enum Event<'a> {
     /// Everyone online, sorted.
     Users { users: &'a [&'a str] },
     /// The command reference.
-    Help { commands: &'a [CommandHelp] },
+    Help { commands: &'a [Spec] },
     /// A refused line.
     Error { rejection: &'a Rejection },
     /// The server is closing this connection.

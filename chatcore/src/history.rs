@@ -2,15 +2,7 @@
 
 use std::collections::VecDeque;
 
-/// One remembered room message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Entry {
-    /// Its number within the room.
-    pub(crate) seq: u64,
-    pub(crate) from: Box<str>,
-    pub(crate) text: Box<str>,
-    pub(crate) unix_ms: u64,
-}
+use crate::record::StoredMessage as Entry;
 
 /// A ring of at most `cap` entries; the oldest falls out first.
 #[derive(Debug, Default)]

@@ -4,9 +4,12 @@
 
 use std::collections::BTreeSet;
 
+use crate::ClientId;
+#[cfg(doc)]
+use crate::Engine;
 use crate::codec::Codec;
 use crate::names::NameKey;
-use crate::{ClientId, Engine};
+use crate::world::World;
 
 /// A broken invariant: a bug in the engine, never the peer's fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -212,28 +215,9 @@ pub enum InvariantViolation {
     },
 }
 
-impl Engine {
-    /// Checks every structural invariant of the engine's state; `Ok` after
-    /// any sequence of inputs, or the engine has a bug.
-    ///
-    /// Checked: every limit in [`Config`](crate::Config) that bounds a
-    /// table (clients, rooms, accounts, tracked sources, history, rooms per
-    /// client, blocks, offline messages); nicknames unique after case
-    /// folding, with the nickname index matching the clients exactly;
-    /// memberships recorded the same way by clients and rooms (so member
-    /// counts equal memberships), in existing rooms only, text clients in at
-    /// most one; history numbered in order; logged-in clients named after
-    /// their account; the timer set matching the clients' timers, none
-    /// later than its real deadline; the blockers index, the offline total
-    /// and outstanding auth requests matching what they summarise.
-    ///
-    /// ```
-    /// let mut sim = chatcore::sim::Sim::new(chatcore::Config::default());
-    /// let alice = sim.connect_as("alice");
-    /// sim.send(alice, "/create rust");
-    /// assert_eq!(sim.engine().check_invariants(), Ok(()));
-    /// ```
-    pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
+impl World {
+    /// See [`Engine::check_invariants`](crate::Engine::check_invariants).
+    pub(crate) fn check_invariants(&self) -> Result<(), InvariantViolation> {
         self.check_limits()?;
         self.check_clients()?;
         self.check_indexes()?;

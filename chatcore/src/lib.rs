@@ -31,8 +31,10 @@
 //!    [`Engine::handle_timeout`], [`Engine::handle_shutdown`].
 //! 2. After each call, drain [`Engine::poll_output`] until it returns `None`,
 //!    carrying out each [`Output`] in order: write [`Output::Send`] bytes to
-//!    that client; on [`Output::Close`], flush what was queued for the
-//!    client, then close it. Slow work is asked for, never done inline:
+//!    that client, and [`Output::Broadcast`] bytes to each client it lists;
+//!    on [`Output::Close`], flush what was queued for the client, then close
+//!    it. `Output` is exhaustive, so a `match` over it lists everything an
+//!    embedder must do. Slow work is asked for, never done inline:
 //!    hash or check a password ([`Output::HashPassword`],
 //!    [`Output::VerifyPassword`]) off your event loop and answer with
 //!    [`Engine::handle_password_hashed`] or
@@ -47,7 +49,7 @@
 //! [`Output::Persist`] with a [`Record`], in order. Store the records of a
 //! batch of inputs before carrying out that batch's sends, and whatever a
 //! client has seen survives a crash. On start, feed the stored records to
-//! [`Engine::restore`]. Older history is fetched from your store on request
+//! [`Engine::restore`], which builds the engine. Older history is fetched from your store on request
 //! ([`Output::FetchHistory`], answered with
 //! [`Engine::handle_history_page`]). While your store cannot write, say so
 //! with [`Engine::handle_storage_status`]: the engine then refuses what
@@ -58,8 +60,12 @@
 //! Bad input from a peer is never an `Err`: it becomes an error line to that
 //! peer (a [`Rejection`], with a stable [`Rejection::code`] for JSON
 //! clients) and the state does not change. `Err` ([`Error`]) means the
-//! embedder misused the engine, such as passing a client id that was never
-//! issued or has been closed. The engine should never panic on any input; a
+//! embedder misused the engine, such as passing a client id it never
+//! issued or answering a password request twice. Input or a disconnect for
+//! a client the engine has just closed is not misuse (the peer's bytes and
+//! the engine's close race) and is quietly ignored. A [`Config`] that makes
+//! no sense is refused by [`Engine::new`] with a [`ConfigError`] naming the
+//! field. The engine should never panic on any input; a
 //! panic is a bug.
 //!
 //! # Example
@@ -67,29 +73,51 @@
 //! Two clients, a room and a message, with no I/O at all:
 //!
 //! ```
-//! use chatcore::{Config, Engine, Now, Output};
+//! use chatcore::{ClientId, Config, Engine, Now, Output};
+//! use std::collections::HashMap;
 //! use std::time::{Duration, Instant};
 //!
-//! let mut engine = Engine::new(Config::default());
+//! /// What an embedder does with outputs: here, collect each client's bytes.
+//! fn carry_out(engine: &mut Engine, inboxes: &mut HashMap<ClientId, Vec<u8>>) {
+//!     while let Some(output) = engine.poll_output() {
+//!         match output {
+//!             Output::Send { to, data } => inboxes.entry(to).or_default().extend_from_slice(&data),
+//!             Output::Broadcast { to, data } => {
+//!                 for id in to {
+//!                     inboxes.entry(id).or_default().extend_from_slice(&data);
+//!                 }
+//!             }
+//!             Output::Close { .. } => {} // flush, then close the connection
+//!             // Without `emit_records` and accounts, these never come; a real
+//!             // embedder hashes, verifies, stores and fetches here.
+//!             Output::HashPassword { .. }
+//!             | Output::VerifyPassword { .. }
+//!             | Output::Persist(_)
+//!             | Output::FetchHistory { .. } => {}
+//!         }
+//!     }
+//! }
+//!
+//! let mut engine = Engine::new(Config::default())?;
 //! let mut now = Now::new(Instant::now(), 1_700_000_000_000);
+//! let mut inboxes = HashMap::new();
 //!
 //! let alice = engine.handle_connect(now);
 //! let bob = engine.handle_connect(now);
+//! let carol = engine.handle_connect(now);
 //! engine.handle_input(now, alice, b"/nick alice\n/create rust\n")?;
 //! engine.handle_input(now, bob, b"/nick bob\n/join rust\n")?;
-//! while engine.poll_output().is_some() {} // welcomes, confirmations, the join notice
+//! engine.handle_input(now, carol, b"/nick carol\n/join rust\n")?;
+//! carry_out(&mut engine, &mut inboxes); // welcomes, confirmations, join notices
+//! inboxes.clear();
 //!
 //! now = now.advance(Duration::from_secs(1));
-//! engine.handle_input(now, alice, b"hello, bob\n")?;
-//! let mut to_bob = Vec::new();
-//! while let Some(output) = engine.poll_output() {
-//!     if let Output::Send { to, data } = output {
-//!         assert_eq!(to, bob); // the sender does not get its own line back
-//!         to_bob.extend_from_slice(&data);
-//!     }
-//! }
-//! assert_eq!(to_bob, b"[rust] alice: hello, bob\n");
-//! # Ok::<(), chatcore::Error>(())
+//! engine.handle_input(now, alice, b"hello, both\n")?;
+//! carry_out(&mut engine, &mut inboxes); // one Broadcast: one buffer, two recipients
+//! assert_eq!(inboxes[&bob], b"[rust] alice: hello, both\n");
+//! assert_eq!(inboxes[&carol], b"[rust] alice: hello, both\n");
+//! assert!(!inboxes.contains_key(&alice)); // the sender does not get its own line back
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Limits
@@ -101,15 +129,17 @@
 #![deny(missing_docs)]
 
 // The engine and its interface.
-mod config; // every limit, with its default
-mod engine; // the state machine: handle_*, poll_*, getters
+mod config; // every limit, with its default; validation
+mod engine; // the whole public API: constructors, getters, handle_*, poll_*
 mod error; // Rejection (to peers) and Error (to the embedder)
+mod outbox; // the output queue: sends, broadcasts, records
 mod output; // what the embedder is asked to do
 mod time; // Now: time is always handed in
+mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 
 // From bytes to commands and back.
 mod codec; // text and JSON Lines
-mod command; // what a client can ask for
+mod command; // the command table: spellings, usage, rules
 mod event; // what a client is told
 mod framer; // bytes to lines, with a cap
 
@@ -127,6 +157,7 @@ mod account; // accounts, passwords, kept whispers
 mod auth; // register and log in
 mod lockout; // failed-login and registration counters
 mod social; // /seen, /since, blocking
+mod source; // where a connection comes from, as limits count it
 
 // Durability.
 mod record; // durable facts
@@ -142,8 +173,7 @@ mod tests;
 
 pub use account::{AuthRequestId, Password, PasswordHash};
 pub use codec::Codec;
-pub use command::{COMMANDS, Command, CommandHelp};
-pub use config::Config;
+pub use config::{Config, ConfigError};
 pub use engine::Engine;
 pub use error::{Error, Rejection};
 #[cfg(any(test, feature = "testing"))]
@@ -152,4 +182,5 @@ pub use names::{NameError, NameKey, validate_nick, validate_room};
 pub use output::{ClientId, DisconnectReason, Output};
 pub use record::{Record, RestoreError, StoredMessage};
 pub use restore::StorageStatus;
+pub use source::SourceKey;
 pub use time::Now;

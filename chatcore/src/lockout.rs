@@ -2,34 +2,14 @@
 //! one account for a while) and registrations (capped per window).
 //!
 //! Counting per account *and* source means an attacker elsewhere cannot
-//! lock the real owner out. IPv6 sources are counted per /64, since one host
-//! usually holds a whole /64.
+//! lock the real owner out. Sources are [`SourceKey`]s: IPv6 counted per
+//! /64.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::names::NameKey;
-
-/// Where a connection comes from, as counted for limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum SourceKey {
-    V4(u32),
-    /// The /64 prefix.
-    V6(u64),
-}
-
-impl SourceKey {
-    pub(crate) fn of(ip: IpAddr) -> Self {
-        match ip {
-            IpAddr::V4(v4) => SourceKey::V4(v4.into()),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => SourceKey::V4(v4.into()),
-                None => SourceKey::V6((u128::from(v6) >> 64) as u64),
-            },
-        }
-    }
-}
+use crate::source::SourceKey;
 
 #[derive(Debug, Clone, Copy)]
 struct Window {

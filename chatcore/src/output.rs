@@ -69,20 +69,32 @@ impl fmt::Display for DisconnectReason {
 
 /// One instruction to the embedder, drained with
 /// [`Engine::poll_output`](crate::Engine::poll_output) in order.
+///
+/// Exhaustive on purpose: every variant is something the embedder must
+/// carry out, so a `match` that forgets one (after an upgrade adds it)
+/// fails to compile instead of silently dropping work.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Output {
-    /// Write `data` (one or more complete lines) to the client. Recipients of
-    /// one broadcast share the same `data` buffer.
+    /// Write `data` (one or more complete lines) to the client.
     Send {
         /// The recipient.
         to: ClientId,
         /// The encoded lines.
         data: Bytes,
     },
+    /// Write the same `data` to every client in `to`, as if it were one
+    /// [`Output::Send`] per recipient in this place of the order. One
+    /// buffer and one list per broadcast (per codec in use), however many
+    /// recipients: the embedder iterates the ids.
+    Broadcast {
+        /// The recipients, each once, sorted by id.
+        to: Vec<ClientId>,
+        /// The encoded lines, the same for all of them.
+        data: Bytes,
+    },
     /// Flush what was sent to the client so far, then close its connection.
-    /// The engine has already forgotten the client: later inputs for it
-    /// return [`Error::UnknownClient`](crate::Error::UnknownClient).
+    /// The engine has already forgotten the client: later input or a
+    /// disconnect for it is ignored.
     Close {
         /// The client to close.
         client: ClientId,

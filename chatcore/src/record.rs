@@ -1,14 +1,16 @@
 //! Durable facts. With [`Config::emit_records`](crate::Config::emit_records)
 //! on, every change worth keeping is emitted, in order, as
 //! [`Output::Persist`](crate::Output::Persist); an engine is rebuilt from
-//! stored records with [`Engine::restore`](crate::Engine::restore) before any
-//! client connects. The engine itself never touches a disk.
+//! stored records with [`Engine::restore`](crate::Engine::restore). The
+//! engine itself never touches a disk.
+//!
+//! [`Record`] is exhaustive on purpose: a store that forgets a new kind of
+//! record must fail to compile, not acknowledge it as durable unwritten.
 
 use crate::account::PasswordHash;
 
 /// One durable fact for the embedder's store.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Record {
     /// A room was created.
     RoomCreated {
@@ -21,14 +23,8 @@ pub enum Record {
     Message {
         /// The room's name as created.
         room: Box<str>,
-        /// Its number within the room: 1, 2, 3, ... with no gaps.
-        seq: u64,
-        /// The sender's nickname then.
-        from: Box<str>,
-        /// The message.
-        text: Box<str>,
-        /// When.
-        unix_ms: u64,
+        /// The message, numbered within the room: 1, 2, 3, ... with no gaps.
+        message: StoredMessage,
     },
     /// An account was registered.
     AccountCreated {
@@ -79,8 +75,9 @@ pub enum Record {
     },
 }
 
-/// A stored room message, as returned by the embedder's store for a
-/// [`Output::FetchHistory`](crate::Output::FetchHistory) request.
+/// A room message: what a room keeps in memory for replay, what
+/// [`Record::Message`] carries to the store, and what the store returns for
+/// an [`Output::FetchHistory`](crate::Output::FetchHistory) request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {
     /// Its number within the room.
@@ -98,9 +95,10 @@ pub struct StoredMessage {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RestoreError {
-    /// Restoring must happen before any client connects.
-    #[error("records can only be restored before any client connects")]
-    ClientsConnected,
+    /// The configuration given to [`Engine::restore`](crate::Engine::restore)
+    /// is refused.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The record names a room that was not restored first.
     #[error("record for room {0}, which was never created")]
     UnknownRoom(Box<str>),

@@ -5,25 +5,23 @@
 use bytes::Bytes;
 
 use crate::codec::Codec;
-use crate::engine::Engine;
-use crate::error::{Error, Rejection};
+use crate::error::Rejection;
 use crate::event::{Event, PageMessage};
 use crate::names::NameKey;
+use crate::outbox::Outbox;
 use crate::output::{ClientId, Output};
 use crate::record::StoredMessage;
-use crate::time::Now;
+use crate::world::World;
 
-impl Engine {
+impl World {
     /// Sends the newcomer `welcome` followed by the room's kept history (in
     /// one buffer), skipping names it blocks, and starts its `/history`
     /// cursor at the oldest message shown.
-    pub(crate) fn replay_on_join(&mut self, id: ClientId, key: NameKey, welcome: Bytes) {
+    pub(crate) fn replay_on_join(&mut self, out: &mut Outbox, id: ClientId, key: NameKey, welcome: Bytes) {
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         let room = &self.rooms[&key];
         let mut replay = welcome.to_vec();
-        let blocks = &client.blocks;
-        let shown = room.history.iter().filter(|e| blocks.is_empty() || !blocks.contains_key(&NameKey::of(&e.from)));
-        for entry in shown {
+        for entry in room.history.iter().filter(|e| client.hears(&e.from)) {
             let event = Event::Message {
                 room: &room.name,
                 seq: entry.seq,
@@ -35,12 +33,18 @@ impl Engine {
             replay.extend_from_slice(&client.codec.render(&event));
         }
         client.history_cursor = Some((key, room.history.oldest_seq().unwrap_or(room.next_seq)));
-        self.output.push_back(Output::Send { to: id, data: replay.into() });
+        out.push(Output::Send { to: id, data: replay.into() });
     }
 
     /// `/history`: the page of up to `history_page_len` messages before
     /// `before`, or before the client's cursor, or before the newest.
-    pub(crate) fn history(&mut self, id: ClientId, named: Option<&str>, before: Option<u64>) -> Result<(), Rejection> {
+    pub(crate) fn history(
+        &mut self,
+        out: &mut Outbox,
+        id: ClientId,
+        named: Option<&str>,
+        before: Option<u64>,
+    ) -> Result<(), Rejection> {
         let key = self.target_room(id, named)?;
         let client = &self.clients[&id];
         let room = &self.rooms[&key];
@@ -52,14 +56,14 @@ impl Engine {
         let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
         if !in_memory && self.config.emit_records {
             let room = room.name.clone();
-            self.output.push_back(Output::FetchHistory { client: id, room, before, limit });
+            out.push(Output::FetchHistory { client: id, room, before, limit });
             return Ok(());
         }
         let unfiltered: Vec<_> = room.history.page_before(before, limit).collect();
         // Senders the reader blocks are skipped, as on joining; the cursor still moves past them.
         let page: Vec<PageMessage<'_>> = unfiltered
             .iter()
-            .filter(|e| client.blocks.is_empty() || !client.blocks.contains_key(&NameKey::of(&e.from)))
+            .filter(|e| client.hears(&e.from))
             .map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms })
             .collect();
         // Without a store, memory is all there is.
@@ -67,51 +71,45 @@ impl Engine {
         let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
         let oldest = unfiltered.first().map(|m| m.seq);
         let data = client.codec.render(&Event::HistoryPage { room: &room.name, messages: &page, more, oldest });
-        self.deliver_page(id, key, data, oldest);
+        self.deliver_page(out, id, key, data, oldest);
         Ok(())
     }
 
-    /// The answer to an [`Output::FetchHistory`]: the stored messages of
-    /// `room` that were asked for, in any order. If the client has left
-    /// meanwhile, nothing happens.
-    pub fn handle_history_page(
+    /// The embedder's answer to an [`Output::FetchHistory`]: the stored
+    /// messages asked for, in any order. Nothing happens if the client or
+    /// the room is gone.
+    pub(crate) fn history_page(
         &mut self,
-        _now: Now,
+        out: &mut Outbox,
         client: ClientId,
         room: &str,
         mut messages: Vec<StoredMessage>,
-    ) -> Result<(), Error> {
-        if !self.clients.contains_key(&client) {
-            return Ok(());
-        }
+    ) {
         let key = NameKey::of(room);
-        if !self.rooms.contains_key(&key) {
-            return Ok(());
-        }
+        let (Some(reader), Some(room)) = (self.clients.get(&client), self.rooms.get(&key)) else {
+            return;
+        };
         // The engine never stores control characters; a damaged store must not put them on a terminal.
-        messages.retain(|m| !crate::engine::has_control(&m.text) && !crate::engine::has_control(&m.from));
+        messages.retain(|m| !crate::world::has_control(&m.text) && !crate::world::has_control(&m.from));
         messages.sort_by_key(|m| m.seq);
         messages.dedup_by_key(|m| m.seq);
         let skip = messages.len().saturating_sub(self.config.history_page_len);
-        let blocks = &self.clients[&client].blocks;
         let page: Vec<PageMessage<'_>> = messages[skip..]
             .iter()
-            .filter(|m| blocks.is_empty() || !blocks.contains_key(&NameKey::of(&m.from)))
+            .filter(|m| reader.hears(&m.from))
             .map(|m| PageMessage { seq: m.seq, from: &m.from, text: &m.text, unix_ms: m.unix_ms })
             .collect();
         let more = messages[skip..].first().is_some_and(|m| m.seq > 1);
         let oldest = messages[skip..].first().map(|m| m.seq);
-        let event = Event::HistoryPage { room: &self.rooms[&key].name, messages: &page, more, oldest };
-        let data = self.clients[&client].codec.render(&event);
-        self.deliver_page(client, key, data, oldest);
-        Ok(())
+        let data = reader.codec.render(&Event::HistoryPage { room: &room.name, messages: &page, more, oldest });
+        self.deliver_page(out, client, key, data, oldest);
     }
 
     /// Sends a rendered page and moves the client's cursor to its oldest message.
-    fn deliver_page(&mut self, id: ClientId, key: NameKey, data: Bytes, oldest: Option<u64>) {
+    fn deliver_page(&mut self, out: &mut Outbox, id: ClientId, key: NameKey, data: Bytes, oldest: Option<u64>) {
         if let (Some(client), Some(seq)) = (self.clients.get_mut(&id), oldest) {
             client.history_cursor = Some((key, seq));
         }
-        self.output.push_back(Output::Send { to: id, data });
+        out.push(Output::Send { to: id, data });
     }
 }

@@ -2,11 +2,10 @@
 //! store cannot write.
 
 use crate::account::{Account, OfflineMessage};
-use crate::engine::Engine;
-use crate::history::Entry;
 use crate::names::{NameKey, validate_nick, validate_room};
 use crate::record::{Record, RestoreError};
 use crate::room::Room;
+use crate::world::World;
 
 /// Whether the embedder's store is writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,16 +20,13 @@ pub enum StorageStatus {
     Failing,
 }
 
-impl Engine {
+impl World {
     /// Applies one stored record, in the order they were emitted, to an
     /// engine no client has connected to yet. For history, feeding only the
     /// last `history_len` messages of each room is enough (and faster), but
     /// at least its last one even when `history_len` is 0: numbering
     /// continues from the last message fed.
-    pub fn restore(&mut self, record: Record) -> Result<(), RestoreError> {
-        if !self.clients.is_empty() {
-            return Err(RestoreError::ClientsConnected);
-        }
+    pub(crate) fn restore(&mut self, record: Record) -> Result<(), RestoreError> {
         match record {
             Record::RoomCreated { room, .. } => {
                 let key = NameKey::of(&room);
@@ -42,15 +38,15 @@ impl Engine {
                 }
                 self.rooms.insert(key, Room::new(&room));
             }
-            Record::Message { room, seq, from, text, unix_ms } => {
+            Record::Message { room, message } => {
                 let cap = self.config.history_len;
                 let target =
                     self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
-                if seq < target.next_seq {
-                    return Err(RestoreError::OutOfOrder { room, seq });
+                if message.seq < target.next_seq {
+                    return Err(RestoreError::OutOfOrder { room, seq: message.seq });
                 }
-                target.next_seq = seq + 1;
-                target.history.push(cap, Entry { seq, from, text, unix_ms });
+                target.next_seq = message.seq + 1;
+                target.history.push(cap, message);
             }
             Record::AccountCreated { name, hash, .. } => {
                 if let Err(reason) = validate_nick(&name, usize::MAX) {
@@ -93,10 +89,5 @@ impl Engine {
 
     fn account_mut(&mut self, name: &str) -> Result<&mut Account, RestoreError> {
         self.accounts.get_mut(&NameKey::of(name)).ok_or_else(|| RestoreError::UnknownAccount(name.into()))
-    }
-
-    /// The store started or stopped failing. See [`StorageStatus`].
-    pub fn handle_storage_status(&mut self, status: StorageStatus) {
-        self.storage_failing = status == StorageStatus::Failing;
     }
 }

@@ -5,16 +5,17 @@
 //! across visits; a guest's last as long as its connection. Guest names are
 //! not remembered by `/seen`: only accounts are.
 
-use crate::engine::Engine;
 use crate::error::Rejection;
 use crate::event::{Event, SeenUser};
 use crate::names::{NameError, NameKey, validate_nick};
+use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::Record;
 use crate::time::Now;
+use crate::world::World;
 
-impl Engine {
-    pub(crate) fn block(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+impl World {
+    pub(crate) fn block(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {
         match validate_nick(nick, self.config.max_nick_len) {
             Ok(()) | Err(NameError::Reserved) => {}
             Err(e) => return Err(Rejection::NickInvalid(e)),
@@ -32,15 +33,15 @@ impl Engine {
             if let Some(account) = client.account.as_ref().and_then(|a| self.accounts.get_mut(a)) {
                 account.blocks.insert(key.clone(), nick.into());
                 let record = Record::Blocked { account: account.name.clone(), name: nick.into() };
-                self.persist(record);
+                out.persist(record);
             }
             self.blockers.entry(key).or_default().insert(id);
         }
-        self.tell(id, Event::BlockChanged { nick, blocked: true });
+        self.tell(out, id, Event::BlockChanged { nick, blocked: true });
         Ok(())
     }
 
-    pub(crate) fn unblock(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+    pub(crate) fn unblock(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {
         let key = NameKey::of(nick);
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         if client.blocks.remove(&key).is_none() {
@@ -49,23 +50,23 @@ impl Engine {
         if let Some(account) = client.account.as_ref().and_then(|a| self.accounts.get_mut(a)) {
             account.blocks.remove(&key);
             let record = Record::Unblocked { account: account.name.clone(), name: nick.into() };
-            self.persist(record);
+            out.persist(record);
         }
         self.unindex_blocker(id, &key);
-        self.tell(id, Event::BlockChanged { nick, blocked: false });
+        self.tell(out, id, Event::BlockChanged { nick, blocked: false });
         Ok(())
     }
 
-    pub(crate) fn list_blocks(&mut self, id: ClientId) {
+    pub(crate) fn list_blocks(&mut self, out: &mut Outbox, id: ClientId) {
         let client = &self.clients[&id];
         let names: Vec<&str> = client.blocks.values().map(|n| &**n).collect();
         let data = client.codec.render(&Event::BlockList { names: &names });
-        self.send(id, data);
+        out.send(id, data);
     }
 
     /// On login, the account's blocks and the guest's merge (up to the limit)
     /// and both are kept in the account.
-    pub(crate) fn adopt_account_blocks(&mut self, id: ClientId, account: &NameKey) {
+    pub(crate) fn adopt_account_blocks(&mut self, out: &mut Outbox, id: ClientId, account: &NameKey) {
         let max = self.config.max_blocks;
         let guest_blocks: Vec<NameKey> = self.clients[&id].blocks.keys().cloned().collect();
         for key in &guest_blocks {
@@ -87,7 +88,7 @@ impl Engine {
             self.blockers.entry(key.clone()).or_default().insert(id);
         }
         for record in adopted {
-            self.persist(record);
+            out.persist(record);
         }
     }
 
@@ -107,7 +108,7 @@ impl Engine {
         }
     }
 
-    pub(crate) fn seen(&mut self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+    pub(crate) fn seen(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {
         if !crate::commands::is_nick_like(nick) {
             return Err(Rejection::NeverSeen(nick.into()));
         }
@@ -121,13 +122,13 @@ impl Engine {
         } else {
             return Err(Rejection::NeverSeen(nick.into()));
         };
-        self.send(id, data);
+        out.send(id, data);
         Ok(())
     }
 
     /// Everyone online now, then accounts last seen within `seconds`, most
     /// recent first.
-    pub(crate) fn since(&mut self, now: Now, id: ClientId, seconds: u64) {
+    pub(crate) fn since(&mut self, out: &mut Outbox, now: Now, id: ClientId, seconds: u64) {
         let cutoff = now.unix_ms.saturating_sub(seconds.saturating_mul(1000));
         let mut users: Vec<SeenUser<'_>> =
             self.clients.values().map(|c| SeenUser { nick: &c.nick, last_seen_ms: None }).collect();
@@ -143,6 +144,6 @@ impl Engine {
         recent.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms).then_with(|| a.nick.cmp(b.nick)));
         users.extend(recent);
         let data = self.clients[&id].codec.render(&Event::Since { seconds, users: &users });
-        self.send(id, data);
+        out.send(id, data);
     }
 }

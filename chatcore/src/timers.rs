@@ -29,7 +29,7 @@ impl Client {
         if idle.is_zero() {
             return None;
         }
-        let warning = config.idle_warning.min(idle / 2);
+        let warning = config.idle_warning;
         if !self.idle_warned && !warning.is_zero() {
             Some((self.last_activity + (idle - warning), Due::IdleWarning))
         } else {

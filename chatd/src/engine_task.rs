@@ -223,17 +223,12 @@ impl EngineTask {
     fn handle(&mut self, now: Now, event: Inbound) {
         match event {
             Inbound::Connect(socket) => self.connect(now, socket),
-            Inbound::Input(id, bytes) => {
-                // An error means the engine closed this client while its
-                // bytes were on the way; they no longer matter.
-                let _ = self.engine.handle_input(now, id, &bytes);
-            }
+            // Bytes or an end racing the engine's own close are `Ok` and
+            // change nothing; an `Err` is a bug in chatd.
+            Inbound::Input(id, bytes) => report_misuse(self.engine.handle_input(now, id, &bytes)),
             Inbound::Closed(id, reason) => {
-                // Not known any more: the engine closed it first, and the
-                // reader is just reporting the end of that connection.
-                if self.engine.handle_disconnect(now, id, reason.clone()).is_ok() {
-                    self.departed.push((id, reason));
-                }
+                report_misuse(self.engine.handle_disconnect(now, id, reason.clone()));
+                self.departed.push((id, reason));
             }
         }
     }
@@ -241,10 +236,11 @@ impl EngineTask {
     /// Feeds finished off-task work back to the engine, or releases what a
     /// commit made durable.
     fn finished(&mut self, now: Now, done: Done) {
-        // `Err`: the request was answered already or its client is gone; nothing to do.
         match done {
-            Done::Hashed(request, hash) => drop(self.engine.handle_password_hashed(now, request, hash)),
-            Done::Verified(request, matches) => drop(self.engine.handle_password_verified(now, request, matches)),
+            Done::Hashed(request, hash) => report_misuse(self.engine.handle_password_hashed(now, request, hash)),
+            Done::Verified(request, matches) => {
+                report_misuse(self.engine.handle_password_verified(now, request, matches));
+            }
             Done::Store(Reply::Committed { upto }) => {
                 for op in self.held.release(upto) {
                     self.apply(now, op);
@@ -255,7 +251,7 @@ impl EngineTask {
                 self.engine.handle_storage_status(status);
             }
             Done::Store(Reply::History { client, room, messages }) => {
-                drop(self.engine.handle_history_page(now, client, &room, messages));
+                report_misuse(self.engine.handle_history_page(client, &room, messages));
             }
         }
     }
@@ -286,6 +282,7 @@ impl EngineTask {
             while let Some(output) = self.engine.poll_output() {
                 match output {
                     Output::Send { to, data } => ops.push(ClientOp::Send(to, data)),
+                    Output::Broadcast { to, data } => ops.push(ClientOp::Broadcast(to, data)),
                     Output::Close { client, reason } => ops.push(ClientOp::Close(client, reason)),
                     Output::HashPassword { request, password } => {
                         self.off_task(async move { Done::Hashed(request, passwords::hash(password).await) });
@@ -297,8 +294,6 @@ impl EngineTask {
                     Output::FetchHistory { client, room, before, limit } => {
                         fetches.push(Job::Fetch { client, room, before, limit });
                     }
-                    // Not printed: an output may carry a password or its hash.
-                    _ => tracing::error!("chatd does not carry out this kind of engine output"),
                 }
             }
             ops.extend(
@@ -344,6 +339,11 @@ impl EngineTask {
     fn apply(&mut self, now: Now, op: ClientOp) {
         match op {
             ClientOp::Send(to, data) => self.send(now, to, data),
+            ClientOp::Broadcast(to, data) => {
+                for id in to {
+                    self.send(now, id, data.clone());
+                }
+            }
             ClientOp::Close(client, reason) => {
                 let Some(conn) = self.conns.remove(&client) else { return };
                 if reason == DisconnectReason::ServerFull {
@@ -381,7 +381,7 @@ impl EngineTask {
         conn.socket.close_queue();
         conn.socket.cut();
         // Its roommates are told; `dispatch` goes round for those sends.
-        let _ = self.engine.handle_disconnect(now, to, DisconnectReason::SendQueueExceeded);
+        report_misuse(self.engine.handle_disconnect(now, to, DisconnectReason::SendQueueExceeded));
     }
 
     /// Lets a finished connection flush, and schedules its cut.
@@ -476,5 +476,14 @@ impl EngineTask {
             }
         }
         tracing::info!("stopped");
+    }
+}
+
+/// An `Err` from the engine means chatd used it wrongly (an id it never
+/// issued, a request answered twice): a bug worth a loud log line, never a
+/// reason to stop serving everyone else.
+fn report_misuse(result: Result<(), chatcore::Error>) {
+    if let Err(error) = result {
+        tracing::error!(%error, "engine refused a call from chatd (a bug in chatd)");
     }
 }

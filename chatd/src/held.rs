@@ -15,6 +15,8 @@ use chatcore::{ClientId, DisconnectReason};
 pub(crate) enum ClientOp {
     /// Queue bytes for the client.
     Send(ClientId, Bytes),
+    /// Queue the same bytes for each of these clients.
+    Broadcast(Vec<ClientId>, Bytes),
     /// The engine closed the client: flush, then close.
     Close(ClientId, DisconnectReason),
     /// The client's connection ended on its own; let what is queued go out.
@@ -82,7 +84,13 @@ impl Held {
 
 /// Bytes of the sends among `ops`.
 fn send_bytes(ops: &[ClientOp]) -> usize {
-    ops.iter().map(|op| if let ClientOp::Send(_, data) = op { data.len() } else { 0 }).sum()
+    ops.iter()
+        .map(|op| match op {
+            ClientOp::Send(_, data) => data.len(),
+            ClientOp::Broadcast(to, data) => data.len() * to.len(),
+            ClientOp::Close(..) | ClientOp::Departed(..) => 0,
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -94,7 +102,7 @@ mod tests {
     }
 
     fn first_client() -> ClientId {
-        let mut engine = chatcore::Engine::new(chatcore::Config::default());
+        let mut engine = chatcore::Engine::new(chatcore::Config::default()).expect("the defaults are valid");
         engine.handle_connect(chatcore::Now::system())
     }
 

@@ -2,25 +2,29 @@
 //! client slot; the count is touched only when a connection opens or
 //! closes, never on the message path.
 //!
-//! An IPv6 host usually holds a whole /64, so IPv6 addresses are counted by
-//! their /64 prefix; an IPv4-mapped IPv6 address counts as its IPv4 address.
+//! Addresses are counted as [`SourceKey`]s, the engine's own rule for
+//! per-source limits: an IPv6 host usually holds a whole /64, so IPv6
+//! addresses count by their /64 prefix, and an IPv4-mapped IPv6 address
+//! counts as its IPv4 address.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
+
+use chatcore::SourceKey;
 
 /// Counts open connections per IP address.
 #[derive(Debug, Clone)]
 pub(crate) struct IpLimiter {
     /// 0: no cap.
     max: usize,
-    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    counts: Arc<Mutex<HashMap<SourceKey, usize>>>,
 }
 
 /// One open connection's share of its address's count, released on drop.
 #[derive(Debug)]
 pub(crate) struct IpSlot {
-    ip: IpAddr,
+    ip: SourceKey,
     limiter: Option<IpLimiter>,
 }
 
@@ -35,7 +39,7 @@ impl IpLimiter {
 
     /// A slot for one more connection from `ip`, unless it already holds `max`.
     pub(crate) fn try_acquire(&self, ip: IpAddr) -> Option<IpSlot> {
-        let ip = source_of(ip);
+        let ip = SourceKey::of(ip);
         if self.max == 0 {
             return Some(IpSlot { ip, limiter: None });
         }
@@ -51,17 +55,6 @@ impl IpLimiter {
     #[cfg(test)]
     fn tracked(&self) -> usize {
         self.counts.lock().unwrap_or_else(PoisonError::into_inner).len()
-    }
-}
-
-/// The key an address is counted under.
-fn source_of(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        },
     }
 }
 

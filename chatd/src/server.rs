@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_channel::Sender;
-use chatcore::Engine;
+use chatcore::{Engine, RestoreError};
 use smol::{Async, Timer};
 
 use crate::cli::Cli;
@@ -30,10 +30,10 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     // State is restored before the port opens, so no client ever sees a
     // half-restored server; a store that cannot be used stops chatd here.
     let (done_tx, done_rx) = async_channel::unbounded();
-    let mut engine = Engine::new(config.clone());
-    let store = if cli.storage.ephemeral {
+    let bad_config = |e| io::Error::other(format!("invalid settings: {e}"));
+    let (engine, store) = if cli.storage.ephemeral {
         tracing::info!("ephemeral: nothing is stored");
-        None
+        (Engine::new(config.clone()).map_err(bad_config)?, None)
     } else {
         let storage = &cli.storage;
         let dir = storage.data_dir.clone();
@@ -43,9 +43,10 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
             .await
             .map_err(|e| io::Error::other(format!("cannot read the database: {e}")))?;
         let restored = records.len();
-        for record in records {
-            engine.restore(record).map_err(|e| io::Error::other(format!("the database is inconsistent: {e}")))?;
-        }
+        let engine = Engine::restore(config.clone(), records).map_err(|e| match e {
+            RestoreError::Config(e) => bad_config(e),
+            e => io::Error::other(format!("the database is inconsistent: {e}")),
+        })?;
         tracing::info!(
             dir = %storage.data_dir.display(),
             sync = ?storage.sync,
@@ -55,9 +56,10 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
             "store open"
         );
         let done = done_tx.clone();
-        Some(StoreHandle::spawn(store, storage.retention(), move |reply| {
+        let store = StoreHandle::spawn(store, storage.retention(), move |reply| {
             let _ = done.try_send(Done::Store(reply));
-        }))
+        });
+        (engine, Some(store))
     };
     let listener = Async::<TcpListener>::bind(cli.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;

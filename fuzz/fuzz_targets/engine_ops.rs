@@ -1,8 +1,5 @@
-//! Fuzz target `engine_ops`: see `driver.rs` (`run_ops`) for what it drives and checks.
+//! Fuzz target `engine_ops`: see `chatcore::sim::fuzz` (`run_ops`) for what it drives and checks.
 
 #![no_main]
 
-#[path = "../driver.rs"]
-mod driver;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| driver::run_ops(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| chatcore::sim::fuzz::run_ops(data));

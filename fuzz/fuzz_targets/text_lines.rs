@@ -1,8 +1,5 @@
-//! Fuzz target `text_lines`: see `driver.rs` (`run_text`) for what it drives and checks.
+//! Fuzz target `text_lines`: see `chatcore::sim::fuzz` (`run_text`) for what it drives and checks.
 
 #![no_main]
 
-#[path = "../driver.rs"]
-mod driver;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| driver::run_text(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| chatcore::sim::fuzz::run_text(data));

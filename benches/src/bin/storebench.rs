@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use chatcore::Record;
+use chatcore::{Record, StoredMessage};
 use clap::Parser;
 use hdrhistogram::Histogram;
 
@@ -81,13 +81,9 @@ fn main() {
                 let r = next_room;
                 next_room = (next_room + 1) % args.rooms;
                 seqs[r] += 1;
-                Record::Message {
-                    room: room(r).into(),
-                    seq: seqs[r],
-                    from: "bench".into(),
-                    text: text.clone(),
-                    unix_ms: 1_700_000_000_000 + seqs[r],
-                }
+                let (seq, unix_ms) = (seqs[r], 1_700_000_000_000 + seqs[r]);
+                let message = StoredMessage { seq, from: "bench".into(), text: text.clone(), unix_ms };
+                Record::Message { room: room(r).into(), message }
             })
             .collect()
     };

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Password;
-use crate::command::{Command, CommandHelp, help_for};
+use crate::command::{Command, Spec, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, RoomSummary};
 
@@ -38,10 +38,10 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
         return Err(Rejection::Usage(r#"{"type":COMMAND,...} (see {"type":"help"})"#));
     };
-    let Some(help) = help_for(kind) else {
+    let Some(verb) = Verb::from_json_type(kind) else {
         return Err(Rejection::UnknownCommand(kind.into()));
     };
-    let request = Request::deserialize(&value).map_err(|_| Rejection::Usage(help.json))?;
+    let request = Request::deserialize(&value).map_err(|_| Rejection::Usage(verb.spec().json_usage))?;
     Ok(match request {
         Request::Nick { nick } => Command::Nick(nick),
         Request::Create { room } => Command::Create(room),
@@ -182,6 +182,6 @@ fn room_json<'a>(room: &RoomSummary<'a>) -> RoomJson<'a> {
     RoomJson { name: room.name, members: room.members }
 }
 
-fn help_json(command: &CommandHelp) -> HelpJson<'_> {
-    HelpJson { name: command.name, usage: command.json, about: command.about }
+fn help_json(command: &Spec) -> HelpJson<'_> {
+    HelpJson { name: command.json_type, usage: command.json_usage, about: command.about }
 }

@@ -7,7 +7,7 @@ mod text;
 
 use bytes::Bytes;
 
-use crate::command::Command;
+use crate::command::{Command, Verb};
 use crate::error::Rejection;
 use crate::event::Event;
 
@@ -25,10 +25,17 @@ pub enum Codec {
     Json,
 }
 
-/// How many codecs exist, for per-codec caches.
-const CODEC_COUNT: usize = 1 + cfg!(feature = "json") as usize;
+/// How many codecs exist, for per-codec tables.
+pub(crate) const CODEC_COUNT: usize = 1 + cfg!(feature = "json") as usize;
 
 impl Codec {
+    /// Every codec, in [`index`](Self::index) order.
+    pub(crate) const ALL: [Codec; CODEC_COUNT] = [
+        Codec::Text,
+        #[cfg(feature = "json")]
+        Codec::Json,
+    ];
+
     /// The codec a client's first non-empty line asks for.
     pub(crate) fn detect(first_line: &str) -> Codec {
         #[cfg(feature = "json")]
@@ -57,28 +64,23 @@ impl Codec {
         }
     }
 
-    fn index(self) -> usize {
+    /// How a command is written in this codec: its column of the command
+    /// table, for usage errors.
+    pub(crate) fn usage(self, verb: Verb) -> &'static str {
+        let spec = verb.spec();
+        match self {
+            Codec::Text => spec.text_usage,
+            #[cfg(feature = "json")]
+            Codec::Json => spec.json_usage,
+        }
+    }
+
+    /// Where this codec sits in per-codec tables.
+    pub(crate) fn index(self) -> usize {
         match self {
             Codec::Text => 0,
             #[cfg(feature = "json")]
             Codec::Json => 1,
         }
-    }
-}
-
-/// An event rendered at most once per codec, however many recipients it has.
-pub(crate) struct Rendered<'a> {
-    event: Event<'a>,
-    by_codec: [Option<Bytes>; CODEC_COUNT],
-}
-
-impl<'a> Rendered<'a> {
-    pub(crate) fn new(event: Event<'a>) -> Self {
-        Self { event, by_codec: Default::default() }
-    }
-
-    /// The bytes for `codec`, rendering them on first use.
-    pub(crate) fn get(&mut self, codec: Codec) -> Bytes {
-        self.by_codec[codec.index()].get_or_insert_with(|| codec.render(&self.event)).clone()
     }
 }

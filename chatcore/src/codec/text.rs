@@ -7,7 +7,7 @@ use std::fmt::Write;
 use bytes::Bytes;
 
 use crate::account::Password;
-use crate::command::{Command, help_for};
+use crate::command::{Command, Verb};
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::time::{ClockUtc, DateTimeUtc};
@@ -24,51 +24,55 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         return Ok(Command::Say { room: None, text: line.to_owned() });
     };
     let (word, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    let args = args.trim();
-    let name = word.to_ascii_lowercase();
-    let one_arg = |make: fn(String) -> Command| match args.split_whitespace().count() {
-        1 => Ok(make(args.to_owned())),
-        _ => Err(usage(&name)),
+    let Some(verb) = Verb::from_text_word(word) else {
+        return Err(Rejection::UnknownCommand(format!("/{word}").into()));
     };
-    let no_args = |command: Command| if args.is_empty() { Ok(command) } else { Err(usage(&name)) };
-    let optional = || (!args.is_empty()).then(|| args.to_owned());
-    match name.as_str() {
-        "nick" | "name" => one_arg(Command::Nick),
-        "create" => one_arg(Command::Create),
-        "join" => one_arg(Command::Join),
-        "list" | "rooms" => no_args(Command::List),
-        "leave" | "part" => no_args(Command::Leave(None)),
-        "users" => no_args(Command::Users),
-        "help" => no_args(Command::Help),
-        "who" if args.split_whitespace().count() <= 1 => Ok(Command::Who(optional())),
-        "who" => Err(usage("who")),
-        "quit" | "exit" => Ok(Command::Quit(optional())),
-        "msg" | "whisper" | "w" => whisper(args),
-        "register" => match args.split_whitespace().collect::<Vec<_>>()[..] {
+    let args = args.trim();
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let usage = || Rejection::Usage(verb.spec().text_usage);
+    let one = || match words[..] {
+        [arg] => Ok(arg.to_owned()),
+        _ => Err(usage()),
+    };
+    let optional = || match words[..] {
+        [] => Ok(None),
+        [arg] => Ok(Some(arg.to_owned())),
+        _ => Err(usage()),
+    };
+    let none = |command: Command| if words.is_empty() { Ok(command) } else { Err(usage()) };
+    let rest = || (!args.is_empty()).then(|| args.to_owned());
+    match verb {
+        Verb::Nick => one().map(Command::Nick),
+        Verb::Create => one().map(Command::Create),
+        Verb::Join => one().map(Command::Join),
+        Verb::List => none(Command::List),
+        Verb::Leave => none(Command::Leave(None)),
+        Verb::Users => none(Command::Users),
+        Verb::Help => none(Command::Help),
+        Verb::Who => optional().map(Command::Who),
+        Verb::Quit => Ok(Command::Quit(rest())),
+        Verb::Msg => whisper(args),
+        Verb::Register => match words[..] {
             [name, password, confirm] => Ok(Command::Register {
                 name: name.to_owned(),
                 password: Password::new(password),
                 confirm: Password::new(confirm),
             }),
-            _ => Err(usage(&name)),
+            _ => Err(usage()),
         },
-        "login" => match args.split_whitespace().collect::<Vec<_>>()[..] {
+        Verb::Login => match words[..] {
             [name, password] => Ok(Command::Login { name: name.to_owned(), password: Password::new(password) }),
-            _ => Err(usage(&name)),
+            _ => Err(usage()),
         },
-        "seen" => one_arg(Command::Seen),
-        "since" => args.parse().map(Command::Since).map_err(|_| usage(&name)),
-        "block" => one_arg(Command::Block),
-        "unblock" => one_arg(Command::Unblock),
-        "blocked" => no_args(Command::Blocked),
-        "history" if args.split_whitespace().count() <= 1 => Ok(Command::History { room: optional(), before: None }),
-        "history" => Err(usage("history")),
-        _ => Err(Rejection::UnknownCommand(format!("/{word}").into())),
+        Verb::Seen => one().map(Command::Seen),
+        Verb::Since => args.parse().map(Command::Since).map_err(|_| usage()),
+        Verb::Block => one().map(Command::Block),
+        Verb::Unblock => one().map(Command::Unblock),
+        Verb::Blocked => none(Command::Blocked),
+        Verb::History => optional().map(|room| Command::History { room, before: None }),
+        // Saying needs no command word; no row gives it one.
+        Verb::Say => Err(usage()),
     }
-}
-
-fn usage(name: &str) -> Rejection {
-    Rejection::Usage(help_for(name).map_or("/help", |h| h.text))
 }
 
 fn whisper(args: &str) -> Result<Command, Rejection> {
@@ -76,7 +80,7 @@ fn whisper(args: &str) -> Result<Command, Rejection> {
         Some((to, text)) if !to.is_empty() && !text.trim().is_empty() => {
             Ok(Command::Whisper { to: to.to_owned(), text: text.trim_start().to_owned() })
         }
-        _ => Err(usage("msg")),
+        _ => Err(Rejection::Usage(Verb::Msg.spec().text_usage)),
     }
 }
 
@@ -141,9 +145,9 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         Event::Users { users } => writeln!(out, "* online ({}): {}", users.len(), users.join(", ")),
         Event::Help { commands } => {
             writeln!(out, "* commands:")?;
-            let width = commands.iter().map(|c| c.text.len()).max().unwrap_or(0);
+            let width = commands.iter().map(|c| c.text_usage.len()).max().unwrap_or(0);
             for command in commands {
-                writeln!(out, "*   {:width$}  {}", command.text, command.about)?;
+                writeln!(out, "*   {:width$}  {}", command.text_usage, command.about)?;
             }
             Ok(())
         }

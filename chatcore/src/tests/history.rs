@@ -64,8 +64,7 @@ fn text_history_pages_back_through_the_store() {
     let fetch = Output::FetchHistory { client: b, room: "rust".into(), before: 3, limit: 2 };
     assert_eq!(sim.take_transcript(), [fetch]);
     let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
-    let now = sim.now();
-    sim.engine_mut().handle_history_page(now, b, "rust", vec![stored(2, "two"), stored(1, "one")]).unwrap();
+    sim.engine_mut().handle_history_page(b, "rust", vec![stored(2, "two"), stored(1, "one")]).unwrap();
     sim.drain();
     assert_eq!(
         sim.take(b),

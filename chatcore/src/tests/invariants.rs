@@ -35,32 +35,32 @@ fn check(sim: &mut Sim, corrupt: impl FnOnce(&mut crate::Engine)) -> V {
 
 #[test]
 fn a_fresh_engine_and_a_busy_one_are_consistent() {
-    assert_eq!(crate::Engine::new(Config::default()).check_invariants(), Ok(()));
+    assert_eq!(crate::Engine::new(Config::default()).unwrap().check_invariants(), Ok(()));
     populated();
 }
 
 #[test]
 fn client_and_room_limits() {
     let (mut sim, ..) = populated();
-    let v = check(&mut sim, |e| e.config.max_clients = 2);
+    let v = check(&mut sim, |e| e.world.config.max_clients = 2);
     assert_eq!(v, V::TooManyClients { count: 3, max: 2 });
     assert_eq!(v.to_string(), "3 clients connected, over max_clients 2");
     let (mut sim, ..) = populated();
     let rooms = sim.engine().room_count();
-    assert_eq!(check(&mut sim, |e| e.config.max_rooms = 0), V::TooManyRoomsExist { count: rooms, max: 0 });
+    assert_eq!(check(&mut sim, |e| e.world.config.max_rooms = 0), V::TooManyRoomsExist { count: rooms, max: 0 });
 }
 
 #[test]
 fn nickname_index() {
     let (mut sim, a, b, _) = populated();
-    let v = check(&mut sim, |e| e.clients.get_mut(&a).unwrap().nick = "Alicia".into());
+    let v = check(&mut sim, |e| e.world.clients.get_mut(&a).unwrap().nick = "Alicia".into());
     assert!(matches!(v, V::NickKeyMismatch { client, .. } if client == a), "{v:?}");
 
     let (mut sim, a, b2, _) = populated();
     let _ = b;
     // Two clients with one folded nickname.
     let v = check(&mut sim, |e| {
-        let c = e.clients.get_mut(&b2).unwrap();
+        let c = e.world.clients.get_mut(&b2).unwrap();
         c.nick = "ALICE".into();
         c.nick_key = NameKey::of("alice");
     });
@@ -68,7 +68,7 @@ fn nickname_index() {
 
     let (mut sim, ..) = populated();
     let v = check(&mut sim, |e| {
-        e.nicks.insert(NameKey::of("ghost"), ClientId(77));
+        e.world.nicks.insert(NameKey::of("ghost"), ClientId(77));
     });
     assert!(matches!(v, V::StaleNick { .. }), "{v:?}");
 }
@@ -77,29 +77,29 @@ fn nickname_index() {
 fn memberships_both_ways() {
     let (mut sim, a, _, guest) = populated();
     let v = check(&mut sim, |e| {
-        e.rooms.get_mut(&NameKey::of("rust")).unwrap().members.remove(a);
+        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.remove(a);
     });
     assert_eq!(v, V::NotAMember { client: a, room: "rust".into() });
 
     let (mut sim, _, _, guest2) = populated();
     let _ = guest;
     let v = check(&mut sim, |e| {
-        e.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(guest2, Codec::Text);
+        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(guest2, Codec::Text);
     });
     assert_eq!(v, V::UnlistedMember { room: "rust".into(), client: guest2 });
 
     let (mut sim, a, ..) = populated();
-    let v = check(&mut sim, |e| e.clients.get_mut(&a).unwrap().rooms.push(NameKey::of("atlantis")));
+    let v = check(&mut sim, |e| e.world.clients.get_mut(&a).unwrap().rooms.push(NameKey::of("atlantis")));
     assert!(matches!(v, V::MissingRoom { client, .. } if client == a), "{v:?}");
 
     let (mut sim, a, ..) = populated();
-    let v = check(&mut sim, |e| e.clients.get_mut(&a).unwrap().rooms.push(NameKey::of("rust")));
+    let v = check(&mut sim, |e| e.world.clients.get_mut(&a).unwrap().rooms.push(NameKey::of("rust")));
     assert_eq!(v, V::DuplicateMembership { client: a, room: "rust".into() });
 
     let (mut sim, ..) = populated();
     let v = check(&mut sim, |e| {
-        let room = e.rooms.remove(&NameKey::of("rust")).unwrap();
-        e.rooms.insert(NameKey::of("rusty"), room);
+        let room = e.world.rooms.remove(&NameKey::of("rust")).unwrap();
+        e.world.rooms.insert(NameKey::of("rusty"), room);
     });
     assert!(matches!(v, V::MissingRoom { .. } | V::RoomKeyMismatch { .. }), "{v:?}");
 }
@@ -109,16 +109,16 @@ fn memberships_both_ways() {
 fn codecs_and_room_counts_per_client() {
     let (mut sim, a, b, _) = populated();
     let v = check(&mut sim, |e| {
-        e.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(a, Codec::Json);
-        e.rooms.get_mut(&NameKey::of("rust")).unwrap().members.remove(a);
-        e.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(a, Codec::Json);
+        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(a, Codec::Json);
+        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.remove(a);
+        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(a, Codec::Json);
     });
     assert_eq!(v, V::CodecMismatch { room: "rust".into(), client: a });
 
     let (mut sim, _, b2, _) = populated();
     let _ = b;
     assert_eq!(
-        check(&mut sim, |e| e.config.max_rooms_per_client = 1),
+        check(&mut sim, |e| e.world.config.max_rooms_per_client = 1),
         V::TooManyRooms { client: b2, rooms: 2, max: 1 }
     );
 
@@ -126,8 +126,8 @@ fn codecs_and_room_counts_per_client() {
     let _ = b;
     let v = check(&mut sim, |e| {
         let go = NameKey::of("go");
-        e.clients.get_mut(&a).unwrap().rooms.push(go.clone());
-        e.rooms.get_mut(&go).unwrap().members.insert(a, Codec::Text);
+        e.world.clients.get_mut(&a).unwrap().rooms.push(go.clone());
+        e.world.rooms.get_mut(&go).unwrap().members.insert(a, Codec::Text);
     });
     assert_eq!(v, V::TextInSeveralRooms { client: a, rooms: 2 });
 }
@@ -136,7 +136,7 @@ fn codecs_and_room_counts_per_client() {
 fn history_cap() {
     let (mut sim, ..) = populated();
     let v = check(&mut sim, |e| {
-        let room = e.rooms.get_mut(&NameKey::of("rust")).unwrap();
+        let room = e.world.rooms.get_mut(&NameKey::of("rust")).unwrap();
         let mut entry = room.history.iter().next().unwrap().clone();
         for _ in 0..3 {
             entry.seq = room.next_seq;
@@ -151,7 +151,7 @@ fn history_cap() {
 fn history_order() {
     let (mut sim, a, ..) = populated();
     sim.send(a, "again");
-    let v = check(&mut sim, |e| e.rooms.get_mut(&NameKey::of("rust")).unwrap().next_seq = 1);
+    let v = check(&mut sim, |e| e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().next_seq = 1);
     assert_eq!(v, V::HistoryOrder { room: "rust".into() });
 }
 
@@ -159,26 +159,26 @@ fn history_order() {
 fn deadlines() {
     let (mut sim, _, _, guest) = populated();
     let v = check(&mut sim, |e| {
-        let client = e.clients.get_mut(&guest).unwrap();
-        e.timers.disarm(guest, client);
+        let client = e.world.clients.get_mut(&guest).unwrap();
+        e.world.timers.disarm(guest, client);
     });
     assert_eq!(v, V::DeadlineMismatch { client: guest });
 
     let (mut sim, a, ..) = populated();
     let at = sim.now().instant;
-    let v = check(&mut sim, |e| e.clients.get_mut(&a).unwrap().timer = Some(at));
+    let v = check(&mut sim, |e| e.world.clients.get_mut(&a).unwrap().timer = Some(at));
     assert_eq!(v, V::DeadlineMismatch { client: a });
 
     let (mut sim, a, ..) = populated();
     let v = check(&mut sim, |e| {
-        let client = e.clients.get_mut(&a).unwrap();
+        let client = e.world.clients.get_mut(&a).unwrap();
         client.registration_deadline = Some(client.last_activity + Duration::from_secs(1));
     });
     assert_eq!(v, V::DeadlineMismatch { client: a }, "a client that has spoken has no registration deadline");
 
     let (mut sim, _, _, guest) = populated();
     let v = check(&mut sim, |e| {
-        e.clients.get_mut(&guest).unwrap().timer = None;
+        e.world.clients.get_mut(&guest).unwrap().timer = None;
     });
     assert!(matches!(v, V::DeadlineMismatch { .. } | V::StaleTimers { .. }), "{v:?}");
 }

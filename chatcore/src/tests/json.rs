@@ -5,8 +5,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::{rejected, sim};
+use crate::command::COMMANDS;
 use crate::sim::Sim;
-use crate::{COMMANDS, Codec, Config, DisconnectReason, Output};
+use crate::{Codec, Config, DisconnectReason, Output};
 
 const TS: u64 = Sim::BASE_UNIX_MS;
 
@@ -136,7 +137,7 @@ fn list_who_users_help() {
         json!({"name":"nick","usage":"{\"type\":\"nick\",\"nick\":NAME}","about":"choose your nickname"})
     );
     for (got, want) in commands.iter().zip(COMMANDS) {
-        assert_eq!(got, &json!({"name": want.name, "usage": want.json, "about": want.about}));
+        assert_eq!(got, &json!({"name": want.json_type, "usage": want.json_usage, "about": want.about}));
     }
 }
 

@@ -41,7 +41,7 @@ pub(crate) fn sim() -> Sim {
 /// last activity.
 pub(crate) fn digest(engine: &Engine) -> String {
     let mut out = String::new();
-    for (id, c) in &engine.clients {
+    for (id, c) in &engine.world.clients {
         let rooms: Vec<&str> = c.rooms.iter().map(|k| k.as_str()).collect();
         let _ = writeln!(
             out,
@@ -49,18 +49,18 @@ pub(crate) fn digest(engine: &Engine) -> String {
             c.nick, c.nick_key, c.codec, c.codec_chosen, c.account, c.blocks, c.auth_pending, c.registration_deadline
         );
     }
-    let mut nicks: Vec<_> = engine.nicks.iter().collect();
+    let mut nicks: Vec<_> = engine.world.nicks.iter().collect();
     nicks.sort();
     let _ = writeln!(out, "nicks {nicks:?}");
-    for (key, room) in &engine.rooms {
+    for (key, room) in &engine.world.rooms {
         let members: Vec<_> = room.members.iter().collect();
         let history: Vec<_> = room.history.iter().collect();
         let _ = writeln!(out, "room {key} {} {members:?} {history:?}", room.name);
     }
-    for (key, a) in &engine.accounts {
+    for (key, a) in &engine.world.accounts {
         let _ = writeln!(out, "account {key} {} {:?} {:?} {:?}", a.name, a.last_seen_ms, a.mailbox, a.blocks);
     }
-    let _ = writeln!(out, "blockers {:?} offline {}", engine.blockers, engine.offline_total);
+    let _ = writeln!(out, "blockers {:?} offline {}", engine.world.blockers, engine.world.offline_total);
     out
 }
 

@@ -311,17 +311,16 @@ fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, Tes
                 .stored
                 .iter()
                 .filter_map(|r| match r {
-                    Record::Message { room: r, seq, from, text, unix_ms }
-                        if NameKey::of(r) == NameKey::of(&room) && *seq < before =>
+                    Record::Message { room: r, message }
+                        if NameKey::of(r) == NameKey::of(&room) && message.seq < before =>
                     {
-                        Some(StoredMessage { seq: *seq, from: from.clone(), text: text.clone(), unix_ms: *unix_ms })
+                        Some(message.clone())
                     }
                     _ => None,
                 })
                 .collect();
             page.drain(..page.len().saturating_sub(limit));
-            let now = sim.now();
-            prop_assert_eq!(sim.engine_mut().handle_history_page(now, client, &room, page), Ok(()));
+            prop_assert_eq!(sim.engine_mut().handle_history_page(client, &room, page), Ok(()));
             sim.drain();
             let out = sim.take_transcript();
             // One page to whoever asked, if still here; nothing else.

@@ -46,9 +46,7 @@ impl Store {
             .messages
             .iter()
             .filter_map(|r| match r {
-                Record::Message { room: r, seq, from, text, unix_ms } if NameKey::of(r) == NameKey::of(room) => {
-                    Some(StoredMessage { seq: *seq, from: from.clone(), text: text.clone(), unix_ms: *unix_ms })
-                }
+                Record::Message { room: r, message } if NameKey::of(r) == NameKey::of(room) => Some(message.clone()),
                 _ => None,
             })
             .filter(|m| m.seq < before)
@@ -60,8 +58,7 @@ impl Store {
     /// Answers `fetch` as a store would.
     fn answer(&self, sim: &mut Sim, fetch: &Fetch) {
         let page = self.read(&fetch.room, fetch.before, fetch.limit);
-        let now = sim.now();
-        sim.engine_mut().handle_history_page(now, fetch.client, &fetch.room, page).expect("never an error");
+        sim.engine_mut().handle_history_page(fetch.client, &fetch.room, page).expect("never an error");
         sim.drain();
     }
 
@@ -171,22 +168,24 @@ fn a_client_that_left_before_the_answer_gets_nothing() {
 #[test]
 fn stale_odd_and_unknown_answers_do_not_panic() {
     let (mut sim, mut store, a) = nine_said();
-    let now = sim.now();
     let stored = |seq: u64| StoredMessage { seq, from: "alice".into(), text: format!("m{seq}").into(), unix_ms: 0 };
     sim.take_transcript();
-    // A client never issued, and a room that does not exist: nothing happens.
-    assert_eq!(sim.engine_mut().handle_history_page(now, ClientId(999), "rust", vec![stored(1)]), Ok(()));
-    assert_eq!(sim.engine_mut().handle_history_page(now, a, "nowhere", vec![stored(1)]), Ok(()));
+    // A client never issued is misuse; a room that does not exist: nothing happens.
+    assert_eq!(
+        sim.engine_mut().handle_history_page(ClientId(999), "rust", vec![stored(1)]),
+        Err(crate::Error::UnknownClient(ClientId(999)))
+    );
+    assert_eq!(sim.engine_mut().handle_history_page(a, "nowhere", vec![stored(1)]), Ok(()));
     sim.drain();
     assert_eq!(sim.take_transcript(), []);
     // Unsorted, repeated and too many: sorted, deduplicated, the newest page kept.
     let odd = vec![stored(4), stored(2), stored(4), stored(3), stored(1)];
-    sim.engine_mut().handle_history_page(now, a, "RUST", odd).unwrap();
+    sim.engine_mut().handle_history_page(a, "RUST", odd).unwrap();
     sim.drain();
     let zero = |n: u64| format!("~ [rust 00:00:00] alice: m{n}");
     assert_eq!(sim.take(a), ["* 2 earlier messages of rust:", &zero(3), &zero(4), "* /history shows earlier ones"]);
     // An empty answer (say, the store's retention dropped them).
-    sim.engine_mut().handle_history_page(now, a, "rust", Vec::new()).unwrap();
+    sim.engine_mut().handle_history_page(a, "rust", Vec::new()).unwrap();
     sim.drain();
     assert_eq!(sim.take(a), ["* no earlier messages in rust"]);
     // The same answer twice is rendered twice; nothing breaks.
@@ -197,7 +196,7 @@ fn stale_odd_and_unknown_answers_do_not_panic() {
     assert_eq!(sim.take(a).len(), 8);
     // Huge and zero numbers.
     let extremes = vec![stored(u64::MAX), stored(0)];
-    sim.engine_mut().handle_history_page(now, a, "rust", extremes).unwrap();
+    sim.engine_mut().handle_history_page(a, "rust", extremes).unwrap();
     sim.drain();
     assert_eq!(sim.take(a).len(), 4);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
@@ -211,7 +210,7 @@ fn after_a_restart_pages_come_from_the_store() {
     kept.extend(store.messages.iter().cloned());
     let mut after = Sim::new(config());
     for record in trimmed(&kept, 3) {
-        after.engine_mut().restore(record).unwrap();
+        after.engine_mut().world.restore(record).unwrap();
     }
     let b = after.connect_as("bob");
     after.send(b, "/join rust");
@@ -224,7 +223,11 @@ fn after_a_restart_pages_come_from_the_store() {
     // A new message in the restored room gets the next number.
     after.send(b, "m10");
     assert!(store.pump(&mut after).is_empty());
-    assert!(matches!(store.messages.last(), Some(Record::Message { seq: 10, .. })), "{:?}", store.messages.last());
+    assert!(
+        matches!(store.messages.last(), Some(Record::Message { message: StoredMessage { seq: 10, .. }, .. })),
+        "{:?}",
+        store.messages.last()
+    );
 }
 
 #[cfg(feature = "json")]

@@ -13,27 +13,30 @@ use proptest::prelude::*;
 
 use crate::names::NameKey;
 use crate::sim::Sim;
-use crate::{ClientId, Config, DisconnectReason, Engine, Output, PasswordHash, Record, RestoreError, StorageStatus};
+use crate::{
+    ClientId, Config, DisconnectReason, Engine, Output, PasswordHash, Record, RestoreError, StorageStatus,
+    StoredMessage,
+};
 
 /// What a store keeps: rooms, kept history and message numbering, and
 /// accounts with everything about them. Equal digests mean a restart loses
 /// nothing.
 pub(crate) fn durable(engine: &Engine) -> String {
     let mut out = String::new();
-    for (key, room) in &engine.rooms {
+    for (key, room) in &engine.world.rooms {
         let _ = writeln!(out, "room {key} {:?} next={}", room.name, room.next_seq);
         for e in room.history.iter() {
             let _ = writeln!(out, "  #{} {:?} {} {:?}", e.seq, e.from, e.unix_ms, e.text);
         }
     }
-    for (key, a) in &engine.accounts {
+    for (key, a) in &engine.world.accounts {
         let _ = writeln!(out, "account {key} {:?} hash={:?} seen={:?}", a.name, a.hash.expose(), a.last_seen_ms);
         for m in &a.mailbox {
             let _ = writeln!(out, "  kept {:?} {} {:?}", m.from, m.unix_ms, m.text);
         }
         let _ = writeln!(out, "  blocks {:?}", a.blocks);
     }
-    let _ = writeln!(out, "offline {}", engine.offline_total);
+    let _ = writeln!(out, "offline {}", engine.world.offline_total);
     out
 }
 
@@ -50,10 +53,10 @@ pub(crate) fn records(outputs: &[Output]) -> Vec<Record> {
 
 /// A fresh engine rebuilt from `records`; panics on a `RestoreError`.
 pub(crate) fn restored(config: Config, records: impl IntoIterator<Item = Record>) -> Engine {
-    let mut engine = Engine::new(config);
+    let mut engine = Engine::new(config).unwrap();
     for record in records {
         let shown = format!("{record:?}");
-        if let Err(e) = engine.restore(record) {
+        if let Err(e) = engine.world.restore(record) {
             panic!("restoring {shown}: {e}");
         }
     }
@@ -134,7 +137,7 @@ fn a_restored_engine_holds_what_the_first_one_did() {
     // After the restart: alice logs in with her password, gets her whisper and her blocks.
     let mut after = Sim::new(stored_config());
     for record in stored {
-        after.engine_mut().restore(record).unwrap();
+        after.engine_mut().world.restore(record).unwrap();
     }
     after.set_auto_auth(true);
     let a = after.connect();
@@ -165,7 +168,7 @@ fn a_restored_engine_holds_what_the_first_one_did() {
     after.send(a, "five");
     let persisted = records(&after.take_transcript());
     assert!(
-        matches!(&persisted[..], [Record::Message { room, seq: 5, text, .. }] if **room == *"Rust" && **text == *"five"),
+        matches!(&persisted[..], [Record::Message { room, message }] if **room == *"Rust" && message.seq == 5 && *message.text == *"five"),
         "{persisted:?}"
     );
 }
@@ -186,7 +189,7 @@ fn blocks_a_guest_brings_to_its_account_are_stored() {
     assert_eq!(sim.take(h).last().map(String::as_str), Some("* you block (2): eve, mallory"));
     let engine = restored(stored_config(), records(&sim.take_transcript()));
     assert_eq!(durable(&engine), durable(sim.engine()));
-    let blocks: Vec<&str> = engine.accounts[&NameKey::of("alice")].blocks.values().map(|n| &**n).collect();
+    let blocks: Vec<&str> = engine.world.accounts[&NameKey::of("alice")].blocks.values().map(|n| &**n).collect();
     assert_eq!(blocks, ["eve", "mallory"]);
 }
 
@@ -202,7 +205,7 @@ fn history_len_zero_still_continues_the_numbering() {
     let engine = restored(config.clone(), trimmed(&stored, 0));
     assert_eq!(engine.history_len("r"), Some(0));
     assert_eq!(durable(&engine), durable(sim.engine()));
-    assert_eq!(engine.rooms[&NameKey::of("r")].next_seq, 3);
+    assert_eq!(engine.world.rooms[&NameKey::of("r")].next_seq, 3);
 }
 
 // ---- RestoreError, one by one ----
@@ -212,7 +215,8 @@ fn room(name: &str) -> Record {
 }
 
 fn message(room: &str, seq: u64) -> Record {
-    Record::Message { room: room.into(), seq, from: "alice".into(), text: format!("m{seq}").into(), unix_ms: seq }
+    let message = StoredMessage { seq, from: "alice".into(), text: format!("m{seq}").into(), unix_ms: seq };
+    Record::Message { room: room.into(), message }
 }
 
 fn account(name: &str) -> Record {
@@ -223,23 +227,30 @@ fn account(name: &str) -> Record {
 fn refused(engine: &mut Engine, record: Record, expected: RestoreError) {
     let before = durable(engine);
     let shown = format!("{record:?}");
-    assert_eq!(engine.restore(record), Err(expected), "{shown}");
+    assert_eq!(engine.world.restore(record), Err(expected), "{shown}");
     assert_eq!(durable(engine), before, "{shown} changed the engine");
     assert_eq!(engine.check_invariants(), Ok(()));
 }
 
 #[test]
-fn restoring_after_a_client_connected_is_refused() {
-    let mut sim = Sim::new(stored_config());
-    sim.connect();
-    refused(sim.engine_mut(), room("r"), RestoreError::ClientsConnected);
-    assert_eq!(RestoreError::ClientsConnected.to_string(), "records can only be restored before any client connects");
+fn restore_is_a_constructor_that_refuses_a_bad_config_or_record() {
+    let bad = Config { max_clients: 0, ..stored_config() };
+    assert_eq!(
+        Engine::restore(bad, [room("r")]).map(|_| ()),
+        Err(RestoreError::Config(crate::ConfigError::Zero { field: "max_clients" }))
+    );
+    let engine = Engine::restore(stored_config(), [room("r"), message("r", 1)]).unwrap();
+    assert_eq!(engine.history_len("r"), Some(1));
+    assert_eq!(
+        Engine::restore(stored_config(), [message("nowhere", 1)]).map(|_| ()),
+        Err(RestoreError::UnknownRoom("nowhere".into()))
+    );
 }
 
 #[test]
 fn records_about_unknown_rooms_and_accounts_are_refused() {
-    let mut engine = Engine::new(stored_config());
-    engine.restore(room("r")).unwrap();
+    let mut engine = Engine::new(stored_config()).unwrap();
+    engine.world.restore(room("r")).unwrap();
     refused(&mut engine, message("s", 1), RestoreError::UnknownRoom("s".into()));
     let unknown = || RestoreError::UnknownAccount("bob".into());
     refused(&mut engine, Record::LastSeen { account: "bob".into(), unix_ms: 5 }, unknown());
@@ -250,18 +261,18 @@ fn records_about_unknown_rooms_and_accounts_are_refused() {
     refused(&mut engine, Record::Unblocked { account: "bob".into(), name: "x".into() }, unknown());
     assert_eq!(unknown().to_string(), "record for account bob, which was never created");
     // Names are matched without regard to case, as everywhere else.
-    engine.restore(account("Bob")).unwrap();
-    engine.restore(Record::LastSeen { account: "BOB".into(), unix_ms: 5 }).unwrap();
-    engine.restore(message("R", 1)).unwrap();
-    assert_eq!(engine.accounts[&NameKey::of("bob")].last_seen_ms, Some(5));
+    engine.world.restore(account("Bob")).unwrap();
+    engine.world.restore(Record::LastSeen { account: "BOB".into(), unix_ms: 5 }).unwrap();
+    engine.world.restore(message("R", 1)).unwrap();
+    assert_eq!(engine.world.accounts[&NameKey::of("bob")].last_seen_ms, Some(5));
     assert_eq!(engine.history_len("r"), Some(1));
 }
 
 #[test]
 fn rooms_and_accounts_created_twice_are_refused() {
-    let mut engine = Engine::new(stored_config());
-    engine.restore(room("#rust")).unwrap();
-    engine.restore(account("alice")).unwrap();
+    let mut engine = Engine::new(stored_config()).unwrap();
+    engine.world.restore(room("#rust")).unwrap();
+    engine.world.restore(account("alice")).unwrap();
     refused(&mut engine, room("RUST"), RestoreError::Duplicate("RUST".into()));
     refused(&mut engine, account("Alice"), RestoreError::Duplicate("Alice".into()));
     // A room name no client could have created is refused as well.
@@ -277,37 +288,37 @@ fn rooms_and_accounts_created_twice_are_refused() {
 
 #[test]
 fn messages_out_of_order_are_refused() {
-    let mut engine = Engine::new(stored_config());
-    engine.restore(room("r")).unwrap();
+    let mut engine = Engine::new(stored_config()).unwrap();
+    engine.world.restore(room("r")).unwrap();
     let out_of_order = |seq| RestoreError::OutOfOrder { room: "r".into(), seq };
     refused(&mut engine, message("r", 0), out_of_order(0));
     // Gaps are allowed (a store may feed only the newest), going back is not.
-    engine.restore(message("r", 4)).unwrap();
-    engine.restore(message("r", 5)).unwrap();
+    engine.world.restore(message("r", 4)).unwrap();
+    engine.world.restore(message("r", 5)).unwrap();
     refused(&mut engine, message("r", 5), out_of_order(5));
     refused(&mut engine, message("r", 2), out_of_order(2));
     assert_eq!(out_of_order(2).to_string(), "message 2 of room r is not newer than the last one restored");
-    assert_eq!(engine.rooms[&NameKey::of("r")].next_seq, 6);
+    assert_eq!(engine.world.rooms[&NameKey::of("r")].next_seq, 6);
 }
 
 #[test]
 fn restore_keeps_within_todays_limits() {
     let config = Config { max_offline_messages: 2, max_blocks: 1, history_len: 2, ..stored_config() };
-    let mut engine = Engine::new(config);
-    engine.restore(account("alice")).unwrap();
-    engine.restore(room("r")).unwrap();
+    let mut engine = Engine::new(config).unwrap();
+    engine.world.restore(account("alice")).unwrap();
+    engine.world.restore(room("r")).unwrap();
     for n in 1..=4 {
         let kept = Record::OfflineKept { to: "alice".into(), from: "bob".into(), text: "t".into(), unix_ms: n };
-        engine.restore(kept).unwrap();
-        engine.restore(message("r", n)).unwrap();
+        engine.world.restore(kept).unwrap();
+        engine.world.restore(message("r", n)).unwrap();
     }
-    engine.restore(Record::Blocked { account: "alice".into(), name: "x".into() }).unwrap();
-    engine.restore(Record::Blocked { account: "alice".into(), name: "y".into() }).unwrap();
+    engine.world.restore(Record::Blocked { account: "alice".into(), name: "x".into() }).unwrap();
+    engine.world.restore(Record::Blocked { account: "alice".into(), name: "y".into() }).unwrap();
     assert_eq!(engine.offline_len("alice"), Some(2));
     assert_eq!(engine.history_len("r"), Some(2));
-    assert_eq!(engine.accounts[&NameKey::of("alice")].blocks.len(), 1);
+    assert_eq!(engine.world.accounts[&NameKey::of("alice")].blocks.len(), 1);
     assert_eq!(engine.check_invariants(), Ok(()));
-    engine.restore(Record::OfflineDelivered { to: "alice".into() }).unwrap();
+    engine.world.restore(Record::OfflineDelivered { to: "alice".into() }).unwrap();
     assert_eq!(engine.offline_len("alice"), Some(0));
     assert_eq!(engine.check_invariants(), Ok(()));
 }
@@ -485,15 +496,15 @@ fn random_config(history_len: usize) -> Config {
 fn check_restart(sim: &Sim, stored: &[Record], history_len: usize, at: &str) -> Result<(), TestCaseError> {
     let config = sim.engine().config().clone();
     let want = durable(sim.engine());
-    let mut full = Engine::new(config.clone());
+    let mut full = Engine::new(config.clone()).unwrap();
     for record in stored {
-        full.restore(record.clone()).map_err(|e| TestCaseError::fail(format!("{at}: {record:?}: {e}")))?;
+        full.world.restore(record.clone()).map_err(|e| TestCaseError::fail(format!("{at}: {record:?}: {e}")))?;
     }
     prop_assert_eq!(&durable(&full), &want, "restored from every record, {}", at);
     prop_assert_eq!(full.check_invariants(), Ok(()));
-    let mut newest = Engine::new(config);
+    let mut newest = Engine::new(config).unwrap();
     for record in trimmed(stored, history_len) {
-        newest.restore(record.clone()).map_err(|e| TestCaseError::fail(format!("{at}: {record:?}: {e}")))?;
+        newest.world.restore(record.clone()).map_err(|e| TestCaseError::fail(format!("{at}: {record:?}: {e}")))?;
     }
     prop_assert_eq!(&durable(&newest), &want, "restored from the newest messages, {}", at);
     Ok(())
@@ -564,7 +575,7 @@ proptest! {
         check_restart(&sim, &stored, history_len, "after shutdown")?;
         let mut after = Sim::new(random_config(history_len));
         for record in trimmed(&stored, history_len) {
-            after.engine_mut().restore(record).expect("checked above");
+            after.engine_mut().world.restore(record).expect("checked above");
         }
         // The same as before through the public API as well.
         let rooms: Vec<String> = sim.engine().room_summaries().map(|(name, _)| name.to_owned()).collect();
@@ -581,13 +592,13 @@ proptest! {
         // Each restored room numbers its next message where the first left off.
         let c = after.connect();
         for room in &rooms {
-            let next = sim.engine().rooms[&NameKey::of(room)].next_seq;
+            let next = sim.engine().world.rooms[&NameKey::of(room)].next_seq;
             after.send(c, &format!("/join {room}"));
             after.take_transcript();
             after.send(c, "next");
             let said = records(&after.take_transcript());
             prop_assert!(
-                matches!(&said[..], [Record::Message { seq, room: r, .. }] if *seq == next && **r == **room),
+                matches!(&said[..], [Record::Message { message, room: r }] if message.seq == next && **r == **room),
                 "{} next {}: {:?}", room, next, said
             );
         }

@@ -1,8 +1,8 @@
 //! `/create`, `/list`, `/join`, `/leave`, `/who`, `/users`, `/help`.
 
 use super::{rejected, sim};
-use crate::COMMANDS;
 use crate::Config;
+use crate::command::COMMANDS;
 use crate::sim::Sim;
 
 #[test]
@@ -126,7 +126,7 @@ fn join_refusals() {
 
 #[test]
 fn text_clients_ignore_the_rooms_per_client_limit_because_they_switch() {
-    let mut sim = Sim::new(Config { max_rooms_per_client: 0, ..super::relaxed() });
+    let mut sim = Sim::new(Config { max_rooms_per_client: 1, ..super::relaxed() });
     let a = sim.connect_as("alice");
     sim.send(a, "/create one");
     sim.send(a, "/create two");
@@ -200,9 +200,9 @@ fn help_lists_every_command_in_one_send() {
     assert_eq!(sim.take_transcript().len(), 1);
     let lines = sim.take(a);
     // One line per command, usage padded to the longest usage.
-    let width = COMMANDS.iter().map(|c| c.text.len()).max().unwrap();
+    let width = COMMANDS.iter().map(|c| c.text_usage.len()).max().unwrap();
     let mut expected = vec!["* commands:".to_owned()];
-    expected.extend(COMMANDS.iter().map(|c| format!("*   {:width$}  {}", c.text, c.about)));
+    expected.extend(COMMANDS.iter().map(|c| format!("*   {:width$}  {}", c.text_usage, c.about)));
     assert_eq!(lines, expected);
     for usage in ["/nick NAME", "/list", "/create ROOM", "/join ROOM", "/leave", "/who [ROOM]", "/users"] {
         assert!(lines.iter().any(|l| l.starts_with(&format!("*   {usage} "))), "{usage}");

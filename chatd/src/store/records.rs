@@ -47,13 +47,7 @@ impl Store {
             let mut kept: Vec<StoredMessage> =
                 messages.query_map(params![key, newest], stored_message)?.collect::<Result<_, _>>()?;
             kept.reverse();
-            records.extend(kept.into_iter().map(|m| Record::Message {
-                room: name.clone().into(),
-                seq: m.seq,
-                from: m.from,
-                text: m.text,
-                unix_ms: m.unix_ms,
-            }));
+            records.extend(kept.into_iter().map(|message| Record::Message { room: name.clone().into(), message }));
         }
         let mut accounts =
             self.conn.prepare("SELECT name, hash, created_ms, last_seen_ms FROM accounts ORDER BY key")?;
@@ -163,7 +157,7 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Result<()
                 unix_ms
             ])?;
         }
-        Record::Message { room, seq, from, text, unix_ms } => {
+        Record::Message { room, message: StoredMessage { seq, from, text, unix_ms } } => {
             tx.prepare_cached("INSERT INTO messages (room_key, seq, sender, text, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?
                 .execute(params![key(room), seq, from, text, unix_ms])?;
         }
@@ -190,7 +184,6 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Result<()
             tx.prepare_cached("DELETE FROM blocks WHERE account_key = ?1 AND blocked_key = ?2")?
                 .execute(params![key(account), key(name)])?;
         }
-        other => tracing::error!(?other, "chatd does not know how to store this record"),
     }
     Ok(())
 }

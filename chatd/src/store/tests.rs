@@ -1,9 +1,10 @@
-use chatcore::{Config, Engine, PasswordHash, Record};
+use chatcore::{Config, Engine, PasswordHash, Record, StoredMessage};
 
 use super::*;
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
-    Record::Message { room: room.into(), seq, from: "alice".into(), text: text.into(), unix_ms: 1_000 * seq }
+    let message = StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 1_000 * seq };
+    Record::Message { room: room.into(), message }
 }
 
 fn sample() -> Vec<Record> {
@@ -39,10 +40,7 @@ fn records_survive_reopening_and_restore_an_engine() {
             Record::OfflineKept { to: "Alice".into(), from: "bob".into(), text: "hi".into(), unix_ms: 6 },
         ]
     );
-    let mut engine = Engine::new(Config::default());
-    for record in loaded {
-        engine.restore(record).unwrap();
-    }
+    let engine = Engine::restore(Config::default(), loaded).unwrap();
     assert_eq!(engine.history_len("rust"), Some(2));
     assert_eq!(engine.offline_len("alice"), Some(1));
     assert_eq!(store.integrity_check().unwrap(), "ok");
@@ -71,7 +69,10 @@ fn load_keeps_the_newest_messages_and_at_least_one() {
     records.extend((1..=10).map(|seq| message("r", seq, "x")));
     store.commit(&records).unwrap();
     let seqs = |records: Vec<Record>| -> Vec<u64> {
-        records.into_iter().filter_map(|r| if let Record::Message { seq, .. } = r { Some(seq) } else { None }).collect()
+        records
+            .into_iter()
+            .filter_map(|r| if let Record::Message { message, .. } = r { Some(message.seq) } else { None })
+            .collect()
     };
     assert_eq!(seqs(store.load(3).unwrap()), [8, 9, 10]);
     assert_eq!(seqs(store.load(0).unwrap()), [10], "the newest carries message numbers on");

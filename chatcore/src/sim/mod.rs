@@ -27,6 +27,8 @@
 //! assert_eq!(sim.take(alice).last().map(String::as_str), Some("[rust] bob: hi alice"));
 //! ```
 
+pub mod fuzz;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -57,9 +59,20 @@ impl Sim {
     }
 
     /// A sim whose clock starts at `base`.
+    ///
+    /// # Panics
+    ///
+    /// If [`Engine::new`] refuses `config`.
     pub fn with_base(config: Config, base: Now) -> Self {
+        let engine = Engine::new(config).unwrap_or_else(|e| panic!("Sim::with_base: {e}"));
+        Self::from_engine(engine, base)
+    }
+
+    /// A sim around an engine built elsewhere (for example with
+    /// [`Engine::restore`]), whose clock starts at `base`.
+    pub fn from_engine(engine: Engine, base: Now) -> Self {
         Self {
-            engine: Engine::new(config),
+            engine,
             base,
             now: base,
             inbox: BTreeMap::new(),
@@ -134,11 +147,13 @@ impl Sim {
     ///
     /// # Panics
     ///
-    /// If `client` is not connected (use [`input`](Self::input) to test that).
+    /// If `client` is not connected (use [`input`](Self::input) to test
+    /// what happens then).
     pub fn send(&mut self, client: ClientId, line: &str) {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
+        assert!(self.is_connected(client), "send({client}, {line:?}): not connected");
         if let Err(e) = self.input(client, &bytes) {
             panic!("send({client}, {line:?}): {e}");
         }
@@ -167,14 +182,25 @@ impl Sim {
     /// Moves every pending output into the inboxes, the closed set and the
     /// transcript. Every other method calls it; call it yourself only after
     /// using [`engine_mut`](Self::engine_mut).
+    ///
+    /// The transcript shows an [`Output::Broadcast`] as the
+    /// [`Output::Send`]s it stands for, one per recipient, in its place.
     pub fn drain(&mut self) {
         while let Some(output) = self.engine.poll_output() {
-            if let Output::Send { to, data } = &output {
-                self.inbox.entry(*to).or_default().extend_from_slice(data);
-            } else if let Output::Close { client, reason } = &output {
-                self.closed.insert(*client, reason.clone());
-            } else if matches!(output, Output::HashPassword { .. } | Output::VerifyPassword { .. }) {
-                self.auth.push(output.clone());
+            match output {
+                Output::Send { to, ref data } => self.inbox.entry(to).or_default().extend_from_slice(data),
+                Output::Broadcast { to, data } => {
+                    for to in to {
+                        self.inbox.entry(to).or_default().extend_from_slice(&data);
+                        self.transcript.push(Output::Send { to, data: data.clone() });
+                    }
+                    continue;
+                }
+                Output::Close { client, ref reason } => {
+                    self.closed.insert(client, reason.clone());
+                }
+                Output::HashPassword { .. } | Output::VerifyPassword { .. } => self.auth.push(output.clone()),
+                Output::Persist(_) | Output::FetchHistory { .. } => {}
             }
             self.transcript.push(output);
         }

@@ -1,27 +1,27 @@
-//! The fuzz driver, shared by the cargo-fuzz targets (`fuzz_targets/*.rs`)
-//! and by the stable replay test (`benches/tests/fuzz_replay.rs`), which
-//! both include this file with `#[path]`. It turns arbitrary bytes into a
-//! sequence of engine inputs and checks, after every step, the engine's own
-//! invariants (`Engine::check_invariants`, chatcore's `testing` feature)
-//! and what the embedder can see from outside:
+//! The fuzz driver, shared by the cargo-fuzz targets (the repository's
+//! `fuzz/fuzz_targets/*.rs`) and by the stable replay test of the committed
+//! corpus. It turns arbitrary bytes into a sequence of engine inputs and
+//! checks, after every step, the engine's own invariants
+//! ([`Engine::check_invariants`]) and what the embedder can see from
+//! outside:
 //!
-//! * nothing but `Err(UnknownClient)` for ids the engine has closed, and
-//!   `Ok` for live ones;
-//! * every `Send` goes to a client issued and not yet closed, and is whole
-//!   lines of UTF-8 with no control characters but tab; a line that starts
-//!   with `{` is valid JSON;
+//! * `Ok` for live ids and for ids the engine has closed (input racing a
+//!   close changes nothing and produces nothing), `Err(UnknownClient)` only
+//!   for ids never issued;
+//! * every `Send` and every recipient of a `Broadcast` is a client issued
+//!   and not yet closed (a broadcast names each once), and the bytes are
+//!   whole lines of UTF-8 with no control characters but tab; a line that
+//!   starts with `{` is valid JSON;
 //! * every `Close` names a live client, which the engine has then forgotten;
 //! * the engine's clients are exactly those issued and not closed.
 //!
 //! Any panic, in the engine or in a check here, is a finding.
 
-#![allow(dead_code)] // each includer uses some of the entry points
-
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use chatcore::{
+use crate::{
     AuthRequestId, ClientId, Config, DisconnectReason, Engine, Error, Now, Output, PasswordHash, StorageStatus,
     StoredMessage,
 };
@@ -106,7 +106,7 @@ const LINES: [&str; 44] = [
 ];
 
 /// An engine, its clock, and what the driver knows from outside.
-pub(crate) struct Driver {
+struct Driver {
     engine: Engine,
     now: Now,
     /// Issued and not closed, in connect order.
@@ -123,9 +123,9 @@ pub(crate) struct Driver {
 
 impl Driver {
     /// A driver around an engine with `config`.
-    pub(crate) fn new(config: Config) -> Self {
+    fn new(config: Config) -> Self {
         let mut driver = Self {
-            engine: Engine::new(config),
+            engine: Engine::new(config).expect("config_from makes valid configs"),
             now: Now::new(Instant::now(), 1_700_000_000_000),
             live: Vec::new(),
             gone: BTreeSet::new(),
@@ -137,13 +137,8 @@ impl Driver {
         driver
     }
 
-    /// The engine under test.
-    pub(crate) fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
     /// Connects a client (from an address chosen by `source`, if any).
-    pub(crate) fn connect(&mut self, source: Option<u8>) -> ClientId {
+    fn connect(&mut self, source: Option<u8>) -> ClientId {
         let id = match source {
             Some(b) => self.engine.handle_connect_from(self.now, IpAddr::V4(Ipv4Addr::new(127, 0, 0, b % 4))),
             None => self.engine.handle_connect(self.now),
@@ -155,19 +150,23 @@ impl Driver {
     }
 
     /// Feeds bytes from a live client (`which` picks it) or, if there is
-    /// none, from a closed one, which must be refused.
-    pub(crate) fn input(&mut self, which: u8, bytes: &[u8]) {
+    /// none, from a closed one, which must change nothing; then from an id
+    /// never issued, which must be refused.
+    fn input(&mut self, which: u8, bytes: &[u8]) {
         if let Some(&id) = pick(&self.live, which) {
             let result = self.engine.handle_input(self.now, id, bytes);
             assert_eq!(result, Ok(()), "input from live {id}");
         } else if let Some(&id) = self.gone.iter().nth(usize::from(which) % self.gone.len().max(1)) {
-            assert_eq!(self.engine.handle_input(self.now, id, bytes), Err(Error::UnknownClient(id)));
+            assert_eq!(self.engine.handle_input(self.now, id, bytes), Ok(()), "input racing the close of {id}");
+            assert_eq!(self.engine.pending_output(), 0, "input from closed {id} produced output");
         }
+        let never = ClientId(u64::MAX);
+        assert_eq!(self.engine.handle_input(self.now, never, bytes), Err(Error::UnknownClient(never)));
         self.check();
     }
 
     /// The connection of a client ends.
-    pub(crate) fn disconnect(&mut self, which: u8, how: u8) {
+    fn disconnect(&mut self, which: u8, how: u8) {
         let Some(&id) = pick(&self.live, which) else { return };
         let reason = match how % 4 {
             0 => DisconnectReason::ConnectionClosed,
@@ -176,14 +175,16 @@ impl Driver {
             _ => DisconnectReason::Quit(Some("bye".into())),
         };
         assert_eq!(self.engine.handle_disconnect(self.now, id, reason.clone()), Ok(()));
-        assert_eq!(self.engine.handle_disconnect(self.now, id, reason), Err(Error::UnknownClient(id)));
         self.live.retain(|c| *c != id);
         self.gone.insert(id);
         self.check();
+        // The same end reported again (racing a close): accepted, and nothing happens.
+        assert_eq!(self.engine.handle_disconnect(self.now, id, reason), Ok(()));
+        assert_eq!(self.engine.pending_output(), 0, "a second disconnect of {id} produced output");
     }
 
     /// Time passes; due timers fire, and none is left overdue.
-    pub(crate) fn advance(&mut self, by: Duration) {
+    fn advance(&mut self, by: Duration) {
         self.now = self.now.advance(by);
         self.engine.handle_timeout(self.now);
         self.check();
@@ -193,14 +194,14 @@ impl Driver {
     }
 
     /// The server shuts down: everyone is closed.
-    pub(crate) fn shutdown(&mut self) {
+    fn shutdown(&mut self) {
         self.engine.handle_shutdown(self.now);
         self.check();
         assert!(self.live.is_empty(), "clients left after shutdown: {:?}", self.live);
     }
 
     /// Answers an outstanding password check (or a stale one, which must be refused).
-    pub(crate) fn answer_auth(&mut self, which: u8, how: u8) {
+    fn answer_auth(&mut self, which: u8, how: u8) {
         if self.auth.is_empty() {
             if let Some(&stale) = pick(&self.answered, which) {
                 let result = self.engine.handle_password_verified(self.now, stale, how.is_multiple_of(2));
@@ -243,12 +244,12 @@ impl Driver {
             })
             .collect();
         // A page for a client that left, or a room that is gone, is fine.
-        let _ = self.engine.handle_history_page(self.now, client, &room, messages);
+        assert_eq!(self.engine.handle_history_page(client, &room, messages), Ok(()));
         self.check();
     }
 
     /// The store starts or stops failing.
-    pub(crate) fn storage(&mut self, failing: bool) {
+    fn storage(&mut self, failing: bool) {
         self.engine.handle_storage_status(if failing { StorageStatus::Failing } else { StorageStatus::Healthy });
         self.check();
     }
@@ -261,6 +262,12 @@ impl Driver {
                     assert!(self.live.contains(&to), "send to {to}, which is not live");
                     check_lines(&data);
                 }
+                Output::Broadcast { to, data } => {
+                    assert!(to.len() >= 2, "a broadcast to {to:?} should be a send");
+                    assert!(to.windows(2).all(|w| w[0] < w[1]), "broadcast recipients not sorted and unique: {to:?}");
+                    assert!(to.iter().all(|id| self.live.contains(id)), "broadcast to {to:?}, not all live");
+                    check_lines(&data);
+                }
                 Output::Close { client, .. } => {
                     assert!(self.live.contains(&client), "close of {client}, which is not live");
                     assert_eq!(self.engine.nick(client), None, "closed {client} is still known");
@@ -271,7 +278,7 @@ impl Driver {
                 Output::FetchHistory { client, room, before, limit } => {
                     self.fetches.push((client, room, before, limit))
                 }
-                _ => {}
+                Output::Persist(_) => {}
             }
         }
         if let Err(violation) = self.engine.check_invariants() {
@@ -294,6 +301,7 @@ fn check_lines(data: &[u8]) {
     let text = std::str::from_utf8(data).expect("output is UTF-8");
     for line in text.lines() {
         assert!(!line.chars().any(|c| c.is_control() && c != '\t'), "control character in output line {line:?}");
+        #[cfg(feature = "json")]
         if line.starts_with('{') {
             let parsed: Result<serde_json::Value, _> = serde_json::from_str(line);
             assert!(parsed.is_ok(), "invalid JSON output {line:?}");
@@ -301,10 +309,11 @@ fn check_lines(data: &[u8]) {
     }
 }
 
-/// Small limits, chosen by the input, so that every edge is near.
+/// Small limits, chosen by the input, so that every edge is near; always
+/// one [`Config::validate`] accepts.
 fn config_from(input: &mut Input<'_>) -> Config {
     let mut b = || input.byte();
-    Config {
+    let config = Config {
         max_clients: 1 + usize::from(b() % 6),
         max_line_bytes: 8 + usize::from(b() % 120),
         max_nick_len: 1 + usize::from(b() % 12),
@@ -312,7 +321,7 @@ fn config_from(input: &mut Input<'_>) -> Config {
         max_rooms: 1 + usize::from(b() % 4),
         history_len: usize::from(b() % 5),
         max_rooms_per_client: 1 + usize::from(b() % 3),
-        flood_burst: u32::from(b() % 4),
+        flood_burst: 1 + u32::from(b() % 4),
         flood_lines_per_sec: u32::from(b() % 3),
         registration_timeout: Duration::from_millis(u64::from(b() % 4) * 700),
         announce_lobby_presence: b() % 2 == 0,
@@ -321,14 +330,18 @@ fn config_from(input: &mut Input<'_>) -> Config {
         idle_warning: Duration::from_millis(u64::from(b() % 3) * 300),
         max_accounts: usize::from(b() % 4),
         min_password_len: usize::from(b() % 10),
-        max_login_failures: u32::from(b() % 3),
+        max_login_failures: 1 + u32::from(b() % 3),
         max_offline_messages: usize::from(b() % 3),
         max_offline_total: usize::from(b() % 5),
         max_blocks: usize::from(b() % 3),
-        history_page_len: usize::from(b() % 4),
+        history_page_len: 1 + usize::from(b() % 4),
         emit_records: b() % 2 == 0,
         ..Config::default()
-    }
+    };
+    let idle_warning = if config.idle_warning < config.idle_timeout { config.idle_warning } else { Duration::ZERO };
+    let max_accounts = if config.require_login { config.max_accounts.max(1) } else { config.max_accounts };
+    let min_password_len = config.min_password_len.min(config.max_line_bytes - 1);
+    Config { idle_warning, max_accounts, min_password_len, ..config }
 }
 
 /// One dictionary line with a name filled in, and its line ending.
@@ -343,7 +356,12 @@ fn dictionary_line(input: &mut Input<'_>) -> Vec<u8> {
 /// Target `engine_ops`: an arbitrary sequence of connects, inputs (raw
 /// bytes and dictionary lines), disconnects, time steps, password and
 /// history answers, storage failures and a shutdown.
-pub(crate) fn run_ops(data: &[u8]) {
+///
+/// # Panics
+///
+/// On any finding: a panic in the engine, a broken invariant, or output
+/// an embedder must never see.
+pub fn run_ops(data: &[u8]) {
     let mut input = Input { data };
     let config = config_from(&mut input);
     let mut driver = Driver::new(config);
@@ -395,13 +413,22 @@ pub(crate) fn run_ops(data: &[u8]) {
 /// clients share a room; the input is fed from one of them in chunks cut
 /// where the input says, so lines split across reads, overlong lines,
 /// CRs, invalid UTF-8 and control characters all come up.
-pub(crate) fn run_text(data: &[u8]) {
+///
+/// # Panics
+///
+/// On any finding, like [`run_ops`].
+pub fn run_text(data: &[u8]) {
     run_codec(data, b"/nick alice\n/create lobby\n", b"/nick bob\n/join lobby\n");
 }
 
 /// Target `json_lines`: the JSON Lines codec, the same way: the speaker's
 /// first line picks JSON, then the input follows in chunks.
-pub(crate) fn run_json(data: &[u8]) {
+///
+/// # Panics
+///
+/// On any finding, like the other targets.
+#[cfg(feature = "json")]
+pub fn run_json(data: &[u8]) {
     run_codec(
         data,
         b"{\"type\":\"nick\",\"nick\":\"alice\"}\n{\"type\":\"create\",\"room\":\"lobby\"}\n",

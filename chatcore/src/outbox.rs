@@ -1,0 +1,91 @@
+//! The engine's outbox: the ordered queue of [`Output`]s the embedder
+//! drains, and the one place that turns an event into sends, a broadcast
+//! into per-codec recipient lists, and a durable change into a record.
+//!
+//! It is a field of its own beside the world (clients, rooms, accounts), so
+//! a handler can walk a room's members while it queues what they are told.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+
+use crate::codec::{CODEC_COUNT, Codec};
+use crate::event::Event;
+use crate::output::{ClientId, Output};
+use crate::record::Record;
+
+/// Outputs waiting for [`Engine::poll_output`](crate::Engine::poll_output).
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    queue: VecDeque<Output>,
+    /// Whether durable changes come out as [`Output::Persist`].
+    emit_records: bool,
+}
+
+impl Outbox {
+    pub(crate) fn new(emit_records: bool) -> Self {
+        Self { queue: VecDeque::new(), emit_records }
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Output> {
+        self.queue.pop_front()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether records are emitted, so that older history is in the
+    /// embedder's store.
+    pub(crate) fn emits_records(&self) -> bool {
+        self.emit_records
+    }
+
+    /// Queues any output as it is.
+    pub(crate) fn push(&mut self, output: Output) {
+        self.queue.push_back(output);
+    }
+
+    /// Queues bytes for one client.
+    pub(crate) fn send(&mut self, to: ClientId, data: Bytes) {
+        self.queue.push_back(Output::Send { to, data });
+    }
+
+    /// Renders `event` in `codec` and queues it for one client.
+    pub(crate) fn tell(&mut self, to: ClientId, codec: Codec, event: &Event<'_>) {
+        self.send(to, codec.render(event));
+    }
+
+    /// Emits a durable fact, if the embedder stores them.
+    pub(crate) fn persist(&mut self, record: Record) {
+        if self.emit_records {
+            self.queue.push_back(Output::Persist(Box::new(record)));
+        }
+    }
+
+    /// Sends one event to many clients: rendered once per codec in use, and
+    /// queued as one [`Output::Broadcast`] per codec (or a plain
+    /// [`Output::Send`] when a codec has a single recipient), so the cost per
+    /// recipient is one id in a list.
+    pub(crate) fn fanout(&mut self, recipients: impl IntoIterator<Item = (ClientId, Codec)>, event: &Event<'_>) {
+        let mut by_codec: [Vec<ClientId>; CODEC_COUNT] = Default::default();
+        let recipients = recipients.into_iter();
+        // A filtered member list knows its upper bound: at most one spare slot per filtered-out member.
+        let expected = recipients.size_hint().1.unwrap_or(0);
+        for (to, codec) in recipients {
+            let list = &mut by_codec[codec.index()];
+            if list.capacity() == 0 {
+                // Most rooms speak one codec: size the first list for all of them.
+                list.reserve(expected.max(1));
+            }
+            list.push(to);
+        }
+        for (index, to) in by_codec.into_iter().enumerate() {
+            match to.len() {
+                0 => {}
+                1 => self.send(to[0], Codec::ALL[index].render(event)),
+                _ => self.queue.push_back(Output::Broadcast { to, data: Codec::ALL[index].render(event) }),
+            }
+        }
+    }
+}

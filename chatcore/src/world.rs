@@ -1,0 +1,303 @@
+//! The world: every client, nickname, room and account, and the counters
+//! around them. Handlers in the concept files (`commands.rs`, `auth.rs`,
+//! `social.rs`, `replay.rs`) are methods on [`World`] that take the
+//! [`Outbox`] beside it, so they can walk the world and queue output at
+//! the same time.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::Config;
+use crate::account::{Account, AuthRequestId};
+use crate::auth::PendingAuth;
+use crate::client::{Client, FloodBucket};
+use crate::codec::Codec;
+use crate::error::Rejection;
+use crate::event::Event;
+use crate::framer::{Frame, LineFramer};
+use crate::lockout::{LoginFailures, Registrations};
+use crate::names::NameKey;
+use crate::outbox::Outbox;
+use crate::output::{ClientId, DisconnectReason, Output};
+use crate::record::Record;
+use crate::room::Room;
+use crate::source::SourceKey;
+use crate::time::Now;
+use crate::timers::{Due, Timers};
+
+/// The engine's state, apart from its output queue.
+#[derive(Debug)]
+pub(crate) struct World {
+    pub(crate) config: Config,
+    pub(crate) clients: BTreeMap<ClientId, Client>,
+    pub(crate) nicks: HashMap<NameKey, ClientId>,
+    pub(crate) rooms: BTreeMap<NameKey, Room>,
+    pub(crate) accounts: BTreeMap<NameKey, Account>,
+    /// Online clients that block each name, so a room message checks one
+    /// map entry for its sender instead of every recipient's block list.
+    pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
+    /// Offline messages kept across all mailboxes.
+    pub(crate) offline_total: usize,
+    pub(crate) pending_auth: BTreeMap<AuthRequestId, PendingAuth>,
+    pub(crate) login_failures: LoginFailures,
+    pub(crate) registrations: Registrations,
+    pub(crate) timers: Timers,
+    /// Set while the embedder's store fails; see `StorageStatus`.
+    pub(crate) storage_failing: bool,
+    /// The id the next connection gets. Ids below it were issued, so an id
+    /// below it that is no longer connected was closed, not invented.
+    pub(crate) next_client: u64,
+    pub(crate) next_guest: u64,
+    pub(crate) next_request: u64,
+}
+
+impl World {
+    pub(crate) fn new(config: Config) -> Self {
+        Self {
+            config,
+            clients: BTreeMap::new(),
+            nicks: HashMap::new(),
+            rooms: BTreeMap::new(),
+            accounts: BTreeMap::new(),
+            blockers: BTreeMap::new(),
+            offline_total: 0,
+            pending_auth: BTreeMap::new(),
+            login_failures: LoginFailures::default(),
+            registrations: Registrations::default(),
+            timers: Timers::default(),
+            storage_failing: false,
+            next_client: 1,
+            next_guest: 1,
+            next_request: 1,
+        }
+    }
+
+    /// The account a connected client is logged in to, if any.
+    pub(crate) fn account_of(&self, client: ClientId) -> Option<&str> {
+        let key = self.clients.get(&client)?.account.as_ref()?;
+        self.accounts.get(key).map(|a| &*a.name)
+    }
+
+    pub(crate) fn connect(&mut self, out: &mut Outbox, now: Now, source: Option<SourceKey>) -> ClientId {
+        let id = ClientId(self.next_client);
+        self.next_client += 1;
+        if self.clients.len() >= self.config.max_clients {
+            let reason = DisconnectReason::ServerFull;
+            out.tell(id, Codec::Text, &Event::Bye { reason: &reason });
+            out.push(Output::Close { client: id, reason });
+            return id;
+        }
+        let nick = self.fresh_guest_name();
+        let nick_key = NameKey::of(&nick);
+        let registration_timeout = self.config.registration_timeout;
+        let mut client = Client {
+            nick,
+            nick_key: nick_key.clone(),
+            codec: Codec::Text,
+            codec_chosen: false,
+            framer: LineFramer::default(),
+            rooms: Vec::new(),
+            source,
+            account: None,
+            blocks: BTreeMap::new(),
+            auth_pending: None,
+            registration_deadline: (!registration_timeout.is_zero()).then(|| now.instant + registration_timeout),
+            last_activity: now.instant,
+            idle_warned: false,
+            timer: None,
+            history_cursor: None,
+            flood: FloodBucket::full(self.config.flood_burst, now.instant),
+        };
+        self.timers.rearm(id, &mut client, &self.config);
+        out.tell(id, Codec::Text, &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
+        if self.config.announce_lobby_presence {
+            out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
+        }
+        self.nicks.insert(nick_key, id);
+        self.clients.insert(id, client);
+        id
+    }
+
+    /// A `Guest<N>` name nobody holds.
+    pub(crate) fn fresh_guest_name(&mut self) -> Box<str> {
+        loop {
+            let name = format!("Guest{}", self.next_guest);
+            self.next_guest += 1;
+            if !self.nicks.contains_key(&NameKey::of(&name)) {
+                return name.into();
+            }
+        }
+    }
+
+    /// Acts on every complete line in `bytes` from a connected client.
+    pub(crate) fn input(&mut self, out: &mut Outbox, now: Now, id: ClientId, bytes: &[u8]) {
+        let max_line = self.config.max_line_bytes;
+        let Some(state) = self.clients.get_mut(&id) else {
+            return;
+        };
+        let mut framer = std::mem::take(&mut state.framer);
+        framer.push(max_line, bytes, |frame| self.handle_frame(out, now, id, frame));
+        // The client may have quit in the middle of these bytes.
+        if let Some(state) = self.clients.get_mut(&id) {
+            state.framer = framer;
+        }
+    }
+
+    fn handle_frame(&mut self, out: &mut Outbox, now: Now, id: ClientId, frame: Frame<'_>) {
+        let Some(client) = self.clients.get_mut(&id) else {
+            return; // quit earlier in the same read
+        };
+        client.last_activity = now.instant;
+        client.idle_warned = false;
+        if !self.config.require_login && client.registration_deadline.take().is_some() {
+            // The idle deadline that replaces it may come sooner.
+            self.timers.rearm(id, client, &self.config);
+        }
+        let codec = client.codec;
+        let line = match frame {
+            Frame::Overlong => {
+                return out.tell(id, codec, &Rejection::LineTooLong { limit: self.config.max_line_bytes }.event());
+            }
+            Frame::Line(line) => line,
+        };
+        let Ok(line) = std::str::from_utf8(line) else {
+            return out.tell(id, codec, &Rejection::InvalidUtf8.event());
+        };
+        if line.trim().is_empty() {
+            return;
+        }
+        if has_control(line) {
+            return out.tell(id, codec, &Rejection::ControlCharacter.event());
+        }
+        if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
+            return out.tell(id, codec, &Rejection::Flood.event());
+        }
+        if !client.codec_chosen {
+            // The first line picks the codec; a client in no room yet has no memberships to update.
+            client.codec_chosen = true;
+            client.codec = Codec::detect(line);
+            if client.codec != Codec::Text {
+                let welcome = Event::Welcome { server: &self.config.server_name, nick: &client.nick };
+                out.tell(id, client.codec, &welcome);
+            }
+        }
+        let codec = client.codec;
+        match codec.parse(line) {
+            Ok(command) => self.execute(out, now, id, command),
+            Err(rejection) => out.tell(id, codec, &rejection.event()),
+        }
+    }
+
+    /// Handles every deadline due by `now`.
+    pub(crate) fn timeout(&mut self, out: &mut Outbox, now: Now) {
+        while let Some(id) = self.timers.pop_due(now.instant) {
+            let Some(client) = self.clients.get_mut(&id) else {
+                continue;
+            };
+            client.timer = None;
+            match client.next_deadline(&self.config) {
+                None => {}
+                Some((at, _)) if at > now.instant => self.timers.rearm(id, client, &self.config),
+                Some((_, Due::Registration)) => self.close(out, now, id, DisconnectReason::RegistrationTimeout),
+                Some((_, Due::IdleWarning)) => {
+                    client.idle_warned = true;
+                    self.timers.rearm(id, client, &self.config);
+                    // Rounded up: a wake a moment late must not announce "0 s" or one second too few.
+                    let left = client
+                        .next_deadline(&self.config)
+                        .map_or(0, |(at, _)| crate::auth::secs_until(now.instant, at));
+                    out.tell(id, client.codec, &Event::IdleWarning { seconds: left });
+                }
+                Some((_, Due::IdleDisconnect)) => self.close(out, now, id, DisconnectReason::IdleTimeout),
+            }
+        }
+    }
+
+    /// Every client is told and closed, each once.
+    pub(crate) fn shutdown(&mut self, out: &mut Outbox, now: Now) {
+        let ids: Vec<ClientId> = self.clients.keys().copied().collect();
+        let reason = DisconnectReason::ServerShutdown;
+        for id in ids {
+            self.tell(out, id, Event::Bye { reason: &reason });
+            self.remove_client(out, now, id, &reason, false);
+            out.push(Output::Close { client: id, reason: reason.clone() });
+        }
+    }
+
+    /// Renders `event` for one client in its codec and queues it.
+    pub(crate) fn tell(&self, out: &mut Outbox, to: ClientId, event: Event<'_>) {
+        if let Some(client) = self.clients.get(&to) {
+            out.tell(to, client.codec, &event);
+        }
+    }
+
+    /// Tells one client why its line was refused.
+    pub(crate) fn reject(&self, out: &mut Outbox, to: ClientId, rejection: Rejection) {
+        self.tell(out, to, rejection.event());
+    }
+
+    /// Clients in no room, other than `except`.
+    pub(crate) fn lobby_except(&self, except: ClientId) -> impl Iterator<Item = (ClientId, Codec)> + '_ {
+        self.clients.iter().filter(move |(id, c)| **id != except && c.rooms.is_empty()).map(|(id, c)| (*id, c.codec))
+    }
+
+    /// Everyone who shares at least one room with `id`, each once, by id.
+    pub(crate) fn roommates(&self, id: ClientId) -> BTreeMap<ClientId, Codec> {
+        let mut mates = BTreeMap::new();
+        if let Some(client) = self.clients.get(&id) {
+            for key in &client.rooms {
+                if let Some(room) = self.rooms.get(key) {
+                    mates.extend(room.members.iter().filter(|(m, _)| *m != id));
+                }
+            }
+        }
+        mates
+    }
+
+    /// Says goodbye to a client and forgets it.
+    pub(crate) fn close(&mut self, out: &mut Outbox, now: Now, id: ClientId, reason: DisconnectReason) {
+        if !self.clients.contains_key(&id) {
+            return;
+        }
+        self.tell(out, id, Event::Bye { reason: &reason });
+        self.remove_client(out, now, id, &reason, true);
+        out.push(Output::Close { client: id, reason });
+    }
+
+    /// Forgets a client, telling its roommates (and the Lobby, if so
+    /// configured) why it left, if `announce`.
+    pub(crate) fn remove_client(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        reason: &DisconnectReason,
+        announce: bool,
+    ) {
+        let mut recipients = if announce { self.roommates(id) } else { BTreeMap::new() };
+        if announce && self.config.announce_lobby_presence {
+            recipients.extend(self.lobby_except(id));
+        }
+        let Some(mut client) = self.clients.remove(&id) else {
+            return;
+        };
+        self.timers.disarm(id, &mut client);
+        self.nicks.remove(&client.nick_key);
+        self.unindex_blocks(id, &client);
+        if let Some(account) = client.account.as_ref().and_then(|key| self.accounts.get_mut(key)) {
+            account.last_seen_ms = Some(now.unix_ms);
+            out.persist(Record::LastSeen { account: account.name.clone(), unix_ms: now.unix_ms });
+        }
+        for key in &client.rooms {
+            if let Some(room) = self.rooms.get_mut(key) {
+                room.members.remove(id);
+            }
+        }
+        out.fanout(recipients, &Event::Disconnected { nick: &client.nick, reason });
+    }
+}
+
+/// Control characters other than tab have no place in a chat line: they
+/// can rewrite a reader's terminal.
+pub(crate) fn has_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\t')
+}
