@@ -20,8 +20,7 @@
 //! lock a source out of that account for a while), receive whispers sent
 //! while they were away, ask who was here (`/seen`, `/since`), block others
 //! (`/block`), page back through history (`/history`); silent clients are
-//! warned, then disconnected. The full protocol is in the repository's
-//! `docs/PROTOCOL.md`.
+//! warned, then disconnected. The full protocol is in [`protocol`].
 //!
 //! # The run loop
 //!
@@ -162,6 +161,9 @@ mod source; // where a connection comes from, as limits count it
 // Durability.
 mod record; // durable facts
 mod restore; // rebuilding from records; a failing store
+
+// The wire protocols, as documentation only.
+pub mod protocol;
 
 // Testing aids.
 #[cfg(any(test, feature = "testing"))]

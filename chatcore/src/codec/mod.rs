@@ -14,7 +14,8 @@ use crate::event::Event;
 /// The wire format a client speaks.
 ///
 /// Every client starts as [`Codec::Text`]; one whose first line is a JSON
-/// object switches to [`Codec::Json`] for the rest of its connection.
+/// object switches to `Codec::Json` (with the default `json` feature) for the
+/// rest of its connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Codec {
