@@ -16,22 +16,46 @@ use super::{Retention, Store};
 
 /// Work for the storage thread, done in the order sent.
 #[derive(Debug)]
-pub(crate) enum Job {
+pub enum Job {
     /// Make these records durable; `batch` numbers increase.
-    Commit { batch: u64, records: Vec<Record> },
+    Commit {
+        /// The batch's number, reported back in [`Reply::Committed`].
+        batch: u64,
+        /// The records, in the order the engine made them.
+        records: Vec<Record>,
+    },
     /// Read a page of older history for a client.
-    Fetch { client: ClientId, room: Box<str>, before: u64, limit: usize },
+    Fetch {
+        /// Who asked; the page goes back to them.
+        client: ClientId,
+        /// The room, as the client named it.
+        room: Box<str>,
+        /// Only messages numbered below this.
+        before: u64,
+        /// At most this many messages, the newest of them.
+        limit: usize,
+    },
 }
 
 /// What the storage thread reports back.
 #[derive(Debug)]
-pub(crate) enum Reply {
+pub enum Reply {
     /// Every batch up to and including `upto` is durable.
-    Committed { upto: u64 },
+    Committed {
+        /// The newest batch now on disk.
+        upto: u64,
+    },
     /// Writes started or stopped failing.
     Status(StorageStatus),
     /// The page asked for by a [`Job::Fetch`].
-    History { client: ClientId, room: Box<str>, messages: Vec<StoredMessage> },
+    History {
+        /// Who asked for it.
+        client: ClientId,
+        /// The room, as the client named it.
+        room: Box<str>,
+        /// The messages, oldest first.
+        messages: Vec<StoredMessage>,
+    },
 }
 
 /// How often retention runs when it is on.
@@ -44,7 +68,7 @@ const MAX_RETRY: Duration = Duration::from_secs(2);
 const RETRY_WHEN_STOPPING: Duration = Duration::from_secs(3);
 
 /// The engine task's handle on the storage thread.
-pub(crate) struct StoreHandle {
+pub struct StoreHandle {
     jobs: Sender<Job>,
     stopping: Arc<AtomicBool>,
     thread: JoinHandle<()>,
@@ -52,7 +76,7 @@ pub(crate) struct StoreHandle {
 
 impl StoreHandle {
     /// Starts the thread; it hands each reply to `report`.
-    pub(crate) fn spawn(store: Store, retention: Retention, report: impl Fn(Reply) + Send + 'static) -> StoreHandle {
+    pub fn spawn(store: Store, retention: Retention, report: impl Fn(Reply) + Send + 'static) -> StoreHandle {
         let (jobs, inbox) = mpsc::channel();
         let stopping = Arc::new(AtomicBool::new(false));
         let thread_stopping = stopping.clone();
@@ -64,13 +88,13 @@ impl StoreHandle {
     }
 
     /// Queues a job. Never blocks: the engine task bounds what it holds back.
-    pub(crate) fn send(&self, job: Job) {
+    pub fn send(&self, job: Job) {
         // The thread only ends when this handle is dropped.
         let _ = self.jobs.send(job);
     }
 
     /// Waits until every queued job is done, then stops the thread.
-    pub(crate) fn finish(self) {
+    pub fn finish(self) {
         self.stopping.store(true, Ordering::Relaxed);
         drop(self.jobs);
         let _ = self.thread.join();
