@@ -19,7 +19,7 @@ use chatcore::{AuthRequestId, ClientId, DisconnectReason, Engine, Now, Output, P
 use futures_lite::future;
 use smol::Timer;
 
-use crate::connection::{self, Socket};
+use crate::conn::{self, Socket};
 use crate::held::{ClientOp, Held};
 use crate::passwords;
 use crate::runtime::spawn;
@@ -269,7 +269,7 @@ impl EngineTask {
         if reader.is_some() {
             tracing::info!(client = %id, peer = %socket.peer, "connected");
         }
-        spawn(connection::serve(id, socket.clone(), reader, alive)).detach();
+        spawn(conn::serve(id, socket.clone(), reader, alive)).detach();
         self.conns.insert(id, Conn { socket });
     }
 

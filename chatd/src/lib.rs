@@ -15,17 +15,15 @@
 
 // The command line: every flag, with the engine's defaults.
 mod cli;
-// A client's connection: socket options, the per-client send queue, and the
-// one task that reads and finishes writes.
-mod connection;
+// A client's connection: socket options, its byte-bounded send queue, and
+// its one task, which reads and finishes the writes a full socket left.
+mod conn;
 // The task that owns the engine: batches, dispatch, timer, closing, shutdown.
 mod engine_task;
 // Client output held back until the records it depends on are durable.
 mod held;
 // The per-IP connection count.
 mod ip_limit;
-// The byte-bounded per-client send queue and its vectored write.
-mod outbound;
 // argon2id hashing and verification on the blocking pool.
 mod passwords;
 // The executor and its threads.
