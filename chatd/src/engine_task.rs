@@ -94,7 +94,10 @@ pub(crate) struct EngineTask {
     /// `None` with `--ephemeral`: nothing is stored and nothing waits.
     store: Option<StoreHandle>,
     held: Held,
-    /// The store said its writes fail (it keeps retrying the batch it holds).
+    /// The store said its writes fail (it keeps retrying the batch it
+    /// holds). chatd's one record of storage health: the storage thread
+    /// only reports changes, and the engine keeps its own view, which it
+    /// is told with `handle_storage_status`.
     storage_failing: bool,
     /// Where password and storage results come back.
     done_tx: Sender<Done>,

@@ -104,7 +104,6 @@ impl StoreHandle {
 fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &impl Fn(Reply), stopping: &AtomicBool) {
     let pruning = retention.max_age_days.is_some() || retention.max_per_room.is_some();
     let mut next_prune = Instant::now();
-    let mut failing = false;
     loop {
         let wait =
             if pruning { next_prune.saturating_duration_since(Instant::now()) } else { Duration::from_secs(3600) };
@@ -131,7 +130,7 @@ fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &i
         }
         // Batches given up at shutdown are never reported: their output stays held.
         if let Some(upto) = upto
-            && commit_until_it_succeeds(&mut store, &records, &mut failing, report, stopping)
+            && commit_until_it_succeeds(&mut store, &records, report, stopping)
         {
             report(Reply::Committed { upto });
         }
@@ -152,15 +151,20 @@ fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &i
     }
 }
 
+/// Commits `records`, retrying a failed write until it works; `false` if
+/// chatd is stopping and they were given up. A storage failure lasts
+/// exactly as long as this loop, so the thread keeps no health state of
+/// its own: it reports `Failing` when the loop starts failing and `Healthy`
+/// when a retry works, and the engine task keeps the one flag.
 fn commit_until_it_succeeds(
     store: &mut Store,
     records: &[Record],
-    failing: &mut bool,
     report: &impl Fn(Reply),
     stopping: &AtomicBool,
 ) -> bool {
     let mut retry = FIRST_RETRY;
     let mut given_up_at = None;
+    let mut reported_failing = false;
     loop {
         match store.commit(records) {
             Ok(()) => break,
@@ -173,8 +177,8 @@ fn commit_until_it_succeeds(
                 std::thread::sleep(FIRST_RETRY);
             }
             Err(error) => {
-                if !*failing {
-                    *failing = true;
+                if !reported_failing {
+                    reported_failing = true;
                     tracing::error!(%error, records = records.len(), "storage write failed; refusing new messages until it works again");
                     report(Reply::Status(StorageStatus::Failing));
                 }
@@ -183,8 +187,7 @@ fn commit_until_it_succeeds(
             }
         }
     }
-    if *failing {
-        *failing = false;
+    if reported_failing {
         tracing::info!("storage writes work again");
         report(Reply::Status(StorageStatus::Healthy));
     }
