@@ -34,7 +34,7 @@ fn sigterm_tells_every_client_and_exits_zero() {
     bot.expect_eof();
     let status = server.wait_exit(EXIT_LIMIT);
     assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());
-    assert!(server.logs().contains("shutting down"), "{}", server.logs());
+    server.wait_for_log("shutting down");
 }
 
 #[test]

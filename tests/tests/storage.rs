@@ -393,7 +393,7 @@ fn sync_full_stores_what_clients_saw_and_survives_a_kill() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path();
     let server = Server::start_in(chatd!(), dir, &["--sync", "full", "--flood-lines-per-sec", "0"]);
-    assert!(server.logs().contains("sync=Full"), "{}", server.logs());
+    server.wait_for_log("sync=Full");
     let mut alice = server.login("alice");
     alice.send("/create r");
     alice.expect("* room r created");
