@@ -27,8 +27,11 @@ pub(super) struct OutQueue {
     state: Mutex<State>,
 }
 
+/// Everything about the queue, under one lock: what is queued, and whose
+/// turn it is to write.
 #[derive(Debug, Default)]
 pub(super) struct State {
+    /// Buffers not yet (fully) written, oldest first.
     pub(super) items: VecDeque<Bytes>,
     /// Bytes queued and not yet taken by the kernel.
     bytes: usize,
