@@ -19,7 +19,7 @@ use chatcore::{AuthRequestId, ClientId, DisconnectReason, Engine, Now, Output, P
 use futures_lite::future;
 use smol::Timer;
 
-use crate::connection::{self, Socket};
+use crate::conn::{self, Socket};
 use crate::held::{ClientOp, Held};
 use crate::passwords;
 use crate::runtime::spawn;
@@ -94,7 +94,10 @@ pub(crate) struct EngineTask {
     /// `None` with `--ephemeral`: nothing is stored and nothing waits.
     store: Option<StoreHandle>,
     held: Held,
-    /// The store said its writes fail (it keeps retrying the batch it holds).
+    /// The store said its writes fail (it keeps retrying the batch it
+    /// holds). chatd's one record of storage health: the storage thread
+    /// only reports changes, and the engine keeps its own view, which it
+    /// is told with `handle_storage_status`.
     storage_failing: bool,
     /// Where password and storage results come back.
     done_tx: Sender<Done>,
@@ -265,7 +268,7 @@ impl EngineTask {
         if reader.is_some() {
             tracing::info!(client = %id, peer = %socket.peer, "connected");
         }
-        spawn(connection::serve(id, socket.clone(), reader, alive)).detach();
+        spawn(conn::serve(id, socket.clone(), reader, alive)).detach();
         self.conns.insert(id, Conn { socket });
     }
 

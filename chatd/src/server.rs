@@ -10,7 +10,7 @@ use chatcore::{Engine, RestoreError};
 use smol::{Async, Timer};
 
 use crate::cli::Cli;
-use crate::connection::{self, Socket};
+use crate::conn::{self, Socket};
 use crate::engine_task::{Done, EngineTask, Inbound};
 use crate::ip_limit::IpLimiter;
 use crate::runtime::spawn;
@@ -100,7 +100,7 @@ async fn accept_loop(listener: Async<TcpListener>, limiter: IpLimiter, inbound: 
             refuse(stream.get_ref(), peer, limiter.max());
             continue;
         };
-        connection::configure(stream.get_ref());
+        conn::configure(stream.get_ref());
         let socket = Arc::new(Socket::new(stream, peer, slot));
         if inbound.send(Inbound::Connect(socket)).await.is_err() {
             return;

@@ -1,9 +1,10 @@
-//! Helpers for the end-to-end tests: build and start the real `chatd`
-//! binary on `127.0.0.1:0`, and talk to it as a line-oriented TCP client.
+//! Helpers for the end-to-end tests: start the real chatd program on
+//! `127.0.0.1:0`, and talk to it as a line-oriented TCP client.
 //!
-//! The binary is built with `cargo build -p chatd` (same profile as the
-//! tests) the first time a test asks for it, so the tests always run the
-//! current code; set `CHATD_BIN` to test some other build instead.
+//! The program is this package's `chatd-under-test` binary, which is
+//! chatd's own entry point; cargo builds it before the tests, with the
+//! same profile, so the tests always run the current code. Each test names
+//! it with [`chatd!`]. Set `CHATD_BIN` to test some other build instead.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
@@ -16,46 +17,24 @@ use std::time::{Duration, Instant};
 /// a loaded CI machine is slow; a passing test never waits this long.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The chatd binary under test.
-pub fn chatd_binary() -> &'static Path {
+/// The chatd executable under test, as a `&'static Path`: the one cargo
+/// built for these tests, or the one `CHATD_BIN` names.
+///
+/// A macro because cargo tells only the integration tests where the binary
+/// is (`CARGO_BIN_EXE_chatd-under-test`, at compile time), not this
+/// library: it expands inside the test that uses it.
+#[macro_export]
+macro_rules! chatd {
+    () => {
+        $crate::chatd_binary(env!("CARGO_BIN_EXE_chatd-under-test"))
+    };
+}
+
+/// What [`chatd!`] expands to: `CHATD_BIN` if set, else `built`.
+#[doc(hidden)]
+pub fn chatd_binary(built: &'static str) -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| match std::env::var_os("CHATD_BIN") {
-        Some(path) => PathBuf::from(path),
-        None => build_chatd(),
-    })
-}
-
-/// Builds chatd with the profile these tests were built with and returns
-/// the path cargo reports for the executable.
-fn build_chatd() -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace");
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(workspace)
-        .args(["build", "--quiet", "-p", "chatd", "--bin", "chatd", "--message-format=json-render-diagnostics"])
-        .args(["--profile", test_profile()])
-        .stderr(Stdio::inherit());
-    let output = command.output().expect("run cargo build -p chatd");
-    assert!(output.status.success(), "cargo build -p chatd failed");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact" && message["target"]["name"] == "chatd")
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reported no chatd executable")
-}
-
-/// The cargo profile of this test executable, read off its directory
-/// (`target/<profile dir>/deps/<test>`).
-fn test_profile() -> &'static str {
-    let exe = std::env::current_exe().unwrap_or_default();
-    let dir = exe.parent().and_then(Path::parent).and_then(Path::file_name).and_then(|d| d.to_str());
-    match dir {
-        Some("release") => "release",
-        _ => "dev",
-    }
+    BINARY.get_or_init(|| std::env::var_os("CHATD_BIN").map_or_else(|| PathBuf::from(built), PathBuf::from))
 }
 
 /// A running chatd, killed when dropped.
@@ -81,24 +60,25 @@ impl Server {
         client
     }
 
-    /// Starts chatd on `127.0.0.1:0` with extra `args` and a fresh data
-    /// directory of its own, and waits for its `listening on ADDR` line.
-    pub fn start(args: &[&str]) -> Server {
+    /// Starts `chatd` (see [`chatd!`]) on `127.0.0.1:0` with extra `args`
+    /// and a fresh data directory of its own, and waits for its
+    /// `listening on ADDR` line.
+    pub fn start(chatd: &Path, args: &[&str]) -> Server {
         let data = tempfile::tempdir().expect("a temporary data directory");
-        let mut server = Server::start_in(data.path(), args);
+        let mut server = Server::start_in(chatd, data.path(), args);
         server._data = Some(data);
         server
     }
 
     /// Starts chatd on `127.0.0.1:0` with its data in `dir` (to restart a
     /// server on the same data), and waits for its `listening on ADDR` line.
-    pub fn start_in(dir: &Path, args: &[&str]) -> Server {
-        Server::start_in_logging(dir, args, "info")
+    pub fn start_in(chatd: &Path, dir: &Path, args: &[&str]) -> Server {
+        Server::start_in_logging(chatd, dir, args, "info")
     }
 
     /// Like [`Server::start_in`], with `RUST_LOG` set to `rust_log`.
-    pub fn start_in_logging(dir: &Path, args: &[&str], rust_log: &str) -> Server {
-        let (child, logs, first) = Server::spawn(dir, args, rust_log);
+    pub fn start_in_logging(chatd: &Path, dir: &Path, args: &[&str], rust_log: &str) -> Server {
+        let (child, logs, first) = Server::spawn(chatd, dir, args, rust_log);
         let addr = first.strip_prefix("listening on ").and_then(|a| a.trim().parse().ok()).unwrap_or_else(|| {
             let logs = logs.lock().unwrap_or_else(PoisonError::into_inner).clone();
             panic!("chatd's first line should be `listening on ADDR`, got {first:?}; logs:\n{logs}")
@@ -108,8 +88,8 @@ impl Server {
 
     /// Runs chatd on `dir` expecting it to refuse to start; returns its exit
     /// status and everything it wrote to stderr.
-    pub fn fail_to_start(dir: &Path, args: &[&str]) -> (ExitStatus, String) {
-        let (mut child, logs, first) = Server::spawn(dir, args, "info");
+    pub fn fail_to_start(chatd: &Path, dir: &Path, args: &[&str]) -> (ExitStatus, String) {
+        let (mut child, logs, first) = Server::spawn(chatd, dir, args, "info");
         assert_eq!(first, "", "chatd started although it should not have");
         let deadline = Instant::now() + READ_TIMEOUT;
         let status = loop {
@@ -125,8 +105,8 @@ impl Server {
         (status, logs)
     }
 
-    fn spawn(dir: &Path, args: &[&str], rust_log: &str) -> (Child, Arc<Mutex<String>>, String) {
-        let mut child = Command::new(chatd_binary())
+    fn spawn(chatd: &Path, dir: &Path, args: &[&str], rust_log: &str) -> (Child, Arc<Mutex<String>>, String) {
+        let mut child = Command::new(chatd)
             .args(["--listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(dir)

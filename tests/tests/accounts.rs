@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use chatd_tests::{Client, Server};
+use chatd_tests::{Client, Server, chatd};
 use serde_json::json;
 
 const PASSWORD: &str = "Zq8-open-sesame";
@@ -30,7 +30,7 @@ fn retry_after(line: &str) -> u64 {
 
 #[test]
 fn registering_asks_for_the_password_twice_and_logging_in_takes_name_and_password() {
-    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
     let mut alice = server.connect();
     alice.expect("* Welcome to chatd, Guest1! You are in the Lobby. Type /help for commands.");
     alice.send(&format!("/register alice {PASSWORD} {PASSWORD}x"));
@@ -81,7 +81,7 @@ fn registering_asks_for_the_password_twice_and_logging_in_takes_name_and_passwor
 
 #[test]
 fn json_clients_register_and_log_in_with_objects() {
-    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
     let mut bot = server.connect();
     bot.first_json(r#"{"type":"register","name":"bot","password":"Zq8-open-sesame","confirm":"Zq8-other"}"#);
     assert_eq!(bot.json_error("password_mismatch"), "the passwords do not match");
@@ -114,7 +114,7 @@ fn json_clients_register_and_log_in_with_objects() {
 
 #[test]
 fn a_registered_name_is_reserved_and_its_owner_takes_it_back_from_a_guest() {
-    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
     let mut yves = server.login("bob");
     yves.send("/create r");
     yves.expect("* room r created");
@@ -158,7 +158,8 @@ fn a_registered_name_is_reserved_and_its_owner_takes_it_back_from_a_guest() {
 
 #[test]
 fn with_require_login_guests_may_only_register_log_in_ask_for_help_and_quit() {
-    let server = Server::start(&["--require-login", "--registration-timeout", "2", "--flood-lines-per-sec", "0"]);
+    let server =
+        Server::start(chatd!(), &["--require-login", "--registration-timeout", "2", "--flood-lines-per-sec", "0"]);
     let mut owner = server.connect();
     owner.expect_prefix("* Welcome to chatd, Guest1!");
     let mut bot = server.connect();
@@ -203,7 +204,7 @@ fn with_require_login_guests_may_only_register_log_in_ask_for_help_and_quit() {
 
 #[test]
 fn three_failed_logins_lock_out_that_address_for_that_account_only() {
-    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
     let mut owner = register(&server, "alice");
     owner.send("/quit");
     owner.expect("* bye: quit");
@@ -245,7 +246,7 @@ fn three_failed_logins_lock_out_that_address_for_that_account_only() {
 
 #[test]
 fn registrations_are_capped_per_address() {
-    let server = Server::start(&["--max-registrations-per-source", "2", "--registration-window", "600"]);
+    let server = Server::start(chatd!(), &["--max-registrations-per-source", "2", "--registration-window", "600"]);
     // A registration refused for its own fault uses up none of the allowance.
     let mut first = server.connect();
     first.expect_prefix("* Welcome");
@@ -273,7 +274,7 @@ fn registrations_are_capped_per_address() {
 fn accounts_blocks_and_kept_messages_survive_a_restart() {
     let data = tempfile::tempdir().expect("a temporary data directory");
     {
-        let server = Server::start_in(data.path(), &[]);
+        let server = Server::start_in(chatd!(), data.path(), &[]);
         let mut alice = register(&server, "alice");
         alice.send("/block mallory");
         alice.expect("* you now block mallory");
@@ -285,7 +286,7 @@ fn accounts_blocks_and_kept_messages_survive_a_restart() {
         // Dropping the server kills it: what a client was told is on disk.
     }
     {
-        let server = Server::start_in(data.path(), &[]);
+        let server = Server::start_in(chatd!(), data.path(), &[]);
         let mut guest = server.connect();
         guest.expect_prefix("* Welcome");
         guest.send("/nick alice");
@@ -311,7 +312,7 @@ fn accounts_blocks_and_kept_messages_survive_a_restart() {
         alice.expect("* bye: quit");
     }
     // Delivered messages are not delivered again.
-    let server = Server::start_in(data.path(), &[]);
+    let server = Server::start_in(chatd!(), data.path(), &[]);
     let mut alice = server.connect();
     alice.expect_prefix("* Welcome");
     alice.send(&format!("/login alice {PASSWORD}"));
@@ -323,7 +324,7 @@ fn accounts_blocks_and_kept_messages_survive_a_restart() {
 
 #[test]
 fn accounts_blocks_and_checks_in_flight_are_bounded() {
-    let server = Server::start(&["--max-accounts", "1", "--max-blocks", "1", "--flood-lines-per-sec", "0"]);
+    let server = Server::start(chatd!(), &["--max-accounts", "1", "--max-blocks", "1", "--flood-lines-per-sec", "0"]);
     let mut alice = register(&server, "alice");
     let mut bob = server.connect();
     bob.expect_prefix("* Welcome");

@@ -4,7 +4,7 @@
 
 #![cfg(unix)]
 
-use chatd_tests::{Client, Server};
+use chatd_tests::{Client, Server, chatd};
 
 /// Every line a client got, kept for a scan at the end.
 struct Recorder<'a> {
@@ -92,13 +92,13 @@ fn no_password_or_hash_appears_in_any_line_or_log_even_at_trace_level() {
     let mut seen = Vec::new();
     let mut logs = String::new();
     {
-        let server = Server::start_in_logging(data.path(), &args, "trace");
+        let server = Server::start_in_logging(chatd!(), data.path(), &args, "trace");
         exercise_every_password_path(&server, &mut seen);
         logs.push_str(&stop(server));
     }
     // Again after a restart, when the hashes come from the database.
     {
-        let server = Server::start_in_logging(data.path(), &args, "trace");
+        let server = Server::start_in_logging(chatd!(), data.path(), &args, "trace");
         let mut client = Recorder { client: server.connect(), seen: &mut seen };
         client.expect_prefix("* Welcome");
         client.send("/login carol Zq8-wrong-after-restart");

@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use chatd_tests::{Client, Server};
+use chatd_tests::{Client, Server, chatd};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "Zq8-open-sesame";
@@ -39,7 +39,7 @@ fn between<'a>(line: &'a str, prefix: &str, suffix: &str) -> &'a str {
 
 #[test]
 fn idle_clients_are_warned_then_disconnected_and_their_rooms_are_told() {
-    let server = Server::start(&["--idle-timeout", "2", "--idle-warning", "1"]);
+    let server = Server::start(chatd!(), &["--idle-timeout", "2", "--idle-warning", "1"]);
     let mut alice = server.login("alice");
     alice.send("/create r");
     alice.expect("* room r created");
@@ -109,7 +109,7 @@ fn idle_clients_are_warned_then_disconnected_and_their_rooms_are_told() {
 
 #[test]
 fn a_whisper_to_an_offline_account_is_kept_and_delivered_with_sender_and_time_at_login() {
-    let server = Server::start(&["--max-offline-messages", "3", "--flood-lines-per-sec", "0"]);
+    let server = Server::start(chatd!(), &["--max-offline-messages", "3", "--flood-lines-per-sec", "0"]);
     let mut alice = register(&server, "alice");
     quit(&mut alice);
     let mut ann = register(&server, "ann");
@@ -175,7 +175,7 @@ fn a_whisper_to_an_offline_account_is_kept_and_delivered_with_sender_and_time_at
 
 #[test]
 fn seen_and_since_tell_who_was_here_and_when() {
-    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
     let before_alice = unix_ms();
     let mut alice = register(&server, "alice");
     quit(&mut alice);
@@ -231,7 +231,7 @@ fn seen_and_since_tell_who_was_here_and_when() {
 
 #[test]
 fn blocking_refuses_whispers_hides_room_messages_and_history_and_can_be_undone() {
-    let server = Server::start(&["--flood-lines-per-sec", "0", "--history-len", "2"]);
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0", "--history-len", "2"]);
     let mut alice = register(&server, "alice");
     alice.send("/create r");
     alice.expect("* room r created");
@@ -329,7 +329,7 @@ fn blocking_refuses_whispers_hides_room_messages_and_history_and_can_be_undone()
 
 #[test]
 fn an_offline_account_that_blocks_the_sender_keeps_nothing_from_it() {
-    let server = Server::start(&[]);
+    let server = Server::start(chatd!(), &[]);
     let mut alice = register(&server, "alice");
     alice.send("/block mallory");
     alice.expect("* you now block mallory");
@@ -346,7 +346,8 @@ fn an_offline_account_that_blocks_the_sender_keeps_nothing_from_it() {
 
 #[test]
 fn a_json_client_pages_past_a_page_that_only_blocked_senders_wrote() {
-    let server = Server::start(&["--flood-lines-per-sec", "0", "--history-len", "2", "--history-page-len", "2"]);
+    let server =
+        Server::start(chatd!(), &["--flood-lines-per-sec", "0", "--history-len", "2", "--history-page-len", "2"]);
     let mut bob = server.login("bob");
     bob.send("/create r");
     bob.expect("* room r created");

@@ -1,6 +1,6 @@
 //! The classroom programs' scenarios, end to end over the text protocol.
 
-use chatd_tests::{Client, Server};
+use chatd_tests::{Client, Server, chatd};
 
 /// Sends `/users` and returns its answer: once it arrives, every line this
 /// client sent before has been handled.
@@ -11,7 +11,7 @@ fn users(client: &mut Client) -> String {
 
 #[test]
 fn guests_get_numbered_names_and_nicknames_are_unique_without_regard_to_case() {
-    let server = Server::start(&[]);
+    let server = Server::start(chatd!(), &[]);
     let mut first = server.connect();
     first.expect("* Welcome to chatd, Guest1! You are in the Lobby. Type /help for commands.");
     let mut second = server.connect();
@@ -35,7 +35,7 @@ fn guests_get_numbered_names_and_nicknames_are_unique_without_regard_to_case() {
 #[test]
 fn create_list_join_switch_leave_and_quit() {
     // More commands than flood control's burst allows; flood control has its own test.
-    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
     let mut alice = server.login("alice");
     let mut bob = server.login("bob");
 
@@ -95,7 +95,7 @@ fn create_list_join_switch_leave_and_quit() {
 
 #[test]
 fn whispers_with_at_and_msg_reach_only_their_recipient() {
-    let server = Server::start(&[]);
+    let server = Server::start(chatd!(), &[]);
     let mut alice = server.login("alice");
     let mut bob = server.login("bob");
     let mut carol = server.login("carol");
@@ -119,7 +119,7 @@ fn whispers_with_at_and_msg_reach_only_their_recipient() {
 
 #[test]
 fn roommates_are_told_of_nick_changes_and_every_kind_of_departure() {
-    let server = Server::start(&[]);
+    let server = Server::start(chatd!(), &[]);
     let mut alice = server.login("alice");
     alice.send("/create lounge");
     alice.expect("* room lounge created");
@@ -154,7 +154,7 @@ fn roommates_are_told_of_nick_changes_and_every_kind_of_departure() {
 
 #[test]
 fn a_newcomer_gets_the_capped_history_then_live_messages() {
-    let server = Server::start(&["--history-len", "3"]);
+    let server = Server::start(chatd!(), &["--history-len", "3"]);
     let mut alice = server.login("alice");
     alice.send("/create rust");
     alice.expect("* room rust created");
@@ -178,7 +178,7 @@ fn a_newcomer_gets_the_capped_history_then_live_messages() {
 
 #[test]
 fn help_lists_the_commands() {
-    let server = Server::start(&[]);
+    let server = Server::start(chatd!(), &[]);
     let mut client = server.connect();
     client.expect_prefix("* Welcome");
     client.send("/help");

@@ -4,11 +4,11 @@ use std::net::TcpListener;
 use std::process::Command;
 
 use chatcore::Config;
-use chatd_tests::chatd_binary;
+use chatd_tests::chatd;
 
 #[test]
 fn help_documents_every_limit_with_the_engines_default() {
-    let output = Command::new(chatd_binary()).arg("--help").output().unwrap();
+    let output = Command::new(chatd!()).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
     let defaults = Config::default();
@@ -38,7 +38,7 @@ fn help_documents_every_limit_with_the_engines_default() {
 
 #[test]
 fn a_bad_listen_address_is_a_clear_error() {
-    let output = Command::new(chatd_binary()).args(["--listen", "nowhere"]).output().unwrap();
+    let output = Command::new(chatd!()).args(["--listen", "nowhere"]).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--listen"), "{stderr}");
@@ -48,7 +48,7 @@ fn a_bad_listen_address_is_a_clear_error() {
 fn a_port_in_use_is_a_clear_error() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let output = Command::new(chatd_binary()).args(["--listen", &addr]).output().unwrap();
+    let output = Command::new(chatd!()).args(["--listen", &addr]).output().unwrap();
     assert!(!output.status.success());
     assert!(output.stdout.is_empty(), "nothing should claim to be listening");
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use chatd_tests::{Client, Server};
+use chatd_tests::{Client, Server, chatd};
 use rusqlite::{Connection, OpenFlags};
 
 const CYCLES: u32 = 20;
@@ -131,7 +131,7 @@ fn sigkill_under_load_never_loses_what_a_client_saw() {
     let mut received_total = 0;
     let mut stored_before = 0;
     for cycle in 0..CYCLES {
-        let server = Server::start_in(dir, &args);
+        let server = Server::start_in(chatd!(), dir, &args);
         let clients = join_all(&server, cycle == 0);
         let stop = Arc::new(AtomicBool::new(false));
         let loaded: Vec<Loaded> =

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chatd_tests::{Client, READ_TIMEOUT, Server};
+use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
 
 /// Two clients in room `r`: the one under test and a witness.
 fn pair(server: &Server) -> (Client, Client) {
@@ -23,7 +23,7 @@ fn pair(server: &Server) -> (Client, Client) {
 
 #[test]
 fn overlong_lines_are_refused_and_reading_resumes_at_the_next_line() {
-    let server = Server::start(&["--max-line-bytes", "64"]);
+    let server = Server::start(chatd!(), &["--max-line-bytes", "64"]);
     let (mut peer, mut witness) = pair(&server);
 
     peer.send(&"x".repeat(65));
@@ -41,7 +41,7 @@ fn overlong_lines_are_refused_and_reading_resumes_at_the_next_line() {
 
 #[test]
 fn invalid_utf8_control_characters_and_binary_junk_get_errors_to_their_sender_only() {
-    let server = Server::start(&["--flood-lines-per-sec", "0"]);
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
     let (mut peer, mut witness) = pair(&server);
 
     peer.send_bytes(b"caf\xe9\n");
@@ -63,7 +63,7 @@ fn invalid_utf8_control_characters_and_binary_junk_get_errors_to_their_sender_on
 
 #[test]
 fn flood_control_refuses_lines_beyond_the_burst() {
-    let server = Server::start(&["--flood-burst", "3", "--flood-lines-per-sec", "1"]);
+    let server = Server::start(chatd!(), &["--flood-burst", "3", "--flood-lines-per-sec", "1"]);
     let (mut peer, mut witness) = pair(&server);
     // `pair` used two of peer's three lines; the bucket refills one a second,
     // so of ten lines sent at once at most a few get through.
@@ -88,7 +88,7 @@ fn flood_control_refuses_lines_beyond_the_burst() {
 
 #[test]
 fn a_peer_sending_a_byte_at_a_time_is_served_and_blocks_nobody() {
-    let server = Server::start(&[]);
+    let server = Server::start(chatd!(), &[]);
     let mut slow = server.connect();
     slow.expect_prefix("* Welcome");
     let mut other = server.login("other");
@@ -106,7 +106,7 @@ fn a_peer_sending_a_byte_at_a_time_is_served_and_blocks_nobody() {
 
 #[test]
 fn a_client_that_stops_reading_is_cut_while_the_others_get_every_message() {
-    let server = Server::start(&["--flood-lines-per-sec", "0", "--send-queue-bytes", "65536"]);
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0", "--send-queue-bytes", "65536"]);
     let (mut sender, mut watcher) = pair(&server);
     let mut lazy = server.login("lazy");
     lazy.send("/join r");
@@ -155,7 +155,7 @@ fn a_client_that_stops_reading_is_cut_while_the_others_get_every_message() {
     sender.send("done");
     assert_eq!(watching.join().unwrap(), sent);
     sender.expect("* lazy disconnected (send queue exceeded)");
-    assert!(server.logs().contains("send queue exceeded; disconnecting"));
+    server.wait_for_log("send queue exceeded; disconnecting");
 
     // The lazy client finds its connection closed once it reads what the
     // kernel had already buffered.
@@ -173,7 +173,7 @@ fn a_client_that_stops_reading_is_cut_while_the_others_get_every_message() {
 
 #[test]
 fn a_connection_beyond_max_clients_is_refused_with_one_line() {
-    let server = Server::start(&["--max-clients", "2"]);
+    let server = Server::start(chatd!(), &["--max-clients", "2"]);
     let mut first = server.login("first");
     let _second = server.login("second");
     let mut third = server.connect();
@@ -191,7 +191,7 @@ fn a_connection_beyond_max_clients_is_refused_with_one_line() {
 
 #[test]
 fn connections_beyond_the_per_ip_cap_are_refused() {
-    let server = Server::start(&["--max-per-ip", "2"]);
+    let server = Server::start(chatd!(), &["--max-per-ip", "2"]);
     let first = server.connect();
     let mut second = server.connect();
     second.expect_prefix("* Welcome");
@@ -217,7 +217,7 @@ fn connections_beyond_the_per_ip_cap_are_refused() {
 
 #[test]
 fn a_connection_that_never_speaks_is_closed_after_the_registration_timeout() {
-    let server = Server::start(&["--registration-timeout", "2"]);
+    let server = Server::start(chatd!(), &["--registration-timeout", "2"]);
     let mut talker = server.connect();
     talker.expect_prefix("* Welcome");
     talker.send("/nick talker");
@@ -236,7 +236,7 @@ fn a_connection_that_never_speaks_is_closed_after_the_registration_timeout() {
 
 #[test]
 fn a_peer_that_half_closes_still_gets_its_answers() {
-    let server = Server::start(&[]);
+    let server = Server::start(chatd!(), &[]);
     let mut client = server.connect();
     client.expect_prefix("* Welcome");
     client.send("/nick brief");
@@ -249,7 +249,7 @@ fn a_peer_that_half_closes_still_gets_its_answers() {
 
 #[test]
 fn a_registered_client_that_goes_silent_is_warned_then_closed() {
-    let server = Server::start(&["--idle-timeout", "2", "--idle-warning", "1"]);
+    let server = Server::start(chatd!(), &["--idle-timeout", "2", "--idle-warning", "1"]);
     let mut quiet = server.login("quiet");
     let mut lively = server.login("lively");
     // Anyone who speaks stays: the lively client answers its warning.

@@ -1,12 +1,12 @@
 //! The JSON Lines protocol: a client picks it by sending a JSON object as
 //! its first line, and talks with text clients in the same rooms.
 
-use chatd_tests::Server;
+use chatd_tests::{Server, chatd};
 use serde_json::json;
 
 #[test]
 fn a_json_client_chats_with_a_text_client() {
-    let server = Server::start(&[]);
+    let server = Server::start(chatd!(), &[]);
     let mut bot = server.connect();
     // The greeting goes out before the client has said which protocol it speaks.
     bot.expect_prefix("* Welcome to chatd, Guest1!");
@@ -50,7 +50,7 @@ fn a_json_client_chats_with_a_text_client() {
 
 #[test]
 fn json_errors_carry_a_stable_code() {
-    let server = Server::start(&[]);
+    let server = Server::start(chatd!(), &[]);
     let mut bot = server.connect();
     bot.expect_prefix("* Welcome");
     bot.send(r#"{"type":"users"}"#);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chatd_tests::Server;
+use chatd_tests::{Server, chatd};
 use serde_json::json;
 
 /// Far more than chatd needs; a failure here means it hung.
@@ -12,7 +12,7 @@ const EXIT_LIMIT: Duration = Duration::from_secs(15);
 
 #[test]
 fn sigterm_tells_every_client_and_exits_zero() {
-    let mut server = Server::start(&[]);
+    let mut server = Server::start(chatd!(), &[]);
     let mut alice = server.login("alice");
     alice.send("/create rust");
     alice.expect("* room rust created");
@@ -34,14 +34,14 @@ fn sigterm_tells_every_client_and_exits_zero() {
     bot.expect_eof();
     let status = server.wait_exit(EXIT_LIMIT);
     assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());
-    assert!(server.logs().contains("shutting down"), "{}", server.logs());
+    server.wait_for_log("shutting down");
 }
 
 #[test]
 fn sigint_with_a_client_that_never_reads_still_exits_zero() {
     // A send queue big enough that the deaf client is still connected, with
     // output waiting, when the signal comes.
-    let mut server = Server::start(&["--flood-lines-per-sec", "0", "--send-queue-bytes", "67108864"]);
+    let mut server = Server::start(chatd!(), &["--flood-lines-per-sec", "0", "--send-queue-bytes", "67108864"]);
     let mut talker = server.login("talker");
     talker.send("/create noise");
     talker.expect("* room noise created");

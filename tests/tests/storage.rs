@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chatd_tests::{Client, Server};
+use chatd_tests::{Client, Server, chatd};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
@@ -107,7 +107,7 @@ fn a_restart_keeps_rooms_history_accounts_offline_messages_blocks_and_last_seen(
     // Memory keeps 5 messages; pages are 4 long, so most history must come from disk.
     let args = ["--flood-lines-per-sec", "0", "--history-len", "5", "--history-page-len", "4"];
 
-    let server = Server::start_in(dir, &args);
+    let server = Server::start_in(chatd!(), dir, &args);
     let mut alice = register(&server, "alice", "alice-password");
     alice.send("/create Rust");
     alice.expect("* room Rust created");
@@ -151,7 +151,7 @@ fn a_restart_keeps_rooms_history_accounts_offline_messages_blocks_and_last_seen(
     stop(server);
 
     // After the restart: everything is back.
-    let server = Server::start_in(dir, &args);
+    let server = Server::start_in(chatd!(), dir, &args);
     let mut guest = server.login("guest");
     guest.send("/list");
     guest.expect("* 2 rooms:");
@@ -220,7 +220,7 @@ fn a_restart_keeps_rooms_history_accounts_offline_messages_blocks_and_last_seen(
     stop(server);
 
     // And bob's delivery itself was stored: a second restart does not repeat it.
-    let server = Server::start_in(dir, &args);
+    let server = Server::start_in(chatd!(), dir, &args);
     let (mut bob, notice) = login(&server, "bob", "bob-password");
     assert_eq!(notice, "* logged in as bob");
     sync(&mut bob);
@@ -234,7 +234,7 @@ fn ephemeral_keeps_nothing_and_leaves_the_data_dir_alone() {
     let fresh = dir.join("never-made");
 
     // With nothing stored, a restart starts empty, and no database is made.
-    let server = Server::start_in(&fresh, &["--ephemeral"]);
+    let server = Server::start_in(chatd!(), &fresh, &["--ephemeral"]);
     let mut alice = register(&server, "alice", "alice-password");
     alice.send("/create gone");
     alice.expect("* room gone created");
@@ -244,7 +244,7 @@ fn ephemeral_keeps_nothing_and_leaves_the_data_dir_alone() {
     drop(alice);
     stop(server);
     assert!(!fresh.exists(), "--ephemeral created its data directory");
-    let server = Server::start_in(&fresh, &["--ephemeral"]);
+    let server = Server::start_in(chatd!(), &fresh, &["--ephemeral"]);
     let mut guest = server.login("guest");
     guest.send("/list");
     guest.expect("* no rooms yet; /create ROOM makes one");
@@ -254,7 +254,7 @@ fn ephemeral_keeps_nothing_and_leaves_the_data_dir_alone() {
     stop(server);
 
     // An ephemeral run on a durable directory neither loads nor changes it.
-    let server = Server::start_in(dir, &[]);
+    let server = Server::start_in(chatd!(), dir, &[]);
     let mut alice = server.login("alice");
     alice.send("/create kept");
     alice.expect("* room kept created");
@@ -262,7 +262,7 @@ fn ephemeral_keeps_nothing_and_leaves_the_data_dir_alone() {
     drop(alice);
     stop(server);
     let before = std::fs::read(dir.join("chatd.db")).unwrap();
-    let server = Server::start_in(dir, &["--ephemeral"]);
+    let server = Server::start_in(chatd!(), dir, &["--ephemeral"]);
     let mut alice = server.login("alice");
     alice.send("/list");
     alice.expect("* no rooms yet; /create ROOM makes one");
@@ -274,7 +274,7 @@ fn ephemeral_keeps_nothing_and_leaves_the_data_dir_alone() {
     drop(alice);
     stop(server);
     assert_eq!(std::fs::read(dir.join("chatd.db")).unwrap(), before, "--ephemeral wrote to the database");
-    let server = Server::start_in(dir, &[]);
+    let server = Server::start_in(chatd!(), dir, &[]);
     let mut alice = server.login("alice");
     alice.send("/list");
     alice.expect("* 1 room:");
@@ -296,7 +296,7 @@ fn wait_for_seqs(dir: &Path, room_key: &str, wanted: &[u64]) {
 
 /// Fills room `r` with `count` messages and stops the server.
 fn fill_room(dir: &Path, count: u32) {
-    let server = Server::start_in(dir, &["--flood-lines-per-sec", "0"]);
+    let server = Server::start_in(chatd!(), dir, &["--flood-lines-per-sec", "0"]);
     let mut alice = server.login("alice");
     alice.send("/create r");
     alice.expect("* room r created");
@@ -317,7 +317,7 @@ fn retain_messages_prunes_the_disk_but_numbering_and_paging_carry_on() {
     fill_room(dir, 10);
 
     let args = ["--retain-messages", "3", "--history-len", "2", "--history-page-len", "5"];
-    let server = Server::start_in(dir, &args);
+    let server = Server::start_in(chatd!(), dir, &args);
     wait_for_seqs(dir, "r", &[8, 9, 10]);
     // Paging stops where the disk does.
     let mut reader = json_client(&server);
@@ -339,7 +339,7 @@ fn retain_messages_prunes_the_disk_but_numbering_and_paging_carry_on() {
     drop((alice, reader));
     stop(server);
     // Pruning runs on start and every few seconds after; the restart makes it run now.
-    let server = Server::start_in(dir, &args);
+    let server = Server::start_in(chatd!(), dir, &args);
     wait_for_seqs(dir, "r", &[9, 10, 11]);
     let mut guest = server.login("guest");
     guest.send("/join r");
@@ -369,11 +369,11 @@ fn retain_days_prunes_old_messages_but_keeps_each_rooms_newest() {
             db.execute("UPDATE messages SET ts_ms = ts_ms - 2 * 86400000 WHERE seq BETWEEN 7 AND 9", []).unwrap();
         assert_eq!(aged, 3);
     }
-    let server = Server::start_in(dir, &["--retain-days", "5"]);
+    let server = Server::start_in(chatd!(), dir, &["--retain-days", "5"]);
     wait_for_seqs(dir, "r", &[7, 8, 9, 10]);
     drop(server);
     // Even a room whose every message is old keeps its newest, so numbering carries on.
-    let server = Server::start_in(dir, &["--retain-days", "1"]);
+    let server = Server::start_in(chatd!(), dir, &["--retain-days", "1"]);
     wait_for_seqs(dir, "r", &[10]);
     let mut alice = server.login("alice");
     alice.send("/join r");
@@ -392,8 +392,8 @@ fn retain_days_prunes_old_messages_but_keeps_each_rooms_newest() {
 fn sync_full_stores_what_clients_saw_and_survives_a_kill() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path();
-    let server = Server::start_in(dir, &["--sync", "full", "--flood-lines-per-sec", "0"]);
-    assert!(server.logs().contains("sync=Full"), "{}", server.logs());
+    let server = Server::start_in(chatd!(), dir, &["--sync", "full", "--flood-lines-per-sec", "0"]);
+    server.wait_for_log("sync=Full");
     let mut alice = server.login("alice");
     alice.send("/create r");
     alice.expect("* room r created");
@@ -413,7 +413,7 @@ fn sync_full_stores_what_clients_saw_and_survives_a_kill() {
     let check: String = db.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
     assert_eq!(check, "ok");
     drop(db);
-    let server = Server::start_in(dir, &["--sync", "full"]);
+    let server = Server::start_in(chatd!(), dir, &["--sync", "full"]);
     let mut reader = json_client(&server);
     reader.send(r#"{"type":"join","room":"r"}"#);
     json_of_type(&mut reader, "joined");

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chatd_tests::{Client, Server};
+use chatd_tests::{Client, Server, chatd};
 use rusqlite::{Connection, OpenFlags};
 
 /// Far more than a graceful stop needs; a failure here means chatd hung.
@@ -24,7 +24,7 @@ fn is_root() -> bool {
 /// Makes a data directory with a real chatd database in it (a room and a
 /// message), and stops that chatd cleanly.
 fn make_store(dir: &Path) {
-    let mut server = Server::start_in(dir, &[]);
+    let mut server = Server::start_in(chatd!(), dir, &[]);
     let mut alice = server.login("alice");
     alice.send("/create r");
     alice.expect("* room r created");
@@ -42,7 +42,7 @@ fn make_store(dir: &Path) {
 fn refused(dir: &Path, wanted: &str) -> String {
     let db = dir.join("chatd.db");
     let before = std::fs::read(&db).ok();
-    let (status, stderr) = Server::fail_to_start(dir, &[]);
+    let (status, stderr) = Server::fail_to_start(chatd!(), dir, &[]);
     assert!(!status.success(), "chatd exited with {status}");
     assert!(stderr.contains(wanted), "stderr should say {wanted:?}:\n{stderr}");
     // Besides the log, a plain `chatd: ...` line says it, for whoever reads the terminal.
@@ -56,7 +56,7 @@ fn refused(dir: &Path, wanted: &str) -> String {
 fn a_data_dir_in_use_by_another_chatd_is_refused() {
     let data = tempfile::tempdir().unwrap();
     make_store(data.path());
-    let first = Server::start_in(data.path(), &[]);
+    let first = Server::start_in(chatd!(), data.path(), &[]);
     refused(data.path(), "is in use by another chatd");
     // The first one is unharmed.
     let mut alice = first.login("alice");
@@ -104,7 +104,7 @@ fn a_data_dir_that_is_not_a_directory_is_refused() {
     let data = tempfile::tempdir().unwrap();
     let file = data.path().join("a-file");
     std::fs::write(&file, b"not a directory").unwrap();
-    let (status, stderr) = Server::fail_to_start(&file.join("data"), &[]);
+    let (status, stderr) = Server::fail_to_start(chatd!(), &file.join("data"), &[]);
     assert!(!status.success());
     assert!(stderr.contains("is not writable"), "{stderr}");
     assert_eq!(std::fs::read(&file).unwrap(), b"not a directory");
@@ -163,7 +163,7 @@ fn an_unwritable_data_dir_is_refused_and_left_untouched() {
         make_store(&dir);
         std::fs::set_permissions(dir.join("chatd.db"), std::fs::Permissions::from_mode(0o444)).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
-        let (status, stderr) = Server::fail_to_start(&dir, &[]);
+        let (status, stderr) = Server::fail_to_start(chatd!(), &dir, &[]);
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(!status.success());
         assert!(stderr.contains("not writable") || stderr.contains("read-only"), "{stderr}");
@@ -222,7 +222,7 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
             "note: not root, so no tmpfs can be mounted and the disk-full part of this test cannot run; \
              checking only that messages are stored"
         );
-        let server = Server::start(&["--flood-lines-per-sec", "0"]);
+        let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
         let mut alice = server.login("alice");
         alice.send("/create r");
         alice.expect("* room r created");
@@ -232,7 +232,7 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
     }
     let fs = Tmpfs::mount("2m");
     let dir = fs.path().join("data");
-    let server = Server::start_in(&dir, &["--flood-lines-per-sec", "0"]);
+    let server = Server::start_in(chatd!(), &dir, &["--flood-lines-per-sec", "0"]);
     let mut alice = server.login("alice");
     alice.send("/create r");
     alice.expect("* room r created");

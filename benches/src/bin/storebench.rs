@@ -1,9 +1,8 @@
 //! `storebench`: how many room messages per second chatd's store makes
 //! durable, and how long each commit takes, with group commit.
 //!
-//! It compiles chatd's own store module (`chatd/src/store`, the same
-//! source, not a copy) and drives its storage thread as chatd's engine task
-//! does: each "engine batch" of `--batch` messages goes to the thread as
+//! It links chatd's own store ([`chatd::store`], the same code chatd
+//! runs) and drives its storage thread as chatd's engine task does: each "engine batch" of `--batch` messages goes to the thread as
 //! one job, with at most `--in-flight` batches waiting for their commit
 //! (chatd bounds what it holds back the same way); the thread writes every
 //! batch that is waiting in one transaction. Commit latency is from handing
@@ -21,12 +20,8 @@ use chatcore::{Record, StoredMessage};
 use clap::Parser;
 use hdrhistogram::Histogram;
 
-#[allow(dead_code)] // chatd's store serves more than this bench uses
-#[path = "../../../chatd/src/store/mod.rs"]
-mod store;
-
-use store::thread::{Job, Reply, StoreHandle};
-use store::{Retention, Store, SyncMode};
+use chatd::store::thread::{Job, Reply, StoreHandle};
+use chatd::store::{Retention, Store, SyncMode};
 
 /// Measures chatd's durable store: persisted messages/s and commit latency.
 #[derive(Debug, Parser)]

@@ -5,21 +5,27 @@
 //! which one chatd at a time holds locked. Nothing here ever deletes or
 //! recreates the database file: a store that cannot be opened as it is
 //! stops chatd with a clear error instead.
+//!
+//! Public so that tools can drive the store exactly as chatd does:
+//! `storebench` opens a [`Store`], starts its [`StoreHandle`] and measures
+//! commits.
+//!
+//! [`StoreHandle`]: thread::StoreHandle
 
 mod records;
 mod schema;
-pub(crate) mod thread;
+pub mod thread;
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-pub(crate) use records::Retention;
+pub use records::Retention;
 
 /// SQLite's `synchronous` setting, which decides what a commit survives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum SyncMode {
+pub enum SyncMode {
     /// A commit survives a crash of chatd; one in the last moments before
     /// a power loss or kernel crash may be lost (the database stays intact).
     Normal,
@@ -29,17 +35,46 @@ pub(crate) enum SyncMode {
 
 /// Why the store cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum StoreError {
+pub enum StoreError {
+    /// Another chatd holds the directory's lock.
     #[error("data directory {path} is in use by another chatd")]
-    Locked { path: PathBuf },
+    Locked {
+        /// The data directory.
+        path: PathBuf,
+    },
+    /// The directory or its lock file cannot be created or written.
     #[error("data directory {path} is not writable: {source}")]
-    Unwritable { path: PathBuf, source: std::io::Error },
+    Unwritable {
+        /// The data directory.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The file is not a sound SQLite database, or not chatd's.
     #[error("database {path} is corrupt or not a chatd database ({detail}); it was left untouched")]
-    Corrupt { path: PathBuf, detail: String },
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite reported.
+        detail: String,
+    },
+    /// The database can be read but not written.
     #[error("database {path} is read-only or cannot be written: {detail}")]
-    ReadOnly { path: PathBuf, detail: String },
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite reported.
+        detail: String,
+    },
+    /// A newer chatd has migrated the database past what this one knows.
     #[error("database schema version {found} is newer than this chatd supports ({supported}); upgrade chatd")]
-    NewerSchema { found: u32, supported: u32 },
+    NewerSchema {
+        /// The database's schema version.
+        found: u32,
+        /// The newest version this chatd can use.
+        supported: u32,
+    },
+    /// Any other SQLite failure.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -48,7 +83,7 @@ pub(crate) enum StoreError {
 const CACHE_KIB: i64 = 64 * 1024;
 
 /// An open, locked, migrated store.
-pub(crate) struct Store {
+pub struct Store {
     conn: Connection,
     /// Held for the store's life: the lock is what keeps a second chatd out.
     _lock: File,
@@ -56,7 +91,7 @@ pub(crate) struct Store {
 
 impl Store {
     /// Opens (creating if need be) the store in `dir`.
-    pub(crate) fn open(dir: &Path, sync: SyncMode) -> Result<Store, StoreError> {
+    pub fn open(dir: &Path, sync: SyncMode) -> Result<Store, StoreError> {
         let unwritable = |source| StoreError::Unwritable { path: dir.to_owned(), source };
         fs::create_dir_all(dir).map_err(unwritable)?;
         let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("chatd.lock"));

@@ -9,7 +9,7 @@ use super::Store;
 /// How much history the store keeps on disk. The engine's in-memory replay
 /// cap is separate; this bounds the database.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Retention {
+pub struct Retention {
     /// Drop messages older than this many days.
     pub(crate) max_age_days: Option<u64>,
     /// Keep at most this many messages per room.

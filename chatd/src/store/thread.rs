@@ -16,22 +16,46 @@ use super::{Retention, Store};
 
 /// Work for the storage thread, done in the order sent.
 #[derive(Debug)]
-pub(crate) enum Job {
+pub enum Job {
     /// Make these records durable; `batch` numbers increase.
-    Commit { batch: u64, records: Vec<Record> },
+    Commit {
+        /// The batch's number, reported back in [`Reply::Committed`].
+        batch: u64,
+        /// The records, in the order the engine made them.
+        records: Vec<Record>,
+    },
     /// Read a page of older history for a client.
-    Fetch { client: ClientId, room: Box<str>, before: u64, limit: usize },
+    Fetch {
+        /// Who asked; the page goes back to them.
+        client: ClientId,
+        /// The room, as the client named it.
+        room: Box<str>,
+        /// Only messages numbered below this.
+        before: u64,
+        /// At most this many messages, the newest of them.
+        limit: usize,
+    },
 }
 
 /// What the storage thread reports back.
 #[derive(Debug)]
-pub(crate) enum Reply {
+pub enum Reply {
     /// Every batch up to and including `upto` is durable.
-    Committed { upto: u64 },
+    Committed {
+        /// The newest batch now on disk.
+        upto: u64,
+    },
     /// Writes started or stopped failing.
     Status(StorageStatus),
     /// The page asked for by a [`Job::Fetch`].
-    History { client: ClientId, room: Box<str>, messages: Vec<StoredMessage> },
+    History {
+        /// Who asked for it.
+        client: ClientId,
+        /// The room, as the client named it.
+        room: Box<str>,
+        /// The messages, oldest first.
+        messages: Vec<StoredMessage>,
+    },
 }
 
 /// How often retention runs when it is on.
@@ -44,7 +68,7 @@ const MAX_RETRY: Duration = Duration::from_secs(2);
 const RETRY_WHEN_STOPPING: Duration = Duration::from_secs(3);
 
 /// The engine task's handle on the storage thread.
-pub(crate) struct StoreHandle {
+pub struct StoreHandle {
     jobs: Sender<Job>,
     stopping: Arc<AtomicBool>,
     thread: JoinHandle<()>,
@@ -52,7 +76,7 @@ pub(crate) struct StoreHandle {
 
 impl StoreHandle {
     /// Starts the thread; it hands each reply to `report`.
-    pub(crate) fn spawn(store: Store, retention: Retention, report: impl Fn(Reply) + Send + 'static) -> StoreHandle {
+    pub fn spawn(store: Store, retention: Retention, report: impl Fn(Reply) + Send + 'static) -> StoreHandle {
         let (jobs, inbox) = mpsc::channel();
         let stopping = Arc::new(AtomicBool::new(false));
         let thread_stopping = stopping.clone();
@@ -64,13 +88,13 @@ impl StoreHandle {
     }
 
     /// Queues a job. Never blocks: the engine task bounds what it holds back.
-    pub(crate) fn send(&self, job: Job) {
+    pub fn send(&self, job: Job) {
         // The thread only ends when this handle is dropped.
         let _ = self.jobs.send(job);
     }
 
     /// Waits until every queued job is done, then stops the thread.
-    pub(crate) fn finish(self) {
+    pub fn finish(self) {
         self.stopping.store(true, Ordering::Relaxed);
         drop(self.jobs);
         let _ = self.thread.join();
@@ -80,7 +104,6 @@ impl StoreHandle {
 fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &impl Fn(Reply), stopping: &AtomicBool) {
     let pruning = retention.max_age_days.is_some() || retention.max_per_room.is_some();
     let mut next_prune = Instant::now();
-    let mut failing = false;
     loop {
         let wait =
             if pruning { next_prune.saturating_duration_since(Instant::now()) } else { Duration::from_secs(3600) };
@@ -107,7 +130,7 @@ fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &i
         }
         // Batches given up at shutdown are never reported: their output stays held.
         if let Some(upto) = upto
-            && commit_until_it_succeeds(&mut store, &records, &mut failing, report, stopping)
+            && commit_until_it_succeeds(&mut store, &records, report, stopping)
         {
             report(Reply::Committed { upto });
         }
@@ -128,15 +151,20 @@ fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &i
     }
 }
 
+/// Commits `records`, retrying a failed write until it works; `false` if
+/// chatd is stopping and they were given up. A storage failure lasts
+/// exactly as long as this loop, so the thread keeps no health state of
+/// its own: it reports `Failing` when the loop starts failing and `Healthy`
+/// when a retry works, and the engine task keeps the one flag.
 fn commit_until_it_succeeds(
     store: &mut Store,
     records: &[Record],
-    failing: &mut bool,
     report: &impl Fn(Reply),
     stopping: &AtomicBool,
 ) -> bool {
     let mut retry = FIRST_RETRY;
     let mut given_up_at = None;
+    let mut reported_failing = false;
     loop {
         match store.commit(records) {
             Ok(()) => break,
@@ -149,8 +177,8 @@ fn commit_until_it_succeeds(
                 std::thread::sleep(FIRST_RETRY);
             }
             Err(error) => {
-                if !*failing {
-                    *failing = true;
+                if !reported_failing {
+                    reported_failing = true;
                     tracing::error!(%error, records = records.len(), "storage write failed; refusing new messages until it works again");
                     report(Reply::Status(StorageStatus::Failing));
                 }
@@ -159,8 +187,7 @@ fn commit_until_it_succeeds(
             }
         }
     }
-    if *failing {
-        *failing = false;
+    if reported_failing {
         tracing::info!("storage writes work again");
         report(Reply::Status(StorageStatus::Healthy));
     }

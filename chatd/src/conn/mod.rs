@@ -1,0 +1,126 @@
+//! One client's connection: its socket, its send queue, and the one task
+//! that serves it. The socket and the queue sit in one [`Socket`], shared
+//! through an `Arc` by that task and the engine task.
+//!
+//! Reading ([`reader`]): the connection's task waits until the socket is
+//! readable, reads into a buffer on the thread's stack (so an idle
+//! connection holds no read buffer) and hands the bytes to the engine task
+//! through the bounded inbound channel. When that channel is full it waits,
+//! which is what slows a fast sender down.
+//!
+//! Writing, in the order bytes travel:
+//!
+//! 1. The engine task pushes each send into the client's queue
+//!    ([`queue`]), bounded in bytes, and never waits: [`Socket::push`].
+//! 2. At the end of its batch it writes to each socket it queued for, once,
+//!    everything queued in one `writev`, without waiting: [`Socket::flush`].
+//!    On an idle loopback or LAN socket the kernel takes it all at once and
+//!    no other task runs.
+//! 3. If the socket took less, the connection's task (its writer half,
+//!    [`writer`]) waits until the socket is writable and writes the rest;
+//!    until the queue is empty again, the engine task only queues.
+//! 4. When the client is done ([`Socket::close_queue`]), the writer half
+//!    flushes what is queued and then ends the stream.
+//!
+//! Every write happens under the queue's lock and starts from its oldest
+//! bytes, so the bytes go out in the order they were queued whoever
+//! writes them.
+
+mod queue;
+mod reader;
+mod writer;
+
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_channel::Sender;
+use bytes::Bytes;
+use chatcore::ClientId;
+use futures_lite::future;
+use smol::Async;
+use socket2::{SockRef, TcpKeepalive};
+
+use crate::engine_task::Inbound;
+use crate::ip_limit::IpSlot;
+pub(crate) use queue::Exceeded;
+use queue::OutQueue;
+
+/// A connection, shared by its task and the engine task. Dropped (closing
+/// the socket and freeing its IP slot) when both let go.
+#[derive(Debug)]
+pub(crate) struct Socket {
+    stream: Async<TcpStream>,
+    pub(crate) peer: SocketAddr,
+    out: OutQueue,
+    _slot: IpSlot,
+}
+
+impl Socket {
+    pub(crate) fn new(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSlot) -> Self {
+        Self { stream, peer, out: OutQueue::default(), _slot: slot }
+    }
+
+    /// Cuts the connection both ways: a blocked write fails, a blocked read
+    /// sees end of file, so the connection's task ends promptly.
+    pub(crate) fn cut(&self) {
+        let _ = self.stream.get_ref().shutdown(Shutdown::Both);
+    }
+
+    /// Queues `data` without waiting (see [`OutQueue::push`]). `Ok(true)`:
+    /// call [`flush`](Self::flush) once this batch's data is queued.
+    pub(crate) fn push(&self, data: Bytes, limit: usize) -> Result<bool, Exceeded> {
+        self.out.push(data, limit)
+    }
+
+    /// Writes what is queued as far as the socket takes it now, without
+    /// waiting; the connection's task finishes the rest. On a write error
+    /// the connection is cut, and its reader reports the disconnect.
+    pub(crate) fn flush(&self) {
+        if let Err(error) = self.out.flush(self.stream.get_ref()) {
+            tracing::debug!(peer = %self.peer, %error, "write failed");
+            self.cut();
+        }
+    }
+
+    /// No more data will come: what is queued is flushed, then the
+    /// connection's write side is closed.
+    pub(crate) fn close_queue(&self) {
+        self.out.close();
+    }
+}
+
+/// Socket options for a new client.
+///
+/// Keepalive finds a peer that vanished without a FIN (a half-open
+/// socket) while the connection is idle: probes after 60 s of silence, then
+/// every 10 s, dropped after 3 unanswered (about 90 s). While data is
+/// waiting to be acknowledged, keepalive does not run; on Linux
+/// `TCP_USER_TIMEOUT` drops a connection whose data stays unacknowledged
+/// for 60 s. No delay: chatd already coalesces its writes.
+pub(crate) fn configure(stream: &TcpStream) {
+    let socket = SockRef::from(stream);
+    let keepalive =
+        TcpKeepalive::new().with_time(Duration::from_secs(60)).with_interval(Duration::from_secs(10)).with_retries(3);
+    if let Err(error) = socket.set_tcp_keepalive(&keepalive) {
+        tracing::debug!(%error, "could not enable TCP keepalive");
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(error) = socket.set_tcp_user_timeout(Some(Duration::from_secs(60))) {
+        tracing::debug!(%error, "could not set TCP_USER_TIMEOUT");
+    }
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "could not set TCP_NODELAY");
+    }
+}
+
+/// Serves one connection until both halves are done: reading (unless
+/// `inbound` is `None`, for a client refused at once, which only gets its
+/// farewell) and writing whatever the engine task could not.
+pub(crate) async fn serve(id: ClientId, socket: Arc<Socket>, inbound: Option<Sender<Inbound>>, _alive: Sender<()>) {
+    let writing = writer::write_loop(id, &socket);
+    match inbound {
+        Some(inbound) => drop(future::zip(reader::read_loop(id, &socket, inbound), writing).await),
+        None => writing.await,
+    }
+}

@@ -1,0 +1,92 @@
+//! `chatd`: the reference chat server. It wires the [`chatcore`] engine to
+//! TCP sockets on the smol runtime; everything a client can do is the
+//! engine's, everything about sockets, time, signals and the disk is here.
+//!
+//! The `chatd` executable is one call to [`run_cli`]. The library exists so
+//! that tests, benches and tools link the server's own code instead of
+//! copying it or rebuilding the binary: the end-to-end tests build the same
+//! program from [`run_cli`], and `storebench` drives the [`store`] directly.
+//!
+//! See `ARCHITECTURE.md` for the tasks and the data flow, and `chatd --help`
+//! for every limit.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// The command line: every flag, with the engine's defaults.
+mod cli;
+// A client's connection: socket options, its byte-bounded send queue, and
+// its one task, which reads and finishes the writes a full socket left.
+mod conn;
+// The task that owns the engine: batches, dispatch, timer, closing, shutdown.
+mod engine_task;
+// Client output held back until the records it depends on are durable.
+mod held;
+// The per-IP connection count.
+mod ip_limit;
+// argon2id hashing and verification on the blocking pool.
+mod passwords;
+// The executor and its threads.
+mod runtime;
+// Bind, print the address, the accept loop, per-IP refusal.
+mod server;
+// SIGINT and SIGTERM.
+mod shutdown;
+// SQLite: open, lock, check, migrate, write, load, prune, and the storage
+// thread. Public for storebench.
+pub mod store;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// Runs chatd as its executable does: parses the process's command line
+/// (printing help or an error and exiting, as usual, on `--help` or a bad
+/// flag), sends logs to stderr filtered by `RUST_LOG` (default `info`),
+/// raises the open-file limit, and serves until a shutdown signal has been
+/// handled.
+///
+/// Returns success after a graceful shutdown and failure when chatd could
+/// not start or stopped on an error (which is logged and printed to
+/// stderr). Call it once, from `main`: it installs the global logger.
+pub fn run_cli() -> ExitCode {
+    let cli = cli::Cli::parse();
+    // Logs go to stderr so that stdout stays a clean channel for scripts
+    // (its first line is the bound address).
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::stderr().is_terminal();
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(ansi).with_env_filter(filter).init();
+    raise_open_file_limit();
+
+    let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    match runtime::block_on(threads, server::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "chatd stopped");
+            eprintln!("chatd: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Each client is one file descriptor, and the usual soft limit (1024) is
+/// far below what the server is meant to hold; the hard limit is the real
+/// ceiling the administrator chose.
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let mut limit = getrlimit(Resource::Nofile);
+        if let (Some(current), Some(maximum)) = (limit.current, limit.maximum) {
+            if current >= maximum {
+                return;
+            }
+            limit.current = Some(maximum);
+            if let Err(error) = setrlimit(Resource::Nofile, limit) {
+                tracing::warn!(%error, "could not raise the open-file limit");
+            }
+        }
+    }
+}
