@@ -32,9 +32,6 @@ pub(crate) enum AuthKind {
     Login,
 }
 
-/// Connections whose source is unknown are counted together.
-const UNKNOWN_SOURCE: SourceKey = SourceKey::UNKNOWN;
-
 impl World {
     pub(crate) fn register(
         &mut self,
@@ -72,7 +69,7 @@ impl World {
             self.config.registration_window,
         );
         self.registrations
-            .take(&source.unwrap_or(UNKNOWN_SOURCE), now.instant, cap, max, window)
+            .take(&source.unwrap_or(SourceKey::UNKNOWN), now.instant, cap, max, window)
             .map_err(|until| Rejection::TooManyRegistrations { retry_after_secs: secs_until(now.instant, until) })?;
         let request = self.start_auth(id, name, AuthKind::Register);
         out.push(Output::HashPassword { request, password });
@@ -89,7 +86,7 @@ impl World {
     ) -> Result<(), Rejection> {
         self.check_auth_allowed(id)?;
         let key = NameKey::of(name);
-        let source = self.clients[&id].source.unwrap_or(UNKNOWN_SOURCE);
+        let source = self.clients[&id].source.unwrap_or(SourceKey::UNKNOWN);
         let failure_key = (key.clone(), source);
         if let Some(until) = self.login_failures.locked_until(&failure_key, now.instant) {
             return Err(Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) });
@@ -97,7 +94,7 @@ impl World {
         // Parallel attempts from one source would slip past the failure
         // count while their checks are in flight: one at a time.
         let in_flight = self.pending_auth.values().any(|p| {
-            p.kind == AuthKind::Login && p.source.unwrap_or(UNKNOWN_SOURCE) == source && NameKey::of(&p.name) == key
+            p.kind == AuthKind::Login && p.source.unwrap_or(SourceKey::UNKNOWN) == source && NameKey::of(&p.name) == key
         });
         if in_flight {
             return Err(Rejection::AuthInProgress);
@@ -198,7 +195,7 @@ impl World {
         let pending = self.finish_auth(request, AuthKind::Login)?;
         let id = pending.client;
         let key = NameKey::of(&pending.name);
-        let source = pending.source.unwrap_or(UNKNOWN_SOURCE);
+        let source = pending.source.unwrap_or(SourceKey::UNKNOWN);
         if !matches {
             let rejection = self.count_failure(now, key, source);
             if self.clients.contains_key(&id) {
