@@ -11,6 +11,7 @@ use std::time::Duration;
 use chatcore::Config;
 use clap::{Args, Parser};
 
+use crate::conn::SendLimit;
 use crate::store::{Retention, SyncMode};
 
 /// The address chatd listens on unless told otherwise.
@@ -32,14 +33,32 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     pub(crate) listen: SocketAddr,
 
-    /// Bytes that may wait in one client's send queue.
+    /// Bytes a client may leave unread once --send-queue-grace has passed.
     ///
-    /// A client that does not read fast enough to stay under it is
-    /// disconnected ("send queue exceeded") and nobody else waits for it.
-    /// Bounds the memory one slow reader can hold. A single message larger
-    /// than this (say, a long history replay) still goes to an empty queue.
+    /// A client that still has more than this unread, of what was queued
+    /// for it longer than the grace period ago, is disconnected ("send queue
+    /// exceeded") and nobody else waits for it. A burst that a reader takes
+    /// within the grace period never counts, however large.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024, value_parser = positive)]
     pub(crate) send_queue_bytes: usize,
+
+    /// Seconds queued bytes are given to reach a client before they count
+    /// as left unread.
+    ///
+    /// Longer forgives a reader that pauses longer, and lets a client that
+    /// stopped hold what arrives meanwhile (at most --send-queue-max-bytes).
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(2)))]
+    pub(crate) send_queue_grace: Seconds,
+
+    /// Bytes one client's send queue may hold at most, however recent.
+    ///
+    /// Bounds the memory one client can pin during its grace period. The
+    /// default holds the largest burst flood control allows in a full
+    /// server's room (1,024 members × 10 lines × 2 KiB). A single message
+    /// larger than this (say, a long history replay) still goes to an empty
+    /// queue.
+    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024, value_parser = positive)]
+    pub(crate) send_queue_max_bytes: usize,
 
     /// Connections one IP address may hold at once; 0 means no cap.
     ///
@@ -301,6 +320,17 @@ impl EngineArgs {
             max_blocks: self.max_blocks,
             history_page_len: self.history_page_len,
             ..Config::default()
+        }
+    }
+}
+
+impl Cli {
+    /// How far behind a client may fall, from the --send-queue-* flags.
+    pub(crate) fn send_limit(&self) -> SendLimit {
+        SendLimit {
+            behind_bytes: self.send_queue_bytes,
+            grace: self.send_queue_grace.0,
+            max_bytes: self.send_queue_max_bytes,
         }
     }
 }

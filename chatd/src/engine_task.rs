@@ -19,7 +19,7 @@ use chatcore::{AuthRequestId, ClientId, DisconnectReason, Engine, Now, Output, P
 use futures_lite::future;
 use smol::Timer;
 
-use crate::conn::{self, Socket};
+use crate::conn::{self, SendLimit, Socket};
 use crate::held::{ClientOp, Held};
 use crate::passwords;
 use crate::runtime::spawn;
@@ -90,7 +90,7 @@ pub(crate) struct EngineTask {
     /// last of them ends, which is how shutdown knows all is flushed.
     alive: Option<Sender<()>>,
     alive_rx: Receiver<()>,
-    send_queue_bytes: usize,
+    send_limit: SendLimit,
     /// `None` with `--ephemeral`: nothing is stored and nothing waits.
     store: Option<StoreHandle>,
     held: Held,
@@ -117,7 +117,7 @@ impl EngineTask {
     pub(crate) fn new(
         engine: Engine,
         inbound: Sender<Inbound>,
-        send_queue_bytes: usize,
+        send_limit: SendLimit,
         store: Option<StoreHandle>,
         done: (Sender<Done>, Receiver<Done>),
     ) -> Self {
@@ -136,7 +136,7 @@ impl EngineTask {
             inbound,
             alive: Some(alive),
             alive_rx,
-            send_queue_bytes,
+            send_limit,
         }
     }
 
@@ -367,7 +367,7 @@ impl EngineTask {
 
     fn send(&mut self, now: Now, to: ClientId, data: Bytes) {
         let Some(conn) = self.conns.get(&to) else { return };
-        let exceeded = match conn.socket.push(data, self.send_queue_bytes) {
+        let exceeded = match conn.socket.push(data, now.instant, &self.send_limit) {
             Ok(true) => return self.to_flush.push(conn.socket.clone()),
             Ok(false) => return,
             Err(exceeded) => exceeded,
@@ -377,7 +377,8 @@ impl EngineTask {
             client = %to,
             peer = %conn.socket.peer,
             queued = exceeded.queued,
-            limit = self.send_queue_bytes,
+            overdue = exceeded.overdue,
+            limit = self.send_limit.behind_bytes,
             "send queue exceeded; disconnecting"
         );
         // Cut at once: this peer is not reading, so there is nothing to flush.

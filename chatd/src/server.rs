@@ -74,6 +74,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         max_clients = config.max_clients,
         max_per_ip = cli.max_per_ip,
         send_queue_bytes = cli.send_queue_bytes,
+        send_queue_grace_secs = cli.send_queue_grace.0.as_secs_f64(),
         "listening"
     );
 
@@ -81,7 +82,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let limiter = IpLimiter::new(cli.max_per_ip);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
     let _accept = spawn(accept_loop(listener, limiter, inbound.clone()));
-    let engine = EngineTask::new(engine, inbound, cli.send_queue_bytes, store, (done_tx, done_rx));
+    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, (done_tx, done_rx));
     spawn(engine.run(events, shutdown)).await;
     Ok(())
 }

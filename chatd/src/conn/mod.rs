@@ -11,7 +11,9 @@
 //! Writing, in the order bytes travel:
 //!
 //! 1. The engine task pushes each send into the client's queue
-//!    ([`queue`]), bounded in bytes, and never waits: [`Socket::push`].
+//!    ([`queue`]), and never waits: [`Socket::push`]. A client is cut only
+//!    for bytes it left unread a grace period after they were queued
+//!    ([`SendLimit`]), never for the size of one batch.
 //! 2. At the end of its batch it writes to each socket it queued for, once,
 //!    everything queued in one `writev`, without waiting: [`Socket::flush`].
 //!    On an idle loopback or LAN socket the kernel takes it all at once and
@@ -32,7 +34,7 @@ mod writer;
 
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_channel::Sender;
 use bytes::Bytes;
@@ -43,8 +45,8 @@ use socket2::{SockRef, TcpKeepalive};
 
 use crate::engine_task::Inbound;
 use crate::ip_limit::IpSlot;
-pub(crate) use queue::Exceeded;
 use queue::OutQueue;
+pub(crate) use queue::{Exceeded, SendLimit};
 
 /// A connection, shared by its task and the engine task. Dropped (closing
 /// the socket and freeing its IP slot) when both let go.
@@ -67,10 +69,11 @@ impl Socket {
         let _ = self.stream.get_ref().shutdown(Shutdown::Both);
     }
 
-    /// Queues `data` without waiting (see [`OutQueue::push`]). `Ok(true)`:
-    /// call [`flush`](Self::flush) once this batch's data is queued.
-    pub(crate) fn push(&self, data: Bytes, limit: usize) -> Result<bool, Exceeded> {
-        self.out.push(data, limit)
+    /// Queues `data` at `now` without waiting (see [`OutQueue::push`]).
+    /// `Ok(true)`: call [`flush`](Self::flush) once this batch's data is
+    /// queued.
+    pub(crate) fn push(&self, data: Bytes, now: Instant, limit: &SendLimit) -> Result<bool, Exceeded> {
+        self.out.push(data, now, limit)
     }
 
     /// Writes what is queued as far as the socket takes it now, without

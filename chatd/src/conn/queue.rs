@@ -1,7 +1,17 @@
 //! One client's send queue: the engine task pushes without ever waiting,
 //! and the writes ([`writer`](super::writer)) take everything queued at
-//! once. The bound is in bytes, because one entry may be a 9-byte notice
-//! or a 200 KiB history replay.
+//! once. Bounds are in bytes, because one entry may be a 9-byte notice or a
+//! 200 KiB history replay.
+//!
+//! A client is cut for falling behind, never for what one moment produced
+//! ([`SendLimit`]): the queue remembers when its bytes were queued (in a
+//! few coarse marks, not per entry), and only bytes still unwritten a grace
+//! period after they were queued count against
+//! [`behind_bytes`](SendLimit::behind_bytes). A burst that a reader drains
+//! within the grace period never cuts it, however large the batch that
+//! produced it; a reader that stopped is cut at the first push after its
+//! unread bytes have waited that long. [`max_bytes`](SendLimit::max_bytes)
+//! caps what one client can pin meanwhile.
 //!
 //! The queue also says who writes: the engine task, unless the socket was
 //! full, in which case the connection's task owns the writes until the
@@ -13,12 +23,43 @@
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 
 /// A queue that grew past this many entries is given back when it runs
 /// dry, so an idle client holds no large buffer.
 const KEEP_CAPACITY: usize = 16;
+
+/// How far behind a client may fall before it is cut ("send queue
+/// exceeded").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SendLimit {
+    /// Bytes a client may leave unread once `grace` has passed since they
+    /// were queued (`--send-queue-bytes`).
+    pub(crate) behind_bytes: usize,
+    /// How long queued bytes are given to reach the kernel before they
+    /// count as left unread (`--send-queue-grace`).
+    pub(crate) grace: Duration,
+    /// Bytes queued at most, however recent: what one client can pin while
+    /// its grace period runs (`--send-queue-max-bytes`). One message larger
+    /// than this still goes to an empty queue.
+    pub(crate) max_bytes: usize,
+}
+
+/// Marks are opened at most this often per grace period, so a queue holds
+/// at most about this many (plus one), however many pushes it takes.
+const MARKS_PER_GRACE: u32 = 8;
+
+/// By `last`, the client's queue had taken `upto` bytes in all.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    /// When the first push of this mark's window happened.
+    opened: Instant,
+    /// When its last push happened: every byte up to `upto` was queued by then.
+    last: Instant,
+    upto: u64,
+}
 
 /// A client's send queue, shared by the engine task and the connection's
 /// task.
@@ -35,6 +76,11 @@ pub(super) struct State {
     pub(super) items: VecDeque<Bytes>,
     /// Bytes queued and not yet taken by the kernel.
     bytes: usize,
+    /// Bytes ever queued, and ever written: the positions marks refer to.
+    pushed: u64,
+    written: u64,
+    /// When the bytes not yet written were queued, oldest first, coarsely.
+    marks: VecDeque<Mark>,
     /// No more data will come: flush what is queued, then end the stream.
     closed: bool,
     /// The socket failed; nothing more is written and pushes are dropped.
@@ -46,11 +92,13 @@ pub(super) struct State {
     waker: Option<Waker>,
 }
 
-/// The client has more unwritten bytes than its limit allows.
+/// The client fell further behind than its [`SendLimit`] allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Exceeded {
     /// Bytes waiting when the push was refused.
     pub(crate) queued: usize,
+    /// Of those, bytes queued longer than the grace period ago.
+    pub(crate) overdue: u64,
 }
 
 /// What the connection's task should do next.
@@ -69,14 +117,14 @@ impl OutQueue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `data`, or refuses it if the client is already more than
-    /// `limit` bytes behind (one message bigger than the limit still goes
-    /// into an empty queue, so a large replay reaches a client that keeps
-    /// up). Never waits. `Ok(true)` when the caller should [`flush`] this
-    /// queue once it has queued everything for now.
+    /// Queues `data` at `now`, or refuses it if the client has left more
+    /// than `limit.behind_bytes` unread for longer than `limit.grace`, or
+    /// would hold more than `limit.max_bytes`. Never waits. `Ok(true)` when
+    /// the caller should [`flush`] this queue once it has queued everything
+    /// for now.
     ///
     /// [`flush`]: Self::flush
-    pub(super) fn push(&self, data: Bytes, limit: usize) -> Result<bool, Exceeded> {
+    pub(super) fn push(&self, data: Bytes, now: Instant, limit: &SendLimit) -> Result<bool, Exceeded> {
         if data.is_empty() {
             return Ok(false);
         }
@@ -84,12 +132,16 @@ impl OutQueue {
         if state.failed || state.closed {
             return Ok(false);
         }
-        if state.bytes > 0 && state.bytes + data.len() > limit {
-            return Err(Exceeded { queued: state.bytes });
+        let overdue = state.overdue(now, limit.grace);
+        let too_big = state.bytes > 0 && state.bytes + data.len() > limit.max_bytes;
+        if overdue > limit.behind_bytes as u64 || too_big {
+            return Err(Exceeded { queued: state.bytes, overdue });
         }
         let first = state.items.is_empty();
         state.bytes += data.len();
+        state.pushed += data.len() as u64;
         state.items.push_back(data);
+        state.mark(now, limit.grace);
         Ok(first && !state.blocked)
     }
 
@@ -142,8 +194,29 @@ impl State {
     pub(super) fn fail(&mut self) {
         self.failed = true;
         self.items = VecDeque::new();
+        self.marks = VecDeque::new();
         self.bytes = 0;
         self.wake();
+    }
+
+    /// Bytes queued at least `grace` before `now` and still unwritten.
+    fn overdue(&self, now: Instant, grace: Duration) -> u64 {
+        let Some(due) = now.checked_sub(grace) else { return 0 };
+        let upto = self.marks.iter().take_while(|m| m.last <= due).last().map_or(0, |m| m.upto);
+        upto.saturating_sub(self.written)
+    }
+
+    /// Notes that everything pushed so far was queued by `now`, in the
+    /// newest mark while it is young, else in a new one.
+    fn mark(&mut self, now: Instant, grace: Duration) {
+        let (upto, window) = (self.pushed, grace / MARKS_PER_GRACE);
+        match self.marks.back_mut() {
+            Some(mark) if now.saturating_duration_since(mark.opened) < window => {
+                mark.last = now;
+                mark.upto = upto;
+            }
+            _ => self.marks.push_back(Mark { opened: now, last: now, upto }),
+        }
     }
 
     /// Drops what the kernel took. Bytes leave the count as they are
@@ -151,6 +224,10 @@ impl State {
     /// it is.
     pub(super) fn consume(&mut self, mut written: usize) {
         self.bytes -= written;
+        self.written += written as u64;
+        while self.marks.front().is_some_and(|m| m.upto <= self.written) {
+            self.marks.pop_front();
+        }
         while written > 0 {
             let Some(first) = self.items.front_mut() else { break };
             if written >= first.len() {
@@ -168,42 +245,103 @@ impl State {
         if self.items.is_empty() && self.items.capacity() > KEEP_CAPACITY {
             self.items = VecDeque::new();
         }
+        // Everything is written, so no mark is left; an idle client keeps no buffer for them.
+        if self.items.is_empty() {
+            self.marks = VecDeque::new();
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// A limit of `behind` overdue bytes after one second, `max` at most.
+    pub(crate) fn limit(behind: usize, max: usize) -> SendLimit {
+        SendLimit { behind_bytes: behind, grace: Duration::from_secs(1), max_bytes: max }
+    }
+
+    #[test]
+    fn a_burst_is_judged_by_what_is_left_after_the_grace_not_by_its_size() {
+        let queue = OutQueue::default();
+        let t0 = Instant::now();
+        let limit = limit(10, 1000);
+        // Far more than `behind_bytes` at once: fine, nobody had time to read it.
+        for _ in 0..50 {
+            queue.push(Bytes::from_static(b"0123456789"), t0, &limit).unwrap();
+        }
+        // Half a second later: still within the grace period.
+        let half = t0 + Duration::from_millis(500);
+        assert!(queue.push(Bytes::from_static(b"x"), half, &limit).is_ok());
+        // The reader took all but 10 of the first burst: 10 overdue bytes are allowed.
+        queue.lock().consume(490);
+        let later = t0 + Duration::from_millis(1200);
+        assert!(queue.push(Bytes::from_static(b"y"), later, &limit).is_ok());
+        // One more overdue byte is one too many once its grace is over too.
+        let much_later = half + Duration::from_millis(1100);
+        assert_eq!(
+            queue.push(Bytes::from_static(b"z"), much_later, &limit),
+            Err(Exceeded { queued: 12, overdue: 11 }),
+            "the first burst's 10 bytes and the half-second push's byte are overdue"
+        );
+    }
+
+    #[test]
+    fn a_reader_that_drains_is_never_behind() {
+        let queue = OutQueue::default();
+        let t0 = Instant::now();
+        let limit = limit(100, 1_000_000);
+        for step in 0..10_000u64 {
+            let now = t0 + Duration::from_millis(step);
+            queue.push(Bytes::from(vec![b'.'; 500]), now, &limit).unwrap();
+            // Drains everything but the newest push each millisecond.
+            let keep = 500;
+            let take = queue.lock().bytes - keep;
+            queue.lock().consume(take);
+        }
+        assert!(queue.lock().marks.len() <= MARKS_PER_GRACE as usize + 1, "marks stay few");
+    }
+
+    #[test]
+    fn the_hard_cap_bounds_even_recent_bytes() {
+        let queue = OutQueue::default();
+        let now = Instant::now();
+        let limit = limit(1_000_000, 20);
+        queue.push(Bytes::from_static(b"0123456789"), now, &limit).unwrap();
+        queue.push(Bytes::from_static(b"0123456789"), now, &limit).unwrap();
+        assert_eq!(queue.push(Bytes::from_static(b"x"), now, &limit), Err(Exceeded { queued: 20, overdue: 0 }));
+    }
 
     #[test]
     fn one_oversized_message_fits_an_empty_queue_only() {
         let queue = OutQueue::default();
-        assert!(queue.push(Bytes::from_static(b"a long history replay"), 4).is_ok());
-        assert!(queue.push(Bytes::from_static(b"a long history replay"), 4).is_err());
+        let now = Instant::now();
+        assert!(queue.push(Bytes::from_static(b"a long history replay"), now, &limit(4, 4)).is_ok());
+        assert!(queue.push(Bytes::from_static(b"a long history replay"), now, &limit(4, 4)).is_err());
     }
 
     #[test]
     fn empty_messages_are_not_queued() {
         let queue = OutQueue::default();
-        assert_eq!(queue.push(Bytes::new(), 1), Ok(false));
+        assert_eq!(queue.push(Bytes::new(), Instant::now(), &limit(1, 1)), Ok(false));
         assert_eq!(queue.queued(), 0);
     }
 
     #[test]
     fn closing_lets_the_writer_flush_first() {
         let queue = OutQueue::default();
-        queue.push(Bytes::from_static(b"bye\n"), 100).unwrap();
+        queue.push(Bytes::from_static(b"bye\n"), Instant::now(), &limit(100, 100)).unwrap();
         queue.close();
         let mut cx = Context::from_waker(Waker::noop());
         assert_eq!(queue.poll_job(&mut cx), Poll::Ready(WriterJob::Write));
-        assert_eq!(queue.push(Bytes::from_static(b"late\n"), 100), Ok(false));
+        assert_eq!(queue.push(Bytes::from_static(b"late\n"), Instant::now(), &limit(100, 100)), Ok(false));
         assert_eq!(queue.queued(), 4, "nothing is queued after the close");
     }
 
     #[test]
     fn a_failed_socket_drops_everything() {
         let queue = OutQueue::default();
-        queue.push(Bytes::from_static(b"lost"), 100).unwrap();
+        queue.push(Bytes::from_static(b"lost"), Instant::now(), &limit(100, 100)).unwrap();
         queue.fail();
         assert_eq!(queue.queued(), 0);
         let mut cx = Context::from_waker(Waker::noop());

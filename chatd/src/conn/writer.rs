@@ -163,8 +163,11 @@ mod tests {
     use std::net::{Shutdown, TcpListener};
     use std::task::{Context, Poll, Waker};
 
+    use std::time::Instant;
+
     use super::*;
     use crate::conn::queue::Exceeded;
+    use crate::conn::queue::tests::limit;
 
     fn pair() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -178,12 +181,17 @@ mod tests {
     fn refuses_past_the_byte_limit_and_accepts_again_once_written() {
         let (server, _client) = pair();
         let queue = OutQueue::default();
-        assert_eq!(queue.push(Bytes::from_static(b"12345"), 10), Ok(true));
-        assert_eq!(queue.push(Bytes::from_static(b"67890"), 10), Ok(false), "only the first push asks for a flush");
-        assert_eq!(queue.push(Bytes::from_static(b"x"), 10), Err(Exceeded { queued: 10 }));
+        let (limit, now) = (limit(10, 10), Instant::now());
+        assert_eq!(queue.push(Bytes::from_static(b"12345"), now, &limit), Ok(true));
+        assert_eq!(
+            queue.push(Bytes::from_static(b"67890"), now, &limit),
+            Ok(false),
+            "only the first push asks for a flush"
+        );
+        assert_eq!(queue.push(Bytes::from_static(b"x"), now, &limit), Err(Exceeded { queued: 10, overdue: 0 }));
         assert_eq!(queue.flush(&server).unwrap(), Flushed::All);
         assert_eq!(queue.queued(), 0);
-        assert_eq!(queue.push(Bytes::from_static(b"x"), 10), Ok(true));
+        assert_eq!(queue.push(Bytes::from_static(b"x"), now, &limit), Ok(true));
     }
 
     #[test]
@@ -196,13 +204,18 @@ mod tests {
         let batch: Vec<Bytes> = (0..300u32).map(|i| Bytes::from(vec![(i % 251) as u8; 10_000 + i as usize])).collect();
         let expected: Vec<u8> = batch.iter().flat_map(|b| b.iter().copied()).collect();
         for data in batch {
-            queue.push(data, usize::MAX).unwrap();
+            queue.push(data, Instant::now(), &limit(usize::MAX, usize::MAX)).unwrap();
         }
         assert_eq!(queue.flush(&server).unwrap(), Flushed::Blocked);
         let waker = Waker::noop();
         let mut cx = Context::from_waker(waker);
         assert_eq!(queue.poll_job(&mut cx), Poll::Ready(WriterJob::Write));
-        assert_eq!(queue.push(Bytes::from_static(b"tail"), usize::MAX), Ok(false), "the writer owns a full socket");
+        let unlimited = limit(usize::MAX, usize::MAX);
+        assert_eq!(
+            queue.push(Bytes::from_static(b"tail"), Instant::now(), &unlimited),
+            Ok(false),
+            "the writer owns a full socket"
+        );
         let reader = std::thread::spawn(move || {
             let mut got = Vec::new();
             let mut client = client;
