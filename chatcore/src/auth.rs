@@ -210,9 +210,18 @@ impl World {
         Ok(())
     }
 
-    fn finish_auth(&mut self, request: AuthRequestId, kind: AuthKind) -> Result<PendingAuth, Error> {
+    /// The embedder could not take a hash or verify request now: the
+    /// client hears so, and nothing is counted against it or the account.
+    pub(crate) fn password_busy(&mut self, out: &mut Outbox, request: AuthRequestId) -> Result<(), Error> {
+        let pending = self.finish_auth(request, None)?;
+        self.reject(out, pending.client, Rejection::ServerBusy);
+        Ok(())
+    }
+
+    fn finish_auth(&mut self, request: AuthRequestId, kind: impl Into<Option<AuthKind>>) -> Result<PendingAuth, Error> {
+        let kind = kind.into();
         match self.pending_auth.get(&request) {
-            Some(pending) if pending.kind == kind => {}
+            Some(pending) if kind.is_none_or(|kind| pending.kind == kind) => {}
             _ => return Err(Error::UnknownRequest(request)),
         }
         let pending = self.pending_auth.remove(&request).expect("just checked");

@@ -10,6 +10,8 @@ use crate::account::{AuthRequestId, PasswordHash};
 use crate::codec::Codec;
 use crate::config::{Config, ConfigError};
 use crate::error::Error;
+#[cfg(doc)]
+use crate::error::Rejection;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
@@ -226,9 +228,20 @@ impl Engine {
         self.world.password_verified(&mut self.out, now, request, matches)
     }
 
+    /// The embedder cannot take an [`Output::HashPassword`] or
+    /// [`Output::VerifyPassword`] now (say, too many are waiting): the client
+    /// is told the server is busy ([`Rejection::ServerBusy`]) and may try
+    /// again; it does not count as a failed login.
+    ///
+    /// Takes no `now`: nothing is counted and no deadline moves.
+    pub fn handle_password_busy(&mut self, request: AuthRequestId) -> Result<(), Error> {
+        self.world.password_busy(&mut self.out, request)
+    }
+
     /// The answer to an [`Output::FetchHistory`]: the stored messages of
-    /// `room` that were asked for, in any order. If the client has left
-    /// meanwhile, nothing happens.
+    /// `room` that were asked for, in any order, and how many of the rows
+    /// asked for could not be read (a damaged store); the reader is told of
+    /// that gap. If the client has left meanwhile, nothing happens.
     ///
     /// Takes no `now`: a page shows when each message was said, and
     /// answering it changes no deadline.
@@ -237,9 +250,10 @@ impl Engine {
         client: ClientId,
         room: &str,
         messages: Vec<StoredMessage>,
+        unreadable: usize,
     ) -> Result<(), Error> {
         self.check_issued(client)?;
-        self.world.history_page(&mut self.out, client, room, messages);
+        self.world.history_page(&mut self.out, client, room, messages, unreadable);
         Ok(())
     }
 

@@ -148,6 +148,11 @@ pub enum Rejection {
     /// The password could not be hashed (the embedder reported a failure).
     #[error("registration failed on the server; try again")]
     HashFailed,
+    /// The embedder had too many password checks waiting to take this one
+    /// ([`Engine::handle_password_busy`](crate::Engine::handle_password_busy)).
+    /// It is not a failed login.
+    #[error("the server is busy; try again in a moment")]
+    ServerBusy,
     /// The recipient blocks the sender.
     #[error("{0} does not accept messages from you")]
     BlockedByRecipient(Box<str>),
@@ -215,6 +220,7 @@ impl Rejection {
             Rejection::AuthInProgress => "auth_in_progress",
             Rejection::AlreadyLoggedIn(_) => "already_logged_in",
             Rejection::HashFailed => "hash_failed",
+            Rejection::ServerBusy => "server_busy",
             Rejection::BlockedByRecipient(_) => "blocked",
             Rejection::MailboxFull(_) => "mailbox_full",
             Rejection::NeverSeen(_) => "never_seen",

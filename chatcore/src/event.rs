@@ -40,7 +40,8 @@ pub(crate) enum Event<'a> {
     /// A page of older messages, oldest first; `more`: older ones exist.
     /// `oldest`: the number of the oldest message the page covered, shown
     /// or skipped as from a blocked sender (where the next page ends).
-    HistoryPage { room: &'a str, messages: &'a [PageMessage<'a>], more: bool, oldest: Option<u64> },
+    /// `unreadable`: stored rows of this page the store could not read.
+    HistoryPage { room: &'a str, messages: &'a [PageMessage<'a>], more: bool, oldest: Option<u64>, unreadable: usize },
     /// A private message; sent to the recipient and echoed to the sender.
     /// `offline`: it was kept while the recipient was away.
     Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool, offline: bool },

@@ -70,7 +70,8 @@ impl World {
         let older_kept = |seq| self.config.emit_records || room.history.oldest_seq().is_some_and(|o| o < seq);
         let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
         let oldest = unfiltered.first().map(|m| m.seq);
-        let data = client.codec.render(&Event::HistoryPage { room: &room.name, messages: &page, more, oldest });
+        let event = Event::HistoryPage { room: &room.name, messages: &page, more, oldest, unreadable: 0 };
+        let data = client.codec.render(&event);
         self.deliver_page(out, id, key, data, oldest);
         Ok(())
     }
@@ -84,6 +85,7 @@ impl World {
         client: ClientId,
         room: &str,
         mut messages: Vec<StoredMessage>,
+        unreadable: usize,
     ) {
         let key = NameKey::of(room);
         let (Some(reader), Some(room)) = (self.clients.get(&client), self.rooms.get(&key)) else {
@@ -101,7 +103,8 @@ impl World {
             .collect();
         let more = messages[skip..].first().is_some_and(|m| m.seq > 1);
         let oldest = messages[skip..].first().map(|m| m.seq);
-        let data = reader.codec.render(&Event::HistoryPage { room: &room.name, messages: &page, more, oldest });
+        let event = Event::HistoryPage { room: &room.name, messages: &page, more, oldest, unreadable };
+        let data = reader.codec.render(&event);
         self.deliver_page(out, client, key, data, oldest);
     }
 

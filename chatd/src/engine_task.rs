@@ -253,8 +253,8 @@ impl EngineTask {
                 self.storage_failing = status == StorageStatus::Failing;
                 self.engine.handle_storage_status(status);
             }
-            Done::Store(Reply::History { client, room, messages }) => {
-                report_misuse(self.engine.handle_history_page(client, &room, messages));
+            Done::Store(Reply::History { client, room, messages, unreadable }) => {
+                report_misuse(self.engine.handle_history_page(client, &room, messages, unreadable));
             }
         }
     }

@@ -70,31 +70,109 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Reply<'a> {
-    Welcome { server: &'a str, nick: &'a str },
-    Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, ts: u64, history: bool },
-    History { room: &'a str, messages: Vec<PageJson<'a>>, more: bool, oldest: Option<u64> },
-    Whisper { from: &'a str, to: &'a str, text: &'a str, ts: u64, offline: bool },
-    Kept { to: &'a str },
-    Registered { name: &'a str },
-    LoggedIn { name: &'a str, offline: usize },
-    Renamed { old: &'a str, new: &'a str },
-    Seen { nick: &'a str, online: bool, last_seen: Option<u64> },
-    Since { seconds: u64, users: Vec<SeenJson<'a>> },
-    Block { nick: &'a str, blocked: bool },
-    BlockList { names: &'a [&'a str] },
-    IdleWarning { seconds: u64 },
-    Created { room: &'a str },
-    Joined { room: &'a str, nick: &'a str, members: usize },
-    Left { room: &'a str, nick: &'a str },
-    Nick { old: &'a str, new: &'a str },
-    Connected { nick: &'a str },
-    Disconnected { nick: &'a str, reason: String },
-    Rooms { rooms: Vec<RoomJson<'a>> },
-    Who { room: Option<&'a str>, members: &'a [&'a str] },
-    Users { users: &'a [&'a str] },
-    Help { commands: Vec<HelpJson<'a>> },
-    Error { code: &'a str, message: String },
-    Bye { reason: String },
+    Welcome {
+        server: &'a str,
+        nick: &'a str,
+    },
+    Message {
+        room: &'a str,
+        seq: u64,
+        from: &'a str,
+        text: &'a str,
+        ts: u64,
+        history: bool,
+    },
+    History {
+        room: &'a str,
+        messages: Vec<PageJson<'a>>,
+        more: bool,
+        oldest: Option<u64>,
+        #[serde(skip_serializing_if = "is_zero")]
+        unreadable: usize,
+    },
+    Whisper {
+        from: &'a str,
+        to: &'a str,
+        text: &'a str,
+        ts: u64,
+        offline: bool,
+    },
+    Kept {
+        to: &'a str,
+    },
+    Registered {
+        name: &'a str,
+    },
+    LoggedIn {
+        name: &'a str,
+        offline: usize,
+    },
+    Renamed {
+        old: &'a str,
+        new: &'a str,
+    },
+    Seen {
+        nick: &'a str,
+        online: bool,
+        last_seen: Option<u64>,
+    },
+    Since {
+        seconds: u64,
+        users: Vec<SeenJson<'a>>,
+    },
+    Block {
+        nick: &'a str,
+        blocked: bool,
+    },
+    BlockList {
+        names: &'a [&'a str],
+    },
+    IdleWarning {
+        seconds: u64,
+    },
+    Created {
+        room: &'a str,
+    },
+    Joined {
+        room: &'a str,
+        nick: &'a str,
+        members: usize,
+    },
+    Left {
+        room: &'a str,
+        nick: &'a str,
+    },
+    Nick {
+        old: &'a str,
+        new: &'a str,
+    },
+    Connected {
+        nick: &'a str,
+    },
+    Disconnected {
+        nick: &'a str,
+        reason: String,
+    },
+    Rooms {
+        rooms: Vec<RoomJson<'a>>,
+    },
+    Who {
+        room: Option<&'a str>,
+        members: &'a [&'a str],
+    },
+    Users {
+        users: &'a [&'a str],
+    },
+    Help {
+        commands: Vec<HelpJson<'a>>,
+    },
+    Error {
+        code: &'a str,
+        message: String,
+    },
+    Bye {
+        reason: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -131,7 +209,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Message { room, seq, from, text, unix_ms, history } => {
             Reply::Message { room, seq, from, text, ts: unix_ms, history }
         }
-        Event::HistoryPage { room, messages, more, oldest } => Reply::History {
+        Event::HistoryPage { room, messages, more, oldest, unreadable } => Reply::History {
             room,
             messages: messages
                 .iter()
@@ -139,6 +217,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
                 .collect(),
             more,
             oldest,
+            unreadable,
         },
         Event::Whisper { from, to, text, unix_ms, offline, .. } => {
             Reply::Whisper { from, to, text, ts: unix_ms, offline }
@@ -184,4 +263,9 @@ fn room_json<'a>(room: &RoomSummary<'a>) -> RoomJson<'a> {
 
 fn help_json(command: &Spec) -> HelpJson<'_> {
     HelpJson { name: command.json_type, usage: command.json_usage, about: command.about }
+}
+
+/// Serde's `skip_serializing_if` for counts that are usually zero.
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

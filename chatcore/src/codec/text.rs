@@ -98,9 +98,14 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         }
         Event::Message { room, from, text, history: false, .. } => writeln!(out, "[{room}] {from}: {text}"),
         Event::Message { room, from, text, unix_ms, history: true, .. } => history_line(out, room, from, text, unix_ms),
-        Event::HistoryPage { room, messages: [], more: false, .. } => writeln!(out, "* no earlier messages in {room}"),
-        Event::HistoryPage { room, messages, more, .. } => {
+        Event::HistoryPage { room, messages: [], more: false, unreadable: 0, .. } => {
+            writeln!(out, "* no earlier messages in {room}")
+        }
+        Event::HistoryPage { room, messages, more, unreadable, .. } => {
             writeln!(out, "* {} earlier message{} of {room}:", messages.len(), plural(messages.len()))?;
+            if unreadable > 0 {
+                writeln!(out, "* {unreadable} message{} here could not be read from storage", plural(unreadable))?;
+            }
             for m in messages {
                 history_line(out, room, m.from, m.text, m.unix_ms)?;
             }

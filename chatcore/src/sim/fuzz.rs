@@ -211,6 +211,11 @@ impl Driver {
         }
         let request = self.auth.remove(usize::from(which) % self.auth.len());
         let result = match request {
+            // The embedder's hashing pool is full: either kind may be refused.
+            Output::HashPassword { request, .. } | Output::VerifyPassword { request, .. } if how % 16 == 5 => {
+                self.answered.push(request);
+                self.engine.handle_password_busy(request)
+            }
             Output::HashPassword { request, password } => {
                 self.answered.push(request);
                 let hash = (!how.is_multiple_of(4)).then(|| PasswordHash::new(format!("fz:{}", password.expose())));
@@ -244,7 +249,8 @@ impl Driver {
             })
             .collect();
         // A page for a client that left, or a room that is gone, is fine.
-        assert_eq!(self.engine.handle_history_page(client, &room, messages), Ok(()));
+        let unreadable = usize::from(input.byte() % 3);
+        assert_eq!(self.engine.handle_history_page(client, &room, messages, unreadable), Ok(()));
         self.check();
     }
 

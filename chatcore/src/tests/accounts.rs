@@ -298,3 +298,30 @@ fn an_idle_warning_handled_late_still_counts_whole_seconds_up() {
     sim.drain();
     assert_eq!(sim.take(a), ["* you have been idle; you will be disconnected in 1 s unless you send something"]);
 }
+
+#[test]
+fn a_busy_server_refuses_a_check_without_counting_it() {
+    let config = Config { max_login_failures: 1, ..super::relaxed() };
+    let mut sim = Sim::new(config);
+    sim.set_auto_auth(true);
+    let owner = sim.connect();
+    sim.send(owner, "/register owner secret123 secret123");
+    sim.send(owner, "/quit");
+    sim.set_auto_auth(false);
+    let guest = sim.connect();
+    sim.take(guest);
+    for _ in 0..3 {
+        sim.send(guest, "/login owner wrong-password");
+        let requests = sim.take_auth_requests();
+        let [Output::VerifyPassword { request, .. }] = &requests[..] else { panic!("{requests:?}") };
+        sim.engine_mut().handle_password_busy(*request).unwrap();
+        sim.drain();
+        assert_eq!(sim.take(guest), ["! the server is busy; try again in a moment"]);
+        // Answered once: a second answer is misuse.
+        assert_eq!(sim.engine_mut().handle_password_busy(*request), Err(crate::Error::UnknownRequest(*request)));
+    }
+    // Three refusals counted nothing: one real failure is still allowed before the lockout.
+    sim.set_auto_auth(true);
+    sim.send(guest, "/login owner secret123");
+    assert_eq!(sim.engine().account_of(guest), Some("owner"));
+}

@@ -131,6 +131,7 @@ fn position(rejection: &Rejection) -> usize {
         R::BlockLimit { .. } => 36,
         R::NotBlocked(_) => 37,
         R::StorageUnavailable => 38,
+        R::ServerBusy => 39,
     }
 }
 
@@ -177,6 +178,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::BlockLimit { max: 1 }, "block_limit"),
         (Rejection::NotBlocked("n".into()), "not_blocked"),
         (Rejection::StorageUnavailable, "storage_unavailable"),
+        (Rejection::ServerBusy, "server_busy"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

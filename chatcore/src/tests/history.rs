@@ -64,7 +64,7 @@ fn text_history_pages_back_through_the_store() {
     let fetch = Output::FetchHistory { client: b, room: "rust".into(), before: 3, limit: 2 };
     assert_eq!(sim.take_transcript(), [fetch]);
     let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
-    sim.engine_mut().handle_history_page(b, "rust", vec![stored(2, "two"), stored(1, "one")]).unwrap();
+    sim.engine_mut().handle_history_page(b, "rust", vec![stored(2, "two"), stored(1, "one")], 0).unwrap();
     sim.drain();
     assert_eq!(
         sim.take(b),
@@ -77,6 +77,31 @@ fn text_history_pages_back_through_the_store() {
     );
     sim.send(b, "/history");
     assert_eq!(sim.take(b), ["* no earlier messages in rust"]);
+}
+
+#[test]
+fn rows_the_store_could_not_read_are_shown_as_a_gap() {
+    let mut sim = Sim::new(Config { history_len: 2, history_page_len: 2, emit_records: true, ..super::relaxed() });
+    let a = sim.connect_as("alice");
+    sim.send(a, "/create rust");
+    for word in ["one", "two", "three", "four", "five"] {
+        sim.send(a, word);
+    }
+    sim.send(a, "/history");
+    sim.clear();
+    let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
+    // Row 2 is damaged: the store returns row 1 and says one could not be read.
+    sim.engine_mut().handle_history_page(a, "rust", vec![stored(1, "one")], 1).unwrap();
+    sim.drain();
+    assert_eq!(
+        sim.take(a),
+        [
+            "* 1 earlier message of rust:",
+            "* 1 message here could not be read from storage",
+            "~ [rust 00:00:00] alice: one",
+            "* that is the beginning of rust"
+        ]
+    );
 }
 
 #[cfg(feature = "json")]

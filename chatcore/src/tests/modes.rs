@@ -320,7 +320,7 @@ fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, Tes
                 })
                 .collect();
             page.drain(..page.len().saturating_sub(limit));
-            prop_assert_eq!(sim.engine_mut().handle_history_page(client, &room, page), Ok(()));
+            prop_assert_eq!(sim.engine_mut().handle_history_page(client, &room, page, 0), Ok(()));
             sim.drain();
             let out = sim.take_transcript();
             // One page to whoever asked, if still here; nothing else.

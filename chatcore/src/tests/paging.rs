@@ -58,7 +58,7 @@ impl Store {
     /// Answers `fetch` as a store would.
     fn answer(&self, sim: &mut Sim, fetch: &Fetch) {
         let page = self.read(&fetch.room, fetch.before, fetch.limit);
-        sim.engine_mut().handle_history_page(fetch.client, &fetch.room, page).expect("never an error");
+        sim.engine_mut().handle_history_page(fetch.client, &fetch.room, page, 0).expect("never an error");
         sim.drain();
     }
 
@@ -172,20 +172,20 @@ fn stale_odd_and_unknown_answers_do_not_panic() {
     sim.take_transcript();
     // A client never issued is misuse; a room that does not exist: nothing happens.
     assert_eq!(
-        sim.engine_mut().handle_history_page(ClientId(999), "rust", vec![stored(1)]),
+        sim.engine_mut().handle_history_page(ClientId(999), "rust", vec![stored(1)], 0),
         Err(crate::Error::UnknownClient(ClientId(999)))
     );
-    assert_eq!(sim.engine_mut().handle_history_page(a, "nowhere", vec![stored(1)]), Ok(()));
+    assert_eq!(sim.engine_mut().handle_history_page(a, "nowhere", vec![stored(1)], 0), Ok(()));
     sim.drain();
     assert_eq!(sim.take_transcript(), []);
     // Unsorted, repeated and too many: sorted, deduplicated, the newest page kept.
     let odd = vec![stored(4), stored(2), stored(4), stored(3), stored(1)];
-    sim.engine_mut().handle_history_page(a, "RUST", odd).unwrap();
+    sim.engine_mut().handle_history_page(a, "RUST", odd, 0).unwrap();
     sim.drain();
     let zero = |n: u64| format!("~ [rust 00:00:00] alice: m{n}");
     assert_eq!(sim.take(a), ["* 2 earlier messages of rust:", &zero(3), &zero(4), "* /history shows earlier ones"]);
     // An empty answer (say, the store's retention dropped them).
-    sim.engine_mut().handle_history_page(a, "rust", Vec::new()).unwrap();
+    sim.engine_mut().handle_history_page(a, "rust", Vec::new(), 0).unwrap();
     sim.drain();
     assert_eq!(sim.take(a), ["* no earlier messages in rust"]);
     // The same answer twice is rendered twice; nothing breaks.
@@ -196,7 +196,7 @@ fn stale_odd_and_unknown_answers_do_not_panic() {
     assert_eq!(sim.take(a).len(), 8);
     // Huge and zero numbers.
     let extremes = vec![stored(u64::MAX), stored(0)];
-    sim.engine_mut().handle_history_page(a, "rust", extremes).unwrap();
+    sim.engine_mut().handle_history_page(a, "rust", extremes, 0).unwrap();
     sim.drain();
     assert_eq!(sim.take(a).len(), 4);
     assert_eq!(sim.engine().check_invariants(), Ok(()));

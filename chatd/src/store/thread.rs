@@ -55,6 +55,8 @@ pub enum Reply {
         room: Box<str>,
         /// The messages, oldest first.
         messages: Vec<StoredMessage>,
+        /// Rows of the page that could not be read.
+        unreadable: usize,
     },
 }
 
@@ -142,7 +144,7 @@ fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &i
                     tracing::error!(%error, %room, "could not read history");
                     Vec::new()
                 });
-                report(Reply::History { client, room, messages });
+                report(Reply::History { client, room, messages, unreadable: 0 });
             }
         }
         if pruning && Instant::now() >= next_prune {
