@@ -24,6 +24,9 @@ pub(crate) struct PendingAuth {
     pub(crate) source: Option<SourceKey>,
     pub(crate) name: Box<str>,
     pub(crate) kind: AuthKind,
+    /// A login to a name with no account, checked against nothing so that
+    /// it takes as long as a real one: it can only fail.
+    pub(crate) no_account: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,12 +102,16 @@ impl World {
         if in_flight {
             return Err(Rejection::AuthInProgress);
         }
-        let Some(account) = self.accounts.get(&key) else {
-            // The same answer as a wrong password, so that names cannot be probed.
-            return Err(self.count_failure(now, key, source));
-        };
-        let hash = account.hash.clone();
+        // A name without an account is checked too (against no hash, which
+        // the embedder answers after the same work as a real check), so
+        // that the answer and its timing are those of a wrong password.
+        let hash = self.accounts.get(&key).map(|account| account.hash.clone());
         let request = self.start_auth(id, name, AuthKind::Login);
+        if hash.is_none()
+            && let Some(pending) = self.pending_auth.get_mut(&request)
+        {
+            pending.no_account = true;
+        }
         out.push(Output::VerifyPassword { request, password, hash });
         Ok(())
     }
@@ -126,7 +133,7 @@ impl World {
         self.next_request += 1;
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         client.auth_pending = Some(request);
-        let pending = PendingAuth { client: id, source: client.source, name: name.into(), kind };
+        let pending = PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false };
         self.pending_auth.insert(request, pending);
         request
     }
@@ -196,7 +203,8 @@ impl World {
         let id = pending.client;
         let key = NameKey::of(&pending.name);
         let source = pending.source.unwrap_or(SourceKey::UNKNOWN);
-        if !matches {
+        // Nothing matches a check made against no account, whatever the answer says.
+        if !matches || pending.no_account {
             let rejection = self.count_failure(now, key, source);
             if self.clients.contains_key(&id) {
                 self.reject(out, id, rejection);

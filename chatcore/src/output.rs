@@ -111,13 +111,17 @@ pub enum Output {
     },
     /// Check `password` against `hash` off the engine's thread, then call
     /// [`Engine::handle_password_verified`](crate::Engine::handle_password_verified).
+    /// `hash` is `None` when no account has that name: do the same work
+    /// against a stand-in hash of your own and answer `false`, so that a
+    /// login to a missing account takes as long as a wrong password and
+    /// names cannot be probed by timing.
     VerifyPassword {
         /// Pass back with the answer.
         request: AuthRequestId,
         /// The password to check. Never log it.
         password: Password,
-        /// The account's stored hash.
-        hash: PasswordHash,
+        /// The account's stored hash, or `None` for a name with no account.
+        hash: Option<PasswordHash>,
     },
     /// Store this durable fact (only with `Config::emit_records`). Records
     /// come in the order the changes happened; an embedder that promises

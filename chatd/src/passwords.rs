@@ -34,9 +34,16 @@ pub(crate) async fn hash(password: Password) -> Option<PasswordHash> {
 }
 
 /// Checks a password against a stored PHC string; a malformed hash counts
-/// as a mismatch.
-pub(crate) async fn verify(password: Password, hash: PasswordHash) -> bool {
+/// as a mismatch. With no hash (a name without an account), checks against
+/// a stand-in so the answer (`false`) takes as long as a real check.
+pub(crate) async fn verify(password: Password, hash: Option<PasswordHash>) -> bool {
     smol::unblock(move || {
+        let Some(hash) = hash else {
+            if let Some(stand_in) = stand_in() {
+                let _ = argon2().verify_password(password.expose().as_bytes(), &stand_in);
+            }
+            return false;
+        };
         let Ok(phc) = Phc::new(hash.expose()) else {
             tracing::error!("a stored password hash is malformed");
             return false;
@@ -44,6 +51,15 @@ pub(crate) async fn verify(password: Password, hash: PasswordHash) -> bool {
         argon2().verify_password(password.expose().as_bytes(), &phc).is_ok()
     })
     .await
+}
+
+/// A hash with the same parameters as real ones, made once, for checks
+/// against names without an account. Its password does not matter: such a
+/// check is answered `false` whatever it finds.
+fn stand_in() -> Option<Phc> {
+    static STAND_IN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let phc = STAND_IN.get_or_init(|| argon2().hash_password(b"no account").ok().map(|phc| phc.to_string()));
+    phc.as_deref().and_then(|phc| Phc::new(phc).ok())
 }
 
 #[cfg(test)]
@@ -58,9 +74,24 @@ mod tests {
             assert!(first.expose().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", first.expose());
             assert_ne!(first, second, "each hash has its own salt");
             assert!(!first.expose().contains("correct horse"));
-            assert!(verify(Password::new("correct horse"), first.clone()).await);
-            assert!(!verify(Password::new("correct horsE"), first).await);
-            assert!(!verify(Password::new("x"), PasswordHash::new("not a phc string")).await);
+            assert!(verify(Password::new("correct horse"), Some(first.clone())).await);
+            assert!(!verify(Password::new("correct horsE"), Some(first)).await);
+            assert!(!verify(Password::new("x"), Some(PasswordHash::new("not a phc string"))).await);
+        });
+    }
+
+    #[test]
+    fn a_name_without_an_account_costs_a_real_check_and_never_matches() {
+        smol::block_on(async {
+            let real = hash(Password::new("correct horse")).await.unwrap();
+            let started = std::time::Instant::now();
+            assert!(!verify(Password::new("wrong horse"), Some(real)).await);
+            let with_account = started.elapsed();
+            let started = std::time::Instant::now();
+            assert!(!verify(Password::new("correct horse"), None).await);
+            let without = started.elapsed();
+            // The stand-in check does argon2's work (milliseconds), not nothing (microseconds).
+            assert!(without * 4 > with_account, "{without:?} against {with_account:?}");
         });
     }
 }

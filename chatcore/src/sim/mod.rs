@@ -230,7 +230,8 @@ impl Sim {
                     self.engine.handle_password_hashed(self.now, *request, Some(hash))
                 }
                 Output::VerifyPassword { request, password, hash } => {
-                    let matches = hash.expose().strip_prefix("sim:") == Some(password.expose());
+                    let matches =
+                        hash.as_ref().is_some_and(|h| h.expose().strip_prefix("sim:") == Some(password.expose()));
                     self.engine.handle_password_verified(self.now, *request, matches)
                 }
                 _ => Ok(()),

@@ -281,7 +281,8 @@ fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, Tes
                     sim.engine_mut().handle_password_hashed(now, request, hash)
                 }
                 Output::VerifyPassword { request, password, hash } => {
-                    let matches = hash.expose().strip_prefix("sim:") == Some(password.expose());
+                    let matches =
+                        hash.as_ref().is_some_and(|h| h.expose().strip_prefix("sim:") == Some(password.expose()));
                     sim.engine_mut().handle_password_verified(now, request, matches)
                 }
                 other => unreachable!("{other:?} is not a password request"),
