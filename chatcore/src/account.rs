@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
 use crate::names::NameKey;
+use crate::source::SourceKey;
 
 /// A password as typed by a user. Its `Debug` form is redacted so it cannot
 /// leak into logs by accident; only [`Password::expose`] reveals it.
@@ -84,11 +85,34 @@ pub(crate) struct Account {
     pub(crate) mailbox: VecDeque<OfflineMessage>,
     /// Names this account blocks, as spelled when blocked; kept across visits.
     pub(crate) blocks: BTreeMap<NameKey, Box<str>>,
+    /// Sources it logged in from, oldest first, at most
+    /// `Config::max_known_sources`: exempt from the per-account throttle.
+    pub(crate) known_sources: VecDeque<SourceKey>,
 }
 
 impl Account {
     pub(crate) fn new(name: &str, hash: PasswordHash) -> Self {
-        Self { name: name.into(), hash, last_seen_ms: None, mailbox: VecDeque::new(), blocks: BTreeMap::new() }
+        Self {
+            name: name.into(),
+            hash,
+            last_seen_ms: None,
+            mailbox: VecDeque::new(),
+            blocks: BTreeMap::new(),
+            known_sources: VecDeque::new(),
+        }
+    }
+
+    /// Remembers `source` as known, forgetting the oldest beyond `max`;
+    /// `true` if it was new.
+    pub(crate) fn remember_source(&mut self, source: SourceKey, max: usize) -> bool {
+        if self.known_sources.contains(&source) {
+            return false;
+        }
+        self.known_sources.push_back(source);
+        while self.known_sources.len() > max {
+            self.known_sources.pop_front();
+        }
+        true
     }
 }
 

@@ -102,6 +102,7 @@ impl World {
         if in_flight {
             return Err(Rejection::AuthInProgress);
         }
+        self.check_account_throttle(now, &key, source)?;
         // A name without an account is checked too (against no hash, which
         // the embedder answers after the same work as a real check), so
         // that the answer and its timing are those of a wrong password.
@@ -138,19 +139,68 @@ impl World {
         request
     }
 
-    /// Counts a failed login and says what to tell the client.
+    /// Guessing spread over many sources: once an account has had
+    /// `max_account_failures` failed logins (counting checks still in
+    /// flight) within the window, it refuses sources it has never logged in
+    /// from until `account_block_duration` has passed. Its owner, on a known
+    /// source, is never refused by this.
+    fn check_account_throttle(&self, now: Now, key: &NameKey, source: SourceKey) -> Result<(), Rejection> {
+        let Some(account) = self.accounts.get(key) else { return Ok(()) };
+        if source != SourceKey::UNKNOWN && account.known_sources.contains(&source) {
+            return Ok(());
+        }
+        let locked = |until| Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) };
+        if let Some(until) = self.account_failures.locked_until(key, now.instant) {
+            return Err(locked(until));
+        }
+        let in_flight =
+            self.pending_auth.values().filter(|p| p.kind == AuthKind::Login && NameKey::of(&p.name) == *key).count();
+        let max = self.config.max_account_failures;
+        match self.account_failures.window(key, now.instant) {
+            Some((failures, ends)) if failures as usize + in_flight >= max as usize => Err(locked(ends)),
+            None if in_flight >= max as usize => Err(locked(now.instant + self.config.login_failure_window)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed login, against its source and (for a real account)
+    /// against the account, and says what to tell the client: the stricter
+    /// of the two, except that a source the account knows only answers to
+    /// its own count.
     fn count_failure(&mut self, now: Now, key: NameKey, source: SourceKey) -> Rejection {
         let config = &self.config;
-        match self.login_failures.record(
+        let account_lock = match self.accounts.get(&key) {
+            Some(account) => {
+                let known = account.known_sources.contains(&source);
+                let counted = self.account_failures.record(
+                    &key,
+                    now.instant,
+                    config.max_accounts,
+                    config.max_account_failures,
+                    config.login_failure_window,
+                    config.account_block_duration,
+                );
+                let until = counted.err().or_else(|| self.account_failures.locked_until(&key, now.instant));
+                until.filter(|_| !known)
+            }
+            None => None,
+        };
+        let source_count = self.login_failures.record(
             &(key, source),
             now.instant,
             config.max_tracked_sources,
             config.max_login_failures,
             config.login_failure_window,
             config.block_duration,
-        ) {
-            Ok(attempts_left) => Rejection::LoginFailed { attempts_left },
-            Err(until) => Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) },
+        );
+        match (source_count, account_lock) {
+            (Err(until), Some(other)) => {
+                Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until.max(other)) }
+            }
+            (Err(until), None) | (Ok(_), Some(until)) => {
+                Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) }
+            }
+            (Ok(attempts_left), None) => Rejection::LoginFailed { attempts_left },
         }
     }
 
@@ -254,6 +304,12 @@ impl World {
         }
         let account = self.accounts.get_mut(&key).expect("caller checked the account");
         account.last_seen_ms = Some(now.unix_ms);
+        let source = self.clients.get(&id).and_then(|c| c.source);
+        if let Some(source) = source
+            && account.remember_source(source, self.config.max_known_sources)
+        {
+            out.persist(Record::KnownSource { account: account.name.clone(), source });
+        }
         let name = account.name.clone();
         let mailbox = std::mem::take(&mut account.mailbox);
         self.offline_total -= mailbox.len();

@@ -14,6 +14,8 @@ pub(crate) enum Command {
     Nick(String),
     /// Create a room and join it.
     Create(String),
+    /// Remove a room you own, with its history.
+    Drop(String),
     /// List every room with its member count.
     List,
     /// Join a room (text clients switch to it).
@@ -86,6 +88,7 @@ pub(crate) enum Verb {
     Nick,
     List,
     Create,
+    Drop,
     Join,
     Leave,
     Who,
@@ -152,6 +155,7 @@ impl Command {
         match self {
             Command::Nick(_) => Verb::Nick,
             Command::Create(_) => Verb::Create,
+            Command::Drop(_) => Verb::Drop,
             Command::List => Verb::List,
             Command::Join(_) => Verb::Join,
             Command::Leave(_) => Verb::Leave,
@@ -205,6 +209,17 @@ pub(crate) const COMMANDS: &[Spec] = &[
             "create",
             r#"{"type":"create","room":ROOM}"#,
             "create a room and join it",
+        )
+    },
+    Spec {
+        needs_store: true,
+        ..row(
+            Verb::Drop,
+            &["drop"],
+            "/drop ROOM",
+            "drop",
+            r#"{"type":"drop","room":ROOM}"#,
+            "remove a room you created, with its history",
         )
     },
     row(

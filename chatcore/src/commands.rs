@@ -12,7 +12,7 @@ use crate::record::Record;
 use crate::record::StoredMessage;
 use crate::room::Room;
 use crate::time::Now;
-use crate::world::{World, has_control};
+use crate::world::{World, unsafe_text};
 
 impl World {
     /// Carries out one parsed command from a connected client, after the
@@ -31,8 +31,9 @@ impl World {
         let result = match command {
             Command::Nick(nick) => self.change_nick(out, id, &nick),
             Command::Create(room) => self.create_room(out, now, id, &room),
-            Command::Join(room) => self.join(out, id, &room),
-            Command::Leave(room) => self.leave(out, id, room.as_deref()),
+            Command::Join(room) => self.join(out, now, id, &room),
+            Command::Drop(room) => self.drop_room(out, id, &room),
+            Command::Leave(room) => self.leave(out, now, id, room.as_deref()),
             Command::List => {
                 self.list_rooms(out, id);
                 Ok(())
@@ -119,29 +120,32 @@ impl World {
         if self.rooms.len() >= self.config.max_rooms {
             return Err(Rejection::RoomLimit { max: self.config.max_rooms });
         }
-        self.check_room_allowance(id)?;
-        self.rooms.insert(key.clone(), Room::new(name));
-        out.persist(Record::RoomCreated { room: name.into(), unix_ms: now.unix_ms });
+        self.check_membership_allowance(id)?;
+        self.take_room_allowance(now, id)?;
+        let owner = self.clients.get(&id).and_then(|c| c.account.clone());
+        let owner_name = owner.as_ref().and_then(|key| self.accounts.get(key)).map(|a| a.name.clone());
+        self.rooms.insert(key.clone(), Room::new(name, owner, None));
+        out.persist(Record::RoomCreated { room: name.into(), unix_ms: now.unix_ms, owner: owner_name });
         self.tell(out, id, Event::Created { room: name });
-        self.enter(out, id, key);
+        self.enter(out, now, id, key);
         Ok(())
     }
 
-    fn join(&mut self, out: &mut Outbox, id: ClientId, name: &str) -> Result<(), Rejection> {
+    fn join(&mut self, out: &mut Outbox, now: Now, id: ClientId, name: &str) -> Result<(), Rejection> {
         validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
         let key = NameKey::of(name);
         let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
         if room.members.contains(id) {
             return Err(Rejection::AlreadyInRoom(room.name.clone()));
         }
-        self.check_room_allowance(id)?;
-        self.enter(out, id, key);
+        self.check_membership_allowance(id)?;
+        self.enter(out, now, id, key);
         Ok(())
     }
 
     /// Refuses a JSON client already in its maximum of rooms. A text client
     /// switches rooms, so it never needs more than one.
-    fn check_room_allowance(&self, id: ClientId) -> Result<(), Rejection> {
+    fn check_membership_allowance(&self, id: ClientId) -> Result<(), Rejection> {
         let client = &self.clients[&id];
         let max = self.config.max_rooms_per_client;
         if client.codec != Codec::Text && client.rooms.len() >= max {
@@ -152,13 +156,13 @@ impl World {
 
     /// Puts a client into an existing room: the text protocol switches, the
     /// room hears of the arrival, and the newcomer gets the history first.
-    fn enter(&mut self, out: &mut Outbox, id: ClientId, key: NameKey) {
+    fn enter(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: NameKey) {
         let Some(client) = self.clients.get(&id) else {
             return;
         };
         if client.codec == Codec::Text {
             for old in client.rooms.clone() {
-                self.exit(out, id, &old);
+                self.exit(out, now, id, &old);
             }
         }
         let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(&key)) else {
@@ -166,6 +170,7 @@ impl World {
         };
         client.rooms.push(key.clone());
         room.members.insert(id, client.codec);
+        room.empty_since_ms = None;
         let members = room.members.len();
         let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };
         out.fanout(room.members.iter().filter(|(m, _)| *m != id), &arrival);
@@ -173,14 +178,14 @@ impl World {
         self.replay_on_join(out, id, key, welcome);
     }
 
-    fn leave(&mut self, out: &mut Outbox, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
+    fn leave(&mut self, out: &mut Outbox, now: Now, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
         let key = self.target_room(id, named)?;
-        self.exit(out, id, &key);
+        self.exit(out, now, id, &key);
         Ok(())
     }
 
     /// Takes a client out of a room it is in; both sides are told.
-    fn exit(&mut self, out: &mut Outbox, id: ClientId, key: &NameKey) {
+    fn exit(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
         let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(key)) else {
             return;
         };
@@ -188,6 +193,7 @@ impl World {
         room.members.remove(id);
         out.fanout(room.members.iter(), &Event::Left { room: &room.name, nick: &client.nick, you: false });
         out.tell(id, client.codec, &Event::Left { room: &room.name, nick: &client.nick, you: true });
+        self.note_if_vacated(out, now, key);
     }
 
     /// The room a command is about: the one named (which the client must be
@@ -250,8 +256,8 @@ impl World {
     }
 
     fn quit(&mut self, out: &mut Outbox, now: Now, id: ClientId, reason: Option<String>) -> Result<(), Rejection> {
-        if reason.as_deref().is_some_and(has_control) {
-            return Err(Rejection::ControlCharacter);
+        if let Some(rejection) = reason.as_deref().and_then(unsafe_text) {
+            return Err(rejection);
         }
         self.close(out, now, id, DisconnectReason::Quit(reason.map(String::into_boxed_str)));
         Ok(())
@@ -334,6 +340,12 @@ impl World {
         if account.blocks.contains_key(&sender.nick_key) {
             return Err(Rejection::BlockedByRecipient(account.name.clone()));
         }
+        // Kept whispers are for registered senders: a guest could fill a
+        // mailbox under one name after another, and a name a guest used
+        // means nothing by the time the recipient reads it.
+        if sender.account.is_none() {
+            return Err(Rejection::OfflineNeedsAccount(account.name.clone()));
+        }
         if account.mailbox.len() >= self.config.max_offline_messages
             || self.offline_total >= self.config.max_offline_total
         {
@@ -363,8 +375,8 @@ pub(crate) fn is_nick_like(name: &str) -> bool {
 /// Message text must say something and carry no control characters (the
 /// raw line was checked already, but JSON escapes can smuggle them in).
 fn check_text(text: &str, verb: Verb, codec: Codec) -> Result<(), Rejection> {
-    if has_control(text) {
-        return Err(Rejection::ControlCharacter);
+    if let Some(rejection) = unsafe_text(text) {
+        return Err(rejection);
     }
     if text.trim().is_empty() {
         return Err(Rejection::Usage(codec.usage(verb)));

@@ -109,6 +109,33 @@ pub struct Config {
     pub max_blocks: usize,
     /// Messages per `/history` page. Bounds one answer. Default: 50.
     pub history_page_len: usize,
+    /// How long a room created by a logged-in user may stay empty before it
+    /// is removed with its history. Bounds how long the rooms of people
+    /// who left keep a place under `max_rooms`. `Duration::ZERO`: never.
+    /// Default: 30 days.
+    pub room_idle_expiry: Duration,
+    /// The same for a room a guest created: guests come and go, and their
+    /// rooms should not fill `max_rooms` for good. Default: 1 hour.
+    pub guest_room_idle_expiry: Duration,
+    /// Rooms one source, and one account, may create per
+    /// `room_creation_window`; one more is refused. Bounds how fast one
+    /// machine can fill `max_rooms`. Default: 10.
+    pub max_rooms_created_per_source: u32,
+    /// The window for `max_rooms_created_per_source`. Default: 1 hour.
+    pub room_creation_window: Duration,
+    /// Failed logins to one account, from all sources together within
+    /// `login_failure_window`, after which that account refuses logins from
+    /// sources it has never logged in from, for `account_block_duration`.
+    /// Bounds guessing spread over many addresses. Default: 10.
+    pub max_account_failures: u32,
+    /// How long an account refuses unknown sources after
+    /// `max_account_failures`. Default: 15 minutes.
+    pub account_block_duration: Duration,
+    /// Sources remembered per account as known (it logged in from them);
+    /// the oldest is forgotten first. Known sources are exempt from the
+    /// per-account throttle, so the owner is never locked out by others.
+    /// Default: 8.
+    pub max_known_sources: usize,
     /// Whether durable facts are emitted as [`Output::Persist`](crate::Output::Persist)
     /// records, and older history is fetched from the embedder's store
     /// ([`Output::FetchHistory`](crate::Output::FetchHistory)). Off, the
@@ -146,6 +173,13 @@ impl Default for Config {
             max_offline_total: 100_000,
             max_blocks: 100,
             history_page_len: 50,
+            room_idle_expiry: Duration::from_secs(30 * 86_400),
+            guest_room_idle_expiry: Duration::from_secs(3_600),
+            max_rooms_created_per_source: 10,
+            room_creation_window: Duration::from_secs(3_600),
+            max_account_failures: 10,
+            account_block_duration: Duration::from_secs(15 * 60),
+            max_known_sources: 8,
             emit_records: false,
         }
     }
@@ -208,6 +242,8 @@ impl Config {
             ("max_login_failures", self.max_login_failures as usize),
             ("max_registrations_per_source", self.max_registrations_per_source as usize),
             ("history_page_len", self.history_page_len),
+            ("max_rooms_created_per_source", self.max_rooms_created_per_source as usize),
+            ("max_account_failures", self.max_account_failures as usize),
         ];
         if let Some((field, _)) = must_be_positive.iter().find(|(_, value)| *value == 0) {
             return Err(ConfigError::Zero { field });

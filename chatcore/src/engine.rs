@@ -73,7 +73,7 @@ impl Engine {
     ///
     /// ```
     /// use chatcore::{Config, Engine, Record};
-    /// let records = [Record::RoomCreated { room: "rust".into(), unix_ms: 0 }];
+    /// let records = [Record::RoomCreated { room: "rust".into(), unix_ms: 0, owner: None }];
     /// let engine = Engine::restore(Config::default(), records)?;
     /// assert_eq!(engine.room_count(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -284,7 +284,10 @@ impl Engine {
     /// if any timer is armed. May be earlier than strictly needed.
     #[must_use = "re-arm the timer from it, or deadlines are missed"]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.world.timers.next()
+        match (self.world.timers.next(), self.world.next_sweep) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Checks every structural invariant of the engine's state; `Ok` after

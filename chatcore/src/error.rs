@@ -148,6 +148,24 @@ pub enum Rejection {
     /// The password could not be hashed (the embedder reported a failure).
     #[error("registration failed on the server; try again")]
     HashFailed,
+    /// Only logged-in users may leave a whisper for someone offline.
+    #[error("{0} is offline; log in to leave a message for them")]
+    OfflineNeedsAccount(Box<str>),
+    /// The text holds characters that change how the rest of a line is
+    /// laid out (bidirectional overrides and isolates, line and paragraph
+    /// separators), which could make a line look like another sender's.
+    #[error("bidirectional override and line separator characters are not allowed; line discarded")]
+    LayoutCharacter,
+    /// This source or account has created its allowance of rooms for now
+    /// (`Config::max_rooms_created_per_source`).
+    #[error("you have created enough rooms for now; try again in {retry_after_secs} s")]
+    TooManyRoomsCreated {
+        /// Seconds until a room may be created again.
+        retry_after_secs: u64,
+    },
+    /// Only the account that created a room may drop it.
+    #[error("only the account that created {0} may drop it")]
+    NotRoomOwner(Box<str>),
     /// The embedder had too many password checks waiting to take this one
     /// ([`Engine::handle_password_busy`](crate::Engine::handle_password_busy)).
     /// It is not a failed login.
@@ -221,6 +239,10 @@ impl Rejection {
             Rejection::AlreadyLoggedIn(_) => "already_logged_in",
             Rejection::HashFailed => "hash_failed",
             Rejection::ServerBusy => "server_busy",
+            Rejection::TooManyRoomsCreated { .. } => "too_many_rooms_created",
+            Rejection::NotRoomOwner(_) => "not_room_owner",
+            Rejection::OfflineNeedsAccount(_) => "offline_needs_account",
+            Rejection::LayoutCharacter => "layout_character",
             Rejection::BlockedByRecipient(_) => "blocked",
             Rejection::MailboxFull(_) => "mailbox_full",
             Rejection::NeverSeen(_) => "never_seen",

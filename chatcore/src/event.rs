@@ -57,6 +57,8 @@ pub(crate) enum Event<'a> {
     Seen { nick: &'a str, online: bool, last_seen_ms: Option<u64> },
     /// Answer to `/since`: users online within the last `seconds`.
     Since { seconds: u64, users: &'a [SeenUser<'a>] },
+    /// A room was dropped by its owner `by`; its members are out of it.
+    RoomDropped { room: &'a str, by: &'a str },
     /// A name was blocked or unblocked.
     BlockChanged { nick: &'a str, blocked: bool },
     /// Answer to `/blocked`.

@@ -146,6 +146,7 @@ mod framer; // bytes to lines, with a cap
 mod client; // one connection's state
 mod commands; // nick, rooms, messages, whispers
 mod history; // the ring of a room's last messages
+mod lifecycle; // room owners, creation limits, expiry of empty rooms
 mod names; // nickname and room-name rules
 mod replay; // history on join and /history pages
 mod room; // members and history of one room
@@ -184,5 +185,5 @@ pub use names::{NameError, NameKey, validate_nick, validate_room};
 pub use output::{ClientId, DisconnectReason, Output};
 pub use record::{Record, RestoreError, StoredMessage};
 pub use restore::StorageStatus;
-pub use source::SourceKey;
+pub use source::{ParseSourceError, SourceKey};
 pub use time::Now;

@@ -18,15 +18,10 @@ struct Window {
     locked_until: Option<Instant>,
 }
 
-impl Window {
-    /// When this entry stops mattering.
-    fn expires(&self) -> Instant {
-        self.locked_until.map_or(self.ends, |l| l.max(self.ends))
-    }
-}
-
-/// Counts per key within a window, holding at most `cap` keys; when full,
-/// the entry that expires first makes room.
+/// Counts per key within a window, holding at most `cap` keys. When full,
+/// a stale entry makes room first, then the one with the fewest events;
+/// an entry locked out is never dropped, so an attacker cannot erase its
+/// own record by making cheap entries elsewhere.
 #[derive(Debug)]
 pub(crate) struct Counter<K> {
     entries: BTreeMap<K, Window>,
@@ -56,7 +51,11 @@ impl<K: Ord + Clone> Counter<K> {
         window: Duration,
         lock: Duration,
     ) -> Result<u32, Instant> {
-        let entry = self.entry(key, now, cap, window);
+        let Some(entry) = self.entry(key, now, cap, window) else {
+            // Every entry is locked out: this key goes uncounted (the
+            // per-account count still bounds guessing).
+            return Ok(max.saturating_sub(1));
+        };
         entry.count += 1;
         if entry.count >= max {
             let until = now + lock;
@@ -77,12 +76,25 @@ impl<K: Ord + Clone> Counter<K> {
         max: u32,
         window: Duration,
     ) -> Result<(), Instant> {
-        let entry = self.entry(key, now, cap, window);
+        let Some(entry) = self.entry(key, now, cap, window) else {
+            return Err(now + window);
+        };
         if entry.count >= max {
             return Err(entry.ends);
         }
         entry.count += 1;
         Ok(())
+    }
+
+    /// The count of `key`'s window running at `now`, and when it ends.
+    pub(crate) fn window(&self, key: &K, now: Instant) -> Option<(u32, Instant)> {
+        self.entries.get(key).filter(|w| w.ends > now).map(|w| (w.count, w.ends))
+    }
+
+    /// If `key` has used its `max` events in a window still running at
+    /// `now`, when that window ends.
+    pub(crate) fn exhausted_until(&self, key: &K, now: Instant, max: u32) -> Option<Instant> {
+        self.entries.get(key).filter(|w| w.ends > now && w.count >= max).map(|w| w.ends)
     }
 
     pub(crate) fn forget(&mut self, key: &K) {
@@ -94,10 +106,11 @@ impl<K: Ord + Clone> Counter<K> {
         self.entries.len()
     }
 
-    /// The live window for `key`, started afresh if the old one ended.
-    fn entry(&mut self, key: &K, now: Instant, cap: usize, window: Duration) -> &mut Window {
-        if !self.entries.contains_key(key) && self.entries.len() >= cap.max(1) {
-            self.evict_one();
+    /// The live window for `key`, started afresh if the old one ended;
+    /// `None` if the table is full of locked entries.
+    fn entry(&mut self, key: &K, now: Instant, cap: usize, window: Duration) -> Option<&mut Window> {
+        if !self.entries.contains_key(key) && self.entries.len() >= cap.max(1) && !self.evict_one(now) {
+            return None;
         }
         let entry =
             self.entries.entry(key.clone()).or_insert(Window { count: 0, ends: now + window, locked_until: None });
@@ -105,13 +118,20 @@ impl<K: Ord + Clone> Counter<K> {
             entry.count = 0;
             entry.ends = now + window;
         }
-        entry
+        Some(entry)
     }
 
-    fn evict_one(&mut self) {
-        if let Some(oldest) = self.entries.iter().min_by_key(|(_, w)| w.expires()).map(|(k, _)| k.clone()) {
-            self.entries.remove(&oldest);
-        }
+    /// Drops the entry that matters least: one whose window has ended, else
+    /// the one with the fewest events (the oldest of those); never one
+    /// locked at `now`. `false` if every entry is locked.
+    fn evict_one(&mut self, now: Instant) -> bool {
+        let victim = self
+            .entries
+            .iter()
+            .filter(|(_, w)| w.locked_until.is_none_or(|until| until <= now))
+            .min_by_key(|(_, w)| (w.ends > now, w.count, w.ends))
+            .map(|(k, _)| k.clone());
+        victim.is_some_and(|key| self.entries.remove(&key).is_some())
     }
 }
 
@@ -119,6 +139,17 @@ impl<K: Ord + Clone> Counter<K> {
 pub(crate) type LoginFailures = Counter<(NameKey, SourceKey)>;
 /// Registrations are counted per source.
 pub(crate) type Registrations = Counter<SourceKey>;
+/// Failed logins are also counted per account, from every source.
+pub(crate) type AccountFailures = Counter<NameKey>;
+/// Room creations are counted per source and per account.
+pub(crate) type RoomCreations = Counter<Creator>;
+
+/// Who created a room, for the creation limit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Creator {
+    Source(SourceKey),
+    Account(NameKey),
+}
 
 #[cfg(test)]
 mod tests {

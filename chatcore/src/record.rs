@@ -18,6 +18,24 @@ pub enum Record {
         room: Box<str>,
         /// When.
         unix_ms: u64,
+        /// The account that created it, which may drop it; `None` for a
+        /// room a guest created.
+        owner: Option<Box<str>>,
+    },
+    /// The last member left a room: its idle time, after which it expires
+    /// (see `Config::room_idle_expiry`), counts from here.
+    RoomVacated {
+        /// The room.
+        room: Box<str>,
+        /// When.
+        unix_ms: u64,
+    },
+    /// A room was removed, by its owner or because it stayed empty too
+    /// long, with all its history: forget it and its messages. A room of
+    /// the same name may be created again later, numbering from 1.
+    RoomDropped {
+        /// The room.
+        room: Box<str>,
     },
     /// A message was said in a room.
     Message {
@@ -34,6 +52,15 @@ pub enum Record {
         hash: PasswordHash,
         /// When.
         unix_ms: u64,
+    },
+    /// An account logged in from a source it had not logged in from before
+    /// (kept: at most `Config::max_known_sources` per account, the newest).
+    /// Logins from a known source are exempt from the per-account throttle.
+    KnownSource {
+        /// The account.
+        account: Box<str>,
+        /// The source, as [`SourceKey`](crate::SourceKey)'s text form.
+        source: crate::SourceKey,
     },
     /// An account was last online at this time (written at login and at
     /// disconnect).

@@ -92,7 +92,8 @@ impl World {
             return;
         };
         // The engine never stores control characters; a damaged store must not put them on a terminal.
-        messages.retain(|m| !crate::world::has_control(&m.text) && !crate::world::has_control(&m.from));
+        messages
+            .retain(|m| crate::world::unsafe_text(&m.text).is_none() && crate::world::unsafe_text(&m.from).is_none());
         messages.sort_by_key(|m| m.seq);
         messages.dedup_by_key(|m| m.seq);
         let skip = messages.len().saturating_sub(self.config.history_page_len);

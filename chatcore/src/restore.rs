@@ -28,7 +28,7 @@ impl World {
     /// continues from the last message fed.
     pub(crate) fn restore(&mut self, record: Record) -> Result<(), RestoreError> {
         match record {
-            Record::RoomCreated { room, .. } => {
+            Record::RoomCreated { room, unix_ms, owner } => {
                 let key = NameKey::of(&room);
                 if let Err(reason) = validate_room(&room, usize::MAX) {
                     return Err(RestoreError::InvalidName { name: room, reason });
@@ -36,7 +36,8 @@ impl World {
                 if self.rooms.contains_key(&key) {
                     return Err(RestoreError::Duplicate(room));
                 }
-                self.rooms.insert(key, Room::new(&room));
+                // Restored rooms are empty: their idle time runs from their last sign of life.
+                self.rooms.insert(key, Room::new(&room, owner.as_deref().map(NameKey::of), Some(unix_ms)));
             }
             Record::Message { room, message } => {
                 let cap = self.config.history_len;
@@ -46,7 +47,20 @@ impl World {
                     return Err(RestoreError::OutOfOrder { room, seq: message.seq });
                 }
                 target.next_seq = message.seq + 1;
+                target.empty_since_ms = target.empty_since_ms.max(Some(message.unix_ms));
                 target.history.push(cap, message);
+            }
+            Record::RoomVacated { room, unix_ms } => {
+                let target =
+                    self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
+                target.empty_since_ms = target.empty_since_ms.max(Some(unix_ms));
+            }
+            Record::RoomDropped { room } => {
+                self.rooms.remove(&NameKey::of(&room)).ok_or(RestoreError::UnknownRoom(room))?;
+            }
+            Record::KnownSource { account, source } => {
+                let max = self.config.max_known_sources;
+                self.account_mut(&account)?.remember_source(source, max);
             }
             Record::AccountCreated { name, hash, .. } => {
                 if let Err(reason) = validate_nick(&name, usize::MAX) {

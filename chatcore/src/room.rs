@@ -3,6 +3,7 @@
 use crate::ClientId;
 use crate::codec::Codec;
 use crate::history::History;
+use crate::names::NameKey;
 
 /// A room's members with the codec each speaks, sorted by id so that a
 /// broadcast walks one contiguous array and renders once per codec.
@@ -56,11 +57,27 @@ pub(crate) struct Room {
     pub(crate) history: History,
     /// The number the next message will get; messages are numbered 1, 2, ...
     pub(crate) next_seq: u64,
+    /// The account that created it, which may drop it; `None`: a guest's.
+    pub(crate) owner: Option<NameKey>,
+    /// While it has no members: since when (wall clock), for expiry.
+    pub(crate) empty_since_ms: Option<u64>,
 }
 
 impl Room {
-    pub(crate) fn new(name: &str) -> Self {
-        Self { name: name.into(), members: Members::default(), history: History::default(), next_seq: 1 }
+    pub(crate) fn new(name: &str, owner: Option<NameKey>, empty_since_ms: Option<u64>) -> Self {
+        Self {
+            name: name.into(),
+            members: Members::default(),
+            history: History::default(),
+            next_seq: 1,
+            owner,
+            empty_since_ms,
+        }
+    }
+
+    /// How long it may stay empty before it expires.
+    pub(crate) fn idle_expiry(&self, config: &crate::Config) -> std::time::Duration {
+        if self.owner.is_some() { config.room_idle_expiry } else { config.guest_room_idle_expiry }
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
 
 /// A connection's source as limits count it: an IPv4 address, or the /64
 /// prefix of an IPv6 address (one host usually holds a whole /64, so
@@ -17,6 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// assert_eq!(a, b); // the same /64
 /// assert_eq!(SourceKey::of("::ffff:10.0.0.1".parse().unwrap()), SourceKey::of("10.0.0.1".parse().unwrap()));
 /// assert_eq!(a.to_string(), "2001:db8::/64");
+/// assert_eq!("2001:db8::/64".parse(), Ok(a));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SourceKey(Prefix);
@@ -51,5 +53,26 @@ impl fmt::Display for SourceKey {
             Prefix::V4(v4) => write!(f, "{}", Ipv4Addr::from(v4)),
             Prefix::V6(prefix) => write!(f, "{}/64", Ipv6Addr::from(u128::from(prefix) << 64)),
         }
+    }
+}
+
+/// The text form is not a source: neither an IPv4 address nor an IPv6
+/// `/64` prefix as [`SourceKey`]'s `Display` writes it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a source address: an IPv4 address or an IPv6 /64 prefix")]
+pub struct ParseSourceError;
+
+impl FromStr for SourceKey {
+    type Err = ParseSourceError;
+
+    /// Reads back what `Display` wrote (`192.0.2.1`, `2001:db8::/64`), so
+    /// an embedder can store sources as text.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Some(prefix) = text.strip_suffix("/64") {
+            let v6: Ipv6Addr = prefix.parse().map_err(|_| ParseSourceError)?;
+            return Ok(SourceKey(Prefix::V6((u128::from(v6) >> 64) as u64)));
+        }
+        let v4: Ipv4Addr = text.parse().map_err(|_| ParseSourceError)?;
+        Ok(SourceKey(Prefix::V4(v4.into())))
     }
 }

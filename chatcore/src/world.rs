@@ -5,6 +5,7 @@
 //! the same time.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
 
 use crate::Config;
 use crate::account::{Account, AuthRequestId};
@@ -14,7 +15,7 @@ use crate::codec::Codec;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
-use crate::lockout::{LoginFailures, Registrations};
+use crate::lockout::{AccountFailures, LoginFailures, Registrations, RoomCreations};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
@@ -39,7 +40,13 @@ pub(crate) struct World {
     pub(crate) offline_total: usize,
     pub(crate) pending_auth: BTreeMap<AuthRequestId, PendingAuth>,
     pub(crate) login_failures: LoginFailures,
+    /// Failed logins per account, from every source together.
+    pub(crate) account_failures: AccountFailures,
     pub(crate) registrations: Registrations,
+    /// Rooms created, per source and per account.
+    pub(crate) room_creations: RoomCreations,
+    /// When empty rooms are next checked for expiry, while any may expire.
+    pub(crate) next_sweep: Option<Instant>,
     pub(crate) timers: Timers,
     /// Set while the embedder's store fails; see `StorageStatus`.
     pub(crate) storage_failing: bool,
@@ -62,7 +69,10 @@ impl World {
             offline_total: 0,
             pending_auth: BTreeMap::new(),
             login_failures: LoginFailures::default(),
+            account_failures: AccountFailures::default(),
             registrations: Registrations::default(),
+            room_creations: RoomCreations::default(),
+            next_sweep: None,
             timers: Timers::default(),
             storage_failing: false,
             next_client: 1,
@@ -114,6 +124,8 @@ impl World {
         }
         self.nicks.insert(nick_key, id);
         self.clients.insert(id, client);
+        // Rooms restored empty start counting towards expiry once time is known.
+        self.schedule_sweep(now);
         id
     }
 
@@ -152,33 +164,39 @@ impl World {
             // The idle deadline that replaces it may come sooner.
             self.timers.rearm(id, client, &self.config);
         }
-        let codec = client.codec;
         let line = match frame {
             Frame::Overlong => {
-                return out.tell(id, codec, &Rejection::LineTooLong { limit: self.config.max_line_bytes }.event());
+                let rejection = Rejection::LineTooLong { limit: self.config.max_line_bytes };
+                return out.tell(id, client.codec, &rejection.event());
             }
             Frame::Line(line) => line,
         };
-        let Ok(line) = std::str::from_utf8(line) else {
-            return out.tell(id, codec, &Rejection::InvalidUtf8.event());
-        };
-        if line.trim().is_empty() {
+        if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        if has_control(line) {
-            return out.tell(id, codec, &Rejection::ControlCharacter.event());
-        }
-        if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
-            return out.tell(id, codec, &Rejection::Flood.event());
-        }
         if !client.codec_chosen {
-            // The first line picks the codec; a client in no room yet has no memberships to update.
+            // The first line picks the codec, from its bytes, so a JSON line
+            // that is not valid UTF-8 is answered in JSON too. A client in
+            // no room yet has no memberships to update.
             client.codec_chosen = true;
             client.codec = Codec::detect(line);
             if client.codec != Codec::Text {
                 let welcome = Event::Welcome { server: &self.config.server_name, nick: &client.nick };
                 out.tell(id, client.codec, &welcome);
             }
+        }
+        let codec = client.codec;
+        let Ok(line) = std::str::from_utf8(line) else {
+            return out.tell(id, codec, &Rejection::InvalidUtf8.event());
+        };
+        if line.trim().is_empty() {
+            return;
+        }
+        if let Some(rejection) = unsafe_text(line) {
+            return out.tell(id, codec, &rejection.event());
+        }
+        if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
+            return out.tell(id, codec, &Rejection::Flood.event());
         }
         let codec = client.codec;
         match codec.parse(line) {
@@ -189,6 +207,9 @@ impl World {
 
     /// Handles every deadline due by `now`.
     pub(crate) fn timeout(&mut self, out: &mut Outbox, now: Now) {
+        if self.next_sweep.is_some_and(|at| at <= now.instant) {
+            self.expire_rooms(out, now);
+        }
         while let Some(id) = self.timers.pop_due(now.instant) {
             let Some(client) = self.clients.get_mut(&id) else {
                 continue;
@@ -291,6 +312,7 @@ impl World {
             if let Some(room) = self.rooms.get_mut(key) {
                 room.members.remove(id);
             }
+            self.note_if_vacated(out, now, key);
         }
         out.fanout(recipients, &Event::Disconnected { nick: &client.nick, reason });
     }
@@ -300,4 +322,27 @@ impl World {
 /// can rewrite a reader's terminal.
 pub(crate) fn has_control(text: &str) -> bool {
     text.chars().any(|c| c.is_control() && c != '\t')
+}
+
+/// Characters that change the layout of what follows them on a line:
+/// bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069), and the line and paragraph separators U+2028 and U+2029,
+/// which some terminals and pages break lines at. With them a message
+/// could reorder or restart the line it is shown on and pass for another
+/// sender's. Directional marks (U+200E, U+200F, U+061C), zero-width
+/// joiners (emoji, Persian) and right-to-left letters stay allowed: they
+/// affect only the message's own text.
+pub(crate) fn has_layout_control(text: &str) -> bool {
+    text.chars().any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'))
+}
+
+/// Why `text` may not be shown to others, if it may not.
+pub(crate) fn unsafe_text(text: &str) -> Option<Rejection> {
+    if has_control(text) {
+        Some(Rejection::ControlCharacter)
+    } else if has_layout_control(text) {
+        Some(Rejection::LayoutCharacter)
+    } else {
+        None
+    }
 }

@@ -258,9 +258,10 @@ pub(crate) struct EngineArgs {
     #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().registration_window))]
     registration_window: Seconds,
 
-    /// Addresses tracked for failed logins and registrations.
+    /// Addresses tracked for failed logins, registrations and room creations.
     ///
-    /// When full, the entry whose window ends first is dropped. Bounds that table.
+    /// When full, a stale entry is dropped first, then the one with the
+    /// fewest events; never one locked out. Bounds that table.
     #[arg(long, value_name = "N", default_value_t = Config::default().max_tracked_sources)]
     max_tracked_sources: usize,
 
@@ -283,6 +284,41 @@ pub(crate) struct EngineArgs {
     /// Messages per /history page. Bounds one answer.
     #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len)]
     history_page_len: usize,
+
+    /// Seconds a room created by an account may stay empty before it is
+    /// removed with its history; 0 keeps it for good.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().room_idle_expiry))]
+    room_idle_expiry: Seconds,
+
+    /// Seconds a room created by a guest may stay empty before it is
+    /// removed with its history; 0 keeps it for good.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().guest_room_idle_expiry))]
+    guest_room_idle_expiry: Seconds,
+
+    /// Rooms one address, and one account, may create per
+    /// --room-creation-window.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_rooms_created_per_source)]
+    max_rooms_created_per_source: u32,
+
+    /// Seconds over which --max-rooms-created-per-source is counted.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().room_creation_window))]
+    room_creation_window: Seconds,
+
+    /// Failed logins to one account, from all addresses together within
+    /// --login-failure-window, after which it refuses addresses it never
+    /// logged in from, for --account-block-duration.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_account_failures)]
+    max_account_failures: u32,
+
+    /// Seconds an account refuses unknown addresses after
+    /// --max-account-failures.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().account_block_duration))]
+    account_block_duration: Seconds,
+
+    /// Addresses remembered per account as its own (it logged in from
+    /// them); they are exempt from the per-account throttle.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_known_sources)]
+    max_known_sources: usize,
 }
 
 impl EngineArgs {
@@ -319,6 +355,13 @@ impl EngineArgs {
             max_offline_total: self.max_offline_total,
             max_blocks: self.max_blocks,
             history_page_len: self.history_page_len,
+            room_idle_expiry: self.room_idle_expiry.0,
+            guest_room_idle_expiry: self.guest_room_idle_expiry.0,
+            max_rooms_created_per_source: self.max_rooms_created_per_source,
+            room_creation_window: self.room_creation_window.0,
+            max_account_failures: self.max_account_failures,
+            account_block_duration: self.account_block_duration.0,
+            max_known_sources: self.max_known_sources,
             ..Config::default()
         }
     }
@@ -408,6 +451,13 @@ mod tests {
             "--max-offline-total=30",
             "--max-blocks=4",
             "--history-page-len=6",
+            "--room-idle-expiry=86400",
+            "--guest-room-idle-expiry=60",
+            "--max-rooms-created-per-source=2",
+            "--room-creation-window=120",
+            "--max-account-failures=7",
+            "--account-block-duration=300",
+            "--max-known-sources=3",
         ])
         .unwrap();
         #[allow(clippy::needless_update)]
@@ -439,6 +489,13 @@ mod tests {
             max_offline_total: 30,
             max_blocks: 4,
             history_page_len: 6,
+            room_idle_expiry: Duration::from_secs(86_400),
+            guest_room_idle_expiry: Duration::from_secs(60),
+            max_rooms_created_per_source: 2,
+            room_creation_window: Duration::from_secs(120),
+            max_account_failures: 7,
+            account_block_duration: Duration::from_secs(300),
+            max_known_sources: 3,
             ..Config::default()
         };
         assert_eq!(cli.engine.config(), expected);

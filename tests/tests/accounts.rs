@@ -280,7 +280,7 @@ fn accounts_blocks_and_kept_messages_survive_a_restart() {
         alice.expect("* you now block mallory");
         alice.send("/quit");
         alice.expect("* bye: quit");
-        let mut bob = server.login("bob");
+        let mut bob = register(&server, "bob");
         bob.send("/msg alice kept across a restart");
         bob.expect("* alice is offline; your message was kept and will be delivered when they log in");
         // Dropping the server kills it: what a client was told is on disk.

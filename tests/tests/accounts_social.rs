@@ -116,7 +116,11 @@ fn a_whisper_to_an_offline_account_is_kept_and_delivered_with_sender_and_time_at
     quit(&mut ann);
 
     let sent_from = unix_ms();
-    let mut bob = server.login("bob");
+    // A guest may not leave a message for later; accounts may.
+    let mut guest = server.login("guest");
+    guest.send("/msg alice hello?");
+    guest.expect("! alice is offline; log in to leave a message for them");
+    let mut bob = register(&server, "bob");
     bob.send("/msg alice are you there?");
     bob.expect("* alice is offline; your message was kept and will be delivered when they log in");
     bob.send("@ALICE second");
@@ -127,8 +131,10 @@ fn a_whisper_to_an_offline_account_is_kept_and_delivered_with_sender_and_time_at
     bob.send("/msg zed hello");
     bob.expect("! nobody named zed is online");
     let mut carol = server.connect();
-    carol.first_json(r#"{"type":"nick","nick":"carol"}"#);
+    carol.first_json(&format!(r#"{{"type":"register","name":"carol","password":"{PASSWORD}","confirm":"{PASSWORD}"}}"#));
+    assert_eq!(carol.json()["type"], "registered");
     assert_eq!(carol.json()["type"], "nick");
+    assert_eq!(carol.json()["type"], "logged_in");
     carol.send(r#"{"type":"msg","to":"alice","text":"third"}"#);
     assert_eq!(carol.json(), json!({"type": "kept", "to": "alice"}));
     // The mailbox holds three.

@@ -66,7 +66,7 @@ fn main() {
     assert!(!args.dir.exists(), "{} exists already; storebench wants a fresh directory", args.dir.display());
     let store = Store::open(&args.dir, args.sync).unwrap_or_else(|e| panic!("open the store: {e}"));
     let mut setup: Vec<Record> =
-        (0..args.rooms).map(|r| Record::RoomCreated { room: room(r).into(), unix_ms: 0 }).collect();
+        (0..args.rooms).map(|r| Record::RoomCreated { room: room(r).into(), unix_ms: 0, owner: None }).collect();
     let text: Box<str> = "x".repeat(args.size).into();
     let mut seqs = vec![0u64; args.rooms];
     let mut next_room = 0;

@@ -14,6 +14,7 @@ use crate::event::{Event, RoomSummary};
 enum Request {
     Nick { nick: String },
     Create { room: String },
+    Drop { room: String },
     Join { room: String },
     Leave { room: Option<String> },
     List {},
@@ -45,6 +46,7 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     Ok(match request {
         Request::Nick { nick } => Command::Nick(nick),
         Request::Create { room } => Command::Create(room),
+        Request::Drop { room } => Command::Drop(room),
         Request::Join { room } => Command::Join(room),
         Request::Leave { room } => Command::Leave(room),
         Request::List {} => Command::List,
@@ -132,6 +134,10 @@ enum Reply<'a> {
     },
     Created {
         room: &'a str,
+    },
+    Dropped {
+        room: &'a str,
+        by: &'a str,
     },
     Joined {
         room: &'a str,
@@ -238,6 +244,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::BlockList { names } => Reply::BlockList { names },
         Event::IdleWarning { seconds } => Reply::IdleWarning { seconds },
         Event::Created { room } => Reply::Created { room },
+        Event::RoomDropped { room, by } => Reply::Dropped { room, by },
         Event::Joined { room, nick, members, .. } => Reply::Joined { room, nick, members },
         Event::Left { room, nick, .. } => Reply::Left { room, nick },
         Event::NickChanged { old, new, .. } => Reply::Nick { old, new },

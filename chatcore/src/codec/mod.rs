@@ -37,10 +37,11 @@ impl Codec {
         Codec::Json,
     ];
 
-    /// The codec a client's first non-empty line asks for.
-    pub(crate) fn detect(first_line: &str) -> Codec {
+    /// The codec a client's first non-blank line asks for, from its bytes
+    /// (it may not be valid UTF-8): JSON if it starts with `{`.
+    pub(crate) fn detect(first_line: &[u8]) -> Codec {
         #[cfg(feature = "json")]
-        if first_line.trim_start().starts_with('{') {
+        if first_line.trim_ascii_start().starts_with(b"{") {
             return Codec::Json;
         }
         let _ = first_line;

@@ -44,6 +44,7 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     match verb {
         Verb::Nick => one().map(Command::Nick),
         Verb::Create => one().map(Command::Create),
+        Verb::Drop => one().map(Command::Drop),
         Verb::Join => one().map(Command::Join),
         Verb::List => none(Command::List),
         Verb::Leave => none(Command::Leave(None)),
@@ -125,6 +126,7 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
             writeln!(out, "[whisper to {to} {}] {text}", ClockUtc(unix_ms))
         }
         Event::Created { room } => writeln!(out, "* room {room} created"),
+        Event::RoomDropped { room, by } => writeln!(out, "* room {room} was dropped by {by}"),
         Event::Joined { room, members, you: true, .. } => {
             writeln!(out, "* you are now in {room} ({members} here)")
         }

@@ -20,7 +20,10 @@ fn alice_away(config: Config) -> (Sim, crate::ClientId) {
     let a = sim.connect();
     sim.send(a, "/register alice hunter22 hunter22");
     sim.send(a, "/quit");
-    let b = sim.connect_as("bob");
+    // Kept whispers are for registered senders.
+    let b = sim.connect();
+    sim.send(b, "/register bob hunter33 hunter33");
+    sim.take(b);
     (sim, b)
 }
 
@@ -246,6 +249,8 @@ fn block_and_mailbox_limits() {
     sim.send(b, "/msg alice one");
     sim.take(b);
     assert_eq!(rejected(&mut sim, b, "/msg alice two"), ["! alice is offline and cannot take more messages now"]);
+    let guest = sim.connect_as("guest");
+    assert_eq!(rejected(&mut sim, guest, "/msg alice hi"), ["! alice is offline; log in to leave a message for them"]);
 }
 
 #[test]

@@ -132,6 +132,10 @@ fn position(rejection: &Rejection) -> usize {
         R::NotBlocked(_) => 37,
         R::StorageUnavailable => 38,
         R::ServerBusy => 39,
+        R::TooManyRoomsCreated { .. } => 40,
+        R::NotRoomOwner(_) => 41,
+        R::OfflineNeedsAccount(_) => 42,
+        R::LayoutCharacter => 43,
     }
 }
 
@@ -179,6 +183,10 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::NotBlocked("n".into()), "not_blocked"),
         (Rejection::StorageUnavailable, "storage_unavailable"),
         (Rejection::ServerBusy, "server_busy"),
+        (Rejection::TooManyRoomsCreated { retry_after_secs: 1 }, "too_many_rooms_created"),
+        (Rejection::NotRoomOwner("r".into()), "not_room_owner"),
+        (Rejection::OfflineNeedsAccount("a".into()), "offline_needs_account"),
+        (Rejection::LayoutCharacter, "layout_character"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

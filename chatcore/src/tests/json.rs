@@ -416,6 +416,16 @@ fn account_and_social_objects() {
         ]
     );
     sim.send_json(c, &json!({"type":"quit"}));
+    // A guest may not leave a message for later; an account may.
+    sim.send_json(squatter, &json!({"type":"msg","to":"carol","text":"later"}));
+    assert_eq!(
+        sim.take_json(squatter),
+        [
+            json!({"type":"error","code":"offline_needs_account","message":"carol is offline; log in to leave a message for them"})
+        ]
+    );
+    sim.send_json(squatter, &json!({"type":"register","name":"dave","password":"hunter22","confirm":"hunter22"}));
+    sim.take(squatter);
     sim.send_json(squatter, &json!({"type":"msg","to":"carol","text":"later"}));
     assert_eq!(sim.take_json(squatter), [json!({"type":"kept","to":"carol"})]);
     let again = sim.connect();
@@ -426,7 +436,7 @@ fn account_and_social_objects() {
             r#"{"type":"welcome","server":"chatd","nick":"Guest4"}"#,
             r#"{"type":"nick","old":"Guest4","new":"carol"}"#,
             r#"{"type":"logged_in","name":"carol","offline":1}"#,
-            &format!(r#"{{"type":"whisper","from":"Guest3","to":"carol","text":"later","ts":{TS},"offline":true}}"#),
+            &format!(r#"{{"type":"whisper","from":"dave","to":"carol","text":"later","ts":{TS},"offline":true}}"#),
         ]
     );
     sim.take(squatter);

@@ -117,7 +117,8 @@ fn a_restored_engine_holds_what_the_first_one_did() {
     sim.send(a, "/block eve");
     sim.send(a, "/unblock mallory");
     sim.send(a, "/quit");
-    let b = sim.connect_as("bob");
+    let b = sim.connect();
+    sim.send(b, "/register bob Pw-bob-123 Pw-bob-123");
     sim.send(b, "/msg alice while you were out");
     sim.send(b, "/create go");
     let outputs = sim.take_transcript();
@@ -128,7 +129,7 @@ fn a_restored_engine_holds_what_the_first_one_did() {
     assert_eq!(engine.room_count(), 2);
     assert_eq!(engine.history_len("rust"), Some(3));
     assert_eq!(engine.offline_len("alice"), Some(1));
-    assert_eq!(engine.account_count(), 1);
+    assert_eq!(engine.account_count(), 2);
     // A store keeps only the last history_len messages per room for restarts.
     let newest = trimmed(&stored, 3);
     assert_eq!(newest.iter().filter(|r| matches!(r, Record::Message { .. })).count(), 3);
@@ -211,7 +212,7 @@ fn history_len_zero_still_continues_the_numbering() {
 // ---- RestoreError, one by one ----
 
 fn room(name: &str) -> Record {
-    Record::RoomCreated { room: name.into(), unix_ms: 1 }
+    Record::RoomCreated { room: name.into(), unix_ms: 1, owner: None }
 }
 
 fn message(room: &str, seq: u64) -> Record {

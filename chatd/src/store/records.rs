@@ -35,19 +35,26 @@ impl Store {
     /// so message numbers carry on), accounts, blocks, kept whispers.
     pub(crate) fn load(&self, history_len: usize) -> rusqlite::Result<Vec<Record>> {
         let mut records = Vec::new();
-        let mut rooms = self.conn.prepare("SELECT key, name, created_ms FROM rooms ORDER BY created_ms, key")?;
-        let rooms: Vec<(String, String, u64)> =
-            rooms.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+        let mut rooms =
+            self.conn.prepare("SELECT key, name, created_ms, owner, vacated_ms FROM rooms ORDER BY created_ms, key")?;
+        type RoomRow = (String, String, u64, Option<String>, Option<u64>);
+        let rooms: Vec<RoomRow> = rooms
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+            .collect::<Result<_, _>>()?;
         let mut messages = self
             .conn
             .prepare("SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 ORDER BY seq DESC LIMIT ?2")?;
-        for (key, name, created_ms) in rooms {
-            records.push(Record::RoomCreated { room: name.clone().into(), unix_ms: created_ms });
+        for (key, name, created_ms, owner, vacated_ms) in rooms {
+            let owner = owner.map(String::into_boxed_str);
+            records.push(Record::RoomCreated { room: name.clone().into(), unix_ms: created_ms, owner });
             let newest = history_len.max(1) as u64;
             let mut kept: Vec<StoredMessage> =
                 messages.query_map(params![key, newest], stored_message)?.collect::<Result<_, _>>()?;
             kept.reverse();
             records.extend(kept.into_iter().map(|message| Record::Message { room: name.clone().into(), message }));
+            if let Some(unix_ms) = vacated_ms {
+                records.push(Record::RoomVacated { room: name.into(), unix_ms });
+            }
         }
         let mut accounts =
             self.conn.prepare("SELECT name, hash, created_ms, last_seen_ms FROM accounts ORDER BY key")?;
@@ -62,6 +69,17 @@ impl Store {
             });
             if let Some(unix_ms) = row.get::<_, Option<u64>>(3)? {
                 records.push(Record::LastSeen { account: name.into(), unix_ms });
+            }
+        }
+        let mut sources = self.conn.prepare(
+            "SELECT a.name, k.source FROM known_sources k JOIN accounts a ON a.key = k.account_key ORDER BY k.id",
+        )?;
+        for known in sources.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (account, source) = known?;
+            // A source this build cannot read is only a lost exemption, not a reason to stop.
+            match source.parse() {
+                Ok(source) => records.push(Record::KnownSource { account: account.into(), source }),
+                Err(_) => tracing::warn!(%account, %source, "skipping an unreadable known source"),
             }
         }
         let mut blocks = self.conn.prepare(
@@ -150,12 +168,21 @@ fn stored_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
 fn write(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Result<()> {
     let key = |name: &str| NameKey::of(name).as_str().to_owned();
     match record {
-        Record::RoomCreated { room, unix_ms } => {
-            tx.prepare_cached("INSERT INTO rooms (key, name, created_ms) VALUES (?1, ?2, ?3)")?.execute(params![
-                key(room),
-                room,
-                unix_ms
-            ])?;
+        Record::RoomCreated { room, unix_ms, owner } => {
+            tx.prepare_cached("INSERT INTO rooms (key, name, created_ms, owner) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![key(room), room, unix_ms, owner])?;
+        }
+        Record::RoomVacated { room, unix_ms } => {
+            tx.prepare_cached("UPDATE rooms SET vacated_ms = ?2 WHERE key = ?1")?
+                .execute(params![key(room), unix_ms])?;
+        }
+        Record::RoomDropped { room } => {
+            tx.prepare_cached("DELETE FROM messages WHERE room_key = ?1")?.execute([key(room)])?;
+            tx.prepare_cached("DELETE FROM rooms WHERE key = ?1")?.execute([key(room)])?;
+        }
+        Record::KnownSource { account, source } => {
+            tx.prepare_cached("INSERT OR IGNORE INTO known_sources (account_key, source) VALUES (?1, ?2)")?
+                .execute(params![key(account), source.to_string()])?;
         }
         Record::Message { room, message: StoredMessage { seq, from, text, unix_ms } } => {
             tx.prepare_cached("INSERT INTO messages (room_key, seq, sender, text, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?

@@ -47,6 +47,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account_key, blocked_key)
     ) WITHOUT ROWID;
     ",
+    // 1 -> 2: rooms have an owner (the account that created it, if any)
+    // and the time their last member left, for expiry; accounts remember
+    // the sources they logged in from.
+    "
+    ALTER TABLE rooms ADD COLUMN owner TEXT;
+    ALTER TABLE rooms ADD COLUMN vacated_ms INTEGER;
+    CREATE TABLE known_sources (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_key TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        UNIQUE (account_key, source)
+    );
+    ",
 ];
 
 /// The version this build writes.

@@ -9,10 +9,13 @@ fn message(room: &str, seq: u64, text: &str) -> Record {
 
 fn sample() -> Vec<Record> {
     vec![
-        Record::RoomCreated { room: "Rust".into(), unix_ms: 1 },
+        Record::RoomCreated { room: "Rust".into(), unix_ms: 1, owner: Some("Alice".into()) },
         message("Rust", 1, "one"),
         message("rust", 2, "two"),
+        Record::RoomVacated { room: "rust".into(), unix_ms: 4 },
         Record::AccountCreated { name: "Alice".into(), hash: PasswordHash::new("$argon2id$x"), unix_ms: 2 },
+        Record::KnownSource { account: "alice".into(), source: "192.0.2.7".parse().unwrap() },
+        Record::KnownSource { account: "alice".into(), source: "2001:db8::/64".parse().unwrap() },
         Record::LastSeen { account: "alice".into(), unix_ms: 5 },
         Record::Blocked { account: "alice".into(), name: "Mallory".into() },
         Record::OfflineKept { to: "alice".into(), from: "bob".into(), text: "hi".into(), unix_ms: 6 },
@@ -31,11 +34,14 @@ fn records_survive_reopening_and_restore_an_engine() {
     assert_eq!(
         loaded,
         vec![
-            Record::RoomCreated { room: "Rust".into(), unix_ms: 1 },
+            Record::RoomCreated { room: "Rust".into(), unix_ms: 1, owner: Some("Alice".into()) },
             message("Rust", 1, "one"),
             message("Rust", 2, "two"),
+            Record::RoomVacated { room: "Rust".into(), unix_ms: 4 },
             Record::AccountCreated { name: "Alice".into(), hash: PasswordHash::new("$argon2id$x"), unix_ms: 2 },
             Record::LastSeen { account: "Alice".into(), unix_ms: 5 },
+            Record::KnownSource { account: "Alice".into(), source: "192.0.2.7".parse().unwrap() },
+            Record::KnownSource { account: "Alice".into(), source: "2001:db8::/64".parse().unwrap() },
             Record::Blocked { account: "Alice".into(), name: "Mallory".into() },
             Record::OfflineKept { to: "Alice".into(), from: "bob".into(), text: "hi".into(), unix_ms: 6 },
         ]
@@ -44,6 +50,23 @@ fn records_survive_reopening_and_restore_an_engine() {
     assert_eq!(engine.history_len("rust"), Some(2));
     assert_eq!(engine.offline_len("alice"), Some(1));
     assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn a_dropped_room_takes_its_messages_and_its_name_can_be_used_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    store.commit(&sample()).unwrap();
+    store.commit(&[Record::RoomDropped { room: "RUST".into() }]).unwrap();
+    assert!(store.load(100).unwrap().iter().all(|r| !matches!(r, Record::RoomCreated { .. } | Record::Message { .. })));
+    store
+        .commit(&[Record::RoomCreated { room: "rust".into(), unix_ms: 9, owner: None }, message("rust", 1, "again")])
+        .unwrap();
+    let loaded = store.load(100).unwrap();
+    assert_eq!(
+        loaded[..2],
+        [Record::RoomCreated { room: "rust".into(), unix_ms: 9, owner: None }, message("rust", 1, "again")]
+    );
 }
 
 #[test]
@@ -65,7 +88,7 @@ fn delivered_and_unblocked_are_forgotten() {
 fn load_keeps_the_newest_messages_and_at_least_one() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
-    let mut records = vec![Record::RoomCreated { room: "r".into(), unix_ms: 0 }];
+    let mut records = vec![Record::RoomCreated { room: "r".into(), unix_ms: 0, owner: None }];
     records.extend((1..=10).map(|seq| message("r", seq, "x")));
     store.commit(&records).unwrap();
     let seqs = |records: Vec<Record>| -> Vec<u64> {
@@ -82,7 +105,7 @@ fn load_keeps_the_newest_messages_and_at_least_one() {
 fn history_pages_backwards() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
-    let mut records = vec![Record::RoomCreated { room: "r".into(), unix_ms: 0 }];
+    let mut records = vec![Record::RoomCreated { room: "r".into(), unix_ms: 0, owner: None }];
     records.extend((1..=10).map(|seq| message("r", seq, "x")));
     store.commit(&records).unwrap();
     let page: Vec<u64> = store.history("R", 8, 3).unwrap().iter().map(|m| m.seq).collect();
@@ -96,8 +119,8 @@ fn retention_prunes_by_count_and_age_but_keeps_each_rooms_newest() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
     let mut records = vec![
-        Record::RoomCreated { room: "a".into(), unix_ms: 0 },
-        Record::RoomCreated { room: "b".into(), unix_ms: 0 },
+        Record::RoomCreated { room: "a".into(), unix_ms: 0, owner: None },
+        Record::RoomCreated { room: "b".into(), unix_ms: 0, owner: None },
     ];
     records.extend((1..=10).map(|seq| message("a", seq, "x")));
     records.extend((1..=3).map(|seq| message("b", seq, "x")));
