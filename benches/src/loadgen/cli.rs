@@ -11,8 +11,8 @@ use clap::{Parser, ValueEnum};
 /// fixed total rate from a schedule; each message carries its sequence
 /// number and intended send time, so latency is measured from when it was
 /// due and every lost, duplicated or misdelivered delivery is counted.
-/// Exits 1 on any lost, duplicated or misdelivered delivery, 2 if the run
-/// could not be set up.
+/// Exits 1 on any lost, duplicated or misdelivered delivery or any client
+/// cut by the server, 2 if the run could not be set up.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "loadgen", version)]
 pub struct Args {

@@ -7,6 +7,7 @@ use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
 use super::cli::Mode;
+use super::ledger::Lost;
 
 /// Percentiles of a time distribution, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,15 +103,19 @@ pub struct Summary {
     /// Delivery latency from the intended send time (measurement window only).
     pub latency: Option<Percentiles>,
     /// Expected deliveries that never came.
-    pub lost: u64,
+    pub lost: Lost,
     /// Extra copies received.
     pub duplicates: u64,
     /// Deliveries to clients that should not have had them.
     pub misdelivered: u64,
     /// Error lines from the server after setup.
     pub server_errors: u64,
-    /// Connections closed by the server or failed before the end.
-    pub disconnects: u64,
+    /// Clients cut: connections closed by the server or failed after
+    /// setup and before the end.
+    pub cut: u64,
+    /// How many clients were cut for each reason the server gave (or
+    /// [`NO_REASON`]), most frequent first.
+    pub cut_reasons: Vec<(String, u64)>,
     /// Server memory (capacity mode).
     pub memory: Option<Memory>,
     /// The first problem seen, if any.
@@ -119,13 +124,28 @@ pub struct Summary {
     pub aborted: bool,
 }
 
+/// The reason shown for a client cut without a goodbye or a notice.
+pub const NO_REASON: &str = "closed without a reason";
+
+/// Tallies the reasons clients were cut: most frequent first, then by name.
+pub fn tally_reasons(reasons: impl IntoIterator<Item = Option<String>>) -> Vec<(String, u64)> {
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for reason in reasons {
+        *counts.entry(reason.unwrap_or_else(|| NO_REASON.to_owned())).or_default() += 1;
+    }
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
+}
+
 impl Summary {
-    /// 0: clean; 1: a lost, duplicated or misdelivered delivery; 2: the
-    /// run could not be set up or was aborted.
+    /// 0: clean; 1: a lost, duplicated or misdelivered delivery, or a
+    /// client cut by the server; 2: the run could not be set up or was
+    /// aborted.
     pub fn exit_code(&self) -> i32 {
         if self.aborted {
             2
-        } else if self.lost + self.duplicates + self.misdelivered > 0 {
+        } else if self.lost.total + self.duplicates + self.misdelivered + self.cut > 0 {
             1
         } else {
             0
@@ -154,11 +174,14 @@ impl Summary {
             "offered_deliveries_per_sec": self.offered_per_sec,
             "achieved_deliveries_per_sec": self.achieved_per_sec,
             "latency": self.latency.map(|p| p.json()),
-            "lost": self.lost,
+            "lost": self.lost.total,
+            "lost_to_cut_clients": self.lost.to_cut,
+            "lost_from_cut_senders": self.lost.from_cut,
             "duplicates": self.duplicates,
             "misdelivered": self.misdelivered,
             "server_errors": self.server_errors,
-            "disconnects": self.disconnects,
+            "cut": self.cut,
+            "cut_reasons": self.cut_reasons.iter().map(|(r, n)| (r.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
             "memory": self.memory.map(|m| json!({
                 "pid": m.pid,
                 "rss_before_kib": m.before_kib,
@@ -212,17 +235,28 @@ impl Summary {
                 m.pid, m.before_kib, m.after_kib, m.peak_kib, m.per_connection_bytes
             );
         }
+        let explained = match self.lost {
+            Lost { to_cut: 0, from_cut: 0, .. } => String::new(),
+            Lost { to_cut, from_cut, .. } => format!(" ({to_cut} to cut clients, {from_cut} from cut senders)"),
+        };
         let _ = writeln!(
             s,
-            "  errors    lost {}, duplicated {}, misdelivered {}, server errors {}, disconnects {}",
-            self.lost, self.duplicates, self.misdelivered, self.server_errors, self.disconnects
+            "  errors    lost {}{explained}, duplicated {}, misdelivered {}, server errors {}, cut {}",
+            self.lost.total, self.duplicates, self.misdelivered, self.server_errors, self.cut
         );
+        if self.cut > 0 {
+            let reasons = match self.cut_reasons.as_slice() {
+                [(reason, _)] => reason.clone(),
+                many => many.iter().map(|(reason, n)| format!("{reason}: {n}")).collect::<Vec<_>>().join("; "),
+            };
+            let _ = writeln!(s, "  cut       {} client{} ({reasons})", self.cut, if self.cut == 1 { "" } else { "s" });
+        }
         if let Some(e) = &self.first_error {
             let _ = writeln!(s, "  first     {e}");
         }
         let verdict = match self.exit_code() {
             0 => "OK",
-            1 => "FAILED: deliveries lost, duplicated or misdelivered",
+            1 => "FAILED: deliveries lost, duplicated or misdelivered, or clients cut",
             _ => "ABORTED",
         };
         let _ = writeln!(s, "  result    {verdict}");
@@ -266,11 +300,12 @@ mod tests {
             offered_per_sec: 900.0,
             achieved_per_sec: 900.0,
             latency: None,
-            lost: 0,
+            lost: Lost::default(),
             duplicates: 0,
             misdelivered: 0,
             server_errors: 0,
-            disconnects: 0,
+            cut: 0,
+            cut_reasons: Vec::new(),
             memory: None,
             first_error: None,
             aborted: false,
@@ -282,6 +317,9 @@ mod tests {
         let mut s = summary();
         assert_eq!(s.exit_code(), 0);
         s.duplicates = 1;
+        assert_eq!(s.exit_code(), 1);
+        s.duplicates = 0;
+        s.cut = 1;
         assert_eq!(s.exit_code(), 1);
         s.aborted = true;
         assert_eq!(s.exit_code(), 2);
@@ -303,5 +341,25 @@ mod tests {
         assert!(text.contains("result    OK"), "{text}");
         assert!(text.lines().count() <= 12);
         assert_eq!(si(1_498_600.0), "1.499M");
+    }
+
+    #[test]
+    fn cut_clients_are_reported_with_their_reasons() {
+        let mut s = summary();
+        s.lost = Lost { total: 410, to_cut: 400, from_cut: 10 };
+        s.cut = 3;
+        s.cut_reasons = tally_reasons([Some("send queue exceeded".into()), None, Some("send queue exceeded".into())]);
+        assert_eq!(s.cut_reasons, [("send queue exceeded".into(), 2), (NO_REASON.into(), 1)]);
+        let text = s.to_text();
+        assert!(text.contains("lost 410 (400 to cut clients, 10 from cut senders)"), "{text}");
+        assert!(text.contains(&format!("cut       3 clients (send queue exceeded: 2; {NO_REASON}: 1)")), "{text}");
+        assert!(text.contains("clients cut"), "{text}");
+        let json = s.to_json();
+        assert_eq!((json["cut"].as_u64(), json["lost"].as_u64()), (Some(3), Some(410)));
+        assert_eq!(json["cut_reasons"]["send queue exceeded"], 2);
+        assert_eq!(json["exit_code"], 1);
+        s.cut = 1;
+        s.cut_reasons = tally_reasons([Some("send queue exceeded".into())]);
+        assert!(s.to_text().contains("cut       1 client (send queue exceeded)\n"));
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::cli::{Args, Mode};
 use super::ledger::{self, Inbox};
 use super::procfs;
-use super::report::{Memory, Percentiles, Summary, si};
+use super::report::{Memory, Percentiles, Summary, si, tally_reasons};
 use super::schedule::Schedule;
 use super::shared::{Phase, Shared};
 use super::worker::{self, ns_histogram};
@@ -85,7 +85,16 @@ pub fn run(args: Args) -> Summary {
     unsent.sort_unstable();
     let inboxes: Vec<Inbox> = inboxes.into_iter().map(|(_, inbox)| inbox).collect();
     let aborted = shared.phase() == Phase::Abort;
-    let lost = if aborted || capacity { 0 } else { ledger::lost(&schedule, &inboxes, sent_up_to, &unsent) };
+    let cuts = shared.cuts();
+    let mut was_cut = vec![false; args.clients];
+    for &(client, _) in &cuts {
+        was_cut[client] = true;
+    }
+    let lost = if aborted || capacity {
+        ledger::Lost::default()
+    } else {
+        ledger::lost(&schedule, &inboxes, sent_up_to, &unsent, &was_cut)
+    };
 
     Summary {
         mode: args.mode,
@@ -115,7 +124,8 @@ pub fn run(args: Args) -> Summary {
         duplicates: shared.duplicates.load(Relaxed),
         misdelivered: shared.misdelivered.load(Relaxed),
         server_errors: shared.server_errors.load(Relaxed),
-        disconnects: shared.disconnects.load(Relaxed),
+        cut: cuts.len() as u64,
+        cut_reasons: tally_reasons(cuts.into_iter().map(|(_, reason)| reason)),
         memory,
         first_error: shared.first_error(),
         aborted,
@@ -134,12 +144,13 @@ fn drive(args: &Args, schedule: &Schedule, shared: &Shared, threads: usize, prog
         last = (Instant::now(), delivered);
         let elapsed = shared.now_ns().saturating_sub(start) as f64 / 1e9;
         format!(
-            "{label} {elapsed:5.1} s: sent {}/{}, {}/s delivered, lost so far {}, errors {}",
+            "{label} {elapsed:5.1} s: sent {}/{}, {}/s delivered, lost so far {}, errors {}, cut {}",
             shared.sent.load(Relaxed),
             schedule.total,
             si(per_sec),
             shared.expected.load(Relaxed).saturating_sub(shared.delivered.load(Relaxed)),
-            shared.server_errors.load(Relaxed) + shared.disconnects.load(Relaxed) + shared.send_errors.load(Relaxed),
+            shared.server_errors.load(Relaxed) + shared.send_errors.load(Relaxed),
+            shared.cut.load(Relaxed),
         )
     };
     while shared.senders_done.load(Relaxed) < threads && shared.phase() == Phase::Run {
