@@ -114,3 +114,39 @@ fn a_client_the_server_cuts_is_reported_with_its_reason_and_fails_the_run() {
     assert_eq!(summary.exit_code(), 1);
     assert!(summary.to_text().contains("cut       1 client (send queue exceeded)"), "{}", summary.to_text());
 }
+
+#[test]
+fn a_burst_is_sent_at_once_and_every_delivery_is_accounted_for() {
+    let clients = 6;
+    let addr = broadcast_server(clients, Faults::default());
+    let summary = run::run(Args::parse_from([
+        "loadgen",
+        "--mode=plain",
+        &format!("--addr={addr}"),
+        &format!("--clients={clients}"),
+        "--schedule=burst",
+        "--burst-senders=5",
+        "--burst-lines=3",
+        "--burst-gap=0.2",
+        "--size=1900",
+        "--drain=2",
+        "--setup-timeout=10",
+        "--threads=2",
+        "--quiet",
+    ]));
+    assert!(!summary.aborted, "{:?}", summary.first_error);
+    // 5 senders × 3 lines, each to the 5 other clients.
+    assert_eq!(summary.sent, 15);
+    assert_eq!(summary.expected, 15 * 5);
+    assert_eq!(summary.delivered, summary.expected);
+    assert_eq!((summary.lost.total, summary.duplicates, summary.misdelivered, summary.cut), (0, 0, 0, 0));
+    let burst = summary.burst.expect("a burst run reports its burst");
+    assert_eq!((burst.senders, burst.lines, burst.bursts), (5, 3, 1));
+    let readers = burst.readers.expect("client 5 only reads");
+    assert_eq!((readers.clients, readers.cut, readers.received, readers.expected), (1, 0, 15, 15));
+    let last = burst.last_delivery_ms.expect("deliveries arrived");
+    let latency = summary.latency.expect("deliveries are timed");
+    assert_eq!(latency.count, 75);
+    assert!(latency.max <= last * 1.001 + 0.001, "{latency:?} against {last} ms");
+    assert_eq!(summary.exit_code(), 0);
+}

@@ -30,6 +30,7 @@ enum Stage {
 struct Tally {
     delivered: u64,
     window: u64,
+    slowest_ns: u64,
     duplicates: u64,
     misdelivered: u64,
     server_errors: u64,
@@ -127,8 +128,10 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                             Receipt::Expected => {
                                 tally.delivered += 1;
                                 tally.window += u64::from(window.contains(&now));
+                                let took = now.saturating_sub(due).max(1);
+                                tally.slowest_ns = tally.slowest_ns.max(took);
                                 if schedule.timed(seq) {
-                                    latency.saturating_record(now.saturating_sub(due).max(1));
+                                    latency.saturating_record(took);
                                 }
                             }
                             Receipt::Duplicate => tally.duplicates += 1,
@@ -171,6 +174,9 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
         }
         add(&shared.delivered, tally.delivered);
         add(&shared.window_delivered, tally.window);
+        if tally.slowest_ns > 0 {
+            shared.slowest_ns.fetch_max(tally.slowest_ns, Relaxed);
+        }
         add(&shared.duplicates, tally.duplicates);
         add(&shared.misdelivered, tally.misdelivered);
         add(&shared.server_errors, tally.server_errors);

@@ -42,6 +42,9 @@ pub struct Shared {
     pub delivered: AtomicU64,
     /// Expected deliveries received inside the measurement window.
     pub window_delivered: AtomicU64,
+    /// The longest any expected delivery took from its intended send time
+    /// (for a burst, its release), ns.
+    pub slowest_ns: AtomicU64,
     /// Second and later copies.
     pub duplicates: AtomicU64,
     /// Deliveries to a client that should not have had them.
@@ -90,6 +93,7 @@ impl Shared {
             expected: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             window_delivered: AtomicU64::new(0),
+            slowest_ns: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
             misdelivered: AtomicU64::new(0),
             server_errors: AtomicU64::new(0),
