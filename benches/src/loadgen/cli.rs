@@ -7,12 +7,14 @@ use clap::{Parser, ValueEnum};
 
 /// Open-loop load generator for chatd (loopback only).
 ///
-/// Opens N TCP clients, spreads them over R rooms and sends messages at a
-/// fixed total rate from a schedule; each message carries its sequence
-/// number and intended send time, so latency is measured from when it was
-/// due and every lost, duplicated or misdelivered delivery is counted.
-/// Exits 1 on any lost, duplicated or misdelivered delivery, 2 if the run
-/// could not be set up.
+/// Opens N TCP clients, spreads them over R rooms and sends messages from a
+/// schedule: at a fixed total rate (steady), or in bursts where many
+/// senders write many lines at the same instant (burst); each message
+/// carries its sequence number and intended send time, so latency is
+/// measured from when it was due and every lost, duplicated or
+/// misdelivered delivery is counted.
+/// Exits 1 on any lost, duplicated or misdelivered delivery or any client
+/// cut by the server, 2 if the run could not be set up.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "loadgen", version)]
 pub struct Args {
@@ -28,19 +30,39 @@ pub struct Args {
     /// Rooms to spread the clients over (client i joins room i % rooms).
     #[arg(long, short = 'r', default_value_t = 1)]
     pub rooms: usize,
-    /// Messages per second, all clients together (deliveries per second are
-    /// this times the other members of each sender's room).
+    /// How messages are spaced in time.
+    #[arg(long, value_enum, default_value_t = Pattern::Steady)]
+    pub schedule: Pattern,
+    /// Steady schedule: messages per second, all clients together
+    /// (deliveries per second are this times the other members of each
+    /// sender's room).
     #[arg(long, default_value_t = 1500.0)]
     pub rate: f64,
     /// Bytes of message text (a message is never shorter than its header).
     #[arg(long, default_value_t = 64)]
     pub size: usize,
-    /// Seconds of measurement, after the warm-up.
+    /// Steady schedule: seconds of measurement, after the warm-up.
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
-    /// Seconds of warm-up: sent and checked for loss but not timed.
+    /// Steady schedule: seconds of warm-up, sent and checked for loss but
+    /// not timed.
     #[arg(long, default_value_t = 2.0)]
     pub warmup: f64,
+    /// Burst schedule: clients that send, clients 0 to S-1 (default: all).
+    #[arg(long, value_name = "S")]
+    pub burst_senders: Option<usize>,
+    /// Burst schedule: lines each sender writes at once, in one write
+    /// (chatd's default flood allowance is a burst of 10).
+    #[arg(long, value_name = "B", default_value_t = 10)]
+    pub burst_lines: u64,
+    /// Burst schedule: bursts to send.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub bursts: u64,
+    /// Burst schedule: seconds of quiet before each burst, the first
+    /// included (chatd's default flood allowance refills at 4 lines/s,
+    /// and each client spends 2 lines joining).
+    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    pub burst_gap: f64,
     /// Seconds to wait after the last send for deliveries still in flight.
     #[arg(long, default_value_t = 5.0)]
     pub drain: f64,
@@ -73,6 +95,17 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// How a run spaces its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Pattern {
+    /// Open loop: `--rate` messages per second, evenly spaced, from every
+    /// client in turn, for `--warmup` + `--duration` seconds.
+    Steady,
+    /// `--burst-senders` clients each write `--burst-lines` lines at the
+    /// same instant, `--bursts` times, `--burst-gap` seconds apart.
+    Burst,
+}
+
 /// What loadgen does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Mode {
@@ -101,6 +134,7 @@ impl Args {
             ("--drain", self.drain),
             ("--setup-timeout", self.setup_timeout),
             ("--hold", self.hold),
+            ("--burst-gap", self.burst_gap),
         ] {
             if !(0.0..=3600.0).contains(&secs) {
                 return Err(format!("{name} must be between 0 and 3600 seconds"));
@@ -108,6 +142,17 @@ impl Args {
         }
         if !(0.0..=1e8).contains(&self.rate) {
             return Err("--rate must be between 0 and 100000000".into());
+        }
+        if self.schedule == Pattern::Burst {
+            if self.mode == Mode::Capacity {
+                return Err("--schedule burst sends messages; capacity mode sends none".into());
+            }
+            if self.burst_senders.is_some_and(|s| s == 0 || s > self.clients) {
+                return Err("--burst-senders must be between 1 and --clients".into());
+            }
+            if !(1..=100_000).contains(&self.burst_lines) || !(1..=10_000).contains(&self.bursts) {
+                return Err("--burst-lines must be between 1 and 100000, --bursts between 1 and 10000".into());
+            }
         }
         if let Some(prefix) = &self.nick_prefix
             && (prefix.is_empty() || !prefix.starts_with(|c: char| c.is_ascii_alphabetic()))
@@ -141,9 +186,18 @@ impl Args {
         Self::secs(self.duration).as_nanos() as u64
     }
 
+    /// Seconds of sending the schedule asks for.
+    pub fn sending_secs(&self) -> f64 {
+        match (self.mode, self.schedule) {
+            (Mode::Capacity, _) => 0.0,
+            (_, Pattern::Steady) => self.warmup + self.duration,
+            (_, Pattern::Burst) => self.bursts as f64 * self.burst_gap,
+        }
+    }
+
     /// The longest this run may take; past it loadgen exits by itself.
     pub fn hard_limit(&self) -> Duration {
-        Self::secs(self.setup_timeout + self.warmup + self.duration + self.drain + self.hold + 15.0)
+        Self::secs(self.setup_timeout + self.sending_secs() + self.drain + self.hold + 15.0)
     }
 }
 
@@ -177,5 +231,24 @@ mod tests {
         assert!(Args::parse_from(["loadgen", "--clients", "0"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--duration", "99999"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--nick-prefix", "9x"]).validate().is_err());
+    }
+
+    #[test]
+    fn burst_options_are_checked_and_steady_stays_the_default() {
+        assert_eq!(Args::parse_from(["loadgen"]).schedule, Pattern::Steady);
+        let burst = |extra: &[&str]| {
+            let args = ["loadgen", "--schedule", "burst", "--clients", "41"];
+            Args::parse_from(args.iter().chain(extra)).validate()
+        };
+        assert_eq!(burst(&["--burst-senders", "40", "--burst-lines", "10", "--size", "1900"]), Ok(()));
+        assert!(burst(&["--burst-senders", "42"]).is_err());
+        assert!(burst(&["--burst-senders", "0"]).is_err());
+        assert!(burst(&["--burst-lines", "0"]).is_err());
+        assert!(burst(&["--bursts", "0"]).is_err());
+        assert!(burst(&["--burst-gap=-1"]).is_err());
+        assert!(burst(&["--mode", "capacity"]).is_err());
+        let args = Args::parse_from(["loadgen", "--schedule=burst", "--bursts=3", "--burst-gap=2", "--drain=1"]);
+        assert_eq!(args.sending_secs(), 6.0);
+        assert_eq!(args.hard_limit(), Duration::from_secs(60 + 6 + 1 + 3 + 15));
     }
 }

@@ -13,7 +13,7 @@ use smol::io::AsyncWriteExt;
 use super::cli::Mode;
 use super::ledger::Receipt;
 use super::payload::{self, Lines};
-use super::shared::Phase;
+use super::shared::{Phase, Shared};
 use super::worker::Worker;
 
 /// Where a client is in its introduction.
@@ -30,6 +30,7 @@ enum Stage {
 struct Tally {
     delivered: u64,
     window: u64,
+    slowest_ns: u64,
     duplicates: u64,
     misdelivered: u64,
     server_errors: u64,
@@ -85,9 +86,11 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
 
     let mut lines = Lines::default();
     let mut retry_join = false;
+    let mut bye = None;
     loop {
-        if stream.readable().await.is_err() {
-            break;
+        if let Err(e) = stream.readable().await {
+            shared.note_error(|| format!("client {i}: poll: {e}"));
+            return ended(shared, i, stage, bye.as_deref());
         }
         let mut tally = Tally::default();
         let mut closed = false;
@@ -125,13 +128,26 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                             Receipt::Expected => {
                                 tally.delivered += 1;
                                 tally.window += u64::from(window.contains(&now));
+                                let took = now.saturating_sub(due).max(1);
+                                tally.slowest_ns = tally.slowest_ns.max(took);
                                 if schedule.timed(seq) {
-                                    latency.saturating_record(now.saturating_sub(due).max(1));
+                                    latency.saturating_record(took);
                                 }
                             }
                             Receipt::Duplicate => tally.duplicates += 1,
                             Receipt::Misdelivered => tally.misdelivered += 1,
                         }
+                        return;
+                    }
+                    if let Some(reason) = goodbye(line) {
+                        shared.note_reason(i, &reason, true);
+                        bye = Some(reason);
+                        return;
+                    }
+                    if let Some((who, reason)) = departure(line, &worker.nick_prefix)
+                        && who < schedule.clients
+                    {
+                        shared.note_reason(who, reason, false);
                         return;
                     }
                     if stage == Stage::Introducing {
@@ -158,18 +174,14 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
         }
         add(&shared.delivered, tally.delivered);
         add(&shared.window_delivered, tally.window);
+        if tally.slowest_ns > 0 {
+            shared.slowest_ns.fetch_max(tally.slowest_ns, Relaxed);
+        }
         add(&shared.duplicates, tally.duplicates);
         add(&shared.misdelivered, tally.misdelivered);
         add(&shared.server_errors, tally.server_errors);
         if closed {
-            if shared.phase() < Phase::Done {
-                shared.disconnects.fetch_add(1, Relaxed);
-                shared.note_error(|| format!("client {i}: connection closed by the server"));
-                if stage == Stage::Introducing {
-                    shared.abort(|| format!("client {i}: closed during setup"));
-                }
-            }
-            break;
+            return ended(shared, i, stage, bye.as_deref());
         }
         if std::mem::take(&mut retry_join)
             && let Err(e) = (&*stream).write_all(format!("/join {room_name}\n").as_bytes()).await
@@ -177,6 +189,49 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
             return shared.abort(|| format!("client {i}: write: {e}"));
         }
     }
+}
+
+/// Client `i`'s connection ended, by the server's doing or a socket error.
+/// Before the end of the run that fails the setup or, once the client is
+/// ready, counts it as cut; `bye` is the reason the server gave it, if any.
+fn ended(shared: &Shared, i: usize, stage: Stage, bye: Option<&str>) {
+    if shared.phase() >= Phase::Done {
+        return;
+    }
+    let said = bye.map(|reason| format!(" (bye: {reason})")).unwrap_or_default();
+    shared.note_error(|| format!("client {i}: connection closed by the server{said}"));
+    if stage == Stage::Introducing {
+        shared.abort(|| format!("client {i}: closed during setup{said}"));
+    } else {
+        shared.note_cut(i);
+    }
+}
+
+/// The reason in a goodbye the server sends a client it is about to close:
+/// `* bye: REASON` in the text protocol, `{"type":"bye","reason":REASON}`
+/// in JSON.
+pub fn goodbye(line: &[u8]) -> Option<String> {
+    if let Some(reason) = line.strip_prefix(b"* bye: ") {
+        return Some(String::from_utf8_lossy(reason).into_owned());
+    }
+    if line.first() != Some(&b'{') || !contains(line, b"\"bye\"") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(line).ok()?;
+    (value["type"] == "bye").then(|| value["reason"].as_str().unwrap_or_default().to_owned())
+}
+
+/// The client index and reason in the notice a room gets when one of this
+/// run's clients (nickname `prefix` + index) is disconnected:
+/// `* NICK disconnected (REASON)`.
+pub fn departure<'a>(line: &'a [u8], prefix: &str) -> Option<(usize, &'a str)> {
+    let line = std::str::from_utf8(line).ok()?;
+    let (nick, reason) = line.strip_prefix("* ")?.split_once(" disconnected (")?;
+    let index = nick.strip_prefix(prefix)?;
+    if !index.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((index.parse().ok()?, reason.strip_suffix(')')?))
 }
 
 fn add(counter: &std::sync::atomic::AtomicU64, n: u64) {
@@ -187,4 +242,28 @@ fn add(counter: &std::sync::atomic::AtomicU64, n: u64) {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_reason_of_a_goodbye_in_either_protocol() {
+        assert_eq!(goodbye(b"* bye: send queue exceeded").as_deref(), Some("send queue exceeded"));
+        let json = br#"{"type":"bye","reason":"send queue exceeded"}"#;
+        assert_eq!(goodbye(json).as_deref(), Some("send queue exceeded"));
+        assert_eq!(goodbye(br#"{"type":"message","text":"bye"}"#), None);
+        assert_eq!(goodbye(b"[r] a: * bye: not from the server"), None);
+    }
+
+    #[test]
+    fn reads_who_left_and_why_for_this_runs_nicknames_only() {
+        let line = b"* lg42n17 disconnected (send queue exceeded)";
+        assert_eq!(departure(line, "lg42n"), Some((17, "send queue exceeded")));
+        assert_eq!(departure(line, "lg4n"), None);
+        assert_eq!(departure(b"* lg42n17x disconnected (quit)", "lg42n"), None);
+        assert_eq!(departure(b"* lg42n17 joined", "lg42n"), None);
+        assert_eq!(departure(b"[load0] lg42n1: * lg42n17 disconnected (quit)", "lg42n"), None);
+    }
 }

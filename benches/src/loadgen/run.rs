@@ -8,10 +8,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::cli::{Args, Mode};
+use super::cli::{Args, Mode, Pattern};
 use super::ledger::{self, Inbox};
 use super::procfs;
-use super::report::{Memory, Percentiles, Summary, si};
+use super::report::{Burst, Memory, Percentiles, Readers, Summary, si, tally_reasons};
 use super::schedule::Schedule;
 use super::shared::{Phase, Shared};
 use super::worker::{self, ns_histogram};
@@ -25,9 +25,15 @@ pub fn run(args: Args) -> Summary {
         std::process::exit(2);
     });
     let capacity = args.mode == Mode::Capacity;
-    let rate = if capacity { 0.0 } else { args.rate };
-    let schedule =
-        Schedule::new(rate, args.clients, args.effective_rooms(), Args::secs(args.warmup), Args::secs(args.duration));
+    let bursts = !capacity && args.schedule == Pattern::Burst;
+    let rate = if capacity || bursts { 0.0 } else { args.rate };
+    let schedule = if bursts {
+        let senders = args.burst_senders.unwrap_or(args.clients);
+        let gap = Args::secs(args.burst_gap);
+        Schedule::burst(args.clients, args.effective_rooms(), senders, args.burst_lines, args.bursts, gap)
+    } else {
+        Schedule::new(rate, args.clients, args.effective_rooms(), Args::secs(args.warmup), Args::secs(args.duration))
+    };
     let shared = Arc::new(Shared::new());
     let server_pid = args.server_pid.or_else(|| procfs::pid_listening_on(args.addr.port()));
     let rss_before = server_pid.and_then(|pid| procfs::rss_kib(pid).ok());
@@ -74,7 +80,9 @@ pub fn run(args: Args) -> Summary {
     let mut inboxes: Vec<(usize, Inbox)> = Vec::with_capacity(args.clients);
     let sent_up_to = outcomes.iter().map(|o| o.sends.stopped_at).max().unwrap_or(0);
     let mut unsent = Vec::new();
+    let mut held_back = 0;
     for (t, outcome) in outcomes.into_iter().enumerate() {
+        held_back += outcome.sends.held_back;
         let _ = latency.add(&outcome.latency);
         let _ = connect.add(&outcome.connect_time);
         inboxes.extend(outcome.inboxes);
@@ -85,7 +93,28 @@ pub fn run(args: Args) -> Summary {
     unsent.sort_unstable();
     let inboxes: Vec<Inbox> = inboxes.into_iter().map(|(_, inbox)| inbox).collect();
     let aborted = shared.phase() == Phase::Abort;
-    let lost = if aborted || capacity { 0 } else { ledger::lost(&schedule, &inboxes, sent_up_to, &unsent) };
+    let cuts = shared.cuts();
+    let mut was_cut = vec![false; args.clients];
+    for &(client, _) in &cuts {
+        was_cut[client] = true;
+    }
+    let lost = if aborted || capacity {
+        ledger::Lost::default()
+    } else {
+        ledger::lost(&schedule, &inboxes, sent_up_to, &unsent, &was_cut)
+    };
+    let readers = (bursts && !aborted && schedule.senders < args.clients).then(|| {
+        let mut readers = Readers { clients: 0, cut: 0, expected: 0, received: 0, fewest: (u64::MAX, 0) };
+        for (client, inbox) in inboxes.iter().enumerate().skip(schedule.senders) {
+            let (expected, received) = ledger::received(&schedule, inbox, client, sent_up_to, &unsent);
+            readers.clients += 1;
+            readers.cut += usize::from(was_cut[client]);
+            readers.expected += expected;
+            readers.received += received;
+            readers.fewest = readers.fewest.min((received, expected));
+        }
+        readers
+    });
 
     Summary {
         mode: args.mode,
@@ -94,6 +123,18 @@ pub fn run(args: Args) -> Summary {
         rooms: schedule.rooms,
         threads,
         rate,
+        burst: bursts.then(|| Burst {
+            senders: schedule.senders,
+            lines: args.burst_lines,
+            bursts: args.bursts,
+            gap: args.burst_gap,
+            held_back,
+            last_delivery_ms: match shared.slowest_ns.load(Relaxed) {
+                0 => None,
+                ns => Some(ns as f64 / 1e6),
+            },
+            readers,
+        }),
         size: args.size,
         warmup: args.warmup,
         duration: args.duration,
@@ -115,7 +156,8 @@ pub fn run(args: Args) -> Summary {
         duplicates: shared.duplicates.load(Relaxed),
         misdelivered: shared.misdelivered.load(Relaxed),
         server_errors: shared.server_errors.load(Relaxed),
-        disconnects: shared.disconnects.load(Relaxed),
+        cut: cuts.len() as u64,
+        cut_reasons: tally_reasons(cuts.into_iter().map(|(_, reason)| reason)),
         memory,
         first_error: shared.first_error(),
         aborted,
@@ -134,12 +176,13 @@ fn drive(args: &Args, schedule: &Schedule, shared: &Shared, threads: usize, prog
         last = (Instant::now(), delivered);
         let elapsed = shared.now_ns().saturating_sub(start) as f64 / 1e9;
         format!(
-            "{label} {elapsed:5.1} s: sent {}/{}, {}/s delivered, lost so far {}, errors {}",
+            "{label} {elapsed:5.1} s: sent {}/{}, {}/s delivered, lost so far {}, errors {}, cut {}",
             shared.sent.load(Relaxed),
             schedule.total,
             si(per_sec),
             shared.expected.load(Relaxed).saturating_sub(shared.delivered.load(Relaxed)),
-            shared.server_errors.load(Relaxed) + shared.disconnects.load(Relaxed) + shared.send_errors.load(Relaxed),
+            shared.server_errors.load(Relaxed) + shared.send_errors.load(Relaxed),
+            shared.cut.load(Relaxed),
         )
     };
     while shared.senders_done.load(Relaxed) < threads && shared.phase() == Phase::Run {
