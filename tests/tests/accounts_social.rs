@@ -131,7 +131,8 @@ fn a_whisper_to_an_offline_account_is_kept_and_delivered_with_sender_and_time_at
     bob.send("/msg zed hello");
     bob.expect("! nobody named zed is online");
     let mut carol = server.connect();
-    carol.first_json(&format!(r#"{{"type":"register","name":"carol","password":"{PASSWORD}","confirm":"{PASSWORD}"}}"#));
+    carol
+        .first_json(&format!(r#"{{"type":"register","name":"carol","password":"{PASSWORD}","confirm":"{PASSWORD}"}}"#));
     assert_eq!(carol.json()["type"], "registered");
     assert_eq!(carol.json()["type"], "nick");
     assert_eq!(carol.json()["type"], "logged_in");
