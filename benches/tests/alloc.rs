@@ -124,3 +124,39 @@ fn an_idle_client_costs_a_few_hundred_bytes_in_the_engine() {
         assert!(per_client < 1024.0, "{per_client} bytes per idle client");
     }
 }
+
+/// Net bytes the engine holds per empty room, and per kept history entry
+/// of a `max_line_bytes` message: the terms of the memory formula in
+/// `chatcore::Config`'s docs.
+#[test]
+fn a_room_and_a_history_entry_cost_what_the_config_docs_say() {
+    let now = fixture::start();
+    let config = chatcore::Config { max_rooms: 2_000, max_rooms_created_per_source: 2_000, ..fixture::config_for(10) };
+    let max_line = config.max_line_bytes;
+    let mut engine = Engine::new(config).expect("a valid config");
+    let creator = fixture::connect(&mut engine, now, "creator");
+    drain(&mut engine);
+    // Create and leave each room at once, so only the room itself stays.
+    let (_, _, bytes) = measure(|| {
+        for r in 0..1_000 {
+            fixture::say(&mut engine, now, creator, &format!("/create room{r}"));
+            fixture::say(&mut engine, now, creator, "/leave");
+            drain(&mut engine);
+        }
+    });
+    let per_room = bytes as f64 / 1_000.0;
+    fixture::say(&mut engine, now, creator, "/join room0");
+    drain(&mut engine);
+    let line = fixture::text_of_len(max_line);
+    let history_len = engine.config().history_len;
+    let (_, _, bytes) = measure(|| {
+        for _ in 0..history_len {
+            fixture::say(&mut engine, now, creator, &line);
+            drain(&mut engine);
+        }
+    });
+    let per_entry = bytes as f64 / history_len as f64;
+    println!("engine heap per empty room: {per_room:.0} bytes; per history entry of {max_line} bytes: {per_entry:.0}");
+    assert!(per_room < 512.0, "{per_room} bytes per room");
+    assert!(per_entry < (max_line + 160) as f64, "{per_entry} bytes per entry");
+}
