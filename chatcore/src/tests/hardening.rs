@@ -268,3 +268,40 @@ fn a_first_line_starting_with_a_brace_picks_json_even_if_it_is_not_utf8() {
     assert_eq!(lines[0]["type"], "welcome");
     assert_eq!(lines[1]["code"], "invalid_utf8");
 }
+
+/// Guesses checked in one simulated hour against one account by an
+/// attacker with a fresh address for every try, one try a second.
+fn guesses_per_hour(config: Config) -> usize {
+    let mut sim = Sim::new(config);
+    sim.set_auto_auth(true);
+    let owner = sim.connect();
+    sim.send(owner, "/register owner hunter22 hunter22");
+    sim.send(owner, "/quit");
+    let mut checked = 0;
+    for n in 0..3_600u32 {
+        let source = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n));
+        let now = sim.now();
+        let attacker = sim.engine_mut().handle_connect_from(now, source);
+        sim.drain();
+        sim.take(attacker);
+        sim.send(attacker, "/login owner guess");
+        let answer = sim.take(attacker).remove(0);
+        if answer.starts_with("! wrong name or password") || answer.contains("failed logins; try again in 900 s") {
+            checked += 1;
+        }
+        sim.send(attacker, "/quit");
+        sim.advance(Duration::from_secs(1));
+    }
+    checked
+}
+
+#[test]
+fn guesses_per_hour_against_one_account_are_bounded_whatever_the_addresses() {
+    let now = guesses_per_hour(relaxed());
+    // Without the per-account count (as before it existed), every fresh address gets its tries.
+    let before = guesses_per_hour(Config { max_account_failures: u32::MAX, ..relaxed() });
+    println!("guesses checked per hour against one account: {before} without the per-account count, {now} with it");
+    assert_eq!(before, 3_600);
+    // 10 per 15-minute block, plus the window that starts the hour.
+    assert!(now <= 50, "{now} guesses in an hour");
+}
