@@ -241,7 +241,8 @@ impl Engine {
     /// The answer to an [`Output::FetchHistory`]: the stored messages of
     /// `room` that were asked for, in any order, and how many of the rows
     /// asked for could not be read (a damaged store); the reader is told of
-    /// that gap. If the client has left meanwhile, nothing happens.
+    /// that gap. If the client has left meanwhile, nothing happens; if the
+    /// room was dropped or expired meanwhile, the client is told it is gone.
     ///
     /// Takes no `now`: a page shows when each message was said, and
     /// answering it changes no deadline.

@@ -77,8 +77,8 @@ impl World {
     }
 
     /// The embedder's answer to an [`Output::FetchHistory`]: the stored
-    /// messages asked for, in any order. Nothing happens if the client or
-    /// the room is gone.
+    /// messages asked for, in any order. Nothing happens if the client is
+    /// gone; if the room is, the client is told so.
     pub(crate) fn history_page(
         &mut self,
         out: &mut Outbox,
@@ -88,8 +88,10 @@ impl World {
         unreadable: usize,
     ) {
         let key = NameKey::of(room);
-        let (Some(reader), Some(room)) = (self.clients.get(&client), self.rooms.get(&key)) else {
-            return;
+        let Some(reader) = self.clients.get(&client) else { return };
+        let Some(room) = self.rooms.get(&key) else {
+            // Dropped or expired while the page was read: the reader still gets an answer.
+            return self.reject(out, client, Rejection::NoSuchRoom(room.into()));
         };
         // The engine never stores control characters; a damaged store must not put them on a terminal.
         messages

@@ -58,7 +58,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 44] = [
+const LINES: [&str; 47] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -101,6 +101,9 @@ const LINES: [&str; 44] = [
     "{\"type\":\"since\",\"seconds\":5}",
     "{\"type\":\"block\",\"nick\":\"{}\"}",
     "{\"type\":\"quit\",\"reason\":\"{}\"}",
+    "/drop {}",
+    "{\"type\":\"drop\",\"room\":\"{}\"}",
+    "\u{202E}{}",
     "{\"type\":\"help\"}",
     "{\"type\":\"say\",\"text\":\"\\u0007\"}",
 ];

@@ -130,6 +130,13 @@ fn config(require_login: bool, emit_records: bool) -> Config {
         block_duration: Duration::from_secs(10),
         max_registrations_per_source: 2,
         registration_window: Duration::from_secs(20),
+        guest_room_idle_expiry: Duration::from_secs(3),
+        room_idle_expiry: Duration::from_secs(7),
+        max_rooms_created_per_source: 4,
+        room_creation_window: Duration::from_secs(15),
+        max_account_failures: 3,
+        account_block_duration: Duration::from_secs(12),
+        max_known_sources: 2,
         ..Config::default()
     }
 }

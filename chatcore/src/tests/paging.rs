@@ -170,14 +170,15 @@ fn stale_odd_and_unknown_answers_do_not_panic() {
     let (mut sim, mut store, a) = nine_said();
     let stored = |seq: u64| StoredMessage { seq, from: "alice".into(), text: format!("m{seq}").into(), unix_ms: 0 };
     sim.take_transcript();
-    // A client never issued is misuse; a room that does not exist: nothing happens.
+    // A client never issued is misuse; a room gone meanwhile is told, not paged.
     assert_eq!(
         sim.engine_mut().handle_history_page(ClientId(999), "rust", vec![stored(1)], 0),
         Err(crate::Error::UnknownClient(ClientId(999)))
     );
     assert_eq!(sim.engine_mut().handle_history_page(a, "nowhere", vec![stored(1)], 0), Ok(()));
     sim.drain();
-    assert_eq!(sim.take_transcript(), []);
+    assert_eq!(sim.take(a), ["! no room named nowhere; /list shows the rooms, /create makes one"]);
+    sim.take_transcript();
     // Unsorted, repeated and too many: sorted, deduplicated, the newest page kept.
     let odd = vec![stored(4), stored(2), stored(4), stored(3), stored(1)];
     sim.engine_mut().handle_history_page(a, "RUST", odd, 0).unwrap();

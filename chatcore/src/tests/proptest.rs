@@ -32,7 +32,7 @@ enum Step {
 
 const NICKS: &[&str] = &["alice", "ALICE", "bob", "Guest1", "x", "9lives", "toolongnick", "b.b"];
 const ROOMS: &[&str] = &["r", "R", "#r", "s", "t", "u", "#", "a/b", "toolong"];
-const WORDS: &[&str] = &["hi", "two words", "[x] y", "", "  ", "é✓", "a\tb"];
+const WORDS: &[&str] = &["hi", "two words", "[x] y", "", "  ", "é✓", "a\tb", "\u{202E}x"];
 
 fn pick(from: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
     prop::sample::select(from)
@@ -65,6 +65,8 @@ fn text_line() -> impl Strategy<Value = String> {
         Just("/since 5".to_owned()),
         pick(ROOMS).prop_map(|r| format!("/history {r}")),
         Just("/history".to_owned()),
+        pick(ROOMS).prop_map(|r| format!("/drop {r}")),
+        Just("fake\u{2028}[r] bob: hi".to_owned()),
     ]
 }
 
@@ -138,6 +140,11 @@ fn config(lobby: bool) -> Config {
         server_name: "sim".into(),
         idle_timeout: Duration::from_secs(8),
         idle_warning: Duration::from_secs(2),
+        // Short enough that random runs see rooms expire and limits refill.
+        guest_room_idle_expiry: Duration::from_secs(4),
+        room_idle_expiry: Duration::from_secs(9),
+        max_rooms_created_per_source: 3,
+        room_creation_window: Duration::from_secs(10),
         ..Config::default()
     }
 }

@@ -381,6 +381,8 @@ pub(super) enum Line {
     History,
     /// JSON: `/history` with `before`; text has no such form and sends `/history`.
     HistoryBefore(u64),
+    Drop(usize),
+    Leave,
     Quit,
 }
 
@@ -409,6 +411,8 @@ impl Line {
             Line::History => ("history", vec![]),
             Line::HistoryBefore(before) if json => return format!(r#"{{"type":"history","before":{before}}}"#),
             Line::HistoryBefore(_) => ("history", vec![]),
+            Line::Drop(r) => ("drop", vec![("room", ROOMS[r].into())]),
+            Line::Leave => ("leave", vec![]),
             Line::Quit => ("quit", vec![]),
         };
         if json {
@@ -440,6 +444,8 @@ pub(super) fn line() -> impl Strategy<Value = Line> {
         3 => (name(), prop::bool::weighted(0.8)).prop_map(|(name, right)| Line::Login { name, right }),
         2 => name().prop_map(Line::Block),
         2 => name().prop_map(Line::Unblock),
+        1 => room().prop_map(Line::Drop),
+        1 => Just(Line::Leave),
         2 => Just(Line::Quit),
     ]
 }
@@ -488,6 +494,10 @@ fn random_config(history_len: usize) -> Config {
         registration_timeout: Duration::from_secs(30),
         idle_timeout: Duration::from_secs(60),
         idle_warning: Duration::from_secs(10),
+        // Rooms expire within a run, so expiry records are rebuilt too.
+        guest_room_idle_expiry: Duration::from_secs(30),
+        room_idle_expiry: Duration::from_secs(70),
+        max_known_sources: 2,
         ..super::relaxed()
     }
 }
