@@ -272,6 +272,10 @@ impl World {
     /// client hears so, and nothing is counted against it or the account.
     pub(crate) fn password_busy(&mut self, out: &mut Outbox, request: AuthRequestId) -> Result<(), Error> {
         let pending = self.finish_auth(request, None)?;
+        if pending.kind == AuthKind::Register {
+            // The registration was never done, so it does not use up the source's allowance.
+            self.registrations.give_back(&pending.source.unwrap_or(SourceKey::UNKNOWN));
+        }
         self.reject(out, pending.client, Rejection::ServerBusy);
         Ok(())
     }

@@ -97,6 +97,13 @@ impl<K: Ord + Clone> Counter<K> {
         self.entries.get(key).filter(|w| w.ends > now && w.count >= max).map(|w| w.ends)
     }
 
+    /// Gives back one event taken for `key` (work that was refused, not done).
+    pub(crate) fn give_back(&mut self, key: &K) {
+        if let Some(entry) = self.entries.get_mut(key) {
+            entry.count = entry.count.saturating_sub(1);
+        }
+    }
+
     pub(crate) fn forget(&mut self, key: &K) {
         self.entries.remove(key);
     }

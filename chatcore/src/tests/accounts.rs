@@ -330,3 +330,18 @@ fn a_busy_server_refuses_a_check_without_counting_it() {
     sim.send(guest, "/login owner secret123");
     assert_eq!(sim.engine().account_of(guest), Some("owner"));
 }
+
+#[test]
+fn a_registration_refused_as_busy_does_not_use_up_the_allowance() {
+    let mut sim = Sim::new(Config { max_registrations_per_source: 1, ..super::relaxed() });
+    let a = sim.connect();
+    sim.take(a);
+    sim.send(a, "/register first hunter22 hunter22");
+    let requests = sim.take_auth_requests();
+    let [Output::HashPassword { request, .. }] = &requests[..] else { panic!("{requests:?}") };
+    sim.engine_mut().handle_password_busy(*request).unwrap();
+    sim.drain();
+    assert_eq!(sim.take(a), ["! the server is busy; try again in a moment"]);
+    sim.send(a, "/register first hunter22 hunter22");
+    assert!(matches!(&sim.take_auth_requests()[..], [Output::HashPassword { .. }]), "the retry is let through");
+}
