@@ -13,6 +13,7 @@ use crate::cli::Cli;
 use crate::conn::{self, Socket};
 use crate::engine_task::{Done, EngineTask, Inbound};
 use crate::ip_limit::IpLimiter;
+use crate::passwords;
 use crate::runtime::spawn;
 use crate::shutdown;
 use crate::store::Store;
@@ -61,6 +62,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         });
         (engine, Some(store))
     };
+    let passwords = passwords::Pool::start(cli.password_limits(), done_tx)?;
     let listener = Async::<TcpListener>::bind(cli.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
     let local = listener.get_ref().local_addr()?;
@@ -82,7 +84,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let limiter = IpLimiter::new(cli.max_per_ip);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
     let _accept = spawn(accept_loop(listener, limiter, inbound.clone()));
-    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, (done_tx, done_rx));
+    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, done_rx);
     spawn(engine.run(events, shutdown)).await;
     Ok(())
 }
