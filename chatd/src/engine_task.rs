@@ -24,6 +24,7 @@ use crate::conn::{self, SendLimit, Socket};
 use crate::held::{ClientOp, Held};
 use crate::passwords;
 use crate::runtime::spawn;
+use crate::server::refusals::{self, Refusal};
 use crate::store::thread::{Job, Reply, StoreHandle};
 
 /// Most events taken from the inbound channel before the engine's output is
@@ -337,6 +338,9 @@ impl EngineTask {
     /// the server is busy, which counts as no failed login.
     fn hash_off_task(&mut self, job: passwords::Job) {
         if let Err(request) = self.passwords.submit(job) {
+            if refusals::note(Refusal::PasswordBusy) {
+                tracing::warn!("password check refused: the server is busy (see --hash-threads, --hash-queue)");
+            }
             report_misuse(self.engine.handle_password_busy(request));
         }
     }
@@ -353,7 +357,9 @@ impl EngineTask {
             ClientOp::Close(client, reason) => {
                 let Some(conn) = self.conns.remove(&client) else { return };
                 if reason == DisconnectReason::ServerFull {
-                    tracing::warn!(client = %client, peer = %conn.socket.peer, %reason, "refused");
+                    if refusals::note(Refusal::ServerFull) {
+                        tracing::warn!(client = %client, peer = %conn.socket.peer, %reason, "refused");
+                    }
                 } else {
                     tracing::info!(client = %client, peer = %conn.socket.peer, %reason, "closing");
                 }

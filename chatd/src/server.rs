@@ -1,12 +1,16 @@
 //! Binding, the accept loop, and starting the engine task.
 
+// Log lines for refusals, limited so that a flood cannot flood the log.
+pub(crate) mod refusals;
+
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_channel::Sender;
 use chatcore::{Engine, RestoreError};
+use futures_lite::future;
 use smol::{Async, Timer};
 
 use crate::cli::Cli;
@@ -18,6 +22,7 @@ use crate::runtime::spawn;
 use crate::shutdown;
 use crate::store::Store;
 use crate::store::thread::StoreHandle;
+use refusals::Refusal;
 
 /// How long the accept loop rests after a failed `accept` (typically: out
 /// of file descriptors), instead of spinning on the error.
@@ -91,10 +96,25 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
 
 async fn accept_loop(listener: Async<TcpListener>, limiter: IpLimiter, inbound: Sender<Inbound>) {
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                tracing::error!(%error, "accept failed");
+        // Refusals after the first of a spell are summed up when their
+        // interval ends. The engine task may start a spell while this loop
+        // waits, so with none under way it looks again after an interval.
+        let summary_due = refusals::deadline().unwrap_or_else(|| Instant::now() + refusals::INTERVAL);
+        let accepted = future::or(async { Some(listener.accept().await) }, async {
+            Timer::at(summary_due).await;
+            None
+        })
+        .await;
+        let (stream, peer) = match accepted {
+            Some(Ok(accepted)) => accepted,
+            None => {
+                refusals::tick();
+                continue;
+            }
+            Some(Err(error)) => {
+                if refusals::note(Refusal::AcceptFailed) {
+                    tracing::error!(%error, "accept failed");
+                }
                 Timer::after(ACCEPT_BACKOFF).await;
                 continue;
             }
@@ -114,7 +134,9 @@ async fn accept_loop(listener: Async<TcpListener>, limiter: IpLimiter, inbound: 
 /// Tells a connection over the per-IP cap why, and closes it. The socket is
 /// fresh, so the one line fits its send buffer and nothing need wait.
 fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize) {
-    tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
+    if refusals::note(Refusal::PerIpCap) {
+        tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
+    }
     let line = format!("* bye: too many connections from your address (at most {max}); try again later\n");
     let mut stream = stream;
     let _ = stream.write_all(line.as_bytes());
