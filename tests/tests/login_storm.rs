@@ -1,9 +1,11 @@
 //! Password checks against the real chatd under a login storm: beyond
 //! `--hash-threads` running and `--hash-queue` waiting, a login is refused
-//! at once as "server busy", and that refusal counts as no failed login.
+//! at once as "server busy", and that refusal counts as no failed login;
+//! and a login to a name without an account takes as long as a wrong
+//! password for a real one, so timing cannot tell which names exist.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chatd_tests::{Client, Server, chatd};
 
@@ -76,4 +78,35 @@ fn logins_beyond_the_password_queue_hear_the_server_is_busy_and_count_as_no_fail
     guesser.send(&format!("/login owner {PASSWORD}"));
     guesser.expect("* you are now known as owner");
     guesser.expect("* logged in as owner");
+}
+
+#[test]
+fn a_name_without_an_account_takes_as_long_to_refuse_as_a_wrong_password() {
+    let server = Server::start(chatd!(), &["--max-login-failures", "1000", "--flood-lines-per-sec", "0"]);
+    let mut owner = server.register("owner", PASSWORD);
+    owner.send("/quit");
+    owner.expect("* bye: quit");
+
+    let mut client = server.connect();
+    client.expect_prefix("* Welcome");
+    let mut time_login = |name: &str| {
+        let started = Instant::now();
+        client.send(&format!("/login {name} Zq8-wrong"));
+        let answer = client.line();
+        assert!(answer.starts_with("! wrong name or password"), "{answer}");
+        started.elapsed()
+    };
+    // Interleaved, so that a change in load hits both alike.
+    let (mut real, mut unknown) = (Vec::new(), Vec::new());
+    for _ in 0..9 {
+        real.push(time_login("owner"));
+        unknown.push(time_login("nobdy"));
+    }
+    let median = |samples: &mut Vec<Duration>| {
+        samples.sort();
+        samples[samples.len() / 2]
+    };
+    let (real, unknown) = (median(&mut real), median(&mut unknown));
+    let ratio = unknown.as_secs_f64() / real.as_secs_f64();
+    assert!((0.5..=2.0).contains(&ratio), "unknown name {unknown:?} against wrong password {real:?}: ratio {ratio:.2}");
 }
