@@ -30,15 +30,20 @@ pub(crate) const MEMORY_KIB: u32 = 19 * 1024;
 pub(crate) const PASSES: u32 = 2;
 /// Lanes.
 pub(crate) const LANES: u32 = 1;
+/// argon2's 1 KiB blocks in one hash's memory: one per KiB, as the memory
+/// is a multiple of 4 × lanes.
+const BLOCKS: usize = MEMORY_KIB as usize;
 /// Bytes of hash output kept in the PHC string (argon2's default).
 const OUTPUT_LEN: usize = Params::DEFAULT_OUTPUT_LEN;
 /// The salt of the stand-in check made for names without an account. Any
 /// salt does: only the work counts, and the answer is always `false`.
 const STAND_IN_SALT: &[u8] = b"no such account.";
 
-/// The argon2id parameters of every hash chatd makes.
-fn params() -> Params {
-    Params::new(MEMORY_KIB, PASSES, LANES, Some(OUTPUT_LEN)).expect("the constants are valid argon2 parameters")
+/// argon2id with the parameters of every hash chatd makes.
+fn argon2() -> Argon2<'static> {
+    let params =
+        Params::new(MEMORY_KIB, PASSES, LANES, Some(OUTPUT_LEN)).expect("the constants are valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
 /// How much password work may be under way at once.
@@ -128,14 +133,14 @@ fn work(jobs: &Receiver<Job>, admitted: &AtomicUsize, done: &Sender<Done>) {
 /// argon2id with a memory block of its own, allocated on the first use and
 /// reused by every hash and check after.
 #[derive(Default)]
-pub(crate) struct Hasher {
+struct Hasher {
     memory: Vec<Block>,
 }
 
 impl Hasher {
     /// Hashes with a fresh random salt into a PHC string; `None` if it failed
     /// (the engine then tells the user to try again).
-    pub(crate) fn hash(&mut self, password: &Password) -> Option<PasswordHash> {
+    fn hash(&mut self, password: &Password) -> Option<PasswordHash> {
         match self.try_hash(password.expose().as_bytes()) {
             Ok(phc) => Some(PasswordHash::new(phc.to_string())),
             Err(error) => {
@@ -147,13 +152,13 @@ impl Hasher {
 
     fn try_hash(&mut self, password: &[u8]) -> password_hash::Result<Phc> {
         let salt = try_generate_salt()?;
-        let params = params();
+        let argon2 = argon2();
         let mut out = [0; OUTPUT_LEN];
-        self.compute(&Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()), password, &salt, &mut out)?;
+        self.compute(&argon2, password, &salt, &mut out)?;
         Ok(Phc {
             algorithm: Algorithm::Argon2id.ident(),
             version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(&params)?,
+            params: ParamsString::try_from(argon2.params())?,
             salt: Some(Salt::new(&salt)?),
             hash: Some(Output::new(&out)?),
         })
@@ -162,12 +167,11 @@ impl Hasher {
     /// Checks a password against a stored PHC string; a malformed hash counts
     /// as a mismatch. With no hash (a name without an account), checks against
     /// a stand-in so the answer (`false`) takes as long as a real check.
-    pub(crate) fn verify(&mut self, password: &Password, hash: Option<&PasswordHash>) -> bool {
+    fn verify(&mut self, password: &Password, hash: Option<&PasswordHash>) -> bool {
         let password = password.expose().as_bytes();
         let Some(hash) = hash else {
             let mut out = [0; OUTPUT_LEN];
-            let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params());
-            let _ = self.compute(&argon2, password, STAND_IN_SALT, &mut out);
+            let _ = self.compute(&argon2(), password, STAND_IN_SALT, &mut out);
             return false;
         };
         match self.matches(password, hash.expose()) {
@@ -199,13 +203,12 @@ impl Hasher {
     /// memory than chatd's parameters (chatd makes none) gets a block of
     /// its own for that one check, so the kept block never grows.
     fn compute(&mut self, argon2: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
-        let blocks = params().block_count();
         let needed = argon2.params().block_count();
-        if needed > blocks {
+        if needed > BLOCKS {
             return argon2.hash_password_into(password, salt, out);
         }
         if self.memory.is_empty() {
-            self.memory = vec![Block::new(); blocks];
+            self.memory = vec![Block::new(); BLOCKS];
         }
         argon2.hash_password_into_with_memory(password, salt, out, &mut self.memory[..needed])
     }
@@ -230,12 +233,13 @@ mod tests {
         assert!(hasher.verify(&Password::new("correct horse"), Some(&first)));
         assert!(!hasher.verify(&Password::new("correct horsE"), Some(&first)));
         assert!(!hasher.verify(&Password::new("x"), Some(&PasswordHash::new("not a phc string"))));
-        assert_eq!(hasher.memory.len(), params().block_count(), "one block, kept");
+        assert_eq!(BLOCKS, argon2().params().block_count());
+        assert_eq!(hasher.memory.len(), BLOCKS, "one block, kept");
     }
 
     #[test]
     fn hashes_agree_with_the_argon2_crates_own() {
-        let library = Argon2::new(Algorithm::Argon2id, Version::V0x13, params());
+        let library = argon2();
         let mut hasher = Hasher::default();
         let ours = hasher.hash(&Password::new("correct horse")).unwrap();
         let phc = Phc::new(ours.expose()).unwrap();
@@ -249,7 +253,7 @@ mod tests {
             Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(MEMORY_KIB * 2, 1, 1, None).unwrap());
         let heavier = heavier.hash_password(b"correct horse").unwrap().to_string();
         assert!(hasher.verify(&Password::new("correct horse"), Some(&PasswordHash::new(heavier))));
-        assert_eq!(hasher.memory.len(), params().block_count(), "the kept block did not grow");
+        assert_eq!(hasher.memory.len(), BLOCKS, "the kept block did not grow");
     }
 
     #[test]
