@@ -12,6 +12,7 @@ use chatcore::Config;
 use clap::{Args, Parser};
 
 use crate::conn::SendLimit;
+use crate::passwords::Limits;
 use crate::store::{Retention, SyncMode};
 
 /// The address chatd listens on unless told otherwise.
@@ -78,6 +79,23 @@ pub(crate) struct Cli {
     /// Worker threads [default: the number of CPUs].
     #[arg(long, value_name = "N", value_parser = positive)]
     pub(crate) threads: Option<usize>,
+
+    /// Password hashes and checks (argon2id, 19 MiB each) that run at once
+    /// [default: the number of CPUs].
+    ///
+    /// Each runs on a thread of its own that keeps its 19 MiB for the next,
+    /// so password work never holds more than this many × 19 MiB, however
+    /// many logins arrive at once.
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub(crate) hash_threads: Option<usize>,
+
+    /// Password hashes and checks that may wait for a --hash-threads thread.
+    ///
+    /// One more is refused at once: that client is told the server is busy
+    /// and may try again, and it counts as no failed login. 0 refuses
+    /// whenever every thread is busy.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub(crate) hash_queue: usize,
 
     #[command(flatten)]
     pub(crate) storage: StorageArgs,
@@ -368,6 +386,12 @@ impl EngineArgs {
 }
 
 impl Cli {
+    /// How much password work may be under way, from --hash-threads and --hash-queue.
+    pub(crate) fn password_limits(&self) -> Limits {
+        let cpus = || std::thread::available_parallelism().map_or(1, |n| n.get());
+        Limits { threads: self.hash_threads.unwrap_or_else(cpus), queue: self.hash_queue }
+    }
+
     /// How far behind a client may fall, from the --send-queue-* flags.
     pub(crate) fn send_limit(&self) -> SendLimit {
         SendLimit {
@@ -517,6 +541,16 @@ mod tests {
         assert!(Cli::try_parse_from(["chatd", "--registration-timeout=soon"]).is_err());
         assert!(Cli::try_parse_from(["chatd", "--inbound-capacity=0"]).is_err());
         assert!(Cli::try_parse_from(["chatd", "--listen=localhost"]).is_err());
+    }
+
+    #[test]
+    fn password_work_defaults_to_a_thread_per_cpu_and_a_queue_of_64() {
+        let cli = Cli::try_parse_from(["chatd"]).unwrap();
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(cli.password_limits(), Limits { threads: cpus, queue: 64 });
+        let cli = Cli::try_parse_from(["chatd", "--hash-threads=1", "--hash-queue=0"]).unwrap();
+        assert_eq!(cli.password_limits(), Limits { threads: 1, queue: 0 });
+        assert!(Cli::try_parse_from(["chatd", "--hash-threads=0"]).is_err());
     }
 
     #[test]

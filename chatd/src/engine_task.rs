@@ -7,7 +7,8 @@
 //! only then carry out the engine's output. The records a batch produced
 //! go to the storage thread as one commit, and the batch's sends and closes
 //! wait in [`Held`] until that commit is durable. Password work goes to the
-//! blocking pool and comes back as a [`Done`].
+//! password pool ([`passwords::Pool`]) and comes back as a [`Done`]; when
+//! the pool is full, the client is told the server is busy.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Weak};
@@ -23,6 +24,7 @@ use crate::conn::{self, SendLimit, Socket};
 use crate::held::{ClientOp, Held};
 use crate::passwords;
 use crate::runtime::spawn;
+use crate::server::refusals::{self, Refusal};
 use crate::store::thread::{Job, Reply, StoreHandle};
 
 /// Most events taken from the inbound channel before the engine's output is
@@ -100,8 +102,9 @@ pub(crate) struct EngineTask {
     /// is told with `handle_storage_status`.
     storage_failing: bool,
     /// Where password and storage results come back.
-    done_tx: Sender<Done>,
     done_rx: Receiver<Done>,
+    /// The threads that hash and check passwords, with their bounded queue.
+    passwords: passwords::Pool,
 }
 
 enum Wake {
@@ -112,22 +115,23 @@ enum Wake {
 }
 
 impl EngineTask {
-    /// `done` is the channel the storage thread (if any) was started to
-    /// report on; password results use it too.
+    /// `done` is the channel the storage thread (if any) and the password
+    /// pool were started to report on.
     pub(crate) fn new(
         engine: Engine,
         inbound: Sender<Inbound>,
         send_limit: SendLimit,
         store: Option<StoreHandle>,
-        done: (Sender<Done>, Receiver<Done>),
+        passwords: passwords::Pool,
+        done: Receiver<Done>,
     ) -> Self {
         let (alive, alive_rx) = async_channel::bounded(1);
         Self {
             store,
             held: Held::default(),
             storage_failing: false,
-            done_tx: done.0,
-            done_rx: done.1,
+            done_rx: done,
+            passwords,
             engine,
             conns: HashMap::new(),
             lingering: VecDeque::new(),
@@ -288,10 +292,10 @@ impl EngineTask {
                     Output::Broadcast { to, data } => ops.push(ClientOp::Broadcast(to, data)),
                     Output::Close { client, reason } => ops.push(ClientOp::Close(client, reason)),
                     Output::HashPassword { request, password } => {
-                        self.off_task(async move { Done::Hashed(request, passwords::hash(password).await) });
+                        self.hash_off_task(passwords::Job::Hash { request, password });
                     }
                     Output::VerifyPassword { request, password, hash } => {
-                        self.off_task(async move { Done::Verified(request, passwords::verify(password, hash).await) });
+                        self.hash_off_task(passwords::Job::Verify { request, password, hash });
                     }
                     Output::Persist(record) => records.push(*record),
                     Output::FetchHistory { client, room, before, limit } => {
@@ -329,13 +333,16 @@ impl EngineTask {
         }
     }
 
-    /// Runs slow work (password hashing) elsewhere; its result comes back as a [`Done`].
-    fn off_task(&self, work: impl Future<Output = Done> + Send + 'static) {
-        let done = self.done_tx.clone();
-        spawn(async move {
-            let _ = done.send(work.await).await;
-        })
-        .detach();
+    /// Hands password work to the pool; its result comes back as a
+    /// [`Done`]. If the pool's queue is full, the client is told at once that
+    /// the server is busy, which counts as no failed login.
+    fn hash_off_task(&mut self, job: passwords::Job) {
+        if let Err(request) = self.passwords.submit(job) {
+            if refusals::note(Refusal::PasswordBusy) {
+                tracing::warn!("password check refused: the server is busy (see --hash-threads, --hash-queue)");
+            }
+            report_misuse(self.engine.handle_password_busy(request));
+        }
     }
 
     /// Carries out one client op.
@@ -350,7 +357,9 @@ impl EngineTask {
             ClientOp::Close(client, reason) => {
                 let Some(conn) = self.conns.remove(&client) else { return };
                 if reason == DisconnectReason::ServerFull {
-                    tracing::warn!(client = %client, peer = %conn.socket.peer, %reason, "refused");
+                    if refusals::note(Refusal::ServerFull) {
+                        tracing::warn!(client = %client, peer = %conn.socket.peer, %reason, "refused");
+                    }
                 } else {
                     tracing::info!(client = %client, peer = %conn.socket.peer, %reason, "closing");
                 }

@@ -24,7 +24,7 @@ mod engine_task;
 mod held;
 // The per-IP connection count.
 mod ip_limit;
-// argon2id hashing and verification on the blocking pool.
+// argon2id hashing and verification on a bounded pool of its own threads.
 mod passwords;
 // The executor and its threads.
 mod runtime;

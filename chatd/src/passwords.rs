@@ -1,12 +1,28 @@
 //! Password hashing for the engine's `HashPassword` and `VerifyPassword`
 //! requests: argon2id with OWASP's minimum parameters (19 MiB of memory,
-//! 2 passes, 1 lane), run on smol's blocking pool so that the engine task
-//! never waits on it.
+//! 2 passes, 1 lane) on a small pool of threads of chatd's own, so that
+//! the engine task never waits on it and hashing has a fixed memory bound.
+//!
+//! * At most `threads` hashes or checks run at once, one per worker thread.
+//!   Each worker allocates its 19 MiB block on its first job and reuses it
+//!   for every job after, so hashing holds at most `threads` × 19 MiB
+//!   however many logins arrive at once, and the allocator is never asked
+//!   for more.
+//! * At most `queue` more wait for a worker. One more is refused at once
+//!   ([`Pool::submit`] gives it back): the engine tells that client the
+//!   server is busy, which counts as nothing against it or the account.
 
-use argon2::password_hash::phc::PasswordHash as Phc;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
-use chatcore::{Password, PasswordHash};
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as Phc, Salt};
+use argon2::password_hash::{self, try_generate_salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use async_channel::{Receiver, Sender};
+use chatcore::{AuthRequestId, Password, PasswordHash};
+
+use crate::engine_task::Done;
 
 /// Memory per hash in KiB (OWASP: at least 19 MiB for argon2id with t = 2).
 pub(crate) const MEMORY_KIB: u32 = 19 * 1024;
@@ -14,84 +30,292 @@ pub(crate) const MEMORY_KIB: u32 = 19 * 1024;
 pub(crate) const PASSES: u32 = 2;
 /// Lanes.
 pub(crate) const LANES: u32 = 1;
+/// argon2's 1 KiB blocks in one hash's memory: one per KiB, as the memory
+/// is a multiple of 4 × lanes.
+const BLOCKS: usize = MEMORY_KIB as usize;
+/// Bytes of hash output kept in the PHC string (argon2's default).
+const OUTPUT_LEN: usize = Params::DEFAULT_OUTPUT_LEN;
+/// The salt of the stand-in check made for names without an account. Any
+/// salt does: only the work counts, and the answer is always `false`.
+const STAND_IN_SALT: &[u8] = b"no such account.";
 
+/// argon2id with the parameters of every hash chatd makes.
 fn argon2() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).expect("the constants are valid argon2 parameters");
+    let params =
+        Params::new(MEMORY_KIB, PASSES, LANES, Some(OUTPUT_LEN)).expect("the constants are valid argon2 parameters");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes with a fresh random salt into a PHC string; `None` if it failed
-/// (the engine then tells the user to try again).
-pub(crate) async fn hash(password: Password) -> Option<PasswordHash> {
-    smol::unblock(move || match argon2().hash_password(password.expose().as_bytes()) {
-        Ok(phc) => Some(PasswordHash::new(phc.to_string())),
-        Err(error) => {
-            tracing::error!(%error, "password hashing failed");
-            None
+/// How much password work may be under way at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// Worker threads: hashes and checks that run at once.
+    pub(crate) threads: usize,
+    /// Requests that may wait for a worker.
+    pub(crate) queue: usize,
+}
+
+/// One request from the engine.
+#[derive(Debug)]
+pub(crate) enum Job {
+    /// Hash a new account's password with a fresh salt.
+    Hash { request: AuthRequestId, password: Password },
+    /// Check a password against an account's hash; `None` for a name
+    /// without an account.
+    Verify { request: AuthRequestId, password: Password, hash: Option<PasswordHash> },
+}
+
+impl Job {
+    fn request(&self) -> AuthRequestId {
+        match self {
+            Job::Hash { request, .. } | Job::Verify { request, .. } => *request,
         }
-    })
-    .await
+    }
 }
 
-/// Checks a password against a stored PHC string; a malformed hash counts
-/// as a mismatch. With no hash (a name without an account), checks against
-/// a stand-in so the answer (`false`) takes as long as a real check.
-pub(crate) async fn verify(password: Password, hash: Option<PasswordHash>) -> bool {
-    smol::unblock(move || {
-        let Some(hash) = hash else {
-            if let Some(stand_in) = stand_in() {
-                let _ = argon2().verify_password(password.expose().as_bytes(), &stand_in);
+/// The worker threads and the queue in front of them. Dropping it closes
+/// the queue; each worker ends after its current job.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    jobs: Sender<Job>,
+    /// Jobs queued or running; at most `capacity`.
+    admitted: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+impl Pool {
+    /// Starts `limits.threads` workers; each answers on `done` with a
+    /// [`Done::Hashed`] or [`Done::Verified`].
+    pub(crate) fn start(limits: Limits, done: Sender<Done>) -> io::Result<Pool> {
+        let (jobs, waiting) = async_channel::unbounded();
+        let admitted = Arc::new(AtomicUsize::new(0));
+        for i in 0..limits.threads {
+            let (waiting, admitted, done) = (waiting.clone(), admitted.clone(), done.clone());
+            std::thread::Builder::new()
+                .name(format!("chatd-hash-{i}"))
+                .spawn(move || work(&waiting, &admitted, &done))
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot start a password thread: {e}")))?;
+        }
+        Ok(Pool { jobs, admitted, capacity: limits.threads + limits.queue })
+    }
+
+    /// Queues `job`, or gives back its request if `threads + queue` jobs
+    /// are already queued or running (the server is busy).
+    pub(crate) fn submit(&self, job: Job) -> Result<(), AuthRequestId> {
+        let admit =
+            self.admitted.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.capacity).then_some(n + 1));
+        if admit.is_err() {
+            return Err(job.request());
+        }
+        // The queue is unbounded; `admitted` is what bounds it. It closes
+        // only if every worker is gone, and then nobody would answer.
+        self.jobs.try_send(job).map_err(|refused| {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            refused.into_inner().request()
+        })
+    }
+}
+
+/// A worker thread: takes jobs until the queue closes.
+fn work(jobs: &Receiver<Job>, admitted: &AtomicUsize, done: &Sender<Done>) {
+    let mut hasher = Hasher::default();
+    while let Ok(job) = jobs.recv_blocking() {
+        let answer = match job {
+            Job::Hash { request, password } => Done::Hashed(request, hasher.hash(&password)),
+            Job::Verify { request, password, hash } => Done::Verified(request, hasher.verify(&password, hash.as_ref())),
+        };
+        // Its slot is free before the engine hears, so a retry is not refused for it.
+        admitted.fetch_sub(1, Ordering::AcqRel);
+        let _ = done.send_blocking(answer);
+    }
+}
+
+/// argon2id with a memory block of its own, allocated on the first use and
+/// reused by every hash and check after.
+#[derive(Default)]
+struct Hasher {
+    memory: Vec<Block>,
+}
+
+impl Hasher {
+    /// Hashes with a fresh random salt into a PHC string; `None` if it failed
+    /// (the engine then tells the user to try again).
+    fn hash(&mut self, password: &Password) -> Option<PasswordHash> {
+        match self.try_hash(password.expose().as_bytes()) {
+            Ok(phc) => Some(PasswordHash::new(phc.to_string())),
+            Err(error) => {
+                tracing::error!(%error, "password hashing failed");
+                None
             }
-            return false;
-        };
-        let Ok(phc) = Phc::new(hash.expose()) else {
-            tracing::error!("a stored password hash is malformed");
-            return false;
-        };
-        argon2().verify_password(password.expose().as_bytes(), &phc).is_ok()
-    })
-    .await
-}
+        }
+    }
 
-/// A hash with the same parameters as real ones, made once, for checks
-/// against names without an account. Its password does not matter: such a
-/// check is answered `false` whatever it finds.
-fn stand_in() -> Option<Phc> {
-    static STAND_IN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let phc = STAND_IN.get_or_init(|| argon2().hash_password(b"no account").ok().map(|phc| phc.to_string()));
-    phc.as_deref().and_then(|phc| Phc::new(phc).ok())
+    fn try_hash(&mut self, password: &[u8]) -> password_hash::Result<Phc> {
+        let salt = try_generate_salt()?;
+        let argon2 = argon2();
+        let mut out = [0; OUTPUT_LEN];
+        self.compute(&argon2, password, &salt, &mut out)?;
+        Ok(Phc {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(argon2.params())?,
+            salt: Some(Salt::new(&salt)?),
+            hash: Some(Output::new(&out)?),
+        })
+    }
+
+    /// Checks a password against a stored PHC string; a malformed hash counts
+    /// as a mismatch. With no hash (a name without an account), checks against
+    /// a stand-in so the answer (`false`) takes as long as a real check.
+    fn verify(&mut self, password: &Password, hash: Option<&PasswordHash>) -> bool {
+        let password = password.expose().as_bytes();
+        let Some(hash) = hash else {
+            let mut out = [0; OUTPUT_LEN];
+            let _ = self.compute(&argon2(), password, STAND_IN_SALT, &mut out);
+            return false;
+        };
+        match self.matches(password, hash.expose()) {
+            Ok(matches) => matches,
+            Err(error) => {
+                tracing::error!(%error, "a stored password hash is malformed");
+                false
+            }
+        }
+    }
+
+    /// Computes the hash with the stored hash's own algorithm, parameters
+    /// and salt, and compares in constant time (`Output`'s `==`).
+    fn matches(&mut self, password: &[u8], hash: &str) -> password_hash::Result<bool> {
+        let phc = Phc::new(hash)?;
+        let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
+            return Err(password_hash::Error::EncodingInvalid);
+        };
+        let algorithm = Algorithm::try_from(phc.algorithm.as_str())?;
+        let version = phc.version.map(Version::try_from).transpose()?.unwrap_or_default();
+        let argon2 = Argon2::new(algorithm, version, Params::try_from(&phc)?);
+        let mut buffer = [0; Output::MAX_LENGTH];
+        let out = buffer.get_mut(..expected.len()).ok_or(password_hash::Error::OutputSize)?;
+        self.compute(&argon2, password, salt, out)?;
+        Ok(Output::new(out)? == *expected)
+    }
+
+    /// Runs argon2 in this hasher's block. A stored hash asking for more
+    /// memory than chatd's parameters (chatd makes none) gets a block of
+    /// its own for that one check, so the kept block never grows.
+    fn compute(&mut self, argon2: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+        let needed = argon2.params().block_count();
+        if needed > BLOCKS {
+            return argon2.hash_password_into(password, salt, out);
+        }
+        if self.memory.is_empty() {
+            self.memory = vec![Block::new(); BLOCKS];
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut self.memory[..needed])
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
     use super::*;
 
     #[test]
     fn hashes_are_salted_argon2id_and_verify_only_the_right_password() {
-        smol::block_on(async {
-            let first = hash(Password::new("correct horse")).await.unwrap();
-            let second = hash(Password::new("correct horse")).await.unwrap();
-            assert!(first.expose().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", first.expose());
-            assert_ne!(first, second, "each hash has its own salt");
-            assert!(!first.expose().contains("correct horse"));
-            assert!(verify(Password::new("correct horse"), Some(first.clone())).await);
-            assert!(!verify(Password::new("correct horsE"), Some(first)).await);
-            assert!(!verify(Password::new("x"), Some(PasswordHash::new("not a phc string"))).await);
-        });
+        let mut hasher = Hasher::default();
+        let first = hasher.hash(&Password::new("correct horse")).unwrap();
+        let second = hasher.hash(&Password::new("correct horse")).unwrap();
+        assert!(first.expose().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", first.expose());
+        assert_ne!(first, second, "each hash has its own salt");
+        assert!(!first.expose().contains("correct horse"));
+        assert!(hasher.verify(&Password::new("correct horse"), Some(&first)));
+        assert!(!hasher.verify(&Password::new("correct horsE"), Some(&first)));
+        assert!(!hasher.verify(&Password::new("x"), Some(&PasswordHash::new("not a phc string"))));
+        assert_eq!(BLOCKS, argon2().params().block_count());
+        assert_eq!(hasher.memory.len(), BLOCKS, "one block, kept");
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crates_own() {
+        let library = argon2();
+        let mut hasher = Hasher::default();
+        let ours = hasher.hash(&Password::new("correct horse")).unwrap();
+        let phc = Phc::new(ours.expose()).unwrap();
+        assert!(library.verify_password(b"correct horse", &phc).is_ok());
+        assert!(library.verify_password(b"wrong horse", &phc).is_err());
+        let theirs = library.hash_password(b"correct horse").unwrap().to_string();
+        assert!(hasher.verify(&Password::new("correct horse"), Some(&PasswordHash::new(theirs.clone()))));
+        assert!(!hasher.verify(&Password::new("wrong horse"), Some(&PasswordHash::new(theirs))));
+        // Other parameters are checked too, in a block of their own.
+        let heavier =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(MEMORY_KIB * 2, 1, 1, None).unwrap());
+        let heavier = heavier.hash_password(b"correct horse").unwrap().to_string();
+        assert!(hasher.verify(&Password::new("correct horse"), Some(&PasswordHash::new(heavier))));
+        assert_eq!(hasher.memory.len(), BLOCKS, "the kept block did not grow");
     }
 
     #[test]
     fn a_name_without_an_account_costs_a_real_check_and_never_matches() {
-        smol::block_on(async {
-            let real = hash(Password::new("correct horse")).await.unwrap();
-            let started = std::time::Instant::now();
-            assert!(!verify(Password::new("wrong horse"), Some(real)).await);
-            let with_account = started.elapsed();
-            let started = std::time::Instant::now();
-            assert!(!verify(Password::new("correct horse"), None).await);
-            let without = started.elapsed();
-            // The stand-in check does argon2's work (milliseconds), not nothing (microseconds).
-            assert!(without * 4 > with_account, "{without:?} against {with_account:?}");
-        });
+        let mut hasher = Hasher::default();
+        let real = hasher.hash(&Password::new("correct horse")).unwrap();
+        let started = Instant::now();
+        assert!(!hasher.verify(&Password::new("wrong horse"), Some(&real)));
+        let with_account = started.elapsed();
+        let started = Instant::now();
+        assert!(!hasher.verify(&Password::new("correct horse"), None));
+        let without = started.elapsed();
+        // The stand-in check does argon2's work (milliseconds), not nothing (microseconds).
+        assert!(without * 4 > with_account, "{without:?} against {with_account:?}");
+    }
+
+    /// Login requests as the engine makes them (their ids cannot be made otherwise).
+    fn login_requests(n: usize) -> Vec<Job> {
+        let mut engine = chatcore::Engine::new(chatcore::Config::default()).unwrap();
+        let now = chatcore::Now::system();
+        for i in 0..n {
+            let client = engine.handle_connect(now);
+            // One name each: one name's checks from one source go one at a time.
+            engine.handle_input(now, client, format!("/login nobody{i} Zq8-guess\n").as_bytes()).unwrap();
+        }
+        std::iter::from_fn(|| engine.poll_output())
+            .filter_map(|output| match output {
+                chatcore::Output::VerifyPassword { request, password, hash } => {
+                    Some(Job::Verify { request, password, hash })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_pool_refuses_what_exceeds_its_threads_and_queue_and_takes_more_once_answered() {
+        let (done, answers) = async_channel::unbounded();
+        let pool = Pool::start(Limits { threads: 1, queue: 1 }, done).unwrap();
+        let mut jobs = login_requests(5).into_iter();
+        let mut next = || jobs.next().unwrap();
+        let (first, second, third) = (next(), next(), next());
+        let (one, two, three) = (first.request(), second.request(), third.request());
+        // One runs, one waits (a check takes milliseconds; these take microseconds).
+        assert_eq!(pool.submit(first), Ok(()));
+        assert_eq!(pool.submit(second), Ok(()));
+        assert_eq!(pool.submit(third), Err(three));
+        let mut answered = Vec::new();
+        for _ in 0..2 {
+            match answers.recv_blocking().unwrap() {
+                Done::Verified(request, matches) => answered.push((request, matches)),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(answered, [(one, false), (two, false)]);
+        // Both slots are free again.
+        assert_eq!(pool.submit(next()), Ok(()));
+        assert_eq!(pool.submit(next()), Ok(()));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while answers.len() < 2 {
+            assert!(Instant::now() < deadline, "the pool stopped answering");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }

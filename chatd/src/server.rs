@@ -1,22 +1,28 @@
 //! Binding, the accept loop, and starting the engine task.
 
+// Log lines for refusals, limited so that a flood cannot flood the log.
+pub(crate) mod refusals;
+
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_channel::Sender;
 use chatcore::{Engine, RestoreError};
+use futures_lite::future;
 use smol::{Async, Timer};
 
 use crate::cli::Cli;
 use crate::conn::{self, Socket};
 use crate::engine_task::{Done, EngineTask, Inbound};
 use crate::ip_limit::IpLimiter;
+use crate::passwords;
 use crate::runtime::spawn;
 use crate::shutdown;
 use crate::store::Store;
 use crate::store::thread::StoreHandle;
+use refusals::Refusal;
 
 /// How long the accept loop rests after a failed `accept` (typically: out
 /// of file descriptors), instead of spinning on the error.
@@ -61,6 +67,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         });
         (engine, Some(store))
     };
+    let passwords = passwords::Pool::start(cli.password_limits(), done_tx)?;
     let listener = Async::<TcpListener>::bind(cli.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
     let local = listener.get_ref().local_addr()?;
@@ -82,17 +89,32 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let limiter = IpLimiter::new(cli.max_per_ip);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
     let _accept = spawn(accept_loop(listener, limiter, inbound.clone()));
-    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, (done_tx, done_rx));
+    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, done_rx);
     spawn(engine.run(events, shutdown)).await;
     Ok(())
 }
 
 async fn accept_loop(listener: Async<TcpListener>, limiter: IpLimiter, inbound: Sender<Inbound>) {
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                tracing::error!(%error, "accept failed");
+        // Refusals after the first of a spell are summed up when their
+        // interval ends. The engine task may start a spell while this loop
+        // waits, so with none under way it looks again after an interval.
+        let summary_due = refusals::deadline().unwrap_or_else(|| Instant::now() + refusals::INTERVAL);
+        let accepted = future::or(async { Some(listener.accept().await) }, async {
+            Timer::at(summary_due).await;
+            None
+        })
+        .await;
+        let (stream, peer) = match accepted {
+            Some(Ok(accepted)) => accepted,
+            None => {
+                refusals::tick();
+                continue;
+            }
+            Some(Err(error)) => {
+                if refusals::note(Refusal::AcceptFailed) {
+                    tracing::error!(%error, "accept failed");
+                }
                 Timer::after(ACCEPT_BACKOFF).await;
                 continue;
             }
@@ -112,7 +134,9 @@ async fn accept_loop(listener: Async<TcpListener>, limiter: IpLimiter, inbound: 
 /// Tells a connection over the per-IP cap why, and closes it. The socket is
 /// fresh, so the one line fits its send buffer and nothing need wait.
 fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize) {
-    tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
+    if refusals::note(Refusal::PerIpCap) {
+        tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
+    }
     let line = format!("* bye: too many connections from your address (at most {max}); try again later\n");
     let mut stream = stream;
     let _ = stream.write_all(line.as_bytes());
