@@ -99,6 +99,104 @@ fn a_database_from_a_newer_chatd_is_refused_and_left_untouched() {
     assert!(stderr.contains("upgrade chatd"), "{stderr}");
 }
 
+/// A JSON client past its welcome.
+fn json_reader(server: &Server) -> Client {
+    let mut client = server.connect();
+    client.first_json(r#"{"type":"nick","nick":"reader"}"#);
+    assert_eq!(client.json()["type"], "nick");
+    client
+}
+
+/// Reads JSON objects until one of `kind`.
+fn json_of_type(client: &mut Client, kind: &str) -> serde_json::Value {
+    loop {
+        let value = client.json();
+        if value["type"] == kind {
+            return value;
+        }
+    }
+}
+
+#[test]
+fn history_pages_past_a_damaged_message_and_shows_the_gap() {
+    let data = tempfile::tempdir().unwrap();
+    let args = ["--flood-lines-per-sec", "0", "--history-len", "2", "--history-page-len", "3"];
+    let server = Server::start_in(chatd!(), data.path(), &args);
+    let mut alice = server.login("alice");
+    alice.send("/create r");
+    alice.expect("* room r created");
+    alice.expect("* you are now in r (1 here)");
+    for i in 1..=10 {
+        alice.send(&format!("message {i}"));
+    }
+    alice.send("/users");
+    alice.expect_prefix("* online (");
+    drop(alice);
+    let mut server = server;
+    server.terminate();
+    assert!(server.wait_exit(EXIT_LIMIT).success(), "{}", server.logs());
+
+    // Damage a message that only the disk holds, and one loaded at start,
+    // as a flipped byte would: text that is not UTF-8.
+    {
+        let db = Connection::open(data.path().join("chatd.db")).unwrap();
+        db.execute("UPDATE messages SET text = CAST(x'fffe' AS BLOB) WHERE room_key = 'r' AND seq = 5", []).unwrap();
+        db.execute("UPDATE messages SET text = CAST(x'ff6f' AS TEXT) WHERE room_key = 'r' AND seq = 9", []).unwrap();
+    }
+    let server = Server::start_in(chatd!(), data.path(), &args);
+    server.wait_for_log("skipped an unreadable stored message");
+    let mut guest = server.login("guest");
+    guest.send("/join r");
+    guest.expect("* you are now in r (1 here)");
+    assert!(guest.line().ends_with("alice: message 10"), "message 9 was skipped at start");
+    guest.send("/history");
+    guest.expect("* 3 earlier messages of r:");
+    guest.expect("* 1 message here could not be read from storage");
+    for i in [6, 7, 8] {
+        assert!(guest.line().ends_with(&format!("alice: message {i}")));
+    }
+    guest.expect("* /history shows earlier ones");
+    guest.send("/history");
+    guest.expect("* 3 earlier messages of r:");
+    guest.expect("* 1 message here could not be read from storage");
+    for i in [2, 3, 4] {
+        assert!(guest.line().ends_with(&format!("alice: message {i}")));
+    }
+    guest.expect("* /history shows earlier ones");
+    guest.send("/history");
+    guest.expect("* 1 earlier message of r:");
+    assert!(guest.line().ends_with("alice: message 1"));
+    guest.expect("* that is the beginning of r");
+    server.wait_for_log("skipped a stored message that cannot be read");
+    assert!(server.logs().contains("seq=Some(5)"), "{}", server.logs());
+
+    // JSON clients page by `before` and are told the count.
+    let mut reader = json_reader(&server);
+    reader.send(r#"{"type":"join","room":"r"}"#);
+    json_of_type(&mut reader, "joined");
+    reader.send(r#"{"type":"history","room":"r","before":7}"#);
+    let page = json_of_type(&mut reader, "history");
+    let seqs: Vec<u64> = page["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [3, 4, 6], "{page}");
+    assert_eq!(page["more"], true, "{page}");
+    assert_eq!(page["unreadable"], 1, "{page}");
+    // Numbering carries on past the stored messages.
+    let mut alice = server.login("alice2");
+    alice.send("/join r");
+    alice.read_until_prefix("* you are now in r (");
+    alice.send("message 11");
+    alice.send("/users");
+    alice.read_until_prefix("* online (");
+    drop(alice);
+    let db = Connection::open_with_flags(data.path().join("chatd.db"), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let newest: (u64, String) = db
+        .query_row("SELECT seq, text FROM messages WHERE room_key = 'r' ORDER BY seq DESC LIMIT 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(newest, (11, "message 11".to_owned()));
+}
+
 #[test]
 fn a_data_dir_that_is_not_a_directory_is_refused() {
     let data = tempfile::tempdir().unwrap();

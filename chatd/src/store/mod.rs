@@ -16,6 +16,7 @@ mod records;
 mod schema;
 pub mod thread;
 
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
@@ -85,6 +86,9 @@ const CACHE_KIB: i64 = 64 * 1024;
 /// An open, locked, migrated store.
 pub struct Store {
     conn: Connection,
+    /// Unreadable message rows already logged, as (room key, seq); bounded
+    /// by [`records::MAX_LOGGED_UNREADABLE`].
+    logged_unreadable: HashSet<(Box<str>, Option<i64>)>,
     /// Held for the store's life: the lock is what keeps a second chatd out.
     _lock: File,
 }
@@ -135,7 +139,7 @@ impl Store {
         })?;
         // Prove now that writes work, rather than at the first message.
         conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(classify)?;
-        Ok(Store { conn, _lock: lock })
+        Ok(Store { conn, logged_unreadable: HashSet::new(), _lock: lock })
     }
 
     /// Runs `PRAGMA integrity_check` (slow on a large database).

@@ -1,5 +1,6 @@
 use chatcore::{Config, Engine, PasswordHash, Record, StoredMessage};
 
+use super::records::Page;
 use super::*;
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
@@ -85,10 +86,128 @@ fn history_pages_backwards() {
     let mut records = vec![Record::RoomCreated { room: "r".into(), unix_ms: 0 }];
     records.extend((1..=10).map(|seq| message("r", seq, "x")));
     store.commit(&records).unwrap();
-    let page: Vec<u64> = store.history("R", 8, 3).unwrap().iter().map(|m| m.seq).collect();
+    let page: Vec<u64> = store.history("R", 8, 3).unwrap().messages.iter().map(|m| m.seq).collect();
     assert_eq!(page, [5, 6, 7]);
-    assert!(store.history("r", 1, 3).unwrap().is_empty());
-    assert!(store.history("nowhere", 100, 3).unwrap().is_empty());
+    assert_eq!(store.history("r", 1, 3).unwrap(), Page::default());
+    assert_eq!(store.history("nowhere", 100, 3).unwrap(), Page::default());
+}
+
+/// A store with room `r` holding messages 1..=n, closed again; returns its directory.
+fn store_with_messages(n: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    let mut records = vec![Record::RoomCreated { room: "r".into(), unix_ms: 0 }];
+    records.extend((1..=n).map(|seq| message("r", seq, &format!("m{seq}"))));
+    store.commit(&records).unwrap();
+    dir
+}
+
+/// Damages stored rows of room `r` as a flipped byte on disk would, with a
+/// connection of its own: the text of `seqs` becomes `value` (an SQL
+/// expression such as invalid UTF-8 as text or as a blob).
+fn damage(dir: &std::path::Path, seqs: &[u64], value: &str) {
+    let conn = rusqlite::Connection::open(dir.join("chatd.db")).unwrap();
+    for seq in seqs {
+        let changed = conn
+            .execute(&format!("UPDATE messages SET text = {value} WHERE room_key = 'r' AND seq = ?1"), [seq])
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+}
+
+fn seqs_of(page: &Page) -> Vec<u64> {
+    page.messages.iter().map(|m| m.seq).collect()
+}
+
+#[test]
+fn history_pages_past_an_unreadable_row_and_counts_it_once() {
+    let dir = store_with_messages(10);
+    damage(dir.path(), &[6], "CAST(x'fffe' AS BLOB)");
+    damage(dir.path(), &[2], "CAST(x'c328' AS TEXT)");
+    let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    // Pages of 3 from the top: 8 9 10, then 5 7 (6 skipped), then 3 4 and 1 (2 skipped).
+    let page = store.history("r", 11, 3).unwrap();
+    assert_eq!((seqs_of(&page), page.unreadable), (vec![8, 9, 10], 0));
+    let page = store.history("r", 8, 3).unwrap();
+    assert_eq!((seqs_of(&page), page.unreadable), (vec![4, 5, 7], 1));
+    let page = store.history("r", 4, 3).unwrap();
+    assert_eq!((seqs_of(&page), page.unreadable), (vec![1, 3], 1));
+    assert_eq!(page.messages[0].text.as_ref(), "m1");
+    // Each row was logged once, however often it is paged over.
+    store.history("r", 8, 3).unwrap();
+    assert_eq!(store.logged_unreadable.len(), 2);
+}
+
+#[test]
+fn an_unreadable_row_at_the_bottom_of_a_page_is_left_to_the_next_page() {
+    let dir = store_with_messages(6);
+    damage(dir.path(), &[3, 1], "CAST(x'ff' AS BLOB)");
+    let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    // 4 5 6 fill the page: 3 is below them and not counted here.
+    let page = store.history("r", 7, 3).unwrap();
+    assert_eq!((seqs_of(&page), page.unreadable), (vec![4, 5, 6], 0));
+    // Nothing readable below 2 but 1, which cannot be read: the room ends there.
+    let page = store.history("r", 4, 3).unwrap();
+    assert_eq!((seqs_of(&page), page.unreadable), (vec![2], 2));
+}
+
+#[test]
+fn the_unreadable_rows_logged_stay_bounded() {
+    let n = 2 * records::MAX_LOGGED_UNREADABLE as u64 + 10;
+    let dir = store_with_messages(n);
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("chatd.db")).unwrap();
+        conn.execute("UPDATE messages SET text = CAST(x'ff' AS BLOB) WHERE seq % 2 = 1", []).unwrap();
+    }
+    let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    let (mut before, mut most, mut unreadable) = (n + 1, 0, 0);
+    while let Some(page) = Some(store.history("r", before, 1).unwrap()).filter(|p| !p.messages.is_empty()) {
+        before = page.messages[0].seq;
+        unreadable += page.unreadable;
+        most = most.max(store.logged_unreadable.len());
+    }
+    assert_eq!(before, 2);
+    assert_eq!(unreadable as u64, n / 2 - 1, "every odd row above 2 counted once");
+    assert_eq!(most, records::MAX_LOGGED_UNREADABLE);
+    assert!(store.logged_unreadable.len() < records::MAX_LOGGED_UNREADABLE);
+}
+
+#[test]
+fn start_skips_unreadable_messages_but_keeps_numbering_past_the_newest() {
+    let dir = store_with_messages(5);
+    damage(dir.path(), &[3], "CAST(x'ff' AS BLOB)");
+    damage(dir.path(), &[5], "CAST(x'6869ff07' AS TEXT)");
+    let store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    let loaded = store.load(100).unwrap();
+    let texts: Vec<(u64, String)> = loaded
+        .iter()
+        .filter_map(|r| if let Record::Message { message, .. } = r { Some(message) } else { None })
+        .map(|m| (m.seq, m.text.to_string()))
+        .collect();
+    // 3 is skipped; 5, the newest, is kept with its bad byte and control
+    // character replaced, so that the next message is number 6.
+    assert_eq!(texts, [(1, "m1".into()), (2, "m2".into()), (4, "m4".into()), (5, "hi\u{fffd}\u{fffd}".into())]);
+    let engine = Engine::restore(Config::default(), loaded).unwrap();
+    assert_eq!(engine.history_len("r"), Some(4));
+}
+
+#[test]
+fn start_skips_an_unreadable_kept_whisper() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+        store.commit(&sample()).unwrap();
+        store
+            .commit(&[Record::OfflineKept { to: "alice".into(), from: "carol".into(), text: "yo".into(), unix_ms: 7 }])
+            .unwrap();
+    }
+    let conn = rusqlite::Connection::open(dir.path().join("chatd.db")).unwrap();
+    conn.execute("UPDATE offline SET text = CAST(x'ff' AS BLOB) WHERE sender = 'bob'", []).unwrap();
+    drop(conn);
+    let store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    let kept: Vec<Record> =
+        store.load(100).unwrap().into_iter().filter(|r| matches!(r, Record::OfflineKept { .. })).collect();
+    assert_eq!(kept, [Record::OfflineKept { to: "Alice".into(), from: "carol".into(), text: "yo".into(), unix_ms: 7 }]);
 }
 
 #[test]
@@ -155,3 +274,4 @@ fn a_data_directory_that_cannot_be_created_is_refused() {
     let error = Store::open(&file.join("data"), SyncMode::Normal).err().expect("refused");
     assert!(matches!(error, StoreError::Unwritable { .. }), "{error}");
 }
+

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use chatcore::{ClientId, Record, StorageStatus, StoredMessage};
 
+use super::records::Page;
 use super::{Retention, Store};
 
 /// Work for the storage thread, done in the order sent.
@@ -140,11 +141,12 @@ fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &i
         // misses a message its reader has already seen.
         for fetch in fetches {
             if let Job::Fetch { client, room, before, limit } = fetch {
-                let messages = store.history(&room, before, limit).unwrap_or_else(|error| {
+                let page = store.history(&room, before, limit).unwrap_or_else(|error| {
                     tracing::error!(%error, %room, "could not read history");
-                    Vec::new()
+                    // The reader learns there is a gap rather than that there is nothing.
+                    Page { messages: Vec::new(), unreadable: 1 }
                 });
-                report(Reply::History { client, room, messages, unreadable: 0 });
+                report(Reply::History { client, room, messages: page.messages, unreadable: page.unreadable });
             }
         }
         if pruning && Instant::now() >= next_prune {
