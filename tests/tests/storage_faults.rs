@@ -99,6 +99,23 @@ fn a_database_from_a_newer_chatd_is_refused_and_left_untouched() {
     assert!(stderr.contains("upgrade chatd"), "{stderr}");
 }
 
+#[test]
+fn a_database_sqlite_would_open_read_only_is_refused_and_left_untouched() {
+    let data = tempfile::tempdir().unwrap();
+    make_store(data.path());
+    let path = data.path().join("chatd.db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The file format's write version: one SQLite does not know makes it
+    // open the file read-only, and every write would fail once running.
+    bytes[18] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    let (status, stderr) = Server::fail_to_start(chatd!(), data.path(), &[]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let plain = stderr.lines().find(|line| line.starts_with("chatd: ")).unwrap_or_default();
+    assert!(plain.contains("is read-only or cannot be written"), "{stderr}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the database was changed");
+}
+
 /// A JSON client past its welcome.
 fn json_reader(server: &Server) -> Client {
     let mut client = server.connect();

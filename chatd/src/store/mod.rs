@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags};
 
 pub use records::Retention;
 
@@ -115,6 +115,12 @@ impl Store {
         if check != "ok" {
             return Err(StoreError::Corrupt { path, detail: check });
         }
+        // A file SQLite can read but will not write (a file format write
+        // version it does not know, a read-only file) would otherwise start
+        // and then fail every write.
+        if conn.is_readonly(MAIN_DB).map_err(classify)? {
+            return Err(StoreError::ReadOnly { path, detail: "SQLite opened it read-only".to_owned() });
+        }
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(classify)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::ReadOnly {
@@ -137,8 +143,16 @@ impl Store {
             StoreError::Sqlite(e) => classify(e),
             other => other,
         })?;
-        // Prove now that writes work, rather than at the first message.
-        conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(classify)?;
+        // Prove now that writes work, rather than at the first message: a
+        // real write (the version onto itself), rolled back.
+        let probe = format!("BEGIN IMMEDIATE; PRAGMA user_version = {}; ROLLBACK;", schema::CURRENT);
+        if let Err(error) = conn.execute_batch(&probe) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(match classify(error) {
+                StoreError::Sqlite(error) => StoreError::ReadOnly { path, detail: error.to_string() },
+                other => other,
+            });
+        }
         Ok(Store { conn, logged_unreadable: HashSet::new(), _lock: lock })
     }
 

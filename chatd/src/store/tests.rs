@@ -275,3 +275,21 @@ fn a_data_directory_that_cannot_be_created_is_refused() {
     assert!(matches!(error, StoreError::Unwritable { .. }), "{error}");
 }
 
+#[test]
+fn a_database_that_opens_read_only_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+        store.commit(&sample()).unwrap();
+    }
+    let path = dir.path().join("chatd.db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Byte 18 is the file format's write version: one SQLite does not know
+    // makes it open the file read-only.
+    bytes[18] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    let error = Store::open(dir.path(), SyncMode::Normal).err().expect("refused");
+    assert!(matches!(error, StoreError::ReadOnly { .. }), "{error}");
+    assert!(error.to_string().contains("read-only"), "{error}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
