@@ -293,3 +293,47 @@ fn a_database_that_opens_read_only_is_refused_and_left_untouched() {
     assert!(error.to_string().contains("read-only"), "{error}");
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
 }
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_and_its_files_are_private_to_chatds_user() {
+    let parent = tempfile::tempdir().unwrap();
+    // The test process's umask (022) lets group and others read new files.
+    std::fs::write(parent.path().join("control"), b"").unwrap();
+    assert_eq!(mode(&parent.path().join("control")) & 0o044, 0o044, "expected a umask of 022");
+    let dir = parent.path().join("data");
+    let mut store = Store::open(&dir, SyncMode::Normal).unwrap();
+    store.commit(&sample()).unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    for name in ["chatd.db", "chatd.db-wal", "chatd.db-shm", "chatd.lock"] {
+        assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_existing_data_directory_that_others_can_read_is_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    drop(Store::open(&dir, SyncMode::Normal).unwrap());
+    // As an older chatd left them under a umask of 022.
+    let open = |path: &std::path::Path, mode| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    open(&dir, 0o755).unwrap();
+    for name in ["chatd.db", "chatd.lock"] {
+        open(&dir.join(name), 0o644).unwrap();
+    }
+    std::fs::write(dir.join("chatd.db-wal"), b"").unwrap();
+    open(&dir.join("chatd.db-wal"), 0o644).unwrap();
+    let _store = Store::open(&dir, SyncMode::Normal).unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    for name in ["chatd.db", "chatd.db-wal", "chatd.db-shm", "chatd.lock"] {
+        assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+    }
+}
