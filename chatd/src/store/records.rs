@@ -224,6 +224,15 @@ impl Store {
         Ok(deleted)
     }
 
+    /// Copies what the WAL holds into the database file, as far as no
+    /// reader stops it (`PASSIVE`: it never waits).
+    pub(crate) fn checkpoint(&mut self) -> rusqlite::Result<()> {
+        let (busy, frames, copied): (i64, i64, i64) =
+            self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        tracing::debug!(busy, frames, copied, "checkpointed the database");
+        Ok(())
+    }
+
     /// Messages of a room on disk (for tests and tools).
     #[cfg(test)]
     pub(crate) fn message_count(&self, room: &str) -> rusqlite::Result<u64> {

@@ -337,3 +337,33 @@ fn an_existing_data_directory_that_others_can_read_is_tightened() {
         assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
     }
 }
+
+#[test]
+fn what_is_written_reaches_the_database_file_soon_not_only_the_wal() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    let (replies, inbox) = std::sync::mpsc::channel();
+    let every = Duration::from_millis(100);
+    let handle = thread::StoreHandle::spawn_checkpointing(store, Retention::default(), every, move |reply| {
+        let _ = replies.send(reply);
+    });
+    handle.send(thread::Job::Commit { batch: 1, records: sample() });
+    assert!(matches!(inbox.recv().unwrap(), thread::Reply::Committed { upto: 1 }));
+    // The database file alone, as if the WAL had been deleted while chatd ran.
+    let copy = tempfile::tempdir().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        std::fs::copy(dir.path().join("chatd.db"), copy.path().join("chatd.db")).unwrap();
+        let conn = rusqlite::Connection::open(copy.path().join("chatd.db")).unwrap();
+        let stored: u64 = conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).unwrap_or(0);
+        drop(conn);
+        let _ = std::fs::remove_file(copy.path().join("chatd.db-wal"));
+        if stored == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the WAL was never checkpointed");
+        std::thread::sleep(every);
+    }
+    handle.finish();
+}
