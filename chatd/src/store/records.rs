@@ -201,19 +201,33 @@ impl Store {
         let mut deleted = 0;
         if let Some(days) = retention.max_age_days {
             let cutoff = now_ms.saturating_sub(days.saturating_mul(86_400_000));
+            // Rows are numbered in the order they were said: every row
+            // before the oldest one that is young enough is old. Finding it
+            // reads only the old rows, from the start of the table. (A row
+            // said after the clock was set back waits for the rows before
+            // it: a message is never deleted early, at worst late.)
+            let young: i64 = self.conn.query_row(
+                "SELECT coalesce(
+                     (SELECT id FROM messages WHERE ts_ms >= ?1 ORDER BY id LIMIT 1),
+                     (SELECT max(id) + 1 FROM messages),
+                     0)",
+                [cutoff],
+                |row| row.get(0),
+            )?;
             deleted += self.conn.execute(
-                "DELETE FROM messages WHERE (room_key, seq) IN (
-                     SELECT m.room_key, m.seq FROM messages m
-                     WHERE m.ts_ms < ?1
+                "DELETE FROM messages WHERE id IN (
+                     SELECT m.id FROM messages m
+                     WHERE m.id < ?1
                        AND m.seq < (SELECT max(seq) FROM messages n WHERE n.room_key = m.room_key)
+                     ORDER BY m.id
                      LIMIT ?2)",
-                params![cutoff, PRUNE_CHUNK],
+                params![young, PRUNE_CHUNK],
             )? as u64;
         }
         if let Some(keep) = retention.max_per_room.map(|k| k.max(1)) {
             deleted += self.conn.execute(
-                "DELETE FROM messages WHERE (room_key, seq) IN (
-                     SELECT m.room_key, m.seq FROM messages m
+                "DELETE FROM messages WHERE id IN (
+                     SELECT m.id FROM messages m
                      JOIN (SELECT room_key, max(seq) AS top FROM messages GROUP BY room_key) t
                        ON t.room_key = m.room_key
                      WHERE m.seq <= t.top - ?1

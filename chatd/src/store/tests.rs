@@ -367,3 +367,86 @@ fn what_is_written_reaches_the_database_file_soon_not_only_the_wal() {
     }
     handle.finish();
 }
+
+#[test]
+fn a_database_of_the_first_layout_is_migrated_and_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // What chatd wrote before messages moved to a rowid table.
+        let mut conn = rusqlite::Connection::open(dir.path().join("chatd.db")).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        tx.pragma_update(None, "user_version", 1).unwrap();
+        tx.execute_batch(
+            "INSERT INTO rooms VALUES ('rust', 'Rust', 1), ('go', 'go', 2);
+             INSERT INTO messages VALUES ('rust', 1, 'alice', 'one', 1000), ('rust', 2, 'bob', 'two', 3000),
+                                         ('go', 1, 'carol', 'uno', 2000);
+             INSERT INTO accounts VALUES ('alice', 'Alice', '$argon2id$x', 2, 5);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    let version: u32 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, schema::CURRENT);
+    let at = |room: &str, seq: u64, from: &str, text: &str, unix_ms: u64| Record::Message {
+        room: room.into(),
+        message: StoredMessage { seq, from: from.into(), text: text.into(), unix_ms },
+    };
+    assert_eq!(
+        store.load(100).unwrap(),
+        vec![
+            Record::RoomCreated { room: "Rust".into(), unix_ms: 1 },
+            at("Rust", 1, "alice", "one", 1000),
+            at("Rust", 2, "bob", "two", 3000),
+            Record::RoomCreated { room: "go".into(), unix_ms: 2 },
+            at("go", 1, "carol", "uno", 2000),
+            Record::AccountCreated { name: "Alice".into(), hash: PasswordHash::new("$argon2id$x"), unix_ms: 2 },
+            Record::LastSeen { account: "Alice".into(), unix_ms: 5 },
+        ]
+    );
+    // The rows are in the order they were said, for retention by age.
+    let order: Vec<(String, u64)> = {
+        let mut query = store.conn.prepare("SELECT room_key, seq FROM messages ORDER BY id").unwrap();
+        query.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    assert_eq!(order, [("rust".into(), 1), ("go".into(), 1), ("rust".into(), 2)]);
+    // Numbers stay unique per room, and writing, paging and pruning work.
+    assert!(store.commit(&[message("Rust", 2, "again")]).is_err());
+    store.commit(&[message("Rust", 3, "three")]).unwrap();
+    assert_eq!(seqs_of(&store.history("rust", 4, 10).unwrap()), [1, 2, 3]);
+    let by_age = Retention { max_age_days: Some(1), max_per_room: None };
+    while store.prune(by_age, 10 * 86_400_000).unwrap() > 0 {}
+    assert_eq!(store.message_count("rust").unwrap(), 1);
+    assert_eq!(store.message_count("go").unwrap(), 1);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    drop(store);
+    // And it opens again as it is.
+    let store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    assert_eq!(store.load(100).unwrap().len(), 6);
+}
+
+#[test]
+fn retention_by_age_never_deletes_a_young_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    let day = 86_400_000;
+    let said = |seq: u64, unix_ms: u64| Record::Message {
+        room: "r".into(),
+        message: StoredMessage { seq, from: "a".into(), text: "x".into(), unix_ms },
+    };
+    // Old, young, then old again (the clock was set back), then the newest.
+    store
+        .commit(&[
+            Record::RoomCreated { room: "r".into(), unix_ms: 0 },
+            said(1, 0),
+            said(2, 9 * day),
+            said(3, 0),
+            said(4, 9 * day),
+        ])
+        .unwrap();
+    let by_age = Retention { max_age_days: Some(2), max_per_room: None };
+    while store.prune(by_age, 10 * day).unwrap() > 0 {}
+    let left: Vec<u64> = store.history("r", 10, 10).unwrap().messages.iter().map(|m| m.seq).collect();
+    assert_eq!(left, [2, 3, 4], "3 is old but waits behind 2; 2 and 4 are young");
+}
