@@ -214,7 +214,7 @@ impl EngineTask {
                 Wake::Timer => armed = None,
                 Wake::Shutdown => break,
             }
-            self.update_storage_status(now.instant);
+            self.update_storage_status(now);
             self.engine.handle_timeout(now);
             self.dispatch(now);
             self.flush();
@@ -240,8 +240,8 @@ impl EngineTask {
     /// while a write fails, or while a commit has taken longer than
     /// `--commit-timeout` (a disk that hangs rather than fails: the storage
     /// thread is stuck in the kernel and cannot say so itself).
-    fn update_storage_status(&mut self, now: Instant) {
-        let overdue = self.commits.overdue(now);
+    fn update_storage_status(&mut self, now: Now) {
+        let overdue = self.commits.overdue(now.instant);
         let failing = self.writes_failing || overdue.is_some();
         if failing == self.storage_failing {
             return;
@@ -262,6 +262,15 @@ impl EngineTask {
         }
         self.storage_failing = failing;
         self.engine.handle_storage_status(if failing { StorageStatus::Failing } else { StorageStatus::Healthy });
+        // What waited only for its turn behind the stuck commit (answers
+        // that made no records) goes out now, as later such output will:
+        // a command sent just before the disk was judged failing is not
+        // left waiting for the disk either.
+        if failing {
+            for op in self.held.take_unrecorded() {
+                self.apply(now, op);
+            }
+        }
     }
 
     /// Feeds one event to the engine; its output waits for [`dispatch`](Self::dispatch).
@@ -294,7 +303,7 @@ impl EngineTask {
             }
             Done::Store(Reply::Status(status)) => {
                 self.writes_failing = status == StorageStatus::Failing;
-                self.update_storage_status(now.instant);
+                self.update_storage_status(now);
             }
             Done::Store(Reply::History { client, room, messages, unreadable }) => {
                 report_misuse(self.engine.handle_history_page(client, &room, messages, unreadable));

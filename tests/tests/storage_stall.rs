@@ -61,8 +61,13 @@ fn a_hung_commit_refuses_new_messages_answers_everything_else_and_loses_nothing(
     let mut blocker = Connection::open(data.path().join("chatd.db")).unwrap();
     let lock = blocker.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
     alice.send("said while the disk hangs");
+    // Asked after that commit started, before it counts as hung: the answer
+    // waits behind it only until then, not until the disk comes back.
+    std::thread::sleep(Duration::from_millis(100));
+    bob.send("/users");
     server.wait_for_log("a storage commit has not finished; refusing new messages until it does");
     let stalled_at = Instant::now();
+    assert!(line_within(&mut bob, PROMPT).starts_with("* online ("));
 
     // Commands that need no storage are answered at once, for everyone.
     carol.send("/users");
