@@ -184,10 +184,12 @@ impl Store {
                 }
             }
         }
-        // Cut short with messages to show: the reader's next page starts
-        // below the oldest of them and meets the rows below it again.
+        // Unreadable rows below the oldest message are this page's to count
+        // unless the page was cut short with messages to show: then the
+        // reader's next page starts below the oldest of them and meets
+        // those rows again.
         let cut_short = scanned == scan && page.messages.len() < limit;
-        if !(cut_short && !page.messages.is_empty()) {
+        if !cut_short || page.messages.is_empty() {
             page.unreadable += below_oldest;
         }
         page.messages.reverse();
