@@ -1,8 +1,8 @@
 //! Storage faults: a data directory chatd must not use is refused with a
 //! clear error, a non-zero exit and the database left byte for byte as it
-//! was; a disk that fills up at run time refuses new messages with a clear
-//! error, loses nothing a client was shown, and chatd recovers once space
-//! is free again.
+//! was; a disk that fills up or hangs at run time refuses new messages
+//! with a clear error, answers everything else, loses nothing a client was
+//! shown, and chatd recovers once the disk works again.
 #![cfg(unix)]
 
 use std::fs::File;
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chatd_tests::{Client, Server, chatd};
+use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
 use rusqlite::{Connection, OpenFlags};
 
 /// Far more than a graceful stop needs; a failure here means chatd hung.
@@ -116,104 +116,6 @@ fn a_database_sqlite_would_open_read_only_is_refused_and_left_untouched() {
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "the database was changed");
 }
 
-/// A JSON client past its welcome.
-fn json_reader(server: &Server) -> Client {
-    let mut client = server.connect();
-    client.first_json(r#"{"type":"nick","nick":"reader"}"#);
-    assert_eq!(client.json()["type"], "nick");
-    client
-}
-
-/// Reads JSON objects until one of `kind`.
-fn json_of_type(client: &mut Client, kind: &str) -> serde_json::Value {
-    loop {
-        let value = client.json();
-        if value["type"] == kind {
-            return value;
-        }
-    }
-}
-
-#[test]
-fn history_pages_past_a_damaged_message_and_shows_the_gap() {
-    let data = tempfile::tempdir().unwrap();
-    let args = ["--flood-lines-per-sec", "0", "--history-len", "2", "--history-page-len", "3"];
-    let server = Server::start_in(chatd!(), data.path(), &args);
-    let mut alice = server.login("alice");
-    alice.send("/create r");
-    alice.expect("* room r created");
-    alice.expect("* you are now in r (1 here)");
-    for i in 1..=10 {
-        alice.send(&format!("message {i}"));
-    }
-    alice.send("/users");
-    alice.expect_prefix("* online (");
-    drop(alice);
-    let mut server = server;
-    server.terminate();
-    assert!(server.wait_exit(EXIT_LIMIT).success(), "{}", server.logs());
-
-    // Damage a message that only the disk holds, and one loaded at start,
-    // as a flipped byte would: text that is not UTF-8.
-    {
-        let db = Connection::open(data.path().join("chatd.db")).unwrap();
-        db.execute("UPDATE messages SET text = CAST(x'fffe' AS BLOB) WHERE room_key = 'r' AND seq = 5", []).unwrap();
-        db.execute("UPDATE messages SET text = CAST(x'ff6f' AS TEXT) WHERE room_key = 'r' AND seq = 9", []).unwrap();
-    }
-    let server = Server::start_in(chatd!(), data.path(), &args);
-    server.wait_for_log("skipped an unreadable stored message");
-    let mut guest = server.login("guest");
-    guest.send("/join r");
-    guest.expect("* you are now in r (1 here)");
-    assert!(guest.line().ends_with("alice: message 10"), "message 9 was skipped at start");
-    guest.send("/history");
-    guest.expect("* 3 earlier messages of r:");
-    guest.expect("* 1 message here could not be read from storage");
-    for i in [6, 7, 8] {
-        assert!(guest.line().ends_with(&format!("alice: message {i}")));
-    }
-    guest.expect("* /history shows earlier ones");
-    guest.send("/history");
-    guest.expect("* 3 earlier messages of r:");
-    guest.expect("* 1 message here could not be read from storage");
-    for i in [2, 3, 4] {
-        assert!(guest.line().ends_with(&format!("alice: message {i}")));
-    }
-    guest.expect("* /history shows earlier ones");
-    guest.send("/history");
-    guest.expect("* 1 earlier message of r:");
-    assert!(guest.line().ends_with("alice: message 1"));
-    guest.expect("* that is the beginning of r");
-    server.wait_for_log("skipped a stored message that cannot be read");
-    assert!(server.logs().contains("seq=Some(5)"), "{}", server.logs());
-
-    // JSON clients page by `before` and are told the count.
-    let mut reader = json_reader(&server);
-    reader.send(r#"{"type":"join","room":"r"}"#);
-    json_of_type(&mut reader, "joined");
-    reader.send(r#"{"type":"history","room":"r","before":7}"#);
-    let page = json_of_type(&mut reader, "history");
-    let seqs: Vec<u64> = page["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_u64().unwrap()).collect();
-    assert_eq!(seqs, [3, 4, 6], "{page}");
-    assert_eq!(page["more"], true, "{page}");
-    assert_eq!(page["unreadable"], 1, "{page}");
-    // Numbering carries on past the stored messages.
-    let mut alice = server.login("alice2");
-    alice.send("/join r");
-    alice.read_until_prefix("* you are now in r (");
-    alice.send("message 11");
-    alice.send("/users");
-    alice.read_until_prefix("* online (");
-    drop(alice);
-    let db = Connection::open_with_flags(data.path().join("chatd.db"), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let newest: (u64, String) = db
-        .query_row("SELECT seq, text FROM messages WHERE room_key = 'r' ORDER BY seq DESC LIMIT 1", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
-        .unwrap();
-    assert_eq!(newest, (11, "message 11".to_owned()));
-}
-
 #[test]
 fn a_data_dir_that_is_not_a_directory_is_refused() {
     let data = tempfile::tempdir().unwrap();
@@ -313,21 +215,41 @@ fn stored(dir: &Path, room_key: &str) -> Vec<(u64, String)> {
     query.query_map([room_key], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
+/// alice and bob, both in room `r`.
+fn alice_and_bob_in_r(server: &Server) -> (Client, Client) {
+    let mut alice = server.login("alice");
+    alice.send("/create r");
+    alice.expect("* room r created");
+    alice.expect("* you are now in r (1 here)");
+    let mut bob = server.login("bob");
+    bob.send("/join r");
+    bob.expect("* you are now in r (2 here)");
+    alice.expect("* bob joined r");
+    (alice, bob)
+}
+
+/// The next line from `client` if one comes within `patience`; `None` if
+/// none does. Fails the test if chatd closed the connection.
+fn line_within(client: &mut Client, patience: Duration) -> Option<String> {
+    client.stream().set_read_timeout(Some(patience)).unwrap();
+    let line = client.try_line();
+    client.stream().set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    match line {
+        Ok(Some(line)) => Some(line),
+        Ok(None) => panic!("chatd closed the connection"),
+        Err(_) => None,
+    }
+}
+
 /// Sends `text` as `from`, and returns whether chatd refused it (the only
 /// answer a sender gets): waits up to `patience` for the refusal.
 fn refused_within(from: &mut Client, text: &str, patience: Duration) -> bool {
     from.send(text);
-    from.stream().set_read_timeout(Some(patience)).unwrap();
-    let answer = from.try_line();
-    from.stream().set_read_timeout(Some(chatd_tests::READ_TIMEOUT)).unwrap();
-    match answer {
-        Ok(Some(line)) => {
-            assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
-            true
-        }
-        Ok(None) => panic!("chatd closed the connection"),
-        Err(_) => false,
+    let answer = line_within(from, patience);
+    if let Some(line) = &answer {
+        assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
     }
+    answer.is_some()
 }
 
 #[test]
@@ -348,14 +270,7 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
     let fs = Tmpfs::mount("2m");
     let dir = fs.path().join("data");
     let server = Server::start_in(chatd!(), &dir, &["--flood-lines-per-sec", "0"]);
-    let mut alice = server.login("alice");
-    alice.send("/create r");
-    alice.expect("* room r created");
-    alice.expect("* you are now in r (1 here)");
-    let mut bob = server.login("bob");
-    bob.send("/join r");
-    bob.expect("* you are now in r (2 here)");
-    alice.expect("* bob joined r");
+    let (mut alice, mut bob) = alice_and_bob_in_r(&server);
     alice.send("before the disk filled");
     bob.expect("[r] alice: before the disk filled");
 
@@ -410,4 +325,68 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
     assert_eq!(texts, wanted);
     drop((alice, bob));
     drop(server);
+}
+
+// A disk that hangs instead of failing: while a commit has not finished
+// after `--commit-timeout`, chatd treats storage as failing. A frozen file
+// system (`fsfreeze`) needs root and a loop device; here the commit is held
+// up the portable way: another connection holds SQLite's write lock, so
+// chatd's storage thread waits inside its commit (in SQLite's busy
+// handler, up to 5 s) as a thread stuck in the kernel would: it cannot
+// report anything until the commit returns.
+
+/// Well under SQLite's 5 s busy timeout, so the commit is held, not failed.
+const COMMIT_TIMEOUT: &str = "0.3";
+/// How long an answer that needs no storage may take while the commit hangs.
+const PROMPT: Duration = Duration::from_millis(1500);
+
+/// The next line, which must come within [`PROMPT`].
+fn prompt(client: &mut Client) -> String {
+    line_within(client, PROMPT).unwrap_or_else(|| panic!("no answer within {PROMPT:?}"))
+}
+
+#[test]
+fn a_hung_commit_refuses_new_messages_answers_everything_else_and_loses_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let args = ["--commit-timeout", COMMIT_TIMEOUT, "--flood-lines-per-sec", "0"];
+    let server = Server::start_in(chatd!(), data.path(), &args);
+    let (mut alice, mut bob) = alice_and_bob_in_r(&server);
+    let mut carol = server.login("carol");
+
+    // Hold SQLite's write lock, as a hung disk holds a write.
+    let mut blocker = Connection::open(data.path().join("chatd.db")).unwrap();
+    let lock = blocker.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    alice.send("said while the disk hangs");
+    // Asked after that commit started, before it counts as hung: the answer
+    // waits behind it only until then, not until the disk comes back.
+    std::thread::sleep(Duration::from_millis(100));
+    bob.send("/users");
+    server.wait_for_log("a storage commit has not finished; refusing new messages until it does");
+    let stalled_at = Instant::now();
+    assert!(prompt(&mut bob).starts_with("* online ("));
+
+    // Commands that need no storage are answered at once, for everyone.
+    carol.send("/users");
+    assert!(prompt(&mut carol).starts_with("* online ("));
+    bob.send("/list");
+    assert_eq!(prompt(&mut bob), "* 1 room:");
+    assert_eq!(prompt(&mut bob), "*   r (2 here)");
+    carol.send("/nick carla");
+    assert_eq!(prompt(&mut carol), "* you are now known as carla");
+    carol.send("/msg bob psst");
+    let whisper = prompt(&mut bob);
+    assert!(whisper.starts_with("[whisper from carla "), "{whisper:?}");
+    // A new message is refused rather than queued behind the hung commit.
+    assert!(refused_within(&mut bob, "said while refused", PROMPT), "not refused within {PROMPT:?}");
+    assert!(stalled_at.elapsed() < Duration::from_secs(3), "the checks took so long the lock may have timed out");
+
+    // The disk comes back: the held message is delivered, new ones are taken.
+    lock.rollback().unwrap();
+    drop(blocker);
+    bob.read_until("[r] alice: said while the disk hangs");
+    server.wait_for_log("the overdue storage commit finished; taking new messages again");
+    alice.send("said after");
+    bob.expect("[r] alice: said after");
+    let texts: Vec<String> = stored(data.path(), "r").into_iter().map(|(_, text)| text).collect();
+    assert_eq!(texts, ["said while the disk hangs", "said after"]);
 }
