@@ -139,11 +139,26 @@ pub(crate) struct StorageArgs {
     /// Keep at most this many messages per room on disk [default: keep all].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) retain_messages: Option<u64>,
+
+    /// Seconds a commit may take before storage counts as failing; 0 never.
+    ///
+    /// A disk that hangs (a frozen or stalled file system) holds a commit
+    /// without failing it. Past this bound chatd treats it as a failing
+    /// disk: new messages, rooms, registrations and blocks are refused,
+    /// and everything that needs no storage is answered at once, until the
+    /// commit finishes. Fractions are allowed (0.5).
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(3)))]
+    pub(crate) commit_timeout: Seconds,
 }
 
 impl StorageArgs {
     pub(crate) fn retention(&self) -> Retention {
         Retention { max_age_days: self.retain_days, max_per_room: self.retain_messages }
+    }
+
+    /// `None` when commits may take any time.
+    pub(crate) fn commit_timeout(&self) -> Option<Duration> {
+        Some(self.commit_timeout.0).filter(|timeout| !timeout.is_zero())
     }
 }
 
@@ -551,6 +566,16 @@ mod tests {
         let cli = Cli::try_parse_from(["chatd", "--hash-threads=1", "--hash-queue=0"]).unwrap();
         assert_eq!(cli.password_limits(), Limits { threads: 1, queue: 0 });
         assert!(Cli::try_parse_from(["chatd", "--hash-threads=0"]).is_err());
+    }
+
+    #[test]
+    fn commit_timeout_defaults_to_three_seconds_and_zero_turns_it_off() {
+        let cli = Cli::try_parse_from(["chatd"]).unwrap();
+        assert_eq!(cli.storage.commit_timeout(), Some(Duration::from_secs(3)));
+        let cli = Cli::try_parse_from(["chatd", "--commit-timeout=0.25"]).unwrap();
+        assert_eq!(cli.storage.commit_timeout(), Some(Duration::from_millis(250)));
+        let cli = Cli::try_parse_from(["chatd", "--commit-timeout=0"]).unwrap();
+        assert_eq!(cli.storage.commit_timeout(), None);
     }
 
     #[test]

@@ -97,10 +97,18 @@ pub(crate) struct EngineTask {
     store: Option<StoreHandle>,
     held: Held,
     /// The store said its writes fail (it keeps retrying the batch it
-    /// holds). chatd's one record of storage health: the storage thread
-    /// only reports changes, and the engine keeps its own view, which it
-    /// is told with `handle_storage_status`.
+    /// holds). The storage thread only reports changes.
+    writes_failing: bool,
+    /// When each commit still unanswered was sent, to notice one that
+    /// hangs: a thread blocked in the kernel reports nothing.
+    commits: CommitWatch,
+    /// What the engine was last told with `handle_storage_status`: failing
+    /// while writes fail or a commit is overdue. chatd's one record of
+    /// storage health.
     storage_failing: bool,
+    /// Storage counts as failing because a commit hangs (logged once, and
+    /// once more when it finishes).
+    stalled: bool,
     /// Where password and storage results come back.
     done_rx: Receiver<Done>,
     /// The threads that hash and check passwords, with their bounded queue.
@@ -123,13 +131,17 @@ impl EngineTask {
         send_limit: SendLimit,
         store: Option<StoreHandle>,
         passwords: passwords::Pool,
+        commit_timeout: Option<Duration>,
         done: Receiver<Done>,
     ) -> Self {
         let (alive, alive_rx) = async_channel::bounded(1);
         Self {
             store,
             held: Held::default(),
+            writes_failing: false,
+            commits: CommitWatch::new(commit_timeout),
             storage_failing: false,
+            stalled: false,
             done_rx: done,
             passwords,
             engine,
@@ -206,6 +218,7 @@ impl EngineTask {
                 Wake::Timer => armed = None,
                 Wake::Shutdown => break,
             }
+            self.update_storage_status(now);
             self.engine.handle_timeout(now);
             self.dispatch(now);
             self.flush();
@@ -217,12 +230,50 @@ impl EngineTask {
         self.shut_down(events).await;
     }
 
-    /// The earliest of the engine's timer and the next lingering cut.
+    /// The earliest of the engine's timer, the next lingering cut and the
+    /// moment the oldest unanswered commit becomes overdue.
     fn next_deadline(&self) -> Option<Instant> {
         let linger = self.lingering.front().map(|(at, _)| *at);
-        match (self.engine.poll_timeout(), linger) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        // Once storage counts as failing, an overdue commit changes nothing
+        // more (and its deadline, now past, must not keep waking the task).
+        let overdue = self.commits.deadline().filter(|_| !self.storage_failing);
+        [self.engine.poll_timeout(), linger, overdue].into_iter().flatten().min()
+    }
+
+    /// Tells the engine when storage starts or stops counting as failing:
+    /// while a write fails, or while a commit has taken longer than
+    /// `--commit-timeout` (a disk that hangs rather than fails: the storage
+    /// thread is stuck in the kernel and cannot say so itself).
+    fn update_storage_status(&mut self, now: Now) {
+        let overdue = self.commits.overdue(now.instant);
+        let failing = self.writes_failing || overdue.is_some();
+        if failing == self.storage_failing {
+            return;
+        }
+        match overdue {
+            // The storage thread logged its own failure.
+            Some(waited) if !self.writes_failing => {
+                self.stalled = true;
+                tracing::error!(
+                    waited_secs = waited.as_secs_f64(),
+                    "a storage commit has not finished; refusing new messages until it does"
+                );
+            }
+            _ if !failing && std::mem::take(&mut self.stalled) => {
+                tracing::info!("the overdue storage commit finished; taking new messages again");
+            }
+            _ => {}
+        }
+        self.storage_failing = failing;
+        self.engine.handle_storage_status(if failing { StorageStatus::Failing } else { StorageStatus::Healthy });
+        // What waited only for its turn behind the stuck commit (answers
+        // that made no records) goes out now, as later such output will:
+        // a command sent just before the disk was judged failing is not
+        // left waiting for the disk either.
+        if failing {
+            for op in self.held.take_unrecorded() {
+                self.apply(now, op);
+            }
         }
     }
 
@@ -249,13 +300,14 @@ impl EngineTask {
                 report_misuse(self.engine.handle_password_verified(now, request, matches));
             }
             Done::Store(Reply::Committed { upto }) => {
+                self.commits.committed(upto, now.instant);
                 for op in self.held.release(upto) {
                     self.apply(now, op);
                 }
             }
             Done::Store(Reply::Status(status)) => {
-                self.storage_failing = status == StorageStatus::Failing;
-                self.engine.handle_storage_status(status);
+                self.writes_failing = status == StorageStatus::Failing;
+                self.update_storage_status(now);
             }
             Done::Store(Reply::History { client, room, messages, unreadable }) => {
                 report_misuse(self.engine.handle_history_page(client, &room, messages, unreadable));
@@ -310,6 +362,7 @@ impl EngineTask {
                 Some(store) if !records.is_empty() => {
                     let batch = self.held.hold_for_new_batch(ops);
                     store.send(Job::Commit { batch, records });
+                    self.commits.sent(batch, now.instant);
                 }
                 // While writes fail, the engine makes no new records (it
                 // refuses what would need one), so a batch without records
@@ -492,11 +545,100 @@ impl EngineTask {
     }
 }
 
+/// The commits sent to the storage thread and not yet answered, to notice
+/// one that hangs.
+#[derive(Debug)]
+struct CommitWatch {
+    /// `None`: no commit is ever judged overdue.
+    timeout: Option<Duration>,
+    /// `(batch, when it was sent)`, oldest first.
+    waiting: VecDeque<(u64, Instant)>,
+    /// When the storage thread last answered a commit.
+    last_answer: Option<Instant>,
+}
+
+impl CommitWatch {
+    fn new(timeout: Option<Duration>) -> Self {
+        Self { timeout, waiting: VecDeque::new(), last_answer: None }
+    }
+
+    fn sent(&mut self, batch: u64, at: Instant) {
+        self.waiting.push_back((batch, at));
+    }
+
+    /// Every batch up to `upto` is durable.
+    fn committed(&mut self, upto: u64, at: Instant) {
+        while self.waiting.front().is_some_and(|&(batch, _)| batch <= upto) {
+            self.waiting.pop_front();
+        }
+        self.last_answer = Some(at);
+    }
+
+    /// When the commit under way started, at the latest: the storage
+    /// thread takes every waiting batch into its next transaction as soon
+    /// as it answers the last one, so the oldest unanswered batch has been
+    /// in the works since it was sent or since that answer, whichever is later.
+    fn started(&self) -> Option<Instant> {
+        let &(_, sent) = self.waiting.front()?;
+        Some(self.last_answer.map_or(sent, |answer| answer.max(sent)))
+    }
+
+    /// When the commit under way becomes overdue.
+    fn deadline(&self) -> Option<Instant> {
+        Some(self.started()? + self.timeout?)
+    }
+
+    /// How long the commit under way has taken, if that is past the timeout.
+    fn overdue(&self, now: Instant) -> Option<Duration> {
+        let waited = now.saturating_duration_since(self.started()?);
+        (waited >= self.timeout?).then_some(waited)
+    }
+}
+
 /// An `Err` from the engine means chatd used it wrongly (an id it never
 /// issued, a request answered twice): a bug worth a loud log line, never a
 /// reason to stop serving everyone else.
 fn report_misuse(result: Result<(), chatcore::Error>) {
     if let Err(error) = result {
         tracing::error!(%error, "engine refused a call from chatd (a bug in chatd)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn a_commit_is_overdue_once_it_has_taken_the_timeout() {
+        let t0 = Instant::now();
+        let mut watch = CommitWatch::new(Some(3 * SEC));
+        assert_eq!(watch.deadline(), None, "nothing waits");
+        watch.sent(1, t0);
+        watch.sent(2, t0 + SEC);
+        assert_eq!(watch.deadline(), Some(t0 + 3 * SEC));
+        assert_eq!(watch.overdue(t0 + 2 * SEC), None);
+        assert_eq!(watch.overdue(t0 + 4 * SEC), Some(4 * SEC));
+        // The hung commit returns: batch 2 goes into the next transaction,
+        // which starts only now.
+        watch.committed(1, t0 + 10 * SEC);
+        assert_eq!(watch.overdue(t0 + 10 * SEC), None);
+        assert_eq!(watch.deadline(), Some(t0 + 13 * SEC));
+        watch.committed(2, t0 + 11 * SEC);
+        assert_eq!(watch.deadline(), None);
+        assert_eq!(watch.overdue(t0 + 100 * SEC), None);
+        // A batch sent long after the last answer is timed from when it was sent.
+        watch.sent(3, t0 + 50 * SEC);
+        assert_eq!(watch.deadline(), Some(t0 + 53 * SEC));
+    }
+
+    #[test]
+    fn without_a_timeout_nothing_is_overdue() {
+        let t0 = Instant::now();
+        let mut watch = CommitWatch::new(None);
+        watch.sent(1, t0);
+        assert_eq!(watch.deadline(), None);
+        assert_eq!(watch.overdue(t0 + 1000 * SEC), None);
     }
 }

@@ -26,8 +26,9 @@ pub(crate) enum ClientOp {
 /// Batches of ops waiting for their storage batch to commit.
 #[derive(Debug, Default)]
 pub(crate) struct Held {
-    /// `(storage batch it waits for, its ops)`, oldest first.
-    batches: VecDeque<(u64, Vec<ClientOp>)>,
+    /// `(storage batch it waits for, whether its own batch made records,
+    /// its ops)`, oldest first.
+    batches: VecDeque<(u64, bool, Vec<ClientOp>)>,
     /// Bytes of the sends held, to bound this queue.
     bytes: usize,
     /// The number of the newest storage batch handed out.
@@ -49,27 +50,42 @@ impl Held {
     /// store, and holds `ops` until it commits.
     pub(crate) fn hold_for_new_batch(&mut self, ops: Vec<ClientOp>) -> u64 {
         self.last_batch += 1;
-        self.push(self.last_batch, ops);
+        self.push(self.last_batch, true, ops);
         self.last_batch
     }
 
     /// Holds `ops` (which made no records) behind everything already held.
     pub(crate) fn hold_behind(&mut self, ops: Vec<ClientOp>) {
         if !ops.is_empty() {
-            self.push(self.last_batch, ops);
+            self.push(self.last_batch, false, ops);
         }
     }
 
-    fn push(&mut self, batch: u64, ops: Vec<ClientOp>) {
+    fn push(&mut self, batch: u64, recorded: bool, ops: Vec<ClientOp>) {
         self.bytes += send_bytes(&ops);
-        self.batches.push_back((batch, ops));
+        self.batches.push_back((batch, recorded, ops));
+    }
+
+    /// The ops held only to keep their order behind a commit (their own
+    /// batch made no records), in order, for when storage starts failing:
+    /// then they go out rather than wait for the disk with the rest.
+    pub(crate) fn take_unrecorded(&mut self) -> Vec<ClientOp> {
+        let mut ready = Vec::new();
+        self.batches.retain_mut(|(_, recorded, ops)| {
+            if !*recorded {
+                ready.append(ops);
+            }
+            *recorded
+        });
+        self.bytes -= send_bytes(&ready);
+        ready
     }
 
     /// The ops that may go now that every batch up to `upto` is durable, in order.
     pub(crate) fn release(&mut self, upto: u64) -> Vec<ClientOp> {
         let mut ready = Vec::new();
-        while self.batches.front().is_some_and(|(batch, _)| *batch <= upto) {
-            let (_, ops) = self.batches.pop_front().expect("just checked");
+        while self.batches.front().is_some_and(|(batch, ..)| *batch <= upto) {
+            let (.., ops) = self.batches.pop_front().expect("just checked");
             ready.extend(ops);
         }
         self.bytes -= send_bytes(&ready);
@@ -123,6 +139,20 @@ mod tests {
         assert_eq!(tags(&held.release(two)), [3]);
         assert!(held.is_empty());
         assert_eq!(held.bytes(), 0);
+    }
+
+    #[test]
+    fn ops_held_only_for_their_order_can_be_taken_out() {
+        let mut held = Held::default();
+        let one = held.hold_for_new_batch(vec![send(1)]);
+        held.hold_behind(vec![send(2)]);
+        let two = held.hold_for_new_batch(vec![send(3)]);
+        held.hold_behind(vec![send(4)]);
+        assert_eq!(tags(&held.take_unrecorded()), [2, 4]);
+        assert_eq!(held.bytes(), 4);
+        assert_eq!(tags(&held.release(one)), [1]);
+        assert_eq!(tags(&held.release(two)), [3]);
+        assert!(held.is_empty());
     }
 
     #[test]

@@ -89,7 +89,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let limiter = IpLimiter::new(cli.max_per_ip);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
     let _accept = spawn(accept_loop(listener, limiter, inbound.clone()));
-    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, done_rx);
+    let commit_timeout = cli.storage.commit_timeout();
+    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
     spawn(engine.run(events, shutdown)).await;
     Ok(())
 }

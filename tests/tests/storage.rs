@@ -1,5 +1,6 @@
 //! Durable state end to end: what chatd keeps across a restart, what
-//! `--ephemeral` does not keep, retention on disk, and `--sync full`.
+//! `--ephemeral` does not keep, retention on disk, `--sync full`, and
+//! history past a damaged message.
 #![cfg(unix)]
 
 use std::path::Path;
@@ -423,4 +424,81 @@ fn sync_full_stores_what_clients_saw_and_survives_a_kill() {
     assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
     assert_eq!(got, texts(1..=20));
     assert!(!more);
+}
+
+/// Reads one text `/history` page: its header, the unreadable-rows line
+/// if any, the texts, and its last line.
+fn text_page(client: &mut Client) -> (String, Option<String>, Vec<String>, String) {
+    let header = client.expect_prefix("* ");
+    let mut line = client.line();
+    let unreadable = line.ends_with("could not be read from storage").then(|| std::mem::take(&mut line));
+    let mut lines = Vec::new();
+    if unreadable.is_some() {
+        line = client.line();
+    }
+    while line.starts_with("~ [") {
+        lines.push(std::mem::take(&mut line));
+        line = client.line();
+    }
+    (header, unreadable, history_texts(&lines), line)
+}
+
+#[test]
+fn history_pages_past_a_damaged_message_and_shows_the_gap() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    let args = ["--flood-lines-per-sec", "0", "--history-len", "2", "--history-page-len", "3"];
+    let server = Server::start_in(chatd!(), dir, &args);
+    let mut alice = server.login("alice");
+    alice.send("/create r");
+    alice.expect("* room r created");
+    alice.expect("* you are now in r (1 here)");
+    for text in texts(1..=10) {
+        alice.send(&text);
+    }
+    sync(&mut alice);
+    drop(alice);
+    stop(server);
+
+    // Damage a message only the disk holds, and one loaded at start, as a
+    // flipped byte would: text that is not UTF-8 (as a blob, and as text).
+    {
+        let db = Connection::open(dir.join("chatd.db")).unwrap();
+        db.execute("UPDATE messages SET text = CAST(x'fffe' AS BLOB) WHERE room_key = 'r' AND seq = 5", []).unwrap();
+        db.execute("UPDATE messages SET text = CAST(x'ff6f' AS TEXT) WHERE room_key = 'r' AND seq = 9", []).unwrap();
+    }
+    let server = Server::start_in(chatd!(), dir, &args);
+    server.wait_for_log("skipped an unreadable stored message");
+    let mut guest = server.login("guest");
+    guest.send("/join r");
+    guest.expect("* you are now in r (1 here)");
+    assert_eq!(history_texts(&[guest.line()]), texts(10..=10), "message 9 was skipped at start");
+    let gap = Some("* 1 message here could not be read from storage".to_owned());
+    let more = "* /history shows earlier ones".to_owned();
+    guest.send("/history");
+    assert_eq!(text_page(&mut guest), ("* 3 earlier messages of r:".into(), gap.clone(), texts(6..=8), more.clone()));
+    guest.send("/history");
+    assert_eq!(text_page(&mut guest), ("* 3 earlier messages of r:".into(), gap, texts(2..=4), more));
+    guest.send("/history");
+    let end = "* that is the beginning of r".to_owned();
+    assert_eq!(text_page(&mut guest), ("* 1 earlier message of r:".into(), None, texts(1..=1), end));
+    assert!(
+        server.logs().contains("skipped a stored message that cannot be read room=r seq=Some(5)"),
+        "{}",
+        server.logs()
+    );
+
+    // JSON clients page by `before` and are told the count.
+    let mut reader = json_client(&server);
+    reader.send(r#"{"type":"join","room":"r"}"#);
+    json_of_type(&mut reader, "joined");
+    reader.send(r#"{"type":"history","room":"r","before":7}"#);
+    let answer = json_of_type(&mut reader, "history");
+    assert_eq!(page(&answer), (vec![3, 4, 6], vec!["message 3".into(), "message 4".into(), "message 6".into()], true));
+    assert_eq!(answer["unreadable"], 1, "{answer}");
+    // Numbering carries on past the stored messages.
+    guest.expect("* reader joined r");
+    guest.send("message 11");
+    sync(&mut guest);
+    assert_eq!(stored_seqs(dir, "r").last(), Some(&11));
 }

@@ -1,8 +1,8 @@
 //! Storage faults: a data directory chatd must not use is refused with a
 //! clear error, a non-zero exit and the database left byte for byte as it
-//! was; a disk that fills up at run time refuses new messages with a clear
-//! error, loses nothing a client was shown, and chatd recovers once space
-//! is free again.
+//! was; a disk that fills up or hangs at run time refuses new messages
+//! with a clear error, answers everything else, loses nothing a client was
+//! shown, and chatd recovers once the disk works again.
 #![cfg(unix)]
 
 use std::fs::File;
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chatd_tests::{Client, Server, chatd};
+use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
 use rusqlite::{Connection, OpenFlags};
 
 /// Far more than a graceful stop needs; a failure here means chatd hung.
@@ -97,6 +97,23 @@ fn a_database_from_a_newer_chatd_is_refused_and_left_untouched() {
     }
     let stderr = refused(data.path(), "is newer than this chatd supports");
     assert!(stderr.contains("upgrade chatd"), "{stderr}");
+}
+
+#[test]
+fn a_database_sqlite_would_open_read_only_is_refused_and_left_untouched() {
+    let data = tempfile::tempdir().unwrap();
+    make_store(data.path());
+    let path = data.path().join("chatd.db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The file format's write version: one SQLite does not know makes it
+    // open the file read-only, and every write would fail once running.
+    bytes[18] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    let (status, stderr) = Server::fail_to_start(chatd!(), data.path(), &[]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let plain = stderr.lines().find(|line| line.starts_with("chatd: ")).unwrap_or_default();
+    assert!(plain.contains("is read-only or cannot be written"), "{stderr}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the database was changed");
 }
 
 #[test]
@@ -198,21 +215,41 @@ fn stored(dir: &Path, room_key: &str) -> Vec<(u64, String)> {
     query.query_map([room_key], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
+/// alice and bob, both in room `r`.
+fn alice_and_bob_in_r(server: &Server) -> (Client, Client) {
+    let mut alice = server.login("alice");
+    alice.send("/create r");
+    alice.expect("* room r created");
+    alice.expect("* you are now in r (1 here)");
+    let mut bob = server.login("bob");
+    bob.send("/join r");
+    bob.expect("* you are now in r (2 here)");
+    alice.expect("* bob joined r");
+    (alice, bob)
+}
+
+/// The next line from `client` if one comes within `patience`; `None` if
+/// none does. Fails the test if chatd closed the connection.
+fn line_within(client: &mut Client, patience: Duration) -> Option<String> {
+    client.stream().set_read_timeout(Some(patience)).unwrap();
+    let line = client.try_line();
+    client.stream().set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    match line {
+        Ok(Some(line)) => Some(line),
+        Ok(None) => panic!("chatd closed the connection"),
+        Err(_) => None,
+    }
+}
+
 /// Sends `text` as `from`, and returns whether chatd refused it (the only
 /// answer a sender gets): waits up to `patience` for the refusal.
 fn refused_within(from: &mut Client, text: &str, patience: Duration) -> bool {
     from.send(text);
-    from.stream().set_read_timeout(Some(patience)).unwrap();
-    let answer = from.try_line();
-    from.stream().set_read_timeout(Some(chatd_tests::READ_TIMEOUT)).unwrap();
-    match answer {
-        Ok(Some(line)) => {
-            assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
-            true
-        }
-        Ok(None) => panic!("chatd closed the connection"),
-        Err(_) => false,
+    let answer = line_within(from, patience);
+    if let Some(line) = &answer {
+        assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
     }
+    answer.is_some()
 }
 
 #[test]
@@ -233,14 +270,7 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
     let fs = Tmpfs::mount("2m");
     let dir = fs.path().join("data");
     let server = Server::start_in(chatd!(), &dir, &["--flood-lines-per-sec", "0"]);
-    let mut alice = server.login("alice");
-    alice.send("/create r");
-    alice.expect("* room r created");
-    alice.expect("* you are now in r (1 here)");
-    let mut bob = server.login("bob");
-    bob.send("/join r");
-    bob.expect("* you are now in r (2 here)");
-    alice.expect("* bob joined r");
+    let (mut alice, mut bob) = alice_and_bob_in_r(&server);
     alice.send("before the disk filled");
     bob.expect("[r] alice: before the disk filled");
 
@@ -295,4 +325,68 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
     assert_eq!(texts, wanted);
     drop((alice, bob));
     drop(server);
+}
+
+// A disk that hangs instead of failing: while a commit has not finished
+// after `--commit-timeout`, chatd treats storage as failing. A frozen file
+// system (`fsfreeze`) needs root and a loop device; here the commit is held
+// up the portable way: another connection holds SQLite's write lock, so
+// chatd's storage thread waits inside its commit (in SQLite's busy
+// handler, up to 5 s) as a thread stuck in the kernel would: it cannot
+// report anything until the commit returns.
+
+/// Well under SQLite's 5 s busy timeout, so the commit is held, not failed.
+const COMMIT_TIMEOUT: &str = "0.3";
+/// How long an answer that needs no storage may take while the commit hangs.
+const PROMPT: Duration = Duration::from_millis(1500);
+
+/// The next line, which must come within [`PROMPT`].
+fn prompt(client: &mut Client) -> String {
+    line_within(client, PROMPT).unwrap_or_else(|| panic!("no answer within {PROMPT:?}"))
+}
+
+#[test]
+fn a_hung_commit_refuses_new_messages_answers_everything_else_and_loses_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let args = ["--commit-timeout", COMMIT_TIMEOUT, "--flood-lines-per-sec", "0"];
+    let server = Server::start_in(chatd!(), data.path(), &args);
+    let (mut alice, mut bob) = alice_and_bob_in_r(&server);
+    let mut carol = server.login("carol");
+
+    // Hold SQLite's write lock, as a hung disk holds a write.
+    let mut blocker = Connection::open(data.path().join("chatd.db")).unwrap();
+    let lock = blocker.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    alice.send("said while the disk hangs");
+    // Asked after that commit started, before it counts as hung: the answer
+    // waits behind it only until then, not until the disk comes back.
+    std::thread::sleep(Duration::from_millis(100));
+    bob.send("/users");
+    server.wait_for_log("a storage commit has not finished; refusing new messages until it does");
+    let stalled_at = Instant::now();
+    assert!(prompt(&mut bob).starts_with("* online ("));
+
+    // Commands that need no storage are answered at once, for everyone.
+    carol.send("/users");
+    assert!(prompt(&mut carol).starts_with("* online ("));
+    bob.send("/list");
+    assert_eq!(prompt(&mut bob), "* 1 room:");
+    assert_eq!(prompt(&mut bob), "*   r (2 here)");
+    carol.send("/nick carla");
+    assert_eq!(prompt(&mut carol), "* you are now known as carla");
+    carol.send("/msg bob psst");
+    let whisper = prompt(&mut bob);
+    assert!(whisper.starts_with("[whisper from carla "), "{whisper:?}");
+    // A new message is refused rather than queued behind the hung commit.
+    assert!(refused_within(&mut bob, "said while refused", PROMPT), "not refused within {PROMPT:?}");
+    assert!(stalled_at.elapsed() < Duration::from_secs(3), "the checks took so long the lock may have timed out");
+
+    // The disk comes back: the held message is delivered, new ones are taken.
+    lock.rollback().unwrap();
+    drop(blocker);
+    bob.read_until("[r] alice: said while the disk hangs");
+    server.wait_for_log("the overdue storage commit finished; taking new messages again");
+    alice.send("said after");
+    bob.expect("[r] alice: said after");
+    let texts: Vec<String> = stored(data.path(), "r").into_iter().map(|(_, text)| text).collect();
+    assert_eq!(texts, ["said while the disk hangs", "said after"]);
 }

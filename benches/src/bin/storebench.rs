@@ -126,12 +126,16 @@ fn main() {
         groups += u64::from(counted);
     }
     handle.finish();
+    // Every message written, warm-up and setup included, and the file they
+    // take once the store is closed (which checkpoints and removes the WAL).
+    let written: u64 = seqs.iter().sum();
+    let db_bytes = std::fs::metadata(args.dir.join("chatd.db")).map_or(0, |m| m.len());
     let elapsed = args.seconds;
     let us = |q: f64| latency.value_at_quantile(q) as f64 / 1e3;
     println!(
         "sync={:?} batch={} in_flight={} rooms={} size={}: {:.0} messages/s persisted ({} messages in {:.1} s), \
          {} batches in {} transactions ({:.1} batches per transaction); commit latency p50 {:.0} us, \
-         p99 {:.0} us, p99.9 {:.0} us, max {:.0} us",
+         p99 {:.0} us, p99.9 {:.0} us, max {:.0} us; chatd.db {:.1} MB for {} messages: {:.0} bytes per message",
         args.sync,
         args.batch,
         args.in_flight,
@@ -147,6 +151,9 @@ fn main() {
         us(0.99),
         us(0.999),
         latency.max() as f64 / 1e3,
+        db_bytes as f64 / 1e6,
+        written,
+        db_bytes as f64 / written.max(1) as f64,
     );
     std::fs::remove_dir_all(&args.dir).expect("remove the bench directory");
 }

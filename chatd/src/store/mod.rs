@@ -16,10 +16,11 @@ mod records;
 mod schema;
 pub mod thread;
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::collections::HashSet;
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags};
 
 pub use records::Retention;
 
@@ -85,6 +86,9 @@ const CACHE_KIB: i64 = 64 * 1024;
 /// An open, locked, migrated store.
 pub struct Store {
     conn: Connection,
+    /// Unreadable message rows already logged, as (room key, seq); bounded
+    /// by [`records::MAX_LOGGED_UNREADABLE`].
+    logged_unreadable: HashSet<(Box<str>, Option<i64>)>,
     /// Held for the store's life: the lock is what keeps a second chatd out.
     _lock: File,
 }
@@ -93,8 +97,8 @@ impl Store {
     /// Opens (creating if need be) the store in `dir`.
     pub fn open(dir: &Path, sync: SyncMode) -> Result<Store, StoreError> {
         let unwritable = |source| StoreError::Unwritable { path: dir.to_owned(), source };
-        fs::create_dir_all(dir).map_err(unwritable)?;
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("chatd.lock"));
+        private::create_dir(dir).map_err(unwritable)?;
+        let lock = private::open_options().create(true).truncate(false).write(true).open(dir.join("chatd.lock"));
         let lock = lock.map_err(unwritable)?;
         match lock.try_lock() {
             Ok(()) => {}
@@ -102,6 +106,17 @@ impl Store {
             Err(TryLockError::Error(source)) => return Err(unwritable(source)),
         }
         let path = dir.join("chatd.db");
+        // The database holds password hashes and whispers: only chatd's
+        // user may read it. SQLite gives the WAL and shared-memory files
+        // the database file's mode, so a new database is created here first.
+        match private::open_options().write(true).create_new(true).open(&path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => return Err(unwritable(source)),
+        }
+        for name in ["chatd.lock", "chatd.db", "chatd.db-wal", "chatd.db-shm"] {
+            private::tighten(&dir.join(name));
+        }
         let classify = |e: rusqlite::Error| classify(&path, e);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(&path, flags).map_err(classify)?;
@@ -110,6 +125,12 @@ impl Store {
         let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(classify)?;
         if check != "ok" {
             return Err(StoreError::Corrupt { path, detail: check });
+        }
+        // A file SQLite can read but will not write (a file format write
+        // version it does not know, a read-only file) would otherwise start
+        // and then fail every write.
+        if conn.is_readonly(MAIN_DB).map_err(classify)? {
+            return Err(StoreError::ReadOnly { path, detail: "SQLite opened it read-only".to_owned() });
         }
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(classify)?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -129,19 +150,88 @@ impl Store {
         // with 500 active rooms that cost a quarter to half of the throughput
         // (benches/README.md).
         conn.pragma_update(None, "cache_size", -CACHE_KIB).map_err(classify)?;
+        // The switch to WAL made the WAL and shared-memory files if they
+        // were missing (with the database's mode); ones an older chatd left
+        // are tightened like the rest.
+        for name in ["chatd.db-wal", "chatd.db-shm"] {
+            private::tighten(&dir.join(name));
+        }
         schema::migrate(&mut conn).map_err(|e| match e {
             StoreError::Sqlite(e) => classify(e),
             other => other,
         })?;
-        // Prove now that writes work, rather than at the first message.
-        conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(classify)?;
-        Ok(Store { conn, _lock: lock })
+        // Prove now that writes work, rather than at the first message: a
+        // real write (the version onto itself), rolled back.
+        let probe = format!("BEGIN IMMEDIATE; PRAGMA user_version = {}; ROLLBACK;", schema::CURRENT);
+        if let Err(error) = conn.execute_batch(&probe) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(match classify(error) {
+                StoreError::Sqlite(error) => StoreError::ReadOnly { path, detail: error.to_string() },
+                other => other,
+            });
+        }
+        Ok(Store { conn, logged_unreadable: HashSet::new(), _lock: lock })
     }
 
     /// Runs `PRAGMA integrity_check` (slow on a large database).
     #[cfg(test)]
     pub(crate) fn integrity_check(&self) -> rusqlite::Result<String> {
         self.conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))
+    }
+}
+
+/// Files only chatd's user can read: the data directory 0700, its files
+/// 0600, whatever the umask; an existing directory or file that others can
+/// read is tightened, and the change logged.
+mod private {
+    use std::fs::OpenOptions;
+    use std::io;
+    use std::path::Path;
+
+    #[cfg(unix)]
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+
+    /// Creates `dir` (and missing parents) 0700, or tightens it if it exists.
+    pub(super) fn create_dir(dir: &Path) -> io::Result<()> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        builder.mode(0o700);
+        builder.create(dir)?;
+        tighten(dir);
+        Ok(())
+    }
+
+    /// Options that create a file 0600.
+    pub(super) fn open_options() -> OpenOptions {
+        let mut options = OpenOptions::new();
+        #[cfg(unix)]
+        options.mode(0o600);
+        options
+    }
+
+    /// Takes every permission for group and others off `path`, if it
+    /// exists. A file chatd's user cannot change (not its owner) is left
+    /// as it is, with a warning: that is the administrator's choice.
+    pub(super) fn tighten(path: &Path) {
+        #[cfg(unix)]
+        {
+            let Ok(metadata) = std::fs::metadata(path) else { return };
+            let mode = metadata.permissions().mode() & 0o7777;
+            if mode & 0o077 == 0 {
+                return;
+            }
+            let tight = mode & 0o700;
+            let (from, to) = (format!("{mode:o}"), format!("{tight:o}"));
+            match std::fs::set_permissions(path, std::fs::Permissions::from_mode(tight)) {
+                Ok(()) => tracing::warn!(path = %path.display(), from, to,
+                    "others could read chatd's data; tightened its permissions"),
+                Err(error) => tracing::warn!(path = %path.display(), mode = from, %error,
+                    "others can read chatd's data, and its permissions could not be tightened"),
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = path;
     }
 }
 

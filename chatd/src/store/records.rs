@@ -3,6 +3,7 @@
 
 use chatcore::{NameKey, PasswordHash, Record, StoredMessage};
 use rusqlite::params;
+use rusqlite::types::ValueRef;
 
 use super::Store;
 
@@ -19,6 +20,25 @@ pub struct Retention {
 /// Rows one pruning pass deletes at most, so that a large backlog never
 /// holds up the commits queued behind it for long.
 const PRUNE_CHUNK: u64 = 5_000;
+
+/// Rows a history page reads beyond its length to step over unreadable
+/// ones. Bounds the work of one page in a badly damaged room; past it a
+/// page is cut short (and a room of nothing but unreadable rows ends there).
+const MAX_UNREADABLE_PER_PAGE: usize = 1_000;
+
+/// Unreadable rows remembered as already logged. When full it is emptied:
+/// memory stays bounded, and a row may then be logged once more.
+pub(super) const MAX_LOGGED_UNREADABLE: usize = 4_096;
+
+/// A page of stored history: the messages that could be read, oldest
+/// first, and how many rows among them could not.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Page {
+    /// The readable messages, oldest first.
+    pub(crate) messages: Vec<StoredMessage>,
+    /// Rows skipped because they could not be read (a damaged database).
+    pub(crate) unreadable: usize,
+}
 
 impl Store {
     /// Writes every record in one transaction.
@@ -48,8 +68,28 @@ impl Store {
             let owner = owner.map(String::into_boxed_str);
             records.push(Record::RoomCreated { room: name.clone().into(), unix_ms: created_ms, owner });
             let newest = history_len.max(1) as u64;
-            let mut kept: Vec<StoredMessage> =
-                messages.query_map(params![key, newest], stored_message)?.collect::<Result<_, _>>()?;
+            let mut kept: Vec<StoredMessage> = Vec::new();
+            let mut rows = messages.query(params![key, newest])?;
+            while let Some(row) = rows.next()? {
+                match stored_message(row) {
+                    Ok(message) => kept.push(message),
+                    // The room's newest message carries its numbering on: a
+                    // new message must not reuse its number. It is kept with
+                    // what cannot be read shown as U+FFFD.
+                    Err(error) if kept.is_empty() => match damaged_message(row) {
+                        Some(message) => {
+                            tracing::warn!(room = %name, seq = message.seq, %error,
+                                "the room's newest stored message is damaged; restored with its unreadable parts replaced");
+                            kept.push(message);
+                        }
+                        None => tracing::warn!(room = %name, seq = ?row.get_ref(0)?, %error,
+                            "skipped an unreadable stored message"),
+                    },
+                    Err(error) => {
+                        tracing::warn!(room = %name, seq = ?row.get_ref(0)?, %error, "skipped an unreadable stored message");
+                    }
+                }
+            }
             kept.reverse();
             records.extend(kept.into_iter().map(|message| Record::Message { room: name.clone().into(), message }));
             if let Some(unix_ms) = vacated_ms {
@@ -92,29 +132,85 @@ impl Store {
         let mut offline = self.conn.prepare(
             "SELECT a.name, o.sender, o.text, o.ts_ms FROM offline o JOIN accounts a ON a.key = o.to_key ORDER BY o.id",
         )?;
-        let kept = offline.query_map([], |r| {
-            Ok(Record::OfflineKept {
-                to: r.get::<_, String>(0)?.into(),
-                from: r.get::<_, String>(1)?.into(),
-                text: r.get::<_, String>(2)?.into(),
-                unix_ms: r.get(3)?,
-            })
-        })?;
-        for record in kept {
-            records.push(record?);
+        let mut rows = offline.query([])?;
+        while let Some(r) = rows.next()? {
+            let kept = (|| {
+                Ok::<_, rusqlite::Error>(Record::OfflineKept {
+                    to: r.get::<_, String>(0)?.into(),
+                    from: r.get::<_, String>(1)?.into(),
+                    text: r.get::<_, String>(2)?.into(),
+                    unix_ms: r.get(3)?,
+                })
+            })();
+            // A kept whisper is independent of everything else: one that
+            // cannot be read is skipped, not a reason to refuse to start.
+            match kept {
+                Ok(record) => records.push(record),
+                Err(error) => tracing::warn!(%error, "skipped an unreadable kept whisper"),
+            }
         }
         Ok(records)
     }
 
-    /// Up to `limit` messages of `room` numbered below `before`, newest of them.
-    pub(crate) fn history(&self, room: &str, before: u64, limit: usize) -> rusqlite::Result<Vec<StoredMessage>> {
+    /// Up to `limit` messages of `room` numbered below `before`, newest of
+    /// them. A row that cannot be read (text that is not UTF-8, a column
+    /// of the wrong type) is skipped, logged once and counted in
+    /// [`Page::unreadable`], so that paging goes on past it.
+    ///
+    /// A row is counted in the page that shows the messages around it: the
+    /// reader's next page starts below the oldest message returned, so
+    /// unreadable rows below that are left for it to count.
+    pub(crate) fn history(&mut self, room: &str, before: u64, limit: usize) -> rusqlite::Result<Page> {
         let mut query = self.conn.prepare_cached(
             "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
         )?;
         let key = NameKey::of(room);
-        let mut page: Vec<StoredMessage> =
-            query.query_map(params![key.as_str(), before, limit as u64], stored_message)?.collect::<Result<_, _>>()?;
-        page.reverse();
+        let scan = limit.saturating_add(MAX_UNREADABLE_PER_PAGE);
+        let mut rows = query.query(params![key.as_str(), before, scan as u64])?;
+        let mut page = Page::default();
+        // Unreadable rows since the last readable one (below every message so far).
+        let mut below_oldest = 0;
+        let mut scanned = 0;
+        while page.messages.len() < limit {
+            let row = match rows.next() {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                // A damaged page of the table: what comes after it cannot be
+                // reached this way. Show what was read, and that there is a gap.
+                Err(error) => {
+                    tracing::error!(%error, %room, before, "could not read further back in a room's history");
+                    below_oldest += 1;
+                    scanned = 0;
+                    break;
+                }
+            };
+            scanned += 1;
+            match stored_message(row) {
+                Ok(message) => {
+                    page.unreadable += std::mem::take(&mut below_oldest);
+                    page.messages.push(message);
+                }
+                Err(error) => {
+                    below_oldest += 1;
+                    let seq = row.get_ref(0).ok().and_then(|seq| seq.as_i64().ok());
+                    if self.logged_unreadable.len() >= MAX_LOGGED_UNREADABLE {
+                        self.logged_unreadable.clear();
+                    }
+                    if self.logged_unreadable.insert((key.as_str().into(), seq)) {
+                        tracing::error!(%room, ?seq, %error, "skipped a stored message that cannot be read");
+                    }
+                }
+            }
+        }
+        // Unreadable rows below the oldest message are this page's to count
+        // unless the page was cut short with messages to show: then the
+        // reader's next page starts below the oldest of them and meets
+        // those rows again.
+        let cut_short = scanned == scan && page.messages.len() < limit;
+        if !cut_short || page.messages.is_empty() {
+            page.unreadable += below_oldest;
+        }
+        page.messages.reverse();
         Ok(page)
     }
 
@@ -125,19 +221,33 @@ impl Store {
         let mut deleted = 0;
         if let Some(days) = retention.max_age_days {
             let cutoff = now_ms.saturating_sub(days.saturating_mul(86_400_000));
+            // Rows are numbered in the order they were said: every row
+            // before the oldest one that is young enough is old. Finding it
+            // reads only the old rows, from the start of the table. (A row
+            // said after the clock was set back waits for the rows before
+            // it: a message is never deleted early, at worst late.)
+            let young: i64 = self.conn.query_row(
+                "SELECT coalesce(
+                     (SELECT id FROM messages WHERE ts_ms >= ?1 ORDER BY id LIMIT 1),
+                     (SELECT max(id) + 1 FROM messages),
+                     0)",
+                [cutoff],
+                |row| row.get(0),
+            )?;
             deleted += self.conn.execute(
-                "DELETE FROM messages WHERE (room_key, seq) IN (
-                     SELECT m.room_key, m.seq FROM messages m
-                     WHERE m.ts_ms < ?1
+                "DELETE FROM messages WHERE id IN (
+                     SELECT m.id FROM messages m
+                     WHERE m.id < ?1
                        AND m.seq < (SELECT max(seq) FROM messages n WHERE n.room_key = m.room_key)
+                     ORDER BY m.id
                      LIMIT ?2)",
-                params![cutoff, PRUNE_CHUNK],
+                params![young, PRUNE_CHUNK],
             )? as u64;
         }
         if let Some(keep) = retention.max_per_room.map(|k| k.max(1)) {
             deleted += self.conn.execute(
-                "DELETE FROM messages WHERE (room_key, seq) IN (
-                     SELECT m.room_key, m.seq FROM messages m
+                "DELETE FROM messages WHERE id IN (
+                     SELECT m.id FROM messages m
                      JOIN (SELECT room_key, max(seq) AS top FROM messages GROUP BY room_key) t
                        ON t.room_key = m.room_key
                      WHERE m.seq <= t.top - ?1
@@ -146,6 +256,15 @@ impl Store {
             )? as u64;
         }
         Ok(deleted)
+    }
+
+    /// Copies what the WAL holds into the database file, as far as no
+    /// reader stops it (`PASSIVE`: it never waits).
+    pub(crate) fn checkpoint(&mut self) -> rusqlite::Result<()> {
+        let (busy, frames, copied): (i64, i64, i64) =
+            self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        tracing::debug!(busy, frames, copied, "checkpointed the database");
+        Ok(())
     }
 
     /// Messages of a room on disk (for tests and tools).
@@ -163,6 +282,25 @@ fn stored_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
         text: row.get::<_, String>(2)?.into(),
         unix_ms: row.get(3)?,
     })
+}
+
+/// What can be made of a message row that [`stored_message`] cannot read:
+/// text that is not UTF-8, or not text, shown with U+FFFD (control
+/// characters too), a missing time as 0. `None` if even its number cannot
+/// be read.
+fn damaged_message(row: &rusqlite::Row<'_>) -> Option<StoredMessage> {
+    let seq = u64::try_from(row.get_ref(0).ok()?.as_i64().ok()?).ok()?;
+    let text = |i| -> Box<str> {
+        let raw = match row.get_ref(i) {
+            Ok(ValueRef::Text(bytes) | ValueRef::Blob(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+            Ok(ValueRef::Integer(n)) => n.to_string(),
+            Ok(ValueRef::Real(x)) => x.to_string(),
+            Ok(ValueRef::Null) | Err(_) => String::new(),
+        };
+        raw.chars().map(|c| if c.is_control() { char::REPLACEMENT_CHARACTER } else { c }).collect()
+    };
+    let unix_ms = row.get_ref(3).ok().and_then(|t| t.as_i64().ok()).and_then(|t| u64::try_from(t).ok());
+    Some(StoredMessage { seq, from: text(1), text: text(2), unix_ms: unix_ms.unwrap_or(0) })
 }
 
 fn write(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Result<()> {

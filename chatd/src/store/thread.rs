@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use chatcore::{ClientId, Record, StorageStatus, StoredMessage};
 
+use super::records::Page;
 use super::{Retention, Store};
 
 /// Work for the storage thread, done in the order sent.
@@ -62,6 +63,11 @@ pub enum Reply {
 
 /// How often retention runs when it is on.
 const PRUNE_EVERY: Duration = Duration::from_secs(10);
+/// How long a write may stay only in the WAL before it is checkpointed
+/// into the database file. SQLite checkpoints by itself only once the WAL
+/// holds 1,000 pages, which a quiet server may take hours to write; a WAL
+/// deleted by mistake while chatd runs loses what it alone holds.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 /// The first wait before retrying a failed write; it doubles up to [`MAX_RETRY`].
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const MAX_RETRY: Duration = Duration::from_secs(2);
@@ -79,12 +85,22 @@ pub struct StoreHandle {
 impl StoreHandle {
     /// Starts the thread; it hands each reply to `report`.
     pub fn spawn(store: Store, retention: Retention, report: impl Fn(Reply) + Send + 'static) -> StoreHandle {
+        StoreHandle::spawn_checkpointing(store, retention, CHECKPOINT_EVERY, report)
+    }
+
+    /// [`spawn`](Self::spawn), checkpointing what was written after `checkpoint_every`.
+    pub(crate) fn spawn_checkpointing(
+        store: Store,
+        retention: Retention,
+        checkpoint_every: Duration,
+        report: impl Fn(Reply) + Send + 'static,
+    ) -> StoreHandle {
         let (jobs, inbox) = mpsc::channel();
         let stopping = Arc::new(AtomicBool::new(false));
         let thread_stopping = stopping.clone();
         let thread = std::thread::Builder::new()
             .name("chatd-store".into())
-            .spawn(move || run(store, retention, &inbox, &report, &thread_stopping))
+            .spawn(move || run(store, retention, checkpoint_every, &inbox, &report, &thread_stopping))
             .expect("the storage thread starts");
         StoreHandle { jobs, stopping, thread }
     }
@@ -103,16 +119,25 @@ impl StoreHandle {
     }
 }
 
-fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &impl Fn(Reply), stopping: &AtomicBool) {
+fn run(
+    mut store: Store,
+    retention: Retention,
+    checkpoint_every: Duration,
+    inbox: &Receiver<Job>,
+    report: &impl Fn(Reply),
+    stopping: &AtomicBool,
+) {
     let pruning = retention.max_age_days.is_some() || retention.max_per_room.is_some();
-    let mut next_prune = Instant::now();
+    let mut next_prune = pruning.then(Instant::now);
+    // When what was written since the last checkpoint must be checkpointed.
+    let mut checkpoint_due: Option<Instant> = None;
     loop {
-        let wait =
-            if pruning { next_prune.saturating_duration_since(Instant::now()) } else { Duration::from_secs(3600) };
+        let wake = [next_prune, checkpoint_due].into_iter().flatten().min();
+        let wait = wake.map_or(Duration::from_secs(3600), |at| at.saturating_duration_since(Instant::now()));
         let first = match inbox.recv_timeout(wait) {
             Ok(job) => job,
             Err(RecvTimeoutError::Timeout) => {
-                next_prune = prune(&mut store, retention);
+                housekeeping(&mut store, retention, checkpoint_every, &mut next_prune, &mut checkpoint_due);
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => return,
@@ -134,21 +159,46 @@ fn run(mut store: Store, retention: Retention, inbox: &Receiver<Job>, report: &i
         if let Some(upto) = upto
             && commit_until_it_succeeds(&mut store, &records, report, stopping)
         {
+            checkpoint_due.get_or_insert_with(|| Instant::now() + checkpoint_every);
             report(Reply::Committed { upto });
         }
         // Fetches run after the commits sent before them, so a page never
         // misses a message its reader has already seen.
         for fetch in fetches {
             if let Job::Fetch { client, room, before, limit } = fetch {
-                let messages = store.history(&room, before, limit).unwrap_or_else(|error| {
+                let page = store.history(&room, before, limit).unwrap_or_else(|error| {
                     tracing::error!(%error, %room, "could not read history");
-                    Vec::new()
+                    // The reader learns there is a gap rather than that there is nothing.
+                    Page { messages: Vec::new(), unreadable: 1 }
                 });
-                report(Reply::History { client, room, messages, unreadable: 0 });
+                report(Reply::History { client, room, messages: page.messages, unreadable: page.unreadable });
             }
         }
-        if pruning && Instant::now() >= next_prune {
-            next_prune = prune(&mut store, retention);
+        housekeeping(&mut store, retention, checkpoint_every, &mut next_prune, &mut checkpoint_due);
+    }
+}
+
+/// Runs a pruning pass and a checkpoint if either is due.
+fn housekeeping(
+    store: &mut Store,
+    retention: Retention,
+    checkpoint_every: Duration,
+    next_prune: &mut Option<Instant>,
+    checkpoint_due: &mut Option<Instant>,
+) {
+    let now = Instant::now();
+    if next_prune.is_some_and(|at| now >= at) {
+        let (next, deleted) = prune(store, retention);
+        *next_prune = Some(next);
+        if deleted {
+            checkpoint_due.get_or_insert(now + checkpoint_every);
+        }
+    }
+    if checkpoint_due.is_some_and(|at| now >= at) {
+        *checkpoint_due = None;
+        if let Err(error) = store.checkpoint() {
+            tracing::warn!(%error, "could not checkpoint the database; trying again later");
+            *checkpoint_due = Some(now + checkpoint_every);
         }
     }
 }
@@ -197,18 +247,18 @@ fn commit_until_it_succeeds(
 }
 
 /// Runs one pruning pass; returns when the next is due (soon, if this one
-/// was cut short at its chunk size).
-fn prune(store: &mut Store, retention: Retention) -> Instant {
+/// was cut short at its chunk size), and whether it deleted anything.
+fn prune(store: &mut Store, retention: Retention) -> (Instant, bool) {
     let now_ms = chatcore::Now::system().unix_ms;
     match store.prune(retention, now_ms) {
-        Ok(0) => Instant::now() + PRUNE_EVERY,
+        Ok(0) => (Instant::now() + PRUNE_EVERY, false),
         Ok(deleted) => {
             tracing::debug!(deleted, "pruned old messages");
-            Instant::now() + Duration::from_millis(50)
+            (Instant::now() + Duration::from_millis(50), true)
         }
         Err(error) => {
             tracing::warn!(%error, "could not prune old messages");
-            Instant::now() + PRUNE_EVERY
+            (Instant::now() + PRUNE_EVERY, false)
         }
     }
 }
