@@ -90,6 +90,7 @@ fn an_account_owns_its_rooms_and_only_it_may_drop_them() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn members_of_a_dropped_room_are_told_and_left_outside_it() {
     let mut sim = Sim::new(relaxed());
