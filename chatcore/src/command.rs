@@ -16,6 +16,14 @@ pub(crate) enum Command {
     Create(String),
     /// Remove a room you own, with its history.
     Drop(String),
+    /// Show (`text: None`) or set a room's topic (`room: None`: the
+    /// current one). An empty text clears it.
+    Topic {
+        /// The room, when the client names one.
+        room: Option<String>,
+        /// The new topic.
+        text: Option<String>,
+    },
     /// List every room with its member count.
     List,
     /// Join a room (text clients switch to it).
@@ -89,6 +97,7 @@ pub(crate) enum Verb {
     List,
     Create,
     Drop,
+    Topic,
     Join,
     Leave,
     Who,
@@ -156,6 +165,7 @@ impl Command {
             Command::Nick(_) => Verb::Nick,
             Command::Create(_) => Verb::Create,
             Command::Drop(_) => Verb::Drop,
+            Command::Topic { .. } => Verb::Topic,
             Command::List => Verb::List,
             Command::Join(_) => Verb::Join,
             Command::Leave(_) => Verb::Leave,
@@ -222,6 +232,15 @@ pub(crate) const COMMANDS: &[Spec] = &[
             "remove a room you created, with its history",
         )
     },
+    // Showing a topic needs no store; setting one is checked where it happens.
+    row(
+        Verb::Topic,
+        &["topic"],
+        "/topic [TEXT]",
+        "topic",
+        r#"{"type":"topic","room":ROOM?,"text":TEXT?}"#,
+        "show your room's topic, or set it (the owner, or anyone in a guest's room)",
+    ),
     row(
         Verb::Join,
         &["join"],

@@ -33,6 +33,7 @@ impl World {
             Command::Create(room) => self.create_room(out, now, id, &room),
             Command::Join(room) => self.join(out, now, id, &room),
             Command::Drop(room) => self.drop_room(out, id, &room),
+            Command::Topic { room, text } => self.topic(out, now, id, room.as_deref(), text.as_deref()),
             Command::Leave(room) => self.leave(out, now, id, room.as_deref()),
             Command::List => {
                 self.list_rooms(out, id);

@@ -9,7 +9,7 @@ use std::time::Duration;
 ///
 /// ```text
 ///   max_clients × (~720 + max_line_bytes + max_rooms_per_client × 16 + max_blocks × 80)
-/// + max_rooms × (~300 + history_len × (max_line_bytes + max_nick_len + ~40))
+/// + max_rooms × (~300 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
 /// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + ~100)
 /// + max_offline_total × (max_line_bytes + max_nick_len + ~48)
 /// + max_tracked_sources × ~100 × 3      (failed logins, registrations, room creations)
@@ -124,6 +124,9 @@ pub struct Config {
     pub max_blocks: usize,
     /// Messages per `/history` page. Bounds one answer. Default: 50.
     pub history_page_len: usize,
+    /// Longest room topic in bytes; a longer one is refused. Bounds each
+    /// room's topic (IRC servers commonly allow 390). Default: 390.
+    pub max_topic_len: usize,
     /// How long a room created by a logged-in user may stay empty before it
     /// is removed with its history. Bounds how long the rooms of people
     /// who left keep a place under `max_rooms`. `Duration::ZERO`: never.
@@ -188,6 +191,7 @@ impl Default for Config {
             max_offline_total: 20_000,
             max_blocks: 32,
             history_page_len: 50,
+            max_topic_len: 390,
             room_idle_expiry: Duration::from_secs(30 * 86_400),
             guest_room_idle_expiry: Duration::from_secs(3_600),
             max_rooms_created_per_source: 10,

@@ -163,6 +163,15 @@ pub enum Rejection {
         /// Seconds until a room may be created again.
         retry_after_secs: u64,
     },
+    /// Only the account that created a room may set its topic.
+    #[error("only the account that created {0} may set its topic")]
+    NotTopicSetter(Box<str>),
+    /// The topic is longer than `Config::max_topic_len`.
+    #[error("a topic may be at most {max} bytes")]
+    TopicTooLong {
+        /// The limit.
+        max: usize,
+    },
     /// Only the account that created a room may drop it.
     #[error("only the account that created {0} may drop it")]
     NotRoomOwner(Box<str>),
@@ -243,6 +252,8 @@ impl Rejection {
             Rejection::NotRoomOwner(_) => "not_room_owner",
             Rejection::OfflineNeedsAccount(_) => "offline_needs_account",
             Rejection::LayoutCharacter => "layout_character",
+            Rejection::NotTopicSetter(_) => "not_topic_setter",
+            Rejection::TopicTooLong { .. } => "topic_too_long",
             Rejection::BlockedByRecipient(_) => "blocked",
             Rejection::MailboxFull(_) => "mailbox_full",
             Rejection::NeverSeen(_) => "never_seen",

@@ -57,6 +57,10 @@ pub(crate) enum Event<'a> {
     Seen { nick: &'a str, online: bool, last_seen_ms: Option<u64> },
     /// Answer to `/since`: users online within the last `seconds`.
     Since { seconds: u64, users: &'a [SeenUser<'a>] },
+    /// A room's topic: asked for or shown on joining (`changed: false`), or
+    /// just set by `by` (`changed: true`, to every member). `text: None`:
+    /// no topic.
+    Topic { room: &'a str, text: Option<&'a str>, by: &'a str, unix_ms: u64, changed: bool },
     /// A room was dropped by its owner `by`; its members are out of it.
     RoomDropped { room: &'a str, by: &'a str },
     /// A name was blocked or unblocked.

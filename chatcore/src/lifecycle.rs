@@ -12,6 +12,7 @@ use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::Record;
+use crate::room::Topic;
 use crate::source::SourceKey;
 use crate::time::Now;
 use crate::world::World;
@@ -122,6 +123,65 @@ impl World {
             }
         }
         out.persist(Record::RoomDropped { room: room.name });
+        Ok(())
+    }
+}
+
+impl World {
+    /// `/topic`: shows the room's topic, or sets it (`Some("")` clears it).
+    /// In a room an account owns only that account may set it; in a guest's
+    /// room, any member.
+    pub(crate) fn topic(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        named: Option<&str>,
+        text: Option<&str>,
+    ) -> Result<(), Rejection> {
+        let key = self.target_room(id, named)?;
+        let (Some(client), Some(room)) = (self.clients.get(&id), self.rooms.get_mut(&key)) else {
+            return Ok(());
+        };
+        let Some(text) = text else {
+            let topic = room.topic.as_ref();
+            let event = Event::Topic {
+                room: &room.name,
+                text: topic.map(|t| &*t.text),
+                by: topic.map_or("", |t| &*t.set_by),
+                unix_ms: topic.map_or(0, |t| t.unix_ms),
+                changed: false,
+            };
+            out.tell(id, client.codec, &event);
+            return Ok(());
+        };
+        if let Some(owner) = &room.owner
+            && client.account.as_ref() != Some(owner)
+        {
+            return Err(Rejection::NotTopicSetter(room.name.clone()));
+        }
+        let text = text.trim();
+        if let Some(rejection) = crate::world::unsafe_text(text) {
+            return Err(rejection);
+        }
+        if text.len() > self.config.max_topic_len {
+            return Err(Rejection::TopicTooLong { max: self.config.max_topic_len });
+        }
+        if self.storage_failing {
+            return Err(Rejection::StorageUnavailable);
+        }
+        room.topic =
+            (!text.is_empty()).then(|| Topic { text: text.into(), set_by: client.nick.clone(), unix_ms: now.unix_ms });
+        let topic = (!text.is_empty()).then(|| Box::<str>::from(text));
+        out.persist(Record::TopicSet { room: room.name.clone(), topic, by: client.nick.clone(), unix_ms: now.unix_ms });
+        let event = Event::Topic {
+            room: &room.name,
+            text: (!text.is_empty()).then_some(text),
+            by: &client.nick,
+            unix_ms: now.unix_ms,
+            changed: true,
+        };
+        out.fanout(room.members.iter(), &event);
         Ok(())
     }
 }

@@ -30,6 +30,17 @@ pub enum Record {
         /// When.
         unix_ms: u64,
     },
+    /// A room's topic was set (`topic: None`: cleared).
+    TopicSet {
+        /// The room.
+        room: Box<str>,
+        /// The new topic, if any.
+        topic: Option<Box<str>>,
+        /// Who set it.
+        by: Box<str>,
+        /// When.
+        unix_ms: u64,
+    },
     /// A room was removed, by its owner or because it stayed empty too
     /// long, with all its history: forget it and its messages. A room of
     /// the same name may be created again later, numbering from 1.

@@ -21,6 +21,16 @@ impl World {
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         let room = &self.rooms[&key];
         let mut replay = welcome.to_vec();
+        if let Some(topic) = &room.topic {
+            let event = Event::Topic {
+                room: &room.name,
+                text: Some(&topic.text),
+                by: &topic.set_by,
+                unix_ms: topic.unix_ms,
+                changed: false,
+            };
+            replay.extend_from_slice(&client.codec.render(&event));
+        }
         for entry in room.history.iter().filter(|e| client.hears(&e.from)) {
             let event = Event::Message {
                 room: &room.name,

@@ -55,6 +55,11 @@ impl World {
                     self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
                 target.empty_since_ms = target.empty_since_ms.max(Some(unix_ms));
             }
+            Record::TopicSet { room, topic, by, unix_ms } => {
+                let target =
+                    self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
+                target.topic = topic.map(|text| crate::room::Topic { text, set_by: by, unix_ms });
+            }
             Record::RoomDropped { room } => {
                 self.rooms.remove(&NameKey::of(&room)).ok_or(RestoreError::UnknownRoom(room))?;
             }

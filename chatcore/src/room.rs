@@ -61,6 +61,16 @@ pub(crate) struct Room {
     pub(crate) owner: Option<NameKey>,
     /// While it has no members: since when (wall clock), for expiry.
     pub(crate) empty_since_ms: Option<u64>,
+    /// What the room is about, shown to everyone who joins.
+    pub(crate) topic: Option<Topic>,
+}
+
+/// A room's topic, who set it and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Topic {
+    pub(crate) text: Box<str>,
+    pub(crate) set_by: Box<str>,
+    pub(crate) unix_ms: u64,
 }
 
 impl Room {
@@ -72,6 +82,7 @@ impl Room {
             next_seq: 1,
             owner,
             empty_since_ms,
+            topic: None,
         }
     }
 

@@ -318,6 +318,10 @@ pub(crate) struct EngineArgs {
     #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len)]
     history_page_len: usize,
 
+    /// Longest room topic in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_topic_len)]
+    max_topic_len: usize,
+
     /// Seconds a room created by an account may stay empty before it is
     /// removed with its history; 0 keeps it for good.
     #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().room_idle_expiry))]
@@ -388,6 +392,7 @@ impl EngineArgs {
             max_offline_total: self.max_offline_total,
             max_blocks: self.max_blocks,
             history_page_len: self.history_page_len,
+            max_topic_len: self.max_topic_len,
             room_idle_expiry: self.room_idle_expiry.0,
             guest_room_idle_expiry: self.guest_room_idle_expiry.0,
             max_rooms_created_per_source: self.max_rooms_created_per_source,
@@ -490,6 +495,7 @@ mod tests {
             "--max-offline-total=30",
             "--max-blocks=4",
             "--history-page-len=6",
+            "--max-topic-len=100",
             "--room-idle-expiry=86400",
             "--guest-room-idle-expiry=60",
             "--max-rooms-created-per-source=2",
@@ -528,6 +534,7 @@ mod tests {
             max_offline_total: 30,
             max_blocks: 4,
             history_page_len: 6,
+            max_topic_len: 100,
             room_idle_expiry: Duration::from_secs(86_400),
             guest_room_idle_expiry: Duration::from_secs(60),
             max_rooms_created_per_source: 2,

@@ -15,6 +15,7 @@ enum Request {
     Nick { nick: String },
     Create { room: String },
     Drop { room: String },
+    Topic { room: Option<String>, text: Option<String> },
     Join { room: String },
     Leave { room: Option<String> },
     List {},
@@ -47,6 +48,7 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Request::Nick { nick } => Command::Nick(nick),
         Request::Create { room } => Command::Create(room),
         Request::Drop { room } => Command::Drop(room),
+        Request::Topic { room, text } => Command::Topic { room, text },
         Request::Join { room } => Command::Join(room),
         Request::Leave { room } => Command::Leave(room),
         Request::List {} => Command::List,
@@ -134,6 +136,13 @@ enum Reply<'a> {
     },
     Created {
         room: &'a str,
+    },
+    Topic {
+        room: &'a str,
+        text: Option<&'a str>,
+        by: Option<&'a str>,
+        ts: Option<u64>,
+        changed: bool,
     },
     Dropped {
         room: &'a str,
@@ -245,6 +254,13 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::IdleWarning { seconds } => Reply::IdleWarning { seconds },
         Event::Created { room } => Reply::Created { room },
         Event::RoomDropped { room, by } => Reply::Dropped { room, by },
+        // With no topic and nothing changed, nobody set anything.
+        Event::Topic { room, text: None, changed: false, .. } => {
+            Reply::Topic { room, text: None, by: None, ts: None, changed: false }
+        }
+        Event::Topic { room, text, by, unix_ms, changed } => {
+            Reply::Topic { room, text, by: Some(by), ts: Some(unix_ms), changed }
+        }
         Event::Joined { room, nick, members, .. } => Reply::Joined { room, nick, members },
         Event::Left { room, nick, .. } => Reply::Left { room, nick },
         Event::NickChanged { old, new, .. } => Reply::Nick { old, new },

@@ -45,6 +45,15 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Verb::Nick => one().map(Command::Nick),
         Verb::Create => one().map(Command::Create),
         Verb::Drop => one().map(Command::Drop),
+        // `/topic` shows it, `/topic TEXT` sets it, `/topic -` clears it.
+        Verb::Topic => Ok(Command::Topic {
+            room: None,
+            text: match args {
+                "" => None,
+                "-" => Some(String::new()),
+                text => Some(text.to_owned()),
+            },
+        }),
         Verb::Join => one().map(Command::Join),
         Verb::List => none(Command::List),
         Verb::Leave => none(Command::Leave(None)),
@@ -127,6 +136,14 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         }
         Event::Created { room } => writeln!(out, "* room {room} created"),
         Event::RoomDropped { room, by } => writeln!(out, "* room {room} was dropped by {by}"),
+        Event::Topic { room, text: Some(text), by, unix_ms, changed: false } => {
+            writeln!(out, "* topic of {room}: {text} (set by {by}, {})", DateTimeUtc(unix_ms))
+        }
+        Event::Topic { room, text: None, changed: false, .. } => writeln!(out, "* {room} has no topic"),
+        Event::Topic { room, text: Some(text), by, changed: true, .. } => {
+            writeln!(out, "* {by} set the topic of {room}: {text}")
+        }
+        Event::Topic { room, text: None, by, changed: true, .. } => writeln!(out, "* {by} cleared the topic of {room}"),
         Event::Joined { room, members, you: true, .. } => {
             writeln!(out, "* you are now in {room} ({members} here)")
         }

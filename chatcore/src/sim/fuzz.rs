@@ -58,7 +58,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 47] = [
+const LINES: [&str; 48] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -102,6 +102,7 @@ const LINES: [&str; 47] = [
     "{\"type\":\"block\",\"nick\":\"{}\"}",
     "{\"type\":\"quit\",\"reason\":\"{}\"}",
     "/drop {}",
+    "/topic {}",
     "{\"type\":\"drop\",\"room\":\"{}\"}",
     "\u{202E}{}",
     "{\"type\":\"help\"}",

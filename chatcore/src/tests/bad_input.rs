@@ -136,6 +136,8 @@ fn position(rejection: &Rejection) -> usize {
         R::NotRoomOwner(_) => 41,
         R::OfflineNeedsAccount(_) => 42,
         R::LayoutCharacter => 43,
+        R::NotTopicSetter(_) => 44,
+        R::TopicTooLong { .. } => 45,
     }
 }
 
@@ -187,6 +189,8 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::NotRoomOwner("r".into()), "not_room_owner"),
         (Rejection::OfflineNeedsAccount("a".into()), "offline_needs_account"),
         (Rejection::LayoutCharacter, "layout_character"),
+        (Rejection::NotTopicSetter("r".into()), "not_topic_setter"),
+        (Rejection::TopicTooLong { max: 1 }, "topic_too_long"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

@@ -18,6 +18,7 @@ mod proptest;
 mod restore;
 mod rooms;
 mod timeouts;
+mod topics;
 
 use std::fmt::Write;
 use std::time::Duration;

@@ -382,6 +382,7 @@ pub(super) enum Line {
     /// JSON: `/history` with `before`; text has no such form and sends `/history`.
     HistoryBefore(u64),
     Drop(usize),
+    Topic(usize),
     Leave,
     Quit,
 }
@@ -412,6 +413,7 @@ impl Line {
             Line::HistoryBefore(before) if json => return format!(r#"{{"type":"history","before":{before}}}"#),
             Line::HistoryBefore(_) => ("history", vec![]),
             Line::Drop(r) => ("drop", vec![("room", ROOMS[r].into())]),
+            Line::Topic(w) => ("topic", vec![("text", WORDS[w].into())]),
             Line::Leave => ("leave", vec![]),
             Line::Quit => ("quit", vec![]),
         };
@@ -445,6 +447,7 @@ pub(super) fn line() -> impl Strategy<Value = Line> {
         2 => name().prop_map(Line::Block),
         2 => name().prop_map(Line::Unblock),
         1 => room().prop_map(Line::Drop),
+        1 => word().prop_map(Line::Topic),
         1 => Just(Line::Leave),
         2 => Just(Line::Quit),
     ]

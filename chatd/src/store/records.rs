@@ -55,16 +55,29 @@ impl Store {
     /// so message numbers carry on), accounts, blocks, kept whispers.
     pub(crate) fn load(&self, history_len: usize) -> rusqlite::Result<Vec<Record>> {
         let mut records = Vec::new();
-        let mut rooms =
-            self.conn.prepare("SELECT key, name, created_ms, owner, vacated_ms FROM rooms ORDER BY created_ms, key")?;
-        type RoomRow = (String, String, u64, Option<String>, Option<u64>);
+        let mut rooms = self.conn.prepare(
+            "SELECT key, name, created_ms, owner, vacated_ms, topic, topic_by, topic_ms FROM rooms ORDER BY created_ms, key",
+        )?;
         let rooms: Vec<RoomRow> = rooms
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+            .query_map([], |r| {
+                let topic = match (r.get(5)?, r.get(6)?, r.get(7)?) {
+                    (Some(text), Some(by), Some(unix_ms)) => Some((text, by, unix_ms)),
+                    _ => None,
+                };
+                Ok(RoomRow {
+                    key: r.get(0)?,
+                    name: r.get(1)?,
+                    created_ms: r.get(2)?,
+                    owner: r.get(3)?,
+                    vacated_ms: r.get(4)?,
+                    topic,
+                })
+            })?
             .collect::<Result<_, _>>()?;
         let mut messages = self
             .conn
             .prepare("SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 ORDER BY seq DESC LIMIT ?2")?;
-        for (key, name, created_ms, owner, vacated_ms) in rooms {
+        for RoomRow { key, name, created_ms, owner, vacated_ms, topic } in rooms {
             let owner = owner.map(String::into_boxed_str);
             records.push(Record::RoomCreated { room: name.clone().into(), unix_ms: created_ms, owner });
             let newest = history_len.max(1) as u64;
@@ -92,6 +105,15 @@ impl Store {
             }
             kept.reverse();
             records.extend(kept.into_iter().map(|message| Record::Message { room: name.clone().into(), message }));
+            if let Some((text, by, unix_ms)) = topic {
+                let topic = Some(String::into_boxed_str(text));
+                records.push(Record::TopicSet {
+                    room: name.clone().into(),
+                    topic,
+                    by: String::into_boxed_str(by),
+                    unix_ms,
+                });
+            }
             if let Some(unix_ms) = vacated_ms {
                 records.push(Record::RoomVacated { room: name.into(), unix_ms });
             }
@@ -314,6 +336,10 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Result<()
             tx.prepare_cached("UPDATE rooms SET vacated_ms = ?2 WHERE key = ?1")?
                 .execute(params![key(room), unix_ms])?;
         }
+        Record::TopicSet { room, topic, by, unix_ms } => {
+            tx.prepare_cached("UPDATE rooms SET topic = ?2, topic_by = ?3, topic_ms = ?4 WHERE key = ?1")?
+                .execute(params![key(room), topic, by, unix_ms])?;
+        }
         Record::RoomDropped { room } => {
             tx.prepare_cached("DELETE FROM messages WHERE room_key = ?1")?.execute([key(room)])?;
             tx.prepare_cached("DELETE FROM rooms WHERE key = ?1")?.execute([key(room)])?;
@@ -351,4 +377,15 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Result<()
         }
     }
     Ok(())
+}
+
+/// One row of the rooms table, as loaded at start.
+struct RoomRow {
+    key: String,
+    name: String,
+    created_ms: u64,
+    owner: Option<String>,
+    vacated_ms: Option<u64>,
+    /// Text, who set it, when.
+    topic: Option<(String, String, u64)>,
 }

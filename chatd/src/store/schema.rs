@@ -83,6 +83,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         UNIQUE (account_key, source)
     );
     ",
+    // 3 -> 4: a room's topic, who set it and when.
+    "
+    ALTER TABLE rooms ADD COLUMN topic TEXT;
+    ALTER TABLE rooms ADD COLUMN topic_by TEXT;
+    ALTER TABLE rooms ADD COLUMN topic_ms INTEGER;
+    ",
 ];
 
 /// The version this build writes.
