@@ -159,9 +159,13 @@ impl World {
             return; // quit earlier in the same read
         };
         client.last_activity = now.instant;
-        client.idle_warned = false;
-        if !self.config.require_login && client.registration_deadline.take().is_some() {
-            // The idle deadline that replaces it may come sooner.
+        let was_warned = std::mem::take(&mut client.idle_warned);
+        let registered_now = !self.config.require_login && client.registration_deadline.take().is_some();
+        // Activity moves the next deadline later, so the armed timer is
+        // early and re-arms itself when it fires; except that a warned
+        // client's next deadline goes back to the warning, and a registered
+        // one's to its idle deadline, which may come sooner than the armed one.
+        if was_warned || registered_now {
             self.timers.rearm(id, client, &self.config);
         }
         let line = match frame {

@@ -128,3 +128,28 @@ fn flood_control_refuses_a_burst_beyond_the_allowance() {
     assert_eq!(sim.take(b), ["[rust] alice: four"]);
     assert_eq!(rejected(&mut sim, a, "five"), [flood]);
 }
+
+/// A warning longer than half the idle time: activity after the warning
+/// brings the next warning closer than the disconnect the timer was armed
+/// for, and the timer must follow (a fuzzer found it late).
+#[test]
+fn activity_after_a_long_warning_re_arms_the_next_warning_in_time() {
+    let config = Config {
+        idle_timeout: Duration::from_secs(10),
+        idle_warning: Duration::from_secs(8),
+        flood_lines_per_sec: 0,
+        ..Config::default()
+    };
+    let mut sim = Sim::new(config);
+    let a = sim.connect_as("alice");
+    sim.advance(Duration::from_secs(2));
+    assert!(sim.take(a)[0].contains("idle"), "warned 8 s before the end");
+    sim.advance(Duration::from_millis(500));
+    sim.send(a, "/users");
+    sim.take(a);
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+    // The next warning is due 2 s after that activity, not at the old disconnect time.
+    sim.advance(Duration::from_secs(2));
+    assert!(sim.take(a).iter().any(|l| l.contains("idle")));
+    assert!(sim.is_connected(a));
+}
