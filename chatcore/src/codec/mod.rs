@@ -1,6 +1,7 @@
 //! Wire formats. A codec parses a client's line into a [`Command`] and
 //! renders an [`Event`] into bytes; the engine itself knows neither format.
 
+mod irc;
 #[cfg(feature = "json")]
 mod json;
 mod text;
