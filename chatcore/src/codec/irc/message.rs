@@ -8,6 +8,8 @@
 //! [`Message::parse`] reads one line without its line ending and borrows
 //! every part from it; nothing is copied unless a tag value holds an escape
 //! or a caller asks for an uppercase command spelled in lowercase.
+//! [`Outgoing`] writes a line from parts, and [`Outgoing::split_trailing`]
+//! cuts a text too long for one line into pieces that each fit.
 //!
 //! The grammar knows nothing of what commands mean: that is the codec's
 //! job. Each [`ParseError`] is distinct so that the codec can answer it with
@@ -25,9 +27,12 @@
 //!   between the `@` and the space, 4096 with them. IRCv3 forbids clients
 //!   to send more and tells servers to answer more with 417, so a line from
 //!   a client with more tag data is [`ParseError::TooLong`].
+//! * Tags written: at most [`MAX_TAGS`] (8191) bytes with the `@` and the
+//!   space, IRCv3's ceiling for a line a server sends: its own tags (4094)
+//!   and a client's relayed ones (4094), joined by a `;`.
 //! * So a client's line may have 4096 + 510 bytes before its CR LF, and
 //!   the framer's cap for an IRC connection must allow that much.
-//! * At most [`MAX_PARAMS`] (15) parameters, the RFCs' limit. A
+//! * At most [`MAX_PARAMS`] (15) parameters, the RFCs' limit, both ways. A
 //!   client line with more is refused, neither merged into the fifteenth
 //!   (as RFC 2812's grammar reads it) nor kept (as the modern documents ask
 //!   of clients reading servers): no command we serve takes more, and an
@@ -35,16 +40,23 @@
 
 mod parse;
 mod tags;
+mod write;
+
+#[cfg(test)]
+mod tests;
 
 use std::borrow::Cow;
 use std::fmt;
 
 pub(crate) use tags::{Tag, Tags};
+pub(crate) use write::{Outgoing, Pieces, WriteError};
 
 /// The longest a line may be without its tags and its CR LF.
 pub(crate) const MAX_BODY: usize = 510;
 /// The most tag data (between `@` and the space) a client may send.
 pub(crate) const MAX_CLIENT_TAG_DATA: usize = 4094;
+/// The longest the tags of a written line may be, `@` and space included.
+pub(crate) const MAX_TAGS: usize = 8191;
 /// The most parameters a message may have.
 pub(crate) const MAX_PARAMS: usize = 15;
 
@@ -238,6 +250,12 @@ impl<'a> Param<'a> {
     /// Whether the parameter is empty (only a trailing one can be).
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl AsRef<[u8]> for Param<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0
     }
 }
 

@@ -159,6 +159,21 @@ pub(super) fn valid_key(key: &[u8]) -> bool {
     name_ok && vendor_ok
 }
 
+/// Appends `value` escaped, so that it holds no space, `;`, CR or LF.
+/// (NUL has no escape; the writer refuses it before calling this.)
+pub(super) fn escape_into(out: &mut Vec<u8>, value: &[u8]) {
+    for &b in value {
+        match b {
+            b';' => out.extend_from_slice(b"\\:"),
+            b' ' => out.extend_from_slice(b"\\s"),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            _ => out.push(b),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +253,14 @@ mod tests {
         let t = Tags::parse(b"a=\xff\xfe;b=\xc3\xa9").expect("tags");
         assert_eq!(t.get("a").map(|t| t.value_str()), Some(Err(NotUtf8)));
         assert_eq!(t.get("b").map(|t| t.value_str()), Some(Ok(Cow::Borrowed("é"))));
+    }
+
+    #[test]
+    fn escaping_then_unescaping_gives_the_value_back() {
+        let value = b"a;b c\\d\re\nf=:+,\xe2\x9c\x93";
+        let mut escaped = b"k=".to_vec();
+        escape_into(&mut escaped, value);
+        assert!(!escaped.iter().any(|b| matches!(b, b';' | b' ' | b'\r' | b'\n')));
+        assert_eq!(Tags::parse(&escaped).expect("tags").get("k").map(|t| t.value().into_owned()), Some(value.to_vec()));
     }
 }
