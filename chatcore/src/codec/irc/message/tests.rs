@@ -1,5 +1,6 @@
 //! Properties of the grammar as a whole: what is written parses back to
-//! the same parts, and long texts split without loss.
+//! the same parts, long texts split without loss, and any bytes at all go
+//! through the fuzz target's checks.
 
 use proptest::prelude::*;
 
@@ -92,5 +93,12 @@ proptest! {
             let message = Message::parse(&line[..line.len() - 2]).expect("parses");
             prop_assert_eq!(message.param(1).map(|p| p.as_str()), Some(Ok(*piece)));
         }
+    }
+
+    #[test]
+    fn any_bytes_pass_the_fuzz_checks(
+        data in prop::collection::vec(prop::sample::select(b"@:;= \\+/aZ9#\x00\r\n\xc3\xa9\xff".to_vec()), 0..80),
+    ) {
+        crate::sim::fuzz::run_irc_message(&data);
     }
 }
