@@ -41,3 +41,8 @@ fn text_lines_corpus() {
 fn json_lines_corpus() {
     replay("json_lines", fuzz::run_json);
 }
+
+#[test]
+fn irc_message_corpus() {
+    replay("irc_message", fuzz::run_irc_message);
+}

@@ -137,7 +137,7 @@ mod time; // Now: time is always handed in
 mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 
 // From bytes to commands and back.
-mod codec; // text and JSON Lines
+mod codec; // text and JSON Lines; the IRC message grammar
 mod command; // the command table: spellings, usage, rules
 mod event; // what a client is told
 mod framer; // bytes to lines, with a cap

@@ -1,6 +1,8 @@
 //! Wire formats. A codec parses a client's line into a [`Command`] and
 //! renders an [`Event`] into bytes; the engine itself knows neither format.
 
+// Crate-visible for the fuzz driver, which tests the IRC grammar on its own.
+pub(crate) mod irc;
 #[cfg(feature = "json")]
 mod json;
 mod text;

@@ -16,6 +16,9 @@
 //! * the engine's clients are exactly those issued and not closed.
 //!
 //! Any panic, in the engine or in a check here, is a finding.
+//!
+//! [`run_irc_message`] is different: it drives the IRC message grammar on
+//! its own, which no client reaches yet.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
@@ -464,4 +467,54 @@ fn run_codec(data: &[u8], speaker_hello: &[u8], listener_hello: &[u8]) {
     }
     driver.input(0, b"\n");
     driver.advance(Duration::from_secs(1));
+}
+
+/// Target `irc_message`: the IRC message grammar alone. The input is one
+/// line without its ending. When it parses, the message is written back
+/// and the written line must parse into the same parts (tags compared by
+/// unescaped value) and write back to the same bytes. Whether or not it
+/// parses, the input as text is also cut into PRIVMSG pieces for a prefix
+/// whose length the first byte picks; the pieces must join into the text
+/// and each make a line that fits and parses back to that piece.
+///
+/// # Panics
+///
+/// On any finding: a panic in the grammar, a parsed message that cannot be
+/// written, a written line that does not parse back to the same parts, or
+/// a piece that is lost, altered or too long.
+pub fn run_irc_message(data: &[u8]) {
+    use crate::codec::irc::message::{MAX_BODY, Message, Outgoing};
+
+    if let Ok(message) = Message::parse(data) {
+        let mut line = Vec::new();
+        message.write(&mut line).unwrap_or_else(|e| panic!("{message:?} cannot be written: {e}"));
+        let body = line.strip_suffix(b"\r\n").expect("a written line ends in CR LF");
+        let again = Message::parse(body).unwrap_or_else(|e| panic!("written {body:?} does not parse: {e}"));
+        assert_eq!(again, message, "written as {:?}", String::from_utf8_lossy(body));
+        let mut twice = Vec::new();
+        again.write(&mut twice).expect("a message written once can be written again");
+        assert_eq!(twice, line, "writing is not stable");
+        // The accessors a codec will call must not panic either.
+        let _ = (message.command().upper(), message.command().numeric());
+        for tag in message.tags().iter() {
+            let _ = (tag.value_str(), tag.is_client_only());
+        }
+    }
+
+    // Chat text never holds NUL, CR or LF (the engine refuses control characters).
+    let text: String =
+        String::from_utf8_lossy(data).chars().map(|c| if matches!(c, '\0' | '\r' | '\n') { ' ' } else { c }).collect();
+    let target = format!("#{}", "r".repeat(usize::from(data.first().copied().unwrap_or(0))));
+    let privmsg = Outgoing { tags: &[], source: Some("nick!user@host"), command: "PRIVMSG", params: &[&target] };
+    let room = privmsg.room_for_trailing();
+    let pieces: Vec<&str> = privmsg.split_trailing(&text).expect("a 256-byte target leaves room").collect();
+    assert_eq!(pieces.concat(), text, "pieces lost or changed text");
+    for piece in pieces {
+        assert!(piece.len() <= room, "a piece of {} bytes where {room} fit", piece.len());
+        let mut line = Vec::new();
+        Outgoing { params: &[&target, piece], ..privmsg }.write(&mut line).expect("a piece makes a line");
+        assert!(line.len() <= MAX_BODY + 2);
+        let parsed = Message::parse(&line[..line.len() - 2]).expect("a piece's line parses");
+        assert_eq!(parsed.param(1).map(|p| p.as_str()), Some(Ok(piece)));
+    }
 }
