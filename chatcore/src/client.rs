@@ -44,6 +44,12 @@ pub(crate) struct Client {
 }
 
 impl Client {
+    /// `event` in this client's codec, addressed to it: replies that name
+    /// their recipient (IRC numerics do) carry its nickname.
+    pub(crate) fn render(&self, event: &crate::event::Event<'_>) -> bytes::Bytes {
+        self.codec.render_to(event, &self.nick)
+    }
+
     pub(crate) fn current_room(&self) -> Option<&NameKey> {
         self.rooms.last()
     }

@@ -175,7 +175,7 @@ impl World {
         let members = room.members.len();
         let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };
         out.fanout(room.members.iter().filter(|(m, _)| *m != id), &arrival);
-        let welcome = client.codec.render(&Event::Joined { room: &room.name, nick: &client.nick, members, you: true });
+        let welcome = client.render(&Event::Joined { room: &room.name, nick: &client.nick, members, you: true });
         self.replay_on_join(out, id, key, welcome);
     }
 
@@ -232,11 +232,11 @@ impl World {
             Some(key) => {
                 let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
                 let members = self.sorted_nicks(room.members.iter().map(|(m, _)| m));
-                client.codec.render(&Event::Who { room: Some(&room.name), members: &members })
+                client.render(&Event::Who { room: Some(&room.name), members: &members })
             }
             None => {
                 let lobby = self.sorted_nicks(self.clients.iter().filter(|(_, c)| c.rooms.is_empty()).map(|(m, _)| *m));
-                client.codec.render(&Event::Who { room: None, members: &lobby })
+                client.render(&Event::Who { room: None, members: &lobby })
             }
         };
         out.send(id, data);
@@ -245,7 +245,7 @@ impl World {
 
     fn users(&mut self, out: &mut Outbox, id: ClientId) {
         let everyone = self.sorted_nicks(self.clients.keys().copied());
-        let data = self.clients[&id].codec.render(&Event::Users { users: &everyone });
+        let data = self.clients[&id].render(&Event::Users { users: &everyone });
         out.send(id, data);
     }
 
@@ -314,8 +314,8 @@ impl World {
         }
         let (from, to_nick) = (&*sender.nick, &*receiver.nick);
         let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false };
-        let delivered = receiver.codec.render(&event(false));
-        let echoed = sender.codec.render(&event(true));
+        let delivered = receiver.render(&event(false));
+        let echoed = sender.render(&event(true));
         out.send(recipient, delivered);
         out.send(id, echoed);
         Ok(())

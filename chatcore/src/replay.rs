@@ -29,7 +29,7 @@ impl World {
                 unix_ms: topic.unix_ms,
                 changed: false,
             };
-            replay.extend_from_slice(&client.codec.render(&event));
+            replay.extend_from_slice(&client.render(&event));
         }
         for entry in room.history.iter().filter(|e| client.hears(&e.from)) {
             let event = Event::Message {
@@ -40,7 +40,7 @@ impl World {
                 unix_ms: entry.unix_ms,
                 history: true,
             };
-            replay.extend_from_slice(&client.codec.render(&event));
+            replay.extend_from_slice(&client.render(&event));
         }
         client.history_cursor = Some((key, room.history.oldest_seq().unwrap_or(room.next_seq)));
         out.push(Output::Send { to: id, data: replay.into() });
@@ -81,7 +81,7 @@ impl World {
         let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
         let oldest = unfiltered.first().map(|m| m.seq);
         let event = Event::HistoryPage { room: &room.name, messages: &page, more, oldest, unreadable: 0 };
-        let data = client.codec.render(&event);
+        let data = client.render(&event);
         self.deliver_page(out, id, key, data, oldest);
         Ok(())
     }
@@ -117,7 +117,7 @@ impl World {
         let more = messages[skip..].first().is_some_and(|m| m.seq > 1);
         let oldest = messages[skip..].first().map(|m| m.seq);
         let event = Event::HistoryPage { room: &room.name, messages: &page, more, oldest, unreadable };
-        let data = reader.codec.render(&event);
+        let data = reader.render(&event);
         self.deliver_page(out, client, key, data, oldest);
     }
 

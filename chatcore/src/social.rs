@@ -60,7 +60,7 @@ impl World {
     pub(crate) fn list_blocks(&mut self, out: &mut Outbox, id: ClientId) {
         let client = &self.clients[&id];
         let names: Vec<&str> = client.blocks.values().map(|n| &**n).collect();
-        let data = client.codec.render(&Event::BlockList { names: &names });
+        let data = client.render(&Event::BlockList { names: &names });
         out.send(id, data);
     }
 
@@ -115,10 +115,10 @@ impl World {
         let key = NameKey::of(nick);
         let data = if let Some(online) = self.nicks.get(&key).and_then(|c| self.clients.get(c)) {
             let event = Event::Seen { nick: &online.nick, online: true, last_seen_ms: None };
-            self.clients[&id].codec.render(&event)
+            self.clients[&id].render(&event)
         } else if let Some(account) = self.accounts.get(&key) {
             let event = Event::Seen { nick: &account.name, online: false, last_seen_ms: account.last_seen_ms };
-            self.clients[&id].codec.render(&event)
+            self.clients[&id].render(&event)
         } else {
             return Err(Rejection::NeverSeen(nick.into()));
         };
@@ -143,7 +143,7 @@ impl World {
             .collect();
         recent.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms).then_with(|| a.nick.cmp(b.nick)));
         users.extend(recent);
-        let data = self.clients[&id].codec.render(&Event::Since { seconds, users: &users });
+        let data = self.clients[&id].render(&Event::Since { seconds, users: &users });
         out.send(id, data);
     }
 }

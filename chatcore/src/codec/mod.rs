@@ -59,7 +59,15 @@ impl Codec {
         }
     }
 
-    /// Renders one event as one or more complete lines.
+    /// Renders one event for one recipient, `nick`, as one or more
+    /// complete lines. Only IRC names the recipient in some replies.
+    pub(crate) fn render_to(self, event: &Event<'_>, nick: &str) -> Bytes {
+        let _ = nick;
+        self.render(event)
+    }
+
+    /// Renders one event as one or more complete lines, the same for every
+    /// recipient (a broadcast).
     pub(crate) fn render(self, event: &Event<'_>) -> Bytes {
         match self {
             Codec::Text => text::render(event),
