@@ -41,13 +41,18 @@ pub(crate) struct Client {
     /// The oldest message of a room shown to it, where `/history` goes on from.
     pub(crate) history_cursor: Option<(NameKey, u64)>,
     pub(crate) flood: FloodBucket,
+    /// IRC clients only: registration and negotiated capabilities.
+    pub(crate) irc: Option<Box<crate::codec::irc::session::IrcSession>>,
 }
 
 impl Client {
     /// `event` in this client's codec, addressed to it: replies that name
     /// their recipient (IRC numerics do) carry its nickname.
     pub(crate) fn render(&self, event: &crate::event::Event<'_>) -> bytes::Bytes {
-        self.codec.render_to(event, &self.nick)
+        match &self.irc {
+            Some(session) => self.codec.render_to(event, &self.nick, &session.server),
+            None => self.codec.render(event),
+        }
     }
 
     pub(crate) fn current_room(&self) -> Option<&NameKey> {

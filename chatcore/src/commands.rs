@@ -71,7 +71,7 @@ impl World {
         }
     }
 
-    fn change_nick(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {
+    pub(crate) fn change_nick(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {
         if let Some(account) = self.account_of(id) {
             return Err(Rejection::NickLocked(account.into()));
         }

@@ -161,7 +161,7 @@ impl Engine {
     /// See [`handle_connect_from`](Self::handle_connect_from).
     #[must_use = "the id names the connection in every later call"]
     pub fn handle_connect(&mut self, now: Now) -> ClientId {
-        self.world.connect(&mut self.out, now, None)
+        self.world.connect(&mut self.out, now, None, Codec::Text)
     }
 
     /// A new connection from `source`. Returns its id. If `max_clients` are
@@ -170,7 +170,17 @@ impl Engine {
     /// Otherwise the client is in the Lobby, as a guest, with a welcome.
     #[must_use = "the id names the connection in every later call"]
     pub fn handle_connect_from(&mut self, now: Now, source: IpAddr) -> ClientId {
-        self.world.connect(&mut self.out, now, Some(SourceKey::of(source)))
+        self.world.connect(&mut self.out, now, Some(SourceKey::of(source)), Codec::Text)
+    }
+
+    /// A new connection from `source` (if known) that speaks `codec` from
+    /// its first byte: [`Codec::Irc`] for an IRC port, which no first line
+    /// could tell. Text and JSON clients may also be connected this way
+    /// (as [`Codec::Text`], which their first line may switch to JSON).
+    /// An IRC client is welcomed once it registers (NICK and USER).
+    #[must_use = "the id names the connection in every later call"]
+    pub fn handle_connect_as(&mut self, now: Now, source: Option<IpAddr>, codec: Codec) -> ClientId {
+        self.world.connect(&mut self.out, now, source.map(SourceKey::of), codec)
     }
 
     /// Bytes received from a client: any number of lines, or part of one.

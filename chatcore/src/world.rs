@@ -12,6 +12,7 @@ use crate::account::{Account, AuthRequestId};
 use crate::auth::PendingAuth;
 use crate::client::{Client, FloodBucket};
 use crate::codec::Codec;
+use crate::codec::irc::session::IrcSession;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
@@ -87,23 +88,29 @@ impl World {
         self.accounts.get(key).map(|a| &*a.name)
     }
 
-    pub(crate) fn connect(&mut self, out: &mut Outbox, now: Now, source: Option<SourceKey>) -> ClientId {
+    /// A new connection speaking `codec`: text and JSON clients start as
+    /// text and may switch with their first line; IRC clients are IRC from
+    /// the start and are welcomed once they register.
+    pub(crate) fn connect(&mut self, out: &mut Outbox, now: Now, source: Option<SourceKey>, codec: Codec) -> ClientId {
         let id = ClientId(self.next_client);
         self.next_client += 1;
+        let irc = codec == Codec::Irc;
         if self.clients.len() >= self.config.max_clients {
             let reason = DisconnectReason::ServerFull;
-            out.tell(id, Codec::Text, &Event::Bye { reason: &reason });
+            out.tell(id, if irc { Codec::Irc } else { Codec::Text }, &Event::Bye { reason: &reason });
             out.push(Output::Close { client: id, reason });
             return id;
         }
         let nick = self.fresh_guest_name();
         let nick_key = NameKey::of(&nick);
         let registration_timeout = self.config.registration_timeout;
+        let session = irc
+            .then(|| Box::new(IrcSession { server: self.config.server_name.as_str().into(), ..IrcSession::default() }));
         let mut client = Client {
             nick,
             nick_key: nick_key.clone(),
-            codec: Codec::Text,
-            codec_chosen: false,
+            codec: if irc { Codec::Irc } else { Codec::Text },
+            codec_chosen: irc,
             framer: LineFramer::default(),
             rooms: Vec::new(),
             source,
@@ -116,9 +123,12 @@ impl World {
             timer: None,
             history_cursor: None,
             flood: FloodBucket::full(self.config.flood_burst, now.instant),
+            irc: session,
         };
         self.timers.rearm(id, &mut client, &self.config);
-        out.tell(id, Codec::Text, &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
+        if !irc {
+            out.tell(id, Codec::Text, &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
+        }
         if self.config.announce_lobby_presence {
             out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
         }
@@ -142,9 +152,13 @@ impl World {
 
     /// Acts on every complete line in `bytes` from a connected client.
     pub(crate) fn input(&mut self, out: &mut Outbox, now: Now, id: ClientId, bytes: &[u8]) {
-        let max_line = self.config.max_line_bytes;
         let Some(state) = self.clients.get_mut(&id) else {
             return;
+        };
+        // An IRC line may carry 4,096 bytes of tags before its 510.
+        let max_line = match state.codec {
+            Codec::Irc => self.config.max_line_bytes.max(IRC_MAX_LINE),
+            _ => self.config.max_line_bytes,
         };
         let mut framer = std::mem::take(&mut state.framer);
         framer.push(max_line, bytes, |frame| self.handle_frame(out, now, id, frame));
@@ -160,7 +174,9 @@ impl World {
         };
         client.last_activity = now.instant;
         let was_warned = std::mem::take(&mut client.idle_warned);
-        let registered_now = !self.config.require_login && client.registration_deadline.take().is_some();
+        // An IRC client registers with NICK and USER, not with any line.
+        let registered_now =
+            !self.config.require_login && client.irc.is_none() && client.registration_deadline.take().is_some();
         // Activity moves the next deadline later, so the armed timer is
         // early and re-arms itself when it fires; except that a warned
         // client's next deadline goes back to the warning, and a registered
@@ -177,6 +193,12 @@ impl World {
         };
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
+        }
+        if client.codec == Codec::Irc {
+            if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
+                return out.tell(id, Codec::Irc, &Rejection::Flood.event());
+            }
+            return self.irc_line(out, now, id, line);
         }
         if !client.codec_chosen {
             // The first line picks the codec, from its bytes, so a JSON line
@@ -321,6 +343,10 @@ impl World {
         out.fanout(recipients, &Event::Disconnected { nick: &client.nick, reason });
     }
 }
+
+/// The longest line an IRC client may send: 4,096 bytes of tags and 510
+/// of message (IRCv3's limits for what a client sends).
+const IRC_MAX_LINE: usize = 4096 + 510;
 
 /// Control characters other than tab have no place in a chat line: they
 /// can rewrite a reader's terminal.

@@ -26,10 +26,15 @@ pub enum Codec {
     /// One JSON object per line, for programs.
     #[cfg(feature = "json")]
     Json,
+    /// IRC (RFC 1459/2812 with IRCv3 tags), for irssi, WeeChat, HexChat.
+    /// Never detected from a first line: the embedder connects a client as
+    /// IRC ([`Engine::handle_connect_as`](crate::Engine::handle_connect_as)),
+    /// say on its own port.
+    Irc,
 }
 
 /// How many codecs exist, for per-codec tables.
-pub(crate) const CODEC_COUNT: usize = 1 + cfg!(feature = "json") as usize;
+pub(crate) const CODEC_COUNT: usize = 2 + cfg!(feature = "json") as usize;
 
 impl Codec {
     /// Every codec, in [`index`](Self::index) order.
@@ -37,6 +42,7 @@ impl Codec {
         Codec::Text,
         #[cfg(feature = "json")]
         Codec::Json,
+        Codec::Irc,
     ];
 
     /// The codec a client's first non-blank line asks for, from its bytes
@@ -56,14 +62,20 @@ impl Codec {
             Codec::Text => text::parse(line),
             #[cfg(feature = "json")]
             Codec::Json => json::parse(line),
+            // IRC lines are bytes with a grammar of their own: the IRC
+            // session reads them before they would get here.
+            Codec::Irc => Err(Rejection::UnknownCommand(line.into())),
         }
     }
 
     /// Renders one event for one recipient, `nick`, as one or more
-    /// complete lines. Only IRC names the recipient in some replies.
-    pub(crate) fn render_to(self, event: &Event<'_>, nick: &str) -> Bytes {
-        let _ = nick;
-        self.render(event)
+    /// complete lines, coming from `server`. Only IRC names the recipient
+    /// and the server in some replies.
+    pub(crate) fn render_to(self, event: &Event<'_>, nick: &str, server: &str) -> Bytes {
+        match self {
+            Codec::Irc => irc::render::render(event, Some(irc::render::Recipient { nick, server })),
+            _ => self.render(event),
+        }
     }
 
     /// Renders one event as one or more complete lines, the same for every
@@ -73,6 +85,7 @@ impl Codec {
             Codec::Text => text::render(event),
             #[cfg(feature = "json")]
             Codec::Json => json::render(event),
+            Codec::Irc => irc::render::render(event, None),
         }
     }
 
@@ -84,6 +97,7 @@ impl Codec {
             Codec::Text => spec.text_usage,
             #[cfg(feature = "json")]
             Codec::Json => spec.json_usage,
+            Codec::Irc => spec.text_usage,
         }
     }
 
@@ -93,6 +107,7 @@ impl Codec {
             Codec::Text => 0,
             #[cfg(feature = "json")]
             Codec::Json => 1,
+            Codec::Irc => CODEC_COUNT - 1,
         }
     }
 }

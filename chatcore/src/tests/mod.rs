@@ -7,6 +7,7 @@ mod connect;
 mod hardening;
 mod history;
 mod invariants;
+mod irc;
 #[cfg(feature = "json")]
 mod json;
 mod messages;

@@ -6,5 +6,5 @@
 // that uses it lands next.
 #[allow(dead_code, unused_imports)]
 pub(crate) mod message;
-#[allow(dead_code)]
 pub(crate) mod render;
+pub(crate) mod session;

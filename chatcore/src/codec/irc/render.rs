@@ -66,9 +66,7 @@ pub(crate) fn render(event: &Event<'_>, to: Option<Recipient<'_>>) -> Bytes {
         Event::Joined { room, nick, .. } => line(&mut out, Some(&mask(nick)), "JOIN", &[&channel(room)]),
         Event::Left { room, nick, .. } => line(&mut out, Some(&mask(nick)), "PART", &[&channel(room)]),
         Event::NickChanged { old, new, .. } => line(&mut out, Some(&mask(old)), "NICK", &[new]),
-        Event::Disconnected { nick, reason } => {
-            line(&mut out, Some(&mask(nick)), "QUIT", &[&reason.to_string()])
-        }
+        Event::Disconnected { nick, reason } => line(&mut out, Some(&mask(nick)), "QUIT", &[&reason.to_string()]),
         Event::Topic { room, text, by, changed: true, .. } => {
             line(&mut out, Some(&mask(by)), "TOPIC", &[&channel(room), text.unwrap_or("")])
         }
