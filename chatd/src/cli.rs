@@ -34,6 +34,15 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     pub(crate) listen: SocketAddr,
 
+    /// Address to serve IRC on (irssi, WeeChat, HexChat), IP:PORT, or
+    /// `none`.
+    ///
+    /// IRC users share rooms with text and JSON users: room `rust` is
+    /// channel `#rust`. The bound address is printed on stdout as
+    /// `irc listening on ADDR`, after the first line.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:6667", value_parser = optional_addr)]
+    pub(crate) irc_listen: OptionalAddr,
+
     /// Bytes a client may leave unread once --send-queue-grace has passed.
     ///
     /// A client that still has more than this unread, of what was queued
@@ -420,6 +429,17 @@ impl Cli {
             max_bytes: self.send_queue_max_bytes,
         }
     }
+}
+
+/// An address to listen on, or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OptionalAddr(pub(crate) Option<SocketAddr>);
+
+fn optional_addr(text: &str) -> Result<OptionalAddr, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(OptionalAddr(None));
+    }
+    text.parse().map(|addr| OptionalAddr(Some(addr))).map_err(|_| format!("{text:?} is not IP:PORT or none"))
 }
 
 /// A duration given on the command line in seconds, fractions allowed.

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use bytes::Bytes;
-use chatcore::{AuthRequestId, ClientId, DisconnectReason, Engine, Now, Output, PasswordHash, StorageStatus};
+use chatcore::{AuthRequestId, ClientId, Codec, DisconnectReason, Engine, Now, Output, PasswordHash, StorageStatus};
 use futures_lite::future;
 use smol::Timer;
 
@@ -59,8 +59,8 @@ pub(crate) enum Done {
 /// What reaches the engine task from the sockets.
 #[derive(Debug)]
 pub(crate) enum Inbound {
-    /// A connection was accepted.
-    Connect(Arc<Socket>),
+    /// A connection was accepted, on a port that speaks this codec.
+    Connect(Arc<Socket>, Codec),
     /// Bytes arrived from a client.
     Input(ClientId, Bytes),
     /// A client's connection ended.
@@ -280,7 +280,7 @@ impl EngineTask {
     /// Feeds one event to the engine; its output waits for [`dispatch`](Self::dispatch).
     fn handle(&mut self, now: Now, event: Inbound) {
         match event {
-            Inbound::Connect(socket) => self.connect(now, socket),
+            Inbound::Connect(socket, codec) => self.connect(now, socket, codec),
             // Bytes or an end racing the engine's own close are `Ok` and
             // change nothing; an `Err` is a bug in chatd.
             Inbound::Input(id, bytes) => report_misuse(self.engine.handle_input(now, id, &bytes)),
@@ -315,10 +315,10 @@ impl EngineTask {
         }
     }
 
-    fn connect(&mut self, now: Now, socket: Arc<Socket>) {
+    fn connect(&mut self, now: Now, socket: Arc<Socket>, codec: Codec) {
         let Some(alive) = self.alive.clone() else { return };
         // The address lets the engine count failed logins per source.
-        let id = self.engine.handle_connect_from(now, socket.peer.ip());
+        let id = self.engine.handle_connect_as(now, Some(socket.peer.ip()), codec);
         // A client refused as over `max_clients` only gets its farewell written.
         let reader = self.engine.nick(id).is_some().then(|| self.inbound.clone());
         if reader.is_some() {
@@ -537,7 +537,7 @@ impl EngineTask {
                 Some(Wake::Timer | Wake::Shutdown) => self.cut_lingering(Instant::now()),
                 // The engine has forgotten everyone; a connection accepted
                 // just now is simply closed.
-                Some(Wake::Event(Inbound::Connect(socket))) => socket.cut(),
+                Some(Wake::Event(Inbound::Connect(socket, _))) => socket.cut(),
                 Some(Wake::Event(_) | Wake::Done(_)) => {}
             }
         }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_channel::Sender;
-use chatcore::{Engine, RestoreError};
+use chatcore::{Codec, Engine, RestoreError};
 use futures_lite::future;
 use smol::{Async, Timer};
 
@@ -85,17 +85,34 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         "listening"
     );
 
+    let irc = match cli.irc_listen.0 {
+        Some(addr) => {
+            let irc = Async::<TcpListener>::bind(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for IRC on {addr}: {e}")))?;
+            let local = irc.get_ref().local_addr()?;
+            let mut stdout = io::stdout().lock();
+            writeln!(stdout, "irc listening on {local}")?;
+            stdout.flush()?;
+            tracing::info!(addr = %local, "listening for IRC");
+            Some(irc)
+        }
+        None => None,
+    };
+
     let (inbound, events) = async_channel::bounded(cli.inbound_capacity);
     let limiter = IpLimiter::new(cli.max_per_ip);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
-    let _accept = spawn(accept_loop(listener, limiter, inbound.clone()));
+    let _accept = spawn(accept_loop(listener, Codec::Text, limiter.clone(), inbound.clone()));
+    let _accept_irc = irc.map(|irc| spawn(accept_loop(irc, Codec::Irc, limiter, inbound.clone())));
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
     spawn(engine.run(events, shutdown)).await;
     Ok(())
 }
 
-async fn accept_loop(listener: Async<TcpListener>, limiter: IpLimiter, inbound: Sender<Inbound>) {
+/// Accepts connections on one port, whose clients speak `codec` (text and
+/// JSON share a port: a JSON client's first line says so).
+async fn accept_loop(listener: Async<TcpListener>, codec: Codec, limiter: IpLimiter, inbound: Sender<Inbound>) {
     loop {
         // Refusals after the first of a spell are summed up when their
         // interval ends. The engine task may start a spell while this loop
@@ -121,12 +138,12 @@ async fn accept_loop(listener: Async<TcpListener>, limiter: IpLimiter, inbound: 
             }
         };
         let Some(slot) = limiter.try_acquire(peer.ip()) else {
-            refuse(stream.get_ref(), peer, limiter.max());
+            refuse(stream.get_ref(), peer, limiter.max(), codec);
             continue;
         };
         conn::configure(stream.get_ref());
         let socket = Arc::new(Socket::new(stream, peer, slot));
-        if inbound.send(Inbound::Connect(socket)).await.is_err() {
+        if inbound.send(Inbound::Connect(socket, codec)).await.is_err() {
             return;
         }
     }
@@ -134,11 +151,15 @@ async fn accept_loop(listener: Async<TcpListener>, limiter: IpLimiter, inbound: 
 
 /// Tells a connection over the per-IP cap why, and closes it. The socket is
 /// fresh, so the one line fits its send buffer and nothing need wait.
-fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize) {
+fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize, codec: Codec) {
     if refusals::note(Refusal::PerIpCap) {
         tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
     }
-    let line = format!("* bye: too many connections from your address (at most {max}); try again later\n");
+    let why = format!("too many connections from your address (at most {max}); try again later");
+    let line = match codec {
+        Codec::Irc => format!("ERROR :Closing link: {why}\r\n"),
+        _ => format!("* bye: {why}\n"),
+    };
     let mut stream = stream;
     let _ = stream.write_all(line.as_bytes());
     let _ = stream.shutdown(Shutdown::Write);

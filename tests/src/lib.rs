@@ -41,6 +41,8 @@ pub fn chatd_binary(built: &'static str) -> &'static Path {
 pub struct Server {
     child: Child,
     addr: SocketAddr,
+    /// Where it serves IRC, unless started with `--irc-listen none`.
+    irc_addr: Option<SocketAddr>,
     logs: Arc<Mutex<String>>,
     /// The data directory of a server started with [`Server::start`],
     /// removed when the server is dropped.
@@ -78,18 +80,18 @@ impl Server {
 
     /// Like [`Server::start_in`], with `RUST_LOG` set to `rust_log`.
     pub fn start_in_logging(chatd: &Path, dir: &Path, args: &[&str], rust_log: &str) -> Server {
-        let (child, logs, first) = Server::spawn(chatd, dir, args, rust_log);
+        let (child, logs, first, irc_addr) = Server::spawn(chatd, dir, args, rust_log);
         let addr = first.strip_prefix("listening on ").and_then(|a| a.trim().parse().ok()).unwrap_or_else(|| {
             let logs = logs.lock().unwrap_or_else(PoisonError::into_inner).clone();
             panic!("chatd's first line should be `listening on ADDR`, got {first:?}; logs:\n{logs}")
         });
-        Server { child, addr, logs, _data: None }
+        Server { child, addr, irc_addr, logs, _data: None }
     }
 
     /// Runs chatd on `dir` expecting it to refuse to start; returns its exit
     /// status and everything it wrote to stderr.
     pub fn fail_to_start(chatd: &Path, dir: &Path, args: &[&str]) -> (ExitStatus, String) {
-        let (mut child, logs, first) = Server::spawn(chatd, dir, args, "info");
+        let (mut child, logs, first, _) = Server::spawn(chatd, dir, args, "info");
         assert_eq!(first, "", "chatd started although it should not have");
         let deadline = Instant::now() + READ_TIMEOUT;
         let status = loop {
@@ -105,9 +107,18 @@ impl Server {
         (status, logs)
     }
 
-    fn spawn(chatd: &Path, dir: &Path, args: &[&str], rust_log: &str) -> (Child, Arc<Mutex<String>>, String) {
+    fn spawn(
+        chatd: &Path,
+        dir: &Path,
+        args: &[&str],
+        rust_log: &str,
+    ) -> (Child, Arc<Mutex<String>>, String, Option<SocketAddr>) {
+        // Every test server gets a free IRC port of its own, unless the test picks one.
+        let irc_default: &[&str] = if args.contains(&"--irc-listen") { &[] } else { &["--irc-listen", "127.0.0.1:0"] };
+        let irc = !args.windows(2).any(|w| w == ["--irc-listen", "none"]);
         let mut child = Command::new(chatd)
             .args(["--listen", "127.0.0.1:0"])
+            .args(irc_default)
             .arg("--data-dir")
             .arg(dir)
             .args(args)
@@ -129,13 +140,23 @@ impl Server {
             }
         });
         let stdout = child.stdout.take().expect("piped stdout");
-        let first = first_line(stdout);
-        (child, logs, first)
+        let (first, second) = first_lines(stdout, irc);
+        let irc_addr = second.and_then(|l| l.strip_prefix("irc listening on ").and_then(|a| a.trim().parse().ok()));
+        (child, logs, first, irc_addr)
     }
 
     /// The address chatd is listening on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address chatd serves IRC on.
+    ///
+    /// # Panics
+    ///
+    /// If it was started with `--irc-listen none`.
+    pub fn irc_addr(&self) -> SocketAddr {
+        self.irc_addr.expect("chatd serves IRC")
     }
 
     /// What chatd has logged so far.
@@ -218,12 +239,18 @@ impl Drop for Server {
 
 /// Reads chatd's first stdout line; the rest is drained so chatd never
 /// blocks on a full pipe.
-fn first_line(stdout: ChildStdout) -> String {
+/// chatd's first stdout line, `listening on ADDR`, and the second when it
+/// serves IRC too (`irc listening on ADDR`, at once after the first).
+fn first_lines(stdout: ChildStdout, irc: bool) -> (String, Option<String>) {
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
     reader.read_line(&mut line).expect("read chatd's stdout");
+    let mut second = String::new();
+    if irc && !line.is_empty() {
+        reader.read_line(&mut second).expect("read chatd's stdout");
+    }
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    line
+    (line, (!second.is_empty()).then_some(second))
 }
 
 /// A line-oriented client over a real TCP connection. Every read gives up
