@@ -82,9 +82,11 @@ pub struct Args {
     #[arg(long)]
     pub nick_prefix: Option<String>,
     /// Room name prefix (chat and IRC modes); the room index is appended
-    /// (IRC channels get a leading `#`).
-    #[arg(long, default_value = "load")]
-    pub room_prefix: String,
+    /// (IRC channels get a leading `#`). Default: `load` in chat mode; in
+    /// IRC mode unique per run, since an IRC server may still be relaying
+    /// an earlier run's flood-delayed messages to its channel.
+    #[arg(long)]
+    pub room_prefix: Option<String>,
     /// Server process id for memory figures (default: whoever listens on the port).
     #[arg(long)]
     pub server_pid: Option<u32>,
@@ -192,6 +194,14 @@ impl Args {
         })
     }
 
+    /// The room name prefix (see `--room-prefix`).
+    pub fn room_prefix(&self) -> String {
+        self.room_prefix.clone().unwrap_or_else(|| match self.mode {
+            Mode::Irc => format!("lg{}r", std::process::id() % 100_000),
+            _ => "load".to_owned(),
+        })
+    }
+
     /// Seconds as a `Duration`.
     pub fn secs(secs: f64) -> Duration {
         Duration::from_secs_f64(secs)
@@ -250,6 +260,8 @@ mod tests {
         assert!(Args::parse_from(["loadgen", "--mode=irc", "--size=401"]).validate().is_err());
         assert_eq!(Args::parse_from(["loadgen", "--mode=irc", "--size=400"]).validate(), Ok(()));
         assert!(Args::parse_from(["loadgen", "--mode=irc"]).nick_prefix().len() <= 5);
+        assert_eq!(Args::parse_from(["loadgen"]).room_prefix(), "load");
+        assert!(Args::parse_from(["loadgen", "--mode=irc"]).room_prefix().starts_with("lg"));
     }
 
     #[test]

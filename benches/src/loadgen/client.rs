@@ -61,7 +61,7 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
     worker.streams.borrow_mut()[worker.local(i)] = Some(stream.clone());
 
     let nick = format!("{}{i}", worker.nick_prefix);
-    let room_name = format!("{}{room}", worker.args.room_prefix);
+    let room_name = format!("{}{room}", worker.room_prefix);
     let hello = match worker.args.mode {
         Mode::Chat if creator => format!("/nick {nick}\n/create {room_name}\n"),
         Mode::Chat => format!("/nick {nick}\n/join {room_name}\n"),

@@ -95,7 +95,7 @@ fn frame(worker: &Worker, client: usize, seq: u64, due: u64, out: &mut Vec<u8>) 
     if worker.args.mode != Mode::Irc {
         return payload::encode(seq, due, worker.args.size, out);
     }
-    let channel = format!("#{}{}", worker.args.room_prefix, worker.schedule.room_of(client));
+    let channel = format!("#{}{}", worker.room_prefix, worker.schedule.room_of(client));
     out.extend_from_slice(irc::privmsg_prefix(&channel).as_bytes());
     payload::encode(seq, due, worker.args.size, out);
     irc::crlf(out);
