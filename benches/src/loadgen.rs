@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod irc;
 pub mod ledger;
 pub mod payload;
 pub mod procfs;

@@ -78,12 +78,15 @@ pub struct Args {
     /// Connections being opened at once, per thread.
     #[arg(long, default_value_t = 64)]
     pub connect_concurrency: usize,
-    /// Nickname prefix (chat mode); the client index is appended.
+    /// Nickname prefix (chat and IRC modes); the client index is appended.
     #[arg(long)]
     pub nick_prefix: Option<String>,
-    /// Room name prefix (chat mode); the room index is appended.
-    #[arg(long, default_value = "load")]
-    pub room_prefix: String,
+    /// Room name prefix (chat and IRC modes); the room index is appended
+    /// (IRC channels get a leading `#`). Default: `load` in chat mode; in
+    /// IRC mode unique per run, since an IRC server may still be relaying
+    /// an earlier run's flood-delayed messages to its channel.
+    #[arg(long)]
+    pub room_prefix: Option<String>,
     /// Server process id for memory figures (default: whoever listens on the port).
     #[arg(long)]
     pub server_pid: Option<u32>,
@@ -117,6 +120,9 @@ pub enum Mode {
     /// Open idle connections (named, in chat protocol) and report the
     /// server's resident memory per connection.
     Capacity,
+    /// IRC: `NICK`/`USER`, wait for `001`, `JOIN #ROOM` and wait for its
+    /// `366`, then `PRIVMSG #ROOM :TEXT` (any RFC 1459/2812 server).
+    Irc,
 }
 
 impl Args {
@@ -154,6 +160,13 @@ impl Args {
                 return Err("--burst-lines must be between 1 and 100000, --bursts between 1 and 10000".into());
             }
         }
+        if self.mode == Mode::Irc && self.size > super::irc::MAX_SIZE {
+            return Err(format!(
+                "--size must be at most {} in IRC mode (an IRC line is at most {} bytes)",
+                super::irc::MAX_SIZE,
+                super::irc::MAX_LINE
+            ));
+        }
         if let Some(prefix) = &self.nick_prefix
             && (prefix.is_empty() || !prefix.starts_with(|c: char| c.is_ascii_alphabetic()))
         {
@@ -171,9 +184,22 @@ impl Args {
     }
 
     /// The nickname prefix, unique per run by default so runs can follow
-    /// one another against the same server.
+    /// one another against the same server. IRC servers often cap
+    /// nicknames at 9 characters (ngIRCd's default), so IRC mode's default
+    /// is shorter: `l123n` + up to 4 digits of index.
     pub fn nick_prefix(&self) -> String {
-        self.nick_prefix.clone().unwrap_or_else(|| format!("lg{}n", std::process::id() % 100_000))
+        self.nick_prefix.clone().unwrap_or_else(|| match self.mode {
+            Mode::Irc => format!("l{}n", std::process::id() % 1000),
+            _ => format!("lg{}n", std::process::id() % 100_000),
+        })
+    }
+
+    /// The room name prefix (see `--room-prefix`).
+    pub fn room_prefix(&self) -> String {
+        self.room_prefix.clone().unwrap_or_else(|| match self.mode {
+            Mode::Irc => format!("lg{}r", std::process::id() % 100_000),
+            _ => "load".to_owned(),
+        })
     }
 
     /// Seconds as a `Duration`.
@@ -231,6 +257,11 @@ mod tests {
         assert!(Args::parse_from(["loadgen", "--clients", "0"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--duration", "99999"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--nick-prefix", "9x"]).validate().is_err());
+        assert!(Args::parse_from(["loadgen", "--mode=irc", "--size=401"]).validate().is_err());
+        assert_eq!(Args::parse_from(["loadgen", "--mode=irc", "--size=400"]).validate(), Ok(()));
+        assert!(Args::parse_from(["loadgen", "--mode=irc"]).nick_prefix().len() <= 5);
+        assert_eq!(Args::parse_from(["loadgen"]).room_prefix(), "load");
+        assert!(Args::parse_from(["loadgen", "--mode=irc"]).room_prefix().starts_with("lg"));
     }
 
     #[test]

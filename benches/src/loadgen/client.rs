@@ -11,6 +11,7 @@ use smol::Async;
 use smol::io::AsyncWriteExt;
 
 use super::cli::Mode;
+use super::irc;
 use super::ledger::Receipt;
 use super::payload::{self, Lines};
 use super::shared::{Phase, Shared};
@@ -60,13 +61,15 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
     worker.streams.borrow_mut()[worker.local(i)] = Some(stream.clone());
 
     let nick = format!("{}{i}", worker.nick_prefix);
-    let room_name = format!("{}{room}", worker.args.room_prefix);
+    let room_name = format!("{}{room}", worker.room_prefix);
     let hello = match worker.args.mode {
         Mode::Chat if creator => format!("/nick {nick}\n/create {room_name}\n"),
         Mode::Chat => format!("/nick {nick}\n/join {room_name}\n"),
         Mode::Capacity => format!("/nick {nick}\n"),
         Mode::Plain => String::new(),
+        Mode::Irc => irc::hello(&nick),
     };
+    let channel = format!("#{room_name}");
     if let Err(e) = (&*stream).write_all(hello.as_bytes()).await {
         return shared.abort(|| format!("client {i}: write: {e}"));
     }
@@ -87,6 +90,8 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
     let mut lines = Lines::default();
     let mut retry_join = false;
     let mut bye = None;
+    // IRC: what to write back after this read (PONGs, the JOIN).
+    let mut replies = Vec::new();
     loop {
         if let Err(e) = stream.readable().await {
             shared.note_error(|| format!("client {i}: poll: {e}"));
@@ -119,11 +124,16 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                 };
                 let now = shared.now_ns();
                 lines.feed(&scratch[..n], |line| {
-                    let is_message = match worker.args.mode {
-                        Mode::Plain => true,
-                        _ => line.first() == Some(&b'['),
+                    let parsed = match worker.args.mode {
+                        Mode::Irc => irc::Line::parse(line),
+                        _ => None,
                     };
-                    if is_message && let Some((seq, due)) = payload::decode(line) {
+                    let text = match worker.args.mode {
+                        Mode::Plain => Some(line),
+                        Mode::Irc => parsed.and_then(|l| l.privmsg_text()),
+                        _ => (line.first() == Some(&b'[')).then_some(line),
+                    };
+                    if let Some((seq, due)) = text.and_then(payload::decode) {
                         match inbox.record(schedule, i, seq) {
                             Receipt::Expected => {
                                 tally.delivered += 1;
@@ -136,6 +146,48 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                             }
                             Receipt::Duplicate => tally.duplicates += 1,
                             Receipt::Misdelivered => tally.misdelivered += 1,
+                        }
+                        return;
+                    }
+                    if let Some(msg) = parsed {
+                        if msg.is("PING") {
+                            replies.extend_from_slice(b"PONG :");
+                            replies.extend_from_slice(msg.param(0).unwrap_or_default());
+                            replies.extend_from_slice(b"\r\n");
+                        } else if msg.is("ERROR") {
+                            let reason = String::from_utf8_lossy(msg.param(0).unwrap_or_default()).into_owned();
+                            shared.note_reason(i, &reason, true);
+                            bye = Some(reason);
+                        } else if msg.is("QUIT") {
+                            let nick = std::str::from_utf8(msg.nick()).unwrap_or_default();
+                            if let Some(who) = index_of(nick, &worker.nick_prefix)
+                                && who < schedule.clients
+                            {
+                                let reason = String::from_utf8_lossy(msg.param(0).unwrap_or_default());
+                                shared.note_reason(who, &reason, false);
+                            }
+                        } else if let Some(code) = msg.numeric() {
+                            match code {
+                                1 if stage == Stage::Introducing => {
+                                    replies.extend_from_slice(format!("JOIN {channel}\r\n").as_bytes());
+                                }
+                                366 if stage == Stage::Introducing
+                                    && msg.param(1).is_some_and(|c| c.eq_ignore_ascii_case(channel.as_bytes())) =>
+                                {
+                                    ready(&mut stage);
+                                }
+                                // 422: no MOTD, harmless.
+                                400..=599 if code != 422 => {
+                                    let text = String::from_utf8_lossy(line).into_owned();
+                                    if stage == Stage::Introducing {
+                                        shared.abort(|| format!("client {i} ({nick}) was refused: {text}"));
+                                    } else {
+                                        tally.server_errors += 1;
+                                        shared.note_error(|| format!("client {i}: server said: {text}"));
+                                    }
+                                }
+                                _ => {}
+                            }
                         }
                         return;
                     }
@@ -183,6 +235,16 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
         if closed {
             return ended(shared, i, stage, bye.as_deref());
         }
+        if !replies.is_empty() {
+            // Rare and short (registration, PONG); a message the sender is
+            // part-way through writing on a full socket could be split by it.
+            let written = (&*stream).write_all(&replies).await;
+            replies.clear();
+            if let Err(e) = written {
+                shared.note_error(|| format!("client {i}: write: {e}"));
+                return ended(shared, i, stage, bye.as_deref());
+            }
+        }
         if std::mem::take(&mut retry_join)
             && let Err(e) = (&*stream).write_all(format!("/join {room_name}\n").as_bytes()).await
         {
@@ -227,11 +289,16 @@ pub fn goodbye(line: &[u8]) -> Option<String> {
 pub fn departure<'a>(line: &'a [u8], prefix: &str) -> Option<(usize, &'a str)> {
     let line = std::str::from_utf8(line).ok()?;
     let (nick, reason) = line.strip_prefix("* ")?.split_once(" disconnected (")?;
+    Some((index_of(nick, prefix)?, reason.strip_suffix(')')?))
+}
+
+/// The client index in one of this run's nicknames (`prefix` + index).
+fn index_of(nick: &str, prefix: &str) -> Option<usize> {
     let index = nick.strip_prefix(prefix)?;
     if !index.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some((index.parse().ok()?, reason.strip_suffix(')')?))
+    index.parse().ok()
 }
 
 fn add(counter: &std::sync::atomic::AtomicU64, n: u64) {

@@ -19,10 +19,11 @@ use smol::channel::Receiver;
 use smol::io::AsyncWriteExt;
 use smol::{Async, Timer};
 
-use super::payload;
+use super::cli::Mode;
 use super::schedule::{Pace, Schedule};
 use super::shared::{Phase, Shared};
 use super::worker::Worker;
+use super::{irc, payload};
 
 /// What one thread's sender did.
 #[derive(Debug, Clone, Default)]
@@ -88,6 +89,18 @@ fn account(shared: &Shared, schedule: &Schedule, sends: &mut Sends, seq: u64, wr
     }
 }
 
+/// Appends message `seq`, sent by `client` and due at `due`, framed as the
+/// mode wants it: the bare line, or an IRC `PRIVMSG` to the client's channel.
+fn frame(worker: &Worker, client: usize, seq: u64, due: u64, out: &mut Vec<u8>) {
+    if worker.args.mode != Mode::Irc {
+        return payload::encode(seq, due, worker.args.size, out);
+    }
+    let channel = format!("#{}{}", worker.room_prefix, worker.schedule.room_of(client));
+    out.extend_from_slice(irc::privmsg_prefix(&channel).as_bytes());
+    payload::encode(seq, due, worker.args.size, out);
+    irc::crlf(out);
+}
+
 /// The steady schedule: each of this thread's messages at its due time.
 async fn steady(worker: &Worker, stopped: &Receiver<()>) -> Sends {
     let shared = &worker.shared;
@@ -120,7 +133,7 @@ async fn steady(worker: &Worker, stopped: &Receiver<()>) -> Sends {
             }
         }
         line.clear();
-        payload::encode(seq, due, worker.args.size, &mut line);
+        frame(worker, from, seq, due, &mut line);
         let written = match stream_of(worker, from) {
             // A server that stops reading must not keep loadgen past the end of the run.
             Some(stream) => {
@@ -187,7 +200,7 @@ impl Volley {
         let mut bytes = Vec::with_capacity(seqs.len() * (worker.args.size + 48));
         let mut ends = Vec::with_capacity(seqs.len());
         for &seq in &seqs {
-            payload::encode(seq, due, worker.args.size, &mut bytes);
+            frame(worker, client, seq, due, &mut bytes);
             ends.push(bytes.len());
         }
         let stream = stream_of(worker, client);

@@ -32,6 +32,8 @@ pub struct Worker {
     pub shared: Arc<Shared>,
     /// Nickname prefix of this run.
     pub nick_prefix: String,
+    /// Room name prefix of this run.
+    pub room_prefix: String,
     /// Bounds connections being opened at once.
     pub connecting: Semaphore,
     /// Each local client's socket once connected, by local index.
@@ -82,6 +84,7 @@ pub fn run(thread: usize, threads: usize, args: Args, schedule: Schedule, shared
         thread,
         threads,
         nick_prefix: args.nick_prefix(),
+        room_prefix: args.room_prefix(),
         connecting: Semaphore::new(args.connect_concurrency),
         streams: RefCell::new(vec![None; local_clients]),
         inboxes: RefCell::new(vec![Inbox::new(schedule.total); local_clients]),
