@@ -155,12 +155,13 @@ impl World {
         }
         let in_flight =
             self.pending_auth.values().filter(|p| p.kind == AuthKind::Login && NameKey::of(&p.name) == *key).count();
-        let max = self.config.max_account_failures;
-        match self.account_failures.window(key, now.instant) {
-            Some((failures, ends)) if failures as usize + in_flight >= max as usize => Err(locked(ends)),
-            None if in_flight >= max as usize => Err(locked(now.instant + self.config.login_failure_window)),
-            _ => Ok(()),
+        // Checks in flight could each fail: while they could reach the
+        // limit, more wait (not a lockout: they may all succeed).
+        let failures = self.account_failures.window(key, now.instant).map_or(0, |(count, _)| count as usize);
+        if failures + in_flight >= self.config.max_account_failures as usize {
+            return Err(Rejection::AccountBusy);
         }
+        Ok(())
     }
 
     /// Counts a failed login, against its source and (for a real account)

@@ -148,6 +148,10 @@ pub enum Rejection {
     /// The password could not be hashed (the embedder reported a failure).
     #[error("registration failed on the server; try again")]
     HashFailed,
+    /// So many logins to this account are being checked that, should they
+    /// all fail, it would be throttled: this one waits (it is no failure).
+    #[error("too many logins to this account are being checked; try again in a moment")]
+    AccountBusy,
     /// Only logged-in users may leave a whisper for someone offline.
     #[error("{0} is offline; log in to leave a message for them")]
     OfflineNeedsAccount(Box<str>),
@@ -251,6 +255,7 @@ impl Rejection {
             Rejection::TooManyRoomsCreated { .. } => "too_many_rooms_created",
             Rejection::NotRoomOwner(_) => "not_room_owner",
             Rejection::OfflineNeedsAccount(_) => "offline_needs_account",
+            Rejection::AccountBusy => "account_busy",
             Rejection::LayoutCharacter => "layout_character",
             Rejection::NotTopicSetter(_) => "not_topic_setter",
             Rejection::TopicTooLong { .. } => "topic_too_long",

@@ -18,7 +18,7 @@ impl World {
     /// one buffer), skipping names it blocks, and starts its `/history`
     /// cursor at the oldest message shown.
     pub(crate) fn replay_on_join(&mut self, out: &mut Outbox, id: ClientId, key: NameKey, welcome: Bytes) {
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        let Some(client) = self.clients.get(&id) else { return };
         let room = &self.rooms[&key];
         let mut replay = welcome.to_vec();
         if let Some(topic) = &room.topic {
@@ -31,6 +31,13 @@ impl World {
             };
             replay.extend_from_slice(&client.render(&event));
         }
+        if let Some(session) = &client.irc {
+            // IRC clients learn who is there from NAMES (353, 366) on joining.
+            let mut names: Vec<&str> =
+                room.members.iter().filter_map(|(m, _)| self.clients.get(&m)).map(|c| &*c.nick).collect();
+            names.sort_by_cached_key(|n| n.to_ascii_lowercase());
+            crate::codec::irc::render::names(&mut replay, &session.server, &client.nick, &room.name, &names);
+        }
         for entry in room.history.iter().filter(|e| client.hears(&e.from)) {
             let event = Event::Message {
                 room: &room.name,
@@ -42,7 +49,10 @@ impl World {
             };
             replay.extend_from_slice(&client.render(&event));
         }
-        client.history_cursor = Some((key, room.history.oldest_seq().unwrap_or(room.next_seq)));
+        let cursor = Some((key, room.history.oldest_seq().unwrap_or(room.next_seq)));
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.history_cursor = cursor;
+        }
         out.push(Output::Send { to: id, data: replay.into() });
     }
 

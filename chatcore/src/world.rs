@@ -273,7 +273,7 @@ impl World {
     /// Renders `event` for one client in its codec and queues it.
     pub(crate) fn tell(&self, out: &mut Outbox, to: ClientId, event: Event<'_>) {
         if let Some(client) = self.clients.get(&to) {
-            out.tell(to, client.codec, &event);
+            out.send(to, client.render(&event));
         }
     }
 

@@ -25,6 +25,7 @@ fn an_irc_client_and_a_text_client_share_a_room() {
     until(&mut irc, " 422 alice ");
     irc.send_bytes(b"JOIN #rust\r\n");
     until(&mut irc, "JOIN #rust");
+    until(&mut irc, " 366 alice #rust ");
 
     let mut text = server.login("bob");
     text.send("/join rust");

@@ -138,6 +138,7 @@ fn position(rejection: &Rejection) -> usize {
         R::LayoutCharacter => 43,
         R::NotTopicSetter(_) => 44,
         R::TopicTooLong { .. } => 45,
+        R::AccountBusy => 46,
     }
 }
 
@@ -191,6 +192,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::LayoutCharacter, "layout_character"),
         (Rejection::NotTopicSetter("r".into()), "not_topic_setter"),
         (Rejection::TopicTooLong { max: 1 }, "topic_too_long"),
+        (Rejection::AccountBusy, "account_busy"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

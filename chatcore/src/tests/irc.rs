@@ -29,6 +29,8 @@ fn an_irc_user_registers_joins_and_talks_with_a_text_user() {
     sim.send(a, "JOIN #rust");
     let joined = sim.take(a);
     assert!(joined.iter().any(|l| l.starts_with(":alice!alice@chatd JOIN #rust")), "{joined:?}");
+    assert!(joined.iter().any(|l| l == ":chatd 353 alice = #rust alice\r"), "{joined:?}");
+    assert!(joined.iter().any(|l| l == ":chatd 366 alice #rust :End of /NAMES list\r"), "{joined:?}");
     let b = sim.connect_as("bob");
     sim.send(b, "/join rust");
     assert_eq!(sim.take(b)[0], "* you are now in rust (2 here)");

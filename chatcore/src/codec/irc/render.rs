@@ -90,3 +90,26 @@ pub(crate) fn render(event: &Event<'_>, to: Option<Recipient<'_>>) -> Bytes {
     }
     Bytes::from(out)
 }
+
+/// NAMES for one channel: as many `353` lines as the nicknames need, then
+/// `366`.
+pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, nicks: &[&str]) {
+    let chan = channel(room);
+    let fixed = Outgoing { tags: &[], source: Some(server), command: "353", params: &[me, "=", &chan, ""] };
+    let room_for = fixed.room_for_trailing();
+    let mut batch = String::new();
+    for nick in nicks {
+        if !batch.is_empty() && batch.len() + 1 + nick.len() > room_for {
+            line(out, Some(server), "353", &[me, "=", &chan, &batch]);
+            batch.clear();
+        }
+        if !batch.is_empty() {
+            batch.push(' ');
+        }
+        batch.push_str(nick);
+    }
+    if !batch.is_empty() {
+        line(out, Some(server), "353", &[me, "=", &chan, &batch]);
+    }
+    line(out, Some(server), "366", &[me, &chan, "End of /NAMES list"]);
+}
