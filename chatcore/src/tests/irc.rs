@@ -43,3 +43,17 @@ fn an_irc_user_registers_joins_and_talks_with_a_text_user() {
     assert_eq!(sim.take(a), [":chatd PONG chatd x\r"]);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
+
+#[test]
+fn a_taken_nickname_gets_433_and_registration_waits_for_a_free_one() {
+    let mut sim = Sim::new(relaxed());
+    let _bob = sim.connect_as("bob");
+    let a = irc(&mut sim);
+    sim.send(a, "NICK bob");
+    sim.send(a, "USER bob 0 * :Bob");
+    assert_eq!(sim.take(a), [":chatd 433 Guest2 bob :nickname bob is taken\r"]);
+    sim.send(a, "NICK bob_");
+    assert!(sim.take(a).iter().any(|l| l.starts_with(":chatd 001 bob_ ")));
+    sim.send(a, "PRIVMSG nobody :hi");
+    assert_eq!(sim.take(a), [":chatd 401 bob_ nobody :nobody named nobody is online\r"]);
+}

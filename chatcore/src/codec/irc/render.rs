@@ -6,6 +6,7 @@
 use bytes::Bytes;
 
 use super::message::Outgoing;
+use crate::error::Rejection;
 use crate::event::Event;
 
 /// Who one reply is for, and the server it comes from.
@@ -78,7 +79,7 @@ pub(crate) fn render(event: &Event<'_>, to: Option<Recipient<'_>>) -> Bytes {
         }
         Event::IdleWarning { .. } => line(&mut out, None, "PING", &[server]),
         Event::Bye { reason } => line(&mut out, None, "ERROR", &[&format!("Closing link: {reason}")]),
-        Event::Error { rejection } => line(&mut out, Some(server), "NOTICE", &[me, &rejection.to_string()]),
+        Event::Error { rejection } => error(&mut out, server, me, rejection),
         // Everything else is told as a server notice for now: readable in
         // every client, if not yet in its IRC form.
         _ => {
@@ -112,4 +113,21 @@ pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, nicks
         line(out, Some(server), "353", &[me, "=", &chan, &batch]);
     }
     line(out, Some(server), "366", &[me, &chan, "End of /NAMES list"]);
+}
+
+/// A refusal as the numeric IRC clients act on (a taken nickname makes
+/// them try another), or as a NOTICE where IRC has none.
+fn error(out: &mut Vec<u8>, server: &str, me: &str, rejection: &Rejection) {
+    let text = rejection.to_string();
+    match rejection {
+        Rejection::NickTaken(nick) | Rejection::NickRegistered(nick) => {
+            line(out, Some(server), "433", &[me, nick, &text]);
+        }
+        Rejection::NickInvalid(_) => line(out, Some(server), "432", &[me, "*", &text]),
+        Rejection::NoSuchNick(nick) => line(out, Some(server), "401", &[me, nick, &text]),
+        Rejection::NoSuchRoom(room) => line(out, Some(server), "403", &[me, &channel(room), &text]),
+        Rejection::NotInRoom(room) => line(out, Some(server), "442", &[me, &channel(room), &text]),
+        Rejection::UnknownCommand(command) => line(out, Some(server), "421", &[me, command, &text]),
+        _ => line(out, Some(server), "NOTICE", &[me, &text]),
+    }
 }
