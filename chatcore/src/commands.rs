@@ -193,7 +193,7 @@ impl World {
         client.rooms.retain(|r| r != key);
         room.members.remove(id);
         out.fanout(room.members.iter(), &Event::Left { room: &room.name, nick: &client.nick, you: false });
-        out.tell(id, client.codec, &Event::Left { room: &room.name, nick: &client.nick, you: true });
+        out.send(id, client.render(&Event::Left { room: &room.name, nick: &client.nick, you: true }));
         self.note_if_vacated(out, now, key);
     }
 

@@ -34,7 +34,9 @@ impl World {
         );
         // Check every creator before counting, so a refusal costs nothing.
         for creator in &creators {
-            if let Some(until) = self.room_creations.exhausted_until(creator, now.instant, max) {
+            if let Some((count, until)) = self.room_creations.window(creator, now.instant)
+                && count >= max
+            {
                 let retry_after_secs = crate::auth::secs_until(now.instant, until);
                 return Err(Rejection::TooManyRoomsCreated { retry_after_secs });
             }
@@ -152,7 +154,7 @@ impl World {
                 unix_ms: topic.map_or(0, |t| t.unix_ms),
                 changed: false,
             };
-            out.tell(id, client.codec, &event);
+            out.send(id, client.render(&event));
             return Ok(());
         };
         if let Some(owner) = &room.owner
@@ -170,17 +172,11 @@ impl World {
         if self.storage_failing {
             return Err(Rejection::StorageUnavailable);
         }
-        room.topic =
-            (!text.is_empty()).then(|| Topic { text: text.into(), set_by: client.nick.clone(), unix_ms: now.unix_ms });
-        let topic = (!text.is_empty()).then(|| Box::<str>::from(text));
-        out.persist(Record::TopicSet { room: room.name.clone(), topic, by: client.nick.clone(), unix_ms: now.unix_ms });
-        let event = Event::Topic {
-            room: &room.name,
-            text: (!text.is_empty()).then_some(text),
-            by: &client.nick,
-            unix_ms: now.unix_ms,
-            changed: true,
-        };
+        let new = (!text.is_empty()).then_some(text);
+        room.topic = new.map(|text| Topic { text: text.into(), set_by: client.nick.clone(), unix_ms: now.unix_ms });
+        let (by, unix_ms) = (client.nick.clone(), now.unix_ms);
+        out.persist(Record::TopicSet { room: room.name.clone(), topic: new.map(Into::into), by, unix_ms });
+        let event = Event::Topic { room: &room.name, text: new, by: &client.nick, unix_ms, changed: true };
         out.fanout(room.members.iter(), &event);
         Ok(())
     }

@@ -91,12 +91,6 @@ impl<K: Ord + Clone> Counter<K> {
         self.entries.get(key).filter(|w| w.ends > now).map(|w| (w.count, w.ends))
     }
 
-    /// If `key` has used its `max` events in a window still running at
-    /// `now`, when that window ends.
-    pub(crate) fn exhausted_until(&self, key: &K, now: Instant, max: u32) -> Option<Instant> {
-        self.entries.get(key).filter(|w| w.ends > now && w.count >= max).map(|w| w.ends)
-    }
-
     /// Gives back one event taken for `key` (work that was refused, not done).
     pub(crate) fn give_back(&mut self, key: &K) {
         if let Some(entry) = self.entries.get_mut(key) {

@@ -187,7 +187,7 @@ impl World {
         let line = match frame {
             Frame::Overlong => {
                 let rejection = Rejection::LineTooLong { limit: self.config.max_line_bytes };
-                return out.tell(id, client.codec, &rejection.event());
+                return out.send(id, client.render(&rejection.event()));
             }
             Frame::Line(line) => line,
         };
@@ -196,7 +196,7 @@ impl World {
         }
         if client.codec == Codec::Irc {
             if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
-                return out.tell(id, Codec::Irc, &Rejection::Flood.event());
+                return out.send(id, client.render(&Rejection::Flood.event()));
             }
             return self.irc_line(out, now, id, line);
         }
@@ -208,7 +208,7 @@ impl World {
             client.codec = Codec::detect(line);
             if client.codec != Codec::Text {
                 let welcome = Event::Welcome { server: &self.config.server_name, nick: &client.nick };
-                out.tell(id, client.codec, &welcome);
+                out.send(id, client.render(&welcome));
             }
         }
         let codec = client.codec;
@@ -252,7 +252,7 @@ impl World {
                     let left = client
                         .next_deadline(&self.config)
                         .map_or(0, |(at, _)| crate::auth::secs_until(now.instant, at));
-                    out.tell(id, client.codec, &Event::IdleWarning { seconds: left });
+                    out.send(id, client.render(&Event::IdleWarning { seconds: left }));
                 }
                 Some((_, Due::IdleDisconnect)) => self.close(out, now, id, DisconnectReason::IdleTimeout),
             }

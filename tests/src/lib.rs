@@ -185,6 +185,20 @@ impl Server {
         Client::connect_from(self.addr, source)
     }
 
+    /// `first` creates `room` and `second` joins it; both have read every
+    /// line up to there.
+    pub fn two_in_room(&self, first: &str, second: &str, room: &str) -> (Client, Client) {
+        let mut a = self.login(first);
+        a.send(&format!("/create {room}"));
+        a.expect(&format!("* room {room} created"));
+        a.expect(&format!("* you are now in {room} (1 here)"));
+        let mut b = self.login(second);
+        b.send(&format!("/join {room}"));
+        b.expect(&format!("* you are now in {room} (2 here)"));
+        a.expect(&format!("* {second} joined {room}"));
+        (a, b)
+    }
+
     /// A client that has read its welcome and taken `nick`.
     pub fn login(&self, nick: &str) -> Client {
         let mut client = self.connect();

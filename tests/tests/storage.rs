@@ -395,13 +395,7 @@ fn sync_full_stores_what_clients_saw_and_survives_a_kill() {
     let dir = data.path();
     let server = Server::start_in(chatd!(), dir, &["--sync", "full", "--flood-lines-per-sec", "0"]);
     server.wait_for_log("sync=Full");
-    let mut alice = server.login("alice");
-    alice.send("/create r");
-    alice.expect("* room r created");
-    alice.expect("* you are now in r (1 here)");
-    let mut bob = server.login("bob");
-    bob.send("/join r");
-    bob.expect("* you are now in r (2 here)");
+    let (mut alice, mut bob) = server.two_in_room("alice", "bob", "r");
     for text in texts(1..=20) {
         alice.send(&text);
     }

@@ -215,19 +215,6 @@ fn stored(dir: &Path, room_key: &str) -> Vec<(u64, String)> {
     query.query_map([room_key], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
-/// alice and bob, both in room `r`.
-fn alice_and_bob_in_r(server: &Server) -> (Client, Client) {
-    let mut alice = server.login("alice");
-    alice.send("/create r");
-    alice.expect("* room r created");
-    alice.expect("* you are now in r (1 here)");
-    let mut bob = server.login("bob");
-    bob.send("/join r");
-    bob.expect("* you are now in r (2 here)");
-    alice.expect("* bob joined r");
-    (alice, bob)
-}
-
 /// The next line from `client` if one comes within `patience`; `None` if
 /// none does. Fails the test if chatd closed the connection.
 fn line_within(client: &mut Client, patience: Duration) -> Option<String> {
@@ -270,7 +257,7 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
     let fs = Tmpfs::mount("2m");
     let dir = fs.path().join("data");
     let server = Server::start_in(chatd!(), &dir, &["--flood-lines-per-sec", "0"]);
-    let (mut alice, mut bob) = alice_and_bob_in_r(&server);
+    let (mut alice, mut bob) = server.two_in_room("alice", "bob", "r");
     alice.send("before the disk filled");
     bob.expect("[r] alice: before the disk filled");
 
@@ -350,7 +337,7 @@ fn a_hung_commit_refuses_new_messages_answers_everything_else_and_loses_nothing(
     let data = tempfile::tempdir().unwrap();
     let args = ["--commit-timeout", COMMIT_TIMEOUT, "--flood-lines-per-sec", "0"];
     let server = Server::start_in(chatd!(), data.path(), &args);
-    let (mut alice, mut bob) = alice_and_bob_in_r(&server);
+    let (mut alice, mut bob) = server.two_in_room("alice", "bob", "r");
     let mut carol = server.login("carol");
 
     // Hold SQLite's write lock, as a hung disk holds a write.

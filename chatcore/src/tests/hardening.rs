@@ -6,10 +6,11 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
+use super::restore::records;
 use super::{rejected, relaxed};
 use crate::output::ClientId;
 use crate::sim::Sim;
-use crate::{Config, Output, Record};
+use crate::{Config, Record};
 
 const HOUR: Duration = Duration::from_secs(3_600);
 
@@ -31,10 +32,6 @@ fn connect_from(sim: &mut Sim, source: IpAddr, nick: &str) -> ClientId {
 fn login(sim: &mut Sim, id: ClientId, line: &str) -> String {
     sim.send(id, line);
     sim.take(id).remove(0)
-}
-
-fn records(sim: &mut Sim) -> Vec<Record> {
-    sim.take_transcript().into_iter().filter_map(|o| if let Output::Persist(r) = o { Some(*r) } else { None }).collect()
 }
 
 #[test]
@@ -71,7 +68,7 @@ fn an_account_owns_its_rooms_and_only_it_may_drop_them() {
     sim.send(guest, "/join club");
     sim.send(guest, "/create lounge");
     sim.clear();
-    records(&mut sim);
+    sim.take_transcript();
     assert_eq!(rejected(&mut sim, guest, "/drop club"), ["! only the account that created club may drop it"]);
     // A guest's room has no owner: nobody may drop it (it expires instead).
     assert_eq!(rejected(&mut sim, owner, "/drop lounge"), ["! only the account that created lounge may drop it"]);
@@ -81,7 +78,7 @@ fn an_account_owns_its_rooms_and_only_it_may_drop_them() {
     );
     sim.send(owner, "/drop club");
     assert_eq!(sim.take(owner), ["* room club was dropped by owner"]);
-    assert_eq!(records(&mut sim), [Record::RoomDropped { room: "club".into() }]);
+    assert_eq!(records(&sim.take_transcript()), [Record::RoomDropped { room: "club".into() }]);
     assert_eq!(sim.engine().room_count(), 1);
     assert_eq!(sim.engine().rooms_of(owner), Some(vec![]));
     sim.send(owner, "/create club");
@@ -138,7 +135,7 @@ fn empty_rooms_expire_guests_sooner_and_survive_a_restart_as_records_say() {
     sim.advance(29 * 24 * HOUR);
     assert_eq!(sim.engine().room_count(), 1);
     // What the records say survives: an engine rebuilt from them expires the room on time.
-    let stored: Vec<Record> = records(&mut sim);
+    let stored: Vec<Record> = records(&sim.take_transcript());
     assert!(stored.iter().any(|r| matches!(r, Record::RoomDropped { room } if &**room == "temp")));
     let engine = crate::Engine::restore(config, stored).unwrap();
     let mut restarted = Sim::from_engine(engine, sim.now());

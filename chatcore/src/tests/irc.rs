@@ -39,6 +39,8 @@ fn an_irc_user_registers_joins_and_talks_with_a_text_user() {
     assert_eq!(sim.take(a), [":bob!bob@chatd PRIVMSG #rust :hello irc\r"]);
     sim.send(a, "PRIVMSG #rust :hello text");
     assert_eq!(sim.take(b), ["[rust] alice: hello text"]);
+    sim.send(a, "TOPIC #rust");
+    assert_eq!(sim.take(a), [":chatd 331 alice #rust :No topic is set\r"]);
     sim.send(a, "PING :x");
     assert_eq!(sim.take(a), [":chatd PONG chatd x\r"]);
     assert_eq!(sim.engine().check_invariants(), Ok(()));

@@ -1,13 +1,10 @@
 //! Room topics: shown on joining, set by the room's owner (or by anyone in
 //! a guest's room), told to every member, kept across restarts.
 
+use super::restore::records;
 use super::{rejected, relaxed};
+use crate::Config;
 use crate::sim::Sim;
-use crate::{Config, Output, Record};
-
-fn records(sim: &mut Sim) -> Vec<Record> {
-    sim.take_transcript().into_iter().filter_map(|o| if let Output::Persist(r) = o { Some(*r) } else { None }).collect()
-}
 
 #[test]
 fn a_topic_is_shown_set_told_and_shown_to_newcomers() {
@@ -46,7 +43,7 @@ fn only_the_owner_sets_the_topic_of_an_owned_room_and_it_survives_a_restart() {
     let guest = sim.connect_as("guest");
     sim.send(guest, "/join club");
     sim.clear();
-    let mut stored = records(&mut sim);
+    let mut stored = records(&sim.take_transcript());
     assert_eq!(
         rejected(&mut sim, guest, "/topic mine now"),
         ["! only the account that created club may set its topic"]
@@ -58,7 +55,7 @@ fn only_the_owner_sets_the_topic_of_an_owned_room_and_it_survives_a_restart() {
     );
     sim.send(owner, "/topic members only");
     assert_eq!(sim.take(guest), ["* owner set the topic of club: members only"]);
-    stored.extend(records(&mut sim));
+    stored.extend(records(&sim.take_transcript()));
     let engine = crate::Engine::restore(config, stored).unwrap();
     let mut restarted = Sim::from_engine(engine, sim.now());
     let back = restarted.connect_as("visitor");

@@ -188,17 +188,21 @@ impl World {
         let mut all = Vec::with_capacity(params.len() + 1);
         all.push(&*client.nick);
         all.extend_from_slice(params);
-        let server = self.config.server_name.clone();
-        let mut line = Vec::with_capacity(128);
-        if (Outgoing { tags: &[], source: Some(&server), command: code, params: &all }).write(&mut line).is_ok() {
-            out.send(id, Bytes::from(line));
-        }
+        let line = write_line(Some(&self.config.server_name), code, &all);
+        out.send(id, line);
     }
 
     fn irc_send(&mut self, out: &mut Outbox, id: ClientId, source: Option<&str>, command: &str, params: &[&str]) {
-        let mut line = Vec::with_capacity(128);
-        if (Outgoing { tags: &[], source, command, params }).write(&mut line).is_ok() {
-            out.send(id, Bytes::from(line));
-        }
+        out.send(id, write_line(source, command, params));
     }
+}
+
+/// One line from its parts; a line that cannot be written (a bug upstream)
+/// comes out empty, and an empty send is dropped, rather than malformed.
+fn write_line(source: Option<&str>, command: &str, params: &[&str]) -> Bytes {
+    let mut line = Vec::with_capacity(128);
+    if (Outgoing { tags: &[], source, command, params }).write(&mut line).is_err() {
+        line.clear();
+    }
+    Bytes::from(line)
 }
