@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::account::AuthRequestId;
-use crate::codec::Codec;
+use crate::codec::{Codec, Wire};
 use crate::framer::LineFramer;
 use crate::names::NameKey;
 use crate::source::SourceKey;
@@ -50,8 +50,20 @@ impl Client {
     /// their recipient (IRC numerics do) carry its nickname.
     pub(crate) fn render(&self, event: &crate::event::Event<'_>) -> bytes::Bytes {
         match &self.irc {
-            Some(session) => self.codec.render_to(event, &self.nick, &session.server),
+            Some(session) => {
+                crate::codec::irc::render::render(event, Some(session.recipient(&self.nick)), session.tagging())
+            }
             None => self.codec.render(event),
+        }
+    }
+
+    /// How broadcasts are written for it.
+    pub(crate) fn wire(&self) -> Wire {
+        match (&self.irc, self.codec) {
+            (Some(session), _) => Wire::Irc(session.tagging()),
+            (None, Codec::Text | Codec::Irc) => Wire::Text,
+            #[cfg(feature = "json")]
+            (None, Codec::Json) => Wire::Json,
         }
     }
 

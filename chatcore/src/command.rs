@@ -132,6 +132,12 @@ pub(crate) struct Spec {
     /// JSON: its form, shown by `help` and in usage errors.
     #[cfg_attr(not(feature = "json"), allow(dead_code))]
     pub(crate) json_usage: &'static str,
+    /// IRC: its command word, a standard verb where IRC has one (`NICK`,
+    /// `PRIVMSG`), else a chatd verb (`SEEN`). Empty where another row's
+    /// word covers it (`JOIN` creates a missing channel).
+    pub(crate) irc_word: &'static str,
+    /// IRC: its form, in usage errors (461) and the protocol document.
+    pub(crate) irc_usage: &'static str,
     /// What it does, for `/help`.
     pub(crate) about: &'static str,
     /// Allowed before logging in when `Config::require_login` is on.
@@ -149,6 +155,12 @@ impl Verb {
     /// The verb a text command word names (case-insensitive), if any.
     pub(crate) fn from_text_word(word: &str) -> Option<Verb> {
         COMMANDS.iter().find(|c| c.text_words.iter().any(|w| w.eq_ignore_ascii_case(word))).map(|c| c.verb)
+    }
+
+    /// The verb an IRC command word names (case-insensitive), if any. Both
+    /// `Say` and `Msg` are `PRIVMSG`: the target tells them apart.
+    pub(crate) fn from_irc_word(word: &str) -> Option<Verb> {
+        COMMANDS.iter().find(|c| !c.irc_word.is_empty() && c.irc_word.eq_ignore_ascii_case(word)).map(|c| c.verb)
     }
 
     /// The verb a JSON `type` names, if any.
@@ -196,12 +208,31 @@ const fn row(
     json_usage: &'static str,
     about: &'static str,
 ) -> Spec {
-    Spec { verb, text_words, text_usage, json_type, json_usage, about, guest_may: false, needs_store: false }
+    Spec {
+        verb,
+        text_words,
+        text_usage,
+        json_type,
+        json_usage,
+        irc_word: "",
+        irc_usage: "",
+        about,
+        guest_may: false,
+        needs_store: false,
+    }
+}
+
+impl Spec {
+    /// The row with its IRC column filled in.
+    const fn irc(self, irc_word: &'static str, irc_usage: &'static str) -> Spec {
+        Spec { irc_word, irc_usage, ..self }
+    }
 }
 
 /// The command table, in [`Verb`] order (which is the order `/help` lists).
 pub(crate) const COMMANDS: &[Spec] = &[
-    row(Verb::Nick, &["nick", "name"], "/nick NAME", "nick", r#"{"type":"nick","nick":NAME}"#, "choose your nickname"),
+    row(Verb::Nick, &["nick", "name"], "/nick NAME", "nick", r#"{"type":"nick","nick":NAME}"#, "choose your nickname")
+        .irc("NICK", "NICK <nick>"),
     row(
         Verb::List,
         &["list", "rooms"],
@@ -209,7 +240,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "list",
         r#"{"type":"list"}"#,
         "list the rooms and how many are in each",
-    ),
+    )
+    .irc("LIST", "LIST"),
     Spec {
         needs_store: true,
         ..row(
@@ -220,6 +252,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"create","room":ROOM}"#,
             "create a room and join it",
         )
+        .irc("", "JOIN <#room> (creates it if it does not exist)")
     },
     Spec {
         needs_store: true,
@@ -231,6 +264,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"drop","room":ROOM}"#,
             "remove a room you created, with its history",
         )
+        .irc("DROP", "DROP <#room>")
     },
     // Showing a topic needs no store; setting one is checked where it happens.
     row(
@@ -240,7 +274,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "topic",
         r#"{"type":"topic","room":ROOM?,"text":TEXT?}"#,
         "show your room's topic, or set it (the owner, or anyone in a guest's room)",
-    ),
+    )
+    .irc("TOPIC", "TOPIC <#room> [:<text>]"),
     row(
         Verb::Join,
         &["join"],
@@ -248,7 +283,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "join",
         r#"{"type":"join","room":ROOM}"#,
         "join a room (text: switch to it)",
-    ),
+    )
+    .irc("JOIN", "JOIN <#room>{,<#room>}"),
     row(
         Verb::Leave,
         &["leave", "part"],
@@ -256,9 +292,11 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "leave",
         r#"{"type":"leave","room":ROOM?}"#,
         "leave your room, back to the Lobby",
-    ),
-    row(Verb::Who, &["who"], "/who [ROOM]", "who", r#"{"type":"who","room":ROOM?}"#, "who is in your room (or ROOM)"),
-    row(Verb::Users, &["users"], "/users", "users", r#"{"type":"users"}"#, "everyone online"),
+    )
+    .irc("PART", "PART <#room>{,<#room>} [:<reason>]"),
+    row(Verb::Who, &["who"], "/who [ROOM]", "who", r#"{"type":"who","room":ROOM?}"#, "who is in your room (or ROOM)")
+        .irc("WHO", "WHO <#room>"),
+    row(Verb::Users, &["users"], "/users", "users", r#"{"type":"users"}"#, "everyone online").irc("USERS", "USERS"),
     row(
         Verb::Msg,
         &["msg", "whisper", "w"],
@@ -266,7 +304,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "msg",
         r#"{"type":"msg","to":NICK,"text":TEXT}"#,
         "whisper to one user (also: @NICK TEXT)",
-    ),
+    )
+    .irc("PRIVMSG", "PRIVMSG <nick> :<text>"),
     Spec {
         needs_store: true,
         ..row(
@@ -277,6 +316,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"say","room":ROOM?,"text":TEXT}"#,
             "say TEXT to your room (//TEXT sends a line that starts with /)",
         )
+        .irc("PRIVMSG", "PRIVMSG <#room> :<text>")
     },
     Spec {
         guest_may: true,
@@ -289,6 +329,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"register","name":NAME,"password":PASSWORD,"confirm":PASSWORD}"#,
             "create an account (password twice) and log in",
         )
+        .irc("REGISTER", "REGISTER <name|*> <email|*> <password>")
     },
     Spec {
         guest_may: true,
@@ -300,8 +341,10 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"login","name":NAME,"password":PASSWORD}"#,
             "log in to your account; whispers kept while you were away follow",
         )
+        .irc("LOGIN", "LOGIN <name> <password>")
     },
-    row(Verb::Seen, &["seen"], "/seen NICK", "seen", r#"{"type":"seen","nick":NICK}"#, "when NICK was last online"),
+    row(Verb::Seen, &["seen"], "/seen NICK", "seen", r#"{"type":"seen","nick":NICK}"#, "when NICK was last online")
+        .irc("SEEN", "SEEN <nick>"),
     row(
         Verb::Since,
         &["since"],
@@ -309,7 +352,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "since",
         r#"{"type":"since","seconds":SECONDS}"#,
         "everyone online within the last SECONDS",
-    ),
+    )
+    .irc("SINCE", "SINCE <seconds>"),
     Spec {
         needs_store: true,
         ..row(
@@ -320,6 +364,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"block","nick":NICK}"#,
             "stop hearing from NICK",
         )
+        .irc("BLOCK", "BLOCK <nick>")
     },
     Spec {
         needs_store: true,
@@ -331,8 +376,10 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"unblock","nick":NICK}"#,
             "hear from NICK again",
         )
+        .irc("UNBLOCK", "UNBLOCK <nick>")
     },
-    row(Verb::Blocked, &["blocked"], "/blocked", "blocked", r#"{"type":"blocked"}"#, "the names you block"),
+    row(Verb::Blocked, &["blocked"], "/blocked", "blocked", r#"{"type":"blocked"}"#, "the names you block")
+        .irc("BLOCKED", "BLOCKED"),
     row(
         Verb::History,
         &["history"],
@@ -340,8 +387,12 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "history",
         r#"{"type":"history","room":ROOM?,"before":SEQ?}"#,
         "earlier messages of your room, a page at a time",
-    ),
-    Spec { guest_may: true, ..row(Verb::Help, &["help"], "/help", "help", r#"{"type":"help"}"#, "this list") },
+    )
+    .irc("HISTORY", "HISTORY <#room>"),
+    Spec {
+        guest_may: true,
+        ..row(Verb::Help, &["help"], "/help", "help", r#"{"type":"help"}"#, "this list").irc("HELP", "HELP")
+    },
     Spec {
         guest_may: true,
         ..row(
@@ -352,6 +403,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"quit","reason":REASON?}"#,
             "leave the server",
         )
+        .irc("QUIT", "QUIT [:<reason>]")
     },
 ];
 
@@ -366,6 +418,12 @@ mod tests {
             assert_eq!(Verb::from_json_type(spec.json_type), Some(spec.verb));
             for word in spec.text_words {
                 assert_eq!(Verb::from_text_word(word), Some(spec.verb), "/{word}");
+            }
+            assert!(!spec.irc_usage.is_empty(), "{:?} has no IRC form", spec.verb);
+            if !spec.irc_word.is_empty() {
+                let found = Verb::from_irc_word(spec.irc_word).map(|verb| verb.spec().irc_word);
+                assert_eq!(found, Some(spec.irc_word));
+                assert!(spec.irc_usage.starts_with(spec.irc_word), "{}", spec.irc_usage);
             }
         }
     }

@@ -2,6 +2,7 @@
 
 use crate::account::OfflineMessage;
 use crate::codec::Codec;
+use crate::codec::irc::NICKSERV;
 use crate::command::{COMMANDS, Command, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, RoomSummary};
@@ -77,7 +78,8 @@ impl World {
         }
         validate_nick(nick, self.config.max_nick_len).map_err(Rejection::NickInvalid)?;
         let key = NameKey::of(nick);
-        if self.nicks.get(&key).is_some_and(|owner| *owner != id) {
+        // IRC users reach the NickServ pseudo-user by that name; nobody may take it.
+        if self.nicks.get(&key).is_some_and(|owner| *owner != id) || key == NameKey::of(NICKSERV) {
             return Err(Rejection::NickTaken(nick.into()));
         }
         if let Some(account) = self.accounts.get(&key) {
@@ -170,7 +172,7 @@ impl World {
             return;
         };
         client.rooms.push(key.clone());
-        room.members.insert(id, client.codec);
+        room.members.insert(id, client.wire());
         room.empty_since_ms = None;
         let members = room.members.len();
         let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };
@@ -217,8 +219,7 @@ impl World {
     fn list_rooms(&mut self, out: &mut Outbox, id: ClientId) {
         let rooms: Vec<RoomSummary<'_>> =
             self.rooms.values().map(|r| RoomSummary { name: &r.name, members: r.members.len() }).collect();
-        let codec = self.clients[&id].codec;
-        let data = codec.render(&Event::Rooms { rooms: &rooms });
+        let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms });
         out.send(id, data);
     }
 
@@ -250,7 +251,7 @@ impl World {
     }
 
     /// Nicknames of `ids`, sorted case-insensitively.
-    fn sorted_nicks(&self, ids: impl Iterator<Item = ClientId>) -> Vec<&str> {
+    pub(crate) fn sorted_nicks(&self, ids: impl Iterator<Item = ClientId>) -> Vec<&str> {
         let mut nicks: Vec<&str> = ids.filter_map(|m| self.clients.get(&m)).map(|c| &*c.nick).collect();
         nicks.sort_by_cached_key(|n| n.to_ascii_lowercase());
         nicks
@@ -291,6 +292,10 @@ impl World {
         let blockers = self.blockers.get(&sender.nick_key);
         let recipients = room.members.iter().filter(|&(to, _)| to != id && blockers.is_none_or(|b| !b.contains(&to)));
         out.fanout(recipients, &event);
+        // IRC's echo-message: the sender sees its message as others do.
+        if sender.irc.as_ref().is_some_and(|session| session.echoes()) {
+            out.send(id, sender.render(&event));
+        }
         if out.emits_records() {
             out.persist(Record::Message { room: room.name.clone(), message: message.clone() });
         }

@@ -294,7 +294,9 @@ impl World {
                 (Some(at), due) => self.timers.is_armed(at, id) && due.is_none_or(|(due, _)| at <= due),
                 (None, due) => due.is_none(),
             };
-            let spoke = !config.require_login && client.codec_chosen && client.registration_deadline.is_some();
+            // An IRC client registers with its welcome, not with its first line.
+            let registered = client.irc.as_ref().map_or(client.codec_chosen, |session| session.registered);
+            let spoke = !config.require_login && registered && client.registration_deadline.is_some();
             if !timer_ok || spoke {
                 return Err(V::DeadlineMismatch { client: id });
             }
@@ -348,11 +350,11 @@ impl World {
             if *key != NameKey::of(&room.name) {
                 return Err(V::RoomKeyMismatch { name: room.name.to_string(), key: name() });
             }
-            for (member, codec) in room.members.iter() {
+            for (member, wire) in room.members.iter() {
                 let Some(client) = self.clients.get(&member).filter(|c| c.is_in(key)) else {
                     return Err(V::UnlistedMember { room: name(), client: member });
                 };
-                if client.codec != codec {
+                if client.wire() != wire {
                     return Err(V::CodecMismatch { room: name(), client: member });
                 }
             }

@@ -31,29 +31,38 @@ impl World {
             };
             replay.extend_from_slice(&client.render(&event));
         }
+        let heard = room.history.iter().filter(|e| client.hears(&e.from));
         if let Some(session) = &client.irc {
-            // IRC clients learn who is there from NAMES (353, 366) on joining.
-            let mut names: Vec<&str> =
-                room.members.iter().filter_map(|(m, _)| self.clients.get(&m)).map(|c| &*c.nick).collect();
-            names.sort_by_cached_key(|n| n.to_ascii_lowercase());
+            // IRC clients learn who is there from NAMES (353, 366) on
+            // joining, and get the replay as one history page: a
+            // `chathistory` batch if they negotiated `batch`.
+            let names = self.sorted_nicks(room.members.iter().map(|(m, _)| m));
             crate::codec::irc::render::names(&mut replay, &session.server, &client.nick, &room.name, &names);
-        }
-        for entry in room.history.iter().filter(|e| client.hears(&e.from)) {
-            let event = Event::Message {
-                room: &room.name,
-                seq: entry.seq,
-                from: &entry.from,
-                text: &entry.text,
-                unix_ms: entry.unix_ms,
-                history: true,
-            };
-            replay.extend_from_slice(&client.render(&event));
+            let page: Vec<PageMessage<'_>> =
+                heard.map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms }).collect();
+            if !page.is_empty() {
+                let event =
+                    Event::HistoryPage { room: &room.name, messages: &page, more: false, oldest: None, unreadable: 0 };
+                replay.extend_from_slice(&client.render(&event));
+            }
+        } else {
+            for entry in heard {
+                let event = Event::Message {
+                    room: &room.name,
+                    seq: entry.seq,
+                    from: &entry.from,
+                    text: &entry.text,
+                    unix_ms: entry.unix_ms,
+                    history: true,
+                };
+                replay.extend_from_slice(&client.render(&event));
+            }
         }
         let cursor = Some((key, room.history.oldest_seq().unwrap_or(room.next_seq)));
         if let Some(client) = self.clients.get_mut(&id) {
             client.history_cursor = cursor;
         }
-        out.push(Output::Send { to: id, data: replay.into() });
+        out.send(id, replay.into());
     }
 
     /// `/history`: the page of up to `history_page_len` messages before
@@ -136,6 +145,6 @@ impl World {
         if let (Some(client), Some(seq)) = (self.clients.get_mut(&id), oldest) {
             client.history_cursor = Some((key, seq));
         }
-        out.push(Output::Send { to: id, data });
+        out.send(id, data);
     }
 }

@@ -1,24 +1,24 @@
 //! A room: its name, its members and its history.
 
 use crate::ClientId;
-use crate::codec::Codec;
+use crate::codec::Wire;
 use crate::history::History;
 use crate::names::NameKey;
 
-/// A room's members with the codec each speaks, sorted by id so that a
-/// broadcast walks one contiguous array and renders once per codec.
+/// A room's members with the wire each speaks, sorted by id so that a
+/// broadcast walks one contiguous array and renders once per wire.
 #[derive(Debug, Default)]
 pub(crate) struct Members {
-    sorted: Vec<(ClientId, Codec)>,
+    sorted: Vec<(ClientId, Wire)>,
 }
 
 impl Members {
     /// Adds `id`; returns false if it was already a member.
-    pub(crate) fn insert(&mut self, id: ClientId, codec: Codec) -> bool {
+    pub(crate) fn insert(&mut self, id: ClientId, wire: Wire) -> bool {
         match self.sorted.binary_search_by_key(&id, |m| m.0) {
             Ok(_) => false,
             Err(at) => {
-                self.sorted.insert(at, (id, codec));
+                self.sorted.insert(at, (id, wire));
                 true
             }
         }
@@ -35,6 +35,13 @@ impl Members {
         }
     }
 
+    /// Updates the wire of a member whose IRC tags changed.
+    pub(crate) fn set_wire(&mut self, id: ClientId, wire: Wire) {
+        if let Ok(at) = self.sorted.binary_search_by_key(&id, |m| m.0) {
+            self.sorted[at].1 = wire;
+        }
+    }
+
     pub(crate) fn contains(&self, id: ClientId) -> bool {
         self.sorted.binary_search_by_key(&id, |m| m.0).is_ok()
     }
@@ -43,7 +50,7 @@ impl Members {
         self.sorted.len()
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (ClientId, Codec)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
         self.sorted.iter().copied()
     }
 }
@@ -99,10 +106,10 @@ mod tests {
     #[test]
     fn members_stay_sorted_and_unique() {
         let mut m = Members::default();
-        assert!(m.insert(ClientId(3), Codec::Text));
-        assert!(m.insert(ClientId(1), Codec::Text));
-        assert!(!m.insert(ClientId(3), Codec::Text));
-        assert!(m.insert(ClientId(2), Codec::Text));
+        assert!(m.insert(ClientId(3), Wire::Text));
+        assert!(m.insert(ClientId(1), Wire::Text));
+        assert!(!m.insert(ClientId(3), Wire::Text));
+        assert!(m.insert(ClientId(2), Wire::Text));
         let ids: Vec<u64> = m.iter().map(|(id, _)| id.0).collect();
         assert_eq!(ids, [1, 2, 3]);
         assert!(m.remove(ClientId(2)));

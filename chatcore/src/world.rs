@@ -11,8 +11,8 @@ use crate::Config;
 use crate::account::{Account, AuthRequestId};
 use crate::auth::PendingAuth;
 use crate::client::{Client, FloodBucket};
-use crate::codec::Codec;
 use crate::codec::irc::session::IrcSession;
+use crate::codec::{Codec, Wire};
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
@@ -104,8 +104,7 @@ impl World {
         let nick = self.fresh_guest_name();
         let nick_key = NameKey::of(&nick);
         let registration_timeout = self.config.registration_timeout;
-        let session = irc
-            .then(|| Box::new(IrcSession { server: self.config.server_name.as_str().into(), ..IrcSession::default() }));
+        let session = irc.then(|| Box::new(IrcSession::new(&self.config.server_name)));
         let mut client = Client {
             nick,
             nick_key: nick_key.clone(),
@@ -283,12 +282,12 @@ impl World {
     }
 
     /// Clients in no room, other than `except`.
-    pub(crate) fn lobby_except(&self, except: ClientId) -> impl Iterator<Item = (ClientId, Codec)> + '_ {
-        self.clients.iter().filter(move |(id, c)| **id != except && c.rooms.is_empty()).map(|(id, c)| (*id, c.codec))
+    pub(crate) fn lobby_except(&self, except: ClientId) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
+        self.clients.iter().filter(move |(id, c)| **id != except && c.rooms.is_empty()).map(|(id, c)| (*id, c.wire()))
     }
 
     /// Everyone who shares at least one room with `id`, each once, by id.
-    pub(crate) fn roommates(&self, id: ClientId) -> BTreeMap<ClientId, Codec> {
+    pub(crate) fn roommates(&self, id: ClientId) -> BTreeMap<ClientId, Wire> {
         let mut mates = BTreeMap::new();
         if let Some(client) = self.clients.get(&id) {
             for key in &client.rooms {
