@@ -145,6 +145,7 @@ mod framer; // bytes to lines, with a cap
 // What the commands do.
 mod client; // one connection's state
 mod commands; // nick, rooms, messages, whispers
+mod conversation; // whispers between accounts, kept and paged back
 mod history; // the ring of a room's last messages
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
 mod names; // nickname and room-name rules
@@ -182,7 +183,7 @@ pub use error::{Error, Rejection};
 #[cfg(any(test, feature = "testing"))]
 pub use invariants::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
-pub use output::{ClientId, DisconnectReason, Output};
+pub use output::{ClientId, DisconnectReason, HistoryTarget, Output};
 pub use record::{Record, RestoreError, StoredMessage};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};
