@@ -127,9 +127,10 @@ pub struct Config {
     /// Whispers kept per conversation between two accounts, for
     /// `/history @NICK` (with `emit_records`): the embedder's store keeps
     /// the newest this many of each pair of accounts and forgets older
-    /// ones, as `history_len` bounds a room's replay. Bounds the store,
-    /// not memory: the engine holds no conversation, only the number the
-    /// next whisper gets. `0`: whispers are not kept. Default: 1,000.
+    /// ones (for rooms, chatd's `--retain-messages` does this). Bounds the
+    /// store, not memory: the engine holds no conversation, only the
+    /// number the next whisper gets. `0`: whispers are not kept.
+    /// Default: 1,000.
     pub conversation_history_len: usize,
     /// Longest room topic in bytes; a longer one is refused. Bounds each
     /// room's topic (IRC servers commonly allow 390). Default: 390.
