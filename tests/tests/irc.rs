@@ -193,3 +193,29 @@ fn bad_lines_get_their_numerics_and_nobody_else_notices() {
     irc.send_bytes(b"PRIVMSG bob :after all that\r\n");
     assert_eq!(other.irc_line(), ":alice!alice@chatd PRIVMSG bob :after all that", "bob heard only this");
 }
+
+#[test]
+fn chathistory_of_a_nickname_pages_a_conversation_kept_across_a_restart() {
+    let dir = tempfile::tempdir().expect("a data directory");
+    let mut first = Server::start_in(chatd!(), dir.path(), &[]);
+    let mut irc = first.irc("alice", "");
+    irc.irc("PRIVMSG NickServ :REGISTER hunter22");
+    irc.until(" 900 alice ");
+    let mut bob = first.register("bob", "hunter33");
+    bob.send("/msg alice hello alice");
+    irc.until("PRIVMSG alice :hello alice");
+    irc.irc("PRIVMSG bob :hello bob");
+    bob.read_until_prefix("[whisper from alice ");
+    // A clean stop, so every record is on disk.
+    first.interrupt();
+    assert!(first.wait_exit(std::time::Duration::from_secs(10)).success());
+    let server = Server::start_in(chatd!(), dir.path(), &[]);
+    let mut irc = server.irc("someone", "batch");
+    irc.irc("PRIVMSG NickServ :IDENTIFY alice hunter22");
+    irc.until(" 900 alice ");
+    irc.irc("CHATHISTORY LATEST bob * 10");
+    irc.until(":chatd BATCH +history chathistory bob");
+    assert!(irc.irc_line().ends_with(":bob!bob@chatd PRIVMSG alice :hello alice"));
+    assert!(irc.irc_line().ends_with(":alice!alice@chatd PRIVMSG bob :hello bob"));
+    assert_eq!(irc.irc_line(), ":chatd BATCH -history");
+}

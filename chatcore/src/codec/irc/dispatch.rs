@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::message::{Message, Outgoing, ParseError};
 use super::session::{IrcSession, Sasl};
 use crate::account::Password;
-use crate::command::{Command, Verb};
+use crate::command::{Command, HistoryOf, Verb};
 use crate::error::Rejection;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
@@ -311,7 +311,7 @@ fn command_from_params(verb: Verb, args: &[&str], me: &str) -> Option<Command> {
         (Verb::Block, [nick]) => Command::Block(owned(nick)),
         (Verb::Unblock, [nick]) => Command::Unblock(owned(nick)),
         (Verb::Since, [seconds]) => Command::Since(seconds.parse().ok()?),
-        (Verb::History, [room]) => Command::History { room: Some(owned(room)), before: None },
+        (Verb::History, [target]) => Command::History { of: history_of(target), before: None },
         (Verb::Login, [name, password]) => Command::Login { name: owned(name), password: Password::new(*password) },
         // IRCv3 account-registration's form: `*` for the account means the
         // current nickname, and the email is not used.
@@ -322,6 +322,16 @@ fn command_from_params(verb: Verb, args: &[&str], me: &str) -> Option<Command> {
         },
         _ => return None,
     })
+}
+
+/// What a HISTORY or CHATHISTORY target names: a channel, or the
+/// conversation with a user.
+pub(crate) fn history_of(target: &str) -> HistoryOf {
+    if target.starts_with('#') {
+        HistoryOf::Room(Some(target.to_owned()))
+    } else {
+        HistoryOf::Conversation(target.to_owned())
+    }
 }
 
 /// One line from its parts; a line that cannot be written (a bug upstream)

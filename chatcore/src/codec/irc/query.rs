@@ -122,21 +122,27 @@ impl World {
         let [sub, target, criterion, ..] = args else {
             return fail(self, out, "INVALID_PARAMS", "CHATHISTORY <subcommand> <target> <criterion> <limit>");
         };
-        if !target.starts_with('#') {
-            return fail(self, out, "INVALID_TARGET", "history is kept for channels");
-        }
-        let Some(room) = self.rooms.get(&NameKey::of(target)) else {
-            return fail(self, out, "INVALID_TARGET", "no such channel");
+        let room = if target.starts_with('#') {
+            let Some(room) = self.rooms.get(&NameKey::of(target)) else {
+                return fail(self, out, "INVALID_TARGET", "no such channel");
+            };
+            Some(room)
+        } else {
+            None
         };
         let half_page = self.config.history_page_len as u64 / 2;
         // `None`: `*`, no point given.
         let point = match criterion.split_once('=') {
             None if *criterion == "*" => Ok(None),
             Some(("msgid", n)) => n.parse::<u64>().map(Some).map_err(|_| ()),
-            Some(("timestamp", t)) => super::time::parse(t)
-                // The first kept message at or after the time.
-                .map(|ms| Some(room.history.iter().find(|e| e.unix_ms >= ms).map_or(room.next_seq, |e| e.seq)))
-                .ok_or(()),
+            // Times are matched against a channel's messages in memory.
+            Some(("timestamp", t)) => match (super::time::parse(t), room) {
+                (Some(ms), Some(room)) => {
+                    // The first kept message at or after the time.
+                    Ok(Some(room.history.iter().find(|e| e.unix_ms >= ms).map_or(room.next_seq, |e| e.seq)))
+                }
+                _ => Err(()),
+            },
             _ => Err(()),
         };
         let before = match (sub.to_ascii_uppercase().as_str(), point) {
@@ -148,7 +154,7 @@ impl World {
             }
             _ => return fail(self, out, "INVALID_PARAMS", "LATEST, BEFORE and AROUND are supported"),
         };
-        self.execute(out, now, id, Command::History { room: Some((*target).to_owned()), before });
+        self.execute(out, now, id, Command::History { of: super::dispatch::history_of(target), before });
     }
 
     /// The nickname as its holder spells it, if online.

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::message::Outgoing;
 use super::time;
 use crate::error::Rejection;
-use crate::event::{Event, PageMessage, RoomSummary};
+use crate::event::{Event, PageMessage, PageOf, RoomSummary};
 use crate::time::DateTimeUtc;
 
 /// The IRCv3 tags a client negotiated that change how a broadcast line is
@@ -143,12 +143,12 @@ pub(crate) fn render_into(
             let tags = MessageTags::new(tagging, unix_ms, Some(seq));
             say(out, &tags.list(batch), &mask(from), "PRIVMSG", &channel(room), text);
         }
-        Event::Whisper { from, to: target, text, unix_ms, echo, offline } => {
+        Event::Whisper { from, to: target, text, unix_ms, echo, offline, seq } => {
             if echo && !to.is_some_and(|r| r.echo) {
                 // Without echo-message an IRC client shows its own whisper itself.
                 return;
             }
-            let tags = MessageTags::new(tagging, unix_ms, None);
+            let tags = MessageTags::new(tagging, unix_ms, seq);
             if offline && !tagging.time {
                 // Without server-time the kept time goes in the text.
                 let text = format!("[kept {}] {text}", DateTimeUtc(unix_ms));
@@ -157,9 +157,9 @@ pub(crate) fn render_into(
             say(out, &tags.list(batch), &mask(from), "PRIVMSG", target, text);
         }
         // A page is asked for by one client, so it always has a recipient.
-        Event::HistoryPage { room, messages, .. } => {
+        Event::HistoryPage { of, messages, .. } => {
             if let Some(recipient) = to {
-                history(out, recipient, tagging, room, messages);
+                history(out, recipient, tagging, of, messages);
             }
         }
         Event::Joined { room, nick, .. } => line(out, Some(&mask(nick)), "JOIN", &[&channel(room)]),
@@ -238,19 +238,43 @@ fn list(out: &mut Vec<u8>, server: &str, me: &str, rooms: &[RoomSummary<'_>]) {
     line(out, Some(server), "323", &[me, "End of /LIST"]);
 }
 
-/// A page of a room's history: a `chathistory` batch when the client
-/// negotiated `batch` (an empty one says there is nothing), else the
-/// messages as they are.
-fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, room: &str, messages: &[PageMessage<'_>]) {
+/// A page of a room's history, or of a conversation: a `chathistory`
+/// batch when the client negotiated `batch` (an empty one says there is
+/// nothing), else the messages as they are.
+fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_>, messages: &[PageMessage<'_>]) {
     // One batch at a time per client, so a fixed reference is unique.
     let reference = "history";
+    let target = match of {
+        PageOf::Room(room) => channel(room),
+        PageOf::Conversation { with } => with.to_owned(),
+    };
     if to.batch {
-        line(out, Some(to.server), "BATCH", &[&format!("+{reference}"), "chathistory", &channel(room)]);
+        line(out, Some(to.server), "BATCH", &[&format!("+{reference}"), "chathistory", &target]);
     }
     let batch = to.batch.then_some(reference);
     for m in messages {
-        let event = Event::Message { room, seq: m.seq, from: m.from, text: m.text, unix_ms: m.unix_ms, history: true };
-        render_into(out, &event, Some(to), tagging, batch);
+        let event = match of {
+            PageOf::Room(room) => {
+                Event::Message { room, seq: m.seq, from: m.from, text: m.text, unix_ms: m.unix_ms, history: true }
+            }
+            // Either side's whispers: to the reader, or from it to `with`.
+            PageOf::Conversation { with } => {
+                let mine = m.from.eq_ignore_ascii_case(to.nick);
+                let (echo, target) = if mine { (true, with) } else { (false, to.nick) };
+                Event::Whisper {
+                    from: m.from,
+                    to: target,
+                    text: m.text,
+                    unix_ms: m.unix_ms,
+                    echo,
+                    offline: false,
+                    seq: Some(m.seq),
+                }
+            }
+        };
+        // The reader's own side of a conversation is history, not an echo to hide.
+        let shown = Recipient { echo: true, ..to };
+        render_into(out, &event, Some(shown), tagging, batch);
     }
     if to.batch {
         line(out, Some(to.server), "BATCH", &[&format!("-{reference}")]);
