@@ -38,6 +38,18 @@ impl World {
         let registered = session.registered;
         let command = message.command().upper().into_owned();
         let params: Vec<&[u8]> = message.params().iter().map(|p| p.as_bytes()).collect();
+        // Parameters come back in replies (a channel name in 403, a nick in
+        // 401), so control and layout characters are refused in all of them;
+        // a message's text is cleaned of IRC formatting first, then checked.
+        let text_at = matches!(command.as_str(), "PRIVMSG" | "NOTICE").then(|| params.len().saturating_sub(1));
+        let refused = params
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| Some(i) != text_at)
+            .find_map(|(_, p)| crate::world::unsafe_text(&String::from_utf8_lossy(p)));
+        if let Some(rejection) = refused {
+            return self.reject(out, id, rejection);
+        }
         let text = |i: usize| params.get(i).map(|p| std::str::from_utf8(p));
         let param = |i: usize| text(i).and_then(Result::ok).filter(|p| !p.is_empty());
         let missing = |world: &mut World, out: &mut Outbox| {
