@@ -259,7 +259,13 @@ impl World {
         match named {
             Some(name) => {
                 let key = NameKey::of(name);
-                if client.is_in(&key) { Ok(key) } else { Err(Rejection::NotInRoom(name.into())) }
+                if client.is_in(&key) {
+                    Ok(key)
+                } else if self.rooms.contains_key(&key) {
+                    Err(Rejection::NotInRoom(name.into()))
+                } else {
+                    Err(Rejection::NoSuchRoom(name.into()))
+                }
             }
             None => match client.rooms.last() {
                 None => Err(Rejection::InLobby),
@@ -333,7 +339,16 @@ impl World {
         notice: bool,
     ) -> Result<(), Rejection> {
         check_text(text, Verb::Say, self.clients[&id].codec)?;
-        let key = self.target_room(id, named)?;
+        let key = match (named, self.target_room(id, named)) {
+            (_, Ok(key)) => key,
+            // A room that takes messages from outside (`-n`).
+            (Some(name), Err(Rejection::NotInRoom(_)))
+                if self.rooms.get(&NameKey::of(name)).is_some_and(|r| r.modes.external_messages) =>
+            {
+                NameKey::of(name)
+            }
+            (_, Err(rejection)) => return Err(rejection),
+        };
         if let Some(room) = self.rooms.get(&key) {
             self.check_speak(id, room)?;
         }

@@ -76,6 +76,11 @@ pub struct Config {
     pub announce_lobby_presence: bool,
     /// The server name shown in the welcome line. Default: `"chatd"`.
     pub server_name: String,
+    /// A password IRC clients must send with `PASS` before they register,
+    /// for a private server; a wrong or missing one closes the connection
+    /// (`464`). It is sent in the clear unless the transport encrypts it.
+    /// Default: `None`, no password.
+    pub irc_password: Option<String>,
     /// Whether only logged-in users may do more than `/register`, `/login`,
     /// `/help` and `/quit`. With it, `registration_timeout` runs until the
     /// client logs in. Default: `false` (guests may chat).
@@ -184,6 +189,7 @@ impl Default for Config {
             registration_timeout: Duration::from_secs(60),
             announce_lobby_presence: false,
             server_name: "chatd".to_owned(),
+            irc_password: None,
             require_login: false,
             idle_timeout: Duration::from_secs(120),
             idle_warning: Duration::from_secs(30),

@@ -93,8 +93,11 @@ impl World {
                     Flag::Moderated => &mut modes.moderated,
                     Flag::Secret => &mut modes.secret,
                     Flag::TopicLocked => &mut modes.topic_locked,
-                    // Only members ever speak in a room: always on.
-                    Flag::NoExternal => return Ok(None),
+                    // `+n` is "no external messages": the flag kept is its opposite.
+                    Flag::NoExternal => {
+                        let was_on = !std::mem::replace(&mut modes.external_messages, !on);
+                        return Ok((was_on != *on).then_some(change));
+                    }
                 };
                 std::mem::replace(slot, *on) != *on
             }

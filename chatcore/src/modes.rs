@@ -2,9 +2,9 @@
 //! protocol can write them: `+k KEY` (joining needs the key), `+l N` (at
 //! most N members), `+i` (joining needs an invitation), `+m` (only
 //! operators and voiced members speak), `+s` (the room is not listed to
-//! non-members), `+t` (only operators set the topic), `+n` (always on:
-//! only members speak), `+b MASK` (a ban), and the member statuses `+o
-//! NICK` (operator) and `+v NICK` (voice).
+//! non-members), `+t` (only operators set the topic), `+n` (only members
+//! speak; on unless an operator turns it off), `+b MASK` (a ban), and the
+//! member statuses `+o NICK` (operator) and `+v NICK` (voice).
 //!
 //! This file parses a mode change from its letters and arguments and holds
 //! a room's modes; `moderation.rs` applies them.
@@ -29,6 +29,8 @@ pub(crate) struct RoomModes {
     pub(crate) moderated: bool,
     pub(crate) secret: bool,
     pub(crate) topic_locked: bool,
+    /// `-n`: non-members may send messages to the room.
+    pub(crate) external_messages: bool,
     /// Ban masks (`nick!user@host` with `*` and `?`), at most [`MAX_BANS`].
     pub(crate) bans: Vec<Box<str>>,
 }
@@ -46,8 +48,13 @@ impl RoomModes {
     pub(crate) fn describe(&self, show_key: bool) -> String {
         let mut letters = String::from("+");
         let mut args = String::new();
-        let flags =
-            [('i', self.invite_only), ('m', self.moderated), ('n', true), ('s', self.secret), ('t', self.topic_locked)];
+        let flags = [
+            ('i', self.invite_only),
+            ('m', self.moderated),
+            ('n', !self.external_messages),
+            ('s', self.secret),
+            ('t', self.topic_locked),
+        ];
         for (letter, on) in flags {
             if on {
                 letters.push(letter);

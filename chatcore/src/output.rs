@@ -48,6 +48,9 @@ pub enum DisconnectReason {
     IdleTimeout,
     /// The same account logged in on another connection.
     LoggedInElsewhere,
+    /// An IRC client registered without the server password
+    /// (`Config::irc_password`).
+    WrongServerPassword,
 }
 
 impl fmt::Display for DisconnectReason {
@@ -63,6 +66,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::ServerShutdown => f.write_str("server is shutting down"),
             DisconnectReason::IdleTimeout => f.write_str("idle for too long"),
             DisconnectReason::LoggedInElsewhere => f.write_str("logged in from elsewhere"),
+            DisconnectReason::WrongServerPassword => f.write_str("wrong server password"),
         }
     }
 }

@@ -247,6 +247,11 @@ pub(crate) struct EngineArgs {
     #[arg(long, value_name = "NAME", default_value_t = Config::default().server_name)]
     server_name: String,
 
+    /// A password IRC clients must give with PASS before they register, for
+    /// a private server (it travels in the clear); none by default.
+    #[arg(long, value_name = "PASSWORD")]
+    irc_password: Option<String>,
+
     /// Only logged-in users may chat.
     ///
     /// Others may only /register, /login, /help and /quit, and
@@ -394,6 +399,7 @@ impl EngineArgs {
             registration_timeout: self.registration_timeout.0,
             announce_lobby_presence: self.announce_lobby_presence,
             server_name: self.server_name.clone(),
+            irc_password: self.irc_password.clone(),
             require_login: self.require_login,
             idle_timeout: self.idle_timeout.0,
             idle_warning: self.idle_warning.0,

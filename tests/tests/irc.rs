@@ -141,7 +141,7 @@ fn chathistory_pages_back_through_a_room_as_a_batch() {
     for n in 1..=4 {
         let line = irc.irc_line();
         assert!(line.starts_with("@batch=history;time="), "{line}");
-        assert!(line.ends_with(&format!(";msgid={n} :bob!bob@chatd PRIVMSG #log :line number {n}")), "{line}");
+        assert!(line.ends_with(&format!(";msgid={n}-log :bob!bob@chatd PRIVMSG #log :line number {n}")), "{line}");
     }
     assert_eq!(irc.irc_line(), ":chatd BATCH -history");
 }

@@ -40,7 +40,7 @@ fn text_history_continues_from_the_oldest_shown() {
     sim.send(a, "/history");
     assert_eq!(sim.take(a), ["* no earlier messages in rust"]);
     assert_eq!(rejected(&mut sim, a, "/history a b"), ["! usage: /history [ROOM|@NICK]"]);
-    assert_eq!(rejected(&mut sim, a, "/history go"), ["! you are not in go"]);
+    assert_eq!(rejected(&mut sim, a, "/history go"), ["! no room named go; /list shows the rooms, /create makes one"]);
     sim.send(a, "/leave");
     sim.clear();
     let lobby = "! you are in the Lobby, where nobody hears you; /list the rooms, then /join or /create one";

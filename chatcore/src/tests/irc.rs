@@ -118,7 +118,10 @@ fn tags_follow_the_capabilities_each_client_took() {
     sim.take(plain);
     sim.send(b, "hi there");
     let line = sim.take(tagged).concat();
-    assert!(line.starts_with("@time=") && line.contains(";msgid=1 :bob!bob@chatd PRIVMSG #rust :hi there"), "{line}");
+    assert!(
+        line.starts_with("@time=") && line.contains(";msgid=1-rust :bob!bob@chatd PRIVMSG #rust :hi there"),
+        "{line}"
+    );
     assert_eq!(sim.take(plain), [":bob!bob@chatd PRIVMSG #rust :hi there\r"]);
     // Dropping a tag later changes what that member gets.
     sim.take(plain);
@@ -178,14 +181,14 @@ fn chathistory_pages_back_by_msgid() {
     let a = registered(&mut sim, "alice", "batch message-tags");
     sim.send(a, "JOIN #rust");
     sim.take(a);
-    sim.send(a, "CHATHISTORY BEFORE #rust msgid=3 10");
+    sim.send(a, "CHATHISTORY BEFORE #rust msgid=3-rust 10");
     let lines = sim.take(a);
     assert_eq!(
         lines,
         [
             ":chatd BATCH +history chathistory #rust\r",
-            "@batch=history;msgid=1 :bob!bob@chatd PRIVMSG #rust :m 1\r",
-            "@batch=history;msgid=2 :bob!bob@chatd PRIVMSG #rust :m 2\r",
+            "@batch=history;msgid=1-rust :bob!bob@chatd PRIVMSG #rust :m 1\r",
+            "@batch=history;msgid=2-rust :bob!bob@chatd PRIVMSG #rust :m 2\r",
             ":chatd BATCH -history\r",
         ]
     );
@@ -377,4 +380,20 @@ fn formatting_is_removed_and_an_action_reaches_text_users() {
     sim.send(a, "PRIVMSG #rust :\x01ACTION waves\x01");
     sim.send(a, "PRIVMSG #rust :\x02bold\x02 move");
     assert_eq!(sim.take(b), ["[rust] alice: * waves", "[rust] alice: bold move"]);
+}
+
+#[test]
+fn a_server_password_is_needed_to_register_when_one_is_set() {
+    let mut sim = Sim::new(crate::Config { irc_password: Some("sesame".into()), ..relaxed() });
+    let a = irc(&mut sim);
+    sim.send(a, "NICK alice");
+    sim.send(a, "USER alice 0 * :Alice");
+    let lines = sim.take(a);
+    assert!(has(&lines, ":chatd 464 * :Password incorrect"), "{lines:?}");
+    assert!(!sim.is_connected(a));
+    let b = irc(&mut sim);
+    sim.send(b, "PASS sesame");
+    sim.send(b, "NICK bob");
+    sim.send(b, "USER bob 0 * :Bob");
+    assert!(has(&sim.take(b), ":chatd 001 bob :Welcome to chatd, bob"));
 }

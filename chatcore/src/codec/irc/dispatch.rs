@@ -57,22 +57,29 @@ impl World {
         };
         match command.as_str() {
             "CAP" => match param(0) {
-                Some(sub) => self.irc_cap(out, id, sub, param(1)),
+                Some(sub) => self.irc_cap(out, now, id, sub, param(1)),
                 None => missing(self, out),
             },
             "NICK" => match param(0) {
                 None => self.irc_reply(out, id, "431", &["No nickname given"]),
-                Some(nick) if !registered => self.irc_nick_before_welcome(out, id, nick),
+                Some(nick) if !registered => self.irc_nick_before_welcome(out, now, id, nick),
                 Some(nick) => self.execute(out, now, id, Command::Nick(nick.into())),
             },
             "USER" if registered => self.irc_reply(out, id, "462", &["You may not reregister"]),
             "USER" => match (param(0), params.len()) {
-                (Some(user), 4..) => self.irc_user(out, id, user, param(3).unwrap_or(user)),
+                (Some(user), 4..) => self.irc_user(out, now, id, user, param(3).unwrap_or(user)),
                 _ => missing(self, out),
             },
             "PASS" if registered => self.irc_reply(out, id, "462", &["You may not reregister"]),
-            // No server password: accounts log in with SASL or NickServ.
-            "PASS" => {}
+            // A server password, if one is set; accounts log in with SASL or NickServ.
+            "PASS" => match param(0) {
+                Some(pass) => {
+                    if let Some(session) = self.irc_session(id) {
+                        session.pass = Some(pass.into());
+                    }
+                }
+                None => missing(self, out),
+            },
             "AUTHENTICATE" => match params.first() {
                 Some(arg) if !arg.is_empty() => self.irc_authenticate(out, now, id, arg),
                 _ => missing(self, out),
@@ -251,7 +258,9 @@ impl World {
         let key = NameKey::of(target);
         let refusal = if !self.rooms.contains_key(&key) {
             Some(("403", "No such channel"))
-        } else if !self.clients.get(&id).is_some_and(|c| c.is_in(&key)) {
+        } else if !self.clients.get(&id).is_some_and(|c| c.is_in(&key))
+            && !self.rooms.get(&key).is_some_and(|r| r.modes.external_messages)
+        {
             Some(("404", "Cannot send to channel: join it first"))
         } else {
             None

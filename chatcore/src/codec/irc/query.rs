@@ -198,7 +198,7 @@ impl World {
         // `None`: `*`, no point given.
         let point = match criterion.split_once('=') {
             None if *criterion == "*" => Ok(None),
-            Some(("msgid", n)) => n.parse::<u64>().map(Some).map_err(|_| ()),
+            Some(("msgid", id)) => super::render::msgid_number(id).map(Some).ok_or(()),
             // Times are matched against a channel's messages in memory.
             Some(("timestamp", t)) => match (super::time::parse(t), room) {
                 (Some(ms), Some(room)) => {

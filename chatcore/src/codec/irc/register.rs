@@ -7,17 +7,18 @@ use super::sasl::{self, decode_plain};
 use super::session::{Cap, Sasl};
 use crate::command::Command;
 use crate::outbox::Outbox;
-use crate::output::ClientId;
+use crate::output::{ClientId, DisconnectReason};
 use crate::time::Now;
 use crate::world::World;
 
 /// What the server tells a client about itself at registration
 /// (RPL_ISUPPORT, 005), besides the limits from its configuration.
-const ISUPPORT: &[&str] = &["CHANTYPES=#", "PREFIX=(o)@", "CHANMODES=b,k,l,nt", "CASEMAPPING=ascii", "NETWORK=chatd"];
+const ISUPPORT: &[&str] =
+    &["CHANTYPES=#", "PREFIX=(ov)@+", "CHANMODES=b,k,l,imnst", "CASEMAPPING=ascii", "NETWORK=chatd"];
 
 impl World {
     /// `CAP LS`, `LIST`, `REQ` and `END`.
-    pub(crate) fn irc_cap(&mut self, out: &mut Outbox, id: ClientId, sub: &str, arg: Option<&str>) {
+    pub(crate) fn irc_cap(&mut self, out: &mut Outbox, now: Now, id: ClientId, sub: &str, arg: Option<&str>) {
         let Some(session) = self.irc_session(id) else { return };
         let sub = sub.to_ascii_uppercase();
         match sub.as_str() {
@@ -57,7 +58,7 @@ impl World {
             }
             "END" => {
                 session.negotiating = false;
-                self.irc_try_register(out, id);
+                self.irc_try_register(out, now, id);
             }
             _ => self.irc_reply(out, id, "410", &[&sub, "Invalid CAP command"]),
         }
@@ -65,23 +66,23 @@ impl World {
 
     /// NICK before registration: remembered, and taken when registration
     /// completes (a SASL login may name the client first).
-    pub(crate) fn irc_nick_before_welcome(&mut self, out: &mut Outbox, id: ClientId, nick: &str) {
+    pub(crate) fn irc_nick_before_welcome(&mut self, out: &mut Outbox, now: Now, id: ClientId, nick: &str) {
         if let Err(rejection) = crate::names::validate_nick(nick, self.config.max_nick_len) {
             return self.reject(out, id, crate::error::Rejection::NickInvalid(rejection));
         }
         if let Some(session) = self.irc_session(id) {
             session.wanted_nick = Some(nick.into());
         }
-        self.irc_try_register(out, id);
+        self.irc_try_register(out, now, id);
     }
 
     /// USER: the username and the real name, for WHOIS.
-    pub(crate) fn irc_user(&mut self, out: &mut Outbox, id: ClientId, user: &str, realname: &str) {
+    pub(crate) fn irc_user(&mut self, out: &mut Outbox, now: Now, id: ClientId, user: &str, realname: &str) {
         if let Some(session) = self.irc_session(id) {
             session.user = Some(user.into());
             session.realname = Some(realname.into());
         }
-        self.irc_try_register(out, id);
+        self.irc_try_register(out, now, id);
     }
 
     /// `AUTHENTICATE`: SASL PLAIN, logging in to a chatcore account.
@@ -133,12 +134,18 @@ impl World {
     /// Finishes registration once NICK and USER are in and CAP is done:
     /// takes the nickname asked for (unless logged in), sends the welcome,
     /// lifts the deadline for registering and delivers kept whispers.
-    pub(crate) fn irc_try_register(&mut self, out: &mut Outbox, id: ClientId) {
+    pub(crate) fn irc_try_register(&mut self, out: &mut Outbox, now: Now, id: ClientId) {
         let Some(client) = self.clients.get(&id) else { return };
         let Some(session) = client.irc.as_deref() else { return };
         let logged_in = client.account.is_some();
         if session.registered || session.user.is_none() || session.negotiating {
             return;
+        }
+        if let Some(password) = &self.config.irc_password
+            && session.pass.as_deref() != Some(password.as_str())
+        {
+            self.irc_reply(out, id, "464", &["Password incorrect"]);
+            return self.close(out, now, id, DisconnectReason::WrongServerPassword);
         }
         if !logged_in {
             let Some(nick) = session.wanted_nick.clone() else { return };
@@ -172,7 +179,8 @@ impl World {
         self.irc_reply(out, id, "001", &[&format!("Welcome to {server}, {nick}")]);
         self.irc_reply(out, id, "002", &[&format!("Your host is {server}, running {version}")]);
         self.irc_reply(out, id, "003", &["This server was started for you"]);
-        self.irc_reply(out, id, "004", &[&server, version, "i", "nt"]);
+        // User modes, room modes, and the room modes that take an argument.
+        self.irc_reply(out, id, "004", &[&server, version, "i", "biklmnostv", "bklov"]);
         let nicklen = format!("NICKLEN={}", self.config.max_nick_len);
         let chanlen = format!("CHANNELLEN={}", self.config.max_room_name_len + 1);
         let history = format!("CHATHISTORY={}", self.config.history_page_len);

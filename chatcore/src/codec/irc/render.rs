@@ -76,18 +76,18 @@ fn tagged(out: &mut Vec<u8>, tags: &[(&str, &str)], source: Option<&str>, comman
     let _ = Outgoing { tags, source, command, params }.write(out);
 }
 
-/// The tags of a message sent at `unix_ms` (numbered `seq` in its room, if
-/// a room message), inside `batch` if given.
+/// The tags of a message sent at `unix_ms`, with its id if it has one,
+/// inside `batch` if given.
 struct MessageTags {
     time: Option<String>,
     msgid: Option<String>,
 }
 
 impl MessageTags {
-    fn new(tagging: Tagging, unix_ms: u64, seq: Option<u64>) -> Self {
+    fn new(tagging: Tagging, unix_ms: u64, msgid: Option<MsgId<'_>>) -> Self {
         MessageTags {
             time: tagging.time.then(|| time::format(unix_ms)),
-            msgid: seq.filter(|_| tagging.msgid).map(|s| s.to_string()),
+            msgid: msgid.filter(|_| tagging.msgid).map(|id| id.to_string()),
         }
     }
 
@@ -106,14 +106,39 @@ impl MessageTags {
     }
 }
 
+/// A message's id (`msgid`), unique on the server: a room message's number
+/// in its room and the room (`12-rust`), or a kept whisper's number among
+/// all whispers (`7-w`). `CHATHISTORY` reads the number back.
+#[derive(Debug, Clone, Copy)]
+enum MsgId<'a> {
+    Room(u64, &'a str),
+    Whisper(u64),
+}
+
+impl std::fmt::Display for MsgId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MsgId::Room(seq, room) => write!(f, "{seq}-{}", room.trim_start_matches('#')),
+            MsgId::Whisper(seq) => write!(f, "{seq}-w"),
+        }
+    }
+}
+
+/// The number a `msgid` carries (`12` of `12-rust`; a bare number too).
+pub(crate) fn msgid_number(msgid: &str) -> Option<u64> {
+    msgid.split('-').next()?.parse().ok()
+}
+
 /// Appends a PRIVMSG (or NOTICE) to `target`, split into as many lines as
-/// the text needs, on UTF-8 boundaries; each piece carries the same tags.
+/// the text needs, on UTF-8 boundaries; each piece carries the same tags,
+/// but only the first the message's id, which names one message.
 fn say(out: &mut Vec<u8>, tags: &[(&str, &str)], source: &str, command: &str, target: &str, text: &str) {
     let fixed = Outgoing { tags, source: Some(source), command, params: &[target, ""] };
+    let later: Vec<(&str, &str)> = tags.iter().copied().filter(|&(key, _)| key != "msgid").collect();
     match fixed.split_trailing(text) {
         Ok(pieces) => {
-            for piece in pieces {
-                tagged(out, tags, Some(source), command, &[target, piece]);
+            for (i, piece) in pieces.enumerate() {
+                tagged(out, if i == 0 { tags } else { &later }, Some(source), command, &[target, piece]);
             }
         }
         Err(_) => tagged(out, tags, Some(source), command, &[target, "(message could not be relayed)"]),
@@ -140,7 +165,7 @@ pub(crate) fn render_into(
     let me = to.map_or("*", |r| r.nick);
     match *event {
         Event::Message { room, seq, from, text, unix_ms, notice, .. } => {
-            let tags = MessageTags::new(tagging, unix_ms, Some(seq));
+            let tags = MessageTags::new(tagging, unix_ms, Some(MsgId::Room(seq, room)));
             let command = if notice { "NOTICE" } else { "PRIVMSG" };
             say(out, &tags.list(batch), &mask(from), command, &channel(room), text);
         }
@@ -149,7 +174,7 @@ pub(crate) fn render_into(
                 // Without echo-message an IRC client shows its own whisper itself.
                 return;
             }
-            let tags = MessageTags::new(tagging, unix_ms, seq);
+            let tags = MessageTags::new(tagging, unix_ms, seq.map(MsgId::Whisper));
             if offline && !tagging.time {
                 // Without server-time the kept time goes in the text.
                 let text = format!("[kept {}] {text}", DateTimeUtc(unix_ms));
@@ -173,8 +198,10 @@ pub(crate) fn render_into(
             Some(r) => line(out, Some(&mask(r.nick)), "PART", &[&channel(room), &format!("room dropped by {by}")]),
             None => line(out, Some(server), "NOTICE", &[&channel(room), &format!("room dropped by {by}")]),
         },
-        // Before the welcome, the welcome itself gives the nickname.
+        // Before the welcome, the welcome itself gives the nickname; and a
+        // change to the same spelling is no change.
         Event::NickChanged { you: true, .. } if to.is_some_and(|r| !r.registered) => {}
+        Event::NickChanged { old, new, .. } if old == new => {}
         Event::NickChanged { old, new, .. } => line(out, Some(&mask(old)), "NICK", &[new]),
         Event::Renamed { old, new } => {
             line(out, Some(&mask(old)), "NICK", &[new]);
@@ -231,9 +258,6 @@ pub(crate) fn render_into(
             line(out, Some(server), "900", &[me, &mask(name), name, &text]);
             if to.is_some_and(|r| r.sasl) {
                 line(out, Some(server), "903", &[me, "SASL authentication successful"]);
-            }
-            if let Event::LoggedIn { offline: kept @ 1.., .. } = *event {
-                notice(out, server, me, &format!("{kept} whispers kept while you were away follow"));
             }
         }
         Event::IdleWarning { .. } => line(out, None, "PING", &[server]),
@@ -337,9 +361,11 @@ pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, secre
 fn error(out: &mut Vec<u8>, to: Option<Recipient<'_>>, server: &str, me: &str, rejection: &Rejection) {
     let text = rejection.to_string();
     match rejection {
-        Rejection::NickTaken(nick) | Rejection::NickRegistered(nick) | Rejection::NickLocked(nick) => {
-            line(out, Some(server), "433", &[me, nick, &text]);
+        Rejection::NickRegistered(nick) => {
+            let why = format!("{nick} is a registered name; log in to it with SASL or NickServ IDENTIFY");
+            line(out, Some(server), "433", &[me, nick, &why]);
         }
+        Rejection::NickTaken(nick) | Rejection::NickLocked(nick) => line(out, Some(server), "433", &[me, nick, &text]),
         Rejection::NickInvalid(_) => line(out, Some(server), "432", &[me, "*", &text]),
         Rejection::NoSuchNick(nick) => line(out, Some(server), "401", &[me, nick, &text]),
         Rejection::NoSuchRoom(room) => line(out, Some(server), "403", &[me, &channel(room), &text]),

@@ -86,6 +86,8 @@ pub(crate) struct IrcSession {
     pub(crate) wanted_nick: Option<Box<str>>,
     /// The username given with USER.
     pub(crate) user: Option<Box<str>>,
+    /// The password given with PASS.
+    pub(crate) pass: Option<Box<str>>,
     /// The real name given with USER.
     pub(crate) realname: Option<Box<str>>,
     /// Set by AWAY: told to those who message it (301) and in WHOIS.
