@@ -26,10 +26,47 @@ pub(crate) enum Command {
     },
     /// List every room with its member count.
     List,
-    /// Join a room (text clients switch to it).
-    Join(String),
-    /// Leave a room (`None`: the current one).
-    Leave(Option<String>),
+    /// Join a room (text clients switch to it), with its key if it has one.
+    Join {
+        /// The room.
+        room: String,
+        /// The key, for a `+k` room.
+        key: Option<String>,
+    },
+    /// Show a room's modes (`letters: None`), its bans (`+b`), or change
+    /// them (operators).
+    Mode {
+        /// The room.
+        room: String,
+        /// Mode letters, such as `+kl-i`.
+        letters: Option<String>,
+        /// The arguments of the letters that take one, in order.
+        args: Vec<String>,
+    },
+    /// Put a member out of a room (operators).
+    Kick {
+        /// The room.
+        room: String,
+        /// The member.
+        nick: String,
+        /// Why, shown to everyone.
+        reason: Option<String>,
+    },
+    /// Invite a user into a room.
+    Invite {
+        /// The user.
+        nick: String,
+        /// The room.
+        room: String,
+    },
+    /// Leave a room (`room: None`: the current one), saying why if the
+    /// client gives a reason.
+    Leave {
+        /// The room.
+        room: Option<String>,
+        /// Why, shown to those still there.
+        reason: Option<String>,
+    },
     /// Members of a room (`None`: the current room, or the Lobby).
     Who(Option<String>),
     /// Everyone online.
@@ -44,6 +81,9 @@ pub(crate) enum Command {
         room: Option<String>,
         /// The message.
         text: String,
+        /// An IRC NOTICE: relayed as one to IRC members, and never
+        /// answered with an error.
+        notice: bool,
     },
     /// A private message to one user.
     Whisper {
@@ -110,6 +150,9 @@ pub(crate) enum Verb {
     Topic,
     Join,
     Leave,
+    Mode,
+    Kick,
+    Invite,
     Who,
     Users,
     Msg,
@@ -189,8 +232,11 @@ impl Command {
             Command::Drop(_) => Verb::Drop,
             Command::Topic { .. } => Verb::Topic,
             Command::List => Verb::List,
-            Command::Join(_) => Verb::Join,
-            Command::Leave(_) => Verb::Leave,
+            Command::Join { .. } => Verb::Join,
+            Command::Mode { .. } => Verb::Mode,
+            Command::Kick { .. } => Verb::Kick,
+            Command::Invite { .. } => Verb::Invite,
+            Command::Leave { .. } => Verb::Leave,
             Command::Who(_) => Verb::Who,
             Command::Users => Verb::Users,
             Command::Help => Verb::Help,
@@ -289,12 +335,12 @@ pub(crate) const COMMANDS: &[Spec] = &[
     row(
         Verb::Join,
         &["join"],
-        "/join ROOM",
+        "/join ROOM [KEY]",
         "join",
-        r#"{"type":"join","room":ROOM}"#,
+        r#"{"type":"join","room":ROOM,"key":KEY?}"#,
         "join a room (text: switch to it)",
     )
-    .irc("JOIN", "JOIN <#room>{,<#room>}"),
+    .irc("JOIN", "JOIN <#room>{,<#room>} [<key>{,<key>}]"),
     row(
         Verb::Leave,
         &["leave", "part"],
@@ -304,6 +350,33 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "leave your room, back to the Lobby",
     )
     .irc("PART", "PART <#room>{,<#room>} [:<reason>]"),
+    row(
+        Verb::Mode,
+        &["mode"],
+        "/mode ROOM [+-MODES [ARGS]]",
+        "mode",
+        r#"{"type":"mode","room":ROOM,"modes":MODES?,"args":[ARG...]?}"#,
+        "show a room's modes, or change them (operators): +k KEY, +l N, +i, +m, +s, +t, +b MASK, +o/+v NICK",
+    )
+    .irc("MODE", "MODE <#room> [<modes> [<args>]]"),
+    row(
+        Verb::Kick,
+        &["kick"],
+        "/kick ROOM NICK [REASON]",
+        "kick",
+        r#"{"type":"kick","room":ROOM,"nick":NICK,"reason":TEXT?}"#,
+        "put a member out of a room (operators)",
+    )
+    .irc("KICK", "KICK <#room> <nick> [:<reason>]"),
+    row(
+        Verb::Invite,
+        &["invite"],
+        "/invite NICK ROOM",
+        "invite",
+        r#"{"type":"invite","nick":NICK,"room":ROOM}"#,
+        "invite a user into a room (past +i, a ban or a key)",
+    )
+    .irc("INVITE", "INVITE <nick> <#room>"),
     row(Verb::Who, &["who"], "/who [ROOM]", "who", r#"{"type":"who","room":ROOM?}"#, "who is in your room (or ROOM)")
         .irc("WHO", "WHO <#room>"),
     row(Verb::Users, &["users"], "/users", "users", r#"{"type":"users"}"#, "everyone online").irc("USERS", "USERS"),

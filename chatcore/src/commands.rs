@@ -15,27 +15,43 @@ use crate::room::Room;
 use crate::time::Now;
 use crate::world::{World, unsafe_text};
 
+/// `enter`'s flag for a room the client is creating, which makes it the
+/// room's first operator.
+const CREATING: bool = true;
+
 impl World {
     /// Carries out one parsed command from a connected client, after the
-    /// rules its row of the command table states.
+    /// rules its row of the command table states, and tells the client if
+    /// it was refused.
     pub(crate) fn execute(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command) {
+        if let Err(rejection) = self.run(out, now, id, command) {
+            self.reject(out, id, rejection);
+        }
+    }
+
+    /// Carries out a command, returning a refusal instead of telling it
+    /// (an IRC NOTICE must never be answered with an error).
+    pub(crate) fn run(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command) -> Result<(), Rejection> {
         let Some(client) = self.clients.get(&id) else {
-            return;
+            return Ok(());
         };
         let spec = command.verb().spec();
         if self.config.require_login && !spec.guest_may && client.account.is_none() {
-            return self.reject(out, id, Rejection::LoginRequired);
+            return Err(Rejection::LoginRequired);
         }
         if spec.needs_store && self.storage_failing {
-            return self.reject(out, id, Rejection::StorageUnavailable);
+            return Err(Rejection::StorageUnavailable);
         }
-        let result = match command {
+        match command {
             Command::Nick(nick) => self.change_nick(out, id, &nick),
             Command::Create(room) => self.create_room(out, now, id, &room),
-            Command::Join(room) => self.join(out, now, id, &room),
+            Command::Join { room, key } => self.join(out, now, id, &room, key.as_deref()),
+            Command::Mode { room, letters, args } => self.mode(out, id, &room, letters.as_deref(), &args),
+            Command::Kick { room, nick, reason } => self.kick(out, now, id, &room, &nick, reason.as_deref()),
+            Command::Invite { nick, room } => self.invite(out, id, &nick, &room),
             Command::Drop(room) => self.drop_room(out, id, &room),
             Command::Topic { room, text } => self.topic(out, now, id, room.as_deref(), text.as_deref()),
-            Command::Leave(room) => self.leave(out, now, id, room.as_deref()),
+            Command::Leave { room, reason } => self.leave(out, now, id, room.as_deref(), reason.as_deref()),
             Command::List => {
                 self.list_rooms(out, id);
                 Ok(())
@@ -50,7 +66,7 @@ impl World {
                 Ok(())
             }
             Command::Quit(reason) => self.quit(out, now, id, reason),
-            Command::Say { room, text } => self.say(out, now, id, room.as_deref(), &text),
+            Command::Say { room, text, notice } => self.say(out, now, id, room.as_deref(), &text, notice),
             Command::Whisper { to, text } => self.whisper(out, now, id, &to, &text),
             Command::Register { name, password, confirm } => self.register(out, now, id, &name, password, &confirm),
             Command::Login { name, password } => self.login(out, now, id, &name, password),
@@ -69,9 +85,6 @@ impl World {
             Command::History { of: HistoryOf::Conversation(with), before } => {
                 self.conversation_history(out, id, &with, before)
             }
-        };
-        if let Err(rejection) = result {
-            self.reject(out, id, rejection);
         }
     }
 
@@ -133,19 +146,27 @@ impl World {
         self.rooms.insert(key.clone(), Room::new(name, owner, None));
         out.persist(Record::RoomCreated { room: name.into(), unix_ms: now.unix_ms, owner: owner_name });
         self.tell(out, id, Event::Created { room: name });
-        self.enter(out, now, id, key);
+        self.enter(out, now, id, key, CREATING);
         Ok(())
     }
 
-    fn join(&mut self, out: &mut Outbox, now: Now, id: ClientId, name: &str) -> Result<(), Rejection> {
+    fn join(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        name: &str,
+        pass: Option<&str>,
+    ) -> Result<(), Rejection> {
         validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
         let key = NameKey::of(name);
         let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
         if room.members.contains(id) {
             return Err(Rejection::AlreadyInRoom(room.name.clone()));
         }
+        self.check_join(id, room, pass)?;
         self.check_membership_allowance(id)?;
-        self.enter(out, now, id, key);
+        self.enter(out, now, id, key, !CREATING);
         Ok(())
     }
 
@@ -162,20 +183,27 @@ impl World {
 
     /// Puts a client into an existing room: the text protocol switches, the
     /// room hears of the arrival, and the newcomer gets the history first.
-    fn enter(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: NameKey) {
+    fn enter(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: NameKey, creating: bool) {
         let Some(client) = self.clients.get(&id) else {
             return;
         };
         if client.codec == Codec::Text {
             for old in client.rooms.clone() {
-                self.exit(out, now, id, &old);
+                self.exit(out, now, id, &old, None);
             }
         }
+        let Some(room) = self.rooms.get(&key) else {
+            return;
+        };
+        let status = self.status_on_entry(id, room, creating);
         let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(&key)) else {
             return;
         };
         client.rooms.push(key.clone());
         room.members.insert(id, client.wire());
+        room.members.set_status(id, status);
+        // An invitation is used up by joining.
+        room.invited.retain(|invited| *invited != client.nick_key);
         room.empty_since_ms = None;
         let members = room.members.len();
         let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };
@@ -184,21 +212,43 @@ impl World {
         self.replay_on_join(out, id, key, welcome);
     }
 
-    fn leave(&mut self, out: &mut Outbox, now: Now, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
+    fn leave(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        named: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<(), Rejection> {
         let key = self.target_room(id, named)?;
-        self.exit(out, now, id, &key);
+        if let Some(rejection) = reason.and_then(unsafe_text) {
+            return Err(rejection);
+        }
+        self.exit(out, now, id, &key, reason.filter(|r| !r.trim().is_empty()));
         Ok(())
     }
 
     /// Takes a client out of a room it is in; both sides are told.
-    fn exit(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
-        let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(key)) else {
+    fn exit(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey, reason: Option<&str>) {
+        let (Some(client), Some(room)) = (self.clients.get(&id), self.rooms.get(key)) else {
             return;
         };
-        client.rooms.retain(|r| r != key);
-        room.members.remove(id);
-        out.fanout(room.members.iter(), &Event::Left { room: &room.name, nick: &client.nick, you: false });
-        out.send(id, client.render(&Event::Left { room: &room.name, nick: &client.nick, you: true }));
+        let others = room.members.iter().filter(|&(m, _)| m != id);
+        let left = |you| Event::Left { room: &room.name, nick: &client.nick, you, reason };
+        out.fanout(others, &left(false));
+        out.send(id, client.render(&left(true)));
+        self.remove_member(out, now, id, key);
+    }
+
+    /// Takes a client out of a room without telling anyone (the caller
+    /// has), and notes the room empty if it now is.
+    pub(crate) fn remove_member(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.rooms.retain(|r| r != key);
+        }
+        if let Some(room) = self.rooms.get_mut(key) {
+            room.members.remove(id);
+        }
         self.note_if_vacated(out, now, key);
     }
 
@@ -220,8 +270,13 @@ impl World {
     }
 
     fn list_rooms(&mut self, out: &mut Outbox, id: ClientId) {
-        let rooms: Vec<RoomSummary<'_>> =
-            self.rooms.values().map(|r| RoomSummary { name: &r.name, members: r.members.len() }).collect();
+        let rooms: Vec<RoomSummary<'_>> = self
+            .rooms
+            .values()
+            // A secret room (`+s`) is listed to its members only.
+            .filter(|r| !r.modes.secret || r.members.contains(id))
+            .map(|r| RoomSummary { name: &r.name, members: r.members.len() })
+            .collect();
         let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms });
         out.send(id, data);
     }
@@ -275,9 +330,13 @@ impl World {
         id: ClientId,
         named: Option<&str>,
         text: &str,
+        notice: bool,
     ) -> Result<(), Rejection> {
         check_text(text, Verb::Say, self.clients[&id].codec)?;
         let key = self.target_room(id, named)?;
+        if let Some(room) = self.rooms.get(&key) {
+            self.check_speak(id, room)?;
+        }
         let (Some(sender), Some(room)) = (self.clients.get(&id), self.rooms.get_mut(&key)) else {
             return Ok(());
         };
@@ -291,6 +350,7 @@ impl World {
             text,
             unix_ms: now.unix_ms,
             history: false,
+            notice,
         };
         let blockers = self.blockers.get(&sender.nick_key);
         let recipients = room.members.iter().filter(|&(to, _)| to != id && blockers.is_none_or(|b| !b.contains(&to)));

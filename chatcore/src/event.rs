@@ -45,7 +45,8 @@ pub(crate) enum Event<'a> {
     /// Sent on connect (text) or when a client switches to JSON.
     Welcome { server: &'a str, nick: &'a str },
     /// A room message, live or replayed from history; `seq` numbers it within the room.
-    Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, unix_ms: u64, history: bool },
+    /// `notice`: sent as an IRC NOTICE.
+    Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, unix_ms: u64, history: bool, notice: bool },
     /// A page of older messages, oldest first; `more`: older ones exist.
     /// `oldest`: the number of the oldest message the page covered, shown
     /// or skipped as from a blocked sender (where the next page ends).
@@ -84,7 +85,7 @@ pub(crate) enum Event<'a> {
     /// Someone joined a room (`you`: the recipient did).
     Joined { room: &'a str, nick: &'a str, members: usize, you: bool },
     /// Someone left a room (`you`: the recipient did).
-    Left { room: &'a str, nick: &'a str, you: bool },
+    Left { room: &'a str, nick: &'a str, you: bool, reason: Option<&'a str> },
     /// Someone changed nickname (`you`: the recipient did).
     NickChanged { old: &'a str, new: &'a str, you: bool },
     /// Someone connected (only with `Config::announce_lobby_presence`).
@@ -99,6 +100,19 @@ pub(crate) enum Event<'a> {
     Users { users: &'a [&'a str] },
     /// The command reference.
     Help { commands: &'a [Spec] },
+    /// A room's modes (`+nt`, `+kl KEY 10`), asked for.
+    Modes { room: &'a str, modes: &'a str },
+    /// A room's bans, asked for.
+    BanList { room: &'a str, masks: &'a [&'a str] },
+    /// An operator `by` changed a room's modes: `letters` (`+k-i`) with
+    /// `args` for those that take one, to every member.
+    ModeChanged { room: &'a str, by: &'a str, letters: &'a str, args: &'a [&'a str] },
+    /// An operator `by` put `nick` out of a room, to every member (the
+    /// kicked one too).
+    Kicked { room: &'a str, by: &'a str, nick: &'a str, reason: &'a str },
+    /// `by` invited `nick` into a room (`you`: the recipient is `nick`;
+    /// else the recipient is `by`, being told it was sent).
+    Invited { room: &'a str, by: &'a str, nick: &'a str, you: bool },
     /// A refused line.
     Error { rejection: &'a Rejection },
     /// The server is closing this connection.

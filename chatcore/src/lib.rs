@@ -140,7 +140,7 @@ mod time; // Now: time is always handed in
 mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 
 // From bytes to commands and back.
-mod codec; // text and JSON Lines; the IRC message grammar
+mod codec; // text, JSON Lines and IRC
 mod command; // the command table: spellings, usage, rules
 mod event; // what a client is told
 mod framer; // bytes to lines, with a cap
@@ -151,6 +151,8 @@ mod commands; // nick, rooms, messages, whispers
 mod conversation; // whispers between accounts, kept and paged back
 mod history; // the ring of a room's last messages
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
+mod moderation; // room operators: modes, kicks, invitations; join and speak checks
+mod modes; // room modes in IRC's letters: parsing, matching bans
 mod names; // nickname and room-name rules
 mod replay; // history on join and /history pages
 mod room; // members and history of one room

@@ -57,6 +57,12 @@ impl World {
             return;
         }
         room.empty_since_ms = Some(now.unix_ms);
+        // Nobody is left to operate a guest's room: whoever joins it next
+        // does, and finds it as new, as an IRC channel would be.
+        if room.owner.is_none() {
+            room.modes = crate::modes::RoomModes::new(false);
+            room.invited.clear();
+        }
         out.persist(Record::RoomVacated { room: room.name.clone(), unix_ms: now.unix_ms });
         self.schedule_sweep(now);
     }
@@ -158,9 +164,7 @@ impl World {
             out.send(id, client.render(&event));
             return Ok(());
         };
-        if let Some(owner) = &room.owner
-            && client.account.as_ref() != Some(owner)
-        {
+        if room.modes.topic_locked && !room.members.status(id).operator {
             return Err(Rejection::NotTopicSetter(room.name.clone()));
         }
         let text = text.trim();

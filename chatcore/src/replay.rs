@@ -37,8 +37,16 @@ impl World {
             // IRC clients learn who is there from NAMES (353, 366) on
             // joining, and get the replay as one history page: a
             // `chathistory` batch if they negotiated `batch`.
-            let names = self.sorted_nicks(room.members.iter().map(|(m, _)| m));
-            crate::codec::irc::render::names(&mut replay, &session.server, &client.nick, &room.name, &names);
+            let names = self.names_with_status(room);
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            crate::codec::irc::render::names(
+                &mut replay,
+                &session.server,
+                &client.nick,
+                &room.name,
+                room.modes.secret,
+                &names,
+            );
             let page: Vec<PageMessage<'_>> =
                 heard.map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms }).collect();
             if !page.is_empty() {
@@ -60,6 +68,7 @@ impl World {
                     text: &entry.text,
                     unix_ms: entry.unix_ms,
                     history: true,
+                    notice: false,
                 };
                 replay.extend_from_slice(&client.render(&event));
             }

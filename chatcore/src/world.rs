@@ -59,6 +59,12 @@ pub(crate) struct World {
     pub(crate) next_client: u64,
     pub(crate) next_guest: u64,
     pub(crate) next_request: u64,
+    /// IRC clients connected and not yet welcomed, for LUSERS.
+    pub(crate) irc_unregistered: usize,
+    /// The most users online at once, for LUSERS.
+    pub(crate) peak_users: usize,
+    /// Who recently left, for IRC's WHOWAS.
+    pub(crate) departed: crate::codec::irc::Departed,
 }
 
 impl World {
@@ -83,6 +89,9 @@ impl World {
             next_client: 1,
             next_guest: 1,
             next_request: 1,
+            irc_unregistered: 0,
+            peak_users: 0,
+            departed: crate::codec::irc::Departed::default(),
         }
     }
 
@@ -137,6 +146,10 @@ impl World {
         }
         self.nicks.insert(nick_key, id);
         self.clients.insert(id, client);
+        if irc {
+            self.irc_unregistered += 1;
+        }
+        self.peak_users = self.peak_users.max(self.clients.len() - self.irc_unregistered);
         // Rooms restored empty start counting towards expiry once time is known.
         self.schedule_sweep(now);
         id
@@ -332,6 +345,10 @@ impl World {
         };
         self.timers.disarm(id, &mut client);
         self.nicks.remove(&client.nick_key);
+        self.departed.record(&client, now.unix_ms);
+        if client.irc.as_ref().is_some_and(|session| !session.registered) {
+            self.irc_unregistered -= 1;
+        }
         self.unindex_blocks(id, &client);
         if let Some(account) = client.account.as_ref().and_then(|key| self.accounts.get_mut(key)) {
             account.last_seen_ms = Some(now.unix_ms);

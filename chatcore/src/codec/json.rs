@@ -12,27 +12,86 @@ use crate::event::{Event, PageMessage, PageOf, RoomSummary};
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum Request {
-    Nick { nick: String },
-    Create { room: String },
-    Drop { room: String },
-    Topic { room: Option<String>, text: Option<String> },
-    Join { room: String },
-    Leave { room: Option<String> },
+    Nick {
+        nick: String,
+    },
+    Create {
+        room: String,
+    },
+    Drop {
+        room: String,
+    },
+    Topic {
+        room: Option<String>,
+        text: Option<String>,
+    },
+    Join {
+        room: String,
+        key: Option<String>,
+    },
+    Mode {
+        room: String,
+        modes: Option<String>,
+        #[serde(default)]
+        args: Vec<String>,
+    },
+    Kick {
+        room: String,
+        nick: String,
+        reason: Option<String>,
+    },
+    Invite {
+        nick: String,
+        room: String,
+    },
+    Leave {
+        room: Option<String>,
+        reason: Option<String>,
+    },
     List {},
-    Who { room: Option<String> },
+    Who {
+        room: Option<String>,
+    },
     Users {},
     Help {},
-    Quit { reason: Option<String> },
-    Say { room: Option<String>, text: String },
-    Msg { to: String, text: String },
-    Register { name: String, password: String, confirm: String },
-    Login { name: String, password: String },
-    Seen { nick: String },
-    Since { seconds: u64 },
-    Block { nick: String },
-    Unblock { nick: String },
+    Quit {
+        reason: Option<String>,
+    },
+    Say {
+        room: Option<String>,
+        text: String,
+    },
+    Msg {
+        to: String,
+        text: String,
+    },
+    Register {
+        name: String,
+        password: String,
+        confirm: String,
+    },
+    Login {
+        name: String,
+        password: String,
+    },
+    Seen {
+        nick: String,
+    },
+    Since {
+        seconds: u64,
+    },
+    Block {
+        nick: String,
+    },
+    Unblock {
+        nick: String,
+    },
     Blocked {},
-    History { room: Option<String>, with: Option<String>, before: Option<u64> },
+    History {
+        room: Option<String>,
+        with: Option<String>,
+        before: Option<u64>,
+    },
 }
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
@@ -49,14 +108,17 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Request::Create { room } => Command::Create(room),
         Request::Drop { room } => Command::Drop(room),
         Request::Topic { room, text } => Command::Topic { room, text },
-        Request::Join { room } => Command::Join(room),
-        Request::Leave { room } => Command::Leave(room),
+        Request::Join { room, key } => Command::Join { room, key },
+        Request::Mode { room, modes, args } => Command::Mode { room, letters: modes, args },
+        Request::Kick { room, nick, reason } => Command::Kick { room, nick, reason },
+        Request::Invite { nick, room } => Command::Invite { nick, room },
+        Request::Leave { room, reason } => Command::Leave { room, reason },
         Request::List {} => Command::List,
         Request::Who { room } => Command::Who(room),
         Request::Users {} => Command::Users,
         Request::Help {} => Command::Help,
         Request::Quit { reason } => Command::Quit(reason),
-        Request::Say { room, text } => Command::Say { room, text },
+        Request::Say { room, text } => Command::Say { room, text, notice: false },
         Request::Msg { to, text } => Command::Whisper { to, text },
         Request::Register { name, password, confirm } => {
             Command::Register { name, password: Password::new(password), confirm: Password::new(confirm) }
@@ -81,6 +143,31 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
 enum Reply<'a> {
     Welcome {
         server: &'a str,
+        nick: &'a str,
+    },
+    Modes {
+        room: &'a str,
+        modes: &'a str,
+    },
+    Bans {
+        room: &'a str,
+        masks: &'a [&'a str],
+    },
+    Mode {
+        room: &'a str,
+        by: &'a str,
+        modes: &'a str,
+        args: &'a [&'a str],
+    },
+    Kicked {
+        room: &'a str,
+        by: &'a str,
+        nick: &'a str,
+        reason: &'a str,
+    },
+    Invited {
+        room: &'a str,
+        by: &'a str,
         nick: &'a str,
     },
     Message {
@@ -174,6 +261,8 @@ enum Reply<'a> {
     Left {
         room: &'a str,
         nick: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'a str>,
     },
     Nick {
         old: &'a str,
@@ -239,7 +328,7 @@ struct HelpJson<'a> {
 pub(super) fn render(event: &Event<'_>) -> Bytes {
     let reply = match *event {
         Event::Welcome { server, nick } => Reply::Welcome { server, nick },
-        Event::Message { room, seq, from, text, unix_ms, history } => {
+        Event::Message { room, seq, from, text, unix_ms, history, .. } => {
             Reply::Message { room, seq, from, text, ts: unix_ms, history }
         }
         Event::HistoryPage { of, messages, more, oldest, unreadable } => {
@@ -279,7 +368,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
             Reply::Topic { room, text, by: Some(by), ts: Some(unix_ms), changed }
         }
         Event::Joined { room, nick, members, .. } => Reply::Joined { room, nick, members },
-        Event::Left { room, nick, .. } => Reply::Left { room, nick },
+        Event::Left { room, nick, reason, .. } => Reply::Left { room, nick, reason },
         Event::NickChanged { old, new, .. } => Reply::Nick { old, new },
         Event::Connected { nick } => Reply::Connected { nick },
         Event::Disconnected { nick, reason } => Reply::Disconnected { nick, reason: reason.to_string() },
@@ -287,6 +376,11 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Who { room, members } => Reply::Who { room, members },
         Event::Users { users } => Reply::Users { users },
         Event::Help { commands } => Reply::Help { commands: commands.iter().map(help_json).collect() },
+        Event::Modes { room, modes } => Reply::Modes { room, modes },
+        Event::BanList { room, masks } => Reply::Bans { room, masks },
+        Event::ModeChanged { room, by, letters, args } => Reply::Mode { room, by, modes: letters, args },
+        Event::Kicked { room, by, nick, reason } => Reply::Kicked { room, by, nick, reason },
+        Event::Invited { room, by, nick, .. } => Reply::Invited { room, by, nick },
         Event::Error { rejection } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
         Event::Bye { reason } => Reply::Bye { reason: reason.to_string() },
     };

@@ -60,7 +60,7 @@ fn an_irc_user_registers_joins_and_talks_with_a_text_user() {
     sim.send(a, "JOIN #rust");
     let joined = sim.take(a);
     assert!(has(&joined, ":alice!alice@chatd JOIN #rust"), "{joined:?}");
-    assert!(has(&joined, ":chatd 353 alice = #rust alice"), "{joined:?}");
+    assert!(has(&joined, ":chatd 353 alice = #rust @alice"), "the creator is an operator: {joined:?}");
     assert!(has(&joined, ":chatd 366 alice #rust :End of /NAMES list"), "{joined:?}");
     let b = sim.connect_as("bob");
     sim.send(b, "/join rust");
@@ -285,7 +285,7 @@ fn queries_answer_with_their_numerics() {
     sim.send(a, "WHOIS bob");
     let lines = sim.take(a);
     assert!(has(&lines, ":chatd 311 alice bob bob chatd * bob"), "{lines:?}");
-    assert!(has(&lines, ":chatd 319 alice bob #rust"), "{lines:?}");
+    assert!(has(&lines, ":chatd 319 alice bob @#rust"), "{lines:?}");
     assert!(has(&lines, ":chatd 318 alice bob :End of /WHOIS list"), "{lines:?}");
     sim.send(a, "WHOIS nobody");
     assert_eq!(
@@ -298,9 +298,9 @@ fn queries_answer_with_their_numerics() {
         [":chatd 406 alice nobody :There was no such nickname\r", ":chatd 369 alice nobody :End of WHOWAS\r"]
     );
     sim.send(a, "NAMES #rust");
-    assert_eq!(sim.take(a), [":chatd 353 alice = #rust :alice bob\r", ":chatd 366 alice #rust :End of /NAMES list\r"]);
+    assert_eq!(sim.take(a), [":chatd 353 alice = #rust :alice @bob\r", ":chatd 366 alice #rust :End of /NAMES list\r"]);
     sim.send(a, "MODE #rust");
-    assert_eq!(sim.take(a), [":chatd 324 alice #rust +nt\r"]);
+    assert_eq!(sim.take(a), [":chatd 324 alice #rust +n\r"], "a guest's room: anyone sets its topic");
     sim.send(a, "MODE #rust b");
     assert_eq!(sim.take(a), [":chatd 368 alice #rust :End of channel ban list\r"]);
     sim.send(a, "MODE alice");

@@ -12,6 +12,7 @@ mod irc;
 #[cfg(feature = "json")]
 mod json;
 mod messages;
+mod moderation;
 mod modes;
 mod nick;
 mod paging;

@@ -67,7 +67,7 @@ impl World {
             },
             "USER" if registered => self.irc_reply(out, id, "462", &["You may not reregister"]),
             "USER" => match (param(0), params.len()) {
-                (Some(user), 4..) => self.irc_user(out, id, user),
+                (Some(user), 4..) => self.irc_user(out, id, user, param(3).unwrap_or(user)),
                 _ => missing(self, out),
             },
             "PASS" if registered => self.irc_reply(out, id, "462", &["You may not reregister"]),
@@ -88,13 +88,14 @@ impl World {
             "QUIT" => self.execute(out, now, id, Command::Quit(param(0).map(str::to_owned))),
             _ if !registered => self.irc_reply(out, id, "451", &["You have not registered"]),
             "JOIN" => match param(0) {
-                Some(channels) => self.irc_join(out, now, id, channels),
+                Some(channels) => self.irc_join(out, now, id, channels, param(1)),
                 None => missing(self, out),
             },
             "PART" => match param(0) {
                 Some(channels) => {
                     for name in channels.split(',').filter(|n| !n.is_empty()) {
-                        self.execute(out, now, id, Command::Leave(Some(name.into())));
+                        let reason = param(1).map(str::to_owned);
+                        self.execute(out, now, id, Command::Leave { room: Some(name.into()), reason });
                     }
                 }
                 None => missing(self, out),
@@ -121,8 +122,31 @@ impl World {
                 None => missing(self, out),
             },
             "MODE" => match param(0) {
-                Some(target) => self.irc_mode(out, id, target, param(1)),
+                Some(room) if room.starts_with('#') => {
+                    // An empty argument is kept, to be refused as a key.
+                    let args =
+                        (2..params.len()).filter_map(|i| text(i).and_then(Result::ok)).map(str::to_owned).collect();
+                    let letters = param(1).map(str::to_owned);
+                    self.execute(out, now, id, Command::Mode { room: room.into(), letters, args });
+                }
+                Some(nick) => self.irc_user_mode(out, id, nick),
                 None => missing(self, out),
+            },
+            "KICK" => match (param(0), param(1)) {
+                (Some(room), Some(nicks)) => {
+                    let reason = param(2).map(str::to_owned);
+                    for nick in nicks.split(',').filter(|n| !n.is_empty()) {
+                        let kick = Command::Kick { room: room.into(), nick: nick.into(), reason: reason.clone() };
+                        self.execute(out, now, id, kick);
+                    }
+                }
+                _ => missing(self, out),
+            },
+            "INVITE" => match (param(0), param(1)) {
+                (Some(nick), Some(room)) => {
+                    self.execute(out, now, id, Command::Invite { nick: nick.into(), room: room.into() })
+                }
+                _ => missing(self, out),
             },
             "NAMES" => self.irc_names(out, id, param(0)),
             "WHO" => match param(0) {
@@ -134,9 +158,25 @@ impl World {
                 None => self.irc_reply(out, id, "431", &["No nickname given"]),
             },
             "WHOWAS" => match param(0) {
-                Some(nick) => self.irc_whowas(out, id, nick),
+                Some(nick) => self.irc_whowas(out, id, nick, param(1)),
                 None => self.irc_reply(out, id, "431", &["No nickname given"]),
             },
+            "LIST" => match param(0) {
+                Some(names) => self.irc_list_some(out, id, names),
+                None => self.execute(out, now, id, Command::List),
+            },
+            "LUSERS" => self.irc_lusers(out, id),
+            "AWAY" => self.irc_away(out, id, param(0)),
+            "INFO" => {
+                let version = concat!("chatd ", env!("CARGO_PKG_VERSION"), ": chat rooms for IRC, text and JSON users");
+                self.irc_reply(out, id, "371", &[version]);
+                self.irc_reply(out, id, "374", &["End of INFO list"]);
+            }
+            "LINKS" => {
+                let server = self.config.server_name.clone();
+                self.irc_reply(out, id, "364", &[&server, &server, "0 chatd"]);
+                self.irc_reply(out, id, "365", &["*", "End of /LINKS list"]);
+            }
             "CHATHISTORY" => {
                 let args: Vec<&str> = (0..params.len()).filter_map(param).collect();
                 self.irc_chathistory(out, now, id, &args);
@@ -158,22 +198,25 @@ impl World {
     /// JOIN `#a,#b`: joins each, creating those that do not exist (named
     /// without the `#`, as text users write rooms). `JOIN 0` leaves every
     /// channel.
-    fn irc_join(&mut self, out: &mut Outbox, now: Now, id: ClientId, channels: &str) {
+    fn irc_join(&mut self, out: &mut Outbox, now: Now, id: ClientId, channels: &str, keys: Option<&str>) {
         if channels == "0" {
             let rooms = self.clients.get(&id).map(|c| c.rooms.clone()).unwrap_or_default();
             for key in rooms {
                 let name = self.rooms.get(&key).map(|r| r.name.to_string());
-                self.execute(out, now, id, Command::Leave(name));
+                self.execute(out, now, id, Command::Leave { room: name, reason: None });
             }
             return;
         }
+        // Keys pair with channels in order.
+        let mut keys = keys.unwrap_or("").split(',');
         for name in channels.split(',').filter(|n| !n.is_empty()) {
+            let key = keys.next().filter(|k| !k.is_empty());
             if !name.starts_with('#') {
                 self.irc_reply(out, id, "403", &[name, "No such channel: channel names start with #"]);
                 continue;
             }
             let command = if self.rooms.contains_key(&NameKey::of(name)) {
-                Command::Join(name.into())
+                Command::Join { room: name.into(), key: key.map(str::to_owned) }
             } else {
                 Command::Create(name.trim_start_matches('#').into())
             };
@@ -194,17 +237,43 @@ impl World {
         if target.eq_ignore_ascii_case(NICKSERV) {
             return self.irc_nickserv(out, now, id, &text);
         }
-        if target.starts_with('#') {
-            let key = NameKey::of(target);
-            if !self.rooms.contains_key(&key) {
-                return self.irc_reply(out, id, "403", &[target, "No such channel"]);
+        if !target.starts_with('#') {
+            self.say_or_notice(out, now, id, Command::Whisper { to: target.into(), text }, notice);
+            // An away recipient says so (not to a NOTICE: no automatic replies).
+            let away = self.nicks.get(&NameKey::of(target)).and_then(|t| self.clients.get(t));
+            if let Some((found, Some(message))) = away.map(|c| (c.nick.to_string(), super::query::identity(c).2))
+                && !notice
+            {
+                self.irc_reply(out, id, "301", &[&found, &message]);
             }
-            if !self.clients.get(&id).is_some_and(|c| c.is_in(&key)) {
-                return self.irc_reply(out, id, "404", &[target, "Cannot send to channel: join it first"]);
-            }
-            return self.execute(out, now, id, Command::Say { room: Some(target.into()), text });
+            return;
         }
-        self.execute(out, now, id, Command::Whisper { to: target.into(), text });
+        let key = NameKey::of(target);
+        let refusal = if !self.rooms.contains_key(&key) {
+            Some(("403", "No such channel"))
+        } else if !self.clients.get(&id).is_some_and(|c| c.is_in(&key)) {
+            Some(("404", "Cannot send to channel: join it first"))
+        } else {
+            None
+        };
+        match refusal {
+            None => {
+                let say = Command::Say { room: Some(target.into()), text, notice };
+                self.say_or_notice(out, now, id, say, notice);
+            }
+            // No automatic reply to a NOTICE, errors included (RFC 2812 3.3.2).
+            Some(_) if notice => {}
+            Some((code, why)) => self.irc_reply(out, id, code, &[target, why]),
+        }
+    }
+
+    /// Runs a message command; a NOTICE's refusal is not told.
+    fn say_or_notice(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command, notice: bool) {
+        if notice {
+            let _ = self.run(out, now, id, command);
+        } else {
+            self.execute(out, now, id, command);
+        }
     }
 
     /// The NickServ pseudo-user: `REGISTER <password> [email]` and

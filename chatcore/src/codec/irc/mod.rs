@@ -12,3 +12,4 @@ pub(crate) mod session;
 mod time;
 
 pub(crate) use dispatch::NICKSERV;
+pub(crate) use query::Departed;

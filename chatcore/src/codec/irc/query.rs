@@ -2,8 +2,12 @@
 //! last-seen), MODE queries, and CHATHISTORY (served by the engine's
 //! history paging, like `/history`).
 
+use std::collections::VecDeque;
+
 use super::render::{USER_HOST, channel, names};
+use crate::client::Client;
 use crate::command::Command;
+use crate::event::{Event, RoomSummary};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::ClientId;
@@ -23,11 +27,12 @@ impl World {
         for name in channels.split(',').filter(|n| !n.is_empty()) {
             match self.rooms.get(&NameKey::of(name)) {
                 Some(room) => {
-                    let nicks = self.sorted_nicks(room.members.iter().map(|(m, _)| m));
-                    names(&mut lines, &self.config.server_name, &client.nick, &room.name, &nicks);
+                    let nicks = self.names_with_status(room);
+                    let nicks: Vec<&str> = nicks.iter().map(String::as_str).collect();
+                    names(&mut lines, &self.config.server_name, &client.nick, &room.name, room.modes.secret, &nicks);
                 }
                 None => {
-                    let end = [&*client.nick, &channel(name), "End of /NAMES list"];
+                    let end = [&*client.nick, name, "End of /NAMES list"];
                     super::render::line(&mut lines, Some(&self.config.server_name), "366", &end);
                 }
             }
@@ -45,8 +50,8 @@ impl World {
         self.irc_reply(out, id, "315", &[nick, "End of /WHO list"]);
     }
 
-    /// WHOIS: 311, 319 (channels), 312, 330 (account) and 318 for an
-    /// online user; 401 and 318 otherwise.
+    /// WHOIS: 311, 319 (channels, with status), 312, 301 (away), 330
+    /// (account) and 318 for an online user; 401 and 318 otherwise.
     pub(crate) fn irc_whois(&mut self, out: &mut Outbox, id: ClientId, nick: &str) {
         let server = self.config.server_name.clone();
         let Some(&target) = self.nicks.get(&NameKey::of(nick)) else {
@@ -55,52 +60,111 @@ impl World {
         };
         let whom = &self.clients[&target];
         let found = whom.nick.to_string();
-        let rooms: Vec<String> =
-            whom.rooms.iter().filter_map(|key| self.rooms.get(key)).map(|room| channel(&room.name)).collect();
+        let rooms: Vec<String> = whom
+            .rooms
+            .iter()
+            .filter_map(|key| self.rooms.get(key))
+            // A secret room is not shown to those outside it.
+            .filter(|room| !room.modes.secret || room.members.contains(id))
+            .map(|room| {
+                let status = room.members.status(target);
+                let mark = if status.operator {
+                    "@"
+                } else if status.voice {
+                    "+"
+                } else {
+                    ""
+                };
+                format!("{mark}{}", channel(&room.name))
+            })
+            .collect();
         let account = whom.account.as_ref().and_then(|key| self.accounts.get(key)).map(|a| a.name.to_string());
-        self.irc_reply(out, id, "311", &[&found, &found, USER_HOST, "*", &found]);
+        let (user, realname, away) = identity(whom);
+        self.irc_reply(out, id, "311", &[&found, &user, USER_HOST, "*", &realname]);
         if !rooms.is_empty() {
             self.irc_reply(out, id, "319", &[&found, &rooms.join(" ")]);
         }
         self.irc_reply(out, id, "312", &[&found, &server, "chatd"]);
+        if let Some(away) = away {
+            self.irc_reply(out, id, "301", &[&found, &away]);
+        }
         if let Some(account) = account {
             self.irc_reply(out, id, "330", &[&found, &account, "is logged in as"]);
         }
         self.irc_reply(out, id, "318", &[&found, "End of /WHOIS list"]);
     }
 
-    /// WHOWAS, answered from the account's last-seen time: 314 and 312,
-    /// then 369; 406 for a name that never logged in.
-    pub(crate) fn irc_whowas(&mut self, out: &mut Outbox, id: ClientId, nick: &str) {
+    /// WHOWAS `nick [count]`: who recently left under that name, newest
+    /// first (314 and 312 each); else the account's last-seen time; else
+    /// 406. Then 369.
+    pub(crate) fn irc_whowas(&mut self, out: &mut Outbox, id: ClientId, nick: &str, count: Option<&str>) {
         let server = self.config.server_name.clone();
-        let seen = self.accounts.get(&NameKey::of(nick)).and_then(|a| Some((a.name.to_string(), a.last_seen_ms?)));
-        match seen {
-            Some((name, last_seen_ms)) => {
-                self.irc_reply(out, id, "314", &[&name, &name, USER_HOST, "*", &name]);
-                let when = format!("last seen {}", DateTimeUtc(last_seen_ms));
-                self.irc_reply(out, id, "312", &[&name, &server, &when]);
+        // A count that is not positive asks for everything.
+        let count = count.and_then(|c| c.parse::<i64>().ok()).filter(|&c| c > 0).map_or(usize::MAX, |c| c as usize);
+        let key = NameKey::of(nick);
+        let found: Vec<Departure> =
+            self.departed.newest_first().filter(|d| NameKey::of(&d.nick) == key).take(count).cloned().collect();
+        let seen = self.accounts.get(&key).and_then(|a| Some((a.name.clone(), a.last_seen_ms?)));
+        if found.is_empty() {
+            match seen {
+                Some((name, last_seen_ms)) => {
+                    self.irc_reply(out, id, "314", &[&name, &name, USER_HOST, "*", &name]);
+                    let when = format!("last seen {}", DateTimeUtc(last_seen_ms));
+                    self.irc_reply(out, id, "312", &[&name, &server, &when]);
+                }
+                None => self.irc_reply(out, id, "406", &[nick, "There was no such nickname"]),
             }
-            None => self.irc_reply(out, id, "406", &[nick, "There was no such nickname"]),
+        }
+        for Departure { nick, user, realname, unix_ms } in found {
+            self.irc_reply(out, id, "314", &[&nick, &user, USER_HOST, "*", &realname]);
+            self.irc_reply(out, id, "312", &[&nick, &server, &format!("left {}", DateTimeUtc(unix_ms))]);
         }
         self.irc_reply(out, id, "369", &[nick, "End of WHOWAS"]);
     }
 
-    /// MODE queries, enough for clients' join sequences: channel modes
-    /// (324), an empty ban list (368) and user modes (221). Channels have
-    /// no operators, so setting a mode is refused (482).
-    pub(crate) fn irc_mode(&mut self, out: &mut Outbox, id: ClientId, target: &str, change: Option<&str>) {
-        if target.starts_with('#') {
-            let Some(room) = self.rooms.get(&NameKey::of(target)) else {
-                return self.irc_reply(out, id, "403", &[target, "No such channel"]);
-            };
-            let chan = channel(&room.name);
-            match change {
-                None => self.irc_reply(out, id, "324", &[&chan, "+nt"]),
-                Some("b" | "+b") => self.irc_reply(out, id, "368", &[&chan, "End of channel ban list"]),
-                Some(_) => self.irc_reply(out, id, "482", &[&chan, "Channel modes cannot be changed here"]),
-            }
-            return;
+    /// LUSERS: how many users, channels and servers (251-255, 265, 266).
+    pub(crate) fn irc_lusers(&mut self, out: &mut Outbox, id: ClientId) {
+        let users = self.clients.len() - self.irc_unregistered;
+        let peak = self.peak_users.max(users);
+        let rooms = self.rooms.len();
+        self.irc_reply(out, id, "251", &[&format!("There are {users} users and 0 invisible on 1 servers")]);
+        self.irc_reply(out, id, "252", &["0", "operator(s) online"]);
+        self.irc_reply(out, id, "253", &[&self.irc_unregistered.to_string(), "unknown connection(s)"]);
+        self.irc_reply(out, id, "254", &[&rooms.to_string(), "channels formed"]);
+        self.irc_reply(out, id, "255", &[&format!("I have {users} clients and 0 servers")]);
+        let (users, peak) = (users.to_string(), peak.to_string());
+        let local = format!("Current local users {users}, max {peak}");
+        self.irc_reply(out, id, "265", &[&users, &peak, &local]);
+        let global = format!("Current global users {users}, max {peak}");
+        self.irc_reply(out, id, "266", &[&users, &peak, &global]);
+    }
+
+    /// LIST `#a,#b`: only the rooms named (that exist and are not secret
+    /// to the asker), in the same 321/322/323 form as a full LIST.
+    pub(crate) fn irc_list_some(&mut self, out: &mut Outbox, id: ClientId, names: &str) {
+        let rooms: Vec<RoomSummary<'_>> = names
+            .split(',')
+            .filter_map(|name| self.rooms.get(&NameKey::of(name)))
+            .filter(|room| !room.modes.secret || room.members.contains(id))
+            .map(|room| RoomSummary { name: &room.name, members: room.members.len() })
+            .collect();
+        let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms });
+        out.send(id, data);
+    }
+
+    /// AWAY `:message` marks the client away; AWAY alone, back.
+    pub(crate) fn irc_away(&mut self, out: &mut Outbox, id: ClientId, message: Option<&str>) {
+        let Some(session) = self.irc_session(id) else { return };
+        session.away = message.map(Into::into);
+        match message {
+            Some(_) => self.irc_reply(out, id, "306", &["You have been marked as being away"]),
+            None => self.irc_reply(out, id, "305", &["You are no longer marked as being away"]),
         }
+    }
+
+    /// MODE of a nickname: users have no modes to change but `+i`, and
+    /// only their own may be asked for.
+    pub(crate) fn irc_user_mode(&mut self, out: &mut Outbox, id: ClientId, target: &str) {
         let me = self.clients.get(&id).map(|c| c.nick_key.clone());
         if me != Some(NameKey::of(target)) {
             return self.irc_reply(out, id, "502", &["Can't change mode for other users"]);
@@ -161,5 +225,51 @@ impl World {
     fn online(&self, nick: &str) -> Option<String> {
         let id = self.nicks.get(&NameKey::of(nick))?;
         self.clients.get(id).map(|c| c.nick.to_string())
+    }
+}
+
+/// A client's IRC username, real name and away message; a client of
+/// another protocol is its nickname throughout.
+pub(crate) fn identity(client: &Client) -> (String, String, Option<String>) {
+    let session = client.irc.as_deref();
+    let user = session.and_then(|s| s.user.as_deref()).unwrap_or(&client.nick).to_owned();
+    let realname = session.and_then(|s| s.realname.as_deref()).unwrap_or(&client.nick).to_owned();
+    (user, realname, session.and_then(|s| s.away.as_deref()).map(str::to_owned))
+}
+
+/// The most departures WHOWAS remembers; the oldest goes first.
+const MAX_DEPARTED: usize = 128;
+
+/// Who recently left the server, for WHOWAS: bounded, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct Departed {
+    entries: VecDeque<Departure>,
+}
+
+/// One departure.
+#[derive(Debug, Clone)]
+pub(crate) struct Departure {
+    pub(crate) nick: Box<str>,
+    pub(crate) user: Box<str>,
+    pub(crate) realname: Box<str>,
+    pub(crate) unix_ms: u64,
+}
+
+impl Departed {
+    pub(crate) fn record(&mut self, client: &Client, unix_ms: u64) {
+        if self.entries.len() >= MAX_DEPARTED {
+            self.entries.pop_front();
+        }
+        let (user, realname, _) = identity(client);
+        self.entries.push_back(Departure {
+            nick: client.nick.clone(),
+            user: user.into(),
+            realname: realname.into(),
+            unix_ms,
+        });
+    }
+
+    pub(crate) fn newest_first(&self) -> impl Iterator<Item = &Departure> {
+        self.entries.iter().rev()
     }
 }

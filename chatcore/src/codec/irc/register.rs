@@ -75,10 +75,11 @@ impl World {
         self.irc_try_register(out, id);
     }
 
-    /// USER: the username; the rest is ignored.
-    pub(crate) fn irc_user(&mut self, out: &mut Outbox, id: ClientId, user: &str) {
+    /// USER: the username and the real name, for WHOIS.
+    pub(crate) fn irc_user(&mut self, out: &mut Outbox, id: ClientId, user: &str, realname: &str) {
         if let Some(session) = self.irc_session(id) {
             session.user = Some(user.into());
+            session.realname = Some(realname.into());
         }
         self.irc_try_register(out, id);
     }
@@ -155,6 +156,8 @@ impl World {
         if !self.config.require_login && client.registration_deadline.take().is_some() {
             self.timers.rearm(id, client, &self.config);
         }
+        self.irc_unregistered -= 1;
+        self.peak_users = self.peak_users.max(self.clients.len() - self.irc_unregistered);
         self.irc_welcome(out, id);
         if logged_in {
             self.deliver_mailbox(out, id);

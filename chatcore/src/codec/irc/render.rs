@@ -139,9 +139,10 @@ pub(crate) fn render_into(
     let server = to.map_or(USER_HOST, |r| r.server);
     let me = to.map_or("*", |r| r.nick);
     match *event {
-        Event::Message { room, seq, from, text, unix_ms, .. } => {
+        Event::Message { room, seq, from, text, unix_ms, notice, .. } => {
             let tags = MessageTags::new(tagging, unix_ms, Some(seq));
-            say(out, &tags.list(batch), &mask(from), "PRIVMSG", &channel(room), text);
+            let command = if notice { "NOTICE" } else { "PRIVMSG" };
+            say(out, &tags.list(batch), &mask(from), command, &channel(room), text);
         }
         Event::Whisper { from, to: target, text, unix_ms, echo, offline, seq } => {
             if echo && !to.is_some_and(|r| r.echo) {
@@ -163,7 +164,10 @@ pub(crate) fn render_into(
             }
         }
         Event::Joined { room, nick, .. } => line(out, Some(&mask(nick)), "JOIN", &[&channel(room)]),
-        Event::Left { room, nick, .. } => line(out, Some(&mask(nick)), "PART", &[&channel(room)]),
+        Event::Left { room, nick, reason: None, .. } => line(out, Some(&mask(nick)), "PART", &[&channel(room)]),
+        Event::Left { room, nick, reason: Some(reason), .. } => {
+            line(out, Some(&mask(nick)), "PART", &[&channel(room), reason])
+        }
         // A dropped room parts its IRC members, each told on its own.
         Event::RoomDropped { room, by } => match to {
             Some(r) => line(out, Some(&mask(r.nick)), "PART", &[&channel(room), &format!("room dropped by {by}")]),
@@ -190,6 +194,27 @@ pub(crate) fn render_into(
         }
         // The JOIN that follows says it.
         Event::Created { .. } => {}
+        Event::Modes { room, modes } => {
+            let chan = channel(room);
+            let mut params = vec![me, chan.as_str()];
+            params.extend(modes.split(' '));
+            line(out, Some(server), "324", &params)
+        }
+        Event::BanList { room, masks } => {
+            for mask in masks {
+                line(out, Some(server), "367", &[me, &channel(room), mask]);
+            }
+            line(out, Some(server), "368", &[me, &channel(room), "End of channel ban list"]);
+        }
+        Event::ModeChanged { room, by, letters, args } => {
+            let chan = channel(room);
+            let mut params = vec![chan.as_str(), letters];
+            params.extend_from_slice(args);
+            line(out, Some(&mask(by)), "MODE", &params);
+        }
+        Event::Kicked { room, by, nick, reason } => line(out, Some(&mask(by)), "KICK", &[&channel(room), nick, reason]),
+        Event::Invited { room, by, nick, you: true } => line(out, Some(&mask(by)), "INVITE", &[nick, &channel(room)]),
+        Event::Invited { room, nick, you: false, .. } => line(out, Some(server), "341", &[me, nick, &channel(room)]),
         Event::Rooms { rooms } => list(out, server, me, rooms),
         Event::Who { room, members } => {
             let chan = room.map_or_else(|| "*".to_owned(), channel);
@@ -255,7 +280,8 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
     for m in messages {
         let event = match of {
             PageOf::Room(room) => {
-                Event::Message { room, seq: m.seq, from: m.from, text: m.text, unix_ms: m.unix_ms, history: true }
+                let (seq, from, text, unix_ms) = (m.seq, m.from, m.text, m.unix_ms);
+                Event::Message { room, seq, from, text, unix_ms, history: true, notice: false }
             }
             // Either side's whispers: to the reader, or from it to `with`.
             PageOf::Conversation { with } => {
@@ -283,14 +309,16 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
 
 /// NAMES for one channel: as many `353` lines as the nicknames need, then
 /// `366`.
-pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, nicks: &[&str]) {
+pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, secret: bool, nicks: &[&str]) {
     let chan = channel(room);
-    let fixed = Outgoing { tags: &[], source: Some(server), command: "353", params: &[me, "=", &chan, ""] };
+    // RFC 2812's channel type: `@` secret, `=` public.
+    let kind = if secret { "@" } else { "=" };
+    let fixed = Outgoing { tags: &[], source: Some(server), command: "353", params: &[me, kind, &chan, ""] };
     let room_for = fixed.room_for_trailing();
     let mut batch = String::new();
     for nick in nicks {
         if !batch.is_empty() && batch.len() + 1 + nick.len() > room_for {
-            line(out, Some(server), "353", &[me, "=", &chan, &batch]);
+            line(out, Some(server), "353", &[me, kind, &chan, &batch]);
             batch.clear();
         }
         if !batch.is_empty() {
@@ -299,7 +327,7 @@ pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, nicks
         batch.push_str(nick);
     }
     if !batch.is_empty() {
-        line(out, Some(server), "353", &[me, "=", &chan, &batch]);
+        line(out, Some(server), "353", &[me, kind, &chan, &batch]);
     }
     line(out, Some(server), "366", &[me, &chan, "End of /NAMES list"]);
 }
@@ -317,6 +345,23 @@ fn error(out: &mut Vec<u8>, to: Option<Recipient<'_>>, server: &str, me: &str, r
         Rejection::NoSuchRoom(room) => line(out, Some(server), "403", &[me, &channel(room), &text]),
         Rejection::RoomInvalid(_) => line(out, Some(server), "403", &[me, "*", &text]),
         Rejection::NotInRoom(room) => line(out, Some(server), "442", &[me, &channel(room), &text]),
+        Rejection::NotOperator(room) | Rejection::NotTopicSetter(room) => {
+            line(out, Some(server), "482", &[me, &channel(room), &text]);
+        }
+        Rejection::NotOnChannel { nick, room } => line(out, Some(server), "441", &[me, nick, &channel(room), &text]),
+        Rejection::AlreadyOnChannel { nick, room } => {
+            line(out, Some(server), "443", &[me, nick, &channel(room), &text]);
+        }
+        Rejection::RoomFull(room) => line(out, Some(server), "471", &[me, &channel(room), &text]),
+        Rejection::InviteOnly(room) => line(out, Some(server), "473", &[me, &channel(room), &text]),
+        Rejection::Banned(room) => line(out, Some(server), "474", &[me, &channel(room), &text]),
+        Rejection::BadRoomKey(room) => line(out, Some(server), "475", &[me, &channel(room), &text]),
+        Rejection::CannotSpeak(room) => line(out, Some(server), "404", &[me, &channel(room), &text]),
+        Rejection::BanListFull { room, .. } => line(out, Some(server), "478", &[me, &channel(room), "*", &text]),
+        Rejection::UnknownMode(letter) => line(out, Some(server), "472", &[me, &letter.to_string(), &text]),
+        Rejection::InvalidModeParam { room, mode, .. } => {
+            line(out, Some(server), "696", &[me, &channel(room), &mode.to_string(), "*", &text]);
+        }
         Rejection::UnknownCommand(command) => line(out, Some(server), "421", &[me, command, &text]),
         Rejection::LineTooLong { .. } => line(out, Some(server), "417", &[me, &text]),
         Rejection::Usage(usage) => {

@@ -86,6 +86,10 @@ pub(crate) struct IrcSession {
     pub(crate) wanted_nick: Option<Box<str>>,
     /// The username given with USER.
     pub(crate) user: Option<Box<str>>,
+    /// The real name given with USER.
+    pub(crate) realname: Option<Box<str>>,
+    /// Set by AWAY: told to those who message it (301) and in WHOIS.
+    pub(crate) away: Option<Box<str>>,
     /// CAP LS or REQ began a negotiation that CAP END has not ended.
     pub(crate) negotiating: bool,
     pub(crate) caps: Caps,
