@@ -397,3 +397,21 @@ fn a_server_password_is_needed_to_register_when_one_is_set() {
     sim.send(b, "USER bob 0 * :Bob");
     assert!(has(&sim.take(b), ":chatd 001 bob :Welcome to chatd, bob"));
 }
+
+#[test]
+fn a_quiet_irc_client_that_answers_our_ping_stays_and_one_that_does_not_is_cut() {
+    use std::time::Duration;
+    let config =
+        crate::Config { idle_timeout: Duration::from_secs(120), idle_warning: Duration::from_secs(30), ..relaxed() };
+    let mut sim = Sim::new(config);
+    let answers = registered(&mut sim, "answers", "");
+    let silent = registered(&mut sim, "silent", "");
+    sim.advance(Duration::from_secs(91));
+    assert_eq!(sim.take(answers), ["PING chatd\r"]);
+    assert_eq!(sim.take(silent), ["PING chatd\r"]);
+    sim.send(answers, "PONG chatd");
+    sim.advance(Duration::from_secs(30));
+    assert!(sim.is_connected(answers), "a PONG is activity");
+    assert!(!sim.is_connected(silent), "no answer to our PING within the warning");
+    assert_eq!(sim.take(silent).last().map(String::as_str), Some("ERROR :Closing link: idle for too long\r"));
+}
