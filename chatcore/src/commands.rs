@@ -203,7 +203,9 @@ impl World {
         room.members.insert(id, client.wire());
         room.members.set_status(id, status);
         // An invitation is used up by joining.
-        room.invited.retain(|invited| *invited != client.nick_key);
+        if room.modes.invited().contains(&client.nick_key) {
+            room.modes.invited_mut().retain(|invited| *invited != client.nick_key);
+        }
         room.empty_since_ms = None;
         let members = room.members.len();
         let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };

@@ -61,7 +61,6 @@ impl World {
         // does, and finds it as new, as an IRC channel would be.
         if room.owner.is_none() {
             room.modes = crate::modes::RoomModes::new(false);
-            room.invited.clear();
         }
         out.persist(Record::RoomVacated { room: room.name.clone(), unix_ms: now.unix_ms });
         self.schedule_sweep(now);

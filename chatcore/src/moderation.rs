@@ -50,7 +50,7 @@ impl World {
                 other => other,
             })?;
         if changes.iter().all(|c| *c == ModeChange::ListBans) {
-            let masks: Vec<&str> = room.modes.bans.iter().map(|m| &**m).collect();
+            let masks: Vec<&str> = room.modes.bans().iter().map(|m| &**m).collect();
             self.tell(out, id, Event::BanList { room: &room.name, masks: &masks });
             return Ok(());
         }
@@ -107,19 +107,19 @@ impl World {
             }
             ModeChange::Limit(limit) => std::mem::replace(&mut modes.limit, *limit) != *limit,
             ModeChange::Ban(true, mask) => {
-                if modes.bans.iter().any(|b| b.eq_ignore_ascii_case(mask)) {
+                if modes.bans().iter().any(|b| b.eq_ignore_ascii_case(mask)) {
                     false
-                } else if modes.bans.len() >= MAX_BANS {
+                } else if modes.bans().len() >= MAX_BANS {
                     return Err(Rejection::BanListFull { room: room.name.clone(), max: MAX_BANS });
                 } else {
-                    modes.bans.push(mask.as_str().into());
+                    modes.bans_mut().push(mask.as_str().into());
                     true
                 }
             }
             ModeChange::Ban(false, mask) => {
-                let before = modes.bans.len();
-                modes.bans.retain(|b| !b.eq_ignore_ascii_case(mask));
-                modes.bans.len() != before
+                let before = modes.bans().len();
+                modes.bans_mut().retain(|b| !b.eq_ignore_ascii_case(mask));
+                modes.bans().len() != before
             }
             ModeChange::ListBans => false,
             ModeChange::Operator(on, nick) | ModeChange::Voice(on, nick) => {
@@ -188,11 +188,12 @@ impl World {
         if room.members.contains(target) {
             return Err(Rejection::AlreadyOnChannel { nick: target_client.nick.clone(), room: room.name.clone() });
         }
-        if !room.invited.contains(&target_client.nick_key) {
-            if room.invited.len() >= MAX_INVITED {
-                room.invited.remove(0);
+        if !room.modes.invited().contains(&target_client.nick_key) {
+            let invited = room.modes.invited_mut();
+            if invited.len() >= MAX_INVITED {
+                invited.remove(0);
             }
-            room.invited.push(target_client.nick_key.clone());
+            invited.push(target_client.nick_key.clone());
         }
         let by = &self.clients[&id];
         let event = |you| Event::Invited { room: &room.name, by: &by.nick, nick: &target_client.nick, you };
@@ -206,7 +207,7 @@ impl World {
     /// lets a user past all but the limit.
     pub(crate) fn check_join(&self, id: ClientId, room: &Room, key: Option<&str>) -> Result<(), Rejection> {
         let client = &self.clients[&id];
-        let invited = room.invited.contains(&client.nick_key);
+        let invited = room.modes.invited().contains(&client.nick_key);
         if !invited && self.is_banned(id, room) {
             return Err(Rejection::Banned(room.name.clone()));
         }
@@ -216,7 +217,7 @@ impl World {
         if !invited && room.modes.key.is_some() && room.modes.key.as_deref() != key {
             return Err(Rejection::BadRoomKey(room.name.clone()));
         }
-        if room.modes.limit.is_some_and(|limit| room.members.len() >= limit) {
+        if room.modes.limit.is_some_and(|limit| room.members.len() >= limit as usize) {
             return Err(Rejection::RoomFull(room.name.clone()));
         }
         Ok(())
@@ -266,11 +267,11 @@ impl World {
     }
 
     fn is_banned(&self, id: ClientId, room: &Room) -> bool {
-        if room.modes.bans.is_empty() {
+        if room.modes.bans().is_empty() {
             return false;
         }
         let nick = &self.clients[&id].nick;
         let mask = format!("{nick}!{nick}@{}", crate::codec::irc::render::USER_HOST);
-        room.modes.bans.iter().any(|ban| mask_matches(ban, &mask))
+        room.modes.bans().iter().any(|ban| mask_matches(ban, &mask))
     }
 }

@@ -12,6 +12,7 @@
 use std::fmt::Write;
 
 use crate::error::Rejection;
+use crate::names::NameKey;
 
 /// The most bans one room keeps.
 pub(crate) const MAX_BANS: usize = 32;
@@ -21,18 +22,29 @@ pub(crate) const MAX_KEY_LEN: usize = 23;
 pub(crate) const MAX_MASK_LEN: usize = 100;
 
 /// A room's modes. Member statuses (`+o`, `+v`) live with the members.
+/// Kept small, as every room has one: the ban and invitation lists, which
+/// most rooms never use, are allocated on first use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RoomModes {
     pub(crate) key: Option<Box<str>>,
-    pub(crate) limit: Option<usize>,
+    pub(crate) limit: Option<u32>,
     pub(crate) invite_only: bool,
     pub(crate) moderated: bool,
     pub(crate) secret: bool,
     pub(crate) topic_locked: bool,
     /// `-n`: non-members may send messages to the room.
     pub(crate) external_messages: bool,
+    lists: Option<Box<Lists>>,
+}
+
+/// A room's bans and invitations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Lists {
     /// Ban masks (`nick!user@host` with `*` and `?`), at most [`MAX_BANS`].
-    pub(crate) bans: Vec<Box<str>>,
+    bans: Vec<Box<str>>,
+    /// Users invited in (past `+i`, a ban or a key) who have not joined
+    /// yet, oldest first; bounded in `moderation.rs`.
+    invited: Vec<NameKey>,
 }
 
 impl RoomModes {
@@ -40,6 +52,22 @@ impl RoomModes {
     /// its topic is the owner's (and its operators'), as before modes.
     pub(crate) fn new(owned: bool) -> Self {
         RoomModes { topic_locked: owned, ..RoomModes::default() }
+    }
+
+    pub(crate) fn bans(&self) -> &[Box<str>] {
+        self.lists.as_ref().map_or(&[], |l| &l.bans)
+    }
+
+    pub(crate) fn bans_mut(&mut self) -> &mut Vec<Box<str>> {
+        &mut self.lists.get_or_insert_default().bans
+    }
+
+    pub(crate) fn invited(&self) -> &[NameKey] {
+        self.lists.as_ref().map_or(&[], |l| &l.invited)
+    }
+
+    pub(crate) fn invited_mut(&mut self) -> &mut Vec<NameKey> {
+        &mut self.lists.get_or_insert_default().invited
     }
 
     /// The modes as IRC writes them in 324: letters, then the arguments
@@ -89,7 +117,7 @@ pub(crate) enum ModeChange {
     /// `+k KEY` or `-k`.
     Key(Option<String>),
     /// `+l N` or `-l`.
-    Limit(Option<usize>),
+    Limit(Option<u32>),
     Ban(bool, String),
     /// `+b` without a mask: show the ban list.
     ListBans,
@@ -153,7 +181,7 @@ pub(crate) fn parse(letters: &str, args: &[&str], usage: &'static str) -> Result
             'k' => ModeChange::Key(None),
             'l' if on => {
                 let limit = arg()?;
-                match limit.parse::<usize>() {
+                match limit.parse::<u32>() {
                     Ok(n) if n > 0 => ModeChange::Limit(Some(n)),
                     _ => {
                         return Err(Rejection::InvalidModeParam {
@@ -272,6 +300,7 @@ mod tests {
     #[test]
     fn modes_are_described_in_irc_order() {
         let modes = RoomModes { key: Some("k".into()), limit: Some(5), moderated: true, ..RoomModes::new(true) };
+        assert!(modes.bans().is_empty() && modes.invited().is_empty());
         assert_eq!(modes.describe(true), "+mntkl k 5");
         assert_eq!(modes.describe(false), "+mntkl * 5");
     }

@@ -92,9 +92,6 @@ pub(crate) struct Room {
     /// What the room is about, shown to everyone who joins.
     pub(crate) topic: Option<Topic>,
     pub(crate) modes: RoomModes,
-    /// Users invited in (past `+i`, a ban or a key) who have not joined
-    /// yet, oldest first; bounded in `moderation.rs`.
-    pub(crate) invited: Vec<NameKey>,
 }
 
 /// A room's topic, who set it and when.
@@ -117,7 +114,6 @@ impl Room {
             empty_since_ms,
             topic: None,
             modes: RoomModes::new(owner_is_some),
-            invited: Vec::new(),
         }
     }
 
