@@ -187,8 +187,8 @@ pub(crate) fn configure(stream: &TcpStream) {
 /// WebSocket: everything).
 pub(crate) async fn serve(id: ClientId, incoming: Incoming, inbound: Option<Sender<Inbound>>, _alive: Sender<()>) {
     let Incoming { socket, ws, .. } = incoming;
-    if let (Some(stream), Transport::WebSocket(shared)) = (ws, &socket.transport) {
-        return ws::serve(id, &socket, shared, *stream, inbound).await;
+    if let Some(stream) = ws {
+        return ws::serve(id, socket, *stream, inbound).await;
     }
     let writing = writer::write_loop(id, &socket);
     match inbound {

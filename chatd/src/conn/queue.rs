@@ -225,11 +225,7 @@ impl State {
     /// written, so a client that keeps up never looks further behind than
     /// it is.
     pub(super) fn consume(&mut self, mut written: usize) {
-        self.bytes -= written;
-        self.written += written as u64;
-        while self.marks.front().is_some_and(|m| m.upto <= self.written) {
-            self.marks.pop_front();
-        }
+        self.count_written(written);
         while written > 0 {
             let Some(first) = self.items.front_mut() else { break };
             if written >= first.len() {
@@ -239,6 +235,16 @@ impl State {
                 first.advance(written);
                 written = 0;
             }
+        }
+    }
+
+    /// Counts `written` more bytes as taken by the kernel, without touching
+    /// the buffers (a WebSocket's task took them out already, see `ws`).
+    pub(super) fn count_written(&mut self, written: usize) {
+        self.bytes -= written;
+        self.written += written as u64;
+        while self.marks.front().is_some_and(|m| m.upto <= self.written) {
+            self.marks.pop_front();
         }
     }
 

@@ -48,6 +48,7 @@ use super::queue::{OutQueue, WriterJob};
 use super::{Incoming, Socket, Transport};
 use crate::engine_task::Inbound;
 use crate::ip_limit::IpSlot;
+use crate::runtime::spawn;
 
 /// The socket as async-tungstenite reads and writes it: the connection's
 /// own [`Socket`], which the engine task also holds (to queue, and to cut).
@@ -212,18 +213,26 @@ pub(crate) async fn incoming(
 
 /// Serves a WebSocket client: its reader (unless it was refused at once)
 /// and its writer, until both are done.
-pub(super) async fn serve(
-    id: ClientId,
-    socket: &Socket,
-    shared: &Shared,
-    stream: Stream,
-    inbound: Option<Sender<Inbound>>,
-) {
+///
+/// The reader runs as a task of its own. Unlike a TCP connection's task,
+/// which the engine task rarely needs to wake, a WebSocket's is woken for
+/// every batch with something for it; polled together, each of those
+/// wakes would also poll the reader, which costs a `read` that finds
+/// nothing, per client per batch.
+pub(super) async fn serve(id: ClientId, socket: Arc<Socket>, stream: Stream, inbound: Option<Sender<Inbound>>) {
+    let Transport::WebSocket(shared) = &socket.transport else { return };
     let (sender, receiver) = stream.split();
-    let writing = write_loop(id, socket, shared, sender);
-    match inbound {
-        Some(inbound) => drop(future::zip(read_loop(id, socket, shared, receiver, inbound), writing).await),
-        None => writing.await,
+    let reading = inbound.map(|inbound| {
+        let socket = socket.clone();
+        spawn(async move {
+            if let Transport::WebSocket(shared) = &socket.transport {
+                read_loop(id, &socket, shared, receiver, inbound).await;
+            }
+        })
+    });
+    write_loop(id, &socket, shared, sender).await;
+    if let Some(reading) = reading {
+        reading.await;
     }
 }
 
@@ -290,7 +299,9 @@ async fn read_loop(
 /// socket with unread data would send a reset, which can destroy the close
 /// frame before the peer reads it.
 async fn discard_until_closed(socket: &Socket) {
-    let mut buf = [0; READ_BUFFER];
+    // On the heap: a buffer in the future itself would be in every
+    // WebSocket's task for its whole life.
+    let mut buf = vec![0; READ_BUFFER];
     loop {
         match futures_lite::AsyncReadExt::read(&mut &socket.stream, &mut buf).await {
             Ok(0) | Err(_) => return,
@@ -374,8 +385,8 @@ impl Keepalive {
 /// Writes one batch of what is queued, one text frame per line, with one
 /// flush; then tells the queue those bytes are written.
 async fn write_queued(out: &OutQueue, sender: &mut WebSocketSender<Io>) -> Result<(), WsError> {
-    let (batch, bytes) = out.peek(BATCH_ITEMS, BATCH_BYTES);
-    for item in &batch {
+    let (batch, bytes) = out.take(BATCH_ITEMS, BATCH_BYTES);
+    for item in batch {
         for line in lines(item) {
             sender.feed(Message::Text(line)).await?;
         }
@@ -386,22 +397,31 @@ async fn write_queued(out: &OutQueue, sender: &mut WebSocketSender<Io>) -> Resul
 }
 
 /// The lines of one queued buffer, without their newlines, as frame texts
-/// sharing its memory.
-fn lines(item: &Bytes) -> impl Iterator<Item = Utf8Bytes> + '_ {
-    item.split(|&b| b == b'\n')
-        .scan(0, move |start, line| {
-            let from = *start;
-            *start += line.len() + 1;
-            Some((from, line.len()))
-        })
-        .filter(|&(_, len)| len > 0)
-        .map(move |(from, len)| {
-            let slice = item.slice(from..from + len);
-            // The engine writes UTF-8; should it ever not, the peer still gets
-            // a valid text frame.
-            Utf8Bytes::try_from(slice.clone())
-                .unwrap_or_else(|_| Utf8Bytes::from(String::from_utf8_lossy(&slice).into_owned()))
-        })
+/// sharing its memory. A buffer of one line (every broadcast) becomes its
+/// frame's text as it is, without touching its reference count.
+fn lines(item: Bytes) -> Vec<Utf8Bytes> {
+    // The engine writes UTF-8; should it ever not, the peer still gets a
+    // valid text frame. Checked on a borrow first, because keeping a clone
+    // for the fallback would touch the shared reference count.
+    let text = |line: Bytes| match std::str::from_utf8(&line) {
+        Ok(_) => Utf8Bytes::try_from(line).unwrap_or_default(),
+        Err(_) => Utf8Bytes::from(String::from_utf8_lossy(&line).into_owned()),
+    };
+    let newline = item.iter().position(|&b| b == b'\n');
+    if newline.is_none_or(|at| at == item.len() - 1) {
+        let mut line = item;
+        line.truncate(newline.unwrap_or(line.len()));
+        return if line.is_empty() { Vec::new() } else { vec![text(line)] };
+    }
+    let mut start = 0;
+    let mut frames = Vec::new();
+    for line in item.split(|&b| b == b'\n') {
+        if !line.is_empty() {
+            frames.push(text(item.slice(start..start + line.len())));
+        }
+        start += line.len() + 1;
+    }
+    frames
 }
 
 impl OutQueue {
@@ -416,32 +436,35 @@ impl OutQueue {
         }
     }
 
-    /// The oldest queued buffers (shared, not copied), at most `max_items`
-    /// of them and about `max_bytes`, and their total size. They stay
-    /// queued, and counted, until [`written`](Self::written).
-    pub(super) fn peek(&self, max_items: usize, max_bytes: usize) -> (Vec<Bytes>, usize) {
-        let state = self.lock();
+    /// Takes the oldest queued buffers out, at most `max_items` of them and
+    /// about `max_bytes`, and their total size. Moved, not cloned: a
+    /// broadcast buffer's reference count is shared by every recipient on
+    /// every thread, so each clone would be a contended atomic. Their
+    /// bytes stay counted as queued until [`written`](Self::written).
+    pub(super) fn take(&self, max_items: usize, max_bytes: usize) -> (Vec<Bytes>, usize) {
+        let mut state = self.lock();
         let mut bytes = 0;
         let mut batch = Vec::new();
-        for item in state.items.iter().take(max_items) {
-            if bytes > 0 && bytes + item.len() > max_bytes {
-                break;
+        while batch.len() < max_items {
+            match state.items.front() {
+                Some(item) if bytes == 0 || bytes + item.len() <= max_bytes => bytes += item.len(),
+                _ => break,
             }
-            bytes += item.len();
-            batch.push(item.clone());
+            batch.extend(state.items.pop_front());
         }
         (batch, bytes)
     }
 
-    /// `bytes` from the front of the queue reached the kernel. Once the
-    /// queue is empty the engine task hands it over again at its next push.
+    /// `bytes` taken with [`take`](Self::take) reached the kernel. Once
+    /// nothing is queued the engine task hands the queue over again at its
+    /// next push.
     pub(super) fn written(&self, bytes: usize) {
         let mut state = self.lock();
         // A queue failed meanwhile (its client fell behind) was emptied.
         if state.failed {
             return;
         }
-        state.consume(bytes);
+        state.count_written(bytes);
         if state.items.is_empty() {
             state.blocked = false;
             state.shrink_when_empty();
@@ -475,11 +498,15 @@ mod tests {
 
     #[test]
     fn each_line_is_one_frame_without_its_newline() {
-        let item = Bytes::from_static(b"{\"a\":1}\n{\"b\":2}\n");
-        let frames: Vec<_> = lines(&item).map(|t| t.as_str().to_owned()).collect();
-        assert_eq!(frames, ["{\"a\":1}", "{\"b\":2}"]);
-        let frames: Vec<_> = lines(&Bytes::from_static(b"x\n\ny")).map(|t| t.as_str().to_owned()).collect();
-        assert_eq!(frames, ["x", "y"], "empty lines make no frame; a last line without newline still does");
+        let texts = |item: &'static [u8]| -> Vec<String> {
+            lines(Bytes::from_static(item)).iter().map(|t| t.as_str().to_owned()).collect()
+        };
+        assert_eq!(texts(b"{\"a\":1}\n{\"b\":2}\n"), ["{\"a\":1}", "{\"b\":2}"]);
+        assert_eq!(texts(b"x\n\ny"), ["x", "y"], "empty lines make no frame; a last line without newline still does");
+        assert_eq!(texts(b"{\"c\":3}\n"), ["{\"c\":3}"]);
+        assert_eq!(texts(b"tail"), ["tail"]);
+        assert_eq!(texts(b"\n"), Vec::<String>::new());
+        assert_eq!(texts(b"\xff\n"), ["\u{fffd}"], "never an invalid text frame");
     }
 
     #[test]
@@ -515,14 +542,14 @@ mod tests {
         assert_eq!(queue.push(Bytes::from_static(b"one\n"), now, &limit), Ok(true));
         queue.hand_to_task();
         assert_eq!(queue.push(Bytes::from_static(b"two\n"), now, &limit), Ok(false), "the task already has it");
-        let (batch, bytes) = queue.peek(1, usize::MAX);
+        let (batch, bytes) = queue.take(1, usize::MAX);
         assert_eq!((batch.len(), bytes), (1, 4));
-        assert_eq!(queue.queued(), 8, "peeked bytes stay counted");
+        assert_eq!(queue.queued(), 8, "taken bytes stay counted until written");
         queue.written(bytes);
         assert_eq!(queue.queued(), 4);
         let mut cx = Context::from_waker(std::task::Waker::noop());
         assert_eq!(queue.poll_job(&mut cx), Poll::Ready(WriterJob::Write), "more is queued");
-        let (_, bytes) = queue.peek(BATCH_ITEMS, BATCH_BYTES);
+        let (_, bytes) = queue.take(BATCH_ITEMS, BATCH_BYTES);
         queue.written(bytes);
         assert_eq!(queue.poll_job(&mut cx), Poll::Pending);
         assert_eq!(queue.push(Bytes::from_static(b"three\n"), now, &limit), Ok(true), "empty again: hand over anew");
