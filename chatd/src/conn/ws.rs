@@ -58,9 +58,12 @@ pub(crate) struct Io(Arc<Socket>);
 /// A client's WebSocket: framing state and buffers.
 pub(crate) type Stream = WebSocketStream<Io>;
 
-/// Bytes tungstenite reads from the socket at once. A frame larger than
-/// this (up to the message cap) grows the buffer for that frame only.
-const READ_BUFFER: usize = 4096;
+/// Bytes tungstenite reads from the socket at once, in a buffer each
+/// WebSocket keeps for its life. A frame larger than this (up to the
+/// message cap) grows it as needed. Chat frames are small: measured with
+/// 5,000 idle WebSockets in one room, 1 KiB instead of 4 KiB took chatd
+/// from about 7.9 to 5.7 KB of resident memory per connection.
+const READ_BUFFER: usize = 1024;
 
 /// Bytes of frames tungstenite gathers before it writes them; a flush
 /// writes what is left. Each socket write then carries many messages (a
