@@ -46,3 +46,8 @@ fn json_lines_corpus() {
 fn irc_message_corpus() {
     replay("irc_message", fuzz::run_irc_message);
 }
+
+#[test]
+fn irc_lines_corpus() {
+    replay("irc_lines", fuzz::run_irc);
+}

@@ -316,21 +316,37 @@ impl World {
             out.persist(Record::KnownSource { account: account.name.clone(), source });
         }
         let name = account.name.clone();
-        let mailbox = std::mem::take(&mut account.mailbox);
-        self.offline_total -= mailbox.len();
+        let kept = account.mailbox.len();
         out.persist(Record::LastSeen { account: name.clone(), unix_ms: now.unix_ms });
-        if !mailbox.is_empty() {
-            out.persist(Record::OfflineDelivered { to: name.clone() });
-        }
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         client.account = Some(key.clone());
         client.registration_deadline = None;
+        // An IRC client that logs in with SASL before its welcome gets its
+        // kept whispers after the welcome, when it can show them.
+        let welcomed = client.irc.as_ref().is_none_or(|session| session.registered);
         self.timers.rearm(id, client, &self.config);
         if client.nick != name {
             self.rename(out, id, name.clone(), false);
         }
         self.adopt_account_blocks(out, id, &key);
-        self.tell(out, id, Event::LoggedIn { name: &name, offline: mailbox.len() });
+        self.tell(out, id, Event::LoggedIn { name: &name, offline: kept });
+        if welcomed {
+            self.deliver_mailbox(out, id);
+        }
+    }
+
+    /// Hands a logged-in client the whispers its account kept while it was
+    /// away, and empties the mailbox.
+    pub(crate) fn deliver_mailbox(&mut self, out: &mut Outbox, id: ClientId) {
+        let Some(key) = self.clients.get(&id).and_then(|c| c.account.clone()) else { return };
+        let Some(account) = self.accounts.get_mut(&key) else { return };
+        if account.mailbox.is_empty() {
+            return;
+        }
+        let name = account.name.clone();
+        let mailbox = std::mem::take(&mut account.mailbox);
+        self.offline_total -= mailbox.len();
+        out.persist(Record::OfflineDelivered { to: name.clone() });
         for kept in &mailbox {
             let event = Event::Whisper {
                 from: &kept.from,
@@ -339,6 +355,7 @@ impl World {
                 unix_ms: kept.unix_ms,
                 echo: false,
                 offline: true,
+                seq: kept.seq,
             };
             self.tell(out, id, event);
         }

@@ -26,10 +26,47 @@ pub(crate) enum Command {
     },
     /// List every room with its member count.
     List,
-    /// Join a room (text clients switch to it).
-    Join(String),
-    /// Leave a room (`None`: the current one).
-    Leave(Option<String>),
+    /// Join a room (text clients switch to it), with its key if it has one.
+    Join {
+        /// The room.
+        room: String,
+        /// The key, for a `+k` room.
+        key: Option<String>,
+    },
+    /// Show a room's modes (`letters: None`), its bans (`+b`), or change
+    /// them (operators).
+    Mode {
+        /// The room.
+        room: String,
+        /// Mode letters, such as `+kl-i`.
+        letters: Option<String>,
+        /// The arguments of the letters that take one, in order.
+        args: Vec<String>,
+    },
+    /// Put a member out of a room (operators).
+    Kick {
+        /// The room.
+        room: String,
+        /// The member.
+        nick: String,
+        /// Why, shown to everyone.
+        reason: Option<String>,
+    },
+    /// Invite a user into a room.
+    Invite {
+        /// The user.
+        nick: String,
+        /// The room.
+        room: String,
+    },
+    /// Leave a room (`room: None`: the current one), saying why if the
+    /// client gives a reason.
+    Leave {
+        /// The room.
+        room: Option<String>,
+        /// Why, shown to those still there.
+        reason: Option<String>,
+    },
     /// Members of a room (`None`: the current room, or the Lobby).
     Who(Option<String>),
     /// Everyone online.
@@ -44,6 +81,9 @@ pub(crate) enum Command {
         room: Option<String>,
         /// The message.
         text: String,
+        /// An IRC NOTICE: relayed as one to IRC members, and never
+        /// answered with an error.
+        notice: bool,
     },
     /// A private message to one user.
     Whisper {
@@ -78,15 +118,25 @@ pub(crate) enum Command {
     Unblock(String),
     /// The names you block.
     Blocked,
-    /// A page of older messages of a room you are in (`room`: `None` for the
-    /// current one), numbered below `before` (`None`: text clients continue
-    /// from the oldest shown to them; JSON clients start from the newest).
+    /// A page of older messages of a room you are in, or of your whispers
+    /// with one account, numbered below `before` (`None`: text clients
+    /// continue from the oldest shown to them; JSON clients start from the
+    /// newest).
     History {
-        /// The room.
-        room: Option<String>,
+        /// Which history.
+        of: HistoryOf,
         /// Only messages numbered below this.
         before: Option<u64>,
     },
+}
+
+/// What a `/history` request pages through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HistoryOf {
+    /// A room the client is in (`None`: its only, or text: current, one).
+    Room(Option<String>),
+    /// The whispers between the client's account and this one.
+    Conversation(String),
 }
 
 /// Every kind of command, in the order `/help` lists them; each is one row
@@ -100,6 +150,9 @@ pub(crate) enum Verb {
     Topic,
     Join,
     Leave,
+    Mode,
+    Kick,
+    Invite,
     Who,
     Users,
     Msg,
@@ -132,6 +185,12 @@ pub(crate) struct Spec {
     /// JSON: its form, shown by `help` and in usage errors.
     #[cfg_attr(not(feature = "json"), allow(dead_code))]
     pub(crate) json_usage: &'static str,
+    /// IRC: its command word, a standard verb where IRC has one (`NICK`,
+    /// `PRIVMSG`), else a chatd verb (`SEEN`). Empty where another row's
+    /// word covers it (`JOIN` creates a missing channel).
+    pub(crate) irc_word: &'static str,
+    /// IRC: its form, in usage errors (461) and the protocol document.
+    pub(crate) irc_usage: &'static str,
     /// What it does, for `/help`.
     pub(crate) about: &'static str,
     /// Allowed before logging in when `Config::require_login` is on.
@@ -151,6 +210,12 @@ impl Verb {
         COMMANDS.iter().find(|c| c.text_words.iter().any(|w| w.eq_ignore_ascii_case(word))).map(|c| c.verb)
     }
 
+    /// The verb an IRC command word names (case-insensitive), if any. Both
+    /// `Say` and `Msg` are `PRIVMSG`: the target tells them apart.
+    pub(crate) fn from_irc_word(word: &str) -> Option<Verb> {
+        COMMANDS.iter().find(|c| !c.irc_word.is_empty() && c.irc_word.eq_ignore_ascii_case(word)).map(|c| c.verb)
+    }
+
     /// The verb a JSON `type` names, if any.
     #[cfg_attr(not(feature = "json"), allow(dead_code))]
     pub(crate) fn from_json_type(kind: &str) -> Option<Verb> {
@@ -167,8 +232,11 @@ impl Command {
             Command::Drop(_) => Verb::Drop,
             Command::Topic { .. } => Verb::Topic,
             Command::List => Verb::List,
-            Command::Join(_) => Verb::Join,
-            Command::Leave(_) => Verb::Leave,
+            Command::Join { .. } => Verb::Join,
+            Command::Mode { .. } => Verb::Mode,
+            Command::Kick { .. } => Verb::Kick,
+            Command::Invite { .. } => Verb::Invite,
+            Command::Leave { .. } => Verb::Leave,
             Command::Who(_) => Verb::Who,
             Command::Users => Verb::Users,
             Command::Help => Verb::Help,
@@ -196,12 +264,31 @@ const fn row(
     json_usage: &'static str,
     about: &'static str,
 ) -> Spec {
-    Spec { verb, text_words, text_usage, json_type, json_usage, about, guest_may: false, needs_store: false }
+    Spec {
+        verb,
+        text_words,
+        text_usage,
+        json_type,
+        json_usage,
+        irc_word: "",
+        irc_usage: "",
+        about,
+        guest_may: false,
+        needs_store: false,
+    }
+}
+
+impl Spec {
+    /// The row with its IRC column filled in.
+    const fn irc(self, irc_word: &'static str, irc_usage: &'static str) -> Spec {
+        Spec { irc_word, irc_usage, ..self }
+    }
 }
 
 /// The command table, in [`Verb`] order (which is the order `/help` lists).
 pub(crate) const COMMANDS: &[Spec] = &[
-    row(Verb::Nick, &["nick", "name"], "/nick NAME", "nick", r#"{"type":"nick","nick":NAME}"#, "choose your nickname"),
+    row(Verb::Nick, &["nick", "name"], "/nick NAME", "nick", r#"{"type":"nick","nick":NAME}"#, "choose your nickname")
+        .irc("NICK", "NICK <nick>"),
     row(
         Verb::List,
         &["list", "rooms"],
@@ -209,7 +296,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "list",
         r#"{"type":"list"}"#,
         "list the rooms and how many are in each",
-    ),
+    )
+    .irc("LIST", "LIST"),
     Spec {
         needs_store: true,
         ..row(
@@ -220,6 +308,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"create","room":ROOM}"#,
             "create a room and join it",
         )
+        .irc("", "JOIN <#room> (creates it if it does not exist)")
     },
     Spec {
         needs_store: true,
@@ -231,6 +320,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"drop","room":ROOM}"#,
             "remove a room you created, with its history",
         )
+        .irc("DROP", "DROP <#room>")
     },
     // Showing a topic needs no store; setting one is checked where it happens.
     row(
@@ -240,15 +330,17 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "topic",
         r#"{"type":"topic","room":ROOM?,"text":TEXT?}"#,
         "show your room's topic, or set it (the owner, or anyone in a guest's room)",
-    ),
+    )
+    .irc("TOPIC", "TOPIC <#room> [:<text>]"),
     row(
         Verb::Join,
         &["join"],
-        "/join ROOM",
+        "/join ROOM [KEY]",
         "join",
-        r#"{"type":"join","room":ROOM}"#,
+        r#"{"type":"join","room":ROOM,"key":KEY?}"#,
         "join a room (text: switch to it)",
-    ),
+    )
+    .irc("JOIN", "JOIN <#room>{,<#room>} [<key>{,<key>}]"),
     row(
         Verb::Leave,
         &["leave", "part"],
@@ -256,9 +348,38 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "leave",
         r#"{"type":"leave","room":ROOM?}"#,
         "leave your room, back to the Lobby",
-    ),
-    row(Verb::Who, &["who"], "/who [ROOM]", "who", r#"{"type":"who","room":ROOM?}"#, "who is in your room (or ROOM)"),
-    row(Verb::Users, &["users"], "/users", "users", r#"{"type":"users"}"#, "everyone online"),
+    )
+    .irc("PART", "PART <#room>{,<#room>} [:<reason>]"),
+    row(
+        Verb::Mode,
+        &["mode"],
+        "/mode ROOM [+-MODES [ARGS]]",
+        "mode",
+        r#"{"type":"mode","room":ROOM,"modes":MODES?,"args":[ARG...]?}"#,
+        "show a room's modes, or change them (operators): +k KEY, +l N, +i, +m, +s, +t, +b MASK, +o/+v NICK",
+    )
+    .irc("MODE", "MODE <#room> [<modes> [<args>]]"),
+    row(
+        Verb::Kick,
+        &["kick"],
+        "/kick ROOM NICK [REASON]",
+        "kick",
+        r#"{"type":"kick","room":ROOM,"nick":NICK,"reason":TEXT?}"#,
+        "put a member out of a room (operators)",
+    )
+    .irc("KICK", "KICK <#room> <nick> [:<reason>]"),
+    row(
+        Verb::Invite,
+        &["invite"],
+        "/invite NICK ROOM",
+        "invite",
+        r#"{"type":"invite","nick":NICK,"room":ROOM}"#,
+        "invite a user into a room (past +i, a ban or a key)",
+    )
+    .irc("INVITE", "INVITE <nick> <#room>"),
+    row(Verb::Who, &["who"], "/who [ROOM]", "who", r#"{"type":"who","room":ROOM?}"#, "who is in your room (or ROOM)")
+        .irc("WHO", "WHO <#room>"),
+    row(Verb::Users, &["users"], "/users", "users", r#"{"type":"users"}"#, "everyone online").irc("USERS", "USERS"),
     row(
         Verb::Msg,
         &["msg", "whisper", "w"],
@@ -266,7 +387,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "msg",
         r#"{"type":"msg","to":NICK,"text":TEXT}"#,
         "whisper to one user (also: @NICK TEXT)",
-    ),
+    )
+    .irc("PRIVMSG", "PRIVMSG <nick> :<text>"),
     Spec {
         needs_store: true,
         ..row(
@@ -277,6 +399,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"say","room":ROOM?,"text":TEXT}"#,
             "say TEXT to your room (//TEXT sends a line that starts with /)",
         )
+        .irc("PRIVMSG", "PRIVMSG <#room> :<text>")
     },
     Spec {
         guest_may: true,
@@ -289,6 +412,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"register","name":NAME,"password":PASSWORD,"confirm":PASSWORD}"#,
             "create an account (password twice) and log in",
         )
+        .irc("REGISTER", "REGISTER <name|*> <email|*> <password>")
     },
     Spec {
         guest_may: true,
@@ -300,8 +424,10 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"login","name":NAME,"password":PASSWORD}"#,
             "log in to your account; whispers kept while you were away follow",
         )
+        .irc("LOGIN", "LOGIN <name> <password>")
     },
-    row(Verb::Seen, &["seen"], "/seen NICK", "seen", r#"{"type":"seen","nick":NICK}"#, "when NICK was last online"),
+    row(Verb::Seen, &["seen"], "/seen NICK", "seen", r#"{"type":"seen","nick":NICK}"#, "when NICK was last online")
+        .irc("SEEN", "SEEN <nick>"),
     row(
         Verb::Since,
         &["since"],
@@ -309,7 +435,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "since",
         r#"{"type":"since","seconds":SECONDS}"#,
         "everyone online within the last SECONDS",
-    ),
+    )
+    .irc("SINCE", "SINCE <seconds>"),
     Spec {
         needs_store: true,
         ..row(
@@ -320,6 +447,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"block","nick":NICK}"#,
             "stop hearing from NICK",
         )
+        .irc("BLOCK", "BLOCK <nick>")
     },
     Spec {
         needs_store: true,
@@ -331,17 +459,23 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"unblock","nick":NICK}"#,
             "hear from NICK again",
         )
+        .irc("UNBLOCK", "UNBLOCK <nick>")
     },
-    row(Verb::Blocked, &["blocked"], "/blocked", "blocked", r#"{"type":"blocked"}"#, "the names you block"),
+    row(Verb::Blocked, &["blocked"], "/blocked", "blocked", r#"{"type":"blocked"}"#, "the names you block")
+        .irc("BLOCKED", "BLOCKED"),
     row(
         Verb::History,
         &["history"],
-        "/history [ROOM]",
+        "/history [ROOM|@NICK]",
         "history",
-        r#"{"type":"history","room":ROOM?,"before":SEQ?}"#,
-        "earlier messages of your room, a page at a time",
-    ),
-    Spec { guest_may: true, ..row(Verb::Help, &["help"], "/help", "help", r#"{"type":"help"}"#, "this list") },
+        r#"{"type":"history","room":ROOM?,"before":SEQ?} or {"type":"history","with":NICK,"before":SEQ?}"#,
+        "earlier messages of your room, or your whispers with NICK, a page at a time",
+    )
+    .irc("HISTORY", "HISTORY <#room>"),
+    Spec {
+        guest_may: true,
+        ..row(Verb::Help, &["help"], "/help", "help", r#"{"type":"help"}"#, "this list").irc("HELP", "HELP")
+    },
     Spec {
         guest_may: true,
         ..row(
@@ -352,6 +486,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             r#"{"type":"quit","reason":REASON?}"#,
             "leave the server",
         )
+        .irc("QUIT", "QUIT [:<reason>]")
     },
 ];
 
@@ -366,6 +501,12 @@ mod tests {
             assert_eq!(Verb::from_json_type(spec.json_type), Some(spec.verb));
             for word in spec.text_words {
                 assert_eq!(Verb::from_text_word(word), Some(spec.verb), "/{word}");
+            }
+            assert!(!spec.irc_usage.is_empty(), "{:?} has no IRC form", spec.verb);
+            if !spec.irc_word.is_empty() {
+                let found = Verb::from_irc_word(spec.irc_word).map(|verb| verb.spec().irc_word);
+                assert_eq!(found, Some(spec.irc_word));
+                assert!(spec.irc_usage.starts_with(spec.irc_word), "{}", spec.irc_usage);
             }
         }
     }

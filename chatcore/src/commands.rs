@@ -2,7 +2,8 @@
 
 use crate::account::OfflineMessage;
 use crate::codec::Codec;
-use crate::command::{COMMANDS, Command, Verb};
+use crate::codec::irc::NICKSERV;
+use crate::command::{COMMANDS, Command, HistoryOf, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, RoomSummary};
 use crate::names::{NameError, NameKey, validate_nick, validate_room};
@@ -14,27 +15,43 @@ use crate::room::Room;
 use crate::time::Now;
 use crate::world::{World, unsafe_text};
 
+/// `enter`'s flag for a room the client is creating, which makes it the
+/// room's first operator.
+const CREATING: bool = true;
+
 impl World {
     /// Carries out one parsed command from a connected client, after the
-    /// rules its row of the command table states.
+    /// rules its row of the command table states, and tells the client if
+    /// it was refused.
     pub(crate) fn execute(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command) {
+        if let Err(rejection) = self.run(out, now, id, command) {
+            self.reject(out, id, rejection);
+        }
+    }
+
+    /// Carries out a command, returning a refusal instead of telling it
+    /// (an IRC NOTICE must never be answered with an error).
+    pub(crate) fn run(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command) -> Result<(), Rejection> {
         let Some(client) = self.clients.get(&id) else {
-            return;
+            return Ok(());
         };
         let spec = command.verb().spec();
         if self.config.require_login && !spec.guest_may && client.account.is_none() {
-            return self.reject(out, id, Rejection::LoginRequired);
+            return Err(Rejection::LoginRequired);
         }
         if spec.needs_store && self.storage_failing {
-            return self.reject(out, id, Rejection::StorageUnavailable);
+            return Err(Rejection::StorageUnavailable);
         }
-        let result = match command {
+        match command {
             Command::Nick(nick) => self.change_nick(out, id, &nick),
             Command::Create(room) => self.create_room(out, now, id, &room),
-            Command::Join(room) => self.join(out, now, id, &room),
+            Command::Join { room, key } => self.join(out, now, id, &room, key.as_deref()),
+            Command::Mode { room, letters, args } => self.mode(out, id, &room, letters.as_deref(), &args),
+            Command::Kick { room, nick, reason } => self.kick(out, now, id, &room, &nick, reason.as_deref()),
+            Command::Invite { nick, room } => self.invite(out, id, &nick, &room),
             Command::Drop(room) => self.drop_room(out, id, &room),
             Command::Topic { room, text } => self.topic(out, now, id, room.as_deref(), text.as_deref()),
-            Command::Leave(room) => self.leave(out, now, id, room.as_deref()),
+            Command::Leave { room, reason } => self.leave(out, now, id, room.as_deref(), reason.as_deref()),
             Command::List => {
                 self.list_rooms(out, id);
                 Ok(())
@@ -49,7 +66,7 @@ impl World {
                 Ok(())
             }
             Command::Quit(reason) => self.quit(out, now, id, reason),
-            Command::Say { room, text } => self.say(out, now, id, room.as_deref(), &text),
+            Command::Say { room, text, notice } => self.say(out, now, id, room.as_deref(), &text, notice),
             Command::Whisper { to, text } => self.whisper(out, now, id, &to, &text),
             Command::Register { name, password, confirm } => self.register(out, now, id, &name, password, &confirm),
             Command::Login { name, password } => self.login(out, now, id, &name, password),
@@ -64,10 +81,10 @@ impl World {
                 self.list_blocks(out, id);
                 Ok(())
             }
-            Command::History { room, before } => self.history(out, id, room.as_deref(), before),
-        };
-        if let Err(rejection) = result {
-            self.reject(out, id, rejection);
+            Command::History { of: HistoryOf::Room(room), before } => self.history(out, id, room.as_deref(), before),
+            Command::History { of: HistoryOf::Conversation(with), before } => {
+                self.conversation_history(out, id, &with, before)
+            }
         }
     }
 
@@ -77,7 +94,8 @@ impl World {
         }
         validate_nick(nick, self.config.max_nick_len).map_err(Rejection::NickInvalid)?;
         let key = NameKey::of(nick);
-        if self.nicks.get(&key).is_some_and(|owner| *owner != id) {
+        // IRC users reach the NickServ pseudo-user by that name; nobody may take it.
+        if self.nicks.get(&key).is_some_and(|owner| *owner != id) || key == NameKey::of(NICKSERV) {
             return Err(Rejection::NickTaken(nick.into()));
         }
         if let Some(account) = self.accounts.get(&key) {
@@ -128,19 +146,27 @@ impl World {
         self.rooms.insert(key.clone(), Room::new(name, owner, None));
         out.persist(Record::RoomCreated { room: name.into(), unix_ms: now.unix_ms, owner: owner_name });
         self.tell(out, id, Event::Created { room: name });
-        self.enter(out, now, id, key);
+        self.enter(out, now, id, key, CREATING);
         Ok(())
     }
 
-    fn join(&mut self, out: &mut Outbox, now: Now, id: ClientId, name: &str) -> Result<(), Rejection> {
+    fn join(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        name: &str,
+        pass: Option<&str>,
+    ) -> Result<(), Rejection> {
         validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
         let key = NameKey::of(name);
         let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
         if room.members.contains(id) {
             return Err(Rejection::AlreadyInRoom(room.name.clone()));
         }
+        self.check_join(id, room, pass)?;
         self.check_membership_allowance(id)?;
-        self.enter(out, now, id, key);
+        self.enter(out, now, id, key, !CREATING);
         Ok(())
     }
 
@@ -157,20 +183,27 @@ impl World {
 
     /// Puts a client into an existing room: the text protocol switches, the
     /// room hears of the arrival, and the newcomer gets the history first.
-    fn enter(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: NameKey) {
+    fn enter(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: NameKey, creating: bool) {
         let Some(client) = self.clients.get(&id) else {
             return;
         };
         if client.codec == Codec::Text {
             for old in client.rooms.clone() {
-                self.exit(out, now, id, &old);
+                self.exit(out, now, id, &old, None);
             }
         }
+        let Some(room) = self.rooms.get(&key) else {
+            return;
+        };
+        let status = self.status_on_entry(id, room, creating);
         let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(&key)) else {
             return;
         };
         client.rooms.push(key.clone());
-        room.members.insert(id, client.codec);
+        room.members.insert(id, client.wire());
+        room.members.set_status(id, status);
+        // An invitation is used up by joining.
+        room.invited.retain(|invited| *invited != client.nick_key);
         room.empty_since_ms = None;
         let members = room.members.len();
         let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };
@@ -179,21 +212,43 @@ impl World {
         self.replay_on_join(out, id, key, welcome);
     }
 
-    fn leave(&mut self, out: &mut Outbox, now: Now, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
+    fn leave(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        named: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<(), Rejection> {
         let key = self.target_room(id, named)?;
-        self.exit(out, now, id, &key);
+        if let Some(rejection) = reason.and_then(unsafe_text) {
+            return Err(rejection);
+        }
+        self.exit(out, now, id, &key, reason.filter(|r| !r.trim().is_empty()));
         Ok(())
     }
 
     /// Takes a client out of a room it is in; both sides are told.
-    fn exit(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
-        let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(key)) else {
+    fn exit(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey, reason: Option<&str>) {
+        let (Some(client), Some(room)) = (self.clients.get(&id), self.rooms.get(key)) else {
             return;
         };
-        client.rooms.retain(|r| r != key);
-        room.members.remove(id);
-        out.fanout(room.members.iter(), &Event::Left { room: &room.name, nick: &client.nick, you: false });
-        out.send(id, client.render(&Event::Left { room: &room.name, nick: &client.nick, you: true }));
+        let others = room.members.iter().filter(|&(m, _)| m != id);
+        let left = |you| Event::Left { room: &room.name, nick: &client.nick, you, reason };
+        out.fanout(others, &left(false));
+        out.send(id, client.render(&left(true)));
+        self.remove_member(out, now, id, key);
+    }
+
+    /// Takes a client out of a room without telling anyone (the caller
+    /// has), and notes the room empty if it now is.
+    pub(crate) fn remove_member(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.rooms.retain(|r| r != key);
+        }
+        if let Some(room) = self.rooms.get_mut(key) {
+            room.members.remove(id);
+        }
         self.note_if_vacated(out, now, key);
     }
 
@@ -204,7 +259,13 @@ impl World {
         match named {
             Some(name) => {
                 let key = NameKey::of(name);
-                if client.is_in(&key) { Ok(key) } else { Err(Rejection::NotInRoom(name.into())) }
+                if client.is_in(&key) {
+                    Ok(key)
+                } else if self.rooms.contains_key(&key) {
+                    Err(Rejection::NotInRoom(name.into()))
+                } else {
+                    Err(Rejection::NoSuchRoom(name.into()))
+                }
             }
             None => match client.rooms.last() {
                 None => Err(Rejection::InLobby),
@@ -215,10 +276,14 @@ impl World {
     }
 
     fn list_rooms(&mut self, out: &mut Outbox, id: ClientId) {
-        let rooms: Vec<RoomSummary<'_>> =
-            self.rooms.values().map(|r| RoomSummary { name: &r.name, members: r.members.len() }).collect();
-        let codec = self.clients[&id].codec;
-        let data = codec.render(&Event::Rooms { rooms: &rooms });
+        let rooms: Vec<RoomSummary<'_>> = self
+            .rooms
+            .values()
+            // A secret room (`+s`) is listed to its members only.
+            .filter(|r| !r.modes.secret || r.members.contains(id))
+            .map(|r| RoomSummary { name: &r.name, members: r.members.len() })
+            .collect();
+        let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms });
         out.send(id, data);
     }
 
@@ -250,7 +315,7 @@ impl World {
     }
 
     /// Nicknames of `ids`, sorted case-insensitively.
-    fn sorted_nicks(&self, ids: impl Iterator<Item = ClientId>) -> Vec<&str> {
+    pub(crate) fn sorted_nicks(&self, ids: impl Iterator<Item = ClientId>) -> Vec<&str> {
         let mut nicks: Vec<&str> = ids.filter_map(|m| self.clients.get(&m)).map(|c| &*c.nick).collect();
         nicks.sort_by_cached_key(|n| n.to_ascii_lowercase());
         nicks
@@ -271,9 +336,22 @@ impl World {
         id: ClientId,
         named: Option<&str>,
         text: &str,
+        notice: bool,
     ) -> Result<(), Rejection> {
         check_text(text, Verb::Say, self.clients[&id].codec)?;
-        let key = self.target_room(id, named)?;
+        let key = match (named, self.target_room(id, named)) {
+            (_, Ok(key)) => key,
+            // A room that takes messages from outside (`-n`).
+            (Some(name), Err(Rejection::NotInRoom(_)))
+                if self.rooms.get(&NameKey::of(name)).is_some_and(|r| r.modes.external_messages) =>
+            {
+                NameKey::of(name)
+            }
+            (_, Err(rejection)) => return Err(rejection),
+        };
+        if let Some(room) = self.rooms.get(&key) {
+            self.check_speak(id, room)?;
+        }
         let (Some(sender), Some(room)) = (self.clients.get(&id), self.rooms.get_mut(&key)) else {
             return Ok(());
         };
@@ -287,10 +365,15 @@ impl World {
             text,
             unix_ms: now.unix_ms,
             history: false,
+            notice,
         };
         let blockers = self.blockers.get(&sender.nick_key);
         let recipients = room.members.iter().filter(|&(to, _)| to != id && blockers.is_none_or(|b| !b.contains(&to)));
         out.fanout(recipients, &event);
+        // IRC's echo-message: the sender sees its message as others do.
+        if sender.irc.as_ref().is_some_and(|session| session.echoes()) {
+            out.send(id, sender.render(&event));
+        }
         if out.emits_records() {
             out.persist(Record::Message { room: room.name.clone(), message: message.clone() });
         }
@@ -312,8 +395,13 @@ impl World {
         if receiver.blocks.contains_key(&sender.nick_key) {
             return Err(Rejection::BlockedByRecipient(receiver.nick.clone()));
         }
-        let (from, to_nick) = (&*sender.nick, &*receiver.nick);
-        let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false };
+        // A logged-in user's nickname is its account's name.
+        let between_accounts = sender.account.is_some() && receiver.account.is_some();
+        let (from, to_nick) = (sender.nick.clone(), receiver.nick.clone());
+        let seq = if between_accounts { self.keep_in_conversation(out, now, &from, &to_nick, text) } else { None };
+        let (sender, receiver) = (&self.clients[&id], &self.clients[&recipient]);
+        let (from, to_nick) = (&*from, &*to_nick);
+        let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false, seq };
         let delivered = receiver.render(&event(false));
         let echoed = sender.render(&event(true));
         out.send(recipient, delivered);
@@ -352,16 +440,14 @@ impl World {
         {
             return Err(Rejection::MailboxFull(account.name.clone()));
         }
-        account.mailbox.push_back(OfflineMessage {
-            from: sender.nick.clone(),
-            text: text.into(),
-            unix_ms: now.unix_ms,
-        });
+        let (from, to) = (sender.nick.clone(), account.name.clone());
+        // Kept for later, it is part of their conversation from now on.
+        let seq = self.keep_in_conversation(out, now, &from, &to, text);
+        let Some(account) = self.accounts.get_mut(key) else { return Ok(()) };
+        let kept = OfflineMessage { from: from.clone(), text: text.into(), unix_ms: now.unix_ms, seq };
+        account.mailbox.push_back(kept);
         self.offline_total += 1;
-        let to = account.name.clone();
-        let record =
-            Record::OfflineKept { to: to.clone(), from: sender.nick.clone(), text: text.into(), unix_ms: now.unix_ms };
-        out.persist(record);
+        out.persist(Record::OfflineKept { to: to.clone(), from, text: text.into(), unix_ms: now.unix_ms, seq });
         self.tell(out, id, Event::Kept { to: &to });
         Ok(())
     }

@@ -76,6 +76,11 @@ pub struct Config {
     pub announce_lobby_presence: bool,
     /// The server name shown in the welcome line. Default: `"chatd"`.
     pub server_name: String,
+    /// A password IRC clients must send with `PASS` before they register,
+    /// for a private server; a wrong or missing one closes the connection
+    /// (`464`). It is sent in the clear unless the transport encrypts it.
+    /// Default: `None`, no password.
+    pub irc_password: Option<String>,
     /// Whether only logged-in users may do more than `/register`, `/login`,
     /// `/help` and `/quit`. With it, `registration_timeout` runs until the
     /// client logs in. Default: `false` (guests may chat).
@@ -124,6 +129,14 @@ pub struct Config {
     pub max_blocks: usize,
     /// Messages per `/history` page. Bounds one answer. Default: 50.
     pub history_page_len: usize,
+    /// Whispers kept per conversation between two accounts, for
+    /// `/history @NICK` (with `emit_records`): the embedder's store keeps
+    /// the newest this many of each pair of accounts and forgets older
+    /// ones (for rooms, chatd's `--retain-messages` does this). Bounds the
+    /// store, not memory: the engine holds no conversation, only the
+    /// number the next whisper gets. `0`: whispers are not kept.
+    /// Default: 1,000.
+    pub conversation_history_len: usize,
     /// Longest room topic in bytes; a longer one is refused. Bounds each
     /// room's topic (IRC servers commonly allow 390). Default: 390.
     pub max_topic_len: usize,
@@ -176,6 +189,7 @@ impl Default for Config {
             registration_timeout: Duration::from_secs(60),
             announce_lobby_presence: false,
             server_name: "chatd".to_owned(),
+            irc_password: None,
             require_login: false,
             idle_timeout: Duration::from_secs(120),
             idle_warning: Duration::from_secs(30),
@@ -191,6 +205,7 @@ impl Default for Config {
             max_offline_total: 20_000,
             max_blocks: 32,
             history_page_len: 50,
+            conversation_history_len: 1_000,
             max_topic_len: 390,
             room_idle_expiry: Duration::from_secs(30 * 86_400),
             guest_room_idle_expiry: Duration::from_secs(3_600),

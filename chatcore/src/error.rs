@@ -167,8 +167,9 @@ pub enum Rejection {
         /// Seconds until a room may be created again.
         retry_after_secs: u64,
     },
-    /// Only the account that created a room may set its topic.
-    #[error("only the account that created {0} may set its topic")]
+    /// The room's topic is locked (`+t`) and the client is not one of its
+    /// operators (the account that created it always is).
+    #[error("only operators of {0} may set its topic")]
     NotTopicSetter(Box<str>),
     /// The topic is longer than `Config::max_topic_len`.
     #[error("a topic may be at most {max} bytes")]
@@ -208,6 +209,70 @@ pub enum Rejection {
     /// `/unblock` of a name that is not blocked.
     #[error("you do not block {0}")]
     NotBlocked(Box<str>),
+    /// `/history @NICK` from a client not logged in: only whispers between
+    /// accounts are kept.
+    #[error("log in to read your whispers: only whispers between accounts are kept")]
+    HistoryNeedsAccount,
+    /// `/history @NICK` of a name without an account.
+    #[error("{0} has no account; only whispers between accounts are kept")]
+    NoSuchAccount(Box<str>),
+    /// Changing modes, kicking, or inviting to an invite-only room needs
+    /// the room's operator status.
+    #[error("you are not an operator of {0}")]
+    NotOperator(Box<str>),
+    /// `/kick` or `+o`/`+v` of someone not in the room.
+    #[error("{nick} is not in {room}")]
+    NotOnChannel {
+        /// The name given.
+        nick: Box<str>,
+        /// The room.
+        room: Box<str>,
+    },
+    /// `/invite` of someone already in the room.
+    #[error("{nick} is already in {room}")]
+    AlreadyOnChannel {
+        /// The invited user.
+        nick: Box<str>,
+        /// The room.
+        room: Box<str>,
+    },
+    /// The room bans the client (`+b`).
+    #[error("you are banned from {0}")]
+    Banned(Box<str>),
+    /// The room is invite-only (`+i`) and the client was not invited.
+    #[error("{0} is invite-only; ask a member for an invitation")]
+    InviteOnly(Box<str>),
+    /// The room has a key (`+k`) and the client did not give it.
+    #[error("{0} needs a key to join")]
+    BadRoomKey(Box<str>),
+    /// The room is at its member limit (`+l`).
+    #[error("{0} is full")]
+    RoomFull(Box<str>),
+    /// The room is moderated (`+m`) and the client is neither an operator
+    /// nor voiced, or it is banned.
+    #[error("you cannot speak in {0} now")]
+    CannotSpeak(Box<str>),
+    /// A mode letter chatd does not know.
+    #[error("{0} is not a room mode here")]
+    UnknownMode(char),
+    /// A mode's argument is not valid.
+    #[error("invalid argument for mode {mode}: {reason}")]
+    InvalidModeParam {
+        /// The room.
+        room: Box<str>,
+        /// The mode letter.
+        mode: char,
+        /// What a valid one looks like.
+        reason: &'static str,
+    },
+    /// The room has its maximum of bans.
+    #[error("{room} already has the maximum of {max} bans")]
+    BanListFull {
+        /// The room.
+        room: Box<str>,
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl Rejection {
@@ -266,6 +331,19 @@ impl Rejection {
             Rejection::BlockLimit { .. } => "block_limit",
             Rejection::NotBlocked(_) => "not_blocked",
             Rejection::StorageUnavailable => "storage_unavailable",
+            Rejection::HistoryNeedsAccount => "history_needs_account",
+            Rejection::NoSuchAccount(_) => "no_such_account",
+            Rejection::NotOperator(_) => "not_operator",
+            Rejection::NotOnChannel { .. } => "not_on_channel",
+            Rejection::AlreadyOnChannel { .. } => "already_on_channel",
+            Rejection::Banned(_) => "banned",
+            Rejection::InviteOnly(_) => "invite_only",
+            Rejection::BadRoomKey(_) => "bad_room_key",
+            Rejection::RoomFull(_) => "room_full",
+            Rejection::CannotSpeak(_) => "cannot_speak",
+            Rejection::UnknownMode(_) => "unknown_mode",
+            Rejection::InvalidModeParam { .. } => "invalid_mode_param",
+            Rejection::BanListFull { .. } => "ban_list_full",
         }
     }
 }

@@ -18,6 +18,15 @@ pub(crate) struct SeenUser<'a> {
     pub(crate) last_seen_ms: Option<u64>,
 }
 
+/// What a history page is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PageOf<'a> {
+    /// A room, by name.
+    Room(&'a str),
+    /// The reader's whispers with this account.
+    Conversation { with: &'a str },
+}
+
 /// One message of a history page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PageMessage<'a> {
@@ -36,15 +45,17 @@ pub(crate) enum Event<'a> {
     /// Sent on connect (text) or when a client switches to JSON.
     Welcome { server: &'a str, nick: &'a str },
     /// A room message, live or replayed from history; `seq` numbers it within the room.
-    Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, unix_ms: u64, history: bool },
+    /// `notice`: sent as an IRC NOTICE.
+    Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, unix_ms: u64, history: bool, notice: bool },
     /// A page of older messages, oldest first; `more`: older ones exist.
     /// `oldest`: the number of the oldest message the page covered, shown
     /// or skipped as from a blocked sender (where the next page ends).
     /// `unreadable`: stored rows of this page the store could not read.
-    HistoryPage { room: &'a str, messages: &'a [PageMessage<'a>], more: bool, oldest: Option<u64>, unreadable: usize },
+    HistoryPage { of: PageOf<'a>, messages: &'a [PageMessage<'a>], more: bool, oldest: Option<u64>, unreadable: usize },
     /// A private message; sent to the recipient and echoed to the sender.
-    /// `offline`: it was kept while the recipient was away.
-    Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool, offline: bool },
+    /// `offline`: it was kept while the recipient was away. `seq`: its
+    /// number in the conversation, when it is kept there (between accounts).
+    Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool, offline: bool, seq: Option<u64> },
     /// A whisper to an offline account was kept for it.
     Kept { to: &'a str },
     /// The client registered an account (it is then logged in to it).
@@ -74,7 +85,7 @@ pub(crate) enum Event<'a> {
     /// Someone joined a room (`you`: the recipient did).
     Joined { room: &'a str, nick: &'a str, members: usize, you: bool },
     /// Someone left a room (`you`: the recipient did).
-    Left { room: &'a str, nick: &'a str, you: bool },
+    Left { room: &'a str, nick: &'a str, you: bool, reason: Option<&'a str> },
     /// Someone changed nickname (`you`: the recipient did).
     NickChanged { old: &'a str, new: &'a str, you: bool },
     /// Someone connected (only with `Config::announce_lobby_presence`).
@@ -89,6 +100,19 @@ pub(crate) enum Event<'a> {
     Users { users: &'a [&'a str] },
     /// The command reference.
     Help { commands: &'a [Spec] },
+    /// A room's modes (`+nt`, `+kl KEY 10`), asked for.
+    Modes { room: &'a str, modes: &'a str },
+    /// A room's bans, asked for.
+    BanList { room: &'a str, masks: &'a [&'a str] },
+    /// An operator `by` changed a room's modes: `letters` (`+k-i`) with
+    /// `args` for those that take one, to every member.
+    ModeChanged { room: &'a str, by: &'a str, letters: &'a str, args: &'a [&'a str] },
+    /// An operator `by` put `nick` out of a room, to every member (the
+    /// kicked one too).
+    Kicked { room: &'a str, by: &'a str, nick: &'a str, reason: &'a str },
+    /// `by` invited `nick` into a room (`you`: the recipient is `nick`;
+    /// else the recipient is `by`, being told it was sent).
+    Invited { room: &'a str, by: &'a str, nick: &'a str, you: bool },
     /// A refused line.
     Error { rejection: &'a Rejection },
     /// The server is closing this connection.

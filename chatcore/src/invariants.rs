@@ -197,6 +197,15 @@ pub enum InvariantViolation {
         /// Messages in every mailbox.
         kept: usize,
     },
+    /// A kept whisper is numbered at or above the number the next whisper
+    /// gets, which a new one would then reuse.
+    #[error("a kept whisper is numbered {seq}, yet the next whisper gets {next}")]
+    WhisperNumbering {
+        /// The kept whisper's number.
+        seq: u64,
+        /// The number the next whisper gets.
+        next: u64,
+    },
     /// A client's outstanding hash or verify request is not the one the
     /// engine has on file for it.
     #[error("auth request of {client} is inconsistent")]
@@ -244,6 +253,10 @@ impl World {
         let over = self.accounts.values().any(|a| a.mailbox.len() > config.max_offline_messages);
         if kept != self.offline_total || over || kept > config.max_offline_total {
             return Err(V::OfflineCount { total: self.offline_total, kept });
+        }
+        let next = self.next_whisper_seq;
+        if let Some(seq) = self.accounts.values().flat_map(|a| &a.mailbox).filter_map(|m| m.seq).find(|&s| s >= next) {
+            return Err(V::WhisperNumbering { seq, next });
         }
         Ok(())
     }
@@ -294,7 +307,9 @@ impl World {
                 (Some(at), due) => self.timers.is_armed(at, id) && due.is_none_or(|(due, _)| at <= due),
                 (None, due) => due.is_none(),
             };
-            let spoke = !config.require_login && client.codec_chosen && client.registration_deadline.is_some();
+            // An IRC client registers with its welcome, not with its first line.
+            let registered = client.irc.as_ref().map_or(client.codec_chosen, |session| session.registered);
+            let spoke = !config.require_login && registered && client.registration_deadline.is_some();
             if !timer_ok || spoke {
                 return Err(V::DeadlineMismatch { client: id });
             }
@@ -348,11 +363,11 @@ impl World {
             if *key != NameKey::of(&room.name) {
                 return Err(V::RoomKeyMismatch { name: room.name.to_string(), key: name() });
             }
-            for (member, codec) in room.members.iter() {
+            for (member, wire) in room.members.iter() {
                 let Some(client) = self.clients.get(&member).filter(|c| c.is_in(key)) else {
                     return Err(V::UnlistedMember { room: name(), client: member });
                 };
-                if client.codec != codec {
+                if client.wire() != wire {
                     return Err(V::CodecMismatch { room: name(), client: member });
                 }
             }

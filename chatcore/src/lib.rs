@@ -19,7 +19,8 @@
 //! Users may also register accounts (`/register`, `/login`; failed logins
 //! lock a source out of that account for a while), receive whispers sent
 //! while they were away, ask who was here (`/seen`, `/since`), block others
-//! (`/block`), page back through history (`/history`); silent clients are
+//! (`/block`), page back through history (`/history`) and through their
+//! whispers with another account (`/history @nick`); silent clients are
 //! warned, then disconnected. The full protocol is in [`protocol`].
 //!
 //! # The run loop
@@ -44,12 +45,14 @@
 //! # Durability
 //!
 //! With [`Config::emit_records`], every durable change (a room, a message,
-//! an account, a kept whisper, a block, a last-seen time) also comes out as
+//! an account, a whisper between accounts, a kept whisper, a block, a
+//! last-seen time) also comes out as
 //! [`Output::Persist`] with a [`Record`], in order. Store the records of a
 //! batch of inputs before carrying out that batch's sends, and whatever a
 //! client has seen survives a crash. On start, feed the stored records to
-//! [`Engine::restore`], which builds the engine. Older history is fetched from your store on request
-//! ([`Output::FetchHistory`], answered with
+//! [`Engine::restore`], which builds the engine. Older history, of a room
+//! or of the whispers between two accounts ([`HistoryTarget`]), is fetched
+//! from your store on request ([`Output::FetchHistory`], answered with
 //! [`Engine::handle_history_page`]). While your store cannot write, say so
 //! with [`Engine::handle_storage_status`]: the engine then refuses what
 //! would need a new record instead of accepting it and losing it.
@@ -137,7 +140,7 @@ mod time; // Now: time is always handed in
 mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 
 // From bytes to commands and back.
-mod codec; // text and JSON Lines; the IRC message grammar
+mod codec; // text, JSON Lines and IRC
 mod command; // the command table: spellings, usage, rules
 mod event; // what a client is told
 mod framer; // bytes to lines, with a cap
@@ -145,8 +148,11 @@ mod framer; // bytes to lines, with a cap
 // What the commands do.
 mod client; // one connection's state
 mod commands; // nick, rooms, messages, whispers
+mod conversation; // whispers between accounts, kept and paged back
 mod history; // the ring of a room's last messages
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
+mod moderation; // room operators: modes, kicks, invitations; join and speak checks
+mod modes; // room modes in IRC's letters: parsing, matching bans
 mod names; // nickname and room-name rules
 mod replay; // history on join and /history pages
 mod room; // members and history of one room
@@ -182,7 +188,7 @@ pub use error::{Error, Rejection};
 #[cfg(any(test, feature = "testing"))]
 pub use invariants::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
-pub use output::{ClientId, DisconnectReason, Output};
+pub use output::{ClientId, DisconnectReason, HistoryTarget, Output};
 pub use record::{Record, RestoreError, StoredMessage};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};

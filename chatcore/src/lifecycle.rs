@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::client::HistoryKey;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::lockout::Creator;
@@ -56,6 +57,12 @@ impl World {
             return;
         }
         room.empty_since_ms = Some(now.unix_ms);
+        // Nobody is left to operate a guest's room: whoever joins it next
+        // does, and finds it as new, as an IRC channel would be.
+        if room.owner.is_none() {
+            room.modes = crate::modes::RoomModes::new(false);
+            room.invited.clear();
+        }
         out.persist(Record::RoomVacated { room: room.name.clone(), unix_ms: now.unix_ms });
         self.schedule_sweep(now);
     }
@@ -119,7 +126,7 @@ impl World {
         for (member, _) in room.members.iter() {
             if let Some(client) = self.clients.get_mut(&member) {
                 client.rooms.retain(|r| *r != key);
-                if client.history_cursor.as_ref().is_some_and(|(k, _)| *k == key) {
+                if matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if *k == key) {
                     client.history_cursor = None;
                 }
             }
@@ -157,9 +164,7 @@ impl World {
             out.send(id, client.render(&event));
             return Ok(());
         };
-        if let Some(owner) = &room.owner
-            && client.account.as_ref() != Some(owner)
-        {
+        if room.modes.topic_locked && !room.members.status(id).operator {
             return Err(Rejection::NotTopicSetter(room.name.clone()));
         }
         let text = text.trim();

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use crate::codec::{CODEC_COUNT, Codec};
+use crate::codec::{Codec, WIRE_COUNT, Wire};
 use crate::event::Event;
 use crate::output::{ClientId, Output};
 use crate::record::Record;
@@ -46,9 +46,13 @@ impl Outbox {
         self.queue.push_back(output);
     }
 
-    /// Queues bytes for one client.
+    /// Queues bytes for one client; nothing, if there are none (an event
+    /// some codec has no line for, such as IRC's for a room just created,
+    /// whose JOIN says it).
     pub(crate) fn send(&mut self, to: ClientId, data: Bytes) {
-        self.queue.push_back(Output::Send { to, data });
+        if !data.is_empty() {
+            self.queue.push_back(Output::Send { to, data });
+        }
     }
 
     /// Renders `event` in `codec` and queues it for one client.
@@ -63,28 +67,33 @@ impl Outbox {
         }
     }
 
-    /// Sends one event to many clients: rendered once per codec in use, and
-    /// queued as one [`Output::Broadcast`] per codec (or a plain
-    /// [`Output::Send`] when a codec has a single recipient), so the cost per
+    /// Sends one event to many clients: rendered once per wire in use, and
+    /// queued as one [`Output::Broadcast`] per wire (or a plain
+    /// [`Output::Send`] when a wire has a single recipient), so the cost per
     /// recipient is one id in a list.
-    pub(crate) fn fanout(&mut self, recipients: impl IntoIterator<Item = (ClientId, Codec)>, event: &Event<'_>) {
-        let mut by_codec: [Vec<ClientId>; CODEC_COUNT] = Default::default();
+    pub(crate) fn fanout(&mut self, recipients: impl IntoIterator<Item = (ClientId, Wire)>, event: &Event<'_>) {
+        let mut by_wire: [Vec<ClientId>; WIRE_COUNT] = Default::default();
         let recipients = recipients.into_iter();
         // A filtered member list knows its upper bound: at most one spare slot per filtered-out member.
         let expected = recipients.size_hint().1.unwrap_or(0);
-        for (to, codec) in recipients {
-            let list = &mut by_codec[codec.index()];
+        for (to, wire) in recipients {
+            let list = &mut by_wire[wire.index()];
             if list.capacity() == 0 {
-                // Most rooms speak one codec: size the first list for all of them.
+                // Most rooms speak one wire: size the first list for all of them.
                 list.reserve(expected.max(1));
             }
             list.push(to);
         }
-        for (index, to) in by_codec.into_iter().enumerate() {
+        for (index, to) in by_wire.into_iter().enumerate() {
             match to.len() {
                 0 => {}
-                1 => self.send(to[0], Codec::ALL[index].render(event)),
-                _ => self.queue.push_back(Output::Broadcast { to, data: Codec::ALL[index].render(event) }),
+                1 => self.send(to[0], Wire::at(index).render(event)),
+                _ => {
+                    let data = Wire::at(index).render(event);
+                    if !data.is_empty() {
+                        self.queue.push_back(Output::Broadcast { to, data });
+                    }
+                }
             }
         }
     }

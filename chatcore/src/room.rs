@@ -1,26 +1,47 @@
 //! A room: its name, its members and its history.
 
 use crate::ClientId;
-use crate::codec::Codec;
+use crate::codec::Wire;
 use crate::history::History;
+use crate::modes::RoomModes;
 use crate::names::NameKey;
 
-/// A room's members with the codec each speaks, sorted by id so that a
-/// broadcast walks one contiguous array and renders once per codec.
+/// A member's standing in a room: an operator (`+o`) may change its modes
+/// and kick; a voiced member (`+v`) may speak when it is moderated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Status {
+    pub(crate) operator: bool,
+    pub(crate) voice: bool,
+}
+
+/// A room's members with the wire each speaks and its status, sorted by
+/// id so that a broadcast walks one contiguous array and renders once per
+/// wire.
 #[derive(Debug, Default)]
 pub(crate) struct Members {
-    sorted: Vec<(ClientId, Codec)>,
+    sorted: Vec<(ClientId, Wire, Status)>,
 }
 
 impl Members {
     /// Adds `id`; returns false if it was already a member.
-    pub(crate) fn insert(&mut self, id: ClientId, codec: Codec) -> bool {
+    pub(crate) fn insert(&mut self, id: ClientId, wire: Wire) -> bool {
         match self.sorted.binary_search_by_key(&id, |m| m.0) {
             Ok(_) => false,
             Err(at) => {
-                self.sorted.insert(at, (id, codec));
+                self.sorted.insert(at, (id, wire, Status::default()));
                 true
             }
+        }
+    }
+
+    /// A member's status; a non-member has none.
+    pub(crate) fn status(&self, id: ClientId) -> Status {
+        self.sorted.binary_search_by_key(&id, |m| m.0).map_or(Status::default(), |at| self.sorted[at].2)
+    }
+
+    pub(crate) fn set_status(&mut self, id: ClientId, status: Status) {
+        if let Ok(at) = self.sorted.binary_search_by_key(&id, |m| m.0) {
+            self.sorted[at].2 = status;
         }
     }
 
@@ -35,6 +56,13 @@ impl Members {
         }
     }
 
+    /// Updates the wire of a member whose IRC tags changed.
+    pub(crate) fn set_wire(&mut self, id: ClientId, wire: Wire) {
+        if let Ok(at) = self.sorted.binary_search_by_key(&id, |m| m.0) {
+            self.sorted[at].1 = wire;
+        }
+    }
+
     pub(crate) fn contains(&self, id: ClientId) -> bool {
         self.sorted.binary_search_by_key(&id, |m| m.0).is_ok()
     }
@@ -43,8 +71,8 @@ impl Members {
         self.sorted.len()
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (ClientId, Codec)> + '_ {
-        self.sorted.iter().copied()
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
+        self.sorted.iter().map(|&(id, wire, _)| (id, wire))
     }
 }
 
@@ -63,6 +91,10 @@ pub(crate) struct Room {
     pub(crate) empty_since_ms: Option<u64>,
     /// What the room is about, shown to everyone who joins.
     pub(crate) topic: Option<Topic>,
+    pub(crate) modes: RoomModes,
+    /// Users invited in (past `+i`, a ban or a key) who have not joined
+    /// yet, oldest first; bounded in `moderation.rs`.
+    pub(crate) invited: Vec<NameKey>,
 }
 
 /// A room's topic, who set it and when.
@@ -75,6 +107,7 @@ pub(crate) struct Topic {
 
 impl Room {
     pub(crate) fn new(name: &str, owner: Option<NameKey>, empty_since_ms: Option<u64>) -> Self {
+        let owner_is_some = owner.is_some();
         Self {
             name: name.into(),
             members: Members::default(),
@@ -83,6 +116,8 @@ impl Room {
             owner,
             empty_since_ms,
             topic: None,
+            modes: RoomModes::new(owner_is_some),
+            invited: Vec::new(),
         }
     }
 
@@ -99,10 +134,10 @@ mod tests {
     #[test]
     fn members_stay_sorted_and_unique() {
         let mut m = Members::default();
-        assert!(m.insert(ClientId(3), Codec::Text));
-        assert!(m.insert(ClientId(1), Codec::Text));
-        assert!(!m.insert(ClientId(3), Codec::Text));
-        assert!(m.insert(ClientId(2), Codec::Text));
+        assert!(m.insert(ClientId(3), Wire::Text));
+        assert!(m.insert(ClientId(1), Wire::Text));
+        assert!(!m.insert(ClientId(3), Wire::Text));
+        assert!(m.insert(ClientId(2), Wire::Text));
         let ids: Vec<u64> = m.iter().map(|(id, _)| id.0).collect();
         assert_eq!(ids, [1, 2, 3]);
         assert!(m.remove(ClientId(2)));

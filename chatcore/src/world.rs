@@ -11,8 +11,8 @@ use crate::Config;
 use crate::account::{Account, AuthRequestId};
 use crate::auth::PendingAuth;
 use crate::client::{Client, FloodBucket};
-use crate::codec::Codec;
 use crate::codec::irc::session::IrcSession;
+use crate::codec::{Codec, Wire};
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
@@ -39,6 +39,9 @@ pub(crate) struct World {
     pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
     /// Offline messages kept across all mailboxes.
     pub(crate) offline_total: usize,
+    /// The number the next whisper kept in a conversation gets; whispers
+    /// are numbered across the server (see `conversation.rs`).
+    pub(crate) next_whisper_seq: u64,
     pub(crate) pending_auth: BTreeMap<AuthRequestId, PendingAuth>,
     pub(crate) login_failures: LoginFailures,
     /// Failed logins per account, from every source together.
@@ -56,6 +59,12 @@ pub(crate) struct World {
     pub(crate) next_client: u64,
     pub(crate) next_guest: u64,
     pub(crate) next_request: u64,
+    /// IRC clients connected and not yet welcomed, for LUSERS.
+    pub(crate) irc_unregistered: usize,
+    /// The most users online at once, for LUSERS.
+    pub(crate) peak_users: usize,
+    /// Who recently left, for IRC's WHOWAS.
+    pub(crate) departed: crate::codec::irc::Departed,
 }
 
 impl World {
@@ -68,6 +77,7 @@ impl World {
             accounts: BTreeMap::new(),
             blockers: BTreeMap::new(),
             offline_total: 0,
+            next_whisper_seq: 1,
             pending_auth: BTreeMap::new(),
             login_failures: LoginFailures::default(),
             account_failures: AccountFailures::default(),
@@ -79,6 +89,9 @@ impl World {
             next_client: 1,
             next_guest: 1,
             next_request: 1,
+            irc_unregistered: 0,
+            peak_users: 0,
+            departed: crate::codec::irc::Departed::default(),
         }
     }
 
@@ -105,8 +118,7 @@ impl World {
         let nick = self.fresh_guest_name();
         let nick_key = NameKey::of(&nick);
         let registration_timeout = self.config.registration_timeout;
-        let session = irc
-            .then(|| Box::new(IrcSession { server: self.config.server_name.as_str().into(), ..IrcSession::default() }));
+        let session = irc.then(|| Box::new(IrcSession::new(&self.config.server_name)));
         let mut client = Client {
             nick,
             nick_key: nick_key.clone(),
@@ -135,6 +147,10 @@ impl World {
         }
         self.nicks.insert(nick_key, id);
         self.clients.insert(id, client);
+        if irc {
+            self.irc_unregistered += 1;
+        }
+        self.peak_users = self.peak_users.max(self.clients.len() - self.irc_unregistered);
         // Rooms restored empty start counting towards expiry once time is known.
         self.schedule_sweep(now);
         id
@@ -287,12 +303,12 @@ impl World {
     }
 
     /// Clients in no room, other than `except`.
-    pub(crate) fn lobby_except(&self, except: ClientId) -> impl Iterator<Item = (ClientId, Codec)> + '_ {
-        self.clients.iter().filter(move |(id, c)| **id != except && c.rooms.is_empty()).map(|(id, c)| (*id, c.codec))
+    pub(crate) fn lobby_except(&self, except: ClientId) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
+        self.clients.iter().filter(move |(id, c)| **id != except && c.rooms.is_empty()).map(|(id, c)| (*id, c.wire()))
     }
 
     /// Everyone who shares at least one room with `id`, each once, by id.
-    pub(crate) fn roommates(&self, id: ClientId) -> BTreeMap<ClientId, Codec> {
+    pub(crate) fn roommates(&self, id: ClientId) -> BTreeMap<ClientId, Wire> {
         let mut mates = BTreeMap::new();
         if let Some(client) = self.clients.get(&id) {
             for key in &client.rooms {
@@ -333,6 +349,10 @@ impl World {
         };
         self.timers.disarm(id, &mut client);
         self.nicks.remove(&client.nick_key);
+        self.departed.record(&client, now.unix_ms);
+        if client.irc.as_ref().is_some_and(|session| !session.registered) {
+            self.irc_unregistered -= 1;
+        }
         self.unindex_blocks(id, &client);
         if let Some(account) = client.account.as_ref().and_then(|key| self.accounts.get_mut(key)) {
             account.last_seen_ms = Some(now.unix_ms);

@@ -191,7 +191,8 @@ pub(crate) struct StorageArgs {
 
 impl StorageArgs {
     pub(crate) fn retention(&self) -> Retention {
-        Retention { max_age_days: self.retain_days, max_per_room: self.retain_messages }
+        // Conversations are bounded by the engine's --conversation-history-len (see server.rs).
+        Retention { max_age_days: self.retain_days, max_per_room: self.retain_messages, max_per_conversation: None }
     }
 
     /// `None` when commits may take any time.
@@ -275,6 +276,11 @@ pub(crate) struct EngineArgs {
     #[arg(long, value_name = "NAME", default_value_t = Config::default().server_name)]
     server_name: String,
 
+    /// A password IRC clients must give with PASS before they register, for
+    /// a private server (it travels in the clear); none by default.
+    #[arg(long, value_name = "PASSWORD")]
+    irc_password: Option<String>,
+
     /// Only logged-in users may chat.
     ///
     /// Others may only /register, /login, /help and /quit, and
@@ -356,6 +362,13 @@ pub(crate) struct EngineArgs {
     #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len)]
     history_page_len: usize,
 
+    /// Whispers kept on disk per conversation between two accounts; 0 keeps none.
+    ///
+    /// `/history @NICK` pages back through them; older ones are deleted as
+    /// new ones are written. Guests' whispers are never kept.
+    #[arg(long, value_name = "N", default_value_t = Config::default().conversation_history_len)]
+    conversation_history_len: usize,
+
     /// Longest room topic in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_topic_len)]
     max_topic_len: usize,
@@ -415,6 +428,7 @@ impl EngineArgs {
             registration_timeout: self.registration_timeout.0,
             announce_lobby_presence: self.announce_lobby_presence,
             server_name: self.server_name.clone(),
+            irc_password: self.irc_password.clone(),
             require_login: self.require_login,
             idle_timeout: self.idle_timeout.0,
             idle_warning: self.idle_warning.0,
@@ -430,6 +444,7 @@ impl EngineArgs {
             max_offline_total: self.max_offline_total,
             max_blocks: self.max_blocks,
             history_page_len: self.history_page_len,
+            conversation_history_len: self.conversation_history_len,
             max_topic_len: self.max_topic_len,
             room_idle_expiry: self.room_idle_expiry.0,
             guest_room_idle_expiry: self.guest_room_idle_expiry.0,
@@ -564,6 +579,7 @@ mod tests {
             "--max-offline-total=30",
             "--max-blocks=4",
             "--history-page-len=6",
+            "--conversation-history-len=9",
             "--max-topic-len=100",
             "--room-idle-expiry=86400",
             "--guest-room-idle-expiry=60",
@@ -603,6 +619,7 @@ mod tests {
             max_offline_total: 30,
             max_blocks: 4,
             history_page_len: 6,
+            conversation_history_len: 9,
             max_topic_len: 100,
             room_idle_expiry: Duration::from_secs(86_400),
             guest_room_idle_expiry: Duration::from_secs(60),

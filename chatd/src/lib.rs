@@ -59,7 +59,16 @@ pub fn run_cli() -> ExitCode {
     // (its first line is the bound address).
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::stderr().is_terminal();
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(ansi).with_env_filter(filter).init();
+    // A log line that cannot be written (stderr piped to a reader that has
+    // gone, as `chatd | tee log` after tee exits) is dropped. Reporting it
+    // would print to that same stderr, and printing to a broken pipe
+    // panics: in the signal task, that left chatd deaf to Ctrl-C.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_env_filter(filter)
+        .log_internal_errors(false)
+        .init();
     raise_open_file_limit();
 
     let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

@@ -65,3 +65,42 @@ fn sigint_with_a_client_that_never_reads_still_exits_zero() {
     assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());
     drop(deaf);
 }
+
+#[test]
+fn ctrl_c_still_stops_chatd_after_the_reader_of_its_log_has_gone() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("a data directory");
+    let mut child = Command::new(chatd!())
+        .args(["--listen", "127.0.0.1:0", "--irc-listen", "none", "--http-listen", "none", "--data-dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chatd");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut first).expect("chatd's first line");
+    let addr = first.trim().strip_prefix("listening on ").expect("the address").parse().expect("an address");
+    // The log's reader exits, as `tee` does in `chatd | tee log` when it is
+    // stopped first: every log line from now on fails to write.
+    drop(child.stderr.take());
+    for _ in 0..3 {
+        let mut client = chatd_tests::Client::connect(addr);
+        client.expect_prefix("* Welcome to chatd, Guest");
+    }
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).expect("a pid")).expect("a valid pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("send SIGINT");
+    let deadline = std::time::Instant::now() + EXIT_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for chatd") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chatd ignored SIGINT once its log could not be written");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+}

@@ -5,34 +5,93 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Password;
-use crate::command::{Command, Spec, Verb};
+use crate::command::{Command, HistoryOf, Spec, Verb};
 use crate::error::Rejection;
-use crate::event::{Event, RoomSummary};
+use crate::event::{Event, PageMessage, PageOf, RoomSummary};
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum Request {
-    Nick { nick: String },
-    Create { room: String },
-    Drop { room: String },
-    Topic { room: Option<String>, text: Option<String> },
-    Join { room: String },
-    Leave { room: Option<String> },
+    Nick {
+        nick: String,
+    },
+    Create {
+        room: String,
+    },
+    Drop {
+        room: String,
+    },
+    Topic {
+        room: Option<String>,
+        text: Option<String>,
+    },
+    Join {
+        room: String,
+        key: Option<String>,
+    },
+    Mode {
+        room: String,
+        modes: Option<String>,
+        #[serde(default)]
+        args: Vec<String>,
+    },
+    Kick {
+        room: String,
+        nick: String,
+        reason: Option<String>,
+    },
+    Invite {
+        nick: String,
+        room: String,
+    },
+    Leave {
+        room: Option<String>,
+        reason: Option<String>,
+    },
     List {},
-    Who { room: Option<String> },
+    Who {
+        room: Option<String>,
+    },
     Users {},
     Help {},
-    Quit { reason: Option<String> },
-    Say { room: Option<String>, text: String },
-    Msg { to: String, text: String },
-    Register { name: String, password: String, confirm: String },
-    Login { name: String, password: String },
-    Seen { nick: String },
-    Since { seconds: u64 },
-    Block { nick: String },
-    Unblock { nick: String },
+    Quit {
+        reason: Option<String>,
+    },
+    Say {
+        room: Option<String>,
+        text: String,
+    },
+    Msg {
+        to: String,
+        text: String,
+    },
+    Register {
+        name: String,
+        password: String,
+        confirm: String,
+    },
+    Login {
+        name: String,
+        password: String,
+    },
+    Seen {
+        nick: String,
+    },
+    Since {
+        seconds: u64,
+    },
+    Block {
+        nick: String,
+    },
+    Unblock {
+        nick: String,
+    },
     Blocked {},
-    History { room: Option<String>, before: Option<u64> },
+    History {
+        room: Option<String>,
+        with: Option<String>,
+        before: Option<u64>,
+    },
 }
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
@@ -49,14 +108,17 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Request::Create { room } => Command::Create(room),
         Request::Drop { room } => Command::Drop(room),
         Request::Topic { room, text } => Command::Topic { room, text },
-        Request::Join { room } => Command::Join(room),
-        Request::Leave { room } => Command::Leave(room),
+        Request::Join { room, key } => Command::Join { room, key },
+        Request::Mode { room, modes, args } => Command::Mode { room, letters: modes, args },
+        Request::Kick { room, nick, reason } => Command::Kick { room, nick, reason },
+        Request::Invite { nick, room } => Command::Invite { nick, room },
+        Request::Leave { room, reason } => Command::Leave { room, reason },
         Request::List {} => Command::List,
         Request::Who { room } => Command::Who(room),
         Request::Users {} => Command::Users,
         Request::Help {} => Command::Help,
         Request::Quit { reason } => Command::Quit(reason),
-        Request::Say { room, text } => Command::Say { room, text },
+        Request::Say { room, text } => Command::Say { room, text, notice: false },
         Request::Msg { to, text } => Command::Whisper { to, text },
         Request::Register { name, password, confirm } => {
             Command::Register { name, password: Password::new(password), confirm: Password::new(confirm) }
@@ -67,7 +129,12 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Request::Block { nick } => Command::Block(nick),
         Request::Unblock { nick } => Command::Unblock(nick),
         Request::Blocked {} => Command::Blocked,
-        Request::History { room, before } => Command::History { room, before },
+        Request::History { room: None, with: Some(with), before } => {
+            Command::History { of: HistoryOf::Conversation(with), before }
+        }
+        Request::History { room, with: None, before } => Command::History { of: HistoryOf::Room(room), before },
+        // A room and a conversation at once: which page would it be?
+        Request::History { room: Some(_), with: Some(_), .. } => return Err(Rejection::Usage(verb.spec().json_usage)),
     })
 }
 
@@ -76,6 +143,31 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
 enum Reply<'a> {
     Welcome {
         server: &'a str,
+        nick: &'a str,
+    },
+    Modes {
+        room: &'a str,
+        modes: &'a str,
+    },
+    Bans {
+        room: &'a str,
+        masks: &'a [&'a str],
+    },
+    Mode {
+        room: &'a str,
+        by: &'a str,
+        modes: &'a str,
+        args: &'a [&'a str],
+    },
+    Kicked {
+        room: &'a str,
+        by: &'a str,
+        nick: &'a str,
+        reason: &'a str,
+    },
+    Invited {
+        room: &'a str,
+        by: &'a str,
         nick: &'a str,
     },
     Message {
@@ -94,12 +186,25 @@ enum Reply<'a> {
         #[serde(skip_serializing_if = "is_zero")]
         unreadable: usize,
     },
+    // The same `type` as a room's page; `with` instead of `room` tells them apart.
+    #[serde(rename = "history")]
+    ConversationHistory {
+        with: &'a str,
+        messages: Vec<PageJson<'a>>,
+        more: bool,
+        oldest: Option<u64>,
+        #[serde(skip_serializing_if = "is_zero")]
+        unreadable: usize,
+    },
     Whisper {
         from: &'a str,
         to: &'a str,
         text: &'a str,
         ts: u64,
         offline: bool,
+        // Only whispers kept in a conversation (between accounts) have one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        seq: Option<u64>,
     },
     Kept {
         to: &'a str,
@@ -156,6 +261,8 @@ enum Reply<'a> {
     Left {
         room: &'a str,
         nick: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'a str>,
     },
     Nick {
         old: &'a str,
@@ -221,21 +328,20 @@ struct HelpJson<'a> {
 pub(super) fn render(event: &Event<'_>) -> Bytes {
     let reply = match *event {
         Event::Welcome { server, nick } => Reply::Welcome { server, nick },
-        Event::Message { room, seq, from, text, unix_ms, history } => {
+        Event::Message { room, seq, from, text, unix_ms, history, .. } => {
             Reply::Message { room, seq, from, text, ts: unix_ms, history }
         }
-        Event::HistoryPage { room, messages, more, oldest, unreadable } => Reply::History {
-            room,
-            messages: messages
-                .iter()
-                .map(|m| PageJson { seq: m.seq, from: m.from, text: m.text, ts: m.unix_ms })
-                .collect(),
-            more,
-            oldest,
-            unreadable,
-        },
-        Event::Whisper { from, to, text, unix_ms, offline, .. } => {
-            Reply::Whisper { from, to, text, ts: unix_ms, offline }
+        Event::HistoryPage { of, messages, more, oldest, unreadable } => {
+            let messages = messages.iter().map(page_json).collect();
+            match of {
+                PageOf::Room(room) => Reply::History { room, messages, more, oldest, unreadable },
+                PageOf::Conversation { with } => {
+                    Reply::ConversationHistory { with, messages, more, oldest, unreadable }
+                }
+            }
+        }
+        Event::Whisper { from, to, text, unix_ms, offline, seq, .. } => {
+            Reply::Whisper { from, to, text, ts: unix_ms, offline, seq }
         }
         Event::Kept { to } => Reply::Kept { to },
         Event::Registered { name } => Reply::Registered { name },
@@ -262,7 +368,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
             Reply::Topic { room, text, by: Some(by), ts: Some(unix_ms), changed }
         }
         Event::Joined { room, nick, members, .. } => Reply::Joined { room, nick, members },
-        Event::Left { room, nick, .. } => Reply::Left { room, nick },
+        Event::Left { room, nick, reason, .. } => Reply::Left { room, nick, reason },
         Event::NickChanged { old, new, .. } => Reply::Nick { old, new },
         Event::Connected { nick } => Reply::Connected { nick },
         Event::Disconnected { nick, reason } => Reply::Disconnected { nick, reason: reason.to_string() },
@@ -270,6 +376,11 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Who { room, members } => Reply::Who { room, members },
         Event::Users { users } => Reply::Users { users },
         Event::Help { commands } => Reply::Help { commands: commands.iter().map(help_json).collect() },
+        Event::Modes { room, modes } => Reply::Modes { room, modes },
+        Event::BanList { room, masks } => Reply::Bans { room, masks },
+        Event::ModeChanged { room, by, letters, args } => Reply::Mode { room, by, modes: letters, args },
+        Event::Kicked { room, by, nick, reason } => Reply::Kicked { room, by, nick, reason },
+        Event::Invited { room, by, nick, .. } => Reply::Invited { room, by, nick },
         Event::Error { rejection } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
         Event::Bye { reason } => Reply::Bye { reason: reason.to_string() },
     };
@@ -278,6 +389,10 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
     let _ = serde_json::to_writer(&mut out, &reply);
     out.push(b'\n');
     Bytes::from(out)
+}
+
+fn page_json<'a>(m: &PageMessage<'a>) -> PageJson<'a> {
+    PageJson { seq: m.seq, from: m.from, text: m.text, ts: m.unix_ms }
 }
 
 fn room_json<'a>(room: &RoomSummary<'a>) -> RoomJson<'a> {

@@ -33,18 +33,66 @@ pub enum Codec {
     Irc,
 }
 
-/// How many codecs exist, for per-codec tables.
+/// How many codecs exist.
 pub(crate) const CODEC_COUNT: usize = 2 + cfg!(feature = "json") as usize;
 
-impl Codec {
-    /// Every codec, in [`index`](Self::index) order.
-    pub(crate) const ALL: [Codec; CODEC_COUNT] = [
-        Codec::Text,
-        #[cfg(feature = "json")]
-        Codec::Json,
-        Codec::Irc,
-    ];
+/// How one client's broadcast lines are written: its codec and, for IRC,
+/// the tags it negotiated (a line with `time=` differs from one without).
+/// A broadcast is rendered once per wire in use, and a room's member list
+/// keeps each member's wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wire {
+    Text,
+    #[cfg(feature = "json")]
+    Json,
+    Irc(irc::render::Tagging),
+}
 
+/// How many wires exist, for per-wire tables.
+pub(crate) const WIRE_COUNT: usize = CODEC_COUNT - 1 + irc::render::Tagging::COUNT;
+
+impl Wire {
+    /// Where this wire sits in per-wire tables.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Wire::Text => 0,
+            #[cfg(feature = "json")]
+            Wire::Json => 1,
+            Wire::Irc(tagging) => CODEC_COUNT - 1 + tagging.index(),
+        }
+    }
+
+    /// The wire at `index` of a per-wire table.
+    pub(crate) fn at(index: usize) -> Wire {
+        match index {
+            0 => Wire::Text,
+            #[cfg(feature = "json")]
+            1 => Wire::Json,
+            _ => Wire::Irc(irc::render::Tagging::at(index - (CODEC_COUNT - 1))),
+        }
+    }
+
+    /// Its codec.
+    pub(crate) fn codec(self) -> Codec {
+        match self {
+            Wire::Text => Codec::Text,
+            #[cfg(feature = "json")]
+            Wire::Json => Codec::Json,
+            Wire::Irc(_) => Codec::Irc,
+        }
+    }
+
+    /// Renders one event the same for every recipient on this wire (a
+    /// broadcast).
+    pub(crate) fn render(self, event: &Event<'_>) -> Bytes {
+        match self {
+            Wire::Irc(tagging) => irc::render::render(event, None, tagging),
+            _ => self.codec().render(event),
+        }
+    }
+}
+
+impl Codec {
     /// The codec a client's first non-blank line asks for, from its bytes
     /// (it may not be valid UTF-8): JSON if it starts with `{`.
     pub(crate) fn detect(first_line: &[u8]) -> Codec {
@@ -68,16 +116,6 @@ impl Codec {
         }
     }
 
-    /// Renders one event for one recipient, `nick`, as one or more
-    /// complete lines, coming from `server`. Only IRC names the recipient
-    /// and the server in some replies.
-    pub(crate) fn render_to(self, event: &Event<'_>, nick: &str, server: &str) -> Bytes {
-        match self {
-            Codec::Irc => irc::render::render(event, Some(irc::render::Recipient { nick, server })),
-            _ => self.render(event),
-        }
-    }
-
     /// Renders one event as one or more complete lines, the same for every
     /// recipient (a broadcast).
     pub(crate) fn render(self, event: &Event<'_>) -> Bytes {
@@ -85,7 +123,7 @@ impl Codec {
             Codec::Text => text::render(event),
             #[cfg(feature = "json")]
             Codec::Json => json::render(event),
-            Codec::Irc => irc::render::render(event, None),
+            Codec::Irc => irc::render::render(event, None, irc::render::Tagging::NONE),
         }
     }
 
@@ -97,17 +135,7 @@ impl Codec {
             Codec::Text => spec.text_usage,
             #[cfg(feature = "json")]
             Codec::Json => spec.json_usage,
-            Codec::Irc => spec.text_usage,
-        }
-    }
-
-    /// Where this codec sits in per-codec tables.
-    pub(crate) fn index(self) -> usize {
-        match self {
-            Codec::Text => 0,
-            #[cfg(feature = "json")]
-            Codec::Json => 1,
-            Codec::Irc => CODEC_COUNT - 1,
+            Codec::Irc => spec.irc_usage,
         }
     }
 }

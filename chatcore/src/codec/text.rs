@@ -7,21 +7,21 @@ use std::fmt::Write;
 use bytes::Bytes;
 
 use crate::account::Password;
-use crate::command::{Command, Verb};
+use crate::command::{Command, HistoryOf, Verb};
 use crate::error::Rejection;
-use crate::event::Event;
+use crate::event::{Event, PageOf};
 use crate::time::{ClockUtc, DateTimeUtc};
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     let line = line.trim_end();
     if let Some(escaped) = line.strip_prefix("//") {
-        return Ok(Command::Say { room: None, text: format!("/{escaped}") });
+        return Ok(Command::Say { room: None, text: format!("/{escaped}"), notice: false });
     }
     if let Some(rest) = line.strip_prefix('@') {
         return whisper(rest);
     }
     let Some(rest) = line.strip_prefix('/') else {
-        return Ok(Command::Say { room: None, text: line.to_owned() });
+        return Ok(Command::Say { room: None, text: line.to_owned(), notice: false });
     };
     let (word, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let Some(verb) = Verb::from_text_word(word) else {
@@ -54,9 +54,33 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
                 text => Some(text.to_owned()),
             },
         }),
-        Verb::Join => one().map(Command::Join),
+        Verb::Join => match words[..] {
+            [room] => Ok(Command::Join { room: room.to_owned(), key: None }),
+            [room, key] => Ok(Command::Join { room: room.to_owned(), key: Some(key.to_owned()) }),
+            _ => Err(usage()),
+        },
+        Verb::Mode => match words[..] {
+            [room, ref rest @ ..] => Ok(Command::Mode {
+                room: room.to_owned(),
+                letters: rest.first().map(|l| (*l).to_owned()),
+                args: rest.iter().skip(1).map(|a| (*a).to_owned()).collect(),
+            }),
+            _ => Err(usage()),
+        },
+        Verb::Kick => match words[..] {
+            [room, nick, ..] => {
+                // The reason is the rest of the line, spaces and all.
+                let reason = args.splitn(3, char::is_whitespace).nth(2).map(|r| r.trim().to_owned());
+                Ok(Command::Kick { room: room.to_owned(), nick: nick.to_owned(), reason })
+            }
+            _ => Err(usage()),
+        },
+        Verb::Invite => match words[..] {
+            [nick, room] => Ok(Command::Invite { nick: nick.to_owned(), room: room.to_owned() }),
+            _ => Err(usage()),
+        },
         Verb::List => none(Command::List),
-        Verb::Leave => none(Command::Leave(None)),
+        Verb::Leave => none(Command::Leave { room: None, reason: None }),
         Verb::Users => none(Command::Users),
         Verb::Help => none(Command::Help),
         Verb::Who => optional().map(Command::Who),
@@ -79,7 +103,14 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Verb::Block => one().map(Command::Block),
         Verb::Unblock => one().map(Command::Unblock),
         Verb::Blocked => none(Command::Blocked),
-        Verb::History => optional().map(|room| Command::History { room, before: None }),
+        // Room names never start with `@`, so `/history @NICK` is a conversation.
+        Verb::History => optional().map(|named| {
+            let of = match named {
+                Some(named) if named.starts_with('@') => HistoryOf::Conversation(named[1..].to_owned()),
+                room => HistoryOf::Room(room),
+            };
+            Command::History { of, before: None }
+        }),
         // Saying needs no command word; no row gives it one.
         Verb::Say => Err(usage()),
     }
@@ -108,21 +139,42 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         }
         Event::Message { room, from, text, history: false, .. } => writeln!(out, "[{room}] {from}: {text}"),
         Event::Message { room, from, text, unix_ms, history: true, .. } => history_line(out, room, from, text, unix_ms),
-        Event::HistoryPage { room, messages: [], more: false, unreadable: 0, .. } => {
+        Event::HistoryPage { of: PageOf::Room(room), messages: [], more: false, unreadable: 0, .. } => {
             writeln!(out, "* no earlier messages in {room}")
         }
-        Event::HistoryPage { room, messages, more, unreadable, .. } => {
-            writeln!(out, "* {} earlier message{} of {room}:", messages.len(), plural(messages.len()))?;
+        Event::HistoryPage { of: PageOf::Conversation { with }, messages: [], more: false, unreadable: 0, .. } => {
+            writeln!(out, "* no earlier whispers with {with}")
+        }
+        Event::HistoryPage { of, messages, more, unreadable, .. } => {
+            let count = messages.len();
+            match of {
+                PageOf::Room(room) => writeln!(out, "* {count} earlier message{} of {room}:", plural(count))?,
+                PageOf::Conversation { with } => {
+                    writeln!(out, "* {count} earlier whisper{} with {with}:", plural(count))?
+                }
+            }
             if unreadable > 0 {
                 writeln!(out, "* {unreadable} message{} here could not be read from storage", plural(unreadable))?;
             }
             for m in messages {
-                history_line(out, room, m.from, m.text, m.unix_ms)?;
+                match of {
+                    PageOf::Room(room) => history_line(out, room, m.from, m.text, m.unix_ms)?,
+                    // As the live whisper lines read, marked as history.
+                    PageOf::Conversation { with } if m.from.eq_ignore_ascii_case(with) => {
+                        writeln!(out, "~ [whisper from {with} {}] {}", ClockUtc(m.unix_ms), m.text)?
+                    }
+                    PageOf::Conversation { with } => {
+                        writeln!(out, "~ [whisper to {with} {}] {}", ClockUtc(m.unix_ms), m.text)?
+                    }
+                }
             }
-            if more {
-                writeln!(out, "* /history shows earlier ones")
-            } else {
-                writeln!(out, "* that is the beginning of {room}")
+            match (of, more) {
+                (PageOf::Room(_), true) => writeln!(out, "* /history shows earlier ones"),
+                (PageOf::Room(room), false) => writeln!(out, "* that is the beginning of {room}"),
+                (PageOf::Conversation { with }, true) => writeln!(out, "* /history @{with} shows earlier ones"),
+                (PageOf::Conversation { with }, false) => {
+                    writeln!(out, "* that is the beginning of your whispers with {with}")
+                }
             }
         }
         Event::Whisper { from, text, unix_ms, echo: false, offline: false, .. } => {
@@ -144,12 +196,25 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
             writeln!(out, "* {by} set the topic of {room}: {text}")
         }
         Event::Topic { room, text: None, by, changed: true, .. } => writeln!(out, "* {by} cleared the topic of {room}"),
+        Event::Modes { room, modes } => writeln!(out, "* modes of {room}: {modes}"),
+        Event::BanList { room, masks: [] } => writeln!(out, "* nobody is banned from {room}"),
+        Event::BanList { room, masks } => writeln!(out, "* banned from {room} ({}): {}", masks.len(), masks.join(", ")),
+        Event::ModeChanged { room, by, letters, args: [] } => writeln!(out, "* {by} set mode {letters} on {room}"),
+        Event::ModeChanged { room, by, letters, args } => {
+            writeln!(out, "* {by} set mode {letters} {} on {room}", args.join(" "))
+        }
+        Event::Kicked { room, by, nick, reason } => writeln!(out, "* {nick} was kicked from {room} by {by} ({reason})"),
+        Event::Invited { room, by, you: true, .. } => writeln!(out, "* {by} invites you to {room} (/join {room})"),
+        Event::Invited { room, nick, you: false, .. } => writeln!(out, "* invited {nick} to {room}"),
         Event::Joined { room, members, you: true, .. } => {
             writeln!(out, "* you are now in {room} ({members} here)")
         }
         Event::Joined { room, nick, you: false, .. } => writeln!(out, "* {nick} joined {room}"),
         Event::Left { room, you: true, .. } => writeln!(out, "* you left {room}"),
-        Event::Left { room, nick, you: false } => writeln!(out, "* {nick} left {room}"),
+        Event::Left { room, nick, you: false, reason: None } => writeln!(out, "* {nick} left {room}"),
+        Event::Left { room, nick, you: false, reason: Some(reason) } => {
+            writeln!(out, "* {nick} left {room} ({reason})")
+        }
         Event::NickChanged { new, you: true, .. } => writeln!(out, "* you are now known as {new}"),
         Event::NickChanged { old, new, you: false } => writeln!(out, "* {old} is now known as {new}"),
         Event::Connected { nick } => writeln!(out, "* {nick} connected"),

@@ -18,15 +18,15 @@
 //! Any panic, in the engine or in a check here, is a finding.
 //!
 //! [`run_irc_message`] is different: it drives the IRC message grammar on
-//! its own, which no client reaches yet.
+//! its own, checking what it writes against what it reads.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use crate::{
-    AuthRequestId, ClientId, Config, DisconnectReason, Engine, Error, Now, Output, PasswordHash, StorageStatus,
-    StoredMessage,
+    AuthRequestId, ClientId, Codec, Config, DisconnectReason, Engine, Error, HistoryTarget, Now, Output, PasswordHash,
+    StorageStatus, StoredMessage,
 };
 
 /// Reads the fuzz input a byte at a time; zeros once it runs out.
@@ -61,7 +61,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 48] = [
+const LINES: [&str; 72] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -110,6 +110,30 @@ const LINES: [&str; 48] = [
     "\u{202E}{}",
     "{\"type\":\"help\"}",
     "{\"type\":\"say\",\"text\":\"\\u0007\"}",
+    "/history @{}",
+    "{\"type\":\"history\",\"with\":\"{}\",\"before\":2}",
+    "NICK {}",
+    "USER {} 0 * :real name",
+    "CAP LS 302",
+    "CAP REQ :batch draft/chathistory echo-message message-tags sasl server-time",
+    "CAP REQ :-server-time",
+    "CAP END",
+    "JOIN #{}",
+    "JOIN 0",
+    "PART #{}",
+    "PRIVMSG #{} :hi there",
+    "PRIVMSG {} :\u{1}ACTION waves\u{1}",
+    "NOTICE {} :\u{3}4red\u{3}",
+    "AUTHENTICATE PLAIN",
+    "AUTHENTICATE AGFubgBwYXNzd29yZDE=",
+    "PRIVMSG NickServ :REGISTER password1",
+    "PRIVMSG NickServ :IDENTIFY {} password1",
+    "CHATHISTORY BEFORE #{} msgid=3 10",
+    "CHATHISTORY LATEST #{} * 10",
+    "WHOIS {}",
+    "NAMES #{}",
+    "MODE #{} b",
+    "TOPIC #{} :a topic",
 ];
 
 /// An engine, its clock, and what the driver knows from outside.
@@ -123,7 +147,7 @@ struct Driver {
     /// Password checks asked for and not yet answered.
     auth: Vec<Output>,
     /// History pages asked for and not yet answered.
-    fetches: Vec<(ClientId, Box<str>, u64, usize)>,
+    fetches: Vec<(ClientId, HistoryTarget, u64, usize)>,
     /// Every request id the engine has handed out, answered or not.
     answered: Vec<AuthRequestId>,
 }
@@ -144,12 +168,11 @@ impl Driver {
         driver
     }
 
-    /// Connects a client (from an address chosen by `source`, if any).
-    fn connect(&mut self, source: Option<u8>) -> ClientId {
-        let id = match source {
-            Some(b) => self.engine.handle_connect_from(self.now, IpAddr::V4(Ipv4Addr::new(127, 0, 0, b % 4))),
-            None => self.engine.handle_connect(self.now),
-        };
+    /// Connects a client (from an address chosen by `source`, if any)
+    /// speaking `codec` from the start (text clients may switch to JSON).
+    fn connect(&mut self, source: Option<u8>, codec: Codec) -> ClientId {
+        let ip = source.map(|b| IpAddr::V4(Ipv4Addr::new(127, 0, 0, b % 4)));
+        let id = self.engine.handle_connect_as(self.now, ip, codec);
         assert!(!self.live.contains(&id) && !self.gone.contains(&id), "{id} was issued twice");
         self.live.push(id);
         self.check();
@@ -246,7 +269,7 @@ impl Driver {
         if self.fetches.is_empty() {
             return;
         }
-        let (client, room, before, limit) = self.fetches.remove(usize::from(which) % self.fetches.len());
+        let (client, target, before, limit) = self.fetches.remove(usize::from(which) % self.fetches.len());
         let count = usize::from(input.byte() % 8).min(limit + 2);
         let messages = (0..count)
             .map(|k| {
@@ -259,7 +282,7 @@ impl Driver {
             .collect();
         // A page for a client that left, or a room that is gone, is fine.
         let unreadable = usize::from(input.byte() % 3);
-        assert_eq!(self.engine.handle_history_page(client, &room, messages, unreadable), Ok(()));
+        assert_eq!(self.engine.handle_history_page(client, &target, messages, unreadable), Ok(()));
         self.check();
     }
 
@@ -290,8 +313,8 @@ impl Driver {
                     self.gone.insert(client);
                 }
                 request @ (Output::HashPassword { .. } | Output::VerifyPassword { .. }) => self.auth.push(request),
-                Output::FetchHistory { client, room, before, limit } => {
-                    self.fetches.push((client, room, before, limit))
+                Output::FetchHistory { client, target, before, limit } => {
+                    self.fetches.push((client, target, before, limit))
                 }
                 Output::Persist(_) => {}
             }
@@ -386,7 +409,8 @@ pub fn run_ops(data: &[u8]) {
         match input.byte() % 12 {
             0 | 1 => {
                 let source = input.byte();
-                driver.connect((source.is_multiple_of(2)).then_some(source / 2));
+                let codec = if source.is_multiple_of(3) { Codec::Irc } else { Codec::Text };
+                driver.connect((source.is_multiple_of(2)).then_some(source / 2), codec);
             }
             2..=4 => {
                 let which = input.byte();
@@ -433,7 +457,24 @@ pub fn run_ops(data: &[u8]) {
 ///
 /// On any finding, like [`run_ops`].
 pub fn run_text(data: &[u8]) {
-    run_codec(data, b"/nick alice\n/create lobby\n", b"/nick bob\n/join lobby\n");
+    run_codec(data, Codec::Text, b"/nick alice\n/create lobby\n", b"/nick bob\n/join lobby\n");
+}
+
+/// Target `irc_lines`: the IRC codec, the same way: two registered IRC
+/// clients that negotiated every capability share a channel, and the
+/// input follows from one of them in chunks.
+///
+/// # Panics
+///
+/// On any finding, like the other targets.
+pub fn run_irc(data: &[u8]) {
+    const CAPS: &[u8] = b"CAP REQ :batch draft/chathistory echo-message message-tags sasl server-time\r\n";
+    run_codec(
+        data,
+        Codec::Irc,
+        &[CAPS, b"NICK alice\r\nUSER a 0 * :A\r\nCAP END\r\nJOIN #lobby\r\n"].concat(),
+        &[CAPS, b"NICK bob\r\nUSER b 0 * :B\r\nCAP END\r\nJOIN #lobby\r\n"].concat(),
+    );
 }
 
 /// Target `json_lines`: the JSON Lines codec, the same way: the speaker's
@@ -446,18 +487,19 @@ pub fn run_text(data: &[u8]) {
 pub fn run_json(data: &[u8]) {
     run_codec(
         data,
+        Codec::Text,
         b"{\"type\":\"nick\",\"nick\":\"alice\"}\n{\"type\":\"create\",\"room\":\"lobby\"}\n",
         b"{\"type\":\"nick\",\"nick\":\"bob\"}\n{\"type\":\"join\",\"room\":\"lobby\"}\n",
     );
 }
 
-fn run_codec(data: &[u8], speaker_hello: &[u8], listener_hello: &[u8]) {
+fn run_codec(data: &[u8], codec: Codec, speaker_hello: &[u8], listener_hello: &[u8]) {
     let mut input = Input { data };
     let max_line_bytes = 16 + usize::from(input.byte());
     let config = Config { max_line_bytes, flood_lines_per_sec: 0, ..Config::default() };
     let mut driver = Driver::new(config);
-    driver.connect(None);
-    driver.connect(None);
+    driver.connect(None, codec);
+    driver.connect(None, codec);
     driver.input(0, speaker_hello);
     driver.input(1, listener_hello);
     while !input.is_empty() {

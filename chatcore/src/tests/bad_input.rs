@@ -139,6 +139,19 @@ fn position(rejection: &Rejection) -> usize {
         R::NotTopicSetter(_) => 44,
         R::TopicTooLong { .. } => 45,
         R::AccountBusy => 46,
+        R::HistoryNeedsAccount => 47,
+        R::NoSuchAccount(_) => 48,
+        R::NotOperator(_) => 49,
+        R::NotOnChannel { .. } => 50,
+        R::AlreadyOnChannel { .. } => 51,
+        R::Banned(_) => 52,
+        R::InviteOnly(_) => 53,
+        R::BadRoomKey(_) => 54,
+        R::RoomFull(_) => 55,
+        R::CannotSpeak(_) => 56,
+        R::UnknownMode(_) => 57,
+        R::InvalidModeParam { .. } => 58,
+        R::BanListFull { .. } => 59,
     }
 }
 
@@ -193,6 +206,19 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::NotTopicSetter("r".into()), "not_topic_setter"),
         (Rejection::TopicTooLong { max: 1 }, "topic_too_long"),
         (Rejection::AccountBusy, "account_busy"),
+        (Rejection::HistoryNeedsAccount, "history_needs_account"),
+        (Rejection::NoSuchAccount("n".into()), "no_such_account"),
+        (Rejection::NotOperator("r".into()), "not_operator"),
+        (Rejection::NotOnChannel { nick: "n".into(), room: "r".into() }, "not_on_channel"),
+        (Rejection::AlreadyOnChannel { nick: "n".into(), room: "r".into() }, "already_on_channel"),
+        (Rejection::Banned("r".into()), "banned"),
+        (Rejection::InviteOnly("r".into()), "invite_only"),
+        (Rejection::BadRoomKey("r".into()), "bad_room_key"),
+        (Rejection::RoomFull("r".into()), "room_full"),
+        (Rejection::CannotSpeak("r".into()), "cannot_speak"),
+        (Rejection::UnknownMode('x'), "unknown_mode"),
+        (Rejection::InvalidModeParam { room: "r".into(), mode: 'k', reason: "r" }, "invalid_mode_param"),
+        (Rejection::BanListFull { room: "r".into(), max: 1 }, "ban_list_full"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::InvariantViolation as V;
-use crate::codec::Codec;
+use crate::codec::Wire;
 use crate::names::NameKey;
 use crate::sim::Sim;
 use crate::{ClientId, Config};
@@ -84,7 +84,7 @@ fn memberships_both_ways() {
     let (mut sim, _, _, guest2) = populated();
     let _ = guest;
     let v = check(&mut sim, |e| {
-        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(guest2, Codec::Text);
+        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(guest2, Wire::Text);
     });
     assert_eq!(v, V::UnlistedMember { room: "rust".into(), client: guest2 });
 
@@ -109,9 +109,9 @@ fn memberships_both_ways() {
 fn codecs_and_room_counts_per_client() {
     let (mut sim, a, b, _) = populated();
     let v = check(&mut sim, |e| {
-        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(a, Codec::Json);
+        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(a, Wire::Json);
         e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.remove(a);
-        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(a, Codec::Json);
+        e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().members.insert(a, Wire::Json);
     });
     assert_eq!(v, V::CodecMismatch { room: "rust".into(), client: a });
 
@@ -127,7 +127,7 @@ fn codecs_and_room_counts_per_client() {
     let v = check(&mut sim, |e| {
         let go = NameKey::of("go");
         e.world.clients.get_mut(&a).unwrap().rooms.push(go.clone());
-        e.world.rooms.get_mut(&go).unwrap().members.insert(a, Codec::Text);
+        e.world.rooms.get_mut(&go).unwrap().members.insert(a, Wire::Text);
     });
     assert_eq!(v, V::TextInSeveralRooms { client: a, rooms: 2 });
 }

@@ -206,8 +206,9 @@ fn several_rooms_at_once() {
         "you are in several rooms; name the room",
     );
     refused(&mut sim, a, r#"{"type":"leave"}"#, "room_required", "you are in several rooms; name the room");
-    refused(&mut sim, a, r#"{"type":"say","room":"zig","text":"x"}"#, "not_in_room", "you are not in zig");
-    refused(&mut sim, a, r#"{"type":"leave","room":"zig"}"#, "not_in_room", "you are not in zig");
+    let missing = "no room named zig; /list shows the rooms, /create makes one";
+    refused(&mut sim, a, r#"{"type":"say","room":"zig","text":"x"}"#, "no_such_room", missing);
+    refused(&mut sim, a, r#"{"type":"leave","room":"zig"}"#, "no_such_room", missing);
     refused(
         &mut sim,
         a,
@@ -218,6 +219,7 @@ fn several_rooms_at_once() {
     sim.send(t, "/create zig");
     sim.send(t, "/join go");
     sim.clear();
+    refused(&mut sim, a, r#"{"type":"leave","room":"zig"}"#, "not_in_room", "you are not in zig");
     refused(
         &mut sim,
         a,

@@ -4,6 +4,7 @@
 mod accounts;
 mod bad_input;
 mod connect;
+mod conversations;
 mod hardening;
 mod history;
 mod invariants;
@@ -11,6 +12,7 @@ mod irc;
 #[cfg(feature = "json")]
 mod json;
 mod messages;
+mod moderation;
 mod modes;
 mod nick;
 mod paging;

@@ -116,8 +116,8 @@ fn join_refusals() {
         ("/join #Rust", "! you are already in rust"),
         ("/join a!b", "! invalid room name: the character '!' is not allowed"),
         ("/join abcdefghi", "! invalid room name: it is longer than 8 characters"),
-        ("/join", "! usage: /join ROOM"),
-        ("/join a b", "! usage: /join ROOM"),
+        ("/join", "! usage: /join ROOM [KEY]"),
+        ("/join a b c", "! usage: /join ROOM [KEY]"),
     ];
     for (line, reply) in cases {
         assert_eq!(rejected(&mut sim, a, line), [reply], "{line}");

@@ -1,10 +1,15 @@
-//! IRC, for irssi, WeeChat, HexChat and the like: so far the message
-//! grammar, which the codec will parse client lines and render replies
-//! with.
+//! IRC, for irssi, WeeChat, HexChat and the like: the message grammar,
+//! the session each IRC client carries, and the commands and replies.
 
-// Nothing calls the grammar yet (its re-exports included): the IRC codec
-// that uses it lands next.
+mod dispatch;
 #[allow(dead_code, unused_imports)]
 pub(crate) mod message;
+mod query;
+mod register;
 pub(crate) mod render;
+mod sasl;
 pub(crate) mod session;
+mod time;
+
+pub(crate) use dispatch::NICKSERV;
+pub(crate) use query::Departed;

@@ -1,27 +1,62 @@
 //! Events as IRC lines. A broadcast renders the same line for every IRC
-//! recipient (its source is the user it is about); a reply to one client
-//! may name that client, as numerics do, so it is rendered with a
-//! [`Recipient`].
+//! recipient with the same [`Tagging`] (its source is the user it is
+//! about); a reply to one client may name that client, as numerics do, so
+//! it is rendered with a [`Recipient`].
 
 use bytes::Bytes;
 
 use super::message::Outgoing;
+use super::time;
 use crate::error::Rejection;
-use crate::event::Event;
+use crate::event::{Event, PageMessage, PageOf, RoomSummary};
+use crate::time::DateTimeUtc;
 
-/// Who one reply is for, and the server it comes from.
+/// The IRCv3 tags a client negotiated that change how a broadcast line is
+/// written: `server-time` adds `time=`, `message-tags` adds `msgid=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Tagging {
+    pub(crate) time: bool,
+    pub(crate) msgid: bool,
+}
+
+impl Tagging {
+    /// No tags: a plain RFC 1459 client.
+    pub(crate) const NONE: Tagging = Tagging { time: false, msgid: false };
+    /// How many different taggings exist.
+    pub(crate) const COUNT: usize = 4;
+
+    pub(crate) fn index(self) -> usize {
+        usize::from(self.time) | usize::from(self.msgid) << 1
+    }
+
+    pub(crate) fn at(index: usize) -> Tagging {
+        Tagging { time: index & 1 != 0, msgid: index & 2 != 0 }
+    }
+}
+
+/// Who one reply is for, and what it negotiated beyond tags.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Recipient<'a> {
     pub(crate) nick: &'a str,
     pub(crate) server: &'a str,
+    /// It has been welcomed (001): before that, a nickname change is
+    /// announced by the welcome, not by a NICK line.
+    pub(crate) registered: bool,
+    /// `echo-message`: it sees its own messages come back.
+    pub(crate) echo: bool,
+    /// `batch`: history comes wrapped in a `chathistory` batch.
+    pub(crate) batch: bool,
+    /// A SASL exchange awaits its result: the login's outcome is also
+    /// told as 903 or 904.
+    pub(crate) sasl: bool,
 }
 
 /// The host part of every user's mask: no address is ever shown.
-const USER_HOST: &str = "chatd";
+pub(crate) const USER_HOST: &str = "chatd";
 
 /// The source IRC clients see for a user: `nick!nick@chatd`. Every user,
 /// whatever its protocol, gets the same form.
-fn mask(nick: &str) -> String {
+pub(crate) fn mask(nick: &str) -> String {
     format!("{nick}!{nick}@{USER_HOST}")
 }
 
@@ -33,75 +68,281 @@ pub(crate) fn channel(room: &str) -> String {
 
 /// Appends one line; a line that cannot be written (a bug upstream) is
 /// dropped rather than sent malformed.
-fn line(out: &mut Vec<u8>, source: Option<&str>, command: &str, params: &[&str]) {
-    let _ = Outgoing { tags: &[], source, command, params }.write(out);
+pub(crate) fn line(out: &mut Vec<u8>, source: Option<&str>, command: &str, params: &[&str]) {
+    tagged(out, &[], source, command, params);
+}
+
+fn tagged(out: &mut Vec<u8>, tags: &[(&str, &str)], source: Option<&str>, command: &str, params: &[&str]) {
+    let _ = Outgoing { tags, source, command, params }.write(out);
+}
+
+/// The tags of a message sent at `unix_ms`, with its id if it has one,
+/// inside `batch` if given.
+struct MessageTags {
+    time: Option<String>,
+    msgid: Option<String>,
+}
+
+impl MessageTags {
+    fn new(tagging: Tagging, unix_ms: u64, msgid: Option<MsgId<'_>>) -> Self {
+        MessageTags {
+            time: tagging.time.then(|| time::format(unix_ms)),
+            msgid: msgid.filter(|_| tagging.msgid).map(|id| id.to_string()),
+        }
+    }
+
+    fn list<'a>(&'a self, batch: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+        let mut tags = Vec::with_capacity(3);
+        if let Some(batch) = batch {
+            tags.push(("batch", batch));
+        }
+        if let Some(time) = &self.time {
+            tags.push(("time", time.as_str()));
+        }
+        if let Some(msgid) = &self.msgid {
+            tags.push(("msgid", msgid.as_str()));
+        }
+        tags
+    }
+}
+
+/// A message's id (`msgid`), unique on the server: a room message's number
+/// in its room and the room (`12-rust`), or a kept whisper's number among
+/// all whispers (`7-w`). `CHATHISTORY` reads the number back.
+#[derive(Debug, Clone, Copy)]
+enum MsgId<'a> {
+    Room(u64, &'a str),
+    Whisper(u64),
+}
+
+impl std::fmt::Display for MsgId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MsgId::Room(seq, room) => write!(f, "{seq}-{}", room.trim_start_matches('#')),
+            MsgId::Whisper(seq) => write!(f, "{seq}-w"),
+        }
+    }
+}
+
+/// The number a `msgid` carries (`12` of `12-rust`; a bare number too).
+pub(crate) fn msgid_number(msgid: &str) -> Option<u64> {
+    msgid.split('-').next()?.parse().ok()
 }
 
 /// Appends a PRIVMSG (or NOTICE) to `target`, split into as many lines as
-/// the text needs, on UTF-8 boundaries.
-fn say(out: &mut Vec<u8>, source: &str, command: &str, target: &str, text: &str) {
-    let fixed = Outgoing { tags: &[], source: Some(source), command, params: &[target, ""] };
+/// the text needs, on UTF-8 boundaries; each piece carries the same tags,
+/// but only the first the message's id, which names one message.
+fn say(out: &mut Vec<u8>, tags: &[(&str, &str)], source: &str, command: &str, target: &str, text: &str) {
+    let fixed = Outgoing { tags, source: Some(source), command, params: &[target, ""] };
+    let later: Vec<(&str, &str)> = tags.iter().copied().filter(|&(key, _)| key != "msgid").collect();
     match fixed.split_trailing(text) {
         Ok(pieces) => {
-            for piece in pieces {
-                line(out, Some(source), command, &[target, piece]);
+            for (i, piece) in pieces.enumerate() {
+                tagged(out, if i == 0 { tags } else { &later }, Some(source), command, &[target, piece]);
             }
         }
-        Err(_) => line(out, Some(source), command, &[target, "(message could not be relayed)"]),
+        Err(_) => tagged(out, tags, Some(source), command, &[target, "(message could not be relayed)"]),
     }
 }
 
 /// Renders `event`; `to` is the recipient of a reply, `None` for a
 /// broadcast (which names nobody and comes from a user).
-pub(crate) fn render(event: &Event<'_>, to: Option<Recipient<'_>>) -> Bytes {
+pub(crate) fn render(event: &Event<'_>, to: Option<Recipient<'_>>, tagging: Tagging) -> Bytes {
     let mut out = Vec::with_capacity(128);
+    render_into(&mut out, event, to, tagging, None);
+    Bytes::from(out)
+}
+
+/// Renders `event` into `out`, as part of `batch` if given.
+pub(crate) fn render_into(
+    out: &mut Vec<u8>,
+    event: &Event<'_>,
+    to: Option<Recipient<'_>>,
+    tagging: Tagging,
+    batch: Option<&str>,
+) {
     let server = to.map_or(USER_HOST, |r| r.server);
     let me = to.map_or("*", |r| r.nick);
     match *event {
-        Event::Message { room, from, text, .. } => say(&mut out, &mask(from), "PRIVMSG", &channel(room), text),
-        Event::Whisper { from, to: target, text, echo: false, .. } => {
-            say(&mut out, &mask(from), "PRIVMSG", target, text)
+        Event::Message { room, seq, from, text, unix_ms, notice, .. } => {
+            let tags = MessageTags::new(tagging, unix_ms, Some(MsgId::Room(seq, room)));
+            let command = if notice { "NOTICE" } else { "PRIVMSG" };
+            say(out, &tags.list(batch), &mask(from), command, &channel(room), text);
         }
-        // Without echo-message an IRC client shows its own whisper itself.
-        Event::Whisper { echo: true, .. } => {}
-        Event::Joined { room, nick, .. } => line(&mut out, Some(&mask(nick)), "JOIN", &[&channel(room)]),
-        Event::Left { room, nick, .. } => line(&mut out, Some(&mask(nick)), "PART", &[&channel(room)]),
-        Event::NickChanged { old, new, .. } => line(&mut out, Some(&mask(old)), "NICK", &[new]),
-        Event::Disconnected { nick, reason } => line(&mut out, Some(&mask(nick)), "QUIT", &[&reason.to_string()]),
-        Event::Topic { room, text, by, changed: true, .. } => {
-            line(&mut out, Some(&mask(by)), "TOPIC", &[&channel(room), text.unwrap_or("")])
+        Event::Whisper { from, to: target, text, unix_ms, echo, offline, seq } => {
+            if echo && !to.is_some_and(|r| r.echo) {
+                // Without echo-message an IRC client shows its own whisper itself.
+                return;
+            }
+            let tags = MessageTags::new(tagging, unix_ms, seq.map(MsgId::Whisper));
+            if offline && !tagging.time {
+                // Without server-time the kept time goes in the text.
+                let text = format!("[kept {}] {text}", DateTimeUtc(unix_ms));
+                return say(out, &tags.list(batch), &mask(from), "PRIVMSG", target, &text);
+            }
+            say(out, &tags.list(batch), &mask(from), "PRIVMSG", target, text);
         }
-        Event::Topic { room, text: Some(text), changed: false, .. } => {
-            line(&mut out, Some(server), "332", &[me, &channel(room), text])
+        // A page is asked for by one client, so it always has a recipient.
+        Event::HistoryPage { of, messages, .. } => {
+            if let Some(recipient) = to {
+                history(out, recipient, tagging, of, messages);
+            }
+        }
+        Event::Joined { room, nick, .. } => line(out, Some(&mask(nick)), "JOIN", &[&channel(room)]),
+        Event::Left { room, nick, reason: None, .. } => line(out, Some(&mask(nick)), "PART", &[&channel(room)]),
+        Event::Left { room, nick, reason: Some(reason), .. } => {
+            line(out, Some(&mask(nick)), "PART", &[&channel(room), reason])
+        }
+        // A dropped room parts its IRC members, each told on its own.
+        Event::RoomDropped { room, by } => match to {
+            Some(r) => line(out, Some(&mask(r.nick)), "PART", &[&channel(room), &format!("room dropped by {by}")]),
+            None => line(out, Some(server), "NOTICE", &[&channel(room), &format!("room dropped by {by}")]),
+        },
+        // Before the welcome, the welcome itself gives the nickname; and a
+        // change to the same spelling is no change.
+        Event::NickChanged { you: true, .. } if to.is_some_and(|r| !r.registered) => {}
+        Event::NickChanged { old, new, .. } if old == new => {}
+        Event::NickChanged { old, new, .. } => line(out, Some(&mask(old)), "NICK", &[new]),
+        Event::Renamed { old, new } => {
+            line(out, Some(&mask(old)), "NICK", &[new]);
+            line(out, Some(server), "NOTICE", &[new, &format!("{old} belongs to an account; you are now {new}")]);
+        }
+        Event::Disconnected { nick, reason } => line(out, Some(&mask(nick)), "QUIT", &[&reason.to_string()]),
+        Event::Topic { room, text, by, unix_ms, changed: true } => {
+            let tags = MessageTags::new(tagging, unix_ms, None);
+            tagged(out, &tags.list(batch), Some(&mask(by)), "TOPIC", &[&channel(room), text.unwrap_or("")]);
+        }
+        Event::Topic { room, text: Some(text), by, unix_ms, changed: false } => {
+            line(out, Some(server), "332", &[me, &channel(room), text]);
+            line(out, Some(server), "333", &[me, &channel(room), &mask(by), &(unix_ms / 1000).to_string()]);
         }
         Event::Topic { room, text: None, changed: false, .. } => {
-            line(&mut out, Some(server), "331", &[me, &channel(room), "No topic is set"])
+            line(out, Some(server), "331", &[me, &channel(room), "No topic is set"])
         }
-        Event::IdleWarning { .. } => line(&mut out, None, "PING", &[server]),
-        Event::Bye { reason } => line(&mut out, None, "ERROR", &[&format!("Closing link: {reason}")]),
-        Event::Error { rejection } => error(&mut out, server, me, rejection),
-        // Everything else is told as a server notice for now: readable in
-        // every client, if not yet in its IRC form.
+        // The JOIN that follows says it.
+        Event::Created { .. } => {}
+        Event::Modes { room, modes } => {
+            let chan = channel(room);
+            let mut params = vec![me, chan.as_str()];
+            params.extend(modes.split(' '));
+            line(out, Some(server), "324", &params)
+        }
+        Event::BanList { room, masks } => {
+            for mask in masks {
+                line(out, Some(server), "367", &[me, &channel(room), mask]);
+            }
+            line(out, Some(server), "368", &[me, &channel(room), "End of channel ban list"]);
+        }
+        Event::ModeChanged { room, by, letters, args } => {
+            let chan = channel(room);
+            let mut params = vec![chan.as_str(), letters];
+            params.extend_from_slice(args);
+            line(out, Some(&mask(by)), "MODE", &params);
+        }
+        Event::Kicked { room, by, nick, reason } => line(out, Some(&mask(by)), "KICK", &[&channel(room), nick, reason]),
+        Event::Invited { room, by, nick, you: true } => line(out, Some(&mask(by)), "INVITE", &[nick, &channel(room)]),
+        Event::Invited { room, nick, you: false, .. } => line(out, Some(server), "341", &[me, nick, &channel(room)]),
+        Event::Rooms { rooms } => list(out, server, me, rooms),
+        Event::Who { room, members } => {
+            let chan = room.map_or_else(|| "*".to_owned(), channel);
+            for nick in members {
+                let params = [me, &chan, nick, USER_HOST, server, nick, "H", &format!("0 {nick}")];
+                line(out, Some(server), "352", &params);
+            }
+            line(out, Some(server), "315", &[me, &chan, "End of /WHO list"]);
+        }
+        // Registering logs in too, and the login tells it (900).
+        Event::Registered { name } => notice(out, server, me, &format!("Account {name} registered")),
+        Event::LoggedIn { name, .. } => {
+            let text = format!("You are now logged in as {name}");
+            line(out, Some(server), "900", &[me, &mask(name), name, &text]);
+            if to.is_some_and(|r| r.sasl) {
+                line(out, Some(server), "903", &[me, "SASL authentication successful"]);
+            }
+        }
+        Event::IdleWarning { .. } => line(out, None, "PING", &[server]),
+        Event::Bye { reason } => line(out, None, "ERROR", &[&format!("Closing link: {reason}")]),
+        Event::Error { rejection } => error(out, to, server, me, rejection),
+        // What has no IRC form is told as a server notice: readable in
+        // every client.
         _ => {
             let text = crate::codec::Codec::Text.render(event);
             for text_line in String::from_utf8_lossy(&text).lines() {
-                line(&mut out, Some(server), "NOTICE", &[me, text_line]);
+                notice(out, server, me, text_line);
             }
         }
     }
-    Bytes::from(out)
+}
+
+fn notice(out: &mut Vec<u8>, server: &str, me: &str, text: &str) {
+    line(out, Some(server), "NOTICE", &[me, text]);
+}
+
+/// LIST: 321, one 322 per room, 323.
+fn list(out: &mut Vec<u8>, server: &str, me: &str, rooms: &[RoomSummary<'_>]) {
+    line(out, Some(server), "321", &[me, "Channel", "Users  Name"]);
+    for room in rooms {
+        line(out, Some(server), "322", &[me, &channel(room.name), &room.members.to_string(), ""]);
+    }
+    line(out, Some(server), "323", &[me, "End of /LIST"]);
+}
+
+/// A page of a room's history, or of a conversation: a `chathistory`
+/// batch when the client negotiated `batch` (an empty one says there is
+/// nothing), else the messages as they are.
+fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_>, messages: &[PageMessage<'_>]) {
+    // One batch at a time per client, so a fixed reference is unique.
+    let reference = "history";
+    let target = match of {
+        PageOf::Room(room) => channel(room),
+        PageOf::Conversation { with } => with.to_owned(),
+    };
+    if to.batch {
+        line(out, Some(to.server), "BATCH", &[&format!("+{reference}"), "chathistory", &target]);
+    }
+    let batch = to.batch.then_some(reference);
+    for m in messages {
+        let event = match of {
+            PageOf::Room(room) => {
+                let (seq, from, text, unix_ms) = (m.seq, m.from, m.text, m.unix_ms);
+                Event::Message { room, seq, from, text, unix_ms, history: true, notice: false }
+            }
+            // Either side's whispers: to the reader, or from it to `with`.
+            PageOf::Conversation { with } => {
+                let mine = m.from.eq_ignore_ascii_case(to.nick);
+                let (echo, target) = if mine { (true, with) } else { (false, to.nick) };
+                Event::Whisper {
+                    from: m.from,
+                    to: target,
+                    text: m.text,
+                    unix_ms: m.unix_ms,
+                    echo,
+                    offline: false,
+                    seq: Some(m.seq),
+                }
+            }
+        };
+        // The reader's own side of a conversation is history, not an echo to hide.
+        let shown = Recipient { echo: true, ..to };
+        render_into(out, &event, Some(shown), tagging, batch);
+    }
+    if to.batch {
+        line(out, Some(to.server), "BATCH", &[&format!("-{reference}")]);
+    }
 }
 
 /// NAMES for one channel: as many `353` lines as the nicknames need, then
 /// `366`.
-pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, nicks: &[&str]) {
+pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, secret: bool, nicks: &[&str]) {
     let chan = channel(room);
-    let fixed = Outgoing { tags: &[], source: Some(server), command: "353", params: &[me, "=", &chan, ""] };
+    // RFC 2812's channel type: `@` secret, `=` public.
+    let kind = if secret { "@" } else { "=" };
+    let fixed = Outgoing { tags: &[], source: Some(server), command: "353", params: &[me, kind, &chan, ""] };
     let room_for = fixed.room_for_trailing();
     let mut batch = String::new();
     for nick in nicks {
         if !batch.is_empty() && batch.len() + 1 + nick.len() > room_for {
-            line(out, Some(server), "353", &[me, "=", &chan, &batch]);
+            line(out, Some(server), "353", &[me, kind, &chan, &batch]);
             batch.clear();
         }
         if !batch.is_empty() {
@@ -110,24 +351,64 @@ pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, nicks
         batch.push_str(nick);
     }
     if !batch.is_empty() {
-        line(out, Some(server), "353", &[me, "=", &chan, &batch]);
+        line(out, Some(server), "353", &[me, kind, &chan, &batch]);
     }
     line(out, Some(server), "366", &[me, &chan, "End of /NAMES list"]);
 }
 
 /// A refusal as the numeric IRC clients act on (a taken nickname makes
 /// them try another), or as a NOTICE where IRC has none.
-fn error(out: &mut Vec<u8>, server: &str, me: &str, rejection: &Rejection) {
+fn error(out: &mut Vec<u8>, to: Option<Recipient<'_>>, server: &str, me: &str, rejection: &Rejection) {
     let text = rejection.to_string();
     match rejection {
-        Rejection::NickTaken(nick) | Rejection::NickRegistered(nick) => {
-            line(out, Some(server), "433", &[me, nick, &text]);
+        Rejection::NickRegistered(nick) => {
+            let why = format!("{nick} is a registered name; log in to it with SASL or NickServ IDENTIFY");
+            line(out, Some(server), "433", &[me, nick, &why]);
         }
+        Rejection::NickTaken(nick) | Rejection::NickLocked(nick) => line(out, Some(server), "433", &[me, nick, &text]),
         Rejection::NickInvalid(_) => line(out, Some(server), "432", &[me, "*", &text]),
         Rejection::NoSuchNick(nick) => line(out, Some(server), "401", &[me, nick, &text]),
         Rejection::NoSuchRoom(room) => line(out, Some(server), "403", &[me, &channel(room), &text]),
+        Rejection::RoomInvalid(_) => line(out, Some(server), "403", &[me, "*", &text]),
         Rejection::NotInRoom(room) => line(out, Some(server), "442", &[me, &channel(room), &text]),
+        Rejection::NotOperator(room) | Rejection::NotTopicSetter(room) => {
+            line(out, Some(server), "482", &[me, &channel(room), &text]);
+        }
+        Rejection::NotOnChannel { nick, room } => line(out, Some(server), "441", &[me, nick, &channel(room), &text]),
+        Rejection::AlreadyOnChannel { nick, room } => {
+            line(out, Some(server), "443", &[me, nick, &channel(room), &text]);
+        }
+        Rejection::RoomFull(room) => line(out, Some(server), "471", &[me, &channel(room), &text]),
+        Rejection::InviteOnly(room) => line(out, Some(server), "473", &[me, &channel(room), &text]),
+        Rejection::Banned(room) => line(out, Some(server), "474", &[me, &channel(room), &text]),
+        Rejection::BadRoomKey(room) => line(out, Some(server), "475", &[me, &channel(room), &text]),
+        Rejection::CannotSpeak(room) => line(out, Some(server), "404", &[me, &channel(room), &text]),
+        Rejection::BanListFull { room, .. } => line(out, Some(server), "478", &[me, &channel(room), "*", &text]),
+        Rejection::UnknownMode(letter) => line(out, Some(server), "472", &[me, &letter.to_string(), &text]),
+        Rejection::InvalidModeParam { room, mode, .. } => {
+            line(out, Some(server), "696", &[me, &channel(room), &mode.to_string(), "*", &text]);
+        }
         Rejection::UnknownCommand(command) => line(out, Some(server), "421", &[me, command, &text]),
-        _ => line(out, Some(server), "NOTICE", &[me, &text]),
+        Rejection::LineTooLong { .. } => line(out, Some(server), "417", &[me, &text]),
+        Rejection::Usage(usage) => {
+            let command = usage.split(' ').next().unwrap_or("*");
+            line(out, Some(server), "461", &[me, command, &format!("Not enough parameters: {usage}")]);
+        }
+        // IRC clients join a channel they are in without complaint.
+        Rejection::AlreadyInRoom(_) => {}
+        Rejection::LoginFailed { .. }
+        | Rejection::LockedOut { .. }
+        | Rejection::AccountBusy
+        | Rejection::AuthInProgress
+        | Rejection::AlreadyLoggedIn(_)
+        | Rejection::LoginRequired
+        | Rejection::HashFailed
+        | Rejection::ServerBusy
+            if to.is_some_and(|r| r.sasl) =>
+        {
+            notice(out, server, me, &text);
+            line(out, Some(server), "904", &[me, "SASL authentication failed"]);
+        }
+        _ => notice(out, server, me, &text),
     }
 }

@@ -84,9 +84,11 @@ proptest! {
         prop_assert_eq!(pieces.concat(), text.as_str());
         for (i, piece) in pieces.iter().enumerate() {
             prop_assert!(piece.len() <= room);
-            // As few pieces as can be: only a character that would not fit starts the next one.
+            // As few pieces as can be: the next one starts with a character
+            // that would not fit, or after a space in this one's second half.
             if let Some(next) = pieces.get(i + 1).and_then(|p| p.chars().next()) {
-                prop_assert!(piece.len() + next.len_utf8() > room);
+                let at_word = piece.ends_with(' ') && piece.len() >= room / 2;
+                prop_assert!(at_word || piece.len() + next.len_utf8() > room, "{:?} then {:?}", piece, next);
             }
             let mut line = Vec::new();
             Outgoing { params: &[&target, piece], ..privmsg }.write(&mut line).expect("each piece fits a line");

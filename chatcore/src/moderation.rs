@@ -1,0 +1,276 @@
+//! Room operators and what they may do: change the room's modes
+//! (`modes.rs`), kick members, and invite users. Also the checks the
+//! modes impose on joining and speaking.
+//!
+//! Who is an operator: whoever creates a room; the owning account
+//! whenever it joins; and, in a guest's room, whoever joins it empty.
+//! Operators may make others operators (`+o`). Statuses, modes, bans and
+//! invitations live in memory only: a restart brings rooms back with their
+//! owner and topic, and default modes.
+
+use crate::error::Rejection;
+use crate::event::Event;
+use crate::modes::{self, Flag, MAX_BANS, ModeChange, mask_matches};
+use crate::names::NameKey;
+use crate::outbox::Outbox;
+use crate::output::ClientId;
+use crate::room::{Room, Status};
+use crate::time::Now;
+use crate::world::World;
+
+/// The most invitations one room holds; the oldest goes first.
+const MAX_INVITED: usize = 64;
+
+impl World {
+    /// `/mode ROOM`: shows its modes; `/mode ROOM +b`: its bans;
+    /// `/mode ROOM CHANGES ARGS`: an operator changes them, and every
+    /// member is told what changed.
+    pub(crate) fn mode(
+        &mut self,
+        out: &mut Outbox,
+        id: ClientId,
+        name: &str,
+        letters: Option<&str>,
+        args: &[String],
+    ) -> Result<(), Rejection> {
+        let key = NameKey::of(name);
+        let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
+        let client = &self.clients[&id];
+        let Some(letters) = letters else {
+            let modes = room.modes.describe(room.members.contains(id));
+            self.tell(out, id, Event::Modes { room: &room.name, modes: &modes });
+            return Ok(());
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let changes =
+            modes::parse(letters, &args, client.codec.usage(crate::command::Verb::Mode)).map_err(|e| match e {
+                Rejection::InvalidModeParam { mode, reason, .. } => {
+                    Rejection::InvalidModeParam { room: room.name.clone(), mode, reason }
+                }
+                other => other,
+            })?;
+        if changes.iter().all(|c| *c == ModeChange::ListBans) {
+            let masks: Vec<&str> = room.modes.bans.iter().map(|m| &**m).collect();
+            self.tell(out, id, Event::BanList { room: &room.name, masks: &masks });
+            return Ok(());
+        }
+        if !room.members.status(id).operator {
+            return Err(Rejection::NotOperator(room.name.clone()));
+        }
+        let by = client.nick.clone();
+        let mut applied = Vec::new();
+        for change in changes {
+            if let Some(done) = self.apply_mode(&key, change)? {
+                applied.push(done);
+            }
+        }
+        if applied.is_empty() {
+            return Ok(());
+        }
+        let mut letters = String::new();
+        let mut args = Vec::new();
+        for change in &applied {
+            let (letter, arg) = change.describe();
+            letters.push_str(&letter);
+            args.extend(arg);
+        }
+        let room = &self.rooms[&key];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let event = Event::ModeChanged { room: &room.name, by: &by, letters: &letters, args: &args };
+        out.fanout(room.members.iter(), &event);
+        Ok(())
+    }
+
+    /// Applies one change; `None` when it changes nothing (a flag already
+    /// so, a ban already there).
+    fn apply_mode(&mut self, key: &NameKey, change: ModeChange) -> Result<Option<ModeChange>, Rejection> {
+        let room = self.rooms.get_mut(key).expect("caller checked the room");
+        let modes = &mut room.modes;
+        let changed = match &change {
+            ModeChange::Flag(flag, on) => {
+                let slot = match flag {
+                    Flag::InviteOnly => &mut modes.invite_only,
+                    Flag::Moderated => &mut modes.moderated,
+                    Flag::Secret => &mut modes.secret,
+                    Flag::TopicLocked => &mut modes.topic_locked,
+                    // `+n` is "no external messages": the flag kept is its opposite.
+                    Flag::NoExternal => {
+                        let was_on = !std::mem::replace(&mut modes.external_messages, !on);
+                        return Ok((was_on != *on).then_some(change));
+                    }
+                };
+                std::mem::replace(slot, *on) != *on
+            }
+            ModeChange::Key(key) => {
+                let new = key.as_deref().map(Box::from);
+                std::mem::replace(&mut modes.key, new.clone()) != new
+            }
+            ModeChange::Limit(limit) => std::mem::replace(&mut modes.limit, *limit) != *limit,
+            ModeChange::Ban(true, mask) => {
+                if modes.bans.iter().any(|b| b.eq_ignore_ascii_case(mask)) {
+                    false
+                } else if modes.bans.len() >= MAX_BANS {
+                    return Err(Rejection::BanListFull { room: room.name.clone(), max: MAX_BANS });
+                } else {
+                    modes.bans.push(mask.as_str().into());
+                    true
+                }
+            }
+            ModeChange::Ban(false, mask) => {
+                let before = modes.bans.len();
+                modes.bans.retain(|b| !b.eq_ignore_ascii_case(mask));
+                modes.bans.len() != before
+            }
+            ModeChange::ListBans => false,
+            ModeChange::Operator(on, nick) | ModeChange::Voice(on, nick) => {
+                let target = self.nicks.get(&NameKey::of(nick)).copied().filter(|t| room.members.contains(*t));
+                let Some(target) = target else {
+                    return Err(Rejection::NotOnChannel { nick: nick.as_str().into(), room: room.name.clone() });
+                };
+                let mut status = room.members.status(target);
+                let slot =
+                    if matches!(change, ModeChange::Operator(..)) { &mut status.operator } else { &mut status.voice };
+                let changed = std::mem::replace(slot, *on) != *on;
+                room.members.set_status(target, status);
+                changed
+            }
+        };
+        Ok(changed.then_some(change))
+    }
+
+    /// `/kick ROOM NICK [REASON]`: an operator puts a member out; every
+    /// member, the kicked one too, is told.
+    pub(crate) fn kick(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        name: &str,
+        nick: &str,
+        reason: Option<&str>,
+    ) -> Result<(), Rejection> {
+        let key = NameKey::of(name);
+        let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
+        if !room.members.contains(id) {
+            return Err(Rejection::NotInRoom(room.name.clone()));
+        }
+        if !room.members.status(id).operator {
+            return Err(Rejection::NotOperator(room.name.clone()));
+        }
+        let target = self.nicks.get(&NameKey::of(nick)).copied().filter(|t| room.members.contains(*t));
+        let Some(target) = target else {
+            return Err(Rejection::NotOnChannel { nick: nick.into(), room: room.name.clone() });
+        };
+        if let Some(rejection) = reason.and_then(crate::world::unsafe_text) {
+            return Err(rejection);
+        }
+        let by = &self.clients[&id].nick;
+        let kicked = &self.clients[&target].nick;
+        let event = Event::Kicked { room: &room.name, by, nick: kicked, reason: reason.unwrap_or(by) };
+        out.fanout(room.members.iter(), &event);
+        self.remove_member(out, now, target, &key);
+        Ok(())
+    }
+
+    /// `/invite NICK ROOM`: a member invites a user, who may then join past
+    /// `+i`, a ban or a key; in a `+i` room only operators invite.
+    pub(crate) fn invite(&mut self, out: &mut Outbox, id: ClientId, nick: &str, name: &str) -> Result<(), Rejection> {
+        let target = *self.nicks.get(&NameKey::of(nick)).ok_or_else(|| Rejection::NoSuchNick(nick.into()))?;
+        let key = NameKey::of(name);
+        let room = self.rooms.get_mut(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
+        if !room.members.contains(id) {
+            return Err(Rejection::NotInRoom(room.name.clone()));
+        }
+        if room.modes.invite_only && !room.members.status(id).operator {
+            return Err(Rejection::NotOperator(room.name.clone()));
+        }
+        let target_client = &self.clients[&target];
+        if room.members.contains(target) {
+            return Err(Rejection::AlreadyOnChannel { nick: target_client.nick.clone(), room: room.name.clone() });
+        }
+        if !room.invited.contains(&target_client.nick_key) {
+            if room.invited.len() >= MAX_INVITED {
+                room.invited.remove(0);
+            }
+            room.invited.push(target_client.nick_key.clone());
+        }
+        let by = &self.clients[&id];
+        let event = |you| Event::Invited { room: &room.name, by: &by.nick, nick: &target_client.nick, you };
+        out.send(target, target_client.render(&event(true)));
+        out.send(id, by.render(&event(false)));
+        Ok(())
+    }
+
+    /// Whether `id` may join: not banned, invited to a `+i` room, with the
+    /// key to a `+k` room, and room under its `+l` limit. An invitation
+    /// lets a user past all but the limit.
+    pub(crate) fn check_join(&self, id: ClientId, room: &Room, key: Option<&str>) -> Result<(), Rejection> {
+        let client = &self.clients[&id];
+        let invited = room.invited.contains(&client.nick_key);
+        if !invited && self.is_banned(id, room) {
+            return Err(Rejection::Banned(room.name.clone()));
+        }
+        if !invited && room.modes.invite_only {
+            return Err(Rejection::InviteOnly(room.name.clone()));
+        }
+        if !invited && room.modes.key.is_some() && room.modes.key.as_deref() != key {
+            return Err(Rejection::BadRoomKey(room.name.clone()));
+        }
+        if room.modes.limit.is_some_and(|limit| room.members.len() >= limit) {
+            return Err(Rejection::RoomFull(room.name.clone()));
+        }
+        Ok(())
+    }
+
+    /// Whether `id`, a member, may speak: in a `+m` room only operators
+    /// and voiced members do, and banned members do not.
+    pub(crate) fn check_speak(&self, id: ClientId, room: &Room) -> Result<(), Rejection> {
+        let status = room.members.status(id);
+        let privileged = status.operator || status.voice;
+        if !privileged && (room.modes.moderated || self.is_banned(id, room)) {
+            return Err(Rejection::CannotSpeak(room.name.clone()));
+        }
+        Ok(())
+    }
+
+    /// The status a client gets on entering a room: operator if it created
+    /// the room, owns it, or finds a guest's room empty.
+    pub(crate) fn status_on_entry(&self, id: ClientId, room: &Room, creating: bool) -> Status {
+        let account = self.clients.get(&id).and_then(|c| c.account.as_ref());
+        let owns = room.owner.is_some() && room.owner.as_ref() == account;
+        let first = room.owner.is_none() && room.members.len() == 0;
+        Status { operator: creating || owns || first, voice: false }
+    }
+
+    /// A room's members as NAMES lists them, sorted: operators marked `@`,
+    /// voiced members `+`.
+    pub(crate) fn names_with_status(&self, room: &Room) -> Vec<String> {
+        let mut names: Vec<String> = room
+            .members
+            .iter()
+            .filter_map(|(id, _)| {
+                let client = self.clients.get(&id)?;
+                let status = room.members.status(id);
+                let mark = if status.operator {
+                    "@"
+                } else if status.voice {
+                    "+"
+                } else {
+                    ""
+                };
+                Some(format!("{mark}{}", client.nick))
+            })
+            .collect();
+        names.sort_by_cached_key(|n| n.trim_start_matches(['@', '+']).to_ascii_lowercase());
+        names
+    }
+
+    fn is_banned(&self, id: ClientId, room: &Room) -> bool {
+        if room.modes.bans.is_empty() {
+            return false;
+        }
+        let nick = &self.clients[&id].nick;
+        let mask = format!("{nick}!{nick}@{}", crate::codec::irc::render::USER_HOST);
+        room.modes.bans.iter().any(|ban| mask_matches(ban, &mask))
+    }
+}

@@ -1,0 +1,278 @@
+//! Room modes, in IRC's letters because IRC users know them and every
+//! protocol can write them: `+k KEY` (joining needs the key), `+l N` (at
+//! most N members), `+i` (joining needs an invitation), `+m` (only
+//! operators and voiced members speak), `+s` (the room is not listed to
+//! non-members), `+t` (only operators set the topic), `+n` (only members
+//! speak; on unless an operator turns it off), `+b MASK` (a ban), and the
+//! member statuses `+o NICK` (operator) and `+v NICK` (voice).
+//!
+//! This file parses a mode change from its letters and arguments and holds
+//! a room's modes; `moderation.rs` applies them.
+
+use std::fmt::Write;
+
+use crate::error::Rejection;
+
+/// The most bans one room keeps.
+pub(crate) const MAX_BANS: usize = 32;
+/// The longest key, in bytes (RFC 2812's 23).
+pub(crate) const MAX_KEY_LEN: usize = 23;
+/// The longest ban mask, in bytes.
+pub(crate) const MAX_MASK_LEN: usize = 100;
+
+/// A room's modes. Member statuses (`+o`, `+v`) live with the members.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RoomModes {
+    pub(crate) key: Option<Box<str>>,
+    pub(crate) limit: Option<usize>,
+    pub(crate) invite_only: bool,
+    pub(crate) moderated: bool,
+    pub(crate) secret: bool,
+    pub(crate) topic_locked: bool,
+    /// `-n`: non-members may send messages to the room.
+    pub(crate) external_messages: bool,
+    /// Ban masks (`nick!user@host` with `*` and `?`), at most [`MAX_BANS`].
+    pub(crate) bans: Vec<Box<str>>,
+}
+
+impl RoomModes {
+    /// The modes a new room starts with: `+t` when an account owns it, so
+    /// its topic is the owner's (and its operators'), as before modes.
+    pub(crate) fn new(owned: bool) -> Self {
+        RoomModes { topic_locked: owned, ..RoomModes::default() }
+    }
+
+    /// The modes as IRC writes them in 324: letters, then the arguments
+    /// of those that take one (`+lnt 10`). The key is shown to members
+    /// only.
+    pub(crate) fn describe(&self, show_key: bool) -> String {
+        let mut letters = String::from("+");
+        let mut args = String::new();
+        let flags = [
+            ('i', self.invite_only),
+            ('m', self.moderated),
+            ('n', !self.external_messages),
+            ('s', self.secret),
+            ('t', self.topic_locked),
+        ];
+        for (letter, on) in flags {
+            if on {
+                letters.push(letter);
+            }
+        }
+        if let Some(key) = &self.key {
+            letters.push('k');
+            let _ = write!(args, " {}", if show_key { key } else { "*" });
+        }
+        if let Some(limit) = self.limit {
+            letters.push('l');
+            let _ = write!(args, " {limit}");
+        }
+        letters + &args
+    }
+}
+
+/// A flag mode, without an argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flag {
+    InviteOnly,
+    Moderated,
+    NoExternal,
+    Secret,
+    TopicLocked,
+}
+
+/// One change a `/mode` line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ModeChange {
+    Flag(Flag, bool),
+    /// `+k KEY` or `-k`.
+    Key(Option<String>),
+    /// `+l N` or `-l`.
+    Limit(Option<usize>),
+    Ban(bool, String),
+    /// `+b` without a mask: show the ban list.
+    ListBans,
+    Operator(bool, String),
+    Voice(bool, String),
+}
+
+impl ModeChange {
+    /// The change as IRC writes it: its sign and letter, and its argument.
+    pub(crate) fn describe(&self) -> (String, Option<String>) {
+        let sign = |on: bool| if on { '+' } else { '-' };
+        match self {
+            ModeChange::Flag(flag, on) => {
+                let letter = match flag {
+                    Flag::InviteOnly => 'i',
+                    Flag::Moderated => 'm',
+                    Flag::NoExternal => 'n',
+                    Flag::Secret => 's',
+                    Flag::TopicLocked => 't',
+                };
+                (format!("{}{letter}", sign(*on)), None)
+            }
+            ModeChange::Key(key) => (format!("{}k", sign(key.is_some())), key.clone()),
+            ModeChange::Limit(Some(limit)) => ("+l".into(), Some(limit.to_string())),
+            ModeChange::Limit(None) => ("-l".into(), None),
+            ModeChange::Ban(on, mask) => (format!("{}b", sign(*on)), Some(mask.clone())),
+            ModeChange::ListBans => ("+b".into(), None),
+            ModeChange::Operator(on, nick) => (format!("{}o", sign(*on)), Some(nick.clone())),
+            ModeChange::Voice(on, nick) => (format!("{}v", sign(*on)), Some(nick.clone())),
+        }
+    }
+}
+
+/// Parses mode letters (`+kl-i`) and their arguments into changes. An
+/// argument a letter needs but lacks fails with `Usage`; a letter chatd
+/// does not know, with `UnknownMode`; a bad key or limit, with
+/// `InvalidModeParam` (whose room the caller fills in).
+pub(crate) fn parse(letters: &str, args: &[&str], usage: &'static str) -> Result<Vec<ModeChange>, Rejection> {
+    let mut on = true;
+    let mut args = args.iter().copied();
+    let mut changes = Vec::new();
+    for letter in letters.chars() {
+        let mut arg = || args.next().ok_or(Rejection::Usage(usage));
+        let change = match letter {
+            '+' => {
+                on = true;
+                continue;
+            }
+            '-' => {
+                on = false;
+                continue;
+            }
+            'i' => ModeChange::Flag(Flag::InviteOnly, on),
+            'm' => ModeChange::Flag(Flag::Moderated, on),
+            'n' => ModeChange::Flag(Flag::NoExternal, on),
+            's' => ModeChange::Flag(Flag::Secret, on),
+            't' => ModeChange::Flag(Flag::TopicLocked, on),
+            'k' if on => ModeChange::Key(Some(valid_key(arg()?)?)),
+            // `-k` takes no argument here (clients that send the old key
+            // leave one over, which is ignored).
+            'k' => ModeChange::Key(None),
+            'l' if on => {
+                let limit = arg()?;
+                match limit.parse::<usize>() {
+                    Ok(n) if n > 0 => ModeChange::Limit(Some(n)),
+                    _ => {
+                        return Err(Rejection::InvalidModeParam {
+                            room: Box::default(),
+                            mode: 'l',
+                            reason: "a limit is a number above 0",
+                        });
+                    }
+                }
+            }
+            'l' => ModeChange::Limit(None),
+            'b' => match args.next() {
+                Some(mask) if mask.len() <= MAX_MASK_LEN => ModeChange::Ban(on, normal_mask(mask)),
+                Some(_) => {
+                    return Err(Rejection::InvalidModeParam {
+                        room: Box::default(),
+                        mode: 'b',
+                        reason: "a ban mask is at most 100 bytes",
+                    });
+                }
+                None => ModeChange::ListBans,
+            },
+            'o' => ModeChange::Operator(on, arg()?.to_owned()),
+            'v' => ModeChange::Voice(on, arg()?.to_owned()),
+            other => return Err(Rejection::UnknownMode(other)),
+        };
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
+fn valid_key(key: &str) -> Result<String, Rejection> {
+    let reason = if key.is_empty() || key.contains(' ') {
+        "a key is one word"
+    } else if key.len() > MAX_KEY_LEN {
+        "a key is at most 23 bytes"
+    } else if key.chars().any(|c| c.is_control() || c == ',') {
+        "a key has no commas or control characters"
+    } else {
+        return Ok(key.to_owned());
+    };
+    Err(Rejection::InvalidModeParam { room: Box::default(), mode: 'k', reason })
+}
+
+/// A ban mask completed to `nick!user@host`: `bob` bans `bob!*@*`.
+fn normal_mask(mask: &str) -> String {
+    match (mask.contains('!'), mask.contains('@')) {
+        (false, false) => format!("{mask}!*@*"),
+        (true, false) => format!("{mask}@*"),
+        (false, true) => format!("*!{mask}"),
+        (true, true) => mask.to_owned(),
+    }
+}
+
+/// Whether `mask` (`*` any run, `?` any one character) matches `text`,
+/// ignoring ASCII case as nicknames do.
+pub(crate) fn mask_matches(mask: &str, text: &str) -> bool {
+    let (mask, text) = (mask.as_bytes(), text.as_bytes());
+    // The classic two-pointer glob: remember the last `*` and retry from it.
+    let (mut m, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if m < mask.len() && (mask[m] == b'?' || mask[m].eq_ignore_ascii_case(&text[t])) {
+            m += 1;
+            t += 1;
+        } else if m < mask.len() && mask[m] == b'*' {
+            star = Some((m, t));
+            m += 1;
+        } else if let Some((star_m, star_t)) = star {
+            m = star_m + 1;
+            t = star_t + 1;
+            star = Some((star_m, star_t + 1));
+        } else {
+            return false;
+        }
+    }
+    mask[m..].iter().all(|&b| b == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_and_arguments_become_changes() {
+        let changes = parse("+kl-i", &["beer", "10"], "u").unwrap();
+        assert_eq!(
+            changes,
+            [
+                ModeChange::Key(Some("beer".into())),
+                ModeChange::Limit(Some(10)),
+                ModeChange::Flag(Flag::InviteOnly, false)
+            ]
+        );
+        assert_eq!(parse("+b", &[], "u").unwrap(), [ModeChange::ListBans]);
+        assert_eq!(parse("+b", &["bob"], "u").unwrap(), [ModeChange::Ban(true, "bob!*@*".into())]);
+        assert_eq!(parse("-k", &[], "u").unwrap(), [ModeChange::Key(None)]);
+        assert_eq!(parse("+k", &[], "u").unwrap_err(), Rejection::Usage("u"));
+        assert_eq!(parse("+x", &[], "u").unwrap_err(), Rejection::UnknownMode('x'));
+        for bad in ["with space", "", &"long".repeat(10)] {
+            assert!(matches!(parse("+k", &[bad], "u"), Err(Rejection::InvalidModeParam { mode: 'k', .. })), "{bad:?}");
+        }
+        assert!(matches!(parse("+l", &["0"], "u"), Err(Rejection::InvalidModeParam { mode: 'l', .. })));
+    }
+
+    #[test]
+    fn masks_match_like_irc() {
+        assert!(mask_matches("bar!*@*", "Bar!Bar@chatd"));
+        assert!(mask_matches("*!*@chatd", "x!y@chatd"));
+        assert!(mask_matches("b?r!*@*", "bar!bar@chatd"));
+        assert!(!mask_matches("bar!*@*", "barn!barn@chatd"));
+        assert!(!mask_matches("*x", "abc"));
+        assert!(mask_matches("a*b*c", "aXXbYYc"));
+    }
+
+    #[test]
+    fn modes_are_described_in_irc_order() {
+        let modes = RoomModes { key: Some("k".into()), limit: Some(5), moderated: true, ..RoomModes::new(true) };
+        assert_eq!(modes.describe(true), "+mntkl k 5");
+        assert_eq!(modes.describe(false), "+mntkl * 5");
+    }
+}
