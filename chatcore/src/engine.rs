@@ -175,9 +175,11 @@ impl Engine {
 
     /// A new connection from `source` (if known) that speaks `codec` from
     /// its first byte: [`Codec::Irc`] for an IRC port, which no first line
-    /// could tell. Text and JSON clients may also be connected this way
-    /// (as [`Codec::Text`], which their first line may switch to JSON).
-    /// An IRC client is welcomed once it registers (NICK and USER).
+    /// could tell. Text clients may also be connected this way (as
+    /// [`Codec::Text`], which their first line may switch to JSON); a client
+    /// connected as `Codec::Json` (a transport that carries only JSON, such
+    /// as a WebSocket) is welcomed in JSON and stays JSON whatever its first
+    /// line. An IRC client is welcomed once it registers (NICK and USER).
     #[must_use = "the id names the connection in every later call"]
     pub fn handle_connect_as(&mut self, now: Now, source: Option<IpAddr>, codec: Codec) -> ClientId {
         self.world.connect(&mut self.out, now, source.map(SourceKey::of), codec)

@@ -101,16 +101,17 @@ impl World {
         self.accounts.get(key).map(|a| &*a.name)
     }
 
-    /// A new connection speaking `codec`: text and JSON clients start as
-    /// text and may switch with their first line; IRC clients are IRC from
-    /// the start and are welcomed once they register.
+    /// A new connection speaking `codec`: text clients may switch to JSON
+    /// with their first line; JSON clients (a transport that carries only
+    /// JSON, such as chatd's WebSocket) are JSON from the welcome on; IRC
+    /// clients are IRC from the start and are welcomed once they register.
     pub(crate) fn connect(&mut self, out: &mut Outbox, now: Now, source: Option<SourceKey>, codec: Codec) -> ClientId {
         let id = ClientId(self.next_client);
         self.next_client += 1;
         let irc = codec == Codec::Irc;
         if self.clients.len() >= self.config.max_clients {
             let reason = DisconnectReason::ServerFull;
-            out.tell(id, if irc { Codec::Irc } else { Codec::Text }, &Event::Bye { reason: &reason });
+            out.tell(id, codec, &Event::Bye { reason: &reason });
             out.push(Output::Close { client: id, reason });
             return id;
         }
@@ -121,7 +122,7 @@ impl World {
         let mut client = Client {
             nick,
             nick_key: nick_key.clone(),
-            codec: if irc { Codec::Irc } else { Codec::Text },
+            codec,
             codec_chosen: irc,
             framer: LineFramer::default(),
             rooms: Vec::new(),
@@ -139,7 +140,7 @@ impl World {
         };
         self.timers.rearm(id, &mut client, &self.config);
         if !irc {
-            out.tell(id, Codec::Text, &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
+            out.tell(id, codec, &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
         }
         if self.config.announce_lobby_presence {
             out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
@@ -221,10 +222,13 @@ impl World {
             // that is not valid UTF-8 is answered in JSON too. A client in
             // no room yet has no memberships to update.
             client.codec_chosen = true;
-            client.codec = Codec::detect(line);
-            if client.codec != Codec::Text {
-                let welcome = Event::Welcome { server: &self.config.server_name, nick: &client.nick };
-                out.send(id, client.render(&welcome));
+            // Only a text client may switch: one connected as JSON stays JSON.
+            if client.codec == Codec::Text {
+                client.codec = Codec::detect(line);
+                if client.codec != Codec::Text {
+                    let welcome = Event::Welcome { server: &self.config.server_name, nick: &client.nick };
+                    out.send(id, client.render(&welcome));
+                }
             }
         }
         let codec = client.codec;

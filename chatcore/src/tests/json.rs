@@ -44,6 +44,32 @@ fn a_json_first_line_switches_the_codec() {
 }
 
 #[test]
+fn a_client_connected_as_json_is_welcomed_in_json_and_stays_json() {
+    let mut sim = sim();
+    let now = sim.now();
+    let a = sim.engine_mut().handle_connect_as(now, None, Codec::Json);
+    sim.drain();
+    assert_eq!(sim.take(a), [r#"{"type":"welcome","server":"chatd","nick":"Guest1"}"#]);
+    // Not JSON, but the codec was the transport's choice: a JSON error, no second welcome.
+    sim.send(a, "/nick alice");
+    assert_eq!(sim.take(a), [r#"{"type":"error","code":"bad_json","message":"invalid JSON at column 1"}"#]);
+    assert_eq!(sim.engine().codec(a), Some(Codec::Json));
+    sim.send(a, r#"{"type":"nick","nick":"alice"}"#);
+    assert_eq!(sim.take(a), [r#"{"type":"nick","old":"Guest1","new":"alice"}"#]);
+}
+
+#[test]
+fn a_json_connection_over_max_clients_is_refused_in_json() {
+    let mut sim = Sim::new(Config { max_clients: 1, ..super::relaxed() });
+    let _first = sim.connect();
+    let now = sim.now();
+    let b = sim.engine_mut().handle_connect_as(now, None, Codec::Json);
+    sim.drain();
+    assert_eq!(sim.take(b), [r#"{"type":"bye","reason":"server is full; try again later"}"#]);
+    assert_eq!(sim.closed(b), Some(&DisconnectReason::ServerFull));
+}
+
+#[test]
 fn a_broken_json_first_line_still_selects_json() {
     let mut sim = sim();
     let a = sim.connect();

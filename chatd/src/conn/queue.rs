@@ -87,6 +87,8 @@ pub(super) struct State {
     pub(super) failed: bool,
     /// The socket took less than was queued: the connection's task is (or
     /// is about to be) waiting for it to become writable, and only it writes.
+    /// A WebSocket's task always writes, so for it this means "handed over"
+    /// (see [`ws`](super::ws)).
     pub(super) blocked: bool,
     /// The connection's task, while it waits for work.
     waker: Option<Waker>,
@@ -223,11 +225,7 @@ impl State {
     /// written, so a client that keeps up never looks further behind than
     /// it is.
     pub(super) fn consume(&mut self, mut written: usize) {
-        self.bytes -= written;
-        self.written += written as u64;
-        while self.marks.front().is_some_and(|m| m.upto <= self.written) {
-            self.marks.pop_front();
-        }
+        self.count_written(written);
         while written > 0 {
             let Some(first) = self.items.front_mut() else { break };
             if written >= first.len() {
@@ -237,6 +235,16 @@ impl State {
                 first.advance(written);
                 written = 0;
             }
+        }
+    }
+
+    /// Counts `written` more bytes as taken by the kernel, without touching
+    /// the buffers (a WebSocket's task took them out already, see `ws`).
+    pub(super) fn count_written(&mut self, written: usize) {
+        self.bytes -= written;
+        self.written += written as u64;
+        while self.marks.front().is_some_and(|m| m.upto <= self.written) {
+            self.marks.pop_front();
         }
     }
 
