@@ -6,6 +6,8 @@
 //! same profile, so the tests always run the current code. Each test names
 //! it with [`chatd!`]. Set `CHATD_BIN` to test some other build instead.
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
