@@ -72,6 +72,8 @@ pub(crate) struct OfflineMessage {
     pub(crate) from: Box<str>,
     pub(crate) text: Box<str>,
     pub(crate) unix_ms: u64,
+    /// Its number in the conversation it is also kept in, if it is.
+    pub(crate) seq: Option<u64>,
 }
 
 /// One registered account.

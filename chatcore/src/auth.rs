@@ -339,6 +339,7 @@ impl World {
                 unix_ms: kept.unix_ms,
                 echo: false,
                 offline: true,
+                seq: kept.seq,
             };
             self.tell(out, id, event);
         }

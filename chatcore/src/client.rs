@@ -38,8 +38,9 @@ pub(crate) struct Client {
     pub(crate) idle_warned: bool,
     /// Where its entry in the engine's timer set is, if armed.
     pub(crate) timer: Option<Instant>,
-    /// The oldest message of a room shown to it, where `/history` goes on from.
-    pub(crate) history_cursor: Option<(NameKey, u64)>,
+    /// The oldest message of a room or conversation shown to it, where a
+    /// text client's `/history` goes on from.
+    pub(crate) history_cursor: Option<(HistoryKey, u64)>,
     pub(crate) flood: FloodBucket,
     /// IRC clients only: registration and negotiated capabilities.
     pub(crate) irc: Option<Box<crate::codec::irc::session::IrcSession>>,
@@ -63,11 +64,29 @@ impl Client {
         self.rooms.contains(room)
     }
 
+    /// Where a text client's `/history` of `key` goes on from: the oldest
+    /// message of it shown to the client. JSON clients page with `before`.
+    pub(crate) fn text_cursor(&self, key: &HistoryKey) -> Option<u64> {
+        match &self.history_cursor {
+            Some((at, seq)) if at == key && self.codec == Codec::Text => Some(*seq),
+            _ => None,
+        }
+    }
+
     /// Whether this client wants to see what `from` says: not if it blocks
     /// that name. Replays and history pages filter with it.
     pub(crate) fn hears(&self, from: &str) -> bool {
         self.blocks.is_empty() || !self.blocks.contains_key(&NameKey::of(from))
     }
+}
+
+/// What a `/history` cursor pages through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HistoryKey {
+    /// A room, by its key.
+    Room(NameKey),
+    /// The client's whispers with an account, by the account's key.
+    Conversation(NameKey),
 }
 
 /// A token bucket: `burst` lines at once, refilled at `per_sec` lines per

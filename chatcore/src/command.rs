@@ -78,15 +78,25 @@ pub(crate) enum Command {
     Unblock(String),
     /// The names you block.
     Blocked,
-    /// A page of older messages of a room you are in (`room`: `None` for the
-    /// current one), numbered below `before` (`None`: text clients continue
-    /// from the oldest shown to them; JSON clients start from the newest).
+    /// A page of older messages of a room you are in, or of your whispers
+    /// with one account, numbered below `before` (`None`: text clients
+    /// continue from the oldest shown to them; JSON clients start from the
+    /// newest).
     History {
-        /// The room.
-        room: Option<String>,
+        /// Which history.
+        of: HistoryOf,
         /// Only messages numbered below this.
         before: Option<u64>,
     },
+}
+
+/// What a `/history` request pages through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HistoryOf {
+    /// A room the client is in (`None`: its only, or text: current, one).
+    Room(Option<String>),
+    /// The whispers between the client's account and this one.
+    Conversation(String),
 }
 
 /// Every kind of command, in the order `/help` lists them; each is one row
@@ -336,10 +346,10 @@ pub(crate) const COMMANDS: &[Spec] = &[
     row(
         Verb::History,
         &["history"],
-        "/history [ROOM]",
+        "/history [ROOM|@NICK]",
         "history",
-        r#"{"type":"history","room":ROOM?,"before":SEQ?}"#,
-        "earlier messages of your room, a page at a time",
+        r#"{"type":"history","room":ROOM?,"before":SEQ?} or {"type":"history","with":NICK,"before":SEQ?}"#,
+        "earlier messages of your room, or your whispers with NICK, a page at a time",
     ),
     Spec { guest_may: true, ..row(Verb::Help, &["help"], "/help", "help", r#"{"type":"help"}"#, "this list") },
     Spec {

@@ -2,7 +2,7 @@
 
 use crate::account::OfflineMessage;
 use crate::codec::Codec;
-use crate::command::{COMMANDS, Command, Verb};
+use crate::command::{COMMANDS, Command, HistoryOf, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, RoomSummary};
 use crate::names::{NameError, NameKey, validate_nick, validate_room};
@@ -64,7 +64,10 @@ impl World {
                 self.list_blocks(out, id);
                 Ok(())
             }
-            Command::History { room, before } => self.history(out, id, room.as_deref(), before),
+            Command::History { of: HistoryOf::Room(room), before } => self.history(out, id, room.as_deref(), before),
+            Command::History { of: HistoryOf::Conversation(with), before } => {
+                self.conversation_history(out, id, &with, before)
+            }
         };
         if let Err(rejection) = result {
             self.reject(out, id, rejection);
@@ -312,8 +315,13 @@ impl World {
         if receiver.blocks.contains_key(&sender.nick_key) {
             return Err(Rejection::BlockedByRecipient(receiver.nick.clone()));
         }
-        let (from, to_nick) = (&*sender.nick, &*receiver.nick);
-        let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false };
+        // A logged-in user's nickname is its account's name.
+        let between_accounts = sender.account.is_some() && receiver.account.is_some();
+        let (from, to_nick) = (sender.nick.clone(), receiver.nick.clone());
+        let seq = if between_accounts { self.keep_in_conversation(out, now, &from, &to_nick, text) } else { None };
+        let (sender, receiver) = (&self.clients[&id], &self.clients[&recipient]);
+        let (from, to_nick) = (&*from, &*to_nick);
+        let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false, seq };
         let delivered = receiver.render(&event(false));
         let echoed = sender.render(&event(true));
         out.send(recipient, delivered);
@@ -352,16 +360,14 @@ impl World {
         {
             return Err(Rejection::MailboxFull(account.name.clone()));
         }
-        account.mailbox.push_back(OfflineMessage {
-            from: sender.nick.clone(),
-            text: text.into(),
-            unix_ms: now.unix_ms,
-        });
+        let (from, to) = (sender.nick.clone(), account.name.clone());
+        // Kept for later, it is part of their conversation from now on.
+        let seq = self.keep_in_conversation(out, now, &from, &to, text);
+        let Some(account) = self.accounts.get_mut(key) else { return Ok(()) };
+        let kept = OfflineMessage { from: from.clone(), text: text.into(), unix_ms: now.unix_ms, seq };
+        account.mailbox.push_back(kept);
         self.offline_total += 1;
-        let to = account.name.clone();
-        let record =
-            Record::OfflineKept { to: to.clone(), from: sender.nick.clone(), text: text.into(), unix_ms: now.unix_ms };
-        out.persist(record);
+        out.persist(Record::OfflineKept { to: to.clone(), from, text: text.into(), unix_ms: now.unix_ms, seq });
         self.tell(out, id, Event::Kept { to: &to });
         Ok(())
     }

@@ -124,6 +124,14 @@ pub struct Config {
     pub max_blocks: usize,
     /// Messages per `/history` page. Bounds one answer. Default: 50.
     pub history_page_len: usize,
+    /// Whispers kept per conversation between two accounts, for
+    /// `/history @NICK` (with `emit_records`): the embedder's store keeps
+    /// the newest this many of each pair of accounts and forgets older
+    /// ones (for rooms, chatd's `--retain-messages` does this). Bounds the
+    /// store, not memory: the engine holds no conversation, only the
+    /// number the next whisper gets. `0`: whispers are not kept.
+    /// Default: 1,000.
+    pub conversation_history_len: usize,
     /// Longest room topic in bytes; a longer one is refused. Bounds each
     /// room's topic (IRC servers commonly allow 390). Default: 390.
     pub max_topic_len: usize,
@@ -191,6 +199,7 @@ impl Default for Config {
             max_offline_total: 20_000,
             max_blocks: 32,
             history_page_len: 50,
+            conversation_history_len: 1_000,
             max_topic_len: 390,
             room_idle_expiry: Duration::from_secs(30 * 86_400),
             guest_room_idle_expiry: Duration::from_secs(3_600),

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::error::Rejection;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
-use crate::output::{ClientId, DisconnectReason, Output};
+use crate::output::{ClientId, DisconnectReason, HistoryTarget, Output};
 use crate::record::{Record, RestoreError, StoredMessage};
 use crate::restore::StorageStatus;
 use crate::source::SourceKey;
@@ -250,8 +250,8 @@ impl Engine {
         self.world.password_busy(&mut self.out, request)
     }
 
-    /// The answer to an [`Output::FetchHistory`]: the stored messages of
-    /// `room` that were asked for, in any order, and how many of the rows
+    /// The answer to an [`Output::FetchHistory`]: its `target`, the stored
+    /// messages that were asked for, in any order, and how many of the rows
     /// asked for could not be read (a damaged store); the reader is told of
     /// that gap. If the client has left meanwhile, nothing happens; if the
     /// room was dropped or expired meanwhile, the client is told it is gone.
@@ -261,12 +261,12 @@ impl Engine {
     pub fn handle_history_page(
         &mut self,
         client: ClientId,
-        room: &str,
+        target: &HistoryTarget,
         messages: Vec<StoredMessage>,
         unreadable: usize,
     ) -> Result<(), Error> {
         self.check_issued(client)?;
-        self.world.history_page(&mut self.out, client, room, messages, unreadable);
+        self.world.history_page(&mut self.out, client, target, messages, unreadable);
         Ok(())
     }
 
@@ -315,7 +315,8 @@ impl Engine {
     /// most one; history numbered in order; logged-in clients named after
     /// their account; the timer set matching the clients' timers, none
     /// later than its real deadline; the blockers index, the offline total
-    /// and outstanding auth requests matching what they summarise.
+    /// and outstanding auth requests matching what they summarise; kept
+    /// whispers numbered below the next whisper's number.
     ///
     /// ```
     /// let mut sim = chatcore::sim::Sim::new(chatcore::Config::default());

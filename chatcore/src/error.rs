@@ -208,6 +208,13 @@ pub enum Rejection {
     /// `/unblock` of a name that is not blocked.
     #[error("you do not block {0}")]
     NotBlocked(Box<str>),
+    /// `/history @NICK` from a client not logged in: only whispers between
+    /// accounts are kept.
+    #[error("log in to read your whispers: only whispers between accounts are kept")]
+    HistoryNeedsAccount,
+    /// `/history @NICK` of a name without an account.
+    #[error("{0} has no account; only whispers between accounts are kept")]
+    NoSuchAccount(Box<str>),
 }
 
 impl Rejection {
@@ -266,6 +273,8 @@ impl Rejection {
             Rejection::BlockLimit { .. } => "block_limit",
             Rejection::NotBlocked(_) => "not_blocked",
             Rejection::StorageUnavailable => "storage_unavailable",
+            Rejection::HistoryNeedsAccount => "history_needs_account",
+            Rejection::NoSuchAccount(_) => "no_such_account",
         }
     }
 }

@@ -18,6 +18,15 @@ pub(crate) struct SeenUser<'a> {
     pub(crate) last_seen_ms: Option<u64>,
 }
 
+/// What a history page is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PageOf<'a> {
+    /// A room, by name.
+    Room(&'a str),
+    /// The reader's whispers with this account.
+    Conversation { with: &'a str },
+}
+
 /// One message of a history page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PageMessage<'a> {
@@ -41,10 +50,11 @@ pub(crate) enum Event<'a> {
     /// `oldest`: the number of the oldest message the page covered, shown
     /// or skipped as from a blocked sender (where the next page ends).
     /// `unreadable`: stored rows of this page the store could not read.
-    HistoryPage { room: &'a str, messages: &'a [PageMessage<'a>], more: bool, oldest: Option<u64>, unreadable: usize },
+    HistoryPage { of: PageOf<'a>, messages: &'a [PageMessage<'a>], more: bool, oldest: Option<u64>, unreadable: usize },
     /// A private message; sent to the recipient and echoed to the sender.
-    /// `offline`: it was kept while the recipient was away.
-    Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool, offline: bool },
+    /// `offline`: it was kept while the recipient was away. `seq`: its
+    /// number in the conversation, when it is kept there (between accounts).
+    Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool, offline: bool, seq: Option<u64> },
     /// A whisper to an offline account was kept for it.
     Kept { to: &'a str },
     /// The client registered an account (it is then logged in to it).

@@ -197,6 +197,15 @@ pub enum InvariantViolation {
         /// Messages in every mailbox.
         kept: usize,
     },
+    /// A kept whisper is numbered at or above the number the next whisper
+    /// gets, which a new one would then reuse.
+    #[error("a kept whisper is numbered {seq}, yet the next whisper gets {next}")]
+    WhisperNumbering {
+        /// The kept whisper's number.
+        seq: u64,
+        /// The number the next whisper gets.
+        next: u64,
+    },
     /// A client's outstanding hash or verify request is not the one the
     /// engine has on file for it.
     #[error("auth request of {client} is inconsistent")]
@@ -244,6 +253,10 @@ impl World {
         let over = self.accounts.values().any(|a| a.mailbox.len() > config.max_offline_messages);
         if kept != self.offline_total || over || kept > config.max_offline_total {
             return Err(V::OfflineCount { total: self.offline_total, kept });
+        }
+        let next = self.next_whisper_seq;
+        if let Some(seq) = self.accounts.values().flat_map(|a| &a.mailbox).filter_map(|m| m.seq).find(|&s| s >= next) {
+            return Err(V::WhisperNumbering { seq, next });
         }
         Ok(())
     }

@@ -19,7 +19,8 @@
 //! Users may also register accounts (`/register`, `/login`; failed logins
 //! lock a source out of that account for a while), receive whispers sent
 //! while they were away, ask who was here (`/seen`, `/since`), block others
-//! (`/block`), page back through history (`/history`); silent clients are
+//! (`/block`), page back through history (`/history`) and through their
+//! whispers with another account (`/history @nick`); silent clients are
 //! warned, then disconnected. The full protocol is in [`protocol`].
 //!
 //! # The run loop
@@ -44,12 +45,14 @@
 //! # Durability
 //!
 //! With [`Config::emit_records`], every durable change (a room, a message,
-//! an account, a kept whisper, a block, a last-seen time) also comes out as
+//! an account, a whisper between accounts, a kept whisper, a block, a
+//! last-seen time) also comes out as
 //! [`Output::Persist`] with a [`Record`], in order. Store the records of a
 //! batch of inputs before carrying out that batch's sends, and whatever a
 //! client has seen survives a crash. On start, feed the stored records to
-//! [`Engine::restore`], which builds the engine. Older history is fetched from your store on request
-//! ([`Output::FetchHistory`], answered with
+//! [`Engine::restore`], which builds the engine. Older history, of a room
+//! or of the whispers between two accounts ([`HistoryTarget`]), is fetched
+//! from your store on request ([`Output::FetchHistory`], answered with
 //! [`Engine::handle_history_page`]). While your store cannot write, say so
 //! with [`Engine::handle_storage_status`]: the engine then refuses what
 //! would need a new record instead of accepting it and losing it.
@@ -145,6 +148,7 @@ mod framer; // bytes to lines, with a cap
 // What the commands do.
 mod client; // one connection's state
 mod commands; // nick, rooms, messages, whispers
+mod conversation; // whispers between accounts, kept and paged back
 mod history; // the ring of a room's last messages
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
 mod names; // nickname and room-name rules
@@ -182,7 +186,7 @@ pub use error::{Error, Rejection};
 #[cfg(any(test, feature = "testing"))]
 pub use invariants::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
-pub use output::{ClientId, DisconnectReason, Output};
+pub use output::{ClientId, DisconnectReason, HistoryTarget, Output};
 pub use record::{Record, RestoreError, StoredMessage};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};

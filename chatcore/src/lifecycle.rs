@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::client::HistoryKey;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::lockout::Creator;
@@ -119,7 +120,7 @@ impl World {
         for (member, _) in room.members.iter() {
             if let Some(client) = self.clients.get_mut(&member) {
                 client.rooms.retain(|r| *r != key);
-                if client.history_cursor.as_ref().is_some_and(|(k, _)| *k == key) {
+                if matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if *k == key) {
                     client.history_cursor = None;
                 }
             }

@@ -131,18 +131,39 @@ pub enum Output {
     /// Boxed: records are rare next to sends, and a small `Output` keeps
     /// the per-recipient cost of a broadcast down.
     Persist(Box<Record>),
-    /// Read up to `limit` messages of `room` numbered below `before`
+    /// Read up to `limit` messages of `target` numbered below `before`
     /// from the store, then call
     /// [`Engine::handle_history_page`](crate::Engine::handle_history_page)
-    /// (only with `Config::emit_records`).
+    /// with the same `target` (only with `Config::emit_records`).
     FetchHistory {
         /// Who asked.
         client: ClientId,
-        /// The room's name.
-        room: Box<str>,
+        /// Which history: a room's messages or a conversation's whispers.
+        target: HistoryTarget,
         /// Only messages numbered below this.
         before: u64,
         /// At most this many, the newest of them.
         limit: usize,
+    },
+}
+
+/// The history an [`Output::FetchHistory`] asks for, and its answer is about.
+///
+/// Exhaustive like [`Output`]: each kind is read from a different place in
+/// the store, and one a store forgets must fail to compile.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HistoryTarget {
+    /// A room's messages, as [`Record::Message`] stored them, by the room's
+    /// name (compare names without regard to ASCII case).
+    Room(Box<str>),
+    /// The whispers between two accounts, as
+    /// [`Record::Whisper`](crate::Record::Whisper) stored them, whichever of
+    /// the two sent each. Names as registered; compare them without regard
+    /// to ASCII case.
+    Conversation {
+        /// The account that asked.
+        account: Box<str>,
+        /// The other account.
+        with: Box<str>,
     },
 }

@@ -81,6 +81,19 @@ pub enum Record {
         /// When.
         unix_ms: u64,
     },
+    /// A whisper between two accounts, kept as part of their conversation
+    /// (see `Config::conversation_history_len`). Whispers are numbered
+    /// across the whole server, 1, 2, 3, ...: within one conversation the
+    /// numbers increase but skip those of others. A store keeps the newest
+    /// `conversation_history_len` of each conversation and may forget older
+    /// ones; the newest of all must stay, because numbering carries on from
+    /// it after a restart.
+    Whisper {
+        /// The receiving account, as registered.
+        to: Box<str>,
+        /// The whisper; `from` is the sending account, as registered.
+        message: StoredMessage,
+    },
     /// A whisper was kept for an offline account.
     OfflineKept {
         /// The recipient account.
@@ -91,6 +104,10 @@ pub enum Record {
         text: Box<str>,
         /// When it was sent.
         unix_ms: u64,
+        /// Its number in the conversation, when a [`Record::Whisper`]
+        /// with that number kept it there too (the sender is always an
+        /// account, so it is unless the engine keeps no conversations).
+        seq: Option<u64>,
     },
     /// Everything kept for the account was delivered.
     OfflineDelivered {
@@ -113,12 +130,13 @@ pub enum Record {
     },
 }
 
-/// A room message: what a room keeps in memory for replay, what
-/// [`Record::Message`] carries to the store, and what the store returns for
-/// an [`Output::FetchHistory`](crate::Output::FetchHistory) request.
+/// A room message or a whisper between accounts: what a room keeps in
+/// memory for replay, what [`Record::Message`] and [`Record::Whisper`]
+/// carry to the store, and what the store returns for an
+/// [`Output::FetchHistory`](crate::Output::FetchHistory) request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {
-    /// Its number within the room.
+    /// Its number: within the room, or among all whispers.
     pub seq: u64,
     /// The sender's nickname then.
     pub from: Box<str>,
@@ -159,6 +177,12 @@ pub enum RestoreError {
     OutOfOrder {
         /// The room.
         room: Box<str>,
+        /// The offending number.
+        seq: u64,
+    },
+    /// Whispers must come in increasing `seq` order.
+    #[error("whisper {seq} is not newer than the last one restored")]
+    WhisperOutOfOrder {
         /// The offending number.
         seq: u64,
     },

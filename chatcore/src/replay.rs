@@ -1,17 +1,18 @@
 //! History for readers: the replay a member gets on joining, and `/history`
 //! pages further back, served from memory when it holds them and otherwise
-//! fetched from the embedder's store.
+//! fetched from the embedder's store. Pages of a conversation (whispers
+//! between accounts) are always fetched; see `conversation.rs`.
 
 use bytes::Bytes;
 
-use crate::codec::Codec;
+use crate::client::{Client, HistoryKey};
 use crate::error::Rejection;
-use crate::event::{Event, PageMessage};
+use crate::event::{Event, PageMessage, PageOf};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
-use crate::output::{ClientId, Output};
+use crate::output::{ClientId, HistoryTarget, Output};
 use crate::record::StoredMessage;
-use crate::world::World;
+use crate::world::{World, unsafe_text};
 
 impl World {
     /// Sends the newcomer `welcome` followed by the room's kept history (in
@@ -49,7 +50,7 @@ impl World {
             };
             replay.extend_from_slice(&client.render(&event));
         }
-        let cursor = Some((key, room.history.oldest_seq().unwrap_or(room.next_seq)));
+        let cursor = Some((HistoryKey::Room(key), room.history.oldest_seq().unwrap_or(room.next_seq)));
         if let Some(client) = self.clients.get_mut(&id) {
             client.history_cursor = cursor;
         }
@@ -69,14 +70,14 @@ impl World {
         let client = &self.clients[&id];
         let room = &self.rooms[&key];
         // Only text clients continue from a cursor; JSON clients page with `before`.
-        let cursor = client.history_cursor.as_ref().filter(|(k, _)| *k == key && client.codec == Codec::Text);
-        let before = before.or_else(|| cursor.map(|&(_, seq)| seq)).unwrap_or(room.next_seq).min(room.next_seq);
+        let cursor = client.text_cursor(&HistoryKey::Room(key.clone()));
+        let before = before.or(cursor).unwrap_or(room.next_seq).min(room.next_seq);
         let limit = self.config.history_page_len;
         let wanted_from = before.saturating_sub(limit as u64).max(1);
         let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
         if !in_memory && self.config.emit_records {
-            let room = room.name.clone();
-            out.push(Output::FetchHistory { client: id, room, before, limit });
+            let target = HistoryTarget::Room(room.name.clone());
+            out.push(Output::FetchHistory { client: id, target, before, limit });
             return Ok(());
         }
         let unfiltered: Vec<_> = room.history.page_before(before, limit).collect();
@@ -90,7 +91,7 @@ impl World {
         let older_kept = |seq| self.config.emit_records || room.history.oldest_seq().is_some_and(|o| o < seq);
         let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
         let oldest = unfiltered.first().map(|m| m.seq);
-        let event = Event::HistoryPage { room: &room.name, messages: &page, more, oldest, unreadable: 0 };
+        let event = Event::HistoryPage { of: PageOf::Room(&room.name), messages: &page, more, oldest, unreadable: 0 };
         let data = client.render(&event);
         self.deliver_page(out, id, key, data, oldest);
         Ok(())
@@ -98,8 +99,25 @@ impl World {
 
     /// The embedder's answer to an [`Output::FetchHistory`]: the stored
     /// messages asked for, in any order. Nothing happens if the client is
-    /// gone; if the room is, the client is told so.
+    /// gone.
     pub(crate) fn history_page(
+        &mut self,
+        out: &mut Outbox,
+        client: ClientId,
+        target: &HistoryTarget,
+        messages: Vec<StoredMessage>,
+        unreadable: usize,
+    ) {
+        match target {
+            HistoryTarget::Room(room) => self.room_page(out, client, room, messages, unreadable),
+            HistoryTarget::Conversation { account, with } => {
+                self.conversation_page(out, client, account, with, messages, unreadable);
+            }
+        }
+    }
+
+    /// A fetched page of a room; if the room is gone, the client is told so.
+    fn room_page(
         &mut self,
         out: &mut Outbox,
         client: ClientId,
@@ -113,20 +131,12 @@ impl World {
             // Dropped or expired while the page was read: the reader still gets an answer.
             return self.reject(out, client, Rejection::NoSuchRoom(room.into()));
         };
-        // The engine never stores control characters; a damaged store must not put them on a terminal.
-        messages
-            .retain(|m| crate::world::unsafe_text(&m.text).is_none() && crate::world::unsafe_text(&m.from).is_none());
-        messages.sort_by_key(|m| m.seq);
-        messages.dedup_by_key(|m| m.seq);
+        tidy_fetched(&mut messages);
         let skip = messages.len().saturating_sub(self.config.history_page_len);
-        let page: Vec<PageMessage<'_>> = messages[skip..]
-            .iter()
-            .filter(|m| reader.hears(&m.from))
-            .map(|m| PageMessage { seq: m.seq, from: &m.from, text: &m.text, unix_ms: m.unix_ms })
-            .collect();
+        let page = heard_by(reader, &messages[skip..]);
         let more = messages[skip..].first().is_some_and(|m| m.seq > 1);
         let oldest = messages[skip..].first().map(|m| m.seq);
-        let event = Event::HistoryPage { room: &room.name, messages: &page, more, oldest, unreadable };
+        let event = Event::HistoryPage { of: PageOf::Room(&room.name), messages: &page, more, oldest, unreadable };
         let data = reader.render(&event);
         self.deliver_page(out, client, key, data, oldest);
     }
@@ -134,8 +144,27 @@ impl World {
     /// Sends a rendered page and moves the client's cursor to its oldest message.
     fn deliver_page(&mut self, out: &mut Outbox, id: ClientId, key: NameKey, data: Bytes, oldest: Option<u64>) {
         if let (Some(client), Some(seq)) = (self.clients.get_mut(&id), oldest) {
-            client.history_cursor = Some((key, seq));
+            client.history_cursor = Some((HistoryKey::Room(key), seq));
         }
         out.push(Output::Send { to: id, data });
     }
+}
+
+/// Puts fetched messages in order, once each, without what must not reach
+/// a terminal: the engine never stores control characters, but a damaged
+/// store could return them.
+pub(crate) fn tidy_fetched(messages: &mut Vec<StoredMessage>) {
+    messages.retain(|m| unsafe_text(&m.text).is_none() && unsafe_text(&m.from).is_none());
+    messages.sort_by_key(|m| m.seq);
+    messages.dedup_by_key(|m| m.seq);
+}
+
+/// The messages `reader` hears, as page entries: senders it blocks are
+/// left out, as on joining (the cursor still moves past them).
+pub(crate) fn heard_by<'a>(reader: &Client, messages: &'a [StoredMessage]) -> Vec<PageMessage<'a>> {
+    messages
+        .iter()
+        .filter(|m| reader.hears(&m.from))
+        .map(|m| PageMessage { seq: m.seq, from: &m.from, text: &m.text, unix_ms: m.unix_ms })
+        .collect()
 }

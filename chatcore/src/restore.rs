@@ -25,7 +25,8 @@ impl World {
     /// engine no client has connected to yet. For history, feeding only the
     /// last `history_len` messages of each room is enough (and faster), but
     /// at least its last one even when `history_len` is 0: numbering
-    /// continues from the last message fed.
+    /// continues from the last message fed. Of whispers, only the newest
+    /// is needed, for the same reason.
     pub(crate) fn restore(&mut self, record: Record) -> Result<(), RestoreError> {
         match record {
             Record::RoomCreated { room, unix_ms, owner } => {
@@ -78,15 +79,24 @@ impl World {
                 self.accounts.insert(key, Account::new(&name, hash));
             }
             Record::LastSeen { account, unix_ms } => self.account_mut(&account)?.last_seen_ms = Some(unix_ms),
-            Record::OfflineKept { to, from, text, unix_ms } => {
+            Record::Whisper { message, .. } => {
+                // Only its number matters here: conversations live in the store.
+                if message.seq < self.next_whisper_seq {
+                    return Err(RestoreError::WhisperOutOfOrder { seq: message.seq });
+                }
+                self.next_whisper_seq = message.seq + 1;
+            }
+            Record::OfflineKept { to, from, text, unix_ms, seq } => {
                 let (max, total_max, total) =
                     (self.config.max_offline_messages, self.config.max_offline_total, self.offline_total);
                 let mailbox = &mut self.account_mut(&to)?.mailbox;
                 // The store may hold more than today's limits allow; keep within them.
                 if mailbox.len() < max && total < total_max {
-                    mailbox.push_back(OfflineMessage { from, text, unix_ms });
+                    mailbox.push_back(OfflineMessage { from, text, unix_ms, seq });
                     self.offline_total += 1;
                 }
+                // A store that lost the conversation's record must not make the next whisper reuse its number.
+                self.next_whisper_seq = self.next_whisper_seq.max(seq.map_or(0, |seq| seq + 1));
             }
             Record::OfflineDelivered { to } => {
                 let delivered = std::mem::take(&mut self.account_mut(&to)?.mailbox).len();

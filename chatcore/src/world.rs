@@ -39,6 +39,9 @@ pub(crate) struct World {
     pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
     /// Offline messages kept across all mailboxes.
     pub(crate) offline_total: usize,
+    /// The number the next whisper kept in a conversation gets; whispers
+    /// are numbered across the server (see `conversation.rs`).
+    pub(crate) next_whisper_seq: u64,
     pub(crate) pending_auth: BTreeMap<AuthRequestId, PendingAuth>,
     pub(crate) login_failures: LoginFailures,
     /// Failed logins per account, from every source together.
@@ -68,6 +71,7 @@ impl World {
             accounts: BTreeMap::new(),
             blockers: BTreeMap::new(),
             offline_total: 0,
+            next_whisper_seq: 1,
             pending_auth: BTreeMap::new(),
             login_failures: LoginFailures::default(),
             account_failures: AccountFailures::default(),

@@ -162,7 +162,8 @@ pub(crate) struct StorageArgs {
 
 impl StorageArgs {
     pub(crate) fn retention(&self) -> Retention {
-        Retention { max_age_days: self.retain_days, max_per_room: self.retain_messages }
+        // Conversations are bounded by the engine's --conversation-history-len (see server.rs).
+        Retention { max_age_days: self.retain_days, max_per_room: self.retain_messages, max_per_conversation: None }
     }
 
     /// `None` when commits may take any time.
@@ -327,6 +328,13 @@ pub(crate) struct EngineArgs {
     #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len)]
     history_page_len: usize,
 
+    /// Whispers kept on disk per conversation between two accounts; 0 keeps none.
+    ///
+    /// `/history @NICK` pages back through them; older ones are deleted as
+    /// new ones are written. Guests' whispers are never kept.
+    #[arg(long, value_name = "N", default_value_t = Config::default().conversation_history_len)]
+    conversation_history_len: usize,
+
     /// Longest room topic in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_topic_len)]
     max_topic_len: usize,
@@ -401,6 +409,7 @@ impl EngineArgs {
             max_offline_total: self.max_offline_total,
             max_blocks: self.max_blocks,
             history_page_len: self.history_page_len,
+            conversation_history_len: self.conversation_history_len,
             max_topic_len: self.max_topic_len,
             room_idle_expiry: self.room_idle_expiry.0,
             guest_room_idle_expiry: self.guest_room_idle_expiry.0,
@@ -515,6 +524,7 @@ mod tests {
             "--max-offline-total=30",
             "--max-blocks=4",
             "--history-page-len=6",
+            "--conversation-history-len=9",
             "--max-topic-len=100",
             "--room-idle-expiry=86400",
             "--guest-room-idle-expiry=60",
@@ -554,6 +564,7 @@ mod tests {
             max_offline_total: 30,
             max_blocks: 4,
             history_page_len: 6,
+            conversation_history_len: 9,
             max_topic_len: 100,
             room_idle_expiry: Duration::from_secs(86_400),
             guest_room_idle_expiry: Duration::from_secs(60),

@@ -309,8 +309,8 @@ impl EngineTask {
                 self.writes_failing = status == StorageStatus::Failing;
                 self.update_storage_status(now);
             }
-            Done::Store(Reply::History { client, room, messages, unreadable }) => {
-                report_misuse(self.engine.handle_history_page(client, &room, messages, unreadable));
+            Done::Store(Reply::History { client, target, messages, unreadable }) => {
+                report_misuse(self.engine.handle_history_page(client, &target, messages, unreadable));
             }
         }
     }
@@ -350,8 +350,8 @@ impl EngineTask {
                         self.hash_off_task(passwords::Job::Verify { request, password, hash });
                     }
                     Output::Persist(record) => records.push(*record),
-                    Output::FetchHistory { client, room, before, limit } => {
-                        fetches.push(Job::Fetch { client, room, before, limit });
+                    Output::FetchHistory { client, target, before, limit } => {
+                        fetches.push(Job::Fetch { client, target, before, limit });
                     }
                 }
             }

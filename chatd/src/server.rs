@@ -20,8 +20,8 @@ use crate::ip_limit::IpLimiter;
 use crate::passwords;
 use crate::runtime::spawn;
 use crate::shutdown;
-use crate::store::Store;
 use crate::store::thread::StoreHandle;
+use crate::store::{Retention, Store};
 use refusals::Refusal;
 
 /// How long the accept loop rests after a failed `accept` (typically: out
@@ -62,7 +62,10 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
             "store open"
         );
         let done = done_tx.clone();
-        let store = StoreHandle::spawn(store, storage.retention(), move |reply| {
+        // Conversations are bounded by the engine's setting, rooms by chatd's flags.
+        let per_conversation = u64::try_from(config.conversation_history_len).unwrap_or(u64::MAX);
+        let retention = Retention { max_per_conversation: Some(per_conversation), ..storage.retention() };
+        let store = StoreHandle::spawn(store, retention, move |reply| {
             let _ = done.try_send(Done::Store(reply));
         });
         (engine, Some(store))

@@ -5,9 +5,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Password;
-use crate::command::{Command, Spec, Verb};
+use crate::command::{Command, HistoryOf, Spec, Verb};
 use crate::error::Rejection;
-use crate::event::{Event, RoomSummary};
+use crate::event::{Event, PageMessage, PageOf, RoomSummary};
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -32,7 +32,7 @@ enum Request {
     Block { nick: String },
     Unblock { nick: String },
     Blocked {},
-    History { room: Option<String>, before: Option<u64> },
+    History { room: Option<String>, with: Option<String>, before: Option<u64> },
 }
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
@@ -67,7 +67,12 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Request::Block { nick } => Command::Block(nick),
         Request::Unblock { nick } => Command::Unblock(nick),
         Request::Blocked {} => Command::Blocked,
-        Request::History { room, before } => Command::History { room, before },
+        Request::History { room: None, with: Some(with), before } => {
+            Command::History { of: HistoryOf::Conversation(with), before }
+        }
+        Request::History { room, with: None, before } => Command::History { of: HistoryOf::Room(room), before },
+        // A room and a conversation at once: which page would it be?
+        Request::History { room: Some(_), with: Some(_), .. } => return Err(Rejection::Usage(verb.spec().json_usage)),
     })
 }
 
@@ -94,12 +99,25 @@ enum Reply<'a> {
         #[serde(skip_serializing_if = "is_zero")]
         unreadable: usize,
     },
+    // The same `type` as a room's page; `with` instead of `room` tells them apart.
+    #[serde(rename = "history")]
+    ConversationHistory {
+        with: &'a str,
+        messages: Vec<PageJson<'a>>,
+        more: bool,
+        oldest: Option<u64>,
+        #[serde(skip_serializing_if = "is_zero")]
+        unreadable: usize,
+    },
     Whisper {
         from: &'a str,
         to: &'a str,
         text: &'a str,
         ts: u64,
         offline: bool,
+        // Only whispers kept in a conversation (between accounts) have one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        seq: Option<u64>,
     },
     Kept {
         to: &'a str,
@@ -224,18 +242,17 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Message { room, seq, from, text, unix_ms, history } => {
             Reply::Message { room, seq, from, text, ts: unix_ms, history }
         }
-        Event::HistoryPage { room, messages, more, oldest, unreadable } => Reply::History {
-            room,
-            messages: messages
-                .iter()
-                .map(|m| PageJson { seq: m.seq, from: m.from, text: m.text, ts: m.unix_ms })
-                .collect(),
-            more,
-            oldest,
-            unreadable,
-        },
-        Event::Whisper { from, to, text, unix_ms, offline, .. } => {
-            Reply::Whisper { from, to, text, ts: unix_ms, offline }
+        Event::HistoryPage { of, messages, more, oldest, unreadable } => {
+            let messages = messages.iter().map(page_json).collect();
+            match of {
+                PageOf::Room(room) => Reply::History { room, messages, more, oldest, unreadable },
+                PageOf::Conversation { with } => {
+                    Reply::ConversationHistory { with, messages, more, oldest, unreadable }
+                }
+            }
+        }
+        Event::Whisper { from, to, text, unix_ms, offline, seq, .. } => {
+            Reply::Whisper { from, to, text, ts: unix_ms, offline, seq }
         }
         Event::Kept { to } => Reply::Kept { to },
         Event::Registered { name } => Reply::Registered { name },
@@ -278,6 +295,10 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
     let _ = serde_json::to_writer(&mut out, &reply);
     out.push(b'\n');
     Bytes::from(out)
+}
+
+fn page_json<'a>(m: &PageMessage<'a>) -> PageJson<'a> {
+    PageJson { seq: m.seq, from: m.from, text: m.text, ts: m.unix_ms }
 }
 
 fn room_json<'a>(room: &RoomSummary<'a>) -> RoomJson<'a> {

@@ -7,9 +7,9 @@ use std::fmt::Write;
 use bytes::Bytes;
 
 use crate::account::Password;
-use crate::command::{Command, Verb};
+use crate::command::{Command, HistoryOf, Verb};
 use crate::error::Rejection;
-use crate::event::Event;
+use crate::event::{Event, PageOf};
 use crate::time::{ClockUtc, DateTimeUtc};
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
@@ -79,7 +79,14 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Verb::Block => one().map(Command::Block),
         Verb::Unblock => one().map(Command::Unblock),
         Verb::Blocked => none(Command::Blocked),
-        Verb::History => optional().map(|room| Command::History { room, before: None }),
+        // Room names never start with `@`, so `/history @NICK` is a conversation.
+        Verb::History => optional().map(|named| {
+            let of = match named {
+                Some(named) if named.starts_with('@') => HistoryOf::Conversation(named[1..].to_owned()),
+                room => HistoryOf::Room(room),
+            };
+            Command::History { of, before: None }
+        }),
         // Saying needs no command word; no row gives it one.
         Verb::Say => Err(usage()),
     }
@@ -108,21 +115,42 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         }
         Event::Message { room, from, text, history: false, .. } => writeln!(out, "[{room}] {from}: {text}"),
         Event::Message { room, from, text, unix_ms, history: true, .. } => history_line(out, room, from, text, unix_ms),
-        Event::HistoryPage { room, messages: [], more: false, unreadable: 0, .. } => {
+        Event::HistoryPage { of: PageOf::Room(room), messages: [], more: false, unreadable: 0, .. } => {
             writeln!(out, "* no earlier messages in {room}")
         }
-        Event::HistoryPage { room, messages, more, unreadable, .. } => {
-            writeln!(out, "* {} earlier message{} of {room}:", messages.len(), plural(messages.len()))?;
+        Event::HistoryPage { of: PageOf::Conversation { with }, messages: [], more: false, unreadable: 0, .. } => {
+            writeln!(out, "* no earlier whispers with {with}")
+        }
+        Event::HistoryPage { of, messages, more, unreadable, .. } => {
+            let count = messages.len();
+            match of {
+                PageOf::Room(room) => writeln!(out, "* {count} earlier message{} of {room}:", plural(count))?,
+                PageOf::Conversation { with } => {
+                    writeln!(out, "* {count} earlier whisper{} with {with}:", plural(count))?
+                }
+            }
             if unreadable > 0 {
                 writeln!(out, "* {unreadable} message{} here could not be read from storage", plural(unreadable))?;
             }
             for m in messages {
-                history_line(out, room, m.from, m.text, m.unix_ms)?;
+                match of {
+                    PageOf::Room(room) => history_line(out, room, m.from, m.text, m.unix_ms)?,
+                    // As the live whisper lines read, marked as history.
+                    PageOf::Conversation { with } if m.from.eq_ignore_ascii_case(with) => {
+                        writeln!(out, "~ [whisper from {with} {}] {}", ClockUtc(m.unix_ms), m.text)?
+                    }
+                    PageOf::Conversation { with } => {
+                        writeln!(out, "~ [whisper to {with} {}] {}", ClockUtc(m.unix_ms), m.text)?
+                    }
+                }
             }
-            if more {
-                writeln!(out, "* /history shows earlier ones")
-            } else {
-                writeln!(out, "* that is the beginning of {room}")
+            match (of, more) {
+                (PageOf::Room(_), true) => writeln!(out, "* /history shows earlier ones"),
+                (PageOf::Room(room), false) => writeln!(out, "* that is the beginning of {room}"),
+                (PageOf::Conversation { with }, true) => writeln!(out, "* /history @{with} shows earlier ones"),
+                (PageOf::Conversation { with }, false) => {
+                    writeln!(out, "* that is the beginning of your whispers with {with}")
+                }
             }
         }
         Event::Whisper { from, text, unix_ms, echo: false, offline: false, .. } => {

@@ -25,8 +25,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use crate::{
-    AuthRequestId, ClientId, Config, DisconnectReason, Engine, Error, Now, Output, PasswordHash, StorageStatus,
-    StoredMessage,
+    AuthRequestId, ClientId, Config, DisconnectReason, Engine, Error, HistoryTarget, Now, Output, PasswordHash,
+    StorageStatus, StoredMessage,
 };
 
 /// Reads the fuzz input a byte at a time; zeros once it runs out.
@@ -61,7 +61,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 48] = [
+const LINES: [&str; 50] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -110,6 +110,8 @@ const LINES: [&str; 48] = [
     "\u{202E}{}",
     "{\"type\":\"help\"}",
     "{\"type\":\"say\",\"text\":\"\\u0007\"}",
+    "/history @{}",
+    "{\"type\":\"history\",\"with\":\"{}\",\"before\":2}",
 ];
 
 /// An engine, its clock, and what the driver knows from outside.
@@ -123,7 +125,7 @@ struct Driver {
     /// Password checks asked for and not yet answered.
     auth: Vec<Output>,
     /// History pages asked for and not yet answered.
-    fetches: Vec<(ClientId, Box<str>, u64, usize)>,
+    fetches: Vec<(ClientId, HistoryTarget, u64, usize)>,
     /// Every request id the engine has handed out, answered or not.
     answered: Vec<AuthRequestId>,
 }
@@ -246,7 +248,7 @@ impl Driver {
         if self.fetches.is_empty() {
             return;
         }
-        let (client, room, before, limit) = self.fetches.remove(usize::from(which) % self.fetches.len());
+        let (client, target, before, limit) = self.fetches.remove(usize::from(which) % self.fetches.len());
         let count = usize::from(input.byte() % 8).min(limit + 2);
         let messages = (0..count)
             .map(|k| {
@@ -259,7 +261,7 @@ impl Driver {
             .collect();
         // A page for a client that left, or a room that is gone, is fine.
         let unreadable = usize::from(input.byte() % 3);
-        assert_eq!(self.engine.handle_history_page(client, &room, messages, unreadable), Ok(()));
+        assert_eq!(self.engine.handle_history_page(client, &target, messages, unreadable), Ok(()));
         self.check();
     }
 
@@ -290,8 +292,8 @@ impl Driver {
                     self.gone.insert(client);
                 }
                 request @ (Output::HashPassword { .. } | Output::VerifyPassword { .. }) => self.auth.push(request),
-                Output::FetchHistory { client, room, before, limit } => {
-                    self.fetches.push((client, room, before, limit))
+                Output::FetchHistory { client, target, before, limit } => {
+                    self.fetches.push((client, target, before, limit))
                 }
                 Output::Persist(_) => {}
             }

@@ -139,6 +139,8 @@ fn position(rejection: &Rejection) -> usize {
         R::NotTopicSetter(_) => 44,
         R::TopicTooLong { .. } => 45,
         R::AccountBusy => 46,
+        R::HistoryNeedsAccount => 47,
+        R::NoSuchAccount(_) => 48,
     }
 }
 
@@ -193,6 +195,8 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::NotTopicSetter("r".into()), "not_topic_setter"),
         (Rejection::TopicTooLong { max: 1 }, "topic_too_long"),
         (Rejection::AccountBusy, "account_busy"),
+        (Rejection::HistoryNeedsAccount, "history_needs_account"),
+        (Rejection::NoSuchAccount("n".into()), "no_such_account"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::rejected;
 use crate::record::StoredMessage;
 use crate::sim::Sim;
-use crate::{Config, Output};
+use crate::{Config, HistoryTarget, Output};
 
 /// alice said one..five in `rust` a minute apart; the room keeps three.
 fn five_said(page: usize) -> (Sim, crate::ClientId) {
@@ -39,7 +39,7 @@ fn text_history_continues_from_the_oldest_shown() {
     // Everything older than what the join showed has fallen out of memory.
     sim.send(a, "/history");
     assert_eq!(sim.take(a), ["* no earlier messages in rust"]);
-    assert_eq!(rejected(&mut sim, a, "/history a b"), ["! usage: /history [ROOM]"]);
+    assert_eq!(rejected(&mut sim, a, "/history a b"), ["! usage: /history [ROOM|@NICK]"]);
     assert_eq!(rejected(&mut sim, a, "/history go"), ["! you are not in go"]);
     sim.send(a, "/leave");
     sim.clear();
@@ -61,10 +61,12 @@ fn text_history_pages_back_through_the_store() {
     sim.clear();
     sim.take_transcript();
     sim.send(b, "/history");
-    let fetch = Output::FetchHistory { client: b, room: "rust".into(), before: 3, limit: 2 };
+    let fetch = Output::FetchHistory { client: b, target: HistoryTarget::Room("rust".into()), before: 3, limit: 2 };
     assert_eq!(sim.take_transcript(), [fetch]);
     let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
-    sim.engine_mut().handle_history_page(b, "rust", vec![stored(2, "two"), stored(1, "one")], 0).unwrap();
+    sim.engine_mut()
+        .handle_history_page(b, &HistoryTarget::Room("rust".into()), vec![stored(2, "two"), stored(1, "one")], 0)
+        .unwrap();
     sim.drain();
     assert_eq!(
         sim.take(b),
@@ -91,7 +93,7 @@ fn rows_the_store_could_not_read_are_shown_as_a_gap() {
     sim.clear();
     let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
     // Row 2 is damaged: the store returns row 1 and says one could not be read.
-    sim.engine_mut().handle_history_page(a, "rust", vec![stored(1, "one")], 1).unwrap();
+    sim.engine_mut().handle_history_page(a, &HistoryTarget::Room("rust".into()), vec![stored(1, "one")], 1).unwrap();
     sim.drain();
     assert_eq!(
         sim.take(a),

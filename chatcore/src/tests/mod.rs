@@ -4,6 +4,7 @@
 mod accounts;
 mod bad_input;
 mod connect;
+mod conversations;
 mod hardening;
 mod history;
 mod invariants;

@@ -21,9 +21,10 @@ use proptest::prelude::*;
 
 use super::restore::{self, Line, NAMES, SECRET_MARK, WORDS, durable, records, restored};
 use crate::names::NameKey;
-use crate::record::StoredMessage;
 use crate::sim::Sim;
-use crate::{ClientId, Config, DisconnectReason, Output, PasswordHash, Record, Rejection, StorageStatus};
+use crate::{
+    ClientId, Config, DisconnectReason, HistoryTarget, Output, PasswordHash, Record, Rejection, StorageStatus,
+};
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -71,6 +72,7 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (0..WORDS.len()).prop_map(Line::Say),
         2 => Just(Line::History),
         2 => (0u64..8).prop_map(Line::HistoryBefore),
+        2 => (0..NAMES.len()).prop_map(Line::WhisperHistory),
     ];
     prop_oneof![
         4 => (prop::option::of(0u8..2), any::<bool>()).prop_map(|(ip, json)| Step::Connect { ip, json }),
@@ -166,8 +168,10 @@ struct Model {
     locks: BTreeMap<(NameKey, Option<u8>), Instant>,
     failing: bool,
     stored: Vec<Record>,
-    /// History fetches not answered yet: who, which room, below which number, how many.
-    fetches: Vec<(ClientId, Box<str>, u64, usize)>,
+    /// History fetches not answered yet: who, which history, below which number, how many.
+    fetches: Vec<(ClientId, HistoryTarget, u64, usize)>,
+    /// The number of the last whisper kept in a conversation.
+    last_whisper: u64,
 }
 
 impl Model {
@@ -314,21 +318,9 @@ fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, Tes
             if model.fetches.is_empty() {
                 return Ok(Vec::new());
             }
-            let (client, room, before, limit) = model.fetches.remove(pick % model.fetches.len());
-            let mut page: Vec<StoredMessage> = model
-                .stored
-                .iter()
-                .filter_map(|r| match r {
-                    Record::Message { room: r, message }
-                        if NameKey::of(r) == NameKey::of(&room) && message.seq < before =>
-                    {
-                        Some(message.clone())
-                    }
-                    _ => None,
-                })
-                .collect();
-            page.drain(..page.len().saturating_sub(limit));
-            prop_assert_eq!(sim.engine_mut().handle_history_page(client, &room, page, 0), Ok(()));
+            let (client, target, before, limit) = model.fetches.remove(pick % model.fetches.len());
+            let page = super::paging::read(&model.stored, &target, before, limit);
+            prop_assert_eq!(sim.engine_mut().handle_history_page(client, &target, page, 0), Ok(()));
             sim.drain();
             let out = sim.take_transcript();
             // One page to whoever asked, if still here; nothing else.
@@ -415,11 +407,36 @@ fn check_outputs(
                     prop_assert!(allowed, "{record:?} while the store fails, at {step:?}");
                 }
             }
-            Output::FetchHistory { client, room, before, limit } => {
+            Output::FetchHistory { client, target, before, limit } => {
                 prop_assert!(config.emit_records, "a fetch without a store");
-                model.fetches.push((*client, room.clone(), *before, *limit));
+                if let HistoryTarget::Conversation { account, .. } = target {
+                    let asker = sim.engine().account_of(*client).map(NameKey::of);
+                    prop_assert_eq!(asker, Some(NameKey::of(account)), "asked for another's conversation");
+                }
+                model.fetches.push((*client, target.clone(), *before, *limit));
             }
             _ => {}
+        }
+        // Conversations: numbered in order; a kept whisper is in its conversation under its own number.
+        if let Output::Persist(record) = output {
+            match &**record {
+                Record::Whisper { message, .. } => {
+                    prop_assert!(
+                        message.seq > model.last_whisper,
+                        "whisper {} after {}",
+                        message.seq,
+                        model.last_whisper
+                    );
+                    model.last_whisper = message.seq;
+                }
+                Record::OfflineKept { seq: Some(seq), to, .. } => {
+                    let kept_too = step_records
+                        .iter()
+                        .any(|r| matches!(r, Record::Whisper { to: t, message } if message.seq == *seq && t == to));
+                    prop_assert!(kept_too, "kept whisper {} is in no conversation", seq);
+                }
+                _ => {}
+            }
         }
     }
     model.stored.extend(step_records);

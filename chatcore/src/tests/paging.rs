@@ -1,7 +1,7 @@
 //! `/history` beyond memory: with a store (`emit_records`), older pages are
 //! asked of the embedder with `Output::FetchHistory` and rendered from its
 //! answer, `Engine::handle_history_page`. A model store here keeps every
-//! `Persist` message record and answers as a real one would.
+//! `Persist` message and whisper record and answers as a real one would.
 
 use std::time::Duration;
 
@@ -9,66 +9,90 @@ use super::restore::{records, trimmed};
 use crate::names::NameKey;
 use crate::record::StoredMessage;
 use crate::sim::Sim;
-use crate::{ClientId, Config, Output, Record};
+use crate::{ClientId, Config, HistoryTarget, Output, Record};
 
-/// Every message record seen so far, as a store keeps them.
+/// Every message and whisper record seen so far, as a store keeps them.
 #[derive(Default)]
-struct Store {
-    messages: Vec<Record>,
+pub(super) struct Store {
+    pub(super) messages: Vec<Record>,
 }
 
 /// A fetch the engine asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Fetch {
-    client: ClientId,
-    room: Box<str>,
-    before: u64,
-    limit: usize,
+pub(super) struct Fetch {
+    pub(super) client: ClientId,
+    pub(super) target: HistoryTarget,
+    pub(super) before: u64,
+    pub(super) limit: usize,
+}
+
+/// A room as a fetch names it.
+pub(super) fn room(name: &str) -> HistoryTarget {
+    HistoryTarget::Room(name.into())
 }
 
 impl Store {
     /// Stores the records among the sim's new outputs and returns the fetches asked for.
-    fn pump(&mut self, sim: &mut Sim) -> Vec<Fetch> {
+    pub(super) fn pump(&mut self, sim: &mut Sim) -> Vec<Fetch> {
         let outputs = sim.take_transcript();
-        self.messages.extend(records(&outputs).into_iter().filter(|r| matches!(r, Record::Message { .. })));
+        let history = |r: &Record| matches!(r, Record::Message { .. } | Record::Whisper { .. });
+        self.messages.extend(records(&outputs).into_iter().filter(history));
         outputs
             .into_iter()
             .filter_map(|o| match o {
-                Output::FetchHistory { client, room, before, limit } => Some(Fetch { client, room, before, limit }),
+                Output::FetchHistory { client, target, before, limit } => Some(Fetch { client, target, before, limit }),
                 _ => None,
             })
             .collect()
     }
 
-    /// Up to `limit` of the newest messages of `room` numbered below `before`.
-    fn read(&self, room: &str, before: u64, limit: usize) -> Vec<StoredMessage> {
-        let mut found: Vec<StoredMessage> = self
-            .messages
-            .iter()
-            .filter_map(|r| match r {
-                Record::Message { room: r, message } if NameKey::of(r) == NameKey::of(room) => Some(message.clone()),
-                _ => None,
-            })
-            .filter(|m| m.seq < before)
-            .collect();
-        found.drain(..found.len().saturating_sub(limit));
-        found
+    /// Up to `limit` of the newest messages of `target` numbered below `before`.
+    pub(super) fn read(&self, target: &HistoryTarget, before: u64, limit: usize) -> Vec<StoredMessage> {
+        read(&self.messages, target, before, limit)
     }
 
     /// Answers `fetch` as a store would.
-    fn answer(&self, sim: &mut Sim, fetch: &Fetch) {
-        let page = self.read(&fetch.room, fetch.before, fetch.limit);
-        sim.engine_mut().handle_history_page(fetch.client, &fetch.room, page, 0).expect("never an error");
+    pub(super) fn answer(&self, sim: &mut Sim, fetch: &Fetch) {
+        let page = self.read(&fetch.target, fetch.before, fetch.limit);
+        sim.engine_mut().handle_history_page(fetch.client, &fetch.target, page, 0).expect("never an error");
         sim.drain();
     }
 
     /// Expects exactly one fetch among the sim's new outputs and answers it.
-    fn serve_one(&mut self, sim: &mut Sim) -> Fetch {
+    pub(super) fn serve_one(&mut self, sim: &mut Sim) -> Fetch {
         let fetches = self.pump(sim);
         let [fetch] = &fetches[..] else { panic!("expected one fetch, got {fetches:?}") };
         self.answer(sim, fetch);
         fetch.clone()
     }
+}
+
+/// Up to `limit` of the newest messages of `target` numbered below `before`
+/// among `records`, as a store answers a fetch.
+pub(super) fn read(records: &[Record], target: &HistoryTarget, before: u64, limit: usize) -> Vec<StoredMessage> {
+    let pair = |a: &str, b: &str| {
+        let (a, b) = (NameKey::of(a), NameKey::of(b));
+        if a <= b { (a, b) } else { (b, a) }
+    };
+    let mut found: Vec<StoredMessage> = records
+        .iter()
+        .filter_map(|r| match (r, target) {
+            (Record::Message { room: r, message }, HistoryTarget::Room(room))
+                if NameKey::of(r) == NameKey::of(room) =>
+            {
+                Some(message.clone())
+            }
+            (Record::Whisper { to, message }, HistoryTarget::Conversation { account, with })
+                if pair(to, &message.from) == pair(account, with) =>
+            {
+                Some(message.clone())
+            }
+            _ => None,
+        })
+        .filter(|m| m.seq < before)
+        .collect();
+    found.drain(..found.len().saturating_sub(limit));
+    found
 }
 
 fn config() -> Config {
@@ -107,7 +131,7 @@ fn text_history_pages_back_through_the_store_to_the_first_message() {
     // Nothing is sent until the store answers.
     assert_eq!(sim.take(b), Vec::<String>::new());
     let fetch = store.serve_one(&mut sim);
-    assert_eq!(fetch, Fetch { client: b, room: "rust".into(), before: 7, limit: 2 });
+    assert_eq!(fetch, Fetch { client: b, target: room("rust"), before: 7, limit: 2 });
     assert_eq!(sim.take(b), ["* 2 earlier messages of rust:", &line(5), &line(6), "* /history shows earlier ones"]);
     sim.send(b, "/history rust");
     assert_eq!(store.serve_one(&mut sim).before, 5);
@@ -146,7 +170,7 @@ fn the_first_fetch_starts_below_what_the_join_showed() {
     // The join replayed m5..m9; what is before m5 is on disk only.
     sim.clear();
     sim.send(b, "/history");
-    assert_eq!(store.serve_one(&mut sim), Fetch { client: b, room: "rust".into(), before: 5, limit: 2 });
+    assert_eq!(store.serve_one(&mut sim), Fetch { client: b, target: room("rust"), before: 5, limit: 2 });
     assert_eq!(sim.take(b)[1..3], [line(3), line(4)]);
 }
 
@@ -172,21 +196,21 @@ fn stale_odd_and_unknown_answers_do_not_panic() {
     sim.take_transcript();
     // A client never issued is misuse; a room gone meanwhile is told, not paged.
     assert_eq!(
-        sim.engine_mut().handle_history_page(ClientId(999), "rust", vec![stored(1)], 0),
+        sim.engine_mut().handle_history_page(ClientId(999), &room("rust"), vec![stored(1)], 0),
         Err(crate::Error::UnknownClient(ClientId(999)))
     );
-    assert_eq!(sim.engine_mut().handle_history_page(a, "nowhere", vec![stored(1)], 0), Ok(()));
+    assert_eq!(sim.engine_mut().handle_history_page(a, &room("nowhere"), vec![stored(1)], 0), Ok(()));
     sim.drain();
     assert_eq!(sim.take(a), ["! no room named nowhere; /list shows the rooms, /create makes one"]);
     sim.take_transcript();
     // Unsorted, repeated and too many: sorted, deduplicated, the newest page kept.
     let odd = vec![stored(4), stored(2), stored(4), stored(3), stored(1)];
-    sim.engine_mut().handle_history_page(a, "RUST", odd, 0).unwrap();
+    sim.engine_mut().handle_history_page(a, &room("RUST"), odd, 0).unwrap();
     sim.drain();
     let zero = |n: u64| format!("~ [rust 00:00:00] alice: m{n}");
     assert_eq!(sim.take(a), ["* 2 earlier messages of rust:", &zero(3), &zero(4), "* /history shows earlier ones"]);
     // An empty answer (say, the store's retention dropped them).
-    sim.engine_mut().handle_history_page(a, "rust", Vec::new(), 0).unwrap();
+    sim.engine_mut().handle_history_page(a, &room("rust"), Vec::new(), 0).unwrap();
     sim.drain();
     assert_eq!(sim.take(a), ["* no earlier messages in rust"]);
     // The same answer twice is rendered twice; nothing breaks.
@@ -197,7 +221,7 @@ fn stale_odd_and_unknown_answers_do_not_panic() {
     assert_eq!(sim.take(a).len(), 8);
     // Huge and zero numbers.
     let extremes = vec![stored(u64::MAX), stored(0)];
-    sim.engine_mut().handle_history_page(a, "rust", extremes, 0).unwrap();
+    sim.engine_mut().handle_history_page(a, &room("rust"), extremes, 0).unwrap();
     sim.drain();
     assert_eq!(sim.take(a).len(), 4);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
@@ -235,7 +259,7 @@ fn after_a_restart_pages_come_from_the_store() {
 mod json {
     use serde_json::{Value, json};
 
-    use super::{Fetch, nine_said};
+    use super::{Fetch, nine_said, room};
 
     const TS: u64 = crate::sim::Sim::BASE_UNIX_MS;
 
@@ -263,7 +287,7 @@ mod json {
         assert_eq!(sim.take_json(c), [page(7, true)]);
         // Beyond memory: asked of the store.
         sim.send_json(c, &json!({"type":"history","before":7}));
-        assert_eq!(store.serve_one(&mut sim), Fetch { client: c, room: "rust".into(), before: 7, limit: 2 });
+        assert_eq!(store.serve_one(&mut sim), Fetch { client: c, target: room("rust"), before: 7, limit: 2 });
         assert_eq!(sim.take_json(c), [page(5, true)]);
         sim.send_json(c, &json!({"type":"history","room":"rust","before":4}));
         assert_eq!(store.serve_one(&mut sim).before, 4);

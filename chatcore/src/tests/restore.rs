@@ -32,11 +32,11 @@ pub(crate) fn durable(engine: &Engine) -> String {
     for (key, a) in &engine.world.accounts {
         let _ = writeln!(out, "account {key} {:?} hash={:?} seen={:?}", a.name, a.hash.expose(), a.last_seen_ms);
         for m in &a.mailbox {
-            let _ = writeln!(out, "  kept {:?} {} {:?}", m.from, m.unix_ms, m.text);
+            let _ = writeln!(out, "  kept {:?} {} {:?} #{:?}", m.from, m.unix_ms, m.text, m.seq);
         }
         let _ = writeln!(out, "  blocks {:?}", a.blocks);
     }
-    let _ = writeln!(out, "offline {}", engine.world.offline_total);
+    let _ = writeln!(out, "offline {} next whisper {}", engine.world.offline_total, engine.world.next_whisper_seq);
     out
 }
 
@@ -65,7 +65,7 @@ pub(crate) fn restored(config: Config, records: impl IntoIterator<Item = Record>
 
 /// `records` as a store would feed them at start: only the last
 /// `history_len` messages of each room (at least one, so that numbering
-/// continues), everything else as it came.
+/// continues) and the last whisper, everything else as it came.
 pub(crate) fn trimmed(records: &[Record], history_len: usize) -> Vec<Record> {
     let mut per_room: BTreeMap<NameKey, usize> = BTreeMap::new();
     for record in records {
@@ -73,11 +73,14 @@ pub(crate) fn trimmed(records: &[Record], history_len: usize) -> Vec<Record> {
             *per_room.entry(NameKey::of(room)).or_default() += 1;
         }
     }
+    let last_whisper = records.iter().rposition(|r| matches!(r, Record::Whisper { .. }));
     let keep = history_len.max(1);
     let mut seen: BTreeMap<NameKey, usize> = BTreeMap::new();
     records
         .iter()
-        .filter(|record| match record {
+        .enumerate()
+        .filter(|&(at, record)| match record {
+            Record::Whisper { .. } => Some(at) == last_whisper,
             Record::Message { room, .. } => {
                 let key = NameKey::of(room);
                 let n = seen.entry(key.clone()).or_default();
@@ -86,7 +89,7 @@ pub(crate) fn trimmed(records: &[Record], history_len: usize) -> Vec<Record> {
             }
             _ => true,
         })
-        .cloned()
+        .map(|(_, record)| record.clone())
         .collect()
 }
 
@@ -255,7 +258,7 @@ fn records_about_unknown_rooms_and_accounts_are_refused() {
     refused(&mut engine, message("s", 1), RestoreError::UnknownRoom("s".into()));
     let unknown = || RestoreError::UnknownAccount("bob".into());
     refused(&mut engine, Record::LastSeen { account: "bob".into(), unix_ms: 5 }, unknown());
-    let kept = Record::OfflineKept { to: "bob".into(), from: "x".into(), text: "t".into(), unix_ms: 5 };
+    let kept = Record::OfflineKept { to: "bob".into(), from: "x".into(), text: "t".into(), unix_ms: 5, seq: None };
     refused(&mut engine, kept, unknown());
     refused(&mut engine, Record::OfflineDelivered { to: "bob".into() }, unknown());
     refused(&mut engine, Record::Blocked { account: "bob".into(), name: "x".into() }, unknown());
@@ -309,7 +312,8 @@ fn restore_keeps_within_todays_limits() {
     engine.world.restore(account("alice")).unwrap();
     engine.world.restore(room("r")).unwrap();
     for n in 1..=4 {
-        let kept = Record::OfflineKept { to: "alice".into(), from: "bob".into(), text: "t".into(), unix_ms: n };
+        let kept =
+            Record::OfflineKept { to: "alice".into(), from: "bob".into(), text: "t".into(), unix_ms: n, seq: None };
         engine.world.restore(kept).unwrap();
         engine.world.restore(message("r", n)).unwrap();
     }
@@ -381,6 +385,8 @@ pub(super) enum Line {
     History,
     /// JSON: `/history` with `before`; text has no such form and sends `/history`.
     HistoryBefore(u64),
+    /// The whispers with a name: `/history @NAME`, JSON `with`.
+    WhisperHistory(usize),
     Drop(usize),
     Topic(usize),
     Leave,
@@ -412,6 +418,8 @@ impl Line {
             Line::History => ("history", vec![]),
             Line::HistoryBefore(before) if json => return format!(r#"{{"type":"history","before":{before}}}"#),
             Line::HistoryBefore(_) => ("history", vec![]),
+            Line::WhisperHistory(n) if !json => return format!("/history @{}", NAMES[n]),
+            Line::WhisperHistory(n) => ("history", vec![("with", NAMES[n].into())]),
             Line::Drop(r) => ("drop", vec![("room", ROOMS[r].into())]),
             Line::Topic(w) => ("topic", vec![("text", WORDS[w].into())]),
             Line::Leave => ("leave", vec![]),

@@ -86,9 +86,11 @@ const CACHE_KIB: i64 = 64 * 1024;
 /// An open, locked, migrated store.
 pub struct Store {
     conn: Connection,
-    /// Unreadable message rows already logged, as (room key, seq); bounded
-    /// by [`records::MAX_LOGGED_UNREADABLE`].
+    /// Unreadable message rows already logged, as (room or conversation
+    /// key, seq); bounded by [`records::MAX_LOGGED_UNREADABLE`].
     logged_unreadable: HashSet<(Box<str>, Option<i64>)>,
+    /// Whispers kept per conversation, from [`Retention`] (`None`: all).
+    whispers_kept: Option<u64>,
     /// Held for the store's life: the lock is what keeps a second chatd out.
     _lock: File,
 }
@@ -170,7 +172,7 @@ impl Store {
                 other => other,
             });
         }
-        Ok(Store { conn, logged_unreadable: HashSet::new(), _lock: lock })
+        Ok(Store { conn, logged_unreadable: HashSet::new(), whispers_kept: None, _lock: lock })
     }
 
     /// Runs `PRAGMA integrity_check` (slow on a large database).

@@ -1,7 +1,7 @@
 //! Writing the engine's records, reading them back, paging history and
 //! pruning old messages.
 
-use chatcore::{NameKey, PasswordHash, Record, StoredMessage};
+use chatcore::{HistoryTarget, NameKey, PasswordHash, Record, StoredMessage};
 use rusqlite::params;
 use rusqlite::types::ValueRef;
 
@@ -15,6 +15,10 @@ pub struct Retention {
     pub(crate) max_age_days: Option<u64>,
     /// Keep at most this many messages per room.
     pub(crate) max_per_room: Option<u64>,
+    /// Keep at most this many whispers per conversation (chatd: the
+    /// engine's `conversation_history_len`); older ones are deleted as each
+    /// new one is written.
+    pub(crate) max_per_conversation: Option<u64>,
 }
 
 /// Rows one pruning pass deletes at most, so that a large backlog never
@@ -45,14 +49,15 @@ impl Store {
     pub(crate) fn commit(&mut self, records: &[Record]) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
         for record in records {
-            write(&tx, record)?;
+            write(&tx, record, self.whispers_kept)?;
         }
         tx.commit()
     }
 
     /// Everything the engine needs on start, as records in a valid restore
     /// order: rooms, the last `history_len` messages of each (at least one,
-    /// so message numbers carry on), accounts, blocks, kept whispers.
+    /// so message numbers carry on), accounts, blocks, the newest whisper
+    /// (so whisper numbers carry on), kept whispers.
     pub(crate) fn load(&self, history_len: usize) -> rusqlite::Result<Vec<Record>> {
         let mut records = Vec::new();
         let mut rooms = self.conn.prepare(
@@ -151,8 +156,9 @@ impl Store {
             let (account, name) = block?;
             records.push(Record::Blocked { account: account.into(), name: name.into() });
         }
+        records.extend(self.newest_whisper()?);
         let mut offline = self.conn.prepare(
-            "SELECT a.name, o.sender, o.text, o.ts_ms FROM offline o JOIN accounts a ON a.key = o.to_key ORDER BY o.id",
+            "SELECT a.name, o.sender, o.text, o.ts_ms, o.seq FROM offline o JOIN accounts a ON a.key = o.to_key ORDER BY o.id",
         )?;
         let mut rows = offline.query([])?;
         while let Some(r) = rows.next()? {
@@ -162,6 +168,7 @@ impl Store {
                     from: r.get::<_, String>(1)?.into(),
                     text: r.get::<_, String>(2)?.into(),
                     unix_ms: r.get(3)?,
+                    seq: r.get(4)?,
                 })
             })();
             // A kept whisper is independent of everything else: one that
@@ -174,21 +181,53 @@ impl Store {
         Ok(records)
     }
 
-    /// Up to `limit` messages of `room` numbered below `before`, newest of
-    /// them. A row that cannot be read (text that is not UTF-8, a column
-    /// of the wrong type) is skipped, logged once and counted in
-    /// [`Page::unreadable`], so that paging goes on past it.
+    /// The newest whisper, which whisper numbers carry on from; one that
+    /// cannot be read is restored with its unreadable parts as U+FFFD, as
+    /// a room's newest message is: only its number matters to the engine.
+    fn newest_whisper(&self) -> rusqlite::Result<Option<Record>> {
+        let mut newest =
+            self.conn.prepare("SELECT seq, sender, text, ts_ms, recipient FROM whispers ORDER BY seq DESC LIMIT 1")?;
+        let mut rows = newest.query([])?;
+        let Some(row) = rows.next()? else { return Ok(None) };
+        let read = stored_message(row).and_then(|message| Ok((message, row.get::<_, String>(4)?.into())));
+        let (message, to) = match read {
+            Ok(read) => read,
+            Err(error) => {
+                let Some(message) = damaged_message(row) else {
+                    tracing::warn!(%error, "the newest stored whisper cannot be read, not even its number");
+                    return Ok(None);
+                };
+                tracing::warn!(seq = message.seq, %error,
+                    "the newest stored whisper is damaged; restored with its unreadable parts replaced");
+                (message, lossy_text(row, 4))
+            }
+        };
+        Ok(Some(Record::Whisper { to, message }))
+    }
+
+    /// Up to `limit` messages of `target` (a room, or the whispers between
+    /// two accounts) numbered below `before`, newest of them. A row that
+    /// cannot be read (text that is not UTF-8, a column of the wrong type)
+    /// is skipped, logged once and counted in [`Page::unreadable`], so that
+    /// paging goes on past it.
     ///
     /// A row is counted in the page that shows the messages around it: the
     /// reader's next page starts below the oldest message returned, so
     /// unreadable rows below that are left for it to count.
-    pub(crate) fn history(&mut self, room: &str, before: u64, limit: usize) -> rusqlite::Result<Page> {
-        let mut query = self.conn.prepare_cached(
-            "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
-        )?;
-        let key = NameKey::of(room);
+    pub(crate) fn history(&mut self, target: &HistoryTarget, before: u64, limit: usize) -> rusqlite::Result<Page> {
+        let (sql, key) = match target {
+            HistoryTarget::Room(room) => (
+                "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+                NameKey::of(room).as_str().to_owned(),
+            ),
+            HistoryTarget::Conversation { account, with } => (
+                "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+                pair_key(account, with),
+            ),
+        };
+        let mut query = self.conn.prepare_cached(sql)?;
         let scan = limit.saturating_add(MAX_UNREADABLE_PER_PAGE);
-        let mut rows = query.query(params![key.as_str(), before, scan as u64])?;
+        let mut rows = query.query(params![key, before, scan as u64])?;
         let mut page = Page::default();
         // Unreadable rows since the last readable one (below every message so far).
         let mut below_oldest = 0;
@@ -200,7 +239,7 @@ impl Store {
                 // A damaged page of the table: what comes after it cannot be
                 // reached this way. Show what was read, and that there is a gap.
                 Err(error) => {
-                    tracing::error!(%error, %room, before, "could not read further back in a room's history");
+                    tracing::error!(%error, ?target, before, "could not read further back in a history");
                     below_oldest += 1;
                     scanned = 0;
                     break;
@@ -219,7 +258,7 @@ impl Store {
                         self.logged_unreadable.clear();
                     }
                     if self.logged_unreadable.insert((key.as_str().into(), seq)) {
-                        tracing::error!(%room, ?seq, %error, "skipped a stored message that cannot be read");
+                        tracing::error!(?target, ?seq, %error, "skipped a stored message that cannot be read");
                     }
                 }
             }
@@ -312,20 +351,33 @@ fn stored_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
 /// be read.
 fn damaged_message(row: &rusqlite::Row<'_>) -> Option<StoredMessage> {
     let seq = u64::try_from(row.get_ref(0).ok()?.as_i64().ok()?).ok()?;
-    let text = |i| -> Box<str> {
-        let raw = match row.get_ref(i) {
-            Ok(ValueRef::Text(bytes) | ValueRef::Blob(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
-            Ok(ValueRef::Integer(n)) => n.to_string(),
-            Ok(ValueRef::Real(x)) => x.to_string(),
-            Ok(ValueRef::Null) | Err(_) => String::new(),
-        };
-        raw.chars().map(|c| if c.is_control() { char::REPLACEMENT_CHARACTER } else { c }).collect()
-    };
     let unix_ms = row.get_ref(3).ok().and_then(|t| t.as_i64().ok()).and_then(|t| u64::try_from(t).ok());
-    Some(StoredMessage { seq, from: text(1), text: text(2), unix_ms: unix_ms.unwrap_or(0) })
+    Some(StoredMessage { seq, from: lossy_text(row, 1), text: lossy_text(row, 2), unix_ms: unix_ms.unwrap_or(0) })
 }
 
-fn write(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Result<()> {
+/// Column `i` of a damaged row as text, whatever it holds: what is not
+/// UTF-8 (and any control character) as U+FFFD.
+fn lossy_text(row: &rusqlite::Row<'_>, i: usize) -> Box<str> {
+    let raw = match row.get_ref(i) {
+        Ok(ValueRef::Text(bytes) | ValueRef::Blob(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+        Ok(ValueRef::Integer(n)) => n.to_string(),
+        Ok(ValueRef::Real(x)) => x.to_string(),
+        Ok(ValueRef::Null) | Err(_) => String::new(),
+    };
+    raw.chars().map(|c| if c.is_control() { char::REPLACEMENT_CHARACTER } else { c }).collect()
+}
+
+/// The key of the conversation between two accounts, the same whichever
+/// of them is named first: their case-folded names, the lesser first,
+/// joined by a space (which no name holds).
+pub(crate) fn pair_key(one: &str, other: &str) -> String {
+    let (one, other) = (NameKey::of(one), NameKey::of(other));
+    let (low, high) = if one <= other { (one, other) } else { (other, one) };
+    format!("{} {}", low.as_str(), high.as_str())
+}
+
+/// Writes one record; `whispers_kept` bounds each conversation (`None`: no bound).
+fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<u64>) -> rusqlite::Result<()> {
     let key = |name: &str| NameKey::of(name).as_str().to_owned();
     match record {
         Record::RoomCreated { room, unix_ms, owner } => {
@@ -360,9 +412,25 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record) -> rusqlite::Result<()
             tx.prepare_cached("UPDATE accounts SET last_seen_ms = ?2 WHERE key = ?1")?
                 .execute(params![key(account), unix_ms])?;
         }
-        Record::OfflineKept { to, from, text, unix_ms } => {
-            tx.prepare_cached("INSERT INTO offline (to_key, sender, text, ts_ms) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![key(to), from, text, unix_ms])?;
+        Record::Whisper { to, message: StoredMessage { seq, from, text, unix_ms } } => {
+            let pair = pair_key(from, to);
+            tx.prepare_cached(
+                "INSERT INTO whispers (seq, pair_key, sender, recipient, text, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![seq, pair, from, to, text, unix_ms])?;
+            // Forget what is older than the newest `kept` of this conversation
+            // (none yet while it holds fewer): one short walk down its index.
+            if let Some(kept) = whispers_kept {
+                tx.prepare_cached(
+                    "DELETE FROM whispers WHERE pair_key = ?1 AND seq < (
+                         SELECT seq FROM whispers WHERE pair_key = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+                )?
+                .execute(params![pair, kept.max(1) - 1])?;
+            }
+        }
+        Record::OfflineKept { to, from, text, unix_ms, seq } => {
+            tx.prepare_cached("INSERT INTO offline (to_key, sender, text, ts_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![key(to), from, text, unix_ms, seq])?;
         }
         Record::OfflineDelivered { to } => {
             tx.prepare_cached("DELETE FROM offline WHERE to_key = ?1")?.execute([key(to)])?;

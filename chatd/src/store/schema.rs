@@ -89,6 +89,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE rooms ADD COLUMN topic_by TEXT;
     ALTER TABLE rooms ADD COLUMN topic_ms INTEGER;
     ",
+    // 4 -> 5: conversations, the whispers between two accounts. A whisper's
+    // number is unique across the server, so it is the rowid: rows lie in
+    // the order they were said, and the newest (which numbering carries on
+    // from) is found without a scan. A conversation is named by its pair
+    // of account keys, the lesser first, joined by a space (no name holds
+    // one): `alice bob`; pages read it by (pair_key, seq). A kept whisper
+    // remembers its number in the conversation.
+    "
+    CREATE TABLE whispers (
+        seq       INTEGER PRIMARY KEY,
+        pair_key  TEXT NOT NULL,
+        sender    TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        text      TEXT NOT NULL,
+        ts_ms     INTEGER NOT NULL
+    );
+    CREATE INDEX whispers_by_conversation ON whispers (pair_key, seq);
+    ALTER TABLE offline ADD COLUMN seq INTEGER;
+    ",
 ];
 
 /// The version this build writes.

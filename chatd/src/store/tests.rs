@@ -1,4 +1,4 @@
-use chatcore::{Config, Engine, PasswordHash, Record, StoredMessage};
+use chatcore::{Config, Engine, HistoryTarget, PasswordHash, Record, StoredMessage};
 
 use super::records::Page;
 use super::*;
@@ -6,6 +6,15 @@ use super::*;
 fn message(room: &str, seq: u64, text: &str) -> Record {
     let message = StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 1_000 * seq };
     Record::Message { room: room.into(), message }
+}
+
+fn room(name: &str) -> HistoryTarget {
+    HistoryTarget::Room(name.into())
+}
+
+fn whisper(seq: u64, from: &str, to: &str) -> Record {
+    let message = StoredMessage { seq, from: from.into(), text: format!("w{seq}").into(), unix_ms: 1_000 * seq };
+    Record::Whisper { to: to.into(), message }
 }
 
 fn sample() -> Vec<Record> {
@@ -20,7 +29,7 @@ fn sample() -> Vec<Record> {
         Record::KnownSource { account: "alice".into(), source: "2001:db8::/64".parse().unwrap() },
         Record::LastSeen { account: "alice".into(), unix_ms: 5 },
         Record::Blocked { account: "alice".into(), name: "Mallory".into() },
-        Record::OfflineKept { to: "alice".into(), from: "bob".into(), text: "hi".into(), unix_ms: 6 },
+        Record::OfflineKept { to: "alice".into(), from: "bob".into(), text: "hi".into(), unix_ms: 6, seq: None },
     ]
 }
 
@@ -46,7 +55,7 @@ fn records_survive_reopening_and_restore_an_engine() {
             Record::KnownSource { account: "Alice".into(), source: "192.0.2.7".parse().unwrap() },
             Record::KnownSource { account: "Alice".into(), source: "2001:db8::/64".parse().unwrap() },
             Record::Blocked { account: "Alice".into(), name: "Mallory".into() },
-            Record::OfflineKept { to: "Alice".into(), from: "bob".into(), text: "hi".into(), unix_ms: 6 },
+            Record::OfflineKept { to: "Alice".into(), from: "bob".into(), text: "hi".into(), unix_ms: 6, seq: None },
         ]
     );
     let engine = Engine::restore(Config::default(), loaded).unwrap();
@@ -105,16 +114,78 @@ fn load_keeps_the_newest_messages_and_at_least_one() {
 }
 
 #[test]
+fn conversations_page_by_pair_either_way_round_and_numbering_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+        let mut records = vec![
+            Record::AccountCreated { name: "Alice".into(), hash: PasswordHash::new("$argon2id$x"), unix_ms: 1 },
+            Record::AccountCreated { name: "bob".into(), hash: PasswordHash::new("$argon2id$y"), unix_ms: 1 },
+            Record::AccountCreated { name: "carol".into(), hash: PasswordHash::new("$argon2id$z"), unix_ms: 1 },
+        ];
+        records.extend([whisper(1, "Alice", "bob"), whisper(2, "bob", "Alice"), whisper(3, "carol", "Alice")]);
+        records.push(whisper(4, "Alice", "bob"));
+        records.push(Record::OfflineKept {
+            to: "bob".into(),
+            from: "Alice".into(),
+            text: "w4".into(),
+            unix_ms: 4_000,
+            seq: Some(4),
+        });
+        store.commit(&records).unwrap();
+        let alice_bob = HistoryTarget::Conversation { account: "alice".into(), with: "BOB".into() };
+        let bob_alice = HistoryTarget::Conversation { account: "bob".into(), with: "Alice".into() };
+        assert_eq!(seqs_of(&store.history(&alice_bob, 5, 10).unwrap()), [1, 2, 4]);
+        assert_eq!(store.history(&bob_alice, 5, 10).unwrap(), store.history(&alice_bob, 5, 10).unwrap());
+        assert_eq!(seqs_of(&store.history(&alice_bob, 4, 1).unwrap()), [2]);
+        let alice_carol = HistoryTarget::Conversation { account: "carol".into(), with: "alice".into() };
+        assert_eq!(seqs_of(&store.history(&alice_carol, 5, 10).unwrap()), [3]);
+        // A room of the same name as a pair's key is another thing entirely.
+        assert_eq!(store.history(&room("alice bob"), 5, 10).unwrap(), Page::default());
+    }
+    let store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    let loaded = store.load(100).unwrap();
+    let whispers: Vec<&Record> = loaded.iter().filter(|r| matches!(r, Record::Whisper { .. })).collect();
+    assert_eq!(whispers, [&whisper(4, "Alice", "bob")], "only the newest, which numbering carries on from");
+    assert!(loaded.contains(&Record::OfflineKept {
+        to: "bob".into(),
+        from: "Alice".into(),
+        text: "w4".into(),
+        unix_ms: 4_000,
+        seq: Some(4)
+    }));
+    let engine = Engine::restore(Config { emit_records: true, ..Config::default() }, loaded).unwrap();
+    assert_eq!(engine.offline_len("bob"), Some(1));
+}
+
+#[test]
+fn each_conversation_keeps_its_newest_whispers_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
+    store.whispers_kept = Some(3);
+    let mut records: Vec<Record> = (1..=6).map(|seq| whisper(seq, "alice", "bob")).collect();
+    records.extend([whisper(7, "carol", "alice"), whisper(8, "alice", "carol")]);
+    store.commit(&records).unwrap();
+    let alice_bob = HistoryTarget::Conversation { account: "alice".into(), with: "bob".into() };
+    assert_eq!(seqs_of(&store.history(&alice_bob, 100, 100).unwrap()), [4, 5, 6]);
+    let alice_carol = HistoryTarget::Conversation { account: "alice".into(), with: "carol".into() };
+    assert_eq!(seqs_of(&store.history(&alice_carol, 100, 100).unwrap()), [7, 8]);
+    store.commit(&[whisper(9, "bob", "alice")]).unwrap();
+    assert_eq!(seqs_of(&store.history(&alice_bob, 100, 100).unwrap()), [5, 6, 9]);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
 fn history_pages_backwards() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
     let mut records = vec![Record::RoomCreated { room: "r".into(), unix_ms: 0, owner: None }];
     records.extend((1..=10).map(|seq| message("r", seq, "x")));
     store.commit(&records).unwrap();
-    let page: Vec<u64> = store.history("R", 8, 3).unwrap().messages.iter().map(|m| m.seq).collect();
+    let page: Vec<u64> = store.history(&room("R"), 8, 3).unwrap().messages.iter().map(|m| m.seq).collect();
     assert_eq!(page, [5, 6, 7]);
-    assert_eq!(store.history("r", 1, 3).unwrap(), Page::default());
-    assert_eq!(store.history("nowhere", 100, 3).unwrap(), Page::default());
+    assert_eq!(store.history(&room("r"), 1, 3).unwrap(), Page::default());
+    assert_eq!(store.history(&room("nowhere"), 100, 3).unwrap(), Page::default());
 }
 
 /// A store with room `r` holding messages 1..=n, closed again; returns its directory.
@@ -151,15 +222,15 @@ fn history_pages_past_an_unreadable_row_and_counts_it_once() {
     damage(dir.path(), &[2], "CAST(x'c328' AS TEXT)");
     let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
     // Pages of 3 from the top: 8 9 10, then 5 7 (6 skipped), then 3 4 and 1 (2 skipped).
-    let page = store.history("r", 11, 3).unwrap();
+    let page = store.history(&room("r"), 11, 3).unwrap();
     assert_eq!((seqs_of(&page), page.unreadable), (vec![8, 9, 10], 0));
-    let page = store.history("r", 8, 3).unwrap();
+    let page = store.history(&room("r"), 8, 3).unwrap();
     assert_eq!((seqs_of(&page), page.unreadable), (vec![4, 5, 7], 1));
-    let page = store.history("r", 4, 3).unwrap();
+    let page = store.history(&room("r"), 4, 3).unwrap();
     assert_eq!((seqs_of(&page), page.unreadable), (vec![1, 3], 1));
     assert_eq!(page.messages[0].text.as_ref(), "m1");
     // Each row was logged once, however often it is paged over.
-    store.history("r", 8, 3).unwrap();
+    store.history(&room("r"), 8, 3).unwrap();
     assert_eq!(store.logged_unreadable.len(), 2);
 }
 
@@ -169,10 +240,10 @@ fn an_unreadable_row_at_the_bottom_of_a_page_is_left_to_the_next_page() {
     damage(dir.path(), &[3, 1], "CAST(x'ff' AS BLOB)");
     let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
     // 4 5 6 fill the page: 3 is below them and not counted here.
-    let page = store.history("r", 7, 3).unwrap();
+    let page = store.history(&room("r"), 7, 3).unwrap();
     assert_eq!((seqs_of(&page), page.unreadable), (vec![4, 5, 6], 0));
     // Nothing readable below 2 but 1, which cannot be read: the room ends there.
-    let page = store.history("r", 4, 3).unwrap();
+    let page = store.history(&room("r"), 4, 3).unwrap();
     assert_eq!((seqs_of(&page), page.unreadable), (vec![2], 2));
 }
 
@@ -186,7 +257,7 @@ fn the_unreadable_rows_logged_stay_bounded() {
     }
     let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
     let (mut before, mut most, mut unreadable) = (n + 1, 0, 0);
-    while let Some(page) = Some(store.history("r", before, 1).unwrap()).filter(|p| !p.messages.is_empty()) {
+    while let Some(page) = Some(store.history(&room("r"), before, 1).unwrap()).filter(|p| !p.messages.is_empty()) {
         before = page.messages[0].seq;
         unreadable += page.unreadable;
         most = most.max(store.logged_unreadable.len());
@@ -223,7 +294,13 @@ fn start_skips_an_unreadable_kept_whisper() {
         let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
         store.commit(&sample()).unwrap();
         store
-            .commit(&[Record::OfflineKept { to: "alice".into(), from: "carol".into(), text: "yo".into(), unix_ms: 7 }])
+            .commit(&[Record::OfflineKept {
+                to: "alice".into(),
+                from: "carol".into(),
+                text: "yo".into(),
+                unix_ms: 7,
+                seq: None,
+            }])
             .unwrap();
     }
     let conn = rusqlite::Connection::open(dir.path().join("chatd.db")).unwrap();
@@ -232,7 +309,10 @@ fn start_skips_an_unreadable_kept_whisper() {
     let store = Store::open(dir.path(), SyncMode::Normal).unwrap();
     let kept: Vec<Record> =
         store.load(100).unwrap().into_iter().filter(|r| matches!(r, Record::OfflineKept { .. })).collect();
-    assert_eq!(kept, [Record::OfflineKept { to: "Alice".into(), from: "carol".into(), text: "yo".into(), unix_ms: 7 }]);
+    assert_eq!(
+        kept,
+        [Record::OfflineKept { to: "Alice".into(), from: "carol".into(), text: "yo".into(), unix_ms: 7, seq: None }]
+    );
 }
 
 #[test]
@@ -246,12 +326,12 @@ fn retention_prunes_by_count_and_age_but_keeps_each_rooms_newest() {
     records.extend((1..=10).map(|seq| message("a", seq, "x")));
     records.extend((1..=3).map(|seq| message("b", seq, "x")));
     store.commit(&records).unwrap();
-    let by_count = Retention { max_age_days: None, max_per_room: Some(4) };
+    let by_count = Retention { max_age_days: None, max_per_room: Some(4), ..Retention::default() };
     while store.prune(by_count, 0).unwrap() > 0 {}
     assert_eq!(store.message_count("a").unwrap(), 4);
     assert_eq!(store.message_count("b").unwrap(), 3);
     // Every message is from the first seconds of 1970: all are older than a day.
-    let by_age = Retention { max_age_days: Some(1), max_per_room: None };
+    let by_age = Retention { max_age_days: Some(1), max_per_room: None, ..Retention::default() };
     while store.prune(by_age, 10 * 86_400_000).unwrap() > 0 {}
     assert_eq!(store.message_count("a").unwrap(), 1);
     assert_eq!(store.message_count("b").unwrap(), 1);
@@ -406,7 +486,8 @@ fn a_database_of_the_first_layout_is_migrated_and_keeps_everything() {
             "INSERT INTO rooms VALUES ('rust', 'Rust', 1), ('go', 'go', 2);
              INSERT INTO messages VALUES ('rust', 1, 'alice', 'one', 1000), ('rust', 2, 'bob', 'two', 3000),
                                          ('go', 1, 'carol', 'uno', 2000);
-             INSERT INTO accounts VALUES ('alice', 'Alice', '$argon2id$x', 2, 5);",
+             INSERT INTO accounts VALUES ('alice', 'Alice', '$argon2id$x', 2, 5);
+             INSERT INTO offline (to_key, sender, text, ts_ms) VALUES ('alice', 'bob', 'hi', 6);",
         )
         .unwrap();
         tx.commit().unwrap();
@@ -428,6 +509,8 @@ fn a_database_of_the_first_layout_is_migrated_and_keeps_everything() {
             at("go", 1, "carol", "uno", 2000),
             Record::AccountCreated { name: "Alice".into(), hash: PasswordHash::new("$argon2id$x"), unix_ms: 2 },
             Record::LastSeen { account: "Alice".into(), unix_ms: 5 },
+            // Kept before conversations were: in none.
+            Record::OfflineKept { to: "Alice".into(), from: "bob".into(), text: "hi".into(), unix_ms: 6, seq: None },
         ]
     );
     // The rows are in the order they were said, for retention by age.
@@ -439,8 +522,8 @@ fn a_database_of_the_first_layout_is_migrated_and_keeps_everything() {
     // Numbers stay unique per room, and writing, paging and pruning work.
     assert!(store.commit(&[message("Rust", 2, "again")]).is_err());
     store.commit(&[message("Rust", 3, "three")]).unwrap();
-    assert_eq!(seqs_of(&store.history("rust", 4, 10).unwrap()), [1, 2, 3]);
-    let by_age = Retention { max_age_days: Some(1), max_per_room: None };
+    assert_eq!(seqs_of(&store.history(&room("rust"), 4, 10).unwrap()), [1, 2, 3]);
+    let by_age = Retention { max_age_days: Some(1), max_per_room: None, ..Retention::default() };
     while store.prune(by_age, 10 * 86_400_000).unwrap() > 0 {}
     assert_eq!(store.message_count("rust").unwrap(), 1);
     assert_eq!(store.message_count("go").unwrap(), 1);
@@ -448,7 +531,7 @@ fn a_database_of_the_first_layout_is_migrated_and_keeps_everything() {
     drop(store);
     // And it opens again as it is.
     let store = Store::open(dir.path(), SyncMode::Normal).unwrap();
-    assert_eq!(store.load(100).unwrap().len(), 6);
+    assert_eq!(store.load(100).unwrap().len(), 7);
 }
 
 #[test]
@@ -470,8 +553,8 @@ fn retention_by_age_never_deletes_a_young_message() {
             said(4, 9 * day),
         ])
         .unwrap();
-    let by_age = Retention { max_age_days: Some(2), max_per_room: None };
+    let by_age = Retention { max_age_days: Some(2), max_per_room: None, ..Retention::default() };
     while store.prune(by_age, 10 * day).unwrap() > 0 {}
-    let left: Vec<u64> = store.history("r", 10, 10).unwrap().messages.iter().map(|m| m.seq).collect();
+    let left: Vec<u64> = store.history(&room("r"), 10, 10).unwrap().messages.iter().map(|m| m.seq).collect();
     assert_eq!(left, [2, 3, 4], "3 is old but waits behind 2; 2 and 4 are young");
 }

@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use chatcore::{ClientId, Record, StorageStatus, StoredMessage};
+use chatcore::{ClientId, HistoryTarget, Record, StorageStatus, StoredMessage};
 
 use super::records::Page;
 use super::{Retention, Store};
@@ -29,8 +29,8 @@ pub enum Job {
     Fetch {
         /// Who asked; the page goes back to them.
         client: ClientId,
-        /// The room, as the client named it.
-        room: Box<str>,
+        /// The room or conversation, as the engine named it.
+        target: HistoryTarget,
         /// Only messages numbered below this.
         before: u64,
         /// At most this many messages, the newest of them.
@@ -52,8 +52,8 @@ pub enum Reply {
     History {
         /// Who asked for it.
         client: ClientId,
-        /// The room, as the client named it.
-        room: Box<str>,
+        /// The room or conversation, as the engine named it.
+        target: HistoryTarget,
         /// The messages, oldest first.
         messages: Vec<StoredMessage>,
         /// Rows of the page that could not be read.
@@ -127,6 +127,8 @@ fn run(
     report: &impl Fn(Reply),
     stopping: &AtomicBool,
 ) {
+    // Conversations are bounded as each whisper is written, not by the pruning passes.
+    store.whispers_kept = retention.max_per_conversation;
     let pruning = retention.max_age_days.is_some() || retention.max_per_room.is_some();
     let mut next_prune = pruning.then(Instant::now);
     // When what was written since the last checkpoint must be checkpointed.
@@ -165,13 +167,13 @@ fn run(
         // Fetches run after the commits sent before them, so a page never
         // misses a message its reader has already seen.
         for fetch in fetches {
-            if let Job::Fetch { client, room, before, limit } = fetch {
-                let page = store.history(&room, before, limit).unwrap_or_else(|error| {
-                    tracing::error!(%error, %room, "could not read history");
+            if let Job::Fetch { client, target, before, limit } = fetch {
+                let page = store.history(&target, before, limit).unwrap_or_else(|error| {
+                    tracing::error!(%error, ?target, "could not read history");
                     // The reader learns there is a gap rather than that there is nothing.
                     Page { messages: Vec::new(), unreadable: 1 }
                 });
-                report(Reply::History { client, room, messages: page.messages, unreadable: page.unreadable });
+                report(Reply::History { client, target, messages: page.messages, unreadable: page.unreadable });
             }
         }
         housekeeping(&mut store, retention, checkpoint_every, &mut next_prune, &mut checkpoint_due);

@@ -1,0 +1,143 @@
+//! Conversations: the whispers between two accounts, kept in the
+//! embedder's store and paged back with `/history @NICK`.
+//!
+//! Only whispers between two logged-in accounts are kept, and a whisper
+//! kept for an offline account (`OfflineKept`) is part of the conversation
+//! too, with the same number. A guest's whispers are never kept: its name
+//! is not its own (the next guest may be given it), so a history under it
+//! would show one person's whispers to another, and a guest has nothing to
+//! read the history back with after it disconnects. Keeping them would
+//! also let anyone fill the store without registering.
+//!
+//! The engine holds no conversation in memory, only the number the next
+//! whisper gets: whispers are numbered across the whole server, so that
+//! one counter serves every pair of accounts however many there are (a
+//! counter per pair would grow with the square of the accounts). Within one
+//! conversation the numbers increase, with gaps. Every page is read from
+//! the store, and asks for one whisper more than a page shows to tell
+//! whether older ones exist.
+
+use crate::client::HistoryKey;
+use crate::error::Rejection;
+use crate::event::{Event, PageOf};
+use crate::names::NameKey;
+use crate::outbox::Outbox;
+use crate::output::{ClientId, HistoryTarget, Output};
+use crate::record::{Record, StoredMessage};
+use crate::replay::{heard_by, tidy_fetched};
+use crate::time::Now;
+use crate::world::World;
+
+impl World {
+    /// Keeps a whisper from account `from` to account `to` in their
+    /// conversation and returns its number; `None` if conversations are
+    /// not kept (no store, or `conversation_history_len` 0) or the store
+    /// is failing. A failing store does not stop the whisper, which needs
+    /// no record to be delivered; it only leaves it out of the history,
+    /// as no record may be made that the store cannot write.
+    pub(crate) fn keep_in_conversation(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        from: &str,
+        to: &str,
+        text: &str,
+    ) -> Option<u64> {
+        if !self.keeps_conversations() || self.storage_failing {
+            return None;
+        }
+        let seq = self.next_whisper_seq;
+        self.next_whisper_seq += 1;
+        let message = StoredMessage { seq, from: from.into(), text: text.into(), unix_ms: now.unix_ms };
+        out.persist(Record::Whisper { to: to.into(), message });
+        Some(seq)
+    }
+
+    /// Whether whispers between accounts are kept in a store to page back.
+    fn keeps_conversations(&self) -> bool {
+        self.config.emit_records && self.config.conversation_history_len > 0
+    }
+
+    /// `/history @NICK`: the page of up to `history_page_len` whispers
+    /// between the client's account and `with` numbered below `before`,
+    /// or below the text client's cursor, or the newest.
+    pub(crate) fn conversation_history(
+        &mut self,
+        out: &mut Outbox,
+        id: ClientId,
+        with: &str,
+        before: Option<u64>,
+    ) -> Result<(), Rejection> {
+        let client = &self.clients[&id];
+        let Some(account) = client.account.as_ref().and_then(|key| self.accounts.get(key)) else {
+            return Err(Rejection::HistoryNeedsAccount);
+        };
+        let with_key = NameKey::of(with);
+        let other = self.accounts.get(&with_key).ok_or_else(|| Rejection::NoSuchAccount(with.into()))?;
+        let cursor = client.text_cursor(&HistoryKey::Conversation(with_key.clone()));
+        let before = before.or(cursor).unwrap_or(self.next_whisper_seq).min(self.next_whisper_seq);
+        if self.keeps_conversations() && before > 1 {
+            let target = HistoryTarget::Conversation { account: account.name.clone(), with: other.name.clone() };
+            let limit = self.config.history_page_len.saturating_add(1);
+            out.push(Output::FetchHistory { client: id, target, before, limit });
+            return Ok(());
+        }
+        // Nothing kept, or nothing older: the answer needs no store.
+        let event = Event::HistoryPage {
+            of: PageOf::Conversation { with: &other.name },
+            messages: &[],
+            more: false,
+            oldest: None,
+            unreadable: 0,
+        };
+        let data = client.render(&event);
+        self.move_conversation_cursor(id, with_key, None);
+        out.send(id, data);
+        Ok(())
+    }
+
+    /// A fetched page of the conversation between `account` and `with`.
+    /// Nothing happens if the client is gone (or, which cannot happen
+    /// today, is no longer logged in to `account`).
+    pub(crate) fn conversation_page(
+        &mut self,
+        out: &mut Outbox,
+        client: ClientId,
+        account: &str,
+        with: &str,
+        mut messages: Vec<StoredMessage>,
+        unreadable: usize,
+    ) {
+        let Some(reader) = self.clients.get(&client) else { return };
+        if reader.account != Some(NameKey::of(account)) {
+            return;
+        }
+        let with_key = NameKey::of(with);
+        // Accounts are never removed, so this finds the name as registered.
+        let with = self.accounts.get(&with_key).map_or(with, |a| &a.name);
+        tidy_fetched(&mut messages);
+        // The store was asked for one more than a page: if it had it, there is more.
+        let skip = messages.len().saturating_sub(self.config.history_page_len);
+        let shown = &messages[skip..];
+        let page = heard_by(reader, shown);
+        let more = skip > 0;
+        let oldest = shown.first().map(|m| m.seq);
+        let event = Event::HistoryPage { of: PageOf::Conversation { with }, messages: &page, more, oldest, unreadable };
+        let data = reader.render(&event);
+        self.move_conversation_cursor(client, with_key, oldest.filter(|_| more));
+        out.send(client, data);
+    }
+
+    /// Moves a client's cursor in a conversation to `oldest`; at its
+    /// beginning (`None`) the cursor goes, so that the next `/history
+    /// @NICK` starts again from the newest whispers.
+    fn move_conversation_cursor(&mut self, id: ClientId, with: NameKey, oldest: Option<u64>) {
+        let Some(client) = self.clients.get_mut(&id) else { return };
+        let key = HistoryKey::Conversation(with);
+        match oldest {
+            Some(seq) => client.history_cursor = Some((key, seq)),
+            None if client.history_cursor.as_ref().is_some_and(|(at, _)| *at == key) => client.history_cursor = None,
+            None => {}
+        }
+    }
+}
