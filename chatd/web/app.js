@@ -153,6 +153,7 @@ function showChat() {
   $('enter').hidden = true;
   $('chat').hidden = false;
   $('logout').hidden = false;
+  $('show-nav').hidden = false;
   $('show-people').hidden = false;
   $('enter-submit').disabled = false;
   showWhoami();
@@ -180,6 +181,7 @@ function leaveChat(message) {
   state.blocked.clear();
   $('chat').hidden = true;
   $('logout').hidden = true;
+  $('show-nav').hidden = true;
   $('show-people').hidden = true;
   $('whoami').hidden = true;
   $('enter').hidden = false;

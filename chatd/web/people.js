@@ -36,7 +36,8 @@ export class People {
     const inRoom = new Set((members ?? []).map((n) => n.toLowerCase()));
     this.membersList.replaceChildren(...sorted(members ?? []).map((nick) => this.item(nick, me)));
     const others = sorted(online.filter((n) => !inRoom.has(n.toLowerCase())));
-    this.onlineList.replaceChildren(...others.map((nick) => this.item(nick, me)));
+    const items = others.map((nick) => this.item(nick, me));
+    this.onlineList.replaceChildren(...(items.length > 0 ? items : [el('li', { className: 'empty' }, 'nobody else')]));
     this.membersTitle.hidden = members === null;
     this.membersList.hidden = members === null;
   }

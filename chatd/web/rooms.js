@@ -305,6 +305,10 @@ export function setRoomList(rooms) {
 }
 
 function renderRoomList() {
+  if (roomList.length === 0) {
+    $('rooms').replaceChildren(el('li', { className: 'empty' }, 'no rooms yet; create one'));
+    return;
+  }
   $('rooms').replaceChildren(
     ...roomList.map((info) => {
       const room = state.rooms.get(roomKey(info.name));
