@@ -29,7 +29,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # Flood control off: each smoke client sends more than the default 4 lines/s.
-(cd "$work" && exec "$bin/chatd" --listen 127.0.0.1:0 --irc-listen none --max-per-ip 0 --max-clients 1000 \
+(cd "$work" && exec "$bin/chatd" --listen 127.0.0.1:0 --irc-listen none --http-listen none --max-per-ip 0 --max-clients 1000 \
     --flood-lines-per-sec 0 >"$work/stdout" 2>"$work/stderr") &
 chatd_pid=$!
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chatcore::Config;
 use clap::{Args, Parser};
 
-use crate::conn::SendLimit;
+use crate::conn::{SendLimit, ws};
 use crate::passwords::Limits;
 use crate::store::{Retention, SyncMode};
 
@@ -42,6 +42,35 @@ pub(crate) struct Cli {
     /// `irc listening on ADDR`, after the first line.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:6667", value_parser = optional_addr)]
     pub(crate) irc_listen: OptionalAddr,
+
+    /// Address to serve HTTP on, IP:PORT, or `none`: the chat page (`/`),
+    /// WebSocket clients (`/ws`) and a health check (`/healthz`).
+    ///
+    /// A WebSocket speaks JSON Lines, one object per text frame, in the
+    /// same rooms as everyone else. The bound address is printed on stdout
+    /// as `http listening on ADDR`, after the IRC line.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = optional_addr)]
+    pub(crate) http_listen: OptionalAddr,
+
+    /// A web page's origin allowed to open a WebSocket, besides chatd's own
+    /// page; may be given several times.
+    ///
+    /// By default only a page served from the host and port the browser
+    /// connects to may (its `Origin` matches the request's `Host`), so that
+    /// no other site can chat in its visitors' names. Requests without an
+    /// `Origin` (programs, not browsers) are always let in. Compared whole,
+    /// scheme included: `https://chat.example.com`.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN", value_parser = origin)]
+    pub(crate) allowed_origins: Vec<String>,
+
+    /// Seconds a WebSocket may stay silent before the server pings it; 0
+    /// never pings.
+    ///
+    /// A peer still silent that long after the ping is disconnected, which
+    /// finds vanished browsers sooner than TCP does. Pongs are not chat
+    /// activity: --idle-timeout still applies.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(30)))]
+    pub(crate) ws_ping_interval: Seconds,
 
     /// Bytes a client may leave unread once --send-queue-grace has passed.
     ///
@@ -430,6 +459,15 @@ impl Cli {
         Limits { threads: self.hash_threads.unwrap_or_else(cpus), queue: self.hash_queue }
     }
 
+    /// The WebSocket limits: messages as long as the engine's lines, and
+    /// the ping interval.
+    pub(crate) fn ws_settings(&self) -> ws::Settings {
+        ws::Settings {
+            max_message: self.engine.max_line_bytes,
+            ping_after: Some(self.ws_ping_interval.0).filter(|every| !every.is_zero()),
+        }
+    }
+
     /// How far behind a client may fall, from the --send-queue-* flags.
     pub(crate) fn send_limit(&self) -> SendLimit {
         SendLimit {
@@ -449,6 +487,17 @@ fn optional_addr(text: &str) -> Result<OptionalAddr, String> {
         return Ok(OptionalAddr(None));
     }
     text.parse().map(|addr| OptionalAddr(Some(addr))).map_err(|_| format!("{text:?} is not IP:PORT or none"))
+}
+
+/// A web origin: `http://` or `https://`, a host and maybe a port, nothing
+/// after (a browser's `Origin` has no path).
+fn origin(text: &str) -> Result<String, String> {
+    let rest = text.strip_prefix("http://").or_else(|| text.strip_prefix("https://"));
+    let authority = rest.map(|r| r.strip_suffix('/').unwrap_or(r));
+    match authority {
+        Some(a) if !a.is_empty() && !a.contains(['/', '?', '#', ' ', '@']) => Ok(text.to_owned()),
+        _ => Err(format!("{text:?} is not an origin like https://chat.example.com or http://host:8080")),
+    }
 }
 
 /// A duration given on the command line in seconds, fractions allowed.
@@ -614,6 +663,32 @@ mod tests {
         assert_eq!(cli.storage.commit_timeout(), Some(Duration::from_millis(250)));
         let cli = Cli::try_parse_from(["chatd", "--commit-timeout=0"]).unwrap();
         assert_eq!(cli.storage.commit_timeout(), None);
+    }
+
+    #[test]
+    fn the_http_port_and_websocket_limits() {
+        let cli = Cli::try_parse_from(["chatd"]).unwrap();
+        assert_eq!(cli.http_listen, OptionalAddr(Some("127.0.0.1:8080".parse().unwrap())));
+        let max_line = Config::default().max_line_bytes;
+        assert_eq!(
+            cli.ws_settings(),
+            ws::Settings { max_message: max_line, ping_after: Some(Duration::from_secs(30)) }
+        );
+        let cli = Cli::try_parse_from([
+            "chatd",
+            "--http-listen=none",
+            "--max-line-bytes=100",
+            "--ws-ping-interval=0",
+            "--allowed-origin=https://chat.example.com",
+            "--allowed-origin=http://localhost:3000/",
+        ])
+        .unwrap();
+        assert_eq!(cli.http_listen, OptionalAddr(None));
+        assert_eq!(cli.ws_settings(), ws::Settings { max_message: 100, ping_after: None });
+        assert_eq!(cli.allowed_origins, ["https://chat.example.com", "http://localhost:3000/"]);
+        for bad in ["chat.example.com", "https://", "https://x/page", "ftp://x", "*"] {
+            assert!(Cli::try_parse_from(["chatd", "--allowed-origin", bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use bytes::Bytes;
-use chatcore::{AuthRequestId, ClientId, Codec, DisconnectReason, Engine, Now, Output, PasswordHash, StorageStatus};
+use chatcore::{AuthRequestId, ClientId, DisconnectReason, Engine, Now, Output, PasswordHash, StorageStatus};
 use futures_lite::future;
 use smol::Timer;
 
-use crate::conn::{self, SendLimit, Socket};
+use crate::conn::{self, Incoming, SendLimit, Socket};
 use crate::held::{ClientOp, Held};
 use crate::passwords;
 use crate::runtime::spawn;
@@ -59,8 +59,8 @@ pub(crate) enum Done {
 /// What reaches the engine task from the sockets.
 #[derive(Debug)]
 pub(crate) enum Inbound {
-    /// A connection was accepted, on a port that speaks this codec.
-    Connect(Arc<Socket>, Codec),
+    /// A connection was accepted (a WebSocket: and upgraded).
+    Connect(Incoming),
     /// Bytes arrived from a client.
     Input(ClientId, Bytes),
     /// A client's connection ended.
@@ -280,7 +280,7 @@ impl EngineTask {
     /// Feeds one event to the engine; its output waits for [`dispatch`](Self::dispatch).
     fn handle(&mut self, now: Now, event: Inbound) {
         match event {
-            Inbound::Connect(socket, codec) => self.connect(now, socket, codec),
+            Inbound::Connect(incoming) => self.connect(now, incoming),
             // Bytes or an end racing the engine's own close are `Ok` and
             // change nothing; an `Err` is a bug in chatd.
             Inbound::Input(id, bytes) => report_misuse(self.engine.handle_input(now, id, &bytes)),
@@ -315,16 +315,17 @@ impl EngineTask {
         }
     }
 
-    fn connect(&mut self, now: Now, socket: Arc<Socket>, codec: Codec) {
+    fn connect(&mut self, now: Now, incoming: Incoming) {
         let Some(alive) = self.alive.clone() else { return };
+        let socket = incoming.socket.clone();
         // The address lets the engine count failed logins per source.
-        let id = self.engine.handle_connect_as(now, Some(socket.peer.ip()), codec);
+        let id = self.engine.handle_connect_as(now, Some(socket.peer.ip()), incoming.codec);
         // A client refused as over `max_clients` only gets its farewell written.
         let reader = self.engine.nick(id).is_some().then(|| self.inbound.clone());
         if reader.is_some() {
             tracing::info!(client = %id, peer = %socket.peer, "connected");
         }
-        spawn(conn::serve(id, socket.clone(), reader, alive)).detach();
+        spawn(conn::serve(id, incoming, reader, alive)).detach();
         self.conns.insert(id, Conn { socket });
     }
 
@@ -409,6 +410,7 @@ impl EngineTask {
             }
             ClientOp::Close(client, reason) => {
                 let Some(conn) = self.conns.remove(&client) else { return };
+                conn.socket.closing_for(&reason);
                 if reason == DisconnectReason::ServerFull {
                     if refusals::note(Refusal::ServerFull) {
                         tracing::warn!(client = %client, peer = %conn.socket.peer, %reason, "refused");
@@ -420,6 +422,7 @@ impl EngineTask {
             }
             ClientOp::Departed(id, reason) => {
                 if let Some(conn) = self.conns.remove(&id) {
+                    conn.socket.closing_for(&reason);
                     tracing::info!(client = %id, peer = %conn.socket.peer, %reason, "disconnected");
                     self.retire(now, conn);
                 }
@@ -443,9 +446,11 @@ impl EngineTask {
             limit = self.send_limit.behind_bytes,
             "send queue exceeded; disconnecting"
         );
-        // Cut at once: this peer is not reading, so there is nothing to flush.
-        conn.socket.close_queue();
-        conn.socket.cut();
+        // This peer is not reading, so nothing queued is worth flushing: a
+        // TCP socket is cut at once; a WebSocket may still get its close
+        // frame out within the linger time.
+        conn.socket.fell_behind();
+        self.retire(now, conn);
         // Its roommates are told; `dispatch` goes round for those sends.
         report_misuse(self.engine.handle_disconnect(now, to, DisconnectReason::SendQueueExceeded));
     }
@@ -537,7 +542,7 @@ impl EngineTask {
                 Some(Wake::Timer | Wake::Shutdown) => self.cut_lingering(Instant::now()),
                 // The engine has forgotten everyone; a connection accepted
                 // just now is simply closed.
-                Some(Wake::Event(Inbound::Connect(socket, _))) => socket.cut(),
+                Some(Wake::Event(Inbound::Connect(incoming))) => incoming.socket.cut(),
                 Some(Wake::Event(_) | Wake::Done(_)) => {}
             }
         }

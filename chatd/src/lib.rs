@@ -1,5 +1,5 @@
 //! `chatd`: the reference chat server. It wires the [`chatcore`] engine to
-//! TCP sockets on the smol runtime; everything a client can do is the
+//! TCP sockets and WebSockets on the smol runtime; everything a client can do is the
 //! engine's, everything about sockets, time, signals and the disk is here.
 //!
 //! The `chatd` executable is one call to [`run_cli`]. The library exists so
@@ -22,6 +22,8 @@ mod conn;
 mod engine_task;
 // Client output held back until the records it depends on are durable.
 mod held;
+// The HTTP port: the chat page, a health check, WebSocket upgrades.
+mod http;
 // The per-IP connection count.
 mod ip_limit;
 // argon2id hashing and verification on a bounded pool of its own threads.

@@ -1,4 +1,5 @@
-//! Binding, the accept loop, and starting the engine task.
+//! Binding, the accept loops (text/JSON, IRC, HTTP), and starting the
+//! engine task.
 
 // Log lines for refusals, limited so that a flood cannot flood the log.
 pub(crate) mod refusals;
@@ -14,8 +15,9 @@ use futures_lite::future;
 use smol::{Async, Timer};
 
 use crate::cli::Cli;
-use crate::conn::{self, Socket};
+use crate::conn::{self, Incoming};
 use crate::engine_task::{Done, EngineTask, Inbound};
+use crate::http::{self, Http, Origins};
 use crate::ip_limit::IpLimiter;
 use crate::passwords;
 use crate::runtime::spawn;
@@ -101,21 +103,48 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         }
         None => None,
     };
+    let web = match cli.http_listen.0 {
+        Some(addr) => {
+            let web = Async::<TcpListener>::bind(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for HTTP on {addr}: {e}")))?;
+            let local = web.get_ref().local_addr()?;
+            let mut stdout = io::stdout().lock();
+            writeln!(stdout, "http listening on {local}")?;
+            stdout.flush()?;
+            tracing::info!(addr = %local, allowed_origins = ?cli.allowed_origins, "listening for HTTP and WebSockets");
+            Some(web)
+        }
+        None => None,
+    };
 
     let (inbound, events) = async_channel::bounded(cli.inbound_capacity);
     let limiter = IpLimiter::new(cli.max_per_ip);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
-    let _accept = spawn(accept_loop(listener, Codec::Text, limiter.clone(), inbound.clone()));
-    let _accept_irc = irc.map(|irc| spawn(accept_loop(irc, Codec::Irc, limiter, inbound.clone())));
+    let _accept = spawn(accept_loop(listener, Port::Chat(Codec::Text), limiter.clone(), inbound.clone()));
+    let _accept_irc = irc.map(|irc| spawn(accept_loop(irc, Port::Chat(Codec::Irc), limiter.clone(), inbound.clone())));
+    let _accept_http = web.map(|web| {
+        let http =
+            Http { origins: Origins::new(&cli.allowed_origins), ws: cli.ws_settings(), inbound: inbound.clone() };
+        spawn(accept_loop(web, Port::Http(Arc::new(http)), limiter, inbound.clone()))
+    });
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
     spawn(engine.run(events, shutdown)).await;
     Ok(())
 }
 
-/// Accepts connections on one port, whose clients speak `codec` (text and
-/// JSON share a port: a JSON client's first line says so).
-async fn accept_loop(listener: Async<TcpListener>, codec: Codec, limiter: IpLimiter, inbound: Sender<Inbound>) {
+/// What a port serves.
+#[derive(Debug, Clone)]
+enum Port {
+    /// Chat clients speaking this codec (text and JSON share a port: a JSON
+    /// client's first line says so).
+    Chat(Codec),
+    /// HTTP: the page, and WebSocket clients.
+    Http(Arc<Http>),
+}
+
+/// Accepts connections on one port.
+async fn accept_loop(listener: Async<TcpListener>, port: Port, limiter: IpLimiter, inbound: Sender<Inbound>) {
     loop {
         // Refusals after the first of a spell are summed up when their
         // interval ends. The engine task may start a spell while this loop
@@ -141,29 +170,36 @@ async fn accept_loop(listener: Async<TcpListener>, codec: Codec, limiter: IpLimi
             }
         };
         let Some(slot) = limiter.try_acquire(peer.ip()) else {
-            refuse(stream.get_ref(), peer, limiter.max(), codec);
+            refuse(stream.get_ref(), peer, limiter.max(), &port);
             continue;
         };
         conn::configure(stream.get_ref());
-        let socket = Arc::new(Socket::new(stream, peer, slot));
-        if inbound.send(Inbound::Connect(socket, codec)).await.is_err() {
-            return;
+        match &port {
+            Port::Chat(codec) => {
+                if inbound.send(Inbound::Connect(Incoming::tcp(stream, peer, slot, *codec))).await.is_err() {
+                    return;
+                }
+            }
+            // Its request is read on a task of its own, so a slow one
+            // delays nobody; only an upgraded one reaches the engine task.
+            Port::Http(http) => spawn(http::serve(stream, peer, slot, http.clone())).detach(),
         }
     }
 }
 
 /// Tells a connection over the per-IP cap why, and closes it. The socket is
 /// fresh, so the one line fits its send buffer and nothing need wait.
-fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize, codec: Codec) {
+fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize, port: &Port) {
     if refusals::note(Refusal::PerIpCap) {
         tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
     }
     let why = format!("too many connections from your address (at most {max}); try again later");
-    let line = match codec {
-        Codec::Irc => format!("ERROR :Closing link: {why}\r\n"),
-        _ => format!("* bye: {why}\n"),
+    let answer = match port {
+        Port::Chat(Codec::Irc) => format!("ERROR :Closing link: {why}\r\n").into_bytes(),
+        Port::Chat(_) => format!("* bye: {why}\n").into_bytes(),
+        Port::Http(_) => http::too_many_connections(&why),
     };
     let mut stream = stream;
-    let _ = stream.write_all(line.as_bytes());
+    let _ = stream.write_all(&answer);
     let _ = stream.shutdown(Shutdown::Write);
 }

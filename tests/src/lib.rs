@@ -45,6 +45,9 @@ pub struct Server {
     addr: SocketAddr,
     /// Where it serves IRC, unless started with `--irc-listen none`.
     irc_addr: Option<SocketAddr>,
+    /// Where it serves HTTP and WebSockets, unless started with
+    /// `--http-listen none`.
+    http_addr: Option<SocketAddr>,
     logs: Arc<Mutex<String>>,
     /// The data directory of a server started with [`Server::start`],
     /// removed when the server is dropped.
@@ -82,12 +85,12 @@ impl Server {
 
     /// Like [`Server::start_in`], with `RUST_LOG` set to `rust_log`.
     pub fn start_in_logging(chatd: &Path, dir: &Path, args: &[&str], rust_log: &str) -> Server {
-        let (child, logs, first, irc_addr) = Server::spawn(chatd, dir, args, rust_log);
+        let (child, logs, first, [irc_addr, http_addr]) = Server::spawn(chatd, dir, args, rust_log);
         let addr = first.strip_prefix("listening on ").and_then(|a| a.trim().parse().ok()).unwrap_or_else(|| {
             let logs = logs.lock().unwrap_or_else(PoisonError::into_inner).clone();
             panic!("chatd's first line should be `listening on ADDR`, got {first:?}; logs:\n{logs}")
         });
-        Server { child, addr, irc_addr, logs, _data: None }
+        Server { child, addr, irc_addr, http_addr, logs, _data: None }
     }
 
     /// Runs chatd on `dir` expecting it to refuse to start; returns its exit
@@ -114,13 +117,17 @@ impl Server {
         dir: &Path,
         args: &[&str],
         rust_log: &str,
-    ) -> (Child, Arc<Mutex<String>>, String, Option<SocketAddr>) {
-        // Every test server gets a free IRC port of its own, unless the test picks one.
+    ) -> (Child, Arc<Mutex<String>>, String, [Option<SocketAddr>; 2]) {
+        // Every test server gets free IRC and HTTP ports of its own, unless the test picks them.
         let irc_default: &[&str] = if args.contains(&"--irc-listen") { &[] } else { &["--irc-listen", "127.0.0.1:0"] };
+        let http_default: &[&str] =
+            if args.contains(&"--http-listen") { &[] } else { &["--http-listen", "127.0.0.1:0"] };
         let irc = !args.windows(2).any(|w| w == ["--irc-listen", "none"]);
+        let http = !args.windows(2).any(|w| w == ["--http-listen", "none"]);
         let mut child = Command::new(chatd)
             .args(["--listen", "127.0.0.1:0"])
             .args(irc_default)
+            .args(http_default)
             .arg("--data-dir")
             .arg(dir)
             .args(args)
@@ -142,9 +149,11 @@ impl Server {
             }
         });
         let stdout = child.stdout.take().expect("piped stdout");
-        let (first, second) = first_lines(stdout, irc);
-        let irc_addr = second.and_then(|l| l.strip_prefix("irc listening on ").and_then(|a| a.trim().parse().ok()));
-        (child, logs, first, irc_addr)
+        let (first, more) = first_lines(stdout, usize::from(irc) + usize::from(http));
+        let addr_of =
+            |prefix: &str| more.iter().find_map(|line| line.strip_prefix(prefix).and_then(|a| a.trim().parse().ok()));
+        let addrs = [addr_of("irc listening on "), addr_of("http listening on ")];
+        (child, logs, first, addrs)
     }
 
     /// The address chatd is listening on.
@@ -159,6 +168,15 @@ impl Server {
     /// If it was started with `--irc-listen none`.
     pub fn irc_addr(&self) -> SocketAddr {
         self.irc_addr.expect("chatd serves IRC")
+    }
+
+    /// The address chatd serves HTTP and WebSockets on.
+    ///
+    /// # Panics
+    ///
+    /// If it was started with `--http-listen none`.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr.expect("chatd serves HTTP")
     }
 
     /// What chatd has logged so far.
@@ -253,20 +271,24 @@ impl Drop for Server {
     }
 }
 
-/// Reads chatd's first stdout line; the rest is drained so chatd never
-/// blocks on a full pipe.
-/// chatd's first stdout line, `listening on ADDR`, and the second when it
-/// serves IRC too (`irc listening on ADDR`, at once after the first).
-fn first_lines(stdout: ChildStdout, irc: bool) -> (String, Option<String>) {
+/// chatd's first stdout line, `listening on ADDR`, and the `more` lines
+/// it prints at once after it for its other ports (`irc listening on
+/// ADDR`, then `http listening on ADDR`). The rest is drained so chatd
+/// never blocks on a full pipe.
+fn first_lines(stdout: ChildStdout, more: usize) -> (String, Vec<String>) {
     let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("read chatd's stdout");
-    let mut second = String::new();
-    if irc && !line.is_empty() {
-        reader.read_line(&mut second).expect("read chatd's stdout");
+    let mut first = String::new();
+    reader.read_line(&mut first).expect("read chatd's stdout");
+    let mut lines = Vec::new();
+    while !first.is_empty() && lines.len() < more {
+        let mut line = String::new();
+        if reader.read_line(&mut line).expect("read chatd's stdout") == 0 {
+            break;
+        }
+        lines.push(line);
     }
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    (line, (!second.is_empty()).then_some(second))
+    (first, lines)
 }
 
 /// A line-oriented client over a real TCP connection. Every read gives up

@@ -15,6 +15,8 @@ fn help_documents_every_limit_with_the_engines_default() {
     for (flag, default) in [
         ("--listen <ADDR>", "127.0.0.1:7878".to_owned()),
         ("--irc-listen <ADDR>", "127.0.0.1:6667".to_owned()),
+        ("--http-listen <ADDR>", "127.0.0.1:8080".to_owned()),
+        ("--ws-ping-interval <SECS>", "30".to_owned()),
         ("--send-queue-bytes <BYTES>", "262144".to_owned()),
         ("--max-per-ip <N>", "16".to_owned()),
         ("--max-clients <N>", defaults.max_clients.to_string()),
@@ -49,7 +51,10 @@ fn a_bad_listen_address_is_a_clear_error() {
 fn a_port_in_use_is_a_clear_error() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let output = Command::new(chatd!()).args(["--listen", &addr, "--irc-listen", "none"]).output().unwrap();
+    let output = Command::new(chatd!())
+        .args(["--listen", &addr, "--irc-listen", "none", "--http-listen", "none"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(output.stdout.is_empty(), "nothing should claim to be listening");
     let stderr = String::from_utf8_lossy(&output.stderr);

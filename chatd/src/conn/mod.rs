@@ -27,10 +27,17 @@
 //! Every write happens under the queue's lock and starts from its oldest
 //! bytes, so the bytes go out in the order they were queued whoever
 //! writes them.
+//!
+//! A WebSocket client ([`ws`]) has the same socket, queue and limits; only
+//! its transport differs. Its bytes must become frames, which only its own
+//! task can make, so step 2 hands the queue to that task instead of
+//! writing (see [`Transport`]), and the reader hands over the text of
+//! whole messages instead of raw bytes.
 
 mod queue;
 mod reader;
 mod writer;
+pub(crate) mod ws;
 
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -38,7 +45,7 @@ use std::time::{Duration, Instant};
 
 use async_channel::Sender;
 use bytes::Bytes;
-use chatcore::ClientId;
+use chatcore::{ClientId, Codec, DisconnectReason};
 use futures_lite::future;
 use smol::Async;
 use socket2::{SockRef, TcpKeepalive};
@@ -55,12 +62,62 @@ pub(crate) struct Socket {
     stream: Async<TcpStream>,
     pub(crate) peer: SocketAddr,
     out: OutQueue,
+    transport: Transport,
     _slot: IpSlot,
 }
 
+/// How queued bytes reach the peer.
+#[derive(Debug)]
+enum Transport {
+    /// As they are: the engine task writes them straight to the socket.
+    Tcp,
+    /// As WebSocket text frames, one per line, made and written by the
+    /// connection's own task.
+    WebSocket(ws::Shared),
+}
+
+/// A connection accepted, on its way to the engine task.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    pub(crate) socket: Arc<Socket>,
+    /// What the port speaks (text and JSON share one; a WebSocket is JSON).
+    pub(crate) codec: Codec,
+    /// The WebSocket's framing state, for a WebSocket client. Boxed: every
+    /// slot of the inbound channel is as large as its largest event.
+    ws: Option<Box<ws::Stream>>,
+}
+
+impl Incoming {
+    /// A plain TCP client of a port that speaks `codec`.
+    pub(crate) fn tcp(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSlot, codec: Codec) -> Self {
+        let socket = Socket { stream, peer, out: OutQueue::default(), transport: Transport::Tcp, _slot: slot };
+        Self { socket: Arc::new(socket), codec, ws: None }
+    }
+}
+
 impl Socket {
-    pub(crate) fn new(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSlot) -> Self {
-        Self { stream, peer, out: OutQueue::default(), _slot: slot }
+    /// The engine is done with this client for `reason`: a WebSocket
+    /// client is told so with its close frame's code (the first reason
+    /// given wins: a protocol error the reader found stays the reason).
+    pub(crate) fn closing_for(&self, reason: &DisconnectReason) {
+        if let Transport::WebSocket(shared) = &self.transport {
+            shared.close_with(ws::CloseReason::from_engine(reason));
+        }
+    }
+
+    /// The client fell behind ([`Exceeded`]): nothing queued for it is
+    /// worth writing any more. A TCP connection is cut at once. A
+    /// WebSocket's queue is dropped and its task sends a close frame (1008)
+    /// after what its socket already holds, if the peer reads that before
+    /// the connection's linger time cuts it.
+    pub(crate) fn fell_behind(&self) {
+        match &self.transport {
+            Transport::Tcp => self.cut(),
+            Transport::WebSocket(shared) => {
+                shared.close_with(ws::CloseReason::fell_behind());
+                self.out.fail();
+            }
+        }
     }
 
     /// Cuts the connection both ways: a blocked write fails, a blocked read
@@ -80,9 +137,16 @@ impl Socket {
     /// waiting; the connection's task finishes the rest. On a write error
     /// the connection is cut, and its reader reports the disconnect.
     pub(crate) fn flush(&self) {
-        if let Err(error) = self.out.flush(self.stream.get_ref()) {
-            tracing::debug!(peer = %self.peer, %error, "write failed");
-            self.cut();
+        match self.transport {
+            Transport::Tcp => {
+                if let Err(error) = self.out.flush(self.stream.get_ref()) {
+                    tracing::debug!(peer = %self.peer, %error, "write failed");
+                    self.cut();
+                }
+            }
+            // Frames are made on the connection's task; the engine task only
+            // says there is work, once per batch.
+            Transport::WebSocket(_) => self.out.hand_to_task(),
         }
     }
 
@@ -119,8 +183,13 @@ pub(crate) fn configure(stream: &TcpStream) {
 
 /// Serves one connection until both halves are done: reading (unless
 /// `inbound` is `None`, for a client refused at once, which only gets its
-/// farewell) and writing whatever the engine task could not.
-pub(crate) async fn serve(id: ClientId, socket: Arc<Socket>, inbound: Option<Sender<Inbound>>, _alive: Sender<()>) {
+/// farewell) and writing whatever the engine task could not (on a
+/// WebSocket: everything).
+pub(crate) async fn serve(id: ClientId, incoming: Incoming, inbound: Option<Sender<Inbound>>, _alive: Sender<()>) {
+    let Incoming { socket, ws, .. } = incoming;
+    if let (Some(stream), Transport::WebSocket(shared)) = (ws, &socket.transport) {
+        return ws::serve(id, &socket, shared, *stream, inbound).await;
+    }
     let writing = writer::write_loop(id, &socket);
     match inbound {
         Some(inbound) => drop(future::zip(reader::read_loop(id, &socket, inbound), writing).await),

@@ -87,6 +87,8 @@ pub(super) struct State {
     pub(super) failed: bool,
     /// The socket took less than was queued: the connection's task is (or
     /// is about to be) waiting for it to become writable, and only it writes.
+    /// A WebSocket's task always writes, so for it this means "handed over"
+    /// (see [`ws`](super::ws)).
     pub(super) blocked: bool,
     /// The connection's task, while it waits for work.
     waker: Option<Waker>,

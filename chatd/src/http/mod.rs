@@ -1,0 +1,169 @@
+//! The HTTP port: the bundled chat page, a health check, and WebSocket
+//! clients, which speak the JSON Lines protocol one object per text frame.
+//!
+//! Each accepted connection gets a task that reads one request head
+//! ([`request`]: at most 8 KiB, within 10 s), answers it and closes, or,
+//! for `GET /ws`, checks the upgrade and the page's origin ([`upgrade`]),
+//! accepts it, and hands the connection to the engine task as a JSON
+//! client (`conn::ws`). The connection holds its per-IP slot from accept
+//! to close, whatever it turns out to be, so page loads, WebSockets, TCP
+//! and IRC clients all count against the same `--max-per-ip`.
+//!
+//! | request | answer |
+//! | --- | --- |
+//! | `GET /`, `/app.js`, `/style.css` | the page's files ([`page`]) |
+//! | `GET /healthz` | `200 ok` |
+//! | `GET /ws` | `101`, then WebSocket; `400`/`426` if the upgrade is malformed |
+//! | any other `GET` | `404` |
+//! | any other method | `405` |
+//! | a malformed head | `400`; too large `431`; too slow `408` |
+
+mod page;
+mod request;
+mod upgrade;
+
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_channel::Sender;
+use async_tungstenite::WebSocketStream;
+use async_tungstenite::tungstenite::protocol::Role;
+use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt, future};
+use smol::{Async, Timer};
+
+use crate::conn::ws::{self, CloseReason};
+use crate::engine_task::Inbound;
+use crate::ip_limit::IpSlot;
+use page::{Response, Status};
+use request::HeadError;
+pub(crate) use upgrade::Origins;
+
+/// Time to write an answer once the request is read; a peer that does
+/// not take a small answer in that time is not worth more.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// After answering, what the peer still sends is read and dropped for at
+/// most this long (and this many bytes) before closing: closing a socket
+/// with unread input sends a reset, which can destroy the answer before
+/// the peer reads it.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// What every HTTP connection's task needs.
+#[derive(Debug)]
+pub(crate) struct Http {
+    /// Which pages may open a WebSocket.
+    pub(crate) origins: Origins,
+    pub(crate) ws: ws::Settings,
+    /// Where upgraded connections go: the engine task.
+    pub(crate) inbound: Sender<Inbound>,
+}
+
+/// Serves one HTTP connection: one request, then close (or a WebSocket).
+pub(crate) async fn serve(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSlot, http: Arc<Http>) {
+    let (head, early) = match request::read_head(&stream).await {
+        Ok(read) => read,
+        // Nobody is left to answer.
+        Err(HeadError::Closed | HeadError::Io(_)) => return,
+        Err(error) => {
+            tracing::debug!(%peer, %error, "bad HTTP request");
+            let status = match error {
+                HeadError::TooLarge => Status::HeaderFieldsTooLarge,
+                HeadError::Timeout => Status::RequestTimeout,
+                _ => Status::BadRequest,
+            };
+            return answer(&stream, Response::text(status, &error.to_string())).await;
+        }
+    };
+    let response = if head.method != "GET" {
+        Response::text(Status::MethodNotAllowed, "only GET is served here").header("Allow", "GET")
+    } else if head.path == "/ws" {
+        return websocket(stream, peer, slot, head, early, &http).await;
+    } else if head.path == "/healthz" {
+        Response::text(Status::Ok, "ok")
+    } else {
+        page::asset(&head.path).unwrap_or_else(|| Response::text(Status::NotFound, "not found"))
+    };
+    tracing::debug!(%peer, method = ?head.method, path = ?head.path, status = ?response.status(), "HTTP request");
+    answer(&stream, response).await;
+}
+
+/// Accepts a WebSocket and hands it to the engine task, or refuses it: a
+/// malformed upgrade with an HTTP error, a page from another site with
+/// close code 1008 right after the handshake (so the page's script can
+/// see why in its close event) without ever reaching the engine.
+async fn websocket(
+    stream: Async<TcpStream>,
+    peer: SocketAddr,
+    slot: IpSlot,
+    head: request::Head,
+    early: Vec<u8>,
+    http: &Http,
+) {
+    let accept = match upgrade::accept_key(&head) {
+        Ok(accept) => accept,
+        Err(error) => {
+            tracing::debug!(%peer, %error, "refused a WebSocket upgrade");
+            return answer(&stream, error.response()).await;
+        }
+    };
+    let switching = Response::switching(accept).to_bytes();
+    if within(ANSWER_TIMEOUT, (&stream).write_all(&switching)).await.is_none_or(|wrote| wrote.is_err()) {
+        return;
+    }
+    let settings = http.ws;
+    if !http.origins.allows(head.origin.as_deref(), head.host.as_deref()) {
+        tracing::info!(%peer, origin = ?head.origin, host = ?head.host, "refused a WebSocket from another site's page (see --allowed-origin)");
+        let mut ws = WebSocketStream::from_partially_read(stream, early, Role::Server, Some(settings.config())).await;
+        let refuse = async {
+            let _ = ws.close(Some(CloseReason::origin_refused().frame())).await;
+            // Wait for the peer's answering close, which ends the stream.
+            while let Some(Ok(_)) = ws.next().await {}
+        };
+        within(LINGER, refuse).await;
+        return;
+    }
+    let incoming = ws::incoming(stream, peer, slot, early, settings).await;
+    // Fails only once the engine task has stopped: the connection just closes.
+    let _ = http.inbound.send(Inbound::Connect(incoming)).await;
+}
+
+/// Writes `response`, ends the stream, and lingers briefly for the peer
+/// to close its side.
+async fn answer(stream: &Async<TcpStream>, response: Response) {
+    let bytes = response.to_bytes();
+    let write = async {
+        let mut stream = stream;
+        if stream.write_all(&bytes).await.is_err() {
+            return;
+        }
+        let _ = stream.get_ref().shutdown(Shutdown::Write);
+        let linger = async {
+            let (mut buf, mut left) = ([0; 1024], LINGER_BYTES);
+            while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                left = left.saturating_sub(n);
+                if left == 0 {
+                    return;
+                }
+            }
+        };
+        within(LINGER, linger).await;
+    };
+    within(ANSWER_TIMEOUT, write).await;
+}
+
+/// `work`'s result, unless `limit` passes first.
+async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> {
+    future::or(async { Some(work.await) }, async {
+        Timer::after(limit).await;
+        None
+    })
+    .await
+}
+
+/// The answer to a connection over the per-IP cap, written on the
+/// accept loop (a fresh socket takes it at once).
+pub(crate) fn too_many_connections(why: &str) -> Vec<u8> {
+    Response::text(Status::ServiceUnavailable, why).header("Retry-After", "10").to_bytes()
+}
