@@ -43,7 +43,7 @@ export function request(obj, { answers, onReply, onError = showGeneralError } = 
     onError({ code: 'offline', message: 'not connected; wait for the connection to come back' });
     return false;
   }
-  requests.add({ answers, onReply, onError });
+  requests.add(obj.type, { answers, onReply, onError });
   return true;
 }
 
