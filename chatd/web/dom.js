@@ -33,3 +33,28 @@ export function formatTime(date) {
 export function formatDateTime(date) {
   return dateTimeFormat.format(date);
 }
+
+// Makes `parent` show one element per item of `items` (pairs of a key and
+// the item), in order. An element is made by `make(item)` the first time
+// its key is seen, kept in `cache`, and brought up to date by
+// `update(element, item)` every time: it is never rebuilt, so a focused
+// button keeps its focus when the list around it changes.
+export function renderKeyed(parent, cache, items, make, update) {
+  const nodes = items.map(([key, item]) => {
+    let node = cache.get(key);
+    if (node === undefined) {
+      node = make(item);
+      cache.set(key, node);
+    }
+    update(node, item);
+    return node;
+  });
+  const keys = new Set(items.map(([key]) => key));
+  for (const key of [...cache.keys()]) {
+    if (!keys.has(key)) cache.delete(key);
+  }
+  nodes.forEach((node, i) => {
+    if (parent.children[i] !== node) parent.insertBefore(node, parent.children[i] ?? null);
+  });
+  while (parent.children.length > nodes.length) parent.lastElementChild.remove();
+}

@@ -1,9 +1,9 @@
 // Which pane is on screen, the lists that lead to them with their unread
 // counts, the people panel, and what is remembered across reloads.
 
-import { el } from './dom.js';
+import { el, renderKeyed } from './dom.js';
 import { People } from './people.js';
-import { $, activeRoom, nickKey, ownerOf, state } from './session.js';
+import { $, activeRoom, connected, nickKey, ownerOf, state } from './session.js';
 
 let people = null;
 
@@ -21,7 +21,7 @@ export function setUpPeople(actions) {
 export function renderPeople() {
   const room = activeRoom();
   const members = room === null ? null : [...room.members.values()];
-  people.render(members, [...state.online.values()], state.me);
+  people.render(members, [...state.online.values()], state.me, connected());
   $('members-title').textContent = room === null ? 'In this room' : `In ${room.name}`;
 }
 
@@ -74,36 +74,45 @@ export function updateTitle() {
   document.title = total > 0 ? `(${total}) chatd` : 'chatd';
 }
 
-function navItem(owner, label, extra) {
-  const parts = [label];
-  if (extra) parts.push(extra);
+// The nav lists' items, by pane key.
+const roomItems = new Map();
+const convItems = new Map();
+
+function makeNavItem(owner) {
+  const button = el('button', { type: 'button', className: 'pane-link' });
+  button.addEventListener('click', () => activate(owner.paneKey, true));
+  return el('li', {}, button);
+}
+
+// A room's or conversation's entry: its name, what to know about it
+// (`extra`), and its unread count; `dot`: a presence dot, if any.
+function updateNavItem(li, owner, label, extra, dot) {
+  const button = li.firstElementChild;
+  const parts = [label, extra];
   if (owner.unread > 0) parts.push(`${owner.unread} unread`);
-  const button = el(
-    'button',
-    { type: 'button', className: 'pane-link' },
-    el('span', { className: 'name' }, label),
-    owner.unread > 0 ? el('span', { className: 'badge', ariaHidden: 'true' }, String(owner.unread)) : null,
-  );
   button.setAttribute('aria-label', parts.join(', '));
   if (state.active === owner.paneKey) button.setAttribute('aria-current', 'true');
-  button.addEventListener('click', () => activate(owner.paneKey, true));
-  return el('li', { className: owner.unread > 0 ? 'unread' : '' }, button);
+  else button.removeAttribute('aria-current');
+  button.replaceChildren(el('span', { className: 'name' }, dot, label));
+  if (owner.unread > 0) button.append(el('span', { className: 'badge', ariaHidden: 'true' }, String(owner.unread)));
+  li.className = owner.unread > 0 ? 'unread' : '';
 }
 
 export function renderRooms() {
-  $('joined').replaceChildren(...[...state.rooms.values()].map((room) => navItem(room, room.name, `${room.count} here`)));
+  const rooms = [...state.rooms.values()].map((room) => [room.paneKey, room]);
+  renderKeyed($('joined'), roomItems, rooms, makeNavItem, (li, room) =>
+    updateNavItem(li, room, room.name, `${room.count} here`, null),
+  );
 }
 
 export function renderConvs() {
-  $('convs').replaceChildren(
-    ...[...state.convs.values()].map((conv) => {
-      const online = state.online.has(nickKey(conv.nick));
-      conv.pane.setSubtitle(online ? 'online' : 'offline');
-      const item = navItem(conv, conv.nick, online ? 'online' : 'offline');
-      item.querySelector('.name').prepend(el('span', { className: online ? 'dot online' : 'dot', ariaHidden: 'true' }));
-      return item;
-    }),
-  );
+  const convs = [...state.convs.values()].map((conv) => [conv.paneKey, conv]);
+  renderKeyed($('convs'), convItems, convs, makeNavItem, (li, conv) => {
+    const online = state.online.has(nickKey(conv.nick));
+    conv.pane.setSubtitle(online ? 'online' : 'offline');
+    const dot = el('span', { className: online ? 'dot online' : 'dot', ariaHidden: 'true' });
+    updateNavItem(li, conv, conv.nick, online ? 'online' : 'offline', dot);
+  });
 }
 
 export function announce(text) {

@@ -2,7 +2,7 @@
 // each name a button that opens a whispered conversation, with a menu
 // beside it to whisper or to block and unblock.
 
-import { el } from './dom.js';
+import { el, renderKeyed } from './dom.js';
 
 export class People {
   // `actions`: whisper(nick), block(nick), unblock(nick), and isBlocked(nick).
@@ -14,6 +14,9 @@ export class People {
     this.actions = actions;
     this.menuFor = null;
     this.menuButton = null;
+    // The lists' items, by nick ('' for the line saying nobody else is on).
+    this.memberItems = new Map();
+    this.onlineItems = new Map();
 
     menu.addEventListener('click', (event) => {
       const item = event.target.closest('[role=menuitem]');
@@ -31,36 +34,47 @@ export class People {
   }
 
   // `members`: the nicks in the room on screen (null for a conversation);
-  // `online`: everyone online; `me`: our own nick, listed without actions.
-  render(members, online, me) {
+  // `online`: everyone online; `me`: our own nick, listed without actions;
+  // `connected`: false while the connection is lost, when nobody's
+  // presence is known.
+  render(members, online, me, connected) {
+    this.connected = connected;
+    this.me = me;
     const inRoom = new Set((members ?? []).map((n) => n.toLowerCase()));
-    this.membersList.replaceChildren(...sorted(members ?? []).map((nick) => this.item(nick, me)));
-    const others = sorted(online.filter((n) => !inRoom.has(n.toLowerCase())));
-    const items = others.map((nick) => this.item(nick, me));
-    this.onlineList.replaceChildren(...(items.length > 0 ? items : [el('li', { className: 'empty' }, 'nobody else')]));
+    const entries = (nicks) => sorted(nicks).map((nick) => [nick.toLowerCase(), nick]);
+    const update = (li, nick) => this.update(li, nick);
+    renderKeyed(this.membersList, this.memberItems, entries(members ?? []), () => this.make(), update);
+    const others = entries(online.filter((n) => !inRoom.has(n.toLowerCase())));
+    if (others.length === 0) others.push(['', null]);
+    const make = (nick) => (nick === null ? el('li', { className: 'empty' }, 'nobody else') : this.make());
+    renderKeyed(this.onlineList, this.onlineItems, others, make, (li, nick) => nick !== null && update(li, nick));
     this.membersTitle.hidden = members === null;
     this.membersList.hidden = members === null;
   }
 
-  // Everyone listed here is online: the dot says so at a glance.
-  item(nick, me) {
-    const blocked = this.actions.isBlocked(nick);
-    const mine = nick.toLowerCase() === me?.toLowerCase();
-    const name = el(
-      'button',
-      { type: 'button', className: 'person', disabled: mine },
-      el('span', { className: 'dot online', ariaHidden: 'true' }),
-      nick,
-      mine ? el('span', { className: 'tag' }, 'you') : null,
-      blocked ? el('span', { className: 'tag' }, 'blocked') : null,
-    );
-    name.title = mine ? 'you' : `Whisper to ${nick}`;
-    name.addEventListener('click', () => this.actions.whisper(nick));
-    if (mine) return el('li', {}, name);
+  // A person's entry: the name, which opens a conversation, and a button
+  // for the menu. The nick is read when clicked: it may have changed.
+  make() {
+    const name = el('button', { type: 'button', className: 'person' });
     const more = el('button', { type: 'button', className: 'more', ariaHaspopup: 'menu', ariaExpanded: 'false' }, '⋯');
+    const li = el('li', {}, name, more);
+    name.addEventListener('click', () => this.actions.whisper(li.dataset.nick));
+    more.addEventListener('click', () => this.openMenu(li.dataset.nick, more));
+    return li;
+  }
+
+  // Everyone listed here is online, as far as we know: the dot says so.
+  update(li, nick) {
+    li.dataset.nick = nick;
+    const [name, more] = li.children;
+    const mine = nick.toLowerCase() === this.me?.toLowerCase();
+    name.replaceChildren(el('span', { className: this.connected ? 'dot online' : 'dot', ariaHidden: 'true' }), nick);
+    if (mine) name.append(el('span', { className: 'tag' }, 'you'));
+    if (this.actions.isBlocked(nick)) name.append(el('span', { className: 'tag' }, 'blocked'));
+    name.disabled = mine;
+    name.title = mine ? 'you' : `Whisper to ${nick}`;
+    more.hidden = mine;
     more.setAttribute('aria-label', `Actions for ${nick}`);
-    more.addEventListener('click', () => this.openMenu(nick, more));
-    return el('li', {}, name, more);
   }
 
   openMenu(nick, button) {

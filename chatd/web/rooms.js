@@ -6,7 +6,7 @@
 // messages are not echoed back to us, so they are shown unnumbered until
 // their number is known.
 
-import { el } from './dom.js';
+import { el, renderKeyed } from './dom.js';
 import { activate, countUnread, firstPaneKey, renderConvs, renderPeople, renderRooms, savePanes } from './nav.js';
 import { Pane } from './panes.js';
 import { $, connected, nickKey, request, roomKey, sameNick, sameRoom, state } from './session.js';
@@ -304,34 +304,39 @@ export function setRoomList(rooms) {
   renderRooms();
 }
 
+// The room list's items, by room key ('' for the line saying there are none).
+const listItems = new Map();
+
 function renderRoomList() {
-  if (roomList.length === 0) {
-    $('rooms').replaceChildren(el('li', { className: 'empty' }, 'no rooms yet; create one'));
-    return;
-  }
-  $('rooms').replaceChildren(
-    ...roomList.map((info) => {
-      const room = state.rooms.get(roomKey(info.name));
-      const verb = room !== undefined ? 'Open' : 'Join';
-      const button = el('button', { type: 'button' }, verb);
-      button.setAttribute('aria-label', `${verb} ${info.name}`);
-      button.addEventListener('click', () => {
-        $('rooms-error').textContent = '';
-        if (room !== undefined) {
-          activate(room.paneKey, true);
-        } else {
-          state.wantActive = `r:${roomKey(info.name)}`;
-          join(info.name);
-        }
-      });
-      const count = room?.count ?? info.members;
-      return el(
-        'li',
-        {},
-        el('span', { className: 'name' }, info.name),
-        el('span', { className: 'count' }, `${count} here`),
-        button,
-      );
-    }),
-  );
+  const rooms = roomList.map((info) => [roomKey(info.name), info]);
+  if (rooms.length === 0) rooms.push(['', null]);
+  renderKeyed($('rooms'), listItems, rooms, makeListItem, updateListItem);
+}
+
+function makeListItem(info) {
+  if (info === null) return el('li', { className: 'empty' }, 'no rooms yet; create one');
+  const button = el('button', { type: 'button' });
+  button.addEventListener('click', () => {
+    $('rooms-error').textContent = '';
+    const room = state.rooms.get(roomKey(info.name));
+    if (room !== undefined) {
+      activate(room.paneKey, true);
+    } else {
+      state.wantActive = `r:${roomKey(info.name)}`;
+      join(info.name);
+    }
+  });
+  return el('li', {}, el('span', { className: 'name' }, info.name), el('span', { className: 'count' }), button);
+}
+
+// Says how many are in the room (what we know since the list came, if we
+// are in it) and whether the button opens it or joins it.
+function updateListItem(li, info) {
+  if (info === null) return;
+  const room = state.rooms.get(roomKey(info.name));
+  li.querySelector('.count').textContent = `${room?.count ?? info.members} here`;
+  const verb = room !== undefined ? 'Open' : 'Join';
+  const button = li.querySelector('button');
+  button.textContent = verb;
+  button.setAttribute('aria-label', `${verb} ${info.name}`);
 }
