@@ -42,7 +42,12 @@ impl Chromedriver {
     /// without having run. Debian: `apt-get install chromium chromium-driver`.
     pub fn start() -> Chromedriver {
         let program = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
-        let mut child = Command::new(&program)
+        let mut command = Command::new(&program);
+        // A group of its own, so that dropping it ends the browsers it
+        // started too, even those of a test that failed half-way.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
             .arg("--port=0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -94,6 +99,10 @@ impl Chromedriver {
 
 impl Drop for Chromedriver {
     fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(group) = i32::try_from(self.child.id()).ok().and_then(rustix::process::Pid::from_raw) {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -163,23 +172,56 @@ impl Browser {
 
     /// Clicks the element `selector` matches, once it is shown.
     pub fn click(&self, selector: &str) {
-        let id = self.element(selector);
-        self.call("POST", &format!("/element/{id}/click"), Some(&json!({})));
+        self.act(selector, "click", &json!({}));
     }
 
     /// Types `text` into the element `selector` matches, as key presses
     /// (end it with [`ENTER`] to press Enter).
     pub fn type_into(&self, selector: &str, text: &str) {
-        let id = self.element(selector);
-        self.call("POST", &format!("/element/{id}/value"), Some(&json!({ "text": text })));
+        self.act(selector, "value", &json!({ "text": text }));
     }
 
-    /// Makes the page see `prefers-color-scheme: dark` (through Chromium's
-    /// DevTools protocol, which chromedriver passes on).
+    /// Sends the element command `action` to the element `selector`
+    /// matches. A page may replace the element between finding it and
+    /// acting on it; then it is found again.
+    fn act(&self, selector: &str, action: &str, body: &Value) {
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            let id = self.element(selector);
+            let path = format!("/session/{}/element/{id}/{action}", self.session);
+            match try_call(self.driver, "POST", &path, Some(body)) {
+                Ok(_) => return,
+                Err(error) if error.contains("stale element") && Instant::now() < deadline => continue,
+                Err(error) => panic!("WebDriver {action} on {selector}: {error}"),
+            }
+        }
+    }
+
+    /// Makes the page see `prefers-color-scheme: dark`.
     pub fn prefer_dark(&self) {
         let features = json!([{ "name": "prefers-color-scheme", "value": "dark" }]);
-        let body = json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "features": features } });
-        self.call("POST", "/goog/cdp/execute", Some(&body));
+        self.devtools("Emulation.setEmulatedMedia", json!({ "features": features }));
+    }
+
+    /// Makes the page's viewport exactly `width` by `height` CSS pixels,
+    /// as on a desktop screen (a window's size includes what the browser
+    /// draws around the page).
+    pub fn screen(&self, width: u32, height: u32) {
+        let metrics = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false });
+        self.devtools("Emulation.setDeviceMetricsOverride", metrics);
+    }
+
+    /// Makes the page a phone's: `width` by `height` CSS pixels, at twice
+    /// the density. (A desktop window cannot be made as narrow as a phone.)
+    pub fn phone(&self, width: u32, height: u32) {
+        let metrics = json!({ "width": width, "height": height, "deviceScaleFactor": 2, "mobile": true });
+        self.devtools("Emulation.setDeviceMetricsOverride", metrics);
+    }
+
+    /// One command of Chromium's DevTools protocol, which chromedriver
+    /// passes on.
+    fn devtools(&self, command: &str, params: Value) {
+        self.call("POST", "/goog/cdp/execute", Some(&json!({ "cmd": command, "params": params })));
     }
 
     /// Saves what the window shows as a PNG file at `path`.
@@ -217,12 +259,30 @@ fn try_call(driver: SocketAddr, method: &str, path: &str, body: Option<&Value>) 
         body.len()
     );
     stream.write_all(request.as_bytes()).map_err(|e| format!("send: {e}"))?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(|e| format!("read: {e}"))?;
-    let response = String::from_utf8(response).map_err(|e| format!("response is not UTF-8: {e}"))?;
-    let (head, payload) = response.split_once("\r\n\r\n").ok_or("no end of headers in the response")?;
-    let status = head.split(' ').nth(1).unwrap_or_default();
-    let payload: Value = serde_json::from_str(payload).map_err(|e| format!("{status}, not JSON ({e}): {payload}"))?;
+    // chromedriver keeps the connection open whatever the request says, so
+    // the body is read by its Content-Length, not to the end.
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    reader.read_line(&mut status).map_err(|e| format!("read: {e}"))?;
+    let status = status.split(' ').nth(1).unwrap_or_default().to_owned();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).map_err(|e| format!("read: {e}"))?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().map_err(|e| format!("Content-Length {value:?}: {e}"))?;
+        }
+    }
+    let mut payload = vec![0; length];
+    reader.read_exact(&mut payload).map_err(|e| format!("read: {e}"))?;
+    let payload: Value = serde_json::from_slice(&payload)
+        .map_err(|e| format!("{status}, not JSON ({e}): {}", String::from_utf8_lossy(&payload)))?;
     let value = payload["value"].clone();
     if status == "200" { Ok(value) } else { Err(format!("{status}: {} {}", value["error"], value["message"])) }
 }
