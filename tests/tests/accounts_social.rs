@@ -174,9 +174,10 @@ fn a_whisper_to_an_offline_account_is_kept_and_delivered_with_sender_and_time_at
     let kept = ann.json();
     let ts = kept["ts"].as_u64().unwrap_or_default();
     assert!((sent_from..=sent_until).contains(&ts), "{kept} was not sent between {sent_from} and {sent_until}");
+    // Third of the whispers between accounts here (after bob's two to alice): its number in their conversation.
     assert_eq!(
         kept,
-        json!({"type": "whisper", "from": "bob", "to": "ann", "text": "for ann", "ts": ts, "offline": true})
+        json!({"type": "whisper", "from": "bob", "to": "ann", "text": "for ann", "ts": ts, "offline": true, "seq": 3})
     );
 }
 

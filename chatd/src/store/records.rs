@@ -239,7 +239,13 @@ impl Store {
                 // A damaged page of the table: what comes after it cannot be
                 // reached this way. Show what was read, and that there is a gap.
                 Err(error) => {
-                    tracing::error!(%error, ?target, before, "could not read further back in a history");
+                    match target {
+                        HistoryTarget::Room(room) => {
+                            tracing::error!(%error, %room, before, "could not read further back in a room's history");
+                        }
+                        HistoryTarget::Conversation { .. } => tracing::error!(%error, conversation = %key, before,
+                            "could not read further back in a conversation"),
+                    }
                     below_oldest += 1;
                     scanned = 0;
                     break;
@@ -258,7 +264,13 @@ impl Store {
                         self.logged_unreadable.clear();
                     }
                     if self.logged_unreadable.insert((key.as_str().into(), seq)) {
-                        tracing::error!(?target, ?seq, %error, "skipped a stored message that cannot be read");
+                        match target {
+                            HistoryTarget::Room(room) => {
+                                tracing::error!(%room, ?seq, %error, "skipped a stored message that cannot be read");
+                            }
+                            HistoryTarget::Conversation { .. } => tracing::error!(conversation = %key, ?seq, %error,
+                                "skipped a stored whisper that cannot be read"),
+                        }
                     }
                 }
             }
