@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# A few seconds of loadgen against a fresh chatd on loopback: fails on any
-# lost, duplicated or misdelivered delivery (correctness, not speed).
+# A few seconds of loadgen against a fresh chatd on loopback, over TCP and
+# then over WebSockets: fails on any lost, duplicated or misdelivered
+# delivery (correctness, not speed).
 #
-#   bash benches/ci-smoke.sh            # debug build, about 10 s
+#   bash benches/ci-smoke.sh            # debug build, about 20 s
 #   PROFILE=release bash benches/ci-smoke.sh
 #
-# chatd listens on 127.0.0.1:0; its first stdout line says where. It is
-# always stopped when this script exits, whatever happens.
+# chatd listens on 127.0.0.1:0; its stdout lines say where (the first for
+# the text port, the next for HTTP, since IRC is off). It is always stopped
+# when this script exits, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,19 +31,21 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # Flood control off: each smoke client sends more than the default 4 lines/s.
-(cd "$work" && exec "$bin/chatd" --listen 127.0.0.1:0 --irc-listen none --http-listen none --max-per-ip 0 --max-clients 1000 \
+(cd "$work" && exec "$bin/chatd" --listen 127.0.0.1:0 --irc-listen none --http-listen 127.0.0.1:0 --max-per-ip 0 --max-clients 1000 \
     --flood-lines-per-sec 0 >"$work/stdout" 2>"$work/stderr") &
 chatd_pid=$!
 
 addr=""
+http=""
 for _ in $(seq 100); do
     addr="$(sed -n '1s/^listening on //p' "$work/stdout" 2>/dev/null || true)"
-    [ -n "$addr" ] && break
+    http="$(sed -n 's/^http listening on //p' "$work/stdout" 2>/dev/null || true)"
+    [ -n "$addr" ] && [ -n "$http" ] && break
     kill -0 "$chatd_pid" 2>/dev/null || { echo "chatd exited early:"; cat "$work/stderr"; exit 1; }
     sleep 0.1
 done
-[ -n "$addr" ] || { echo "chatd did not print its address in 10 s"; cat "$work/stderr"; exit 1; }
-echo "chatd listening on $addr"
+[ -n "$addr" ] && [ -n "$http" ] || { echo "chatd did not print its addresses in 10 s"; cat "$work/stderr"; exit 1; }
+echo "chatd listening on $addr, HTTP on $http"
 
 # 100 clients in 5 rooms, 500 messages/s (about 9,500 deliveries/s) for 1 + 4 s.
 status=0
@@ -52,4 +56,14 @@ if [ "$status" -ne 0 ]; then
     tail -n 20 "$work/stderr"
     exit "$status"
 fi
-echo "loadgen smoke passed"
+echo "loadgen smoke passed (TCP)"
+
+# The same over WebSockets, in rooms of their own.
+"$bin/loadgen" --mode ws --addr "$http" --room-prefix wsload --clients 100 --rooms 5 --rate 500 --size 64 \
+    --warmup 1 --duration 4 --drain 5 --setup-timeout 20 --server-pid "$chatd_pid" --quiet || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "loadgen WebSocket smoke FAILED (exit $status); chatd log tail:"
+    tail -n 20 "$work/stderr"
+    exit "$status"
+fi
+echo "loadgen smoke passed (WebSocket)"

@@ -13,3 +13,4 @@ pub mod schedule;
 pub mod sender;
 pub mod shared;
 pub mod worker;
+pub mod ws;

@@ -427,3 +427,12 @@ fn a_websocket_that_stops_reading_is_cut_as_a_tcp_client_would_be() {
     server.wait_for_log("send queue exceeded; disconnecting");
     drop(ws);
 }
+
+#[test]
+fn a_full_server_says_so_in_json_then_closes_with_1013() {
+    let server = Server::start(chatd!(), &["--max-clients", "1"]);
+    let _first = connect(&server);
+    let mut second = try_connect(server.http_addr(), None).expect("the handshake itself succeeds");
+    let before = expect_close(&mut second, 1013);
+    assert_eq!(before, [json!({"type": "bye", "reason": "server is full; try again later"})]);
+}

@@ -123,6 +123,9 @@ pub enum Mode {
     /// IRC: `NICK`/`USER`, wait for `001`, `JOIN #ROOM` and wait for its
     /// `366`, then `PRIVMSG #ROOM :TEXT` (any RFC 1459/2812 server).
     Irc,
+    /// chatd's WebSocket (`--addr` is its HTTP port): JSON `nick`,
+    /// `create` or `join`, then `say`, one object per text frame.
+    Ws,
 }
 
 impl Args {

@@ -11,11 +11,11 @@ use smol::Async;
 use smol::io::AsyncWriteExt;
 
 use super::cli::Mode;
-use super::irc;
 use super::ledger::Receipt;
 use super::payload::{self, Lines};
 use super::shared::{Phase, Shared};
 use super::worker::Worker;
+use super::{irc, ws};
 
 /// Where a client is in its introduction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,8 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
     let schedule = &worker.schedule;
     let room = schedule.room_of(i);
     let creator = i < schedule.rooms;
-    if worker.args.mode == Mode::Chat && !creator {
+    let rooms = matches!(worker.args.mode, Mode::Chat | Mode::Ws);
+    if rooms && !creator {
         // Everyone else joins once every room exists.
         while shared.rooms_ready.load(Relaxed) < schedule.rooms && shared.phase() == Phase::Setup {
             smol::Timer::after(std::time::Duration::from_millis(2)).await;
@@ -57,20 +58,37 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
         Err(e) => return shared.abort(|| format!("client {i}: connect to {}: {e}", worker.args.addr)),
     };
     let _ = stream.get_ref().set_nodelay(true);
+    // A WebSocket's frames start after the handshake; before the client's
+    // first request the server sends only its welcome, which needs no answer.
+    let mut frames = ws::Frames::default();
+    if worker.args.mode == Mode::Ws {
+        let early = match ws::handshake(&stream, worker.args.addr).await {
+            Ok(early) => early,
+            Err(e) => return shared.abort(|| format!("client {i}: {e}")),
+        };
+        if let Err(e) = frames.feed(&early, |_| {}) {
+            return shared.abort(|| format!("client {i}: {e}"));
+        }
+    }
     worker.connect_time.borrow_mut().saturating_record(began.elapsed().as_nanos().max(1) as u64);
     worker.streams.borrow_mut()[worker.local(i)] = Some(stream.clone());
 
     let nick = format!("{}{i}", worker.nick_prefix);
     let room_name = format!("{}{room}", worker.room_prefix);
     let hello = match worker.args.mode {
-        Mode::Chat if creator => format!("/nick {nick}\n/create {room_name}\n"),
-        Mode::Chat => format!("/nick {nick}\n/join {room_name}\n"),
-        Mode::Capacity => format!("/nick {nick}\n"),
-        Mode::Plain => String::new(),
-        Mode::Irc => irc::hello(&nick),
+        Mode::Chat if creator => format!("/nick {nick}\n/create {room_name}\n").into_bytes(),
+        Mode::Chat => format!("/nick {nick}\n/join {room_name}\n").into_bytes(),
+        Mode::Capacity => format!("/nick {nick}\n").into_bytes(),
+        Mode::Plain => Vec::new(),
+        Mode::Irc => irc::hello(&nick).into_bytes(),
+        Mode::Ws => {
+            let mut hello = Vec::new();
+            ws::hello(&nick, &room_name, creator, &mut hello);
+            hello
+        }
     };
     let channel = format!("#{room_name}");
-    if let Err(e) = (&*stream).write_all(hello.as_bytes()).await {
+    if let Err(e) = (&*stream).write_all(&hello).await {
         return shared.abort(|| format!("client {i}: write: {e}"));
     }
     let mut stage = Stage::Introducing;
@@ -79,7 +97,7 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
         *stage = Stage::Ready;
         permit.take();
         shared.ready.fetch_add(1, Relaxed);
-        if creator && worker.args.mode == Mode::Chat {
+        if creator && rooms {
             shared.rooms_ready.fetch_add(1, Relaxed);
         }
     };
@@ -123,7 +141,7 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                     }
                 };
                 let now = shared.now_ns();
-                lines.feed(&scratch[..n], |line| {
+                let mut on_line = |line: &[u8]| {
                     let parsed = match worker.args.mode {
                         Mode::Irc => irc::Line::parse(line),
                         _ => None,
@@ -131,6 +149,8 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                     let text = match worker.args.mode {
                         Mode::Plain => Some(line),
                         Mode::Irc => parsed.and_then(|l| l.privmsg_text()),
+                        // History replays carry old payloads: only live messages count.
+                        Mode::Ws => ws::is_live_message(line).then_some(line),
                         _ => (line.first() == Some(&b'[')).then_some(line),
                     };
                     if let Some((seq, due)) = text.and_then(payload::decode) {
@@ -202,6 +222,28 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                         shared.note_reason(who, reason, false);
                         return;
                     }
+                    if worker.args.mode == Mode::Ws {
+                        if let Some((nick, reason)) = ws::departure(line) {
+                            if let Some(who) = index_of(&nick, &worker.nick_prefix)
+                                && who < schedule.clients
+                            {
+                                shared.note_reason(who, &reason, false);
+                            }
+                        } else if stage == Stage::Introducing && ws::joined(line, &room_name, &nick) {
+                            ready(&mut stage);
+                        } else if let Some(code) = ws::error_code(line) {
+                            let text = String::from_utf8_lossy(line).into_owned();
+                            if stage == Stage::Ready {
+                                tally.server_errors += 1;
+                                shared.note_error(|| format!("client {i}: server said: {text}"));
+                            } else if creator && !retry_join && code == "room_exists" {
+                                retry_join = true; // a room left from an earlier run
+                            } else {
+                                shared.abort(|| format!("client {i} ({nick}) was refused: {text}"));
+                            }
+                        }
+                        return;
+                    }
                     if stage == Stage::Introducing {
                         let confirmed = match worker.args.mode {
                             Mode::Capacity => line.starts_with(b"* you are now known as"),
@@ -221,7 +263,26 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                         tally.server_errors += 1;
                         shared.note_error(|| format!("client {i}: server said: {}", String::from_utf8_lossy(line)));
                     }
-                });
+                };
+                if worker.args.mode == Mode::Ws {
+                    let mut pings = Vec::new();
+                    let fed = frames.feed(&scratch[..n], |event| match event {
+                        ws::Event::Text(line) => on_line(line),
+                        ws::Event::Ping(payload) => pings.push(payload.to_vec()),
+                        // The reason came before it, as a JSON bye; the end of the stream follows.
+                        ws::Event::Close => {}
+                    });
+                    for payload in pings {
+                        ws::pong(&payload, &mut replies);
+                    }
+                    if let Err(e) = fed {
+                        shared.note_error(|| format!("client {i}: {e}"));
+                        closed = true;
+                        break;
+                    }
+                } else {
+                    lines.feed(&scratch[..n], on_line);
+                }
             }
         }
         add(&shared.delivered, tally.delivered);
@@ -245,10 +306,18 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                 return ended(shared, i, stage, bye.as_deref());
             }
         }
-        if std::mem::take(&mut retry_join)
-            && let Err(e) = (&*stream).write_all(format!("/join {room_name}\n").as_bytes()).await
-        {
-            return shared.abort(|| format!("client {i}: write: {e}"));
+        if std::mem::take(&mut retry_join) {
+            let join = match worker.args.mode {
+                Mode::Ws => {
+                    let mut join = Vec::new();
+                    ws::request(&serde_json::json!({"type": "join", "room": room_name}), &mut join);
+                    join
+                }
+                _ => format!("/join {room_name}\n").into_bytes(),
+            };
+            if let Err(e) = (&*stream).write_all(&join).await {
+                return shared.abort(|| format!("client {i}: write: {e}"));
+            }
         }
     }
 }
@@ -293,7 +362,7 @@ pub fn departure<'a>(line: &'a [u8], prefix: &str) -> Option<(usize, &'a str)> {
 }
 
 /// The client index in one of this run's nicknames (`prefix` + index).
-fn index_of(nick: &str, prefix: &str) -> Option<usize> {
+pub fn index_of(nick: &str, prefix: &str) -> Option<usize> {
     let index = nick.strip_prefix(prefix)?;
     if !index.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -23,7 +23,7 @@ use super::cli::Mode;
 use super::schedule::{Pace, Schedule};
 use super::shared::{Phase, Shared};
 use super::worker::Worker;
-use super::{irc, payload};
+use super::{irc, payload, ws};
 
 /// What one thread's sender did.
 #[derive(Debug, Clone, Default)]
@@ -90,15 +90,25 @@ fn account(shared: &Shared, schedule: &Schedule, sends: &mut Sends, seq: u64, wr
 }
 
 /// Appends message `seq`, sent by `client` and due at `due`, framed as the
-/// mode wants it: the bare line, or an IRC `PRIVMSG` to the client's channel.
+/// mode wants it: the bare line, an IRC `PRIVMSG` to the client's channel,
+/// or a JSON `say` to its room in a WebSocket frame.
 fn frame(worker: &Worker, client: usize, seq: u64, due: u64, out: &mut Vec<u8>) {
-    if worker.args.mode != Mode::Irc {
-        return payload::encode(seq, due, worker.args.size, out);
+    match worker.args.mode {
+        Mode::Irc => {
+            let channel = format!("#{}{}", worker.room_prefix, worker.schedule.room_of(client));
+            out.extend_from_slice(irc::privmsg_prefix(&channel).as_bytes());
+            payload::encode(seq, due, worker.args.size, out);
+            irc::crlf(out);
+        }
+        Mode::Ws => {
+            let mut text = Vec::with_capacity(worker.args.size + 32);
+            payload::encode(seq, due, worker.args.size, &mut text);
+            text.pop(); // the newline: a frame is the line
+            let room = format!("{}{}", worker.room_prefix, worker.schedule.room_of(client));
+            ws::say(&room, &text, out);
+        }
+        _ => payload::encode(seq, due, worker.args.size, out),
     }
-    let channel = format!("#{}{}", worker.room_prefix, worker.schedule.room_of(client));
-    out.extend_from_slice(irc::privmsg_prefix(&channel).as_bytes());
-    payload::encode(seq, due, worker.args.size, out);
-    irc::crlf(out);
 }
 
 /// The steady schedule: each of this thread's messages at its due time.

@@ -259,6 +259,11 @@ async fn read_loop(
             // Pings are answered by tungstenite as it reads on; a close
             // frame is answered likewise, and the next read ends.
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_))) => {}
+            // The TCP connection ended without a close frame (a tab killed,
+            // a network gone): to its roommates, as a TCP client's end.
+            Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) | None => {
+                break (DisconnectReason::ConnectionClosed, false);
+            }
             Some(Err(error)) => match CloseReason::for_error(&error) {
                 Some(close) => {
                     tracing::info!(client = %id, peer = %socket.peer, %error, "closing a WebSocket that broke the protocol");
@@ -270,7 +275,6 @@ async fn read_loop(
                     break (DisconnectReason::ConnectionError, false);
                 }
             },
-            None => break (DisconnectReason::ConnectionClosed, false),
         }
     };
     if inbound.send(Inbound::Closed(id, reason)).await.is_err() {
