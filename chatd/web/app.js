@@ -19,7 +19,18 @@ import {
   someoneLeft,
   withRoom,
 } from './rooms.js';
-import { $, activePane, nickKey, request, requests, roomKey, sameNick, showGeneralError, state, useConnection } from './session.js';
+import {
+  $,
+  activePane,
+  nickKey,
+  request,
+  requests,
+  roomKey,
+  sameNick,
+  showGeneralError,
+  state,
+  useConnection,
+} from './session.js';
 
 // Rooms and people change without telling a page that is not in the room.
 const REFRESH_EVERY_MS = 30000;

@@ -7,7 +7,10 @@ export function el(tag, props, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(props ?? {})) {
     if (name === 'role' || name.startsWith('aria')) {
-      node.setAttribute(name.replace(/^aria([A-Z])/, (_, c) => `aria-${c.toLowerCase()}`), value);
+      node.setAttribute(
+        name.replace(/^aria([A-Z])/, (_, c) => `aria-${c.toLowerCase()}`),
+        value,
+      );
     } else {
       node[name] = value;
     }

@@ -80,10 +80,7 @@ export function joinedRoom(o) {
   room.count = o.members;
   roomSubtitle(room);
   request({ type: 'who', room: o.room }, { answers: (a) => a.type === 'who' && sameRoom(a.room, o.room) });
-  request(
-    { type: 'history', room: o.room },
-    { answers: historyOf(room), onReply: (page) => latestPage(room, page) },
-  );
+  request({ type: 'history', room: o.room }, { answers: historyOf(room), onReply: (page) => latestPage(room, page) });
   if (state.wantActive === room.paneKey) activate(room.paneKey, true);
   else if (state.active === null) activate(room.paneKey);
   renderRooms();
@@ -243,7 +240,10 @@ function fillGap(room, after, before) {
 
 function loadOlder(room) {
   room.pane.setLoading(true);
-  const obj = room.oldest === null ? { type: 'history', room: room.name } : { type: 'history', room: room.name, before: room.oldest };
+  const obj =
+    room.oldest === null
+      ? { type: 'history', room: room.name }
+      : { type: 'history', room: room.name, before: room.oldest };
   request(obj, {
     answers: historyOf(room),
     onReply: (page) => {
