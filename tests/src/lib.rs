@@ -6,6 +6,7 @@
 //! same profile, so the tests always run the current code. Each test names
 //! it with [`chatd!`]. Set `CHATD_BIN` to test some other build instead.
 
+pub mod browser;
 mod irc;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -118,14 +119,15 @@ impl Server {
         args: &[&str],
         rust_log: &str,
     ) -> (Child, Arc<Mutex<String>>, String, [Option<SocketAddr>; 2]) {
-        // Every test server gets free IRC and HTTP ports of its own, unless the test picks them.
+        // Every test server gets free ports of its own, unless the test picks them.
+        let listen_default: &[&str] = if args.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
         let irc_default: &[&str] = if args.contains(&"--irc-listen") { &[] } else { &["--irc-listen", "127.0.0.1:0"] };
         let http_default: &[&str] =
             if args.contains(&"--http-listen") { &[] } else { &["--http-listen", "127.0.0.1:0"] };
         let irc = !args.windows(2).any(|w| w == ["--irc-listen", "none"]);
         let http = !args.windows(2).any(|w| w == ["--http-listen", "none"]);
         let mut child = Command::new(chatd)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(listen_default)
             .args(irc_default)
             .args(http_default)
             .arg("--data-dir")

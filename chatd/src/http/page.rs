@@ -1,17 +1,36 @@
 //! The bundled chat page and every HTTP answer chatd writes.
 //!
-//! The page is three files under `chatd/web/`, built into the binary, so a
+//! The page is the files under `chatd/web/`, built into the binary, so a
 //! chatd executable is the whole deployment. Every answer closes the
-//! connection (`Connection: close`): a page load is three short requests,
+//! connection (`Connection: close`): a page load is a dozen short requests,
 //! and a server that keeps no idle HTTP connections has nothing to bound.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// The page, its script and its style.
+const HTML: &str = "text/html; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+// Browsers load modules only with a JavaScript type.
+const JS: &str = "text/javascript; charset=utf-8";
+
 const INDEX_HTML: &[u8] = include_bytes!("../../web/index.html");
-const APP_JS: &[u8] = include_bytes!("../../web/app.js");
-const STYLE_CSS: &[u8] = include_bytes!("../../web/style.css");
+
+/// The page's files: the page, its style, and its script as ES modules
+/// (`app.js` imports the others by these paths).
+const FILES: &[(&str, &str, &[u8])] = &[
+    ("/", HTML, INDEX_HTML),
+    ("/style.css", CSS, include_bytes!("../../web/style.css")),
+    ("/app.js", JS, include_bytes!("../../web/app.js")),
+    ("/conn.js", JS, include_bytes!("../../web/conn.js")),
+    ("/convs.js", JS, include_bytes!("../../web/convs.js")),
+    ("/dom.js", JS, include_bytes!("../../web/dom.js")),
+    ("/nav.js", JS, include_bytes!("../../web/nav.js")),
+    ("/panes.js", JS, include_bytes!("../../web/panes.js")),
+    ("/people.js", JS, include_bytes!("../../web/people.js")),
+    ("/requests.js", JS, include_bytes!("../../web/requests.js")),
+    ("/rooms.js", JS, include_bytes!("../../web/rooms.js")),
+    ("/session.js", JS, include_bytes!("../../web/session.js")),
+];
 
 /// Only this server's own files and its own WebSocket: no inline script or
 /// style, nothing from elsewhere, no framing by other sites. ('self' in
@@ -19,14 +38,9 @@ const STYLE_CSS: &[u8] = include_bytes!("../../web/style.css");
 pub(crate) const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// A file of the page: `/`, `/app.js` or `/style.css`.
+/// A file of the page (see `FILES`), by its path.
 pub(crate) fn asset(path: &str) -> Option<Response> {
-    let (content_type, body) = match path {
-        "/" => ("text/html; charset=utf-8", INDEX_HTML),
-        "/app.js" => ("text/javascript; charset=utf-8", APP_JS),
-        "/style.css" => ("text/css; charset=utf-8", STYLE_CSS),
-        _ => return None,
-    };
+    let &(_, content_type, body) = FILES.iter().find(|(file, _, _)| *file == path)?;
     // Revalidated on every load, so a new chatd's page is never mixed
     // with an old one's script.
     Some(Response::new(Status::Ok, content_type, body).header("Cache-Control", "no-cache"))
@@ -134,8 +148,24 @@ mod tests {
         assert!(page.contains("\r\nContent-Security-Policy: default-src 'self'"), "{page}");
         assert!(page.ends_with(std::str::from_utf8(INDEX_HTML).unwrap()));
         assert!(asset("/app.js").is_some() && asset("/style.css").is_some());
+        // Every module the page imports is served, as JavaScript.
+        for (path, _, _) in FILES.iter().filter(|(path, _, _)| path.ends_with(".js")) {
+            let module = String::from_utf8(asset(path).unwrap().to_bytes()).unwrap();
+            assert!(module.contains("\r\nContent-Type: text/javascript; charset=utf-8\r\n"), "{path}");
+        }
         assert_eq!(asset("/index.html"), None);
         assert_eq!(asset("/../Cargo.toml"), None);
+    }
+
+    #[test]
+    fn every_module_the_page_imports_is_served() {
+        for (path, _, body) in FILES.iter().filter(|(path, _, _)| path.ends_with(".js")) {
+            let source = std::str::from_utf8(body).unwrap();
+            for import in source.split("from './").skip(1) {
+                let name = &import[..import.find('\'').unwrap()];
+                assert!(asset(&format!("/{name}")).is_some(), "{path} imports {name}, which is not served");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,229 @@
+//! chatd's own web page in a real browser: two headless Chromium windows
+//! (two people, each with a profile of its own) and a terminal user on the
+//! text port, against a real chatd.
+//!
+//! They register, chat in one room, whisper, reload, and live through a
+//! restart of chatd during which the room goes on without them; each page
+//! must then show every message exactly once, in order. Every step saves a
+//! screenshot (the directory is printed; `CHATD_SCREENSHOTS` picks another),
+//! which is where `docs/screenshots/` comes from.
+//!
+//! Needs `chromedriver` and Chromium (Debian: `chromium-driver` and
+//! `chromium`); without them this test fails, it does not skip.
+
+use std::path::PathBuf;
+
+use chatd_tests::browser::{Browser, Chromedriver, ENTER};
+use chatd_tests::{Server, chatd};
+use serde_json::json;
+
+const PASSWORD: &str = "hunter22";
+const ROOM: &str = "lounge";
+/// The room pane and the conversation panes, by the keys the page gives them.
+const ROOM_PANE: &str = "section.pane[data-key='r:lounge']";
+const ALICE_PANE: &str = "section.pane[data-key='c:alice']";
+const BOB_PANE: &str = "section.pane[data-key='c:bob']";
+/// The composer of the pane on screen.
+const COMPOSER: &str = ".pane:not([hidden]) .composer input";
+
+// A room replay of 2 and pages of 3, so that a page that was away for five
+// messages has to page back by `seq` to get them all, and a reload shows a
+// button for older messages.
+const ARGS: [&str; 4] = ["--history-len", "2", "--history-page-len", "3"];
+
+#[test]
+fn two_browsers_and_a_terminal_chat_whisper_reload_and_outlive_a_restart() {
+    let shots = Screenshots::new();
+    let data = tempfile::tempdir().expect("a data directory");
+    let server = Server::start_in(chatd!(), data.path(), &ARGS);
+    let url = format!("http://{}/", server.http_addr());
+    let driver = Chromedriver::start();
+    let alice = driver.browser(1100, 800);
+    alice.screen(1100, 640);
+    // Bob is on a phone, in the dark.
+    let bob = driver.browser(500, 800);
+    bob.phone(390, 760);
+    bob.prefer_dark();
+
+    // Both register; alice creates the room from its form, bob joins it
+    // from the room list, and carol joins from a terminal.
+    alice.goto(&url);
+    alice.click("input[name=mode][value=register]");
+    alice.type_into("#enter-name", "alice");
+    alice.type_into("#enter-password", PASSWORD);
+    alice.type_into("#enter-confirm", PASSWORD);
+    shots.take(&alice, "enter");
+    alice.type_into("#enter-confirm", ENTER);
+    wait_text(&alice, "#whoami", "alice (logged in)");
+    alice.type_into("#room-name", ROOM);
+    alice.click("#room-form button[value=create]");
+    wait_text(&alice, ".pane:not([hidden]) h2", ROOM);
+
+    register(&bob, &url, "bob");
+    bob.click("#show-nav");
+    bob.click("#rooms button[aria-label='Join lounge']");
+    wait_text(&bob, ".pane:not([hidden]) h2", ROOM);
+
+    let mut carol = server.login("carol");
+    carol.send("/join lounge");
+    carol.expect("* you are now in lounge (3 here)");
+    wait_text(&alice, ROOM_PANE, "carol joined");
+
+    // Each says something; everyone sees everyone else's, in order.
+    say(&alice, "hello from alice");
+    carol.expect("[lounge] alice: hello from alice");
+    carol.send("hello from nc");
+    wait_text(&bob, ROOM_PANE, "hello from nc");
+    say(&bob, "hi both");
+    carol.expect("[lounge] bob: hi both");
+    let so_far = ["hello from alice", "hello from nc", "hi both"];
+    wait_messages(&alice, ROOM_PANE, &so_far);
+    wait_messages(&bob, ROOM_PANE, &so_far);
+    shots.take(&alice, "room");
+
+    // Alice whispers to bob from the member list; his page counts it
+    // unread until he opens the conversation.
+    alice.click("#members button.person[title='Whisper to bob']");
+    wait_text(&alice, ".pane:not([hidden]) h2", "bob");
+    say(&alice, "psst, bob");
+    bob.click("#show-nav");
+    wait_text(&bob, "#convs", "alice");
+    wait_text(&bob, "#convs .badge", "1");
+    shots.take(&bob, "unread");
+    bob.click("#convs button");
+    wait_messages(&bob, ALICE_PANE, &["psst, bob"]);
+    say(&bob, "psst back");
+    wait_messages(&alice, BOB_PANE, &["psst, bob", "psst back"]);
+    shots.take(&bob, "whisper");
+
+    // Alice reloads: the page remembers her name and her panes, and after
+    // she logs in shows the conversation and the room from the server.
+    carol.send("see you");
+    wait_messages(&alice, ROOM_PANE, &["hello from alice", "hello from nc", "hi both", "see you"]);
+    alice.reload();
+    let name = alice.wait_for("the name filled in", "return document.getElementById('enter-name').value", &[]);
+    assert_eq!(name, json!("alice"));
+    alice.type_into("#enter-password", &format!("{PASSWORD}{ENTER}"));
+    wait_messages(&alice, BOB_PANE, &["psst, bob", "psst back"]);
+    alice.click("#joined button[aria-label^='lounge']");
+    // The latest page is the last three; the fourth is one click older.
+    wait_messages(&alice, ROOM_PANE, &["hello from nc", "hi both", "see you"]);
+    alice.click(&format!("{ROOM_PANE} button.older"));
+    wait_messages(&alice, ROOM_PANE, &["hello from alice", "hello from nc", "hi both", "see you"]);
+    shots.take(&alice, "reloaded");
+
+    // chatd goes away. While both pages wait to reconnect, it runs on the
+    // same data where they cannot reach it, and carol says five things.
+    let (listen, irc, http) = (server.addr(), server.irc_addr(), server.http_addr());
+    drop(server);
+    wait_state(&alice, "waiting");
+    shots.take(&alice, "connection-lost");
+    let mut away = Server::start_in(chatd!(), data.path(), &ARGS);
+    let mut carol = away.login("carol");
+    carol.send("/join lounge");
+    carol.expect_prefix("* you are now in lounge");
+    let missed: Vec<String> = (1..=5).map(|n| format!("while you were away {n}")).collect();
+    for text in &missed {
+        carol.send(text);
+    }
+    carol.send("/quit");
+    carol.read_until("* bye: quit");
+    // A clean stop, so that everything carol said is on disk.
+    away.terminate();
+    away.wait_exit(chatd_tests::READ_TIMEOUT);
+
+    // Back on the same ports: both pages log in again, rejoin, and fetch
+    // what they missed by seq.
+    let (listen, irc, http) = (listen.to_string(), irc.to_string(), http.to_string());
+    let mut same_ports = vec!["--listen", &listen, "--irc-listen", &irc, "--http-listen", &http];
+    same_ports.extend(ARGS);
+    let server = Server::start_in(chatd!(), data.path(), &same_ports);
+    let mut everything: Vec<&str> = vec!["hello from alice", "hello from nc", "hi both", "see you"];
+    everything.extend(missed.iter().map(String::as_str));
+    wait_state(&alice, "online");
+    wait_messages(&alice, ROOM_PANE, &everything);
+    wait_messages(&bob, ROOM_PANE, &everything);
+    // Bob is reading the conversation: the room counts what he has not
+    // seen, "see you" and the five he missed.
+    wait_text(&bob, "#joined .badge", "6");
+    shots.take(&alice, "reconnected");
+    bob.click("#show-nav");
+    shots.take(&bob, "reconnected-unread");
+    bob.click("#joined button");
+    wait_messages(&bob, ROOM_PANE, &everything);
+    shots.take(&bob, "reconnected");
+
+    // And the room still works both ways.
+    let mut dave = server.login("dave");
+    dave.send("/join lounge");
+    dave.read_until_prefix("* you are now in lounge");
+    say(&bob, "back again");
+    dave.read_until("[lounge] bob: back again");
+    drop(server);
+}
+
+/// Registers `name` on the page at `url`.
+fn register(browser: &Browser, url: &str, name: &str) {
+    browser.goto(url);
+    browser.click("input[name=mode][value=register]");
+    browser.type_into("#enter-name", name);
+    browser.type_into("#enter-password", PASSWORD);
+    browser.type_into("#enter-confirm", &format!("{PASSWORD}{ENTER}"));
+    wait_text(browser, "#whoami", &format!("{name} (logged in)"));
+}
+
+/// Types `text` into the composer on screen and presses Enter.
+fn say(browser: &Browser, text: &str) {
+    browser.type_into(COMPOSER, &format!("{text}{ENTER}"));
+}
+
+/// Waits until the element `selector` matches holds `text`.
+fn wait_text(browser: &Browser, selector: &str, text: &str) {
+    browser.wait_for(
+        &format!("{text:?} in {selector}"),
+        "return document.querySelector(arguments[0])?.textContent.includes(arguments[1]) ?? null",
+        &[json!(selector), json!(text)],
+    );
+}
+
+/// Waits until the pane `pane` shows exactly the messages `texts`, in
+/// order: none missing, none twice, none unsent.
+fn wait_messages(browser: &Browser, pane: &str, texts: &[&str]) {
+    browser.wait_for(
+        &format!("exactly the messages {texts:?} in {pane}"),
+        "const shown = [...document.querySelectorAll(arguments[0] + ' .log .msg:not(.failed) .text')]
+             .map((e) => e.textContent);
+         return JSON.stringify(shown) === JSON.stringify(arguments[1]);",
+        &[json!(pane), json!(texts)],
+    );
+}
+
+/// Waits until the page's connection state is `state` (see conn.js).
+fn wait_state(browser: &Browser, state: &str) {
+    browser.wait_for(
+        &format!("the connection {state}"),
+        "return document.getElementById('conn').dataset.state === arguments[0]",
+        &[json!(state)],
+    );
+}
+
+/// Numbered screenshots in one directory.
+struct Screenshots {
+    dir: PathBuf,
+    taken: std::cell::Cell<u32>,
+}
+
+impl Screenshots {
+    fn new() -> Screenshots {
+        let dir = std::env::var_os("CHATD_SCREENSHOTS")
+            .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-page"), PathBuf::from);
+        std::fs::create_dir_all(&dir).expect("create the screenshot directory");
+        eprintln!("screenshots in {}", dir.display());
+        Screenshots { dir, taken: std::cell::Cell::new(0) }
+    }
+
+    fn take(&self, browser: &Browser, name: &str) {
+        self.taken.set(self.taken.get() + 1);
+        browser.screenshot(&self.dir.join(format!("{:02}-{name}.png", self.taken.get())));
+    }
+}
