@@ -8,7 +8,8 @@
 #
 #   benches/irc-servers/compare.sh OUT_FILE RATE...
 #
-# Environment: REPS (default 1), SERVERS (default "chatd ngircd inspircd"),
+# Environment: REPS (default 1), SERVERS (default "chatd ngircd inspircd";
+# also chatd-ephemeral: chatd with --ephemeral, nothing stored),
 # WARMUP (2), DURATION (10), DRAIN (5), IDLE_HOLD (2), CLIENTS (1000),
 # TARGET (cargo's target directory, default target).
 #
@@ -17,7 +18,8 @@
 # (loadgen samples the server's VmRSS: RSS per idle connection), then
 # sends RATE messages/s of 64 bytes for WARMUP + DURATION seconds, and
 # stops the server. One JSON line per run goes to OUT_FILE: the server,
-# the rate, /proc/loadavg before and after, and loadgen's --json summary.
+# the rate, /proc/loadavg before and after, the server's CPU seconds, and
+# loadgen's --json summary.
 set -u
 
 out=${1:?usage: compare.sh OUT_FILE RATE...}
@@ -33,13 +35,13 @@ clients=${CLIENTS:-1000}
 
 # Ports in a range the project's other tests do not use; the two config
 # files name the same ones.
-declare -A port=([chatd]=16801 [ngircd]=16802 [inspircd]=16803)
+declare -A port=([chatd]=16801 [chatd-ephemeral]=16801 [ngircd]=16802 [inspircd]=16803)
 # Connections loadgen opens at once. Setup time is not compared, so each
 # server gets what suits it: ngIRCd listens with a backlog of 10 (more at
 # once means dropped SYNs and retransmissions a second apart); InspIRCd
 # completes registrations once a second, so 8 at a time would take two
 # minutes for 1,000; chatd takes loadgen's default.
-declare -A concurrency=([chatd]=64 [ngircd]=8 [inspircd]=250)
+declare -A concurrency=([chatd]=64 [chatd-ephemeral]=64 [ngircd]=8 [inspircd]=250)
 
 # 1,000 sockets and then some: each server keeps one descriptor per client.
 ulimit -n 20000 || exit 2
@@ -49,12 +51,13 @@ trap 'rm -rf "$scratch"' EXIT
 
 start() {
     case $1 in
-    chatd)
+    chatd | chatd-ephemeral)
         rm -rf "$scratch/chatd-data"
-        "$chatd" --listen 127.0.0.1:0 --irc-listen "127.0.0.1:${port[chatd]}" \
-            --data-dir "$scratch/chatd-data" \
+        storage=(--data-dir "$scratch/chatd-data")
+        [ "$1" = chatd-ephemeral ] && storage=(--ephemeral)
+        "$chatd" --listen 127.0.0.1:0 --irc-listen "127.0.0.1:${port[$1]}" "${storage[@]}" \
             --max-clients 2000 --max-per-ip 0 --flood-lines-per-sec 0 \
-            >"$scratch/chatd.log" 2>&1 &
+            >"$scratch/$1.log" 2>&1 &
         ;;
     ngircd)
         ngircd -n -f "$here/ngircd.conf" >"$scratch/ngircd.log" 2>&1 &
@@ -98,9 +101,12 @@ for rate in "$@"; do
                 --connect-concurrency "${concurrency[$server]}" --quiet --json)
             code=$?
             after=$(cut -d' ' -f1-3 /proc/loadavg)
+            # The server's CPU time over its whole life (setup included):
+            # user + system clock ticks, fields 14 and 15 of /proc/PID/stat.
+            cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$pid/stat")
             stop "$server"
-            printf '{"server":"%s","rate":%s,"rep":%s,"utc":"%s","loadavg_before":"%s","loadavg_after":"%s","exit":%s,"loadgen":%s}\n' \
-                "$server" "$rate" "$rep" "$when" "$before" "$after" "$code" "${summary:-null}" >>"$out"
+            printf '{"server":"%s","rate":%s,"rep":%s,"utc":"%s","loadavg_before":"%s","loadavg_after":"%s","cpu_secs":%s,"exit":%s,"loadgen":%s}\n' \
+                "$server" "$rate" "$rep" "$when" "$before" "$after" "${cpu:-null}" "$code" "${summary:-null}" >>"$out"
             echo "$when $server rate $rate rep $rep: exit $code, load $before -> $after" >&2
         done
     done
