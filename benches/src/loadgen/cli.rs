@@ -72,6 +72,11 @@ pub struct Args {
     /// Capacity mode: seconds to hold the idle connections while sampling memory.
     #[arg(long, default_value_t = 3.0)]
     pub hold: f64,
+    /// Chat and IRC modes: once every client is ready (in IRC, registered
+    /// and joined), hold them idle this many seconds sampling the server's
+    /// memory, as capacity mode does, before sending anything.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub idle_hold: f64,
     /// Threads driving the clients.
     #[arg(long, short = 't', default_value_t = 1)]
     pub threads: usize,
@@ -143,6 +148,7 @@ impl Args {
             ("--drain", self.drain),
             ("--setup-timeout", self.setup_timeout),
             ("--hold", self.hold),
+            ("--idle-hold", self.idle_hold),
             ("--burst-gap", self.burst_gap),
         ] {
             if !(0.0..=3600.0).contains(&secs) {
@@ -226,7 +232,7 @@ impl Args {
 
     /// The longest this run may take; past it loadgen exits by itself.
     pub fn hard_limit(&self) -> Duration {
-        Self::secs(self.setup_timeout + self.sending_secs() + self.drain + self.hold + 15.0)
+        Self::secs(self.setup_timeout + self.sending_secs() + self.drain + self.hold + self.idle_hold + 15.0)
     }
 }
 
@@ -261,6 +267,7 @@ mod tests {
         assert!(Args::parse_from(["loadgen", "--duration", "99999"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--nick-prefix", "9x"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--mode=irc", "--size=401"]).validate().is_err());
+        assert!(Args::parse_from(["loadgen", "--idle-hold=-1"]).validate().is_err());
         assert_eq!(Args::parse_from(["loadgen", "--mode=irc", "--size=400"]).validate(), Ok(()));
         assert!(Args::parse_from(["loadgen", "--mode=irc"]).nick_prefix().len() <= 5);
         assert_eq!(Args::parse_from(["loadgen"]).room_prefix(), "load");

@@ -46,7 +46,8 @@ impl Percentiles {
     }
 }
 
-/// The server's resident memory around a capacity run.
+/// The server's resident memory with every client connected and idle
+/// (capacity mode, or `--idle-hold`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Memory {
     /// The server process.
@@ -154,7 +155,7 @@ pub struct Summary {
     /// How many clients were cut for each reason the server gave (or
     /// [`NO_REASON`]), most frequent first.
     pub cut_reasons: Vec<(String, u64)>,
-    /// Server memory (capacity mode).
+    /// Server memory (capacity mode, or `--idle-hold`).
     pub memory: Option<Memory>,
     /// The first problem seen, if any.
     pub first_error: Option<String>,

@@ -65,9 +65,14 @@ pub fn run(args: Args) -> Summary {
     let mut memory = None;
     if shared.phase() == Phase::Setup {
         if capacity {
-            memory = hold(&args, &shared, server_pid, rss_before, &mut progress);
+            memory = hold(args.hold, &args, &shared, server_pid, rss_before, &mut progress);
         } else {
-            drive(&args, &schedule, &shared, threads, &mut progress);
+            if args.idle_hold > 0.0 {
+                memory = hold(args.idle_hold, &args, &shared, server_pid, rss_before, &mut progress);
+            }
+            if shared.phase() == Phase::Setup {
+                drive(&args, &schedule, &shared, threads, &mut progress);
+            }
         }
     }
     shared.advance(Phase::Done);
@@ -199,15 +204,17 @@ fn drive(args: &Args, schedule: &Schedule, shared: &Shared, threads: usize, prog
     }
 }
 
-/// Capacity mode: holds the idle connections, sampling the server's memory.
+/// Holds the idle connections for `secs`, sampling the server's memory
+/// (capacity mode, or `--idle-hold` before a run).
 fn hold(
+    secs: f64,
     args: &Args,
     shared: &Shared,
     pid: Option<u32>,
     before: Option<u64>,
     progress: &mut Progress,
 ) -> Option<Memory> {
-    let until = Instant::now() + Args::secs(args.hold);
+    let until = Instant::now() + Args::secs(secs);
     let mut peak = 0;
     let mut last = None;
     loop {
