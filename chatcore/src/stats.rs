@@ -14,13 +14,13 @@ use crate::error::Rejection;
 /// [`Engine::restore`](crate::Engine::restore), since records keep no counts).
 ///
 /// ```
-/// let mut sim = chatcore::sim::Sim::new(chatcore::Config::default());
-/// let alice = sim.connect_as("alice");
-/// sim.send(alice, "/create rust");
-/// sim.send(alice, "hello");
-/// let stats = sim.engine().stats();
-/// assert_eq!((stats.clients, stats.rooms), (1, 1));
-/// assert_eq!(stats.messages, 1);
+/// use chatcore::{Config, Engine, Now};
+/// let mut engine = Engine::new(Config::default())?;
+/// let alice = engine.handle_connect(Now::system());
+/// engine.handle_input(Now::system(), alice, b"/create rust\nhello\n")?;
+/// let stats = engine.stats();
+/// assert_eq!((stats.clients, stats.rooms, stats.messages), (1, 1, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
