@@ -22,6 +22,7 @@ use smol::Timer;
 
 use crate::conn::{self, Incoming, SendLimit, Socket};
 use crate::held::{ClientOp, Held};
+use crate::metrics::{Measures, Scrape};
 use crate::passwords;
 use crate::runtime::spawn;
 use crate::server::refusals::{self, Refusal};
@@ -71,6 +72,8 @@ pub(crate) enum Inbound {
 #[derive(Debug)]
 struct Conn {
     socket: Arc<Socket>,
+    /// A WebSocket client the engine took (counted in [`Measures`]).
+    websocket: bool,
 }
 
 /// The engine and the sockets of the clients it knows.
@@ -113,11 +116,14 @@ pub(crate) struct EngineTask {
     done_rx: Receiver<Done>,
     /// The threads that hash and check passwords, with their bounded queue.
     passwords: passwords::Pool,
+    /// What this task measures for `/metrics`.
+    measures: Measures,
 }
 
 enum Wake {
     Event(Inbound),
     Done(Done),
+    Scrape(Scrape),
     Timer,
     Shutdown,
 }
@@ -144,6 +150,7 @@ impl EngineTask {
             stalled: false,
             done_rx: done,
             passwords,
+            measures: Measures::default(),
             engine,
             conns: HashMap::new(),
             lingering: VecDeque::new(),
@@ -157,7 +164,9 @@ impl EngineTask {
     }
 
     /// Serves events until `shutdown` fires, then shuts down gracefully.
-    pub(crate) async fn run(mut self, events: Receiver<Inbound>, shutdown: Receiver<()>) {
+    /// Each request on `scrapes` is answered with a snapshot of the
+    /// figures for `/metrics`, between batches.
+    pub(crate) async fn run(mut self, events: Receiver<Inbound>, shutdown: Receiver<()>, scrapes: Receiver<Scrape>) {
         let mut timer = Timer::never();
         let mut armed = None;
         loop {
@@ -183,13 +192,22 @@ impl EngineTask {
                         Wake::Timer
                     },
                     future::or(
-                        async {
-                            match self.done_rx.recv().await {
-                                Ok(done) => Wake::Done(done),
-                                // The task holds a sender itself, so this never closes.
-                                Err(_) => future::pending().await,
-                            }
-                        },
+                        future::or(
+                            async {
+                                match self.done_rx.recv().await {
+                                    Ok(done) => Wake::Done(done),
+                                    // The task holds a sender itself, so this never closes.
+                                    Err(_) => future::pending().await,
+                                }
+                            },
+                            async {
+                                match scrapes.recv().await {
+                                    Ok(reply) => Wake::Scrape(reply),
+                                    // Without an HTTP port nobody asks.
+                                    Err(_) => future::pending().await,
+                                }
+                            },
+                        ),
                         async {
                             if !accepting {
                                 future::pending::<()>().await;
@@ -204,16 +222,26 @@ impl EngineTask {
             match wake {
                 Wake::Event(first) => {
                     self.handle(now, first);
-                    for _ in 1..MAX_BATCH {
+                    let mut taken = 1;
+                    while taken < MAX_BATCH {
                         let Ok(event) = events.try_recv() else { break };
                         self.handle(now, event);
+                        taken += 1;
                     }
+                    self.measures.batch_events(taken);
                 }
                 Wake::Done(done) => {
                     self.finished(now, done);
                     while let Ok(done) = self.done_rx.try_recv() {
                         self.finished(now, done);
                     }
+                }
+                Wake::Scrape(reply) => {
+                    let snapshot = self.measures.snapshot(&self.engine, self.held.bytes(), self.storage_failing);
+                    // Room for one answer was made by the asker; one that
+                    // gave up is simply not answered.
+                    let _ = reply.try_send(snapshot);
+                    continue;
                 }
                 Wake::Timer => armed = None,
                 Wake::Shutdown => break,
@@ -223,6 +251,7 @@ impl EngineTask {
             self.dispatch(now);
             self.flush();
             self.cut_lingering(now.instant);
+            self.measures.batch_took(now.instant.elapsed());
             // While events keep coming, `recv` never waits, so give the
             // connections this batch woke a turn before taking the next one.
             future::yield_now().await;
@@ -300,7 +329,8 @@ impl EngineTask {
                 report_misuse(self.engine.handle_password_verified(now, request, matches));
             }
             Done::Store(Reply::Committed { upto }) => {
-                self.commits.committed(upto, now.instant);
+                let measures = &mut self.measures;
+                self.commits.committed(upto, now.instant, |took| measures.committed(took));
                 for op in self.held.release(upto) {
                     self.apply(now, op);
                 }
@@ -325,8 +355,12 @@ impl EngineTask {
         if reader.is_some() {
             tracing::info!(client = %id, peer = %socket.peer, "connected");
         }
+        let websocket = reader.is_some() && incoming.is_websocket();
+        if websocket {
+            self.measures.websocket_connected();
+        }
         spawn(conn::serve(id, incoming, reader, alive)).detach();
-        self.conns.insert(id, Conn { socket });
+        self.conns.insert(id, Conn { socket, websocket });
     }
 
     /// Carries out everything the engine asked for, in order. Client ops go
@@ -362,6 +396,7 @@ impl EngineTask {
             match &self.store {
                 Some(store) if !records.is_empty() => {
                     let batch = self.held.hold_for_new_batch(ops);
+                    self.measures.commit_sent(records.len());
                     store.send(Job::Commit { batch, records });
                     self.commits.sent(batch, now.instant);
                 }
@@ -409,7 +444,7 @@ impl EngineTask {
                 }
             }
             ClientOp::Close(client, reason) => {
-                let Some(conn) = self.conns.remove(&client) else { return };
+                let Some(conn) = self.forget(client) else { return };
                 conn.socket.closing_for(&reason);
                 if reason == DisconnectReason::ServerFull {
                     if refusals::note(Refusal::ServerFull) {
@@ -421,7 +456,7 @@ impl EngineTask {
                 self.retire(now, conn);
             }
             ClientOp::Departed(id, reason) => {
-                if let Some(conn) = self.conns.remove(&id) {
+                if let Some(conn) = self.forget(id) {
                     conn.socket.closing_for(&reason);
                     tracing::info!(client = %id, peer = %conn.socket.peer, %reason, "disconnected");
                     self.retire(now, conn);
@@ -437,7 +472,8 @@ impl EngineTask {
             Ok(false) => return,
             Err(exceeded) => exceeded,
         };
-        let Some(conn) = self.conns.remove(&to) else { return };
+        let Some(conn) = self.forget(to) else { return };
+        self.measures.send_queue_cut();
         tracing::warn!(
             client = %to,
             peer = %conn.socket.peer,
@@ -453,6 +489,15 @@ impl EngineTask {
         self.retire(now, conn);
         // Its roommates are told; `dispatch` goes round for those sends.
         report_misuse(self.engine.handle_disconnect(now, to, DisconnectReason::SendQueueExceeded));
+    }
+
+    /// Takes a client's connection out of those the engine serves.
+    fn forget(&mut self, id: ClientId) -> Option<Conn> {
+        let conn = self.conns.remove(&id)?;
+        if conn.websocket {
+            self.measures.websocket_gone();
+        }
+        Some(conn)
     }
 
     /// Lets a finished connection flush, and schedules its cut.
@@ -543,7 +588,7 @@ impl EngineTask {
                 // The engine has forgotten everyone; a connection accepted
                 // just now is simply closed.
                 Some(Wake::Event(Inbound::Connect(incoming))) => incoming.socket.cut(),
-                Some(Wake::Event(_) | Wake::Done(_)) => {}
+                Some(Wake::Event(_) | Wake::Done(_) | Wake::Scrape(_)) => {}
             }
         }
         tracing::info!("stopped");
@@ -571,9 +616,13 @@ impl CommitWatch {
         self.waiting.push_back((batch, at));
     }
 
-    /// Every batch up to `upto` is durable.
-    fn committed(&mut self, upto: u64, at: Instant) {
-        while self.waiting.front().is_some_and(|&(batch, _)| batch <= upto) {
+    /// Every batch up to `upto` is durable; `took` hears how long each
+    /// of them waited for that.
+    fn committed(&mut self, upto: u64, at: Instant, mut took: impl FnMut(Duration)) {
+        while let Some(&(batch, sent)) = self.waiting.front()
+            && batch <= upto
+        {
+            took(at.saturating_duration_since(sent));
             self.waiting.pop_front();
         }
         self.last_answer = Some(at);
@@ -627,10 +676,12 @@ mod tests {
         assert_eq!(watch.overdue(t0 + 4 * SEC), Some(4 * SEC));
         // The hung commit returns: batch 2 goes into the next transaction,
         // which starts only now.
-        watch.committed(1, t0 + 10 * SEC);
+        let mut waits = Vec::new();
+        watch.committed(1, t0 + 10 * SEC, |took| waits.push(took));
+        assert_eq!(waits, [10 * SEC], "batch 1 waited from its sending to the answer");
         assert_eq!(watch.overdue(t0 + 10 * SEC), None);
         assert_eq!(watch.deadline(), Some(t0 + 13 * SEC));
-        watch.committed(2, t0 + 11 * SEC);
+        watch.committed(2, t0 + 11 * SEC, |_| {});
         assert_eq!(watch.deadline(), None);
         assert_eq!(watch.overdue(t0 + 100 * SEC), None);
         // A batch sent long after the last answer is timed from when it was sent.
