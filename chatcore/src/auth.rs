@@ -256,6 +256,7 @@ impl World {
         let source = pending.source.unwrap_or(SourceKey::UNKNOWN);
         // Nothing matches a check made against no account, whatever the answer says.
         if !matches || pending.no_account {
+            self.counts.login_failures += 1;
             let rejection = self.count_failure(now, key, source);
             if self.clients.contains_key(&id) {
                 self.reject(out, id, rejection);

@@ -380,6 +380,7 @@ impl World {
             out.persist(Record::Message { room: room.name.clone(), message: message.clone() });
         }
         room.history.push(self.config.history_len, message);
+        self.counts.messages += 1;
         Ok(())
     }
 
@@ -408,6 +409,7 @@ impl World {
         let echoed = sender.render(&event(true));
         out.send(recipient, delivered);
         out.send(id, echoed);
+        self.counts.messages += 1;
         Ok(())
     }
 
@@ -449,6 +451,7 @@ impl World {
         let kept = OfflineMessage { from: from.clone(), text: text.into(), unix_ms: now.unix_ms, seq };
         account.mailbox.push_back(kept);
         self.offline_total += 1;
+        self.counts.messages += 1;
         out.persist(Record::OfflineKept { to: to.clone(), from, text: text.into(), unix_ms: now.unix_ms, seq });
         self.tell(out, id, Event::Kept { to: &to });
         Ok(())

@@ -18,6 +18,7 @@ use crate::output::{ClientId, DisconnectReason, HistoryTarget, Output};
 use crate::record::{Record, RestoreError, StoredMessage};
 use crate::restore::StorageStatus;
 use crate::source::SourceKey;
+use crate::stats::Stats;
 use crate::time::Now;
 use crate::world::World;
 
@@ -28,7 +29,7 @@ use crate::world::World;
 /// * **constructors**: [`new`](Self::new) for an empty engine,
 ///   [`restore`](Self::restore) to rebuild one from stored records;
 /// * **getters** ([`config`](Self::config), [`client_count`](Self::client_count),
-///   [`nick`](Self::nick), ...) read state;
+///   [`nick`](Self::nick), [`stats`](Self::stats), ...) read state;
 /// * **`handle_*`** feed it an input that happened at `now`;
 /// * **`poll_*`**: [`poll_output`](Self::poll_output) drains what the
 ///   inputs produced, in order; [`poll_timeout`](Self::poll_timeout) says
@@ -152,6 +153,39 @@ impl Engine {
     /// Every connected client, by id.
     pub fn clients(&self) -> impl Iterator<Item = ClientId> + '_ {
         self.world.clients.keys().copied()
+    }
+
+    /// Counters and gauges for monitoring: clients by codec, rooms,
+    /// accounts, and what has happened since the engine was made (lines,
+    /// messages, deliveries, refusals). Kept as events happen, so this
+    /// only copies them: cheap however many clients there are.
+    ///
+    /// ```
+    /// use chatcore::{Config, Engine, Now};
+    /// let mut engine = Engine::new(Config::default())?;
+    /// let client = engine.handle_connect(Now::system());
+    /// engine.handle_input(Now::system(), client, b"/nick alice\n")?;
+    /// let stats = engine.stats();
+    /// assert_eq!((stats.clients, stats.text_clients, stats.lines_in), (1, 1, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let counts = &self.world.counts;
+        Stats {
+            clients: self.world.clients.len(),
+            text_clients: counts.text_clients,
+            json_clients: counts.json_clients,
+            irc_clients: counts.irc_clients,
+            rooms: self.world.rooms.len(),
+            accounts: self.world.accounts.len(),
+            lines_in: counts.lines_in,
+            messages: counts.messages,
+            deliveries: self.out.deliveries(),
+            flood_refusals: counts.flood_refusals,
+            login_failures: counts.login_failures,
+            lockouts: counts.lockouts,
+            registration_refusals: counts.registration_refusals,
+        }
     }
 
     // ---- inputs ----

@@ -197,6 +197,17 @@ pub enum InvariantViolation {
         /// Messages in every mailbox.
         kept: usize,
     },
+    /// The running count of clients speaking a codec, which
+    /// `Engine::stats` reports, differs from the clients that speak it.
+    #[error("{kept} clients counted as speaking {codec}, yet {speaking} do")]
+    CodecCount {
+        /// The codec, by name.
+        codec: &'static str,
+        /// The engine's running count.
+        kept: usize,
+        /// Connected clients speaking it.
+        speaking: usize,
+    },
     /// A kept whisper is numbered at or above the number the next whisper
     /// gets, which a new one would then reuse.
     #[error("a kept whisper is numbered {seq}, yet the next whisper gets {next}")]
@@ -253,6 +264,18 @@ impl World {
         let over = self.accounts.values().any(|a| a.mailbox.len() > config.max_offline_messages);
         if kept != self.offline_total || over || kept > config.max_offline_total {
             return Err(V::OfflineCount { total: self.offline_total, kept });
+        }
+        let counts = &self.counts;
+        for (codec, name, kept) in [
+            (Codec::Text, "text", counts.text_clients),
+            #[cfg(feature = "json")]
+            (Codec::Json, "JSON", counts.json_clients),
+            (Codec::Irc, "IRC", counts.irc_clients),
+        ] {
+            let speaking = self.clients.values().filter(|c| c.codec == codec).count();
+            if kept != speaking {
+                return Err(V::CodecCount { codec: name, kept, speaking });
+            }
         }
         let next = self.next_whisper_seq;
         if let Some(seq) = self.accounts.values().flat_map(|a| &a.mailbox).filter_map(|m| m.seq).find(|&s| s >= next) {

@@ -136,6 +136,7 @@ mod engine; // the whole public API: constructors, getters, handle_*, poll_*
 mod error; // Rejection (to peers) and Error (to the embedder)
 mod outbox; // the output queue: sends, broadcasts, records
 mod output; // what the embedder is asked to do
+mod stats; // counters and gauges for monitoring
 mod time; // Now: time is always handed in
 mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 
@@ -192,4 +193,5 @@ pub use output::{ClientId, DisconnectReason, HistoryTarget, Output};
 pub use record::{Record, RestoreError, StoredMessage};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};
+pub use stats::Stats;
 pub use time::Now;

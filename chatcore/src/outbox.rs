@@ -20,11 +20,13 @@ pub(crate) struct Outbox {
     queue: VecDeque<Output>,
     /// Whether durable changes come out as [`Output::Persist`].
     emit_records: bool,
+    /// Lines queued for clients so far, a broadcast once per recipient.
+    deliveries: u64,
 }
 
 impl Outbox {
     pub(crate) fn new(emit_records: bool) -> Self {
-        Self { queue: VecDeque::new(), emit_records }
+        Self { queue: VecDeque::new(), emit_records, deliveries: 0 }
     }
 
     pub(crate) fn pop(&mut self) -> Option<Output> {
@@ -33,6 +35,11 @@ impl Outbox {
 
     pub(crate) fn len(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Lines queued for clients since the engine was made.
+    pub(crate) fn deliveries(&self) -> u64 {
+        self.deliveries
     }
 
     /// Whether records are emitted, so that older history is in the
@@ -51,6 +58,7 @@ impl Outbox {
     /// whose JOIN says it).
     pub(crate) fn send(&mut self, to: ClientId, data: Bytes) {
         if !data.is_empty() {
+            self.deliveries += 1;
             self.queue.push_back(Output::Send { to, data });
         }
     }
@@ -91,6 +99,7 @@ impl Outbox {
                 _ => {
                     let data = Wire::at(index).render(event);
                     if !data.is_empty() {
+                        self.deliveries += to.len() as u64;
                         self.queue.push_back(Output::Broadcast { to, data });
                     }
                 }

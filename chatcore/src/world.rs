@@ -23,6 +23,7 @@ use crate::output::{ClientId, DisconnectReason, Output};
 use crate::record::Record;
 use crate::room::Room;
 use crate::source::SourceKey;
+use crate::stats::Counters;
 use crate::time::Now;
 use crate::timers::{Due, Timers};
 
@@ -65,6 +66,8 @@ pub(crate) struct World {
     pub(crate) peak_users: usize,
     /// Who recently left, for IRC's WHOWAS.
     pub(crate) departed: crate::codec::irc::Departed,
+    /// What `Engine::stats` reports beyond the tables' lengths.
+    pub(crate) counts: Counters,
 }
 
 impl World {
@@ -92,6 +95,7 @@ impl World {
             irc_unregistered: 0,
             peak_users: 0,
             departed: crate::codec::irc::Departed::default(),
+            counts: Counters::default(),
         }
     }
 
@@ -147,6 +151,7 @@ impl World {
         }
         self.nicks.insert(nick_key, id);
         self.clients.insert(id, client);
+        self.counts.connected(codec);
         if irc {
             self.irc_unregistered += 1;
         }
@@ -190,6 +195,7 @@ impl World {
             return; // quit earlier in the same read
         };
         client.last_activity = now.instant;
+        self.counts.lines_in += 1;
         let was_warned = std::mem::take(&mut client.idle_warned);
         // An IRC client registers with NICK and USER, not with any line.
         let registered_now =
@@ -213,6 +219,7 @@ impl World {
         }
         if client.codec == Codec::Irc {
             if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
+                self.counts.refused(&Rejection::Flood);
                 return out.send(id, client.render(&Rejection::Flood.event()));
             }
             return self.irc_line(out, now, id, line);
@@ -225,6 +232,7 @@ impl World {
             // Only a text client may switch: one connected as JSON stays JSON.
             if client.codec == Codec::Text {
                 client.codec = Codec::detect(line);
+                self.counts.switched(Codec::Text, client.codec);
                 if client.codec != Codec::Text {
                     let welcome = Event::Welcome { server: &self.config.server_name, nick: &client.nick };
                     out.send(id, client.render(&welcome));
@@ -242,6 +250,7 @@ impl World {
             return out.tell(id, codec, &rejection.event());
         }
         if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
+            self.counts.refused(&Rejection::Flood);
             return out.tell(id, codec, &Rejection::Flood.event());
         }
         let codec = client.codec;
@@ -298,7 +307,8 @@ impl World {
     }
 
     /// Tells one client why its line was refused.
-    pub(crate) fn reject(&self, out: &mut Outbox, to: ClientId, rejection: Rejection) {
+    pub(crate) fn reject(&mut self, out: &mut Outbox, to: ClientId, rejection: Rejection) {
+        self.counts.refused(&rejection);
         self.tell(out, to, rejection.event());
     }
 
@@ -348,6 +358,7 @@ impl World {
             return;
         };
         self.timers.disarm(id, &mut client);
+        self.counts.disconnected(client.codec);
         self.nicks.remove(&client.nick_key);
         self.departed.record(&client, now.unix_ms);
         if client.irc.as_ref().is_some_and(|session| !session.registered) {

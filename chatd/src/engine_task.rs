@@ -22,10 +22,16 @@ use smol::Timer;
 
 use crate::conn::{self, Incoming, SendLimit, Socket};
 use crate::held::{ClientOp, Held};
+use crate::metrics::{Measures, Scrape};
 use crate::passwords;
 use crate::runtime::spawn;
 use crate::server::refusals::{self, Refusal};
 use crate::store::thread::{Job, Reply, StoreHandle};
+
+// When each commit was sent, to notice one that hangs.
+mod commit_watch;
+
+use commit_watch::CommitWatch;
 
 /// Most events taken from the inbound channel before the engine's output is
 /// carried out; it bounds how long one batch keeps others waiting.
@@ -71,6 +77,8 @@ pub(crate) enum Inbound {
 #[derive(Debug)]
 struct Conn {
     socket: Arc<Socket>,
+    /// A WebSocket client the engine took (counted in [`Measures`]).
+    websocket: bool,
 }
 
 /// The engine and the sockets of the clients it knows.
@@ -113,11 +121,14 @@ pub(crate) struct EngineTask {
     done_rx: Receiver<Done>,
     /// The threads that hash and check passwords, with their bounded queue.
     passwords: passwords::Pool,
+    /// What this task measures for `/metrics`.
+    measures: Measures,
 }
 
 enum Wake {
     Event(Inbound),
     Done(Done),
+    Scrape(Scrape),
     Timer,
     Shutdown,
 }
@@ -144,6 +155,7 @@ impl EngineTask {
             stalled: false,
             done_rx: done,
             passwords,
+            measures: Measures::default(),
             engine,
             conns: HashMap::new(),
             lingering: VecDeque::new(),
@@ -157,7 +169,9 @@ impl EngineTask {
     }
 
     /// Serves events until `shutdown` fires, then shuts down gracefully.
-    pub(crate) async fn run(mut self, events: Receiver<Inbound>, shutdown: Receiver<()>) {
+    /// Each request on `scrapes` is answered with a snapshot of the
+    /// figures for `/metrics`, between batches.
+    pub(crate) async fn run(mut self, events: Receiver<Inbound>, shutdown: Receiver<()>, scrapes: Receiver<Scrape>) {
         let mut timer = Timer::never();
         let mut armed = None;
         loop {
@@ -183,13 +197,22 @@ impl EngineTask {
                         Wake::Timer
                     },
                     future::or(
-                        async {
-                            match self.done_rx.recv().await {
-                                Ok(done) => Wake::Done(done),
-                                // The task holds a sender itself, so this never closes.
-                                Err(_) => future::pending().await,
-                            }
-                        },
+                        future::or(
+                            async {
+                                match self.done_rx.recv().await {
+                                    Ok(done) => Wake::Done(done),
+                                    // The task holds a sender itself, so this never closes.
+                                    Err(_) => future::pending().await,
+                                }
+                            },
+                            async {
+                                match scrapes.recv().await {
+                                    Ok(reply) => Wake::Scrape(reply),
+                                    // Without an HTTP port nobody asks.
+                                    Err(_) => future::pending().await,
+                                }
+                            },
+                        ),
                         async {
                             if !accepting {
                                 future::pending::<()>().await;
@@ -204,16 +227,26 @@ impl EngineTask {
             match wake {
                 Wake::Event(first) => {
                     self.handle(now, first);
-                    for _ in 1..MAX_BATCH {
+                    let mut taken = 1;
+                    while taken < MAX_BATCH {
                         let Ok(event) = events.try_recv() else { break };
                         self.handle(now, event);
+                        taken += 1;
                     }
+                    self.measures.batch_events(taken);
                 }
                 Wake::Done(done) => {
                     self.finished(now, done);
                     while let Ok(done) = self.done_rx.try_recv() {
                         self.finished(now, done);
                     }
+                }
+                Wake::Scrape(reply) => {
+                    let snapshot = self.measures.snapshot(&self.engine, self.held.bytes(), self.storage_failing);
+                    // Room for one answer was made by the asker; one that
+                    // gave up is simply not answered.
+                    let _ = reply.try_send(snapshot);
+                    continue;
                 }
                 Wake::Timer => armed = None,
                 Wake::Shutdown => break,
@@ -223,6 +256,7 @@ impl EngineTask {
             self.dispatch(now);
             self.flush();
             self.cut_lingering(now.instant);
+            self.measures.batch_took(now.instant.elapsed());
             // While events keep coming, `recv` never waits, so give the
             // connections this batch woke a turn before taking the next one.
             future::yield_now().await;
@@ -300,7 +334,8 @@ impl EngineTask {
                 report_misuse(self.engine.handle_password_verified(now, request, matches));
             }
             Done::Store(Reply::Committed { upto }) => {
-                self.commits.committed(upto, now.instant);
+                let measures = &mut self.measures;
+                self.commits.committed(upto, now.instant, |took| measures.committed(took));
                 for op in self.held.release(upto) {
                     self.apply(now, op);
                 }
@@ -325,8 +360,12 @@ impl EngineTask {
         if reader.is_some() {
             tracing::info!(client = %id, peer = %socket.peer, "connected");
         }
+        let websocket = reader.is_some() && incoming.is_websocket();
+        if websocket {
+            self.measures.websocket_connected();
+        }
         spawn(conn::serve(id, incoming, reader, alive)).detach();
-        self.conns.insert(id, Conn { socket });
+        self.conns.insert(id, Conn { socket, websocket });
     }
 
     /// Carries out everything the engine asked for, in order. Client ops go
@@ -362,6 +401,7 @@ impl EngineTask {
             match &self.store {
                 Some(store) if !records.is_empty() => {
                     let batch = self.held.hold_for_new_batch(ops);
+                    self.measures.commit_sent(records.len());
                     store.send(Job::Commit { batch, records });
                     self.commits.sent(batch, now.instant);
                 }
@@ -409,7 +449,7 @@ impl EngineTask {
                 }
             }
             ClientOp::Close(client, reason) => {
-                let Some(conn) = self.conns.remove(&client) else { return };
+                let Some(conn) = self.forget(client) else { return };
                 conn.socket.closing_for(&reason);
                 if reason == DisconnectReason::ServerFull {
                     if refusals::note(Refusal::ServerFull) {
@@ -421,7 +461,7 @@ impl EngineTask {
                 self.retire(now, conn);
             }
             ClientOp::Departed(id, reason) => {
-                if let Some(conn) = self.conns.remove(&id) {
+                if let Some(conn) = self.forget(id) {
                     conn.socket.closing_for(&reason);
                     tracing::info!(client = %id, peer = %conn.socket.peer, %reason, "disconnected");
                     self.retire(now, conn);
@@ -437,7 +477,8 @@ impl EngineTask {
             Ok(false) => return,
             Err(exceeded) => exceeded,
         };
-        let Some(conn) = self.conns.remove(&to) else { return };
+        let Some(conn) = self.forget(to) else { return };
+        self.measures.send_queue_cut();
         tracing::warn!(
             client = %to,
             peer = %conn.socket.peer,
@@ -453,6 +494,15 @@ impl EngineTask {
         self.retire(now, conn);
         // Its roommates are told; `dispatch` goes round for those sends.
         report_misuse(self.engine.handle_disconnect(now, to, DisconnectReason::SendQueueExceeded));
+    }
+
+    /// Takes a client's connection out of those the engine serves.
+    fn forget(&mut self, id: ClientId) -> Option<Conn> {
+        let conn = self.conns.remove(&id)?;
+        if conn.websocket {
+            self.measures.websocket_gone();
+        }
+        Some(conn)
     }
 
     /// Lets a finished connection flush, and schedules its cut.
@@ -543,60 +593,10 @@ impl EngineTask {
                 // The engine has forgotten everyone; a connection accepted
                 // just now is simply closed.
                 Some(Wake::Event(Inbound::Connect(incoming))) => incoming.socket.cut(),
-                Some(Wake::Event(_) | Wake::Done(_)) => {}
+                Some(Wake::Event(_) | Wake::Done(_) | Wake::Scrape(_)) => {}
             }
         }
         tracing::info!("stopped");
-    }
-}
-
-/// The commits sent to the storage thread and not yet answered, to notice
-/// one that hangs.
-#[derive(Debug)]
-struct CommitWatch {
-    /// `None`: no commit is ever judged overdue.
-    timeout: Option<Duration>,
-    /// `(batch, when it was sent)`, oldest first.
-    waiting: VecDeque<(u64, Instant)>,
-    /// When the storage thread last answered a commit.
-    last_answer: Option<Instant>,
-}
-
-impl CommitWatch {
-    fn new(timeout: Option<Duration>) -> Self {
-        Self { timeout, waiting: VecDeque::new(), last_answer: None }
-    }
-
-    fn sent(&mut self, batch: u64, at: Instant) {
-        self.waiting.push_back((batch, at));
-    }
-
-    /// Every batch up to `upto` is durable.
-    fn committed(&mut self, upto: u64, at: Instant) {
-        while self.waiting.front().is_some_and(|&(batch, _)| batch <= upto) {
-            self.waiting.pop_front();
-        }
-        self.last_answer = Some(at);
-    }
-
-    /// When the commit under way started, at the latest: the storage
-    /// thread takes every waiting batch into its next transaction as soon
-    /// as it answers the last one, so the oldest unanswered batch has been
-    /// in the works since it was sent or since that answer, whichever is later.
-    fn started(&self) -> Option<Instant> {
-        let &(_, sent) = self.waiting.front()?;
-        Some(self.last_answer.map_or(sent, |answer| answer.max(sent)))
-    }
-
-    /// When the commit under way becomes overdue.
-    fn deadline(&self) -> Option<Instant> {
-        Some(self.started()? + self.timeout?)
-    }
-
-    /// How long the commit under way has taken, if that is past the timeout.
-    fn overdue(&self, now: Instant) -> Option<Duration> {
-        let waited = now.saturating_duration_since(self.started()?);
-        (waited >= self.timeout?).then_some(waited)
     }
 }
 
@@ -606,44 +606,5 @@ impl CommitWatch {
 fn report_misuse(result: Result<(), chatcore::Error>) {
     if let Err(error) = result {
         tracing::error!(%error, "engine refused a call from chatd (a bug in chatd)");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SEC: Duration = Duration::from_secs(1);
-
-    #[test]
-    fn a_commit_is_overdue_once_it_has_taken_the_timeout() {
-        let t0 = Instant::now();
-        let mut watch = CommitWatch::new(Some(3 * SEC));
-        assert_eq!(watch.deadline(), None, "nothing waits");
-        watch.sent(1, t0);
-        watch.sent(2, t0 + SEC);
-        assert_eq!(watch.deadline(), Some(t0 + 3 * SEC));
-        assert_eq!(watch.overdue(t0 + 2 * SEC), None);
-        assert_eq!(watch.overdue(t0 + 4 * SEC), Some(4 * SEC));
-        // The hung commit returns: batch 2 goes into the next transaction,
-        // which starts only now.
-        watch.committed(1, t0 + 10 * SEC);
-        assert_eq!(watch.overdue(t0 + 10 * SEC), None);
-        assert_eq!(watch.deadline(), Some(t0 + 13 * SEC));
-        watch.committed(2, t0 + 11 * SEC);
-        assert_eq!(watch.deadline(), None);
-        assert_eq!(watch.overdue(t0 + 100 * SEC), None);
-        // A batch sent long after the last answer is timed from when it was sent.
-        watch.sent(3, t0 + 50 * SEC);
-        assert_eq!(watch.deadline(), Some(t0 + 53 * SEC));
-    }
-
-    #[test]
-    fn without_a_timeout_nothing_is_overdue() {
-        let t0 = Instant::now();
-        let mut watch = CommitWatch::new(None);
-        watch.sent(1, t0);
-        assert_eq!(watch.deadline(), None);
-        assert_eq!(watch.overdue(t0 + 1000 * SEC), None);
     }
 }

@@ -26,6 +26,8 @@ mod held;
 mod http;
 // The per-IP connection count.
 mod ip_limit;
+// Prometheus metrics: what the engine task measures, and the /metrics text.
+mod metrics;
 // argon2id hashing and verification on a bounded pool of its own threads.
 mod passwords;
 // The executor and its threads.

@@ -30,8 +30,12 @@ use refusals::Refusal;
 /// of file descriptors), instead of spinning on the error.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// `/metrics` requests that may wait at once for the engine task's answer.
+const SCRAPES_WAITING: usize = 16;
+
 /// Runs the server until a shutdown signal has been handled.
 pub(crate) async fn run(cli: Cli) -> io::Result<()> {
+    let started = Instant::now();
     let mut config = cli.engine.config();
     config.emit_records = !cli.storage.ephemeral;
     let shutdown = shutdown::listen()?;
@@ -118,18 +122,25 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     };
 
     let (inbound, events) = async_channel::bounded(cli.inbound_capacity);
+    // Scrapes waiting for the engine task; more than this many at once wait their turn.
+    let (scrapes, scrape_rx) = async_channel::bounded(SCRAPES_WAITING);
     let limiter = IpLimiter::new(cli.max_per_ip);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
     let _accept = spawn(accept_loop(listener, Port::Chat(Codec::Text), limiter.clone(), inbound.clone()));
     let _accept_irc = irc.map(|irc| spawn(accept_loop(irc, Port::Chat(Codec::Irc), limiter.clone(), inbound.clone())));
     let _accept_http = web.map(|web| {
-        let http =
-            Http { origins: Origins::new(&cli.allowed_origins), ws: cli.ws_settings(), inbound: inbound.clone() };
+        let http = Http {
+            origins: Origins::new(&cli.allowed_origins),
+            ws: cli.ws_settings(),
+            inbound: inbound.clone(),
+            scrapes,
+            started,
+        };
         spawn(accept_loop(web, Port::Http(Arc::new(http)), limiter, inbound.clone()))
     });
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
-    spawn(engine.run(events, shutdown)).await;
+    spawn(engine.run(events, shutdown, scrape_rx)).await;
     Ok(())
 }
 

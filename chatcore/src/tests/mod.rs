@@ -20,6 +20,7 @@ mod presence;
 mod proptest;
 mod restore;
 mod rooms;
+mod stats;
 mod timeouts;
 mod topics;
 

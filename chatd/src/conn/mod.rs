@@ -88,6 +88,11 @@ pub(crate) struct Incoming {
 }
 
 impl Incoming {
+    /// Whether this is a WebSocket client.
+    pub(crate) fn is_websocket(&self) -> bool {
+        self.ws.is_some()
+    }
+
     /// A plain TCP client of a port that speaks `codec`.
     pub(crate) fn tcp(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSlot, codec: Codec) -> Self {
         let socket = Socket { stream, peer, out: OutQueue::default(), transport: Transport::Tcp, _slot: slot };

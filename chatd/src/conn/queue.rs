@@ -243,6 +243,7 @@ impl State {
     pub(super) fn count_written(&mut self, written: usize) {
         self.bytes -= written;
         self.written += written as u64;
+        crate::metrics::wrote(written);
         while self.marks.front().is_some_and(|m| m.upto <= self.written) {
             self.marks.pop_front();
         }

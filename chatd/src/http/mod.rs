@@ -13,6 +13,7 @@
 //! | --- | --- |
 //! | `GET /`, `/app.js`, `/style.css` | the page's files ([`page`]) |
 //! | `GET /healthz` | `200 ok` |
+//! | `GET /metrics` | Prometheus metrics ([`crate::metrics`]); `503` if the engine does not answer in time |
 //! | `GET /ws` | `101`, then WebSocket; `400`/`426` if the upgrade is malformed |
 //! | any other `GET` | `404` |
 //! | any other method | `405` |
@@ -24,7 +25,7 @@ mod upgrade;
 
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_channel::Sender;
 use async_tungstenite::WebSocketStream;
@@ -35,6 +36,7 @@ use smol::{Async, Timer};
 use crate::conn::ws::{self, CloseReason};
 use crate::engine_task::Inbound;
 use crate::ip_limit::IpSlot;
+use crate::metrics::{self, Scrape};
 use page::{Response, Status};
 use request::HeadError;
 pub(crate) use upgrade::Origins;
@@ -50,6 +52,11 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 const LINGER: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 64 * 1024;
 
+/// How long a scrape waits for the engine task's figures. A busy engine
+/// task answers between batches, within milliseconds; one that takes
+/// longer is stuck, which is worth a failed scrape, not a hung one.
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// What every HTTP connection's task needs.
 #[derive(Debug)]
 pub(crate) struct Http {
@@ -58,6 +65,10 @@ pub(crate) struct Http {
     pub(crate) ws: ws::Settings,
     /// Where upgraded connections go: the engine task.
     pub(crate) inbound: Sender<Inbound>,
+    /// Where `/metrics` asks the engine task for its figures.
+    pub(crate) scrapes: Sender<Scrape>,
+    /// When chatd started, for its uptime.
+    pub(crate) started: Instant,
 }
 
 /// Serves one HTTP connection: one request, then close (or a WebSocket).
@@ -82,6 +93,8 @@ pub(crate) async fn serve(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSl
         return websocket(stream, peer, slot, head, early, &http).await;
     } else if head.path == "/healthz" {
         Response::text(Status::Ok, "ok")
+    } else if head.path == "/metrics" {
+        scrape(&http).await
     } else {
         page::asset(&head.path).unwrap_or_else(|| Response::text(Status::NotFound, "not found"))
     };
@@ -127,6 +140,23 @@ async fn websocket(
     let incoming = ws::incoming(stream, peer, slot, early, settings).await;
     // Fails only once the engine task has stopped: the connection just closes.
     let _ = http.inbound.send(Inbound::Connect(incoming)).await;
+}
+
+/// Asks the engine task for its figures and writes them out.
+async fn scrape(http: &Http) -> Response {
+    let (reply, answer) = async_channel::bounded(1);
+    let asked = async {
+        http.scrapes.send(reply).await.ok()?;
+        answer.recv().await.ok()
+    };
+    let Some(Some(snapshot)) = within(SCRAPE_TIMEOUT, asked).await else {
+        return Response::text(Status::ServiceUnavailable, "the engine did not answer in time");
+    };
+    match metrics::render(snapshot, http.started.elapsed()) {
+        Ok(text) => Response::new(Status::Ok, metrics::CONTENT_TYPE, text.into_bytes()),
+        // Formatting into a String fails only on a bug in the encoder.
+        Err(_) => Response::text(Status::ServiceUnavailable, "could not format the metrics"),
+    }
 }
 
 /// Writes `response`, ends the stream, and lingers briefly for the peer

@@ -1,0 +1,161 @@
+//! `GET /metrics`: scraped before and after clients of every transport
+//! connect, talk, fail a login and flood, the series move as they should.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+
+use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::{Message, WebSocket};
+
+/// One scrape: each sample's value by its name and labels as written,
+/// e.g. `chatd_connections{transport="irc"}`.
+#[derive(Debug)]
+struct Scrape(HashMap<String, f64>);
+
+impl Scrape {
+    fn get(&self, series: &str) -> f64 {
+        *self.0.get(series).unwrap_or_else(|| panic!("no series {series} in {:#?}", self.0))
+    }
+}
+
+/// Fetches `/metrics` and parses the OpenMetrics text: `# ` lines are
+/// metadata, every other line but `# EOF` is `name{labels} value`.
+fn scrape(addr: SocketAddr) -> Scrape {
+    let mut stream = TcpStream::connect(addr).expect("connect to chatd's HTTP port");
+    stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
+    stream.write_all(format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).expect("send the request");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read the answer to its end");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete head");
+    assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+    assert!(head.contains("Content-Type: application/openmetrics-text; version=1.0.0"), "{head}");
+    assert!(body.ends_with("# EOF\n"), "the text ends with # EOF:\n{body}");
+    let samples = body
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("not `series value`: {line:?}"));
+            let value = value.parse().unwrap_or_else(|_| panic!("not a number: {line:?}"));
+            (series.to_owned(), value)
+        })
+        .collect();
+    Scrape(samples)
+}
+
+/// Scrapes until `series` has `value`: what a client did is only known
+/// to have reached the engine once it answered, and a departure only
+/// once the engine saw the socket close.
+fn scrape_until(addr: SocketAddr, series: &str, value: f64) -> Scrape {
+    let deadline = Instant::now() + READ_TIMEOUT;
+    loop {
+        let scraped = scrape(addr);
+        if scraped.get(series) == value {
+            return scraped;
+        }
+        assert!(Instant::now() < deadline, "{series} never became {value}: {scraped:#?}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+type Ws = WebSocket<TcpStream>;
+
+/// A WebSocket from chatd's own page, past its welcome.
+fn websocket(addr: SocketAddr) -> Ws {
+    let stream = TcpStream::connect(addr).expect("connect to chatd's HTTP port");
+    stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
+    let mut request = format!("ws://{addr}/ws").into_client_request().expect("a request");
+    request.headers_mut().insert("Origin", format!("http://{addr}").parse().expect("an origin header"));
+    let (mut ws, _) = tungstenite::client(request, stream).expect("a WebSocket");
+    match ws.read().expect("the welcome") {
+        Message::Text(text) => assert!(text.contains(r#""type":"welcome""#), "{text}"),
+        other => panic!("expected the welcome, got {other:?}"),
+    }
+    ws
+}
+
+const TRANSPORTS: [&str; 4] = ["text", "json", "irc", "websocket"];
+
+fn connections(scraped: &Scrape) -> [f64; 4] {
+    TRANSPORTS.map(|t| scraped.get(&format!("chatd_connections{{transport=\"{t}\"}}")))
+}
+
+#[test]
+fn metrics_follow_connections_messages_and_refusals() {
+    let server = Server::start(chatd!(), &["--flood-burst", "3", "--flood-lines-per-sec", "1"]);
+    let http = server.http_addr();
+    let before = scrape(http);
+    assert_eq!(before.get(&format!("chatd_build_info{{version=\"{}\"}}", env!("CARGO_PKG_VERSION"))), 1.0);
+    assert_eq!(connections(&before), [0.0; 4]);
+    assert_eq!((before.get("chatd_clients"), before.get("chatd_rooms")), (0.0, 0.0));
+    assert_eq!(before.get("chatd_store_failing"), 0.0);
+
+    // One of each transport, and two text clients who talk.
+    let (mut alice, mut bob) = server.two_in_room("alice", "bob", "rust");
+    let mut json = Client::connect(server.addr());
+    json.first_json(r#"{"type":"nick","nick":"dora"}"#);
+    json.json();
+    let _carol = server.irc("carol", "");
+    let ws = websocket(http);
+    alice.send("hello, bob");
+    bob.expect("[rust] alice: hello, bob");
+
+    // A failed login, for a name that has no account.
+    let mut guesser = server.connect();
+    guesser.expect_prefix("* Welcome to chatd, Guest");
+    guesser.send("/login nobody wrong-password");
+    guesser.expect("! wrong name or password (2 more tries before a pause)");
+
+    // A flood: every line is answered, either as an unknown command or
+    // refused by flood control; count the refusals as the client saw them.
+    let mut flooder = server.connect();
+    flooder.expect_prefix("* Welcome to chatd, Guest");
+    flooder.send_bytes("/frobnicate\n".repeat(10).as_bytes());
+    let refused = (0..10).filter(|_| !flooder.line().contains("unknown command")).count();
+    assert!(refused >= 1, "a burst of 3 cannot take 10 lines at once");
+
+    let after = scrape(http);
+    // alice, bob, the guesser and the flooder on text; dora switched to JSON.
+    assert_eq!(connections(&after), [4.0, 1.0, 1.0, 1.0]);
+    assert_eq!((after.get("chatd_clients"), after.get("chatd_rooms")), (7.0, 1.0));
+    let moved = |series: &str| after.get(series) - before.get(series);
+    assert_eq!(moved("chatd_messages_total"), 1.0);
+    assert_eq!(moved("chatd_login_failures_total"), 1.0);
+    assert_eq!(moved("chatd_lockouts_total"), 0.0);
+    assert_eq!(moved("chatd_flood_refusals_total"), refused as f64);
+    assert_eq!(moved("chatd_send_queue_cuts_total"), 0.0);
+    assert!(moved("chatd_lines_received_total") >= 16.0, "at least the flood and the guesser's line, and more");
+    assert!(moved("chatd_deliveries_total") >= 20.0, "every welcome and every answer");
+    assert!(moved("chatd_written_bytes_total") > 0.0);
+    assert!(moved("chatd_engine_batch_events_count") >= 1.0);
+    assert!(moved("chatd_engine_batch_duration_seconds_count") >= 1.0);
+    // The room and the message were stored, in at least one commit.
+    assert!(moved("chatd_store_commit_records_count") >= 1.0);
+    assert!(moved("chatd_store_commit_records_sum") >= 2.0, "the room and the message at least");
+    assert_eq!(
+        after.get("chatd_store_commit_duration_seconds_count"),
+        after.get("chatd_store_commit_records_count"),
+        "every batch sent was committed before its sends went out"
+    );
+    assert!(after.get("chatd_uptime_seconds") >= before.get("chatd_uptime_seconds"));
+
+    // Leaving takes each client off its transport.
+    drop(ws);
+    bob.send("/quit");
+    let gone = scrape_until(http, "chatd_clients", 5.0);
+    assert_eq!(connections(&gone), [3.0, 1.0, 1.0, 0.0]);
+}
+
+#[test]
+fn an_ephemeral_server_commits_nothing() {
+    let server = Server::start(chatd!(), &["--ephemeral"]);
+    let (mut alice, mut bob) = server.two_in_room("alice", "bob", "rust");
+    alice.send("hi");
+    bob.expect("[rust] alice: hi");
+    let scraped = scrape(server.http_addr());
+    assert_eq!(scraped.get("chatd_messages_total"), 1.0);
+    assert_eq!(scraped.get("chatd_store_commit_records_count"), 0.0);
+    assert_eq!(scraped.get("chatd_store_held_bytes"), 0.0);
+}
