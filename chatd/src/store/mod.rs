@@ -6,12 +6,18 @@
 //! recreates the database file: a store that cannot be opened as it is
 //! stops chatd with a clear error instead.
 //!
+//! [`backup`] copies the database while chatd runs; [`check`] says whether
+//! it is sound and chatd's.
+//!
 //! Public so that tools can drive the store exactly as chatd does:
 //! `storebench` opens a [`Store`], starts its [`StoreHandle`] and measures
 //! commits.
 //!
 //! [`StoreHandle`]: thread::StoreHandle
 
+pub mod backup;
+pub mod check;
+mod read_only;
 mod records;
 mod schema;
 pub mod thread;
@@ -80,6 +86,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// The database's file name in the data directory.
+pub(crate) const DB_FILE: &str = "chatd.db";
+
 /// The most memory SQLite's page cache may hold, in KiB.
 const CACHE_KIB: i64 = 64 * 1024;
 
@@ -107,7 +116,7 @@ impl Store {
             Err(TryLockError::WouldBlock) => return Err(StoreError::Locked { path: dir.to_owned() }),
             Err(TryLockError::Error(source)) => return Err(unwritable(source)),
         }
-        let path = dir.join("chatd.db");
+        let path = dir.join(DB_FILE);
         // The database holds password hashes and whispers: only chatd's
         // user may read it. SQLite gives the WAL and shared-memory files
         // the database file's mode, so a new database is created here first.
@@ -256,3 +265,6 @@ fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod maintenance_tests;
