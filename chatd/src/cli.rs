@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chatcore::Config;
-use clap::{Args, Parser};
+use clap::{Args, Parser, Subcommand};
 
 use crate::conn::{SendLimit, ws};
 use crate::passwords::Limits;
@@ -24,9 +24,17 @@ pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 /// its first line on stdout; logs go to stderr, filtered by `RUST_LOG`
 /// (default `info`). SIGINT or SIGTERM tells every client the server is
 /// stopping, flushes what is queued and exits 0.
+///
+/// Without a command, chatd serves; `chatd backup` and `chatd check` look
+/// after its database instead, and may run while it serves.
+// Server flags given with a command would be silently ignored: refused instead.
 #[derive(Debug, Parser)]
-#[command(name = "chatd", version, max_term_width = 100)]
+#[command(name = "chatd", version, max_term_width = 100, args_conflicts_with_subcommands = true)]
 pub(crate) struct Cli {
+    /// A maintenance command to run instead of serving.
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+
     /// Address to listen on, IP:PORT.
     ///
     /// Port 0 lets the system pick a free port; the bound address is printed
@@ -140,6 +148,48 @@ pub(crate) struct Cli {
 
     #[command(flatten)]
     pub(crate) engine: EngineArgs,
+}
+
+/// What chatd can do besides serving.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Copy the database to FILE, consistently, while chatd runs (or not).
+    ///
+    /// The copy holds every message chatd had committed when it began, and
+    /// chatd goes on serving meanwhile. FILE gets mode 0600 and is a single
+    /// database file; to restore it, see docs/OPERATIONS.md. Prints what
+    /// was written; exits non-zero, leaving no FILE, on any failure.
+    Backup(BackupArgs),
+    /// Check the database: SQLite's integrity check, and whether it is a
+    /// chatd database this chatd can use.
+    ///
+    /// Reads only, so it may run while chatd does. Prints what it found and
+    /// exits 0 when healthy, 1 when not (with what to do next).
+    Check(CheckArgs),
+}
+
+/// `chatd backup`'s flags.
+#[derive(Debug, Args)]
+pub(crate) struct BackupArgs {
+    /// The data directory of the chatd to back up.
+    #[arg(long, value_name = "DIR", default_value = "chatd-data")]
+    pub(crate) data_dir: PathBuf,
+
+    /// The file to write the backup to.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) to: PathBuf,
+
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `chatd check`'s flags.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The data directory to check.
+    #[arg(long, value_name = "DIR", default_value = "chatd-data")]
+    pub(crate) data_dir: PathBuf,
 }
 
 /// Where and how durably state is kept.
@@ -539,6 +589,8 @@ fn positive(s: &str) -> Result<usize, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -701,6 +753,27 @@ mod tests {
     fn seconds_show_as_they_are_written() {
         assert_eq!(Seconds(Duration::from_secs(60)).to_string(), "60");
         assert_eq!("1.5".parse::<Seconds>().unwrap(), Seconds(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn commands_take_their_own_flags_and_refuse_the_servers() {
+        let cli = Cli::try_parse_from(["chatd", "backup", "--data-dir", "d", "--to", "b.db"]).unwrap();
+        match cli.command {
+            Some(Command::Backup(args)) => {
+                assert_eq!((args.data_dir, args.to, args.force), ("d".into(), "b.db".into(), false));
+            }
+            other => panic!("expected backup, got {other:?}"),
+        }
+        let cli = Cli::try_parse_from(["chatd", "check"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Check(CheckArgs { data_dir })) if data_dir == Path::new("chatd-data"))
+        );
+        assert!(Cli::try_parse_from(["chatd", "backup", "--data-dir", "d"]).is_err(), "--to is required");
+        assert!(Cli::try_parse_from(["chatd", "--listen", "127.0.0.1:1", "check"]).is_err());
+        // Serving, as before, needs no command.
+        let cli = Cli::try_parse_from(["chatd", "--data-dir", "d", "--ephemeral"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.storage.data_dir, Path::new("d"));
     }
 
     #[test]

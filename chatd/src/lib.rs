@@ -28,6 +28,8 @@ mod http;
 mod ip_limit;
 // Prometheus metrics: what the engine task measures, and the /metrics text.
 mod metrics;
+// `chatd backup`, `chatd check`, and what to do about a damaged database.
+mod ops;
 // argon2id hashing and verification on a bounded pool of its own threads.
 mod passwords;
 // The executor and its threads.
@@ -48,7 +50,8 @@ use tracing_subscriber::EnvFilter;
 
 /// Runs chatd as its executable does: parses the process's command line
 /// (printing help or an error and exiting, as usual, on `--help` or a bad
-/// flag), sends logs to stderr filtered by `RUST_LOG` (default `info`),
+/// flag); runs a maintenance command (`backup`, `check`) if one is given;
+/// otherwise sends logs to stderr filtered by `RUST_LOG` (default `info`),
 /// raises the open-file limit, and serves until a shutdown signal has been
 /// handled.
 ///
@@ -56,7 +59,10 @@ use tracing_subscriber::EnvFilter;
 /// not start or stopped on an error (which is logged and printed to
 /// stderr). Call it once, from `main`: it installs the global logger.
 pub fn run_cli() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let mut cli = cli::Cli::parse();
+    if let Some(command) = cli.command.take() {
+        return ops::run(command);
+    }
     // Logs go to stderr so that stdout stays a clean channel for scripts
     // (its first line is the bound address).
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -79,6 +85,9 @@ pub fn run_cli() -> ExitCode {
         Err(error) => {
             tracing::error!(%error, "chatd stopped");
             eprintln!("chatd: {error}");
+            if let Some(steps) = ops::next_steps(&error) {
+                eprintln!("{steps}");
+            }
             ExitCode::FAILURE
         }
     }

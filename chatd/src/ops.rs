@@ -1,0 +1,71 @@
+//! The maintenance commands as an operator meets them (`chatd backup`,
+//! `chatd check`), and the next steps chatd prints when it cannot start on
+//! a damaged database. The work itself is in [`crate::store`].
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::cli::{BackupArgs, CheckArgs, Command};
+use crate::store::StoreError;
+use crate::store::{backup, check};
+
+/// Runs `command`; what it prints and its exit status are the interface.
+pub(crate) fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Backup(args) => run_backup(&args),
+        Command::Check(args) => run_check(&args),
+    }
+}
+
+fn run_backup(args: &BackupArgs) -> ExitCode {
+    match backup::backup(&args.data_dir, &args.to, args.force) {
+        Ok(summary) => {
+            println!(
+                "backed up {} to {} ({} bytes, schema version {})",
+                summary.from.display(),
+                summary.to.display(),
+                summary.bytes,
+                summary.schema_version
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("chatd backup: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_check(args: &CheckArgs) -> ExitCode {
+    let report = check::check(&args.data_dir);
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    if report.healthy() {
+        let version = report.schema_version.map_or_else(|| "unknown".to_owned(), |v| v.to_string());
+        println!(
+            "{}: healthy (SQLite integrity check ok, schema version {version}, every table chatd needs is there)",
+            report.path.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("chatd check: {} has problems:", report.path.display());
+    for problem in &report.problems {
+        eprintln!("  {problem}");
+    }
+    eprintln!("{}", check::recovery_steps(&args.data_dir));
+    ExitCode::FAILURE
+}
+
+/// What to run next when chatd stopped on `error`, if it is one an
+/// operator can act on with a command: a damaged database.
+pub(crate) fn next_steps(error: &std::io::Error) -> Option<String> {
+    let store_error = error.get_ref()?.downcast_ref::<StoreError>()?;
+    match store_error {
+        StoreError::Corrupt { path, .. } => {
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Some(check::recovery_steps(dir))
+        }
+        _ => None,
+    }
+}
