@@ -73,7 +73,8 @@ pub fn check(data_dir: &Path) -> CheckReport {
         Ok(lines) if lines == ["ok"] => {}
         Ok(lines) => {
             report.problems.push("SQLite's integrity check found damage:".to_owned());
-            report.problems.extend(lines.into_iter().map(|line| format!("  {line}")));
+            // One answer may span several lines; each is indented alike.
+            report.problems.extend(lines.iter().flat_map(|answer| answer.lines()).map(|line| format!("  {line}")));
         }
         // A header too damaged to read stops here: nothing below could work.
         Err(error) => {
@@ -89,9 +90,22 @@ pub fn check(data_dir: &Path) -> CheckReport {
 
 /// `PRAGMA integrity_check`'s lines, at most [`MAX_INTEGRITY_LINES`].
 fn integrity(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let sql = format!("PRAGMA integrity_check({MAX_INTEGRITY_LINES})");
-    let mut statement = conn.prepare(&sql)?;
-    statement.query_map([], |row| row.get(0))?.collect()
+    let mut statement = conn.prepare(&format!("PRAGMA integrity_check({MAX_INTEGRITY_LINES})"))?;
+    let mut rows = statement.query([])?;
+    let mut lines = Vec::new();
+    loop {
+        match rows.next() {
+            Ok(Some(row)) => lines.push(row.get(0)?),
+            Ok(None) => return Ok(lines),
+            // SQLite may list the damage it found and then fail on it:
+            // the list is the useful part.
+            Err(error) if !lines.is_empty() => {
+                lines.push(format!("(the check stopped there: {error})"));
+                return Ok(lines);
+            }
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 /// chatd's own checks: a schema version this build knows, and every table,
