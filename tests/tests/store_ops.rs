@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chatd_tests::{Client, Server, chatd};
@@ -46,26 +46,39 @@ fn a_backup_taken_under_load_restores_every_message_acknowledged_before_it() {
     let server = Server::start_in(chatd!(), &dir, ARGS);
     let (writer, mut watcher) = server.two_in_room("writer", "watcher", "load");
 
-    // The writer sends as fast as the server takes lines, until told to stop.
+    // The writer sends as fast as the watcher keeps up, at most
+    // IN_FLIGHT ahead of what it was shown, until told to stop: steady
+    // load, with what is acknowledged close behind what is written.
+    const IN_FLIGHT: u64 = 50;
     let stop_writing = Arc::new(AtomicBool::new(false));
+    let shown = Arc::new(AtomicU64::new(0));
     let writing = {
-        let stop = stop_writing.clone();
+        let (stop, shown) = (stop_writing.clone(), shown.clone());
         let mut writer: Client = writer;
         std::thread::spawn(move || {
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
+                if i >= shown.load(Ordering::Relaxed) + IN_FLIGHT {
+                    std::thread::yield_now();
+                    continue;
+                }
                 i += 1;
                 writer.send(&format!("m{i}"));
             }
             writer
         })
     };
+    let read = |watcher: &mut Client| {
+        let line = watcher.line();
+        let i = seen_number(&line).unwrap_or_else(|| panic!("unexpected line {line:?}"));
+        shown.store(i, Ordering::Relaxed);
+        i
+    };
     // What the watcher has been shown is committed (chatd releases a
     // message only after its commit), so a backup begun after must hold it.
     let mut acknowledged = BTreeSet::new();
     while acknowledged.len() < 200 {
-        let line = watcher.line();
-        acknowledged.insert(seen_number(&line).unwrap_or_else(|| panic!("unexpected line {line:?}")));
+        acknowledged.insert(read(&mut watcher));
     }
     let backup_file = data.path().join("chatd-backup.db");
     let backing_up = {
@@ -77,9 +90,14 @@ fn a_backup_taken_under_load_restores_every_message_acknowledged_before_it() {
     // The watcher keeps reading while the backup runs: the load goes on.
     let mut seen_after = 0;
     while !backing_up.is_finished() || seen_after < 200 {
-        let line = watcher.line();
-        assert!(seen_number(&line).is_some(), "unexpected line {line:?}");
+        read(&mut watcher);
         seen_after += 1;
+    }
+    // IN_FLIGHT + 1 more after it ended: at least one of them was written
+    // after the backup's snapshot, whatever the timing.
+    let mut last_shown = 0;
+    for _ in 0..=IN_FLIGHT {
+        last_shown = read(&mut watcher);
     }
     let output = backing_up.join().unwrap();
     assert!(output.status.success(), "backup failed: {}", text(&output.stderr));
@@ -105,6 +123,8 @@ fn a_backup_taken_under_load_restores_every_message_acknowledged_before_it() {
     // A snapshot: everything up to its newest message, in order, nothing skipped.
     let newest = *stored.last().expect("messages restored");
     assert_eq!(stored, (1..=newest).collect::<Vec<_>>());
+    // And the load went on after it: a snapshot, not the final state.
+    assert!(newest < last_shown, "the backup holds m{last_shown}, which was written after it");
     stop(server);
 }
 
@@ -195,7 +215,7 @@ fn check_passes_a_healthy_store_and_names_damage_in_a_corrupt_one() {
     assert_eq!(output.status.code(), Some(1));
     let said = text(&output.stderr);
     assert!(said.contains("has problems"), "{said}");
-    assert!(said.contains("damage"), "{said}");
+    assert!(said.contains("SQLite's integrity check found damage"), "{said}");
     assert!(said.contains("Restore the latest backup"), "{said}");
 
     // chatd itself refuses to start on it, and says what to run next.
