@@ -5,7 +5,7 @@
 //! that is sound but not one chatd can use: a schema version it does not
 //! know, tables or columns missing. Everything is read-only, so it may run
 //! while chatd does (it reads a consistent snapshot through the WAL), and
-//! it leaves nothing behind ([`ReadOnly`]).
+//! it leaves nothing behind in the data directory.
 //!
 //! The schema has no foreign keys, so `PRAGMA foreign_key_check` would
 //! have nothing to look at.
