@@ -158,7 +158,7 @@ pub(crate) enum Command {
     /// The copy holds every message chatd had committed when it began, and
     /// chatd goes on serving meanwhile. FILE gets mode 0600 and is a single
     /// database file; to restore it, see docs/OPERATIONS.md. Prints what
-    /// was written; exits non-zero, leaving no FILE, on any failure.
+    /// was written; on any failure, exits non-zero and leaves FILE as it was.
     Backup(BackupArgs),
     /// Check the database: SQLite's integrity check, and whether it is a
     /// chatd database this chatd can use.
