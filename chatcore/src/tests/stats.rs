@@ -1,12 +1,13 @@
 //! `Engine::stats`: each figure moves with the event it counts, and only then.
 
-use std::time::Duration;
-
 use crate::sim::Sim;
-use crate::{Codec, Config, DisconnectReason, Now, Stats};
 
+// JSON clients need the `json` feature.
+#[cfg(feature = "json")]
 #[test]
 fn stats_follow_clients_messages_and_refusals() {
+    use crate::{Codec, Config, DisconnectReason, Now, Stats};
+    use std::time::Duration;
     let config = Config {
         flood_burst: 2,
         flood_lines_per_sec: 1,
@@ -80,6 +81,7 @@ fn lockouts_count_the_failure_that_locks_and_each_refusal_after() {
     assert_eq!((stats.login_failures, stats.lockouts), (3, 2));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_text_client_whose_first_line_is_json_counts_as_json() {
     let mut sim = Sim::new(super::relaxed());
