@@ -15,6 +15,8 @@
 
 // The command line: every flag, with the engine's defaults.
 mod cli;
+// `--config FILE`: the flags as TOML keys, and `chatd check-config`.
+mod config_file;
 // A client's connection: socket options, its byte-bounded send queue, and
 // its one task, which reads and finishes the writes a full socket left.
 mod conn;
@@ -45,12 +47,12 @@ pub mod store;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 /// Runs chatd as its executable does: parses the process's command line
 /// (printing help or an error and exiting, as usual, on `--help` or a bad
-/// flag); runs a maintenance command (`backup`, `check`) if one is given;
+/// flag), with the file `--config` names under it; runs a maintenance
+/// command (`backup`, `check`, `check-config`) if one is given;
 /// otherwise sends logs to stderr filtered by `RUST_LOG` (default `info`),
 /// raises the open-file limit, and serves until a shutdown signal has been
 /// handled.
@@ -59,7 +61,15 @@ use tracing_subscriber::EnvFilter;
 /// not start or stopped on an error (which is logged and printed to
 /// stderr). Call it once, from `main`: it installs the global logger.
 pub fn run_cli() -> ExitCode {
-    let mut cli = cli::Cli::parse();
+    let mut cli = match config_file::parse_cli(std::env::args_os()) {
+        Ok(cli) => cli,
+        // Help, version and usage errors, printed and exited as clap does.
+        Err(config_file::ArgsError::Clap(error)) => error.exit(),
+        Err(config_file::ArgsError::File(error)) => {
+            eprintln!("chatd: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     if let Some(command) = cli.command.take() {
         return ops::run(command);
     }
