@@ -46,6 +46,11 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
 
+    /// How log lines are written to stderr: `text` for people, `json` (one
+    /// object per line) for log shippers.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub(crate) log_format: LogFormat,
+
     /// Address to listen on, IP:PORT.
     ///
     /// Port 0 lets the system pick a free port; the bound address is printed
@@ -191,6 +196,15 @@ pub(crate) struct CheckConfigArgs {
     /// The TOML file to check.
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
+}
+
+/// The formats of chatd's log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// One line per event, as people read them.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// `chatd backup`'s flags.
