@@ -41,6 +41,9 @@ pub(crate) enum ConfigFileError {
     /// A value of the wrong TOML type, or one the flag refuses.
     #[error("{}, line {line}: `{key}`: {problem}", path.display())]
     BadValue { path: PathBuf, line: usize, key: String, problem: String },
+    /// Every value was fine, but clap refuses the flags together.
+    #[error("{}: {message}", path.display())]
+    Flags { path: PathBuf, message: String },
     /// Every key was fine, but the engine refuses the limits together.
     #[error("{}: {source}", path.display())]
     Engine { path: PathBuf, source: chatcore::ConfigError },
@@ -62,7 +65,7 @@ pub(crate) enum ArgsError {
 pub(crate) fn parse_cli<I, T>(args: I) -> Result<Cli, ArgsError>
 where
     I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
+    T: Into<OsString>,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let mut command = Cli::command();
@@ -96,7 +99,7 @@ pub(crate) fn check(path: &Path) -> Result<(), ConfigFileError> {
     let cli = command
         .try_get_matches_from(args)
         .and_then(|matches| cli_from(&matches))
-        .map_err(|error| ConfigFileError::Syntax { path: path.to_owned(), message: clap_problem(&error) })?;
+        .map_err(|error| ConfigFileError::Flags { path: path.to_owned(), message: clap_problem(&error) })?;
     cli.engine.config().validate().map_err(|source| ConfigFileError::Engine { path: path.to_owned(), source })
 }
 
