@@ -26,7 +26,8 @@ pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 /// stopping, flushes what is queued and exits 0.
 ///
 /// Without a command, chatd serves; `chatd backup` and `chatd check` look
-/// after its database instead, and may run while it serves.
+/// after its database instead, and may run while it serves; `chatd
+/// check-config FILE` checks a --config file.
 // Server flags given with a command would be silently ignored: refused instead.
 #[derive(Debug, Parser)]
 #[command(name = "chatd", version, max_term_width = 100, args_conflicts_with_subcommands = true)]
@@ -34,6 +35,21 @@ pub(crate) struct Cli {
     /// A maintenance command to run instead of serving.
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
+
+    /// Read flags from a TOML file: each key is a flag's long name,
+    /// `max-line-bytes = 4096`.
+    ///
+    /// A flag on the command line overrides the file's key. Repeatable
+    /// flags take arrays, switches `true` or `false`, seconds integers or
+    /// fractions. `chatd check-config FILE` checks a file without serving;
+    /// contrib/chatd.toml has every key with its default.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// How log lines are written to stderr: `text` for people, `json` (one
+    /// object per line) for log shippers.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub(crate) log_format: LogFormat,
 
     /// Address to listen on, IP:PORT.
     ///
@@ -166,6 +182,29 @@ pub(crate) enum Command {
     /// Reads only, so it may run while chatd does. Prints what it found and
     /// exits 0 when healthy, 1 when not (with what to do next).
     Check(CheckArgs),
+    /// Check a configuration file (see --config) without serving.
+    ///
+    /// Every key must be a flag's long name with a value that flag accepts,
+    /// and the engine limits must make sense together. Prints an OK line
+    /// and exits 0, or prints the problem (with its line) and exits 1.
+    CheckConfig(CheckConfigArgs),
+}
+
+/// `chatd check-config`'s argument.
+#[derive(Debug, Args)]
+pub(crate) struct CheckConfigArgs {
+    /// The TOML file to check.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+/// The formats of chatd's log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// One line per event, as people read them.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// `chatd backup`'s flags.

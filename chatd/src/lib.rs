@@ -15,6 +15,8 @@
 
 // The command line: every flag, with the engine's defaults.
 mod cli;
+// `--config FILE`: the flags as TOML keys, and `chatd check-config`.
+mod config_file;
 // A client's connection: socket options, its byte-bounded send queue, and
 // its one task, which reads and finishes the writes a full socket left.
 mod conn;
@@ -45,51 +47,76 @@ pub mod store;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
+
+use crate::cli::LogFormat;
 
 /// Runs chatd as its executable does: parses the process's command line
 /// (printing help or an error and exiting, as usual, on `--help` or a bad
-/// flag); runs a maintenance command (`backup`, `check`) if one is given;
-/// otherwise sends logs to stderr filtered by `RUST_LOG` (default `info`),
-/// raises the open-file limit, and serves until a shutdown signal has been
-/// handled.
+/// flag), with the file `--config` names under it; runs a maintenance
+/// command (`backup`, `check`, `check-config`) if one is given; otherwise
+/// sends logs to stderr filtered by `RUST_LOG` (default `info`), as text or
+/// JSON (`--log-format`), raises the open-file limit, and serves until a
+/// shutdown signal has been handled.
 ///
 /// Returns success after a graceful shutdown and failure when chatd could
 /// not start or stopped on an error (which is logged and printed to
 /// stderr). Call it once, from `main`: it installs the global logger.
 pub fn run_cli() -> ExitCode {
-    let mut cli = cli::Cli::parse();
+    let mut cli = match config_file::parse_cli(std::env::args_os()) {
+        Ok(cli) => cli,
+        // Help, version and usage errors, printed and exited as clap does.
+        Err(config_file::ArgsError::Clap(error)) => error.exit(),
+        Err(config_file::ArgsError::File(error)) => {
+            eprintln!("chatd: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     if let Some(command) = cli.command.take() {
         return ops::run(command);
     }
-    // Logs go to stderr so that stdout stays a clean channel for scripts
-    // (its first line is the bound address).
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::stderr().is_terminal();
-    // A log line that cannot be written (stderr piped to a reader that has
-    // gone, as `chatd | tee log` after tee exits) is dropped. Reporting it
-    // would print to that same stderr, and printing to a broken pipe
-    // panics: in the signal task, that left chatd deaf to Ctrl-C.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .with_env_filter(filter)
-        .log_internal_errors(false)
-        .init();
+    let log_format = cli.log_format;
+    init_logging(log_format);
     raise_open_file_limit();
 
     let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     match runtime::block_on(threads, server::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, "chatd stopped");
-            eprintln!("chatd: {error}");
-            if let Some(steps) = ops::next_steps(&error) {
-                eprintln!("{steps}");
+            let steps = ops::next_steps(&error);
+            match log_format {
+                LogFormat::Text => {
+                    tracing::error!(%error, "chatd stopped");
+                    eprintln!("chatd: {error}");
+                    if let Some(steps) = steps {
+                        eprintln!("{steps}");
+                    }
+                }
+                // Plain lines would break a shipper's one-object-per-line
+                // stream: the steps travel in the log line instead.
+                LogFormat::Json => tracing::error!(%error, next_steps = steps.as_deref(), "chatd stopped"),
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Sends logs to stderr so that stdout stays a clean channel for scripts
+/// (its first line is the bound address), filtered by `RUST_LOG` (default
+/// `info`), as text or as one JSON object per line.
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // A log line that cannot be written (stderr piped to a reader that has
+    // gone, as `chatd | tee log` after tee exits) is dropped. Reporting it
+    // would print to that same stderr, and printing to a broken pipe
+    // panics: in the signal task, that left chatd deaf to Ctrl-C. The same
+    // holds whatever the lines look like, so both formats keep it.
+    let builder =
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).log_internal_errors(false);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        // Colour codes would be noise inside JSON strings.
+        LogFormat::Json => builder.json().with_ansi(false).init(),
     }
 }
 

@@ -1,11 +1,12 @@
 //! The maintenance commands as an operator meets them (`chatd backup`,
-//! `chatd check`), and the next steps chatd prints when it cannot start on
+//! `chatd check`, `chatd check-config`), and the next steps chatd prints when it cannot start on
 //! a damaged database. The work itself is in [`crate::store`].
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::{BackupArgs, CheckArgs, Command};
+use crate::cli::{BackupArgs, CheckArgs, CheckConfigArgs, Command};
+use crate::config_file;
 use crate::store::StoreError;
 use crate::store::{backup, check};
 
@@ -14,6 +15,20 @@ pub(crate) fn run(command: Command) -> ExitCode {
     match command {
         Command::Backup(args) => run_backup(&args),
         Command::Check(args) => run_check(&args),
+        Command::CheckConfig(args) => run_check_config(&args),
+    }
+}
+
+fn run_check_config(args: &CheckConfigArgs) -> ExitCode {
+    match config_file::check(&args.file) {
+        Ok(()) => {
+            println!("{}: ok", args.file.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("chatd check-config: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
