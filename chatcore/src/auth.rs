@@ -119,6 +119,9 @@ impl World {
 
     fn check_auth_allowed(&self, id: ClientId) -> Result<(), Rejection> {
         let client = &self.clients[&id];
+        if let Some(hint) = &client.refuse_passwords {
+            return Err(Rejection::TlsRequired(hint.clone()));
+        }
         if client.auth_pending.is_some() {
             return Err(Rejection::AuthInProgress);
         }

@@ -9,6 +9,7 @@ use std::time::Instant;
 use crate::account::{AuthRequestId, PasswordHash};
 use crate::codec::Codec;
 use crate::config::{Config, ConfigError};
+use crate::connect_info::ConnectInfo;
 use crate::error::Error;
 #[cfg(doc)]
 use crate::error::Rejection;
@@ -195,7 +196,7 @@ impl Engine {
     /// See [`handle_connect_from`](Self::handle_connect_from).
     #[must_use = "the id names the connection in every later call"]
     pub fn handle_connect(&mut self, now: Now) -> ClientId {
-        self.world.connect(&mut self.out, now, None, Codec::Text)
+        self.world.connect(&mut self.out, now, None, Codec::Text, None)
     }
 
     /// A new connection from `source`. Returns its id. If `max_clients` are
@@ -204,7 +205,7 @@ impl Engine {
     /// Otherwise the client is in the Lobby, as a guest, with a welcome.
     #[must_use = "the id names the connection in every later call"]
     pub fn handle_connect_from(&mut self, now: Now, source: IpAddr) -> ClientId {
-        self.world.connect(&mut self.out, now, Some(SourceKey::of(source)), Codec::Text)
+        self.world.connect(&mut self.out, now, Some(SourceKey::of(source)), Codec::Text, None)
     }
 
     /// A new connection from `source` (if known) that speaks `codec` from
@@ -216,7 +217,18 @@ impl Engine {
     /// line. An IRC client is welcomed once it registers (NICK and USER).
     #[must_use = "the id names the connection in every later call"]
     pub fn handle_connect_as(&mut self, now: Now, source: Option<IpAddr>, codec: Codec) -> ClientId {
-        self.world.connect(&mut self.out, now, source.map(SourceKey::of), codec)
+        self.handle_connect_with(now, ConnectInfo::new(source, codec))
+    }
+
+    /// A new connection described by `info`: as
+    /// [`handle_connect_as`](Self::handle_connect_as), and on a connection
+    /// whose [`ConnectInfo::refuse_passwords`] is set, every login and
+    /// registration (by command, JSON, SASL or NickServ) is refused with
+    /// [`Rejection::TlsRequired`](crate::Rejection::TlsRequired).
+    #[must_use = "the id names the connection in every later call"]
+    pub fn handle_connect_with(&mut self, now: Now, info: ConnectInfo) -> ClientId {
+        let ConnectInfo { source, codec, refuse_passwords } = info;
+        self.world.connect(&mut self.out, now, source.map(SourceKey::of), codec, refuse_passwords)
     }
 
     /// Bytes received from a client: any number of lines, or part of one.

@@ -142,6 +142,10 @@ pub enum Rejection {
     /// A login or registration from this client is still being checked.
     #[error("your previous login or registration is still being checked")]
     AuthInProgress,
+    /// A login or registration on a connection where passwords are not
+    /// accepted (it is not encrypted); the hint says where to go instead.
+    #[error("passwords are only accepted over TLS here; reconnect with TLS to {0}")]
+    TlsRequired(Box<str>),
     /// The client is logged in already.
     #[error("you are logged in as {0} already")]
     AlreadyLoggedIn(Box<str>),
@@ -314,6 +318,7 @@ impl Rejection {
             Rejection::TooManyRegistrations { .. } => "too_many_registrations",
             Rejection::LoginRequired => "login_required",
             Rejection::AuthInProgress => "auth_in_progress",
+            Rejection::TlsRequired(_) => "tls_required",
             Rejection::AlreadyLoggedIn(_) => "already_logged_in",
             Rejection::HashFailed => "hash_failed",
             Rejection::ServerBusy => "server_busy",

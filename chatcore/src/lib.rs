@@ -132,6 +132,7 @@
 
 // The engine and its interface.
 mod config; // every limit, with its default; validation
+mod connect_info; // what the embedder knows about a new connection
 mod engine; // the whole public API: constructors, getters, handle_*, poll_*
 mod error; // Rejection (to peers) and Error (to the embedder)
 mod outbox; // the output queue: sends, broadcasts, records
@@ -184,6 +185,7 @@ mod tests;
 pub use account::{AuthRequestId, Password, PasswordHash};
 pub use codec::Codec;
 pub use config::{Config, ConfigError};
+pub use connect_info::ConnectInfo;
 pub use engine::Engine;
 pub use error::{Error, Rejection};
 #[cfg(any(test, feature = "testing"))]

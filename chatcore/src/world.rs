@@ -109,7 +109,14 @@ impl World {
     /// with their first line; JSON clients (a transport that carries only
     /// JSON, such as chatd's WebSocket) are JSON from the welcome on; IRC
     /// clients are IRC from the start and are welcomed once they register.
-    pub(crate) fn connect(&mut self, out: &mut Outbox, now: Now, source: Option<SourceKey>, codec: Codec) -> ClientId {
+    pub(crate) fn connect(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        source: Option<SourceKey>,
+        codec: Codec,
+        refuse_passwords: Option<Box<str>>,
+    ) -> ClientId {
         let id = ClientId(self.next_client);
         self.next_client += 1;
         let irc = codec == Codec::Irc;
@@ -141,6 +148,7 @@ impl World {
             history_cursor: None,
             flood: FloodBucket::full(self.config.flood_burst, now.instant),
             irc: session,
+            refuse_passwords,
         };
         self.timers.rearm(id, &mut client, &self.config);
         if !irc {

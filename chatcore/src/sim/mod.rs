@@ -130,6 +130,14 @@ impl Sim {
         id
     }
 
+    /// A new connection described by `info` (see
+    /// [`Engine::handle_connect_with`]).
+    pub fn connect_with(&mut self, info: crate::ConnectInfo) -> ClientId {
+        let id = self.engine.handle_connect_with(self.now, info);
+        self.drain();
+        id
+    }
+
     /// Connects, sets the nickname and empties the inbox.
     ///
     /// # Panics

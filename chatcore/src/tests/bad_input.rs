@@ -121,6 +121,7 @@ fn position(rejection: &Rejection) -> usize {
         R::LockedOut { .. } => 26,
         R::TooManyRegistrations { .. } => 27,
         R::LoginRequired => 28,
+        R::TlsRequired(_) => 60,
         R::AuthInProgress => 29,
         R::AlreadyLoggedIn(_) => 30,
         R::HashFailed => 31,
@@ -219,6 +220,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::UnknownMode('x'), "unknown_mode"),
         (Rejection::InvalidModeParam { room: "r".into(), mode: 'k', reason: "r" }, "invalid_mode_param"),
         (Rejection::BanListFull { room: "r".into(), max: 1 }, "ban_list_full"),
+        (Rejection::TlsRequired("port 6697".into()), "tls_required"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

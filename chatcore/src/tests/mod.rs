@@ -22,6 +22,7 @@ mod restore;
 mod rooms;
 mod stats;
 mod timeouts;
+mod tls_required;
 mod topics;
 
 use std::fmt::Write;

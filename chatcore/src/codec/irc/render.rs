@@ -400,6 +400,7 @@ fn error(out: &mut Vec<u8>, to: Option<Recipient<'_>>, server: &str, me: &str, r
         | Rejection::LockedOut { .. }
         | Rejection::AccountBusy
         | Rejection::AuthInProgress
+        | Rejection::TlsRequired(_)
         | Rejection::AlreadyLoggedIn(_)
         | Rejection::LoginRequired
         | Rejection::HashFailed
