@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::conn::{SendLimit, ws};
 use crate::passwords::Limits;
 use crate::store::{Retention, SyncMode};
+use crate::tls::TlsArgs;
 
 /// The address chatd listens on unless told otherwise.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
@@ -158,6 +159,9 @@ pub(crate) struct Cli {
     /// whenever every thread is busy.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub(crate) hash_queue: usize,
+
+    #[command(flatten)]
+    pub(crate) tls: TlsArgs,
 
     #[command(flatten)]
     pub(crate) storage: StorageArgs,
@@ -577,7 +581,7 @@ impl Cli {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OptionalAddr(pub(crate) Option<SocketAddr>);
 
-fn optional_addr(text: &str) -> Result<OptionalAddr, String> {
+pub(crate) fn optional_addr(text: &str) -> Result<OptionalAddr, String> {
     if text.eq_ignore_ascii_case("none") {
         return Ok(OptionalAddr(None));
     }

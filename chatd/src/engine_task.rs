@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use bytes::Bytes;
-use chatcore::{AuthRequestId, ClientId, DisconnectReason, Engine, Now, Output, PasswordHash, StorageStatus};
+use chatcore::{
+    AuthRequestId, ClientId, ConnectInfo, DisconnectReason, Engine, Now, Output, PasswordHash, StorageStatus,
+};
 use futures_lite::future;
 use smol::Timer;
 
@@ -350,11 +352,15 @@ impl EngineTask {
         }
     }
 
-    fn connect(&mut self, now: Now, incoming: Incoming) {
+    fn connect(&mut self, now: Now, mut incoming: Incoming) {
         let Some(alive) = self.alive.clone() else { return };
         let socket = incoming.socket.clone();
         // The address lets the engine count failed logins per source.
-        let id = self.engine.handle_connect_as(now, Some(socket.peer.ip()), incoming.codec);
+        let mut info = ConnectInfo::new(Some(socket.peer.ip()), incoming.codec);
+        if let Some(hint) = incoming.refuse_passwords.take() {
+            info = info.refusing_passwords(hint);
+        }
+        let id = self.engine.handle_connect_with(now, info);
         // A client refused as over `max_clients` only gets its farewell written.
         let reader = self.engine.nick(id).is_some().then(|| self.inbound.clone());
         if reader.is_some() {

@@ -40,6 +40,8 @@ mod runtime;
 mod server;
 // SIGINT and SIGTERM.
 mod shutdown;
+// TLS listeners: certificates, handshakes, reloading on SIGHUP.
+mod tls;
 // SQLite: open, lock, check, migrate, write, load, prune, and the storage
 // thread. Public for storebench.
 pub mod store;

@@ -18,12 +18,13 @@ use crate::cli::Cli;
 use crate::conn::{self, Incoming};
 use crate::engine_task::{Done, EngineTask, Inbound};
 use crate::http::{self, Http, Origins};
-use crate::ip_limit::IpLimiter;
+use crate::ip_limit::{IpLimiter, IpSlot};
 use crate::passwords;
 use crate::runtime::spawn;
 use crate::shutdown;
 use crate::store::thread::StoreHandle;
 use crate::store::{Retention, Store};
+use crate::tls::{self, PlainPasswords, Tls};
 use refusals::Refusal;
 
 /// How long the accept loop rests after a failed `accept` (typically: out
@@ -77,6 +78,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         (engine, Some(store))
     };
     let passwords = passwords::Pool::start(cli.password_limits(), done_tx)?;
+    // The certificate is read before any port opens: a bad one stops chatd.
+    let tls = load_tls(&cli)?;
     let listener = Async::<TcpListener>::bind(cli.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
     let local = listener.get_ref().local_addr()?;
@@ -121,23 +124,47 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         None => None,
     };
 
+    // TLS listeners print their lines after the plain ones, in this order.
+    let tls_listeners = match &tls {
+        Some(tls) => {
+            let args = &cli.tls;
+            let bind = |addr: Option<SocketAddr>, what: &str| {
+                addr.map(|addr| bind_announced(addr, what).map(|(socket, local)| (socket, local, tls.clone())))
+                    .transpose()
+            };
+            [
+                bind(args.tls_listen.0, "tls")?,
+                bind(args.irc_tls_listen.0, "irc tls")?,
+                bind(args.https_listen.0, "https")?,
+            ]
+        }
+        None => [None, None, None],
+    };
+    let passwords_plain =
+        plain_passwords(&cli, tls_listeners.each_ref().map(|l| l.as_ref().map(|(_, local, _)| *local)));
+
     let (inbound, events) = async_channel::bounded(cli.inbound_capacity);
     // Scrapes waiting for the engine task; more than this many at once wait their turn.
     let (scrapes, scrape_rx) = async_channel::bounded(SCRAPES_WAITING);
     let limiter = IpLimiter::new(cli.max_per_ip);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
-    let _accept = spawn(accept_loop(listener, Port::Chat(Codec::Text), limiter.clone(), inbound.clone()));
-    let _accept_irc = irc.map(|irc| spawn(accept_loop(irc, Port::Chat(Codec::Irc), limiter.clone(), inbound.clone())));
-    let _accept_http = web.map(|web| {
-        let http = Http {
-            origins: Origins::new(&cli.allowed_origins),
-            ws: cli.ws_settings(),
-            inbound: inbound.clone(),
-            scrapes,
-            started,
-        };
-        spawn(accept_loop(web, Port::Http(Arc::new(http)), limiter, inbound.clone()))
+    let http = Arc::new(Http {
+        origins: Origins::new(&cli.allowed_origins),
+        ws: cli.ws_settings(),
+        inbound: inbound.clone(),
+        scrapes,
+        started,
     });
+    let ports = [Port::Chat(Codec::Text), Port::Chat(Codec::Irc), Port::Http(http)];
+    let plain = [Some(listener), irc, web].into_iter().zip(ports.clone()).zip(passwords_plain);
+    let plain =
+        plain.filter_map(|((socket, port), passwords)| Some(Listener { socket: socket?, port, tls: None, passwords }));
+    let secure = tls_listeners.into_iter().zip(ports).filter_map(|(listener, port)| {
+        let (socket, _, tls) = listener?;
+        Some(Listener { socket, port, tls: Some(tls), passwords: PlainPasswords::Accepted })
+    });
+    let _accepting: Vec<_> =
+        plain.chain(secure).map(|listener| spawn(accept_loop(listener, limiter.clone(), inbound.clone()))).collect();
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
     spawn(engine.run(events, shutdown, scrape_rx)).await;
@@ -154,8 +181,71 @@ enum Port {
     Http(Arc<Http>),
 }
 
+/// One listening socket and how its connections are served.
+struct Listener {
+    socket: Async<TcpListener>,
+    port: Port,
+    /// For a TLS listener: the handshake comes first.
+    tls: Option<Arc<Tls>>,
+    /// Whether its connections may carry passwords.
+    passwords: PlainPasswords,
+}
+
+/// Reads the certificate if any TLS listener is asked for, and reloads it
+/// on SIGHUP from then on.
+fn load_tls(cli: &Cli) -> io::Result<Option<Arc<Tls>>> {
+    let args = &cli.tls;
+    if !args.any_listener() {
+        if args.tls_cert.is_some() {
+            tracing::warn!("--tls-cert is set but no TLS listener is: nothing serves TLS");
+        }
+        return Ok(None);
+    }
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        return Err(io::Error::other("a TLS listener needs --tls-cert and --tls-key"));
+    };
+    if cfg!(not(unix)) {
+        return Err(io::Error::other("TLS listeners need a Unix system"));
+    }
+    let tls = Tls::load(cert, key, args.tls_handshake_timeout.0).map_err(io::Error::other)?;
+    tls::reload_on_hangup(tls.clone())?;
+    tracing::info!(cert = %cert.display(), "TLS certificate loaded; SIGHUP reloads it");
+    Ok(Some(tls))
+}
+
+/// Binds a listener and prints `WHAT listening on ADDR` for scripts.
+fn bind_announced(addr: SocketAddr, what: &str) -> io::Result<(Async<TcpListener>, SocketAddr)> {
+    let socket = Async::<TcpListener>::bind(addr)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for {what} on {addr}: {e}")))?;
+    let local = socket.get_ref().local_addr()?;
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{what} listening on {local}")?;
+    stdout.flush()?;
+    tracing::info!(addr = %local, "listening for {what}");
+    Ok((socket, local))
+}
+
+/// The password rule of the plain text, IRC and HTTP listeners, given
+/// where the TLS text, IRC and HTTPS listeners are (if anywhere): each
+/// names its own TLS counterpart when there is one.
+fn plain_passwords(cli: &Cli, secure: [Option<SocketAddr>; 3]) -> [PlainPasswords; 3] {
+    if cli.tls.allow_plain_passwords || secure.iter().all(Option::is_none) {
+        return Default::default();
+    }
+    let labels = ["text", "IRC", "HTTPS"];
+    let hint = |own: usize| match secure[own] {
+        Some(addr) => format!("port {}", addr.port()),
+        None => {
+            let (other, addr) = secure.iter().enumerate().find_map(|(i, a)| a.map(|a| (i, a))).expect("one is set");
+            format!("port {} ({})", addr.port(), labels[other])
+        }
+    };
+    [0, 1, 2].map(|own| PlainPasswords::LocalOnly(hint(own).into()))
+}
+
 /// Accepts connections on one port.
-async fn accept_loop(listener: Async<TcpListener>, port: Port, limiter: IpLimiter, inbound: Sender<Inbound>) {
+async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inbound>) {
+    let Listener { socket: listener, port, tls, passwords } = listener;
     loop {
         // Refusals after the first of a spell are summed up when their
         // interval ends. The engine task may start a spell while this loop
@@ -181,28 +271,66 @@ async fn accept_loop(listener: Async<TcpListener>, port: Port, limiter: IpLimite
             }
         };
         let Some(slot) = limiter.try_acquire(peer.ip()) else {
-            refuse(stream.get_ref(), peer, limiter.max(), &port);
+            refuse(stream.get_ref(), peer, limiter.max(), &port, tls.is_some());
             continue;
         };
         conn::configure(stream.get_ref());
-        match &port {
-            Port::Chat(codec) => {
-                if inbound.send(Inbound::Connect(Incoming::tcp(stream, peer, slot, *codec))).await.is_err() {
+        let refuse_passwords = passwords.refusal_for(peer.ip());
+        match &tls {
+            None => {
+                if serve(stream, peer, slot, &port, refuse_passwords, &inbound).await.is_err() {
                     return;
                 }
             }
-            // Its request is read on a task of its own, so a slow one
-            // delays nobody; only an upgraded one reaches the engine task.
-            Port::Http(http) => spawn(http::serve(stream, peer, slot, http.clone())).detach(),
+            // The handshake runs on a task of its own, so a slow one
+            // delays nobody.
+            Some(tls) => {
+                let (tls, port, inbound) = (tls.clone(), port.clone(), inbound.clone());
+                spawn(async move {
+                    if let Some(plain) = tls.accept(stream, peer).await {
+                        let _ = serve(plain, peer, slot, &port, refuse_passwords, &inbound).await;
+                    }
+                })
+                .detach();
+            }
+        }
+    }
+}
+
+/// Hands an accepted (and, on a TLS port, decrypted) connection on. `Err`:
+/// the engine task has stopped.
+async fn serve(
+    stream: Async<TcpStream>,
+    peer: SocketAddr,
+    slot: IpSlot,
+    port: &Port,
+    refuse_passwords: Option<Box<str>>,
+    inbound: &Sender<Inbound>,
+) -> Result<(), ()> {
+    match port {
+        Port::Chat(codec) => {
+            let mut incoming = Incoming::tcp(stream, peer, slot, *codec);
+            incoming.refuse_passwords = refuse_passwords;
+            inbound.send(Inbound::Connect(incoming)).await.map_err(drop)
+        }
+        // Its request is read on a task of its own, so a slow one
+        // delays nobody; only an upgraded one reaches the engine task.
+        Port::Http(http) => {
+            spawn(http::serve(stream, peer, slot, http.clone(), refuse_passwords)).detach();
+            Ok(())
         }
     }
 }
 
 /// Tells a connection over the per-IP cap why, and closes it. The socket is
-/// fresh, so the one line fits its send buffer and nothing need wait.
-fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize, port: &Port) {
+/// fresh, so the one line fits its send buffer and nothing need wait. A
+/// TLS client could not read a plain line: it is only closed.
+fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize, port: &Port, tls: bool) {
     if refusals::note(Refusal::PerIpCap) {
         tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
+    }
+    if tls {
+        return;
     }
     let why = format!("too many connections from your address (at most {max}); try again later");
     let answer = match port {

@@ -85,6 +85,9 @@ pub(crate) struct Incoming {
     /// The WebSocket's framing state, for a WebSocket client. Boxed: every
     /// slot of the inbound channel is as large as its largest event.
     ws: Option<Box<ws::Stream>>,
+    /// Set when passwords must not travel over this connection: the hint
+    /// that names where to go instead (see `tls::PlainPasswords`).
+    pub(crate) refuse_passwords: Option<Box<str>>,
 }
 
 impl Incoming {
@@ -96,7 +99,7 @@ impl Incoming {
     /// A plain TCP client of a port that speaks `codec`.
     pub(crate) fn tcp(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSlot, codec: Codec) -> Self {
         let socket = Socket { stream, peer, out: OutQueue::default(), transport: Transport::Tcp, _slot: slot };
-        Self { socket: Arc::new(socket), codec, ws: None }
+        Self { socket: Arc::new(socket), codec, ws: None, refuse_passwords: None }
     }
 }
 

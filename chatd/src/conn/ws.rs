@@ -211,7 +211,7 @@ pub(crate) async fn incoming(
     let socket = Arc::new(Socket { stream, peer, out: OutQueue::default(), transport, _slot: slot });
     let ws =
         WebSocketStream::from_partially_read(Io(socket.clone()), early, Role::Server, Some(settings.config())).await;
-    Incoming { socket, codec: Codec::Json, ws: Some(Box::new(ws)) }
+    Incoming { socket, codec: Codec::Json, ws: Some(Box::new(ws)), refuse_passwords: None }
 }
 
 /// Serves a WebSocket client: its reader (unless it was refused at once)

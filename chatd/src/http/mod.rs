@@ -72,7 +72,15 @@ pub(crate) struct Http {
 }
 
 /// Serves one HTTP connection: one request, then close (or a WebSocket).
-pub(crate) async fn serve(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSlot, http: Arc<Http>) {
+/// `refuse_passwords` is passed on to a WebSocket client (see
+/// `conn::Incoming`).
+pub(crate) async fn serve(
+    stream: Async<TcpStream>,
+    peer: SocketAddr,
+    slot: IpSlot,
+    http: Arc<Http>,
+    refuse_passwords: Option<Box<str>>,
+) {
     let (head, early) = match request::read_head(&stream).await {
         Ok(read) => read,
         // Nobody is left to answer.
@@ -90,7 +98,7 @@ pub(crate) async fn serve(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSl
     let response = if head.method != "GET" {
         Response::text(Status::MethodNotAllowed, "only GET is served here").header("Allow", "GET")
     } else if head.path == "/ws" {
-        return websocket(stream, peer, slot, head, early, &http).await;
+        return websocket(stream, peer, slot, head, early, &http, refuse_passwords).await;
     } else if head.path == "/healthz" {
         Response::text(Status::Ok, "ok")
     } else if head.path == "/metrics" {
@@ -113,6 +121,7 @@ async fn websocket(
     head: request::Head,
     early: Vec<u8>,
     http: &Http,
+    refuse_passwords: Option<Box<str>>,
 ) {
     let accept = match upgrade::accept_key(&head) {
         Ok(accept) => accept,
@@ -137,7 +146,8 @@ async fn websocket(
         within(LINGER, refuse).await;
         return;
     }
-    let incoming = ws::incoming(stream, peer, slot, early, settings).await;
+    let mut incoming = ws::incoming(stream, peer, slot, early, settings).await;
+    incoming.refuse_passwords = refuse_passwords;
     // Fails only once the engine task has stopped: the connection just closes.
     let _ = http.inbound.send(Inbound::Connect(incoming)).await;
 }

@@ -26,10 +26,13 @@ pub(crate) enum Refusal {
     AcceptFailed,
     /// A password check found the password pool's queue full.
     PasswordBusy,
+    /// A TLS handshake failed or did not finish in time.
+    TlsHandshake,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 4] = [Refusal::PerIpCap, Refusal::ServerFull, Refusal::AcceptFailed, Refusal::PasswordBusy];
+    const ALL: [Refusal; 5] =
+        [Refusal::PerIpCap, Refusal::ServerFull, Refusal::AcceptFailed, Refusal::PasswordBusy, Refusal::TlsHandshake];
 
     fn what(self) -> &'static str {
         match self {
@@ -37,6 +40,7 @@ impl Refusal {
             Refusal::ServerFull => "connections over --max-clients",
             Refusal::AcceptFailed => "failed accepts",
             Refusal::PasswordBusy => "password checks (busy)",
+            Refusal::TlsHandshake => "failed TLS handshakes",
         }
     }
 }
@@ -47,7 +51,7 @@ pub(crate) struct Summary {
     /// What the counts cover.
     pub(crate) over: Duration,
     /// By reason, in [`Refusal::ALL`]'s order.
-    counts: [u64; 4],
+    counts: [u64; 5],
 }
 
 impl Summary {
@@ -88,7 +92,7 @@ pub(crate) struct RefusalLog {
     interval: Duration,
     /// The spell under way: when its last line was written, and what was
     /// counted since. `None` when quiet.
-    spell: Option<(Instant, [u64; 4])>,
+    spell: Option<(Instant, [u64; 5])>,
 }
 
 impl RefusalLog {
@@ -102,7 +106,7 @@ impl RefusalLog {
     pub(crate) fn note(&mut self, now: Instant, reason: Refusal) -> (Option<Summary>, bool) {
         let summary = self.tick(now);
         let Some((_, counts)) = &mut self.spell else {
-            self.spell = Some((now, [0; 4]));
+            self.spell = Some((now, [0; 5]));
             return (summary, true);
         };
         counts[reason as usize] += 1;
@@ -123,7 +127,7 @@ impl RefusalLog {
             self.spell = None;
             return None;
         }
-        self.spell = Some((now, [0; 4]));
+        self.spell = Some((now, [0; 5]));
         Some(summary)
     }
 
