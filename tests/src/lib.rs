@@ -8,6 +8,9 @@
 
 pub mod browser;
 mod irc;
+mod tls;
+
+pub use tls::TLS_NAME;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
@@ -49,6 +52,8 @@ pub struct Server {
     /// Where it serves HTTP and WebSockets, unless started with
     /// `--http-listen none`.
     http_addr: Option<SocketAddr>,
+    /// Where it serves text, IRC and HTTP over TLS, if it was asked to.
+    tls_addrs: [Option<SocketAddr>; 3],
     logs: Arc<Mutex<String>>,
     /// The data directory of a server started with [`Server::start`],
     /// removed when the server is dropped.
@@ -86,12 +91,13 @@ impl Server {
 
     /// Like [`Server::start_in`], with `RUST_LOG` set to `rust_log`.
     pub fn start_in_logging(chatd: &Path, dir: &Path, args: &[&str], rust_log: &str) -> Server {
-        let (child, logs, first, [irc_addr, http_addr]) = Server::spawn(chatd, dir, args, rust_log);
+        let (child, logs, first, [irc_addr, http_addr, tls, irc_tls, https]) =
+            Server::spawn(chatd, dir, args, rust_log);
         let addr = first.strip_prefix("listening on ").and_then(|a| a.trim().parse().ok()).unwrap_or_else(|| {
             let logs = logs.lock().unwrap_or_else(PoisonError::into_inner).clone();
             panic!("chatd's first line should be `listening on ADDR`, got {first:?}; logs:\n{logs}")
         });
-        Server { child, addr, irc_addr, http_addr, logs, _data: None }
+        Server { child, addr, irc_addr, http_addr, tls_addrs: [tls, irc_tls, https], logs, _data: None }
     }
 
     /// Runs chatd on `dir` expecting it to refuse to start; returns its exit
@@ -118,7 +124,7 @@ impl Server {
         dir: &Path,
         args: &[&str],
         rust_log: &str,
-    ) -> (Child, Arc<Mutex<String>>, String, [Option<SocketAddr>; 2]) {
+    ) -> (Child, Arc<Mutex<String>>, String, [Option<SocketAddr>; 5]) {
         // Every test server gets free ports of its own, unless the test picks them.
         let listen_default: &[&str] = if args.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
         let irc_default: &[&str] = if args.contains(&"--irc-listen") { &[] } else { &["--irc-listen", "127.0.0.1:0"] };
@@ -126,6 +132,11 @@ impl Server {
             if args.contains(&"--http-listen") { &[] } else { &["--http-listen", "127.0.0.1:0"] };
         let irc = !args.windows(2).any(|w| w == ["--irc-listen", "none"]);
         let http = !args.windows(2).any(|w| w == ["--http-listen", "none"]);
+        // TLS listeners are off unless asked for; their lines come last.
+        let tls = ["--tls-listen", "--irc-tls-listen", "--https-listen"]
+            .iter()
+            .filter(|flag| args.windows(2).any(|w| w[0] == **flag && w[1] != "none"))
+            .count();
         let mut child = Command::new(chatd)
             .args(listen_default)
             .args(irc_default)
@@ -151,10 +162,16 @@ impl Server {
             }
         });
         let stdout = child.stdout.take().expect("piped stdout");
-        let (first, more) = first_lines(stdout, usize::from(irc) + usize::from(http));
+        let (first, more) = first_lines(stdout, usize::from(irc) + usize::from(http) + tls);
         let addr_of =
             |prefix: &str| more.iter().find_map(|line| line.strip_prefix(prefix).and_then(|a| a.trim().parse().ok()));
-        let addrs = [addr_of("irc listening on "), addr_of("http listening on ")];
+        let addrs = [
+            addr_of("irc listening on "),
+            addr_of("http listening on "),
+            addr_of("tls listening on "),
+            addr_of("irc tls listening on "),
+            addr_of("https listening on "),
+        ];
         (child, logs, first, addrs)
     }
 
@@ -275,7 +292,8 @@ impl Drop for Server {
 
 /// chatd's first stdout line, `listening on ADDR`, and the `more` lines
 /// it prints at once after it for its other ports (`irc listening on
-/// ADDR`, then `http listening on ADDR`). The rest is drained so chatd
+/// ADDR`, then `http listening on ADDR`, then those of its TLS ports:
+/// `tls listening on`, `irc tls listening on`, `https listening on`). The rest is drained so chatd
 /// never blocks on a full pipe.
 fn first_lines(stdout: ChildStdout, more: usize) -> (String, Vec<String>) {
     let mut reader = BufReader::new(stdout);
@@ -296,8 +314,11 @@ fn first_lines(stdout: ChildStdout, more: usize) -> (String, Vec<String>) {
 /// A line-oriented client over a real TCP connection. Every read gives up
 /// after [`READ_TIMEOUT`] and fails the test with what it was waiting for.
 pub struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    /// Plain bytes: the socket itself, or a TLS session over it.
+    reader: BufReader<Box<dyn Read + Send>>,
+    writer: Box<dyn Write + Send>,
+    /// The socket underneath, for raw control.
+    raw: TcpStream,
 }
 
 impl Client {
@@ -319,23 +340,20 @@ impl Client {
 
     /// Connects to `addr`.
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect to chatd");
+        Client::plain(tcp_from(addr, None))
+    }
+
+    fn plain(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
         let writer = stream.try_clone().expect("clone stream");
-        Client { reader: BufReader::new(stream), writer }
+        let raw = stream.try_clone().expect("clone stream");
+        Client { reader: BufReader::new(Box::new(stream)), writer: Box::new(writer), raw }
     }
 
     /// Connects to `addr` from the local address `source` (port chosen by
     /// the system), so that the server sees another peer address.
     pub fn connect_from(addr: SocketAddr, source: IpAddr) -> Client {
-        let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)
-            .expect("create a socket");
-        socket.bind(&SocketAddr::new(source, 0).into()).unwrap_or_else(|e| panic!("bind to {source}: {e}"));
-        socket.connect(&addr.into()).expect("connect to chatd");
-        let stream = TcpStream::from(socket);
-        stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
-        let writer = stream.try_clone().expect("clone stream");
-        Client { reader: BufReader::new(stream), writer }
+        Client::plain(tcp_from(addr, Some(source)))
     }
 
     /// Sends one line (a newline is added).
@@ -422,13 +440,27 @@ impl Client {
 
     /// Stops sending (the server sees end of file).
     pub fn shutdown_write(&self) {
-        let _ = self.writer.shutdown(Shutdown::Write);
+        let _ = self.raw.shutdown(Shutdown::Write);
     }
 
     /// The underlying socket, for tests that need raw control.
     pub fn stream(&self) -> &TcpStream {
-        &self.writer
+        &self.raw
     }
+}
+
+/// A TCP connection to `addr`, from the local address `source` if given
+/// (port chosen by the system), so that the server sees another peer
+/// address.
+fn tcp_from(addr: SocketAddr, source: Option<IpAddr>) -> TcpStream {
+    let Some(source) = source else {
+        return TcpStream::connect(addr).expect("connect to chatd");
+    };
+    let socket =
+        socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None).expect("create a socket");
+    socket.bind(&SocketAddr::new(source, 0).into()).unwrap_or_else(|e| panic!("bind to {source}: {e}"));
+    socket.connect(&addr.into()).expect("connect to chatd");
+    TcpStream::from(socket)
 }
 
 /// The README's Rust example, compiled and run as a doctest so that it
