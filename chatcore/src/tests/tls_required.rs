@@ -17,7 +17,7 @@ fn plain(codec: Codec) -> ConnectInfo {
 }
 
 #[test]
-fn text_and_json_logins_and_registrations_are_refused_and_chat_still_works() {
+fn text_logins_and_registrations_are_refused_and_chat_still_works() {
     let mut sim = auto();
     let ok = sim.connect();
     sim.send(ok, "/register alice hunter22 hunter22");
@@ -32,7 +32,15 @@ fn text_and_json_logins_and_registrations_are_refused_and_chat_still_works() {
     assert_eq!(rejected(&mut sim, a, "/register bob hunter33 hunter33"), refused);
     assert_eq!(rejected(&mut sim, a, "/login alice hunter22"), refused);
     assert!(sim.take_auth_requests().is_empty(), "no password reached the embedder");
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+}
 
+#[cfg(feature = "json")]
+#[test]
+fn a_json_login_is_refused_with_the_tls_required_code() {
+    let mut sim = auto();
+    let ok = sim.connect();
+    sim.send(ok, "/register alice hunter22 hunter22");
     let j = sim.connect_with(plain(Codec::Text));
     sim.take(j);
     sim.send(j, r#"{"type":"login","name":"alice","password":"hunter22"}"#);

@@ -1,5 +1,6 @@
 //! Log lines for refusals (a connection over the per-IP cap or over
-//! `--max-clients`, a failed `accept`, a password check refused as busy),
+//! `--max-clients`, a failed `accept`, a password check refused as busy,
+//! a failed TLS handshake),
 //! limited so that a flood of them cannot flood the log.
 //!
 //! The first refusal after a quiet spell is logged in full by its caller.
