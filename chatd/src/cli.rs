@@ -24,7 +24,8 @@ pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 /// On start it prints `listening on ADDR` (the address actually bound) as
 /// its first line on stdout; logs go to stderr, filtered by `RUST_LOG`
 /// (default `info`). SIGINT or SIGTERM tells every client the server is
-/// stopping, flushes what is queued and exits 0.
+/// stopping, flushes what is queued and exits 0. With a TLS listener,
+/// SIGHUP rereads --tls-cert and --tls-key.
 ///
 /// Without a command, chatd serves; `chatd backup` and `chatd check` look
 /// after its database instead, and may run while it serves; `chatd
