@@ -1,0 +1,264 @@
+//! The engine's limits as flags: one per [`Config`] field, each taking
+//! its default from [`Config::default`].
+
+use chatcore::Config;
+use clap::Args;
+
+use super::values::Seconds;
+
+/// The engine's limits, one flag per [`Config`] field.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Engine limits")]
+pub(crate) struct EngineArgs {
+    /// Most clients connected at once.
+    ///
+    /// One more gets a one-line refusal and is closed. Bounds the engine's
+    /// per-client state (line buffer, nickname, memberships).
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_clients)]
+    max_clients: usize,
+
+    /// Longest input line in bytes, not counting the line ending.
+    ///
+    /// A longer line is discarded and its sender gets an error; reading
+    /// resumes at the next newline. Bounds each client's input buffer.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_line_bytes)]
+    pub(super) max_line_bytes: usize,
+
+    /// Longest nickname in bytes (nicknames are ASCII).
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_nick_len)]
+    max_nick_len: usize,
+
+    /// Longest room name in bytes (room names are ASCII).
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_room_name_len)]
+    max_room_name_len: usize,
+
+    /// Most rooms that may exist.
+    ///
+    /// /create beyond it is refused. Bounds the room table and, with
+    /// --history-len, the history kept in memory.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_rooms)]
+    max_rooms: usize,
+
+    /// Messages each room keeps and replays to whoever joins.
+    ///
+    /// Bounds the history memory per room and what a newcomer must receive.
+    #[arg(long, value_name = "N", default_value_t = Config::default().history_len)]
+    history_len: usize,
+
+    /// Rooms one client may be a member of at once.
+    ///
+    /// JSON clients may sit in several rooms; text clients switch rooms on
+    /// /join, so they are in one.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_rooms_per_client)]
+    max_rooms_per_client: usize,
+
+    /// Lines a client may send in a burst before flood control applies.
+    #[arg(long, value_name = "LINES", default_value_t = Config::default().flood_burst)]
+    flood_burst: u32,
+
+    /// Lines per second a client may send on average; 0 turns flood control off.
+    ///
+    /// A line beyond the allowance is refused with an error and not acted on.
+    #[arg(long, value_name = "LINES", default_value_t = Config::default().flood_lines_per_sec)]
+    flood_lines_per_sec: u32,
+
+    /// Seconds a new connection may stay silent before it is closed; 0 disables.
+    ///
+    /// A connection that sends no complete line in time is told why and
+    /// closed. Bounds how long a silent connection holds a client slot.
+    /// Fractions are allowed (0.5).
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().registration_timeout))]
+    registration_timeout: Seconds,
+
+    /// Announce connects and disconnects to everyone in the Lobby, too.
+    ///
+    /// Without it, only those who share a room with a user hear of it.
+    #[arg(long, value_name = "BOOL", default_value_t = Config::default().announce_lobby_presence, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true")]
+    announce_lobby_presence: bool,
+
+    /// The server name shown in the welcome line.
+    #[arg(long, value_name = "NAME", default_value_t = Config::default().server_name)]
+    server_name: String,
+
+    /// A password IRC clients must give with PASS before they register, for
+    /// a private server (it travels in the clear); none by default.
+    #[arg(long, value_name = "PASSWORD")]
+    irc_password: Option<String>,
+
+    /// Only logged-in users may chat.
+    ///
+    /// Others may only /register, /login, /help and /quit, and
+    /// --registration-timeout runs until the client logs in. Without it,
+    /// guests may chat.
+    #[arg(long, value_name = "BOOL", default_value_t = Config::default().require_login, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true")]
+    require_login: bool,
+
+    /// Seconds a client may stay silent before it is disconnected; 0 disables.
+    ///
+    /// The client is warned --idle-warning seconds before. Bounds how long an
+    /// abandoned or half-open connection holds a slot.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().idle_timeout))]
+    idle_timeout: Seconds,
+
+    /// Seconds before the idle disconnect that the client is warned.
+    ///
+    /// Capped at half of --idle-timeout.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().idle_warning))]
+    idle_warning: Seconds,
+
+    /// Most accounts that may exist. Bounds the account table.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_accounts)]
+    max_accounts: usize,
+
+    /// Shortest accepted password, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().min_password_len)]
+    min_password_len: usize,
+
+    /// Failed logins for one account from one address before that address is refused.
+    ///
+    /// Counted within --login-failure-window; the refusal lasts
+    /// --block-duration. Counted per account and address, so an attacker
+    /// elsewhere cannot lock the owner out.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_login_failures)]
+    max_login_failures: u32,
+
+    /// Seconds in which failed logins are counted.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().login_failure_window))]
+    login_failure_window: Seconds,
+
+    /// Seconds an address is refused for an account after too many failed logins.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().block_duration))]
+    block_duration: Seconds,
+
+    /// Accounts one address may register per --registration-window.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_registrations_per_source)]
+    max_registrations_per_source: u32,
+
+    /// Seconds over which --max-registrations-per-source is counted.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().registration_window))]
+    registration_window: Seconds,
+
+    /// Addresses tracked for failed logins, registrations and room creations.
+    ///
+    /// When full, a stale entry is dropped first, then the one with the
+    /// fewest events; never one locked out. Bounds that table.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_tracked_sources)]
+    max_tracked_sources: usize,
+
+    /// Whispers kept for one offline account until it logs in.
+    ///
+    /// One more is refused with an error to its sender. Bounds each mailbox.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_offline_messages)]
+    max_offline_messages: usize,
+
+    /// Whispers kept for all offline accounts together.
+    ///
+    /// Bounds the memory of every mailbox at once.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_offline_total)]
+    max_offline_total: usize,
+
+    /// Names one user may block.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_blocks)]
+    max_blocks: usize,
+
+    /// Messages per /history page. Bounds one answer.
+    #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len)]
+    history_page_len: usize,
+
+    /// Whispers kept on disk per conversation between two accounts; 0 keeps none.
+    ///
+    /// `/history @NICK` pages back through them; older ones are deleted as
+    /// new ones are written. Guests' whispers are never kept.
+    #[arg(long, value_name = "N", default_value_t = Config::default().conversation_history_len)]
+    conversation_history_len: usize,
+
+    /// Longest room topic in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().max_topic_len)]
+    max_topic_len: usize,
+
+    /// Seconds a room created by an account may stay empty before it is
+    /// removed with its history; 0 keeps it for good.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().room_idle_expiry))]
+    room_idle_expiry: Seconds,
+
+    /// Seconds a room created by a guest may stay empty before it is
+    /// removed with its history; 0 keeps it for good.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().guest_room_idle_expiry))]
+    guest_room_idle_expiry: Seconds,
+
+    /// Rooms one address, and one account, may create per
+    /// --room-creation-window.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_rooms_created_per_source)]
+    max_rooms_created_per_source: u32,
+
+    /// Seconds over which --max-rooms-created-per-source is counted.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().room_creation_window))]
+    room_creation_window: Seconds,
+
+    /// Failed logins to one account, from all addresses together within
+    /// --login-failure-window, after which it refuses addresses it never
+    /// logged in from, for --account-block-duration.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_account_failures)]
+    max_account_failures: u32,
+
+    /// Seconds an account refuses unknown addresses after
+    /// --max-account-failures.
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Config::default().account_block_duration))]
+    account_block_duration: Seconds,
+
+    /// Addresses remembered per account as its own (it logged in from
+    /// them); they are exempt from the per-account throttle.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_known_sources)]
+    max_known_sources: usize,
+}
+
+impl EngineArgs {
+    /// The engine configuration these flags describe.
+    // The struct update keeps chatd building when the engine gains a limit
+    // before chatd gains its flag; until then it takes its default.
+    #[allow(clippy::needless_update)]
+    pub(crate) fn config(&self) -> Config {
+        Config {
+            max_clients: self.max_clients,
+            max_line_bytes: self.max_line_bytes,
+            max_nick_len: self.max_nick_len,
+            max_room_name_len: self.max_room_name_len,
+            max_rooms: self.max_rooms,
+            history_len: self.history_len,
+            max_rooms_per_client: self.max_rooms_per_client,
+            flood_burst: self.flood_burst,
+            flood_lines_per_sec: self.flood_lines_per_sec,
+            registration_timeout: self.registration_timeout.0,
+            announce_lobby_presence: self.announce_lobby_presence,
+            server_name: self.server_name.clone(),
+            irc_password: self.irc_password.clone(),
+            require_login: self.require_login,
+            idle_timeout: self.idle_timeout.0,
+            idle_warning: self.idle_warning.0,
+            max_accounts: self.max_accounts,
+            min_password_len: self.min_password_len,
+            max_login_failures: self.max_login_failures,
+            login_failure_window: self.login_failure_window.0,
+            block_duration: self.block_duration.0,
+            max_registrations_per_source: self.max_registrations_per_source,
+            registration_window: self.registration_window.0,
+            max_tracked_sources: self.max_tracked_sources,
+            max_offline_messages: self.max_offline_messages,
+            max_offline_total: self.max_offline_total,
+            max_blocks: self.max_blocks,
+            history_page_len: self.history_page_len,
+            conversation_history_len: self.conversation_history_len,
+            max_topic_len: self.max_topic_len,
+            room_idle_expiry: self.room_idle_expiry.0,
+            guest_room_idle_expiry: self.guest_room_idle_expiry.0,
+            max_rooms_created_per_source: self.max_rooms_created_per_source,
+            room_creation_window: self.room_creation_window.0,
+            max_account_failures: self.max_account_failures,
+            account_block_duration: self.account_block_duration.0,
+            max_known_sources: self.max_known_sources,
+            ..Config::default()
+        }
+    }
+}
