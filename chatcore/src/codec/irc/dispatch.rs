@@ -247,11 +247,12 @@ impl World {
         if !target.starts_with('#') {
             self.say_or_notice(out, now, id, Command::Whisper { to: target.into(), text }, notice);
             // An away recipient says so (not to a NOTICE: no automatic replies).
-            let away = self.nicks.get(&NameKey::of(target)).and_then(|t| self.clients.get(t));
-            if let Some((found, Some(message))) = away.map(|c| (c.nick.to_string(), super::query::identity(c).2))
-                && !notice
+            if !notice
+                && let Some(whom) = self.nicks.get(&NameKey::of(target)).and_then(|t| self.clients.get(t))
+                && let Some(away) = whom.irc.as_ref().and_then(|session| session.away.clone())
             {
-                self.irc_reply(out, id, "301", &[&found, &message]);
+                let found = whom.nick.clone();
+                self.irc_reply(out, id, "301", &[&found, &away]);
             }
             return;
         }

@@ -134,11 +134,17 @@ pub(crate) fn msgid_number(msgid: &str) -> Option<u64> {
 /// but only the first the message's id, which names one message.
 fn say(out: &mut Vec<u8>, tags: &[(&str, &str)], source: &str, command: &str, target: &str, text: &str) {
     let fixed = Outgoing { tags, source: Some(source), command, params: &[target, ""] };
-    let later: Vec<(&str, &str)> = tags.iter().copied().filter(|&(key, _)| key != "msgid").collect();
     match fixed.split_trailing(text) {
-        Ok(pieces) => {
-            for (i, piece) in pieces.enumerate() {
-                tagged(out, if i == 0 { tags } else { &later }, Some(source), command, &[target, piece]);
+        Ok(mut pieces) => {
+            if let Some(first) = pieces.next() {
+                tagged(out, tags, Some(source), command, &[target, first]);
+            }
+            // Most messages are one piece: the tags without the id are made
+            // only for a second.
+            let mut later: Option<Vec<(&str, &str)>> = None;
+            for piece in pieces {
+                let later = later.get_or_insert_with(|| tags.iter().copied().filter(|&(k, _)| k != "msgid").collect());
+                tagged(out, later, Some(source), command, &[target, piece]);
             }
         }
         Err(_) => tagged(out, tags, Some(source), command, &[target, "(message could not be relayed)"]),
