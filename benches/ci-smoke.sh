@@ -47,23 +47,22 @@ done
 [ -n "$addr" ] && [ -n "$http" ] || { echo "chatd did not print its addresses in 10 s"; cat "$work/stderr"; exit 1; }
 echo "chatd listening on $addr, HTTP on $http"
 
-# 100 clients in 5 rooms, 500 messages/s (about 9,500 deliveries/s) for 1 + 4 s.
-status=0
-"$bin/loadgen" --addr "$addr" --clients 100 --rooms 5 --rate 500 --size 64 \
-    --warmup 1 --duration 4 --drain 5 --setup-timeout 20 --server-pid "$chatd_pid" --quiet || status=$?
-if [ "$status" -ne 0 ]; then
-    echo "loadgen smoke FAILED (exit $status); chatd log tail:"
-    tail -n 20 "$work/stderr"
-    exit "$status"
-fi
-echo "loadgen smoke passed (TCP)"
+# One pass: 100 clients in 5 rooms, 500 messages/s (about 9,500
+# deliveries/s) for 1 + 4 s; NAME says which, the rest are loadgen's
+# arguments for it. A failure shows chatd's log tail and stops the script.
+smoke() {
+    local name=$1 status=0
+    shift
+    "$bin/loadgen" "$@" --clients 100 --rooms 5 --rate 500 --size 64 \
+        --warmup 1 --duration 4 --drain 5 --setup-timeout 20 --server-pid "$chatd_pid" --quiet || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "loadgen $name smoke FAILED (exit $status); chatd log tail:"
+        tail -n 20 "$work/stderr"
+        exit "$status"
+    fi
+    echo "loadgen smoke passed ($name)"
+}
 
+smoke TCP --addr "$addr"
 # The same over WebSockets, in rooms of their own.
-"$bin/loadgen" --mode ws --addr "$http" --room-prefix wsload --clients 100 --rooms 5 --rate 500 --size 64 \
-    --warmup 1 --duration 4 --drain 5 --setup-timeout 20 --server-pid "$chatd_pid" --quiet || status=$?
-if [ "$status" -ne 0 ]; then
-    echo "loadgen WebSocket smoke FAILED (exit $status); chatd log tail:"
-    tail -n 20 "$work/stderr"
-    exit "$status"
-fi
-echo "loadgen smoke passed (WebSocket)"
+smoke WebSocket --mode ws --addr "$http" --room-prefix wsload
