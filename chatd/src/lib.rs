@@ -30,6 +30,9 @@ mod http;
 mod ip_limit;
 // Prometheus metrics: what the engine task measures, and the /metrics text.
 mod metrics;
+// The open-file limit: raised at start, reported, and a spare descriptor
+// for refusing connections once it is reached.
+mod open_files;
 // `chatd backup`, `chatd check`, and what to do about a damaged database.
 mod ops;
 // argon2id hashing and verification on a bounded pool of its own threads.
@@ -79,7 +82,7 @@ pub fn run_cli() -> ExitCode {
     }
     let log_format = cli.log_format;
     init_logging(log_format);
-    raise_open_file_limit();
+    open_files::raise();
 
     let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     match runtime::block_on(threads, server::run(cli)) {
@@ -119,25 +122,5 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         // Colour codes would be noise inside JSON strings.
         LogFormat::Json => builder.json().with_ansi(false).init(),
-    }
-}
-
-/// Each client is one file descriptor, and the usual soft limit (1024) is
-/// far below what the server is meant to hold; the hard limit is the real
-/// ceiling the administrator chose.
-fn raise_open_file_limit() {
-    #[cfg(unix)]
-    {
-        use rustix::process::{Resource, getrlimit, setrlimit};
-        let mut limit = getrlimit(Resource::Nofile);
-        if let (Some(current), Some(maximum)) = (limit.current, limit.maximum) {
-            if current >= maximum {
-                return;
-            }
-            limit.current = Some(maximum);
-            if let Err(error) = setrlimit(Resource::Nofile, limit) {
-                tracing::warn!(%error, "could not raise the open-file limit");
-            }
-        }
     }
 }

@@ -19,6 +19,7 @@ use crate::conn::{self, Incoming};
 use crate::engine_task::{Done, EngineTask, Inbound};
 use crate::http::{self, Http, Origins};
 use crate::ip_limit::{IpLimiter, IpSlot};
+use crate::open_files::{self, Spare};
 use crate::passwords;
 use crate::runtime::spawn;
 use crate::shutdown;
@@ -163,8 +164,14 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         let (socket, _, tls) = listener?;
         Some(Listener { socket, port, tls: Some(tls), passwords: PlainPasswords::Accepted })
     });
-    let _accepting: Vec<_> =
-        plain.chain(secure).map(|listener| spawn(accept_loop(listener, limiter.clone(), inbound.clone()))).collect();
+    // Every port is open now, and the database too: what is open is what
+    // start-up costs, and the rest of the limit is for clients.
+    open_files::report(open_files::read(), config.max_clients);
+    let spare = Arc::new(Spare::open());
+    let _accepting: Vec<_> = plain
+        .chain(secure)
+        .map(|listener| spawn(accept_loop(listener, limiter.clone(), inbound.clone(), spare.clone())))
+        .collect();
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
     spawn(engine.run(events, shutdown, scrape_rx)).await;
@@ -244,7 +251,7 @@ fn plain_passwords(cli: &Cli, secure: [Option<SocketAddr>; 3]) -> [PlainPassword
 }
 
 /// Accepts connections on one port.
-async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inbound>) {
+async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inbound>, spare: Arc<Spare>) {
     let Listener { socket: listener, port, tls, passwords } = listener;
     loop {
         // Refusals after the first of a spell are summed up when their
@@ -265,6 +272,18 @@ async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inb
             Some(Err(error)) => {
                 if refusals::note(Refusal::AcceptFailed) {
                     tracing::error!(%error, "accept failed");
+                }
+                if out_of_descriptors(&error) {
+                    // The spare descriptor lets one waiting connection in
+                    // to be told why; the backoff keeps a flood of them
+                    // from taking the whole CPU.
+                    spare.lend(|| {
+                        // Closed before the spare is taken back.
+                        if let Ok((stream, _)) = listener.get_ref().accept() {
+                            let why = "the server is at its limit of open connections; try again later";
+                            tell_and_close(&stream, &port, tls.is_some(), why);
+                        }
+                    });
                 }
                 Timer::after(ACCEPT_BACKOFF).await;
                 continue;
@@ -322,23 +341,44 @@ async fn serve(
     }
 }
 
-/// Tells a connection over the per-IP cap why, and closes it. The socket is
-/// fresh, so the one line fits its send buffer and nothing need wait. A
-/// TLS client could not read a plain line: it is only closed.
+/// Tells a connection over the per-IP cap why, and closes it.
 fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize, port: &Port, tls: bool) {
     if refusals::note(Refusal::PerIpCap) {
         tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
     }
+    let why = format!("too many connections from your address (at most {max}); try again later");
+    tell_and_close(stream, port, tls, &why);
+}
+
+/// Tells a connection refused at the door why, in its port's protocol, and
+/// closes it. The socket is fresh, so the one line fits its send buffer
+/// and nothing need wait. A TLS client could not read a plain line: it is
+/// only closed.
+fn tell_and_close(stream: &TcpStream, port: &Port, tls: bool, why: &str) {
     if tls {
         return;
     }
-    let why = format!("too many connections from your address (at most {max}); try again later");
     let answer = match port {
         Port::Chat(Codec::Irc) => format!("ERROR :Closing link: {why}\r\n").into_bytes(),
         Port::Chat(_) => format!("* bye: {why}\n").into_bytes(),
-        Port::Http(_) => http::too_many_connections(&why),
+        Port::Http(_) => http::too_many_connections(why),
     };
     let mut stream = stream;
     let _ = stream.write_all(&answer);
     let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// Whether `accept` failed for want of a file descriptor, the process's
+/// (`EMFILE`) or the system's (`ENFILE`).
+fn out_of_descriptors(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        let code = error.raw_os_error();
+        code == Some(rustix::io::Errno::MFILE.raw_os_error()) || code == Some(rustix::io::Errno::NFILE.raw_os_error())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = error;
+        false
+    }
 }

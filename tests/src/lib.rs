@@ -91,8 +91,24 @@ impl Server {
 
     /// Like [`Server::start_in`], with `RUST_LOG` set to `rust_log`.
     pub fn start_in_logging(chatd: &Path, dir: &Path, args: &[&str], rust_log: &str) -> Server {
+        Server::launch(Command::new(chatd), dir, args, rust_log)
+    }
+
+    /// Like [`Server::start`], with chatd's open-file limit, soft and
+    /// hard, lowered to `limit` (by util-linux's `prlimit`, which anyone
+    /// may use to lower a limit).
+    pub fn start_with_open_files(chatd: &Path, limit: u64, args: &[&str]) -> Server {
+        let data = tempfile::tempdir().expect("a temporary data directory");
+        let mut prlimit = Command::new("prlimit");
+        prlimit.arg(format!("--nofile={limit}:{limit}")).arg("--").arg(chatd);
+        let mut server = Server::launch(prlimit, data.path(), args, "info");
+        server._data = Some(data);
+        server
+    }
+
+    fn launch(command: Command, dir: &Path, args: &[&str], rust_log: &str) -> Server {
         let (child, logs, first, [irc_addr, http_addr, tls, irc_tls, https]) =
-            Server::spawn(chatd, dir, args, rust_log);
+            Server::spawn(command, dir, args, rust_log);
         let addr = first.strip_prefix("listening on ").and_then(|a| a.trim().parse().ok()).unwrap_or_else(|| {
             let logs = logs.lock().unwrap_or_else(PoisonError::into_inner).clone();
             panic!("chatd's first line should be `listening on ADDR`, got {first:?}; logs:\n{logs}")
@@ -103,7 +119,7 @@ impl Server {
     /// Runs chatd on `dir` expecting it to refuse to start; returns its exit
     /// status and everything it wrote to stderr.
     pub fn fail_to_start(chatd: &Path, dir: &Path, args: &[&str]) -> (ExitStatus, String) {
-        let (mut child, logs, first, _) = Server::spawn(chatd, dir, args, "info");
+        let (mut child, logs, first, _) = Server::spawn(Command::new(chatd), dir, args, "info");
         assert_eq!(first, "", "chatd started although it should not have");
         let deadline = Instant::now() + READ_TIMEOUT;
         let status = loop {
@@ -120,7 +136,7 @@ impl Server {
     }
 
     fn spawn(
-        chatd: &Path,
+        mut chatd: Command,
         dir: &Path,
         args: &[&str],
         rust_log: &str,
@@ -137,7 +153,7 @@ impl Server {
             .iter()
             .filter(|flag| args.windows(2).any(|w| w[0] == **flag && w[1] != "none"))
             .count();
-        let mut child = Command::new(chatd)
+        let mut child = chatd
             .args(listen_default)
             .args(irc_default)
             .args(http_default)

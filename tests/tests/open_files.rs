@@ -1,0 +1,62 @@
+//! The open-file limit is the real ceiling on connections: chatd says at
+//! start how many it allows, warns when `--max-clients` asks for more, and
+//! once the descriptors run out it still tells each new connection why it
+//! is refused, while everyone already connected is served as before.
+
+use chatd_tests::{Client, Server, chatd};
+
+/// Low enough to reach in a test, high enough for chatd to start.
+const LIMIT: u64 = 96;
+
+#[test]
+fn chatd_reports_its_open_file_limit_and_refuses_past_it_with_a_reason() {
+    let server = Server::start_with_open_files(chatd!(), LIMIT, &["--max-per-ip", "0"]);
+    server.wait_for_log("the open-file limit allows about");
+    server.wait_for_log("--max-clients is more than the open-file limit allows");
+    let logs = server.logs();
+    let allowed: u64 = logs
+        .lines()
+        .find_map(|line| line.split("allows about ").nth(1)?.split(' ').next()?.parse().ok())
+        .expect("the count of connections in the log");
+    assert!(allowed > 0 && allowed < LIMIT, "allowed {allowed} of {LIMIT}; logs:\n{logs}");
+
+    // Fill every descriptor chatd has, and then some.
+    let mut held: Vec<Client> = Vec::new();
+    let refused = loop {
+        assert!(held.len() < LIMIT as usize, "more connections than descriptors; logs:\n{}", server.logs());
+        let mut client = server.connect();
+        let line = client.line();
+        if line.starts_with("* Welcome") {
+            held.push(client);
+        } else {
+            break line;
+        }
+    };
+    assert_eq!(refused, "* bye: the server is at its limit of open connections; try again later");
+    assert!(held.len() as u64 >= allowed, "{} held, {allowed} promised", held.len());
+
+    // Those already in are served as before.
+    let (first, rest) = held.split_first_mut().expect("someone got in");
+    let second = &mut rest[0];
+    first.send("/create full");
+    first.read_until_prefix("* you are now in full");
+    second.send("/join full");
+    second.read_until_prefix("* you are now in full");
+    first.send("still here");
+    let heard = std::iter::repeat_with(|| second.line()).find(|line| line.ends_with("still here"));
+    assert!(heard.is_some());
+
+    // A place freed is a place taken again.
+    drop(held.pop());
+    let mut again = (0..50)
+        .map(|_| {
+            let mut client = server.connect();
+            let line = client.line();
+            (client, line)
+        })
+        .find(|(_, line)| line.starts_with("* Welcome"))
+        .map(|(client, _)| client)
+        .expect("a freed descriptor lets a new client in");
+    again.send("/users");
+    again.expect_prefix("* online");
+}
