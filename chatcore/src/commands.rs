@@ -192,13 +192,19 @@ impl World {
                 self.exit(out, now, id, &old, None);
             }
         }
-        let Some(room) = self.rooms.get(&key) else {
+        // The room table's own key, so that the member's copy shares it.
+        let Some((key, room)) = self.rooms.get_key_value(&key) else {
             return;
         };
+        let key = key.clone();
         let status = self.status_on_entry(id, room, creating);
         let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(&key)) else {
             return;
         };
+        // Most clients are in one room: room for one, not the usual four.
+        if client.rooms.capacity() == 0 {
+            client.rooms.reserve_exact(1);
+        }
         client.rooms.push(key.clone());
         room.members.insert(id, client.wire());
         room.members.set_status(id, status);

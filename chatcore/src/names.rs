@@ -12,6 +12,7 @@
 //!   of the name as shown, but `#rust` and `rust` are the same room).
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Why a nickname or room name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,14 +39,19 @@ pub enum NameError {
 }
 
 /// A name in its case-folded form, used as the key for uniqueness.
+///
+/// Shared, not copied: a room's key sits in the room table and in every
+/// member's list of rooms, and a nickname's in the client and the nickname
+/// index, so with a million members a clone must cost a reference count,
+/// not an allocation.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NameKey(Box<str>);
+pub struct NameKey(Arc<str>);
 
 impl NameKey {
     /// Folds `name` (already validated or not) to its key.
     pub fn of(name: &str) -> Self {
         let trimmed = name.strip_prefix('#').unwrap_or(name);
-        NameKey(trimmed.to_ascii_lowercase().into_boxed_str())
+        NameKey(trimmed.to_ascii_lowercase().into())
     }
 
     /// The folded text.

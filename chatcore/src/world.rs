@@ -31,7 +31,10 @@ use crate::timers::{Due, Timers};
 #[derive(Debug)]
 pub(crate) struct World {
     pub(crate) config: Config,
-    pub(crate) clients: BTreeMap<ClientId, Client>,
+    /// Boxed, so the table's nodes stay small: a B-tree filled in id order
+    /// leaves its nodes about half full, and each empty slot would
+    /// otherwise cost a whole `Client`.
+    pub(crate) clients: BTreeMap<ClientId, Box<Client>>,
     pub(crate) nicks: HashMap<NameKey, ClientId>,
     pub(crate) rooms: BTreeMap<NameKey, Room>,
     pub(crate) accounts: BTreeMap<NameKey, Account>,
@@ -158,7 +161,7 @@ impl World {
             out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
         }
         self.nicks.insert(nick_key, id);
-        self.clients.insert(id, client);
+        self.clients.insert(id, Box::new(client));
         self.counts.connected(codec);
         if irc {
             self.irc_unregistered += 1;
