@@ -73,7 +73,9 @@ enum Transport {
     Tcp,
     /// As WebSocket text frames, one per line, made and written by the
     /// connection's own task.
-    WebSocket(ws::Shared),
+    /// Boxed: most connections are plain, and a socket lives as long as
+    /// its connection.
+    WebSocket(Box<ws::Shared>),
 }
 
 /// A connection accepted, on its way to the engine task.
@@ -196,7 +198,9 @@ pub(crate) fn configure(stream: &TcpStream) {
 pub(crate) async fn serve(id: ClientId, incoming: Incoming, inbound: Option<Sender<Inbound>>, _alive: Sender<()>) {
     let Incoming { socket, ws, .. } = incoming;
     if let Some(stream) = ws {
-        return ws::serve(id, socket, *stream, inbound).await;
+        // Boxed, so that a plain connection's task, which lives as long as
+        // the connection, is not sized for a WebSocket's state too.
+        return Box::pin(ws::serve(id, socket, *stream, inbound)).await;
     }
     let writing = writer::write_loop(id, &socket);
     match inbound {

@@ -140,6 +140,11 @@ impl OutQueue {
             return Err(Exceeded { queued: state.bytes, overdue });
         }
         let first = state.items.is_empty();
+        // Room for one buffer at first, not the usual four: most of a
+        // million idle connections never hold more than their welcome.
+        if state.items.capacity() == 0 {
+            state.items.reserve_exact(1);
+        }
         state.bytes += data.len();
         state.pushed += data.len() as u64;
         state.items.push_back(data);

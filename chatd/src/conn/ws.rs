@@ -207,7 +207,7 @@ pub(crate) async fn incoming(
     early: Vec<u8>,
     settings: Settings,
 ) -> Incoming {
-    let transport = Transport::WebSocket(Shared::new(settings));
+    let transport = Transport::WebSocket(Box::new(Shared::new(settings)));
     let socket = Arc::new(Socket { stream, peer, out: OutQueue::default(), transport, _slot: slot });
     let ws =
         WebSocketStream::from_partially_read(Io(socket.clone()), early, Role::Server, Some(settings.config())).await;
