@@ -195,16 +195,29 @@ pub(crate) fn configure(stream: &TcpStream) {
 /// `inbound` is `None`, for a client refused at once, which only gets its
 /// farewell) and writing whatever the engine task could not (on a
 /// WebSocket: everything).
-pub(crate) async fn serve(id: ClientId, incoming: Incoming, inbound: Option<Sender<Inbound>>, _alive: Sender<()>) {
+///
+/// The task lives as long as its connection, so its size is paid a
+/// million times over: `incoming` is taken apart before the task's state
+/// is made (what the task does not need is not kept), a WebSocket's state
+/// is boxed, and each branch makes its own futures so that they share
+/// space instead of adding up.
+pub(crate) fn serve(
+    id: ClientId,
+    incoming: Incoming,
+    inbound: Option<Sender<Inbound>>,
+    alive: Sender<()>,
+) -> impl Future<Output = ()> + Send + 'static {
     let Incoming { socket, ws, .. } = incoming;
-    if let Some(stream) = ws {
-        // Boxed, so that a plain connection's task, which lives as long as
-        // the connection, is not sized for a WebSocket's state too.
-        return Box::pin(ws::serve(id, socket, *stream, inbound)).await;
-    }
-    let writing = writer::write_loop(id, &socket);
-    match inbound {
-        Some(inbound) => drop(future::zip(reader::read_loop(id, &socket, inbound), writing).await),
-        None => writing.await,
+    async move {
+        let _alive = alive;
+        if let Some(stream) = ws {
+            return Box::pin(ws::serve(id, socket, *stream, inbound)).await;
+        }
+        match inbound {
+            Some(inbound) => {
+                future::zip(reader::read_loop(id, &socket, inbound), writer::write_loop(id, &socket)).await;
+            }
+            None => writer::write_loop(id, &socket).await,
+        }
     }
 }
