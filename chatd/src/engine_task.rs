@@ -32,8 +32,11 @@ use crate::store::thread::{Job, Reply, StoreHandle};
 
 // When each commit was sent, to notice one that hangs.
 mod commit_watch;
+// The engine's deadlines on a 100 ms grid: few wakeups for many timers.
+mod grain;
 
 use commit_watch::CommitWatch;
+use grain::Grid;
 
 /// Most events taken from the inbound channel before the engine's output is
 /// carried out; it bounds how long one batch keeps others waiting.
@@ -90,6 +93,8 @@ pub(crate) struct EngineTask {
     /// Closed connections still flushing, oldest first, to be cut at their
     /// deadline. Weak: a connection whose tasks are done is already gone.
     lingering: VecDeque<(Instant, Weak<Socket>)>,
+    /// Where the engine's deadlines are rounded up to (see `grain.rs`).
+    timer_grid: Grid,
     /// Clients whose connection ended during this batch. Their sockets stay
     /// in `conns` until the batch's output is out, so that answers to their
     /// last lines (a peer that sends, then half-closes) still reach them.
@@ -161,6 +166,7 @@ impl EngineTask {
             engine,
             conns: HashMap::new(),
             lingering: VecDeque::new(),
+            timer_grid: Grid::new(Instant::now()),
             departed: Vec::new(),
             to_flush: Vec::new(),
             inbound,
@@ -266,14 +272,15 @@ impl EngineTask {
         self.shut_down(events).await;
     }
 
-    /// The earliest of the engine's timer, the next lingering cut and the
-    /// moment the oldest unanswered commit becomes overdue.
+    /// The earliest of the engine's timer (on its grid), the next lingering
+    /// cut and the moment the oldest unanswered commit becomes overdue.
     fn next_deadline(&self) -> Option<Instant> {
         let linger = self.lingering.front().map(|(at, _)| *at);
         // Once storage counts as failing, an overdue commit changes nothing
         // more (and its deadline, now past, must not keep waking the task).
         let overdue = self.commits.deadline().filter(|_| !self.storage_failing);
-        [self.engine.poll_timeout(), linger, overdue].into_iter().flatten().min()
+        let engine = self.engine.poll_timeout().map(|at| self.timer_grid.round_up(at));
+        [engine, linger, overdue].into_iter().flatten().min()
     }
 
     /// Tells the engine when storage starts or stops counting as failing:
