@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod fdlimit;
 pub mod irc;
 pub mod ledger;
 pub mod payload;
@@ -12,5 +13,6 @@ pub mod run;
 pub mod schedule;
 pub mod sender;
 pub mod shared;
+pub mod sources;
 pub mod worker;
 pub mod ws;
