@@ -10,6 +10,7 @@ pub mod payload;
 pub mod procfs;
 pub mod report;
 pub mod run;
+pub mod scale;
 pub mod schedule;
 pub mod sender;
 pub mod shared;

@@ -2,8 +2,8 @@
 
 use clap::Parser;
 
-use chatd_benches::loadgen::cli::Args;
-use chatd_benches::loadgen::run;
+use chatd_benches::loadgen::cli::{Args, Mode};
+use chatd_benches::loadgen::{fdlimit, run, scale};
 
 fn main() {
     let args = Args::parse();
@@ -11,7 +11,22 @@ fn main() {
         eprintln!("loadgen: {problem}");
         std::process::exit(2);
     }
+    // Every client is an open file: make room for them, or say at once
+    // that they cannot fit.
+    if let Err(problem) = fdlimit::check(args.clients, fdlimit::raise()) {
+        eprintln!("loadgen: {problem}");
+        std::process::exit(2);
+    }
     let json = args.json;
+    if args.mode == Mode::Scale {
+        let summary = scale::run(args);
+        if json {
+            println!("{}", summary.to_json());
+        } else {
+            print!("{}", summary.to_text());
+        }
+        std::process::exit(summary.exit_code());
+    }
     let summary = run::run(args);
     if json {
         println!("{}", summary.to_json());

@@ -18,12 +18,7 @@ use super::worker::{self, ns_histogram};
 
 /// Runs the whole load test described by `args`.
 pub fn run(args: Args) -> Summary {
-    let limit = args.hard_limit();
-    thread::spawn(move || {
-        thread::sleep(limit);
-        eprintln!("\nloadgen: hard time limit of {:.0} s reached; exiting", limit.as_secs_f64());
-        std::process::exit(2);
-    });
+    watchdog(args.hard_limit());
     let capacity = args.mode == Mode::Capacity;
     let bursts = !capacity && args.schedule == Pattern::Burst;
     let rate = if capacity || bursts { 0.0 } else { args.rate };
@@ -169,6 +164,15 @@ pub fn run(args: Args) -> Summary {
     }
 }
 
+/// Ends the process with exit code 2 once `limit` has passed.
+pub fn watchdog(limit: Duration) {
+    thread::spawn(move || {
+        thread::sleep(limit);
+        eprintln!("\nloadgen: hard time limit of {:.0} s reached; exiting", limit.as_secs_f64());
+        std::process::exit(2);
+    });
+}
+
 /// Runs the schedule, then waits for deliveries in flight.
 fn drive(args: &Args, schedule: &Schedule, shared: &Shared, threads: usize, progress: &mut Progress) {
     let start = shared.now_ns() + 20_000_000;
@@ -239,7 +243,7 @@ fn hold(
 }
 
 /// The once-a-second progress line on stderr.
-struct Progress {
+pub struct Progress {
     quiet: bool,
     tty: bool,
     next: Instant,
@@ -247,7 +251,8 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(quiet: bool) -> Self {
+    /// A progress line, shown unless `quiet`.
+    pub fn new(quiet: bool) -> Self {
         Self {
             quiet,
             tty: std::io::stderr().is_terminal(),
@@ -256,7 +261,8 @@ impl Progress {
         }
     }
 
-    fn tick(&mut self, line: impl FnOnce() -> String) {
+    /// Shows `line()` if a second has passed since the last one.
+    pub fn tick(&mut self, line: impl FnOnce() -> String) {
         if self.quiet || Instant::now() < self.next {
             return;
         }
@@ -268,7 +274,8 @@ impl Progress {
         self.shown = true;
     }
 
-    fn finish(&mut self) {
+    /// Ends the line on a terminal.
+    pub fn finish(&mut self) {
         if self.shown && self.tty {
             eprintln!();
         }
