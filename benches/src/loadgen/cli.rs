@@ -168,7 +168,6 @@ impl Args {
             ("--duration", self.duration),
             ("--warmup", self.warmup),
             ("--drain", self.drain),
-            ("--setup-timeout", self.setup_timeout),
             ("--hold", self.hold),
             ("--idle-hold", self.idle_hold),
             ("--burst-gap", self.burst_gap),
@@ -185,6 +184,10 @@ impl Args {
         }
         if self.mode == Mode::Scale && !(0.1..=10_000.0).contains(&self.probe_rate) {
             return Err("--probe-rate must be between 0.1 and 10000 messages per second".into());
+        }
+        // A million connections joining rooms of a thousand takes a while.
+        if !(0.0..=86_400.0).contains(&self.setup_timeout) {
+            return Err("--setup-timeout must be between 0 and 86400 seconds".into());
         }
         if !(0.0..=1e8).contains(&self.rate) {
             return Err("--rate must be between 0 and 100000000".into());
@@ -305,6 +308,8 @@ mod tests {
         assert!(Args::parse_from(["loadgen", "--nick-prefix", "9x"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--mode=irc", "--size=401"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--idle-hold=-1"]).validate().is_err());
+        assert_eq!(Args::parse_from(["loadgen", "--setup-timeout=7200"]).validate(), Ok(()));
+        assert!(Args::parse_from(["loadgen", "--setup-timeout=90000"]).validate().is_err());
         assert_eq!(Args::parse_from(["loadgen", "--mode=irc", "--size=400"]).validate(), Ok(()));
         assert!(Args::parse_from(["loadgen", "--mode=irc"]).nick_prefix().len() <= 5);
         assert_eq!(Args::parse_from(["loadgen"]).room_prefix(), "load");
