@@ -18,20 +18,17 @@ fn main() {
         std::process::exit(2);
     }
     let json = args.json;
-    if args.mode == Mode::Scale {
+    let (text, object, code) = if args.mode == Mode::Scale {
         let summary = scale::run(args);
-        if json {
-            println!("{}", summary.to_json());
-        } else {
-            print!("{}", summary.to_text());
-        }
-        std::process::exit(summary.exit_code());
-    }
-    let summary = run::run(args);
-    if json {
-        println!("{}", summary.to_json());
+        (summary.to_text(), summary.to_json(), summary.exit_code())
     } else {
-        print!("{}", summary.to_text());
+        let summary = run::run(args);
+        (summary.to_text(), summary.to_json(), summary.exit_code())
+    };
+    if json {
+        println!("{object}");
+    } else {
+        print!("{text}");
     }
-    std::process::exit(summary.exit_code());
+    std::process::exit(code);
 }

@@ -46,16 +46,7 @@ pub fn run(args: Args) -> Summary {
 
     // Setup: everyone connected and introduced.
     let setup_began = Instant::now();
-    let setup_deadline = setup_began + Args::secs(args.setup_timeout);
-    while shared.ready.load(Relaxed) < args.clients && shared.phase() == Phase::Setup {
-        if Instant::now() > setup_deadline {
-            let ready = shared.ready.load(Relaxed);
-            shared.abort(|| format!("setup timed out with {ready} of {} clients ready", args.clients));
-        }
-        progress.tick(|| format!("setup: {}/{} ready", shared.ready.load(Relaxed), args.clients));
-        thread::sleep(Duration::from_millis(10));
-    }
-    let setup_secs = setup_began.elapsed().as_secs_f64();
+    let setup_secs = wait_for_setup(&args, &shared, setup_began, &mut progress);
 
     let mut memory = None;
     if shared.phase() == Phase::Setup {
@@ -162,6 +153,22 @@ pub fn run(args: Args) -> Summary {
         first_error: shared.first_error(),
         aborted,
     }
+}
+
+/// Waits until every client is ready, aborting the run once
+/// `--setup-timeout` has passed since `began`; returns the seconds since
+/// `began`.
+pub fn wait_for_setup(args: &Args, shared: &Shared, began: Instant, progress: &mut Progress) -> f64 {
+    let deadline = began + Args::secs(args.setup_timeout);
+    while shared.ready.load(Relaxed) < args.clients && shared.phase() == Phase::Setup {
+        if Instant::now() > deadline {
+            let ready = shared.ready.load(Relaxed);
+            shared.abort(|| format!("setup timed out with {ready} of {} clients ready", args.clients));
+        }
+        progress.tick(|| format!("setup: {}/{} ready", shared.ready.load(Relaxed), args.clients));
+        thread::sleep(Duration::from_millis(10));
+    }
+    began.elapsed().as_secs_f64()
 }
 
 /// Ends the process with exit code 2 once `limit` has passed.

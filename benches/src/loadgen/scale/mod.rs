@@ -20,7 +20,7 @@ use serde_json::json;
 use super::cli::Args;
 use super::procfs;
 use super::report::Percentiles;
-use super::run::{Progress, watchdog};
+use super::run::{Progress, wait_for_setup, watchdog};
 use super::shared::{Phase, Shared};
 use super::worker::ns_histogram;
 use probe::Probe;
@@ -72,16 +72,7 @@ pub fn run(args: Args) -> ScaleSummary {
                 .expect("spawn worker thread")
         })
         .collect();
-    let setup_deadline = setup_began + Args::secs(args.setup_timeout);
-    while shared.ready.load(Relaxed) < args.clients && shared.phase() == Phase::Setup {
-        if Instant::now() > setup_deadline {
-            let ready = shared.ready.load(Relaxed);
-            shared.abort(|| format!("setup timed out with {ready} of {} clients ready", args.clients));
-        }
-        progress.tick(|| format!("setup: {}/{} joined", shared.ready.load(Relaxed), args.clients));
-        thread::sleep(Duration::from_millis(10));
-    }
-    let setup_secs = setup_began.elapsed().as_secs_f64();
+    let setup_secs = wait_for_setup(&args, &shared, setup_began, &mut progress);
 
     // Hold everyone idle, sampling the server's CPU time.
     let mut after = before;
