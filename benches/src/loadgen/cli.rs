@@ -185,6 +185,9 @@ impl Args {
         if self.mode == Mode::Scale && !(0.1..=10_000.0).contains(&self.probe_rate) {
             return Err("--probe-rate must be between 0.1 and 10000 messages per second".into());
         }
+        if self.mode == Mode::Scale && !(1..=1_000_000).contains(&self.probe_messages) {
+            return Err("--probe-messages must be between 1 and 1000000".into());
+        }
         // A million connections joining rooms of a thousand takes a while.
         if !(0.0..=86_400.0).contains(&self.setup_timeout) {
             return Err("--setup-timeout must be between 0 and 86400 seconds".into());
@@ -327,6 +330,7 @@ mod tests {
         let scale = Args::parse_from(["loadgen", "--mode=scale", "--probe-messages=100", "--probe-rate=20"]);
         assert_eq!((scale.validate(), scale.sending_secs()), (Ok(()), 5.0));
         assert!(Args::parse_from(["loadgen", "--mode=scale", "--probe-rate=0"]).validate().is_err());
+        assert!(Args::parse_from(["loadgen", "--mode=scale", "--probe-messages=0"]).validate().is_err());
     }
 
     #[test]
