@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A few seconds of loadgen against a fresh chatd on loopback, over TCP and
-# then over WebSockets: fails on any lost, duplicated or misdelivered
-# delivery (correctness, not speed).
+# then over WebSockets, then a small scale run (200 held connections from
+# two source addresses, probed): fails on any lost, duplicated or
+# misdelivered delivery, or a failed probe (correctness, not speed).
 #
 #   bash benches/ci-smoke.sh            # debug build, about 20 s
 #   PROFILE=release bash benches/ci-smoke.sh
@@ -31,8 +32,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # Flood control off: each smoke client sends more than the default 4 lines/s.
+# The passes create 14 rooms, 12 of them from 127.0.0.1.
 (cd "$work" && exec "$bin/chatd" --listen 127.0.0.1:0 --irc-listen none --http-listen 127.0.0.1:0 --max-per-ip 0 --max-clients 1000 \
-    --flood-lines-per-sec 0 >"$work/stdout" 2>"$work/stderr") &
+    --flood-lines-per-sec 0 --max-rooms-created-per-source 100 >"$work/stdout" 2>"$work/stderr") &
 chatd_pid=$!
 
 addr=""
@@ -53,8 +55,7 @@ echo "chatd listening on $addr, HTTP on $http"
 smoke() {
     local name=$1 status=0
     shift
-    "$bin/loadgen" "$@" --clients 100 --rooms 5 --rate 500 --size 64 \
-        --warmup 1 --duration 4 --drain 5 --setup-timeout 20 --server-pid "$chatd_pid" --quiet || status=$?
+    "$bin/loadgen" "$@" --setup-timeout 20 --server-pid "$chatd_pid" --quiet || status=$?
     if [ "$status" -ne 0 ]; then
         echo "loadgen $name smoke FAILED (exit $status); chatd log tail:"
         tail -n 20 "$work/stderr"
@@ -63,6 +64,11 @@ smoke() {
     echo "loadgen smoke passed ($name)"
 }
 
-smoke TCP --addr "$addr"
+chat=(--clients 100 --rooms 5 --rate 500 --size 64 --warmup 1 --duration 4 --drain 5)
+smoke TCP --addr "$addr" "${chat[@]}"
 # The same over WebSockets, in rooms of their own.
-smoke WebSocket --mode ws --addr "$http" --room-prefix wsload
+smoke WebSocket --mode ws --addr "$http" --room-prefix wsload "${chat[@]}"
+# Scale mode, small: 4 rooms of 50 from two source addresses, held 1 s,
+# a 20-message broadcast in room 0, the command and connection probes.
+smoke scale --mode scale --addr "$addr" --room-prefix scale --clients 200 --rooms 4 --sources 2 \
+    --hold 1 --probe-messages 20 --probe-rate 20 --drain 5

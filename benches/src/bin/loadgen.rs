@@ -2,8 +2,8 @@
 
 use clap::Parser;
 
-use chatd_benches::loadgen::cli::Args;
-use chatd_benches::loadgen::run;
+use chatd_benches::loadgen::cli::{Args, Mode};
+use chatd_benches::loadgen::{fdlimit, run, scale};
 
 fn main() {
     let args = Args::parse();
@@ -11,12 +11,24 @@ fn main() {
         eprintln!("loadgen: {problem}");
         std::process::exit(2);
     }
-    let json = args.json;
-    let summary = run::run(args);
-    if json {
-        println!("{}", summary.to_json());
-    } else {
-        print!("{}", summary.to_text());
+    // Every client is an open file: make room for them, or say at once
+    // that they cannot fit.
+    if let Err(problem) = fdlimit::check(args.clients, fdlimit::raise()) {
+        eprintln!("loadgen: {problem}");
+        std::process::exit(2);
     }
-    std::process::exit(summary.exit_code());
+    let json = args.json;
+    let (text, object, code) = if args.mode == Mode::Scale {
+        let summary = scale::run(args);
+        (summary.to_text(), summary.to_json(), summary.exit_code())
+    } else {
+        let summary = run::run(args);
+        (summary.to_text(), summary.to_json(), summary.exit_code())
+    };
+    if json {
+        println!("{object}");
+    } else {
+        print!("{text}");
+    }
+    std::process::exit(code);
 }

@@ -69,7 +69,8 @@ pub struct Args {
     /// Seconds allowed for connecting and joining everyone.
     #[arg(long, default_value_t = 60.0)]
     pub setup_timeout: f64,
-    /// Capacity mode: seconds to hold the idle connections while sampling memory.
+    /// Capacity and scale modes: seconds to hold the idle connections
+    /// while sampling the server's memory (and, in scale mode, its CPU).
     #[arg(long, default_value_t = 3.0)]
     pub hold: f64,
     /// Chat and IRC modes: once every client is ready (in IRC, registered
@@ -77,6 +78,21 @@ pub struct Args {
     /// memory, as capacity mode does, before sending anything.
     #[arg(long, value_name = "SECS", default_value_t = 0.0)]
     pub idle_hold: f64,
+    /// Source addresses to spread the connections over, 127.0.0.1,
+    /// 127.0.0.2, ... (never a `.0` or `.255` host): client i connects
+    /// from address i % N. One address reaches the server from about
+    /// 28,000 ports at most. Default: one per 20,000 clients.
+    #[arg(long, value_name = "N")]
+    pub sources: Option<usize>,
+    /// Scale mode: messages one member of room 0 sends while everyone is
+    /// held, timed to every other member.
+    #[arg(long, value_name = "M", default_value_t = 200)]
+    pub probe_messages: u64,
+    /// Scale mode: messages per second of the broadcast probe (chatd's
+    /// default flood allowance is 4 lines/s after a burst of 10; run the
+    /// server with `--flood-lines-per-sec 0` or keep this low).
+    #[arg(long, value_name = "PER_SEC", default_value_t = 20.0)]
+    pub probe_rate: f64,
     /// Threads driving the clients.
     #[arg(long, short = 't', default_value_t = 1)]
     pub threads: usize,
@@ -131,6 +147,12 @@ pub enum Mode {
     /// chatd's WebSocket (`--addr` is its HTTP port): JSON `nick`,
     /// `create` or `join`, then `say`, one object per text frame.
     Ws,
+    /// Hold many connections at once, each named and in room `i % R`:
+    /// times the setup, reports the server's memory (user and kernel) and
+    /// idle CPU per connection, then probes while everyone is held: a
+    /// broadcast in room 0, `/who`, `/users` and `/list`, a new
+    /// connection, and finally how closing them all goes.
+    Scale,
 }
 
 impl Args {
@@ -146,7 +168,6 @@ impl Args {
             ("--duration", self.duration),
             ("--warmup", self.warmup),
             ("--drain", self.drain),
-            ("--setup-timeout", self.setup_timeout),
             ("--hold", self.hold),
             ("--idle-hold", self.idle_hold),
             ("--burst-gap", self.burst_gap),
@@ -155,12 +176,28 @@ impl Args {
                 return Err(format!("{name} must be between 0 and 3600 seconds"));
             }
         }
+        if self.sources.is_some_and(|n| n == 0 || n > super::sources::MAX) {
+            return Err(format!("--sources must be between 1 and {}", super::sources::MAX));
+        }
+        if self.sources() > 1 && !self.addr.is_ipv4() {
+            return Err("--sources above 1 binds IPv4 loopback addresses; --addr must be IPv4".into());
+        }
+        if self.mode == Mode::Scale && !(0.1..=10_000.0).contains(&self.probe_rate) {
+            return Err("--probe-rate must be between 0.1 and 10000 messages per second".into());
+        }
+        if self.mode == Mode::Scale && !(1..=1_000_000).contains(&self.probe_messages) {
+            return Err("--probe-messages must be between 1 and 1000000".into());
+        }
+        // A million connections joining rooms of a thousand takes a while.
+        if !(0.0..=86_400.0).contains(&self.setup_timeout) {
+            return Err("--setup-timeout must be between 0 and 86400 seconds".into());
+        }
         if !(0.0..=1e8).contains(&self.rate) {
             return Err("--rate must be between 0 and 100000000".into());
         }
         if self.schedule == Pattern::Burst {
-            if self.mode == Mode::Capacity {
-                return Err("--schedule burst sends messages; capacity mode sends none".into());
+            if matches!(self.mode, Mode::Capacity | Mode::Scale) {
+                return Err("--schedule burst sends messages; capacity and scale modes have their own".into());
             }
             if self.burst_senders.is_some_and(|s| s == 0 || s > self.clients) {
                 return Err("--burst-senders must be between 1 and --clients".into());
@@ -182,6 +219,11 @@ impl Args {
             return Err("--nick-prefix must start with a letter".into());
         }
         Ok(())
+    }
+
+    /// Source addresses in use (see `--sources`).
+    pub fn sources(&self) -> usize {
+        self.sources.unwrap_or_else(|| super::sources::default_for(self.clients))
     }
 
     /// Rooms actually used: plain servers have one.
@@ -225,6 +267,7 @@ impl Args {
     pub fn sending_secs(&self) -> f64 {
         match (self.mode, self.schedule) {
             (Mode::Capacity, _) => 0.0,
+            (Mode::Scale, _) => self.probe_messages as f64 / self.probe_rate,
             (_, Pattern::Steady) => self.warmup + self.duration,
             (_, Pattern::Burst) => self.bursts as f64 * self.burst_gap,
         }
@@ -268,10 +311,26 @@ mod tests {
         assert!(Args::parse_from(["loadgen", "--nick-prefix", "9x"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--mode=irc", "--size=401"]).validate().is_err());
         assert!(Args::parse_from(["loadgen", "--idle-hold=-1"]).validate().is_err());
+        assert_eq!(Args::parse_from(["loadgen", "--setup-timeout=7200"]).validate(), Ok(()));
+        assert!(Args::parse_from(["loadgen", "--setup-timeout=90000"]).validate().is_err());
         assert_eq!(Args::parse_from(["loadgen", "--mode=irc", "--size=400"]).validate(), Ok(()));
         assert!(Args::parse_from(["loadgen", "--mode=irc"]).nick_prefix().len() <= 5);
         assert_eq!(Args::parse_from(["loadgen"]).room_prefix(), "load");
         assert!(Args::parse_from(["loadgen", "--mode=irc"]).room_prefix().starts_with("lg"));
+    }
+
+    #[test]
+    fn sources_default_to_one_per_twenty_thousand_clients() {
+        assert_eq!(Args::parse_from(["loadgen"]).sources(), 1);
+        assert_eq!(Args::parse_from(["loadgen", "-n", "1000000"]).sources(), 50);
+        assert_eq!(Args::parse_from(["loadgen", "-n", "10", "--sources", "3"]).sources(), 3);
+        assert!(Args::parse_from(["loadgen", "--sources", "0"]).validate().is_err());
+        assert!(Args::parse_from(["loadgen", "--sources", "2", "--addr", "[::1]:7000"]).validate().is_err());
+        assert_eq!(Args::parse_from(["loadgen", "--sources", "2"]).validate(), Ok(()));
+        let scale = Args::parse_from(["loadgen", "--mode=scale", "--probe-messages=100", "--probe-rate=20"]);
+        assert_eq!((scale.validate(), scale.sending_secs()), (Ok(()), 5.0));
+        assert!(Args::parse_from(["loadgen", "--mode=scale", "--probe-rate=0"]).validate().is_err());
+        assert!(Args::parse_from(["loadgen", "--mode=scale", "--probe-messages=0"]).validate().is_err());
     }
 
     #[test]
@@ -288,6 +347,7 @@ mod tests {
         assert!(burst(&["--bursts", "0"]).is_err());
         assert!(burst(&["--burst-gap=-1"]).is_err());
         assert!(burst(&["--mode", "capacity"]).is_err());
+        assert!(burst(&["--mode", "scale"]).is_err());
         let args = Args::parse_from(["loadgen", "--schedule=burst", "--bursts=3", "--burst-gap=2", "--drain=1"]);
         assert_eq!(args.sending_secs(), 6.0);
         assert_eq!(args.hard_limit(), Duration::from_secs(60 + 6 + 1 + 3 + 15));

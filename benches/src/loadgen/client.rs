@@ -2,12 +2,10 @@
 //! run ends, accounting for every line.
 
 use std::io::{ErrorKind, Read};
-use std::net::TcpStream;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
-use smol::Async;
 use smol::io::AsyncWriteExt;
 
 use super::cli::Mode;
@@ -15,7 +13,7 @@ use super::ledger::Receipt;
 use super::payload::{self, Lines};
 use super::shared::{Phase, Shared};
 use super::worker::Worker;
-use super::{irc, ws};
+use super::{irc, sources, ws};
 
 /// Where a client is in its introduction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +51,8 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
     }
     let permit = worker.connecting.acquire().await;
     let began = Instant::now();
-    let stream = match Async::<TcpStream>::connect(worker.args.addr).await {
+    let source = sources::of_client(i, worker.args.sources());
+    let stream = match sources::connect(worker.args.addr, source).await {
         Ok(stream) => Rc::new(stream),
         Err(e) => return shared.abort(|| format!("client {i}: connect to {}: {e}", worker.args.addr)),
     };
@@ -76,8 +75,8 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
     let nick = format!("{}{i}", worker.nick_prefix);
     let room_name = format!("{}{room}", worker.room_prefix);
     let hello = match worker.args.mode {
-        Mode::Chat if creator => format!("/nick {nick}\n/create {room_name}\n").into_bytes(),
-        Mode::Chat => format!("/nick {nick}\n/join {room_name}\n").into_bytes(),
+        Mode::Chat | Mode::Scale if creator => format!("/nick {nick}\n/create {room_name}\n").into_bytes(),
+        Mode::Chat | Mode::Scale => format!("/nick {nick}\n/join {room_name}\n").into_bytes(),
         Mode::Capacity => format!("/nick {nick}\n").into_bytes(),
         Mode::Plain => Vec::new(),
         Mode::Irc => irc::hello(&nick).into_bytes(),

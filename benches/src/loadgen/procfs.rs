@@ -1,5 +1,6 @@
-//! What Linux says about the server process: its resident memory, and which
-//! process listens on a port.
+//! What Linux says about the server process (its resident memory, CPU time
+//! and open files, and which process listens on a port) and about the
+//! kernel's own memory.
 
 use std::fs;
 use std::io;
@@ -10,9 +11,51 @@ pub fn rss_kib(pid: u32) -> io::Result<u64> {
     parse_vm_rss(&status).ok_or_else(|| io::Error::other(format!("no VmRSS for pid {pid}")))
 }
 
+/// A field of `/proc/meminfo` in KiB, e.g. `Slab` or `SUnreclaim`
+/// (kernel memory for sockets and the like, machine-wide).
+pub fn meminfo_kib(field: &str) -> io::Result<u64> {
+    let meminfo = fs::read_to_string("/proc/meminfo")?;
+    parse_kib_field(&meminfo, field).ok_or_else(|| io::Error::other(format!("no {field} in /proc/meminfo")))
+}
+
 fn parse_vm_rss(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line["VmRSS:".len()..].split_whitespace().next()?.parse().ok()
+    parse_kib_field(status, "VmRSS")
+}
+
+/// `NAME:   1234 kB` in a `/proc` table, in KiB.
+fn parse_kib_field(table: &str, name: &str) -> Option<u64> {
+    let line = table.lines().find(|l| l.strip_prefix(name).is_some_and(|rest| rest.starts_with(':')))?;
+    line[name.len() + 1..].split_whitespace().next()?.parse().ok()
+}
+
+/// CPU time process `pid` has used, user and system together, in seconds
+/// (`utime` + `stime` of `/proc/PID/stat`).
+pub fn cpu_secs(pid: u32) -> io::Result<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let ticks = parse_cpu_ticks(&stat).ok_or_else(|| io::Error::other(format!("unreadable stat for pid {pid}")))?;
+    Ok(ticks as f64 / rustix::param::clock_ticks_per_second() as f64)
+}
+
+/// `utime + stime` in clock ticks: fields 14 and 15, counted after the
+/// command name, which is in parentheses and may hold spaces.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Open file descriptors of process `pid` (sockets included), if this user
+/// may look.
+pub fn open_fds(pid: u32) -> io::Result<usize> {
+    Ok(fs::read_dir(format!("/proc/{pid}/fd"))?.count())
+}
+
+/// Whether process `pid` still exists (a zombie counts as gone).
+pub fn alive(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rfind(')').is_some_and(|at| !stat[at + 1..].trim_start().starts_with('Z')))
 }
 
 /// The process with a TCP socket listening on `port`, if this user can see it.
@@ -69,6 +112,22 @@ mod tests {
         assert_eq!(parse_vm_rss(status), Some(5120));
         assert_eq!(parse_vm_rss("Name: x\n"), None);
         assert!(rss_kib(std::process::id()).expect("own status") > 0);
+    }
+
+    #[test]
+    fn reads_kernel_memory_cpu_time_and_open_files() {
+        let meminfo = "MemTotal:       24683520 kB\nSlab:             812344 kB\nSReclaimable:     600000 kB\nSUnreclaim:       212344 kB\n";
+        assert_eq!(parse_kib_field(meminfo, "Slab"), Some(812_344));
+        assert_eq!(parse_kib_field(meminfo, "SUnreclaim"), Some(212_344));
+        assert_eq!(parse_kib_field(meminfo, "SReclaim"), None);
+        assert!(meminfo_kib("Slab").expect("slab") > 0);
+        let stat = "4242 (chat d) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 25 0 0 20 0 3 0 100 1000 200";
+        assert_eq!(parse_cpu_ticks(stat), Some(175));
+        let me = std::process::id();
+        assert!(cpu_secs(me).expect("own stat") >= 0.0);
+        assert!(open_fds(me).expect("own fds") >= 3);
+        assert!(alive(me));
+        assert!(!alive(u32::MAX));
     }
 
     #[test]

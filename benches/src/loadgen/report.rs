@@ -37,11 +37,13 @@ impl Percentiles {
         })
     }
 
-    fn json(&self) -> Value {
+    /// As a JSON object.
+    pub fn json(&self) -> Value {
         json!({ "count": self.count, "p50_ms": self.p50, "p99_ms": self.p99, "p999_ms": self.p999, "max_ms": self.max })
     }
 
-    fn text(&self) -> String {
+    /// As one line of text.
+    pub fn text(&self) -> String {
         format!("p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms", self.p50, self.p99, self.p999, self.max)
     }
 }

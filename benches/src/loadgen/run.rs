@@ -18,12 +18,7 @@ use super::worker::{self, ns_histogram};
 
 /// Runs the whole load test described by `args`.
 pub fn run(args: Args) -> Summary {
-    let limit = args.hard_limit();
-    thread::spawn(move || {
-        thread::sleep(limit);
-        eprintln!("\nloadgen: hard time limit of {:.0} s reached; exiting", limit.as_secs_f64());
-        std::process::exit(2);
-    });
+    watchdog(args.hard_limit());
     let capacity = args.mode == Mode::Capacity;
     let bursts = !capacity && args.schedule == Pattern::Burst;
     let rate = if capacity || bursts { 0.0 } else { args.rate };
@@ -51,16 +46,7 @@ pub fn run(args: Args) -> Summary {
 
     // Setup: everyone connected and introduced.
     let setup_began = Instant::now();
-    let setup_deadline = setup_began + Args::secs(args.setup_timeout);
-    while shared.ready.load(Relaxed) < args.clients && shared.phase() == Phase::Setup {
-        if Instant::now() > setup_deadline {
-            let ready = shared.ready.load(Relaxed);
-            shared.abort(|| format!("setup timed out with {ready} of {} clients ready", args.clients));
-        }
-        progress.tick(|| format!("setup: {}/{} ready", shared.ready.load(Relaxed), args.clients));
-        thread::sleep(Duration::from_millis(10));
-    }
-    let setup_secs = setup_began.elapsed().as_secs_f64();
+    let setup_secs = wait_for_setup(&args, &shared, setup_began, &mut progress);
 
     let mut memory = None;
     if shared.phase() == Phase::Setup {
@@ -169,6 +155,31 @@ pub fn run(args: Args) -> Summary {
     }
 }
 
+/// Waits until every client is ready, aborting the run once
+/// `--setup-timeout` has passed since `began`; returns the seconds since
+/// `began`.
+pub fn wait_for_setup(args: &Args, shared: &Shared, began: Instant, progress: &mut Progress) -> f64 {
+    let deadline = began + Args::secs(args.setup_timeout);
+    while shared.ready.load(Relaxed) < args.clients && shared.phase() == Phase::Setup {
+        if Instant::now() > deadline {
+            let ready = shared.ready.load(Relaxed);
+            shared.abort(|| format!("setup timed out with {ready} of {} clients ready", args.clients));
+        }
+        progress.tick(|| format!("setup: {}/{} ready", shared.ready.load(Relaxed), args.clients));
+        thread::sleep(Duration::from_millis(10));
+    }
+    began.elapsed().as_secs_f64()
+}
+
+/// Ends the process with exit code 2 once `limit` has passed.
+pub fn watchdog(limit: Duration) {
+    thread::spawn(move || {
+        thread::sleep(limit);
+        eprintln!("\nloadgen: hard time limit of {:.0} s reached; exiting", limit.as_secs_f64());
+        std::process::exit(2);
+    });
+}
+
 /// Runs the schedule, then waits for deliveries in flight.
 fn drive(args: &Args, schedule: &Schedule, shared: &Shared, threads: usize, progress: &mut Progress) {
     let start = shared.now_ns() + 20_000_000;
@@ -239,7 +250,7 @@ fn hold(
 }
 
 /// The once-a-second progress line on stderr.
-struct Progress {
+pub struct Progress {
     quiet: bool,
     tty: bool,
     next: Instant,
@@ -247,7 +258,8 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(quiet: bool) -> Self {
+    /// A progress line, shown unless `quiet`.
+    pub fn new(quiet: bool) -> Self {
         Self {
             quiet,
             tty: std::io::stderr().is_terminal(),
@@ -256,7 +268,8 @@ impl Progress {
         }
     }
 
-    fn tick(&mut self, line: impl FnOnce() -> String) {
+    /// Shows `line()` if a second has passed since the last one.
+    pub fn tick(&mut self, line: impl FnOnce() -> String) {
         if self.quiet || Instant::now() < self.next {
             return;
         }
@@ -268,7 +281,8 @@ impl Progress {
         self.shown = true;
     }
 
-    fn finish(&mut self) {
+    /// Ends the line on a terminal.
+    pub fn finish(&mut self) {
         if self.shown && self.tty {
             eprintln!();
         }
