@@ -81,7 +81,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let passwords = passwords::Pool::start(cli.password_limits(), done_tx)?;
     // The certificate is read before any port opens: a bad one stops chatd.
     let tls = load_tls(&cli)?;
-    let listener = Async::<TcpListener>::bind(cli.listen)
+    let listener = listen(cli.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
     let local = listener.get_ref().local_addr()?;
     // Scripts read this line to learn the port; flush so they see it now.
@@ -100,7 +100,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
 
     let irc = match cli.irc_listen.0 {
         Some(addr) => {
-            let irc = Async::<TcpListener>::bind(addr)
+            let irc = listen(addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for IRC on {addr}: {e}")))?;
             let local = irc.get_ref().local_addr()?;
             let mut stdout = io::stdout().lock();
@@ -113,7 +113,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     };
     let web = match cli.http_listen.0 {
         Some(addr) => {
-            let web = Async::<TcpListener>::bind(addr)
+            let web = listen(addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for HTTP on {addr}: {e}")))?;
             let local = web.get_ref().local_addr()?;
             let mut stdout = io::stdout().lock();
@@ -221,8 +221,25 @@ fn load_tls(cli: &Cli) -> io::Result<Option<Arc<Tls>>> {
 }
 
 /// Binds a listener and prints `WHAT listening on ADDR` for scripts.
+/// Connections the kernel completes and holds for `accept` on each port.
+/// The standard library's 128 overflows when thousands connect at once
+/// (each overflow is a SYN dropped and retried a second later); the
+/// kernel caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: i32 = 4096;
+
+/// A listening socket on `addr`, with [`LISTEN_BACKLOG`].
+fn listen(addr: SocketAddr) -> io::Result<Async<TcpListener>> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    // As the standard library does: a restarted server can bind at once.
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Async::new(TcpListener::from(socket))
+}
+
 fn bind_announced(addr: SocketAddr, what: &str) -> io::Result<(Async<TcpListener>, SocketAddr)> {
-    let socket = Async::<TcpListener>::bind(addr)
+    let socket = listen(addr)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for {what} on {addr}: {e}")))?;
     let local = socket.get_ref().local_addr()?;
     let mut stdout = io::stdout().lock();
