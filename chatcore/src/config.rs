@@ -129,6 +129,13 @@ pub struct Config {
     pub max_blocks: usize,
     /// Messages per `/history` page. Bounds one answer. Default: 50.
     pub history_page_len: usize,
+    /// Names or rooms per answer to `/users`, `/who`, `/list` and
+    /// `/since` (and their JSON and IRC forms, NAMES included): a longer
+    /// list is sent a page at a time, each page with the total and the
+    /// name to ask for the next one from. Bounds one answer to about this
+    /// many times `max_nick_len` (or `max_room_name_len`) bytes, whatever
+    /// the number of users or rooms. Default: 100.
+    pub list_page_len: usize,
     /// Whispers kept per conversation between two accounts, for
     /// `/history @NICK` (with `emit_records`): the embedder's store keeps
     /// the newest this many of each pair of accounts and forgets older
@@ -205,6 +212,7 @@ impl Default for Config {
             max_offline_total: 20_000,
             max_blocks: 32,
             history_page_len: 50,
+            list_page_len: 100,
             conversation_history_len: 1_000,
             max_topic_len: 390,
             room_idle_expiry: Duration::from_secs(30 * 86_400),
@@ -276,6 +284,7 @@ impl Config {
             ("max_login_failures", self.max_login_failures as usize),
             ("max_registrations_per_source", self.max_registrations_per_source as usize),
             ("history_page_len", self.history_page_len),
+            ("list_page_len", self.list_page_len),
             ("max_rooms_created_per_source", self.max_rooms_created_per_source as usize),
             ("max_account_failures", self.max_account_failures as usize),
         ];
