@@ -199,7 +199,6 @@ impl World {
         let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(&key)) else {
             return;
         };
-        client.rooms.push(key.clone());
         room.members.insert(id, client.wire());
         room.members.set_status(id, status);
         // An invitation is used up by joining.
@@ -211,6 +210,7 @@ impl World {
         let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };
         out.fanout(room.members.iter().filter(|(m, _)| *m != id), &arrival);
         let welcome = client.render(&Event::Joined { room: &room.name, nick: &client.nick, members, you: true });
+        self.add_membership(id, key.clone());
         self.replay_on_join(out, id, key, welcome);
     }
 
@@ -245,9 +245,7 @@ impl World {
     /// Takes a client out of a room without telling anyone (the caller
     /// has), and notes the room empty if it now is.
     pub(crate) fn remove_member(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
-        if let Some(client) = self.clients.get_mut(&id) {
-            client.rooms.retain(|r| r != key);
-        }
+        self.remove_membership(id, key);
         if let Some(room) = self.rooms.get_mut(key) {
             room.members.remove(id);
         }
