@@ -5,7 +5,7 @@ use crate::codec::Codec;
 use crate::codec::irc::NICKSERV;
 use crate::command::{COMMANDS, Command, HistoryOf, Verb};
 use crate::error::Rejection;
-use crate::event::{Event, RoomSummary};
+use crate::event::Event;
 use crate::names::{NameError, NameKey, validate_nick, validate_room};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
@@ -52,13 +52,13 @@ impl World {
             Command::Drop(room) => self.drop_room(out, id, &room),
             Command::Topic { room, text } => self.topic(out, now, id, room.as_deref(), text.as_deref()),
             Command::Leave { room, reason } => self.leave(out, now, id, room.as_deref(), reason.as_deref()),
-            Command::List => {
-                self.list_rooms(out, id);
+            Command::List { from } => {
+                self.list_rooms(out, id, from.as_deref());
                 Ok(())
             }
-            Command::Who(room) => self.who(out, id, room.as_deref()),
-            Command::Users => {
-                self.users(out, id);
+            Command::Who { room, from } => self.who(out, id, room.as_deref(), from.as_deref()),
+            Command::Users { from } => {
+                self.users(out, id, from.as_deref());
                 Ok(())
             }
             Command::Help => {
@@ -71,8 +71,8 @@ impl World {
             Command::Register { name, password, confirm } => self.register(out, now, id, &name, password, &confirm),
             Command::Login { name, password } => self.login(out, now, id, &name, password),
             Command::Seen(nick) => self.seen(out, id, &nick),
-            Command::Since(seconds) => {
-                self.since(out, now, id, seconds);
+            Command::Since { seconds, from } => {
+                self.since(out, now, id, seconds, from.as_deref());
                 Ok(())
             }
             Command::Block(nick) => self.block(out, id, &nick),
@@ -273,52 +273,6 @@ impl World {
                 Some(_) => Err(Rejection::RoomRequired),
             },
         }
-    }
-
-    fn list_rooms(&mut self, out: &mut Outbox, id: ClientId) {
-        let rooms: Vec<RoomSummary<'_>> = self
-            .rooms
-            .values()
-            // A secret room (`+s`) is listed to its members only.
-            .filter(|r| !r.modes.secret || r.members.contains(id))
-            .map(|r| RoomSummary { name: &r.name, members: r.members.len() })
-            .collect();
-        let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms });
-        out.send(id, data);
-    }
-
-    fn who(&mut self, out: &mut Outbox, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
-        let client = &self.clients[&id];
-        let key = match named {
-            Some(name) => Some(NameKey::of(name)),
-            None => client.current_room().cloned(),
-        };
-        let data = match key {
-            Some(key) => {
-                let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
-                let members = self.sorted_nicks(room.members.iter().map(|(m, _)| m));
-                client.render(&Event::Who { room: Some(&room.name), members: &members })
-            }
-            None => {
-                let lobby = self.sorted_nicks(self.clients.iter().filter(|(_, c)| c.rooms.is_empty()).map(|(m, _)| *m));
-                client.render(&Event::Who { room: None, members: &lobby })
-            }
-        };
-        out.send(id, data);
-        Ok(())
-    }
-
-    fn users(&mut self, out: &mut Outbox, id: ClientId) {
-        let everyone = self.sorted_nicks(self.clients.keys().copied());
-        let data = self.clients[&id].render(&Event::Users { users: &everyone });
-        out.send(id, data);
-    }
-
-    /// Nicknames of `ids`, sorted case-insensitively.
-    pub(crate) fn sorted_nicks(&self, ids: impl Iterator<Item = ClientId>) -> Vec<&str> {
-        let mut nicks: Vec<&str> = ids.filter_map(|m| self.clients.get(&m)).map(|c| &*c.nick).collect();
-        nicks.sort_by_cached_key(|n| n.to_ascii_lowercase());
-        nicks
     }
 
     fn quit(&mut self, out: &mut Outbox, now: Now, id: ClientId, reason: Option<String>) -> Result<(), Rejection> {

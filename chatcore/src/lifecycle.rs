@@ -124,10 +124,10 @@ impl World {
         }
         for (member, _) in room.members.iter() {
             self.remove_membership(member, &key);
-            if let Some(client) = self.clients.get_mut(&member) {
-                if matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if *k == key) {
-                    client.history_cursor = None;
-                }
+            if let Some(client) = self.clients.get_mut(&member)
+                && matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if *k == key)
+            {
+                client.history_cursor = None;
             }
         }
         out.persist(Record::RoomDropped { room: room.name });
