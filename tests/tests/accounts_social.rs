@@ -75,7 +75,10 @@ fn idle_clients_are_warned_then_disconnected_and_their_rooms_are_told() {
             loop {
                 let line = bob.json();
                 if line["type"] != "idle_warning" {
-                    assert_eq!(line, json!({"type": "who", "room": "r", "members": ["Guest3"]}));
+                    assert_eq!(
+                        line,
+                        json!({"type": "who", "room": "r", "members": ["Guest3"], "total": 1, "next": null})
+                    );
                     break;
                 }
             }

@@ -45,7 +45,10 @@ fn a_json_client_chats_with_a_text_client() {
     assert!(whisper.ends_with("] done"), "{whisper:?}");
 
     bot.send(r#"{"type":"list"}"#);
-    assert_eq!(bot.json(), json!({"type": "rooms", "rooms": [{"name": "ops", "members": 2}]}));
+    assert_eq!(
+        bot.json(),
+        json!({"type": "rooms", "rooms": [{"name": "ops", "members": 2}], "total": 1, "next": null})
+    );
 }
 
 #[test]
