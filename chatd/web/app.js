@@ -27,6 +27,7 @@ import {
   requests,
   roomKey,
   sameNick,
+  sameRoom,
   showGeneralError,
   state,
   useConnection,
@@ -249,8 +250,16 @@ function handle(o) {
       break;
     case 'who':
       withRoom(o.room ?? '', (room) => {
-        room.members = new Map(o.members.map((nick) => [nickKey(nick), nick]));
-        room.count = o.members.length;
+        // A big room's members come a page at a time: the first page
+        // starts the list, each later one adds to it and asks for the next.
+        if (!room.whoPaging) room.members = new Map();
+        for (const nick of o.members) room.members.set(nickKey(nick), nick);
+        room.count = o.total ?? o.members.length;
+        room.whoPaging = o.room !== null && (o.next ?? null) !== null;
+        if (room.whoPaging) {
+          const answers = (a) => a.type === 'who' && sameRoom(a.room, o.room);
+          request({ type: 'who', room: o.room, from: o.next }, { answers });
+        }
         for (const nick of o.members) state.online.set(nickKey(nick), nick);
         roomSubtitle(room);
         renderPeople();
