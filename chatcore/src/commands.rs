@@ -119,6 +119,12 @@ impl World {
         if self.nicks.get(&old_key) == Some(&id) {
             self.nicks.remove(&old_key);
         }
+        if client.rooms.is_empty() {
+            if self.lobby.get(&old_key) == Some(&id) {
+                self.lobby.remove(&old_key);
+            }
+            self.lobby.insert(key.clone(), id);
+        }
         self.nicks.insert(key, id);
         let new = self.clients[&id].nick.clone();
         let mates = self.roommates(id);

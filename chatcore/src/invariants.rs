@@ -372,12 +372,14 @@ impl World {
             }
         }
         for (&id, client) in &self.clients {
-            if self.lobby.contains(&id) != client.rooms.is_empty() {
+            if (self.lobby.get(&client.nick_key) == Some(&id)) != client.rooms.is_empty() {
                 return Err(V::LobbyIndex { client: id });
             }
         }
-        if let Some(&id) = self.lobby.iter().find(|id| !self.clients.contains_key(id)) {
-            return Err(V::LobbyIndex { client: id });
+        for (key, &id) in &self.lobby {
+            if self.clients.get(&id).is_none_or(|c| c.nick_key != *key || !c.rooms.is_empty()) {
+                return Err(V::LobbyIndex { client: id });
+            }
         }
         self.check_seen_index()?;
         let owned = self.clients.values().filter(|c| c.timer.is_some()).count();

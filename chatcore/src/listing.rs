@@ -9,8 +9,8 @@
 //! * `/users`: a range of the ordered nickname index, O(log n + page).
 //! * `/who ROOM`: one walk of the room's members (they are kept by id),
 //!   keeping the page's names in a heap of page + 1: O(members × log page),
-//!   no sort of the room and nothing rendered beyond the page. The Lobby's
-//!   `/who` is the same walk of the Lobby's own index.
+//!   no sort of the room and nothing rendered beyond the page. The Lobby
+//!   is kept by name, so its `/who` is a range of it, like `/users`.
 //! * `/list`: a range of the rooms in name order; the total counts the
 //!   rooms the asker may see, a walk of at most `max_rooms`.
 //! * `/since`: the online part is a range of the nickname index; the
@@ -18,7 +18,7 @@
 //!   first; its total walks the accounts seen within the window.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::error::Rejection;
 use crate::event::{Event, ListPage, RoomSummary, SeenUser};
@@ -95,10 +95,19 @@ pub(crate) fn select_page<'a, T>(
     Page { entries, next, total }
 }
 
-/// Takes the entry past a page of `len` off `entries`, as the next page's
-/// first name.
-fn split_next<T>(entries: &mut Vec<T>, len: usize, name: impl Fn(&T) -> &str) -> Option<String> {
-    if entries.len() > len { entries.pop().map(|e| name(&e).to_owned()) } else { None }
+/// Takes the entry past a page of `len` off `entries`: the next page's first.
+fn split_next<T>(entries: &mut Vec<T>, len: usize) -> Option<T> {
+    if entries.len() > len { entries.pop() } else { None }
+}
+
+/// The values of a map kept by name, from the name `from` on (all of them
+/// without it): O(log n) to find the start.
+fn name_range<'a, V>(map: &'a BTreeMap<NameKey, V>, from: Option<&str>) -> impl Iterator<Item = &'a V> + 'a {
+    let range = match from {
+        Some(from) => map.range(NameKey::of(from)..),
+        None => map.range(..),
+    };
+    range.map(|(_, value)| value)
 }
 
 impl World {
@@ -108,18 +117,13 @@ impl World {
         let len = self.config.list_page_len;
         let visible = |room: &&Room| !room.modes.secret || room.members.contains(id);
         let total = self.rooms.values().filter(visible).count();
-        let shown = match from {
-            Some(from) => self.rooms.range(NameKey::of(from)..),
-            None => self.rooms.range(..),
-        };
-        let mut rooms: Vec<RoomSummary<'_>> = shown
-            .map(|(_, room)| room)
+        let mut rooms: Vec<RoomSummary<'_>> = name_range(&self.rooms, from)
             .filter(visible)
             .take(len.saturating_add(1))
             .map(|r| RoomSummary { name: &r.name, members: r.members.len() })
             .collect();
-        let next = split_next(&mut rooms, len, |r| r.name);
-        let page = ListPage { total, next: next.as_deref() };
+        let next = split_next(&mut rooms, len).map(|r| r.name);
+        let page = ListPage { total, next };
         let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms, page });
         out.send(id, data);
     }
@@ -141,16 +145,22 @@ impl World {
             None => client.current_room().cloned(),
         };
         let nick = |member: &ClientId| self.clients.get(member).map(|c| (&*c.nick, ()));
-        let (room, page) = match key {
+        let (room, members, page) = match key {
             Some(key) => {
                 let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
-                (Some(&*room.name), select_page(room.members.iter().filter_map(|(m, _)| nick(&m)), from, len))
+                let page = select_page(room.members.iter().filter_map(|(m, _)| nick(&m)), from, len);
+                let members: Vec<&str> = page.entries.iter().map(|(name, _)| *name).collect();
+                (Some(&*room.name), members, ListPage { total: page.total, next: page.next })
             }
-            None => (None, select_page(self.lobby.iter().filter_map(nick), from, len)),
+            // The Lobby is kept in name order: a page is a range of it.
+            None => {
+                let shown = name_range(&self.lobby, from).take(len.saturating_add(1));
+                let mut members: Vec<&str> = shown.filter_map(nick).map(|(name, ())| name).collect();
+                let next = split_next(&mut members, len);
+                (None, members, ListPage { total: self.lobby.len(), next })
+            }
         };
-        let members: Vec<&str> = page.entries.iter().map(|(name, _)| *name).collect();
-        let list = ListPage { total: page.total, next: page.next };
-        out.send(id, client.render(&Event::Who { room, members: &members, page: list }));
+        out.send(id, client.render(&Event::Who { room, members: &members, page }));
         Ok(())
     }
 
@@ -158,14 +168,10 @@ impl World {
     /// of the nickname index.
     pub(crate) fn users(&mut self, out: &mut Outbox, id: ClientId, from: Option<&str>) {
         let len = self.config.list_page_len;
-        let shown = match from {
-            Some(from) => self.nicks.range(NameKey::of(from)..),
-            None => self.nicks.range(..),
-        };
-        let mut users: Vec<&str> =
-            shown.take(len.saturating_add(1)).filter_map(|(_, c)| self.clients.get(c)).map(|c| &*c.nick).collect();
-        let next = split_next(&mut users, len, |u| u);
-        let page = ListPage { total: self.nicks.len(), next: next.as_deref() };
+        let shown = name_range(&self.nicks, from).take(len.saturating_add(1));
+        let mut users: Vec<&str> = shown.filter_map(|c| self.clients.get(c)).map(|c| &*c.nick).collect();
+        let next = split_next(&mut users, len);
+        let page = ListPage { total: self.nicks.len(), next };
         let data = self.clients[&id].render(&Event::Users { users: &users, page });
         out.send(id, data);
     }
@@ -177,18 +183,13 @@ impl World {
     pub(crate) fn since(&mut self, out: &mut Outbox, now: Now, id: ClientId, seconds: u64, from: Option<&str>) {
         let len = self.config.list_page_len;
         let cutoff = now.unix_ms.saturating_sub(seconds.saturating_mul(1000));
-        let from = from.map(NameKey::of);
         let offline_from = from
-            .as_ref()
-            .filter(|key| !self.nicks.contains_key(*key))
-            .and_then(|key| Some((Reverse(self.accounts.get(key)?.last_seen_ms?), key.clone())));
+            .map(NameKey::of)
+            .filter(|key| !self.nicks.contains_key(key))
+            .and_then(|key| Some((Reverse(self.accounts.get(&key)?.last_seen_ms?), key)));
         let mut users: Vec<SeenUser<'_>> = Vec::with_capacity(len.saturating_add(1).min(1024));
         if offline_from.is_none() {
-            let online = match &from {
-                Some(key) => self.nicks.range(key.clone()..),
-                None => self.nicks.range(..),
-            };
-            let online = online.filter_map(|(_, c)| self.clients.get(c));
+            let online = name_range(&self.nicks, from).filter_map(|c| self.clients.get(c));
             users.extend(online.take(len.saturating_add(1)).map(|c| SeenUser { nick: &c.nick, last_seen_ms: None }));
         }
         let offline = match offline_from {
@@ -202,8 +203,8 @@ impl World {
             }
         }
         let seen = self.offline_seen.iter().take_while(|(Reverse(at), _)| *at >= cutoff).count();
-        let next = split_next(&mut users, len, |u| u.nick);
-        let page = ListPage { total: self.nicks.len() + seen, next: next.as_deref() };
+        let next = split_next(&mut users, len).map(|u| u.nick);
+        let page = ListPage { total: self.nicks.len() + seen, next };
         let data = self.clients[&id].render(&Event::Since { seconds, users: &users, page });
         out.send(id, data);
     }

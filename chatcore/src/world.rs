@@ -36,9 +36,10 @@ pub(crate) struct World {
     /// Every client by nickname, in name order, so `/users` reads a page
     /// of it without sorting everyone.
     pub(crate) nicks: BTreeMap<NameKey, ClientId>,
-    /// Clients in no room (the Lobby), kept as memberships change so that
-    /// the Lobby's `/who` and its announcements need not scan every client.
-    pub(crate) lobby: BTreeSet<ClientId>,
+    /// Clients in no room (the Lobby) by nickname, in name order, kept as
+    /// memberships and nicknames change so that the Lobby's `/who` reads a
+    /// range of it and its announcements need not scan every client.
+    pub(crate) lobby: BTreeMap<NameKey, ClientId>,
     pub(crate) rooms: BTreeMap<NameKey, Room>,
     pub(crate) accounts: BTreeMap<NameKey, Account>,
     /// Accounts not logged in that have been seen, most recently seen
@@ -85,7 +86,7 @@ impl World {
             config,
             clients: BTreeMap::new(),
             nicks: BTreeMap::new(),
-            lobby: BTreeSet::new(),
+            lobby: BTreeMap::new(),
             rooms: BTreeMap::new(),
             accounts: BTreeMap::new(),
             offline_seen: BTreeSet::new(),
@@ -168,8 +169,8 @@ impl World {
         if self.config.announce_lobby_presence {
             out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
         }
-        self.nicks.insert(nick_key, id);
-        self.lobby.insert(id);
+        self.nicks.insert(nick_key.clone(), id);
+        self.lobby.insert(nick_key, id);
         self.clients.insert(id, client);
         self.counts.connected(codec);
         if irc {
@@ -336,7 +337,7 @@ impl World {
     /// of every client.
     pub(crate) fn lobby_except(&self, except: ClientId) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
         self.lobby
-            .iter()
+            .values()
             .filter(move |id| **id != except)
             .filter_map(|id| self.clients.get(id).map(|c| (*id, c.wire())))
     }
@@ -344,17 +345,20 @@ impl World {
     /// Notes that `id` joined `key`: it is no longer in the Lobby.
     pub(crate) fn add_membership(&mut self, id: ClientId, key: NameKey) {
         if let Some(client) = self.clients.get_mut(&id) {
+            if client.rooms.is_empty() && self.lobby.get(&client.nick_key) == Some(&id) {
+                self.lobby.remove(&client.nick_key);
+            }
             client.rooms.push(key);
-            self.lobby.remove(&id);
         }
     }
 
     /// Notes that `id` is out of `key`: back in the Lobby if that was its last room.
     pub(crate) fn remove_membership(&mut self, id: ClientId, key: &NameKey) {
         if let Some(client) = self.clients.get_mut(&id) {
+            let was_in_rooms = !client.rooms.is_empty();
             client.rooms.retain(|r| r != key);
-            if client.rooms.is_empty() {
-                self.lobby.insert(id);
+            if was_in_rooms && client.rooms.is_empty() {
+                self.lobby.insert(client.nick_key.clone(), id);
             }
         }
     }
@@ -421,7 +425,9 @@ impl World {
         self.timers.disarm(id, &mut client);
         self.counts.disconnected(client.codec);
         self.nicks.remove(&client.nick_key);
-        self.lobby.remove(&id);
+        if self.lobby.get(&client.nick_key) == Some(&id) {
+            self.lobby.remove(&client.nick_key);
+        }
         self.departed.record(&client, now.unix_ms);
         if client.irc.as_ref().is_some_and(|session| !session.registered) {
             self.irc_unregistered -= 1;

@@ -109,6 +109,11 @@ fn who_pages_a_room_and_the_lobby() {
     sim.clear();
     let lobby = sorted(&["bob", "gina", "Hal", "Guest10", "Guest11"]);
     assert_eq!(walk(&mut sim, ids[0], "/who", "* in the Lobby "), lobby);
+    // A new name moves its holder to its place in the Lobby's order.
+    sim.send(ids[6], "/nick Ann");
+    sim.clear();
+    let lobby = sorted(&["Ann", "bob", "Hal", "Guest10", "Guest11"]);
+    assert_eq!(walk(&mut sim, ids[0], "/who", "* in the Lobby "), lobby);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
