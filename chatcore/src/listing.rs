@@ -85,10 +85,14 @@ pub(crate) fn select_page<'a, T>(
         if from.is_some_and(|from| fold_cmp(name, from) == Ordering::Less) {
             continue;
         }
-        heap.push(ByName(name, entry));
-        if heap.len() > len.saturating_add(1) {
+        // A full heap keeps a name only if it comes before its last one.
+        if heap.len() > len {
+            if heap.peek().is_some_and(|last: &ByName<'_, T>| fold_cmp(name, last.0) != Ordering::Less) {
+                continue;
+            }
             heap.pop();
         }
+        heap.push(ByName(name, entry));
     }
     let mut entries: Vec<(&str, T)> = heap.into_sorted_vec().into_iter().map(|ByName(n, e)| (n, e)).collect();
     let next = if entries.len() > len { entries.pop().map(|(name, _)| name) } else { None };
@@ -250,6 +254,26 @@ mod tests {
         let page = select_page(names.iter().map(|n| (*n, ())), Some("d"), 5);
         let shown: Vec<&str> = page.entries.iter().map(|e| e.0).collect();
         assert_eq!((shown, page.next), (vec!["dave", "Eve"], None));
+    }
+
+    #[test]
+    fn a_page_of_many_is_what_sorting_them_all_gives() {
+        // Names in a scrambled order, some differing only in case.
+        let names: Vec<String> = (0..500u32)
+            .map(|i| (i * 7919) % 1000)
+            .map(|n| if n % 3 == 0 { format!("N{n}") } else { format!("n{n}x") })
+            .collect();
+        let mut sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+        sorted.sort_by(|a, b| fold_cmp(a, b));
+        for (from, len) in [(None, 1), (None, 7), (Some("n5"), 10), (Some("N999"), 3), (Some("a"), 600)] {
+            let page = select_page(names.iter().map(|n| (n.as_str(), ())), from, len);
+            let start = sorted.iter().position(|n| from.is_none_or(|f| fold_cmp(n, f) != Ordering::Less));
+            let rest = start.map_or(&[][..], |at| &sorted[at..]);
+            let shown: Vec<&str> = page.entries.iter().map(|e| e.0).collect();
+            assert_eq!(shown, rest[..len.min(rest.len())], "{from:?} {len}");
+            assert_eq!(page.next, rest.get(len).copied(), "{from:?} {len}");
+            assert_eq!(page.total, 500);
+        }
     }
 
     #[test]
