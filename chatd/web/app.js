@@ -33,6 +33,9 @@ import {
   useConnection,
 } from './session.js';
 
+// The pages of a room list being gathered, by room key.
+const roomPages = new Map();
+
 // Rooms and people change without telling a page that is not in the room.
 const REFRESH_EVERY_MS = 30000;
 // A login that failed only because the server was busy is tried again.
@@ -218,7 +221,15 @@ function handle(o) {
       activePane()?.notice(`${o.old} is a registered name and its owner logged in; you are now ${o.new}`);
       break;
     case 'rooms':
-      setRoomList(o.rooms);
+      // Many rooms come a page at a time: gather the pages (by name, so a
+      // page that comes twice counts once), then show them all.
+      for (const info of o.rooms) roomPages.set(roomKey(info.name), info);
+      if ((o.next ?? null) !== null) {
+        request({ type: 'list', from: o.next }, { answers: (a) => a.type === 'rooms' });
+      } else {
+        setRoomList([...roomPages.values()]);
+        roomPages.clear();
+      }
       break;
     case 'joined':
       if (sameNick(o.nick, state.me)) joinedRoom(o);
