@@ -8,18 +8,19 @@ use std::time::Duration;
 /// Every field bounds something; the engine's memory is at most roughly
 ///
 /// ```text
-///   max_clients × (~720 + max_line_bytes + max_rooms_per_client × 16 + max_blocks × 80)
-/// + max_rooms × (~300 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
-/// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + ~100)
+///   max_clients × (~800 + max_line_bytes + max_rooms_per_client × 16 + max_blocks × 80)
+/// + max_rooms × (~440 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
+/// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + ~160)
 /// + max_offline_total × (max_line_bytes + max_nick_len + ~48)
 /// + max_tracked_sources × ~100 × 3      (failed logins, registrations, room creations)
 /// ```
 ///
-/// Measured with a counting allocator (`benches/tests/alloc.rs`): 617 bytes
-/// per idle client in the Lobby and 718 in a room, 301 bytes per empty
-/// room, 2,116 bytes per kept history entry of a 2,048-byte line. At the
-/// defaults the worst case is about **580 MB**: history 217 MB (every room
-/// full of the longest lines), accounts 310 MB (100,000 accounts each
+/// Measured with a counting allocator (`benches/tests/alloc.rs`): 733 bytes
+/// per idle client in the Lobby and 782 in a room (a client is indexed by
+/// name for paged lists: in the nickname index, and while in the Lobby in
+/// the Lobby's too), 438 bytes per empty room, 2,116 bytes per kept history entry of a 2,048-byte line. At the
+/// defaults the worst case is about **590 MB**: history 217 MB (every room
+/// full of the longest lines), accounts 316 MB (100,000 accounts each
 /// blocking 32 names), kept whispers 43 MB, clients 6 MB, tracked sources
 /// 3 MB. The defaults are chosen so that this fits a 1 GB VPS beside
 /// chatd's own use (its per-connection state, SQLite's 64 MiB page cache
