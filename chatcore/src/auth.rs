@@ -311,8 +311,8 @@ impl World {
                 self.rename(out, holder, guest, true);
             }
         }
+        self.note_online(&key, now.unix_ms);
         let account = self.accounts.get_mut(&key).expect("caller checked the account");
-        account.last_seen_ms = Some(now.unix_ms);
         let source = self.clients.get(&id).and_then(|c| c.source);
         if let Some(source) = source
             && account.remember_source(source, self.config.max_known_sources)

@@ -24,8 +24,11 @@ pub(crate) enum Command {
         /// The new topic.
         text: Option<String>,
     },
-    /// List every room with its member count.
-    List,
+    /// List the rooms with their member counts, a page from `from`.
+    List {
+        /// The first room name of the page.
+        from: Option<String>,
+    },
     /// Join a room (text clients switch to it), with its key if it has one.
     Join {
         /// The room.
@@ -67,10 +70,19 @@ pub(crate) enum Command {
         /// Why, shown to those still there.
         reason: Option<String>,
     },
-    /// Members of a room (`None`: the current room, or the Lobby).
-    Who(Option<String>),
-    /// Everyone online.
-    Users,
+    /// Members of a room (`None`: the current room, or the Lobby; `*`:
+    /// the Lobby), a page from `from`.
+    Who {
+        /// The room.
+        room: Option<String>,
+        /// The first nickname of the page.
+        from: Option<String>,
+    },
+    /// Everyone online, a page from `from`.
+    Users {
+        /// The first nickname of the page.
+        from: Option<String>,
+    },
     /// The command list.
     Help,
     /// Disconnect, with an optional reason shown to others.
@@ -110,8 +122,13 @@ pub(crate) enum Command {
     },
     /// When a user was last online.
     Seen(String),
-    /// Everyone online within the last so many seconds.
-    Since(u64),
+    /// Everyone online within the last so many seconds, a page from `from`.
+    Since {
+        /// How far back.
+        seconds: u64,
+        /// The name the page starts from.
+        from: Option<String>,
+    },
     /// Stop hearing from a user.
     Block(String),
     /// Hear from a blocked user again.
@@ -231,14 +248,14 @@ impl Command {
             Command::Create(_) => Verb::Create,
             Command::Drop(_) => Verb::Drop,
             Command::Topic { .. } => Verb::Topic,
-            Command::List => Verb::List,
+            Command::List { .. } => Verb::List,
             Command::Join { .. } => Verb::Join,
             Command::Mode { .. } => Verb::Mode,
             Command::Kick { .. } => Verb::Kick,
             Command::Invite { .. } => Verb::Invite,
             Command::Leave { .. } => Verb::Leave,
-            Command::Who(_) => Verb::Who,
-            Command::Users => Verb::Users,
+            Command::Who { .. } => Verb::Who,
+            Command::Users { .. } => Verb::Users,
             Command::Help => Verb::Help,
             Command::Quit(_) => Verb::Quit,
             Command::Say { .. } => Verb::Say,
@@ -246,7 +263,7 @@ impl Command {
             Command::Register { .. } => Verb::Register,
             Command::Login { .. } => Verb::Login,
             Command::Seen(_) => Verb::Seen,
-            Command::Since(_) => Verb::Since,
+            Command::Since { .. } => Verb::Since,
             Command::Block(_) => Verb::Block,
             Command::Unblock(_) => Verb::Unblock,
             Command::Blocked => Verb::Blocked,
@@ -292,12 +309,12 @@ pub(crate) const COMMANDS: &[Spec] = &[
     row(
         Verb::List,
         &["list", "rooms"],
-        "/list",
+        "/list [FROM]",
         "list",
-        r#"{"type":"list"}"#,
-        "list the rooms and how many are in each",
+        r#"{"type":"list","from":ROOM?}"#,
+        "list the rooms and how many are in each, a page at a time from FROM",
     )
-    .irc("LIST", "LIST"),
+    .irc("LIST", "LIST [from=<#room>]"),
     Spec {
         needs_store: true,
         ..row(
@@ -377,9 +394,24 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "invite a user into a room (past +i, a ban or a key)",
     )
     .irc("INVITE", "INVITE <nick> <#room>"),
-    row(Verb::Who, &["who"], "/who [ROOM]", "who", r#"{"type":"who","room":ROOM?}"#, "who is in your room (or ROOM)")
-        .irc("WHO", "WHO <#room>"),
-    row(Verb::Users, &["users"], "/users", "users", r#"{"type":"users"}"#, "everyone online").irc("USERS", "USERS"),
+    row(
+        Verb::Who,
+        &["who"],
+        "/who [ROOM|* [FROM]]",
+        "who",
+        r#"{"type":"who","room":ROOM?,"from":NICK?}"#,
+        "who is in your room (or ROOM; * is the Lobby), a page at a time from FROM",
+    )
+    .irc("WHO", "WHO <#room|*> [from=<nick>]"),
+    row(
+        Verb::Users,
+        &["users"],
+        "/users [FROM]",
+        "users",
+        r#"{"type":"users","from":NICK?}"#,
+        "everyone online, a page at a time from FROM",
+    )
+    .irc("USERS", "USERS [<from>]"),
     row(
         Verb::Msg,
         &["msg", "whisper", "w"],
@@ -431,12 +463,12 @@ pub(crate) const COMMANDS: &[Spec] = &[
     row(
         Verb::Since,
         &["since"],
-        "/since SECONDS",
+        "/since SECONDS [FROM]",
         "since",
-        r#"{"type":"since","seconds":SECONDS}"#,
-        "everyone online within the last SECONDS",
+        r#"{"type":"since","seconds":SECONDS,"from":NICK?}"#,
+        "everyone online within the last SECONDS, a page at a time from FROM",
     )
-    .irc("SINCE", "SINCE <seconds>"),
+    .irc("SINCE", "SINCE <seconds> [<from>]"),
     Spec {
         needs_store: true,
         ..row(

@@ -5,7 +5,7 @@ use crate::codec::Codec;
 use crate::codec::irc::NICKSERV;
 use crate::command::{COMMANDS, Command, HistoryOf, Verb};
 use crate::error::Rejection;
-use crate::event::{Event, RoomSummary};
+use crate::event::Event;
 use crate::names::{NameError, NameKey, validate_nick, validate_room};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
@@ -52,13 +52,13 @@ impl World {
             Command::Drop(room) => self.drop_room(out, id, &room),
             Command::Topic { room, text } => self.topic(out, now, id, room.as_deref(), text.as_deref()),
             Command::Leave { room, reason } => self.leave(out, now, id, room.as_deref(), reason.as_deref()),
-            Command::List => {
-                self.list_rooms(out, id);
+            Command::List { from } => {
+                self.list_rooms(out, id, from.as_deref());
                 Ok(())
             }
-            Command::Who(room) => self.who(out, id, room.as_deref()),
-            Command::Users => {
-                self.users(out, id);
+            Command::Who { room, from } => self.who(out, id, room.as_deref(), from.as_deref()),
+            Command::Users { from } => {
+                self.users(out, id, from.as_deref());
                 Ok(())
             }
             Command::Help => {
@@ -71,8 +71,8 @@ impl World {
             Command::Register { name, password, confirm } => self.register(out, now, id, &name, password, &confirm),
             Command::Login { name, password } => self.login(out, now, id, &name, password),
             Command::Seen(nick) => self.seen(out, id, &nick),
-            Command::Since(seconds) => {
-                self.since(out, now, id, seconds);
+            Command::Since { seconds, from } => {
+                self.since(out, now, id, seconds, from.as_deref());
                 Ok(())
             }
             Command::Block(nick) => self.block(out, id, &nick),
@@ -118,6 +118,12 @@ impl World {
         let old_key = std::mem::replace(&mut client.nick_key, key.clone());
         if self.nicks.get(&old_key) == Some(&id) {
             self.nicks.remove(&old_key);
+        }
+        if client.rooms.is_empty() {
+            if self.lobby.get(&old_key) == Some(&id) {
+                self.lobby.remove(&old_key);
+            }
+            self.lobby.insert(key.clone(), id);
         }
         self.nicks.insert(key, id);
         let new = self.clients[&id].nick.clone();
@@ -201,11 +207,6 @@ impl World {
         let (Some(client), Some(room)) = (self.clients.get_mut(&id), self.rooms.get_mut(&key)) else {
             return;
         };
-        // Most clients are in one room: room for one, not the usual four.
-        if client.rooms.capacity() == 0 {
-            client.rooms.reserve_exact(1);
-        }
-        client.rooms.push(key.clone());
         room.members.insert(id, client.wire());
         room.members.set_status(id, status);
         // An invitation is used up by joining.
@@ -217,6 +218,7 @@ impl World {
         let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };
         out.fanout(room.members.iter().filter(|(m, _)| *m != id), &arrival);
         let welcome = client.render(&Event::Joined { room: &room.name, nick: &client.nick, members, you: true });
+        self.add_membership(id, key.clone());
         self.replay_on_join(out, id, key, welcome);
     }
 
@@ -251,9 +253,7 @@ impl World {
     /// Takes a client out of a room without telling anyone (the caller
     /// has), and notes the room empty if it now is.
     pub(crate) fn remove_member(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
-        if let Some(client) = self.clients.get_mut(&id) {
-            client.rooms.retain(|r| r != key);
-        }
+        self.remove_membership(id, key);
         if let Some(room) = self.rooms.get_mut(key) {
             room.members.remove(id);
         }
@@ -281,52 +281,6 @@ impl World {
                 Some(_) => Err(Rejection::RoomRequired),
             },
         }
-    }
-
-    fn list_rooms(&mut self, out: &mut Outbox, id: ClientId) {
-        let rooms: Vec<RoomSummary<'_>> = self
-            .rooms
-            .values()
-            // A secret room (`+s`) is listed to its members only.
-            .filter(|r| !r.modes.secret || r.members.contains(id))
-            .map(|r| RoomSummary { name: &r.name, members: r.members.len() })
-            .collect();
-        let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms });
-        out.send(id, data);
-    }
-
-    fn who(&mut self, out: &mut Outbox, id: ClientId, named: Option<&str>) -> Result<(), Rejection> {
-        let client = &self.clients[&id];
-        let key = match named {
-            Some(name) => Some(NameKey::of(name)),
-            None => client.current_room().cloned(),
-        };
-        let data = match key {
-            Some(key) => {
-                let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
-                let members = self.sorted_nicks(room.members.iter().map(|(m, _)| m));
-                client.render(&Event::Who { room: Some(&room.name), members: &members })
-            }
-            None => {
-                let lobby = self.sorted_nicks(self.clients.iter().filter(|(_, c)| c.rooms.is_empty()).map(|(m, _)| *m));
-                client.render(&Event::Who { room: None, members: &lobby })
-            }
-        };
-        out.send(id, data);
-        Ok(())
-    }
-
-    fn users(&mut self, out: &mut Outbox, id: ClientId) {
-        let everyone = self.sorted_nicks(self.clients.keys().copied());
-        let data = self.clients[&id].render(&Event::Users { users: &everyone });
-        out.send(id, data);
-    }
-
-    /// Nicknames of `ids`, sorted case-insensitively.
-    pub(crate) fn sorted_nicks(&self, ids: impl Iterator<Item = ClientId>) -> Vec<&str> {
-        let mut nicks: Vec<&str> = ids.filter_map(|m| self.clients.get(&m)).map(|c| &*c.nick).collect();
-        nicks.sort_by_cached_key(|n| n.to_ascii_lowercase());
-        nicks
     }
 
     fn quit(&mut self, out: &mut Outbox, now: Now, id: ClientId, reason: Option<String>) -> Result<(), Rejection> {

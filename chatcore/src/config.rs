@@ -8,18 +8,19 @@ use std::time::Duration;
 /// Every field bounds something; the engine's memory is at most roughly
 ///
 /// ```text
-///   max_clients × (~720 + max_line_bytes + max_rooms_per_client × 16 + max_blocks × 80)
-/// + max_rooms × (~300 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
-/// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + ~100)
+///   max_clients × (~800 + max_line_bytes + max_rooms_per_client × 16 + max_blocks × 80)
+/// + max_rooms × (~440 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
+/// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + ~160)
 /// + max_offline_total × (max_line_bytes + max_nick_len + ~48)
 /// + max_tracked_sources × ~100 × 3      (failed logins, registrations, room creations)
 /// ```
 ///
-/// Measured with a counting allocator (`benches/tests/alloc.rs`): 617 bytes
-/// per idle client in the Lobby and 718 in a room, 301 bytes per empty
-/// room, 2,116 bytes per kept history entry of a 2,048-byte line. At the
-/// defaults the worst case is about **580 MB**: history 217 MB (every room
-/// full of the longest lines), accounts 310 MB (100,000 accounts each
+/// Measured with a counting allocator (`benches/tests/alloc.rs`): 733 bytes
+/// per idle client in the Lobby and 782 in a room (a client is indexed by
+/// name for paged lists: in the nickname index, and while in the Lobby in
+/// the Lobby's too), 438 bytes per empty room, 2,116 bytes per kept history entry of a 2,048-byte line. At the
+/// defaults the worst case is about **590 MB**: history 217 MB (every room
+/// full of the longest lines), accounts 316 MB (100,000 accounts each
 /// blocking 32 names), kept whispers 43 MB, clients 6 MB, tracked sources
 /// 3 MB. The defaults are chosen so that this fits a 1 GB VPS beside
 /// chatd's own use (its per-connection state, SQLite's 64 MiB page cache
@@ -129,6 +130,13 @@ pub struct Config {
     pub max_blocks: usize,
     /// Messages per `/history` page. Bounds one answer. Default: 50.
     pub history_page_len: usize,
+    /// Names or rooms per answer to `/users`, `/who`, `/list` and
+    /// `/since` (and their JSON and IRC forms, NAMES included): a longer
+    /// list is sent a page at a time, each page with the total and the
+    /// name to ask for the next one from. Bounds one answer to about this
+    /// many times `max_nick_len` (or `max_room_name_len`) bytes, whatever
+    /// the number of users or rooms. Default: 100.
+    pub list_page_len: usize,
     /// Whispers kept per conversation between two accounts, for
     /// `/history @NICK` (with `emit_records`): the embedder's store keeps
     /// the newest this many of each pair of accounts and forgets older
@@ -205,6 +213,7 @@ impl Default for Config {
             max_offline_total: 20_000,
             max_blocks: 32,
             history_page_len: 50,
+            list_page_len: 100,
             conversation_history_len: 1_000,
             max_topic_len: 390,
             room_idle_expiry: Duration::from_secs(30 * 86_400),
@@ -276,6 +285,7 @@ impl Config {
             ("max_login_failures", self.max_login_failures as usize),
             ("max_registrations_per_source", self.max_registrations_per_source as usize),
             ("history_page_len", self.history_page_len),
+            ("list_page_len", self.list_page_len),
             ("max_rooms_created_per_source", self.max_rooms_created_per_source as usize),
             ("max_account_failures", self.max_account_failures as usize),
         ];

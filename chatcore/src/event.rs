@@ -11,6 +11,14 @@ pub(crate) struct RoomSummary<'a> {
     pub(crate) members: usize,
 }
 
+/// Where a paged list stands: how long the whole list is, and the name
+/// the next page starts from (`None`: this page is the last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ListPage<'a> {
+    pub(crate) total: usize,
+    pub(crate) next: Option<&'a str>,
+}
+
 /// A user in a `/since` answer: online now, or last seen at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SeenUser<'a> {
@@ -66,8 +74,8 @@ pub(crate) enum Event<'a> {
     Renamed { old: &'a str, new: &'a str },
     /// Answer to `/seen`.
     Seen { nick: &'a str, online: bool, last_seen_ms: Option<u64> },
-    /// Answer to `/since`: users online within the last `seconds`.
-    Since { seconds: u64, users: &'a [SeenUser<'a>] },
+    /// Answer to `/since`: a page of the users online within the last `seconds`.
+    Since { seconds: u64, users: &'a [SeenUser<'a>], page: ListPage<'a> },
     /// A room's topic: asked for or shown on joining (`changed: false`), or
     /// just set by `by` (`changed: true`, to every member). `text: None`:
     /// no topic.
@@ -92,12 +100,12 @@ pub(crate) enum Event<'a> {
     Connected { nick: &'a str },
     /// Someone disconnected.
     Disconnected { nick: &'a str, reason: &'a DisconnectReason },
-    /// The rooms, sorted by name.
-    Rooms { rooms: &'a [RoomSummary<'a>] },
-    /// Members of a room (`None`: the Lobby), sorted.
-    Who { room: Option<&'a str>, members: &'a [&'a str] },
-    /// Everyone online, sorted.
-    Users { users: &'a [&'a str] },
+    /// A page of the rooms, sorted by name.
+    Rooms { rooms: &'a [RoomSummary<'a>], page: ListPage<'a> },
+    /// A page of the members of a room (`None`: the Lobby), sorted.
+    Who { room: Option<&'a str>, members: &'a [&'a str], page: ListPage<'a> },
+    /// A page of everyone online, sorted.
+    Users { users: &'a [&'a str], page: ListPage<'a> },
     /// The command reference.
     Help { commands: &'a [Spec] },
     /// A room's modes (`+nt`, `+kl KEY 10`), asked for.

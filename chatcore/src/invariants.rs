@@ -224,6 +224,19 @@ pub enum InvariantViolation {
         /// The client.
         client: ClientId,
     },
+    /// The Lobby's index disagrees with the clients in no room.
+    #[error("{client} is in the Lobby index inconsistently")]
+    LobbyIndex {
+        /// The client.
+        client: ClientId,
+    },
+    /// The index of offline accounts by last-seen time disagrees with the
+    /// accounts.
+    #[error("account {account:?} is in the last-seen index inconsistently")]
+    SeenIndex {
+        /// The folded account name.
+        account: String,
+    },
     /// More sources are tracked for login failures or registrations than
     /// `Config::max_tracked_sources`.
     #[error("{count} sources tracked, over max_tracked_sources {max}")]
@@ -358,6 +371,17 @@ impl World {
                 return Err(V::StaleNick { key: key.to_string(), client: id });
             }
         }
+        for (&id, client) in &self.clients {
+            if (self.lobby.get(&client.nick_key) == Some(&id)) != client.rooms.is_empty() {
+                return Err(V::LobbyIndex { client: id });
+            }
+        }
+        for (key, &id) in &self.lobby {
+            if self.clients.get(&id).is_none_or(|c| c.nick_key != *key || !c.rooms.is_empty()) {
+                return Err(V::LobbyIndex { client: id });
+            }
+        }
+        self.check_seen_index()?;
         let owned = self.clients.values().filter(|c| c.timer.is_some()).count();
         if self.timers.len() != owned {
             return Err(V::StaleTimers { armed: self.timers.len(), owned });
@@ -373,6 +397,30 @@ impl World {
             let stale = set.iter().find(|id| self.clients.get(id).is_none_or(|c| !c.blocks.contains_key(key)));
             if let Some(&id) = stale {
                 return Err(V::BlockIndex { client: id, name: key.to_string() });
+            }
+        }
+        Ok(())
+    }
+
+    /// The offline accounts by last-seen time: exactly the accounts seen
+    /// and not logged in now, each under its own time.
+    fn check_seen_index(&self) -> Result<(), InvariantViolation> {
+        use InvariantViolation as V;
+        let online = |key: &NameKey| {
+            self.nicks.get(key).and_then(|id| self.clients.get(id)).is_some_and(|c| c.account.as_ref() == Some(key))
+        };
+        for (std::cmp::Reverse(at), key) in &self.offline_seen {
+            let account = self.accounts.get(key);
+            if account.is_none_or(|a| a.last_seen_ms != Some(*at)) || online(key) {
+                return Err(V::SeenIndex { account: key.to_string() });
+            }
+        }
+        for (key, account) in &self.accounts {
+            let indexed = account
+                .last_seen_ms
+                .is_some_and(|at| self.offline_seen.contains(&(std::cmp::Reverse(at), key.clone())));
+            if indexed != (account.last_seen_ms.is_some() && !online(key)) {
+                return Err(V::SeenIndex { account: key.to_string() });
             }
         }
         Ok(())

@@ -153,6 +153,7 @@ mod commands; // nick, rooms, messages, whispers
 mod conversation; // whispers between accounts, kept and paged back
 mod history; // the ring of a room's last messages
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
+mod listing; // /users, /who, /list, /since and NAMES, a page at a time
 mod moderation; // room operators: modes, kicks, invitations; join and speak checks
 mod modes; // room modes in IRC's letters: parsing, matching bans
 mod names; // nickname and room-name rules

@@ -123,11 +123,11 @@ impl World {
             self.tell(out, id, Event::RoomDropped { room: &room.name, by });
         }
         for (member, _) in room.members.iter() {
-            if let Some(client) = self.clients.get_mut(&member) {
-                client.rooms.retain(|r| *r != key);
-                if matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if *k == key) {
-                    client.history_cursor = None;
-                }
+            self.remove_membership(member, &key);
+            if let Some(client) = self.clients.get_mut(&member)
+                && matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if *k == key)
+            {
+                client.history_cursor = None;
             }
         }
         out.persist(Record::RoomDropped { room: room.name });

@@ -243,29 +243,6 @@ impl World {
         Status { operator: creating || owns || first, voice: false }
     }
 
-    /// A room's members as NAMES lists them, sorted: operators marked `@`,
-    /// voiced members `+`.
-    pub(crate) fn names_with_status(&self, room: &Room) -> Vec<String> {
-        let mut names: Vec<String> = room
-            .members
-            .iter()
-            .filter_map(|(id, _)| {
-                let client = self.clients.get(&id)?;
-                let status = room.members.status(id);
-                let mark = if status.operator {
-                    "@"
-                } else if status.voice {
-                    "+"
-                } else {
-                    ""
-                };
-                Some(format!("{mark}{}", client.nick))
-            })
-            .collect();
-        names.sort_by_cached_key(|n| n.trim_start_matches(['@', '+']).to_ascii_lowercase());
-        names
-    }
-
     fn is_banned(&self, id: ClientId, room: &Room) -> bool {
         if room.modes.bans().is_empty() {
             return false;

@@ -37,7 +37,7 @@ impl World {
             // IRC clients learn who is there from NAMES (353, 366) on
             // joining, and get the replay as one history page: a
             // `chathistory` batch if they negotiated `batch`.
-            let names = self.names_with_status(room);
+            let (names, list) = self.names_page(room);
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             crate::codec::irc::render::names(
                 &mut replay,
@@ -46,6 +46,7 @@ impl World {
                 &room.name,
                 room.modes.secret,
                 &names,
+                list,
             );
             let page: Vec<PageMessage<'_>> =
                 heard.map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms }).collect();

@@ -78,7 +78,11 @@ impl World {
                 }
                 self.accounts.insert(key, Account::new(&name, hash));
             }
-            Record::LastSeen { account, unix_ms } => self.account_mut(&account)?.last_seen_ms = Some(unix_ms),
+            // Nobody is online while the store is read.
+            Record::LastSeen { account, unix_ms } => {
+                let key = NameKey::of(&self.account_mut(&account)?.name);
+                self.note_offline(&key, unix_ms);
+            }
             Record::Whisper { message, .. } => {
                 // Only its number matters here: conversations live in the store.
                 if message.seq < self.next_whisper_seq {

@@ -6,12 +6,11 @@
 //! not remembered by `/seen`: only accounts are.
 
 use crate::error::Rejection;
-use crate::event::{Event, SeenUser};
+use crate::event::Event;
 use crate::names::{NameError, NameKey, validate_nick};
 use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::Record;
-use crate::time::Now;
 use crate::world::World;
 
 impl World {
@@ -124,26 +123,5 @@ impl World {
         };
         out.send(id, data);
         Ok(())
-    }
-
-    /// Everyone online now, then accounts last seen within `seconds`, most
-    /// recent first.
-    pub(crate) fn since(&mut self, out: &mut Outbox, now: Now, id: ClientId, seconds: u64) {
-        let cutoff = now.unix_ms.saturating_sub(seconds.saturating_mul(1000));
-        let mut users: Vec<SeenUser<'_>> =
-            self.clients.values().map(|c| SeenUser { nick: &c.nick, last_seen_ms: None }).collect();
-        users.sort_by_cached_key(|u| u.nick.to_ascii_lowercase());
-        let mut recent: Vec<SeenUser<'_>> = self
-            .accounts
-            .iter()
-            .filter(|(key, _)| self.nicks.get(*key).is_none_or(|c| self.clients[c].account.as_ref() != Some(*key)))
-            .filter_map(|(_, a)| {
-                a.last_seen_ms.filter(|&t| t >= cutoff).map(|t| SeenUser { nick: &a.name, last_seen_ms: Some(t) })
-            })
-            .collect();
-        recent.sort_by(|a, b| b.last_seen_ms.cmp(&a.last_seen_ms).then_with(|| a.nick.cmp(b.nick)));
-        users.extend(recent);
-        let data = self.clients[&id].render(&Event::Since { seconds, users: &users });
-        out.send(id, data);
     }
 }

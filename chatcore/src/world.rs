@@ -4,7 +4,8 @@
 //! [`Outbox`] beside it, so they can walk the world and queue output at
 //! the same time.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use crate::Config;
@@ -35,9 +36,18 @@ pub(crate) struct World {
     /// leaves its nodes about half full, and each empty slot would
     /// otherwise cost a whole `Client`.
     pub(crate) clients: BTreeMap<ClientId, Box<Client>>,
-    pub(crate) nicks: HashMap<NameKey, ClientId>,
+    /// Every client by nickname, in name order, so `/users` reads a page
+    /// of it without sorting everyone.
+    pub(crate) nicks: BTreeMap<NameKey, ClientId>,
+    /// Clients in no room (the Lobby) by nickname, in name order, kept as
+    /// memberships and nicknames change so that the Lobby's `/who` reads a
+    /// range of it and its announcements need not scan every client.
+    pub(crate) lobby: BTreeMap<NameKey, ClientId>,
     pub(crate) rooms: BTreeMap<NameKey, Room>,
     pub(crate) accounts: BTreeMap<NameKey, Account>,
+    /// Accounts not logged in that have been seen, most recently seen
+    /// first, for `/since`.
+    pub(crate) offline_seen: BTreeSet<(Reverse<u64>, NameKey)>,
     /// Online clients that block each name, so a room message checks one
     /// map entry for its sender instead of every recipient's block list.
     pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
@@ -78,9 +88,11 @@ impl World {
         Self {
             config,
             clients: BTreeMap::new(),
-            nicks: HashMap::new(),
+            nicks: BTreeMap::new(),
+            lobby: BTreeMap::new(),
             rooms: BTreeMap::new(),
             accounts: BTreeMap::new(),
+            offline_seen: BTreeSet::new(),
             blockers: BTreeMap::new(),
             offline_total: 0,
             next_whisper_seq: 1,
@@ -160,7 +172,8 @@ impl World {
         if self.config.announce_lobby_presence {
             out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
         }
-        self.nicks.insert(nick_key, id);
+        self.nicks.insert(nick_key.clone(), id);
+        self.lobby.insert(nick_key, id);
         self.clients.insert(id, Box::new(client));
         self.counts.connected(codec);
         if irc {
@@ -323,9 +336,57 @@ impl World {
         self.tell(out, to, rejection.event());
     }
 
-    /// Clients in no room, other than `except`.
+    /// Clients in no room, other than `except`: a walk of the Lobby, not
+    /// of every client.
     pub(crate) fn lobby_except(&self, except: ClientId) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
-        self.clients.iter().filter(move |(id, c)| **id != except && c.rooms.is_empty()).map(|(id, c)| (*id, c.wire()))
+        self.lobby
+            .values()
+            .filter(move |id| **id != except)
+            .filter_map(|id| self.clients.get(id).map(|c| (*id, c.wire())))
+    }
+
+    /// Notes that `id` joined `key`: it is no longer in the Lobby.
+    pub(crate) fn add_membership(&mut self, id: ClientId, key: NameKey) {
+        if let Some(client) = self.clients.get_mut(&id) {
+            if client.rooms.is_empty() && self.lobby.get(&client.nick_key) == Some(&id) {
+                self.lobby.remove(&client.nick_key);
+            }
+            // Most clients are in one room: room for one, not the usual four.
+            if client.rooms.capacity() == 0 {
+                client.rooms.reserve_exact(1);
+            }
+            client.rooms.push(key);
+        }
+    }
+
+    /// Notes that `id` is out of `key`: back in the Lobby if that was its last room.
+    pub(crate) fn remove_membership(&mut self, id: ClientId, key: &NameKey) {
+        if let Some(client) = self.clients.get_mut(&id) {
+            let was_in_rooms = !client.rooms.is_empty();
+            client.rooms.retain(|r| r != key);
+            if was_in_rooms && client.rooms.is_empty() {
+                self.lobby.insert(client.nick_key.clone(), id);
+            }
+        }
+    }
+
+    /// Notes that an account was last seen at `unix_ms` and is offline.
+    pub(crate) fn note_offline(&mut self, key: &NameKey, unix_ms: u64) {
+        if let Some(account) = self.accounts.get_mut(key) {
+            if let Some(before) = account.last_seen_ms.replace(unix_ms) {
+                self.offline_seen.remove(&(Reverse(before), key.clone()));
+            }
+            self.offline_seen.insert((Reverse(unix_ms), key.clone()));
+        }
+    }
+
+    /// Notes that an account logged in at `unix_ms`: it is online.
+    pub(crate) fn note_online(&mut self, key: &NameKey, unix_ms: u64) {
+        if let Some(account) = self.accounts.get_mut(key)
+            && let Some(before) = account.last_seen_ms.replace(unix_ms)
+        {
+            self.offline_seen.remove(&(Reverse(before), key.clone()));
+        }
     }
 
     /// Everyone who shares at least one room with `id`, each once, by id.
@@ -371,14 +432,19 @@ impl World {
         self.timers.disarm(id, &mut client);
         self.counts.disconnected(client.codec);
         self.nicks.remove(&client.nick_key);
+        if self.lobby.get(&client.nick_key) == Some(&id) {
+            self.lobby.remove(&client.nick_key);
+        }
         self.departed.record(&client, now.unix_ms);
         if client.irc.as_ref().is_some_and(|session| !session.registered) {
             self.irc_unregistered -= 1;
         }
         self.unindex_blocks(id, &client);
-        if let Some(account) = client.account.as_ref().and_then(|key| self.accounts.get_mut(key)) {
-            account.last_seen_ms = Some(now.unix_ms);
-            out.persist(Record::LastSeen { account: account.name.clone(), unix_ms: now.unix_ms });
+        if let Some(key) = &client.account {
+            self.note_offline(key, now.unix_ms);
+            if let Some(account) = self.accounts.get(key) {
+                out.persist(Record::LastSeen { account: account.name.clone(), unix_ms: now.unix_ms });
+            }
         }
         for key in &client.rooms {
             if let Some(room) = self.rooms.get_mut(key) {

@@ -27,10 +27,14 @@ import {
   requests,
   roomKey,
   sameNick,
+  sameRoom,
   showGeneralError,
   state,
   useConnection,
 } from './session.js';
+
+// The pages of a room list being gathered, by room key.
+const roomPages = new Map();
 
 // Rooms and people change without telling a page that is not in the room.
 const REFRESH_EVERY_MS = 30000;
@@ -217,7 +221,15 @@ function handle(o) {
       activePane()?.notice(`${o.old} is a registered name and its owner logged in; you are now ${o.new}`);
       break;
     case 'rooms':
-      setRoomList(o.rooms);
+      // Many rooms come a page at a time: gather the pages (by name, so a
+      // page that comes twice counts once), then show them all.
+      for (const info of o.rooms) roomPages.set(roomKey(info.name), info);
+      if ((o.next ?? null) !== null) {
+        request({ type: 'list', from: o.next }, { answers: (a) => a.type === 'rooms' });
+      } else {
+        setRoomList([...roomPages.values()]);
+        roomPages.clear();
+      }
       break;
     case 'joined':
       if (sameNick(o.nick, state.me)) joinedRoom(o);
@@ -249,8 +261,16 @@ function handle(o) {
       break;
     case 'who':
       withRoom(o.room ?? '', (room) => {
-        room.members = new Map(o.members.map((nick) => [nickKey(nick), nick]));
-        room.count = o.members.length;
+        // A big room's members come a page at a time: the first page
+        // starts the list, each later one adds to it and asks for the next.
+        if (!room.whoPaging) room.members = new Map();
+        for (const nick of o.members) room.members.set(nickKey(nick), nick);
+        room.count = o.total ?? o.members.length;
+        room.whoPaging = o.room !== null && (o.next ?? null) !== null;
+        if (room.whoPaging) {
+          const answers = (a) => a.type === 'who' && sameRoom(a.room, o.room);
+          request({ type: 'who', room: o.room, from: o.next }, { answers });
+        }
         for (const nick of o.members) state.online.set(nickKey(nick), nick);
         roomSubtitle(room);
         renderPeople();

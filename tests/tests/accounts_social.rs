@@ -75,7 +75,10 @@ fn idle_clients_are_warned_then_disconnected_and_their_rooms_are_told() {
             loop {
                 let line = bob.json();
                 if line["type"] != "idle_warning" {
-                    assert_eq!(line, json!({"type": "who", "room": "r", "members": ["Guest3"]}));
+                    assert_eq!(
+                        line,
+                        json!({"type": "who", "room": "r", "members": ["Guest3"], "total": 1, "next": null})
+                    );
                     break;
                 }
             }
@@ -205,7 +208,7 @@ fn seen_and_since_tell_who_was_here_and_when() {
     let line = bob.line();
     assert_utc_time(between(&line, "* online within the last 3600 s (2): bob (online), alice (last seen ", ")"));
     bob.send("/since soon");
-    bob.expect("! usage: /since SECONDS");
+    bob.expect("! usage: /since SECONDS [FROM]");
 
     let mut bot = server.connect();
     bot.first_json(r#"{"type":"seen","nick":"alice"}"#);
@@ -227,7 +230,7 @@ fn seen_and_since_tell_who_was_here_and_when() {
             {"nick": "bob", "online": true, "last_seen": null},
             {"nick": "Guest3", "online": true, "last_seen": null},
             {"nick": "alice", "online": false, "last_seen": last_seen},
-        ]})
+        ], "total": 3, "next": null})
     );
     // Hashing a password takes milliseconds, so alice left more than 0 s ago.
     let _carol = register(&server, "carol");

@@ -48,11 +48,16 @@ enum Request {
         room: Option<String>,
         reason: Option<String>,
     },
-    List {},
+    List {
+        from: Option<String>,
+    },
     Who {
         room: Option<String>,
+        from: Option<String>,
     },
-    Users {},
+    Users {
+        from: Option<String>,
+    },
     Help {},
     Quit {
         reason: Option<String>,
@@ -79,6 +84,7 @@ enum Request {
     },
     Since {
         seconds: u64,
+        from: Option<String>,
     },
     Block {
         nick: String,
@@ -113,9 +119,9 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         Request::Kick { room, nick, reason } => Command::Kick { room, nick, reason },
         Request::Invite { nick, room } => Command::Invite { nick, room },
         Request::Leave { room, reason } => Command::Leave { room, reason },
-        Request::List {} => Command::List,
-        Request::Who { room } => Command::Who(room),
-        Request::Users {} => Command::Users,
+        Request::List { from } => Command::List { from },
+        Request::Who { room, from } => Command::Who { room, from },
+        Request::Users { from } => Command::Users { from },
         Request::Help {} => Command::Help,
         Request::Quit { reason } => Command::Quit(reason),
         Request::Say { room, text } => Command::Say { room, text, notice: false },
@@ -125,7 +131,7 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
         }
         Request::Login { name, password } => Command::Login { name, password: Password::new(password) },
         Request::Seen { nick } => Command::Seen(nick),
-        Request::Since { seconds } => Command::Since(seconds),
+        Request::Since { seconds, from } => Command::Since { seconds, from },
         Request::Block { nick } => Command::Block(nick),
         Request::Unblock { nick } => Command::Unblock(nick),
         Request::Blocked {} => Command::Blocked,
@@ -228,6 +234,8 @@ enum Reply<'a> {
     Since {
         seconds: u64,
         users: Vec<SeenJson<'a>>,
+        total: usize,
+        next: Option<&'a str>,
     },
     Block {
         nick: &'a str,
@@ -277,13 +285,19 @@ enum Reply<'a> {
     },
     Rooms {
         rooms: Vec<RoomJson<'a>>,
+        total: usize,
+        next: Option<&'a str>,
     },
     Who {
         room: Option<&'a str>,
         members: &'a [&'a str],
+        total: usize,
+        next: Option<&'a str>,
     },
     Users {
         users: &'a [&'a str],
+        total: usize,
+        next: Option<&'a str>,
     },
     Help {
         commands: Vec<HelpJson<'a>>,
@@ -348,12 +362,14 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::LoggedIn { name, offline } => Reply::LoggedIn { name, offline },
         Event::Renamed { old, new } => Reply::Renamed { old, new },
         Event::Seen { nick, online, last_seen_ms } => Reply::Seen { nick, online, last_seen: last_seen_ms },
-        Event::Since { seconds, users } => Reply::Since {
+        Event::Since { seconds, users, page } => Reply::Since {
             seconds,
             users: users
                 .iter()
                 .map(|u| SeenJson { nick: u.nick, online: u.last_seen_ms.is_none(), last_seen: u.last_seen_ms })
                 .collect(),
+            total: page.total,
+            next: page.next,
         },
         Event::BlockChanged { nick, blocked } => Reply::Block { nick, blocked },
         Event::BlockList { names } => Reply::BlockList { names },
@@ -372,9 +388,11 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::NickChanged { old, new, .. } => Reply::Nick { old, new },
         Event::Connected { nick } => Reply::Connected { nick },
         Event::Disconnected { nick, reason } => Reply::Disconnected { nick, reason: reason.to_string() },
-        Event::Rooms { rooms } => Reply::Rooms { rooms: rooms.iter().map(room_json).collect() },
-        Event::Who { room, members } => Reply::Who { room, members },
-        Event::Users { users } => Reply::Users { users },
+        Event::Rooms { rooms, page } => {
+            Reply::Rooms { rooms: rooms.iter().map(room_json).collect(), total: page.total, next: page.next }
+        }
+        Event::Who { room, members, page } => Reply::Who { room, members, total: page.total, next: page.next },
+        Event::Users { users, page } => Reply::Users { users, total: page.total, next: page.next },
         Event::Help { commands } => Reply::Help { commands: commands.iter().map(help_json).collect() },
         Event::Modes { room, modes } => Reply::Modes { room, modes },
         Event::BanList { room, masks } => Reply::Bans { room, masks },

@@ -9,7 +9,8 @@ use bytes::Bytes;
 use crate::account::Password;
 use crate::command::{Command, HistoryOf, Verb};
 use crate::error::Rejection;
-use crate::event::{Event, PageOf};
+use crate::event::{Event, ListPage, PageOf};
+use crate::listing::LOBBY;
 use crate::time::{ClockUtc, DateTimeUtc};
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
@@ -79,11 +80,17 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
             [nick, room] => Ok(Command::Invite { nick: nick.to_owned(), room: room.to_owned() }),
             _ => Err(usage()),
         },
-        Verb::List => none(Command::List),
+        Verb::List => optional().map(|from| Command::List { from }),
         Verb::Leave => none(Command::Leave { room: None, reason: None }),
-        Verb::Users => none(Command::Users),
+        Verb::Users => optional().map(|from| Command::Users { from }),
         Verb::Help => none(Command::Help),
-        Verb::Who => optional().map(Command::Who),
+        // `/who ROOM FROM`: a page needs the room named (`*`: the Lobby).
+        Verb::Who => match words[..] {
+            [] => Ok(Command::Who { room: None, from: None }),
+            [room] => Ok(Command::Who { room: Some(room.to_owned()), from: None }),
+            [room, from] => Ok(Command::Who { room: Some(room.to_owned()), from: Some(from.to_owned()) }),
+            _ => Err(usage()),
+        },
         Verb::Quit => Ok(Command::Quit(rest())),
         Verb::Msg => whisper(args),
         Verb::Register => match words[..] {
@@ -99,7 +106,13 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
             _ => Err(usage()),
         },
         Verb::Seen => one().map(Command::Seen),
-        Verb::Since => args.parse().map(Command::Since).map_err(|_| usage()),
+        Verb::Since => match words[..] {
+            [seconds] => Ok(Command::Since { seconds: seconds.parse().map_err(|_| usage())?, from: None }),
+            [seconds, from] => {
+                Ok(Command::Since { seconds: seconds.parse().map_err(|_| usage())?, from: Some(from.to_owned()) })
+            }
+            _ => Err(usage()),
+        },
         Verb::Block => one().map(Command::Block),
         Verb::Unblock => one().map(Command::Unblock),
         Verb::Blocked => none(Command::Blocked),
@@ -126,13 +139,66 @@ fn whisper(args: &str) -> Result<Command, Rejection> {
 }
 
 pub(super) fn render(event: &Event<'_>) -> Bytes {
+    render_in(event, Dialect::Text)
+}
+
+/// Which protocol's command a paged list names for its next page: a text
+/// line is also how IRC clients are told what IRC has no reply for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Text,
+    Irc,
+}
+
+/// `event` as text lines, naming commands as `dialect` spells them.
+pub(crate) fn render_in(event: &Event<'_>, dialect: Dialect) -> Bytes {
     let mut out = String::with_capacity(64);
     // Writing to a String cannot fail.
-    let _ = write_event(&mut out, event);
+    let _ = write_event(&mut out, event, dialect);
     Bytes::from(out)
 }
 
-fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
+/// The command that asks for the page after a paged list's, if there is one.
+pub(crate) fn next_page(event: &Event<'_>, dialect: Dialect) -> Option<String> {
+    use Dialect::{Irc, Text};
+    let room = |room: Option<&str>| room.map_or_else(|| LOBBY.to_owned(), |r| r.to_owned());
+    Some(match (*event, dialect) {
+        (Event::Users { page: ListPage { next: Some(next), .. }, .. }, Text) => format!("/users {next}"),
+        (Event::Users { page: ListPage { next: Some(next), .. }, .. }, Irc) => format!("USERS {next}"),
+        (Event::Who { room: r, page: ListPage { next: Some(next), .. }, .. }, Text) => {
+            format!("/who {} {next}", room(r))
+        }
+        (Event::Who { room: r, page: ListPage { next: Some(next), .. }, .. }, Irc) => {
+            let chan = r.map_or_else(|| LOBBY.to_owned(), crate::codec::irc::render::channel);
+            format!("WHO {chan} from={next}")
+        }
+        (Event::Rooms { page: ListPage { next: Some(next), .. }, .. }, Text) => format!("/list {next}"),
+        (Event::Rooms { page: ListPage { next: Some(next), .. }, .. }, Irc) => format!("LIST from={next}"),
+        (Event::Since { seconds, page: ListPage { next: Some(next), .. }, .. }, Text) => {
+            format!("/since {seconds} {next}")
+        }
+        (Event::Since { seconds, page: ListPage { next: Some(next), .. }, .. }, Irc) => {
+            format!("SINCE {seconds} {next}")
+        }
+        _ => return None,
+    })
+}
+
+/// `(N)` for a whole list, `(K of N)` for a page of one.
+fn count(shown: usize, page: ListPage<'_>) -> String {
+    if shown == page.total { format!("({shown})") } else { format!("({shown} of {})", page.total) }
+}
+
+/// `: A, B` after a count; nothing for an empty page of a longer list.
+fn names(names: &[&str], page: ListPage<'_>) -> String {
+    if names.is_empty() && page.total > 0 { String::new() } else { format!(": {}", names.join(", ")) }
+}
+
+fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fmt::Result {
+    let more = |out: &mut String| match next_page(event, dialect) {
+        Some(command) => write!(out, "; more: {command}"),
+        None => Ok(()),
+    };
     match *event {
         Event::Welcome { server, nick } => {
             writeln!(out, "* Welcome to {server}, {nick}! You are in the Lobby. Type /help for commands.")
@@ -219,19 +285,34 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
         Event::NickChanged { old, new, you: false } => writeln!(out, "* {old} is now known as {new}"),
         Event::Connected { nick } => writeln!(out, "* {nick} connected"),
         Event::Disconnected { nick, reason } => writeln!(out, "* {nick} disconnected ({reason})"),
-        Event::Rooms { rooms: [] } => writeln!(out, "* no rooms yet; /create ROOM makes one"),
-        Event::Rooms { rooms } => {
-            writeln!(out, "* {} room{}:", rooms.len(), plural(rooms.len()))?;
+        Event::Rooms { rooms: [], page: ListPage { total: 0, .. } } => {
+            writeln!(out, "* no rooms yet; /create ROOM makes one")
+        }
+        Event::Rooms { rooms, page } => {
+            if rooms.len() == page.total {
+                writeln!(out, "* {} room{}:", rooms.len(), plural(rooms.len()))?;
+            } else {
+                writeln!(out, "* {} of {} rooms:", rooms.len(), page.total)?;
+            }
             for room in rooms {
                 writeln!(out, "*   {} ({} here)", room.name, room.members)?;
             }
+            if let Some(command) = next_page(event, dialect) {
+                writeln!(out, "* more: {command}")?;
+            }
             Ok(())
         }
-        Event::Who { room, members } => {
+        Event::Who { room, members, page } => {
             let place = room.unwrap_or("the Lobby");
-            writeln!(out, "* in {place} ({}): {}", members.len(), members.join(", "))
+            write!(out, "* in {place} {}{}", count(members.len(), page), names(members, page))?;
+            more(out)?;
+            writeln!(out)
         }
-        Event::Users { users } => writeln!(out, "* online ({}): {}", users.len(), users.join(", ")),
+        Event::Users { users, page } => {
+            write!(out, "* online {}{}", count(users.len(), page), names(users, page))?;
+            more(out)?;
+            writeln!(out)
+        }
         Event::Help { commands } => {
             writeln!(out, "* commands:")?;
             let width = commands.iter().map(|c| c.text_usage.len()).max().unwrap_or(0);
@@ -256,8 +337,8 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
             writeln!(out, "* {nick} was last seen {}", DateTimeUtc(ms))
         }
         Event::Seen { nick, .. } => writeln!(out, "* {nick} has never logged in"),
-        Event::Since { seconds, users } => {
-            write!(out, "* online within the last {seconds} s ({}):", users.len())?;
+        Event::Since { seconds, users, page } => {
+            write!(out, "* online within the last {seconds} s {}:", count(users.len(), page))?;
             for (i, user) in users.iter().enumerate() {
                 let sep = if i == 0 { " " } else { ", " };
                 match user.last_seen_ms {
@@ -265,6 +346,7 @@ fn write_event(out: &mut String, event: &Event<'_>) -> std::fmt::Result {
                     Some(ms) => write!(out, "{sep}{} (last seen {})", user.nick, DateTimeUtc(ms))?,
                 }
             }
+            more(out)?;
             writeln!(out)
         }
         Event::BlockChanged { nick, blocked: true } => writeln!(out, "* you now block {nick}"),

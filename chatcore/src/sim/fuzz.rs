@@ -373,6 +373,7 @@ fn config_from(input: &mut Input<'_>) -> Config {
         max_offline_total: usize::from(b() % 5),
         max_blocks: usize::from(b() % 3),
         history_page_len: 1 + usize::from(b() % 4),
+        list_page_len: 1 + usize::from(b() % 4),
         emit_records: b() % 2 == 0,
         ..Config::default()
     };

@@ -208,7 +208,8 @@ fn seen_and_since() {
     );
     sim.send(b, "/since 60");
     assert_eq!(sim.take(b), ["* online within the last 60 s (1): bob (online)"]);
-    assert_eq!(rejected(&mut sim, b, "/since -1"), ["! usage: /since SECONDS"]);
+    assert_eq!(rejected(&mut sim, b, "/since -1"), ["! usage: /since SECONDS [FROM]"]);
+    assert_eq!(rejected(&mut sim, b, "/since 1 a b"), ["! usage: /since SECONDS [FROM]"]);
 }
 
 #[test]

@@ -137,20 +137,27 @@ fn list_who_users_help() {
     let a = sim.connect_json_as("alice");
     let b = sim.connect_as("bob");
     sim.send_json(a, &json!({"type":"list"}));
-    assert_eq!(sim.take(a), [r#"{"type":"rooms","rooms":[]}"#]);
+    assert_eq!(sim.take(a), [r#"{"type":"rooms","rooms":[],"total":0,"next":null}"#]);
     sim.send_json(a, &json!({"type":"who"}));
-    assert_eq!(sim.take(a), [r#"{"type":"who","room":null,"members":["alice","bob"]}"#]);
+    assert_eq!(sim.take(a), [r#"{"type":"who","room":null,"members":["alice","bob"],"total":2,"next":null}"#]);
     sim.send_json(a, &json!({"type":"create","room":"rust"}));
     sim.send_json(a, &json!({"type":"create","room":"go"}));
     sim.take(a);
     sim.send_json(a, &json!({"type":"list"}));
-    assert_eq!(sim.take(a), [r#"{"type":"rooms","rooms":[{"name":"go","members":1},{"name":"rust","members":1}]}"#]);
+    assert_eq!(
+        sim.take(a),
+        [r#"{"type":"rooms","rooms":[{"name":"go","members":1},{"name":"rust","members":1}],"total":2,"next":null}"#]
+    );
     sim.send_json(a, &json!({"type":"who"}));
-    assert_eq!(sim.take(a), [r#"{"type":"who","room":"go","members":["alice"]}"#], "the last room joined");
+    assert_eq!(
+        sim.take(a),
+        [r#"{"type":"who","room":"go","members":["alice"],"total":1,"next":null}"#],
+        "the last room joined"
+    );
     sim.send_json(a, &json!({"type":"who","room":"rust"}));
-    assert_eq!(sim.take_json(a), [json!({"type":"who","room":"rust","members":["alice"]})]);
+    assert_eq!(sim.take_json(a), [json!({"type":"who","room":"rust","members":["alice"],"total":1,"next":null})]);
     sim.send_json(a, &json!({"type":"users"}));
-    assert_eq!(sim.take(a), [r#"{"type":"users","users":["alice","bob"]}"#]);
+    assert_eq!(sim.take(a), [r#"{"type":"users","users":["alice","bob"],"total":2,"next":null}"#]);
     let _ = b;
     sim.send_json(a, &json!({"type":"help"}));
     let help = sim.take_json(a);
@@ -295,7 +302,7 @@ fn every_error_code_for_json_clients() {
     refused(&mut sim, a, "42", "usage", any);
     refused(&mut sim, a, r#"{"type":"nick"}"#, "usage", r#"usage: {"type":"nick","nick":NAME}"#);
     refused(&mut sim, a, r#"{"type":"nick","nick":7}"#, "usage", r#"usage: {"type":"nick","nick":NAME}"#);
-    refused(&mut sim, a, r#"{"type":"list","all":true}"#, "usage", r#"usage: {"type":"list"}"#);
+    refused(&mut sim, a, r#"{"type":"list","all":true}"#, "usage", r#"usage: {"type":"list","from":ROOM?}"#);
     refused(&mut sim, a, r#"{"type":"say","text":"  "}"#, "usage", r#"usage: {"type":"say","room":ROOM?,"text":TEXT}"#);
     refused(
         &mut sim,
@@ -440,7 +447,7 @@ fn account_and_social_objects() {
             json!({"type":"since","seconds":60,"users":[
                 {"nick":"carol","online":true,"last_seen":null},
                 {"nick":"Guest3","online":true,"last_seen":null}
-            ]}),
+            ],"total":2,"next":null}),
         ]
     );
     sim.send_json(c, &json!({"type":"quit"}));

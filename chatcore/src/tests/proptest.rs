@@ -48,6 +48,11 @@ fn text_line() -> impl Strategy<Value = String> {
         Just("/who".to_owned()),
         pick(ROOMS).prop_map(|r| format!("/who {r}")),
         Just("/users".to_owned()),
+        pick(NICKS).prop_map(|n| format!("/users {n}")),
+        pick(NICKS).prop_map(|n| format!("/who * {n}")),
+        (pick(ROOMS), pick(NICKS)).prop_map(|(r, n)| format!("/who {r} {n}")),
+        pick(ROOMS).prop_map(|r| format!("/list {r}")),
+        pick(NICKS).prop_map(|n| format!("/since 5 {n}")),
         Just("/help".to_owned()),
         Just("/quit".to_owned()),
         pick(WORDS).prop_map(|w| format!("/quit {w}")),
@@ -145,6 +150,8 @@ fn config(lobby: bool) -> Config {
         room_idle_expiry: Duration::from_secs(9),
         max_rooms_created_per_source: 3,
         room_creation_window: Duration::from_secs(10),
+        // Pages shorter than the lists, so cursors are exercised.
+        list_page_len: 2,
         ..Config::default()
     }
 }

@@ -74,7 +74,7 @@ fn list_shows_every_room_sorted_with_member_counts() {
     sim.send(b, "/create one");
     sim.send(b, "/leave");
     sim.take(b);
-    assert_eq!(rejected(&mut sim, b, "/list all"), ["! usage: /list"]);
+    assert_eq!(rejected(&mut sim, b, "/list a b"), ["! usage: /list [FROM]"]);
     assert_eq!(sim.engine().room_summaries().collect::<Vec<_>>(), [("Ada", 0), ("one", 0), ("zig", 1)]);
 }
 
@@ -170,7 +170,7 @@ fn who_lists_a_room_or_the_lobby() {
     sim.send(c, "/who #RUST");
     assert_eq!(sim.take(c), ["* in rust (2): alice, Bob"]);
     assert_eq!(rejected(&mut sim, c, "/who nope"), ["! no room named nope; /list shows the rooms, /create makes one"]);
-    assert_eq!(rejected(&mut sim, c, "/who a b"), ["! usage: /who [ROOM]"]);
+    assert_eq!(rejected(&mut sim, c, "/who a b c"), ["! usage: /who [ROOM|* [FROM]]"]);
     sim.send(a, "/leave");
     sim.send(b, "/leave");
     sim.clear();
@@ -188,7 +188,7 @@ fn users_lists_everyone_sorted_without_regard_to_case() {
     sim.clear();
     sim.send(a, "/users");
     assert_eq!(sim.take(a), ["* online (3): Alice, bob, Guest3"]);
-    assert_eq!(rejected(&mut sim, a, "/users x"), ["! usage: /users"]);
+    assert_eq!(rejected(&mut sim, a, "/users x y"), ["! usage: /users [FROM]"]);
 }
 
 #[test]
@@ -204,7 +204,9 @@ fn help_lists_every_command_in_one_send() {
     let mut expected = vec!["* commands:".to_owned()];
     expected.extend(COMMANDS.iter().map(|c| format!("*   {:width$}  {}", c.text_usage, c.about)));
     assert_eq!(lines, expected);
-    for usage in ["/nick NAME", "/list", "/create ROOM", "/join ROOM", "/leave", "/who [ROOM]", "/users"] {
+    for usage in
+        ["/nick NAME", "/list [FROM]", "/create ROOM", "/join ROOM", "/leave", "/who [ROOM|* [FROM]]", "/users [FROM]"]
+    {
         assert!(lines.iter().any(|l| l.starts_with(&format!("*   {usage} "))), "{usage}");
     }
     assert!(

@@ -167,6 +167,14 @@ pub(crate) struct EngineArgs {
     #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len)]
     history_page_len: usize,
 
+    /// Names or rooms per answer to /users, /who, /list, /since and IRC
+    /// NAMES; a longer list comes a page at a time.
+    ///
+    /// Each page gives the total and the command for the next page. Bounds
+    /// one answer, however many users or rooms there are.
+    #[arg(long, value_name = "N", default_value_t = Config::default().list_page_len)]
+    list_page_len: usize,
+
     /// Whispers kept on disk per conversation between two accounts; 0 keeps none.
     ///
     /// `/history @NICK` pages back through them; older ones are deleted as
@@ -249,6 +257,7 @@ impl EngineArgs {
             max_offline_total: self.max_offline_total,
             max_blocks: self.max_blocks,
             history_page_len: self.history_page_len,
+            list_page_len: self.list_page_len,
             conversation_history_len: self.conversation_history_len,
             max_topic_len: self.max_topic_len,
             room_idle_expiry: self.room_idle_expiry.0,

@@ -10,6 +10,7 @@ use super::session::{IrcSession, Sasl};
 use crate::account::Password;
 use crate::command::{Command, HistoryOf, Verb};
 use crate::error::Rejection;
+use crate::listing::LOBBY;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::ClientId;
@@ -18,6 +19,10 @@ use crate::world::World;
 
 /// The pseudo-user IRC clients register and identify with.
 pub(crate) const NICKSERV: &str = "NickServ";
+
+/// How `WHO` and `LIST` take the name a page starts from: `from=NAME`,
+/// which no standard parameter of theirs looks like.
+const FROM: &str = "from=";
 
 impl World {
     /// One line from an IRC client, as bytes.
@@ -156,9 +161,15 @@ impl World {
                 _ => missing(self, out),
             },
             "NAMES" => self.irc_names(out, id, param(0)),
+            // `WHO <#room|*> from=<nick>` goes on from a page (`*`: the
+            // Lobby); a standard second parameter (`o`, WHOX's `%...`) is
+            // no cursor and is ignored.
             "WHO" => match param(0) {
-                Some(mask) if !mask.starts_with('#') => self.irc_who_nick(out, id, mask),
-                mask => self.execute(out, now, id, Command::Who(mask.map(str::to_owned))),
+                Some(mask) if !mask.starts_with('#') && mask != LOBBY => self.irc_who_nick(out, id, mask),
+                mask => {
+                    let from = param(1).and_then(|p| p.strip_prefix(FROM)).map(str::to_owned);
+                    self.execute(out, now, id, Command::Who { room: mask.map(str::to_owned), from });
+                }
             },
             "WHOIS" => match params.len().checked_sub(1).and_then(param) {
                 Some(nick) => self.irc_whois(out, id, nick),
@@ -169,8 +180,12 @@ impl World {
                 None => self.irc_reply(out, id, "431", &["No nickname given"]),
             },
             "LIST" => match param(0) {
+                Some(from) if from.starts_with(FROM) => {
+                    let from = from.strip_prefix(FROM).map(str::to_owned);
+                    self.execute(out, now, id, Command::List { from });
+                }
                 Some(names) => self.irc_list_some(out, id, names),
-                None => self.execute(out, now, id, Command::List),
+                None => self.execute(out, now, id, Command::List { from: None }),
             },
             "LUSERS" => self.irc_lusers(out, id),
             "AWAY" => self.irc_away(out, id, param(0)),
@@ -393,15 +408,17 @@ fn plain_text(text: &str) -> Option<String> {
 fn command_from_params(verb: Verb, args: &[&str], me: &str) -> Option<Command> {
     let owned = |s: &&str| (*s).to_owned();
     Some(match (verb, args) {
-        (Verb::List, _) => Command::List,
-        (Verb::Users, []) => Command::Users,
+        (Verb::List, _) => Command::List { from: None },
+        (Verb::Users, []) => Command::Users { from: None },
+        (Verb::Users, [from]) => Command::Users { from: Some(owned(from)) },
         (Verb::Blocked, []) => Command::Blocked,
         (Verb::Help, _) => Command::Help,
         (Verb::Drop, [room]) => Command::Drop(owned(room)),
         (Verb::Seen, [nick]) => Command::Seen(owned(nick)),
         (Verb::Block, [nick]) => Command::Block(owned(nick)),
         (Verb::Unblock, [nick]) => Command::Unblock(owned(nick)),
-        (Verb::Since, [seconds]) => Command::Since(seconds.parse().ok()?),
+        (Verb::Since, [seconds]) => Command::Since { seconds: seconds.parse().ok()?, from: None },
+        (Verb::Since, [seconds, from]) => Command::Since { seconds: seconds.parse().ok()?, from: Some(owned(from)) },
         (Verb::History, [target]) => Command::History { of: history_of(target), before: None },
         (Verb::Login, [name, password]) => Command::Login { name: owned(name), password: Password::new(*password) },
         // IRCv3 account-registration's form: `*` for the account means the
@@ -452,7 +469,9 @@ mod tests {
     fn table_verbs_take_their_parameters() {
         assert_eq!(command_from_params(Verb::Seen, &["bob"], "me"), Some(Command::Seen("bob".into())));
         assert_eq!(command_from_params(Verb::Seen, &[], "me"), None);
-        assert_eq!(command_from_params(Verb::Since, &["60"], "me"), Some(Command::Since(60)));
+        assert_eq!(command_from_params(Verb::Since, &["60"], "me"), Some(Command::Since { seconds: 60, from: None }));
+        let from = Some("bob".to_owned());
+        assert_eq!(command_from_params(Verb::Since, &["60", "bob"], "me"), Some(Command::Since { seconds: 60, from }));
         assert_eq!(command_from_params(Verb::Since, &["soon"], "me"), None);
         assert!(matches!(
             command_from_params(Verb::Register, &["*", "*", "hunter22"], "alice"),

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use super::render::{USER_HOST, channel, names};
 use crate::client::Client;
 use crate::command::Command;
-use crate::event::{Event, RoomSummary};
+use crate::event::{Event, ListPage, RoomSummary};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::ClientId;
@@ -27,9 +27,10 @@ impl World {
         for name in channels.split(',').filter(|n| !n.is_empty()) {
             match self.rooms.get(&NameKey::of(name)) {
                 Some(room) => {
-                    let nicks = self.names_with_status(room);
+                    let (nicks, page) = self.names_page(room);
                     let nicks: Vec<&str> = nicks.iter().map(String::as_str).collect();
-                    names(&mut lines, &self.config.server_name, &client.nick, &room.name, room.modes.secret, &nicks);
+                    let server = &self.config.server_name;
+                    names(&mut lines, server, &client.nick, &room.name, room.modes.secret, &nicks, page);
                 }
                 None => {
                     let end = [&*client.nick, name, "End of /NAMES list"];
@@ -148,7 +149,9 @@ impl World {
             .filter(|room| !room.modes.secret || room.members.contains(id))
             .map(|room| RoomSummary { name: &room.name, members: room.members.len() })
             .collect();
-        let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms });
+        // Only as many as the line names: a whole list, however long.
+        let page = ListPage { total: rooms.len(), next: None };
+        let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms, page });
         out.send(id, data);
     }
 

@@ -7,8 +7,10 @@ use bytes::Bytes;
 
 use super::message::Outgoing;
 use super::time;
+use crate::codec::text::{self, Dialect};
 use crate::error::Rejection;
-use crate::event::{Event, PageMessage, PageOf, RoomSummary};
+use crate::event::{Event, ListPage, PageMessage, PageOf};
+use crate::listing::LOBBY;
 use crate::time::DateTimeUtc;
 
 /// The IRCv3 tags a client negotiated that change how a broadcast line is
@@ -248,13 +250,21 @@ pub(crate) fn render_into(
         Event::Kicked { room, by, nick, reason } => line(out, Some(&mask(by)), "KICK", &[&channel(room), nick, reason]),
         Event::Invited { room, by, nick, you: true } => line(out, Some(&mask(by)), "INVITE", &[nick, &channel(room)]),
         Event::Invited { room, nick, you: false, .. } => line(out, Some(server), "341", &[me, nick, &channel(room)]),
-        Event::Rooms { rooms } => list(out, server, me, rooms),
-        Event::Who { room, members } => {
-            let chan = room.map_or_else(|| "*".to_owned(), channel);
+        Event::Rooms { rooms, page } => {
+            line(out, Some(server), "321", &[me, "Channel", "Users  Name"]);
+            for room in rooms {
+                line(out, Some(server), "322", &[me, &channel(room.name), &room.members.to_string(), ""]);
+            }
+            more(out, server, me, event, rooms.len(), page);
+            line(out, Some(server), "323", &[me, "End of /LIST"]);
+        }
+        Event::Who { room, members, page } => {
+            let chan = room.map_or_else(|| LOBBY.to_owned(), channel);
             for nick in members {
                 let params = [me, &chan, nick, USER_HOST, server, nick, "H", &format!("0 {nick}")];
                 line(out, Some(server), "352", &params);
             }
+            more(out, server, me, event, members.len(), page);
             line(out, Some(server), "315", &[me, &chan, "End of /WHO list"]);
         }
         // Registering logs in too, and the login tells it (900).
@@ -272,7 +282,7 @@ pub(crate) fn render_into(
         // What has no IRC form is told as a server notice: readable in
         // every client.
         _ => {
-            let text = crate::codec::Codec::Text.render(event);
+            let text = text::render_in(event, Dialect::Irc);
             for text_line in String::from_utf8_lossy(&text).lines() {
                 notice(out, server, me, text_line);
             }
@@ -284,13 +294,13 @@ fn notice(out: &mut Vec<u8>, server: &str, me: &str, text: &str) {
     line(out, Some(server), "NOTICE", &[me, text]);
 }
 
-/// LIST: 321, one 322 per room, 323.
-fn list(out: &mut Vec<u8>, server: &str, me: &str, rooms: &[RoomSummary<'_>]) {
-    line(out, Some(server), "321", &[me, "Channel", "Users  Name"]);
-    for room in rooms {
-        line(out, Some(server), "322", &[me, &channel(room.name), &room.members.to_string(), ""]);
+/// After a page of a paged list, how many come after it and the command
+/// that asks for them, as a NOTICE: the standard replies have no place
+/// for it.
+fn more(out: &mut Vec<u8>, server: &str, me: &str, event: &Event<'_>, shown: usize, page: ListPage<'_>) {
+    if let Some(command) = text::next_page(event, Dialect::Irc) {
+        notice(out, server, me, &format!("{} of {} shown; more: {command}", shown, page.total));
     }
-    line(out, Some(server), "323", &[me, "End of /LIST"]);
 }
 
 /// A page of a room's history, or of a conversation: a `chathistory`
@@ -337,9 +347,18 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
     }
 }
 
-/// NAMES for one channel: as many `353` lines as the nicknames need, then
-/// `366`.
-pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, secret: bool, nicks: &[&str]) {
+/// NAMES for one channel: as many `353` lines as a page of nicknames
+/// needs, then `366`, then, if the channel has more members than a page,
+/// a NOTICE saying how many and how to list them (`WHO`, a page at a time).
+pub(crate) fn names(
+    out: &mut Vec<u8>,
+    server: &str,
+    me: &str,
+    room: &str,
+    secret: bool,
+    nicks: &[&str],
+    page: ListPage<'_>,
+) {
     let chan = channel(room);
     // RFC 2812's channel type: `@` secret, `=` public.
     let kind = if secret { "@" } else { "=" };
@@ -360,6 +379,10 @@ pub(crate) fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, secre
         line(out, Some(server), "353", &[me, kind, &chan, &batch]);
     }
     line(out, Some(server), "366", &[me, &chan, "End of /NAMES list"]);
+    if let Some(next) = page.next {
+        let rest = page.total.saturating_sub(nicks.len());
+        notice(out, server, me, &format!("{chan} has {rest} more members; WHO {chan} from={next} lists them"));
+    }
 }
 
 /// A refusal as the numeric IRC clients act on (a taken nickname makes

@@ -1,0 +1,288 @@
+//! Lists whose length grows with the server, a page at a time: `/users`,
+//! `/who` (of a room or the Lobby), `/list` and `/since`, and IRC's NAMES.
+//!
+//! Every answer holds at most `Config::list_page_len` entries, in name
+//! order from a cursor (`FROM`: the first name to show), with the length
+//! of the whole list and, when there is more, the name the next page
+//! starts from. What each costs:
+//!
+//! * `/users`: a range of the ordered nickname index, O(log n + page).
+//! * `/who ROOM`: one walk of the room's members (they are kept by id),
+//!   keeping the page's names in a heap of page + 1: O(members × log page),
+//!   no sort of the room and nothing rendered beyond the page. The Lobby
+//!   is kept by name, so its `/who` is a range of it, like `/users`.
+//! * `/list`: a range of the rooms in name order; the total counts the
+//!   rooms the asker may see, a walk of at most `max_rooms`.
+//! * `/since`: the online part is a range of the nickname index; the
+//!   offline part a range of the accounts by last-seen time, most recent
+//!   first; its total walks the accounts seen within the window.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap};
+
+use crate::error::Rejection;
+use crate::event::{Event, ListPage, RoomSummary, SeenUser};
+use crate::names::NameKey;
+use crate::outbox::Outbox;
+use crate::output::ClientId;
+use crate::room::{Room, Status};
+use crate::time::Now;
+use crate::world::World;
+
+/// The name `/who` and its JSON and IRC forms take for the Lobby; no room
+/// name contains `*`.
+pub(crate) const LOBBY: &str = "*";
+
+/// One page chosen from a list: its entries in name order, the entry the
+/// next page starts with, if any, and how long the whole list is.
+#[derive(Debug)]
+pub(crate) struct Page<'a, T> {
+    pub(crate) entries: Vec<(&'a str, T)>,
+    pub(crate) next: Option<&'a str>,
+    pub(crate) total: usize,
+}
+
+/// Compares names as their keys do: ASCII case folded.
+pub(crate) fn fold_cmp(a: &str, b: &str) -> Ordering {
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// An entry in the selection heap, ordered by its name alone.
+struct ByName<'a, T>(&'a str, T);
+
+impl<T> PartialEq for ByName<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl<T> Eq for ByName<'_, T> {}
+
+impl<T> PartialOrd for ByName<'_, T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T> Ord for ByName<'_, T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        fold_cmp(self.0, other.0)
+    }
+}
+
+/// The first `len` entries of `entries` (named, in no order) whose names
+/// come at or after `from`, in name order, and the one after them: one
+/// walk, keeping at most `len + 1` in a heap, so only the page is sorted.
+pub(crate) fn select_page<'a, T>(
+    entries: impl Iterator<Item = (&'a str, T)>,
+    from: Option<&str>,
+    len: usize,
+) -> Page<'a, T> {
+    let mut total = 0;
+    let mut heap = BinaryHeap::with_capacity(len.saturating_add(2).min(1024));
+    for (name, entry) in entries {
+        total += 1;
+        if from.is_some_and(|from| fold_cmp(name, from) == Ordering::Less) {
+            continue;
+        }
+        // A full heap keeps a name only if it comes before its last one.
+        if heap.len() > len {
+            if heap.peek().is_some_and(|last: &ByName<'_, T>| fold_cmp(name, last.0) != Ordering::Less) {
+                continue;
+            }
+            heap.pop();
+        }
+        heap.push(ByName(name, entry));
+    }
+    let mut entries: Vec<(&str, T)> = heap.into_sorted_vec().into_iter().map(|ByName(n, e)| (n, e)).collect();
+    let next = if entries.len() > len { entries.pop().map(|(name, _)| name) } else { None };
+    Page { entries, next, total }
+}
+
+/// Takes the entry past a page of `len` off `entries`: the next page's first.
+fn split_next<T>(entries: &mut Vec<T>, len: usize) -> Option<T> {
+    if entries.len() > len { entries.pop() } else { None }
+}
+
+/// The values of a map kept by name, from the name `from` on (all of them
+/// without it): O(log n) to find the start.
+fn name_range<'a, V>(map: &'a BTreeMap<NameKey, V>, from: Option<&str>) -> impl Iterator<Item = &'a V> + 'a {
+    let range = match from {
+        Some(from) => map.range(NameKey::of(from)..),
+        None => map.range(..),
+    };
+    range.map(|(_, value)| value)
+}
+
+impl World {
+    /// `/list [FROM]`: the rooms in name order from FROM; a secret room
+    /// (`+s`) is listed to its members only.
+    pub(crate) fn list_rooms(&mut self, out: &mut Outbox, id: ClientId, from: Option<&str>) {
+        let len = self.config.list_page_len;
+        let visible = |room: &&Room| !room.modes.secret || room.members.contains(id);
+        let total = self.rooms.values().filter(visible).count();
+        let mut rooms: Vec<RoomSummary<'_>> = name_range(&self.rooms, from)
+            .filter(visible)
+            .take(len.saturating_add(1))
+            .map(|r| RoomSummary { name: &r.name, members: r.members.len() })
+            .collect();
+        let next = split_next(&mut rooms, len).map(|r| r.name);
+        let page = ListPage { total, next };
+        let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms, page });
+        out.send(id, data);
+    }
+
+    /// `/who [ROOM|* [FROM]]`: a room's members (`*`: the Lobby's; none:
+    /// the client's room, or the Lobby) in name order from FROM.
+    pub(crate) fn who(
+        &mut self,
+        out: &mut Outbox,
+        id: ClientId,
+        named: Option<&str>,
+        from: Option<&str>,
+    ) -> Result<(), Rejection> {
+        let client = &self.clients[&id];
+        let len = self.config.list_page_len;
+        let key = match named {
+            Some(LOBBY) => None,
+            Some(name) => Some(NameKey::of(name)),
+            None => client.current_room().cloned(),
+        };
+        let nick = |member: &ClientId| self.clients.get(member).map(|c| (&*c.nick, ()));
+        let (room, members, page) = match key {
+            Some(key) => {
+                let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
+                let page = select_page(room.members.iter().filter_map(|(m, _)| nick(&m)), from, len);
+                let members: Vec<&str> = page.entries.iter().map(|(name, _)| *name).collect();
+                (Some(&*room.name), members, ListPage { total: page.total, next: page.next })
+            }
+            // The Lobby is kept in name order: a page is a range of it.
+            None => {
+                let shown = name_range(&self.lobby, from).take(len.saturating_add(1));
+                let mut members: Vec<&str> = shown.filter_map(nick).map(|(name, ())| name).collect();
+                let next = split_next(&mut members, len);
+                (None, members, ListPage { total: self.lobby.len(), next })
+            }
+        };
+        out.send(id, client.render(&Event::Who { room, members: &members, page }));
+        Ok(())
+    }
+
+    /// `/users [FROM]`: everyone online in name order from FROM, a range
+    /// of the nickname index.
+    pub(crate) fn users(&mut self, out: &mut Outbox, id: ClientId, from: Option<&str>) {
+        let len = self.config.list_page_len;
+        let shown = name_range(&self.nicks, from).take(len.saturating_add(1));
+        let mut users: Vec<&str> = shown.filter_map(|c| self.clients.get(c)).map(|c| &*c.nick).collect();
+        let next = split_next(&mut users, len);
+        let page = ListPage { total: self.nicks.len(), next };
+        let data = self.clients[&id].render(&Event::Users { users: &users, page });
+        out.send(id, data);
+    }
+
+    /// `/since SECONDS [FROM]`: everyone online now in name order, then
+    /// the accounts seen within the last `seconds`, most recent first.
+    /// FROM continues the online part if it is online (or is no account
+    /// seen), else the offline part at that account.
+    pub(crate) fn since(&mut self, out: &mut Outbox, now: Now, id: ClientId, seconds: u64, from: Option<&str>) {
+        let len = self.config.list_page_len;
+        let cutoff = now.unix_ms.saturating_sub(seconds.saturating_mul(1000));
+        let offline_from = from
+            .map(NameKey::of)
+            .filter(|key| !self.nicks.contains_key(key))
+            .and_then(|key| Some((Reverse(self.accounts.get(&key)?.last_seen_ms?), key)));
+        let mut users: Vec<SeenUser<'_>> = Vec::with_capacity(len.saturating_add(1).min(1024));
+        if offline_from.is_none() {
+            let online = name_range(&self.nicks, from).filter_map(|c| self.clients.get(c));
+            users.extend(online.take(len.saturating_add(1)).map(|c| SeenUser { nick: &c.nick, last_seen_ms: None }));
+        }
+        let offline = match offline_from {
+            Some(start) => self.offline_seen.range(start..),
+            None => self.offline_seen.range(..),
+        };
+        let recent = offline.take_while(|(Reverse(at), _)| *at >= cutoff);
+        for (Reverse(at), key) in recent.take(len.saturating_add(1).saturating_sub(users.len())) {
+            if let Some(account) = self.accounts.get(key) {
+                users.push(SeenUser { nick: &account.name, last_seen_ms: Some(*at) });
+            }
+        }
+        let seen = self.offline_seen.iter().take_while(|(Reverse(at), _)| *at >= cutoff).count();
+        let next = split_next(&mut users, len).map(|u| u.nick);
+        let page = ListPage { total: self.nicks.len() + seen, next };
+        let data = self.clients[&id].render(&Event::Since { seconds, users: &users, page });
+        out.send(id, data);
+    }
+
+    /// The first page of a room's members as NAMES lists them, in name
+    /// order (operators marked `@`, voiced members `+`), with the total
+    /// and the name the next page starts from.
+    pub(crate) fn names_page<'a>(&'a self, room: &'a Room) -> (Vec<String>, ListPage<'a>) {
+        let members = room.members.iter().filter_map(|(m, _)| Some((&*self.clients.get(&m)?.nick, m)));
+        let page = select_page(members, None, self.config.list_page_len);
+        let names = page
+            .entries
+            .iter()
+            .map(|&(nick, member)| {
+                let Status { operator, voice } = room.members.status(member);
+                let mark = if operator {
+                    "@"
+                } else if voice {
+                    "+"
+                } else {
+                    ""
+                };
+                format!("{mark}{nick}")
+            })
+            .collect();
+        (names, ListPage { total: page.total, next: page.next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_the_first_names_from_the_cursor_in_folded_order() {
+        let names = ["dave", "Alice", "carol", "bob", "Eve"];
+        let page = select_page(names.iter().map(|n| (*n, ())), None, 2);
+        let shown: Vec<&str> = page.entries.iter().map(|e| e.0).collect();
+        assert_eq!((shown, page.next, page.total), (vec!["Alice", "bob"], Some("carol"), 5));
+        let page = select_page(names.iter().map(|n| (*n, ())), Some("CAROL"), 2);
+        let shown: Vec<&str> = page.entries.iter().map(|e| e.0).collect();
+        assert_eq!((shown, page.next), (vec!["carol", "dave"], Some("Eve")));
+        let page = select_page(names.iter().map(|n| (*n, ())), Some("d"), 5);
+        let shown: Vec<&str> = page.entries.iter().map(|e| e.0).collect();
+        assert_eq!((shown, page.next), (vec!["dave", "Eve"], None));
+    }
+
+    #[test]
+    fn a_page_of_many_is_what_sorting_them_all_gives() {
+        // Names in a scrambled order, some differing only in case.
+        let names: Vec<String> = (0..500u32)
+            .map(|i| (i * 7919) % 1000)
+            .map(|n| if n % 3 == 0 { format!("N{n}") } else { format!("n{n}x") })
+            .collect();
+        let mut sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+        sorted.sort_by(|a, b| fold_cmp(a, b));
+        for (from, len) in [(None, 1), (None, 7), (Some("n5"), 10), (Some("N999"), 3), (Some("a"), 600)] {
+            let page = select_page(names.iter().map(|n| (n.as_str(), ())), from, len);
+            let start = sorted.iter().position(|n| from.is_none_or(|f| fold_cmp(n, f) != Ordering::Less));
+            let rest = start.map_or(&[][..], |at| &sorted[at..]);
+            let shown: Vec<&str> = page.entries.iter().map(|e| e.0).collect();
+            assert_eq!(shown, rest[..len.min(rest.len())], "{from:?} {len}");
+            assert_eq!(page.next, rest.get(len).copied(), "{from:?} {len}");
+            assert_eq!(page.total, 500);
+        }
+    }
+
+    #[test]
+    fn folded_order_is_the_key_order() {
+        let mut names = ["b_", "B", "a-1", "A0", "zz", "Z"];
+        names.sort_by(|a, b| fold_cmp(a, b));
+        let mut keys: Vec<NameKey> = names.iter().map(|n| NameKey::of(n)).collect();
+        let in_order = keys.clone();
+        keys.sort();
+        assert_eq!(keys, in_order);
+    }
+}
