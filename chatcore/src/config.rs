@@ -15,10 +15,12 @@ use std::time::Duration;
 /// + max_tracked_sources × ~100 × 3      (failed logins, registrations, room creations)
 /// ```
 ///
-/// Measured with a counting allocator (`benches/tests/alloc.rs`): 733 bytes
-/// per idle client in the Lobby and 782 in a room (a client is indexed by
+/// Measured with a counting allocator (`benches/tests/alloc.rs`): 502 bytes
+/// per idle client in the Lobby and 507 in a room (a client is indexed by
 /// name for paged lists: in the nickname index, and while in the Lobby in
-/// the Lobby's too), 438 bytes per empty room, 2,116 bytes per kept history entry of a 2,048-byte line. At the
+/// the Lobby's too; names are shared, not copied, between the indexes),
+/// 455 bytes per empty room, 2,116 bytes per kept history entry of a
+/// 2,048-byte line. At the
 /// defaults the worst case is about **590 MB**: history 217 MB (every room
 /// full of the longest lines), accounts 316 MB (100,000 accounts each
 /// blocking 32 names), kept whispers 43 MB, clients 6 MB, tracked sources

@@ -32,6 +32,9 @@ struct Args {
     /// Bytes of each broadcast's text.
     #[arg(long, default_value_t = 64)]
     message_bytes: usize,
+    /// Names or rooms per listing answer (`Config::list_page_len`).
+    #[arg(long, default_value_t = Config::default().list_page_len)]
+    list_page_len: usize,
 }
 
 /// What a timed step did: how long it took and how many bytes it sent.
@@ -48,6 +51,7 @@ fn main() {
         max_rooms: rooms_wanted,
         // The clients here all come from nowhere in particular, one source.
         max_rooms_created_per_source: u32::try_from(rooms_wanted).unwrap_or(u32::MAX),
+        list_page_len: args.list_page_len,
         ..config_for(args.clients + 16)
     };
     let mut now = start();
@@ -109,7 +113,7 @@ fn main() {
 
     // The listing commands, as a member of room 0 asks them.
     let asker = first_in_room[0];
-    for line in ["/who", "/who room1", "/users", "/list", "/since 3600"] {
+    for line in ["/who", "/who room1", "/who room1 u500", "/users", "/users u5", "/list", "/since 3600", "/who *"] {
         let step = timed(&mut engine, |engine| say(engine, now, asker, line));
         println!("{line}: {:?}, {} outputs, {} bytes", step.took, step.outputs, step.bytes);
     }
