@@ -81,8 +81,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let passwords = passwords::Pool::start(cli.password_limits(), done_tx)?;
     // The certificate is read before any port opens: a bad one stops chatd.
     let tls = load_tls(&cli)?;
-    let listener = listen(cli.listen)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
+    let listener =
+        listen(cli.listen).map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
     let local = listener.get_ref().local_addr()?;
     // Scripts read this line to learn the port; flush so they see it now.
     let mut stdout = io::stdout().lock();
@@ -100,8 +100,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
 
     let irc = match cli.irc_listen.0 {
         Some(addr) => {
-            let irc = listen(addr)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for IRC on {addr}: {e}")))?;
+            let irc =
+                listen(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen for IRC on {addr}: {e}")))?;
             let local = irc.get_ref().local_addr()?;
             let mut stdout = io::stdout().lock();
             writeln!(stdout, "irc listening on {local}")?;
@@ -113,8 +113,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     };
     let web = match cli.http_listen.0 {
         Some(addr) => {
-            let web = listen(addr)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for HTTP on {addr}: {e}")))?;
+            let web =
+                listen(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen for HTTP on {addr}: {e}")))?;
             let local = web.get_ref().local_addr()?;
             let mut stdout = io::stdout().lock();
             writeln!(stdout, "http listening on {local}")?;
@@ -239,8 +239,8 @@ fn listen(addr: SocketAddr) -> io::Result<Async<TcpListener>> {
 }
 
 fn bind_announced(addr: SocketAddr, what: &str) -> io::Result<(Async<TcpListener>, SocketAddr)> {
-    let socket = listen(addr)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for {what} on {addr}: {e}")))?;
+    let socket =
+        listen(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen for {what} on {addr}: {e}")))?;
     let local = socket.get_ref().local_addr()?;
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "{what} listening on {local}")?;
