@@ -12,7 +12,7 @@ use std::time::Duration;
 /// + max_rooms × (~440 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
 /// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + ~160)
 /// + max_offline_total × (max_line_bytes + max_nick_len + ~48)
-/// + max_tracked_sources × ~100 × 3      (failed logins, registrations, room creations)
+/// + max_tracked_sources × ~150 × 3      (failed logins, registrations, room creations)
 /// ```
 ///
 /// Measured with a counting allocator (`benches/tests/alloc.rs`): 502 bytes
@@ -24,7 +24,7 @@ use std::time::Duration;
 /// defaults the worst case is about **590 MB**: history 217 MB (every room
 /// full of the longest lines), accounts 316 MB (100,000 accounts each
 /// blocking 32 names), kept whispers 43 MB, clients 6 MB, tracked sources
-/// 3 MB. The defaults are chosen so that this fits a 1 GB VPS beside
+/// 4.5 MB. The defaults are chosen so that this fits a 1 GB VPS beside
 /// chatd's own use (its per-connection state, SQLite's 64 MiB page cache
 /// and its send queues): guests alone can reach only the history term, and
 /// only within `max_rooms_created_per_source`; the account terms cost a

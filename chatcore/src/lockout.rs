@@ -5,7 +5,7 @@
 //! lock the real owner out. Sources are [`SourceKey`]s: IPv6 counted per
 //! /64.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::names::NameKey;
@@ -19,17 +19,34 @@ struct Window {
 }
 
 /// Counts per key within a window, holding at most `cap` keys. When full,
-/// a stale entry makes room first, then the one with the fewest events;
-/// an entry locked out is never dropped, so an attacker cannot erase its
-/// own record by making cheap entries elsewhere.
+/// an entry whose lock has run out makes room first, else the unlocked
+/// entry whose window ends first (a stale one, if any); an entry locked out
+/// is never dropped, so an attacker cannot erase its own record by making
+/// cheap entries elsewhere. Both orders are kept as indexes, so making
+/// room costs a lookup, not a walk of the table, however large `cap` is.
 #[derive(Debug)]
 pub(crate) struct Counter<K> {
     entries: BTreeMap<K, Window>,
+    /// Entries not locked, by when their window ends.
+    unlocked: BTreeSet<(Instant, K)>,
+    /// Locked entries, by when the lock ends (an entry stays here after its
+    /// lock ran out, until it is dropped or locked again).
+    locked: BTreeSet<(Instant, K)>,
 }
 
 impl<K: Ord + Clone> Default for Counter<K> {
     fn default() -> Self {
-        Self { entries: BTreeMap::new() }
+        Self { entries: BTreeMap::new(), unlocked: BTreeSet::new(), locked: BTreeSet::new() }
+    }
+}
+
+impl Window {
+    /// Where the entry sits in the indexes: which one, and by what time.
+    fn slot(&self) -> (bool, Instant) {
+        match self.locked_until {
+            Some(until) => (true, until),
+            None => (false, self.ends),
+        }
     }
 }
 
@@ -51,20 +68,20 @@ impl<K: Ord + Clone> Counter<K> {
         window: Duration,
         lock: Duration,
     ) -> Result<u32, Instant> {
-        let Some(entry) = self.entry(key, now, cap, window) else {
-            // Every entry is locked out: this key goes uncounted (the
-            // per-account count still bounds guessing).
-            return Ok(max.saturating_sub(1));
-        };
-        entry.count += 1;
-        if entry.count >= max {
-            let until = now + lock;
-            entry.count = 0;
-            entry.locked_until = Some(until);
-            entry.ends = now + window;
-            return Err(until);
-        }
-        Ok(max - entry.count)
+        let counted = self.update(key, now, cap, window, |entry| {
+            entry.count += 1;
+            if entry.count >= max {
+                let until = now + lock;
+                entry.count = 0;
+                entry.locked_until = Some(until);
+                entry.ends = now + window;
+                return Err(until);
+            }
+            Ok(max - entry.count)
+        });
+        // `None`: every entry is locked out, so this key goes uncounted
+        // (the per-account count still bounds guessing).
+        counted.unwrap_or(Ok(max.saturating_sub(1)))
     }
 
     /// Takes one of `max` events per `window`, or says when the window ends.
@@ -76,14 +93,14 @@ impl<K: Ord + Clone> Counter<K> {
         max: u32,
         window: Duration,
     ) -> Result<(), Instant> {
-        let Some(entry) = self.entry(key, now, cap, window) else {
-            return Err(now + window);
-        };
-        if entry.count >= max {
-            return Err(entry.ends);
-        }
-        entry.count += 1;
-        Ok(())
+        let taken = self.update(key, now, cap, window, |entry| {
+            if entry.count >= max {
+                return Err(entry.ends);
+            }
+            entry.count += 1;
+            Ok(())
+        });
+        taken.unwrap_or(Err(now + window))
     }
 
     /// The count of `key`'s window running at `now`, and when it ends.
@@ -99,7 +116,9 @@ impl<K: Ord + Clone> Counter<K> {
     }
 
     pub(crate) fn forget(&mut self, key: &K) {
-        self.entries.remove(key);
+        if let Some(window) = self.entries.remove(key) {
+            self.unindex(key, &window);
+        }
     }
 
     #[cfg(any(test, feature = "testing"))]
@@ -107,32 +126,71 @@ impl<K: Ord + Clone> Counter<K> {
         self.entries.len()
     }
 
-    /// The live window for `key`, started afresh if the old one ended;
-    /// `None` if the table is full of locked entries.
-    fn entry(&mut self, key: &K, now: Instant, cap: usize, window: Duration) -> Option<&mut Window> {
-        if !self.entries.contains_key(key) && self.entries.len() >= cap.max(1) && !self.evict_one(now) {
+    /// Applies `change` to the live window for `key` (started afresh if the
+    /// old one ended, made room for if the table is full) and keeps the
+    /// indexes in step; `None` if the table is full of locked entries.
+    fn update<R>(
+        &mut self,
+        key: &K,
+        now: Instant,
+        cap: usize,
+        window: Duration,
+        change: impl FnOnce(&mut Window) -> R,
+    ) -> Option<R> {
+        let old = self.entries.get(key).copied();
+        if old.is_none() && self.entries.len() >= cap.max(1) && !self.evict_one(now) {
             return None;
         }
-        let entry =
-            self.entries.entry(key.clone()).or_insert(Window { count: 0, ends: now + window, locked_until: None });
+        let mut entry = old.unwrap_or(Window { count: 0, ends: now + window, locked_until: None });
         if entry.ends <= now {
             entry.count = 0;
             entry.ends = now + window;
         }
-        Some(entry)
+        let result = change(&mut entry);
+        if let Some(old) = old {
+            self.unindex(key, &old);
+        }
+        self.index(key, &entry);
+        self.entries.insert(key.clone(), entry);
+        Some(result)
     }
 
-    /// Drops the entry that matters least: one whose window has ended, else
-    /// the one with the fewest events (the oldest of those); never one
-    /// locked at `now`. `false` if every entry is locked.
+    fn index(&mut self, key: &K, window: &Window) {
+        match window.slot() {
+            (true, at) => self.locked.insert((at, key.clone())),
+            (false, at) => self.unlocked.insert((at, key.clone())),
+        };
+    }
+
+    fn unindex(&mut self, key: &K, window: &Window) {
+        match window.slot() {
+            (true, at) => self.locked.remove(&(at, key.clone())),
+            (false, at) => self.unlocked.remove(&(at, key.clone())),
+        };
+    }
+
+    /// Drops the entry that matters least: one whose lock has run out, else
+    /// the unlocked one whose window ends first; never one locked at `now`.
+    /// `false` if every entry is locked.
     fn evict_one(&mut self, now: Instant) -> bool {
-        let victim = self
-            .entries
-            .iter()
-            .filter(|(_, w)| w.locked_until.is_none_or(|until| until <= now))
-            .min_by_key(|(_, w)| (w.ends > now, w.count, w.ends))
-            .map(|(k, _)| k.clone());
-        victim.is_some_and(|key| self.entries.remove(&key).is_some())
+        let victim = match self.locked.first() {
+            Some((until, key)) if *until <= now => Some(key.clone()),
+            _ => self.unlocked.first().map(|(_, key)| key.clone()),
+        };
+        victim.is_some_and(|key| {
+            self.forget(&key);
+            true
+        })
+    }
+
+    /// Every entry is in exactly one index, at its own time (for tests).
+    #[cfg(test)]
+    fn indexes_agree(&self) -> bool {
+        self.unlocked.len() + self.locked.len() == self.entries.len()
+            && self.entries.iter().all(|(key, window)| match window.slot() {
+                (true, at) => self.locked.contains(&(at, key.clone())),
+                (false, at) => self.unlocked.contains(&(at, key.clone())),
+            })
     }
 }
 
@@ -197,7 +255,39 @@ mod tests {
         for k in 0..100 {
             let _ = c.take(&k, t0 + Duration::from_secs(u64::from(k)), 8, 1, MIN);
             assert!(c.len() <= 8);
+            assert!(c.indexes_agree());
         }
+    }
+
+    #[test]
+    fn a_full_table_drops_the_window_that_ends_first_and_never_a_live_lock() {
+        let t0 = Instant::now();
+        let sec = Duration::from_secs(1);
+        let mut c = Counter::<u32>::default();
+        // Key 1 is locked for ten minutes; keys 2 and 3 have windows ending at 62 s and 63 s.
+        c.record(&1, t0, 3, 1, MIN, 10 * MIN).unwrap_err();
+        c.take(&2, t0 + 2 * sec, 3, 5, MIN).unwrap();
+        c.take(&3, t0 + 3 * sec, 3, 5, MIN).unwrap();
+        c.take(&4, t0 + 4 * sec, 3, 5, MIN).unwrap();
+        assert_eq!(c.window(&2, t0 + 4 * sec), None, "2's window ended first: it made room");
+        assert!(c.window(&3, t0 + 4 * sec).is_some());
+        assert_eq!(c.locked_until(&1, t0 + 4 * sec), Some(t0 + 10 * MIN), "a live lock stays");
+        // Once the lock has run out, it is what makes room.
+        c.take(&5, t0 + 11 * MIN, 3, 5, MIN).unwrap();
+        assert_eq!(c.locked_until(&1, t0 + 11 * MIN), None);
+        assert_eq!(c.len(), 3);
+        assert!(c.indexes_agree());
+    }
+
+    #[test]
+    fn a_table_full_of_locks_counts_nothing_new() {
+        let t0 = Instant::now();
+        let mut c = Counter::<u32>::default();
+        c.record(&1, t0, 2, 1, MIN, MIN).unwrap_err();
+        c.record(&2, t0, 2, 1, MIN, MIN).unwrap_err();
+        assert_eq!(c.take(&3, t0, 2, 5, MIN), Err(t0 + MIN));
+        assert_eq!(c.record(&3, t0, 2, 3, MIN, MIN), Ok(2), "uncounted");
+        assert_eq!((c.len(), c.indexes_agree()), (2, true));
     }
 
     #[test]
