@@ -220,7 +220,6 @@ fn load_tls(cli: &Cli) -> io::Result<Option<Arc<Tls>>> {
     Ok(Some(tls))
 }
 
-/// Binds a listener and prints `WHAT listening on ADDR` for scripts.
 /// Connections the kernel completes and holds for `accept` on each port.
 /// The standard library's 128 overflows when thousands connect at once
 /// (each overflow is a SYN dropped and retried a second later); the
@@ -238,6 +237,7 @@ fn listen(addr: SocketAddr) -> io::Result<Async<TcpListener>> {
     Async::new(TcpListener::from(socket))
 }
 
+/// Binds a listener and prints `WHAT listening on ADDR` for scripts.
 fn bind_announced(addr: SocketAddr, what: &str) -> io::Result<(Async<TcpListener>, SocketAddr)> {
     let socket =
         listen(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen for {what} on {addr}: {e}")))?;

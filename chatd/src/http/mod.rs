@@ -202,8 +202,9 @@ async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> 
     .await
 }
 
-/// The answer to a connection over the per-IP cap, written on the
-/// accept loop (a fresh socket takes it at once).
+/// The answer to a connection refused at the door (over the per-IP cap, or
+/// past the open-file limit), written on the accept loop (a fresh socket
+/// takes it at once).
 pub(crate) fn too_many_connections(why: &str) -> Vec<u8> {
     Response::text(Status::ServiceUnavailable, why).header("Retry-After", "10").to_bytes()
 }
