@@ -95,7 +95,7 @@ pub(crate) fn select_page<'a, T>(
         heap.push(ByName(name, entry));
     }
     let mut entries: Vec<(&str, T)> = heap.into_sorted_vec().into_iter().map(|ByName(n, e)| (n, e)).collect();
-    let next = if entries.len() > len { entries.pop().map(|(name, _)| name) } else { None };
+    let next = split_next(&mut entries, len).map(|(name, _)| name);
     Page { entries, next, total }
 }
 

@@ -147,10 +147,13 @@ impl<K: Ord + Clone> Counter<K> {
             entry.ends = now + window;
         }
         let result = change(&mut entry);
-        if let Some(old) = old {
-            self.unindex(key, &old);
+        // Most events only count: the entry stays where it is indexed.
+        if old.map(|old| old.slot()) != Some(entry.slot()) {
+            if let Some(old) = old {
+                self.unindex(key, &old);
+            }
+            self.index(key, &entry);
         }
-        self.index(key, &entry);
         self.entries.insert(key.clone(), entry);
         Some(result)
     }
