@@ -8,6 +8,7 @@
 
 pub mod browser;
 mod irc;
+pub mod outside;
 mod tls;
 
 pub use tls::TLS_NAME;

@@ -9,11 +9,15 @@
 //! which is where `docs/screenshots/` comes from.
 //!
 //! Needs `chromedriver` and Chromium (Debian: `chromium-driver` and
-//! `chromium`); without them this test fails, it does not skip.
+//! `chromium`); without them it skips, saying so, unless
+//! `CHATD_TEST_REQUIRE` requires them (`chatd_tests::outside`). The second
+//! test here checks that rule on the first.
 
 use std::path::PathBuf;
+use std::process::{Command, Output};
 
 use chatd_tests::browser::{Browser, Chromedriver, ENTER};
+use chatd_tests::outside::REQUIRE_VAR;
 use chatd_tests::{Server, chatd};
 use serde_json::json;
 
@@ -31,13 +35,15 @@ const COMPOSER: &str = ".pane:not([hidden]) .composer input";
 // button for older messages.
 const ARGS: [&str; 4] = ["--history-len", "2", "--history-page-len", "3"];
 
+const BROWSER_TEST: &str = "two_browsers_and_a_terminal_chat_whisper_reload_and_outlive_a_restart";
+
 #[test]
 fn two_browsers_and_a_terminal_chat_whisper_reload_and_outlive_a_restart() {
+    let Some(driver) = Chromedriver::start() else { return };
     let shots = Screenshots::new();
     let data = tempfile::tempdir().expect("a data directory");
     let server = Server::start_in(chatd!(), data.path(), &ARGS);
     let url = format!("http://{}/", server.http_addr());
-    let driver = Chromedriver::start();
     let alice = driver.browser(1100, 800);
     alice.screen(1100, 640);
     // Bob is on a phone, in the dark.
@@ -225,5 +231,45 @@ impl Screenshots {
     fn take(&self, browser: &Browser, name: &str) {
         self.taken.set(self.taken.get() + 1);
         browser.screenshot(&self.dir.join(format!("{:02}-{name}.png", self.taken.get())));
+    }
+}
+
+/// The rule for tests that need a program from outside Rust, on this
+/// binary's own browser test, run again with no program on `PATH`: it
+/// skips, saying so twice (when it skips and when the binary ends), and the
+/// binary passes; with `CHATD_TEST_REQUIRE=all` the same words fail it.
+#[test]
+fn without_a_browser_the_browser_test_skips_or_fails_as_required() {
+    let words =
+        format!("{BROWSER_TEST} needs chromedriver and Chromium (Debian: apt-get install chromium chromium-driver)");
+    let nothing = tempfile::tempdir().expect("an empty directory for PATH");
+    let run = |require: Option<&str>| -> (Output, String) {
+        let mut command = Command::new(std::env::current_exe().expect("this test binary"));
+        command.args([BROWSER_TEST, "--exact", "--test-threads=2"]).env("PATH", nothing.path());
+        for name in ["CHROMEDRIVER", "CHROME_BIN", REQUIRE_VAR] {
+            command.env_remove(name);
+        }
+        if let Some(require) = require {
+            command.env(REQUIRE_VAR, require);
+        }
+        let output = command.output().expect("run this test binary again");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output, text)
+    };
+
+    let (skipped, text) = run(None);
+    assert!(skipped.status.success(), "a missing browser failed the run:\n{text}");
+    assert!(text.contains(&format!("SKIPPED: {words}\n")), "no SKIPPED line:\n{text}");
+    assert!(text.contains("1 passed; 0 failed"), "the test did not run:\n{text}");
+    let summary = "SKIPPED in web_page: 1 test needed chromedriver and Chromium (Debian: apt-get install chromium chromium-driver); `bash .ci/run` installs what is missing and runs everything";
+    let result = text.find("test result:").expect("the harness's result line");
+    let at_exit = text.rfind(summary).unwrap_or_else(|| panic!("no summary:\n{text}"));
+    assert!(at_exit > result, "the summary came before the result line:\n{text}");
+
+    for require in ["all", "postgresql, chromium"] {
+        let (failed, text) = run(Some(require));
+        assert!(!failed.status.success(), "{REQUIRE_VAR}={require} passed without a browser:\n{text}");
+        assert!(text.contains(&words), "the failure does not say what is missing:\n{text}");
+        assert!(!text.contains("SKIPPED"), "a required browser was skipped:\n{text}");
     }
 }
