@@ -37,6 +37,7 @@ use crate::conn::ws::{self, CloseReason};
 use crate::engine_task::Inbound;
 use crate::ip_limit::IpSlot;
 use crate::metrics::{self, Scrape};
+use crate::server::refusals::{self, Refusal};
 use page::{Response, Status};
 use request::HeadError;
 pub(crate) use upgrade::Origins;
@@ -136,7 +137,9 @@ async fn websocket(
     }
     let settings = http.ws;
     if !http.origins.allows(head.origin.as_deref(), head.host.as_deref()) {
-        tracing::info!(%peer, origin = ?head.origin, host = ?head.host, "refused a WebSocket from another site's page (see --allowed-origin)");
+        if refusals::note(Refusal::Origin) {
+            tracing::warn!(%peer, origin = ?head.origin, host = ?head.host, "refused a WebSocket from another site's page (see --allowed-origin)");
+        }
         let mut ws = WebSocketStream::from_partially_read(stream, early, Role::Server, Some(settings.config())).await;
         let refuse = async {
             let _ = ws.close(Some(CloseReason::origin_refused().frame())).await;
