@@ -8,6 +8,7 @@
 
 pub mod browser;
 mod irc;
+pub mod proxy;
 mod tls;
 
 pub use tls::TLS_NAME;

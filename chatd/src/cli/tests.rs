@@ -160,6 +160,18 @@ fn the_http_port_and_websocket_limits() {
 }
 
 #[test]
+fn trusted_proxies_are_a_list_empty_by_default() {
+    let cli = Cli::try_parse_from(["chatd"]).unwrap();
+    assert!(cli.trusted_proxies.is_empty());
+    let cli = Cli::try_parse_from(["chatd", "--trusted-proxy=127.0.0.1", "--trusted-proxy=10.0.0.0/8"]).unwrap();
+    let proxies: Vec<String> = cli.trusted_proxies.iter().map(ToString::to_string).collect();
+    assert_eq!(proxies, ["127.0.0.1/32", "10.0.0.0/8"]);
+    for bad in ["10.0.0.1/8", "example.com", "10.0.0.0/40"] {
+        assert!(Cli::try_parse_from(["chatd", "--trusted-proxy", bad]).is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn seconds_show_as_they_are_written() {
     assert_eq!(Seconds(Duration::from_secs(60)).to_string(), "60");
     assert_eq!("1.5".parse::<Seconds>().unwrap(), Seconds(Duration::from_millis(1500)));

@@ -9,6 +9,9 @@
 //! to close, whatever it turns out to be, so page loads, WebSockets, TCP
 //! and IRC clients all count against the same `--max-per-ip`.
 //!
+//! Before routing, a request from a `--trusted-proxy` is attributed to the
+//! client the proxy names (and takes that client's per-IP slot).
+//!
 //! | request | answer |
 //! | --- | --- |
 //! | `GET /`, `/app.js`, `/style.css` | the page's files ([`page`]) |
@@ -23,7 +26,7 @@ mod page;
 mod request;
 mod upgrade;
 
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,9 +38,11 @@ use smol::{Async, Timer};
 
 use crate::conn::ws::{self, CloseReason};
 use crate::engine_task::Inbound;
-use crate::ip_limit::IpSlot;
+use crate::ip_limit::IpLimiter;
 use crate::metrics::{self, Scrape};
+use crate::proxy::{self, TrustedProxies, forwarded};
 use crate::server::refusals::{self, Refusal};
+use crate::server::{self, Arrival};
 use page::{Response, Status};
 use request::HeadError;
 pub(crate) use upgrade::Origins;
@@ -63,6 +68,10 @@ const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct Http {
     /// Which pages may open a WebSocket.
     pub(crate) origins: Origins,
+    /// Whose `X-Forwarded-For` is believed.
+    pub(crate) proxies: TrustedProxies,
+    /// The per-IP cap, for a trusted proxy's requests once their client is known.
+    pub(crate) limiter: IpLimiter,
     pub(crate) ws: ws::Settings,
     /// Where upgraded connections go: the engine task.
     pub(crate) inbound: Sender<Inbound>,
@@ -73,15 +82,8 @@ pub(crate) struct Http {
 }
 
 /// Serves one HTTP connection: one request, then close (or a WebSocket).
-/// `refuse_passwords` is passed on to a WebSocket client (see
-/// `conn::Incoming`).
-pub(crate) async fn serve(
-    stream: Async<TcpStream>,
-    peer: SocketAddr,
-    slot: IpSlot,
-    http: Arc<Http>,
-    refuse_passwords: Option<Box<str>>,
-) {
+pub(crate) async fn serve(stream: Async<TcpStream>, mut arrival: Arrival, http: Arc<Http>) {
+    let peer = arrival.peer;
     let (head, early) = match request::read_head(&stream).await {
         Ok(read) => read,
         // Nobody is left to answer.
@@ -96,10 +98,17 @@ pub(crate) async fn serve(
             return answer(&stream, Response::text(status, &error.to_string())).await;
         }
     };
+    if http.proxies.trusts(peer.ip()) {
+        if let Err(response) = forwarded_client(&mut arrival, &head, &http) {
+            return answer(&stream, response).await;
+        }
+    } else if !head.forwarding.is_empty() {
+        proxy::ignored_once(peer, "X-Forwarded-For, Forwarded or X-Forwarded-Proto");
+    }
     let response = if head.method != "GET" {
         Response::text(Status::MethodNotAllowed, "only GET is served here").header("Allow", "GET")
     } else if head.path == "/ws" {
-        return websocket(stream, peer, slot, head, early, &http, refuse_passwords).await;
+        return websocket(stream, arrival, head, early, &http).await;
     } else if head.path == "/healthz" {
         Response::text(Status::Ok, "ok")
     } else if head.path == "/metrics" {
@@ -111,19 +120,27 @@ pub(crate) async fn serve(
     answer(&stream, response).await;
 }
 
+/// Takes the client a trusted proxy names as the request's, with a slot
+/// of the per-IP cap for it. `Err`: the answer that refuses the request.
+fn forwarded_client(arrival: &mut Arrival, head: &request::Head, http: &Http) -> Result<(), Response> {
+    let client = forwarded::client(arrival.peer, &head.forwarding, &http.proxies).map_err(|error| {
+        tracing::debug!(peer = %arrival.peer, %error, "bad forwarding headers from a trusted proxy");
+        Response::text(Status::BadRequest, &error.to_string())
+    })?;
+    arrival.forwarded_for(client);
+    let Some(slot) = http.limiter.try_acquire(arrival.peer.ip()) else {
+        return Err(over_the_cap(&server::over_the_cap(arrival.peer, http.limiter.max())));
+    };
+    arrival.slot = slot;
+    Ok(())
+}
+
 /// Accepts a WebSocket and hands it to the engine task, or refuses it: a
 /// malformed upgrade with an HTTP error, a page from another site with
 /// close code 1008 right after the handshake (so the page's script can
 /// see why in its close event) without ever reaching the engine.
-async fn websocket(
-    stream: Async<TcpStream>,
-    peer: SocketAddr,
-    slot: IpSlot,
-    head: request::Head,
-    early: Vec<u8>,
-    http: &Http,
-    refuse_passwords: Option<Box<str>>,
-) {
+async fn websocket(stream: Async<TcpStream>, arrival: Arrival, head: request::Head, early: Vec<u8>, http: &Http) {
+    let peer = arrival.peer;
     let accept = match upgrade::accept_key(&head) {
         Ok(accept) => accept,
         Err(error) => {
@@ -149,7 +166,8 @@ async fn websocket(
         within(LINGER, refuse).await;
         return;
     }
-    let mut incoming = ws::incoming(stream, peer, slot, early, settings).await;
+    let refuse_passwords = arrival.refuse_passwords();
+    let mut incoming = ws::incoming(stream, peer, arrival.slot, early, settings).await;
     incoming.refuse_passwords = refuse_passwords;
     // Fails only once the engine task has stopped: the connection just closes.
     let _ = http.inbound.send(Inbound::Connect(incoming)).await;
@@ -209,5 +227,9 @@ async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> 
 /// past the open-file limit), written on the accept loop (a fresh socket
 /// takes it at once).
 pub(crate) fn too_many_connections(why: &str) -> Vec<u8> {
-    Response::text(Status::ServiceUnavailable, why).header("Retry-After", "10").to_bytes()
+    over_the_cap(why).to_bytes()
+}
+
+fn over_the_cap(why: &str) -> Response {
+    Response::text(Status::ServiceUnavailable, why).header("Retry-After", "10")
 }

@@ -1,6 +1,6 @@
 //! Log lines for refusals (a connection over the per-IP cap or over
 //! `--max-clients`, a failed `accept`, a password check refused as busy,
-//! a failed TLS handshake, a WebSocket from another site's page),
+//! a failed TLS handshake, a bad PROXY header, a WebSocket from another site's page),
 //! limited so that a flood of them cannot flood the log.
 //!
 //! The first refusal after a quiet spell is logged in full by its caller.
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 pub(crate) const INTERVAL: Duration = Duration::from_secs(10);
 
 /// How many kinds of refusal there are.
-const KINDS: usize = 6;
+const KINDS: usize = 7;
 
 /// Why something was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub(crate) enum Refusal {
     PasswordBusy,
     /// A TLS handshake failed or did not finish in time.
     TlsHandshake,
+    /// A trusted proxy's connection without a valid PROXY header.
+    ProxyHeader,
     /// A WebSocket opened by another site's page.
     Origin,
 }
@@ -43,6 +45,7 @@ impl Refusal {
         Refusal::AcceptFailed,
         Refusal::PasswordBusy,
         Refusal::TlsHandshake,
+        Refusal::ProxyHeader,
         Refusal::Origin,
     ];
 
@@ -53,6 +56,7 @@ impl Refusal {
             Refusal::AcceptFailed => "failed accepts",
             Refusal::PasswordBusy => "password checks (busy)",
             Refusal::TlsHandshake => "failed TLS handshakes",
+            Refusal::ProxyHeader => "proxied connections without a valid PROXY header",
             Refusal::Origin => "WebSockets from other sites' pages",
         }
     }
