@@ -17,7 +17,7 @@ use smol::{Async, Timer};
 use crate::cli::Cli;
 use crate::conn::{self, Incoming};
 use crate::engine_task::{Done, EngineTask, Inbound};
-use crate::http::{self, Http, Origins};
+use crate::http::{self, Http, Origins, ServerHosts};
 use crate::ip_limit::{IpLimiter, IpSlot};
 use crate::open_files::{self, Spare};
 use crate::passwords;
@@ -153,6 +153,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     // Dropped (and so cancelled) when the engine task has finished shutting down.
     let http = Arc::new(Http {
         origins: Origins::new(&cli.allowed_origins),
+        hosts: ServerHosts::new(&cli.server_hosts),
         proxies: proxies.clone(),
         limiter: limiter.clone(),
         ws: cli.ws_settings(),
@@ -219,6 +220,8 @@ struct Door {
 pub(crate) struct Arrival {
     /// The client's address: the peer's own, or what a trusted proxy said.
     pub(crate) peer: SocketAddr,
+    /// The address the connection reached: which `Host` names chatd.
+    pub(crate) local: SocketAddr,
     /// Its share of the per-IP cap; uncounted while a trusted proxy has
     /// yet to say whose connection it is.
     pub(crate) slot: IpSlot,
@@ -364,8 +367,10 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
             slot
         };
         conn::configure(stream.get_ref());
+        // For a wildcard bind, the machine's own address the client used.
+        let Ok(local) = stream.get_ref().local_addr() else { continue };
         let passwords = passwords.clone();
-        let arrival = Arrival { peer, slot, tls: tls.is_some(), passwords };
+        let arrival = Arrival { peer, local, slot, tls: tls.is_some(), passwords };
         // A PROXY header comes before anything else, a TLS handshake included.
         let proxy_header = proxied && matches!(port, Port::Chat(_));
         if tls.is_none() && !proxy_header {

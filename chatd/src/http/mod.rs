@@ -10,10 +10,12 @@
 //! and IRC clients all count against the same `--max-per-ip`.
 //!
 //! Before routing, a request from a `--trusted-proxy` is attributed to the
-//! client the proxy names (and takes that client's per-IP slot).
+//! client the proxy names (and takes that client's per-IP slot), and one
+//! whose `Host` is not chatd's is refused ([`host`]).
 //!
 //! | request | answer |
 //! | --- | --- |
+//! | `Host` not chatd's address, `localhost` or a `--server-host` | `421` |
 //! | `GET /`, `/app.js`, `/style.css` | the page's files ([`page`]) |
 //! | `GET /healthz` | `200 ok` |
 //! | `GET /metrics` | Prometheus metrics ([`crate::metrics`]); `503` if the engine does not answer in time |
@@ -22,6 +24,7 @@
 //! | any other method | `405` |
 //! | a malformed head | `400`; too large `431`; too slow `408` |
 
+mod host;
 mod page;
 mod request;
 mod upgrade;
@@ -43,6 +46,7 @@ use crate::metrics::{self, Scrape};
 use crate::proxy::{self, TrustedProxies, forwarded};
 use crate::server::refusals::{self, Refusal};
 use crate::server::{self, Arrival};
+pub(crate) use host::ServerHosts;
 use page::{Response, Status};
 use request::HeadError;
 pub(crate) use upgrade::Origins;
@@ -68,6 +72,8 @@ const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct Http {
     /// Which pages may open a WebSocket.
     pub(crate) origins: Origins,
+    /// Which `Host` names are chatd's.
+    pub(crate) hosts: ServerHosts,
     /// Whose `X-Forwarded-For` is believed.
     pub(crate) proxies: TrustedProxies,
     /// The per-IP cap, for a trusted proxy's requests once their client is known.
@@ -104,6 +110,14 @@ pub(crate) async fn serve(stream: Async<TcpStream>, mut arrival: Arrival, http: 
         }
     } else if !head.forwarding.is_empty() {
         proxy::ignored_once(peer, "X-Forwarded-For, Forwarded or X-Forwarded-Proto");
+    }
+    let peer = arrival.peer;
+    if !http.hosts.allows(head.host.as_deref(), arrival.local) {
+        if refusals::note(Refusal::UnknownHost) {
+            tracing::warn!(%peer, host = ?head.host, "refused an HTTP request for a name chatd does not answer to (see --server-host)");
+        }
+        let why = "this server does not answer to that host name";
+        return answer(&stream, Response::text(Status::MisdirectedRequest, why)).await;
     }
     let response = if head.method != "GET" {
         Response::text(Status::MethodNotAllowed, "only GET is served here").header("Allow", "GET")

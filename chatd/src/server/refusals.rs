@@ -1,6 +1,7 @@
 //! Log lines for refusals (a connection over the per-IP cap or over
 //! `--max-clients`, a failed `accept`, a password check refused as busy,
-//! a failed TLS handshake, a bad PROXY header, a WebSocket from another site's page),
+//! a failed TLS handshake, a bad PROXY header, an HTTP request for a name
+//! chatd does not answer to, a WebSocket from another site's page),
 //! limited so that a flood of them cannot flood the log.
 //!
 //! The first refusal after a quiet spell is logged in full by its caller.
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 pub(crate) const INTERVAL: Duration = Duration::from_secs(10);
 
 /// How many kinds of refusal there are.
-const KINDS: usize = 7;
+const KINDS: usize = 8;
 
 /// Why something was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub(crate) enum Refusal {
     TlsHandshake,
     /// A trusted proxy's connection without a valid PROXY header.
     ProxyHeader,
+    /// An HTTP request whose `Host` is not chatd's (DNS rebinding).
+    UnknownHost,
     /// A WebSocket opened by another site's page.
     Origin,
 }
@@ -46,6 +49,7 @@ impl Refusal {
         Refusal::PasswordBusy,
         Refusal::TlsHandshake,
         Refusal::ProxyHeader,
+        Refusal::UnknownHost,
         Refusal::Origin,
     ];
 
@@ -57,6 +61,7 @@ impl Refusal {
             Refusal::PasswordBusy => "password checks (busy)",
             Refusal::TlsHandshake => "failed TLS handshakes",
             Refusal::ProxyHeader => "proxied connections without a valid PROXY header",
+            Refusal::UnknownHost => "HTTP requests for another host name",
             Refusal::Origin => "WebSockets from other sites' pages",
         }
     }
