@@ -9,6 +9,7 @@
 pub mod browser;
 mod irc;
 pub mod outside;
+pub mod proxy;
 mod tls;
 
 pub use tls::TLS_NAME;
