@@ -198,6 +198,9 @@ impl World {
                 self.exit(out, now, id, &old, None);
             }
         }
+        // A guest's room left over from before a restart still holds what
+        // its last group said; whoever walks in finds it new.
+        self.renew_guest_room(out, now, &key);
         // The room table's own key, so that the member's copy shares it.
         let Some((key, room)) = self.rooms.get_key_value(&key) else {
             return;
@@ -210,8 +213,8 @@ impl World {
         room.members.insert(id, client.wire());
         room.members.set_status(id, status);
         // An invitation is used up by joining.
-        if room.modes.invited().contains(&client.nick_key) {
-            room.modes.invited_mut().retain(|invited| *invited != client.nick_key);
+        if room.modes.invited().contains(&id) {
+            room.modes.invited_mut().retain(|invited| *invited != id);
         }
         room.empty_since_ms = None;
         let members = room.members.len();

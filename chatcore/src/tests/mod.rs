@@ -18,6 +18,7 @@ mod modes;
 mod nick;
 mod paging;
 mod presence;
+mod private_rooms;
 mod proptest;
 mod restore;
 mod rooms;

@@ -398,6 +398,10 @@ fn check_outputs(
                         | Record::RoomVacated { .. }
                         | Record::KnownSource { .. }
                         | Record::RoomDropped { .. } => true,
+                        // A guest's room that empties is made again, new.
+                        Record::RoomCreated { room, owner: None, .. } => step_records
+                            .iter()
+                            .any(|r| matches!(r, Record::RoomDropped { room: dropped } if dropped == room)),
                         // Blocks a guest brings along when it logs in.
                         Record::Blocked { account, .. } => step_records
                             .iter()

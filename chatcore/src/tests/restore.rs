@@ -24,7 +24,8 @@ use crate::{
 pub(crate) fn durable(engine: &Engine) -> String {
     let mut out = String::new();
     for (key, room) in &engine.world.rooms {
-        let _ = writeln!(out, "room {key} {:?} next={}", room.name, room.next_seq);
+        let modes = engine.world.stored_modes(&room.modes);
+        let _ = writeln!(out, "room {key} {:?} next={} {modes:?}", room.name, room.next_seq);
         for e in room.history.iter() {
             let _ = writeln!(out, "  #{} {:?} {} {:?}", e.seq, e.from, e.unix_ms, e.text);
         }
