@@ -496,3 +496,58 @@ fn history_pages_past_a_damaged_message_and_shows_the_gap() {
     sync(&mut guest);
     assert_eq!(stored_seqs(dir, "r").last(), Some(&11));
 }
+
+#[test]
+fn a_private_room_stays_private_after_a_restart_and_a_guests_room_forgets() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    let server = Server::start_in(chatd!(), dir, &["--flood-lines-per-sec", "0"]);
+    let mut alice = register(&server, "alice", "alice-password");
+    alice.send("/create vault");
+    alice.expect("* room vault created");
+    alice.expect("* you are now in vault (1 here)");
+    alice.send("/mode vault +iks sesame");
+    alice.expect("* alice set mode +i+k+s sesame on vault");
+    alice.send("the launch code is 0000");
+    let mut gus = server.login("gus");
+    gus.send("/create den");
+    gus.expect("* room den created");
+    gus.expect("* you are now in den (1 here)");
+    gus.send("meet at the docks");
+    let mut mallory = server.login("mallory");
+    mallory.send("/join vault sesame");
+    mallory.expect("! vault is invite-only; ask a member for an invitation");
+    sync(&mut alice);
+    sync(&mut gus);
+    // Killed with gus still in his room: nothing marks it left.
+    drop(server);
+
+    let server = Server::start_in(chatd!(), dir, &["--flood-lines-per-sec", "0"]);
+    let mut mallory = server.login("mallory");
+    mallory.send("/list");
+    mallory.expect("* 1 room:");
+    mallory.expect("*   den (0 here)");
+    mallory.send("/join vault");
+    mallory.expect("! vault is invite-only; ask a member for an invitation");
+    mallory.send("/join vault sesame");
+    mallory.expect("! vault is invite-only; ask a member for an invitation");
+    mallory.send("/join den");
+    mallory.expect("* you are now in den (1 here)");
+    mallory.send("/history");
+    mallory.expect("* no earlier messages in den");
+    // The room was made anew: its numbering starts again, on disk too.
+    mallory.send("hello");
+    sync(&mut mallory);
+    let db = open_db(dir);
+    let den: Vec<(u64, String)> = {
+        let mut query = db.prepare("SELECT seq, text FROM messages WHERE room_key = 'den' ORDER BY seq").unwrap();
+        query.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    assert_eq!(den, [(1, "hello".to_owned())]);
+    // The owner still gets in, and the room's history is still there for her.
+    let (mut alice, _) = login(&server, "alice", "alice-password");
+    alice.send("/join vault");
+    alice.expect("* you are now in vault (1 here)");
+    assert_eq!(history_texts(&[alice.line()]), ["the launch code is 0000"]);
+    stop(server);
+}
