@@ -21,7 +21,7 @@ use crate::time::Now;
 use crate::world::World;
 
 /// The most invitations one room holds; the oldest goes first.
-const MAX_INVITED: usize = 64;
+pub(crate) const MAX_INVITED: usize = 64;
 
 impl World {
     /// `/mode ROOM`: shows its modes; `/mode ROOM +b`: its bans;
