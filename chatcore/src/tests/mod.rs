@@ -11,6 +11,7 @@ mod invariants;
 mod irc;
 #[cfg(feature = "json")]
 mod json;
+mod lines;
 mod lists;
 mod messages;
 mod moderation;
