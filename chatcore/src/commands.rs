@@ -166,6 +166,9 @@ impl World {
     ) -> Result<(), Rejection> {
         validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
         let key = NameKey::of(name);
+        // A guest's room left over from before a restart still holds what
+        // its last group said and set; whoever walks in finds it new.
+        self.renew_guest_room(out, now, &key);
         let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
         if room.members.contains(id) {
             return Err(Rejection::AlreadyInRoom(room.name.clone()));
@@ -198,9 +201,6 @@ impl World {
                 self.exit(out, now, id, &old, None);
             }
         }
-        // A guest's room left over from before a restart still holds what
-        // its last group said; whoever walks in finds it new.
-        self.renew_guest_room(out, now, &key);
         // The room table's own key, so that the member's copy shares it.
         let Some((key, room)) = self.rooms.get_key_value(&key) else {
             return;

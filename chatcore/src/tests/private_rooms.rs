@@ -224,7 +224,7 @@ fn a_guest_room_left_occupied_by_a_crash_is_renewed_for_whoever_walks_in() {
     let mut sim = stored_sim();
     let g = sim.connect_as("gus");
     sim.send(g, "/create den");
-    sim.send(g, "/mode den +s");
+    sim.send(g, "/mode den +sk plans");
     sim.send(g, "meet at the docks");
     // The process dies here: no departure is recorded.
     let stored = records(&sim.take_transcript());
@@ -276,4 +276,21 @@ fn a_mode_change_needs_a_working_store() {
     );
     sim.send(a, "/mode club");
     assert_eq!(sim.take(a), ["* modes of club: +n"]);
+}
+
+#[test]
+fn changes_before_a_refused_one_are_told_and_kept() {
+    let mut sim = stored_sim();
+    let a = account(&mut sim, "alice");
+    sim.send(a, "/create club");
+    sim.take(a);
+    sim.take_transcript();
+    sim.send(a, "/mode club +s+o nobody");
+    let told = sim.take(a);
+    assert_eq!(told[0], "* alice set mode +s on club");
+    assert_eq!(told[1..], ["! nobody is not in club"]);
+    assert!(
+        matches!(&records(&sim.take_transcript())[..], [Record::RoomModesSet { modes, .. }] if modes.secret),
+        "the +s that was applied is on record"
+    );
 }
