@@ -295,10 +295,10 @@ fn wait_for_seqs(dir: &Path, room_key: &str, wanted: &[u64]) {
     }
 }
 
-/// Fills room `r` with `count` messages and stops the server.
+/// Fills room `r`, alice's account's, with `count` messages and stops the server.
 fn fill_room(dir: &Path, count: u32) {
     let server = Server::start_in(chatd!(), dir, &["--flood-lines-per-sec", "0"]);
-    let mut alice = server.login("alice");
+    let mut alice = register(&server, "alice", "alice-password");
     alice.send("/create r");
     alice.expect("* room r created");
     alice.expect("* you are now in r (1 here)");
@@ -331,7 +331,7 @@ fn retain_messages_prunes_the_disk_but_numbering_and_paging_carry_on() {
     let (seqs, _, more) = page(&json_of_type(&mut reader, "history"));
     assert_eq!((seqs, more), (vec![], false));
     // New messages are numbered after the kept ones, and old ones keep being pruned.
-    let mut alice = server.login("alice");
+    let (mut alice, _) = login(&server, "alice", "alice-password");
     alice.send("/join r");
     alice.read_until("* you are now in r (2 here)");
     alice.send("message 11");
@@ -376,7 +376,7 @@ fn retain_days_prunes_old_messages_but_keeps_each_rooms_newest() {
     // Even a room whose every message is old keeps its newest, so numbering carries on.
     let server = Server::start_in(chatd!(), dir, &["--retain-days", "1"]);
     wait_for_seqs(dir, "r", &[10]);
-    let mut alice = server.login("alice");
+    let (mut alice, _) = login(&server, "alice", "alice-password");
     alice.send("/join r");
     alice.expect("* you are now in r (1 here)");
     // Memory holds what was loaded before pruning ran (retention is about
@@ -395,7 +395,7 @@ fn sync_full_stores_what_clients_saw_and_survives_a_kill() {
     let dir = data.path();
     let server = Server::start_in(chatd!(), dir, &["--sync", "full", "--flood-lines-per-sec", "0"]);
     server.wait_for_log("sync=Full");
-    let (mut alice, mut bob) = server.two_in_room("alice", "bob", "r");
+    let (mut alice, mut bob) = server.two_in_owned_room("alice", "bob", "r");
     for text in texts(1..=20) {
         alice.send(&text);
     }
@@ -443,7 +443,7 @@ fn history_pages_past_a_damaged_message_and_shows_the_gap() {
     let dir = data.path();
     let args = ["--flood-lines-per-sec", "0", "--history-len", "2", "--history-page-len", "3"];
     let server = Server::start_in(chatd!(), dir, &args);
-    let mut alice = server.login("alice");
+    let mut alice = register(&server, "alice", "alice-password");
     alice.send("/create r");
     alice.expect("* room r created");
     alice.expect("* you are now in r (1 here)");
