@@ -27,6 +27,7 @@ const ROOM: &str = "lounge";
 const ROOM_PANE: &str = "section.pane[data-key='r:lounge']";
 const ALICE_PANE: &str = "section.pane[data-key='c:alice']";
 const BOB_PANE: &str = "section.pane[data-key='c:bob']";
+const DEN_PANE: &str = "section.pane[data-key='r:den']";
 /// The composer of the pane on screen.
 const COMPOSER: &str = ".pane:not([hidden]) .composer input";
 
@@ -272,4 +273,51 @@ fn without_a_browser_the_browser_test_skips_or_fails_as_required() {
         assert!(text.contains(&words), "the failure does not say what is missing:\n{text}");
         assert!(!text.contains("SKIPPED"), "a required browser was skipped:\n{text}");
     }
+}
+
+/// A guest's room that empties while its page is away (here, chatd
+/// stops) starts again from message 1: the page that rejoins it must show
+/// the new room's messages, not take them for the old ones it has shown
+/// under the same numbers.
+#[test]
+fn a_page_back_in_a_guests_room_made_anew_shows_what_is_said_there() {
+    let Some(driver) = Chromedriver::start() else { return };
+    let data = tempfile::tempdir().expect("a data directory");
+    let server = Server::start_in(chatd!(), data.path(), &[]);
+    let url = format!("http://{}/", server.http_addr());
+    let gus = driver.browser(1100, 800);
+    gus.goto(&url);
+    gus.click("input[name=mode][value=guest]");
+    gus.type_into("#enter-name", &format!("gus{ENTER}"));
+    wait_text(&gus, "#whoami", "gus");
+    gus.type_into("#room-name", "den");
+    gus.click("#room-form button[value=create]");
+    wait_text(&gus, ".pane:not([hidden]) h2", "den");
+    say(&gus, "old one");
+    say(&gus, "old two");
+    let mut hal = server.login("hal");
+    hal.send("/join den");
+    hal.read_until_prefix("~ [den ");
+    hal.send("old three");
+    wait_messages(&gus, DEN_PANE, &["old one", "old two", "old three"]);
+    hal.send("/quit");
+    hal.read_until("* bye: quit");
+
+    // A clean stop: gus's page is the room's last member to go.
+    let (listen, irc, http) =
+        (server.addr().to_string(), server.irc_addr().to_string(), server.http_addr().to_string());
+    let mut server = server;
+    server.terminate();
+    server.wait_exit(chatd_tests::READ_TIMEOUT);
+    let server =
+        Server::start_in(chatd!(), data.path(), &["--listen", &listen, "--irc-listen", &irc, "--http-listen", &http]);
+    wait_state(&gus, "online");
+    wait_text(&gus, DEN_PANE, "back in the room");
+    let mut ida = server.login("ida");
+    ida.send("/join den");
+    ida.expect("* you are now in den (2 here)");
+    ida.send("new one");
+    wait_messages(&gus, DEN_PANE, &["new one"]);
+    wait_text(&gus, DEN_PANE, "made anew");
+    drop(server);
 }

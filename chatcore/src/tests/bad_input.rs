@@ -153,6 +153,7 @@ fn position(rejection: &Rejection) -> usize {
         R::UnknownMode(_) => 57,
         R::InvalidModeParam { .. } => 58,
         R::BanListFull { .. } => 59,
+        R::OperatorListFull { .. } => 61,
     }
 }
 
@@ -221,6 +222,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::InvalidModeParam { room: "r".into(), mode: 'k', reason: "r" }, "invalid_mode_param"),
         (Rejection::BanListFull { room: "r".into(), max: 1 }, "ban_list_full"),
         (Rejection::TlsRequired("port 6697".into()), "tls_required"),
+        (Rejection::OperatorListFull { room: "r".into(), max: 1 }, "operator_list_full"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

@@ -11,6 +11,7 @@ mod invariants;
 mod irc;
 #[cfg(feature = "json")]
 mod json;
+mod lines;
 mod lists;
 mod messages;
 mod moderation;
@@ -18,6 +19,7 @@ mod modes;
 mod nick;
 mod paging;
 mod presence;
+mod private_rooms;
 mod proptest;
 mod restore;
 mod rooms;

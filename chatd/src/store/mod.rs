@@ -19,6 +19,7 @@ pub mod backup;
 pub mod check;
 mod read_only;
 mod records;
+mod room_modes;
 mod schema;
 pub mod thread;
 
