@@ -15,8 +15,9 @@ use std::time::Duration;
 use rusqlite::Connection;
 use rusqlite::backup::{Backup, StepResult};
 
+use super::DB_FILE;
+use super::files::{self, ForeignFile};
 use super::read_only::ReadOnly;
-use super::{DB_FILE, private};
 
 /// How often, and how long apart, a copy that finds the database busy
 /// (SQLite recovering its WAL index, say) tries again before giving up.
@@ -46,6 +47,9 @@ pub enum BackupError {
         /// Where the database was looked for.
         path: PathBuf,
     },
+    /// A link or a directory stands where chatd keeps a file.
+    #[error(transparent)]
+    Foreign(#[from] ForeignFile),
     /// The destination exists and `--force` was not given.
     #[error("{path} already exists; choose another file, or pass --force to overwrite it")]
     Exists {
@@ -113,6 +117,7 @@ pub enum BackupError {
 /// ```
 pub fn backup(data_dir: &Path, to: &Path, force: bool) -> Result<BackupSummary, BackupError> {
     let from = data_dir.join(DB_FILE);
+    files::refuse_foreign(data_dir)?;
     if !from.is_file() {
         return Err(BackupError::Missing { path: from });
     }
@@ -149,7 +154,7 @@ fn copy(src: &Connection, from: &Path, partial: &Path) -> Result<u32, BackupErro
     let sqlite = |e| BackupError::WriteSqlite { path: partial.to_owned(), source: e };
     // Created here, 0600, before SQLite opens it: SQLite would give a new
     // file the umask's mode, readable by others.
-    private::open_options().write(true).create_new(true).open(partial).map_err(write)?;
+    files::open_options().write(true).create_new(true).open(partial).map_err(write)?;
     let mut dst = Connection::open(partial).map_err(sqlite)?;
     {
         let backup = Backup::new(src, &mut dst).map_err(sqlite)?;

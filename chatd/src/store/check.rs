@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, ErrorCode};
 
 use super::read_only::ReadOnly;
-use super::{DB_FILE, schema};
+use super::{DB_FILE, files, schema};
 
 /// The most lines of `integrity_check` output kept: a badly damaged file
 /// can produce thousands, and the first few say what is needed.
@@ -55,6 +55,11 @@ impl CheckReport {
 pub fn check(data_dir: &Path) -> CheckReport {
     let path = data_dir.join(DB_FILE);
     let mut report = CheckReport { path: path.clone(), schema_version: None, problems: Vec::new(), notes: Vec::new() };
+    // A link or a directory in the database's place is named as what it is.
+    if let Err(foreign) = files::refuse_foreign(data_dir) {
+        report.problems.push(foreign.to_string());
+        return report;
+    }
     if !path.is_file() {
         report.problems.push(format!(
             "there is no database at {} (chatd creates one when it first starts; is --data-dir right?)",
