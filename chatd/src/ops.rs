@@ -59,7 +59,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
     if report.healthy() {
         let version = report.schema_version.map_or_else(|| "unknown".to_owned(), |v| v.to_string());
         println!(
-            "{}: healthy (SQLite integrity check ok, schema version {version}, every table chatd needs is there)",
+            "{}: healthy (SQLite integrity check ok, schema version {version}, every table chatd needs is there, every row readable)",
             report.path.display()
         );
         return ExitCode::SUCCESS;
