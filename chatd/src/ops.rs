@@ -35,6 +35,9 @@ fn run_check_config(args: &CheckConfigArgs) -> ExitCode {
 fn run_backup(args: &BackupArgs) -> ExitCode {
     match backup::backup(&args.data_dir, &args.to, args.force) {
         Ok(summary) => {
+            for path in &summary.removed {
+                println!("removed {}, left by an interrupted backup", path.display());
+            }
             println!(
                 "backed up {} to {} ({} bytes, schema version {})",
                 summary.from.display(),
