@@ -101,10 +101,21 @@ pub(super) fn open_options() -> OpenOptions {
     options
 }
 
-/// Tightens `dir`'s `name` if it exists, opened without following a link
-/// (and without blocking, should it be a pipe).
+/// Tightens `dir`'s `name` if it exists and others may read it, opened
+/// without following a link (and without blocking, should it be a pipe).
+///
+/// Only a file whose mode needs it is opened: closing a descriptor drops
+/// the POSIX locks this process holds on that file, SQLite's among them.
 pub(super) fn tighten_existing(dir: &Path, name: &str) -> Result<(), ForeignFile> {
     let path = dir.join(name);
+    #[cfg(unix)]
+    match std::fs::symlink_metadata(&path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => return Err(ForeignFile::Link { path }),
+        Ok(metadata) if metadata.permissions().mode() & 0o077 == 0 => return Ok(()),
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(_) => {}
+    }
     let mut options = open_options();
     options.read(true);
     #[cfg(unix)]
@@ -161,10 +172,10 @@ pub(super) fn nearly_full(dir: &Path) -> Option<Room> {
     #[cfg(unix)]
     {
         let stats = rustix::fs::statvfs(dir).ok()?;
-        let room = Room { bytes: stats.f_bavail.saturating_mul(stats.f_frsize), no_inodes: stats.f_favail == 0 };
+        let bytes = stats.f_bavail.saturating_mul(stats.f_frsize);
         // Some file systems report no inode count at all (f_files 0).
-        let no_inodes = room.no_inodes && stats.f_files > 0;
-        (room.bytes < NEARLY_FULL_BYTES || no_inodes).then_some(Room { no_inodes, ..room })
+        let no_inodes = stats.f_favail == 0 && stats.f_files > 0;
+        (bytes < NEARLY_FULL_BYTES || no_inodes).then_some(Room { bytes, no_inodes })
     }
     #[cfg(not(unix))]
     {

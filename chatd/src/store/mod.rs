@@ -197,11 +197,12 @@ impl Store {
         // (benches/README.md).
         conn.pragma_update(None, "cache_size", -CACHE_KIB).map_err(classify)?;
         // The switch to WAL made the WAL and shared-memory files if they
-        // were missing (with the database's mode); ones an older chatd left
-        // are tightened like the rest.
-        for name in ["chatd.db-wal", "chatd.db-shm"] {
-            files::tighten_existing(dir, name)?;
-        }
+        // were missing, with the database's mode (tightened above, as were
+        // ones left from before). They are not opened again here: closing
+        // any descriptor of a file drops every POSIX lock this process
+        // holds on it, SQLite's included, and a reader that then took
+        // itself for the first would truncate the shared memory chatd has
+        // mapped (SIGBUS).
         schema::migrate(&mut conn).map_err(|e| match e {
             StoreError::Sqlite(e) => classify(e),
             other => other,
