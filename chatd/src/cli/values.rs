@@ -25,7 +25,11 @@ pub(super) fn origin(text: &str) -> Result<String, String> {
     let rest = text.strip_prefix("http://").or_else(|| text.strip_prefix("https://"));
     let authority = rest.map(|r| r.strip_suffix('/').unwrap_or(r));
     match authority {
-        Some(a) if !a.is_empty() && !a.contains(['/', '?', '#', ' ', '@']) => Ok(text.to_owned()),
+        // A control character (a line break) is no part of a host: no
+        // browser sends such an origin, so it can only be a mistake.
+        Some(a) if !a.is_empty() && !a.contains(['/', '?', '#', ' ', '@']) && !a.contains(char::is_control) => {
+            Ok(text.to_owned())
+        }
         _ => Err(format!("{text:?} is not an origin like https://chat.example.com or http://host:8080")),
     }
 }
