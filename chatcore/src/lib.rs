@@ -185,7 +185,7 @@ mod tests;
 
 pub use account::{AuthRequestId, Password, PasswordHash};
 pub use codec::Codec;
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;
 pub use engine::Engine;
 pub use error::{Error, Rejection};

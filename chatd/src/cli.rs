@@ -15,11 +15,12 @@ use crate::store::{Retention, SyncMode};
 use crate::tls::TlsArgs;
 
 mod engine_args;
+pub(crate) mod ranges;
 mod values;
 
 pub(crate) use engine_args::EngineArgs;
-pub(crate) use values::{OptionalAddr, Seconds, optional_addr};
-use values::{host_name, origin, positive};
+use values::{host_name, origin};
+pub(crate) use values::{OptionalAddr, Seconds, count, optional_addr, seconds};
 
 /// The address chatd listens on unless told otherwise.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
@@ -124,7 +125,8 @@ pub(crate) struct Cli {
     /// A peer still silent that long after the ping is disconnected, which
     /// finds vanished browsers sooner than TCP does. Pongs are not chat
     /// activity: --idle-timeout still applies.
-    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(30)))]
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(30)),
+          value_parser = seconds(ranges::WS_PING_INTERVAL))]
     pub(crate) ws_ping_interval: Seconds,
 
     /// Bytes a client may leave unread once --send-queue-grace has passed.
@@ -133,7 +135,7 @@ pub(crate) struct Cli {
     /// for it longer than the grace period ago, is disconnected ("send queue
     /// exceeded") and nobody else waits for it. A burst that a reader takes
     /// within the grace period never counts, however large.
-    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024, value_parser = positive)]
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024, value_parser = count::<usize>(ranges::SEND_QUEUE_BYTES))]
     pub(crate) send_queue_bytes: usize,
 
     /// Seconds queued bytes are given to reach a client before they count
@@ -141,7 +143,8 @@ pub(crate) struct Cli {
     ///
     /// Longer forgives a reader that pauses longer, and lets a client that
     /// stopped hold what arrives meanwhile (at most --send-queue-max-bytes).
-    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(2)))]
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(2)),
+          value_parser = seconds(ranges::SEND_QUEUE_GRACE))]
     pub(crate) send_queue_grace: Seconds,
 
     /// Bytes one client's send queue may hold at most, however recent.
@@ -151,7 +154,8 @@ pub(crate) struct Cli {
     /// server's room (1,024 members × 10 lines × 2 KiB). A single message
     /// larger than this (say, a long history replay) still goes to an empty
     /// queue.
-    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024, value_parser = positive)]
+    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024,
+          value_parser = count::<usize>(ranges::SEND_QUEUE_MAX_BYTES))]
     pub(crate) send_queue_max_bytes: usize,
 
     /// Connections one IP address may hold at once; 0 means no cap.
@@ -159,18 +163,18 @@ pub(crate) struct Cli {
     /// One more gets a one-line refusal and is closed. IPv6 addresses count
     /// by their /64 prefix. Set it to 0 to let a load generator on one
     /// machine open thousands of connections.
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = count::<usize>(ranges::MAX_PER_IP))]
     pub(crate) max_per_ip: usize,
 
     /// Socket events (reads, connects, disconnects) that may wait for the engine.
     ///
     /// Readers wait when it is full, so a fast sender is slowed rather than
     /// buffered. Bounds inbound memory to about this many times 4 KiB.
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = positive)]
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = count::<usize>(ranges::INBOUND_CAPACITY))]
     pub(crate) inbound_capacity: usize,
 
     /// Worker threads [default: the number of CPUs].
-    #[arg(long, value_name = "N", value_parser = positive)]
+    #[arg(long, value_name = "N", value_parser = count::<usize>(ranges::THREADS))]
     pub(crate) threads: Option<usize>,
 
     /// Password hashes and checks (argon2id, 19 MiB each) that run at once
@@ -178,8 +182,9 @@ pub(crate) struct Cli {
     ///
     /// Each runs on a thread of its own that keeps its 19 MiB for the next,
     /// so password work never holds more than this many × 19 MiB, however
-    /// many logins arrive at once.
-    #[arg(long, value_name = "N", value_parser = positive)]
+    /// many logins arrive at once. At most 64, and so is the default on a
+    /// machine with more CPUs.
+    #[arg(long, value_name = "N", value_parser = count::<usize>(ranges::HASH_THREADS))]
     pub(crate) hash_threads: Option<usize>,
 
     /// Password hashes and checks that may wait for a --hash-threads thread.
@@ -187,7 +192,7 @@ pub(crate) struct Cli {
     /// One more is refused at once: that client is told the server is busy
     /// and may try again, and it counts as no failed login. 0 refuses
     /// whenever every thread is busy.
-    #[arg(long, value_name = "N", default_value_t = 64)]
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = count::<usize>(ranges::HASH_QUEUE))]
     pub(crate) hash_queue: usize,
 
     #[command(flatten)]
@@ -294,11 +299,11 @@ pub(crate) struct StorageArgs {
     ///
     /// Applied in the background in small steps; the newest message of
     /// each room is always kept.
-    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "DAYS", value_parser = count::<u64>(ranges::RETAIN_DAYS))]
     pub(crate) retain_days: Option<u64>,
 
     /// Keep at most this many messages per room on disk [default: keep all].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = count::<u64>(ranges::RETAIN_MESSAGES))]
     pub(crate) retain_messages: Option<u64>,
 
     /// Seconds a commit may take before storage counts as failing; 0 never.
@@ -308,7 +313,8 @@ pub(crate) struct StorageArgs {
     /// disk: new messages, rooms, registrations and blocks are refused,
     /// and everything that needs no storage is answered at once, until the
     /// commit finishes. Fractions are allowed (0.5).
-    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(3)))]
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(3)),
+          value_parser = seconds(ranges::COMMIT_TIMEOUT))]
     pub(crate) commit_timeout: Seconds,
 }
 
@@ -328,7 +334,9 @@ impl Cli {
     /// How much password work may be under way, from --hash-threads and --hash-queue.
     pub(crate) fn password_limits(&self) -> Limits {
         let cpus = || std::thread::available_parallelism().map_or(1, |n| n.get());
-        Limits { threads: self.hash_threads.unwrap_or_else(cpus), queue: self.hash_queue }
+        // A machine with more CPUs than the range allows gets the range's top.
+        let most = usize::try_from(ranges::HASH_THREADS.max).unwrap_or(usize::MAX);
+        Limits { threads: self.hash_threads.unwrap_or_else(|| cpus().min(most)), queue: self.hash_queue }
     }
 
     /// The WebSocket limits: messages as long as the engine's lines, and

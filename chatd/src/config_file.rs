@@ -15,6 +15,7 @@
 use std::collections::HashSet;
 use std::error::Error as _;
 use std::ffi::OsString;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use clap::error::ContextKind;
@@ -26,12 +27,19 @@ use crate::cli::{Cli, Seconds};
 /// The `--config` flag's id; the one flag that is not a key.
 const CONFIG_ARG: &str = "config";
 
+/// The largest configuration file read: every key with a long comment is
+/// a few KiB, so a larger file is something else (a device, a log).
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// A configuration file chatd cannot use.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ConfigFileError {
     /// The file could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
+    /// The file is larger than any configuration file.
+    #[error("{} is larger than {max} bytes; it cannot be a chatd configuration file", path.display())]
+    TooLarge { path: PathBuf, max: u64 },
     /// The file is not TOML (toml's message says where).
     #[error("{} is not valid TOML: {message}", path.display())]
     Syntax { path: PathBuf, message: String },
@@ -110,8 +118,7 @@ fn cli_from(matches: &ArgMatches) -> Result<Cli, clap::Error> {
 /// The arguments the file at `path` stands for, leaving out the flags whose
 /// ids are in `skip`.
 fn file_args(command: &clap::Command, path: &Path, skip: &HashSet<&str>) -> Result<Vec<OsString>, ConfigFileError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read { path: path.to_owned(), source })?;
+    let text = read_capped(path)?;
     let syntax = |error: toml::de::Error| ConfigFileError::Syntax { path: path.to_owned(), message: error.to_string() };
     let table: toml::Table = toml::from_str(&text).map_err(syntax)?;
     // toml::Table keeps no positions; the spanned parse of the same text
@@ -153,6 +160,19 @@ fn file_args(command: &clap::Command, path: &Path, skip: &HashSet<&str>) -> Resu
         }));
     }
     Ok(args)
+}
+
+/// Reads the file at `path`, refusing one larger than [`MAX_FILE_BYTES`]
+/// without reading more than that (`/dev/zero` is endless), and one that is
+/// not UTF-8.
+fn read_capped(path: &Path) -> Result<String, ConfigFileError> {
+    let read = |source| ConfigFileError::Read { path: path.to_owned(), source };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(read)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ConfigFileError::TooLarge { path: path.to_owned(), max: MAX_FILE_BYTES });
+    }
+    String::from_utf8(bytes).map_err(|error| read(std::io::Error::new(std::io::ErrorKind::InvalidData, error)))
 }
 
 /// Whether `arg` may be set from the file: every flag with a long name but

@@ -35,6 +35,9 @@ fn run_check_config(args: &CheckConfigArgs) -> ExitCode {
 fn run_backup(args: &BackupArgs) -> ExitCode {
     match backup::backup(&args.data_dir, &args.to, args.force) {
         Ok(summary) => {
+            for path in &summary.removed {
+                println!("removed {}, left by an interrupted backup", path.display());
+            }
             println!(
                 "backed up {} to {} ({} bytes, schema version {})",
                 summary.from.display(),
@@ -59,7 +62,7 @@ fn run_check(args: &CheckArgs) -> ExitCode {
     if report.healthy() {
         let version = report.schema_version.map_or_else(|| "unknown".to_owned(), |v| v.to_string());
         println!(
-            "{}: healthy (SQLite integrity check ok, schema version {version}, every table chatd needs is there)",
+            "{}: healthy (SQLite integrity check ok, schema version {version}, every table chatd needs is there, every row readable)",
             report.path.display()
         );
         return ExitCode::SUCCESS;

@@ -171,3 +171,46 @@ fn the_log_format_may_come_from_the_file() {
     assert!(!output.status.success());
     assert_json_lines(&stderr_text(&output));
 }
+
+/// Values an operator would never mean, or that someone else's file could
+/// use against the machine: each is refused by `check-config` and at start,
+/// with its line and the range it must be in.
+#[test]
+fn nonsense_and_dangerous_values_are_refused_with_their_range() {
+    let cases = [
+        ("max-line-bytes = 4294967296000", "must be between 8 and 1048576"),
+        ("hash-threads = 100000", "must be between 1 and 64"),
+        ("ws-ping-interval = 0.0001", "must be 0 (off) or between 0.1 and 86400 seconds"),
+        ("registration-timeout = 1e-9", "must be 0 (off) or between 0.1 and 86400 seconds"),
+        ("max-per-ip = 20000000", "must be 0 (off) or between 1 and 10000000"),
+        // A line break would write a line of its own into every IRC welcome.
+        ("server-name = \"chatd\\r\\n:evil 001 you :injected\"", "holds '\\r', which is not allowed"),
+        ("server-name = \"chat server\"", "holds ' ', which is not allowed"),
+    ];
+    for (line, wanted) in cases {
+        let (dir, path) = config_file(&format!("{line}\n"));
+        let output = run(&["check-config", path.to_str().unwrap()]);
+        let stderr = stderr_text(&output);
+        assert_eq!(output.status.code(), Some(1), "{line} was accepted: {stderr}");
+        assert!(stderr.contains("line 1") && stderr.contains(wanted), "{line}: {stderr}");
+        let (status, stderr) = Server::fail_to_start(chatd!(), dir.path(), &["--config", path.to_str().unwrap()]);
+        assert!(!status.success() && stderr.contains(wanted), "{line}: {stderr}");
+    }
+    let long = format!("server-name = \"{}\"\n", "a".repeat(200));
+    let (_dir, path) = config_file(&long);
+    let stderr = stderr_text(&run(&["check-config", path.to_str().unwrap()]));
+    assert!(stderr.contains("is 200 bytes long, more than 63"), "{stderr}");
+}
+
+#[test]
+fn a_file_larger_than_any_configuration_is_not_read() {
+    // 2 MiB of comments: valid TOML, but no configuration is that large.
+    let (_dir, path) = config_file(&"# a comment line of some length, repeated\n".repeat(50_000));
+    let output = run(&["check-config", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr_text(&output).contains("is larger than 1048576 bytes"), "{}", stderr_text(&output));
+    // An endless file is read only up to the cap.
+    let output = run(&["check-config", "/dev/zero"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr_text(&output).contains("/dev/zero is larger than 1048576 bytes"), "{}", stderr_text(&output));
+}

@@ -116,6 +116,63 @@ fn a_database_sqlite_would_open_read_only_is_refused_and_left_untouched() {
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "the database was changed");
 }
 
+/// Each file chatd keeps in its data directory, planted as a link to
+/// someone else's file: chatd refuses to start, `chatd check` and `chatd
+/// backup` refuse to read, each naming the link, and the file it points at
+/// keeps its bytes, its mode and its lock.
+#[test]
+fn a_link_planted_in_the_data_dir_is_refused_and_what_it_points_at_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let data = tempfile::tempdir().unwrap();
+    make_store(data.path());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let victim = elsewhere.path().join("victim");
+    std::fs::write(&victim, "someone else's file\n").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let untouched = || {
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "someone else's file\n");
+        assert_eq!(std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777, 0o644);
+        // Nobody holds a lock on it.
+        let file = File::open(&victim).unwrap();
+        file.try_lock().expect("the file pointed at is not locked");
+    };
+    let dir = data.path().to_str().unwrap();
+    for name in ["chatd.lock", "chatd.db", "chatd.db-wal", "chatd.db-shm", "chatd.db-journal"] {
+        let link = data.path().join(name);
+        let aside = data.path().join(format!("{name}.aside"));
+        let real = link.exists();
+        if real {
+            std::fs::rename(&link, &aside).unwrap();
+        }
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+
+        let stderr = refused(data.path(), "is a symbolic link");
+        assert!(stderr.contains(&link.display().to_string()), "{stderr}");
+        untouched();
+        let check = Command::new(chatd!()).args(["check", "--data-dir", dir]).output().unwrap();
+        let said = String::from_utf8_lossy(&check.stderr);
+        assert_eq!(check.status.code(), Some(1), "{name}: {said}");
+        assert!(said.contains("is a symbolic link"), "{name}: {said}");
+        let to = elsewhere.path().join("backup.db");
+        let backup = Command::new(chatd!()).args(["backup", "--data-dir", dir, "--to"]).arg(&to).output().unwrap();
+        let said = String::from_utf8_lossy(&backup.stderr);
+        assert!(!backup.status.success() && said.contains("is a symbolic link"), "{name}: {said}");
+        assert!(!to.exists());
+        untouched();
+
+        std::fs::remove_file(&link).unwrap();
+        if real {
+            std::fs::rename(&aside, &link).unwrap();
+        }
+    }
+    // With every link gone, the store is chatd's again.
+    let server = Server::start_in(chatd!(), data.path(), &[]);
+    let mut alice = server.login("alice");
+    alice.send("/list");
+    alice.expect("* 1 room:");
+}
+
 #[test]
 fn a_data_dir_that_is_not_a_directory_is_refused() {
     let data = tempfile::tempdir().unwrap();
@@ -237,6 +294,25 @@ fn refused_within(from: &mut Client, text: &str, patience: Duration) -> bool {
         assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
     }
     answer.is_some()
+}
+
+/// A disk already full when chatd starts: SQLite calls it a "disk I/O
+/// error" (its shared-memory file cannot grow); chatd says what is full and
+/// what to do, and changes nothing.
+#[test]
+fn a_full_disk_at_start_is_named_with_what_to_do() {
+    if !is_root() {
+        eprintln!("note: not root, so no tmpfs can be mounted and this test cannot fill a disk");
+        return;
+    }
+    let fs = Tmpfs::mount("2m");
+    let dir = fs.path().join("data");
+    make_store(&dir);
+    fill_disk(fs.path());
+    let stderr = refused(&dir, "is full");
+    let plain = stderr.lines().find(|line| line.starts_with("chatd: ")).unwrap_or_default();
+    assert!(plain.contains(&format!("the file system holding {} is full", dir.display())), "{stderr}");
+    assert!(plain.contains("free space there"), "{stderr}");
 }
 
 #[test]

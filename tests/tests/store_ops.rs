@@ -254,3 +254,79 @@ fn the_recovery_steps_work_as_written() {
     let output = chatd_command(&["check", "--data-dir", dir.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
+
+#[test]
+fn check_reads_every_stored_message_and_names_an_empty_or_misplaced_database() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("data");
+    stopped_store(&dir, 300);
+    let db = dir.join("chatd.db");
+    let seq: u64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT seq FROM messages WHERE text LIKE '150 %'", [], |row| row.get(0))
+        .unwrap();
+    // 64 bytes of one message's text flipped, as a bad sector might: the
+    // file's structure is sound (SQLite's integrity check passes), but the
+    // message is no longer text, and chatd skips it when serving history.
+    let mut bytes = std::fs::read(&db).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"150 xxxx").expect("the message is in the file") + 4;
+    bytes[at..at + 64].iter_mut().for_each(|byte| *byte ^= 0xFF);
+    std::fs::write(&db, &bytes).unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let output = chatd_command(&["check", "--data-dir", dir_arg]);
+    let said = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}{said}", text(&output.stdout));
+    assert!(said.contains("1 row(s) of the table `messages` cannot be read"), "{said}");
+    assert!(said.contains(&format!("room_key r, seq {seq}")), "{said}");
+    assert!(!said.contains("integrity check found damage"), "{said}");
+
+    // An empty file where the database should be: chatd would start on it
+    // with nothing, so it is not called healthy.
+    std::fs::write(&db, b"").unwrap();
+    let output = chatd_command(&["check", "--data-dir", dir_arg]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert!(text(&output.stderr).contains("is empty (0 bytes): it holds no chatd data"), "{}", text(&output.stderr));
+
+    // A directory by the database's name.
+    std::fs::remove_file(&db).unwrap();
+    std::fs::create_dir(&db).unwrap();
+    let output = chatd_command(&["check", "--data-dir", dir_arg]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert!(text(&output.stderr).contains("chatd.db is a directory, not a file"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn a_backup_removes_what_interrupted_backups_left_and_nothing_else() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("data");
+    stop(Server::start_in(chatd!(), &dir, ARGS));
+    let out = data.path().join("backups");
+    std::fs::create_dir(&out).unwrap();
+    let copy = |name: &str| {
+        let mut bytes = b"SQLite format 3\0".to_vec();
+        bytes.resize(64 * 1024, 7);
+        std::fs::write(out.join(name), bytes).unwrap();
+    };
+    // A killed backup: its copy and SQLite's journal beside it.
+    copy(".chatd-2026-01-01.db.partial");
+    std::fs::write(out.join(".chatd-2026-01-01.db.partial-journal"), [9u8; 4096]).unwrap();
+    // A journal whose copy is gone.
+    std::fs::write(out.join(".chatd-2026-01-02.db.partial-journal"), [9u8; 4096]).unwrap();
+    // A copy another backup is still writing: it holds the copy's lock.
+    copy(".chatd-2026-01-03.db.partial");
+    let busy = std::fs::File::open(out.join(".chatd-2026-01-03.db.partial")).unwrap();
+    busy.lock().unwrap();
+    // Someone's file that only looks like a copy.
+    std::fs::write(out.join(".notes.partial"), "my notes").unwrap();
+
+    let to = out.join("chatd-2026-01-04.db");
+    let output = chatd_command(&["backup", "--data-dir", dir.to_str().unwrap(), "--to", to.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains(".chatd-2026-01-01.db.partial, left by an interrupted backup"), "{stdout}");
+    let mut left: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, [".chatd-2026-01-03.db.partial", ".notes.partial", "chatd-2026-01-04.db"]);
+    drop(busy);
+}

@@ -367,7 +367,7 @@ fn config_from(input: &mut Input<'_>) -> Config {
         idle_timeout: Duration::from_millis(u64::from(b() % 4) * 900),
         idle_warning: Duration::from_millis(u64::from(b() % 3) * 300),
         max_accounts: usize::from(b() % 4),
-        min_password_len: usize::from(b() % 10),
+        min_password_len: 1 + usize::from(b() % 9),
         max_login_failures: 1 + u32::from(b() % 3),
         max_offline_messages: usize::from(b() % 3),
         max_offline_total: usize::from(b() % 5),

@@ -154,7 +154,7 @@ fn the_http_port_and_websocket_limits() {
     assert_eq!(cli.http_listen, OptionalAddr(None));
     assert_eq!(cli.ws_settings(), ws::Settings { max_message: 100, ping_after: None });
     assert_eq!(cli.allowed_origins, ["https://chat.example.com", "http://localhost:3000/"]);
-    for bad in ["chat.example.com", "https://", "https://x/page", "ftp://x", "*"] {
+    for bad in ["chat.example.com", "https://", "https://x/page", "ftp://x", "*", "https://a\r\nb", "https://a\tb"] {
         assert!(Cli::try_parse_from(["chatd", "--allowed-origin", bad]).is_err(), "{bad}");
     }
 }

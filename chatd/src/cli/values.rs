@@ -1,10 +1,12 @@
 //! Flag values with rules of their own: an address or `none`, an origin,
-//! a host name, seconds with fractions, counts of at least one.
+//! a host name, seconds with fractions, counts and names within their ranges.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
+
+use chatcore::ranges::{Range, TextRule};
 
 /// An address to listen on, or `none`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +25,11 @@ pub(super) fn origin(text: &str) -> Result<String, String> {
     let rest = text.strip_prefix("http://").or_else(|| text.strip_prefix("https://"));
     let authority = rest.map(|r| r.strip_suffix('/').unwrap_or(r));
     match authority {
-        Some(a) if !a.is_empty() && !a.contains(['/', '?', '#', ' ', '@']) => Ok(text.to_owned()),
+        // A control character (a line break) is no part of a host: no
+        // browser sends such an origin, so it can only be a mistake.
+        Some(a) if !a.is_empty() && !a.contains(['/', '?', '#', ' ', '@']) && !a.contains(char::is_control) => {
+            Ok(text.to_owned())
+        }
         _ => Err(format!("{text:?} is not an origin like https://chat.example.com or http://host:8080")),
     }
 }
@@ -62,12 +68,43 @@ impl FromStr for Seconds {
     }
 }
 
-/// A count that must be at least 1 (a zero-capacity channel or queue would
-/// stall or refuse everything).
-pub(super) fn positive(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_owned()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{s:?} is not a whole number")),
+/// A flag's value parser for a count within `range`: the engine's own
+/// ranges ([`chatcore::ranges`]) or chatd's ([`super::ranges`]), so that a
+/// value is refused alike on the command line, in a config file, and by the
+/// engine.
+pub(crate) fn count<T>(range: Range<u64>) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+{
+    move |text: &str| {
+        let text = text.trim();
+        let out_of_range = || format!("{text} is out of range: it must be {range}");
+        let value: u64 = text.parse().map_err(|_| {
+            // All digits but too many for any count: out of range all the same.
+            let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+            if digits { out_of_range() } else { format!("{text:?} is not a whole number") }
+        })?;
+        if !range.contains(value) {
+            return Err(out_of_range());
+        }
+        T::try_from(value).map_err(|_| out_of_range())
     }
+}
+
+/// A flag's value parser for seconds within `range` (see [`count`]).
+pub(crate) fn seconds(
+    range: Range<Duration>,
+) -> impl Fn(&str) -> Result<Seconds, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let secs: Seconds = text.parse()?;
+        if !range.contains(secs.0) {
+            return Err(format!("{} is out of range: it must be {range}", text.trim()));
+        }
+        Ok(secs)
+    }
+}
+
+/// A flag's value parser for a name or password that `rule` allows.
+pub(crate) fn text(rule: TextRule) -> impl Fn(&str) -> Result<String, String> + Clone + Send + Sync + 'static {
+    move |text: &str| rule.check(text).map(|()| text.to_owned()).map_err(|problem| format!("the value {problem}"))
 }

@@ -139,3 +139,43 @@ fn lines_count_from_one() {
     assert_eq!(line_at("a\nb\nc", 2), 2);
     assert_eq!(line_at("a\nb\nc", 4), 3);
 }
+
+/// Every flag that takes a number has a range, so that no value is taken
+/// merely because it parses: a flag added without one fails here.
+#[test]
+fn every_numeric_flag_refuses_values_outside_its_range() {
+    let command = built();
+    let numeric: Vec<&clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| is_key(arg) && matches!(kind(arg), Kind::Integer | Kind::Seconds))
+        .collect();
+    assert!(numeric.len() >= 45, "only {} numeric flags found", numeric.len());
+    for arg in numeric {
+        let key = arg.get_long().unwrap();
+        // Far beyond any range (a trillion, or 31,000 years), and below any
+        // minimum but zero.
+        let problem =
+            check_value(arg, &Some("1000000000000".to_owned())).expect_err(&format!("--{key} takes a trillion"));
+        assert!(problem.contains("out of range: it must be"), "--{key}: {problem}");
+        if kind(arg) == Kind::Seconds {
+            assert!(check_value(arg, &Some("0.00001".to_owned())).is_err(), "--{key} takes 10 µs");
+        }
+        // Each default is within its own range.
+        for default in arg.get_default_values() {
+            let default = default.to_string_lossy().into_owned();
+            assert_eq!(check_value(arg, &Some(default.clone())), Ok(()), "--{key}'s default {default}");
+        }
+    }
+}
+
+#[test]
+fn names_are_printable_and_bounded_on_the_command_line_too() {
+    let long = "n".repeat(10 * 1024 * 1024);
+    for (name, wanted) in [(long.as_str(), "more than 63"), ("a\r\nb", "holds '\\r'"), ("", "is empty")] {
+        let error = parse_cli(["chatd", "--server-name", name]).unwrap_err().to_string();
+        assert!(error.contains(wanted), "{error}");
+    }
+    let error = parse_cli(["chatd", "--irc-password", "pass\nword"]).unwrap_err().to_string();
+    assert!(error.contains("holds '\\n'"), "{error}");
+    assert!(parse_cli(["chatd", "--irc-password", "correct horse battery"]).is_ok());
+}

@@ -15,8 +15,11 @@ use std::time::Duration;
 use rusqlite::Connection;
 use rusqlite::backup::{Backup, StepResult};
 
+mod leftovers;
+
+use super::DB_FILE;
+use super::files::{self, ForeignFile};
 use super::read_only::ReadOnly;
-use super::{DB_FILE, private};
 
 /// How often, and how long apart, a copy that finds the database busy
 /// (SQLite recovering its WAL index, say) tries again before giving up.
@@ -34,6 +37,8 @@ pub struct BackupSummary {
     pub schema_version: u32,
     /// The copy's size in bytes.
     pub bytes: u64,
+    /// What interrupted backups had left beside `to`, removed.
+    pub removed: Vec<PathBuf>,
 }
 
 /// Why a backup was not made. A failed backup never leaves a file at the
@@ -46,6 +51,9 @@ pub enum BackupError {
         /// Where the database was looked for.
         path: PathBuf,
     },
+    /// A link or a directory stands where chatd keeps a file.
+    #[error(transparent)]
+    Foreign(#[from] ForeignFile),
     /// The destination exists and `--force` was not given.
     #[error("{path} already exists; choose another file, or pass --force to overwrite it")]
     Exists {
@@ -113,6 +121,7 @@ pub enum BackupError {
 /// ```
 pub fn backup(data_dir: &Path, to: &Path, force: bool) -> Result<BackupSummary, BackupError> {
     let from = data_dir.join(DB_FILE);
+    files::refuse_foreign(data_dir)?;
     if !from.is_file() {
         return Err(BackupError::Missing { path: from });
     }
@@ -129,13 +138,24 @@ pub fn backup(data_dir: &Path, to: &Path, force: bool) -> Result<BackupSummary, 
     let src = ReadOnly::open(data_dir).map_err(|e| BackupError::Source { path: from.clone(), source: e })?;
 
     let partial = partial_path(to);
-    // A leftover from an interrupted backup carries our own temporary name.
-    let _ = std::fs::remove_file(&partial);
-    let result = copy(&src, &from, &partial).and_then(|schema_version| {
+    // Leftovers of interrupted backups carry our own temporary names; with
+    // a date in each backup's name, each run would leave its own.
+    let removed = leftovers::remove(to);
+    // Created here, 0600, before SQLite opens it: SQLite would give a new
+    // file the umask's mode, readable by others. Locked until it has its
+    // name, so that another backup's clean-up leaves it alone.
+    let held = files::open_options().write(true).create_new(true).open(&partial).and_then(|held| {
+        held.lock()?;
+        Ok(held)
+    });
+    // One that exists belongs to a backup to the same file still running.
+    let _held = held.map_err(|source| BackupError::Write { path: partial.clone(), source })?;
+    let result = (|| {
+        let schema_version = copy(&src, &from, &partial)?;
         publish(&partial, to, force)?;
         let bytes = std::fs::metadata(to).map_err(|e| BackupError::Write { path: to.to_owned(), source: e })?.len();
-        Ok(BackupSummary { from: from.clone(), to: to.to_owned(), schema_version, bytes })
-    });
+        Ok(BackupSummary { from: from.clone(), to: to.to_owned(), schema_version, bytes, removed })
+    })();
     if result.is_err() {
         let _ = std::fs::remove_file(&partial);
         let _ = std::fs::remove_file(journal_of(&partial));
@@ -143,13 +163,10 @@ pub fn backup(data_dir: &Path, to: &Path, force: bool) -> Result<BackupSummary, 
     result
 }
 
-/// Copies `src` into a new file at `partial`; returns the copy's schema version.
+/// Copies `src` into the new, empty file at `partial`; returns the copy's schema version.
 fn copy(src: &Connection, from: &Path, partial: &Path) -> Result<u32, BackupError> {
     let write = |e| BackupError::Write { path: partial.to_owned(), source: e };
     let sqlite = |e| BackupError::WriteSqlite { path: partial.to_owned(), source: e };
-    // Created here, 0600, before SQLite opens it: SQLite would give a new
-    // file the umask's mode, readable by others.
-    private::open_options().write(true).create_new(true).open(partial).map_err(write)?;
     let mut dst = Connection::open(partial).map_err(sqlite)?;
     {
         let backup = Backup::new(src, &mut dst).map_err(sqlite)?;
@@ -211,8 +228,11 @@ fn publish(partial: &Path, to: &Path, force: bool) -> Result<(), BackupError> {
 /// is atomic.
 fn partial_path(to: &Path) -> PathBuf {
     let name = to.file_name().map_or_else(|| "backup".into(), |n| n.to_string_lossy().into_owned());
-    to.with_file_name(format!(".{name}.partial"))
+    to.with_file_name(format!(".{name}{PARTIAL}"))
 }
+
+/// The end of a copy's temporary name.
+const PARTIAL: &str = ".partial";
 
 /// The rollback journal SQLite may leave beside `db` if the copy failed midway.
 fn journal_of(db: &Path) -> PathBuf {

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, ErrorCode};
 
 use super::read_only::ReadOnly;
-use super::{DB_FILE, schema};
+use super::{DB_FILE, files, schema};
+
+mod rows;
 
 /// The most lines of `integrity_check` output kept: a badly damaged file
 /// can produce thousands, and the first few say what is needed.
@@ -55,6 +57,11 @@ impl CheckReport {
 pub fn check(data_dir: &Path) -> CheckReport {
     let path = data_dir.join(DB_FILE);
     let mut report = CheckReport { path: path.clone(), schema_version: None, problems: Vec::new(), notes: Vec::new() };
+    // A link or a directory in the database's place is named as what it is.
+    if let Err(foreign) = files::refuse_foreign(data_dir) {
+        report.problems.push(foreign.to_string());
+        return report;
+    }
     if !path.is_file() {
         report.problems.push(format!(
             "there is no database at {} (chatd creates one when it first starts; is --data-dir right?)",
@@ -121,7 +128,18 @@ fn layout(conn: &Connection, report: &mut CheckReport) -> rusqlite::Result<()> {
         return Ok(());
     }
     if version == 0 {
-        report.notes.push("the database is empty: chatd has not yet set it up (it will at its next start)".to_owned());
+        // chatd sets a database up the moment it creates it: one without
+        // its tables was emptied, or never finished being made.
+        let what = match std::fs::metadata(&report.path) {
+            Ok(metadata) if metadata.len() == 0 => "is empty (0 bytes)".to_owned(),
+            _ => "has no chatd tables (schema version 0)".to_owned(),
+        };
+        report.problems.push(format!(
+            "{} {what}: it holds no chatd data. If chatd has stored anything here, it is gone: restore a backup \
+             (started on it as it is, chatd would begin again with no rooms, messages or accounts)",
+            report.path.display()
+        ));
+        return Ok(());
     } else if version < schema::CURRENT {
         report.notes.push(format!(
             "schema version {version} is older than this chatd's ({}); chatd will migrate it at its next start",
@@ -150,6 +168,9 @@ fn layout(conn: &Connection, report: &mut CheckReport) -> rusqlite::Result<()> {
         for column in columns(&expected, table)?.difference(&have_columns) {
             report.problems.push(format!("the table `{table}` has no column `{column}`"));
         }
+    }
+    if report.problems.is_empty() {
+        rows::unreadable(conn, &expected, &want, report)?;
     }
     Ok(())
 }

@@ -3,8 +3,9 @@
 //!
 //! One data directory holds `chatd.db` (with its WAL) and `chatd.lock`,
 //! which one chatd at a time holds locked. Nothing here ever deletes or
-//! recreates the database file: a store that cannot be opened as it is
-//! stops chatd with a clear error instead.
+//! recreates the database file, or follows a link in the directory: a
+//! store that cannot be opened as it is stops chatd with a clear error
+//! instead.
 //!
 //! [`backup`] copies the database while chatd runs; [`check`] says whether
 //! it is sound and chatd's.
@@ -17,6 +18,7 @@
 
 pub mod backup;
 pub mod check;
+mod files;
 mod read_only;
 mod records;
 mod room_modes;
@@ -29,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags};
 
+pub use files::{ForeignFile, Room};
 pub use records::Retention;
 
 /// SQLite's `synchronous` setting, which decides what a commit survives.
@@ -57,6 +60,24 @@ pub enum StoreError {
         path: PathBuf,
         /// What the system said.
         source: std::io::Error,
+    },
+    /// A link, directory or device stands where chatd keeps a file.
+    #[error(transparent)]
+    Foreign(#[from] ForeignFile),
+    /// The file system holding the data directory is full.
+    #[error(
+        "the file system holding {} is full ({} bytes free{}): chatd cannot write its database; free space \
+         there (old backups, logs) or move --data-dir to a file system with room, then start chatd again \
+         (nothing was changed; {detail})",
+        path.display(), room.bytes, if room.no_inodes { ", and no free inodes" } else { "" }
+    )]
+    DiskFull {
+        /// The data directory.
+        path: PathBuf,
+        /// What is left there.
+        room: Room,
+        /// What the system or SQLite said.
+        detail: String,
     },
     /// The file is not a sound SQLite database, or not chatd's.
     #[error("database {path} is corrupt or not a chatd database ({detail}); it was left untouched")]
@@ -108,10 +129,20 @@ pub struct Store {
 impl Store {
     /// Opens (creating if need be) the store in `dir`.
     pub fn open(dir: &Path, sync: SyncMode) -> Result<Store, StoreError> {
-        let unwritable = |source| StoreError::Unwritable { path: dir.to_owned(), source };
-        private::create_dir(dir).map_err(unwritable)?;
-        let lock = private::open_options().create(true).truncate(false).write(true).open(dir.join("chatd.lock"));
-        let lock = lock.map_err(unwritable)?;
+        let unwritable = |source: std::io::Error| match files::nearly_full(dir).filter(|_| files::is_full(&source)) {
+            Some(room) => StoreError::DiskFull { path: dir.to_owned(), room, detail: source.to_string() },
+            None => StoreError::Unwritable { path: dir.to_owned(), source },
+        };
+        files::create_dir(dir).map_err(unwritable)?;
+        files::refuse_foreign(dir)?;
+        let lock_path = dir.join(files::LOCK_FILE);
+        // Opened without following a link, and tightened through what was
+        // opened: a link planted since the check above fails here.
+        let lock = match files::open_options().create(true).truncate(false).write(true).open(&lock_path) {
+            Err(error) if files::is_link(&error) => return Err(ForeignFile::Link { path: lock_path }.into()),
+            result => result.map_err(unwritable)?,
+        };
+        files::tighten(&lock, &lock_path);
         match lock.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Err(StoreError::Locked { path: dir.to_owned() }),
@@ -120,17 +151,21 @@ impl Store {
         let path = dir.join(DB_FILE);
         // The database holds password hashes and whispers: only chatd's
         // user may read it. SQLite gives the WAL and shared-memory files
-        // the database file's mode, so a new database is created here first.
-        match private::open_options().write(true).create_new(true).open(&path) {
+        // the database file's mode, so a new database is created here first
+        // (`create_new` follows no link either).
+        match files::open_options().write(true).create_new(true).open(&path) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(source) => return Err(unwritable(source)),
         }
-        for name in ["chatd.lock", "chatd.db", "chatd.db-wal", "chatd.db-shm"] {
-            private::tighten(&dir.join(name));
+        for name in [DB_FILE, "chatd.db-wal", "chatd.db-shm"] {
+            files::tighten_existing(dir, name)?;
         }
         let classify = |e: rusqlite::Error| classify(&path, e);
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let mut conn = Connection::open_with_flags(&path, flags).map_err(classify)?;
         // Read before anything writes: a file that is not a sound database
         // must be reported, not "repaired" by a journal-mode switch.
@@ -163,11 +198,12 @@ impl Store {
         // (benches/README.md).
         conn.pragma_update(None, "cache_size", -CACHE_KIB).map_err(classify)?;
         // The switch to WAL made the WAL and shared-memory files if they
-        // were missing (with the database's mode); ones an older chatd left
-        // are tightened like the rest.
-        for name in ["chatd.db-wal", "chatd.db-shm"] {
-            private::tighten(&dir.join(name));
-        }
+        // were missing, with the database's mode (tightened above, as were
+        // ones left from before). They are not opened again here: closing
+        // any descriptor of a file drops every POSIX lock this process
+        // holds on it, SQLite's included, and a reader that then took
+        // itself for the first would truncate the shared memory chatd has
+        // mapped (SIGBUS).
         schema::migrate(&mut conn).map_err(|e| match e {
             StoreError::Sqlite(e) => classify(e),
             other => other,
@@ -192,65 +228,20 @@ impl Store {
     }
 }
 
-/// Files only chatd's user can read: the data directory 0700, its files
-/// 0600, whatever the umask; an existing directory or file that others can
-/// read is tightened, and the change logged.
-mod private {
-    use std::fs::OpenOptions;
-    use std::io;
-    use std::path::Path;
-
-    #[cfg(unix)]
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-
-    /// Creates `dir` (and missing parents) 0700, or tightens it if it exists.
-    pub(super) fn create_dir(dir: &Path) -> io::Result<()> {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        builder.mode(0o700);
-        builder.create(dir)?;
-        tighten(dir);
-        Ok(())
-    }
-
-    /// Options that create a file 0600.
-    pub(super) fn open_options() -> OpenOptions {
-        let mut options = OpenOptions::new();
-        #[cfg(unix)]
-        options.mode(0o600);
-        options
-    }
-
-    /// Takes every permission for group and others off `path`, if it
-    /// exists. A file chatd's user cannot change (not its owner) is left
-    /// as it is, with a warning: that is the administrator's choice.
-    pub(super) fn tighten(path: &Path) {
-        #[cfg(unix)]
-        {
-            let Ok(metadata) = std::fs::metadata(path) else { return };
-            let mode = metadata.permissions().mode() & 0o7777;
-            if mode & 0o077 == 0 {
-                return;
-            }
-            let tight = mode & 0o700;
-            let (from, to) = (format!("{mode:o}"), format!("{tight:o}"));
-            match std::fs::set_permissions(path, std::fs::Permissions::from_mode(tight)) {
-                Ok(()) => tracing::warn!(path = %path.display(), from, to,
-                    "others could read chatd's data; tightened its permissions"),
-                Err(error) => tracing::warn!(path = %path.display(), mode = from, %error,
-                    "others can read chatd's data, and its permissions could not be tightened"),
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = path;
-    }
-}
-
 /// Turns SQLite's answer into the error an operator can act on.
 fn classify(path: &Path, error: rusqlite::Error) -> StoreError {
     let path = path.to_owned();
-    match error.sqlite_error_code() {
+    let code = error.sqlite_error_code();
+    // A failed write on a disk with no room left is that, whatever SQLite
+    // calls it: a shared-memory or WAL file that cannot grow is a "disk
+    // I/O error".
+    if matches!(code, Some(ErrorCode::DiskFull | ErrorCode::SystemIoFailure)) {
+        let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_owned);
+        if let Some(room) = files::nearly_full(&dir) {
+            return StoreError::DiskFull { path: dir, room, detail: error.to_string() };
+        }
+    }
+    match code {
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
             StoreError::Corrupt { path, detail: error.to_string() }
         }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 use super::DB_FILE;
+use super::files::{self, LOCK_FILE};
 
 /// A read-only connection to a data directory's database; whatever it had
 /// to create is removed when it is dropped.
@@ -37,10 +38,13 @@ impl ReadOnly {
             PathBuf::from(name)
         };
         let (wal, shm) = (side("-wal"), side("-shm"));
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         // Opened for reading only: the lock is advisory, and a lock file
-        // that cannot be opened just means chatd may be running.
-        let lock = File::open(data_dir.join("chatd.lock")).ok().filter(|file| file.try_lock().is_ok());
+        // that cannot be opened just means chatd may be running. Never
+        // through a link (the callers refuse one before this).
+        let lock = files::open_options().read(true).open(data_dir.join(LOCK_FILE));
+        let lock = lock.ok().filter(|file| file.try_lock().is_ok());
         if lock.is_some() && !wal.exists() {
             // chatd is stopped and cleanly so: the file is all there is,
             // and nothing can change it while the lock is held.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cli::{OptionalAddr, Seconds, optional_addr};
+use crate::cli::{OptionalAddr, Seconds, optional_addr, ranges, seconds};
 
 /// TLS: which listeners serve it, with which certificate, and whether
 /// passwords may still travel in the clear.
@@ -48,7 +48,8 @@ pub(crate) struct TlsArgs {
 
     /// Seconds a new TLS connection has to finish its handshake before it
     /// is closed.
-    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(10)))]
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(Duration::from_secs(10)),
+          value_parser = seconds(ranges::TLS_HANDSHAKE_TIMEOUT))]
     pub(crate) tls_handshake_timeout: Seconds,
 
     /// Accept passwords on plain connections from other hosts even though a
