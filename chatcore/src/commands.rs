@@ -2,11 +2,10 @@
 
 use crate::account::OfflineMessage;
 use crate::codec::Codec;
-use crate::codec::irc::NICKSERV;
 use crate::command::{COMMANDS, Command, HistoryOf, Verb};
 use crate::error::Rejection;
 use crate::event::Event;
-use crate::names::{NameError, NameKey, validate_nick, validate_room};
+use crate::names::{NameError, NameKey, validate_chosen_nick, validate_nick, validate_room};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
 use crate::record::Record;
@@ -92,10 +91,10 @@ impl World {
         if let Some(account) = self.account_of(id) {
             return Err(Rejection::NickLocked(account.into()));
         }
-        validate_nick(nick, self.config.max_nick_len).map_err(Rejection::NickInvalid)?;
+        validate_chosen_nick(nick, self.config.max_nick_len, &self.config.server_name)
+            .map_err(Rejection::NickInvalid)?;
         let key = NameKey::of(nick);
-        // IRC users reach the NickServ pseudo-user by that name; nobody may take it.
-        if self.nicks.get(&key).is_some_and(|owner| *owner != id) || key == NameKey::of(NICKSERV) {
+        if self.nicks.get(&key).is_some_and(|owner| *owner != id) {
             return Err(Rejection::NickTaken(nick.into()));
         }
         if let Some(account) = self.accounts.get(&key) {

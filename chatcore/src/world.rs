@@ -242,9 +242,8 @@ impl World {
             return;
         }
         if client.codec == Codec::Irc {
-            if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
-                self.counts.refused(&Rejection::Flood);
-                return out.send(id, client.render(&Rejection::Flood.event()));
+            if let Err(rejection) = self.take_line_allowance(now, id) {
+                return self.reject(out, id, rejection);
             }
             return self.irc_line(out, now, id, line);
         }
@@ -331,6 +330,14 @@ impl World {
     }
 
     /// Tells one client why its line was refused.
+    /// Takes one line's worth of `id`'s flood allowance, or refuses with
+    /// `Flood` when it has none left.
+    pub(crate) fn take_line_allowance(&mut self, now: Now, id: ClientId) -> Result<(), Rejection> {
+        let (burst, per_sec) = (self.config.flood_burst, self.config.flood_lines_per_sec);
+        let allowed = self.clients.get_mut(&id).is_none_or(|c| c.flood.try_take(now.instant, burst, per_sec));
+        if allowed { Ok(()) } else { Err(Rejection::Flood) }
+    }
+
     pub(crate) fn reject(&mut self, out: &mut Outbox, to: ClientId, rejection: Rejection) {
         self.counts.refused(&rejection);
         self.tell(out, to, rejection.event());
