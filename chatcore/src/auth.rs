@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use crate::account::{Account, AuthRequestId, Password, PasswordHash};
+use crate::cloak::HIDDEN_HOST;
 use crate::error::{Error, Rejection};
 use crate::event::Event;
 use crate::names::{NameKey, validate_chosen_nick};
@@ -355,6 +356,8 @@ impl World {
         for kept in &mailbox {
             let event = Event::Whisper {
                 from: &kept.from,
+                // A kept whisper's sender may be long gone.
+                host: HIDDEN_HOST,
                 to: &name,
                 text: &kept.text,
                 unix_ms: kept.unix_ms,

@@ -51,6 +51,10 @@ pub(crate) struct World {
     /// Online clients that block each name, so a room message checks one
     /// map entry for its sender instead of every recipient's block list.
     pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
+    /// Blocks that follow a connection across its renames (see
+    /// `social.rs`): for a client that had a name someone blocked, each
+    /// such blocker with the name it blocked. Holds only renamed clients.
+    pub(crate) carried_blocks: BTreeMap<ClientId, Vec<(ClientId, NameKey)>>,
     /// Offline messages kept across all mailboxes.
     pub(crate) offline_total: usize,
     /// The number the next whisper kept in a conversation gets; whispers
@@ -94,6 +98,7 @@ impl World {
             accounts: BTreeMap::new(),
             offline_seen: BTreeSet::new(),
             blockers: BTreeMap::new(),
+            carried_blocks: BTreeMap::new(),
             offline_total: 0,
             next_whisper_seq: 1,
             pending_auth: BTreeMap::new(),
@@ -153,6 +158,7 @@ impl World {
             framer: LineFramer::default(),
             rooms: Vec::new(),
             source,
+            host: self.config.hosts.host_of(source),
             account: None,
             blocks: BTreeMap::new(),
             auth_pending: None,
@@ -447,6 +453,7 @@ impl World {
             self.irc_unregistered -= 1;
         }
         self.unindex_blocks(id, &client);
+        self.carried_blocks.remove(&id);
         if let Some(key) = &client.account {
             self.note_offline(key, now.unix_ms);
             if let Some(account) = self.accounts.get(key) {
@@ -459,7 +466,7 @@ impl World {
             }
             self.note_if_vacated(out, now, key);
         }
-        out.fanout(recipients, &Event::Disconnected { nick: &client.nick, reason });
+        out.fanout(recipients, &Event::Disconnected { nick: &client.nick, host: &client.host, reason });
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod bad_input;
+mod ban_evasion;
 mod connect;
 mod conversations;
 mod hardening;

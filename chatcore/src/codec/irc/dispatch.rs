@@ -366,7 +366,7 @@ impl World {
             Some(command) => self.execute(out, now, id, command),
             None => {
                 let me = self.clients.get(&id).map(|c| c.nick.to_string()).unwrap_or_default();
-                let source = super::render::mask(NICKSERV);
+                let source = super::render::mask(NICKSERV, &self.config.server_name);
                 for help in [
                     "Commands: REGISTER <password> [email], IDENTIFY [account] <password>",
                     "Your nickname is the account name.",
