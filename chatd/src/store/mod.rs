@@ -2,7 +2,7 @@
 //! in group-committed transactions, and read back on start.
 //!
 //! One data directory holds `chatd.db` (with its WAL) and `chatd.lock`,
-//! which one chatd at a time holds locked. Nothing here ever deletes or
+//! which one chatd at a time holds locked, and `cloak.key` ([`cloak_key`]). Nothing here ever deletes or
 //! recreates the database file: a store that cannot be opened as it is
 //! stops chatd with a clear error instead.
 //!
@@ -17,6 +17,7 @@
 
 pub mod backup;
 pub mod check;
+pub mod cloak_key;
 mod read_only;
 mod records;
 mod schema;

@@ -343,7 +343,8 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
                 let (echo, target) = if mine { (true, with) } else { (false, to.nick) };
                 Event::Whisper {
                     from: m.from,
-                    host: if mine { to.host } else { HIDDEN_HOST },
+                    // Hosts are not kept with what was said.
+                    host: HIDDEN_HOST,
                     to: target,
                     text: m.text,
                     unix_ms: m.unix_ms,
