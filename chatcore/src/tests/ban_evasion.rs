@@ -151,5 +151,9 @@ fn a_blocked_guest_that_renames_stays_blocked_for_its_connection() {
     sim.clear();
     sim.send(troll, "/msg alice sorry");
     assert_eq!(sim.take(alice).len(), 1);
+    // Blocked again and gone: what it carried goes with it.
+    sim.send(alice, "/block nice");
+    sim.send(troll, "/nick nicer");
+    sim.disconnect(troll, crate::DisconnectReason::Quit(None)).unwrap();
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
