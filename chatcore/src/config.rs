@@ -184,7 +184,7 @@ pub struct Config {
     /// where each connects from ([`Hosts::Cloaked`], with a key the
     /// embedder keeps), the address itself ([`Hosts::Addresses`]), or the
     /// same word for everyone ([`Hosts::Hidden`]). Bounds nothing; costs a
-    /// host of at most 22 bytes per client. Default: `Hidden`.
+    /// host of at most 25 bytes per client. Default: `Hidden`.
     pub hosts: Hosts,
     /// Whether durable facts are emitted as [`Output::Persist`](crate::Output::Persist)
     /// records, and older history is fetched from the embedder's store
