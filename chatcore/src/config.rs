@@ -17,10 +17,11 @@ use crate::cloak::Hosts;
 /// + max_tracked_sources × ~150 × 3      (failed logins, registrations, room creations)
 /// ```
 ///
-/// Measured with a counting allocator (`benches/tests/alloc.rs`): 502 bytes
-/// per idle client in the Lobby and 507 in a room (a client is indexed by
+/// Measured with a counting allocator (`benches/tests/alloc.rs`): 523 bytes
+/// per idle client in the Lobby and 528 in a room (a client is indexed by
 /// name for paged lists: in the nickname index, and while in the Lobby in
-/// the Lobby's too; names are shared, not copied, between the indexes),
+/// the Lobby's too; names are shared, not copied, between the indexes; its
+/// host is `chatd` there, and a cloak is 17 bytes longer),
 /// 455 bytes per empty room, 2,116 bytes per kept history entry of a
 /// 2,048-byte line. At the
 /// defaults the worst case is about **590 MB**: history 217 MB (every room
