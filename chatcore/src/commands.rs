@@ -169,6 +169,9 @@ impl World {
     ) -> Result<(), Rejection> {
         validate_room(name, self.config.max_room_name_len).map_err(Rejection::RoomInvalid)?;
         let key = NameKey::of(name);
+        // A guest's room left over from before a restart still holds what
+        // its last group said and set; whoever walks in finds it new.
+        self.renew_guest_room(out, now, &key);
         let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
         if room.members.contains(id) {
             return Err(Rejection::AlreadyInRoom(room.name.clone()));
@@ -213,8 +216,8 @@ impl World {
         room.members.insert(id, client.wire());
         room.members.set_status(id, status);
         // An invitation is used up by joining.
-        if room.modes.invited().contains(&client.nick_key) {
-            room.modes.invited_mut().retain(|invited| *invited != client.nick_key);
+        if room.modes.invited().contains(&id) {
+            room.modes.invited_mut().retain(|invited| *invited != id);
         }
         room.empty_since_ms = None;
         let members = room.members.len();

@@ -286,6 +286,14 @@ pub enum Rejection {
         /// The limit.
         max: usize,
     },
+    /// The room remembers its maximum of accounts as operators.
+    #[error("{room} already remembers the maximum of {max} operators; take one away with -o first")]
+    OperatorListFull {
+        /// The room.
+        room: Box<str>,
+        /// The limit.
+        max: usize,
+    },
 }
 
 impl Rejection {
@@ -359,6 +367,7 @@ impl Rejection {
             Rejection::UnknownMode(_) => "unknown_mode",
             Rejection::InvalidModeParam { .. } => "invalid_mode_param",
             Rejection::BanListFull { .. } => "ban_list_full",
+            Rejection::OperatorListFull { .. } => "operator_list_full",
         }
     }
 }

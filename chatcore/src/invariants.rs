@@ -127,6 +127,13 @@ pub enum InvariantViolation {
         /// The folded room name.
         room: String,
     },
+    /// A room holds more bans, invitations or operator accounts than it
+    /// may, or an operator account twice.
+    #[error("room {room:?} holds lists over their bounds, or an operator twice")]
+    RoomListsOverCap {
+        /// The folded room name.
+        room: String,
+    },
     /// A text client is in more than one room.
     #[error("text client {client} is in {rooms} rooms")]
     TextInSeveralRooms {
@@ -463,6 +470,15 @@ impl World {
             }
             if room.history.len() > self.config.history_len {
                 return Err(V::HistoryOverCap { room: name(), len: room.history.len(), max: self.config.history_len });
+            }
+            let operators = room.modes.operators();
+            let repeated = operators.iter().enumerate().any(|(i, op)| operators[..i].contains(op));
+            if room.modes.bans().len() > crate::modes::MAX_BANS
+                || room.modes.invited().len() > crate::moderation::MAX_INVITED
+                || operators.len() > crate::modes::MAX_OPERATORS
+                || repeated
+            {
+                return Err(V::RoomListsOverCap { room: name() });
             }
         }
         Ok(())

@@ -195,7 +195,7 @@ pub use error::{Error, Rejection};
 pub use invariants::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
 pub use output::{ClientId, DisconnectReason, HistoryTarget, Output};
-pub use record::{Record, RestoreError, StoredMessage};
+pub use record::{Record, RestoreError, StoredMessage, StoredModes};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};
 pub use stats::Stats;

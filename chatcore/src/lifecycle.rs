@@ -10,11 +10,12 @@ use crate::cloak::HIDDEN_HOST;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::lockout::Creator;
+use crate::modes::RoomModes;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::Record;
-use crate::room::Topic;
+use crate::room::{Room, Topic};
 use crate::source::SourceKey;
 use crate::time::Now;
 use crate::world::World;
@@ -58,13 +59,32 @@ impl World {
             return;
         }
         room.empty_since_ms = Some(now.unix_ms);
-        // Nobody is left to operate a guest's room: whoever joins it next
-        // does, and finds it as new, as an IRC channel would be.
-        if room.owner.is_none() {
-            room.modes = crate::modes::RoomModes::new(false);
+        let name = room.name.clone();
+        if !self.renew_guest_room(out, now, key) {
+            out.persist(Record::RoomVacated { room: name, unix_ms: now.unix_ms });
         }
-        out.persist(Record::RoomVacated { room: room.name.clone(), unix_ms: now.unix_ms });
         self.schedule_sweep(now);
+    }
+
+    /// Nobody is left to operate an empty guest's room, and whoever joins
+    /// it next does: so it starts again as new (no history, topic, modes,
+    /// numbering from 1), as an IRC channel would, and nobody inherits what
+    /// a previous group said. On record as dropped and created again,
+    /// empty since then. An account's room is left alone, and so is a
+    /// guest's room with members or nothing to forget. Whether it renewed
+    /// the room.
+    pub(crate) fn renew_guest_room(&mut self, out: &mut Outbox, now: Now, key: &NameKey) -> bool {
+        let Some(room) = self.rooms.get_mut(key) else { return false };
+        let pristine = room.next_seq == 1 && room.topic.is_none() && room.modes == RoomModes::new(false);
+        if room.owner.is_some() || room.members.len() > 0 || pristine {
+            return false;
+        }
+        let name = room.name.clone();
+        *room = Room::new(&name, None, Some(now.unix_ms));
+        out.persist(Record::RoomDropped { room: name.clone() });
+        out.persist(Record::RoomCreated { room: name.clone(), unix_ms: now.unix_ms, owner: None });
+        out.persist(Record::RoomVacated { room: name, unix_ms: now.unix_ms });
+        true
     }
 
     /// Makes sure expiry is checked soon while some room may expire.

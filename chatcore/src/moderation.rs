@@ -3,26 +3,28 @@
 //! modes impose on joining and speaking.
 //!
 //! Who is an operator: whoever creates a room; the owning account
-//! whenever it joins; and, in a guest's room, whoever joins it empty.
-//! Operators may make others operators (`+o`). Statuses, modes, bans and
-//! invitations live in memory only: a restart brings rooms back with their
-//! owner and topic, and default modes.
+//! whenever it joins, and so does an account a member was given `+o` as;
+//! and, in a guest's room, whoever joins it empty (which renews it, see
+//! `lifecycle.rs`). Modes, bans and the accounts made operators are kept
+//! (`Record::RoomModesSet`), so a restart brings them back; invitations
+//! and a member's status last as long as its session.
 //!
 //! A ban holds a member for as long as it is in the room: it may not
 //! speak, nor change nickname to shake the ban off (IRC's 435).
 
 use crate::error::Rejection;
 use crate::event::Event;
-use crate::modes::{self, Flag, MAX_BANS, ModeChange, ban_matches};
+use crate::modes::{self, Flag, MAX_BANS, MAX_OPERATORS, ModeChange, ban_matches};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::ClientId;
+use crate::record::Record;
 use crate::room::{Room, Status};
 use crate::time::Now;
 use crate::world::World;
 
 /// The most invitations one room holds; the oldest goes first.
-const MAX_INVITED: usize = 64;
+pub(crate) const MAX_INVITED: usize = 64;
 
 impl World {
     /// `/mode ROOM`: shows its modes; `/mode ROOM +b`: its bans;
@@ -60,15 +62,32 @@ impl World {
         if !room.members.status(id).operator {
             return Err(Rejection::NotOperator(room.name.clone()));
         }
+        // What the room keeps must be on record before anyone relies on it.
+        if self.storage_failing {
+            return Err(Rejection::StorageUnavailable);
+        }
         let (by, host) = (client.nick.clone(), client.host.clone());
+        let kept_before = self.stored_modes(&room.modes);
         let mut applied = Vec::new();
+        let mut refused = None;
         for change in changes {
-            if let Some(done) = self.apply_mode(&key, change)? {
-                applied.push(done);
+            match self.apply_mode(&key, change) {
+                Ok(Some(done)) => applied.push(done),
+                Ok(None) => {}
+                // The changes before it stand, and are told and kept.
+                Err(rejection) => {
+                    refused = Some(rejection);
+                    break;
+                }
             }
         }
+        let room = &self.rooms[&key];
+        let kept = self.stored_modes(&room.modes);
+        if kept != kept_before {
+            out.persist(Record::RoomModesSet { room: room.name.clone(), modes: kept });
+        }
         if applied.is_empty() {
-            return Ok(());
+            return refused.map_or(Ok(()), Err);
         }
         let mut letters = String::new();
         let mut args = Vec::new();
@@ -81,7 +100,13 @@ impl World {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let event = Event::ModeChanged { room: &room.name, by: &by, host: &host, letters: &letters, args: &args };
         out.fanout(room.members.iter(), &event);
-        Ok(())
+        refused.map_or(Ok(()), Err)
+    }
+
+    /// What a restart keeps of `modes`, with operators' accounts named as
+    /// registered.
+    pub(crate) fn stored_modes(&self, modes: &modes::RoomModes) -> crate::record::StoredModes {
+        modes.stored(|key| self.accounts.get(key).map_or_else(|| key.as_str().into(), |a| a.name.clone()))
     }
 
     /// Applies one change; `None` when it changes nothing (a flag already
@@ -126,16 +151,39 @@ impl World {
             }
             ModeChange::ListBans => false,
             ModeChange::Operator(on, nick) | ModeChange::Voice(on, nick) => {
+                let operator = matches!(change, ModeChange::Operator(..));
                 let target = self.nicks.get(&NameKey::of(nick)).copied().filter(|t| room.members.contains(*t));
                 let Some(target) = target else {
+                    // `-o ACCOUNT` forgets an account made operator while it is away.
+                    let remembered = NameKey::of(nick);
+                    if operator && !*on && room.modes.operators().contains(&remembered) {
+                        room.modes.operators_mut().retain(|k| *k != remembered);
+                        return Ok(Some(change));
+                    }
                     return Err(Rejection::NotOnChannel { nick: nick.as_str().into(), room: room.name.clone() });
                 };
+                // An operator logged in to an account stays one: the room
+                // remembers the account (its owner needs no reminding).
+                let account = self.clients[&target].account.as_ref().filter(|a| room.owner.as_ref() != Some(*a));
+                let mut remembered_changed = false;
+                if let Some(account) = account.filter(|_| operator) {
+                    let remembered = room.modes.operators().contains(account);
+                    if *on && !remembered {
+                        if room.modes.operators().len() >= MAX_OPERATORS {
+                            return Err(Rejection::OperatorListFull { room: room.name.clone(), max: MAX_OPERATORS });
+                        }
+                        room.modes.operators_mut().push(account.clone());
+                        remembered_changed = true;
+                    } else if !*on && remembered {
+                        room.modes.operators_mut().retain(|k| k != account);
+                        remembered_changed = true;
+                    }
+                }
                 let mut status = room.members.status(target);
-                let slot =
-                    if matches!(change, ModeChange::Operator(..)) { &mut status.operator } else { &mut status.voice };
+                let slot = if operator { &mut status.operator } else { &mut status.voice };
                 let changed = std::mem::replace(slot, *on) != *on;
                 room.members.set_status(target, status);
-                changed
+                changed || remembered_changed
             }
         };
         Ok(changed.then_some(change))
@@ -191,12 +239,12 @@ impl World {
         if room.members.contains(target) {
             return Err(Rejection::AlreadyOnChannel { nick: target_client.nick.clone(), room: room.name.clone() });
         }
-        if !room.modes.invited().contains(&target_client.nick_key) {
+        if !room.modes.invited().contains(&target) {
             let invited = room.modes.invited_mut();
             if invited.len() >= MAX_INVITED {
                 invited.remove(0);
             }
-            invited.push(target_client.nick_key.clone());
+            invited.push(target);
         }
         let by = &self.clients[&id];
         let event =
@@ -208,10 +256,11 @@ impl World {
 
     /// Whether `id` may join: not banned, invited to a `+i` room, with the
     /// key to a `+k` room, and room under its `+l` limit. An invitation
-    /// lets a user past all but the limit.
+    /// lets a user past all but the limit, and so does being the room's
+    /// owner or an account it made an operator: they are not locked out
+    /// of their own room.
     pub(crate) fn check_join(&self, id: ClientId, room: &Room, key: Option<&str>) -> Result<(), Rejection> {
-        let client = &self.clients[&id];
-        let invited = room.modes.invited().contains(&client.nick_key);
+        let invited = room.modes.invited().contains(&id) || self.operator_by_account(id, room);
         if !invited && self.is_banned(id, room) {
             return Err(Rejection::Banned(room.name.clone()));
         }
@@ -239,12 +288,18 @@ impl World {
     }
 
     /// The status a client gets on entering a room: operator if it created
-    /// the room, owns it, or finds a guest's room empty.
+    /// the room, owns it, is logged in to an account the room made an
+    /// operator, or finds a guest's room empty.
     pub(crate) fn status_on_entry(&self, id: ClientId, room: &Room, creating: bool) -> Status {
-        let account = self.clients.get(&id).and_then(|c| c.account.as_ref());
-        let owns = room.owner.is_some() && room.owner.as_ref() == account;
         let first = room.owner.is_none() && room.members.len() == 0;
-        Status { operator: creating || owns || first, voice: false }
+        Status { operator: creating || first || self.operator_by_account(id, room), voice: false }
+    }
+
+    /// Whether `id` is logged in to the room's owner or to an account the
+    /// room made an operator.
+    fn operator_by_account(&self, id: ClientId, room: &Room) -> bool {
+        let Some(account) = self.clients.get(&id).and_then(|c| c.account.as_ref()) else { return false };
+        room.owner.as_ref() == Some(account) || room.modes.operators().contains(account)
     }
 
     /// A nickname change, refused to a member banned from one of its

@@ -14,6 +14,8 @@ use std::fmt::Write;
 
 use crate::error::Rejection;
 use crate::names::NameKey;
+use crate::output::ClientId;
+use crate::record::StoredModes;
 
 /// The most bans one room keeps.
 pub(crate) const MAX_BANS: usize = 32;
@@ -21,6 +23,8 @@ pub(crate) const MAX_BANS: usize = 32;
 pub(crate) const MAX_KEY_LEN: usize = 23;
 /// The longest ban mask, in bytes.
 pub(crate) const MAX_MASK_LEN: usize = 100;
+/// The most accounts one room remembers as operators.
+pub(crate) const MAX_OPERATORS: usize = 32;
 
 /// A room's modes. Member statuses (`+o`, `+v`) live with the members.
 /// Kept small, as every room has one: the ban and invitation lists, which
@@ -38,14 +42,19 @@ pub(crate) struct RoomModes {
     lists: Option<Box<Lists>>,
 }
 
-/// A room's bans and invitations.
+/// A room's bans, invitations and remembered operators.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Lists {
     /// Ban masks (`nick!user@host` with `*` and `?`), at most [`MAX_BANS`].
     bans: Vec<Box<str>>,
-    /// Users invited in (past `+i`, a ban or a key) who have not joined
-    /// yet, oldest first; bounded in `moderation.rs`.
-    invited: Vec<NameKey>,
+    /// Clients invited in (past `+i`, a ban or a key) who have not joined
+    /// yet, oldest first; bounded in `moderation.rs`. By client, not by
+    /// nickname: once the invited user is gone, whoever takes the name
+    /// next is not invited.
+    invited: Vec<ClientId>,
+    /// Accounts made operators whenever they join, oldest first, at most
+    /// [`MAX_OPERATORS`].
+    operators: Vec<NameKey>,
 }
 
 impl RoomModes {
@@ -63,12 +72,75 @@ impl RoomModes {
         &mut self.lists.get_or_insert_default().bans
     }
 
-    pub(crate) fn invited(&self) -> &[NameKey] {
+    pub(crate) fn invited(&self) -> &[ClientId] {
         self.lists.as_ref().map_or(&[], |l| &l.invited)
     }
 
-    pub(crate) fn invited_mut(&mut self) -> &mut Vec<NameKey> {
+    pub(crate) fn invited_mut(&mut self) -> &mut Vec<ClientId> {
         &mut self.lists.get_or_insert_default().invited
+    }
+
+    pub(crate) fn operators(&self) -> &[NameKey] {
+        self.lists.as_ref().map_or(&[], |l| &l.operators)
+    }
+
+    pub(crate) fn operators_mut(&mut self) -> &mut Vec<NameKey> {
+        &mut self.lists.get_or_insert_default().operators
+    }
+
+    /// What a restart keeps of these modes; `name_of` spells an account's
+    /// name as registered.
+    pub(crate) fn stored(&self, name_of: impl Fn(&NameKey) -> Box<str>) -> StoredModes {
+        StoredModes {
+            invite_only: self.invite_only,
+            moderated: self.moderated,
+            secret: self.secret,
+            topic_locked: self.topic_locked,
+            external_messages: self.external_messages,
+            key: self.key.clone(),
+            limit: self.limit,
+            bans: self.bans().to_vec(),
+            operators: self.operators().iter().map(name_of).collect(),
+        }
+    }
+
+    /// Modes as stored, kept within today's limits (a store may hold more
+    /// bans or operators than this build allows).
+    pub(crate) fn from_stored(stored: StoredModes) -> Self {
+        let StoredModes {
+            invite_only,
+            moderated,
+            secret,
+            topic_locked,
+            external_messages,
+            key,
+            limit,
+            bans,
+            operators,
+        } = stored;
+        let mut modes = RoomModes {
+            key,
+            limit: limit.filter(|&n| n > 0),
+            invite_only,
+            moderated,
+            secret,
+            topic_locked,
+            external_messages,
+            lists: None,
+        };
+        if !bans.is_empty() {
+            *modes.bans_mut() = bans.into_iter().take(MAX_BANS).collect();
+        }
+        if !operators.is_empty() {
+            let mut keys: Vec<NameKey> = Vec::new();
+            for key in operators.iter().map(|name| NameKey::of(name)) {
+                if !keys.contains(&key) && keys.len() < MAX_OPERATORS {
+                    keys.push(key);
+                }
+            }
+            *modes.operators_mut() = keys;
+        }
+        modes
     }
 
     /// The modes as IRC writes them in 324: letters, then the arguments

@@ -92,7 +92,14 @@ impl Outbox {
             }
             list.push(to);
         }
-        for (index, to) in by_wire.into_iter().enumerate() {
+        for (index, mut to) in by_wire.into_iter().enumerate() {
+            // `Broadcast` promises its ids sorted and unique; most callers
+            // walk an index by id already, but not all (the Lobby is kept
+            // by nickname, for its paged lists).
+            if !to.is_sorted_by(|a, b| a < b) {
+                to.sort_unstable();
+                to.dedup();
+            }
             match to.len() {
                 0 => {}
                 1 => self.send(to[0], Wire::at(index).render(event)),

@@ -41,6 +41,15 @@ pub enum Record {
         /// When.
         unix_ms: u64,
     },
+    /// A room's modes, bans or remembered operators changed: this is now
+    /// all of them (see [`StoredModes`]). A room with no such record has
+    /// the modes a new room starts with.
+    RoomModesSet {
+        /// The room.
+        room: Box<str>,
+        /// Its modes now.
+        modes: StoredModes,
+    },
     /// A room was removed, by its owner or because it stayed empty too
     /// long, with all its history: forget it and its messages. A room of
     /// the same name may be created again later, numbering from 1.
@@ -144,6 +153,33 @@ pub struct StoredMessage {
     pub text: Box<str>,
     /// When.
     pub unix_ms: u64,
+}
+
+/// What a room keeps of its modes across restarts: its flags, key, limit,
+/// bans, and the accounts it makes operators on entry (besides its owner).
+/// Invitations, voices and a guest's operator status are not kept: they
+/// belong to the people in the room, and a restart ends every session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredModes {
+    /// `+i`: joining needs an invitation.
+    pub invite_only: bool,
+    /// `+m`: only operators and voiced members speak.
+    pub moderated: bool,
+    /// `+s`: left out of `/list` and WHOIS for non-members.
+    pub secret: bool,
+    /// `+t`: only operators set the topic.
+    pub topic_locked: bool,
+    /// `-n`: non-members may send to the room.
+    pub external_messages: bool,
+    /// `+k`: the key joining needs.
+    pub key: Option<Box<str>>,
+    /// `+l`: the most members.
+    pub limit: Option<u32>,
+    /// `+b`: ban masks (`nick!user@host`), oldest first.
+    pub bans: Vec<Box<str>>,
+    /// Accounts made operators whenever they join (`+o` given to a member
+    /// logged in to one), as registered, oldest first.
+    pub operators: Vec<Box<str>>,
 }
 
 /// A record that cannot be restored. The store is inconsistent, or records

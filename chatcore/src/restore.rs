@@ -14,8 +14,8 @@ pub enum StorageStatus {
     /// Writes succeed.
     Healthy,
     /// Writes fail (a full disk, say). Until `Healthy` again, the engine
-    /// refuses whatever would need a new record (messages, rooms,
-    /// registrations, offline whispers, blocks) with a `storage_unavailable`
+    /// refuses whatever would need a new record (messages, rooms, mode
+    /// changes, registrations, offline whispers, blocks) with a `storage_unavailable`
     /// error to the sender, so that nothing is accepted and then lost.
     Failing,
 }
@@ -60,6 +60,11 @@ impl World {
                 let target =
                     self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
                 target.topic = topic.map(|text| crate::room::Topic { text, set_by: by, unix_ms });
+            }
+            Record::RoomModesSet { room, modes } => {
+                let target =
+                    self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
+                target.modes = crate::modes::RoomModes::from_stored(modes);
             }
             Record::RoomDropped { room } => {
                 self.rooms.remove(&NameKey::of(&room)).ok_or(RestoreError::UnknownRoom(room))?;

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::conn::{SendLimit, ws};
 use crate::passwords::Limits;
+use crate::proxy::Cidr;
 use crate::store::{Retention, SyncMode};
 use crate::tls::TlsArgs;
 
@@ -18,7 +19,7 @@ mod values;
 
 pub(crate) use engine_args::EngineArgs;
 pub(crate) use values::{OptionalAddr, Seconds, optional_addr};
-use values::{origin, positive};
+use values::{host_name, origin, positive};
 
 /// The address chatd listens on unless told otherwise.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
@@ -92,6 +93,30 @@ pub(crate) struct Cli {
     /// scheme included: `https://chat.example.com`.
     #[arg(long = "allowed-origin", value_name = "ORIGIN", value_parser = origin)]
     pub(crate) allowed_origins: Vec<String>,
+
+    /// A name the HTTP port answers to, besides the address it is reached
+    /// on and `localhost`; may be given several times.
+    ///
+    /// A request whose `Host` is any other name is refused (421), page,
+    /// `/ws` and `/metrics` alike: a web page can point its own name at
+    /// chatd's address (DNS rebinding), and only `Host` tells it apart.
+    /// Give the name people type, or that a reverse proxy passes on:
+    /// `chat.example.com`.
+    #[arg(long = "server-host", value_name = "NAME", value_parser = host_name)]
+    pub(crate) server_hosts: Vec<String>,
+
+    /// A reverse proxy or load balancer whose word on the client's address
+    /// is taken: an address or a block, `127.0.0.1` or `10.0.0.0/8`; may be
+    /// given several times. None by default.
+    ///
+    /// From these peers only, a text or IRC connection must begin with a
+    /// PROXY protocol header (v1 or v2), and an HTTP request's client is
+    /// read from `X-Forwarded-For` (or `Forwarded`), and whether it used TLS
+    /// from `X-Forwarded-Proto`. Every per-address rule (--max-per-ip,
+    /// failed logins, registrations, rooms, plain passwords) then applies
+    /// to the client's address instead of the proxy's.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub(crate) trusted_proxies: Vec<Cidr>,
 
     /// Seconds a WebSocket may stay silent before the server pings it; 0
     /// never pings.

@@ -372,8 +372,11 @@ impl EngineTask {
         let id = self.engine.handle_connect_with(now, info);
         // A client refused as over `max_clients` only gets its farewell written.
         let reader = self.engine.nick(id).is_some().then(|| self.inbound.clone());
+        // One line per connection would let connection churn flood the
+        // log; the count is in the metrics.
         if reader.is_some() {
-            tracing::info!(client = %id, peer = %socket.peer, "connected");
+            self.measures.connection_opened();
+            tracing::debug!(client = %id, peer = %socket.peer, "connected");
         }
         let websocket = reader.is_some() && incoming.is_websocket();
         if websocket {
@@ -471,14 +474,14 @@ impl EngineTask {
                         tracing::warn!(client = %client, peer = %conn.socket.peer, %reason, "refused");
                     }
                 } else {
-                    tracing::info!(client = %client, peer = %conn.socket.peer, %reason, "closing");
+                    tracing::debug!(client = %client, peer = %conn.socket.peer, %reason, "closing");
                 }
                 self.retire(now, conn);
             }
             ClientOp::Departed(id, reason) => {
                 if let Some(conn) = self.forget(id) {
                     conn.socket.closing_for(&reason);
-                    tracing::info!(client = %id, peer = %conn.socket.peer, %reason, "disconnected");
+                    tracing::debug!(client = %id, peer = %conn.socket.peer, %reason, "disconnected");
                     self.retire(now, conn);
                 }
             }

@@ -58,6 +58,14 @@ impl IpLimiter {
     }
 }
 
+impl IpSlot {
+    /// A slot that counts against nothing: for a trusted proxy's connection
+    /// until it says whose it is.
+    pub(crate) fn uncounted(ip: IpAddr) -> IpSlot {
+        IpSlot { ip: SourceKey::of(ip), limiter: None }
+    }
+}
+
 impl Drop for IpSlot {
     fn drop(&mut self) {
         let Some(limiter) = &self.limiter else { return };

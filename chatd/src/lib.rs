@@ -37,6 +37,8 @@ mod open_files;
 mod ops;
 // argon2id hashing and verification on a bounded pool of its own threads.
 mod passwords;
+// Clients behind a trusted reverse proxy: the PROXY protocol, X-Forwarded-For.
+mod proxy;
 // The executor and its threads.
 mod runtime;
 // Bind, print the address, the accept loop, per-IP refusal.

@@ -96,6 +96,9 @@ pub(crate) struct Measures {
     /// WebSocket clients the engine knows; the engine counts them among
     /// its JSON clients.
     websocket_clients: usize,
+    /// Clients the engine took in since start: the connections the log
+    /// mentions only at `debug`.
+    connections_opened: u64,
     send_queue_cuts: u64,
     batch_events: Histogram,
     batch_seconds: Histogram,
@@ -107,6 +110,7 @@ impl Default for Measures {
     fn default() -> Self {
         Self {
             websocket_clients: 0,
+            connections_opened: 0,
             send_queue_cuts: 0,
             batch_events: Histogram::new(&COUNT_BUCKETS),
             batch_seconds: Histogram::new(&BATCH_SECONDS),
@@ -117,6 +121,11 @@ impl Default for Measures {
 }
 
 impl Measures {
+    /// A client joined the engine.
+    pub(crate) fn connection_opened(&mut self) {
+        self.connections_opened += 1;
+    }
+
     /// A WebSocket client joined the engine.
     pub(crate) fn websocket_connected(&mut self) {
         self.websocket_clients += 1;
@@ -232,6 +241,7 @@ impl Collector for Scraped {
         }
 
         let counters = [
+            ("chatd_connections_opened", "Clients connected since chatd started.", measures.connections_opened),
             ("chatd_lines_received", "Lines received from clients.", stats.lines_in),
             ("chatd_messages", "Room messages and whispers accepted.", stats.messages),
             ("chatd_deliveries", "Lines addressed to clients, a broadcast once per recipient.", stats.deliveries),
@@ -310,6 +320,7 @@ mod tests {
         let engine = Engine::new(chatcore::Config::default()).unwrap();
         let mut measures = Measures::default();
         measures.websocket_connected();
+        measures.connection_opened();
         measures.batch_events(3);
         let text = render(measures.snapshot(&engine, 7, true), Duration::from_secs(2)).unwrap();
         for line in [
@@ -318,6 +329,7 @@ mod tests {
             "chatd_connections{transport=\"websocket\"} 1",
             "chatd_connections{transport=\"json\"} 0",
             "chatd_clients 0",
+            "chatd_connections_opened_total 1",
             "chatd_messages_total 0",
             "chatd_store_held_bytes 7",
             "chatd_store_failing 1",

@@ -17,10 +17,11 @@ use smol::{Async, Timer};
 use crate::cli::Cli;
 use crate::conn::{self, Incoming};
 use crate::engine_task::{Done, EngineTask, Inbound};
-use crate::http::{self, Http, Origins};
+use crate::http::{self, Http, Origins, ServerHosts};
 use crate::ip_limit::{IpLimiter, IpSlot};
 use crate::open_files::{self, Spare};
 use crate::passwords;
+use crate::proxy::{self, TrustedProxies};
 use crate::runtime::spawn;
 use crate::shutdown;
 use crate::store::cloak_key::{self, CloakKeyError};
@@ -161,9 +162,13 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     // Scrapes waiting for the engine task; more than this many at once wait their turn.
     let (scrapes, scrape_rx) = async_channel::bounded(SCRAPES_WAITING);
     let limiter = IpLimiter::new(cli.max_per_ip);
+    let proxies = TrustedProxies::new(&cli.trusted_proxies);
     // Dropped (and so cancelled) when the engine task has finished shutting down.
     let http = Arc::new(Http {
         origins: Origins::new(&cli.allowed_origins),
+        hosts: ServerHosts::new(&cli.server_hosts),
+        proxies: proxies.clone(),
+        limiter: limiter.clone(),
         ws: cli.ws_settings(),
         inbound: inbound.clone(),
         scrapes,
@@ -183,7 +188,10 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let spare = Arc::new(Spare::open());
     let _accepting: Vec<_> = plain
         .chain(secure)
-        .map(|listener| spawn(accept_loop(listener, limiter.clone(), inbound.clone(), spare.clone())))
+        .map(|listener| {
+            let door = Door { limiter: limiter.clone(), proxies: proxies.clone(), spare: spare.clone() };
+            spawn(accept_loop(listener, door, inbound.clone()))
+        })
         .collect();
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
@@ -209,6 +217,45 @@ struct Listener {
     tls: Option<Arc<Tls>>,
     /// Whether its connections may carry passwords.
     passwords: PlainPasswords,
+}
+
+/// What every accept loop shares: who may come in, and who is believed
+/// about whom.
+struct Door {
+    limiter: IpLimiter,
+    proxies: TrustedProxies,
+    spare: Arc<Spare>,
+}
+
+/// An accepted connection on its way to be served, and what is known of
+/// its client.
+#[derive(Debug)]
+pub(crate) struct Arrival {
+    /// The client's address: the peer's own, or what a trusted proxy said.
+    pub(crate) peer: SocketAddr,
+    /// The address the connection reached: which `Host` names chatd.
+    pub(crate) local: SocketAddr,
+    /// Its share of the per-IP cap; uncounted while a trusted proxy has
+    /// yet to say whose connection it is.
+    pub(crate) slot: IpSlot,
+    /// Whether the client's connection is encrypted, to chatd or to a
+    /// trusted proxy in front.
+    pub(crate) tls: bool,
+    /// The listener's rule for passwords sent in the clear.
+    pub(crate) passwords: PlainPasswords,
+}
+
+impl Arrival {
+    /// What to tell the client instead of taking its password, if anything.
+    pub(crate) fn refuse_passwords(&self) -> Option<Box<str>> {
+        if self.tls { None } else { self.passwords.refusal_for(self.peer.ip()) }
+    }
+
+    /// Takes `client`'s place as the one this connection is for.
+    pub(crate) fn forwarded_for(&mut self, client: proxy::Client) {
+        self.peer = client.addr;
+        self.tls |= client.tls;
+    }
 }
 
 /// Reads the certificate if any TLS listener is asked for, and reloads it
@@ -281,8 +328,9 @@ fn plain_passwords(cli: &Cli, secure: [Option<SocketAddr>; 3]) -> [PlainPassword
 }
 
 /// Accepts connections on one port.
-async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inbound>, spare: Arc<Spare>) {
+async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
     let Listener { socket: listener, port, tls, passwords } = listener;
+    let Door { limiter, proxies, spare } = door;
     loop {
         // Refusals after the first of a spell are summed up when their
         // interval ends. The engine task may start a spell while this loop
@@ -319,53 +367,98 @@ async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inb
                 continue;
             }
         };
-        let Some(slot) = limiter.try_acquire(peer.ip()) else {
-            refuse(stream.get_ref(), peer, limiter.max(), &port, tls.is_some());
-            continue;
+        // A trusted proxy's connections count against their clients'
+        // addresses, once the proxy has said whose they are.
+        let proxied = proxies.trusts(peer.ip());
+        let slot = if proxied {
+            IpSlot::uncounted(peer.ip())
+        } else {
+            let Some(slot) = limiter.try_acquire(peer.ip()) else {
+                refuse(stream.get_ref(), peer, limiter.max(), &port, tls.is_some());
+                continue;
+            };
+            slot
         };
         conn::configure(stream.get_ref());
-        let refuse_passwords = passwords.refusal_for(peer.ip());
-        match &tls {
-            None => {
-                if serve(stream, peer, slot, &port, refuse_passwords, &inbound).await.is_err() {
+        // For a wildcard bind, the machine's own address the client used.
+        let Ok(local) = stream.get_ref().local_addr() else { continue };
+        let passwords = passwords.clone();
+        let arrival = Arrival { peer, local, slot, tls: tls.is_some(), passwords };
+        // A PROXY header comes before anything else, a TLS handshake included.
+        let proxy_header = proxied && matches!(port, Port::Chat(_));
+        if tls.is_none() && !proxy_header {
+            if serve(stream, arrival, &port, &inbound).await.is_err() {
+                return;
+            }
+            continue;
+        }
+        // The header and the handshake are read on a task of their own, so
+        // a slow one delays nobody.
+        let (tls, port, inbound, limiter) = (tls.clone(), port.clone(), inbound.clone(), limiter.clone());
+        spawn(async move {
+            let mut arrival = arrival;
+            if proxy_header {
+                let Some(slot) = proxied_client(&stream, &mut arrival, &limiter, &port, tls.is_some()).await else {
                     return;
-                }
+                };
+                arrival.slot = slot;
             }
-            // The handshake runs on a task of its own, so a slow one
-            // delays nobody.
-            Some(tls) => {
-                let (tls, port, inbound) = (tls.clone(), port.clone(), inbound.clone());
-                spawn(async move {
-                    if let Some(plain) = tls.accept(stream, peer).await {
-                        let _ = serve(plain, peer, slot, &port, refuse_passwords, &inbound).await;
-                    }
-                })
-                .detach();
+            let stream = match tls {
+                Some(tls) => match tls.accept(stream, arrival.peer).await {
+                    Some(plain) => plain,
+                    None => return,
+                },
+                None => stream,
+            };
+            let _ = serve(stream, arrival, &port, &inbound).await;
+        })
+        .detach();
+    }
+}
+
+/// Reads the PROXY header a trusted proxy's connection begins with, and
+/// takes a slot of the per-IP cap for the client it names. `None`: the
+/// connection was refused (told why, if it can read a plain line).
+async fn proxied_client(
+    stream: &Async<TcpStream>,
+    arrival: &mut Arrival,
+    limiter: &IpLimiter,
+    port: &Port,
+    tls: bool,
+) -> Option<IpSlot> {
+    match proxy::header::read(stream).await {
+        Ok(Some(client)) => arrival.forwarded_for(client),
+        // The proxy speaks for itself (a health check).
+        Ok(None) => {}
+        Err(error) => {
+            if refusals::note(Refusal::ProxyHeader) {
+                tracing::warn!(peer = %arrival.peer, %error, "refused a connection from a trusted proxy");
             }
+            tell_and_close(stream.get_ref(), port, tls, &error.to_string());
+            return None;
         }
     }
+    let slot = limiter.try_acquire(arrival.peer.ip());
+    if slot.is_none() {
+        refuse(stream.get_ref(), arrival.peer, limiter.max(), port, tls);
+    }
+    slot
 }
 
 /// Hands an accepted (and, on a TLS port, decrypted) connection on. `Err`:
 /// the engine task has stopped.
-async fn serve(
-    stream: Async<TcpStream>,
-    peer: SocketAddr,
-    slot: IpSlot,
-    port: &Port,
-    refuse_passwords: Option<Box<str>>,
-    inbound: &Sender<Inbound>,
-) -> Result<(), ()> {
+async fn serve(stream: Async<TcpStream>, arrival: Arrival, port: &Port, inbound: &Sender<Inbound>) -> Result<(), ()> {
     match port {
         Port::Chat(codec) => {
-            let mut incoming = Incoming::tcp(stream, peer, slot, *codec);
+            let refuse_passwords = arrival.refuse_passwords();
+            let mut incoming = Incoming::tcp(stream, arrival.peer, arrival.slot, *codec);
             incoming.refuse_passwords = refuse_passwords;
             inbound.send(Inbound::Connect(incoming)).await.map_err(drop)
         }
         // Its request is read on a task of its own, so a slow one
         // delays nobody; only an upgraded one reaches the engine task.
         Port::Http(http) => {
-            spawn(http::serve(stream, peer, slot, http.clone(), refuse_passwords)).detach();
+            spawn(http::serve(stream, arrival, http.clone())).detach();
             Ok(())
         }
     }
@@ -373,11 +466,16 @@ async fn serve(
 
 /// Tells a connection over the per-IP cap why, and closes it.
 fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize, port: &Port, tls: bool) {
+    tell_and_close(stream, port, tls, &over_the_cap(peer, max));
+}
+
+/// Logs a connection refused for the per-IP cap (through the refusal
+/// limiter), and returns what to tell it.
+pub(crate) fn over_the_cap(peer: SocketAddr, max: usize) -> String {
     if refusals::note(Refusal::PerIpCap) {
         tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
     }
-    let why = format!("too many connections from your address (at most {max}); try again later");
-    tell_and_close(stream, port, tls, &why);
+    format!("too many connections from your address (at most {max}); try again later")
 }
 
 /// Tells a connection refused at the door why, in its port's protocol, and

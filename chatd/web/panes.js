@@ -106,6 +106,15 @@ export class Pane {
     return true;
   }
 
+  // Forgets every numbered message shown, keeping notices and our own
+  // messages still waiting for a number: the room was made anew, and its
+  // numbers start again.
+  clear() {
+    for (const li of this.log.querySelectorAll('li.msg:not(.pending)')) li.remove();
+    this.byId.clear();
+    this.lastOrder = 0;
+  }
+
   // Shows our own room message before the server has numbered it.
   addPending(text, from) {
     const li = this.render({ from, text, ts: Date.now(), mine: true });

@@ -91,6 +91,16 @@ export function joinedRoom(o) {
 
 function latestPage(room, page) {
   const last = page.messages.at(-1)?.seq ?? 0;
+  // A guest's room that emptied while we were away was made anew and
+  // numbers from 1 again: what the pane shows is the old room's, and its
+  // numbers would hide the new room's messages as already shown.
+  if (!room.fresh && room.newest !== null && (page.oldest === null || last < room.newest)) {
+    room.pane.clear();
+    room.newest = null;
+    room.oldest = null;
+    room.pane.setMore(false);
+    room.pane.notice('this room was made anew while you were away; what was said before is gone');
+  }
   for (const m of page.messages) addRoomMessage(room, m, !room.fresh);
   room.newest = Math.max(room.newest ?? 0, last);
   // The replay may have reached further back than this page.

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::outside::BROWSER;
+
 /// How long a page may take to show what a test waits for. Generous for a
 /// loaded CI machine; a passing test never waits this long.
 pub const PAGE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -34,13 +36,19 @@ pub struct Chromedriver {
 
 impl Chromedriver {
     /// Starts `chromedriver` (or the program `CHROMEDRIVER` names) on a free
-    /// loopback port.
+    /// loopback port, or returns `None` when it or Chromium is not
+    /// installed and the test should skip ([`BROWSER`]'s rule; call this
+    /// before starting anything else).
     ///
     /// # Panics
     ///
-    /// If it cannot be started: a browser test must fail, never pass
-    /// without having run. Debian: `apt-get install chromium chromium-driver`.
-    pub fn start() -> Chromedriver {
+    /// If the browser is missing and `CHATD_TEST_REQUIRE` requires it, or
+    /// it is installed but cannot be started: from here on a browser test
+    /// must fail, never pass without having run.
+    pub fn start() -> Option<Chromedriver> {
+        if !BROWSER.present() {
+            return None;
+        }
         let program = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
         let mut command = Command::new(&program);
         // A group of its own, so that dropping it ends the browsers it
@@ -51,18 +59,21 @@ impl Chromedriver {
             .arg("--port=0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // Silent when all is well; when it is not, its own words beat a guess.
+            .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {program} ({e}); install it (Debian: apt-get install chromium chromium-driver)")
-            });
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
         // It prints `ChromeDriver was started successfully on port N.` once
         // it listens.
         let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
         let port = loop {
-            let Some(Ok(line)) = lines.next() else {
-                let _ = child.kill();
-                panic!("{program} exited before saying which port it listens on");
+            let line = match lines.next() {
+                Some(Ok(line)) => line,
+                end => {
+                    let _ = child.kill();
+                    let status = child.wait();
+                    panic!("{program} ended before saying which port it listens on: {end:?}, {status:?}");
+                }
             };
             if let Some(rest) = line.split("started successfully on port ").nth(1) {
                 break rest.trim_end_matches('.').trim().parse::<u16>().expect("a port number");
@@ -70,7 +81,7 @@ impl Chromedriver {
         };
         // Keep reading so that chromedriver never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Chromedriver { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) }
+        Some(Chromedriver { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) })
     }
 
     /// A new headless browser with a fresh profile of its own (so two

@@ -8,6 +8,8 @@
 
 pub mod browser;
 mod irc;
+pub mod outside;
+pub mod proxy;
 mod tls;
 
 pub use tls::TLS_NAME;
@@ -244,6 +246,22 @@ impl Server {
     /// line up to there.
     pub fn two_in_room(&self, first: &str, second: &str, room: &str) -> (Client, Client) {
         let mut a = self.login(first);
+        a.send(&format!("/create {room}"));
+        a.expect(&format!("* room {room} created"));
+        a.expect(&format!("* you are now in {room} (1 here)"));
+        let mut b = self.login(second);
+        b.send(&format!("/join {room}"));
+        b.expect(&format!("* you are now in {room} (2 here)"));
+        a.expect(&format!("* {second} joined {room}"));
+        (a, b)
+    }
+
+    /// Like [`Server::two_in_room`], but `first` registers an account
+    /// (password `FIRST-password`) before creating `room`, so the room is
+    /// the account's and keeps its history when it empties or chatd stops
+    /// (a guest's room forgets everything then).
+    pub fn two_in_owned_room(&self, first: &str, second: &str, room: &str) -> (Client, Client) {
+        let mut a = self.register(first, &format!("{first}-password"));
         a.send(&format!("/create {room}"));
         a.expect(&format!("* room {room} created"));
         a.expect(&format!("* you are now in {room} (1 here)"));

@@ -96,7 +96,9 @@ fn a_burst_from_many_senders_reaches_every_reader_that_keeps_up() {
 fn joining_rooms_full_of_long_history_in_one_write_gets_every_replay() {
     // Flood control off only to fill the histories quickly; the send queue is at its defaults.
     let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
-    let mut filler = server.login("filler");
+    // An account, whose rooms keep their history once it moves on (a
+    // guest's room forgets everything when it empties).
+    let mut filler = server.register("filler", "filler-password");
     let rooms = ["a", "b", "c"];
     for room in rooms {
         filler.send(&format!("/create {room}"));

@@ -150,3 +150,40 @@ fn http_none_serves_no_http() {
     text.send("/users");
     text.expect("* online (1): alice");
 }
+
+#[test]
+fn a_request_for_another_host_name_is_refused_page_websocket_and_metrics_alike() {
+    // A page on another site that rebound its own name to chatd's address
+    // reaches it with that name in Host.
+    let server = Server::start(chatd!(), &[]);
+    let addr = server.http_addr();
+    let port = addr.port();
+    for path in ["/", "/metrics", "/healthz"] {
+        let answer = exchange(addr, format!("GET {path} HTTP/1.1\r\nHost: rebound.example:{port}\r\n\r\n").as_bytes());
+        assert_eq!(answer.status, 421, "{path}");
+        assert_eq!(answer.body, b"this server does not answer to that host name\n");
+    }
+    let upgrade = format!(
+        "GET /ws HTTP/1.1\r\nHost: rebound.example:{port}\r\nOrigin: http://rebound.example:{port}\r\n\
+         Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n"
+    );
+    assert_eq!(exchange(addr, upgrade.as_bytes()).status, 421);
+    // Its own address, localhost, and no Host at all (not a browser) are served.
+    for host in [format!("Host: {addr}\r\n"), format!("Host: localhost:{port}\r\n"), String::new()] {
+        assert_eq!(exchange(addr, format!("GET /healthz HTTP/1.1\r\n{host}\r\n").as_bytes()).status, 200, "{host}");
+    }
+
+    let named = Server::start(chatd!(), &["--server-host", "chat.example.com"]);
+    let request = "GET /healthz HTTP/1.1\r\nHost: chat.example.com\r\n\r\n";
+    assert_eq!(exchange(named.http_addr(), request.as_bytes()).status, 200);
+}
+
+#[test]
+fn a_wildcard_bind_answers_to_the_address_the_client_used() {
+    let server = Server::start(chatd!(), &["--http-listen", "0.0.0.0:0"]);
+    let addr: SocketAddr = format!("127.0.0.1:{}", server.http_addr().port()).parse().unwrap();
+    assert_eq!(get(addr, "/healthz").status, 200, "Host: 127.0.0.1, the address this connection reached");
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: 0.0.0.0:{}\r\n\r\n", addr.port());
+    assert_eq!(exchange(addr, request.as_bytes()).status, 421, "the wildcard itself is not an address one reaches");
+}

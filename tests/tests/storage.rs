@@ -295,10 +295,10 @@ fn wait_for_seqs(dir: &Path, room_key: &str, wanted: &[u64]) {
     }
 }
 
-/// Fills room `r` with `count` messages and stops the server.
+/// Fills room `r`, alice's account's, with `count` messages and stops the server.
 fn fill_room(dir: &Path, count: u32) {
     let server = Server::start_in(chatd!(), dir, &["--flood-lines-per-sec", "0"]);
-    let mut alice = server.login("alice");
+    let mut alice = register(&server, "alice", "alice-password");
     alice.send("/create r");
     alice.expect("* room r created");
     alice.expect("* you are now in r (1 here)");
@@ -331,7 +331,7 @@ fn retain_messages_prunes_the_disk_but_numbering_and_paging_carry_on() {
     let (seqs, _, more) = page(&json_of_type(&mut reader, "history"));
     assert_eq!((seqs, more), (vec![], false));
     // New messages are numbered after the kept ones, and old ones keep being pruned.
-    let mut alice = server.login("alice");
+    let (mut alice, _) = login(&server, "alice", "alice-password");
     alice.send("/join r");
     alice.read_until("* you are now in r (2 here)");
     alice.send("message 11");
@@ -376,7 +376,7 @@ fn retain_days_prunes_old_messages_but_keeps_each_rooms_newest() {
     // Even a room whose every message is old keeps its newest, so numbering carries on.
     let server = Server::start_in(chatd!(), dir, &["--retain-days", "1"]);
     wait_for_seqs(dir, "r", &[10]);
-    let mut alice = server.login("alice");
+    let (mut alice, _) = login(&server, "alice", "alice-password");
     alice.send("/join r");
     alice.expect("* you are now in r (1 here)");
     // Memory holds what was loaded before pruning ran (retention is about
@@ -395,7 +395,7 @@ fn sync_full_stores_what_clients_saw_and_survives_a_kill() {
     let dir = data.path();
     let server = Server::start_in(chatd!(), dir, &["--sync", "full", "--flood-lines-per-sec", "0"]);
     server.wait_for_log("sync=Full");
-    let (mut alice, mut bob) = server.two_in_room("alice", "bob", "r");
+    let (mut alice, mut bob) = server.two_in_owned_room("alice", "bob", "r");
     for text in texts(1..=20) {
         alice.send(&text);
     }
@@ -443,7 +443,7 @@ fn history_pages_past_a_damaged_message_and_shows_the_gap() {
     let dir = data.path();
     let args = ["--flood-lines-per-sec", "0", "--history-len", "2", "--history-page-len", "3"];
     let server = Server::start_in(chatd!(), dir, &args);
-    let mut alice = server.login("alice");
+    let mut alice = register(&server, "alice", "alice-password");
     alice.send("/create r");
     alice.expect("* room r created");
     alice.expect("* you are now in r (1 here)");
@@ -495,4 +495,59 @@ fn history_pages_past_a_damaged_message_and_shows_the_gap() {
     guest.send("message 11");
     sync(&mut guest);
     assert_eq!(stored_seqs(dir, "r").last(), Some(&11));
+}
+
+#[test]
+fn a_private_room_stays_private_after_a_restart_and_a_guests_room_forgets() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    let server = Server::start_in(chatd!(), dir, &["--flood-lines-per-sec", "0"]);
+    let mut alice = register(&server, "alice", "alice-password");
+    alice.send("/create vault");
+    alice.expect("* room vault created");
+    alice.expect("* you are now in vault (1 here)");
+    alice.send("/mode vault +iks sesame");
+    alice.expect("* alice set mode +i+k+s sesame on vault");
+    alice.send("the launch code is 0000");
+    let mut gus = server.login("gus");
+    gus.send("/create den");
+    gus.expect("* room den created");
+    gus.expect("* you are now in den (1 here)");
+    gus.send("meet at the docks");
+    let mut mallory = server.login("mallory");
+    mallory.send("/join vault sesame");
+    mallory.expect("! vault is invite-only; ask a member for an invitation");
+    sync(&mut alice);
+    sync(&mut gus);
+    // Killed with gus still in his room: nothing marks it left.
+    drop(server);
+
+    let server = Server::start_in(chatd!(), dir, &["--flood-lines-per-sec", "0"]);
+    let mut mallory = server.login("mallory");
+    mallory.send("/list");
+    mallory.expect("* 1 room:");
+    mallory.expect("*   den (0 here)");
+    mallory.send("/join vault");
+    mallory.expect("! vault is invite-only; ask a member for an invitation");
+    mallory.send("/join vault sesame");
+    mallory.expect("! vault is invite-only; ask a member for an invitation");
+    mallory.send("/join den");
+    mallory.expect("* you are now in den (1 here)");
+    mallory.send("/history");
+    mallory.expect("* no earlier messages in den");
+    // The room was made anew: its numbering starts again, on disk too.
+    mallory.send("hello");
+    sync(&mut mallory);
+    let db = open_db(dir);
+    let den: Vec<(u64, String)> = {
+        let mut query = db.prepare("SELECT seq, text FROM messages WHERE room_key = 'den' ORDER BY seq").unwrap();
+        query.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    assert_eq!(den, [(1, "hello".to_owned())]);
+    // The owner still gets in, and the room's history is still there for her.
+    let (mut alice, _) = login(&server, "alice", "alice-password");
+    alice.send("/join vault");
+    alice.expect("* you are now in vault (1 here)");
+    assert_eq!(history_texts(&[alice.line()]), ["the launch code is 0000"]);
+    stop(server);
 }

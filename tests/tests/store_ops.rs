@@ -15,9 +15,9 @@ use chatd_tests::{Client, Server, chatd};
 /// Far more than a graceful stop needs; a failure here means chatd hung.
 const EXIT_LIMIT: Duration = Duration::from_secs(15);
 
-/// Flood control off, so one client can load the server; the room kept
-/// while empty, so the restored server still has it.
-const ARGS: &[&str] = &["--flood-lines-per-sec", "0", "--guest-room-idle-expiry", "0", "--history-page-len", "100"];
+/// Flood control off, so one client can load the server. The rooms are
+/// accounts' rooms, so a restored server still has their history.
+const ARGS: &[&str] = &["--flood-lines-per-sec", "0", "--history-page-len", "100"];
 
 fn stop(mut server: Server) {
     server.terminate();
@@ -44,7 +44,7 @@ fn a_backup_taken_under_load_restores_every_message_acknowledged_before_it() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().join("data");
     let server = Server::start_in(chatd!(), &dir, ARGS);
-    let (writer, mut watcher) = server.two_in_room("writer", "watcher", "load");
+    let (writer, mut watcher) = server.two_in_owned_room("writer", "watcher", "load");
 
     // The writer sends as fast as the watcher keeps up, at most
     // IN_FLIGHT ahead of what it was shown, until told to stop: steady
@@ -181,13 +181,13 @@ fn a_backup_never_overwrites_a_file_unless_forced() {
 /// A stopped chatd's directory with a room of `n` messages, on many pages.
 fn stopped_store(dir: &Path, n: usize) {
     let server = Server::start_in(chatd!(), dir, ARGS);
-    let (mut a, mut b) = server.two_in_room("a", "b", "r");
+    let (mut a, mut b) = server.two_in_owned_room("alice", "b", "r");
     let padding = "x".repeat(200);
     for i in 0..n {
         a.send(&format!("{i} {padding}"));
     }
     for i in 0..n {
-        assert!(b.line().starts_with(&format!("[r] a: {i} ")));
+        assert!(b.line().starts_with(&format!("[r] alice: {i} ")));
     }
     stop(server);
 }

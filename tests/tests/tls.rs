@@ -227,3 +227,24 @@ fn https_serves_the_same_routes() {
     web.send_bytes(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert_eq!(web.line().trim_end(), "HTTP/1.1 200 OK");
 }
+
+#[test]
+fn behind_a_trusted_proxy_the_password_rule_follows_the_client_and_its_tls() {
+    use chatd_tests::proxy::{Proxy, Says};
+    let issued = issue();
+    let files = Files::new(&issued);
+    let server = server(&files, &["--trusted-proxy", "127.0.0.1"]);
+    let tls_port = server.tls_addr().port();
+    // The proxy is on this host, its client is not, and came in the clear.
+    let plain = Proxy::start(server.addr(), Says::ProxyV1);
+    let mut remote = Client::connect_from(plain.addr(), ELSEWHERE);
+    remote.expect_prefix("* Welcome to chatd, Guest");
+    remote.send(&format!("/register carol {PASSWORD} {PASSWORD}"));
+    remote.expect(&format!("! passwords are only accepted over TLS here; reconnect with TLS to port {tls_port}"));
+    // A proxy that took the client's TLS says so, and the password is safe.
+    let terminating = Proxy::start(server.addr(), Says::ProxyV2 { tls: true });
+    let mut secure = Client::connect_from(terminating.addr(), ELSEWHERE);
+    secure.expect_prefix("* Welcome to chatd, Guest");
+    secure.send(&format!("/register carol {PASSWORD} {PASSWORD}"));
+    secure.expect("* account carol registered; you are logged in");
+}

@@ -9,11 +9,15 @@
 //! which is where `docs/screenshots/` comes from.
 //!
 //! Needs `chromedriver` and Chromium (Debian: `chromium-driver` and
-//! `chromium`); without them this test fails, it does not skip.
+//! `chromium`); without them it skips, saying so, unless
+//! `CHATD_TEST_REQUIRE` requires them (`chatd_tests::outside`). The second
+//! test here checks that rule on the first.
 
 use std::path::PathBuf;
+use std::process::{Command, Output};
 
 use chatd_tests::browser::{Browser, Chromedriver, ENTER};
+use chatd_tests::outside::REQUIRE_VAR;
 use chatd_tests::{Server, chatd};
 use serde_json::json;
 
@@ -23,6 +27,7 @@ const ROOM: &str = "lounge";
 const ROOM_PANE: &str = "section.pane[data-key='r:lounge']";
 const ALICE_PANE: &str = "section.pane[data-key='c:alice']";
 const BOB_PANE: &str = "section.pane[data-key='c:bob']";
+const DEN_PANE: &str = "section.pane[data-key='r:den']";
 /// The composer of the pane on screen.
 const COMPOSER: &str = ".pane:not([hidden]) .composer input";
 
@@ -31,13 +36,15 @@ const COMPOSER: &str = ".pane:not([hidden]) .composer input";
 // button for older messages.
 const ARGS: [&str; 4] = ["--history-len", "2", "--history-page-len", "3"];
 
+const BROWSER_TEST: &str = "two_browsers_and_a_terminal_chat_whisper_reload_and_outlive_a_restart";
+
 #[test]
 fn two_browsers_and_a_terminal_chat_whisper_reload_and_outlive_a_restart() {
+    let Some(driver) = Chromedriver::start() else { return };
     let shots = Screenshots::new();
     let data = tempfile::tempdir().expect("a data directory");
     let server = Server::start_in(chatd!(), data.path(), &ARGS);
     let url = format!("http://{}/", server.http_addr());
-    let driver = Chromedriver::start();
     let alice = driver.browser(1100, 800);
     alice.screen(1100, 640);
     // Bob is on a phone, in the dark.
@@ -226,4 +233,91 @@ impl Screenshots {
         self.taken.set(self.taken.get() + 1);
         browser.screenshot(&self.dir.join(format!("{:02}-{name}.png", self.taken.get())));
     }
+}
+
+/// The rule for tests that need a program from outside Rust, on this
+/// binary's own browser test, run again with no program on `PATH`: it
+/// skips, saying so twice (when it skips and when the binary ends), and the
+/// binary passes; with `CHATD_TEST_REQUIRE=all` the same words fail it.
+#[test]
+fn without_a_browser_the_browser_test_skips_or_fails_as_required() {
+    let words =
+        format!("{BROWSER_TEST} needs chromedriver and Chromium (Debian: apt-get install chromium chromium-driver)");
+    let nothing = tempfile::tempdir().expect("an empty directory for PATH");
+    let run = |require: Option<&str>| -> (Output, String) {
+        let mut command = Command::new(std::env::current_exe().expect("this test binary"));
+        command.args([BROWSER_TEST, "--exact", "--test-threads=2"]).env("PATH", nothing.path());
+        for name in ["CHROMEDRIVER", "CHROME_BIN", REQUIRE_VAR] {
+            command.env_remove(name);
+        }
+        if let Some(require) = require {
+            command.env(REQUIRE_VAR, require);
+        }
+        let output = command.output().expect("run this test binary again");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output, text)
+    };
+
+    let (skipped, text) = run(None);
+    assert!(skipped.status.success(), "a missing browser failed the run:\n{text}");
+    assert!(text.contains(&format!("SKIPPED: {words}\n")), "no SKIPPED line:\n{text}");
+    assert!(text.contains("1 passed; 0 failed"), "the test did not run:\n{text}");
+    let summary = "SKIPPED in web_page: 1 test needed chromedriver and Chromium (Debian: apt-get install chromium chromium-driver); `bash .ci/run` installs what is missing and runs everything";
+    let result = text.find("test result:").expect("the harness's result line");
+    let at_exit = text.rfind(summary).unwrap_or_else(|| panic!("no summary:\n{text}"));
+    assert!(at_exit > result, "the summary came before the result line:\n{text}");
+
+    for require in ["all", "postgresql, chromium"] {
+        let (failed, text) = run(Some(require));
+        assert!(!failed.status.success(), "{REQUIRE_VAR}={require} passed without a browser:\n{text}");
+        assert!(text.contains(&words), "the failure does not say what is missing:\n{text}");
+        assert!(!text.contains("SKIPPED"), "a required browser was skipped:\n{text}");
+    }
+}
+
+/// A guest's room that empties while its page is away (here, chatd
+/// stops) starts again from message 1: the page that rejoins it must show
+/// the new room's messages, not take them for the old ones it has shown
+/// under the same numbers.
+#[test]
+fn a_page_back_in_a_guests_room_made_anew_shows_what_is_said_there() {
+    let Some(driver) = Chromedriver::start() else { return };
+    let data = tempfile::tempdir().expect("a data directory");
+    let server = Server::start_in(chatd!(), data.path(), &[]);
+    let url = format!("http://{}/", server.http_addr());
+    let gus = driver.browser(1100, 800);
+    gus.goto(&url);
+    gus.click("input[name=mode][value=guest]");
+    gus.type_into("#enter-name", &format!("gus{ENTER}"));
+    wait_text(&gus, "#whoami", "gus");
+    gus.type_into("#room-name", "den");
+    gus.click("#room-form button[value=create]");
+    wait_text(&gus, ".pane:not([hidden]) h2", "den");
+    say(&gus, "old one");
+    say(&gus, "old two");
+    let mut hal = server.login("hal");
+    hal.send("/join den");
+    hal.read_until_prefix("~ [den ");
+    hal.send("old three");
+    wait_messages(&gus, DEN_PANE, &["old one", "old two", "old three"]);
+    hal.send("/quit");
+    hal.read_until("* bye: quit");
+
+    // A clean stop: gus's page is the room's last member to go.
+    let (listen, irc, http) =
+        (server.addr().to_string(), server.irc_addr().to_string(), server.http_addr().to_string());
+    let mut server = server;
+    server.terminate();
+    server.wait_exit(chatd_tests::READ_TIMEOUT);
+    let server =
+        Server::start_in(chatd!(), data.path(), &["--listen", &listen, "--irc-listen", &irc, "--http-listen", &http]);
+    wait_state(&gus, "online");
+    wait_text(&gus, DEN_PANE, "back in the room");
+    let mut ida = server.login("ida");
+    ida.send("/join den");
+    ida.expect("* you are now in den (2 here)");
+    ida.send("new one");
+    wait_messages(&gus, DEN_PANE, &["new one"]);
+    wait_text(&gus, DEN_PANE, "made anew");
+    drop(server);
 }

@@ -198,6 +198,9 @@ impl Sim {
             match output {
                 Output::Send { to, ref data } => self.inbox.entry(to).or_default().extend_from_slice(data),
                 Output::Broadcast { to, data } => {
+                    // What `Broadcast` promises an embedder, checked on
+                    // every one a test sees.
+                    assert!(to.windows(2).all(|w| w[0] < w[1]), "broadcast recipients not sorted and unique: {to:?}");
                     for to in to {
                         self.inbox.entry(to).or_default().extend_from_slice(&data);
                         self.transcript.push(Output::Send { to, data: data.clone() });

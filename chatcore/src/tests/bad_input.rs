@@ -122,7 +122,7 @@ fn position(rejection: &Rejection) -> usize {
         R::TooManyRegistrations { .. } => 27,
         R::LoginRequired => 28,
         R::TlsRequired(_) => 60,
-        R::BannedNickChange { .. } => 61,
+        R::BannedNickChange { .. } => 62,
         R::AuthInProgress => 29,
         R::AlreadyLoggedIn(_) => 30,
         R::HashFailed => 31,
@@ -154,6 +154,7 @@ fn position(rejection: &Rejection) -> usize {
         R::UnknownMode(_) => 57,
         R::InvalidModeParam { .. } => 58,
         R::BanListFull { .. } => 59,
+        R::OperatorListFull { .. } => 61,
     }
 }
 
@@ -222,6 +223,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::InvalidModeParam { room: "r".into(), mode: 'k', reason: "r" }, "invalid_mode_param"),
         (Rejection::BanListFull { room: "r".into(), max: 1 }, "ban_list_full"),
         (Rejection::TlsRequired("port 6697".into()), "tls_required"),
+        (Rejection::OperatorListFull { room: "r".into(), max: 1 }, "operator_list_full"),
         (Rejection::BannedNickChange { nick: "n".into(), room: "r".into() }, "banned_nick_change"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {

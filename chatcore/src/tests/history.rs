@@ -8,11 +8,15 @@ use crate::record::StoredMessage;
 use crate::sim::Sim;
 use crate::{Config, HistoryTarget, Output};
 
-/// alice said one..five in `rust` a minute apart; the room keeps three.
+/// alice said one..five in `rust`, her account's room, a minute apart;
+/// the room keeps three. (A guest's room would start afresh each time it
+/// emptied.)
 fn five_said(page: usize) -> (Sim, crate::ClientId) {
     let config = Config { history_len: 3, history_page_len: page, ..super::relaxed() };
     let mut sim = Sim::new(config);
+    sim.set_auto_auth(true);
     let a = sim.connect_as("alice");
+    sim.send(a, "/register alice Pw-alice-1 Pw-alice-1");
     sim.send(a, "/create rust");
     for word in ["one", "two", "three", "four", "five"] {
         sim.advance(Duration::from_secs(60));

@@ -148,6 +148,16 @@ fn history_cap() {
 }
 
 #[test]
+fn room_lists() {
+    let (mut sim, ..) = populated();
+    let v = check(&mut sim, |e| {
+        let modes = &mut e.world.rooms.get_mut(&NameKey::of("rust")).unwrap().modes;
+        modes.operators_mut().extend([NameKey::of("alice"), NameKey::of("Alice")]);
+    });
+    assert_eq!(v, V::RoomListsOverCap { room: "rust".into() });
+}
+
+#[test]
 fn history_order() {
     let (mut sim, a, ..) = populated();
     sim.send(a, "again");

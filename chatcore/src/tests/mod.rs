@@ -12,6 +12,7 @@ mod invariants;
 mod irc;
 #[cfg(feature = "json")]
 mod json;
+mod lines;
 mod lists;
 mod messages;
 mod moderation;
@@ -19,6 +20,7 @@ mod modes;
 mod nick;
 mod paging;
 mod presence;
+mod private_rooms;
 mod proptest;
 mod reserved;
 mod restore;

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use super::restore::{self, Line, NAMES, SECRET_MARK, WORDS, durable, records, restored};
+use super::lines::{self, Line, NAMES, SECRET_MARK, WORDS};
+use super::restore::{durable, records, restored};
 use crate::names::NameKey;
 use crate::sim::Sim;
 use crate::{
@@ -62,7 +63,7 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     let line = prop_oneof![
-        8 => restore::line(),
+        8 => lines::line(),
         // Logins and registrations, right and wrong, from whoever is not logged in yet.
         // Mostly at alice, who is registered and away, so that lockouts build up.
         4 => (prop_oneof![2 => Just(0), 1 => 0..NAMES.len()], any::<bool>())
@@ -398,6 +399,10 @@ fn check_outputs(
                         | Record::RoomVacated { .. }
                         | Record::KnownSource { .. }
                         | Record::RoomDropped { .. } => true,
+                        // A guest's room that empties is made again, new.
+                        Record::RoomCreated { room, owner: None, .. } => step_records
+                            .iter()
+                            .any(|r| matches!(r, Record::RoomDropped { room: dropped } if dropped == room)),
                         // Blocks a guest brings along when it logs in.
                         Record::Blocked { account, .. } => step_records
                             .iter()

@@ -88,6 +88,22 @@ fn lobby_presence_is_announced_when_configured() {
 }
 
 #[test]
+fn lobby_presence_goes_to_the_lobby_by_id_though_it_is_kept_by_name() {
+    let mut sim = Sim::new(Config { announce_lobby_presence: true, ..super::relaxed() });
+    // Ids in one order, names in the other.
+    let zed = sim.connect_as("zed");
+    let amy = sim.connect_as("amy");
+    sim.clear();
+    // The sim fails on a broadcast whose ids are not sorted and unique.
+    let guest = sim.connect();
+    assert_eq!(sim.take(zed), ["* Guest3 connected"]);
+    assert_eq!(sim.take(amy), ["* Guest3 connected"]);
+    sim.disconnect(guest, DisconnectReason::ConnectionClosed).unwrap();
+    assert_eq!(sim.take(zed), ["* Guest3 disconnected (connection closed)"]);
+    assert_eq!(sim.take(amy), ["* Guest3 disconnected (connection closed)"]);
+}
+
+#[test]
 fn lobby_presence_is_silent_by_default() {
     let mut sim = sim();
     let a = sim.connect_as("alice");

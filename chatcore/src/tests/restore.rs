@@ -24,7 +24,8 @@ use crate::{
 pub(crate) fn durable(engine: &Engine) -> String {
     let mut out = String::new();
     for (key, room) in &engine.world.rooms {
-        let _ = writeln!(out, "room {key} {:?} next={}", room.name, room.next_seq);
+        let modes = engine.world.stored_modes(&room.modes);
+        let _ = writeln!(out, "room {key} {:?} next={} {modes:?}", room.name, room.next_seq);
         for e in room.history.iter() {
             let _ = writeln!(out, "  #{} {:?} {} {:?}", e.seq, e.from, e.unix_ms, e.text);
         }
@@ -356,110 +357,7 @@ fn storage_unavailable_line() -> bytes::Bytes {
 
 // ---- random runs: records always rebuild the durable state ----
 
-pub(super) const NAMES: &[&str] = &["alice", "Bob", "carol", "dave"];
-pub(super) const ROOMS: &[&str] = &["r", "S", "#t", "t"];
-pub(super) const WORDS: &[&str] = &["hi", "two words", "é✓ ok"];
-
-/// Every password used in random runs contains this, and nothing else
-/// does, so that a leak is easy to spot in any output.
-pub(super) const SECRET_MARK: &str = "Zq81";
-
-/// One line a client sends, in whichever codec it speaks.
-#[derive(Debug, Clone)]
-pub(super) enum Line {
-    Nick(usize),
-    Create(usize),
-    Join(usize),
-    Say(usize),
-    Msg {
-        to: usize,
-        word: usize,
-    },
-    Register(usize),
-    Login {
-        name: usize,
-        right: bool,
-    },
-    Block(usize),
-    Unblock(usize),
-    History,
-    /// JSON: `/history` with `before`; text has no such form and sends `/history`.
-    HistoryBefore(u64),
-    /// The whispers with a name: `/history @NAME`, JSON `with`.
-    WhisperHistory(usize),
-    Drop(usize),
-    Topic(usize),
-    Leave,
-    Quit,
-}
-
-pub(super) fn password(name: &str) -> String {
-    format!("Pw-{}-{SECRET_MARK}", name.to_ascii_lowercase())
-}
-
-impl Line {
-    pub(super) fn render(&self, json: bool) -> String {
-        let (kind, fields): (&str, Vec<(&str, String)>) = match *self {
-            Line::Nick(n) => ("nick", vec![("nick", NAMES[n].into())]),
-            Line::Create(r) => ("create", vec![("room", ROOMS[r].into())]),
-            Line::Join(r) => ("join", vec![("room", ROOMS[r].into())]),
-            Line::Say(w) => ("say", vec![("text", WORDS[w].into())]),
-            Line::Msg { to, word } => ("msg", vec![("to", NAMES[to].into()), ("text", WORDS[word].into())]),
-            Line::Register(n) => {
-                let pw = password(NAMES[n]);
-                ("register", vec![("name", NAMES[n].into()), ("password", pw.clone()), ("confirm", pw)])
-            }
-            Line::Login { name, right } => {
-                let pw = if right { password(NAMES[name]) } else { format!("Wrong-{SECRET_MARK}") };
-                ("login", vec![("name", NAMES[name].into()), ("password", pw)])
-            }
-            Line::Block(n) => ("block", vec![("nick", NAMES[n].into())]),
-            Line::Unblock(n) => ("unblock", vec![("nick", NAMES[n].into())]),
-            Line::History => ("history", vec![]),
-            Line::HistoryBefore(before) if json => return format!(r#"{{"type":"history","before":{before}}}"#),
-            Line::HistoryBefore(_) => ("history", vec![]),
-            Line::WhisperHistory(n) if !json => return format!("/history @{}", NAMES[n]),
-            Line::WhisperHistory(n) => ("history", vec![("with", NAMES[n].into())]),
-            Line::Drop(r) => ("drop", vec![("room", ROOMS[r].into())]),
-            Line::Topic(w) => ("topic", vec![("text", WORDS[w].into())]),
-            Line::Leave => ("leave", vec![]),
-            Line::Quit => ("quit", vec![]),
-        };
-        if json {
-            let mut object = format!(r#"{{"type":"{kind}""#);
-            for (name, value) in fields {
-                let _ = write!(object, r#","{name}":"{value}""#);
-            }
-            object + "}"
-        } else if kind == "say" {
-            fields[0].1.clone()
-        } else {
-            let args: Vec<String> = fields.into_iter().map(|(_, v)| v).collect();
-            format!("/{kind} {}", args.join(" ")).trim_end().to_owned()
-        }
-    }
-}
-
-pub(super) fn line() -> impl Strategy<Value = Line> {
-    let name = || 0..NAMES.len();
-    let room = || 0..ROOMS.len();
-    let word = || 0..WORDS.len();
-    prop_oneof![
-        1 => name().prop_map(Line::Nick),
-        3 => room().prop_map(Line::Create),
-        3 => room().prop_map(Line::Join),
-        6 => word().prop_map(Line::Say),
-        4 => (name(), word()).prop_map(|(to, word)| Line::Msg { to, word }),
-        2 => name().prop_map(Line::Register),
-        3 => (name(), prop::bool::weighted(0.8)).prop_map(|(name, right)| Line::Login { name, right }),
-        2 => name().prop_map(Line::Block),
-        2 => name().prop_map(Line::Unblock),
-        1 => room().prop_map(Line::Drop),
-        1 => word().prop_map(Line::Topic),
-        1 => Just(Line::Leave),
-        2 => Just(Line::Quit),
-    ]
-}
+use super::lines::{Line, NAMES, line};
 
 #[derive(Debug, Clone)]
 enum Act {
@@ -611,14 +509,25 @@ proptest! {
             prop_assert_eq!(sim.engine().history_len(room), after.engine().history_len(room));
         }
         prop_assert_eq!(replays(&mut sim, &rooms), replays(&mut after, &rooms));
-        // Each restored room numbers its next message where the first left off.
+        // Each restored room numbers its next message where the first left
+        // off; one whose modes keep a newcomer out (or quiet) still does so.
         let c = after.connect();
         for room in &rooms {
-            let next = sim.engine().world.rooms[&NameKey::of(room)].next_seq;
+            let key = NameKey::of(room);
+            let (next, modes) = (sim.engine().world.rooms[&key].next_seq, &sim.engine().world.rooms[&key].modes);
             after.send(c, &format!("/join {room}"));
             after.take_transcript();
+            if !after.engine().world.rooms[&key].members.contains(c) {
+                let closed = modes.invite_only || modes.key.is_some() || modes.limit.is_some() || !modes.bans().is_empty();
+                prop_assert!(closed, "{} refused a newcomer with modes {:?}", room, modes);
+                continue;
+            }
             after.send(c, "next");
             let said = records(&after.take_transcript());
+            if modes.moderated {
+                prop_assert!(said.is_empty(), "{} is moderated, yet a newcomer spoke: {:?}", room, said);
+                continue;
+            }
             prop_assert!(
                 matches!(&said[..], [Record::Message { message, room: r }] if message.seq == next && **r == **room),
                 "{} next {}: {:?}", room, next, said

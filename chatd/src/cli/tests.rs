@@ -167,6 +167,29 @@ fn the_http_port_and_websocket_limits() {
 }
 
 #[test]
+fn server_hosts_and_trusted_proxies_are_lists_empty_by_default() {
+    let cli = Cli::try_parse_from(["chatd"]).unwrap();
+    assert!(cli.server_hosts.is_empty() && cli.trusted_proxies.is_empty());
+    let cli = Cli::try_parse_from([
+        "chatd",
+        "--server-host=chat.example.com",
+        "--server-host=[2001:db8::1]",
+        "--trusted-proxy=127.0.0.1",
+        "--trusted-proxy=10.0.0.0/8",
+    ])
+    .unwrap();
+    assert_eq!(cli.server_hosts, ["chat.example.com", "[2001:db8::1]"]);
+    let proxies: Vec<String> = cli.trusted_proxies.iter().map(ToString::to_string).collect();
+    assert_eq!(proxies, ["127.0.0.1/32", "10.0.0.0/8"]);
+    for bad in ["https://chat.example.com", "chat.example.com:443", "a b", ""] {
+        assert!(Cli::try_parse_from(["chatd", "--server-host", bad]).is_err(), "{bad}");
+    }
+    for bad in ["10.0.0.1/8", "example.com", "10.0.0.0/40"] {
+        assert!(Cli::try_parse_from(["chatd", "--trusted-proxy", bad]).is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn seconds_show_as_they_are_written() {
     assert_eq!(Seconds(Duration::from_secs(60)).to_string(), "60");
     assert_eq!("1.5".parse::<Seconds>().unwrap(), Seconds(Duration::from_millis(1500)));

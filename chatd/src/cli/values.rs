@@ -1,5 +1,5 @@
 //! Flag values with rules of their own: an address or `none`, an origin,
-//! seconds with fractions, counts of at least one.
+//! a host name, seconds with fractions, counts of at least one.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -25,6 +25,19 @@ pub(super) fn origin(text: &str) -> Result<String, String> {
     match authority {
         Some(a) if !a.is_empty() && !a.contains(['/', '?', '#', ' ', '@']) => Ok(text.to_owned()),
         _ => Err(format!("{text:?} is not an origin like https://chat.example.com or http://host:8080")),
+    }
+}
+
+/// A host name (or an IP address) as a browser writes it in `Host`,
+/// without a port.
+pub(super) fn host_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    let literal = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).unwrap_or(name);
+    if ok || literal.parse::<std::net::IpAddr>().is_ok() {
+        Ok(name.to_owned())
+    } else {
+        Err(format!("{text:?} is not a host name like chat.example.com (no scheme, no port)"))
     }
 }
 

@@ -32,7 +32,7 @@ pub(super) async fn read_loop(id: ClientId, socket: &Socket, inbound: Sender<Inb
             }
             Ok(None) => break DisconnectReason::ConnectionClosed,
             Err(error) => {
-                tracing::info!(client = %id, peer = %socket.peer, %error, "read failed");
+                tracing::debug!(client = %id, peer = %socket.peer, %error, "read failed");
                 break DisconnectReason::ConnectionError;
             }
         }

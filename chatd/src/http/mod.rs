@@ -9,8 +9,13 @@
 //! to close, whatever it turns out to be, so page loads, WebSockets, TCP
 //! and IRC clients all count against the same `--max-per-ip`.
 //!
+//! Before routing, a request from a `--trusted-proxy` is attributed to the
+//! client the proxy names (and takes that client's per-IP slot), and one
+//! whose `Host` is not chatd's is refused ([`host`]).
+//!
 //! | request | answer |
 //! | --- | --- |
+//! | `Host` not chatd's address, `localhost` or a `--server-host` | `421` |
 //! | `GET /`, `/app.js`, `/style.css` | the page's files ([`page`]) |
 //! | `GET /healthz` | `200 ok` |
 //! | `GET /metrics` | Prometheus metrics ([`crate::metrics`]); `503` if the engine does not answer in time |
@@ -19,11 +24,12 @@
 //! | any other method | `405` |
 //! | a malformed head | `400`; too large `431`; too slow `408` |
 
+mod host;
 mod page;
 mod request;
 mod upgrade;
 
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,8 +41,12 @@ use smol::{Async, Timer};
 
 use crate::conn::ws::{self, CloseReason};
 use crate::engine_task::Inbound;
-use crate::ip_limit::IpSlot;
+use crate::ip_limit::IpLimiter;
 use crate::metrics::{self, Scrape};
+use crate::proxy::{self, TrustedProxies, forwarded};
+use crate::server::refusals::{self, Refusal};
+use crate::server::{self, Arrival};
+pub(crate) use host::ServerHosts;
 use page::{Response, Status};
 use request::HeadError;
 pub(crate) use upgrade::Origins;
@@ -62,6 +72,12 @@ const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct Http {
     /// Which pages may open a WebSocket.
     pub(crate) origins: Origins,
+    /// Which `Host` names are chatd's.
+    pub(crate) hosts: ServerHosts,
+    /// Whose `X-Forwarded-For` is believed.
+    pub(crate) proxies: TrustedProxies,
+    /// The per-IP cap, for a trusted proxy's requests once their client is known.
+    pub(crate) limiter: IpLimiter,
     pub(crate) ws: ws::Settings,
     /// Where upgraded connections go: the engine task.
     pub(crate) inbound: Sender<Inbound>,
@@ -72,15 +88,8 @@ pub(crate) struct Http {
 }
 
 /// Serves one HTTP connection: one request, then close (or a WebSocket).
-/// `refuse_passwords` is passed on to a WebSocket client (see
-/// `conn::Incoming`).
-pub(crate) async fn serve(
-    stream: Async<TcpStream>,
-    peer: SocketAddr,
-    slot: IpSlot,
-    http: Arc<Http>,
-    refuse_passwords: Option<Box<str>>,
-) {
+pub(crate) async fn serve(stream: Async<TcpStream>, mut arrival: Arrival, http: Arc<Http>) {
+    let peer = arrival.peer;
     let (head, early) = match request::read_head(&stream).await {
         Ok(read) => read,
         // Nobody is left to answer.
@@ -95,10 +104,25 @@ pub(crate) async fn serve(
             return answer(&stream, Response::text(status, &error.to_string())).await;
         }
     };
+    if http.proxies.trusts(peer.ip()) {
+        if let Err(response) = forwarded_client(&mut arrival, &head, &http) {
+            return answer(&stream, response).await;
+        }
+    } else if !head.forwarding.is_empty() {
+        proxy::ignored_once(peer, "X-Forwarded-For, Forwarded or X-Forwarded-Proto");
+    }
+    let peer = arrival.peer;
+    if !http.hosts.allows(head.host.as_deref(), arrival.local) {
+        if refusals::note(Refusal::UnknownHost) {
+            tracing::warn!(%peer, host = ?head.host, "refused an HTTP request for a name chatd does not answer to (see --server-host)");
+        }
+        let why = "this server does not answer to that host name";
+        return answer(&stream, Response::text(Status::MisdirectedRequest, why)).await;
+    }
     let response = if head.method != "GET" {
         Response::text(Status::MethodNotAllowed, "only GET is served here").header("Allow", "GET")
     } else if head.path == "/ws" {
-        return websocket(stream, peer, slot, head, early, &http, refuse_passwords).await;
+        return websocket(stream, arrival, head, early, &http).await;
     } else if head.path == "/healthz" {
         Response::text(Status::Ok, "ok")
     } else if head.path == "/metrics" {
@@ -110,19 +134,27 @@ pub(crate) async fn serve(
     answer(&stream, response).await;
 }
 
+/// Takes the client a trusted proxy names as the request's, with a slot
+/// of the per-IP cap for it. `Err`: the answer that refuses the request.
+fn forwarded_client(arrival: &mut Arrival, head: &request::Head, http: &Http) -> Result<(), Response> {
+    let client = forwarded::client(arrival.peer, &head.forwarding, &http.proxies).map_err(|error| {
+        tracing::debug!(peer = %arrival.peer, %error, "bad forwarding headers from a trusted proxy");
+        Response::text(Status::BadRequest, &error.to_string())
+    })?;
+    arrival.forwarded_for(client);
+    let Some(slot) = http.limiter.try_acquire(arrival.peer.ip()) else {
+        return Err(over_the_cap(&server::over_the_cap(arrival.peer, http.limiter.max())));
+    };
+    arrival.slot = slot;
+    Ok(())
+}
+
 /// Accepts a WebSocket and hands it to the engine task, or refuses it: a
 /// malformed upgrade with an HTTP error, a page from another site with
 /// close code 1008 right after the handshake (so the page's script can
 /// see why in its close event) without ever reaching the engine.
-async fn websocket(
-    stream: Async<TcpStream>,
-    peer: SocketAddr,
-    slot: IpSlot,
-    head: request::Head,
-    early: Vec<u8>,
-    http: &Http,
-    refuse_passwords: Option<Box<str>>,
-) {
+async fn websocket(stream: Async<TcpStream>, arrival: Arrival, head: request::Head, early: Vec<u8>, http: &Http) {
+    let peer = arrival.peer;
     let accept = match upgrade::accept_key(&head) {
         Ok(accept) => accept,
         Err(error) => {
@@ -136,7 +168,9 @@ async fn websocket(
     }
     let settings = http.ws;
     if !http.origins.allows(head.origin.as_deref(), head.host.as_deref()) {
-        tracing::info!(%peer, origin = ?head.origin, host = ?head.host, "refused a WebSocket from another site's page (see --allowed-origin)");
+        if refusals::note(Refusal::Origin) {
+            tracing::warn!(%peer, origin = ?head.origin, host = ?head.host, "refused a WebSocket from another site's page (see --allowed-origin)");
+        }
         let mut ws = WebSocketStream::from_partially_read(stream, early, Role::Server, Some(settings.config())).await;
         let refuse = async {
             let _ = ws.close(Some(CloseReason::origin_refused().frame())).await;
@@ -146,7 +180,8 @@ async fn websocket(
         within(LINGER, refuse).await;
         return;
     }
-    let mut incoming = ws::incoming(stream, peer, slot, early, settings).await;
+    let refuse_passwords = arrival.refuse_passwords();
+    let mut incoming = ws::incoming(stream, peer, arrival.slot, early, settings).await;
     incoming.refuse_passwords = refuse_passwords;
     // Fails only once the engine task has stopped: the connection just closes.
     let _ = http.inbound.send(Inbound::Connect(incoming)).await;
@@ -206,5 +241,9 @@ async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> 
 /// past the open-file limit), written on the accept loop (a fresh socket
 /// takes it at once).
 pub(crate) fn too_many_connections(why: &str) -> Vec<u8> {
-    Response::text(Status::ServiceUnavailable, why).header("Retry-After", "10").to_bytes()
+    over_the_cap(why).to_bytes()
+}
+
+fn over_the_cap(why: &str) -> Response {
+    Response::text(Status::ServiceUnavailable, why).header("Retry-After", "10")
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use futures_lite::{AsyncReadExt, future};
 use smol::{Async, Timer};
 
+use crate::proxy::forwarded::Forwarding;
+
 /// Largest request head accepted: a browser's GET with its usual headers
 /// and cookies for this host fits many times over; more is refused (431).
 pub(crate) const MAX_HEAD: usize = 8 * 1024;
@@ -54,6 +56,9 @@ pub(crate) struct Head {
     pub(crate) connection: Option<String>,
     pub(crate) ws_key: Option<String>,
     pub(crate) ws_version: Option<String>,
+    /// What proxies in front say about the client; believed only from a
+    /// `--trusted-proxy`.
+    pub(crate) forwarding: Forwarding,
 }
 
 /// Reads one request head from `stream`. Also returns the bytes that came
@@ -105,16 +110,22 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Head, usize)>, HeadError> {
     };
     for header in request.headers.iter() {
         let field = match header.name.to_ascii_lowercase().as_str() {
-            "host" => &mut head.host,
-            "origin" => &mut head.origin,
-            "upgrade" => &mut head.upgrade,
-            "connection" => &mut head.connection,
-            "sec-websocket-key" => &mut head.ws_key,
-            "sec-websocket-version" => &mut head.ws_version,
+            "host" => Some(&mut head.host),
+            "origin" => Some(&mut head.origin),
+            "upgrade" => Some(&mut head.upgrade),
+            "connection" => Some(&mut head.connection),
+            "sec-websocket-key" => Some(&mut head.ws_key),
+            "sec-websocket-version" => Some(&mut head.ws_version),
+            // Lists: each line adds to what came before.
+            "x-forwarded-for" | "forwarded" | "x-forwarded-proto" => None,
             _ => continue,
         };
         let value = std::str::from_utf8(header.value)
             .map_err(|_| HeadError::Malformed(format!("the {} header is not UTF-8", header.name)))?;
+        let Some(field) = field else {
+            head.forwarding.add(header.name, value);
+            continue;
+        };
         // Two Hosts or two Origins could make the origin check and a proxy
         // in front disagree about which one counts: refuse rather than pick.
         if field.replace(value.trim().to_owned()).is_some() {
@@ -143,6 +154,17 @@ mod tests {
         assert_eq!(head.upgrade.as_deref(), Some("websocket"));
         assert_eq!(head.ws_key.as_deref(), Some("dGhlIHNhbXBsZSBub25jZQ=="));
         assert_eq!(head.ws_version.as_deref(), Some("13"));
+        assert!(head.forwarding.is_empty());
+    }
+
+    #[test]
+    fn forwarding_headers_are_lists_across_lines() {
+        let raw = b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 6.6.6.6\r\nx-forwarded-for: 192.0.2.7\r\n\
+            X-Forwarded-Proto: https\r\n\r\n";
+        let (head, _) = parse(raw).unwrap().unwrap();
+        assert_eq!(head.forwarding.x_forwarded_for.as_deref(), Some("6.6.6.6, 192.0.2.7"));
+        assert_eq!(head.forwarding.x_forwarded_proto.as_deref(), Some("https"));
+        assert_eq!(head.forwarding.forwarded, None);
     }
 
     #[test]

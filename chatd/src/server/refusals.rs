@@ -1,6 +1,7 @@
 //! Log lines for refusals (a connection over the per-IP cap or over
 //! `--max-clients`, a failed `accept`, a password check refused as busy,
-//! a failed TLS handshake),
+//! a failed TLS handshake, a bad PROXY header, an HTTP request for a name
+//! chatd does not answer to, a WebSocket from another site's page),
 //! limited so that a flood of them cannot flood the log.
 //!
 //! The first refusal after a quiet spell is logged in full by its caller.
@@ -16,6 +17,9 @@ use std::time::{Duration, Instant};
 /// How often, at most, a summary line is written while refusals go on.
 pub(crate) const INTERVAL: Duration = Duration::from_secs(10);
 
+/// How many kinds of refusal there are.
+const KINDS: usize = 8;
+
 /// Why something was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
@@ -29,11 +33,25 @@ pub(crate) enum Refusal {
     PasswordBusy,
     /// A TLS handshake failed or did not finish in time.
     TlsHandshake,
+    /// A trusted proxy's connection without a valid PROXY header.
+    ProxyHeader,
+    /// An HTTP request whose `Host` is not chatd's (DNS rebinding).
+    UnknownHost,
+    /// A WebSocket opened by another site's page.
+    Origin,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 5] =
-        [Refusal::PerIpCap, Refusal::ServerFull, Refusal::AcceptFailed, Refusal::PasswordBusy, Refusal::TlsHandshake];
+    const ALL: [Refusal; KINDS] = [
+        Refusal::PerIpCap,
+        Refusal::ServerFull,
+        Refusal::AcceptFailed,
+        Refusal::PasswordBusy,
+        Refusal::TlsHandshake,
+        Refusal::ProxyHeader,
+        Refusal::UnknownHost,
+        Refusal::Origin,
+    ];
 
     fn what(self) -> &'static str {
         match self {
@@ -42,6 +60,9 @@ impl Refusal {
             Refusal::AcceptFailed => "failed accepts",
             Refusal::PasswordBusy => "password checks (busy)",
             Refusal::TlsHandshake => "failed TLS handshakes",
+            Refusal::ProxyHeader => "proxied connections without a valid PROXY header",
+            Refusal::UnknownHost => "HTTP requests for another host name",
+            Refusal::Origin => "WebSockets from other sites' pages",
         }
     }
 }
@@ -52,7 +73,7 @@ pub(crate) struct Summary {
     /// What the counts cover.
     pub(crate) over: Duration,
     /// By reason, in [`Refusal::ALL`]'s order.
-    counts: [u64; 5],
+    counts: [u64; KINDS],
 }
 
 impl Summary {
@@ -93,7 +114,7 @@ pub(crate) struct RefusalLog {
     interval: Duration,
     /// The spell under way: when its last line was written, and what was
     /// counted since. `None` when quiet.
-    spell: Option<(Instant, [u64; 5])>,
+    spell: Option<(Instant, [u64; KINDS])>,
 }
 
 impl RefusalLog {
@@ -107,7 +128,7 @@ impl RefusalLog {
     pub(crate) fn note(&mut self, now: Instant, reason: Refusal) -> (Option<Summary>, bool) {
         let summary = self.tick(now);
         let Some((_, counts)) = &mut self.spell else {
-            self.spell = Some((now, [0; 5]));
+            self.spell = Some((now, [0; KINDS]));
             return (summary, true);
         };
         counts[reason as usize] += 1;
@@ -128,7 +149,7 @@ impl RefusalLog {
             self.spell = None;
             return None;
         }
-        self.spell = Some((now, [0; 5]));
+        self.spell = Some((now, [0; KINDS]));
         Some(summary)
     }
 

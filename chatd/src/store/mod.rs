@@ -20,6 +20,7 @@ pub mod check;
 pub mod cloak_key;
 mod read_only;
 mod records;
+mod room_modes;
 mod schema;
 pub mod thread;
 

@@ -61,7 +61,8 @@ impl Store {
     pub(crate) fn load(&self, history_len: usize) -> rusqlite::Result<Vec<Record>> {
         let mut records = Vec::new();
         let mut rooms = self.conn.prepare(
-            "SELECT key, name, created_ms, owner, vacated_ms, topic, topic_by, topic_ms FROM rooms ORDER BY created_ms, key",
+            "SELECT key, name, created_ms, owner, vacated_ms, topic, topic_by, topic_ms, modes, join_key, member_limit
+             FROM rooms ORDER BY created_ms, key",
         )?;
         let rooms: Vec<RoomRow> = rooms
             .query_map([], |r| {
@@ -76,13 +77,17 @@ impl Store {
                     owner: r.get(3)?,
                     vacated_ms: r.get(4)?,
                     topic,
+                    modes: match r.get::<_, Option<String>>(8)? {
+                        Some(letters) => Some((letters, r.get(9)?, r.get(10)?)),
+                        None => None,
+                    },
                 })
             })?
             .collect::<Result<_, _>>()?;
         let mut messages = self
             .conn
             .prepare("SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 ORDER BY seq DESC LIMIT ?2")?;
-        for RoomRow { key, name, created_ms, owner, vacated_ms, topic } in rooms {
+        for RoomRow { key, name, created_ms, owner, vacated_ms, topic, modes } in rooms {
             let owner = owner.map(String::into_boxed_str);
             records.push(Record::RoomCreated { room: name.clone().into(), unix_ms: created_ms, owner });
             let newest = history_len.max(1) as u64;
@@ -118,6 +123,10 @@ impl Store {
                     by: String::into_boxed_str(by),
                     unix_ms,
                 });
+            }
+            if let Some((letters, join_key, limit)) = modes {
+                let modes = super::room_modes::read(&self.conn, &key, &letters, join_key, limit)?;
+                records.push(Record::RoomModesSet { room: name.clone().into(), modes });
             }
             if let Some(unix_ms) = vacated_ms {
                 records.push(Record::RoomVacated { room: name.into(), unix_ms });
@@ -404,7 +413,9 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
             tx.prepare_cached("UPDATE rooms SET topic = ?2, topic_by = ?3, topic_ms = ?4 WHERE key = ?1")?
                 .execute(params![key(room), topic, by, unix_ms])?;
         }
+        Record::RoomModesSet { room, modes } => super::room_modes::write(tx, room, modes)?,
         Record::RoomDropped { room } => {
+            super::room_modes::forget_lists(tx, &NameKey::of(room))?;
             tx.prepare_cached("DELETE FROM messages WHERE room_key = ?1")?.execute([key(room)])?;
             tx.prepare_cached("DELETE FROM rooms WHERE key = ?1")?.execute([key(room)])?;
         }
@@ -468,4 +479,6 @@ struct RoomRow {
     vacated_ms: Option<u64>,
     /// Text, who set it, when.
     topic: Option<(String, String, u64)>,
+    /// Its flags' letters, key and limit, once its modes were ever set.
+    modes: Option<(String, Option<String>, Option<u32>)>,
 }

@@ -108,6 +108,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX whispers_by_conversation ON whispers (pair_key, seq);
     ALTER TABLE offline ADD COLUMN seq INTEGER;
     ",
+    // 5 -> 6: a room's modes, so a private room stays private across a
+    // restart. `modes` holds the flags that are on as IRC letters (`imnst`;
+    // `n` is on unless outsiders may send); NULL: never changed, a new
+    // room's defaults. Bans and the accounts made operators are lists of
+    // their own, oldest first.
+    "
+    ALTER TABLE rooms ADD COLUMN modes TEXT;
+    ALTER TABLE rooms ADD COLUMN join_key TEXT;
+    ALTER TABLE rooms ADD COLUMN member_limit INTEGER;
+    CREATE TABLE room_bans (
+        id       INTEGER PRIMARY KEY,
+        room_key TEXT NOT NULL,
+        mask     TEXT NOT NULL
+    );
+    CREATE INDEX room_bans_by_room ON room_bans (room_key, id);
+    CREATE TABLE room_operators (
+        id       INTEGER PRIMARY KEY,
+        room_key TEXT NOT NULL,
+        account  TEXT NOT NULL
+    );
+    CREATE INDEX room_operators_by_room ON room_operators (room_key, id);
+    ",
 ];
 
 /// The version this build writes.

@@ -431,7 +431,9 @@ fn error(out: &mut Vec<u8>, to: Option<Recipient<'_>>, server: &str, me: &str, r
         Rejection::Banned(room) => line(out, Some(server), "474", &[me, &channel(room), &text]),
         Rejection::BadRoomKey(room) => line(out, Some(server), "475", &[me, &channel(room), &text]),
         Rejection::CannotSpeak(room) => line(out, Some(server), "404", &[me, &channel(room), &text]),
-        Rejection::BanListFull { room, .. } => line(out, Some(server), "478", &[me, &channel(room), "*", &text]),
+        Rejection::BanListFull { room, .. } | Rejection::OperatorListFull { room, .. } => {
+            line(out, Some(server), "478", &[me, &channel(room), "*", &text]);
+        }
         Rejection::UnknownMode(letter) => line(out, Some(server), "472", &[me, &letter.to_string(), &text]),
         Rejection::InvalidModeParam { room, mode, .. } => {
             line(out, Some(server), "696", &[me, &channel(room), &mode.to_string(), "*", &text]);
