@@ -6,9 +6,10 @@
 use std::time::Instant;
 
 use crate::account::{Account, AuthRequestId, Password, PasswordHash};
+use crate::cloak::HIDDEN_HOST;
 use crate::error::{Error, Rejection};
 use crate::event::Event;
-use crate::names::{NameKey, validate_nick};
+use crate::names::{NameKey, validate_chosen_nick};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
 use crate::record::Record;
@@ -46,7 +47,8 @@ impl World {
         confirm: &Password,
     ) -> Result<(), Rejection> {
         self.check_auth_allowed(id)?;
-        validate_nick(name, self.config.max_nick_len).map_err(Rejection::NickInvalid)?;
+        validate_chosen_nick(name, self.config.max_nick_len, &self.config.server_name)
+            .map_err(Rejection::NickInvalid)?;
         if password != *confirm {
             return Err(Rejection::PasswordMismatch);
         }
@@ -354,6 +356,8 @@ impl World {
         for kept in &mailbox {
             let event = Event::Whisper {
                 from: &kept.from,
+                // A kept whisper's sender may be long gone.
+                host: HIDDEN_HOST,
                 to: &name,
                 text: &kept.text,
                 unix_ms: kept.unix_ms,

@@ -24,6 +24,8 @@ pub(crate) struct Client {
     pub(crate) rooms: Vec<NameKey>,
     /// Where it connected from, if the embedder said.
     pub(crate) source: Option<SourceKey>,
+    /// Its host as others see it and bans match it (`Config::hosts`).
+    pub(crate) host: Box<str>,
     /// The account it is logged in to; its nickname is then the account name.
     pub(crate) account: Option<NameKey>,
     /// Names it blocks, with the spelling it used (kept in its account too
@@ -54,9 +56,11 @@ impl Client {
     /// their recipient (IRC numerics do) carry its nickname.
     pub(crate) fn render(&self, event: &crate::event::Event<'_>) -> bytes::Bytes {
         match &self.irc {
-            Some(session) => {
-                crate::codec::irc::render::render(event, Some(session.recipient(&self.nick)), session.tagging())
-            }
+            Some(session) => crate::codec::irc::render::render(
+                event,
+                Some(session.recipient(&self.nick, &self.host)),
+                session.tagging(),
+            ),
             None => self.codec.render(event),
         }
     }

@@ -2,11 +2,10 @@
 
 use crate::account::OfflineMessage;
 use crate::codec::Codec;
-use crate::codec::irc::NICKSERV;
 use crate::command::{COMMANDS, Command, HistoryOf, Verb};
 use crate::error::Rejection;
 use crate::event::Event;
-use crate::names::{NameError, NameKey, validate_nick, validate_room};
+use crate::names::{NameError, NameKey, validate_chosen_nick, validate_nick, validate_room};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
 use crate::record::Record;
@@ -92,17 +91,19 @@ impl World {
         if let Some(account) = self.account_of(id) {
             return Err(Rejection::NickLocked(account.into()));
         }
-        validate_nick(nick, self.config.max_nick_len).map_err(Rejection::NickInvalid)?;
+        validate_chosen_nick(nick, self.config.max_nick_len, &self.config.server_name)
+            .map_err(Rejection::NickInvalid)?;
         let key = NameKey::of(nick);
-        // IRC users reach the NickServ pseudo-user by that name; nobody may take it.
-        if self.nicks.get(&key).is_some_and(|owner| *owner != id) || key == NameKey::of(NICKSERV) {
+        if self.nicks.get(&key).is_some_and(|owner| *owner != id) {
             return Err(Rejection::NickTaken(nick.into()));
         }
         if let Some(account) = self.accounts.get(&key) {
             return Err(Rejection::NickRegistered(account.name.clone()));
         }
+        self.check_nick_change(id, nick)?;
         if self.clients[&id].nick.as_ref() == nick {
-            self.tell(out, id, Event::NickChanged { old: nick, new: nick, you: true });
+            let host = &self.clients[&id].host.clone();
+            self.tell(out, id, Event::NickChanged { old: nick, new: nick, host, you: true });
         } else {
             self.rename(out, id, nick.into(), false);
         }
@@ -119,6 +120,8 @@ impl World {
         if self.nicks.get(&old_key) == Some(&id) {
             self.nicks.remove(&old_key);
         }
+        self.carry_blocks(id, &old_key);
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
         if client.rooms.is_empty() {
             if self.lobby.get(&old_key) == Some(&id) {
                 self.lobby.remove(&old_key);
@@ -126,13 +129,13 @@ impl World {
             self.lobby.insert(key.clone(), id);
         }
         self.nicks.insert(key, id);
-        let new = self.clients[&id].nick.clone();
+        let (new, host) = (self.clients[&id].nick.clone(), self.clients[&id].host.clone());
         let mates = self.roommates(id);
-        out.fanout(mates, &Event::NickChanged { old: &old, new: &new, you: false });
+        out.fanout(mates, &Event::NickChanged { old: &old, new: &new, host: &host, you: false });
         if taken_back {
-            self.tell(out, id, Event::Renamed { old: &old, new: &new });
+            self.tell(out, id, Event::Renamed { old: &old, new: &new, host: &host });
         } else {
-            self.tell(out, id, Event::NickChanged { old: &old, new: &new, you: true });
+            self.tell(out, id, Event::NickChanged { old: &old, new: &new, host: &host, you: true });
         }
     }
 
@@ -218,9 +221,9 @@ impl World {
         }
         room.empty_since_ms = None;
         let members = room.members.len();
-        let arrival = Event::Joined { room: &room.name, nick: &client.nick, members, you: false };
-        out.fanout(room.members.iter().filter(|(m, _)| *m != id), &arrival);
-        let welcome = client.render(&Event::Joined { room: &room.name, nick: &client.nick, members, you: true });
+        let joined = |you| Event::Joined { room: &room.name, nick: &client.nick, host: &client.host, members, you };
+        out.fanout(room.members.iter().filter(|(m, _)| *m != id), &joined(false));
+        let welcome = client.render(&joined(true));
         self.add_membership(id, key.clone());
         self.replay_on_join(out, id, key, welcome);
     }
@@ -247,7 +250,7 @@ impl World {
             return;
         };
         let others = room.members.iter().filter(|&(m, _)| m != id);
-        let left = |you| Event::Left { room: &room.name, nick: &client.nick, you, reason };
+        let left = |you| Event::Left { room: &room.name, nick: &client.nick, host: &client.host, you, reason };
         out.fanout(others, &left(false));
         out.send(id, client.render(&left(true)));
         self.remove_member(out, now, id, key);
@@ -327,13 +330,19 @@ impl World {
             room: &room.name,
             seq: message.seq,
             from: &sender.nick,
+            host: &sender.host,
             text,
             unix_ms: now.unix_ms,
             history: false,
             notice,
         };
         let blockers = self.blockers.get(&sender.nick_key);
-        let recipients = room.members.iter().filter(|&(to, _)| to != id && blockers.is_none_or(|b| !b.contains(&to)));
+        let carried = self.carried_blocks.get(&id);
+        let recipients = room.members.iter().filter(|&(to, _)| {
+            to != id
+                && blockers.is_none_or(|b| !b.contains(&to))
+                && carried.is_none_or(|c| !c.iter().any(|(b, _)| *b == to))
+        });
         out.fanout(recipients, &event);
         // IRC's echo-message: the sender sees its message as others do.
         if sender.irc.as_ref().is_some_and(|session| session.echoes()) {
@@ -356,18 +365,19 @@ impl World {
         let Some(&recipient) = self.nicks.get(&to_key) else {
             return self.keep_for_offline(out, now, id, &to_key, to, text);
         };
+        if self.blocks_sender(recipient, id) {
+            return Err(Rejection::BlockedByRecipient(self.clients[&recipient].nick.clone()));
+        }
         let sender = &self.clients[&id];
         let receiver = &self.clients[&recipient];
-        if receiver.blocks.contains_key(&sender.nick_key) {
-            return Err(Rejection::BlockedByRecipient(receiver.nick.clone()));
-        }
         // A logged-in user's nickname is its account's name.
         let between_accounts = sender.account.is_some() && receiver.account.is_some();
         let (from, to_nick) = (sender.nick.clone(), receiver.nick.clone());
         let seq = if between_accounts { self.keep_in_conversation(out, now, &from, &to_nick, text) } else { None };
         let (sender, receiver) = (&self.clients[&id], &self.clients[&recipient]);
-        let (from, to_nick) = (&*from, &*to_nick);
-        let event = |echo| Event::Whisper { from, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false, seq };
+        let (from, to_nick, host) = (&*from, &*to_nick, &*sender.host);
+        let event =
+            |echo| Event::Whisper { from, host, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false, seq };
         let delivered = receiver.render(&event(false));
         let echoed = sender.render(&event(true));
         out.send(recipient, delivered);

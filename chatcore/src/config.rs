@@ -7,6 +7,8 @@ pub mod ranges;
 
 use ranges::{Range, TextProblem};
 
+use crate::cloak::Hosts;
+
 /// The engine's limits and switches.
 ///
 /// Every field bounds something; the engine's memory is at most roughly
@@ -19,10 +21,11 @@ use ranges::{Range, TextProblem};
 /// + max_tracked_sources × ~150 × 3      (failed logins, registrations, room creations)
 /// ```
 ///
-/// Measured with a counting allocator (`benches/tests/alloc.rs`): 502 bytes
-/// per idle client in the Lobby and 507 in a room (a client is indexed by
+/// Measured with a counting allocator (`benches/tests/alloc.rs`): 523 bytes
+/// per idle client in the Lobby and 528 in a room (a client is indexed by
 /// name for paged lists: in the nickname index, and while in the Lobby in
-/// the Lobby's too; names are shared, not copied, between the indexes),
+/// the Lobby's too; names are shared, not copied, between the indexes; its
+/// host is `chatd` there, and a cloak is 17 bytes longer),
 /// 455 bytes per empty room, 2,116 bytes per kept history entry of a
 /// 2,048-byte line. At the
 /// defaults the worst case is about **590 MB**: history 217 MB (every room
@@ -184,6 +187,13 @@ pub struct Config {
     /// per-account throttle, so the owner is never locked out by others.
     /// Default: 8.
     pub max_known_sources: usize,
+    /// How users' hosts (the `host` of `nick!user@host`) are shown in IRC
+    /// prefixes, `WHO` and `WHOIS`, and matched by bans: a keyed hash of
+    /// where each connects from ([`Hosts::Cloaked`], with a key the
+    /// embedder keeps), the address itself ([`Hosts::Addresses`]), or the
+    /// same word for everyone ([`Hosts::Hidden`]). Bounds nothing; costs a
+    /// host of at most 25 bytes per client. Default: `Hidden`.
+    pub hosts: Hosts,
     /// Whether durable facts are emitted as [`Output::Persist`](crate::Output::Persist)
     /// records, and older history is fetched from the embedder's store
     /// ([`Output::FetchHistory`](crate::Output::FetchHistory)). Off, the
@@ -232,6 +242,7 @@ impl Default for Config {
             max_account_failures: 10,
             account_block_duration: Duration::from_secs(15 * 60),
             max_known_sources: 8,
+            hosts: Hosts::Hidden,
             emit_records: false,
         }
     }

@@ -243,6 +243,15 @@ pub enum Rejection {
     /// The room bans the client (`+b`).
     #[error("you are banned from {0}")]
     Banned(Box<str>),
+    /// A member banned from a room (`+b`) tried to change nickname, which
+    /// would shake the ban off.
+    #[error("you cannot change your nickname to {nick} while banned from {room}")]
+    BannedNickChange {
+        /// The nickname asked for.
+        nick: Box<str>,
+        /// The room.
+        room: Box<str>,
+    },
     /// The room is invite-only (`+i`) and the client was not invited.
     #[error("{0} is invite-only; ask a member for an invitation")]
     InviteOnly(Box<str>),
@@ -350,6 +359,7 @@ impl Rejection {
             Rejection::NotOnChannel { .. } => "not_on_channel",
             Rejection::AlreadyOnChannel { .. } => "already_on_channel",
             Rejection::Banned(_) => "banned",
+            Rejection::BannedNickChange { .. } => "banned_nick_change",
             Rejection::InviteOnly(_) => "invite_only",
             Rejection::BadRoomKey(_) => "bad_room_key",
             Rejection::RoomFull(_) => "room_full",

@@ -45,7 +45,8 @@ pub(crate) struct PageMessage<'a> {
 }
 
 /// One server-to-client event. Borrowed, so that rendering a broadcast
-/// copies nothing but the final bytes.
+/// copies nothing but the final bytes. `host` is the host of the user an
+/// event comes from, which IRC shows in its prefix (`nick!nick@host`).
 #[derive(Debug, Clone, Copy)]
 // Message numbers are shown only by the JSON codec.
 #[cfg_attr(not(feature = "json"), allow(dead_code))]
@@ -54,7 +55,16 @@ pub(crate) enum Event<'a> {
     Welcome { server: &'a str, nick: &'a str },
     /// A room message, live or replayed from history; `seq` numbers it within the room.
     /// `notice`: sent as an IRC NOTICE.
-    Message { room: &'a str, seq: u64, from: &'a str, text: &'a str, unix_ms: u64, history: bool, notice: bool },
+    Message {
+        room: &'a str,
+        seq: u64,
+        from: &'a str,
+        host: &'a str,
+        text: &'a str,
+        unix_ms: u64,
+        history: bool,
+        notice: bool,
+    },
     /// A page of older messages, oldest first; `more`: older ones exist.
     /// `oldest`: the number of the oldest message the page covered, shown
     /// or skipped as from a blocked sender (where the next page ends).
@@ -63,7 +73,16 @@ pub(crate) enum Event<'a> {
     /// A private message; sent to the recipient and echoed to the sender.
     /// `offline`: it was kept while the recipient was away. `seq`: its
     /// number in the conversation, when it is kept there (between accounts).
-    Whisper { from: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool, offline: bool, seq: Option<u64> },
+    Whisper {
+        from: &'a str,
+        host: &'a str,
+        to: &'a str,
+        text: &'a str,
+        unix_ms: u64,
+        echo: bool,
+        offline: bool,
+        seq: Option<u64>,
+    },
     /// A whisper to an offline account was kept for it.
     Kept { to: &'a str },
     /// The client registered an account (it is then logged in to it).
@@ -71,7 +90,7 @@ pub(crate) enum Event<'a> {
     /// The client logged in; `offline` whispers follow.
     LoggedIn { name: &'a str, offline: usize },
     /// The client's guest name was taken back by the account that owns it.
-    Renamed { old: &'a str, new: &'a str },
+    Renamed { old: &'a str, new: &'a str, host: &'a str },
     /// Answer to `/seen`.
     Seen { nick: &'a str, online: bool, last_seen_ms: Option<u64> },
     /// Answer to `/since`: a page of the users online within the last `seconds`.
@@ -79,7 +98,7 @@ pub(crate) enum Event<'a> {
     /// A room's topic: asked for or shown on joining (`changed: false`), or
     /// just set by `by` (`changed: true`, to every member). `text: None`:
     /// no topic.
-    Topic { room: &'a str, text: Option<&'a str>, by: &'a str, unix_ms: u64, changed: bool },
+    Topic { room: &'a str, text: Option<&'a str>, by: &'a str, host: &'a str, unix_ms: u64, changed: bool },
     /// A room was dropped by its owner `by`; its members are out of it.
     RoomDropped { room: &'a str, by: &'a str },
     /// A name was blocked or unblocked.
@@ -91,19 +110,20 @@ pub(crate) enum Event<'a> {
     /// The client created a room.
     Created { room: &'a str },
     /// Someone joined a room (`you`: the recipient did).
-    Joined { room: &'a str, nick: &'a str, members: usize, you: bool },
+    Joined { room: &'a str, nick: &'a str, host: &'a str, members: usize, you: bool },
     /// Someone left a room (`you`: the recipient did).
-    Left { room: &'a str, nick: &'a str, you: bool, reason: Option<&'a str> },
+    Left { room: &'a str, nick: &'a str, host: &'a str, you: bool, reason: Option<&'a str> },
     /// Someone changed nickname (`you`: the recipient did).
-    NickChanged { old: &'a str, new: &'a str, you: bool },
+    NickChanged { old: &'a str, new: &'a str, host: &'a str, you: bool },
     /// Someone connected (only with `Config::announce_lobby_presence`).
     Connected { nick: &'a str },
     /// Someone disconnected.
-    Disconnected { nick: &'a str, reason: &'a DisconnectReason },
+    Disconnected { nick: &'a str, host: &'a str, reason: &'a DisconnectReason },
     /// A page of the rooms, sorted by name.
     Rooms { rooms: &'a [RoomSummary<'a>], page: ListPage<'a> },
-    /// A page of the members of a room (`None`: the Lobby), sorted.
-    Who { room: Option<&'a str>, members: &'a [&'a str], page: ListPage<'a> },
+    /// A page of the members of a room (`None`: the Lobby), sorted, with
+    /// each one's host.
+    Who { room: Option<&'a str>, members: &'a [&'a str], hosts: &'a [&'a str], page: ListPage<'a> },
     /// A page of everyone online, sorted.
     Users { users: &'a [&'a str], page: ListPage<'a> },
     /// The command reference.
@@ -114,13 +134,13 @@ pub(crate) enum Event<'a> {
     BanList { room: &'a str, masks: &'a [&'a str] },
     /// An operator `by` changed a room's modes: `letters` (`+k-i`) with
     /// `args` for those that take one, to every member.
-    ModeChanged { room: &'a str, by: &'a str, letters: &'a str, args: &'a [&'a str] },
+    ModeChanged { room: &'a str, by: &'a str, host: &'a str, letters: &'a str, args: &'a [&'a str] },
     /// An operator `by` put `nick` out of a room, to every member (the
     /// kicked one too).
-    Kicked { room: &'a str, by: &'a str, nick: &'a str, reason: &'a str },
+    Kicked { room: &'a str, by: &'a str, host: &'a str, nick: &'a str, reason: &'a str },
     /// `by` invited `nick` into a room (`you`: the recipient is `nick`;
     /// else the recipient is `by`, being told it was sent).
-    Invited { room: &'a str, by: &'a str, nick: &'a str, you: bool },
+    Invited { room: &'a str, by: &'a str, host: &'a str, nick: &'a str, you: bool },
     /// A refused line.
     Error { rejection: &'a Rejection },
     /// The server is closing this connection.

@@ -195,6 +195,13 @@ pub enum InvariantViolation {
         /// The folded blocked name.
         name: String,
     },
+    /// A block carried across renames is kept for a client that has gone
+    /// (it should have gone with it).
+    #[error("blocks carried for {client}, who is not connected")]
+    CarriedBlocks {
+        /// The departed client.
+        client: ClientId,
+    },
     /// Kept offline whispers disagree with the total, or a mailbox is over
     /// its limit.
     #[error("offline messages: {total} counted, {kept} kept")]
@@ -405,6 +412,11 @@ impl World {
             if let Some(&id) = stale {
                 return Err(V::BlockIndex { client: id, name: key.to_string() });
             }
+        }
+        // A blocker that has gone may stay listed (ids are never reused);
+        // the renamed client itself may not.
+        if let Some(&client) = self.carried_blocks.keys().find(|id| !self.clients.contains_key(id)) {
+            return Err(V::CarriedBlocks { client });
         }
         Ok(())
     }

@@ -164,9 +164,10 @@ mod timers; // registration and idle deadlines
 // Accounts and the life between visits.
 mod account; // accounts, passwords, kept whispers
 mod auth; // register and log in
+mod cloak;
 mod lockout; // failed-login and registration counters
 mod social; // /seen, /since, blocking
-mod source; // where a connection comes from, as limits count it
+mod source; // where a connection comes from, as limits count it // the host users are shown with: a keyed hash of the source
 
 // Durability.
 mod record; // durable facts
@@ -184,6 +185,7 @@ pub mod sim;
 mod tests;
 
 pub use account::{AuthRequestId, Password, PasswordHash};
+pub use cloak::{CloakKey, Hosts};
 pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::client::HistoryKey;
+use crate::cloak::HIDDEN_HOST;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::lockout::Creator;
@@ -177,6 +178,8 @@ impl World {
                 room: &room.name,
                 text: topic.map(|t| &*t.text),
                 by: topic.map_or("", |t| &*t.set_by),
+                // Who set a topic is kept by name only.
+                host: HIDDEN_HOST,
                 unix_ms: topic.map_or(0, |t| t.unix_ms),
                 changed: false,
             };
@@ -200,7 +203,8 @@ impl World {
         room.topic = new.map(|text| Topic { text: text.into(), set_by: client.nick.clone(), unix_ms: now.unix_ms });
         let (by, unix_ms) = (client.nick.clone(), now.unix_ms);
         out.persist(Record::TopicSet { room: room.name.clone(), topic: new.map(Into::into), by, unix_ms });
-        let event = Event::Topic { room: &room.name, text: new, by: &client.nick, unix_ms, changed: true };
+        let (by, host) = (&client.nick, &client.host);
+        let event = Event::Topic { room: &room.name, text: new, by, host, unix_ms, changed: true };
         out.fanout(room.members.iter(), &event);
         Ok(())
     }

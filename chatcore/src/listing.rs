@@ -148,23 +148,23 @@ impl World {
             Some(name) => Some(NameKey::of(name)),
             None => client.current_room().cloned(),
         };
-        let nick = |member: &ClientId| self.clients.get(member).map(|c| (&*c.nick, ()));
-        let (room, members, page) = match key {
+        let nick = |member: &ClientId| self.clients.get(member).map(|c| (&*c.nick, &*c.host));
+        let (room, shown, page) = match key {
             Some(key) => {
                 let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
                 let page = select_page(room.members.iter().filter_map(|(m, _)| nick(&m)), from, len);
-                let members: Vec<&str> = page.entries.iter().map(|(name, _)| *name).collect();
-                (Some(&*room.name), members, ListPage { total: page.total, next: page.next })
+                (Some(&*room.name), page.entries, ListPage { total: page.total, next: page.next })
             }
             // The Lobby is kept in name order: a page is a range of it.
             None => {
                 let shown = name_range(&self.lobby, from).take(len.saturating_add(1));
-                let mut members: Vec<&str> = shown.filter_map(nick).map(|(name, ())| name).collect();
-                let next = split_next(&mut members, len);
+                let mut members: Vec<(&str, &str)> = shown.filter_map(nick).collect();
+                let next = split_next(&mut members, len).map(|(name, _)| name);
                 (None, members, ListPage { total: self.lobby.len(), next })
             }
         };
-        out.send(id, client.render(&Event::Who { room, members: &members, page }));
+        let (members, hosts): (Vec<&str>, Vec<&str>) = shown.into_iter().unzip();
+        out.send(id, client.render(&Event::Who { room, members: &members, hosts: &hosts, page }));
         Ok(())
     }
 

@@ -8,10 +8,13 @@
 //! `lifecycle.rs`). Modes, bans and the accounts made operators are kept
 //! (`Record::RoomModesSet`), so a restart brings them back; invitations
 //! and a member's status last as long as its session.
+//!
+//! A ban holds a member for as long as it is in the room: it may not
+//! speak, nor change nickname to shake the ban off (IRC's 435).
 
 use crate::error::Rejection;
 use crate::event::Event;
-use crate::modes::{self, Flag, MAX_BANS, MAX_OPERATORS, ModeChange, mask_matches};
+use crate::modes::{self, Flag, MAX_BANS, MAX_OPERATORS, ModeChange, ban_matches};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::ClientId;
@@ -63,7 +66,7 @@ impl World {
         if self.storage_failing {
             return Err(Rejection::StorageUnavailable);
         }
-        let by = client.nick.clone();
+        let (by, host) = (client.nick.clone(), client.host.clone());
         let kept_before = self.stored_modes(&room.modes);
         let mut applied = Vec::new();
         let mut refused = None;
@@ -95,7 +98,7 @@ impl World {
         }
         let room = &self.rooms[&key];
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let event = Event::ModeChanged { room: &room.name, by: &by, letters: &letters, args: &args };
+        let event = Event::ModeChanged { room: &room.name, by: &by, host: &host, letters: &letters, args: &args };
         out.fanout(room.members.iter(), &event);
         refused.map_or(Ok(()), Err)
     }
@@ -212,9 +215,9 @@ impl World {
         if let Some(rejection) = reason.and_then(crate::world::unsafe_text) {
             return Err(rejection);
         }
-        let by = &self.clients[&id].nick;
+        let (by, host) = (&self.clients[&id].nick, &self.clients[&id].host);
         let kicked = &self.clients[&target].nick;
-        let event = Event::Kicked { room: &room.name, by, nick: kicked, reason: reason.unwrap_or(by) };
+        let event = Event::Kicked { room: &room.name, by, host, nick: kicked, reason: reason.unwrap_or(by) };
         out.fanout(room.members.iter(), &event);
         self.remove_member(out, now, target, &key);
         Ok(())
@@ -244,7 +247,8 @@ impl World {
             invited.push(target);
         }
         let by = &self.clients[&id];
-        let event = |you| Event::Invited { room: &room.name, by: &by.nick, nick: &target_client.nick, you };
+        let event =
+            |you| Event::Invited { room: &room.name, by: &by.nick, host: &by.host, nick: &target_client.nick, you };
         out.send(target, target_client.render(&event(true)));
         out.send(id, by.render(&event(false)));
         Ok(())
@@ -298,12 +302,28 @@ impl World {
         room.owner.as_ref() == Some(account) || room.modes.operators().contains(account)
     }
 
+    /// A nickname change, refused to a member banned from one of its
+    /// rooms (who could otherwise shake the ban off by renaming) unless
+    /// it is an operator or voiced there, as `check_speak` lets it speak.
+    pub(crate) fn check_nick_change(&self, id: ClientId, nick: &str) -> Result<(), Rejection> {
+        let rooms = self.clients.get(&id).map_or(&[][..], |c| &c.rooms);
+        for room in rooms.iter().filter_map(|key| self.rooms.get(key)) {
+            let status = room.members.status(id);
+            if !status.operator && !status.voice && self.is_banned(id, room) {
+                return Err(Rejection::BannedNickChange { nick: nick.into(), room: room.name.clone() });
+            }
+        }
+        Ok(())
+    }
+
     fn is_banned(&self, id: ClientId, room: &Room) -> bool {
         if room.modes.bans().is_empty() {
             return false;
         }
-        let nick = &self.clients[&id].nick;
-        let mask = format!("{nick}!{nick}@{}", crate::codec::irc::render::USER_HOST);
-        room.modes.bans().iter().any(|ban| mask_matches(ban, &mask))
+        let client = &self.clients[&id];
+        let nick = &client.nick;
+        let mask = format!("{nick}!{nick}@{}", client.host);
+        let account = client.account.as_ref().map(NameKey::as_str);
+        room.modes.bans().iter().any(|ban| ban_matches(ban, &mask, account))
     }
 }

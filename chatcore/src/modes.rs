@@ -3,7 +3,8 @@
 //! most N members), `+i` (joining needs an invitation), `+m` (only
 //! operators and voiced members speak), `+s` (the room is not listed to
 //! non-members), `+t` (only operators set the topic), `+n` (only members
-//! speak; on unless an operator turns it off), `+b MASK` (a ban), and the
+//! speak; on unless an operator turns it off), `+b MASK` (a ban of
+//! `nick!user@host`, or `~a:ACCOUNT`, an account's users), and the
 //! member statuses `+o NICK` (operator) and `+v NICK` (voice).
 //!
 //! This file parses a mode change from its letters and arguments and holds
@@ -266,14 +267,7 @@ pub(crate) fn parse(letters: &str, args: &[&str], usage: &'static str) -> Result
             }
             'l' => ModeChange::Limit(None),
             'b' => match args.next() {
-                Some(mask) if mask.len() <= MAX_MASK_LEN => ModeChange::Ban(on, normal_mask(mask)),
-                Some(_) => {
-                    return Err(Rejection::InvalidModeParam {
-                        room: Box::default(),
-                        mode: 'b',
-                        reason: "a ban mask is at most 100 bytes",
-                    });
-                }
+                Some(mask) => ModeChange::Ban(on, valid_ban(mask)?),
                 None => ModeChange::ListBans,
             },
             'o' => ModeChange::Operator(on, arg()?.to_owned()),
@@ -296,6 +290,36 @@ fn valid_key(key: &str) -> Result<String, Rejection> {
         return Ok(key.to_owned());
     };
     Err(Rejection::InvalidModeParam { room: Box::default(), mode: 'k', reason })
+}
+
+/// The prefix of an account ban (the extban spelling of ergo and
+/// InspIRCd): `~a:NAME` bans whoever is logged in to an account matching
+/// `NAME`, whatever its nickname or host.
+const ACCOUNT_BAN: &str = "~a:";
+
+/// A ban as kept: a mask completed to `nick!user@host`, or an account ban.
+fn valid_ban(mask: &str) -> Result<String, Rejection> {
+    let reason = if mask.len() > MAX_MASK_LEN {
+        "a ban mask is at most 100 bytes"
+    } else if mask.strip_prefix(ACCOUNT_BAN).is_some_and(str::is_empty) {
+        "an account ban names the account: ~a:NAME"
+    } else if mask.starts_with(ACCOUNT_BAN) {
+        return Ok(mask.to_owned());
+    } else if mask.starts_with('~') {
+        "the only extended ban is ~a:ACCOUNT"
+    } else {
+        return Ok(normal_mask(mask));
+    };
+    Err(Rejection::InvalidModeParam { room: Box::default(), mode: 'b', reason })
+}
+
+/// Whether `ban` holds a user whose mask is `mask` (`nick!user@host`) and
+/// who is logged in to `account` (its case-folded name), if any.
+pub(crate) fn ban_matches(ban: &str, mask: &str, account: Option<&str>) -> bool {
+    match ban.strip_prefix(ACCOUNT_BAN) {
+        Some(name) => account.is_some_and(|account| mask_matches(name, account)),
+        None => mask_matches(ban, mask),
+    }
 }
 
 /// A ban mask completed to `nick!user@host`: `bob` bans `bob!*@*`.
@@ -357,6 +381,18 @@ mod tests {
             assert!(matches!(parse("+k", &[bad], "u"), Err(Rejection::InvalidModeParam { mode: 'k', .. })), "{bad:?}");
         }
         assert!(matches!(parse("+l", &["0"], "u"), Err(Rejection::InvalidModeParam { mode: 'l', .. })));
+    }
+
+    #[test]
+    fn account_bans_match_accounts_only() {
+        assert_eq!(parse("+b", &["~a:Troll"], "u").unwrap(), [ModeChange::Ban(true, "~a:Troll".into())]);
+        for bad in ["~a:", "~q:x", "~"] {
+            assert!(matches!(parse("+b", &[bad], "u"), Err(Rejection::InvalidModeParam { mode: 'b', .. })), "{bad}");
+        }
+        assert!(ban_matches("~a:troll", "x!x@h", Some("troll")));
+        assert!(ban_matches("~a:TR*", "x!x@h", Some("troll")));
+        assert!(!ban_matches("~a:troll", "troll!troll@h", None), "a guest under the name is not the account");
+        assert!(ban_matches("troll!*@*", "troll!troll@h", None));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //!
 //! * A **nickname** is 1 to `max_nick_len` bytes of ASCII letters, digits,
 //!   `_` and `-`, starting with a letter. `Guest` followed only by digits is
-//!   reserved for the names the engine gives to those who have not chosen.
+//!   reserved for the names the engine gives to those who have not chosen,
+//!   and the server's own names (`SERVICE_NAMES` and `Config::server_name`)
+//!   are reserved so that nobody can pass for the server.
 //! * A **room name** is 1 to `max_room_name_len` bytes of ASCII letters,
 //!   digits, `_`, `-` and `.`, optionally preceded by one `#` (which is part
 //!   of the name as shown, but `#rust` and `rust` are the same room).
@@ -36,6 +38,33 @@ pub enum NameError {
     /// The name is of the form reserved for guests.
     #[error("Guest<number> names are given by the server")]
     Reserved,
+    /// The name is the server's, or one of the services IRC users know
+    /// (`NickServ`, `ChanServ`, ...): a user holding it could pass for the
+    /// server.
+    #[error("it is reserved for the server")]
+    ServiceName,
+}
+
+/// Nicknames nobody may take, in any case, on any protocol, besides
+/// `Config::server_name`: lines from them look like the server's own
+/// (`:chatd!chatd@chatd NOTICE ...`) or its services'.
+pub(crate) const SERVICE_NAMES: &[&str] =
+    &["chatd", "ChanServ", "NickServ", "OperServ", "MemoServ", "HostServ", "BotServ", "SaslServ", "Global"];
+
+/// Checks a nickname a user asked to go by, or to register: the rules of
+/// [`validate_nick`], and not the server's own.
+pub(crate) fn validate_chosen_nick(name: &str, max_len: usize, server_name: &str) -> Result<(), NameError> {
+    validate_nick(name, max_len)?;
+    if is_service_name(name, server_name) {
+        return Err(NameError::ServiceName);
+    }
+    Ok(())
+}
+
+/// Whether `name` is reserved for the server: one of [`SERVICE_NAMES`], or
+/// the server's own name, ignoring ASCII case.
+pub(crate) fn is_service_name(name: &str, server_name: &str) -> bool {
+    name.eq_ignore_ascii_case(server_name) || SERVICE_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
 /// A name in its case-folded form, used as the key for uniqueness.
@@ -122,6 +151,15 @@ mod tests {
         assert_eq!(validate_nick("guest12", 32), Err(NameError::Reserved));
         assert_eq!(validate_nick("Guest", 32), Ok(()));
         assert_eq!(validate_nick("Guestbook", 32), Ok(()));
+    }
+
+    #[test]
+    fn service_names_are_reserved_in_any_case() {
+        for name in ["chatd", "CHATD", "chanserv", "NickServ", "nickSERV", "irc.example.org"] {
+            assert!(is_service_name(name, "irc.example.org"), "{name}");
+        }
+        assert!(!is_service_name("chatdfan", "irc.example.org"));
+        assert!(!is_service_name("alice", "chatd"));
     }
 
     #[test]

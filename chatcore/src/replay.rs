@@ -6,6 +6,7 @@
 use bytes::Bytes;
 
 use crate::client::{Client, HistoryKey};
+use crate::cloak::HIDDEN_HOST;
 use crate::error::Rejection;
 use crate::event::{Event, PageMessage, PageOf};
 use crate::names::NameKey;
@@ -27,6 +28,8 @@ impl World {
                 room: &room.name,
                 text: Some(&topic.text),
                 by: &topic.set_by,
+                // Who set a topic, and who said what, are kept by name only.
+                host: HIDDEN_HOST,
                 unix_ms: topic.unix_ms,
                 changed: false,
             };
@@ -66,6 +69,7 @@ impl World {
                     room: &room.name,
                     seq: entry.seq,
                     from: &entry.from,
+                    host: HIDDEN_HOST,
                     text: &entry.text,
                     unix_ms: entry.unix_ms,
                     history: true,

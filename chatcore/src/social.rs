@@ -3,7 +3,10 @@
 //!
 //! Blocks are by name. A logged-in user's blocks are kept in its account
 //! across visits; a guest's last as long as its connection. Guest names are
-//! not remembered by `/seen`: only accounts are.
+//! not remembered by `/seen`: only accounts are. A blocked user who takes
+//! another name stays blocked, by whoever blocked the name it had, for the
+//! rest of its connection (the block is carried, not added to anyone's
+//! list: the next holder of either name is not affected by it).
 
 use crate::error::Rejection;
 use crate::event::Event;
@@ -52,6 +55,11 @@ impl World {
             out.persist(record);
         }
         self.unindex_blocker(id, &key);
+        // Renamed clients once known by that name are heard again too.
+        self.carried_blocks.retain(|_, carried| {
+            carried.retain(|(blocker, name)| !(*blocker == id && *name == key));
+            !carried.is_empty()
+        });
         self.tell(out, id, Event::BlockChanged { nick, blocked: false });
         Ok(())
     }
@@ -96,6 +104,26 @@ impl World {
         for key in client.blocks.keys() {
             self.unindex_blocker(id, key);
         }
+    }
+
+    /// On a rename from `old`: whoever blocks `old` keeps blocking this
+    /// connection under its new name.
+    pub(crate) fn carry_blocks(&mut self, id: ClientId, old: &NameKey) {
+        let Some(blockers) = self.blockers.get(old) else { return };
+        let carried = self.carried_blocks.entry(id).or_default();
+        for &blocker in blockers {
+            if !carried.iter().any(|(b, name)| *b == blocker && name == old) {
+                carried.push((blocker, old.clone()));
+            }
+        }
+    }
+
+    /// Whether `receiver` refuses to hear `sender`: it blocks the sender's
+    /// name, or one the sender had earlier on this connection.
+    pub(crate) fn blocks_sender(&self, receiver: ClientId, sender: ClientId) -> bool {
+        let (Some(r), Some(s)) = (self.clients.get(&receiver), self.clients.get(&sender)) else { return false };
+        r.blocks.contains_key(&s.nick_key)
+            || self.carried_blocks.get(&sender).is_some_and(|c| c.iter().any(|(b, _)| *b == receiver))
     }
 
     fn unindex_blocker(&mut self, id: ClientId, key: &NameKey) {

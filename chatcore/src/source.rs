@@ -47,6 +47,22 @@ impl SourceKey {
     }
 }
 
+impl SourceKey {
+    /// The source as bytes that tell every source apart (IPv4 and IPv6
+    /// prefixes included), for hashing.
+    pub(crate) fn to_bytes(self) -> [u8; 9] {
+        let mut bytes = [0; 9];
+        match self.0 {
+            Prefix::V4(v4) => bytes[5..].copy_from_slice(&v4.to_be_bytes()),
+            Prefix::V6(prefix) => {
+                bytes[0] = 6;
+                bytes[1..].copy_from_slice(&prefix.to_be_bytes());
+            }
+        }
+        bytes
+    }
+}
+
 impl fmt::Display for SourceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {

@@ -51,6 +51,10 @@ pub(crate) struct World {
     /// Online clients that block each name, so a room message checks one
     /// map entry for its sender instead of every recipient's block list.
     pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
+    /// Blocks that follow a connection across its renames (see
+    /// `social.rs`): for a client that had a name someone blocked, each
+    /// such blocker with the name it blocked. Holds only renamed clients.
+    pub(crate) carried_blocks: BTreeMap<ClientId, Vec<(ClientId, NameKey)>>,
     /// Offline messages kept across all mailboxes.
     pub(crate) offline_total: usize,
     /// The number the next whisper kept in a conversation gets; whispers
@@ -94,6 +98,7 @@ impl World {
             accounts: BTreeMap::new(),
             offline_seen: BTreeSet::new(),
             blockers: BTreeMap::new(),
+            carried_blocks: BTreeMap::new(),
             offline_total: 0,
             next_whisper_seq: 1,
             pending_auth: BTreeMap::new(),
@@ -153,6 +158,7 @@ impl World {
             framer: LineFramer::default(),
             rooms: Vec::new(),
             source,
+            host: self.config.hosts.host_of(source),
             account: None,
             blocks: BTreeMap::new(),
             auth_pending: None,
@@ -242,9 +248,8 @@ impl World {
             return;
         }
         if client.codec == Codec::Irc {
-            if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
-                self.counts.refused(&Rejection::Flood);
-                return out.send(id, client.render(&Rejection::Flood.event()));
+            if let Err(rejection) = self.take_line_allowance(now, id) {
+                return self.reject(out, id, rejection);
             }
             return self.irc_line(out, now, id, line);
         }
@@ -331,6 +336,14 @@ impl World {
     }
 
     /// Tells one client why its line was refused.
+    /// Takes one line's worth of `id`'s flood allowance, or refuses with
+    /// `Flood` when it has none left.
+    pub(crate) fn take_line_allowance(&mut self, now: Now, id: ClientId) -> Result<(), Rejection> {
+        let (burst, per_sec) = (self.config.flood_burst, self.config.flood_lines_per_sec);
+        let allowed = self.clients.get_mut(&id).is_none_or(|c| c.flood.try_take(now.instant, burst, per_sec));
+        if allowed { Ok(()) } else { Err(Rejection::Flood) }
+    }
+
     pub(crate) fn reject(&mut self, out: &mut Outbox, to: ClientId, rejection: Rejection) {
         self.counts.refused(&rejection);
         self.tell(out, to, rejection.event());
@@ -440,6 +453,7 @@ impl World {
             self.irc_unregistered -= 1;
         }
         self.unindex_blocks(id, &client);
+        self.carried_blocks.remove(&id);
         if let Some(key) = &client.account {
             self.note_offline(key, now.unix_ms);
             if let Some(account) = self.accounts.get(key) {
@@ -452,7 +466,7 @@ impl World {
             }
             self.note_if_vacated(out, now, key);
         }
-        out.fanout(recipients, &Event::Disconnected { nick: &client.nick, reason });
+        out.fanout(recipients, &Event::Disconnected { nick: &client.nick, host: &client.host, reason });
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_channel::Sender;
-use chatcore::{Codec, Engine, RestoreError};
+use chatcore::{CloakKey, Codec, Engine, Hosts, RestoreError};
 use futures_lite::future;
 use smol::{Async, Timer};
 
@@ -24,6 +24,7 @@ use crate::passwords;
 use crate::proxy::{self, TrustedProxies};
 use crate::runtime::spawn;
 use crate::shutdown;
+use crate::store::cloak_key::{self, CloakKeyError};
 use crate::store::thread::StoreHandle;
 use crate::store::{Retention, Store};
 use crate::tls::{self, PlainPasswords, Tls};
@@ -35,6 +36,15 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// `/metrics` requests that may wait at once for the engine task's answer.
 const SCRAPES_WAITING: usize = 16;
+
+/// How users' hosts are shown: cloaked with the key `key` gives, unless
+/// `--cloak-hosts false` shows their addresses.
+fn hosts(cli: &Cli, key: impl FnOnce() -> Result<CloakKey, CloakKeyError>) -> io::Result<Hosts> {
+    if !cli.engine.cloak_hosts {
+        return Ok(Hosts::Addresses);
+    }
+    key().map(Hosts::Cloaked).map_err(io::Error::other)
+}
 
 /// Runs the server until a shutdown signal has been handled.
 pub(crate) async fn run(cli: Cli) -> io::Result<()> {
@@ -48,12 +58,15 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let bad_config = |e| io::Error::other(format!("invalid settings: {e}"));
     let (engine, store) = if cli.storage.ephemeral {
         tracing::info!("ephemeral: nothing is stored");
+        config.hosts = hosts(&cli, cloak_key::ephemeral)?;
         (Engine::new(config.clone()).map_err(bad_config)?, None)
     } else {
         let storage = &cli.storage;
         let dir = storage.data_dir.clone();
         let (sync, history_len) = (storage.sync, config.history_len);
         let store = smol::unblock(move || Store::open(&dir, sync)).await.map_err(io::Error::other)?;
+        // Read once the directory is locked, so two chatds never race to make it.
+        config.hosts = hosts(&cli, || cloak_key::load_or_create(&storage.data_dir))?;
         let (store, records) = smol::unblock(move || store.load(history_len).map(|records| (store, records)))
             .await
             .map_err(|e| io::Error::other(format!("cannot read the database: {e}")))?;

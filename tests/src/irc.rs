@@ -20,7 +20,27 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The host chatd shows for a connection from this machine, as WHOIS
+    /// tells it: a cloak unless chatd runs with `--cloak-hosts false`.
+    pub fn local_host(&self) -> String {
+        let mut probe = self.irc("hostprobe", "");
+        let host = probe.host_of("hostprobe");
+        probe.irc("QUIT");
+        probe.until("ERROR ");
+        host
+    }
+}
+
 impl Client {
+    /// The host WHOIS gives for `nick` (its 311 reply's fourth parameter).
+    pub fn host_of(&mut self, nick: &str) -> String {
+        self.irc(&format!("WHOIS {nick}"));
+        let reply = self.until(" 311 ");
+        self.until(" 318 ");
+        reply.split(' ').nth(5).expect("311 names a host").to_owned()
+    }
+
     /// Sends one IRC line (CR LF is added).
     pub fn irc(&mut self, line: &str) {
         self.send_bytes(format!("{line}\r\n").as_bytes());

@@ -7,6 +7,7 @@ use chatd_tests::{Client, Server, chatd};
 #[test]
 fn an_irc_client_registers_cap_first_and_shares_a_room_with_a_text_client() {
     let server = Server::start(chatd!(), &[]);
+    let host = server.local_host();
     let mut irc = Client::connect(server.irc_addr());
     // irssi's order: CAP LS 302, and nothing else until it is answered.
     irc.irc("CAP LS 302");
@@ -18,15 +19,15 @@ fn an_irc_client_registers_cap_first_and_shares_a_room_with_a_text_client() {
     irc.until(" 001 alice ");
     irc.until(" 422 alice ");
     irc.irc("JOIN #rust");
-    irc.until(":alice!alice@chatd JOIN #rust");
+    irc.until(&format!(":alice!alice@{host} JOIN #rust"));
     irc.until(" 366 alice #rust ");
 
     let mut text = server.login("bob");
     text.send("/join rust");
     text.expect("* you are now in rust (2 here)");
-    assert_eq!(irc.irc_line(), ":bob!bob@chatd JOIN #rust");
+    assert_eq!(irc.irc_line(), format!(":bob!bob@{host} JOIN #rust"));
     text.send("hello irc");
-    assert_eq!(irc.irc_line(), ":bob!bob@chatd PRIVMSG #rust :hello irc");
+    assert_eq!(irc.irc_line(), format!(":bob!bob@{host} PRIVMSG #rust :hello irc"));
     irc.irc("PRIVMSG #rust :hello text");
     text.expect("[rust] alice: hello text");
     irc.irc("QUIT :bye");
@@ -48,42 +49,44 @@ fn registering_without_cap_works_too_and_commands_wait_for_it() {
 #[test]
 fn irc_text_and_json_users_see_each_others_joins_messages_nicks_topics_and_parts() {
     let server = Server::start(chatd!(), &[]);
+    let host = server.local_host();
     let mut irc = server.irc("alice", "");
     irc.irc("JOIN #den");
     irc.until(" 366 alice #den ");
     let mut text = server.login("bob");
     text.send("/join den");
     text.expect("* you are now in den (2 here)");
-    assert_eq!(irc.irc_line(), ":bob!bob@chatd JOIN #den");
+    assert_eq!(irc.irc_line(), format!(":bob!bob@{host} JOIN #den"));
     let mut json = Client::connect(server.addr());
     json.first_json(r#"{"type":"nick","nick":"carol"}"#);
     json.json();
     json.send(r#"{"type":"join","room":"den"}"#);
-    assert_eq!(irc.irc_line(), ":carol!carol@chatd JOIN #den");
+    assert_eq!(irc.irc_line(), format!(":carol!carol@{host} JOIN #den"));
     text.expect("* carol joined den");
     json.send(r#"{"type":"say","room":"den","text":"from json"}"#);
-    assert_eq!(irc.irc_line(), ":carol!carol@chatd PRIVMSG #den :from json");
+    assert_eq!(irc.irc_line(), format!(":carol!carol@{host} PRIVMSG #den :from json"));
     irc.irc("PRIVMSG #den :from irc");
     text.read_until("[den] carol: from json");
     text.expect("[den] alice: from irc");
     irc.irc("NICK alicia");
-    assert_eq!(irc.irc_line(), ":alice!alice@chatd NICK alicia");
+    assert_eq!(irc.irc_line(), format!(":alice!alice@{host} NICK alicia"));
     text.expect("* alice is now known as alicia");
     irc.irc("TOPIC #den :irc and friends");
-    assert_eq!(irc.irc_line(), ":alicia!alicia@chatd TOPIC #den :irc and friends");
+    assert_eq!(irc.irc_line(), format!(":alicia!alicia@{host} TOPIC #den :irc and friends"));
     text.expect_prefix("* alicia set the topic of den: irc and friends");
     irc.irc("PRIVMSG bob :just you");
     text.expect_prefix("[whisper from alicia ");
     text.send("/msg alicia and back");
-    assert_eq!(irc.irc_line(), ":bob!bob@chatd PRIVMSG alicia :and back");
+    assert_eq!(irc.irc_line(), format!(":bob!bob@{host} PRIVMSG alicia :and back"));
     irc.irc("PART #den");
-    assert_eq!(irc.irc_line(), ":alicia!alicia@chatd PART #den");
+    assert_eq!(irc.irc_line(), format!(":alicia!alicia@{host} PART #den"));
     text.read_until("* alicia left den");
 }
 
 #[test]
 fn sasl_logs_in_and_kept_whispers_arrive_after_the_welcome_with_their_time() {
     let server = Server::start(chatd!(), &[]);
+    let host = server.local_host();
     let mut alice = server.register("alice", "hunter22");
     alice.send("/quit");
     let mut bob = server.register("bob", "hunter33");
@@ -96,26 +99,28 @@ fn sasl_logs_in_and_kept_whispers_arrive_after_the_welcome_with_their_time() {
     assert_eq!(irc.irc_line(), "AUTHENTICATE +");
     // "\0alice\0hunter22"
     irc.irc("AUTHENTICATE AGFsaWNlAGh1bnRlcjIy");
-    irc.until(" 900 * alice!alice@chatd alice ");
+    irc.until(&format!(" 900 * alice!alice@{host} alice "));
     irc.until(" 903 * ");
     irc.irc("CAP END");
     irc.until(" 001 alice ");
     let kept = irc.until("PRIVMSG alice :while you were out");
     assert!(kept.starts_with("@time=20"), "{kept}");
+    // A kept whisper's sender may be gone: its host is not kept.
     assert!(kept.contains(" :bob!bob@chatd PRIVMSG alice "), "{kept}");
 }
 
 #[test]
 fn nickserv_registers_the_nickname_and_identifies_it_later() {
     let server = Server::start(chatd!(), &[]);
+    let host = server.local_host();
     let mut first = server.irc("dave", "");
     first.irc("PRIVMSG NickServ :REGISTER s3cret-pass");
-    first.until(" 900 dave dave!dave@chatd dave ");
+    first.until(&format!(" 900 dave dave!dave@{host} dave "));
     first.irc("QUIT");
     first.until("ERROR ");
     let mut again = server.irc("someone", "");
     again.irc("PRIVMSG NickServ :IDENTIFY dave s3cret-pass");
-    assert_eq!(again.until(" NICK "), ":someone!someone@chatd NICK dave");
+    assert_eq!(again.until(" NICK "), format!(":someone!someone@{host} NICK dave"));
     again.until(" 900 dave ");
     again.irc("PRIVMSG NickServ :IDENTIFY dave wrong-pass");
     again.until(":chatd NOTICE dave :");
@@ -149,6 +154,7 @@ fn chathistory_pages_back_through_a_room_as_a_batch() {
 #[test]
 fn a_long_text_message_arrives_as_several_privmsgs_that_join_into_it() {
     let server = Server::start(chatd!(), &[]);
+    let host = server.local_host();
     let mut irc = server.irc("alice", "");
     irc.irc("JOIN #long");
     irc.until(" 366 alice #long ");
@@ -161,7 +167,7 @@ fn a_long_text_message_arrives_as_several_privmsgs_that_join_into_it() {
     while heard.len() < said.len() {
         let line = irc.irc_line();
         assert!(line.len() + 2 <= 512, "{} bytes", line.len() + 2);
-        let piece = line.strip_prefix(":bob!bob@chatd PRIVMSG #long ").expect("a piece of the message");
+        let piece = line.strip_prefix(&format!(":bob!bob@{host} PRIVMSG #long ")).expect("a piece of the message");
         heard.push_str(piece.strip_prefix(':').unwrap_or(piece));
     }
     assert_eq!(heard, said);
@@ -171,6 +177,7 @@ fn a_long_text_message_arrives_as_several_privmsgs_that_join_into_it() {
 fn bad_lines_get_their_numerics_and_nobody_else_notices() {
     // So many bad lines at once would otherwise be refused as a flood.
     let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
+    let host = server.local_host();
     let mut irc = server.irc("alice", "");
     let mut other = server.irc("bob", "");
     other.irc("JOIN #quiet");
@@ -191,7 +198,7 @@ fn bad_lines_get_their_numerics_and_nobody_else_notices() {
     irc.send_bytes(b"PRIVMSG bob :caf\xe9\r\n");
     irc.until(":chatd NOTICE alice :");
     irc.send_bytes(b"PRIVMSG bob :after all that\r\n");
-    assert_eq!(other.irc_line(), ":alice!alice@chatd PRIVMSG bob :after all that", "bob heard only this");
+    assert_eq!(other.irc_line(), format!(":alice!alice@{host} PRIVMSG bob :after all that"), "bob heard only this");
 }
 
 #[test]

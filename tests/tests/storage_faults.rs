@@ -138,7 +138,7 @@ fn a_link_planted_in_the_data_dir_is_refused_and_what_it_points_at_untouched() {
         file.try_lock().expect("the file pointed at is not locked");
     };
     let dir = data.path().to_str().unwrap();
-    for name in ["chatd.lock", "chatd.db", "chatd.db-wal", "chatd.db-shm", "chatd.db-journal"] {
+    for name in ["chatd.lock", "chatd.db", "chatd.db-wal", "chatd.db-shm", "chatd.db-journal", "cloak.key"] {
         let link = data.path().join(name);
         let aside = data.path().join(format!("{name}.aside"));
         let real = link.exists();

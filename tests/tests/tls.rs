@@ -110,8 +110,9 @@ fn text_and_irc_clients_register_log_in_and_chat_over_tls() {
     bob.irc("JOIN #lounge");
     bob.until(" 366 bob #lounge ");
     alice.expect("* bob joined lounge");
+    let host = bob.host_of("alice");
     alice.send("hello over TLS");
-    assert_eq!(bob.until("PRIVMSG #lounge"), ":alice!alice@chatd PRIVMSG #lounge :hello over TLS");
+    assert_eq!(bob.until("PRIVMSG #lounge"), format!(":alice!alice@{host} PRIVMSG #lounge :hello over TLS"));
     bob.irc("PRIVMSG #lounge :and back");
     alice.expect("[lounge] bob: and back");
 }

@@ -360,7 +360,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Kept { to } => Reply::Kept { to },
         Event::Registered { name } => Reply::Registered { name },
         Event::LoggedIn { name, offline } => Reply::LoggedIn { name, offline },
-        Event::Renamed { old, new } => Reply::Renamed { old, new },
+        Event::Renamed { old, new, .. } => Reply::Renamed { old, new },
         Event::Seen { nick, online, last_seen_ms } => Reply::Seen { nick, online, last_seen: last_seen_ms },
         Event::Since { seconds, users, page } => Reply::Since {
             seconds,
@@ -380,24 +380,24 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Topic { room, text: None, changed: false, .. } => {
             Reply::Topic { room, text: None, by: None, ts: None, changed: false }
         }
-        Event::Topic { room, text, by, unix_ms, changed } => {
+        Event::Topic { room, text, by, unix_ms, changed, .. } => {
             Reply::Topic { room, text, by: Some(by), ts: Some(unix_ms), changed }
         }
         Event::Joined { room, nick, members, .. } => Reply::Joined { room, nick, members },
         Event::Left { room, nick, reason, .. } => Reply::Left { room, nick, reason },
         Event::NickChanged { old, new, .. } => Reply::Nick { old, new },
         Event::Connected { nick } => Reply::Connected { nick },
-        Event::Disconnected { nick, reason } => Reply::Disconnected { nick, reason: reason.to_string() },
+        Event::Disconnected { nick, reason, .. } => Reply::Disconnected { nick, reason: reason.to_string() },
         Event::Rooms { rooms, page } => {
             Reply::Rooms { rooms: rooms.iter().map(room_json).collect(), total: page.total, next: page.next }
         }
-        Event::Who { room, members, page } => Reply::Who { room, members, total: page.total, next: page.next },
+        Event::Who { room, members, page, .. } => Reply::Who { room, members, total: page.total, next: page.next },
         Event::Users { users, page } => Reply::Users { users, total: page.total, next: page.next },
         Event::Help { commands } => Reply::Help { commands: commands.iter().map(help_json).collect() },
         Event::Modes { room, modes } => Reply::Modes { room, modes },
         Event::BanList { room, masks } => Reply::Bans { room, masks },
-        Event::ModeChanged { room, by, letters, args } => Reply::Mode { room, by, modes: letters, args },
-        Event::Kicked { room, by, nick, reason } => Reply::Kicked { room, by, nick, reason },
+        Event::ModeChanged { room, by, letters, args, .. } => Reply::Mode { room, by, modes: letters, args },
+        Event::Kicked { room, by, nick, reason, .. } => Reply::Kicked { room, by, nick, reason },
         Event::Invited { room, by, nick, .. } => Reply::Invited { room, by, nick },
         Event::Error { rejection } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
         Event::Bye { reason } => Reply::Bye { reason: reason.to_string() },

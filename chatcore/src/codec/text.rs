@@ -254,7 +254,7 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         }
         Event::Created { room } => writeln!(out, "* room {room} created"),
         Event::RoomDropped { room, by } => writeln!(out, "* room {room} was dropped by {by}"),
-        Event::Topic { room, text: Some(text), by, unix_ms, changed: false } => {
+        Event::Topic { room, text: Some(text), by, unix_ms, changed: false, .. } => {
             writeln!(out, "* topic of {room}: {text} (set by {by}, {})", DateTimeUtc(unix_ms))
         }
         Event::Topic { room, text: None, changed: false, .. } => writeln!(out, "* {room} has no topic"),
@@ -265,11 +265,13 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         Event::Modes { room, modes } => writeln!(out, "* modes of {room}: {modes}"),
         Event::BanList { room, masks: [] } => writeln!(out, "* nobody is banned from {room}"),
         Event::BanList { room, masks } => writeln!(out, "* banned from {room} ({}): {}", masks.len(), masks.join(", ")),
-        Event::ModeChanged { room, by, letters, args: [] } => writeln!(out, "* {by} set mode {letters} on {room}"),
-        Event::ModeChanged { room, by, letters, args } => {
+        Event::ModeChanged { room, by, letters, args: [], .. } => writeln!(out, "* {by} set mode {letters} on {room}"),
+        Event::ModeChanged { room, by, letters, args, .. } => {
             writeln!(out, "* {by} set mode {letters} {} on {room}", args.join(" "))
         }
-        Event::Kicked { room, by, nick, reason } => writeln!(out, "* {nick} was kicked from {room} by {by} ({reason})"),
+        Event::Kicked { room, by, nick, reason, .. } => {
+            writeln!(out, "* {nick} was kicked from {room} by {by} ({reason})")
+        }
         Event::Invited { room, by, you: true, .. } => writeln!(out, "* {by} invites you to {room} (/join {room})"),
         Event::Invited { room, nick, you: false, .. } => writeln!(out, "* invited {nick} to {room}"),
         Event::Joined { room, members, you: true, .. } => {
@@ -277,14 +279,14 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         }
         Event::Joined { room, nick, you: false, .. } => writeln!(out, "* {nick} joined {room}"),
         Event::Left { room, you: true, .. } => writeln!(out, "* you left {room}"),
-        Event::Left { room, nick, you: false, reason: None } => writeln!(out, "* {nick} left {room}"),
-        Event::Left { room, nick, you: false, reason: Some(reason) } => {
+        Event::Left { room, nick, you: false, reason: None, .. } => writeln!(out, "* {nick} left {room}"),
+        Event::Left { room, nick, you: false, reason: Some(reason), .. } => {
             writeln!(out, "* {nick} left {room} ({reason})")
         }
         Event::NickChanged { new, you: true, .. } => writeln!(out, "* you are now known as {new}"),
-        Event::NickChanged { old, new, you: false } => writeln!(out, "* {old} is now known as {new}"),
+        Event::NickChanged { old, new, you: false, .. } => writeln!(out, "* {old} is now known as {new}"),
         Event::Connected { nick } => writeln!(out, "* {nick} connected"),
-        Event::Disconnected { nick, reason } => writeln!(out, "* {nick} disconnected ({reason})"),
+        Event::Disconnected { nick, reason, .. } => writeln!(out, "* {nick} disconnected ({reason})"),
         Event::Rooms { rooms: [], page: ListPage { total: 0, .. } } => {
             writeln!(out, "* no rooms yet; /create ROOM makes one")
         }
@@ -302,7 +304,7 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
             }
             Ok(())
         }
-        Event::Who { room, members, page } => {
+        Event::Who { room, members, page, .. } => {
             let place = room.unwrap_or("the Lobby");
             write!(out, "* in {place} {}{}", count(members.len(), page), names(members, page))?;
             more(out)?;
@@ -329,7 +331,7 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         Event::LoggedIn { name, offline } => {
             writeln!(out, "* logged in as {name}; {offline} message{} kept for you:", plural(offline))
         }
-        Event::Renamed { old, new } => {
+        Event::Renamed { old, new, .. } => {
             writeln!(out, "* {old} is a registered name and its owner logged in; you are now {new}")
         }
         Event::Seen { nick, online: true, .. } => writeln!(out, "* {nick} is online now"),

@@ -122,6 +122,7 @@ fn position(rejection: &Rejection) -> usize {
         R::TooManyRegistrations { .. } => 27,
         R::LoginRequired => 28,
         R::TlsRequired(_) => 60,
+        R::BannedNickChange { .. } => 62,
         R::AuthInProgress => 29,
         R::AlreadyLoggedIn(_) => 30,
         R::HashFailed => 31,
@@ -223,6 +224,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::BanListFull { room: "r".into(), max: 1 }, "ban_list_full"),
         (Rejection::TlsRequired("port 6697".into()), "tls_required"),
         (Rejection::OperatorListFull { room: "r".into(), max: 1 }, "operator_list_full"),
+        (Rejection::BannedNickChange { nick: "n".into(), room: "r".into() }, "banned_nick_change"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

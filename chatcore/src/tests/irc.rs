@@ -6,7 +6,7 @@ use super::relaxed;
 use crate::sim::Sim;
 use crate::{ClientId, Codec};
 
-fn irc(sim: &mut Sim) -> ClientId {
+pub(super) fn irc(sim: &mut Sim) -> ClientId {
     let now = sim.now();
     let id = sim.engine_mut().handle_connect_as(now, None, Codec::Irc);
     sim.drain();
@@ -15,7 +15,7 @@ fn irc(sim: &mut Sim) -> ClientId {
 
 /// An IRC client registered as `nick`, having asked for `caps` (space
 /// separated; empty for none), with its welcome taken.
-fn registered(sim: &mut Sim, nick: &str, caps: &str) -> ClientId {
+pub(super) fn registered(sim: &mut Sim, nick: &str, caps: &str) -> ClientId {
     let id = irc(sim);
     if !caps.is_empty() {
         sim.send(id, &format!("CAP REQ :{caps}"));

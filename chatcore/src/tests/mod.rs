@@ -3,6 +3,7 @@
 
 mod accounts;
 mod bad_input;
+mod ban_evasion;
 mod connect;
 mod conversations;
 mod hardening;
@@ -21,9 +22,11 @@ mod paging;
 mod presence;
 mod private_rooms;
 mod proptest;
+mod reserved;
 mod restore;
 mod rooms;
 mod stats;
+mod targets;
 mod timeouts;
 mod tls_required;
 mod topics;

@@ -92,6 +92,17 @@ pub(crate) struct EngineArgs {
           value_parser = text(ranges::SERVER_NAME))]
     server_name: String,
 
+    /// Show users' hosts as a keyed hash of their address (a cloak).
+    ///
+    /// A cloak is the same for every connection from one IPv4 address or
+    /// IPv6 /64, so bans on hosts hold across nicknames, but it does not
+    /// show the address. Its key is made once and kept in the data
+    /// directory (cloak.key). false: hosts are the addresses themselves,
+    /// for anyone to see in WHO, WHOIS and IRC prefixes.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) cloak_hosts: bool,
+
     /// A password IRC clients must give with PASS before they register, for
     /// a private server (it travels in the clear); none by default.
     #[arg(long, value_name = "PASSWORD",

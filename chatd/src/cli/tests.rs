@@ -109,6 +109,13 @@ fn switches_given_without_a_value_are_on() {
 }
 
 #[test]
+fn hosts_are_cloaked_unless_turned_off() {
+    assert!(Cli::try_parse_from(["chatd"]).unwrap().engine.cloak_hosts);
+    assert!(!Cli::try_parse_from(["chatd", "--cloak-hosts", "false"]).unwrap().engine.cloak_hosts);
+    assert!(Cli::try_parse_from(["chatd", "--cloak-hosts=maybe"]).is_err());
+}
+
+#[test]
 fn bad_values_are_refused() {
     assert!(Cli::try_parse_from(["chatd", "--registration-timeout=-1"]).is_err());
     assert!(Cli::try_parse_from(["chatd", "--registration-timeout=soon"]).is_err());

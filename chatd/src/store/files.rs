@@ -17,12 +17,13 @@ use std::path::{Path, PathBuf};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 
 use super::DB_FILE;
+use super::cloak_key::KEY_FILE;
 
 /// The lock file's name in the data directory.
 pub(crate) const LOCK_FILE: &str = "chatd.lock";
 
 /// Every file chatd, or SQLite for it, opens in the data directory.
-const FILES: [&str; 5] = [LOCK_FILE, DB_FILE, "chatd.db-wal", "chatd.db-shm", "chatd.db-journal"];
+const FILES: [&str; 6] = [LOCK_FILE, DB_FILE, "chatd.db-wal", "chatd.db-shm", "chatd.db-journal", KEY_FILE];
 
 /// Below this much free space, a write that failed is taken for a full disk.
 const NEARLY_FULL_BYTES: u64 = 1 << 20;

@@ -2,10 +2,10 @@
 //! in group-committed transactions, and read back on start.
 //!
 //! One data directory holds `chatd.db` (with its WAL) and `chatd.lock`,
-//! which one chatd at a time holds locked. Nothing here ever deletes or
-//! recreates the database file, or follows a link in the directory: a
-//! store that cannot be opened as it is stops chatd with a clear error
-//! instead.
+//! which one chatd at a time holds locked, and `cloak.key` ([`cloak_key`]).
+//! Nothing here ever deletes or recreates the database file, or follows a
+//! link in the directory: a store that cannot be opened as it is stops
+//! chatd with a clear error instead.
 //!
 //! [`backup`] copies the database while chatd runs; [`check`] says whether
 //! it is sound and chatd's.
@@ -18,6 +18,7 @@
 
 pub mod backup;
 pub mod check;
+pub mod cloak_key;
 mod files;
 mod read_only;
 mod records;

@@ -20,6 +20,11 @@ use crate::world::World;
 /// The pseudo-user IRC clients register and identify with.
 pub(crate) const NICKSERV: &str = "NickServ";
 
+/// The most targets one PRIVMSG, NOTICE or KICK may name, as `TARGMAX`
+/// advertises: each is a delivery, and each costs a line of flood
+/// allowance.
+pub(crate) const MAX_TARGETS: usize = 4;
+
 /// How `WHO` and `LIST` take the name a page starts from: `from=NAME`,
 /// which no standard parameter of theirs looks like.
 const FROM: &str = "from=";
@@ -92,6 +97,7 @@ impl World {
             "PING" => match text(0) {
                 Some(Ok(token)) => {
                     let server = self.config.server_name.clone();
+                    let token = pong_token(&server, token);
                     self.irc_send(out, id, Some(&server), "PONG", &[&server, token]);
                 }
                 _ => self.irc_reply(out, id, "409", &["No origin specified"]),
@@ -120,7 +126,7 @@ impl World {
                     (Some(_), Some(Err(_))) => self.reject(out, id, Rejection::InvalidUtf8),
                     (Some(_), Some(Ok(""))) => self.irc_reply(out, id, "412", &["No text to send"]),
                     (Some(targets), Some(Ok(text))) => {
-                        for target in targets.split(',').filter(|t| !t.is_empty()) {
+                        for target in self.irc_targets(out, now, id, &command, targets) {
                             self.irc_privmsg(out, now, id, target, text, notice);
                         }
                     }
@@ -147,7 +153,7 @@ impl World {
             "KICK" => match (param(0), param(1)) {
                 (Some(room), Some(nicks)) => {
                     let reason = param(2).map(str::to_owned);
-                    for nick in nicks.split(',').filter(|n| !n.is_empty()) {
+                    for nick in self.irc_targets(out, now, id, &command, nicks) {
                         let kick = Command::Kick { room: room.into(), nick: nick.into(), reason: reason.clone() };
                         self.execute(out, now, id, kick);
                     }
@@ -246,6 +252,42 @@ impl World {
         }
     }
 
+    /// The targets of a PRIVMSG, NOTICE or KICK (`a,b,#c`): each named
+    /// once, whatever its case, and at most [`MAX_TARGETS`] (`TARGMAX`);
+    /// the rest are refused with 407. Every target after the first costs
+    /// one more line of the sender's flood allowance (the line paid for
+    /// the first), so one line cannot deliver more than the allowance
+    /// would let as many lines; targets past the allowance are refused as
+    /// a flood.
+    fn irc_targets<'t>(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        command: &str,
+        list: &'t str,
+    ) -> Vec<&'t str> {
+        let mut targets: Vec<&str> = Vec::new();
+        for target in list.split(',').filter(|t| !t.is_empty()) {
+            if targets.iter().any(|t| t.eq_ignore_ascii_case(target)) {
+                continue;
+            }
+            if targets.len() == MAX_TARGETS {
+                let why = format!("Too many targets: a {command} names at most {MAX_TARGETS}");
+                self.irc_reply(out, id, "407", &[target, &why]);
+                break;
+            }
+            if !targets.is_empty()
+                && let Err(rejection) = self.take_line_allowance(now, id)
+            {
+                self.reject(out, id, rejection);
+                break;
+            }
+            targets.push(target);
+        }
+        targets
+    }
+
     /// PRIVMSG or NOTICE to one target: a channel, NickServ or a user.
     fn irc_privmsg(&mut self, out: &mut Outbox, now: Now, id: ClientId, target: &str, text: &str, notice: bool) {
         let Some(text) = plain_text(text) else {
@@ -324,7 +366,7 @@ impl World {
             Some(command) => self.execute(out, now, id, command),
             None => {
                 let me = self.clients.get(&id).map(|c| c.nick.to_string()).unwrap_or_default();
-                let source = super::render::mask(NICKSERV);
+                let source = super::render::mask(NICKSERV, &self.config.server_name);
                 for help in [
                     "Commands: REGISTER <password> [email], IDENTIFY [account] <password>",
                     "Your nickname is the account name.",
@@ -440,6 +482,23 @@ pub(crate) fn history_of(target: &str) -> HistoryOf {
     } else {
         HistoryOf::Conversation(target.to_owned())
     }
+}
+
+/// The token a PONG gives back: the PING's, cut at a character boundary
+/// if it would not fit one line with the server's name (a PING fills 510
+/// bytes with a token the PONG's own words leave less room for), so that
+/// a long token gets its PONG rather than none. Clients match a PONG by
+/// the start of its token, which the cut keeps.
+fn pong_token<'t>(server: &str, token: &'t str) -> &'t str {
+    let room = Outgoing { tags: &[], source: Some(server), command: "PONG", params: &[server] }.room_for_trailing();
+    if token.len() <= room {
+        return token;
+    }
+    let mut cut = room;
+    while !token.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &token[..cut]
 }
 
 /// One line from its parts; a line that cannot be written (a bug upstream)

@@ -11,5 +11,4 @@ mod sasl;
 pub(crate) mod session;
 mod time;
 
-pub(crate) use dispatch::NICKSERV;
 pub(crate) use query::Departed;

@@ -4,8 +4,9 @@
 
 use std::collections::VecDeque;
 
-use super::render::{USER_HOST, channel, names};
+use super::render::{channel, names};
 use crate::client::Client;
+use crate::cloak::HIDDEN_HOST;
 use crate::command::Command;
 use crate::event::{Event, ListPage, RoomSummary};
 use crate::names::NameKey;
@@ -44,8 +45,9 @@ impl World {
     /// WHO of a nickname: one 352 if online, then 315.
     pub(crate) fn irc_who_nick(&mut self, out: &mut Outbox, id: ClientId, nick: &str) {
         let server = self.config.server_name.clone();
-        if let Some(found) = self.online(nick) {
-            let params = ["*", &found, USER_HOST, &server, &found, "H", &format!("0 {found}")];
+        let found = self.nicks.get(&NameKey::of(nick)).and_then(|id| self.clients.get(id));
+        if let Some((found, host)) = found.map(|c| (c.nick.to_string(), c.host.to_string())) {
+            let params = ["*", &found, &host, &server, &found, "H", &format!("0 {found}")];
             self.irc_reply(out, id, "352", &params);
         }
         self.irc_reply(out, id, "315", &[nick, "End of /WHO list"]);
@@ -81,7 +83,8 @@ impl World {
             .collect();
         let account = whom.account.as_ref().and_then(|key| self.accounts.get(key)).map(|a| a.name.to_string());
         let (user, realname, away) = identity(whom);
-        self.irc_reply(out, id, "311", &[&found, &user, USER_HOST, "*", &realname]);
+        let host = whom.host.to_string();
+        self.irc_reply(out, id, "311", &[&found, &user, &host, "*", &realname]);
         if !rooms.is_empty() {
             self.irc_reply(out, id, "319", &[&found, &rooms.join(" ")]);
         }
@@ -109,15 +112,15 @@ impl World {
         if found.is_empty() {
             match seen {
                 Some((name, last_seen_ms)) => {
-                    self.irc_reply(out, id, "314", &[&name, &name, USER_HOST, "*", &name]);
+                    self.irc_reply(out, id, "314", &[&name, &name, HIDDEN_HOST, "*", &name]);
                     let when = format!("last seen {}", DateTimeUtc(last_seen_ms));
                     self.irc_reply(out, id, "312", &[&name, &server, &when]);
                 }
                 None => self.irc_reply(out, id, "406", &[nick, "There was no such nickname"]),
             }
         }
-        for Departure { nick, user, realname, unix_ms } in found {
-            self.irc_reply(out, id, "314", &[&nick, &user, USER_HOST, "*", &realname]);
+        for Departure { nick, user, host, realname, unix_ms } in found {
+            self.irc_reply(out, id, "314", &[&nick, &user, &host, "*", &realname]);
             self.irc_reply(out, id, "312", &[&nick, &server, &format!("left {}", DateTimeUtc(unix_ms))]);
         }
         self.irc_reply(out, id, "369", &[nick, "End of WHOWAS"]);
@@ -223,12 +226,6 @@ impl World {
         };
         self.execute(out, now, id, Command::History { of: super::dispatch::history_of(target), before });
     }
-
-    /// The nickname as its holder spells it, if online.
-    fn online(&self, nick: &str) -> Option<String> {
-        let id = self.nicks.get(&NameKey::of(nick))?;
-        self.clients.get(id).map(|c| c.nick.to_string())
-    }
 }
 
 /// A client's IRC username, real name and away message; a client of
@@ -254,6 +251,7 @@ pub(crate) struct Departed {
 pub(crate) struct Departure {
     pub(crate) nick: Box<str>,
     pub(crate) user: Box<str>,
+    pub(crate) host: Box<str>,
     pub(crate) realname: Box<str>,
     pub(crate) unix_ms: u64,
 }
@@ -267,6 +265,7 @@ impl Departed {
         self.entries.push_back(Departure {
             nick: client.nick.clone(),
             user: user.into(),
+            host: client.host.clone(),
             realname: realname.into(),
             unix_ms,
         });

@@ -3,6 +3,7 @@
 //! (irssi waits for `CAP LS` to be answered before NICK and USER; others
 //! send NICK and USER first), and every order ends in the same welcome.
 
+use super::dispatch::MAX_TARGETS;
 use super::sasl::{self, decode_plain};
 use super::session::{Cap, Sasl};
 use crate::command::Command;
@@ -67,7 +68,8 @@ impl World {
     /// NICK before registration: remembered, and taken when registration
     /// completes (a SASL login may name the client first).
     pub(crate) fn irc_nick_before_welcome(&mut self, out: &mut Outbox, now: Now, id: ClientId, nick: &str) {
-        if let Err(rejection) = crate::names::validate_nick(nick, self.config.max_nick_len) {
+        let server = &self.config.server_name;
+        if let Err(rejection) = crate::names::validate_chosen_nick(nick, self.config.max_nick_len, server) {
             return self.reject(out, id, crate::error::Rejection::NickInvalid(rejection));
         }
         if let Some(session) = self.irc_session(id) {
@@ -184,8 +186,10 @@ impl World {
         let nicklen = format!("NICKLEN={}", self.config.max_nick_len);
         let chanlen = format!("CHANNELLEN={}", self.config.max_room_name_len + 1);
         let history = format!("CHATHISTORY={}", self.config.history_page_len);
+        let targmax = format!("TARGMAX=KICK:{MAX_TARGETS},NOTICE:{MAX_TARGETS},PRIVMSG:{MAX_TARGETS}");
         let mut tokens: Vec<&str> = ISUPPORT.to_vec();
-        tokens.extend([nicklen.as_str(), chanlen.as_str(), history.as_str(), "are supported by this server"]);
+        tokens.extend([nicklen.as_str(), chanlen.as_str(), history.as_str(), targmax.as_str()]);
+        tokens.push("are supported by this server");
         self.irc_reply(out, id, "005", &tokens);
         self.irc_reply(out, id, "422", &["No message of the day"]);
     }

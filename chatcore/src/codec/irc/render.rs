@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use super::message::Outgoing;
 use super::time;
+use crate::cloak::HIDDEN_HOST;
 use crate::codec::text::{self, Dialect};
 use crate::error::Rejection;
 use crate::event::{Event, ListPage, PageMessage, PageOf};
@@ -40,6 +41,8 @@ impl Tagging {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Recipient<'a> {
     pub(crate) nick: &'a str,
+    /// Its own host, for the lines about itself.
+    pub(crate) host: &'a str,
     pub(crate) server: &'a str,
     /// It has been welcomed (001): before that, a nickname change is
     /// announced by the welcome, not by a NICK line.
@@ -53,13 +56,11 @@ pub(crate) struct Recipient<'a> {
     pub(crate) sasl: bool,
 }
 
-/// The host part of every user's mask: no address is ever shown.
-pub(crate) const USER_HOST: &str = "chatd";
-
-/// The source IRC clients see for a user: `nick!nick@chatd`. Every user,
+/// The source IRC clients see for a user: `nick!nick@host`, its host as
+/// `Config::hosts` makes it (a cloak by default in chatd). Every user,
 /// whatever its protocol, gets the same form.
-pub(crate) fn mask(nick: &str) -> String {
-    format!("{nick}!{nick}@{USER_HOST}")
+pub(crate) fn mask(nick: &str, host: &str) -> String {
+    format!("{nick}!{nick}@{host}")
 }
 
 /// A room as an IRC channel: `rust` and `#rust` name the same room, and
@@ -169,15 +170,15 @@ pub(crate) fn render_into(
     tagging: Tagging,
     batch: Option<&str>,
 ) {
-    let server = to.map_or(USER_HOST, |r| r.server);
+    let server = to.map_or(HIDDEN_HOST, |r| r.server);
     let me = to.map_or("*", |r| r.nick);
     match *event {
-        Event::Message { room, seq, from, text, unix_ms, notice, .. } => {
+        Event::Message { room, seq, from, host, text, unix_ms, notice, .. } => {
             let tags = MessageTags::new(tagging, unix_ms, Some(MsgId::Room(seq, room)));
             let command = if notice { "NOTICE" } else { "PRIVMSG" };
-            say(out, &tags.list(batch), &mask(from), command, &channel(room), text);
+            say(out, &tags.list(batch), &mask(from, host), command, &channel(room), text);
         }
-        Event::Whisper { from, to: target, text, unix_ms, echo, offline, seq } => {
+        Event::Whisper { from, host, to: target, text, unix_ms, echo, offline, seq } => {
             if echo && !to.is_some_and(|r| r.echo) {
                 // Without echo-message an IRC client shows its own whisper itself.
                 return;
@@ -186,9 +187,9 @@ pub(crate) fn render_into(
             if offline && !tagging.time {
                 // Without server-time the kept time goes in the text.
                 let text = format!("[kept {}] {text}", DateTimeUtc(unix_ms));
-                return say(out, &tags.list(batch), &mask(from), "PRIVMSG", target, &text);
+                return say(out, &tags.list(batch), &mask(from, host), "PRIVMSG", target, &text);
             }
-            say(out, &tags.list(batch), &mask(from), "PRIVMSG", target, text);
+            say(out, &tags.list(batch), &mask(from, host), "PRIVMSG", target, text);
         }
         // A page is asked for by one client, so it always has a recipient.
         Event::HistoryPage { of, messages, .. } => {
@@ -196,33 +197,40 @@ pub(crate) fn render_into(
                 history(out, recipient, tagging, of, messages);
             }
         }
-        Event::Joined { room, nick, .. } => line(out, Some(&mask(nick)), "JOIN", &[&channel(room)]),
-        Event::Left { room, nick, reason: None, .. } => line(out, Some(&mask(nick)), "PART", &[&channel(room)]),
-        Event::Left { room, nick, reason: Some(reason), .. } => {
-            line(out, Some(&mask(nick)), "PART", &[&channel(room), reason])
+        Event::Joined { room, nick, host, .. } => line(out, Some(&mask(nick, host)), "JOIN", &[&channel(room)]),
+        Event::Left { room, nick, host, reason: None, .. } => {
+            line(out, Some(&mask(nick, host)), "PART", &[&channel(room)])
+        }
+        Event::Left { room, nick, host, reason: Some(reason), .. } => {
+            line(out, Some(&mask(nick, host)), "PART", &[&channel(room), reason])
         }
         // A dropped room parts its IRC members, each told on its own.
         Event::RoomDropped { room, by } => match to {
-            Some(r) => line(out, Some(&mask(r.nick)), "PART", &[&channel(room), &format!("room dropped by {by}")]),
+            Some(r) => {
+                let part = [&*channel(room), &format!("room dropped by {by}")];
+                line(out, Some(&mask(r.nick, r.host)), "PART", &part);
+            }
             None => line(out, Some(server), "NOTICE", &[&channel(room), &format!("room dropped by {by}")]),
         },
         // Before the welcome, the welcome itself gives the nickname; and a
         // change to the same spelling is no change.
         Event::NickChanged { you: true, .. } if to.is_some_and(|r| !r.registered) => {}
         Event::NickChanged { old, new, .. } if old == new => {}
-        Event::NickChanged { old, new, .. } => line(out, Some(&mask(old)), "NICK", &[new]),
-        Event::Renamed { old, new } => {
-            line(out, Some(&mask(old)), "NICK", &[new]);
+        Event::NickChanged { old, new, host, .. } => line(out, Some(&mask(old, host)), "NICK", &[new]),
+        Event::Renamed { old, new, host } => {
+            line(out, Some(&mask(old, host)), "NICK", &[new]);
             line(out, Some(server), "NOTICE", &[new, &format!("{old} belongs to an account; you are now {new}")]);
         }
-        Event::Disconnected { nick, reason } => line(out, Some(&mask(nick)), "QUIT", &[&reason.to_string()]),
-        Event::Topic { room, text, by, unix_ms, changed: true } => {
-            let tags = MessageTags::new(tagging, unix_ms, None);
-            tagged(out, &tags.list(batch), Some(&mask(by)), "TOPIC", &[&channel(room), text.unwrap_or("")]);
+        Event::Disconnected { nick, host, reason } => {
+            line(out, Some(&mask(nick, host)), "QUIT", &[&reason.to_string()]);
         }
-        Event::Topic { room, text: Some(text), by, unix_ms, changed: false } => {
+        Event::Topic { room, text, by, host, unix_ms, changed: true } => {
+            let tags = MessageTags::new(tagging, unix_ms, None);
+            tagged(out, &tags.list(batch), Some(&mask(by, host)), "TOPIC", &[&channel(room), text.unwrap_or("")]);
+        }
+        Event::Topic { room, text: Some(text), by, host, unix_ms, changed: false } => {
             line(out, Some(server), "332", &[me, &channel(room), text]);
-            line(out, Some(server), "333", &[me, &channel(room), &mask(by), &(unix_ms / 1000).to_string()]);
+            line(out, Some(server), "333", &[me, &channel(room), &mask(by, host), &(unix_ms / 1000).to_string()]);
         }
         Event::Topic { room, text: None, changed: false, .. } => {
             line(out, Some(server), "331", &[me, &channel(room), "No topic is set"])
@@ -241,14 +249,18 @@ pub(crate) fn render_into(
             }
             line(out, Some(server), "368", &[me, &channel(room), "End of channel ban list"]);
         }
-        Event::ModeChanged { room, by, letters, args } => {
+        Event::ModeChanged { room, by, host, letters, args } => {
             let chan = channel(room);
             let mut params = vec![chan.as_str(), letters];
             params.extend_from_slice(args);
-            line(out, Some(&mask(by)), "MODE", &params);
+            line(out, Some(&mask(by, host)), "MODE", &params);
         }
-        Event::Kicked { room, by, nick, reason } => line(out, Some(&mask(by)), "KICK", &[&channel(room), nick, reason]),
-        Event::Invited { room, by, nick, you: true } => line(out, Some(&mask(by)), "INVITE", &[nick, &channel(room)]),
+        Event::Kicked { room, by, host, nick, reason } => {
+            line(out, Some(&mask(by, host)), "KICK", &[&channel(room), nick, reason]);
+        }
+        Event::Invited { room, by, host, nick, you: true } => {
+            line(out, Some(&mask(by, host)), "INVITE", &[nick, &channel(room)]);
+        }
         Event::Invited { room, nick, you: false, .. } => line(out, Some(server), "341", &[me, nick, &channel(room)]),
         Event::Rooms { rooms, page } => {
             line(out, Some(server), "321", &[me, "Channel", "Users  Name"]);
@@ -258,10 +270,10 @@ pub(crate) fn render_into(
             more(out, server, me, event, rooms.len(), page);
             line(out, Some(server), "323", &[me, "End of /LIST"]);
         }
-        Event::Who { room, members, page } => {
+        Event::Who { room, members, hosts, page } => {
             let chan = room.map_or_else(|| LOBBY.to_owned(), channel);
-            for nick in members {
-                let params = [me, &chan, nick, USER_HOST, server, nick, "H", &format!("0 {nick}")];
+            for (nick, host) in members.iter().zip(hosts) {
+                let params = [me, &chan, nick, host, server, nick, "H", &format!("0 {nick}")];
                 line(out, Some(server), "352", &params);
             }
             more(out, server, me, event, members.len(), page);
@@ -271,7 +283,7 @@ pub(crate) fn render_into(
         Event::Registered { name } => notice(out, server, me, &format!("Account {name} registered")),
         Event::LoggedIn { name, .. } => {
             let text = format!("You are now logged in as {name}");
-            line(out, Some(server), "900", &[me, &mask(name), name, &text]);
+            line(out, Some(server), "900", &[me, &mask(name, to.map_or(HIDDEN_HOST, |r| r.host)), name, &text]);
             if to.is_some_and(|r| r.sasl) {
                 line(out, Some(server), "903", &[me, "SASL authentication successful"]);
             }
@@ -321,7 +333,9 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
         let event = match of {
             PageOf::Room(room) => {
                 let (seq, from, text, unix_ms) = (m.seq, m.from, m.text, m.unix_ms);
-                Event::Message { room, seq, from, text, unix_ms, history: true, notice: false }
+                // The sender's host is not kept with its messages.
+                let host = HIDDEN_HOST;
+                Event::Message { room, seq, from, host, text, unix_ms, history: true, notice: false }
             }
             // Either side's whispers: to the reader, or from it to `with`.
             PageOf::Conversation { with } => {
@@ -329,6 +343,8 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
                 let (echo, target) = if mine { (true, with) } else { (false, to.nick) };
                 Event::Whisper {
                     from: m.from,
+                    // Hosts are not kept with what was said.
+                    host: HIDDEN_HOST,
                     to: target,
                     text: m.text,
                     unix_ms: m.unix_ms,
@@ -408,6 +424,9 @@ fn error(out: &mut Vec<u8>, to: Option<Recipient<'_>>, server: &str, me: &str, r
             line(out, Some(server), "443", &[me, nick, &channel(room), &text]);
         }
         Rejection::RoomFull(room) => line(out, Some(server), "471", &[me, &channel(room), &text]),
+        Rejection::BannedNickChange { nick, room } => {
+            line(out, Some(server), "435", &[me, nick, &channel(room), &text]);
+        }
         Rejection::InviteOnly(room) => line(out, Some(server), "473", &[me, &channel(room), &text]),
         Rejection::Banned(room) => line(out, Some(server), "474", &[me, &channel(room), &text]),
         Rejection::BadRoomKey(room) => line(out, Some(server), "475", &[me, &channel(room), &text]),

@@ -114,10 +114,11 @@ impl IrcSession {
     }
 
     /// It, as the recipient of a reply.
-    pub(crate) fn recipient<'a>(&'a self, nick: &'a str) -> Recipient<'a> {
+    pub(crate) fn recipient<'a>(&'a self, nick: &'a str, host: &'a str) -> Recipient<'a> {
         Recipient {
             // Until the welcome names it, a client is `*` to the server.
             nick: if self.registered { nick } else { "*" },
+            host,
             server: &self.server,
             registered: self.registered,
             echo: self.echoes(),

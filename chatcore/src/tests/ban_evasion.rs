@@ -1,0 +1,159 @@
+//! Shaking off a ban or a block by changing names: a banned member keeps
+//! its name, bans hold accounts and hosts, and a block follows a renamed
+//! connection.
+
+use std::net::IpAddr;
+
+use super::{rejected, relaxed, sim};
+use crate::sim::Sim;
+use crate::{ClientId, CloakKey, Codec, Config, ConnectInfo, Hosts};
+
+/// alice operates `club`, where troll sits.
+fn club(sim: &mut Sim) -> (ClientId, ClientId) {
+    let alice = sim.connect_as("alice");
+    let troll = sim.connect_as("troll");
+    sim.send(alice, "/create club");
+    sim.send(troll, "/join club");
+    sim.clear();
+    (alice, troll)
+}
+
+#[test]
+fn a_banned_member_cannot_change_nickname_in_the_room() {
+    let mut sim = sim();
+    let (alice, troll) = club(&mut sim);
+    sim.send(alice, "/mode club +b troll");
+    sim.clear();
+    assert_eq!(
+        rejected(&mut sim, troll, "/nick nice"),
+        ["! you cannot change your nickname to nice while banned from club"]
+    );
+    // Voiced, it may: an operator let it speak.
+    sim.send(alice, "/mode club +v troll");
+    sim.send(troll, "/nick nice");
+    assert_eq!(sim.take(troll).last().unwrap(), "* you are now known as nice");
+    // Out of the room, the ban is no reason to keep a name.
+    let other = sim.connect_as("other");
+    sim.send(alice, "/mode club +b other");
+    sim.send(other, "/nick another");
+    assert_eq!(sim.take(other), ["* you are now known as another"]);
+}
+
+#[test]
+fn irc_is_told_435_when_a_ban_keeps_its_name() {
+    let mut sim = sim();
+    let alice = sim.connect_as("alice");
+    sim.send(alice, "/create club");
+    let troll = super::irc::registered(&mut sim, "troll", "");
+    sim.send(troll, "JOIN #club");
+    sim.send(alice, "/mode club +b troll!*@*");
+    sim.clear();
+    sim.send(troll, "NICK nice");
+    assert_eq!(
+        sim.take(troll),
+        [":chatd 435 troll nice #club :you cannot change your nickname to nice while banned from club\r"]
+    );
+    assert_eq!(sim.engine().nick(troll), Some("troll"));
+}
+
+#[test]
+fn an_account_ban_holds_whatever_the_nickname() {
+    let mut sim = Sim::new(relaxed());
+    sim.set_auto_auth(true);
+    let alice = sim.connect_as("alice");
+    sim.send(alice, "/create club");
+    sim.send(alice, "/mode club +b ~a:Troll");
+    assert!(sim.take(alice).iter().any(|l| l.contains("+b ~a:Troll")));
+    let troll = sim.connect_as("troll");
+    sim.send(troll, "/register troll hunter22 hunter22");
+    sim.clear();
+    assert_eq!(rejected(&mut sim, troll, "/join club"), ["! you are banned from club"]);
+    // A guest under another name is not the account, and gets in.
+    let guest = sim.connect_as("troll2");
+    sim.send(guest, "/join club");
+    assert!(sim.take(guest)[0].starts_with("* you are now in club"));
+    sim.clear();
+    for bad in ["~a:", "~x:troll"] {
+        let told = rejected(&mut sim, alice, &format!("/mode club +b {bad}"));
+        assert!(told[0].starts_with("! invalid argument for mode b"), "{told:?}");
+    }
+}
+
+fn irc_from(sim: &mut Sim, ip: &str, nick: &str) -> ClientId {
+    let ip: IpAddr = ip.parse().unwrap();
+    let id = sim.connect_with(ConnectInfo::new(Some(ip), Codec::Irc));
+    sim.send(id, &format!("NICK {nick}"));
+    sim.send(id, &format!("USER {nick} 0 * :{nick}"));
+    sim.take(id);
+    id
+}
+
+#[test]
+fn hosts_are_cloaked_per_source_and_a_host_ban_holds_across_nicknames() {
+    let mut sim = Sim::new(Config { hosts: Hosts::Cloaked(CloakKey::new([9; 32])), ..relaxed() });
+    let alice = irc_from(&mut sim, "192.0.2.1", "alice");
+    sim.send(alice, "JOIN #club");
+    let troll = irc_from(&mut sim, "198.51.100.7", "troll");
+    sim.clear();
+    sim.send(troll, "JOIN #club");
+    let joined = sim.take(alice);
+    let prefix = joined[0].split(' ').next().unwrap().to_owned();
+    let host = prefix.split('@').nth(1).unwrap().to_owned();
+    assert!(host.ends_with(".cloak") && !host.contains("198"), "{joined:?}");
+    // WHO and WHOIS show the same host; no address anywhere.
+    sim.send(alice, "WHOIS troll");
+    let whois = sim.take(alice);
+    assert!(whois[0].starts_with(&format!(":chatd 311 alice troll troll {host} * ")), "{whois:?}");
+    sim.send(alice, "WHO #club");
+    let who = sim.take(alice);
+    assert!(who.iter().any(|l| l.contains(&format!(" troll {host} chatd troll H "))), "{who:?}");
+    assert!(!who.iter().chain(&whois).any(|l| l.contains("198.51")), "{who:?} {whois:?}");
+    // A ban on the host keeps out the same source under any name.
+    sim.send(alice, &format!("MODE #club +b *!*@{host}"));
+    sim.send(alice, "KICK #club troll");
+    sim.send(troll, "NICK innocent");
+    sim.clear();
+    sim.send(troll, "JOIN #club");
+    assert!(sim.take(troll)[0].starts_with(":chatd 474 innocent #club "));
+    let again = irc_from(&mut sim, "198.51.100.7", "third");
+    sim.send(again, "JOIN #club");
+    assert!(sim.take(again)[0].starts_with(":chatd 474 third #club "));
+    // Another source is not held.
+    let other = irc_from(&mut sim, "198.51.100.8", "other");
+    sim.send(other, "JOIN #club");
+    assert!(sim.take(other)[0].starts_with(":other!other@"));
+}
+
+#[test]
+fn with_cloaking_off_hosts_are_addresses() {
+    let mut sim = Sim::new(Config { hosts: Hosts::Addresses, ..relaxed() });
+    let alice = irc_from(&mut sim, "192.0.2.1", "alice");
+    sim.send(alice, "JOIN #club");
+    assert!(sim.take(alice)[0].starts_with(":alice!alice@192.0.2.1 JOIN #club"));
+}
+
+#[test]
+fn a_blocked_guest_that_renames_stays_blocked_for_its_connection() {
+    let mut sim = sim();
+    let (alice, troll) = club(&mut sim);
+    sim.send(alice, "/block troll");
+    sim.send(troll, "/nick nice");
+    sim.clear();
+    sim.send(troll, "hello again");
+    assert_eq!(sim.take(alice), Vec::<String>::new(), "the room message is not shown");
+    assert_eq!(rejected(&mut sim, troll, "/msg alice hi"), ["! alice does not accept messages from you"]);
+    // Someone else who takes the name it left is not blocked for it...
+    let newcomer = sim.connect_as("troll2");
+    sim.send(newcomer, "/msg alice hi");
+    assert_eq!(sim.take(alice).len(), 1);
+    // ...and unblocking the name lets the renamed one be heard again.
+    sim.send(alice, "/unblock troll");
+    sim.clear();
+    sim.send(troll, "/msg alice sorry");
+    assert_eq!(sim.take(alice).len(), 1);
+    // Blocked again and gone: what it carried goes with it.
+    sim.send(alice, "/block nice");
+    sim.send(troll, "/nick nicer");
+    sim.disconnect(troll, crate::DisconnectReason::Quit(None)).unwrap();
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+}
