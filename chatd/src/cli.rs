@@ -19,8 +19,8 @@ pub(crate) mod ranges;
 mod values;
 
 pub(crate) use engine_args::EngineArgs;
-use values::{host_name, origin};
 pub(crate) use values::{OptionalAddr, Seconds, count, optional_addr, seconds};
+use values::{host_name, origin};
 
 /// The address chatd listens on unless told otherwise.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
