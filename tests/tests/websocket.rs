@@ -8,6 +8,9 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use chatd_tests::{READ_TIMEOUT, Server, chatd};
@@ -336,6 +339,50 @@ fn a_flood_of_fragments_is_bounded_by_the_message_cap() {
     let _ = stream.write_all(&flood);
     assert_eq!(raw_close_code(&mut stream), 1009);
     server.wait_for_log("closing a WebSocket that broke the protocol");
+    still_chatting(&mut text, &mut bystander);
+}
+
+#[test]
+fn pings_and_empty_fragments_past_the_budget_close_with_1008_and_disturb_nobody() {
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0"]);
+    let (mut text, mut bystander) = text_and_ws_in_room(&server, "r");
+    // Frames that never become a line: two peers ping, two send empty
+    // fragments of a message that never ends, as fast as they can.
+    let ping = frame(true, 9, b"", true);
+    let fragment = frame(false, 0, b"", true);
+    let flooders: Vec<_> = [&ping, &ping, &fragment, &fragment]
+        .into_iter()
+        .map(|unit| {
+            let mut stream = raw(&server);
+            if *unit == fragment {
+                stream.write_all(&frame(false, 1, b"[", true)).expect("open the message");
+            }
+            let flood = unit.repeat(64 * 1024 / unit.len());
+            let mut writer = stream.try_clone().expect("clone the socket");
+            let done = Arc::new(AtomicBool::new(false));
+            let stop = done.clone();
+            let writing =
+                thread::spawn(move || while !stop.load(Ordering::Relaxed) && writer.write_all(&flood).is_ok() {});
+            thread::spawn(move || {
+                let code = raw_close_code(&mut stream);
+                done.store(true, Ordering::Relaxed);
+                let _ = writing.join();
+                code
+            })
+        })
+        .collect();
+    // Meanwhile the room goes on: every message arrives, in order.
+    for i in 0..50 {
+        text.send(&format!("message {i}"));
+    }
+    for i in 0..50 {
+        let message = json(&mut bystander);
+        assert_eq!(message["text"].as_str(), Some(format!("message {i}").as_str()), "{message}");
+    }
+    for flooder in flooders {
+        assert_eq!(flooder.join().expect("a flooder's reader"), 1008);
+    }
+    server.wait_for_log("too many frames that carry no message");
     still_chatting(&mut text, &mut bystander);
 }
 
