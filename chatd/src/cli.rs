@@ -137,6 +137,17 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub(crate) max_per_ip: usize,
 
+    /// Connections that are not clients yet, on every port together:
+    /// request heads being read, WebSocket and TLS handshakes, IRC
+    /// clients that have not registered.
+    ///
+    /// Neither --max-clients nor (from many addresses) --max-per-ip bounds
+    /// these, and each holds a file descriptor and up to 8 KiB. When one
+    /// more arrives, the oldest is closed. Lowered to half of what the
+    /// open-file limit leaves for connections, if that is less.
+    #[arg(long, value_name = "N", default_value_t = crate::newcomers::DEFAULT_MAX, value_parser = positive)]
+    pub(crate) max_pending_connections: usize,
+
     /// Socket events (reads, connects, disconnects) that may wait for the engine.
     ///
     /// Readers wait when it is full, so a fast sender is slowed rather than

@@ -87,6 +87,22 @@ pub(crate) fn report(files: OpenFiles, max_clients: usize) {
     }
 }
 
+/// The cap on connections that are not clients yet (`newcomers`): `asked`,
+/// or half of what the limit leaves for connections if that is less, so
+/// that a wave of them always leaves clients room. Logged when lowered.
+pub(crate) fn newcomers_allowed(files: OpenFiles, asked: usize) -> usize {
+    let Some(allowed) = files.connections_allowed() else { return asked };
+    let half = usize::try_from(allowed / 2).unwrap_or(usize::MAX).max(1);
+    if asked > half {
+        tracing::info!(
+            max_pending_connections = half,
+            asked,
+            "--max-pending-connections lowered to half of the connections the open-file limit allows"
+        );
+    }
+    asked.min(half)
+}
+
 /// One descriptor held in reserve for refusing a connection when the
 /// process has no other left.
 #[derive(Debug)]
@@ -128,6 +144,16 @@ mod tests {
         let tight = OpenFiles { limit: Some(40), in_use: 18 };
         assert_eq!(tight.connections_allowed(), Some(0));
         assert_eq!(OpenFiles { limit: None, in_use: 18 }.connections_allowed(), None);
+    }
+
+    #[test]
+    fn newcomers_get_at_most_half_of_the_room_for_connections() {
+        let files = OpenFiles { limit: Some(20_000), in_use: 18 };
+        assert_eq!(newcomers_allowed(files, 1024), 1024);
+        let tight = OpenFiles { limit: Some(1024), in_use: 18 };
+        assert_eq!(newcomers_allowed(tight, 1024), (1024 - 18 - RESERVED as usize) / 2);
+        assert_eq!(newcomers_allowed(OpenFiles { limit: Some(10), in_use: 18 }, 1024), 1);
+        assert_eq!(newcomers_allowed(OpenFiles { limit: None, in_use: 18 }, 5), 5);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::conn::{self, Incoming};
 use crate::engine_task::{Done, EngineTask, Inbound};
 use crate::http::{self, Http, Origins};
 use crate::ip_limit::{IpLimiter, IpSlot};
+use crate::newcomers::{Newcomer, Newcomers};
 use crate::open_files::{self, Spare};
 use crate::passwords;
 use crate::runtime::spawn;
@@ -166,12 +167,13 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     });
     // Every port is open now, and the database too: what is open is what
     // start-up costs, and the rest of the limit is for clients.
-    open_files::report(open_files::read(), config.max_clients);
+    let files = open_files::read();
+    open_files::report(files, config.max_clients);
+    let newcomers = Newcomers::new(open_files::newcomers_allowed(files, cli.max_pending_connections));
     let spare = Arc::new(Spare::open());
-    let _accepting: Vec<_> = plain
-        .chain(secure)
-        .map(|listener| spawn(accept_loop(listener, limiter.clone(), inbound.clone(), spare.clone())))
-        .collect();
+    let doors = Doors { limiter, newcomers, spare };
+    let _accepting: Vec<_> =
+        plain.chain(secure).map(|listener| spawn(accept_loop(listener, doors.clone(), inbound.clone()))).collect();
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
     spawn(engine.run(events, shutdown, scrape_rx)).await;
@@ -267,9 +269,20 @@ fn plain_passwords(cli: &Cli, secure: [Option<SocketAddr>; 3]) -> [PlainPassword
     [0, 1, 2].map(|own| PlainPasswords::LocalOnly(hint(own).into()))
 }
 
+/// What every accept loop shares: the bounds a connection meets at the door.
+#[derive(Debug, Clone)]
+struct Doors {
+    limiter: IpLimiter,
+    /// Connections that are not clients yet, across every port.
+    newcomers: Newcomers,
+    /// The descriptor kept for refusing when none is left.
+    spare: Arc<Spare>,
+}
+
 /// Accepts connections on one port.
-async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inbound>, spare: Arc<Spare>) {
+async fn accept_loop(listener: Listener, doors: Doors, inbound: Sender<Inbound>) {
     let Listener { socket: listener, port, tls, passwords } = listener;
+    let Doors { limiter, newcomers, spare } = doors;
     loop {
         // Refusals after the first of a spell are summed up when their
         // interval ends. The engine task may start a spell while this loop
@@ -312,9 +325,11 @@ async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inb
         };
         conn::configure(stream.get_ref());
         let refuse_passwords = passwords.refusal_for(peer.ip());
+        let newcomer = newcomers.admit();
+        let arrival = Arrival { peer, slot, refuse_passwords, newcomer };
         match &tls {
             None => {
-                if serve(stream, peer, slot, &port, refuse_passwords, &inbound).await.is_err() {
+                if serve(stream, arrival, &port, &inbound).await.is_err() {
                     return;
                 }
             }
@@ -323,8 +338,8 @@ async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inb
             Some(tls) => {
                 let (tls, port, inbound) = (tls.clone(), port.clone(), inbound.clone());
                 spawn(async move {
-                    if let Some(plain) = tls.accept(stream, peer).await {
-                        let _ = serve(plain, peer, slot, &port, refuse_passwords, &inbound).await;
+                    if let Some(Some(plain)) = arrival.newcomer.unless_dropped(tls.accept(stream, peer)).await {
+                        let _ = serve(plain, arrival, &port, &inbound).await;
                     }
                 })
                 .detach();
@@ -333,26 +348,36 @@ async fn accept_loop(listener: Listener, limiter: IpLimiter, inbound: Sender<Inb
     }
 }
 
-/// Hands an accepted (and, on a TLS port, decrypted) connection on. `Err`:
-/// the engine task has stopped.
-async fn serve(
-    stream: Async<TcpStream>,
+/// A connection past the door, with what it was given there.
+struct Arrival {
     peer: SocketAddr,
     slot: IpSlot,
-    port: &Port,
     refuse_passwords: Option<Box<str>>,
-    inbound: &Sender<Inbound>,
-) -> Result<(), ()> {
+    /// Counted as not a client yet until it is one.
+    newcomer: Newcomer,
+}
+
+/// Hands an accepted (and, on a TLS port, decrypted) connection on. `Err`:
+/// the engine task has stopped.
+async fn serve(stream: Async<TcpStream>, arrival: Arrival, port: &Port, inbound: &Sender<Inbound>) -> Result<(), ()> {
+    let Arrival { peer, slot, refuse_passwords, newcomer } = arrival;
     match port {
         Port::Chat(codec) => {
             let mut incoming = Incoming::tcp(stream, peer, slot, *codec);
             incoming.refuse_passwords = refuse_passwords;
+            // A text or JSON client counts against --max-clients at once;
+            // an IRC client is not one until it registers.
+            incoming.newcomer = (*codec == Codec::Irc).then_some(newcomer);
             inbound.send(Inbound::Connect(incoming)).await.map_err(drop)
         }
         // Its request is read on a task of its own, so a slow one
         // delays nobody; only an upgraded one reaches the engine task.
         Port::Http(http) => {
-            spawn(http::serve(stream, peer, slot, http.clone(), refuse_passwords)).detach();
+            let http = http.clone();
+            spawn(async move {
+                newcomer.unless_dropped(http::serve(stream, peer, slot, http, refuse_passwords)).await;
+            })
+            .detach();
             Ok(())
         }
     }

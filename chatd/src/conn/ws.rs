@@ -227,7 +227,7 @@ pub(crate) async fn incoming(
     let ws =
         WebSocketStream::from_partially_read(Io::new(socket.clone()), early, Role::Server, Some(settings.config()))
             .await;
-    Incoming { socket, codec: Codec::Json, ws: Some(Box::new(ws)), refuse_passwords: None }
+    Incoming { socket, codec: Codec::Json, ws: Some(Box::new(ws)), refuse_passwords: None, newcomer: None }
 }
 
 /// Serves a WebSocket client: its reader (unless it was refused at once)

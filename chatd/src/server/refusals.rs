@@ -1,6 +1,7 @@
 //! Log lines for refusals (a connection over the per-IP cap or over
 //! `--max-clients`, a failed `accept`, a password check refused as busy,
-//! a failed TLS handshake),
+//! a failed TLS handshake, a connection dropped as the oldest of too many
+//! that are not clients yet),
 //! limited so that a flood of them cannot flood the log.
 //!
 //! The first refusal after a quiet spell is logged in full by its caller.
@@ -16,6 +17,9 @@ use std::time::{Duration, Instant};
 /// How often, at most, a summary line is written while refusals go on.
 pub(crate) const INTERVAL: Duration = Duration::from_secs(10);
 
+/// How many kinds of refusal there are.
+const KINDS: usize = 6;
+
 /// Why something was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
@@ -29,11 +33,20 @@ pub(crate) enum Refusal {
     PasswordBusy,
     /// A TLS handshake failed or did not finish in time.
     TlsHandshake,
+    /// A connection that was not a client yet was dropped as the oldest
+    /// of more than `--max-pending-connections`.
+    NewcomerDropped,
 }
 
 impl Refusal {
-    const ALL: [Refusal; 5] =
-        [Refusal::PerIpCap, Refusal::ServerFull, Refusal::AcceptFailed, Refusal::PasswordBusy, Refusal::TlsHandshake];
+    const ALL: [Refusal; KINDS] = [
+        Refusal::PerIpCap,
+        Refusal::ServerFull,
+        Refusal::AcceptFailed,
+        Refusal::PasswordBusy,
+        Refusal::TlsHandshake,
+        Refusal::NewcomerDropped,
+    ];
 
     fn what(self) -> &'static str {
         match self {
@@ -42,6 +55,7 @@ impl Refusal {
             Refusal::AcceptFailed => "failed accepts",
             Refusal::PasswordBusy => "password checks (busy)",
             Refusal::TlsHandshake => "failed TLS handshakes",
+            Refusal::NewcomerDropped => "connections not yet clients dropped (oldest first)",
         }
     }
 }
@@ -52,7 +66,7 @@ pub(crate) struct Summary {
     /// What the counts cover.
     pub(crate) over: Duration,
     /// By reason, in [`Refusal::ALL`]'s order.
-    counts: [u64; 5],
+    counts: [u64; KINDS],
 }
 
 impl Summary {
@@ -93,7 +107,7 @@ pub(crate) struct RefusalLog {
     interval: Duration,
     /// The spell under way: when its last line was written, and what was
     /// counted since. `None` when quiet.
-    spell: Option<(Instant, [u64; 5])>,
+    spell: Option<(Instant, [u64; KINDS])>,
 }
 
 impl RefusalLog {
@@ -107,7 +121,7 @@ impl RefusalLog {
     pub(crate) fn note(&mut self, now: Instant, reason: Refusal) -> (Option<Summary>, bool) {
         let summary = self.tick(now);
         let Some((_, counts)) = &mut self.spell else {
-            self.spell = Some((now, [0; 5]));
+            self.spell = Some((now, [0; KINDS]));
             return (summary, true);
         };
         counts[reason as usize] += 1;
@@ -128,7 +142,7 @@ impl RefusalLog {
             self.spell = None;
             return None;
         }
-        self.spell = Some((now, [0; 5]));
+        self.spell = Some((now, [0; KINDS]));
         Some(summary)
     }
 
