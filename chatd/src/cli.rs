@@ -74,13 +74,25 @@ pub(crate) struct Cli {
     pub(crate) irc_listen: OptionalAddr,
 
     /// Address to serve HTTP on, IP:PORT, or `none`: the chat page (`/`),
-    /// WebSocket clients (`/ws`) and a health check (`/healthz`).
+    /// WebSocket clients (`/ws`) and a health check (`/healthz`); metrics
+    /// have a port of their own (--metrics-listen).
     ///
     /// A WebSocket speaks JSON Lines, one object per text frame, in the
     /// same rooms as everyone else. The bound address is printed on stdout
     /// as `http listening on ADDR`, after the IRC line.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = optional_addr)]
     pub(crate) http_listen: OptionalAddr,
+
+    /// Address to serve Prometheus metrics (`/metrics`) on, IP:PORT, or
+    /// `none`.
+    ///
+    /// A port of its own, on loopback by default, so that what the metrics
+    /// tell (clients, rooms, refusals) is not served to anyone who can
+    /// reach the chat page. `/healthz` is served here too. The bound address
+    /// is printed on stdout as `metrics listening on ADDR`, after the HTTP
+    /// line.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464", value_parser = optional_addr)]
+    pub(crate) metrics_listen: OptionalAddr,
 
     /// A web page's origin allowed to open a WebSocket, besides chatd's own
     /// page; may be given several times.

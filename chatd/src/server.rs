@@ -126,6 +126,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         None => None,
     };
 
+    let metrics = cli.metrics_listen.0.map(|addr| bind_announced(addr, "metrics")).transpose()?;
+
     // TLS listeners print their lines after the plain ones, in this order.
     let tls_listeners = match &tls {
         Some(tls) => {
@@ -157,6 +159,12 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         scrapes,
         started,
     });
+    let metrics = metrics.map(|(socket, _)| Listener {
+        socket,
+        port: Port::Metrics(http.clone()),
+        tls: None,
+        passwords: PlainPasswords::Accepted,
+    });
     let ports = [Port::Chat(Codec::Text), Port::Chat(Codec::Irc), Port::Http(http)];
     let plain = [Some(listener), irc, web].into_iter().zip(ports.clone()).zip(passwords_plain);
     let plain =
@@ -170,10 +178,12 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let files = open_files::read();
     open_files::report(files, config.max_clients);
     let newcomers = Newcomers::new(open_files::newcomers_allowed(files, cli.max_pending_connections));
-    let spare = Arc::new(Spare::open());
-    let doors = Doors { limiter, newcomers, spare };
-    let _accepting: Vec<_> =
-        plain.chain(secure).map(|listener| spawn(accept_loop(listener, doors.clone(), inbound.clone()))).collect();
+    let doors = Doors { limiter, newcomers, spare: Spare::open() };
+    let _accepting: Vec<_> = plain
+        .chain(metrics)
+        .chain(secure)
+        .map(|listener| spawn(accept_loop(listener, doors.clone(), inbound.clone())))
+        .collect();
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
     spawn(engine.run(events, shutdown, scrape_rx)).await;
@@ -188,6 +198,8 @@ enum Port {
     Chat(Codec),
     /// HTTP: the page, and WebSocket clients.
     Http(Arc<Http>),
+    /// HTTP: Prometheus metrics (and the health check).
+    Metrics(Arc<Http>),
 }
 
 /// One listening socket and how its connections are served.
@@ -303,17 +315,28 @@ async fn accept_loop(listener: Listener, doors: Doors, inbound: Sender<Inbound>)
                 if refusals::note(Refusal::AcceptFailed) {
                     tracing::error!(%error, "accept failed");
                 }
-                if out_of_descriptors(&error) {
-                    // The spare descriptor lets one waiting connection in
-                    // to be told why; the backoff keeps a flood of them
-                    // from taking the whole CPU.
-                    spare.lend(|| {
-                        // Closed before the spare is taken back.
-                        if let Ok((stream, _)) = listener.get_ref().accept() {
-                            let why = "the server is at its limit of open connections; try again later";
-                            tell_and_close(&stream, &port, tls.is_some(), why);
+                // The spare descriptor lets one waiting connection in to be
+                // answered; the backoff keeps a flood of them from taking
+                // the whole CPU.
+                if out_of_descriptors(&error)
+                    && let Some(loan) = spare.lend()
+                    && let Ok((stream, _)) = listener.get_ref().accept()
+                {
+                    let why = "the server is at its limit of open connections; try again later";
+                    match &port {
+                        // A health check or a scrape is answered from the
+                        // reserve; anything else is told why.
+                        Port::Http(http) | Port::Metrics(http) if tls.is_none() => {
+                            let (http, metrics) = (http.clone(), matches!(port, Port::Metrics(_)));
+                            spawn(async move {
+                                http::answer_at_limit(stream, &http, metrics, why).await;
+                                // Taken back once that connection is closed.
+                                drop(loan);
+                            })
+                            .detach();
                         }
-                    });
+                        _ => tell_and_close(&stream, &port, tls.is_some(), why),
+                    }
                 }
                 Timer::after(ACCEPT_BACKOFF).await;
                 continue;
@@ -380,6 +403,15 @@ async fn serve(stream: Async<TcpStream>, arrival: Arrival, port: &Port, inbound:
             .detach();
             Ok(())
         }
+        Port::Metrics(http) => {
+            let http = http.clone();
+            spawn(async move {
+                newcomer.unless_dropped(http::serve_metrics(stream, peer, &http)).await;
+                drop(slot);
+            })
+            .detach();
+            Ok(())
+        }
     }
 }
 
@@ -403,7 +435,7 @@ fn tell_and_close(stream: &TcpStream, port: &Port, tls: bool, why: &str) {
     let answer = match port {
         Port::Chat(Codec::Irc) => format!("ERROR :Closing link: {why}\r\n").into_bytes(),
         Port::Chat(_) => format!("* bye: {why}\n").into_bytes(),
-        Port::Http(_) => http::too_many_connections(why),
+        Port::Http(_) | Port::Metrics(_) => http::too_many_connections(why),
     };
     let mut stream = stream;
     let _ = stream.write_all(&answer);

@@ -13,12 +13,16 @@
 //! | --- | --- |
 //! | `GET /`, `/app.js`, `/style.css` | the page's files ([`page`]) |
 //! | `GET /healthz` | `200 ok` |
-//! | `GET /metrics` | Prometheus metrics ([`crate::metrics`]); `503` if the engine does not answer in time |
 //! | `GET /ws` | `101`, then WebSocket; `400`/`426` if the upgrade is malformed |
 //! | any other `GET` | `404` |
 //! | any other method | `405` |
 //! | a malformed head | `400`; too large `431`; too slow `408` |
+//!
+//! Metrics have a port of their own ([`metrics_port`]): `GET /metrics`
+//! ([`crate::metrics`]; `503` if the engine does not answer in time) and
+//! `/healthz`, nothing else.
 
+mod metrics_port;
 mod page;
 mod request;
 mod upgrade;
@@ -37,6 +41,7 @@ use crate::conn::ws::{self, CloseReason};
 use crate::engine_task::Inbound;
 use crate::ip_limit::IpSlot;
 use crate::metrics::{self, Scrape};
+pub(crate) use metrics_port::{answer_at_limit, serve_metrics};
 use page::{Response, Status};
 use request::HeadError;
 pub(crate) use upgrade::Origins;
@@ -101,8 +106,6 @@ pub(crate) async fn serve(
         return websocket(stream, peer, slot, head, early, &http, refuse_passwords).await;
     } else if head.path == "/healthz" {
         Response::text(Status::Ok, "ok")
-    } else if head.path == "/metrics" {
-        scrape(&http).await
     } else {
         page::asset(&head.path).unwrap_or_else(|| Response::text(Status::NotFound, "not found"))
     };
@@ -206,5 +209,9 @@ async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> 
 /// past the open-file limit), written on the accept loop (a fresh socket
 /// takes it at once).
 pub(crate) fn too_many_connections(why: &str) -> Vec<u8> {
-    Response::text(Status::ServiceUnavailable, why).header("Retry-After", "10").to_bytes()
+    too_many_connections_response(why).to_bytes()
+}
+
+fn too_many_connections_response(why: &str) -> Response {
+    Response::text(Status::ServiceUnavailable, why).header("Retry-After", "10")
 }
