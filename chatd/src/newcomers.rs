@@ -11,12 +11,19 @@
 //! and whoever completes a handshake promptly is never in the way for long.
 //! A dropped connection is closed without an answer (it sent nothing
 //! worth one yet) and counted in the refusal log.
+//!
+//! Dropping is a signal: the connection's task frees its socket and its
+//! memory when it next runs. So that a wave accepted faster than those
+//! tasks run cannot pile up anyway, at most twice the cap may be alive,
+//! counted or on their way out; past that, the accept loops wait (and the
+//! kernel's backlog holds the rest) until one is gone.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use async_channel::{Receiver, Sender};
 use futures_lite::future;
+use smol::lock::{Semaphore, SemaphoreGuardArc};
 
 use crate::conn::Socket;
 use crate::server::refusals::{self, Refusal};
@@ -30,6 +37,8 @@ pub(crate) const DEFAULT_MAX: usize = 1024;
 #[derive(Debug, Clone)]
 pub(crate) struct Newcomers {
     state: Arc<Mutex<State>>,
+    /// Twice the cap: held by every newcomer until its task lets go.
+    alive: Arc<Semaphore>,
 }
 
 #[derive(Debug)]
@@ -58,17 +67,22 @@ pub(crate) struct Newcomer {
     number: u64,
     dropped: Receiver<()>,
     state: Arc<Mutex<State>>,
+    /// Given back after `Drop` has taken this out of the count.
+    _alive: SemaphoreGuardArc,
 }
 
 impl Newcomers {
     /// At most `max` at once (at least one).
     pub(crate) fn new(max: usize) -> Self {
-        let state = State { max: max.max(1), next: 0, waiting: BTreeMap::new() };
-        Self { state: Arc::new(Mutex::new(state)) }
+        let max = max.max(1);
+        let state = State { max, next: 0, waiting: BTreeMap::new() };
+        Self { state: Arc::new(Mutex::new(state)), alive: Arc::new(Semaphore::new(max.saturating_mul(2))) }
     }
 
-    /// Counts a new connection, dropping the oldest if there are too many.
-    pub(crate) fn admit(&self) -> Newcomer {
+    /// Counts a new connection, dropping the oldest if there are too many;
+    /// first waits while twice the cap are still alive.
+    pub(crate) async fn admit(&self) -> Newcomer {
+        let alive = self.alive.acquire_arc().await;
         let (tell, dropped) = async_channel::bounded(1);
         let oldest = {
             let mut state = self.lock();
@@ -90,7 +104,7 @@ impl Newcomers {
             }
             oldest.drop_now();
         }
-        Newcomer { number, dropped, state: self.state.clone() }
+        Newcomer { number, dropped, state: self.state.clone(), _alive: alive }
     }
 
     /// How many are counted now.
@@ -153,30 +167,44 @@ mod tests {
     #[test]
     fn the_oldest_is_dropped_when_full_and_the_count_follows_the_guards() {
         let newcomers = Newcomers::new(2);
-        let first = newcomers.admit();
-        let second = newcomers.admit();
+        let first = future::block_on(newcomers.admit());
+        let second = future::block_on(newcomers.admit());
         assert_eq!(newcomers.len(), 2);
         assert!(!first.dropped.is_closed() && !second.dropped.is_closed());
-        let third = newcomers.admit();
+        let third = future::block_on(newcomers.admit());
         assert!(first.dropped.is_closed(), "the oldest made room");
         assert!(!second.dropped.is_closed() && !third.dropped.is_closed());
         assert_eq!(newcomers.len(), 2);
         drop(second);
         assert_eq!(newcomers.len(), 1, "a newcomer that became a client, or left, stops counting");
-        let fourth = newcomers.admit();
+        let fourth = future::block_on(newcomers.admit());
         assert!(!third.dropped.is_closed(), "room was free: nobody dropped");
         drop((first, third, fourth));
         assert_eq!(newcomers.len(), 0);
     }
 
     #[test]
+    fn admission_waits_while_twice_the_cap_are_alive() {
+        let newcomers = Newcomers::new(1);
+        let first = future::block_on(newcomers.admit());
+        let second = future::block_on(newcomers.admit());
+        assert!(first.dropped.is_closed(), "counted no more, but its task has not let go");
+        let mut third = Box::pin(newcomers.admit());
+        assert!(future::block_on(future::poll_once(&mut third)).is_none(), "two alive: the door waits");
+        drop(first);
+        assert!(future::block_on(future::poll_once(&mut third)).is_some(), "one gone: the next comes in");
+        drop(second);
+    }
+
+    #[test]
     fn a_dropped_newcomer_stops_waiting() {
         let newcomers = Newcomers::new(1);
-        let first = newcomers.admit();
+        let first = future::block_on(newcomers.admit());
         let work = first.unless_dropped(future::pending::<()>());
-        let _second = newcomers.admit();
+        let second = future::block_on(newcomers.admit());
         assert_eq!(future::block_on(work), None);
-        let second = newcomers.admit();
-        assert_eq!(future::block_on(second.unless_dropped(async { 7 })), Some(7));
+        drop((first, second));
+        let third = future::block_on(newcomers.admit());
+        assert_eq!(future::block_on(third.unless_dropped(async { 7 })), Some(7));
     }
 }

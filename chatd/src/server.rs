@@ -348,7 +348,7 @@ async fn accept_loop(listener: Listener, doors: Doors, inbound: Sender<Inbound>)
         };
         conn::configure(stream.get_ref());
         let refuse_passwords = passwords.refusal_for(peer.ip());
-        let newcomer = newcomers.admit();
+        let newcomer = newcomers.admit().await;
         let arrival = Arrival { peer, slot, refuse_passwords, newcomer };
         match &tls {
             None => {
