@@ -361,8 +361,16 @@ fn pings_and_empty_fragments_past_the_budget_close_with_1008_and_disturb_nobody(
             let mut writer = stream.try_clone().expect("clone the socket");
             let done = Arc::new(AtomicBool::new(false));
             let stop = done.clone();
-            let writing =
-                thread::spawn(move || while !stop.load(Ordering::Relaxed) && writer.write_all(&flood).is_ok() {});
+            // 256 KiB each, far past any budget but finite: chatd reads
+            // what is left after its close, so it never resets the
+            // connection before the close frame is read.
+            let writing = thread::spawn(move || {
+                for _ in 0..4 {
+                    if stop.load(Ordering::Relaxed) || writer.write_all(&flood).is_err() {
+                        break;
+                    }
+                }
+            });
             thread::spawn(move || {
                 let code = raw_close_code(&mut stream);
                 done.store(true, Ordering::Relaxed);
