@@ -33,7 +33,7 @@ trap cleanup EXIT INT TERM
 
 # Flood control off: each smoke client sends more than the default 4 lines/s.
 # The passes create 14 rooms, 12 of them from 127.0.0.1.
-(cd "$work" && exec "$bin/chatd" --listen 127.0.0.1:0 --irc-listen none --http-listen 127.0.0.1:0 --max-per-ip 0 --max-clients 1000 \
+(cd "$work" && exec "$bin/chatd" --listen 127.0.0.1:0 --irc-listen none --http-listen 127.0.0.1:0 --metrics-listen none --max-per-ip 0 --max-clients 1000 \
     --flood-lines-per-sec 0 --max-rooms-created-per-source 100 >"$work/stdout" 2>"$work/stderr") &
 chatd_pid=$!
 

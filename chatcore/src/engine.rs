@@ -125,6 +125,28 @@ impl Engine {
         self.world.clients.get(&client).map(|c| c.codec)
     }
 
+    /// Whether a connected client has yet to register: it has not sent
+    /// its first line within `Config::registration_timeout` (IRC: not
+    /// completed `NICK` and `USER`; with `require_login`: not logged in).
+    /// An embedder that bounds connections which are not clients yet
+    /// asks this after feeding a client's input. `false` for an unknown
+    /// client.
+    ///
+    /// ```
+    /// use chatcore::{Codec, Config, Engine, Now};
+    /// let mut engine = Engine::new(Config::default())?;
+    /// let irc = engine.handle_connect_as(Now::system(), None, Codec::Irc);
+    /// assert!(engine.awaiting_registration(irc));
+    /// engine.handle_input(Now::system(), irc, b"NICK alice\r\nUSER alice 0 * :Alice\r\n")?;
+    /// assert!(!engine.awaiting_registration(irc));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn awaiting_registration(&self, client: ClientId) -> bool {
+        self.world.clients.get(&client).is_some_and(|c| {
+            c.registration_deadline.is_some() || c.irc.as_ref().is_some_and(|session| !session.registered)
+        })
+    }
+
     /// The rooms a connected client is in, in the order it joined them.
     pub fn rooms_of(&self, client: ClientId) -> Option<Vec<&str>> {
         let c = self.world.clients.get(&client)?;

@@ -76,13 +76,25 @@ pub(crate) struct Cli {
     pub(crate) irc_listen: OptionalAddr,
 
     /// Address to serve HTTP on, IP:PORT, or `none`: the chat page (`/`),
-    /// WebSocket clients (`/ws`) and a health check (`/healthz`).
+    /// WebSocket clients (`/ws`) and a health check (`/healthz`); metrics
+    /// have a port of their own (--metrics-listen).
     ///
     /// A WebSocket speaks JSON Lines, one object per text frame, in the
     /// same rooms as everyone else. The bound address is printed on stdout
     /// as `http listening on ADDR`, after the IRC line.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = optional_addr)]
     pub(crate) http_listen: OptionalAddr,
+
+    /// Address to serve Prometheus metrics (`/metrics`) on, IP:PORT, or
+    /// `none`.
+    ///
+    /// A port of its own, on loopback by default, so that what the metrics
+    /// tell (clients, rooms, refusals) is not served to anyone who can
+    /// reach the chat page. `/healthz` is served here too. The bound address
+    /// is printed on stdout as `metrics listening on ADDR`, after the HTTP
+    /// line.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464", value_parser = optional_addr)]
+    pub(crate) metrics_listen: OptionalAddr,
 
     /// A web page's origin allowed to open a WebSocket, besides chatd's own
     /// page; may be given several times.
@@ -165,6 +177,18 @@ pub(crate) struct Cli {
     /// machine open thousands of connections.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = count::<usize>(ranges::MAX_PER_IP))]
     pub(crate) max_per_ip: usize,
+
+    /// Connections that are not clients yet, on every port together:
+    /// request heads being read, WebSocket and TLS handshakes, IRC
+    /// clients that have not registered.
+    ///
+    /// Neither --max-clients nor (from many addresses) --max-per-ip bounds
+    /// these, and each holds a file descriptor and up to 8 KiB. When one
+    /// more arrives, the oldest is closed. Lowered to half of what the
+    /// open-file limit leaves for connections, if that is less.
+    #[arg(long, value_name = "N", default_value_t = crate::newcomers::DEFAULT_MAX,
+          value_parser = count::<usize>(ranges::MAX_PENDING_CONNECTIONS))]
+    pub(crate) max_pending_connections: usize,
 
     /// Socket events (reads, connects, disconnects) that may wait for the engine.
     ///

@@ -25,6 +25,7 @@ use smol::Timer;
 use crate::conn::{self, Incoming, SendLimit, Socket};
 use crate::held::{ClientOp, Held};
 use crate::metrics::{Measures, Scrape};
+use crate::newcomers::Newcomer;
 use crate::passwords;
 use crate::runtime::spawn;
 use crate::server::refusals::{self, Refusal};
@@ -132,6 +133,11 @@ pub(crate) struct EngineTask {
     passwords: passwords::Pool,
     /// What this task measures for `/metrics`.
     measures: Measures,
+    /// IRC clients that have not registered: still counted among the
+    /// connections that are not clients yet.
+    unregistered: HashMap<ClientId, Newcomer>,
+    /// Of those, the ones heard from in this batch: registered, perhaps.
+    heard: Vec<ClientId>,
 }
 
 enum Wake {
@@ -165,6 +171,8 @@ impl EngineTask {
             done_rx: done,
             passwords,
             measures: Measures::default(),
+            unregistered: HashMap::new(),
+            heard: Vec::new(),
             engine,
             conns: HashMap::new(),
             lingering: VecDeque::new(),
@@ -246,6 +254,8 @@ impl EngineTask {
                     self.measures.batch_events(taken);
                 }
                 Wake::Done(done) => {
+                    // A login that completes a registration ends here.
+                    self.heard.extend(self.unregistered.keys());
                     self.finished(now, done);
                     while let Ok(done) = self.done_rx.try_recv() {
                         self.finished(now, done);
@@ -266,6 +276,11 @@ impl EngineTask {
             self.dispatch(now);
             self.flush();
             self.cut_lingering(now.instant);
+            for id in self.heard.drain(..) {
+                if !self.engine.awaiting_registration(id) {
+                    self.unregistered.remove(&id);
+                }
+            }
             self.measures.batch_took(now.instant.elapsed());
             // While events keep coming, `recv` never waits, so give the
             // connections this batch woke a turn before taking the next one.
@@ -328,7 +343,12 @@ impl EngineTask {
             Inbound::Connect(incoming) => self.connect(now, incoming),
             // Bytes or an end racing the engine's own close are `Ok` and
             // change nothing; an `Err` is a bug in chatd.
-            Inbound::Input(id, bytes) => report_misuse(self.engine.handle_input(now, id, &bytes)),
+            Inbound::Input(id, bytes) => {
+                report_misuse(self.engine.handle_input(now, id, &bytes));
+                if self.unregistered.contains_key(&id) {
+                    self.heard.push(id);
+                }
+            }
             Inbound::Closed(id, reason) => {
                 report_misuse(self.engine.handle_disconnect(now, id, reason.clone()));
                 self.departed.push((id, reason));
@@ -381,6 +401,13 @@ impl EngineTask {
         let websocket = reader.is_some() && incoming.is_websocket();
         if websocket {
             self.measures.websocket_connected();
+        }
+        if let Some(newcomer) = incoming.newcomer.take()
+            && reader.is_some()
+            && self.engine.awaiting_registration(id)
+        {
+            newcomer.became_client(&socket);
+            self.unregistered.insert(id, newcomer);
         }
         spawn(conn::serve(id, incoming, reader, alive)).detach();
         self.conns.insert(id, Conn { socket, websocket });
@@ -517,6 +544,7 @@ impl EngineTask {
     /// Takes a client's connection out of those the engine serves.
     fn forget(&mut self, id: ClientId) -> Option<Conn> {
         let conn = self.conns.remove(&id)?;
+        self.unregistered.remove(&id);
         if conn.websocket {
             self.measures.websocket_gone();
         }

@@ -30,6 +30,8 @@ mod http;
 mod ip_limit;
 // Prometheus metrics: what the engine task measures, and the /metrics text.
 mod metrics;
+// Connections that are not clients yet, capped across every port.
+mod newcomers;
 // The open-file limit: raised at start, reported, and a spare descriptor
 // for refusing connections once it is reached.
 mod open_files;

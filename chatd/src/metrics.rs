@@ -1,4 +1,4 @@
-//! Prometheus metrics, served at `GET /metrics` on the HTTP port.
+//! Prometheus metrics, served at `GET /metrics` on the metrics port (`--metrics-listen`).
 //!
 //! The engine task owns everything it measures ([`Measures`]): plain
 //! numbers and histograms it updates without locks or atomics. A scrape

@@ -7,10 +7,11 @@
 //! for, warning when `--max-clients` asks for more. When the descriptors
 //! do run out anyway, [`Spare`] keeps one in reserve so that a connection
 //! the kernel has already completed is told why it is refused instead of
-//! waiting in the backlog for an answer that never comes.
+//! waiting in the backlog for an answer that never comes, and a health
+//! check or a scrape is still answered.
 
 use std::fs::File;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Descriptors kept free for what is not a client: the database and its
 /// write-ahead log, a backup, HTTP scrapes, TLS handshakes in progress.
@@ -87,29 +88,54 @@ pub(crate) fn report(files: OpenFiles, max_clients: usize) {
     }
 }
 
-/// One descriptor held in reserve for refusing a connection when the
+/// The cap on connections that are not clients yet (`newcomers`): `asked`,
+/// or half of what the limit leaves for connections if that is less, so
+/// that a wave of them always leaves clients room. Logged when lowered.
+pub(crate) fn newcomers_allowed(files: OpenFiles, asked: usize) -> usize {
+    let Some(allowed) = files.connections_allowed() else { return asked };
+    let half = usize::try_from(allowed / 2).unwrap_or(usize::MAX).max(1);
+    if asked > half {
+        tracing::info!(
+            max_pending_connections = half,
+            asked,
+            "--max-pending-connections lowered to half of the connections the open-file limit allows"
+        );
+    }
+    asked.min(half)
+}
+
+/// One descriptor held in reserve for answering a connection when the
 /// process has no other left.
 #[derive(Debug)]
 pub(crate) struct Spare {
     file: Mutex<Option<File>>,
 }
 
+/// The reserve descriptor, given up while this lives: room for one
+/// connection. Taken back when dropped.
+#[derive(Debug)]
+pub(crate) struct Loan(Arc<Spare>);
+
 impl Spare {
     /// Opens the reserve descriptor (the null device).
-    pub(crate) fn open() -> Self {
-        Spare { file: Mutex::new(null_device()) }
+    pub(crate) fn open() -> Arc<Self> {
+        Arc::new(Spare { file: Mutex::new(null_device()) })
     }
 
-    /// Gives the reserve descriptor up while `f` runs, so that `f` can
-    /// accept one connection to refuse (and close it), then takes it back.
-    /// Returns what `f` returned, or `None` when no descriptor was held in
-    /// reserve.
-    pub(crate) fn lend<T>(&self, f: impl FnOnce() -> T) -> Option<T> {
-        let mut held = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        held.take()?;
-        let result = f();
-        *held = null_device();
-        Some(result)
+    /// Gives the reserve descriptor up until the loan is dropped; `None`
+    /// when it is lent already (or could not be taken back last time).
+    pub(crate) fn lend(self: &Arc<Self>) -> Option<Loan> {
+        self.file.lock().unwrap_or_else(PoisonError::into_inner).take()?;
+        Some(Loan(self.clone()))
+    }
+}
+
+impl Drop for Loan {
+    fn drop(&mut self) {
+        let mut held = self.0.file.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.is_none() {
+            *held = null_device();
+        }
     }
 }
 
@@ -131,11 +157,22 @@ mod tests {
     }
 
     #[test]
-    fn the_spare_is_lent_and_taken_back() {
+    fn newcomers_get_at_most_half_of_the_room_for_connections() {
+        let files = OpenFiles { limit: Some(20_000), in_use: 18 };
+        assert_eq!(newcomers_allowed(files, 1024), 1024);
+        let tight = OpenFiles { limit: Some(1024), in_use: 18 };
+        assert_eq!(newcomers_allowed(tight, 1024), (1024 - 18 - RESERVED as usize) / 2);
+        assert_eq!(newcomers_allowed(OpenFiles { limit: Some(10), in_use: 18 }, 1024), 1);
+        assert_eq!(newcomers_allowed(OpenFiles { limit: None, in_use: 18 }, 5), 5);
+    }
+
+    #[test]
+    fn the_spare_is_lent_once_at_a_time_and_taken_back() {
         let spare = Spare::open();
-        assert_eq!(spare.lend(|| 7), Some(7));
-        // Taken back: it can be lent again.
-        assert_eq!(spare.lend(|| 8), Some(8));
+        let loan = spare.lend().expect("the spare is there");
+        assert!(spare.lend().is_none(), "lent already");
+        drop(loan);
+        assert!(spare.lend().is_some(), "taken back: it can be lent again");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::conn::{self, Incoming};
 use crate::engine_task::{Done, EngineTask, Inbound};
 use crate::http::{self, Http, Origins, ServerHosts};
 use crate::ip_limit::{IpLimiter, IpSlot};
+use crate::newcomers::{Newcomer, Newcomers};
 use crate::open_files::{self, Spare};
 use crate::passwords;
 use crate::proxy::{self, TrustedProxies};
@@ -139,6 +140,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         None => None,
     };
 
+    let metrics = cli.metrics_listen.0.map(|addr| bind_announced(addr, "metrics")).transpose()?;
+
     // TLS listeners print their lines after the plain ones, in this order.
     let tls_listeners = match &tls {
         Some(tls) => {
@@ -174,6 +177,12 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         scrapes,
         started,
     });
+    let metrics = metrics.map(|(socket, _)| Listener {
+        socket,
+        port: Port::Metrics(http.clone()),
+        tls: None,
+        passwords: PlainPasswords::Accepted,
+    });
     let ports = [Port::Chat(Codec::Text), Port::Chat(Codec::Irc), Port::Http(http)];
     let plain = [Some(listener), irc, web].into_iter().zip(ports.clone()).zip(passwords_plain);
     let plain =
@@ -184,14 +193,14 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     });
     // Every port is open now, and the database too: what is open is what
     // start-up costs, and the rest of the limit is for clients.
-    open_files::report(open_files::read(), config.max_clients);
-    let spare = Arc::new(Spare::open());
+    let files = open_files::read();
+    open_files::report(files, config.max_clients);
+    let newcomers = Newcomers::new(open_files::newcomers_allowed(files, cli.max_pending_connections));
+    let door = Door { limiter, proxies, newcomers, spare: Spare::open() };
     let _accepting: Vec<_> = plain
         .chain(secure)
-        .map(|listener| {
-            let door = Door { limiter: limiter.clone(), proxies: proxies.clone(), spare: spare.clone() };
-            spawn(accept_loop(listener, door, inbound.clone()))
-        })
+        .chain(metrics)
+        .map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone())))
         .collect();
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
@@ -207,6 +216,8 @@ enum Port {
     Chat(Codec),
     /// HTTP: the page, and WebSocket clients.
     Http(Arc<Http>),
+    /// HTTP: Prometheus metrics (and the health check).
+    Metrics(Arc<Http>),
 }
 
 /// One listening socket and how its connections are served.
@@ -221,9 +232,13 @@ struct Listener {
 
 /// What every accept loop shares: who may come in, and who is believed
 /// about whom.
+#[derive(Debug, Clone)]
 struct Door {
     limiter: IpLimiter,
     proxies: TrustedProxies,
+    /// Connections that are not clients yet, across every port.
+    newcomers: Newcomers,
+    /// The descriptor kept for refusing when none is left.
     spare: Arc<Spare>,
 }
 
@@ -330,7 +345,7 @@ fn plain_passwords(cli: &Cli, secure: [Option<SocketAddr>; 3]) -> [PlainPassword
 /// Accepts connections on one port.
 async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
     let Listener { socket: listener, port, tls, passwords } = listener;
-    let Door { limiter, proxies, spare } = door;
+    let Door { limiter, proxies, newcomers, spare } = door;
     loop {
         // Refusals after the first of a spell are summed up when their
         // interval ends. The engine task may start a spell while this loop
@@ -351,17 +366,28 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
                 if refusals::note(Refusal::AcceptFailed) {
                     tracing::error!(%error, "accept failed");
                 }
-                if out_of_descriptors(&error) {
-                    // The spare descriptor lets one waiting connection in
-                    // to be told why; the backoff keeps a flood of them
-                    // from taking the whole CPU.
-                    spare.lend(|| {
-                        // Closed before the spare is taken back.
-                        if let Ok((stream, _)) = listener.get_ref().accept() {
-                            let why = "the server is at its limit of open connections; try again later";
-                            tell_and_close(&stream, &port, tls.is_some(), why);
+                // The spare descriptor lets one waiting connection in to be
+                // answered; the backoff keeps a flood of them from taking
+                // the whole CPU.
+                if out_of_descriptors(&error)
+                    && let Some(loan) = spare.lend()
+                    && let Ok((stream, _)) = listener.get_ref().accept()
+                {
+                    let why = "the server is at its limit of open connections; try again later";
+                    match &port {
+                        // A health check or a scrape is answered from the
+                        // reserve; anything else is told why.
+                        Port::Http(http) | Port::Metrics(http) if tls.is_none() => {
+                            let (http, metrics) = (http.clone(), matches!(port, Port::Metrics(_)));
+                            spawn(async move {
+                                http::answer_at_limit(stream, &http, metrics, why).await;
+                                // Taken back once that connection is closed.
+                                drop(loan);
+                            })
+                            .detach();
                         }
-                    });
+                        _ => tell_and_close(&stream, &port, tls.is_some(), why),
+                    }
                 }
                 Timer::after(ACCEPT_BACKOFF).await;
                 continue;
@@ -384,10 +410,13 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
         let Ok(local) = stream.get_ref().local_addr() else { continue };
         let passwords = passwords.clone();
         let arrival = Arrival { peer, local, slot, tls: tls.is_some(), passwords };
+        // Not a client until it is one: a head, a handshake or a PROXY
+        // header still to read counts against the newcomers' cap.
+        let newcomer = newcomers.admit().await;
         // A PROXY header comes before anything else, a TLS handshake included.
         let proxy_header = proxied && matches!(port, Port::Chat(_));
         if tls.is_none() && !proxy_header {
-            if serve(stream, arrival, &port, &inbound).await.is_err() {
+            if serve(stream, arrival, newcomer, &port, &inbound).await.is_err() {
                 return;
             }
             continue;
@@ -397,20 +426,18 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
         let (tls, port, inbound, limiter) = (tls.clone(), port.clone(), inbound.clone(), limiter.clone());
         spawn(async move {
             let mut arrival = arrival;
-            if proxy_header {
-                let Some(slot) = proxied_client(&stream, &mut arrival, &limiter, &port, tls.is_some()).await else {
-                    return;
-                };
-                arrival.slot = slot;
+            let ready = newcomer.unless_dropped(async {
+                if proxy_header {
+                    arrival.slot = proxied_client(&stream, &mut arrival, &limiter, &port, tls.is_some()).await?;
+                }
+                match tls {
+                    Some(tls) => tls.accept(stream, arrival.peer).await,
+                    None => Some(stream),
+                }
+            });
+            if let Some(Some(stream)) = ready.await {
+                let _ = serve(stream, arrival, newcomer, &port, &inbound).await;
             }
-            let stream = match tls {
-                Some(tls) => match tls.accept(stream, arrival.peer).await {
-                    Some(plain) => plain,
-                    None => return,
-                },
-                None => stream,
-            };
-            let _ = serve(stream, arrival, &port, &inbound).await;
         })
         .detach();
     }
@@ -447,18 +474,39 @@ async fn proxied_client(
 
 /// Hands an accepted (and, on a TLS port, decrypted) connection on. `Err`:
 /// the engine task has stopped.
-async fn serve(stream: Async<TcpStream>, arrival: Arrival, port: &Port, inbound: &Sender<Inbound>) -> Result<(), ()> {
+async fn serve(
+    stream: Async<TcpStream>,
+    arrival: Arrival,
+    newcomer: Newcomer,
+    port: &Port,
+    inbound: &Sender<Inbound>,
+) -> Result<(), ()> {
     match port {
         Port::Chat(codec) => {
             let refuse_passwords = arrival.refuse_passwords();
             let mut incoming = Incoming::tcp(stream, arrival.peer, arrival.slot, *codec);
             incoming.refuse_passwords = refuse_passwords;
+            // A text or JSON client counts against --max-clients at once;
+            // an IRC client is not one until it registers.
+            incoming.newcomer = (*codec == Codec::Irc).then_some(newcomer);
             inbound.send(Inbound::Connect(incoming)).await.map_err(drop)
         }
         // Its request is read on a task of its own, so a slow one
         // delays nobody; only an upgraded one reaches the engine task.
         Port::Http(http) => {
-            spawn(http::serve(stream, arrival, http.clone())).detach();
+            let http = http.clone();
+            spawn(async move {
+                newcomer.unless_dropped(http::serve(stream, arrival, http)).await;
+            })
+            .detach();
+            Ok(())
+        }
+        Port::Metrics(http) => {
+            let http = http.clone();
+            spawn(async move {
+                newcomer.unless_dropped(http::serve_metrics(stream, arrival, &http)).await;
+            })
+            .detach();
             Ok(())
         }
     }
@@ -489,7 +537,7 @@ fn tell_and_close(stream: &TcpStream, port: &Port, tls: bool, why: &str) {
     let answer = match port {
         Port::Chat(Codec::Irc) => format!("ERROR :Closing link: {why}\r\n").into_bytes(),
         Port::Chat(_) => format!("* bye: {why}\n").into_bytes(),
-        Port::Http(_) => http::too_many_connections(why),
+        Port::Http(_) | Port::Metrics(_) => http::too_many_connections(why),
     };
     let mut stream = stream;
     let _ = stream.write_all(&answer);

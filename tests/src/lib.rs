@@ -54,6 +54,7 @@ pub struct Server {
     /// Where it serves HTTP and WebSockets, unless started with
     /// `--http-listen none`.
     http_addr: Option<SocketAddr>,
+    metrics_addr: Option<SocketAddr>,
     /// Where it serves text, IRC and HTTP over TLS, if it was asked to.
     tls_addrs: [Option<SocketAddr>; 3],
     logs: Arc<Mutex<String>>,
@@ -85,6 +86,15 @@ impl Server {
         server
     }
 
+    /// Like [`Server::start`], with `RUST_LOG` set to `rust_log`: for a test
+    /// that waits for a line chatd logs only at `debug`.
+    pub fn start_logging(chatd: &Path, args: &[&str], rust_log: &str) -> Server {
+        let data = tempfile::tempdir().expect("a temporary data directory");
+        let mut server = Server::start_in_logging(chatd, data.path(), args, rust_log);
+        server._data = Some(data);
+        server
+    }
+
     /// Starts chatd on `127.0.0.1:0` with its data in `dir` (to restart a
     /// server on the same data), and waits for its `listening on ADDR` line.
     pub fn start_in(chatd: &Path, dir: &Path, args: &[&str]) -> Server {
@@ -109,13 +119,13 @@ impl Server {
     }
 
     fn launch(command: Command, dir: &Path, args: &[&str], rust_log: &str) -> Server {
-        let (child, logs, first, [irc_addr, http_addr, tls, irc_tls, https]) =
+        let (child, logs, first, [irc_addr, http_addr, metrics_addr, tls, irc_tls, https]) =
             Server::spawn(command, dir, args, rust_log);
         let addr = first.strip_prefix("listening on ").and_then(|a| a.trim().parse().ok()).unwrap_or_else(|| {
             let logs = logs.lock().unwrap_or_else(PoisonError::into_inner).clone();
             panic!("chatd's first line should be `listening on ADDR`, got {first:?}; logs:\n{logs}")
         });
-        Server { child, addr, irc_addr, http_addr, tls_addrs: [tls, irc_tls, https], logs, _data: None }
+        Server { child, addr, irc_addr, http_addr, metrics_addr, tls_addrs: [tls, irc_tls, https], logs, _data: None }
     }
 
     /// Runs chatd on `dir` expecting it to refuse to start; returns its exit
@@ -142,14 +152,17 @@ impl Server {
         dir: &Path,
         args: &[&str],
         rust_log: &str,
-    ) -> (Child, Arc<Mutex<String>>, String, [Option<SocketAddr>; 5]) {
+    ) -> (Child, Arc<Mutex<String>>, String, [Option<SocketAddr>; 6]) {
         // Every test server gets free ports of its own, unless the test picks them.
         let listen_default: &[&str] = if args.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
         let irc_default: &[&str] = if args.contains(&"--irc-listen") { &[] } else { &["--irc-listen", "127.0.0.1:0"] };
         let http_default: &[&str] =
             if args.contains(&"--http-listen") { &[] } else { &["--http-listen", "127.0.0.1:0"] };
+        let metrics_default: &[&str] =
+            if args.contains(&"--metrics-listen") { &[] } else { &["--metrics-listen", "127.0.0.1:0"] };
         let irc = !args.windows(2).any(|w| w == ["--irc-listen", "none"]);
         let http = !args.windows(2).any(|w| w == ["--http-listen", "none"]);
+        let metrics = !args.windows(2).any(|w| w == ["--metrics-listen", "none"]);
         // TLS listeners are off unless asked for; their lines come last.
         let tls = ["--tls-listen", "--irc-tls-listen", "--https-listen"]
             .iter()
@@ -159,6 +172,7 @@ impl Server {
             .args(listen_default)
             .args(irc_default)
             .args(http_default)
+            .args(metrics_default)
             .arg("--data-dir")
             .arg(dir)
             .args(args)
@@ -180,12 +194,13 @@ impl Server {
             }
         });
         let stdout = child.stdout.take().expect("piped stdout");
-        let (first, more) = first_lines(stdout, usize::from(irc) + usize::from(http) + tls);
+        let (first, more) = first_lines(stdout, usize::from(irc) + usize::from(http) + usize::from(metrics) + tls);
         let addr_of =
             |prefix: &str| more.iter().find_map(|line| line.strip_prefix(prefix).and_then(|a| a.trim().parse().ok()));
         let addrs = [
             addr_of("irc listening on "),
             addr_of("http listening on "),
+            addr_of("metrics listening on "),
             addr_of("tls listening on "),
             addr_of("irc tls listening on "),
             addr_of("https listening on "),
@@ -205,6 +220,15 @@ impl Server {
     /// If it was started with `--irc-listen none`.
     pub fn irc_addr(&self) -> SocketAddr {
         self.irc_addr.expect("chatd serves IRC")
+    }
+
+    /// The address chatd serves `/metrics` on.
+    ///
+    /// # Panics
+    ///
+    /// If it was started with `--metrics-listen none`.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_addr.expect("chatd serves metrics")
     }
 
     /// The address chatd serves HTTP and WebSockets on.

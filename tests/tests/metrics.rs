@@ -1,5 +1,6 @@
-//! `GET /metrics`: scraped before and after clients of every transport
-//! connect, talk, fail a login and flood, the series move as they should.
+//! `GET /metrics` on the metrics port: scraped before and after clients
+//! of every transport connect, talk, fail a login and flood, the series
+//! move as they should. The public HTTP port does not serve them.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -21,15 +22,21 @@ impl Scrape {
     }
 }
 
-/// Fetches `/metrics` and parses the OpenMetrics text: `# ` lines are
-/// metadata, every other line but `# EOF` is `name{labels} value`.
-fn scrape(addr: SocketAddr) -> Scrape {
-    let mut stream = TcpStream::connect(addr).expect("connect to chatd's HTTP port");
+/// The head and body of `GET path` on `addr`.
+fn get(addr: SocketAddr, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect to chatd");
     stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
-    stream.write_all(format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).expect("send the request");
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).expect("send the request");
     let mut raw = String::new();
     stream.read_to_string(&mut raw).expect("read the answer to its end");
     let (head, body) = raw.split_once("\r\n\r\n").expect("a complete head");
+    (head.to_owned(), body.to_owned())
+}
+
+/// Fetches `/metrics` and parses the OpenMetrics text: `# ` lines are
+/// metadata, every other line but `# EOF` is `name{labels} value`.
+fn scrape(addr: SocketAddr) -> Scrape {
+    let (head, body) = get(addr, "/metrics");
     assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
     assert!(head.contains("Content-Type: application/openmetrics-text; version=1.0.0"), "{head}");
     assert!(body.ends_with("# EOF\n"), "the text ends with # EOF:\n{body}");
@@ -85,8 +92,8 @@ fn connections(scraped: &Scrape) -> [f64; 4] {
 #[test]
 fn metrics_follow_connections_messages_and_refusals() {
     let server = Server::start(chatd!(), &["--flood-burst", "3", "--flood-lines-per-sec", "1"]);
-    let http = server.http_addr();
-    let before = scrape(http);
+    let (http, metrics) = (server.http_addr(), server.metrics_addr());
+    let before = scrape(metrics);
     assert_eq!(before.get(&format!("chatd_build_info{{version=\"{}\"}}", env!("CARGO_PKG_VERSION"))), 1.0);
     assert_eq!(connections(&before), [0.0; 4]);
     assert_eq!((before.get("chatd_clients"), before.get("chatd_rooms")), (0.0, 0.0));
@@ -116,7 +123,7 @@ fn metrics_follow_connections_messages_and_refusals() {
     let refused = (0..10).filter(|_| !flooder.line().contains("unknown command")).count();
     assert!(refused >= 1, "a burst of 3 cannot take 10 lines at once");
 
-    let after = scrape(http);
+    let after = scrape(metrics);
     // alice, bob, the guesser and the flooder on text; dora switched to JSON.
     assert_eq!(connections(&after), [4.0, 1.0, 1.0, 1.0]);
     assert_eq!((after.get("chatd_clients"), after.get("chatd_rooms")), (7.0, 1.0));
@@ -144,7 +151,7 @@ fn metrics_follow_connections_messages_and_refusals() {
     // Leaving takes each client off its transport.
     drop(ws);
     bob.send("/quit");
-    let gone = scrape_until(http, "chatd_clients", 5.0);
+    let gone = scrape_until(metrics, "chatd_clients", 5.0);
     assert_eq!(connections(&gone), [3.0, 1.0, 1.0, 0.0]);
 }
 
@@ -154,8 +161,21 @@ fn an_ephemeral_server_commits_nothing() {
     let (mut alice, mut bob) = server.two_in_room("alice", "bob", "rust");
     alice.send("hi");
     bob.expect("[rust] alice: hi");
-    let scraped = scrape(server.http_addr());
+    let scraped = scrape(server.metrics_addr());
     assert_eq!(scraped.get("chatd_messages_total"), 1.0);
     assert_eq!(scraped.get("chatd_store_commit_records_count"), 0.0);
     assert_eq!(scraped.get("chatd_store_held_bytes"), 0.0);
+}
+
+#[test]
+fn metrics_are_served_on_their_own_port_only() {
+    let server = Server::start(chatd!(), &[]);
+    let (http, metrics) = (server.http_addr(), server.metrics_addr());
+    let (head, _) = get(http, "/metrics");
+    assert!(head.starts_with("HTTP/1.1 404 "), "the public port keeps the figures to itself: {head}");
+    let (head, body) = get(metrics, "/healthz");
+    assert!(head.starts_with("HTTP/1.1 200 ") && body == "ok\n", "{head}\n{body}");
+    let (head, _) = get(metrics, "/");
+    assert!(head.starts_with("HTTP/1.1 404 "), "nothing but metrics and health there: {head}");
+    assert!(scrape(metrics).get("chatd_uptime_seconds") >= 0.0);
 }

@@ -1,9 +1,23 @@
 //! The open-file limit is the real ceiling on connections: chatd says at
 //! start how many it allows, warns when `--max-clients` asks for more, and
 //! once the descriptors run out it still tells each new connection why it
-//! is refused, while everyone already connected is served as before.
+//! is refused, and answers health checks and scrapes, while everyone
+//! already connected is served as before.
 
-use chatd_tests::{Client, Server, chatd};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
+
+/// The status line of `GET path` on `addr`.
+fn status_of(addr: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or_default().to_owned()
+}
 
 /// Low enough to reach in a test, high enough for chatd to start.
 const LIMIT: u64 = 96;
@@ -34,6 +48,12 @@ fn chatd_reports_its_open_file_limit_and_refuses_past_it_with_a_reason() {
     };
     assert_eq!(refused, "* bye: the server is at its limit of open connections; try again later");
     assert!(held.len() as u64 >= allowed, "{} held, {allowed} promised", held.len());
+
+    // Health checks and scrapes are still answered, from the reserve;
+    // anything else on the HTTP port hears why it is refused.
+    assert_eq!(status_of(server.http_addr(), "/healthz"), "HTTP/1.1 200 OK");
+    assert_eq!(status_of(server.metrics_addr(), "/metrics"), "HTTP/1.1 200 OK");
+    assert_eq!(status_of(server.http_addr(), "/"), "HTTP/1.1 503 Service Unavailable");
 
     // Those already in are served as before.
     let (first, rest) = held.split_first_mut().expect("someone got in");

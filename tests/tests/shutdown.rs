@@ -72,7 +72,8 @@ fn ctrl_c_still_stops_chatd_after_the_reader_of_its_log_has_gone() {
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().expect("a data directory");
     let mut child = Command::new(chatd!())
-        .args(["--listen", "127.0.0.1:0", "--irc-listen", "none", "--http-listen", "none", "--data-dir"])
+        .args(["--listen", "127.0.0.1:0", "--irc-listen", "none", "--http-listen", "none", "--metrics-listen", "none"])
+        .arg("--data-dir")
         .arg(dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -8,6 +8,9 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use chatd_tests::{READ_TIMEOUT, Server, chatd};
@@ -196,6 +199,10 @@ fn still_chatting(text: &mut chatd_tests::Client, ws: &mut Ws) {
     text.expect("[r] webby: yes");
 }
 
+/// Per-connection lines (a protocol breach, a missed ping) are logged at
+/// `debug` only, so that churn cannot flood the log.
+const DEBUG: &str = "info,chatd=debug";
+
 #[test]
 fn a_websocket_user_chats_with_a_text_user() {
     let server = Server::start(chatd!(), &[]);
@@ -323,7 +330,7 @@ fn protocol_errors_close_with_1002() {
 
 #[test]
 fn a_flood_of_fragments_is_bounded_by_the_message_cap() {
-    let server = Server::start(chatd!(), &["--max-line-bytes", "1024"]);
+    let server = Server::start_logging(chatd!(), &["--max-line-bytes", "1024"], DEBUG);
     let (mut text, mut bystander) = text_and_ws_in_room(&server, "r");
     let mut stream = raw(&server);
     // 64 KiB in 16-byte fragments of one message that never ends: the
@@ -336,6 +343,58 @@ fn a_flood_of_fragments_is_bounded_by_the_message_cap() {
     let _ = stream.write_all(&flood);
     assert_eq!(raw_close_code(&mut stream), 1009);
     server.wait_for_log("closing a WebSocket that broke the protocol");
+    still_chatting(&mut text, &mut bystander);
+}
+
+#[test]
+fn pings_and_empty_fragments_past_the_budget_close_with_1008_and_disturb_nobody() {
+    let server = Server::start_logging(chatd!(), &["--flood-lines-per-sec", "0"], DEBUG);
+    let (mut text, mut bystander) = text_and_ws_in_room(&server, "r");
+    // Frames that never become a line: two peers ping, two send empty
+    // fragments of a message that never ends, as fast as they can.
+    let ping = frame(true, 9, b"", true);
+    let fragment = frame(false, 0, b"", true);
+    let flooders: Vec<_> = [&ping, &ping, &fragment, &fragment]
+        .into_iter()
+        .map(|unit| {
+            let mut stream = raw(&server);
+            if *unit == fragment {
+                stream.write_all(&frame(false, 1, b"[", true)).expect("open the message");
+            }
+            let flood = unit.repeat(64 * 1024 / unit.len());
+            let mut writer = stream.try_clone().expect("clone the socket");
+            let done = Arc::new(AtomicBool::new(false));
+            let stop = done.clone();
+            // 256 KiB each, far past any budget but finite: chatd reads
+            // what is left after its close, so it never resets the
+            // connection before the close frame is read.
+            let writing = thread::spawn(move || {
+                for _ in 0..4 {
+                    if stop.load(Ordering::Relaxed) || writer.write_all(&flood).is_err() {
+                        break;
+                    }
+                }
+            });
+            thread::spawn(move || {
+                let code = raw_close_code(&mut stream);
+                done.store(true, Ordering::Relaxed);
+                let _ = writing.join();
+                code
+            })
+        })
+        .collect();
+    // Meanwhile the room goes on: every message arrives, in order.
+    for i in 0..50 {
+        text.send(&format!("message {i}"));
+    }
+    for i in 0..50 {
+        let message = json(&mut bystander);
+        assert_eq!(message["text"].as_str(), Some(format!("message {i}").as_str()), "{message}");
+    }
+    for flooder in flooders {
+        assert_eq!(flooder.join().expect("a flooder's reader"), 1008);
+    }
+    server.wait_for_log("too many frames that carry no message");
     still_chatting(&mut text, &mut bystander);
 }
 
@@ -381,7 +440,7 @@ fn shutdown_says_bye_then_closes_with_1001() {
 
 #[test]
 fn a_quiet_websocket_is_pinged_and_cut_if_it_never_answers() {
-    let server = Server::start(chatd!(), &["--ws-ping-interval", "0.2"]);
+    let server = Server::start_logging(chatd!(), &["--ws-ping-interval", "0.2"], DEBUG);
     // A peer that reads raw bytes and answers nothing: pinged, then cut.
     let mut silent = raw(&server);
     assert_eq!(read_frame(&mut silent).map(|(opcode, _)| opcode), Some(9), "a ping");

@@ -25,6 +25,9 @@ pub(crate) const SEND_QUEUE_GRACE: Range<Duration> = secs(100, 600, true);
 pub(crate) const SEND_QUEUE_MAX_BYTES: Range<u64> = count(1 << 10, 4 << 30, false);
 /// `--max-per-ip`: 0 (no cap) or 1 to 10 million.
 pub(crate) const MAX_PER_IP: Range<u64> = count(1, 10_000_000, true);
+/// `--max-pending-connections`: 1 to 1 million (each holds a descriptor and
+/// up to 8 KiB; the open-file limit lowers it further at start).
+pub(crate) const MAX_PENDING_CONNECTIONS: Range<u64> = count(1, 1_000_000, false);
 /// `--inbound-capacity`: 1 to 1 million events (about 4 GiB at most).
 pub(crate) const INBOUND_CAPACITY: Range<u64> = count(1, 1 << 20, false);
 /// `--threads`: 1 to 1,024.

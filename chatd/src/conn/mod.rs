@@ -52,6 +52,7 @@ use socket2::{SockRef, TcpKeepalive};
 
 use crate::engine_task::Inbound;
 use crate::ip_limit::IpSlot;
+use crate::newcomers::Newcomer;
 use queue::OutQueue;
 pub(crate) use queue::{Exceeded, SendLimit};
 
@@ -90,6 +91,9 @@ pub(crate) struct Incoming {
     /// Set when passwords must not travel over this connection: the hint
     /// that names where to go instead (see `tls::PlainPasswords`).
     pub(crate) refuse_passwords: Option<Box<str>>,
+    /// An IRC connection stays counted among those that are not clients
+    /// yet until it registers (see `newcomers`).
+    pub(crate) newcomer: Option<Newcomer>,
 }
 
 impl Incoming {
@@ -101,7 +105,7 @@ impl Incoming {
     /// A plain TCP client of a port that speaks `codec`.
     pub(crate) fn tcp(stream: Async<TcpStream>, peer: SocketAddr, slot: IpSlot, codec: Codec) -> Self {
         let socket = Socket { stream, peer, out: OutQueue::default(), transport: Transport::Tcp, _slot: slot };
-        Self { socket: Arc::new(socket), codec, ws: None, refuse_passwords: None }
+        Self { socket: Arc::new(socket), codec, ws: None, refuse_passwords: None, newcomer: None }
     }
 }
 

@@ -8,7 +8,10 @@
 //!   them is bounded by the same cap. A binary message, invalid UTF-8, an
 //!   oversized message or a protocol error (an unmasked frame, bad
 //!   fragmentation) closes this connection alone, with the close code
-//!   that says why.
+//!   that says why. Frames that carry no message (pings, empty fragments)
+//!   are paid for from a budget, and a long run of frames yields the
+//!   thread now and then ([`io`]); a connection past its budget is closed
+//!   with 1008.
 //! * Writing: the engine task pushes into the send queue exactly as for
 //!   TCP, and is judged by the same [`SendLimit`](super::SendLimit); at the
 //!   end of a batch it hands the queue to this connection's task, which
@@ -21,14 +24,14 @@
 //!   not chat activity.
 //! * Closing: the close frame carries the engine's reason (1000 for a quit
 //!   or a timeout, 1001 when the server stops, 1013 when it is full), 1008
-//!   for a client cut for falling behind, or what the reader found.
+//!   for a client cut for falling behind or past its budget, or what the
+//!   reader found.
 
-use std::io;
+mod io;
+
 use std::net::{SocketAddr, TcpStream};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use async_channel::Sender;
@@ -40,7 +43,6 @@ use async_tungstenite::{WebSocketReceiver, WebSocketSender};
 use bytes::{Bytes, BytesMut};
 use chatcore::{ClientId, Codec, DisconnectReason};
 use futures_lite::future::{self, poll_fn};
-use futures_lite::{AsyncRead, AsyncWrite, StreamExt};
 use futures_util::SinkExt;
 use smol::{Async, Timer};
 
@@ -50,10 +52,8 @@ use crate::engine_task::Inbound;
 use crate::ip_limit::IpSlot;
 use crate::runtime::spawn;
 
-/// The socket as async-tungstenite reads and writes it: the connection's
-/// own [`Socket`], which the engine task also holds (to queue, and to cut).
-#[derive(Debug)]
-pub(crate) struct Io(Arc<Socket>);
+pub(crate) use io::Io;
+use io::{Budget, OverBudget, PING_COST};
 
 /// A client's WebSocket: framing state and buffers.
 pub(crate) type Stream = WebSocketStream<Io>;
@@ -147,6 +147,7 @@ impl CloseReason {
             // The TCP connection ended without a close frame: nobody to tell.
             WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return None,
             WsError::Protocol(_) => (CloseCode::Protocol, "protocol error"),
+            WsError::Io(error) if OverBudget::caused(error) => (CloseCode::Policy, "too many pings or empty fragments"),
             _ => return None,
         };
         Some(Self::new(code, text))
@@ -171,11 +172,25 @@ pub(crate) struct Shared {
     heard_ns: AtomicU64,
     born: Instant,
     settings: Settings,
+    /// What the reader has read that no message paid for.
+    budget: Mutex<Budget>,
 }
 
 impl Shared {
     fn new(settings: Settings) -> Self {
-        Self { close: Mutex::new(None), heard_ns: AtomicU64::new(0), born: Instant::now(), settings }
+        let born = Instant::now();
+        let budget = Mutex::new(Budget::new(settings.max_message, born));
+        Self { close: Mutex::new(None), heard_ns: AtomicU64::new(0), born, settings, budget }
+    }
+
+    /// `bytes` read (or a ping's pong) at `now`; `false` once over budget.
+    fn charge(&self, bytes: u64, now: Instant) -> bool {
+        self.budget.lock().unwrap_or_else(PoisonError::into_inner).charge(bytes, now)
+    }
+
+    /// A text message of `bytes` went to the engine.
+    fn pay(&self, bytes: usize) {
+        self.budget.lock().unwrap_or_else(PoisonError::into_inner).pay(bytes);
     }
 
     /// Records why the connection closes, unless a reason was given already.
@@ -210,8 +225,9 @@ pub(crate) async fn incoming(
     let transport = Transport::WebSocket(Box::new(Shared::new(settings)));
     let socket = Arc::new(Socket { stream, peer, out: OutQueue::default(), transport, _slot: slot });
     let ws =
-        WebSocketStream::from_partially_read(Io(socket.clone()), early, Role::Server, Some(settings.config())).await;
-    Incoming { socket, codec: Codec::Json, ws: Some(Box::new(ws)), refuse_passwords: None }
+        WebSocketStream::from_partially_read(Io::new(socket.clone()), early, Role::Server, Some(settings.config()))
+            .await;
+    Incoming { socket, codec: Codec::Json, ws: Some(Box::new(ws)), refuse_passwords: None, newcomer: None }
 }
 
 /// Serves a WebSocket client: its reader (unless it was refused at once)
@@ -250,10 +266,11 @@ async fn read_loop(
     inbound: Sender<Inbound>,
 ) {
     let (reason, misbehaved) = loop {
-        let message = receiver.next().await;
+        let message = io::next(&mut receiver).await;
         shared.heard();
         match message {
             Some(Ok(Message::Text(text))) => {
+                shared.pay(text.len());
                 // The engine frames lines; a frame is one line. (A raw
                 // newline inside it, invalid in JSON text anyway, ends a
                 // line there as it would on TCP.)
@@ -268,9 +285,13 @@ async fn read_loop(
                 shared.close_with(CloseReason::binary());
                 break (DisconnectReason::ConnectionError, true);
             }
-            // Pings are answered by tungstenite as it reads on; a close
-            // frame is answered likewise, and the next read ends.
-            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_))) => {}
+            // Pings are answered by tungstenite as it reads on (the reads
+            // judge the budget this charges); a close frame is answered
+            // likewise, and the next read ends.
+            Some(Ok(Message::Ping(_))) => {
+                shared.charge(PING_COST, Instant::now());
+            }
+            Some(Ok(Message::Pong(_) | Message::Close(_) | Message::Frame(_))) => {}
             // The TCP connection ended without a close frame (a tab killed,
             // a network gone): to its roommates, as a TCP client's end.
             Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) | None => {
@@ -278,7 +299,7 @@ async fn read_loop(
             }
             Some(Err(error)) => match CloseReason::for_error(&error) {
                 Some(close) => {
-                    tracing::info!(client = %id, peer = %socket.peer, %error, "closing a WebSocket that broke the protocol");
+                    tracing::debug!(client = %id, peer = %socket.peer, %error, "closing a WebSocket that broke the protocol");
                     shared.close_with(close);
                     break (DisconnectReason::ConnectionError, true);
                 }
@@ -350,7 +371,7 @@ async fn write_loop(id: ClientId, socket: &Socket, shared: &Shared, mut sender: 
                     sender.send(Message::Ping(Bytes::new())).await
                 }
                 Some(Keepalive::Dead(at)) if Instant::now() >= at => {
-                    tracing::info!(client = %id, peer = %socket.peer, "WebSocket peer did not answer a ping; cutting");
+                    tracing::debug!(client = %id, peer = %socket.peer, "WebSocket peer did not answer a ping; cutting");
                     socket.cut();
                     return;
                 }
@@ -475,28 +496,10 @@ impl OutQueue {
     }
 }
 
-impl AsyncRead for Io {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &self.0.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Io {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &self.0.stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &self.0.stream).poll_flush(cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &self.0.stream).poll_close(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::task::{Context, Poll};
+
     use super::*;
 
     #[test]

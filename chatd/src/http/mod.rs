@@ -18,13 +18,17 @@
 //! | `Host` not chatd's address, `localhost` or a `--server-host` | `421` |
 //! | `GET /`, `/app.js`, `/style.css` | the page's files ([`page`]) |
 //! | `GET /healthz` | `200 ok` |
-//! | `GET /metrics` | Prometheus metrics ([`crate::metrics`]); `503` if the engine does not answer in time |
 //! | `GET /ws` | `101`, then WebSocket; `400`/`426` if the upgrade is malformed |
 //! | any other `GET` | `404` |
 //! | any other method | `405` |
 //! | a malformed head | `400`; too large `431`; too slow `408` |
+//!
+//! Metrics have a port of their own ([`metrics_port`]): `GET /metrics`
+//! ([`crate::metrics`]; `503` if the engine does not answer in time) and
+//! `/healthz`, nothing else.
 
 mod host;
+mod metrics_port;
 mod page;
 mod request;
 mod upgrade;
@@ -47,6 +51,7 @@ use crate::proxy::{self, TrustedProxies, forwarded};
 use crate::server::refusals::{self, Refusal};
 use crate::server::{self, Arrival};
 pub(crate) use host::ServerHosts;
+pub(crate) use metrics_port::{answer_at_limit, serve_metrics};
 use page::{Response, Status};
 use request::HeadError;
 pub(crate) use upgrade::Origins;
@@ -112,12 +117,8 @@ pub(crate) async fn serve(stream: Async<TcpStream>, mut arrival: Arrival, http: 
         proxy::ignored_once(peer, "X-Forwarded-For, Forwarded or X-Forwarded-Proto");
     }
     let peer = arrival.peer;
-    if !http.hosts.allows(head.host.as_deref(), arrival.local) {
-        if refusals::note(Refusal::UnknownHost) {
-            tracing::warn!(%peer, host = ?head.host, "refused an HTTP request for a name chatd does not answer to (see --server-host)");
-        }
-        let why = "this server does not answer to that host name";
-        return answer(&stream, Response::text(Status::MisdirectedRequest, why)).await;
+    if let Some(refused) = refuse_unknown_host(&head, &arrival, &http) {
+        return answer(&stream, refused).await;
     }
     let response = if head.method != "GET" {
         Response::text(Status::MethodNotAllowed, "only GET is served here").header("Allow", "GET")
@@ -125,13 +126,23 @@ pub(crate) async fn serve(stream: Async<TcpStream>, mut arrival: Arrival, http: 
         return websocket(stream, arrival, head, early, &http).await;
     } else if head.path == "/healthz" {
         Response::text(Status::Ok, "ok")
-    } else if head.path == "/metrics" {
-        scrape(&http).await
     } else {
         page::asset(&head.path).unwrap_or_else(|| Response::text(Status::NotFound, "not found"))
     };
     tracing::debug!(%peer, method = ?head.method, path = ?head.path, status = ?response.status(), "HTTP request");
     answer(&stream, response).await;
+}
+
+/// The answer to a request for a host name chatd does not answer to (DNS
+/// rebinding), if `head` is one.
+fn refuse_unknown_host(head: &request::Head, arrival: &Arrival, http: &Http) -> Option<Response> {
+    if http.hosts.allows(head.host.as_deref(), arrival.local) {
+        return None;
+    }
+    if refusals::note(Refusal::UnknownHost) {
+        tracing::warn!(peer = %arrival.peer, host = ?head.host, "refused an HTTP request for a name chatd does not answer to (see --server-host)");
+    }
+    Some(Response::text(Status::MisdirectedRequest, "this server does not answer to that host name"))
 }
 
 /// Takes the client a trusted proxy names as the request's, with a slot
@@ -143,7 +154,7 @@ fn forwarded_client(arrival: &mut Arrival, head: &request::Head, http: &Http) ->
     })?;
     arrival.forwarded_for(client);
     let Some(slot) = http.limiter.try_acquire(arrival.peer.ip()) else {
-        return Err(over_the_cap(&server::over_the_cap(arrival.peer, http.limiter.max())));
+        return Err(too_many_connections_response(&server::over_the_cap(arrival.peer, http.limiter.max())));
     };
     arrival.slot = slot;
     Ok(())
@@ -241,9 +252,9 @@ async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> 
 /// past the open-file limit), written on the accept loop (a fresh socket
 /// takes it at once).
 pub(crate) fn too_many_connections(why: &str) -> Vec<u8> {
-    over_the_cap(why).to_bytes()
+    too_many_connections_response(why).to_bytes()
 }
 
-fn over_the_cap(why: &str) -> Response {
+fn too_many_connections_response(why: &str) -> Response {
     Response::text(Status::ServiceUnavailable, why).header("Retry-After", "10")
 }

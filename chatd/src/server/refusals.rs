@@ -1,7 +1,8 @@
 //! Log lines for refusals (a connection over the per-IP cap or over
 //! `--max-clients`, a failed `accept`, a password check refused as busy,
 //! a failed TLS handshake, a bad PROXY header, an HTTP request for a name
-//! chatd does not answer to, a WebSocket from another site's page),
+//! chatd does not answer to, a WebSocket from another site's page, a
+//! connection dropped as the oldest of too many that are not clients yet),
 //! limited so that a flood of them cannot flood the log.
 //!
 //! The first refusal after a quiet spell is logged in full by its caller.
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 pub(crate) const INTERVAL: Duration = Duration::from_secs(10);
 
 /// How many kinds of refusal there are.
-const KINDS: usize = 8;
+const KINDS: usize = 9;
 
 /// Why something was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,9 @@ pub(crate) enum Refusal {
     UnknownHost,
     /// A WebSocket opened by another site's page.
     Origin,
+    /// A connection that was not a client yet was dropped as the oldest
+    /// of more than `--max-pending-connections`.
+    NewcomerDropped,
 }
 
 impl Refusal {
@@ -51,6 +55,7 @@ impl Refusal {
         Refusal::ProxyHeader,
         Refusal::UnknownHost,
         Refusal::Origin,
+        Refusal::NewcomerDropped,
     ];
 
     fn what(self) -> &'static str {
@@ -63,6 +68,7 @@ impl Refusal {
             Refusal::ProxyHeader => "proxied connections without a valid PROXY header",
             Refusal::UnknownHost => "HTTP requests for another host name",
             Refusal::Origin => "WebSockets from other sites' pages",
+            Refusal::NewcomerDropped => "connections not yet clients dropped (oldest first)",
         }
     }
 }
