@@ -169,6 +169,14 @@ fn a_request_for_another_host_name_is_refused_page_websocket_and_metrics_alike()
          Sec-WebSocket-Version: 13\r\n\r\n"
     );
     assert_eq!(exchange(addr, upgrade.as_bytes()).status, 421);
+    // The metrics port, on loopback too, is no easier to reach that way.
+    let metrics = server.metrics_addr();
+    for path in ["/metrics", "/healthz"] {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: rebound.example:{}\r\n\r\n", metrics.port());
+        assert_eq!(exchange(metrics, request.as_bytes()).status, 421, "metrics port {path}");
+    }
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: {metrics}\r\n\r\n");
+    assert_eq!(exchange(metrics, request.as_bytes()).status, 200);
     // Its own address, localhost, and no Host at all (not a browser) are served.
     for host in [format!("Host: {addr}\r\n"), format!("Host: localhost:{port}\r\n"), String::new()] {
         assert_eq!(exchange(addr, format!("GET /healthz HTTP/1.1\r\n{host}\r\n").as_bytes()).status, 200, "{host}");
