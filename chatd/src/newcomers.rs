@@ -17,6 +17,10 @@
 //! tasks run cannot pile up anyway, at most twice the cap may be alive,
 //! counted or on their way out; past that, the accept loops wait (and the
 //! kernel's backlog holds the rest) until one is gone.
+//!
+//! When such a wave is over (some were dropped, and the count has fallen
+//! back to a few), the memory its connections used is given back to the
+//! system ([`memory::give_back`]): the allocator would otherwise keep it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -26,6 +30,7 @@ use futures_lite::future;
 use smol::lock::{Semaphore, SemaphoreGuardArc};
 
 use crate::conn::Socket;
+use crate::memory;
 use crate::server::refusals::{self, Refusal};
 
 /// The default `--max-pending-connections`: thousands of handshakes at once
@@ -47,6 +52,11 @@ struct State {
     /// The number the next newcomer gets: admission order.
     next: u64,
     waiting: BTreeMap<u64, Waiting>,
+    /// Whether some were dropped as the oldest since memory was last
+    /// given back: a wave is under way.
+    in_a_wave: bool,
+    /// How many times a wave's end gave memory back.
+    waves_ended: u64,
 }
 
 /// How a newcomer is dropped when it is the oldest of too many.
@@ -75,7 +85,7 @@ impl Newcomers {
     /// At most `max` at once (at least one).
     pub(crate) fn new(max: usize) -> Self {
         let max = max.max(1);
-        let state = State { max, next: 0, waiting: BTreeMap::new() };
+        let state = State { max, next: 0, waiting: BTreeMap::new(), in_a_wave: false, waves_ended: 0 };
         Self { state: Arc::new(Mutex::new(state)), alive: Arc::new(Semaphore::new(max.saturating_mul(2))) }
     }
 
@@ -87,6 +97,7 @@ impl Newcomers {
         let oldest = {
             let mut state = self.lock();
             let oldest = (state.waiting.len() >= state.max).then(|| state.waiting.pop_first()).flatten();
+            state.in_a_wave |= oldest.is_some();
             let number = state.next;
             state.next += 1;
             state.waiting.insert(number, Waiting::Task(tell));
@@ -111,6 +122,12 @@ impl Newcomers {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.lock().waiting.len()
+    }
+
+    /// How many waves have ended (and given their memory back).
+    #[cfg(test)]
+    fn waves_ended(&self) -> u64 {
+        self.lock().waves_ended
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -156,9 +173,24 @@ impl Newcomer {
 
 impl Drop for Newcomer {
     fn drop(&mut self) {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).waiting.remove(&self.number);
+        let wave_over = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.waiting.remove(&self.number);
+            let over = state.in_a_wave && state.waiting.len() <= state.max / WAVE_OVER_FRACTION;
+            if over {
+                state.in_a_wave = false;
+                state.waves_ended += 1;
+            }
+            over
+        };
+        if wave_over {
+            memory::give_back();
+        }
     }
 }
+
+/// A wave is over when the count has fallen to this fraction of the cap.
+const WAVE_OVER_FRACTION: usize = 8;
 
 #[cfg(test)]
 mod tests {
@@ -181,6 +213,31 @@ mod tests {
         assert!(!third.dropped.is_closed(), "room was free: nobody dropped");
         drop((first, third, fourth));
         assert_eq!(newcomers.len(), 0);
+    }
+
+    #[test]
+    fn a_wave_ends_when_the_count_falls_back_to_a_few_and_only_then() {
+        let newcomers = Newcomers::new(8);
+        // No one dropped: the count going up and down is no wave.
+        let calm: Vec<_> = (0..8).map(|_| future::block_on(newcomers.admit())).collect();
+        drop(calm);
+        assert_eq!(newcomers.waves_ended(), 0);
+        // Twice the cap: the oldest eight make room, and a wave is on.
+        let mut wave: Vec<_> = (0..8).map(|_| future::block_on(newcomers.admit())).collect();
+        let later: Vec<_> = (0..8).map(|_| future::block_on(newcomers.admit())).collect();
+        wave.extend(later);
+        assert_eq!(newcomers.len(), 8);
+        // Six of the eight counted leave; two are still counted, more
+        // than an eighth of the cap.
+        let stays = wave.pop();
+        wave.truncate(9);
+        assert_eq!(newcomers.len(), 2);
+        assert_eq!(newcomers.waves_ended(), 0, "two still counted: not over");
+        drop(wave);
+        assert_eq!(newcomers.len(), 1);
+        assert_eq!(newcomers.waves_ended(), 1, "down to a few: over, and memory given back once");
+        drop(stays);
+        assert_eq!(newcomers.waves_ended(), 1);
     }
 
     #[test]
