@@ -4,7 +4,7 @@
 //! arenas, and returns it to the system only from the top of each heap.
 //! After a wave of 20,000 half-sent request heads, chatd held about
 //! 150 MiB resident that nothing used any more; `malloc_trim(0)` took it
-//! back to 8 MiB (see `benches/README.md`, *Slow request heads from many
+//! back to 7.8 MiB (see `benches/README.md`, *Slow request heads from many
 //! addresses*). Other allocators, and other systems, give memory back by
 //! themselves: there this does nothing.
 
