@@ -269,15 +269,7 @@ impl Server {
     /// `first` creates `room` and `second` joins it; both have read every
     /// line up to there.
     pub fn two_in_room(&self, first: &str, second: &str, room: &str) -> (Client, Client) {
-        let mut a = self.login(first);
-        a.send(&format!("/create {room}"));
-        a.expect(&format!("* room {room} created"));
-        a.expect(&format!("* you are now in {room} (1 here)"));
-        let mut b = self.login(second);
-        b.send(&format!("/join {room}"));
-        b.expect(&format!("* you are now in {room} (2 here)"));
-        a.expect(&format!("* {second} joined {room}"));
-        (a, b)
+        self.second_joins(self.login(first), second, room)
     }
 
     /// Like [`Server::two_in_room`], but `first` registers an account
@@ -285,7 +277,11 @@ impl Server {
     /// the account's and keeps its history when it empties or chatd stops
     /// (a guest's room forgets everything then).
     pub fn two_in_owned_room(&self, first: &str, second: &str, room: &str) -> (Client, Client) {
-        let mut a = self.register(first, &format!("{first}-password"));
+        self.second_joins(self.register(first, &format!("{first}-password")), second, room)
+    }
+
+    /// `a` creates `room`, and `second` logs in and joins it.
+    fn second_joins(&self, mut a: Client, second: &str, room: &str) -> (Client, Client) {
         a.send(&format!("/create {room}"));
         a.expect(&format!("* room {room} created"));
         a.expect(&format!("* you are now in {room} (1 here)"));
