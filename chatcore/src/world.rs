@@ -335,7 +335,6 @@ impl World {
         }
     }
 
-    /// Tells one client why its line was refused.
     /// Takes one line's worth of `id`'s flood allowance, or refuses with
     /// `Flood` when it has none left.
     pub(crate) fn take_line_allowance(&mut self, now: Now, id: ClientId) -> Result<(), Rejection> {
@@ -344,6 +343,7 @@ impl World {
         if allowed { Ok(()) } else { Err(Rejection::Flood) }
     }
 
+    /// Tells one client why its line was refused.
     pub(crate) fn reject(&mut self, out: &mut Outbox, to: ClientId, rejection: Rejection) {
         self.counts.refused(&rejection);
         self.tell(out, to, rejection.event());
