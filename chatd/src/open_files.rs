@@ -11,6 +11,8 @@
 //! check or a scrape is still answered.
 
 use std::fs::File;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Descriptors kept free for what is not a client: the database and its
@@ -108,39 +110,121 @@ pub(crate) fn newcomers_allowed(files: OpenFiles, asked: usize) -> usize {
 /// process has no other left.
 #[derive(Debug)]
 pub(crate) struct Spare {
-    file: Mutex<Option<File>>,
+    held: Mutex<Option<Reserve>>,
 }
 
+/// What holds the reserve's place in the descriptor table: at first the
+/// null device, later the number of the last connection answered from it.
+type Reserve = Box<dyn std::fmt::Debug + Send>;
+
 /// The reserve descriptor, given up while this lives: room for one
-/// connection. Taken back when dropped.
+/// connection, to be answered and handed back with [`Loan::repay`].
 #[derive(Debug)]
 pub(crate) struct Loan(Arc<Spare>);
 
 impl Spare {
     /// Opens the reserve descriptor (the null device).
     pub(crate) fn open() -> Arc<Self> {
-        Arc::new(Spare { file: Mutex::new(null_device()) })
+        Arc::new(Spare { held: Mutex::new(null_device()) })
     }
 
-    /// Gives the reserve descriptor up until the loan is dropped; `None`
-    /// when it is lent already (or could not be taken back last time).
-    pub(crate) fn lend(self: &Arc<Self>) -> Option<Loan> {
-        self.file.lock().unwrap_or_else(PoisonError::into_inner).take()?;
-        Some(Loan(self.clone()))
+    /// Accepts a connection waiting on `listener`. Every port accepts
+    /// under the lock that lending takes, so none can take the number the
+    /// reserve has just given up for another port's connection. A reserve
+    /// that could not be taken back is opened again once one is free.
+    pub(crate) fn accept(&self, listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let accepted = listener.accept()?;
+        if held.is_none() {
+            *held = null_device();
+        }
+        Ok(accepted)
+    }
+
+    /// Gives the reserve descriptor up to accept the connection waiting on
+    /// `listener`, until the loan is repaid; `None` when it is lent
+    /// already, or when no connection was there after all.
+    pub(crate) fn lend_to(self: &Arc<Self>, listener: &TcpListener) -> Option<(Loan, TcpStream)> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.take()?;
+        match listener.accept() {
+            Ok((stream, _)) => Some((Loan(self.clone()), stream)),
+            Err(_) => {
+                *held = null_device();
+                None
+            }
+        }
+    }
+}
+
+impl Loan {
+    /// Closes the connection the loan let in and takes its descriptor
+    /// number back as the reserve in the same step. Closing first and
+    /// reopening after would leave a moment in which another port's
+    /// accept takes the freed number, and the reserve would be lost for
+    /// good.
+    #[cfg(unix)]
+    pub(crate) fn repay(self, connection: TcpStream) {
+        let mut number = std::os::fd::OwnedFd::from(connection);
+        // dup2 closes the socket and makes the number a copy of standard
+        // error at once; any open file would do to hold the place.
+        let held: Option<Reserve> = match rustix::io::dup2(std::io::stderr(), &mut number) {
+            Ok(()) => Some(Box::new(number)),
+            Err(_) => {
+                drop(number);
+                null_device()
+            }
+        };
+        self.restore(held);
+    }
+
+    /// Closes the connection and reopens the null device as the reserve.
+    #[cfg(not(unix))]
+    pub(crate) fn repay(self, connection: TcpStream) {
+        drop(connection);
+        self.restore(null_device());
+    }
+
+    fn restore(&self, reserve: Option<Reserve>) {
+        let mut held = self.0.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.is_none() {
+            *held = reserve;
+        }
     }
 }
 
 impl Drop for Loan {
+    /// A loan not repaid (its connection failed before it could be
+    /// answered) is taken back by reopening the null device, if it can be.
     fn drop(&mut self) {
-        let mut held = self.0.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut held = self.0.held.lock().unwrap_or_else(PoisonError::into_inner);
         if held.is_none() {
             *held = null_device();
         }
     }
 }
 
-fn null_device() -> Option<File> {
-    File::open(if cfg!(windows) { "NUL" } else { "/dev/null" }).ok()
+/// Whether a completed connection waits on `listener`. Linux takes the new
+/// descriptor before it looks for a connection, so `accept` fails for want
+/// of one with no one waiting too; the reserve is lent only for someone.
+#[cfg(unix)]
+pub(crate) fn connection_waiting(listener: &TcpListener) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut fds = [PollFd::new(listener, PollFlags::IN)];
+    let now = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // An error says nothing either way; lending then is what chatd did before.
+    poll(&mut fds, Some(&now)).map_or(true, |ready| ready > 0)
+}
+
+/// Whether a completed connection waits on `listener` (assumed so).
+#[cfg(not(unix))]
+pub(crate) fn connection_waiting(_listener: &TcpListener) -> bool {
+    true
+}
+
+fn null_device() -> Option<Reserve> {
+    let file = File::open(if cfg!(windows) { "NUL" } else { "/dev/null" }).ok()?;
+    Some(Box::new(file))
 }
 
 #[cfg(test)]
@@ -166,13 +250,46 @@ mod tests {
         assert_eq!(newcomers_allowed(OpenFiles { limit: None, in_use: 18 }, 5), 5);
     }
 
+    /// A listener with `n` connections waiting, and their client ends.
+    fn waiting(n: usize) -> (TcpListener, Vec<TcpStream>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = listener.local_addr().expect("address");
+        let clients = (0..n).map(|_| TcpStream::connect(address).expect("connect")).collect();
+        (listener, clients)
+    }
+
     #[test]
     fn the_spare_is_lent_once_at_a_time_and_taken_back() {
+        let (listener, _clients) = waiting(3);
         let spare = Spare::open();
-        let loan = spare.lend().expect("the spare is there");
-        assert!(spare.lend().is_none(), "lent already");
+        let (loan, _first) = spare.lend_to(&listener).expect("the spare is there");
+        assert!(spare.lend_to(&listener).is_none(), "lent already");
         drop(loan);
-        assert!(spare.lend().is_some(), "taken back: it can be lent again");
+        assert!(spare.lend_to(&listener).is_some(), "taken back: it can be lent again");
+    }
+
+    #[test]
+    fn a_repaid_loan_closes_its_connection_and_is_lent_again() {
+        use std::io::Read;
+        let (listener, mut clients) = waiting(2);
+        let spare = Spare::open();
+        let (loan, accepted) = spare.lend_to(&listener).expect("the spare is there");
+        loan.repay(accepted);
+        let mut rest = Vec::new();
+        assert_eq!(clients[0].read_to_end(&mut rest).expect("the connection is closed"), 0);
+        assert!(spare.lend_to(&listener).is_some(), "the connection's number is the reserve now");
+    }
+
+    #[test]
+    fn with_no_one_waiting_the_reserve_stays_and_none_is_said_to_wait() {
+        let (listener, _) = waiting(0);
+        listener.set_nonblocking(true).expect("non-blocking");
+        assert!(!connection_waiting(&listener));
+        let spare = Spare::open();
+        assert!(spare.lend_to(&listener).is_none(), "no one to lend it to");
+        let _client = TcpStream::connect(listener.local_addr().expect("address")).expect("connect");
+        assert!(connection_waiting(&listener));
+        assert!(spare.lend_to(&listener).is_some(), "the reserve was taken back at once");
     }
 
     #[test]

@@ -351,7 +351,19 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
         // interval ends. The engine task may start a spell while this loop
         // waits, so with none under way it looks again after an interval.
         let summary_due = refusals::deadline().unwrap_or_else(|| Instant::now() + refusals::INTERVAL);
-        let accepted = future::or(async { Some(listener.accept().await) }, async {
+        let accept = async {
+            loop {
+                match spare.accept(listener.get_ref()) {
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                        if let Err(error) = listener.readable().await {
+                            return Some(Err(error));
+                        }
+                    }
+                    accepted => return Some(accepted.and_then(|(stream, peer)| Ok((Async::new(stream)?, peer)))),
+                }
+            }
+        };
+        let accepted = future::or(accept, async {
             Timer::at(summary_due).await;
             None
         })
@@ -362,6 +374,15 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
                 refusals::tick();
                 continue;
             }
+            Some(Err(error)) if out_of_descriptors(&error) && !open_files::connection_waiting(listener.get_ref()) => {
+                // Nothing to answer yet: wait for someone to arrive.
+                let arrival = async { listener.readable().await.unwrap_or_default() };
+                future::or(arrival, async {
+                    Timer::at(summary_due).await;
+                })
+                .await;
+                continue;
+            }
             Some(Err(error)) => {
                 if refusals::note(Refusal::AcceptFailed) {
                     tracing::error!(%error, "accept failed");
@@ -370,8 +391,7 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
                 // answered; the backoff keeps a flood of them from taking
                 // the whole CPU.
                 if out_of_descriptors(&error)
-                    && let Some(loan) = spare.lend()
-                    && let Ok((stream, _)) = listener.get_ref().accept()
+                    && let Some((loan, stream)) = spare.lend_to(listener.get_ref())
                 {
                     let why = "the server is at its limit of open connections; try again later";
                     match &port {
@@ -380,13 +400,16 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
                         Port::Http(http) | Port::Metrics(http) if tls.is_none() => {
                             let (http, metrics) = (http.clone(), matches!(port, Port::Metrics(_)));
                             spawn(async move {
-                                http::answer_at_limit(stream, &http, metrics, why).await;
-                                // Taken back once that connection is closed.
-                                drop(loan);
+                                if let Some(stream) = http::answer_at_limit(stream, &http, metrics, why).await {
+                                    loan.repay(stream);
+                                }
                             })
                             .detach();
                         }
-                        _ => tell_and_close(&stream, &port, tls.is_some(), why),
+                        _ => {
+                            tell_and_close(&stream, &port, tls.is_some(), why);
+                            loan.repay(stream);
+                        }
                     }
                 }
                 Timer::after(ACCEPT_BACKOFF).await;

@@ -38,9 +38,15 @@ pub(crate) async fn serve_metrics(stream: Async<TcpStream>, arrival: Arrival, ht
 
 /// Answers a connection let in on the reserve descriptor once no other is
 /// left: a health check (and, on the metrics port, a scrape) as usual,
-/// anything else `503` with `why`.
-pub(crate) async fn answer_at_limit(stream: TcpStream, http: &Http, metrics_port: bool, why: &str) {
-    let Ok(stream) = Async::new(stream) else { return };
+/// anything else `503` with `why`. Gives the connection back for the loan
+/// of the reserve to close it.
+pub(crate) async fn answer_at_limit(
+    stream: TcpStream,
+    http: &Http,
+    metrics_port: bool,
+    why: &str,
+) -> Option<TcpStream> {
+    let stream = Async::new(stream).ok()?;
     let busy = || super::too_many_connections_response(why);
     let response = match within(AT_LIMIT_HEAD, request::read_head(&stream)).await {
         Some(Ok((head, _))) if head.path == "/healthz" || (metrics_port && head.path == "/metrics") => {
@@ -49,6 +55,7 @@ pub(crate) async fn answer_at_limit(stream: TcpStream, http: &Http, metrics_port
         _ => busy(),
     };
     answer(&stream, response).await;
+    stream.into_inner().ok()
 }
 
 /// What the metrics port (or, with `metrics_port` false, the reserve on
