@@ -19,6 +19,20 @@ fn status_of(addr: SocketAddr, path: &str) -> String {
     answer.lines().next().unwrap_or_default().to_owned()
 }
 
+/// Connects text clients, keeping each one welcomed, until chatd refuses
+/// one; returns what the refused one was told.
+fn fill(server: &Server, held: &mut Vec<Client>) -> String {
+    loop {
+        assert!(held.len() < LIMIT as usize, "more connections than descriptors; logs:\n{}", server.logs());
+        let mut client = server.connect();
+        let line = client.line();
+        if !line.starts_with("* Welcome") {
+            return line;
+        }
+        held.push(client);
+    }
+}
+
 /// Low enough to reach in a test, high enough for chatd to start.
 const LIMIT: u64 = 96;
 
@@ -36,23 +50,18 @@ fn chatd_reports_its_open_file_limit_and_refuses_past_it_with_a_reason() {
 
     // Fill every descriptor chatd has, and then some.
     let mut held: Vec<Client> = Vec::new();
-    let refused = loop {
-        assert!(held.len() < LIMIT as usize, "more connections than descriptors; logs:\n{}", server.logs());
-        let mut client = server.connect();
-        let line = client.line();
-        if line.starts_with("* Welcome") {
-            held.push(client);
-        } else {
-            break line;
-        }
-    };
+    let refused = fill(&server, &mut held);
     assert_eq!(refused, "* bye: the server is at its limit of open connections; try again later");
     assert!(held.len() as u64 >= allowed, "{} held, {allowed} promised", held.len());
 
     // Health checks and scrapes are still answered, from the reserve;
-    // anything else on the HTTP port hears why it is refused.
+    // anything else on the HTTP port hears why it is refused. Each is
+    // asked right after a refusal says no descriptor is left, since one
+    // freed by a connection on its way out would serve it as usual.
     assert_eq!(status_of(server.http_addr(), "/healthz"), "HTTP/1.1 200 OK");
+    fill(&server, &mut held);
     assert_eq!(status_of(server.metrics_addr(), "/metrics"), "HTTP/1.1 200 OK");
+    fill(&server, &mut held);
     assert_eq!(status_of(server.http_addr(), "/"), "HTTP/1.1 503 Service Unavailable");
 
     // Those already in are served as before.

@@ -28,6 +28,9 @@ fn a_flood_of_refused_connections_logs_its_first_refusal_only() {
 #[test]
 fn connection_churn_from_two_addresses_writes_no_line_per_connection() {
     let server = Server::start(chatd!(), &[]);
+    // The last line of start-up: chatd may still be writing it when the
+    // first clients could connect.
+    server.wait_for_log("the open-file limit allows about");
     let quiet = server.logs().len();
     for i in 0..200u8 {
         let mut client = server.connect_from(IpAddr::V4(Ipv4Addr::new(127, 0, 7, i % 2 + 1)));
