@@ -2,7 +2,7 @@
 
 use crate::account::OfflineMessage;
 use crate::codec::Codec;
-use crate::command::{COMMANDS, Command, HistoryOf, Verb};
+use crate::command::{COMMANDS, Command, Verb};
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::names::{NameError, NameKey, validate_chosen_nick, validate_nick, validate_room};
@@ -30,60 +30,76 @@ impl World {
 
     /// Carries out a command, returning a refusal instead of telling it
     /// (an IRC NOTICE must never be answered with an error).
-    pub(crate) fn run(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command) -> Result<(), Rejection> {
+    pub(crate) fn run(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        mut command: Command,
+    ) -> Result<(), Rejection> {
         let Some(client) = self.clients.get(&id) else {
             return Ok(());
         };
-        let spec = command.verb().spec();
+        let spec = command.verb.spec();
         if self.config.require_login && !spec.guest_may && client.account.is_none() {
             return Err(Rejection::LoginRequired);
         }
         if spec.needs_store && self.storage_failing {
             return Err(Rejection::StorageUnavailable);
         }
-        match command {
-            Command::Nick(nick) => self.change_nick(out, id, &nick),
-            Command::Create(room) => self.create_room(out, now, id, &room),
-            Command::Join { room, key } => self.join(out, now, id, &room, key.as_deref()),
-            Command::Mode { room, letters, args } => self.mode(out, id, &room, letters.as_deref(), &args),
-            Command::Kick { room, nick, reason } => self.kick(out, now, id, &room, &nick, reason.as_deref()),
-            Command::Invite { nick, room } => self.invite(out, id, &nick, &room),
-            Command::Drop(room) => self.drop_room(out, id, &room),
-            Command::Topic { room, text } => self.topic(out, now, id, room.as_deref(), text.as_deref()),
-            Command::Leave { room, reason } => self.leave(out, now, id, room.as_deref(), reason.as_deref()),
-            Command::List { from } => {
-                self.list_rooms(out, id, from.as_deref());
+        match command.verb {
+            Verb::Nick => self.change_nick(out, id, command.word("nick")),
+            Verb::Create => self.create_room(out, now, id, command.word("room")),
+            Verb::Join => self.join(out, now, id, command.word("room"), command.text("key")),
+            Verb::Mode => self.mode(out, id, command.word("room"), command.text("modes"), command.list("args")),
+            Verb::Kick => self.kick(out, now, id, command.word("room"), command.word("nick"), command.text("reason")),
+            Verb::Invite => self.invite(out, id, command.word("nick"), command.word("room")),
+            Verb::Drop => self.drop_room(out, id, command.word("room")),
+            Verb::Topic => self.topic(out, now, id, command.text("room"), command.text("text")),
+            Verb::Leave => self.leave(out, now, id, command.text("room"), command.text("reason")),
+            Verb::List => {
+                self.list_rooms(out, id, command.text("from"));
                 Ok(())
             }
-            Command::Who { room, from } => self.who(out, id, room.as_deref(), from.as_deref()),
-            Command::Users { from } => {
-                self.users(out, id, from.as_deref());
+            Verb::Who => self.who(out, id, command.text("room"), command.text("from")),
+            Verb::Users => {
+                self.users(out, id, command.text("from"));
                 Ok(())
             }
-            Command::Help => {
+            Verb::Help => {
                 self.tell(out, id, Event::Help { commands: COMMANDS });
                 Ok(())
             }
-            Command::Quit(reason) => self.quit(out, now, id, reason),
-            Command::Say { room, text, notice } => self.say(out, now, id, room.as_deref(), &text, notice),
-            Command::Whisper { to, text } => self.whisper(out, now, id, &to, &text),
-            Command::Register { name, password, confirm } => self.register(out, now, id, &name, password, &confirm),
-            Command::Login { name, password } => self.login(out, now, id, &name, password),
-            Command::Seen(nick) => self.seen(out, id, &nick),
-            Command::Since { seconds, from } => {
-                self.since(out, now, id, seconds, from.as_deref());
+            Verb::Quit => self.quit(out, now, id, command.text("reason").map(str::to_owned)),
+            Verb::Say => self.say(out, now, id, command.text("room"), command.word("text"), false),
+            Verb::Notice => self.say(out, now, id, command.text("room"), command.word("text"), true),
+            Verb::Msg => self.whisper(out, now, id, command.word("to"), command.word("text")),
+            Verb::Register => {
+                let (password, confirm) = (command.take_secret("password"), command.take_secret("confirm"));
+                self.register(out, now, id, command.word("name"), password, &confirm)
+            }
+            Verb::Login => {
+                let password = command.take_secret("password");
+                self.login(out, now, id, command.word("name"), password)
+            }
+            Verb::Seen => self.seen(out, id, command.word("nick")),
+            Verb::Since => {
+                let seconds = command.number("seconds").unwrap_or_default();
+                self.since(out, now, id, seconds, command.text("from"));
                 Ok(())
             }
-            Command::Block(nick) => self.block(out, id, &nick),
-            Command::Unblock(nick) => self.unblock(out, id, &nick),
-            Command::Blocked => {
+            Verb::Block => self.block(out, id, command.word("nick")),
+            Verb::Unblock => self.unblock(out, id, command.word("nick")),
+            Verb::Blocked => {
                 self.list_blocks(out, id);
                 Ok(())
             }
-            Command::History { of: HistoryOf::Room(room), before } => self.history(out, id, room.as_deref(), before),
-            Command::History { of: HistoryOf::Conversation(with), before } => {
-                self.conversation_history(out, id, &with, before)
-            }
+            Verb::History => match (command.text("room"), command.text("with")) {
+                (room, None) => self.history(out, id, room, command.number("before")),
+                (None, Some(with)) => self.conversation_history(out, id, with, command.number("before")),
+                // A room and a conversation at once: which page would it be?
+                (Some(_), Some(_)) => Err(Rejection::Usage(self.clients[&id].codec.usage(Verb::History))),
+            },
         }
     }
 

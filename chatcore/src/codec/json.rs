@@ -2,103 +2,12 @@
 //! a `type` field. Errors carry a stable `code`.
 
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::account::Password;
-use crate::command::{Command, HistoryOf, Spec, Verb};
+use crate::command::{Command, Kind, Spec, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, PageMessage, PageOf, RoomSummary};
-
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-enum Request {
-    Nick {
-        nick: String,
-    },
-    Create {
-        room: String,
-    },
-    Drop {
-        room: String,
-    },
-    Topic {
-        room: Option<String>,
-        text: Option<String>,
-    },
-    Join {
-        room: String,
-        key: Option<String>,
-    },
-    Mode {
-        room: String,
-        modes: Option<String>,
-        #[serde(default)]
-        args: Vec<String>,
-    },
-    Kick {
-        room: String,
-        nick: String,
-        reason: Option<String>,
-    },
-    Invite {
-        nick: String,
-        room: String,
-    },
-    Leave {
-        room: Option<String>,
-        reason: Option<String>,
-    },
-    List {
-        from: Option<String>,
-    },
-    Who {
-        room: Option<String>,
-        from: Option<String>,
-    },
-    Users {
-        from: Option<String>,
-    },
-    Help {},
-    Quit {
-        reason: Option<String>,
-    },
-    Say {
-        room: Option<String>,
-        text: String,
-    },
-    Msg {
-        to: String,
-        text: String,
-    },
-    Register {
-        name: String,
-        password: String,
-        confirm: String,
-    },
-    Login {
-        name: String,
-        password: String,
-    },
-    Seen {
-        nick: String,
-    },
-    Since {
-        seconds: u64,
-        from: Option<String>,
-    },
-    Block {
-        nick: String,
-    },
-    Unblock {
-        nick: String,
-    },
-    Blocked {},
-    History {
-        room: Option<String>,
-        with: Option<String>,
-        before: Option<u64>,
-    },
-}
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     let value: serde_json::Value = serde_json::from_str(line).map_err(|e| Rejection::BadJson { column: e.column() })?;
@@ -108,40 +17,32 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     let Some(verb) = Verb::from_json_type(kind) else {
         return Err(Rejection::UnknownCommand(kind.into()));
     };
-    let request = Request::deserialize(&value).map_err(|_| Rejection::Usage(verb.spec().json_usage))?;
-    Ok(match request {
-        Request::Nick { nick } => Command::Nick(nick),
-        Request::Create { room } => Command::Create(room),
-        Request::Drop { room } => Command::Drop(room),
-        Request::Topic { room, text } => Command::Topic { room, text },
-        Request::Join { room, key } => Command::Join { room, key },
-        Request::Mode { room, modes, args } => Command::Mode { room, letters: modes, args },
-        Request::Kick { room, nick, reason } => Command::Kick { room, nick, reason },
-        Request::Invite { nick, room } => Command::Invite { nick, room },
-        Request::Leave { room, reason } => Command::Leave { room, reason },
-        Request::List { from } => Command::List { from },
-        Request::Who { room, from } => Command::Who { room, from },
-        Request::Users { from } => Command::Users { from },
-        Request::Help {} => Command::Help,
-        Request::Quit { reason } => Command::Quit(reason),
-        Request::Say { room, text } => Command::Say { room, text, notice: false },
-        Request::Msg { to, text } => Command::Whisper { to, text },
-        Request::Register { name, password, confirm } => {
-            Command::Register { name, password: Password::new(password), confirm: Password::new(confirm) }
+    let spec = verb.spec();
+    let usage = || Rejection::Usage(spec.json_usage);
+    let serde_json::Value::Object(fields) = &value else { return Err(usage()) };
+    let mut command = Command::new(verb);
+    for (key, value) in fields {
+        if key == "type" {
+            continue;
         }
-        Request::Login { name, password } => Command::Login { name, password: Password::new(password) },
-        Request::Seen { nick } => Command::Seen(nick),
-        Request::Since { seconds, from } => Command::Since { seconds, from },
-        Request::Block { nick } => Command::Block(nick),
-        Request::Unblock { nick } => Command::Unblock(nick),
-        Request::Blocked {} => Command::Blocked,
-        Request::History { room: None, with: Some(with), before } => {
-            Command::History { of: HistoryOf::Conversation(with), before }
-        }
-        Request::History { room, with: None, before } => Command::History { of: HistoryOf::Room(room), before },
-        // A room and a conversation at once: which page would it be?
-        Request::History { room: Some(_), with: Some(_), .. } => return Err(Rejection::Usage(verb.spec().json_usage)),
-    })
+        let arg = spec.arg(key).ok_or_else(usage)?;
+        command = match (arg.kind, value) {
+            // A key given as null is a key left out.
+            (_, serde_json::Value::Null) => command,
+            (Kind::Word | Kind::Rest, serde_json::Value::String(text)) => command.with(arg.key, text.as_str()),
+            (Kind::Secret, serde_json::Value::String(text)) => command.with(arg.key, Password::new(text.as_str())),
+            (Kind::Number, number) => command.with(arg.key, number.as_u64().ok_or_else(usage)?),
+            (Kind::List, serde_json::Value::Array(items)) => {
+                let words: Option<Vec<String>> = items.iter().map(|item| item.as_str().map(str::to_owned)).collect();
+                command.with(arg.key, words.ok_or_else(usage)?)
+            }
+            _ => return Err(usage()),
+        };
+    }
+    if !command.complete() {
+        return Err(usage());
+    }
+    Ok(command)
 }
 
 #[derive(Serialize)]
@@ -393,7 +294,10 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         }
         Event::Who { room, members, page, .. } => Reply::Who { room, members, total: page.total, next: page.next },
         Event::Users { users, page } => Reply::Users { users, total: page.total, next: page.next },
-        Event::Help { commands } => Reply::Help { commands: commands.iter().map(help_json).collect() },
+        Event::Help { commands } => {
+            // A row with no JSON type (IRC's NOTICE) is not a JSON command.
+            Reply::Help { commands: commands.iter().filter(|c| !c.json_type.is_empty()).map(help_json).collect() }
+        }
         Event::Modes { room, modes } => Reply::Modes { room, modes },
         Event::BanList { room, masks } => Reply::Bans { room, masks },
         Event::ModeChanged { room, by, letters, args, .. } => Reply::Mode { room, by, modes: letters, args },

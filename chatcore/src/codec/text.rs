@@ -7,7 +7,7 @@ use std::fmt::Write;
 use bytes::Bytes;
 
 use crate::account::Password;
-use crate::command::{Command, HistoryOf, Verb};
+use crate::command::{Command, Kind, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, ListPage, PageOf};
 use crate::listing::LOBBY;
@@ -16,125 +16,74 @@ use crate::time::{ClockUtc, DateTimeUtc};
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     let line = line.trim_end();
     if let Some(escaped) = line.strip_prefix("//") {
-        return Ok(Command::Say { room: None, text: format!("/{escaped}"), notice: false });
+        return Ok(Command::new(Verb::Say).with("text", format!("/{escaped}")));
     }
     if let Some(rest) = line.strip_prefix('@') {
-        return whisper(rest);
+        // The name touches the `@`: `@ bob hi` names nobody.
+        if rest.starts_with(char::is_whitespace) {
+            return Err(Rejection::Usage(Verb::Msg.spec().text_usage));
+        }
+        return arguments(Verb::Msg, rest);
     }
     let Some(rest) = line.strip_prefix('/') else {
-        return Ok(Command::Say { room: None, text: line.to_owned(), notice: false });
+        return Ok(Command::new(Verb::Say).with("text", line));
     };
     let (word, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let Some(verb) = Verb::from_text_word(word) else {
         return Err(Rejection::UnknownCommand(format!("/{word}").into()));
     };
-    let args = args.trim();
-    let words: Vec<&str> = args.split_whitespace().collect();
-    let usage = || Rejection::Usage(verb.spec().text_usage);
-    let one = || match words[..] {
-        [arg] => Ok(arg.to_owned()),
-        _ => Err(usage()),
-    };
-    let optional = || match words[..] {
-        [] => Ok(None),
-        [arg] => Ok(Some(arg.to_owned())),
-        _ => Err(usage()),
-    };
-    let none = |command: Command| if words.is_empty() { Ok(command) } else { Err(usage()) };
-    let rest = || (!args.is_empty()).then(|| args.to_owned());
-    match verb {
-        Verb::Nick => one().map(Command::Nick),
-        Verb::Create => one().map(Command::Create),
-        Verb::Drop => one().map(Command::Drop),
-        // `/topic` shows it, `/topic TEXT` sets it, `/topic -` clears it.
-        Verb::Topic => Ok(Command::Topic {
-            room: None,
-            text: match args {
-                "" => None,
-                "-" => Some(String::new()),
-                text => Some(text.to_owned()),
-            },
-        }),
-        Verb::Join => match words[..] {
-            [room] => Ok(Command::Join { room: room.to_owned(), key: None }),
-            [room, key] => Ok(Command::Join { room: room.to_owned(), key: Some(key.to_owned()) }),
-            _ => Err(usage()),
-        },
-        Verb::Mode => match words[..] {
-            [room, ref rest @ ..] => Ok(Command::Mode {
-                room: room.to_owned(),
-                letters: rest.first().map(|l| (*l).to_owned()),
-                args: rest.iter().skip(1).map(|a| (*a).to_owned()).collect(),
-            }),
-            _ => Err(usage()),
-        },
-        Verb::Kick => match words[..] {
-            [room, nick, ..] => {
-                // The reason is the rest of the line, spaces and all.
-                let reason = args.splitn(3, char::is_whitespace).nth(2).map(|r| r.trim().to_owned());
-                Ok(Command::Kick { room: room.to_owned(), nick: nick.to_owned(), reason })
-            }
-            _ => Err(usage()),
-        },
-        Verb::Invite => match words[..] {
-            [nick, room] => Ok(Command::Invite { nick: nick.to_owned(), room: room.to_owned() }),
-            _ => Err(usage()),
-        },
-        Verb::List => optional().map(|from| Command::List { from }),
-        Verb::Leave => none(Command::Leave { room: None, reason: None }),
-        Verb::Users => optional().map(|from| Command::Users { from }),
-        Verb::Help => none(Command::Help),
-        // `/who ROOM FROM`: a page needs the room named (`*`: the Lobby).
-        Verb::Who => match words[..] {
-            [] => Ok(Command::Who { room: None, from: None }),
-            [room] => Ok(Command::Who { room: Some(room.to_owned()), from: None }),
-            [room, from] => Ok(Command::Who { room: Some(room.to_owned()), from: Some(from.to_owned()) }),
-            _ => Err(usage()),
-        },
-        Verb::Quit => Ok(Command::Quit(rest())),
-        Verb::Msg => whisper(args),
-        Verb::Register => match words[..] {
-            [name, password, confirm] => Ok(Command::Register {
-                name: name.to_owned(),
-                password: Password::new(password),
-                confirm: Password::new(confirm),
-            }),
-            _ => Err(usage()),
-        },
-        Verb::Login => match words[..] {
-            [name, password] => Ok(Command::Login { name: name.to_owned(), password: Password::new(password) }),
-            _ => Err(usage()),
-        },
-        Verb::Seen => one().map(Command::Seen),
-        Verb::Since => match words[..] {
-            [seconds] => Ok(Command::Since { seconds: seconds.parse().map_err(|_| usage())?, from: None }),
-            [seconds, from] => {
-                Ok(Command::Since { seconds: seconds.parse().map_err(|_| usage())?, from: Some(from.to_owned()) })
-            }
-            _ => Err(usage()),
-        },
-        Verb::Block => one().map(Command::Block),
-        Verb::Unblock => one().map(Command::Unblock),
-        Verb::Blocked => none(Command::Blocked),
-        // Room names never start with `@`, so `/history @NICK` is a conversation.
-        Verb::History => optional().map(|named| {
-            let of = match named {
-                Some(named) if named.starts_with('@') => HistoryOf::Conversation(named[1..].to_owned()),
-                room => HistoryOf::Room(room),
-            };
-            Command::History { of, before: None }
-        }),
-        // Saying needs no command word; no row gives it one.
-        Verb::Say => Err(usage()),
-    }
+    arguments(verb, args)
 }
 
-fn whisper(args: &str) -> Result<Command, Rejection> {
-    match args.split_once(char::is_whitespace) {
-        Some((to, text)) if !to.is_empty() && !text.trim().is_empty() => {
-            Ok(Command::Whisper { to: to.to_owned(), text: text.trim_start().to_owned() })
+/// The arguments of `verb` from the words after its command word, as its
+/// row writes them: a word each, the last a rest of the line or a list.
+fn arguments(verb: Verb, line: &str) -> Result<Command, Rejection> {
+    let spec = verb.spec();
+    let usage = || Rejection::Usage(spec.text_usage);
+    let mut command = Command::new(verb);
+    let mut rest = line.trim();
+    for key in spec.text_args {
+        let arg = spec.arg(key).ok_or_else(usage)?;
+        if rest.is_empty() {
+            break;
         }
-        _ => Err(Rejection::Usage(Verb::Msg.spec().text_usage)),
+        let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        command = match arg.kind {
+            Kind::Word => command.with(key, word),
+            Kind::Secret => command.with(key, Password::new(word)),
+            Kind::Number => command.with(key, word.parse::<u64>().map_err(|_| usage())?),
+            Kind::Rest => {
+                let text = rest;
+                rest = "";
+                command.with(key, text)
+            }
+            Kind::List => {
+                let words: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
+                rest = "";
+                command.with(key, words)
+            }
+        };
+        if !matches!(arg.kind, Kind::Rest | Kind::List) {
+            rest = after.trim_start();
+        }
+    }
+    if !rest.is_empty() || !command.complete() {
+        return Err(usage());
+    }
+    Ok(conventions(command))
+}
+
+/// What only text writes this way: `/topic -` clears the topic, and
+/// `/history @NICK` pages the whispers with NICK (room names never start
+/// with `@`).
+fn conventions(command: Command) -> Command {
+    match command.verb {
+        Verb::Topic if command.text("text") == Some("-") => command.with("text", ""),
+        Verb::History => match command.text("room").and_then(|room| room.strip_prefix('@')) {
+            Some(nick) => Command::new(Verb::History).with("with", nick),
+            None => command,
+        },
+        _ => command,
     }
 }
 
@@ -317,8 +266,10 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         }
         Event::Help { commands } => {
             writeln!(out, "* commands:")?;
-            let width = commands.iter().map(|c| c.text_usage.len()).max().unwrap_or(0);
-            for command in commands {
+            // A row with no text form (IRC's NOTICE) is not a text command.
+            let commands = || commands.iter().filter(|c| !c.text_usage.is_empty());
+            let width = commands().map(|c| c.text_usage.len()).max().unwrap_or(0);
+            for command in commands() {
                 writeln!(out, "*   {:width$}  {}", command.text_usage, command.about)?;
             }
             Ok(())

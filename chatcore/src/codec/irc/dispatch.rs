@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::message::{Message, Outgoing, ParseError};
 use super::session::{IrcSession, Sasl};
 use crate::account::Password;
-use crate::command::{Command, HistoryOf, Verb};
+use crate::command::{Command, Kind, Verb};
 use crate::error::Rejection;
 use crate::listing::LOBBY;
 use crate::names::NameKey;
@@ -73,7 +73,7 @@ impl World {
             "NICK" => match param(0) {
                 None => self.irc_reply(out, id, "431", &["No nickname given"]),
                 Some(nick) if !registered => self.irc_nick_before_welcome(out, now, id, nick),
-                Some(nick) => self.execute(out, now, id, Command::Nick(nick.into())),
+                Some(nick) => self.execute(out, now, id, Command::new(Verb::Nick).with("nick", nick)),
             },
             "USER" if registered => self.irc_reply(out, id, "462", &["You may not reregister"]),
             "USER" => match (param(0), params.len()) {
@@ -103,7 +103,7 @@ impl World {
                 _ => self.irc_reply(out, id, "409", &["No origin specified"]),
             },
             "PONG" => {}
-            "QUIT" => self.execute(out, now, id, Command::Quit(param(0).map(str::to_owned))),
+            "QUIT" => self.execute(out, now, id, Command::new(Verb::Quit).with_some("reason", param(0))),
             _ if !registered => self.irc_reply(out, id, "451", &["You have not registered"]),
             "JOIN" => match param(0) {
                 Some(channels) => self.irc_join(out, now, id, channels, param(1)),
@@ -112,8 +112,8 @@ impl World {
             "PART" => match param(0) {
                 Some(channels) => {
                     for name in channels.split(',').filter(|n| !n.is_empty()) {
-                        let reason = param(1).map(str::to_owned);
-                        self.execute(out, now, id, Command::Leave { room: Some(name.into()), reason });
+                        let leave = Command::new(Verb::Leave).with("room", name).with_some("reason", param(1));
+                        self.execute(out, now, id, leave);
                     }
                 }
                 None => missing(self, out),
@@ -134,27 +134,27 @@ impl World {
             }
             "TOPIC" => match param(0) {
                 Some(room) => {
-                    let text = text(1).and_then(Result::ok).map(str::to_owned);
-                    self.execute(out, now, id, Command::Topic { room: Some(room.into()), text });
+                    let text = text(1).and_then(Result::ok);
+                    self.execute(out, now, id, Command::new(Verb::Topic).with("room", room).with_some("text", text));
                 }
                 None => missing(self, out),
             },
             "MODE" => match param(0) {
                 Some(room) if room.starts_with('#') => {
                     // An empty argument is kept, to be refused as a key.
-                    let args =
+                    let args: Vec<String> =
                         (2..params.len()).filter_map(|i| text(i).and_then(Result::ok)).map(str::to_owned).collect();
-                    let letters = param(1).map(str::to_owned);
-                    self.execute(out, now, id, Command::Mode { room: room.into(), letters, args });
+                    let mode = Command::new(Verb::Mode).with("room", room).with_some("modes", param(1));
+                    self.execute(out, now, id, mode.with("args", args));
                 }
                 Some(nick) => self.irc_user_mode(out, id, nick),
                 None => missing(self, out),
             },
             "KICK" => match (param(0), param(1)) {
                 (Some(room), Some(nicks)) => {
-                    let reason = param(2).map(str::to_owned);
                     for nick in self.irc_targets(out, now, id, &command, nicks) {
-                        let kick = Command::Kick { room: room.into(), nick: nick.into(), reason: reason.clone() };
+                        let kick = Command::new(Verb::Kick).with("room", room).with("nick", nick);
+                        let kick = kick.with_some("reason", param(2));
                         self.execute(out, now, id, kick);
                     }
                 }
@@ -162,7 +162,7 @@ impl World {
             },
             "INVITE" => match (param(0), param(1)) {
                 (Some(nick), Some(room)) => {
-                    self.execute(out, now, id, Command::Invite { nick: nick.into(), room: room.into() })
+                    self.execute(out, now, id, Command::new(Verb::Invite).with("nick", nick).with("room", room))
                 }
                 _ => missing(self, out),
             },
@@ -173,8 +173,8 @@ impl World {
             "WHO" => match param(0) {
                 Some(mask) if !mask.starts_with('#') && mask != LOBBY => self.irc_who_nick(out, id, mask),
                 mask => {
-                    let from = param(1).and_then(|p| p.strip_prefix(FROM)).map(str::to_owned);
-                    self.execute(out, now, id, Command::Who { room: mask.map(str::to_owned), from });
+                    let from = param(1).and_then(|p| p.strip_prefix(FROM));
+                    self.execute(out, now, id, Command::new(Verb::Who).with_some("room", mask).with_some("from", from));
                 }
             },
             "WHOIS" => match params.len().checked_sub(1).and_then(param) {
@@ -187,11 +187,11 @@ impl World {
             },
             "LIST" => match param(0) {
                 Some(from) if from.starts_with(FROM) => {
-                    let from = from.strip_prefix(FROM).map(str::to_owned);
-                    self.execute(out, now, id, Command::List { from });
+                    let from = from.strip_prefix(FROM);
+                    self.execute(out, now, id, Command::new(Verb::List).with_some("from", from));
                 }
                 Some(names) => self.irc_list_some(out, id, names),
-                None => self.execute(out, now, id, Command::List { from: None }),
+                None => self.execute(out, now, id, Command::new(Verb::List)),
             },
             "LUSERS" => self.irc_lusers(out, id),
             "AWAY" => self.irc_away(out, id, param(0)),
@@ -231,7 +231,7 @@ impl World {
             let rooms = self.clients.get(&id).map(|c| c.rooms.clone()).unwrap_or_default();
             for key in rooms {
                 let name = self.rooms.get(&key).map(|r| r.name.to_string());
-                self.execute(out, now, id, Command::Leave { room: name, reason: None });
+                self.execute(out, now, id, Command::new(Verb::Leave).with_some("room", name));
             }
             return;
         }
@@ -244,9 +244,9 @@ impl World {
                 continue;
             }
             let command = if self.rooms.contains_key(&NameKey::of(name)) {
-                Command::Join { room: name.into(), key: key.map(str::to_owned) }
+                Command::new(Verb::Join).with("room", name).with_some("key", key)
             } else {
-                Command::Create(name.trim_start_matches('#').into())
+                Command::new(Verb::Create).with("room", name.trim_start_matches('#'))
             };
             self.execute(out, now, id, command);
         }
@@ -302,7 +302,7 @@ impl World {
             return self.irc_nickserv(out, now, id, &text);
         }
         if !target.starts_with('#') {
-            self.say_or_notice(out, now, id, Command::Whisper { to: target.into(), text }, notice);
+            self.say_or_notice(out, now, id, Command::new(Verb::Msg).with("to", target).with("text", text), notice);
             // An away recipient says so (not to a NOTICE: no automatic replies).
             if !notice
                 && let Some(whom) = self.nicks.get(&NameKey::of(target)).and_then(|t| self.clients.get(t))
@@ -325,7 +325,8 @@ impl World {
         };
         match refusal {
             None => {
-                let say = Command::Say { room: Some(target.into()), text, notice };
+                let verb = if notice { Verb::Notice } else { Verb::Say };
+                let say = Command::new(verb).with("room", target).with("text", text);
                 self.say_or_notice(out, now, id, say, notice);
             }
             // No automatic reply to a NOTICE, errors included (RFC 2812 3.3.2).
@@ -349,16 +350,17 @@ impl World {
         let nick = self.clients.get(&id).map(|c| c.nick.to_string()).unwrap_or_default();
         let words: Vec<&str> = text.split_whitespace().collect();
         let command = match words.as_slice() {
-            [verb, password, ..] if verb.eq_ignore_ascii_case("REGISTER") => Some(Command::Register {
-                name: nick,
-                password: Password::new(*password),
-                confirm: Password::new(*password),
-            }),
+            [verb, password, ..] if verb.eq_ignore_ascii_case("REGISTER") => Some(
+                Command::new(Verb::Register)
+                    .with("name", nick)
+                    .with("password", Password::new(*password))
+                    .with("confirm", Password::new(*password)),
+            ),
             [verb, password] if verb.eq_ignore_ascii_case("IDENTIFY") => {
-                Some(Command::Login { name: nick, password: Password::new(*password) })
+                Some(Command::new(Verb::Login).with("name", nick).with("password", Password::new(*password)))
             }
             [verb, account, password] if verb.eq_ignore_ascii_case("IDENTIFY") => {
-                Some(Command::Login { name: (*account).to_owned(), password: Password::new(*password) })
+                Some(Command::new(Verb::Login).with("name", *account).with("password", Password::new(*password)))
             }
             _ => None,
         };
@@ -446,42 +448,45 @@ fn plain_text(text: &str) -> Option<String> {
 }
 
 /// A command from its IRC parameters, for the verbs that take them as
-/// plain words. `None`: the wrong number or form of parameters.
+/// plain words, in the order the table's text column gives. `None`: the
+/// wrong number or form of parameters.
 fn command_from_params(verb: Verb, args: &[&str], me: &str) -> Option<Command> {
-    let owned = |s: &&str| (*s).to_owned();
-    Some(match (verb, args) {
-        (Verb::List, _) => Command::List { from: None },
-        (Verb::Users, []) => Command::Users { from: None },
-        (Verb::Users, [from]) => Command::Users { from: Some(owned(from)) },
-        (Verb::Blocked, []) => Command::Blocked,
-        (Verb::Help, _) => Command::Help,
-        (Verb::Drop, [room]) => Command::Drop(owned(room)),
-        (Verb::Seen, [nick]) => Command::Seen(owned(nick)),
-        (Verb::Block, [nick]) => Command::Block(owned(nick)),
-        (Verb::Unblock, [nick]) => Command::Unblock(owned(nick)),
-        (Verb::Since, [seconds]) => Command::Since { seconds: seconds.parse().ok()?, from: None },
-        (Verb::Since, [seconds, from]) => Command::Since { seconds: seconds.parse().ok()?, from: Some(owned(from)) },
-        (Verb::History, [target]) => Command::History { of: history_of(target), before: None },
-        (Verb::Login, [name, password]) => Command::Login { name: owned(name), password: Password::new(*password) },
+    let command = match (verb, args) {
+        // LIST pages with `from=`, handled before; HELP takes no topic here.
+        (Verb::List | Verb::Help, _) => Command::new(verb),
+        (Verb::History, [target]) => history_of(target),
         // IRCv3 account-registration's form: `*` for the account means the
         // current nickname, and the email is not used.
-        (Verb::Register, [name, _email, password]) => Command::Register {
-            name: if *name == "*" { me.to_owned() } else { owned(name) },
-            password: Password::new(*password),
-            confirm: Password::new(*password),
-        },
-        _ => return None,
-    })
+        (Verb::Register, [name, _email, password]) => Command::new(Verb::Register)
+            .with("name", if *name == "*" { me } else { name })
+            .with("password", Password::new(*password))
+            .with("confirm", Password::new(*password)),
+        (Verb::Register, _) => return None,
+        _ => {
+            let spec = verb.spec();
+            if args.len() > spec.text_args.len() {
+                return None;
+            }
+            let mut command = Command::new(verb);
+            for (key, value) in spec.text_args.iter().zip(args) {
+                command = match spec.arg(key)?.kind {
+                    Kind::Number => command.with(key, value.parse::<u64>().ok()?),
+                    Kind::Secret => command.with(key, Password::new(*value)),
+                    Kind::List => command.with(key, vec![(*value).to_owned()]),
+                    Kind::Word | Kind::Rest => command.with(key, *value),
+                };
+            }
+            command
+        }
+    };
+    command.complete().then_some(command)
 }
 
 /// What a HISTORY or CHATHISTORY target names: a channel, or the
 /// conversation with a user.
-pub(crate) fn history_of(target: &str) -> HistoryOf {
-    if target.starts_with('#') {
-        HistoryOf::Room(Some(target.to_owned()))
-    } else {
-        HistoryOf::Conversation(target.to_owned())
-    }
+pub(crate) fn history_of(target: &str) -> Command {
+    let key = if target.starts_with('#') { "room" } else { "with" };
+    Command::new(Verb::History).with(key, target)
 }
 
 /// The token a PONG gives back: the PING's, cut at a character boundary
@@ -526,15 +531,16 @@ mod tests {
 
     #[test]
     fn table_verbs_take_their_parameters() {
-        assert_eq!(command_from_params(Verb::Seen, &["bob"], "me"), Some(Command::Seen("bob".into())));
+        let seen = Command::new(Verb::Seen).with("nick", "bob");
+        assert_eq!(command_from_params(Verb::Seen, &["bob"], "me"), Some(seen));
         assert_eq!(command_from_params(Verb::Seen, &[], "me"), None);
-        assert_eq!(command_from_params(Verb::Since, &["60"], "me"), Some(Command::Since { seconds: 60, from: None }));
-        let from = Some("bob".to_owned());
-        assert_eq!(command_from_params(Verb::Since, &["60", "bob"], "me"), Some(Command::Since { seconds: 60, from }));
+        assert_eq!(command_from_params(Verb::Seen, &["bob", "carol"], "me"), None);
+        let since = Command::new(Verb::Since).with("seconds", 60u64);
+        assert_eq!(command_from_params(Verb::Since, &["60"], "me"), Some(since.clone()));
+        assert_eq!(command_from_params(Verb::Since, &["60", "bob"], "me"), Some(since.with("from", "bob")));
         assert_eq!(command_from_params(Verb::Since, &["soon"], "me"), None);
-        assert!(matches!(
-            command_from_params(Verb::Register, &["*", "*", "hunter22"], "alice"),
-            Some(Command::Register { name, .. }) if name == "alice"
-        ));
+        let register = command_from_params(Verb::Register, &["*", "*", "hunter22"], "alice").expect("a command");
+        assert_eq!(register.text("name"), Some("alice"));
+        assert_eq!(command_from_params(Verb::History, &["bob"], "me").expect("a command").text("with"), Some("bob"));
     }
 }

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use super::render::{channel, names};
 use crate::client::Client;
 use crate::cloak::HIDDEN_HOST;
-use crate::command::Command;
+
 use crate::event::{Event, ListPage, RoomSummary};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
@@ -224,7 +224,8 @@ impl World {
             }
             _ => return fail(self, out, "INVALID_PARAMS", "LATEST, BEFORE and AROUND are supported"),
         };
-        self.execute(out, now, id, Command::History { of: super::dispatch::history_of(target), before });
+        let history = super::dispatch::history_of(target).with_some("before", before);
+        self.execute(out, now, id, history);
     }
 }
 

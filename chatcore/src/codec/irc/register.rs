@@ -6,7 +6,7 @@
 use super::dispatch::MAX_TARGETS;
 use super::sasl::{self, decode_plain};
 use super::session::{Cap, Sasl};
-use crate::command::Command;
+use crate::command::{Command, Verb};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
 use crate::time::Now;
@@ -123,7 +123,8 @@ impl World {
                 match decode_plain(&response) {
                     Ok((name, password)) => {
                         session.sasl = Sasl::Checking;
-                        self.execute(out, now, id, Command::Login { name, password });
+                        let login = Command::new(Verb::Login).with("name", name).with("password", password);
+                        self.execute(out, now, id, login);
                     }
                     Err(error) => {
                         self.irc_reply(out, id, "904", &[&format!("SASL authentication failed: {error}")]);
