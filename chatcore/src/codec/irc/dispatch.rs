@@ -313,25 +313,19 @@ impl World {
             }
             return;
         }
-        let key = NameKey::of(target);
-        let refusal = if !self.rooms.contains_key(&key) {
-            Some(("403", "No such channel"))
-        } else if !self.clients.get(&id).is_some_and(|c| c.is_in(&key))
-            && !self.rooms.get(&key).is_some_and(|r| r.modes.external_messages)
-        {
-            Some(("404", "Cannot send to channel: join it first"))
-        } else {
-            None
-        };
-        match refusal {
-            None => {
-                let verb = if notice { Verb::Notice } else { Verb::Say };
-                let say = Command::new(verb).with("room", target).with("text", text);
-                self.say_or_notice(out, now, id, say, notice);
-            }
+        let verb = if notice { Verb::Notice } else { Verb::Say };
+        let say = Command::new(verb).with("room", target).with("text", text);
+        match self.run(out, now, id, say) {
+            Ok(()) => {}
             // No automatic reply to a NOTICE, errors included (RFC 2812 3.3.2).
-            Some(_) if notice => {}
-            Some((code, why)) => self.irc_reply(out, id, code, &[target, why]),
+            Err(_) if notice => {}
+            // PRIVMSG's own numerics for a channel it cannot reach: the
+            // engine's rule (members only, unless `-n`) is the same.
+            Err(Rejection::NoSuchRoom(_)) => self.irc_reply(out, id, "403", &[target, "No such channel"]),
+            Err(Rejection::NotInRoom(_)) => {
+                self.irc_reply(out, id, "404", &[target, "Cannot send to channel: join it first"]);
+            }
+            Err(rejection) => self.reject(out, id, rejection),
         }
     }
 
