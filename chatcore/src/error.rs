@@ -304,70 +304,120 @@ impl Rejection {
 
     /// A stable, machine-readable code for JSON clients.
     pub fn code(&self) -> &'static str {
+        self.wire().0
+    }
+
+    /// How IRC is told of this refusal.
+    pub(crate) fn irc(&self) -> IrcReply<'_> {
+        self.wire().1
+    }
+
+    /// Each refusal's stable code and IRC reply, beside its message (the
+    /// `#[error]` on its variant): the one place its wire forms are chosen.
+    /// The match has no catch-all, so a new refusal does not compile until
+    /// it has its row.
+    fn wire(&self) -> (&'static str, IrcReply<'_>) {
+        use IrcReply::{Channel, ChannelStar, Nick, NickChannel, Notice, Plain, Star, Word};
         match self {
-            Rejection::LineTooLong { .. } => "line_too_long",
-            Rejection::InvalidUtf8 => "invalid_utf8",
-            Rejection::ControlCharacter => "control_character",
-            Rejection::UnknownCommand(_) => "unknown_command",
-            Rejection::Usage(_) => "usage",
-            Rejection::BadJson { .. } => "bad_json",
-            Rejection::NickInvalid(_) => "nick_invalid",
-            Rejection::NickTaken(_) => "nick_taken",
-            Rejection::RoomInvalid(_) => "room_invalid",
-            Rejection::RoomExists(_) => "room_exists",
-            Rejection::NoSuchRoom(_) => "no_such_room",
-            Rejection::RoomLimit { .. } => "room_limit",
-            Rejection::TooManyRooms { .. } => "too_many_rooms",
-            Rejection::AlreadyInRoom(_) => "already_in_room",
-            Rejection::NotInRoom(_) => "not_in_room",
-            Rejection::InLobby => "in_lobby",
-            Rejection::RoomRequired => "room_required",
-            Rejection::NoSuchNick(_) => "no_such_nick",
-            Rejection::Flood => "flood",
-            Rejection::NickRegistered(_) => "nick_registered",
-            Rejection::NickLocked(_) => "nick_locked",
-            Rejection::AccountExists(_) => "account_exists",
-            Rejection::AccountLimit { .. } => "account_limit",
-            Rejection::PasswordMismatch => "password_mismatch",
-            Rejection::PasswordTooShort { .. } => "password_too_short",
-            Rejection::LoginFailed { .. } => "login_failed",
-            Rejection::LockedOut { .. } => "locked_out",
-            Rejection::TooManyRegistrations { .. } => "too_many_registrations",
-            Rejection::LoginRequired => "login_required",
-            Rejection::AuthInProgress => "auth_in_progress",
-            Rejection::TlsRequired(_) => "tls_required",
-            Rejection::AlreadyLoggedIn(_) => "already_logged_in",
-            Rejection::HashFailed => "hash_failed",
-            Rejection::ServerBusy => "server_busy",
-            Rejection::TooManyRoomsCreated { .. } => "too_many_rooms_created",
-            Rejection::NotRoomOwner(_) => "not_room_owner",
-            Rejection::OfflineNeedsAccount(_) => "offline_needs_account",
-            Rejection::AccountBusy => "account_busy",
-            Rejection::LayoutCharacter => "layout_character",
-            Rejection::NotTopicSetter(_) => "not_topic_setter",
-            Rejection::TopicTooLong { .. } => "topic_too_long",
-            Rejection::BlockedByRecipient(_) => "blocked",
-            Rejection::MailboxFull(_) => "mailbox_full",
-            Rejection::NeverSeen(_) => "never_seen",
-            Rejection::CannotBlockSelf => "cannot_block_self",
-            Rejection::BlockLimit { .. } => "block_limit",
-            Rejection::NotBlocked(_) => "not_blocked",
-            Rejection::StorageUnavailable => "storage_unavailable",
-            Rejection::HistoryNeedsAccount => "history_needs_account",
-            Rejection::NoSuchAccount(_) => "no_such_account",
-            Rejection::NotOperator(_) => "not_operator",
-            Rejection::NotOnChannel { .. } => "not_on_channel",
-            Rejection::AlreadyOnChannel { .. } => "already_on_channel",
-            Rejection::Banned(_) => "banned",
-            Rejection::BannedNickChange { .. } => "banned_nick_change",
-            Rejection::InviteOnly(_) => "invite_only",
-            Rejection::BadRoomKey(_) => "bad_room_key",
-            Rejection::RoomFull(_) => "room_full",
-            Rejection::CannotSpeak(_) => "cannot_speak",
-            Rejection::UnknownMode(_) => "unknown_mode",
-            Rejection::InvalidModeParam { .. } => "invalid_mode_param",
-            Rejection::BanListFull { .. } => "ban_list_full",
-            Rejection::OperatorListFull { .. } => "operator_list_full",
+            Rejection::LineTooLong { .. } => ("line_too_long", Plain("417")),
+            Rejection::InvalidUtf8 => ("invalid_utf8", Notice),
+            Rejection::ControlCharacter => ("control_character", Notice),
+            Rejection::UnknownCommand(command) => ("unknown_command", Word("421", command)),
+            Rejection::Usage(usage) => ("usage", IrcReply::Usage(usage)),
+            Rejection::BadJson { .. } => ("bad_json", Notice),
+            Rejection::NickInvalid(_) => ("nick_invalid", Star("432")),
+            Rejection::NickTaken(nick) => ("nick_taken", Nick("433", nick)),
+            Rejection::RoomInvalid(_) => ("room_invalid", Star("403")),
+            Rejection::RoomExists(_) => ("room_exists", Notice),
+            Rejection::NoSuchRoom(room) => ("no_such_room", Channel("403", room)),
+            Rejection::RoomLimit { .. } => ("room_limit", Notice),
+            Rejection::TooManyRooms { .. } => ("too_many_rooms", Notice),
+            // IRC clients join a channel they are in without complaint.
+            Rejection::AlreadyInRoom(_) => ("already_in_room", IrcReply::Nothing),
+            Rejection::NotInRoom(room) => ("not_in_room", Channel("442", room)),
+            Rejection::InLobby => ("in_lobby", Notice),
+            Rejection::RoomRequired => ("room_required", Notice),
+            Rejection::NoSuchNick(nick) => ("no_such_nick", Nick("401", nick)),
+            Rejection::Flood => ("flood", Notice),
+            Rejection::NickRegistered(nick) => ("nick_registered", IrcReply::Registered(nick)),
+            Rejection::NickLocked(nick) => ("nick_locked", Nick("433", nick)),
+            Rejection::AccountExists(_) => ("account_exists", Notice),
+            Rejection::AccountLimit { .. } => ("account_limit", Notice),
+            Rejection::PasswordMismatch => ("password_mismatch", Notice),
+            Rejection::PasswordTooShort { .. } => ("password_too_short", Notice),
+            Rejection::LoginFailed { .. } => ("login_failed", IrcReply::Login),
+            Rejection::LockedOut { .. } => ("locked_out", IrcReply::Login),
+            Rejection::TooManyRegistrations { .. } => ("too_many_registrations", Notice),
+            Rejection::LoginRequired => ("login_required", IrcReply::Login),
+            Rejection::AuthInProgress => ("auth_in_progress", IrcReply::Login),
+            Rejection::TlsRequired(_) => ("tls_required", IrcReply::Login),
+            Rejection::AlreadyLoggedIn(_) => ("already_logged_in", IrcReply::Login),
+            Rejection::HashFailed => ("hash_failed", IrcReply::Login),
+            Rejection::ServerBusy => ("server_busy", IrcReply::Login),
+            Rejection::TooManyRoomsCreated { .. } => ("too_many_rooms_created", Notice),
+            Rejection::NotRoomOwner(_) => ("not_room_owner", Notice),
+            Rejection::OfflineNeedsAccount(_) => ("offline_needs_account", Notice),
+            Rejection::AccountBusy => ("account_busy", IrcReply::Login),
+            Rejection::LayoutCharacter => ("layout_character", Notice),
+            Rejection::NotTopicSetter(room) => ("not_topic_setter", Channel("482", room)),
+            Rejection::TopicTooLong { .. } => ("topic_too_long", Notice),
+            Rejection::BlockedByRecipient(_) => ("blocked", Notice),
+            Rejection::MailboxFull(_) => ("mailbox_full", Notice),
+            Rejection::NeverSeen(_) => ("never_seen", Notice),
+            Rejection::CannotBlockSelf => ("cannot_block_self", Notice),
+            Rejection::BlockLimit { .. } => ("block_limit", Notice),
+            Rejection::NotBlocked(_) => ("not_blocked", Notice),
+            Rejection::StorageUnavailable => ("storage_unavailable", Notice),
+            Rejection::HistoryNeedsAccount => ("history_needs_account", Notice),
+            Rejection::NoSuchAccount(_) => ("no_such_account", Notice),
+            Rejection::NotOperator(room) => ("not_operator", Channel("482", room)),
+            Rejection::NotOnChannel { nick, room } => ("not_on_channel", NickChannel("441", nick, room)),
+            Rejection::AlreadyOnChannel { nick, room } => ("already_on_channel", NickChannel("443", nick, room)),
+            Rejection::Banned(room) => ("banned", Channel("474", room)),
+            Rejection::BannedNickChange { nick, room } => ("banned_nick_change", NickChannel("435", nick, room)),
+            Rejection::InviteOnly(room) => ("invite_only", Channel("473", room)),
+            Rejection::BadRoomKey(room) => ("bad_room_key", Channel("475", room)),
+            Rejection::RoomFull(room) => ("room_full", Channel("471", room)),
+            Rejection::CannotSpeak(room) => ("cannot_speak", Channel("404", room)),
+            Rejection::UnknownMode(letter) => ("unknown_mode", IrcReply::Mode("472", None, *letter)),
+            Rejection::InvalidModeParam { room, mode, .. } => {
+                ("invalid_mode_param", IrcReply::Mode("696", Some(room), *mode))
+            }
+            Rejection::BanListFull { room, .. } => ("ban_list_full", ChannelStar("478", room)),
+            Rejection::OperatorListFull { room, .. } => ("operator_list_full", ChannelStar("478", room)),
         }
     }
+}
+
+/// How an IRC client is told of a refusal: the numeric its client acts on
+/// (a taken nickname makes it try another) and the names that numeric
+/// carries before the message, or a NOTICE where IRC has no numeric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IrcReply<'a> {
+    /// `<numeric> <me> :<message>`.
+    Plain(&'static str),
+    /// `<numeric> <me> * :<message>`.
+    Star(&'static str),
+    /// `<numeric> <me> <word> :<message>`: the command or mode named.
+    Word(&'static str, &'a str),
+    /// `<numeric> <me> <nick> :<message>`.
+    Nick(&'static str, &'a str),
+    /// `<numeric> <me> <#room> :<message>`.
+    Channel(&'static str, &'a str),
+    /// `<numeric> <me> <#room> * :<message>`.
+    ChannelStar(&'static str, &'a str),
+    /// `<numeric> <me> <nick> <#room> :<message>`.
+    NickChannel(&'static str, &'a str, &'a str),
+    /// `<numeric> <me> [<#room>] <mode> ... :<message>`.
+    Mode(&'static str, Option<&'a str>, char),
+    /// 461, with the command's usage.
+    Usage(&'static str),
+    /// 433 for a registered name, saying how IRC logs in to it.
+    Registered(&'a str),
+    /// A NOTICE, or during SASL also `904` (the client waits for it).
+    Login,
+    /// A NOTICE.
+    Notice,
+    /// Nothing at all.
+    Nothing,
 }

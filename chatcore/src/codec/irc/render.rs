@@ -9,7 +9,7 @@ use super::message::Outgoing;
 use super::time;
 use crate::cloak::HIDDEN_HOST;
 use crate::codec::text::{self, Dialect};
-use crate::error::Rejection;
+use crate::error::{IrcReply, Rejection};
 use crate::event::{Event, ListPage, PageMessage, PageOf};
 use crate::listing::LOBBY;
 use crate::time::DateTimeUtc;
@@ -401,65 +401,35 @@ pub(crate) fn names(
     }
 }
 
-/// A refusal as the numeric IRC clients act on (a taken nickname makes
-/// them try another), or as a NOTICE where IRC has none.
+/// A refusal as the reply its row of the error table chooses.
 fn error(out: &mut Vec<u8>, to: Option<Recipient<'_>>, server: &str, me: &str, rejection: &Rejection) {
     let text = rejection.to_string();
-    match rejection {
-        Rejection::NickRegistered(nick) => {
-            let why = format!("{nick} is a registered name; log in to it with SASL or NickServ IDENTIFY");
-            line(out, Some(server), "433", &[me, nick, &why]);
-        }
-        Rejection::NickTaken(nick) | Rejection::NickLocked(nick) => line(out, Some(server), "433", &[me, nick, &text]),
-        Rejection::NickInvalid(_) => line(out, Some(server), "432", &[me, "*", &text]),
-        Rejection::NoSuchNick(nick) => line(out, Some(server), "401", &[me, nick, &text]),
-        Rejection::NoSuchRoom(room) => line(out, Some(server), "403", &[me, &channel(room), &text]),
-        Rejection::RoomInvalid(_) => line(out, Some(server), "403", &[me, "*", &text]),
-        Rejection::NotInRoom(room) => line(out, Some(server), "442", &[me, &channel(room), &text]),
-        Rejection::NotOperator(room) | Rejection::NotTopicSetter(room) => {
-            line(out, Some(server), "482", &[me, &channel(room), &text]);
-        }
-        Rejection::NotOnChannel { nick, room } => line(out, Some(server), "441", &[me, nick, &channel(room), &text]),
-        Rejection::AlreadyOnChannel { nick, room } => {
-            line(out, Some(server), "443", &[me, nick, &channel(room), &text]);
-        }
-        Rejection::RoomFull(room) => line(out, Some(server), "471", &[me, &channel(room), &text]),
-        Rejection::BannedNickChange { nick, room } => {
-            line(out, Some(server), "435", &[me, nick, &channel(room), &text]);
-        }
-        Rejection::InviteOnly(room) => line(out, Some(server), "473", &[me, &channel(room), &text]),
-        Rejection::Banned(room) => line(out, Some(server), "474", &[me, &channel(room), &text]),
-        Rejection::BadRoomKey(room) => line(out, Some(server), "475", &[me, &channel(room), &text]),
-        Rejection::CannotSpeak(room) => line(out, Some(server), "404", &[me, &channel(room), &text]),
-        Rejection::BanListFull { room, .. } | Rejection::OperatorListFull { room, .. } => {
-            line(out, Some(server), "478", &[me, &channel(room), "*", &text]);
-        }
-        Rejection::UnknownMode(letter) => line(out, Some(server), "472", &[me, &letter.to_string(), &text]),
-        Rejection::InvalidModeParam { room, mode, .. } => {
-            line(out, Some(server), "696", &[me, &channel(room), &mode.to_string(), "*", &text]);
-        }
-        Rejection::UnknownCommand(command) => line(out, Some(server), "421", &[me, command, &text]),
-        Rejection::LineTooLong { .. } => line(out, Some(server), "417", &[me, &text]),
-        Rejection::Usage(usage) => {
+    let reply = |out: &mut Vec<u8>, numeric: &str, names: &[&str]| {
+        let params: Vec<&str> = [me].into_iter().chain(names.iter().copied()).chain([text.as_str()]).collect();
+        line(out, Some(server), numeric, &params);
+    };
+    match rejection.irc() {
+        IrcReply::Plain(numeric) => reply(out, numeric, &[]),
+        IrcReply::Star(numeric) => reply(out, numeric, &["*"]),
+        IrcReply::Word(numeric, word) | IrcReply::Nick(numeric, word) => reply(out, numeric, &[word]),
+        IrcReply::Channel(numeric, room) => reply(out, numeric, &[&channel(room)]),
+        IrcReply::ChannelStar(numeric, room) => reply(out, numeric, &[&channel(room), "*"]),
+        IrcReply::NickChannel(numeric, nick, room) => reply(out, numeric, &[nick, &channel(room)]),
+        IrcReply::Mode(numeric, None, mode) => reply(out, numeric, &[&mode.to_string()]),
+        IrcReply::Mode(numeric, Some(room), mode) => reply(out, numeric, &[&channel(room), &mode.to_string(), "*"]),
+        IrcReply::Usage(usage) => {
             let command = usage.split(' ').next().unwrap_or("*");
             line(out, Some(server), "461", &[me, command, &format!("Not enough parameters: {usage}")]);
         }
-        // IRC clients join a channel they are in without complaint.
-        Rejection::AlreadyInRoom(_) => {}
-        Rejection::LoginFailed { .. }
-        | Rejection::LockedOut { .. }
-        | Rejection::AccountBusy
-        | Rejection::AuthInProgress
-        | Rejection::TlsRequired(_)
-        | Rejection::AlreadyLoggedIn(_)
-        | Rejection::LoginRequired
-        | Rejection::HashFailed
-        | Rejection::ServerBusy
-            if to.is_some_and(|r| r.sasl) =>
-        {
+        IrcReply::Registered(nick) => {
+            let why = format!("{nick} is a registered name; log in to it with SASL or NickServ IDENTIFY");
+            line(out, Some(server), "433", &[me, nick, &why]);
+        }
+        IrcReply::Login if to.is_some_and(|r| r.sasl) => {
             notice(out, server, me, &text);
             line(out, Some(server), "904", &[me, "SASL authentication failed"]);
         }
-        _ => notice(out, server, me, &text),
+        IrcReply::Login | IrcReply::Notice => notice(out, server, me, &text),
+        IrcReply::Nothing => {}
     }
 }
