@@ -47,8 +47,7 @@ use futures_util::SinkExt;
 use smol::{Async, Timer};
 
 use super::queue::{OutQueue, WriterJob};
-use super::{Incoming, Socket, Transport};
-use crate::engine_task::Inbound;
+use super::{Inbound, Incoming, Socket, Transport};
 use crate::ip_limit::IpSlot;
 use crate::runtime::spawn;
 
