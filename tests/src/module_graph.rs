@@ -9,8 +9,10 @@
 //! `self::...`. A path imports the deepest module it goes through
 //! (`crate::a::b::Item` imports `a::b`). A module importing itself or one
 //! of its own descendants is no edge: a parent owns its children. A child
-//! importing its parent is an edge. Files under `src/bin/` are crates of
-//! their own and are left out.
+//! importing its parent or a sibling is an edge. And a parent speaks for
+//! its children: what `a::b` imports outside `a`, `a` imports too, so that
+//! `a::b -> c -> a` is a cycle although `a` only declares `b`. Files under
+//! `src/bin/` are crates of their own and are left out.
 
 mod cycles;
 mod paths;
@@ -49,11 +51,16 @@ pub fn read_crate(src: &Path) -> io::Result<Graph> {
                 .map(|len| &named.path[..len])
                 .find(|prefix| known.contains(prefix))
                 .expect("the crate root is a known module");
-            if target.starts_with(module) {
-                continue;
-            }
             let origin = Origin { file: file.to_string_lossy().into_owned(), line: named.line };
-            graph.add_edge(&from, &name(target), origin);
+            // The module and each ancestor it speaks for, up to the first
+            // that contains the target: a parent owns its children.
+            for len in (0..=module.len()).rev() {
+                let importer = &module[..len];
+                if target.starts_with(importer) {
+                    break;
+                }
+                graph.add_edge(&name(importer), &name(target), origin.clone());
+            }
         }
     }
     Ok(graph)
@@ -133,5 +140,26 @@ mod tests {
         assert_eq!(graph.edge("b", "b"), None);
         assert_eq!(graph.edge("c", "a::inner"), Some(&Origin { file: "c.rs".into(), line: 1 }));
         assert_eq!(graph.cycles(), [["a", "c", "a::inner", "a"]]);
+    }
+
+    #[test]
+    fn a_parent_speaks_for_what_its_children_import() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let src = dir.path();
+        std::fs::create_dir_all(src.join("conn")).expect("create conn/");
+        for (file, text) in [
+            ("lib.rs", "mod conn; mod engine;"),
+            // `conn` itself imports nothing; only its child does.
+            ("conn/mod.rs", "mod reader; pub struct Socket;"),
+            ("conn/reader.rs", "use super::Socket; use crate::engine::Inbound;"),
+            ("engine.rs", "use crate::conn::Socket; pub enum Inbound {}"),
+        ] {
+            std::fs::write(src.join(file), text).expect("write the file");
+        }
+        let graph = read_crate(src).expect("read the crate");
+        assert!(graph.edge("conn::reader", "engine").is_some());
+        assert_eq!(graph.edge("conn", "engine"), Some(&Origin { file: "conn/reader.rs".into(), line: 1 }));
+        assert_eq!(graph.edge("conn", "conn"), None, "what a child takes from its parent stays inside");
+        assert_eq!(graph.cycles(), [["conn", "engine", "conn"]]);
     }
 }

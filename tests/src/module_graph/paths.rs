@@ -50,20 +50,23 @@ pub(crate) fn crate_paths(source: &str, module: &[String]) -> Vec<Named> {
                 named.extend(trees.iter().filter_map(|path| resolve(path, &here)).map(|path| Named { path, line }));
                 continue;
             }
-            Kind::Ident(word) if is_path_root(word) && !continues_a_path(&tokens, at) => {
-                if kind(&tokens, at + 1) == Some(&Kind::PathSep) && !is_visibility(&tokens, at) {
-                    let line = tokens[at].line;
-                    let mut path = Vec::new();
-                    while let Some(Kind::Ident(segment)) = kind(&tokens, at) {
-                        path.push(segment.clone());
-                        if kind(&tokens, at + 1) != Some(&Kind::PathSep) {
-                            break;
-                        }
-                        at += 2;
+            Kind::Ident(word)
+                if is_path_root(word)
+                    && !continues_a_path(&tokens, at)
+                    && kind(&tokens, at + 1) == Some(&Kind::PathSep)
+                    && !is_visibility(&tokens, at) =>
+            {
+                let line = tokens[at].line;
+                let mut path = Vec::new();
+                while let Some(Kind::Ident(segment)) = kind(&tokens, at) {
+                    path.push(segment.clone());
+                    if kind(&tokens, at + 1) != Some(&Kind::PathSep) {
+                        break;
                     }
-                    named.extend(resolve(&path, &here).map(|path| Named { path, line }));
-                    continue;
+                    at += 2;
                 }
+                named.extend(resolve(&path, &here).map(|path| Named { path, line }));
+                continue;
             }
             _ => {}
         }
