@@ -12,13 +12,14 @@ use crate::conn::{SendLimit, ws};
 use crate::passwords::Limits;
 use crate::proxy::Cidr;
 use crate::store::{Retention, SyncMode};
-use crate::tls::TlsArgs;
 
 mod engine_args;
 pub(crate) mod ranges;
+mod tls_args;
 mod values;
 
 pub(crate) use engine_args::EngineArgs;
+pub(crate) use tls_args::TlsArgs;
 pub(crate) use values::{OptionalAddr, Seconds, count, optional_addr, seconds};
 use values::{host_name, origin};
 

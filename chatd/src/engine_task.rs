@@ -16,17 +16,15 @@ use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use bytes::Bytes;
-use chatcore::{
-    AuthRequestId, ClientId, ConnectInfo, DisconnectReason, Engine, Now, Output, PasswordHash, StorageStatus,
-};
+use chatcore::{ClientId, ConnectInfo, DisconnectReason, Engine, Now, Output, StorageStatus};
 use futures_lite::future;
 use smol::Timer;
 
-use crate::conn::{self, Incoming, SendLimit, Socket};
+use crate::conn::{self, Inbound, Incoming, SendLimit, Socket};
 use crate::held::{ClientOp, Held};
 use crate::metrics::{Measures, Scrape};
 use crate::newcomers::Newcomer;
-use crate::passwords;
+use crate::passwords::{self, Answer};
 use crate::runtime::spawn;
 use crate::server::refusals::{self, Refusal};
 use crate::store::thread::{Job, Reply, StoreHandle};
@@ -59,26 +57,15 @@ const SHUTDOWN_MARGIN: Duration = Duration::from_secs(1);
 /// reading sockets). Bounds memory while the disk is slow or failing.
 const MAX_HELD_BYTES: usize = 64 * 1024 * 1024;
 
-/// Work finished off the engine task, to be fed back to the engine.
+/// Work finished off the engine task, to be fed back to the engine: what
+/// the password pool and the storage thread report, each in a type of its
+/// own, brought to one channel by the callbacks `server.rs` gives them.
 #[derive(Debug)]
 pub(crate) enum Done {
-    /// A password was hashed (or hashing failed).
-    Hashed(AuthRequestId, Option<PasswordHash>),
-    /// A password was checked.
-    Verified(AuthRequestId, bool),
+    /// A password was hashed or checked.
+    Password(passwords::Answer),
     /// The storage thread reports.
     Store(Reply),
-}
-
-/// What reaches the engine task from the sockets.
-#[derive(Debug)]
-pub(crate) enum Inbound {
-    /// A connection was accepted (a WebSocket: and upgraded).
-    Connect(Incoming),
-    /// Bytes arrived from a client.
-    Input(ClientId, Bytes),
-    /// A client's connection ended.
-    Closed(ClientId, DisconnectReason),
 }
 
 /// A connected client, as the engine task sees it.
@@ -360,8 +347,10 @@ impl EngineTask {
     /// commit made durable.
     fn finished(&mut self, now: Now, done: Done) {
         match done {
-            Done::Hashed(request, hash) => report_misuse(self.engine.handle_password_hashed(now, request, hash)),
-            Done::Verified(request, matches) => {
+            Done::Password(Answer::Hashed(request, hash)) => {
+                report_misuse(self.engine.handle_password_hashed(now, request, hash));
+            }
+            Done::Password(Answer::Verified(request, matches)) => {
                 report_misuse(self.engine.handle_password_verified(now, request, matches));
             }
             Done::Store(Reply::Committed { upto }) => {

@@ -1,6 +1,7 @@
-//! The per-IP connection cap. One machine should not be able to take every
-//! client slot; the count is touched only when a connection opens or
-//! closes, never on the message path.
+//! The per-IP connection cap, and what a connection over it is told. One
+//! machine should not be able to take every client slot; the count is
+//! touched only when a connection opens or closes, never on the message
+//! path.
 //!
 //! Addresses are counted as [`SourceKey`]s, the engine's own rule for
 //! per-source limits: an IPv6 host usually holds a whole /64, so IPv6
@@ -8,10 +9,12 @@
 //! counts as its IPv4 address.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chatcore::SourceKey;
+
+use crate::server::refusals::{self, Refusal};
 
 /// Counts open connections per IP address.
 #[derive(Debug, Clone)]
@@ -78,6 +81,15 @@ impl Drop for IpSlot {
             }
         }
     }
+}
+
+/// Logs a connection refused for the per-IP cap (through the refusal
+/// limiter), and returns what to tell it.
+pub(crate) fn over_the_cap(peer: SocketAddr, max: usize) -> String {
+    if refusals::note(Refusal::PerIpCap) {
+        tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
+    }
+    format!("too many connections from your address (at most {max}); try again later")
 }
 
 #[cfg(test)]

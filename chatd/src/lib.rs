@@ -14,6 +14,8 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+// An accepted connection on its way to be served, and what is known of its client.
+mod arrival;
 // The command line: every flag, with the engine's defaults.
 mod cli;
 // `--config FILE`: the flags as TOML keys, and `chatd check-config`.

@@ -29,7 +29,6 @@ use async_channel::{Receiver, Sender};
 use futures_lite::future;
 use smol::lock::{Semaphore, SemaphoreGuardArc};
 
-use crate::conn::Socket;
 use crate::memory;
 use crate::server::refusals::{self, Refusal};
 
@@ -67,7 +66,15 @@ enum Waiting {
     Task(Sender<()>),
     /// An engine client (IRC, not registered): its socket is cut, and the
     /// engine hears of it as of any connection that ends.
-    Client(Weak<Socket>),
+    Client(Weak<dyn Cut>),
+}
+
+/// A connection that can be cut: what a newcomer that became an engine
+/// client is dropped by. The connection's socket is one; this count needs
+/// nothing else of it.
+pub(crate) trait Cut: Send + Sync {
+    /// Cuts the connection both ways, so that its task ends promptly.
+    fn cut(&self);
 }
 
 /// One connection counted as not a client yet; it stops counting when
@@ -163,10 +170,10 @@ impl Newcomer {
 
     /// The connection is now an engine client that has not registered:
     /// dropping it cuts `socket`. It keeps its place in the order.
-    pub(crate) fn became_client(&self, socket: &Arc<Socket>) {
+    pub(crate) fn became_client<S: Cut + 'static>(&self, socket: &Arc<S>) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(waiting) = state.waiting.get_mut(&self.number) {
-            *waiting = Waiting::Client(Arc::downgrade(socket));
+            *waiting = Waiting::Client(Arc::downgrade(socket) as Weak<dyn Cut>);
         }
     }
 }

@@ -22,8 +22,6 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_channel::{Receiver, Sender};
 use chatcore::{AuthRequestId, Password, PasswordHash};
 
-use crate::engine_task::Done;
-
 /// Memory per hash in KiB (OWASP: at least 19 MiB for argon2id with t = 2).
 pub(crate) const MEMORY_KIB: u32 = 19 * 1024;
 /// Passes over memory.
@@ -65,6 +63,15 @@ pub(crate) enum Job {
     Verify { request: AuthRequestId, password: Password, hash: Option<PasswordHash> },
 }
 
+/// A finished job, for the engine.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// A password was hashed (or hashing failed).
+    Hashed(AuthRequestId, Option<PasswordHash>),
+    /// A password was checked.
+    Verified(AuthRequestId, bool),
+}
+
 impl Job {
     fn request(&self) -> AuthRequestId {
         match self {
@@ -84,16 +91,18 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// Starts `limits.threads` workers; each answers on `done` with a
-    /// [`Done::Hashed`] or [`Done::Verified`].
-    pub(crate) fn start(limits: Limits, done: Sender<Done>) -> io::Result<Pool> {
+    /// Starts `limits.threads` workers; each calls `answer` with every
+    /// [`Answer`], on its own thread (as the store reports, the pool knows
+    /// nothing of who listens).
+    pub(crate) fn start(limits: Limits, answer: impl Fn(Answer) + Send + Sync + 'static) -> io::Result<Pool> {
         let (jobs, waiting) = async_channel::unbounded();
         let admitted = Arc::new(AtomicUsize::new(0));
+        let answer = Arc::new(answer);
         for i in 0..limits.threads {
-            let (waiting, admitted, done) = (waiting.clone(), admitted.clone(), done.clone());
+            let (waiting, admitted, answer) = (waiting.clone(), admitted.clone(), answer.clone());
             std::thread::Builder::new()
                 .name(format!("chatd-hash-{i}"))
-                .spawn(move || work(&waiting, &admitted, &done))
+                .spawn(move || work(&waiting, &admitted, &*answer))
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot start a password thread: {e}")))?;
         }
         Ok(Pool { jobs, admitted, capacity: limits.threads + limits.queue })
@@ -117,16 +126,18 @@ impl Pool {
 }
 
 /// A worker thread: takes jobs until the queue closes.
-fn work(jobs: &Receiver<Job>, admitted: &AtomicUsize, done: &Sender<Done>) {
+fn work(jobs: &Receiver<Job>, admitted: &AtomicUsize, answer: &impl Fn(Answer)) {
     let mut hasher = Hasher::default();
     while let Ok(job) = jobs.recv_blocking() {
-        let answer = match job {
-            Job::Hash { request, password } => Done::Hashed(request, hasher.hash(&password)),
-            Job::Verify { request, password, hash } => Done::Verified(request, hasher.verify(&password, hash.as_ref())),
+        let answered = match job {
+            Job::Hash { request, password } => Answer::Hashed(request, hasher.hash(&password)),
+            Job::Verify { request, password, hash } => {
+                Answer::Verified(request, hasher.verify(&password, hash.as_ref()))
+            }
         };
         // Its slot is free before the engine hears, so a retry is not refused for it.
         admitted.fetch_sub(1, Ordering::AcqRel);
-        let _ = done.send_blocking(answer);
+        answer(answered);
     }
 }
 
@@ -292,7 +303,10 @@ mod tests {
     #[test]
     fn the_pool_refuses_what_exceeds_its_threads_and_queue_and_takes_more_once_answered() {
         let (done, answers) = async_channel::unbounded();
-        let pool = Pool::start(Limits { threads: 1, queue: 1 }, done).unwrap();
+        let pool = Pool::start(Limits { threads: 1, queue: 1 }, move |answer| {
+            let _ = done.send_blocking(answer);
+        })
+        .unwrap();
         let mut jobs = login_requests(5).into_iter();
         let mut next = || jobs.next().unwrap();
         let (first, second, third) = (next(), next(), next());
@@ -304,7 +318,7 @@ mod tests {
         let mut answered = Vec::new();
         for _ in 0..2 {
             match answers.recv_blocking().unwrap() {
-                Done::Verified(request, matches) => answered.push((request, matches)),
+                Answer::Verified(request, matches) => answered.push((request, matches)),
                 other => panic!("{other:?}"),
             }
         }

@@ -14,11 +14,12 @@ use chatcore::{CloakKey, Codec, Engine, Hosts, RestoreError};
 use futures_lite::future;
 use smol::{Async, Timer};
 
+use crate::arrival::Arrival;
 use crate::cli::Cli;
-use crate::conn::{self, Incoming};
-use crate::engine_task::{Done, EngineTask, Inbound};
+use crate::conn::{self, Inbound, Incoming};
+use crate::engine_task::{Done, EngineTask};
 use crate::http::{self, Http, Origins, ServerHosts};
-use crate::ip_limit::{IpLimiter, IpSlot};
+use crate::ip_limit::{self, IpLimiter, IpSlot};
 use crate::newcomers::{Newcomer, Newcomers};
 use crate::open_files::{self, Spare};
 use crate::passwords;
@@ -93,7 +94,9 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         });
         (engine, Some(store))
     };
-    let passwords = passwords::Pool::start(cli.password_limits(), done_tx)?;
+    let passwords = passwords::Pool::start(cli.password_limits(), move |answer| {
+        let _ = done_tx.send_blocking(Done::Password(answer));
+    })?;
     // The certificate is read before any port opens: a bad one stops chatd.
     let tls = load_tls(&cli)?;
     let listener =
@@ -240,37 +243,6 @@ struct Door {
     newcomers: Newcomers,
     /// The descriptor kept for refusing when none is left.
     spare: Arc<Spare>,
-}
-
-/// An accepted connection on its way to be served, and what is known of
-/// its client.
-#[derive(Debug)]
-pub(crate) struct Arrival {
-    /// The client's address: the peer's own, or what a trusted proxy said.
-    pub(crate) peer: SocketAddr,
-    /// The address the connection reached: which `Host` names chatd.
-    pub(crate) local: SocketAddr,
-    /// Its share of the per-IP cap; uncounted while a trusted proxy has
-    /// yet to say whose connection it is.
-    pub(crate) slot: IpSlot,
-    /// Whether the client's connection is encrypted, to chatd or to a
-    /// trusted proxy in front.
-    pub(crate) tls: bool,
-    /// The listener's rule for passwords sent in the clear.
-    pub(crate) passwords: PlainPasswords,
-}
-
-impl Arrival {
-    /// What to tell the client instead of taking its password, if anything.
-    pub(crate) fn refuse_passwords(&self) -> Option<Box<str>> {
-        if self.tls { None } else { self.passwords.refusal_for(self.peer.ip()) }
-    }
-
-    /// Takes `client`'s place as the one this connection is for.
-    pub(crate) fn forwarded_for(&mut self, client: proxy::Client) {
-        self.peer = client.addr;
-        self.tls |= client.tls;
-    }
 }
 
 /// Reads the certificate if any TLS listener is asked for, and reloads it
@@ -537,16 +509,7 @@ async fn serve(
 
 /// Tells a connection over the per-IP cap why, and closes it.
 fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize, port: &Port, tls: bool) {
-    tell_and_close(stream, port, tls, &over_the_cap(peer, max));
-}
-
-/// Logs a connection refused for the per-IP cap (through the refusal
-/// limiter), and returns what to tell it.
-pub(crate) fn over_the_cap(peer: SocketAddr, max: usize) -> String {
-    if refusals::note(Refusal::PerIpCap) {
-        tracing::warn!(%peer, max_per_ip = max, "refused: too many connections from this address");
-    }
-    format!("too many connections from your address (at most {max}); try again later")
+    tell_and_close(stream, port, tls, &ip_limit::over_the_cap(peer, max));
 }
 
 /// Tells a connection refused at the door why, in its port's protocol, and

@@ -9,7 +9,6 @@
 //! nothing of TLS, at the cost of two more descriptors and a copy per TLS
 //! client (see docs/OPERATIONS.md).
 
-mod args;
 mod pump;
 
 use std::io;
@@ -27,7 +26,6 @@ use smol::{Async, Timer};
 
 use crate::runtime::spawn;
 use crate::server::refusals::{self, Refusal};
-pub(crate) use args::TlsArgs;
 
 /// Why a certificate and key could not be used.
 #[derive(Debug, thiserror::Error)]

@@ -50,9 +50,8 @@ use futures_lite::future;
 use smol::Async;
 use socket2::{SockRef, TcpKeepalive};
 
-use crate::engine_task::Inbound;
 use crate::ip_limit::IpSlot;
-use crate::newcomers::Newcomer;
+use crate::newcomers::{self, Newcomer};
 use queue::OutQueue;
 pub(crate) use queue::{Exceeded, SendLimit};
 
@@ -77,6 +76,19 @@ enum Transport {
     /// Boxed: most connections are plain, and a socket lives as long as
     /// its connection.
     WebSocket(Box<ws::Shared>),
+}
+
+/// What reaches the engine task from the sockets, through the one bounded
+/// inbound channel. Defined here, with what sends it, so that the
+/// connections need nothing of the engine task's.
+#[derive(Debug)]
+pub(crate) enum Inbound {
+    /// A connection was accepted (a WebSocket: and upgraded).
+    Connect(Incoming),
+    /// Bytes arrived from a client.
+    Input(ClientId, Bytes),
+    /// A client's connection ended.
+    Closed(ClientId, DisconnectReason),
 }
 
 /// A connection accepted, on its way to the engine task.
@@ -168,6 +180,12 @@ impl Socket {
     /// connection's write side is closed.
     pub(crate) fn close_queue(&self) {
         self.out.close();
+    }
+}
+
+impl newcomers::Cut for Socket {
+    fn cut(&self) {
+        Socket::cut(self);
     }
 }
 

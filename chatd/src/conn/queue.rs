@@ -19,8 +19,16 @@
 //!
 //! An idle queue holds no buffer: an empty `VecDeque` does not allocate,
 //! and one that grew is given back when it runs dry.
+//!
+//! [`OutQueue`] is all of it, its state private to this file: pushing (the
+//! engine task), writing to a TCP socket (`flush` for the engine task,
+//! `write_queued` for the connection's task, both one `writev` of
+//! everything queued), and a WebSocket's hand-over (`hand_to_task`, then
+//! `take` and `written` on the connection's task, which makes the frames).
 
 use std::collections::VecDeque;
+use std::io::{self, IoSlice, Write};
+use std::net::TcpStream;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -30,6 +38,13 @@ use bytes::{Buf, Bytes};
 /// A queue that grew past this many entries is given back when it runs
 /// dry, so an idle client holds no large buffer.
 const KEEP_CAPACITY: usize = 16;
+
+/// Most queued messages handed to one `writev` (Linux's `IOV_MAX` is 1024).
+const MAX_IOV: usize = 1024;
+
+/// Buffers gathered on the stack for one `writev`; more than this (a
+/// client that fell behind) are gathered in a short-lived `Vec`.
+const STACK_IOV: usize = 32;
 
 /// How far behind a client may fall before it is cut ("send queue
 /// exceeded").
@@ -71,9 +86,9 @@ pub(super) struct OutQueue {
 /// Everything about the queue, under one lock: what is queued, and whose
 /// turn it is to write.
 #[derive(Debug, Default)]
-pub(super) struct State {
+struct State {
     /// Buffers not yet (fully) written, oldest first.
-    pub(super) items: VecDeque<Bytes>,
+    items: VecDeque<Bytes>,
     /// Bytes queued and not yet taken by the kernel.
     bytes: usize,
     /// Bytes ever queued, and ever written: the positions marks refer to.
@@ -84,12 +99,12 @@ pub(super) struct State {
     /// No more data will come: flush what is queued, then end the stream.
     closed: bool,
     /// The socket failed; nothing more is written and pushes are dropped.
-    pub(super) failed: bool,
+    failed: bool,
     /// The socket took less than was queued: the connection's task is (or
     /// is about to be) waiting for it to become writable, and only it writes.
     /// A WebSocket's task always writes, so for it this means "handed over"
     /// (see [`ws`](super::ws)).
-    pub(super) blocked: bool,
+    blocked: bool,
     /// The connection's task, while it waits for work.
     waker: Option<Waker>,
 }
@@ -114,8 +129,17 @@ pub(super) enum WriterJob {
     Stop,
 }
 
+/// What a write attempt achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flushed {
+    /// Nothing is left queued (or nothing was there to write).
+    All,
+    /// The socket is full; the connection's task takes over.
+    Blocked,
+}
+
 impl OutQueue {
-    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -152,6 +176,26 @@ impl OutQueue {
         Ok(first && !state.blocked)
     }
 
+    /// The engine task: writes as much as `stream` takes now, without
+    /// waiting, unless the connection's task is already doing so. When the
+    /// socket is full, wakes that task to finish.
+    pub(super) fn flush(&self, stream: &TcpStream) -> io::Result<Flushed> {
+        let mut state = self.lock();
+        if state.blocked || state.failed {
+            return Ok(Flushed::Blocked);
+        }
+        let flushed = state.write(stream);
+        match flushed {
+            Ok(Flushed::All) => {}
+            Ok(Flushed::Blocked) => {
+                state.blocked = true;
+                state.wake();
+            }
+            Err(_) => state.fail(),
+        }
+        flushed
+    }
+
     /// The connection's task: waits until there is something for it to do.
     pub(super) fn poll_job(&self, cx: &mut Context<'_>) -> Poll<WriterJob> {
         let mut state = self.lock();
@@ -168,6 +212,68 @@ impl OutQueue {
             state.waker = Some(cx.waker().clone());
         }
         Poll::Pending
+    }
+
+    /// The connection's task: writes what the socket takes now. Once the
+    /// queue is empty, the engine task writes again.
+    pub(super) fn write_queued(&self, stream: &TcpStream) -> io::Result<Flushed> {
+        let mut state = self.lock();
+        if state.failed {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        let flushed = state.write(stream);
+        match flushed {
+            Ok(Flushed::All) => state.blocked = false,
+            Ok(Flushed::Blocked) => state.blocked = true,
+            Err(_) => state.fail(),
+        }
+        flushed
+    }
+
+    /// The engine task, at the end of a batch: the connection's task writes
+    /// what is queued (only it can make frames). Until the queue is empty
+    /// again, pushes do not ask for another hand-over.
+    pub(super) fn hand_to_task(&self) {
+        let mut state = self.lock();
+        if !state.failed {
+            state.blocked = true;
+            state.wake();
+        }
+    }
+
+    /// Takes the oldest queued buffers out, at most `max_items` of them and
+    /// about `max_bytes`, and their total size. Moved, not cloned: a
+    /// broadcast buffer's reference count is shared by every recipient on
+    /// every thread, so each clone would be a contended atomic. Their
+    /// bytes stay counted as queued until [`written`](Self::written).
+    pub(super) fn take(&self, max_items: usize, max_bytes: usize) -> (Vec<Bytes>, usize) {
+        let mut state = self.lock();
+        let mut bytes = 0;
+        let mut batch = Vec::new();
+        while batch.len() < max_items {
+            match state.items.front() {
+                Some(item) if bytes == 0 || bytes + item.len() <= max_bytes => bytes += item.len(),
+                _ => break,
+            }
+            batch.extend(state.items.pop_front());
+        }
+        (batch, bytes)
+    }
+
+    /// `bytes` taken with [`take`](Self::take) reached the kernel. Once
+    /// nothing is queued the engine task hands the queue over again at its
+    /// next push.
+    pub(super) fn written(&self, bytes: usize) {
+        let mut state = self.lock();
+        // A queue failed meanwhile (its client fell behind) was emptied.
+        if state.failed {
+            return;
+        }
+        state.count_written(bytes);
+        if state.items.is_empty() {
+            state.blocked = false;
+            state.shrink_when_empty();
+        }
     }
 
     /// No more data will come: the connection's task flushes what is
@@ -192,13 +298,13 @@ impl OutQueue {
 
 impl State {
     /// Wakes the connection's task, if it waits for work.
-    pub(super) fn wake(&mut self) {
+    fn wake(&mut self) {
         if let Some(waker) = self.waker.take() {
             waker.wake();
         }
     }
 
-    pub(super) fn fail(&mut self) {
+    fn fail(&mut self) {
         self.failed = true;
         self.items = VecDeque::new();
         self.marks = VecDeque::new();
@@ -226,10 +332,31 @@ impl State {
         }
     }
 
+    /// Writes queued buffers until the queue is empty or the socket is full.
+    fn write(&mut self, stream: &TcpStream) -> io::Result<Flushed> {
+        while !self.items.is_empty() {
+            let (result, offered) = writev(stream, &self.items);
+            let written = match result {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Blocked),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.consume(written);
+            if written < offered {
+                // The socket's buffer is full; another try would only fail.
+                return Ok(Flushed::Blocked);
+            }
+        }
+        self.shrink_when_empty();
+        Ok(Flushed::All)
+    }
+
     /// Drops what the kernel took. Bytes leave the count as they are
     /// written, so a client that keeps up never looks further behind than
     /// it is.
-    pub(super) fn consume(&mut self, mut written: usize) {
+    fn consume(&mut self, mut written: usize) {
         self.count_written(written);
         while written > 0 {
             let Some(first) = self.items.front_mut() else { break };
@@ -245,7 +372,7 @@ impl State {
 
     /// Counts `written` more bytes as taken by the kernel, without touching
     /// the buffers (a WebSocket's task took them out already, see `ws`).
-    pub(super) fn count_written(&mut self, written: usize) {
+    fn count_written(&mut self, written: usize) {
         self.bytes -= written;
         self.written += written as u64;
         crate::metrics::wrote(written);
@@ -255,7 +382,7 @@ impl State {
     }
 
     /// Gives back the memory of a queue that grew, once it has run dry.
-    pub(super) fn shrink_when_empty(&mut self) {
+    fn shrink_when_empty(&mut self) {
         if self.items.is_empty() && self.items.capacity() > KEEP_CAPACITY {
             self.items = VecDeque::new();
         }
@@ -263,6 +390,30 @@ impl State {
         if self.items.is_empty() {
             self.marks = VecDeque::new();
         }
+    }
+}
+
+/// One `writev` of the first [`MAX_IOV`] buffers of `items`, and how many
+/// bytes were offered.
+fn writev(mut stream: &TcpStream, items: &VecDeque<Bytes>) -> (io::Result<usize>, usize) {
+    let mut offered = 0;
+    if items.len() <= STACK_IOV {
+        let mut slices = [IoSlice::new(&[]); STACK_IOV];
+        for (slot, item) in slices.iter_mut().zip(items) {
+            *slot = IoSlice::new(item);
+            offered += item.len();
+        }
+        (stream.write_vectored(&slices[..items.len()]), offered)
+    } else {
+        let slices: Vec<IoSlice<'_>> = items
+            .iter()
+            .take(MAX_IOV)
+            .map(|item| {
+                offered += item.len();
+                IoSlice::new(item)
+            })
+            .collect();
+        (stream.write_vectored(&slices), offered)
     }
 }
 

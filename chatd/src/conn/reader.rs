@@ -11,8 +11,7 @@ use chatcore::{ClientId, DisconnectReason};
 use futures_lite::future::poll_fn;
 use smol::Async;
 
-use super::Socket;
-use crate::engine_task::Inbound;
+use super::{Inbound, Socket};
 
 /// Bytes read from a socket at once, into a buffer on the stack that lives
 /// only for the read. The engine frames lines across reads, so a line

@@ -1,8 +1,9 @@
-//! Writing a client's queued bytes to its socket. There are two writers,
-//! always under the queue's lock, so the bytes go out in the order they
-//! were queued whoever writes them:
+//! The writing half of a TCP connection's task. There are two writers of
+//! a client's queued bytes, always under the queue's lock, so the bytes go
+//! out in the order they were queued whoever writes them:
 //!
-//! * the engine task, once per batch ([`OutQueue::flush`]), writes straight
+//! * the engine task, once per batch
+//!   ([`OutQueue::flush`](super::queue::OutQueue::flush)), writes straight
 //!   to each socket it queued for, without waiting;
 //! * the connection's own task ([`write_loop`]), only when the socket took
 //!   less than was queued: it waits until the socket is writable and
@@ -12,117 +13,14 @@
 //! delivery caps a 2-core machine near 300 thousand deliveries/s, while 64
 //! messages per write reach millions.
 
-use std::collections::VecDeque;
-use std::io::{self, IoSlice, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io;
+use std::net::Shutdown;
 
-use bytes::Bytes;
 use chatcore::ClientId;
 use futures_lite::future::poll_fn;
 
 use super::Socket;
-use super::queue::{OutQueue, State, WriterJob};
-
-/// Most queued messages handed to one `writev` (Linux's `IOV_MAX` is 1024).
-const MAX_IOV: usize = 1024;
-
-/// Buffers gathered on the stack for one `writev`; more than this (a
-/// client that fell behind) are gathered in a short-lived `Vec`.
-const STACK_IOV: usize = 32;
-
-/// What a write attempt achieved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Flushed {
-    /// Nothing is left queued (or nothing was there to write).
-    All,
-    /// The socket is full; the connection's task takes over.
-    Blocked,
-}
-
-impl OutQueue {
-    /// The engine task: writes as much as `stream` takes now, without
-    /// waiting, unless the connection's task is already doing so. When the
-    /// socket is full, wakes that task to finish.
-    pub(super) fn flush(&self, stream: &TcpStream) -> io::Result<Flushed> {
-        let mut state = self.lock();
-        if state.blocked || state.failed {
-            return Ok(Flushed::Blocked);
-        }
-        let flushed = state.write(stream);
-        match flushed {
-            Ok(Flushed::All) => {}
-            Ok(Flushed::Blocked) => {
-                state.blocked = true;
-                state.wake();
-            }
-            Err(_) => state.fail(),
-        }
-        flushed
-    }
-
-    /// The connection's task: writes what the socket takes now. Once the
-    /// queue is empty, the engine task writes again.
-    fn write_queued(&self, stream: &TcpStream) -> io::Result<Flushed> {
-        let mut state = self.lock();
-        if state.failed {
-            return Err(io::ErrorKind::BrokenPipe.into());
-        }
-        let flushed = state.write(stream);
-        match flushed {
-            Ok(Flushed::All) => state.blocked = false,
-            Ok(Flushed::Blocked) => state.blocked = true,
-            Err(_) => state.fail(),
-        }
-        flushed
-    }
-}
-
-impl State {
-    /// Writes queued buffers until the queue is empty or the socket is full.
-    fn write(&mut self, stream: &TcpStream) -> io::Result<Flushed> {
-        while !self.items.is_empty() {
-            let (result, offered) = writev(stream, &self.items);
-            let written = match result {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Blocked),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            self.consume(written);
-            if written < offered {
-                // The socket's buffer is full; another try would only fail.
-                return Ok(Flushed::Blocked);
-            }
-        }
-        self.shrink_when_empty();
-        Ok(Flushed::All)
-    }
-}
-
-/// One `writev` of the first [`MAX_IOV`] buffers of `items`, and how many
-/// bytes were offered.
-fn writev(mut stream: &TcpStream, items: &VecDeque<Bytes>) -> (io::Result<usize>, usize) {
-    let mut offered = 0;
-    if items.len() <= STACK_IOV {
-        let mut slices = [IoSlice::new(&[]); STACK_IOV];
-        for (slot, item) in slices.iter_mut().zip(items) {
-            *slot = IoSlice::new(item);
-            offered += item.len();
-        }
-        (stream.write_vectored(&slices[..items.len()]), offered)
-    } else {
-        let slices: Vec<IoSlice<'_>> = items
-            .iter()
-            .take(MAX_IOV)
-            .map(|item| {
-                offered += item.len();
-                IoSlice::new(item)
-            })
-            .collect();
-        (stream.write_vectored(&slices), offered)
-    }
-}
+use super::queue::{Flushed, WriterJob};
 
 /// The writing half of a connection's task. Finishes the writes the engine
 /// task left when the socket was full, and flushes what is queued when the
@@ -160,14 +58,15 @@ async fn finish_writes(socket: &Socket) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use std::io::Read;
-    use std::net::{Shutdown, TcpListener};
+    use std::net::{Shutdown, TcpListener, TcpStream};
     use std::task::{Context, Poll, Waker};
-
     use std::time::Instant;
 
+    use bytes::Bytes;
+
     use super::*;
-    use crate::conn::queue::Exceeded;
     use crate::conn::queue::tests::limit;
+    use crate::conn::queue::{Exceeded, OutQueue};
 
     fn pair() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -47,8 +47,7 @@ use futures_util::SinkExt;
 use smol::{Async, Timer};
 
 use super::queue::{OutQueue, WriterJob};
-use super::{Incoming, Socket, Transport};
-use crate::engine_task::Inbound;
+use super::{Inbound, Incoming, Socket, Transport};
 use crate::ip_limit::IpSlot;
 use crate::runtime::spawn;
 
@@ -446,54 +445,6 @@ fn lines(item: Bytes) -> Vec<Utf8Bytes> {
         start += line.len() + 1;
     }
     frames
-}
-
-impl OutQueue {
-    /// The engine task, at the end of a batch: the connection's task writes
-    /// what is queued (only it can make frames). Until the queue is empty
-    /// again, pushes do not ask for another hand-over.
-    pub(super) fn hand_to_task(&self) {
-        let mut state = self.lock();
-        if !state.failed {
-            state.blocked = true;
-            state.wake();
-        }
-    }
-
-    /// Takes the oldest queued buffers out, at most `max_items` of them and
-    /// about `max_bytes`, and their total size. Moved, not cloned: a
-    /// broadcast buffer's reference count is shared by every recipient on
-    /// every thread, so each clone would be a contended atomic. Their
-    /// bytes stay counted as queued until [`written`](Self::written).
-    pub(super) fn take(&self, max_items: usize, max_bytes: usize) -> (Vec<Bytes>, usize) {
-        let mut state = self.lock();
-        let mut bytes = 0;
-        let mut batch = Vec::new();
-        while batch.len() < max_items {
-            match state.items.front() {
-                Some(item) if bytes == 0 || bytes + item.len() <= max_bytes => bytes += item.len(),
-                _ => break,
-            }
-            batch.extend(state.items.pop_front());
-        }
-        (batch, bytes)
-    }
-
-    /// `bytes` taken with [`take`](Self::take) reached the kernel. Once
-    /// nothing is queued the engine task hands the queue over again at its
-    /// next push.
-    pub(super) fn written(&self, bytes: usize) {
-        let mut state = self.lock();
-        // A queue failed meanwhile (its client fell behind) was emptied.
-        if state.failed {
-            return;
-        }
-        state.count_written(bytes);
-        if state.items.is_empty() {
-            state.blocked = false;
-            state.shrink_when_empty();
-        }
-    }
 }
 
 #[cfg(test)]

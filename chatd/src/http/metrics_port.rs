@@ -12,7 +12,7 @@ use smol::Async;
 use super::page::{Response, Status};
 use super::request::{self, HeadError};
 use super::{Http, answer, refuse_unknown_host, scrape, within};
-use crate::server::Arrival;
+use crate::arrival::Arrival;
 
 /// How long a connection let in on the reserve descriptor has to send its
 /// request: it was waiting in the backlog, so its head has usually

@@ -43,13 +43,13 @@ use async_tungstenite::tungstenite::protocol::Role;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt, future};
 use smol::{Async, Timer};
 
+use crate::arrival::Arrival;
+use crate::conn::Inbound;
 use crate::conn::ws::{self, CloseReason};
-use crate::engine_task::Inbound;
-use crate::ip_limit::IpLimiter;
+use crate::ip_limit::{self, IpLimiter};
 use crate::metrics::{self, Scrape};
 use crate::proxy::{self, TrustedProxies, forwarded};
 use crate::server::refusals::{self, Refusal};
-use crate::server::{self, Arrival};
 pub(crate) use host::ServerHosts;
 pub(crate) use metrics_port::{answer_at_limit, serve_metrics};
 use page::{Response, Status};
@@ -154,7 +154,7 @@ fn forwarded_client(arrival: &mut Arrival, head: &request::Head, http: &Http) ->
     })?;
     arrival.forwarded_for(client);
     let Some(slot) = http.limiter.try_acquire(arrival.peer.ip()) else {
-        return Err(too_many_connections_response(&server::over_the_cap(arrival.peer, http.limiter.max())));
+        return Err(too_many_connections_response(&ip_limit::over_the_cap(arrival.peer, http.limiter.max())));
     };
     arrival.slot = slot;
     Ok(())

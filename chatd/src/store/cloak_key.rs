@@ -10,10 +10,8 @@ use std::path::{Path, PathBuf};
 
 use chatcore::CloakKey;
 
+pub use super::files::KEY_FILE;
 use super::files::{self, ForeignFile};
-
-/// The key's file in the data directory.
-pub const KEY_FILE: &str = "cloak.key";
 
 /// The most of the key's file that is read: more than a key takes.
 const KEY_TEXT_CAP: u64 = 256;

@@ -17,10 +17,12 @@ use std::path::{Path, PathBuf};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 
 use super::DB_FILE;
-use super::cloak_key::KEY_FILE;
 
 /// The lock file's name in the data directory.
 pub(crate) const LOCK_FILE: &str = "chatd.lock";
+
+/// The cloak key's file in the data directory (see `cloak_key.rs`).
+pub const KEY_FILE: &str = "cloak.key";
 
 /// Every file chatd, or SQLite for it, opens in the data directory.
 const FILES: [&str; 6] = [LOCK_FILE, DB_FILE, "chatd.db-wal", "chatd.db-shm", "chatd.db-journal", KEY_FILE];

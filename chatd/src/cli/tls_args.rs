@@ -1,11 +1,11 @@
-//! The TLS flags.
+//! The TLS flags (the listeners they start are `tls.rs`'s).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::cli::{OptionalAddr, Seconds, optional_addr, ranges, seconds};
+use super::{OptionalAddr, Seconds, optional_addr, ranges, seconds};
 
 /// TLS: which listeners serve it, with which certificate, and whether
 /// passwords may still travel in the clear.
