@@ -297,11 +297,6 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    /// The error event that tells the peer.
-    pub(crate) fn event(&self) -> crate::event::Event<'_> {
-        crate::event::Event::Error { rejection: self }
-    }
-
     /// A stable, machine-readable code for JSON clients.
     pub fn code(&self) -> &'static str {
         self.wire().0

@@ -29,9 +29,7 @@ use crate::room::{Room, Status};
 use crate::time::Now;
 use crate::world::World;
 
-/// The name `/who` and its JSON and IRC forms take for the Lobby; no room
-/// name contains `*`.
-pub(crate) const LOBBY: &str = "*";
+pub(crate) use crate::names::LOBBY;
 
 /// One page chosen from a list: its entries in name order, the entry the
 /// next page starts with, if any, and how long the whole list is.

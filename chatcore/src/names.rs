@@ -16,6 +16,16 @@
 use std::fmt;
 use std::sync::Arc;
 
+/// The name `/who` and its JSON and IRC forms take for the Lobby; no room
+/// name contains `*`.
+pub(crate) const LOBBY: &str = "*";
+
+/// A room as an IRC channel: `rust` and `#rust` name the same room, and
+/// IRC clients always see the `#`.
+pub(crate) fn channel(room: &str) -> String {
+    if room.starts_with('#') { room.to_owned() } else { format!("#{room}") }
+}
+
 /// Why a nickname or room name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -240,7 +240,7 @@ impl World {
         let line = match frame {
             Frame::Overlong => {
                 let rejection = Rejection::LineTooLong { limit: self.config.max_line_bytes };
-                return out.send(id, client.render(&rejection.event()));
+                return out.send(id, client.render(&Event::Error { rejection: &rejection }));
             }
             Frame::Line(line) => line,
         };
@@ -270,22 +270,22 @@ impl World {
         }
         let codec = client.codec;
         let Ok(line) = std::str::from_utf8(line) else {
-            return out.tell(id, codec, &Rejection::InvalidUtf8.event());
+            return out.tell(id, codec, &Event::Error { rejection: &Rejection::InvalidUtf8 });
         };
         if line.trim().is_empty() {
             return;
         }
         if let Some(rejection) = unsafe_text(line) {
-            return out.tell(id, codec, &rejection.event());
+            return out.tell(id, codec, &Event::Error { rejection: &rejection });
         }
         if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
             self.counts.refused(&Rejection::Flood);
-            return out.tell(id, codec, &Rejection::Flood.event());
+            return out.tell(id, codec, &Event::Error { rejection: &Rejection::Flood });
         }
         let codec = client.codec;
         match codec.parse(line) {
             Ok(command) => self.execute(out, now, id, command),
-            Err(rejection) => out.tell(id, codec, &rejection.event()),
+            Err(rejection) => out.tell(id, codec, &Event::Error { rejection: &rejection }),
         }
     }
 
@@ -346,7 +346,7 @@ impl World {
     /// Tells one client why its line was refused.
     pub(crate) fn reject(&mut self, out: &mut Outbox, to: ClientId, rejection: Rejection) {
         self.counts.refused(&rejection);
-        self.tell(out, to, rejection.event());
+        self.tell(out, to, Event::Error { rejection: &rejection });
     }
 
     /// Clients in no room, other than `except`: a walk of the Lobby, not

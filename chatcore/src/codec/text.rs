@@ -10,7 +10,7 @@ use crate::account::Password;
 use crate::command::{Command, Kind, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, ListPage, PageOf};
-use crate::listing::LOBBY;
+use crate::names::LOBBY;
 use crate::time::{ClockUtc, DateTimeUtc};
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
@@ -118,7 +118,7 @@ pub(crate) fn next_page(event: &Event<'_>, dialect: Dialect) -> Option<String> {
             format!("/who {} {next}", room(r))
         }
         (Event::Who { room: r, page: ListPage { next: Some(next), .. }, .. }, Irc) => {
-            let chan = r.map_or_else(|| LOBBY.to_owned(), crate::codec::irc::render::channel);
+            let chan = r.map_or_else(|| LOBBY.to_owned(), crate::names::channel);
             format!("WHO {chan} from={next}")
         }
         (Event::Rooms { page: ListPage { next: Some(next), .. }, .. }, Text) => format!("/list {next}"),

@@ -561,3 +561,19 @@ pub fn run_irc_message(data: &[u8]) {
         assert_eq!(parsed.param(1).map(|p| p.as_str()), Some(Ok(piece)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// What the irc_message target checks holds for bytes made of the
+        /// characters IRC's grammar turns on.
+        #[test]
+        fn any_bytes_pass_the_irc_message_checks(
+            data in prop::collection::vec(prop::sample::select(b"@:;= \\+/aZ9#\x00\r\n\xc3\xa9\xff".to_vec()), 0..80),
+        ) {
+            super::run_irc_message(&data);
+        }
+    }
+}

@@ -10,7 +10,7 @@ use super::session::{IrcSession, Sasl};
 use crate::account::Password;
 use crate::command::{Command, Kind, Verb};
 use crate::error::Rejection;
-use crate::listing::LOBBY;
+use crate::names::LOBBY;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::ClientId;

@@ -11,7 +11,7 @@ use crate::cloak::HIDDEN_HOST;
 use crate::codec::text::{self, Dialect};
 use crate::error::{IrcReply, Rejection};
 use crate::event::{Event, ListPage, PageMessage, PageOf};
-use crate::listing::LOBBY;
+use crate::names::LOBBY;
 use crate::time::DateTimeUtc;
 
 /// The IRCv3 tags a client negotiated that change how a broadcast line is
@@ -63,11 +63,7 @@ pub(crate) fn mask(nick: &str, host: &str) -> String {
     format!("{nick}!{nick}@{host}")
 }
 
-/// A room as an IRC channel: `rust` and `#rust` name the same room, and
-/// IRC clients always see the `#`.
-pub(crate) fn channel(room: &str) -> String {
-    if room.starts_with('#') { room.to_owned() } else { format!("#{room}") }
-}
+pub(crate) use crate::names::channel;
 
 /// Appends one line; a line that cannot be written (a bug upstream) is
 /// dropped rather than sent malformed.
