@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use chatcore::{ClientId, Config, Engine, Now, Output};
+use chatcore::{ClientId, Config, ConnectInfo, Engine, Now, Output};
 
 /// A config sized for `clients` clients, with flood control and the
 /// registration timeout turned off.
@@ -52,7 +52,7 @@ pub fn say(engine: &mut Engine, now: Now, client: ClientId, line: &str) {
 
 /// Connects a text client named `nick`.
 pub fn connect(engine: &mut Engine, now: Now, nick: &str) -> ClientId {
-    let id = engine.handle_connect(now);
+    let id = engine.handle_connect(now, ConnectInfo::default());
     say(engine, now, id, &format!("/nick {nick}"));
     id
 }

@@ -89,11 +89,6 @@ pub struct Config {
     pub announce_lobby_presence: bool,
     /// The server name shown in the welcome line. Default: `"chatd"`.
     pub server_name: String,
-    /// A password IRC clients must send with `PASS` before they register,
-    /// for a private server; a wrong or missing one closes the connection
-    /// (`464`). It is sent in the clear unless the transport encrypts it.
-    /// Default: `None`, no password.
-    pub irc_password: Option<String>,
     /// Whether only logged-in users may do more than `/register`, `/login`,
     /// `/help` and `/quit`. With it, `registration_timeout` runs until the
     /// client logs in. Default: `false` (guests may chat).
@@ -216,7 +211,6 @@ impl Default for Config {
             registration_timeout: Duration::from_secs(60),
             announce_lobby_presence: false,
             server_name: "chatd".to_owned(),
-            irc_password: None,
             require_login: false,
             idle_timeout: Duration::from_secs(120),
             idle_warning: Duration::from_secs(30),
@@ -279,7 +273,7 @@ pub enum ConfigError {
         /// What it accepts.
         range: Range<Duration>,
     },
-    /// A name or password that is empty, too long or holds a character
+    /// A name that is empty, too long or holds a character
     /// it may not (a line break would inject a line into the protocol).
     #[error("{field} {problem}")]
     Text {
@@ -346,11 +340,6 @@ impl Config {
         ranges::SERVER_NAME
             .check(&self.server_name)
             .map_err(|problem| ConfigError::Text { field: "server_name", problem })?;
-        if let Some(password) = &self.irc_password {
-            ranges::IRC_PASSWORD
-                .check(password)
-                .map_err(|problem| ConfigError::Text { field: "irc_password", problem })?;
-        }
         // A burst of 0 with flood control on would refuse every line.
         if self.flood_lines_per_sec > 0 && self.flood_burst == 0 {
             return Err(ConfigError::Zero { field: "flood_burst" });

@@ -75,7 +75,7 @@
 //! Two clients, a room and a message, with no I/O at all:
 //!
 //! ```
-//! use chatcore::{ClientId, Config, Engine, Now, Output};
+//! use chatcore::{ClientId, Config, ConnectInfo, Engine, Now, Output};
 //! use std::collections::HashMap;
 //! use std::time::{Duration, Instant};
 //!
@@ -104,9 +104,9 @@
 //! let mut now = Now::new(Instant::now(), 1_700_000_000_000);
 //! let mut inboxes = HashMap::new();
 //!
-//! let alice = engine.handle_connect(now);
-//! let bob = engine.handle_connect(now);
-//! let carol = engine.handle_connect(now);
+//! let alice = engine.handle_connect(now, ConnectInfo::default());
+//! let bob = engine.handle_connect(now, ConnectInfo::default());
+//! let carol = engine.handle_connect(now, ConnectInfo::default());
 //! engine.handle_input(now, alice, b"/nick alice\n/create rust\n")?;
 //! engine.handle_input(now, bob, b"/nick bob\n/join rust\n")?;
 //! engine.handle_input(now, carol, b"/nick carol\n/join rust\n")?;

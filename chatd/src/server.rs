@@ -203,7 +203,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         .map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone())))
         .collect();
     let commit_timeout = cli.storage.commit_timeout();
-    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
+    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx)
+        .with_irc_password(cli.engine.irc_password.as_deref());
     spawn(engine.run(events, shutdown, scrape_rx)).await;
     Ok(())
 }

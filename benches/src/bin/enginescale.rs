@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use chatcore::{ClientId, Config, Engine, Now, Output};
+use chatcore::{ClientId, Config, ConnectInfo, Engine, Now, Output};
 use chatd_benches::fixture::{config_for, drain, say, start, text_of_len};
 use chatd_benches::loadgen::procfs::rss_kib;
 use clap::Parser;
@@ -61,7 +61,7 @@ fn main() {
     let setup = Instant::now();
     let mut first_in_room: Vec<ClientId> = Vec::with_capacity(args.rooms);
     for i in 0..args.clients {
-        let id = engine.handle_connect(now);
+        let id = engine.handle_connect(now, ConnectInfo::default());
         say(&mut engine, now, id, &format!("/nick u{i}"));
         let room = i % args.rooms;
         if i < args.rooms {
@@ -133,7 +133,7 @@ fn main() {
 
     // A newcomer while everyone is in.
     let newcomer = timed(&mut engine, |engine| {
-        let id = engine.handle_connect(now);
+        let id = engine.handle_connect(now, ConnectInfo::default());
         say(engine, now, id, "/nick newcomer");
         say(engine, now, id, "/join room0");
     });

@@ -25,8 +25,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use crate::{
-    AuthRequestId, ClientId, Codec, Config, DisconnectReason, Engine, Error, HistoryTarget, Now, Output, PasswordHash,
-    StorageStatus, StoredMessage,
+    AuthRequestId, ClientId, Codec, Config, ConnectInfo, DisconnectReason, Engine, Error, HistoryTarget, Now, Output,
+    PasswordHash, StorageStatus, StoredMessage,
 };
 
 /// Reads the fuzz input a byte at a time; zeros once it runs out.
@@ -172,7 +172,7 @@ impl Driver {
     /// speaking `codec` from the start (text clients may switch to JSON).
     fn connect(&mut self, source: Option<u8>, codec: Codec) -> ClientId {
         let ip = source.map(|b| IpAddr::V4(Ipv4Addr::new(127, 0, 0, b % 4)));
-        let id = self.engine.handle_connect_as(self.now, ip, codec);
+        let id = self.engine.handle_connect(self.now, ConnectInfo { source: ip, ..ConnectInfo::new(codec) });
         assert!(!self.live.contains(&id) && !self.gone.contains(&id), "{id} was issued twice");
         self.live.push(id);
         self.check();

@@ -81,7 +81,7 @@ fn an_account_ban_holds_whatever_the_nickname() {
 
 fn irc_from(sim: &mut Sim, ip: &str, nick: &str) -> ClientId {
     let ip: IpAddr = ip.parse().unwrap();
-    let id = sim.connect_with(ConnectInfo::new(Some(ip), Codec::Irc));
+    let id = sim.connect_with(ConnectInfo::new(Codec::Irc).from(ip));
     sim.send(id, &format!("NICK {nick}"));
     sim.send(id, &format!("USER {nick} 0 * :{nick}"));
     sim.take(id);

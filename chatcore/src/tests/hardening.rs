@@ -10,7 +10,7 @@ use super::restore::records;
 use super::{rejected, relaxed};
 use crate::output::ClientId;
 use crate::sim::Sim;
-use crate::{Config, Record};
+use crate::{Config, ConnectInfo, Record};
 
 const HOUR: Duration = Duration::from_secs(3_600);
 
@@ -21,7 +21,7 @@ fn from(last: u8) -> IpAddr {
 /// A client connected from `source`, with `nick`.
 fn connect_from(sim: &mut Sim, source: IpAddr, nick: &str) -> ClientId {
     let now = sim.now();
-    let id = sim.engine_mut().handle_connect_from(now, source);
+    let id = sim.engine_mut().handle_connect(now, ConnectInfo::default().from(source));
     sim.drain();
     sim.send(id, &format!("/nick {nick}"));
     sim.take(id);
@@ -279,7 +279,7 @@ fn guesses_per_hour(config: Config) -> usize {
     for n in 0..3_600u32 {
         let source = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n));
         let now = sim.now();
-        let attacker = sim.engine_mut().handle_connect_from(now, source);
+        let attacker = sim.engine_mut().handle_connect(now, ConnectInfo::default().from(source));
         sim.drain();
         sim.take(attacker);
         sim.send(attacker, "/login owner guess");

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{rejected, sim};
 use crate::command::COMMANDS;
 use crate::sim::Sim;
-use crate::{Codec, Config, DisconnectReason, Output};
+use crate::{Codec, Config, ConnectInfo, DisconnectReason, Output};
 
 const TS: u64 = Sim::BASE_UNIX_MS;
 
@@ -47,7 +47,7 @@ fn a_json_first_line_switches_the_codec() {
 fn a_client_connected_as_json_is_welcomed_in_json_and_stays_json() {
     let mut sim = sim();
     let now = sim.now();
-    let a = sim.engine_mut().handle_connect_as(now, None, Codec::Json);
+    let a = sim.engine_mut().handle_connect(now, ConnectInfo::new(Codec::Json));
     sim.drain();
     assert_eq!(sim.take(a), [r#"{"type":"welcome","server":"chatd","nick":"Guest1"}"#]);
     // Not JSON, but the codec was the transport's choice: a JSON error, no second welcome.
@@ -63,7 +63,7 @@ fn a_json_connection_over_max_clients_is_refused_in_json() {
     let mut sim = Sim::new(Config { max_clients: 1, ..super::relaxed() });
     let _first = sim.connect();
     let now = sim.now();
-    let b = sim.engine_mut().handle_connect_as(now, None, Codec::Json);
+    let b = sim.engine_mut().handle_connect(now, ConnectInfo::new(Codec::Json));
     sim.drain();
     assert_eq!(sim.take(b), [r#"{"type":"bye","reason":"server is full; try again later"}"#]);
     assert_eq!(sim.closed(b), Some(&DisconnectReason::ServerFull));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::relaxed;
 use crate::sim::Sim;
-use crate::{ClientId, Codec, Config};
+use crate::{ClientId, Codec, Config, ConnectInfo};
 
 const PAGE: usize = 3;
 
@@ -247,7 +247,7 @@ fn json_pages_carry_total_and_next() {
 
 fn irc(sim: &mut Sim, nick: &str) -> ClientId {
     let now = sim.now();
-    let id = sim.engine_mut().handle_connect_as(now, None, Codec::Irc);
+    let id = sim.engine_mut().handle_connect(now, ConnectInfo::new(Codec::Irc));
     sim.drain();
     sim.send(id, &format!("NICK {nick}"));
     sim.send(id, &format!("USER {nick} 0 * :{nick}"));

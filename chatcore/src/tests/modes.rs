@@ -24,7 +24,8 @@ use super::restore::{durable, records, restored};
 use crate::names::NameKey;
 use crate::sim::Sim;
 use crate::{
-    ClientId, Config, DisconnectReason, HistoryTarget, Output, PasswordHash, Record, Rejection, StorageStatus,
+    ClientId, Config, ConnectInfo, DisconnectReason, HistoryTarget, Output, PasswordHash, Record, Rejection,
+    StorageStatus,
 };
 
 #[derive(Debug, Clone)]
@@ -230,8 +231,10 @@ fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, Tes
         Step::Connect { ip, json } => {
             let now = sim.now();
             let id = match ip {
-                Some(last) => sim.engine_mut().handle_connect_from(now, IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))),
-                None => sim.engine_mut().handle_connect(now),
+                Some(last) => sim
+                    .engine_mut()
+                    .handle_connect(now, ConnectInfo::default().from(IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)))),
+                None => sim.engine_mut().handle_connect(now, ConnectInfo::default()),
             };
             sim.drain();
             model.issued.push((id, json && cfg!(feature = "json"), ip));

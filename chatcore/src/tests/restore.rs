@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use crate::names::NameKey;
 use crate::sim::Sim;
 use crate::{
-    ClientId, Config, DisconnectReason, Engine, Output, PasswordHash, Record, RestoreError, StorageStatus,
+    ClientId, Config, ConnectInfo, DisconnectReason, Engine, Output, PasswordHash, Record, RestoreError, StorageStatus,
     StoredMessage,
 };
 
@@ -463,8 +463,8 @@ proptest! {
                 Act::Connect { ip, json } => {
                     let now = sim.now();
                     let id = match ip {
-                        Some(last) => sim.engine_mut().handle_connect_from(now, IpAddr::V4(Ipv4Addr::new(10, 0, 0, last))),
-                        None => sim.engine_mut().handle_connect(now),
+                        Some(last) => sim.engine_mut().handle_connect(now, ConnectInfo::default().from(IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)))),
+                        None => sim.engine_mut().handle_connect(now, ConnectInfo::default()),
                     };
                     sim.drain();
                     issued.push((id, json && cfg!(feature = "json")));

@@ -107,7 +107,7 @@ pub(crate) struct EngineArgs {
     /// a private server (it travels in the clear); none by default.
     #[arg(long, value_name = "PASSWORD",
           value_parser = text(ranges::IRC_PASSWORD))]
-    irc_password: Option<String>,
+    pub(crate) irc_password: Option<String>,
 
     /// Only logged-in users may chat.
     ///
@@ -288,7 +288,6 @@ impl EngineArgs {
             registration_timeout: self.registration_timeout.0,
             announce_lobby_presence: self.announce_lobby_presence,
             server_name: self.server_name.clone(),
-            irc_password: self.irc_password.clone(),
             require_login: self.require_login,
             idle_timeout: self.idle_timeout.0,
             idle_warning: self.idle_warning.0,
