@@ -9,12 +9,10 @@ use chatcore::{ClientId, Config, ConnectInfo, Engine, Now, Output};
 /// A config sized for `clients` clients, with flood control and the
 /// registration timeout turned off.
 pub fn config_for(clients: usize) -> Config {
-    Config {
-        max_clients: clients + 16,
-        flood_lines_per_sec: 0,
-        registration_timeout: Duration::ZERO,
-        ..Config::default()
-    }
+    Config::default()
+        .with_max_clients(clients + 16)
+        .with_flood_lines_per_sec(0)
+        .with_registration_timeout(Duration::ZERO)
 }
 
 /// A fixed starting time, so runs are comparable.

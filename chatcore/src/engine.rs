@@ -54,7 +54,7 @@ impl Engine {
     /// use chatcore::{Config, Engine};
     /// let engine = Engine::new(Config::default())?;
     /// assert_eq!(engine.client_count(), 0);
-    /// assert!(Engine::new(Config { max_clients: 0, ..Config::default() }).is_err());
+    /// assert!(Engine::new(Config::default().with_max_clients(0)).is_err());
     /// # Ok::<(), chatcore::ConfigError>(())
     /// ```
     pub fn new(config: Config) -> Result<Self, ConfigError> {

@@ -410,8 +410,7 @@ fn a_server_password_is_needed_to_register_on_a_port_that_sets_one() {
 #[test]
 fn a_quiet_irc_client_that_answers_our_ping_stays_and_one_that_does_not_is_cut() {
     use std::time::Duration;
-    let config =
-        crate::Config { idle_timeout: Duration::from_secs(120), idle_warning: Duration::from_secs(30), ..relaxed() };
+    let config = relaxed().with_idle_timeout(Duration::from_secs(120)).with_idle_warning(Duration::from_secs(30));
     let mut sim = Sim::new(config);
     let answers = registered(&mut sim, "answers", "");
     let silent = registered(&mut sim, "silent", "");

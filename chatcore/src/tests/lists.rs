@@ -11,7 +11,7 @@ use crate::{ClientId, Codec, Config, ConnectInfo};
 const PAGE: usize = 3;
 
 fn paged() -> Config {
-    Config { list_page_len: PAGE, ..relaxed() }
+    relaxed().with_list_page_len(PAGE)
 }
 
 /// Names that sort differently with and without regard to case.
@@ -119,7 +119,7 @@ fn who_pages_a_room_and_the_lobby() {
 
 #[test]
 fn lobby_announcements_reach_the_lobby_only() {
-    let mut sim = Sim::new(Config { announce_lobby_presence: true, ..paged() });
+    let mut sim = Sim::new(paged().with_announce_lobby_presence(true));
     let a = sim.connect_as("alice");
     let b = sim.connect_as("bob");
     sim.send(b, "/create r");

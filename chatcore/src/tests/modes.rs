@@ -115,34 +115,32 @@ fn populated_start() -> Vec<Step> {
 }
 
 fn config(require_login: bool, emit_records: bool) -> Config {
-    Config {
-        max_clients: 5,
-        require_login,
-        emit_records,
-        history_len: 1,
-        history_page_len: 2,
-        max_rooms: 3,
-        max_accounts: 4,
-        max_blocks: 2,
-        max_offline_messages: 2,
-        flood_lines_per_sec: 0,
-        registration_timeout: Duration::from_secs(6),
-        idle_timeout: Duration::from_secs(8),
-        idle_warning: Duration::from_secs(2),
-        max_login_failures: 2,
-        login_failure_window: Duration::from_secs(30),
-        block_duration: Duration::from_secs(10),
-        max_registrations_per_source: 2,
-        registration_window: Duration::from_secs(20),
-        guest_room_idle_expiry: Duration::from_secs(3),
-        room_idle_expiry: Duration::from_secs(7),
-        max_rooms_created_per_source: 4,
-        room_creation_window: Duration::from_secs(15),
-        max_account_failures: 3,
-        account_block_duration: Duration::from_secs(12),
-        max_known_sources: 2,
-        ..Config::default()
-    }
+    Config::default()
+        .with_max_clients(5)
+        .with_require_login(require_login)
+        .with_emit_records(emit_records)
+        .with_history_len(1)
+        .with_history_page_len(2)
+        .with_max_rooms(3)
+        .with_max_accounts(4)
+        .with_max_blocks(2)
+        .with_max_offline_messages(2)
+        .with_flood_lines_per_sec(0)
+        .with_registration_timeout(Duration::from_secs(6))
+        .with_idle_timeout(Duration::from_secs(8))
+        .with_idle_warning(Duration::from_secs(2))
+        .with_max_login_failures(2)
+        .with_login_failure_window(Duration::from_secs(30))
+        .with_block_duration(Duration::from_secs(10))
+        .with_max_registrations_per_source(2)
+        .with_registration_window(Duration::from_secs(20))
+        .with_guest_room_idle_expiry(Duration::from_secs(3))
+        .with_room_idle_expiry(Duration::from_secs(7))
+        .with_max_rooms_created_per_source(4)
+        .with_room_creation_window(Duration::from_secs(15))
+        .with_max_account_failures(3)
+        .with_account_block_duration(Duration::from_secs(12))
+        .with_max_known_sources(2)
 }
 
 /// Who asked for an outstanding password request.

@@ -8,13 +8,11 @@ use crate::sim::Sim;
 fn stats_follow_clients_messages_and_refusals() {
     use crate::{Codec, Config, ConnectInfo, DisconnectReason, Now, Stats};
     use std::time::Duration;
-    let config = Config {
-        flood_burst: 2,
-        flood_lines_per_sec: 1,
-        max_registrations_per_source: 1,
-        idle_timeout: Duration::ZERO,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_flood_burst(2)
+        .with_flood_lines_per_sec(1)
+        .with_max_registrations_per_source(1)
+        .with_idle_timeout(Duration::ZERO);
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
     assert_eq!(sim.engine().stats(), Stats::default(), "a new engine has counted nothing");
