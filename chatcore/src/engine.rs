@@ -10,8 +10,6 @@ use crate::codec::Codec;
 use crate::config::{Config, ConfigError};
 use crate::connect_info::ConnectInfo;
 use crate::error::Error;
-#[cfg(doc)]
-use crate::error::Rejection;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, HistoryTarget, Output};
@@ -295,7 +293,7 @@ impl Engine {
 
     /// The embedder cannot take an [`Output::HashPassword`] or
     /// [`Output::VerifyPassword`] now (say, too many are waiting): the client
-    /// is told the server is busy ([`Rejection::ServerBusy`]) and may try
+    /// is told the server is busy (the `server_busy` error) and may try
     /// again; it does not count as a failed login.
     ///
     /// Takes no `now`: nothing is counted and no deadline moves.

@@ -60,15 +60,14 @@
 //! # Errors and panics
 //!
 //! Bad input from a peer is never an `Err`: it becomes an error line to that
-//! peer (a [`Rejection`], with a stable [`Rejection::code`] for JSON
-//! clients) and the state does not change. `Err` ([`Error`]) means the
-//! embedder misused the engine, such as passing a client id it never
-//! issued or answering a password request twice. Input or a disconnect for
-//! a client the engine has just closed is not misuse (the peer's bytes and
-//! the engine's close race) and is quietly ignored. A [`Config`] that makes
-//! no sense is refused by [`Engine::new`] with a [`ConfigError`] naming the
-//! field. The engine should never panic on any input; a
-//! panic is a bug.
+//! peer (with a stable code for JSON clients, listed in [`protocol`]) and
+//! the state does not change. `Err` ([`Error`]) means the embedder misused
+//! the engine, such as passing a client id it never issued or answering a
+//! password request twice. Input or a disconnect for a client the engine
+//! has just closed is not misuse (the peer's bytes and the engine's close
+//! race) and is quietly ignored. A [`Config`] that makes no sense is
+//! refused by [`Engine::new`] with a [`ConfigError`] naming the field. The
+//! engine should never panic on any input; a panic is a bug.
 //!
 //! # Example
 //!
@@ -190,7 +189,7 @@ pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;
 pub use engine::Engine;
-pub use error::{Error, Rejection};
+pub use error::Error;
 #[cfg(any(test, feature = "testing"))]
 pub use invariants::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};

@@ -2,8 +2,9 @@
 //! UTF-8, control characters, unknown commands, blank lines.
 
 use super::{rejected, rejected_bytes};
+use crate::Config;
+use crate::error::Rejection;
 use crate::sim::Sim;
-use crate::{Config, Rejection};
 
 fn in_room(config: Config) -> (Sim, crate::ClientId, crate::ClientId) {
     let mut sim = Sim::new(config);

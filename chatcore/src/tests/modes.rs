@@ -21,11 +21,11 @@ use proptest::prelude::*;
 
 use super::lines::{self, Line, NAMES, SECRET_MARK, WORDS};
 use super::restore::{durable, records, restored};
+use crate::error::Rejection;
 use crate::names::NameKey;
 use crate::sim::Sim;
 use crate::{
-    ClientId, Config, ConnectInfo, DisconnectReason, HistoryTarget, Output, PasswordHash, Record, Rejection,
-    StorageStatus,
+    ClientId, Config, ConnectInfo, DisconnectReason, HistoryTarget, Output, PasswordHash, Record, StorageStatus,
 };
 
 #[derive(Debug, Clone)]

@@ -352,7 +352,7 @@ fn a_password_hashed_after_the_store_began_failing_registers_nothing() {
 }
 
 fn storage_unavailable_line() -> bytes::Bytes {
-    format!("! {}\n", crate::Rejection::StorageUnavailable).into()
+    format!("! {}\n", crate::error::Rejection::StorageUnavailable).into()
 }
 
 // ---- random runs: records always rebuild the durable state ----
