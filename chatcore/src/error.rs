@@ -24,6 +24,8 @@ pub enum Error {
 /// engine's state is unchanged. Crate-private: see ARCHITECTURE.md,
 /// *Inside chatcore*, for why no embedder needs it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+// Without the JSON codec nothing makes `BadJson`.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 pub(crate) enum Rejection {
     /// The line was longer than `Config::max_line_bytes` and was discarded.
     #[error("line too long (over {limit} bytes); it was discarded")]
@@ -303,6 +305,7 @@ impl Rejection {
     }
 
     /// A stable, machine-readable code for JSON clients.
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
     pub(crate) fn code(&self) -> &'static str {
         match self {
             Rejection::LineTooLong { .. } => "line_too_long",
