@@ -38,7 +38,7 @@ fn broadcast(c: &mut Criterion) {
 
 fn join_replay(c: &mut Criterion) {
     let (mut engine, now, ids) = fixture::engine_with_room(10);
-    let history = engine.config().history_len;
+    let history = engine.config().history_len();
     for i in 0..history {
         say(&mut engine, now, ids[i % ids.len()], &fixture::text_of_len(64));
     }

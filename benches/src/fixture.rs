@@ -4,17 +4,15 @@
 
 use std::time::{Duration, Instant};
 
-use chatcore::{ClientId, Config, Engine, Now, Output};
+use chatcore::{ClientId, Config, ConnectInfo, Engine, Now, Output};
 
 /// A config sized for `clients` clients, with flood control and the
 /// registration timeout turned off.
 pub fn config_for(clients: usize) -> Config {
-    Config {
-        max_clients: clients + 16,
-        flood_lines_per_sec: 0,
-        registration_timeout: Duration::ZERO,
-        ..Config::default()
-    }
+    Config::default()
+        .with_max_clients(clients + 16)
+        .with_flood_lines_per_sec(0)
+        .with_registration_timeout(Duration::ZERO)
 }
 
 /// A fixed starting time, so runs are comparable.
@@ -52,7 +50,7 @@ pub fn say(engine: &mut Engine, now: Now, client: ClientId, line: &str) {
 
 /// Connects a text client named `nick`.
 pub fn connect(engine: &mut Engine, now: Now, nick: &str) -> ClientId {
-    let id = engine.handle_connect(now);
+    let id = engine.handle_connect(now, ConnectInfo::default());
     say(engine, now, id, &format!("/nick {nick}"));
     id
 }

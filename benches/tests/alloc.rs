@@ -77,7 +77,7 @@ fn allocations_per_broadcast(members: usize) -> u64 {
         engine.handle_input(now, ids[0], &line).expect("connected");
         drain(engine)
     };
-    for _ in 0..engine.config().history_len + 1 {
+    for _ in 0..engine.config().history_len() + 1 {
         broadcast(&mut engine);
     }
     let (delivered, allocations, _) = measure(|| broadcast(&mut engine));
@@ -131,8 +131,8 @@ fn an_idle_client_costs_a_few_hundred_bytes_in_the_engine() {
 #[test]
 fn a_room_and_a_history_entry_cost_what_the_config_docs_say() {
     let now = fixture::start();
-    let config = chatcore::Config { max_rooms: 2_000, max_rooms_created_per_source: 2_000, ..fixture::config_for(10) };
-    let max_line = config.max_line_bytes;
+    let config = fixture::config_for(10).with_max_rooms(2_000).with_max_rooms_created_per_source(2_000);
+    let max_line = config.max_line_bytes();
     let mut engine = Engine::new(config).expect("a valid config");
     let creator = fixture::connect(&mut engine, now, "creator");
     drain(&mut engine);
@@ -148,7 +148,7 @@ fn a_room_and_a_history_entry_cost_what_the_config_docs_say() {
     fixture::say(&mut engine, now, creator, "/join room0");
     drain(&mut engine);
     let line = fixture::text_of_len(max_line);
-    let history_len = engine.config().history_len;
+    let history_len = engine.config().history_len();
     let (_, _, bytes) = measure(|| {
         for _ in 0..history_len {
             fixture::say(&mut engine, now, creator, &line);

@@ -3,7 +3,6 @@
 //! crate-private code of its concept (`world.rs`, `commands.rs`, `auth.rs`,
 //! `replay.rs`, `restore.rs`).
 
-use std::net::IpAddr;
 use std::time::Instant;
 
 use crate::account::{AuthRequestId, PasswordHash};
@@ -11,8 +10,6 @@ use crate::codec::Codec;
 use crate::config::{Config, ConfigError};
 use crate::connect_info::ConnectInfo;
 use crate::error::Error;
-#[cfg(doc)]
-use crate::error::Rejection;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, HistoryTarget, Output};
@@ -55,7 +52,7 @@ impl Engine {
     /// use chatcore::{Config, Engine};
     /// let engine = Engine::new(Config::default())?;
     /// assert_eq!(engine.client_count(), 0);
-    /// assert!(Engine::new(Config { max_clients: 0, ..Config::default() }).is_err());
+    /// assert!(Engine::new(Config::default().with_max_clients(0)).is_err());
     /// # Ok::<(), chatcore::ConfigError>(())
     /// ```
     pub fn new(config: Config) -> Result<Self, ConfigError> {
@@ -133,9 +130,9 @@ impl Engine {
     /// client.
     ///
     /// ```
-    /// use chatcore::{Codec, Config, Engine, Now};
+    /// use chatcore::{Codec, Config, ConnectInfo, Engine, Now};
     /// let mut engine = Engine::new(Config::default())?;
-    /// let irc = engine.handle_connect_as(Now::system(), None, Codec::Irc);
+    /// let irc = engine.handle_connect(Now::system(), ConnectInfo::new(Codec::Irc));
     /// assert!(engine.awaiting_registration(irc));
     /// engine.handle_input(Now::system(), irc, b"NICK alice\r\nUSER alice 0 * :Alice\r\n")?;
     /// assert!(!engine.awaiting_registration(irc));
@@ -184,9 +181,9 @@ impl Engine {
     /// only copies them: cheap however many clients there are.
     ///
     /// ```
-    /// use chatcore::{Config, Engine, Now};
+    /// use chatcore::{Config, ConnectInfo, Engine, Now};
     /// let mut engine = Engine::new(Config::default())?;
-    /// let client = engine.handle_connect(Now::system());
+    /// let client = engine.handle_connect(Now::system(), ConnectInfo::default());
     /// engine.handle_input(Now::system(), client, b"/nick alice\n")?;
     /// let stats = engine.stats();
     /// assert_eq!((stats.clients, stats.text_clients, stats.lines_in), (1, 1, 1));
@@ -213,44 +210,30 @@ impl Engine {
 
     // ---- inputs ----
 
-    /// A new connection whose source address is unknown (all such
-    /// connections count as one source for login and registration limits).
-    /// See [`handle_connect_from`](Self::handle_connect_from).
+    /// A new connection described by `info`: what it speaks, where it
+    /// comes from and the rules of its port (see [`ConnectInfo`]).
+    /// Returns its id. If `max_clients` are already connected, the output
+    /// holds a one-line farewell and an [`Output::Close`] for the new id,
+    /// which is then already closed. Otherwise the client is in the Lobby,
+    /// as a guest, with a welcome (an IRC client: once it registers).
+    ///
+    /// ```
+    /// use chatcore::{Codec, Config, ConnectInfo, Engine, Now, Output};
+    /// let mut engine = Engine::new(Config::default())?;
+    /// let text = engine.handle_connect(Now::system(), ConnectInfo::new(Codec::Text));
+    /// let from = engine.handle_connect(Now::system(), ConnectInfo::new(Codec::Text).from([192, 0, 2, 7].into()));
+    /// assert!(matches!(engine.poll_output(), Some(Output::Send { to, .. }) if to == text)); // its welcome
+    /// assert!(matches!(engine.poll_output(), Some(Output::Send { to, .. }) if to == from));
+    /// let irc = engine.handle_connect(Now::system(), ConnectInfo::new(Codec::Irc).with_irc_password("sesame"));
+    /// assert_eq!(engine.poll_output(), None); // welcomed once it has registered, with the password
+    /// assert_eq!(engine.codec(irc), Some(Codec::Irc));
+    /// # Ok::<(), chatcore::ConfigError>(())
+    /// ```
     #[must_use = "the id names the connection in every later call"]
-    pub fn handle_connect(&mut self, now: Now) -> ClientId {
-        self.world.connect(&mut self.out, now, None, Codec::Text, None)
-    }
-
-    /// A new connection from `source`. Returns its id. If `max_clients` are
-    /// already connected, the output holds a one-line farewell and an
-    /// [`Output::Close`] for the new id, which is then already closed.
-    /// Otherwise the client is in the Lobby, as a guest, with a welcome.
-    #[must_use = "the id names the connection in every later call"]
-    pub fn handle_connect_from(&mut self, now: Now, source: IpAddr) -> ClientId {
-        self.world.connect(&mut self.out, now, Some(SourceKey::of(source)), Codec::Text, None)
-    }
-
-    /// A new connection from `source` (if known) that speaks `codec` from
-    /// its first byte: [`Codec::Irc`] for an IRC port, which no first line
-    /// could tell. Text clients may also be connected this way (as
-    /// [`Codec::Text`], which their first line may switch to JSON); a client
-    /// connected as `Codec::Json` (a transport that carries only JSON, such
-    /// as a WebSocket) is welcomed in JSON and stays JSON whatever its first
-    /// line. An IRC client is welcomed once it registers (NICK and USER).
-    #[must_use = "the id names the connection in every later call"]
-    pub fn handle_connect_as(&mut self, now: Now, source: Option<IpAddr>, codec: Codec) -> ClientId {
-        self.handle_connect_with(now, ConnectInfo::new(source, codec))
-    }
-
-    /// A new connection described by `info`: as
-    /// [`handle_connect_as`](Self::handle_connect_as), and on a connection
-    /// whose [`ConnectInfo::refuse_passwords`] is set, every login and
-    /// registration (by command, JSON, SASL or NickServ) is refused with
-    /// [`Rejection::TlsRequired`](crate::Rejection::TlsRequired).
-    #[must_use = "the id names the connection in every later call"]
-    pub fn handle_connect_with(&mut self, now: Now, info: ConnectInfo) -> ClientId {
-        let ConnectInfo { source, codec, refuse_passwords } = info;
-        self.world.connect(&mut self.out, now, source.map(SourceKey::of), codec, refuse_passwords)
+    pub fn handle_connect(&mut self, now: Now, info: ConnectInfo) -> ClientId {
+        let ConnectInfo { source, codec, refuse_passwords, irc_password } = info;
+        let source = source.map(SourceKey::of);
+        self.world.connect(&mut self.out, now, source, codec, refuse_passwords, irc_password)
     }
 
     /// Bytes received from a client: any number of lines, or part of one.
@@ -310,7 +293,7 @@ impl Engine {
 
     /// The embedder cannot take an [`Output::HashPassword`] or
     /// [`Output::VerifyPassword`] now (say, too many are waiting): the client
-    /// is told the server is busy ([`Rejection::ServerBusy`]) and may try
+    /// is told the server is busy (the `server_busy` error) and may try
     /// again; it does not count as a failed login.
     ///
     /// Takes no `now`: nothing is counted and no deadline moves.

@@ -6,7 +6,7 @@ use crate::account::AuthRequestId;
 use crate::names::NameError;
 
 /// Misuse of the engine by its embedder. Bad input from a peer is never an
-/// `Error`; it becomes a [`Rejection`] sent to that peer.
+/// `Error`; it becomes an error line sent to that peer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -21,10 +21,12 @@ pub enum Error {
 
 /// Why a peer's line was refused. It is sent to that peer as an error line
 /// (text) or an `error` object (JSON) with [`Rejection::code`], and the
-/// engine's state is unchanged.
+/// engine's state is unchanged. Crate-private: see ARCHITECTURE.md,
+/// *Inside chatcore*, for why no embedder needs it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Rejection {
+// Without the JSON codec nothing makes `BadJson`.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
+pub(crate) enum Rejection {
     /// The line was longer than `Config::max_line_bytes` and was discarded.
     #[error("line too long (over {limit} bytes); it was discarded")]
     LineTooLong {
@@ -298,7 +300,8 @@ pub enum Rejection {
 
 impl Rejection {
     /// A stable, machine-readable code for JSON clients.
-    pub fn code(&self) -> &'static str {
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
+    pub(crate) fn code(&self) -> &'static str {
         self.wire().0
     }
 

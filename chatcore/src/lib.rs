@@ -12,9 +12,16 @@
 //! who is around (`/who`, `/users`). Each room keeps its last
 //! [`Config::history_len`] messages and replays them to whoever joins. Joins,
 //! leaves, nickname changes and disconnects are told to everyone who shares
-//! a room. Two wire formats are built in: human text for `nc`/telnet and,
-//! with the default `json` feature, JSON Lines for programs; a client picks
-//! JSON by sending a JSON object as its first line.
+//! a room.
+//!
+//! Three wire formats are built in, each a [`Codec`]: human **text** for
+//! `nc` and telnet; with the default `json` feature, **JSON Lines** for
+//! programs (a text client picks JSON by sending a JSON object as its
+//! first line, and a JSON-only transport such as a WebSocket connects its
+//! clients as [`Codec::Json`]); and **IRC** for irssi, WeeChat and
+//! HexChat, which no first line could tell, so the embedder connects such
+//! a client as [`Codec::Irc`], say on a port of its own. The three share
+//! the rooms, the history and the accounts.
 //!
 //! Users may also register accounts (`/register`, `/login`; failed logins
 //! lock a source out of that account for a while), receive whispers sent
@@ -26,8 +33,10 @@
 //! # The run loop
 //!
 //! 1. Feed each event to the matching `handle_*` method with the current
-//!    [`Now`]: [`Engine::handle_connect`], [`Engine::handle_input`] (raw bytes;
-//!    the engine frames lines), [`Engine::handle_disconnect`],
+//!    [`Now`]: [`Engine::handle_connect`] (with a [`ConnectInfo`]: the
+//!    codec, the source address, the rules of the port),
+//!    [`Engine::handle_input`] (raw bytes; the engine frames lines),
+//!    [`Engine::handle_disconnect`],
 //!    [`Engine::handle_timeout`], [`Engine::handle_shutdown`].
 //! 2. After each call, drain [`Engine::poll_output`] until it returns `None`,
 //!    carrying out each [`Output`] in order: write [`Output::Send`] bytes to
@@ -60,22 +69,21 @@
 //! # Errors and panics
 //!
 //! Bad input from a peer is never an `Err`: it becomes an error line to that
-//! peer (a [`Rejection`], with a stable [`Rejection::code`] for JSON
-//! clients) and the state does not change. `Err` ([`Error`]) means the
-//! embedder misused the engine, such as passing a client id it never
-//! issued or answering a password request twice. Input or a disconnect for
-//! a client the engine has just closed is not misuse (the peer's bytes and
-//! the engine's close race) and is quietly ignored. A [`Config`] that makes
-//! no sense is refused by [`Engine::new`] with a [`ConfigError`] naming the
-//! field. The engine should never panic on any input; a
-//! panic is a bug.
+//! peer (with a stable code for JSON clients, listed in [`protocol`]) and
+//! the state does not change. `Err` ([`Error`]) means the embedder misused
+//! the engine, such as passing a client id it never issued or answering a
+//! password request twice. Input or a disconnect for a client the engine
+//! has just closed is not misuse (the peer's bytes and the engine's close
+//! race) and is quietly ignored. A [`Config`] that makes no sense is
+//! refused by [`Engine::new`] with a [`ConfigError`] naming the field. The
+//! engine should never panic on any input; a panic is a bug.
 //!
 //! # Example
 //!
 //! Two clients, a room and a message, with no I/O at all:
 //!
 //! ```
-//! use chatcore::{ClientId, Config, Engine, Now, Output};
+//! use chatcore::{ClientId, Config, ConnectInfo, Engine, Now, Output};
 //! use std::collections::HashMap;
 //! use std::time::{Duration, Instant};
 //!
@@ -104,9 +112,9 @@
 //! let mut now = Now::new(Instant::now(), 1_700_000_000_000);
 //! let mut inboxes = HashMap::new();
 //!
-//! let alice = engine.handle_connect(now);
-//! let bob = engine.handle_connect(now);
-//! let carol = engine.handle_connect(now);
+//! let alice = engine.handle_connect(now, ConnectInfo::default());
+//! let bob = engine.handle_connect(now, ConnectInfo::default());
+//! let carol = engine.handle_connect(now, ConnectInfo::default());
 //! engine.handle_input(now, alice, b"/nick alice\n/create rust\n")?;
 //! engine.handle_input(now, bob, b"/nick bob\n/join rust\n")?;
 //! engine.handle_input(now, carol, b"/nick carol\n/join rust\n")?;
@@ -122,10 +130,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # A server with std::net and threads
+//!
+//! [`examples/std_server.rs`](https://docs.rs/crate/chatcore/latest/source/examples/std_server.rs)
+//! embeds the engine over plain `std::net` sockets with threads and no
+//! async runtime, in under 150 lines: an accept thread, a reader thread per
+//! client and one engine thread that runs the loop above and writes the
+//! outputs to the sockets (`cargo run -p chatcore --example std_server`,
+//! then `nc 127.0.0.1 7878`). chatd, in the same repository, is the full
+//! server.
+//!
 //! # Limits
 //!
 //! Everything is bounded: see [`Config`] for each limit, its default and
-//! what it bounds.
+//! what it bounds. A `Config` is built with [`Config::default`] and its
+//! `with_*` setters.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -190,7 +209,7 @@ pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;
 pub use engine::Engine;
-pub use error::{Error, Rejection};
+pub use error::Error;
 #[cfg(any(test, feature = "testing"))]
 pub use invariants::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};

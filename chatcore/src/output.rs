@@ -48,8 +48,8 @@ pub enum DisconnectReason {
     IdleTimeout,
     /// The same account logged in on another connection.
     LoggedInElsewhere,
-    /// An IRC client registered without the server password
-    /// (`Config::irc_password`).
+    /// An IRC client registered without the server password of its port
+    /// ([`ConnectInfo::irc_password`](crate::ConnectInfo::irc_password)).
     WrongServerPassword,
 }
 

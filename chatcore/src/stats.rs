@@ -14,9 +14,9 @@ use crate::error::Rejection;
 /// [`Engine::restore`](crate::Engine::restore), since records keep no counts).
 ///
 /// ```
-/// use chatcore::{Config, Engine, Now};
+/// use chatcore::{Config, ConnectInfo, Engine, Now};
 /// let mut engine = Engine::new(Config::default())?;
-/// let alice = engine.handle_connect(Now::system());
+/// let alice = engine.handle_connect(Now::system(), ConnectInfo::default());
 /// engine.handle_input(Now::system(), alice, b"/create rust\nhello\n")?;
 /// let stats = engine.stats();
 /// assert_eq!((stats.clients, stats.rooms, stats.messages), (1, 1, 1));

@@ -136,6 +136,7 @@ impl World {
         source: Option<SourceKey>,
         codec: Codec,
         refuse_passwords: Option<Box<str>>,
+        irc_password: Option<Box<str>>,
     ) -> ClientId {
         let id = ClientId(self.next_client);
         self.next_client += 1;
@@ -149,7 +150,9 @@ impl World {
         let nick = self.fresh_guest_name();
         let nick_key = NameKey::of(&nick);
         let registration_timeout = self.config.registration_timeout;
-        let session = irc.then(|| Box::new(IrcSession::new(&self.config.server_name)));
+        let session = irc.then(|| {
+            Box::new(IrcSession { server_password: irc_password, ..IrcSession::new(&self.config.server_name) })
+        });
         let mut client = Client {
             nick,
             nick_key: nick_key.clone(),

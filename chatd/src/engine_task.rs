@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use bytes::Bytes;
-use chatcore::{ClientId, ConnectInfo, DisconnectReason, Engine, Now, Output, StorageStatus};
+use chatcore::{ClientId, Codec, ConnectInfo, DisconnectReason, Engine, Now, Output, StorageStatus};
 use futures_lite::future;
 use smol::Timer;
 
@@ -93,6 +93,9 @@ pub(crate) struct EngineTask {
     /// of each batch, so each gets one `writev` for all of it.
     to_flush: Vec<Arc<Socket>>,
     inbound: Sender<Inbound>,
+    /// The server password of chatd's IRC ports (`--irc-password`), given
+    /// to the engine with each IRC connection.
+    irc_password: Option<Box<str>>,
     /// Cloned into every connection's task; the channel closes when the
     /// last of them ends, which is how shutdown knows all is flushed.
     alive: Option<Sender<()>>,
@@ -167,10 +170,17 @@ impl EngineTask {
             departed: Vec::new(),
             to_flush: Vec::new(),
             inbound,
+            irc_password: None,
             alive: Some(alive),
             alive_rx,
             send_limit,
         }
+    }
+
+    /// IRC clients must give `password` with PASS before they register.
+    pub(crate) fn with_irc_password(mut self, password: Option<&str>) -> Self {
+        self.irc_password = password.map(Box::from);
+        self
     }
 
     /// Serves events until `shutdown` fires, then shuts down gracefully.
@@ -374,11 +384,16 @@ impl EngineTask {
         let Some(alive) = self.alive.clone() else { return };
         let socket = incoming.socket.clone();
         // The address lets the engine count failed logins per source.
-        let mut info = ConnectInfo::new(Some(socket.peer.ip()), incoming.codec);
+        let mut info = ConnectInfo::new(incoming.codec).from(socket.peer.ip());
         if let Some(hint) = incoming.refuse_passwords.take() {
             info = info.refusing_passwords(hint);
         }
-        let id = self.engine.handle_connect_with(now, info);
+        if let Some(password) = &self.irc_password
+            && incoming.codec == Codec::Irc
+        {
+            info = info.with_irc_password(password.clone());
+        }
+        let id = self.engine.handle_connect(now, info);
         // A client refused as over `max_clients` only gets its farewell written.
         let reader = self.engine.nick(id).is_some().then(|| self.inbound.clone());
         // One line per connection would let connection churn flood the

@@ -119,7 +119,7 @@ mod tests {
 
     fn first_client() -> ClientId {
         let mut engine = chatcore::Engine::new(chatcore::Config::default()).expect("the defaults are valid");
-        engine.handle_connect(chatcore::Now::system())
+        engine.handle_connect(chatcore::Now::system(), chatcore::ConnectInfo::default())
     }
 
     fn tags(ops: &[ClientOp]) -> Vec<usize> {

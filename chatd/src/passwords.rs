@@ -286,7 +286,7 @@ mod tests {
         let mut engine = chatcore::Engine::new(chatcore::Config::default()).unwrap();
         let now = chatcore::Now::system();
         for i in 0..n {
-            let client = engine.handle_connect(now);
+            let client = engine.handle_connect(now, chatcore::ConnectInfo::default());
             // One name each: one name's checks from one source go one at a time.
             engine.handle_input(now, client, format!("/login nobody{i} Zq8-guess\n").as_bytes()).unwrap();
         }

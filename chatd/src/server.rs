@@ -51,8 +51,7 @@ fn hosts(cli: &Cli, key: impl FnOnce() -> Result<CloakKey, CloakKeyError>) -> io
 /// Runs the server until a shutdown signal has been handled.
 pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let started = Instant::now();
-    let mut config = cli.engine.config();
-    config.emit_records = !cli.storage.ephemeral;
+    let mut config = cli.engine.config().with_emit_records(!cli.storage.ephemeral);
     let shutdown = shutdown::listen()?;
     // State is restored before the port opens, so no client ever sees a
     // half-restored server; a store that cannot be used stops chatd here.
@@ -60,15 +59,15 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let bad_config = |e| io::Error::other(format!("invalid settings: {e}"));
     let (engine, store) = if cli.storage.ephemeral {
         tracing::info!("ephemeral: nothing is stored");
-        config.hosts = hosts(&cli, cloak_key::ephemeral)?;
+        config = config.with_hosts(hosts(&cli, cloak_key::ephemeral)?);
         (Engine::new(config.clone()).map_err(bad_config)?, None)
     } else {
         let storage = &cli.storage;
         let dir = storage.data_dir.clone();
-        let (sync, history_len) = (storage.sync, config.history_len);
+        let (sync, history_len) = (storage.sync, config.history_len());
         let store = smol::unblock(move || Store::open(&dir, sync)).await.map_err(io::Error::other)?;
         // Read once the directory is locked, so two chatds never race to make it.
-        config.hosts = hosts(&cli, || cloak_key::load_or_create(&storage.data_dir))?;
+        config = config.with_hosts(hosts(&cli, || cloak_key::load_or_create(&storage.data_dir))?);
         let (store, records) = smol::unblock(move || store.load(history_len).map(|records| (store, records)))
             .await
             .map_err(|e| io::Error::other(format!("cannot read the database: {e}")))?;
@@ -87,7 +86,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         );
         let done = done_tx.clone();
         // Conversations are bounded by the engine's setting, rooms by chatd's flags.
-        let per_conversation = u64::try_from(config.conversation_history_len).unwrap_or(u64::MAX);
+        let per_conversation = u64::try_from(config.conversation_history_len()).unwrap_or(u64::MAX);
         let retention = Retention { max_per_conversation: Some(per_conversation), ..storage.retention() };
         let store = StoreHandle::spawn(store, retention, move |reply| {
             let _ = done.try_send(Done::Store(reply));
@@ -109,7 +108,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     drop(stdout);
     tracing::info!(
         addr = %local,
-        max_clients = config.max_clients,
+        max_clients = config.max_clients(),
         max_per_ip = cli.max_per_ip,
         send_queue_bytes = cli.send_queue_bytes,
         send_queue_grace_secs = cli.send_queue_grace.0.as_secs_f64(),
@@ -197,7 +196,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     // Every port is open now, and the database too: what is open is what
     // start-up costs, and the rest of the limit is for clients.
     let files = open_files::read();
-    open_files::report(files, config.max_clients);
+    open_files::report(files, config.max_clients());
     let newcomers = Newcomers::new(open_files::newcomers_allowed(files, cli.max_pending_connections));
     let door = Door { limiter, proxies, newcomers, spare: Spare::open() };
     let _accepting: Vec<_> = plain
@@ -206,7 +205,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         .map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone())))
         .collect();
     let commit_timeout = cli.storage.commit_timeout();
-    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx);
+    let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx)
+        .with_irc_password(cli.engine.irc_password.as_deref());
     spawn(engine.run(events, shutdown, scrape_rx)).await;
     Ok(())
 }

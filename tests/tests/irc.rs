@@ -226,3 +226,18 @@ fn chathistory_of_a_nickname_pages_a_conversation_kept_across_a_restart() {
     assert!(irc.irc_line().ends_with(":alice!alice@chatd PRIVMSG bob :hello bob"));
     assert_eq!(irc.irc_line(), ":chatd BATCH -history");
 }
+
+#[test]
+fn irc_password_is_asked_on_the_irc_port_only() {
+    let server = Server::start(chatd!(), &["--irc-password", "sesame"]);
+    let mut without = Client::connect(server.irc_addr());
+    without.irc("NICK alice\r\nUSER alice 0 * :Alice");
+    without.until(" 464 * :Password incorrect");
+    without.until("ERROR :Closing link: ");
+    without.expect_eof();
+    let mut with = Client::connect(server.irc_addr());
+    with.irc("PASS sesame\r\nNICK bob\r\nUSER bob 0 * :Bob");
+    with.until(" 001 bob ");
+    // The text port has no server password: its clients chat at once.
+    server.login("carol");
+}

@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use chatcore::{ClientId, Config, Engine, Now, Output};
+use chatcore::{ClientId, Config, ConnectInfo, Engine, Now, Output};
 use chatd_benches::fixture::{config_for, drain, say, start, text_of_len};
 use chatd_benches::loadgen::procfs::rss_kib;
 use clap::Parser;
@@ -33,7 +33,7 @@ struct Args {
     #[arg(long, default_value_t = 64)]
     message_bytes: usize,
     /// Names or rooms per listing answer (`Config::list_page_len`).
-    #[arg(long, default_value_t = Config::default().list_page_len)]
+    #[arg(long, default_value_t = Config::default().list_page_len())]
     list_page_len: usize,
 }
 
@@ -47,13 +47,11 @@ struct Step {
 fn main() {
     let args = Args::parse();
     let rooms_wanted = args.rooms + 16;
-    let config = Config {
-        max_rooms: rooms_wanted,
+    let config = config_for(args.clients + 16)
+        .with_max_rooms(rooms_wanted)
         // The clients here all come from nowhere in particular, one source.
-        max_rooms_created_per_source: u32::try_from(rooms_wanted).unwrap_or(u32::MAX),
-        list_page_len: args.list_page_len,
-        ..config_for(args.clients + 16)
-    };
+        .with_max_rooms_created_per_source(u32::try_from(rooms_wanted).unwrap_or(u32::MAX))
+        .with_list_page_len(args.list_page_len);
     let mut now = start();
     let mut engine = Engine::new(config).expect("a valid config");
     let rss_before = rss_kib(std::process::id()).expect("this process's VmRSS");
@@ -61,7 +59,7 @@ fn main() {
     let setup = Instant::now();
     let mut first_in_room: Vec<ClientId> = Vec::with_capacity(args.rooms);
     for i in 0..args.clients {
-        let id = engine.handle_connect(now);
+        let id = engine.handle_connect(now, ConnectInfo::default());
         say(&mut engine, now, id, &format!("/nick u{i}"));
         let room = i % args.rooms;
         if i < args.rooms {
@@ -133,7 +131,7 @@ fn main() {
 
     // A newcomer while everyone is in.
     let newcomer = timed(&mut engine, |engine| {
-        let id = engine.handle_connect(now);
+        let id = engine.handle_connect(now, ConnectInfo::default());
         say(engine, now, id, "/nick newcomer");
         say(engine, now, id, "/join room0");
     });

@@ -28,7 +28,7 @@ pub enum Codec {
     Json,
     /// IRC (RFC 1459/2812 with IRCv3 tags), for irssi, WeeChat, HexChat.
     /// Never detected from a first line: the embedder connects a client as
-    /// IRC ([`Engine::handle_connect_as`](crate::Engine::handle_connect_as)),
+    /// IRC ([`ConnectInfo::new`](crate::ConnectInfo::new)),
     /// say on its own port.
     Irc,
 }

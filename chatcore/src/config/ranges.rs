@@ -214,5 +214,7 @@ pub const MAX_KNOWN_SOURCES: Range<u64> = count(0, 1_024);
 /// `server_name`: 1 to 63 visible ASCII characters (it is the prefix of
 /// IRC lines, where a space or line break would end it).
 pub const SERVER_NAME: TextRule = TextRule { max_bytes: 63, ascii_graphic: true };
-/// `irc_password`: 1 to 255 bytes of printable characters.
+/// An IRC port's server password
+/// ([`ConnectInfo::irc_password`](crate::ConnectInfo::irc_password), chatd's
+/// `--irc-password`): 1 to 255 bytes of printable characters.
 pub const IRC_PASSWORD: TextRule = TextRule { max_bytes: 255, ascii_graphic: false };

@@ -25,8 +25,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use crate::{
-    AuthRequestId, ClientId, Codec, Config, DisconnectReason, Engine, Error, HistoryTarget, Now, Output, PasswordHash,
-    StorageStatus, StoredMessage,
+    AuthRequestId, ClientId, Codec, Config, ConnectInfo, DisconnectReason, Engine, Error, HistoryTarget, Now, Output,
+    PasswordHash, StorageStatus, StoredMessage,
 };
 
 /// Reads the fuzz input a byte at a time; zeros once it runs out.
@@ -172,7 +172,7 @@ impl Driver {
     /// speaking `codec` from the start (text clients may switch to JSON).
     fn connect(&mut self, source: Option<u8>, codec: Codec) -> ClientId {
         let ip = source.map(|b| IpAddr::V4(Ipv4Addr::new(127, 0, 0, b % 4)));
-        let id = self.engine.handle_connect_as(self.now, ip, codec);
+        let id = self.engine.handle_connect(self.now, ConnectInfo { source: ip, ..ConnectInfo::new(codec) });
         assert!(!self.live.contains(&id) && !self.gone.contains(&id), "{id} was issued twice");
         self.live.push(id);
         self.check();
@@ -351,36 +351,34 @@ fn check_lines(data: &[u8]) {
 /// one [`Config::validate`] accepts.
 fn config_from(input: &mut Input<'_>) -> Config {
     let mut b = || input.byte();
-    let config = Config {
-        max_clients: 1 + usize::from(b() % 6),
-        max_line_bytes: 8 + usize::from(b() % 120),
-        max_nick_len: 1 + usize::from(b() % 12),
-        max_room_name_len: 1 + usize::from(b() % 12),
-        max_rooms: 1 + usize::from(b() % 4),
-        history_len: usize::from(b() % 5),
-        max_rooms_per_client: 1 + usize::from(b() % 3),
-        flood_burst: 1 + u32::from(b() % 4),
-        flood_lines_per_sec: u32::from(b() % 3),
-        registration_timeout: Duration::from_millis(u64::from(b() % 4) * 700),
-        announce_lobby_presence: b() % 2 == 0,
-        require_login: b() % 4 == 0,
-        idle_timeout: Duration::from_millis(u64::from(b() % 4) * 900),
-        idle_warning: Duration::from_millis(u64::from(b() % 3) * 300),
-        max_accounts: usize::from(b() % 4),
-        min_password_len: 1 + usize::from(b() % 9),
-        max_login_failures: 1 + u32::from(b() % 3),
-        max_offline_messages: usize::from(b() % 3),
-        max_offline_total: usize::from(b() % 5),
-        max_blocks: usize::from(b() % 3),
-        history_page_len: 1 + usize::from(b() % 4),
-        list_page_len: 1 + usize::from(b() % 4),
-        emit_records: b() % 2 == 0,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_max_clients(1 + usize::from(b() % 6))
+        .with_max_line_bytes(8 + usize::from(b() % 120))
+        .with_max_nick_len(1 + usize::from(b() % 12))
+        .with_max_room_name_len(1 + usize::from(b() % 12))
+        .with_max_rooms(1 + usize::from(b() % 4))
+        .with_history_len(usize::from(b() % 5))
+        .with_max_rooms_per_client(1 + usize::from(b() % 3))
+        .with_flood_burst(1 + u32::from(b() % 4))
+        .with_flood_lines_per_sec(u32::from(b() % 3))
+        .with_registration_timeout(Duration::from_millis(u64::from(b() % 4) * 700))
+        .with_announce_lobby_presence(b() % 2 == 0)
+        .with_require_login(b() % 4 == 0)
+        .with_idle_timeout(Duration::from_millis(u64::from(b() % 4) * 900))
+        .with_idle_warning(Duration::from_millis(u64::from(b() % 3) * 300))
+        .with_max_accounts(usize::from(b() % 4))
+        .with_min_password_len(1 + usize::from(b() % 9))
+        .with_max_login_failures(1 + u32::from(b() % 3))
+        .with_max_offline_messages(usize::from(b() % 3))
+        .with_max_offline_total(usize::from(b() % 5))
+        .with_max_blocks(usize::from(b() % 3))
+        .with_history_page_len(1 + usize::from(b() % 4))
+        .with_list_page_len(1 + usize::from(b() % 4))
+        .with_emit_records(b() % 2 == 0);
     let idle_warning = if config.idle_warning < config.idle_timeout { config.idle_warning } else { Duration::ZERO };
     let max_accounts = if config.require_login { config.max_accounts.max(1) } else { config.max_accounts };
     let min_password_len = config.min_password_len.min(config.max_line_bytes - 1);
-    Config { idle_warning, max_accounts, min_password_len, ..config }
+    config.with_idle_warning(idle_warning).with_max_accounts(max_accounts).with_min_password_len(min_password_len)
 }
 
 /// One dictionary line with a name filled in, and its line ending.
@@ -497,7 +495,7 @@ pub fn run_json(data: &[u8]) {
 fn run_codec(data: &[u8], codec: Codec, speaker_hello: &[u8], listener_hello: &[u8]) {
     let mut input = Input { data };
     let max_line_bytes = 16 + usize::from(input.byte());
-    let config = Config { max_line_bytes, flood_lines_per_sec: 0, ..Config::default() };
+    let config = Config::default().with_max_line_bytes(max_line_bytes).with_flood_lines_per_sec(0);
     let mut driver = Driver::new(config);
     driver.connect(None, codec);
     driver.connect(None, codec);

@@ -32,7 +32,7 @@ pub mod fuzz;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::{ClientId, Config, DisconnectReason, Engine, Error, Now, Output, PasswordHash};
+use crate::{ClientId, Config, ConnectInfo, DisconnectReason, Engine, Error, Now, Output, PasswordHash};
 
 /// An engine driven by simulated clients and simulated time.
 #[derive(Debug)]
@@ -125,15 +125,15 @@ impl Sim {
     /// A new connection. Its welcome (or farewell, if the server is full)
     /// waits in its inbox.
     pub fn connect(&mut self) -> ClientId {
-        let id = self.engine.handle_connect(self.now);
+        let id = self.engine.handle_connect(self.now, ConnectInfo::default());
         self.drain();
         id
     }
 
     /// A new connection described by `info` (see
-    /// [`Engine::handle_connect_with`]).
-    pub fn connect_with(&mut self, info: crate::ConnectInfo) -> ClientId {
-        let id = self.engine.handle_connect_with(self.now, info);
+    /// [`Engine::handle_connect`]).
+    pub fn connect_with(&mut self, info: ConnectInfo) -> ClientId {
+        let id = self.engine.handle_connect(self.now, info);
         self.drain();
         id
     }

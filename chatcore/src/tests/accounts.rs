@@ -66,7 +66,7 @@ fn register_logs_in_and_locks_the_nickname() {
 
 #[test]
 fn register_refusals() {
-    let mut sim = auto(Config { max_accounts: 1, ..super::relaxed() });
+    let mut sim = auto(super::relaxed().with_max_accounts(1));
     let a = sim.connect_as("carol");
     let cases = [
         ("/register alice short short", "! the password must be at least 8 characters"),
@@ -90,7 +90,7 @@ fn register_refusals() {
 
 #[test]
 fn registrations_per_source_are_capped() {
-    let mut sim = auto(Config { max_registrations_per_source: 1, ..super::relaxed() });
+    let mut sim = auto(super::relaxed().with_max_registrations_per_source(1));
     let a = sim.connect();
     sim.send(a, "/register alice hunter22 hunter22");
     let b = sim.connect_as("bob");
@@ -174,7 +174,7 @@ fn a_second_login_closes_the_first_session_and_renames_a_squatter() {
 
 #[test]
 fn login_required_lets_only_auth_help_and_quit_through() {
-    let mut sim = auto(Config { require_login: true, ..super::relaxed() });
+    let mut sim = auto(super::relaxed().with_require_login(true));
     let a = sim.connect();
     sim.take(a);
     let first = "! log in first: /login NAME PASSWORD, or /register NAME PASSWORD PASSWORD";
@@ -243,7 +243,7 @@ fn blocking_silences_messages_whispers_and_history() {
 
 #[test]
 fn block_and_mailbox_limits() {
-    let (mut sim, b) = alice_away(Config { max_blocks: 1, max_offline_messages: 1, ..super::relaxed() });
+    let (mut sim, b) = alice_away(super::relaxed().with_max_blocks(1).with_max_offline_messages(1));
     sim.send(b, "/block x");
     sim.take(b);
     assert_eq!(rejected(&mut sim, b, "/block y"), ["! you already block the maximum of 1 names"]);
@@ -274,7 +274,7 @@ fn a_failing_store_refuses_what_it_would_have_to_save() {
 
 #[test]
 fn idle_clients_are_warned_then_closed() {
-    let mut sim = Sim::new(Config { idle_timeout: Duration::from_secs(120), ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_idle_timeout(Duration::from_secs(120)));
     let a = sim.connect_as("alice");
     sim.advance(Duration::from_secs(89));
     assert_eq!(sim.take(a), Vec::<String>::new());
@@ -292,11 +292,8 @@ fn idle_clients_are_warned_then_closed() {
 
 #[test]
 fn an_idle_warning_handled_late_still_counts_whole_seconds_up() {
-    let mut sim = Sim::new(Config {
-        idle_timeout: Duration::from_secs(2),
-        idle_warning: Duration::from_secs(1),
-        ..super::relaxed()
-    });
+    let mut sim =
+        Sim::new(super::relaxed().with_idle_timeout(Duration::from_secs(2)).with_idle_warning(Duration::from_secs(1)));
     let a = sim.connect_as("alice");
     // A real timer wakes a little after the deadline, never exactly on it.
     let late = sim.now().advance(Duration::from_millis(1_003));
@@ -307,7 +304,7 @@ fn an_idle_warning_handled_late_still_counts_whole_seconds_up() {
 
 #[test]
 fn a_busy_server_refuses_a_check_without_counting_it() {
-    let config = Config { max_login_failures: 1, ..super::relaxed() };
+    let config = super::relaxed().with_max_login_failures(1);
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
     let owner = sim.connect();
@@ -334,7 +331,7 @@ fn a_busy_server_refuses_a_check_without_counting_it() {
 
 #[test]
 fn a_registration_refused_as_busy_does_not_use_up_the_allowance() {
-    let mut sim = Sim::new(Config { max_registrations_per_source: 1, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_max_registrations_per_source(1));
     let a = sim.connect();
     sim.take(a);
     sim.send(a, "/register first hunter22 hunter22");

@@ -2,8 +2,9 @@
 //! UTF-8, control characters, unknown commands, blank lines.
 
 use super::{rejected, rejected_bytes};
+use crate::Config;
+use crate::error::Rejection;
 use crate::sim::Sim;
-use crate::{Config, Rejection};
 
 fn in_room(config: Config) -> (Sim, crate::ClientId, crate::ClientId) {
     let mut sim = Sim::new(config);
@@ -17,7 +18,7 @@ fn in_room(config: Config) -> (Sim, crate::ClientId, crate::ClientId) {
 
 #[test]
 fn overlong_line_is_discarded_once_and_the_next_line_works() {
-    let (mut sim, a, b) = in_room(Config { max_line_bytes: 16, ..super::relaxed() });
+    let (mut sim, a, b) = in_room(super::relaxed().with_max_line_bytes(16));
     let too_long = "! line too long (over 16 bytes); it was discarded";
     // The error comes as soon as the cap is passed, before the newline.
     assert_eq!(rejected_bytes(&mut sim, a, b"0123456789abcdefX"), [too_long]);

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::{rejected, relaxed, sim};
 use crate::sim::Sim;
-use crate::{ClientId, CloakKey, Codec, Config, ConnectInfo, Hosts};
+use crate::{ClientId, CloakKey, Codec, ConnectInfo, Hosts};
 
 /// alice operates `club`, where troll sits.
 fn club(sim: &mut Sim) -> (ClientId, ClientId) {
@@ -81,7 +81,7 @@ fn an_account_ban_holds_whatever_the_nickname() {
 
 fn irc_from(sim: &mut Sim, ip: &str, nick: &str) -> ClientId {
     let ip: IpAddr = ip.parse().unwrap();
-    let id = sim.connect_with(ConnectInfo::new(Some(ip), Codec::Irc));
+    let id = sim.connect_with(ConnectInfo::new(Codec::Irc).from(ip));
     sim.send(id, &format!("NICK {nick}"));
     sim.send(id, &format!("USER {nick} 0 * :{nick}"));
     sim.take(id);
@@ -90,7 +90,7 @@ fn irc_from(sim: &mut Sim, ip: &str, nick: &str) -> ClientId {
 
 #[test]
 fn hosts_are_cloaked_per_source_and_a_host_ban_holds_across_nicknames() {
-    let mut sim = Sim::new(Config { hosts: Hosts::Cloaked(CloakKey::new([9; 32])), ..relaxed() });
+    let mut sim = Sim::new(relaxed().with_hosts(Hosts::Cloaked(CloakKey::new([9; 32]))));
     let alice = irc_from(&mut sim, "192.0.2.1", "alice");
     sim.send(alice, "JOIN #club");
     let troll = irc_from(&mut sim, "198.51.100.7", "troll");
@@ -126,7 +126,7 @@ fn hosts_are_cloaked_per_source_and_a_host_ban_holds_across_nicknames() {
 
 #[test]
 fn with_cloaking_off_hosts_are_addresses() {
-    let mut sim = Sim::new(Config { hosts: Hosts::Addresses, ..relaxed() });
+    let mut sim = Sim::new(relaxed().with_hosts(Hosts::Addresses));
     let alice = irc_from(&mut sim, "192.0.2.1", "alice");
     sim.send(alice, "JOIN #club");
     assert!(sim.take(alice)[0].starts_with(":alice!alice@192.0.2.1 JOIN #club"));

@@ -19,7 +19,7 @@ fn welcome_names_the_server_and_the_guest() {
 
 #[test]
 fn server_name_comes_from_config() {
-    let mut sim = Sim::new(Config { server_name: "den".into(), ..Config::default() });
+    let mut sim = Sim::new(Config::default().with_server_name("den"));
     let a = sim.connect();
     assert_eq!(sim.take(a), ["* Welcome to den, Guest1! You are in the Lobby. Type /help for commands."]);
 }
@@ -36,7 +36,7 @@ fn guest_numbers_are_never_reused() {
 
 #[test]
 fn full_server_refuses_with_a_farewell_and_close() {
-    let mut sim = Sim::new(Config { max_clients: 2, ..Config::default() });
+    let mut sim = Sim::new(Config::default().with_max_clients(2));
     let a = sim.connect();
     let _b = sim.connect();
     sim.take_transcript();

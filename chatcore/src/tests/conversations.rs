@@ -12,7 +12,7 @@ use crate::sim::Sim;
 use crate::{ClientId, Config, HistoryTarget, Record, StorageStatus, StoredMessage};
 
 fn config() -> Config {
-    Config { history_page_len: 2, emit_records: true, ..super::relaxed() }
+    super::relaxed().with_history_page_len(2).with_emit_records(true)
 }
 
 /// A sim that answers password checks at once.
@@ -265,7 +265,7 @@ fn while_the_store_fails_whispers_are_delivered_but_not_kept() {
 
 #[test]
 fn without_a_store_or_with_no_length_nothing_is_kept_and_pages_are_empty() {
-    for config in [Config { emit_records: false, ..config() }, Config { conversation_history_len: 0, ..config() }] {
+    for config in [config().with_emit_records(false), config().with_conversation_history_len(0)] {
         let mut sim = sim_with(config);
         let a = account(&mut sim, "alice");
         let _b = account(&mut sim, "bob");

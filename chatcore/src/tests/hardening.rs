@@ -10,7 +10,7 @@ use super::restore::records;
 use super::{rejected, relaxed};
 use crate::output::ClientId;
 use crate::sim::Sim;
-use crate::{Config, Record};
+use crate::{Config, ConnectInfo, Record};
 
 const HOUR: Duration = Duration::from_secs(3_600);
 
@@ -21,7 +21,7 @@ fn from(last: u8) -> IpAddr {
 /// A client connected from `source`, with `nick`.
 fn connect_from(sim: &mut Sim, source: IpAddr, nick: &str) -> ClientId {
     let now = sim.now();
-    let id = sim.engine_mut().handle_connect_from(now, source);
+    let id = sim.engine_mut().handle_connect(now, ConnectInfo::default().from(source));
     sim.drain();
     sim.send(id, &format!("/nick {nick}"));
     sim.take(id);
@@ -36,7 +36,7 @@ fn login(sim: &mut Sim, id: ClientId, line: &str) -> String {
 
 #[test]
 fn one_source_creates_a_limited_number_of_rooms_per_window() {
-    let mut sim = Sim::new(Config { max_rooms_created_per_source: 3, ..relaxed() });
+    let mut sim = Sim::new(relaxed().with_max_rooms_created_per_source(3));
     let a = connect_from(&mut sim, from(1), "a");
     for n in 0..3 {
         sim.send(a, &format!("/create r{n}"));
@@ -58,7 +58,7 @@ fn one_source_creates_a_limited_number_of_rooms_per_window() {
 
 #[test]
 fn an_account_owns_its_rooms_and_only_it_may_drop_them() {
-    let mut sim = Sim::new(Config { emit_records: true, ..relaxed() });
+    let mut sim = Sim::new(relaxed().with_emit_records(true));
     sim.set_auto_auth(true);
     let owner = sim.connect();
     sim.send(owner, "/register owner hunter22 hunter22");
@@ -112,7 +112,7 @@ fn members_of_a_dropped_room_are_told_and_left_outside_it() {
 
 #[test]
 fn empty_rooms_expire_guests_sooner_and_survive_a_restart_as_records_say() {
-    let config = Config { emit_records: true, ..relaxed() };
+    let config = relaxed().with_emit_records(true);
     let mut sim = Sim::new(config.clone());
     sim.set_auto_auth(true);
     let owner = sim.connect();
@@ -152,7 +152,7 @@ fn empty_rooms_expire_guests_sooner_and_survive_a_restart_as_records_say() {
 /// logs in.
 #[test]
 fn guessing_from_many_addresses_is_throttled_per_account_but_not_the_owner() {
-    let config = Config { max_account_failures: 10, ..relaxed() };
+    let config = relaxed().with_max_account_failures(10);
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
     let owner = connect_from(&mut sim, from(1), "Guest");
@@ -192,7 +192,7 @@ fn guessing_from_many_addresses_is_throttled_per_account_but_not_the_owner() {
 /// answer, cannot outrun the per-account count.
 #[test]
 fn simultaneous_guesses_cannot_outrun_the_account_count() {
-    let mut sim = Sim::new(Config { max_account_failures: 10, ..relaxed() });
+    let mut sim = Sim::new(relaxed().with_max_account_failures(10));
     sim.set_auto_auth(true);
     let owner = sim.connect();
     sim.send(owner, "/register owner hunter22 hunter22");
@@ -207,7 +207,7 @@ fn simultaneous_guesses_cannot_outrun_the_account_count() {
 
 #[test]
 fn cheap_failures_elsewhere_do_not_evict_an_attackers_record() {
-    let config = Config { max_tracked_sources: 3, max_login_failures: 3, max_account_failures: 1_000, ..relaxed() };
+    let config = relaxed().with_max_tracked_sources(3).with_max_login_failures(3).with_max_account_failures(1_000);
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
     let owner = sim.connect();
@@ -279,7 +279,7 @@ fn guesses_per_hour(config: Config) -> usize {
     for n in 0..3_600u32 {
         let source = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n));
         let now = sim.now();
-        let attacker = sim.engine_mut().handle_connect_from(now, source);
+        let attacker = sim.engine_mut().handle_connect(now, ConnectInfo::default().from(source));
         sim.drain();
         sim.take(attacker);
         sim.send(attacker, "/login owner guess");
@@ -298,7 +298,7 @@ fn guesses_per_hour_against_one_account_are_bounded_whatever_the_addresses() {
     let now = guesses_per_hour(relaxed());
     // Without the per-account count (as before it existed; its largest value is never reached in an
     // hour), every fresh address gets its tries.
-    let before = guesses_per_hour(Config { max_account_failures: 1_000_000, ..relaxed() });
+    let before = guesses_per_hour(relaxed().with_max_account_failures(1_000_000));
     println!("guesses checked per hour against one account: {before} without the per-account count, {now} with it");
     assert_eq!(before, 3_600);
     // 10 per 15-minute block, plus the window that starts the hour.

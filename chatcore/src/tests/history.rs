@@ -6,13 +6,13 @@ use std::time::Duration;
 use super::rejected;
 use crate::record::StoredMessage;
 use crate::sim::Sim;
-use crate::{Config, HistoryTarget, Output};
+use crate::{HistoryTarget, Output};
 
 /// alice said one..five in `rust`, her account's room, a minute apart;
 /// the room keeps three. (A guest's room would start afresh each time it
 /// emptied.)
 fn five_said(page: usize) -> (Sim, crate::ClientId) {
-    let config = Config { history_len: 3, history_page_len: page, ..super::relaxed() };
+    let config = super::relaxed().with_history_len(3).with_history_page_len(page);
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
     let a = sim.connect_as("alice");
@@ -53,7 +53,7 @@ fn text_history_continues_from_the_oldest_shown() {
 
 #[test]
 fn text_history_pages_back_through_the_store() {
-    let config = Config { history_len: 3, history_page_len: 2, emit_records: true, ..super::relaxed() };
+    let config = super::relaxed().with_history_len(3).with_history_page_len(2).with_emit_records(true);
     let mut sim = Sim::new(config);
     let a = sim.connect_as("alice");
     sim.send(a, "/create rust");
@@ -87,7 +87,7 @@ fn text_history_pages_back_through_the_store() {
 
 #[test]
 fn rows_the_store_could_not_read_are_shown_as_a_gap() {
-    let mut sim = Sim::new(Config { history_len: 2, history_page_len: 2, emit_records: true, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_history_len(2).with_history_page_len(2).with_emit_records(true));
     let a = sim.connect_as("alice");
     sim.send(a, "/create rust");
     for word in ["one", "two", "three", "four", "five"] {

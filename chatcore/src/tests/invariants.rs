@@ -10,7 +10,7 @@ use crate::{ClientId, Config};
 
 /// alice (text) in `rust`, bob (JSON, if built) in `rust` and `go`, a silent guest.
 fn populated() -> (Sim, ClientId, ClientId, ClientId) {
-    let mut sim = Sim::new(Config { history_len: 2, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_history_len(2));
     let a = sim.connect_as("alice");
     let b = sim.connect();
     sim.send(a, "/create rust");

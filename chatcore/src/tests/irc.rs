@@ -4,13 +4,10 @@
 
 use super::relaxed;
 use crate::sim::Sim;
-use crate::{ClientId, Codec};
+use crate::{ClientId, Codec, ConnectInfo};
 
 pub(super) fn irc(sim: &mut Sim) -> ClientId {
-    let now = sim.now();
-    let id = sim.engine_mut().handle_connect_as(now, None, Codec::Irc);
-    sim.drain();
-    id
+    sim.connect_with(ConnectInfo::new(Codec::Irc))
 }
 
 /// An IRC client registered as `nick`, having asked for `caps` (space
@@ -383,26 +380,37 @@ fn formatting_is_removed_and_an_action_reaches_text_users() {
 }
 
 #[test]
-fn a_server_password_is_needed_to_register_when_one_is_set() {
-    let mut sim = Sim::new(crate::Config { irc_password: Some("sesame".into()), ..relaxed() });
-    let a = irc(&mut sim);
+fn a_server_password_is_needed_to_register_on_a_port_that_sets_one() {
+    let mut sim = Sim::new(relaxed());
+    let private = || ConnectInfo::new(Codec::Irc).with_irc_password("sesame");
+    let a = sim.connect_with(private());
     sim.send(a, "NICK alice");
     sim.send(a, "USER alice 0 * :Alice");
     let lines = sim.take(a);
     assert!(has(&lines, ":chatd 464 * :Password incorrect"), "{lines:?}");
-    assert!(!sim.is_connected(a));
-    let b = irc(&mut sim);
-    sim.send(b, "PASS sesame");
+    assert_eq!(sim.closed(a), Some(&crate::DisconnectReason::WrongServerPassword));
+    let b = sim.connect_with(private());
+    sim.send(b, "PASS wrong");
     sim.send(b, "NICK bob");
     sim.send(b, "USER bob 0 * :Bob");
-    assert!(has(&sim.take(b), ":chatd 001 bob :Welcome to chatd, bob"));
+    assert!(has(&sim.take(b), ":chatd 464 * :Password incorrect"));
+    assert!(!sim.is_connected(b));
+    let c = sim.connect_with(private());
+    sim.send(c, "PASS sesame");
+    sim.send(c, "NICK carol");
+    sim.send(c, "USER carol 0 * :Carol");
+    assert!(has(&sim.take(c), ":chatd 001 carol :Welcome to chatd, carol"));
+    // The password belongs to the port: a client of another needs none.
+    let d = irc(&mut sim);
+    sim.send(d, "NICK dave");
+    sim.send(d, "USER dave 0 * :Dave");
+    assert!(has(&sim.take(d), ":chatd 001 dave :Welcome to chatd, dave"));
 }
 
 #[test]
 fn a_quiet_irc_client_that_answers_our_ping_stays_and_one_that_does_not_is_cut() {
     use std::time::Duration;
-    let config =
-        crate::Config { idle_timeout: Duration::from_secs(120), idle_warning: Duration::from_secs(30), ..relaxed() };
+    let config = relaxed().with_idle_timeout(Duration::from_secs(120)).with_idle_warning(Duration::from_secs(30));
     let mut sim = Sim::new(config);
     let answers = registered(&mut sim, "answers", "");
     let silent = registered(&mut sim, "silent", "");

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{rejected, sim};
 use crate::command::COMMANDS;
 use crate::sim::Sim;
-use crate::{Codec, Config, DisconnectReason, Output};
+use crate::{Codec, Config, ConnectInfo, DisconnectReason, Output};
 
 const TS: u64 = Sim::BASE_UNIX_MS;
 
@@ -47,7 +47,7 @@ fn a_json_first_line_switches_the_codec() {
 fn a_client_connected_as_json_is_welcomed_in_json_and_stays_json() {
     let mut sim = sim();
     let now = sim.now();
-    let a = sim.engine_mut().handle_connect_as(now, None, Codec::Json);
+    let a = sim.engine_mut().handle_connect(now, ConnectInfo::new(Codec::Json));
     sim.drain();
     assert_eq!(sim.take(a), [r#"{"type":"welcome","server":"chatd","nick":"Guest1"}"#]);
     // Not JSON, but the codec was the transport's choice: a JSON error, no second welcome.
@@ -60,10 +60,10 @@ fn a_client_connected_as_json_is_welcomed_in_json_and_stays_json() {
 
 #[test]
 fn a_json_connection_over_max_clients_is_refused_in_json() {
-    let mut sim = Sim::new(Config { max_clients: 1, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_max_clients(1));
     let _first = sim.connect();
     let now = sim.now();
-    let b = sim.engine_mut().handle_connect_as(now, None, Codec::Json);
+    let b = sim.engine_mut().handle_connect(now, ConnectInfo::new(Codec::Json));
     sim.drain();
     assert_eq!(sim.take(b), [r#"{"type":"bye","reason":"server is full; try again later"}"#]);
     assert_eq!(sim.closed(b), Some(&DisconnectReason::ServerFull));
@@ -196,7 +196,7 @@ fn whisper_as_objects() {
 
 #[test]
 fn several_rooms_at_once() {
-    let mut sim = Sim::new(Config { max_rooms_per_client: 2, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_max_rooms_per_client(2));
     let a = sim.connect_json_as("alice");
     let t = sim.connect_as("tom");
     let b = sim.connect_json_as("bob");
@@ -282,7 +282,7 @@ fn broadcast_bytes_are_shared_between_json_recipients() {
 
 #[test]
 fn every_error_code_for_json_clients() {
-    let mut sim = Sim::new(Config { max_rooms: 2, max_line_bytes: 64, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_max_rooms(2).with_max_line_bytes(64));
     let a = sim.connect_json_as("alice");
     let _b = sim.connect_json_as("bob");
     let in_lobby = "you are in the Lobby, where nobody hears you; /list the rooms, then /join or /create one";
@@ -385,7 +385,7 @@ fn every_error_code_for_json_clients() {
 #[test]
 fn flood_and_too_many_rooms_for_json() {
     let mut sim =
-        Sim::new(Config { flood_burst: 2, flood_lines_per_sec: 1, max_rooms_per_client: 1, ..Config::default() });
+        Sim::new(Config::default().with_flood_burst(2).with_flood_lines_per_sec(1).with_max_rooms_per_client(1));
     let a = sim.connect();
     sim.send_json(a, &json!({"type":"create","room":"one"}));
     sim.take(a);
@@ -407,7 +407,7 @@ fn flood_and_too_many_rooms_for_json() {
 
 #[test]
 fn json_lobby_presence_objects() {
-    let mut sim = Sim::new(Config { announce_lobby_presence: true, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_announce_lobby_presence(true));
     let a = sim.connect_json_as("alice");
     let b = sim.connect();
     assert_eq!(sim.take(a), [r#"{"type":"connected","nick":"Guest2"}"#]);
@@ -419,7 +419,7 @@ fn json_lobby_presence_objects() {
 
 #[test]
 fn account_and_social_objects() {
-    let mut sim = Sim::new(Config { idle_timeout: Duration::from_secs(120), ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_idle_timeout(Duration::from_secs(120)));
     sim.set_auto_auth(true);
     let squatter = sim.connect_json_as("carol");
     let c = sim.connect();

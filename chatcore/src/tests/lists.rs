@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use super::relaxed;
 use crate::sim::Sim;
-use crate::{ClientId, Codec, Config};
+use crate::{ClientId, Codec, Config, ConnectInfo};
 
 const PAGE: usize = 3;
 
 fn paged() -> Config {
-    Config { list_page_len: PAGE, ..relaxed() }
+    relaxed().with_list_page_len(PAGE)
 }
 
 /// Names that sort differently with and without regard to case.
@@ -119,7 +119,7 @@ fn who_pages_a_room_and_the_lobby() {
 
 #[test]
 fn lobby_announcements_reach_the_lobby_only() {
-    let mut sim = Sim::new(Config { announce_lobby_presence: true, ..paged() });
+    let mut sim = Sim::new(paged().with_announce_lobby_presence(true));
     let a = sim.connect_as("alice");
     let b = sim.connect_as("bob");
     sim.send(b, "/create r");
@@ -247,7 +247,7 @@ fn json_pages_carry_total_and_next() {
 
 fn irc(sim: &mut Sim, nick: &str) -> ClientId {
     let now = sim.now();
-    let id = sim.engine_mut().handle_connect_as(now, None, Codec::Irc);
+    let id = sim.engine_mut().handle_connect(now, ConnectInfo::new(Codec::Irc));
     sim.drain();
     sim.send(id, &format!("NICK {nick}"));
     sim.send(id, &format!("USER {nick} 0 * :{nick}"));

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::{rejected, sim};
+use crate::Output;
 use crate::sim::Sim;
-use crate::{Config, Output};
 
 const LOBBY: &str = "! you are in the Lobby, where nobody hears you; /list the rooms, then /join or /create one";
 
@@ -119,7 +119,7 @@ fn whisper_refusals() {
 
 #[test]
 fn joiner_gets_history_first_then_live_messages() {
-    let mut sim = Sim::new(Config { history_len: 2, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_history_len(2));
     let a = sim.connect_as("alice");
     let b = sim.connect_as("bob");
     sim.send(a, "/create rust");
@@ -154,7 +154,7 @@ fn joiner_gets_history_first_then_live_messages() {
 
 #[test]
 fn history_can_be_turned_off() {
-    let mut sim = Sim::new(Config { history_len: 0, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_history_len(0));
     let a = sim.connect_as("alice");
     let b = sim.connect_as("bob");
     sim.send(a, "/create rust");

@@ -40,7 +40,7 @@ use crate::{ClientId, Config, Engine, Output};
 /// Default limits, but no flood control (so tests may send many lines at
 /// one instant) and no idle timeout (so they may let hours pass).
 pub(crate) fn relaxed() -> Config {
-    Config { flood_lines_per_sec: 0, idle_timeout: Duration::ZERO, ..Config::default() }
+    Config::default().with_flood_lines_per_sec(0).with_idle_timeout(Duration::ZERO)
 }
 
 /// A sim with [`relaxed`] limits.

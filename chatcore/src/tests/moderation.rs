@@ -4,7 +4,7 @@
 
 use super::{relaxed, sim};
 use crate::sim::Sim;
-use crate::{ClientId, Codec};
+use crate::{ClientId, Codec, ConnectInfo};
 
 /// alice created `club` (so she operates it); bob is online in the Lobby.
 fn club() -> (Sim, ClientId, ClientId) {
@@ -129,7 +129,7 @@ fn irc_clients_get_mode_kick_and_invite_in_their_own_form() {
     let mut sim = Sim::new(relaxed());
     let irc = |sim: &mut Sim, nick: &str| {
         let now = sim.now();
-        let id = sim.engine_mut().handle_connect_as(now, None, Codec::Irc);
+        let id = sim.engine_mut().handle_connect(now, ConnectInfo::new(Codec::Irc));
         sim.send(id, &format!("NICK {nick}"));
         sim.send(id, &format!("USER {nick} 0 * :{nick}"));
         sim.take(id);

@@ -21,10 +21,11 @@ use proptest::prelude::*;
 
 use super::lines::{self, Line, NAMES, SECRET_MARK, WORDS};
 use super::restore::{durable, records, restored};
+use crate::error::Rejection;
 use crate::names::NameKey;
 use crate::sim::Sim;
 use crate::{
-    ClientId, Config, DisconnectReason, HistoryTarget, Output, PasswordHash, Record, Rejection, StorageStatus,
+    ClientId, Config, ConnectInfo, DisconnectReason, HistoryTarget, Output, PasswordHash, Record, StorageStatus,
 };
 
 #[derive(Debug, Clone)]
@@ -114,34 +115,32 @@ fn populated_start() -> Vec<Step> {
 }
 
 fn config(require_login: bool, emit_records: bool) -> Config {
-    Config {
-        max_clients: 5,
-        require_login,
-        emit_records,
-        history_len: 1,
-        history_page_len: 2,
-        max_rooms: 3,
-        max_accounts: 4,
-        max_blocks: 2,
-        max_offline_messages: 2,
-        flood_lines_per_sec: 0,
-        registration_timeout: Duration::from_secs(6),
-        idle_timeout: Duration::from_secs(8),
-        idle_warning: Duration::from_secs(2),
-        max_login_failures: 2,
-        login_failure_window: Duration::from_secs(30),
-        block_duration: Duration::from_secs(10),
-        max_registrations_per_source: 2,
-        registration_window: Duration::from_secs(20),
-        guest_room_idle_expiry: Duration::from_secs(3),
-        room_idle_expiry: Duration::from_secs(7),
-        max_rooms_created_per_source: 4,
-        room_creation_window: Duration::from_secs(15),
-        max_account_failures: 3,
-        account_block_duration: Duration::from_secs(12),
-        max_known_sources: 2,
-        ..Config::default()
-    }
+    Config::default()
+        .with_max_clients(5)
+        .with_require_login(require_login)
+        .with_emit_records(emit_records)
+        .with_history_len(1)
+        .with_history_page_len(2)
+        .with_max_rooms(3)
+        .with_max_accounts(4)
+        .with_max_blocks(2)
+        .with_max_offline_messages(2)
+        .with_flood_lines_per_sec(0)
+        .with_registration_timeout(Duration::from_secs(6))
+        .with_idle_timeout(Duration::from_secs(8))
+        .with_idle_warning(Duration::from_secs(2))
+        .with_max_login_failures(2)
+        .with_login_failure_window(Duration::from_secs(30))
+        .with_block_duration(Duration::from_secs(10))
+        .with_max_registrations_per_source(2)
+        .with_registration_window(Duration::from_secs(20))
+        .with_guest_room_idle_expiry(Duration::from_secs(3))
+        .with_room_idle_expiry(Duration::from_secs(7))
+        .with_max_rooms_created_per_source(4)
+        .with_room_creation_window(Duration::from_secs(15))
+        .with_max_account_failures(3)
+        .with_account_block_duration(Duration::from_secs(12))
+        .with_max_known_sources(2)
 }
 
 /// Who asked for an outstanding password request.
@@ -230,8 +229,10 @@ fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, Tes
         Step::Connect { ip, json } => {
             let now = sim.now();
             let id = match ip {
-                Some(last) => sim.engine_mut().handle_connect_from(now, IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))),
-                None => sim.engine_mut().handle_connect(now),
+                Some(last) => sim
+                    .engine_mut()
+                    .handle_connect(now, ConnectInfo::default().from(IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)))),
+                None => sim.engine_mut().handle_connect(now, ConnectInfo::default()),
             };
             sim.drain();
             model.issued.push((id, json && cfg!(feature = "json"), ip));

@@ -1,8 +1,8 @@
 //! `/nick`: choosing, refusing and announcing nicknames.
 
 use super::{rejected, sim};
+use crate::DisconnectReason;
 use crate::sim::Sim;
-use crate::{Config, DisconnectReason};
 
 #[test]
 fn nick_sets_the_name_and_tells_the_user() {
@@ -93,7 +93,7 @@ fn invalid_nicks_are_refused_with_the_rule() {
 
 #[test]
 fn nick_length_limit_is_configurable() {
-    let mut sim = Sim::new(Config { max_nick_len: 3, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_max_nick_len(3));
     let a = sim.connect_as("ab");
     assert_eq!(rejected(&mut sim, a, "/nick abcd"), ["! invalid nickname: it is longer than 3 characters"]);
     sim.send(a, "/nick abc");

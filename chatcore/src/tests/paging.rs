@@ -96,7 +96,7 @@ pub(super) fn read(records: &[Record], target: &HistoryTarget, before: u64, limi
 }
 
 fn config() -> Config {
-    Config { history_len: 3, history_page_len: 2, emit_records: true, ..super::relaxed() }
+    super::relaxed().with_history_len(3).with_history_page_len(2).with_emit_records(true)
 }
 
 /// alice said m1..m9 in `rust`, a minute apart; the room keeps m7..m9.
@@ -155,7 +155,7 @@ fn text_history_pages_back_through_the_store_to_the_first_message() {
 
 #[test]
 fn the_first_fetch_starts_below_what_the_join_showed() {
-    let config = Config { history_len: 5, ..config() };
+    let config = config().with_history_len(5);
     let mut sim = Sim::new(config);
     let mut store = Store::default();
     let a = sim.connect_as("alice");

@@ -2,7 +2,7 @@
 
 use super::sim;
 use crate::sim::Sim;
-use crate::{Config, DisconnectReason, Output};
+use crate::{DisconnectReason, Output};
 
 #[test]
 fn disconnect_is_told_to_roommates_with_the_reason() {
@@ -70,7 +70,7 @@ fn lines_after_quit_in_the_same_read_are_ignored() {
 
 #[test]
 fn lobby_presence_is_announced_when_configured() {
-    let mut sim = Sim::new(Config { announce_lobby_presence: true, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_announce_lobby_presence(true));
     let a = sim.connect_as("alice");
     let b = sim.connect_as("bob");
     sim.send(b, "/create rust");
@@ -89,7 +89,7 @@ fn lobby_presence_is_announced_when_configured() {
 
 #[test]
 fn lobby_presence_goes_to_the_lobby_by_id_though_it_is_kept_by_name() {
-    let mut sim = Sim::new(Config { announce_lobby_presence: true, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_announce_lobby_presence(true));
     // Ids in one order, names in the other.
     let zed = sim.connect_as("zed");
     let amy = sim.connect_as("amy");

@@ -12,7 +12,7 @@ use crate::sim::Sim;
 use crate::{ClientId, Config, Record, StorageStatus, StoredModes};
 
 fn stored_config() -> Config {
-    Config { emit_records: true, max_registrations_per_source: 100, ..super::relaxed() }
+    super::relaxed().with_emit_records(true).with_max_registrations_per_source(100)
 }
 
 /// A store-backed sim that answers password requests at once.

@@ -130,30 +130,28 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn config(lobby: bool) -> Config {
-    Config {
-        max_clients: 4,
-        max_line_bytes: 48,
-        max_nick_len: 8,
-        max_room_name_len: 6,
-        max_rooms: 3,
-        history_len: 3,
-        max_rooms_per_client: 2,
-        flood_burst: 4,
-        flood_lines_per_sec: 2,
-        registration_timeout: Duration::from_secs(3),
-        announce_lobby_presence: lobby,
-        server_name: "sim".into(),
-        idle_timeout: Duration::from_secs(8),
-        idle_warning: Duration::from_secs(2),
+    Config::default()
+        .with_max_clients(4)
+        .with_max_line_bytes(48)
+        .with_max_nick_len(8)
+        .with_max_room_name_len(6)
+        .with_max_rooms(3)
+        .with_history_len(3)
+        .with_max_rooms_per_client(2)
+        .with_flood_burst(4)
+        .with_flood_lines_per_sec(2)
+        .with_registration_timeout(Duration::from_secs(3))
+        .with_announce_lobby_presence(lobby)
+        .with_server_name("sim")
+        .with_idle_timeout(Duration::from_secs(8))
+        .with_idle_warning(Duration::from_secs(2))
         // Short enough that random runs see rooms expire and limits refill.
-        guest_room_idle_expiry: Duration::from_secs(4),
-        room_idle_expiry: Duration::from_secs(9),
-        max_rooms_created_per_source: 3,
-        room_creation_window: Duration::from_secs(10),
+        .with_guest_room_idle_expiry(Duration::from_secs(4))
+        .with_room_idle_expiry(Duration::from_secs(9))
+        .with_max_rooms_created_per_source(3)
+        .with_room_creation_window(Duration::from_secs(10))
         // Pages shorter than the lists, so cursors are exercised.
-        list_page_len: 2,
-        ..Config::default()
-    }
+        .with_list_page_len(2)
 }
 
 /// Runs one step; returns the outputs it produced and the acting client.

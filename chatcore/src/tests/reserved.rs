@@ -3,12 +3,11 @@
 
 use super::irc::{irc, registered};
 use super::{rejected, relaxed, sim};
-use crate::Config;
 use crate::sim::Sim;
 
 #[test]
 fn service_names_and_the_server_name_are_refused_on_every_protocol() {
-    let mut sim = Sim::new(Config { server_name: "irc.example.org".into(), ..relaxed() });
+    let mut sim = Sim::new(relaxed().with_server_name("irc.example.org"));
     sim.set_auto_auth(true);
     let text = sim.connect_as("alice");
     for nick in ["chatd", "CHATD", "ChanServ", "nickserv", "Global"] {

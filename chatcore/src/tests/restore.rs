@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use crate::names::NameKey;
 use crate::sim::Sim;
 use crate::{
-    ClientId, Config, DisconnectReason, Engine, Output, PasswordHash, Record, RestoreError, StorageStatus,
+    ClientId, Config, ConnectInfo, DisconnectReason, Engine, Output, PasswordHash, Record, RestoreError, StorageStatus,
     StoredMessage,
 };
 
@@ -95,7 +95,7 @@ pub(crate) fn trimmed(records: &[Record], history_len: usize) -> Vec<Record> {
 }
 
 fn stored_config() -> Config {
-    Config { emit_records: true, history_len: 3, ..super::relaxed() }
+    super::relaxed().with_emit_records(true).with_history_len(3)
 }
 
 /// A store-backed sim that answers password requests at once.
@@ -200,7 +200,7 @@ fn blocks_a_guest_brings_to_its_account_are_stored() {
 
 #[test]
 fn history_len_zero_still_continues_the_numbering() {
-    let config = Config { history_len: 0, ..stored_config() };
+    let config = stored_config().with_history_len(0);
     let mut sim = stored_sim(config.clone());
     let a = sim.connect_as("alice");
     sim.send(a, "/create r");
@@ -239,7 +239,7 @@ fn refused(engine: &mut Engine, record: Record, expected: RestoreError) {
 
 #[test]
 fn restore_is_a_constructor_that_refuses_a_bad_config_or_record() {
-    let bad = Config { max_clients: 0, ..stored_config() };
+    let bad = stored_config().with_max_clients(0);
     assert_eq!(
         Engine::restore(bad, [room("r")]).map(|_| ()),
         Err(RestoreError::Config(crate::ConfigError::Zero { field: "max_clients" }))
@@ -308,7 +308,7 @@ fn messages_out_of_order_are_refused() {
 
 #[test]
 fn restore_keeps_within_todays_limits() {
-    let config = Config { max_offline_messages: 2, max_blocks: 1, history_len: 2, ..stored_config() };
+    let config = stored_config().with_max_offline_messages(2).with_max_blocks(1).with_history_len(2);
     let mut engine = Engine::new(config).unwrap();
     engine.world.restore(account("alice")).unwrap();
     engine.world.restore(room("r")).unwrap();
@@ -331,7 +331,7 @@ fn restore_keeps_within_todays_limits() {
 
 #[test]
 fn a_password_hashed_after_the_store_began_failing_registers_nothing() {
-    let mut sim = Sim::new(Config { emit_records: true, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_emit_records(true));
     let a = sim.connect_as("carol");
     sim.send(a, "/register alice Pw-alice-1 Pw-alice-1");
     let [Output::HashPassword { request, .. }] = &sim.take_auth_requests()[..] else { panic!("one hash request") };
@@ -352,7 +352,7 @@ fn a_password_hashed_after_the_store_began_failing_registers_nothing() {
 }
 
 fn storage_unavailable_line() -> bytes::Bytes {
-    format!("! {}\n", crate::Rejection::StorageUnavailable).into()
+    format!("! {}\n", crate::error::Rejection::StorageUnavailable).into()
 }
 
 // ---- random runs: records always rebuild the durable state ----
@@ -392,23 +392,21 @@ fn act() -> impl Strategy<Value = Act> {
 }
 
 fn random_config(history_len: usize) -> Config {
-    Config {
-        emit_records: true,
-        history_len,
-        max_clients: 5,
-        max_rooms: 3,
-        max_accounts: 3,
-        max_blocks: 2,
-        max_offline_messages: 2,
-        registration_timeout: Duration::from_secs(30),
-        idle_timeout: Duration::from_secs(60),
-        idle_warning: Duration::from_secs(10),
+    super::relaxed()
+        .with_emit_records(true)
+        .with_history_len(history_len)
+        .with_max_clients(5)
+        .with_max_rooms(3)
+        .with_max_accounts(3)
+        .with_max_blocks(2)
+        .with_max_offline_messages(2)
+        .with_registration_timeout(Duration::from_secs(30))
+        .with_idle_timeout(Duration::from_secs(60))
+        .with_idle_warning(Duration::from_secs(10))
         // Rooms expire within a run, so expiry records are rebuilt too.
-        guest_room_idle_expiry: Duration::from_secs(30),
-        room_idle_expiry: Duration::from_secs(70),
-        max_known_sources: 2,
-        ..super::relaxed()
-    }
+        .with_guest_room_idle_expiry(Duration::from_secs(30))
+        .with_room_idle_expiry(Duration::from_secs(70))
+        .with_max_known_sources(2)
 }
 
 /// Rebuilds from every record so far, and from a store's trimmed view, and
@@ -463,8 +461,8 @@ proptest! {
                 Act::Connect { ip, json } => {
                     let now = sim.now();
                     let id = match ip {
-                        Some(last) => sim.engine_mut().handle_connect_from(now, IpAddr::V4(Ipv4Addr::new(10, 0, 0, last))),
-                        None => sim.engine_mut().handle_connect(now),
+                        Some(last) => sim.engine_mut().handle_connect(now, ConnectInfo::default().from(IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)))),
+                        None => sim.engine_mut().handle_connect(now, ConnectInfo::default()),
                     };
                     sim.drain();
                     issued.push((id, json && cfg!(feature = "json")));

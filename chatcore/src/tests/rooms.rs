@@ -1,7 +1,6 @@
 //! `/create`, `/list`, `/join`, `/leave`, `/who`, `/users`, `/help`.
 
 use super::{rejected, sim};
-use crate::Config;
 use crate::command::COMMANDS;
 use crate::sim::Sim;
 
@@ -20,7 +19,7 @@ fn create_makes_a_room_and_joins_it() {
 
 #[test]
 fn create_refuses_existing_invalid_and_over_limit() {
-    let mut sim = Sim::new(Config { max_rooms: 2, max_room_name_len: 8, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_max_rooms(2).with_max_room_name_len(8));
     let a = sim.connect_as("alice");
     sim.send(a, "/create rust");
     sim.take(a);
@@ -41,7 +40,7 @@ fn create_refuses_existing_invalid_and_over_limit() {
     sim.take(a);
     assert_eq!(rejected(&mut sim, a, "/create zig"), ["! the server already has its maximum of 2 rooms"]);
     // Room names may hold '.', '-', '_' and digits; the limit counts the '#'.
-    let mut sim = Sim::new(Config { max_room_name_len: 8, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_max_room_name_len(8));
     let a = sim.connect_as("alice");
     sim.send(a, "/create #a.b-c_9");
     assert_eq!(sim.take(a), ["* room #a.b-c_9 created", "* you are now in #a.b-c_9 (1 here)"]);
@@ -107,7 +106,7 @@ fn join_switches_rooms_for_text_clients() {
 
 #[test]
 fn join_refusals() {
-    let mut sim = Sim::new(Config { max_room_name_len: 8, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_max_room_name_len(8));
     let a = sim.connect_as("alice");
     sim.send(a, "/create rust");
     sim.take(a);
@@ -126,7 +125,7 @@ fn join_refusals() {
 
 #[test]
 fn text_clients_ignore_the_rooms_per_client_limit_because_they_switch() {
-    let mut sim = Sim::new(Config { max_rooms_per_client: 1, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_max_rooms_per_client(1));
     let a = sim.connect_as("alice");
     sim.send(a, "/create one");
     sim.send(a, "/create two");

@@ -6,15 +6,13 @@ use crate::sim::Sim;
 #[cfg(feature = "json")]
 #[test]
 fn stats_follow_clients_messages_and_refusals() {
-    use crate::{Codec, Config, DisconnectReason, Now, Stats};
+    use crate::{Codec, Config, ConnectInfo, DisconnectReason, Now, Stats};
     use std::time::Duration;
-    let config = Config {
-        flood_burst: 2,
-        flood_lines_per_sec: 1,
-        max_registrations_per_source: 1,
-        idle_timeout: Duration::ZERO,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_flood_burst(2)
+        .with_flood_lines_per_sec(1)
+        .with_max_registrations_per_source(1)
+        .with_idle_timeout(Duration::ZERO);
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
     assert_eq!(sim.engine().stats(), Stats::default(), "a new engine has counted nothing");
@@ -22,7 +20,7 @@ fn stats_follow_clients_messages_and_refusals() {
     let alice = sim.connect_as("alice");
     let bob = sim.connect_as("bob");
     let json = sim.connect_json_as("carol");
-    let irc = sim.engine_mut().handle_connect_as(Now::system(), None, Codec::Irc);
+    let irc = sim.engine_mut().handle_connect(Now::system(), ConnectInfo::new(Codec::Irc));
     sim.drain();
     let stats = sim.engine().stats();
     assert_eq!((stats.clients, stats.text_clients, stats.json_clients, stats.irc_clients), (4, 2, 1, 1));

@@ -3,7 +3,6 @@
 
 use super::irc::registered;
 use super::{relaxed, sim};
-use crate::Config;
 use crate::sim::Sim;
 
 fn privmsgs(lines: &[String]) -> usize {
@@ -43,7 +42,7 @@ fn targets_beyond_targmax_are_refused_with_407() {
 
 #[test]
 fn each_target_costs_a_line_of_flood_allowance() {
-    let mut sim = Sim::new(Config { flood_burst: 3, flood_lines_per_sec: 1, ..relaxed() });
+    let mut sim = Sim::new(relaxed().with_flood_burst(3).with_flood_lines_per_sec(1));
     let alice = registered(&mut sim, "alice", "");
     let bob = registered(&mut sim, "bob", "");
     let carol = registered(&mut sim, "carol", "");

@@ -8,7 +8,7 @@ use crate::{Config, DisconnectReason, Output};
 
 #[test]
 fn a_silent_connection_is_closed_at_the_registration_timeout() {
-    let mut sim = Sim::new(Config { registration_timeout: Duration::from_secs(10), ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_registration_timeout(Duration::from_secs(10)));
     let a = sim.connect_as("alice");
     let silent = sim.connect();
     let partial = sim.connect();
@@ -28,7 +28,7 @@ fn a_silent_connection_is_closed_at_the_registration_timeout() {
 
 #[test]
 fn timers_fire_in_order_at_their_own_time() {
-    let mut sim = Sim::new(Config { registration_timeout: Duration::from_secs(10), ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_registration_timeout(Duration::from_secs(10)));
     let a = sim.connect_as("alice");
     sim.send(a, "/create rust");
     let first = sim.connect();
@@ -46,7 +46,7 @@ fn timers_fire_in_order_at_their_own_time() {
 
 #[test]
 fn any_complete_line_counts_as_input_even_a_blank_or_bad_one() {
-    let mut sim = Sim::new(Config { registration_timeout: Duration::from_secs(10), ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_registration_timeout(Duration::from_secs(10)));
     let blank = sim.connect();
     let bad = sim.connect();
     sim.input(blank, b"\r\n").unwrap();
@@ -60,14 +60,14 @@ fn any_complete_line_counts_as_input_even_a_blank_or_bad_one() {
 
 #[test]
 fn early_timeouts_are_harmless_and_zero_disables() {
-    let mut sim = Sim::new(Config { registration_timeout: Duration::from_secs(10), ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_registration_timeout(Duration::from_secs(10)));
     let a = sim.connect();
     let now = sim.now();
     sim.engine_mut().handle_timeout(now);
     sim.drain();
     assert!(sim.is_connected(a));
 
-    let mut sim = Sim::new(Config { registration_timeout: Duration::ZERO, ..super::relaxed() });
+    let mut sim = Sim::new(super::relaxed().with_registration_timeout(Duration::ZERO));
     let a = sim.connect();
     assert_eq!(sim.engine().poll_timeout(), None);
     sim.advance(Duration::from_secs(86_400));
@@ -107,7 +107,7 @@ fn shutdown_says_goodbye_to_everyone() {
 
 #[test]
 fn flood_control_refuses_a_burst_beyond_the_allowance() {
-    let mut sim = Sim::new(Config { flood_burst: 3, flood_lines_per_sec: 2, ..Config::default() });
+    let mut sim = Sim::new(Config::default().with_flood_burst(3).with_flood_lines_per_sec(2));
     let a = sim.connect(); // its first line is its first token
     let b = sim.connect();
     sim.send(a, "/nick alice");
@@ -134,12 +134,10 @@ fn flood_control_refuses_a_burst_beyond_the_allowance() {
 /// for, and the timer must follow (a fuzzer found it late).
 #[test]
 fn activity_after_a_long_warning_re_arms_the_next_warning_in_time() {
-    let config = Config {
-        idle_timeout: Duration::from_secs(10),
-        idle_warning: Duration::from_secs(8),
-        flood_lines_per_sec: 0,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_idle_timeout(Duration::from_secs(10))
+        .with_idle_warning(Duration::from_secs(8))
+        .with_flood_lines_per_sec(0);
     let mut sim = Sim::new(config);
     let a = sim.connect_as("alice");
     sim.advance(Duration::from_secs(2));

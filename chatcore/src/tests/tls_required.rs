@@ -13,7 +13,7 @@ fn auto() -> Sim {
 }
 
 fn plain(codec: Codec) -> ConnectInfo {
-    ConnectInfo::new(Some("192.0.2.7".parse().unwrap()), codec).refusing_passwords("port 6697")
+    ConnectInfo::new(codec).from([192, 0, 2, 7].into()).refusing_passwords("port 6697")
 }
 
 #[test]

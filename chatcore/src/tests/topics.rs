@@ -3,7 +3,6 @@
 
 use super::restore::records;
 use super::{rejected, relaxed};
-use crate::Config;
 use crate::sim::Sim;
 
 #[test]
@@ -34,7 +33,7 @@ fn a_topic_is_shown_set_told_and_shown_to_newcomers() {
 
 #[test]
 fn only_the_owner_sets_the_topic_of_an_owned_room_and_it_survives_a_restart() {
-    let config = Config { emit_records: true, max_topic_len: 20, ..relaxed() };
+    let config = relaxed().with_emit_records(true).with_max_topic_len(20);
     let mut sim = Sim::new(config.clone());
     sim.set_auto_auth(true);
     let owner = sim.connect();

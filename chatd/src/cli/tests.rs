@@ -56,56 +56,54 @@ fn every_engine_flag_reaches_the_config() {
     ])
     .unwrap();
     #[allow(clippy::needless_update)]
-    let expected = Config {
-        max_clients: 3,
-        max_line_bytes: 64,
-        max_nick_len: 8,
-        max_room_name_len: 9,
-        max_rooms: 5,
-        history_len: 2,
-        max_rooms_per_client: 4,
-        flood_burst: 7,
-        flood_lines_per_sec: 0,
-        registration_timeout: Duration::from_millis(500),
-        announce_lobby_presence: true,
-        server_name: "test".to_owned(),
-        require_login: true,
-        idle_timeout: Duration::from_secs(30),
-        idle_warning: Duration::from_secs(5),
-        max_accounts: 10,
-        min_password_len: 12,
-        max_login_failures: 2,
-        login_failure_window: Duration::from_secs(90),
-        block_duration: Duration::from_secs(15),
-        max_registrations_per_source: 1,
-        registration_window: Duration::from_secs(600),
-        max_tracked_sources: 20,
-        max_offline_messages: 3,
-        max_offline_total: 30,
-        max_blocks: 4,
-        history_page_len: 6,
-        list_page_len: 11,
-        conversation_history_len: 9,
-        max_topic_len: 100,
-        room_idle_expiry: Duration::from_secs(86_400),
-        guest_room_idle_expiry: Duration::from_secs(60),
-        max_rooms_created_per_source: 2,
-        room_creation_window: Duration::from_secs(120),
-        max_account_failures: 7,
-        account_block_duration: Duration::from_secs(300),
-        max_known_sources: 3,
-        ..Config::default()
-    };
+    let expected = Config::default()
+        .with_max_clients(3)
+        .with_max_line_bytes(64)
+        .with_max_nick_len(8)
+        .with_max_room_name_len(9)
+        .with_max_rooms(5)
+        .with_history_len(2)
+        .with_max_rooms_per_client(4)
+        .with_flood_burst(7)
+        .with_flood_lines_per_sec(0)
+        .with_registration_timeout(Duration::from_millis(500))
+        .with_announce_lobby_presence(true)
+        .with_server_name("test".to_owned())
+        .with_require_login(true)
+        .with_idle_timeout(Duration::from_secs(30))
+        .with_idle_warning(Duration::from_secs(5))
+        .with_max_accounts(10)
+        .with_min_password_len(12)
+        .with_max_login_failures(2)
+        .with_login_failure_window(Duration::from_secs(90))
+        .with_block_duration(Duration::from_secs(15))
+        .with_max_registrations_per_source(1)
+        .with_registration_window(Duration::from_secs(600))
+        .with_max_tracked_sources(20)
+        .with_max_offline_messages(3)
+        .with_max_offline_total(30)
+        .with_max_blocks(4)
+        .with_history_page_len(6)
+        .with_list_page_len(11)
+        .with_conversation_history_len(9)
+        .with_max_topic_len(100)
+        .with_room_idle_expiry(Duration::from_secs(86_400))
+        .with_guest_room_idle_expiry(Duration::from_secs(60))
+        .with_max_rooms_created_per_source(2)
+        .with_room_creation_window(Duration::from_secs(120))
+        .with_max_account_failures(7)
+        .with_account_block_duration(Duration::from_secs(300))
+        .with_max_known_sources(3);
     assert_eq!(cli.engine.config(), expected);
 }
 
 #[test]
 fn switches_given_without_a_value_are_on() {
     let cli = Cli::try_parse_from(["chatd", "--require-login", "--announce-lobby-presence", "--ephemeral"]).unwrap();
-    assert!(cli.engine.config().require_login);
-    assert!(cli.engine.config().announce_lobby_presence);
+    assert!(cli.engine.config().require_login());
+    assert!(cli.engine.config().announce_lobby_presence());
     let cli = Cli::try_parse_from(["chatd", "--require-login", "false"]).unwrap();
-    assert!(!cli.engine.config().require_login);
+    assert!(!cli.engine.config().require_login());
 }
 
 #[test]
@@ -147,7 +145,7 @@ fn commit_timeout_defaults_to_three_seconds_and_zero_turns_it_off() {
 fn the_http_port_and_websocket_limits() {
     let cli = Cli::try_parse_from(["chatd"]).unwrap();
     assert_eq!(cli.http_listen, OptionalAddr(Some("127.0.0.1:8080".parse().unwrap())));
-    let max_line = Config::default().max_line_bytes;
+    let max_line = Config::default().max_line_bytes();
     assert_eq!(cli.ws_settings(), ws::Settings { max_message: max_line, ping_after: Some(Duration::from_secs(30)) });
     let cli = Cli::try_parse_from([
         "chatd",

@@ -56,20 +56,20 @@ fn the_file_sets_flags_and_the_command_line_overrides_it() {
     );
     let cli = parse(&path, &[]).unwrap();
     let config = cli.engine.config();
-    assert_eq!(config.max_line_bytes, 100);
-    assert_eq!(config.registration_timeout, Duration::from_millis(500));
-    assert!(config.require_login);
+    assert_eq!(config.max_line_bytes(), 100);
+    assert_eq!(config.registration_timeout(), Duration::from_millis(500));
+    assert!(config.require_login());
     assert!(cli.storage.ephemeral);
     assert_eq!(cli.allowed_origins, ["https://a.example", "https://b.example"]);
 
     let cli = parse(&path, &["--max-line-bytes", "200", "--allowed-origin=https://c.example", "--require-login=false"])
         .unwrap();
     let config = cli.engine.config();
-    assert_eq!(config.max_line_bytes, 200);
-    assert!(!config.require_login);
+    assert_eq!(config.max_line_bytes(), 200);
+    assert!(!config.require_login());
     // A list on the command line replaces the file's, rather than adding to it.
     assert_eq!(cli.allowed_origins, ["https://c.example"]);
-    assert_eq!(config.server_name, "from-file");
+    assert_eq!(config.server_name(), "from-file");
 }
 
 #[test]

@@ -261,7 +261,7 @@ mod tests {
         let slot = crate::ip_limit::IpLimiter::new(0).try_acquire(peer.ip()).expect("no cap");
         let incoming = Incoming::tcp(Async::new(server).expect("register"), peer, slot, Codec::Text);
         let mut engine = chatcore::Engine::new(chatcore::Config::default()).expect("config");
-        let id = engine.handle_connect(chatcore::Now::system());
+        let id = engine.handle_connect(chatcore::Now::system(), chatcore::ConnectInfo::default());
         let (inbound, _events) = async_channel::unbounded();
         let (alive, _alive_rx) = async_channel::bounded(1);
         let task = serve(id, incoming, Some(inbound), alive);

@@ -154,7 +154,7 @@ fn conversations_page_by_pair_either_way_round_and_numbering_carries_on() {
         unix_ms: 4_000,
         seq: Some(4)
     }));
-    let engine = Engine::restore(Config { emit_records: true, ..Config::default() }, loaded).unwrap();
+    let engine = Engine::restore(Config::default().with_emit_records(true), loaded).unwrap();
     assert_eq!(engine.offline_len("bob"), Some(1));
 }
 

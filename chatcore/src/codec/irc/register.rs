@@ -144,9 +144,7 @@ impl World {
         if session.registered || session.user.is_none() || session.negotiating {
             return;
         }
-        if let Some(password) = &self.config.irc_password
-            && session.pass.as_deref() != Some(password.as_str())
-        {
+        if session.server_password.is_some() && session.pass != session.server_password {
             self.irc_reply(out, id, "464", &["Password incorrect"]);
             return self.close(out, now, id, DisconnectReason::WrongServerPassword);
         }

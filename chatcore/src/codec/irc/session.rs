@@ -88,6 +88,9 @@ pub(crate) struct IrcSession {
     pub(crate) user: Option<Box<str>>,
     /// The password given with PASS.
     pub(crate) pass: Option<Box<str>>,
+    /// The server password of the port it came in on
+    /// (`ConnectInfo::irc_password`), which `pass` must match.
+    pub(crate) server_password: Option<Box<str>>,
     /// The real name given with USER.
     pub(crate) realname: Option<Box<str>>,
     /// Set by AWAY: told to those who message it (301) and in WHOIS.
