@@ -340,4 +340,20 @@ impl Sim {
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{client} got non-JSON {line:?}: {e}")))
             .collect()
     }
+
+    /// The `type` of each object `client` has received since the last
+    /// `take`, in order: what kinds of reply arrived, without their fields.
+    ///
+    /// # Panics
+    ///
+    /// As [`take_json`](Self::take_json), or if an object has no `type`.
+    pub fn take_types(&mut self, client: ClientId) -> Vec<String> {
+        self.take_json(client)
+            .iter()
+            .map(|value| match value.get("type").and_then(serde_json::Value::as_str) {
+                Some(kind) => kind.to_owned(),
+                None => panic!("{client} got an object with no type: {value}"),
+            })
+            .collect()
+    }
 }

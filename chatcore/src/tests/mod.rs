@@ -26,6 +26,7 @@ mod reserved;
 mod restore;
 mod rooms;
 mod stats;
+mod support;
 mod targets;
 mod timeouts;
 mod tls_required;

@@ -1,15 +1,29 @@
 //! `/create`, `/list`, `/join`, `/leave`, `/who`, `/users`, `/help`.
+//!
+//! The logic is asserted in JSON; what is the text protocol's own (its
+//! switch on joining, its usage lines, aliases and layouts) in text.
+#![cfg(feature = "json")]
 
-use super::{rejected, sim};
+use serde_json::json;
+
+use super::rejected;
+use super::sim;
+use super::support::{refusal, refused};
 use crate::command::COMMANDS;
 use crate::sim::Sim;
 
 #[test]
 fn create_makes_a_room_and_joins_it() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
-    sim.send(a, "/create #Rust");
-    assert_eq!(sim.take(a), ["* room #Rust created", "* you are now in #Rust (1 here)"]);
+    let a = sim.connect_json_as("alice");
+    sim.send_json(a, &json!({"type": "create", "room": "#Rust"}));
+    assert_eq!(
+        sim.take_json(a),
+        [
+            json!({"type": "created", "room": "#Rust"}),
+            json!({"type": "joined", "room": "#Rust", "nick": "alice", "members": 1})
+        ]
+    );
     assert_eq!(sim.engine().rooms_of(a), Some(vec!["#Rust"]));
     assert_eq!(sim.engine().room_count(), 1);
     // The room is found by any spelling that folds to the same key.
@@ -20,60 +34,64 @@ fn create_makes_a_room_and_joins_it() {
 #[test]
 fn create_refuses_existing_invalid_and_over_limit() {
     let mut sim = Sim::new(super::relaxed().with_max_rooms(2).with_max_room_name_len(8));
-    let a = sim.connect_as("alice");
-    sim.send(a, "/create rust");
+    let a = sim.connect_json_as("alice");
+    let create = |room: &str| json!({"type": "create", "room": room});
+    sim.send_json(a, &create("rust"));
     sim.take(a);
-    assert_eq!(rejected(&mut sim, a, "/create RUST"), ["! room rust already exists; /join it"]);
-    assert_eq!(rejected(&mut sim, a, "/create #rust"), ["! room rust already exists; /join it"]);
+    assert_eq!(refused(&mut sim, a, &create("RUST")), "room_exists");
+    assert_eq!(refused(&mut sim, a, &create("#rust")), "room_exists");
     let invalid = [
-        ("/create #", "! invalid room name: it is empty"),
-        ("/create a/b", "! invalid room name: the character '/' is not allowed"),
-        ("/create ##a", "! invalid room name: the character '#' is not allowed"),
-        ("/create abcdefghi", "! invalid room name: it is longer than 8 characters"),
-        ("/create", "! usage: /create ROOM"),
-        ("/create a b", "! usage: /create ROOM"),
+        ("#", "invalid room name: it is empty"),
+        ("a/b", "invalid room name: the character '/' is not allowed"),
+        ("##a", "invalid room name: the character '#' is not allowed"),
+        ("abcdefghi", "invalid room name: it is longer than 8 characters"),
     ];
-    for (line, reply) in invalid {
-        assert_eq!(rejected(&mut sim, a, line), [reply], "{line}");
+    for (room, message) in invalid {
+        assert_eq!(refusal(&mut sim, a, &create(room)), ("room_invalid".into(), message.into()), "{room}");
     }
-    sim.send(a, "/create go");
+    assert_eq!(refused(&mut sim, a, &json!({"type": "create"})), "usage");
+    sim.send_json(a, &create("go"));
     sim.take(a);
-    assert_eq!(rejected(&mut sim, a, "/create zig"), ["! the server already has its maximum of 2 rooms"]);
+    assert_eq!(refused(&mut sim, a, &create("zig")), "room_limit");
     // Room names may hold '.', '-', '_' and digits; the limit counts the '#'.
     let mut sim = Sim::new(super::relaxed().with_max_room_name_len(8));
-    let a = sim.connect_as("alice");
-    sim.send(a, "/create #a.b-c_9");
-    assert_eq!(sim.take(a), ["* room #a.b-c_9 created", "* you are now in #a.b-c_9 (1 here)"]);
-    assert_eq!(rejected(&mut sim, a, "/create #a.b-c_90"), ["! invalid room name: it is longer than 8 characters"]);
+    let a = sim.connect_json_as("alice");
+    sim.send_json(a, &create("#a.b-c_9"));
+    assert_eq!(sim.take_types(a), ["created", "joined"]);
+    assert_eq!(sim.engine().rooms_of(a), Some(vec!["#a.b-c_9"]));
+    assert_eq!(refused(&mut sim, a, &create("#a.b-c_90")), "room_invalid");
 }
 
 #[test]
 fn list_shows_every_room_sorted_with_member_counts() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("bob");
-    sim.send(a, "/list");
-    assert_eq!(sim.take(a), ["* no rooms yet; /create ROOM makes one"]);
-    sim.send(a, "/create zig");
-    sim.send(b, "/create Ada");
-    sim.send(a, "/join ada");
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("bob");
+    let list = json!({"type": "list"});
+    sim.send_json(a, &list);
+    assert_eq!(sim.take_json(a), [json!({"type": "rooms", "rooms": [], "total": 0, "next": null})]);
+    sim.send_json(a, &json!({"type": "create", "room": "zig"}));
+    sim.send_json(b, &json!({"type": "create", "room": "Ada"}));
+    sim.send_json(a, &json!({"type": "join", "room": "ada"}));
     sim.clear();
-    sim.send(b, "/list");
-    assert_eq!(sim.take(b), ["* 2 rooms:", "*   Ada (2 here)", "*   zig (0 here)"]);
-    sim.send(b, "/leave");
-    sim.send(b, "/leave");
-    sim.send(a, "/leave");
+    sim.send_json(b, &list);
+    let rooms = |ada: usize, zig: usize| {
+        json!({"type": "rooms", "rooms": [{"name": "Ada", "members": ada}, {"name": "zig", "members": zig}],
+            "total": 2, "next": null})
+    };
+    assert_eq!(sim.take_json(b), [rooms(2, 1)]);
+    for room in ["zig", "Ada"] {
+        sim.send_json(a, &json!({"type": "leave", "room": room}));
+    }
+    sim.send_json(b, &json!({"type": "leave", "room": "Ada"}));
     sim.clear();
-    // `/rooms` is an alias; an empty room stays listed.
-    sim.send(b, "/rooms");
-    assert_eq!(sim.take(b), ["* 2 rooms:", "*   Ada (0 here)", "*   zig (0 here)"]);
-    sim.send(a, "/join zig");
-    sim.send(b, "/leave");
+    // An empty room stays listed.
+    sim.send_json(b, &list);
+    assert_eq!(sim.take_json(b), [rooms(0, 0)]);
+    sim.send_json(a, &json!({"type": "join", "room": "zig"}));
+    sim.send_json(b, &json!({"type": "create", "room": "one"}));
+    sim.send_json(b, &json!({"type": "leave", "room": "one"}));
     sim.clear();
-    sim.send(b, "/create one");
-    sim.send(b, "/leave");
-    sim.take(b);
-    assert_eq!(rejected(&mut sim, b, "/list a b"), ["! usage: /list [FROM]"]);
     assert_eq!(sim.engine().room_summaries().collect::<Vec<_>>(), [("Ada", 0), ("one", 0), ("zig", 1)]);
 }
 
@@ -107,20 +125,20 @@ fn join_switches_rooms_for_text_clients() {
 #[test]
 fn join_refusals() {
     let mut sim = Sim::new(super::relaxed().with_max_room_name_len(8));
-    let a = sim.connect_as("alice");
-    sim.send(a, "/create rust");
+    let a = sim.connect_json_as("alice");
+    sim.send_json(a, &json!({"type": "create", "room": "rust"}));
     sim.take(a);
-    let cases = [
-        ("/join nope", "! no room named nope; /list shows the rooms, /create makes one"),
-        ("/join #Rust", "! you are already in rust"),
-        ("/join a!b", "! invalid room name: the character '!' is not allowed"),
-        ("/join abcdefghi", "! invalid room name: it is longer than 8 characters"),
-        ("/join", "! usage: /join ROOM [KEY]"),
-        ("/join a b c", "! usage: /join ROOM [KEY]"),
+    let join = |room: &str| json!({"type": "join", "room": room});
+    assert_eq!(refused(&mut sim, a, &join("nope")), "no_such_room");
+    assert_eq!(refusal(&mut sim, a, &join("#Rust")), ("already_in_room".into(), "you are already in rust".into()));
+    let invalid = [
+        ("a!b", "invalid room name: the character '!' is not allowed"),
+        ("abcdefghi", "invalid room name: it is longer than 8 characters"),
     ];
-    for (line, reply) in cases {
-        assert_eq!(rejected(&mut sim, a, line), [reply], "{line}");
+    for (room, message) in invalid {
+        assert_eq!(refusal(&mut sim, a, &join(room)), ("room_invalid".into(), message.into()), "{room}");
     }
+    assert_eq!(refused(&mut sim, a, &json!({"type": "join"})), "usage");
 }
 
 #[test]
@@ -135,44 +153,47 @@ fn text_clients_ignore_the_rooms_per_client_limit_because_they_switch() {
 #[test]
 fn leave_goes_back_to_the_lobby() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("bob");
-    sim.send(a, "/create rust");
-    sim.send(b, "/join rust");
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("bob");
+    sim.send_json(a, &json!({"type": "create", "room": "rust"}));
+    sim.send_json(b, &json!({"type": "join", "room": "rust"}));
     sim.clear();
-    sim.send(a, "/leave");
-    assert_eq!(sim.take(a), ["* you left rust"]);
-    assert_eq!(sim.take(b), ["* alice left rust"]);
+    sim.send_json(a, &json!({"type": "leave", "room": "rust"}));
+    let left = json!({"type": "left", "room": "rust", "nick": "alice"});
+    assert_eq!(sim.take_json(a), [left.clone()]);
+    assert_eq!(sim.take_json(b), [left]);
     assert_eq!(sim.engine().rooms_of(a), Some(vec![]));
-    sim.send(b, "/part");
-    assert_eq!(sim.take(b), ["* you left rust"]);
-    let lobby = "! you are in the Lobby, where nobody hears you; /list the rooms, then /join or /create one";
-    assert_eq!(rejected(&mut sim, a, "/leave"), [lobby]);
-    assert_eq!(rejected(&mut sim, a, "/leave rust"), ["! usage: /leave"]);
+    // With no room named, the only room is the one left.
+    sim.send_json(b, &json!({"type": "leave"}));
+    assert_eq!(sim.take_json(b), [json!({"type": "left", "room": "rust", "nick": "bob"})]);
+    assert_eq!(refused(&mut sim, a, &json!({"type": "leave"})), "in_lobby");
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
 #[test]
 fn who_lists_a_room_or_the_lobby() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("Bob");
-    let c = sim.connect_as("carol");
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("Bob");
+    let c = sim.connect_json_as("carol");
     let guest = sim.connect();
-    sim.send(a, "/create rust");
-    sim.send(b, "/join rust");
+    sim.send_json(a, &json!({"type": "create", "room": "rust"}));
+    sim.send_json(b, &json!({"type": "join", "room": "rust"}));
     sim.clear();
-    sim.send(a, "/who");
-    assert_eq!(sim.take(a), ["* in rust (2): alice, Bob"]);
-    sim.send(c, "/who");
-    assert_eq!(sim.take(c), ["* in the Lobby (2): carol, Guest4"]);
-    sim.send(c, "/who #RUST");
-    assert_eq!(sim.take(c), ["* in rust (2): alice, Bob"]);
-    assert_eq!(rejected(&mut sim, c, "/who nope"), ["! no room named nope; /list shows the rooms, /create makes one"]);
-    assert_eq!(rejected(&mut sim, c, "/who a b c"), ["! usage: /who [ROOM|* [FROM]]"]);
-    sim.send(a, "/leave");
-    sim.send(b, "/leave");
+    let who = |room: Option<&str>, members: &[&str]| json!({"type": "who", "room": room, "members": members, "total": members.len(), "next": null});
+    sim.send_json(a, &json!({"type": "who"}));
+    assert_eq!(sim.take_json(a), [who(Some("rust"), &["alice", "Bob"])]);
+    sim.send_json(c, &json!({"type": "who"}));
+    assert_eq!(sim.take_json(c), [who(None, &["carol", "Guest4"])]);
+    sim.send_json(c, &json!({"type": "who", "room": "#RUST"}));
+    assert_eq!(sim.take_json(c), [who(Some("rust"), &["alice", "Bob"])]);
+    assert_eq!(refused(&mut sim, c, &json!({"type": "who", "room": "nope"})), "no_such_room");
+    sim.send_json(a, &json!({"type": "leave"}));
+    sim.send_json(b, &json!({"type": "leave"}));
     sim.clear();
+    sim.send_json(c, &json!({"type": "who", "room": "rust"}));
+    assert_eq!(sim.take_json(c), [who(Some("rust"), &[])]);
+    // A text client sees the same, in its own words (text_forms_of_the_room_commands).
     sim.send(guest, "/who rust");
     assert_eq!(sim.take(guest), ["* in rust (0): "]);
 }
@@ -180,14 +201,78 @@ fn who_lists_a_room_or_the_lobby() {
 #[test]
 fn users_lists_everyone_sorted_without_regard_to_case() {
     let mut sim = sim();
-    let a = sim.connect_as("bob");
-    let _b = sim.connect_as("Alice");
+    let a = sim.connect_json_as("bob");
+    let _b = sim.connect_json_as("Alice");
     let _c = sim.connect();
-    sim.send(a, "/create r");
+    sim.send_json(a, &json!({"type": "create", "room": "r"}));
     sim.clear();
-    sim.send(a, "/users");
-    assert_eq!(sim.take(a), ["* online (3): Alice, bob, Guest3"]);
-    assert_eq!(rejected(&mut sim, a, "/users x y"), ["! usage: /users [FROM]"]);
+    sim.send_json(a, &json!({"type": "users"}));
+    assert_eq!(
+        sim.take_json(a),
+        [json!({"type": "users", "users": ["Alice", "bob", "Guest3"], "total": 3, "next": null})]
+    );
+}
+
+/// The text protocol's own forms of these commands: its usage lines, its
+/// aliases, its layouts and its hint for an empty list.
+#[test]
+fn text_forms_of_the_room_commands() {
+    let mut sim = sim();
+    let a = sim.connect_as("alice");
+    let b = sim.connect_as("Bob");
+    let c = sim.connect_as("carol");
+    sim.send(a, "/list");
+    assert_eq!(sim.take(a), ["* no rooms yet; /create ROOM makes one"]);
+    sim.send(a, "/create rust");
+    assert_eq!(sim.take(a), ["* room rust created", "* you are now in rust (1 here)"]);
+    sim.send(b, "/join rust");
+    sim.send(c, "/create zig");
+    sim.send(c, "/leave");
+    sim.clear();
+    // `/rooms` is an alias of `/list`.
+    sim.send(c, "/rooms");
+    assert_eq!(sim.take(c), ["* 2 rooms:", "*   rust (2 here)", "*   zig (0 here)"]);
+    sim.send(a, "/who");
+    assert_eq!(sim.take(a), ["* in rust (2): alice, Bob"]);
+    sim.send(c, "/who");
+    assert_eq!(sim.take(c), ["* in the Lobby (1): carol"]);
+    sim.send(c, "/users");
+    assert_eq!(sim.take(c), ["* online (3): alice, Bob, carol"]);
+    let usage = [
+        ("/create", "! usage: /create ROOM"),
+        ("/create a b", "! usage: /create ROOM"),
+        ("/join", "! usage: /join ROOM [KEY]"),
+        ("/join a b c", "! usage: /join ROOM [KEY]"),
+        ("/leave rust", "! usage: /leave"),
+        ("/list a b", "! usage: /list [FROM]"),
+        ("/who a b c", "! usage: /who [ROOM|* [FROM]]"),
+        ("/users x y", "! usage: /users [FROM]"),
+    ];
+    for (line, reply) in usage {
+        assert_eq!(rejected(&mut sim, a, line), [reply], "{line}");
+    }
+    // Each refusal in its text wording.
+    let refusals = [
+        ("/create RUST", "! room rust already exists; /join it"),
+        ("/join nope", "! no room named nope; /list shows the rooms, /create makes one"),
+        ("/who nope", "! no room named nope; /list shows the rooms, /create makes one"),
+        ("/join #Rust", "! you are already in rust"),
+        ("/create a/b", "! invalid room name: the character '/' is not allowed"),
+    ];
+    for (line, reply) in refusals {
+        assert_eq!(rejected(&mut sim, a, line), [reply], "{line}");
+    }
+    // `/part` is an alias of `/leave`, which goes back to the Lobby.
+    sim.send(b, "/part");
+    assert_eq!(sim.take(b), ["* you left rust"]);
+    assert_eq!(sim.take(a), ["* Bob left rust"]);
+    let lobby = "! you are in the Lobby, where nobody hears you; /list the rooms, then /join or /create one";
+    assert_eq!(rejected(&mut sim, b, "/leave"), [lobby]);
+    let mut sim = Sim::new(super::relaxed().with_max_rooms(1));
+    let a = sim.connect_as("alice");
+    sim.send(a, "/create one");
+    sim.take(a);
+    assert_eq!(rejected(&mut sim, a, "/create two"), ["! the server already has its maximum of 1 rooms"]);
 }
 
 #[test]
