@@ -1,124 +1,167 @@
-//! `/nick`: choosing, refusing and announcing nicknames.
+//! `/nick`: choosing, refusing and announcing nicknames. The logic in
+//! JSON; the text protocol's wording, alias and usage in a test of its own.
+#![cfg(feature = "json")]
 
+use serde_json::{Value, json};
+
+use super::support::{refusal, refused};
 use super::{rejected, sim};
 use crate::DisconnectReason;
 use crate::sim::Sim;
+
+fn nick(name: &str) -> Value {
+    json!({"type": "nick", "nick": name})
+}
+
+fn changed(old: &str, new: &str) -> Value {
+    json!({"type": "nick", "old": old, "new": new})
+}
 
 #[test]
 fn nick_sets_the_name_and_tells_the_user() {
     let mut sim = sim();
     let a = sim.connect();
     sim.take(a);
-    sim.send(a, "/nick alice");
-    assert_eq!(sim.take(a), ["* you are now known as alice"]);
+    sim.send_json(a, &nick("alice"));
+    assert_eq!(
+        sim.take_json(a),
+        [json!({"type": "welcome", "server": "chatd", "nick": "Guest1"}), changed("Guest1", "alice")]
+    );
     assert_eq!(sim.engine().nick(a), Some("alice"));
-    // `/name` is an alias, and command words ignore case.
-    sim.send(a, "/name Alicia");
-    assert_eq!(sim.take(a), ["* you are now known as Alicia"]);
-    sim.send(a, "/NICK alice");
-    assert_eq!(sim.take(a), ["* you are now known as alice"]);
+    sim.send_json(a, &nick("Alicia"));
+    assert_eq!(sim.take_json(a), [changed("alice", "Alicia")]);
+    assert_eq!(sim.engine().nick(a), Some("Alicia"));
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
 #[test]
 fn nick_change_is_told_to_roommates_only() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("bob");
-    let lobby = sim.connect_as("carol");
-    let elsewhere = sim.connect_as("dave");
-    sim.send(a, "/create rust");
-    sim.send(b, "/join rust");
-    sim.send(elsewhere, "/create go");
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("bob");
+    let lobby = sim.connect_json_as("carol");
+    let elsewhere = sim.connect_json_as("dave");
+    sim.send_json(a, &json!({"type": "create", "room": "rust"}));
+    sim.send_json(b, &json!({"type": "join", "room": "rust"}));
+    sim.send_json(elsewhere, &json!({"type": "create", "room": "go"}));
     sim.clear();
-    sim.send(a, "/nick alicia");
-    assert_eq!(sim.take(a), ["* you are now known as alicia"]);
-    assert_eq!(sim.take(b), ["* alice is now known as alicia"]);
-    assert_eq!(sim.take(lobby), Vec::<String>::new());
-    assert_eq!(sim.take(elsewhere), Vec::<String>::new());
+    sim.send_json(a, &nick("alicia"));
+    assert_eq!(sim.take_json(a), [changed("alice", "alicia")]);
+    assert_eq!(sim.take_json(b), [changed("alice", "alicia")]);
+    assert_eq!(sim.take_json(lobby), Vec::<Value>::new());
+    assert_eq!(sim.take_json(elsewhere), Vec::<Value>::new());
 }
 
 #[test]
 fn taken_nick_is_refused_without_regard_to_case() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("bob");
-    assert_eq!(rejected(&mut sim, b, "/nick ALICE"), ["! nickname ALICE is taken"]);
-    assert_eq!(rejected(&mut sim, b, "/nick alice"), ["! nickname alice is taken"]);
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("bob");
+    let taken = |name: &str| ("nick_taken".to_owned(), format!("nickname {name} is taken"));
+    assert_eq!(refusal(&mut sim, b, &nick("ALICE")), taken("ALICE"));
+    assert_eq!(refusal(&mut sim, b, &nick("alice")), taken("alice"));
     assert_eq!(sim.engine().nick(b), Some("bob"));
     // The owner may change the case of its own nickname.
-    sim.send(a, "/nick ALICE");
-    assert_eq!(sim.take(a), ["* you are now known as ALICE"]);
+    sim.send_json(a, &nick("ALICE"));
+    assert_eq!(sim.take_json(a), [changed("alice", "ALICE")]);
 }
 
 #[test]
 fn freed_nicks_can_be_taken() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("bob");
-    let c = sim.connect_as("carol");
-    sim.send(a, "/nick alicia");
-    sim.send(b, "/nick alice");
-    assert_eq!(sim.take(b), ["* you are now known as alice"]);
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("bob");
+    let c = sim.connect_json_as("carol");
+    sim.send_json(a, &nick("alicia"));
+    sim.send_json(b, &nick("alice"));
+    assert_eq!(sim.take_json(b), [changed("bob", "alice")]);
     sim.disconnect(b, DisconnectReason::ConnectionClosed).unwrap();
-    sim.send(c, "/nick Alice");
-    assert_eq!(sim.take(c), ["* you are now known as Alice"]);
+    sim.send_json(c, &nick("Alice"));
+    assert_eq!(sim.take_json(c), [changed("carol", "Alice")]);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
 #[test]
 fn invalid_nicks_are_refused_with_the_rule() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
+    let a = sim.connect_json_as("alice");
     let cases = [
-        ("/nick 2fast", "! invalid nickname: it must start with a letter"),
-        ("/nick _x", "! invalid nickname: it must start with a letter"),
-        ("/nick al.ice", "! invalid nickname: the character '.' is not allowed"),
-        ("/nick zoë", "! invalid nickname: the character 'ë' is not allowed"),
-        ("/nick guest7", "! invalid nickname: Guest<number> names are given by the server"),
-        ("/nick Guest1", "! invalid nickname: Guest<number> names are given by the server"),
-        ("/nick abcdefghijabcdefghijabcdefghijabc", "! invalid nickname: it is longer than 32 characters"),
-        ("/nick", "! usage: /nick NAME"),
-        ("/nick a b", "! usage: /nick NAME"),
+        ("2fast", "it must start with a letter"),
+        ("_x", "it must start with a letter"),
+        ("al.ice", "the character '.' is not allowed"),
+        ("zoë", "the character 'ë' is not allowed"),
+        ("guest7", "Guest<number> names are given by the server"),
+        ("Guest1", "Guest<number> names are given by the server"),
+        ("abcdefghijabcdefghijabcdefghijabc", "it is longer than 32 characters"),
+        ("a b", "the character ' ' is not allowed"),
     ];
-    for (line, reply) in cases {
-        assert_eq!(rejected(&mut sim, a, line), [reply], "{line}");
+    for (name, rule) in cases {
+        let expected = ("nick_invalid".to_owned(), format!("invalid nickname: {rule}"));
+        assert_eq!(refusal(&mut sim, a, &nick(name)), expected, "{name}");
     }
+    assert_eq!(refused(&mut sim, a, &json!({"type": "nick"})), "usage");
     // Exactly the limit is fine, as are `Guest` and `Guestbook`.
+    let mut old = "alice".to_owned();
     for ok in ["abcdefghijabcdefghijabcdefghijab", "Guest", "Guestbook", "a-b_C9"] {
-        sim.send(a, &format!("/nick {ok}"));
-        assert_eq!(sim.take(a), [format!("* you are now known as {ok}")]);
+        sim.send_json(a, &nick(ok));
+        assert_eq!(sim.take_json(a), [changed(&old, ok)]);
+        old = ok.to_owned();
     }
 }
 
 #[test]
 fn nick_length_limit_is_configurable() {
     let mut sim = Sim::new(super::relaxed().with_max_nick_len(3));
-    let a = sim.connect_as("ab");
-    assert_eq!(rejected(&mut sim, a, "/nick abcd"), ["! invalid nickname: it is longer than 3 characters"]);
-    sim.send(a, "/nick abc");
-    assert_eq!(sim.take(a), ["* you are now known as abc"]);
+    let a = sim.connect_json_as("ab");
+    let expected = ("nick_invalid".to_owned(), "invalid nickname: it is longer than 3 characters".to_owned());
+    assert_eq!(refusal(&mut sim, a, &nick("abcd")), expected);
+    sim.send_json(a, &nick("abc"));
+    assert_eq!(sim.take_json(a), [changed("ab", "abc")]);
 }
 
 #[test]
 fn guest_names_cannot_be_taken_even_when_free() {
     let mut sim = sim();
-    let a = sim.connect_as("alice"); // was Guest1
-    assert_eq!(
-        rejected(&mut sim, a, "/nick Guest1"),
-        ["! invalid nickname: Guest<number> names are given by the server"]
-    );
+    let a = sim.connect_json_as("alice"); // was Guest1
+    assert_eq!(refused(&mut sim, a, &nick("Guest1")), "nick_invalid");
 }
 
 #[test]
 fn taking_the_nick_you_have_is_confirmed_but_not_announced() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("bob");
-    sim.send(a, "/create rust");
-    sim.send(b, "/join rust");
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("bob");
+    sim.send_json(a, &json!({"type": "create", "room": "rust"}));
+    sim.send_json(b, &json!({"type": "join", "room": "rust"}));
     sim.clear();
+    sim.send_json(a, &nick("alice"));
+    assert_eq!(sim.take_json(a), [changed("alice", "alice")]);
+    assert_eq!(sim.take_json(b), Vec::<Value>::new());
+}
+
+/// The text protocol's wording of `/nick`, its `/name` alias, command
+/// words in any case, and its usage line.
+#[test]
+fn text_clients_choose_nicknames_in_their_own_words() {
+    let mut sim = sim();
+    let a = sim.connect();
+    let b = sim.connect_as("bob");
+    sim.send(b, "/create rust");
+    sim.take(a);
     sim.send(a, "/nick alice");
     assert_eq!(sim.take(a), ["* you are now known as alice"]);
-    assert_eq!(sim.take(b), Vec::<String>::new());
+    sim.send(a, "/join rust");
+    sim.clear();
+    sim.send(a, "/name Alicia");
+    assert_eq!(sim.take(a), ["* you are now known as Alicia"]);
+    assert_eq!(sim.take(b), ["* alice is now known as Alicia"]);
+    sim.send(a, "/NICK alice");
+    assert_eq!(sim.take(a), ["* you are now known as alice"]);
+    assert_eq!(sim.engine().nick(a), Some("alice"));
+    sim.take(b);
+    assert_eq!(rejected(&mut sim, b, "/nick ALICE"), ["! nickname ALICE is taken"]);
+    assert_eq!(rejected(&mut sim, b, "/nick 2fast"), ["! invalid nickname: it must start with a letter"]);
+    for line in ["/nick", "/nick a b"] {
+        assert_eq!(rejected(&mut sim, b, line), ["! usage: /nick NAME"], "{line}");
+    }
 }
