@@ -132,14 +132,14 @@ fn join_and_leave_are_told_to_the_room() {
     sim.send_json(b, &json!({"type": "join", "room": "rust"}));
     sim.clear();
     sim.send_json(c, &json!({"type": "join", "room": "rust"}));
-    let joined = json!({"type": "joined", "room": "rust", "nick": "carol", "members": 3});
+    let joined = || json!({"type": "joined", "room": "rust", "nick": "carol", "members": 3});
     for id in [a, b, c] {
-        assert_eq!(sim.take_json(id), [joined.clone()]);
+        assert_eq!(sim.take_json(id), [joined()]);
     }
     sim.send_json(c, &json!({"type": "leave", "room": "rust"}));
-    let left = json!({"type": "left", "room": "rust", "nick": "carol"});
+    let left = || json!({"type": "left", "room": "rust", "nick": "carol"});
     for id in [a, b, c] {
-        assert_eq!(sim.take_json(id), [left.clone()]);
+        assert_eq!(sim.take_json(id), [left()]);
     }
 }
 
