@@ -1,42 +1,58 @@
 //! Shaking off a ban or a block by changing names: a banned member keeps
 //! its name, bans hold accounts and hosts, and a block follows a renamed
-//! connection.
+//! connection. The logic in JSON, hosts and numerics over IRC.
 
 use std::net::IpAddr;
 
-use super::{rejected, relaxed, sim};
+#[cfg(feature = "json")]
+use serde_json::{Value, json};
+
+#[cfg(feature = "json")]
+use super::support::{refusal, refused};
+use super::{relaxed, sim};
 use crate::sim::Sim;
 use crate::{ClientId, CloakKey, Codec, ConnectInfo, Hosts};
 
-/// alice operates `club`, where troll sits.
+/// alice operates `club`, where troll sits; both speak JSON.
+#[cfg(feature = "json")]
 fn club(sim: &mut Sim) -> (ClientId, ClientId) {
-    let alice = sim.connect_as("alice");
-    let troll = sim.connect_as("troll");
-    sim.send(alice, "/create club");
-    sim.send(troll, "/join club");
+    let alice = sim.connect_json_as("alice");
+    let troll = sim.connect_json_as("troll");
+    sim.send_json(alice, &json!({"type": "create", "room": "club"}));
+    sim.send_json(troll, &json!({"type": "join", "room": "club"}));
     sim.clear();
     (alice, troll)
 }
 
+#[cfg(feature = "json")]
+fn mode(modes: &str, arg: &str) -> Value {
+    json!({"type": "mode", "room": "club", "modes": modes, "args": [arg]})
+}
+
+#[cfg(feature = "json")]
+fn nick(name: &str) -> Value {
+    json!({"type": "nick", "nick": name})
+}
+
+#[cfg(feature = "json")]
 #[test]
 fn a_banned_member_cannot_change_nickname_in_the_room() {
     let mut sim = sim();
     let (alice, troll) = club(&mut sim);
-    sim.send(alice, "/mode club +b troll");
+    sim.send_json(alice, &mode("+b", "troll"));
     sim.clear();
-    assert_eq!(
-        rejected(&mut sim, troll, "/nick nice"),
-        ["! you cannot change your nickname to nice while banned from club"]
-    );
+    let expected =
+        ("banned_nick_change".to_owned(), "you cannot change your nickname to nice while banned from club".to_owned());
+    assert_eq!(refusal(&mut sim, troll, &nick("nice")), expected);
     // Voiced, it may: an operator let it speak.
-    sim.send(alice, "/mode club +v troll");
-    sim.send(troll, "/nick nice");
-    assert_eq!(sim.take(troll).last().unwrap(), "* you are now known as nice");
+    sim.send_json(alice, &mode("+v", "troll"));
+    sim.send_json(troll, &nick("nice"));
+    assert_eq!(sim.take_json(troll).last().unwrap(), &json!({"type": "nick", "old": "troll", "new": "nice"}));
     // Out of the room, the ban is no reason to keep a name.
-    let other = sim.connect_as("other");
-    sim.send(alice, "/mode club +b other");
-    sim.send(other, "/nick another");
-    assert_eq!(sim.take(other), ["* you are now known as another"]);
+    let other = sim.connect_json_as("other");
+    sim.send_json(alice, &mode("+b", "other"));
+    sim.send_json(other, &nick("another"));
+    assert_eq!(sim.take_json(other), [json!({"type": "nick", "old": "other", "new": "another"})]);
 }
 
 #[test]
@@ -56,26 +72,30 @@ fn irc_is_told_435_when_a_ban_keeps_its_name() {
     assert_eq!(sim.engine().nick(troll), Some("troll"));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn an_account_ban_holds_whatever_the_nickname() {
     let mut sim = Sim::new(relaxed());
     sim.set_auto_auth(true);
-    let alice = sim.connect_as("alice");
-    sim.send(alice, "/create club");
-    sim.send(alice, "/mode club +b ~a:Troll");
-    assert!(sim.take(alice).iter().any(|l| l.contains("+b ~a:Troll")));
-    let troll = sim.connect_as("troll");
-    sim.send(troll, "/register troll hunter22 hunter22");
+    let alice = sim.connect_json_as("alice");
+    sim.send_json(alice, &json!({"type": "create", "room": "club"}));
+    sim.take(alice);
+    sim.send_json(alice, &mode("+b", "~a:Troll"));
+    let set = json!({"type": "mode", "room": "club", "by": "alice", "modes": "+b", "args": ["~a:Troll"]});
+    assert_eq!(sim.take_json(alice), [set]);
+    let troll = sim.connect_json_as("troll");
+    sim.send_json(troll, &json!({"type": "register", "name": "troll", "password": "hunter22", "confirm": "hunter22"}));
     sim.clear();
-    assert_eq!(rejected(&mut sim, troll, "/join club"), ["! you are banned from club"]);
+    assert_eq!(refused(&mut sim, troll, &json!({"type": "join", "room": "club"})), "banned");
     // A guest under another name is not the account, and gets in.
-    let guest = sim.connect_as("troll2");
-    sim.send(guest, "/join club");
-    assert!(sim.take(guest)[0].starts_with("* you are now in club"));
+    let guest = sim.connect_json_as("troll2");
+    sim.send_json(guest, &json!({"type": "join", "room": "club"}));
+    assert_eq!(sim.take_types(guest)[0], "joined");
     sim.clear();
     for bad in ["~a:", "~x:troll"] {
-        let told = rejected(&mut sim, alice, &format!("/mode club +b {bad}"));
-        assert!(told[0].starts_with("! invalid argument for mode b"), "{told:?}");
+        let (code, message) = refusal(&mut sim, alice, &mode("+b", bad));
+        assert_eq!(code, "invalid_mode_param", "{bad}");
+        assert!(message.starts_with("invalid argument for mode b"), "{message}");
     }
 }
 
@@ -132,28 +152,30 @@ fn with_cloaking_off_hosts_are_addresses() {
     assert!(sim.take(alice)[0].starts_with(":alice!alice@192.0.2.1 JOIN #club"));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_blocked_guest_that_renames_stays_blocked_for_its_connection() {
     let mut sim = sim();
     let (alice, troll) = club(&mut sim);
-    sim.send(alice, "/block troll");
-    sim.send(troll, "/nick nice");
+    let msg = |text: &str| json!({"type": "msg", "to": "alice", "text": text});
+    sim.send_json(alice, &json!({"type": "block", "nick": "troll"}));
+    sim.send_json(troll, &nick("nice"));
     sim.clear();
-    sim.send(troll, "hello again");
-    assert_eq!(sim.take(alice), Vec::<String>::new(), "the room message is not shown");
-    assert_eq!(rejected(&mut sim, troll, "/msg alice hi"), ["! alice does not accept messages from you"]);
+    sim.send_json(troll, &json!({"type": "say", "room": "club", "text": "hello again"}));
+    assert_eq!(sim.take_json(alice), Vec::<Value>::new(), "the room message is not shown");
+    assert_eq!(refused(&mut sim, troll, &msg("hi")), "blocked");
     // Someone else who takes the name it left is not blocked for it...
-    let newcomer = sim.connect_as("troll2");
-    sim.send(newcomer, "/msg alice hi");
-    assert_eq!(sim.take(alice).len(), 1);
+    let newcomer = sim.connect_json_as("troll2");
+    sim.send_json(newcomer, &msg("hi"));
+    assert_eq!(sim.take_types(alice), ["whisper"]);
     // ...and unblocking the name lets the renamed one be heard again.
-    sim.send(alice, "/unblock troll");
+    sim.send_json(alice, &json!({"type": "unblock", "nick": "troll"}));
     sim.clear();
-    sim.send(troll, "/msg alice sorry");
-    assert_eq!(sim.take(alice).len(), 1);
+    sim.send_json(troll, &msg("sorry"));
+    assert_eq!(sim.take_types(alice), ["whisper"]);
     // Blocked again and gone: what it carried goes with it.
-    sim.send(alice, "/block nice");
-    sim.send(troll, "/nick nicer");
+    sim.send_json(alice, &json!({"type": "block", "nick": "nice"}));
+    sim.send_json(troll, &nick("nicer"));
     sim.disconnect(troll, crate::DisconnectReason::Quit(None)).unwrap();
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
