@@ -115,7 +115,10 @@ mod json {
     use serde_json::json;
 
     use super::five_said;
+    use crate::record::StoredMessage;
     use crate::sim::Sim;
+    use crate::tests::support::refused;
+    use crate::{HistoryTarget, Output};
 
     const TS: u64 = Sim::BASE_UNIX_MS;
 
@@ -157,5 +160,39 @@ mod json {
             sim.take_json(c),
             [json!({"type":"history","room":"rust","messages":[],"more":false,"oldest":null})]
         );
+    }
+
+    #[test]
+    fn json_history_pages_back_through_the_store_and_counts_unreadable_rows() {
+        let config = super::super::relaxed().with_history_len(3).with_history_page_len(2).with_emit_records(true);
+        let mut sim = Sim::new(config);
+        let a = sim.connect_json_as("alice");
+        sim.send_json(a, &json!({"type": "create", "room": "rust"}));
+        for word in ["one", "two", "three", "four", "five"] {
+            sim.send_json(a, &json!({"type": "say", "room": "rust", "text": word}));
+        }
+        let b = sim.connect_json_as("bob");
+        sim.send_json(b, &json!({"type": "join", "room": "rust"}));
+        sim.clear();
+        sim.take_transcript();
+        sim.send_json(b, &json!({"type": "history", "room": "rust", "before": 3}));
+        let room = HistoryTarget::Room("rust".into());
+        let fetch = Output::FetchHistory { client: b, target: room.clone(), before: 3, limit: 2 };
+        assert_eq!(sim.take_transcript(), [fetch]);
+        let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
+        // Row 2 is damaged: the store returns row 1 and says one could not be read.
+        sim.engine_mut().handle_history_page(b, &room, vec![stored(1, "one")], 1).unwrap();
+        sim.drain();
+        assert_eq!(
+            sim.take_json(b),
+            [
+                json!({"type": "history", "room": "rust", "messages": [{"seq": 1, "from": "alice", "text": "one", "ts": 0}],
+                "more": false, "oldest": 1, "unreadable": 1})
+            ]
+        );
+        assert_eq!(refused(&mut sim, b, &json!({"type": "history", "room": "go"})), "no_such_room");
+        sim.send_json(b, &json!({"type": "leave", "room": "rust"}));
+        sim.take(b);
+        assert_eq!(refused(&mut sim, b, &json!({"type": "history"})), "in_lobby");
     }
 }
