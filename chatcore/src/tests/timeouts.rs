@@ -1,25 +1,40 @@
 //! Simulated time: the registration timeout, shutdown and flood control.
+//! Clients speak JSON; the text wording of these goodbyes and refusals is
+//! kept in a test of its own.
+#![cfg(feature = "json")]
 
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
+use super::support::refused;
 use super::{rejected, sim};
 use crate::sim::Sim;
-use crate::{Config, DisconnectReason, Output};
+use crate::{Codec, Config, ConnectInfo, DisconnectReason, Output};
+
+fn bye(reason: &str) -> Value {
+    json!({"type": "bye", "reason": reason})
+}
+
+fn say(text: &str) -> Value {
+    json!({"type": "say", "room": "rust", "text": text})
+}
 
 #[test]
 fn a_silent_connection_is_closed_at_the_registration_timeout() {
     let mut sim = Sim::new(super::relaxed().with_registration_timeout(Duration::from_secs(10)));
-    let a = sim.connect_as("alice");
-    let silent = sim.connect();
-    let partial = sim.connect();
-    sim.input(partial, b"/nick never-finish").unwrap();
+    let a = sim.connect_json_as("alice");
+    // Connections whose transport chose JSON, so that the goodbye is JSON.
+    let silent = sim.connect_with(ConnectInfo::new(Codec::Json));
+    let partial = sim.connect_with(ConnectInfo::new(Codec::Json));
+    sim.input(partial, br#"{"type":"nick","nick":"never-finish""#).unwrap();
     sim.clear();
     assert_eq!(sim.engine().poll_timeout(), Some(sim.now().instant + Duration::from_secs(10)));
     sim.advance(Duration::from_millis(9_999));
     assert!(sim.is_connected(silent));
     sim.advance(Duration::from_millis(1));
-    assert_eq!(sim.take(silent), ["* bye: no input received in time"]);
-    assert_eq!(sim.take(partial), ["* bye: no input received in time"]);
+    assert_eq!(sim.take_json(silent), [bye("no input received in time")]);
+    assert_eq!(sim.take_json(partial), [bye("no input received in time")]);
     assert_eq!(sim.closed(silent), Some(&DisconnectReason::RegistrationTimeout));
     assert!(sim.is_connected(a));
     assert_eq!(sim.engine().poll_timeout(), None);
@@ -86,17 +101,17 @@ fn disconnect_before_the_timeout_disarms_it() {
 #[test]
 fn shutdown_says_goodbye_to_everyone() {
     let mut sim = sim();
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("bob");
-    let c = sim.connect();
-    sim.send(a, "/create rust");
-    sim.send(b, "/join rust");
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("bob");
+    let c = sim.connect_with(ConnectInfo::new(Codec::Json));
+    sim.send_json(a, &json!({"type": "create", "room": "rust"}));
+    sim.send_json(b, &json!({"type": "join", "room": "rust"}));
     sim.clear();
     sim.shutdown();
-    assert_eq!(sim.take(a), ["* bye: server is shutting down"]);
+    assert_eq!(sim.take_json(a), [bye("server is shutting down")]);
     // Everyone is leaving, so nobody is told of anyone else's departure.
-    assert_eq!(sim.take(b), ["* bye: server is shutting down"]);
-    assert_eq!(sim.take(c), ["* bye: server is shutting down"]);
+    assert_eq!(sim.take_json(b), [bye("server is shutting down")]);
+    assert_eq!(sim.take_json(c), [bye("server is shutting down")]);
     for id in [a, b, c] {
         assert_eq!(sim.closed(id), Some(&DisconnectReason::ServerShutdown));
     }
@@ -108,25 +123,24 @@ fn shutdown_says_goodbye_to_everyone() {
 #[test]
 fn flood_control_refuses_a_burst_beyond_the_allowance() {
     let mut sim = Sim::new(Config::default().with_flood_burst(3).with_flood_lines_per_sec(2));
-    let a = sim.connect(); // its first line is its first token
+    let a = sim.connect_json_as("alice"); // its first line is its first token
     let b = sim.connect();
-    sim.send(a, "/nick alice");
-    sim.send(a, "/create rust");
-    sim.send(b, "/join rust");
-    sim.send(a, "one");
+    sim.send_json(a, &json!({"type": "create", "room": "rust"}));
+    sim.send_json(b, &json!({"type": "join", "room": "rust"}));
+    sim.send_json(a, &say("one"));
     sim.clear();
-    let flood = "! slow down: too many lines too fast; that line was not acted on";
-    assert_eq!(rejected(&mut sim, a, "two"), [flood]);
-    assert_eq!(rejected(&mut sim, a, "/nick other"), [flood]);
+    assert_eq!(refused(&mut sim, a, &say("two")), "flood");
+    assert_eq!(refused(&mut sim, a, &json!({"type": "nick", "nick": "other"})), "flood");
     // Blank lines cost nothing and say nothing.
     sim.send(a, "");
-    assert_eq!(sim.take(a), Vec::<String>::new());
+    assert_eq!(sim.take_json(a), Vec::<Value>::new());
     sim.advance(Duration::from_millis(499));
-    assert_eq!(rejected(&mut sim, a, "three"), [flood]);
+    assert_eq!(refused(&mut sim, a, &say("three")), "flood");
     sim.advance(Duration::from_millis(500));
-    sim.send(a, "four");
-    assert_eq!(sim.take(b), ["[rust] alice: four"]);
-    assert_eq!(rejected(&mut sim, a, "five"), [flood]);
+    sim.send_json(a, &say("four"));
+    let heard = sim.take_json(b);
+    assert_eq!((heard.len(), &heard[0]["text"]), (1, &json!("four")));
+    assert_eq!(refused(&mut sim, a, &say("five")), "flood");
 }
 
 /// A warning longer than half the idle time: activity after the warning
@@ -139,15 +153,37 @@ fn activity_after_a_long_warning_re_arms_the_next_warning_in_time() {
         .with_idle_warning(Duration::from_secs(8))
         .with_flood_lines_per_sec(0);
     let mut sim = Sim::new(config);
-    let a = sim.connect_as("alice");
+    let a = sim.connect_json_as("alice");
     sim.advance(Duration::from_secs(2));
-    assert!(sim.take(a)[0].contains("idle"), "warned 8 s before the end");
+    assert_eq!(sim.take_json(a), [json!({"type": "idle_warning", "seconds": 8})], "warned 8 s before the end");
     sim.advance(Duration::from_millis(500));
-    sim.send(a, "/users");
+    sim.send_json(a, &json!({"type": "users"}));
     sim.take(a);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
     // The next warning is due 2 s after that activity, not at the old disconnect time.
     sim.advance(Duration::from_secs(2));
-    assert!(sim.take(a).iter().any(|l| l.contains("idle")));
+    assert!(sim.take_types(a).iter().any(|t| t == "idle_warning"));
     assert!(sim.is_connected(a));
+}
+
+/// The text wording of the goodbyes at the registration timeout and at
+/// shutdown, and of a refusal for flooding.
+#[test]
+fn text_clients_are_told_in_their_own_words() {
+    let mut sim = Sim::new(
+        Config::default()
+            .with_registration_timeout(Duration::from_secs(10))
+            .with_flood_burst(2)
+            .with_flood_lines_per_sec(1),
+    );
+    let a = sim.connect();
+    let silent = sim.connect();
+    sim.send(a, "/nick alice");
+    sim.send(a, "/users");
+    sim.clear();
+    assert_eq!(rejected(&mut sim, a, "/users"), ["! slow down: too many lines too fast; that line was not acted on"]);
+    sim.advance(Duration::from_secs(10));
+    assert_eq!(sim.take(silent), ["* bye: no input received in time"]);
+    sim.shutdown();
+    assert_eq!(sim.take(a), ["* bye: server is shutting down"]);
 }
