@@ -1,16 +1,20 @@
 //! What an attacker tried against the engine: filling the room table,
 //! guessing one account's password from many addresses, crowding out its
 //! own failure record, hiding layout tricks in messages, and a JSON line
-//! that is not UTF-8.
+//! that is not UTF-8. Clients speak JSON, so refusals are told by code.
+#![cfg(feature = "json")]
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use super::restore::records;
+use super::support::{refusal, refused};
 use super::{rejected, relaxed};
 use crate::output::ClientId;
 use crate::sim::Sim;
-use crate::{Config, ConnectInfo, Record};
+use crate::{Codec, Config, ConnectInfo, Record};
 
 const HOUR: Duration = Duration::from_secs(3_600);
 
@@ -18,20 +22,40 @@ fn from(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(10, 0, 0, last))
 }
 
-/// A client connected from `source`, with `nick`.
+/// A JSON client connected from `source`, with `nick`.
 fn connect_from(sim: &mut Sim, source: IpAddr, nick: &str) -> ClientId {
-    let now = sim.now();
-    let id = sim.engine_mut().handle_connect(now, ConnectInfo::default().from(source));
-    sim.drain();
-    sim.send(id, &format!("/nick {nick}"));
+    let id = sim.connect_with(ConnectInfo::new(Codec::Json).from(source));
+    sim.send_json(id, &json!({"type": "nick", "nick": nick}));
     sim.take(id);
     id
 }
 
-/// What a login attempt (answered at once by the sim) tells the client.
-fn login(sim: &mut Sim, id: ClientId, line: &str) -> String {
-    sim.send(id, line);
-    sim.take(id).remove(0)
+/// A JSON client that registered `name` (password `hunter22`) and left.
+fn registered_and_gone(sim: &mut Sim, names: &[&str]) {
+    let id = sim.connect_with(ConnectInfo::new(Codec::Json));
+    for name in names {
+        sim.send_json(id, &json!({"type": "register", "name": name, "password": "hunter22", "confirm": "hunter22"}));
+    }
+    sim.send_json(id, &json!({"type": "quit"}));
+}
+
+fn login_request(name: &str, password: &str) -> Value {
+    json!({"type": "login", "name": name, "password": password})
+}
+
+/// The `code` and `message` of the error a login attempt (answered at once
+/// by the sim) is refused with, or `("", "")` if it was not refused.
+fn login(sim: &mut Sim, id: ClientId, name: &str, password: &str) -> (String, String) {
+    sim.send_json(id, &login_request(name, password));
+    let told = sim.take_json(id);
+    match told.iter().find(|v| v["type"] == "error") {
+        Some(e) => (e["code"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned()),
+        None => (String::new(), String::new()),
+    }
+}
+
+fn create(room: &str) -> Value {
+    json!({"type": "create", "room": room})
 }
 
 #[test]
@@ -39,20 +63,22 @@ fn one_source_creates_a_limited_number_of_rooms_per_window() {
     let mut sim = Sim::new(relaxed().with_max_rooms_created_per_source(3));
     let a = connect_from(&mut sim, from(1), "a");
     for n in 0..3 {
-        sim.send(a, &format!("/create r{n}"));
+        sim.send_json(a, &create(&format!("r{n}")));
         sim.take(a);
     }
-    assert_eq!(rejected(&mut sim, a, "/create r3"), ["! you have created enough rooms for now; try again in 3600 s"]);
+    let enough =
+        ("too_many_rooms_created".to_owned(), "you have created enough rooms for now; try again in 3600 s".to_owned());
+    assert_eq!(refusal(&mut sim, a, &create("r3")), enough);
     // Another connection from the same address shares the allowance.
     let b = connect_from(&mut sim, from(1), "b");
-    assert_eq!(rejected(&mut sim, b, "/create r3"), ["! you have created enough rooms for now; try again in 3600 s"]);
+    assert_eq!(refusal(&mut sim, b, &create("r3")), enough);
     // Another address has its own; and the window ends.
     let c = connect_from(&mut sim, from(2), "c");
-    sim.send(c, "/create r3");
-    assert_eq!(sim.take(c)[0], "* room r3 created");
+    sim.send_json(c, &create("r3"));
+    assert_eq!(sim.take_json(c)[0], json!({"type": "created", "room": "r3"}));
     sim.advance(HOUR);
-    sim.send(a, "/create r4");
-    assert_eq!(sim.take(a)[0], "* room r4 created");
+    sim.send_json(a, &create("r4"));
+    assert_eq!(sim.take_json(a)[0], json!({"type": "created", "room": "r4"}));
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
@@ -60,34 +86,33 @@ fn one_source_creates_a_limited_number_of_rooms_per_window() {
 fn an_account_owns_its_rooms_and_only_it_may_drop_them() {
     let mut sim = Sim::new(relaxed().with_emit_records(true));
     sim.set_auto_auth(true);
-    let owner = sim.connect();
-    sim.send(owner, "/register owner hunter22 hunter22");
-    sim.send(owner, "/create club");
-    sim.send(owner, "hello");
-    let guest = sim.connect_as("guest");
-    sim.send(guest, "/join club");
-    sim.send(guest, "/create lounge");
+    let owner = sim.connect_json_as("someone");
+    sim.send_json(owner, &json!({"type": "register", "name": "owner", "password": "hunter22", "confirm": "hunter22"}));
+    sim.send_json(owner, &create("club"));
+    sim.send_json(owner, &json!({"type": "say", "room": "club", "text": "hello"}));
+    let guest = sim.connect_json_as("guest");
+    sim.send_json(guest, &json!({"type": "join", "room": "club"}));
+    sim.send_json(guest, &create("lounge"));
     sim.clear();
     sim.take_transcript();
-    assert_eq!(rejected(&mut sim, guest, "/drop club"), ["! only the account that created club may drop it"]);
+    let drop = |room: &str| json!({"type": "drop", "room": room});
+    let not_owner =
+        |room: &str| ("not_room_owner".to_owned(), format!("only the account that created {room} may drop it"));
+    assert_eq!(refusal(&mut sim, guest, &drop("club")), not_owner("club"));
     // A guest's room has no owner: nobody may drop it (it expires instead).
-    assert_eq!(rejected(&mut sim, owner, "/drop lounge"), ["! only the account that created lounge may drop it"]);
-    assert_eq!(
-        rejected(&mut sim, owner, "/drop nowhere"),
-        ["! no room named nowhere; /list shows the rooms, /create makes one"]
-    );
-    sim.send(owner, "/drop club");
-    assert_eq!(sim.take(owner), ["* room club was dropped by owner"]);
+    assert_eq!(refusal(&mut sim, owner, &drop("lounge")), not_owner("lounge"));
+    assert_eq!(refused(&mut sim, owner, &drop("nowhere")), "no_such_room");
+    sim.send_json(owner, &drop("club"));
+    assert_eq!(sim.take_json(owner), [json!({"type": "dropped", "room": "club", "by": "owner"})]);
     assert_eq!(records(&sim.take_transcript()), [Record::RoomDropped { room: "club".into() }]);
     assert_eq!(sim.engine().room_count(), 1);
     assert_eq!(sim.engine().rooms_of(owner), Some(vec![]));
-    sim.send(owner, "/create club");
-    assert_eq!(sim.take(owner)[0], "* room club created");
+    sim.send_json(owner, &create("club"));
+    assert_eq!(sim.take_json(owner)[0], json!({"type": "created", "room": "club"}));
     assert_eq!(sim.engine().history_len("club"), Some(0), "a new room of the same name starts empty");
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
-#[cfg(feature = "json")]
 #[test]
 fn members_of_a_dropped_room_are_told_and_left_outside_it() {
     let mut sim = Sim::new(relaxed());
@@ -156,18 +181,18 @@ fn guessing_from_many_addresses_is_throttled_per_account_but_not_the_owner() {
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
     let owner = connect_from(&mut sim, from(1), "Guest");
-    sim.send(owner, "/register owner hunter22 hunter22");
-    sim.send(owner, "/quit");
+    sim.send_json(owner, &json!({"type": "register", "name": "owner", "password": "hunter22", "confirm": "hunter22"}));
+    sim.send_json(owner, &json!({"type": "quit"}));
     let mut refused = 0;
     let mut failed = 0;
     for n in 0..25u8 {
         let attacker = connect_from(&mut sim, from(100 + n), &format!("a{n}"));
         for _ in 0..2 {
-            let answer = login(&mut sim, attacker, "/login owner guess");
-            if answer.starts_with("! wrong name or password") {
+            let (code, message) = login(&mut sim, attacker, "owner", "guess");
+            if code == "login_failed" {
                 failed += 1;
             } else {
-                assert!(answer.starts_with("! too many failed logins"), "{answer:?}");
+                assert_eq!(code, "locked_out", "{message}");
                 refused += 1;
             }
         }
@@ -176,14 +201,14 @@ fn guessing_from_many_addresses_is_throttled_per_account_but_not_the_owner() {
     assert_eq!(failed, 9);
     assert_eq!(refused, 41);
     let back = connect_from(&mut sim, from(1), "Guest");
-    sim.send(back, "/login owner hunter22");
+    sim.send_json(back, &login_request("owner", "hunter22"));
     assert_eq!(sim.engine().account_of(back), Some("owner"), "a known address is exempt");
     // A new address waits out the block like the attacker.
-    sim.send(back, "/quit");
+    sim.send_json(back, &json!({"type": "quit"}));
     let elsewhere = connect_from(&mut sim, from(9), "x");
-    assert!(login(&mut sim, elsewhere, "/login owner hunter22").starts_with("! too many failed logins"));
+    assert_eq!(login(&mut sim, elsewhere, "owner", "hunter22").0, "locked_out");
     sim.advance(Duration::from_secs(15 * 60));
-    sim.send(elsewhere, "/login owner hunter22");
+    sim.send_json(elsewhere, &login_request("owner", "hunter22"));
     assert_eq!(sim.engine().account_of(elsewhere), Some("owner"));
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
@@ -194,13 +219,11 @@ fn guessing_from_many_addresses_is_throttled_per_account_but_not_the_owner() {
 fn simultaneous_guesses_cannot_outrun_the_account_count() {
     let mut sim = Sim::new(relaxed().with_max_account_failures(10));
     sim.set_auto_auth(true);
-    let owner = sim.connect();
-    sim.send(owner, "/register owner hunter22 hunter22");
-    sim.send(owner, "/quit");
+    registered_and_gone(&mut sim, &["owner"]);
     sim.set_auto_auth(false);
     for n in 0..100u8 {
         let attacker = connect_from(&mut sim, from(n), &format!("a{n}"));
-        sim.send(attacker, "/login owner guess");
+        sim.send_json(attacker, &login_request("owner", "guess"));
     }
     assert_eq!(sim.take_auth_requests().len(), 10);
 }
@@ -210,23 +233,20 @@ fn cheap_failures_elsewhere_do_not_evict_an_attackers_record() {
     let config = relaxed().with_max_tracked_sources(3).with_max_login_failures(3).with_max_account_failures(1_000);
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
-    let owner = sim.connect();
-    sim.send(owner, "/register owner hunter22 hunter22");
-    sim.send(owner, "/register other hunter22 hunter22");
-    sim.send(owner, "/quit");
+    registered_and_gone(&mut sim, &["owner", "other"]);
     let attacker = connect_from(&mut sim, from(1), "attacker");
     let mut guesses = 0;
     for round in 0..5u8 {
         for _ in 0..3 {
-            if login(&mut sim, attacker, "/login owner guess").starts_with("! wrong name or password") {
+            if login(&mut sim, attacker, "owner", "guess").0 == "login_failed" {
                 guesses += 1;
             }
         }
         // Cheap failures from three other addresses to crowd the table.
         for n in 0..3u8 {
             let helper = connect_from(&mut sim, from(10 + 3 * round + n), &format!("h{round}x{n}"));
-            sim.send(helper, "/login other guess");
-            sim.send(helper, "/quit");
+            sim.send_json(helper, &login_request("other", "guess"));
+            sim.send_json(helper, &json!({"type": "quit"}));
         }
     }
     assert_eq!(guesses, 2, "the third failure locks; later ones are refused, not counted afresh");
@@ -235,27 +255,30 @@ fn cheap_failures_elsewhere_do_not_evict_an_attackers_record() {
 #[test]
 fn layout_characters_that_could_fake_another_line_are_refused() {
     let mut sim = Sim::new(relaxed());
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("bob");
-    sim.send(a, "/create r");
-    sim.send(b, "/join r");
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("bob");
+    sim.send_json(a, &create("r"));
+    sim.send_json(b, &json!({"type": "join", "room": "r"}));
     sim.clear();
+    let say = |text: &str| json!({"type": "say", "room": "r", "text": text});
     for text in ["hi\u{2028}[r] bob: I owe alice 100", "\u{202E}olleh", "a\u{2067}b\u{2069}", "p\u{2029}q"] {
-        assert_eq!(
-            rejected(&mut sim, a, text),
-            ["! bidirectional override and line separator characters are not allowed; line discarded"],
-            "{text:?}"
-        );
+        assert_eq!(refused(&mut sim, a, &say(text)), "layout_character", "{text:?}");
     }
+    // A text client's line is refused the same way.
+    let t = sim.connect_as("tess");
+    assert_eq!(
+        rejected(&mut sim, t, "hi\u{2028}there"),
+        ["! bidirectional override and line separator characters are not allowed; line discarded"]
+    );
     // Right-to-left letters, directional marks and emoji joiners are text like any other.
     for text in ["שלום", "a\u{200F}b", "👨\u{200D}👩\u{200D}👧"] {
-        sim.send(a, text);
-        assert_eq!(sim.take(b), [format!("[r] alice: {text}")]);
+        sim.send_json(a, &say(text));
+        let heard = sim.take_json(b);
+        assert_eq!((heard.len(), &heard[0]["from"], &heard[0]["text"]), (1, &json!("alice"), &json!(text)));
     }
-    assert_eq!(sim.take(b), Vec::<String>::new());
+    assert_eq!(sim.take_json(b), Vec::<Value>::new());
 }
 
-#[cfg(feature = "json")]
 #[test]
 fn a_first_line_starting_with_a_brace_picks_json_even_if_it_is_not_utf8() {
     let mut sim = Sim::new(relaxed());
@@ -272,22 +295,18 @@ fn a_first_line_starting_with_a_brace_picks_json_even_if_it_is_not_utf8() {
 fn guesses_per_hour(config: Config) -> usize {
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
-    let owner = sim.connect();
-    sim.send(owner, "/register owner hunter22 hunter22");
-    sim.send(owner, "/quit");
+    registered_and_gone(&mut sim, &["owner"]);
     let mut checked = 0;
     for n in 0..3_600u32 {
         let source = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n));
-        let now = sim.now();
-        let attacker = sim.engine_mut().handle_connect(now, ConnectInfo::default().from(source));
-        sim.drain();
+        let attacker = sim.connect_with(ConnectInfo::new(Codec::Json).from(source));
         sim.take(attacker);
-        sim.send(attacker, "/login owner guess");
-        let answer = sim.take(attacker).remove(0);
-        if answer.starts_with("! wrong name or password") || answer.contains("failed logins; try again in 900 s") {
+        // The account's own lock (900 s) still means the guess was checked.
+        let (code, message) = login(&mut sim, attacker, "owner", "guess");
+        if code == "login_failed" || (code == "locked_out" && message.contains("try again in 900 s")) {
             checked += 1;
         }
-        sim.send(attacker, "/quit");
+        sim.send_json(attacker, &json!({"type": "quit"}));
         sim.advance(Duration::from_secs(1));
     }
     checked
