@@ -9,7 +9,7 @@ use super::paging::{Fetch, Store};
 use super::rejected;
 use super::restore::{durable, records, restored, trimmed};
 use crate::sim::Sim;
-use crate::{ClientId, Config, HistoryTarget, Record, StorageStatus, StoredMessage};
+use crate::{ClientId, Config, HistoryTarget, Record, StoredMessage};
 
 fn config() -> Config {
     super::relaxed().with_history_page_len(2).with_emit_records(true)
@@ -35,6 +35,17 @@ fn account(sim: &mut Sim, name: &str) -> ClientId {
 fn login(sim: &mut Sim, name: &str) -> ClientId {
     let id = sim.connect();
     sim.send(id, &format!("/login {name} Pw-{name}-1"));
+    assert_eq!(sim.engine().account_of(id), Some(name));
+    sim.take(id);
+    id
+}
+
+/// Logs `name` in on a new JSON connection (closing any session it had),
+/// then empties the inbox.
+#[cfg(feature = "json")]
+fn login_json(sim: &mut Sim, name: &str) -> ClientId {
+    let id = sim.connect_with(crate::ConnectInfo::new(crate::Codec::Json));
+    sim.send_json(id, &serde_json::json!({"type": "login", "name": name, "password": format!("Pw-{name}-1")}));
     assert_eq!(sim.engine().account_of(id), Some(name));
     sim.take(id);
     id
@@ -153,24 +164,36 @@ fn each_side_reads_the_same_conversation() {
     );
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_whisper_kept_for_an_offline_account_is_part_of_the_conversation() {
-    let (mut sim, mut store, a, b) = five_whispered();
+    use serde_json::json;
+
+    let (mut sim, mut store, _, b) = five_whispered();
+    let a = login_json(&mut sim, "alice");
     sim.send(b, "/quit");
-    sim.send(a, "/msg bob are you there?");
-    assert_eq!(sim.take(a), ["* bob is offline; your message was kept and will be delivered when they log in"]);
+    sim.take_transcript();
+    sim.send_json(a, &json!({"type": "msg", "to": "bob", "text": "are you there?"}));
+    assert_eq!(sim.take_json(a), [json!({"type": "kept", "to": "bob"})]);
     let outputs = sim.take_transcript();
     let kept = records(&outputs);
     assert_eq!(whispers(&kept), [(6, "alice".into(), "bob".into(), "are you there?".into())]);
     assert!(kept.iter().any(|r| matches!(r, Record::OfflineKept { seq: Some(6), .. })), "{kept:?}");
     store.messages.extend(kept.into_iter().filter(|r| matches!(r, Record::Whisper { .. })));
     // Delivered at login, and found in the history afterwards.
-    let b = login(&mut sim, "bob");
-    sim.send(b, "/history @alice");
+    let b = login_json(&mut sim, "bob");
+    sim.send_json(b, &json!({"type": "history", "with": "alice"}));
     store.serve_one(&mut sim);
+    let page = sim.take_json(b);
+    let messages: Vec<_> = page[0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["seq"].clone(), m["from"].clone(), m["text"].clone()))
+        .collect();
     assert_eq!(
-        sim.take(b)[1..3],
-        ["~ [whisper from alice 22:18:20] w5", "~ [whisper from alice 22:18:20] are you there?"]
+        messages,
+        [(json!(5), json!("alice"), json!("w5")), (json!(6), json!("alice"), json!("are you there?"))]
     );
 }
 
@@ -190,15 +213,34 @@ fn pages_leave_out_what_a_blocked_sender_said() {
     assert_eq!(store.serve_one(&mut sim).before, 4);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn guests_neither_keep_nor_read_whispers() {
+    use serde_json::json;
+
+    use super::support::refused;
+
+    let mut sim = sim_with(config());
+    account(&mut sim, "alice");
+    let a = login_json(&mut sim, "alice");
+    let g = sim.connect_json_as("guest");
+    sim.take_transcript();
+    sim.send_json(g, &json!({"type": "msg", "to": "alice", "text": "hi"}));
+    sim.send_json(a, &json!({"type": "msg", "to": "guest", "text": "hello"}));
+    assert_eq!(whispers(&records(&sim.take_transcript())), []);
+    sim.clear();
+    let history = |with: &str| json!({"type": "history", "with": with});
+    assert_eq!(refused(&mut sim, g, &history("alice")), "history_needs_account");
+    assert_eq!(refused(&mut sim, a, &history("guest")), "no_such_account");
+    assert_eq!(refused(&mut sim, a, &history("#rust")), "no_such_account");
+}
+
+/// The text wording of the refusals to read a conversation.
+#[test]
+fn text_refusals_to_read_a_conversation() {
     let mut sim = sim_with(config());
     let a = account(&mut sim, "alice");
     let g = sim.connect_as("guest");
-    sim.take_transcript();
-    sim.send(g, "/msg alice hi");
-    sim.send(a, "/msg guest hello");
-    assert_eq!(whispers(&records(&sim.take_transcript())), []);
     sim.clear();
     let needs_account = "! log in to read your whispers: only whispers between accounts are kept";
     assert_eq!(rejected(&mut sim, g, "/history @alice"), [needs_account]);
@@ -250,15 +292,22 @@ fn json_pages_name_the_conversation_and_page_with_before() {
     assert_eq!(sim.take_json(j)[0]["code"], "usage");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn while_the_store_fails_whispers_are_delivered_but_not_kept() {
-    let (mut sim, _, a, b) = five_whispered();
-    sim.engine_mut().handle_storage_status(StorageStatus::Failing);
+    let (mut sim, _, a, _) = five_whispered();
+    let b = login_json(&mut sim, "bob");
+    sim.engine_mut().handle_storage_status(crate::StorageStatus::Failing);
     sim.take_transcript();
     sim.send(a, "/msg bob still here");
     assert_eq!(records(&sim.take_transcript()), []);
-    assert_eq!(sim.take(b), ["[whisper from alice 22:18:20] still here"]);
-    sim.engine_mut().handle_storage_status(StorageStatus::Healthy);
+    let got = sim.take_json(b);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        (&got[0]["type"], &got[0]["from"], &got[0]["text"]),
+        (&"whisper".into(), &"alice".into(), &"still here".into())
+    );
+    sim.engine_mut().handle_storage_status(crate::StorageStatus::Healthy);
     sim.send(a, "/msg bob back");
     assert_eq!(whispers(&records(&sim.take_transcript())), [(6, "alice".into(), "bob".into(), "back".into())]);
 }
