@@ -107,8 +107,11 @@ fn stored_sim(config: Config) -> Sim {
 
 // ---- restoring a known history ----
 
+#[cfg(feature = "json")]
 #[test]
 fn a_restored_engine_holds_what_the_first_one_did() {
+    use serde_json::json;
+
     let mut sim = stored_sim(stored_config());
     let a = sim.connect();
     sim.send(a, "/register alice Pw-alice-1 Pw-alice-1");
@@ -145,32 +148,34 @@ fn a_restored_engine_holds_what_the_first_one_did() {
         after.engine_mut().world.restore(record).unwrap();
     }
     after.set_auto_auth(true);
-    let a = after.connect();
+    let a = after.connect_with(crate::ConnectInfo::new(crate::Codec::Json));
     after.take(a);
-    after.send(a, "/login alice Pw-alice-1");
+    after.send_json(a, &json!({"type": "login", "name": "alice", "password": "Pw-alice-1"}));
+    let ts = |secs: u64| Sim::BASE_UNIX_MS + secs * 1_000;
     assert_eq!(
-        after.take(a),
+        after.take_json(a),
         [
-            "* you are now known as alice",
-            "* logged in as alice; 1 message kept for you:",
-            "[whisper from bob 2023-11-14 22:13:24 UTC, while you were away] while you were out"
+            json!({"type": "nick", "old": "Guest1", "new": "alice"}),
+            json!({"type": "logged_in", "name": "alice", "offline": 1}),
+            json!({"type": "whisper", "from": "bob", "to": "alice", "text": "while you were out", "ts": ts(4), "offline": true, "seq": 1})
         ]
     );
-    after.send(a, "/blocked");
-    assert_eq!(after.take(a), ["* you block (1): eve"]);
-    after.send(a, "/join rust");
+    after.send_json(a, &json!({"type": "blocked"}));
+    assert_eq!(after.take_json(a), [json!({"type": "block_list", "names": ["eve"]})]);
+    after.send_json(a, &json!({"type": "join", "room": "rust"}));
+    let replayed = |seq: u64, text: &str| json!({"type": "message", "room": "Rust", "seq": seq, "from": "alice", "text": text, "ts": ts(seq), "history": true});
     assert_eq!(
-        after.take(a),
+        after.take_json(a),
         [
-            "* you are now in Rust (1 here)",
-            "~ [Rust 22:13:22] alice: two",
-            "~ [Rust 22:13:23] alice: three",
-            "~ [Rust 22:13:24] alice: four"
+            json!({"type": "joined", "room": "Rust", "nick": "alice", "members": 1}),
+            replayed(2, "two"),
+            replayed(3, "three"),
+            replayed(4, "four")
         ]
     );
     // Numbering continues where it stopped.
     after.take_transcript();
-    after.send(a, "five");
+    after.send_json(a, &json!({"type": "say", "room": "Rust", "text": "five"}));
     let persisted = records(&after.take_transcript());
     assert!(
         matches!(&persisted[..], [Record::Message { room, message }] if **room == *"Rust" && message.seq == 5 && *message.text == *"five"),
@@ -178,8 +183,11 @@ fn a_restored_engine_holds_what_the_first_one_did() {
     );
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn blocks_a_guest_brings_to_its_account_are_stored() {
+    use serde_json::json;
+
     // A guest's blocks join the account's when it registers or logs in, and
     // must be on record like any other block of the account.
     let mut sim = stored_sim(stored_config());
@@ -187,11 +195,11 @@ fn blocks_a_guest_brings_to_its_account_are_stored() {
     sim.send(g, "/block mallory");
     sim.send(g, "/register alice Pw-alice-1 Pw-alice-1");
     sim.send(g, "/quit");
-    let h = sim.connect();
-    sim.send(h, "/block eve");
-    sim.send(h, "/login alice Pw-alice-1");
-    sim.send(h, "/blocked");
-    assert_eq!(sim.take(h).last().map(String::as_str), Some("* you block (2): eve, mallory"));
+    let h = sim.connect_with(crate::ConnectInfo::new(crate::Codec::Json));
+    sim.send_json(h, &json!({"type": "block", "nick": "eve"}));
+    sim.send_json(h, &json!({"type": "login", "name": "alice", "password": "Pw-alice-1"}));
+    sim.send_json(h, &json!({"type": "blocked"}));
+    assert_eq!(sim.take_json(h).last(), Some(&json!({"type": "block_list", "names": ["eve", "mallory"]})));
     let engine = restored(stored_config(), records(&sim.take_transcript()));
     assert_eq!(durable(&engine), durable(sim.engine()));
     let blocks: Vec<&str> = engine.world.accounts[&NameKey::of("alice")].blocks.values().map(|n| &**n).collect();
