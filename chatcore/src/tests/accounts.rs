@@ -1,17 +1,21 @@
 //! `/register`, `/login`, `/seen`, `/since`, `/block`, `/unblock`,
 //! `/blocked`, offline whispers, and the errors around them: their logic in
 //! JSON, their wording in the text protocol in tests of their own.
-#![cfg(feature = "json")]
 
 use std::time::Duration;
 
+#[cfg(feature = "json")]
 use serde_json::{Value, json};
 
+#[cfg(feature = "json")]
 use super::support::{refusal, refused};
 use super::{rejected, sim};
 use crate::sim::Sim;
-use crate::{Codec, Config, ConnectInfo, DisconnectReason, Output, StorageStatus};
+#[cfg(feature = "json")]
+use crate::{Codec, ConnectInfo, DisconnectReason};
+use crate::{Config, Output, StorageStatus};
 
+#[cfg(feature = "json")]
 const TS: u64 = Sim::BASE_UNIX_MS;
 
 /// A sim that answers password requests at once.
@@ -21,15 +25,18 @@ fn auto(config: Config) -> Sim {
     sim
 }
 
+#[cfg(feature = "json")]
 fn register(name: &str, password: &str) -> Value {
     json!({"type": "register", "name": name, "password": password, "confirm": password})
 }
 
+#[cfg(feature = "json")]
 fn login(name: &str, password: &str) -> Value {
     json!({"type": "login", "name": name, "password": password})
 }
 
 /// A new guest connected as JSON, its welcome taken.
+#[cfg(feature = "json")]
 fn connect_json(sim: &mut Sim) -> crate::ClientId {
     let id = sim.connect_with(ConnectInfo::new(Codec::Json));
     sim.take(id);
@@ -38,6 +45,7 @@ fn connect_json(sim: &mut Sim) -> crate::ClientId {
 
 /// alice registered and logged out; bob online, registered as bob; both
 /// speak JSON.
+#[cfg(feature = "json")]
 fn alice_away(config: Config) -> (Sim, crate::ClientId) {
     let mut sim = auto(config);
     let a = connect_json(&mut sim);
@@ -50,6 +58,7 @@ fn alice_away(config: Config) -> (Sim, crate::ClientId) {
     (sim, b)
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn register_logs_in_and_locks_the_nickname() {
     let mut sim = sim();
@@ -84,6 +93,7 @@ fn register_logs_in_and_locks_the_nickname() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn register_refusals() {
     let mut sim = auto(super::relaxed().with_max_accounts(1));
@@ -108,6 +118,7 @@ fn register_refusals() {
     assert_eq!(refused(&mut sim, a, &json!({"type": "nick", "nick": "Alice"})), "nick_registered");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn registrations_per_source_are_capped() {
     let mut sim = auto(super::relaxed().with_max_registrations_per_source(1));
@@ -121,6 +132,7 @@ fn registrations_per_source_are_capped() {
     assert_eq!(refusal(&mut sim, b, &register("bob", "hunter22")), expected);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_failed_hash_is_told_and_registers_nothing() {
     let mut sim = sim();
@@ -138,6 +150,7 @@ fn a_failed_hash_is_told_and_registers_nothing() {
 }
 
 /// The `code` and `message` of the one error `client` was sent.
+#[cfg(feature = "json")]
 fn error(sim: &mut Sim, client: crate::ClientId) -> (String, String) {
     let told = sim.take_json(client);
     assert_eq!(told.len(), 1, "{told:?}");
@@ -145,6 +158,7 @@ fn error(sim: &mut Sim, client: crate::ClientId) -> (String, String) {
     (told[0]["code"].as_str().unwrap().to_owned(), told[0]["message"].as_str().unwrap().to_owned())
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn login_delivers_kept_whispers_and_failures_lock_out() {
     let (mut sim, b) = alice_away(super::relaxed());
@@ -189,6 +203,7 @@ fn login_delivers_kept_whispers_and_failures_lock_out() {
     );
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_second_login_closes_the_first_session_and_renames_a_squatter() {
     let mut sim = auto(super::relaxed());
@@ -207,6 +222,7 @@ fn a_second_login_closes_the_first_session_and_renames_a_squatter() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn login_required_lets_only_auth_help_and_quit_through() {
     let mut sim = auto(super::relaxed().with_require_login(true));
@@ -228,6 +244,7 @@ fn login_required_lets_only_auth_help_and_quit_through() {
     assert_eq!(sim.take_json(a), [json!({"type": "users", "users": ["alice"], "total": 1, "next": null})]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn seen_and_since() {
     let (mut sim, b) = alice_away(super::relaxed());
@@ -252,6 +269,7 @@ fn seen_and_since() {
     assert_eq!(refused(&mut sim, b, &json!({"type": "since"})), "usage");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn blocking_silences_messages_whispers_and_history() {
     let mut sim = sim();
@@ -285,6 +303,7 @@ fn blocking_silences_messages_whispers_and_history() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn block_and_mailbox_limits() {
     let (mut sim, b) = alice_away(super::relaxed().with_max_blocks(1).with_max_offline_messages(1));
@@ -299,6 +318,7 @@ fn block_and_mailbox_limits() {
     assert_eq!(refused(&mut sim, guest, &msg("hi")), "offline_needs_account");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_failing_store_refuses_what_it_would_have_to_save() {
     let mut sim = Sim::new(super::relaxed());
@@ -321,6 +341,7 @@ fn a_failing_store_refuses_what_it_would_have_to_save() {
     assert_eq!(sim.take_types(a), ["created", "joined"]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn idle_clients_are_warned_then_closed() {
     let mut sim = Sim::new(super::relaxed().with_idle_timeout(Duration::from_secs(120)));
@@ -340,6 +361,7 @@ fn idle_clients_are_warned_then_closed() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn an_idle_warning_handled_late_still_counts_whole_seconds_up() {
     let mut sim =
@@ -352,6 +374,7 @@ fn an_idle_warning_handled_late_still_counts_whole_seconds_up() {
     assert_eq!(sim.take_json(a), [json!({"type": "idle_warning", "seconds": 1})]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_busy_server_refuses_a_check_without_counting_it() {
     let config = super::relaxed().with_max_login_failures(1);
@@ -378,6 +401,7 @@ fn a_busy_server_refuses_a_check_without_counting_it() {
     assert_eq!(sim.engine().account_of(guest), Some("owner"));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_registration_refused_as_busy_does_not_use_up_the_allowance() {
     let mut sim = Sim::new(super::relaxed().with_max_registrations_per_source(1));

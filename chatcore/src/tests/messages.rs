@@ -1,22 +1,26 @@
 //! Room messages, whispers and history: who hears what, in JSON; the text
 //! protocol's own forms (`//` escaping, `@nick` whispers, aliases, its line
 //! formats and usage) in tests of their own.
-#![cfg(feature = "json")]
 
 use std::time::Duration;
 
+#[cfg(feature = "json")]
 use serde_json::{Value, json};
 
+#[cfg(feature = "json")]
 use super::support::refused;
 use super::{rejected, sim};
+#[cfg(feature = "json")]
 use crate::Output;
 use crate::sim::Sim;
 
+#[cfg(feature = "json")]
 const TS: u64 = Sim::BASE_UNIX_MS;
 const LOBBY: &str = "! you are in the Lobby, where nobody hears you; /list the rooms, then /join or /create one";
 
 /// alice and bob in `rust`, carol in `go`, dave in the Lobby, all speaking
 /// JSON; inboxes empty.
+#[cfg(feature = "json")]
 fn four() -> (Sim, [crate::ClientId; 4]) {
     let mut sim = sim();
     let ids = ["alice", "bob", "carol", "dave"].map(|n| sim.connect_json_as(n));
@@ -27,20 +31,24 @@ fn four() -> (Sim, [crate::ClientId; 4]) {
     (sim, ids)
 }
 
+#[cfg(feature = "json")]
 fn say(room: &str, text: &str) -> Value {
     json!({"type": "say", "room": room, "text": text})
 }
 
 /// A room message as received: `seq` numbers it in its room; `history`:
 /// replayed rather than live.
+#[cfg(feature = "json")]
 fn message(room: &str, seq: u64, from: &str, text: &str, ts: u64, history: bool) -> Value {
     json!({"type": "message", "room": room, "seq": seq, "from": from, "text": text, "ts": ts, "history": history})
 }
 
+#[cfg(feature = "json")]
 fn whisper(from: &str, to: &str, text: &str, ts: u64) -> Value {
     json!({"type": "whisper", "from": from, "to": to, "text": text, "ts": ts, "offline": false})
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_line_is_said_to_every_other_member_of_the_room() {
     let (mut sim, [a, b, c, d]) = four();
@@ -51,6 +59,7 @@ fn a_line_is_said_to_every_other_member_of_the_room() {
     }
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_broadcast_is_rendered_once_and_shared() {
     let (mut sim, [a, b, c, _]) = four();
@@ -72,12 +81,14 @@ fn a_broadcast_is_rendered_once_and_shared() {
     assert_eq!(sim.take_json(c), [message("rust", 1, "alice", "one buffer", TS, false)]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn saying_in_the_lobby_is_refused() {
     let (mut sim, [_, _, _, d]) = four();
     assert_eq!(refused(&mut sim, d, &json!({"type": "say", "text": "anyone here?"})), "in_lobby");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn whisper_reaches_one_user_anywhere_and_echoes_to_the_sender() {
     let (mut sim, [a, b, c, d]) = four();
@@ -97,6 +108,7 @@ fn whisper_reaches_one_user_anywhere_and_echoes_to_the_sender() {
     assert_eq!(sim.take_json(a), [whisper("alice", "alice", "note", later), whisper("alice", "alice", "note", later)]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn whisper_refusals() {
     let (mut sim, [a, ..]) = four();
@@ -106,6 +118,7 @@ fn whisper_refusals() {
     }
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn joiner_gets_history_first_then_live_messages() {
     let mut sim = Sim::new(super::relaxed().with_history_len(2));
@@ -153,6 +166,7 @@ fn joiner_gets_history_first_then_live_messages() {
     );
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn history_can_be_turned_off() {
     let mut sim = Sim::new(super::relaxed().with_history_len(0));
@@ -166,6 +180,7 @@ fn history_can_be_turned_off() {
     assert_eq!(sim.engine().history_len("rust"), Some(0));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_message_said_alone_is_kept_for_later() {
     // In an account's room: a guest's room forgets everything once it empties.
@@ -188,6 +203,7 @@ fn a_message_said_alone_is_kept_for_later() {
     );
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_room_style_name_never_reaches_a_user() {
     let mut sim = super::sim();

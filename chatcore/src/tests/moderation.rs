@@ -1,16 +1,20 @@
 //! Room operators: modes (key, limit, invite-only, moderated, secret,
 //! topic lock, bans), kicks and invitations: their logic in JSON, and their
 //! forms in the text protocol and over IRC.
-#![cfg(feature = "json")]
 
+#[cfg(feature = "json")]
 use serde_json::{Value, json};
 
+#[cfg(feature = "json")]
 use super::support::refused;
 use super::{relaxed, sim};
+#[cfg(feature = "json")]
+use crate::ClientId;
 use crate::sim::Sim;
-use crate::{ClientId, Codec, ConnectInfo};
+use crate::{Codec, ConnectInfo};
 
 /// alice created `club` (so she operates it); bob is online in the Lobby.
+#[cfg(feature = "json")]
 fn club() -> (Sim, ClientId, ClientId) {
     let mut sim = sim();
     let a = sim.connect_json_as("alice");
@@ -21,19 +25,23 @@ fn club() -> (Sim, ClientId, ClientId) {
 }
 
 /// A `mode` request on `club`: `modes` and its `args`.
+#[cfg(feature = "json")]
 fn mode(modes: &str, args: &[&str]) -> Value {
     json!({"type": "mode", "room": "club", "modes": modes, "args": args})
 }
 
 /// What every member is told when `by` changes the modes of `club`.
+#[cfg(feature = "json")]
 fn changed(by: &str, modes: &str, args: &[&str]) -> Value {
     json!({"type": "mode", "room": "club", "by": by, "modes": modes, "args": args})
 }
 
+#[cfg(feature = "json")]
 fn join(key: Option<&str>) -> Value {
     json!({"type": "join", "room": "club", "key": key})
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_key_and_a_limit_keep_people_out_and_every_member_sees_the_change() {
     let (mut sim, a, b) = club();
@@ -56,6 +64,7 @@ fn a_key_and_a_limit_keep_people_out_and_every_member_sees_the_change() {
     assert_eq!(refused(&mut sim, b, &mode("-l", &[])), "not_operator");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn invite_only_rooms_take_whoever_an_operator_invites_once() {
     let (mut sim, a, b) = club();
@@ -75,6 +84,7 @@ fn invite_only_rooms_take_whoever_an_operator_invites_once() {
     assert_eq!(refused(&mut sim, a, &json!({"type": "invite", "nick": "alice", "room": "club"})), "already_on_channel");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_moderated_room_hears_only_operators_and_voiced_members() {
     let (mut sim, a, b) = club();
@@ -92,6 +102,7 @@ fn a_moderated_room_hears_only_operators_and_voiced_members() {
     assert_eq!(refused(&mut sim, a, &mode("+o", &["nobody"])), "not_on_channel");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_kick_tells_everyone_and_puts_the_member_back_in_the_lobby() {
     let (mut sim, a, b) = club();
@@ -110,6 +121,7 @@ fn a_kick_tells_everyone_and_puts_the_member_back_in_the_lobby() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn bans_keep_matching_names_out_and_secret_rooms_are_unlisted() {
     let (mut sim, a, b) = club();
@@ -129,6 +141,7 @@ fn bans_keep_matching_names_out_and_secret_rooms_are_unlisted() {
     assert_eq!(refused(&mut sim, a, &mode("+x", &[])), "unknown_mode");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn whoever_joins_a_guests_room_empty_operates_it() {
     let (mut sim, a, b) = club();

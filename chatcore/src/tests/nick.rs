@@ -1,22 +1,28 @@
 //! `/nick`: choosing, refusing and announcing nicknames. The logic in
 //! JSON; the text protocol's wording, alias and usage in a test of its own.
-#![cfg(feature = "json")]
 
+#[cfg(feature = "json")]
 use serde_json::{Value, json};
 
+#[cfg(feature = "json")]
 use super::support::{refusal, refused};
 use super::{rejected, sim};
+#[cfg(feature = "json")]
 use crate::DisconnectReason;
+#[cfg(feature = "json")]
 use crate::sim::Sim;
 
+#[cfg(feature = "json")]
 fn nick(name: &str) -> Value {
     json!({"type": "nick", "nick": name})
 }
 
+#[cfg(feature = "json")]
 fn changed(old: &str, new: &str) -> Value {
     json!({"type": "nick", "old": old, "new": new})
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn nick_sets_the_name_and_tells_the_user() {
     let mut sim = sim();
@@ -34,6 +40,7 @@ fn nick_sets_the_name_and_tells_the_user() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn nick_change_is_told_to_roommates_only() {
     let mut sim = sim();
@@ -52,6 +59,7 @@ fn nick_change_is_told_to_roommates_only() {
     assert_eq!(sim.take_json(elsewhere), Vec::<Value>::new());
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn taken_nick_is_refused_without_regard_to_case() {
     let mut sim = sim();
@@ -66,6 +74,7 @@ fn taken_nick_is_refused_without_regard_to_case() {
     assert_eq!(sim.take_json(a), [changed("alice", "ALICE")]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn freed_nicks_can_be_taken() {
     let mut sim = sim();
@@ -81,6 +90,7 @@ fn freed_nicks_can_be_taken() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn invalid_nicks_are_refused_with_the_rule() {
     let mut sim = sim();
@@ -109,6 +119,7 @@ fn invalid_nicks_are_refused_with_the_rule() {
     }
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn nick_length_limit_is_configurable() {
     let mut sim = Sim::new(super::relaxed().with_max_nick_len(3));
@@ -119,6 +130,7 @@ fn nick_length_limit_is_configurable() {
     assert_eq!(sim.take_json(a), [changed("ab", "abc")]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn guest_names_cannot_be_taken_even_when_free() {
     let mut sim = sim();
@@ -126,6 +138,7 @@ fn guest_names_cannot_be_taken_even_when_free() {
     assert_eq!(refused(&mut sim, a, &nick("Guest1")), "nick_invalid");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn taking_the_nick_you_have_is_confirmed_but_not_announced() {
     let mut sim = sim();

@@ -1,17 +1,22 @@
 //! Who is told about joins, leaves, disconnects and quits. The logic in
 //! JSON; the text protocol's wording in a test of its own.
-#![cfg(feature = "json")]
 
+#[cfg(feature = "json")]
 use serde_json::{Value, json};
 
+#[cfg(feature = "json")]
 use super::sim;
+use crate::DisconnectReason;
+#[cfg(feature = "json")]
+use crate::Output;
 use crate::sim::Sim;
-use crate::{DisconnectReason, Output};
 
+#[cfg(feature = "json")]
 fn disconnected(nick: &str, reason: &str) -> Value {
     json!({"type": "disconnected", "nick": nick, "reason": reason})
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn disconnect_is_told_to_roommates_with_the_reason() {
     let reasons = [
@@ -40,6 +45,7 @@ fn disconnect_is_told_to_roommates_with_the_reason() {
     }
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn quit_says_goodbye_closes_and_tells_roommates() {
     let mut sim = sim();
@@ -63,6 +69,7 @@ fn quit_says_goodbye_closes_and_tells_roommates() {
     assert_eq!(sim.closed(c), Some(&DisconnectReason::Quit(None)));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn lines_after_quit_in_the_same_read_are_ignored() {
     let mut sim = sim();
@@ -77,6 +84,7 @@ fn lines_after_quit_in_the_same_read_are_ignored() {
     assert_eq!(sim.engine().members("rust").unwrap().count(), 1);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn lobby_presence_is_announced_when_configured() {
     let mut sim = Sim::new(super::relaxed().with_announce_lobby_presence(true));
@@ -97,6 +105,7 @@ fn lobby_presence_is_announced_when_configured() {
     assert_eq!(sim.take_json(b), [disconnected("carol", "connection closed")]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn lobby_presence_goes_to_the_lobby_by_id_though_it_is_kept_by_name() {
     let mut sim = Sim::new(super::relaxed().with_announce_lobby_presence(true));
@@ -113,6 +122,7 @@ fn lobby_presence_goes_to_the_lobby_by_id_though_it_is_kept_by_name() {
     assert_eq!(sim.take_json(amy), [disconnected("Guest3", "connection closed")]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn lobby_presence_is_silent_by_default() {
     let mut sim = sim();
@@ -122,6 +132,7 @@ fn lobby_presence_is_silent_by_default() {
     assert_eq!(sim.take_json(a), Vec::<Value>::new());
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn join_and_leave_are_told_to_the_room() {
     let mut sim = sim();

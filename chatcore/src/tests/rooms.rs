@@ -2,16 +2,18 @@
 //!
 //! The logic is asserted in JSON; what is the text protocol's own (its
 //! switch on joining, its usage lines, aliases and layouts) in text.
-#![cfg(feature = "json")]
 
+#[cfg(feature = "json")]
 use serde_json::json;
 
 use super::rejected;
 use super::sim;
+#[cfg(feature = "json")]
 use super::support::{refusal, refused};
 use crate::command::COMMANDS;
 use crate::sim::Sim;
 
+#[cfg(feature = "json")]
 #[test]
 fn create_makes_a_room_and_joins_it() {
     let mut sim = sim();
@@ -31,6 +33,7 @@ fn create_makes_a_room_and_joins_it() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn create_refuses_existing_invalid_and_over_limit() {
     let mut sim = Sim::new(super::relaxed().with_max_rooms(2).with_max_room_name_len(8));
@@ -62,6 +65,7 @@ fn create_refuses_existing_invalid_and_over_limit() {
     assert_eq!(refused(&mut sim, a, &create("#a.b-c_90")), "room_invalid");
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn list_shows_every_room_sorted_with_member_counts() {
     let mut sim = sim();
@@ -122,6 +126,7 @@ fn join_switches_rooms_for_text_clients() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn join_refusals() {
     let mut sim = Sim::new(super::relaxed().with_max_room_name_len(8));
@@ -150,6 +155,7 @@ fn text_clients_ignore_the_rooms_per_client_limit_because_they_switch() {
     assert_eq!(sim.engine().rooms_of(a), Some(vec!["two"]));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn leave_goes_back_to_the_lobby() {
     let mut sim = sim();
@@ -170,6 +176,7 @@ fn leave_goes_back_to_the_lobby() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn who_lists_a_room_or_the_lobby() {
     let mut sim = sim();
@@ -198,6 +205,7 @@ fn who_lists_a_room_or_the_lobby() {
     assert_eq!(sim.take(guest), ["* in rust (0): "]);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn users_lists_everyone_sorted_without_regard_to_case() {
     let mut sim = sim();

@@ -1,25 +1,31 @@
 //! Simulated time: the registration timeout, shutdown and flood control.
 //! Clients speak JSON; the text wording of these goodbyes and refusals is
 //! kept in a test of its own.
-#![cfg(feature = "json")]
 
 use std::time::Duration;
 
+#[cfg(feature = "json")]
 use serde_json::{Value, json};
 
+#[cfg(feature = "json")]
 use super::support::refused;
 use super::{rejected, sim};
 use crate::sim::Sim;
-use crate::{Codec, Config, ConnectInfo, DisconnectReason, Output};
+#[cfg(feature = "json")]
+use crate::{Codec, ConnectInfo};
+use crate::{Config, DisconnectReason, Output};
 
+#[cfg(feature = "json")]
 fn bye(reason: &str) -> Value {
     json!({"type": "bye", "reason": reason})
 }
 
+#[cfg(feature = "json")]
 fn say(text: &str) -> Value {
     json!({"type": "say", "room": "rust", "text": text})
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_silent_connection_is_closed_at_the_registration_timeout() {
     let mut sim = Sim::new(super::relaxed().with_registration_timeout(Duration::from_secs(10)));
@@ -98,6 +104,7 @@ fn disconnect_before_the_timeout_disarms_it() {
     assert_eq!(sim.engine().poll_timeout(), None);
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn shutdown_says_goodbye_to_everyone() {
     let mut sim = sim();
@@ -120,6 +127,7 @@ fn shutdown_says_goodbye_to_everyone() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn flood_control_refuses_a_burst_beyond_the_allowance() {
     let mut sim = Sim::new(Config::default().with_flood_burst(3).with_flood_lines_per_sec(2));
@@ -146,6 +154,7 @@ fn flood_control_refuses_a_burst_beyond_the_allowance() {
 /// A warning longer than half the idle time: activity after the warning
 /// brings the next warning closer than the disconnect the timer was armed
 /// for, and the timer must follow (a fuzzer found it late).
+#[cfg(feature = "json")]
 #[test]
 fn activity_after_a_long_warning_re_arms_the_next_warning_in_time() {
     let config = Config::default()

@@ -1,35 +1,43 @@
 //! Room topics: shown on joining, set by the room's owner (or by anyone in
 //! a guest's room), told to every member, kept across restarts. The logic
 //! in JSON; the text protocol's wording of topics in a test of its own.
-#![cfg(feature = "json")]
 
+#[cfg(feature = "json")]
 use serde_json::{Value, json};
 
+#[cfg(feature = "json")]
 use super::restore::records;
+#[cfg(feature = "json")]
 use super::support::refused;
 use super::{rejected, relaxed};
 use crate::sim::Sim;
 
+#[cfg(feature = "json")]
 const TS: u64 = Sim::BASE_UNIX_MS;
 
+#[cfg(feature = "json")]
 fn ask(room: &str) -> Value {
     json!({"type": "topic", "room": room})
 }
 
+#[cfg(feature = "json")]
 fn set(room: &str, text: &str) -> Value {
     json!({"type": "topic", "room": room, "text": text})
 }
 
 /// A topic as told: `changed` when just set, otherwise asked for or shown
 /// on joining.
+#[cfg(feature = "json")]
 fn topic(room: &str, text: &str, by: &str, changed: bool) -> Value {
     json!({"type": "topic", "room": room, "text": text, "by": by, "ts": TS, "changed": changed})
 }
 
+#[cfg(feature = "json")]
 fn no_topic(room: &str) -> Value {
     json!({"type": "topic", "room": room, "text": null, "by": null, "ts": null, "changed": false})
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn a_topic_is_shown_set_told_and_shown_to_newcomers() {
     let mut sim = Sim::new(relaxed());
@@ -66,6 +74,7 @@ fn a_topic_is_shown_set_told_and_shown_to_newcomers() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn only_the_owner_sets_the_topic_of_an_owned_room_and_it_survives_a_restart() {
     let config = relaxed().with_emit_records(true).with_max_topic_len(20);
