@@ -117,21 +117,25 @@ fn who_pages_a_room_and_the_lobby() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
+#[cfg(feature = "json")]
 #[test]
 fn lobby_announcements_reach_the_lobby_only() {
+    use serde_json::{Value, json};
+
     let mut sim = Sim::new(paged().with_announce_lobby_presence(true));
-    let a = sim.connect_as("alice");
-    let b = sim.connect_as("bob");
-    sim.send(b, "/create r");
+    let a = sim.connect_json_as("alice");
+    let b = sim.connect_json_as("bob");
+    sim.send_json(b, &json!({"type": "create", "room": "r"}));
     sim.clear();
-    let c = sim.connect();
-    assert_eq!(sim.take(a), ["* Guest3 connected"]);
-    assert_eq!(sim.take(b), Vec::<String>::new());
-    sim.send(b, "/leave");
+    let c = sim.connect_with(ConnectInfo::new(Codec::Json));
+    assert_eq!(sim.take_json(a), [json!({"type": "connected", "nick": "Guest3"})]);
+    assert_eq!(sim.take_json(b), Vec::<Value>::new());
+    sim.send_json(b, &json!({"type": "leave", "room": "r"}));
     sim.clear();
-    sim.send(c, "/quit");
-    assert_eq!(sim.take(a), ["* Guest3 disconnected (quit)"]);
-    assert_eq!(sim.take(b), ["* Guest3 disconnected (quit)"]);
+    sim.send_json(c, &json!({"type": "quit"}));
+    let gone = || json!({"type": "disconnected", "nick": "Guest3", "reason": "quit"});
+    assert_eq!(sim.take_json(a), [gone()]);
+    assert_eq!(sim.take_json(b), [gone()]);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
