@@ -200,7 +200,7 @@ fn who_lists_a_room_or_the_lobby() {
     sim.clear();
     sim.send_json(c, &json!({"type": "who", "room": "rust"}));
     assert_eq!(sim.take_json(c), [who(Some("rust"), &[])]);
-    // A text client sees the same, in its own words (text_forms_of_the_room_commands).
+    // A text client is told the same in its own layout: an empty room still has its line.
     sim.send(guest, "/who rust");
     assert_eq!(sim.take(guest), ["* in rust (0): "]);
 }
