@@ -344,8 +344,9 @@ impl World {
                 && carried.is_none_or(|c| !c.iter().any(|(b, _)| *b == to))
         });
         out.fanout(recipients, &event);
-        // IRC's echo-message: the sender sees its message as others do.
-        if sender.irc.as_ref().is_some_and(|session| session.echoes()) {
+        // The sender sees its message as others do, with the seq it was
+        // stored under: JSON always, IRC with echo-message (see `echoes`).
+        if sender.echoes() {
             out.send(id, sender.render(&event));
         }
         if out.emits_records() {

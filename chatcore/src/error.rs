@@ -49,6 +49,11 @@ pub enum Rejection {
         /// 1-based column where parsing failed.
         column: usize,
     },
+    /// A JSON request's `id` is neither a string nor a number, or is longer
+    /// than 64 bytes written out.
+    /// The request was not carried out, and the error carries no id.
+    #[error("a request's \"id\" must be a string or a number of at most 64 bytes; request ignored")]
+    BadRequestId,
     /// The requested nickname breaks the naming rules.
     #[error("invalid nickname: {0}")]
     NickInvalid(NameError),
@@ -311,6 +316,7 @@ impl Rejection {
             Rejection::UnknownCommand(_) => "unknown_command",
             Rejection::Usage(_) => "usage",
             Rejection::BadJson { .. } => "bad_json",
+            Rejection::BadRequestId => "bad_id",
             Rejection::NickInvalid(_) => "nick_invalid",
             Rejection::NickTaken(_) => "nick_taken",
             Rejection::RoomInvalid(_) => "room_invalid",

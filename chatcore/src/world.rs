@@ -167,6 +167,7 @@ impl World {
             idle_warned: false,
             timer: None,
             history_cursor: None,
+            page_replies: std::collections::VecDeque::new(),
             flood: FloodBucket::full(self.config.flood_burst, now.instant),
             irc: session,
             refuse_passwords,
@@ -278,14 +279,24 @@ impl World {
         if let Some(rejection) = unsafe_text(line) {
             return out.tell(id, codec, &rejection.event());
         }
+        // The id comes off first, so that every answer names it, a refusal
+        // for flooding too.
+        let request = codec.read(line);
+        let tagged = request.tag.is_some();
+        if let Some(tag) = request.tag {
+            out.begin_reply(id, tag);
+        }
         if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
             self.counts.refused(&Rejection::Flood);
-            return out.tell(id, codec, &Rejection::Flood.event());
+            out.tell(id, codec, &Rejection::Flood.event());
+        } else {
+            match request.command {
+                Ok(command) => self.execute(out, now, id, command),
+                Err(rejection) => out.tell(id, codec, &rejection.event()),
+            }
         }
-        let codec = client.codec;
-        match codec.parse(line) {
-            Ok(command) => self.execute(out, now, id, command),
-            Err(rejection) => out.tell(id, codec, &rejection.event()),
+        if tagged {
+            out.end_reply(true);
         }
     }
 

@@ -5,9 +5,11 @@
 
 use bytes::Bytes;
 
+use super::labeled::MAX_LABEL;
 use super::message::{Message, Outgoing, ParseError};
-use super::session::{IrcSession, Sasl};
+use super::session::{Cap, IrcSession, Sasl};
 use crate::account::Password;
+use crate::codec::ReplyTag;
 use crate::command::{Command, HistoryOf, Verb};
 use crate::error::Rejection;
 use crate::listing::LOBBY;
@@ -38,6 +40,33 @@ impl World {
             Err(ParseError::TooLong { .. }) => return self.irc_reply(out, id, "417", &["Input line was too long"]),
             Err(_) => return self.irc_reply(out, id, "421", &["*", "Malformed line"]),
         };
+        match self.irc_label(id, &message) {
+            Some(tag) => {
+                out.begin_reply(id, tag);
+                self.irc_message(out, now, id, message);
+                out.end_reply(true);
+            }
+            None => self.irc_message(out, now, id, message),
+        }
+    }
+
+    /// What ties the replies to a line to it: its `label` tag, for a client
+    /// that enabled `labeled-response` and `batch`, if the label is not
+    /// empty and not over [`MAX_LABEL`] bytes.
+    fn irc_label(&self, id: ClientId, message: &Message<'_>) -> Option<ReplyTag> {
+        let session = self.clients.get(&id)?.irc.as_deref()?;
+        if !(session.caps.has(Cap::LabeledResponse) && session.caps.has(Cap::Batch)) {
+            return None;
+        }
+        let label = message.tags().get("label")?.value_str().ok()?;
+        if label.is_empty() || label.len() > MAX_LABEL {
+            return None;
+        }
+        Some(ReplyTag::Irc { label: label.into(), server: session.server.clone() })
+    }
+
+    /// One parsed line from an IRC client.
+    fn irc_message(&mut self, out: &mut Outbox, now: Now, id: ClientId, message: Message<'_>) {
         let Some(client) = self.clients.get_mut(&id) else { return };
         let auth_pending = client.auth_pending.is_some();
         let Some(session) = client.irc.as_deref_mut() else { return };
