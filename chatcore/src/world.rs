@@ -276,17 +276,16 @@ impl World {
         if line.trim().is_empty() {
             return;
         }
-        if let Some(rejection) = unsafe_text(line) {
-            return out.tell(id, codec, &rejection.event());
-        }
         // The id comes off first, so that every answer names it, a refusal
-        // for flooding too.
+        // of the raw line or for flooding too.
         let request = codec.read(line);
         let tagged = request.tag.is_some();
         if let Some(tag) = request.tag {
             out.begin_reply(id, tag);
         }
-        if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
+        if let Some(rejection) = unsafe_text(line) {
+            out.tell(id, codec, &rejection.event());
+        } else if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
             self.counts.refused(&Rejection::Flood);
             out.tell(id, codec, &Rejection::Flood.event());
         } else {

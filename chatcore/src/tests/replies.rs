@@ -95,6 +95,17 @@ fn a_bad_id_refuses_the_request_and_echoes_nothing() {
 }
 
 #[test]
+fn a_refusal_of_the_raw_line_names_its_id() {
+    let mut sim = sim();
+    let (a, b) = in_room(&mut sim);
+    // A bidirectional override, sent as it is (JSON needs no escape for it).
+    sim.send(a, "{\"type\":\"say\",\"text\":\"\u{202e}evil\",\"id\":\"l\"}");
+    let reply = sim.take_json(a);
+    assert_eq!((reply.len(), &reply[0]["code"], &reply[0]["id"]), (1, &json!("layout_character"), &json!("l")));
+    assert_eq!(sim.take_json(b), Vec::<Value>::new());
+}
+
+#[test]
 fn a_flood_refusal_names_the_request_it_refused() {
     let mut sim = Sim::new(Config { flood_burst: 2, flood_lines_per_sec: 1, ..relaxed() });
     let (a, _) = in_room(&mut sim);
