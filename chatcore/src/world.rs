@@ -249,10 +249,9 @@ impl World {
             return;
         }
         if client.codec == Codec::Irc {
-            if let Err(rejection) = self.take_line_allowance(now, id) {
-                return self.reject(out, id, rejection);
-            }
-            return self.irc_line(out, now, id, line);
+            // Refused for flooding once its label is known, to name it.
+            let allowance = self.take_line_allowance(now, id);
+            return self.irc_line(out, now, id, line, allowance);
         }
         if !client.codec_chosen {
             // The first line picks the codec, from its bytes, so a JSON line

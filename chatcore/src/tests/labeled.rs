@@ -101,3 +101,20 @@ fn a_label_with_special_characters_comes_back_escaped() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].starts_with(r"@label=a\sb\:c :chatd PONG "), "{lines:?}");
 }
+
+#[test]
+fn a_flood_refusal_carries_the_label_of_the_line_it_refused() {
+    let config = crate::Config { flood_burst: 8, flood_lines_per_sec: 1, ..relaxed() };
+    let mut sim = Sim::new(config);
+    let a = registered(&mut sim, "alice", CAPS);
+    sim.advance(std::time::Duration::from_secs(10));
+    sim.clear();
+    let mut last = Vec::new();
+    for n in 0..9 {
+        sim.send(a, &format!("@label=p{n} PING :{n}"));
+        last = sim.take(a);
+    }
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert!(last[0].starts_with("@label=p8 :chatd NOTICE alice :"), "{last:?}");
+    assert!(last[0].contains("too fast"), "{last:?}");
+}

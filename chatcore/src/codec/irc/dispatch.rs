@@ -33,20 +33,35 @@ const FROM: &str = "from=";
 
 impl World {
     /// One line from an IRC client, as bytes.
-    pub(crate) fn irc_line(&mut self, out: &mut Outbox, now: Now, id: ClientId, line: &[u8]) {
+    /// `allowance`: whether the line was within the client's flood
+    /// allowance, or its refusal.
+    pub(crate) fn irc_line(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        line: &[u8],
+        allowance: Result<(), Rejection>,
+    ) {
         let message = match Message::parse(line) {
             Ok(message) => message,
+            // A line past the allowance is refused for that, whatever else is wrong with it.
+            Err(_) if allowance.is_err() => return self.reject(out, id, Rejection::Flood),
             Err(ParseError::Empty) => return,
             Err(ParseError::TooLong { .. }) => return self.irc_reply(out, id, "417", &["Input line was too long"]),
             Err(_) => return self.irc_reply(out, id, "421", &["*", "Malformed line"]),
         };
-        match self.irc_label(id, &message) {
-            Some(tag) => {
-                out.begin_reply(id, tag);
-                self.irc_message(out, now, id, message);
-                out.end_reply(true);
-            }
-            None => self.irc_message(out, now, id, message),
+        let tag = self.irc_label(id, &message);
+        let tagged = tag.is_some();
+        if let Some(tag) = tag {
+            out.begin_reply(id, tag);
+        }
+        match allowance {
+            Ok(()) => self.irc_message(out, now, id, message),
+            Err(rejection) => self.reject(out, id, rejection),
+        }
+        if tagged {
+            out.end_reply(true);
         }
     }
 
