@@ -108,6 +108,10 @@ impl Outbox {
     pub(crate) fn end_reply(&mut self, acknowledge: bool) {
         if let Some(open) = self.reply.take() {
             let data = open.tag.write(&open.held, acknowledge);
+            // Written as one send, but each held line counts as a delivery.
+            if !data.is_empty() {
+                self.deliveries += (open.held.len() as u64).saturating_sub(1);
+            }
             self.queue_send(open.client, data);
         }
     }

@@ -26,7 +26,9 @@ fn every_reply_to_a_request_names_its_id() {
     let mut sim = sim();
     let a = sim.connect_json_as("alice");
     let b = sim.connect_json_as("bob");
+    let before = sim.engine().stats().deliveries;
     sim.send_json(a, &json!({"type":"create","room":"r","id":"c1"}));
+    assert_eq!(sim.engine().stats().deliveries, before + 2, "written at once, counted per line");
     assert_eq!(
         sim.take_json(a),
         [
