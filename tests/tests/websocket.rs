@@ -223,6 +223,9 @@ fn a_websocket_user_chats_with_a_text_user() {
 
     send(&mut ws, &json!({"type": "say", "room": "ops", "text": "hello from the browser"}));
     text.expect("[ops] webby: hello from the browser");
+    // The sender's own copy, with the seq it was stored under.
+    let own = json(&mut ws);
+    assert_eq!((own["from"].as_str(), own["seq"].as_u64()), (Some("webby"), Some(1)));
     text.send("hello from nc");
     let message = json(&mut ws);
     assert_eq!(
