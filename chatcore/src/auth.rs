@@ -28,6 +28,9 @@ pub(crate) struct PendingAuth {
     /// A login to a name with no account, checked against nothing so that
     /// it takes as long as a real one: it can only fail.
     pub(crate) no_account: bool,
+    /// What ties the answer to the request that asked (a JSON id, an IRC
+    /// label), if it carried one.
+    pub(crate) reply: Option<crate::codec::ReplyTag>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +79,7 @@ impl World {
         self.registrations
             .take(&source.unwrap_or(SourceKey::UNKNOWN), now.instant, cap, max, window)
             .map_err(|until| Rejection::TooManyRegistrations { retry_after_secs: secs_until(now.instant, until) })?;
-        let request = self.start_auth(id, name, AuthKind::Register);
+        let request = self.start_auth(out, id, name, AuthKind::Register);
         out.push(Output::HashPassword { request, password });
         Ok(())
     }
@@ -109,7 +112,7 @@ impl World {
         // the embedder answers after the same work as a real check), so
         // that the answer and its timing are those of a wrong password.
         let hash = self.accounts.get(&key).map(|account| account.hash.clone());
-        let request = self.start_auth(id, name, AuthKind::Login);
+        let request = self.start_auth(out, id, name, AuthKind::Login);
         if hash.is_none()
             && let Some(pending) = self.pending_auth.get_mut(&request)
         {
@@ -134,12 +137,14 @@ impl World {
         Ok(())
     }
 
-    fn start_auth(&mut self, id: ClientId, name: &str, kind: AuthKind) -> AuthRequestId {
+    fn start_auth(&mut self, out: &mut Outbox, id: ClientId, name: &str, kind: AuthKind) -> AuthRequestId {
+        let reply = out.defer_reply(id);
         let request = AuthRequestId(self.next_request);
         self.next_request += 1;
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         client.auth_pending = Some(request);
-        let pending = PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false };
+        let pending =
+            PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false, reply };
         self.pending_auth.insert(request, pending);
         request
     }
@@ -222,7 +227,7 @@ impl World {
         request: AuthRequestId,
         hash: Option<PasswordHash>,
     ) -> Result<(), Error> {
-        let pending = self.finish_auth(request, AuthKind::Register)?;
+        let pending = self.finish_auth(out, request, AuthKind::Register)?;
         let id = pending.client;
         if !self.clients.contains_key(&id) {
             return Ok(());
@@ -255,7 +260,7 @@ impl World {
         request: AuthRequestId,
         matches: bool,
     ) -> Result<(), Error> {
-        let pending = self.finish_auth(request, AuthKind::Login)?;
+        let pending = self.finish_auth(out, request, AuthKind::Login)?;
         let id = pending.client;
         let key = NameKey::of(&pending.name);
         let source = pending.source.unwrap_or(SourceKey::UNKNOWN);
@@ -278,7 +283,7 @@ impl World {
     /// The embedder could not take a hash or verify request now: the
     /// client hears so, and nothing is counted against it or the account.
     pub(crate) fn password_busy(&mut self, out: &mut Outbox, request: AuthRequestId) -> Result<(), Error> {
-        let pending = self.finish_auth(request, None)?;
+        let pending = self.finish_auth(out, request, None)?;
         if pending.kind == AuthKind::Register {
             // The registration was never done, so it does not use up the source's allowance.
             self.registrations.give_back(&pending.source.unwrap_or(SourceKey::UNKNOWN));
@@ -287,15 +292,24 @@ impl World {
         Ok(())
     }
 
-    fn finish_auth(&mut self, request: AuthRequestId, kind: impl Into<Option<AuthKind>>) -> Result<PendingAuth, Error> {
+    fn finish_auth(
+        &mut self,
+        out: &mut Outbox,
+        request: AuthRequestId,
+        kind: impl Into<Option<AuthKind>>,
+    ) -> Result<PendingAuth, Error> {
         let kind = kind.into();
         match self.pending_auth.get(&request) {
             Some(pending) if kind.is_none_or(|kind| pending.kind == kind) => {}
             _ => return Err(Error::UnknownRequest(request)),
         }
-        let pending = self.pending_auth.remove(&request).expect("just checked");
+        let mut pending = self.pending_auth.remove(&request).expect("just checked");
         if let Some(client) = self.clients.get_mut(&pending.client) {
             client.auth_pending = None;
+            // The answer names the request; the engine ends the reply.
+            if let Some(tag) = pending.reply.take() {
+                out.begin_reply(pending.client, tag);
+            }
         }
         Ok(pending)
     }

@@ -43,6 +43,9 @@ pub(crate) struct Client {
     /// The oldest message of a room or conversation shown to it, where a
     /// text client's `/history` goes on from.
     pub(crate) history_cursor: Option<(HistoryKey, u64)>,
+    /// What ties each page still being read from the store to the request
+    /// that asked for it, oldest first (pages are answered in order).
+    pub(crate) page_replies: std::collections::VecDeque<Option<crate::codec::ReplyTag>>,
     pub(crate) flood: FloodBucket,
     /// IRC clients only: registration and negotiated capabilities.
     pub(crate) irc: Option<Box<crate::codec::irc::session::IrcSession>>,
@@ -62,6 +65,19 @@ impl Client {
                 session.tagging(),
             ),
             None => self.codec.render(event),
+        }
+    }
+
+    /// Whether its own room messages come back to it: always in JSON
+    /// (programs match the echo's `seq` and `id` to what they sent), in IRC
+    /// with `echo-message`, never in text (a terminal already shows what
+    /// its user typed). Its whispers come back as they did, in every codec.
+    pub(crate) fn echoes(&self) -> bool {
+        match &self.irc {
+            Some(session) => session.echoes(),
+            #[cfg(feature = "json")]
+            None if self.codec == Codec::Json => true,
+            None => false,
         }
     }
 

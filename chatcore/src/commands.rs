@@ -354,16 +354,16 @@ impl World {
         };
         let blockers = self.blockers.get(&sender.nick_key);
         let carried = self.carried_blocks.get(&id);
+        // The sender sees its message as others do, with the seq it was
+        // stored under: JSON always, IRC with echo-message (see `echoes`).
+        // It is one of the recipients then, so its copy is the same buffer.
+        let echoes = sender.echoes();
         let recipients = room.members.iter().filter(|&(to, _)| {
-            to != id
+            (to != id || echoes)
                 && blockers.is_none_or(|b| !b.contains(&to))
                 && carried.is_none_or(|c| !c.iter().any(|(b, _)| *b == to))
         });
         out.fanout(recipients, &event);
-        // IRC's echo-message: the sender sees its message as others do.
-        if sender.irc.as_ref().is_some_and(|session| session.echoes()) {
-            out.send(id, sender.render(&event));
-        }
         if out.emits_records() {
             out.persist(Record::Message { room: room.name.clone(), message: message.clone() });
         }

@@ -79,6 +79,7 @@ impl World {
         if self.keeps_conversations() && before > 1 {
             let target = HistoryTarget::Conversation { account: account.name.clone(), with: other.name.clone() };
             let limit = self.config.history_page_len.saturating_add(1);
+            self.defer_page_reply(out, id);
             out.push(Output::FetchHistory { client: id, target, before, limit });
             return Ok(());
         }

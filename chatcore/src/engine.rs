@@ -281,14 +281,18 @@ impl Engine {
         request: AuthRequestId,
         hash: Option<PasswordHash>,
     ) -> Result<(), Error> {
-        self.world.password_hashed(&mut self.out, now, request, hash)
+        let result = self.world.password_hashed(&mut self.out, now, request, hash);
+        self.out.end_reply(true);
+        result
     }
 
     /// The answer to an [`Output::VerifyPassword`]: whether the password
     /// matched. A mismatch counts towards the lockout even if the client
     /// has left meanwhile.
     pub fn handle_password_verified(&mut self, now: Now, request: AuthRequestId, matches: bool) -> Result<(), Error> {
-        self.world.password_verified(&mut self.out, now, request, matches)
+        let result = self.world.password_verified(&mut self.out, now, request, matches);
+        self.out.end_reply(true);
+        result
     }
 
     /// The embedder cannot take an [`Output::HashPassword`] or
@@ -298,7 +302,9 @@ impl Engine {
     ///
     /// Takes no `now`: nothing is counted and no deadline moves.
     pub fn handle_password_busy(&mut self, request: AuthRequestId) -> Result<(), Error> {
-        self.world.password_busy(&mut self.out, request)
+        let result = self.world.password_busy(&mut self.out, request);
+        self.out.end_reply(true);
+        result
     }
 
     /// The answer to an [`Output::FetchHistory`]: its `target`, the stored
@@ -306,6 +312,11 @@ impl Engine {
     /// asked for could not be read (a damaged store); the reader is told of
     /// that gap. If the client has left meanwhile, nothing happens; if the
     /// room was dropped or expired meanwhile, the client is told it is gone.
+    ///
+    /// Answer each client's fetches in the order they were asked (chatd's
+    /// one store thread does): a page is tied to the oldest request of its
+    /// client still waiting, so that it carries that request's JSON `id`
+    /// or IRC `label`.
     ///
     /// Takes no `now`: a page shows when each message was said, and
     /// answering it changes no deadline.
@@ -318,6 +329,7 @@ impl Engine {
     ) -> Result<(), Error> {
         self.check_issued(client)?;
         self.world.history_page(&mut self.out, client, target, messages, unreadable);
+        self.out.end_reply(true);
         Ok(())
     }
 

@@ -51,6 +51,11 @@ pub(crate) enum Rejection {
         /// 1-based column where parsing failed.
         column: usize,
     },
+    /// A JSON request's `id` is neither a string nor a number, or is longer
+    /// than 64 bytes written out.
+    /// The request was not carried out, and the error carries no id.
+    #[error("a request's \"id\" must be a string or a number of at most 64 bytes; request ignored")]
+    BadRequestId,
     /// The requested nickname breaks the naming rules.
     #[error("invalid nickname: {0}")]
     NickInvalid(NameError),
@@ -323,6 +328,7 @@ impl Rejection {
             Rejection::UnknownCommand(command) => ("unknown_command", Word("421", command)),
             Rejection::Usage(usage) => ("usage", IrcReply::Usage(usage)),
             Rejection::BadJson { .. } => ("bad_json", Notice),
+            Rejection::BadRequestId => ("bad_id", Notice),
             Rejection::NickInvalid(_) => ("nick_invalid", Star("432")),
             Rejection::NickTaken(nick) => ("nick_taken", Nick("433", nick)),
             Rejection::RoomInvalid(_) => ("room_invalid", Star("403")),

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use crate::codec::{Codec, WIRE_COUNT, Wire};
+use crate::codec::{Codec, ReplyTag, WIRE_COUNT, Wire};
 use crate::event::Event;
 use crate::output::{ClientId, Output};
 use crate::record::Record;
@@ -22,11 +22,22 @@ pub(crate) struct Outbox {
     emit_records: bool,
     /// Lines queued for clients so far, a broadcast once per recipient.
     deliveries: u64,
+    /// The tagged request being handled, and what its sender was told so
+    /// far: held until the request is done, then written tagged.
+    reply: Option<OpenReply>,
+}
+
+/// A request whose replies are tied to it (a JSON `id`, an IRC `label`).
+#[derive(Debug)]
+struct OpenReply {
+    client: ClientId,
+    tag: ReplyTag,
+    held: Vec<Bytes>,
 }
 
 impl Outbox {
     pub(crate) fn new(emit_records: bool) -> Self {
-        Self { queue: VecDeque::new(), emit_records, deliveries: 0 }
+        Self { queue: VecDeque::new(), emit_records, deliveries: 0, reply: None }
     }
 
     pub(crate) fn pop(&mut self) -> Option<Output> {
@@ -48,19 +59,74 @@ impl Outbox {
         self.emit_records
     }
 
-    /// Queues any output as it is.
+    /// Queues any output as it is; a client's goodbye first ends the
+    /// request it was handling, so what it was told goes out before it is
+    /// closed.
     pub(crate) fn push(&mut self, output: Output) {
+        if let Output::Close { client, .. } = &output
+            && self.reply.as_ref().is_some_and(|open| open.client == *client)
+        {
+            self.end_reply(false);
+        }
         self.queue.push_back(output);
     }
 
     /// Queues bytes for one client; nothing, if there are none (an event
     /// some codec has no line for, such as IRC's for a room just created,
-    /// whose JOIN says it).
+    /// whose JOIN says it). Held instead, if it is the sender of the tagged
+    /// request being handled.
     pub(crate) fn send(&mut self, to: ClientId, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        match &mut self.reply {
+            Some(open) if open.client == to => open.held.push(data),
+            _ => self.queue_send(to, data),
+        }
+    }
+
+    fn queue_send(&mut self, to: ClientId, data: Bytes) {
         if !data.is_empty() {
             self.deliveries += 1;
             self.queue.push_back(Output::Send { to, data });
         }
+    }
+
+    /// `client` sent a request tagged `tag`: until [`end_reply`](Self::end_reply),
+    /// what it is told is held, to be written tagged. A request still open
+    /// (which would be a bug) is ended first.
+    pub(crate) fn begin_reply(&mut self, client: ClientId, tag: ReplyTag) {
+        if self.reply.is_some() {
+            self.end_reply(true);
+        }
+        self.reply = Some(OpenReply { client, tag, held: Vec::new() });
+    }
+
+    /// The tagged request is done: what its sender was told goes out tagged,
+    /// or, if nothing and `acknowledge`, an acknowledgement (JSON `ok`, IRC
+    /// `ACK`).
+    pub(crate) fn end_reply(&mut self, acknowledge: bool) {
+        if let Some(open) = self.reply.take() {
+            let data = open.tag.write(&open.held, acknowledge);
+            // Written as one send, but each held line counts as a delivery.
+            if !data.is_empty() {
+                self.deliveries += (open.held.len() as u64).saturating_sub(1);
+            }
+            self.queue_send(open.client, data);
+        }
+    }
+
+    /// The request's answer comes later (a password check, a page read from
+    /// the store): what was held goes out now, and the tag is handed back
+    /// to be given to [`begin_reply`](Self::begin_reply) with the answer.
+    /// `None` if the request being handled carries no tag.
+    pub(crate) fn defer_reply(&mut self, client: ClientId) -> Option<ReplyTag> {
+        if self.reply.as_ref().is_none_or(|open| open.client != client) {
+            return None;
+        }
+        let tag = self.reply.as_ref().map(|open| open.tag.clone());
+        self.end_reply(false);
+        tag
     }
 
     /// Renders `event` in `codec` and queues it for one client.
@@ -84,13 +150,23 @@ impl Outbox {
         let recipients = recipients.into_iter();
         // A filtered member list knows its upper bound: at most one spare slot per filtered-out member.
         let expected = recipients.size_hint().1.unwrap_or(0);
+        // The sender of a tagged request gets its copy tagged, apart.
+        let sender = self.reply.as_ref().map(|open| open.client);
+        let mut sender_wire = None;
         for (to, wire) in recipients {
+            if Some(to) == sender {
+                sender_wire = Some(wire);
+                continue;
+            }
             let list = &mut by_wire[wire.index()];
             if list.capacity() == 0 {
                 // Most rooms speak one wire: size the first list for all of them.
                 list.reserve(expected.max(1));
             }
             list.push(to);
+        }
+        if let (Some(to), Some(wire)) = (sender, sender_wire) {
+            self.send(to, wire.render(event));
         }
         for (index, mut to) in by_wire.into_iter().enumerate() {
             // `Broadcast` promises its ids sorted and unique; most callers
@@ -102,7 +178,7 @@ impl Outbox {
             }
             match to.len() {
                 0 => {}
-                1 => self.send(to[0], Wire::at(index).render(event)),
+                1 => self.queue_send(to[0], Wire::at(index).render(event)),
                 _ => {
                     let data = Wire::at(index).render(event);
                     if !data.is_empty() {

@@ -53,6 +53,31 @@ pub enum DisconnectReason {
     WrongServerPassword,
 }
 
+impl DisconnectReason {
+    /// A stable, machine-readable code for it, which JSON's `bye` carries
+    /// (the reason's text may change; this does not).
+    ///
+    /// ```
+    /// use chatcore::DisconnectReason;
+    /// assert_eq!(DisconnectReason::ServerShutdown.code(), "shutdown");
+    /// assert_eq!(DisconnectReason::Quit(Some("bye".into())).code(), "quit");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            DisconnectReason::Quit(_) => "quit",
+            DisconnectReason::ConnectionClosed => "connection_closed",
+            DisconnectReason::ConnectionError => "connection_error",
+            DisconnectReason::SendQueueExceeded => "send_queue_full",
+            DisconnectReason::ServerFull => "server_full",
+            DisconnectReason::RegistrationTimeout => "registration_timeout",
+            DisconnectReason::ServerShutdown => "shutdown",
+            DisconnectReason::IdleTimeout => "idle",
+            DisconnectReason::LoggedInElsewhere => "logged_in_elsewhere",
+            DisconnectReason::WrongServerPassword => "wrong_server_password",
+        }
+    }
+}
+
 impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -105,6 +105,7 @@ impl World {
         let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
         if !in_memory && self.config.emit_records {
             let target = HistoryTarget::Room(room.name.clone());
+            self.defer_page_reply(out, id);
             out.push(Output::FetchHistory { client: id, target, before, limit });
             return Ok(());
         }
@@ -136,11 +137,24 @@ impl World {
         messages: Vec<StoredMessage>,
         unreadable: usize,
     ) {
+        // The page answers the oldest fetch still open, and names its request.
+        if let Some(tag) = self.clients.get_mut(&client).and_then(|c| c.page_replies.pop_front()).flatten() {
+            out.begin_reply(client, tag);
+        }
         match target {
             HistoryTarget::Room(room) => self.room_page(out, client, room, messages, unreadable),
             HistoryTarget::Conversation { account, with } => {
                 self.conversation_page(out, client, account, with, messages, unreadable);
             }
+        }
+    }
+
+    /// A page is being read from the store for `id`: its answer will name
+    /// the request that asked for it.
+    pub(crate) fn defer_page_reply(&mut self, out: &mut Outbox, id: ClientId) {
+        let tag = out.defer_reply(id);
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.page_replies.push_back(tag);
         }
     }
 

@@ -170,6 +170,7 @@ impl World {
             idle_warned: false,
             timer: None,
             history_cursor: None,
+            page_replies: std::collections::VecDeque::new(),
             flood: FloodBucket::full(self.config.flood_burst, now.instant),
             irc: session,
             refuse_passwords,
@@ -251,10 +252,9 @@ impl World {
             return;
         }
         if client.codec == Codec::Irc {
-            if let Err(rejection) = self.take_line_allowance(now, id) {
-                return self.reject(out, id, rejection);
-            }
-            return self.irc_line(out, now, id, line);
+            // Refused for flooding once its label is known, to name it.
+            let allowance = self.take_line_allowance(now, id);
+            return self.irc_line(out, now, id, line, allowance);
         }
         if !client.codec_chosen {
             // The first line picks the codec, from its bytes, so a JSON line
@@ -278,17 +278,26 @@ impl World {
         if line.trim().is_empty() {
             return;
         }
+        // The id comes off first, so that every answer names it, a refusal
+        // of the raw line or for flooding too.
+        let request = codec.read(line);
+        let tagged = request.tag.is_some();
+        if let Some(tag) = request.tag {
+            out.begin_reply(id, tag);
+        }
         if let Some(rejection) = unsafe_text(line) {
-            return out.tell(id, codec, &Event::Error { rejection: &rejection });
-        }
-        if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
+            out.tell(id, codec, &Event::Error { rejection: &rejection });
+        } else if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
             self.counts.refused(&Rejection::Flood);
-            return out.tell(id, codec, &Event::Error { rejection: &Rejection::Flood });
+            out.tell(id, codec, &Event::Error { rejection: &Rejection::Flood });
+        } else {
+            match request.command {
+                Ok(command) => self.execute(out, now, id, command),
+                Err(rejection) => out.tell(id, codec, &Event::Error { rejection: &rejection }),
+            }
         }
-        let codec = client.codec;
-        match codec.parse(line) {
-            Ok(command) => self.execute(out, now, id, command),
-            Err(rejection) => out.tell(id, codec, &Event::Error { rejection: &rejection }),
+        if tagged {
+            out.end_reply(true);
         }
     }
 

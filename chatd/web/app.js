@@ -41,8 +41,8 @@ const REFRESH_EVERY_MS = 30000;
 // A login that failed only because the server was busy is tried again.
 const BUSY_CODES = new Set(['server_busy', 'account_busy', 'auth_in_progress']);
 const BUSY_RETRY_MS = 2000;
-// Reasons after which coming back by itself would be wrong.
-const FINAL_BYES = ['logged in from elsewhere', 'quit'];
+// Goodbyes (their `code`) after which coming back by itself would be wrong.
+const FINAL_BYES = new Set(['logged_in_elsewhere', 'quit']);
 
 const conn = new Connection({
   open: connectionOpened,
@@ -299,7 +299,7 @@ function handle(o) {
       refresh();
       break;
     case 'bye':
-      if (FINAL_BYES.some((reason) => o.reason.startsWith(reason))) leaveChat(o.reason);
+      if (FINAL_BYES.has(o.code)) leaveChat(o.reason);
       break;
     default:
       break;

@@ -3,8 +3,8 @@
 // The server numbers each room's messages (`seq`); a room remembers the
 // newest number it has, so that after a reconnect, or a number skipped for
 // any other reason, it asks for exactly the pages it missed. Our own
-// messages are not echoed back to us, so they are shown unnumbered until
-// their number is known.
+// messages are shown at once as pending, and the server's copy of each,
+// which names the request that sent it, gives it its number.
 
 import { el, renderKeyed } from './dom.js';
 import { activate, countUnread, firstPaneKey, renderConvs, renderPeople, renderRooms, savePanes } from './nav.js';
@@ -200,36 +200,30 @@ function say(room, text) {
   }
   room.pane.clearError();
   const li = room.pane.addPending(text, state.me);
-  request(
+  // The server's copy of the message names this id (see addRoomMessage).
+  const id = request(
     { type: 'say', room: room.name, text },
     {
+      answers: (o) => o.type === 'message',
       onError: (error) => {
         room.pane.fail(li);
         room.pane.showError(error.message);
       },
     },
   );
+  if (id !== false) li.dataset.request = String(id);
   return true;
 }
 
-// A live or replayed message. The server does not echo our own messages,
-// so a jump in `seq` the size of our unnumbered messages is them; any other
-// jump is messages we missed, fetched by page.
+// A live or replayed message; our own come back too. A jump in `seq` is
+// messages we missed, fetched by page.
 export function roomMessage(room, o) {
   if (room.newest === null) {
     room.newest = o.seq - 1;
     room.oldest = o.seq;
     room.pane.setMore(o.seq > 1);
   }
-  const missing = o.seq - room.newest - 1;
-  if (missing > 0) {
-    const own = room.pane.pending();
-    if (own.length === missing) {
-      own.forEach((li, i) => room.pane.settle(li, `s${room.newest + 1 + i}`, room.newest + 1 + i));
-    } else {
-      fillGap(room, room.newest, o.seq);
-    }
-  }
+  if (o.seq - room.newest - 1 > 0) fillGap(room, room.newest, o.seq);
   room.newest = Math.max(room.newest, o.seq);
   addRoomMessage(room, o, !(o.history && room.fresh));
 }
@@ -270,13 +264,17 @@ function loadOlder(room) {
 }
 
 // Shows a numbered message once. One of ours that is still waiting for
-// its number takes it instead of being shown twice.
+// its number takes it instead of being shown twice: the line whose request
+// the server's copy names, or (a copy replayed after a reconnect, which
+// names none) the first line with its text.
 function addRoomMessage(room, m, unread) {
   const id = `s${m.seq}`;
   if (room.pane.has(id)) return;
   const mine = sameNick(m.from, state.me);
   if (mine) {
-    const waiting = room.pane.pending().find((li) => li.querySelector('.text').textContent === m.text);
+    const sent = (li) =>
+      m.id !== undefined ? li.dataset.request === String(m.id) : li.querySelector('.text').textContent === m.text;
+    const waiting = room.pane.pending().find(sent);
     if (waiting !== undefined) {
       room.pane.settle(waiting, id, m.seq, m.ts);
       return;

@@ -36,15 +36,17 @@ export function connected() {
   return connection !== null && connection.online;
 }
 
-// Sends `obj`, and routes its answer or its error (see requests.js). The
-// error goes to `onError`: the place on the page where the request was made.
+// Sends `obj` with an id, and routes its answer or its error (see
+// requests.js). The error goes to `onError`: the place on the page where
+// the request was made. Returns the id, or false if it could not be sent.
 export function request(obj, { answers, onReply, onError = showGeneralError } = {}) {
-  if (connection === null || !connection.send(obj)) {
+  const id = requests.add({ answers, onReply, onError });
+  if (connection === null || !connection.send({ ...obj, id })) {
+    requests.forget(id);
     onError({ code: 'offline', message: 'not connected; wait for the connection to come back' });
     return false;
   }
-  requests.add(obj.type, { answers, onReply, onError });
-  return true;
+  return id;
 }
 
 // The room or conversation a pane key names.

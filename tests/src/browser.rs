@@ -27,6 +27,9 @@ pub const ENTER: &str = "\u{E007}";
 /// The W3C name of the field that holds an element's id.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// How many times chromedriver is started before a test fails for it.
+const START_ATTEMPTS: u32 = 3;
+
 /// A running chromedriver, stopped when dropped (with every browser it
 /// started).
 pub struct Chromedriver {
@@ -50,7 +53,22 @@ impl Chromedriver {
             return None;
         }
         let program = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
-        let mut command = Command::new(&program);
+        // With `--port=0` chromedriver picks a free port and then binds it
+        // on each address family; when another program takes it first on
+        // one of them, chromedriver exits (`bind() failed: Address already
+        // in use`). That race is chromedriver's, not the page's: try again,
+        // a few times.
+        for _ in 1..START_ATTEMPTS {
+            if let Ok(started) = Self::start_once(&program) {
+                return Some(started);
+            }
+        }
+        Some(Self::start_once(&program).unwrap_or_else(|why| panic!("{why}")))
+    }
+
+    /// Starts chromedriver once, or says why it ended before listening.
+    fn start_once(program: &str) -> Result<Chromedriver, String> {
+        let mut command = Command::new(program);
         // A group of its own, so that dropping it ends the browsers it
         // started too, even those of a test that failed half-way.
         #[cfg(unix)]
@@ -72,7 +90,7 @@ impl Chromedriver {
                 end => {
                     let _ = child.kill();
                     let status = child.wait();
-                    panic!("{program} ended before saying which port it listens on: {end:?}, {status:?}");
+                    return Err(format!("{program} ended before saying which port it listens on: {end:?}, {status:?}"));
                 }
             };
             if let Some(rest) = line.split("started successfully on port ").nth(1) {
@@ -81,7 +99,7 @@ impl Chromedriver {
         };
         // Keep reading so that chromedriver never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Some(Chromedriver { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) })
+        Ok(Chromedriver { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) })
     }
 
     /// A new headless browser with a fresh profile of its own (so two

@@ -98,7 +98,7 @@ fn json_clients_register_and_log_in_with_objects() {
     bot.send(r#"{"type":"login","name":"bot","password":"Zq8-open-sesame"}"#);
     assert_eq!(bot.json_error("already_logged_in"), "you are logged in as bot already");
     bot.send(r#"{"type":"quit"}"#);
-    assert_eq!(bot.json(), json!({"type": "bye", "reason": "quit"}));
+    assert_eq!(bot.json(), json!({"type": "bye", "code": "quit", "reason": "quit"}));
 
     let mut again = server.connect();
     again.first_json(r#"{"type":"nick","nick":"bot"}"#);
@@ -190,7 +190,10 @@ fn with_require_login_guests_may_only_register_log_in_ask_for_help_and_quit() {
     // Lines do not stop the registration timeout; only logging in does.
     talker.expect("* bye: no input received in time");
     talker.expect_eof();
-    assert_eq!(bot.json(), json!({"type": "bye", "reason": "no input received in time"}));
+    assert_eq!(
+        bot.json(),
+        json!({"type": "bye", "code": "registration_timeout", "reason": "no input received in time"})
+    );
     bot.expect_eof();
     // The owner connected before both and is still here.
     owner.send("/users");

@@ -103,7 +103,7 @@ fn idle_clients_are_warned_then_disconnected_and_their_rooms_are_told() {
         alice.expect("* bye: idle for too long");
         alice.expect_eof();
         assert_eq!(dave.json(), json!({"type": "idle_warning", "seconds": 1}));
-        assert_eq!(dave.json(), json!({"type": "bye", "reason": "idle for too long"}));
+        assert_eq!(dave.json(), json!({"type": "bye", "code": "idle", "reason": "idle for too long"}));
         dave.expect_eof();
         json_witness.join().expect("the JSON witness saw alice go");
         text_witness.join().expect("the text witness saw dave go");

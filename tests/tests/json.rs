@@ -34,6 +34,12 @@ fn a_json_client_chats_with_a_text_client() {
 
     bot.send(r#"{"type":"say","room":"ops","text":"deploying \"main\""}"#);
     alice.expect(r#"[ops] bot: deploying "main""#);
+    // The sender's own copy, numbered after alice's.
+    let own = bot.json();
+    assert_eq!(
+        (own["type"].as_str(), own["seq"].as_u64(), own["from"].as_str()),
+        (Some("message"), Some(2), Some("bot"))
+    );
 
     bot.send(r#"{"type":"msg","to":"alice","text":"done"}"#);
     let echo = bot.json();
@@ -76,6 +82,50 @@ fn json_errors_carry_a_stable_code() {
     }
 
     bot.send(r#"{"type":"quit"}"#);
-    assert_eq!(bot.json(), json!({"type": "bye", "reason": "quit"}));
+    assert_eq!(bot.json(), json!({"type": "bye", "code": "quit", "reason": "quit"}));
     bot.expect_eof();
+}
+
+/// Request ids over a real socket: every answer names its request, a
+/// request that causes nothing else gets `ok`, a refusal names the
+/// request it refused, and the sender's own message comes back with the
+/// `seq` it was stored under.
+#[test]
+fn replies_name_the_request_and_own_messages_come_back_numbered() {
+    let server = Server::start(chatd!(), &[]);
+    let mut bot = server.connect();
+    bot.expect_prefix("* Welcome");
+    bot.send(r#"{"type":"nick","nick":"bot","id":"n1"}"#);
+    assert_eq!(bot.json()["type"], "welcome");
+    assert_eq!(bot.json(), json!({"type": "nick", "old": "Guest1", "new": "bot", "id": "n1"}));
+    bot.send(r#"{"type":"create","room":"ops","id":2}"#);
+    assert_eq!(bot.json(), json!({"type": "created", "room": "ops", "id": 2}));
+    assert_eq!(bot.json(), json!({"type": "joined", "room": "ops", "nick": "bot", "members": 1, "id": 2}));
+
+    let mut alice = server.login("alice");
+    alice.send("/join ops");
+    alice.expect("* you are now in ops (2 here)");
+    assert_eq!(bot.json(), json!({"type": "joined", "room": "ops", "nick": "alice", "members": 2}), "no id: not ours");
+    alice.send("first");
+    assert_eq!(bot.json()["seq"], 1);
+
+    // Two requests at once: the first accepted, the second refused; each
+    // answer names its own request.
+    bot.send("{\"type\":\"say\",\"text\":\"second\",\"id\":\"s\"}\n{\"type\":\"say\",\"text\":\"\u{202e}third\",\"id\":\"t\"}");
+    let own = bot.json();
+    assert_eq!(
+        (own["type"].as_str(), own["seq"].as_u64(), own["text"].as_str(), own["id"].as_str()),
+        (Some("message"), Some(2), Some("second"), Some("s"))
+    );
+    let refused = bot.json();
+    assert_eq!((refused["code"].as_str(), refused["id"].as_str()), (Some("layout_character"), Some("t")));
+    alice.expect("[ops] bot: second");
+
+    bot.send(r#"{"type":"mode","room":"ops","modes":"+n","id":"m"}"#);
+    assert_eq!(bot.json(), json!({"type": "ok", "id": "m"}));
+    bot.send(r#"{"type":"list","id":[1]}"#);
+    let bad = bot.json();
+    assert_eq!((bad["code"].as_str(), bad.get("id")), (Some("bad_id"), None));
+    bot.send(r#"{"type":"quit","id":"q"}"#);
+    assert_eq!(bot.json(), json!({"type": "bye", "code": "quit", "reason": "quit", "id": "q"}));
 }

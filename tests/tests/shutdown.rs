@@ -30,7 +30,7 @@ fn sigterm_tells_every_client_and_exits_zero() {
     alice.expect_eof();
     guest.expect("* bye: server is shutting down");
     guest.expect_eof();
-    assert_eq!(bot.json(), json!({"type": "bye", "reason": "server is shutting down"}));
+    assert_eq!(bot.json(), json!({"type": "bye", "code": "shutdown", "reason": "server is shutting down"}));
     bot.expect_eof();
     let status = server.wait_exit(EXIT_LIMIT);
     assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());

@@ -275,6 +275,59 @@ fn without_a_browser_the_browser_test_skips_or_fails_as_required() {
     }
 }
 
+/// Two messages sent at once, the second refused by the server (it holds a
+/// bidirectional override, which could disguise text): the refusal names
+/// the second's request, so the page marks that line as not sent, and the
+/// server's copy of the first, naming its own request, shows it as sent.
+#[test]
+fn a_quick_second_message_refused_is_marked_on_its_own_line() {
+    let Some(driver) = Chromedriver::start() else { return };
+    let server = Server::start(chatd!(), &[]);
+    let url = format!("http://{}/", server.http_addr());
+    let gus = driver.browser(1100, 800);
+    gus.goto(&url);
+    gus.click("input[name=mode][value=guest]");
+    gus.type_into("#enter-name", &format!("gus{ENTER}"));
+    wait_text(&gus, "#whoami", "gus");
+    gus.type_into("#room-name", "den");
+    gus.click("#room-form button[value=create]");
+    wait_text(&gus, ".pane:not([hidden]) h2", "den");
+    let mut hal = server.login("hal");
+    hal.send("/join den");
+    hal.expect("* you are now in den (2 here)");
+
+    // Both are sent in one go, before any answer can come back.
+    let refused = "\u{202e}second";
+    gus.run(
+        "const input = document.querySelector(arguments[0]);
+         for (const text of [arguments[1], arguments[2]]) {
+           input.value = text;
+           input.form.requestSubmit();
+         }",
+        &[json!(COMPOSER), json!("first"), json!(refused)],
+    );
+    hal.expect("[den] gus: first");
+    gus.wait_for(
+        "the first line sent and the second marked not sent",
+        "const lines = [...document.querySelectorAll(arguments[0] + ' .log li.msg')];
+         const line = (text) => lines.find((li) => li.querySelector('.text').textContent === text);
+         const [first, second] = [line('first'), line(arguments[1])];
+         if (first === undefined || second === undefined) return null;
+         const sent = !first.classList.contains('pending') && !first.classList.contains('failed');
+         return sent && second.classList.contains('failed') && second.textContent.includes('(not sent)');",
+        &[json!(DEN_PANE), json!(refused)],
+    );
+    wait_text(&gus, &format!("{DEN_PANE} .error"), "bidirectional override");
+    // The first is the room's first message, numbered as the server stored it.
+    let numbered = gus.run(
+        "return [...document.querySelectorAll(arguments[0] + ' .log li.msg:not(.pending)')]
+           .map((li) => li.querySelector('.text').textContent)",
+        &[json!(DEN_PANE)],
+    );
+    assert_eq!(numbered, json!(["first"]));
+    drop(server);
+}
+
 /// A guest's room that empties while its page is away (here, chatd
 /// stops) starts again from message 1: the page that rejoins it must show
 /// the new room's messages, not take them for the old ones it has shown

@@ -223,6 +223,9 @@ fn a_websocket_user_chats_with_a_text_user() {
 
     send(&mut ws, &json!({"type": "say", "room": "ops", "text": "hello from the browser"}));
     text.expect("[ops] webby: hello from the browser");
+    // The sender's own copy, with the seq it was stored under.
+    let own = json(&mut ws);
+    assert_eq!((own["from"].as_str(), own["seq"].as_u64()), (Some("webby"), Some(1)));
     text.send("hello from nc");
     let message = json(&mut ws);
     assert_eq!(
@@ -244,7 +247,7 @@ fn a_websocket_user_chats_with_a_text_user() {
 
     send(&mut ws, &json!({"type": "quit", "reason": "tab closed"}));
     let before = expect_close(&mut ws, 1000);
-    assert_eq!(before, [json!({"type": "bye", "reason": "quit: tab closed"})]);
+    assert_eq!(before, [json!({"type": "bye", "code": "quit", "reason": "quit: tab closed"})]);
     text.expect("* webby disconnected (quit: tab closed)");
 }
 
@@ -433,7 +436,10 @@ fn shutdown_says_bye_then_closes_with_1001() {
     send(&mut ws, &json!({"type": "nick", "nick": "webby"}));
     assert_eq!(json(&mut ws)["type"], "nick");
     server.terminate();
-    assert_eq!(expect_close(&mut ws, 1001), [json!({"type": "bye", "reason": "server is shutting down"})]);
+    assert_eq!(
+        expect_close(&mut ws, 1001),
+        [json!({"type": "bye", "code": "shutdown", "reason": "server is shutting down"})]
+    );
     let status = server.wait_exit(Duration::from_secs(15));
     assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());
 }
@@ -493,5 +499,5 @@ fn a_full_server_says_so_in_json_then_closes_with_1013() {
     let _first = connect(&server);
     let mut second = try_connect(server.http_addr(), None).expect("the handshake itself succeeds");
     let before = expect_close(&mut second, 1013);
-    assert_eq!(before, [json!({"type": "bye", "reason": "server is full; try again later"})]);
+    assert_eq!(before, [json!({"type": "bye", "code": "server_full", "reason": "server is full; try again later"})]);
 }

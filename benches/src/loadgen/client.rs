@@ -149,7 +149,7 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                         Mode::Plain => Some(line),
                         Mode::Irc => parsed.and_then(|l| l.privmsg_text()),
                         // History replays carry old payloads: only live messages count.
-                        Mode::Ws => ws::is_live_message(line).then_some(line),
+                        Mode::Ws => ws::is_live_message(line, &nick).then_some(line),
                         _ => (line.first() == Some(&b'[')).then_some(line),
                     };
                     if let Some((seq, due)) = text.and_then(payload::decode) {

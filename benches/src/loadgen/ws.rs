@@ -97,8 +97,20 @@ fn frame(opcode: OpCode, payload: &[u8], out: &mut Vec<u8>) {
 
 /// Whether a JSON line is a live room message (not a history replay),
 /// which is where loadgen's payloads come back.
-pub fn is_live_message(line: &[u8]) -> bool {
-    line.starts_with(br#"{"type":"message","#) && line.ends_with(br#","history":false}"#)
+///
+/// chatd sends a JSON sender its own message back; `me`'s own copies are
+/// not deliveries, so they do not count.
+pub fn is_live_message(line: &[u8], me: &str) -> bool {
+    line.starts_with(br#"{"type":"message","#) && line.ends_with(br#","history":false}"#) && !is_from(line, me)
+}
+
+/// Whether a message line's `from` (its first, which comes before the
+/// text) is `nick`.
+fn is_from(line: &[u8], nick: &str) -> bool {
+    let key = br#","from":""#;
+    let Some(at) = line.windows(key.len()).position(|w| w == key) else { return false };
+    let rest = &line[at + key.len()..];
+    rest.strip_prefix(nick.as_bytes()).is_some_and(|after| after.starts_with(b"\","))
 }
 
 /// Whether a JSON line confirms that `nick` joined `room`.
@@ -244,10 +256,12 @@ mod tests {
     fn reads_chatds_json_lines() {
         let message =
             br#"{"type":"message","room":"load0","seq":3,"from":"lg1n2","text":"lg#5,6;x","ts":1,"history":false}"#;
-        assert!(is_live_message(message));
+        assert!(is_live_message(message, "lg1n1"));
+        assert!(is_live_message(message, "lg1n"));
+        assert!(!is_live_message(message, "lg1n2"), "its own copy");
         let replay =
             br#"{"type":"message","room":"load0","seq":3,"from":"lg1n2","text":"lg#5,6;x","ts":1,"history":true}"#;
-        assert!(!is_live_message(replay));
+        assert!(!is_live_message(replay, "lg1n1"));
         assert!(joined(br#"{"type":"joined","room":"load0","nick":"lg1n2","members":2}"#, "load0", "lg1n2"));
         assert!(!joined(br#"{"type":"joined","room":"load0","nick":"lg1n20","members":2}"#, "load0", "lg1n2"));
         assert_eq!(

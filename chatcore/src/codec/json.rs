@@ -4,13 +4,73 @@
 use bytes::Bytes;
 use serde::Serialize;
 
+use super::{ReplyTag, TaggedCommand};
 use crate::account::Password;
 use crate::command::{Command, Kind, Spec, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, PageMessage, PageOf, RoomSummary};
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
-    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| Rejection::BadJson { column: e.column() })?;
+    parse_value(value_of(line)?)
+}
+
+fn value_of(line: &str) -> Result<serde_json::Value, Rejection> {
+    serde_json::from_str(line).map_err(|e| Rejection::BadJson { column: e.column() })
+}
+
+/// The longest request `id`, written out as JSON (a string with its quotes).
+const MAX_ID_BYTES: usize = 64;
+
+/// A line as a request: its `id` taken off first (for every command alike),
+/// then the rest parsed as a command. A bad id refuses the request, and the
+/// refusal names no id.
+pub(super) fn read(line: &str) -> TaggedCommand {
+    let mut value = match value_of(line) {
+        Ok(value) => value,
+        Err(rejection) => return TaggedCommand { tag: None, command: Err(rejection) },
+    };
+    let id = value.as_object_mut().and_then(|fields| fields.remove("id"));
+    let tag = match id.map(id_text) {
+        None => None,
+        Some(Some(id)) => Some(ReplyTag::Json(id)),
+        Some(None) => return TaggedCommand { tag: None, command: Err(Rejection::BadRequestId) },
+    };
+    TaggedCommand { tag, command: parse_value(value) }
+}
+
+/// An id as the JSON text replies echo, if it is a string or a number that
+/// short.
+fn id_text(id: serde_json::Value) -> Option<Box<str>> {
+    let text = match id {
+        serde_json::Value::String(_) | serde_json::Value::Number(_) => id.to_string(),
+        _ => return None,
+    };
+    (text.len() <= MAX_ID_BYTES).then(|| text.into())
+}
+
+/// `held` (lines this codec rendered, each an object and a newline) with
+/// `"id":ID` added to every object; `{"type":"ok","id":ID}` for none if
+/// `acknowledge`.
+pub(super) fn with_id(id: &str, held: &[Bytes], acknowledge: bool) -> Bytes {
+    if held.is_empty() {
+        return if acknowledge { Bytes::from(format!("{{\"type\":\"ok\",\"id\":{id}}}\n")) } else { Bytes::new() };
+    }
+    let mut out = Vec::with_capacity(held.iter().map(|data| data.len() + id.len() + 6).sum());
+    for line in held.iter().flat_map(|data| data.split_inclusive(|&b| b == b'\n')) {
+        // Each object ends `}` and a newline: the id goes in before the brace.
+        let Some(body) = line.strip_suffix(b"}\n") else {
+            out.extend_from_slice(line);
+            continue;
+        };
+        out.extend_from_slice(body);
+        out.extend_from_slice(b",\"id\":");
+        out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(b"}\n");
+    }
+    Bytes::from(out)
+}
+
+fn parse_value(value: serde_json::Value) -> Result<Command, Rejection> {
     let Some(kind) = value.get("type").and_then(|t| t.as_str()) else {
         return Err(Rejection::Usage(r#"{"type":COMMAND,...} (see {"type":"help"})"#));
     };
@@ -208,6 +268,7 @@ enum Reply<'a> {
         message: String,
     },
     Bye {
+        code: &'a str,
         reason: String,
     },
 }
@@ -304,7 +365,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Kicked { room, by, nick, reason, .. } => Reply::Kicked { room, by, nick, reason },
         Event::Invited { room, by, nick, .. } => Reply::Invited { room, by, nick },
         Event::Error { rejection } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
-        Event::Bye { reason } => Reply::Bye { reason: reason.to_string() },
+        Event::Bye { reason } => Reply::Bye { code: reason.code(), reason: reason.to_string() },
     };
     let mut out = Vec::with_capacity(96);
     // Serializing these plain structs into a Vec cannot fail.

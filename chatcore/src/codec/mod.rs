@@ -5,7 +5,10 @@
 pub(crate) mod irc;
 #[cfg(feature = "json")]
 mod json;
+mod reply;
 mod text;
+
+pub(crate) use reply::{ReplyTag, TaggedCommand};
 
 use bytes::Bytes;
 
@@ -113,6 +116,17 @@ impl Codec {
             // IRC lines are bytes with a grammar of their own: the IRC
             // session reads them before they would get here.
             Codec::Irc => Err(Rejection::UnknownCommand(line.into())),
+        }
+    }
+
+    /// Reads one line (as for [`parse`](Self::parse)) as a request: a JSON
+    /// request's `id` is taken off it first, whatever its command, so that
+    /// even its refusal can name it.
+    pub(crate) fn read(self, line: &str) -> TaggedCommand {
+        match self {
+            #[cfg(feature = "json")]
+            Codec::Json => json::read(line),
+            _ => TaggedCommand { tag: None, command: self.parse(line) },
         }
     }
 

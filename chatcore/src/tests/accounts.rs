@@ -215,7 +215,10 @@ fn a_second_login_closes_the_first_session_and_renames_a_squatter() {
     let b = connect_json(&mut sim);
     sim.clear();
     sim.send_json(b, &login("bob", "hunter22"));
-    assert_eq!(sim.take_json(a), [json!({"type": "bye", "reason": "logged in from elsewhere"})]);
+    assert_eq!(
+        sim.take_json(a),
+        [json!({"type": "bye", "code": "logged_in_elsewhere", "reason": "logged in from elsewhere"})]
+    );
     assert_eq!(sim.closed(a), Some(&DisconnectReason::LoggedInElsewhere));
     assert_eq!(sim.take_types(b), ["nick", "logged_in"]);
     assert_eq!(sim.engine().nick(b), Some("bob"));
@@ -356,7 +359,7 @@ fn idle_clients_are_warned_then_closed() {
     sim.advance(Duration::from_secs(119));
     assert_eq!(sim.take_json(a), [warning()]);
     sim.advance(Duration::from_secs(1));
-    assert_eq!(sim.take_json(a), [json!({"type": "bye", "reason": "idle for too long"})]);
+    assert_eq!(sim.take_json(a), [json!({"type": "bye", "code": "idle", "reason": "idle for too long"})]);
     assert_eq!(sim.closed(a), Some(&DisconnectReason::IdleTimeout));
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }

@@ -156,6 +156,7 @@ fn position(rejection: &Rejection) -> usize {
         R::InvalidModeParam { .. } => 58,
         R::BanListFull { .. } => 59,
         R::OperatorListFull { .. } => 61,
+        R::BadRequestId => 63,
     }
 }
 
@@ -226,6 +227,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::TlsRequired("port 6697".into()), "tls_required"),
         (Rejection::OperatorListFull { room: "r".into(), max: 1 }, "operator_list_full"),
         (Rejection::BannedNickChange { nick: "n".into(), room: "r".into() }, "banned_nick_change"),
+        (Rejection::BadRequestId, "bad_id"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

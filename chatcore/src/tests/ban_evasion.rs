@@ -163,6 +163,7 @@ fn a_blocked_guest_that_renames_stays_blocked_for_its_connection() {
     sim.clear();
     sim.send_json(troll, &json!({"type": "say", "room": "club", "text": "hello again"}));
     assert_eq!(sim.take_json(alice), Vec::<Value>::new(), "the room message is not shown");
+    assert_eq!(sim.take_types(troll), ["message"], "its own copy comes back all the same");
     assert_eq!(refused(&mut sim, troll, &msg("hi")), "blocked");
     // Someone else who takes the name it left is not blocked for it...
     let newcomer = sim.connect_json_as("troll2");

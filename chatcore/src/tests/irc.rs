@@ -43,7 +43,9 @@ fn an_irc_user_registers_joins_and_talks_with_a_text_user() {
     sim.send(a, "CAP LS 302");
     assert_eq!(
         sim.take(a),
-        [":chatd CAP * LS :batch draft/chathistory echo-message message-tags sasl=PLAIN server-time\r"]
+        [
+            ":chatd CAP * LS :batch draft/chathistory echo-message labeled-response message-tags sasl=PLAIN server-time\r"
+        ]
     );
     sim.send(a, "NICK alice");
     sim.send(a, "USER alice 0 * :Alice");

@@ -65,7 +65,7 @@ fn a_json_connection_over_max_clients_is_refused_in_json() {
     let now = sim.now();
     let b = sim.engine_mut().handle_connect(now, ConnectInfo::new(Codec::Json));
     sim.drain();
-    assert_eq!(sim.take(b), [r#"{"type":"bye","reason":"server is full; try again later"}"#]);
+    assert_eq!(sim.take(b), [r#"{"type":"bye","code":"server_full","reason":"server is full; try again later"}"#]);
     assert_eq!(sim.closed(b), Some(&DisconnectReason::ServerFull));
 }
 
@@ -96,6 +96,11 @@ fn rooms_messages_and_presence_as_objects() {
         [r#"{"type":"created","room":"rust"}"#, r#"{"type":"joined","room":"rust","nick":"alice","members":1}"#]
     );
     sim.send_json(a, &json!({"type":"say","text":"first"}));
+    // The sender's own copy comes back, with the seq it was stored under.
+    assert_eq!(
+        sim.take_json(a),
+        [json!({"type":"message","room":"rust","seq":1,"from":"alice","text":"first","ts":TS,"history":false})]
+    );
     sim.advance(Duration::from_secs(1));
     sim.send_json(b, &json!({"type":"join","room":"RUST"}));
     assert_eq!(
@@ -116,6 +121,7 @@ fn rooms_messages_and_presence_as_objects() {
             TS + 1000
         )]
     );
+    assert_eq!(sim.take_json(b)[0]["seq"], 2, "bob's own copy");
     sim.send_json(a, &json!({"type":"nick","nick":"alicia"}));
     assert_eq!(sim.take_json(a), [json!({"type":"nick","old":"alice","new":"alicia"})]);
     assert_eq!(sim.take_json(b), [json!({"type":"nick","old":"alice","new":"alicia"})]);
@@ -127,7 +133,7 @@ fn rooms_messages_and_presence_as_objects() {
     sim.disconnect(b, DisconnectReason::ConnectionError).unwrap();
     assert_eq!(sim.take_json(a), [json!({"type":"disconnected","nick":"bob","reason":"connection error"})]);
     sim.send_json(a, &json!({"type":"quit","reason":"done"}));
-    assert_eq!(sim.take(a), [r#"{"type":"bye","reason":"quit: done"}"#]);
+    assert_eq!(sim.take(a), [r#"{"type":"bye","code":"quit","reason":"quit: done"}"#]);
     assert_eq!(sim.closed(a), Some(&DisconnectReason::Quit(Some("done".into()))));
 }
 
@@ -238,7 +244,8 @@ fn several_rooms_at_once() {
     );
     refused(&mut sim, a, r#"{"type":"join","room":"Go"}"#, "already_in_room", "you are already in go");
     // A message to one room reaches that room only; text and JSON members
-    // each get the form of their codec, rendered once per codec.
+    // each get the form of their codec, rendered once per codec; the JSON
+    // sender gets its own copy back.
     sim.take_transcript();
     sim.send_json(a, &json!({"type":"say","room":"go","text":"hi go"}));
     assert_eq!(
@@ -246,7 +253,7 @@ fn several_rooms_at_once() {
         [json!({"type":"message","room":"go","seq":1,"from":"alice","text":"hi go","ts":TS,"history":false})]
     );
     assert_eq!(sim.take(t), ["[go] alice: hi go"]);
-    assert_eq!(sim.take_transcript().len(), 2);
+    assert_eq!(sim.take_transcript().len(), 3);
     // Someone who shares two rooms hears of a disconnect once.
     sim.disconnect(a, DisconnectReason::ConnectionClosed).unwrap();
     assert_eq!(sim.take_json(b), [json!({"type":"disconnected","nick":"alice","reason":"connection closed"})]);
@@ -276,7 +283,8 @@ fn broadcast_bytes_are_shared_between_json_recipients() {
         .iter()
         .map(|o| if let Output::Send { data, .. } = o { data.as_ptr() } else { panic!("{o:?}") })
         .collect();
-    assert_eq!(ptrs.len(), 2);
+    // b and c share one buffer; the sender's own copy (its echo) comes after.
+    assert_eq!(ptrs.len(), 3);
     assert_eq!(ptrs[0], ptrs[1]);
 }
 
@@ -414,7 +422,7 @@ fn json_lobby_presence_objects() {
     sim.disconnect(b, DisconnectReason::SendQueueExceeded).unwrap();
     assert_eq!(sim.take(a), [r#"{"type":"disconnected","nick":"Guest2","reason":"send queue exceeded"}"#]);
     sim.shutdown();
-    assert_eq!(sim.take(a), [r#"{"type":"bye","reason":"server is shutting down"}"#]);
+    assert_eq!(sim.take(a), [r#"{"type":"bye","code":"shutdown","reason":"server is shutting down"}"#]);
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod invariants;
 mod irc;
 #[cfg(feature = "json")]
 mod json;
+mod labeled;
 mod lines;
 mod lists;
 mod messages;
@@ -22,6 +23,8 @@ mod paging;
 mod presence;
 mod private_rooms;
 mod proptest;
+#[cfg(feature = "json")]
+mod replies;
 mod reserved;
 mod restore;
 mod rooms;

@@ -56,7 +56,7 @@ fn quit_says_goodbye_closes_and_tells_roommates() {
     sim.clear();
     sim.take_transcript();
     sim.send_json(a, &json!({"type": "quit", "reason": "gone  fishing"}));
-    assert_eq!(sim.take_json(a), [json!({"type": "bye", "reason": "quit: gone  fishing"})]);
+    assert_eq!(sim.take_json(a), [json!({"type": "bye", "code": "quit", "reason": "quit: gone  fishing"})]);
     assert_eq!(sim.take_json(b), [disconnected("alice", "quit: gone  fishing")]);
     assert_eq!(sim.closed(a), Some(&DisconnectReason::Quit(Some("gone  fishing".into()))));
     assert!(matches!(sim.take_transcript().last(), Some(Output::Close { client, .. }) if *client == a));
@@ -65,7 +65,7 @@ fn quit_says_goodbye_closes_and_tells_roommates() {
 
     let c = sim.connect_json_as("carol");
     sim.send_json(c, &json!({"type": "quit"}));
-    assert_eq!(sim.take_json(c), [json!({"type": "bye", "reason": "quit"})]);
+    assert_eq!(sim.take_json(c), [json!({"type": "bye", "code": "quit", "reason": "quit"})]);
     assert_eq!(sim.closed(c), Some(&DisconnectReason::Quit(None)));
 }
 

@@ -16,8 +16,8 @@ use crate::{Codec, ConnectInfo};
 use crate::{Config, DisconnectReason, Output};
 
 #[cfg(feature = "json")]
-fn bye(reason: &str) -> Value {
-    json!({"type": "bye", "reason": reason})
+fn bye(code: &str, reason: &str) -> Value {
+    json!({"type": "bye", "code": code, "reason": reason})
 }
 
 #[cfg(feature = "json")]
@@ -39,8 +39,8 @@ fn a_silent_connection_is_closed_at_the_registration_timeout() {
     sim.advance(Duration::from_millis(9_999));
     assert!(sim.is_connected(silent));
     sim.advance(Duration::from_millis(1));
-    assert_eq!(sim.take_json(silent), [bye("no input received in time")]);
-    assert_eq!(sim.take_json(partial), [bye("no input received in time")]);
+    assert_eq!(sim.take_json(silent), [bye("registration_timeout", "no input received in time")]);
+    assert_eq!(sim.take_json(partial), [bye("registration_timeout", "no input received in time")]);
     assert_eq!(sim.closed(silent), Some(&DisconnectReason::RegistrationTimeout));
     assert!(sim.is_connected(a));
     assert_eq!(sim.engine().poll_timeout(), None);
@@ -115,10 +115,10 @@ fn shutdown_says_goodbye_to_everyone() {
     sim.send_json(b, &json!({"type": "join", "room": "rust"}));
     sim.clear();
     sim.shutdown();
-    assert_eq!(sim.take_json(a), [bye("server is shutting down")]);
+    assert_eq!(sim.take_json(a), [bye("shutdown", "server is shutting down")]);
     // Everyone is leaving, so nobody is told of anyone else's departure.
-    assert_eq!(sim.take_json(b), [bye("server is shutting down")]);
-    assert_eq!(sim.take_json(c), [bye("server is shutting down")]);
+    assert_eq!(sim.take_json(b), [bye("shutdown", "server is shutting down")]);
+    assert_eq!(sim.take_json(c), [bye("shutdown", "server is shutting down")]);
     for id in [a, b, c] {
         assert_eq!(sim.closed(id), Some(&DisconnectReason::ServerShutdown));
     }
@@ -148,6 +148,7 @@ fn flood_control_refuses_a_burst_beyond_the_allowance() {
     sim.send_json(a, &say("four"));
     let heard = sim.take_json(b);
     assert_eq!((heard.len(), &heard[0]["text"]), (1, &json!("four")));
+    assert_eq!(sim.take_types(a), ["message"], "its own copy");
     assert_eq!(refused(&mut sim, a, &say("five")), "flood");
 }
 

@@ -5,9 +5,11 @@
 
 use bytes::Bytes;
 
+use super::labeled::MAX_LABEL;
 use super::message::{Message, Outgoing, ParseError};
-use super::session::{IrcSession, Sasl};
+use super::session::{Cap, IrcSession, Sasl};
 use crate::account::Password;
+use crate::codec::ReplyTag;
 use crate::command::{Command, Kind, Verb};
 use crate::error::Rejection;
 use crate::names::LOBBY;
@@ -31,13 +33,55 @@ const FROM: &str = "from=";
 
 impl World {
     /// One line from an IRC client, as bytes.
-    pub(crate) fn irc_line(&mut self, out: &mut Outbox, now: Now, id: ClientId, line: &[u8]) {
+    /// `allowance`: whether the line was within the client's flood
+    /// allowance, or its refusal.
+    pub(crate) fn irc_line(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        line: &[u8],
+        allowance: Result<(), Rejection>,
+    ) {
         let message = match Message::parse(line) {
             Ok(message) => message,
+            // A line past the allowance is refused for that, whatever else is wrong with it.
+            Err(_) if allowance.is_err() => return self.reject(out, id, Rejection::Flood),
             Err(ParseError::Empty) => return,
             Err(ParseError::TooLong { .. }) => return self.irc_reply(out, id, "417", &["Input line was too long"]),
             Err(_) => return self.irc_reply(out, id, "421", &["*", "Malformed line"]),
         };
+        let tag = self.irc_label(id, &message);
+        let tagged = tag.is_some();
+        if let Some(tag) = tag {
+            out.begin_reply(id, tag);
+        }
+        match allowance {
+            Ok(()) => self.irc_message(out, now, id, message),
+            Err(rejection) => self.reject(out, id, rejection),
+        }
+        if tagged {
+            out.end_reply(true);
+        }
+    }
+
+    /// What ties the replies to a line to it: its `label` tag, for a client
+    /// that enabled `labeled-response` and `batch`, if the label is not
+    /// empty and not over [`MAX_LABEL`] bytes.
+    fn irc_label(&self, id: ClientId, message: &Message<'_>) -> Option<ReplyTag> {
+        let session = self.clients.get(&id)?.irc.as_deref()?;
+        if !(session.caps.has(Cap::LabeledResponse) && session.caps.has(Cap::Batch)) {
+            return None;
+        }
+        let label = message.tags().get("label")?.value_str().ok()?;
+        if label.is_empty() || label.len() > MAX_LABEL {
+            return None;
+        }
+        Some(ReplyTag::Irc { label: label.into(), server: session.server.clone() })
+    }
+
+    /// One parsed line from an IRC client.
+    fn irc_message(&mut self, out: &mut Outbox, now: Now, id: ClientId, message: Message<'_>) {
         let Some(client) = self.clients.get_mut(&id) else { return };
         let auth_pending = client.auth_pending.is_some();
         let Some(session) = client.irc.as_deref_mut() else { return };

@@ -49,7 +49,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub(crate) use tags::{Tag, Tags};
-pub(crate) use write::{Outgoing, Pieces, WriteError};
+pub(crate) use write::{Outgoing, Pieces, WriteError, prepend_tag};
 
 /// The longest a line may be without its tags and its CR LF.
 pub(crate) const MAX_BODY: usize = 510;

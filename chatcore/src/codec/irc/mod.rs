@@ -2,6 +2,7 @@
 //! the session each IRC client carries, and the commands and replies.
 
 mod dispatch;
+pub(crate) mod labeled;
 #[allow(dead_code, unused_imports)]
 pub(crate) mod message;
 mod query;

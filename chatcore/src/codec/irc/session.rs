@@ -10,20 +10,29 @@ pub(crate) enum Cap {
     Batch,
     ChatHistory,
     EchoMessage,
+    LabeledResponse,
     MessageTags,
     Sasl,
     ServerTime,
 }
 
 impl Cap {
-    pub(crate) const ALL: [Cap; 6] =
-        [Cap::Batch, Cap::ChatHistory, Cap::EchoMessage, Cap::MessageTags, Cap::Sasl, Cap::ServerTime];
+    pub(crate) const ALL: [Cap; 7] = [
+        Cap::Batch,
+        Cap::ChatHistory,
+        Cap::EchoMessage,
+        Cap::LabeledResponse,
+        Cap::MessageTags,
+        Cap::Sasl,
+        Cap::ServerTime,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Cap::Batch => "batch",
             Cap::ChatHistory => "draft/chathistory",
             Cap::EchoMessage => "echo-message",
+            Cap::LabeledResponse => "labeled-response",
             Cap::MessageTags => "message-tags",
             Cap::Sasl => "sasl",
             Cap::ServerTime => "server-time",

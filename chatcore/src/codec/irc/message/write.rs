@@ -136,6 +136,28 @@ impl Message<'_> {
     }
 }
 
+/// Appends `line`, one complete line this server wrote, to `out` with the
+/// tag `key=value` (value escaped) first among its tags: how a reply is
+/// labelled or put in a batch after it was rendered.
+pub(crate) fn prepend_tag(out: &mut Vec<u8>, key: &str, value: &str, line: &[u8]) {
+    out.push(b'@');
+    out.extend_from_slice(key.as_bytes());
+    if !value.is_empty() {
+        out.push(b'=');
+        escape_into(out, value.as_bytes());
+    }
+    match line.strip_prefix(b"@") {
+        Some(tags) => {
+            out.push(b';');
+            out.extend_from_slice(tags);
+        }
+        None => {
+            out.push(b' ');
+            out.extend_from_slice(line);
+        }
+    }
+}
+
 /// Writes the parts, checking each; on error, takes back what it wrote.
 fn write_parts<'v, P: AsRef<[u8]>>(
     out: &mut Vec<u8>,
