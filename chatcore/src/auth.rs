@@ -3,8 +3,6 @@
 //! with [`Engine::handle_password_hashed`] or
 //! [`Engine::handle_password_verified`].
 
-use std::time::Instant;
-
 use crate::account::{Account, AuthRequestId, Password, PasswordHash};
 use crate::cloak::HIDDEN_HOST;
 use crate::error::{Error, Rejection};
@@ -12,32 +10,11 @@ use crate::event::Event;
 use crate::names::{NameKey, validate_chosen_nick};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
+use crate::password_check::{AuthKind, PendingAuth};
 use crate::record::Record;
 use crate::source::SourceKey;
-use crate::time::Now;
+use crate::time::{Now, secs_until};
 use crate::world::World;
-
-/// An outstanding hash or verify request.
-#[derive(Debug)]
-pub(crate) struct PendingAuth {
-    pub(crate) client: ClientId,
-    /// Kept here so a failure still counts if the client hangs up first.
-    pub(crate) source: Option<SourceKey>,
-    pub(crate) name: Box<str>,
-    pub(crate) kind: AuthKind,
-    /// A login to a name with no account, checked against nothing so that
-    /// it takes as long as a real one: it can only fail.
-    pub(crate) no_account: bool,
-    /// What ties the answer to the request that asked (a JSON id, an IRC
-    /// label), if it carried one.
-    pub(crate) reply: Option<crate::codec::ReplyTag>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AuthKind {
-    Register,
-    Login,
-}
 
 impl World {
     pub(crate) fn register(
@@ -382,11 +359,4 @@ impl World {
             self.tell(out, id, event);
         }
     }
-}
-
-/// Whole seconds from `now` until `until`, rounded up so that "try again in
-/// N s" is never too early.
-pub(crate) fn secs_until(now: Instant, until: Instant) -> u64 {
-    let left = until.saturating_duration_since(now);
-    left.as_secs() + u64::from(left.subsec_nanos() > 0)
 }

@@ -164,7 +164,8 @@ mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 mod codec; // text, JSON Lines and IRC
 mod command; // the command table: spellings, usage, rules
 mod event; // what a client is told
-mod framer; // bytes to lines, with a cap
+mod framer;
+mod irc; // IRC's own commands: registration, CAP, SASL, WHOIS, NAMES, CHATHISTORY, ... // bytes to lines, with a cap
 
 // What the commands do.
 mod client; // one connection's state
@@ -184,9 +185,11 @@ mod timers; // registration and idle deadlines
 mod account; // accounts, passwords, kept whispers
 mod auth; // register and log in
 mod cloak;
-mod lockout; // failed-login and registration counters
-mod social; // /seen, /since, blocking
-mod source; // where a connection comes from, as limits count it // the host users are shown with: a keyed hash of the source
+mod lockout;
+mod password_check; // a hash or verify request under way // failed-login and registration counters
+mod social;
+mod source;
+mod whowas; // who recently left, for WHOWAS // /seen, /since, blocking // where a connection comes from, as limits count it // the host users are shown with: a keyed hash of the source
 
 // Durability.
 mod record; // durable facts

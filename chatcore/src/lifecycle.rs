@@ -40,7 +40,7 @@ impl World {
             if let Some((count, until)) = self.room_creations.window(creator, now.instant)
                 && count >= max
             {
-                let retry_after_secs = crate::auth::secs_until(now.instant, until);
+                let retry_after_secs = crate::time::secs_until(now.instant, until);
                 return Err(Rejection::TooManyRoomsCreated { retry_after_secs });
             }
         }

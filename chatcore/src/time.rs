@@ -85,6 +85,13 @@ pub(crate) fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Whole seconds from `now` until `until`, rounded up so that "try again in
+/// N s" is never too early.
+pub(crate) fn secs_until(now: Instant, until: Instant) -> u64 {
+    let left = until.saturating_duration_since(now);
+    left.as_secs() + u64::from(left.subsec_nanos() > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

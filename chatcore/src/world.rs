@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use crate::Config;
 use crate::account::{Account, AuthRequestId};
-use crate::auth::PendingAuth;
 use crate::client::{Client, FloodBucket};
 use crate::codec::irc::session::IrcSession;
 use crate::codec::{Codec, Wire};
@@ -21,6 +20,7 @@ use crate::lockout::{AccountFailures, LoginFailures, Registrations, RoomCreation
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
+use crate::password_check::PendingAuth;
 use crate::record::Record;
 use crate::room::Room;
 use crate::source::SourceKey;
@@ -82,7 +82,7 @@ pub(crate) struct World {
     /// The most users online at once, for LUSERS.
     pub(crate) peak_users: usize,
     /// Who recently left, for IRC's WHOWAS.
-    pub(crate) departed: crate::codec::irc::Departed,
+    pub(crate) departed: crate::whowas::Departed,
     /// What `Engine::stats` reports beyond the tables' lengths.
     pub(crate) counts: Counters,
 }
@@ -114,7 +114,7 @@ impl World {
             next_request: 1,
             irc_unregistered: 0,
             peak_users: 0,
-            departed: crate::codec::irc::Departed::default(),
+            departed: crate::whowas::Departed::default(),
             counts: Counters::default(),
         }
     }
@@ -321,7 +321,7 @@ impl World {
                     // Rounded up: a wake a moment late must not announce "0 s" or one second too few.
                     let left = client
                         .next_deadline(&self.config)
-                        .map_or(0, |(at, _)| crate::auth::secs_until(now.instant, at));
+                        .map_or(0, |(at, _)| crate::time::secs_until(now.instant, at));
                     out.send(id, client.render(&Event::IdleWarning { seconds: left }));
                 }
                 Some((_, Due::IdleDisconnect)) => self.close(out, now, id, DisconnectReason::IdleTimeout),

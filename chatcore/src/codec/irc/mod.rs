@@ -1,15 +1,11 @@
 //! IRC, for irssi, WeeChat, HexChat and the like: the message grammar,
-//! the session each IRC client carries, and the commands and replies.
+//! the session each IRC client carries, and how replies are written. The
+//! commands themselves are in `irc/`, beside the others.
 
-mod dispatch;
 pub(crate) mod labeled;
 #[allow(dead_code, unused_imports)]
 pub(crate) mod message;
-mod query;
-mod register;
 pub(crate) mod render;
-mod sasl;
+pub(crate) mod sasl;
 pub(crate) mod session;
-mod time;
-
-pub(crate) use query::Departed;
+pub(crate) mod time;

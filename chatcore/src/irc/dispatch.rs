@@ -5,11 +5,11 @@
 
 use bytes::Bytes;
 
-use super::labeled::MAX_LABEL;
-use super::message::{Message, Outgoing, ParseError};
-use super::session::{Cap, IrcSession, Sasl};
 use crate::account::Password;
 use crate::codec::ReplyTag;
+use crate::codec::irc::labeled::MAX_LABEL;
+use crate::codec::irc::message::{Message, Outgoing, ParseError};
+use crate::codec::irc::session::{Cap, IrcSession, Sasl};
 use crate::command::{Command, Kind, Verb};
 use crate::error::Rejection;
 use crate::names::LOBBY;
@@ -406,7 +406,7 @@ impl World {
             Some(command) => self.execute(out, now, id, command),
             None => {
                 let me = self.clients.get(&id).map(|c| c.nick.to_string()).unwrap_or_default();
-                let source = super::render::mask(NICKSERV, &self.config.server_name);
+                let source = crate::codec::irc::render::mask(NICKSERV, &self.config.server_name);
                 for help in [
                     "Commands: REGISTER <password> [email], IDENTIFY [account] <password>",
                     "Your nickname is the account name.",

@@ -2,11 +2,9 @@
 //! last-seen), MODE queries, and CHATHISTORY (served by the engine's
 //! history paging, like `/history`).
 
-use std::collections::VecDeque;
-
-use super::render::{channel, names};
-use crate::client::Client;
 use crate::cloak::HIDDEN_HOST;
+use crate::codec::irc::render::{channel, names};
+use crate::whowas::{Departure, identity};
 
 use crate::event::{Event, ListPage, RoomSummary};
 use crate::names::NameKey;
@@ -35,7 +33,7 @@ impl World {
                 }
                 None => {
                     let end = [&*client.nick, name, "End of /NAMES list"];
-                    super::render::line(&mut lines, Some(&self.config.server_name), "366", &end);
+                    crate::codec::irc::render::line(&mut lines, Some(&self.config.server_name), "366", &end);
                 }
             }
         }
@@ -204,9 +202,9 @@ impl World {
         // `None`: `*`, no point given.
         let point = match criterion.split_once('=') {
             None if *criterion == "*" => Ok(None),
-            Some(("msgid", id)) => super::render::msgid_number(id).map(Some).ok_or(()),
+            Some(("msgid", id)) => crate::codec::irc::render::msgid_number(id).map(Some).ok_or(()),
             // Times are matched against a channel's messages in memory.
-            Some(("timestamp", t)) => match (super::time::parse(t), room) {
+            Some(("timestamp", t)) => match (crate::codec::irc::time::parse(t), room) {
                 (Some(ms), Some(room)) => {
                     // The first kept message at or after the time.
                     Ok(Some(room.history.iter().find(|e| e.unix_ms >= ms).map_or(room.next_seq, |e| e.seq)))
@@ -226,53 +224,5 @@ impl World {
         };
         let history = super::dispatch::history_of(target).with_some("before", before);
         self.execute(out, now, id, history);
-    }
-}
-
-/// A client's IRC username, real name and away message; a client of
-/// another protocol is its nickname throughout.
-pub(crate) fn identity(client: &Client) -> (String, String, Option<String>) {
-    let session = client.irc.as_deref();
-    let user = session.and_then(|s| s.user.as_deref()).unwrap_or(&client.nick).to_owned();
-    let realname = session.and_then(|s| s.realname.as_deref()).unwrap_or(&client.nick).to_owned();
-    (user, realname, session.and_then(|s| s.away.as_deref()).map(str::to_owned))
-}
-
-/// The most departures WHOWAS remembers; the oldest goes first.
-const MAX_DEPARTED: usize = 128;
-
-/// Who recently left the server, for WHOWAS: bounded, oldest first.
-#[derive(Debug, Default)]
-pub(crate) struct Departed {
-    entries: VecDeque<Departure>,
-}
-
-/// One departure.
-#[derive(Debug, Clone)]
-pub(crate) struct Departure {
-    pub(crate) nick: Box<str>,
-    pub(crate) user: Box<str>,
-    pub(crate) host: Box<str>,
-    pub(crate) realname: Box<str>,
-    pub(crate) unix_ms: u64,
-}
-
-impl Departed {
-    pub(crate) fn record(&mut self, client: &Client, unix_ms: u64) {
-        if self.entries.len() >= MAX_DEPARTED {
-            self.entries.pop_front();
-        }
-        let (user, realname, _) = identity(client);
-        self.entries.push_back(Departure {
-            nick: client.nick.clone(),
-            user: user.into(),
-            host: client.host.clone(),
-            realname: realname.into(),
-            unix_ms,
-        });
-    }
-
-    pub(crate) fn newest_first(&self) -> impl Iterator<Item = &Departure> {
-        self.entries.iter().rev()
     }
 }

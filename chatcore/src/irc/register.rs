@@ -4,8 +4,8 @@
 //! send NICK and USER first), and every order ends in the same welcome.
 
 use super::dispatch::MAX_TARGETS;
-use super::sasl::{self, decode_plain};
-use super::session::{Cap, Sasl};
+use crate::codec::irc::sasl::{self, decode_plain};
+use crate::codec::irc::session::{Cap, Sasl};
 use crate::command::{Command, Verb};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
