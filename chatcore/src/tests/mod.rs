@@ -1,5 +1,8 @@
 //! Engine-level tests, driven through the [`Sim`](crate::sim::Sim) harness.
-//! Each asserts the exact lines (or JSON objects) clients receive.
+//! Tests of logic assert on the JSON objects clients receive (types,
+//! fields, refusal codes), so a change of wording moves no logic test; the
+//! exact text and IRC lines are asserted in each file's tests of those
+//! forms, and in `lines.rs`, `irc.rs` and the codecs' own tests.
 
 mod accounts;
 mod bad_input;
