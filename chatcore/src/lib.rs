@@ -18,7 +18,7 @@
 //! `nc` and telnet; with the default `json` feature, **JSON Lines** for
 //! programs (a text client picks JSON by sending a JSON object as its
 //! first line, and a JSON-only transport such as a WebSocket connects its
-//! clients as [`Codec::Json`]); and **IRC** for irssi, WeeChat and
+//! clients as `Codec::Json`); and **IRC** for irssi, WeeChat and
 //! HexChat, which no first line could tell, so the embedder connects such
 //! a client as [`Codec::Irc`], say on a port of its own. The three share
 //! the rooms, the history and the accounts.
