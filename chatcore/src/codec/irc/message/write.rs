@@ -113,10 +113,12 @@ impl<'t> Iterator for Pieces<'t> {
         while !rest.is_char_boundary(cut) {
             cut -= 1;
         }
-        // Rather between words, after a space in the second half of the
-        // piece (the space stays with it, so the pieces still join into the
-        // text); a text without one there is cut where it must be.
-        if let Some(space) = rest[..cut].rfind(' ').filter(|&at| at >= cut / 2) {
+        // Rather between words, after a space in the second half of a
+        // whole piece (the space stays with it, so the pieces still join
+        // into the text); a text without one there is cut where it must be.
+        // Half of `max`, not of `cut`: a cut backed up to a character's
+        // start would otherwise let a piece end at a space before half.
+        if let Some(space) = rest[..cut].rfind(' ').filter(|&at| at >= self.max / 2) {
             cut = space + 1;
         }
         let (piece, after) = rest.split_at(cut);
