@@ -8,6 +8,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use super::codes;
+
 const HTML: &str = "text/html; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 // Browsers load modules only with a JavaScript type.
@@ -16,7 +18,8 @@ const JS: &str = "text/javascript; charset=utf-8";
 const INDEX_HTML: &[u8] = include_bytes!("../../web/index.html");
 
 /// The page's files: the page, its style, and its script as ES modules
-/// (`app.js` imports the others by these paths).
+/// (`app.js` imports the others by these paths, and `/codes.js`, which
+/// chatd writes from chatcore's codes).
 const FILES: &[(&str, &str, &[u8])] = &[
     ("/", HTML, INDEX_HTML),
     ("/style.css", CSS, include_bytes!("../../web/style.css")),
@@ -32,15 +35,28 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("/session.js", JS, include_bytes!("../../web/session.js")),
 ];
 
+/// The page's script modules as written under `chatd/web/`, by path.
+#[cfg(test)]
+pub(super) fn scripts() -> impl Iterator<Item = (&'static str, &'static str)> {
+    FILES
+        .iter()
+        .filter(|(path, _, _)| path.ends_with(".js"))
+        .map(|(path, _, body)| (*path, std::str::from_utf8(body).expect("the page's scripts are UTF-8")))
+}
+
 /// Only this server's own files and its own WebSocket: no inline script or
 /// style, nothing from elsewhere, no framing by other sites. ('self' in
 /// connect-src covers ws:// to the same host and port in current browsers.)
 pub(crate) const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// A file of the page (see `FILES`), by its path.
+/// A file of the page (see `FILES`, and `/codes.js`), by its path.
 pub(crate) fn asset(path: &str) -> Option<Response> {
-    let &(_, content_type, body) = FILES.iter().find(|(file, _, _)| *file == path)?;
+    let (content_type, body) = if path == "/codes.js" {
+        (JS, codes::MODULE.as_bytes())
+    } else {
+        FILES.iter().find(|(file, _, _)| *file == path).map(|&(_, content_type, body)| (content_type, body))?
+    };
     // Revalidated on every load, so a new chatd's page is never mixed
     // with an old one's script.
     Some(Response::new(Status::Ok, content_type, body).header("Cache-Control", "no-cache"))
@@ -150,10 +166,13 @@ mod tests {
         assert!(page.contains("\r\nContent-Security-Policy: default-src 'self'"), "{page}");
         assert!(page.ends_with(std::str::from_utf8(INDEX_HTML).unwrap()));
         assert!(asset("/app.js").is_some() && asset("/style.css").is_some());
-        // Every module the page imports is served, as JavaScript.
-        for (path, _, _) in FILES.iter().filter(|(path, _, _)| path.ends_with(".js")) {
+        // Every module the page imports is served, as JavaScript, the
+        // written one like the others.
+        for (path, _) in scripts().chain([("/codes.js", "")]) {
             let module = String::from_utf8(asset(path).unwrap().to_bytes()).unwrap();
             assert!(module.contains("\r\nContent-Type: text/javascript; charset=utf-8\r\n"), "{path}");
+            assert!(module.contains("\r\nCache-Control: no-cache\r\n"), "{path}");
+            assert!(module.contains("\r\nContent-Security-Policy: default-src 'self'"), "{path}");
         }
         assert_eq!(asset("/index.html"), None);
         assert_eq!(asset("/../Cargo.toml"), None);
