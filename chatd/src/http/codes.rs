@@ -2,8 +2,8 @@
 //! page, written from chatcore's own lists ([`chatcore::ERROR_CODES`],
 //! [`chatcore::BYE_CODES`]) when it is first asked for. The page names a
 //! code only through it, so a code chatcore renames or drops fails on the
-//! page, and a test here fails first, instead of the page comparing
-//! against a string no server sends.
+//! page, and the page's tests (in `page`) fail first, instead of the page
+//! comparing against a string no server sends.
 
 use std::fmt::Write as _;
 use std::sync::LazyLock;
@@ -57,65 +57,6 @@ fn array<'a>(codes: impl Iterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The names the page's own modules use as codes: `errors.NAME` and
-    /// `byes.NAME`, with which list each names.
-    fn names_used(source: &str) -> Vec<(&'static str, &str)> {
-        let mut used = Vec::new();
-        for list in ["errors", "byes"] {
-            let reference = format!("{list}.");
-            for (at, _) in source.match_indices(&reference) {
-                // Only the identifier itself, not `someerrors.` or `x.errors.`.
-                let before = source[..at].chars().next_back();
-                if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
-                    continue;
-                }
-                let rest = &source[at + reference.len()..];
-                let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
-                // "errors." ending a sentence in a comment names nothing.
-                if end > 0 {
-                    used.push((list, &rest[..end]));
-                }
-            }
-        }
-        used
-    }
-
-    #[test]
-    fn every_code_the_page_names_is_one_chatcore_defines() {
-        let mut checked = 0;
-        for (path, source) in super::super::page::scripts() {
-            for (list, name) in names_used(source) {
-                let defined = match list {
-                    "errors" => chatcore::ERROR_CODES.iter().any(|error| error.code == name),
-                    _ => chatcore::BYE_CODES.iter().any(|bye| bye.code == name),
-                };
-                assert!(defined, "{path} names {list}.{name}, which chatcore does not define");
-                checked += 1;
-            }
-        }
-        // The page does name codes: a scan that found none checked nothing.
-        assert!(checked >= 6, "only {checked} codes named by the page");
-    }
-
-    #[test]
-    fn the_page_spells_no_code_of_its_own() {
-        // A code as a quoted string in the page is a hand copy that no
-        // test would notice going stale; only `/codes.js` spells them.
-        // Two codes are also words the page sends for other reasons: the
-        // request types `quit` and `blocked` (and the label "blocked").
-        const ALSO_REQUEST_TYPES: [&str; 2] = ["quit", "blocked"];
-        let errors = chatcore::ERROR_CODES.iter().map(|error| error.code);
-        let codes: Vec<_> = errors.chain(chatcore::BYE_CODES.iter().map(|bye| bye.code)).collect();
-        for (path, source) in super::super::page::scripts() {
-            for code in codes.iter().filter(|code| !ALSO_REQUEST_TYPES.contains(code)) {
-                for quote in ['\'', '"', '`'] {
-                    let spelled = format!("{quote}{code}{quote}");
-                    assert!(!source.contains(&spelled), "{path} spells {spelled}; name it through codes.js");
-                }
-            }
-        }
-    }
 
     #[test]
     fn the_module_lists_every_code_once_and_marks_the_busy_ones() {

@@ -189,6 +189,65 @@ mod tests {
         }
     }
 
+    /// The names the page's own modules use as codes: `errors.NAME` and
+    /// `byes.NAME`, with which list each names.
+    fn names_used(source: &str) -> Vec<(&'static str, &str)> {
+        let mut used = Vec::new();
+        for list in ["errors", "byes"] {
+            let reference = format!("{list}.");
+            for (at, _) in source.match_indices(&reference) {
+                // Only the identifier itself, not `someerrors.` or `x.errors.`.
+                let before = source[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                    continue;
+                }
+                let rest = &source[at + reference.len()..];
+                let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+                // "errors." ending a sentence in a comment names nothing.
+                if end > 0 {
+                    used.push((list, &rest[..end]));
+                }
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn every_code_the_page_names_is_one_chatcore_defines() {
+        let mut checked = 0;
+        for (path, source) in scripts() {
+            for (list, name) in names_used(source) {
+                let defined = match list {
+                    "errors" => chatcore::ERROR_CODES.iter().any(|error| error.code == name),
+                    _ => chatcore::BYE_CODES.iter().any(|bye| bye.code == name),
+                };
+                assert!(defined, "{path} names {list}.{name}, which chatcore does not define");
+                checked += 1;
+            }
+        }
+        // The page does name codes: a scan that found none checked nothing.
+        assert!(checked >= 6, "only {checked} codes named by the page");
+    }
+
+    #[test]
+    fn the_page_spells_no_code_of_its_own() {
+        // A code as a quoted string in the page is a hand copy that no
+        // test would notice going stale; only `/codes.js` spells them.
+        // Two codes are also words the page sends for other reasons: the
+        // request types `quit` and `blocked` (and the label "blocked").
+        const ALSO_REQUEST_TYPES: [&str; 2] = ["quit", "blocked"];
+        let errors = chatcore::ERROR_CODES.iter().map(|error| error.code);
+        let codes: Vec<_> = errors.chain(chatcore::BYE_CODES.iter().map(|bye| bye.code)).collect();
+        for (path, source) in scripts() {
+            for code in codes.iter().filter(|code| !ALSO_REQUEST_TYPES.contains(code)) {
+                for quote in ['\'', '"', '`'] {
+                    let spelled = format!("{quote}{code}{quote}");
+                    assert!(!source.contains(&spelled), "{path} spells {spelled}; name it through codes.js");
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_upgrade_answer_has_no_body_headers() {
         let answer = String::from_utf8(Response::switching("abc=".into()).to_bytes()).unwrap();
