@@ -5,6 +5,45 @@ use crate::ClientId;
 use crate::account::AuthRequestId;
 use crate::names::NameError;
 
+// The table's rows name IRC replies by their shape alone.
+use IrcReply::{Channel, ChannelStar, Nick, NickChannel, Notice, Plain, Star, Word};
+
+/// Writes one table of codes two ways: a `match` that gives each variant of
+/// an enum its row (a stable code and a value of the caller's type), and the
+/// public list of every row's code. Both come from the same rows, so a
+/// variant cannot have a code the list leaves out, and the `match` has no
+/// catch-all, so a new variant does not compile until it has its row.
+///
+/// Written as the `match` itself, whose rows are `PATTERN => ("code", VALUE)`
+/// or `PATTERN => ("code" [mark, ...], VALUE)`: each mark calls the list
+/// entry's method of that name, which sets the property it names.
+macro_rules! code_table {
+    (
+        $(#[$list_doc:meta])* pub const $list:ident: &[$entry:ident];
+        impl $owner:ident {
+            $(#[$row_doc:meta])*
+            fn $row:ident(&self) -> (&'static str, $value:ty) {
+                match self {
+                    $( $pattern:pat => ($code:literal $([$($mark:ident),+])?, $row_value:expr $(,)?) ),+ $(,)?
+                }
+            }
+        }
+    ) => {
+        $(#[$list_doc])*
+        pub const $list: &[$entry] = &[ $( $entry::new($code) $($(.$mark())+)?, )+ ];
+
+        impl $owner {
+            $(#[$row_doc])*
+            fn $row(&self) -> (&'static str, $value) {
+                match self {
+                    $( $pattern => ($code, $row_value), )+
+                }
+            }
+        }
+    };
+}
+pub(crate) use code_table;
+
 /// Misuse of the engine by its embedder. Bad input from a peer is never an
 /// `Error`; it becomes an error line sent to that peer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -314,82 +353,130 @@ impl Rejection {
     pub(crate) fn irc(&self) -> IrcReply<'_> {
         self.wire().1
     }
+}
 
-    /// Each refusal's stable code and IRC reply, beside its message (the
-    /// `#[error]` on its variant): the one place its wire forms are chosen.
-    /// The match has no catch-all, so a new refusal does not compile until
-    /// it has its row.
-    fn wire(&self) -> (&'static str, IrcReply<'_>) {
-        use IrcReply::{Channel, ChannelStar, Nick, NickChannel, Notice, Plain, Star, Word};
-        match self {
-            Rejection::LineTooLong { .. } => ("line_too_long", Plain("417")),
-            Rejection::InvalidUtf8 => ("invalid_utf8", Notice),
-            Rejection::ControlCharacter => ("control_character", Notice),
-            Rejection::UnknownCommand(command) => ("unknown_command", Word("421", command)),
-            Rejection::Usage(usage) => ("usage", IrcReply::Usage(usage)),
-            Rejection::BadJson { .. } => ("bad_json", Notice),
-            Rejection::BadRequestId => ("bad_id", Notice),
-            Rejection::NickInvalid(_) => ("nick_invalid", Star("432")),
-            Rejection::NickTaken(nick) => ("nick_taken", Nick("433", nick)),
-            Rejection::RoomInvalid(_) => ("room_invalid", Star("403")),
-            Rejection::RoomExists(_) => ("room_exists", Notice),
-            Rejection::NoSuchRoom(room) => ("no_such_room", Channel("403", room)),
-            Rejection::RoomLimit { .. } => ("room_limit", Notice),
-            Rejection::TooManyRooms { .. } => ("too_many_rooms", Notice),
-            // IRC clients join a channel they are in without complaint.
-            Rejection::AlreadyInRoom(_) => ("already_in_room", IrcReply::Nothing),
-            Rejection::NotInRoom(room) => ("not_in_room", Channel("442", room)),
-            Rejection::InLobby => ("in_lobby", Notice),
-            Rejection::RoomRequired => ("room_required", Notice),
-            Rejection::NoSuchNick(nick) => ("no_such_nick", Nick("401", nick)),
-            Rejection::Flood => ("flood", Notice),
-            Rejection::NickRegistered(nick) => ("nick_registered", IrcReply::Registered(nick)),
-            Rejection::NickLocked(nick) => ("nick_locked", Nick("433", nick)),
-            Rejection::AccountExists(_) => ("account_exists", Notice),
-            Rejection::AccountLimit { .. } => ("account_limit", Notice),
-            Rejection::PasswordMismatch => ("password_mismatch", Notice),
-            Rejection::PasswordTooShort { .. } => ("password_too_short", Notice),
-            Rejection::LoginFailed { .. } => ("login_failed", IrcReply::Login),
-            Rejection::LockedOut { .. } => ("locked_out", IrcReply::Login),
-            Rejection::TooManyRegistrations { .. } => ("too_many_registrations", Notice),
-            Rejection::LoginRequired => ("login_required", IrcReply::Login),
-            Rejection::AuthInProgress => ("auth_in_progress", IrcReply::Login),
-            Rejection::TlsRequired(_) => ("tls_required", IrcReply::Login),
-            Rejection::AlreadyLoggedIn(_) => ("already_logged_in", IrcReply::Login),
-            Rejection::HashFailed => ("hash_failed", IrcReply::Login),
-            Rejection::ServerBusy => ("server_busy", IrcReply::Login),
-            Rejection::TooManyRoomsCreated { .. } => ("too_many_rooms_created", Notice),
-            Rejection::NotRoomOwner(_) => ("not_room_owner", Notice),
-            Rejection::OfflineNeedsAccount(_) => ("offline_needs_account", Notice),
-            Rejection::AccountBusy => ("account_busy", IrcReply::Login),
-            Rejection::LayoutCharacter => ("layout_character", Notice),
-            Rejection::NotTopicSetter(room) => ("not_topic_setter", Channel("482", room)),
-            Rejection::TopicTooLong { .. } => ("topic_too_long", Notice),
-            Rejection::BlockedByRecipient(_) => ("blocked", Notice),
-            Rejection::MailboxFull(_) => ("mailbox_full", Notice),
-            Rejection::NeverSeen(_) => ("never_seen", Notice),
-            Rejection::CannotBlockSelf => ("cannot_block_self", Notice),
-            Rejection::BlockLimit { .. } => ("block_limit", Notice),
-            Rejection::NotBlocked(_) => ("not_blocked", Notice),
-            Rejection::StorageUnavailable => ("storage_unavailable", Notice),
-            Rejection::HistoryNeedsAccount => ("history_needs_account", Notice),
-            Rejection::NoSuchAccount(_) => ("no_such_account", Notice),
-            Rejection::NotOperator(room) => ("not_operator", Channel("482", room)),
-            Rejection::NotOnChannel { nick, room } => ("not_on_channel", NickChannel("441", nick, room)),
-            Rejection::AlreadyOnChannel { nick, room } => ("already_on_channel", NickChannel("443", nick, room)),
-            Rejection::Banned(room) => ("banned", Channel("474", room)),
-            Rejection::BannedNickChange { nick, room } => ("banned_nick_change", NickChannel("435", nick, room)),
-            Rejection::InviteOnly(room) => ("invite_only", Channel("473", room)),
-            Rejection::BadRoomKey(room) => ("bad_room_key", Channel("475", room)),
-            Rejection::RoomFull(room) => ("room_full", Channel("471", room)),
-            Rejection::CannotSpeak(room) => ("cannot_speak", Channel("404", room)),
-            Rejection::UnknownMode(letter) => ("unknown_mode", IrcReply::Mode("472", None, *letter)),
-            Rejection::InvalidModeParam { room, mode, .. } => {
-                ("invalid_mode_param", IrcReply::Mode("696", Some(room), *mode))
+code_table! {
+    /// Every stable code of a JSON `error` object (a refused line), each
+    /// once, in no promised order: a client can check the codes it acts on
+    /// against it, and chatd gives it to its web page. The list is written
+    /// from the same table that gives each refusal its code, so no refusal
+    /// has a code missing from it.
+    ///
+    /// ```
+    /// use chatcore::ERROR_CODES;
+    /// let busy = ERROR_CODES.iter().find(|e| e.code == "server_busy").unwrap();
+    /// assert!(busy.busy);
+    /// let taken = ERROR_CODES.iter().find(|e| e.code == "nick_taken").unwrap();
+    /// assert!(!taken.busy);
+    /// ```
+    pub const ERROR_CODES: &[ErrorCode];
+    impl Rejection {
+        /// Each refusal's stable code and IRC reply, beside its message (the
+        /// `#[error]` on its variant): the one place its wire forms are chosen.
+        /// The match has no catch-all, so a new refusal does not compile until
+        /// it has its row. A code marked `[busy]` is a refusal a client may
+        /// simply send again in a moment (see [`ErrorCode`]'s `busy`).
+        fn wire(&self) -> (&'static str, IrcReply<'_>) {
+            match self {
+                Rejection::LineTooLong { .. } => ("line_too_long", Plain("417")),
+                Rejection::InvalidUtf8 => ("invalid_utf8", Notice),
+                Rejection::ControlCharacter => ("control_character", Notice),
+                Rejection::UnknownCommand(command) => ("unknown_command", Word("421", command)),
+                Rejection::Usage(usage) => ("usage", IrcReply::Usage(usage)),
+                Rejection::BadJson { .. } => ("bad_json", Notice),
+                Rejection::BadRequestId => ("bad_id", Notice),
+                Rejection::NickInvalid(_) => ("nick_invalid", Star("432")),
+                Rejection::NickTaken(nick) => ("nick_taken", Nick("433", nick)),
+                Rejection::RoomInvalid(_) => ("room_invalid", Star("403")),
+                Rejection::RoomExists(_) => ("room_exists", Notice),
+                Rejection::NoSuchRoom(room) => ("no_such_room", Channel("403", room)),
+                Rejection::RoomLimit { .. } => ("room_limit", Notice),
+                Rejection::TooManyRooms { .. } => ("too_many_rooms", Notice),
+                // IRC clients join a channel they are in without complaint.
+                Rejection::AlreadyInRoom(_) => ("already_in_room", IrcReply::Nothing),
+                Rejection::NotInRoom(room) => ("not_in_room", Channel("442", room)),
+                Rejection::InLobby => ("in_lobby", Notice),
+                Rejection::RoomRequired => ("room_required", Notice),
+                Rejection::NoSuchNick(nick) => ("no_such_nick", Nick("401", nick)),
+                Rejection::Flood => ("flood", Notice),
+                Rejection::NickRegistered(nick) => ("nick_registered", IrcReply::Registered(nick)),
+                Rejection::NickLocked(nick) => ("nick_locked", Nick("433", nick)),
+                Rejection::AccountExists(_) => ("account_exists", Notice),
+                Rejection::AccountLimit { .. } => ("account_limit", Notice),
+                Rejection::PasswordMismatch => ("password_mismatch", Notice),
+                Rejection::PasswordTooShort { .. } => ("password_too_short", Notice),
+                Rejection::LoginFailed { .. } => ("login_failed", IrcReply::Login),
+                Rejection::LockedOut { .. } => ("locked_out", IrcReply::Login),
+                Rejection::TooManyRegistrations { .. } => ("too_many_registrations", Notice),
+                Rejection::LoginRequired => ("login_required", IrcReply::Login),
+                Rejection::AuthInProgress => ("auth_in_progress" [busy], IrcReply::Login),
+                Rejection::TlsRequired(_) => ("tls_required", IrcReply::Login),
+                Rejection::AlreadyLoggedIn(_) => ("already_logged_in", IrcReply::Login),
+                Rejection::HashFailed => ("hash_failed", IrcReply::Login),
+                Rejection::ServerBusy => ("server_busy" [busy], IrcReply::Login),
+                Rejection::TooManyRoomsCreated { .. } => ("too_many_rooms_created", Notice),
+                Rejection::NotRoomOwner(_) => ("not_room_owner", Notice),
+                Rejection::OfflineNeedsAccount(_) => ("offline_needs_account", Notice),
+                Rejection::AccountBusy => ("account_busy" [busy], IrcReply::Login),
+                Rejection::LayoutCharacter => ("layout_character", Notice),
+                Rejection::NotTopicSetter(room) => ("not_topic_setter", Channel("482", room)),
+                Rejection::TopicTooLong { .. } => ("topic_too_long", Notice),
+                Rejection::BlockedByRecipient(_) => ("blocked", Notice),
+                Rejection::MailboxFull(_) => ("mailbox_full", Notice),
+                Rejection::NeverSeen(_) => ("never_seen", Notice),
+                Rejection::CannotBlockSelf => ("cannot_block_self", Notice),
+                Rejection::BlockLimit { .. } => ("block_limit", Notice),
+                Rejection::NotBlocked(_) => ("not_blocked", Notice),
+                Rejection::StorageUnavailable => ("storage_unavailable", Notice),
+                Rejection::HistoryNeedsAccount => ("history_needs_account", Notice),
+                Rejection::NoSuchAccount(_) => ("no_such_account", Notice),
+                Rejection::NotOperator(room) => ("not_operator", Channel("482", room)),
+                Rejection::NotOnChannel { nick, room } => ("not_on_channel", NickChannel("441", nick, room)),
+                Rejection::AlreadyOnChannel { nick, room } => ("already_on_channel", NickChannel("443", nick, room)),
+                Rejection::Banned(room) => ("banned", Channel("474", room)),
+                Rejection::BannedNickChange { nick, room } => ("banned_nick_change", NickChannel("435", nick, room)),
+                Rejection::InviteOnly(room) => ("invite_only", Channel("473", room)),
+                Rejection::BadRoomKey(room) => ("bad_room_key", Channel("475", room)),
+                Rejection::RoomFull(room) => ("room_full", Channel("471", room)),
+                Rejection::CannotSpeak(room) => ("cannot_speak", Channel("404", room)),
+                Rejection::UnknownMode(letter) => ("unknown_mode", IrcReply::Mode("472", None, *letter)),
+                Rejection::InvalidModeParam { room, mode, .. } => (
+                    "invalid_mode_param",
+                    IrcReply::Mode("696", Some(room), *mode),
+                ),
+                Rejection::BanListFull { room, .. } => ("ban_list_full", ChannelStar("478", room)),
+                Rejection::OperatorListFull { room, .. } => ("operator_list_full", ChannelStar("478", room)),
             }
-            Rejection::BanListFull { room, .. } => ("ban_list_full", ChannelStar("478", room)),
-            Rejection::OperatorListFull { room, .. } => ("operator_list_full", ChannelStar("478", room)),
         }
+    }
+}
+
+/// A stable code of a JSON `error` object, as [`ERROR_CODES`] lists it,
+/// and what chatcore can say of every refusal with that code. (These are
+/// the codes of a peer's refused lines; [`Error`], the embedder's misuse,
+/// has none.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorCode {
+    /// The code, as the `error` object's `code` carries it: lowercase ASCII
+    /// letters, digits and underscores.
+    pub code: &'static str,
+    /// The server put the request off without judging it: it was still
+    /// checking this client's previous login, or had too many password
+    /// checks waiting (for the account or for the whole server). Nothing
+    /// counted against the client, and the same request sent again
+    /// unchanged in a moment may be taken.
+    pub busy: bool,
+}
+
+impl ErrorCode {
+    /// A code with none of the marks a row may add.
+    const fn new(code: &'static str) -> Self {
+        Self { code, busy: false }
+    }
+
+    const fn busy(self) -> Self {
+        Self { busy: true, ..self }
     }
 }
 

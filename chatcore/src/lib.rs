@@ -69,8 +69,9 @@
 //! # Errors and panics
 //!
 //! Bad input from a peer is never an `Err`: it becomes an error line to that
-//! peer (with a stable code for JSON clients, listed in [`protocol`]) and
-//! the state does not change. `Err` ([`Error`]) means the embedder misused
+//! peer (with a stable code for JSON clients, described in [`protocol`] and
+//! listed, for programs, in [`ERROR_CODES`]; the codes of a JSON `bye` are
+//! in [`BYE_CODES`]) and the state does not change. `Err` ([`Error`]) means the embedder misused
 //! the engine, such as passing a client id it never issued or answering a
 //! password request twice. Input or a disconnect for a client the engine
 //! has just closed is not misuse (the peer's bytes and the engine's close
@@ -212,11 +213,11 @@ pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;
 pub use engine::Engine;
-pub use error::Error;
+pub use error::{ERROR_CODES, Error, ErrorCode};
 #[cfg(any(test, feature = "testing"))]
 pub use invariants::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
-pub use output::{ClientId, DisconnectReason, HistoryTarget, Output};
+pub use output::{BYE_CODES, ByeCode, ClientId, DisconnectReason, HistoryTarget, Output};
 pub use record::{Record, RestoreError, StoredMessage, StoredModes};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};

@@ -5,6 +5,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::account::{AuthRequestId, Password, PasswordHash};
+use crate::error::code_table;
 use crate::record::Record;
 
 /// Identifies one connection for its whole life. Issued by
@@ -55,7 +56,8 @@ pub enum DisconnectReason {
 
 impl DisconnectReason {
     /// A stable, machine-readable code for it, which JSON's `bye` carries
-    /// (the reason's text may change; this does not).
+    /// (the reason's text may change; this does not). [`BYE_CODES`] lists
+    /// them all.
     ///
     /// ```
     /// use chatcore::DisconnectReason;
@@ -63,35 +65,61 @@ impl DisconnectReason {
     /// assert_eq!(DisconnectReason::Quit(Some("bye".into())).code(), "quit");
     /// ```
     pub fn code(&self) -> &'static str {
-        match self {
-            DisconnectReason::Quit(_) => "quit",
-            DisconnectReason::ConnectionClosed => "connection_closed",
-            DisconnectReason::ConnectionError => "connection_error",
-            DisconnectReason::SendQueueExceeded => "send_queue_full",
-            DisconnectReason::ServerFull => "server_full",
-            DisconnectReason::RegistrationTimeout => "registration_timeout",
-            DisconnectReason::ServerShutdown => "shutdown",
-            DisconnectReason::IdleTimeout => "idle",
-            DisconnectReason::LoggedInElsewhere => "logged_in_elsewhere",
-            DisconnectReason::WrongServerPassword => "wrong_server_password",
+        self.row().0
+    }
+}
+
+code_table! {
+    /// Every stable code of a JSON `bye` (a [`DisconnectReason`]), each
+    /// once, in no promised order. Written from the same table as
+    /// [`DisconnectReason::code`], so no reason has a code missing from it.
+    ///
+    /// ```
+    /// use chatcore::BYE_CODES;
+    /// assert!(BYE_CODES.iter().any(|bye| bye.code == "logged_in_elsewhere"));
+    /// ```
+    pub const BYE_CODES: &[ByeCode];
+    impl DisconnectReason {
+        /// Each reason's stable code and its words for people (a quit's
+        /// own reason follows them): the one place both are chosen.
+        fn row(&self) -> (&'static str, &'static str) {
+            match self {
+                DisconnectReason::Quit(_) => ("quit", "quit"),
+                DisconnectReason::ConnectionClosed => ("connection_closed", "connection closed"),
+                DisconnectReason::ConnectionError => ("connection_error", "connection error"),
+                DisconnectReason::SendQueueExceeded => ("send_queue_full", "send queue exceeded"),
+                DisconnectReason::ServerFull => ("server_full", "server is full; try again later"),
+                DisconnectReason::RegistrationTimeout => ("registration_timeout", "no input received in time"),
+                DisconnectReason::ServerShutdown => ("shutdown", "server is shutting down"),
+                DisconnectReason::IdleTimeout => ("idle", "idle for too long"),
+                DisconnectReason::LoggedInElsewhere => ("logged_in_elsewhere", "logged in from elsewhere"),
+                DisconnectReason::WrongServerPassword => ("wrong_server_password", "wrong server password"),
+            }
         }
+    }
+}
+
+/// A stable code of a JSON `bye`, as [`BYE_CODES`] lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ByeCode {
+    /// The code, as the `bye` object's `code` carries it: lowercase ASCII
+    /// letters, digits and underscores.
+    pub code: &'static str,
+}
+
+impl ByeCode {
+    const fn new(code: &'static str) -> Self {
+        Self { code }
     }
 }
 
 impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.row().1)?;
         match self {
-            DisconnectReason::Quit(None) => f.write_str("quit"),
-            DisconnectReason::Quit(Some(reason)) => write!(f, "quit: {reason}"),
-            DisconnectReason::ConnectionClosed => f.write_str("connection closed"),
-            DisconnectReason::ConnectionError => f.write_str("connection error"),
-            DisconnectReason::SendQueueExceeded => f.write_str("send queue exceeded"),
-            DisconnectReason::ServerFull => f.write_str("server is full; try again later"),
-            DisconnectReason::RegistrationTimeout => f.write_str("no input received in time"),
-            DisconnectReason::ServerShutdown => f.write_str("server is shutting down"),
-            DisconnectReason::IdleTimeout => f.write_str("idle for too long"),
-            DisconnectReason::LoggedInElsewhere => f.write_str("logged in from elsewhere"),
-            DisconnectReason::WrongServerPassword => f.write_str("wrong server password"),
+            DisconnectReason::Quit(Some(reason)) => write!(f, ": {reason}"),
+            _ => Ok(()),
         }
     }
 }

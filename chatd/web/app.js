@@ -2,6 +2,7 @@
 // the people in them, kept in step with chatd over one WebSocket that
 // speaks the JSON Lines protocol (chatcore/PROTOCOL.md, section 5).
 
+import { busyErrors, byes } from './codes.js';
 import { Connection } from './conn.js';
 import { loadConv, openConv, whispered } from './convs.js';
 import { closeDrawers, renderConvs, renderPeople, setUpPeople, toggleDrawer, updateTitle } from './nav.js';
@@ -38,11 +39,11 @@ const roomPages = new Map();
 
 // Rooms and people change without telling a page that is not in the room.
 const REFRESH_EVERY_MS = 30000;
-// A login that failed only because the server was busy is tried again.
-const BUSY_CODES = new Set(['server_busy', 'account_busy', 'auth_in_progress']);
+// A login that failed only because the server was busy (`busyErrors`) is
+// tried again after this long.
 const BUSY_RETRY_MS = 2000;
 // Goodbyes (their `code`) after which coming back by itself would be wrong.
-const FINAL_BYES = new Set(['logged_in_elsewhere', 'quit']);
+const FINAL_BYES = new Set([byes.logged_in_elsewhere, byes.quit]);
 
 const conn = new Connection({
   open: connectionOpened,
@@ -138,7 +139,7 @@ function authFailed(error) {
   if (!state.entered) {
     $('enter-error').textContent = error.message;
     $('enter-submit').disabled = false;
-  } else if (BUSY_CODES.has(error.code)) {
+  } else if (busyErrors.includes(error.code)) {
     setTimeout(() => conn.online && state.creds !== null && authenticate(), BUSY_RETRY_MS);
   } else {
     leaveChat(error.message);

@@ -1,6 +1,7 @@
 // Whispered conversations: one pane per person, with the whispers this
 // page saw and, from a server that keeps them, the earlier ones.
 
+import { errors } from './codes.js';
 import { activate, announce, countUnread, firstPaneKey, renderConvs, savePanes } from './nav.js';
 import { Pane } from './panes.js';
 import { $, connected, nickKey, request, sameNick, state } from './session.js';
@@ -77,7 +78,12 @@ function addWhisper(conv, m) {
 // The errors of a server that keeps no whispers for this conversation: an
 // older server, a guest, a name without an account. The conversation then
 // shows only what this page saw, without complaint.
-const NOT_KEPT = new Set(['usage', 'unknown_command', 'history_needs_account', 'no_such_account']);
+const NOT_KEPT = new Set([
+  errors.usage,
+  errors.unknown_command,
+  errors.history_needs_account,
+  errors.no_such_account,
+]);
 
 // The latest page of the conversation the server keeps and, back after a
 // reconnect, the pages before it down to the newest whisper already here.

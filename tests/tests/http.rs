@@ -60,17 +60,52 @@ fn the_page_and_its_files_come_with_their_types_and_security_headers() {
         ("/style.css", "text/css; charset=utf-8", include_bytes!("../../chatd/web/style.css").as_slice()),
     ] {
         let answer = get(server.http_addr(), path);
-        assert_eq!(answer.status, 200, "{path}");
-        assert_eq!(answer.header("content-type"), Some(content_type), "{path}");
-        assert_eq!(answer.header("x-content-type-options"), Some("nosniff"), "{path}");
-        let csp = answer.header("content-security-policy").expect("a Content-Security-Policy");
-        assert!(csp.starts_with("default-src 'self';"), "{csp}");
-        assert!(!csp.contains("unsafe") && !csp.contains('*') && !csp.contains("http"), "only 'self': {csp}");
-        assert_eq!(answer.header("connection"), Some("close"));
+        assert_served_as_page_file(&answer, path, content_type);
         assert_eq!(answer.body, file, "{path} is the file under chatd/web/");
     }
     // A query string does not change what is served.
     assert_eq!(get(server.http_addr(), "/?v=2").status, 200);
+}
+
+/// `answer` is a file of the page, of `content_type`, with the headers
+/// every one of them has.
+fn assert_served_as_page_file(answer: &Answer, path: &str, content_type: &str) {
+    assert_eq!(answer.status, 200, "{path}");
+    assert_eq!(answer.header("content-type"), Some(content_type), "{path}");
+    assert_eq!(answer.header("cache-control"), Some("no-cache"), "{path}");
+    assert_eq!(answer.header("x-content-type-options"), Some("nosniff"), "{path}");
+    let csp = answer.header("content-security-policy").expect("a Content-Security-Policy");
+    assert!(csp.starts_with("default-src 'self';"), "{csp}");
+    assert!(!csp.contains("unsafe") && !csp.contains('*') && !csp.contains("http"), "only 'self': {csp}");
+    assert_eq!(answer.header("connection"), Some("close"));
+}
+
+#[test]
+fn codes_js_holds_every_code_chatcore_defines_and_marks_the_busy_ones() {
+    let server = Server::start(chatd!(), &[]);
+    let answer = get(server.http_addr(), "/codes.js");
+    assert_served_as_page_file(&answer, "/codes.js", "text/javascript; charset=utf-8");
+    let module = String::from_utf8(answer.body).expect("a module in UTF-8");
+    // The array of codes an export is made from.
+    let export = |name: &str| {
+        let start = format!("export const {name} = ");
+        let line = module.lines().find(|line| line.starts_with(&start));
+        let line = line.unwrap_or_else(|| panic!("codes.js exports no {name}:\n{module}"));
+        line[line.find('[').expect("an array")..=line.rfind(']').expect("an array")].to_owned()
+    };
+    let (errors, busy, byes) = (export("errors"), export("busyErrors"), export("byes"));
+    for error in chatcore::ERROR_CODES {
+        let quoted = format!("'{}'", error.code);
+        assert!(errors.contains(&quoted), "{} is in errors: {errors}", error.code);
+        assert_eq!(busy.contains(&quoted), error.busy, "{} in busyErrors: {busy}", error.code);
+    }
+    for bye in chatcore::BYE_CODES {
+        assert!(byes.contains(&format!("'{}'", bye.code)), "{} is in byes: {byes}", bye.code);
+    }
+    // Codes a client meets, spelled as it meets them.
+    assert!(errors.contains("'nick_taken'") && busy.contains("'server_busy'") && byes.contains("'shutdown'"));
+    assert_eq!(errors.matches('\'').count(), 2 * chatcore::ERROR_CODES.len(), "nothing else: {errors}");
+    assert_eq!(byes.matches('\'').count(), 2 * chatcore::BYE_CODES.len(), "nothing else: {byes}");
 }
 
 #[test]

@@ -237,4 +237,14 @@ fn every_rejection_has_a_stable_code() {
     codes.sort();
     codes.dedup();
     assert_eq!(codes.len(), all.len(), "codes are distinct");
+    // The public list holds each of those codes once, and nothing else.
+    let mut listed: Vec<_> = crate::ERROR_CODES.iter().map(|e| e.code).collect();
+    listed.sort_unstable();
+    assert_eq!(listed, codes.into_iter().copied().collect::<Vec<_>>(), "ERROR_CODES is every refusal's code");
+    for entry in crate::ERROR_CODES {
+        assert!(entry.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{entry:?}");
+    }
+    let mut busy: Vec<_> = crate::ERROR_CODES.iter().filter(|e| e.busy).map(|e| e.code).collect();
+    busy.sort_unstable();
+    assert_eq!(busy, ["account_busy", "auth_in_progress", "server_busy"]);
 }

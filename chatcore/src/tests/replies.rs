@@ -243,7 +243,16 @@ fn bye_carries_a_stable_code() {
         (DisconnectReason::LoggedInElsewhere, "logged_in_elsewhere"),
         (DisconnectReason::WrongServerPassword, "wrong_server_password"),
     ];
-    for (reason, code) in codes {
-        assert_eq!(reason.code(), code, "{reason}");
+    for (reason, code) in &codes {
+        assert_eq!(reason.code(), *code, "{reason}");
+    }
+    // The public list holds each of those codes once, and nothing else.
+    let mut listed: Vec<_> = crate::BYE_CODES.iter().map(|bye| bye.code).collect();
+    listed.sort_unstable();
+    let mut expected: Vec<_> = codes.iter().map(|(_, code)| *code).collect();
+    expected.sort_unstable();
+    assert_eq!(listed, expected, "BYE_CODES is every reason's code");
+    for bye in crate::BYE_CODES {
+        assert!(bye.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{bye:?}");
     }
 }

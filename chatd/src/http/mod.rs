@@ -17,6 +17,7 @@
 //! | --- | --- |
 //! | `Host` not chatd's address, `localhost` or a `--server-host` | `421` |
 //! | `GET /`, `/app.js`, `/style.css` | the page's files ([`page`]) |
+//! | `GET /codes.js` | chatcore's error and bye codes for the page, written by chatd ([`codes`]) |
 //! | `GET /healthz` | `200 ok` |
 //! | `GET /ws` | `101`, then WebSocket; `400`/`426` if the upgrade is malformed |
 //! | any other `GET` | `404` |
@@ -27,6 +28,7 @@
 //! ([`crate::metrics`]; `503` if the engine does not answer in time) and
 //! `/healthz`, nothing else.
 
+mod codes;
 mod host;
 mod metrics_port;
 mod page;

@@ -8,6 +8,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use super::codes;
+
 const HTML: &str = "text/html; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 // Browsers load modules only with a JavaScript type.
@@ -16,7 +18,8 @@ const JS: &str = "text/javascript; charset=utf-8";
 const INDEX_HTML: &[u8] = include_bytes!("../../web/index.html");
 
 /// The page's files: the page, its style, and its script as ES modules
-/// (`app.js` imports the others by these paths).
+/// (`app.js` imports the others by these paths, and `/codes.js`, which
+/// chatd writes from chatcore's codes).
 const FILES: &[(&str, &str, &[u8])] = &[
     ("/", HTML, INDEX_HTML),
     ("/style.css", CSS, include_bytes!("../../web/style.css")),
@@ -32,15 +35,28 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("/session.js", JS, include_bytes!("../../web/session.js")),
 ];
 
+/// The page's script modules as written under `chatd/web/`, by path.
+#[cfg(test)]
+pub(super) fn scripts() -> impl Iterator<Item = (&'static str, &'static str)> {
+    FILES
+        .iter()
+        .filter(|(path, _, _)| path.ends_with(".js"))
+        .map(|(path, _, body)| (*path, std::str::from_utf8(body).expect("the page's scripts are UTF-8")))
+}
+
 /// Only this server's own files and its own WebSocket: no inline script or
 /// style, nothing from elsewhere, no framing by other sites. ('self' in
 /// connect-src covers ws:// to the same host and port in current browsers.)
 pub(crate) const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// A file of the page (see `FILES`), by its path.
+/// A file of the page (see `FILES`, and `/codes.js`), by its path.
 pub(crate) fn asset(path: &str) -> Option<Response> {
-    let &(_, content_type, body) = FILES.iter().find(|(file, _, _)| *file == path)?;
+    let (content_type, body) = if path == "/codes.js" {
+        (JS, codes::MODULE.as_bytes())
+    } else {
+        FILES.iter().find(|(file, _, _)| *file == path).map(|&(_, content_type, body)| (content_type, body))?
+    };
     // Revalidated on every load, so a new chatd's page is never mixed
     // with an old one's script.
     Some(Response::new(Status::Ok, content_type, body).header("Cache-Control", "no-cache"))
@@ -150,10 +166,13 @@ mod tests {
         assert!(page.contains("\r\nContent-Security-Policy: default-src 'self'"), "{page}");
         assert!(page.ends_with(std::str::from_utf8(INDEX_HTML).unwrap()));
         assert!(asset("/app.js").is_some() && asset("/style.css").is_some());
-        // Every module the page imports is served, as JavaScript.
-        for (path, _, _) in FILES.iter().filter(|(path, _, _)| path.ends_with(".js")) {
+        // Every module the page imports is served, as JavaScript, the
+        // written one like the others.
+        for (path, _) in scripts().chain([("/codes.js", "")]) {
             let module = String::from_utf8(asset(path).unwrap().to_bytes()).unwrap();
             assert!(module.contains("\r\nContent-Type: text/javascript; charset=utf-8\r\n"), "{path}");
+            assert!(module.contains("\r\nCache-Control: no-cache\r\n"), "{path}");
+            assert!(module.contains("\r\nContent-Security-Policy: default-src 'self'"), "{path}");
         }
         assert_eq!(asset("/index.html"), None);
         assert_eq!(asset("/../Cargo.toml"), None);
@@ -166,6 +185,65 @@ mod tests {
             for import in source.split("from './").skip(1) {
                 let name = &import[..import.find('\'').unwrap()];
                 assert!(asset(&format!("/{name}")).is_some(), "{path} imports {name}, which is not served");
+            }
+        }
+    }
+
+    /// The names the page's own modules use as codes: `errors.NAME` and
+    /// `byes.NAME`, with which list each names.
+    fn names_used(source: &str) -> Vec<(&'static str, &str)> {
+        let mut used = Vec::new();
+        for list in ["errors", "byes"] {
+            let reference = format!("{list}.");
+            for (at, _) in source.match_indices(&reference) {
+                // Only the identifier itself, not `someerrors.` or `x.errors.`.
+                let before = source[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                    continue;
+                }
+                let rest = &source[at + reference.len()..];
+                let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+                // "errors." ending a sentence in a comment names nothing.
+                if end > 0 {
+                    used.push((list, &rest[..end]));
+                }
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn every_code_the_page_names_is_one_chatcore_defines() {
+        let mut checked = 0;
+        for (path, source) in scripts() {
+            for (list, name) in names_used(source) {
+                let defined = match list {
+                    "errors" => chatcore::ERROR_CODES.iter().any(|error| error.code == name),
+                    _ => chatcore::BYE_CODES.iter().any(|bye| bye.code == name),
+                };
+                assert!(defined, "{path} names {list}.{name}, which chatcore does not define");
+                checked += 1;
+            }
+        }
+        // The page does name codes: a scan that found none checked nothing.
+        assert!(checked >= 6, "only {checked} codes named by the page");
+    }
+
+    #[test]
+    fn the_page_spells_no_code_of_its_own() {
+        // A code as a quoted string in the page is a hand copy that no
+        // test would notice going stale; only `/codes.js` spells them.
+        // Two codes are also words the page sends for other reasons: the
+        // request types `quit` and `blocked` (and the label "blocked").
+        const ALSO_REQUEST_TYPES: [&str; 2] = ["quit", "blocked"];
+        let errors = chatcore::ERROR_CODES.iter().map(|error| error.code);
+        let codes: Vec<_> = errors.chain(chatcore::BYE_CODES.iter().map(|bye| bye.code)).collect();
+        for (path, source) in scripts() {
+            for code in codes.iter().filter(|code| !ALSO_REQUEST_TYPES.contains(code)) {
+                for quote in ['\'', '"', '`'] {
+                    let spelled = format!("{quote}{code}{quote}");
+                    assert!(!source.contains(&spelled), "{path} spells {spelled}; name it through codes.js");
+                }
             }
         }
     }
