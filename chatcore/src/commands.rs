@@ -358,12 +358,18 @@ impl World {
         // stored under: JSON always, IRC with echo-message (see `echoes`).
         // It is one of the recipients then, so its copy is the same buffer.
         let echoes = sender.echoes();
-        let recipients = room.members.iter().filter(|&(to, _)| {
-            (to != id || echoes)
-                && blockers.is_none_or(|b| !b.contains(&to))
-                && carried.is_none_or(|c| !c.iter().any(|(b, _)| *b == to))
-        });
-        out.fanout(recipients, &event);
+        // Without blocks in play (most messages) nobody but the sender is
+        // left out, and the room's member list serves as it stands.
+        if blockers.is_none() && carried.is_none() {
+            out.fanout_room(&room.members, (!echoes).then_some(id), &event);
+        } else {
+            let recipients = room.members.iter().filter(|&(to, _)| {
+                (to != id || echoes)
+                    && blockers.is_none_or(|b| !b.contains(&to))
+                    && carried.is_none_or(|c| !c.iter().any(|(b, _)| *b == to))
+            });
+            out.fanout(recipients, &event);
+        }
         if out.emits_records() {
             out.persist(Record::Message { room: room.name.clone(), message: message.clone() });
         }

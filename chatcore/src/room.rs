@@ -74,6 +74,29 @@ impl Members {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
         self.sorted.iter().map(|&(id, wire, _)| (id, wire))
     }
+
+    /// The members' ids but `except`'s, sorted: copied as two runs, the
+    /// members before it and those after.
+    pub(crate) fn ids_except(&self, except: Option<ClientId>) -> Vec<ClientId> {
+        let at = except.and_then(|id| self.sorted.binary_search_by_key(&id, |m| m.0).ok());
+        let (before, after) = match at {
+            Some(at) => (&self.sorted[..at], &self.sorted[at + 1..]),
+            None => (&self.sorted[..], &[][..]),
+        };
+        let mut ids = Vec::with_capacity(before.len() + after.len());
+        ids.extend(before.iter().map(|&(id, _, _)| id));
+        ids.extend(after.iter().map(|&(id, _, _)| id));
+        ids
+    }
+
+    /// The wire every member speaks, if they all speak one (most rooms);
+    /// `None` for an empty room.
+    pub(crate) fn one_wire(&self) -> Option<Wire> {
+        let ((_, wire, _), rest) = self.sorted.split_first()?;
+        // A fold, not `all`: without an early exit the compiler checks
+        // several members per instruction.
+        rest.iter().fold(true, |same, m| same & (m.1 == *wire)).then_some(*wire)
+    }
 }
 
 /// One chat room.
@@ -140,5 +163,42 @@ mod tests {
         assert!(!m.remove(ClientId(2)));
         assert!(!m.contains(ClientId(2)));
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn ids_leave_out_only_the_member_named() {
+        let mut m = Members::default();
+        for id in [4, 1, 3, 2] {
+            m.insert(ClientId(id), Wire::Text);
+        }
+        let ids =
+            |except: Option<u64>| -> Vec<u64> { m.ids_except(except.map(ClientId)).iter().map(|id| id.0).collect() };
+        assert_eq!(ids(None), [1, 2, 3, 4]);
+        assert_eq!(ids(Some(1)), [2, 3, 4]);
+        assert_eq!(ids(Some(3)), [1, 2, 4]);
+        assert_eq!(ids(Some(4)), [1, 2, 3]);
+        assert_eq!(ids(Some(9)), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn one_wire_only_while_every_member_speaks_it() {
+        let mut m = Members::default();
+        assert_eq!(m.one_wire(), None);
+        m.insert(ClientId(1), Wire::Text);
+        m.insert(ClientId(2), Wire::Text);
+        assert_eq!(m.one_wire(), Some(Wire::Text));
+        let tagged = Wire::Irc(crate::codec::irc::render::Tagging { time: true, msgid: false });
+        m.insert(ClientId(3), tagged);
+        assert_eq!(m.one_wire(), None);
+        m.set_wire(ClientId(3), Wire::Irc(crate::codec::irc::render::Tagging::NONE));
+        assert_eq!(m.one_wire(), None, "IRC without tags is still not text");
+        m.set_wire(ClientId(3), Wire::Text);
+        assert_eq!(m.one_wire(), Some(Wire::Text));
+        m.set_wire(ClientId(1), tagged);
+        m.set_wire(ClientId(2), tagged);
+        m.set_wire(ClientId(3), Wire::Irc(crate::codec::irc::render::Tagging { time: false, msgid: true }));
+        assert_eq!(m.one_wire(), None, "IRC clients with different tags are on different wires");
+        m.remove(ClientId(3));
+        assert_eq!(m.one_wire(), Some(tagged));
     }
 }
