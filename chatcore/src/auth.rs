@@ -294,7 +294,7 @@ impl World {
     /// Makes `id` the account's one live session: an older session is
     /// closed, a guest using the name is renamed, offline whispers follow.
     fn log_in(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: NameKey) {
-        if let Some(&holder) = self.nicks.get(&key)
+        if let Some(holder) = self.names.holder(&key)
             && holder != id
         {
             if self.clients[&holder].account.as_ref() == Some(&key) {

@@ -110,7 +110,7 @@ impl World {
         validate_chosen_nick(nick, self.config.max_nick_len, &self.config.server_name)
             .map_err(Rejection::NickInvalid)?;
         let key = NameKey::of(nick);
-        if self.nicks.get(&key).is_some_and(|owner| *owner != id) {
+        if self.names.holder(&key).is_some_and(|owner| owner != id) {
             return Err(Rejection::NickTaken(nick.into()));
         }
         if let Some(account) = self.accounts.get(&key) {
@@ -133,18 +133,8 @@ impl World {
         let key = NameKey::of(&nick);
         let old = std::mem::replace(&mut client.nick, nick);
         let old_key = std::mem::replace(&mut client.nick_key, key.clone());
-        if self.nicks.get(&old_key) == Some(&id) {
-            self.nicks.remove(&old_key);
-        }
+        self.names.rename(id, &old_key, key);
         self.carry_blocks(id, &old_key);
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
-        if client.rooms.is_empty() {
-            if self.lobby.get(&old_key) == Some(&id) {
-                self.lobby.remove(&old_key);
-            }
-            self.lobby.insert(key.clone(), id);
-        }
-        self.nicks.insert(key, id);
         let (new, host) = (self.clients[&id].nick.clone(), self.clients[&id].host.clone());
         let mates = self.roommates(id);
         out.fanout(mates, &Event::NickChanged { old: &old, new: &new, host: &host, you: false });
@@ -378,7 +368,7 @@ impl World {
             return Err(Rejection::NoSuchNick(to.into()));
         }
         let to_key = NameKey::of(to);
-        let Some(&recipient) = self.nicks.get(&to_key) else {
+        let Some(recipient) = self.names.holder(&to_key) else {
             return self.keep_for_offline(out, now, id, &to_key, to, text);
         };
         if self.blocks_sender(recipient, id) {

@@ -320,7 +320,7 @@ impl World {
             if client.nick_key != NameKey::of(&client.nick) {
                 return Err(V::NickKeyMismatch { client: id, nick: nick(), key: client.nick_key.to_string() });
             }
-            let indexed = self.nicks.get(&client.nick_key).copied();
+            let indexed = self.names.holder(&client.nick_key);
             if indexed != Some(id) {
                 return Err(V::NickNotIndexed { client: id, nick: nick(), indexed });
             }
@@ -380,17 +380,18 @@ impl World {
     /// The maps that index clients: nicknames, timers, blockers.
     fn check_indexes(&self) -> Result<(), InvariantViolation> {
         use InvariantViolation as V;
-        for (key, &id) in &self.nicks {
+        self.names.check()?;
+        for (key, id) in self.names.entries() {
             if self.clients.get(&id).is_none_or(|c| c.nick_key != *key) {
                 return Err(V::StaleNick { key: key.to_string(), client: id });
             }
         }
         for (&id, client) in &self.clients {
-            if (self.lobby.get(&client.nick_key) == Some(&id)) != client.rooms.is_empty() {
+            if self.names.in_lobby(&client.nick_key, id) != client.rooms.is_empty() {
                 return Err(V::LobbyIndex { client: id });
             }
         }
-        for (key, &id) in &self.lobby {
+        for (key, id) in self.names.lobby_entries() {
             if self.clients.get(&id).is_none_or(|c| c.nick_key != *key || !c.rooms.is_empty()) {
                 return Err(V::LobbyIndex { client: id });
             }
@@ -426,7 +427,7 @@ impl World {
     fn check_seen_index(&self) -> Result<(), InvariantViolation> {
         use InvariantViolation as V;
         let online = |key: &NameKey| {
-            self.nicks.get(key).and_then(|id| self.clients.get(id)).is_some_and(|c| c.account.as_ref() == Some(key))
+            self.names.holder(key).and_then(|id| self.clients.get(&id)).is_some_and(|c| c.account.as_ref() == Some(key))
         };
         for (std::cmp::Reverse(at), key) in &self.offline_seen {
             let account = self.accounts.get(key);

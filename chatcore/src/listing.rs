@@ -155,10 +155,10 @@ impl World {
             }
             // The Lobby is kept in name order: a page is a range of it.
             None => {
-                let shown = name_range(&self.lobby, from).take(len.saturating_add(1));
-                let mut members: Vec<(&str, &str)> = shown.filter_map(nick).collect();
+                let shown = self.names.lobby_from(from).take(len.saturating_add(1));
+                let mut members: Vec<(&str, &str)> = shown.filter_map(|m| nick(&m)).collect();
                 let next = split_next(&mut members, len).map(|(name, _)| name);
-                (None, members, ListPage { total: self.lobby.len(), next })
+                (None, members, ListPage { total: self.names.lobby_len(), next })
             }
         };
         let (members, hosts): (Vec<&str>, Vec<&str>) = shown.into_iter().unzip();
@@ -170,10 +170,10 @@ impl World {
     /// of the nickname index.
     pub(crate) fn users(&mut self, out: &mut Outbox, id: ClientId, from: Option<&str>) {
         let len = self.config.list_page_len;
-        let shown = name_range(&self.nicks, from).take(len.saturating_add(1));
-        let mut users: Vec<&str> = shown.filter_map(|c| self.clients.get(c)).map(|c| &*c.nick).collect();
+        let shown = self.names.from(from).take(len.saturating_add(1));
+        let mut users: Vec<&str> = shown.filter_map(|c| self.clients.get(&c)).map(|c| &*c.nick).collect();
         let next = split_next(&mut users, len);
-        let page = ListPage { total: self.nicks.len(), next };
+        let page = ListPage { total: self.names.len(), next };
         let data = self.clients[&id].render(&Event::Users { users: &users, page });
         out.send(id, data);
     }
@@ -187,11 +187,11 @@ impl World {
         let cutoff = now.unix_ms.saturating_sub(seconds.saturating_mul(1000));
         let offline_from = from
             .map(NameKey::of)
-            .filter(|key| !self.nicks.contains_key(key))
+            .filter(|key| !self.names.is_taken(key))
             .and_then(|key| Some((Reverse(self.accounts.get(&key)?.last_seen_ms?), key)));
         let mut users: Vec<SeenUser<'_>> = Vec::with_capacity(len.saturating_add(1).min(1024));
         if offline_from.is_none() {
-            let online = name_range(&self.nicks, from).filter_map(|c| self.clients.get(c));
+            let online = self.names.from(from).filter_map(|c| self.clients.get(&c));
             users.extend(online.take(len.saturating_add(1)).map(|c| SeenUser { nick: &c.nick, last_seen_ms: None }));
         }
         let offline = match offline_from {
@@ -206,7 +206,7 @@ impl World {
         }
         let seen = self.offline_seen.iter().take_while(|(Reverse(at), _)| *at >= cutoff).count();
         let next = split_next(&mut users, len).map(|u| u.nick);
-        let page = ListPage { total: self.nicks.len() + seen, next };
+        let page = ListPage { total: self.names.len() + seen, next };
         let data = self.clients[&id].render(&Event::Since { seconds, users: &users, page });
         out.send(id, data);
     }

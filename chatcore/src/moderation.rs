@@ -152,7 +152,7 @@ impl World {
             ModeChange::ListBans => false,
             ModeChange::Operator(on, nick) | ModeChange::Voice(on, nick) => {
                 let operator = matches!(change, ModeChange::Operator(..));
-                let target = self.nicks.get(&NameKey::of(nick)).copied().filter(|t| room.members.contains(*t));
+                let target = self.names.holder(&NameKey::of(nick)).filter(|t| room.members.contains(*t));
                 let Some(target) = target else {
                     // `-o ACCOUNT` forgets an account made operator while it is away.
                     let remembered = NameKey::of(nick);
@@ -208,7 +208,7 @@ impl World {
         if !room.members.status(id).operator {
             return Err(Rejection::NotOperator(room.name.clone()));
         }
-        let target = self.nicks.get(&NameKey::of(nick)).copied().filter(|t| room.members.contains(*t));
+        let target = self.names.holder(&NameKey::of(nick)).filter(|t| room.members.contains(*t));
         let Some(target) = target else {
             return Err(Rejection::NotOnChannel { nick: nick.into(), room: room.name.clone() });
         };
@@ -226,7 +226,7 @@ impl World {
     /// `/invite NICK ROOM`: a member invites a user, who may then join past
     /// `+i`, a ban or a key; in a `+i` room only operators invite.
     pub(crate) fn invite(&mut self, out: &mut Outbox, id: ClientId, nick: &str, name: &str) -> Result<(), Rejection> {
-        let target = *self.nicks.get(&NameKey::of(nick)).ok_or_else(|| Rejection::NoSuchNick(nick.into()))?;
+        let target = self.names.holder(&NameKey::of(nick)).ok_or_else(|| Rejection::NoSuchNick(nick.into()))?;
         let key = NameKey::of(name);
         let room = self.rooms.get_mut(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
         if !room.members.contains(id) {

@@ -140,7 +140,7 @@ impl World {
             return Err(Rejection::NeverSeen(nick.into()));
         }
         let key = NameKey::of(nick);
-        let data = if let Some(online) = self.nicks.get(&key).and_then(|c| self.clients.get(c)) {
+        let data = if let Some(online) = self.names.holder(&key).and_then(|c| self.clients.get(&c)) {
             let event = Event::Seen { nick: &online.nick, online: true, last_seen_ms: None };
             self.clients[&id].render(&event)
         } else if let Some(account) = self.accounts.get(&key) {

@@ -28,6 +28,10 @@ use crate::stats::Counters;
 use crate::time::Now;
 use crate::timers::{Due, Timers};
 
+mod names;
+
+pub(crate) use names::Names;
+
 /// The engine's state, apart from its output queue.
 #[derive(Debug)]
 pub(crate) struct World {
@@ -36,13 +40,8 @@ pub(crate) struct World {
     /// leaves its nodes about half full, and each empty slot would
     /// otherwise cost a whole `Client`.
     pub(crate) clients: BTreeMap<ClientId, Box<Client>>,
-    /// Every client by nickname, in name order, so `/users` reads a page
-    /// of it without sorting everyone.
-    pub(crate) nicks: BTreeMap<NameKey, ClientId>,
-    /// Clients in no room (the Lobby) by nickname, in name order, kept as
-    /// memberships and nicknames change so that the Lobby's `/who` reads a
-    /// range of it and its announcements need not scan every client.
-    pub(crate) lobby: BTreeMap<NameKey, ClientId>,
+    /// Every client by nickname, and the Lobby's clients, in name order.
+    pub(crate) names: Names,
     pub(crate) rooms: BTreeMap<NameKey, Room>,
     pub(crate) accounts: BTreeMap<NameKey, Account>,
     /// Accounts not logged in that have been seen, most recently seen
@@ -92,8 +91,7 @@ impl World {
         Self {
             config,
             clients: BTreeMap::new(),
-            nicks: BTreeMap::new(),
-            lobby: BTreeMap::new(),
+            names: Names::default(),
             rooms: BTreeMap::new(),
             accounts: BTreeMap::new(),
             offline_seen: BTreeSet::new(),
@@ -182,8 +180,7 @@ impl World {
         if self.config.announce_lobby_presence {
             out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
         }
-        self.nicks.insert(nick_key.clone(), id);
-        self.lobby.insert(nick_key, id);
+        self.names.arrive(nick_key, id);
         self.clients.insert(id, Box::new(client));
         self.counts.connected(codec);
         if irc {
@@ -200,7 +197,7 @@ impl World {
         loop {
             let name = format!("Guest{}", self.next_guest);
             self.next_guest += 1;
-            if !self.nicks.contains_key(&NameKey::of(&name)) {
+            if !self.names.is_taken(&NameKey::of(&name)) {
                 return name.into();
             }
         }
@@ -364,17 +361,17 @@ impl World {
     /// Clients in no room, other than `except`: a walk of the Lobby, not
     /// of every client.
     pub(crate) fn lobby_except(&self, except: ClientId) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
-        self.lobby
-            .values()
-            .filter(move |id| **id != except)
-            .filter_map(|id| self.clients.get(id).map(|c| (*id, c.wire())))
+        self.names
+            .lobby()
+            .filter(move |id| *id != except)
+            .filter_map(|id| self.clients.get(&id).map(|c| (id, c.wire())))
     }
 
     /// Notes that `id` joined `key`: it is no longer in the Lobby.
     pub(crate) fn add_membership(&mut self, id: ClientId, key: NameKey) {
         if let Some(client) = self.clients.get_mut(&id) {
-            if client.rooms.is_empty() && self.lobby.get(&client.nick_key) == Some(&id) {
-                self.lobby.remove(&client.nick_key);
+            if client.rooms.is_empty() {
+                self.names.leave_lobby(&client.nick_key, id);
             }
             // Most clients are in one room: room for one, not the usual four.
             if client.rooms.capacity() == 0 {
@@ -390,7 +387,7 @@ impl World {
             let was_in_rooms = !client.rooms.is_empty();
             client.rooms.retain(|r| r != key);
             if was_in_rooms && client.rooms.is_empty() {
-                self.lobby.insert(client.nick_key.clone(), id);
+                self.names.enter_lobby(&client.nick_key, id);
             }
         }
     }
@@ -456,10 +453,7 @@ impl World {
         };
         self.timers.disarm(id, &mut client);
         self.counts.disconnected(client.codec);
-        self.nicks.remove(&client.nick_key);
-        if self.lobby.get(&client.nick_key) == Some(&id) {
-            self.lobby.remove(&client.nick_key);
-        }
+        self.names.depart(&client.nick_key, id);
         self.departed.record(&client, now.unix_ms);
         if client.irc.as_ref().is_some_and(|session| !session.registered) {
             self.irc_unregistered -= 1;

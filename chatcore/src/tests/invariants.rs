@@ -68,7 +68,7 @@ fn nickname_index() {
 
     let (mut sim, ..) = populated();
     let v = check(&mut sim, |e| {
-        e.world.nicks.insert(NameKey::of("ghost"), ClientId(77));
+        e.world.names.insert_unchecked(NameKey::of("ghost"), ClientId(77));
     });
     assert!(matches!(v, V::StaleNick { .. }), "{v:?}");
 }

@@ -69,7 +69,7 @@ pub(crate) fn digest(engine: &Engine) -> String {
             c.nick, c.nick_key, c.codec, c.codec_chosen, c.account, c.blocks, c.auth_pending, c.registration_deadline
         );
     }
-    let mut nicks: Vec<_> = engine.world.nicks.iter().collect();
+    let mut nicks: Vec<_> = engine.world.names.entries().collect();
     nicks.sort();
     let _ = writeln!(out, "nicks {nicks:?}");
     for (key, room) in &engine.world.rooms {
