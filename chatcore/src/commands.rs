@@ -177,7 +177,7 @@ impl World {
         let key = NameKey::of(name);
         // A guest's room left over from before a restart still holds what
         // its last group said and set; whoever walks in finds it new.
-        self.renew_guest_room(out, now, &key);
+        self.rooms.renew_guest_room(out, now, &key);
         let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
         if room.members.contains(id) {
             return Err(Rejection::AlreadyInRoom(room.name.clone()));
@@ -269,7 +269,7 @@ impl World {
         if let Some(room) = self.rooms.get_mut(key) {
             room.members.remove(id);
         }
-        self.note_if_vacated(out, now, key);
+        self.rooms.note_if_vacated(out, now, key, &self.config);
     }
 
     /// The room a command is about: the one named (which the client must be

@@ -360,7 +360,7 @@ impl Engine {
     /// if any timer is armed. May be earlier than strictly needed.
     #[must_use = "re-arm the timer from it, or deadlines are missed"]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.world.timers.next(), self.world.next_sweep) {
+        match (self.world.timers.next(), self.world.rooms.next_sweep()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }

@@ -18,7 +18,7 @@
 //!   first; its total walks the accounts seen within the window.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 
 use crate::error::Rejection;
 use crate::event::{Event, ListPage, RoomSummary, SeenUser};
@@ -102,16 +102,6 @@ fn split_next<T>(entries: &mut Vec<T>, len: usize) -> Option<T> {
     if entries.len() > len { entries.pop() } else { None }
 }
 
-/// The values of a map kept by name, from the name `from` on (all of them
-/// without it): O(log n) to find the start.
-fn name_range<'a, V>(map: &'a BTreeMap<NameKey, V>, from: Option<&str>) -> impl Iterator<Item = &'a V> + 'a {
-    let range = match from {
-        Some(from) => map.range(NameKey::of(from)..),
-        None => map.range(..),
-    };
-    range.map(|(_, value)| value)
-}
-
 impl World {
     /// `/list [FROM]`: the rooms in name order from FROM; a secret room
     /// (`+s`) is listed to its members only.
@@ -119,7 +109,9 @@ impl World {
         let len = self.config.list_page_len;
         let visible = |room: &&Room| !room.modes.secret || room.members.contains(id);
         let total = self.rooms.values().filter(visible).count();
-        let mut rooms: Vec<RoomSummary<'_>> = name_range(&self.rooms, from)
+        let mut rooms: Vec<RoomSummary<'_>> = self
+            .rooms
+            .from(from)
             .filter(visible)
             .take(len.saturating_add(1))
             .map(|r| RoomSummary { name: &r.name, members: r.members.len() })

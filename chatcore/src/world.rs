@@ -6,7 +6,6 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
 
 use crate::Config;
 use crate::account::{Account, AuthRequestId};
@@ -16,21 +15,22 @@ use crate::codec::{Codec, Wire};
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
-use crate::lockout::{AccountFailures, LoginFailures, Registrations, RoomCreations};
+use crate::lockout::{AccountFailures, LoginFailures, Registrations};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
 use crate::password_check::PendingAuth;
 use crate::record::Record;
-use crate::room::Room;
 use crate::source::SourceKey;
 use crate::stats::Counters;
 use crate::time::Now;
 use crate::timers::{Due, Timers};
 
 mod names;
+mod rooms;
 
 pub(crate) use names::Names;
+pub(crate) use rooms::Rooms;
 
 /// The engine's state, apart from its output queue.
 #[derive(Debug)]
@@ -42,7 +42,8 @@ pub(crate) struct World {
     pub(crate) clients: BTreeMap<ClientId, Box<Client>>,
     /// Every client by nickname, and the Lobby's clients, in name order.
     pub(crate) names: Names,
-    pub(crate) rooms: BTreeMap<NameKey, Room>,
+    /// Every room, with its creation counts and expiry.
+    pub(crate) rooms: Rooms,
     pub(crate) accounts: BTreeMap<NameKey, Account>,
     /// Accounts not logged in that have been seen, most recently seen
     /// first, for `/since`.
@@ -64,10 +65,6 @@ pub(crate) struct World {
     /// Failed logins per account, from every source together.
     pub(crate) account_failures: AccountFailures,
     pub(crate) registrations: Registrations,
-    /// Rooms created, per source and per account.
-    pub(crate) room_creations: RoomCreations,
-    /// When empty rooms are next checked for expiry, while any may expire.
-    pub(crate) next_sweep: Option<Instant>,
     pub(crate) timers: Timers,
     /// Set while the embedder's store fails; see `StorageStatus`.
     pub(crate) storage_failing: bool,
@@ -92,7 +89,7 @@ impl World {
             config,
             clients: BTreeMap::new(),
             names: Names::default(),
-            rooms: BTreeMap::new(),
+            rooms: Rooms::default(),
             accounts: BTreeMap::new(),
             offline_seen: BTreeSet::new(),
             blockers: BTreeMap::new(),
@@ -103,8 +100,6 @@ impl World {
             login_failures: LoginFailures::default(),
             account_failures: AccountFailures::default(),
             registrations: Registrations::default(),
-            room_creations: RoomCreations::default(),
-            next_sweep: None,
             timers: Timers::default(),
             storage_failing: false,
             next_client: 1,
@@ -188,7 +183,7 @@ impl World {
         }
         self.peak_users = self.peak_users.max(self.clients.len() - self.irc_unregistered);
         // Rooms restored empty start counting towards expiry once time is known.
-        self.schedule_sweep(now);
+        self.rooms.schedule_sweep(now, &self.config);
         id
     }
 
@@ -300,9 +295,7 @@ impl World {
 
     /// Handles every deadline due by `now`.
     pub(crate) fn timeout(&mut self, out: &mut Outbox, now: Now) {
-        if self.next_sweep.is_some_and(|at| at <= now.instant) {
-            self.expire_rooms(out, now);
-        }
+        self.rooms.expire_due(out, now, &self.config);
         while let Some(id) = self.timers.pop_due(now.instant) {
             let Some(client) = self.clients.get_mut(&id) else {
                 continue;
@@ -470,7 +463,7 @@ impl World {
             if let Some(room) = self.rooms.get_mut(key) {
                 room.members.remove(id);
             }
-            self.note_if_vacated(out, now, key);
+            self.rooms.note_if_vacated(out, now, key, &self.config);
         }
         out.fanout(recipients, &Event::Disconnected { nick: &client.nick, host: &client.host, reason });
     }
