@@ -3,7 +3,7 @@
 //! with [`Engine::handle_password_hashed`] or
 //! [`Engine::handle_password_verified`].
 
-use crate::account::{Account, AuthRequestId, Password, PasswordHash};
+use crate::account::{AuthRequestId, Password, PasswordHash};
 use crate::cloak::HIDDEN_HOST;
 use crate::error::{Error, Rejection};
 use crate::event::Event;
@@ -14,7 +14,7 @@ use crate::password_check::{AuthKind, PendingAuth};
 use crate::record::Record;
 use crate::source::SourceKey;
 use crate::time::{Now, secs_until};
-use crate::world::World;
+use crate::world::{Account, World};
 
 impl World {
     pub(crate) fn register(
@@ -304,7 +304,7 @@ impl World {
                 self.rename(out, holder, guest, true);
             }
         }
-        self.note_online(&key, now.unix_ms);
+        self.accounts.note_online(&key, now.unix_ms);
         let account = self.accounts.get_mut(&key).expect("caller checked the account");
         let source = self.clients.get(&id).and_then(|c| c.source);
         if let Some(source) = source
@@ -313,7 +313,7 @@ impl World {
             out.persist(Record::KnownSource { account: account.name.clone(), source });
         }
         let name = account.name.clone();
-        let kept = account.mailbox.len();
+        let kept = account.mailbox().len();
         out.persist(Record::LastSeen { account: name.clone(), unix_ms: now.unix_ms });
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         client.account = Some(key.clone());
@@ -336,13 +336,12 @@ impl World {
     /// away, and empties the mailbox.
     pub(crate) fn deliver_mailbox(&mut self, out: &mut Outbox, id: ClientId) {
         let Some(key) = self.clients.get(&id).and_then(|c| c.account.clone()) else { return };
-        let Some(account) = self.accounts.get_mut(&key) else { return };
-        if account.mailbox.is_empty() {
+        let Some(account) = self.accounts.get(&key) else { return };
+        if account.mailbox().is_empty() {
             return;
         }
         let name = account.name.clone();
-        let mailbox = std::mem::take(&mut account.mailbox);
-        self.offline_total -= mailbox.len();
+        let mailbox = self.accounts.take_mailbox(&key);
         out.persist(Record::OfflineDelivered { to: name.clone() });
         for kept in &mailbox {
             let event = Event::Whisper {

@@ -1,6 +1,5 @@
 //! What each [`Command`] does to the engine's state, and who is told.
 
-use crate::account::OfflineMessage;
 use crate::codec::Codec;
 use crate::command::{COMMANDS, Command, Verb};
 use crate::error::Rejection;
@@ -12,7 +11,7 @@ use crate::record::Record;
 use crate::record::StoredMessage;
 use crate::room::Room;
 use crate::time::Now;
-use crate::world::{World, unsafe_text};
+use crate::world::{OfflineMessage, World, unsafe_text};
 
 /// `enter`'s flag for a room the client is creating, which makes it the
 /// room's first operator.
@@ -403,7 +402,7 @@ impl World {
         text: &str,
     ) -> Result<(), Rejection> {
         let sender = &self.clients[&id];
-        let Some(account) = self.accounts.get_mut(key) else {
+        let Some(account) = self.accounts.get(key) else {
             return Err(Rejection::NoSuchNick(to.into()));
         };
         if self.storage_failing {
@@ -418,18 +417,16 @@ impl World {
         if sender.account.is_none() {
             return Err(Rejection::OfflineNeedsAccount(account.name.clone()));
         }
-        if account.mailbox.len() >= self.config.max_offline_messages
-            || self.offline_total >= self.config.max_offline_total
-        {
+        let (max, max_total) = (self.config.max_offline_messages, self.config.max_offline_total);
+        if self.accounts.mailbox_full(key, max, max_total) {
             return Err(Rejection::MailboxFull(account.name.clone()));
         }
         let (from, to) = (sender.nick.clone(), account.name.clone());
         // Kept for later, it is part of their conversation from now on.
         let seq = self.keep_in_conversation(out, now, &from, &to, text);
-        let Some(account) = self.accounts.get_mut(key) else { return Ok(()) };
         let kept = OfflineMessage { from: from.clone(), text: text.into(), unix_ms: now.unix_ms, seq };
-        account.mailbox.push_back(kept);
-        self.offline_total += 1;
+        // Cannot be refused: checked above, and a conversation's record takes no room.
+        let _ = self.accounts.keep_offline(key, kept, max, max_total);
         self.counts.messages += 1;
         out.persist(Record::OfflineKept { to: to.clone(), from, text: text.into(), unix_ms: now.unix_ms, seq });
         self.tell(out, id, Event::Kept { to: &to });

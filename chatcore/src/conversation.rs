@@ -46,8 +46,7 @@ impl World {
         if !self.keeps_conversations() || self.storage_failing {
             return None;
         }
-        let seq = self.next_whisper_seq;
-        self.next_whisper_seq += 1;
+        let seq = self.accounts.number_whisper();
         let message = StoredMessage { seq, from: from.into(), text: text.into(), unix_ms: now.unix_ms };
         out.persist(Record::Whisper { to: to.into(), message });
         Some(seq)
@@ -75,7 +74,8 @@ impl World {
         let with_key = NameKey::of(with);
         let other = self.accounts.get(&with_key).ok_or_else(|| Rejection::NoSuchAccount(with.into()))?;
         let cursor = client.text_cursor(&HistoryKey::Conversation(with_key.clone()));
-        let before = before.or(cursor).unwrap_or(self.next_whisper_seq).min(self.next_whisper_seq);
+        let before =
+            before.or(cursor).unwrap_or(self.accounts.next_whisper_seq()).min(self.accounts.next_whisper_seq());
         if self.keeps_conversations() && before > 1 {
             let target = HistoryTarget::Conversation { account: account.name.clone(), with: other.name.clone() };
             let limit = self.config.history_page_len.saturating_add(1);

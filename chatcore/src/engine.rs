@@ -167,7 +167,7 @@ impl Engine {
 
     /// Whispers waiting for an offline account, if it exists.
     pub fn offline_len(&self, account: &str) -> Option<usize> {
-        self.world.accounts.get(&NameKey::of(account)).map(|a| a.mailbox.len())
+        self.world.accounts.get(&NameKey::of(account)).map(|a| a.mailbox().len())
     }
 
     /// Every connected client, by id.

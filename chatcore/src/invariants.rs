@@ -280,17 +280,10 @@ impl World {
         if self.rooms.len() > config.max_rooms {
             return Err(V::TooManyRoomsExist { count: self.rooms.len(), max: config.max_rooms });
         }
-        if self.accounts.len() > config.max_accounts {
-            return Err(V::TooManyAccounts { count: self.accounts.len(), max: config.max_accounts });
-        }
+        self.accounts.check(config)?;
         let sources = self.login_failures.len().max(self.registrations.len());
         if sources > config.max_tracked_sources.max(1) {
             return Err(V::TooManySources { count: sources, max: config.max_tracked_sources });
-        }
-        let kept: usize = self.accounts.values().map(|a| a.mailbox.len()).sum();
-        let over = self.accounts.values().any(|a| a.mailbox.len() > config.max_offline_messages);
-        if kept != self.offline_total || over || kept > config.max_offline_total {
-            return Err(V::OfflineCount { total: self.offline_total, kept });
         }
         let counts = &self.counts;
         for (codec, name, kept) in [
@@ -303,10 +296,6 @@ impl World {
             if kept != speaking {
                 return Err(V::CodecCount { codec: name, kept, speaking });
             }
-        }
-        let next = self.next_whisper_seq;
-        if let Some(seq) = self.accounts.values().flat_map(|a| &a.mailbox).filter_map(|m| m.seq).find(|&s| s >= next) {
-            return Err(V::WhisperNumbering { seq, next });
         }
         Ok(())
     }
@@ -429,17 +418,13 @@ impl World {
         let online = |key: &NameKey| {
             self.names.holder(key).and_then(|id| self.clients.get(&id)).is_some_and(|c| c.account.as_ref() == Some(key))
         };
-        for (std::cmp::Reverse(at), key) in &self.offline_seen {
-            let account = self.accounts.get(key);
-            if account.is_none_or(|a| a.last_seen_ms != Some(*at)) || online(key) {
-                return Err(V::SeenIndex { account: key.to_string() });
-            }
+        // The accounts' own check found each entry under its account's time.
+        if let Some(key) = self.accounts.seen_keys().find(|key| online(key)) {
+            return Err(V::SeenIndex { account: key.to_string() });
         }
         for (key, account) in &self.accounts {
-            let indexed = account
-                .last_seen_ms
-                .is_some_and(|at| self.offline_seen.contains(&(std::cmp::Reverse(at), key.clone())));
-            if indexed != (account.last_seen_ms.is_some() && !online(key)) {
+            let indexed = self.accounts.seen_indexed(key);
+            if indexed != (account.last_seen_ms().is_some() && !online(key)) {
                 return Err(V::SeenIndex { account: key.to_string() });
             }
         }

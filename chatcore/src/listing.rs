@@ -17,7 +17,7 @@
 //!   offline part a range of the accounts by last-seen time, most recent
 //!   first; its total walks the accounts seen within the window.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::error::Rejection;
@@ -177,26 +177,19 @@ impl World {
     pub(crate) fn since(&mut self, out: &mut Outbox, now: Now, id: ClientId, seconds: u64, from: Option<&str>) {
         let len = self.config.list_page_len;
         let cutoff = now.unix_ms.saturating_sub(seconds.saturating_mul(1000));
-        let offline_from = from
-            .map(NameKey::of)
-            .filter(|key| !self.names.is_taken(key))
-            .and_then(|key| Some((Reverse(self.accounts.get(&key)?.last_seen_ms?), key)));
+        let offline_from = from.map(NameKey::of).filter(|key| {
+            !self.names.is_taken(key) && self.accounts.get(key).is_some_and(|a| a.last_seen_ms().is_some())
+        });
         let mut users: Vec<SeenUser<'_>> = Vec::with_capacity(len.saturating_add(1).min(1024));
         if offline_from.is_none() {
             let online = self.names.from(from).filter_map(|c| self.clients.get(&c));
             users.extend(online.take(len.saturating_add(1)).map(|c| SeenUser { nick: &c.nick, last_seen_ms: None }));
         }
-        let offline = match offline_from {
-            Some(start) => self.offline_seen.range(start..),
-            None => self.offline_seen.range(..),
-        };
-        let recent = offline.take_while(|(Reverse(at), _)| *at >= cutoff);
-        for (Reverse(at), key) in recent.take(len.saturating_add(1).saturating_sub(users.len())) {
-            if let Some(account) = self.accounts.get(key) {
-                users.push(SeenUser { nick: &account.name, last_seen_ms: Some(*at) });
-            }
+        let recent = self.accounts.seen_from(offline_from.as_ref()).take_while(|(at, _)| *at >= cutoff);
+        for (at, account) in recent.take(len.saturating_add(1).saturating_sub(users.len())) {
+            users.push(SeenUser { nick: &account.name, last_seen_ms: Some(at) });
         }
-        let seen = self.offline_seen.iter().take_while(|(Reverse(at), _)| *at >= cutoff).count();
+        let seen = self.accounts.seen_since(cutoff);
         let next = split_next(&mut users, len).map(|u| u.nick);
         let page = ListPage { total: self.names.len() + seen, next };
         let data = self.clients[&id].render(&Event::Since { seconds, users: &users, page });

@@ -144,7 +144,7 @@ impl World {
             let event = Event::Seen { nick: &online.nick, online: true, last_seen_ms: None };
             self.clients[&id].render(&event)
         } else if let Some(account) = self.accounts.get(&key) {
-            let event = Event::Seen { nick: &account.name, online: false, last_seen_ms: account.last_seen_ms };
+            let event = Event::Seen { nick: &account.name, online: false, last_seen_ms: account.last_seen_ms() };
             self.clients[&id].render(&event)
         } else {
             return Err(Rejection::NeverSeen(nick.into()));

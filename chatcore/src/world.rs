@@ -4,11 +4,10 @@
 //! [`Outbox`] beside it, so they can walk the world and queue output at
 //! the same time.
 
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Config;
-use crate::account::{Account, AuthRequestId};
+use crate::account::AuthRequestId;
 use crate::client::{Client, FloodBucket};
 use crate::codec::irc::session::IrcSession;
 use crate::codec::{Codec, Wire};
@@ -26,9 +25,11 @@ use crate::stats::Counters;
 use crate::time::Now;
 use crate::timers::{Due, Timers};
 
+mod accounts;
 mod names;
 mod rooms;
 
+pub(crate) use accounts::{Account, Accounts, OfflineMessage};
 pub(crate) use names::Names;
 pub(crate) use rooms::Rooms;
 
@@ -44,10 +45,8 @@ pub(crate) struct World {
     pub(crate) names: Names,
     /// Every room, with its creation counts and expiry.
     pub(crate) rooms: Rooms,
-    pub(crate) accounts: BTreeMap<NameKey, Account>,
-    /// Accounts not logged in that have been seen, most recently seen
-    /// first, for `/since`.
-    pub(crate) offline_seen: BTreeSet<(Reverse<u64>, NameKey)>,
+    /// Every account, with offline whispers and last-seen times counted across them.
+    pub(crate) accounts: Accounts,
     /// Online clients that block each name, so a room message checks one
     /// map entry for its sender instead of every recipient's block list.
     pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
@@ -55,11 +54,6 @@ pub(crate) struct World {
     /// `social.rs`): for a client that had a name someone blocked, each
     /// such blocker with the name it blocked. Holds only renamed clients.
     pub(crate) carried_blocks: BTreeMap<ClientId, Vec<(ClientId, NameKey)>>,
-    /// Offline messages kept across all mailboxes.
-    pub(crate) offline_total: usize,
-    /// The number the next whisper kept in a conversation gets; whispers
-    /// are numbered across the server (see `conversation.rs`).
-    pub(crate) next_whisper_seq: u64,
     pub(crate) pending_auth: BTreeMap<AuthRequestId, PendingAuth>,
     pub(crate) login_failures: LoginFailures,
     /// Failed logins per account, from every source together.
@@ -90,12 +84,9 @@ impl World {
             clients: BTreeMap::new(),
             names: Names::default(),
             rooms: Rooms::default(),
-            accounts: BTreeMap::new(),
-            offline_seen: BTreeSet::new(),
+            accounts: Accounts::default(),
             blockers: BTreeMap::new(),
             carried_blocks: BTreeMap::new(),
-            offline_total: 0,
-            next_whisper_seq: 1,
             pending_auth: BTreeMap::new(),
             login_failures: LoginFailures::default(),
             account_failures: AccountFailures::default(),
@@ -385,25 +376,6 @@ impl World {
         }
     }
 
-    /// Notes that an account was last seen at `unix_ms` and is offline.
-    pub(crate) fn note_offline(&mut self, key: &NameKey, unix_ms: u64) {
-        if let Some(account) = self.accounts.get_mut(key) {
-            if let Some(before) = account.last_seen_ms.replace(unix_ms) {
-                self.offline_seen.remove(&(Reverse(before), key.clone()));
-            }
-            self.offline_seen.insert((Reverse(unix_ms), key.clone()));
-        }
-    }
-
-    /// Notes that an account logged in at `unix_ms`: it is online.
-    pub(crate) fn note_online(&mut self, key: &NameKey, unix_ms: u64) {
-        if let Some(account) = self.accounts.get_mut(key)
-            && let Some(before) = account.last_seen_ms.replace(unix_ms)
-        {
-            self.offline_seen.remove(&(Reverse(before), key.clone()));
-        }
-    }
-
     /// Everyone who shares at least one room with `id`, each once, by id.
     pub(crate) fn roommates(&self, id: ClientId) -> BTreeMap<ClientId, Wire> {
         let mut mates = BTreeMap::new();
@@ -454,7 +426,7 @@ impl World {
         self.unindex_blocks(id, &client);
         self.carried_blocks.remove(&id);
         if let Some(key) = &client.account {
-            self.note_offline(key, now.unix_ms);
+            self.accounts.note_offline(key, now.unix_ms);
             if let Some(account) = self.accounts.get(key) {
                 out.persist(Record::LastSeen { account: account.name.clone(), unix_ms: now.unix_ms });
             }

@@ -106,7 +106,7 @@ impl World {
         let key = NameKey::of(nick);
         let found: Vec<Departure> =
             self.departed.newest_first().filter(|d| NameKey::of(&d.nick) == key).take(count).cloned().collect();
-        let seen = self.accounts.get(&key).and_then(|a| Some((a.name.clone(), a.last_seen_ms?)));
+        let seen = self.accounts.get(&key).and_then(|a| Some((a.name.clone(), a.last_seen_ms()?)));
         if found.is_empty() {
             match seen {
                 Some((name, last_seen_ms)) => {

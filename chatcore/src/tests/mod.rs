@@ -78,9 +78,9 @@ pub(crate) fn digest(engine: &Engine) -> String {
         let _ = writeln!(out, "room {key} {} {members:?} {history:?}", room.name);
     }
     for (key, a) in &engine.world.accounts {
-        let _ = writeln!(out, "account {key} {} {:?} {:?} {:?}", a.name, a.last_seen_ms, a.mailbox, a.blocks);
+        let _ = writeln!(out, "account {key} {} {:?} {:?} {:?}", a.name, a.last_seen_ms(), a.mailbox(), a.blocks);
     }
-    let _ = writeln!(out, "blockers {:?} offline {}", engine.world.blockers, engine.world.offline_total);
+    let _ = writeln!(out, "blockers {:?} offline {}", engine.world.blockers, engine.world.accounts.offline_total());
     out
 }
 
