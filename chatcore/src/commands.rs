@@ -133,7 +133,7 @@ impl World {
         let old = std::mem::replace(&mut client.nick, nick);
         let old_key = std::mem::replace(&mut client.nick_key, key.clone());
         self.names.rename(id, &old_key, key);
-        self.carry_blocks(id, &old_key);
+        self.blocks.carry(id, &old_key);
         let (new, host) = (self.clients[&id].nick.clone(), self.clients[&id].host.clone());
         let mates = self.roommates(id);
         out.fanout(mates, &Event::NickChanged { old: &old, new: &new, host: &host, you: false });
@@ -341,8 +341,8 @@ impl World {
             history: false,
             notice,
         };
-        let blockers = self.blockers.get(&sender.nick_key);
-        let carried = self.carried_blocks.get(&id);
+        let blockers = self.blocks.blockers_of(&sender.nick_key);
+        let carried = self.blocks.carried_by(id);
         // The sender sees its message as others do, with the seq it was
         // stored under: JSON always, IRC with echo-message (see `echoes`).
         // It is one of the recipients then, so its copy is the same buffer.

@@ -392,12 +392,13 @@ impl World {
         }
         for (&id, client) in &self.clients {
             for key in client.blocks.keys() {
-                if self.blockers.get(key).is_none_or(|set| !set.contains(&id)) {
+                if self.blocks.blockers_of(key).is_none_or(|set| !set.contains(&id)) {
                     return Err(V::BlockIndex { client: id, name: key.to_string() });
                 }
             }
         }
-        for (key, set) in &self.blockers {
+        self.blocks.check()?;
+        for (key, set) in self.blocks.blockers() {
             let stale = set.iter().find(|id| self.clients.get(id).is_none_or(|c| !c.blocks.contains_key(key)));
             if let Some(&id) = stale {
                 return Err(V::BlockIndex { client: id, name: key.to_string() });
@@ -405,7 +406,7 @@ impl World {
         }
         // A blocker that has gone may stay listed (ids are never reused);
         // the renamed client itself may not.
-        if let Some(&client) = self.carried_blocks.keys().find(|id| !self.clients.contains_key(id)) {
+        if let Some(client) = self.blocks.renamed().find(|id| !self.clients.contains_key(id)) {
             return Err(V::CarriedBlocks { client });
         }
         Ok(())

@@ -37,7 +37,7 @@ impl World {
                 let record = Record::Blocked { account: account.name.clone(), name: nick.into() };
                 out.persist(record);
             }
-            self.blockers.entry(key).or_default().insert(id);
+            self.blocks.add(id, key);
         }
         self.tell(out, id, Event::BlockChanged { nick, blocked: true });
         Ok(())
@@ -54,12 +54,8 @@ impl World {
             let record = Record::Unblocked { account: account.name.clone(), name: nick.into() };
             out.persist(record);
         }
-        self.unindex_blocker(id, &key);
         // Renamed clients once known by that name are heard again too.
-        self.carried_blocks.retain(|_, carried| {
-            carried.retain(|(blocker, name)| !(*blocker == id && *name == key));
-            !carried.is_empty()
-        });
+        self.blocks.unblock(id, &key);
         self.tell(out, id, Event::BlockChanged { nick, blocked: false });
         Ok(())
     }
@@ -77,7 +73,7 @@ impl World {
         let max = self.config.max_blocks;
         let guest_blocks: Vec<NameKey> = self.clients[&id].blocks.keys().cloned().collect();
         for key in &guest_blocks {
-            self.unindex_blocker(id, key);
+            self.blocks.remove(id, key);
         }
         let (Some(client), Some(account)) = (self.clients.get_mut(&id), self.accounts.get_mut(account)) else {
             return;
@@ -92,29 +88,10 @@ impl World {
         }
         client.blocks = account.blocks.clone();
         for key in client.blocks.keys() {
-            self.blockers.entry(key.clone()).or_default().insert(id);
+            self.blocks.add(id, key.clone());
         }
         for record in adopted {
             out.persist(record);
-        }
-    }
-
-    /// Removes a departing client from the blockers index.
-    pub(crate) fn unindex_blocks(&mut self, id: ClientId, client: &crate::client::Client) {
-        for key in client.blocks.keys() {
-            self.unindex_blocker(id, key);
-        }
-    }
-
-    /// On a rename from `old`: whoever blocks `old` keeps blocking this
-    /// connection under its new name.
-    pub(crate) fn carry_blocks(&mut self, id: ClientId, old: &NameKey) {
-        let Some(blockers) = self.blockers.get(old) else { return };
-        let carried = self.carried_blocks.entry(id).or_default();
-        for &blocker in blockers {
-            if !carried.iter().any(|(b, name)| *b == blocker && name == old) {
-                carried.push((blocker, old.clone()));
-            }
         }
     }
 
@@ -122,17 +99,7 @@ impl World {
     /// name, or one the sender had earlier on this connection.
     pub(crate) fn blocks_sender(&self, receiver: ClientId, sender: ClientId) -> bool {
         let (Some(r), Some(s)) = (self.clients.get(&receiver), self.clients.get(&sender)) else { return false };
-        r.blocks.contains_key(&s.nick_key)
-            || self.carried_blocks.get(&sender).is_some_and(|c| c.iter().any(|(b, _)| *b == receiver))
-    }
-
-    fn unindex_blocker(&mut self, id: ClientId, key: &NameKey) {
-        if let Some(set) = self.blockers.get_mut(key) {
-            set.remove(&id);
-            if set.is_empty() {
-                self.blockers.remove(key);
-            }
-        }
+        r.blocks.contains_key(&s.nick_key) || self.blocks.carried_block(sender, receiver)
     }
 
     pub(crate) fn seen(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {

@@ -4,7 +4,7 @@
 //! [`Outbox`] beside it, so they can walk the world and queue output at
 //! the same time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::Config;
 use crate::account::AuthRequestId;
@@ -26,10 +26,12 @@ use crate::time::Now;
 use crate::timers::{Due, Timers};
 
 mod accounts;
+mod blocks;
 mod names;
 mod rooms;
 
 pub(crate) use accounts::{Account, Accounts, OfflineMessage};
+pub(crate) use blocks::Blocks;
 pub(crate) use names::Names;
 pub(crate) use rooms::Rooms;
 
@@ -47,13 +49,8 @@ pub(crate) struct World {
     pub(crate) rooms: Rooms,
     /// Every account, with offline whispers and last-seen times counted across them.
     pub(crate) accounts: Accounts,
-    /// Online clients that block each name, so a room message checks one
-    /// map entry for its sender instead of every recipient's block list.
-    pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
-    /// Blocks that follow a connection across its renames (see
-    /// `social.rs`): for a client that had a name someone blocked, each
-    /// such blocker with the name it blocked. Holds only renamed clients.
-    pub(crate) carried_blocks: BTreeMap<ClientId, Vec<(ClientId, NameKey)>>,
+    /// Who blocks each name, and blocks carried across renames.
+    pub(crate) blocks: Blocks,
     pub(crate) pending_auth: BTreeMap<AuthRequestId, PendingAuth>,
     pub(crate) login_failures: LoginFailures,
     /// Failed logins per account, from every source together.
@@ -85,8 +82,7 @@ impl World {
             names: Names::default(),
             rooms: Rooms::default(),
             accounts: Accounts::default(),
-            blockers: BTreeMap::new(),
-            carried_blocks: BTreeMap::new(),
+            blocks: Blocks::default(),
             pending_auth: BTreeMap::new(),
             login_failures: LoginFailures::default(),
             account_failures: AccountFailures::default(),
@@ -423,8 +419,7 @@ impl World {
         if client.irc.as_ref().is_some_and(|session| !session.registered) {
             self.irc_unregistered -= 1;
         }
-        self.unindex_blocks(id, &client);
-        self.carried_blocks.remove(&id);
+        self.blocks.depart(id, client.blocks.keys());
         if let Some(key) = &client.account {
             self.accounts.note_offline(key, now.unix_ms);
             if let Some(account) = self.accounts.get(key) {

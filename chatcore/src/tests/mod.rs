@@ -80,7 +80,12 @@ pub(crate) fn digest(engine: &Engine) -> String {
     for (key, a) in &engine.world.accounts {
         let _ = writeln!(out, "account {key} {} {:?} {:?} {:?}", a.name, a.last_seen_ms(), a.mailbox(), a.blocks);
     }
-    let _ = writeln!(out, "blockers {:?} offline {}", engine.world.blockers, engine.world.accounts.offline_total());
+    let _ = writeln!(
+        out,
+        "blockers {:?} offline {}",
+        engine.world.blocks.blockers(),
+        engine.world.accounts.offline_total()
+    );
     out
 }
 
