@@ -13,7 +13,7 @@ use crate::output::{ClientId, DisconnectReason, Output};
 use crate::password_check::{AuthKind, PendingAuth};
 use crate::record::Record;
 use crate::source::SourceKey;
-use crate::time::{Now, secs_until};
+use crate::time::Now;
 use crate::world::{Account, World};
 
 impl World {
@@ -39,23 +39,16 @@ impl World {
         if let Some(account) = self.accounts.get(&key) {
             return Err(Rejection::AccountExists(account.name.clone()));
         }
-        if self.pending_auth.values().any(|p| p.kind == AuthKind::Register && NameKey::of(&p.name) == key) {
+        if self.logins.registering(&key) {
             return Err(Rejection::AccountExists(name.into()));
         }
         // Registrations still being hashed will each create an account too.
-        let registering = self.pending_auth.values().filter(|p| p.kind == AuthKind::Register).count();
+        let registering = self.logins.registrations_under_way();
         if self.accounts.len() + registering >= self.config.max_accounts {
             return Err(Rejection::AccountLimit { max: self.config.max_accounts });
         }
         let source = self.clients[&id].source;
-        let (cap, max, window) = (
-            self.config.max_tracked_sources,
-            self.config.max_registrations_per_source,
-            self.config.registration_window,
-        );
-        self.registrations
-            .take(&source.unwrap_or(SourceKey::UNKNOWN), now.instant, cap, max, window)
-            .map_err(|until| Rejection::TooManyRegistrations { retry_after_secs: secs_until(now.instant, until) })?;
+        self.logins.take_registration(source.unwrap_or(SourceKey::UNKNOWN), now, &self.config)?;
         let request = self.start_auth(out, id, name, AuthKind::Register);
         out.push(Output::HashPassword { request, password });
         Ok(())
@@ -72,26 +65,18 @@ impl World {
         self.check_auth_allowed(id)?;
         let key = NameKey::of(name);
         let source = self.clients[&id].source.unwrap_or(SourceKey::UNKNOWN);
-        let failure_key = (key.clone(), source);
-        if let Some(until) = self.login_failures.locked_until(&failure_key, now.instant) {
-            return Err(Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) });
-        }
-        // Parallel attempts from one source would slip past the failure
-        // count while their checks are in flight: one at a time.
-        let in_flight = self.pending_auth.values().any(|p| {
-            p.kind == AuthKind::Login && p.source.unwrap_or(SourceKey::UNKNOWN) == source && NameKey::of(&p.name) == key
-        });
-        if in_flight {
-            return Err(Rejection::AuthInProgress);
-        }
-        self.check_account_throttle(now, &key, source)?;
+        self.logins.may_try(&key, source, now)?;
+        // Its owner, on a known source, is never throttled.
+        let known =
+            self.accounts.get(&key).is_none_or(|a| source != SourceKey::UNKNOWN && a.known_sources.contains(&source));
+        self.logins.account_throttle(&key, known, now, &self.config)?;
         // A name without an account is checked too (against no hash, which
         // the embedder answers after the same work as a real check), so
         // that the answer and its timing are those of a wrong password.
         let hash = self.accounts.get(&key).map(|account| account.hash.clone());
         let request = self.start_auth(out, id, name, AuthKind::Login);
         if hash.is_none()
-            && let Some(pending) = self.pending_auth.get_mut(&request)
+            && let Some(pending) = self.logins.pending_mut(request)
         {
             pending.no_account = true;
         }
@@ -116,80 +101,12 @@ impl World {
 
     fn start_auth(&mut self, out: &mut Outbox, id: ClientId, name: &str, kind: AuthKind) -> AuthRequestId {
         let reply = out.defer_reply(id);
-        let request = AuthRequestId(self.next_request);
-        self.next_request += 1;
         let client = self.clients.get_mut(&id).expect("caller checked the client");
-        client.auth_pending = Some(request);
         let pending =
             PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false, reply };
-        self.pending_auth.insert(request, pending);
+        let request = self.logins.start(pending);
+        client.auth_pending = Some(request);
         request
-    }
-
-    /// Guessing spread over many sources: once an account has had
-    /// `max_account_failures` failed logins (counting checks still in
-    /// flight) within the window, it refuses sources it has never logged in
-    /// from until `account_block_duration` has passed. Its owner, on a known
-    /// source, is never refused by this.
-    fn check_account_throttle(&self, now: Now, key: &NameKey, source: SourceKey) -> Result<(), Rejection> {
-        let Some(account) = self.accounts.get(key) else { return Ok(()) };
-        if source != SourceKey::UNKNOWN && account.known_sources.contains(&source) {
-            return Ok(());
-        }
-        let locked = |until| Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) };
-        if let Some(until) = self.account_failures.locked_until(key, now.instant) {
-            return Err(locked(until));
-        }
-        let in_flight =
-            self.pending_auth.values().filter(|p| p.kind == AuthKind::Login && NameKey::of(&p.name) == *key).count();
-        // Checks in flight could each fail: while they could reach the
-        // limit, more wait (not a lockout: they may all succeed).
-        let failures = self.account_failures.window(key, now.instant).map_or(0, |(count, _)| count as usize);
-        if failures + in_flight >= self.config.max_account_failures as usize {
-            return Err(Rejection::AccountBusy);
-        }
-        Ok(())
-    }
-
-    /// Counts a failed login, against its source and (for a real account)
-    /// against the account, and says what to tell the client: the stricter
-    /// of the two, except that a source the account knows only answers to
-    /// its own count.
-    fn count_failure(&mut self, now: Now, key: NameKey, source: SourceKey) -> Rejection {
-        let config = &self.config;
-        let account_lock = match self.accounts.get(&key) {
-            Some(account) => {
-                let known = account.known_sources.contains(&source);
-                let counted = self.account_failures.record(
-                    &key,
-                    now.instant,
-                    config.max_accounts,
-                    config.max_account_failures,
-                    config.login_failure_window,
-                    config.account_block_duration,
-                );
-                let until = counted.err().or_else(|| self.account_failures.locked_until(&key, now.instant));
-                until.filter(|_| !known)
-            }
-            None => None,
-        };
-        let source_count = self.login_failures.record(
-            &(key, source),
-            now.instant,
-            config.max_tracked_sources,
-            config.max_login_failures,
-            config.login_failure_window,
-            config.block_duration,
-        );
-        match (source_count, account_lock) {
-            (Err(until), Some(other)) => {
-                Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until.max(other)) }
-            }
-            (Err(until), None) | (Ok(_), Some(until)) => {
-                Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) }
-            }
-            (Ok(attempts_left), None) => Rejection::LoginFailed { attempts_left },
-        }
     }
 
     /// The answer to an [`Output::HashPassword`]: the hash, or `None` if
@@ -244,13 +161,14 @@ impl World {
         // Nothing matches a check made against no account, whatever the answer says.
         if !matches || pending.no_account {
             self.counts.login_failures += 1;
-            let rejection = self.count_failure(now, key, source);
+            let account = self.accounts.get(&key).map(|a| a.known_sources.contains(&source));
+            let rejection = self.logins.count_failure(key, source, account, now, &self.config);
             if self.clients.contains_key(&id) {
                 self.reject(out, id, rejection);
             }
             return Ok(());
         }
-        self.login_failures.forget(&(key.clone(), source));
+        self.logins.succeeded(&key, source);
         if self.clients.contains_key(&id) && self.accounts.contains_key(&key) {
             self.log_in(out, now, id, key);
         }
@@ -263,7 +181,7 @@ impl World {
         let pending = self.finish_auth(out, request, None)?;
         if pending.kind == AuthKind::Register {
             // The registration was never done, so it does not use up the source's allowance.
-            self.registrations.give_back(&pending.source.unwrap_or(SourceKey::UNKNOWN));
+            self.logins.give_back_registration(pending.source.unwrap_or(SourceKey::UNKNOWN));
         }
         self.reject(out, pending.client, Rejection::ServerBusy);
         Ok(())
@@ -276,11 +194,7 @@ impl World {
         kind: impl Into<Option<AuthKind>>,
     ) -> Result<PendingAuth, Error> {
         let kind = kind.into();
-        match self.pending_auth.get(&request) {
-            Some(pending) if kind.is_none_or(|kind| pending.kind == kind) => {}
-            _ => return Err(Error::UnknownRequest(request)),
-        }
-        let mut pending = self.pending_auth.remove(&request).expect("just checked");
+        let mut pending = self.logins.finish(request, kind).ok_or(Error::UnknownRequest(request))?;
         if let Some(client) = self.clients.get_mut(&pending.client) {
             client.auth_pending = None;
             // The answer names the request; the engine ends the reply.

@@ -281,10 +281,7 @@ impl World {
             return Err(V::TooManyRoomsExist { count: self.rooms.len(), max: config.max_rooms });
         }
         self.accounts.check(config)?;
-        let sources = self.login_failures.len().max(self.registrations.len());
-        if sources > config.max_tracked_sources.max(1) {
-            return Err(V::TooManySources { count: sources, max: config.max_tracked_sources });
-        }
+        self.logins.check(config)?;
         let counts = &self.counts;
         for (codec, name, kept) in [
             (Codec::Text, "text", counts.text_clients),
@@ -352,9 +349,8 @@ impl World {
             if !timer_ok || spoke {
                 return Err(V::DeadlineMismatch { client: id });
             }
-            let auth_ok = client
-                .auth_pending
-                .is_none_or(|request| self.pending_auth.get(&request).is_some_and(|p| p.client == id));
+            let auth_ok =
+                client.auth_pending.is_none_or(|request| self.logins.pending(request).is_some_and(|p| p.client == id));
             if !auth_ok {
                 return Err(V::AuthMismatch { client: id });
             }

@@ -7,18 +7,15 @@
 use std::collections::BTreeMap;
 
 use crate::Config;
-use crate::account::AuthRequestId;
 use crate::client::{Client, FloodBucket};
 use crate::codec::irc::session::IrcSession;
 use crate::codec::{Codec, Wire};
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
-use crate::lockout::{AccountFailures, LoginFailures, Registrations};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
-use crate::password_check::PendingAuth;
 use crate::record::Record;
 use crate::source::SourceKey;
 use crate::stats::Counters;
@@ -27,11 +24,13 @@ use crate::timers::{Due, Timers};
 
 mod accounts;
 mod blocks;
+mod logins;
 mod names;
 mod rooms;
 
 pub(crate) use accounts::{Account, Accounts, OfflineMessage};
 pub(crate) use blocks::Blocks;
+pub(crate) use logins::Logins;
 pub(crate) use names::Names;
 pub(crate) use rooms::Rooms;
 
@@ -51,11 +50,8 @@ pub(crate) struct World {
     pub(crate) accounts: Accounts,
     /// Who blocks each name, and blocks carried across renames.
     pub(crate) blocks: Blocks,
-    pub(crate) pending_auth: BTreeMap<AuthRequestId, PendingAuth>,
-    pub(crate) login_failures: LoginFailures,
-    /// Failed logins per account, from every source together.
-    pub(crate) account_failures: AccountFailures,
-    pub(crate) registrations: Registrations,
+    /// Password checks under way, failed logins and registrations counted.
+    pub(crate) logins: Logins,
     pub(crate) timers: Timers,
     /// Set while the embedder's store fails; see `StorageStatus`.
     pub(crate) storage_failing: bool,
@@ -63,7 +59,6 @@ pub(crate) struct World {
     /// below it that is no longer connected was closed, not invented.
     pub(crate) next_client: u64,
     pub(crate) next_guest: u64,
-    pub(crate) next_request: u64,
     /// IRC clients connected and not yet welcomed, for LUSERS.
     pub(crate) irc_unregistered: usize,
     /// The most users online at once, for LUSERS.
@@ -83,15 +78,11 @@ impl World {
             rooms: Rooms::default(),
             accounts: Accounts::default(),
             blocks: Blocks::default(),
-            pending_auth: BTreeMap::new(),
-            login_failures: LoginFailures::default(),
-            account_failures: AccountFailures::default(),
-            registrations: Registrations::default(),
+            logins: Logins::default(),
             timers: Timers::default(),
             storage_failing: false,
             next_client: 1,
             next_guest: 1,
-            next_request: 1,
             irc_unregistered: 0,
             peak_users: 0,
             departed: crate::whowas::Departed::default(),
