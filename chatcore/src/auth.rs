@@ -14,101 +14,10 @@ use crate::password_check::{AuthKind, PendingAuth};
 use crate::record::Record;
 use crate::source::SourceKey;
 use crate::time::Now;
+use crate::turn::Turn;
 use crate::world::{Account, World};
 
 impl World {
-    pub(crate) fn register(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        name: &str,
-        password: Password,
-        confirm: &Password,
-    ) -> Result<(), Rejection> {
-        self.check_auth_allowed(id)?;
-        validate_chosen_nick(name, self.config.max_nick_len, &self.config.server_name)
-            .map_err(Rejection::NickInvalid)?;
-        if password != *confirm {
-            return Err(Rejection::PasswordMismatch);
-        }
-        if password.expose().len() < self.config.min_password_len {
-            return Err(Rejection::PasswordTooShort { min: self.config.min_password_len });
-        }
-        let key = NameKey::of(name);
-        if let Some(account) = self.accounts.get(&key) {
-            return Err(Rejection::AccountExists(account.name.clone()));
-        }
-        if self.logins.registering(&key) {
-            return Err(Rejection::AccountExists(name.into()));
-        }
-        // Registrations still being hashed will each create an account too.
-        let registering = self.logins.registrations_under_way();
-        if self.accounts.len() + registering >= self.config.max_accounts {
-            return Err(Rejection::AccountLimit { max: self.config.max_accounts });
-        }
-        let source = self.clients[&id].source;
-        self.logins.take_registration(source.unwrap_or(SourceKey::UNKNOWN), now, &self.config)?;
-        let request = self.start_auth(out, id, name, AuthKind::Register);
-        out.push(Output::HashPassword { request, password });
-        Ok(())
-    }
-
-    pub(crate) fn login(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        name: &str,
-        password: Password,
-    ) -> Result<(), Rejection> {
-        self.check_auth_allowed(id)?;
-        let key = NameKey::of(name);
-        let source = self.clients[&id].source.unwrap_or(SourceKey::UNKNOWN);
-        self.logins.may_try(&key, source, now)?;
-        // Its owner, on a known source, is never throttled.
-        let known =
-            self.accounts.get(&key).is_none_or(|a| source != SourceKey::UNKNOWN && a.known_sources.contains(&source));
-        self.logins.account_throttle(&key, known, now, &self.config)?;
-        // A name without an account is checked too (against no hash, which
-        // the embedder answers after the same work as a real check), so
-        // that the answer and its timing are those of a wrong password.
-        let hash = self.accounts.get(&key).map(|account| account.hash.clone());
-        let request = self.start_auth(out, id, name, AuthKind::Login);
-        if hash.is_none()
-            && let Some(pending) = self.logins.pending_mut(request)
-        {
-            pending.no_account = true;
-        }
-        out.push(Output::VerifyPassword { request, password, hash });
-        Ok(())
-    }
-
-    fn check_auth_allowed(&self, id: ClientId) -> Result<(), Rejection> {
-        let client = &self.clients[&id];
-        if let Some(hint) = &client.refuse_passwords {
-            return Err(Rejection::TlsRequired(hint.clone()));
-        }
-        if client.auth_pending.is_some() {
-            return Err(Rejection::AuthInProgress);
-        }
-        if let Some(account) = self.account_of(id) {
-            return Err(Rejection::AlreadyLoggedIn(account.into()));
-        }
-        debug_assert!(client.account.is_none());
-        Ok(())
-    }
-
-    fn start_auth(&mut self, out: &mut Outbox, id: ClientId, name: &str, kind: AuthKind) -> AuthRequestId {
-        let reply = out.defer_reply(id);
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
-        let pending =
-            PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false, reply };
-        let request = self.logins.start(pending);
-        client.auth_pending = Some(request);
-        request
-    }
-
     /// The answer to an [`Output::HashPassword`]: the hash, or `None` if
     /// hashing failed (the client is told to try again). If the client left
     /// meanwhile, nothing is registered; if the store is failing
@@ -271,5 +180,90 @@ impl World {
             };
             self.tell(out, id, event);
         }
+    }
+
+    fn check_auth_allowed(&self, id: ClientId) -> Result<(), Rejection> {
+        let client = &self.clients[&id];
+        if let Some(hint) = &client.refuse_passwords {
+            return Err(Rejection::TlsRequired(hint.clone()));
+        }
+        if client.auth_pending.is_some() {
+            return Err(Rejection::AuthInProgress);
+        }
+        if let Some(account) = self.account_of(id) {
+            return Err(Rejection::AlreadyLoggedIn(account.into()));
+        }
+        debug_assert!(client.account.is_none());
+        Ok(())
+    }
+
+    fn start_auth(&mut self, out: &mut Outbox, id: ClientId, name: &str, kind: AuthKind) -> AuthRequestId {
+        let reply = out.defer_reply(id);
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        let pending =
+            PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false, reply };
+        let request = self.logins.start(pending);
+        client.auth_pending = Some(request);
+        request
+    }
+}
+
+impl Turn<'_> {
+    pub(crate) fn register(&mut self, name: &str, password: Password, confirm: &Password) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let (now, id) = (self.now, self.id);
+        world.check_auth_allowed(id)?;
+        validate_chosen_nick(name, world.config.max_nick_len, &world.config.server_name)
+            .map_err(Rejection::NickInvalid)?;
+        if password != *confirm {
+            return Err(Rejection::PasswordMismatch);
+        }
+        if password.expose().len() < world.config.min_password_len {
+            return Err(Rejection::PasswordTooShort { min: world.config.min_password_len });
+        }
+        let key = NameKey::of(name);
+        if let Some(account) = world.accounts.get(&key) {
+            return Err(Rejection::AccountExists(account.name.clone()));
+        }
+        if world.logins.registering(&key) {
+            return Err(Rejection::AccountExists(name.into()));
+        }
+        // Registrations still being hashed will each create an account too.
+        let registering = world.logins.registrations_under_way();
+        if world.accounts.len() + registering >= world.config.max_accounts {
+            return Err(Rejection::AccountLimit { max: world.config.max_accounts });
+        }
+        let source = world.clients[&id].source;
+        world.logins.take_registration(source.unwrap_or(SourceKey::UNKNOWN), now, &world.config)?;
+        let request = world.start_auth(out, id, name, AuthKind::Register);
+        out.push(Output::HashPassword { request, password });
+        Ok(())
+    }
+
+    pub(crate) fn login(&mut self, name: &str, password: Password) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let (now, id) = (self.now, self.id);
+        world.check_auth_allowed(id)?;
+        let key = NameKey::of(name);
+        let source = world.clients[&id].source.unwrap_or(SourceKey::UNKNOWN);
+        world.logins.may_try(&key, source, now)?;
+        // Its owner, on a known source, is never throttled.
+        let known =
+            world.accounts.get(&key).is_none_or(|a| source != SourceKey::UNKNOWN && a.known_sources.contains(&source));
+        world.logins.account_throttle(&key, known, now, &world.config)?;
+        // A name without an account is checked too (against no hash, which
+        // the embedder answers after the same work as a real check), so
+        // that the answer and its timing are those of a wrong password.
+        let hash = world.accounts.get(&key).map(|account| account.hash.clone());
+        let request = world.start_auth(out, id, name, AuthKind::Login);
+        if hash.is_none()
+            && let Some(pending) = world.logins.pending_mut(request)
+        {
+            pending.no_account = true;
+        }
+        out.push(Output::VerifyPassword { request, password, hash });
+        Ok(())
     }
 }

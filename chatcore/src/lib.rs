@@ -158,6 +158,7 @@ mod outbox; // the output queue: sends, broadcasts, records
 mod output; // what the embedder is asked to do
 mod stats; // counters and gauges for monitoring
 mod time; // Now: time is always handed in
+mod turn; // one client's command being carried out: the handlers' context
 mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 
 // From bytes to commands and back.

@@ -9,12 +9,12 @@ use crate::error::Rejection;
 use crate::event::Event;
 use crate::lockout::Creator;
 use crate::names::NameKey;
-use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::Record;
 use crate::room::Topic;
 use crate::source::SourceKey;
 use crate::time::Now;
+use crate::turn::Turn;
 use crate::world::World;
 
 impl World {
@@ -26,25 +26,30 @@ impl World {
         creators.extend(client.account.clone().map(Creator::Account));
         self.rooms.take_creation(&creators, now, &self.config)
     }
+}
 
+impl Turn<'_> {
     /// `/drop ROOM`: its owner removes it and its history; members are
     /// told and sent back to the Lobby (or out of it, for JSON clients).
-    pub(crate) fn drop_room(&mut self, out: &mut Outbox, id: ClientId, name: &str) -> Result<(), Rejection> {
+    pub(crate) fn drop_room(&mut self, name: &str) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
         let key = NameKey::of(name);
-        let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
-        let account = self.clients.get(&id).and_then(|c| c.account.as_ref());
+        let room = world.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
+        let account = world.clients.get(&id).and_then(|c| c.account.as_ref());
         if account.is_none() || room.owner.as_ref() != account {
             return Err(Rejection::NotRoomOwner(room.name.clone()));
         }
-        let Some(room) = self.rooms.remove(&key) else { return Ok(()) };
-        let by = self.clients.get(&id).map_or("", |c| &c.nick);
+        let Some(room) = world.rooms.remove(&key) else { return Ok(()) };
+        let by = world.clients.get(&id).map_or("", |c| &c.nick);
         out.fanout(room.members.iter(), &Event::RoomDropped { room: &room.name, by });
         if !room.members.iter().any(|(m, _)| m == id) {
-            self.tell(out, id, Event::RoomDropped { room: &room.name, by });
+            world.tell(out, id, Event::RoomDropped { room: &room.name, by });
         }
         for (member, _) in room.members.iter() {
-            self.remove_membership(member, &key);
-            if let Some(client) = self.clients.get_mut(&member)
+            world.remove_membership(member, &key);
+            if let Some(client) = world.clients.get_mut(&member)
                 && matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if *k == key)
             {
                 client.history_cursor = None;
@@ -53,22 +58,16 @@ impl World {
         out.persist(Record::RoomDropped { room: room.name });
         Ok(())
     }
-}
 
-impl World {
     /// `/topic`: shows the room's topic, or sets it (`Some("")` clears it).
     /// In a room an account owns only that account may set it; in a guest's
     /// room, any member.
-    pub(crate) fn topic(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        named: Option<&str>,
-        text: Option<&str>,
-    ) -> Result<(), Rejection> {
-        let key = self.target_room(id, named)?;
-        let (Some(client), Some(room)) = (self.clients.get(&id), self.rooms.get_mut(&key)) else {
+    pub(crate) fn topic(&mut self, named: Option<&str>, text: Option<&str>) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let (now, id) = (self.now, self.id);
+        let key = world.target_room(id, named)?;
+        let (Some(client), Some(room)) = (world.clients.get(&id), world.rooms.get_mut(&key)) else {
             return Ok(());
         };
         let Some(text) = text else {
@@ -92,10 +91,10 @@ impl World {
         if let Some(rejection) = crate::world::unsafe_text(text) {
             return Err(rejection);
         }
-        if text.len() > self.config.max_topic_len {
-            return Err(Rejection::TopicTooLong { max: self.config.max_topic_len });
+        if text.len() > world.config.max_topic_len {
+            return Err(Rejection::TopicTooLong { max: world.config.max_topic_len });
         }
-        if self.storage_failing {
+        if world.storage_failing {
             return Err(Rejection::StorageUnavailable);
         }
         let new = (!text.is_empty()).then_some(text);
