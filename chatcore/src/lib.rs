@@ -201,6 +201,8 @@ pub mod protocol;
 
 // Testing aids.
 #[cfg(any(test, feature = "testing"))]
+mod invariant_violation;
+#[cfg(any(test, feature = "testing"))]
 mod invariants;
 #[cfg(any(test, feature = "testing"))]
 pub mod sim;
@@ -215,7 +217,7 @@ pub use connect_info::ConnectInfo;
 pub use engine::Engine;
 pub use error::Error;
 #[cfg(any(test, feature = "testing"))]
-pub use invariants::InvariantViolation;
+pub use invariant_violation::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
 pub use output::{ClientId, DisconnectReason, HistoryTarget, Output};
 pub use record::{Record, RestoreError, StoredMessage, StoredModes};

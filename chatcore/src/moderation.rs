@@ -14,16 +14,13 @@
 
 use crate::error::Rejection;
 use crate::event::Event;
-use crate::modes::{self, Flag, MAX_BANS, MAX_OPERATORS, ModeChange, ban_matches};
+use crate::modes::{self, Flag, MAX_BANS, MAX_INVITED, MAX_OPERATORS, ModeChange, ban_matches};
 use crate::names::NameKey;
 use crate::output::ClientId;
 use crate::record::Record;
 use crate::room::{Room, Status};
 use crate::turn::Turn;
 use crate::world::World;
-
-/// The most invitations one room holds; the oldest goes first.
-pub(crate) const MAX_INVITED: usize = 64;
 
 impl World {
     /// What a restart keeps of `modes`, with operators' accounts named as

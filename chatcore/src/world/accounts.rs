@@ -214,8 +214,8 @@ impl Accounts {
     /// under its own time. Whether an indexed account is offline is for
     /// the world to check: it knows who is logged in.
     #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn check(&self, config: &crate::Config) -> Result<(), crate::invariants::InvariantViolation> {
-        use crate::invariants::InvariantViolation as V;
+    pub(crate) fn check(&self, config: &crate::Config) -> Result<(), crate::invariant_violation::InvariantViolation> {
+        use crate::invariant_violation::InvariantViolation as V;
         if self.table.len() > config.max_accounts {
             return Err(V::TooManyAccounts { count: self.table.len(), max: config.max_accounts });
         }

@@ -97,8 +97,8 @@ impl Blocks {
 
     /// The index's own rules: no empty set or list, and no carried block twice.
     #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn check(&self) -> Result<(), crate::invariants::InvariantViolation> {
-        use crate::invariants::InvariantViolation as V;
+    pub(crate) fn check(&self) -> Result<(), crate::invariant_violation::InvariantViolation> {
+        use crate::invariant_violation::InvariantViolation as V;
         if let Some((key, _)) = self.blockers.iter().find(|(_, set)| set.is_empty()) {
             // Nobody blocks it: no id is 0, as ids start at 1.
             return Err(V::BlockIndex { client: ClientId(0), name: key.to_string() });

@@ -189,10 +189,10 @@ impl Logins {
 
     /// The counters' own bound: at most `max_tracked_sources` sources each.
     #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn check(&self, config: &Config) -> Result<(), crate::invariants::InvariantViolation> {
+    pub(crate) fn check(&self, config: &Config) -> Result<(), crate::invariant_violation::InvariantViolation> {
         let sources = self.source_failures.len().max(self.registrations.len());
         if sources > config.max_tracked_sources.max(1) {
-            return Err(crate::invariants::InvariantViolation::TooManySources {
+            return Err(crate::invariant_violation::InvariantViolation::TooManySources {
                 count: sources,
                 max: config.max_tracked_sources,
             });

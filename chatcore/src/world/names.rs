@@ -110,9 +110,9 @@ impl Names {
     /// The table's own rule: the Lobby names only clients the nickname
     /// table names, under the same name.
     #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn check(&self) -> Result<(), crate::invariants::InvariantViolation> {
+    pub(crate) fn check(&self) -> Result<(), crate::invariant_violation::InvariantViolation> {
         match self.lobby.iter().find(|(key, id)| self.nicks.get(*key) != Some(*id)) {
-            Some((_, &client)) => Err(crate::invariants::InvariantViolation::LobbyIndex { client }),
+            Some((_, &client)) => Err(crate::invariant_violation::InvariantViolation::LobbyIndex { client }),
             None => Ok(()),
         }
     }
@@ -182,6 +182,9 @@ mod tests {
     fn the_check_catches_a_lobby_entry_the_nick_table_lacks() {
         let mut names = Names::default();
         names.lobby.insert(key("ghost"), ClientId(7));
-        assert_eq!(names.check(), Err(crate::invariants::InvariantViolation::LobbyIndex { client: ClientId(7) }));
+        assert_eq!(
+            names.check(),
+            Err(crate::invariant_violation::InvariantViolation::LobbyIndex { client: ClientId(7) })
+        );
     }
 }

@@ -184,8 +184,8 @@ impl Rooms {
     /// its history in order and within `history_len`, its lists within
     /// their bounds.
     #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn check(&self, history_len: usize) -> Result<(), crate::invariants::InvariantViolation> {
-        use crate::invariants::InvariantViolation as V;
+    pub(crate) fn check(&self, history_len: usize) -> Result<(), crate::invariant_violation::InvariantViolation> {
+        use crate::invariant_violation::InvariantViolation as V;
         for (key, room) in &self.table {
             let name = || key.to_string();
             if *key != NameKey::of(&room.name) {
@@ -204,7 +204,7 @@ impl Rooms {
             let operators = room.modes.operators();
             let repeated = operators.iter().enumerate().any(|(i, op)| operators[..i].contains(op));
             if room.modes.bans().len() > crate::modes::MAX_BANS
-                || room.modes.invited().len() > crate::moderation::MAX_INVITED
+                || room.modes.invited().len() > crate::modes::MAX_INVITED
                 || operators.len() > crate::modes::MAX_OPERATORS
                 || repeated
             {
