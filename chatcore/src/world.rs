@@ -1,8 +1,11 @@
-//! The world: every client, nickname, room and account, and the counters
-//! around them. Handlers in the concept files (`commands.rs`, `auth.rs`,
-//! `social.rs`, `replay.rs`) are methods on [`World`] that take the
-//! [`Outbox`] beside it, so they can walk the world and queue output at
-//! the same time.
+//! The world: the client table and the parts that own the rest, each in
+//! its own file under `world/` with its state private and its rules kept
+//! by its methods: [`Names`] (nicknames and the Lobby), [`Rooms`],
+//! [`Accounts`], [`Blocks`], [`Logins`], and `Timers`. What spans parts
+//! is here: connecting, a client's memberships and the Lobby, departures.
+//! Command handlers run in a [`Turn`](crate::turn::Turn), which holds the
+//! world and the [`Outbox`] beside it, so they can walk the world and
+//! queue output at the same time.
 
 use std::collections::BTreeMap;
 
