@@ -123,7 +123,7 @@ impl World {
             if self.clients[&holder].account.as_ref() == Some(&key) {
                 self.close(out, now, holder, DisconnectReason::LoggedInElsewhere);
             } else {
-                let guest = self.fresh_guest_name();
+                let guest = self.names.fresh_guest_name();
                 self.rename(out, holder, guest, true);
             }
         }

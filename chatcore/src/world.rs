@@ -61,7 +61,6 @@ pub(crate) struct World {
     /// The id the next connection gets. Ids below it were issued, so an id
     /// below it that is no longer connected was closed, not invented.
     pub(crate) next_client: u64,
-    pub(crate) next_guest: u64,
     /// IRC clients connected and not yet welcomed, for LUSERS.
     pub(crate) irc_unregistered: usize,
     /// The most users online at once, for LUSERS.
@@ -85,7 +84,6 @@ impl World {
             timers: Timers::default(),
             storage_failing: false,
             next_client: 1,
-            next_guest: 1,
             irc_unregistered: 0,
             peak_users: 0,
             departed: crate::whowas::Departed::default(),
@@ -121,7 +119,7 @@ impl World {
             out.push(Output::Close { client: id, reason });
             return id;
         }
-        let nick = self.fresh_guest_name();
+        let nick = self.names.fresh_guest_name();
         let nick_key = NameKey::of(&nick);
         let registration_timeout = self.config.registration_timeout;
         let session = irc.then(|| {
@@ -166,17 +164,6 @@ impl World {
         // Rooms restored empty start counting towards expiry once time is known.
         self.rooms.schedule_sweep(now, &self.config);
         id
-    }
-
-    /// A `Guest<N>` name nobody holds.
-    pub(crate) fn fresh_guest_name(&mut self) -> Box<str> {
-        loop {
-            let name = format!("Guest{}", self.next_guest);
-            self.next_guest += 1;
-            if !self.names.is_taken(&NameKey::of(&name)) {
-                return name.into();
-            }
-        }
     }
 
     /// Acts on every complete line in `bytes` from a connected client.

@@ -11,15 +11,34 @@ use crate::names::NameKey;
 use crate::output::ClientId;
 
 /// Every connected client by nickname, and the Lobby's clients likewise.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Names {
     /// Every client by nickname.
     nicks: BTreeMap<NameKey, ClientId>,
     /// The clients in no room, by nickname: a subset of `nicks`.
     lobby: BTreeMap<NameKey, ClientId>,
+    /// The number the next guest name is tried with.
+    next_guest: u64,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Self { nicks: BTreeMap::new(), lobby: BTreeMap::new(), next_guest: 1 }
+    }
 }
 
 impl Names {
+    /// A `Guest<N>` name nobody holds, numbered on from the last one given.
+    pub(crate) fn fresh_guest_name(&mut self) -> Box<str> {
+        loop {
+            let name = format!("Guest{}", self.next_guest);
+            self.next_guest += 1;
+            if !self.is_taken(&NameKey::of(&name)) {
+                return name.into();
+            }
+        }
+    }
+
     /// Who holds the nickname `key`, if anyone.
     pub(crate) fn holder(&self, key: &NameKey) -> Option<ClientId> {
         self.nicks.get(key).copied()
@@ -176,6 +195,14 @@ mod tests {
         assert_eq!((names.len(), names.lobby_len()), (0, 0));
         names.enter_lobby(&key("alice"), ClientId(1));
         assert_eq!(names.lobby_len(), 0, "a name nobody holds is not in the Lobby");
+    }
+
+    #[test]
+    fn a_guest_name_is_never_one_someone_holds() {
+        let mut names = Names::default();
+        names.arrive(key("guest2"), ClientId(1));
+        assert_eq!(&*names.fresh_guest_name(), "Guest1");
+        assert_eq!(&*names.fresh_guest_name(), "Guest3");
     }
 
     #[test]
