@@ -238,3 +238,49 @@ impl<'a> IntoIterator for &'a Rooms {
         self.table.iter()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::Output;
+    use crate::source::SourceKey;
+
+    #[test]
+    fn a_creator_over_its_allowance_is_refused_and_nothing_is_counted() {
+        let config = Config::default().with_max_rooms_created_per_source(1);
+        let now = Now::new(Instant::now(), 0);
+        let mut rooms = Rooms::default();
+        let source = Creator::Source(SourceKey::UNKNOWN);
+        let account = Creator::Account(NameKey::of("alice"));
+        assert_eq!(rooms.take_creation(std::slice::from_ref(&source), now, &config), Ok(()));
+        let refused = rooms.take_creation(&[account.clone(), source], now, &config);
+        assert!(matches!(refused, Err(Rejection::TooManyRoomsCreated { .. })), "{refused:?}");
+        assert_eq!(rooms.take_creation(&[account], now, &config), Ok(()), "the refusal took nothing");
+    }
+
+    #[test]
+    fn an_empty_room_expires_after_its_idle_time_and_is_dropped_on_record() {
+        let config = Config::default().with_guest_room_idle_expiry(Duration::from_secs(60));
+        let start = Now::new(Instant::now(), 1_000);
+        let mut rooms = Rooms::default();
+        let mut out = Outbox::new(true);
+        rooms.insert(NameKey::of("r"), Room::new("r", None, None));
+        rooms.note_if_vacated(&mut out, start, &NameKey::of("r"), &config);
+        let at = rooms.next_sweep().expect("an empty room may expire");
+        rooms.expire_due(&mut out, start, &config);
+        assert!(rooms.contains_key(&NameKey::of("r")), "not due yet");
+        let later = start.advance(Duration::from_secs(60));
+        assert!(at <= later.instant);
+        rooms.expire_due(&mut out, later, &config);
+        assert_eq!(rooms.len(), 0);
+        assert_eq!(rooms.next_sweep(), None, "no room left to expire");
+        let mut records = std::iter::from_fn(|| out.pop()).filter_map(|o| match o {
+            Output::Persist(record) => Some(*record),
+            _ => None,
+        });
+        assert!(matches!(records.next(), Some(Record::RoomVacated { unix_ms: 1_000, .. })));
+        assert!(matches!(records.next(), Some(Record::RoomDropped { .. })));
+    }
+}
