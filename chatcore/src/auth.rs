@@ -3,7 +3,7 @@
 //! with [`Engine::handle_password_hashed`] or
 //! [`Engine::handle_password_verified`].
 
-use crate::account::{Account, AuthRequestId, Password, PasswordHash};
+use crate::account::{AuthRequestId, Password, PasswordHash};
 use crate::cloak::HIDDEN_HOST;
 use crate::error::{Error, Rejection};
 use crate::event::Event;
@@ -13,185 +13,11 @@ use crate::output::{ClientId, DisconnectReason, Output};
 use crate::password_check::{AuthKind, PendingAuth};
 use crate::record::Record;
 use crate::source::SourceKey;
-use crate::time::{Now, secs_until};
-use crate::world::World;
+use crate::time::Now;
+use crate::turn::Turn;
+use crate::world::{Account, World};
 
 impl World {
-    pub(crate) fn register(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        name: &str,
-        password: Password,
-        confirm: &Password,
-    ) -> Result<(), Rejection> {
-        self.check_auth_allowed(id)?;
-        validate_chosen_nick(name, self.config.max_nick_len, &self.config.server_name)
-            .map_err(Rejection::NickInvalid)?;
-        if password != *confirm {
-            return Err(Rejection::PasswordMismatch);
-        }
-        if password.expose().len() < self.config.min_password_len {
-            return Err(Rejection::PasswordTooShort { min: self.config.min_password_len });
-        }
-        let key = NameKey::of(name);
-        if let Some(account) = self.accounts.get(&key) {
-            return Err(Rejection::AccountExists(account.name.clone()));
-        }
-        if self.pending_auth.values().any(|p| p.kind == AuthKind::Register && NameKey::of(&p.name) == key) {
-            return Err(Rejection::AccountExists(name.into()));
-        }
-        // Registrations still being hashed will each create an account too.
-        let registering = self.pending_auth.values().filter(|p| p.kind == AuthKind::Register).count();
-        if self.accounts.len() + registering >= self.config.max_accounts {
-            return Err(Rejection::AccountLimit { max: self.config.max_accounts });
-        }
-        let source = self.clients[&id].source;
-        let (cap, max, window) = (
-            self.config.max_tracked_sources,
-            self.config.max_registrations_per_source,
-            self.config.registration_window,
-        );
-        self.registrations
-            .take(&source.unwrap_or(SourceKey::UNKNOWN), now.instant, cap, max, window)
-            .map_err(|until| Rejection::TooManyRegistrations { retry_after_secs: secs_until(now.instant, until) })?;
-        let request = self.start_auth(out, id, name, AuthKind::Register);
-        out.push(Output::HashPassword { request, password });
-        Ok(())
-    }
-
-    pub(crate) fn login(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        name: &str,
-        password: Password,
-    ) -> Result<(), Rejection> {
-        self.check_auth_allowed(id)?;
-        let key = NameKey::of(name);
-        let source = self.clients[&id].source.unwrap_or(SourceKey::UNKNOWN);
-        let failure_key = (key.clone(), source);
-        if let Some(until) = self.login_failures.locked_until(&failure_key, now.instant) {
-            return Err(Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) });
-        }
-        // Parallel attempts from one source would slip past the failure
-        // count while their checks are in flight: one at a time.
-        let in_flight = self.pending_auth.values().any(|p| {
-            p.kind == AuthKind::Login && p.source.unwrap_or(SourceKey::UNKNOWN) == source && NameKey::of(&p.name) == key
-        });
-        if in_flight {
-            return Err(Rejection::AuthInProgress);
-        }
-        self.check_account_throttle(now, &key, source)?;
-        // A name without an account is checked too (against no hash, which
-        // the embedder answers after the same work as a real check), so
-        // that the answer and its timing are those of a wrong password.
-        let hash = self.accounts.get(&key).map(|account| account.hash.clone());
-        let request = self.start_auth(out, id, name, AuthKind::Login);
-        if hash.is_none()
-            && let Some(pending) = self.pending_auth.get_mut(&request)
-        {
-            pending.no_account = true;
-        }
-        out.push(Output::VerifyPassword { request, password, hash });
-        Ok(())
-    }
-
-    fn check_auth_allowed(&self, id: ClientId) -> Result<(), Rejection> {
-        let client = &self.clients[&id];
-        if let Some(hint) = &client.refuse_passwords {
-            return Err(Rejection::TlsRequired(hint.clone()));
-        }
-        if client.auth_pending.is_some() {
-            return Err(Rejection::AuthInProgress);
-        }
-        if let Some(account) = self.account_of(id) {
-            return Err(Rejection::AlreadyLoggedIn(account.into()));
-        }
-        debug_assert!(client.account.is_none());
-        Ok(())
-    }
-
-    fn start_auth(&mut self, out: &mut Outbox, id: ClientId, name: &str, kind: AuthKind) -> AuthRequestId {
-        let reply = out.defer_reply(id);
-        let request = AuthRequestId(self.next_request);
-        self.next_request += 1;
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
-        client.auth_pending = Some(request);
-        let pending =
-            PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false, reply };
-        self.pending_auth.insert(request, pending);
-        request
-    }
-
-    /// Guessing spread over many sources: once an account has had
-    /// `max_account_failures` failed logins (counting checks still in
-    /// flight) within the window, it refuses sources it has never logged in
-    /// from until `account_block_duration` has passed. Its owner, on a known
-    /// source, is never refused by this.
-    fn check_account_throttle(&self, now: Now, key: &NameKey, source: SourceKey) -> Result<(), Rejection> {
-        let Some(account) = self.accounts.get(key) else { return Ok(()) };
-        if source != SourceKey::UNKNOWN && account.known_sources.contains(&source) {
-            return Ok(());
-        }
-        let locked = |until| Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) };
-        if let Some(until) = self.account_failures.locked_until(key, now.instant) {
-            return Err(locked(until));
-        }
-        let in_flight =
-            self.pending_auth.values().filter(|p| p.kind == AuthKind::Login && NameKey::of(&p.name) == *key).count();
-        // Checks in flight could each fail: while they could reach the
-        // limit, more wait (not a lockout: they may all succeed).
-        let failures = self.account_failures.window(key, now.instant).map_or(0, |(count, _)| count as usize);
-        if failures + in_flight >= self.config.max_account_failures as usize {
-            return Err(Rejection::AccountBusy);
-        }
-        Ok(())
-    }
-
-    /// Counts a failed login, against its source and (for a real account)
-    /// against the account, and says what to tell the client: the stricter
-    /// of the two, except that a source the account knows only answers to
-    /// its own count.
-    fn count_failure(&mut self, now: Now, key: NameKey, source: SourceKey) -> Rejection {
-        let config = &self.config;
-        let account_lock = match self.accounts.get(&key) {
-            Some(account) => {
-                let known = account.known_sources.contains(&source);
-                let counted = self.account_failures.record(
-                    &key,
-                    now.instant,
-                    config.max_accounts,
-                    config.max_account_failures,
-                    config.login_failure_window,
-                    config.account_block_duration,
-                );
-                let until = counted.err().or_else(|| self.account_failures.locked_until(&key, now.instant));
-                until.filter(|_| !known)
-            }
-            None => None,
-        };
-        let source_count = self.login_failures.record(
-            &(key, source),
-            now.instant,
-            config.max_tracked_sources,
-            config.max_login_failures,
-            config.login_failure_window,
-            config.block_duration,
-        );
-        match (source_count, account_lock) {
-            (Err(until), Some(other)) => {
-                Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until.max(other)) }
-            }
-            (Err(until), None) | (Ok(_), Some(until)) => {
-                Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) }
-            }
-            (Ok(attempts_left), None) => Rejection::LoginFailed { attempts_left },
-        }
-    }
-
     /// The answer to an [`Output::HashPassword`]: the hash, or `None` if
     /// hashing failed (the client is told to try again). If the client left
     /// meanwhile, nothing is registered; if the store is failing
@@ -244,13 +70,14 @@ impl World {
         // Nothing matches a check made against no account, whatever the answer says.
         if !matches || pending.no_account {
             self.counts.login_failures += 1;
-            let rejection = self.count_failure(now, key, source);
+            let account = self.accounts.get(&key).map(|a| a.known_sources.contains(&source));
+            let rejection = self.logins.count_failure(key, source, account, now, &self.config);
             if self.clients.contains_key(&id) {
                 self.reject(out, id, rejection);
             }
             return Ok(());
         }
-        self.login_failures.forget(&(key.clone(), source));
+        self.logins.succeeded(&key, source);
         if self.clients.contains_key(&id) && self.accounts.contains_key(&key) {
             self.log_in(out, now, id, key);
         }
@@ -263,7 +90,7 @@ impl World {
         let pending = self.finish_auth(out, request, None)?;
         if pending.kind == AuthKind::Register {
             // The registration was never done, so it does not use up the source's allowance.
-            self.registrations.give_back(&pending.source.unwrap_or(SourceKey::UNKNOWN));
+            self.logins.give_back_registration(pending.source.unwrap_or(SourceKey::UNKNOWN));
         }
         self.reject(out, pending.client, Rejection::ServerBusy);
         Ok(())
@@ -276,11 +103,7 @@ impl World {
         kind: impl Into<Option<AuthKind>>,
     ) -> Result<PendingAuth, Error> {
         let kind = kind.into();
-        match self.pending_auth.get(&request) {
-            Some(pending) if kind.is_none_or(|kind| pending.kind == kind) => {}
-            _ => return Err(Error::UnknownRequest(request)),
-        }
-        let mut pending = self.pending_auth.remove(&request).expect("just checked");
+        let mut pending = self.logins.finish(request, kind).ok_or(Error::UnknownRequest(request))?;
         if let Some(client) = self.clients.get_mut(&pending.client) {
             client.auth_pending = None;
             // The answer names the request; the engine ends the reply.
@@ -294,17 +117,17 @@ impl World {
     /// Makes `id` the account's one live session: an older session is
     /// closed, a guest using the name is renamed, offline whispers follow.
     fn log_in(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: NameKey) {
-        if let Some(&holder) = self.nicks.get(&key)
+        if let Some(holder) = self.names.holder(&key)
             && holder != id
         {
             if self.clients[&holder].account.as_ref() == Some(&key) {
                 self.close(out, now, holder, DisconnectReason::LoggedInElsewhere);
             } else {
-                let guest = self.fresh_guest_name();
+                let guest = self.names.fresh_guest_name();
                 self.rename(out, holder, guest, true);
             }
         }
-        self.note_online(&key, now.unix_ms);
+        self.accounts.note_online(&key, now.unix_ms);
         let account = self.accounts.get_mut(&key).expect("caller checked the account");
         let source = self.clients.get(&id).and_then(|c| c.source);
         if let Some(source) = source
@@ -313,7 +136,7 @@ impl World {
             out.persist(Record::KnownSource { account: account.name.clone(), source });
         }
         let name = account.name.clone();
-        let kept = account.mailbox.len();
+        let kept = account.mailbox().len();
         out.persist(Record::LastSeen { account: name.clone(), unix_ms: now.unix_ms });
         let client = self.clients.get_mut(&id).expect("caller checked the client");
         client.account = Some(key.clone());
@@ -336,13 +159,12 @@ impl World {
     /// away, and empties the mailbox.
     pub(crate) fn deliver_mailbox(&mut self, out: &mut Outbox, id: ClientId) {
         let Some(key) = self.clients.get(&id).and_then(|c| c.account.clone()) else { return };
-        let Some(account) = self.accounts.get_mut(&key) else { return };
-        if account.mailbox.is_empty() {
+        let Some(account) = self.accounts.get(&key) else { return };
+        if account.mailbox().is_empty() {
             return;
         }
         let name = account.name.clone();
-        let mailbox = std::mem::take(&mut account.mailbox);
-        self.offline_total -= mailbox.len();
+        let mailbox = self.accounts.take_mailbox(&key);
         out.persist(Record::OfflineDelivered { to: name.clone() });
         for kept in &mailbox {
             let event = Event::Whisper {
@@ -358,5 +180,90 @@ impl World {
             };
             self.tell(out, id, event);
         }
+    }
+
+    fn check_auth_allowed(&self, id: ClientId) -> Result<(), Rejection> {
+        let client = &self.clients[&id];
+        if let Some(hint) = &client.refuse_passwords {
+            return Err(Rejection::TlsRequired(hint.clone()));
+        }
+        if client.auth_pending.is_some() {
+            return Err(Rejection::AuthInProgress);
+        }
+        if let Some(account) = self.account_of(id) {
+            return Err(Rejection::AlreadyLoggedIn(account.into()));
+        }
+        debug_assert!(client.account.is_none());
+        Ok(())
+    }
+
+    fn start_auth(&mut self, out: &mut Outbox, id: ClientId, name: &str, kind: AuthKind) -> AuthRequestId {
+        let reply = out.defer_reply(id);
+        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        let pending =
+            PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false, reply };
+        let request = self.logins.start(pending);
+        client.auth_pending = Some(request);
+        request
+    }
+}
+
+impl Turn<'_> {
+    pub(crate) fn register(&mut self, name: &str, password: Password, confirm: &Password) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let (now, id) = (self.now, self.id);
+        world.check_auth_allowed(id)?;
+        validate_chosen_nick(name, world.config.max_nick_len, &world.config.server_name)
+            .map_err(Rejection::NickInvalid)?;
+        if password != *confirm {
+            return Err(Rejection::PasswordMismatch);
+        }
+        if password.expose().len() < world.config.min_password_len {
+            return Err(Rejection::PasswordTooShort { min: world.config.min_password_len });
+        }
+        let key = NameKey::of(name);
+        if let Some(account) = world.accounts.get(&key) {
+            return Err(Rejection::AccountExists(account.name.clone()));
+        }
+        if world.logins.registering(&key) {
+            return Err(Rejection::AccountExists(name.into()));
+        }
+        // Registrations still being hashed will each create an account too.
+        let registering = world.logins.registrations_under_way();
+        if world.accounts.len() + registering >= world.config.max_accounts {
+            return Err(Rejection::AccountLimit { max: world.config.max_accounts });
+        }
+        let source = world.clients[&id].source;
+        world.logins.take_registration(source.unwrap_or(SourceKey::UNKNOWN), now, &world.config)?;
+        let request = world.start_auth(out, id, name, AuthKind::Register);
+        out.push(Output::HashPassword { request, password });
+        Ok(())
+    }
+
+    pub(crate) fn login(&mut self, name: &str, password: Password) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let (now, id) = (self.now, self.id);
+        world.check_auth_allowed(id)?;
+        let key = NameKey::of(name);
+        let source = world.clients[&id].source.unwrap_or(SourceKey::UNKNOWN);
+        world.logins.may_try(&key, source, now)?;
+        // Its owner, on a known source, is never throttled.
+        let known =
+            world.accounts.get(&key).is_none_or(|a| source != SourceKey::UNKNOWN && a.known_sources.contains(&source));
+        world.logins.account_throttle(&key, known, now, &world.config)?;
+        // A name without an account is checked too (against no hash, which
+        // the embedder answers after the same work as a real check), so
+        // that the answer and its timing are those of a wrong password.
+        let hash = world.accounts.get(&key).map(|account| account.hash.clone());
+        let request = world.start_auth(out, id, name, AuthKind::Login);
+        if hash.is_none()
+            && let Some(pending) = world.logins.pending_mut(request)
+        {
+            pending.no_account = true;
+        }
+        out.push(Output::VerifyPassword { request, password, hash });
+        Ok(())
     }
 }

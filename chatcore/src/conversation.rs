@@ -26,6 +26,7 @@ use crate::output::{ClientId, HistoryTarget, Output};
 use crate::record::{Record, StoredMessage};
 use crate::replay::{heard_by, tidy_fetched};
 use crate::time::Now;
+use crate::turn::Turn;
 use crate::world::World;
 
 impl World {
@@ -46,8 +47,7 @@ impl World {
         if !self.keeps_conversations() || self.storage_failing {
             return None;
         }
-        let seq = self.next_whisper_seq;
-        self.next_whisper_seq += 1;
+        let seq = self.accounts.number_whisper();
         let message = StoredMessage { seq, from: from.into(), text: text.into(), unix_ms: now.unix_ms };
         out.persist(Record::Whisper { to: to.into(), message });
         Some(seq)
@@ -56,45 +56,6 @@ impl World {
     /// Whether whispers between accounts are kept in a store to page back.
     fn keeps_conversations(&self) -> bool {
         self.config.emit_records && self.config.conversation_history_len > 0
-    }
-
-    /// `/history @NICK`: the page of up to `history_page_len` whispers
-    /// between the client's account and `with` numbered below `before`,
-    /// or below the text client's cursor, or the newest.
-    pub(crate) fn conversation_history(
-        &mut self,
-        out: &mut Outbox,
-        id: ClientId,
-        with: &str,
-        before: Option<u64>,
-    ) -> Result<(), Rejection> {
-        let client = &self.clients[&id];
-        let Some(account) = client.account.as_ref().and_then(|key| self.accounts.get(key)) else {
-            return Err(Rejection::HistoryNeedsAccount);
-        };
-        let with_key = NameKey::of(with);
-        let other = self.accounts.get(&with_key).ok_or_else(|| Rejection::NoSuchAccount(with.into()))?;
-        let cursor = client.text_cursor(&HistoryKey::Conversation(with_key.clone()));
-        let before = before.or(cursor).unwrap_or(self.next_whisper_seq).min(self.next_whisper_seq);
-        if self.keeps_conversations() && before > 1 {
-            let target = HistoryTarget::Conversation { account: account.name.clone(), with: other.name.clone() };
-            let limit = self.config.history_page_len.saturating_add(1);
-            self.defer_page_reply(out, id);
-            out.push(Output::FetchHistory { client: id, target, before, limit });
-            return Ok(());
-        }
-        // Nothing kept, or nothing older: the answer needs no store.
-        let event = Event::HistoryPage {
-            of: PageOf::Conversation { with: &other.name },
-            messages: &[],
-            more: false,
-            oldest: None,
-            unreadable: 0,
-        };
-        let data = client.render(&event);
-        self.move_conversation_cursor(id, with_key, None);
-        out.send(id, data);
-        Ok(())
     }
 
     /// A fetched page of the conversation between `account` and `with`.
@@ -140,5 +101,44 @@ impl World {
             None if client.history_cursor.as_ref().is_some_and(|(at, _)| *at == key) => client.history_cursor = None,
             None => {}
         }
+    }
+}
+
+impl Turn<'_> {
+    /// `/history @NICK`: the page of up to `history_page_len` whispers
+    /// between the client's account and `with` numbered below `before`,
+    /// or below the text client's cursor, or the newest.
+    pub(crate) fn conversation_history(&mut self, with: &str, before: Option<u64>) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        let client = &world.clients[&id];
+        let Some(account) = client.account.as_ref().and_then(|key| world.accounts.get(key)) else {
+            return Err(Rejection::HistoryNeedsAccount);
+        };
+        let with_key = NameKey::of(with);
+        let other = world.accounts.get(&with_key).ok_or_else(|| Rejection::NoSuchAccount(with.into()))?;
+        let cursor = client.text_cursor(&HistoryKey::Conversation(with_key.clone()));
+        let before =
+            before.or(cursor).unwrap_or(world.accounts.next_whisper_seq()).min(world.accounts.next_whisper_seq());
+        if world.keeps_conversations() && before > 1 {
+            let target = HistoryTarget::Conversation { account: account.name.clone(), with: other.name.clone() };
+            let limit = world.config.history_page_len.saturating_add(1);
+            world.defer_page_reply(out, id);
+            out.push(Output::FetchHistory { client: id, target, before, limit });
+            return Ok(());
+        }
+        // Nothing kept, or nothing older: the answer needs no store.
+        let event = Event::HistoryPage {
+            of: PageOf::Conversation { with: &other.name },
+            messages: &[],
+            more: false,
+            oldest: None,
+            unreadable: 0,
+        };
+        let data = client.render(&event);
+        world.move_conversation_cursor(id, with_key, None);
+        out.send(id, data);
+        Ok(())
     }
 }

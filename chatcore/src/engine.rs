@@ -167,7 +167,7 @@ impl Engine {
 
     /// Whispers waiting for an offline account, if it exists.
     pub fn offline_len(&self, account: &str) -> Option<usize> {
-        self.world.accounts.get(&NameKey::of(account)).map(|a| a.mailbox.len())
+        self.world.accounts.get(&NameKey::of(account)).map(|a| a.mailbox().len())
     }
 
     /// Every connected client, by id.
@@ -360,7 +360,7 @@ impl Engine {
     /// if any timer is armed. May be earlier than strictly needed.
     #[must_use = "re-arm the timer from it, or deadlines are missed"]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.world.timers.next(), self.world.next_sweep) {
+        match (self.world.timers.next(), self.world.rooms.next_sweep()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }

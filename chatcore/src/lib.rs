@@ -159,6 +159,7 @@ mod outbox; // the output queue: sends, broadcasts, records
 mod output; // what the embedder is asked to do
 mod stats; // counters and gauges for monitoring
 mod time; // Now: time is always handed in
+mod turn; // one client's command being carried out: the handlers' context
 mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 
 // From bytes to commands and back.
@@ -201,6 +202,8 @@ pub mod protocol;
 
 // Testing aids.
 #[cfg(any(test, feature = "testing"))]
+mod invariant_violation;
+#[cfg(any(test, feature = "testing"))]
 mod invariants;
 #[cfg(any(test, feature = "testing"))]
 pub mod sim;
@@ -215,7 +218,7 @@ pub use connect_info::ConnectInfo;
 pub use engine::Engine;
 pub use error::{ERROR_CODES, Error, ErrorCode};
 #[cfg(any(test, feature = "testing"))]
-pub use invariants::InvariantViolation;
+pub use invariant_violation::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
 pub use output::{BYE_CODES, ByeCode, ClientId, DisconnectReason, HistoryTarget, Output};
 pub use record::{Record, RestoreError, StoredMessage, StoredModes};

@@ -17,16 +17,15 @@
 //!   offline part a range of the accounts by last-seen time, most recent
 //!   first; its total walks the accounts seen within the window.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 use crate::error::Rejection;
 use crate::event::{Event, ListPage, RoomSummary, SeenUser};
 use crate::names::NameKey;
-use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::room::{Room, Status};
-use crate::time::Now;
+use crate::turn::Turn;
 use crate::world::World;
 
 pub(crate) use crate::names::LOBBY;
@@ -102,115 +101,7 @@ fn split_next<T>(entries: &mut Vec<T>, len: usize) -> Option<T> {
     if entries.len() > len { entries.pop() } else { None }
 }
 
-/// The values of a map kept by name, from the name `from` on (all of them
-/// without it): O(log n) to find the start.
-fn name_range<'a, V>(map: &'a BTreeMap<NameKey, V>, from: Option<&str>) -> impl Iterator<Item = &'a V> + 'a {
-    let range = match from {
-        Some(from) => map.range(NameKey::of(from)..),
-        None => map.range(..),
-    };
-    range.map(|(_, value)| value)
-}
-
 impl World {
-    /// `/list [FROM]`: the rooms in name order from FROM; a secret room
-    /// (`+s`) is listed to its members only.
-    pub(crate) fn list_rooms(&mut self, out: &mut Outbox, id: ClientId, from: Option<&str>) {
-        let len = self.config.list_page_len;
-        let visible = |room: &&Room| !room.modes.secret || room.members.contains(id);
-        let total = self.rooms.values().filter(visible).count();
-        let mut rooms: Vec<RoomSummary<'_>> = name_range(&self.rooms, from)
-            .filter(visible)
-            .take(len.saturating_add(1))
-            .map(|r| RoomSummary { name: &r.name, members: r.members.len() })
-            .collect();
-        let next = split_next(&mut rooms, len).map(|r| r.name);
-        let page = ListPage { total, next };
-        let data = self.clients[&id].render(&Event::Rooms { rooms: &rooms, page });
-        out.send(id, data);
-    }
-
-    /// `/who [ROOM|* [FROM]]`: a room's members (`*`: the Lobby's; none:
-    /// the client's room, or the Lobby) in name order from FROM.
-    pub(crate) fn who(
-        &mut self,
-        out: &mut Outbox,
-        id: ClientId,
-        named: Option<&str>,
-        from: Option<&str>,
-    ) -> Result<(), Rejection> {
-        let client = &self.clients[&id];
-        let len = self.config.list_page_len;
-        let key = match named {
-            Some(LOBBY) => None,
-            Some(name) => Some(NameKey::of(name)),
-            None => client.current_room().cloned(),
-        };
-        let nick = |member: &ClientId| self.clients.get(member).map(|c| (&*c.nick, &*c.host));
-        let (room, shown, page) = match key {
-            Some(key) => {
-                let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
-                let page = select_page(room.members.iter().filter_map(|(m, _)| nick(&m)), from, len);
-                (Some(&*room.name), page.entries, ListPage { total: page.total, next: page.next })
-            }
-            // The Lobby is kept in name order: a page is a range of it.
-            None => {
-                let shown = name_range(&self.lobby, from).take(len.saturating_add(1));
-                let mut members: Vec<(&str, &str)> = shown.filter_map(nick).collect();
-                let next = split_next(&mut members, len).map(|(name, _)| name);
-                (None, members, ListPage { total: self.lobby.len(), next })
-            }
-        };
-        let (members, hosts): (Vec<&str>, Vec<&str>) = shown.into_iter().unzip();
-        out.send(id, client.render(&Event::Who { room, members: &members, hosts: &hosts, page }));
-        Ok(())
-    }
-
-    /// `/users [FROM]`: everyone online in name order from FROM, a range
-    /// of the nickname index.
-    pub(crate) fn users(&mut self, out: &mut Outbox, id: ClientId, from: Option<&str>) {
-        let len = self.config.list_page_len;
-        let shown = name_range(&self.nicks, from).take(len.saturating_add(1));
-        let mut users: Vec<&str> = shown.filter_map(|c| self.clients.get(c)).map(|c| &*c.nick).collect();
-        let next = split_next(&mut users, len);
-        let page = ListPage { total: self.nicks.len(), next };
-        let data = self.clients[&id].render(&Event::Users { users: &users, page });
-        out.send(id, data);
-    }
-
-    /// `/since SECONDS [FROM]`: everyone online now in name order, then
-    /// the accounts seen within the last `seconds`, most recent first.
-    /// FROM continues the online part if it is online (or is no account
-    /// seen), else the offline part at that account.
-    pub(crate) fn since(&mut self, out: &mut Outbox, now: Now, id: ClientId, seconds: u64, from: Option<&str>) {
-        let len = self.config.list_page_len;
-        let cutoff = now.unix_ms.saturating_sub(seconds.saturating_mul(1000));
-        let offline_from = from
-            .map(NameKey::of)
-            .filter(|key| !self.nicks.contains_key(key))
-            .and_then(|key| Some((Reverse(self.accounts.get(&key)?.last_seen_ms?), key)));
-        let mut users: Vec<SeenUser<'_>> = Vec::with_capacity(len.saturating_add(1).min(1024));
-        if offline_from.is_none() {
-            let online = name_range(&self.nicks, from).filter_map(|c| self.clients.get(c));
-            users.extend(online.take(len.saturating_add(1)).map(|c| SeenUser { nick: &c.nick, last_seen_ms: None }));
-        }
-        let offline = match offline_from {
-            Some(start) => self.offline_seen.range(start..),
-            None => self.offline_seen.range(..),
-        };
-        let recent = offline.take_while(|(Reverse(at), _)| *at >= cutoff);
-        for (Reverse(at), key) in recent.take(len.saturating_add(1).saturating_sub(users.len())) {
-            if let Some(account) = self.accounts.get(key) {
-                users.push(SeenUser { nick: &account.name, last_seen_ms: Some(*at) });
-            }
-        }
-        let seen = self.offline_seen.iter().take_while(|(Reverse(at), _)| *at >= cutoff).count();
-        let next = split_next(&mut users, len).map(|u| u.nick);
-        let page = ListPage { total: self.nicks.len() + seen, next };
-        let data = self.clients[&id].render(&Event::Since { seconds, users: &users, page });
-        out.send(id, data);
-    }
-
     /// The first page of a room's members as NAMES lists them, in name
     /// order (operators marked `@`, voiced members `+`), with the total
     /// and the name the next page starts from.
@@ -233,6 +124,107 @@ impl World {
             })
             .collect();
         (names, ListPage { total: page.total, next: page.next })
+    }
+}
+
+impl Turn<'_> {
+    /// `/list [FROM]`: the rooms in name order from FROM; a secret room
+    /// (`+s`) is listed to its members only.
+    pub(crate) fn list_rooms(&mut self, from: Option<&str>) {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        let len = world.config.list_page_len;
+        let visible = |room: &&Room| !room.modes.secret || room.members.contains(id);
+        let total = world.rooms.values().filter(visible).count();
+        let mut rooms: Vec<RoomSummary<'_>> = world
+            .rooms
+            .from(from)
+            .filter(visible)
+            .take(len.saturating_add(1))
+            .map(|r| RoomSummary { name: &r.name, members: r.members.len() })
+            .collect();
+        let next = split_next(&mut rooms, len).map(|r| r.name);
+        let page = ListPage { total, next };
+        let data = world.clients[&id].render(&Event::Rooms { rooms: &rooms, page });
+        out.send(id, data);
+    }
+
+    /// `/who [ROOM|* [FROM]]`: a room's members (`*`: the Lobby's; none:
+    /// the client's room, or the Lobby) in name order from FROM.
+    pub(crate) fn who(&mut self, named: Option<&str>, from: Option<&str>) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        let client = &world.clients[&id];
+        let len = world.config.list_page_len;
+        let key = match named {
+            Some(LOBBY) => None,
+            Some(name) => Some(NameKey::of(name)),
+            None => client.current_room().cloned(),
+        };
+        let nick = |member: &ClientId| world.clients.get(member).map(|c| (&*c.nick, &*c.host));
+        let (room, shown, page) = match key {
+            Some(key) => {
+                let room = world.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
+                let page = select_page(room.members.iter().filter_map(|(m, _)| nick(&m)), from, len);
+                (Some(&*room.name), page.entries, ListPage { total: page.total, next: page.next })
+            }
+            // The Lobby is kept in name order: a page is a range of it.
+            None => {
+                let shown = world.names.lobby_from(from).take(len.saturating_add(1));
+                let mut members: Vec<(&str, &str)> = shown.filter_map(|m| nick(&m)).collect();
+                let next = split_next(&mut members, len).map(|(name, _)| name);
+                (None, members, ListPage { total: world.names.lobby_len(), next })
+            }
+        };
+        let (members, hosts): (Vec<&str>, Vec<&str>) = shown.into_iter().unzip();
+        out.send(id, client.render(&Event::Who { room, members: &members, hosts: &hosts, page }));
+        Ok(())
+    }
+
+    /// `/users [FROM]`: everyone online in name order from FROM, a range
+    /// of the nickname index.
+    pub(crate) fn users(&mut self, from: Option<&str>) {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        let len = world.config.list_page_len;
+        let shown = world.names.from(from).take(len.saturating_add(1));
+        let mut users: Vec<&str> = shown.filter_map(|c| world.clients.get(&c)).map(|c| &*c.nick).collect();
+        let next = split_next(&mut users, len);
+        let page = ListPage { total: world.names.len(), next };
+        let data = world.clients[&id].render(&Event::Users { users: &users, page });
+        out.send(id, data);
+    }
+
+    /// `/since SECONDS [FROM]`: everyone online now in name order, then
+    /// the accounts seen within the last `seconds`, most recent first.
+    /// FROM continues the online part if it is online (or is no account
+    /// seen), else the offline part at that account.
+    pub(crate) fn since(&mut self, seconds: u64, from: Option<&str>) {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let (now, id) = (self.now, self.id);
+        let len = world.config.list_page_len;
+        let cutoff = now.unix_ms.saturating_sub(seconds.saturating_mul(1000));
+        let offline_from = from.map(NameKey::of).filter(|key| {
+            !world.names.is_taken(key) && world.accounts.get(key).is_some_and(|a| a.last_seen_ms().is_some())
+        });
+        let mut users: Vec<SeenUser<'_>> = Vec::with_capacity(len.saturating_add(1).min(1024));
+        if offline_from.is_none() {
+            let online = world.names.from(from).filter_map(|c| world.clients.get(&c));
+            users.extend(online.take(len.saturating_add(1)).map(|c| SeenUser { nick: &c.nick, last_seen_ms: None }));
+        }
+        let recent = world.accounts.seen_from(offline_from.as_ref()).take_while(|(at, _)| *at >= cutoff);
+        for (at, account) in recent.take(len.saturating_add(1).saturating_sub(users.len())) {
+            users.push(SeenUser { nick: &account.name, last_seen_ms: Some(at) });
+        }
+        let seen = world.accounts.seen_since(cutoff);
+        let next = split_next(&mut users, len).map(|u| u.nick);
+        let page = ListPage { total: world.names.len() + seen, next };
+        let data = world.clients[&id].render(&Event::Since { seconds, users: &users, page });
+        out.send(id, data);
     }
 }
 

@@ -14,95 +14,15 @@
 
 use crate::error::Rejection;
 use crate::event::Event;
-use crate::modes::{self, Flag, MAX_BANS, MAX_OPERATORS, ModeChange, ban_matches};
+use crate::modes::{self, Flag, MAX_BANS, MAX_INVITED, MAX_OPERATORS, ModeChange, ban_matches};
 use crate::names::NameKey;
-use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::Record;
 use crate::room::{Room, Status};
-use crate::time::Now;
+use crate::turn::Turn;
 use crate::world::World;
 
-/// The most invitations one room holds; the oldest goes first.
-pub(crate) const MAX_INVITED: usize = 64;
-
 impl World {
-    /// `/mode ROOM`: shows its modes; `/mode ROOM +b`: its bans;
-    /// `/mode ROOM CHANGES ARGS`: an operator changes them, and every
-    /// member is told what changed.
-    pub(crate) fn mode(
-        &mut self,
-        out: &mut Outbox,
-        id: ClientId,
-        name: &str,
-        letters: Option<&str>,
-        args: &[String],
-    ) -> Result<(), Rejection> {
-        let key = NameKey::of(name);
-        let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
-        let client = &self.clients[&id];
-        let Some(letters) = letters else {
-            let modes = room.modes.describe(room.members.contains(id));
-            self.tell(out, id, Event::Modes { room: &room.name, modes: &modes });
-            return Ok(());
-        };
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let changes =
-            modes::parse(letters, &args, client.codec.usage(crate::command::Verb::Mode)).map_err(|e| match e {
-                Rejection::InvalidModeParam { mode, reason, .. } => {
-                    Rejection::InvalidModeParam { room: room.name.clone(), mode, reason }
-                }
-                other => other,
-            })?;
-        if changes.iter().all(|c| *c == ModeChange::ListBans) {
-            let masks: Vec<&str> = room.modes.bans().iter().map(|m| &**m).collect();
-            self.tell(out, id, Event::BanList { room: &room.name, masks: &masks });
-            return Ok(());
-        }
-        if !room.members.status(id).operator {
-            return Err(Rejection::NotOperator(room.name.clone()));
-        }
-        // What the room keeps must be on record before anyone relies on it.
-        if self.storage_failing {
-            return Err(Rejection::StorageUnavailable);
-        }
-        let (by, host) = (client.nick.clone(), client.host.clone());
-        let kept_before = self.stored_modes(&room.modes);
-        let mut applied = Vec::new();
-        let mut refused = None;
-        for change in changes {
-            match self.apply_mode(&key, change) {
-                Ok(Some(done)) => applied.push(done),
-                Ok(None) => {}
-                // The changes before it stand, and are told and kept.
-                Err(rejection) => {
-                    refused = Some(rejection);
-                    break;
-                }
-            }
-        }
-        let room = &self.rooms[&key];
-        let kept = self.stored_modes(&room.modes);
-        if kept != kept_before {
-            out.persist(Record::RoomModesSet { room: room.name.clone(), modes: kept });
-        }
-        if applied.is_empty() {
-            return refused.map_or(Ok(()), Err);
-        }
-        let mut letters = String::new();
-        let mut args = Vec::new();
-        for change in &applied {
-            let (letter, arg) = change.describe();
-            letters.push_str(&letter);
-            args.extend(arg);
-        }
-        let room = &self.rooms[&key];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let event = Event::ModeChanged { room: &room.name, by: &by, host: &host, letters: &letters, args: &args };
-        out.fanout(room.members.iter(), &event);
-        refused.map_or(Ok(()), Err)
-    }
-
     /// What a restart keeps of `modes`, with operators' accounts named as
     /// registered.
     pub(crate) fn stored_modes(&self, modes: &modes::RoomModes) -> crate::record::StoredModes {
@@ -152,7 +72,7 @@ impl World {
             ModeChange::ListBans => false,
             ModeChange::Operator(on, nick) | ModeChange::Voice(on, nick) => {
                 let operator = matches!(change, ModeChange::Operator(..));
-                let target = self.nicks.get(&NameKey::of(nick)).copied().filter(|t| room.members.contains(*t));
+                let target = self.names.holder(&NameKey::of(nick)).filter(|t| room.members.contains(*t));
                 let Some(target) = target else {
                     // `-o ACCOUNT` forgets an account made operator while it is away.
                     let remembered = NameKey::of(nick);
@@ -187,71 +107,6 @@ impl World {
             }
         };
         Ok(changed.then_some(change))
-    }
-
-    /// `/kick ROOM NICK [REASON]`: an operator puts a member out; every
-    /// member, the kicked one too, is told.
-    pub(crate) fn kick(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        name: &str,
-        nick: &str,
-        reason: Option<&str>,
-    ) -> Result<(), Rejection> {
-        let key = NameKey::of(name);
-        let room = self.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
-        if !room.members.contains(id) {
-            return Err(Rejection::NotInRoom(room.name.clone()));
-        }
-        if !room.members.status(id).operator {
-            return Err(Rejection::NotOperator(room.name.clone()));
-        }
-        let target = self.nicks.get(&NameKey::of(nick)).copied().filter(|t| room.members.contains(*t));
-        let Some(target) = target else {
-            return Err(Rejection::NotOnChannel { nick: nick.into(), room: room.name.clone() });
-        };
-        if let Some(rejection) = reason.and_then(crate::world::unsafe_text) {
-            return Err(rejection);
-        }
-        let (by, host) = (&self.clients[&id].nick, &self.clients[&id].host);
-        let kicked = &self.clients[&target].nick;
-        let event = Event::Kicked { room: &room.name, by, host, nick: kicked, reason: reason.unwrap_or(by) };
-        out.fanout(room.members.iter(), &event);
-        self.remove_member(out, now, target, &key);
-        Ok(())
-    }
-
-    /// `/invite NICK ROOM`: a member invites a user, who may then join past
-    /// `+i`, a ban or a key; in a `+i` room only operators invite.
-    pub(crate) fn invite(&mut self, out: &mut Outbox, id: ClientId, nick: &str, name: &str) -> Result<(), Rejection> {
-        let target = *self.nicks.get(&NameKey::of(nick)).ok_or_else(|| Rejection::NoSuchNick(nick.into()))?;
-        let key = NameKey::of(name);
-        let room = self.rooms.get_mut(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
-        if !room.members.contains(id) {
-            return Err(Rejection::NotInRoom(room.name.clone()));
-        }
-        if room.modes.invite_only && !room.members.status(id).operator {
-            return Err(Rejection::NotOperator(room.name.clone()));
-        }
-        let target_client = &self.clients[&target];
-        if room.members.contains(target) {
-            return Err(Rejection::AlreadyOnChannel { nick: target_client.nick.clone(), room: room.name.clone() });
-        }
-        if !room.modes.invited().contains(&target) {
-            let invited = room.modes.invited_mut();
-            if invited.len() >= MAX_INVITED {
-                invited.remove(0);
-            }
-            invited.push(target);
-        }
-        let by = &self.clients[&id];
-        let event =
-            |you| Event::Invited { room: &room.name, by: &by.nick, host: &by.host, nick: &target_client.nick, you };
-        out.send(target, target_client.render(&event(true)));
-        out.send(id, by.render(&event(false)));
-        Ok(())
     }
 
     /// Whether `id` may join: not banned, invited to a `+i` room, with the
@@ -325,5 +180,142 @@ impl World {
         let mask = format!("{nick}!{nick}@{}", client.host);
         let account = client.account.as_ref().map(NameKey::as_str);
         room.modes.bans().iter().any(|ban| ban_matches(ban, &mask, account))
+    }
+}
+
+impl Turn<'_> {
+    /// `/mode ROOM`: shows its modes; `/mode ROOM +b`: its bans;
+    /// `/mode ROOM CHANGES ARGS`: an operator changes them, and every
+    /// member is told what changed.
+    pub(crate) fn mode(&mut self, name: &str, letters: Option<&str>, args: &[String]) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        let key = NameKey::of(name);
+        let room = world.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
+        let client = &world.clients[&id];
+        let Some(letters) = letters else {
+            let modes = room.modes.describe(room.members.contains(id));
+            world.tell(out, id, Event::Modes { room: &room.name, modes: &modes });
+            return Ok(());
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let changes =
+            modes::parse(letters, &args, client.codec.usage(crate::command::Verb::Mode)).map_err(|e| match e {
+                Rejection::InvalidModeParam { mode, reason, .. } => {
+                    Rejection::InvalidModeParam { room: room.name.clone(), mode, reason }
+                }
+                other => other,
+            })?;
+        if changes.iter().all(|c| *c == ModeChange::ListBans) {
+            let masks: Vec<&str> = room.modes.bans().iter().map(|m| &**m).collect();
+            world.tell(out, id, Event::BanList { room: &room.name, masks: &masks });
+            return Ok(());
+        }
+        if !room.members.status(id).operator {
+            return Err(Rejection::NotOperator(room.name.clone()));
+        }
+        // What the room keeps must be on record before anyone relies on it.
+        if world.storage_failing {
+            return Err(Rejection::StorageUnavailable);
+        }
+        let (by, host) = (client.nick.clone(), client.host.clone());
+        let kept_before = world.stored_modes(&room.modes);
+        let mut applied = Vec::new();
+        let mut refused = None;
+        for change in changes {
+            match world.apply_mode(&key, change) {
+                Ok(Some(done)) => applied.push(done),
+                Ok(None) => {}
+                // The changes before it stand, and are told and kept.
+                Err(rejection) => {
+                    refused = Some(rejection);
+                    break;
+                }
+            }
+        }
+        let room = &world.rooms[&key];
+        let kept = world.stored_modes(&room.modes);
+        if kept != kept_before {
+            out.persist(Record::RoomModesSet { room: room.name.clone(), modes: kept });
+        }
+        if applied.is_empty() {
+            return refused.map_or(Ok(()), Err);
+        }
+        let mut letters = String::new();
+        let mut args = Vec::new();
+        for change in &applied {
+            let (letter, arg) = change.describe();
+            letters.push_str(&letter);
+            args.extend(arg);
+        }
+        let room = &world.rooms[&key];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let event = Event::ModeChanged { room: &room.name, by: &by, host: &host, letters: &letters, args: &args };
+        out.fanout(room.members.iter(), &event);
+        refused.map_or(Ok(()), Err)
+    }
+
+    /// `/kick ROOM NICK [REASON]`: an operator puts a member out; every
+    /// member, the kicked one too, is told.
+    pub(crate) fn kick(&mut self, name: &str, nick: &str, reason: Option<&str>) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let (now, id) = (self.now, self.id);
+        let key = NameKey::of(name);
+        let room = world.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
+        if !room.members.contains(id) {
+            return Err(Rejection::NotInRoom(room.name.clone()));
+        }
+        if !room.members.status(id).operator {
+            return Err(Rejection::NotOperator(room.name.clone()));
+        }
+        let target = world.names.holder(&NameKey::of(nick)).filter(|t| room.members.contains(*t));
+        let Some(target) = target else {
+            return Err(Rejection::NotOnChannel { nick: nick.into(), room: room.name.clone() });
+        };
+        if let Some(rejection) = reason.and_then(crate::world::unsafe_text) {
+            return Err(rejection);
+        }
+        let (by, host) = (&world.clients[&id].nick, &world.clients[&id].host);
+        let kicked = &world.clients[&target].nick;
+        let event = Event::Kicked { room: &room.name, by, host, nick: kicked, reason: reason.unwrap_or(by) };
+        out.fanout(room.members.iter(), &event);
+        world.remove_member(out, now, target, &key);
+        Ok(())
+    }
+
+    /// `/invite NICK ROOM`: a member invites a user, who may then join past
+    /// `+i`, a ban or a key; in a `+i` room only operators invite.
+    pub(crate) fn invite(&mut self, nick: &str, name: &str) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        let target = world.names.holder(&NameKey::of(nick)).ok_or_else(|| Rejection::NoSuchNick(nick.into()))?;
+        let key = NameKey::of(name);
+        let room = world.rooms.get_mut(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
+        if !room.members.contains(id) {
+            return Err(Rejection::NotInRoom(room.name.clone()));
+        }
+        if room.modes.invite_only && !room.members.status(id).operator {
+            return Err(Rejection::NotOperator(room.name.clone()));
+        }
+        let target_client = &world.clients[&target];
+        if room.members.contains(target) {
+            return Err(Rejection::AlreadyOnChannel { nick: target_client.nick.clone(), room: room.name.clone() });
+        }
+        if !room.modes.invited().contains(&target) {
+            let invited = room.modes.invited_mut();
+            if invited.len() >= MAX_INVITED {
+                invited.remove(0);
+            }
+            invited.push(target);
+        }
+        let by = &world.clients[&id];
+        let event =
+            |you| Event::Invited { room: &room.name, by: &by.nick, host: &by.host, nick: &target_client.nick, you };
+        out.send(target, target_client.render(&event(true)));
+        out.send(id, by.render(&event(false)));
+        Ok(())
     }
 }

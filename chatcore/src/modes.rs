@@ -26,6 +26,9 @@ pub(crate) const MAX_MASK_LEN: usize = 100;
 /// The most accounts one room remembers as operators.
 pub(crate) const MAX_OPERATORS: usize = 32;
 
+/// The most invitations one room holds; the oldest goes first.
+pub(crate) const MAX_INVITED: usize = 64;
+
 /// A room's modes. Member statuses (`+o`, `+v`) live with the members.
 /// Kept small, as every room has one: the ban and invitation lists, which
 /// most rooms never use, are allocated on first use.

@@ -13,6 +13,7 @@ use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, HistoryTarget, Output};
 use crate::record::StoredMessage;
+use crate::turn::Turn;
 use crate::world::{World, unsafe_text};
 
 impl World {
@@ -83,47 +84,6 @@ impl World {
             client.history_cursor = cursor;
         }
         out.send(id, replay.into());
-    }
-
-    /// `/history`: the page of up to `history_page_len` messages before
-    /// `before`, or before the client's cursor, or before the newest.
-    pub(crate) fn history(
-        &mut self,
-        out: &mut Outbox,
-        id: ClientId,
-        named: Option<&str>,
-        before: Option<u64>,
-    ) -> Result<(), Rejection> {
-        let key = self.target_room(id, named)?;
-        let client = &self.clients[&id];
-        let room = &self.rooms[&key];
-        // Only text clients continue from a cursor; JSON clients page with `before`.
-        let cursor = client.text_cursor(&HistoryKey::Room(key.clone()));
-        let before = before.or(cursor).unwrap_or(room.next_seq).min(room.next_seq);
-        let limit = self.config.history_page_len;
-        let wanted_from = before.saturating_sub(limit as u64).max(1);
-        let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
-        if !in_memory && self.config.emit_records {
-            let target = HistoryTarget::Room(room.name.clone());
-            self.defer_page_reply(out, id);
-            out.push(Output::FetchHistory { client: id, target, before, limit });
-            return Ok(());
-        }
-        let unfiltered: Vec<_> = room.history.page_before(before, limit).collect();
-        // Senders the reader blocks are skipped, as on joining; the cursor still moves past them.
-        let page: Vec<PageMessage<'_>> = unfiltered
-            .iter()
-            .filter(|e| client.hears(&e.from))
-            .map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms })
-            .collect();
-        // Without a store, memory is all there is.
-        let older_kept = |seq| self.config.emit_records || room.history.oldest_seq().is_some_and(|o| o < seq);
-        let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
-        let oldest = unfiltered.first().map(|m| m.seq);
-        let event = Event::HistoryPage { of: PageOf::Room(&room.name), messages: &page, more, oldest, unreadable: 0 };
-        let data = client.render(&event);
-        self.deliver_page(out, id, key, data, oldest);
-        Ok(())
     }
 
     /// The embedder's answer to an [`Output::FetchHistory`]: the stored
@@ -209,4 +169,44 @@ pub(crate) fn heard_by<'a>(reader: &Client, messages: &'a [StoredMessage]) -> Ve
         .filter(|m| reader.hears(&m.from))
         .map(|m| PageMessage { seq: m.seq, from: &m.from, text: &m.text, unix_ms: m.unix_ms })
         .collect()
+}
+
+impl Turn<'_> {
+    /// `/history`: the page of up to `history_page_len` messages before
+    /// `before`, or before the client's cursor, or before the newest.
+    pub(crate) fn history(&mut self, named: Option<&str>, before: Option<u64>) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        let key = world.target_room(id, named)?;
+        let client = &world.clients[&id];
+        let room = &world.rooms[&key];
+        // Only text clients continue from a cursor; JSON clients page with `before`.
+        let cursor = client.text_cursor(&HistoryKey::Room(key.clone()));
+        let before = before.or(cursor).unwrap_or(room.next_seq).min(room.next_seq);
+        let limit = world.config.history_page_len;
+        let wanted_from = before.saturating_sub(limit as u64).max(1);
+        let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
+        if !in_memory && world.config.emit_records {
+            let target = HistoryTarget::Room(room.name.clone());
+            world.defer_page_reply(out, id);
+            out.push(Output::FetchHistory { client: id, target, before, limit });
+            return Ok(());
+        }
+        let unfiltered: Vec<_> = room.history.page_before(before, limit).collect();
+        // Senders the reader blocks are skipped, as on joining; the cursor still moves past them.
+        let page: Vec<PageMessage<'_>> = unfiltered
+            .iter()
+            .filter(|e| client.hears(&e.from))
+            .map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms })
+            .collect();
+        // Without a store, memory is all there is.
+        let older_kept = |seq| world.config.emit_records || room.history.oldest_seq().is_some_and(|o| o < seq);
+        let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
+        let oldest = unfiltered.first().map(|m| m.seq);
+        let event = Event::HistoryPage { of: PageOf::Room(&room.name), messages: &page, more, oldest, unreadable: 0 };
+        let data = client.render(&event);
+        world.deliver_page(out, id, key, data, oldest);
+        Ok(())
+    }
 }

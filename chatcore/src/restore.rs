@@ -1,11 +1,10 @@
 //! Rebuilding an engine from stored [`Record`]s, and what to do while the
 //! store cannot write.
 
-use crate::account::{Account, OfflineMessage};
 use crate::names::{NameKey, validate_nick, validate_room};
 use crate::record::{Record, RestoreError};
 use crate::room::Room;
-use crate::world::World;
+use crate::world::{Account, OfflineMessage, World};
 
 /// Whether the embedder's store is writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,30 +85,28 @@ impl World {
             // Nobody is online while the store is read.
             Record::LastSeen { account, unix_ms } => {
                 let key = NameKey::of(&self.account_mut(&account)?.name);
-                self.note_offline(&key, unix_ms);
+                self.accounts.note_offline(&key, unix_ms);
             }
             Record::Whisper { message, .. } => {
                 // Only its number matters here: conversations live in the store.
-                if message.seq < self.next_whisper_seq {
+                if message.seq < self.accounts.next_whisper_seq() {
                     return Err(RestoreError::WhisperOutOfOrder { seq: message.seq });
                 }
-                self.next_whisper_seq = message.seq + 1;
+                self.accounts.whisper_numbered(message.seq);
             }
             Record::OfflineKept { to, from, text, unix_ms, seq } => {
-                let (max, total_max, total) =
-                    (self.config.max_offline_messages, self.config.max_offline_total, self.offline_total);
-                let mailbox = &mut self.account_mut(&to)?.mailbox;
+                let key = NameKey::of(&self.account_mut(&to)?.name);
+                let (max, max_total) = (self.config.max_offline_messages, self.config.max_offline_total);
                 // The store may hold more than today's limits allow; keep within them.
-                if mailbox.len() < max && total < total_max {
-                    mailbox.push_back(OfflineMessage { from, text, unix_ms, seq });
-                    self.offline_total += 1;
-                }
+                let _ = self.accounts.keep_offline(&key, OfflineMessage { from, text, unix_ms, seq }, max, max_total);
                 // A store that lost the conversation's record must not make the next whisper reuse its number.
-                self.next_whisper_seq = self.next_whisper_seq.max(seq.map_or(0, |seq| seq + 1));
+                if let Some(seq) = seq {
+                    self.accounts.whisper_numbered(seq);
+                }
             }
             Record::OfflineDelivered { to } => {
-                let delivered = std::mem::take(&mut self.account_mut(&to)?.mailbox).len();
-                self.offline_total -= delivered;
+                let key = NameKey::of(&self.account_mut(&to)?.name);
+                self.accounts.take_mailbox(&key);
             }
             Record::Blocked { account, name } => {
                 let max = self.config.max_blocks;

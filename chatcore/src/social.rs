@@ -14,70 +14,17 @@ use crate::names::{NameError, NameKey, validate_nick};
 use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::Record;
+use crate::turn::Turn;
 use crate::world::World;
 
 impl World {
-    pub(crate) fn block(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {
-        match validate_nick(nick, self.config.max_nick_len) {
-            Ok(()) | Err(NameError::Reserved) => {}
-            Err(e) => return Err(Rejection::NickInvalid(e)),
-        }
-        let key = NameKey::of(nick);
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
-        if key == client.nick_key {
-            return Err(Rejection::CannotBlockSelf);
-        }
-        if !client.blocks.contains_key(&key) {
-            if client.blocks.len() >= self.config.max_blocks {
-                return Err(Rejection::BlockLimit { max: self.config.max_blocks });
-            }
-            client.blocks.insert(key.clone(), nick.into());
-            if let Some(account) = client.account.as_ref().and_then(|a| self.accounts.get_mut(a)) {
-                account.blocks.insert(key.clone(), nick.into());
-                let record = Record::Blocked { account: account.name.clone(), name: nick.into() };
-                out.persist(record);
-            }
-            self.blockers.entry(key).or_default().insert(id);
-        }
-        self.tell(out, id, Event::BlockChanged { nick, blocked: true });
-        Ok(())
-    }
-
-    pub(crate) fn unblock(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {
-        let key = NameKey::of(nick);
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
-        if client.blocks.remove(&key).is_none() {
-            return Err(Rejection::NotBlocked(nick.into()));
-        }
-        if let Some(account) = client.account.as_ref().and_then(|a| self.accounts.get_mut(a)) {
-            account.blocks.remove(&key);
-            let record = Record::Unblocked { account: account.name.clone(), name: nick.into() };
-            out.persist(record);
-        }
-        self.unindex_blocker(id, &key);
-        // Renamed clients once known by that name are heard again too.
-        self.carried_blocks.retain(|_, carried| {
-            carried.retain(|(blocker, name)| !(*blocker == id && *name == key));
-            !carried.is_empty()
-        });
-        self.tell(out, id, Event::BlockChanged { nick, blocked: false });
-        Ok(())
-    }
-
-    pub(crate) fn list_blocks(&mut self, out: &mut Outbox, id: ClientId) {
-        let client = &self.clients[&id];
-        let names: Vec<&str> = client.blocks.values().map(|n| &**n).collect();
-        let data = client.render(&Event::BlockList { names: &names });
-        out.send(id, data);
-    }
-
     /// On login, the account's blocks and the guest's merge (up to the limit)
     /// and both are kept in the account.
     pub(crate) fn adopt_account_blocks(&mut self, out: &mut Outbox, id: ClientId, account: &NameKey) {
         let max = self.config.max_blocks;
         let guest_blocks: Vec<NameKey> = self.clients[&id].blocks.keys().cloned().collect();
         for key in &guest_blocks {
-            self.unindex_blocker(id, key);
+            self.blocks.remove(id, key);
         }
         let (Some(client), Some(account)) = (self.clients.get_mut(&id), self.accounts.get_mut(account)) else {
             return;
@@ -92,29 +39,10 @@ impl World {
         }
         client.blocks = account.blocks.clone();
         for key in client.blocks.keys() {
-            self.blockers.entry(key.clone()).or_default().insert(id);
+            self.blocks.add(id, key.clone());
         }
         for record in adopted {
             out.persist(record);
-        }
-    }
-
-    /// Removes a departing client from the blockers index.
-    pub(crate) fn unindex_blocks(&mut self, id: ClientId, client: &crate::client::Client) {
-        for key in client.blocks.keys() {
-            self.unindex_blocker(id, key);
-        }
-    }
-
-    /// On a rename from `old`: whoever blocks `old` keeps blocking this
-    /// connection under its new name.
-    pub(crate) fn carry_blocks(&mut self, id: ClientId, old: &NameKey) {
-        let Some(blockers) = self.blockers.get(old) else { return };
-        let carried = self.carried_blocks.entry(id).or_default();
-        for &blocker in blockers {
-            if !carried.iter().any(|(b, name)| *b == blocker && name == old) {
-                carried.push((blocker, old.clone()));
-            }
         }
     }
 
@@ -122,30 +50,84 @@ impl World {
     /// name, or one the sender had earlier on this connection.
     pub(crate) fn blocks_sender(&self, receiver: ClientId, sender: ClientId) -> bool {
         let (Some(r), Some(s)) = (self.clients.get(&receiver), self.clients.get(&sender)) else { return false };
-        r.blocks.contains_key(&s.nick_key)
-            || self.carried_blocks.get(&sender).is_some_and(|c| c.iter().any(|(b, _)| *b == receiver))
+        r.blocks.contains_key(&s.nick_key) || self.blocks.carried_block(sender, receiver)
     }
+}
 
-    fn unindex_blocker(&mut self, id: ClientId, key: &NameKey) {
-        if let Some(set) = self.blockers.get_mut(key) {
-            set.remove(&id);
-            if set.is_empty() {
-                self.blockers.remove(key);
-            }
+impl Turn<'_> {
+    pub(crate) fn block(&mut self, nick: &str) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        match validate_nick(nick, world.config.max_nick_len) {
+            Ok(()) | Err(NameError::Reserved) => {}
+            Err(e) => return Err(Rejection::NickInvalid(e)),
         }
+        let key = NameKey::of(nick);
+        let client = world.clients.get_mut(&id).expect("caller checked the client");
+        if key == client.nick_key {
+            return Err(Rejection::CannotBlockSelf);
+        }
+        if !client.blocks.contains_key(&key) {
+            if client.blocks.len() >= world.config.max_blocks {
+                return Err(Rejection::BlockLimit { max: world.config.max_blocks });
+            }
+            client.blocks.insert(key.clone(), nick.into());
+            if let Some(account) = client.account.as_ref().and_then(|a| world.accounts.get_mut(a)) {
+                account.blocks.insert(key.clone(), nick.into());
+                let record = Record::Blocked { account: account.name.clone(), name: nick.into() };
+                out.persist(record);
+            }
+            world.blocks.add(id, key);
+        }
+        world.tell(out, id, Event::BlockChanged { nick, blocked: true });
+        Ok(())
     }
 
-    pub(crate) fn seen(&mut self, out: &mut Outbox, id: ClientId, nick: &str) -> Result<(), Rejection> {
+    pub(crate) fn unblock(&mut self, nick: &str) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        let key = NameKey::of(nick);
+        let client = world.clients.get_mut(&id).expect("caller checked the client");
+        if client.blocks.remove(&key).is_none() {
+            return Err(Rejection::NotBlocked(nick.into()));
+        }
+        if let Some(account) = client.account.as_ref().and_then(|a| world.accounts.get_mut(a)) {
+            account.blocks.remove(&key);
+            let record = Record::Unblocked { account: account.name.clone(), name: nick.into() };
+            out.persist(record);
+        }
+        // Renamed clients once known by that name are heard again too.
+        world.blocks.unblock(id, &key);
+        world.tell(out, id, Event::BlockChanged { nick, blocked: false });
+        Ok(())
+    }
+
+    pub(crate) fn list_blocks(&mut self) {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
+        let client = &world.clients[&id];
+        let names: Vec<&str> = client.blocks.values().map(|n| &**n).collect();
+        let data = client.render(&Event::BlockList { names: &names });
+        out.send(id, data);
+    }
+
+    pub(crate) fn seen(&mut self, nick: &str) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let out = &mut *self.out;
+        let id = self.id;
         if !crate::commands::is_nick_like(nick) {
             return Err(Rejection::NeverSeen(nick.into()));
         }
         let key = NameKey::of(nick);
-        let data = if let Some(online) = self.nicks.get(&key).and_then(|c| self.clients.get(c)) {
+        let data = if let Some(online) = world.names.holder(&key).and_then(|c| world.clients.get(&c)) {
             let event = Event::Seen { nick: &online.nick, online: true, last_seen_ms: None };
-            self.clients[&id].render(&event)
-        } else if let Some(account) = self.accounts.get(&key) {
-            let event = Event::Seen { nick: &account.name, online: false, last_seen_ms: account.last_seen_ms };
-            self.clients[&id].render(&event)
+            world.clients[&id].render(&event)
+        } else if let Some(account) = world.accounts.get(&key) {
+            let event = Event::Seen { nick: &account.name, online: false, last_seen_ms: account.last_seen_ms() };
+            world.clients[&id].render(&event)
         } else {
             return Err(Rejection::NeverSeen(nick.into()));
         };

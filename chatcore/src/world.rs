@@ -1,32 +1,41 @@
-//! The world: every client, nickname, room and account, and the counters
-//! around them. Handlers in the concept files (`commands.rs`, `auth.rs`,
-//! `social.rs`, `replay.rs`) are methods on [`World`] that take the
-//! [`Outbox`] beside it, so they can walk the world and queue output at
-//! the same time.
+//! The world: the client table and the parts that own the rest, each in
+//! its own file under `world/` with its state private and its rules kept
+//! by its methods: [`Names`] (nicknames and the Lobby), [`Rooms`],
+//! [`Accounts`], [`Blocks`], [`Logins`], and `Timers`. What spans parts
+//! is here: connecting, a client's memberships and the Lobby, departures.
+//! Command handlers run in a [`Turn`](crate::turn::Turn), which holds the
+//! world and the [`Outbox`] beside it, so they can walk the world and
+//! queue output at the same time.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
+use std::collections::BTreeMap;
 
 use crate::Config;
-use crate::account::{Account, AuthRequestId};
 use crate::client::{Client, FloodBucket};
 use crate::codec::irc::session::IrcSession;
 use crate::codec::{Codec, Wire};
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
-use crate::lockout::{AccountFailures, LoginFailures, Registrations, RoomCreations};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
-use crate::password_check::PendingAuth;
 use crate::record::Record;
-use crate::room::Room;
 use crate::source::SourceKey;
 use crate::stats::Counters;
 use crate::time::Now;
 use crate::timers::{Due, Timers};
+
+mod accounts;
+mod blocks;
+mod logins;
+mod names;
+mod rooms;
+
+pub(crate) use accounts::{Account, Accounts, OfflineMessage};
+pub(crate) use blocks::Blocks;
+pub(crate) use logins::Logins;
+pub(crate) use names::Names;
+pub(crate) use rooms::Rooms;
 
 /// The engine's state, apart from its output queue.
 #[derive(Debug)]
@@ -36,47 +45,22 @@ pub(crate) struct World {
     /// leaves its nodes about half full, and each empty slot would
     /// otherwise cost a whole `Client`.
     pub(crate) clients: BTreeMap<ClientId, Box<Client>>,
-    /// Every client by nickname, in name order, so `/users` reads a page
-    /// of it without sorting everyone.
-    pub(crate) nicks: BTreeMap<NameKey, ClientId>,
-    /// Clients in no room (the Lobby) by nickname, in name order, kept as
-    /// memberships and nicknames change so that the Lobby's `/who` reads a
-    /// range of it and its announcements need not scan every client.
-    pub(crate) lobby: BTreeMap<NameKey, ClientId>,
-    pub(crate) rooms: BTreeMap<NameKey, Room>,
-    pub(crate) accounts: BTreeMap<NameKey, Account>,
-    /// Accounts not logged in that have been seen, most recently seen
-    /// first, for `/since`.
-    pub(crate) offline_seen: BTreeSet<(Reverse<u64>, NameKey)>,
-    /// Online clients that block each name, so a room message checks one
-    /// map entry for its sender instead of every recipient's block list.
-    pub(crate) blockers: BTreeMap<NameKey, BTreeSet<ClientId>>,
-    /// Blocks that follow a connection across its renames (see
-    /// `social.rs`): for a client that had a name someone blocked, each
-    /// such blocker with the name it blocked. Holds only renamed clients.
-    pub(crate) carried_blocks: BTreeMap<ClientId, Vec<(ClientId, NameKey)>>,
-    /// Offline messages kept across all mailboxes.
-    pub(crate) offline_total: usize,
-    /// The number the next whisper kept in a conversation gets; whispers
-    /// are numbered across the server (see `conversation.rs`).
-    pub(crate) next_whisper_seq: u64,
-    pub(crate) pending_auth: BTreeMap<AuthRequestId, PendingAuth>,
-    pub(crate) login_failures: LoginFailures,
-    /// Failed logins per account, from every source together.
-    pub(crate) account_failures: AccountFailures,
-    pub(crate) registrations: Registrations,
-    /// Rooms created, per source and per account.
-    pub(crate) room_creations: RoomCreations,
-    /// When empty rooms are next checked for expiry, while any may expire.
-    pub(crate) next_sweep: Option<Instant>,
+    /// Every client by nickname, and the Lobby's clients, in name order.
+    pub(crate) names: Names,
+    /// Every room, with its creation counts and expiry.
+    pub(crate) rooms: Rooms,
+    /// Every account, with offline whispers and last-seen times counted across them.
+    pub(crate) accounts: Accounts,
+    /// Who blocks each name, and blocks carried across renames.
+    pub(crate) blocks: Blocks,
+    /// Password checks under way, failed logins and registrations counted.
+    pub(crate) logins: Logins,
     pub(crate) timers: Timers,
     /// Set while the embedder's store fails; see `StorageStatus`.
     pub(crate) storage_failing: bool,
     /// The id the next connection gets. Ids below it were issued, so an id
     /// below it that is no longer connected was closed, not invented.
     pub(crate) next_client: u64,
-    pub(crate) next_guest: u64,
-    pub(crate) next_request: u64,
     /// IRC clients connected and not yet welcomed, for LUSERS.
     pub(crate) irc_unregistered: usize,
     /// The most users online at once, for LUSERS.
@@ -92,26 +76,14 @@ impl World {
         Self {
             config,
             clients: BTreeMap::new(),
-            nicks: BTreeMap::new(),
-            lobby: BTreeMap::new(),
-            rooms: BTreeMap::new(),
-            accounts: BTreeMap::new(),
-            offline_seen: BTreeSet::new(),
-            blockers: BTreeMap::new(),
-            carried_blocks: BTreeMap::new(),
-            offline_total: 0,
-            next_whisper_seq: 1,
-            pending_auth: BTreeMap::new(),
-            login_failures: LoginFailures::default(),
-            account_failures: AccountFailures::default(),
-            registrations: Registrations::default(),
-            room_creations: RoomCreations::default(),
-            next_sweep: None,
+            names: Names::default(),
+            rooms: Rooms::default(),
+            accounts: Accounts::default(),
+            blocks: Blocks::default(),
+            logins: Logins::default(),
             timers: Timers::default(),
             storage_failing: false,
             next_client: 1,
-            next_guest: 1,
-            next_request: 1,
             irc_unregistered: 0,
             peak_users: 0,
             departed: crate::whowas::Departed::default(),
@@ -147,7 +119,7 @@ impl World {
             out.push(Output::Close { client: id, reason });
             return id;
         }
-        let nick = self.fresh_guest_name();
+        let nick = self.names.fresh_guest_name();
         let nick_key = NameKey::of(&nick);
         let registration_timeout = self.config.registration_timeout;
         let session = irc.then(|| {
@@ -182,8 +154,7 @@ impl World {
         if self.config.announce_lobby_presence {
             out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
         }
-        self.nicks.insert(nick_key.clone(), id);
-        self.lobby.insert(nick_key, id);
+        self.names.arrive(nick_key, id);
         self.clients.insert(id, Box::new(client));
         self.counts.connected(codec);
         if irc {
@@ -191,19 +162,8 @@ impl World {
         }
         self.peak_users = self.peak_users.max(self.clients.len() - self.irc_unregistered);
         // Rooms restored empty start counting towards expiry once time is known.
-        self.schedule_sweep(now);
+        self.rooms.schedule_sweep(now, &self.config);
         id
-    }
-
-    /// A `Guest<N>` name nobody holds.
-    pub(crate) fn fresh_guest_name(&mut self) -> Box<str> {
-        loop {
-            let name = format!("Guest{}", self.next_guest);
-            self.next_guest += 1;
-            if !self.nicks.contains_key(&NameKey::of(&name)) {
-                return name.into();
-            }
-        }
     }
 
     /// Acts on every complete line in `bytes` from a connected client.
@@ -303,9 +263,7 @@ impl World {
 
     /// Handles every deadline due by `now`.
     pub(crate) fn timeout(&mut self, out: &mut Outbox, now: Now) {
-        if self.next_sweep.is_some_and(|at| at <= now.instant) {
-            self.expire_rooms(out, now);
-        }
+        self.rooms.expire_due(out, now, &self.config);
         while let Some(id) = self.timers.pop_due(now.instant) {
             let Some(client) = self.clients.get_mut(&id) else {
                 continue;
@@ -364,17 +322,17 @@ impl World {
     /// Clients in no room, other than `except`: a walk of the Lobby, not
     /// of every client.
     pub(crate) fn lobby_except(&self, except: ClientId) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
-        self.lobby
-            .values()
-            .filter(move |id| **id != except)
-            .filter_map(|id| self.clients.get(id).map(|c| (*id, c.wire())))
+        self.names
+            .lobby()
+            .filter(move |id| *id != except)
+            .filter_map(|id| self.clients.get(&id).map(|c| (id, c.wire())))
     }
 
     /// Notes that `id` joined `key`: it is no longer in the Lobby.
     pub(crate) fn add_membership(&mut self, id: ClientId, key: NameKey) {
         if let Some(client) = self.clients.get_mut(&id) {
-            if client.rooms.is_empty() && self.lobby.get(&client.nick_key) == Some(&id) {
-                self.lobby.remove(&client.nick_key);
+            if client.rooms.is_empty() {
+                self.names.leave_lobby(&client.nick_key, id);
             }
             // Most clients are in one room: room for one, not the usual four.
             if client.rooms.capacity() == 0 {
@@ -390,27 +348,8 @@ impl World {
             let was_in_rooms = !client.rooms.is_empty();
             client.rooms.retain(|r| r != key);
             if was_in_rooms && client.rooms.is_empty() {
-                self.lobby.insert(client.nick_key.clone(), id);
+                self.names.enter_lobby(&client.nick_key, id);
             }
-        }
-    }
-
-    /// Notes that an account was last seen at `unix_ms` and is offline.
-    pub(crate) fn note_offline(&mut self, key: &NameKey, unix_ms: u64) {
-        if let Some(account) = self.accounts.get_mut(key) {
-            if let Some(before) = account.last_seen_ms.replace(unix_ms) {
-                self.offline_seen.remove(&(Reverse(before), key.clone()));
-            }
-            self.offline_seen.insert((Reverse(unix_ms), key.clone()));
-        }
-    }
-
-    /// Notes that an account logged in at `unix_ms`: it is online.
-    pub(crate) fn note_online(&mut self, key: &NameKey, unix_ms: u64) {
-        if let Some(account) = self.accounts.get_mut(key)
-            && let Some(before) = account.last_seen_ms.replace(unix_ms)
-        {
-            self.offline_seen.remove(&(Reverse(before), key.clone()));
         }
     }
 
@@ -456,18 +395,14 @@ impl World {
         };
         self.timers.disarm(id, &mut client);
         self.counts.disconnected(client.codec);
-        self.nicks.remove(&client.nick_key);
-        if self.lobby.get(&client.nick_key) == Some(&id) {
-            self.lobby.remove(&client.nick_key);
-        }
+        self.names.depart(&client.nick_key, id);
         self.departed.record(&client, now.unix_ms);
         if client.irc.as_ref().is_some_and(|session| !session.registered) {
             self.irc_unregistered -= 1;
         }
-        self.unindex_blocks(id, &client);
-        self.carried_blocks.remove(&id);
+        self.blocks.depart(id, client.blocks.keys());
         if let Some(key) = &client.account {
-            self.note_offline(key, now.unix_ms);
+            self.accounts.note_offline(key, now.unix_ms);
             if let Some(account) = self.accounts.get(key) {
                 out.persist(Record::LastSeen { account: account.name.clone(), unix_ms: now.unix_ms });
             }
@@ -476,7 +411,7 @@ impl World {
             if let Some(room) = self.rooms.get_mut(key) {
                 room.members.remove(id);
             }
-            self.note_if_vacated(out, now, key);
+            self.rooms.note_if_vacated(out, now, key, &self.config);
         }
         out.fanout(recipients, &Event::Disconnected { nick: &client.nick, host: &client.host, reason });
     }

@@ -349,7 +349,7 @@ impl World {
             self.say_or_notice(out, now, id, Command::new(Verb::Msg).with("to", target).with("text", text), notice);
             // An away recipient says so (not to a NOTICE: no automatic replies).
             if !notice
-                && let Some(whom) = self.nicks.get(&NameKey::of(target)).and_then(|t| self.clients.get(t))
+                && let Some(whom) = self.names.holder(&NameKey::of(target)).and_then(|t| self.clients.get(&t))
                 && let Some(away) = whom.irc.as_ref().and_then(|session| session.away.clone())
             {
                 let found = whom.nick.clone();

@@ -43,7 +43,7 @@ impl World {
     /// WHO of a nickname: one 352 if online, then 315.
     pub(crate) fn irc_who_nick(&mut self, out: &mut Outbox, id: ClientId, nick: &str) {
         let server = self.config.server_name.clone();
-        let found = self.nicks.get(&NameKey::of(nick)).and_then(|id| self.clients.get(id));
+        let found = self.names.holder(&NameKey::of(nick)).and_then(|id| self.clients.get(&id));
         if let Some((found, host)) = found.map(|c| (c.nick.to_string(), c.host.to_string())) {
             let params = ["*", &found, &host, &server, &found, "H", &format!("0 {found}")];
             self.irc_reply(out, id, "352", &params);
@@ -55,7 +55,7 @@ impl World {
     /// (account) and 318 for an online user; 401 and 318 otherwise.
     pub(crate) fn irc_whois(&mut self, out: &mut Outbox, id: ClientId, nick: &str) {
         let server = self.config.server_name.clone();
-        let Some(&target) = self.nicks.get(&NameKey::of(nick)) else {
+        let Some(target) = self.names.holder(&NameKey::of(nick)) else {
             self.irc_reply(out, id, "401", &[nick, "No such nick"]);
             return self.irc_reply(out, id, "318", &[nick, "End of /WHOIS list"]);
         };
@@ -106,7 +106,7 @@ impl World {
         let key = NameKey::of(nick);
         let found: Vec<Departure> =
             self.departed.newest_first().filter(|d| NameKey::of(&d.nick) == key).take(count).cloned().collect();
-        let seen = self.accounts.get(&key).and_then(|a| Some((a.name.clone(), a.last_seen_ms?)));
+        let seen = self.accounts.get(&key).and_then(|a| Some((a.name.clone(), a.last_seen_ms()?)));
         if found.is_empty() {
             match seen {
                 Some((name, last_seen_ms)) => {

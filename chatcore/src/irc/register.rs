@@ -10,6 +10,7 @@ use crate::command::{Command, Verb};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
 use crate::time::Now;
+use crate::turn::Turn;
 use crate::world::World;
 
 /// What the server tells a client about itself at registration
@@ -150,7 +151,7 @@ impl World {
         }
         if !logged_in {
             let Some(nick) = session.wanted_nick.clone() else { return };
-            if let Err(rejection) = self.change_nick(out, id, &nick) {
+            if let Err(rejection) = Turn::new(self, out, now, id).change_nick(&nick) {
                 // The client must pick another nickname before it is welcome.
                 if let Some(session) = self.irc_session(id) {
                     session.wanted_nick = None;

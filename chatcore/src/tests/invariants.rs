@@ -68,7 +68,7 @@ fn nickname_index() {
 
     let (mut sim, ..) = populated();
     let v = check(&mut sim, |e| {
-        e.world.nicks.insert(NameKey::of("ghost"), ClientId(77));
+        e.world.names.insert_unchecked(NameKey::of("ghost"), ClientId(77));
     });
     assert!(matches!(v, V::StaleNick { .. }), "{v:?}");
 }
@@ -99,7 +99,7 @@ fn memberships_both_ways() {
     let (mut sim, ..) = populated();
     let v = check(&mut sim, |e| {
         let room = e.world.rooms.remove(&NameKey::of("rust")).unwrap();
-        e.world.rooms.insert(NameKey::of("rusty"), room);
+        e.world.rooms.insert_unchecked(NameKey::of("rusty"), room);
     });
     assert!(matches!(v, V::MissingRoom { .. } | V::RoomKeyMismatch { .. }), "{v:?}");
 }

@@ -69,7 +69,7 @@ pub(crate) fn digest(engine: &Engine) -> String {
             c.nick, c.nick_key, c.codec, c.codec_chosen, c.account, c.blocks, c.auth_pending, c.registration_deadline
         );
     }
-    let mut nicks: Vec<_> = engine.world.nicks.iter().collect();
+    let mut nicks: Vec<_> = engine.world.names.entries().collect();
     nicks.sort();
     let _ = writeln!(out, "nicks {nicks:?}");
     for (key, room) in &engine.world.rooms {
@@ -78,9 +78,14 @@ pub(crate) fn digest(engine: &Engine) -> String {
         let _ = writeln!(out, "room {key} {} {members:?} {history:?}", room.name);
     }
     for (key, a) in &engine.world.accounts {
-        let _ = writeln!(out, "account {key} {} {:?} {:?} {:?}", a.name, a.last_seen_ms, a.mailbox, a.blocks);
+        let _ = writeln!(out, "account {key} {} {:?} {:?} {:?}", a.name, a.last_seen_ms(), a.mailbox(), a.blocks);
     }
-    let _ = writeln!(out, "blockers {:?} offline {}", engine.world.blockers, engine.world.offline_total);
+    let _ = writeln!(
+        out,
+        "blockers {:?} offline {}",
+        engine.world.blocks.blockers(),
+        engine.world.accounts.offline_total()
+    );
     out
 }
 

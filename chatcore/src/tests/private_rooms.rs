@@ -213,7 +213,7 @@ fn an_operator_account_is_forgotten_while_away_and_the_list_is_bounded() {
     assert_eq!(code, "operator_list_full");
     assert_eq!(message, "club already remembers the maximum of 32 operators; take one away with -o first");
     // op0 leaves; an operator takes its account off the list by name.
-    let op0 = sim.engine().world.nicks[&crate::NameKey::of("op0")];
+    let op0 = sim.engine().world.names.holder(&crate::NameKey::of("op0")).unwrap();
     sim.send_json(op0, &leave("club"));
     sim.take(a);
     sim.take_transcript();

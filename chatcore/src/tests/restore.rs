@@ -31,13 +31,18 @@ pub(crate) fn durable(engine: &Engine) -> String {
         }
     }
     for (key, a) in &engine.world.accounts {
-        let _ = writeln!(out, "account {key} {:?} hash={:?} seen={:?}", a.name, a.hash.expose(), a.last_seen_ms);
-        for m in &a.mailbox {
+        let _ = writeln!(out, "account {key} {:?} hash={:?} seen={:?}", a.name, a.hash.expose(), a.last_seen_ms());
+        for m in a.mailbox() {
             let _ = writeln!(out, "  kept {:?} {} {:?} #{:?}", m.from, m.unix_ms, m.text, m.seq);
         }
         let _ = writeln!(out, "  blocks {:?}", a.blocks);
     }
-    let _ = writeln!(out, "offline {} next whisper {}", engine.world.offline_total, engine.world.next_whisper_seq);
+    let _ = writeln!(
+        out,
+        "offline {} next whisper {}",
+        engine.world.accounts.offline_total(),
+        engine.world.accounts.next_whisper_seq()
+    );
     out
 }
 
@@ -277,7 +282,7 @@ fn records_about_unknown_rooms_and_accounts_are_refused() {
     engine.world.restore(account("Bob")).unwrap();
     engine.world.restore(Record::LastSeen { account: "BOB".into(), unix_ms: 5 }).unwrap();
     engine.world.restore(message("R", 1)).unwrap();
-    assert_eq!(engine.world.accounts[&NameKey::of("bob")].last_seen_ms, Some(5));
+    assert_eq!(engine.world.accounts[&NameKey::of("bob")].last_seen_ms(), Some(5));
     assert_eq!(engine.history_len("r"), Some(1));
 }
 
