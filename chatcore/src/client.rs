@@ -48,7 +48,7 @@ pub(crate) struct Client {
     pub(crate) page_replies: std::collections::VecDeque<Option<crate::codec::ReplyTag>>,
     pub(crate) flood: FloodBucket,
     /// IRC clients only: registration and negotiated capabilities.
-    pub(crate) irc: Option<Box<crate::codec::irc::session::IrcSession>>,
+    pub(crate) irc: Option<Box<crate::irc::session::IrcSession>>,
     /// Set when passwords must not travel over this connection: where the
     /// user should connect instead (see `ConnectInfo::refuse_passwords`).
     pub(crate) refuse_passwords: Option<Box<str>>,

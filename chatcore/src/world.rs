@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::Config;
 use crate::account::{Account, AuthRequestId};
 use crate::client::{Client, FloodBucket};
-use crate::codec::irc::session::IrcSession;
+use crate::irc::session::IrcSession;
 use crate::codec::{Codec, Wire};
 use crate::error::Rejection;
 use crate::event::Event;

@@ -9,7 +9,7 @@ use crate::account::Password;
 use crate::codec::ReplyTag;
 use crate::codec::irc::labeled::MAX_LABEL;
 use crate::codec::irc::message::{Message, Outgoing, ParseError};
-use crate::codec::irc::session::{Cap, IrcSession, Sasl};
+use super::session::{Cap, IrcSession, Sasl};
 use crate::command::{Command, Kind, Verb};
 use crate::error::Rejection;
 use crate::names::LOBBY;

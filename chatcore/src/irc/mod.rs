@@ -8,3 +8,4 @@
 mod dispatch;
 mod query;
 mod register;
+pub(crate) mod session;

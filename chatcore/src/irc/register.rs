@@ -5,7 +5,7 @@
 
 use super::dispatch::MAX_TARGETS;
 use crate::codec::irc::sasl::{self, decode_plain};
-use crate::codec::irc::session::{Cap, Sasl};
+use super::session::{Cap, Sasl};
 use crate::command::{Command, Verb};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
