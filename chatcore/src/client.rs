@@ -59,11 +59,7 @@ impl Client {
     /// their recipient (IRC numerics do) carry its nickname.
     pub(crate) fn render(&self, event: &crate::event::Event<'_>) -> bytes::Bytes {
         match &self.irc {
-            Some(session) => crate::codec::irc::render::render(
-                event,
-                Some(session.recipient(&self.nick, &self.host)),
-                session.tagging(),
-            ),
+            Some(session) => Wire::Irc(session.tagging()).render_for(event, session.recipient(&self.nick, &self.host)),
             None => self.codec.render(event),
         }
     }

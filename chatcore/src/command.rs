@@ -5,6 +5,7 @@
 //! a new codec adds a column, not a copy.
 
 use crate::account::Password;
+use crate::error::Rejection;
 
 /// A parsed client request: which row of the table, and the values of its
 /// arguments. Codecs fill it from the row's argument shape; handlers read
@@ -199,6 +200,77 @@ pub(crate) enum Verb {
     History,
     Help,
     Quit,
+    // IRC's own verbs, which text and JSON cannot spell.
+    Cap,
+    User,
+    Pass,
+    Authenticate,
+    Ping,
+    Pong,
+    Names,
+    Whois,
+    Whowas,
+    Lusers,
+    Away,
+    Info,
+    Links,
+    ChatHistory,
+}
+
+/// The most targets one PRIVMSG, NOTICE or KICK may name, as IRC's
+/// `TARGMAX` advertises: each is a delivery, and each costs a line of
+/// flood allowance.
+pub(crate) const MAX_TARGETS: usize = 4;
+
+/// When an IRC client may send a command, against its registration (the
+/// welcome that follows NICK, USER and the end of CAP negotiation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Only once registered: before, it is refused with 451.
+    Registered,
+    /// Before registration and after (CAP, NICK, PING, QUIT, SASL).
+    Any,
+    /// Only while registering: after, it is refused with 462 (USER, PASS).
+    Registering,
+}
+
+impl Stage {
+    /// Why a client `registered` or not may not send a command of this
+    /// stage, if it may not.
+    pub(crate) fn refusal(self, registered: bool) -> Option<Rejection> {
+        match (self, registered) {
+            (Stage::Registered, false) => Some(Rejection::NotRegistered),
+            (Stage::Registering, true) => Some(Rejection::AlreadyRegistered),
+            _ => None,
+        }
+    }
+}
+
+/// How IRC refuses a line with fewer parameters than its command needs:
+/// the standard numeric some commands have, or else 461 with the usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Missing {
+    /// 461, with the row's IRC usage.
+    Usage,
+    /// 431: a nickname was expected (NICK, WHOIS, WHOWAS).
+    Nick,
+    /// 409: PING without its token.
+    Origin,
+    /// 411 without a target, 412 without text (PRIVMSG, NOTICE).
+    Recipient,
+}
+
+impl Missing {
+    /// The refusal of `verb` when parameter number `at` (from 0) is missing.
+    pub(crate) fn refusal(self, verb: Verb, at: usize) -> Rejection {
+        match self {
+            Missing::Usage => Rejection::Usage(verb.spec().irc_usage),
+            Missing::Nick => Rejection::NoNicknameGiven,
+            Missing::Origin => Rejection::NoOrigin,
+            Missing::Recipient if at == 0 => Rejection::NoRecipient(verb.spec().irc_word),
+            Missing::Recipient => Rejection::NoTextToSend,
+        }
+    }
 }
 
 /// One row of the command table.
@@ -231,6 +303,19 @@ pub(crate) struct Spec {
     pub(crate) irc_word: &'static str,
     /// IRC: its form, in usage errors (461) and the protocol document.
     pub(crate) irc_usage: &'static str,
+    /// IRC: the arguments its parameters give, in order. `None`: those
+    /// of text, as plain words, and no more parameters than that.
+    /// `Some`: IRC's own order, and parameters past them are ignored, as
+    /// IRC servers do (`WHO #room o`).
+    pub(crate) irc_args: Option<&'static [&'static str]>,
+    /// IRC: how many parameters it needs (fewer are refused as
+    /// [`Spec::irc_missing`] says). Without `irc_args`, the required
+    /// arguments of text's words.
+    pub(crate) irc_min: usize,
+    /// IRC: how a line with too few parameters is refused.
+    pub(crate) irc_missing: Missing,
+    /// IRC: whether it may be sent before registration, or only then.
+    pub(crate) irc_stage: Stage,
     /// What it does, for `/help`.
     pub(crate) about: &'static str,
     /// Allowed before logging in when `Config::require_login` is on.
@@ -296,6 +381,10 @@ const fn row(
         json_usage,
         irc_word: "",
         irc_usage: "",
+        irc_args: None,
+        irc_min: 0,
+        irc_missing: Missing::Usage,
+        irc_stage: Stage::Registered,
         about,
         guest_may: false,
         needs_store: false,
@@ -306,6 +395,22 @@ impl Spec {
     /// The row with its IRC column filled in.
     const fn irc(self, irc_word: &'static str, irc_usage: &'static str) -> Spec {
         Spec { irc_word, irc_usage, ..self }
+    }
+
+    /// The row with IRC's own parameters: the arguments they give, in
+    /// order, and how many it needs.
+    const fn irc_params(self, irc_args: &'static [&'static str], irc_min: usize) -> Spec {
+        Spec { irc_args: Some(irc_args), irc_min, ..self }
+    }
+
+    /// The row, refused with its own numeric when parameters are missing.
+    const fn missing(self, irc_missing: Missing) -> Spec {
+        Spec { irc_missing, ..self }
+    }
+
+    /// The row, usable at this stage of IRC registration.
+    const fn stage(self, irc_stage: Stage) -> Spec {
+        Spec { irc_stage, ..self }
     }
 
     /// The row with the arguments text writes after the word, in order.
@@ -324,6 +429,30 @@ impl Spec {
     }
 }
 
+/// A row only IRC spells (its parameters are given with
+/// [`Spec::irc_params`]). IRC's own queries were never behind a login, so a
+/// guest may use them.
+const fn irc_only(verb: Verb, args: &'static [Arg], irc_word: &'static str, irc_usage: &'static str) -> Spec {
+    Spec {
+        verb,
+        args,
+        text_words: &[],
+        text_args: &[],
+        text_usage: "",
+        json_type: "",
+        json_usage: "",
+        irc_word,
+        irc_usage,
+        irc_args: None,
+        irc_min: 0,
+        irc_missing: Missing::Usage,
+        irc_stage: Stage::Registered,
+        about: "",
+        guest_may: true,
+        needs_store: false,
+    }
+}
+
 use Kind::{List as Words, Number, Rest, Secret, Word};
 
 /// The command table, in [`Verb`] order (which is the order `/help` lists).
@@ -338,18 +467,22 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "choose your nickname",
     )
     .text(&["nick"])
-    .irc("NICK", "NICK <nick>"),
+    .irc("NICK", "NICK <nick>")
+    .irc_params(&["nick"], 1)
+    .missing(Missing::Nick)
+    .stage(Stage::Any),
     row(
         Verb::List,
-        &[may("from", Word)],
+        &[may("from", Word), may("rooms", Words)],
         &["list", "rooms"],
         "/list [FROM]",
         "list",
-        r#"{"type":"list","from":ROOM?}"#,
-        "list the rooms and how many are in each, a page at a time from FROM",
+        r#"{"type":"list","from":ROOM?,"rooms":[ROOM...]?}"#,
+        "list the rooms and how many are in each, a page at a time from FROM, or only the ROOMS named",
     )
     .text(&["from"])
-    .irc("LIST", "LIST [from=<#room>]"),
+    .irc("LIST", "LIST [from=<#room>|<#room>{,<#room>}]")
+    .irc_params(&["from"], 0),
     row(
         Verb::Create,
         &[need("room", Word)],
@@ -385,7 +518,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "show your room's topic, or set it (the owner, or anyone in a guest's room)",
     )
     .text(&["text"])
-    .irc("TOPIC", "TOPIC <#room> [:<text>]"),
+    .irc("TOPIC", "TOPIC <#room> [:<text>]")
+    .irc_params(&["room", "text"], 1),
     row(
         Verb::Join,
         &[need("room", Word), may("key", Word)],
@@ -396,7 +530,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "join a room (text: switch to it)",
     )
     .text(&["room", "key"])
-    .irc("JOIN", "JOIN <#room>{,<#room>} [<key>{,<key>}]"),
+    .irc("JOIN", "JOIN <#room>{,<#room>} [<key>{,<key>}]")
+    .irc_params(&["room", "key"], 1),
     row(
         Verb::Leave,
         &[may("room", Word), may("reason", Rest)],
@@ -406,7 +541,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         r#"{"type":"leave","room":ROOM?,"reason":TEXT?}"#,
         "leave your room, back to the Lobby",
     )
-    .irc("PART", "PART <#room>{,<#room>} [:<reason>]"),
+    .irc("PART", "PART <#room>{,<#room>} [:<reason>]")
+    .irc_params(&["room", "reason"], 1),
     row(
         Verb::Mode,
         &[need("room", Word), may("modes", Word), may("args", Words)],
@@ -417,7 +553,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "show a room's modes, or change them (operators): +k KEY, +l N, +i, +m, +s, +t, +b MASK, +o/+v NICK",
     )
     .text(&["room", "modes", "args"])
-    .irc("MODE", "MODE <#room> [<modes> [<args>]]"),
+    .irc("MODE", "MODE <#room|nick> [<modes> [<args>]]")
+    .irc_params(&["room", "modes", "args"], 1),
     row(
         Verb::Kick,
         &[need("room", Word), need("nick", Word), may("reason", Rest)],
@@ -428,7 +565,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "put a member out of a room (operators)",
     )
     .text(&["room", "nick", "reason"])
-    .irc("KICK", "KICK <#room> <nick> [:<reason>]"),
+    .irc("KICK", "KICK <#room> <nick>{,<nick>} [:<reason>]")
+    .irc_params(&["room", "nick", "reason"], 2),
     row(
         Verb::Invite,
         &[need("nick", Word), need("room", Word)],
@@ -439,7 +577,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "invite a user into a room (past +i, a ban or a key)",
     )
     .text(&["nick", "room"])
-    .irc("INVITE", "INVITE <nick> <#room>"),
+    .irc("INVITE", "INVITE <nick> <#room>")
+    .irc_params(&["nick", "room"], 2),
     row(
         Verb::Who,
         &[may("room", Word), may("from", Word)],
@@ -450,7 +589,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "who is in your room (or ROOM; * is the Lobby), a page at a time from FROM",
     )
     .text(&["room", "from"])
-    .irc("WHO", "WHO <#room|*> [from=<nick>]"),
+    .irc("WHO", "WHO <#room|*|nick> [from=<nick>]")
+    .irc_params(&["room", "from"], 0),
     row(
         Verb::Users,
         &[may("from", Word)],
@@ -472,7 +612,9 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "whisper to one user (also: @NICK TEXT)",
     )
     .text(&["to", "text"])
-    .irc("PRIVMSG", "PRIVMSG <nick> :<text>"),
+    .irc("PRIVMSG", "PRIVMSG <nick>{,<target>} :<text>")
+    .irc_params(&["to", "text"], 2)
+    .missing(Missing::Recipient),
     row(
         Verb::Say,
         &[may("room", Word), need("text", Rest)],
@@ -487,7 +629,9 @@ pub(crate) const COMMANDS: &[Spec] = &[
     // IRC's NOTICE: said like a message, relayed as a notice to IRC
     // members, and never answered with an error. Text and JSON have none.
     row(Verb::Notice, &[need("room", Word), need("text", Rest)], &[], "", "", "", "a notice to a room or a user")
-        .irc("NOTICE", "NOTICE <#room|nick> :<text>")
+        .irc("NOTICE", "NOTICE <#room|nick>{,<target>} :<text>")
+        .irc_params(&["room", "text"], 2)
+        .missing(Missing::Recipient)
         .stored(),
     row(
         Verb::Register,
@@ -576,6 +720,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
     .irc("HISTORY", "HISTORY <#room>"),
     row(Verb::Help, &[], &["help"], "/help", "help", r#"{"type":"help"}"#, "this list")
         .irc("HELP", "HELP")
+        .irc_params(&[], 0)
         .for_guests(),
     row(
         Verb::Quit,
@@ -588,7 +733,60 @@ pub(crate) const COMMANDS: &[Spec] = &[
     )
     .text(&["reason"])
     .irc("QUIT", "QUIT [:<reason>]")
+    .irc_params(&["reason"], 0)
+    .stage(Stage::Any)
     .for_guests(),
+    irc_only(Verb::Cap, &[need("sub", Word), may("caps", Rest)], "CAP", "CAP <LS|LIST|REQ|END> [:<capabilities>]")
+        .irc_params(&["sub", "caps"], 1)
+        .stage(Stage::Any),
+    irc_only(
+        Verb::User,
+        &[need("user", Word), need("mode", Word), need("unused", Word), need("realname", Rest)],
+        "USER",
+        "USER <username> 0 * :<realname>",
+    )
+    .irc_params(&["user", "mode", "unused", "realname"], 4)
+    .stage(Stage::Registering),
+    irc_only(Verb::Pass, &[need("password", Word)], "PASS", "PASS <password>")
+        .irc_params(&["password"], 1)
+        .stage(Stage::Registering),
+    irc_only(Verb::Authenticate, &[need("data", Word)], "AUTHENTICATE", "AUTHENTICATE <PLAIN|data|+|*>")
+        .irc_params(&["data"], 1)
+        .stage(Stage::Any),
+    irc_only(Verb::Ping, &[need("token", Rest)], "PING", "PING <token>")
+        .irc_params(&["token"], 1)
+        .missing(Missing::Origin)
+        .stage(Stage::Any),
+    irc_only(Verb::Pong, &[may("token", Rest)], "PONG", "PONG [<token>]").irc_params(&["token"], 0).stage(Stage::Any),
+    irc_only(Verb::Names, &[may("rooms", Word)], "NAMES", "NAMES [<#room>{,<#room>}]").irc_params(&["rooms"], 0),
+    // `WHOIS <server> <nick>` names the nick last; the codec takes it from there.
+    irc_only(Verb::Whois, &[need("nick", Word)], "WHOIS", "WHOIS [<server>] <nick>")
+        .irc_params(&["nick"], 1)
+        .missing(Missing::Nick),
+    irc_only(Verb::Whowas, &[need("nick", Word), may("count", Word)], "WHOWAS", "WHOWAS <nick> [<count>]")
+        .irc_params(&["nick", "count"], 1)
+        .missing(Missing::Nick),
+    irc_only(Verb::Lusers, &[], "LUSERS", "LUSERS").irc_params(&[], 0),
+    irc_only(Verb::Away, &[may("message", Word)], "AWAY", "AWAY [:<message>]").irc_params(&["message"], 0),
+    irc_only(Verb::Info, &[], "INFO", "INFO").irc_params(&[], 0),
+    irc_only(Verb::Links, &[], "LINKS", "LINKS").irc_params(&[], 0),
+    // Its parameters are checked by its handler, which answers with FAIL as
+    // the chathistory specification asks, not with 461; the codec reads a
+    // criterion's `msgid=` or `timestamp=` into a number.
+    irc_only(
+        Verb::ChatHistory,
+        &[
+            may("sub", Word),
+            may("target", Word),
+            may("criterion", Word),
+            may("limit", Word),
+            may("msgid", Number),
+            may("timestamp", Number),
+        ],
+        "CHATHISTORY",
+        "CHATHISTORY <LATEST|BEFORE|AROUND> <target> <*|msgid=<id>|timestamp=<time>> <limit>",
+    )
+    .irc_params(&["sub", "target", "criterion", "limit"], 0),
 ];
 
 #[cfg(test)]
@@ -642,6 +840,28 @@ mod tests {
                 optional_seen |= !arg.required;
             }
         }
+    }
+
+    /// IRC's parameters name arguments of the row, the ones it needs
+    /// first; a row only IRC spells stays out of text's and JSON's help.
+    #[test]
+    fn irc_parameters_are_arguments_of_their_row() {
+        for spec in COMMANDS {
+            let verb = spec.verb;
+            if let Some(keys) = spec.irc_args {
+                assert!(spec.irc_min <= keys.len(), "{verb:?} needs more parameters than it has");
+                for key in keys {
+                    assert!(spec.arg(key).is_some(), "{verb:?} has no argument {key}");
+                }
+            }
+            if spec.text_words.is_empty() && spec.json_type.is_empty() {
+                assert!(spec.text_usage.is_empty(), "{verb:?} shows in the help of text");
+                assert!(!spec.irc_word.is_empty(), "{verb:?} has no spelling at all");
+            }
+        }
+        assert_eq!(Stage::Registered.refusal(false), Some(Rejection::NotRegistered));
+        assert_eq!(Stage::Registering.refusal(true), Some(Rejection::AlreadyRegistered));
+        assert_eq!(Stage::Any.refusal(false), None);
     }
 
     #[test]

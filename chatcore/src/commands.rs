@@ -4,7 +4,7 @@ use crate::account::OfflineMessage;
 use crate::codec::Codec;
 use crate::command::{COMMANDS, Command, Verb};
 use crate::error::Rejection;
-use crate::event::Event;
+use crate::event::{Event, IrcAnswer};
 use crate::names::{NameError, NameKey, validate_chosen_nick, validate_nick, validate_room};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
@@ -57,6 +57,10 @@ impl World {
             Verb::Drop => self.drop_room(out, id, command.word("room")),
             Verb::Topic => self.topic(out, now, id, command.text("room"), command.text("text")),
             Verb::Leave => self.leave(out, now, id, command.text("room"), command.text("reason")),
+            Verb::List if !command.list("rooms").is_empty() => {
+                self.list_named(out, id, command.list("rooms"));
+                Ok(())
+            }
             Verb::List => {
                 self.list_rooms(out, id, command.text("from"));
                 Ok(())
@@ -100,6 +104,51 @@ impl World {
                 // A room and a conversation at once: which page would it be?
                 (Some(_), Some(_)) => Err(Rejection::Usage(self.clients[&id].codec.usage(Verb::History))),
             },
+            // IRC's own verbs, in `irc/`.
+            Verb::Cap => self.irc_cap(out, now, id, command.word("sub"), command.text("caps")),
+            Verb::User => {
+                self.irc_user(out, now, id, command.word("user"), command.word("realname"));
+                Ok(())
+            }
+            Verb::Pass => {
+                self.irc_pass(id, command.word("password"));
+                Ok(())
+            }
+            Verb::Authenticate => self.irc_authenticate(out, now, id, command.word("data")),
+            Verb::Ping => {
+                self.tell(out, id, Event::Irc(IrcAnswer::Pong { token: command.word("token") }));
+                Ok(())
+            }
+            Verb::Pong => Ok(()),
+            Verb::Names => {
+                self.irc_names(out, id, command.text("rooms"));
+                Ok(())
+            }
+            Verb::Whois => {
+                self.irc_whois(out, id, command.word("nick"));
+                Ok(())
+            }
+            Verb::Whowas => {
+                self.irc_whowas(out, id, command.word("nick"), command.text("count"));
+                Ok(())
+            }
+            Verb::Lusers => {
+                self.irc_lusers(out, id);
+                Ok(())
+            }
+            Verb::Away => {
+                self.irc_away(out, id, command.text("message"));
+                Ok(())
+            }
+            Verb::Info => {
+                self.tell(out, id, Event::Irc(IrcAnswer::Info));
+                Ok(())
+            }
+            Verb::Links => {
+                self.tell(out, id, Event::Irc(IrcAnswer::Links));
+                Ok(())
+            }
+            Verb::ChatHistory => self.irc_chathistory(out, now, id, &command),
         }
     }
 

@@ -85,6 +85,16 @@ impl Wire {
         }
     }
 
+    /// Renders one event for one client on this wire, addressed to it:
+    /// IRC replies that name their recipient (numerics do) carry its
+    /// nickname; other wires write the same for everyone.
+    pub(crate) fn render_for(self, event: &Event<'_>, to: irc::Recipient<'_>) -> Bytes {
+        match self {
+            Wire::Irc(tagging) => irc::render::render(event, Some(to), tagging),
+            _ => self.render(event),
+        }
+    }
+
     /// Renders one event the same for every recipient on this wire (a
     /// broadcast).
     pub(crate) fn render(self, event: &Event<'_>) -> Bytes {

@@ -7,5 +7,10 @@ pub(crate) mod labeled;
 #[allow(dead_code, unused_imports)]
 pub(crate) mod message;
 pub(crate) mod render;
+pub(crate) mod request;
 pub(crate) mod sasl;
 pub(crate) mod time;
+
+/// What a session tells the renderer: the tags its broadcasts carry, and
+/// who a reply is for.
+pub(crate) use render::{Recipient, Tagging};
