@@ -478,7 +478,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "/list [FROM]",
         "list",
         r#"{"type":"list","from":ROOM?,"rooms":[ROOM...]?}"#,
-        "list the rooms and how many are in each, a page at a time from FROM, or only the ROOMS named",
+        "list the rooms and how many are in each, a page at a time from FROM",
     )
     .text(&["from"])
     .irc("LIST", "LIST [from=<#room>|<#room>{,<#room>}]")

@@ -154,6 +154,12 @@ fn list_who_users_help() {
         sim.take(a),
         [r#"{"type":"rooms","rooms":[{"name":"go","members":1},{"name":"rust","members":1}],"total":2,"next":null}"#]
     );
+    // Only the rooms named, in the order named; one that does not exist is left out.
+    sim.send_json(a, &json!({"type":"list","rooms":["rust","nope","go"]}));
+    assert_eq!(
+        sim.take_json(a),
+        [json!({"type":"rooms","rooms":[{"name":"rust","members":1},{"name":"go","members":1}],"total":2,"next":null})]
+    );
     sim.send_json(a, &json!({"type":"who"}));
     assert_eq!(
         sim.take(a),
