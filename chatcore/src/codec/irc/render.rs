@@ -7,11 +7,10 @@ use bytes::Bytes;
 
 use super::message::Outgoing;
 use super::time;
-use crate::cloak::HIDDEN_HOST;
 use crate::codec::text::{self, Dialect};
 use crate::error::{IrcReply, Rejection};
 use crate::event::{Event, IrcAnswer, ListPage, PageMessage, PageOf, PastUser, ServerLimits, WhoisUser};
-use crate::names::LOBBY;
+use crate::names::{HIDDEN_HOST, LOBBY};
 use crate::time::DateTimeUtc;
 
 /// The IRCv3 tags a client negotiated that change how a broadcast line is
