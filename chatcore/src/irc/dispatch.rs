@@ -110,6 +110,9 @@ impl World {
         }
         match request::command(verb, &message) {
             Ok(command) => self.irc_command(out, now, id, command, registered),
+            // No automatic reply to a NOTICE (RFC 2812 3.3.2), not even for
+            // a CTCP request; its missing parameters are still told.
+            Err(Rejection::CtcpUnsupported) if verb == Verb::Notice => {}
             Err(rejection) => self.reject(out, id, rejection),
         }
     }
@@ -228,16 +231,8 @@ impl World {
 
     /// PRIVMSG or NOTICE to one target: a channel, NickServ or a user.
     fn irc_privmsg(&mut self, out: &mut Outbox, now: Now, id: ClientId, target: &str, text: &str, notice: bool) {
-        let Some(text) = plain_text(text) else {
-            // CTCP other than ACTION (VERSION, PING, ...): no replies to a
-            // NOTICE, as IRC requires.
-            if !notice {
-                self.reject(out, id, Rejection::CtcpUnsupported);
-            }
-            return;
-        };
         if target.eq_ignore_ascii_case(NICKSERV) {
-            return self.irc_nickserv(out, now, id, &text);
+            return self.irc_nickserv(out, now, id, text);
         }
         if !target.starts_with('#') {
             self.say_or_notice(out, now, id, Command::new(Verb::Msg).with("to", target).with("text", text), notice);
@@ -304,59 +299,5 @@ impl World {
                 self.tell(out, id, Event::Irc(IrcAnswer::ServiceHelp { service: NICKSERV, lines: &lines }));
             }
         }
-    }
-}
-
-/// What a PRIVMSG's text says, as chat text: IRC formatting (bold, colour,
-/// ...) removed, since other protocols would show it as control bytes, and
-/// a CTCP ACTION (`/me waves`) as `* waves`. `None` for other CTCP.
-fn plain_text(text: &str) -> Option<String> {
-    let text = match text.strip_prefix('\x01') {
-        Some(ctcp) => {
-            let ctcp = ctcp.strip_suffix('\x01').unwrap_or(ctcp);
-            let action = ctcp.strip_prefix("ACTION ")?;
-            format!("* {action}")
-        }
-        None => text.to_owned(),
-    };
-    let mut plain = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            // Bold, italics, underline, strike, monospace, reverse, reset.
-            '\x02' | '\x1d' | '\x1f' | '\x1e' | '\x11' | '\x16' | '\x0f' => {}
-            // Colour: up to two digits, then optionally a comma and two more.
-            '\x03' => {
-                for _ in 0..2 {
-                    chars.next_if(char::is_ascii_digit);
-                }
-                if chars.peek() == Some(&',') {
-                    let mut ahead = chars.clone();
-                    ahead.next();
-                    if ahead.peek().is_some_and(char::is_ascii_digit) {
-                        chars.next();
-                        for _ in 0..2 {
-                            chars.next_if(char::is_ascii_digit);
-                        }
-                    }
-                }
-            }
-            c => plain.push(c),
-        }
-    }
-    Some(plain)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formatting_is_removed_and_actions_kept() {
-        assert_eq!(plain_text("\x02bold\x02 and \x0304,12red\x03 \x1fu\x0f").unwrap(), "bold and red u");
-        assert_eq!(plain_text("\x033,x").unwrap(), ",x");
-        assert_eq!(plain_text("\x01ACTION waves\x01").unwrap(), "* waves");
-        assert_eq!(plain_text("\x01VERSION\x01"), None);
-        assert_eq!(plain_text("plain").unwrap(), "plain");
     }
 }

@@ -86,7 +86,12 @@ pub(crate) fn command(verb: Verb, message: &Message<'_>) -> Result<Command, Reje
 /// What only IRC writes this way.
 fn conventions(command: Command) -> Result<Command, Rejection> {
     Ok(match command.verb {
-        Verb::Msg | Verb::Notice if command.text("text") == Some("") => return Err(Rejection::NoTextToSend),
+        // Message text as chat text, once it is known to say something.
+        Verb::Msg | Verb::Notice => match command.text("text").filter(|text| !text.is_empty()).map(plain_text) {
+            None => return Err(Rejection::NoTextToSend),
+            Some(None) => return Err(Rejection::CtcpUnsupported),
+            Some(Some(plain)) => command.with("text", plain),
+        },
         // `LIST from=<#room>` goes on from a page; `LIST #a,#b` names rooms.
         Verb::List => match command.text("from") {
             Some(from) if from.starts_with(FROM) => {
@@ -155,6 +160,46 @@ fn register(params: &[Param<'_>]) -> Result<Command, Rejection> {
     }
 }
 
+/// What a PRIVMSG's text says, as chat text: IRC formatting (bold, colour,
+/// ...) removed, since other protocols would show it as control bytes, and
+/// a CTCP ACTION (`/me waves`) as `* waves`. `None` for other CTCP.
+fn plain_text(text: &str) -> Option<String> {
+    let text = match text.strip_prefix('\x01') {
+        Some(ctcp) => {
+            let ctcp = ctcp.strip_suffix('\x01').unwrap_or(ctcp);
+            let action = ctcp.strip_prefix("ACTION ")?;
+            format!("* {action}")
+        }
+        None => text.to_owned(),
+    };
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // Bold, italics, underline, strike, monospace, reverse, reset.
+            '\x02' | '\x1d' | '\x1f' | '\x1e' | '\x11' | '\x16' | '\x0f' => {}
+            // Colour: up to two digits, then optionally a comma and two more.
+            '\x03' => {
+                for _ in 0..2 {
+                    chars.next_if(char::is_ascii_digit);
+                }
+                if chars.peek() == Some(&',') {
+                    let mut ahead = chars.clone();
+                    ahead.next();
+                    if ahead.peek().is_some_and(char::is_ascii_digit) {
+                        chars.next();
+                        for _ in 0..2 {
+                            chars.next_if(char::is_ascii_digit);
+                        }
+                    }
+                }
+            }
+            c => plain.push(c),
+        }
+    }
+    Some(plain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +207,18 @@ mod tests {
     fn read(line: &str) -> Result<Command, Rejection> {
         let message = Message::parse(line.as_bytes()).expect("an IRC line");
         command(verb(&message)?, &message)
+    }
+
+    #[test]
+    fn formatting_is_removed_and_actions_kept() {
+        assert_eq!(plain_text("\x02bold\x02 and \x0304,12red\x03 \x1fu\x0f").unwrap(), "bold and red u");
+        assert_eq!(plain_text("\x033,x").unwrap(), ",x");
+        assert_eq!(plain_text("\x01ACTION waves\x01").unwrap(), "* waves");
+        assert_eq!(plain_text("\x01VERSION\x01"), None);
+        assert_eq!(plain_text("plain").unwrap(), "plain");
+        let message = read("PRIVMSG bob :\x02hi\x02").expect("a command");
+        assert_eq!(message.text("text"), Some("hi"));
+        assert_eq!(read("NOTICE bob :\x01VERSION\x01"), Err(Rejection::CtcpUnsupported));
     }
 
     #[test]
