@@ -123,8 +123,8 @@ impl Codec {
             Codec::Text => text::parse(line),
             #[cfg(feature = "json")]
             Codec::Json => json::parse(line),
-            // IRC lines are bytes with a grammar of their own: the IRC
-            // session reads them before they would get here.
+            // IRC lines are bytes with a grammar of their own, read by
+            // `irc::request` before they would get here.
             Codec::Irc => Err(Rejection::UnknownCommand(line.into())),
         }
     }
