@@ -74,6 +74,7 @@ pub(crate) fn command(verb: Verb, message: &Message<'_>) -> Result<Command, Reje
         command = match arg.kind {
             Kind::Number => command.with(key, value.parse::<u64>().map_err(|_| usage())?),
             Kind::Secret => command.with(key, Password::new(value)),
+            // (A list was taken whole above.)
             Kind::Word | Kind::Rest | Kind::List => command.with(key, value),
         };
     }
