@@ -48,7 +48,7 @@ pub(crate) struct Client {
     pub(crate) page_replies: std::collections::VecDeque<Option<crate::codec::ReplyTag>>,
     pub(crate) flood: FloodBucket,
     /// IRC clients only: registration and negotiated capabilities.
-    pub(crate) irc: Option<Box<crate::codec::irc::session::IrcSession>>,
+    pub(crate) irc: Option<Box<crate::irc::session::IrcSession>>,
     /// Set when passwords must not travel over this connection: where the
     /// user should connect instead (see `ConnectInfo::refuse_passwords`).
     pub(crate) refuse_passwords: Option<Box<str>>,
@@ -59,11 +59,7 @@ impl Client {
     /// their recipient (IRC numerics do) carry its nickname.
     pub(crate) fn render(&self, event: &crate::event::Event<'_>) -> bytes::Bytes {
         match &self.irc {
-            Some(session) => crate::codec::irc::render::render(
-                event,
-                Some(session.recipient(&self.nick, &self.host)),
-                session.tagging(),
-            ),
+            Some(session) => Wire::Irc(session.tagging()).render_for(event, session.recipient(&self.nick, &self.host)),
             None => self.codec.render(event),
         }
     }

@@ -14,9 +14,7 @@ use blake2::digest::{KeyInit, Mac};
 
 use crate::source::SourceKey;
 
-/// The host of a user whose source is unknown or hidden, and of messages
-/// replayed from history (their sender's host is not kept).
-pub(crate) const HIDDEN_HOST: &str = "chatd";
+pub(crate) use crate::names::HIDDEN_HOST;
 
 /// How users' hosts are shown and matched; see [`Config::hosts`](crate::Config::hosts).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -5,6 +5,11 @@
 //! a new codec adds a column, not a copy.
 
 use crate::account::Password;
+use crate::error::Rejection;
+
+mod table;
+
+pub(crate) use table::COMMANDS;
 
 /// A parsed client request: which row of the table, and the values of its
 /// arguments. Codecs fill it from the row's argument shape; handlers read
@@ -55,16 +60,6 @@ pub(crate) struct Arg {
     pub(crate) kind: Kind,
     /// Whether the command needs it.
     pub(crate) required: bool,
-}
-
-/// A required argument.
-const fn need(key: &'static str, kind: Kind) -> Arg {
-    Arg { key, kind, required: true }
-}
-
-/// An argument that may be left out.
-const fn may(key: &'static str, kind: Kind) -> Arg {
-    Arg { key, kind, required: false }
 }
 
 impl Command {
@@ -199,6 +194,77 @@ pub(crate) enum Verb {
     History,
     Help,
     Quit,
+    // IRC's own verbs, which text and JSON cannot spell.
+    Cap,
+    User,
+    Pass,
+    Authenticate,
+    Ping,
+    Pong,
+    Names,
+    Whois,
+    Whowas,
+    Lusers,
+    Away,
+    Info,
+    Links,
+    ChatHistory,
+}
+
+/// The most targets one PRIVMSG, NOTICE or KICK may name, as IRC's
+/// `TARGMAX` advertises: each is a delivery, and each costs a line of
+/// flood allowance.
+pub(crate) const MAX_TARGETS: usize = 4;
+
+/// When an IRC client may send a command, against its registration (the
+/// welcome that follows NICK, USER and the end of CAP negotiation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Only once registered: before, it is refused with 451.
+    Registered,
+    /// Before registration and after (CAP, NICK, PING, QUIT, SASL).
+    Any,
+    /// Only while registering: after, it is refused with 462 (USER, PASS).
+    Registering,
+}
+
+impl Stage {
+    /// Why a client `registered` or not may not send a command of this
+    /// stage, if it may not.
+    pub(crate) fn refusal(self, registered: bool) -> Option<Rejection> {
+        match (self, registered) {
+            (Stage::Registered, false) => Some(Rejection::NotRegistered),
+            (Stage::Registering, true) => Some(Rejection::AlreadyRegistered),
+            _ => None,
+        }
+    }
+}
+
+/// How IRC refuses a line with fewer parameters than its command needs:
+/// the standard numeric some commands have, or else 461 with the usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Missing {
+    /// 461, with the row's IRC usage.
+    Usage,
+    /// 431: a nickname was expected (NICK, WHOIS, WHOWAS).
+    Nick,
+    /// 409: PING without its token.
+    Origin,
+    /// 411 without a target, 412 without text (PRIVMSG, NOTICE).
+    Recipient,
+}
+
+impl Missing {
+    /// The refusal of `verb` when parameter number `at` (from 0) is missing.
+    pub(crate) fn refusal(self, verb: Verb, at: usize) -> Rejection {
+        match self {
+            Missing::Usage => Rejection::Usage(verb.spec().irc_usage),
+            Missing::Nick => Rejection::NoNicknameGiven,
+            Missing::Origin => Rejection::NoOrigin,
+            Missing::Recipient if at == 0 => Rejection::NoRecipient(verb.spec().irc_word),
+            Missing::Recipient => Rejection::NoTextToSend,
+        }
+    }
 }
 
 /// One row of the command table.
@@ -231,6 +297,19 @@ pub(crate) struct Spec {
     pub(crate) irc_word: &'static str,
     /// IRC: its form, in usage errors (461) and the protocol document.
     pub(crate) irc_usage: &'static str,
+    /// IRC: the arguments its parameters give, in order. `None`: those
+    /// of text, as plain words, and no more parameters than that.
+    /// `Some`: IRC's own order, and parameters past them are ignored, as
+    /// IRC servers do (`WHO #room o`).
+    pub(crate) irc_args: Option<&'static [&'static str]>,
+    /// IRC: how many parameters it needs (fewer are refused as
+    /// [`Spec::irc_missing`] says). Without `irc_args`, the required
+    /// arguments of text's words.
+    pub(crate) irc_min: usize,
+    /// IRC: how a line with too few parameters is refused.
+    pub(crate) irc_missing: Missing,
+    /// IRC: whether it may be sent before registration, or only then.
+    pub(crate) irc_stage: Stage,
     /// What it does, for `/help`.
     pub(crate) about: &'static str,
     /// Allowed before logging in when `Config::require_login` is on.
@@ -274,322 +353,6 @@ impl Spec {
         self.args.iter().find(|arg| arg.key == key)
     }
 }
-
-/// A row with the defaults most commands share: any user, no store needed,
-/// and text writing every argument in order.
-const fn row(
-    verb: Verb,
-    args: &'static [Arg],
-    text_words: &'static [&'static str],
-    text_usage: &'static str,
-    json_type: &'static str,
-    json_usage: &'static str,
-    about: &'static str,
-) -> Spec {
-    Spec {
-        verb,
-        args,
-        text_words,
-        text_args: &[],
-        text_usage,
-        json_type,
-        json_usage,
-        irc_word: "",
-        irc_usage: "",
-        about,
-        guest_may: false,
-        needs_store: false,
-    }
-}
-
-impl Spec {
-    /// The row with its IRC column filled in.
-    const fn irc(self, irc_word: &'static str, irc_usage: &'static str) -> Spec {
-        Spec { irc_word, irc_usage, ..self }
-    }
-
-    /// The row with the arguments text writes after the word, in order.
-    const fn text(self, text_args: &'static [&'static str]) -> Spec {
-        Spec { text_args, ..self }
-    }
-
-    /// The row, refused while the store fails.
-    const fn stored(self) -> Spec {
-        Spec { needs_store: true, ..self }
-    }
-
-    /// The row, allowed before logging in.
-    const fn for_guests(self) -> Spec {
-        Spec { guest_may: true, ..self }
-    }
-}
-
-use Kind::{List as Words, Number, Rest, Secret, Word};
-
-/// The command table, in [`Verb`] order (which is the order `/help` lists).
-pub(crate) const COMMANDS: &[Spec] = &[
-    row(
-        Verb::Nick,
-        &[need("nick", Word)],
-        &["nick", "name"],
-        "/nick NAME",
-        "nick",
-        r#"{"type":"nick","nick":NAME}"#,
-        "choose your nickname",
-    )
-    .text(&["nick"])
-    .irc("NICK", "NICK <nick>"),
-    row(
-        Verb::List,
-        &[may("from", Word)],
-        &["list", "rooms"],
-        "/list [FROM]",
-        "list",
-        r#"{"type":"list","from":ROOM?}"#,
-        "list the rooms and how many are in each, a page at a time from FROM",
-    )
-    .text(&["from"])
-    .irc("LIST", "LIST [from=<#room>]"),
-    row(
-        Verb::Create,
-        &[need("room", Word)],
-        &["create"],
-        "/create ROOM",
-        "create",
-        r#"{"type":"create","room":ROOM}"#,
-        "create a room and join it",
-    )
-    .text(&["room"])
-    .irc("", "JOIN <#room> (creates it if it does not exist)")
-    .stored(),
-    row(
-        Verb::Drop,
-        &[need("room", Word)],
-        &["drop"],
-        "/drop ROOM",
-        "drop",
-        r#"{"type":"drop","room":ROOM}"#,
-        "remove a room you created, with its history",
-    )
-    .text(&["room"])
-    .irc("DROP", "DROP <#room>")
-    .stored(),
-    // Showing a topic needs no store; setting one is checked where it happens.
-    row(
-        Verb::Topic,
-        &[may("room", Word), may("text", Rest)],
-        &["topic"],
-        "/topic [TEXT]",
-        "topic",
-        r#"{"type":"topic","room":ROOM?,"text":TEXT?}"#,
-        "show your room's topic, or set it (the owner, or anyone in a guest's room)",
-    )
-    .text(&["text"])
-    .irc("TOPIC", "TOPIC <#room> [:<text>]"),
-    row(
-        Verb::Join,
-        &[need("room", Word), may("key", Word)],
-        &["join"],
-        "/join ROOM [KEY]",
-        "join",
-        r#"{"type":"join","room":ROOM,"key":KEY?}"#,
-        "join a room (text: switch to it)",
-    )
-    .text(&["room", "key"])
-    .irc("JOIN", "JOIN <#room>{,<#room>} [<key>{,<key>}]"),
-    row(
-        Verb::Leave,
-        &[may("room", Word), may("reason", Rest)],
-        &["leave", "part"],
-        "/leave",
-        "leave",
-        r#"{"type":"leave","room":ROOM?,"reason":TEXT?}"#,
-        "leave your room, back to the Lobby",
-    )
-    .irc("PART", "PART <#room>{,<#room>} [:<reason>]"),
-    row(
-        Verb::Mode,
-        &[need("room", Word), may("modes", Word), may("args", Words)],
-        &["mode"],
-        "/mode ROOM [+-MODES [ARGS]]",
-        "mode",
-        r#"{"type":"mode","room":ROOM,"modes":MODES?,"args":[ARG...]?}"#,
-        "show a room's modes, or change them (operators): +k KEY, +l N, +i, +m, +s, +t, +b MASK, +o/+v NICK",
-    )
-    .text(&["room", "modes", "args"])
-    .irc("MODE", "MODE <#room> [<modes> [<args>]]"),
-    row(
-        Verb::Kick,
-        &[need("room", Word), need("nick", Word), may("reason", Rest)],
-        &["kick"],
-        "/kick ROOM NICK [REASON]",
-        "kick",
-        r#"{"type":"kick","room":ROOM,"nick":NICK,"reason":TEXT?}"#,
-        "put a member out of a room (operators)",
-    )
-    .text(&["room", "nick", "reason"])
-    .irc("KICK", "KICK <#room> <nick> [:<reason>]"),
-    row(
-        Verb::Invite,
-        &[need("nick", Word), need("room", Word)],
-        &["invite"],
-        "/invite NICK ROOM",
-        "invite",
-        r#"{"type":"invite","nick":NICK,"room":ROOM}"#,
-        "invite a user into a room (past +i, a ban or a key)",
-    )
-    .text(&["nick", "room"])
-    .irc("INVITE", "INVITE <nick> <#room>"),
-    row(
-        Verb::Who,
-        &[may("room", Word), may("from", Word)],
-        &["who"],
-        "/who [ROOM|* [FROM]]",
-        "who",
-        r#"{"type":"who","room":ROOM?,"from":NICK?}"#,
-        "who is in your room (or ROOM; * is the Lobby), a page at a time from FROM",
-    )
-    .text(&["room", "from"])
-    .irc("WHO", "WHO <#room|*> [from=<nick>]"),
-    row(
-        Verb::Users,
-        &[may("from", Word)],
-        &["users"],
-        "/users [FROM]",
-        "users",
-        r#"{"type":"users","from":NICK?}"#,
-        "everyone online, a page at a time from FROM",
-    )
-    .text(&["from"])
-    .irc("USERS", "USERS [<from>]"),
-    row(
-        Verb::Msg,
-        &[need("to", Word), need("text", Rest)],
-        &["msg", "whisper", "w"],
-        "/msg NICK TEXT",
-        "msg",
-        r#"{"type":"msg","to":NICK,"text":TEXT}"#,
-        "whisper to one user (also: @NICK TEXT)",
-    )
-    .text(&["to", "text"])
-    .irc("PRIVMSG", "PRIVMSG <nick> :<text>"),
-    row(
-        Verb::Say,
-        &[may("room", Word), need("text", Rest)],
-        &[],
-        "TEXT",
-        "say",
-        r#"{"type":"say","room":ROOM?,"text":TEXT}"#,
-        "say TEXT to your room (//TEXT sends a line that starts with /)",
-    )
-    .irc("PRIVMSG", "PRIVMSG <#room> :<text>")
-    .stored(),
-    // IRC's NOTICE: said like a message, relayed as a notice to IRC
-    // members, and never answered with an error. Text and JSON have none.
-    row(Verb::Notice, &[need("room", Word), need("text", Rest)], &[], "", "", "", "a notice to a room or a user")
-        .irc("NOTICE", "NOTICE <#room|nick> :<text>")
-        .stored(),
-    row(
-        Verb::Register,
-        &[need("name", Word), need("password", Secret), need("confirm", Secret)],
-        &["register"],
-        "/register NAME PASSWORD PASSWORD",
-        "register",
-        r#"{"type":"register","name":NAME,"password":PASSWORD,"confirm":PASSWORD}"#,
-        "create an account (password twice) and log in",
-    )
-    .text(&["name", "password", "confirm"])
-    .irc("REGISTER", "REGISTER <name|*> <email|*> <password>")
-    .for_guests()
-    .stored(),
-    row(
-        Verb::Login,
-        &[need("name", Word), need("password", Secret)],
-        &["login"],
-        "/login NAME PASSWORD",
-        "login",
-        r#"{"type":"login","name":NAME,"password":PASSWORD}"#,
-        "log in to your account; whispers kept while you were away follow",
-    )
-    .text(&["name", "password"])
-    .irc("LOGIN", "LOGIN <name> <password>")
-    .for_guests(),
-    row(
-        Verb::Seen,
-        &[need("nick", Word)],
-        &["seen"],
-        "/seen NICK",
-        "seen",
-        r#"{"type":"seen","nick":NICK}"#,
-        "when NICK was last online",
-    )
-    .text(&["nick"])
-    .irc("SEEN", "SEEN <nick>"),
-    row(
-        Verb::Since,
-        &[need("seconds", Number), may("from", Word)],
-        &["since"],
-        "/since SECONDS [FROM]",
-        "since",
-        r#"{"type":"since","seconds":SECONDS,"from":NICK?}"#,
-        "everyone online within the last SECONDS, a page at a time from FROM",
-    )
-    .text(&["seconds", "from"])
-    .irc("SINCE", "SINCE <seconds> [<from>]"),
-    row(
-        Verb::Block,
-        &[need("nick", Word)],
-        &["block"],
-        "/block NICK",
-        "block",
-        r#"{"type":"block","nick":NICK}"#,
-        "stop hearing from NICK",
-    )
-    .text(&["nick"])
-    .irc("BLOCK", "BLOCK <nick>")
-    .stored(),
-    row(
-        Verb::Unblock,
-        &[need("nick", Word)],
-        &["unblock"],
-        "/unblock NICK",
-        "unblock",
-        r#"{"type":"unblock","nick":NICK}"#,
-        "hear from NICK again",
-    )
-    .text(&["nick"])
-    .irc("UNBLOCK", "UNBLOCK <nick>")
-    .stored(),
-    row(Verb::Blocked, &[], &["blocked"], "/blocked", "blocked", r#"{"type":"blocked"}"#, "the names you block")
-        .irc("BLOCKED", "BLOCKED"),
-    // Room names never start with `@`, so `/history @NICK` is a conversation.
-    row(
-        Verb::History,
-        &[may("room", Word), may("with", Word), may("before", Number)],
-        &["history"],
-        "/history [ROOM|@NICK]",
-        "history",
-        r#"{"type":"history","room":ROOM?,"before":SEQ?} or {"type":"history","with":NICK,"before":SEQ?}"#,
-        "earlier messages of your room, or your whispers with NICK, a page at a time",
-    )
-    .text(&["room"])
-    .irc("HISTORY", "HISTORY <#room>"),
-    row(Verb::Help, &[], &["help"], "/help", "help", r#"{"type":"help"}"#, "this list")
-        .irc("HELP", "HELP")
-        .for_guests(),
-    row(
-        Verb::Quit,
-        &[may("reason", Rest)],
-        &["quit", "exit"],
-        "/quit [REASON]",
-        "quit",
-        r#"{"type":"quit","reason":REASON?}"#,
-        "leave the server",
-    )
-    .text(&["reason"])
-    .irc("QUIT", "QUIT [:<reason>]")
-    .for_guests(),
-];
 
 #[cfg(test)]
 mod tests {
@@ -642,6 +405,28 @@ mod tests {
                 optional_seen |= !arg.required;
             }
         }
+    }
+
+    /// IRC's parameters name arguments of the row, the ones it needs
+    /// first; a row only IRC spells stays out of text's and JSON's help.
+    #[test]
+    fn irc_parameters_are_arguments_of_their_row() {
+        for spec in COMMANDS {
+            let verb = spec.verb;
+            if let Some(keys) = spec.irc_args {
+                assert!(spec.irc_min <= keys.len(), "{verb:?} needs more parameters than it has");
+                for key in keys {
+                    assert!(spec.arg(key).is_some(), "{verb:?} has no argument {key}");
+                }
+            }
+            if spec.text_words.is_empty() && spec.json_type.is_empty() {
+                assert!(spec.text_usage.is_empty(), "{verb:?} shows in the help of text");
+                assert!(!spec.irc_word.is_empty(), "{verb:?} has no spelling at all");
+            }
+        }
+        assert_eq!(Stage::Registered.refusal(false), Some(Rejection::NotRegistered));
+        assert_eq!(Stage::Registering.refusal(true), Some(Rejection::AlreadyRegistered));
+        assert_eq!(Stage::Any.refusal(false), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::codec::Codec;
 use crate::command::{COMMANDS, Command, Verb};
 use crate::error::Rejection;
-use crate::event::Event;
+use crate::event::{Event, IrcAnswer};
 use crate::names::{NameError, NameKey, validate_chosen_nick, validate_nick, validate_room};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
@@ -111,6 +111,10 @@ impl Turn<'_> {
             Verb::Drop => self.drop_room(command.word("room")),
             Verb::Topic => self.topic(command.text("room"), command.text("text")),
             Verb::Leave => self.leave(command.text("room"), command.text("reason")),
+            Verb::List if !command.list("rooms").is_empty() => {
+                self.list_named(command.list("rooms"));
+                Ok(())
+            }
             Verb::List => {
                 self.list_rooms(command.text("from"));
                 Ok(())
@@ -154,6 +158,51 @@ impl Turn<'_> {
                 // A room and a conversation at once: which page would it be?
                 (Some(_), Some(_)) => Err(Rejection::Usage(self.client().codec.usage(Verb::History))),
             },
+            // IRC's own verbs, in `irc/`.
+            Verb::Cap => self.world.irc_cap(self.out, self.now, self.id, command.word("sub"), command.text("caps")),
+            Verb::User => {
+                self.world.irc_user(self.out, self.now, self.id, command.word("user"), command.word("realname"));
+                Ok(())
+            }
+            Verb::Pass => {
+                self.world.irc_pass(self.id, command.word("password"));
+                Ok(())
+            }
+            Verb::Authenticate => self.world.irc_authenticate(self.out, self.now, self.id, command.word("data")),
+            Verb::Ping => {
+                self.tell(Event::Irc(IrcAnswer::Pong { token: command.word("token") }));
+                Ok(())
+            }
+            Verb::Pong => Ok(()),
+            Verb::Names => {
+                self.world.irc_names(self.out, self.id, command.text("rooms"));
+                Ok(())
+            }
+            Verb::Whois => {
+                self.world.irc_whois(self.out, self.id, command.word("nick"));
+                Ok(())
+            }
+            Verb::Whowas => {
+                self.world.irc_whowas(self.out, self.id, command.word("nick"), command.text("count"));
+                Ok(())
+            }
+            Verb::Lusers => {
+                self.world.irc_lusers(self.out, self.id);
+                Ok(())
+            }
+            Verb::Away => {
+                self.world.irc_away(self.out, self.id, command.text("message"));
+                Ok(())
+            }
+            Verb::Info => {
+                self.tell(Event::Irc(IrcAnswer::Info));
+                Ok(())
+            }
+            Verb::Links => {
+                self.tell(Event::Irc(IrcAnswer::Links));
+                Ok(())
+            }
+            Verb::ChatHistory => self.world.irc_chathistory(self.out, self.now, self.id, &command),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::ClientId;
 use crate::account::AuthRequestId;
+use crate::codec::irc::sasl::PlainError;
 use crate::names::NameError;
 
 // The table's rows name IRC replies by their shape alone.
@@ -340,6 +341,92 @@ pub(crate) enum Rejection {
         /// The limit.
         max: usize,
     },
+    // What only IRC refuses, in IRC's own words: IRC clients show these
+    // as their users expect, and text and JSON clients cannot send the
+    // lines that earn them.
+    /// A command other than registration's before the welcome.
+    #[error("You have not registered")]
+    NotRegistered,
+    /// USER or PASS after the welcome.
+    #[error("You may not reregister")]
+    AlreadyRegistered,
+    /// NICK, WHOIS or WHOWAS without a nickname.
+    #[error("No nickname given")]
+    NoNicknameGiven,
+    /// PING without its token.
+    #[error("No origin specified")]
+    NoOrigin,
+    /// PRIVMSG or NOTICE (the command named) without a target.
+    #[error("No recipient given ({0})")]
+    NoRecipient(&'static str),
+    /// PRIVMSG or NOTICE without text.
+    #[error("No text to send")]
+    NoTextToSend,
+    /// An IRC line past the 512 bytes of IRC's grammar (tags aside).
+    #[error("Input line was too long")]
+    IrcLineTooLong,
+    /// A line that is not an IRC message.
+    #[error("Malformed line")]
+    MalformedLine,
+    /// An IRC command the server does not have.
+    #[error("Unknown command")]
+    UnknownIrcCommand(Box<str>),
+    /// JOIN of a name that is not a channel's (no `#`).
+    #[error("No such channel: channel names start with #")]
+    NotAChannel(Box<str>),
+    /// PRIVMSG to a channel that does not exist.
+    #[error("No such channel")]
+    NoSuchChannel(Box<str>),
+    /// PRIVMSG to a channel the sender is not in, which takes messages
+    /// only from its members.
+    #[error("Cannot send to channel: join it first")]
+    CannotSendToChannel(Box<str>),
+    /// A PRIVMSG, NOTICE or KICK with more targets than `TARGMAX` allows.
+    #[error("Too many targets: a {command} names at most {max}")]
+    TooManyTargets {
+        /// The first target left out.
+        target: Box<str>,
+        /// The command.
+        command: &'static str,
+        /// The most it may name.
+        max: usize,
+    },
+    /// A CAP subcommand other than LS, LIST, REQ and END.
+    #[error("Invalid CAP command")]
+    InvalidCapCommand(Box<str>),
+    /// MODE of another user.
+    #[error("Can't change mode for other users")]
+    UsersModeOther,
+    /// The port's server password was not given with PASS.
+    #[error("Password incorrect")]
+    ServerPasswordIncorrect,
+    /// `AUTHENTICATE *`.
+    #[error("SASL authentication aborted")]
+    SaslAborted,
+    /// SASL after logging in.
+    #[error("You have already authenticated")]
+    SaslAlreadyAuthenticated,
+    /// A SASL mechanism other than PLAIN.
+    #[error("SASL authentication failed")]
+    SaslMechanism,
+    /// SASL while a login is being checked.
+    #[error("SASL authentication failed: a login is in progress")]
+    SaslInProgress,
+    /// A SASL response longer than the server takes.
+    #[error("SASL message too long")]
+    SaslTooLong,
+    /// A SASL PLAIN response that does not decode.
+    #[error("SASL authentication failed: {0}")]
+    SaslFailed(PlainError),
+    /// CHATHISTORY without its parameters, or with ones it does not take.
+    #[error("{0}")]
+    ChatHistoryParams(&'static str),
+    /// CHATHISTORY of a channel that does not exist.
+    #[error("no such channel")]
+    ChatHistoryTarget,
+    /// A CTCP request other than ACTION.
+    #[error("CTCP requests other than ACTION are not supported")]
+    CtcpUnsupported,
 }
 
 impl Rejection {
@@ -446,6 +533,31 @@ code_table! {
                 ),
                 Rejection::BanListFull { room, .. } => ("ban_list_full", ChannelStar("478", room)),
                 Rejection::OperatorListFull { room, .. } => ("operator_list_full", ChannelStar("478", room)),
+                Rejection::NotRegistered => ("not_registered", Plain("451")),
+                Rejection::AlreadyRegistered => ("already_registered", Plain("462")),
+                Rejection::NoNicknameGiven => ("no_nickname_given", Plain("431")),
+                Rejection::NoOrigin => ("no_origin", Plain("409")),
+                Rejection::NoRecipient(_) => ("no_recipient", Plain("411")),
+                Rejection::NoTextToSend => ("no_text", Plain("412")),
+                Rejection::IrcLineTooLong => ("irc_line_too_long", Plain("417")),
+                Rejection::MalformedLine => ("malformed_line", Star("421")),
+                Rejection::UnknownIrcCommand(command) => ("unknown_irc_command", Word("421", command)),
+                Rejection::NotAChannel(name) => ("not_a_channel", Word("403", name)),
+                Rejection::NoSuchChannel(name) => ("no_such_channel", Word("403", name)),
+                Rejection::CannotSendToChannel(name) => ("cannot_send_to_channel", Word("404", name)),
+                Rejection::TooManyTargets { target, .. } => ("too_many_targets", Word("407", target)),
+                Rejection::InvalidCapCommand(sub) => ("invalid_cap_command", Word("410", sub)),
+                Rejection::UsersModeOther => ("users_mode_other", Plain("502")),
+                Rejection::ServerPasswordIncorrect => ("server_password_incorrect", Plain("464")),
+                Rejection::SaslAborted => ("sasl_aborted", Plain("906")),
+                Rejection::SaslAlreadyAuthenticated => ("sasl_already_authenticated", Plain("907")),
+                Rejection::SaslMechanism => ("sasl_mechanism", IrcReply::SaslMechanisms),
+                Rejection::SaslInProgress => ("sasl_in_progress", Plain("904")),
+                Rejection::SaslTooLong => ("sasl_too_long", Plain("905")),
+                Rejection::SaslFailed(_) => ("sasl_failed", Plain("904")),
+                Rejection::ChatHistoryParams(_) => ("chathistory_params", IrcReply::Fail("CHATHISTORY", "INVALID_PARAMS")),
+                Rejection::ChatHistoryTarget => ("chathistory_target", IrcReply::Fail("CHATHISTORY", "INVALID_TARGET")),
+                Rejection::CtcpUnsupported => ("ctcp_unsupported", Notice),
             }
         }
     }
@@ -505,6 +617,10 @@ pub(crate) enum IrcReply<'a> {
     Usage(&'static str),
     /// 433 for a registered name, saying how IRC logs in to it.
     Registered(&'a str),
+    /// `908 <me> PLAIN :are available SASL mechanisms`, then 904.
+    SaslMechanisms,
+    /// `FAIL <command> <code> :<message>`, IRCv3's standard reply.
+    Fail(&'static str, &'static str),
     /// A NOTICE, or during SASL also `904` (the client waits for it).
     Login,
     /// A NOTICE.

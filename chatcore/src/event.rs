@@ -145,4 +145,85 @@ pub(crate) enum Event<'a> {
     Error { rejection: &'a Rejection },
     /// The server is closing this connection.
     Bye { reason: &'a DisconnectReason },
+    /// What only an IRC client is told: answers to IRC's own commands.
+    Irc(IrcAnswer<'a>),
+}
+
+/// Answers to what only IRC asks (registration, CAP and SASL, NAMES,
+/// WHOIS, WHOWAS, LUSERS, ...), written by the IRC codec alone. Text and
+/// JSON clients cannot send the lines that earn them, so those codecs
+/// write nothing for them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum IrcAnswer<'a> {
+    /// Registration is complete: the welcome (001 to 005) and the message
+    /// of the day (none, 422), with the limits a client adapts to.
+    Welcome { limits: ServerLimits },
+    /// A CAP reply: its subcommand (`LS`, `LIST`, `ACK`, `NAK`) and the
+    /// capabilities it names.
+    Cap { sub: &'a str, caps: &'a str },
+    /// SASL: the mechanism is accepted, the response comes next.
+    SaslContinue,
+    /// The answer to a PING.
+    Pong { token: &'a str },
+    /// NAMES of one channel: a page of its members' nicknames (with `@`
+    /// and `+` for their status), and how many more there are.
+    Names { room: &'a str, secret: bool, nicks: &'a [&'a str], page: ListPage<'a> },
+    /// The end of NAMES for what is not a channel here (`*`: none named).
+    NamesEnd { name: &'a str },
+    /// WHO of a nickname: that user (nickname, host), if online.
+    WhoUser { asked: &'a str, found: Option<(&'a str, &'a str)> },
+    /// WHOIS of a nickname: that user, if online.
+    Whois { asked: &'a str, found: Option<&'a WhoisUser<'a>> },
+    /// WHOWAS: who recently left under the name, newest first; else the
+    /// account's name and last-seen time, if it is an account's.
+    Whowas { asked: &'a str, departed: &'a [PastUser<'a>], seen: Option<(&'a str, u64)> },
+    /// LUSERS: users registered, connections not yet registered, rooms,
+    /// and the most users there have been.
+    Lusers { users: usize, unregistered: usize, rooms: usize, peak: usize },
+    /// AWAY: the client is now away, or back.
+    Away { away: bool },
+    /// The user a message was sent to is away, with this message.
+    IsAway { nick: &'a str, message: &'a str },
+    /// A user's own modes.
+    UserModes { modes: &'a str },
+    /// INFO: what this server is.
+    Info,
+    /// LINKS: this server, linked to none.
+    Links,
+    /// A service pseudo-user (NickServ) says how to use it.
+    ServiceHelp { service: &'a str, lines: &'a [&'a str] },
+}
+
+/// The limits an IRC client is told at registration (ISUPPORT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ServerLimits {
+    pub(crate) nick_len: usize,
+    pub(crate) room_name_len: usize,
+    pub(crate) history_page_len: usize,
+    /// The most targets a PRIVMSG, NOTICE or KICK names.
+    pub(crate) targets: usize,
+}
+
+/// An online user as WHOIS shows it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WhoisUser<'a> {
+    pub(crate) nick: &'a str,
+    pub(crate) user: &'a str,
+    pub(crate) host: &'a str,
+    pub(crate) realname: &'a str,
+    /// The channels it is in that the asker may see, with its status
+    /// marks (`@#rust`).
+    pub(crate) rooms: &'a [String],
+    pub(crate) away: Option<&'a str>,
+    pub(crate) account: Option<&'a str>,
+}
+
+/// Someone who left, as WHOWAS shows them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PastUser<'a> {
+    pub(crate) nick: &'a str,
+    pub(crate) user: &'a str,
+    pub(crate) host: &'a str,
+    pub(crate) realname: &'a str,
+    pub(crate) unix_ms: u64,
 }

@@ -166,14 +166,14 @@ mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 mod codec; // text, JSON Lines and IRC
 mod command; // the command table: spellings, usage, rules
 mod event; // what a client is told
-mod framer;
-mod irc; // IRC's own commands: registration, CAP, SASL, WHOIS, NAMES, CHATHISTORY, ... // bytes to lines, with a cap
+mod framer; // bytes to lines, with a cap
 
 // What the commands do.
 mod client; // one connection's state
 mod commands; // nick, rooms, messages, whispers
 mod conversation; // whispers between accounts, kept and paged back
 mod history; // the ring of a room's last messages
+mod irc; // IRC's own commands and each IRC client's session: registration, CAP, SASL, WHOIS, NAMES, ...
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
 mod listing; // /users, /who, /list, /since and NAMES, a page at a time
 mod moderation; // room operators: modes, kicks, invitations; join and speak checks

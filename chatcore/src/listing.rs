@@ -128,6 +128,22 @@ impl World {
 }
 
 impl Turn<'_> {
+    /// Only the rooms named (that exist and are not secret to the asker),
+    /// in the form of a page of `/list`: IRC's `LIST #a,#b`. As many as the
+    /// request names: a whole list, however long.
+    pub(crate) fn list_named(&mut self, names: &[String]) {
+        let (world, id) = (&*self.world, self.id);
+        let rooms: Vec<RoomSummary<'_>> = names
+            .iter()
+            .filter_map(|name| world.rooms.get(&NameKey::of(name)))
+            .filter(|room| !room.modes.secret || room.members.contains(id))
+            .map(|room| RoomSummary { name: &room.name, members: room.members.len() })
+            .collect();
+        let page = ListPage { total: rooms.len(), next: None };
+        let data = world.clients[&id].render(&Event::Rooms { rooms: &rooms, page });
+        self.out.send(id, data);
+    }
+
     /// `/list [FROM]`: the rooms in name order from FROM; a secret room
     /// (`+s`) is listed to its members only.
     pub(crate) fn list_rooms(&mut self, from: Option<&str>) {

@@ -20,6 +20,11 @@ use std::sync::Arc;
 /// name contains `*`.
 pub(crate) const LOBBY: &str = "*";
 
+/// The host of a user whose source is unknown or hidden, and of messages
+/// replayed from history (their sender's host is not kept): a name every
+/// codec may show, so it is kept with the other names.
+pub(crate) const HIDDEN_HOST: &str = "chatd";
+
 /// A room as an IRC channel: `rust` and `#rust` name the same room, and
 /// IRC clients always see the `#`.
 pub(crate) fn channel(room: &str) -> String {

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::client::{Client, HistoryKey};
 use crate::cloak::HIDDEN_HOST;
 use crate::error::Rejection;
-use crate::event::{Event, PageMessage, PageOf};
+use crate::event::{Event, IrcAnswer, PageMessage, PageOf};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, HistoryTarget, Output};
@@ -37,21 +37,14 @@ impl World {
             replay.extend_from_slice(&client.render(&event));
         }
         let heard = room.history.iter().filter(|e| client.hears(&e.from));
-        if let Some(session) = &client.irc {
+        if client.irc.is_some() {
             // IRC clients learn who is there from NAMES (353, 366) on
             // joining, and get the replay as one history page: a
             // `chathistory` batch if they negotiated `batch`.
-            let (names, list) = self.names_page(room);
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            crate::codec::irc::render::names(
-                &mut replay,
-                &session.server,
-                &client.nick,
-                &room.name,
-                room.modes.secret,
-                &names,
-                list,
-            );
+            let (names, page) = self.names_page(room);
+            let nicks: Vec<&str> = names.iter().map(String::as_str).collect();
+            let names = IrcAnswer::Names { room: &room.name, secret: room.modes.secret, nicks: &nicks, page };
+            replay.extend_from_slice(&client.render(&Event::Irc(names)));
             let page: Vec<PageMessage<'_>> =
                 heard.map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms }).collect();
             if !page.is_empty() {

@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 
 use crate::Config;
 use crate::client::{Client, FloodBucket};
-use crate::codec::irc::session::IrcSession;
 use crate::codec::{Codec, Wire};
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
+use crate::irc::session::IrcSession;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};

@@ -185,7 +185,7 @@ fn bad_lines_get_their_numerics_and_nobody_else_notices() {
     let overlong = format!("PRIVMSG bob :{}", "x".repeat(600));
     for (line, reply) in [
         (overlong.as_str(), ":chatd 417 alice :Input line was too long"),
-        ("JOIN", ":chatd 461 alice JOIN :Not enough parameters"),
+        ("JOIN", ":chatd 461 alice JOIN :Not enough parameters: JOIN <#room>{,<#room>} [<key>{,<key>}]"),
         ("FROB", ":chatd 421 alice FROB :Unknown command"),
         ("NICK 9lives", ":chatd 432 alice * :invalid nickname: it must start with a letter"),
         ("JOIN quiet", ":chatd 403 alice quiet :No such channel: channel names start with #"),

@@ -366,6 +366,9 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Invited { room, by, nick, .. } => Reply::Invited { room, by, nick },
         Event::Error { rejection } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
         Event::Bye { reason } => Reply::Bye { code: reason.code(), reason: reason.to_string() },
+        // Answers to IRC's own commands, which a JSON client cannot send:
+        // no line at all.
+        Event::Irc(_) => return Bytes::new(),
     };
     let mut out = Vec::with_capacity(96);
     // Serializing these plain structs into a Vec cannot fail.

@@ -85,6 +85,16 @@ impl Wire {
         }
     }
 
+    /// Renders one event for one client on this wire, addressed to it:
+    /// IRC replies that name their recipient (numerics do) carry its
+    /// nickname; other wires write the same for everyone.
+    pub(crate) fn render_for(self, event: &Event<'_>, to: irc::Recipient<'_>) -> Bytes {
+        match self {
+            Wire::Irc(tagging) => irc::render::render(event, Some(to), tagging),
+            _ => self.render(event),
+        }
+    }
+
     /// Renders one event the same for every recipient on this wire (a
     /// broadcast).
     pub(crate) fn render(self, event: &Event<'_>) -> Bytes {
@@ -113,8 +123,8 @@ impl Codec {
             Codec::Text => text::parse(line),
             #[cfg(feature = "json")]
             Codec::Json => json::parse(line),
-            // IRC lines are bytes with a grammar of their own: the IRC
-            // session reads them before they would get here.
+            // IRC lines are bytes with a grammar of their own, read by
+            // `irc::request` before they would get here.
             Codec::Irc => Err(Rejection::UnknownCommand(line.into())),
         }
     }

@@ -1,10 +1,12 @@
 //! IRC's own commands, beside the others: registration (`NICK`, `USER`,
 //! `PASS`, `CAP`, SASL), the verbs only IRC has (`WHOIS`, `NAMES`,
 //! `LUSERS`, `WHOWAS`, `CHATHISTORY`, ...) and IRC's forms of the shared
-//! ones (comma lists, `PRIVMSG` to a channel or a nick). Each line is read
-//! with the grammar in `codec/irc`, and what the table has runs as any
-//! codec's command would.
+//! ones (comma lists, `PRIVMSG` to a channel or a nick), and each IRC
+//! client's session. Each line is read by `codec/irc` into a command of
+//! the table, which runs as any codec's command would; what a client is
+//! told goes out as events the IRC codec writes.
 
 mod dispatch;
 mod query;
 mod register;
+pub(crate) mod session;

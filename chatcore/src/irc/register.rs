@@ -3,26 +3,30 @@
 //! (irssi waits for `CAP LS` to be answered before NICK and USER; others
 //! send NICK and USER first), and every order ends in the same welcome.
 
-use super::dispatch::MAX_TARGETS;
+use super::session::{Cap, IrcSession, Sasl};
 use crate::codec::irc::sasl::{self, decode_plain};
-use crate::codec::irc::session::{Cap, Sasl};
-use crate::command::{Command, Verb};
+use crate::command::{Command, MAX_TARGETS, Verb};
+use crate::error::Rejection;
+use crate::event::{Event, IrcAnswer, ServerLimits};
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
 use crate::time::Now;
 use crate::turn::Turn;
 use crate::world::World;
 
-/// What the server tells a client about itself at registration
-/// (RPL_ISUPPORT, 005), besides the limits from its configuration.
-const ISUPPORT: &[&str] =
-    &["CHANTYPES=#", "PREFIX=(ov)@+", "CHANMODES=b,k,l,imnst", "CASEMAPPING=ascii", "NETWORK=chatd"];
-
 impl World {
     /// `CAP LS`, `LIST`, `REQ` and `END`.
-    pub(crate) fn irc_cap(&mut self, out: &mut Outbox, now: Now, id: ClientId, sub: &str, arg: Option<&str>) {
-        let Some(session) = self.irc_session(id) else { return };
+    pub(crate) fn irc_cap(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        sub: &str,
+        arg: Option<&str>,
+    ) -> Result<(), Rejection> {
+        let Some(session) = self.irc_session(id) else { return Ok(()) };
         let sub = sub.to_ascii_uppercase();
+        let cap = |sub, caps| Event::Irc(IrcAnswer::Cap { sub, caps });
         match sub.as_str() {
             "LS" => {
                 session.negotiating |= !session.registered;
@@ -35,12 +39,12 @@ impl World {
                         None => cap.name().to_owned(),
                     })
                     .collect();
-                self.irc_reply(out, id, "CAP", &["LS", &offered.join(" ")]);
+                self.tell(out, id, cap("LS", &offered.join(" ")));
             }
             "LIST" => {
                 let caps = session.caps;
                 let on: Vec<&str> = Cap::ALL.into_iter().filter(|&c| caps.has(c)).map(Cap::name).collect();
-                self.irc_reply(out, id, "CAP", &["LIST", &on.join(" ")]);
+                self.tell(out, id, cap("LIST", &on.join(" ")));
             }
             "REQ" => {
                 session.negotiating |= !session.registered;
@@ -51,19 +55,23 @@ impl World {
                     let (name, on) = word.strip_prefix('-').map_or((word, true), |name| (name, false));
                     match Cap::named(name) {
                         Some(cap) => caps = caps.with(cap, on),
-                        None => return self.irc_reply(out, id, "CAP", &["NAK", asked]),
+                        None => {
+                            self.tell(out, id, cap("NAK", asked));
+                            return Ok(());
+                        }
                     }
                 }
                 session.caps = caps;
-                self.irc_reply(out, id, "CAP", &["ACK", asked]);
+                self.tell(out, id, cap("ACK", asked));
                 self.irc_update_wire(id);
             }
             "END" => {
                 session.negotiating = false;
                 self.irc_try_register(out, now, id);
             }
-            _ => self.irc_reply(out, id, "410", &[&sub, "Invalid CAP command"]),
+            _ => return Err(Rejection::InvalidCapCommand(sub.into())),
         }
+        Ok(())
     }
 
     /// NICK before registration: remembered, and taken when registration
@@ -71,7 +79,7 @@ impl World {
     pub(crate) fn irc_nick_before_welcome(&mut self, out: &mut Outbox, now: Now, id: ClientId, nick: &str) {
         let server = &self.config.server_name;
         if let Err(rejection) = crate::names::validate_chosen_nick(nick, self.config.max_nick_len, server) {
-            return self.reject(out, id, crate::error::Rejection::NickInvalid(rejection));
+            return self.reject(out, id, Rejection::NickInvalid(rejection));
         }
         if let Some(session) = self.irc_session(id) {
             session.wanted_nick = Some(nick.into());
@@ -79,60 +87,72 @@ impl World {
         self.irc_try_register(out, now, id);
     }
 
-    /// USER: the username and the real name, for WHOIS.
+    /// USER: the username and the real name (the username if empty), for
+    /// WHOIS.
     pub(crate) fn irc_user(&mut self, out: &mut Outbox, now: Now, id: ClientId, user: &str, realname: &str) {
         if let Some(session) = self.irc_session(id) {
             session.user = Some(user.into());
-            session.realname = Some(realname.into());
+            session.realname = Some(if realname.is_empty() { user } else { realname }.into());
         }
         self.irc_try_register(out, now, id);
     }
 
+    /// PASS: the server password, if the port has one; accounts log in
+    /// with SASL or NickServ.
+    pub(crate) fn irc_pass(&mut self, id: ClientId, password: &str) {
+        if let Some(session) = self.irc_session(id) {
+            session.pass = Some(password.into());
+        }
+    }
+
+    /// The session of an IRC client.
+    pub(crate) fn irc_session(&mut self, id: ClientId) -> Option<&mut IrcSession> {
+        self.clients.get_mut(&id).and_then(|c| c.irc.as_deref_mut())
+    }
+
     /// `AUTHENTICATE`: SASL PLAIN, logging in to a chatcore account.
-    pub(crate) fn irc_authenticate(&mut self, out: &mut Outbox, now: Now, id: ClientId, arg: &[u8]) {
+    pub(crate) fn irc_authenticate(
+        &mut self,
+        out: &mut Outbox,
+        now: Now,
+        id: ClientId,
+        arg: &str,
+    ) -> Result<(), Rejection> {
         let logged_in = self.clients.get(&id).is_some_and(|c| c.account.is_some());
-        let Some(session) = self.irc_session(id) else { return };
-        if arg == b"*" {
+        let Some(session) = self.irc_session(id) else { return Ok(()) };
+        if arg == "*" {
             session.sasl = Sasl::Idle;
-            return self.irc_reply(out, id, "906", &["SASL authentication aborted"]);
+            return Err(Rejection::SaslAborted);
         }
         match std::mem::take(&mut session.sasl) {
-            Sasl::Idle if logged_in => self.irc_reply(out, id, "907", &["You have already authenticated"]),
-            Sasl::Idle if arg.eq_ignore_ascii_case(b"PLAIN") => {
+            Sasl::Idle if logged_in => return Err(Rejection::SaslAlreadyAuthenticated),
+            Sasl::Idle if arg.eq_ignore_ascii_case("PLAIN") => {
                 session.sasl = Sasl::Receiving(Vec::new());
-                self.irc_send(out, id, None, "AUTHENTICATE", &["+"]);
+                self.tell(out, id, Event::Irc(IrcAnswer::SaslContinue));
             }
-            Sasl::Idle => {
-                self.irc_reply(out, id, "908", &["PLAIN", "are available SASL mechanisms"]);
-                self.irc_reply(out, id, "904", &["SASL authentication failed"]);
-            }
+            Sasl::Idle => return Err(Rejection::SaslMechanism),
             Sasl::Checking => {
                 session.sasl = Sasl::Checking;
-                self.irc_reply(out, id, "904", &["SASL authentication failed: a login is in progress"]);
+                return Err(Rejection::SaslInProgress);
             }
             Sasl::Receiving(mut response) => {
-                if arg != b"+" {
-                    response.extend_from_slice(arg);
+                if arg != "+" {
+                    response.extend_from_slice(arg.as_bytes());
                 }
                 if response.len() > sasl::MAX_RESPONSE {
-                    return self.irc_reply(out, id, "905", &["SASL message too long"]);
+                    return Err(Rejection::SaslTooLong);
                 }
                 if arg.len() == sasl::CHUNK {
                     session.sasl = Sasl::Receiving(response);
-                    return;
+                    return Ok(());
                 }
-                match decode_plain(&response) {
-                    Ok((name, password)) => {
-                        session.sasl = Sasl::Checking;
-                        let login = Command::new(Verb::Login).with("name", name).with("password", password);
-                        self.execute(out, now, id, login);
-                    }
-                    Err(error) => {
-                        self.irc_reply(out, id, "904", &[&format!("SASL authentication failed: {error}")]);
-                    }
-                }
+                let (name, password) = decode_plain(&response).map_err(Rejection::SaslFailed)?;
+                session.sasl = Sasl::Checking;
+                let login = Command::new(Verb::Login).with("name", name).with("password", password);
+                self.execute(out, now, id, login);
             }
         }
+        Ok(())
     }
 
     /// Finishes registration once NICK and USER are in and CAP is done:
@@ -146,7 +166,7 @@ impl World {
             return;
         }
         if session.server_password.is_some() && session.pass != session.server_password {
-            self.irc_reply(out, id, "464", &["Password incorrect"]);
+            self.reject(out, id, Rejection::ServerPasswordIncorrect);
             return self.close(out, now, id, DisconnectReason::WrongServerPassword);
         }
         if !logged_in {
@@ -174,24 +194,13 @@ impl World {
     }
 
     fn irc_welcome(&mut self, out: &mut Outbox, id: ClientId) {
-        let Some(client) = self.clients.get(&id) else { return };
-        let nick = client.nick.clone();
-        let server = self.config.server_name.clone();
-        let version = concat!("chatd-", env!("CARGO_PKG_VERSION"));
-        self.irc_reply(out, id, "001", &[&format!("Welcome to {server}, {nick}")]);
-        self.irc_reply(out, id, "002", &[&format!("Your host is {server}, running {version}")]);
-        self.irc_reply(out, id, "003", &["This server was started for you"]);
-        // User modes, room modes, and the room modes that take an argument.
-        self.irc_reply(out, id, "004", &[&server, version, "i", "biklmnostv", "bklov"]);
-        let nicklen = format!("NICKLEN={}", self.config.max_nick_len);
-        let chanlen = format!("CHANNELLEN={}", self.config.max_room_name_len + 1);
-        let history = format!("CHATHISTORY={}", self.config.history_page_len);
-        let targmax = format!("TARGMAX=KICK:{MAX_TARGETS},NOTICE:{MAX_TARGETS},PRIVMSG:{MAX_TARGETS}");
-        let mut tokens: Vec<&str> = ISUPPORT.to_vec();
-        tokens.extend([nicklen.as_str(), chanlen.as_str(), history.as_str(), targmax.as_str()]);
-        tokens.push("are supported by this server");
-        self.irc_reply(out, id, "005", &tokens);
-        self.irc_reply(out, id, "422", &["No message of the day"]);
+        let limits = ServerLimits {
+            nick_len: self.config.max_nick_len,
+            room_name_len: self.config.max_room_name_len,
+            history_page_len: self.config.history_page_len,
+            targets: MAX_TARGETS,
+        };
+        self.tell(out, id, Event::Irc(IrcAnswer::Welcome { limits }));
     }
 
     /// Keeps the client's room memberships in step with the tags it now

@@ -322,7 +322,7 @@ fn bad_lines_get_their_numeric_and_nobody_else_notices() {
     sim.send(b, "JOIN #rust");
     sim.take(b);
     for (line, reply) in [
-        ("JOIN", ":chatd 461 alice JOIN :Not enough parameters"),
+        ("JOIN", ":chatd 461 alice JOIN :Not enough parameters: JOIN <#room>{,<#room>} [<key>{,<key>}]"),
         ("NICK", ":chatd 431 alice :No nickname given"),
         ("FROB x", ":chatd 421 alice FROB :Unknown command"),
         ("JOIN rust", ":chatd 403 alice rust :No such channel: channel names start with #"),

@@ -154,6 +154,12 @@ fn list_who_users_help() {
         sim.take(a),
         [r#"{"type":"rooms","rooms":[{"name":"go","members":1},{"name":"rust","members":1}],"total":2,"next":null}"#]
     );
+    // Only the rooms named, in the order named; one that does not exist is left out.
+    sim.send_json(a, &json!({"type":"list","rooms":["rust","nope","go"]}));
+    assert_eq!(
+        sim.take_json(a),
+        [json!({"type":"rooms","rooms":[{"name":"rust","members":1},{"name":"go","members":1}],"total":2,"next":null})]
+    );
     sim.send_json(a, &json!({"type":"who"}));
     assert_eq!(
         sim.take(a),
@@ -170,9 +176,10 @@ fn list_who_users_help() {
     assert_eq!(help.len(), 1);
     let commands = help[0]["commands"].as_array().unwrap();
     assert_eq!(help[0]["type"], "help");
-    // A row with no JSON type (IRC's NOTICE) is left out.
+    // A row with no JSON type (IRC's NOTICE, and the 14 verbs only IRC
+    // has) is left out.
     let json_rows: Vec<_> = COMMANDS.iter().filter(|c| !c.json_type.is_empty()).collect();
-    assert_eq!(commands.len(), COMMANDS.len() - 1);
+    assert_eq!(commands.len(), COMMANDS.len() - 15);
     assert_eq!(
         commands[0],
         json!({"name":"nick","usage":"{\"type\":\"nick\",\"nick\":NAME}","about":"choose your nickname"})
@@ -312,7 +319,13 @@ fn every_error_code_for_json_clients() {
     refused(&mut sim, a, "42", "usage", any);
     refused(&mut sim, a, r#"{"type":"nick"}"#, "usage", r#"usage: {"type":"nick","nick":NAME}"#);
     refused(&mut sim, a, r#"{"type":"nick","nick":7}"#, "usage", r#"usage: {"type":"nick","nick":NAME}"#);
-    refused(&mut sim, a, r#"{"type":"list","all":true}"#, "usage", r#"usage: {"type":"list","from":ROOM?}"#);
+    refused(
+        &mut sim,
+        a,
+        r#"{"type":"list","all":true}"#,
+        "usage",
+        r#"usage: {"type":"list","from":ROOM?,"rooms":[ROOM...]?}"#,
+    );
     refused(&mut sim, a, r#"{"type":"say","text":"  "}"#, "usage", r#"usage: {"type":"say","room":ROOM?,"text":TEXT}"#);
     refused(
         &mut sim,

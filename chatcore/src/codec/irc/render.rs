@@ -7,11 +7,10 @@ use bytes::Bytes;
 
 use super::message::Outgoing;
 use super::time;
-use crate::cloak::HIDDEN_HOST;
 use crate::codec::text::{self, Dialect};
 use crate::error::{IrcReply, Rejection};
-use crate::event::{Event, ListPage, PageMessage, PageOf};
-use crate::names::LOBBY;
+use crate::event::{Event, IrcAnswer, ListPage, PageMessage, PageOf, PastUser, ServerLimits, WhoisUser};
+use crate::names::{HIDDEN_HOST, LOBBY};
 use crate::time::DateTimeUtc;
 
 /// The IRCv3 tags a client negotiated that change how a broadcast line is
@@ -121,11 +120,6 @@ impl std::fmt::Display for MsgId<'_> {
             MsgId::Whisper(seq) => write!(f, "{seq}-w"),
         }
     }
-}
-
-/// The number a `msgid` carries (`12` of `12-rust`; a bare number too).
-pub(crate) fn msgid_number(msgid: &str) -> Option<u64> {
-    msgid.split('-').next()?.parse().ok()
 }
 
 /// Appends a PRIVMSG (or NOTICE) to `target`, split into as many lines as
@@ -287,6 +281,7 @@ pub(crate) fn render_into(
         Event::IdleWarning { .. } => line(out, None, "PING", &[server]),
         Event::Bye { reason } => line(out, None, "ERROR", &[&format!("Closing link: {reason}")]),
         Event::Error { rejection } => error(out, to, server, me, rejection),
+        Event::Irc(answer) => irc_answer(out, answer, server, me),
         // What has no IRC form is told as a server notice: readable in
         // every client.
         _ => {
@@ -362,15 +357,7 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
 /// NAMES for one channel: as many `353` lines as a page of nicknames
 /// needs, then `366`, then, if the channel has more members than a page,
 /// a NOTICE saying how many and how to list them (`WHO`, a page at a time).
-pub(crate) fn names(
-    out: &mut Vec<u8>,
-    server: &str,
-    me: &str,
-    room: &str,
-    secret: bool,
-    nicks: &[&str],
-    page: ListPage<'_>,
-) {
+fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, secret: bool, nicks: &[&str], page: ListPage<'_>) {
     let chan = channel(room);
     // RFC 2812's channel type: `@` secret, `=` public.
     let kind = if secret { "@" } else { "=" };
@@ -425,7 +412,166 @@ fn error(out: &mut Vec<u8>, to: Option<Recipient<'_>>, server: &str, me: &str, r
             notice(out, server, me, &text);
             line(out, Some(server), "904", &[me, "SASL authentication failed"]);
         }
+        IrcReply::SaslMechanisms => {
+            line(out, Some(server), "908", &[me, "PLAIN", "are available SASL mechanisms"]);
+            line(out, Some(server), "904", &[me, &text]);
+        }
+        IrcReply::Fail(command, code) => line(out, Some(server), "FAIL", &[command, code, &text]),
         IrcReply::Login | IrcReply::Notice => notice(out, server, me, &text),
         IrcReply::Nothing => {}
     }
+}
+
+/// What the server tells a client about itself at registration
+/// (RPL_ISUPPORT, 005), besides the limits from its configuration.
+const ISUPPORT: &[&str] =
+    &["CHANTYPES=#", "PREFIX=(ov)@+", "CHANMODES=b,k,l,imnst", "CASEMAPPING=ascii", "NETWORK=chatd"];
+
+/// The server's name and version, as 002 and 004 give them.
+const VERSION: &str = concat!("chatd-", env!("CARGO_PKG_VERSION"));
+
+/// A numeric reply from the server to `me`: `:server NUMERIC me params...`.
+fn numeric_to(out: &mut Vec<u8>, server: &str, me: &str, numeric: &str, params: &[&str]) {
+    let all: Vec<&str> = [me].into_iter().chain(params.iter().copied()).collect();
+    line(out, Some(server), numeric, &all);
+}
+
+/// An answer to one of IRC's own commands, addressed to `me`.
+fn irc_answer(out: &mut Vec<u8>, answer: IrcAnswer<'_>, server: &str, me: &str) {
+    let reply = |out: &mut Vec<u8>, numeric: &str, params: &[&str]| numeric_to(out, server, me, numeric, params);
+    match answer {
+        IrcAnswer::Welcome { limits } => welcome(out, server, me, limits),
+        IrcAnswer::Cap { sub, caps } => reply(out, "CAP", &[sub, caps]),
+        IrcAnswer::SaslContinue => line(out, None, "AUTHENTICATE", &["+"]),
+        IrcAnswer::Pong { token } => line(out, Some(server), "PONG", &[server, pong_token(server, token)]),
+        IrcAnswer::Names { room, secret, nicks, page } => names(out, server, me, room, secret, nicks, page),
+        IrcAnswer::NamesEnd { name } => reply(out, "366", &[name, "End of /NAMES list"]),
+        IrcAnswer::WhoUser { asked, found } => {
+            if let Some((nick, host)) = found {
+                reply(out, "352", &["*", nick, host, server, nick, "H", &format!("0 {nick}")]);
+            }
+            reply(out, "315", &[asked, "End of /WHO list"]);
+        }
+        IrcAnswer::Whois { asked, found: None } => {
+            reply(out, "401", &[asked, "No such nick"]);
+            reply(out, "318", &[asked, "End of /WHOIS list"]);
+        }
+        IrcAnswer::Whois { found: Some(whom), .. } => whois(out, server, me, whom),
+        IrcAnswer::Whowas { asked, departed, seen } => whowas(out, server, me, asked, departed, seen),
+        IrcAnswer::Lusers { users, unregistered, rooms, peak } => {
+            reply(out, "251", &[&format!("There are {users} users and 0 invisible on 1 servers")]);
+            reply(out, "252", &["0", "operator(s) online"]);
+            reply(out, "253", &[&unregistered.to_string(), "unknown connection(s)"]);
+            reply(out, "254", &[&rooms.to_string(), "channels formed"]);
+            reply(out, "255", &[&format!("I have {users} clients and 0 servers")]);
+            let (users, peak) = (users.to_string(), peak.to_string());
+            reply(out, "265", &[&users, &peak, &format!("Current local users {users}, max {peak}")]);
+            reply(out, "266", &[&users, &peak, &format!("Current global users {users}, max {peak}")]);
+        }
+        IrcAnswer::Away { away: true } => reply(out, "306", &["You have been marked as being away"]),
+        IrcAnswer::Away { away: false } => reply(out, "305", &["You are no longer marked as being away"]),
+        IrcAnswer::IsAway { nick, message } => reply(out, "301", &[nick, message]),
+        IrcAnswer::UserModes { modes } => reply(out, "221", &[modes]),
+        IrcAnswer::Info => {
+            reply(
+                out,
+                "371",
+                &[concat!("chatd ", env!("CARGO_PKG_VERSION"), ": chat rooms for IRC, text and JSON users")],
+            );
+            reply(out, "374", &["End of INFO list"]);
+        }
+        IrcAnswer::Links => {
+            reply(out, "364", &[server, server, "0 chatd"]);
+            reply(out, "365", &["*", "End of /LINKS list"]);
+        }
+        IrcAnswer::ServiceHelp { service, lines } => {
+            let source = mask(service, server);
+            for text in lines {
+                line(out, Some(&source), "NOTICE", &[me, text]);
+            }
+        }
+    }
+}
+
+/// The welcome: 001 to 005, then 422 (no message of the day).
+fn welcome(out: &mut Vec<u8>, server: &str, me: &str, limits: ServerLimits) {
+    let reply = |out: &mut Vec<u8>, numeric: &str, params: &[&str]| numeric_to(out, server, me, numeric, params);
+    reply(out, "001", &[&format!("Welcome to {server}, {me}")]);
+    reply(out, "002", &[&format!("Your host is {server}, running {VERSION}")]);
+    reply(out, "003", &["This server was started for you"]);
+    // User modes, room modes, and the room modes that take an argument.
+    reply(out, "004", &[server, VERSION, "i", "biklmnostv", "bklov"]);
+    let nicklen = format!("NICKLEN={}", limits.nick_len);
+    let chanlen = format!("CHANNELLEN={}", limits.room_name_len + 1);
+    let history = format!("CHATHISTORY={}", limits.history_page_len);
+    let max = limits.targets;
+    let targmax = format!("TARGMAX=KICK:{max},NOTICE:{max},PRIVMSG:{max}");
+    let mut tokens: Vec<&str> = ISUPPORT.to_vec();
+    tokens.extend([nicklen.as_str(), chanlen.as_str(), history.as_str(), targmax.as_str()]);
+    tokens.push("are supported by this server");
+    reply(out, "005", &tokens);
+    reply(out, "422", &["No message of the day"]);
+}
+
+/// WHOIS of an online user: 311, 319 (its channels, if any), 312, 301
+/// (away), 330 (account) and 318.
+fn whois(out: &mut Vec<u8>, server: &str, me: &str, whom: &WhoisUser<'_>) {
+    let reply = |out: &mut Vec<u8>, numeric: &str, params: &[&str]| numeric_to(out, server, me, numeric, params);
+    let nick = whom.nick;
+    reply(out, "311", &[nick, whom.user, whom.host, "*", whom.realname]);
+    if !whom.rooms.is_empty() {
+        reply(out, "319", &[nick, &whom.rooms.join(" ")]);
+    }
+    reply(out, "312", &[nick, server, "chatd"]);
+    if let Some(away) = whom.away {
+        reply(out, "301", &[nick, away]);
+    }
+    if let Some(account) = whom.account {
+        reply(out, "330", &[nick, account, "is logged in as"]);
+    }
+    reply(out, "318", &[nick, "End of /WHOIS list"]);
+}
+
+/// WHOWAS: 314 and 312 for each departure, newest first; with none, the
+/// account's last-seen time, or else 406. Then 369.
+fn whowas(
+    out: &mut Vec<u8>,
+    server: &str,
+    me: &str,
+    asked: &str,
+    departed: &[PastUser<'_>],
+    seen: Option<(&str, u64)>,
+) {
+    let reply = |out: &mut Vec<u8>, numeric: &str, params: &[&str]| numeric_to(out, server, me, numeric, params);
+    if departed.is_empty() {
+        match seen {
+            Some((name, last_seen_ms)) => {
+                reply(out, "314", &[name, name, HIDDEN_HOST, "*", name]);
+                reply(out, "312", &[name, server, &format!("last seen {}", DateTimeUtc(last_seen_ms))]);
+            }
+            None => reply(out, "406", &[asked, "There was no such nickname"]),
+        }
+    }
+    for past in departed {
+        reply(out, "314", &[past.nick, past.user, past.host, "*", past.realname]);
+        reply(out, "312", &[past.nick, server, &format!("left {}", DateTimeUtc(past.unix_ms))]);
+    }
+    reply(out, "369", &[asked, "End of WHOWAS"]);
+}
+
+/// The token a PONG gives back: the PING's, cut at a character boundary
+/// if it would not fit one line with the server's name (a PING fills 510
+/// bytes with a token the PONG's own words leave less room for), so that
+/// a long token gets its PONG rather than none. Clients match a PONG by
+/// the start of its token, which the cut keeps.
+fn pong_token<'t>(server: &str, token: &'t str) -> &'t str {
+    let room = Outgoing { tags: &[], source: Some(server), command: "PONG", params: &[server] }.room_for_trailing();
+    if token.len() <= room {
+        return token;
+    }
+    let mut cut = room;
+    while !token.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &token[..cut]
 }

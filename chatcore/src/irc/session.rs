@@ -2,7 +2,7 @@
 //! registration (NICK and USER sent, CAP negotiation ended, SASL done).
 //! Only IRC clients carry one.
 
-use super::render::{Recipient, Tagging};
+use crate::codec::irc::{Recipient, Tagging};
 
 /// The IRCv3 capabilities chatd offers, as `CAP LS` lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
