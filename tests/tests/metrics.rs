@@ -72,6 +72,8 @@ fn metrics_follow_connections_messages_and_refusals() {
     let moved = |series: &str| after.get(series) - before.get(series);
     assert_eq!(moved("chatd_messages_total"), 1.0);
     assert_eq!(moved("chatd_login_failures_total"), 1.0);
+    assert_eq!(moved("chatd_password_checks_total{params=\"chatd\"}"), 1.0, "the stand-in check");
+    assert_eq!(moved("chatd_password_checks_total{params=\"other\"}"), 0.0);
     assert_eq!(moved("chatd_lockouts_total"), 0.0);
     assert_eq!(moved("chatd_flood_refusals_total"), refused as f64);
     assert_eq!(moved("chatd_send_queue_cuts_total"), 0.0);
