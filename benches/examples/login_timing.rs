@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! cargo build --release -p chatd --bin chatd -p chatd-benches --example login_timing
-//! target/release/chatd --listen 127.0.0.1:0 --ephemeral --max-login-failures 1000000 \
+//! target/release/chatd --listen 127.0.0.1:0 --irc-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+//!     --metrics-listen 127.0.0.1:0 --ephemeral --max-login-failures 1000000 \
 //!     --max-account-failures 1000000 --flood-lines-per-sec 0
 //! target/release/examples/login_timing TEXT_ADDR 200
 //! ```
