@@ -259,7 +259,12 @@ impl EngineTask {
                     }
                 }
                 Wake::Scrape(reply) => {
-                    let snapshot = self.measures.snapshot(&self.engine, self.held.bytes(), self.storage_failing);
+                    let snapshot = self.measures.snapshot(
+                        &self.engine,
+                        self.held.bytes(),
+                        self.storage_failing,
+                        self.passwords.checks_run(),
+                    );
                     // Room for one answer was made by the asker; one that
                     // gave up is simply not answered.
                     let _ = reply.try_send(snapshot);

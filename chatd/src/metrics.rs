@@ -5,8 +5,10 @@
 //! asks it for a copy ([`Snapshot`]) through a channel, as one more thing
 //! it handles between batches, and formats that copy on the HTTP
 //! connection's task; formatting never holds anything the engine task
-//! waits for. Only the bytes written to sockets are counted elsewhere
-//! (every connection's task writes), in one atomic ([`wrote`]).
+//! waits for. Only two things are counted elsewhere: the bytes written to
+//! sockets (every connection's task writes), in one atomic ([`wrote`]),
+//! and the password checks, by the password threads that run them
+//! (`passwords::Checks`), read at the scrape.
 //!
 //! The text is OpenMetrics (Prometheus' text format with `# EOF`), made
 //! with the `prometheus-client` crate; the series and their meaning are
@@ -22,6 +24,8 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
+
+use crate::passwords::ChecksRun;
 
 /// The `Content-Type` of [`render`]'s text.
 pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -161,10 +165,16 @@ impl Measures {
         self.commit_seconds.observe(took.as_secs_f64());
     }
 
-    /// A copy of everything, with the engine's figures and the storage
-    /// state as they are now.
-    pub(crate) fn snapshot(&self, engine: &Engine, held_bytes: usize, storage_failing: bool) -> Snapshot {
-        Snapshot { engine: engine.stats(), measures: self.clone(), held_bytes, storage_failing }
+    /// A copy of everything, with the engine's figures, the storage state
+    /// and the password checks run as they are now.
+    pub(crate) fn snapshot(
+        &self,
+        engine: &Engine,
+        held_bytes: usize,
+        storage_failing: bool,
+        password_checks: ChecksRun,
+    ) -> Snapshot {
+        Snapshot { engine: engine.stats(), measures: self.clone(), held_bytes, storage_failing, password_checks }
     }
 }
 
@@ -176,6 +186,7 @@ pub(crate) struct Snapshot {
     /// Bytes of output held until a commit makes their records durable.
     held_bytes: usize,
     storage_failing: bool,
+    password_checks: ChecksRun,
 }
 
 /// The metrics text for one scrape.
@@ -198,7 +209,7 @@ struct Scraped {
 
 impl Collector for Scraped {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let Snapshot { engine: stats, measures, held_bytes, storage_failing } = &self.snapshot;
+        let Snapshot { engine: stats, measures, held_bytes, storage_failing, password_checks } = &self.snapshot;
         let gauge = |v: usize| ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX));
 
         let info = encoder.encode_descriptor("chatd_build", "chatd's version.", None, MetricType::Info)?;
@@ -254,6 +265,19 @@ impl Collector for Scraped {
         ];
         for (name, help, value) in counters {
             ConstCounter::new(value).encode(encoder.encode_descriptor(name, help, None, MetricType::Counter)?)?;
+        }
+        // A login for a name without an account is checked against a
+        // stand-in with chatd's parameters, so it counts as `chatd` too.
+        let mut checks = encoder.encode_descriptor(
+            "chatd_password_checks",
+            "Password checks run, one argon2 computation each, by whose parameters they used.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (params, count) in
+            [("chatd", password_checks.with_chatd_params), ("other", password_checks.with_other_params)]
+        {
+            ConstCounter::new(count).encode(checks.encode_family(&[("params", params)].as_slice())?)?;
         }
 
         gauge(*held_bytes).encode(encoder.encode_descriptor(
@@ -322,7 +346,8 @@ mod tests {
         measures.websocket_connected();
         measures.connection_opened();
         measures.batch_events(3);
-        let text = render(measures.snapshot(&engine, 7, true), Duration::from_secs(2)).unwrap();
+        let checks = ChecksRun { with_chatd_params: 5, with_other_params: 1 };
+        let text = render(measures.snapshot(&engine, 7, true, checks), Duration::from_secs(2)).unwrap();
         for line in [
             "chatd_build_info{version=\"",
             "chatd_uptime_seconds 2",
@@ -331,6 +356,8 @@ mod tests {
             "chatd_clients 0",
             "chatd_connections_opened_total 1",
             "chatd_messages_total 0",
+            "chatd_password_checks_total{params=\"chatd\"} 5",
+            "chatd_password_checks_total{params=\"other\"} 1",
             "chatd_store_held_bytes 7",
             "chatd_store_failing 1",
             "chatd_engine_batch_events_bucket{le=\"4.0\"} 1",

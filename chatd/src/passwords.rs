@@ -11,10 +11,15 @@
 //! * At most `queue` more wait for a worker. One more is refused at once
 //!   ([`Pool::submit`] gives it back): the engine tells that client the
 //!   server is busy, which counts as nothing against it or the account.
+//! * A login for a name without an account runs the same argon2 work as a
+//!   wrong password for a real one, so the answer's timing does not tell
+//!   which names have accounts. Every check is counted ([`Checks`]) by
+//!   whether it used chatd's own parameters, for the metrics, and that
+//!   count is how the tests see the work was done.
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as Phc, Salt};
 use argon2::password_hash::{self, try_generate_salt};
@@ -37,11 +42,68 @@ const OUTPUT_LEN: usize = Params::DEFAULT_OUTPUT_LEN;
 /// salt does: only the work counts, and the answer is always `false`.
 const STAND_IN_SALT: &[u8] = b"no such account.";
 
-/// argon2id with the parameters of every hash chatd makes.
-fn argon2() -> Argon2<'static> {
-    let params =
-        Params::new(MEMORY_KIB, PASSES, LANES, Some(OUTPUT_LEN)).expect("the constants are valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+/// What one argon2 computation does besides its password and salt: all
+/// that decides its cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Work {
+    algorithm: Algorithm,
+    version: Version,
+    /// Memory, passes, lanes and output length (and any key id or data).
+    params: Params,
+}
+
+impl Work {
+    /// argon2id with the parameters of every hash chatd makes.
+    fn chatd() -> Work {
+        let params = Params::new(MEMORY_KIB, PASSES, LANES, Some(OUTPUT_LEN))
+            .expect("the constants are valid argon2 parameters");
+        Work { algorithm: Algorithm::Argon2id, version: Version::V0x13, params }
+    }
+
+    /// The work a stored PHC string asks for, its output length that of its hash.
+    fn of(phc: &Phc) -> password_hash::Result<Work> {
+        let algorithm = Algorithm::try_from(phc.algorithm.as_str())?;
+        let version = phc.version.map(Version::try_from).transpose()?.unwrap_or_default();
+        Ok(Work { algorithm, version, params: Params::try_from(phc)? })
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(self.algorithm, self.version, self.params.clone())
+    }
+}
+
+/// Password checks run since chatd started, each one argon2 computation,
+/// by whether it used chatd's own [`Work`]: every worker adds to it, the
+/// metrics read it.
+#[derive(Debug, Default)]
+pub(crate) struct Checks {
+    with_chatd_params: AtomicU64,
+    with_other_params: AtomicU64,
+}
+
+impl Checks {
+    fn count(&self, work: &Work) {
+        let counter = if *work == Work::chatd() { &self.with_chatd_params } else { &self.with_other_params };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counts now.
+    pub(crate) fn run(&self) -> ChecksRun {
+        ChecksRun {
+            with_chatd_params: self.with_chatd_params.load(Ordering::Relaxed),
+            with_other_params: self.with_other_params.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// [`Checks`] at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ChecksRun {
+    /// With the parameters of the hashes chatd makes: checks against those
+    /// hashes, and the stand-in check for a name without an account.
+    pub(crate) with_chatd_params: u64,
+    /// With a stored hash's other parameters (one chatd did not make).
+    pub(crate) with_other_params: u64,
 }
 
 /// How much password work may be under way at once.
@@ -88,6 +150,7 @@ pub(crate) struct Pool {
     /// Jobs queued or running; at most `capacity`.
     admitted: Arc<AtomicUsize>,
     capacity: usize,
+    checks: Arc<Checks>,
 }
 
 impl Pool {
@@ -97,15 +160,22 @@ impl Pool {
     pub(crate) fn start(limits: Limits, answer: impl Fn(Answer) + Send + Sync + 'static) -> io::Result<Pool> {
         let (jobs, waiting) = async_channel::unbounded();
         let admitted = Arc::new(AtomicUsize::new(0));
+        let checks = Arc::new(Checks::default());
         let answer = Arc::new(answer);
         for i in 0..limits.threads {
             let (waiting, admitted, answer) = (waiting.clone(), admitted.clone(), answer.clone());
+            let hasher = Hasher { memory: Vec::new(), checks: checks.clone() };
             std::thread::Builder::new()
                 .name(format!("chatd-hash-{i}"))
-                .spawn(move || work(&waiting, &admitted, &*answer))
+                .spawn(move || work(hasher, &waiting, &admitted, &*answer))
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot start a password thread: {e}")))?;
         }
-        Ok(Pool { jobs, admitted, capacity: limits.threads + limits.queue })
+        Ok(Pool { jobs, admitted, capacity: limits.threads + limits.queue, checks })
+    }
+
+    /// The password checks the workers have run so far.
+    pub(crate) fn checks_run(&self) -> ChecksRun {
+        self.checks.run()
     }
 
     /// Queues `job`, or gives back its request if `threads + queue` jobs
@@ -126,8 +196,7 @@ impl Pool {
 }
 
 /// A worker thread: takes jobs until the queue closes.
-fn work(jobs: &Receiver<Job>, admitted: &AtomicUsize, answer: &impl Fn(Answer)) {
-    let mut hasher = Hasher::default();
+fn work(mut hasher: Hasher, jobs: &Receiver<Job>, admitted: &AtomicUsize, answer: &impl Fn(Answer)) {
     while let Ok(job) = jobs.recv_blocking() {
         let answered = match job {
             Job::Hash { request, password } => Answer::Hashed(request, hasher.hash(&password)),
@@ -146,6 +215,8 @@ fn work(jobs: &Receiver<Job>, admitted: &AtomicUsize, answer: &impl Fn(Answer)) 
 #[derive(Default)]
 struct Hasher {
     memory: Vec<Block>,
+    /// Where it counts each check it runs.
+    checks: Arc<Checks>,
 }
 
 impl Hasher {
@@ -163,13 +234,13 @@ impl Hasher {
 
     fn try_hash(&mut self, password: &[u8]) -> password_hash::Result<Phc> {
         let salt = try_generate_salt()?;
-        let argon2 = argon2();
+        let work = Work::chatd();
         let mut out = [0; OUTPUT_LEN];
-        self.compute(&argon2, password, &salt, &mut out)?;
+        self.compute(&work, password, &salt, &mut out)?;
         Ok(Phc {
-            algorithm: Algorithm::Argon2id.ident(),
-            version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(argon2.params())?,
+            algorithm: work.algorithm.ident(),
+            version: Some(work.version.into()),
+            params: ParamsString::try_from(&work.params)?,
             salt: Some(Salt::new(&salt)?),
             hash: Some(Output::new(&out)?),
         })
@@ -177,12 +248,13 @@ impl Hasher {
 
     /// Checks a password against a stored PHC string; a malformed hash counts
     /// as a mismatch. With no hash (a name without an account), checks against
-    /// a stand-in so the answer (`false`) takes as long as a real check.
+    /// a stand-in with chatd's own parameters, so the answer (`false`) costs
+    /// what a check against a hash chatd made costs.
     fn verify(&mut self, password: &Password, hash: Option<&PasswordHash>) -> bool {
         let password = password.expose().as_bytes();
         let Some(hash) = hash else {
             let mut out = [0; OUTPUT_LEN];
-            let _ = self.compute(&argon2(), password, STAND_IN_SALT, &mut out);
+            let _ = self.check(&Work::chatd(), password, STAND_IN_SALT, &mut out);
             return false;
         };
         match self.matches(password, hash.expose()) {
@@ -201,20 +273,25 @@ impl Hasher {
         let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
             return Err(password_hash::Error::EncodingInvalid);
         };
-        let algorithm = Algorithm::try_from(phc.algorithm.as_str())?;
-        let version = phc.version.map(Version::try_from).transpose()?.unwrap_or_default();
-        let argon2 = Argon2::new(algorithm, version, Params::try_from(&phc)?);
+        let work = Work::of(&phc)?;
         let mut buffer = [0; Output::MAX_LENGTH];
         let out = buffer.get_mut(..expected.len()).ok_or(password_hash::Error::OutputSize)?;
-        self.compute(&argon2, password, salt, out)?;
+        self.check(&work, password, salt, out)?;
         Ok(Output::new(out)? == *expected)
+    }
+
+    /// [`Hasher::compute`] for a password check, counted.
+    fn check(&mut self, work: &Work, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+        self.checks.count(work);
+        self.compute(work, password, salt, out)
     }
 
     /// Runs argon2 in this hasher's block. A stored hash asking for more
     /// memory than chatd's parameters (chatd makes none) gets a block of
     /// its own for that one check, so the kept block never grows.
-    fn compute(&mut self, argon2: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
-        let needed = argon2.params().block_count();
+    fn compute(&mut self, work: &Work, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+        let argon2 = work.argon2();
+        let needed = work.params.block_count();
         if needed > BLOCKS {
             return argon2.hash_password_into(password, salt, out);
         }
@@ -244,13 +321,13 @@ mod tests {
         assert!(hasher.verify(&Password::new("correct horse"), Some(&first)));
         assert!(!hasher.verify(&Password::new("correct horsE"), Some(&first)));
         assert!(!hasher.verify(&Password::new("x"), Some(&PasswordHash::new("not a phc string"))));
-        assert_eq!(BLOCKS, argon2().params().block_count());
+        assert_eq!(BLOCKS, Work::chatd().params.block_count());
         assert_eq!(hasher.memory.len(), BLOCKS, "one block, kept");
     }
 
     #[test]
     fn hashes_agree_with_the_argon2_crates_own() {
-        let library = argon2();
+        let library = Work::chatd().argon2();
         let mut hasher = Hasher::default();
         let ours = hasher.hash(&Password::new("correct horse")).unwrap();
         let phc = Phc::new(ours.expose()).unwrap();
@@ -265,20 +342,24 @@ mod tests {
         let heavier = heavier.hash_password(b"correct horse").unwrap().to_string();
         assert!(hasher.verify(&Password::new("correct horse"), Some(&PasswordHash::new(heavier))));
         assert_eq!(hasher.memory.len(), BLOCKS, "the kept block did not grow");
+        // The crate's defaults are chatd's parameters; the heavier hash's are not.
+        assert_eq!(hasher.checks.run(), ChecksRun { with_chatd_params: 2, with_other_params: 1 });
     }
 
     #[test]
-    fn a_name_without_an_account_costs_a_real_check_and_never_matches() {
+    fn a_name_without_an_account_costs_one_check_with_chatds_own_parameters_and_never_matches() {
         let mut hasher = Hasher::default();
         let real = hasher.hash(&Password::new("correct horse")).unwrap();
-        let started = Instant::now();
+        assert_eq!(hasher.checks.run(), ChecksRun::default(), "hashing is no check");
+        // A hash chatd made asks for chatd's work: algorithm, version, memory,
+        // passes, lanes and output length.
+        assert_eq!(Work::of(&Phc::new(real.expose()).unwrap()).unwrap(), Work::chatd());
         assert!(!hasher.verify(&Password::new("wrong horse"), Some(&real)));
-        let with_account = started.elapsed();
-        let started = Instant::now();
+        assert_eq!(hasher.checks.run(), ChecksRun { with_chatd_params: 1, with_other_params: 0 });
+        // With no account the same work is done once more, and even the
+        // password that is right for another name does not match.
         assert!(!hasher.verify(&Password::new("correct horse"), None));
-        let without = started.elapsed();
-        // The stand-in check does argon2's work (milliseconds), not nothing (microseconds).
-        assert!(without * 4 > with_account, "{without:?} against {with_account:?}");
+        assert_eq!(hasher.checks.run(), ChecksRun { with_chatd_params: 2, with_other_params: 0 });
     }
 
     /// Login requests as the engine makes them (their ids cannot be made otherwise).

@@ -8,6 +8,7 @@
 
 pub mod browser;
 mod irc;
+pub mod metrics;
 pub mod module_graph;
 pub mod outside;
 pub mod proxy;

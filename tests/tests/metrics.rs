@@ -2,70 +2,12 @@
 //! of every transport connect, talk, fail a login and flood, the series
 //! move as they should. The public HTTP port does not serve them.
 
-use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Instant;
 
+use chatd_tests::metrics::{Scrape, get, scrape, scrape_until};
 use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::{Message, WebSocket};
-
-/// One scrape: each sample's value by its name and labels as written,
-/// e.g. `chatd_connections{transport="irc"}`.
-#[derive(Debug)]
-struct Scrape(HashMap<String, f64>);
-
-impl Scrape {
-    fn get(&self, series: &str) -> f64 {
-        *self.0.get(series).unwrap_or_else(|| panic!("no series {series} in {:#?}", self.0))
-    }
-}
-
-/// The head and body of `GET path` on `addr`.
-fn get(addr: SocketAddr, path: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect to chatd");
-    stream.set_read_timeout(Some(READ_TIMEOUT)).expect("set read timeout");
-    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).expect("send the request");
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("read the answer to its end");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a complete head");
-    (head.to_owned(), body.to_owned())
-}
-
-/// Fetches `/metrics` and parses the OpenMetrics text: `# ` lines are
-/// metadata, every other line but `# EOF` is `name{labels} value`.
-fn scrape(addr: SocketAddr) -> Scrape {
-    let (head, body) = get(addr, "/metrics");
-    assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
-    assert!(head.contains("Content-Type: application/openmetrics-text; version=1.0.0"), "{head}");
-    assert!(body.ends_with("# EOF\n"), "the text ends with # EOF:\n{body}");
-    let samples = body
-        .lines()
-        .filter(|line| !line.starts_with('#'))
-        .map(|line| {
-            let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("not `series value`: {line:?}"));
-            let value = value.parse().unwrap_or_else(|_| panic!("not a number: {line:?}"));
-            (series.to_owned(), value)
-        })
-        .collect();
-    Scrape(samples)
-}
-
-/// Scrapes until `series` has `value`: what a client did is only known
-/// to have reached the engine once it answered, and a departure only
-/// once the engine saw the socket close.
-fn scrape_until(addr: SocketAddr, series: &str, value: f64) -> Scrape {
-    let deadline = Instant::now() + READ_TIMEOUT;
-    loop {
-        let scraped = scrape(addr);
-        if scraped.get(series) == value {
-            return scraped;
-        }
-        assert!(Instant::now() < deadline, "{series} never became {value}: {scraped:#?}");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
 
 type Ws = WebSocket<TcpStream>;
 
@@ -130,6 +72,8 @@ fn metrics_follow_connections_messages_and_refusals() {
     let moved = |series: &str| after.get(series) - before.get(series);
     assert_eq!(moved("chatd_messages_total"), 1.0);
     assert_eq!(moved("chatd_login_failures_total"), 1.0);
+    assert_eq!(moved("chatd_password_checks_total{params=\"chatd\"}"), 1.0, "the stand-in check");
+    assert_eq!(moved("chatd_password_checks_total{params=\"other\"}"), 0.0);
     assert_eq!(moved("chatd_lockouts_total"), 0.0);
     assert_eq!(moved("chatd_flood_refusals_total"), refused as f64);
     assert_eq!(moved("chatd_send_queue_cuts_total"), 0.0);
