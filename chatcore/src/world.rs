@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use crate::Config;
 use crate::client::{Client, FloodBucket};
 use crate::codec::{Codec, Wire};
+use crate::command::Verb;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
@@ -204,7 +205,7 @@ impl World {
         let line = match frame {
             Frame::Overlong => {
                 let rejection = Rejection::LineTooLong { limit: self.config.max_line_bytes };
-                return out.send(id, client.render(&Event::Error { rejection: &rejection }));
+                return out.send(id, client.render(&Event::Error { rejection: &rejection, verb: None }));
             }
             Frame::Line(line) => line,
         };
@@ -233,7 +234,7 @@ impl World {
         }
         let codec = client.codec;
         let Ok(line) = std::str::from_utf8(line) else {
-            return out.tell(id, codec, &Event::Error { rejection: &Rejection::InvalidUtf8 });
+            return out.tell(id, codec, &Event::Error { rejection: &Rejection::InvalidUtf8, verb: None });
         };
         if line.trim().is_empty() {
             return;
@@ -246,14 +247,14 @@ impl World {
             out.begin_reply(id, tag);
         }
         if let Some(rejection) = unsafe_text(line) {
-            out.tell(id, codec, &Event::Error { rejection: &rejection });
+            out.tell(id, codec, &Event::Error { rejection: &rejection, verb: None });
         } else if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
             self.counts.refused(&Rejection::Flood);
-            out.tell(id, codec, &Event::Error { rejection: &Rejection::Flood });
+            out.tell(id, codec, &Event::Error { rejection: &Rejection::Flood, verb: None });
         } else {
             match request.command {
                 Ok(command) => self.execute(out, now, id, command),
-                Err(rejection) => out.tell(id, codec, &Event::Error { rejection: &rejection }),
+                Err(rejection) => out.tell(id, codec, &Event::Error { rejection: &rejection, verb: None }),
             }
         }
         if tagged {
@@ -315,8 +316,14 @@ impl World {
 
     /// Tells one client why its line was refused.
     pub(crate) fn reject(&mut self, out: &mut Outbox, to: ClientId, rejection: Rejection) {
+        self.reject_command(out, to, None, rejection);
+    }
+
+    /// Tells one client why its line, a command of `verb` if it was read
+    /// as one, was refused.
+    pub(crate) fn reject_command(&mut self, out: &mut Outbox, to: ClientId, verb: Option<Verb>, rejection: Rejection) {
         self.counts.refused(&rejection);
-        self.tell(out, to, Event::Error { rejection: &rejection });
+        self.tell(out, to, Event::Error { rejection: &rejection, verb });
     }
 
     /// Clients in no room, other than `except`: a walk of the Lobby, not

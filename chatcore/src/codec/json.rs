@@ -364,7 +364,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::ModeChanged { room, by, letters, args, .. } => Reply::Mode { room, by, modes: letters, args },
         Event::Kicked { room, by, nick, reason, .. } => Reply::Kicked { room, by, nick, reason },
         Event::Invited { room, by, nick, .. } => Reply::Invited { room, by, nick },
-        Event::Error { rejection } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
+        Event::Error { rejection, .. } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
         Event::Bye { reason } => Reply::Bye { code: reason.code(), reason: reason.to_string() },
         // Answers to IRC's own commands, which a JSON client cannot send:
         // no line at all.
