@@ -4,7 +4,7 @@
 //! usage errors, `/help` and the checks in `execute` all read this table;
 //! a new codec adds a column, not a copy.
 
-use crate::account::Password;
+use crate::credentials::Password;
 use crate::error::Rejection;
 
 mod table;

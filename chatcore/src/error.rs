@@ -3,8 +3,8 @@
 
 use crate::ClientId;
 use crate::account::AuthRequestId;
-use crate::codec::irc::sasl::PlainError;
 use crate::command::verb::Verb;
+use crate::credentials::PlainError;
 use crate::names::NameError;
 
 // The table's rows name IRC replies by their shape alone.

@@ -5,8 +5,8 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::{ReplyTag, TaggedCommand};
-use crate::account::Password;
 use crate::command::{Command, Kind, Spec, Verb};
+use crate::credentials::Password;
 use crate::error::Rejection;
 use crate::event::{Event, PageMessage, PageOf, RoomSummary};
 

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
-use crate::account::Password;
 use crate::command::{Command, Kind, Verb};
+use crate::credentials::Password;
 use crate::error::Rejection;
 use crate::event::{Event, ListPage, PageOf};
 use crate::names::LOBBY;

@@ -5,12 +5,12 @@
 //! command of the table its own way (comma lists of targets, `JOIN 0`,
 //! PRIVMSG to a channel, a nick or NickServ), which is handled here.
 
-use crate::account::Password;
 use crate::codec::ReplyTag;
 use crate::codec::irc::labeled::MAX_LABEL;
 use crate::codec::irc::message::{Message, ParseError};
 use crate::codec::irc::request;
 use crate::command::{Command, MAX_TARGETS, Verb};
+use crate::credentials::Password;
 use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer};
 use crate::names::LOBBY;

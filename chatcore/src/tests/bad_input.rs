@@ -270,7 +270,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::SaslMechanism, "sasl_mechanism"),
         (Rejection::SaslInProgress, "sasl_in_progress"),
         (Rejection::SaslTooLong, "sasl_too_long"),
-        (Rejection::SaslFailed(crate::codec::irc::sasl::PlainError::NotBase64), "sasl_failed"),
+        (Rejection::SaslFailed(crate::credentials::PlainError::NotBase64), "sasl_failed"),
         (Rejection::ChatHistoryParams("x"), "chathistory_params"),
         (Rejection::ChatHistoryTarget, "chathistory_target"),
         (Rejection::CtcpUnsupported, "ctcp_unsupported"),
