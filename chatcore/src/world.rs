@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::Config;
 use crate::client::{Client, FloodBucket};
-use crate::codec::{Codec, Wire};
+use crate::codec::{Codec, LineReader, Wire};
 use crate::command::Verb;
 use crate::error::Rejection;
 use crate::event::Event;
@@ -212,19 +212,20 @@ impl World {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        if client.codec == Codec::Irc {
+        let Some(mut reader) = LineReader::of(client.codec) else {
             // Refused for flooding once its label is known, to name it.
             let allowance = self.take_line_allowance(now, id);
             return self.irc_line(out, now, id, line, allowance);
-        }
+        };
         if !client.codec_chosen {
             // The first line picks the codec, from its bytes, so a JSON line
             // that is not valid UTF-8 is answered in JSON too. A client in
             // no room yet has no memberships to update.
             client.codec_chosen = true;
             // Only a text client may switch: one connected as JSON stays JSON.
-            if client.codec == Codec::Text {
-                client.codec = Codec::detect(line);
+            if reader == LineReader::Text {
+                reader = LineReader::detect(line);
+                client.codec = reader.codec();
                 self.counts.switched(Codec::Text, client.codec);
                 if client.codec != Codec::Text {
                     let welcome = Event::Welcome { server: &self.config.server_name, nick: &client.nick };
@@ -241,7 +242,7 @@ impl World {
         }
         // The id comes off first, so that every answer names it, a refusal
         // of the raw line or for flooding too.
-        let request = codec.read(line);
+        let request = reader.read(line);
         let tagged = request.tag.is_some();
         if let Some(tag) = request.tag {
             out.begin_reply(id, tag);

@@ -10,10 +10,6 @@ use crate::credentials::Password;
 use crate::error::Rejection;
 use crate::event::{Event, PageMessage, PageOf, RoomSummary};
 
-pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
-    parse_value(value_of(line)?)
-}
-
 fn value_of(line: &str) -> Result<serde_json::Value, Rejection> {
     serde_json::from_str(line).map_err(|e| Rejection::BadJson { column: e.column() })
 }
