@@ -1,33 +1,12 @@
-//! The secrets around registered accounts (the accounts themselves are
-//! the world's, `world/accounts.rs`). The engine never hashes
-//! or verifies a password itself: it asks its embedder to (see
+//! What the engine keeps of registered accounts' passwords, and how it
+//! asks about them (the accounts themselves are the world's,
+//! `world/accounts.rs`; a password as a client sends it is
+//! `credentials.rs`'s). The engine never hashes or verifies a password
+//! itself: it asks its embedder to (see
 //! [`Output::HashPassword`](crate::Output::HashPassword)), so that slow,
 //! deliberately expensive work stays off the engine's thread.
 
 use std::fmt;
-
-/// A password as typed by a user. Its `Debug` form is redacted so it cannot
-/// leak into logs by accident; only [`Password::expose`] reveals it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(Box<str>);
-
-impl Password {
-    /// Wraps a password.
-    pub fn new(password: impl Into<Box<str>>) -> Self {
-        Self(password.into())
-    }
-
-    /// The password itself, for the hashing or verifying code only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
 
 /// A password hash in the embedder's format (chatd uses argon2id PHC
 /// strings). Opaque to the engine; `Debug` is redacted.
@@ -68,11 +47,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secrets_are_redacted_in_debug() {
-        let password = Password::new("hunter22");
+    fn a_hash_is_redacted_in_debug() {
         let hash = PasswordHash::new("$argon2id$v=19$secret");
-        assert_eq!(format!("{password:?}"), "Password(<redacted>)");
         assert_eq!(format!("{hash:?}"), "PasswordHash(<redacted>)");
-        assert_eq!(password.expose(), "hunter22");
+        assert_eq!(hash.expose(), "$argon2id$v=19$secret");
     }
 }

@@ -3,8 +3,9 @@
 //! with [`Engine::handle_password_hashed`] or
 //! [`Engine::handle_password_verified`].
 
-use crate::account::{AuthRequestId, Password, PasswordHash};
+use crate::account::{AuthRequestId, PasswordHash};
 use crate::cloak::HIDDEN_HOST;
+use crate::credentials::Password;
 use crate::error::{Error, Rejection};
 use crate::event::Event;
 use crate::names::{NameKey, validate_chosen_nick};

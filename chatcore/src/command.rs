@@ -4,12 +4,14 @@
 //! usage errors, `/help` and the checks in `execute` all read this table;
 //! a new codec adds a column, not a copy.
 
-use crate::account::Password;
+use crate::credentials::Password;
 use crate::error::Rejection;
 
 mod table;
+pub(crate) mod verb;
 
 pub(crate) use table::COMMANDS;
+pub(crate) use verb::Verb;
 
 /// A parsed client request: which row of the table, and the values of its
 /// arguments. Codecs fill it from the row's argument shape; handlers read
@@ -163,52 +165,6 @@ impl From<Vec<String>> for Value {
     fn from(list: Vec<String>) -> Value {
         Value::List(list)
     }
-}
-
-/// Every kind of command, in the order `/help` lists them; each is one row
-/// of [`COMMANDS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verb {
-    Nick,
-    List,
-    Create,
-    Drop,
-    Topic,
-    Join,
-    Leave,
-    Mode,
-    Kick,
-    Invite,
-    Who,
-    Users,
-    Msg,
-    Say,
-    Notice,
-    Register,
-    Login,
-    Seen,
-    Since,
-    Block,
-    Unblock,
-    Blocked,
-    History,
-    Help,
-    Quit,
-    // IRC's own verbs, which text and JSON cannot spell.
-    Cap,
-    User,
-    Pass,
-    Authenticate,
-    Ping,
-    Pong,
-    Names,
-    Whois,
-    Whowas,
-    Lusers,
-    Away,
-    Info,
-    Links,
-    ChatHistory,
 }
 
 /// The most targets one PRIVMSG, NOTICE or KICK may name, as IRC's

@@ -23,8 +23,9 @@ impl World {
     /// rules its row of the command table states, and tells the client if
     /// it was refused.
     pub(crate) fn execute(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command) {
+        let verb = command.verb;
         if let Err(rejection) = self.run(out, now, id, command) {
-            self.reject(out, id, rejection);
+            self.reject_command(out, id, Some(verb), rejection);
         }
     }
 

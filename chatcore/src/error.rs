@@ -3,11 +3,16 @@
 
 use crate::ClientId;
 use crate::account::AuthRequestId;
-use crate::codec::irc::sasl::PlainError;
+use crate::command::verb::Verb;
+use crate::credentials::PlainError;
 use crate::names::NameError;
 
+mod irc_reply;
+
+pub(crate) use irc_reply::IrcReply;
+
 // The table's rows name IRC replies by their shape alone.
-use IrcReply::{Channel, ChannelStar, Nick, NickChannel, Notice, Plain, Star, Word};
+use IrcReply::{Channel, ChannelStar, ChannelWords, Nick, NickChannel, Notice, Plain, Star, Word};
 
 /// Writes one table of codes two ways: a `match` that gives each variant of
 /// an enum its row (a stable code and a value of the caller's type), and the
@@ -17,13 +22,15 @@ use IrcReply::{Channel, ChannelStar, Nick, NickChannel, Notice, Plain, Star, Wor
 ///
 /// Written as the `match` itself, whose rows are `PATTERN => ("code", VALUE)`
 /// or `PATTERN => ("code" [mark, ...], VALUE)`: each mark calls the list
-/// entry's method of that name, which sets the property it names.
+/// entry's method of that name, which sets the property it names. The
+/// method may take arguments besides `self`, which a row's value may read
+/// (its code may not: the list has one code per row).
 macro_rules! code_table {
     (
         $(#[$list_doc:meta])* pub const $list:ident: &[$entry:ident];
         impl $owner:ident {
             $(#[$row_doc:meta])*
-            fn $row:ident(&self) -> (&'static str, $value:ty) {
+            fn $row:ident(&self $(, $arg:ident: $arg_type:ty)*) -> (&'static str, $value:ty) {
                 match self {
                     $( $pattern:pat => ($code:literal $([$($mark:ident),+])?, $row_value:expr $(,)?) ),+ $(,)?
                 }
@@ -35,7 +42,7 @@ macro_rules! code_table {
 
         impl $owner {
             $(#[$row_doc])*
-            fn $row(&self) -> (&'static str, $value) {
+            fn $row(&self $(, $arg: $arg_type)*) -> (&'static str, $value) {
                 match self {
                     $( $pattern => ($code, $row_value), )+
                 }
@@ -374,13 +381,6 @@ pub(crate) enum Rejection {
     /// JOIN of a name that is not a channel's (no `#`).
     #[error("No such channel: channel names start with #")]
     NotAChannel(Box<str>),
-    /// PRIVMSG to a channel that does not exist.
-    #[error("No such channel")]
-    NoSuchChannel(Box<str>),
-    /// PRIVMSG to a channel the sender is not in, which takes messages
-    /// only from its members.
-    #[error("Cannot send to channel: join it first")]
-    CannotSendToChannel(Box<str>),
     /// A PRIVMSG, NOTICE or KICK with more targets than `TARGMAX` allows.
     #[error("Too many targets: a {command} names at most {max}")]
     TooManyTargets {
@@ -433,12 +433,13 @@ impl Rejection {
     /// A stable, machine-readable code for JSON clients.
     #[cfg_attr(not(feature = "json"), allow(dead_code))]
     pub(crate) fn code(&self) -> &'static str {
-        self.wire().0
+        self.wire(None).0
     }
 
-    /// How IRC is told of this refusal.
-    pub(crate) fn irc(&self) -> IrcReply<'_> {
-        self.wire().1
+    /// How IRC is told of this refusal of a command of `verb` (`None`: of
+    /// a line not read as a command).
+    pub(crate) fn irc(&self, verb: Option<Verb>) -> IrcReply<'_> {
+        self.wire(verb).1
     }
 }
 
@@ -462,8 +463,10 @@ code_table! {
         /// `#[error]` on its variant): the one place its wire forms are chosen.
         /// The match has no catch-all, so a new refusal does not compile until
         /// it has its row. A code marked `[busy]` is a refusal a client may
-        /// simply send again in a moment (see [`ErrorCode`]'s `busy`).
-        fn wire(&self) -> (&'static str, IrcReply<'_>) {
+        /// simply send again in a moment (see [`ErrorCode`]'s `busy`). Where
+        /// IRC answers one command its own way, the IRC reply depends on the
+        /// `verb` refused; the code never does.
+        fn wire(&self, verb: Option<Verb>) -> (&'static str, IrcReply<'_>) {
             match self {
                 Rejection::LineTooLong { .. } => ("line_too_long", Plain("417")),
                 Rejection::InvalidUtf8 => ("invalid_utf8", Notice),
@@ -476,12 +479,24 @@ code_table! {
                 Rejection::NickTaken(nick) => ("nick_taken", Nick("433", nick)),
                 Rejection::RoomInvalid(_) => ("room_invalid", Star("403")),
                 Rejection::RoomExists(_) => ("room_exists", Notice),
-                Rejection::NoSuchRoom(room) => ("no_such_room", Channel("403", room)),
+                Rejection::NoSuchRoom(room) => (
+                    "no_such_room",
+                    if to_channel(verb) { ChannelWords("403", room, "No such channel") } else { Channel("403", room) },
+                ),
                 Rejection::RoomLimit { .. } => ("room_limit", Notice),
                 Rejection::TooManyRooms { .. } => ("too_many_rooms", Notice),
                 // IRC clients join a channel they are in without complaint.
                 Rejection::AlreadyInRoom(_) => ("already_in_room", IrcReply::Nothing),
-                Rejection::NotInRoom(room) => ("not_in_room", Channel("442", room)),
+                // A channel takes messages only from its members (unless
+                // `-n`); PRIVMSG has its own numeric for one it cannot reach.
+                Rejection::NotInRoom(room) => (
+                    "not_in_room",
+                    if to_channel(verb) {
+                        ChannelWords("404", room, "Cannot send to channel: join it first")
+                    } else {
+                        Channel("442", room)
+                    },
+                ),
                 Rejection::InLobby => ("in_lobby", Notice),
                 Rejection::RoomRequired => ("room_required", Notice),
                 Rejection::NoSuchNick(nick) => ("no_such_nick", Nick("401", nick)),
@@ -543,8 +558,6 @@ code_table! {
                 Rejection::MalformedLine => ("malformed_line", Star("421")),
                 Rejection::UnknownIrcCommand(command) => ("unknown_irc_command", Word("421", command)),
                 Rejection::NotAChannel(name) => ("not_a_channel", Word("403", name)),
-                Rejection::NoSuchChannel(name) => ("no_such_channel", Word("403", name)),
-                Rejection::CannotSendToChannel(name) => ("cannot_send_to_channel", Word("404", name)),
                 Rejection::TooManyTargets { target, .. } => ("too_many_targets", Word("407", target)),
                 Rejection::InvalidCapCommand(sub) => ("invalid_cap_command", Word("410", sub)),
                 Rejection::UsersModeOther => ("users_mode_other", Plain("502")),
@@ -561,6 +574,12 @@ code_table! {
             }
         }
     }
+}
+
+/// Whether the command refused was a message to a room, which IRC writes
+/// as a PRIVMSG or NOTICE to a channel.
+fn to_channel(verb: Option<Verb>) -> bool {
+    matches!(verb, Some(Verb::Say | Verb::Notice))
 }
 
 /// A stable code of a JSON `error` object, as [`ERROR_CODES`] lists it,
@@ -590,41 +609,4 @@ impl ErrorCode {
     const fn busy(self) -> Self {
         Self { busy: true, ..self }
     }
-}
-
-/// How an IRC client is told of a refusal: the numeric its client acts on
-/// (a taken nickname makes it try another) and the names that numeric
-/// carries before the message, or a NOTICE where IRC has no numeric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IrcReply<'a> {
-    /// `<numeric> <me> :<message>`.
-    Plain(&'static str),
-    /// `<numeric> <me> * :<message>`.
-    Star(&'static str),
-    /// `<numeric> <me> <word> :<message>`: the command or mode named.
-    Word(&'static str, &'a str),
-    /// `<numeric> <me> <nick> :<message>`.
-    Nick(&'static str, &'a str),
-    /// `<numeric> <me> <#room> :<message>`.
-    Channel(&'static str, &'a str),
-    /// `<numeric> <me> <#room> * :<message>`.
-    ChannelStar(&'static str, &'a str),
-    /// `<numeric> <me> <nick> <#room> :<message>`.
-    NickChannel(&'static str, &'a str, &'a str),
-    /// `<numeric> <me> [<#room>] <mode> ... :<message>`.
-    Mode(&'static str, Option<&'a str>, char),
-    /// 461, with the command's usage.
-    Usage(&'static str),
-    /// 433 for a registered name, saying how IRC logs in to it.
-    Registered(&'a str),
-    /// `908 <me> PLAIN :are available SASL mechanisms`, then 904.
-    SaslMechanisms,
-    /// `FAIL <command> <code> :<message>`, IRCv3's standard reply.
-    Fail(&'static str, &'static str),
-    /// A NOTICE, or during SASL also `904` (the client waits for it).
-    Login,
-    /// A NOTICE.
-    Notice,
-    /// Nothing at all.
-    Nothing,
 }

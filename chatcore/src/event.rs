@@ -1,6 +1,6 @@
 //! What the server tells clients, before a codec gives it a wire form.
 
-use crate::command::Spec;
+use crate::command::{Spec, Verb};
 use crate::error::Rejection;
 use crate::output::DisconnectReason;
 
@@ -141,8 +141,10 @@ pub(crate) enum Event<'a> {
     /// `by` invited `nick` into a room (`you`: the recipient is `nick`;
     /// else the recipient is `by`, being told it was sent).
     Invited { room: &'a str, by: &'a str, host: &'a str, nick: &'a str, you: bool },
-    /// A refused line.
-    Error { rejection: &'a Rejection },
+    /// A refused line, and the verb of the command refused if it got as
+    /// far as a command: a codec may tell a refusal of one command its own
+    /// way (IRC's PRIVMSG to a channel).
+    Error { rejection: &'a Rejection, verb: Option<Verb> },
     /// The server is closing this connection.
     Bye { reason: &'a DisconnectReason },
     /// What only an IRC client is told: answers to IRC's own commands.

@@ -165,6 +165,7 @@ mod world; // clients, nicks, rooms, accounts; connect, input, timeouts
 // From bytes to commands and back.
 mod codec; // text, JSON Lines and IRC
 mod command; // the command table: spellings, usage, rules
+mod credentials; // a password as sent, and why a SASL PLAIN response could not be read
 mod event; // what a client is told
 mod framer; // bytes to lines, with a cap
 
@@ -184,14 +185,14 @@ mod room; // members and history of one room
 mod timers; // registration and idle deadlines
 
 // Accounts and the life between visits.
-mod account; // accounts, passwords, kept whispers
+mod account; // password hashes and the requests that ask for them
 mod auth; // register and log in
-mod cloak;
-mod lockout;
-mod password_check; // a hash or verify request under way // failed-login and registration counters
-mod social;
-mod source;
-mod whowas; // who recently left, for WHOWAS // /seen, /since, blocking // where a connection comes from, as limits count it // the host users are shown with: a keyed hash of the source
+mod cloak; // the host users are shown with: a keyed hash of the source
+mod lockout; // failed-login and registration counters
+mod password_check; // a hash or verify request under way
+mod social; // /seen, /since, blocking
+mod source; // where a connection comes from, as limits count it
+mod whowas; // who recently left, for WHOWAS
 
 // Durability.
 mod record; // durable facts
@@ -210,11 +211,12 @@ pub mod sim;
 #[cfg(test)]
 mod tests;
 
-pub use account::{AuthRequestId, Password, PasswordHash};
+pub use account::{AuthRequestId, PasswordHash};
 pub use cloak::{CloakKey, Hosts};
 pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;
+pub use credentials::Password;
 pub use engine::Engine;
 pub use error::{ERROR_CODES, Error, ErrorCode};
 #[cfg(any(test, feature = "testing"))]

@@ -4,7 +4,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use crate::account::{AuthRequestId, Password, PasswordHash};
+use crate::account::{AuthRequestId, PasswordHash};
+use crate::credentials::Password;
 use crate::error::code_table;
 use crate::record::Record;
 

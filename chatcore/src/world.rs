@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 use crate::Config;
 use crate::client::{Client, FloodBucket};
-use crate::codec::{Codec, Wire};
+use crate::codec::{Codec, LineReader, Wire};
+use crate::command::Verb;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
@@ -204,26 +205,27 @@ impl World {
         let line = match frame {
             Frame::Overlong => {
                 let rejection = Rejection::LineTooLong { limit: self.config.max_line_bytes };
-                return out.send(id, client.render(&Event::Error { rejection: &rejection }));
+                return out.send(id, client.render(&Event::Error { rejection: &rejection, verb: None }));
             }
             Frame::Line(line) => line,
         };
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        if client.codec == Codec::Irc {
+        let Some(mut reader) = LineReader::of(client.codec) else {
             // Refused for flooding once its label is known, to name it.
             let allowance = self.take_line_allowance(now, id);
             return self.irc_line(out, now, id, line, allowance);
-        }
+        };
         if !client.codec_chosen {
             // The first line picks the codec, from its bytes, so a JSON line
             // that is not valid UTF-8 is answered in JSON too. A client in
             // no room yet has no memberships to update.
             client.codec_chosen = true;
             // Only a text client may switch: one connected as JSON stays JSON.
-            if client.codec == Codec::Text {
-                client.codec = Codec::detect(line);
+            if reader == LineReader::Text {
+                reader = LineReader::detect(line);
+                client.codec = reader.codec();
                 self.counts.switched(Codec::Text, client.codec);
                 if client.codec != Codec::Text {
                     let welcome = Event::Welcome { server: &self.config.server_name, nick: &client.nick };
@@ -233,27 +235,27 @@ impl World {
         }
         let codec = client.codec;
         let Ok(line) = std::str::from_utf8(line) else {
-            return out.tell(id, codec, &Event::Error { rejection: &Rejection::InvalidUtf8 });
+            return out.tell(id, codec, &Event::Error { rejection: &Rejection::InvalidUtf8, verb: None });
         };
         if line.trim().is_empty() {
             return;
         }
         // The id comes off first, so that every answer names it, a refusal
         // of the raw line or for flooding too.
-        let request = codec.read(line);
+        let request = reader.read(line);
         let tagged = request.tag.is_some();
         if let Some(tag) = request.tag {
             out.begin_reply(id, tag);
         }
         if let Some(rejection) = unsafe_text(line) {
-            out.tell(id, codec, &Event::Error { rejection: &rejection });
+            out.tell(id, codec, &Event::Error { rejection: &rejection, verb: None });
         } else if !client.flood.try_take(now.instant, self.config.flood_burst, self.config.flood_lines_per_sec) {
             self.counts.refused(&Rejection::Flood);
-            out.tell(id, codec, &Event::Error { rejection: &Rejection::Flood });
+            out.tell(id, codec, &Event::Error { rejection: &Rejection::Flood, verb: None });
         } else {
             match request.command {
                 Ok(command) => self.execute(out, now, id, command),
-                Err(rejection) => out.tell(id, codec, &Event::Error { rejection: &rejection }),
+                Err(rejection) => out.tell(id, codec, &Event::Error { rejection: &rejection, verb: None }),
             }
         }
         if tagged {
@@ -315,8 +317,14 @@ impl World {
 
     /// Tells one client why its line was refused.
     pub(crate) fn reject(&mut self, out: &mut Outbox, to: ClientId, rejection: Rejection) {
+        self.reject_command(out, to, None, rejection);
+    }
+
+    /// Tells one client why its line, a command of `verb` if it was read
+    /// as one, was refused.
+    pub(crate) fn reject_command(&mut self, out: &mut Outbox, to: ClientId, verb: Option<Verb>, rejection: Rejection) {
         self.counts.refused(&rejection);
-        self.tell(out, to, Event::Error { rejection: &rejection });
+        self.tell(out, to, Event::Error { rejection: &rejection, verb });
     }
 
     /// Clients in no room, other than `except`: a walk of the Lobby, not

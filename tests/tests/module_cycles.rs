@@ -59,3 +59,26 @@ fn chatcore_graph_has_its_known_modules_and_imports() {
         assert!(graph.edge(from, to).is_some(), "no edge {from} -> {to}");
     }
 }
+
+/// chatcore's codecs only translate: what they import outside `codec` is
+/// the vocabulary (commands, events, refusals, names, time, credentials),
+/// never the world or a handler.
+#[test]
+fn chatcore_codecs_import_only_the_vocabulary() {
+    const VOCABULARY: &[&str] = &["command", "command::verb", "credentials", "error", "event", "names", "time"];
+    let graph = graph_of("chatcore/src");
+    let nodes: Vec<&str> = graph.nodes().collect();
+    let is_codec = |module: &str| module == "codec" || module.starts_with("codec::");
+    let mut found = Vec::new();
+    for from in nodes.iter().copied().filter(|m| is_codec(m)) {
+        for to in nodes.iter().copied().filter(|m| !is_codec(m) && !VOCABULARY.contains(m)) {
+            if let Some(origin) = graph.edge(from, to) {
+                found.push(format!("{from} -> {to} ({}:{})", origin.file, origin.line));
+            }
+        }
+    }
+    assert!(found.is_empty(), "codec imports beyond the vocabulary:\n{}", found.join("\n"));
+    // The check above would pass on a graph read wrong: the codecs do import it.
+    assert!(graph.edge("codec::irc::render", "error").is_some());
+    assert!(graph.edge("codec::json", "credentials").is_some());
+}

@@ -5,14 +5,10 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::{ReplyTag, TaggedCommand};
-use crate::account::Password;
 use crate::command::{Command, Kind, Spec, Verb};
+use crate::credentials::Password;
 use crate::error::Rejection;
 use crate::event::{Event, PageMessage, PageOf, RoomSummary};
-
-pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
-    parse_value(value_of(line)?)
-}
 
 fn value_of(line: &str) -> Result<serde_json::Value, Rejection> {
     serde_json::from_str(line).map_err(|e| Rejection::BadJson { column: e.column() })
@@ -364,7 +360,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::ModeChanged { room, by, letters, args, .. } => Reply::Mode { room, by, modes: letters, args },
         Event::Kicked { room, by, nick, reason, .. } => Reply::Kicked { room, by, nick, reason },
         Event::Invited { room, by, nick, .. } => Reply::Invited { room, by, nick },
-        Event::Error { rejection } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
+        Event::Error { rejection, .. } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
         Event::Bye { reason } => Reply::Bye { code: reason.code(), reason: reason.to_string() },
         // Answers to IRC's own commands, which a JSON client cannot send:
         // no line at all.

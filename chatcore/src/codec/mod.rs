@@ -1,5 +1,8 @@
-//! Wire formats. A codec parses a client's line into a [`Command`] and
+//! Wire formats. A codec parses a client's line into a command and
 //! renders an [`Event`] into bytes; the engine itself knows neither format.
+//! Text and JSON read each line whole ([`LineReader`]); IRC's lines are
+//! read a stage at a time by its commands, with `irc::message` and
+//! `irc::request`.
 
 // Crate-visible for the fuzz driver, which tests the IRC grammar on its own.
 pub(crate) mod irc;
@@ -12,8 +15,7 @@ pub(crate) use reply::{ReplyTag, TaggedCommand};
 
 use bytes::Bytes;
 
-use crate::command::{Command, Verb};
-use crate::error::Rejection;
+use crate::command::Verb;
 use crate::event::Event;
 
 /// The wire format a client speaks.
@@ -105,41 +107,64 @@ impl Wire {
     }
 }
 
-impl Codec {
-    /// The codec a client's first non-blank line asks for, from its bytes
+/// How the lines of a codec that reads each line whole, as one command,
+/// are read: text and JSON. IRC is not one. Its lines are bytes with a
+/// grammar of their own, and whether a command may be sent at all depends
+/// on the client's registration, so `irc/dispatch.rs` reads them a stage
+/// at a time (the grammar in `irc::message`, the label, the verb, the
+/// registration stage, then the parameters in `irc::request`); a reader
+/// that took IRC lines here could only refuse them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineReader {
+    Text,
+    #[cfg(feature = "json")]
+    Json,
+}
+
+impl LineReader {
+    /// How a client of `codec` has its lines read, unless it speaks IRC.
+    pub(crate) fn of(codec: Codec) -> Option<LineReader> {
+        match codec {
+            Codec::Text => Some(LineReader::Text),
+            #[cfg(feature = "json")]
+            Codec::Json => Some(LineReader::Json),
+            Codec::Irc => None,
+        }
+    }
+
+    /// The reader a client's first non-blank line asks for, from its bytes
     /// (it may not be valid UTF-8): JSON if it starts with `{`.
-    pub(crate) fn detect(first_line: &[u8]) -> Codec {
+    pub(crate) fn detect(first_line: &[u8]) -> LineReader {
         #[cfg(feature = "json")]
         if first_line.trim_ascii_start().starts_with(b"{") {
-            return Codec::Json;
+            return LineReader::Json;
         }
         let _ = first_line;
-        Codec::Text
+        LineReader::Text
     }
 
-    /// Parses one line (valid UTF-8, without its line ending, not blank).
-    pub(crate) fn parse(self, line: &str) -> Result<Command, Rejection> {
+    /// Its codec.
+    pub(crate) fn codec(self) -> Codec {
         match self {
-            Codec::Text => text::parse(line),
+            LineReader::Text => Codec::Text,
             #[cfg(feature = "json")]
-            Codec::Json => json::parse(line),
-            // IRC lines are bytes with a grammar of their own, read by
-            // `irc::request` before they would get here.
-            Codec::Irc => Err(Rejection::UnknownCommand(line.into())),
+            LineReader::Json => Codec::Json,
         }
     }
 
-    /// Reads one line (as for [`parse`](Self::parse)) as a request: a JSON
-    /// request's `id` is taken off it first, whatever its command, so that
-    /// even its refusal can name it.
+    /// Reads one line (valid UTF-8, without its line ending, not blank) as
+    /// a request: a JSON request's `id` is taken off it first, whatever its
+    /// command, so that even its refusal can name it.
     pub(crate) fn read(self, line: &str) -> TaggedCommand {
         match self {
+            LineReader::Text => TaggedCommand { tag: None, command: text::parse(line) },
             #[cfg(feature = "json")]
-            Codec::Json => json::read(line),
-            _ => TaggedCommand { tag: None, command: self.parse(line) },
+            LineReader::Json => json::read(line),
         }
     }
+}
 
+impl Codec {
     /// Renders one event as one or more complete lines, the same for every
     /// recipient (a broadcast).
     pub(crate) fn render(self, event: &Event<'_>) -> Bytes {

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use bytes::Bytes;
 
-use crate::account::Password;
 use crate::command::{Command, Kind, Verb};
+use crate::credentials::Password;
 use crate::error::Rejection;
 use crate::event::{Event, ListPage, PageOf};
 use crate::names::LOBBY;
@@ -309,7 +309,7 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         Event::IdleWarning { seconds } => {
             writeln!(out, "* you have been idle; you will be disconnected in {seconds} s unless you send something")
         }
-        Event::Error { rejection } => writeln!(out, "! {rejection}"),
+        Event::Error { rejection, .. } => writeln!(out, "! {rejection}"),
         Event::Bye { reason } => writeln!(out, "* bye: {reason}"),
         // Answers to IRC's own commands, which a text client cannot send.
         Event::Irc(_) => Ok(()),

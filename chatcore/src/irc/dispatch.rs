@@ -5,12 +5,12 @@
 //! command of the table its own way (comma lists of targets, `JOIN 0`,
 //! PRIVMSG to a channel, a nick or NickServ), which is handled here.
 
-use crate::account::Password;
 use crate::codec::ReplyTag;
 use crate::codec::irc::labeled::MAX_LABEL;
 use crate::codec::irc::message::{Message, ParseError};
 use crate::codec::irc::request;
 use crate::command::{Command, MAX_TARGETS, Verb};
+use crate::credentials::Password;
 use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer};
 use crate::names::LOBBY;
@@ -247,17 +247,7 @@ impl World {
             return;
         }
         let verb = if notice { Verb::Notice } else { Verb::Say };
-        let say = Command::new(verb).with("room", target).with("text", text);
-        match self.run(out, now, id, say) {
-            Ok(()) => {}
-            // No automatic reply to a NOTICE, errors included (RFC 2812 3.3.2).
-            Err(_) if notice => {}
-            // PRIVMSG's own numerics for a channel it cannot reach: the
-            // engine's rule (members only, unless `-n`) is the same.
-            Err(Rejection::NoSuchRoom(_)) => self.reject(out, id, Rejection::NoSuchChannel(target.into())),
-            Err(Rejection::NotInRoom(_)) => self.reject(out, id, Rejection::CannotSendToChannel(target.into())),
-            Err(rejection) => self.reject(out, id, rejection),
-        }
+        self.say_or_notice(out, now, id, Command::new(verb).with("room", target).with("text", text), notice);
     }
 
     /// Runs a message command; a NOTICE's refusal is not told.

@@ -328,6 +328,12 @@ fn bad_lines_get_their_numeric_and_nobody_else_notices() {
         ("JOIN rust", ":chatd 403 alice rust :No such channel: channel names start with #"),
         ("PRIVMSG #rust :hi", ":chatd 404 alice #rust :Cannot send to channel: join it first"),
         ("PRIVMSG #nowhere :hi", ":chatd 403 alice #nowhere :No such channel"),
+        // The same refusals of another command keep their own numerics.
+        ("PART #rust", ":chatd 442 alice #rust :you are not in #rust"),
+        (
+            "PART #nowhere",
+            ":chatd 403 alice #nowhere :no room named #nowhere; /list shows the rooms, /create makes one",
+        ),
         ("PRIVMSG bob", ":chatd 412 alice :No text to send"),
         ("PRIVMSG", ":chatd 411 alice :No recipient given (PRIVMSG)"),
         ("NICK 9lives", ":chatd 432 alice * :invalid nickname: it must start with a letter"),

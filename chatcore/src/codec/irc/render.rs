@@ -8,6 +8,7 @@ use bytes::Bytes;
 use super::message::Outgoing;
 use super::time;
 use crate::codec::text::{self, Dialect};
+use crate::command::Verb;
 use crate::error::{IrcReply, Rejection};
 use crate::event::{Event, IrcAnswer, ListPage, PageMessage, PageOf, PastUser, ServerLimits, WhoisUser};
 use crate::names::{HIDDEN_HOST, LOBBY};
@@ -280,7 +281,7 @@ pub(crate) fn render_into(
         }
         Event::IdleWarning { .. } => line(out, None, "PING", &[server]),
         Event::Bye { reason } => line(out, None, "ERROR", &[&format!("Closing link: {reason}")]),
-        Event::Error { rejection } => error(out, to, server, me, rejection),
+        Event::Error { rejection, verb } => error(out, to, server, me, rejection, verb),
         Event::Irc(answer) => irc_answer(out, answer, server, me),
         // What has no IRC form is told as a server notice: readable in
         // every client.
@@ -385,17 +386,25 @@ fn names(out: &mut Vec<u8>, server: &str, me: &str, room: &str, secret: bool, ni
 }
 
 /// A refusal as the reply its row of the error table chooses.
-fn error(out: &mut Vec<u8>, to: Option<Recipient<'_>>, server: &str, me: &str, rejection: &Rejection) {
+fn error(
+    out: &mut Vec<u8>,
+    to: Option<Recipient<'_>>,
+    server: &str,
+    me: &str,
+    rejection: &Rejection,
+    verb: Option<Verb>,
+) {
     let text = rejection.to_string();
     let reply = |out: &mut Vec<u8>, numeric: &str, names: &[&str]| {
         let params: Vec<&str> = [me].into_iter().chain(names.iter().copied()).chain([text.as_str()]).collect();
         line(out, Some(server), numeric, &params);
     };
-    match rejection.irc() {
+    match rejection.irc(verb) {
         IrcReply::Plain(numeric) => reply(out, numeric, &[]),
         IrcReply::Star(numeric) => reply(out, numeric, &["*"]),
         IrcReply::Word(numeric, word) | IrcReply::Nick(numeric, word) => reply(out, numeric, &[word]),
         IrcReply::Channel(numeric, room) => reply(out, numeric, &[&channel(room)]),
+        IrcReply::ChannelWords(numeric, room, words) => line(out, Some(server), numeric, &[me, &channel(room), words]),
         IrcReply::ChannelStar(numeric, room) => reply(out, numeric, &[&channel(room), "*"]),
         IrcReply::NickChannel(numeric, nick, room) => reply(out, numeric, &[nick, &channel(room)]),
         IrcReply::Mode(numeric, None, mode) => reply(out, numeric, &[&mode.to_string()]),

@@ -7,8 +7,8 @@
 
 use super::message::{Message, Param};
 use super::time;
-use crate::account::Password;
 use crate::command::{Command, Kind, Verb};
+use crate::credentials::Password;
 use crate::error::Rejection;
 
 /// How `WHO` and `LIST` take the name a page starts from: `from=NAME`,

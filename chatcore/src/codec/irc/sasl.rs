@@ -2,7 +2,7 @@
 //! `authzid NUL authcid NUL password`, base64-encoded (RFC 4648), in
 //! `AUTHENTICATE` lines of at most 400 bytes each.
 
-use crate::account::Password;
+use crate::credentials::{Password, PlainError};
 
 /// A PLAIN response longer than this is refused: a name and a password
 /// fit in far less, and the bytes are held until the exchange ends.
@@ -11,19 +11,6 @@ pub(crate) const MAX_RESPONSE: usize = 1200;
 /// The bytes of one `AUTHENTICATE` line that is part of a response: a
 /// line of exactly this length means more follow.
 pub(crate) const CHUNK: usize = 400;
-
-/// Why a PLAIN response cannot be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum PlainError {
-    #[error("the response is not base64")]
-    NotBase64,
-    #[error("the response is not authzid, authcid and password separated by NUL")]
-    Malformed,
-    #[error("the response is not UTF-8")]
-    NotUtf8,
-    #[error("logging in as another account than the one authenticated is not supported")]
-    OtherAuthzid,
-}
 
 /// The account name and password of a PLAIN response, given in base64.
 pub(crate) fn decode_plain(encoded: &[u8]) -> Result<(String, Password), PlainError> {
