@@ -34,6 +34,7 @@ impl World {
         }
         self.accounts.check(config)?;
         self.logins.check(config)?;
+        self.check_visitors()?;
         let counts = &self.counts;
         for (codec, name, kept) in [
             (Codec::Text, "text", counts.text_clients),
@@ -45,6 +46,20 @@ impl World {
             if kept != speaking {
                 return Err(V::CodecCount { codec: name, kept, speaking });
             }
+        }
+        Ok(())
+    }
+
+    /// LUSERS's counts against the clients connected: every client is a
+    /// user but an IRC client not yet welcomed, which is registering.
+    fn check_visitors(&self) -> Result<(), InvariantViolation> {
+        let visitors = &self.visitors;
+        visitors.check()?;
+        let unwelcomed = self.clients.values().filter(|c| c.irc.as_ref().is_some_and(|s| !s.registered)).count();
+        let connected = self.clients.len();
+        if visitors.registering() != unwelcomed || visitors.users() + visitors.registering() != connected {
+            let (users, registering) = (visitors.users(), visitors.registering());
+            return Err(InvariantViolation::VisitorCount { users, registering, connected, unwelcomed });
         }
         Ok(())
     }

@@ -186,12 +186,11 @@ mod timers; // registration and idle deadlines
 // Accounts and the life between visits.
 mod account; // accounts, passwords, kept whispers
 mod auth; // register and log in
-mod cloak;
-mod lockout;
-mod password_check; // a hash or verify request under way // failed-login and registration counters
-mod social;
-mod source;
-mod whowas; // who recently left, for WHOWAS // /seen, /since, blocking // where a connection comes from, as limits count it // the host users are shown with: a keyed hash of the source
+mod cloak; // the host users are shown with: a keyed hash of the source
+mod lockout; // failed-login and registration counters
+mod password_check; // a hash or verify request under way
+mod social; // /seen, /since, blocking
+mod source; // where a connection comes from, as limits count it
 
 // Durability.
 mod record; // durable facts

@@ -16,6 +16,7 @@ use crate::error::Rejection;
 use crate::event::Event;
 use crate::framer::{Frame, LineFramer};
 use crate::irc::session::IrcSession;
+use crate::irc::visitors::{Departure, Visitors};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
@@ -61,12 +62,9 @@ pub(crate) struct World {
     /// The id the next connection gets. Ids below it were issued, so an id
     /// below it that is no longer connected was closed, not invented.
     pub(crate) next_client: u64,
-    /// IRC clients connected and not yet welcomed, for LUSERS.
-    pub(crate) irc_unregistered: usize,
-    /// The most users online at once, for LUSERS.
-    pub(crate) peak_users: usize,
-    /// Who recently left, for IRC's WHOWAS.
-    pub(crate) departed: crate::whowas::Departed,
+    /// Users and IRC clients still registering counted for LUSERS, and
+    /// who recently left, for WHOWAS.
+    pub(crate) visitors: Visitors,
     /// What `Engine::stats` reports beyond the tables' lengths.
     pub(crate) counts: Counters,
 }
@@ -84,9 +82,7 @@ impl World {
             timers: Timers::default(),
             storage_failing: false,
             next_client: 1,
-            irc_unregistered: 0,
-            peak_users: 0,
-            departed: crate::whowas::Departed::default(),
+            visitors: Visitors::default(),
             counts: Counters::default(),
         }
     }
@@ -157,10 +153,7 @@ impl World {
         self.names.arrive(nick_key, id);
         self.clients.insert(id, Box::new(client));
         self.counts.connected(codec);
-        if irc {
-            self.irc_unregistered += 1;
-        }
-        self.peak_users = self.peak_users.max(self.clients.len() - self.irc_unregistered);
+        self.visitors.arrive(irc);
         // Rooms restored empty start counting towards expiry once time is known.
         self.rooms.schedule_sweep(now, &self.config);
         id
@@ -396,10 +389,8 @@ impl World {
         self.timers.disarm(id, &mut client);
         self.counts.disconnected(client.codec);
         self.names.depart(&client.nick_key, id);
-        self.departed.record(&client, now.unix_ms);
-        if client.irc.as_ref().is_some_and(|session| !session.registered) {
-            self.irc_unregistered -= 1;
-        }
+        let registering = client.irc.as_ref().is_some_and(|session| !session.registered);
+        self.visitors.depart(registering, Departure::of(&client, now.unix_ms));
         self.blocks.depart(id, client.blocks.keys());
         if let Some(key) = &client.account {
             self.accounts.note_offline(key, now.unix_ms);
