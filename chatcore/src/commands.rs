@@ -44,25 +44,6 @@ impl World {
         Turn::new(self, out, now, id).run(command)
     }
 
-    /// Gives a client a new nickname and tells it and its roommates.
-    /// `taken_back`: its guest name was claimed by the account that owns it.
-    pub(crate) fn rename(&mut self, out: &mut Outbox, id: ClientId, nick: Box<str>, taken_back: bool) {
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
-        let key = NameKey::of(&nick);
-        let old = std::mem::replace(&mut client.nick, nick);
-        let old_key = std::mem::replace(&mut client.nick_key, key.clone());
-        self.names.rename(id, &old_key, key);
-        self.blocks.carry(id, &old_key);
-        let (new, host) = (self.clients[&id].nick.clone(), self.clients[&id].host.clone());
-        let mates = self.roommates(id);
-        out.fanout(mates, &Event::NickChanged { old: &old, new: &new, host: &host, you: false });
-        if taken_back {
-            self.tell(out, id, Event::Renamed { old: &old, new: &new, host: &host });
-        } else {
-            self.tell(out, id, Event::NickChanged { old: &old, new: &new, host: &host, you: true });
-        }
-    }
-
     /// Takes a client out of a room without telling anyone (the caller
     /// has), and notes the room empty if it now is.
     pub(crate) fn remove_member(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
@@ -225,9 +206,29 @@ impl Turn<'_> {
             let host = &self.client().host.clone();
             self.tell(Event::NickChanged { old: nick, new: nick, host, you: true });
         } else {
-            self.world.rename(self.out, id, nick.into(), false);
+            self.rename(nick.into(), false);
         }
         Ok(())
+    }
+
+    /// Gives the client a new nickname and tells it and its roommates.
+    /// `taken_back`: its guest name was claimed by the account that owns it.
+    pub(crate) fn rename(&mut self, nick: Box<str>, taken_back: bool) {
+        let (world, id) = (&mut *self.world, self.id);
+        let client = world.clients.get_mut(&id).expect("caller checked the client");
+        let key = NameKey::of(&nick);
+        let old = std::mem::replace(&mut client.nick, nick);
+        let old_key = std::mem::replace(&mut client.nick_key, key.clone());
+        let (new, host) = (client.nick.clone(), client.host.clone());
+        world.names.rename(id, &old_key, key);
+        world.blocks.carry(id, &old_key);
+        let mates = world.roommates(id);
+        self.out.fanout(mates, &Event::NickChanged { old: &old, new: &new, host: &host, you: false });
+        if taken_back {
+            self.tell(Event::Renamed { old: &old, new: &new, host: &host });
+        } else {
+            self.tell(Event::NickChanged { old: &old, new: &new, host: &host, you: true });
+        }
     }
 
     fn create_room(&mut self, name: &str) -> Result<(), Rejection> {

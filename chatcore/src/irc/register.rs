@@ -188,7 +188,7 @@ impl World {
         self.visitors.register();
         self.irc_welcome(out, id);
         if logged_in {
-            self.deliver_mailbox(out, id);
+            Turn::new(self, out, now, id).deliver_mailbox();
         }
     }
 
