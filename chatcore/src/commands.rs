@@ -44,16 +44,6 @@ impl World {
         Turn::new(self, out, now, id).run(command)
     }
 
-    /// Takes a client out of a room without telling anyone (the caller
-    /// has), and notes the room empty if it now is.
-    pub(crate) fn remove_member(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
-        self.remove_membership(id, key);
-        if let Some(room) = self.rooms.get_mut(key) {
-            room.members.remove(id);
-        }
-        self.rooms.note_if_vacated(out, now, key, &self.config);
-    }
-
     /// The room a command is about: the one named (which the client must be
     /// in), or else the client's only (text: current) room.
     pub(crate) fn target_room(&self, id: ClientId, named: Option<&str>) -> Result<NameKey, Rejection> {
@@ -242,7 +232,7 @@ impl Turn<'_> {
             return Err(Rejection::RoomLimit { max: world.config.max_rooms });
         }
         self.check_membership_allowance()?;
-        self.world.take_room_allowance(now, id)?;
+        self.take_room_allowance()?;
         let world = &mut *self.world;
         let owner = world.clients.get(&id).and_then(|c| c.account.clone());
         let owner_name = owner.as_ref().and_then(|key| world.accounts.get(key)).map(|a| a.name.clone());
@@ -314,7 +304,7 @@ impl Turn<'_> {
         self.out.fanout(room.members.iter().filter(|(m, _)| *m != id), &joined(false));
         let welcome = client.render(&joined(true));
         world.add_membership(id, key.clone());
-        world.replay_on_join(self.out, id, key, welcome);
+        self.replay_on_join(key, welcome);
     }
 
     fn leave(&mut self, named: Option<&str>, reason: Option<&str>) -> Result<(), Rejection> {
@@ -324,6 +314,17 @@ impl Turn<'_> {
         }
         self.exit(&key, reason.filter(|r| !r.trim().is_empty()));
         Ok(())
+    }
+
+    /// Takes the client out of a room without telling anyone (the caller
+    /// has), and notes the room empty if it now is.
+    pub(crate) fn remove_member(&mut self, key: &NameKey) {
+        let (world, id) = (&mut *self.world, self.id);
+        world.remove_membership(id, key);
+        if let Some(room) = world.rooms.get_mut(key) {
+            room.members.remove(id);
+        }
+        world.rooms.note_if_vacated(self.out, self.now, key, &world.config);
     }
 
     /// Takes the client out of a room it is in; both sides are told.
@@ -336,7 +337,7 @@ impl Turn<'_> {
         let left = |you| Event::Left { room: &room.name, nick: &client.nick, host: &client.host, you, reason };
         self.out.fanout(others, &left(false));
         self.out.send(id, client.render(&left(true)));
-        world.remove_member(self.out, self.now, id, key);
+        self.remove_member(key);
     }
 
     fn quit(&mut self, reason: Option<String>) -> Result<(), Rejection> {
@@ -425,8 +426,8 @@ impl Turn<'_> {
         // A logged-in user's nickname is its account's name.
         let between_accounts = sender.account.is_some() && receiver.account.is_some();
         let (from, to_nick) = (sender.nick.clone(), receiver.nick.clone());
-        let seq =
-            if between_accounts { world.keep_in_conversation(self.out, now, &from, &to_nick, text) } else { None };
+        let seq = if between_accounts { self.keep_in_conversation(&from, &to_nick, text) } else { None };
+        let world = &mut *self.world;
         let (sender, receiver) = (&world.clients[&id], &world.clients[&recipient]);
         let (from, to_nick, host) = (&*from, &*to_nick, &*sender.host);
         let event =
@@ -464,7 +465,8 @@ impl Turn<'_> {
         }
         let (from, to) = (sender.nick.clone(), account.name.clone());
         // Kept for later, it is part of their conversation from now on.
-        let seq = world.keep_in_conversation(self.out, now, &from, &to, text);
+        let seq = self.keep_in_conversation(&from, &to, text);
+        let world = &mut *self.world;
         let kept = OfflineMessage { from: from.clone(), text: text.into(), unix_ms: now.unix_ms, seq };
         // Cannot be refused: checked above, and a conversation's record takes no room.
         let _ = world.accounts.keep_offline(key, kept, max, max_total);
