@@ -61,7 +61,7 @@ impl World {
             }
             None => match client.rooms.last() {
                 None => Err(Rejection::InLobby),
-                Some(current) if client.rooms.len() == 1 || client.codec == Codec::Text => Ok(current.clone()),
+                Some(current) if client.rooms.len() == 1 || client.codec() == Codec::Text => Ok(current.clone()),
                 Some(_) => Err(Rejection::RoomRequired),
             },
         }
@@ -127,7 +127,7 @@ impl Turn<'_> {
                 (room, None) => self.history(room, command.number("before")),
                 (None, Some(with)) => self.conversation_history(with, command.number("before")),
                 // A room and a conversation at once: which page would it be?
-                (Some(_), Some(_)) => Err(Rejection::Usage(self.client().codec.usage(Verb::History))),
+                (Some(_), Some(_)) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
             },
             // IRC's own verbs, in `irc/`.
             Verb::Cap => self.world.irc_cap(self.out, self.now, self.id, command.word("sub"), command.text("caps")),
@@ -264,7 +264,7 @@ impl Turn<'_> {
     fn check_membership_allowance(&self) -> Result<(), Rejection> {
         let client = self.client();
         let max = self.world.config.max_rooms_per_client;
-        if client.codec != Codec::Text && client.rooms.len() >= max {
+        if client.codec() != Codec::Text && client.rooms.len() >= max {
             return Err(Rejection::TooManyRooms { max });
         }
         Ok(())
@@ -277,7 +277,7 @@ impl Turn<'_> {
         let Some(client) = self.world.clients.get(&id) else {
             return;
         };
-        if client.codec == Codec::Text {
+        if client.codec() == Codec::Text {
             for old in client.rooms.clone() {
                 self.exit(&old, None);
             }
@@ -351,7 +351,7 @@ impl Turn<'_> {
 
     fn say(&mut self, named: Option<&str>, text: &str, notice: bool) -> Result<(), Rejection> {
         let (world, id, now) = (&mut *self.world, self.id, self.now);
-        check_text(text, Verb::Say, world.clients[&id].codec)?;
+        check_text(text, Verb::Say, world.clients[&id].codec())?;
         let key = match (named, world.target_room(id, named)) {
             (_, Ok(key)) => key,
             // A room that takes messages from outside (`-n`).
@@ -409,7 +409,7 @@ impl Turn<'_> {
 
     fn whisper(&mut self, to: &str, text: &str) -> Result<(), Rejection> {
         let (id, now) = (self.id, self.now);
-        check_text(text, Verb::Msg, self.client().codec)?;
+        check_text(text, Verb::Msg, self.client().codec())?;
         if !is_nick_like(to) {
             return Err(Rejection::NoSuchNick(to.into()));
         }

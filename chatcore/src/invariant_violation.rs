@@ -286,4 +286,10 @@ pub enum InvariantViolation {
         /// Connected IRC clients not yet welcomed.
         unwelcomed: usize,
     },
+    /// A connected client's id is one the engine never issued.
+    #[error("{client} is connected under an id never issued")]
+    UnissuedId {
+        /// The client.
+        client: ClientId,
+    },
 }

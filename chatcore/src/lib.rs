@@ -169,7 +169,7 @@ mod event; // what a client is told
 mod framer; // bytes to lines, with a cap
 
 // What the commands do.
-mod client; // one connection's state
+mod client; // one connection's state, and the table of every client
 mod commands; // nick, rooms, messages, whispers
 mod conversation; // whispers between accounts, kept and paged back
 mod history; // the ring of a room's last messages

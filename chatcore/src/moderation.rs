@@ -201,7 +201,7 @@ impl Turn<'_> {
         };
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let changes =
-            modes::parse(letters, &args, client.codec.usage(crate::command::Verb::Mode)).map_err(|e| match e {
+            modes::parse(letters, &args, client.codec().usage(crate::command::Verb::Mode)).map_err(|e| match e {
                 Rejection::InvalidModeParam { mode, reason, .. } => {
                     Rejection::InvalidModeParam { room: room.name.clone(), mode, reason }
                 }
