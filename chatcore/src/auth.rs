@@ -10,7 +10,7 @@ use crate::error::{Error, Rejection};
 use crate::event::Event;
 use crate::names::{NameKey, validate_chosen_nick};
 use crate::outbox::Outbox;
-use crate::output::{ClientId, DisconnectReason, Output};
+use crate::output::{DisconnectReason, Output};
 use crate::password_check::{AuthKind, PendingAuth};
 use crate::record::Record;
 use crate::source::SourceKey;
@@ -49,8 +49,9 @@ impl World {
         let key = NameKey::of(&pending.name);
         out.persist(Record::AccountCreated { name: pending.name.clone(), hash: hash.clone(), unix_ms: now.unix_ms });
         self.accounts.insert(key.clone(), Account::new(&pending.name, hash));
-        self.tell(out, id, Event::Registered { name: &pending.name });
-        self.log_in(out, now, id, key);
+        let mut turn = Turn::new(self, out, now, id);
+        turn.tell(Event::Registered { name: &pending.name });
+        turn.log_in(key);
         Ok(())
     }
 
@@ -80,7 +81,7 @@ impl World {
         }
         self.logins.succeeded(&key, source);
         if self.clients.contains_key(&id) && self.accounts.contains_key(&key) {
-            self.log_in(out, now, id, key);
+            Turn::new(self, out, now, id).log_in(key);
         }
         Ok(())
     }
@@ -114,59 +115,64 @@ impl World {
         }
         Ok(pending)
     }
+}
 
-    /// Makes `id` the account's one live session: an older session is
-    /// closed, a guest using the name is renamed, offline whispers follow.
-    fn log_in(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: NameKey) {
-        if let Some(holder) = self.names.holder(&key)
+impl Turn<'_> {
+    /// Makes the client the account's one live session: an older session
+    /// is closed, a guest using the name is renamed, offline whispers follow.
+    fn log_in(&mut self, key: NameKey) {
+        let (now, id) = (self.now, self.id);
+        if let Some(holder) = self.world.names.holder(&key)
             && holder != id
         {
-            if self.clients[&holder].account.as_ref() == Some(&key) {
-                self.close(out, now, holder, DisconnectReason::LoggedInElsewhere);
+            if self.world.clients[&holder].account.as_ref() == Some(&key) {
+                self.world.close(self.out, now, holder, DisconnectReason::LoggedInElsewhere);
             } else {
-                let guest = self.names.fresh_guest_name();
-                self.rename(out, holder, guest, true);
+                let guest = self.world.names.fresh_guest_name();
+                self.on(holder).rename(guest, true);
             }
         }
-        self.accounts.note_online(&key, now.unix_ms);
-        let account = self.accounts.get_mut(&key).expect("caller checked the account");
-        let source = self.clients.get(&id).and_then(|c| c.source);
+        let (world, out) = (&mut *self.world, &mut *self.out);
+        world.accounts.note_online(&key, now.unix_ms);
+        let account = world.accounts.get_mut(&key).expect("caller checked the account");
+        let source = world.clients.get(&id).and_then(|c| c.source);
         if let Some(source) = source
-            && account.remember_source(source, self.config.max_known_sources)
+            && account.remember_source(source, world.config.max_known_sources)
         {
             out.persist(Record::KnownSource { account: account.name.clone(), source });
         }
         let name = account.name.clone();
         let kept = account.mailbox().len();
         out.persist(Record::LastSeen { account: name.clone(), unix_ms: now.unix_ms });
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
+        let client = world.clients.get_mut(&id).expect("caller checked the client");
         client.account = Some(key.clone());
         client.registration_deadline = None;
         // An IRC client that logs in with SASL before its welcome gets its
         // kept whispers after the welcome, when it can show them.
         let welcomed = client.irc.as_ref().is_none_or(|session| session.registered);
-        self.timers.rearm(id, client, &self.config);
+        world.timers.rearm(id, client, &world.config);
         if client.nick != name {
-            self.rename(out, id, name.clone(), false);
+            self.rename(name.clone(), false);
         }
-        self.adopt_account_blocks(out, id, &key);
-        self.tell(out, id, Event::LoggedIn { name: &name, offline: kept });
+        self.adopt_account_blocks(&key);
+        self.tell(Event::LoggedIn { name: &name, offline: kept });
         if welcomed {
-            self.deliver_mailbox(out, id);
+            self.deliver_mailbox();
         }
     }
 
     /// Hands a logged-in client the whispers its account kept while it was
     /// away, and empties the mailbox.
-    pub(crate) fn deliver_mailbox(&mut self, out: &mut Outbox, id: ClientId) {
-        let Some(key) = self.clients.get(&id).and_then(|c| c.account.clone()) else { return };
-        let Some(account) = self.accounts.get(&key) else { return };
+    pub(crate) fn deliver_mailbox(&mut self) {
+        let world = &mut *self.world;
+        let Some(key) = world.clients.get(&self.id).and_then(|c| c.account.clone()) else { return };
+        let Some(account) = world.accounts.get(&key) else { return };
         if account.mailbox().is_empty() {
             return;
         }
         let name = account.name.clone();
-        let mailbox = self.accounts.take_mailbox(&key);
-        out.persist(Record::OfflineDelivered { to: name.clone() });
+        let mailbox = world.accounts.take_mailbox(&key);
+        self.out.persist(Record::OfflineDelivered { to: name.clone() });
         for kept in &mailbox {
             let event = Event::Whisper {
                 from: &kept.from,
@@ -179,42 +185,45 @@ impl World {
                 offline: true,
                 seq: kept.seq,
             };
-            self.tell(out, id, event);
+            self.tell(event);
         }
     }
 
-    fn check_auth_allowed(&self, id: ClientId) -> Result<(), Rejection> {
-        let client = &self.clients[&id];
+    /// Refuses a password command while the client may not send one: its
+    /// port refuses passwords, a check of its is under way, or it is
+    /// logged in.
+    fn check_auth_allowed(&self) -> Result<(), Rejection> {
+        let client = self.client();
         if let Some(hint) = &client.refuse_passwords {
             return Err(Rejection::TlsRequired(hint.clone()));
         }
         if client.auth_pending.is_some() {
             return Err(Rejection::AuthInProgress);
         }
-        if let Some(account) = self.account_of(id) {
+        if let Some(account) = self.world.account_of(self.id) {
             return Err(Rejection::AlreadyLoggedIn(account.into()));
         }
         debug_assert!(client.account.is_none());
         Ok(())
     }
 
-    fn start_auth(&mut self, out: &mut Outbox, id: ClientId, name: &str, kind: AuthKind) -> AuthRequestId {
-        let reply = out.defer_reply(id);
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
+    /// Files a password check of `kind` for `name`, whose answer will
+    /// finish the client's request.
+    fn start_auth(&mut self, name: &str, kind: AuthKind) -> AuthRequestId {
+        let id = self.id;
+        let reply = self.out.defer_reply(id);
+        let client = self.world.clients.get_mut(&id).expect("caller checked the client");
         let pending =
             PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false, reply };
-        let request = self.logins.start(pending);
+        let request = self.world.logins.start(pending);
         client.auth_pending = Some(request);
         request
     }
-}
 
-impl Turn<'_> {
     pub(crate) fn register(&mut self, name: &str, password: Password, confirm: &Password) -> Result<(), Rejection> {
+        self.check_auth_allowed()?;
         let world = &mut *self.world;
-        let out = &mut *self.out;
         let (now, id) = (self.now, self.id);
-        world.check_auth_allowed(id)?;
         validate_chosen_nick(name, world.config.max_nick_len, &world.config.server_name)
             .map_err(Rejection::NickInvalid)?;
         if password != *confirm {
@@ -237,16 +246,15 @@ impl Turn<'_> {
         }
         let source = world.clients[&id].source;
         world.logins.take_registration(source.unwrap_or(SourceKey::UNKNOWN), now, &world.config)?;
-        let request = world.start_auth(out, id, name, AuthKind::Register);
-        out.push(Output::HashPassword { request, password });
+        let request = self.start_auth(name, AuthKind::Register);
+        self.out.push(Output::HashPassword { request, password });
         Ok(())
     }
 
     pub(crate) fn login(&mut self, name: &str, password: Password) -> Result<(), Rejection> {
+        self.check_auth_allowed()?;
         let world = &mut *self.world;
-        let out = &mut *self.out;
         let (now, id) = (self.now, self.id);
-        world.check_auth_allowed(id)?;
         let key = NameKey::of(name);
         let source = world.clients[&id].source.unwrap_or(SourceKey::UNKNOWN);
         world.logins.may_try(&key, source, now)?;
@@ -258,13 +266,13 @@ impl Turn<'_> {
         // the embedder answers after the same work as a real check), so
         // that the answer and its timing are those of a wrong password.
         let hash = world.accounts.get(&key).map(|account| account.hash.clone());
-        let request = world.start_auth(out, id, name, AuthKind::Login);
+        let request = self.start_auth(name, AuthKind::Login);
         if hash.is_none()
-            && let Some(pending) = world.logins.pending_mut(request)
+            && let Some(pending) = self.world.logins.pending_mut(request)
         {
             pending.no_account = true;
         }
-        out.push(Output::VerifyPassword { request, password, hash });
+        self.out.push(Output::VerifyPassword { request, password, hash });
         Ok(())
     }
 }

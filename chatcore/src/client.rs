@@ -9,6 +9,10 @@ use crate::framer::LineFramer;
 use crate::names::NameKey;
 use crate::source::SourceKey;
 
+mod table;
+
+pub(crate) use table::Clients;
+
 /// Per-client state. Its size is bounded by the limits in
 /// [`Config`](crate::Config): the framer holds at most one line, `rooms` at
 /// most `max_rooms_per_client` keys.
@@ -16,9 +20,10 @@ use crate::source::SourceKey;
 pub(crate) struct Client {
     pub(crate) nick: Box<str>,
     pub(crate) nick_key: NameKey,
-    pub(crate) codec: Codec,
+    /// Changed only by the client table, which counts clients per codec.
+    codec: Codec,
     /// Set by the first non-blank line, which may switch the codec.
-    pub(crate) codec_chosen: bool,
+    codec_chosen: bool,
     pub(crate) framer: LineFramer,
     /// Rooms in the order joined; the last is the current room.
     pub(crate) rooms: Vec<NameKey>,
@@ -55,6 +60,46 @@ pub(crate) struct Client {
 }
 
 impl Client {
+    /// A client just connected as `nick`, speaking `codec`, with a full
+    /// flood allowance, in no room, not logged in, with no deadline set.
+    /// An IRC client's codec is chosen from the start; another's by its
+    /// first line.
+    pub(crate) fn new(nick: Box<str>, codec: Codec, flood: FloodBucket, now: Instant) -> Self {
+        Self {
+            nick_key: NameKey::of(&nick),
+            nick,
+            codec,
+            codec_chosen: codec == Codec::Irc,
+            framer: LineFramer::default(),
+            rooms: Vec::new(),
+            source: None,
+            host: Box::default(),
+            account: None,
+            blocks: BTreeMap::new(),
+            auth_pending: None,
+            registration_deadline: None,
+            last_activity: now,
+            idle_warned: false,
+            timer: None,
+            history_cursor: None,
+            page_replies: std::collections::VecDeque::new(),
+            flood,
+            irc: None,
+            refuse_passwords: None,
+        }
+    }
+
+    /// The codec it speaks.
+    pub(crate) fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// Whether its codec is settled: an IRC client's from the start,
+    /// another's by its first line.
+    pub(crate) fn codec_chosen(&self) -> bool {
+        self.codec_chosen
+    }
+
     /// `event` in this client's codec, addressed to it: replies that name
     /// their recipient (IRC numerics do) carry its nickname.
     pub(crate) fn render(&self, event: &crate::event::Event<'_>) -> bytes::Bytes {

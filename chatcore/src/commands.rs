@@ -45,35 +45,6 @@ impl World {
         Turn::new(self, out, now, id).run(command)
     }
 
-    /// Gives a client a new nickname and tells it and its roommates.
-    /// `taken_back`: its guest name was claimed by the account that owns it.
-    pub(crate) fn rename(&mut self, out: &mut Outbox, id: ClientId, nick: Box<str>, taken_back: bool) {
-        let client = self.clients.get_mut(&id).expect("caller checked the client");
-        let key = NameKey::of(&nick);
-        let old = std::mem::replace(&mut client.nick, nick);
-        let old_key = std::mem::replace(&mut client.nick_key, key.clone());
-        self.names.rename(id, &old_key, key);
-        self.blocks.carry(id, &old_key);
-        let (new, host) = (self.clients[&id].nick.clone(), self.clients[&id].host.clone());
-        let mates = self.roommates(id);
-        out.fanout(mates, &Event::NickChanged { old: &old, new: &new, host: &host, you: false });
-        if taken_back {
-            self.tell(out, id, Event::Renamed { old: &old, new: &new, host: &host });
-        } else {
-            self.tell(out, id, Event::NickChanged { old: &old, new: &new, host: &host, you: true });
-        }
-    }
-
-    /// Takes a client out of a room without telling anyone (the caller
-    /// has), and notes the room empty if it now is.
-    pub(crate) fn remove_member(&mut self, out: &mut Outbox, now: Now, id: ClientId, key: &NameKey) {
-        self.remove_membership(id, key);
-        if let Some(room) = self.rooms.get_mut(key) {
-            room.members.remove(id);
-        }
-        self.rooms.note_if_vacated(out, now, key, &self.config);
-    }
-
     /// The room a command is about: the one named (which the client must be
     /// in), or else the client's only (text: current) room.
     pub(crate) fn target_room(&self, id: ClientId, named: Option<&str>) -> Result<NameKey, Rejection> {
@@ -91,7 +62,7 @@ impl World {
             }
             None => match client.rooms.last() {
                 None => Err(Rejection::InLobby),
-                Some(current) if client.rooms.len() == 1 || client.codec == Codec::Text => Ok(current.clone()),
+                Some(current) if client.rooms.len() == 1 || client.codec() == Codec::Text => Ok(current.clone()),
                 Some(_) => Err(Rejection::RoomRequired),
             },
         }
@@ -157,7 +128,7 @@ impl Turn<'_> {
                 (room, None) => self.history(room, command.number("before")),
                 (None, Some(with)) => self.conversation_history(with, command.number("before")),
                 // A room and a conversation at once: which page would it be?
-                (Some(_), Some(_)) => Err(Rejection::Usage(self.client().codec.usage(Verb::History))),
+                (Some(_), Some(_)) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
             },
             // IRC's own verbs, in `irc/`.
             Verb::Cap => self.world.irc_cap(self.out, self.now, self.id, command.word("sub"), command.text("caps")),
@@ -226,9 +197,29 @@ impl Turn<'_> {
             let host = &self.client().host.clone();
             self.tell(Event::NickChanged { old: nick, new: nick, host, you: true });
         } else {
-            self.world.rename(self.out, id, nick.into(), false);
+            self.rename(nick.into(), false);
         }
         Ok(())
+    }
+
+    /// Gives the client a new nickname and tells it and its roommates.
+    /// `taken_back`: its guest name was claimed by the account that owns it.
+    pub(crate) fn rename(&mut self, nick: Box<str>, taken_back: bool) {
+        let (world, id) = (&mut *self.world, self.id);
+        let client = world.clients.get_mut(&id).expect("caller checked the client");
+        let key = NameKey::of(&nick);
+        let old = std::mem::replace(&mut client.nick, nick);
+        let old_key = std::mem::replace(&mut client.nick_key, key.clone());
+        let (new, host) = (client.nick.clone(), client.host.clone());
+        world.names.rename(id, &old_key, key);
+        world.blocks.carry(id, &old_key);
+        let mates = world.roommates(id);
+        self.out.fanout(mates, &Event::NickChanged { old: &old, new: &new, host: &host, you: false });
+        if taken_back {
+            self.tell(Event::Renamed { old: &old, new: &new, host: &host });
+        } else {
+            self.tell(Event::NickChanged { old: &old, new: &new, host: &host, you: true });
+        }
     }
 
     fn create_room(&mut self, name: &str) -> Result<(), Rejection> {
@@ -242,7 +233,7 @@ impl Turn<'_> {
             return Err(Rejection::RoomLimit { max: world.config.max_rooms });
         }
         self.check_membership_allowance()?;
-        self.world.take_room_allowance(now, id)?;
+        self.take_room_allowance()?;
         let world = &mut *self.world;
         let owner = world.clients.get(&id).and_then(|c| c.account.clone());
         let owner_name = owner.as_ref().and_then(|key| world.accounts.get(key)).map(|a| a.name.clone());
@@ -274,7 +265,7 @@ impl Turn<'_> {
     fn check_membership_allowance(&self) -> Result<(), Rejection> {
         let client = self.client();
         let max = self.world.config.max_rooms_per_client;
-        if client.codec != Codec::Text && client.rooms.len() >= max {
+        if client.codec() != Codec::Text && client.rooms.len() >= max {
             return Err(Rejection::TooManyRooms { max });
         }
         Ok(())
@@ -287,7 +278,7 @@ impl Turn<'_> {
         let Some(client) = self.world.clients.get(&id) else {
             return;
         };
-        if client.codec == Codec::Text {
+        if client.codec() == Codec::Text {
             for old in client.rooms.clone() {
                 self.exit(&old, None);
             }
@@ -314,7 +305,7 @@ impl Turn<'_> {
         self.out.fanout(room.members.iter().filter(|(m, _)| *m != id), &joined(false));
         let welcome = client.render(&joined(true));
         world.add_membership(id, key.clone());
-        world.replay_on_join(self.out, id, key, welcome);
+        self.replay_on_join(key, welcome);
     }
 
     fn leave(&mut self, named: Option<&str>, reason: Option<&str>) -> Result<(), Rejection> {
@@ -324,6 +315,17 @@ impl Turn<'_> {
         }
         self.exit(&key, reason.filter(|r| !r.trim().is_empty()));
         Ok(())
+    }
+
+    /// Takes the client out of a room without telling anyone (the caller
+    /// has), and notes the room empty if it now is.
+    pub(crate) fn remove_member(&mut self, key: &NameKey) {
+        let (world, id) = (&mut *self.world, self.id);
+        world.remove_membership(id, key);
+        if let Some(room) = world.rooms.get_mut(key) {
+            room.members.remove(id);
+        }
+        world.rooms.note_if_vacated(self.out, self.now, key, &world.config);
     }
 
     /// Takes the client out of a room it is in; both sides are told.
@@ -336,7 +338,7 @@ impl Turn<'_> {
         let left = |you| Event::Left { room: &room.name, nick: &client.nick, host: &client.host, you, reason };
         self.out.fanout(others, &left(false));
         self.out.send(id, client.render(&left(true)));
-        world.remove_member(self.out, self.now, id, key);
+        self.remove_member(key);
     }
 
     fn quit(&mut self, reason: Option<String>) -> Result<(), Rejection> {
@@ -350,7 +352,7 @@ impl Turn<'_> {
 
     fn say(&mut self, named: Option<&str>, text: &str, notice: bool) -> Result<(), Rejection> {
         let (world, id, now) = (&mut *self.world, self.id, self.now);
-        check_text(text, Verb::Say, world.clients[&id].codec)?;
+        check_text(text, Verb::Say, world.clients[&id].codec())?;
         let key = match (named, world.target_room(id, named)) {
             (_, Ok(key)) => key,
             // A room that takes messages from outside (`-n`).
@@ -408,7 +410,7 @@ impl Turn<'_> {
 
     fn whisper(&mut self, to: &str, text: &str) -> Result<(), Rejection> {
         let (id, now) = (self.id, self.now);
-        check_text(text, Verb::Msg, self.client().codec)?;
+        check_text(text, Verb::Msg, self.client().codec())?;
         if !is_nick_like(to) {
             return Err(Rejection::NoSuchNick(to.into()));
         }
@@ -425,8 +427,8 @@ impl Turn<'_> {
         // A logged-in user's nickname is its account's name.
         let between_accounts = sender.account.is_some() && receiver.account.is_some();
         let (from, to_nick) = (sender.nick.clone(), receiver.nick.clone());
-        let seq =
-            if between_accounts { world.keep_in_conversation(self.out, now, &from, &to_nick, text) } else { None };
+        let seq = if between_accounts { self.keep_in_conversation(&from, &to_nick, text) } else { None };
+        let world = &mut *self.world;
         let (sender, receiver) = (&world.clients[&id], &world.clients[&recipient]);
         let (from, to_nick, host) = (&*from, &*to_nick, &*sender.host);
         let event =
@@ -464,7 +466,8 @@ impl Turn<'_> {
         }
         let (from, to) = (sender.nick.clone(), account.name.clone());
         // Kept for later, it is part of their conversation from now on.
-        let seq = world.keep_in_conversation(self.out, now, &from, &to, text);
+        let seq = self.keep_in_conversation(&from, &to, text);
+        let world = &mut *self.world;
         let kept = OfflineMessage { from: from.clone(), text: text.into(), unix_ms: now.unix_ms, seq };
         // Cannot be refused: checked above, and a conversation's record takes no room.
         let _ = world.accounts.keep_offline(key, kept, max, max_total);

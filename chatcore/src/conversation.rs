@@ -25,34 +25,10 @@ use crate::outbox::Outbox;
 use crate::output::{ClientId, HistoryTarget, Output};
 use crate::record::{Record, StoredMessage};
 use crate::replay::{heard_by, tidy_fetched};
-use crate::time::Now;
 use crate::turn::Turn;
 use crate::world::World;
 
 impl World {
-    /// Keeps a whisper from account `from` to account `to` in their
-    /// conversation and returns its number; `None` if conversations are
-    /// not kept (no store, or `conversation_history_len` 0) or the store
-    /// is failing. A failing store does not stop the whisper, which needs
-    /// no record to be delivered; it only leaves it out of the history,
-    /// as no record may be made that the store cannot write.
-    pub(crate) fn keep_in_conversation(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        from: &str,
-        to: &str,
-        text: &str,
-    ) -> Option<u64> {
-        if !self.keeps_conversations() || self.storage_failing {
-            return None;
-        }
-        let seq = self.accounts.number_whisper();
-        let message = StoredMessage { seq, from: from.into(), text: text.into(), unix_ms: now.unix_ms };
-        out.persist(Record::Whisper { to: to.into(), message });
-        Some(seq)
-    }
-
     /// Whether whispers between accounts are kept in a store to page back.
     fn keeps_conversations(&self) -> bool {
         self.config.emit_records && self.config.conversation_history_len > 0
@@ -105,6 +81,23 @@ impl World {
 }
 
 impl Turn<'_> {
+    /// Keeps a whisper from account `from` to account `to` in their
+    /// conversation and returns its number; `None` if conversations are
+    /// not kept (no store, or `conversation_history_len` 0) or the store
+    /// is failing. A failing store does not stop the whisper, which needs
+    /// no record to be delivered; it only leaves it out of the history,
+    /// as no record may be made that the store cannot write.
+    pub(crate) fn keep_in_conversation(&mut self, from: &str, to: &str, text: &str) -> Option<u64> {
+        let world = &mut *self.world;
+        if !world.keeps_conversations() || world.storage_failing {
+            return None;
+        }
+        let seq = world.accounts.number_whisper();
+        let message = StoredMessage { seq, from: from.into(), text: text.into(), unix_ms: self.now.unix_ms };
+        self.out.persist(Record::Whisper { to: to.into(), message });
+        Some(seq)
+    }
+
     /// `/history @NICK`: the page of up to `history_page_len` whispers
     /// between the client's account and `with` numbered below `before`,
     /// or below the text client's cursor, or the newest.
@@ -124,8 +117,8 @@ impl Turn<'_> {
         if world.keeps_conversations() && before > 1 {
             let target = HistoryTarget::Conversation { account: account.name.clone(), with: other.name.clone() };
             let limit = world.config.history_page_len.saturating_add(1);
-            world.defer_page_reply(out, id);
-            out.push(Output::FetchHistory { client: id, target, before, limit });
+            self.defer_page_reply();
+            self.out.push(Output::FetchHistory { client: id, target, before, limit });
             return Ok(());
         }
         // Nothing kept, or nothing older: the answer needs no store.

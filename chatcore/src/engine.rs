@@ -119,7 +119,7 @@ impl Engine {
 
     /// The codec a connected client speaks.
     pub fn codec(&self, client: ClientId) -> Option<Codec> {
-        self.world.clients.get(&client).map(|c| c.codec)
+        self.world.clients.get(&client).map(|c| c.codec())
     }
 
     /// Whether a connected client has yet to register: it has not sent
@@ -193,9 +193,12 @@ impl Engine {
         let counts = &self.world.counts;
         Stats {
             clients: self.world.clients.len(),
-            text_clients: counts.text_clients,
-            json_clients: counts.json_clients,
-            irc_clients: counts.irc_clients,
+            text_clients: self.world.clients.speaking(Codec::Text),
+            #[cfg(feature = "json")]
+            json_clients: self.world.clients.speaking(Codec::Json),
+            #[cfg(not(feature = "json"))]
+            json_clients: 0,
+            irc_clients: self.world.clients.speaking(Codec::Irc),
             rooms: self.world.rooms.len(),
             accounts: self.world.accounts.len(),
             lines_in: counts.lines_in,
@@ -397,6 +400,6 @@ impl Engine {
     /// `Ok` for a live client or one the engine closed; `Err` for an id it
     /// never issued.
     fn check_issued(&self, client: ClientId) -> Result<(), Error> {
-        if client.0 < self.world.next_client { Ok(()) } else { Err(Error::UnknownClient(client)) }
+        if self.world.clients.issued(client) { Ok(()) } else { Err(Error::UnknownClient(client)) }
     }
 }

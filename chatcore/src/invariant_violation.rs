@@ -255,4 +255,41 @@ pub enum InvariantViolation {
         /// The limit.
         max: usize,
     },
+    /// The most users at once, which LUSERS reports, is below the users now.
+    #[error("the most users at once counted {peak}, yet {users} are online")]
+    PeakBelowUsers {
+        /// The most users at once, as counted.
+        peak: usize,
+        /// Users online now, as counted.
+        users: usize,
+    },
+    /// WHOWAS remembers more departures than its bound.
+    #[error("{kept} departures remembered, over the bound of {max}")]
+    WhowasOverCap {
+        /// Departures remembered.
+        kept: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// LUSERS's counts of users and of IRC clients still registering
+    /// differ from the clients connected.
+    #[error(
+        "{users} users and {registering} registering counted, yet {connected} clients are connected, {unwelcomed} of them IRC clients not yet welcomed"
+    )]
+    VisitorCount {
+        /// Users, as counted.
+        users: usize,
+        /// IRC clients registering, as counted.
+        registering: usize,
+        /// Clients connected.
+        connected: usize,
+        /// Connected IRC clients not yet welcomed.
+        unwelcomed: usize,
+    },
+    /// A connected client's id is one the engine never issued.
+    #[error("{client} is connected under an id never issued")]
+    UnissuedId {
+        /// The client.
+        client: ClientId,
+    },
 }

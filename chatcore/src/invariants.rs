@@ -34,17 +34,20 @@ impl World {
         }
         self.accounts.check(config)?;
         self.logins.check(config)?;
-        let counts = &self.counts;
-        for (codec, name, kept) in [
-            (Codec::Text, "text", counts.text_clients),
-            #[cfg(feature = "json")]
-            (Codec::Json, "JSON", counts.json_clients),
-            (Codec::Irc, "IRC", counts.irc_clients),
-        ] {
-            let speaking = self.clients.values().filter(|c| c.codec == codec).count();
-            if kept != speaking {
-                return Err(V::CodecCount { codec: name, kept, speaking });
-            }
+        self.check_visitors()?;
+        self.clients.check()
+    }
+
+    /// LUSERS's counts against the clients connected: every client is a
+    /// user but an IRC client not yet welcomed, which is registering.
+    fn check_visitors(&self) -> Result<(), InvariantViolation> {
+        let visitors = &self.visitors;
+        visitors.check()?;
+        let unwelcomed = self.clients.values().filter(|c| c.irc.as_ref().is_some_and(|s| !s.registered)).count();
+        let connected = self.clients.len();
+        if visitors.registering() != unwelcomed || visitors.users() + visitors.registering() != connected {
+            let (users, registering) = (visitors.users(), visitors.registering());
+            return Err(InvariantViolation::VisitorCount { users, registering, connected, unwelcomed });
         }
         Ok(())
     }
@@ -80,10 +83,10 @@ impl World {
                     return Err(V::NotAMember { client: id, room: room() });
                 }
             }
-            if client.codec == Codec::Text && client.rooms.len() > 1 {
+            if client.codec() == Codec::Text && client.rooms.len() > 1 {
                 return Err(V::TextInSeveralRooms { client: id, rooms: client.rooms.len() });
             }
-            if client.codec != Codec::Text && client.rooms.len() > config.max_rooms_per_client {
+            if client.codec() != Codec::Text && client.rooms.len() > config.max_rooms_per_client {
                 return Err(V::TooManyRooms {
                     client: id,
                     rooms: client.rooms.len(),
@@ -96,7 +99,7 @@ impl World {
                 (None, due) => due.is_none(),
             };
             // An IRC client registers with its welcome, not with its first line.
-            let registered = client.irc.as_ref().map_or(client.codec_chosen, |session| session.registered);
+            let registered = client.irc.as_ref().map_or(client.codec_chosen(), |session| session.registered);
             let spoke = !config.require_login && registered && client.registration_deadline.is_some();
             if !timer_ok || spoke {
                 return Err(V::DeadlineMismatch { client: id });

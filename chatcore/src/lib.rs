@@ -170,7 +170,7 @@ mod event; // what a client is told
 mod framer; // bytes to lines, with a cap
 
 // What the commands do.
-mod client; // one connection's state
+mod client; // one connection's state, and the table of every client
 mod commands; // nick, rooms, messages, whispers
 mod conversation; // whispers between accounts, kept and paged back
 mod history; // the ring of a room's last messages
@@ -192,7 +192,6 @@ mod lockout; // failed-login and registration counters
 mod password_check; // a hash or verify request under way
 mod social; // /seen, /since, blocking
 mod source; // where a connection comes from, as limits count it
-mod whowas; // who recently left, for WHOWAS
 
 // Durability.
 mod record; // durable facts

@@ -9,26 +9,22 @@ use crate::error::Rejection;
 use crate::event::Event;
 use crate::lockout::Creator;
 use crate::names::NameKey;
-use crate::output::ClientId;
 use crate::record::Record;
 use crate::room::Topic;
 use crate::source::SourceKey;
-use crate::time::Now;
 use crate::turn::Turn;
-use crate::world::World;
-
-impl World {
-    /// Counts one room creation against the client's source and account,
-    /// or refuses it while either has used up its allowance.
-    pub(crate) fn take_room_allowance(&mut self, now: Now, id: ClientId) -> Result<(), Rejection> {
-        let Some(client) = self.clients.get(&id) else { return Ok(()) };
-        let mut creators = vec![Creator::Source(client.source.unwrap_or(SourceKey::UNKNOWN))];
-        creators.extend(client.account.clone().map(Creator::Account));
-        self.rooms.take_creation(&creators, now, &self.config)
-    }
-}
 
 impl Turn<'_> {
+    /// Counts one room creation against the client's source and account,
+    /// or refuses it while either has used up its allowance.
+    pub(crate) fn take_room_allowance(&mut self) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let Some(client) = world.clients.get(&self.id) else { return Ok(()) };
+        let mut creators = vec![Creator::Source(client.source.unwrap_or(SourceKey::UNKNOWN))];
+        creators.extend(client.account.clone().map(Creator::Account));
+        world.rooms.take_creation(&creators, self.now, &world.config)
+    }
+
     /// `/drop ROOM`: its owner removes it and its history; members are
     /// told and sent back to the Lobby (or out of it, for JSON clients).
     pub(crate) fn drop_room(&mut self, name: &str) -> Result<(), Rejection> {

@@ -201,7 +201,7 @@ impl Turn<'_> {
         };
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let changes =
-            modes::parse(letters, &args, client.codec.usage(crate::command::Verb::Mode)).map_err(|e| match e {
+            modes::parse(letters, &args, client.codec().usage(crate::command::Verb::Mode)).map_err(|e| match e {
                 Rejection::InvalidModeParam { mode, reason, .. } => {
                     Rejection::InvalidModeParam { room: room.name.clone(), mode, reason }
                 }
@@ -261,7 +261,7 @@ impl Turn<'_> {
     pub(crate) fn kick(&mut self, name: &str, nick: &str, reason: Option<&str>) -> Result<(), Rejection> {
         let world = &mut *self.world;
         let out = &mut *self.out;
-        let (now, id) = (self.now, self.id);
+        let id = self.id;
         let key = NameKey::of(name);
         let room = world.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
         if !room.members.contains(id) {
@@ -281,7 +281,7 @@ impl Turn<'_> {
         let kicked = &world.clients[&target].nick;
         let event = Event::Kicked { room: &room.name, by, host, nick: kicked, reason: reason.unwrap_or(by) };
         out.fanout(room.members.iter(), &event);
-        world.remove_member(out, now, target, &key);
+        self.on(target).remove_member(&key);
         Ok(())
     }
 

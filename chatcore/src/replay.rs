@@ -17,68 +17,6 @@ use crate::turn::Turn;
 use crate::world::{World, unsafe_text};
 
 impl World {
-    /// Sends the newcomer `welcome` followed by the room's kept history (in
-    /// one buffer), skipping names it blocks, and starts its `/history`
-    /// cursor at the oldest message shown.
-    pub(crate) fn replay_on_join(&mut self, out: &mut Outbox, id: ClientId, key: NameKey, welcome: Bytes) {
-        let Some(client) = self.clients.get(&id) else { return };
-        let room = &self.rooms[&key];
-        let mut replay = welcome.to_vec();
-        if let Some(topic) = &room.topic {
-            let event = Event::Topic {
-                room: &room.name,
-                text: Some(&topic.text),
-                by: &topic.set_by,
-                // Who set a topic, and who said what, are kept by name only.
-                host: HIDDEN_HOST,
-                unix_ms: topic.unix_ms,
-                changed: false,
-            };
-            replay.extend_from_slice(&client.render(&event));
-        }
-        let heard = room.history.iter().filter(|e| client.hears(&e.from));
-        if client.irc.is_some() {
-            // IRC clients learn who is there from NAMES (353, 366) on
-            // joining, and get the replay as one history page: a
-            // `chathistory` batch if they negotiated `batch`.
-            let (names, page) = self.names_page(room);
-            let nicks: Vec<&str> = names.iter().map(String::as_str).collect();
-            let names = IrcAnswer::Names { room: &room.name, secret: room.modes.secret, nicks: &nicks, page };
-            replay.extend_from_slice(&client.render(&Event::Irc(names)));
-            let page: Vec<PageMessage<'_>> =
-                heard.map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms }).collect();
-            if !page.is_empty() {
-                let event = Event::HistoryPage {
-                    of: PageOf::Room(&room.name),
-                    messages: &page,
-                    more: false,
-                    oldest: None,
-                    unreadable: 0,
-                };
-                replay.extend_from_slice(&client.render(&event));
-            }
-        } else {
-            for entry in heard {
-                let event = Event::Message {
-                    room: &room.name,
-                    seq: entry.seq,
-                    from: &entry.from,
-                    host: HIDDEN_HOST,
-                    text: &entry.text,
-                    unix_ms: entry.unix_ms,
-                    history: true,
-                    notice: false,
-                };
-                replay.extend_from_slice(&client.render(&event));
-            }
-        }
-        let cursor = Some((HistoryKey::Room(key), room.history.oldest_seq().unwrap_or(room.next_seq)));
-        if let Some(client) = self.clients.get_mut(&id) {
-            client.history_cursor = cursor;
-        }
-        out.send(id, replay.into());
-    }
-
     /// The embedder's answer to an [`Output::FetchHistory`]: the stored
     /// messages asked for, in any order. Nothing happens if the client is
     /// gone.
@@ -99,15 +37,6 @@ impl World {
             HistoryTarget::Conversation { account, with } => {
                 self.conversation_page(out, client, account, with, messages, unreadable);
             }
-        }
-    }
-
-    /// A page is being read from the store for `id`: its answer will name
-    /// the request that asked for it.
-    pub(crate) fn defer_page_reply(&mut self, out: &mut Outbox, id: ClientId) {
-        let tag = out.defer_reply(id);
-        if let Some(client) = self.clients.get_mut(&id) {
-            client.page_replies.push_back(tag);
         }
     }
 
@@ -165,6 +94,78 @@ pub(crate) fn heard_by<'a>(reader: &Client, messages: &'a [StoredMessage]) -> Ve
 }
 
 impl Turn<'_> {
+    /// Sends the newcomer `welcome` followed by the room's kept history (in
+    /// one buffer), skipping names it blocks, and starts its `/history`
+    /// cursor at the oldest message shown.
+    pub(crate) fn replay_on_join(&mut self, key: NameKey, welcome: Bytes) {
+        let (world, id) = (&mut *self.world, self.id);
+        let Some(client) = world.clients.get(&id) else { return };
+        let room = &world.rooms[&key];
+        let mut replay = welcome.to_vec();
+        if let Some(topic) = &room.topic {
+            let event = Event::Topic {
+                room: &room.name,
+                text: Some(&topic.text),
+                by: &topic.set_by,
+                // Who set a topic, and who said what, are kept by name only.
+                host: HIDDEN_HOST,
+                unix_ms: topic.unix_ms,
+                changed: false,
+            };
+            replay.extend_from_slice(&client.render(&event));
+        }
+        let heard = room.history.iter().filter(|e| client.hears(&e.from));
+        if client.irc.is_some() {
+            // IRC clients learn who is there from NAMES (353, 366) on
+            // joining, and get the replay as one history page: a
+            // `chathistory` batch if they negotiated `batch`.
+            let (names, page) = world.names_page(room);
+            let nicks: Vec<&str> = names.iter().map(String::as_str).collect();
+            let names = IrcAnswer::Names { room: &room.name, secret: room.modes.secret, nicks: &nicks, page };
+            replay.extend_from_slice(&client.render(&Event::Irc(names)));
+            let page: Vec<PageMessage<'_>> =
+                heard.map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms }).collect();
+            if !page.is_empty() {
+                let event = Event::HistoryPage {
+                    of: PageOf::Room(&room.name),
+                    messages: &page,
+                    more: false,
+                    oldest: None,
+                    unreadable: 0,
+                };
+                replay.extend_from_slice(&client.render(&event));
+            }
+        } else {
+            for entry in heard {
+                let event = Event::Message {
+                    room: &room.name,
+                    seq: entry.seq,
+                    from: &entry.from,
+                    host: HIDDEN_HOST,
+                    text: &entry.text,
+                    unix_ms: entry.unix_ms,
+                    history: true,
+                    notice: false,
+                };
+                replay.extend_from_slice(&client.render(&event));
+            }
+        }
+        let cursor = Some((HistoryKey::Room(key), room.history.oldest_seq().unwrap_or(room.next_seq)));
+        if let Some(client) = world.clients.get_mut(&id) {
+            client.history_cursor = cursor;
+        }
+        self.out.send(id, replay.into());
+    }
+
+    /// A page is being read from the store for the client: its answer
+    /// will name the request that asked for it.
+    pub(crate) fn defer_page_reply(&mut self) {
+        let tag = self.out.defer_reply(self.id);
+        if let Some(client) = self.world.clients.get_mut(&self.id) {
+            client.page_replies.push_back(tag);
+        }
+    }
+
     /// `/history`: the page of up to `history_page_len` messages before
     /// `before`, or before the client's cursor, or before the newest.
     pub(crate) fn history(&mut self, named: Option<&str>, before: Option<u64>) -> Result<(), Rejection> {
@@ -182,8 +183,8 @@ impl Turn<'_> {
         let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
         if !in_memory && world.config.emit_records {
             let target = HistoryTarget::Room(room.name.clone());
-            world.defer_page_reply(out, id);
-            out.push(Output::FetchHistory { client: id, target, before, limit });
+            self.defer_page_reply();
+            self.out.push(Output::FetchHistory { client: id, target, before, limit });
             return Ok(());
         }
         let unfiltered: Vec<_> = room.history.page_before(before, limit).collect();

@@ -11,22 +11,31 @@
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::names::{NameError, NameKey, validate_nick};
-use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::Record;
 use crate::turn::Turn;
 use crate::world::World;
 
 impl World {
+    /// Whether `receiver` refuses to hear `sender`: it blocks the sender's
+    /// name, or one the sender had earlier on this connection.
+    pub(crate) fn blocks_sender(&self, receiver: ClientId, sender: ClientId) -> bool {
+        let (Some(r), Some(s)) = (self.clients.get(&receiver), self.clients.get(&sender)) else { return false };
+        r.blocks.contains_key(&s.nick_key) || self.blocks.carried_block(sender, receiver)
+    }
+}
+
+impl Turn<'_> {
     /// On login, the account's blocks and the guest's merge (up to the limit)
     /// and both are kept in the account.
-    pub(crate) fn adopt_account_blocks(&mut self, out: &mut Outbox, id: ClientId, account: &NameKey) {
-        let max = self.config.max_blocks;
-        let guest_blocks: Vec<NameKey> = self.clients[&id].blocks.keys().cloned().collect();
+    pub(crate) fn adopt_account_blocks(&mut self, account: &NameKey) {
+        let (world, id) = (&mut *self.world, self.id);
+        let max = world.config.max_blocks;
+        let guest_blocks: Vec<NameKey> = world.clients[&id].blocks.keys().cloned().collect();
         for key in &guest_blocks {
-            self.blocks.remove(id, key);
+            world.blocks.remove(id, key);
         }
-        let (Some(client), Some(account)) = (self.clients.get_mut(&id), self.accounts.get_mut(account)) else {
+        let (Some(client), Some(account)) = (world.clients.get_mut(&id), world.accounts.get_mut(account)) else {
             return;
         };
         // What the account gains must be stored like any other block of it.
@@ -39,22 +48,13 @@ impl World {
         }
         client.blocks = account.blocks.clone();
         for key in client.blocks.keys() {
-            self.blocks.add(id, key.clone());
+            world.blocks.add(id, key.clone());
         }
         for record in adopted {
-            out.persist(record);
+            self.out.persist(record);
         }
     }
 
-    /// Whether `receiver` refuses to hear `sender`: it blocks the sender's
-    /// name, or one the sender had earlier on this connection.
-    pub(crate) fn blocks_sender(&self, receiver: ClientId, sender: ClientId) -> bool {
-        let (Some(r), Some(s)) = (self.clients.get(&receiver), self.clients.get(&sender)) else { return false };
-        r.blocks.contains_key(&s.nick_key) || self.blocks.carried_block(sender, receiver)
-    }
-}
-
-impl Turn<'_> {
     pub(crate) fn block(&mut self, nick: &str) -> Result<(), Rejection> {
         let world = &mut *self.world;
         let out = &mut *self.out;

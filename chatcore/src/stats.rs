@@ -6,7 +6,6 @@
 //! reading them is as cheap as copying a few integers however many
 //! clients are connected.
 
-use crate::codec::Codec;
 use crate::error::Rejection;
 
 /// A snapshot of the engine's gauges (what exists now) and counters (what
@@ -67,9 +66,6 @@ pub struct Stats {
 /// beside the world and bumped where each event happens.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub(crate) text_clients: usize,
-    pub(crate) json_clients: usize,
-    pub(crate) irc_clients: usize,
     pub(crate) lines_in: u64,
     pub(crate) messages: u64,
     pub(crate) flood_refusals: u64,
@@ -79,35 +75,6 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
-    /// The per-codec count of `codec`.
-    fn of_codec(&mut self, codec: Codec) -> &mut usize {
-        match codec {
-            Codec::Text => &mut self.text_clients,
-            #[cfg(feature = "json")]
-            Codec::Json => &mut self.json_clients,
-            Codec::Irc => &mut self.irc_clients,
-        }
-    }
-
-    /// A client speaking `codec` connected.
-    pub(crate) fn connected(&mut self, codec: Codec) {
-        *self.of_codec(codec) += 1;
-    }
-
-    /// A client speaking `codec` left.
-    pub(crate) fn disconnected(&mut self, codec: Codec) {
-        let count = self.of_codec(codec);
-        *count = count.saturating_sub(1);
-    }
-
-    /// A client's first line switched its codec.
-    pub(crate) fn switched(&mut self, from: Codec, to: Codec) {
-        if from != to {
-            self.disconnected(from);
-            self.connected(to);
-        }
-    }
-
     /// Counts a refusal told to a client, if it is one that is counted.
     /// Every refusal of a command passes here, so each is counted once
     /// whichever handler made it.

@@ -1,8 +1,10 @@
-//! The world: the client table and the parts that own the rest, each in
-//! its own file under `world/` with its state private and its rules kept
-//! by its methods: [`Names`] (nicknames and the Lobby), [`Rooms`],
-//! [`Accounts`], [`Blocks`], [`Logins`], and `Timers`. What spans parts
-//! is here: connecting, a client's memberships and the Lobby, departures.
+//! The world: parts that each keep their state private and their rules
+//! by their methods: the client table ([`Clients`], under `client/`, as
+//! only it may change a client's codec), [`Names`] (nicknames and the
+//! Lobby), [`Rooms`], [`Accounts`], [`Blocks`], [`Logins`], `Timers` and,
+//! on IRC's side, `Visitors` (LUSERS's counts and WHOWAS), each in its own
+//! file. What spans parts is here: connecting, input, a client's
+//! memberships and the Lobby, departures.
 //! Command handlers run in a [`Turn`](crate::turn::Turn), which holds the
 //! world and the [`Outbox`] beside it, so they can walk the world and
 //! queue output at the same time.
@@ -10,13 +12,14 @@
 use std::collections::BTreeMap;
 
 use crate::Config;
-use crate::client::{Client, FloodBucket};
+use crate::client::{Client, Clients, FloodBucket};
 use crate::codec::{Codec, LineReader, Wire};
 use crate::command::Verb;
 use crate::error::Rejection;
 use crate::event::Event;
-use crate::framer::{Frame, LineFramer};
+use crate::framer::Frame;
 use crate::irc::session::IrcSession;
+use crate::irc::visitors::{Departure, Visitors};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
@@ -42,10 +45,8 @@ pub(crate) use rooms::Rooms;
 #[derive(Debug)]
 pub(crate) struct World {
     pub(crate) config: Config,
-    /// Boxed, so the table's nodes stay small: a B-tree filled in id order
-    /// leaves its nodes about half full, and each empty slot would
-    /// otherwise cost a whole `Client`.
-    pub(crate) clients: BTreeMap<ClientId, Box<Client>>,
+    /// Every connected client, the ids issued, and the clients per codec.
+    pub(crate) clients: Clients,
     /// Every client by nickname, and the Lobby's clients, in name order.
     pub(crate) names: Names,
     /// Every room, with its creation counts and expiry.
@@ -59,15 +60,9 @@ pub(crate) struct World {
     pub(crate) timers: Timers,
     /// Set while the embedder's store fails; see `StorageStatus`.
     pub(crate) storage_failing: bool,
-    /// The id the next connection gets. Ids below it were issued, so an id
-    /// below it that is no longer connected was closed, not invented.
-    pub(crate) next_client: u64,
-    /// IRC clients connected and not yet welcomed, for LUSERS.
-    pub(crate) irc_unregistered: usize,
-    /// The most users online at once, for LUSERS.
-    pub(crate) peak_users: usize,
-    /// Who recently left, for IRC's WHOWAS.
-    pub(crate) departed: crate::whowas::Departed,
+    /// Users and IRC clients still registering counted for LUSERS, and
+    /// who recently left, for WHOWAS.
+    pub(crate) visitors: Visitors,
     /// What `Engine::stats` reports beyond the tables' lengths.
     pub(crate) counts: Counters,
 }
@@ -76,7 +71,7 @@ impl World {
     pub(crate) fn new(config: Config) -> Self {
         Self {
             config,
-            clients: BTreeMap::new(),
+            clients: Clients::default(),
             names: Names::default(),
             rooms: Rooms::default(),
             accounts: Accounts::default(),
@@ -84,10 +79,7 @@ impl World {
             logins: Logins::default(),
             timers: Timers::default(),
             storage_failing: false,
-            next_client: 1,
-            irc_unregistered: 0,
-            peak_users: 0,
-            departed: crate::whowas::Departed::default(),
+            visitors: Visitors::default(),
             counts: Counters::default(),
         }
     }
@@ -111,8 +103,7 @@ impl World {
         refuse_passwords: Option<Box<str>>,
         irc_password: Option<Box<str>>,
     ) -> ClientId {
-        let id = ClientId(self.next_client);
-        self.next_client += 1;
+        let id = self.clients.issue();
         let irc = codec == Codec::Irc;
         if self.clients.len() >= self.config.max_clients {
             let reason = DisconnectReason::ServerFull;
@@ -126,28 +117,13 @@ impl World {
         let session = irc.then(|| {
             Box::new(IrcSession { server_password: irc_password, ..IrcSession::new(&self.config.server_name) })
         });
-        let mut client = Client {
-            nick,
-            nick_key: nick_key.clone(),
-            codec,
-            codec_chosen: irc,
-            framer: LineFramer::default(),
-            rooms: Vec::new(),
-            source,
-            host: self.config.hosts.host_of(source),
-            account: None,
-            blocks: BTreeMap::new(),
-            auth_pending: None,
-            registration_deadline: (!registration_timeout.is_zero()).then(|| now.instant + registration_timeout),
-            last_activity: now.instant,
-            idle_warned: false,
-            timer: None,
-            history_cursor: None,
-            page_replies: std::collections::VecDeque::new(),
-            flood: FloodBucket::full(self.config.flood_burst, now.instant),
-            irc: session,
-            refuse_passwords,
-        };
+        let flood = FloodBucket::full(self.config.flood_burst, now.instant);
+        let mut client = Client::new(nick, codec, flood, now.instant);
+        client.source = source;
+        client.host = self.config.hosts.host_of(source);
+        client.registration_deadline = (!registration_timeout.is_zero()).then(|| now.instant + registration_timeout);
+        client.irc = session;
+        client.refuse_passwords = refuse_passwords;
         self.timers.rearm(id, &mut client, &self.config);
         if !irc {
             out.tell(id, codec, &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
@@ -157,11 +133,7 @@ impl World {
         }
         self.names.arrive(nick_key, id);
         self.clients.insert(id, Box::new(client));
-        self.counts.connected(codec);
-        if irc {
-            self.irc_unregistered += 1;
-        }
-        self.peak_users = self.peak_users.max(self.clients.len() - self.irc_unregistered);
+        self.visitors.arrive(irc);
         // Rooms restored empty start counting towards expiry once time is known.
         self.rooms.schedule_sweep(now, &self.config);
         id
@@ -173,7 +145,7 @@ impl World {
             return;
         };
         // An IRC line may carry 4,096 bytes of tags before its 510.
-        let max_line = match state.codec {
+        let max_line = match state.codec() {
             Codec::Irc => self.config.max_line_bytes.max(IRC_MAX_LINE),
             _ => self.config.max_line_bytes,
         };
@@ -212,28 +184,28 @@ impl World {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        let Some(mut reader) = LineReader::of(client.codec) else {
+        let Some(reader) = LineReader::of(client.codec()) else {
             // Refused for flooding once its label is known, to name it.
             let allowance = self.take_line_allowance(now, id);
             return self.irc_line(out, now, id, line, allowance);
         };
-        if !client.codec_chosen {
-            // The first line picks the codec, from its bytes, so a JSON line
-            // that is not valid UTF-8 is answered in JSON too. A client in
-            // no room yet has no memberships to update.
-            client.codec_chosen = true;
-            // Only a text client may switch: one connected as JSON stays JSON.
-            if reader == LineReader::Text {
-                reader = LineReader::detect(line);
-                client.codec = reader.codec();
-                self.counts.switched(Codec::Text, client.codec);
-                if client.codec != Codec::Text {
-                    let welcome = Event::Welcome { server: &self.config.server_name, nick: &client.nick };
-                    out.send(id, client.render(&welcome));
-                }
+        // The first line picks the codec, from its bytes, so a JSON line
+        // that is not valid UTF-8 is answered in JSON too. Only a text
+        // client may switch: one connected as JSON stays JSON. A client in
+        // no room yet has no memberships to update.
+        let (client, reader) = if client.codec_chosen() {
+            (client, reader)
+        } else {
+            let detected = LineReader::detect(line);
+            let switched = self.clients.choose_codec(id, detected.codec());
+            if switched {
+                let welcome = Event::Welcome { server: &self.config.server_name, nick: &self.clients[&id].nick };
+                self.tell(out, id, welcome);
             }
-        }
-        let codec = client.codec;
+            let Some(client) = self.clients.get_mut(&id) else { return };
+            (client, if switched { detected } else { reader })
+        };
+        let codec = client.codec();
         let Ok(line) = std::str::from_utf8(line) else {
             return out.tell(id, codec, &Event::Error { rejection: &Rejection::InvalidUtf8, verb: None });
         };
@@ -398,16 +370,13 @@ impl World {
         if announce && self.config.announce_lobby_presence {
             recipients.extend(self.lobby_except(id));
         }
-        let Some(mut client) = self.clients.remove(&id) else {
+        let Some(mut client) = self.clients.remove(id) else {
             return;
         };
         self.timers.disarm(id, &mut client);
-        self.counts.disconnected(client.codec);
         self.names.depart(&client.nick_key, id);
-        self.departed.record(&client, now.unix_ms);
-        if client.irc.as_ref().is_some_and(|session| !session.registered) {
-            self.irc_unregistered -= 1;
-        }
+        let registering = client.irc.as_ref().is_some_and(|session| !session.registered);
+        self.visitors.depart(registering, Departure::of(&client, now.unix_ms));
         self.blocks.depart(id, client.blocks.keys());
         if let Some(key) = &client.account {
             self.accounts.note_offline(key, now.unix_ms);

@@ -6,11 +6,11 @@
 use crate::codec::irc::request::history_of;
 use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer, PastUser, WhoisUser};
+use crate::irc::visitors::{Departure, identity};
 use crate::names::{NameKey, channel};
 use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::time::Now;
-use crate::whowas::{Departure, identity};
 use crate::world::World;
 
 impl World {
@@ -91,8 +91,7 @@ impl World {
         // A count that is not positive asks for everything.
         let count = count.and_then(|c| c.parse::<i64>().ok()).filter(|&c| c > 0).map_or(usize::MAX, |c| c as usize);
         let key = NameKey::of(nick);
-        let found: Vec<&Departure> =
-            self.departed.newest_first().filter(|d| NameKey::of(&d.nick) == key).take(count).collect();
+        let found: Vec<&Departure> = self.visitors.departed_as(&key).take(count).collect();
         let departed: Vec<PastUser<'_>> = found
             .iter()
             .map(|d| PastUser {
@@ -110,12 +109,12 @@ impl World {
 
     /// LUSERS: how many users, channels and servers (251-255, 265, 266).
     pub(crate) fn irc_lusers(&mut self, out: &mut Outbox, id: ClientId) {
-        let users = self.clients.len() - self.irc_unregistered;
+        let visitors = &self.visitors;
         let answer = IrcAnswer::Lusers {
-            users,
-            unregistered: self.irc_unregistered,
+            users: visitors.users(),
+            unregistered: visitors.registering(),
             rooms: self.rooms.len(),
-            peak: self.peak_users.max(users),
+            peak: visitors.peak(),
         };
         self.tell(out, id, Event::Irc(answer));
     }

@@ -185,11 +185,10 @@ impl World {
         if !self.config.require_login && client.registration_deadline.take().is_some() {
             self.timers.rearm(id, client, &self.config);
         }
-        self.irc_unregistered -= 1;
-        self.peak_users = self.peak_users.max(self.clients.len() - self.irc_unregistered);
+        self.visitors.register();
         self.irc_welcome(out, id);
         if logged_in {
-            self.deliver_mailbox(out, id);
+            Turn::new(self, out, now, id).deliver_mailbox();
         }
     }
 

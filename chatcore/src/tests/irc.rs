@@ -431,3 +431,26 @@ fn a_quiet_irc_client_that_answers_our_ping_stays_and_one_that_does_not_is_cut()
     assert!(!sim.is_connected(silent), "no answer to our PING within the warning");
     assert_eq!(sim.take(silent).last().map(String::as_str), Some("ERROR :Closing link: idle for too long\r"));
 }
+
+#[test]
+fn lusers_counts_users_and_registering_connections_and_keeps_the_most_at_once() {
+    let mut sim = Sim::new(relaxed());
+    let a = registered(&mut sim, "alice", "");
+    let text = sim.connect_as("bob");
+    let waiting = irc(&mut sim);
+    sim.send(a, "LUSERS");
+    let lines = sim.take(a);
+    assert!(has(&lines, ":chatd 251 alice :There are 2 users and 0 invisible on 1 servers"), "{lines:?}");
+    assert!(has(&lines, ":chatd 253 alice 1 :unknown connection(s)"), "{lines:?}");
+    assert!(has(&lines, ":chatd 265 alice 2 2 :Current local users 2, max 2"), "{lines:?}");
+    sim.disconnect(text, crate::DisconnectReason::ConnectionClosed).unwrap();
+    sim.disconnect(waiting, crate::DisconnectReason::ConnectionClosed).unwrap();
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+    sim.send(a, "LUSERS");
+    let lines = sim.take(a);
+    assert!(has(&lines, ":chatd 253 alice 0 :unknown connection(s)"), "{lines:?}");
+    assert!(has(&lines, ":chatd 266 alice 1 2 :Current global users 1, max 2"), "the most at once stays: {lines:?}");
+    sim.send(a, "WHOWAS BOB");
+    let lines = sim.take(a);
+    assert!(lines.iter().any(|l| l.starts_with(":chatd 314 alice bob bob ")), "{lines:?}");
+}

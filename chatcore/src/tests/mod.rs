@@ -66,7 +66,14 @@ pub(crate) fn digest(engine: &Engine) -> String {
         let _ = writeln!(
             out,
             "client {id} {} {} {:?} chosen={} rooms={rooms:?} account={:?} blocks={:?} auth={:?} reg={:?}",
-            c.nick, c.nick_key, c.codec, c.codec_chosen, c.account, c.blocks, c.auth_pending, c.registration_deadline
+            c.nick,
+            c.nick_key,
+            c.codec(),
+            c.codec_chosen(),
+            c.account,
+            c.blocks,
+            c.auth_pending,
+            c.registration_deadline
         );
     }
     let mut nicks: Vec<_> = engine.world.names.entries().collect();
