@@ -96,6 +96,11 @@ impl Turn<'_> {
                 self.users(command.text("from"));
                 Ok(())
             }
+            // The time the engine was handed with this input: it reads no clock.
+            Verb::Time => {
+                self.tell(Event::Time { unix_ms: self.now.unix_ms });
+                Ok(())
+            }
             Verb::Help => {
                 self.tell(Event::Help { commands: COMMANDS });
                 Ok(())

@@ -126,6 +126,8 @@ pub(crate) enum Event<'a> {
     Who { room: Option<&'a str>, members: &'a [&'a str], hosts: &'a [&'a str], page: ListPage<'a> },
     /// A page of everyone online, sorted.
     Users { users: &'a [&'a str], page: ListPage<'a> },
+    /// Answer to `/time`: the server's wall-clock time.
+    Time { unix_ms: u64 },
     /// The command reference.
     Help { commands: &'a [Spec] },
     /// A room's modes (`+nt`, `+kl KEY 10`), asked for.

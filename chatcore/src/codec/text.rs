@@ -264,6 +264,7 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
             more(out)?;
             writeln!(out)
         }
+        Event::Time { unix_ms } => writeln!(out, "* server time: {}", DateTimeUtc(unix_ms)),
         Event::Help { commands } => {
             writeln!(out, "* commands:")?;
             // A row with no text form (IRC's NOTICE) is not a text command.

@@ -372,6 +372,11 @@ pub(crate) const COMMANDS: &[Spec] = &[
     )
     .text(&["room"])
     .irc("HISTORY", "HISTORY <#room>"),
+    // IRC's TIME may name a server to ask; there is only this one.
+    row(Verb::Time, &[], &["time"], "/time", "time", r#"{"type":"time"}"#, "the server's date and time (UTC)")
+        .irc("TIME", "TIME [<server>]")
+        .irc_params(&[], 0)
+        .for_guests(),
     row(Verb::Help, &[], &["help"], "/help", "help", r#"{"type":"help"}"#, "this list")
         .irc("HELP", "HELP")
         .irc_params(&[], 0)

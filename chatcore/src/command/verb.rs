@@ -29,6 +29,7 @@ pub(crate) enum Verb {
     Unblock,
     Blocked,
     History,
+    Time,
     Help,
     Quit,
     // IRC's own verbs, which text and JSON cannot spell.

@@ -31,6 +31,7 @@ mod replies;
 mod reserved;
 mod restore;
 mod rooms;
+mod server_time;
 mod stats;
 mod support;
 mod targets;

@@ -279,6 +279,8 @@ pub(crate) fn render_into(
                 line(out, Some(server), "903", &[me, "SASL authentication successful"]);
             }
         }
+        // RFC 2812's RPL_TIME: the server asked, and its time in words.
+        Event::Time { unix_ms } => line(out, Some(server), "391", &[me, server, &DateTimeUtc(unix_ms).to_string()]),
         Event::IdleWarning { .. } => line(out, None, "PING", &[server]),
         Event::Bye { reason } => line(out, None, "ERROR", &[&format!("Closing link: {reason}")]),
         Event::Error { rejection, verb } => error(out, to, server, me, rejection, verb),
