@@ -257,7 +257,7 @@ enum Reply<'a> {
         next: Option<&'a str>,
     },
     Time {
-        unix_ms: u64,
+        ts: u64,
     },
     Help {
         commands: Vec<HelpJson<'a>>,
@@ -354,7 +354,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         }
         Event::Who { room, members, page, .. } => Reply::Who { room, members, total: page.total, next: page.next },
         Event::Users { users, page } => Reply::Users { users, total: page.total, next: page.next },
-        Event::Time { unix_ms } => Reply::Time { unix_ms },
+        Event::Time { unix_ms } => Reply::Time { ts: unix_ms },
         Event::Help { commands } => {
             // A row with no JSON type (IRC's NOTICE) is not a JSON command.
             Reply::Help { commands: commands.iter().filter(|c| !c.json_type.is_empty()).map(help_json).collect() }

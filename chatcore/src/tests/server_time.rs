@@ -32,9 +32,9 @@ fn json_gives_unix_milliseconds_and_echoes_the_id() {
     let mut sim = sim_at(relaxed());
     let a = sim.connect_json_as("alice");
     sim.send_json(a, &json!({"type":"time","id":"t1"}));
-    assert_eq!(sim.take_json(a), [json!({"type":"time","unix_ms":AT_MS,"id":"t1"})]);
+    assert_eq!(sim.take_json(a), [json!({"type":"time","ts":AT_MS,"id":"t1"})]);
     sim.send_json(a, &json!({"type":"time"}));
-    assert_eq!(sim.take(a), [format!(r#"{{"type":"time","unix_ms":{AT_MS}}}"#)]);
+    assert_eq!(sim.take(a), [format!(r#"{{"type":"time","ts":{AT_MS}}}"#)]);
 }
 
 #[test]
