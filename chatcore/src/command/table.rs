@@ -219,7 +219,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "put a member out of a room (operators)",
     )
     .text(&["room", "nick", "reason"])
-    .irc("KICK", "KICK <#room> <nick>{,<nick>} [:<reason>]")
+    .irc("KICK", "KICK <#room>{,<#room>} <nick>{,<nick>} [:<reason>]")
     .irc_params(&["room", "nick", "reason"], 2),
     row(
         Verb::Invite,

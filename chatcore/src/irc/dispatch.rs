@@ -138,9 +138,17 @@ impl World {
                     self.irc_privmsg(out, now, id, target, command.word("text"), notice);
                 }
             }
+            // RFC 2812: one channel and its users, or as many channels as
+            // users, each channel with the user in the same place.
             Verb::Kick => {
-                for nick in self.irc_targets(out, now, id, "KICK", command.word("nick")) {
-                    let kick = Command::new(Verb::Kick).with("room", command.word("room")).with("nick", nick);
+                let rooms: Vec<&str> = command.word("room").split(',').filter(|r| !r.is_empty()).collect();
+                let nicks = self.irc_targets(out, now, id, "KICK", command.word("nick"));
+                if rooms.len() > 1 && rooms.len() != nicks.len() {
+                    return self.reject(out, id, Rejection::Usage(Verb::Kick.spec().irc_usage));
+                }
+                for (at, nick) in nicks.into_iter().enumerate() {
+                    let room = if rooms.len() > 1 { rooms[at] } else { command.word("room") };
+                    let kick = Command::new(Verb::Kick).with("room", room).with("nick", nick);
                     self.execute(out, now, id, kick.with_some("reason", command.text("reason")));
                 }
             }

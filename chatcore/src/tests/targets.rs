@@ -68,3 +68,31 @@ fn each_target_costs_a_line_of_flood_allowance() {
     assert!(told[0].contains("slow down"), "{told:?}");
     assert_eq!(sim.engine().stats().flood_refusals, 2);
 }
+
+#[test]
+fn a_kick_pairs_each_channel_with_the_nick_in_its_place() {
+    let mut sim = sim();
+    let alice = registered(&mut sim, "alice", "");
+    let others: Vec<_> = ["bar", "baz", "qux"].iter().map(|n| registered(&mut sim, n, "")).collect();
+    for &id in std::iter::once(&alice).chain(&others) {
+        sim.send(id, "JOIN #chan");
+    }
+    let qux = others[2];
+    sim.take(alice);
+    sim.take(qux);
+    // As many channels as nicks: each channel with the nick in its place.
+    sim.send(alice, "KICK #chan,#chan bar,baz :bye");
+    let told: Vec<String> = sim.take(qux).into_iter().filter(|l| l.contains(" KICK ")).collect();
+    assert_eq!(
+        told,
+        [":alice!alice@chatd KICK #chan bar bye\r", ":alice!alice@chatd KICK #chan baz bye\r"],
+        "one KICK a nick, as RFC 2812 asks of servers"
+    );
+    sim.take(alice);
+    // Two channels and one nick pair nothing: refused whole, nobody kicked.
+    sim.send(alice, "KICK #chan,#other qux");
+    let refused = sim.take(alice);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].starts_with(":chatd 461 alice KICK "), "{refused:?}");
+    assert!(sim.take(qux).iter().all(|l| !l.contains(" KICK ")));
+}
