@@ -19,30 +19,10 @@ use crate::world::{OfflineMessage, World, unsafe_text};
 const CREATING: bool = true;
 
 impl World {
-    /// Carries out one parsed command from a connected client, after the
-    /// rules its row of the command table states, and tells the client if
-    /// it was refused.
+    /// Carries out one parsed command from a connected client, in a
+    /// [`Turn`] of its own.
     pub(crate) fn execute(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command) {
-        let verb = command.verb;
-        if let Err(rejection) = self.run(out, now, id, command) {
-            self.reject_command(out, id, Some(verb), rejection);
-        }
-    }
-
-    /// Carries out a command, returning a refusal instead of telling it
-    /// (an IRC NOTICE must never be answered with an error).
-    pub(crate) fn run(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command) -> Result<(), Rejection> {
-        let Some(client) = self.clients.get(&id) else {
-            return Ok(());
-        };
-        let spec = command.verb.spec();
-        if self.config.require_login && !spec.guest_may && client.account.is_none() {
-            return Err(Rejection::LoginRequired);
-        }
-        if spec.needs_store && self.storage_failing {
-            return Err(Rejection::StorageUnavailable);
-        }
-        Turn::new(self, out, now, id).run(command)
+        Turn::new(self, out, now, id).execute(command);
     }
 
     /// The room a command is about: the one named (which the client must be
@@ -70,6 +50,33 @@ impl World {
 }
 
 impl Turn<'_> {
+    /// Carries out one parsed command from the client, after the rules its
+    /// row of the command table states, and tells the client if it was
+    /// refused.
+    pub(crate) fn execute(&mut self, command: Command) {
+        let verb = command.verb;
+        if let Err(rejection) = self.attempt(command) {
+            self.world.reject_command(self.out, self.id, Some(verb), rejection);
+        }
+    }
+
+    /// Carries out a command, returning a refusal instead of telling it
+    /// (an IRC NOTICE must never be answered with an error).
+    pub(crate) fn attempt(&mut self, command: Command) -> Result<(), Rejection> {
+        let world = &*self.world;
+        let Some(client) = world.clients.get(&self.id) else {
+            return Ok(());
+        };
+        let spec = command.verb.spec();
+        if world.config.require_login && !spec.guest_may && client.account.is_none() {
+            return Err(Rejection::LoginRequired);
+        }
+        if spec.needs_store && world.storage_failing {
+            return Err(Rejection::StorageUnavailable);
+        }
+        self.run(command)
+    }
+
     /// Calls the verb's handler with its arguments, once the row's rules
     /// were checked.
     fn run(&mut self, mut command: Command) -> Result<(), Rejection> {
@@ -136,39 +143,39 @@ impl Turn<'_> {
                 (Some(_), Some(_)) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
             },
             // IRC's own verbs, in `irc/`.
-            Verb::Cap => self.world.irc_cap(self.out, self.now, self.id, command.word("sub"), command.text("caps")),
+            Verb::Cap => self.irc_cap(command.word("sub"), command.text("caps")),
             Verb::User => {
-                self.world.irc_user(self.out, self.now, self.id, command.word("user"), command.word("realname"));
+                self.irc_user(command.word("user"), command.word("realname"));
                 Ok(())
             }
             Verb::Pass => {
-                self.world.irc_pass(self.id, command.word("password"));
+                self.irc_pass(command.word("password"));
                 Ok(())
             }
-            Verb::Authenticate => self.world.irc_authenticate(self.out, self.now, self.id, command.word("data")),
+            Verb::Authenticate => self.irc_authenticate(command.word("data")),
             Verb::Ping => {
                 self.tell(Event::Irc(IrcAnswer::Pong { token: command.word("token") }));
                 Ok(())
             }
             Verb::Pong => Ok(()),
             Verb::Names => {
-                self.world.irc_names(self.out, self.id, command.text("rooms"));
+                self.irc_names(command.text("rooms"));
                 Ok(())
             }
             Verb::Whois => {
-                self.world.irc_whois(self.out, self.id, command.word("nick"));
+                self.irc_whois(command.word("nick"));
                 Ok(())
             }
             Verb::Whowas => {
-                self.world.irc_whowas(self.out, self.id, command.word("nick"), command.text("count"));
+                self.irc_whowas(command.word("nick"), command.text("count"));
                 Ok(())
             }
             Verb::Lusers => {
-                self.world.irc_lusers(self.out, self.id);
+                self.irc_lusers();
                 Ok(())
             }
             Verb::Away => {
-                self.world.irc_away(self.out, self.id, command.text("message"));
+                self.irc_away(command.text("message"));
                 Ok(())
             }
             Verb::Info => {
@@ -179,7 +186,7 @@ impl Turn<'_> {
                 self.tell(Event::Irc(IrcAnswer::Links));
                 Ok(())
             }
-            Verb::ChatHistory => self.world.irc_chathistory(self.out, self.now, self.id, &command),
+            Verb::ChatHistory => self.irc_chathistory(&command),
         }
     }
 

@@ -18,6 +18,7 @@ use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::time::Now;
+use crate::turn::Turn;
 use crate::world::World;
 
 use super::session::{Cap, Sasl};
@@ -26,9 +27,9 @@ use super::session::{Cap, Sasl};
 pub(crate) const NICKSERV: &str = "NickServ";
 
 impl World {
-    /// One line from an IRC client, as bytes.
-    /// `allowance`: whether the line was within the client's flood
-    /// allowance, or its refusal.
+    /// One line from an IRC client, as bytes, read and run in one
+    /// [`Turn`]. `allowance`: whether the line was within the client's
+    /// flood allowance, or its refusal.
     pub(crate) fn irc_line(
         &mut self,
         out: &mut Outbox,
@@ -37,26 +38,7 @@ impl World {
         line: &[u8],
         allowance: Result<(), Rejection>,
     ) {
-        let message = match Message::parse(line) {
-            Ok(message) => message,
-            // A line past the allowance is refused for that, whatever else is wrong with it.
-            Err(_) if allowance.is_err() => return self.reject(out, id, Rejection::Flood),
-            Err(ParseError::Empty) => return,
-            Err(ParseError::TooLong { .. }) => return self.reject(out, id, Rejection::IrcLineTooLong),
-            Err(_) => return self.reject(out, id, Rejection::MalformedLine),
-        };
-        let tag = self.irc_label(id, &message);
-        let tagged = tag.is_some();
-        if let Some(tag) = tag {
-            out.begin_reply(id, tag);
-        }
-        match allowance {
-            Ok(()) => self.irc_message(out, now, id, message),
-            Err(rejection) => self.reject(out, id, rejection),
-        }
-        if tagged {
-            out.end_reply(true);
-        }
+        Turn::new(self, out, now, id).irc_line(line, allowance);
     }
 
     /// What ties the replies to a line to it: its `label` tag, for a client
@@ -73,11 +55,38 @@ impl World {
         }
         Some(ReplyTag::Irc { label: label.into(), server: session.server.clone() })
     }
+}
+
+impl Turn<'_> {
+    /// One line from an IRC client, as bytes: `allowance` as
+    /// [`World::irc_line`] has it.
+    fn irc_line(&mut self, line: &[u8], allowance: Result<(), Rejection>) {
+        let message = match Message::parse(line) {
+            Ok(message) => message,
+            // A line past the allowance is refused for that, whatever else is wrong with it.
+            Err(_) if allowance.is_err() => return self.world.reject(self.out, self.id, Rejection::Flood),
+            Err(ParseError::Empty) => return,
+            Err(ParseError::TooLong { .. }) => return self.world.reject(self.out, self.id, Rejection::IrcLineTooLong),
+            Err(_) => return self.world.reject(self.out, self.id, Rejection::MalformedLine),
+        };
+        let tag = self.world.irc_label(self.id, &message);
+        let tagged = tag.is_some();
+        if let Some(tag) = tag {
+            self.out.begin_reply(self.id, tag);
+        }
+        match allowance {
+            Ok(()) => self.irc_message(message),
+            Err(rejection) => self.world.reject(self.out, self.id, rejection),
+        }
+        if tagged {
+            self.out.end_reply(true);
+        }
+    }
 
     /// One parsed line from an IRC client: its parameters checked, its
     /// row's stage of registration checked, then its command read and run.
-    fn irc_message(&mut self, out: &mut Outbox, now: Now, id: ClientId, message: Message<'_>) {
-        let Some(client) = self.clients.get_mut(&id) else { return };
+    fn irc_message(&mut self, message: Message<'_>) {
+        let Some(client) = self.world.clients.get_mut(&self.id) else { return };
         let auth_pending = client.auth_pending.is_some();
         let Some(session) = client.irc.as_deref_mut() else { return };
         // A SASL login that has been answered is over.
@@ -97,91 +106,91 @@ impl World {
             .filter(|&(i, _)| Some(i) != text_at)
             .find_map(|(_, p)| crate::world::unsafe_text(&String::from_utf8_lossy(p.as_bytes())));
         if let Some(rejection) = refused {
-            return self.reject(out, id, rejection);
+            return self.world.reject(self.out, self.id, rejection);
         }
         // Before the welcome, only registration's commands are known.
         let verb = match verb {
             Ok(verb) => verb,
-            Err(_) if !registered => return self.reject(out, id, Rejection::NotRegistered),
-            Err(rejection) => return self.reject(out, id, rejection),
+            Err(_) if !registered => return self.world.reject(self.out, self.id, Rejection::NotRegistered),
+            Err(rejection) => return self.world.reject(self.out, self.id, rejection),
         };
         if let Some(rejection) = verb.spec().irc_stage.refusal(registered) {
-            return self.reject(out, id, rejection);
+            return self.world.reject(self.out, self.id, rejection);
         }
         match request::command(verb, &message) {
-            Ok(command) => self.irc_command(out, now, id, command, registered),
+            Ok(command) => self.irc_command(command, registered),
             // No automatic reply to a NOTICE (RFC 2812 3.3.2), not even for
             // a CTCP request; its missing parameters are still told.
             Err(Rejection::CtcpUnsupported) if verb == Verb::Notice => {}
-            Err(rejection) => self.reject(out, id, rejection),
+            Err(rejection) => self.world.reject(self.out, self.id, rejection),
         }
     }
 
     /// Runs a command from an IRC client: as any codec's, but for what IRC
     /// writes its own way.
-    fn irc_command(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command, registered: bool) {
+    fn irc_command(&mut self, command: Command, registered: bool) {
         match command.verb {
-            Verb::Nick if !registered => self.irc_nick_before_welcome(out, now, id, command.word("nick")),
-            Verb::Join => self.irc_join(out, now, id, command.word("room"), command.text("key")),
+            Verb::Nick if !registered => self.irc_nick_before_welcome(command.word("nick")),
+            Verb::Join => self.irc_join(command.word("room"), command.text("key")),
             Verb::Leave => {
                 for name in command.word("room").split(',').filter(|n| !n.is_empty()) {
                     let leave =
                         Command::new(Verb::Leave).with("room", name).with_some("reason", command.text("reason"));
-                    self.execute(out, now, id, leave);
+                    self.execute(leave);
                 }
             }
             Verb::Msg | Verb::Notice => {
                 let notice = command.verb == Verb::Notice;
                 let key = if notice { "room" } else { "to" };
                 let irc_word = command.verb.spec().irc_word;
-                for target in self.irc_targets(out, now, id, irc_word, command.word(key)) {
-                    self.irc_privmsg(out, now, id, target, command.word("text"), notice);
+                for target in self.irc_targets(irc_word, command.word(key)) {
+                    self.irc_privmsg(target, command.word("text"), notice);
                 }
             }
             // RFC 2812: one channel and its users, or as many channels as
             // users, each channel with the user in the same place.
             Verb::Kick => {
                 let rooms: Vec<&str> = command.word("room").split(',').filter(|r| !r.is_empty()).collect();
-                let nicks = self.irc_targets(out, now, id, "KICK", command.word("nick"));
+                let nicks = self.irc_targets("KICK", command.word("nick"));
                 if rooms.len() > 1 && rooms.len() != nicks.len() {
-                    return self.reject(out, id, Rejection::Usage(Verb::Kick.spec().irc_usage));
+                    return self.world.reject(self.out, self.id, Rejection::Usage(Verb::Kick.spec().irc_usage));
                 }
                 for (at, nick) in nicks.into_iter().enumerate() {
                     let room = if rooms.len() > 1 { rooms[at] } else { command.word("room") };
                     let kick = Command::new(Verb::Kick).with("room", room).with("nick", nick);
-                    self.execute(out, now, id, kick.with_some("reason", command.text("reason")));
+                    self.execute(kick.with_some("reason", command.text("reason")));
                 }
             }
             Verb::Mode if !command.word("room").starts_with('#') => {
-                if let Err(rejection) = self.irc_user_mode(out, id, command.word("room")) {
-                    self.reject(out, id, rejection);
+                if let Err(rejection) = self.irc_user_mode(command.word("room")) {
+                    self.world.reject(self.out, self.id, rejection);
                 }
             }
             Verb::Who if command.text("room").is_some_and(|mask| !mask.starts_with('#') && mask != LOBBY) => {
-                self.irc_who_nick(out, id, command.word("room"));
+                self.irc_who_nick(command.word("room"));
             }
             // `REGISTER * ...`: the account is the current nickname.
             Verb::Register if command.word("name") == "*" => {
-                let nick = self.clients.get(&id).map(|c| c.nick.to_string()).unwrap_or_default();
+                let nick = self.world.clients.get(&self.id).map(|c| c.nick.to_string()).unwrap_or_default();
                 let mut command = command;
                 let (password, confirm) = (command.take_secret("password"), command.take_secret("confirm"));
                 let register =
                     Command::new(Verb::Register).with("name", nick).with("password", password).with("confirm", confirm);
-                self.execute(out, now, id, register);
+                self.execute(register);
             }
-            _ => self.execute(out, now, id, command),
+            _ => self.execute(command),
         }
     }
 
     /// JOIN `#a,#b`: joins each, creating those that do not exist (named
     /// without the `#`, as text users write rooms). `JOIN 0` leaves every
     /// channel.
-    fn irc_join(&mut self, out: &mut Outbox, now: Now, id: ClientId, channels: &str, keys: Option<&str>) {
+    fn irc_join(&mut self, channels: &str, keys: Option<&str>) {
         if channels == "0" {
-            let rooms = self.clients.get(&id).map(|c| c.rooms.clone()).unwrap_or_default();
+            let rooms = self.world.clients.get(&self.id).map(|c| c.rooms.clone()).unwrap_or_default();
             for key in rooms {
-                let name = self.rooms.get(&key).map(|r| r.name.to_string());
-                self.execute(out, now, id, Command::new(Verb::Leave).with_some("room", name));
+                let name = self.world.rooms.get(&key).map(|r| r.name.to_string());
+                self.execute(Command::new(Verb::Leave).with_some("room", name));
             }
             return;
         }
@@ -190,15 +199,15 @@ impl World {
         for name in channels.split(',').filter(|n| !n.is_empty()) {
             let key = keys.next().filter(|k| !k.is_empty());
             if !name.starts_with('#') {
-                self.reject(out, id, Rejection::NotAChannel(name.into()));
+                self.world.reject(self.out, self.id, Rejection::NotAChannel(name.into()));
                 continue;
             }
-            let command = if self.rooms.contains_key(&NameKey::of(name)) {
+            let command = if self.world.rooms.contains_key(&NameKey::of(name)) {
                 Command::new(Verb::Join).with("room", name).with_some("key", key)
             } else {
                 Command::new(Verb::Create).with("room", name.trim_start_matches('#'))
             };
-            self.execute(out, now, id, command);
+            self.execute(command);
         }
     }
 
@@ -209,27 +218,24 @@ impl World {
     /// the first), so one line cannot deliver more than the allowance
     /// would let as many lines; targets past the allowance are refused as
     /// a flood.
-    fn irc_targets<'t>(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        command: &'static str,
-        list: &'t str,
-    ) -> Vec<&'t str> {
+    fn irc_targets<'t>(&mut self, command: &'static str, list: &'t str) -> Vec<&'t str> {
         let mut targets: Vec<&str> = Vec::new();
         for target in list.split(',').filter(|t| !t.is_empty()) {
             if targets.iter().any(|t| t.eq_ignore_ascii_case(target)) {
                 continue;
             }
             if targets.len() == MAX_TARGETS {
-                self.reject(out, id, Rejection::TooManyTargets { target: target.into(), command, max: MAX_TARGETS });
+                self.world.reject(
+                    self.out,
+                    self.id,
+                    Rejection::TooManyTargets { target: target.into(), command, max: MAX_TARGETS },
+                );
                 break;
             }
             if !targets.is_empty()
-                && let Err(rejection) = self.take_line_allowance(now, id)
+                && let Err(rejection) = self.world.take_line_allowance(self.now, self.id)
             {
-                self.reject(out, id, rejection);
+                self.world.reject(self.out, self.id, rejection);
                 break;
             }
             targets.push(target);
@@ -238,39 +244,40 @@ impl World {
     }
 
     /// PRIVMSG or NOTICE to one target: a channel, NickServ or a user.
-    fn irc_privmsg(&mut self, out: &mut Outbox, now: Now, id: ClientId, target: &str, text: &str, notice: bool) {
+    fn irc_privmsg(&mut self, target: &str, text: &str, notice: bool) {
         if target.eq_ignore_ascii_case(NICKSERV) {
-            return self.irc_nickserv(out, now, id, text);
+            return self.irc_nickserv(text);
         }
         if !target.starts_with('#') {
-            self.say_or_notice(out, now, id, Command::new(Verb::Msg).with("to", target).with("text", text), notice);
+            self.say_or_notice(Command::new(Verb::Msg).with("to", target).with("text", text), notice);
             // An away recipient says so (not to a NOTICE: no automatic replies).
             if !notice
-                && let Some(whom) = self.names.holder(&NameKey::of(target)).and_then(|t| self.clients.get(&t))
+                && let Some(whom) =
+                    self.world.names.holder(&NameKey::of(target)).and_then(|t| self.world.clients.get(&t))
                 && let Some(away) = whom.irc.as_ref().and_then(|session| session.away.clone())
             {
                 let found = whom.nick.clone();
-                self.tell(out, id, Event::Irc(IrcAnswer::IsAway { nick: &found, message: &away }));
+                self.tell(Event::Irc(IrcAnswer::IsAway { nick: &found, message: &away }));
             }
             return;
         }
         let verb = if notice { Verb::Notice } else { Verb::Say };
-        self.say_or_notice(out, now, id, Command::new(verb).with("room", target).with("text", text), notice);
+        self.say_or_notice(Command::new(verb).with("room", target).with("text", text), notice);
     }
 
     /// Runs a message command; a NOTICE's refusal is not told.
-    fn say_or_notice(&mut self, out: &mut Outbox, now: Now, id: ClientId, command: Command, notice: bool) {
+    fn say_or_notice(&mut self, command: Command, notice: bool) {
         if notice {
-            let _ = self.run(out, now, id, command);
+            let _ = self.attempt(command);
         } else {
-            self.execute(out, now, id, command);
+            self.execute(command);
         }
     }
 
     /// The NickServ pseudo-user: `REGISTER <password> [email]` and
     /// `IDENTIFY [account] <password>`, for the current nickname.
-    fn irc_nickserv(&mut self, out: &mut Outbox, now: Now, id: ClientId, text: &str) {
-        let nick = self.clients.get(&id).map(|c| c.nick.to_string()).unwrap_or_default();
+    fn irc_nickserv(&mut self, text: &str) {
+        let nick = self.world.clients.get(&self.id).map(|c| c.nick.to_string()).unwrap_or_default();
         let words: Vec<&str> = text.split_whitespace().collect();
         let command = match words.as_slice() {
             [verb, password, ..] if verb.eq_ignore_ascii_case("REGISTER") => Some(
@@ -288,13 +295,13 @@ impl World {
             _ => None,
         };
         match command {
-            Some(command) => self.execute(out, now, id, command),
+            Some(command) => self.execute(command),
             None => {
                 let lines = [
                     "Commands: REGISTER <password> [email], IDENTIFY [account] <password>",
                     "Your nickname is the account name.",
                 ];
-                self.tell(out, id, Event::Irc(IrcAnswer::ServiceHelp { service: NICKSERV, lines: &lines }));
+                self.tell(Event::Irc(IrcAnswer::ServiceHelp { service: NICKSERV, lines: &lines }));
             }
         }
     }

@@ -8,24 +8,22 @@ use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer, PastUser, WhoisUser};
 use crate::irc::visitors::{Departure, identity};
 use crate::names::{NameKey, channel};
-use crate::outbox::Outbox;
-use crate::output::ClientId;
-use crate::time::Now;
-use crate::world::World;
+use crate::turn::Turn;
 
-impl World {
+impl Turn<'_> {
     /// NAMES `#a,#b`: each channel's nicknames (353) and its end (366).
     /// Without a channel, only the end: listing everyone would grow with
     /// the server.
-    pub(crate) fn irc_names(&mut self, out: &mut Outbox, id: ClientId, channels: Option<&str>) {
-        let Some(client) = self.clients.get(&id) else { return };
+    pub(crate) fn irc_names(&mut self, channels: Option<&str>) {
+        let (world, out, id) = (&*self.world, &mut *self.out, self.id);
+        let Some(client) = world.clients.get(&id) else { return };
         let Some(channels) = channels else {
             return out.send(id, client.render(&Event::Irc(IrcAnswer::NamesEnd { name: "*" })));
         };
         for name in channels.split(',').filter(|n| !n.is_empty()) {
-            let answer = match self.rooms.get(&NameKey::of(name)) {
+            let answer = match world.rooms.get(&NameKey::of(name)) {
                 Some(room) => {
-                    let (nicks, page) = self.names_page(room);
+                    let (nicks, page) = world.names_page(room);
                     let nicks: Vec<&str> = nicks.iter().map(String::as_str).collect();
                     let names = IrcAnswer::Names { room: &room.name, secret: room.modes.secret, nicks: &nicks, page };
                     client.render(&Event::Irc(names))
@@ -37,25 +35,27 @@ impl World {
     }
 
     /// WHO of a nickname: one 352 if online, then 315.
-    pub(crate) fn irc_who_nick(&mut self, out: &mut Outbox, id: ClientId, nick: &str) {
-        let found = self.names.holder(&NameKey::of(nick)).and_then(|id| self.clients.get(&id));
+    pub(crate) fn irc_who_nick(&mut self, nick: &str) {
+        let (world, out, id) = (&*self.world, &mut *self.out, self.id);
+        let found = world.names.holder(&NameKey::of(nick)).and_then(|id| world.clients.get(&id));
         let found = found.map(|c| (&*c.nick, &*c.host));
-        let Some(client) = self.clients.get(&id) else { return };
+        let Some(client) = world.clients.get(&id) else { return };
         out.send(id, client.render(&Event::Irc(IrcAnswer::WhoUser { asked: nick, found })));
     }
 
     /// WHOIS: 311, 319 (channels, with status), 312, 301 (away), 330
     /// (account) and 318 for an online user; 401 and 318 otherwise.
-    pub(crate) fn irc_whois(&mut self, out: &mut Outbox, id: ClientId, nick: &str) {
-        let Some(client) = self.clients.get(&id) else { return };
-        let Some(target) = self.names.holder(&NameKey::of(nick)) else {
+    pub(crate) fn irc_whois(&mut self, nick: &str) {
+        let (world, out, id) = (&*self.world, &mut *self.out, self.id);
+        let Some(client) = world.clients.get(&id) else { return };
+        let Some(target) = world.names.holder(&NameKey::of(nick)) else {
             return out.send(id, client.render(&Event::Irc(IrcAnswer::Whois { asked: nick, found: None })));
         };
-        let whom = &self.clients[&target];
+        let whom = &world.clients[&target];
         let rooms: Vec<String> = whom
             .rooms
             .iter()
-            .filter_map(|key| self.rooms.get(key))
+            .filter_map(|key| world.rooms.get(key))
             // A secret room is not shown to those outside it.
             .filter(|room| !room.modes.secret || room.members.contains(id))
             .map(|room| {
@@ -70,7 +70,7 @@ impl World {
                 format!("{mark}{}", channel(&room.name))
             })
             .collect();
-        let account = whom.account.as_ref().and_then(|key| self.accounts.get(key)).map(|a| &*a.name);
+        let account = whom.account.as_ref().and_then(|key| world.accounts.get(key)).map(|a| &*a.name);
         let (user, realname, away) = identity(whom);
         let found = WhoisUser {
             nick: &whom.nick,
@@ -87,11 +87,12 @@ impl World {
     /// WHOWAS `nick [count]`: who recently left under that name, newest
     /// first (314 and 312 each); else the account's last-seen time; else
     /// 406. Then 369.
-    pub(crate) fn irc_whowas(&mut self, out: &mut Outbox, id: ClientId, nick: &str, count: Option<&str>) {
+    pub(crate) fn irc_whowas(&mut self, nick: &str, count: Option<&str>) {
+        let (world, out, id) = (&*self.world, &mut *self.out, self.id);
         // A count that is not positive asks for everything.
         let count = count.and_then(|c| c.parse::<i64>().ok()).filter(|&c| c > 0).map_or(usize::MAX, |c| c as usize);
         let key = NameKey::of(nick);
-        let found: Vec<&Departure> = self.visitors.departed_as(&key).take(count).collect();
+        let found: Vec<&Departure> = world.visitors.departed_as(&key).take(count).collect();
         let departed: Vec<PastUser<'_>> = found
             .iter()
             .map(|d| PastUser {
@@ -102,38 +103,38 @@ impl World {
                 unix_ms: d.unix_ms,
             })
             .collect();
-        let seen = self.accounts.get(&key).and_then(|a| Some((&*a.name, a.last_seen_ms()?)));
-        let Some(client) = self.clients.get(&id) else { return };
+        let seen = world.accounts.get(&key).and_then(|a| Some((&*a.name, a.last_seen_ms()?)));
+        let Some(client) = world.clients.get(&id) else { return };
         out.send(id, client.render(&Event::Irc(IrcAnswer::Whowas { asked: nick, departed: &departed, seen })));
     }
 
     /// LUSERS: how many users, channels and servers (251-255, 265, 266).
-    pub(crate) fn irc_lusers(&mut self, out: &mut Outbox, id: ClientId) {
-        let visitors = &self.visitors;
+    pub(crate) fn irc_lusers(&mut self) {
+        let visitors = &self.world.visitors;
         let answer = IrcAnswer::Lusers {
             users: visitors.users(),
             unregistered: visitors.registering(),
-            rooms: self.rooms.len(),
+            rooms: self.world.rooms.len(),
             peak: visitors.peak(),
         };
-        self.tell(out, id, Event::Irc(answer));
+        self.tell(Event::Irc(answer));
     }
 
     /// AWAY `:message` marks the client away; AWAY alone, back.
-    pub(crate) fn irc_away(&mut self, out: &mut Outbox, id: ClientId, message: Option<&str>) {
-        let Some(session) = self.irc_session(id) else { return };
+    pub(crate) fn irc_away(&mut self, message: Option<&str>) {
+        let Some(session) = self.world.irc_session(self.id) else { return };
         session.away = message.map(Into::into);
-        self.tell(out, id, Event::Irc(IrcAnswer::Away { away: message.is_some() }));
+        self.tell(Event::Irc(IrcAnswer::Away { away: message.is_some() }));
     }
 
     /// MODE of a nickname: users have no modes to change but `+i`, and
     /// only their own may be asked for.
-    pub(crate) fn irc_user_mode(&mut self, out: &mut Outbox, id: ClientId, target: &str) -> Result<(), Rejection> {
-        let me = self.clients.get(&id).map(|c| c.nick_key.clone());
+    pub(crate) fn irc_user_mode(&mut self, target: &str) -> Result<(), Rejection> {
+        let me = self.world.clients.get(&self.id).map(|c| c.nick_key.clone());
         if me != Some(NameKey::of(target)) {
             return Err(Rejection::UsersModeOther);
         }
-        self.tell(out, id, Event::Irc(IrcAnswer::UserModes { modes: "+i" }));
+        self.tell(Event::Irc(IrcAnswer::UserModes { modes: "+i" }));
         Ok(())
     }
 
@@ -143,24 +144,18 @@ impl World {
     /// `timestamp=` criterion is matched against the messages in memory.
     /// A page holds at most `history_page_len` messages (ISUPPORT
     /// `CHATHISTORY`), whatever the limit asked.
-    pub(crate) fn irc_chathistory(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        command: &crate::command::Command,
-    ) -> Result<(), Rejection> {
+    pub(crate) fn irc_chathistory(&mut self, command: &crate::command::Command) -> Result<(), Rejection> {
         let (Some(sub), Some(target), Some(criterion)) =
             (command.text("sub"), command.text("target"), command.text("criterion"))
         else {
             return Err(Rejection::ChatHistoryParams("CHATHISTORY <subcommand> <target> <criterion> <limit>"));
         };
         let room = if target.starts_with('#') {
-            Some(self.rooms.get(&NameKey::of(target)).ok_or(Rejection::ChatHistoryTarget)?)
+            Some(self.world.rooms.get(&NameKey::of(target)).ok_or(Rejection::ChatHistoryTarget)?)
         } else {
             None
         };
-        let half_page = self.config.history_page_len as u64 / 2;
+        let half_page = self.world.config.history_page_len as u64 / 2;
         // `None`: `*`, no point given.
         let point = match (command.number("msgid"), command.number("timestamp")) {
             _ if criterion == "*" => Ok(None),
@@ -181,7 +176,7 @@ impl World {
             _ => return Err(Rejection::ChatHistoryParams("LATEST, BEFORE and AROUND are supported")),
         };
         let history = history_of(target).with_some("before", before);
-        self.execute(out, now, id, history);
+        self.execute(history);
         Ok(())
     }
 }

@@ -8,23 +8,14 @@ use crate::codec::irc::sasl::{self, decode_plain};
 use crate::command::{Command, MAX_TARGETS, Verb};
 use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer, ServerLimits};
-use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason};
-use crate::time::Now;
 use crate::turn::Turn;
 use crate::world::World;
 
-impl World {
+impl Turn<'_> {
     /// `CAP LS`, `LIST`, `REQ` and `END`.
-    pub(crate) fn irc_cap(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        sub: &str,
-        arg: Option<&str>,
-    ) -> Result<(), Rejection> {
-        let Some(session) = self.irc_session(id) else { return Ok(()) };
+    pub(crate) fn irc_cap(&mut self, sub: &str, arg: Option<&str>) -> Result<(), Rejection> {
+        let Some(session) = self.world.irc_session(self.id) else { return Ok(()) };
         let sub = sub.to_ascii_uppercase();
         let cap = |sub, caps| Event::Irc(IrcAnswer::Cap { sub, caps });
         match sub.as_str() {
@@ -39,12 +30,12 @@ impl World {
                         None => cap.name().to_owned(),
                     })
                     .collect();
-                self.tell(out, id, cap("LS", &offered.join(" ")));
+                self.tell(cap("LS", &offered.join(" ")));
             }
             "LIST" => {
                 let caps = session.caps;
                 let on: Vec<&str> = Cap::ALL.into_iter().filter(|&c| caps.has(c)).map(Cap::name).collect();
-                self.tell(out, id, cap("LIST", &on.join(" ")));
+                self.tell(cap("LIST", &on.join(" ")));
             }
             "REQ" => {
                 session.negotiating |= !session.registered;
@@ -56,18 +47,18 @@ impl World {
                     match Cap::named(name) {
                         Some(cap) => caps = caps.with(cap, on),
                         None => {
-                            self.tell(out, id, cap("NAK", asked));
+                            self.tell(cap("NAK", asked));
                             return Ok(());
                         }
                     }
                 }
                 session.caps = caps;
-                self.tell(out, id, cap("ACK", asked));
-                self.irc_update_wire(id);
+                self.tell(cap("ACK", asked));
+                self.world.irc_update_wire(self.id);
             }
             "END" => {
                 session.negotiating = false;
-                self.irc_try_register(out, now, id);
+                self.irc_try_register();
             }
             _ => return Err(Rejection::InvalidCapCommand(sub.into())),
         }
@@ -76,50 +67,39 @@ impl World {
 
     /// NICK before registration: remembered, and taken when registration
     /// completes (a SASL login may name the client first).
-    pub(crate) fn irc_nick_before_welcome(&mut self, out: &mut Outbox, now: Now, id: ClientId, nick: &str) {
-        let server = &self.config.server_name;
-        if let Err(rejection) = crate::names::validate_chosen_nick(nick, self.config.max_nick_len, server) {
-            return self.reject(out, id, Rejection::NickInvalid(rejection));
+    pub(crate) fn irc_nick_before_welcome(&mut self, nick: &str) {
+        let config = &self.world.config;
+        if let Err(rejection) = crate::names::validate_chosen_nick(nick, config.max_nick_len, &config.server_name) {
+            return self.world.reject(self.out, self.id, Rejection::NickInvalid(rejection));
         }
-        if let Some(session) = self.irc_session(id) {
+        if let Some(session) = self.world.irc_session(self.id) {
             session.wanted_nick = Some(nick.into());
         }
-        self.irc_try_register(out, now, id);
+        self.irc_try_register();
     }
 
     /// USER: the username and the real name (the username if empty), for
     /// WHOIS.
-    pub(crate) fn irc_user(&mut self, out: &mut Outbox, now: Now, id: ClientId, user: &str, realname: &str) {
-        if let Some(session) = self.irc_session(id) {
+    pub(crate) fn irc_user(&mut self, user: &str, realname: &str) {
+        if let Some(session) = self.world.irc_session(self.id) {
             session.user = Some(user.into());
             session.realname = Some(if realname.is_empty() { user } else { realname }.into());
         }
-        self.irc_try_register(out, now, id);
+        self.irc_try_register();
     }
 
     /// PASS: the server password, if the port has one; accounts log in
     /// with SASL or NickServ.
-    pub(crate) fn irc_pass(&mut self, id: ClientId, password: &str) {
-        if let Some(session) = self.irc_session(id) {
+    pub(crate) fn irc_pass(&mut self, password: &str) {
+        if let Some(session) = self.world.irc_session(self.id) {
             session.pass = Some(password.into());
         }
     }
 
-    /// The session of an IRC client.
-    pub(crate) fn irc_session(&mut self, id: ClientId) -> Option<&mut IrcSession> {
-        self.clients.get_mut(&id).and_then(|c| c.irc.as_deref_mut())
-    }
-
     /// `AUTHENTICATE`: SASL PLAIN, logging in to a chatcore account.
-    pub(crate) fn irc_authenticate(
-        &mut self,
-        out: &mut Outbox,
-        now: Now,
-        id: ClientId,
-        arg: &str,
-    ) -> Result<(), Rejection> {
-        let logged_in = self.clients.get(&id).is_some_and(|c| c.account.is_some());
-        let Some(session) = self.irc_session(id) else { return Ok(()) };
+    pub(crate) fn irc_authenticate(&mut self, arg: &str) -> Result<(), Rejection> {
+        let logged_in = self.world.clients.get(&self.id).is_some_and(|c| c.account.is_some());
+        let Some(session) = self.world.irc_session(self.id) else { return Ok(()) };
         if arg == "*" {
             session.sasl = Sasl::Idle;
             return Err(Rejection::SaslAborted);
@@ -128,7 +108,7 @@ impl World {
             Sasl::Idle if logged_in => return Err(Rejection::SaslAlreadyAuthenticated),
             Sasl::Idle if arg.eq_ignore_ascii_case("PLAIN") => {
                 session.sasl = Sasl::Receiving(Vec::new());
-                self.tell(out, id, Event::Irc(IrcAnswer::SaslContinue));
+                self.tell(Event::Irc(IrcAnswer::SaslContinue));
             }
             Sasl::Idle => return Err(Rejection::SaslMechanism),
             Sasl::Checking => {
@@ -149,7 +129,7 @@ impl World {
                 let (name, password) = decode_plain(&response).map_err(Rejection::SaslFailed)?;
                 session.sasl = Sasl::Checking;
                 let login = Command::new(Verb::Login).with("name", name).with("password", password);
-                self.execute(out, now, id, login);
+                self.execute(login);
             }
         }
         Ok(())
@@ -158,48 +138,58 @@ impl World {
     /// Finishes registration once NICK and USER are in and CAP is done:
     /// takes the nickname asked for (unless logged in), sends the welcome,
     /// lifts the deadline for registering and delivers kept whispers.
-    pub(crate) fn irc_try_register(&mut self, out: &mut Outbox, now: Now, id: ClientId) {
-        let Some(client) = self.clients.get(&id) else { return };
+    pub(crate) fn irc_try_register(&mut self) {
+        let (world, id) = (&mut *self.world, self.id);
+        let Some(client) = world.clients.get(&id) else { return };
         let Some(session) = client.irc.as_deref() else { return };
         let logged_in = client.account.is_some();
         if session.registered || session.user.is_none() || session.negotiating {
             return;
         }
         if session.server_password.is_some() && session.pass != session.server_password {
-            self.reject(out, id, Rejection::ServerPasswordIncorrect);
-            return self.close(out, now, id, DisconnectReason::WrongServerPassword);
+            world.reject(self.out, id, Rejection::ServerPasswordIncorrect);
+            return world.close(self.out, self.now, id, DisconnectReason::WrongServerPassword);
         }
         if !logged_in {
             let Some(nick) = session.wanted_nick.clone() else { return };
-            if let Err(rejection) = Turn::new(self, out, now, id).change_nick(&nick) {
+            if let Err(rejection) = self.change_nick(&nick) {
                 // The client must pick another nickname before it is welcome.
-                if let Some(session) = self.irc_session(id) {
+                if let Some(session) = self.world.irc_session(id) {
                     session.wanted_nick = None;
                 }
-                return self.reject(out, id, rejection);
+                return self.world.reject(self.out, id, rejection);
             }
         }
-        let Some(client) = self.clients.get_mut(&id) else { return };
+        let world = &mut *self.world;
+        let Some(client) = world.clients.get_mut(&id) else { return };
         let Some(session) = client.irc.as_deref_mut() else { return };
         session.registered = true;
-        if !self.config.require_login && client.registration_deadline.take().is_some() {
-            self.timers.rearm(id, client, &self.config);
+        if !world.config.require_login && client.registration_deadline.take().is_some() {
+            world.timers.rearm(id, client, &world.config);
         }
-        self.visitors.register();
-        self.irc_welcome(out, id);
+        world.visitors.register();
+        self.irc_welcome();
         if logged_in {
-            Turn::new(self, out, now, id).deliver_mailbox();
+            self.deliver_mailbox();
         }
     }
 
-    fn irc_welcome(&mut self, out: &mut Outbox, id: ClientId) {
+    fn irc_welcome(&mut self) {
+        let config = &self.world.config;
         let limits = ServerLimits {
-            nick_len: self.config.max_nick_len,
-            room_name_len: self.config.max_room_name_len,
-            history_page_len: self.config.history_page_len,
+            nick_len: config.max_nick_len,
+            room_name_len: config.max_room_name_len,
+            history_page_len: config.history_page_len,
             targets: MAX_TARGETS,
         };
-        self.tell(out, id, Event::Irc(IrcAnswer::Welcome { limits }));
+        self.tell(Event::Irc(IrcAnswer::Welcome { limits }));
+    }
+}
+
+impl World {
+    /// The session of an IRC client.
+    pub(crate) fn irc_session(&mut self, id: ClientId) -> Option<&mut IrcSession> {
+        self.clients.get_mut(&id).and_then(|c| c.irc.as_deref_mut())
     }
 
     /// Keeps the client's room memberships in step with the tags it now
