@@ -205,6 +205,20 @@ fn wait_messages(browser: &Browser, pane: &str, texts: &[&str]) {
     );
 }
 
+/// Waits until exactly `texts` are shown in `pane` and each of them is
+/// sent: its numbered copy came back from the server, so whatever anyone
+/// says after this comes after them.
+fn wait_sent(browser: &Browser, pane: &str, texts: &[&str]) {
+    browser.wait_for(
+        &format!("exactly the messages {texts:?} in {pane}, all sent"),
+        "const shown = [...document.querySelectorAll(arguments[0] + ' .log .msg:not(.failed)')];
+         if (shown.some((li) => li.classList.contains('pending'))) return false;
+         const texts = shown.map((li) => li.querySelector('.text').textContent);
+         return JSON.stringify(texts) === JSON.stringify(arguments[1]);",
+        &[json!(pane), json!(texts)],
+    );
+}
+
 /// Waits until the page's connection state is `state` (see conn.js).
 fn wait_state(browser: &Browser, state: &str) {
     browser.wait_for(
@@ -348,6 +362,9 @@ fn a_page_back_in_a_guests_room_made_anew_shows_what_is_said_there() {
     wait_text(&gus, ".pane:not([hidden]) h2", "den");
     say(&gus, "old one");
     say(&gus, "old two");
+    // The page sends as it shows; the room's order is the server's, so hal
+    // speaks only once both have arrived.
+    wait_sent(&gus, DEN_PANE, &["old one", "old two"]);
     let mut hal = server.login("hal");
     hal.send("/join den");
     hal.read_until_prefix("~ [den ");
