@@ -97,6 +97,18 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464", value_parser = optional_addr)]
     pub(crate) metrics_listen: OptionalAddr,
 
+    /// Share the chat ports (text, IRC, HTTP and their TLS ports) with
+    /// other chatd processes started with this flag (Linux only).
+    ///
+    /// Each process binds the same addresses and the kernel spreads new
+    /// connections among them, so several chatds, each with its own
+    /// --data-dir, can serve one address. Off by default, so that a second
+    /// chatd started by mistake fails with "address in use" instead of
+    /// quietly taking part of the clients. The metrics port is never
+    /// shared: give each process its own.
+    #[arg(long)]
+    pub(crate) reuse_port: bool,
+
     /// A web page's origin allowed to open a WebSocket, besides chatd's own
     /// page; may be given several times.
     ///

@@ -98,8 +98,9 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     })?;
     // The certificate is read before any port opens: a bad one stops chatd.
     let tls = load_tls(&cli)?;
-    let listener =
-        listen(cli.listen).map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
+    let shared = Sharing::from_flag(cli.reuse_port);
+    let listener = listen(cli.listen, shared)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", cli.listen)))?;
     let local = listener.get_ref().local_addr()?;
     // Scripts read this line to learn the port; flush so they see it now.
     let mut stdout = io::stdout().lock();
@@ -117,8 +118,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
 
     let irc = match cli.irc_listen.0 {
         Some(addr) => {
-            let irc =
-                listen(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen for IRC on {addr}: {e}")))?;
+            let irc = listen(addr, shared)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for IRC on {addr}: {e}")))?;
             let local = irc.get_ref().local_addr()?;
             let mut stdout = io::stdout().lock();
             writeln!(stdout, "irc listening on {local}")?;
@@ -130,8 +131,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     };
     let web = match cli.http_listen.0 {
         Some(addr) => {
-            let web =
-                listen(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen for HTTP on {addr}: {e}")))?;
+            let web = listen(addr, shared)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for HTTP on {addr}: {e}")))?;
             let local = web.get_ref().local_addr()?;
             let mut stdout = io::stdout().lock();
             writeln!(stdout, "http listening on {local}")?;
@@ -142,14 +143,15 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         None => None,
     };
 
-    let metrics = cli.metrics_listen.0.map(|addr| bind_announced(addr, "metrics")).transpose()?;
+    // Never shared: a scrape must reach the process whose numbers it wants.
+    let metrics = cli.metrics_listen.0.map(|addr| bind_announced(addr, Sharing::Alone, "metrics")).transpose()?;
 
     // TLS listeners print their lines after the plain ones, in this order.
     let tls_listeners = match &tls {
         Some(tls) => {
             let args = &cli.tls;
             let bind = |addr: Option<SocketAddr>, what: &str| {
-                addr.map(|addr| bind_announced(addr, what).map(|(socket, local)| (socket, local, tls.clone())))
+                addr.map(|addr| bind_announced(addr, shared, what).map(|(socket, local)| (socket, local, tls.clone())))
                     .transpose()
             };
             [
@@ -273,21 +275,55 @@ fn load_tls(cli: &Cli) -> io::Result<Option<Arc<Tls>>> {
 /// kernel caps it at `net.core.somaxconn`.
 const LISTEN_BACKLOG: i32 = 4096;
 
-/// A listening socket on `addr`, with [`LISTEN_BACKLOG`].
-fn listen(addr: SocketAddr) -> io::Result<Async<TcpListener>> {
+/// Whether a listening port may be shared with other chatd processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sharing {
+    /// A port already bound is an error ("address in use"): a second chatd
+    /// started by mistake says so instead of quietly taking half the clients.
+    Alone,
+    /// `SO_REUSEPORT`: every process that sets it may bind the same address,
+    /// and the kernel spreads new connections among them (--reuse-port).
+    WithOtherNodes,
+}
+
+impl Sharing {
+    fn from_flag(reuse_port: bool) -> Sharing {
+        if reuse_port { Sharing::WithOtherNodes } else { Sharing::Alone }
+    }
+}
+
+/// A listening socket on `addr`, with [`LISTEN_BACKLOG`], shared with
+/// other processes if `sharing` says so.
+fn listen(addr: SocketAddr, sharing: Sharing) -> io::Result<Async<TcpListener>> {
     let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
     // As the standard library does: a restarted server can bind at once.
     #[cfg(unix)]
     socket.set_reuse_address(true)?;
+    if sharing == Sharing::WithOtherNodes {
+        share_port(&socket)?;
+    }
     socket.bind(&addr.into())?;
     socket.listen(LISTEN_BACKLOG)?;
     Async::new(TcpListener::from(socket))
 }
 
+/// Lets other processes bind the same address. Linux balances
+/// connections among them; other systems' `SO_REUSEPORT` does not (on
+/// some the last to bind takes every connection), so it is refused there.
+#[cfg(target_os = "linux")]
+fn share_port(socket: &socket2::Socket) -> io::Result<()> {
+    socket.set_reuse_port(true)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn share_port(_socket: &socket2::Socket) -> io::Result<()> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "--reuse-port needs Linux"))
+}
+
 /// Binds a listener and prints `WHAT listening on ADDR` for scripts.
-fn bind_announced(addr: SocketAddr, what: &str) -> io::Result<(Async<TcpListener>, SocketAddr)> {
-    let socket =
-        listen(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen for {what} on {addr}: {e}")))?;
+fn bind_announced(addr: SocketAddr, sharing: Sharing, what: &str) -> io::Result<(Async<TcpListener>, SocketAddr)> {
+    let socket = listen(addr, sharing)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen for {what} on {addr}: {e}")))?;
     let local = socket.get_ref().local_addr()?;
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "{what} listening on {local}")?;
