@@ -3,7 +3,7 @@
 //! after, and nothing it did not make is touched. Where a server does not
 //! answer, these skip or fail by the rule of `chatd_tests::outside`.
 
-use chatd_tests::outside::{POSTGRES, REDIS};
+use chatd_tests::outside::{POSTGRES, REDIS, REQUIRE_VAR};
 use chatd_tests::services::{RedisPrefix, TestDatabase, database_exists, redis, unique_suffix};
 
 #[test]
@@ -71,4 +71,45 @@ fn two_redis_prefixes_differ_and_neither_is_inside_the_other() {
     assert!(!first.prefix().starts_with(second.prefix()));
     assert!(!second.prefix().starts_with(first.prefix()));
     assert!(first.prefix().chars().all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-'));
+}
+
+/// The rule for tests that need a program from outside Rust, on this
+/// binary's own tests, run again where no server answers (each pointed at
+/// a port nothing listens on): they skip, saying so, and the binary
+/// passes; with `CHATD_TEST_REQUIRE` naming a server the same words fail
+/// its tests.
+#[test]
+fn where_no_server_answers_the_tests_skip_or_fail_as_required() {
+    const DATABASE_TEST: &str = "a_test_database_holds_what_is_written_to_it_and_is_gone_after_drop";
+    const PREFIX_TEST: &str = "a_redis_prefix_removes_its_keys_on_drop_and_no_others";
+    let postgres_words = format!("{DATABASE_TEST} needs a running PostgreSQL (Debian: apt-get install postgresql)");
+    let redis_words = format!("{PREFIX_TEST} needs a running Redis (Debian: apt-get install redis-server)");
+    let run = |require: Option<&str>| -> (std::process::Output, String) {
+        let mut command = std::process::Command::new(std::env::current_exe().expect("this test binary"));
+        command
+            .args([DATABASE_TEST, PREFIX_TEST, "--exact", "--test-threads=2"])
+            .env("PGHOST", "127.0.0.1")
+            .env("PGPORT", "1")
+            .env(chatd_tests::services::REDIS_URL_VAR, "redis://127.0.0.1:1")
+            .env_remove(REQUIRE_VAR);
+        if let Some(require) = require {
+            command.env(REQUIRE_VAR, require);
+        }
+        let output = command.output().expect("run this test binary again");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output, text)
+    };
+
+    let (skipped, text) = run(None);
+    assert!(skipped.status.success(), "a missing server failed the run:\n{text}");
+    assert!(text.contains(&format!("SKIPPED: {postgres_words}\n")), "no SKIPPED line for PostgreSQL:\n{text}");
+    assert!(text.contains(&format!("SKIPPED: {redis_words}\n")), "no SKIPPED line for Redis:\n{text}");
+    assert!(text.contains("2 passed; 0 failed"), "the tests did not run:\n{text}");
+    assert!(text.contains("SKIPPED in services: 1 test needed a running PostgreSQL"), "no summary:\n{text}");
+
+    let (failed, text) = run(Some("postgres"));
+    assert!(!failed.status.success(), "{REQUIRE_VAR}=postgres passed without PostgreSQL:\n{text}");
+    assert!(text.contains(&postgres_words), "the failure does not say what is missing:\n{text}");
+    assert!(text.contains(&format!("SKIPPED: {redis_words}\n")), "Redis, not required, did not skip:\n{text}");
+    assert!(text.contains("1 passed; 1 failed"), "not exactly the PostgreSQL test failed:\n{text}");
 }
