@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod module_graph;
 pub mod outside;
 pub mod proxy;
+pub mod services;
 mod tls;
 
 pub use tls::TLS_NAME;

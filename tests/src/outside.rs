@@ -1,5 +1,6 @@
 //! The one rule for tests that need a program from outside Rust: a
-//! browser and its WebDriver now, a database server and a broker later.
+//! browser and its WebDriver, a database server and a broker. A server is
+//! there when it answers, not when its program is installed.
 //!
 //! `cargo test --workspace` must pass on a machine with nothing but the
 //! Rust toolchain, so a test whose program is missing prints one line that
@@ -48,6 +49,20 @@ pub const BROWSER: Outside = Outside {
     debian: "chromium chromium-driver",
     find: find_browser,
 };
+
+/// A PostgreSQL server that answers a query (where is
+/// [`crate::services`]'s to say), with `psql` to reach it.
+pub const POSTGRES: Outside = Outside {
+    what: "a running PostgreSQL",
+    key: "postgres",
+    debian: "postgresql",
+    find: crate::services::postgres_answers,
+};
+
+/// A Redis server that answers `PING` (where is [`crate::services`]'s to
+/// say), with `redis-cli` to reach it.
+pub const REDIS: Outside =
+    Outside { what: "a running Redis", key: "redis", debian: "redis-server", find: crate::services::redis_answers };
 
 impl Outside {
     /// Whether the calling test can go on: `true` when the program is
@@ -161,7 +176,8 @@ mod tests {
         assert!(requires("all", "chromium"));
         assert!(requires("ALL", "chromium"));
         assert!(requires("postgresql, chromium", "chromium"));
-        assert!(!requires("postgresql,redis", "chromium"));
+        assert!(!requires("postgres,redis", "chromium"));
+        assert!(requires("postgres,redis", "redis"));
         assert!(!requires("", "chromium"));
         assert!(!requires("0", "chromium"));
     }
