@@ -23,6 +23,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::{Command, Output};
 use std::sync::{Mutex, Once, PoisonError};
 
 /// The environment variable that turns a missing program into a failure:
@@ -88,6 +89,19 @@ impl Outside {
         note_skip(self);
         false
     }
+}
+
+/// Runs `tests` of this test binary again, alone, in a process of its own
+/// set up by `set_up` (which finds [`REQUIRE_VAR`] unset), so that a test of
+/// this rule can see what a run without a program prints. Gives the run's
+/// output and its stdout and stderr as one text.
+pub fn run_again(tests: &[&str], set_up: impl FnOnce(&mut Command)) -> (Output, String) {
+    let mut command = Command::new(std::env::current_exe().expect("this test binary"));
+    command.args(tests).args(["--exact", "--test-threads=2"]).env_remove(REQUIRE_VAR);
+    set_up(&mut command);
+    let output = command.output().expect("run this test binary again");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output, text)
 }
 
 /// Whether `required`, the value of [`REQUIRE_VAR`], names `key`.

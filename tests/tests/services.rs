@@ -3,7 +3,7 @@
 //! after, and nothing it did not make is touched. Where a server does not
 //! answer, these skip or fail by the rule of `chatd_tests::outside`.
 
-use chatd_tests::outside::{POSTGRES, REDIS, REQUIRE_VAR};
+use chatd_tests::outside::{POSTGRES, REDIS, REQUIRE_VAR, run_again};
 use chatd_tests::services::{RedisPrefix, TestDatabase, database_exists, redis, unique_suffix};
 
 #[test]
@@ -84,20 +84,16 @@ fn where_no_server_answers_the_tests_skip_or_fail_as_required() {
     const PREFIX_TEST: &str = "a_redis_prefix_removes_its_keys_on_drop_and_no_others";
     let postgres_words = format!("{DATABASE_TEST} needs a running PostgreSQL (Debian: apt-get install postgresql)");
     let redis_words = format!("{PREFIX_TEST} needs a running Redis (Debian: apt-get install redis-server)");
-    let run = |require: Option<&str>| -> (std::process::Output, String) {
-        let mut command = std::process::Command::new(std::env::current_exe().expect("this test binary"));
-        command
-            .args([DATABASE_TEST, PREFIX_TEST, "--exact", "--test-threads=2"])
-            .env("PGHOST", "127.0.0.1")
-            .env("PGPORT", "1")
-            .env(chatd_tests::services::REDIS_URL_VAR, "redis://127.0.0.1:1")
-            .env_remove(REQUIRE_VAR);
-        if let Some(require) = require {
-            command.env(REQUIRE_VAR, require);
-        }
-        let output = command.output().expect("run this test binary again");
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        (output, text)
+    let run = |require: Option<&str>| {
+        run_again(&[DATABASE_TEST, PREFIX_TEST], |command| {
+            command
+                .env("PGHOST", "127.0.0.1")
+                .env("PGPORT", "1")
+                .env(chatd_tests::services::REDIS_URL_VAR, "redis://127.0.0.1:1");
+            if let Some(require) = require {
+                command.env(REQUIRE_VAR, require);
+            }
+        })
     };
 
     let (skipped, text) = run(None);

@@ -14,10 +14,9 @@
 //! test here checks that rule on the first.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use chatd_tests::browser::{Browser, Chromedriver, ENTER};
-use chatd_tests::outside::REQUIRE_VAR;
+use chatd_tests::outside::{REQUIRE_VAR, run_again};
 use chatd_tests::{Server, chatd};
 use serde_json::json;
 
@@ -258,18 +257,13 @@ fn without_a_browser_the_browser_test_skips_or_fails_as_required() {
     let words =
         format!("{BROWSER_TEST} needs chromedriver and Chromium (Debian: apt-get install chromium chromium-driver)");
     let nothing = tempfile::tempdir().expect("an empty directory for PATH");
-    let run = |require: Option<&str>| -> (Output, String) {
-        let mut command = Command::new(std::env::current_exe().expect("this test binary"));
-        command.args([BROWSER_TEST, "--exact", "--test-threads=2"]).env("PATH", nothing.path());
-        for name in ["CHROMEDRIVER", "CHROME_BIN", REQUIRE_VAR] {
-            command.env_remove(name);
-        }
-        if let Some(require) = require {
-            command.env(REQUIRE_VAR, require);
-        }
-        let output = command.output().expect("run this test binary again");
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        (output, text)
+    let run = |require: Option<&str>| {
+        run_again(&[BROWSER_TEST], |command| {
+            command.env("PATH", nothing.path()).env_remove("CHROMEDRIVER").env_remove("CHROME_BIN");
+            if let Some(require) = require {
+                command.env(REQUIRE_VAR, require);
+            }
+        })
     };
 
     let (skipped, text) = run(None);
