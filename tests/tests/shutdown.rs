@@ -26,11 +26,14 @@ fn sigterm_tells_every_client_and_exits_zero() {
     assert_eq!(bot.json()["type"], "nick");
 
     server.terminate();
-    alice.expect("* bye: server is shutting down");
+    alice.expect("* bye: server is shutting down; reconnect");
     alice.expect_eof();
-    guest.expect("* bye: server is shutting down");
+    guest.expect("* bye: server is shutting down; reconnect");
     guest.expect_eof();
-    assert_eq!(bot.json(), json!({"type": "bye", "code": "shutdown", "reason": "server is shutting down"}));
+    assert_eq!(
+        bot.json(),
+        json!({"type": "bye", "code": "shutdown", "reason": "server is shutting down; reconnect", "reconnect": true})
+    );
     bot.expect_eof();
     let status = server.wait_exit(EXIT_LIMIT);
     assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());
@@ -59,7 +62,7 @@ fn sigint_with_a_client_that_never_reads_still_exits_zero() {
     talker.expect("* online (2): deaf, talker");
 
     server.interrupt();
-    talker.read_until("* bye: server is shutting down");
+    talker.read_until("* bye: server is shutting down; reconnect");
     talker.expect_eof();
     let status = server.wait_exit(EXIT_LIMIT);
     assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());
