@@ -3,6 +3,8 @@
 
 // Log lines for refusals, limited so that a flood cannot flood the log.
 pub(crate) mod refusals;
+// Closing a chat port on a graceful shutdown without dropping its queue.
+pub(crate) mod drain;
 
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -21,7 +23,7 @@ use crate::engine_task::{Done, EngineTask};
 use crate::http::{self, Http, Origins, ServerHosts};
 use crate::ip_limit::{self, IpLimiter, IpSlot};
 use crate::newcomers::{Newcomer, Newcomers};
-use crate::open_files::{self, Spare};
+use crate::open_files::{self, Loan, Spare};
 use crate::passwords;
 use crate::proxy::{self, TrustedProxies};
 use crate::runtime::spawn;
@@ -30,6 +32,7 @@ use crate::store::cloak_key::{self, CloakKeyError};
 use crate::store::thread::StoreHandle;
 use crate::store::{Retention, Store};
 use crate::tls::{self, PlainPasswords, Tls};
+use drain::Drain;
 use refusals::Refusal;
 
 /// How long the accept loop rests after a failed `accept` (typically: out
@@ -201,15 +204,22 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     open_files::report(files, config.max_clients());
     let newcomers = Newcomers::new(open_files::newcomers_allowed(files, cli.max_pending_connections));
     let door = Door { limiter, proxies, newcomers, spare: Spare::open() };
-    let _accepting: Vec<_> = plain
+    // The chat ports close on a graceful shutdown, without dropping their
+    // queues; `listening` closes when the last of them has. The metrics
+    // port is never shared, and answers until the process ends.
+    let (open, listening) = async_channel::bounded(1);
+    let drain = || Some(Drain { stop: shutdown.clone(), _open: open.clone() });
+    let mut accepting: Vec<_> = plain
         .chain(secure)
-        .chain(metrics)
-        .map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone())))
+        .map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone(), drain())))
         .collect();
+    drop(open);
+    accepting.extend(metrics.map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone(), None))));
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx)
         .with_irc_password(cli.engine.irc_password.as_deref());
-    spawn(engine.run(events, shutdown, scrape_rx)).await;
+    spawn(engine.run(events, shutdown, listening, scrape_rx)).await;
+    drop(accepting);
     Ok(())
 }
 
@@ -350,39 +360,99 @@ fn plain_passwords(cli: &Cli, secure: [Option<SocketAddr>; 3]) -> [PlainPassword
     [0, 1, 2].map(|own| PlainPasswords::LocalOnly(hint(own).into()))
 }
 
-/// Accepts connections on one port.
-async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
+/// What one port does with a connection it accepted.
+struct Entrance {
+    port: Port,
+    tls: Option<Arc<Tls>>,
+    passwords: PlainPasswords,
+    door: Door,
+    inbound: Sender<Inbound>,
+}
+
+/// What woke an accept loop.
+enum Next {
+    Accepted(io::Result<(Async<TcpStream>, SocketAddr)>),
+    /// Time to sum up the refusals of a spell.
+    Summary,
+    /// A graceful shutdown was asked for.
+    Stop,
+    /// The listener has drained for long enough: take its queue and close it.
+    Close,
+}
+
+/// Accepts connections on one port until the listener closes: with
+/// `drain`, on a graceful shutdown, without dropping what waits in its
+/// queue (see `drain.rs`).
+async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>, drain: Option<Drain>) {
     let Listener { socket: listener, port, tls, passwords } = listener;
-    let Door { limiter, proxies, newcomers, spare } = door;
+    let entrance = Entrance { port, tls, passwords, door, inbound };
+    let spare = &entrance.door.spare;
+    let mut closing_at = None;
     loop {
         // Refusals after the first of a spell are summed up when their
         // interval ends. The engine task may start a spell while this loop
         // waits, so with none under way it looks again after an interval.
         let summary_due = refusals::deadline().unwrap_or_else(|| Instant::now() + refusals::INTERVAL);
+        let closing = async {
+            match (&drain, closing_at) {
+                (Some(drain), None) => {
+                    drain.stop.requested().await;
+                    Next::Stop
+                }
+                (Some(_), Some(at)) => {
+                    Timer::at(at).await;
+                    Next::Close
+                }
+                (None, _) => future::pending().await,
+            }
+        };
         let accept = async {
             loop {
                 match spare.accept(listener.get_ref()) {
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                         if let Err(error) = listener.readable().await {
-                            return Some(Err(error));
+                            return Next::Accepted(Err(error));
                         }
                     }
-                    accepted => return Some(accepted.and_then(|(stream, peer)| Ok((Async::new(stream)?, peer)))),
+                    accepted => {
+                        return Next::Accepted(accepted.and_then(|(stream, peer)| Ok((Async::new(stream)?, peer))));
+                    }
                 }
             }
         };
-        let accepted = future::or(accept, async {
+        let summary = async {
             Timer::at(summary_due).await;
-            None
-        })
-        .await;
-        let (stream, peer) = match accepted {
-            Some(Ok(accepted)) => accepted,
-            None => {
+            Next::Summary
+        };
+        let (stream, peer) = match future::or(closing, future::or(accept, summary)).await {
+            Next::Accepted(Ok(accepted)) => accepted,
+            Next::Summary => {
                 refusals::tick();
                 continue;
             }
-            Some(Err(error)) if out_of_descriptors(&error) && !open_files::connection_waiting(listener.get_ref()) => {
+            Next::Stop => {
+                if let Err(error) = drain::refuse_new_handshakes(listener.get_ref()) {
+                    tracing::warn!(%error, "cannot refuse new handshakes on a closing listener");
+                }
+                closing_at = Some(Instant::now() + drain::DRAIN);
+                continue;
+            }
+            Next::Close => {
+                // Taken and closed in one go: a connection completing in
+                // between would be reset with the listener.
+                let waiting = drain::take_waiting(listener.get_ref(), spare);
+                drop(listener);
+                for (stream, peer) in waiting {
+                    let Ok(stream) = Async::new(stream) else { continue };
+                    if entrance.take_in(stream, peer).await.is_err() {
+                        break;
+                    }
+                }
+                return;
+            }
+            Next::Accepted(Err(error))
+                if out_of_descriptors(&error) && !open_files::connection_waiting(listener.get_ref()) =>
+            {
                 // Nothing to answer yet: wait for someone to arrive.
                 let arrival = async { listener.readable().await.unwrap_or_default() };
                 future::or(arrival, async {
@@ -391,7 +461,7 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
                 .await;
                 continue;
             }
-            Some(Err(error)) => {
+            Next::Accepted(Err(error)) => {
                 if refusals::note(Refusal::AcceptFailed) {
                     tracing::error!(%error, "accept failed");
                 }
@@ -401,29 +471,48 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
                 if out_of_descriptors(&error)
                     && let Some((loan, stream)) = spare.lend_to(listener.get_ref())
                 {
-                    let why = "the server is at its limit of open connections; try again later";
-                    match &port {
-                        // A health check or a scrape is answered from the
-                        // reserve; anything else is told why.
-                        Port::Http(http) | Port::Metrics(http) if tls.is_none() => {
-                            let (http, metrics) = (http.clone(), matches!(port, Port::Metrics(_)));
-                            spawn(async move {
-                                if let Some(stream) = http::answer_at_limit(stream, &http, metrics, why).await {
-                                    loan.repay(stream);
-                                }
-                            })
-                            .detach();
-                        }
-                        _ => {
-                            tell_and_close(&stream, &port, tls.is_some(), why);
-                            loan.repay(stream);
-                        }
-                    }
+                    entrance.answer_at_limit(loan, stream);
                 }
                 Timer::after(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
+        if entrance.take_in(stream, peer).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl Entrance {
+    /// Tells a connection let in on the spare descriptor that the server
+    /// has no room, and gives the descriptor back.
+    fn answer_at_limit(&self, loan: Loan, stream: TcpStream) {
+        let why = "the server is at its limit of open connections; try again later";
+        match &self.port {
+            // A health check or a scrape is answered from the
+            // reserve; anything else is told why.
+            Port::Http(http) | Port::Metrics(http) if self.tls.is_none() => {
+                let (http, metrics) = (http.clone(), matches!(self.port, Port::Metrics(_)));
+                spawn(async move {
+                    if let Some(stream) = http::answer_at_limit(stream, &http, metrics, why).await {
+                        loan.repay(stream);
+                    }
+                })
+                .detach();
+            }
+            _ => {
+                tell_and_close(&stream, &self.port, self.tls.is_some(), why);
+                loan.repay(stream);
+            }
+        }
+    }
+
+    /// Serves one accepted connection: the per-address cap, a PROXY
+    /// header, a TLS handshake, then its port's protocol. `Err`: the
+    /// engine task has stopped.
+    async fn take_in(&self, stream: Async<TcpStream>, peer: SocketAddr) -> Result<(), ()> {
+        let Door { limiter, proxies, newcomers, .. } = &self.door;
+        let port = &self.port;
         // A trusted proxy's connections count against their clients'
         // addresses, once the proxy has said whose they are.
         let proxied = proxies.trusts(peer.ip());
@@ -431,30 +520,27 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
             IpSlot::uncounted(peer.ip())
         } else {
             let Some(slot) = limiter.try_acquire(peer.ip()) else {
-                refuse(stream.get_ref(), peer, limiter.max(), &port, tls.is_some());
-                continue;
+                refuse(stream.get_ref(), peer, limiter.max(), port, self.tls.is_some());
+                return Ok(());
             };
             slot
         };
         conn::configure(stream.get_ref());
         // For a wildcard bind, the machine's own address the client used.
-        let Ok(local) = stream.get_ref().local_addr() else { continue };
-        let passwords = passwords.clone();
-        let arrival = Arrival { peer, local, slot, tls: tls.is_some(), passwords };
+        let Ok(local) = stream.get_ref().local_addr() else { return Ok(()) };
+        let passwords = self.passwords.clone();
+        let arrival = Arrival { peer, local, slot, tls: self.tls.is_some(), passwords };
         // Not a client until it is one: a head, a handshake or a PROXY
         // header still to read counts against the newcomers' cap.
         let newcomer = newcomers.admit().await;
         // A PROXY header comes before anything else, a TLS handshake included.
         let proxy_header = proxied && matches!(port, Port::Chat(_));
-        if tls.is_none() && !proxy_header {
-            if serve(stream, arrival, newcomer, &port, &inbound).await.is_err() {
-                return;
-            }
-            continue;
+        if self.tls.is_none() && !proxy_header {
+            return serve(stream, arrival, newcomer, port, &self.inbound).await;
         }
         // The header and the handshake are read on a task of their own, so
         // a slow one delays nobody.
-        let (tls, port, inbound, limiter) = (tls.clone(), port.clone(), inbound.clone(), limiter.clone());
+        let (tls, port, inbound, limiter) = (self.tls.clone(), port.clone(), self.inbound.clone(), limiter.clone());
         spawn(async move {
             let mut arrival = arrival;
             let ready = newcomer.unless_dropped(async {
@@ -471,6 +557,7 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
             }
         })
         .detach();
+        Ok(())
     }
 }
 
