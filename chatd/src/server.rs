@@ -431,8 +431,9 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>, d
                 continue;
             }
             Next::Close => {
-                // Taken and closed in one go: a connection completing in
-                // between would be reset with the listener.
+                // The queue is taken and the listener closed with no wait
+                // between: a handshake still completing then (where the
+                // filter could not be set) would be reset with it.
                 let waiting = drain::take_waiting(listener.get_ref(), spare);
                 drop(listener);
                 for (stream, peer) in waiting {
