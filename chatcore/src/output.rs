@@ -44,7 +44,8 @@ pub enum DisconnectReason {
     ServerFull,
     /// The client sent no complete line within `Config::registration_timeout`.
     RegistrationTimeout,
-    /// The server is shutting down.
+    /// The server is shutting down; the client may reconnect at once (to
+    /// another server sharing the address, or to this one once restarted).
     ServerShutdown,
     /// The client was silent for `Config::idle_timeout`.
     IdleTimeout,
@@ -67,6 +68,19 @@ impl DisconnectReason {
     /// ```
     pub fn code(&self) -> &'static str {
         self.row().0
+    }
+
+    /// Whether the client is asked to reconnect at once: the server is
+    /// going away, not refusing this client. JSON's `bye` says so with
+    /// `"reconnect":true`, and the reason's words end in `reconnect`.
+    ///
+    /// ```
+    /// use chatcore::DisconnectReason;
+    /// assert!(DisconnectReason::ServerShutdown.invites_reconnect());
+    /// assert!(!DisconnectReason::IdleTimeout.invites_reconnect());
+    /// ```
+    pub fn invites_reconnect(&self) -> bool {
+        matches!(self, DisconnectReason::ServerShutdown)
     }
 }
 
@@ -91,7 +105,7 @@ code_table! {
                 DisconnectReason::SendQueueExceeded => ("send_queue_full", "send queue exceeded"),
                 DisconnectReason::ServerFull => ("server_full", "server is full; try again later"),
                 DisconnectReason::RegistrationTimeout => ("registration_timeout", "no input received in time"),
-                DisconnectReason::ServerShutdown => ("shutdown", "server is shutting down"),
+                DisconnectReason::ServerShutdown => ("shutdown", "server is shutting down; reconnect"),
                 DisconnectReason::IdleTimeout => ("idle", "idle for too long"),
                 DisconnectReason::LoggedInElsewhere => ("logged_in_elsewhere", "logged in from elsewhere"),
                 DisconnectReason::WrongServerPassword => ("wrong_server_password", "wrong server password"),

@@ -27,6 +27,7 @@ use crate::newcomers::Newcomer;
 use crate::passwords::{self, Answer};
 use crate::runtime::spawn;
 use crate::server::refusals::{self, Refusal};
+use crate::shutdown::Stop;
 use crate::store::thread::{Job, Reply, StoreHandle};
 
 // When each commit was sent, to notice one that hangs.
@@ -183,10 +184,18 @@ impl EngineTask {
         self
     }
 
-    /// Serves events until `shutdown` fires, then shuts down gracefully.
-    /// Each request on `scrapes` is answered with a snapshot of the
+    /// Serves events until `shutdown` fires, then shuts down gracefully;
+    /// `listening` closes once every chat port's listener has closed, and
+    /// until then the connections they still hand over are told goodbye
+    /// too. Each request on `scrapes` is answered with a snapshot of the
     /// figures for `/metrics`, between batches.
-    pub(crate) async fn run(mut self, events: Receiver<Inbound>, shutdown: Receiver<()>, scrapes: Receiver<Scrape>) {
+    pub(crate) async fn run(
+        mut self,
+        events: Receiver<Inbound>,
+        shutdown: Stop,
+        listening: Receiver<()>,
+        scrapes: Receiver<Scrape>,
+    ) {
         let mut timer = Timer::never();
         let mut armed = None;
         loop {
@@ -201,10 +210,8 @@ impl EngineTask {
             // Signals, timers and finished work first: a flood of events must not starve them.
             let wake = future::or(
                 async {
-                    match shutdown.recv().await {
-                        Ok(()) => Wake::Shutdown,
-                        Err(_) => future::pending().await,
-                    }
+                    shutdown.requested().await;
+                    Wake::Shutdown
                 },
                 future::or(
                     async {
@@ -288,7 +295,7 @@ impl EngineTask {
             // connections this batch woke a turn before taking the next one.
             future::yield_now().await;
         }
-        self.shut_down(events).await;
+        self.shut_down(events, listening).await;
     }
 
     /// The earliest of the engine's timer (on its grid), the next lingering
@@ -342,7 +349,11 @@ impl EngineTask {
     /// Feeds one event to the engine; its output waits for [`dispatch`](Self::dispatch).
     fn handle(&mut self, now: Now, event: Inbound) {
         match event {
-            Inbound::Connect(incoming) => self.connect(now, incoming),
+            Inbound::Connect(incoming) => {
+                if let Some(alive) = self.alive.clone() {
+                    self.connect(now, incoming, alive);
+                }
+            }
             // Bytes or an end racing the engine's own close are `Ok` and
             // change nothing; an `Err` is a bug in chatd.
             Inbound::Input(id, bytes) => {
@@ -385,8 +396,9 @@ impl EngineTask {
         }
     }
 
-    fn connect(&mut self, now: Now, mut incoming: Incoming) {
-        let Some(alive) = self.alive.clone() else { return };
+    /// Gives a new connection to the engine and starts its task, which
+    /// holds `alive` until it ends.
+    fn connect(&mut self, now: Now, mut incoming: Incoming, alive: Sender<()>) {
         let socket = incoming.socket.clone();
         // The address lets the engine count failed logins per source.
         let mut info = ConnectInfo::new(incoming.codec).from(socket.peer.ip());

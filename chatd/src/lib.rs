@@ -90,7 +90,8 @@ pub fn run_cli() -> ExitCode {
         return ops::run(command);
     }
     let log_format = cli.log_format;
-    init_logging(log_format);
+    // Held to the end: dropping it writes out the lines still queued.
+    let _log_writer = init_logging(log_format);
     open_files::raise();
 
     let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -115,21 +116,36 @@ pub fn run_cli() -> ExitCode {
     }
 }
 
+/// Log lines queued for stderr, most: past this many, a line is dropped
+/// rather than stall the task that logs it. About 200 bytes each.
+const LOG_LINES_QUEUED: usize = 32_768;
+
 /// Sends logs to stderr so that stdout stays a clean channel for scripts
 /// (its first line is the bound address), filtered by `RUST_LOG` (default
-/// `info`), as text or as one JSON object per line.
-fn init_logging(format: LogFormat) {
+/// `info`), as text or as one JSON object per line. The returned guard
+/// writes out what is queued when dropped (waiting a second at most).
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // A reader that stops reading (a stopped pager, a stalled log shipper)
+    // fills the pipe, and a write to a full pipe blocks: every task that
+    // logged would stop with it, the signal task too, so chatd would not
+    // stop on SIGTERM. A thread of its own writes the lines instead; while
+    // it is stuck, lines past the queue are dropped.
+    let (stderr, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(LOG_LINES_QUEUED)
+        .thread_name("chatd-log")
+        .finish(std::io::stderr());
     // A log line that cannot be written (stderr piped to a reader that has
     // gone, as `chatd | tee log` after tee exits) is dropped. Reporting it
     // would print to that same stderr, and printing to a broken pipe
     // panics: in the signal task, that left chatd deaf to Ctrl-C. The same
     // holds whatever the lines look like, so both formats keep it.
-    let builder =
-        tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).log_internal_errors(false);
+    let builder = tracing_subscriber::fmt().with_writer(stderr).with_env_filter(filter).log_internal_errors(false);
     match format {
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         // Colour codes would be noise inside JSON strings.
         LogFormat::Json => builder.json().with_ansi(false).init(),
     }
+    guard
 }

@@ -3,9 +3,13 @@
 
 // Log lines for refusals, limited so that a flood cannot flood the log.
 pub(crate) mod refusals;
+// Closing a chat port on a graceful shutdown without dropping its queue.
+pub(crate) mod drain;
+// What a port does with a connection it accepted, or refused at the door.
+mod entrance;
 
 use std::io::{self, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,22 +18,23 @@ use chatcore::{CloakKey, Codec, Engine, Hosts, RestoreError};
 use futures_lite::future;
 use smol::{Async, Timer};
 
-use crate::arrival::Arrival;
 use crate::cli::Cli;
-use crate::conn::{self, Inbound, Incoming};
+use crate::conn::Inbound;
 use crate::engine_task::{Done, EngineTask};
-use crate::http::{self, Http, Origins, ServerHosts};
-use crate::ip_limit::{self, IpLimiter, IpSlot};
-use crate::newcomers::{Newcomer, Newcomers};
+use crate::http::{Http, Origins, ServerHosts};
+use crate::ip_limit::IpLimiter;
+use crate::newcomers::Newcomers;
 use crate::open_files::{self, Spare};
 use crate::passwords;
-use crate::proxy::{self, TrustedProxies};
+use crate::proxy::TrustedProxies;
 use crate::runtime::spawn;
 use crate::shutdown;
 use crate::store::cloak_key::{self, CloakKeyError};
 use crate::store::thread::StoreHandle;
 use crate::store::{Retention, Store};
 use crate::tls::{self, PlainPasswords, Tls};
+use drain::Drain;
+use entrance::Entrance;
 use refusals::Refusal;
 
 /// How long the accept loop rests after a failed `accept` (typically: out
@@ -201,15 +206,22 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     open_files::report(files, config.max_clients());
     let newcomers = Newcomers::new(open_files::newcomers_allowed(files, cli.max_pending_connections));
     let door = Door { limiter, proxies, newcomers, spare: Spare::open() };
-    let _accepting: Vec<_> = plain
+    // The chat ports close on a graceful shutdown, without dropping their
+    // queues; `listening` closes when the last of them has. The metrics
+    // port is never shared, and answers until the process ends.
+    let (open, listening) = async_channel::bounded(1);
+    let drain = || Some(Drain { stop: shutdown.clone(), _open: open.clone() });
+    let mut accepting: Vec<_> = plain
         .chain(secure)
-        .chain(metrics)
-        .map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone())))
+        .map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone(), drain())))
         .collect();
+    drop(open);
+    accepting.extend(metrics.map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone(), None))));
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx)
         .with_irc_password(cli.engine.irc_password.as_deref());
-    spawn(engine.run(events, shutdown, scrape_rx)).await;
+    spawn(engine.run(events, shutdown, listening, scrape_rx)).await;
+    drop(accepting);
     Ok(())
 }
 
@@ -350,39 +362,91 @@ fn plain_passwords(cli: &Cli, secure: [Option<SocketAddr>; 3]) -> [PlainPassword
     [0, 1, 2].map(|own| PlainPasswords::LocalOnly(hint(own).into()))
 }
 
-/// Accepts connections on one port.
-async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
+/// What woke an accept loop.
+enum Next {
+    Accepted(io::Result<(Async<TcpStream>, SocketAddr)>),
+    /// Time to sum up the refusals of a spell.
+    Summary,
+    /// A graceful shutdown was asked for.
+    Stop,
+    /// The listener has drained for long enough: take its queue and close it.
+    Close,
+}
+
+/// Accepts connections on one port until the listener closes: with
+/// `drain`, on a graceful shutdown, without dropping what waits in its
+/// queue (see `drain.rs`).
+async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>, drain: Option<Drain>) {
     let Listener { socket: listener, port, tls, passwords } = listener;
-    let Door { limiter, proxies, newcomers, spare } = door;
+    let entrance = Entrance { port, tls, passwords, door, inbound };
+    let spare = &entrance.door.spare;
+    let mut closing_at = None;
     loop {
         // Refusals after the first of a spell are summed up when their
         // interval ends. The engine task may start a spell while this loop
         // waits, so with none under way it looks again after an interval.
         let summary_due = refusals::deadline().unwrap_or_else(|| Instant::now() + refusals::INTERVAL);
+        let closing = async {
+            match (&drain, closing_at) {
+                (Some(drain), None) => {
+                    drain.stop.requested().await;
+                    Next::Stop
+                }
+                (Some(_), Some(at)) => {
+                    Timer::at(at).await;
+                    Next::Close
+                }
+                (None, _) => future::pending().await,
+            }
+        };
         let accept = async {
             loop {
                 match spare.accept(listener.get_ref()) {
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                         if let Err(error) = listener.readable().await {
-                            return Some(Err(error));
+                            return Next::Accepted(Err(error));
                         }
                     }
-                    accepted => return Some(accepted.and_then(|(stream, peer)| Ok((Async::new(stream)?, peer)))),
+                    accepted => {
+                        return Next::Accepted(accepted.and_then(|(stream, peer)| Ok((Async::new(stream)?, peer))));
+                    }
                 }
             }
         };
-        let accepted = future::or(accept, async {
+        let summary = async {
             Timer::at(summary_due).await;
-            None
-        })
-        .await;
-        let (stream, peer) = match accepted {
-            Some(Ok(accepted)) => accepted,
-            None => {
+            Next::Summary
+        };
+        let (stream, peer) = match future::or(closing, future::or(accept, summary)).await {
+            Next::Accepted(Ok(accepted)) => accepted,
+            Next::Summary => {
                 refusals::tick();
                 continue;
             }
-            Some(Err(error)) if out_of_descriptors(&error) && !open_files::connection_waiting(listener.get_ref()) => {
+            Next::Stop => {
+                if let Err(error) = drain::refuse_new_handshakes(listener.get_ref()) {
+                    tracing::warn!(%error, "cannot refuse new handshakes on a closing listener");
+                }
+                closing_at = Some(Instant::now() + drain::DRAIN);
+                continue;
+            }
+            Next::Close => {
+                // The queue is taken and the listener closed with no wait
+                // between: a handshake still completing then (where the
+                // filter could not be set) would be reset with it.
+                let waiting = drain::take_waiting(listener.get_ref(), spare);
+                drop(listener);
+                for (stream, peer) in waiting {
+                    let Ok(stream) = Async::new(stream) else { continue };
+                    if entrance.take_in(stream, peer).await.is_err() {
+                        break;
+                    }
+                }
+                return;
+            }
+            Next::Accepted(Err(error))
+                if out_of_descriptors(&error) && !open_files::connection_waiting(listener.get_ref()) =>
+            {
                 // Nothing to answer yet: wait for someone to arrive.
                 let arrival = async { listener.readable().await.unwrap_or_default() };
                 future::or(arrival, async {
@@ -391,7 +455,7 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
                 .await;
                 continue;
             }
-            Some(Err(error)) => {
+            Next::Accepted(Err(error)) => {
                 if refusals::note(Refusal::AcceptFailed) {
                     tracing::error!(%error, "accept failed");
                 }
@@ -401,169 +465,16 @@ async fn accept_loop(listener: Listener, door: Door, inbound: Sender<Inbound>) {
                 if out_of_descriptors(&error)
                     && let Some((loan, stream)) = spare.lend_to(listener.get_ref())
                 {
-                    let why = "the server is at its limit of open connections; try again later";
-                    match &port {
-                        // A health check or a scrape is answered from the
-                        // reserve; anything else is told why.
-                        Port::Http(http) | Port::Metrics(http) if tls.is_none() => {
-                            let (http, metrics) = (http.clone(), matches!(port, Port::Metrics(_)));
-                            spawn(async move {
-                                if let Some(stream) = http::answer_at_limit(stream, &http, metrics, why).await {
-                                    loan.repay(stream);
-                                }
-                            })
-                            .detach();
-                        }
-                        _ => {
-                            tell_and_close(&stream, &port, tls.is_some(), why);
-                            loan.repay(stream);
-                        }
-                    }
+                    entrance.answer_at_limit(loan, stream);
                 }
                 Timer::after(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
-        // A trusted proxy's connections count against their clients'
-        // addresses, once the proxy has said whose they are.
-        let proxied = proxies.trusts(peer.ip());
-        let slot = if proxied {
-            IpSlot::uncounted(peer.ip())
-        } else {
-            let Some(slot) = limiter.try_acquire(peer.ip()) else {
-                refuse(stream.get_ref(), peer, limiter.max(), &port, tls.is_some());
-                continue;
-            };
-            slot
-        };
-        conn::configure(stream.get_ref());
-        // For a wildcard bind, the machine's own address the client used.
-        let Ok(local) = stream.get_ref().local_addr() else { continue };
-        let passwords = passwords.clone();
-        let arrival = Arrival { peer, local, slot, tls: tls.is_some(), passwords };
-        // Not a client until it is one: a head, a handshake or a PROXY
-        // header still to read counts against the newcomers' cap.
-        let newcomer = newcomers.admit().await;
-        // A PROXY header comes before anything else, a TLS handshake included.
-        let proxy_header = proxied && matches!(port, Port::Chat(_));
-        if tls.is_none() && !proxy_header {
-            if serve(stream, arrival, newcomer, &port, &inbound).await.is_err() {
-                return;
-            }
-            continue;
-        }
-        // The header and the handshake are read on a task of their own, so
-        // a slow one delays nobody.
-        let (tls, port, inbound, limiter) = (tls.clone(), port.clone(), inbound.clone(), limiter.clone());
-        spawn(async move {
-            let mut arrival = arrival;
-            let ready = newcomer.unless_dropped(async {
-                if proxy_header {
-                    arrival.slot = proxied_client(&stream, &mut arrival, &limiter, &port, tls.is_some()).await?;
-                }
-                match tls {
-                    Some(tls) => tls.accept(stream, arrival.peer).await,
-                    None => Some(stream),
-                }
-            });
-            if let Some(Some(stream)) = ready.await {
-                let _ = serve(stream, arrival, newcomer, &port, &inbound).await;
-            }
-        })
-        .detach();
-    }
-}
-
-/// Reads the PROXY header a trusted proxy's connection begins with, and
-/// takes a slot of the per-IP cap for the client it names. `None`: the
-/// connection was refused (told why, if it can read a plain line).
-async fn proxied_client(
-    stream: &Async<TcpStream>,
-    arrival: &mut Arrival,
-    limiter: &IpLimiter,
-    port: &Port,
-    tls: bool,
-) -> Option<IpSlot> {
-    match proxy::header::read(stream).await {
-        Ok(Some(client)) => arrival.forwarded_for(client),
-        // The proxy speaks for itself (a health check).
-        Ok(None) => {}
-        Err(error) => {
-            if refusals::note(Refusal::ProxyHeader) {
-                tracing::warn!(peer = %arrival.peer, %error, "refused a connection from a trusted proxy");
-            }
-            tell_and_close(stream.get_ref(), port, tls, &error.to_string());
-            return None;
+        if entrance.take_in(stream, peer).await.is_err() {
+            return;
         }
     }
-    let slot = limiter.try_acquire(arrival.peer.ip());
-    if slot.is_none() {
-        refuse(stream.get_ref(), arrival.peer, limiter.max(), port, tls);
-    }
-    slot
-}
-
-/// Hands an accepted (and, on a TLS port, decrypted) connection on. `Err`:
-/// the engine task has stopped.
-async fn serve(
-    stream: Async<TcpStream>,
-    arrival: Arrival,
-    newcomer: Newcomer,
-    port: &Port,
-    inbound: &Sender<Inbound>,
-) -> Result<(), ()> {
-    match port {
-        Port::Chat(codec) => {
-            let refuse_passwords = arrival.refuse_passwords();
-            let mut incoming = Incoming::tcp(stream, arrival.peer, arrival.slot, *codec);
-            incoming.refuse_passwords = refuse_passwords;
-            // A text or JSON client counts against --max-clients at once;
-            // an IRC client is not one until it registers.
-            incoming.newcomer = (*codec == Codec::Irc).then_some(newcomer);
-            inbound.send(Inbound::Connect(incoming)).await.map_err(drop)
-        }
-        // Its request is read on a task of its own, so a slow one
-        // delays nobody; only an upgraded one reaches the engine task.
-        Port::Http(http) => {
-            let http = http.clone();
-            spawn(async move {
-                newcomer.unless_dropped(http::serve(stream, arrival, http)).await;
-            })
-            .detach();
-            Ok(())
-        }
-        Port::Metrics(http) => {
-            let http = http.clone();
-            spawn(async move {
-                newcomer.unless_dropped(http::serve_metrics(stream, arrival, &http)).await;
-            })
-            .detach();
-            Ok(())
-        }
-    }
-}
-
-/// Tells a connection over the per-IP cap why, and closes it.
-fn refuse(stream: &TcpStream, peer: SocketAddr, max: usize, port: &Port, tls: bool) {
-    tell_and_close(stream, port, tls, &ip_limit::over_the_cap(peer, max));
-}
-
-/// Tells a connection refused at the door why, in its port's protocol, and
-/// closes it. The socket is fresh, so the one line fits its send buffer
-/// and nothing need wait. A TLS client could not read a plain line: it is
-/// only closed.
-fn tell_and_close(stream: &TcpStream, port: &Port, tls: bool, why: &str) {
-    if tls {
-        return;
-    }
-    let answer = match port {
-        Port::Chat(Codec::Irc) => format!("ERROR :Closing link: {why}\r\n").into_bytes(),
-        Port::Chat(_) => format!("* bye: {why}\n").into_bytes(),
-        Port::Http(_) | Port::Metrics(_) => http::too_many_connections(why),
-    };
-    let mut stream = stream;
-    let _ = stream.write_all(&answer);
-    let _ = stream.shutdown(Shutdown::Write);
 }
 
 /// Whether `accept` failed for want of a file descriptor, the process's

@@ -1,9 +1,9 @@
 //! SIGINT and SIGTERM: the first asks for a graceful shutdown, a second one
 //! means the operator will not wait and the process exits at once.
 
-use async_channel::Receiver;
+use async_channel::{Receiver, Sender};
 use async_signal::{Signal, Signals};
-use futures_lite::StreamExt;
+use futures_lite::{StreamExt, future};
 
 use crate::runtime::spawn;
 
@@ -11,16 +11,32 @@ use crate::runtime::spawn;
 /// (128 + SIGINT, as shells report an interrupted program).
 const FORCED_EXIT: i32 = 130;
 
-/// Starts listening for the shutdown signals. The receiver gets one message
-/// on the first signal. Register before announcing the listening address,
-/// so that a signal sent right after it is never fatal.
-pub(crate) fn listen() -> std::io::Result<Receiver<()>> {
+/// Heard by everyone who must act on a graceful shutdown: the engine task
+/// and every accept loop. Nothing is ever sent; the first signal closes
+/// the channel, and a closed channel wakes every clone at once.
+#[derive(Debug, Clone)]
+pub(crate) struct Stop(Receiver<()>);
+
+impl Stop {
+    /// Returns once a graceful shutdown has been asked for.
+    pub(crate) async fn requested(&self) {
+        while self.0.recv().await.is_ok() {}
+    }
+}
+
+/// Starts listening for the shutdown signals. Register before announcing
+/// the listening address, so that a signal sent right after it is never
+/// fatal.
+pub(crate) fn listen() -> std::io::Result<Stop> {
     let mut signals = Signals::new([Signal::Term, Signal::Int])?;
-    let (tx, rx) = async_channel::bounded(1);
+    let (tx, rx) = async_channel::bounded::<()>(1);
     spawn(async move {
         if let Some(Ok(signal)) = signals.next().await {
             tracing::info!(?signal, "signal received; shutting down gracefully");
-            let _ = tx.try_send(());
+            drop::<Sender<()>>(tx);
+        } else {
+            // No signal can come any more: never stop.
+            future::pending::<()>().await;
         }
         if let Some(Ok(signal)) = signals.next().await {
             tracing::warn!(?signal, "second signal; exiting now");
@@ -28,5 +44,5 @@ pub(crate) fn listen() -> std::io::Result<Receiver<()>> {
         }
     })
     .detach();
-    Ok(rx)
+    Ok(Stop(rx))
 }

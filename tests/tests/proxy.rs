@@ -148,6 +148,9 @@ fn without_the_flag_forwarding_headers_are_ignored_and_the_log_says_so_once() {
         let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nX-Forwarded-For: {client}\r\n\r\n");
         assert_eq!(status(addr, &request), 200);
     }
+    // Lines are written by a thread of chatd's own, in order: a second one
+    // would follow the first at once.
+    server.wait_for_log("ignored X-Forwarded-For");
     let logs = server.logs();
     let said = logs.lines().filter(|l| l.contains("ignored X-Forwarded-For")).count();
     assert_eq!(said, 1, "logs:\n{logs}");

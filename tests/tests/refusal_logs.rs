@@ -19,7 +19,10 @@ fn a_flood_of_refused_connections_logs_its_first_refusal_only() {
         refused.expect("* bye: too many connections from your address (at most 1); try again later");
         refused.expect_eof();
     }
-    // chatd answered the last refusal, so it has logged whatever it would for them.
+    // chatd answered the last refusal, so it has queued whatever it would
+    // log for them; its log thread writes the lines in order, so any
+    // second line follows the first at once.
+    server.wait_for_log("refused");
     let logs = server.logs();
     let lines = logs.lines().filter(|line| line.contains("refused")).count();
     assert_eq!(lines, 1, "one line for 200 refusals; logs:\n{logs}");
@@ -66,6 +69,7 @@ fn a_flood_of_websockets_from_another_sites_page_is_summed_up() {
             answer.extend_from_slice(&buf[..n]);
         }
     }
+    server.wait_for_log("another site's page");
     let logs = server.logs();
     let lines = logs.lines().filter(|line| line.contains("another site's page")).count();
     assert_eq!(lines, 1, "one line for 50 refusals; logs:\n{logs}");

@@ -430,15 +430,15 @@ fn the_per_ip_cap_counts_websockets_and_tcp_together() {
 }
 
 #[test]
-fn shutdown_says_bye_then_closes_with_1001() {
+fn shutdown_says_bye_then_closes_with_1012_service_restart() {
     let mut server = Server::start(chatd!(), &[]);
     let mut ws = connect(&server);
     send(&mut ws, &json!({"type": "nick", "nick": "webby"}));
     assert_eq!(json(&mut ws)["type"], "nick");
     server.terminate();
     assert_eq!(
-        expect_close(&mut ws, 1001),
-        [json!({"type": "bye", "code": "shutdown", "reason": "server is shutting down"})]
+        expect_close(&mut ws, 1012),
+        [json!({"type": "bye", "code": "shutdown", "reason": "server is shutting down; reconnect", "reconnect": true})]
     );
     let status = server.wait_exit(Duration::from_secs(15));
     assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());

@@ -269,6 +269,10 @@ enum Reply<'a> {
     Bye {
         code: &'a str,
         reason: String,
+        /// Only when true: older clients never saw the field, and its
+        /// absence means what it always meant.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        reconnect: bool,
     },
 }
 
@@ -365,7 +369,9 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Kicked { room, by, nick, reason, .. } => Reply::Kicked { room, by, nick, reason },
         Event::Invited { room, by, nick, .. } => Reply::Invited { room, by, nick },
         Event::Error { rejection, .. } => Reply::Error { code: rejection.code(), message: rejection.to_string() },
-        Event::Bye { reason } => Reply::Bye { code: reason.code(), reason: reason.to_string() },
+        Event::Bye { reason } => {
+            Reply::Bye { code: reason.code(), reason: reason.to_string(), reconnect: reason.invites_reconnect() }
+        }
         // Answers to IRC's own commands, which a JSON client cannot send:
         // no line at all.
         Event::Irc(_) => return Bytes::new(),

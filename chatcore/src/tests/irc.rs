@@ -454,3 +454,16 @@ fn lusers_counts_users_and_registering_connections_and_keeps_the_most_at_once() 
     let lines = sim.take(a);
     assert!(lines.iter().any(|l| l.starts_with(":chatd 314 alice bob bob ")), "{lines:?}");
 }
+
+#[test]
+fn shutdown_closes_every_irc_link_asking_to_reconnect() {
+    let mut sim = Sim::new(relaxed());
+    let joined = registered(&mut sim, "joined", "");
+    let unregistered = irc(&mut sim);
+    sim.clear();
+    sim.shutdown();
+    for id in [joined, unregistered] {
+        assert_eq!(sim.take(id), ["ERROR :Closing link: server is shutting down; reconnect\r"]);
+        assert!(!sim.is_connected(id));
+    }
+}

@@ -435,7 +435,10 @@ fn json_lobby_presence_objects() {
     sim.disconnect(b, DisconnectReason::SendQueueExceeded).unwrap();
     assert_eq!(sim.take(a), [r#"{"type":"disconnected","nick":"Guest2","reason":"send queue exceeded"}"#]);
     sim.shutdown();
-    assert_eq!(sim.take(a), [r#"{"type":"bye","code":"shutdown","reason":"server is shutting down"}"#]);
+    assert_eq!(
+        sim.take(a),
+        [r#"{"type":"bye","code":"shutdown","reason":"server is shutting down; reconnect","reconnect":true}"#]
+    );
 }
 
 #[test]

@@ -27,7 +27,7 @@ fn disconnect_is_told_to_roommates_with_the_reason() {
         (DisconnectReason::Quit(Some("later".into())), "quit: later"),
         (DisconnectReason::ServerFull, "server is full; try again later"),
         (DisconnectReason::RegistrationTimeout, "no input received in time"),
-        (DisconnectReason::ServerShutdown, "server is shutting down"),
+        (DisconnectReason::ServerShutdown, "server is shutting down; reconnect"),
     ];
     for (reason, shown) in reasons {
         let mut sim = sim();

@@ -20,6 +20,12 @@ fn bye(code: &str, reason: &str) -> Value {
     json!({"type": "bye", "code": code, "reason": reason})
 }
 
+/// The `bye` of a shutdown, which asks the client to reconnect.
+#[cfg(feature = "json")]
+fn shutdown_bye() -> Value {
+    json!({"type": "bye", "code": "shutdown", "reason": "server is shutting down; reconnect", "reconnect": true})
+}
+
 #[cfg(feature = "json")]
 fn say(text: &str) -> Value {
     json!({"type": "say", "room": "rust", "text": text})
@@ -115,10 +121,10 @@ fn shutdown_says_goodbye_to_everyone() {
     sim.send_json(b, &json!({"type": "join", "room": "rust"}));
     sim.clear();
     sim.shutdown();
-    assert_eq!(sim.take_json(a), [bye("shutdown", "server is shutting down")]);
+    assert_eq!(sim.take_json(a), [shutdown_bye()]);
     // Everyone is leaving, so nobody is told of anyone else's departure.
-    assert_eq!(sim.take_json(b), [bye("shutdown", "server is shutting down")]);
-    assert_eq!(sim.take_json(c), [bye("shutdown", "server is shutting down")]);
+    assert_eq!(sim.take_json(b), [shutdown_bye()]);
+    assert_eq!(sim.take_json(c), [shutdown_bye()]);
     for id in [a, b, c] {
         assert_eq!(sim.closed(id), Some(&DisconnectReason::ServerShutdown));
     }
@@ -195,5 +201,5 @@ fn text_clients_are_told_in_their_own_words() {
     sim.advance(Duration::from_secs(10));
     assert_eq!(sim.take(silent), ["* bye: no input received in time"]);
     sim.shutdown();
-    assert_eq!(sim.take(a), ["* bye: server is shutting down"]);
+    assert_eq!(sim.take(a), ["* bye: server is shutting down; reconnect"]);
 }

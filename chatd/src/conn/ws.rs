@@ -23,7 +23,7 @@
 //!   cut. The engine's own idle timeout still applies on top: pongs are
 //!   not chat activity.
 //! * Closing: the close frame carries the engine's reason (1000 for a quit
-//!   or a timeout, 1001 when the server stops, 1013 when it is full), 1008
+//!   or a timeout, 1012 when the server stops, 1013 when it is full), 1008
 //!   for a client cut for falling behind or past its budget, or what the
 //!   reader found.
 
@@ -119,7 +119,8 @@ impl CloseReason {
     /// the code says it again for a page that only looks at the close.
     pub(crate) fn from_engine(reason: &DisconnectReason) -> Self {
         let code = match reason {
-            DisconnectReason::ServerShutdown => CloseCode::Away,
+            // 1012, "service restart": a page may reconnect at once.
+            _ if reason.invites_reconnect() => CloseCode::Restart,
             DisconnectReason::ServerFull => CloseCode::Again,
             DisconnectReason::SendQueueExceeded => CloseCode::Policy,
             _ => CloseCode::Normal,
@@ -472,7 +473,7 @@ mod tests {
         let close = CloseReason::from_engine(&long);
         assert_eq!(close.code, CloseCode::Normal);
         assert!(close.text.len() <= MAX_CLOSE_TEXT && close.text.starts_with("quit: é"));
-        assert_eq!(CloseReason::from_engine(&DisconnectReason::ServerShutdown).code, CloseCode::Away);
+        assert_eq!(CloseReason::from_engine(&DisconnectReason::ServerShutdown).code, CloseCode::Restart);
         assert_eq!(CloseReason::from_engine(&DisconnectReason::ServerFull).code, CloseCode::Again);
         assert_eq!(CloseReason::fell_behind().code, CloseCode::Policy);
         let shared = Shared::new(Settings { max_message: 10, ping_after: None });
