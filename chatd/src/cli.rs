@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::conn::{SendLimit, ws};
 use crate::passwords::Limits;
 use crate::proxy::Cidr;
-use crate::store::{Retention, SyncMode};
+use crate::store::{DatabaseUrl, Retention, SyncMode};
 
 mod engine_args;
 pub(crate) mod ranges;
@@ -20,7 +20,7 @@ mod values;
 
 pub(crate) use engine_args::EngineArgs;
 pub(crate) use tls_args::TlsArgs;
-pub(crate) use values::{OptionalAddr, Seconds, count, optional_addr, seconds};
+pub(crate) use values::{DatabaseUrlParser, OptionalAddr, Seconds, count, optional_addr, seconds};
 use values::{host_name, origin};
 
 /// The address chatd listens on unless told otherwise.
@@ -319,6 +319,19 @@ pub(crate) struct StorageArgs {
     /// a time.
     #[arg(long, value_name = "DIR", default_value = "chatd-data")]
     pub(crate) data_dir: PathBuf,
+
+    /// Keep everything in PostgreSQL instead of a data directory.
+    ///
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (a password is
+    /// better kept in ~/.pgpass or in CHATD_DATABASE_URL than on the
+    /// command line, which other users can see). The same state SQLite
+    /// keeps, the cloak key among it; the tables are made, or migrated, at
+    /// start. Cannot be given with --data-dir, --sync or --ephemeral:
+    /// chatd refuses to start rather than pick one store. SQLite stays the
+    /// default and the store for a single chatd.
+    #[arg(long, value_name = "URL", env = "CHATD_DATABASE_URL", hide_env_values = true,
+          value_parser = DatabaseUrlParser, conflicts_with_all = ["data_dir", "sync", "ephemeral"])]
+    pub(crate) database_url: Option<DatabaseUrl>,
 
     /// Keep everything in memory only; nothing survives a restart.
     #[arg(long)]

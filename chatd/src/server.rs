@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_channel::Sender;
-use chatcore::{CloakKey, Codec, Engine, Hosts, RestoreError};
+use chatcore::{CloakKey, Codec, Engine, Hosts, Record, RestoreError};
 use futures_lite::future;
 use smol::{Async, Timer};
 
@@ -28,7 +28,7 @@ use crate::runtime::spawn;
 use crate::shutdown;
 use crate::store::cloak_key::{self, CloakKeyError};
 use crate::store::thread::StoreHandle;
-use crate::store::{Retention, Store};
+use crate::store::{Backend, BackendError, PgStore, Retention, Store};
 use crate::tls::{self, PlainPasswords, Tls};
 use refusals::Refusal;
 
@@ -39,13 +39,43 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// `/metrics` requests that may wait at once for the engine task's answer.
 const SCRAPES_WAITING: usize = 16;
 
-/// How users' hosts are shown: cloaked with the key `key` gives, unless
-/// `--cloak-hosts false` shows their addresses.
+/// How users' hosts are shown without a store: cloaked with the key `key`
+/// gives, unless `--cloak-hosts false` shows their addresses.
 fn hosts(cli: &Cli, key: impl FnOnce() -> Result<CloakKey, CloakKeyError>) -> io::Result<Hosts> {
     if !cli.engine.cloak_hosts {
         return Ok(Hosts::Addresses);
     }
     key().map(Hosts::Cloaked).map_err(io::Error::other)
+}
+
+/// The cloak key a store keeps, if hosts are cloaked.
+type StoredKey = Option<Result<CloakKey, CloakKeyError>>;
+
+/// Opens the store `cli` names (PostgreSQL with `--database-url`, else
+/// SQLite in `--data-dir`), with the cloak key it keeps (read only once the
+/// store is chatd's: a locked directory, a migrated database, so two
+/// chatds never race to make it) and the records to restore.
+async fn open_store(cli: &Cli, history_len: usize) -> io::Result<(Box<dyn Backend>, StoredKey, Vec<Record>)> {
+    let storage = &cli.storage;
+    let cloak = cli.engine.cloak_hosts;
+    let read_failed = |e: BackendError| io::Error::other(format!("cannot read the database: {e}"));
+    if let Some(url) = storage.database_url.clone() {
+        return smol::unblock(move || {
+            let mut store = PgStore::open(&url).map_err(io::Error::other)?;
+            let key = cloak.then(|| store.cloak_key());
+            let records = store.load(history_len).map_err(read_failed)?;
+            Ok((Box::new(store) as Box<dyn Backend>, key, records))
+        })
+        .await;
+    }
+    let (dir, sync) = (storage.data_dir.clone(), storage.sync);
+    smol::unblock(move || {
+        let mut store = Store::open(&dir, sync).map_err(io::Error::other)?;
+        let key = cloak.then(|| cloak_key::load_or_create(&dir));
+        let records = Backend::load(&mut store, history_len).map_err(read_failed)?;
+        Ok((Box::new(store) as Box<dyn Backend>, key, records))
+    })
+    .await
 }
 
 /// Runs the server until a shutdown signal has been handled.
@@ -63,27 +93,33 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         (Engine::new(config.clone()).map_err(bad_config)?, None)
     } else {
         let storage = &cli.storage;
-        let dir = storage.data_dir.clone();
-        let (sync, history_len) = (storage.sync, config.history_len());
-        let store = smol::unblock(move || Store::open(&dir, sync)).await.map_err(io::Error::other)?;
-        // Read once the directory is locked, so two chatds never race to make it.
-        config = config.with_hosts(hosts(&cli, || cloak_key::load_or_create(&storage.data_dir))?);
-        let (store, records) = smol::unblock(move || store.load(history_len).map(|records| (store, records)))
-            .await
-            .map_err(|e| io::Error::other(format!("cannot read the database: {e}")))?;
+        let (store, key, records) = open_store(&cli, config.history_len()).await?;
+        config = config.with_hosts(match key {
+            Some(key) => Hosts::Cloaked(key.map_err(io::Error::other)?),
+            None => Hosts::Addresses,
+        });
         let restored = records.len();
         let engine = Engine::restore(config.clone(), records).map_err(|e| match e {
             RestoreError::Config(e) => bad_config(e),
             e => io::Error::other(format!("the database is inconsistent: {e}")),
         })?;
-        tracing::info!(
-            dir = %storage.data_dir.display(),
-            sync = ?storage.sync,
-            restored,
-            rooms = engine.room_count(),
-            accounts = engine.account_count(),
-            "store open"
-        );
+        match &storage.database_url {
+            Some(url) => tracing::info!(
+                %url,
+                restored,
+                rooms = engine.room_count(),
+                accounts = engine.account_count(),
+                "store open (PostgreSQL)"
+            ),
+            None => tracing::info!(
+                dir = %storage.data_dir.display(),
+                sync = ?storage.sync,
+                restored,
+                rooms = engine.room_count(),
+                accounts = engine.account_count(),
+                "store open"
+            ),
+        }
         let done = done_tx.clone();
         // Conversations are bounded by the engine's setting, rooms by chatd's flags.
         let per_conversation = u64::try_from(config.conversation_history_len()).unwrap_or(u64::MAX);
