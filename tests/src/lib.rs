@@ -13,6 +13,7 @@ pub mod module_graph;
 pub mod outside;
 pub mod proxy;
 pub mod services;
+pub mod stores;
 mod tls;
 
 pub use tls::TLS_NAME;
