@@ -251,9 +251,14 @@ pub(crate) enum Command {
     /// chatd goes on serving meanwhile. FILE gets mode 0600 and is a single
     /// database file; to restore it, see docs/OPERATIONS.md. Prints what
     /// was written; on any failure, exits non-zero and leaves FILE as it was.
+    /// A PostgreSQL database (--database-url) is backed up with pg_dump:
+    /// given one, this prints the command and exits 2.
     Backup(BackupArgs),
     /// Check the database: SQLite's integrity check, and whether it is a
     /// chatd database this chatd can use.
+    ///
+    /// With --database-url: that PostgreSQL answers, its schema version,
+    /// and that every table chatd needs is there and readable.
     ///
     /// Reads only, so it may run while chatd does. Prints what it found and
     /// exits 0 when healthy, 1 when not (with what to do next).
@@ -297,6 +302,11 @@ pub(crate) struct BackupArgs {
     /// Overwrite FILE if it exists.
     #[arg(long)]
     pub(crate) force: bool,
+
+    /// A PostgreSQL database: not copied by chatd; prints the pg_dump command that does.
+    #[arg(long, value_name = "URL", env = "CHATD_DATABASE_URL", hide_env_values = true,
+          value_parser = DatabaseUrlParser, conflicts_with = "data_dir")]
+    pub(crate) database_url: Option<DatabaseUrl>,
 }
 
 /// `chatd check`'s flags.
@@ -305,6 +315,11 @@ pub(crate) struct CheckArgs {
     /// The data directory to check.
     #[arg(long, value_name = "DIR", default_value = "chatd-data")]
     pub(crate) data_dir: PathBuf,
+
+    /// Check this PostgreSQL database instead of a data directory.
+    #[arg(long, value_name = "URL", env = "CHATD_DATABASE_URL", hide_env_values = true,
+          value_parser = DatabaseUrlParser, conflicts_with = "data_dir")]
+    pub(crate) database_url: Option<DatabaseUrl>,
 }
 
 /// Where and how durably state is kept.

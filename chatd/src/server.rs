@@ -3,6 +3,7 @@
 
 // Log lines for refusals, limited so that a flood cannot flood the log.
 pub(crate) mod refusals;
+mod storage;
 
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_channel::Sender;
-use chatcore::{CloakKey, Codec, Engine, Hosts, Record, RestoreError};
+use chatcore::{CloakKey, Codec, Engine, Hosts, RestoreError};
 use futures_lite::future;
 use smol::{Async, Timer};
 
@@ -26,9 +27,9 @@ use crate::passwords;
 use crate::proxy::{self, TrustedProxies};
 use crate::runtime::spawn;
 use crate::shutdown;
+use crate::store::Retention;
 use crate::store::cloak_key::{self, CloakKeyError};
 use crate::store::thread::StoreHandle;
-use crate::store::{Backend, BackendError, PgStore, Retention, Store};
 use crate::tls::{self, PlainPasswords, Tls};
 use refusals::Refusal;
 
@@ -48,36 +49,6 @@ fn hosts(cli: &Cli, key: impl FnOnce() -> Result<CloakKey, CloakKeyError>) -> io
     key().map(Hosts::Cloaked).map_err(io::Error::other)
 }
 
-/// The cloak key a store keeps, if hosts are cloaked.
-type StoredKey = Option<Result<CloakKey, CloakKeyError>>;
-
-/// Opens the store `cli` names (PostgreSQL with `--database-url`, else
-/// SQLite in `--data-dir`), with the cloak key it keeps (read only once the
-/// store is chatd's: a locked directory, a migrated database, so two
-/// chatds never race to make it) and the records to restore.
-async fn open_store(cli: &Cli, history_len: usize) -> io::Result<(Box<dyn Backend>, StoredKey, Vec<Record>)> {
-    let storage = &cli.storage;
-    let cloak = cli.engine.cloak_hosts;
-    let read_failed = |e: BackendError| io::Error::other(format!("cannot read the database: {e}"));
-    if let Some(url) = storage.database_url.clone() {
-        return smol::unblock(move || {
-            let mut store = PgStore::open(&url).map_err(io::Error::other)?;
-            let key = cloak.then(|| store.cloak_key());
-            let records = store.load(history_len).map_err(read_failed)?;
-            Ok((Box::new(store) as Box<dyn Backend>, key, records))
-        })
-        .await;
-    }
-    let (dir, sync) = (storage.data_dir.clone(), storage.sync);
-    smol::unblock(move || {
-        let mut store = Store::open(&dir, sync).map_err(io::Error::other)?;
-        let key = cloak.then(|| cloak_key::load_or_create(&dir));
-        let records = Backend::load(&mut store, history_len).map_err(read_failed)?;
-        Ok((Box::new(store) as Box<dyn Backend>, key, records))
-    })
-    .await
-}
-
 /// Runs the server until a shutdown signal has been handled.
 pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     let started = Instant::now();
@@ -93,7 +64,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         (Engine::new(config.clone()).map_err(bad_config)?, None)
     } else {
         let storage = &cli.storage;
-        let (store, key, records) = open_store(&cli, config.history_len()).await?;
+        let (store, key, records) = storage::open(&cli, config.history_len()).await?;
         config = config.with_hosts(match key {
             Some(key) => Hosts::Cloaked(key.map_err(io::Error::other)?),
             None => Hosts::Addresses,

@@ -15,6 +15,7 @@
 //! the server what became of it (`txid_status`) before writing anything
 //! again, so that a batch is never written twice nor lost.
 
+pub mod check;
 mod records;
 pub(crate) mod schema;
 
