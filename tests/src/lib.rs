@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod module_graph;
 pub mod outside;
 pub mod proxy;
+pub mod relay;
 pub mod services;
 pub mod stores;
 mod tls;
