@@ -1,0 +1,204 @@
+//! chatd with `--database-url`, end to end: what it keeps across a crash,
+//! what it does while PostgreSQL is away, and how it refuses to start when
+//! PostgreSQL cannot be reached. Each test has a database of its own and
+//! skips where no PostgreSQL answers (the last needs none).
+#![cfg(unix)]
+
+use std::time::{Duration, Instant};
+
+use chatd_tests::outside::POSTGRES;
+use chatd_tests::relay::Relay;
+use chatd_tests::services::TestDatabase;
+use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
+
+/// Sends `/users` and waits for its answer: every line sent before has been handled.
+fn sync(client: &mut Client) {
+    client.send("/users");
+    client.expect_prefix("* online (");
+}
+
+/// The texts of room `room`'s messages in the database, in order.
+fn stored(database: &TestDatabase, room: &str) -> Vec<String> {
+    let texts = database.sql(&format!("SELECT text FROM messages WHERE room_key = '{room}' ORDER BY seq"));
+    texts.lines().map(str::to_owned).collect()
+}
+
+/// The text of each `~ [ROOM HH:MM:SS] NICK: TEXT` line.
+fn history_texts(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|line| {
+            assert!(line.starts_with("~ ["), "not a history line: {line:?}");
+            let (_, from_and_text) = line.split_once("] ").expect("a history line has a time");
+            from_and_text.split_once(": ").expect("a history line has a sender").1.to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_crash_and_restart_on_postgres_keeps_accounts_rooms_topics_and_history() {
+    if !POSTGRES.present() {
+        return;
+    }
+    let database = TestDatabase::create();
+    let args = ["--flood-lines-per-sec", "0", "--history-len", "3", "--history-page-len", "10"];
+    let server = Server::start_on_database(chatd!(), database.url(), &args);
+    let mut alice = server.register("alice", "alice-password");
+    alice.send("/create Rust");
+    alice.expect("* room Rust created");
+    alice.expect("* you are now in Rust (1 here)");
+    alice.send("/topic launch day");
+    alice.expect("* alice set the topic of Rust: launch day");
+    let mut bob = server.login("bob");
+    bob.send("/join rust");
+    bob.read_until("* you are now in Rust (2 here)");
+    let said: Vec<String> = (1..=6).map(|n| format!("message {n}")).collect();
+    for text in &said {
+        alice.send(text);
+    }
+    // bob is sent each message only once it is committed.
+    for text in &said {
+        bob.read_until(&format!("[Rust] alice: {text}"));
+    }
+    // kill -9: nothing is flushed or closed on the way out.
+    drop(server);
+
+    let server = Server::start_on_database(chatd!(), database.url(), &args);
+    assert!(server.logs().contains("store open (PostgreSQL)"), "{}", server.logs());
+    assert!(!server.logs().contains("migrated"), "the second start migrates nothing:\n{}", server.logs());
+    let mut guest = server.login("guest");
+    guest.send("/list");
+    guest.expect("* 1 room:");
+    guest.expect("*   Rust (0 here)");
+    guest.send("/join rust");
+    guest.expect("* you are now in Rust (1 here)");
+    // The topic, then the last 3 messages (what memory keeps).
+    guest.expect_prefix("* topic of Rust: launch day (set by alice, ");
+    let replay: Vec<String> = (0..3).map(|_| guest.line()).collect();
+    assert_eq!(history_texts(&replay), said[3..]);
+    // Older ones come from PostgreSQL.
+    guest.send("/history");
+    guest.expect("* 3 earlier messages of Rust:");
+    let lines: Vec<String> = (0..3).map(|_| guest.line()).collect();
+    assert_eq!(history_texts(&lines), said[..3]);
+    guest.expect("* that is the beginning of Rust");
+    // The account: its name is taken and its password works.
+    guest.send("/nick alice");
+    guest.expect("! alice is a registered name; /login to use it");
+    let mut alice = server.connect();
+    alice.expect_prefix("* Welcome to ");
+    alice.send("/login alice alice-password");
+    alice.expect("* you are now known as alice");
+    alice.read_until("* logged in as alice");
+    // Numbering carries on after the stored messages.
+    alice.send("/join rust");
+    alice.read_until("* you are now in Rust (2 here)");
+    alice.send("message 7");
+    guest.read_until("[Rust] alice: message 7");
+    assert_eq!(database.sql("SELECT max(seq) FROM messages WHERE room_key = 'rust'"), "7");
+}
+
+/// The next line from `client` if one comes within `patience`.
+fn line_within(client: &mut Client, patience: Duration) -> Option<String> {
+    client.stream().set_read_timeout(Some(patience)).unwrap();
+    let line = client.try_line();
+    client.stream().set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    match line {
+        Ok(Some(line)) => Some(line),
+        Ok(None) => panic!("chatd closed the connection"),
+        Err(_) => None,
+    }
+}
+
+/// Sends `text` and returns whether chatd refused it for want of storage.
+fn refused_within(from: &mut Client, text: &str, patience: Duration) -> bool {
+    from.send(text);
+    let answer = line_within(from, patience);
+    if let Some(line) = &answer {
+        assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
+    }
+    answer.is_some()
+}
+
+#[test]
+fn while_postgres_is_away_writes_are_refused_and_when_it_returns_nothing_is_lost() {
+    if !POSTGRES.present() {
+        return;
+    }
+    let database = TestDatabase::create();
+    // chatd reaches PostgreSQL through a relay the test cuts: as a server
+    // that stops and comes back, while the machine's server serves others.
+    let relay = Relay::start(database.server_addr());
+    let url = database.url_through(relay.addr());
+    let args = ["--flood-lines-per-sec", "0", "--history-len", "2", "--history-page-len", "10"];
+    let server = Server::start_on_database(chatd!(), &url, &args);
+    let (mut alice, mut bob) = server.two_in_owned_room("alice", "bob", "r");
+    let before: Vec<String> = (1..=4).map(|n| format!("before {n}")).collect();
+    for text in &before {
+        alice.send(text);
+        bob.expect(&format!("[r] alice: {text}"));
+    }
+
+    // A newcomer is shown what memory keeps, the last 2.
+    let mut carol = server.login("carol");
+    carol.send("/join r");
+    carol.read_until("* you are now in r (3 here)");
+    assert_eq!(history_texts(&[carol.line(), carol.line()]), before[2..]);
+    alice.expect("* carol joined r");
+    bob.expect("* carol joined r");
+
+    relay.cut();
+    // History only PostgreSQL holds cannot be read: the reader is told of
+    // a gap, not that there is nothing.
+    carol.send("/history");
+    carol.expect("* 0 earlier messages of r:");
+    carol.expect("* 1 message here could not be read from storage");
+    let _more = carol.line();
+    // What was sent as the server went away waits for it; once a commit
+    // has failed, new messages are refused.
+    let mut accepted = Vec::new();
+    let mut refusals = 0;
+    let give_up = Instant::now() + Duration::from_secs(30);
+    for i in 0.. {
+        assert!(Instant::now() < give_up, "{i} messages while PostgreSQL was away, fewer than 3 refused");
+        let text = format!("during {i}");
+        if refused_within(&mut alice, &text, Duration::from_millis(300)) {
+            refusals += 1;
+            if refusals == 3 {
+                break;
+            }
+        } else {
+            assert_eq!(refusals, 0, "a message was accepted between refusals");
+            accepted.push(text);
+        }
+    }
+    server.wait_for_log("storage write failed; refusing new messages until it works again");
+    // Everything that needs no storage is answered.
+    bob.send("/who");
+    bob.read_until("* in r (3): alice, bob, carol");
+
+    relay.resume();
+    server.wait_for_log("storage writes work again");
+    for text in &accepted {
+        bob.read_until(&format!("[r] alice: {text}"));
+    }
+    alice.send("after");
+    bob.read_until("[r] alice: after");
+    sync(&mut alice);
+    let mut wanted = before;
+    wanted.extend(accepted);
+    wanted.push("after".to_owned());
+    assert_eq!(stored(&database, "r"), wanted, "every message accepted stored once, none refused");
+}
+
+#[test]
+fn an_unreachable_postgres_stops_chatd_naming_it_without_the_password() {
+    // Port 1 on this machine: nothing listens there.
+    let url = "postgres://chatd:hunter2@127.0.0.1:1/chat";
+    let (status, logs) = Server::fail_to_start(chatd!(), std::path::Path::new("."), &["--database-url", url]);
+    assert!(!status.success());
+    let plain = logs.lines().find(|line| line.starts_with("chatd: ")).unwrap_or_default();
+    assert!(plain.contains("PostgreSQL database postgres://chatd@127.0.0.1:1/chat"), "{logs}");
+    assert!(plain.contains("Connection refused"), "{logs}");
+    assert!(!logs.contains("hunter2"), "the password was shown:\n{logs}");
+}
