@@ -202,3 +202,40 @@ fn an_unreachable_postgres_stops_chatd_naming_it_without_the_password() {
     assert!(plain.contains("Connection refused"), "{logs}");
     assert!(!logs.contains("hunter2"), "the password was shown:\n{logs}");
 }
+
+/// Runs `chatd ARGS...` (a maintenance command) to completion: its exit
+/// code, stdout and stderr.
+fn chatd_command(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(chatd!()).args(args).output().expect("run chatd");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.code(), text(&output.stdout), text(&output.stderr))
+}
+
+#[test]
+fn check_and_backup_on_postgres_say_what_they_find_and_what_to_use() {
+    if !POSTGRES.present() {
+        return;
+    }
+    let database = TestDatabase::create();
+    let url = database.url();
+    let (code, _, stderr) = chatd_command(&["check", "--database-url", url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("has no table chatd_schema: it is not a chatd database"), "{stderr}");
+
+    drop(Server::start_on_database(chatd!(), url, &[]));
+    let (code, stdout, stderr) = chatd_command(&["check", "--database-url", url]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("healthy (connected, schema version 1, every table chatd needs"), "{stdout}");
+
+    let _ = database.sql("CREATE TABLE notes (body text)");
+    let _ = database.sql("DROP TABLE blocks");
+    let (code, stdout, stderr) = chatd_command(&["check", "--database-url", url]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("note: table notes is not chatd's"), "{stdout}");
+    assert!(stderr.contains("table blocks is missing"), "{stderr}");
+
+    let (code, stdout, stderr) = chatd_command(&["backup", "--database-url", url, "--to", "chat.dump"]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains(&format!("pg_dump --format=custom --file=chat.dump '{url}'")), "{stderr}");
+    assert!(!std::path::Path::new("chat.dump").exists(), "chatd backup wrote nothing");
+}
