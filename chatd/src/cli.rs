@@ -337,13 +337,14 @@ pub(crate) struct StorageArgs {
 
     /// Keep everything in PostgreSQL instead of a data directory.
     ///
-    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (a password is
-    /// better kept in ~/.pgpass or in CHATD_DATABASE_URL than on the
-    /// command line, which other users can see). The same state SQLite
-    /// keeps, the cloak key among it; the tables are made, or migrated, at
-    /// start. Cannot be given with --data-dir, --sync or --ephemeral:
-    /// chatd refuses to start rather than pick one store. SQLite stays the
-    /// default and the store for a single chatd.
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE; a password is
+    /// better given in CHATD_DATABASE_URL or the configuration file than
+    /// on the command line, which other users can see. Without TLS: reach
+    /// the server over loopback, a Unix socket or a private network. The
+    /// same state SQLite keeps, the cloak key among it; the tables are
+    /// made, or migrated, at start. Cannot be given with --data-dir, --sync
+    /// or --ephemeral: chatd refuses to start rather than pick one store.
+    /// SQLite stays the default and the store for a single chatd.
     #[arg(long, value_name = "URL", env = "CHATD_DATABASE_URL", hide_env_values = true,
           value_parser = DatabaseUrlParser, conflicts_with_all = ["data_dir", "sync", "ephemeral"])]
     pub(crate) database_url: Option<DatabaseUrl>,
