@@ -381,6 +381,23 @@ fn first_lines(stdout: ChildStdout, more: usize) -> (String, Vec<String>) {
     (first, lines)
 }
 
+/// The text of each `~ [ROOM HH:MM:SS] NICK: TEXT` history line.
+///
+/// # Panics
+///
+/// When a line is not a history line.
+#[must_use]
+pub fn history_texts(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|line| {
+            assert!(line.starts_with("~ ["), "not a history line: {line:?}");
+            let (_, from_and_text) = line.split_once("] ").expect("a history line has a time");
+            from_and_text.split_once(": ").expect("a history line has a sender").1.to_owned()
+        })
+        .collect()
+}
+
 /// A line-oriented client over a real TCP connection. Every read gives up
 /// after [`READ_TIMEOUT`] and fails the test with what it was waiting for.
 pub struct Client {
@@ -452,6 +469,45 @@ impl Client {
             return Ok(None);
         }
         Ok(Some(line.strip_suffix('\n').unwrap_or(&line).to_owned()))
+    }
+
+    /// The next line if one comes within `patience`; `None` if none does.
+    ///
+    /// # Panics
+    ///
+    /// When chatd closed the connection.
+    pub fn line_within(&mut self, patience: Duration) -> Option<String> {
+        self.raw.set_read_timeout(Some(patience)).expect("set a read timeout");
+        let line = self.try_line();
+        self.raw.set_read_timeout(Some(READ_TIMEOUT)).expect("set the read timeout");
+        match line {
+            Ok(Some(line)) => Some(line),
+            Ok(None) => panic!("chatd closed the connection"),
+            Err(_) => None,
+        }
+    }
+
+    /// Sends `text` (a room message, say) and returns whether chatd
+    /// refused it for want of storage (the only answer a sender gets):
+    /// waits up to `patience` for the refusal.
+    ///
+    /// # Panics
+    ///
+    /// When another line comes.
+    pub fn refused_for_storage_within(&mut self, text: &str, patience: Duration) -> bool {
+        self.send(text);
+        let answer = self.line_within(patience);
+        if let Some(line) = &answer {
+            assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
+        }
+        answer.is_some()
+    }
+
+    /// Sends `/users` and waits for its answer: every line sent before
+    /// has been handled.
+    pub fn sync(&mut self) {
+        self.send("/users");
+        self.expect_prefix("* online (");
     }
 
     /// Reads one line and checks it is exactly `expected`.

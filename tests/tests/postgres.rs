@@ -9,30 +9,12 @@ use std::time::{Duration, Instant};
 use chatd_tests::outside::POSTGRES;
 use chatd_tests::relay::Relay;
 use chatd_tests::services::TestDatabase;
-use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
-
-/// Sends `/users` and waits for its answer: every line sent before has been handled.
-fn sync(client: &mut Client) {
-    client.send("/users");
-    client.expect_prefix("* online (");
-}
+use chatd_tests::{Server, chatd, history_texts};
 
 /// The texts of room `room`'s messages in the database, in order.
 fn stored(database: &TestDatabase, room: &str) -> Vec<String> {
     let texts = database.sql(&format!("SELECT text FROM messages WHERE room_key = '{room}' ORDER BY seq"));
     texts.lines().map(str::to_owned).collect()
-}
-
-/// The text of each `~ [ROOM HH:MM:SS] NICK: TEXT` line.
-fn history_texts(lines: &[String]) -> Vec<String> {
-    lines
-        .iter()
-        .map(|line| {
-            assert!(line.starts_with("~ ["), "not a history line: {line:?}");
-            let (_, from_and_text) = line.split_once("] ").expect("a history line has a time");
-            from_and_text.split_once(": ").expect("a history line has a sender").1.to_owned()
-        })
-        .collect()
 }
 
 #[test]
@@ -98,28 +80,6 @@ fn a_crash_and_restart_on_postgres_keeps_accounts_rooms_topics_and_history() {
     assert_eq!(database.sql("SELECT max(seq) FROM messages WHERE room_key = 'rust'"), "7");
 }
 
-/// The next line from `client` if one comes within `patience`.
-fn line_within(client: &mut Client, patience: Duration) -> Option<String> {
-    client.stream().set_read_timeout(Some(patience)).unwrap();
-    let line = client.try_line();
-    client.stream().set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-    match line {
-        Ok(Some(line)) => Some(line),
-        Ok(None) => panic!("chatd closed the connection"),
-        Err(_) => None,
-    }
-}
-
-/// Sends `text` and returns whether chatd refused it for want of storage.
-fn refused_within(from: &mut Client, text: &str, patience: Duration) -> bool {
-    from.send(text);
-    let answer = line_within(from, patience);
-    if let Some(line) = &answer {
-        assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
-    }
-    answer.is_some()
-}
-
 #[test]
 fn while_postgres_is_away_writes_are_refused_and_when_it_returns_nothing_is_lost() {
     if !POSTGRES.present() {
@@ -162,7 +122,7 @@ fn while_postgres_is_away_writes_are_refused_and_when_it_returns_nothing_is_lost
     for i in 0.. {
         assert!(Instant::now() < give_up, "{i} messages while PostgreSQL was away, fewer than 3 refused");
         let text = format!("during {i}");
-        if refused_within(&mut alice, &text, Duration::from_millis(300)) {
+        if alice.refused_for_storage_within(&text, Duration::from_millis(300)) {
             refusals += 1;
             if refusals == 3 {
                 break;
@@ -184,7 +144,7 @@ fn while_postgres_is_away_writes_are_refused_and_when_it_returns_nothing_is_lost
     }
     alice.send("after");
     bob.read_until("[r] alice: after");
-    sync(&mut alice);
+    alice.sync();
     let mut wanted = before;
     wanted.extend(accepted);
     wanted.push("after".to_owned());

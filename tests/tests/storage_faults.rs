@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
+use chatd_tests::{Client, Server, chatd};
 use rusqlite::{Connection, OpenFlags};
 
 /// Far more than a graceful stop needs; a failure here means chatd hung.
@@ -272,30 +272,6 @@ fn stored(dir: &Path, room_key: &str) -> Vec<(u64, String)> {
     query.query_map([room_key], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
-/// The next line from `client` if one comes within `patience`; `None` if
-/// none does. Fails the test if chatd closed the connection.
-fn line_within(client: &mut Client, patience: Duration) -> Option<String> {
-    client.stream().set_read_timeout(Some(patience)).unwrap();
-    let line = client.try_line();
-    client.stream().set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-    match line {
-        Ok(Some(line)) => Some(line),
-        Ok(None) => panic!("chatd closed the connection"),
-        Err(_) => None,
-    }
-}
-
-/// Sends `text` as `from`, and returns whether chatd refused it (the only
-/// answer a sender gets): waits up to `patience` for the refusal.
-fn refused_within(from: &mut Client, text: &str, patience: Duration) -> bool {
-    from.send(text);
-    let answer = line_within(from, patience);
-    if let Some(line) = &answer {
-        assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
-    }
-    answer.is_some()
-}
-
 /// A disk already full when chatd starts: SQLite calls it a "disk I/O
 /// error" (its shared-memory file cannot grow); chatd says what is full and
 /// what to do, and changes nothing.
@@ -327,7 +303,7 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
         alice.send("/create r");
         alice.expect("* room r created");
         alice.expect("* you are now in r (1 here)");
-        assert!(!refused_within(&mut alice, "stored", Duration::from_millis(300)));
+        assert!(!alice.refused_for_storage_within("stored", Duration::from_millis(300)));
         return;
     }
     let fs = Tmpfs::mount("2m");
@@ -352,7 +328,7 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
             server.logs()
         );
         let text = format!("during {i} {padding}");
-        if refused_within(&mut alice, &text, Duration::from_millis(200)) {
+        if alice.refused_for_storage_within(&text, Duration::from_millis(200)) {
             refusals += 1;
             if refusals == 3 {
                 break;
@@ -405,7 +381,7 @@ const PROMPT: Duration = Duration::from_millis(1500);
 
 /// The next line, which must come within [`PROMPT`].
 fn prompt(client: &mut Client) -> String {
-    line_within(client, PROMPT).unwrap_or_else(|| panic!("no answer within {PROMPT:?}"))
+    client.line_within(PROMPT).unwrap_or_else(|| panic!("no answer within {PROMPT:?}"))
 }
 
 #[test]
@@ -440,7 +416,7 @@ fn a_hung_commit_refuses_new_messages_answers_everything_else_and_loses_nothing(
     let whisper = prompt(&mut bob);
     assert!(whisper.starts_with("[whisper from carla "), "{whisper:?}");
     // A new message is refused rather than queued behind the hung commit.
-    assert!(refused_within(&mut bob, "said while refused", PROMPT), "not refused within {PROMPT:?}");
+    assert!(bob.refused_for_storage_within("said while refused", PROMPT), "not refused within {PROMPT:?}");
     assert!(stalled_at.elapsed() < Duration::from_secs(3), "the checks took so long the lock may have timed out");
 
     // The disk comes back: the held message is delivered, new ones are taken.

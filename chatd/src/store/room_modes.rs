@@ -92,7 +92,7 @@ pub(super) fn from_letters(
 
 #[cfg(test)]
 mod tests {
-    use chatcore::{Config, Engine, PasswordHash, Record, StoredMessage, StoredModes};
+    use chatcore::{Record, StoredModes};
 
     use super::super::{Store, SyncMode, schema};
 
@@ -108,11 +108,6 @@ mod tests {
             bans: bans.iter().map(|&b| b.into()).collect(),
             operators: vec!["Bob".into()],
         }
-    }
-
-    fn said(seq: u64) -> Record {
-        let message = StoredMessage { seq, from: "alice".into(), text: "the launch code is 0000".into(), unix_ms: 3 };
-        Record::Message { room: "vault".into(), message }
     }
 
     #[test]

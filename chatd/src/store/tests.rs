@@ -11,11 +11,6 @@ fn room(name: &str) -> HistoryTarget {
     HistoryTarget::Room(name.into())
 }
 
-fn whisper(seq: u64, from: &str, to: &str) -> Record {
-    let message = StoredMessage { seq, from: from.into(), text: format!("w{seq}").into(), unix_ms: 1_000 * seq };
-    Record::Whisper { to: to.into(), message }
-}
-
 fn sample() -> Vec<Record> {
     vec![
         Record::RoomCreated { room: "Rust".into(), unix_ms: 1, owner: Some("Alice".into()) },
