@@ -503,6 +503,42 @@ impl Client {
         answer.is_some()
     }
 
+    /// While storage fails, sends numbered messages (`during 0{suffix}`,
+    /// `during 1{suffix}`, …) until three in a row are refused for want of
+    /// storage, each refusal awaited for `patience`; returns the texts
+    /// accepted before the first refusal (chatd holds them until they are
+    /// stored). Messages accepted after a refusal fail the test, as does
+    /// going on past `give_up` (`why` says what storage is doing).
+    ///
+    /// # Panics
+    ///
+    /// As said, and when another line comes.
+    pub fn send_until_refused_for_storage(
+        &mut self,
+        suffix: &str,
+        patience: Duration,
+        give_up: Duration,
+        why: &dyn Fn() -> String,
+    ) -> Vec<String> {
+        let mut accepted = Vec::new();
+        let mut refusals = 0;
+        let give_up = Instant::now() + give_up;
+        for i in 0.. {
+            assert!(Instant::now() < give_up, "{i} messages and fewer than 3 refused: {}", why());
+            let text = format!("during {i}{suffix}");
+            if self.refused_for_storage_within(&text, patience) {
+                refusals += 1;
+                if refusals == 3 {
+                    break;
+                }
+            } else {
+                assert_eq!(refusals, 0, "a message was accepted between refusals");
+                accepted.push(text);
+            }
+        }
+        accepted
+    }
+
     /// Sends `/users` and waits for its answer: every line sent before
     /// has been handled.
     pub fn sync(&mut self) {
