@@ -109,11 +109,18 @@ pub struct PgStore {
 struct Connection {
     client: Client,
     statements: HashMap<&'static str, Statement>,
+    /// Left inside a transaction it could not roll back: of no more use.
+    spoilt: bool,
 }
 
 impl Connection {
     fn open(url: &DatabaseUrl) -> Result<Connection, postgres::Error> {
-        Ok(Connection { client: url.config.connect(NoTls)?, statements: HashMap::new() })
+        Ok(Connection { client: url.config.connect(NoTls)?, statements: HashMap::new(), spoilt: false })
+    }
+
+    /// Whether a new connection is needed.
+    fn is_gone(&self) -> bool {
+        self.spoilt || self.client.is_closed()
     }
 
     /// `sql`, prepared once per connection.
@@ -170,7 +177,7 @@ impl PgStore {
 
     /// The connection, made again first if the last one broke.
     fn connection(&mut self) -> Result<&mut Connection, postgres::Error> {
-        if self.conn.client.is_closed() {
+        if self.conn.is_gone() {
             self.conn = Connection::open(&self.url)?;
             tracing::info!(url = %self.url, "connected to PostgreSQL again");
         }
@@ -220,8 +227,10 @@ impl PgStore {
         let conn = &mut self.conn;
         if let Err(error) = records::write_all(conn, records, whispers_kept) {
             // Nothing was committed; a broken connection rolled it back.
-            if !conn.client.is_closed() {
-                let _ = conn.client.batch_execute("ROLLBACK");
+            // A live one that cannot roll back would fail every later
+            // transaction: it is replaced instead.
+            if !conn.client.is_closed() && conn.client.batch_execute("ROLLBACK").is_err() {
+                conn.spoilt = true;
             }
             return Err(error);
         }
