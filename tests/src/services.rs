@@ -23,6 +23,7 @@ use std::hash::BuildHasher;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// The environment variable naming the Redis server the tests use.
 pub const REDIS_URL_VAR: &str = "CHATD_TEST_REDIS_URL";
@@ -85,18 +86,23 @@ impl TestDatabase {
     }
 
     /// Ends every other session on this database, as a restarted server
-    /// or an operator's `pg_terminate_backend` would; returns how many.
+    /// or an operator's `pg_terminate_backend` would, and waits until they
+    /// are gone; returns how many there were.
     ///
     /// # Panics
     ///
-    /// When PostgreSQL refuses.
+    /// When PostgreSQL refuses, or the sessions outlive 10 s.
     #[must_use]
     pub fn end_other_sessions(&self) -> usize {
-        let ended = self.sql(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        );
-        ended.parse().unwrap_or_else(|_| panic!("pg_terminate_backend answered {ended:?}"))
+        let others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        let ended = self.sql(&format!("SELECT count(pg_terminate_backend(pid)) {others}"));
+        let ended = ended.parse().unwrap_or_else(|_| panic!("pg_terminate_backend answered {ended:?}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.sql(&format!("SELECT count(*) {others}")) != "0" {
+            assert!(Instant::now() < deadline, "the ended sessions of {} lingered", self.name);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ended
     }
 
     /// Runs `sql` in this database and returns what it printed, one row a

@@ -138,6 +138,26 @@ fn while_postgres_is_away_writes_are_refused_and_when_it_returns_nothing_is_lost
 }
 
 #[test]
+fn sessions_ended_by_the_server_between_messages_are_replaced_unseen() {
+    if !POSTGRES.present() {
+        return;
+    }
+    let database = TestDatabase::create();
+    let server = Server::start_on_database(chatd!(), database.url(), &["--flood-lines-per-sec", "0"]);
+    let (mut alice, mut bob) = server.two_in_owned_room("alice", "bob", "r");
+    let said: Vec<String> = (1..=8).map(|n| format!("message {n}")).collect();
+    for text in &said {
+        // As an operator's pg_terminate_backend, or a server restart.
+        assert_eq!(database.end_other_sessions(), 1, "chatd's one connection");
+        alice.send(text);
+        bob.expect(&format!("[r] alice: {text}"));
+    }
+    alice.sync();
+    assert!(!server.logs().contains("storage write failed"), "a write failed:\n{}", server.logs());
+    assert_eq!(stored(&database, "r"), said);
+}
+
+#[test]
 fn an_unreachable_postgres_stops_chatd_naming_it_without_the_password() {
     // Port 1 on this machine: nothing listens there.
     let url = "postgres://chatd:hunter2@127.0.0.1:1/chat";
