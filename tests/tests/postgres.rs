@@ -200,6 +200,11 @@ fn check_and_backup_on_postgres_say_what_they_find_and_what_to_use() {
     assert!(stdout.contains("note: table notes is not chatd's"), "{stdout}");
     assert!(stderr.contains("table blocks is missing"), "{stderr}");
 
+    let _ = database.sql("UPDATE chatd_schema SET version = 999");
+    let (code, _, stderr) = chatd_command(&["check", "--database-url", url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("schema version 999 is newer than this chatd knows (1)"), "{stderr}");
+
     let (code, stdout, stderr) = chatd_command(&["backup", "--database-url", url, "--to", "chat.dump"]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert!(stderr.contains(&format!("pg_dump --format=custom --file=chat.dump '{url}'")), "{stderr}");

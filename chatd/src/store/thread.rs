@@ -3,6 +3,10 @@
 //! answers with the newest batch now durable, so the engine task can
 //! release the sends it held back. A failed write is retried until it
 //! succeeds, with the engine told meanwhile that storage is failing.
+//!
+//! The thread drives either store, SQLite or PostgreSQL, through
+//! [`Backend`]: batching, retrying and reporting are the same for both,
+//! and are done here only.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,7 +67,8 @@ pub enum Reply {
 
 /// How often retention runs when it is on.
 const PRUNE_EVERY: Duration = Duration::from_secs(10);
-/// How long a write may stay only in the WAL before it is checkpointed
+/// How long after a write [`Backend::checkpoint`] runs: for SQLite, how
+/// long a write may stay only in the WAL before it is checkpointed
 /// into the database file. SQLite checkpoints by itself only once the WAL
 /// holds 1,000 pages, which a quiet server may take hours to write; a WAL
 /// deleted by mistake while chatd runs loses what it alone holds.
