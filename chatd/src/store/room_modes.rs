@@ -96,17 +96,18 @@ mod tests {
 
     use super::super::{Store, SyncMode, schema};
 
-    fn vault_modes(bans: &[&str]) -> StoredModes {
+    /// A private room's modes: invitation only, with a key.
+    fn private() -> StoredModes {
         StoredModes {
             invite_only: true,
-            moderated: true,
+            moderated: false,
             secret: true,
-            topic_locked: true,
+            topic_locked: false,
             external_messages: false,
             key: Some("sesame".into()),
-            limit: Some(5),
-            bans: bans.iter().map(|&b| b.into()).collect(),
-            operators: vec!["Bob".into()],
+            limit: None,
+            bans: vec![],
+            operators: vec![],
         }
     }
 
@@ -134,9 +135,9 @@ mod tests {
         let loaded = store.load(100).unwrap();
         assert!(!loaded.iter().any(|r| matches!(r, Record::RoomModesSet { .. })), "{loaded:?}");
         assert_eq!(loaded.len(), 3, "{loaded:?}");
-        store.commit(&[Record::RoomModesSet { room: "vault".into(), modes: vault_modes(&[]) }]).unwrap();
+        store.commit(&[Record::RoomModesSet { room: "vault".into(), modes: private() }]).unwrap();
         let loaded = store.load(100).unwrap();
-        assert!(loaded.contains(&Record::RoomModesSet { room: "Vault".into(), modes: vault_modes(&[]) }));
+        assert!(loaded.contains(&Record::RoomModesSet { room: "Vault".into(), modes: private() }));
         assert_eq!(store.integrity_check().unwrap(), "ok");
     }
 }
