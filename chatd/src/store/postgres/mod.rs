@@ -78,11 +78,14 @@ impl fmt::Display for DatabaseUrl {
             match host {
                 Host::Tcp(name) if name.contains(':') => write!(f, "[{name}]")?,
                 Host::Tcp(name) => write!(f, "{name}")?,
-                Host::Unix(path) => write!(f, "{}", path.display())?,
+                // Written as a URL holds it, so that it can be pasted back.
+                Host::Unix(path) => {
+                    write!(f, "{}", path.display().to_string().replace('%', "%25").replace('/', "%2F"))?
+                }
             }
-            if let Some(port) = ports.get(i).or(ports.first()) {
-                write!(f, ":{port}")?;
-            }
+            // No port given is PostgreSQL's own.
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            write!(f, ":{port}")?;
         }
         write!(f, "/{}", self.config.get_dbname().unwrap_or_default())
     }
@@ -287,5 +290,29 @@ impl Backend for PgStore {
 
     fn keep_whispers(&mut self, per_conversation: Option<u64>) {
         self.whispers_kept = per_conversation;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseUrl;
+
+    fn shown(url: &str) -> String {
+        url.parse::<DatabaseUrl>().unwrap().to_string()
+    }
+
+    #[test]
+    fn a_url_is_shown_as_given_without_its_password() {
+        assert_eq!(shown("postgres://chatd:hunter2@db.example:6543/chat"), "postgres://chatd@db.example:6543/chat");
+        assert_eq!(shown("postgres://chatd@[2001:db8::7]:5432/chat"), "postgres://chatd@[2001:db8::7]:5432/chat");
+        assert_eq!(shown("postgres://chatd@a,b:5433/chat"), "postgres://chatd@a:5432,b:5433/chat");
+        assert_eq!(
+            shown("postgres://chatd@%2Frun%2Fpostgresql/chat"),
+            "postgres://chatd@%2Frun%2Fpostgresql:5432/chat"
+        );
+        assert_eq!(
+            shown("host=db.example user=chatd password=hunter2 dbname=chat"),
+            "postgres://chatd@db.example:5432/chat"
+        );
     }
 }
