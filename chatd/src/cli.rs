@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::conn::{SendLimit, ws};
 use crate::passwords::Limits;
 use crate::proxy::Cidr;
-use crate::store::{Retention, SyncMode};
+use crate::store::{DatabaseUrl, Retention, SyncMode};
 
 mod engine_args;
 pub(crate) mod ranges;
@@ -20,7 +20,7 @@ mod values;
 
 pub(crate) use engine_args::EngineArgs;
 pub(crate) use tls_args::TlsArgs;
-pub(crate) use values::{OptionalAddr, Seconds, count, optional_addr, seconds};
+pub(crate) use values::{DatabaseUrlParser, OptionalAddr, Seconds, count, optional_addr, seconds};
 use values::{host_name, origin};
 
 /// The address chatd listens on unless told otherwise.
@@ -251,9 +251,14 @@ pub(crate) enum Command {
     /// chatd goes on serving meanwhile. FILE gets mode 0600 and is a single
     /// database file; to restore it, see docs/OPERATIONS.md. Prints what
     /// was written; on any failure, exits non-zero and leaves FILE as it was.
+    /// A PostgreSQL database (--database-url) is backed up with pg_dump:
+    /// given one, this prints the command and exits 2.
     Backup(BackupArgs),
     /// Check the database: SQLite's integrity check, and whether it is a
     /// chatd database this chatd can use.
+    ///
+    /// With --database-url: that PostgreSQL answers, its schema version,
+    /// and that every table chatd needs is there and readable.
     ///
     /// Reads only, so it may run while chatd does. Prints what it found and
     /// exits 0 when healthy, 1 when not (with what to do next).
@@ -297,6 +302,11 @@ pub(crate) struct BackupArgs {
     /// Overwrite FILE if it exists.
     #[arg(long)]
     pub(crate) force: bool,
+
+    /// A PostgreSQL database: not copied by chatd; prints the pg_dump command that does.
+    #[arg(long, value_name = "URL", env = "CHATD_DATABASE_URL", hide_env_values = true,
+          value_parser = DatabaseUrlParser, conflicts_with = "data_dir")]
+    pub(crate) database_url: Option<DatabaseUrl>,
 }
 
 /// `chatd check`'s flags.
@@ -305,6 +315,11 @@ pub(crate) struct CheckArgs {
     /// The data directory to check.
     #[arg(long, value_name = "DIR", default_value = "chatd-data")]
     pub(crate) data_dir: PathBuf,
+
+    /// Check this PostgreSQL database instead of a data directory.
+    #[arg(long, value_name = "URL", env = "CHATD_DATABASE_URL", hide_env_values = true,
+          value_parser = DatabaseUrlParser, conflicts_with = "data_dir")]
+    pub(crate) database_url: Option<DatabaseUrl>,
 }
 
 /// Where and how durably state is kept.
@@ -319,6 +334,20 @@ pub(crate) struct StorageArgs {
     /// a time.
     #[arg(long, value_name = "DIR", default_value = "chatd-data")]
     pub(crate) data_dir: PathBuf,
+
+    /// Keep everything in PostgreSQL instead of a data directory.
+    ///
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE; a password is
+    /// better given in CHATD_DATABASE_URL or the configuration file than
+    /// on the command line, which other users can see. Without TLS: reach
+    /// the server over loopback, a Unix socket or a private network. The
+    /// same state SQLite keeps, the cloak key among it; the tables are
+    /// made, or migrated, at start. Cannot be given with --data-dir, --sync
+    /// or --ephemeral: chatd refuses to start rather than pick one store.
+    /// SQLite stays the default and the store for a single chatd.
+    #[arg(long, value_name = "URL", env = "CHATD_DATABASE_URL", hide_env_values = true,
+          value_parser = DatabaseUrlParser, conflicts_with_all = ["data_dir", "sync", "ephemeral"])]
+    pub(crate) database_url: Option<DatabaseUrl>,
 
     /// Keep everything in memory only; nothing survives a restart.
     #[arg(long)]

@@ -18,9 +18,10 @@ use std::ffi::OsString;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use clap::builder::Resettable;
 use clap::error::ContextKind;
 use clap::parser::ValueSource;
-use clap::{Arg, ArgAction, ArgMatches, CommandFactory, FromArgMatches};
+use clap::{Arg, ArgAction, ArgMatches, CommandFactory, FromArgMatches, Id};
 
 use crate::cli::{Cli, Seconds};
 
@@ -272,8 +273,12 @@ fn article(noun: &str) -> String {
 fn check_value(arg: &Arg, text: &Option<String>) -> Result<(), String> {
     let Some(text) = text else { return Ok(()) };
     let long = arg.get_long().unwrap_or_default();
+    // Alone in its command, the flag cannot name the flags it conflicts
+    // with or needs (clap asserts that every name it gives exists); how
+    // flags go together is checked once the whole file is parsed.
+    let alone = arg.clone().conflicts_with(Resettable::<Id>::Reset).requires(Resettable::<Id>::Reset);
     clap::Command::new("chatd")
-        .arg(arg.clone())
+        .arg(alone)
         .try_get_matches_from([OsString::from("chatd"), OsString::from(format!("--{long}={text}"))])
         .map(drop)
         .map_err(|error| clap_problem(&error))

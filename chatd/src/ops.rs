@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use crate::cli::{BackupArgs, CheckArgs, CheckConfigArgs, Command};
 use crate::config_file;
 use crate::store::StoreError;
-use crate::store::{backup, check};
+use crate::store::{DatabaseUrl, backup, check, postgres};
 
 /// Runs `command`; what it prints and its exit status are the interface.
 pub(crate) fn run(command: Command) -> ExitCode {
@@ -33,6 +33,18 @@ fn run_check_config(args: &CheckConfigArgs) -> ExitCode {
 }
 
 fn run_backup(args: &BackupArgs) -> ExitCode {
+    if let Some(url) = &args.database_url {
+        // pg_dump takes a consistent snapshot of a running database, as
+        // chatd backup does of SQLite's; chatd would only be a worse pg_dump.
+        eprintln!(
+            "chatd backup: chatd copies an SQLite data directory only; back up a PostgreSQL database with \
+             pg_dump, which reads a consistent snapshot while chatd runs:\n  \
+             pg_dump --format=custom --file={} '{url}'\n\
+             and restore it into a new, empty database with pg_restore (docs/OPERATIONS.md)",
+            args.to.display()
+        );
+        return ExitCode::from(2);
+    }
     match backup::backup(&args.data_dir, &args.to, args.force) {
         Ok(summary) => {
             for path in &summary.removed {
@@ -54,7 +66,27 @@ fn run_backup(args: &BackupArgs) -> ExitCode {
     }
 }
 
+fn run_check_postgres(url: &DatabaseUrl) -> ExitCode {
+    let report = postgres::check::check(url);
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    if report.healthy() {
+        let version = report.schema_version.map_or_else(|| "unknown".to_owned(), |v| v.to_string());
+        println!("{url}: healthy (connected, schema version {version}, every table chatd needs is there and readable)");
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("chatd check: {url} has problems:");
+    for problem in &report.problems {
+        eprintln!("  {problem}");
+    }
+    ExitCode::FAILURE
+}
+
 fn run_check(args: &CheckArgs) -> ExitCode {
+    if let Some(url) = &args.database_url {
+        return run_check_postgres(url);
+    }
     let report = check::check(&args.data_dir);
     for note in &report.notes {
         println!("note: {note}");

@@ -7,6 +7,8 @@ pub(crate) mod refusals;
 pub(crate) mod drain;
 // What a port does with a connection it accepted, or refused at the door.
 mod entrance;
+// Opening the store the flags name: SQLite in a data directory, or PostgreSQL.
+mod storage;
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -29,9 +31,9 @@ use crate::passwords;
 use crate::proxy::TrustedProxies;
 use crate::runtime::spawn;
 use crate::shutdown;
+use crate::store::Retention;
 use crate::store::cloak_key::{self, CloakKeyError};
 use crate::store::thread::StoreHandle;
-use crate::store::{Retention, Store};
 use crate::tls::{self, PlainPasswords, Tls};
 use drain::Drain;
 use entrance::Entrance;
@@ -44,8 +46,8 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// `/metrics` requests that may wait at once for the engine task's answer.
 const SCRAPES_WAITING: usize = 16;
 
-/// How users' hosts are shown: cloaked with the key `key` gives, unless
-/// `--cloak-hosts false` shows their addresses.
+/// How users' hosts are shown without a store: cloaked with the key `key`
+/// gives, unless `--cloak-hosts false` shows their addresses.
 fn hosts(cli: &Cli, key: impl FnOnce() -> Result<CloakKey, CloakKeyError>) -> io::Result<Hosts> {
     if !cli.engine.cloak_hosts {
         return Ok(Hosts::Addresses);
@@ -68,27 +70,33 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         (Engine::new(config.clone()).map_err(bad_config)?, None)
     } else {
         let storage = &cli.storage;
-        let dir = storage.data_dir.clone();
-        let (sync, history_len) = (storage.sync, config.history_len());
-        let store = smol::unblock(move || Store::open(&dir, sync)).await.map_err(io::Error::other)?;
-        // Read once the directory is locked, so two chatds never race to make it.
-        config = config.with_hosts(hosts(&cli, || cloak_key::load_or_create(&storage.data_dir))?);
-        let (store, records) = smol::unblock(move || store.load(history_len).map(|records| (store, records)))
-            .await
-            .map_err(|e| io::Error::other(format!("cannot read the database: {e}")))?;
+        let (store, key, records) = storage::open(&cli, config.history_len()).await?;
+        config = config.with_hosts(match key {
+            Some(key) => Hosts::Cloaked(key.map_err(io::Error::other)?),
+            None => Hosts::Addresses,
+        });
         let restored = records.len();
         let engine = Engine::restore(config.clone(), records).map_err(|e| match e {
             RestoreError::Config(e) => bad_config(e),
             e => io::Error::other(format!("the database is inconsistent: {e}")),
         })?;
-        tracing::info!(
-            dir = %storage.data_dir.display(),
-            sync = ?storage.sync,
-            restored,
-            rooms = engine.room_count(),
-            accounts = engine.account_count(),
-            "store open"
-        );
+        match &storage.database_url {
+            Some(url) => tracing::info!(
+                %url,
+                restored,
+                rooms = engine.room_count(),
+                accounts = engine.account_count(),
+                "store open (PostgreSQL)"
+            ),
+            None => tracing::info!(
+                dir = %storage.data_dir.display(),
+                sync = ?storage.sync,
+                restored,
+                rooms = engine.room_count(),
+                accounts = engine.account_count(),
+                "store open"
+            ),
+        }
         let done = done_tx.clone();
         // Conversations are bounded by the engine's setting, rooms by chatd's flags.
         let per_conversation = u64::try_from(config.conversation_history_len()).unwrap_or(u64::MAX);

@@ -8,13 +8,17 @@
 
 pub mod browser;
 mod irc;
+mod lines;
 pub mod metrics;
 pub mod module_graph;
 pub mod outside;
 pub mod proxy;
+pub mod relay;
 pub mod services;
+pub mod stores;
 mod tls;
 
+pub use lines::history_texts;
 pub use tls::TLS_NAME;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -87,6 +91,15 @@ impl Server {
         let mut server = Server::start_in(chatd, data.path(), args);
         server._data = Some(data);
         server
+    }
+
+    /// Starts chatd with its state in the PostgreSQL database at `url`
+    /// (`--database-url`) instead of a data directory, and waits for its
+    /// `listening on ADDR` line. Dropping it kills it (SIGKILL), as a crash.
+    pub fn start_on_database(chatd: &Path, url: &str, args: &[&str]) -> Server {
+        let mut all = vec!["--database-url", url];
+        all.extend(args);
+        Server::launch(Command::new(chatd), Path::new("."), &all, "info")
     }
 
     /// Like [`Server::start`], with `RUST_LOG` set to `rust_log`: for a test
@@ -171,13 +184,15 @@ impl Server {
             .iter()
             .filter(|flag| args.windows(2).any(|w| w[0] == **flag && w[1] != "none"))
             .count();
+        // A chatd told to keep its state in PostgreSQL has no data directory.
+        if !args.contains(&"--database-url") {
+            chatd.arg("--data-dir").arg(dir);
+        }
         let mut child = chatd
             .args(listen_default)
             .args(irc_default)
             .args(http_default)
             .args(metrics_default)
-            .arg("--data-dir")
-            .arg(dir)
             .args(args)
             .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())

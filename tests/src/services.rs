@@ -20,8 +20,10 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// The environment variable naming the Redis server the tests use.
 pub const REDIS_URL_VAR: &str = "CHATD_TEST_REDIS_URL";
@@ -59,6 +61,48 @@ impl TestDatabase {
     #[must_use]
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The server's address, for a relay put in front of it
+    /// ([`crate::relay`]).
+    ///
+    /// # Panics
+    ///
+    /// When the server's host name does not resolve.
+    #[must_use]
+    pub fn server_addr(&self) -> SocketAddr {
+        let authority = self.url.trim_start_matches("postgres://");
+        let authority = authority.split_once('@').map_or(authority, |(_, rest)| rest);
+        let host_port = authority.split('/').next().unwrap_or_default();
+        host_port.to_socket_addrs().ok().and_then(|mut addrs| addrs.next()).expect("the PostgreSQL server's address")
+    }
+
+    /// This database's URL, reached through `addr` (a relay) instead of
+    /// the server's own address.
+    #[must_use]
+    pub fn url_through(&self, addr: SocketAddr) -> String {
+        let user = postgres_user();
+        format!("postgres://{user}@{addr}/{}", self.name)
+    }
+
+    /// Ends every other session on this database, as a restarted server
+    /// or an operator's `pg_terminate_backend` would, and waits until they
+    /// are gone; returns how many there were.
+    ///
+    /// # Panics
+    ///
+    /// When PostgreSQL refuses, or the sessions outlive 10 s.
+    #[must_use]
+    pub fn end_other_sessions(&self) -> usize {
+        let others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        let ended = self.sql(&format!("SELECT count(pg_terminate_backend(pid)) {others}"));
+        let ended = ended.parse().unwrap_or_else(|_| panic!("pg_terminate_backend answered {ended:?}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.sql(&format!("SELECT count(*) {others}")) != "0" {
+            assert!(Instant::now() < deadline, "the ended sessions of {} lingered", self.name);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ended
     }
 
     /// Runs `sql` in this database and returns what it printed, one row a

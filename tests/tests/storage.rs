@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chatd_tests::{Client, Server, chatd};
+use chatd_tests::{Client, Server, chatd, history_texts};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
@@ -18,12 +18,6 @@ fn stop(mut server: Server) {
     server.terminate();
     let status = server.wait_exit(EXIT_LIMIT);
     assert!(status.success(), "chatd exited with {status}; logs:\n{}", server.logs());
-}
-
-/// Sends `/users` and waits for its answer: every line sent before has been handled.
-fn sync(client: &mut Client) {
-    client.send("/users");
-    client.expect_prefix("* online (");
 }
 
 /// Registers an account (and so logs in to it) as a text client.
@@ -72,18 +66,6 @@ fn page(value: &Value) -> (Vec<u64>, Vec<String>, bool) {
     let seqs = messages.iter().map(|m| m["seq"].as_u64().expect("seq")).collect();
     let texts = messages.iter().map(|m| m["text"].as_str().expect("text").to_owned()).collect();
     (seqs, texts, value["more"].as_bool().expect("more"))
-}
-
-/// The text of each `~ [ROOM HH:MM:SS] NICK: TEXT` line.
-fn history_texts(lines: &[String]) -> Vec<String> {
-    lines
-        .iter()
-        .map(|line| {
-            assert!(line.starts_with("~ ["), "not a history line: {line:?}");
-            let (_, from_and_text) = line.split_once("] ").expect("a history line has a time");
-            from_and_text.split_once(": ").expect("a history line has a sender").1.to_owned()
-        })
-        .collect()
 }
 
 fn texts(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
@@ -147,7 +129,7 @@ fn a_restart_keeps_rooms_history_accounts_offline_messages_blocks_and_last_seen(
     reader.send(r#"{"type":"seen","nick":"bob"}"#);
     let bob_seen = json_of_type(&mut reader, "seen");
     assert!(bob_seen["last_seen"].as_u64().is_some(), "{bob_seen}");
-    sync(&mut alice);
+    alice.sync();
     drop((alice, reader));
     stop(server);
 
@@ -178,7 +160,7 @@ fn a_restart_keeps_rooms_history_accounts_offline_messages_blocks_and_last_seen(
     guest.expect("* no earlier messages in Rust");
     // New messages carry on numbering after the stored ones.
     guest.send("message 13");
-    sync(&mut guest);
+    guest.sync();
 
     // The same pages in JSON, by `before`.
     let mut reader = json_client(&server);
@@ -215,8 +197,8 @@ fn a_restart_keeps_rooms_history_accounts_offline_messages_blocks_and_last_seen(
     // ...and dave's, delivered before the restart, not again.
     let (mut dave, notice) = login(&server, "dave", "dave-password");
     assert_eq!(notice, "* logged in as dave");
-    sync(&mut dave);
-    sync(&mut bob);
+    dave.sync();
+    bob.sync();
     drop((guest, reader, imposter, alice, bob, dave));
     stop(server);
 
@@ -224,7 +206,7 @@ fn a_restart_keeps_rooms_history_accounts_offline_messages_blocks_and_last_seen(
     let server = Server::start_in(chatd!(), dir, &args);
     let (mut bob, notice) = login(&server, "bob", "bob-password");
     assert_eq!(notice, "* logged in as bob");
-    sync(&mut bob);
+    bob.sync();
     assert_eq!(stored_seqs(dir, "rust"), (1..=13).collect::<Vec<_>>());
 }
 
@@ -241,7 +223,7 @@ fn ephemeral_keeps_nothing_and_leaves_the_data_dir_alone() {
     alice.expect("* room gone created");
     alice.expect("* you are now in gone (1 here)");
     alice.send("soon forgotten");
-    sync(&mut alice);
+    alice.sync();
     drop(alice);
     stop(server);
     assert!(!fresh.exists(), "--ephemeral created its data directory");
@@ -271,7 +253,7 @@ fn ephemeral_keeps_nothing_and_leaves_the_data_dir_alone() {
     alice.expect("* room lost created");
     alice.expect("* you are now in lost (1 here)");
     alice.send("not stored");
-    sync(&mut alice);
+    alice.sync();
     drop(alice);
     stop(server);
     assert_eq!(std::fs::read(dir.join("chatd.db")).unwrap(), before, "--ephemeral wrote to the database");
@@ -305,7 +287,7 @@ fn fill_room(dir: &Path, count: u32) {
     for text in texts(1..=count) {
         alice.send(&text);
     }
-    sync(&mut alice);
+    alice.sync();
     drop(alice);
     stop(server);
     assert_eq!(stored_seqs(dir, "r"), (1..=u64::from(count)).collect::<Vec<_>>());
@@ -383,7 +365,7 @@ fn retain_days_prunes_old_messages_but_keeps_each_rooms_newest() {
     // the disk), so the replay may show older messages; it ends with the newest.
     while !alice.line().ends_with(": message 10") {}
     alice.send("message 11");
-    sync(&mut alice);
+    alice.sync();
     drop(alice);
     stop(server);
     assert_eq!(stored_seqs(dir, "r"), [10, 11]);
@@ -450,7 +432,7 @@ fn history_pages_past_a_damaged_message_and_shows_the_gap() {
     for text in texts(1..=10) {
         alice.send(&text);
     }
-    sync(&mut alice);
+    alice.sync();
     drop(alice);
     stop(server);
 
@@ -489,7 +471,7 @@ fn history_pages_past_a_damaged_message_and_shows_the_gap() {
     // Numbering carries on past the stored messages.
     guest.expect("* reader joined r");
     guest.send("message 11");
-    sync(&mut guest);
+    guest.sync();
     assert_eq!(stored_seqs(dir, "r").last(), Some(&11));
 }
 
@@ -513,8 +495,8 @@ fn a_private_room_stays_private_after_a_restart_and_a_guests_room_forgets() {
     let mut mallory = server.login("mallory");
     mallory.send("/join vault sesame");
     mallory.expect("! vault is invite-only; ask a member for an invitation");
-    sync(&mut alice);
-    sync(&mut gus);
+    alice.sync();
+    gus.sync();
     // Killed with gus still in his room: nothing marks it left.
     drop(server);
 
@@ -533,7 +515,7 @@ fn a_private_room_stays_private_after_a_restart_and_a_guests_room_forgets() {
     mallory.expect("* no earlier messages in den");
     // The room was made anew: its numbering starts again, on disk too.
     mallory.send("hello");
-    sync(&mut mallory);
+    mallory.sync();
     let db = open_db(dir);
     let den: Vec<(u64, String)> = {
         let mut query = db.prepare("SELECT seq, text FROM messages WHERE room_key = 'den' ORDER BY seq").unwrap();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
+use chatd_tests::{Client, Server, chatd};
 use rusqlite::{Connection, OpenFlags};
 
 /// Far more than a graceful stop needs; a failure here means chatd hung.
@@ -272,30 +272,6 @@ fn stored(dir: &Path, room_key: &str) -> Vec<(u64, String)> {
     query.query_map([room_key], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
-/// The next line from `client` if one comes within `patience`; `None` if
-/// none does. Fails the test if chatd closed the connection.
-fn line_within(client: &mut Client, patience: Duration) -> Option<String> {
-    client.stream().set_read_timeout(Some(patience)).unwrap();
-    let line = client.try_line();
-    client.stream().set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-    match line {
-        Ok(Some(line)) => Some(line),
-        Ok(None) => panic!("chatd closed the connection"),
-        Err(_) => None,
-    }
-}
-
-/// Sends `text` as `from`, and returns whether chatd refused it (the only
-/// answer a sender gets): waits up to `patience` for the refusal.
-fn refused_within(from: &mut Client, text: &str, patience: Duration) -> bool {
-    from.send(text);
-    let answer = line_within(from, patience);
-    if let Some(line) = &answer {
-        assert_eq!(line, "! the server cannot save right now; that was not sent or saved, try again shortly");
-    }
-    answer.is_some()
-}
-
 /// A disk already full when chatd starts: SQLite calls it a "disk I/O
 /// error" (its shared-memory file cannot grow); chatd says what is full and
 /// what to do, and changes nothing.
@@ -327,7 +303,7 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
         alice.send("/create r");
         alice.expect("* room r created");
         alice.expect("* you are now in r (1 here)");
-        assert!(!refused_within(&mut alice, "stored", Duration::from_millis(300)));
+        assert!(!alice.refused_for_storage_within("stored", Duration::from_millis(300)));
         return;
     }
     let fs = Tmpfs::mount("2m");
@@ -341,27 +317,10 @@ fn a_full_disk_refuses_new_messages_loses_nothing_and_recovers() {
     // Messages go on being accepted until a commit fails (SQLite may still
     // have room in pages it holds); after that each is refused. Long
     // messages fill any such room quickly.
-    let padding = "x".repeat(1500);
-    let mut accepted = Vec::new();
-    let mut refusals = 0;
-    let give_up = Instant::now() + Duration::from_secs(20);
-    for i in 0.. {
-        assert!(
-            Instant::now() < give_up,
-            "{i} messages of 1.5 kB on a full disk and fewer than 3 refused; logs:\n{}",
-            server.logs()
-        );
-        let text = format!("during {i} {padding}");
-        if refused_within(&mut alice, &text, Duration::from_millis(200)) {
-            refusals += 1;
-            if refusals == 3 {
-                break;
-            }
-        } else {
-            assert_eq!(refusals, 0, "a message was accepted between refusals");
-            accepted.push(text);
-        }
-    }
+    let padding = format!(" {}", "x".repeat(1500));
+    let why = || format!("1.5 kB messages on a full disk; logs:\n{}", server.logs());
+    let accepted =
+        alice.send_until_refused_for_storage(&padding, Duration::from_millis(200), Duration::from_secs(20), &why);
     server.wait_for_log("storage write failed; refusing new messages until it works again");
     // A room cannot be created either, and nobody hangs: other commands answer.
     alice.send("/create other");
@@ -405,7 +364,7 @@ const PROMPT: Duration = Duration::from_millis(1500);
 
 /// The next line, which must come within [`PROMPT`].
 fn prompt(client: &mut Client) -> String {
-    line_within(client, PROMPT).unwrap_or_else(|| panic!("no answer within {PROMPT:?}"))
+    client.line_within(PROMPT).unwrap_or_else(|| panic!("no answer within {PROMPT:?}"))
 }
 
 #[test]
@@ -440,7 +399,7 @@ fn a_hung_commit_refuses_new_messages_answers_everything_else_and_loses_nothing(
     let whisper = prompt(&mut bob);
     assert!(whisper.starts_with("[whisper from carla "), "{whisper:?}");
     // A new message is refused rather than queued behind the hung commit.
-    assert!(refused_within(&mut bob, "said while refused", PROMPT), "not refused within {PROMPT:?}");
+    assert!(bob.refused_for_storage_within("said while refused", PROMPT), "not refused within {PROMPT:?}");
     assert!(stalled_at.elapsed() < Duration::from_secs(3), "the checks took so long the lock may have timed out");
 
     // The disk comes back: the held message is delivered, new ones are taken.

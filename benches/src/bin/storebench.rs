@@ -8,6 +8,10 @@
 //! batch that is waiting in one transaction. Commit latency is from handing
 //! a batch over to hearing it is durable, which is how long chatd holds
 //! that batch's sends back.
+//!
+//! With `--database-url` it measures the PostgreSQL store instead, in a
+//! database of its own that must hold no chatd tables yet (`createdb`
+//! one; drop it after).
 
 #![forbid(unsafe_code)]
 
@@ -21,7 +25,7 @@ use clap::Parser;
 use hdrhistogram::Histogram;
 
 use chatd::store::thread::{Job, Reply, StoreHandle};
-use chatd::store::{Retention, Store, SyncMode};
+use chatd::store::{Backend, DatabaseUrl, PgStore, Retention, Store, SyncMode};
 
 /// Measures chatd's durable store: persisted messages/s and commit latency.
 #[derive(Debug, Parser)]
@@ -55,6 +59,11 @@ struct Args {
     /// the end. Put it on the disk you mean to measure (not a tmpfs).
     #[arg(long, default_value = "storebench-data")]
     dir: PathBuf,
+
+    /// Measure the PostgreSQL store in this database instead of SQLite
+    /// (postgres://USER@HOST:PORT/DATABASE, a new, empty database).
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
 }
 
 fn main() {
@@ -63,8 +72,18 @@ fn main() {
         args.batch > 0 && args.in_flight > 0 && args.rooms > 0,
         "--batch, --in-flight and --rooms must be positive"
     );
-    assert!(!args.dir.exists(), "{} exists already; storebench wants a fresh directory", args.dir.display());
-    let store = Store::open(&args.dir, args.sync).unwrap_or_else(|e| panic!("open the store: {e}"));
+    let store: Box<dyn Backend> = match &args.database_url {
+        Some(url) => {
+            let url: DatabaseUrl = url.parse().unwrap_or_else(|e| panic!("--database-url: {e}"));
+            let mut store = PgStore::open(&url).unwrap_or_else(|e| panic!("open the store: {e}"));
+            assert!(store.load(1).expect("read the database").is_empty(), "storebench wants a database of its own");
+            Box::new(store)
+        }
+        None => {
+            assert!(!args.dir.exists(), "{} exists already; storebench wants a fresh directory", args.dir.display());
+            Box::new(Store::open(&args.dir, args.sync).unwrap_or_else(|e| panic!("open the store: {e}")))
+        }
+    };
     let mut setup: Vec<Record> =
         (0..args.rooms).map(|r| Record::RoomCreated { room: room(r).into(), unix_ms: 0, owner: None }).collect();
     let text: Box<str> = "x".repeat(args.size).into();
@@ -127,16 +146,23 @@ fn main() {
     }
     handle.finish();
     // Every message written, warm-up and setup included, and the file they
-    // take once the store is closed (which checkpoints and removes the WAL).
+    // take once the store is closed (which checkpoints and removes the WAL),
+    // or the messages table with its indexes in PostgreSQL.
     let written: u64 = seqs.iter().sum();
-    let db_bytes = std::fs::metadata(args.dir.join("chatd.db")).map_or(0, |m| m.len());
+    let (store_name, db_bytes) = match &args.database_url {
+        Some(url) => ("messages table", postgres_bytes(url)),
+        None => ("chatd.db", std::fs::metadata(args.dir.join("chatd.db")).map_or(0, |m| m.len())),
+    };
     let elapsed = args.seconds;
     let us = |q: f64| latency.value_at_quantile(q) as f64 / 1e3;
     println!(
-        "sync={:?} batch={} in_flight={} rooms={} size={}: {:.0} messages/s persisted ({} messages in {:.1} s), \
+        "{} batch={} in_flight={} rooms={} size={}: {:.0} messages/s persisted ({} messages in {:.1} s), \
          {} batches in {} transactions ({:.1} batches per transaction); commit latency p50 {:.0} us, \
-         p99 {:.0} us, p99.9 {:.0} us, max {:.0} us; chatd.db {:.1} MB for {} messages: {:.0} bytes per message",
-        args.sync,
+         p99 {:.0} us, p99.9 {:.0} us, max {:.0} us; {store_name} {:.1} MB for {} messages: {:.0} bytes per message",
+        match args.database_url {
+            Some(_) => "postgres".to_owned(),
+            None => format!("sync={:?}", args.sync),
+        },
         args.batch,
         args.in_flight,
         args.rooms,
@@ -155,7 +181,16 @@ fn main() {
         written,
         db_bytes as f64 / written.max(1) as f64,
     );
-    std::fs::remove_dir_all(&args.dir).expect("remove the bench directory");
+    if args.database_url.is_none() {
+        std::fs::remove_dir_all(&args.dir).expect("remove the bench directory");
+    }
+}
+
+/// The bytes PostgreSQL gives the messages table and its indexes.
+fn postgres_bytes(url: &str) -> u64 {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect to measure the table");
+    let row = client.query_one("SELECT pg_total_relation_size('messages')", &[]).expect("the table's size");
+    u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)
 }
 
 fn room(r: usize) -> String {

@@ -203,13 +203,36 @@ fn commands_take_their_own_flags_and_refuse_the_servers() {
         other => panic!("expected backup, got {other:?}"),
     }
     let cli = Cli::try_parse_from(["chatd", "check"]).unwrap();
-    assert!(matches!(cli.command, Some(Command::Check(CheckArgs { data_dir })) if data_dir == Path::new("chatd-data")));
+    assert!(
+        matches!(cli.command, Some(Command::Check(CheckArgs { data_dir, .. })) if data_dir == Path::new("chatd-data"))
+    );
     assert!(Cli::try_parse_from(["chatd", "backup", "--data-dir", "d"]).is_err(), "--to is required");
     assert!(Cli::try_parse_from(["chatd", "--listen", "127.0.0.1:1", "check"]).is_err());
     // Serving, as before, needs no command.
     let cli = Cli::try_parse_from(["chatd", "--data-dir", "d", "--ephemeral"]).unwrap();
     assert!(cli.command.is_none());
     assert_eq!(cli.storage.data_dir, Path::new("d"));
+}
+
+#[test]
+fn a_database_url_stands_alone_and_is_never_repeated_in_an_error() {
+    let cli =
+        Cli::try_parse_from(["chatd", "--database-url", "postgres://chatd:hunter2@db.example:5433/chat"]).unwrap();
+    let url = cli.storage.database_url.expect("a database URL");
+    assert_eq!(url.to_string(), "postgres://chatd@db.example:5433/chat", "shown without its password");
+    assert!(!format!("{url:?}").contains("hunter2"));
+    for other in [&["--data-dir", "d"][..], &["--sync", "full"], &["--ephemeral"]] {
+        let args = ["chatd", "--database-url", "postgres://u@h/db"].iter().chain(other);
+        let error = Cli::try_parse_from(args).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict, "{other:?}: {error}");
+    }
+    let error = Cli::try_parse_from(["chatd", "--database-url", "postgres://u:hunter2@h:notaport/db"]).unwrap_err();
+    let shown = error.to_string();
+    assert!(shown.contains("not one like postgres://"), "{shown}");
+    assert!(!shown.contains("hunter2"), "the password was repeated: {shown}");
+    let cli = Cli::try_parse_from(["chatd", "check", "--database-url", "postgres://u@h/db"]).unwrap();
+    assert!(matches!(cli.command, Some(Command::Check(CheckArgs { database_url: Some(_), .. }))));
+    assert!(Cli::try_parse_from(["chatd", "check", "--database-url", "postgres://u@h/db", "--data-dir", "d"]).is_err());
 }
 
 #[test]

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use chatcore::ranges::{Range, TextRule};
 
+use crate::store::DatabaseUrl;
+
 /// An address to listen on, or `none`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OptionalAddr(pub(crate) Option<SocketAddr>);
@@ -107,4 +109,34 @@ pub(crate) fn seconds(
 /// A flag's value parser for a name or password that `rule` allows.
 pub(crate) fn text(rule: TextRule) -> impl Fn(&str) -> Result<String, String> + Clone + Send + Sync + 'static {
     move |text: &str| rule.check(text).map(|()| text.to_owned()).map_err(|problem| format!("the value {problem}"))
+}
+
+/// `--database-url`'s parser. Not clap's default for a `FromStr` type,
+/// whose error repeats the value: a URL may hold a password, and errors
+/// end up in terminals, logs and CI output.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DatabaseUrlParser;
+
+impl clap::builder::TypedValueParser for DatabaseUrlParser {
+    type Value = DatabaseUrl;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<DatabaseUrl, clap::Error> {
+        let refused = |problem: &dyn fmt::Display| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "the database URL is not one like postgres://USER@HOST:PORT/DATABASE ({problem}); \
+                     it is not repeated here, as it may hold a password\n"
+                ),
+            )
+            .with_cmd(command)
+        };
+        let text = value.to_str().ok_or_else(|| refused(&"it is not UTF-8"))?;
+        text.parse().map_err(|error: postgres::Error| refused(&error))
+    }
 }

@@ -179,3 +179,17 @@ fn names_are_printable_and_bounded_on_the_command_line_too() {
     assert!(error.contains("holds '\\n'"), "{error}");
     assert!(parse_cli(["chatd", "--irc-password", "correct horse battery"]).is_ok());
 }
+
+#[test]
+fn a_database_url_in_the_file_is_checked_without_repeating_it_and_stands_alone() {
+    let (_dir, path) = with_file("database-url = \"postgres://chatd:hunter2@db.example:5432/chat\"\n");
+    let cli = parse(&path, &[]).unwrap();
+    assert_eq!(cli.storage.database_url.unwrap().to_string(), "postgres://chatd@db.example:5432/chat");
+    let (_dir, path) = with_file("database-url = \"postgres://chatd:hunter2@db.example:port/chat\"\n");
+    let error = check(&path).unwrap_err();
+    assert!(matches!(&error, ConfigFileError::BadValue { line: 1, key, .. } if key == "database-url"), "{error}");
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+    // Beside the example's `data-dir`, it is refused, not one of them ignored.
+    let (_dir, path) = with_file("data-dir = \"chatd-data\"\ndatabase-url = \"postgres://chatd@db.example/chat\"\n");
+    assert!(parse(&path, &[]).is_err());
+}

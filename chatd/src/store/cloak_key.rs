@@ -2,7 +2,9 @@
 //! 32 random bytes made on the first start and kept in the data directory
 //! as `cloak.key` (64 hexadecimal digits, 0600 like chatd's other files),
 //! so that a user's host, and a ban on it, stays the same across
-//! restarts. Whoever reads the key can tell which address a host stands
+//! restarts. With `--database-url` the key is kept in the database
+//! instead, where every chatd on it finds the same one
+//! ([`PgStore::cloak_key`](super::postgres::PgStore::cloak_key)). Whoever reads the key can tell which address a host stands
 //! for, by trying addresses.
 
 use std::io::{self, Read, Write};
@@ -39,6 +41,15 @@ pub enum CloakKeyError {
     /// A link, or not a file, where the key belongs.
     #[error(transparent)]
     Foreign(#[from] ForeignFile),
+    /// The database holding the key (PostgreSQL) could not be read or written.
+    #[error("cannot read or write the cloak key in the database: {}", super::backend::with_causes(.0))]
+    Database(::postgres::Error),
+    /// The key in the database is not one chatd wrote.
+    #[error(
+        "the cloak key in the database (table cloak_key) is not 64 hexadecimal digits; delete its row and \
+         chatd makes a new one (every user's host then changes, and bans on hosts no longer match)"
+    )]
+    MalformedInDatabase,
     /// The system gave no random bytes.
     #[error("no random bytes for a cloak key: {0}")]
     Random(getrandom::Error),
@@ -83,17 +94,17 @@ pub fn ephemeral() -> Result<CloakKey, CloakKeyError> {
     random_bytes().map(CloakKey::new)
 }
 
-fn random_bytes() -> Result<[u8; 32], CloakKeyError> {
+pub(super) fn random_bytes() -> Result<[u8; 32], CloakKeyError> {
     let mut bytes = [0; 32];
     getrandom::fill(&mut bytes).map_err(CloakKeyError::Random)?;
     Ok(bytes)
 }
 
-fn hex(bytes: &[u8; 32]) -> String {
+pub(super) fn hex(bytes: &[u8; 32]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn parse(text: &str) -> Option<[u8; 32]> {
+pub(super) fn parse(text: &str) -> Option<[u8; 32]> {
     if text.len() != 64 || !text.is_ascii() {
         return None;
     }

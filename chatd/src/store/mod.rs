@@ -1,5 +1,8 @@
-//! Durable state in embedded SQLite: the engine's records are written here
-//! in group-committed transactions, and read back on start.
+//! Durable state: the engine's records are written here in group-committed
+//! transactions, and read back on start. Embedded SQLite ([`Store`]) is the
+//! default and the store for one chatd; PostgreSQL ([`PgStore`],
+//! `--database-url`) keeps the same records on a server. The storage
+//! thread drives either through [`Backend`].
 //!
 //! One data directory holds `chatd.db` (with its WAL) and `chatd.lock`,
 //! which one chatd at a time holds locked, and `cloak.key` ([`cloak_key`]).
@@ -16,10 +19,12 @@
 //!
 //! [`StoreHandle`]: thread::StoreHandle
 
+pub mod backend;
 pub mod backup;
 pub mod check;
 pub mod cloak_key;
 mod files;
+pub mod postgres;
 mod read_only;
 mod records;
 mod room_modes;
@@ -32,7 +37,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags};
 
+pub use backend::{Backend, BackendError, Page};
 pub use files::{ForeignFile, Room};
+pub use postgres::{DatabaseUrl, PgStore};
 pub use records::Retention;
 
 /// SQLite's `synchronous` setting, which decides what a commit survives.
@@ -103,6 +110,14 @@ pub enum StoreError {
         found: u32,
         /// The newest version this chatd can use.
         supported: u32,
+    },
+    /// PostgreSQL could not be reached, or refused what chatd asked.
+    #[error("PostgreSQL database {url}: {}", backend::with_causes(source))]
+    Postgres {
+        /// Where, without the password.
+        url: String,
+        /// What the client or server said.
+        source: ::postgres::Error,
     },
     /// Any other SQLite failure.
     #[error("database error: {0}")]

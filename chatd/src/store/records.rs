@@ -6,24 +6,25 @@ use rusqlite::params;
 use rusqlite::types::ValueRef;
 
 use super::Store;
+use super::backend::Page;
 
 /// How much history the store keeps on disk. The engine's in-memory replay
 /// cap is separate; this bounds the database.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Retention {
     /// Drop messages older than this many days.
-    pub(crate) max_age_days: Option<u64>,
+    pub max_age_days: Option<u64>,
     /// Keep at most this many messages per room.
-    pub(crate) max_per_room: Option<u64>,
+    pub max_per_room: Option<u64>,
     /// Keep at most this many whispers per conversation (chatd: the
     /// engine's `conversation_history_len`); older ones are deleted as each
     /// new one is written.
-    pub(crate) max_per_conversation: Option<u64>,
+    pub max_per_conversation: Option<u64>,
 }
 
 /// Rows one pruning pass deletes at most, so that a large backlog never
 /// holds up the commits queued behind it for long.
-const PRUNE_CHUNK: u64 = 5_000;
+pub(super) const PRUNE_CHUNK: u64 = 5_000;
 
 /// Rows a history page reads beyond its length to step over unreadable
 /// ones. Bounds the work of one page in a badly damaged room; past it a
@@ -33,16 +34,6 @@ const MAX_UNREADABLE_PER_PAGE: usize = 1_000;
 /// Unreadable rows remembered as already logged. When full it is emptied:
 /// memory stays bounded, and a row may then be logged once more.
 pub(super) const MAX_LOGGED_UNREADABLE: usize = 4_096;
-
-/// A page of stored history: the messages that could be read, oldest
-/// first, and how many rows among them could not.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Page {
-    /// The readable messages, oldest first.
-    pub(crate) messages: Vec<StoredMessage>,
-    /// Rows skipped because they could not be read (a damaged database).
-    pub(crate) unreadable: usize,
-}
 
 impl Store {
     /// Writes every record in one transaction.

@@ -16,10 +16,15 @@ fn flags(modes: &StoredModes) -> [(char, bool); 5] {
     ]
 }
 
+/// The flags that are on, as the `modes` column holds them (`imnst`).
+pub(super) fn letters(modes: &StoredModes) -> String {
+    flags(modes).into_iter().filter(|&(_, on)| on).map(|(letter, _)| letter).collect()
+}
+
 /// Writes `modes` as the room's whole set, replacing what it had.
 pub(super) fn write(tx: &Transaction<'_>, room: &str, modes: &StoredModes) -> rusqlite::Result<()> {
     let key = NameKey::of(room);
-    let letters: String = flags(modes).into_iter().filter(|&(_, on)| on).map(|(letter, _)| letter).collect();
+    let letters = letters(modes);
     tx.prepare_cached("UPDATE rooms SET modes = ?2, join_key = ?3, member_limit = ?4 WHERE key = ?1")?
         .execute(params![key.as_str(), letters, modes.key, modes.limit])?;
     forget_lists(tx, &key)?;
@@ -50,12 +55,29 @@ pub(super) fn read(
     join_key: Option<String>,
     limit: Option<u32>,
 ) -> rusqlite::Result<StoredModes> {
-    let on = |letter| letters.contains(letter);
     let list = |sql: &str| -> rusqlite::Result<Vec<Box<str>>> {
         let mut query = conn.prepare_cached(sql)?;
         query.query_map([key], |row| Ok(row.get::<_, String>(0)?.into_boxed_str()))?.collect()
     };
-    Ok(StoredModes {
+    Ok(from_letters(
+        letters,
+        join_key,
+        limit,
+        list("SELECT mask FROM room_bans WHERE room_key = ?1 ORDER BY id")?,
+        list("SELECT account FROM room_operators WHERE room_key = ?1 ORDER BY id")?,
+    ))
+}
+
+/// The modes a room's `modes` letters, key, limit and lists stand for.
+pub(super) fn from_letters(
+    letters: &str,
+    join_key: Option<String>,
+    limit: Option<u32>,
+    bans: Vec<Box<str>>,
+    operators: Vec<Box<str>>,
+) -> StoredModes {
+    let on = |letter| letters.contains(letter);
+    StoredModes {
         invite_only: on('i'),
         moderated: on('m'),
         secret: on('s'),
@@ -63,104 +85,30 @@ pub(super) fn read(
         external_messages: !on('n'),
         key: join_key.map(String::into_boxed_str),
         limit,
-        bans: list("SELECT mask FROM room_bans WHERE room_key = ?1 ORDER BY id")?,
-        operators: list("SELECT account FROM room_operators WHERE room_key = ?1 ORDER BY id")?,
-    })
+        bans,
+        operators,
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use chatcore::{Config, Engine, PasswordHash, Record, StoredMessage, StoredModes};
+    use chatcore::{Record, StoredModes};
 
     use super::super::{Store, SyncMode, schema};
 
-    fn vault_modes(bans: &[&str]) -> StoredModes {
+    /// A private room's modes: invitation only, with a key.
+    fn private() -> StoredModes {
         StoredModes {
             invite_only: true,
-            moderated: true,
+            moderated: false,
             secret: true,
-            topic_locked: true,
+            topic_locked: false,
             external_messages: false,
             key: Some("sesame".into()),
-            limit: Some(5),
-            bans: bans.iter().map(|&b| b.into()).collect(),
-            operators: vec!["Bob".into()],
-        }
-    }
-
-    fn said(seq: u64) -> Record {
-        let message = StoredMessage { seq, from: "alice".into(), text: "the launch code is 0000".into(), unix_ms: 3 };
-        Record::Message { room: "vault".into(), message }
-    }
-
-    #[test]
-    fn a_rooms_modes_survive_reopening_and_each_set_replaces_the_last() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
-            store
-                .commit(&[
-                    Record::AccountCreated { name: "alice".into(), hash: PasswordHash::new("$argon2id$x"), unix_ms: 1 },
-                    Record::AccountCreated { name: "Bob".into(), hash: PasswordHash::new("$argon2id$y"), unix_ms: 1 },
-                    Record::RoomCreated { room: "vault".into(), unix_ms: 2, owner: Some("alice".into()) },
-                    Record::RoomModesSet { room: "vault".into(), modes: vault_modes(&["m!*@*", "e!*@*", "x!*@*"]) },
-                    said(1),
-                    Record::RoomModesSet { room: "VAULT".into(), modes: vault_modes(&["x!*@*", "m!*@*"]) },
-                    Record::RoomVacated { room: "vault".into(), unix_ms: 4 },
-                ])
-                .unwrap();
-        }
-        let store = Store::open(dir.path(), SyncMode::Normal).unwrap();
-        let loaded = store.load(100).unwrap();
-        assert_eq!(
-            loaded[..4],
-            [
-                Record::RoomCreated { room: "vault".into(), unix_ms: 2, owner: Some("alice".into()) },
-                said(1),
-                Record::RoomModesSet { room: "vault".into(), modes: vault_modes(&["x!*@*", "m!*@*"]) },
-                Record::RoomVacated { room: "vault".into(), unix_ms: 4 },
-            ]
-        );
-        // Outsiders may send once `-n` is set; every flag reads back as written.
-        let open = StoredModes {
-            invite_only: false,
-            moderated: false,
-            secret: false,
-            topic_locked: false,
-            external_messages: true,
-            key: None,
             limit: None,
             bans: vec![],
             operators: vec![],
-        };
-        let mut store = store;
-        store.commit(&[Record::RoomModesSet { room: "vault".into(), modes: open.clone() }]).unwrap();
-        let loaded = store.load(100).unwrap();
-        assert!(loaded.contains(&Record::RoomModesSet { room: "vault".into(), modes: open }), "{loaded:?}");
-        Engine::restore(Config::default(), loaded).unwrap();
-    }
-
-    #[test]
-    fn a_dropped_room_takes_its_modes_and_lists() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path(), SyncMode::Normal).unwrap();
-        store
-            .commit(&[
-                Record::RoomCreated { room: "den".into(), unix_ms: 1, owner: None },
-                Record::RoomModesSet { room: "den".into(), modes: vault_modes(&["m!*@*"]) },
-                said(1),
-                Record::RoomDropped { room: "den".into() },
-                Record::RoomCreated { room: "den".into(), unix_ms: 2, owner: None },
-            ])
-            .unwrap();
-        assert_eq!(store.load(100).unwrap(), [Record::RoomCreated { room: "den".into(), unix_ms: 2, owner: None }]);
-        let rows: u64 = store
-            .conn
-            .query_row("SELECT (SELECT count(*) FROM room_bans) + (SELECT count(*) FROM room_operators)", [], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        assert_eq!(rows, 0);
+        }
     }
 
     #[test]
@@ -187,9 +135,9 @@ mod tests {
         let loaded = store.load(100).unwrap();
         assert!(!loaded.iter().any(|r| matches!(r, Record::RoomModesSet { .. })), "{loaded:?}");
         assert_eq!(loaded.len(), 3, "{loaded:?}");
-        store.commit(&[Record::RoomModesSet { room: "vault".into(), modes: vault_modes(&[]) }]).unwrap();
+        store.commit(&[Record::RoomModesSet { room: "vault".into(), modes: private() }]).unwrap();
         let loaded = store.load(100).unwrap();
-        assert!(loaded.contains(&Record::RoomModesSet { room: "Vault".into(), modes: vault_modes(&[]) }));
+        assert!(loaded.contains(&Record::RoomModesSet { room: "Vault".into(), modes: private() }));
         assert_eq!(store.integrity_check().unwrap(), "ok");
     }
 }

@@ -3,6 +3,10 @@
 //! answers with the newest batch now durable, so the engine task can
 //! release the sends it held back. A failed write is retried until it
 //! succeeds, with the engine told meanwhile that storage is failing.
+//!
+//! The thread drives either store, SQLite or PostgreSQL, through
+//! [`Backend`]: batching, retrying and reporting are the same for both,
+//! and are done here only.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use chatcore::{ClientId, HistoryTarget, Record, StorageStatus, StoredMessage};
 
-use super::records::Page;
-use super::{Retention, Store};
+use super::Retention;
+use super::backend::{Backend, Page};
 
 /// Work for the storage thread, done in the order sent.
 #[derive(Debug)]
@@ -63,7 +67,8 @@ pub enum Reply {
 
 /// How often retention runs when it is on.
 const PRUNE_EVERY: Duration = Duration::from_secs(10);
-/// How long a write may stay only in the WAL before it is checkpointed
+/// How long after a write [`Backend::checkpoint`] runs: for SQLite, how
+/// long a write may stay only in the WAL before it is checkpointed
 /// into the database file. SQLite checkpoints by itself only once the WAL
 /// holds 1,000 pages, which a quiet server may take hours to write; a WAL
 /// deleted by mistake while chatd runs loses what it alone holds.
@@ -84,13 +89,17 @@ pub struct StoreHandle {
 
 impl StoreHandle {
     /// Starts the thread; it hands each reply to `report`.
-    pub fn spawn(store: Store, retention: Retention, report: impl Fn(Reply) + Send + 'static) -> StoreHandle {
+    pub fn spawn(
+        store: Box<dyn Backend>,
+        retention: Retention,
+        report: impl Fn(Reply) + Send + 'static,
+    ) -> StoreHandle {
         StoreHandle::spawn_checkpointing(store, retention, CHECKPOINT_EVERY, report)
     }
 
     /// [`spawn`](Self::spawn), checkpointing what was written after `checkpoint_every`.
     pub(crate) fn spawn_checkpointing(
-        store: Store,
+        store: Box<dyn Backend>,
         retention: Retention,
         checkpoint_every: Duration,
         report: impl Fn(Reply) + Send + 'static,
@@ -120,7 +129,7 @@ impl StoreHandle {
 }
 
 fn run(
-    mut store: Store,
+    mut store: Box<dyn Backend>,
     retention: Retention,
     checkpoint_every: Duration,
     inbox: &Receiver<Job>,
@@ -128,7 +137,7 @@ fn run(
     stopping: &AtomicBool,
 ) {
     // Conversations are bounded as each whisper is written, not by the pruning passes.
-    store.whispers_kept = retention.max_per_conversation;
+    store.keep_whispers(retention.max_per_conversation);
     let pruning = retention.max_age_days.is_some() || retention.max_per_room.is_some();
     let mut next_prune = pruning.then(Instant::now);
     // When what was written since the last checkpoint must be checkpointed.
@@ -139,7 +148,7 @@ fn run(
         let first = match inbox.recv_timeout(wait) {
             Ok(job) => job,
             Err(RecvTimeoutError::Timeout) => {
-                housekeeping(&mut store, retention, checkpoint_every, &mut next_prune, &mut checkpoint_due);
+                housekeeping(&mut *store, retention, checkpoint_every, &mut next_prune, &mut checkpoint_due);
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => return,
@@ -159,7 +168,7 @@ fn run(
         }
         // Batches given up at shutdown are never reported: their output stays held.
         if let Some(upto) = upto
-            && commit_until_it_succeeds(&mut store, &records, report, stopping)
+            && commit_until_it_succeeds(&mut *store, &records, report, stopping)
         {
             checkpoint_due.get_or_insert_with(|| Instant::now() + checkpoint_every);
             report(Reply::Committed { upto });
@@ -176,13 +185,13 @@ fn run(
                 report(Reply::History { client, target, messages: page.messages, unreadable: page.unreadable });
             }
         }
-        housekeeping(&mut store, retention, checkpoint_every, &mut next_prune, &mut checkpoint_due);
+        housekeeping(&mut *store, retention, checkpoint_every, &mut next_prune, &mut checkpoint_due);
     }
 }
 
 /// Runs a pruning pass and a checkpoint if either is due.
 fn housekeeping(
-    store: &mut Store,
+    store: &mut dyn Backend,
     retention: Retention,
     checkpoint_every: Duration,
     next_prune: &mut Option<Instant>,
@@ -211,7 +220,7 @@ fn housekeeping(
 /// its own: it reports `Failing` when the loop starts failing and `Healthy`
 /// when a retry works, and the engine task keeps the one flag.
 fn commit_until_it_succeeds(
-    store: &mut Store,
+    store: &mut dyn Backend,
     records: &[Record],
     report: &impl Fn(Reply),
     stopping: &AtomicBool,
@@ -250,7 +259,7 @@ fn commit_until_it_succeeds(
 
 /// Runs one pruning pass; returns when the next is due (soon, if this one
 /// was cut short at its chunk size), and whether it deleted anything.
-fn prune(store: &mut Store, retention: Retention) -> (Instant, bool) {
+fn prune(store: &mut dyn Backend, retention: Retention) -> (Instant, bool) {
     let now_ms = chatcore::Now::system().unix_ms;
     match store.prune(retention, now_ms) {
         Ok(0) => (Instant::now() + PRUNE_EVERY, false),

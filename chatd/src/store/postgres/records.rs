@@ -1,0 +1,364 @@
+//! The engine's records in PostgreSQL: writing them, reading them back on
+//! start, paging history and pruning, as the SQLite store does it
+//! (store/records.rs) and with the same results.
+//!
+//! PostgreSQL checks every value against its column's type, and text for
+//! valid UTF-8, as it is written: a row cannot hold the wrong type or
+//! broken text as a damaged SQLite file can. What can still be unreadable
+//! is a number out of chatd's range (a negative `seq`, written by hand);
+//! such a row is skipped and counted, as in SQLite.
+
+use chatcore::{HistoryTarget, NameKey, PasswordHash, Record, StoredMessage};
+use postgres::Row;
+
+use super::super::backend::Page;
+use super::super::records::{PRUNE_CHUNK, pair_key};
+use super::super::{Retention, room_modes};
+use super::Connection;
+
+/// A number as a `BIGINT`: chatd's numbers and times are far below its
+/// top, which a larger one is kept as.
+fn int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn key(name: &str) -> String {
+    NameKey::of(name).as_str().to_owned()
+}
+
+/// Writes every record, in order, inside the caller's transaction. A run of
+/// room messages is one statement (`UNNEST` of their columns): a group
+/// commit of 64 rows then costs one round trip, not 64 (benches/README.md).
+pub(super) fn write_all(
+    conn: &mut Connection,
+    records: &[Record],
+    whispers_kept: Option<u64>,
+) -> Result<(), postgres::Error> {
+    let mut rest = records;
+    while let Some(first) = rest.first() {
+        let run = rest.iter().take_while(|record| matches!(record, Record::Message { .. })).count();
+        if run > 1 {
+            insert_messages(conn, &rest[..run])?;
+            rest = &rest[run..];
+        } else {
+            write(conn, first, whispers_kept)?;
+            rest = &rest[1..];
+        }
+    }
+    Ok(())
+}
+
+fn insert_messages(conn: &mut Connection, messages: &[Record]) -> Result<(), postgres::Error> {
+    let (mut rooms, mut seqs, mut senders, mut texts, mut times) = (vec![], vec![], vec![], vec![], vec![]);
+    for record in messages {
+        if let Record::Message { room, message } = record {
+            rooms.push(key(room));
+            seqs.push(int(message.seq));
+            senders.push(&*message.from);
+            texts.push(&*message.text);
+            times.push(int(message.unix_ms));
+        }
+    }
+    conn.execute(
+        "INSERT INTO messages (room_key, seq, sender, text, ts_ms)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])",
+        &[&rooms, &seqs, &senders, &texts, &times],
+    )?;
+    Ok(())
+}
+
+/// Writes one record; `whispers_kept` bounds each conversation (`None`: no bound).
+fn write(conn: &mut Connection, record: &Record, whispers_kept: Option<u64>) -> Result<(), postgres::Error> {
+    match record {
+        Record::RoomCreated { room, unix_ms, owner } => {
+            let owner = owner.as_deref();
+            conn.execute(
+                "INSERT INTO rooms (key, name, created_ms, owner) VALUES ($1, $2, $3, $4)",
+                &[&key(room), &&**room, &int(*unix_ms), &owner],
+            )?;
+        }
+        Record::RoomVacated { room, unix_ms } => {
+            conn.execute("UPDATE rooms SET vacated_ms = $2 WHERE key = $1", &[&key(room), &int(*unix_ms)])?;
+        }
+        Record::TopicSet { room, topic, by, unix_ms } => {
+            conn.execute(
+                "UPDATE rooms SET topic = $2, topic_by = $3, topic_ms = $4 WHERE key = $1",
+                &[&key(room), &topic.as_deref(), &&**by, &int(*unix_ms)],
+            )?;
+        }
+        Record::RoomModesSet { room, modes } => {
+            let room = key(room);
+            let limit = modes.limit.map(i64::from);
+            conn.execute(
+                "UPDATE rooms SET modes = $2, join_key = $3, member_limit = $4 WHERE key = $1",
+                &[&room, &room_modes::letters(modes), &modes.key.as_deref(), &limit],
+            )?;
+            forget_lists(conn, &room)?;
+            for mask in &modes.bans {
+                conn.execute("INSERT INTO room_bans (room_key, mask) VALUES ($1, $2)", &[&room, &&**mask])?;
+            }
+            for account in &modes.operators {
+                conn.execute("INSERT INTO room_operators (room_key, account) VALUES ($1, $2)", &[&room, &&**account])?;
+            }
+        }
+        Record::RoomDropped { room } => {
+            let room = key(room);
+            forget_lists(conn, &room)?;
+            conn.execute("DELETE FROM messages WHERE room_key = $1", &[&room])?;
+            conn.execute("DELETE FROM rooms WHERE key = $1", &[&room])?;
+        }
+        Record::KnownSource { account, source } => {
+            conn.execute(
+                "INSERT INTO known_sources (account_key, source) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&key(account), &source.to_string()],
+            )?;
+        }
+        Record::Message { .. } => insert_messages(conn, std::slice::from_ref(record))?,
+        Record::AccountCreated { name, hash, unix_ms } => {
+            conn.execute(
+                "INSERT INTO accounts (key, name, hash, created_ms) VALUES ($1, $2, $3, $4)",
+                &[&key(name), &&**name, &hash.expose(), &int(*unix_ms)],
+            )?;
+        }
+        Record::LastSeen { account, unix_ms } => {
+            conn.execute("UPDATE accounts SET last_seen_ms = $2 WHERE key = $1", &[&key(account), &int(*unix_ms)])?;
+        }
+        Record::Whisper { to, message: StoredMessage { seq, from, text, unix_ms } } => {
+            let pair = pair_key(from, to);
+            conn.execute(
+                "INSERT INTO whispers (seq, pair_key, sender, recipient, text, ts_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&int(*seq), &pair, &&**from, &&**to, &&**text, &int(*unix_ms)],
+            )?;
+            // Forget what is older than the newest `kept` of this conversation.
+            if let Some(kept) = whispers_kept {
+                conn.execute(
+                    "DELETE FROM whispers WHERE pair_key = $1 AND seq < (
+                         SELECT seq FROM whispers WHERE pair_key = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)",
+                    &[&pair, &int(kept.max(1) - 1)],
+                )?;
+            }
+        }
+        Record::OfflineKept { to, from, text, unix_ms, seq } => {
+            conn.execute(
+                "INSERT INTO offline (to_key, sender, text, ts_ms, seq) VALUES ($1, $2, $3, $4, $5)",
+                &[&key(to), &&**from, &&**text, &int(*unix_ms), &seq.map(int)],
+            )?;
+        }
+        Record::OfflineDelivered { to } => {
+            conn.execute("DELETE FROM offline WHERE to_key = $1", &[&key(to)])?;
+        }
+        Record::Blocked { account, name } => {
+            conn.execute(
+                "INSERT INTO blocks (account_key, blocked_key, name) VALUES ($1, $2, $3)
+                 ON CONFLICT (account_key, blocked_key) DO UPDATE SET name = excluded.name",
+                &[&key(account), &key(name), &&**name],
+            )?;
+        }
+        Record::Unblocked { account, name } => {
+            conn.execute(
+                "DELETE FROM blocks WHERE account_key = $1 AND blocked_key = $2",
+                &[&key(account), &key(name)],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a room's bans and operators (its row holds the rest).
+fn forget_lists(conn: &mut Connection, room: &String) -> Result<(), postgres::Error> {
+    conn.execute("DELETE FROM room_bans WHERE room_key = $1", &[room])?;
+    conn.execute("DELETE FROM room_operators WHERE room_key = $1", &[room])?;
+    Ok(())
+}
+
+/// A message row (`seq, sender, text, ts_ms`), or `None` if a number in it
+/// is out of chatd's range.
+fn stored_message(row: &Row) -> Option<StoredMessage> {
+    Some(StoredMessage {
+        seq: u64::try_from(row.get::<_, i64>(0)).ok()?,
+        from: row.get::<_, String>(1).into(),
+        text: row.get::<_, String>(2).into(),
+        unix_ms: u64::try_from(row.get::<_, i64>(3)).ok()?,
+    })
+}
+
+/// A number read back: out of range (negative, written by hand) as 0.
+fn number(n: Option<i64>) -> Option<u64> {
+    n.map(|n| u64::try_from(n).unwrap_or(0))
+}
+
+/// What the engine needs on start, in the order the SQLite store gives it.
+pub(super) fn load(conn: &mut Connection, history_len: usize) -> Result<Vec<Record>, postgres::Error> {
+    let mut records = Vec::new();
+    let rooms = conn.query(
+        "SELECT key, name, created_ms, owner, vacated_ms, topic, topic_by, topic_ms, modes, join_key, member_limit
+         FROM rooms ORDER BY created_ms, key",
+        &[],
+    )?;
+    let newest = int(history_len.max(1) as u64);
+    for row in rooms {
+        let (room_key, name): (String, String) = (row.get(0), row.get(1));
+        let owner: Option<String> = row.get(3);
+        let created_ms = number(Some(row.get(2))).unwrap_or(0);
+        records.push(Record::RoomCreated {
+            room: name.as_str().into(),
+            unix_ms: created_ms,
+            owner: owner.map(Into::into),
+        });
+        let messages = conn.query(
+            "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = $1 ORDER BY seq DESC LIMIT $2",
+            &[&room_key, &newest],
+        )?;
+        let mut kept: Vec<StoredMessage> = Vec::new();
+        for (i, row) in messages.iter().enumerate() {
+            match stored_message(row) {
+                Some(message) => kept.push(message),
+                // The room's newest message carries its numbering on: kept
+                // with its time as 0, as long as its number can be read.
+                None if i == 0 => match u64::try_from(row.get::<_, i64>(0)) {
+                    Ok(seq) => {
+                        tracing::warn!(room = %name, seq, "the room's newest stored message is damaged; restored with time 0");
+                        let (from, text) = (row.get::<_, String>(1).into(), row.get::<_, String>(2).into());
+                        kept.push(StoredMessage { seq, from, text, unix_ms: 0 });
+                    }
+                    Err(_) => tracing::warn!(room = %name, "skipped a stored message numbered out of range"),
+                },
+                None => tracing::warn!(room = %name, "skipped a stored message with a number out of range"),
+            }
+        }
+        kept.reverse();
+        records.extend(kept.into_iter().map(|message| Record::Message { room: name.as_str().into(), message }));
+        if let (Some(text), Some(by), Some(unix_ms)) =
+            (row.get::<_, Option<String>>(5), row.get::<_, Option<String>>(6), number(row.get(7)))
+        {
+            let topic = Some(text.into_boxed_str());
+            records.push(Record::TopicSet { room: name.as_str().into(), topic, by: by.into(), unix_ms });
+        }
+        if let Some(letters) = row.get::<_, Option<String>>(8) {
+            let limit = row.get::<_, Option<i64>>(10).and_then(|limit| u32::try_from(limit).ok());
+            let list = |rows: Vec<Row>| rows.iter().map(|row| row.get::<_, String>(0).into_boxed_str()).collect();
+            let bans = list(conn.query("SELECT mask FROM room_bans WHERE room_key = $1 ORDER BY id", &[&room_key])?);
+            let operators =
+                list(conn.query("SELECT account FROM room_operators WHERE room_key = $1 ORDER BY id", &[&room_key])?);
+            let modes = room_modes::from_letters(&letters, row.get::<_, Option<String>>(9), limit, bans, operators);
+            records.push(Record::RoomModesSet { room: name.as_str().into(), modes });
+        }
+        if let Some(unix_ms) = number(row.get(4)) {
+            records.push(Record::RoomVacated { room: name.into(), unix_ms });
+        }
+    }
+    for row in conn.query("SELECT name, hash, created_ms, last_seen_ms FROM accounts ORDER BY key", &[])? {
+        let name: String = row.get(0);
+        let hash: String = row.get(1);
+        let unix_ms = number(Some(row.get(2))).unwrap_or(0);
+        records.push(Record::AccountCreated { name: name.as_str().into(), hash: PasswordHash::new(hash), unix_ms });
+        if let Some(unix_ms) = number(row.get(3)) {
+            records.push(Record::LastSeen { account: name.into(), unix_ms });
+        }
+    }
+    let sources = conn.query(
+        "SELECT a.name, k.source FROM known_sources k JOIN accounts a ON a.key = k.account_key ORDER BY k.id",
+        &[],
+    )?;
+    for row in sources {
+        let (account, source): (String, String) = (row.get(0), row.get(1));
+        match source.parse() {
+            Ok(source) => records.push(Record::KnownSource { account: account.into(), source }),
+            Err(_) => tracing::warn!(%account, %source, "skipping an unreadable known source"),
+        }
+    }
+    let blocks = conn.query(
+        "SELECT a.name, b.name FROM blocks b JOIN accounts a ON a.key = b.account_key ORDER BY a.key, b.blocked_key",
+        &[],
+    )?;
+    for row in blocks {
+        records.push(Record::Blocked { account: row.get::<_, String>(0).into(), name: row.get::<_, String>(1).into() });
+    }
+    let newest_whisper =
+        conn.query("SELECT seq, sender, text, ts_ms, recipient FROM whispers ORDER BY seq DESC LIMIT 1", &[])?;
+    if let Some(row) = newest_whisper.first() {
+        match stored_message(row) {
+            Some(message) => records.push(Record::Whisper { to: row.get::<_, String>(4).into(), message }),
+            None => tracing::warn!("the newest stored whisper has a number out of range; whisper numbers start over"),
+        }
+    }
+    let offline = conn.query(
+        "SELECT a.name, o.sender, o.text, o.ts_ms, o.seq FROM offline o JOIN accounts a ON a.key = o.to_key ORDER BY o.id",
+        &[],
+    )?;
+    for row in offline {
+        records.push(Record::OfflineKept {
+            to: row.get::<_, String>(0).into(),
+            from: row.get::<_, String>(1).into(),
+            text: row.get::<_, String>(2).into(),
+            unix_ms: number(Some(row.get(3))).unwrap_or(0),
+            seq: number(row.get(4)),
+        });
+    }
+    Ok(records)
+}
+
+/// Up to `limit` messages of `target` numbered below `before`, the newest of
+/// them; a row whose numbers are out of range is skipped and counted.
+pub(super) fn history(
+    conn: &mut Connection,
+    target: &HistoryTarget,
+    before: u64,
+    limit: usize,
+) -> Result<Page, postgres::Error> {
+    let (before, limit) = (int(before), int(limit as u64));
+    let rows = match target {
+        HistoryTarget::Room(room) => conn.query(
+            "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+            &[&key(room), &before, &limit],
+        )?,
+        HistoryTarget::Conversation { account, with } => conn.query(
+            "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+            &[&pair_key(account, with), &before, &limit],
+        )?,
+    };
+    let mut page = Page::default();
+    for row in rows.iter().rev() {
+        match stored_message(row) {
+            Some(message) => page.messages.push(message),
+            None => page.unreadable += 1,
+        }
+    }
+    Ok(page)
+}
+
+/// Deletes up to one chunk of messages that retention no longer keeps, by
+/// the same rules and queries as the SQLite store.
+pub(super) fn prune(conn: &mut Connection, retention: Retention, now_ms: u64) -> Result<u64, postgres::Error> {
+    let mut deleted = 0;
+    let chunk = int(PRUNE_CHUNK);
+    if let Some(days) = retention.max_age_days {
+        let cutoff = int(now_ms.saturating_sub(days.saturating_mul(86_400_000)));
+        // Rows lie in the order they were said: every row before the
+        // oldest one young enough is old (see the SQLite store).
+        deleted += conn.execute(
+            "DELETE FROM messages WHERE id IN (
+                 SELECT m.id FROM messages m
+                 WHERE m.id < coalesce(
+                         (SELECT id FROM messages WHERE ts_ms >= $1 ORDER BY id LIMIT 1),
+                         (SELECT max(id) + 1 FROM messages),
+                         0)
+                   AND m.seq < (SELECT max(seq) FROM messages n WHERE n.room_key = m.room_key)
+                 ORDER BY m.id
+                 LIMIT $2)",
+            &[&cutoff, &chunk],
+        )?;
+    }
+    if let Some(keep) = retention.max_per_room.map(|k| k.max(1)) {
+        deleted += conn.execute(
+            "DELETE FROM messages WHERE id IN (
+                 SELECT m.id FROM messages m
+                 JOIN (SELECT room_key, max(seq) AS top FROM messages GROUP BY room_key) t
+                   ON t.room_key = m.room_key
+                 WHERE m.seq <= t.top - $1
+                 LIMIT $2)",
+            &[&int(keep), &chunk],
+        )?;
+    }
+    Ok(deleted)
+}
