@@ -5,6 +5,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::account::{AuthRequestId, PasswordHash};
+use crate::cluster::ClusterRequest;
 use crate::credentials::Password;
 use crate::error::code_table;
 use crate::record::Record;
@@ -203,6 +204,11 @@ pub enum Output {
         /// At most this many, the newest of them.
         limit: usize,
     },
+    /// Work for the cluster this engine is a node of: publish a room
+    /// message, backfill a gap, follow or unfollow a room (see
+    /// [`cluster`](crate::cluster)). Never emitted unless
+    /// [`Config::cluster`](crate::Config::cluster) is on.
+    Cluster(ClusterRequest),
 }
 
 /// The history an [`Output::FetchHistory`] asks for, and its answer is about.

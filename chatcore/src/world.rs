@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::Config;
 use crate::client::{Client, Clients, FloodBucket};
+use crate::cluster::Cluster;
 use crate::codec::{Codec, LineReader, Wire};
 use crate::command::Verb;
 use crate::error::Rejection;
@@ -65,6 +66,9 @@ pub(crate) struct World {
     pub(crate) visitors: Visitors,
     /// What `Engine::stats` reports beyond the tables' lengths.
     pub(crate) counts: Counters,
+    /// With `Config::cluster`: publications under way, and rooms waiting
+    /// for a missing message.
+    pub(crate) cluster: Cluster,
 }
 
 impl World {
@@ -81,6 +85,7 @@ impl World {
             storage_failing: false,
             visitors: Visitors::default(),
             counts: Counters::default(),
+            cluster: Cluster::default(),
         }
     }
 
@@ -238,6 +243,7 @@ impl World {
     /// Handles every deadline due by `now`.
     pub(crate) fn timeout(&mut self, out: &mut Outbox, now: Now) {
         self.rooms.expire_due(out, now, &self.config);
+        self.backfill_due(out, now);
         while let Some(id) = self.timers.pop_due(now.instant) {
             let Some(client) = self.clients.get_mut(&id) else {
                 continue;
@@ -388,7 +394,7 @@ impl World {
             if let Some(room) = self.rooms.get_mut(key) {
                 room.members.remove(id);
             }
-            self.rooms.note_if_vacated(out, now, key, &self.config);
+            self.vacated(out, now, key);
         }
         out.fanout(recipients, &Event::Disconnected { nick: &client.nick, host: &client.host, reason });
     }
