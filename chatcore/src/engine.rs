@@ -398,6 +398,20 @@ impl Engine {
         result
     }
 
+    /// The store has numbered a room's messages up to `seq` (with
+    /// [`Config::cluster`]): a notifier that may lose the last message of
+    /// a room says so now and then (say, with a heartbeat of each room's
+    /// newest number, or after it reconnects), or a lost last message goes
+    /// unnoticed until the next one. If this engine has delivered less,
+    /// the missing messages are waited for and then asked for with a
+    /// [`ClusterRequest::Backfill`], as after any gap. A room with no
+    /// local members, or unknown here, is ignored.
+    ///
+    /// Takes `now`: the wait for the missing messages starts then.
+    pub fn handle_room_head(&mut self, now: Now, room: &str, seq: u64) {
+        self.world.room_head(now, room, seq);
+    }
+
     /// The answer to a [`ClusterRequest::Publish`] the store could not keep
     /// (with [`Config::cluster`]): the sender is refused as a failing store
     /// refuses it on a single node (`storage_unavailable`, naming its

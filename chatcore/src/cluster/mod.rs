@@ -49,7 +49,11 @@
 //!    after each further wait while the gap stays open. Answer it by
 //!    reading the messages it names from the store and feeding them to
 //!    `handle_room_message`; what arrived meanwhile is dropped as a
-//!    duplicate.
+//!    duplicate. Only a later number shows a gap: a notifier that may
+//!    lose a room's last message also tells the engine, now and then,
+//!    the newest number the store gave the room
+//!    ([`Engine::handle_room_head`](crate::Engine::handle_room_head)),
+//!    which opens a gap if messages before it are missing.
 //! 4. A node follows only the rooms it has local members in: the engine
 //!    emits [`ClusterRequest::Follow`] when a room gains its first local
 //!    member and [`ClusterRequest::Unfollow`] when it loses its last. On
@@ -62,8 +66,9 @@
 //!
 //! The engine then guarantees every local member of a room hears the
 //! room's stored messages in the store's order, each once, and never
-//! after a gap the store can fill: a member who stays in a room hears
-//! every message numbered from its joining on.
+//! after a gap: a member who stays in a room hears every message
+//! numbered from its joining on, each as soon as it and all before it
+//! have arrived (a missing one is asked for until it comes).
 //!
 //! A room this node did not follow for a while has a stale ring of
 //! history: a newcomer gets the ring's replay as it stands, then the

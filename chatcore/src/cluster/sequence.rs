@@ -181,10 +181,19 @@ impl World {
         }
     }
 
-    /// Holds a message after a gap; a gap just opened is backfilled after
-    /// the wait. Past the bound, the room drops all it holds: the
-    /// backfill brings it again.
-    fn hold(&mut self, now: Now, key: NameKey, held: Held) {
+    /// The store has numbered the room's messages up to `seq`: if that is
+    /// past what was delivered here, the gap is waited for and
+    /// backfilled as any other. Ignored for a room with no local members.
+    pub(crate) fn room_head(&mut self, now: Now, room: &str, seq: u64) {
+        let key = NameKey::of(room);
+        if self.rooms.get(&key).is_some_and(|room| room.members.len() > 0 && seq >= room.next_seq) {
+            self.gap(now, key, seq);
+        }
+    }
+
+    /// Notes that the room has a message numbered `seq` after a gap: a
+    /// gap just opened is backfilled after the wait.
+    fn gap(&mut self, now: Now, key: NameKey, seq: u64) -> &mut Reorder {
         let wait = self.config.cluster_gap_wait;
         let backfills = &mut self.cluster.backfills;
         let reorder = self.cluster.reorders.entry(key).or_insert_with_key(|key| {
@@ -192,13 +201,24 @@ impl World {
             backfills.insert((due, key.clone()));
             Reorder { held: BTreeMap::new(), upto: 0, due }
         });
-        reorder.upto = reorder.upto.max(held.message.seq);
-        if reorder.held.len() >= self.config.cluster_max_held {
-            self.counts.cluster_held_dropped += reorder.held.len() as u64 + 1;
+        reorder.upto = reorder.upto.max(seq);
+        reorder
+    }
+
+    /// Holds a message after a gap. Past the bound, the room drops all it
+    /// holds: the backfill brings it again.
+    fn hold(&mut self, now: Now, key: NameKey, held: Held) {
+        let max_held = self.config.cluster_max_held;
+        let reorder = self.gap(now, key, held.message.seq);
+        let dropped = if reorder.held.len() >= max_held {
+            let dropped = reorder.held.len() as u64 + 1;
             reorder.held.clear();
+            dropped
         } else {
             reorder.held.insert(held.message.seq, held);
-        }
+            0
+        };
+        self.counts.cluster_held_dropped += dropped;
     }
 
     /// Asks for every gap whose wait is over, and waits again for each.

@@ -374,3 +374,24 @@ fn a_message_that_could_rewrite_a_terminal_is_passed_over() {
     assert_eq!(got, [2], "numbered, not shown");
     assert_eq!(sim.take(alice), ["[rust] carol: message 2"]);
 }
+
+#[test]
+fn a_lost_last_message_is_noticed_by_the_rooms_head_and_backfilled() {
+    let mut sim = node();
+    let (_alice, bob) = room_of_two(&mut sim);
+    feed(&mut sim, remote("rust", 1, "carol")).expect("no ticket");
+    let now = sim.now();
+    sim.engine_mut().handle_room_head(now, "rust", 1);
+    sim.engine_mut().handle_room_head(now, "elsewhere", 9);
+    assert_eq!(sim.engine().poll_timeout(), None, "nothing is missing");
+    sim.engine_mut().handle_room_head(now, "RUST", 3);
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+    sim.advance(Duration::from_millis(250));
+    assert_eq!(sim.take_cluster_requests(), [ClusterRequest::Backfill { room: "rust".into(), after: 1, upto: 3 }]);
+    for seq in 2..=3 {
+        feed(&mut sim, remote("rust", seq, "carol")).expect("no ticket");
+    }
+    let got: Vec<u64> = heard(&mut sim, bob).into_iter().map(|(seq, _)| seq).collect();
+    assert_eq!(got, [1, 2, 3]);
+    assert_eq!(sim.engine().poll_timeout(), None, "the gap closed");
+}
