@@ -404,7 +404,7 @@ impl Engine {
     /// newest number, or after it reconnects), or a lost last message goes
     /// unnoticed until the next one. If this engine has delivered less,
     /// the missing messages are waited for and then asked for with a
-    /// [`ClusterRequest::Backfill`], as after any gap. A room with no
+    /// [`ClusterRequest::Backfill`](crate::ClusterRequest::Backfill), as after any gap. A room with no
     /// local members, or unknown here, is ignored.
     ///
     /// Takes `now`: the wait for the missing messages starts then.
@@ -412,7 +412,7 @@ impl Engine {
         self.world.room_head(now, room, seq);
     }
 
-    /// The answer to a [`ClusterRequest::Publish`] the store could not keep
+    /// The answer to a [`ClusterRequest::Publish`](crate::ClusterRequest::Publish) the store could not keep
     /// (with [`Config::cluster`]): the sender is refused as a failing store
     /// refuses it on a single node (`storage_unavailable`, naming its
     /// command), and may try again. Nothing else changes: nothing was

@@ -87,6 +87,13 @@
 //! node; and older history is still fetched with
 //! [`Output::FetchHistory`](crate::Output::FetchHistory).
 //!
+//! A room dropped ([`Record::RoomDropped`](crate::Record::RoomDropped),
+//! which is also how a guest's room that empties starts anew) forgets its
+//! messages, and its numbering starts again: the store numbers its next
+//! message 1, and the engine follows it from 0. Which rooms exist is each
+//! node's own, from its records: a room must exist on a node for its
+//! clients to join it there.
+//!
 //! # Misuse
 //!
 //! A ticket is answered once: by `handle_publish_failed`, or by the first
