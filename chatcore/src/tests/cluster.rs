@@ -60,6 +60,18 @@ fn room_of_two(sim: &mut Sim) -> (crate::ClientId, crate::ClientId) {
     (alice, bob)
 }
 
+/// Messages `carol`, on another node, said in `rust`, numbered `seqs`, fed in that order.
+fn feed_carol(sim: &mut Sim, seqs: impl IntoIterator<Item = u64>) {
+    for seq in seqs {
+        feed(sim, remote("rust", seq, "carol")).expect("no ticket");
+    }
+}
+
+/// The numbers of the room messages a JSON client received.
+fn seqs_heard(sim: &mut Sim, client: crate::ClientId) -> Vec<u64> {
+    heard(sim, client).into_iter().map(|(seq, _)| seq).collect()
+}
+
 /// The `seq` and `text` of each room message a JSON client received.
 fn heard(sim: &mut Sim, client: crate::ClientId) -> Vec<(u64, String)> {
     let replies = sim.take_json(client);
@@ -114,7 +126,7 @@ fn a_message_is_published_and_delivered_only_once_the_store_numbered_it() {
 fn the_json_echo_carries_the_stored_seq_and_the_request_id() {
     let mut sim = node();
     let (_alice, bob) = room_of_two(&mut sim);
-    feed(&mut sim, remote("rust", 1, "carol")).expect("no ticket");
+    feed_carol(&mut sim, [1]);
     sim.take_json(bob);
     sim.send_json(bob, &json!({"type": "say", "room": "rust", "text": "mine", "id": "a1"}));
     assert_eq!(sim.take_json(bob), Vec::<serde_json::Value>::new(), "answered when numbered");
@@ -225,15 +237,12 @@ fn a_sender_who_left_meanwhile_is_no_error() {
 fn messages_after_a_gap_wait_for_it_and_repeats_are_dropped() {
     let mut sim = node();
     let (_alice, bob) = room_of_two(&mut sim);
-    feed(&mut sim, remote("rust", 3, "carol")).expect("no ticket");
-    feed(&mut sim, remote("rust", 2, "carol")).expect("no ticket");
-    feed(&mut sim, remote("rust", 3, "carol")).expect("no ticket");
+    feed_carol(&mut sim, [3, 2, 3]);
     assert_eq!(heard(&mut sim, bob), [], "1 is missing");
     assert_eq!(sim.engine().check_invariants(), Ok(()));
-    feed(&mut sim, remote("rust", 1, "carol")).expect("no ticket");
-    let got: Vec<u64> = heard(&mut sim, bob).into_iter().map(|(seq, _)| seq).collect();
-    assert_eq!(got, [1, 2, 3]);
-    feed(&mut sim, remote("rust", 2, "carol")).expect("no ticket");
+    feed_carol(&mut sim, [1]);
+    assert_eq!(seqs_heard(&mut sim, bob), [1, 2, 3]);
+    feed_carol(&mut sim, [2]);
     assert_eq!(heard(&mut sim, bob), []);
     assert_eq!(sim.engine().stats().cluster_duplicates, 2);
     assert_eq!(sim.engine().poll_timeout(), None, "the gap closed: no backfill is due");
@@ -243,8 +252,7 @@ fn messages_after_a_gap_wait_for_it_and_repeats_are_dropped() {
 fn a_gap_still_open_after_the_wait_is_backfilled_and_again_after_each_wait() {
     let mut sim = node();
     let (_alice, bob) = room_of_two(&mut sim);
-    feed(&mut sim, remote("rust", 1, "carol")).expect("no ticket");
-    feed(&mut sim, remote("rust", 4, "carol")).expect("no ticket");
+    feed_carol(&mut sim, [1, 4]);
     sim.advance(Duration::from_millis(249));
     assert_eq!(sim.take_cluster_requests(), []);
     sim.advance(Duration::from_millis(1));
@@ -252,11 +260,8 @@ fn a_gap_still_open_after_the_wait_is_backfilled_and_again_after_each_wait() {
     assert_eq!(sim.take_cluster_requests(), std::slice::from_ref(&backfill));
     sim.advance(Duration::from_millis(250));
     assert_eq!(sim.take_cluster_requests(), [backfill], "still open: asked again");
-    for seq in 2..=4 {
-        feed(&mut sim, remote("rust", seq, "carol")).expect("no ticket");
-    }
-    let got: Vec<u64> = heard(&mut sim, bob).into_iter().map(|(seq, _)| seq).collect();
-    assert_eq!(got, [1, 2, 3, 4]);
+    feed_carol(&mut sim, 2..=4);
+    assert_eq!(seqs_heard(&mut sim, bob), [1, 2, 3, 4]);
     sim.advance(Duration::from_secs(5));
     assert_eq!(sim.take_cluster_requests(), [], "closed: not asked again");
     assert_eq!(sim.engine().stats().cluster_backfills, 2);
@@ -266,18 +271,13 @@ fn a_gap_still_open_after_the_wait_is_backfilled_and_again_after_each_wait() {
 fn a_room_over_its_bound_drops_what_it_holds_and_the_backfill_brings_it() {
     let mut sim = Sim::new(relaxed().with_cluster(true).with_cluster_max_held(2));
     let (_alice, bob) = room_of_two(&mut sim);
-    for seq in [2, 3, 4] {
-        feed(&mut sim, remote("rust", seq, "carol")).expect("no ticket");
-    }
+    feed_carol(&mut sim, [2, 3, 4]);
     assert_eq!(sim.engine().stats().cluster_held_dropped, 3);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
     sim.advance(Duration::from_millis(250));
     assert_eq!(sim.take_cluster_requests(), [ClusterRequest::Backfill { room: "rust".into(), after: 0, upto: 4 }]);
-    for seq in 1..=4 {
-        feed(&mut sim, remote("rust", seq, "carol")).expect("no ticket");
-    }
-    let got: Vec<u64> = heard(&mut sim, bob).into_iter().map(|(seq, _)| seq).collect();
-    assert_eq!(got, [1, 2, 3, 4]);
+    feed_carol(&mut sim, 1..=4);
+    assert_eq!(seqs_heard(&mut sim, bob), [1, 2, 3, 4]);
 }
 
 /// A client logged in to an account of its name: a room it creates keeps
@@ -299,13 +299,13 @@ fn a_room_is_followed_from_its_first_local_member_to_its_last() {
     assert_eq!(sim.take_cluster_requests(), [ClusterRequest::Follow { room: "rust".into(), after: 0 }]);
     sim.send_json(bob, &json!({"type": "join", "room": "rust"}));
     assert_eq!(sim.take_cluster_requests(), [], "already followed");
-    feed(&mut sim, remote("rust", 1, "carol")).expect("no ticket");
+    feed_carol(&mut sim, [1]);
     sim.send(alice, "/leave");
     assert_eq!(sim.take_cluster_requests(), []);
     sim.disconnect(bob, crate::DisconnectReason::ConnectionClosed).expect("issued");
     assert_eq!(sim.take_cluster_requests(), [ClusterRequest::Unfollow { room: "rust".into() }]);
     // A notification racing the unfollow is ignored.
-    feed(&mut sim, remote("rust", 2, "carol")).expect("no ticket");
+    feed_carol(&mut sim, [2]);
     feed(&mut sim, remote("nowhere", 1, "carol")).expect("no ticket");
     assert_eq!(sim.engine().stats().cluster_ignored, 2);
     sim.send(alice, "/join rust");
@@ -317,7 +317,7 @@ fn a_newcomer_to_a_stale_room_gets_the_ring_then_what_it_missed_in_order() {
     let mut sim = node();
     let alice = account(&mut sim, "alice");
     sim.send(alice, "/create rust");
-    feed(&mut sim, remote("rust", 1, "carol")).expect("no ticket");
+    feed_carol(&mut sim, [1]);
     sim.send(alice, "/leave");
     sim.take_cluster_requests();
     let bob = sim.connect_json_as("bob");
@@ -331,11 +331,8 @@ fn a_newcomer_to_a_stale_room_gets_the_ring_then_what_it_missed_in_order() {
         .collect();
     assert_eq!(replayed, [(1, true)], "the ring as it stands");
     // The backfill from 1 on and a live message, in any order.
-    for seq in [3, 2, 4] {
-        feed(&mut sim, remote("rust", seq, "carol")).expect("no ticket");
-    }
-    let got: Vec<u64> = heard(&mut sim, bob).into_iter().map(|(seq, _)| seq).collect();
-    assert_eq!(got, [2, 3, 4]);
+    feed_carol(&mut sim, [3, 2, 4]);
+    assert_eq!(seqs_heard(&mut sim, bob), [2, 3, 4]);
 }
 
 #[test]
@@ -359,8 +356,7 @@ fn blocks_apply_to_messages_from_other_nodes() {
     sim.take_json(bob);
     feed(&mut sim, remote("rust", 1, "Carol")).expect("no ticket");
     feed(&mut sim, remote("rust", 2, "dave")).expect("no ticket");
-    let got: Vec<u64> = heard(&mut sim, bob).into_iter().map(|(seq, _)| seq).collect();
-    assert_eq!(got, [2]);
+    assert_eq!(seqs_heard(&mut sim, bob), [2]);
 }
 
 #[test]
@@ -369,9 +365,8 @@ fn a_message_that_could_rewrite_a_terminal_is_passed_over() {
     let (alice, bob) = room_of_two(&mut sim);
     let damaged = RoomMessage { text: "\u{1b}[2Jgone".into(), ..remote("rust", 1, "carol") };
     feed(&mut sim, damaged).expect("no ticket");
-    feed(&mut sim, remote("rust", 2, "carol")).expect("no ticket");
-    let got: Vec<u64> = heard(&mut sim, bob).into_iter().map(|(seq, _)| seq).collect();
-    assert_eq!(got, [2], "numbered, not shown");
+    feed_carol(&mut sim, [2]);
+    assert_eq!(seqs_heard(&mut sim, bob), [2], "numbered, not shown");
     assert_eq!(sim.take(alice), ["[rust] carol: message 2"]);
 }
 
@@ -379,7 +374,7 @@ fn a_message_that_could_rewrite_a_terminal_is_passed_over() {
 fn a_lost_last_message_is_noticed_by_the_rooms_head_and_backfilled() {
     let mut sim = node();
     let (_alice, bob) = room_of_two(&mut sim);
-    feed(&mut sim, remote("rust", 1, "carol")).expect("no ticket");
+    feed_carol(&mut sim, [1]);
     let now = sim.now();
     sim.engine_mut().handle_room_head(now, "rust", 1);
     sim.engine_mut().handle_room_head(now, "elsewhere", 9);
@@ -388,10 +383,7 @@ fn a_lost_last_message_is_noticed_by_the_rooms_head_and_backfilled() {
     assert_eq!(sim.engine().check_invariants(), Ok(()));
     sim.advance(Duration::from_millis(250));
     assert_eq!(sim.take_cluster_requests(), [ClusterRequest::Backfill { room: "rust".into(), after: 1, upto: 3 }]);
-    for seq in 2..=3 {
-        feed(&mut sim, remote("rust", seq, "carol")).expect("no ticket");
-    }
-    let got: Vec<u64> = heard(&mut sim, bob).into_iter().map(|(seq, _)| seq).collect();
-    assert_eq!(got, [1, 2, 3]);
+    feed_carol(&mut sim, 2..=3);
+    assert_eq!(seqs_heard(&mut sim, bob), [1, 2, 3]);
     assert_eq!(sim.engine().poll_timeout(), None, "the gap closed");
 }
