@@ -46,10 +46,21 @@ struct Member {
     refusals_heard: usize,
 }
 
+/// A JSON client of the last node that comes and goes in `r0`, where it is
+/// that node's only member: the node follows `r0` only while it is there.
+#[derive(Debug)]
+struct Visitor {
+    id: ClientId,
+    present: bool,
+    /// The last number it heard in `r0` since it last joined, replayed or live.
+    last: Option<u64>,
+}
+
 /// Three nodes, their members, the store and the notifier.
 struct Cluster {
     nodes: Vec<Sim>,
     members: Vec<Member>,
+    visitor: Visitor,
     store: BTreeMap<String, Vec<Stored>>,
     /// Per node, notifications on their way: (room, seq).
     notifier: Vec<Vec<(String, u64)>>,
@@ -68,12 +79,14 @@ impl Cluster {
         let records =
             ROOMS.map(|room| Record::RoomCreated { room: room.into(), unix_ms: 0, owner: Some("keeper".into()) });
         let config = relaxed().with_cluster(true);
-        let sims = (0..nodes)
+        let mut sims: Vec<Sim> = (0..nodes)
             .map(|_| Sim::from_engine(Engine::restore(config.clone(), records.clone()).expect("rooms"), base))
             .collect();
+        let visitor = sims[nodes - 1].connect_json_as("visitor");
         let mut cluster = Self {
             nodes: sims,
             members: Vec::new(),
+            visitor: Visitor { id: visitor, present: false, last: None },
             store: BTreeMap::new(),
             notifier: vec![Vec::new(); nodes],
             follows: vec![BTreeSet::new(); nodes],
@@ -88,7 +101,19 @@ impl Cluster {
                 cluster.join(node, false, vec!["r0"]);
             }
         }
+        cluster.toggle();
         cluster
+    }
+
+    /// The visitor joins `r0` if it is out, and leaves if it is in.
+    fn toggle(&mut self) {
+        let node = self.nodes.len() - 1;
+        let visitor = &mut self.visitor;
+        let kind = if visitor.present { "leave" } else { "join" };
+        visitor.present = !visitor.present;
+        visitor.last = None;
+        self.nodes[node].send_json(visitor.id, &json!({"type": kind, "room": "r0"}));
+        self.pump(node);
     }
 
     fn join(&mut self, node: usize, json: bool, rooms: Vec<&'static str>) {
@@ -309,8 +334,30 @@ impl Cluster {
                 }
             }
         }
-        if let Err(violation) = sim.engine().check_invariants() {
+        if node == self.nodes.len() - 1 {
+            self.listen_visitor(node);
+        }
+        if let Err(violation) = self.nodes[node].engine().check_invariants() {
             panic!("node {node}: {violation}");
+        }
+    }
+
+    /// The visitor hears `r0` in order and once each from its joining on:
+    /// the replay of the ring, then what the node missed while it did not
+    /// follow the room, then what comes.
+    fn listen_visitor(&mut self, node: usize) {
+        let visitor = &mut self.visitor;
+        for reply in self.nodes[node].take_json(visitor.id) {
+            if reply["type"] != "message" {
+                continue;
+            }
+            assert!(visitor.present, "the visitor heard {reply} from a room it left");
+            let seq = reply["seq"].as_u64().expect("a seq");
+            if let Some(last) = visitor.last {
+                assert_eq!(seq, last + 1, "the visitor heard {seq} after {last}: {reply}");
+            }
+            assert_eq!(reply["text"], *self.store["r0"][seq as usize - 1].text, "{reply}");
+            visitor.last = Some(seq);
         }
     }
 
@@ -318,6 +365,10 @@ impl Cluster {
     /// stored sequence (a text member: all but its own), and each sender
     /// its echoes and its refusals.
     fn check_complete(&self) {
+        if self.visitor.present {
+            let stored = self.store.get("r0").map_or(0, Vec::len) as u64;
+            assert_eq!(self.visitor.last.unwrap_or(0), stored, "the visitor is in r0 and heard all");
+        }
         for member in &self.members {
             for room in &member.rooms {
                 let stored = self.store.get(*room).map_or(&[][..], Vec::as_slice);
@@ -353,6 +404,7 @@ enum Step {
     Notify { node: usize, pick: usize, how: How },
     Advance { ms: u64 },
     Heartbeat { node: usize },
+    Toggle,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -362,6 +414,7 @@ fn step() -> impl Strategy<Value = Step> {
         6 => (0..3usize, 0..16usize, how).prop_map(|(node, pick, how)| Step::Notify { node, pick, how }),
         1 => (0..400u64).prop_map(|ms| Step::Advance { ms }),
         1 => (0..3usize).prop_map(|node| Step::Heartbeat { node }),
+        1 => Just(Step::Toggle),
     ]
 }
 
@@ -373,6 +426,7 @@ fn run(steps: &[Step]) {
             Step::Notify { node, pick, how } => cluster.notify(node, pick, how),
             Step::Advance { ms } => cluster.advance(Duration::from_millis(ms)),
             Step::Heartbeat { node } => cluster.heartbeat(node),
+            Step::Toggle => cluster.toggle(),
         }
     }
     cluster.settle();
@@ -410,7 +464,9 @@ fn three_nodes_agree_though_the_notifier_loses_repeats_and_reorders() {
 #[test]
 fn a_node_without_members_in_a_room_does_not_follow_it() {
     let mut cluster = Cluster::new(3);
-    assert!(!cluster.follows[2].contains("r0"), "node 2 has nobody in r0");
+    assert!(cluster.follows[2].contains("r0"), "the visitor is in r0");
+    cluster.toggle();
+    assert!(!cluster.follows[2].contains("r0"), "node 2 has nobody in r0 now");
     cluster.say(0, 0, false);
     assert!(cluster.notifier[2].is_empty(), "so it is not told of r0's messages");
     cluster.settle();
