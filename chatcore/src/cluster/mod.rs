@@ -184,3 +184,16 @@ impl Cluster {
         self.backfills.first().map(|(at, _)| *at)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every output pays for the largest variant: a cluster request must
+    /// not make a single node's broadcasts dearer.
+    #[test]
+    fn a_cluster_request_is_no_larger_than_a_broadcast() {
+        let broadcast = size_of::<(Vec<crate::ClientId>, bytes::Bytes)>();
+        assert!(size_of::<ClusterRequest>() <= broadcast, "{} > {broadcast}", size_of::<ClusterRequest>());
+    }
+}
