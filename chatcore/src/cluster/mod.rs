@@ -24,7 +24,8 @@
 //!    If storing fails, answer
 //!    [`Engine::handle_publish_failed`](crate::Engine::handle_publish_failed)
 //!    with the ticket: the sender is refused as a failing store refuses it
-//!    on a single node (`storage_unavailable`).
+//!    on a single node (`storage_unavailable`). Answer every publication,
+//!    one way or the other: the engine keeps each until it is answered.
 //! 2. Every node feeds every stored message of a room it follows to
 //!    [`Engine::handle_room_message`](crate::Engine::handle_room_message) as
 //!    a [`RoomMessage`], with the number the store gave it, in any order,
@@ -85,7 +86,10 @@
 //! last-seen times) still comes as `Output::Persist`, with
 //! [`Config::emit_records`](crate::Config::emit_records), as on a single
 //! node; and older history is still fetched with
-//! [`Output::FetchHistory`](crate::Output::FetchHistory).
+//! [`Output::FetchHistory`](crate::Output::FetchHistory). A node starting
+//! is restored ([`Engine::restore`](crate::Engine::restore)) as a single
+//! node is, each room's last stored messages given as `Record::Message`
+//! under the store's numbers: the room's frontier follows the last.
 //!
 //! A room dropped ([`Record::RoomDropped`](crate::Record::RoomDropped),
 //! which is also how a guest's room that empties starts anew) forgets its
