@@ -162,13 +162,9 @@ impl World {
         loop {
             let Some(next) = self.rooms.get(key).map(|room| room.next_seq) else { return };
             let Some(reorder) = self.cluster.reorders.get_mut(key) else { return };
-            match reorder.held.first_key_value() {
-                Some((&seq, _)) if seq == next => {
-                    let (_, held) = reorder.held.pop_first().expect("just seen");
-                    self.deliver_numbered(out, key, held);
-                }
-                _ => break,
-            }
+            let Some(first) = reorder.held.first_entry().filter(|first| *first.key() == next) else { break };
+            let held = first.remove();
+            self.deliver_numbered(out, key, held);
         }
         let next = self.rooms.get(key).map_or(0, |room| room.next_seq);
         let Some(reorder) = self.cluster.reorders.get_mut(key) else { return };
