@@ -309,7 +309,7 @@ impl Turn<'_> {
         room.members.insert(id, client.wire());
         room.members.set_status(id, status);
         if world.config.cluster && room.members.len() == 1 {
-            crate::cluster::follow(self.out, room);
+            crate::cluster_node::follow(self.out, room);
         }
         // An invitation is used up by joining.
         if room.modes.invited().contains(&id) {

@@ -213,7 +213,8 @@ mod record; // durable facts
 mod restore; // rebuilding from records; a failing store
 
 // Several engines sharing rooms through the embedder's store.
-pub mod cluster; // the contract, publications, delivery in the store's order, following rooms
+pub mod cluster; // the contract, and what the embedder and the engine say to each other
+mod cluster_node; // publications under way, delivery in the store's order, following rooms
 
 // The wire protocols, as documentation only.
 pub mod protocol;

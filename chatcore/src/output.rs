@@ -231,3 +231,16 @@ pub enum HistoryTarget {
         with: Box<str>,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every output pays for the largest variant: a cluster request must
+    /// not make a single node's broadcasts dearer.
+    #[test]
+    fn a_cluster_request_makes_no_output_larger_than_a_broadcast() {
+        let broadcast = size_of::<(Vec<ClientId>, bytes::Bytes)>();
+        assert!(size_of::<ClusterRequest>() <= broadcast, "{} > {broadcast}", size_of::<ClusterRequest>());
+    }
+}

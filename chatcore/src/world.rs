@@ -1,7 +1,8 @@
 //! The world: parts that each keep their state private and their rules
 //! by their methods: the client table ([`Clients`], under `client/`, as
 //! only it may change a client's codec), [`Names`] (nicknames and the
-//! Lobby), [`Rooms`], [`Accounts`], [`Blocks`], [`Logins`], `Timers` and,
+//! Lobby), [`Rooms`], [`Accounts`], [`Blocks`], [`Logins`], `Timers`,
+//! [`ClusterNode`] (a cluster node's publications and gaps) and,
 //! on IRC's side, `Visitors` (LUSERS's counts and WHOWAS), each in its own
 //! file. What spans parts is here: connecting, input, a client's
 //! memberships and the Lobby, departures.
@@ -13,7 +14,6 @@ use std::collections::BTreeMap;
 
 use crate::Config;
 use crate::client::{Client, Clients, FloodBucket};
-use crate::cluster::Cluster;
 use crate::codec::{Codec, LineReader, Wire};
 use crate::command::Verb;
 use crate::error::Rejection;
@@ -32,12 +32,14 @@ use crate::timers::{Due, Timers};
 
 mod accounts;
 mod blocks;
+mod cluster;
 mod logins;
 mod names;
 mod rooms;
 
 pub(crate) use accounts::{Account, Accounts, OfflineMessage};
 pub(crate) use blocks::Blocks;
+pub(crate) use cluster::{ClusterNode, Held, PendingPublish};
 pub(crate) use logins::Logins;
 pub(crate) use names::Names;
 pub(crate) use rooms::Rooms;
@@ -68,7 +70,7 @@ pub(crate) struct World {
     pub(crate) counts: Counters,
     /// With `Config::cluster`: publications under way, and rooms waiting
     /// for a missing message.
-    pub(crate) cluster: Cluster,
+    pub(crate) cluster: ClusterNode,
 }
 
 impl World {
@@ -85,7 +87,7 @@ impl World {
             storage_failing: false,
             visitors: Visitors::default(),
             counts: Counters::default(),
-            cluster: Cluster::default(),
+            cluster: ClusterNode::default(),
         }
     }
 

@@ -108,16 +108,8 @@
 //! not misuse (repeats are harmless).
 
 mod publish;
-mod sequence;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
-
-use crate::names::NameKey;
-
-pub(crate) use publish::PendingPublish;
 pub use publish::{Publication, PublishTicket, RoomMessage};
-pub(crate) use sequence::{Reorder, follow};
 
 /// What the engine asks of the cluster, as
 /// [`Output::Cluster`](crate::Output::Cluster). Never emitted unless
@@ -161,43 +153,4 @@ pub enum ClusterRequest {
         /// The room's name as this engine knows it.
         room: Box<str>,
     },
-}
-
-/// What a node keeps about the cluster: publications waiting for their
-/// number, the senders of numbered messages not delivered yet, what each
-/// room holds after a gap, and when each gap is next backfilled.
-#[derive(Debug, Default)]
-pub(crate) struct Cluster {
-    /// Publications the embedder has not answered, by ticket.
-    publishes: BTreeMap<PublishTicket, PendingPublish>,
-    /// The number the next ticket gets.
-    next_ticket: u64,
-    /// Local senders of messages that arrived with their ticket and wait
-    /// behind a gap, by room and number.
-    origins: BTreeMap<(NameKey, u64), PendingPublish>,
-    /// Each room with a gap: what it holds, and when it is backfilled.
-    reorders: BTreeMap<NameKey, Reorder>,
-    /// When each gap is next backfilled, earliest first. An entry whose
-    /// room no longer waits then is stale and skipped.
-    backfills: BTreeSet<(Instant, NameKey)>,
-}
-
-impl Cluster {
-    /// When the next backfill is due, if any gap is open.
-    pub(crate) fn next_backfill(&self) -> Option<Instant> {
-        self.backfills.first().map(|(at, _)| *at)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every output pays for the largest variant: a cluster request must
-    /// not make a single node's broadcasts dearer.
-    #[test]
-    fn a_cluster_request_is_no_larger_than_a_broadcast() {
-        let broadcast = size_of::<(Vec<crate::ClientId>, bytes::Bytes)>();
-        assert!(size_of::<ClusterRequest>() <= broadcast, "{} > {broadcast}", size_of::<ClusterRequest>());
-    }
 }

@@ -1,17 +1,5 @@
-//! A room message on its way through the store: published with a ticket,
-//! and answered by the message coming back numbered or by the store
-//! failing.
-
-use crate::codec::{Codec, ReplyTag};
-use crate::command::Verb;
-use crate::error::{Error, Rejection};
-use crate::names::NameKey;
-use crate::outbox::Outbox;
-use crate::output::{ClientId, Output};
-use crate::turn::Turn;
-use crate::world::World;
-
-use super::{Cluster, ClusterRequest};
+//! A room message on its way through the store: what the engine
+//! publishes with a ticket, and what comes back numbered.
 
 /// Names one [`Publication`] until the embedder answers it. Issued by the
 /// engine, never reused.
@@ -33,7 +21,7 @@ impl PublishTicket {
 }
 
 /// A room message a local client said, for the store to number: what
-/// [`ClusterRequest::Publish`] carries.
+/// [`ClusterRequest::Publish`](super::ClusterRequest::Publish) carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publication {
     /// Pass back with the message, on this node, or to
@@ -109,92 +97,4 @@ pub struct RoomMessage {
     /// The publication's ticket, on the node that published it only (see
     /// the [`cluster`](crate::cluster) docs); `None` everywhere else.
     pub ticket: Option<PublishTicket>,
-}
-
-/// A publication waiting for its answer: who said it, and what ties the
-/// answer to the request that said it.
-#[derive(Debug)]
-pub(crate) struct PendingPublish {
-    pub(crate) client: ClientId,
-    pub(crate) room: NameKey,
-    /// The request's JSON `id` or IRC `label`, if it had one.
-    pub(crate) reply: Option<ReplyTag>,
-    pub(crate) notice: bool,
-}
-
-impl Cluster {
-    /// Files a publication, under a fresh ticket.
-    fn start(&mut self, pending: PendingPublish) -> PublishTicket {
-        self.next_ticket += 1;
-        let ticket = PublishTicket(self.next_ticket);
-        self.publishes.insert(ticket, pending);
-        ticket
-    }
-
-    /// Takes `ticket` off file if it is outstanding for the room `key`.
-    pub(super) fn answer(&mut self, ticket: PublishTicket, key: &NameKey) -> Option<PendingPublish> {
-        let pending = self.publishes.get(&ticket)?;
-        if pending.room != *key {
-            return None;
-        }
-        self.publishes.remove(&ticket)
-    }
-}
-
-impl Turn<'_> {
-    /// Asks the embedder to store a message the client may say in the room
-    /// `key`, instead of numbering and delivering it here. What its
-    /// request was told so far goes out now; its echo or acknowledgement
-    /// comes with the numbered message.
-    pub(crate) fn publish(&mut self, key: NameKey, text: &str, notice: bool) {
-        let (world, id, now) = (&mut *self.world, self.id, self.now);
-        let (Some(sender), Some(room)) = (world.clients.get(&id), world.rooms.get(&key)) else {
-            return;
-        };
-        let reply = self.out.defer_reply(id);
-        let ticket = world.cluster.start(PendingPublish { client: id, room: key, reply, notice });
-        let publication = Publication {
-            ticket,
-            room: room.name.clone(),
-            from: sender.nick.clone(),
-            host: sender.host.clone(),
-            text: text.into(),
-            unix_ms: now.unix_ms,
-            notice,
-        };
-        self.out.push(Output::Cluster(ClusterRequest::Publish(Box::new(publication))));
-    }
-}
-
-impl World {
-    /// The store could not keep a publication: its sender is refused as a
-    /// failing store refuses it on a single node. `Err` if the ticket is
-    /// not outstanding.
-    pub(crate) fn publish_failed(&mut self, out: &mut Outbox, ticket: PublishTicket) -> Result<(), Error> {
-        let pending = self.cluster.publishes.remove(&ticket).ok_or(Error::UnknownTicket(ticket))?;
-        let Some(client) = self.clients.get(&pending.client) else { return Ok(()) };
-        // IRC never answers a NOTICE with an error.
-        let silent = pending.notice && client.codec() == Codec::Irc;
-        if let Some(tag) = pending.reply {
-            out.begin_reply(pending.client, tag);
-        }
-        if !silent {
-            let verb = if pending.notice { Verb::Notice } else { Verb::Say };
-            self.reject_command(out, pending.client, Some(verb), Rejection::StorageUnavailable);
-        }
-        out.end_reply(true);
-        Ok(())
-    }
-
-    /// The sender's request is over without an echo from this node (its
-    /// message was delivered without its ticket, or the room is not
-    /// followed here): a tagged request still gets its acknowledgement.
-    pub(super) fn acknowledge(&self, out: &mut Outbox, pending: PendingPublish) {
-        if let Some(tag) = pending.reply
-            && self.clients.contains_key(&pending.client)
-        {
-            out.begin_reply(pending.client, tag);
-            out.end_reply(true);
-        }
-    }
 }

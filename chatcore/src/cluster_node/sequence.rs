@@ -3,9 +3,7 @@
 //! waits, bounded, until the gap fills or a backfill is asked for; and a
 //! room is followed while it has local members.
 
-use std::collections::BTreeMap;
-use std::time::Instant;
-
+use crate::cluster::{ClusterRequest, RoomMessage};
 use crate::delivery::{Said, deliver};
 use crate::error::Error;
 use crate::names::NameKey;
@@ -14,28 +12,7 @@ use crate::output::Output;
 use crate::record::StoredMessage;
 use crate::room::Room;
 use crate::time::Now;
-use crate::world::{World, unsafe_text};
-
-use super::{ClusterRequest, PendingPublish, RoomMessage};
-
-/// What a room with a gap holds, and when it next asks for the gap.
-#[derive(Debug)]
-pub(crate) struct Reorder {
-    /// Messages numbered after the missing one, by number.
-    held: BTreeMap<u64, Held>,
-    /// The highest number heard of, held or dropped.
-    upto: u64,
-    /// When the gap is next backfilled, as filed in `Cluster::backfills`.
-    due: Instant,
-}
-
-/// A message waiting behind a gap.
-#[derive(Debug)]
-struct Held {
-    message: StoredMessage,
-    host: Box<str>,
-    notice: bool,
-}
+use crate::world::{Held, PendingPublish, World, unsafe_text};
 
 /// What becomes of an arriving message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +45,7 @@ impl World {
         let fate = self.fate(&key, seq);
         let pending = match message.ticket {
             None => None,
-            Some(ticket) => match self.cluster.answer(ticket, &key) {
+            Some(ticket) => match self.cluster.answer(ticket, Some(&key)) {
                 Some(pending) => Some(pending),
                 None if matches!(fate, Fate::Next | Fate::Later) => return Err(Error::UnknownTicket(ticket)),
                 // A repeated copy may carry its ticket again.
@@ -91,7 +68,7 @@ impl World {
                     Some(pending) if below => self.acknowledge(out, pending),
                     // Held without its ticket: the sender waits with it.
                     Some(pending) => {
-                        if let Some(twice) = self.cluster.origins.insert((key, seq), pending) {
+                        if let Some(twice) = self.cluster.wait_with(key, seq, pending) {
                             self.acknowledge(out, twice);
                         }
                     }
@@ -102,7 +79,7 @@ impl World {
             Fate::Next | Fate::Later => {}
         }
         if let Some(pending) = pending {
-            self.cluster.origins.insert((key.clone(), seq), pending);
+            self.cluster.wait_with(key.clone(), seq, pending);
         }
         let RoomMessage { from, host, text, unix_ms, notice, .. } = message;
         let held = Held { message: StoredMessage { seq, from, text, unix_ms }, host, notice };
@@ -123,7 +100,7 @@ impl World {
             Fate::Duplicate
         } else if seq == room.next_seq {
             Fate::Next
-        } else if self.cluster.reorders.get(key).is_some_and(|r| r.held.contains_key(&seq)) {
+        } else if self.cluster.holds(key, seq) {
             Fate::Duplicate
         } else {
             Fate::Later
@@ -136,7 +113,7 @@ impl World {
     /// one, but a damaged store could return it) is passed over unshown.
     fn deliver_numbered(&mut self, out: &mut Outbox, key: &NameKey, held: Held) {
         let Held { message, host, notice } = held;
-        let pending = self.cluster.origins.remove(&(key.clone(), message.seq));
+        let pending = self.cluster.sender_of(key, message.seq);
         let sender = pending.as_ref().and_then(|p| self.clients.get(&p.client).map(|c| (p.client, c.echoes())));
         let Some(room) = self.rooms.get_mut(key) else { return };
         // The sender's request is answered with its echo, or acknowledged.
@@ -159,22 +136,13 @@ impl World {
     /// Delivers what the room held that now follows its frontier; then
     /// closes the gap, or counts its wait again from now if one remains.
     fn deliver_held(&mut self, out: &mut Outbox, now: Now, key: &NameKey) {
-        loop {
-            let Some(next) = self.rooms.get(key).map(|room| room.next_seq) else { return };
-            let Some(reorder) = self.cluster.reorders.get_mut(key) else { return };
-            let Some(first) = reorder.held.first_entry().filter(|first| *first.key() == next) else { break };
-            let held = first.remove();
+        while let Some(next) = self.rooms.get(key).map(|room| room.next_seq)
+            && let Some(held) = self.cluster.take_next(key, next)
+        {
             self.deliver_numbered(out, key, held);
         }
         let next = self.rooms.get(key).map_or(0, |room| room.next_seq);
-        let Some(reorder) = self.cluster.reorders.get_mut(key) else { return };
-        self.cluster.backfills.remove(&(reorder.due, key.clone()));
-        if reorder.upto < next {
-            self.cluster.reorders.remove(key);
-        } else {
-            reorder.due = now.instant + self.config.cluster_gap_wait;
-            self.cluster.backfills.insert((reorder.due, key.clone()));
-        }
+        self.cluster.progressed(now.instant, self.config.cluster_gap_wait, key, next);
     }
 
     /// The store has numbered the room's messages up to `seq`: if that is
@@ -183,55 +151,25 @@ impl World {
     pub(crate) fn room_head(&mut self, now: Now, room: &str, seq: u64) {
         let key = NameKey::of(room);
         if self.rooms.get(&key).is_some_and(|room| room.members.len() > 0 && seq >= room.next_seq) {
-            self.gap(now, key, seq);
+            self.cluster.gap(now.instant, self.config.cluster_gap_wait, key, seq);
         }
     }
 
-    /// Notes that the room has a message numbered `seq` after a gap: a
-    /// gap just opened is backfilled after the wait.
-    fn gap(&mut self, now: Now, key: NameKey, seq: u64) -> &mut Reorder {
-        let wait = self.config.cluster_gap_wait;
-        let backfills = &mut self.cluster.backfills;
-        let reorder = self.cluster.reorders.entry(key).or_insert_with_key(|key| {
-            let due = now.instant + wait;
-            backfills.insert((due, key.clone()));
-            Reorder { held: BTreeMap::new(), upto: 0, due }
-        });
-        reorder.upto = reorder.upto.max(seq);
-        reorder
-    }
-
-    /// Holds a message after a gap. Past the bound, the room drops all it
-    /// holds: the backfill brings it again.
+    /// Holds a message after a gap; past the bound, the room drops all it
+    /// holds, and the backfill brings it again.
     fn hold(&mut self, now: Now, key: NameKey, held: Held) {
-        let max_held = self.config.cluster_max_held;
-        let reorder = self.gap(now, key, held.message.seq);
-        let dropped = if reorder.held.len() >= max_held {
-            let dropped = reorder.held.len() as u64 + 1;
-            reorder.held.clear();
-            dropped
-        } else {
-            reorder.held.insert(held.message.seq, held);
-            0
-        };
-        self.counts.cluster_held_dropped += dropped;
+        let (wait, max_held) = (self.config.cluster_gap_wait, self.config.cluster_max_held);
+        self.counts.cluster_held_dropped += self.cluster.hold(now.instant, wait, max_held, key, held);
     }
 
     /// Asks for every gap whose wait is over, and waits again for each.
     pub(crate) fn backfill_due(&mut self, out: &mut Outbox, now: Now) {
-        while let Some((at, key)) = self.cluster.backfills.first().cloned() {
-            if at > now.instant {
-                break;
+        while let Some((key, upto)) = self.cluster.backfill_due(now.instant, self.config.cluster_gap_wait) {
+            if let Some(room) = self.rooms.get(&key) {
+                let (room, after) = (room.name.clone(), room.next_seq - 1);
+                out.push(Output::Cluster(ClusterRequest::Backfill { room, after, upto }));
+                self.counts.cluster_backfills += 1;
             }
-            self.cluster.backfills.pop_first();
-            let (Some(room), Some(reorder)) = (self.rooms.get(&key), self.cluster.reorders.get_mut(&key)) else {
-                continue;
-            };
-            let (after, upto) = (room.next_seq - 1, reorder.upto);
-            out.push(Output::Cluster(ClusterRequest::Backfill { room: room.name.clone(), after, upto }));
-            self.counts.cluster_backfills += 1;
-            reorder.due = now.instant + self.config.cluster_gap_wait;
-            self.cluster.backfills.insert((reorder.due, key));
         }
     }
 
@@ -241,15 +179,8 @@ impl World {
     /// answered, since those messages are not delivered here now.
     pub(crate) fn unfollow(&mut self, out: &mut Outbox, key: &NameKey, name: Box<str>) {
         out.push(Output::Cluster(ClusterRequest::Unfollow { room: name }));
-        if let Some(reorder) = self.cluster.reorders.remove(key) {
-            self.cluster.backfills.remove(&(reorder.due, key.clone()));
-        }
-        let waiting: Vec<(NameKey, u64)> =
-            self.cluster.origins.range((key.clone(), 0)..=(key.clone(), u64::MAX)).map(|(at, _)| at.clone()).collect();
-        for at in waiting {
-            if let Some(pending) = self.cluster.origins.remove(&at) {
-                self.acknowledge(out, pending);
-            }
+        for pending in self.cluster.forget(key) {
+            self.acknowledge(out, pending);
         }
     }
 
@@ -270,23 +201,7 @@ impl World {
     /// and within the bound, and has exactly one backfill due.
     #[cfg(any(test, feature = "testing"))]
     pub(crate) fn check_cluster(&self) -> Result<(), crate::InvariantViolation> {
-        let cluster = &self.cluster;
-        for (key, reorder) in &cluster.reorders {
-            let wrong = || crate::InvariantViolation::ClusterGap { room: key.to_string() };
-            let room = self.rooms.get(key).ok_or_else(wrong)?;
-            let held_after = reorder.held.keys().all(|&seq| seq > room.next_seq && seq <= reorder.upto);
-            if room.members.len() == 0
-                || reorder.upto < room.next_seq
-                || !held_after
-                || reorder.held.len() > self.config.cluster_max_held
-                || !cluster.backfills.contains(&(reorder.due, key.clone()))
-            {
-                return Err(wrong());
-            }
-        }
-        match cluster.backfills.iter().find(|(at, key)| cluster.reorders.get(key).is_none_or(|r| r.due != *at)) {
-            Some((_, key)) => Err(crate::InvariantViolation::ClusterGap { room: key.to_string() }),
-            None => Ok(()),
-        }
+        let room = |key: &NameKey| self.rooms.get(key).map(|room| (room.next_seq, room.members.len() > 0));
+        self.cluster.check(self.config.cluster_max_held, room)
     }
 }
