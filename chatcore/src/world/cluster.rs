@@ -147,15 +147,15 @@ impl ClusterNode {
     /// The next room whose backfill is due at `now`, waited for `wait`
     /// again from now, with the highest number it heard of.
     pub(crate) fn backfill_due(&mut self, now: Instant, wait: Duration) -> Option<(NameKey, u64)> {
-        let (at, _) = self.backfills.first()?;
-        if *at > now {
-            return None;
+        while self.backfills.first().is_some_and(|(at, _)| *at <= now) {
+            let (_, key) = self.backfills.pop_first()?;
+            // Every entry has its room's gap (see `check`); one without is passed over.
+            let Some(reorder) = self.reorders.get_mut(&key) else { continue };
+            reorder.due = now + wait;
+            self.backfills.insert((reorder.due, key.clone()));
+            return Some((key, reorder.upto));
         }
-        let (_, key) = self.backfills.pop_first()?;
-        let reorder = self.reorders.get_mut(&key)?;
-        reorder.due = now + wait;
-        self.backfills.insert((reorder.due, key.clone()));
-        Some((key, reorder.upto))
+        None
     }
 
     /// When the next backfill is due, if any gap is open.
