@@ -2,6 +2,7 @@
 
 use crate::codec::Codec;
 use crate::command::{COMMANDS, Command, Verb};
+use crate::delivery::{Said, deliver};
 use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer};
 use crate::names::{NameError, NameKey, validate_chosen_nick, validate_nick, validate_room};
@@ -307,6 +308,9 @@ impl Turn<'_> {
         };
         room.members.insert(id, client.wire());
         room.members.set_status(id, status);
+        if world.config.cluster && room.members.len() == 1 {
+            crate::cluster_node::follow(self.out, room);
+        }
         // An invitation is used up by joining.
         if room.modes.invited().contains(&id) {
             room.modes.invited_mut().retain(|invited| *invited != id);
@@ -337,7 +341,7 @@ impl Turn<'_> {
         if let Some(room) = world.rooms.get_mut(key) {
             room.members.remove(id);
         }
-        world.rooms.note_if_vacated(self.out, self.now, key, &world.config);
+        world.vacated(self.out, self.now, key);
     }
 
     /// Takes the client out of a room it is in; both sides are told.
@@ -378,45 +382,25 @@ impl Turn<'_> {
         if let Some(room) = world.rooms.get(&key) {
             world.check_speak(id, room)?;
         }
+        // In a cluster the store numbers the message; it is delivered when it comes back.
+        if world.config.cluster {
+            self.publish(key, text, notice);
+            return Ok(());
+        }
         let (Some(sender), Some(room)) = (world.clients.get(&id), world.rooms.get_mut(&key)) else {
             return Ok(());
         };
         let message =
             StoredMessage { seq: room.next_seq, from: sender.nick.clone(), text: text.into(), unix_ms: now.unix_ms };
-        room.next_seq += 1;
-        let event = Event::Message {
-            room: &room.name,
-            seq: message.seq,
-            from: &sender.nick,
+        let said = Said {
+            message,
             host: &sender.host,
-            text,
-            unix_ms: now.unix_ms,
-            history: false,
             notice,
+            from_key: &sender.nick_key,
+            sender: Some((id, sender.echoes())),
+            record: true,
         };
-        let blockers = world.blocks.blockers_of(&sender.nick_key);
-        let carried = world.blocks.carried_by(id);
-        // The sender sees its message as others do, with the seq it was
-        // stored under: JSON always, IRC with echo-message (see `echoes`).
-        // It is one of the recipients then, so its copy is the same buffer.
-        let echoes = sender.echoes();
-        // Without blocks in play (most messages) nobody but the sender is
-        // left out, and the room's member list serves as it stands.
-        if blockers.is_none() && carried.is_none() {
-            self.out.fanout_room(&room.members, (!echoes).then_some(id), &event);
-        } else {
-            let recipients = room.members.iter().filter(|&(to, _)| {
-                (to != id || echoes)
-                    && blockers.is_none_or(|b| !b.contains(&to))
-                    && carried.is_none_or(|c| !c.iter().any(|(b, _)| *b == to))
-            });
-            self.out.fanout(recipients, &event);
-        }
-        if self.out.emits_records() {
-            self.out.persist(Record::Message { room: room.name.clone(), message: message.clone() });
-        }
-        room.history.push(world.config.history_len, message);
-        world.counts.messages += 1;
+        deliver(self.out, room, &world.blocks, &mut world.counts, world.config.history_len, said);
         Ok(())
     }
 

@@ -110,6 +110,7 @@ settings! {
     /// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + ~160)
     /// + max_offline_total × (max_line_bytes + max_nick_len + ~48)
     /// + max_tracked_sources × ~150 × 3      (failed logins, registrations, room creations)
+    /// + max_rooms × cluster_max_held × (max_line_bytes + max_nick_len + ~80)   (with `cluster`, rooms with a gap)
     /// ```
     ///
     /// plus whatever output the embedder has not yet drained with
@@ -436,6 +437,39 @@ settings! {
         /// assert_eq!(chatcore::Config::default().emit_records(), false);
         /// ```
         emit_records: bool = false, with_emit_records;
+        /// Whether this engine is one node of several that share rooms through
+        /// the embedder's store (see [`cluster`](crate::cluster)): a room
+        /// message is then published
+        /// ([`ClusterRequest::Publish`](crate::ClusterRequest::Publish)) and
+        /// delivered in the order of the number the store gives it, instead of
+        /// numbered and delivered here. Off, no
+        /// [`Output::Cluster`](crate::Output::Cluster) ever comes. A switch;
+        /// bounds nothing. Default: `false`.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().cluster(), false);
+        /// ```
+        cluster: bool = false, with_cluster;
+        /// With `cluster`: how long a room waits for a missing message (one
+        /// numbered below another that arrived) before it asks the embedder
+        /// for it ([`ClusterRequest::Backfill`](crate::ClusterRequest::Backfill)),
+        /// and again after as long if it still has not come. Bounds how long
+        /// a lost notification delays a room. Default: 250 ms.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().cluster_gap_wait(), std::time::Duration::from_millis(250));
+        /// ```
+        cluster_gap_wait: Duration = Duration::from_millis(250), with_cluster_gap_wait;
+        /// With `cluster`: messages a room holds while it waits for a missing
+        /// one before them. One more and the room drops all it holds, and the
+        /// backfill brings them again. Bounds the memory of a room with a gap
+        /// to this many messages (each up to `max_line_bytes` + `max_nick_len`
+        /// + ~80 bytes). Default: 1,024.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().cluster_max_held(), 1_024);
+        /// ```
+        cluster_max_held: usize = 1_024, with_cluster_max_held;
     }
     by reference {
         /// The server name shown in the welcome line, and the source of IRC

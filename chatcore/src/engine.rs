@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use crate::account::{AuthRequestId, PasswordHash};
+use crate::cluster::{PublishTicket, RoomMessage};
 use crate::codec::Codec;
 use crate::config::{Config, ConfigError};
 use crate::connect_info::ConnectInfo;
@@ -208,6 +209,10 @@ impl Engine {
             login_failures: counts.login_failures,
             lockouts: counts.lockouts,
             registration_refusals: counts.registration_refusals,
+            cluster_duplicates: counts.cluster_duplicates,
+            cluster_ignored: counts.cluster_ignored,
+            cluster_held_dropped: counts.cluster_held_dropped,
+            cluster_backfills: counts.cluster_backfills,
         }
     }
 
@@ -344,6 +349,83 @@ impl Engine {
         self.world.storage_failing = status == StorageStatus::Failing;
     }
 
+    /// A room message the cluster's store has numbered, from the store or
+    /// the notifier, in any order and any number of times (with
+    /// [`Config::cluster`]; see [`cluster`](crate::cluster)). The room's
+    /// local members hear each number once, in order: the next is
+    /// delivered (and any it held after it), one after a gap is held, one
+    /// heard already is dropped. On the node that published it, its first
+    /// copy carries its [`PublishTicket`], and the sender's request is
+    /// answered with its echo or acknowledgement. A message for a room with
+    /// no local members, or unknown here, is ignored.
+    ///
+    /// `Err` (and nothing changes) if the message is new here and its
+    /// ticket was never issued, was answered already or is another room's.
+    ///
+    /// ```
+    /// use chatcore::{ClusterRequest, Config, Engine, Now, Output, Record, RoomMessage};
+    /// let rooms = [Record::RoomCreated { room: "rust".into(), unix_ms: 0, owner: None }];
+    /// let mut engine = Engine::restore(Config::default().with_cluster(true), rooms)?;
+    /// let alice = engine.handle_connect(Now::system(), chatcore::ConnectInfo::default());
+    /// engine.handle_input(Now::system(), alice, b"/nick alice\n/join rust\n")?;
+    /// let requests: Vec<ClusterRequest> = std::iter::from_fn(|| engine.poll_output())
+    ///     .filter_map(|o| match o {
+    ///         Output::Cluster(request) => Some(request),
+    ///         _ => None, // the welcome, the join
+    ///     })
+    ///     .collect();
+    /// assert_eq!(requests, [ClusterRequest::Follow { room: "rust".into(), after: 0 }]);
+    /// let said = |seq| RoomMessage {
+    ///     room: "rust".into(),
+    ///     seq,
+    ///     from: "bob".into(),
+    ///     host: "chatd".into(),
+    ///     text: format!("number {seq}").into(),
+    ///     unix_ms: 0,
+    ///     notice: false,
+    ///     ticket: None,
+    /// };
+    /// engine.handle_room_message(Now::system(), said(2))?; // held: 1 is missing
+    /// assert_eq!(engine.poll_output(), None);
+    /// engine.handle_room_message(Now::system(), said(1))?; // 1, then 2
+    /// assert!(matches!(engine.poll_output(), Some(Output::Send { to, data }) if to == alice && data.starts_with(b"[rust] bob: number 1")));
+    /// assert!(matches!(engine.poll_output(), Some(Output::Send { to, data }) if to == alice && data.starts_with(b"[rust] bob: number 2")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn handle_room_message(&mut self, now: Now, message: RoomMessage) -> Result<(), Error> {
+        let result = self.world.room_message(&mut self.out, now, message);
+        self.out.end_reply(true);
+        result
+    }
+
+    /// The store has numbered a room's messages up to `seq` (with
+    /// [`Config::cluster`]): a notifier that may lose the last message of
+    /// a room says so now and then (say, with a heartbeat of each room's
+    /// newest number, or after it reconnects), or a lost last message goes
+    /// unnoticed until the next one. If this engine has delivered less,
+    /// the missing messages are waited for and then asked for with a
+    /// [`ClusterRequest::Backfill`](crate::ClusterRequest::Backfill), as after any gap. A room with no
+    /// local members, or unknown here, is ignored.
+    ///
+    /// Takes `now`: the wait for the missing messages starts then.
+    pub fn handle_room_head(&mut self, now: Now, room: &str, seq: u64) {
+        self.world.room_head(now, room, seq);
+    }
+
+    /// The answer to a [`ClusterRequest::Publish`](crate::ClusterRequest::Publish) the store could not keep
+    /// (with [`Config::cluster`]): the sender is refused as a failing store
+    /// refuses it on a single node (`storage_unavailable`, naming its
+    /// command), and may try again. Nothing else changes: nothing was
+    /// numbered or delivered. `Err` if the ticket was never issued or was
+    /// answered already.
+    ///
+    /// Takes no `now`: nothing is counted and no deadline moves.
+    pub fn handle_publish_failed(&mut self, ticket: PublishTicket) -> Result<(), Error> {
+        let result = self.world.publish_failed(&mut self.out, ticket);
+        self.out.end_reply(true);
+        result
+    }
+
     // ---- outputs ----
 
     /// The next thing to do, in the order produced. Drain it after every
@@ -363,10 +445,8 @@ impl Engine {
     /// if any timer is armed. May be earlier than strictly needed.
     #[must_use = "re-arm the timer from it, or deadlines are missed"]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.world.timers.next(), self.world.rooms.next_sweep()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let world = &self.world;
+        [world.timers.next(), world.rooms.next_sweep(), world.cluster.next_backfill()].into_iter().flatten().min()
     }
 
     /// Checks every structural invariant of the engine's state; `Ok` after

@@ -3,6 +3,7 @@
 
 use crate::ClientId;
 use crate::account::AuthRequestId;
+use crate::cluster::PublishTicket;
 use crate::command::verb::Verb;
 use crate::credentials::PlainError;
 use crate::names::NameError;
@@ -64,6 +65,10 @@ pub enum Error {
     /// The hash or verify request was never issued or was answered already.
     #[error("unknown or answered auth request {0:?}")]
     UnknownRequest(AuthRequestId),
+    /// The publish ticket was never issued, was answered already, or is
+    /// not for the room its message names.
+    #[error("unknown or answered publish ticket {0:?}")]
+    UnknownTicket(PublishTicket),
 }
 
 /// Why a peer's line was refused. It is sent to that peer as an error line

@@ -122,6 +122,15 @@ pub enum InvariantViolation {
         /// The folded room name.
         room: String,
     },
+    /// A room waits for a missing message while it has no local members,
+    /// or holds messages it has delivered, more than
+    /// `Config::cluster_max_held`, or without a backfill due (or with one
+    /// due that no room waits for).
+    #[error("room {room:?} waits for a missing message wrongly")]
+    ClusterGap {
+        /// The folded room name.
+        room: String,
+    },
     /// A room holds more bans, invitations or operator accounts than it
     /// may, or an operator account twice.
     #[error("room {room:?} holds lists over their bounds, or an operator twice")]

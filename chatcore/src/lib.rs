@@ -66,6 +66,18 @@
 //! with [`Engine::handle_storage_status`]: the engine then refuses what
 //! would need a new record instead of accepting it and losing it.
 //!
+//! # Clustering
+//!
+//! Several engines, each serving its own connections, can share rooms
+//! through a store they all write to: with [`Config::cluster`] on, a room
+//! message is published ([`Output::Cluster`] with a [`ClusterRequest`])
+//! for the store to number, and every node delivers it in the store's
+//! order when it is fed back ([`Engine::handle_room_message`]). The
+//! [`cluster`] module is the contract: which requests come when, what the
+//! embedder does with each, which input answers it, and what clients are
+//! promised (no gap, no duplicate, in order). Off (the default), no
+//! [`Output::Cluster`] ever comes.
+//!
 //! # Errors and panics
 //!
 //! Bad input from a peer is never an `Err`: it becomes an error line to that
@@ -104,7 +116,9 @@
 //!             Output::HashPassword { .. }
 //!             | Output::VerifyPassword { .. }
 //!             | Output::Persist(_)
-//!             | Output::FetchHistory { .. } => {}
+//!             | Output::FetchHistory { .. }
+//!             // Only with `Config::cluster`: see the `cluster` module.
+//!             | Output::Cluster(_) => {}
 //!         }
 //!     }
 //! }
@@ -173,6 +187,7 @@ mod framer; // bytes to lines, with a cap
 mod client; // one connection's state, and the table of every client
 mod commands; // nick, rooms, messages, whispers
 mod conversation; // whispers between accounts, kept and paged back
+mod delivery; // a numbered room message to its members: the one fan-out path
 mod history; // the ring of a room's last messages
 mod irc; // IRC's own commands and each IRC client's session: registration, CAP, SASL, WHOIS, NAMES, ...
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
@@ -197,6 +212,10 @@ mod source; // where a connection comes from, as limits count it
 mod record; // durable facts
 mod restore; // rebuilding from records; a failing store
 
+// Several engines sharing rooms through the embedder's store.
+pub mod cluster; // the contract, and what the embedder and the engine say to each other
+mod cluster_node; // publications under way, delivery in the store's order, following rooms
+
 // The wire protocols, as documentation only.
 pub mod protocol;
 
@@ -212,6 +231,7 @@ mod tests;
 
 pub use account::{AuthRequestId, PasswordHash};
 pub use cloak::{CloakKey, Hosts};
+pub use cluster::{ClusterRequest, Publication, PublishTicket, RoomMessage};
 pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;

@@ -51,6 +51,9 @@ impl Turn<'_> {
                 client.history_cursor = None;
             }
         }
+        if world.config.cluster && room.members.len() > 0 {
+            world.unfollow(out, &key, room.name.clone());
+        }
         out.persist(Record::RoomDropped { room: room.name });
         Ok(())
     }

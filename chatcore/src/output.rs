@@ -5,6 +5,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::account::{AuthRequestId, PasswordHash};
+use crate::cluster::ClusterRequest;
 use crate::credentials::Password;
 use crate::error::code_table;
 use crate::record::Record;
@@ -217,6 +218,11 @@ pub enum Output {
         /// At most this many, the newest of them.
         limit: usize,
     },
+    /// Work for the cluster this engine is a node of: publish a room
+    /// message, backfill a gap, follow or unfollow a room (see
+    /// [`cluster`](crate::cluster)). Never emitted unless
+    /// [`Config::cluster`](crate::Config::cluster) is on.
+    Cluster(ClusterRequest),
 }
 
 /// The history an [`Output::FetchHistory`] asks for, and its answer is about.
@@ -238,4 +244,17 @@ pub enum HistoryTarget {
         /// The other account.
         with: Box<str>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every output pays for the largest variant: a cluster request must
+    /// not make a single node's broadcasts dearer.
+    #[test]
+    fn a_cluster_request_makes_no_output_larger_than_a_broadcast() {
+        let broadcast = size_of::<(Vec<ClientId>, bytes::Bytes)>();
+        assert!(size_of::<ClusterRequest>() <= broadcast, "{} > {broadcast}", size_of::<ClusterRequest>());
+    }
 }

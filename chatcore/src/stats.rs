@@ -60,6 +60,19 @@ pub struct Stats {
     /// Registrations refused by a limit: too many from one source within
     /// the window, or the server's account limit reached.
     pub registration_refusals: u64,
+    /// With `Config::cluster`: room messages fed again after they were
+    /// delivered or while they were held (a notifier's repeats, backfills
+    /// overlapping what arrived).
+    pub cluster_duplicates: u64,
+    /// With `Config::cluster`: room messages for a room with no local
+    /// members, or one this engine does not know (a notification racing
+    /// an unfollow).
+    pub cluster_ignored: u64,
+    /// With `Config::cluster`: held messages dropped because a room held
+    /// `Config::cluster_max_held` (a backfill brings them again).
+    pub cluster_held_dropped: u64,
+    /// With `Config::cluster`: backfills asked for.
+    pub cluster_backfills: u64,
 }
 
 /// The counters behind [`Stats`] that no table's length gives: kept
@@ -72,6 +85,10 @@ pub(crate) struct Counters {
     pub(crate) login_failures: u64,
     pub(crate) lockouts: u64,
     pub(crate) registration_refusals: u64,
+    pub(crate) cluster_duplicates: u64,
+    pub(crate) cluster_ignored: u64,
+    pub(crate) cluster_held_dropped: u64,
+    pub(crate) cluster_backfills: u64,
 }
 
 impl Counters {

@@ -1,7 +1,8 @@
 //! The world: parts that each keep their state private and their rules
 //! by their methods: the client table ([`Clients`], under `client/`, as
 //! only it may change a client's codec), [`Names`] (nicknames and the
-//! Lobby), [`Rooms`], [`Accounts`], [`Blocks`], [`Logins`], `Timers` and,
+//! Lobby), [`Rooms`], [`Accounts`], [`Blocks`], [`Logins`], `Timers`,
+//! [`ClusterNode`] (a cluster node's publications and gaps) and,
 //! on IRC's side, `Visitors` (LUSERS's counts and WHOWAS), each in its own
 //! file. What spans parts is here: connecting, input, a client's
 //! memberships and the Lobby, departures.
@@ -31,12 +32,14 @@ use crate::timers::{Due, Timers};
 
 mod accounts;
 mod blocks;
+mod cluster;
 mod logins;
 mod names;
 mod rooms;
 
 pub(crate) use accounts::{Account, Accounts, OfflineMessage};
 pub(crate) use blocks::Blocks;
+pub(crate) use cluster::{ClusterNode, Held, PendingPublish};
 pub(crate) use logins::Logins;
 pub(crate) use names::Names;
 pub(crate) use rooms::Rooms;
@@ -65,6 +68,9 @@ pub(crate) struct World {
     pub(crate) visitors: Visitors,
     /// What `Engine::stats` reports beyond the tables' lengths.
     pub(crate) counts: Counters,
+    /// With `Config::cluster`: publications under way, and rooms waiting
+    /// for a missing message.
+    pub(crate) cluster: ClusterNode,
 }
 
 impl World {
@@ -81,6 +87,7 @@ impl World {
             storage_failing: false,
             visitors: Visitors::default(),
             counts: Counters::default(),
+            cluster: ClusterNode::default(),
         }
     }
 
@@ -238,6 +245,7 @@ impl World {
     /// Handles every deadline due by `now`.
     pub(crate) fn timeout(&mut self, out: &mut Outbox, now: Now) {
         self.rooms.expire_due(out, now, &self.config);
+        self.backfill_due(out, now);
         while let Some(id) = self.timers.pop_due(now.instant) {
             let Some(client) = self.clients.get_mut(&id) else {
                 continue;
@@ -388,7 +396,7 @@ impl World {
             if let Some(room) = self.rooms.get_mut(key) {
                 room.members.remove(id);
             }
-            self.rooms.note_if_vacated(out, now, key, &self.config);
+            self.vacated(out, now, key);
         }
         out.fanout(recipients, &Event::Disconnected { nick: &client.nick, host: &client.host, reason });
     }

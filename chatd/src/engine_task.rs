@@ -459,6 +459,9 @@ impl EngineTask {
                     Output::FetchHistory { client, target, before, limit } => {
                         fetches.push(Job::Fetch { client, target, before, limit });
                     }
+                    // chatd runs its engine as a single node: `Config::cluster`
+                    // is never on, so none comes.
+                    Output::Cluster(_) => {}
                 }
             }
             ops.extend(

@@ -211,6 +211,12 @@ pub const ACCOUNT_BLOCK_DURATION: Range<Duration> = secs(1_000, 30 * DAY, true);
 /// `max_known_sources`: 0 to 1,024 per account.
 pub const MAX_KNOWN_SOURCES: Range<u64> = count(0, 1_024);
 
+/// `cluster_gap_wait`: 1 ms to a minute: a store answers a backfill in
+/// milliseconds, and a room should not wait longer than people notice.
+pub const CLUSTER_GAP_WAIT: Range<Duration> = secs(1, 60, false);
+/// `cluster_max_held`: 1 to 100,000 messages per room.
+pub const CLUSTER_MAX_HELD: Range<u64> = count(1, 100_000);
+
 /// `server_name`: 1 to 63 visible ASCII characters (it is the prefix of
 /// IRC lines, where a space or line break would end it).
 pub const SERVER_NAME: TextRule = TextRule { max_bytes: 63, ascii_graphic: true };

@@ -121,7 +121,7 @@ impl Config {
     }
 
     /// Every count, with its name and range, for [`Config::validate`].
-    fn counts(&self) -> [(&'static str, u64, Range<u64>); 24] {
+    fn counts(&self) -> [(&'static str, u64, Range<u64>); 25] {
         // usize is at most 64 bits on every target Rust supports.
         let n = |value: usize| value as u64;
         [
@@ -157,11 +157,12 @@ impl Config {
             ),
             ("max_account_failures", self.max_account_failures.into(), ranges::MAX_ACCOUNT_FAILURES),
             ("max_known_sources", n(self.max_known_sources), ranges::MAX_KNOWN_SOURCES),
+            ("cluster_max_held", n(self.cluster_max_held), ranges::CLUSTER_MAX_HELD),
         ]
     }
 
     /// Every duration, with its name and range, for [`Config::validate`].
-    fn durations(&self) -> [(&'static str, Duration, Range<Duration>); 10] {
+    fn durations(&self) -> [(&'static str, Duration, Range<Duration>); 11] {
         [
             ("registration_timeout", self.registration_timeout, ranges::REGISTRATION_TIMEOUT),
             ("idle_timeout", self.idle_timeout, ranges::IDLE_TIMEOUT),
@@ -173,6 +174,7 @@ impl Config {
             ("guest_room_idle_expiry", self.guest_room_idle_expiry, ranges::GUEST_ROOM_IDLE_EXPIRY),
             ("room_creation_window", self.room_creation_window, ranges::ROOM_CREATION_WINDOW),
             ("account_block_duration", self.account_block_duration, ranges::ACCOUNT_BLOCK_DURATION),
+            ("cluster_gap_wait", self.cluster_gap_wait, ranges::CLUSTER_GAP_WAIT),
         ]
     }
 }

@@ -317,6 +317,9 @@ impl Driver {
                     self.fetches.push((client, target, before, limit))
                 }
                 Output::Persist(_) => {}
+                Output::Cluster(request) => {
+                    assert!(self.engine.config().cluster(), "{request:?} from an engine not in a cluster");
+                }
             }
         }
         if let Err(violation) = self.engine.check_invariants() {

@@ -32,7 +32,9 @@ pub mod fuzz;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::{ClientId, Config, ConnectInfo, DisconnectReason, Engine, Error, Now, Output, PasswordHash};
+use crate::{
+    ClientId, ClusterRequest, Config, ConnectInfo, DisconnectReason, Engine, Error, Now, Output, PasswordHash,
+};
 
 /// An engine driven by simulated clients and simulated time.
 #[derive(Debug)]
@@ -45,6 +47,7 @@ pub struct Sim {
     transcript: Vec<Output>,
     auth: Vec<Output>,
     auto_auth: bool,
+    cluster: Vec<ClusterRequest>,
 }
 
 impl Sim {
@@ -80,6 +83,7 @@ impl Sim {
             transcript: Vec::new(),
             auth: Vec::new(),
             auto_auth: false,
+            cluster: Vec::new(),
         }
     }
 
@@ -212,6 +216,7 @@ impl Sim {
                 }
                 Output::HashPassword { .. } | Output::VerifyPassword { .. } => self.auth.push(output.clone()),
                 Output::Persist(_) | Output::FetchHistory { .. } => {}
+                Output::Cluster(ref request) => self.cluster.push(request.clone()),
             }
             self.transcript.push(output);
         }
@@ -251,6 +256,13 @@ impl Sim {
         }
         self.drain();
         pending.len()
+    }
+
+    /// Takes the cluster requests made since the last call (only with
+    /// [`Config::cluster`]), in order, to answer them through
+    /// [`engine_mut`](Self::engine_mut).
+    pub fn take_cluster_requests(&mut self) -> Vec<ClusterRequest> {
+        std::mem::take(&mut self.cluster)
     }
 
     /// Takes the outstanding password requests without answering them, to

@@ -7,6 +7,8 @@
 mod accounts;
 mod bad_input;
 mod ban_evasion;
+mod cluster;
+mod cluster_sim;
 mod connect;
 mod conversations;
 mod hardening;

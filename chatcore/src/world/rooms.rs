@@ -101,11 +101,12 @@ impl Rooms {
     }
 
     /// If the room at `key` has just lost its last member, its idle time
-    /// starts now: recorded, and expiry checks are scheduled.
-    pub(crate) fn note_if_vacated(&mut self, out: &mut Outbox, now: Now, key: &NameKey, config: &Config) {
-        let Some(room) = self.table.get_mut(key) else { return };
+    /// starts now: recorded, and expiry checks are scheduled. Whether it
+    /// just lost its last member.
+    pub(crate) fn note_if_vacated(&mut self, out: &mut Outbox, now: Now, key: &NameKey, config: &Config) -> bool {
+        let Some(room) = self.table.get_mut(key) else { return false };
         if room.members.len() > 0 || room.empty_since_ms.is_some() {
-            return;
+            return false;
         }
         room.empty_since_ms = Some(now.unix_ms);
         let name = room.name.clone();
@@ -113,6 +114,7 @@ impl Rooms {
             out.persist(Record::RoomVacated { room: name, unix_ms: now.unix_ms });
         }
         self.schedule_sweep(now, config);
+        true
     }
 
     /// Nobody is left to operate an empty guest's room, and whoever joins
