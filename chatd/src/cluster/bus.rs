@@ -1,0 +1,485 @@
+//! The embedder's handle on the cluster's Redis side, and the worker
+//! thread behind it: it does the jobs in the order sent, and every third
+//! of the lease checks the epoch, renews the node and its names, finds the
+//! nodes that are gone and retries what could not be sent.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use bytes::Bytes;
+use redis::{Connection, RedisResult};
+
+use super::leases::{self, Claim};
+use super::link::Link;
+use super::nodes::{self, Watch};
+use super::presence::{self, Presence};
+use super::report::{BusCounts, Claimed, Health, Report, Resync};
+use super::streams::{self, Published};
+use super::{BusConfig, BusError, Keys, REPLY_TIMEOUT, epoch, reader};
+
+/// Publishes and presence changes kept while Redis is out of reach, to be
+/// sent when it is back; beyond it, the oldest are dropped.
+pub const MAX_UNSENT: usize = 10_000;
+
+/// Where a followed room is read from.
+#[derive(Debug, Clone)]
+pub(super) struct Follow {
+    /// The last seq seen (or given to [`Bus::follow`]).
+    pub(super) after: u64,
+    /// The last entry id read: where the next `XREAD` starts.
+    pub(super) cursor: String,
+    /// Changes at each [`Bus::follow`], so the reader never moves a
+    /// position that was set after its read began.
+    pub(super) generation: u64,
+}
+
+/// What the handle, the worker and the reader share.
+pub(super) struct Shared {
+    pub(super) config: BusConfig,
+    pub(super) keys: Keys,
+    pub(super) follows: Mutex<HashMap<String, Follow>>,
+    pub(super) stopping: AtomicBool,
+    /// Bumped at each new epoch: the reader checks its positions.
+    pub(super) epochs: AtomicU64,
+    pub(super) counts: Counts,
+    report: Box<dyn Fn(Report) + Send + Sync>,
+}
+
+impl Shared {
+    pub(super) fn report(&self, report: Report) {
+        (self.report)(report);
+    }
+
+    pub(super) fn follows(&self) -> std::sync::MutexGuard<'_, HashMap<String, Follow>> {
+        self.follows.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Counts {
+    published: AtomicU64,
+    refused: AtomicU64,
+    dropped: AtomicU64,
+    pub(super) entries_read: AtomicU64,
+    pub(super) trimmed: AtomicU64,
+    connected: AtomicBool,
+}
+
+/// Work for the worker thread, done in the order sent.
+#[derive(Debug)]
+enum Job {
+    Claim(String),
+    Release(String),
+    Publish {
+        room: String,
+        seq: u64,
+        payload: Bytes,
+    },
+    Presence {
+        user: String,
+        payload: Bytes,
+        presence: Presence,
+    },
+    /// The followed rooms changed: the reader must start a new read.
+    Wake,
+}
+
+/// A node's link to the cluster's Redis (see the module docs).
+///
+/// Dropping it is [`Bus::finish`].
+pub struct Bus {
+    jobs: Sender<Job>,
+    shared: Arc<Shared>,
+    /// Taken when the bus finishes.
+    worker: Option<JoinHandle<()>>,
+    generations: AtomicU64,
+}
+
+impl Bus {
+    /// Starts the worker and reader threads; each hands what it learns to
+    /// `report`, which must not block for long (the reader waits for it).
+    /// Redis need not answer yet: [`Report::Connection`] says when it does.
+    ///
+    /// # Errors
+    ///
+    /// When the configuration is unusable (never because Redis is down).
+    pub fn start(config: BusConfig, report: impl Fn(Report) + Send + Sync + 'static) -> Result<Bus, BusError> {
+        let client = config.check()?;
+        let keys = Keys::new(config.prefix.clone());
+        let shared = Arc::new(Shared {
+            config,
+            keys,
+            follows: Mutex::new(HashMap::new()),
+            stopping: AtomicBool::new(false),
+            epochs: AtomicU64::new(0),
+            counts: Counts::default(),
+            report: Box::new(report),
+        });
+        let (jobs, inbox) = mpsc::channel();
+        let worker_shared = shared.clone();
+        let worker = std::thread::Builder::new()
+            .name("chatd-bus".into())
+            .spawn(move || work(&worker_shared, client, &inbox))
+            .expect("the bus thread starts");
+        Ok(Bus { jobs, shared, worker: Some(worker), generations: AtomicU64::new(0) })
+    }
+
+    /// Claims `name` (as the engine keys it: case-folded) for this node;
+    /// answered by [`Report::Claimed`].
+    pub fn claim(&self, name: &str) {
+        self.send(Job::Claim(name.to_owned()));
+    }
+
+    /// Gives `name` up, if this node holds it; another node's is never touched.
+    pub fn release(&self, name: &str) {
+        self.send(Job::Release(name.to_owned()));
+    }
+
+    /// Adds message `seq` of `room` to the room's stream. Never blocks;
+    /// while Redis is out of reach it waits (up to [`MAX_UNSENT`]).
+    pub fn publish(&self, room: &str, seq: u64, payload: Bytes) {
+        self.send(Job::Publish { room: room.to_owned(), seq, payload });
+    }
+
+    /// Announces a change of `user`'s presence to the other nodes, and
+    /// keeps it (or, once [`Presence::Gone`], removes it) in this node's
+    /// snapshot. `payload` states the user's whole presence.
+    pub fn presence(&self, user: &str, payload: Bytes, presence: Presence) {
+        self.send(Job::Presence { user: user.to_owned(), payload, presence });
+    }
+
+    /// Reads `room`'s messages after seq `after` as [`Report::Entry`],
+    /// from now on; following it again moves the position to `after`.
+    pub fn follow(&self, room: &str, after: u64) {
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed);
+        let follow = Follow { after, cursor: streams::entry_id(after), generation };
+        self.shared.follows().insert(room.to_owned(), follow);
+        self.send(Job::Wake);
+    }
+
+    /// Stops reading `room` (an entry read just before may still come).
+    pub fn unfollow(&self, room: &str) {
+        if self.shared.follows().remove(room).is_some() {
+            self.send(Job::Wake);
+        }
+    }
+
+    /// What was counted so far.
+    #[must_use]
+    pub fn counts(&self) -> BusCounts {
+        let counts = &self.shared.counts;
+        BusCounts {
+            published: counts.published.load(Ordering::Relaxed),
+            refused: counts.refused.load(Ordering::Relaxed),
+            dropped: counts.dropped.load(Ordering::Relaxed),
+            entries_read: counts.entries_read.load(Ordering::Relaxed),
+            trimmed: counts.trimmed.load(Ordering::Relaxed),
+            connected: counts.connected.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Does every job sent, stops the reader, releases this node's names
+    /// and removes its node key and presence snapshot (if Redis answers;
+    /// otherwise they expire with the lease), then stops the worker.
+    pub fn finish(self) {
+        drop(self);
+    }
+
+    fn send(&self, job: Job) {
+        // The worker only ends when this handle is dropped.
+        let _ = self.jobs.send(job);
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::Relaxed);
+        // The worker does what was sent, then stops once no sender is left.
+        drop(std::mem::replace(&mut self.jobs, mpsc::channel().0));
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// The worker's state beside its connection.
+struct Worker {
+    shared: Arc<Shared>,
+    /// The epoch last seen; `None` before the first answer.
+    epoch: Option<String>,
+    /// Whether the node key was set once: its absence after that is a lapse.
+    registered: bool,
+    /// The names this node holds.
+    held: BTreeSet<String>,
+    watch: Watch,
+    /// No node is declared gone before this: after a new epoch, nodes
+    /// have one lease to register again.
+    watch_from: Instant,
+    /// What Redis did not take yet, oldest first.
+    unsent: VecDeque<Job>,
+    health: Option<Health>,
+}
+
+fn work(shared: &Arc<Shared>, client: redis::Client, inbox: &Receiver<Job>) {
+    let config = &shared.config;
+    let tick_every = config.lease / 3;
+    let mut link = Link::new(client.clone(), format!("chatd-bus:{}", config.node), REPLY_TIMEOUT);
+    let reader_shared = shared.clone();
+    let reader = std::thread::Builder::new()
+        .name("chatd-bus-reader".into())
+        .spawn(move || reader::read(&reader_shared, client))
+        .expect("the bus reader thread starts");
+    let mut worker = Worker {
+        shared: shared.clone(),
+        epoch: None,
+        registered: false,
+        held: BTreeSet::new(),
+        watch: Watch::default(),
+        watch_from: Instant::now(),
+        unsent: VecDeque::new(),
+        health: None,
+    };
+    let mut next_tick = Instant::now();
+    loop {
+        let now = Instant::now();
+        if now >= next_tick {
+            worker.tick(&mut link);
+            // Out of reach: try again as soon as the backoff allows.
+            next_tick = now + if worker.health == Some(Health::Up) { tick_every } else { link.wait().min(tick_every) };
+        }
+        match inbox.recv_timeout(next_tick.saturating_duration_since(Instant::now())) {
+            Ok(job) => worker.handle(&mut link, job),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // The reader first, while its control stream still exists to wake it.
+    worker.wake_reader(&mut link);
+    reader.thread().unpark();
+    let _ = reader.join();
+    worker.leave(&mut link);
+}
+
+impl Worker {
+    fn handle(&mut self, link: &mut Link, job: Job) {
+        match job {
+            Job::Claim(name) => {
+                let outcome = match self.with(link, |conn, worker| worker.claim(conn, &name)) {
+                    Some(Claim::Granted) => {
+                        self.held.insert(name.clone());
+                        Claimed::Granted
+                    }
+                    Some(Claim::Taken) => Claimed::Taken,
+                    None => Claimed::Unreachable,
+                };
+                self.shared.report(Report::Claimed { name, outcome });
+            }
+            Job::Release(name) => {
+                // Unreachable: the lease expires by itself.
+                if self.held.remove(&name) {
+                    self.with(link, |conn, worker| {
+                        leases::release(conn, &worker.shared.keys, &name, &worker.shared.config.node).map(drop)
+                    });
+                }
+            }
+            Job::Wake => self.wake_reader(link),
+            job @ (Job::Publish { .. } | Job::Presence { .. }) => {
+                if !self.unsent.is_empty() || self.with(link, |conn, worker| worker.send(conn, &job)).is_none() {
+                    self.keep(job);
+                }
+            }
+        }
+    }
+
+    /// Runs `step` on the connection; `None` if Redis is out of reach or
+    /// refused (logged), with the health reported when it changes.
+    fn with<T>(
+        &mut self,
+        link: &mut Link,
+        step: impl FnOnce(&mut Connection, &mut Self) -> RedisResult<T>,
+    ) -> Option<T> {
+        let conn = match link.get() {
+            Ok(conn) => conn,
+            Err(error) => {
+                if let Some(error) = error {
+                    tracing::debug!(%error, "cannot connect to Redis");
+                }
+                self.set_health(Health::Down);
+                return None;
+            }
+        };
+        match step(conn, self) {
+            Ok(value) => {
+                self.set_health(Health::Up);
+                Some(value)
+            }
+            Err(error) => {
+                if link.failed(&error) {
+                    tracing::debug!(%error, "the connection to Redis broke");
+                    self.set_health(Health::Down);
+                } else {
+                    tracing::warn!(%error, "Redis refused a command");
+                }
+                None
+            }
+        }
+    }
+
+    fn set_health(&mut self, health: Health) {
+        if self.health == Some(health) {
+            return;
+        }
+        self.health = Some(health);
+        self.shared.counts.connected.store(health == Health::Up, Ordering::Relaxed);
+        match health {
+            Health::Up => tracing::info!(url = %self.shared.config.url, "Redis answers"),
+            Health::Down => tracing::error!(url = %self.shared.config.url, "Redis is out of reach; retrying"),
+        }
+        self.shared.report(Report::Connection(health));
+    }
+
+    fn claim(&self, conn: &mut Connection, name: &str) -> RedisResult<Claim> {
+        let config = &self.shared.config;
+        leases::claim(conn, &self.shared.keys, name, &config.node, config.lease)
+    }
+
+    fn send(&self, conn: &mut Connection, job: &Job) -> RedisResult<()> {
+        let (config, keys, counts) = (&self.shared.config, &self.shared.keys, &self.shared.counts);
+        match job {
+            Job::Publish { room, seq, payload } => {
+                match streams::publish(conn, keys, room, *seq, payload, config.room_stream_len)? {
+                    Published::Added => counts.published.fetch_add(1, Ordering::Relaxed),
+                    Published::Refused => counts.refused.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+            Job::Presence { user, payload, presence } => {
+                let stream_len = config.presence_stream_len;
+                presence::announce(conn, keys, &config.node, user, payload, *presence, stream_len, config.lease)?;
+            }
+            Job::Claim(_) | Job::Release(_) | Job::Wake => {}
+        }
+        Ok(())
+    }
+
+    fn keep(&mut self, job: Job) {
+        if self.unsent.len() >= MAX_UNSENT {
+            self.unsent.pop_front();
+            self.shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        self.unsent.push_back(job);
+    }
+
+    /// Adds to this node's control stream, which the reader always reads:
+    /// it returns from its `XREAD` and reads the followed rooms afresh.
+    fn wake_reader(&mut self, link: &mut Link) {
+        let control = self.shared.keys.control(&self.shared.config.node);
+        let lease = leases::millis(self.shared.config.lease);
+        self.with(link, |conn, _| {
+            redis::pipe()
+                .cmd("XADD")
+                .arg(&control)
+                .arg("MAXLEN")
+                .arg(1)
+                .arg("*")
+                .arg("w")
+                .arg(1)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&control)
+                .arg(lease)
+                .ignore()
+                .query::<()>(conn)
+        });
+    }
+
+    /// The periodic work: the epoch, the node's and its names' leases,
+    /// what waits to be sent, and the nodes that are gone.
+    fn tick(&mut self, link: &mut Link) {
+        let Some(new_epoch) = self.with(link, Self::check_epoch) else { return };
+        if new_epoch {
+            tracing::warn!("Redis lost its data (a new epoch): claiming names and announcing presence again");
+            self.watch_from = Instant::now() + self.shared.config.lease;
+            self.shared.epochs.fetch_add(1, Ordering::Relaxed);
+            self.shared.report(Report::Resync(Resync::EpochChanged));
+            self.wake_reader(link);
+        }
+        let Some(was_live) = self.with(link, |conn, worker| {
+            let config = &worker.shared.config;
+            nodes::heartbeat(conn, &worker.shared.keys, &config.node, config.lease)
+        }) else {
+            return;
+        };
+        if !was_live && self.registered && !new_epoch {
+            tracing::warn!("this node's lease lapsed: announcing its presence again");
+            self.shared.report(Report::Resync(Resync::LeaseLapsed));
+        }
+        self.registered = true;
+        if !self.held.is_empty() {
+            let held: Vec<String> = self.held.iter().cloned().collect();
+            let Some(lost) = self.with(link, |conn, worker| {
+                let config = &worker.shared.config;
+                leases::renew_all(conn, &worker.shared.keys, &config.node, &held, config.lease)
+            }) else {
+                return;
+            };
+            if !lost.is_empty() {
+                for name in &lost {
+                    self.held.remove(name);
+                }
+                tracing::warn!(names = lost.len(), "names taken by other nodes while this node's lease had lapsed");
+                self.shared.report(Report::NamesLost(lost));
+            }
+        }
+        while let Some(job) = self.unsent.pop_front() {
+            if self.with(link, |conn, worker| worker.send(conn, &job)).is_none() {
+                self.unsent.push_front(job);
+                return;
+            }
+        }
+        if Instant::now() >= self.watch_from {
+            let Some(live) = self.with(link, |conn, worker| nodes::live(conn, &worker.shared.keys)) else { return };
+            for node in self.watch.update(live) {
+                if node != self.shared.config.node {
+                    tracing::info!(%node, "a node's lease lapsed");
+                    self.shared.report(Report::NodeGone(node));
+                }
+            }
+        }
+    }
+
+    /// Learns the epoch; `true` when it changed since the last time.
+    fn check_epoch(conn: &mut Connection, worker: &mut Self) -> RedisResult<bool> {
+        let keys = &worker.shared.keys;
+        let current = epoch::current(conn, keys)?;
+        if current.is_some() && current == worker.epoch {
+            return Ok(false);
+        }
+        let value = match current {
+            Some(value) => value,
+            None => epoch::ensure(conn, keys)?,
+        };
+        Ok(worker.epoch.replace(value).is_some())
+    }
+
+    /// Releases the names and removes the node, as a clean stop does.
+    fn leave(&mut self, link: &mut Link) {
+        let names = std::mem::take(&mut self.held);
+        let left = self.with(link, |conn, worker| {
+            let (keys, node) = (&worker.shared.keys, &worker.shared.config.node);
+            for name in &names {
+                leases::release(conn, keys, name, node)?;
+            }
+            nodes::leave(conn, keys, node)
+        });
+        if left.is_none() {
+            tracing::warn!(
+                names = names.len(),
+                "could not leave Redis cleanly; this node's keys expire with its lease"
+            );
+        }
+    }
+}
