@@ -197,7 +197,7 @@ impl Bus {
 
 impl Drop for Bus {
     fn drop(&mut self) {
-        self.shared.stopping.store(true, Ordering::Relaxed);
+        self.shared.stopping.store(true, Ordering::Release);
         // The worker does what was sent, then stops once no sender is left.
         drop(std::mem::replace(&mut self.jobs, mpsc::channel().0));
         if let Some(worker) = self.worker.take() {

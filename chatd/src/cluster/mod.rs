@@ -282,3 +282,36 @@ pub fn connect(url: &str) -> redis::RedisResult<Connection> {
 pub(crate) fn connection_broken(error: &RedisError) -> bool {
     error.is_io_error() || error.is_unrecoverable_error() || error.is_timeout() || error.is_connection_dropped()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{BusConfig, BusError, Keys};
+
+    #[test]
+    fn a_config_that_cannot_work_is_refused_with_its_reason() {
+        assert!(BusConfig::new("redis://127.0.0.1:6379/2").check().is_ok());
+        let refused = |change: fn(&mut BusConfig)| {
+            let mut config = BusConfig::new("redis://127.0.0.1:6379");
+            change(&mut config);
+            config.check().err()
+        };
+        assert!(matches!(refused(|config| config.url = "http://example".into()), Some(BusError::Url(_))));
+        assert!(matches!(refused(|config| config.node.clear()), Some(BusError::EmptyNodeName)));
+        assert!(matches!(refused(|config| config.lease = Duration::from_millis(20)), Some(BusError::LeaseTooShort(_))));
+        assert!(matches!(refused(|config| config.reader_block = Duration::ZERO), Some(BusError::BlockTooShort(_))));
+    }
+
+    #[test]
+    fn keys_are_under_the_prefix_and_a_room_key_names_its_room() {
+        let keys = Keys::new("chatd:");
+        assert_eq!(keys.name("alice"), "chatd:name:alice");
+        assert_eq!(keys.room("rust"), "chatd:room:rust");
+        assert_eq!(keys.room_of("chatd:room:rust"), Some("rust"));
+        assert_eq!(keys.room_of("other:room:rust"), None);
+        assert_eq!(keys.room_of("chatd:presence"), None);
+        let node = super::default_node_name();
+        assert!(node.ends_with(&format!("-{}", std::process::id())), "{node}");
+    }
+}

@@ -118,3 +118,24 @@ impl Watch {
         gone
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Watch;
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|&name| name.to_owned()).collect()
+    }
+
+    #[test]
+    fn a_node_is_gone_once_seen_live_and_then_not() {
+        let mut watch = Watch::default();
+        assert!(watch.update(names(&["a", "b"])).is_empty());
+        assert!(watch.update(names(&["a", "b", "c"])).is_empty());
+        assert_eq!(watch.update(names(&["c"])), names(&["a", "b"]));
+        // Gone once only; back, and gone again.
+        assert!(watch.update(names(&["c"])).is_empty());
+        assert!(watch.update(names(&["a", "c"])).is_empty());
+        assert_eq!(watch.update(names(&[])), names(&["a", "c"]));
+    }
+}

@@ -32,8 +32,10 @@ struct Positions {
 pub(super) fn read(shared: &Arc<Shared>, client: Client) {
     let name = format!("chatd-reader:{}", shared.config.node);
     let mut link = Link::new(client, name, shared.config.reader_block + REPLY_TIMEOUT);
+    // The control stream from the start: an entry left by an earlier life
+    // of this node costs one read, a wake missed would cost a block.
     let mut positions = Positions { control: "0-0".to_owned(), presence: None, epochs: 0 };
-    while !shared.stopping.load(Ordering::Relaxed) {
+    while !shared.stopping.load(Ordering::Acquire) {
         let conn = match link.get() {
             Ok(conn) => conn,
             Err(error) => {
@@ -61,7 +63,6 @@ fn read_once(shared: &Shared, conn: &mut Connection, positions: &mut Positions) 
     let control = keys.control(&shared.config.node);
     let presence_key = keys.presence();
     if positions.presence.is_none() {
-        positions.control = streams::top_id(conn, &control)?;
         // The position first: a change made while the snapshot is read
         // comes again on the stream, and a payload is a whole state.
         let position = streams::top_id(conn, &presence_key)?;
@@ -92,6 +93,10 @@ fn read_once(shared: &Shared, conn: &mut Connection, positions: &mut Positions) 
     command.arg(&positions.control).arg(positions.presence.as_deref().unwrap_or("0-0"));
     for (_, follow) in &follows {
         command.arg(&follow.cursor);
+    }
+    // Stopping is set before the wake that follows it: seen here, or woken.
+    if shared.stopping.load(Ordering::Acquire) {
+        return Ok(());
     }
     let Some(reply) = command.query::<Option<StreamReadReply>>(conn)? else {
         return Ok(());
@@ -193,4 +198,17 @@ fn id_order(id: &str) -> (u64, u64) {
 /// `BLOCK`'s milliseconds; never 0, which would block forever.
 fn block_millis(block: Duration) -> u64 {
     u64::try_from(block.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_order;
+
+    #[test]
+    fn stream_ids_compare_as_redis_orders_them() {
+        assert!(id_order("9-1") < id_order("10-0"));
+        assert!(id_order("10-2") < id_order("10-10"));
+        assert!(id_order("0-0") < id_order("0-1"));
+        assert_eq!(id_order("1700000000000-3"), (1_700_000_000_000, 3));
+    }
 }

@@ -106,3 +106,18 @@ pub(crate) fn field(entry: &mut StreamId, field: &str) -> Option<Bytes> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{entry_id, seq_of};
+
+    #[test]
+    fn an_entry_id_gives_back_its_seq_and_no_other_id_does() {
+        for seq in [0, 1, 42, u64::MAX] {
+            assert_eq!(seq_of(&entry_id(seq)), Some(seq));
+        }
+        for foreign in ["1700000000000-0", "5-2", "x-1", "5", "-1", ""] {
+            assert_eq!(seq_of(foreign), None, "{foreign}");
+        }
+    }
+}
