@@ -3,7 +3,7 @@
 //! of the lease checks the epoch, renews the node and its names, finds the
 //! nodes that are gone and retries what could not be sent.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,14 +16,11 @@ use redis::{Connection, RedisResult};
 use super::leases::{self, Claim};
 use super::link::Link;
 use super::nodes::{self, Watch};
-use super::presence::{self, Presence};
+use super::outbox::{BATCH, Outbox, Outgoing};
+use super::presence::Presence;
 use super::report::{BusCounts, Claimed, Health, Report, Resync};
-use super::streams::{self, Published};
+use super::streams;
 use super::{BusConfig, BusError, Keys, REPLY_TIMEOUT, epoch, reader};
-
-/// Publishes and presence changes kept while Redis is out of reach, to be
-/// sent when it is back; beyond it, the oldest are dropped.
-pub const MAX_UNSENT: usize = 10_000;
 
 /// Where a followed room is read from.
 #[derive(Debug, Clone)]
@@ -61,9 +58,9 @@ impl Shared {
 
 #[derive(Default)]
 pub(super) struct Counts {
-    published: AtomicU64,
-    refused: AtomicU64,
-    dropped: AtomicU64,
+    pub(super) published: AtomicU64,
+    pub(super) refused: AtomicU64,
+    pub(super) dropped: AtomicU64,
     pub(super) entries_read: AtomicU64,
     pub(super) trimmed: AtomicU64,
     connected: AtomicBool,
@@ -74,16 +71,7 @@ pub(super) struct Counts {
 enum Job {
     Claim(String),
     Release(String),
-    Publish {
-        room: String,
-        seq: u64,
-        payload: Bytes,
-    },
-    Presence {
-        user: String,
-        payload: Bytes,
-        presence: Presence,
-    },
+    Send(Outgoing),
     /// The followed rooms changed: the reader must start a new read.
     Wake,
 }
@@ -142,14 +130,14 @@ impl Bus {
     /// Adds message `seq` of `room` to the room's stream. Never blocks;
     /// while Redis is out of reach it waits (up to [`MAX_UNSENT`]).
     pub fn publish(&self, room: &str, seq: u64, payload: Bytes) {
-        self.send(Job::Publish { room: room.to_owned(), seq, payload });
+        self.send(Job::Send(Outgoing::Publish { room: room.to_owned(), seq, payload }));
     }
 
     /// Announces a change of `user`'s presence to the other nodes, and
     /// keeps it (or, once [`Presence::Gone`], removes it) in this node's
     /// snapshot. `payload` states the user's whole presence.
     pub fn presence(&self, user: &str, payload: Bytes, presence: Presence) {
-        self.send(Job::Presence { user: user.to_owned(), payload, presence });
+        self.send(Job::Send(Outgoing::Presence { user: user.to_owned(), payload, presence }));
     }
 
     /// Reads `room`'s messages after seq `after` as [`Report::Entry`],
@@ -219,8 +207,8 @@ struct Worker {
     /// No node is declared gone before this: after a new epoch, nodes
     /// have one lease to register again.
     watch_from: Instant,
-    /// What Redis did not take yet, oldest first.
-    unsent: VecDeque<Job>,
+    /// What waits to be sent.
+    outbox: Outbox,
     health: Option<Health>,
 }
 
@@ -240,7 +228,7 @@ fn work(shared: &Arc<Shared>, client: redis::Client, inbox: &Receiver<Job>) {
         held: BTreeSet::new(),
         watch: Watch::default(),
         watch_from: Instant::now(),
-        unsent: VecDeque::new(),
+        outbox: Outbox::default(),
         health: None,
     };
     let mut next_tick = Instant::now();
@@ -252,6 +240,25 @@ fn work(shared: &Arc<Shared>, client: redis::Client, inbox: &Receiver<Job>) {
             next_tick = now + if worker.health == Some(Health::Up) { tick_every } else { link.wait().min(tick_every) };
         }
         match inbox.recv_timeout(next_tick.saturating_duration_since(Instant::now())) {
+            Ok(Job::Send(outgoing)) => {
+                // Everything sent meanwhile goes in the same pipeline.
+                worker.outbox.push(shared, outgoing);
+                let mut next = None;
+                for _ in 1..BATCH {
+                    match inbox.try_recv() {
+                        Ok(Job::Send(outgoing)) => worker.outbox.push(shared, outgoing),
+                        Ok(job) => {
+                            next = Some(job);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                worker.flush(&mut link);
+                if let Some(job) = next {
+                    worker.handle(&mut link, job);
+                }
+            }
             Ok(job) => worker.handle(&mut link, job),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
@@ -287,10 +294,9 @@ impl Worker {
                 }
             }
             Job::Wake => self.wake_reader(link),
-            job @ (Job::Publish { .. } | Job::Presence { .. }) => {
-                if !self.unsent.is_empty() || self.with(link, |conn, worker| worker.send(conn, &job)).is_none() {
-                    self.keep(job);
-                }
+            Job::Send(outgoing) => {
+                self.outbox.push(&self.shared, outgoing);
+                self.flush(link);
             }
         }
     }
@@ -347,30 +353,18 @@ impl Worker {
         leases::claim(conn, &self.shared.keys, name, &config.node, config.lease)
     }
 
-    fn send(&self, conn: &mut Connection, job: &Job) -> RedisResult<()> {
-        let (config, keys, counts) = (&self.shared.config, &self.shared.keys, &self.shared.counts);
-        match job {
-            Job::Publish { room, seq, payload } => {
-                match streams::publish(conn, keys, room, *seq, payload, config.room_stream_len)? {
-                    Published::Added => counts.published.fetch_add(1, Ordering::Relaxed),
-                    Published::Refused => counts.refused.fetch_add(1, Ordering::Relaxed),
-                };
+    /// Sends what waits, while Redis takes it.
+    fn flush(&mut self, link: &mut Link) {
+        while !self.outbox.is_empty() {
+            if self.with(link, |conn, worker| worker.outbox.send_some(&worker.shared, conn)).is_none() {
+                // Redis answered, but not as a pipeline should: sending
+                // the same again would fail the same way.
+                if link.is_connected() {
+                    self.outbox.drop_some(&self.shared);
+                }
+                return;
             }
-            Job::Presence { user, payload, presence } => {
-                let stream_len = config.presence_stream_len;
-                presence::announce(conn, keys, &config.node, user, payload, *presence, stream_len, config.lease)?;
-            }
-            Job::Claim(_) | Job::Release(_) | Job::Wake => {}
         }
-        Ok(())
-    }
-
-    fn keep(&mut self, job: Job) {
-        if self.unsent.len() >= MAX_UNSENT {
-            self.unsent.pop_front();
-            self.shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-        self.unsent.push_back(job);
     }
 
     /// Adds to this node's control stream, which the reader always reads:
@@ -434,11 +428,9 @@ impl Worker {
                 self.shared.report(Report::NamesLost(lost));
             }
         }
-        while let Some(job) = self.unsent.pop_front() {
-            if self.with(link, |conn, worker| worker.send(conn, &job)).is_none() {
-                self.unsent.push_front(job);
-                return;
-            }
+        self.flush(link);
+        if !self.outbox.is_empty() {
+            return;
         }
         if Instant::now() >= self.watch_from {
             let Some(live) = self.with(link, |conn, worker| nodes::live(conn, &worker.shared.keys)) else { return };

@@ -73,6 +73,10 @@ impl Link {
         self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
     }
 
+    pub(super) fn is_connected(&self) -> bool {
+        self.conn.is_some()
+    }
+
     /// How long until the next connection attempt; zero when connected.
     pub(super) fn wait(&self) -> Duration {
         if self.conn.is_some() { Duration::ZERO } else { self.next_attempt.saturating_duration_since(Instant::now()) }

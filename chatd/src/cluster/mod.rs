@@ -79,12 +79,14 @@ pub mod epoch;
 pub mod leases;
 mod link;
 pub mod nodes;
+mod outbox;
 pub mod presence;
 mod reader;
 mod report;
 pub mod streams;
 
-pub use bus::{Bus, MAX_UNSENT};
+pub use bus::Bus;
+pub use outbox::MAX_UNSENT;
 pub use report::{BusCounts, Claimed, Health, NodeSnapshot, Report, Resync};
 
 /// The lease of a name or a node unless told otherwise (`--node-lease`).

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use redis::{Connection, RedisResult};
+use redis::{Cmd, Connection, RedisResult};
 
 use super::Keys;
 use super::leases::millis;
@@ -45,24 +45,37 @@ pub fn announce(
     lease: Duration,
 ) -> RedisResult<()> {
     let mut pipe = redis::pipe();
-    pipe.cmd("XADD")
-        .arg(keys.presence())
-        .arg("MAXLEN")
-        .arg("~")
-        .arg(stream_len)
-        .arg("*")
-        .arg("n")
-        .arg(node)
-        .arg("p")
-        .arg(payload)
-        .ignore();
-    let snapshot = keys.snapshot(node);
-    match presence {
-        Presence::Here => pipe.cmd("HSET").arg(&snapshot).arg(user).arg(payload).ignore(),
-        Presence::Gone => pipe.cmd("HDEL").arg(&snapshot).arg(user).ignore(),
-    };
-    pipe.cmd("PEXPIRE").arg(&snapshot).arg(millis(lease)).ignore();
+    for command in commands(keys, node, user, payload, presence, stream_len, lease) {
+        pipe.add_command(command).ignore();
+    }
     pipe.query(conn)
+}
+
+/// The commands of [`announce`], to send in a pipeline: three, whose
+/// replies say nothing but whether they failed.
+pub(crate) fn commands(
+    keys: &Keys,
+    node: &str,
+    user: &str,
+    payload: &[u8],
+    presence: Presence,
+    stream_len: usize,
+    lease: Duration,
+) -> [Cmd; 3] {
+    let mut xadd = redis::cmd("XADD");
+    xadd.arg(keys.presence()).arg("MAXLEN").arg("~").arg(stream_len).arg("*").arg("n").arg(node).arg("p").arg(payload);
+    let snapshot = keys.snapshot(node);
+    let mut record = match presence {
+        Presence::Here => redis::cmd("HSET"),
+        Presence::Gone => redis::cmd("HDEL"),
+    };
+    record.arg(&snapshot).arg(user);
+    if presence == Presence::Here {
+        record.arg(payload);
+    }
+    let mut expire = redis::cmd("PEXPIRE");
+    expire.arg(&snapshot).arg(millis(lease));
+    [xadd, record, expire]
 }
 
 /// What `node`'s users are now: each user with their latest payload.

@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use redis::streams::{StreamId, StreamRangeReply};
-use redis::{Connection, RedisResult, Value};
+use redis::{Cmd, Connection, RedisResult, Value};
 
 use super::Keys;
 
@@ -53,16 +53,19 @@ pub fn publish(
     payload: &[u8],
     stream_len: usize,
 ) -> RedisResult<Published> {
-    let added = redis::cmd("XADD")
-        .arg(keys.room(room))
-        .arg("MAXLEN")
-        .arg("~")
-        .arg(stream_len)
-        .arg(entry_id(seq))
-        .arg(PAYLOAD)
-        .arg(payload)
-        .query::<Value>(conn);
-    match added {
+    published(xadd(keys, room, seq, payload, stream_len).query::<Value>(conn))
+}
+
+/// The `XADD` of [`publish`], to send in a pipeline.
+pub(crate) fn xadd(keys: &Keys, room: &str, seq: u64, payload: &[u8], stream_len: usize) -> Cmd {
+    let mut xadd = redis::cmd("XADD");
+    xadd.arg(keys.room(room)).arg("MAXLEN").arg("~").arg(stream_len).arg(entry_id(seq)).arg(PAYLOAD).arg(payload);
+    xadd
+}
+
+/// What Redis' reply to an [`xadd`] means.
+pub(crate) fn published(reply: RedisResult<Value>) -> RedisResult<Published> {
+    match reply {
         Ok(_) => Ok(Published::Added),
         Err(error) if id_too_small(&error) => Ok(Published::Refused),
         Err(error) => Err(error),
