@@ -3,10 +3,10 @@
 //! of the lease checks the epoch, renews the node and its names, finds the
 //! nodes that are gone and retries what could not be sent.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -19,52 +19,9 @@ use super::nodes::{self, Watch};
 use super::outbox::{BATCH, Outbox, Outgoing};
 use super::presence::Presence;
 use super::report::{BusCounts, Claimed, Health, Report, Resync};
+use super::shared::{Follow, Shared};
 use super::streams;
-use super::{BusConfig, BusError, Keys, REPLY_TIMEOUT, epoch, reader};
-
-/// Where a followed room is read from.
-#[derive(Debug, Clone)]
-pub(super) struct Follow {
-    /// The last seq seen (or given to [`Bus::follow`]).
-    pub(super) after: u64,
-    /// The last entry id read: where the next `XREAD` starts.
-    pub(super) cursor: String,
-    /// Changes at each [`Bus::follow`], so the reader never moves a
-    /// position that was set after its read began.
-    pub(super) generation: u64,
-}
-
-/// What the handle, the worker and the reader share.
-pub(super) struct Shared {
-    pub(super) config: BusConfig,
-    pub(super) keys: Keys,
-    pub(super) follows: Mutex<HashMap<String, Follow>>,
-    pub(super) stopping: AtomicBool,
-    /// Bumped at each new epoch: the reader checks its positions.
-    pub(super) epochs: AtomicU64,
-    pub(super) counts: Counts,
-    report: Box<dyn Fn(Report) + Send + Sync>,
-}
-
-impl Shared {
-    pub(super) fn report(&self, report: Report) {
-        (self.report)(report);
-    }
-
-    pub(super) fn follows(&self) -> std::sync::MutexGuard<'_, HashMap<String, Follow>> {
-        self.follows.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-#[derive(Default)]
-pub(super) struct Counts {
-    pub(super) published: AtomicU64,
-    pub(super) refused: AtomicU64,
-    pub(super) dropped: AtomicU64,
-    pub(super) entries_read: AtomicU64,
-    pub(super) trimmed: AtomicU64,
-    connected: AtomicBool,
-}
+use super::{BusConfig, BusError, REPLY_TIMEOUT, epoch, reader};
 
 /// Work for the worker thread, done in the order sent.
 #[derive(Debug)]
@@ -97,16 +54,7 @@ impl Bus {
     /// When the configuration is unusable (never because Redis is down).
     pub fn start(config: BusConfig, report: impl Fn(Report) + Send + Sync + 'static) -> Result<Bus, BusError> {
         let client = config.check()?;
-        let keys = Keys::new(config.prefix.clone());
-        let shared = Arc::new(Shared {
-            config,
-            keys,
-            follows: Mutex::new(HashMap::new()),
-            stopping: AtomicBool::new(false),
-            epochs: AtomicU64::new(0),
-            counts: Counts::default(),
-            report: Box::new(report),
-        });
+        let shared = Arc::new(Shared::new(config, report));
         let (jobs, inbox) = mpsc::channel();
         let worker_shared = shared.clone();
         let worker = std::thread::Builder::new()
@@ -159,15 +107,7 @@ impl Bus {
     /// What was counted so far.
     #[must_use]
     pub fn counts(&self) -> BusCounts {
-        let counts = &self.shared.counts;
-        BusCounts {
-            published: counts.published.load(Ordering::Relaxed),
-            refused: counts.refused.load(Ordering::Relaxed),
-            dropped: counts.dropped.load(Ordering::Relaxed),
-            entries_read: counts.entries_read.load(Ordering::Relaxed),
-            trimmed: counts.trimmed.load(Ordering::Relaxed),
-            connected: counts.connected.load(Ordering::Relaxed),
-        }
+        self.shared.counts.snapshot()
     }
 
     /// Does every job sent, stops the reader, releases this node's names

@@ -83,6 +83,7 @@ mod outbox;
 pub mod presence;
 mod reader;
 mod report;
+mod shared;
 pub mod streams;
 
 pub use bus::Bus;

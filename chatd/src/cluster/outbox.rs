@@ -9,8 +9,8 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 use redis::{Connection, RedisResult, Value};
 
-use super::bus::Shared;
 use super::presence::{self, Presence};
+use super::shared::Shared;
 use super::streams::{self, Published};
 
 /// Publishes and presence changes kept while Redis is out of reach, to be

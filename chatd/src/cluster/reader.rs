@@ -11,9 +11,9 @@ use std::time::Duration;
 use redis::streams::{StreamId, StreamReadReply};
 use redis::{Client, Connection, RedisResult};
 
-use super::bus::{Follow, Shared};
 use super::link::Link;
 use super::report::{NodeSnapshot, Report};
+use super::shared::{Follow, Shared};
 use super::streams::{self, PAYLOAD};
 use super::{REPLY_TIMEOUT, nodes, presence};
 
