@@ -76,7 +76,7 @@ impl Bus {
     }
 
     /// Adds message `seq` of `room` to the room's stream. Never blocks;
-    /// while Redis is out of reach it waits (up to [`MAX_UNSENT`]).
+    /// while Redis is out of reach it waits (up to [`MAX_UNSENT`](super::MAX_UNSENT)).
     pub fn publish(&self, room: &str, seq: u64, payload: Bytes) {
         self.send(Job::Send(Outgoing::Publish { room: room.to_owned(), seq, payload }));
     }

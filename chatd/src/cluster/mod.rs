@@ -21,9 +21,13 @@
 //!   third of the lease; one that another node holds by then is reported
 //!   in [`Report::NamesLost`];
 //! - publishes each committed room message with [`Bus::publish`] (its
-//!   `seq` from PostgreSQL). A publish that Redis refuses (a later `seq`
-//!   got there first) or that never reaches it is counted, not reported:
-//!   readers see the gap and backfill;
+//!   `seq` from PostgreSQL); what queued meanwhile goes in one pipeline.
+//!   A publish that Redis refuses (a later `seq` got there first) is
+//!   counted, not reported: readers see the gap and backfill. While Redis
+//!   is out of reach publishes wait (up to [`MAX_UNSENT`], then the oldest
+//!   are dropped and counted) and go when it is back. A message that
+//!   never reaches the stream is noticed by readers only when a later one
+//!   of its room does;
 //! - follows a room with [`Bus::follow`] from the last `seq` it has, and
 //!   gets every later entry as [`Report::Entry`] — its own among them, in
 //!   the stream's order, possibly twice across a re-follow: deduplication
