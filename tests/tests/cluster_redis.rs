@@ -21,6 +21,9 @@ use chatd_tests::services::{RedisPrefix, redis, unique_suffix};
 
 /// Short, so that expiry is seen within a test; renewed every 100 ms.
 const LEASE: Duration = Duration::from_millis(300);
+/// For tests that need a name kept while renewed: a renewal late by up
+/// to a second (a loaded machine) must not let it lapse.
+const KEPT_LEASE: Duration = Duration::from_millis(1500);
 
 /// A running node and what it reported.
 struct Node {
@@ -134,17 +137,17 @@ fn a_name_stays_taken_while_renewed_and_is_free_within_the_lease_once_renewal_st
     let (mut conn, keys) = connect(&prefix);
     let names = ["alice".to_owned(), "bob".to_owned()];
     for name in &names {
-        assert_eq!(leases::claim(&mut conn, &keys, name, "a", LEASE).unwrap(), Claim::Granted);
+        assert_eq!(leases::claim(&mut conn, &keys, name, "a", KEPT_LEASE).unwrap(), Claim::Granted);
     }
-    // Renewed every third of the lease for three leases: never free.
-    for _ in 0..9 {
-        std::thread::sleep(LEASE / 3);
-        assert!(leases::renew_all(&mut conn, &keys, "a", &names, LEASE).unwrap().is_empty());
+    // Renewed every third of the lease for two leases: never free.
+    for _ in 0..6 {
+        std::thread::sleep(KEPT_LEASE / 3);
+        assert!(leases::renew_all(&mut conn, &keys, "a", &names, KEPT_LEASE).unwrap().is_empty());
         assert_eq!(leases::claim(&mut conn, &keys, "alice", "b", LEASE).unwrap(), Claim::Taken);
     }
     // a stops renewing, as a dead node does: each key dies with its lease.
     let ttl: i64 = redis(&["PTTL", &keys.name("bob")]).parse().unwrap();
-    assert!(0 < ttl && ttl <= 300, "bob's lease is {ttl} ms, not at most 300");
+    assert!(0 < ttl && ttl <= 1500, "bob's lease is {ttl} ms, not at most 1500");
     eventually("alice is free for b", || {
         leases::claim(&mut conn, &keys, "alice", "b", LEASE).unwrap() == Claim::Granted
     });
@@ -159,12 +162,12 @@ fn the_bus_renews_its_names_and_releases_them_when_it_finishes() {
         return;
     }
     let prefix = RedisPrefix::new();
-    let a = Node::start(&prefix, "a");
+    let a = Node::start_with(&prefix, "a", |config| config.lease = KEPT_LEASE);
     let b = Node::start(&prefix, "b");
     assert_eq!(a.claim("alice"), Claimed::Granted);
     assert_eq!(b.claim("alice"), Claimed::Taken);
-    // Several leases later, a's renewals have kept it.
-    std::thread::sleep(LEASE * 4);
+    // Two leases later, a's renewals have kept it.
+    std::thread::sleep(KEPT_LEASE * 2);
     assert_eq!(b.claim("alice"), Claimed::Taken);
     let (mut conn, keys) = connect(&prefix);
     a.bus.release("alice");
@@ -329,8 +332,8 @@ fn a_node_that_stops_renewing_or_finishes_is_reported_gone() {
     // A node that renews for a while, seen live by b, then dies.
     let ghost = format!("ghost-{}", unique_suffix('-'));
     for _ in 0..6 {
-        nodes::heartbeat(&mut conn, &keys, &ghost, LEASE).unwrap();
         std::thread::sleep(LEASE / 3);
+        nodes::heartbeat(&mut conn, &keys, &ghost, LEASE).unwrap();
     }
     assert!(nodes::live(&mut conn, &keys).unwrap().contains(&ghost));
     let gone = b.expect("a node gone", |report| match report {
