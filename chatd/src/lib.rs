@@ -18,6 +18,9 @@
 mod arrival;
 // The command line: every flag, with the engine's defaults.
 mod cli;
+// The cluster's Redis side: name leases, nodes, room streams, presence and
+// the epoch. Public for its tests and benches until chatd runs clustered.
+pub mod cluster;
 // `--config FILE`: the flags as TOML keys, and `chatd check-config`.
 mod config_file;
 // A client's connection: socket options, its byte-bounded send queue, and
