@@ -102,8 +102,8 @@ fn run_engine(mut engine: Engine, inbox: &Receiver<Event>, events: &SyncSender<E
                     engine.handle_password_verified(now, request, false).expect("an open request");
                 }
                 Output::HashPassword { request, .. } => engine.handle_password_busy(request).expect("an open request"),
-                // Only with `Config::emit_records`, which is off here.
-                Output::Persist(_) | Output::FetchHistory { .. } => {}
+                // Only with `Config::emit_records` and `Config::cluster`, both off here.
+                Output::Persist(_) | Output::FetchHistory { .. } | Output::Cluster(_) => {}
             }
         }
     }

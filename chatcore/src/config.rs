@@ -436,6 +436,18 @@ settings! {
         /// assert_eq!(chatcore::Config::default().emit_records(), false);
         /// ```
         emit_records: bool = false, with_emit_records;
+        /// Whether this engine is one node of several serving one chat
+        /// (see [`cluster`](crate::cluster)): names are claimed across
+        /// nodes and presence is told to and taken from the others, as
+        /// [`Output::Cluster`](crate::Output::Cluster) requests and their
+        /// answers. Off, no such request is ever made and every path is
+        /// the single node's. A switch; bounds nothing. Default: `false`.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().cluster(), false);
+        /// assert!(chatcore::Config::default().with_cluster(true).cluster());
+        /// ```
+        cluster: bool = false, with_cluster;
     }
     by reference {
         /// The server name shown in the welcome line, and the source of IRC

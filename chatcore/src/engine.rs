@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use crate::account::{AuthRequestId, PasswordHash};
+use crate::cluster::{ClaimAnswer, ClaimId, PresenceChange};
 use crate::codec::Codec;
 use crate::config::{Config, ConfigError};
 use crate::connect_info::ConnectInfo;
@@ -144,15 +145,24 @@ impl Engine {
         })
     }
 
+    /// Whether a connected client's name waits for the other nodes of a
+    /// cluster: a guest's first name (or the next, after a refusal), or
+    /// its guest name after its account's owner took its name back. Its
+    /// lines wait meanwhile. Always `false` on a single node.
+    pub fn awaiting_name(&self, client: ClientId) -> bool {
+        self.world.clients.get(&client).is_some_and(|c| c.name_pending)
+    }
+
     /// The rooms a connected client is in, in the order it joined them.
     pub fn rooms_of(&self, client: ClientId) -> Option<Vec<&str>> {
         let c = self.world.clients.get(&client)?;
         Some(c.rooms.iter().filter_map(|key| self.world.rooms.get(key)).map(|r| &*r.name).collect())
     }
 
-    /// Every room's name and member count, sorted by name.
+    /// Every room's name and member count (in a cluster, other nodes'
+    /// members too), sorted by name.
     pub fn room_summaries(&self) -> impl Iterator<Item = (&str, usize)> {
-        self.world.rooms.values().map(|r| (&*r.name, r.members.len()))
+        self.world.rooms.values().map(|r| (&*r.name, r.member_count()))
     }
 
     /// Members of a room, if it exists.
@@ -208,6 +218,8 @@ impl Engine {
             login_failures: counts.login_failures,
             lockouts: counts.lockouts,
             registration_refusals: counts.registration_refusals,
+            remote_users: self.world.remote.len(),
+            remote_presence_ignored: counts.remote_presence_ignored,
         }
     }
 
@@ -334,6 +346,48 @@ impl Engine {
         self.world.history_page(&mut self.out, client, target, messages, unreadable);
         self.out.end_reply(true);
         Ok(())
+    }
+
+    /// The answer to a [`ClusterRequest::ClaimName`](crate::ClusterRequest::ClaimName)
+    /// (cluster mode): whether the other nodes let this one have the name.
+    /// Granted, what the claim was for is done (a rename, a welcome, a
+    /// login); refused, the client is told the name is taken (a guest
+    /// tries its next number). Then the lines the client sent meanwhile
+    /// are acted on. An answer for a client that left meanwhile releases
+    /// the name again if it was granted.
+    ///
+    /// `Err` ([`Error::UnknownClaim`]) for a claim never issued or
+    /// answered already. See the [`cluster`](crate::cluster) module.
+    ///
+    /// ```
+    /// use chatcore::{ClaimAnswer, ClusterRequest, Config, ConnectInfo, Engine, Now, Output};
+    /// let mut engine = Engine::new(Config::default().with_cluster(true))?;
+    /// let guest = engine.handle_connect(Now::system(), ConnectInfo::default());
+    /// let Some(Output::Cluster(ClusterRequest::ClaimName { claim, name })) = engine.poll_output() else { panic!() };
+    /// assert_eq!(&*name, "Guest1");
+    /// assert_eq!(engine.poll_output(), None, "welcomed once the name is granted");
+    /// engine.handle_name_claim(Now::system(), claim, ClaimAnswer::Granted)?;
+    /// assert!(matches!(engine.poll_output(), Some(Output::Send { to, .. }) if to == guest));
+    /// assert!(engine.handle_name_claim(Now::system(), claim, ClaimAnswer::Granted).is_err(), "answered once");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn handle_name_claim(&mut self, now: Now, claim: ClaimId, answer: ClaimAnswer) -> Result<(), Error> {
+        let result = self.world.name_claimed(&mut self.out, now, claim, answer);
+        self.out.end_reply(true);
+        result
+    }
+
+    /// Another node's [`ClusterRequest::Presence`](crate::ClusterRequest::Presence),
+    /// delivered in the order the [`cluster`](crate::cluster) module
+    /// requires: local clients who share the room hear of it as of a
+    /// local user. A change this node cannot apply (an unknown room, a
+    /// user it does not know, past its limits) is ignored and counted in
+    /// [`Stats::remote_presence_ignored`](crate::Stats::remote_presence_ignored):
+    /// it is not misuse. Ignored on a single node.
+    pub fn handle_remote_presence(&mut self, now: Now, change: PresenceChange) {
+        if self.world.config.cluster {
+            self.world.remote_presence(&mut self.out, now, change);
+        }
     }
 
     /// The store started or stopped failing. See [`StorageStatus`].

@@ -3,6 +3,7 @@
 
 use crate::ClientId;
 use crate::account::AuthRequestId;
+use crate::cluster::ClaimId;
 use crate::command::verb::Verb;
 use crate::credentials::PlainError;
 use crate::names::NameError;
@@ -64,6 +65,9 @@ pub enum Error {
     /// The hash or verify request was never issued or was answered already.
     #[error("unknown or answered auth request {0:?}")]
     UnknownRequest(AuthRequestId),
+    /// The name claim was never issued or was answered already.
+    #[error("unknown or answered name claim {0}")]
+    UnknownClaim(ClaimId),
 }
 
 /// Why a peer's line was refused. It is sent to that peer as an error line

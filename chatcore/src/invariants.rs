@@ -20,7 +20,8 @@ impl World {
         self.check_limits()?;
         self.check_clients()?;
         self.check_indexes()?;
-        self.check_rooms()
+        self.check_rooms()?;
+        self.check_cluster()
     }
 
     fn check_limits(&self) -> Result<(), InvariantViolation> {

@@ -66,6 +66,18 @@
 //! with [`Engine::handle_storage_status`]: the engine then refuses what
 //! would need a new record instead of accepting it and losing it.
 //!
+//! # Clustering
+//!
+//! With [`Config::cluster`], the engine is one node of several serving one
+//! chat: nicknames are unique across the nodes, claimed from them before
+//! a local client takes one, and each node shows its clients who is in
+//! each room on the others. It asks the embedder to claim and release
+//! names and to tell the other nodes of presence changes
+//! ([`Output::Cluster`] with a [`ClusterRequest`]), and takes the answers
+//! and the other nodes' changes with [`Engine::handle_name_claim`] and
+//! [`Engine::handle_remote_presence`]. The [`cluster`] module docs are the
+//! contract. Off (the default), none of this happens.
+//!
 //! # Errors and panics
 //!
 //! Bad input from a peer is never an `Err`: it becomes an error line to that
@@ -105,6 +117,8 @@
 //!             | Output::VerifyPassword { .. }
 //!             | Output::Persist(_)
 //!             | Output::FetchHistory { .. } => {}
+//!             // Only with `Config::cluster`: see the `cluster` module.
+//!             Output::Cluster(_) => {}
 //!         }
 //!     }
 //! }
@@ -197,6 +211,9 @@ mod source; // where a connection comes from, as limits count it
 mod record; // durable facts
 mod restore; // rebuilding from records; a failing store
 
+// Several nodes serving one chat: names claimed, presence shared.
+pub mod cluster;
+
 // The wire protocols, as documentation only.
 pub mod protocol;
 
@@ -212,6 +229,7 @@ mod tests;
 
 pub use account::{AuthRequestId, PasswordHash};
 pub use cloak::{CloakKey, Hosts};
+pub use cluster::{ClaimAnswer, ClaimId, ClusterRequest, PresenceChange};
 pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;

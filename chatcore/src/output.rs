@@ -5,6 +5,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::account::{AuthRequestId, PasswordHash};
+use crate::cluster::ClusterRequest;
 use crate::credentials::Password;
 use crate::error::code_table;
 use crate::record::Record;
@@ -53,6 +54,9 @@ pub enum DisconnectReason {
     /// An IRC client registered without the server password of its port
     /// ([`ConnectInfo::irc_password`](crate::ConnectInfo::irc_password)).
     WrongServerPassword,
+    /// In a cluster, the other nodes refused every guest name it was
+    /// offered ([`MAX_GUEST_ATTEMPTS`](crate::cluster::MAX_GUEST_ATTEMPTS)).
+    NameUnavailable,
 }
 
 impl DisconnectReason {
@@ -95,6 +99,7 @@ code_table! {
                 DisconnectReason::IdleTimeout => ("idle", "idle for too long"),
                 DisconnectReason::LoggedInElsewhere => ("logged_in_elsewhere", "logged in from elsewhere"),
                 DisconnectReason::WrongServerPassword => ("wrong_server_password", "wrong server password"),
+                DisconnectReason::NameUnavailable => ("name_unavailable", "no guest name is free; try again later"),
             }
         }
     }
@@ -203,6 +208,11 @@ pub enum Output {
         /// At most this many, the newest of them.
         limit: usize,
     },
+    /// Something only the other nodes of a cluster can settle: claim or
+    /// release a name, tell them of a presence change. Never emitted
+    /// unless [`Config::cluster`](crate::Config::cluster) is on; the
+    /// [`cluster`](crate::cluster) module docs say what to do with each.
+    Cluster(ClusterRequest),
 }
 
 /// The history an [`Output::FetchHistory`] asks for, and its answer is about.

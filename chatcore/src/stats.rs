@@ -60,6 +60,12 @@ pub struct Stats {
     /// Registrations refused by a limit: too many from one source within
     /// the window, or the server's account limit reached.
     pub registration_refusals: u64,
+    /// In a cluster, other nodes' users known to be in a room here.
+    pub remote_users: usize,
+    /// In a cluster, presence changes from other nodes that were ignored:
+    /// about a room this node does not have, contradicting what it knows,
+    /// or past its limits (see the [`cluster`](crate::cluster) module).
+    pub remote_presence_ignored: u64,
 }
 
 /// The counters behind [`Stats`] that no table's length gives: kept
@@ -72,6 +78,7 @@ pub(crate) struct Counters {
     pub(crate) login_failures: u64,
     pub(crate) lockouts: u64,
     pub(crate) registration_refusals: u64,
+    pub(crate) remote_presence_ignored: u64,
 }
 
 impl Counters {

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::Config;
 use crate::client::{Client, Clients, FloodBucket};
+use crate::cluster::{ClaimFor, Claims, PresenceChange, Remote};
 use crate::codec::{Codec, LineReader, Wire};
 use crate::command::Verb;
 use crate::error::Rejection;
@@ -28,6 +29,7 @@ use crate::source::SourceKey;
 use crate::stats::Counters;
 use crate::time::Now;
 use crate::timers::{Due, Timers};
+use crate::turn::Turn;
 
 mod accounts;
 mod blocks;
@@ -65,6 +67,10 @@ pub(crate) struct World {
     pub(crate) visitors: Visitors,
     /// What `Engine::stats` reports beyond the tables' lengths.
     pub(crate) counts: Counters,
+    /// In a cluster: name claims under way.
+    pub(crate) claims: Claims,
+    /// In a cluster: other nodes' users in a room here.
+    pub(crate) remote: Remote,
 }
 
 impl World {
@@ -81,6 +87,8 @@ impl World {
             storage_failing: false,
             visitors: Visitors::default(),
             counts: Counters::default(),
+            claims: Claims::default(),
+            remote: Remote::default(),
         }
     }
 
@@ -111,7 +119,7 @@ impl World {
             out.push(Output::Close { client: id, reason });
             return id;
         }
-        let nick = self.names.fresh_guest_name();
+        let nick = if self.config.cluster { self.fresh_guest_name() } else { self.names.fresh_guest_name(|_| false) };
         let nick_key = NameKey::of(&nick);
         let registration_timeout = self.config.registration_timeout;
         let session = irc.then(|| {
@@ -125,18 +133,33 @@ impl World {
         client.irc = session;
         client.refuse_passwords = refuse_passwords;
         self.timers.rearm(id, &mut client, &self.config);
-        if !irc {
-            out.tell(id, codec, &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
+        let claiming = self.config.cluster;
+        client.name_pending = claiming;
+        let name = client.nick.clone();
+        self.names.arrive(nick_key, id);
+        self.clients.insert(id, Box::new(client));
+        self.visitors.arrive(irc);
+        // In a cluster, greeted once the other nodes grant its name.
+        if claiming {
+            Turn::new(self, out, now, id).start_claim(&name, ClaimFor::Guest { welcomed: false, refusals: 0 });
+        } else {
+            self.greet(out, id);
+        }
+        // Rooms restored empty start counting towards expiry once time is known.
+        self.rooms.schedule_sweep(now, &self.config);
+        id
+    }
+
+    /// Welcomes a new client (an IRC client: once it registers) and tells
+    /// the Lobby, if so configured.
+    pub(crate) fn greet(&self, out: &mut Outbox, id: ClientId) {
+        let Some(client) = self.clients.get(&id) else { return };
+        if client.irc.is_none() {
+            out.tell(id, client.codec(), &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
         }
         if self.config.announce_lobby_presence {
             out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
         }
-        self.names.arrive(nick_key, id);
-        self.clients.insert(id, Box::new(client));
-        self.visitors.arrive(irc);
-        // Rooms restored empty start counting towards expiry once time is known.
-        self.rooms.schedule_sweep(now, &self.config);
-        id
     }
 
     /// Acts on every complete line in `bytes` from a connected client.
@@ -157,7 +180,10 @@ impl World {
         }
     }
 
-    fn handle_frame(&mut self, out: &mut Outbox, now: Now, id: ClientId, frame: Frame<'_>) {
+    pub(crate) fn handle_frame(&mut self, out: &mut Outbox, now: Now, id: ClientId, frame: Frame<'_>) {
+        if self.config.cluster && self.hold_if_claiming(out, now, id, &frame) {
+            return;
+        }
         let Some(client) = self.clients.get_mut(&id) else {
             return; // quit earlier in the same read
         };
@@ -391,6 +417,14 @@ impl World {
             self.rooms.note_if_vacated(out, now, key, &self.config);
         }
         out.fanout(recipients, &Event::Disconnected { nick: &client.nick, host: &client.host, reason });
+        if self.config.cluster {
+            if !client.rooms.is_empty() {
+                self.announce(out, || PresenceChange::Quit { nick: client.nick.clone(), reason: reason.clone() });
+            }
+            if !client.name_pending {
+                self.release_if_unused(out, &client.nick);
+            }
+        }
     }
 }
 

@@ -317,6 +317,8 @@ impl Driver {
                     self.fetches.push((client, target, before, limit))
                 }
                 Output::Persist(_) => {}
+                // The fuzzed engine is a single node.
+                Output::Cluster(request) => panic!("{request:?} asked of a single node"),
             }
         }
         if let Err(violation) = self.engine.check_invariants() {

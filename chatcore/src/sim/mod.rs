@@ -32,7 +32,9 @@ pub mod fuzz;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::{ClientId, Config, ConnectInfo, DisconnectReason, Engine, Error, Now, Output, PasswordHash};
+use crate::{
+    ClientId, ClusterRequest, Config, ConnectInfo, DisconnectReason, Engine, Error, Now, Output, PasswordHash,
+};
 
 /// An engine driven by simulated clients and simulated time.
 #[derive(Debug)]
@@ -45,6 +47,7 @@ pub struct Sim {
     transcript: Vec<Output>,
     auth: Vec<Output>,
     auto_auth: bool,
+    cluster: Vec<ClusterRequest>,
 }
 
 impl Sim {
@@ -80,6 +83,7 @@ impl Sim {
             transcript: Vec::new(),
             auth: Vec::new(),
             auto_auth: false,
+            cluster: Vec::new(),
         }
     }
 
@@ -212,6 +216,7 @@ impl Sim {
                 }
                 Output::HashPassword { .. } | Output::VerifyPassword { .. } => self.auth.push(output.clone()),
                 Output::Persist(_) | Output::FetchHistory { .. } => {}
+                Output::Cluster(ref request) => self.cluster.push(request.clone()),
             }
             self.transcript.push(output);
         }
@@ -257,6 +262,13 @@ impl Sim {
     /// answer them by hand through [`engine_mut`](Self::engine_mut).
     pub fn take_auth_requests(&mut self) -> Vec<Output> {
         std::mem::take(&mut self.auth)
+    }
+
+    /// The requests to the other nodes of a cluster made since the last
+    /// call, in order, for a test to carry out as an embedder would (only
+    /// with [`Config::cluster`]).
+    pub fn take_cluster_requests(&mut self) -> Vec<ClusterRequest> {
+        std::mem::take(&mut self.cluster)
     }
 
     /// The lines `client` has received since the last `take`, without

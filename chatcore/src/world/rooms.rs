@@ -104,7 +104,7 @@ impl Rooms {
     /// starts now: recorded, and expiry checks are scheduled.
     pub(crate) fn note_if_vacated(&mut self, out: &mut Outbox, now: Now, key: &NameKey, config: &Config) {
         let Some(room) = self.table.get_mut(key) else { return };
-        if room.members.len() > 0 || room.empty_since_ms.is_some() {
+        if room.member_count() > 0 || room.empty_since_ms.is_some() {
             return;
         }
         room.empty_since_ms = Some(now.unix_ms);
@@ -125,7 +125,7 @@ impl Rooms {
     pub(crate) fn renew_guest_room(&mut self, out: &mut Outbox, now: Now, key: &NameKey) -> bool {
         let Some(room) = self.table.get_mut(key) else { return false };
         let pristine = room.next_seq == 1 && room.topic.is_none() && room.modes == RoomModes::new(false);
-        if room.owner.is_some() || room.members.len() > 0 || pristine {
+        if room.owner.is_some() || room.member_count() > 0 || pristine {
             return false;
         }
         let name = room.name.clone();
