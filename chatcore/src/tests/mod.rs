@@ -7,6 +7,7 @@
 mod accounts;
 mod bad_input;
 mod ban_evasion;
+mod cluster;
 mod connect;
 mod conversations;
 mod hardening;
