@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::names::NameKey;
+use crate::names::{NameKey, from_name};
 
 /// One remote user: how it is shown and the rooms it is in here.
 #[derive(Debug)]
@@ -50,11 +50,7 @@ impl Remote {
 
     /// Every remote user in name order, from the name `from` on.
     pub(crate) fn from(&self, from: Option<&str>) -> impl Iterator<Item = &RemoteUser> + '_ {
-        let range = match from {
-            Some(from) => self.users.range(NameKey::of(from)..),
-            None => self.users.range(..),
-        };
-        range.map(|(_, user)| user)
+        from_name(&self.users, from).map(|(_, user)| user)
     }
 
     /// `nick` (known as `key`) is in `room` now, within the bounds.

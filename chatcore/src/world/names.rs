@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::names::NameKey;
+use crate::names::{NameKey, from_name};
 use crate::output::ClientId;
 
 /// Every connected client by nickname, and the Lobby's clients likewise.
@@ -157,11 +157,7 @@ fn remove_if_held(map: &mut BTreeMap<NameKey, ClientId>, key: &NameKey, id: Clie
 
 /// The values of `map` from the name `from` on, in name order.
 fn name_range<'a>(map: &'a BTreeMap<NameKey, ClientId>, from: Option<&str>) -> impl Iterator<Item = ClientId> + 'a {
-    let range = match from {
-        Some(from) => map.range(NameKey::of(from)..),
-        None => map.range(..),
-    };
-    range.map(|(_, id)| *id)
+    from_name(map, from).map(|(_, id)| *id)
 }
 
 #[cfg(test)]

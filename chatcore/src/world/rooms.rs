@@ -14,7 +14,7 @@ use crate::Config;
 use crate::error::Rejection;
 use crate::lockout::{Creator, RoomCreations};
 use crate::modes::RoomModes;
-use crate::names::NameKey;
+use crate::names::{NameKey, from_name};
 use crate::outbox::Outbox;
 use crate::record::Record;
 use crate::room::Room;
@@ -72,11 +72,7 @@ impl Rooms {
     /// The rooms in name order, from the name `from` on (all of them
     /// without it): O(log n) to find the start.
     pub(crate) fn from(&self, from: Option<&str>) -> impl Iterator<Item = &Room> + '_ {
-        let range = match from {
-            Some(from) => self.table.range(NameKey::of(from)..),
-            None => self.table.range(..),
-        };
-        range.map(|(_, room)| room)
+        from_name(&self.table, from).map(|(_, room)| room)
     }
 
     /// Counts one room creation against each of `creators`, or refuses it
