@@ -2,8 +2,8 @@
 //! by their methods: the client table ([`Clients`], under `client/`, as
 //! only it may change a client's codec), [`Names`] (nicknames and the
 //! Lobby), [`Rooms`], [`Accounts`], [`Blocks`], [`Logins`], `Timers` and,
-//! on IRC's side, `Visitors` (LUSERS's counts and WHOWAS), each in its own
-//! file. What spans parts is here: connecting, input, a client's
+//! on IRC's side, `Visitors` (LUSERS's counts and WHOWAS), and in cluster
+//! mode `Claims` and `Remote` (under `cluster/`), each in its own file. What spans parts is here: connecting, input, a client's
 //! memberships and the Lobby, departures.
 //! Command handlers run in a [`Turn`](crate::turn::Turn), which holds the
 //! world and the [`Outbox`] beside it, so they can walk the world and

@@ -74,7 +74,8 @@
 //!   who are in a room; a `/nick` to a name a remote user holds is
 //!   refused at once.
 //! * A remote user in no room is not known to other nodes (its name is
-//!   still claimed): only room presence travels.
+//!   still claimed): only room presence travels. IRC's WHOIS and WHO of a
+//!   nickname, and `/since`, answer of this node's users only.
 //! * When a node dies, the embedder feeds every other node a
 //!   [`PresenceChange::Quit`] for each of its users in a room, which it
 //!   knows from the changes that node published.
