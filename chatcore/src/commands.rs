@@ -446,6 +446,10 @@ impl Turn<'_> {
         }
         let to_key = NameKey::of(to);
         let Some(recipient) = self.world.names.holder(&to_key) else {
+            // A user another node has in a room (`cluster`).
+            if self.world.config.cluster && self.world.remote.holds(&to_key) {
+                return self.whisper_remote(&to_key, text);
+            }
             return self.keep_for_offline(&to_key, to, text);
         };
         let world = &mut *self.world;

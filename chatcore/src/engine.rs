@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use crate::account::{AuthRequestId, PasswordHash};
-use crate::cluster::{ClaimAnswer, ClaimId, PresenceChange};
+use crate::cluster::{ClaimAnswer, ClaimId, PresenceChange, RemoteWhisper};
 use crate::codec::Codec;
 use crate::config::{Config, ConfigError};
 use crate::connect_info::ConnectInfo;
@@ -220,6 +220,7 @@ impl Engine {
             registration_refusals: counts.registration_refusals,
             remote_users: self.world.remote.len(),
             remote_presence_ignored: counts.remote_presence_ignored,
+            remote_whispers_dropped: counts.remote_whispers_dropped,
         }
     }
 
@@ -387,6 +388,19 @@ impl Engine {
     pub fn handle_remote_presence(&mut self, now: Now, change: PresenceChange) {
         if self.world.config.cluster {
             self.world.remote_presence(&mut self.out, now, change);
+        }
+    }
+
+    /// Another node's [`ClusterRequest::Whisper`](crate::ClusterRequest::Whisper)
+    /// to a user of this one: delivered as a local whisper, or dropped and
+    /// counted if nobody here holds the name or its holder blocks the
+    /// sender (see the [`cluster`](crate::cluster) module). Ignored on a
+    /// single node.
+    ///
+    /// Takes no `now`: the whisper carries when it was said.
+    pub fn handle_remote_whisper(&mut self, whisper: &RemoteWhisper) {
+        if self.world.config.cluster {
+            self.world.remote_whisper(&mut self.out, whisper);
         }
     }
 

@@ -75,7 +75,8 @@
 //! names and to tell the other nodes of presence changes
 //! ([`Output::Cluster`] with a [`ClusterRequest`]), and takes the answers
 //! and the other nodes' changes with [`Engine::handle_name_claim`] and
-//! [`Engine::handle_remote_presence`]. The [`cluster`] module docs are the
+//! [`Engine::handle_remote_presence`]; whispers to another node's user go
+//! the same way ([`Engine::handle_remote_whisper`]). The [`cluster`] module docs are the
 //! contract. Off (the default), none of this happens.
 //!
 //! # Errors and panics
@@ -229,7 +230,7 @@ mod tests;
 
 pub use account::{AuthRequestId, PasswordHash};
 pub use cloak::{CloakKey, Hosts};
-pub use cluster::{ClaimAnswer, ClaimId, ClusterRequest, PresenceChange};
+pub use cluster::{ClaimAnswer, ClaimId, ClusterRequest, PresenceChange, RemoteWhisper};
 pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;

@@ -66,6 +66,9 @@ pub struct Stats {
     /// about a room this node does not have, contradicting what it knows,
     /// or past its limits (see the [`cluster`](crate::cluster) module).
     pub remote_presence_ignored: u64,
+    /// In a cluster, whispers from other nodes that were not delivered:
+    /// nobody here held the name any more, or its holder blocks the sender.
+    pub remote_whispers_dropped: u64,
 }
 
 /// The counters behind [`Stats`] that no table's length gives: kept
@@ -79,6 +82,7 @@ pub(crate) struct Counters {
     pub(crate) lockouts: u64,
     pub(crate) registration_refusals: u64,
     pub(crate) remote_presence_ignored: u64,
+    pub(crate) remote_whispers_dropped: u64,
 }
 
 impl Counters {

@@ -90,8 +90,21 @@
 //! A room's life (creation, expiry, `/drop`) is each node's own: a room
 //! with remote members is not empty, so it does not expire while they stay.
 //!
-//! Whispers to a user of another node are not carried yet: a whisper to a
-//! name only a remote user holds is answered as one to an unknown nick.
+//! # Whispers
+//!
+//! A whisper to a name no local client holds but a remote user in a room
+//! here does is echoed to its sender as sent and emitted as
+//! [`ClusterRequest::Whisper`]; the embedder carries it to the node that
+//! holds the name (its registry knows which), which feeds it to
+//! [`Engine::handle_remote_whisper`](crate::Engine::handle_remote_whisper).
+//! There the recipient gets it as a whisper from a local user. If nobody
+//! there holds the name any more, or the recipient blocks the sender's
+//! name, it is dropped and counted in
+//! [`Stats::remote_whispers_dropped`](crate::Stats::remote_whispers_dropped):
+//! the sender is not told (a block is not revealed, as it is on one node).
+//! Whispers across nodes are not kept in the accounts' conversations, and
+//! a whisper to a user of another node in no room is answered as one to
+//! an unknown nick (or kept, for an account offline everywhere).
 
 #[cfg(any(test, feature = "testing"))]
 mod check;
@@ -99,10 +112,12 @@ mod claims;
 mod names;
 mod presence;
 mod remote;
+mod whisper;
 
 pub(crate) use claims::{ClaimFor, Claims, PendingClaim};
 pub use presence::PresenceChange;
 pub(crate) use remote::Remote;
+pub use whisper::RemoteWhisper;
 
 use std::fmt;
 
@@ -138,6 +153,11 @@ pub enum ClusterRequest {
     /// [`Engine::handle_remote_presence`](crate::Engine::handle_remote_presence),
     /// in the order the module docs require. Nothing answers it here.
     Presence(PresenceChange),
+    /// Deliver this whisper to the node the recipient (`to`) is connected
+    /// to, which feeds it to
+    /// [`Engine::handle_remote_whisper`](crate::Engine::handle_remote_whisper).
+    /// Nothing answers it here: its sender was told it was sent.
+    Whisper(RemoteWhisper),
 }
 
 /// Identifies one [`ClusterRequest::ClaimName`] until it is answered.

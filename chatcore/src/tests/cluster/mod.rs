@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::names::NameKey;
 use crate::record::Record;
 use crate::sim::Sim;
-use crate::{ClaimAnswer, ClaimId, ClientId, ClusterRequest, Config, Engine, PresenceChange};
+use crate::{ClaimAnswer, ClaimId, ClientId, ClusterRequest, Config, Engine, PresenceChange, RemoteWhisper};
 
 /// Rooms every node has from the start.
 const ROOMS: &[&str] = &["r1", "r2", "r3"];
@@ -38,6 +38,8 @@ struct Net {
     claims: Vec<Claim>,
     /// Presence changes published, in the one order every node reads.
     bus: VecDeque<(usize, PresenceChange)>,
+    /// Whispers to carry to the node holding their recipient's name.
+    whispers: Vec<RemoteWhisper>,
 }
 
 impl Net {
@@ -55,7 +57,7 @@ impl Net {
                 Sim::from_engine(engine, crate::Now::new(std::time::Instant::now(), Sim::BASE_UNIX_MS))
             })
             .collect();
-        Self { nodes, registry: BTreeMap::new(), claims: Vec::new(), bus: VecDeque::new() }
+        Self { nodes, registry: BTreeMap::new(), claims: Vec::new(), bus: VecDeque::new(), whispers: Vec::new() }
     }
 
     /// Carries out what the nodes asked of the cluster: claims wait for an
@@ -71,6 +73,7 @@ impl Net {
                         assert_eq!(held, Some(node), "node {node} released {name:?}, which it did not hold");
                     }
                     ClusterRequest::Presence(change) => self.bus.push_back((node, change)),
+                    ClusterRequest::Whisper(whisper) => self.whispers.push(whisper),
                 }
             }
         }
@@ -115,9 +118,23 @@ impl Net {
         true
     }
 
-    /// Answers claims in order and delivers the bus until nothing waits.
+    /// Carries each whisper to the node the registry says holds its
+    /// recipient's name (a name nobody holds: dropped, as an embedder would).
+    fn carry_whispers(&mut self) -> bool {
+        let whispers = std::mem::take(&mut self.whispers);
+        for whisper in &whispers {
+            if let Some(&node) = self.registry.get(&NameKey::of(&whisper.to)) {
+                self.nodes[node].engine_mut().handle_remote_whisper(whisper);
+                self.nodes[node].drain();
+            }
+        }
+        !whispers.is_empty()
+    }
+
+    /// Answers claims in order, delivers the bus and carries whispers until
+    /// nothing waits.
     fn settle(&mut self) {
-        while self.answer(0).is_some() || self.deliver() {}
+        while self.answer(0).is_some() || self.deliver() || self.carry_whispers() {}
     }
 
     /// A guest connecting to `node`, its name granted.

@@ -119,3 +119,30 @@ fn a_room_with_remote_members_does_not_expire() {
     net.nodes[1].advance(std::time::Duration::from_secs(600));
     assert!(net.nodes[1].engine().room_summaries().any(|(room, members)| room == "r2" && members == 1));
 }
+
+#[test]
+fn a_whisper_reaches_a_user_of_another_node_unless_blocked() {
+    let mut net = Net::new(2);
+    let alice = net.connect_as(0, "alice");
+    let bob = net.connect_as(1, "bob");
+    net.send(0, alice, "/join r1");
+    net.send(1, bob, "/join r1");
+    net.settle();
+    net.nodes[0].take(alice);
+    net.nodes[1].take(bob);
+    net.send(0, alice, "/msg BOB psst");
+    net.settle();
+    assert_eq!(net.nodes[0].take(alice), ["[whisper to bob 22:13:20] psst"]);
+    assert_eq!(net.nodes[1].take(bob), ["[whisper from alice 22:13:20] psst"]);
+    net.send(1, bob, "/block alice");
+    net.nodes[1].take(bob);
+    net.send(0, alice, "/msg bob again");
+    net.settle();
+    assert_eq!(net.nodes[1].take(bob), Vec::<String>::new(), "blocked: dropped");
+    assert_eq!(net.nodes[1].engine().stats().remote_whispers_dropped, 1);
+    // A whisper to a name only a user in no room elsewhere holds is one to an unknown nick.
+    let _carol = net.connect_as(1, "carol");
+    net.send(0, alice, "/msg carol hi");
+    assert_eq!(net.nodes[0].take(alice).last().map(String::as_str), Some("! nobody named carol is online"));
+    assert!(net.whispers.is_empty());
+}
