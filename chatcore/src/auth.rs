@@ -122,6 +122,9 @@ impl Turn<'_> {
     /// Logs the client in to the account at `key`, once its name is this
     /// node's: in a cluster, a name no local client holds is claimed first.
     fn log_in(&mut self, key: NameKey) {
+        if !self.world.config.cluster {
+            return self.log_in_now(key);
+        }
         let Some(name) = self.world.accounts.get(&key).map(|a| a.name.clone()) else { return };
         match self.world.claim_needed(&key, &name) {
             Ok(false) => self.log_in_now(key),

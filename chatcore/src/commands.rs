@@ -350,7 +350,9 @@ impl Turn<'_> {
         world.remove_membership(id, key);
         if let Some(room) = world.rooms.get_mut(key) {
             room.members.remove(id);
-            if let (true, Some(client)) = (world.config.cluster, world.clients.get(&id)) {
+            if world.config.cluster
+                && let Some(client) = world.clients.get(&id)
+            {
                 let (room, nick, reason) = (room.name.clone(), client.nick.clone(), reason.map(Box::from));
                 self.out.push(Output::Cluster(ClusterRequest::Presence(PresenceChange::Left { room, nick, reason })));
             }

@@ -45,7 +45,9 @@ impl Turn<'_> {
             world.tell(out, id, Event::RoomDropped { room: &room.name, by });
         }
         for (member, _) in room.members.iter() {
-            if let Some(client) = world.clients.get(&member) {
+            if world.config.cluster
+                && let Some(client) = world.clients.get(&member)
+            {
                 let nick = client.nick.clone();
                 world.announce(out, || PresenceChange::Left { room: room.name.clone(), nick, reason: None });
             }

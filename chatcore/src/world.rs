@@ -133,14 +133,13 @@ impl World {
         client.irc = session;
         client.refuse_passwords = refuse_passwords;
         self.timers.rearm(id, &mut client, &self.config);
-        let claiming = self.config.cluster;
-        client.name_pending = claiming;
-        let name = client.nick.clone();
+        let claiming = self.config.cluster.then(|| client.nick.clone());
+        client.name_pending = claiming.is_some();
         self.names.arrive(nick_key, id);
         self.clients.insert(id, Box::new(client));
         self.visitors.arrive(irc);
         // In a cluster, greeted once the other nodes grant its name.
-        if claiming {
+        if let Some(name) = claiming {
             Turn::new(self, out, now, id).start_claim(&name, ClaimFor::Guest { welcomed: false, refusals: 0 });
         } else {
             self.greet(out, id);
