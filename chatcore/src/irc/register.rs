@@ -163,7 +163,7 @@ impl Turn<'_> {
                 return self.world.reject(self.out, id, rejection);
             }
             // Welcomed once the other nodes grant the nickname (`cluster`).
-            if self.world.clients.get(&id).is_some_and(|c| c.claim_pending.is_some()) {
+            if self.world.config.cluster && self.world.clients.get(&id).is_some_and(|c| c.claim_pending.is_some()) {
                 return;
             }
         }

@@ -231,3 +231,31 @@ fn logging_in_claims_the_accounts_name() {
     let _ = now;
     net.assert_names_unique();
 }
+
+#[test]
+fn a_name_passing_between_local_clients_stays_claimed() {
+    let mut net = Net::new(1);
+    net.nodes[0].set_auto_auth(true);
+    let guest = net.connect_as(0, "alice");
+    let owner = net.connect(0);
+    net.send(0, owner, "/register alice hunter22 hunter22");
+    net.pump();
+    // The account takes alice back from the guest: no claim of alice, one
+    // of the guest's new name, and alice never released.
+    let claimed: Vec<&str> = net.claims.iter().map(|c| &*c.name).collect();
+    assert_eq!(claimed, ["Guest3"]);
+    assert!(net.nodes[0].engine().awaiting_name(guest));
+    net.settle();
+    assert_eq!(net.nodes[0].engine().nick(guest), Some("Guest3"));
+    assert_eq!(net.nodes[0].engine().account_of(owner), Some("alice"));
+    net.assert_names_unique();
+    // A second login closes the first session; alice stays this node's.
+    let second = net.connect(0);
+    net.send(0, second, "/login alice hunter22");
+    net.settle();
+    assert_eq!(net.nodes[0].closed(owner), Some(&DisconnectReason::LoggedInElsewhere));
+    assert_eq!(net.nodes[0].engine().account_of(second), Some("alice"));
+    assert_eq!(net.registry.get(&crate::NameKey::of("alice")), Some(&0));
+    net.assert_names_unique();
+    assert_eq!(net.nodes[0].engine().check_invariants(), Ok(()));
+}
