@@ -212,10 +212,12 @@ impl Turn<'_> {
         } else if world.claim_needed(&key, nick)? {
             // Renamed once the other nodes grant it (`cluster`).
             self.start_claim(nick, ClaimFor::Nick);
-        } else {
+        } else if world.config.cluster {
             let old = self.client().nick.clone();
             self.rename(nick.into(), false);
             self.world.release_if_unused(self.out, &old);
+        } else {
+            self.rename(nick.into(), false);
         }
         Ok(())
     }

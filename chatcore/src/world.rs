@@ -133,16 +133,17 @@ impl World {
         client.irc = session;
         client.refuse_passwords = refuse_passwords;
         self.timers.rearm(id, &mut client, &self.config);
+        // In a cluster, greeted once the other nodes grant its name.
         let claiming = self.config.cluster.then(|| client.nick.clone());
         client.name_pending = claiming.is_some();
+        if claiming.is_none() {
+            self.greet(out, id, &client);
+        }
         self.names.arrive(nick_key, id);
         self.clients.insert(id, Box::new(client));
         self.visitors.arrive(irc);
-        // In a cluster, greeted once the other nodes grant its name.
         if let Some(name) = claiming {
             Turn::new(self, out, now, id).start_claim(&name, ClaimFor::Guest { welcomed: false, refusals: 0 });
-        } else {
-            self.greet(out, id);
         }
         // Rooms restored empty start counting towards expiry once time is known.
         self.rooms.schedule_sweep(now, &self.config);
@@ -151,8 +152,7 @@ impl World {
 
     /// Welcomes a new client (an IRC client: once it registers) and tells
     /// the Lobby, if so configured.
-    pub(crate) fn greet(&self, out: &mut Outbox, id: ClientId) {
-        let Some(client) = self.clients.get(&id) else { return };
+    pub(crate) fn greet(&self, out: &mut Outbox, id: ClientId, client: &Client) {
         if client.irc.is_none() {
             out.tell(id, client.codec(), &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
         }

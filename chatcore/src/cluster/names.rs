@@ -128,8 +128,8 @@ impl Turn<'_> {
                 if let Some(client) = self.world.clients.get_mut(&id) {
                     client.name_pending = false;
                 }
-                if !welcomed {
-                    self.world.greet(self.out, id);
+                if !welcomed && let Some(client) = self.world.clients.get(&id) {
+                    self.world.greet(self.out, id, client);
                 }
             }
             ClaimFor::Guest { welcomed, refusals } => {
