@@ -5,7 +5,6 @@
 
 use crate::account::{AuthRequestId, PasswordHash};
 use crate::cloak::HIDDEN_HOST;
-use crate::cluster::ClaimFor;
 use crate::credentials::Password;
 use crate::error::{Error, Rejection};
 use crate::event::Event;
@@ -17,7 +16,7 @@ use crate::record::Record;
 use crate::source::SourceKey;
 use crate::time::Now;
 use crate::turn::Turn;
-use crate::world::{Account, World};
+use crate::world::{Account, ClaimFor, World};
 
 impl World {
     /// The answer to an [`Output::HashPassword`]: the hash, or `None` if

@@ -1,6 +1,6 @@
 //! What each [`Command`] does to the engine's state, and who is told.
 
-use crate::cluster::{ClaimFor, ClusterRequest, PresenceChange};
+use crate::cluster::{ClusterRequest, PresenceChange};
 use crate::codec::Codec;
 use crate::command::{COMMANDS, Command, Verb};
 use crate::error::Rejection;
@@ -13,7 +13,7 @@ use crate::record::StoredMessage;
 use crate::room::Room;
 use crate::time::Now;
 use crate::turn::Turn;
-use crate::world::{OfflineMessage, World, unsafe_text};
+use crate::world::{ClaimFor, OfflineMessage, World, unsafe_text};
 
 /// `enter`'s flag for a room the client is creating, which makes it the
 /// room's first operator.

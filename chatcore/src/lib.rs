@@ -199,6 +199,11 @@ mod replay; // history on join and /history pages
 mod room; // members and history of one room
 mod timers; // registration and idle deadlines
 
+// Several nodes of one chat.
+mod name_claims; // names claimed from other nodes before they are taken, and released
+mod remote_presence; // presence told to and taken from other nodes
+mod remote_whisper; // whispers to and from other nodes' users
+
 // Accounts and the life between visits.
 mod account; // password hashes and the requests that ask for them
 mod auth; // register and log in
@@ -219,6 +224,8 @@ pub mod cluster;
 pub mod protocol;
 
 // Testing aids.
+#[cfg(any(test, feature = "testing"))]
+mod cluster_check;
 #[cfg(any(test, feature = "testing"))]
 mod invariant_violation;
 #[cfg(any(test, feature = "testing"))]

@@ -3,7 +3,7 @@
 //! only it may change a client's codec), [`Names`] (nicknames and the
 //! Lobby), [`Rooms`], [`Accounts`], [`Blocks`], [`Logins`], `Timers` and,
 //! on IRC's side, `Visitors` (LUSERS's counts and WHOWAS), and in cluster
-//! mode `Claims` and `Remote` (under `cluster/`), each in its own file. What spans parts is here: connecting, input, a client's
+//! mode `Claims` and `Remote`, each in its own file. What spans parts is here: connecting, input, a client's
 //! memberships and the Lobby, departures.
 //! Command handlers run in a [`Turn`](crate::turn::Turn), which holds the
 //! world and the [`Outbox`] beside it, so they can walk the world and
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::Config;
 use crate::client::{Client, Clients, FloodBucket};
-use crate::cluster::{ClaimFor, Claims, PresenceChange, Remote};
+use crate::cluster::PresenceChange;
 use crate::codec::{Codec, LineReader, Wire};
 use crate::command::Verb;
 use crate::error::Rejection;
@@ -29,18 +29,21 @@ use crate::source::SourceKey;
 use crate::stats::Counters;
 use crate::time::Now;
 use crate::timers::{Due, Timers};
-use crate::turn::Turn;
 
 mod accounts;
 mod blocks;
+mod claims;
 mod logins;
 mod names;
+mod remote;
 mod rooms;
 
 pub(crate) use accounts::{Account, Accounts, OfflineMessage};
 pub(crate) use blocks::Blocks;
+pub(crate) use claims::{ClaimFor, Claims, PendingClaim};
 pub(crate) use logins::Logins;
 pub(crate) use names::Names;
+pub(crate) use remote::Remote;
 pub(crate) use rooms::Rooms;
 
 /// The engine's state, apart from its output queue.
@@ -143,7 +146,7 @@ impl World {
         self.clients.insert(id, Box::new(client));
         self.visitors.arrive(irc);
         if let Some(name) = claiming {
-            Turn::new(self, out, now, id).start_claim(&name, ClaimFor::Guest { welcomed: false, refusals: 0 });
+            self.claim_first_name(out, now, id, &name);
         }
         // Rooms restored empty start counting towards expiry once time is known.
         self.rooms.schedule_sweep(now, &self.config);

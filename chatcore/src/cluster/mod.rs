@@ -106,17 +106,14 @@
 //! a whisper to a user of another node in no room is answered as one to
 //! an unknown nick (or kept, for an account offline everywhere).
 
-#[cfg(any(test, feature = "testing"))]
-mod check;
-mod claims;
-mod names;
+// Only the types that travel between the engine and its embedder are
+// here, so that the output and error types may name them; what the engine
+// does with them is in `name_claims.rs`, `remote_presence.rs`,
+// `remote_whisper.rs` and the world's parts `Claims` and `Remote`.
 mod presence;
-mod remote;
 mod whisper;
 
-pub(crate) use claims::{ClaimFor, Claims, PendingClaim};
 pub use presence::PresenceChange;
-pub(crate) use remote::Remote;
 pub use whisper::RemoteWhisper;
 
 use std::fmt;

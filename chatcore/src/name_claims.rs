@@ -2,7 +2,7 @@
 //! claimed from the other nodes, what each answer finishes, and when a
 //! name is released. A client's lines wait while its claim is under way.
 
-use super::{ClaimAnswer, ClaimFor, ClaimId, ClusterRequest, MAX_GUEST_ATTEMPTS, PendingClaim};
+use crate::cluster::{ClaimAnswer, ClaimId, ClusterRequest, MAX_GUEST_ATTEMPTS};
 use crate::command::Verb;
 use crate::error::{Error, Rejection};
 use crate::framer::Frame;
@@ -11,7 +11,7 @@ use crate::outbox::Outbox;
 use crate::output::{ClientId, DisconnectReason, Output};
 use crate::time::Now;
 use crate::turn::Turn;
-use crate::world::World;
+use crate::world::{ClaimFor, PendingClaim, World};
 
 impl World {
     /// Whether `name` (`key`) must be claimed from the other nodes before a
@@ -72,6 +72,11 @@ impl World {
         out.end_reply(true);
         self.replay_held(out, now, id);
         Ok(())
+    }
+
+    /// A new client's guest name, claimed: it is greeted once granted.
+    pub(crate) fn claim_first_name(&mut self, out: &mut Outbox, now: Now, id: ClientId, name: &str) {
+        Turn::new(self, out, now, id).start_claim(name, ClaimFor::Guest { welcomed: false, refusals: 0 });
     }
 
     /// A line from a client whose claim is under way: it waits, unless

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::ClaimId;
+use crate::cluster::ClaimId;
 use crate::codec::ReplyTag;
 use crate::names::NameKey;
 use crate::output::ClientId;
