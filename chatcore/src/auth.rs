@@ -16,7 +16,7 @@ use crate::record::Record;
 use crate::source::SourceKey;
 use crate::time::Now;
 use crate::turn::Turn;
-use crate::world::{Account, World};
+use crate::world::{Account, ClaimFor, World};
 
 impl World {
     /// The answer to an [`Output::HashPassword`]: the hash, or `None` if
@@ -118,17 +118,42 @@ impl World {
 }
 
 impl Turn<'_> {
+    /// Logs the client in to the account at `key`, once its name is this
+    /// node's: in a cluster, a name no local client holds is claimed first.
+    fn log_in(&mut self, key: NameKey) {
+        if !self.world.config.cluster {
+            return self.log_in_now(key);
+        }
+        let Some(name) = self.world.accounts.get(&key).map(|a| a.name.clone()) else { return };
+        match self.world.claim_needed(&key, &name) {
+            Ok(false) => self.log_in_now(key),
+            Ok(true) => self.start_claim(&name, ClaimFor::Account(key)),
+            Err(rejection) => self.world.reject(self.out, self.id, rejection),
+        }
+    }
+
     /// Makes the client the account's one live session: an older session
     /// is closed, a guest using the name is renamed, offline whispers follow.
-    fn log_in(&mut self, key: NameKey) {
+    pub(crate) fn log_in_now(&mut self, key: NameKey) {
         let (now, id) = (self.now, self.id);
         if let Some(holder) = self.world.names.holder(&key)
             && holder != id
         {
             if self.world.clients[&holder].account.as_ref() == Some(&key) {
+                // The name stays this node's while it passes to the new session.
+                self.world.claims.set_passing(Some(key.clone()));
                 self.world.close(self.out, now, holder, DisconnectReason::LoggedInElsewhere);
+            } else if self.world.config.cluster {
+                let guest = self.world.fresh_guest_name();
+                let mut guest_turn = self.on(holder);
+                guest_turn.rename(guest.clone(), true);
+                if let Some(client) = guest_turn.world.clients.get_mut(&holder) {
+                    client.name_pending = true;
+                }
+                let refusals = 0;
+                guest_turn.start_claim(&guest, ClaimFor::Guest { welcomed: true, refusals });
             } else {
-                let guest = self.world.names.fresh_guest_name();
+                let guest = self.world.names.fresh_guest_name(|_| false);
                 self.on(holder).rename(guest, true);
             }
         }
@@ -152,8 +177,11 @@ impl Turn<'_> {
         let welcomed = client.irc.as_ref().is_none_or(|session| session.registered);
         world.timers.rearm(id, client, &world.config);
         if client.nick != name {
+            let old = client.nick.clone();
             self.rename(name.clone(), false);
+            self.world.release_if_unused(self.out, &old);
         }
+        self.world.claims.set_passing(None);
         self.adopt_account_blocks(&key);
         self.tell(Event::LoggedIn { name: &name, offline: kept });
         if welcomed {

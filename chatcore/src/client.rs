@@ -1,9 +1,10 @@
 //! One connected client: who it is, what it speaks, where it sits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
 use crate::account::AuthRequestId;
+use crate::cluster::ClaimId;
 use crate::codec::{Codec, Wire};
 use crate::framer::LineFramer;
 use crate::names::NameKey;
@@ -38,6 +39,15 @@ pub(crate) struct Client {
     pub(crate) blocks: BTreeMap<NameKey, Box<str>>,
     /// A hash or verify request is outstanding; one at a time.
     pub(crate) auth_pending: Option<AuthRequestId>,
+    /// In a cluster: a claim of a name for it is under way; its lines wait
+    /// in `held` until the answer.
+    pub(crate) claim_pending: Option<ClaimId>,
+    /// Lines that arrived while a claim was under way, in order (`None`: an
+    /// overlong one); at most `flood_burst`.
+    pub(crate) held: VecDeque<Option<Box<[u8]>>>,
+    /// In a cluster: its name is a guest's not yet granted by the other
+    /// nodes, so it is not this node's to release.
+    pub(crate) name_pending: bool,
     /// Until it registers (sends a line, or logs in when login is required):
     /// when it will be closed.
     pub(crate) registration_deadline: Option<Instant>,
@@ -77,6 +87,9 @@ impl Client {
             account: None,
             blocks: BTreeMap::new(),
             auth_pending: None,
+            claim_pending: None,
+            held: VecDeque::new(),
+            name_pending: false,
             registration_deadline: None,
             last_activity: now,
             idle_warned: false,

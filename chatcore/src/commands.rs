@@ -1,5 +1,6 @@
 //! What each [`Command`] does to the engine's state, and who is told.
 
+use crate::cluster::{ClusterRequest, PresenceChange};
 use crate::codec::Codec;
 use crate::command::{COMMANDS, Command, Verb};
 use crate::delivery::{Said, deliver};
@@ -7,13 +8,13 @@ use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer};
 use crate::names::{NameError, NameKey, validate_chosen_nick, validate_nick, validate_room};
 use crate::outbox::Outbox;
-use crate::output::{ClientId, DisconnectReason};
+use crate::output::{ClientId, DisconnectReason, Output};
 use crate::record::Record;
 use crate::record::StoredMessage;
 use crate::room::Room;
 use crate::time::Now;
 use crate::turn::Turn;
-use crate::world::{OfflineMessage, World, unsafe_text};
+use crate::world::{ClaimFor, OfflineMessage, World, unsafe_text};
 
 /// `enter`'s flag for a room the client is creating, which makes it the
 /// room's first operator.
@@ -209,6 +210,13 @@ impl Turn<'_> {
         if self.client().nick.as_ref() == nick {
             let host = &self.client().host.clone();
             self.tell(Event::NickChanged { old: nick, new: nick, host, you: true });
+        } else if world.claim_needed(&key, nick)? {
+            // Renamed once the other nodes grant it (`cluster`).
+            self.start_claim(nick, ClaimFor::Nick);
+        } else if world.config.cluster {
+            let old = self.client().nick.clone();
+            self.rename(nick.into(), false);
+            self.world.release_if_unused(self.out, &old);
         } else {
             self.rename(nick.into(), false);
         }
@@ -223,11 +231,14 @@ impl Turn<'_> {
         let key = NameKey::of(&nick);
         let old = std::mem::replace(&mut client.nick, nick);
         let old_key = std::mem::replace(&mut client.nick_key, key.clone());
-        let (new, host) = (client.nick.clone(), client.host.clone());
+        let (new, host, in_rooms) = (client.nick.clone(), client.host.clone(), !client.rooms.is_empty());
         world.names.rename(id, &old_key, key);
         world.blocks.carry(id, &old_key);
         let mates = world.roommates(id);
         self.out.fanout(mates, &Event::NickChanged { old: &old, new: &new, host: &host, you: false });
+        if in_rooms {
+            world.announce(self.out, || PresenceChange::Renamed { old: old.clone(), new: new.clone() });
+        }
         if taken_back {
             self.tell(Event::Renamed { old: &old, new: &new, host: &host });
         } else {
@@ -316,9 +327,13 @@ impl Turn<'_> {
             room.modes.invited_mut().retain(|invited| *invited != id);
         }
         room.empty_since_ms = None;
-        let members = room.members.len();
+        let members = room.member_count();
         let joined = |you| Event::Joined { room: &room.name, nick: &client.nick, host: &client.host, members, you };
         self.out.fanout(room.members.iter().filter(|(m, _)| *m != id), &joined(false));
+        if world.config.cluster {
+            let (room, nick, host) = (room.name.clone(), client.nick.clone(), client.host.clone());
+            self.out.push(Output::Cluster(ClusterRequest::Presence(PresenceChange::Joined { room, nick, host })));
+        }
         let welcome = client.render(&joined(true));
         world.add_membership(id, key.clone());
         self.replay_on_join(key, welcome);
@@ -333,13 +348,20 @@ impl Turn<'_> {
         Ok(())
     }
 
-    /// Takes the client out of a room without telling anyone (the caller
-    /// has), and notes the room empty if it now is.
-    pub(crate) fn remove_member(&mut self, key: &NameKey) {
+    /// Takes the client out of a room without telling anyone here (the
+    /// caller has; other nodes hear `reason`), and notes the room empty if
+    /// it now is.
+    pub(crate) fn remove_member(&mut self, key: &NameKey, reason: Option<&str>) {
         let (world, id) = (&mut *self.world, self.id);
         world.remove_membership(id, key);
         if let Some(room) = world.rooms.get_mut(key) {
             room.members.remove(id);
+            if world.config.cluster
+                && let Some(client) = world.clients.get(&id)
+            {
+                let (room, nick, reason) = (room.name.clone(), client.nick.clone(), reason.map(Box::from));
+                self.out.push(Output::Cluster(ClusterRequest::Presence(PresenceChange::Left { room, nick, reason })));
+            }
         }
         world.vacated(self.out, self.now, key);
     }
@@ -354,7 +376,7 @@ impl Turn<'_> {
         let left = |you| Event::Left { room: &room.name, nick: &client.nick, host: &client.host, you, reason };
         self.out.fanout(others, &left(false));
         self.out.send(id, client.render(&left(true)));
-        self.remove_member(key);
+        self.remove_member(key, reason);
     }
 
     fn quit(&mut self, reason: Option<String>) -> Result<(), Rejection> {
@@ -412,6 +434,10 @@ impl Turn<'_> {
         }
         let to_key = NameKey::of(to);
         let Some(recipient) = self.world.names.holder(&to_key) else {
+            // A user another node has in a room (`cluster`).
+            if self.world.config.cluster && self.world.remote.holds(&to_key) {
+                return self.whisper_remote(&to_key, text);
+            }
             return self.keep_for_offline(&to_key, to, text);
         };
         let world = &mut *self.world;

@@ -437,17 +437,20 @@ settings! {
         /// assert_eq!(chatcore::Config::default().emit_records(), false);
         /// ```
         emit_records: bool = false, with_emit_records;
-        /// Whether this engine is one node of several that share rooms through
-        /// the embedder's store (see [`cluster`](crate::cluster)): a room
-        /// message is then published
+        /// Whether this engine is one node of several serving one chat
+        /// through the embedder's store and notifier (see
+        /// [`cluster`](crate::cluster)): a room message is published
         /// ([`ClusterRequest::Publish`](crate::ClusterRequest::Publish)) and
-        /// delivered in the order of the number the store gives it, instead of
-        /// numbered and delivered here. Off, no
-        /// [`Output::Cluster`](crate::Output::Cluster) ever comes. A switch;
-        /// bounds nothing. Default: `false`.
+        /// delivered in the order of the number the store gives it, names
+        /// are claimed across nodes, and presence is told to and taken from
+        /// the others, as [`Output::Cluster`](crate::Output::Cluster)
+        /// requests and their answers. Off, no such request is ever made and
+        /// every path is the single node's. A switch; bounds nothing.
+        /// Default: `false`.
         ///
         /// ```
         /// assert_eq!(chatcore::Config::default().cluster(), false);
+        /// assert!(chatcore::Config::default().with_cluster(true).cluster());
         /// ```
         cluster: bool = false, with_cluster;
         /// With `cluster`: how long a room waits for a missing message (one

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use crate::account::{AuthRequestId, PasswordHash};
-use crate::cluster::{PublishTicket, RoomMessage};
+use crate::cluster::{ClaimAnswer, ClaimId, PresenceChange, PublishTicket, RemoteWhisper, RoomMessage};
 use crate::codec::Codec;
 use crate::config::{Config, ConfigError};
 use crate::connect_info::ConnectInfo;
@@ -145,15 +145,24 @@ impl Engine {
         })
     }
 
+    /// Whether a connected client's name waits for the other nodes of a
+    /// cluster: a guest's first name (or the next, after a refusal), or
+    /// its guest name after its account's owner took its name back. Its
+    /// lines wait meanwhile. Always `false` on a single node.
+    pub fn awaiting_name(&self, client: ClientId) -> bool {
+        self.world.clients.get(&client).is_some_and(|c| c.name_pending)
+    }
+
     /// The rooms a connected client is in, in the order it joined them.
     pub fn rooms_of(&self, client: ClientId) -> Option<Vec<&str>> {
         let c = self.world.clients.get(&client)?;
         Some(c.rooms.iter().filter_map(|key| self.world.rooms.get(key)).map(|r| &*r.name).collect())
     }
 
-    /// Every room's name and member count, sorted by name.
+    /// Every room's name and member count (in a cluster, other nodes'
+    /// members too), sorted by name.
     pub fn room_summaries(&self) -> impl Iterator<Item = (&str, usize)> {
-        self.world.rooms.values().map(|r| (&*r.name, r.members.len()))
+        self.world.rooms.values().map(|r| (&*r.name, r.member_count()))
     }
 
     /// Members of a room, if it exists.
@@ -213,6 +222,9 @@ impl Engine {
             cluster_ignored: counts.cluster_ignored,
             cluster_held_dropped: counts.cluster_held_dropped,
             cluster_backfills: counts.cluster_backfills,
+            remote_users: self.world.remote.len(),
+            remote_presence_ignored: counts.remote_presence_ignored,
+            remote_whispers_dropped: counts.remote_whispers_dropped,
         }
     }
 
@@ -341,6 +353,61 @@ impl Engine {
         Ok(())
     }
 
+    /// The answer to a [`ClusterRequest::ClaimName`](crate::ClusterRequest::ClaimName)
+    /// (cluster mode): whether the other nodes let this one have the name.
+    /// Granted, what the claim was for is done (a rename, a welcome, a
+    /// login); refused, the client is told the name is taken (a guest
+    /// tries its next number). Then the lines the client sent meanwhile
+    /// are acted on. An answer for a client that left meanwhile releases
+    /// the name again if it was granted.
+    ///
+    /// `Err` ([`Error::UnknownClaim`]) for a claim never issued or
+    /// answered already. See the [`cluster`](crate::cluster) module.
+    ///
+    /// ```
+    /// use chatcore::{ClaimAnswer, ClusterRequest, Config, ConnectInfo, Engine, Now, Output};
+    /// let mut engine = Engine::new(Config::default().with_cluster(true))?;
+    /// let guest = engine.handle_connect(Now::system(), ConnectInfo::default());
+    /// let Some(Output::Cluster(ClusterRequest::ClaimName { claim, name })) = engine.poll_output() else { panic!() };
+    /// assert_eq!(&*name, "Guest1");
+    /// assert_eq!(engine.poll_output(), None, "welcomed once the name is granted");
+    /// engine.handle_name_claim(Now::system(), claim, ClaimAnswer::Granted)?;
+    /// assert!(matches!(engine.poll_output(), Some(Output::Send { to, .. }) if to == guest));
+    /// assert!(engine.handle_name_claim(Now::system(), claim, ClaimAnswer::Granted).is_err(), "answered once");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn handle_name_claim(&mut self, now: Now, claim: ClaimId, answer: ClaimAnswer) -> Result<(), Error> {
+        let result = self.world.name_claimed(&mut self.out, now, claim, answer);
+        self.out.end_reply(true);
+        result
+    }
+
+    /// Another node's [`ClusterRequest::Presence`](crate::ClusterRequest::Presence),
+    /// delivered in the order the [`cluster`](crate::cluster) module
+    /// requires: local clients who share the room hear of it as of a
+    /// local user. A change this node cannot apply (an unknown room, a
+    /// user it does not know, past its limits) is ignored and counted in
+    /// [`Stats::remote_presence_ignored`](crate::Stats::remote_presence_ignored):
+    /// it is not misuse. Ignored on a single node.
+    pub fn handle_remote_presence(&mut self, now: Now, change: PresenceChange) {
+        if self.world.config.cluster {
+            self.world.remote_presence(&mut self.out, now, change);
+        }
+    }
+
+    /// Another node's [`ClusterRequest::Whisper`](crate::ClusterRequest::Whisper)
+    /// to a user of this one: delivered as a local whisper, or dropped and
+    /// counted if nobody here holds the name or its holder blocks the
+    /// sender (see the [`cluster`](crate::cluster) module). Ignored on a
+    /// single node.
+    ///
+    /// Takes no `now`: the whisper carries when it was said.
+    pub fn handle_remote_whisper(&mut self, whisper: &RemoteWhisper) {
+        if self.world.config.cluster {
+            self.world.remote_whisper(&mut self.out, whisper);
+        }
+    }
+
     /// The store started or stopped failing. See [`StorageStatus`].
     ///
     /// Takes no `now`: it changes what is accepted from now on, not when
@@ -363,18 +430,24 @@ impl Engine {
     /// ticket was never issued, was answered already or is another room's.
     ///
     /// ```
-    /// use chatcore::{ClusterRequest, Config, Engine, Now, Output, Record, RoomMessage};
+    /// use chatcore::{ClaimAnswer, ClusterRequest, Config, Engine, Now, Output, Record, RoomMessage};
     /// let rooms = [Record::RoomCreated { room: "rust".into(), unix_ms: 0, owner: None }];
     /// let mut engine = Engine::restore(Config::default().with_cluster(true), rooms)?;
     /// let alice = engine.handle_connect(Now::system(), chatcore::ConnectInfo::default());
     /// engine.handle_input(Now::system(), alice, b"/nick alice\n/join rust\n")?;
-    /// let requests: Vec<ClusterRequest> = std::iter::from_fn(|| engine.poll_output())
-    ///     .filter_map(|o| match o {
-    ///         Output::Cluster(request) => Some(request),
-    ///         _ => None, // the welcome, the join
-    ///     })
-    ///     .collect();
-    /// assert_eq!(requests, [ClusterRequest::Follow { room: "rust".into(), after: 0 }]);
+    /// // The only node of its cluster: every name it claims (the guest name,
+    /// // then alice) is granted; the rooms to follow are kept.
+    /// let mut follows = Vec::new();
+    /// while let Some(output) = engine.poll_output() {
+    ///     match output {
+    ///         Output::Cluster(ClusterRequest::ClaimName { claim, .. }) => {
+    ///             engine.handle_name_claim(Now::system(), claim, ClaimAnswer::Granted)?
+    ///         }
+    ///         Output::Cluster(follow @ ClusterRequest::Follow { .. }) => follows.push(follow),
+    ///         _ => {} // the welcome, the join; Guest1 released, alice's presence
+    ///     }
+    /// }
+    /// assert_eq!(follows, [ClusterRequest::Follow { room: "rust".into(), after: 0 }]);
     /// let said = |seq| RoomMessage {
     ///     room: "rust".into(),
     ///     seq,

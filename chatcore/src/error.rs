@@ -3,6 +3,7 @@
 
 use crate::ClientId;
 use crate::account::AuthRequestId;
+use crate::cluster::ClaimId;
 use crate::cluster::PublishTicket;
 use crate::command::verb::Verb;
 use crate::credentials::PlainError;
@@ -69,6 +70,9 @@ pub enum Error {
     /// not for the room its message names.
     #[error("unknown or answered publish ticket {0:?}")]
     UnknownTicket(PublishTicket),
+    /// The name claim was never issued or was answered already.
+    #[error("unknown or answered name claim {0}")]
+    UnknownClaim(ClaimId),
 }
 
 /// Why a peer's line was refused. It is sent to that peer as an error line

@@ -295,6 +295,30 @@ pub enum InvariantViolation {
         /// Connected IRC clients not yet welcomed.
         unwelcomed: usize,
     },
+    /// A client's name claim under way is not the one the engine has on
+    /// file for it, or its held lines outnumber `flood_burst`.
+    #[error("name claim of {client} is inconsistent")]
+    ClaimMismatch {
+        /// The client.
+        client: ClientId,
+    },
+    /// A room lists a remote member the remote table does not place in it,
+    /// or the other way round, or lists it in more rooms than a client may be in.
+    #[error("remote member {nick:?} of room {room:?} is inconsistent")]
+    RemoteMember {
+        /// The folded room name.
+        room: String,
+        /// The folded nickname.
+        nick: String,
+    },
+    /// More remote users are known than `Config::max_clients`.
+    #[error("{count} remote users known, over max_clients {max}")]
+    TooManyRemoteUsers {
+        /// Remote users known.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A connected client's id is one the engine never issued.
     #[error("{client} is connected under an id never issued")]
     UnissuedId {

@@ -21,7 +21,8 @@ impl World {
         self.check_clients()?;
         self.check_indexes()?;
         self.check_rooms()?;
-        self.check_cluster()
+        self.check_cluster()?;
+        self.check_gaps()
     }
 
     fn check_limits(&self) -> Result<(), InvariantViolation> {

@@ -68,11 +68,16 @@
 //!
 //! # Clustering
 //!
-//! Several engines, each serving its own connections, can share rooms
-//! through a store they all write to: with [`Config::cluster`] on, a room
-//! message is published ([`Output::Cluster`] with a [`ClusterRequest`])
-//! for the store to number, and every node delivers it in the store's
-//! order when it is fed back ([`Engine::handle_room_message`]). The
+//! Several engines, each serving its own connections, can serve one chat
+//! through a store they all write to and a notifier that tells them of
+//! it: with [`Config::cluster`] on, a room message is published
+//! ([`Output::Cluster`] with a [`ClusterRequest`]) for the store to
+//! number, and every node delivers it in the store's order when it is fed
+//! back ([`Engine::handle_room_message`]); nicknames are unique across the
+//! nodes, claimed from them before a local client takes one
+//! ([`Engine::handle_name_claim`]); and each node shows its clients who is
+//! in each room on the others ([`Engine::handle_remote_presence`]), and
+//! delivers whispers from them ([`Engine::handle_remote_whisper`]). The
 //! [`cluster`] module is the contract: which requests come when, what the
 //! embedder does with each, which input answers it, and what clients are
 //! promised (no gap, no duplicate, in order). Off (the default), no
@@ -212,14 +217,19 @@ mod source; // where a connection comes from, as limits count it
 mod record; // durable facts
 mod restore; // rebuilding from records; a failing store
 
-// Several engines sharing rooms through the embedder's store.
+// Several engines serving one chat through the embedder's store and notifier.
 pub mod cluster; // the contract, and what the embedder and the engine say to each other
 mod cluster_node; // publications under way, delivery in the store's order, following rooms
+mod name_claims; // names claimed from other nodes before they are taken, and released
+mod remote_presence; // presence told to and taken from other nodes
+mod remote_whisper; // whispers to and from other nodes' users
 
 // The wire protocols, as documentation only.
 pub mod protocol;
 
 // Testing aids.
+#[cfg(any(test, feature = "testing"))]
+mod cluster_check;
 #[cfg(any(test, feature = "testing"))]
 mod invariant_violation;
 #[cfg(any(test, feature = "testing"))]
@@ -231,7 +241,9 @@ mod tests;
 
 pub use account::{AuthRequestId, PasswordHash};
 pub use cloak::{CloakKey, Hosts};
-pub use cluster::{ClusterRequest, Publication, PublishTicket, RoomMessage};
+pub use cluster::{
+    ClaimAnswer, ClaimId, ClusterRequest, PresenceChange, Publication, PublishTicket, RemoteWhisper, RoomMessage,
+};
 pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
 pub use connect_info::ConnectInfo;

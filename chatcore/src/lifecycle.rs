@@ -5,6 +5,7 @@
 
 use crate::client::HistoryKey;
 use crate::cloak::HIDDEN_HOST;
+use crate::cluster::PresenceChange;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::lockout::Creator;
@@ -44,6 +45,12 @@ impl Turn<'_> {
             world.tell(out, id, Event::RoomDropped { room: &room.name, by });
         }
         for (member, _) in room.members.iter() {
+            if world.config.cluster
+                && let Some(client) = world.clients.get(&member)
+            {
+                let nick = client.nick.clone();
+                world.announce(out, || PresenceChange::Left { room: room.name.clone(), nick, reason: None });
+            }
             world.remove_membership(member, &key);
             if let Some(client) = world.clients.get_mut(&member)
                 && matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if *k == key)
@@ -53,6 +60,10 @@ impl Turn<'_> {
         }
         if world.config.cluster && room.members.len() > 0 {
             world.unfollow(out, &key, room.name.clone());
+        }
+        // Other nodes' users are out of a room this node no longer has.
+        for user in &room.remote {
+            world.remote.leave(user, &key);
         }
         out.persist(Record::RoomDropped { room: room.name });
         Ok(())

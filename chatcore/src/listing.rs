@@ -6,7 +6,8 @@
 //! of the whole list and, when there is more, the name the next page
 //! starts from. What each costs:
 //!
-//! * `/users`: a range of the ordered nickname index, O(log n + page).
+//! * `/users`: a range of the ordered nickname index, O(log n + page);
+//!   in a cluster, merged with a range of the other nodes' users in a room.
 //! * `/who ROOM`: one walk of the room's members (they are kept by id),
 //!   keeping the page's names in a heap of page + 1: O(members × log page),
 //!   no sort of the room and nothing rendered beyond the page. The Lobby
@@ -15,7 +16,11 @@
 //!   rooms the asker may see, a walk of at most `max_rooms`.
 //! * `/since`: the online part is a range of the nickname index; the
 //!   offline part a range of the accounts by last-seen time, most recent
-//!   first; its total walks the accounts seen within the window.
+//!   first; its total walks the accounts seen within the window. It
+//!   lists this node's users only.
+//!
+//! In a cluster, a room's members on other nodes are in its `/who`,
+//! NAMES and `/list` count, without status.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -106,13 +111,15 @@ impl World {
     /// order (operators marked `@`, voiced members `+`), with the total
     /// and the name the next page starts from.
     pub(crate) fn names_page<'a>(&'a self, room: &'a Room) -> (Vec<String>, ListPage<'a>) {
-        let members = room.members.iter().filter_map(|(m, _)| Some((&*self.clients.get(&m)?.nick, m)));
-        let page = select_page(members, None, self.config.list_page_len);
+        let members = room.members.iter().filter_map(|(m, _)| Some((&*self.clients.get(&m)?.nick, Some(m))));
+        // Other nodes' members hold no status here.
+        let remote = self.remote_members(room).map(|(nick, _)| (nick, None));
+        let page = select_page(members.chain(remote), None, self.config.list_page_len);
         let names = page
             .entries
             .iter()
             .map(|&(nick, member)| {
-                let Status { operator, voice } = room.members.status(member);
+                let Status { operator, voice } = member.map(|m| room.members.status(m)).unwrap_or_default();
                 let mark = if operator {
                     "@"
                 } else if voice {
@@ -124,6 +131,23 @@ impl World {
             })
             .collect();
         (names, ListPage { total: page.total, next: page.next })
+    }
+
+    /// A room's members on other nodes (cluster mode), each with its host.
+    pub(crate) fn remote_members<'a>(&'a self, room: &'a Room) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        room.remote.iter().filter_map(|key| self.remote.get(key)).map(|user| (&*user.nick, &*user.host))
+    }
+
+    /// Everyone online in name order from the name `from` on: the local
+    /// clients, and (cluster mode) other nodes' users in a room here.
+    fn online_from<'a>(&'a self, from: Option<&str>) -> impl Iterator<Item = &'a str> + 'a {
+        let mut local = self.names.from(from).filter_map(|c| self.clients.get(&c)).map(|c| &*c.nick).peekable();
+        let mut remote = self.remote.from(from).map(|user| &*user.nick).peekable();
+        std::iter::from_fn(move || match (local.peek(), remote.peek()) {
+            (Some(a), Some(b)) if fold_cmp(a, b) == Ordering::Greater => remote.next(),
+            (Some(_), _) => local.next(),
+            (None, _) => remote.next(),
+        })
     }
 }
 
@@ -137,7 +161,7 @@ impl Turn<'_> {
             .iter()
             .filter_map(|name| world.rooms.get(&NameKey::of(name)))
             .filter(|room| !room.modes.secret || room.members.contains(id))
-            .map(|room| RoomSummary { name: &room.name, members: room.members.len() })
+            .map(|room| RoomSummary { name: &room.name, members: room.member_count() })
             .collect();
         let page = ListPage { total: rooms.len(), next: None };
         let data = world.clients[&id].render(&Event::Rooms { rooms: &rooms, page });
@@ -158,7 +182,7 @@ impl Turn<'_> {
             .from(from)
             .filter(visible)
             .take(len.saturating_add(1))
-            .map(|r| RoomSummary { name: &r.name, members: r.members.len() })
+            .map(|r| RoomSummary { name: &r.name, members: r.member_count() })
             .collect();
         let next = split_next(&mut rooms, len).map(|r| r.name);
         let page = ListPage { total, next };
@@ -183,7 +207,8 @@ impl Turn<'_> {
         let (room, shown, page) = match key {
             Some(key) => {
                 let room = world.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
-                let page = select_page(room.members.iter().filter_map(|(m, _)| nick(&m)), from, len);
+                let local = room.members.iter().filter_map(|(m, _)| nick(&m));
+                let page = select_page(local.chain(world.remote_members(room)), from, len);
                 (Some(&*room.name), page.entries, ListPage { total: page.total, next: page.next })
             }
             // The Lobby is kept in name order: a page is a range of it.
@@ -206,10 +231,9 @@ impl Turn<'_> {
         let out = &mut *self.out;
         let id = self.id;
         let len = world.config.list_page_len;
-        let shown = world.names.from(from).take(len.saturating_add(1));
-        let mut users: Vec<&str> = shown.filter_map(|c| world.clients.get(&c)).map(|c| &*c.nick).collect();
+        let mut users: Vec<&str> = world.online_from(from).take(len.saturating_add(1)).collect();
         let next = split_next(&mut users, len);
-        let page = ListPage { total: world.names.len(), next };
+        let page = ListPage { total: world.names.len() + world.remote.len(), next };
         let data = world.clients[&id].render(&Event::Users { users: &users, page });
         out.send(id, data);
     }

@@ -281,7 +281,8 @@ impl Turn<'_> {
         let kicked = &world.clients[&target].nick;
         let event = Event::Kicked { room: &room.name, by, host, nick: kicked, reason: reason.unwrap_or(by) };
         out.fanout(room.members.iter(), &event);
-        self.on(target).remove_member(&key);
+        let told: Box<str> = reason.unwrap_or(by).into();
+        self.on(target).remove_member(&key, Some(&told));
         Ok(())
     }
 

@@ -150,6 +150,18 @@ pub(crate) fn is_guest_name(name: &str) -> bool {
         && name.as_bytes()[5..].iter().all(u8::is_ascii_digit)
 }
 
+/// The entries of `map`, kept by folded name, from the name `from` on
+/// (all of them without it), in name order: O(log n) to find the start.
+pub(crate) fn from_name<'a, V>(
+    map: &'a std::collections::BTreeMap<NameKey, V>,
+    from: Option<&str>,
+) -> std::collections::btree_map::Range<'a, NameKey, V> {
+    match from {
+        Some(from) => map.range(NameKey::of(from)..),
+        None => map.range(..),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

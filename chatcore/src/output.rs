@@ -55,6 +55,9 @@ pub enum DisconnectReason {
     /// An IRC client registered without the server password of its port
     /// ([`ConnectInfo::irc_password`](crate::ConnectInfo::irc_password)).
     WrongServerPassword,
+    /// In a cluster, the other nodes refused every guest name it was
+    /// offered ([`MAX_GUEST_ATTEMPTS`](crate::cluster::MAX_GUEST_ATTEMPTS)).
+    NameUnavailable,
 }
 
 impl DisconnectReason {
@@ -110,6 +113,7 @@ code_table! {
                 DisconnectReason::IdleTimeout => ("idle", "idle for too long"),
                 DisconnectReason::LoggedInElsewhere => ("logged_in_elsewhere", "logged in from elsewhere"),
                 DisconnectReason::WrongServerPassword => ("wrong_server_password", "wrong server password"),
+                DisconnectReason::NameUnavailable => ("name_unavailable", "no guest name is free; try again later"),
             }
         }
     }
@@ -218,10 +222,12 @@ pub enum Output {
         /// At most this many, the newest of them.
         limit: usize,
     },
-    /// Work for the cluster this engine is a node of: publish a room
-    /// message, backfill a gap, follow or unfollow a room (see
-    /// [`cluster`](crate::cluster)). Never emitted unless
-    /// [`Config::cluster`](crate::Config::cluster) is on.
+    /// Work only the cluster this engine is a node of can do: publish a
+    /// room message, backfill a gap, follow or unfollow a room, claim or
+    /// release a name, tell the other nodes of a presence change or a
+    /// whisper. Never emitted unless
+    /// [`Config::cluster`](crate::Config::cluster) is on; the
+    /// [`cluster`](crate::cluster) module docs say what to do with each.
     Cluster(ClusterRequest),
 }
 

@@ -1,5 +1,7 @@
 //! A room: its name, its members and its history.
 
+use std::collections::BTreeSet;
+
 use crate::ClientId;
 use crate::codec::Wire;
 use crate::history::History;
@@ -115,6 +117,8 @@ pub(crate) struct Room {
     /// What the room is about, shown to everyone who joins.
     pub(crate) topic: Option<Topic>,
     pub(crate) modes: RoomModes,
+    /// Other nodes' users in it, by name (cluster mode only; see `cluster`).
+    pub(crate) remote: BTreeSet<NameKey>,
 }
 
 /// A room's topic, who set it and when.
@@ -137,7 +141,13 @@ impl Room {
             empty_since_ms,
             topic: None,
             modes: RoomModes::new(owner_is_some),
+            remote: BTreeSet::new(),
         }
+    }
+
+    /// Its members, local and (in cluster mode) on other nodes.
+    pub(crate) fn member_count(&self) -> usize {
+        self.members.len() + self.remote.len()
     }
 
     /// How long it may stay empty before it expires.

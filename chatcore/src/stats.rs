@@ -73,6 +73,15 @@ pub struct Stats {
     pub cluster_held_dropped: u64,
     /// With `Config::cluster`: backfills asked for.
     pub cluster_backfills: u64,
+    /// In a cluster, other nodes' users known to be in a room here.
+    pub remote_users: usize,
+    /// In a cluster, presence changes from other nodes that were ignored:
+    /// about a room this node does not have, contradicting what it knows,
+    /// or past its limits (see the [`cluster`](crate::cluster) module).
+    pub remote_presence_ignored: u64,
+    /// In a cluster, whispers from other nodes that were not delivered:
+    /// nobody here held the name any more, or its holder blocks the sender.
+    pub remote_whispers_dropped: u64,
 }
 
 /// The counters behind [`Stats`] that no table's length gives: kept
@@ -89,6 +98,8 @@ pub(crate) struct Counters {
     pub(crate) cluster_ignored: u64,
     pub(crate) cluster_held_dropped: u64,
     pub(crate) cluster_backfills: u64,
+    pub(crate) remote_presence_ignored: u64,
+    pub(crate) remote_whispers_dropped: u64,
 }
 
 impl Counters {

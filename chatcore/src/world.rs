@@ -2,9 +2,9 @@
 //! by their methods: the client table ([`Clients`], under `client/`, as
 //! only it may change a client's codec), [`Names`] (nicknames and the
 //! Lobby), [`Rooms`], [`Accounts`], [`Blocks`], [`Logins`], `Timers`,
-//! [`ClusterNode`] (a cluster node's publications and gaps) and,
-//! on IRC's side, `Visitors` (LUSERS's counts and WHOWAS), each in its own
-//! file. What spans parts is here: connecting, input, a client's
+//! on IRC's side `Visitors` (LUSERS's counts and WHOWAS), and in cluster
+//! mode [`ClusterNode`] (publications and gaps), `Claims` and `Remote`,
+//! each in its own file. What spans parts is here: connecting, input, a client's
 //! memberships and the Lobby, departures.
 //! Command handlers run in a [`Turn`](crate::turn::Turn), which holds the
 //! world and the [`Outbox`] beside it, so they can walk the world and
@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use crate::Config;
 use crate::client::{Client, Clients, FloodBucket};
+use crate::cluster::PresenceChange;
 use crate::codec::{Codec, LineReader, Wire};
 use crate::command::Verb;
 use crate::error::Rejection;
@@ -32,16 +33,20 @@ use crate::timers::{Due, Timers};
 
 mod accounts;
 mod blocks;
+mod claims;
 mod cluster;
 mod logins;
 mod names;
+mod remote;
 mod rooms;
 
 pub(crate) use accounts::{Account, Accounts, OfflineMessage};
 pub(crate) use blocks::Blocks;
+pub(crate) use claims::{ClaimFor, Claims, PendingClaim};
 pub(crate) use cluster::{ClusterNode, Held, PendingPublish};
 pub(crate) use logins::Logins;
 pub(crate) use names::Names;
+pub(crate) use remote::Remote;
 pub(crate) use rooms::Rooms;
 
 /// The engine's state, apart from its output queue.
@@ -71,6 +76,10 @@ pub(crate) struct World {
     /// With `Config::cluster`: publications under way, and rooms waiting
     /// for a missing message.
     pub(crate) cluster: ClusterNode,
+    /// In a cluster: name claims under way.
+    pub(crate) claims: Claims,
+    /// In a cluster: other nodes' users in a room here.
+    pub(crate) remote: Remote,
 }
 
 impl World {
@@ -88,6 +97,8 @@ impl World {
             visitors: Visitors::default(),
             counts: Counters::default(),
             cluster: ClusterNode::default(),
+            claims: Claims::default(),
+            remote: Remote::default(),
         }
     }
 
@@ -118,7 +129,7 @@ impl World {
             out.push(Output::Close { client: id, reason });
             return id;
         }
-        let nick = self.names.fresh_guest_name();
+        let nick = if self.config.cluster { self.fresh_guest_name() } else { self.names.fresh_guest_name(|_| false) };
         let nick_key = NameKey::of(&nick);
         let registration_timeout = self.config.registration_timeout;
         let session = irc.then(|| {
@@ -132,18 +143,32 @@ impl World {
         client.irc = session;
         client.refuse_passwords = refuse_passwords;
         self.timers.rearm(id, &mut client, &self.config);
-        if !irc {
-            out.tell(id, codec, &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
-        }
-        if self.config.announce_lobby_presence {
-            out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
+        // In a cluster, greeted once the other nodes grant its name.
+        let claiming = self.config.cluster.then(|| client.nick.clone());
+        client.name_pending = claiming.is_some();
+        if claiming.is_none() {
+            self.greet(out, id, &client);
         }
         self.names.arrive(nick_key, id);
         self.clients.insert(id, Box::new(client));
         self.visitors.arrive(irc);
+        if let Some(name) = claiming {
+            self.claim_first_name(out, now, id, &name);
+        }
         // Rooms restored empty start counting towards expiry once time is known.
         self.rooms.schedule_sweep(now, &self.config);
         id
+    }
+
+    /// Welcomes a new client (an IRC client: once it registers) and tells
+    /// the Lobby, if so configured.
+    pub(crate) fn greet(&self, out: &mut Outbox, id: ClientId, client: &Client) {
+        if client.irc.is_none() {
+            out.tell(id, client.codec(), &Event::Welcome { server: &self.config.server_name, nick: &client.nick });
+        }
+        if self.config.announce_lobby_presence {
+            out.fanout(self.lobby_except(id), &Event::Connected { nick: &client.nick });
+        }
     }
 
     /// Acts on every complete line in `bytes` from a connected client.
@@ -164,7 +189,10 @@ impl World {
         }
     }
 
-    fn handle_frame(&mut self, out: &mut Outbox, now: Now, id: ClientId, frame: Frame<'_>) {
+    pub(crate) fn handle_frame(&mut self, out: &mut Outbox, now: Now, id: ClientId, frame: Frame<'_>) {
+        if self.config.cluster && self.hold_if_claiming(out, now, id, &frame) {
+            return;
+        }
         let Some(client) = self.clients.get_mut(&id) else {
             return; // quit earlier in the same read
         };
@@ -399,6 +427,14 @@ impl World {
             self.vacated(out, now, key);
         }
         out.fanout(recipients, &Event::Disconnected { nick: &client.nick, host: &client.host, reason });
+        if self.config.cluster {
+            if !client.rooms.is_empty() {
+                self.announce(out, || PresenceChange::Quit { nick: client.nick.clone(), reason: reason.clone() });
+            }
+            if !client.name_pending {
+                self.release_if_unused(out, &client.nick);
+            }
+        }
     }
 }
 

@@ -459,9 +459,10 @@ impl EngineTask {
                     Output::FetchHistory { client, target, before, limit } => {
                         fetches.push(Job::Fetch { client, target, before, limit });
                     }
-                    // chatd runs its engine as a single node: `Config::cluster`
-                    // is never on, so none comes.
-                    Output::Cluster(_) => {}
+                    // chatd runs its engine as a single node: cluster mode is never on.
+                    Output::Cluster(request) => {
+                        debug_assert!(false, "a single node was asked {request:?}");
+                    }
                 }
             }
             ops.extend(

@@ -184,12 +184,15 @@ impl World {
         }
     }
 
-    /// The room `key` may have lost its last member: its idle time starts,
-    /// and in a cluster it is no longer followed.
+    /// A local member has just left the room `key`: if nobody is left in
+    /// it, here or on other nodes, its idle time starts; and in a cluster,
+    /// once no local member is left, this node no longer follows it (other
+    /// nodes' users in it are told of by presence, not by its messages).
     pub(crate) fn vacated(&mut self, out: &mut Outbox, now: Now, key: &NameKey) {
-        if self.rooms.note_if_vacated(out, now, key, &self.config)
-            && self.config.cluster
+        self.rooms.note_if_vacated(out, now, key, &self.config);
+        if self.config.cluster
             && let Some(room) = self.rooms.get(key)
+            && room.members.len() == 0
         {
             let name = room.name.clone();
             self.unfollow(out, key, name);
@@ -200,7 +203,7 @@ impl World {
     /// a room with local members, holds only messages after its frontier
     /// and within the bound, and has exactly one backfill due.
     #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn check_cluster(&self) -> Result<(), crate::InvariantViolation> {
+    pub(crate) fn check_gaps(&self) -> Result<(), crate::InvariantViolation> {
         let room = |key: &NameKey| self.rooms.get(key).map(|room| (room.next_seq, room.members.len() > 0));
         self.cluster.check(self.config.cluster_max_held, room)
     }

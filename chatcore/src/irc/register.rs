@@ -152,12 +152,19 @@ impl Turn<'_> {
         }
         if !logged_in {
             let Some(nick) = session.wanted_nick.clone() else { return };
-            if let Err(rejection) = self.change_nick(&nick) {
+            // Named already when a cluster's claim of the nickname was granted.
+            if client.nick != nick
+                && let Err(rejection) = self.change_nick(&nick)
+            {
                 // The client must pick another nickname before it is welcome.
                 if let Some(session) = self.world.irc_session(id) {
                     session.wanted_nick = None;
                 }
                 return self.world.reject(self.out, id, rejection);
+            }
+            // Welcomed once the other nodes grant the nickname (`cluster`).
+            if self.world.config.cluster && self.world.clients.get(&id).is_some_and(|c| c.claim_pending.is_some()) {
+                return;
             }
         }
         let world = &mut *self.world;

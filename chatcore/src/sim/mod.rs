@@ -33,7 +33,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::{
-    ClientId, ClusterRequest, Config, ConnectInfo, DisconnectReason, Engine, Error, Now, Output, PasswordHash,
+    ClaimAnswer, ClientId, ClusterRequest, Config, ConnectInfo, DisconnectReason, Engine, Error, Now, Output,
+    PasswordHash,
 };
 
 /// An engine driven by simulated clients and simulated time.
@@ -48,6 +49,7 @@ pub struct Sim {
     auth: Vec<Output>,
     auto_auth: bool,
     cluster: Vec<ClusterRequest>,
+    sole_node: bool,
 }
 
 impl Sim {
@@ -84,6 +86,7 @@ impl Sim {
             auth: Vec::new(),
             auto_auth: false,
             cluster: Vec::new(),
+            sole_node: false,
         }
     }
 
@@ -198,6 +201,7 @@ impl Sim {
     /// The transcript shows an [`Output::Broadcast`] as the
     /// [`Output::Send`]s it stands for, one per recipient, in its place.
     pub fn drain(&mut self) {
+        let mut claims = Vec::new();
         while let Some(output) = self.engine.poll_output() {
             match output {
                 Output::Send { to, ref data } => self.inbox.entry(to).or_default().extend_from_slice(data),
@@ -216,13 +220,34 @@ impl Sim {
                 }
                 Output::HashPassword { .. } | Output::VerifyPassword { .. } => self.auth.push(output.clone()),
                 Output::Persist(_) | Output::FetchHistory { .. } => {}
+                Output::Cluster(ClusterRequest::ClaimName { claim, .. }) if self.sole_node => claims.push(claim),
+                Output::Cluster(
+                    ClusterRequest::ReleaseName { .. } | ClusterRequest::Presence(_) | ClusterRequest::Whisper(_),
+                ) if self.sole_node => {}
                 Output::Cluster(ref request) => self.cluster.push(request.clone()),
             }
             self.transcript.push(output);
         }
+        if !claims.is_empty() {
+            let now = self.now;
+            for claim in claims {
+                self.engine.handle_name_claim(now, claim, ClaimAnswer::Granted).expect("the claim was just made");
+            }
+            self.drain();
+        }
         if self.auto_auth && !self.auth.is_empty() {
             self.answer_auth();
         }
+    }
+
+    /// Whether the engine is the only node of its cluster, as a test of
+    /// room messages wants it: every name claim is granted at once, and
+    /// releases, presence and whispers to other nodes go nowhere, so that
+    /// [`take_cluster_requests`](Self::take_cluster_requests) shows only
+    /// what room messages ask. Off by default.
+    pub fn set_sole_node(&mut self, on: bool) {
+        self.sole_node = on;
+        self.drain();
     }
 
     /// Whether password requests are answered as soon as they are made

@@ -7,8 +7,9 @@
 mod accounts;
 mod bad_input;
 mod ban_evasion;
-mod cluster;
-mod cluster_sim;
+mod cluster; // names and presence across simulated nodes
+mod cluster_messages; // one node publishing and delivering room messages
+mod cluster_sim; // room messages across simulated nodes and a lossy notifier
 mod connect;
 mod conversations;
 mod hardening;

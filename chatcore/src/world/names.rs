@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::names::NameKey;
+use crate::names::{NameKey, from_name};
 use crate::output::ClientId;
 
 /// Every connected client by nickname, and the Lobby's clients likewise.
@@ -28,12 +28,14 @@ impl Default for Names {
 }
 
 impl Names {
-    /// A `Guest<N>` name nobody holds, numbered on from the last one given.
-    pub(crate) fn fresh_guest_name(&mut self) -> Box<str> {
+    /// A `Guest<N>` name nobody holds, nor is `also_taken` (in a cluster:
+    /// claimed or held elsewhere), numbered on from the last one given.
+    pub(crate) fn fresh_guest_name(&mut self, also_taken: impl Fn(&NameKey) -> bool) -> Box<str> {
         loop {
             let name = format!("Guest{}", self.next_guest);
             self.next_guest += 1;
-            if !self.is_taken(&NameKey::of(&name)) {
+            let key = NameKey::of(&name);
+            if !self.is_taken(&key) && !also_taken(&key) {
                 return name.into();
             }
         }
@@ -155,11 +157,7 @@ fn remove_if_held(map: &mut BTreeMap<NameKey, ClientId>, key: &NameKey, id: Clie
 
 /// The values of `map` from the name `from` on, in name order.
 fn name_range<'a>(map: &'a BTreeMap<NameKey, ClientId>, from: Option<&str>) -> impl Iterator<Item = ClientId> + 'a {
-    let range = match from {
-        Some(from) => map.range(NameKey::of(from)..),
-        None => map.range(..),
-    };
-    range.map(|(_, id)| *id)
+    from_name(map, from).map(|(_, id)| *id)
 }
 
 #[cfg(test)]
@@ -201,8 +199,8 @@ mod tests {
     fn a_guest_name_is_never_one_someone_holds() {
         let mut names = Names::default();
         names.arrive(key("guest2"), ClientId(1));
-        assert_eq!(&*names.fresh_guest_name(), "Guest1");
-        assert_eq!(&*names.fresh_guest_name(), "Guest3");
+        assert_eq!(&*names.fresh_guest_name(|_| false), "Guest1");
+        assert_eq!(&*names.fresh_guest_name(|key| *key == NameKey::of("guest3")), "Guest4");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::Config;
 use crate::error::Rejection;
 use crate::lockout::{Creator, RoomCreations};
 use crate::modes::RoomModes;
-use crate::names::NameKey;
+use crate::names::{NameKey, from_name};
 use crate::outbox::Outbox;
 use crate::record::Record;
 use crate::room::Room;
@@ -72,11 +72,7 @@ impl Rooms {
     /// The rooms in name order, from the name `from` on (all of them
     /// without it): O(log n) to find the start.
     pub(crate) fn from(&self, from: Option<&str>) -> impl Iterator<Item = &Room> + '_ {
-        let range = match from {
-            Some(from) => self.table.range(NameKey::of(from)..),
-            None => self.table.range(..),
-        };
-        range.map(|(_, room)| room)
+        from_name(&self.table, from).map(|(_, room)| room)
     }
 
     /// Counts one room creation against each of `creators`, or refuses it
@@ -101,12 +97,11 @@ impl Rooms {
     }
 
     /// If the room at `key` has just lost its last member, its idle time
-    /// starts now: recorded, and expiry checks are scheduled. Whether it
-    /// just lost its last member.
-    pub(crate) fn note_if_vacated(&mut self, out: &mut Outbox, now: Now, key: &NameKey, config: &Config) -> bool {
-        let Some(room) = self.table.get_mut(key) else { return false };
-        if room.members.len() > 0 || room.empty_since_ms.is_some() {
-            return false;
+    /// starts now: recorded, and expiry checks are scheduled.
+    pub(crate) fn note_if_vacated(&mut self, out: &mut Outbox, now: Now, key: &NameKey, config: &Config) {
+        let Some(room) = self.table.get_mut(key) else { return };
+        if room.member_count() > 0 || room.empty_since_ms.is_some() {
+            return;
         }
         room.empty_since_ms = Some(now.unix_ms);
         let name = room.name.clone();
@@ -114,7 +109,6 @@ impl Rooms {
             out.persist(Record::RoomVacated { room: name, unix_ms: now.unix_ms });
         }
         self.schedule_sweep(now, config);
-        true
     }
 
     /// Nobody is left to operate an empty guest's room, and whoever joins
@@ -127,7 +121,7 @@ impl Rooms {
     pub(crate) fn renew_guest_room(&mut self, out: &mut Outbox, now: Now, key: &NameKey) -> bool {
         let Some(room) = self.table.get_mut(key) else { return false };
         let pristine = room.next_seq == 1 && room.topic.is_none() && room.modes == RoomModes::new(false);
-        if room.owner.is_some() || room.members.len() > 0 || pristine {
+        if room.owner.is_some() || room.member_count() > 0 || pristine {
             return false;
         }
         let name = room.name.clone();

@@ -12,7 +12,15 @@ use crate::sim::Sim;
 use crate::{ClusterRequest, Error, Output, Publication, PublishTicket, RoomMessage};
 
 fn node() -> Sim {
-    Sim::new(relaxed().with_cluster(true))
+    node_with(relaxed().with_cluster(true))
+}
+
+/// A node alone in its cluster for names (every claim granted), so that
+/// its cluster requests are those of room messages.
+fn node_with(config: crate::Config) -> Sim {
+    let mut sim = Sim::new(config);
+    sim.set_sole_node(true);
+    sim
 }
 
 /// The publications among the cluster requests made since the last call.
@@ -269,7 +277,7 @@ fn a_gap_still_open_after_the_wait_is_backfilled_and_again_after_each_wait() {
 
 #[test]
 fn a_room_over_its_bound_drops_what_it_holds_and_the_backfill_brings_it() {
-    let mut sim = Sim::new(relaxed().with_cluster(true).with_cluster_max_held(2));
+    let mut sim = node_with(relaxed().with_cluster(true).with_cluster_max_held(2));
     let (_alice, bob) = room_of_two(&mut sim);
     feed_carol(&mut sim, [2, 3, 4]);
     assert_eq!(sim.engine().stats().cluster_held_dropped, 3);
