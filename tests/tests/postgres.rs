@@ -46,7 +46,9 @@ fn a_crash_and_restart_on_postgres_keeps_accounts_rooms_topics_and_history() {
     drop(server);
 
     let server = Server::start_on_database(chatd!(), database.url(), &args);
-    assert!(server.logs().contains("store open (PostgreSQL)"), "{}", server.logs());
+    // Log lines are written by a thread of their own, a moment after; a
+    // migration would be logged before the store is open.
+    server.wait_for_log("store open (PostgreSQL)");
     assert!(!server.logs().contains("migrated"), "the second start migrates nothing:\n{}", server.logs());
     let mut guest = server.login("guest");
     guest.send("/list");
