@@ -408,6 +408,9 @@ impl Engine {
         }
     }
 
+    /// STUB
+    pub fn handle_remote_record(&mut self, _now: Now, _record: crate::Record) {}
+
     /// The store started or stopped failing. See [`StorageStatus`].
     ///
     /// Takes no `now`: it changes what is accepted from now on, not when

@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags};
 
-pub use backend::{Backend, BackendError, Page};
+pub use backend::{Backend, BackendError, FeedEntry, Page};
 pub use files::{ForeignFile, Room};
 pub use postgres::{DatabaseUrl, PgStore};
 pub use records::Retention;

@@ -28,6 +28,8 @@ pub enum Job {
         batch: u64,
         /// The records, in the order the engine made them.
         records: Vec<Record>,
+        /// STUB
+        publications: Vec<chatcore::Publication>,
     },
     /// Read a page of older history for a client.
     Fetch {
@@ -49,6 +51,8 @@ pub enum Reply {
     Committed {
         /// The newest batch now on disk.
         upto: u64,
+        /// STUB
+        published: Vec<(chatcore::Publication, Option<u64>)>,
     },
     /// Writes started or stopped failing.
     Status(StorageStatus),
@@ -88,6 +92,9 @@ pub struct StoreHandle {
 }
 
 impl StoreHandle {
+    /// STUB
+    pub fn spawn_cluster(store: Box<dyn Backend>, retention: Retention, _node: String, report: impl Fn(Reply) + Send + 'static) -> StoreHandle { StoreHandle::spawn(store, retention, report) }
+
     /// Starts the thread; it hands each reply to `report`.
     pub fn spawn(
         store: Box<dyn Backend>,
@@ -159,7 +166,7 @@ fn run(
         let mut fetches = Vec::new();
         for job in std::iter::once(first).chain(inbox.try_iter()) {
             match job {
-                Job::Commit { batch, records: mut batch_records } => {
+                Job::Commit { batch, records: mut batch_records, .. } => {
                     records.append(&mut batch_records);
                     upto = Some(batch);
                 }
@@ -171,7 +178,7 @@ fn run(
             && commit_until_it_succeeds(&mut *store, &records, report, stopping)
         {
             checkpoint_due.get_or_insert_with(|| Instant::now() + checkpoint_every);
-            report(Reply::Committed { upto });
+            report(Reply::Committed { upto, published: Vec::new() });
         }
         // Fetches run after the commits sent before them, so a page never
         // misses a message its reader has already seen.
