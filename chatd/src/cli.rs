@@ -239,7 +239,40 @@ pub(crate) struct Cli {
     pub(crate) storage: StorageArgs,
 
     #[command(flatten)]
+    pub(crate) cluster: ClusterArgs,
+
+    #[command(flatten)]
     pub(crate) engine: EngineArgs,
+}
+
+/// Several chatds serving as one (docs/CLUSTER.md).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Cluster")]
+pub(crate) struct ClusterArgs {
+    /// Make this chatd one node of a cluster, with the others on this Redis.
+    ///
+    /// redis://HOST:PORT[/DB]. Needs --database-url: every node shares the
+    /// one PostgreSQL database, which holds everything; Redis only tells
+    /// the nodes quickly of what was stored, and holds the nicknames'
+    /// leases and who is in which room. A client may connect to any node.
+    #[arg(long, value_name = "URL", env = "CHATD_REDIS_URL", hide_env_values = true, requires = "database_url")]
+    pub(crate) redis_url: Option<String>,
+
+    /// Put this before every Redis key, so that chatd shares a Redis with other data.
+    #[arg(long, value_name = "PREFIX", default_value = crate::cluster::DEFAULT_PREFIX, requires = "redis_url")]
+    pub(crate) redis_prefix: String,
+
+    /// This node's name, unique among the cluster's live nodes [default: HOST-PID].
+    #[arg(long, value_name = "NAME", requires = "redis_url")]
+    pub(crate) node_name: Option<String>,
+
+    /// Seconds a dead node's nicknames stay taken, and its users shown in rooms.
+    ///
+    /// A live node renews its leases every third of this. Fractions are
+    /// allowed (0.5).
+    #[arg(long, value_name = "SECS", default_value_t = Seconds(crate::cluster::DEFAULT_LEASE),
+          value_parser = seconds(ranges::NODE_LEASE), requires = "redis_url")]
+    pub(crate) node_lease: Seconds,
 }
 
 /// What chatd can do besides serving.

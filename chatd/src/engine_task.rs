@@ -30,6 +30,8 @@ use crate::server::refusals::{self, Refusal};
 use crate::shutdown::Stop;
 use crate::store::thread::{Job, Reply, StoreHandle};
 
+// This node's part of a cluster: the engine's cluster requests carried out.
+pub(crate) mod cluster;
 // When each commit was sent, to notice one that hangs.
 mod commit_watch;
 // The engine's deadlines on a 100 ms grid: few wakeups for many timers.
@@ -37,6 +39,7 @@ mod grain;
 // Goodbyes, the last commits, and the wait for every connection to end.
 mod shutdown;
 
+use cluster::{ClusterDone, Node};
 use commit_watch::CommitWatch;
 use grain::Grid;
 
@@ -67,6 +70,8 @@ pub(crate) enum Done {
     Password(passwords::Answer),
     /// The storage thread reports.
     Store(Reply),
+    /// The cluster's bus or follower reports.
+    Cluster(ClusterDone),
 }
 
 /// A connected client, as the engine task sees it.
@@ -129,6 +134,8 @@ pub(crate) struct EngineTask {
     unregistered: HashMap<ClientId, Newcomer>,
     /// Of those, the ones heard from in this batch: registered, perhaps.
     heard: Vec<ClientId>,
+    /// This node's part of a cluster, if chatd is one node of several.
+    cluster: Option<Node>,
 }
 
 enum Wake {
@@ -164,6 +171,7 @@ impl EngineTask {
             measures: Measures::default(),
             unregistered: HashMap::new(),
             heard: Vec::new(),
+            cluster: None,
             engine,
             conns: HashMap::new(),
             lingering: VecDeque::new(),
@@ -176,6 +184,13 @@ impl EngineTask {
             alive_rx,
             send_limit,
         }
+    }
+
+    /// Makes this engine task one node of a cluster (the engine must be
+    /// configured for it, and the store must number publications).
+    pub(crate) fn with_cluster(mut self, node: Option<Node>) -> Self {
+        self.cluster = node;
+        self
     }
 
     /// IRC clients must give `password` with PASS before they register.
@@ -266,12 +281,15 @@ impl EngineTask {
                     }
                 }
                 Wake::Scrape(reply) => {
-                    let snapshot = self.measures.snapshot(
+                    let mut snapshot = self.measures.snapshot(
                         &self.engine,
                         self.held.bytes(),
                         self.storage_failing,
                         self.passwords.checks_run(),
                     );
+                    if let Some(node) = &self.cluster {
+                        snapshot = snapshot.with_cluster(node.redis_up(), node.bus_counts());
+                    }
                     // Room for one answer was made by the asker; one that
                     // gave up is simply not answered.
                     let _ = reply.try_send(snapshot);
@@ -379,16 +397,24 @@ impl EngineTask {
             Done::Password(Answer::Verified(request, matches)) => {
                 report_misuse(self.engine.handle_password_verified(now, request, matches));
             }
-            Done::Store(Reply::Committed { upto, .. }) => {
+            Done::Store(Reply::Committed { upto, published }) => {
                 let measures = &mut self.measures;
                 self.commits.committed(upto, now.instant, |took| measures.committed(took));
                 for op in self.held.release(upto) {
                     self.apply(now, op);
                 }
+                if let Some(node) = &mut self.cluster {
+                    node.committed(&mut self.engine, now, published);
+                }
             }
             Done::Store(Reply::Status(status)) => {
                 self.writes_failing = status == StorageStatus::Failing;
                 self.update_storage_status(now);
+            }
+            Done::Cluster(done) => {
+                if let Some(node) = &mut self.cluster {
+                    node.finished(&mut self.engine, now, done);
+                }
             }
             Done::Store(Reply::History { client, target, messages, unreadable }) => {
                 report_misuse(self.engine.handle_history_page(client, &target, messages, unreadable));
@@ -444,6 +470,7 @@ impl EngineTask {
             let mut ops = Vec::new();
             let mut records = Vec::new();
             let mut fetches = Vec::new();
+            let mut publications = Vec::new();
             while let Some(output) = self.engine.poll_output() {
                 match output {
                     Output::Send { to, data } => ops.push(ClientOp::Send(to, data)),
@@ -459,20 +486,20 @@ impl EngineTask {
                     Output::FetchHistory { client, target, before, limit } => {
                         fetches.push(Job::Fetch { client, target, before, limit });
                     }
-                    // chatd runs its engine as a single node: cluster mode is never on.
-                    Output::Cluster(request) => {
-                        debug_assert!(false, "a single node was asked {request:?}");
-                    }
+                    Output::Cluster(request) => match &mut self.cluster {
+                        Some(node) => node.request(request, &mut publications),
+                        None => debug_assert!(false, "a single node was asked {request:?}"),
+                    },
                 }
             }
             ops.extend(
                 std::mem::take(&mut self.departed).into_iter().map(|(id, reason)| ClientOp::Departed(id, reason)),
             );
             match &self.store {
-                Some(store) if !records.is_empty() => {
+                Some(store) if !records.is_empty() || !publications.is_empty() => {
                     let batch = self.held.hold_for_new_batch(ops);
-                    self.measures.commit_sent(records.len());
-                    store.send(Job::Commit { batch, records, publications: Vec::new() });
+                    self.measures.commit_sent(records.len() + publications.len());
+                    store.send(Job::Commit { batch, records, publications });
                     self.commits.sent(batch, now.instant);
                 }
                 // While writes fail, the engine makes no new records (it

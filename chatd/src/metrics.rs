@@ -25,6 +25,7 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 
+use crate::cluster::BusCounts;
 use crate::passwords::ChecksRun;
 
 /// The `Content-Type` of [`render`]'s text.
@@ -174,7 +175,14 @@ impl Measures {
         storage_failing: bool,
         password_checks: ChecksRun,
     ) -> Snapshot {
-        Snapshot { engine: engine.stats(), measures: self.clone(), held_bytes, storage_failing, password_checks }
+        Snapshot {
+            engine: engine.stats(),
+            measures: self.clone(),
+            held_bytes,
+            storage_failing,
+            password_checks,
+            cluster: None,
+        }
     }
 }
 
@@ -187,6 +195,16 @@ pub(crate) struct Snapshot {
     held_bytes: usize,
     storage_failing: bool,
     password_checks: ChecksRun,
+    /// A cluster node's: whether Redis answers, and what its bus counted.
+    cluster: Option<(bool, BusCounts)>,
+}
+
+impl Snapshot {
+    /// With a cluster node's figures.
+    pub(crate) fn with_cluster(mut self, redis_up: bool, counts: BusCounts) -> Self {
+        self.cluster = Some((redis_up, counts));
+        self
+    }
 }
 
 /// The metrics text for one scrape.
@@ -209,7 +227,8 @@ struct Scraped {
 
 impl Collector for Scraped {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let Snapshot { engine: stats, measures, held_bytes, storage_failing, password_checks } = &self.snapshot;
+        let Snapshot { engine: stats, measures, held_bytes, storage_failing, password_checks, cluster } =
+            &self.snapshot;
         let gauge = |v: usize| ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX));
 
         let info = encoder.encode_descriptor("chatd_build", "chatd's version.", None, MetricType::Info)?;
@@ -278,6 +297,10 @@ impl Collector for Scraped {
             [("chatd", password_checks.with_chatd_params), ("other", password_checks.with_other_params)]
         {
             ConstCounter::new(count).encode(checks.encode_family(&[("params", params)].as_slice())?)?;
+        }
+
+        if let Some((redis_up, bus)) = cluster {
+            encode_cluster(&mut encoder, stats, *redis_up, bus)?;
         }
 
         gauge(*held_bytes).encode(encoder.encode_descriptor(
@@ -368,4 +391,59 @@ mod tests {
         }
         assert!(text.ends_with("# EOF\n"));
     }
+}
+
+/// A cluster node's series: its link to Redis, what went through it, and
+/// what the engine made of the other nodes' messages and presence.
+fn encode_cluster(
+    encoder: &mut DescriptorEncoder<'_>,
+    stats: &Stats,
+    redis_up: bool,
+    bus: &BusCounts,
+) -> Result<(), std::fmt::Error> {
+    ConstGauge::new(i64::from(redis_up)).encode(encoder.encode_descriptor(
+        "chatd_cluster_redis_up",
+        "1 while this node reaches Redis, else 0 (it takes no new names, and /healthz answers 503).",
+        None,
+        MetricType::Gauge,
+    )?)?;
+    ConstGauge::new(i64::try_from(stats.remote_users).unwrap_or(i64::MAX)).encode(encoder.encode_descriptor(
+        "chatd_cluster_remote_users",
+        "Users of other nodes in rooms this node knows.",
+        None,
+        MetricType::Gauge,
+    )?)?;
+    let counters = [
+        ("chatd_cluster_published", "Room messages this node added to their Redis streams.", bus.published),
+        ("chatd_cluster_publish_refused", "Room messages Redis refused: a later one was there first.", bus.refused),
+        (
+            "chatd_cluster_bus_dropped",
+            "Messages and presence changes given up while Redis was out of reach.",
+            bus.dropped,
+        ),
+        ("chatd_cluster_entries_read", "Room messages read from Redis streams.", bus.entries_read),
+        ("chatd_cluster_trimmed", "Times a room's stream no longer held what this node needed.", bus.trimmed),
+        ("chatd_cluster_duplicates", "Room messages that arrived again and were dropped.", stats.cluster_duplicates),
+        ("chatd_cluster_ignored", "Room messages for rooms without local members.", stats.cluster_ignored),
+        ("chatd_cluster_backfills", "Backfills asked of the database for a gap.", stats.cluster_backfills),
+        (
+            "chatd_cluster_held_dropped",
+            "Held room messages dropped past the per-room bound.",
+            stats.cluster_held_dropped,
+        ),
+        (
+            "chatd_cluster_remote_presence_ignored",
+            "Presence changes of other nodes that did not apply here.",
+            stats.remote_presence_ignored,
+        ),
+        (
+            "chatd_cluster_remote_whispers_dropped",
+            "Whispers from other nodes whose recipient was gone or blocked the sender.",
+            stats.remote_whispers_dropped,
+        ),
+    ];
+    for (name, help, value) in counters {
+        ConstCounter::new(value).encode(encoder.encode_descriptor(name, help, None, MetricType::Counter)?)?;
+    }
+    Ok(())
 }

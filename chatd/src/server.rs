@@ -13,6 +13,7 @@ mod storage;
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_channel::Sender;
@@ -21,7 +22,10 @@ use futures_lite::future;
 use smol::{Async, Timer};
 
 use crate::cli::Cli;
+use crate::cluster::follower::Follower;
+use crate::cluster::{Bus, BusConfig, Health, Report};
 use crate::conn::Inbound;
+use crate::engine_task::cluster::{ClusterDone, Node};
 use crate::engine_task::{Done, EngineTask};
 use crate::http::{Http, Origins, ServerHosts};
 use crate::ip_limit::IpLimiter;
@@ -63,6 +67,8 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     // State is restored before the port opens, so no client ever sees a
     // half-restored server; a store that cannot be used stops chatd here.
     let (done_tx, done_rx) = async_channel::unbounded();
+    let mut cluster_node = None;
+    let mut redis_up = None;
     let bad_config = |e| io::Error::other(format!("invalid settings: {e}"));
     let (engine, store) = if cli.storage.ephemeral {
         tracing::info!("ephemeral: nothing is stored");
@@ -70,7 +76,10 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         (Engine::new(config.clone()).map_err(bad_config)?, None)
     } else {
         let storage = &cli.storage;
-        let (store, key, records) = storage::open(&cli, config.history_len()).await?;
+        if cli.cluster.redis_url.is_some() {
+            config = config.with_cluster(true);
+        }
+        let storage::Opened { store, key, records, feed_from } = storage::open(&cli, config.history_len()).await?;
         config = config.with_hosts(match key {
             Some(key) => Hosts::Cloaked(key.map_err(io::Error::other)?),
             None => Hosts::Addresses,
@@ -101,9 +110,19 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         // Conversations are bounded by the engine's setting, rooms by chatd's flags.
         let per_conversation = u64::try_from(config.conversation_history_len()).unwrap_or(u64::MAX);
         let retention = Retention { max_per_conversation: Some(per_conversation), ..storage.retention() };
-        let store = StoreHandle::spawn(store, retention, move |reply| {
+        let report = move |reply| {
             let _ = done.try_send(Done::Store(reply));
-        });
+        };
+        let store = match (&cli.cluster.redis_url, &storage.database_url, feed_from) {
+            (Some(redis_url), Some(database_url), Some(feed_from)) => {
+                let (node, up) = join_cluster(&cli, redis_url, database_url, feed_from, &done_tx).await?;
+                redis_up = Some(up);
+                let store = StoreHandle::spawn_cluster(store, retention, node.name().to_owned(), report);
+                cluster_node = Some(node);
+                store
+            }
+            _ => StoreHandle::spawn(store, retention, report),
+        };
         (engine, Some(store))
     };
     let passwords = passwords::Pool::start(cli.password_limits(), move |answer| {
@@ -193,6 +212,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
         inbound: inbound.clone(),
         scrapes,
         started,
+        redis_up,
     });
     let metrics = metrics.map(|(socket, _)| Listener {
         socket,
@@ -227,10 +247,51 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
     accepting.extend(metrics.map(|listener| spawn(accept_loop(listener, door.clone(), inbound.clone(), None))));
     let commit_timeout = cli.storage.commit_timeout();
     let engine = EngineTask::new(engine, inbound, cli.send_limit(), store, passwords, commit_timeout, done_rx)
-        .with_irc_password(cli.engine.irc_password.as_deref());
+        .with_irc_password(cli.engine.irc_password.as_deref())
+        .with_cluster(cluster_node);
     spawn(engine.run(events, shutdown, listening, scrape_rx)).await;
     drop(accepting);
     Ok(())
+}
+
+/// Starts this node's bus (Redis) and follower (PostgreSQL), reporting
+/// to the engine task on `done`.
+async fn join_cluster(
+    cli: &Cli,
+    redis_url: &str,
+    database_url: &crate::store::DatabaseUrl,
+    feed_from: i64,
+    done: &Sender<Done>,
+) -> io::Result<(Node, Arc<AtomicBool>)> {
+    let args = &cli.cluster;
+    let mut bus_config = BusConfig::new(redis_url);
+    bus_config.prefix.clone_from(&args.redis_prefix);
+    if let Some(name) = &args.node_name {
+        bus_config.node.clone_from(name);
+    }
+    bus_config.lease = args.node_lease.0;
+    let name = bus_config.node.clone();
+    let to_engine = done.clone();
+    let up = Arc::new(AtomicBool::new(false));
+    let health = up.clone();
+    let bus = Bus::start(bus_config, move |report| {
+        if let Report::Connection(now) = &report {
+            health.store(*now == Health::Up, Ordering::Relaxed);
+        }
+        let _ = to_engine.try_send(Done::Cluster(ClusterDone::Bus(report)));
+    })
+    .map_err(|e| io::Error::other(format!("cannot join the cluster: {e}")))?;
+    let to_engine = done.clone();
+    let follower = Follower::start(
+        storage::open_follower(database_url.clone()).await?,
+        name.clone(),
+        feed_from,
+        move |followed| {
+            let _ = to_engine.try_send(Done::Cluster(ClusterDone::Follower(followed)));
+        },
+    );
+    tracing::info!(node = %name, lease_secs = args.node_lease.0.as_secs_f64(), prefix = %args.redis_prefix, "cluster node");
+    Ok((Node::new(name, bus, follower), up))
 }
 
 /// What a port serves.

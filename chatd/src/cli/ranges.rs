@@ -41,6 +41,8 @@ pub(crate) const HASH_QUEUE: Range<u64> = count(0, 100_000, false);
 pub(crate) const RETAIN_DAYS: Range<u64> = count(1, 36_500, false);
 /// `--retain-messages`: 1 to 1 billion per room.
 pub(crate) const RETAIN_MESSAGES: Range<u64> = count(1, 1_000_000_000, false);
+/// `--node-lease`: 0.1 s to an hour.
+pub(crate) const NODE_LEASE: Range<Duration> = secs(100, 3_600, false);
 /// `--commit-timeout`: 0 (never) or 0.1 s to 10 minutes.
 pub(crate) const COMMIT_TIMEOUT: Range<Duration> = secs(100, 600, true);
 /// `--tls-handshake-timeout`: 0.1 s to 10 minutes.

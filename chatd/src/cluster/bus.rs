@@ -88,6 +88,13 @@ impl Bus {
         self.send(Job::Send(Outgoing::Presence { user: user.to_owned(), payload, presence }));
     }
 
+    /// Adds `payload` to the presence stream, which every other node
+    /// reads as [`Report::Presence`], without keeping it in this node's
+    /// snapshot: for what concerns one moment (a whisper), not a user.
+    pub fn bulletin(&self, payload: Bytes) {
+        self.send(Job::Send(Outgoing::Bulletin { payload }));
+    }
+
     /// Reads `room`'s messages after seq `after` as [`Report::Entry`],
     /// from now on; following it again moves the position to `after`.
     pub fn follow(&self, room: &str, after: u64) {

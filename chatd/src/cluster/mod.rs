@@ -80,6 +80,8 @@ use redis::{Client, RedisError};
 
 mod bus;
 pub mod epoch;
+// The node's reader of PostgreSQL: backfills, rooms' newest numbers, the change feed.
+pub(crate) mod follower;
 pub mod leases;
 mod link;
 pub mod nodes;
@@ -87,8 +89,12 @@ mod outbox;
 pub mod presence;
 mod reader;
 mod report;
+// Who is in which room, here and on the other nodes.
+pub(crate) mod roster;
 mod shared;
 pub mod streams;
+// What nodes tell each other through Redis, as bytes.
+pub(crate) mod wire;
 
 pub use bus::Bus;
 pub use outbox::MAX_UNSENT;

@@ -23,8 +23,20 @@ pub(super) const BATCH: usize = 512;
 /// One thing to add to Redis.
 #[derive(Debug)]
 pub(super) enum Outgoing {
-    Publish { room: String, seq: u64, payload: Bytes },
-    Presence { user: String, payload: Bytes, presence: Presence },
+    Publish {
+        room: String,
+        seq: u64,
+        payload: Bytes,
+    },
+    Presence {
+        user: String,
+        payload: Bytes,
+        presence: Presence,
+    },
+    /// For the presence stream only, kept in no snapshot (a whisper).
+    Bulletin {
+        payload: Bytes,
+    },
 }
 
 /// What waits to be sent, oldest first.
@@ -77,6 +89,14 @@ impl Outbox {
                         pipe.add_command(command);
                     }
                 }
+                Outgoing::Bulletin { payload } => {
+                    pipe.add_command(presence::bulletin(
+                        &shared.keys,
+                        &config.node,
+                        payload,
+                        config.presence_stream_len,
+                    ));
+                }
             }
         }
         let replies: Vec<RedisResult<Value>> = pipe.query(conn)?;
@@ -97,6 +117,12 @@ impl Outbox {
                 Outgoing::Presence { user, .. } => {
                     if let Some(Err(error)) = replies.by_ref().take(3).find(Result::is_err) {
                         tracing::warn!(%error, %user, "Redis refused a presence change");
+                        shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Outgoing::Bulletin { .. } => {
+                    if let Some(Err(error)) = replies.next() {
+                        tracing::warn!(%error, "Redis refused a bulletin");
                         shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }

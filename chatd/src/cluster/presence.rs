@@ -62,8 +62,7 @@ pub(crate) fn commands(
     stream_len: usize,
     lease: Duration,
 ) -> [Cmd; 3] {
-    let mut xadd = redis::cmd("XADD");
-    xadd.arg(keys.presence()).arg("MAXLEN").arg("~").arg(stream_len).arg("*").arg("n").arg(node).arg("p").arg(payload);
+    let xadd = bulletin(keys, node, payload, stream_len);
     let snapshot = keys.snapshot(node);
     let mut record = match presence {
         Presence::Here => redis::cmd("HSET"),
@@ -76,6 +75,15 @@ pub(crate) fn commands(
     let mut expire = redis::cmd("PEXPIRE");
     expire.arg(&snapshot).arg(millis(lease));
     [xadd, record, expire]
+}
+
+/// The command that adds `payload` to the presence stream as `node`'s,
+/// without keeping it in the node's snapshot: something every node reads
+/// once (a whisper on its way), not a user's state.
+pub(crate) fn bulletin(keys: &Keys, node: &str, payload: &[u8], stream_len: usize) -> Cmd {
+    let mut xadd = redis::cmd("XADD");
+    xadd.arg(keys.presence()).arg("MAXLEN").arg("~").arg(stream_len).arg("*").arg("n").arg(node).arg("p").arg(payload);
+    xadd
 }
 
 /// What `node`'s users are now: each user with their latest payload.

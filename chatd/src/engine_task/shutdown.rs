@@ -56,6 +56,12 @@ impl EngineTask {
         }
         self.dispatch(now);
         self.retire_all(now);
+        // Last: the goodbyes' presence changes and releases are sent
+        // first, then the node leaves (its names free at once, not after
+        // the lease).
+        if let Some(node) = self.cluster.take() {
+            smol::unblock(move || node.finish()).await;
+        }
         // A listener that has not closed by then is stuck handing over a
         // connection; the goodbyes already said must not wait for it.
         let listeners_due = now.instant + DRAIN + SHUTDOWN_MARGIN;

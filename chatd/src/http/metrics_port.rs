@@ -62,7 +62,7 @@ pub(crate) async fn answer_at_limit(
 /// the public port) answers to `head`.
 async fn route(head: &request::Head, http: &Http, metrics_port: bool) -> Response {
     match (head.method.as_str(), head.path.as_str()) {
-        ("GET", "/healthz") => Response::text(Status::Ok, "ok"),
+        ("GET", "/healthz") => http.health(),
         ("GET", "/metrics") if metrics_port => scrape(http).await,
         ("GET", _) => Response::text(Status::NotFound, "not found"),
         _ => Response::text(Status::MethodNotAllowed, "only GET is served here").header("Allow", "GET"),

@@ -18,7 +18,7 @@
 //! | `Host` not chatd's address, `localhost` or a `--server-host` | `421` |
 //! | `GET /`, `/app.js`, `/style.css` | the page's files ([`page`]) |
 //! | `GET /codes.js` | chatcore's error and bye codes for the page, written by chatd ([`codes`]) |
-//! | `GET /healthz` | `200 ok` |
+//! | `GET /healthz` | `200 ok`; a cluster node that cannot reach Redis: `503 redis unreachable` |
 //! | `GET /ws` | `101`, then WebSocket; `400`/`426` if the upgrade is malformed |
 //! | any other `GET` | `404` |
 //! | any other method | `405` |
@@ -37,6 +37,7 @@ mod upgrade;
 
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_channel::Sender;
@@ -92,6 +93,20 @@ pub(crate) struct Http {
     pub(crate) scrapes: Sender<Scrape>,
     /// When chatd started, for its uptime.
     pub(crate) started: Instant,
+    /// A cluster node's link to Redis: `None` for a single chatd.
+    pub(crate) redis_up: Option<Arc<AtomicBool>>,
+}
+
+impl Http {
+    /// `/healthz`: `ok`, or `503` while a cluster node cannot reach Redis
+    /// (it can take no new names then, and hears of the other nodes' messages
+    /// only from the database), so a load balancer sends new clients elsewhere.
+    pub(crate) fn health(&self) -> Response {
+        match &self.redis_up {
+            Some(up) if !up.load(Ordering::Relaxed) => Response::text(Status::ServiceUnavailable, "redis unreachable"),
+            _ => Response::text(Status::Ok, "ok"),
+        }
+    }
 }
 
 /// Serves one HTTP connection: one request, then close (or a WebSocket).
@@ -127,7 +142,7 @@ pub(crate) async fn serve(stream: Async<TcpStream>, mut arrival: Arrival, http: 
     } else if head.path == "/ws" {
         return websocket(stream, arrival, head, early, &http).await;
     } else if head.path == "/healthz" {
-        Response::text(Status::Ok, "ok")
+        http.health()
     } else {
         page::asset(&head.path).unwrap_or_else(|| Response::text(Status::NotFound, "not found"))
     };

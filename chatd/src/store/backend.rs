@@ -60,10 +60,14 @@ pub struct Page {
 
 /// STUB
 #[derive(Debug)]
-pub struct FeedEntry { /// x
-pub id: i64, /// x
-pub node: String, /// x
-pub record: Record }
+pub struct FeedEntry {
+    /// x
+    pub id: i64,
+    /// x
+    pub node: String,
+    /// x
+    pub record: Record,
+}
 
 /// A durable store of the engine's records.
 pub trait Backend: Send {
@@ -97,15 +101,37 @@ pub trait Backend: Send {
     fn keep_whispers(&mut self, per_conversation: Option<u64>);
 
     /// STUB
-    fn commit_cluster(&mut self, _node: &str, _records: &[Record], _publications: &[chatcore::Publication]) -> Result<Vec<Option<u64>>, BackendError> { unimplemented!() }
+    fn commit_cluster(
+        &mut self,
+        _node: &str,
+        _records: &[Record],
+        _publications: &[chatcore::Publication],
+    ) -> Result<Vec<Option<u64>>, BackendError> {
+        unimplemented!()
+    }
     /// STUB
-    fn room_messages(&mut self, _node: &str, _room: &str, _after: u64, _upto: Option<u64>, _limit: usize) -> Result<Vec<chatcore::RoomMessage>, BackendError> { unimplemented!() }
+    fn room_messages(
+        &mut self,
+        _node: &str,
+        _room: &str,
+        _after: u64,
+        _upto: Option<u64>,
+        _limit: usize,
+    ) -> Result<Vec<chatcore::RoomMessage>, BackendError> {
+        unimplemented!()
+    }
     /// STUB
-    fn room_heads(&mut self, _rooms: &[&str]) -> Result<Vec<u64>, BackendError> { unimplemented!() }
+    fn room_heads(&mut self, _rooms: &[&str]) -> Result<Vec<u64>, BackendError> {
+        unimplemented!()
+    }
     /// STUB
-    fn changes_after(&mut self, _after: i64, _limit: usize) -> Result<Vec<FeedEntry>, BackendError> { unimplemented!() }
+    fn changes_after(&mut self, _after: i64, _limit: usize) -> Result<Vec<FeedEntry>, BackendError> {
+        unimplemented!()
+    }
     /// STUB
-    fn feed_head(&mut self) -> Result<i64, BackendError> { unimplemented!() }
+    fn feed_head(&mut self) -> Result<i64, BackendError> {
+        unimplemented!()
+    }
 
     /// Work a store wants done a little after writes (SQLite: moving the
     /// WAL into the database file). Nothing by default.

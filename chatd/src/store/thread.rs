@@ -93,7 +93,14 @@ pub struct StoreHandle {
 
 impl StoreHandle {
     /// STUB
-    pub fn spawn_cluster(store: Box<dyn Backend>, retention: Retention, _node: String, report: impl Fn(Reply) + Send + 'static) -> StoreHandle { StoreHandle::spawn(store, retention, report) }
+    pub fn spawn_cluster(
+        store: Box<dyn Backend>,
+        retention: Retention,
+        _node: String,
+        report: impl Fn(Reply) + Send + 'static,
+    ) -> StoreHandle {
+        StoreHandle::spawn(store, retention, report)
+    }
 
     /// Starts the thread; it hands each reply to `report`.
     pub fn spawn(
