@@ -142,6 +142,7 @@ impl Turn<'_> {
                 if refusals >= MAX_GUEST_ATTEMPTS {
                     return self.world.close(self.out, self.now, id, DisconnectReason::NameUnavailable);
                 }
+                self.world.names.skip_guests_after_refusal();
                 let guest = self.world.fresh_guest_name();
                 if welcomed {
                     self.rename(guest.clone(), true);

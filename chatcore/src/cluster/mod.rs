@@ -127,8 +127,10 @@
 //!   embedder's business: the engine never renews anything.
 //! * Granted, the change completes exactly as on a single node (the same
 //!   events and records). Refused, the client hears that the nickname is
-//!   taken, as for one taken locally; a guest at connect tries the next
-//!   guest number instead, and after [`MAX_GUEST_ATTEMPTS`] refusals is
+//!   taken, as for one taken locally; a guest at connect tries a guest
+//!   number four times further on instead (the other nodes number their
+//!   guests from 1 too, so the next few are likely taken as well), and
+//!   after [`MAX_GUEST_ATTEMPTS`] refusals is
 //!   closed with [`DisconnectReason::NameUnavailable`](crate::DisconnectReason::NameUnavailable).
 //! * While a client's claim is pending, its further lines wait, in order,
 //!   and are acted on once the answer came (at most `flood_burst` lines
@@ -222,9 +224,10 @@ pub use whisper::RemoteWhisper;
 
 use std::fmt;
 
-/// Refusals a guest's name may meet at connect, each trying the next guest
-/// number, before the guest is closed: guest numbers are counted per node,
-/// so a few may be taken elsewhere, but many means something is wrong.
+/// Refusals a guest's name may meet at connect, each trying a guest
+/// number four times further on, before the guest is closed: guest
+/// numbers are counted per node, so some may be taken elsewhere, but
+/// eight refusals (past number 38,000 or so) means something is wrong.
 pub const MAX_GUEST_ATTEMPTS: u32 = 8;
 
 /// What the engine asks of the cluster, as

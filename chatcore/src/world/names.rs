@@ -41,6 +41,16 @@ impl Names {
         }
     }
 
+    /// Moves guest numbering well past the number just refused by the
+    /// cluster: another node has been numbering its guests from 1 too, so
+    /// the numbers right after a refused one are most likely taken as
+    /// well. Quadrupling finds free numbers within
+    /// [`MAX_GUEST_ATTEMPTS`](crate::cluster::MAX_GUEST_ATTEMPTS) tries
+    /// even when other nodes hold thousands of guests.
+    pub(crate) fn skip_guests_after_refusal(&mut self) {
+        self.next_guest = self.next_guest.saturating_mul(4);
+    }
+
     /// Who holds the nickname `key`, if anyone.
     pub(crate) fn holder(&self, key: &NameKey) -> Option<ClientId> {
         self.nicks.get(key).copied()

@@ -98,7 +98,7 @@ fn a_refused_nickname_is_taken_and_the_old_one_kept() {
 }
 
 #[test]
-fn a_refused_guest_tries_the_next_number_and_is_closed_after_the_last_attempt() {
+fn a_refused_guest_tries_numbers_ever_further_on_and_is_closed_after_the_last_attempt() {
     let mut sim = Sim::new(node_config());
     let id = sim.connect();
     let mut tried = Vec::new();
@@ -106,7 +106,10 @@ fn a_refused_guest_tries_the_next_number_and_is_closed_after_the_last_attempt() 
         tried.push(name.clone());
         answer(&mut sim, claim, ClaimAnswer::Refused);
     }
-    let expected: Vec<String> = (1..=crate::cluster::MAX_GUEST_ATTEMPTS).map(|n| format!("Guest{n}")).collect();
+    // Each refusal skips ahead: a block of numbers another node holds is
+    // left behind in a few tries instead of one number at a time.
+    let expected = ["Guest1", "Guest8", "Guest36", "Guest148", "Guest596", "Guest2388", "Guest9556", "Guest38228"];
+    assert_eq!(crate::cluster::MAX_GUEST_ATTEMPTS, 8);
     assert_eq!(tried, expected);
     assert_eq!(sim.closed(id), Some(&DisconnectReason::NameUnavailable));
     assert!(sim.take_transcript().iter().all(|o| !matches!(o, Output::Cluster(ClusterRequest::ReleaseName { .. }))));
@@ -258,4 +261,23 @@ fn a_name_passing_between_local_clients_stays_claimed() {
     assert_eq!(net.registry.get(&crate::NameKey::of("alice")), Some(&0));
     net.assert_names_unique();
     assert_eq!(net.nodes[0].engine().check_invariants(), Ok(()));
+}
+
+#[test]
+fn a_guest_finds_a_free_number_past_thousands_held_on_another_node() {
+    let mut sim = Sim::new(node_config());
+    let id = sim.connect();
+    let held_elsewhere =
+        |name: &str| name.strip_prefix("Guest").and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n <= 5_000);
+    let mut granted = None;
+    while let [(claim, ref name)] = claims(&sim.take_cluster_requests())[..] {
+        let refused = held_elsewhere(name);
+        answer(&mut sim, claim, if refused { ClaimAnswer::Refused } else { ClaimAnswer::Granted });
+        if !refused {
+            granted = Some(name.clone());
+        }
+    }
+    assert_eq!(granted.as_deref(), Some("Guest9556"));
+    assert_eq!(sim.closed(id), None);
+    assert_eq!(sim.engine().nick(id), Some("Guest9556"));
 }
