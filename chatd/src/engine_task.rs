@@ -497,6 +497,9 @@ impl EngineTask {
             );
             match &self.store {
                 Some(store) if !records.is_empty() || !publications.is_empty() => {
+                    if let Some(node) = &self.cluster {
+                        node.recorded(&records);
+                    }
                     let batch = self.held.hold_for_new_batch(ops);
                     self.measures.commit_sent(records.len() + publications.len());
                     store.send(Job::Commit { batch, records, publications });

@@ -117,7 +117,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
             (Some(redis_url), Some(database_url), Some(feed_from)) => {
                 let (node, up) = join_cluster(&cli, redis_url, database_url, feed_from, &done_tx).await?;
                 redis_up = Some(up);
-                let store = StoreHandle::spawn_cluster(store, retention, node.name().to_owned(), report);
+                let store = StoreHandle::spawn_cluster(store, retention, node.incarnation().to_owned(), report);
                 cluster_node = Some(node);
                 store
             }
@@ -271,6 +271,10 @@ async fn join_cluster(
     }
     bus_config.lease = args.node_lease.0;
     let name = bus_config.node.clone();
+    // Tickets are numbered afresh by each start of the engine: the store
+    // tells which start published a message by this, not by the name a
+    // restarted node keeps.
+    let incarnation = format!("{name}#{}", chatcore::Now::system().unix_ms);
     let to_engine = done.clone();
     let up = Arc::new(AtomicBool::new(false));
     let health = up.clone();
@@ -291,7 +295,7 @@ async fn join_cluster(
         },
     );
     tracing::info!(node = %name, lease_secs = args.node_lease.0.as_secs_f64(), prefix = %args.redis_prefix, "cluster node");
-    Ok((Node::new(name, bus, follower), up))
+    Ok((Node::new(name, incarnation, bus, follower), up))
 }
 
 /// What a port serves.

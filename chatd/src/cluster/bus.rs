@@ -95,6 +95,12 @@ impl Bus {
         self.send(Job::Send(Outgoing::Bulletin { payload }));
     }
 
+    /// Removes `room`'s stream: the room was dropped, and one made again
+    /// under its name numbers its messages from 1.
+    pub fn drop_room(&self, room: &str) {
+        self.send(Job::Send(Outgoing::DropRoom { room: room.to_owned() }));
+    }
+
     /// Reads `room`'s messages after seq `after` as [`Report::Entry`],
     /// from now on; following it again moves the position to `after`.
     pub fn follow(&self, room: &str, after: u64) {

@@ -37,6 +37,11 @@ pub(super) enum Outgoing {
     Bulletin {
         payload: Bytes,
     },
+    /// A room was dropped: its stream goes, so that the room made again
+    /// numbers its stream's entries from 1.
+    DropRoom {
+        room: String,
+    },
 }
 
 /// What waits to be sent, oldest first.
@@ -97,6 +102,9 @@ impl Outbox {
                         config.presence_stream_len,
                     ));
                 }
+                Outgoing::DropRoom { room } => {
+                    pipe.add_command(redis::cmd("DEL").arg(shared.keys.room(room)).to_owned());
+                }
             }
         }
         let replies: Vec<RedisResult<Value>> = pipe.query(conn)?;
@@ -120,9 +128,9 @@ impl Outbox {
                         shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                Outgoing::Bulletin { .. } => {
+                Outgoing::Bulletin { .. } | Outgoing::DropRoom { .. } => {
                     if let Some(Err(error)) = replies.next() {
-                        tracing::warn!(%error, "Redis refused a bulletin");
+                        tracing::warn!(%error, "Redis refused a bulletin or a room's removal");
                         shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }

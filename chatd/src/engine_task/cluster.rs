@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use chatcore::{
-    ClaimAnswer, ClaimId, ClusterRequest, DisconnectReason, Engine, NameKey, Now, PresenceChange, Publication,
+    ClaimAnswer, ClaimId, ClusterRequest, DisconnectReason, Engine, NameKey, Now, PresenceChange, Publication, Record,
     RemoteWhisper,
 };
 
@@ -30,6 +30,9 @@ pub(crate) enum ClusterDone {
 /// This node's part of the cluster.
 pub(crate) struct Node {
     name: String,
+    /// The name and this start's time: what the store keeps as the
+    /// publisher of a message, since tickets start again at each start.
+    incarnation: String,
     bus: Bus,
     follower: Follower,
     /// This node's users in rooms, as last announced.
@@ -50,9 +53,10 @@ fn key(name: &str) -> String {
 }
 
 impl Node {
-    pub(crate) fn new(name: String, bus: Bus, follower: Follower) -> Node {
+    pub(crate) fn new(name: String, incarnation: String, bus: Bus, follower: Follower) -> Node {
         Node {
             name,
+            incarnation,
             bus,
             follower,
             local: Roster::default(),
@@ -63,9 +67,9 @@ impl Node {
         }
     }
 
-    /// This node's name among the cluster's.
-    pub(crate) fn name(&self) -> &str {
-        &self.name
+    /// This node's name and start, as the store keeps a message's publisher.
+    pub(crate) fn incarnation(&self) -> &str {
+        &self.incarnation
     }
 
     /// Whether Redis answers this node (for `/healthz` and metrics).
@@ -76,6 +80,16 @@ impl Node {
     /// The bus's counts, for metrics.
     pub(crate) fn bus_counts(&self) -> crate::cluster::BusCounts {
         self.bus.counts()
+    }
+
+    /// Notes what a batch's records change for Redis: a dropped room's
+    /// stream is removed.
+    pub(crate) fn recorded(&self, records: &[Record]) {
+        for record in records {
+            if let Record::RoomDropped { room } = record {
+                self.bus.drop_room(&key(room));
+            }
+        }
     }
 
     /// Carries out one request; a publication joins `publications`, which
