@@ -82,6 +82,11 @@ pub struct Stats {
     /// In a cluster, whispers from other nodes that were not delivered:
     /// nobody here held the name any more, or its holder blocks the sender.
     pub remote_whispers_dropped: u64,
+    /// Other nodes' durable records that did not apply here: about a room
+    /// or account this node does not have, creating one it has, past its
+    /// limits, or a room message (which comes by its own input). See the
+    /// [`cluster`](crate::cluster) module.
+    pub remote_records_ignored: u64,
 }
 
 /// The counters behind [`Stats`] that no table's length gives: kept
@@ -100,6 +105,7 @@ pub(crate) struct Counters {
     pub(crate) cluster_backfills: u64,
     pub(crate) remote_presence_ignored: u64,
     pub(crate) remote_whispers_dropped: u64,
+    pub(crate) remote_records_ignored: u64,
 }
 
 impl Counters {
