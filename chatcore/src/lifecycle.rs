@@ -10,13 +10,13 @@ use crate::error::Rejection;
 use crate::event::Event;
 use crate::lockout::Creator;
 use crate::names::NameKey;
-use crate::record::Record;
 use crate::outbox::Outbox;
 use crate::output::ClientId;
+use crate::record::Record;
 use crate::room::{Room, Topic};
-use crate::world::World;
 use crate::source::SourceKey;
 use crate::turn::Turn;
+use crate::world::World;
 
 impl World {
     /// The room `key` was dropped (`room`, out of the table now) by `by`:

@@ -159,8 +159,11 @@ impl RoomModes {
             (Flag::Secret, before.secret, self.secret),
             (Flag::TopicLocked, before.topic_locked, self.topic_locked),
         ];
-        let mut changes: Vec<ModeChange> =
-            flags.into_iter().filter(|(_, was, is)| was != is).map(|(flag, _, on)| ModeChange::Flag(flag, on)).collect();
+        let mut changes: Vec<ModeChange> = flags
+            .into_iter()
+            .filter(|(_, was, is)| was != is)
+            .map(|(flag, _, on)| ModeChange::Flag(flag, on))
+            .collect();
         if self.key != before.key {
             changes.push(ModeChange::Key(self.key.as_deref().map(String::from)));
         }

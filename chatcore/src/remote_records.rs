@@ -47,7 +47,8 @@ impl World {
                 }
             }
             Applied::Dropped(key, room) => {
-                let owner = room.owner.as_ref().map(|owner| self.accounts.get(owner).map_or(owner.as_str(), |a| &a.name));
+                let owner =
+                    room.owner.as_ref().map(|owner| self.accounts.get(owner).map_or(owner.as_str(), |a| &a.name));
                 let by: Box<str> = owner.unwrap_or(&self.config.server_name).into();
                 self.room_gone(out, &key, &room, &by, None);
             }

@@ -95,9 +95,49 @@
 //! A room dropped ([`Record::RoomDropped`](crate::Record::RoomDropped),
 //! which is also how a guest's room that empties starts anew) forgets its
 //! messages, and its numbering starts again: the store numbers its next
-//! message 1, and the engine follows it from 0. Which rooms exist is each
-//! node's own, from its records: a room must exist on a node for its
-//! clients to join it there.
+//! message 1, and the engine follows it from 0. Which rooms exist is
+//! each node's records and the other nodes' (see below): a room must
+//! exist on a node for its clients to join it there.
+//!
+//! # Durable changes of other nodes
+//!
+//! Each node stores its own records; the embedder carries every record
+//! one node stores to every other node (chatd: a change feed in its
+//! store), which feeds it to
+//! [`Engine::handle_remote_record`](crate::Engine::handle_remote_record).
+//! There it applies as it would in a restore, and the node's clients
+//! see what they would had the change been made on their node:
+//!
+//! * A room created elsewhere is created here (with its owner), and may
+//!   be joined here; a topic or modes set elsewhere are set here, and the
+//!   room's local members are told (a mode change as made by the server,
+//!   since the record does not say who made it); a ban set elsewhere
+//!   refuses a join here. Invitations and members' statuses stay: they
+//!   belong to this node's sessions.
+//! * A room dropped elsewhere (by its owner, by expiry, or started anew
+//!   as an emptied guest's room is) is dropped here: its local members
+//!   are told as of a `/drop`, their presence changes and the
+//!   [`ClusterRequest::Unfollow`] are emitted as for one, and its history
+//!   is gone. A room's idle time moves only while it has no members here,
+//!   local or remote.
+//! * Accounts registered elsewhere may log in here; their blocks, known
+//!   sources and last-seen times (but for an account logged in here)
+//!   follow. A whisper kept elsewhere for an account waits in its mailbox
+//!   here, or is delivered at once to its session here, as at login: the
+//!   [`Record::OfflineDelivered`](crate::Record::OfflineDelivered) this
+//!   emits is this node's own. Whispers' numbers move on past each one
+//!   stored elsewhere.
+//! * Nothing applied emits a record again ([`Output::Persist`](crate::Output::Persist)):
+//!   it is stored already. A record this node cannot apply (a room or
+//!   account it does not have, a creation of one it has, a table at its
+//!   limit, or a [`Record::Message`](crate::Record::Message), which comes
+//!   as a [`RoomMessage`]) is ignored and counted in
+//!   [`Stats::remote_records_ignored`](crate::Stats::remote_records_ignored).
+//!
+//! Feed each node's records in the order it stored them; records of
+//! different nodes may interleave. A room's life (creation, expiry,
+//! `/drop`) is decided by the node where it happens and follows
+//! elsewhere by these records.
 //!
 //! # Misuse of tickets
 //!
@@ -188,8 +228,8 @@
 //!   `max_clients` remote users, each in at most `max_rooms_per_client`
 //!   rooms; changes beyond them are ignored and counted.
 //!
-//! A room's life (creation, expiry, `/drop`) is each node's own: a room
-//! with remote members is not empty, so it does not expire while they stay.
+//! A room with remote members is not empty, so it does not expire while
+//! they stay (a room's life travels as records, see above).
 //!
 //! # Whispers
 //!
@@ -210,7 +250,7 @@
 // Only the types that travel between the engine and its embedder are
 // here, so that the output and error types may name them; what the engine
 // does with them is in `cluster_node/`, `name_claims.rs`,
-// `remote_presence.rs`, `remote_whisper.rs` and the world's parts
+// `remote_presence.rs`, `remote_whisper.rs`, `remote_records.rs` and the world's parts
 // `ClusterNode`, `Claims` and `Remote`.
 mod presence;
 mod publish;
