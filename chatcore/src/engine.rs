@@ -386,8 +386,9 @@ impl Engine {
     /// Another node's [`ClusterRequest::Presence`](crate::ClusterRequest::Presence),
     /// delivered in the order the [`cluster`](crate::cluster) module
     /// requires: local clients who share the room hear of it as of a
-    /// local user. A change this node cannot apply (an unknown room, a
-    /// user it does not know, past its limits) is ignored and counted in
+    /// local user (a join to a room not known here yet waits for the
+    /// room's record). A change this node cannot apply (a user it does
+    /// not know, past its limits) is ignored and counted in
     /// [`Stats::remote_presence_ignored`](crate::Stats::remote_presence_ignored):
     /// it is not misuse. Ignored on a single node.
     pub fn handle_remote_presence(&mut self, now: Now, change: PresenceChange) {

@@ -76,7 +76,7 @@ pub struct Stats {
     /// In a cluster, other nodes' users known to be in a room here.
     pub remote_users: usize,
     /// In a cluster, presence changes from other nodes that were ignored:
-    /// about a room this node does not have, contradicting what it knows,
+    /// contradicting what it knows (a part from a room it does not have),
     /// or past its limits (see the [`cluster`](crate::cluster) module).
     pub remote_presence_ignored: u64,
     /// In a cluster, whispers from other nodes that were not delivered:

@@ -135,7 +135,10 @@
 //!   [`Stats::remote_records_ignored`](crate::Stats::remote_records_ignored).
 //!
 //! Feed each node's records in the order it stored them; records of
-//! different nodes may interleave. A room's life (creation, expiry,
+//! different nodes may interleave, and so may records and presence
+//! changes (a join to a room whose record has not come is kept, see
+//! Presence; a part from a room dropped here already is ignored and
+//! counted). A room's life (creation, expiry,
 //! `/drop`) is decided by the node where it happens and follows
 //! elsewhere by these records.
 //!
@@ -220,9 +223,12 @@
 //! * When a node dies, the embedder feeds every other node a
 //!   [`PresenceChange::Quit`] for each of its users in a room, which it
 //!   knows from the changes that node published.
-//! * A change about a room this node does not have, or that contradicts
-//!   what it knows (a part of a user not in the room, a rename to a name
-//!   another remote user holds), is ignored and counted in
+//! * A join to a room this node does not have yet is kept: the room's
+//!   creation may still be on its way (records and presence travel
+//!   apart), and the room takes its remote members when it comes. A
+//!   change that contradicts what the node knows (a part of a user not in
+//!   the room, a rename to a name another remote user holds, a join to a
+//!   room no name could be) is ignored and counted in
 //!   [`Stats::remote_presence_ignored`](crate::Stats::remote_presence_ignored).
 //! * Remote state is bounded by the node's own limits: at most
 //!   `max_clients` remote users, each in at most `max_rooms_per_client`

@@ -66,6 +66,29 @@ fn a_room_created_on_one_node_is_joined_on_another() {
 }
 
 #[test]
+fn members_who_joined_before_the_rooms_record_came_are_in_it_once_it_does() {
+    let mut net = net(2);
+    let alice = net.connect_as(0, "alice");
+    let bob = net.connect_as(1, "bob");
+    net.send(0, alice, "/create rust");
+    net.pump();
+    // The presence bus is faster than the feed here.
+    while net.deliver() {}
+    assert_eq!(net.nodes[1].engine().stats().remote_users, 1, "alice waits for her room");
+    assert_eq!(net.nodes[1].engine().check_invariants(), Ok(()));
+    net.settle();
+    net.send(1, bob, "/join rust");
+    net.settle();
+    assert!(net.nodes[1].take(bob).iter().any(|l| l.contains("rust (2 here)")), "alice is in it");
+    assert_eq!(net.seen_rooms(1), net.true_rooms());
+    net.send(0, alice, "/leave");
+    net.settle();
+    assert_eq!(net.seen_rooms(1), net.true_rooms());
+    assert_eq!(net.nodes[1].engine().stats().remote_presence_ignored, 0);
+    assert_invariants(&net);
+}
+
+#[test]
 fn a_topic_set_on_one_node_is_told_to_members_on_another_in_their_codecs() {
     let mut net = net(2);
     let alice = net.connect_as(0, "alice");
