@@ -19,6 +19,17 @@ use crate::turn::Turn;
 use crate::world::World;
 
 impl World {
+    /// Adds a new room, created here or on another node, with the other
+    /// nodes' users who joined it before it was known here: not empty,
+    /// then.
+    pub(crate) fn insert_room(&mut self, key: NameKey, mut room: Room) {
+        room.remote.extend(self.remote.in_room(&key));
+        if !room.remote.is_empty() {
+            room.empty_since_ms = None;
+        }
+        self.rooms.insert(key, room);
+    }
+
     /// The room `key` was dropped (`room`, out of the table now) by `by`:
     /// its members are told and sent back to the Lobby (or out of it, for
     /// JSON clients), and so is `dropper` if it was not one; in a cluster

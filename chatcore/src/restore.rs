@@ -97,13 +97,7 @@ impl World {
                     return Err(RestoreError::Duplicate(room));
                 }
                 // Stored rooms start empty: their idle time runs from their last sign of life.
-                let mut created = Room::new(&room, owner.as_deref().map(NameKey::of), Some(unix_ms));
-                // Live, other nodes' users may have joined it before its record came.
-                created.remote.extend(self.remote.in_room(&key));
-                if !created.remote.is_empty() {
-                    created.empty_since_ms = None;
-                }
-                self.rooms.insert(key, created);
+                self.insert_room(key, Room::new(&room, owner.as_deref().map(NameKey::of), Some(unix_ms)));
                 Applied::RoomIdle
             }
             Record::RoomVacated { room, unix_ms } => {

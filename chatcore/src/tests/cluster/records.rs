@@ -89,6 +89,24 @@ fn members_who_joined_before_the_rooms_record_came_are_in_it_once_it_does() {
 }
 
 #[test]
+fn a_room_created_here_while_another_nodes_was_on_its_way_takes_that_nodes_members() {
+    let mut net = net(2);
+    let alice = net.connect_as(0, "alice");
+    let bob = net.connect_as(1, "bob");
+    net.send(0, alice, "/create rust");
+    net.pump();
+    while net.deliver() {}
+    // Node 1 has not had node 0's record yet: bob creates the room anew there.
+    net.send(1, bob, "/create rust");
+    assert!(net.nodes[1].take(bob).iter().any(|l| l.contains("rust (2 here)")), "alice is in it");
+    net.settle();
+    assert_eq!(net.seen_rooms(0), net.true_rooms());
+    assert_eq!(net.seen_rooms(1), net.true_rooms());
+    assert_eq!(net.nodes[1].engine().stats().remote_records_ignored, 1, "created twice: the second is ignored");
+    assert_invariants(&net);
+}
+
+#[test]
 fn a_topic_set_on_one_node_is_told_to_members_on_another_in_their_codecs() {
     let mut net = net(2);
     let alice = net.connect_as(0, "alice");
