@@ -111,7 +111,12 @@ impl World {
             }
             Record::TopicSet { room, topic, by, unix_ms } => {
                 let target = self.room_mut(&room)?;
-                target.topic = topic.map(|text| crate::room::Topic { text, set_by: by.clone(), unix_ms });
+                let topic = topic.map(|text| crate::room::Topic { text, set_by: by.clone(), unix_ms });
+                // A record fed twice changes nothing the second time.
+                if target.topic == topic {
+                    return Ok(Applied::Quietly);
+                }
+                target.topic = topic;
                 Applied::Topic { room: NameKey::of(&room), by, unix_ms }
             }
             Record::RoomModesSet { room, modes } => {
@@ -154,10 +159,15 @@ impl World {
                 Applied::Quietly
             }
             Record::OfflineKept { to, from, text, unix_ms, seq } => {
-                let key = NameKey::of(&self.account_mut(&to)?.name);
+                let account = self.account_mut(&to)?;
+                let (key, kept) = (NameKey::of(&account.name), OfflineMessage { from, text, unix_ms, seq });
+                // A record fed twice is kept once.
+                if account.mailbox().contains(&kept) {
+                    return Ok(Applied::Quietly);
+                }
                 let (max, max_total) = (self.config.max_offline_messages, self.config.max_offline_total);
                 // The store may hold more than today's limits allow; keep within them.
-                let _ = self.accounts.keep_offline(&key, OfflineMessage { from, text, unix_ms, seq }, max, max_total);
+                let _ = self.accounts.keep_offline(&key, kept, max, max_total);
                 // A store that lost the conversation's record must not make the next whisper reuse its number.
                 if let Some(seq) = seq {
                     self.accounts.whisper_numbered(seq);

@@ -134,13 +134,18 @@
 //!   as a [`RoomMessage`]) is ignored and counted in
 //!   [`Stats::remote_records_ignored`](crate::Stats::remote_records_ignored).
 //!
-//! Feed each node's records in the order it stored them; records of
-//! different nodes may interleave, and so may records and presence
-//! changes (a join to a room whose record has not come is kept, see
-//! Presence; a part from a room dropped here already is ignored and
-//! counted). A room's life (creation, expiry,
-//! `/drop`) is decided by the node where it happens and follows
-//! elsewhere by these records.
+//! Feed each node's records in the order it stored them, each once. A
+//! repeat in its place changes nothing more (a topic is not told again,
+//! a kept whisper not kept twice, a creation is counted as ignored); one
+//! out of its place acts again (a drop repeated after the room was
+//! created again drops it). Records of different nodes may interleave,
+//! and so may records and presence changes: a join to a room whose
+//! record has not come yet is kept (see Presence), a part from a room
+//! dropped here already is ignored and counted. A room's life (creation,
+//! expiry, `/drop`, a guest's room started anew) is decided by the node
+//! where it happens and follows elsewhere by these records; a room two
+//! nodes create before either hears of the other is one room, and each
+//! keeps the owner it gave it.
 //!
 //! # Misuse of tickets
 //!
