@@ -73,7 +73,8 @@ pub struct Stats {
     pub cluster_held_dropped: u64,
     /// With `Config::cluster`: backfills asked for.
     pub cluster_backfills: u64,
-    /// In a cluster, other nodes' users known to be in a room here.
+    /// In a cluster, other nodes' users known to be in a room here (or in
+    /// one whose record is still on its way).
     pub remote_users: usize,
     /// In a cluster, presence changes from other nodes that were ignored:
     /// contradicting what it knows (a part from a room it does not have),
