@@ -261,7 +261,7 @@ impl Turn<'_> {
         let world = &mut *self.world;
         let owner = world.clients.get(&id).and_then(|c| c.account.clone());
         let owner_name = owner.as_ref().and_then(|key| world.accounts.get(key)).map(|a| a.name.clone());
-        world.rooms.insert(key.clone(), Room::new(name, owner, None));
+        world.insert_room(key.clone(), Room::new(name, owner, None));
         self.out.persist(Record::RoomCreated { room: name.into(), unix_ms: now.unix_ms, owner: owner_name });
         self.tell(Event::Created { room: name });
         self.enter(key, CREATING);

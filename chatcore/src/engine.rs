@@ -225,6 +225,7 @@ impl Engine {
             remote_users: self.world.remote.len(),
             remote_presence_ignored: counts.remote_presence_ignored,
             remote_whispers_dropped: counts.remote_whispers_dropped,
+            remote_records_ignored: counts.remote_records_ignored,
         }
     }
 
@@ -385,8 +386,9 @@ impl Engine {
     /// Another node's [`ClusterRequest::Presence`](crate::ClusterRequest::Presence),
     /// delivered in the order the [`cluster`](crate::cluster) module
     /// requires: local clients who share the room hear of it as of a
-    /// local user. A change this node cannot apply (an unknown room, a
-    /// user it does not know, past its limits) is ignored and counted in
+    /// local user (a join to a room not known here yet waits for the
+    /// room's record). A change this node cannot apply (a user it does
+    /// not know, past its limits) is ignored and counted in
     /// [`Stats::remote_presence_ignored`](crate::Stats::remote_presence_ignored):
     /// it is not misuse. Ignored on a single node.
     pub fn handle_remote_presence(&mut self, now: Now, change: PresenceChange) {
@@ -408,8 +410,36 @@ impl Engine {
         }
     }
 
-    /// STUB
-    pub fn handle_remote_record(&mut self, _now: Now, _record: crate::Record) {}
+    /// A durable change another node of the cluster made and stored (an
+    /// [`Output::Persist`] of its own), carried here by the embedder: the
+    /// room or account changes here as there, and local clients are told
+    /// as of the same change made here (a topic, modes, a dropped room).
+    /// A whisper kept for an account logged in here is delivered at once,
+    /// as at login (and its delivery is this node's own record). No
+    /// record of the change itself is emitted: it is stored already.
+    ///
+    /// A record that does not apply here (a room or account this node
+    /// does not have, one it has already, a table at its limit, or a
+    /// [`Record::Message`], which comes as a [`RoomMessage`]) is ignored
+    /// and counted in
+    /// [`Stats::remote_records_ignored`](crate::Stats::remote_records_ignored):
+    /// it is not misuse. A cluster input (see the [`cluster`](crate::cluster)
+    /// module), though it applies on a single node too.
+    ///
+    /// ```
+    /// use chatcore::{Config, Engine, Now, Record};
+    /// let mut engine = Engine::new(Config::default().with_cluster(true))?;
+    /// let created = Record::RoomCreated { room: "rust".into(), unix_ms: 0, owner: None };
+    /// engine.handle_remote_record(Now::system(), created.clone());
+    /// assert_eq!(engine.room_count(), 1);
+    /// engine.handle_remote_record(Now::system(), created);
+    /// assert_eq!(engine.stats().remote_records_ignored, 1, "created already");
+    /// assert_eq!(engine.poll_output(), None, "nothing to store: it is stored already");
+    /// # Ok::<(), chatcore::ConfigError>(())
+    /// ```
+    pub fn handle_remote_record(&mut self, now: Now, record: Record) {
+        self.world.remote_record(&mut self.out, now, record);
+    }
 
     /// The store started or stopped failing. See [`StorageStatus`].
     ///

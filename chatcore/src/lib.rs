@@ -222,6 +222,7 @@ pub mod cluster; // the contract, and what the embedder and the engine say to ea
 mod cluster_node; // publications under way, delivery in the store's order, following rooms
 mod name_claims; // names claimed from other nodes before they are taken, and released
 mod remote_presence; // presence told to and taken from other nodes
+mod remote_records; // rooms, accounts and mailboxes as other nodes change them
 mod remote_whisper; // whispers to and from other nodes' users
 
 // The wire protocols, as documentation only.

@@ -10,10 +10,66 @@ use crate::error::Rejection;
 use crate::event::Event;
 use crate::lockout::Creator;
 use crate::names::NameKey;
+use crate::outbox::Outbox;
+use crate::output::ClientId;
 use crate::record::Record;
-use crate::room::Topic;
+use crate::room::{Room, Topic};
 use crate::source::SourceKey;
 use crate::turn::Turn;
+use crate::world::World;
+
+impl World {
+    /// Adds a new room, created here or on another node, with the other
+    /// nodes' users who joined it before it was known here: not empty,
+    /// then.
+    pub(crate) fn insert_room(&mut self, key: NameKey, mut room: Room) {
+        room.remote.extend(self.remote.in_room(&key));
+        if !room.remote.is_empty() {
+            room.empty_since_ms = None;
+        }
+        self.rooms.insert(key, room);
+    }
+
+    /// The room `key` was dropped (`room`, out of the table now) by `by`:
+    /// its members are told and sent back to the Lobby (or out of it, for
+    /// JSON clients), and so is `dropper` if it was not one; in a cluster
+    /// the other nodes hear that they left, and the room is no longer
+    /// followed; other nodes' users are out of it here.
+    pub(crate) fn room_gone(
+        &mut self,
+        out: &mut Outbox,
+        key: &NameKey,
+        room: &Room,
+        by: &str,
+        dropper: Option<ClientId>,
+    ) {
+        out.fanout(room.members.iter(), &Event::RoomDropped { room: &room.name, by });
+        if let Some(id) = dropper.filter(|&id| !room.members.contains(id)) {
+            self.tell(out, id, Event::RoomDropped { room: &room.name, by });
+        }
+        for (member, _) in room.members.iter() {
+            if self.config.cluster
+                && let Some(client) = self.clients.get(&member)
+            {
+                let nick = client.nick.clone();
+                self.announce(out, || PresenceChange::Left { room: room.name.clone(), nick, reason: None });
+            }
+            self.remove_membership(member, key);
+            if let Some(client) = self.clients.get_mut(&member)
+                && matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if k == key)
+            {
+                client.history_cursor = None;
+            }
+        }
+        if self.config.cluster && room.members.len() > 0 {
+            self.unfollow(out, key, room.name.clone());
+        }
+        // Other nodes' users are out of a room this node no longer has.
+        for user in &room.remote {
+            self.remote.leave(user, key);
+        }
+    }
+}
 
 impl Turn<'_> {
     /// Counts one room creation against the client's source and account,
@@ -39,32 +95,8 @@ impl Turn<'_> {
             return Err(Rejection::NotRoomOwner(room.name.clone()));
         }
         let Some(room) = world.rooms.remove(&key) else { return Ok(()) };
-        let by = world.clients.get(&id).map_or("", |c| &c.nick);
-        out.fanout(room.members.iter(), &Event::RoomDropped { room: &room.name, by });
-        if !room.members.iter().any(|(m, _)| m == id) {
-            world.tell(out, id, Event::RoomDropped { room: &room.name, by });
-        }
-        for (member, _) in room.members.iter() {
-            if world.config.cluster
-                && let Some(client) = world.clients.get(&member)
-            {
-                let nick = client.nick.clone();
-                world.announce(out, || PresenceChange::Left { room: room.name.clone(), nick, reason: None });
-            }
-            world.remove_membership(member, &key);
-            if let Some(client) = world.clients.get_mut(&member)
-                && matches!(&client.history_cursor, Some((HistoryKey::Room(k), _)) if *k == key)
-            {
-                client.history_cursor = None;
-            }
-        }
-        if world.config.cluster && room.members.len() > 0 {
-            world.unfollow(out, &key, room.name.clone());
-        }
-        // Other nodes' users are out of a room this node no longer has.
-        for user in &room.remote {
-            world.remote.leave(user, &key);
-        }
+        let by = world.clients.get(&id).map_or_else(Box::default, |c| c.nick.clone());
+        world.room_gone(out, &key, &room, &by, Some(id));
         out.persist(Record::RoomDropped { room: room.name });
         Ok(())
     }
@@ -111,9 +143,16 @@ impl Turn<'_> {
         room.topic = new.map(|text| Topic { text: text.into(), set_by: client.nick.clone(), unix_ms: now.unix_ms });
         let (by, unix_ms) = (client.nick.clone(), now.unix_ms);
         out.persist(Record::TopicSet { room: room.name.clone(), topic: new.map(Into::into), by, unix_ms });
-        let (by, host) = (&client.nick, &client.host);
-        let event = Event::Topic { room: &room.name, text: new, by, host, unix_ms, changed: true };
-        out.fanout(room.members.iter(), &event);
+        topic_changed(out, room, &client.nick, &client.host, unix_ms);
         Ok(())
     }
+}
+
+/// Tells a room's members that `by` (shown with `host`) set its topic, as
+/// it is now, or cleared it, at `unix_ms`: for a topic set here or on
+/// another node of a cluster.
+pub(crate) fn topic_changed(out: &mut Outbox, room: &Room, by: &str, host: &str, unix_ms: u64) {
+    let text = room.topic.as_ref().map(|t| &*t.text);
+    let event = Event::Topic { room: &room.name, text, by, host, unix_ms, changed: true };
+    out.fanout(room.members.iter(), &event);
 }

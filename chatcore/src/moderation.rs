@@ -16,6 +16,7 @@ use crate::error::Rejection;
 use crate::event::Event;
 use crate::modes::{self, Flag, MAX_BANS, MAX_INVITED, MAX_OPERATORS, ModeChange, ban_matches};
 use crate::names::NameKey;
+use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::Record;
 use crate::room::{Room, Status};
@@ -242,17 +243,7 @@ impl Turn<'_> {
         if applied.is_empty() {
             return refused.map_or(Ok(()), Err);
         }
-        let mut letters = String::new();
-        let mut args = Vec::new();
-        for change in &applied {
-            let (letter, arg) = change.describe();
-            letters.push_str(&letter);
-            args.extend(arg);
-        }
-        let room = &world.rooms[&key];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let event = Event::ModeChanged { room: &room.name, by: &by, host: &host, letters: &letters, args: &args };
-        out.fanout(room.members.iter(), &event);
+        modes_changed(out, &world.rooms[&key], &by, &host, &applied);
         refused.map_or(Ok(()), Err)
     }
 
@@ -319,4 +310,20 @@ impl Turn<'_> {
         out.send(id, by.render(&event(false)));
         Ok(())
     }
+}
+
+/// Tells a room's members that `by` (shown with `host`) made the mode
+/// changes `applied`, in one line: for changes made here or on another
+/// node of a cluster.
+pub(crate) fn modes_changed(out: &mut Outbox, room: &Room, by: &str, host: &str, applied: &[ModeChange]) {
+    let mut letters = String::new();
+    let mut args = Vec::new();
+    for change in applied {
+        let (letter, arg) = change.describe();
+        letters.push_str(&letter);
+        args.extend(arg);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let event = Event::ModeChanged { room: &room.name, by, host, letters: &letters, args: &args };
+    out.fanout(room.members.iter(), &event);
 }

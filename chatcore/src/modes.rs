@@ -146,6 +146,40 @@ impl RoomModes {
         modes
     }
 
+    /// What changed from `before` to these modes, as the changes an
+    /// operator would have made: flags, key, limit, then bans removed and
+    /// added. Member statuses and remembered operators are left out: they
+    /// are about members, and a change of them made elsewhere is about
+    /// someone else's session.
+    pub(crate) fn changes_from(&self, before: &RoomModes) -> Vec<ModeChange> {
+        let flags = [
+            (Flag::InviteOnly, before.invite_only, self.invite_only),
+            (Flag::Moderated, before.moderated, self.moderated),
+            (Flag::NoExternal, !before.external_messages, !self.external_messages),
+            (Flag::Secret, before.secret, self.secret),
+            (Flag::TopicLocked, before.topic_locked, self.topic_locked),
+        ];
+        let mut changes: Vec<ModeChange> = flags
+            .into_iter()
+            .filter(|(_, was, is)| was != is)
+            .map(|(flag, _, on)| ModeChange::Flag(flag, on))
+            .collect();
+        if self.key != before.key {
+            changes.push(ModeChange::Key(self.key.as_deref().map(String::from)));
+        }
+        if self.limit != before.limit {
+            changes.push(ModeChange::Limit(self.limit));
+        }
+        let has = |bans: &[Box<str>], mask: &str| bans.iter().any(|b| b.eq_ignore_ascii_case(mask));
+        for mask in before.bans().iter().filter(|mask| !has(self.bans(), mask)) {
+            changes.push(ModeChange::Ban(false, mask.to_string()));
+        }
+        for mask in self.bans().iter().filter(|mask| !has(before.bans(), mask)) {
+            changes.push(ModeChange::Ban(true, mask.to_string()));
+        }
+        changes
+    }
+
     /// The modes as IRC writes them in 324: letters, then the arguments
     /// of those that take one (`+lnt 10`). The key is shown to members
     /// only.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::cluster::{ClusterRequest, PresenceChange};
 use crate::event::Event;
-use crate::names::NameKey;
+use crate::names::{NameKey, validate_room};
 use crate::outbox::Outbox;
 use crate::output::{DisconnectReason, Output};
 use crate::time::Now;
@@ -39,11 +39,16 @@ impl World {
         // user gave it up, this node was granted it and acted at once, and
         // the news of the giving up is still on its way here.
         let (room_key, key) = (NameKey::of(room), NameKey::of(nick));
-        let Some(room) = self.rooms.get_mut(&room_key) else { return false };
+        // A room not known here yet may be one whose creation is still on
+        // its way (see `remote_records.rs`): its remote members wait for it.
+        if !self.rooms.contains_key(&room_key) && validate_room(room, usize::MAX).is_err() {
+            return false;
+        }
         let (max_users, max_rooms) = (self.config.max_clients, self.config.max_rooms_per_client);
         if self.remote.join(key.clone(), nick, host, &room_key, max_users, max_rooms).is_err() {
             return false;
         }
+        let Some(room) = self.rooms.get_mut(&room_key) else { return true };
         room.remote.insert(key);
         room.empty_since_ms = None;
         let members = room.member_count();

@@ -1,6 +1,9 @@
 //! Rebuilding an engine from stored [`Record`]s, and what to do while the
-//! store cannot write.
+//! store cannot write. How a stored change applies to the rooms and
+//! accounts is here once ([`World::apply_stored`]), for a restore and for
+//! the changes other nodes of a cluster store (`remote_records.rs`).
 
+use crate::modes::RoomModes;
 use crate::names::{NameKey, validate_nick, validate_room};
 use crate::record::{Record, RestoreError};
 use crate::room::Room;
@@ -19,6 +22,24 @@ pub enum StorageStatus {
     Failing,
 }
 
+/// What [`World::apply_stored`] changed that a live caller may have to
+/// tell of.
+#[derive(Debug)]
+pub(crate) enum Applied {
+    /// A room was created, or its idle time moved: it may expire.
+    RoomIdle,
+    /// The room's topic was set (or cleared) by `by` at `unix_ms`.
+    Topic { room: NameKey, by: Box<str>, unix_ms: u64 },
+    /// The room's modes were replaced; these were its modes before.
+    Modes(NameKey, RoomModes),
+    /// A whisper was kept in the account's mailbox.
+    Kept(NameKey),
+    /// The room was removed; here it is, with its members, to tell them.
+    Dropped(NameKey, Box<Room>),
+    /// Nothing anyone needs telling of.
+    Quietly,
+}
+
 impl World {
     /// Applies one stored record, in the order they were emitted, to an
     /// engine no client has connected to yet. For history, feeding only the
@@ -27,7 +48,46 @@ impl World {
     /// continues from the last message fed. Of whispers, only the newest
     /// is needed, for the same reason.
     pub(crate) fn restore(&mut self, record: Record) -> Result<(), RestoreError> {
-        match record {
+        // Live, a whisper numbered from another node's view may come late;
+        // in a store's own order it may not.
+        if let Record::Whisper { message, .. } = &record
+            && message.seq < self.accounts.next_whisper_seq()
+        {
+            return Err(RestoreError::WhisperOutOfOrder { seq: message.seq });
+        }
+        self.apply_stored(record).map(drop)
+    }
+
+    /// Applies a stored change to the rooms and accounts as it was made:
+    /// the one way a restore and a cluster node (for the changes of the
+    /// others) take each. Creating what exists, or changing a room or
+    /// account that does not, is an error that changes nothing; a restore
+    /// stops on it, a live node ignores it. Whatever a room keeps of its
+    /// members' sessions (their statuses, invitations) stays, and so does
+    /// anything about an account logged in here that the store would
+    /// only say again (its last-seen time).
+    ///
+    /// A room message fills the room's history, in order (a live node
+    /// takes room messages by their own input instead); a dropped room is
+    /// handed back for a live caller to tell its members.
+    pub(crate) fn apply_stored(&mut self, record: Record) -> Result<Applied, RestoreError> {
+        let applied = match record {
+            Record::Message { room, message } => {
+                let cap = self.config.history_len;
+                let target = self.room_mut(&room)?;
+                if message.seq < target.next_seq {
+                    return Err(RestoreError::OutOfOrder { room, seq: message.seq });
+                }
+                target.next_seq = message.seq + 1;
+                target.empty_since_ms = target.empty_since_ms.max(Some(message.unix_ms));
+                target.history.push(cap, message);
+                Applied::Quietly
+            }
+            Record::RoomDropped { room } => {
+                let key = NameKey::of(&room);
+                let gone = self.rooms.remove(&key).ok_or(RestoreError::UnknownRoom(room))?;
+                Applied::Dropped(key, Box::new(gone))
+            }
             Record::RoomCreated { room, unix_ms, owner } => {
                 let key = NameKey::of(&room);
                 if let Err(reason) = validate_room(&room, usize::MAX) {
@@ -36,41 +96,43 @@ impl World {
                 if self.rooms.contains_key(&key) {
                     return Err(RestoreError::Duplicate(room));
                 }
-                // Restored rooms are empty: their idle time runs from their last sign of life.
-                self.rooms.insert(key, Room::new(&room, owner.as_deref().map(NameKey::of), Some(unix_ms)));
-            }
-            Record::Message { room, message } => {
-                let cap = self.config.history_len;
-                let target =
-                    self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
-                if message.seq < target.next_seq {
-                    return Err(RestoreError::OutOfOrder { room, seq: message.seq });
-                }
-                target.next_seq = message.seq + 1;
-                target.empty_since_ms = target.empty_since_ms.max(Some(message.unix_ms));
-                target.history.push(cap, message);
+                // Stored rooms start empty: their idle time runs from their last sign of life.
+                self.insert_room(key, Room::new(&room, owner.as_deref().map(NameKey::of), Some(unix_ms)));
+                Applied::RoomIdle
             }
             Record::RoomVacated { room, unix_ms } => {
-                let target =
-                    self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
+                let target = self.room_mut(&room)?;
+                // A node that has members for it knows it is not idle.
+                if target.member_count() > 0 {
+                    return Ok(Applied::Quietly);
+                }
                 target.empty_since_ms = target.empty_since_ms.max(Some(unix_ms));
+                Applied::RoomIdle
             }
             Record::TopicSet { room, topic, by, unix_ms } => {
-                let target =
-                    self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
-                target.topic = topic.map(|text| crate::room::Topic { text, set_by: by, unix_ms });
+                let target = self.room_mut(&room)?;
+                let topic = topic.map(|text| crate::room::Topic { text, set_by: by.clone(), unix_ms });
+                // A record fed twice changes nothing the second time.
+                if target.topic == topic {
+                    return Ok(Applied::Quietly);
+                }
+                target.topic = topic;
+                Applied::Topic { room: NameKey::of(&room), by, unix_ms }
             }
             Record::RoomModesSet { room, modes } => {
-                let target =
-                    self.rooms.get_mut(&NameKey::of(&room)).ok_or_else(|| RestoreError::UnknownRoom(room.clone()))?;
-                target.modes = crate::modes::RoomModes::from_stored(modes);
-            }
-            Record::RoomDropped { room } => {
-                self.rooms.remove(&NameKey::of(&room)).ok_or(RestoreError::UnknownRoom(room))?;
+                let target = self.room_mut(&room)?;
+                let mut modes = RoomModes::from_stored(modes);
+                // Invitations are the members' sessions', not the store's.
+                if !target.modes.invited().is_empty() {
+                    *modes.invited_mut() = target.modes.invited().to_vec();
+                }
+                let before = std::mem::replace(&mut target.modes, modes);
+                Applied::Modes(NameKey::of(&room), before)
             }
             Record::KnownSource { account, source } => {
                 let max = self.config.max_known_sources;
                 self.account_mut(&account)?.remember_source(source, max);
+                Applied::Quietly
             }
             Record::AccountCreated { name, hash, .. } => {
                 if let Err(reason) = validate_nick(&name, usize::MAX) {
@@ -81,32 +143,41 @@ impl World {
                     return Err(RestoreError::Duplicate(name));
                 }
                 self.accounts.insert(key, Account::new(&name, hash));
+                Applied::Quietly
             }
-            // Nobody is online while the store is read.
             Record::LastSeen { account, unix_ms } => {
                 let key = NameKey::of(&self.account_mut(&account)?.name);
-                self.accounts.note_offline(&key, unix_ms);
+                // Online here, it is seen now; its time is written when it leaves.
+                if !self.logged_in_here(&key) {
+                    self.accounts.note_offline(&key, unix_ms);
+                }
+                Applied::Quietly
             }
             Record::Whisper { message, .. } => {
                 // Only its number matters here: conversations live in the store.
-                if message.seq < self.accounts.next_whisper_seq() {
-                    return Err(RestoreError::WhisperOutOfOrder { seq: message.seq });
-                }
                 self.accounts.whisper_numbered(message.seq);
+                Applied::Quietly
             }
             Record::OfflineKept { to, from, text, unix_ms, seq } => {
-                let key = NameKey::of(&self.account_mut(&to)?.name);
+                let account = self.account_mut(&to)?;
+                let (key, kept) = (NameKey::of(&account.name), OfflineMessage { from, text, unix_ms, seq });
+                // A record fed twice is kept once.
+                if account.mailbox().contains(&kept) {
+                    return Ok(Applied::Quietly);
+                }
                 let (max, max_total) = (self.config.max_offline_messages, self.config.max_offline_total);
                 // The store may hold more than today's limits allow; keep within them.
-                let _ = self.accounts.keep_offline(&key, OfflineMessage { from, text, unix_ms, seq }, max, max_total);
+                let _ = self.accounts.keep_offline(&key, kept, max, max_total);
                 // A store that lost the conversation's record must not make the next whisper reuse its number.
                 if let Some(seq) = seq {
                     self.accounts.whisper_numbered(seq);
                 }
+                Applied::Kept(key)
             }
             Record::OfflineDelivered { to } => {
                 let key = NameKey::of(&self.account_mut(&to)?.name);
                 self.accounts.take_mailbox(&key);
+                Applied::Quietly
             }
             Record::Blocked { account, name } => {
                 let max = self.config.max_blocks;
@@ -114,12 +185,24 @@ impl World {
                 if blocks.len() < max {
                     blocks.insert(NameKey::of(&name), name);
                 }
+                Applied::Quietly
             }
             Record::Unblocked { account, name } => {
                 self.account_mut(&account)?.blocks.remove(&NameKey::of(&name));
+                Applied::Quietly
             }
-        }
-        Ok(())
+        };
+        Ok(applied)
+    }
+
+    /// Whether a client of this node is logged in to the account `key`.
+    pub(crate) fn logged_in_here(&self, key: &NameKey) -> bool {
+        let holder = self.names.holder(key).and_then(|id| self.clients.get(&id));
+        holder.is_some_and(|c| c.account.as_ref() == Some(key))
+    }
+
+    fn room_mut(&mut self, name: &str) -> Result<&mut Room, RestoreError> {
+        self.rooms.get_mut(&NameKey::of(name)).ok_or_else(|| RestoreError::UnknownRoom(name.into()))
     }
 
     fn account_mut(&mut self, name: &str) -> Result<&mut Account, RestoreError> {

@@ -73,15 +73,21 @@ pub struct Stats {
     pub cluster_held_dropped: u64,
     /// With `Config::cluster`: backfills asked for.
     pub cluster_backfills: u64,
-    /// In a cluster, other nodes' users known to be in a room here.
+    /// In a cluster, other nodes' users known to be in a room here (or in
+    /// one whose record is still on its way).
     pub remote_users: usize,
     /// In a cluster, presence changes from other nodes that were ignored:
-    /// about a room this node does not have, contradicting what it knows,
+    /// contradicting what it knows (a part from a room it does not have),
     /// or past its limits (see the [`cluster`](crate::cluster) module).
     pub remote_presence_ignored: u64,
     /// In a cluster, whispers from other nodes that were not delivered:
     /// nobody here held the name any more, or its holder blocks the sender.
     pub remote_whispers_dropped: u64,
+    /// Other nodes' durable records that did not apply here: about a room
+    /// or account this node does not have, creating one it has, past its
+    /// limits, or a room message (which comes by its own input). See the
+    /// [`cluster`](crate::cluster) module.
+    pub remote_records_ignored: u64,
 }
 
 /// The counters behind [`Stats`] that no table's length gives: kept
@@ -100,6 +106,7 @@ pub(crate) struct Counters {
     pub(crate) cluster_backfills: u64,
     pub(crate) remote_presence_ignored: u64,
     pub(crate) remote_whispers_dropped: u64,
+    pub(crate) remote_records_ignored: u64,
 }
 
 impl Counters {

@@ -95,9 +95,57 @@
 //! A room dropped ([`Record::RoomDropped`](crate::Record::RoomDropped),
 //! which is also how a guest's room that empties starts anew) forgets its
 //! messages, and its numbering starts again: the store numbers its next
-//! message 1, and the engine follows it from 0. Which rooms exist is each
-//! node's own, from its records: a room must exist on a node for its
-//! clients to join it there.
+//! message 1, and the engine follows it from 0. Which rooms exist is
+//! each node's records and the other nodes' (see below): a room must
+//! exist on a node for its clients to join it there.
+//!
+//! # Durable changes of other nodes
+//!
+//! Each node stores its own records; the embedder carries every record
+//! one node stores to every other node (chatd: a change feed in its
+//! store), which feeds it to
+//! [`Engine::handle_remote_record`](crate::Engine::handle_remote_record).
+//! There it applies as it would in a restore, and the node's clients
+//! see what they would had the change been made on their node:
+//!
+//! * A room created elsewhere is created here (with its owner), and may
+//!   be joined here; a topic or modes set elsewhere are set here, and the
+//!   room's local members are told (a mode change as made by the server,
+//!   since the record does not say who made it); a ban set elsewhere
+//!   refuses a join here. Invitations and members' statuses stay: they
+//!   belong to this node's sessions.
+//! * A room dropped elsewhere (by its owner, by expiry, or started anew
+//!   as an emptied guest's room is) is dropped here: its local members
+//!   are told as of a `/drop`, their presence changes and the
+//!   [`ClusterRequest::Unfollow`] are emitted as for one, and its history
+//!   is gone. A room's idle time moves only while it has no members here,
+//!   local or remote.
+//! * Accounts registered elsewhere may log in here; their blocks, known
+//!   sources and last-seen times (but for an account logged in here)
+//!   follow. A whisper kept elsewhere for an account waits in its mailbox
+//!   here, or is delivered at once to its session here, as at login: the
+//!   [`Record::OfflineDelivered`](crate::Record::OfflineDelivered) this
+//!   emits is this node's own. Whispers' numbers move on past each one
+//!   stored elsewhere.
+//! * Nothing applied emits a record again ([`Output::Persist`](crate::Output::Persist)):
+//!   it is stored already. A record this node cannot apply (a room or
+//!   account it does not have, a creation of one it has, a table at its
+//!   limit, or a [`Record::Message`](crate::Record::Message), which comes
+//!   as a [`RoomMessage`]) is ignored and counted in
+//!   [`Stats::remote_records_ignored`](crate::Stats::remote_records_ignored).
+//!
+//! Feed each node's records in the order it stored them, each once. A
+//! repeat in its place changes nothing more (a topic is not told again,
+//! a kept whisper not kept twice, a creation is counted as ignored); one
+//! out of its place acts again (a drop repeated after the room was
+//! created again drops it). Records of different nodes may interleave,
+//! and so may records and presence changes: a join to a room whose
+//! record has not come yet is kept (see Presence), a part from a room
+//! dropped here already is ignored and counted. A room's life (creation,
+//! expiry, `/drop`, a guest's room started anew) is decided by the node
+//! where it happens and follows elsewhere by these records; a room two
+//! nodes create before either hears of the other is one room, and each
+//! keeps the owner it gave it.
 //!
 //! # Misuse of tickets
 //!
@@ -182,16 +230,19 @@
 //! * When a node dies, the embedder feeds every other node a
 //!   [`PresenceChange::Quit`] for each of its users in a room, which it
 //!   knows from the changes that node published.
-//! * A change about a room this node does not have, or that contradicts
-//!   what it knows (a part of a user not in the room, a rename to a name
-//!   another remote user holds), is ignored and counted in
+//! * A join to a room this node does not have yet is kept: the room's
+//!   creation may still be on its way (records and presence travel
+//!   apart), and the room takes its remote members when it comes. A
+//!   change that contradicts what the node knows (a part of a user not in
+//!   the room, a rename to a name another remote user holds, a join to a
+//!   room no name could be) is ignored and counted in
 //!   [`Stats::remote_presence_ignored`](crate::Stats::remote_presence_ignored).
 //! * Remote state is bounded by the node's own limits: at most
 //!   `max_clients` remote users, each in at most `max_rooms_per_client`
 //!   rooms; changes beyond them are ignored and counted.
 //!
-//! A room's life (creation, expiry, `/drop`) is each node's own: a room
-//! with remote members is not empty, so it does not expire while they stay.
+//! A room with remote members is not empty, so it does not expire while
+//! they stay (a room's life travels as records, see above).
 //!
 //! # Whispers
 //!
@@ -212,7 +263,7 @@
 // Only the types that travel between the engine and its embedder are
 // here, so that the output and error types may name them; what the engine
 // does with them is in `cluster_node/`, `name_claims.rs`,
-// `remote_presence.rs`, `remote_whisper.rs` and the world's parts
+// `remote_presence.rs`, `remote_whisper.rs`, `remote_records.rs` and the world's parts
 // `ClusterNode`, `Claims` and `Remote`.
 mod presence;
 mod publish;

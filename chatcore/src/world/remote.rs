@@ -2,7 +2,9 @@
 //! name, with its host and its rooms. A room keeps the names of its remote
 //! members itself (`Room::remote`), so that its counts and lists read one
 //! place; this table is what a quit or a rename walks, and what a local
-//! `/nick` is checked against.
+//! `/nick` is checked against. A user may be in a room this node does
+//! not have yet (its creation is on its way): the room takes it as a
+//! member once it is created.
 
 use std::collections::BTreeMap;
 
@@ -104,6 +106,13 @@ impl Remote {
         let mut user = self.users.remove(old)?;
         user.nick = nick.into();
         Some(self.users.entry(new).or_insert(user))
+    }
+
+    /// The remote users in `room`: for a room created here after they
+    /// joined it elsewhere. A walk of every remote user, as rooms are
+    /// created seldom.
+    pub(crate) fn in_room<'a>(&'a self, room: &'a NameKey) -> impl Iterator<Item = NameKey> + 'a {
+        self.users.iter().filter(|(_, user)| user.rooms.contains(room)).map(|(key, _)| key.clone())
     }
 
     /// Every remote user and the rooms it is in.

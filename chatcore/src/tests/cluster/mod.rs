@@ -1,25 +1,28 @@
 //! Several engines in cluster mode, each a node with its own clients, and
 //! a simulated cluster around them: a claim registry that answers in any
-//! order the test chooses, and a presence bus that delivers every node's
-//! changes to the others in one order.
+//! order the test chooses, a presence bus that delivers every node's
+//! changes to the others in one order, and a change feed that carries
+//! every record a node stores to the others.
 
 mod names;
 mod presence;
 mod proptest;
+mod records;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::names::NameKey;
 use crate::record::Record;
 use crate::sim::Sim;
-use crate::{ClaimAnswer, ClaimId, ClientId, ClusterRequest, Config, Engine, PresenceChange, RemoteWhisper};
+use crate::{ClaimAnswer, ClaimId, ClientId, ClusterRequest, Config, Engine, Output, PresenceChange, RemoteWhisper};
 
 /// Rooms every node has from the start.
 const ROOMS: &[&str] = &["r1", "r2", "r3"];
 
-/// Default limits but no flood control nor idle timeout, as a cluster node.
+/// Default limits but no flood control nor idle timeout, as a cluster node
+/// that stores what it changes.
 fn node_config() -> Config {
-    super::relaxed().with_cluster(true)
+    super::relaxed().with_cluster(true).with_emit_records(true)
 }
 
 /// A claim a node asked for, not yet answered.
@@ -40,6 +43,9 @@ struct Net {
     bus: VecDeque<(usize, PresenceChange)>,
     /// Whispers to carry to the node holding their recipient's name.
     whispers: Vec<RemoteWhisper>,
+    /// Records the nodes stored, each node's in the order it stored them,
+    /// to carry to the other nodes.
+    feed: VecDeque<(usize, Record)>,
 }
 
 impl Net {
@@ -57,14 +63,21 @@ impl Net {
                 Sim::from_engine(engine, crate::Now::new(std::time::Instant::now(), Sim::BASE_UNIX_MS))
             })
             .collect();
-        Self { nodes, registry: BTreeMap::new(), claims: Vec::new(), bus: VecDeque::new(), whispers: Vec::new() }
+        let (registry, claims, bus, whispers, feed) =
+            (BTreeMap::new(), Vec::new(), VecDeque::new(), Vec::new(), VecDeque::new());
+        Self { nodes, registry, claims, bus, whispers, feed }
     }
 
     /// Carries out what the nodes asked of the cluster: claims wait for an
-    /// answer, releases free the name at once (it must be the node's), and
-    /// presence goes on the bus.
+    /// answer, releases free the name at once (it must be the node's),
+    /// presence goes on the bus, and what each stored on the feed.
     fn pump(&mut self) {
         for (node, sim) in self.nodes.iter_mut().enumerate() {
+            let stored = sim.take_transcript().into_iter().filter_map(|output| match output {
+                Output::Persist(record) => Some((node, *record)),
+                _ => None,
+            });
+            self.feed.extend(stored);
             for request in sim.take_cluster_requests() {
                 match request {
                     ClusterRequest::ClaimName { claim, name } => self.claims.push(Claim { node, claim, name }),
@@ -137,10 +150,36 @@ impl Net {
         !whispers.is_empty()
     }
 
-    /// Answers claims in order, delivers the bus and carries whispers until
-    /// nothing waits.
+    /// Carries the oldest record on the feed to every other node, which
+    /// must store nothing of its own for it but the delivery of a whisper
+    /// it kept for a session of its own.
+    fn carry_record(&mut self) -> bool {
+        // What the nodes stored before goes on the feed first.
+        self.pump();
+        let Some((from, record)) = self.feed.pop_front() else { return false };
+        for (node, sim) in self.nodes.iter_mut().enumerate().filter(|(node, _)| *node != from) {
+            let now = sim.now();
+            sim.engine_mut().handle_remote_record(now, record.clone());
+            sim.drain();
+            for output in sim.take_transcript() {
+                if let Output::Persist(stored) = output {
+                    assert!(
+                        matches!(*stored, Record::OfflineDelivered { .. }),
+                        "node {node} stored {stored:?} for {record:?} of node {from}"
+                    );
+                    self.feed.push_back((node, *stored));
+                }
+            }
+        }
+        self.pump();
+        true
+    }
+
+    /// Answers claims in order, carries records, delivers the bus and
+    /// carries whispers until nothing waits. Records go before presence:
+    /// a room must be known before its members are.
     fn settle(&mut self) {
-        while self.answer(0).is_some() || self.deliver() || self.carry_whispers() {}
+        while self.answer(0).is_some() || self.carry_record() || self.deliver() || self.carry_whispers() {}
     }
 
     /// A guest connecting to `node`, its name granted.

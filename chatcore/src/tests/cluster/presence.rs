@@ -75,7 +75,8 @@ fn presence_this_node_cannot_apply_is_counted_and_ignored() {
     let engine = net.nodes[0].engine_mut();
     let now = crate::Now::new(std::time::Instant::now(), 0);
     let changes = [
-        PresenceChange::Joined { room: "nowhere".into(), nick: "zed".into(), host: "h".into() },
+        // No room may be named so: it is not one whose creation is on its way.
+        PresenceChange::Joined { room: "no where".into(), nick: "zed".into(), host: "h".into() },
         PresenceChange::Left { room: "r1".into(), nick: "zed".into(), reason: None },
         PresenceChange::Quit { nick: "zed".into(), reason: DisconnectReason::ConnectionClosed },
         PresenceChange::Renamed { old: "zed".into(), new: "zoe".into() },

@@ -1,8 +1,10 @@
-//! Random connects, nickname changes, joins, parts and quits across three
-//! nodes, with claims answered and presence delivered in random order.
-//! After every step no two live clients anywhere hold one granted name,
-//! and each node's invariants hold; once everything is answered and
-//! delivered, every node sees each room's members as they are.
+//! Random connects, nickname changes, joins, parts, quits, room creations,
+//! topics and modes across three nodes, with claims answered, presence
+//! delivered and stored records carried in random order. After every step
+//! no two live clients anywhere hold one granted name, and each node's
+//! invariants hold; once everything is answered, delivered and carried,
+//! every node has the same rooms, with the same topics and modes, and
+//! sees each room's members as they are.
 
 use proptest::prelude::*;
 
@@ -10,8 +12,22 @@ use super::Net;
 use crate::{ClientId, DisconnectReason};
 
 const NODES: usize = 3;
-const LINES: &[&str] =
-    &["/nick ann", "/nick ANN", "/nick bob", "/nick Bob", "/nick cy", "/join r1", "/join r2", "/leave", "/quit bye"];
+const LINES: &[&str] = &[
+    "/nick ann",
+    "/nick ANN",
+    "/nick bob",
+    "/nick Bob",
+    "/nick cy",
+    "/join r1",
+    "/join r2",
+    "/leave",
+    "/quit bye",
+    "/create r4",
+    "/join r4",
+    "/topic hi",
+    "/mode r4 +b cy!*@*",
+    "/mode r1 +m",
+];
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -32,6 +48,8 @@ enum Step {
     },
     /// The bus delivers its oldest change.
     Deliver,
+    /// The feed carries its oldest record.
+    Carry,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -41,6 +59,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..12usize).prop_map(|who| Step::Disconnect { who }),
         4 => (0..8usize).prop_map(|which| Step::Answer { which }),
         4 => Just(Step::Deliver),
+        4 => Just(Step::Carry),
     ]
 }
 
@@ -72,6 +91,9 @@ fn run(steps: &[Step]) {
             Step::Deliver => {
                 net.deliver();
             }
+            Step::Carry => {
+                net.carry_record();
+            }
         }
         net.assert_names_unique();
         for sim in &net.nodes {
@@ -81,7 +103,13 @@ fn run(steps: &[Step]) {
     net.settle();
     net.assert_names_unique();
     let truth = net.true_rooms();
+    let rooms = |node: usize| {
+        let world = &net.nodes[node].engine().world;
+        let rooms = world.rooms.values();
+        rooms.map(|r| (r.name.clone(), r.topic.clone(), world.stored_modes(&r.modes))).collect::<Vec<_>>()
+    };
     for node in 0..NODES {
+        assert_eq!(rooms(node), rooms(0), "node {node}'s rooms, topics and modes");
         assert_eq!(net.seen_rooms(node), truth, "node {node}'s view of the rooms");
         let engine = net.nodes[node].engine();
         assert!(engine.clients().all(|id| !engine.awaiting_name(id)), "every guest answered");
