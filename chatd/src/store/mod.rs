@@ -26,6 +26,7 @@ pub mod cloak_key;
 mod files;
 pub mod postgres;
 mod read_only;
+pub mod record_json;
 mod records;
 mod room_modes;
 mod schema;
@@ -37,7 +38,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags};
 
-pub use backend::{Backend, BackendError, Page};
+pub use backend::{Backend, BackendError, FeedEntry, Page};
 pub use files::{ForeignFile, Room};
 pub use postgres::{DatabaseUrl, PgStore};
 pub use records::Retention;

@@ -92,6 +92,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         key      TEXT NOT NULL
     );
     "#,
+    // 1 -> 2: cluster mode. A message keeps what a node needs to show it
+    // (host, notice) and who published it with which ticket, so that a
+    // backfill on the publishing node hands the ticket back; the change
+    // feed carries every other record from node to node. Whispers are
+    // numbered per node, so two nodes may give one number alike: only a
+    // conversation's own numbers must differ.
+    r#"
+    ALTER TABLE messages
+        ADD COLUMN host   TEXT,
+        ADD COLUMN notice BOOLEAN NOT NULL DEFAULT false,
+        ADD COLUMN node   TEXT,
+        ADD COLUMN ticket BIGINT;
+    CREATE INDEX messages_by_ticket ON messages (node, ticket) WHERE ticket IS NOT NULL;
+    CREATE TABLE cluster_changes (
+        id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        node   TEXT NOT NULL,
+        record JSONB NOT NULL,
+        ts_ms  BIGINT NOT NULL
+    );
+    ALTER TABLE whispers DROP CONSTRAINT whispers_pkey;
+    ALTER TABLE whispers ADD PRIMARY KEY (pair_key, seq);
+    DROP INDEX whispers_by_conversation;
+    CREATE INDEX whispers_by_seq ON whispers (seq);
+    "#,
 ];
 
 /// The version this build writes.
@@ -103,6 +127,7 @@ pub(crate) const TABLES: &[&str] = &[
     "blocks",
     "chatd_schema",
     "cloak_key",
+    "cluster_changes",
     "known_sources",
     "messages",
     "offline",
