@@ -379,7 +379,7 @@ impl EngineTask {
             Done::Password(Answer::Verified(request, matches)) => {
                 report_misuse(self.engine.handle_password_verified(now, request, matches));
             }
-            Done::Store(Reply::Committed { upto }) => {
+            Done::Store(Reply::Committed { upto, published: _ }) => {
                 let measures = &mut self.measures;
                 self.commits.committed(upto, now.instant, |took| measures.committed(took));
                 for op in self.held.release(upto) {
@@ -472,7 +472,7 @@ impl EngineTask {
                 Some(store) if !records.is_empty() => {
                     let batch = self.held.hold_for_new_batch(ops);
                     self.measures.commit_sent(records.len());
-                    store.send(Job::Commit { batch, records });
+                    store.send(Job::Commit { batch, records, publications: Vec::new() });
                     self.commits.sent(batch, now.instant);
                 }
                 // While writes fail, the engine makes no new records (it

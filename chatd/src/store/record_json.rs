@@ -108,7 +108,9 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
         None => return Err(FeedError::UnknownKind(kind.to_owned())),
     };
     Ok(match kind {
-        "room_created" => Record::RoomCreated { room: f.text("room")?, unix_ms: f.number("unix_ms")?, owner: f.maybe_text("owner")? },
+        "room_created" => {
+            Record::RoomCreated { room: f.text("room")?, unix_ms: f.number("unix_ms")?, owner: f.maybe_text("owner")? }
+        }
         "room_vacated" => Record::RoomVacated { room: f.text("room")?, unix_ms: f.number("unix_ms")? },
         "topic_set" => Record::TopicSet {
             room: f.text("room")?,
@@ -126,8 +128,7 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
         },
         "known_source" => {
             let text = f.text("source")?;
-            let source: SourceKey =
-                text.parse().map_err(|_| FeedError::Source { kind, text: text.into_string() })?;
+            let source: SourceKey = text.parse().map_err(|_| FeedError::Source { kind, text: text.into_string() })?;
             Record::KnownSource { account: f.text("account")?, source }
         }
         "last_seen" => Record::LastSeen { account: f.text("account")?, unix_ms: f.number("unix_ms")? },

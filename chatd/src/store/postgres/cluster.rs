@@ -236,7 +236,11 @@ pub(super) fn room_heads(conn: &mut Connection, rooms: &[&str]) -> Result<Vec<u6
 
 /// Feed entries above `after`, oldest first, at most `limit`; one that
 /// cannot be read is logged and skipped.
-pub(super) fn changes_after(conn: &mut Connection, after: i64, limit: usize) -> Result<Vec<FeedEntry>, postgres::Error> {
+pub(super) fn changes_after(
+    conn: &mut Connection,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<FeedEntry>, postgres::Error> {
     let rows = conn.query(
         "SELECT id, node, record::text FROM cluster_changes WHERE id > $1 ORDER BY id LIMIT $2",
         &[&after, &int(limit as u64)],
@@ -244,9 +248,9 @@ pub(super) fn changes_after(conn: &mut Connection, after: i64, limit: usize) -> 
     let mut entries = Vec::with_capacity(rows.len());
     for row in &rows {
         let (id, node, text): (i64, String, String) = (row.get(0), row.get(1), row.get(2));
-        let decoded = serde_json::from_str(&text).map_err(|error| error.to_string()).and_then(|value| {
-            record_json::decode(&value).map_err(|error| error.to_string())
-        });
+        let decoded = serde_json::from_str(&text)
+            .map_err(|error| error.to_string())
+            .and_then(|value| record_json::decode(&value).map_err(|error| error.to_string()));
         match decoded {
             Ok(record) => entries.push(FeedEntry { id, node, record }),
             Err(error) => tracing::warn!(id, %node, %error, "skipped a change in the feed that cannot be read"),

@@ -39,9 +39,21 @@ fn modes() -> impl Strategy<Value = StoredModes> {
         proptest::collection::vec(text(), 0..3),
         proptest::collection::vec(text(), 0..3),
     )
-        .prop_map(|([invite_only, moderated, secret, topic_locked, external_messages], key, limit, bans, operators)| {
-            StoredModes { invite_only, moderated, secret, topic_locked, external_messages, key, limit, bans, operators }
-        })
+        .prop_map(
+            |([invite_only, moderated, secret, topic_locked, external_messages], key, limit, bans, operators)| {
+                StoredModes {
+                    invite_only,
+                    moderated,
+                    secret,
+                    topic_locked,
+                    external_messages,
+                    key,
+                    limit,
+                    bans,
+                    operators,
+                }
+            },
+        )
 }
 
 /// Every kind of record, with any values.
@@ -70,9 +82,8 @@ fn record() -> impl Strategy<Value = Record> {
         (text(), source()).prop_map(|(account, source)| Record::KnownSource { account, source }),
         (text(), any::<u64>()).prop_map(|(account, unix_ms)| Record::LastSeen { account, unix_ms }),
         (text(), message()).prop_map(|(to, message)| Record::Whisper { to, message }),
-        (text(), text(), text(), any::<u64>(), proptest::option::of(any::<u64>())).prop_map(
-            |(to, from, text, unix_ms, seq)| Record::OfflineKept { to, from, text, unix_ms, seq }
-        ),
+        (text(), text(), text(), any::<u64>(), proptest::option::of(any::<u64>()))
+            .prop_map(|(to, from, text, unix_ms, seq)| Record::OfflineKept { to, from, text, unix_ms, seq }),
         text().prop_map(|to| Record::OfflineDelivered { to }),
         (text(), text()).prop_map(|(account, name)| Record::Blocked { account, name }),
         (text(), text()).prop_map(|(account, name)| Record::Unblocked { account, name }),
