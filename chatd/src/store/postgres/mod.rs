@@ -18,7 +18,7 @@
 pub mod check;
 pub mod cluster;
 mod records;
-pub(crate) mod schema;
+pub mod schema;
 
 use std::collections::HashMap;
 use std::fmt;

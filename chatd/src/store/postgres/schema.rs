@@ -11,8 +11,9 @@
 
 use postgres::Client;
 
-/// Migration `i` takes a database from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[
+/// Migration `i` takes a database from version `i` to `i + 1`. Public so
+/// that tests can lay out a database as an older chatd left it.
+pub const MIGRATIONS: &[&str] = &[
     // 0 -> 1: the layout of SQLite's version 6. Messages and whispers lie in
     // the order they were said (`id`), which retention by age walks.
     r#"
@@ -119,7 +120,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 ];
 
 /// The version this build writes.
-pub(crate) const CURRENT: u32 = MIGRATIONS.len() as u32;
+pub const CURRENT: u32 = MIGRATIONS.len() as u32;
 
 /// The tables chatd keeps at [`CURRENT`], which `chatd check` looks for.
 pub(crate) const TABLES: &[&str] = &[
