@@ -277,3 +277,5 @@ mod tests;
 
 #[cfg(test)]
 mod maintenance_tests;
+#[cfg(test)]
+mod thread_tests;
