@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chatcore::{PasswordHash, Publication, PublishTicket, Record, RoomMessage, StoredMessage, StoredModes};
+use chatd::store::postgres::cluster::{FEED_KEEP_ENTRIES, FEED_KEEP_MS};
 use chatd::store::postgres::schema::MIGRATIONS;
 use chatd::store::{Backend, FeedEntry, PgStore};
 use chatd_tests::relay::Relay;
@@ -357,4 +358,42 @@ fn a_database_of_the_first_layout_is_migrated_and_numbering_carries_on() {
     store.commit(&[whisper]).unwrap();
     assert_eq!(place.count("whispers"), 2);
     assert_eq!(place.count("cluster_changes"), 0);
+}
+
+#[test]
+fn the_feed_keeps_a_day_of_changes_and_at_most_its_newest_hundred_thousand() {
+    let Some(place) = PostgresDatabase::new() else { return };
+    let mut store = place.open_postgres();
+    let now_ms: u64 = 10 * 86_400_000;
+    let day_ago = now_ms - FEED_KEEP_MS;
+    let change = r#"{"kind": "room_dropped", "room": "r"}"#;
+    // Three a little more than a day old, two a little less.
+    place.sql(&format!(
+        "INSERT INTO cluster_changes (node, record, ts_ms)
+         SELECT 'a', '{change}', {day_ago} + t FROM unnest(ARRAY[-3, -2, -1, 0, 1]) AS t"
+    ));
+    let prune_all = |store: &mut PgStore| {
+        let mut deleted = 0;
+        loop {
+            match store.prune_changes(now_ms).unwrap() {
+                0 => return deleted,
+                n => deleted += n,
+            }
+        }
+    };
+    assert_eq!(prune_all(&mut store), 3);
+    assert_eq!(place.database().sql("SELECT min(ts_ms) FROM cluster_changes"), day_ago.to_string());
+    assert_eq!(place.count("cluster_changes"), 2);
+
+    // A storm of young changes: only the newest are kept.
+    let storm = FEED_KEEP_ENTRIES + 10;
+    place.sql(&format!(
+        "INSERT INTO cluster_changes (node, record, ts_ms) SELECT 'b', '{change}', {now_ms} FROM generate_series(1, {storm})"
+    ));
+    let newest = store.feed_head().unwrap();
+    assert_eq!(prune_all(&mut store), 12);
+    assert_eq!(place.count("cluster_changes"), FEED_KEEP_ENTRIES);
+    assert_eq!(store.feed_head().unwrap(), newest);
+    let oldest: i64 = place.database().sql("SELECT min(id) FROM cluster_changes").parse().unwrap();
+    assert_eq!(oldest, newest - FEED_KEEP_ENTRIES as i64 + 1);
 }
