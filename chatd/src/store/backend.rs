@@ -162,8 +162,7 @@ pub trait Backend: Send {
 
     /// The id of the newest feed entry (0 when none): where a starting
     /// node begins following. Read it before [`load`](Self::load), so
-    /// that nothing stored between the two is missed (applying a change
-    /// twice is harmless, missing one is not).
+    /// that nothing stored between the two is missed.
     fn feed_head(&mut self) -> Result<i64, BackendError> {
         Err(BackendError::NotClustered)
     }

@@ -7,6 +7,13 @@
 //! The thread drives either store, SQLite or PostgreSQL, through
 //! [`Backend`]: batching, retrying and reporting are the same for both,
 //! and are done here only.
+//!
+//! A cluster node's thread ([`StoreHandle::spawn_cluster`]) commits with
+//! [`Backend::commit_cluster`] instead: each batch also carries the room
+//! messages the engine published, which the store numbers in the same
+//! transaction, and the reply gives each its number. Group commit merges
+//! them as it merges records, in the order sent. Its pruning passes also
+//! bound the cluster's change feed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,7 +61,8 @@ pub enum Reply {
         upto: u64,
         /// Every publication of those batches, in the order sent, with
         /// the number the store gave it, or `None` if its room no longer
-        /// exists there. Empty when not in a cluster.
+        /// exists there (or the thread is not a cluster node's, which
+        /// numbers nothing). Empty when no batch had any.
         published: Vec<(Publication, Option<u64>)>,
     },
     /// Writes started or stopped failing.
@@ -211,6 +219,7 @@ fn run(
                 fetch @ Job::Fetch { .. } => fetches.push(fetch),
             }
         }
+        debug_assert!(clustered || publications.is_empty(), "publications for a single chatd's store");
         // Batches given up at shutdown are never reported: their output stays held.
         if let Some(upto) = upto
             && let Some(numbers) =
@@ -281,7 +290,9 @@ fn commit_until_it_succeeds(
     let mut reported_failing = false;
     let numbers = loop {
         let result = match mode {
-            Mode::Single => store.commit(records).map(|()| Vec::new()),
+            // A single chatd numbers nothing: a publication sent to it
+            // anyway is answered as one whose room is gone, not lost.
+            Mode::Single => store.commit(records).map(|()| vec![None; publications.len()]),
             Mode::Cluster { node } => store.commit_cluster(node, records, publications),
         };
         match result {

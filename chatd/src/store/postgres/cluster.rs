@@ -15,13 +15,13 @@
 //! identity column does not promise (a transaction that took id 7 may
 //! commit after one that took id 8, and a poll between sees 8 alone). So
 //! the feed rows are inserted as the last work of the transaction, under
-//! an advisory transaction lock ([`FEED_LOCK`]) that is held until its
+//! an advisory transaction lock (`FEED_LOCK`) that is held until its
 //! commit is visible: feed inserts, and so their commits, take turns.
 //! Only a batch with feed rows takes it; a batch of messages alone does
 //! not wait for anyone's feed.
 //!
 //! The feed keeps [`FEED_KEEP_MS`] of changes and at most
-//! [`FEED_KEEP_ENTRIES`] ([`prune_changes`]); a node that falls further
+//! [`FEED_KEEP_ENTRIES`] (`Backend::prune_changes`); a node that falls further
 //! behind than that has missed changes, and must restore from the store
 //! (`load`) and follow on from the feed's head.
 

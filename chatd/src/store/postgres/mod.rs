@@ -14,6 +14,13 @@
 //! been made. Its transaction id was read at its start, and the retry asks
 //! the server what became of it (`txid_status`) before writing anything
 //! again, so that a batch is never written twice nor lost.
+//!
+//! In a cluster ([`cluster`]), several chatds write this one database as
+//! its nodes: each numbers its room messages in the transaction that
+//! stores them and appends its other records to a change feed the others
+//! follow, and no row another node wrote can fail its commit. A retried
+//! cluster commit that turns out to have been made answers the numbers it
+//! gave, kept from the attempt, rather than numbering again.
 
 pub mod check;
 pub mod cluster;

@@ -105,7 +105,6 @@ pub const MIGRATIONS: &[&str] = &[
         ADD COLUMN notice BOOLEAN NOT NULL DEFAULT false,
         ADD COLUMN node   TEXT,
         ADD COLUMN ticket BIGINT;
-    CREATE INDEX messages_by_ticket ON messages (node, ticket) WHERE ticket IS NOT NULL;
     CREATE TABLE cluster_changes (
         id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         node   TEXT NOT NULL,
