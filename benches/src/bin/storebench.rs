@@ -107,7 +107,7 @@ fn main() {
         let _ = replies.send((Instant::now(), reply));
     });
     setup.extend(make_batch(args.batch));
-    handle.send(Job::Commit { batch: 0, records: setup });
+    handle.send(Job::Commit { batch: 0, records: setup, publications: Vec::new() });
     wait_for(&inbox, 0);
 
     let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("histogram");
@@ -122,11 +122,11 @@ fn main() {
         while sending && waiting.len() < args.in_flight {
             let records = make_batch(args.batch);
             waiting.push_back((next_batch, Instant::now()));
-            handle.send(Job::Commit { batch: next_batch, records });
+            handle.send(Job::Commit { batch: next_batch, records, publications: Vec::new() });
             next_batch += 1;
         }
         let (at, reply) = inbox.recv().expect("the storage thread answers");
-        let Reply::Committed { upto } = reply else {
+        let Reply::Committed { upto, .. } = reply else {
             panic!("unexpected reply from the store: {reply:?}");
         };
         let mut counted = false;
@@ -199,7 +199,7 @@ fn room(r: usize) -> String {
 
 fn wait_for(inbox: &mpsc::Receiver<(Instant, Reply)>, batch: u64) {
     loop {
-        if let (_, Reply::Committed { upto }) = inbox.recv().expect("the storage thread answers")
+        if let (_, Reply::Committed { upto, .. }) = inbox.recv().expect("the storage thread answers")
             && upto >= batch
         {
             return;

@@ -15,7 +15,7 @@
 //!
 //! [`PgStore`]: super::postgres::PgStore
 
-use chatcore::{HistoryTarget, Record, StoredMessage};
+use chatcore::{HistoryTarget, Publication, Record, RoomMessage, StoredMessage};
 
 use super::{Retention, Store};
 
@@ -32,6 +32,10 @@ pub enum BackendError {
     /// server: whether it was made is not known yet.
     #[error("an earlier commit, whose connection was lost, is still being settled by PostgreSQL")]
     Unsettled,
+    /// A cluster operation on a store that does not take part in a
+    /// cluster (SQLite: one chatd per data directory).
+    #[error("this store does not run in a cluster")]
+    NotClustered,
 }
 
 /// `error` with what caused it: the `postgres` client's own words are
@@ -58,14 +62,17 @@ pub struct Page {
     pub unreadable: usize,
 }
 
-/// STUB
-#[derive(Debug)]
+/// One entry of the cluster's change feed: a record a node stored, for
+/// the other nodes to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedEntry {
-    /// x
+    /// Its place in the feed: entries become visible in increasing `id`
+    /// order, so a follower reads on from the last id it saw. Ids may
+    /// skip numbers (a transaction rolled back), never go back.
     pub id: i64,
-    /// x
+    /// The node that stored it.
     pub node: String,
-    /// x
+    /// What it stored.
     pub record: Record,
 }
 
@@ -100,43 +107,72 @@ pub trait Backend: Send {
     /// as each new one is written (`None`: keep all).
     fn keep_whispers(&mut self, per_conversation: Option<u64>);
 
-    /// STUB
-    fn commit_cluster(
-        &mut self,
-        _node: &str,
-        _records: &[Record],
-        _publications: &[chatcore::Publication],
-    ) -> Result<Vec<Option<u64>>, BackendError> {
-        unimplemented!()
-    }
-    /// STUB
-    fn room_messages(
-        &mut self,
-        _node: &str,
-        _room: &str,
-        _after: u64,
-        _upto: Option<u64>,
-        _limit: usize,
-    ) -> Result<Vec<chatcore::RoomMessage>, BackendError> {
-        unimplemented!()
-    }
-    /// STUB
-    fn room_heads(&mut self, _rooms: &[&str]) -> Result<Vec<u64>, BackendError> {
-        unimplemented!()
-    }
-    /// STUB
-    fn changes_after(&mut self, _after: i64, _limit: usize) -> Result<Vec<FeedEntry>, BackendError> {
-        unimplemented!()
-    }
-    /// STUB
-    fn feed_head(&mut self) -> Result<i64, BackendError> {
-        unimplemented!()
-    }
-
     /// Work a store wants done a little after writes (SQLite: moving the
     /// WAL into the database file). Nothing by default.
     fn checkpoint(&mut self) -> Result<(), BackendError> {
         Ok(())
+    }
+
+    /// Cluster mode: [`commit`](Self::commit), and in the same
+    /// transaction store each publication under its room's next number,
+    /// and append every record but room messages to the change feed under
+    /// `node`. One entry per publication: its number, or `None` when its
+    /// room no longer exists in the store (dropped by another node).
+    ///
+    /// Retried as `commit` is, with the same arguments; a retry after a
+    /// commit whose outcome was lost answers the numbers that commit gave.
+    fn commit_cluster(
+        &mut self,
+        node: &str,
+        records: &[Record],
+        publications: &[Publication],
+    ) -> Result<Vec<Option<u64>>, BackendError> {
+        let _ = (node, records, publications);
+        Err(BackendError::NotClustered)
+    }
+
+    /// Stored messages of `room` numbered after `after` and up to `upto`
+    /// (`None`: no bound), oldest first, at most `limit`; each with its
+    /// ticket when it was published by `node`.
+    fn room_messages(
+        &mut self,
+        node: &str,
+        room: &str,
+        after: u64,
+        upto: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<RoomMessage>, BackendError> {
+        let _ = (node, room, after, upto, limit);
+        Err(BackendError::NotClustered)
+    }
+
+    /// The highest number stored for each of `rooms` (0 when none, or the
+    /// room is unknown), in the same order.
+    fn room_heads(&mut self, rooms: &[&str]) -> Result<Vec<u64>, BackendError> {
+        let _ = rooms;
+        Err(BackendError::NotClustered)
+    }
+
+    /// Change-feed entries with an id above `after`, oldest first, at most
+    /// `limit`. One that cannot be decoded is logged and skipped.
+    fn changes_after(&mut self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, BackendError> {
+        let _ = (after, limit);
+        Err(BackendError::NotClustered)
+    }
+
+    /// The id of the newest feed entry (0 when none): where a starting
+    /// node begins following. Read it before [`load`](Self::load), so
+    /// that nothing stored between the two is missed.
+    fn feed_head(&mut self) -> Result<i64, BackendError> {
+        Err(BackendError::NotClustered)
+    }
+
+    /// Deletes change-feed entries older than the feed keeps (the time
+    /// being `now_ms`); returns how many. The storage thread of a cluster
+    /// node calls it as it prunes.
+    fn prune_changes(&mut self, now_ms: u64) -> Result<u64, BackendError> {
+        let _ = now_ms;
+        Err(BackendError::NotClustered)
     }
 }
 

@@ -26,6 +26,7 @@ pub mod cloak_key;
 mod files;
 pub mod postgres;
 mod read_only;
+pub mod record_json;
 mod records;
 mod room_modes;
 mod schema;
@@ -276,3 +277,5 @@ mod tests;
 
 #[cfg(test)]
 mod maintenance_tests;
+#[cfg(test)]
+mod thread_tests;

@@ -268,8 +268,8 @@ fn what_is_written_reaches_the_database_file_soon_not_only_the_wal() {
     let handle = thread::StoreHandle::spawn_checkpointing(Box::new(store), Retention::default(), every, move |reply| {
         let _ = replies.send(reply);
     });
-    handle.send(thread::Job::Commit { batch: 1, records: sample() });
-    assert!(matches!(inbox.recv().unwrap(), thread::Reply::Committed { upto: 1 }));
+    handle.send(thread::Job::Commit { batch: 1, records: sample(), publications: Vec::new() });
+    assert!(matches!(inbox.recv().unwrap(), thread::Reply::Committed { upto: 1, .. }));
     // The database file alone, as if the WAL had been deleted while chatd ran.
     let copy = tempfile::tempdir().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);

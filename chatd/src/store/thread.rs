@@ -7,6 +7,13 @@
 //! The thread drives either store, SQLite or PostgreSQL, through
 //! [`Backend`]: batching, retrying and reporting are the same for both,
 //! and are done here only.
+//!
+//! A cluster node's thread ([`StoreHandle::spawn_cluster`]) commits with
+//! [`Backend::commit_cluster`] instead: each batch also carries the room
+//! messages the engine published, which the store numbers in the same
+//! transaction, and the reply gives each its number. Group commit merges
+//! them as it merges records, in the order sent. Its pruning passes also
+//! bound the cluster's change feed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +21,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use chatcore::{ClientId, HistoryTarget, Record, StorageStatus, StoredMessage};
+use chatcore::{ClientId, HistoryTarget, Publication, Record, StorageStatus, StoredMessage};
 
 use super::Retention;
 use super::backend::{Backend, Page};
@@ -28,8 +35,9 @@ pub enum Job {
         batch: u64,
         /// The records, in the order the engine made them.
         records: Vec<Record>,
-        /// STUB
-        publications: Vec<chatcore::Publication>,
+        /// Room messages to number and store (cluster mode only; empty
+        /// otherwise), after the records, in the order published.
+        publications: Vec<Publication>,
     },
     /// Read a page of older history for a client.
     Fetch {
@@ -51,8 +59,11 @@ pub enum Reply {
     Committed {
         /// The newest batch now on disk.
         upto: u64,
-        /// STUB
-        published: Vec<(chatcore::Publication, Option<u64>)>,
+        /// Every publication of those batches, in the order sent, with
+        /// the number the store gave it, or `None` if its room no longer
+        /// exists there (or the thread is not a cluster node's, which
+        /// numbers nothing). Empty when no batch had any.
+        published: Vec<(Publication, Option<u64>)>,
     },
     /// Writes started or stopped failing.
     Status(StorageStatus),
@@ -84,6 +95,14 @@ const MAX_RETRY: Duration = Duration::from_secs(2);
 /// before its records are given up (and logged as lost).
 const RETRY_WHEN_STOPPING: Duration = Duration::from_secs(3);
 
+/// How the thread commits: as the one chatd on its store, or as the
+/// cluster node named `node` ([`Backend::commit_cluster`]).
+#[derive(Debug, Clone)]
+enum Mode {
+    Single,
+    Cluster { node: String },
+}
+
 /// The engine task's handle on the storage thread.
 pub struct StoreHandle {
     jobs: Sender<Job>,
@@ -92,30 +111,44 @@ pub struct StoreHandle {
 }
 
 impl StoreHandle {
-    /// STUB
-    pub fn spawn_cluster(
-        store: Box<dyn Backend>,
-        retention: Retention,
-        _node: String,
-        report: impl Fn(Reply) + Send + 'static,
-    ) -> StoreHandle {
-        StoreHandle::spawn(store, retention, report)
-    }
-
     /// Starts the thread; it hands each reply to `report`.
     pub fn spawn(
         store: Box<dyn Backend>,
         retention: Retention,
         report: impl Fn(Reply) + Send + 'static,
     ) -> StoreHandle {
-        StoreHandle::spawn_checkpointing(store, retention, CHECKPOINT_EVERY, report)
+        StoreHandle::start(store, retention, CHECKPOINT_EVERY, Mode::Single, report)
+    }
+
+    /// Starts the thread of cluster node `node`: each commit numbers its
+    /// batches' publications and feeds its records to the other nodes
+    /// ([`Backend::commit_cluster`]), and the change feed is pruned with
+    /// the messages.
+    pub fn spawn_cluster(
+        store: Box<dyn Backend>,
+        retention: Retention,
+        node: String,
+        report: impl Fn(Reply) + Send + 'static,
+    ) -> StoreHandle {
+        StoreHandle::start(store, retention, CHECKPOINT_EVERY, Mode::Cluster { node }, report)
     }
 
     /// [`spawn`](Self::spawn), checkpointing what was written after `checkpoint_every`.
+    #[cfg(test)]
     pub(crate) fn spawn_checkpointing(
         store: Box<dyn Backend>,
         retention: Retention,
         checkpoint_every: Duration,
+        report: impl Fn(Reply) + Send + 'static,
+    ) -> StoreHandle {
+        StoreHandle::start(store, retention, checkpoint_every, Mode::Single, report)
+    }
+
+    fn start(
+        store: Box<dyn Backend>,
+        retention: Retention,
+        checkpoint_every: Duration,
+        mode: Mode,
         report: impl Fn(Reply) + Send + 'static,
     ) -> StoreHandle {
         let (jobs, inbox) = mpsc::channel();
@@ -123,7 +156,7 @@ impl StoreHandle {
         let thread_stopping = stopping.clone();
         let thread = std::thread::Builder::new()
             .name("chatd-store".into())
-            .spawn(move || run(store, retention, checkpoint_every, &inbox, &report, &thread_stopping))
+            .spawn(move || run(store, retention, checkpoint_every, &mode, &inbox, &report, &thread_stopping))
             .expect("the storage thread starts");
         StoreHandle { jobs, stopping, thread }
     }
@@ -146,13 +179,17 @@ fn run(
     mut store: Box<dyn Backend>,
     retention: Retention,
     checkpoint_every: Duration,
+    mode: &Mode,
     inbox: &Receiver<Job>,
     report: &impl Fn(Reply),
     stopping: &AtomicBool,
 ) {
     // Conversations are bounded as each whisper is written, not by the pruning passes.
     store.keep_whispers(retention.max_per_conversation);
-    let pruning = retention.max_age_days.is_some() || retention.max_per_room.is_some();
+    // A cluster node always prunes: the change feed is bounded whatever
+    // the messages' retention.
+    let clustered = matches!(mode, Mode::Cluster { .. });
+    let pruning = clustered || retention.max_age_days.is_some() || retention.max_per_room.is_some();
     let mut next_prune = pruning.then(Instant::now);
     // When what was written since the last checkpoint must be checkpointed.
     let mut checkpoint_due: Option<Instant> = None;
@@ -162,30 +199,35 @@ fn run(
         let first = match inbox.recv_timeout(wait) {
             Ok(job) => job,
             Err(RecvTimeoutError::Timeout) => {
-                housekeeping(&mut *store, retention, checkpoint_every, &mut next_prune, &mut checkpoint_due);
+                housekeeping(&mut *store, retention, clustered, checkpoint_every, &mut next_prune, &mut checkpoint_due);
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => return,
         };
         // Group commit: every commit already waiting joins this transaction.
         let mut records = Vec::new();
+        let mut publications = Vec::new();
         let mut upto = None;
         let mut fetches = Vec::new();
         for job in std::iter::once(first).chain(inbox.try_iter()) {
             match job {
-                Job::Commit { batch, records: mut batch_records, .. } => {
+                Job::Commit { batch, records: mut batch_records, publications: mut batch_publications } => {
                     records.append(&mut batch_records);
+                    publications.append(&mut batch_publications);
                     upto = Some(batch);
                 }
                 fetch @ Job::Fetch { .. } => fetches.push(fetch),
             }
         }
+        debug_assert!(clustered || publications.is_empty(), "publications for a single chatd's store");
         // Batches given up at shutdown are never reported: their output stays held.
         if let Some(upto) = upto
-            && commit_until_it_succeeds(&mut *store, &records, report, stopping)
+            && let Some(numbers) =
+                commit_until_it_succeeds(&mut *store, mode, &records, &publications, report, stopping)
         {
             checkpoint_due.get_or_insert_with(|| Instant::now() + checkpoint_every);
-            report(Reply::Committed { upto, published: Vec::new() });
+            let published = publications.into_iter().zip(numbers).collect();
+            report(Reply::Committed { upto, published });
         }
         // Fetches run after the commits sent before them, so a page never
         // misses a message its reader has already seen.
@@ -199,7 +241,7 @@ fn run(
                 report(Reply::History { client, target, messages: page.messages, unreadable: page.unreadable });
             }
         }
-        housekeeping(&mut *store, retention, checkpoint_every, &mut next_prune, &mut checkpoint_due);
+        housekeeping(&mut *store, retention, clustered, checkpoint_every, &mut next_prune, &mut checkpoint_due);
     }
 }
 
@@ -207,13 +249,14 @@ fn run(
 fn housekeeping(
     store: &mut dyn Backend,
     retention: Retention,
+    clustered: bool,
     checkpoint_every: Duration,
     next_prune: &mut Option<Instant>,
     checkpoint_due: &mut Option<Instant>,
 ) {
     let now = Instant::now();
     if next_prune.is_some_and(|at| now >= at) {
-        let (next, deleted) = prune(store, retention);
+        let (next, deleted) = prune(store, retention, clustered);
         *next_prune = Some(next);
         if deleted {
             checkpoint_due.get_or_insert(now + checkpoint_every);
@@ -228,28 +271,42 @@ fn housekeeping(
     }
 }
 
-/// Commits `records`, retrying a failed write until it works; `false` if
-/// chatd is stopping and they were given up. A storage failure lasts
+/// Commits `records` and `publications`, retrying a failed write until it
+/// works; returns each publication's number (none outside a cluster), or
+/// `None` if chatd is stopping and they were given up. A storage failure lasts
 /// exactly as long as this loop, so the thread keeps no health state of
 /// its own: it reports `Failing` when the loop starts failing and `Healthy`
 /// when a retry works, and the engine task keeps the one flag.
 fn commit_until_it_succeeds(
     store: &mut dyn Backend,
+    mode: &Mode,
     records: &[Record],
+    publications: &[Publication],
     report: &impl Fn(Reply),
     stopping: &AtomicBool,
-) -> bool {
+) -> Option<Vec<Option<u64>>> {
     let mut retry = FIRST_RETRY;
     let mut given_up_at = None;
     let mut reported_failing = false;
-    loop {
-        match store.commit(records) {
-            Ok(()) => break,
+    let numbers = loop {
+        let result = match mode {
+            // A single chatd numbers nothing: a publication sent to it
+            // anyway is answered as one whose room is gone, not lost.
+            Mode::Single => store.commit(records).map(|()| vec![None; publications.len()]),
+            Mode::Cluster { node } => store.commit_cluster(node, records, publications),
+        };
+        match result {
+            Ok(numbers) => break numbers,
             Err(error) if stopping.load(Ordering::Relaxed) => {
                 let deadline = *given_up_at.get_or_insert_with(|| Instant::now() + RETRY_WHEN_STOPPING);
                 if Instant::now() >= deadline {
-                    tracing::error!(%error, records = records.len(), "stopping with records that could not be stored");
-                    return false;
+                    tracing::error!(
+                        %error,
+                        records = records.len(),
+                        publications = publications.len(),
+                        "stopping with records that could not be stored"
+                    );
+                    return None;
                 }
                 std::thread::sleep(FIRST_RETRY);
             }
@@ -263,27 +320,41 @@ fn commit_until_it_succeeds(
                 retry = (retry * 2).min(MAX_RETRY);
             }
         }
-    }
+    };
     if reported_failing {
         tracing::info!("storage writes work again");
         report(Reply::Status(StorageStatus::Healthy));
     }
-    true
+    Some(numbers)
 }
 
-/// Runs one pruning pass; returns when the next is due (soon, if this one
-/// was cut short at its chunk size), and whether it deleted anything.
-fn prune(store: &mut dyn Backend, retention: Retention) -> (Instant, bool) {
+/// Runs one pruning pass (with the change feed's, in a cluster); returns
+/// when the next is due (soon, if this one was cut short at its chunk
+/// size), and whether it deleted anything.
+fn prune(store: &mut dyn Backend, retention: Retention, clustered: bool) -> (Instant, bool) {
     let now_ms = chatcore::Now::system().unix_ms;
+    let changes = if clustered {
+        store.prune_changes(now_ms).unwrap_or_else(|error| {
+            tracing::warn!(%error, "could not prune old changes of the cluster feed");
+            0
+        })
+    } else {
+        0
+    };
+    if changes > 0 {
+        tracing::debug!(deleted = changes, "pruned old changes of the cluster feed");
+    }
     match store.prune(retention, now_ms) {
-        Ok(0) => (Instant::now() + PRUNE_EVERY, false),
+        Ok(0) if changes == 0 => (Instant::now() + PRUNE_EVERY, false),
         Ok(deleted) => {
-            tracing::debug!(deleted, "pruned old messages");
+            if deleted > 0 {
+                tracing::debug!(deleted, "pruned old messages");
+            }
             (Instant::now() + Duration::from_millis(50), true)
         }
         Err(error) => {
             tracing::warn!(%error, "could not prune old messages");
-            (Instant::now() + PRUNE_EVERY, false)
+            (Instant::now() + PRUNE_EVERY, changes > 0)
         }
     }
 }

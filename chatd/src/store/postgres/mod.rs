@@ -14,22 +14,30 @@
 //! been made. Its transaction id was read at its start, and the retry asks
 //! the server what became of it (`txid_status`) before writing anything
 //! again, so that a batch is never written twice nor lost.
+//!
+//! In a cluster ([`cluster`]), several chatds write this one database as
+//! its nodes: each numbers its room messages in the transaction that
+//! stores them and appends its other records to a change feed the others
+//! follow, and no row another node wrote can fail its commit. A retried
+//! cluster commit that turns out to have been made answers the numbers it
+//! gave, kept from the attempt, rather than numbering again.
 
 pub mod check;
+pub mod cluster;
 mod records;
-pub(crate) mod schema;
+pub mod schema;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chatcore::{CloakKey, HistoryTarget, Record};
+use chatcore::{CloakKey, HistoryTarget, Publication, Record, RoomMessage};
 use postgres::config::Host;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
 
-use super::backend::{Backend, BackendError, Page};
+use super::backend::{Backend, BackendError, FeedEntry, Page};
 use super::cloak_key::{self, CloakKeyError};
 use super::{Retention, StoreError};
 
@@ -103,9 +111,18 @@ pub struct PgStore {
     conn: Connection,
     /// Whispers kept per conversation (`None`: all).
     whispers_kept: Option<u64>,
-    /// The transaction id of a commit whose connection was lost before its
-    /// answer came: whether it was made is asked before the retry writes.
-    unsure: Option<i64>,
+    /// A commit whose connection was lost before its answer came: whether
+    /// it was made is asked before the retry writes.
+    unsure: Option<Unsure>,
+}
+
+/// A commit whose outcome is not known.
+struct Unsure {
+    /// Its transaction id, for `txid_status`.
+    txid: i64,
+    /// The numbers it gave its publications (cluster mode): the retry's
+    /// answer, if it was made.
+    numbers: Vec<Option<u64>>,
 }
 
 /// A connection and the statements prepared on it (which die with it).
@@ -215,9 +232,30 @@ impl PgStore {
         })
     }
 
-    /// One attempt at writing `records`: `BEGIN`, the writes, `COMMIT`.
-    fn try_commit(&mut self, records: &[Record]) -> Result<(), postgres::Error> {
-        let whispers_kept = self.whispers_kept;
+    /// What became of a commit whose answer was lost: `Some(numbers)` if
+    /// it was made (the numbers it gave), `None` if it was not or there
+    /// was none; an error while the server has not settled it yet.
+    fn settled(&mut self) -> Result<Option<Vec<Option<u64>>>, BackendError> {
+        let Some(txid) = self.unsure.as_ref().map(|unsure| unsure.txid) else { return Ok(None) };
+        match self.settle(txid)? {
+            Some(true) => {
+                tracing::info!("a commit whose answer was lost with its connection had been made");
+                Ok(self.unsure.take().map(|unsure| unsure.numbers))
+            }
+            Some(false) => {
+                self.unsure = None;
+                Ok(None)
+            }
+            None => Err(BackendError::Unsettled),
+        }
+    }
+
+    /// One attempt at a write transaction: `BEGIN`, `write`, `COMMIT`;
+    /// returns what `write` did (the numbers it gave publications).
+    fn try_commit(
+        &mut self,
+        write: impl FnOnce(&mut Connection) -> Result<Vec<Option<u64>>, postgres::Error>,
+    ) -> Result<Vec<Option<u64>>, postgres::Error> {
         let conn = self.connection()?;
         // The transaction id comes with BEGIN, in the same round trip.
         let txid = match begin(conn) {
@@ -228,24 +266,27 @@ impl PgStore {
             Err(error) => return Err(error),
         };
         let conn = &mut self.conn;
-        if let Err(error) = records::write_all(conn, records, whispers_kept) {
-            // Nothing was committed; a broken connection rolled it back.
-            // A live one that cannot roll back would fail every later
-            // transaction: it is replaced instead.
-            if !conn.client.is_closed() && conn.client.batch_execute("ROLLBACK").is_err() {
-                conn.spoilt = true;
+        let numbers = match write(conn) {
+            Ok(numbers) => numbers,
+            Err(error) => {
+                // Nothing was committed; a broken connection rolled it back.
+                // A live one that cannot roll back would fail every later
+                // transaction: it is replaced instead.
+                if !conn.client.is_closed() && conn.client.batch_execute("ROLLBACK").is_err() {
+                    conn.spoilt = true;
+                }
+                return Err(error);
             }
-            return Err(error);
-        }
+        };
         if let Err(error) = conn.client.batch_execute("COMMIT") {
             // An answer from the server is an answer: not committed. No
             // answer at all leaves the outcome for the retry to ask about.
             if conn.client.is_closed() {
-                self.unsure = Some(txid);
+                self.unsure = Some(Unsure { txid, numbers });
             }
             return Err(error);
         }
-        Ok(())
+        Ok(numbers)
     }
 }
 
@@ -262,18 +303,15 @@ fn begin(conn: &mut Connection) -> Result<i64, postgres::Error> {
 
 impl Backend for PgStore {
     fn commit(&mut self, records: &[Record]) -> Result<(), BackendError> {
-        if let Some(txid) = self.unsure {
-            match self.settle(txid)? {
-                Some(true) => {
-                    tracing::info!("a commit whose answer was lost with its connection had been made");
-                    self.unsure = None;
-                    return Ok(());
-                }
-                Some(false) => self.unsure = None,
-                None => return Err(BackendError::Unsettled),
-            }
+        if self.settled()?.is_some() {
+            return Ok(());
         }
-        Ok(self.try_commit(records)?)
+        let whispers_kept = self.whispers_kept;
+        self.try_commit(|conn| {
+            records::write_all(conn, records, whispers_kept, records::Writers::One)?;
+            Ok(Vec::new())
+        })?;
+        Ok(())
     }
 
     fn load(&mut self, history_len: usize) -> Result<Vec<Record>, BackendError> {
@@ -290,6 +328,48 @@ impl Backend for PgStore {
 
     fn keep_whispers(&mut self, per_conversation: Option<u64>) {
         self.whispers_kept = per_conversation;
+    }
+
+    fn commit_cluster(
+        &mut self,
+        node: &str,
+        records: &[Record],
+        publications: &[Publication],
+    ) -> Result<Vec<Option<u64>>, BackendError> {
+        // The retry of a commit that was made: numbering again would give
+        // each publication a second number.
+        if let Some(numbers) = self.settled()? {
+            return Ok(numbers);
+        }
+        let whispers_kept = self.whispers_kept;
+        Ok(self.try_commit(|conn| cluster::write(conn, node, records, publications, whispers_kept))?)
+    }
+
+    fn room_messages(
+        &mut self,
+        node: &str,
+        room: &str,
+        after: u64,
+        upto: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<RoomMessage>, BackendError> {
+        self.reading(|conn| cluster::room_messages(conn, node, room, after, upto, limit))
+    }
+
+    fn room_heads(&mut self, rooms: &[&str]) -> Result<Vec<u64>, BackendError> {
+        self.reading(|conn| cluster::room_heads(conn, rooms))
+    }
+
+    fn changes_after(&mut self, after: i64, limit: usize) -> Result<Vec<FeedEntry>, BackendError> {
+        self.reading(|conn| cluster::changes_after(conn, after, limit))
+    }
+
+    fn feed_head(&mut self) -> Result<i64, BackendError> {
+        self.reading(cluster::feed_head)
+    }
+
+    fn prune_changes(&mut self, now_ms: u64) -> Result<u64, BackendError> {
+        self.reading(|conn| cluster::prune_changes(conn, now_ms))
     }
 }
 

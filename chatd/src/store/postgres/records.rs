@@ -18,12 +18,28 @@ use super::Connection;
 
 /// A number as a `BIGINT`: chatd's numbers and times are far below its
 /// top, which a larger one is kept as.
-fn int(n: u64) -> i64 {
+pub(super) fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn key(name: &str) -> String {
+pub(super) fn key(name: &str) -> String {
     NameKey::of(name).as_str().to_owned()
+}
+
+/// Whether another writer may have written the same rows: what a record
+/// meets that is already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Writers {
+    /// This chatd alone writes the database: a row already there is a
+    /// fault, and fails the commit, as in SQLite.
+    One,
+    /// Cluster mode: every node applies the others' records too, and may
+    /// create the same room or account, or number a whisper alike, at the
+    /// same moment. A row already there is kept as it is (the first
+    /// writer's), and a room's modes are written under its row lock, so
+    /// nothing another node writes can fail this node's commit; the
+    /// storage thread would retry a failing one for ever.
+    Many,
 }
 
 /// Writes every record, in order, inside the caller's transaction. A run of
@@ -33,22 +49,31 @@ pub(super) fn write_all(
     conn: &mut Connection,
     records: &[Record],
     whispers_kept: Option<u64>,
+    writers: Writers,
 ) -> Result<(), postgres::Error> {
     let mut rest = records;
     while let Some(first) = rest.first() {
         let run = rest.iter().take_while(|record| matches!(record, Record::Message { .. })).count();
         if run > 1 {
-            insert_messages(conn, &rest[..run])?;
+            insert_messages(conn, &rest[..run], writers)?;
             rest = &rest[run..];
         } else {
-            write(conn, first, whispers_kept)?;
+            write(conn, first, whispers_kept, writers)?;
             rest = &rest[1..];
         }
     }
     Ok(())
 }
 
-fn insert_messages(conn: &mut Connection, messages: &[Record]) -> Result<(), postgres::Error> {
+/// `one` for a single chatd, `many` in a cluster.
+fn by(writers: Writers, one: &'static str, many: &'static str) -> &'static str {
+    match writers {
+        Writers::One => one,
+        Writers::Many => many,
+    }
+}
+
+fn insert_messages(conn: &mut Connection, messages: &[Record], writers: Writers) -> Result<(), postgres::Error> {
     let (mut rooms, mut seqs, mut senders, mut texts, mut times) = (vec![], vec![], vec![], vec![], vec![]);
     for record in messages {
         if let Record::Message { room, message } = record {
@@ -59,23 +84,34 @@ fn insert_messages(conn: &mut Connection, messages: &[Record]) -> Result<(), pos
             times.push(int(message.unix_ms));
         }
     }
-    conn.execute(
+    let sql = by(
+        writers,
         "INSERT INTO messages (room_key, seq, sender, text, ts_ms)
          SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])",
-        &[&rooms, &seqs, &senders, &texts, &times],
-    )?;
+        "INSERT INTO messages (room_key, seq, sender, text, ts_ms)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
+         ON CONFLICT DO NOTHING",
+    );
+    conn.execute(sql, &[&rooms, &seqs, &senders, &texts, &times])?;
     Ok(())
 }
 
 /// Writes one record; `whispers_kept` bounds each conversation (`None`: no bound).
-fn write(conn: &mut Connection, record: &Record, whispers_kept: Option<u64>) -> Result<(), postgres::Error> {
+fn write(
+    conn: &mut Connection,
+    record: &Record,
+    whispers_kept: Option<u64>,
+    writers: Writers,
+) -> Result<(), postgres::Error> {
     match record {
         Record::RoomCreated { room, unix_ms, owner } => {
             let owner = owner.as_deref();
-            conn.execute(
+            let sql = by(
+                writers,
                 "INSERT INTO rooms (key, name, created_ms, owner) VALUES ($1, $2, $3, $4)",
-                &[&key(room), &&**room, &int(*unix_ms), &owner],
-            )?;
+                "INSERT INTO rooms (key, name, created_ms, owner) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            );
+            conn.execute(sql, &[&key(room), &&**room, &int(*unix_ms), &owner])?;
         }
         Record::RoomVacated { room, unix_ms } => {
             conn.execute("UPDATE rooms SET vacated_ms = $2 WHERE key = $1", &[&key(room), &int(*unix_ms)])?;
@@ -88,6 +124,14 @@ fn write(conn: &mut Connection, record: &Record, whispers_kept: Option<u64>) -> 
         }
         Record::RoomModesSet { room, modes } => {
             let room = key(room);
+            // Two nodes replacing one room's lists at once would each keep
+            // what the other inserted: the room's row lock makes them take
+            // turns. A room that is gone has no lists to write.
+            if writers == Writers::Many
+                && conn.query("SELECT 1 FROM rooms WHERE key = $1 FOR UPDATE", &[&room])?.is_empty()
+            {
+                return Ok(());
+            }
             let limit = modes.limit.map(i64::from);
             conn.execute(
                 "UPDATE rooms SET modes = $2, join_key = $3, member_limit = $4 WHERE key = $1",
@@ -103,9 +147,12 @@ fn write(conn: &mut Connection, record: &Record, whispers_kept: Option<u64>) -> 
         }
         Record::RoomDropped { room } => {
             let room = key(room);
+            // The room's row first: in a cluster, a node numbering a
+            // message in it holds the row's lock, and this waits for that
+            // message to commit, so that the next statement deletes it too.
+            conn.execute("DELETE FROM rooms WHERE key = $1", &[&room])?;
             forget_lists(conn, &room)?;
             conn.execute("DELETE FROM messages WHERE room_key = $1", &[&room])?;
-            conn.execute("DELETE FROM rooms WHERE key = $1", &[&room])?;
         }
         Record::KnownSource { account, source } => {
             conn.execute(
@@ -113,22 +160,27 @@ fn write(conn: &mut Connection, record: &Record, whispers_kept: Option<u64>) -> 
                 &[&key(account), &source.to_string()],
             )?;
         }
-        Record::Message { .. } => insert_messages(conn, std::slice::from_ref(record))?,
+        Record::Message { .. } => insert_messages(conn, std::slice::from_ref(record), writers)?,
         Record::AccountCreated { name, hash, unix_ms } => {
-            conn.execute(
+            let sql = by(
+                writers,
                 "INSERT INTO accounts (key, name, hash, created_ms) VALUES ($1, $2, $3, $4)",
-                &[&key(name), &&**name, &hash.expose(), &int(*unix_ms)],
-            )?;
+                "INSERT INTO accounts (key, name, hash, created_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            );
+            conn.execute(sql, &[&key(name), &&**name, &hash.expose(), &int(*unix_ms)])?;
         }
         Record::LastSeen { account, unix_ms } => {
             conn.execute("UPDATE accounts SET last_seen_ms = $2 WHERE key = $1", &[&key(account), &int(*unix_ms)])?;
         }
         Record::Whisper { to, message: StoredMessage { seq, from, text, unix_ms } } => {
             let pair = pair_key(from, to);
-            conn.execute(
+            let sql = by(
+                writers,
                 "INSERT INTO whispers (seq, pair_key, sender, recipient, text, ts_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&int(*seq), &pair, &&**from, &&**to, &&**text, &int(*unix_ms)],
-            )?;
+                "INSERT INTO whispers (seq, pair_key, sender, recipient, text, ts_ms) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT DO NOTHING",
+            );
+            conn.execute(sql, &[&int(*seq), &pair, &&**from, &&**to, &&**text, &int(*unix_ms)])?;
             // Forget what is older than the newest `kept` of this conversation.
             if let Some(kept) = whispers_kept {
                 conn.execute(
@@ -173,7 +225,7 @@ fn forget_lists(conn: &mut Connection, room: &String) -> Result<(), postgres::Er
 
 /// A message row (`seq, sender, text, ts_ms`), or `None` if a number in it
 /// is out of chatd's range.
-fn stored_message(row: &Row) -> Option<StoredMessage> {
+pub(super) fn stored_message(row: &Row) -> Option<StoredMessage> {
     Some(StoredMessage {
         seq: u64::try_from(row.get::<_, i64>(0)).ok()?,
         from: row.get::<_, String>(1).into(),

@@ -11,8 +11,9 @@
 
 use postgres::Client;
 
-/// Migration `i` takes a database from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[
+/// Migration `i` takes a database from version `i` to `i + 1`. Public so
+/// that tests can lay out a database as an older chatd left it.
+pub const MIGRATIONS: &[&str] = &[
     // 0 -> 1: the layout of SQLite's version 6. Messages and whispers lie in
     // the order they were said (`id`), which retention by age walks.
     r#"
@@ -92,10 +93,33 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         key      TEXT NOT NULL
     );
     "#,
+    // 1 -> 2: cluster mode. A message keeps what a node needs to show it
+    // (host, notice) and who published it with which ticket, so that a
+    // backfill on the publishing node hands the ticket back; the change
+    // feed carries every other record from node to node. Whispers are
+    // numbered per node, so two nodes may give one number alike: only a
+    // conversation's own numbers must differ.
+    r#"
+    ALTER TABLE messages
+        ADD COLUMN host   TEXT,
+        ADD COLUMN notice BOOLEAN NOT NULL DEFAULT false,
+        ADD COLUMN node   TEXT,
+        ADD COLUMN ticket BIGINT;
+    CREATE TABLE cluster_changes (
+        id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        node   TEXT NOT NULL,
+        record JSONB NOT NULL,
+        ts_ms  BIGINT NOT NULL
+    );
+    ALTER TABLE whispers DROP CONSTRAINT whispers_pkey;
+    ALTER TABLE whispers ADD PRIMARY KEY (pair_key, seq);
+    DROP INDEX whispers_by_conversation;
+    CREATE INDEX whispers_by_seq ON whispers (seq);
+    "#,
 ];
 
 /// The version this build writes.
-pub(crate) const CURRENT: u32 = MIGRATIONS.len() as u32;
+pub const CURRENT: u32 = MIGRATIONS.len() as u32;
 
 /// The tables chatd keeps at [`CURRENT`], which `chatd check` looks for.
 pub(crate) const TABLES: &[&str] = &[
@@ -103,6 +127,7 @@ pub(crate) const TABLES: &[&str] = &[
     "blocks",
     "chatd_schema",
     "cloak_key",
+    "cluster_changes",
     "known_sources",
     "messages",
     "offline",

@@ -1,0 +1,241 @@
+//! A [`Record`] as JSON, as the cluster's change feed carries it from the
+//! node that made it to every other (`cluster_changes.record`, JSONB).
+//!
+//! One object per record: `"kind"` names the variant in snake case, the
+//! other keys are its fields by their Rust names. Numbers stay numbers
+//! (JSON and JSONB keep a `u64` exact); a password hash is its text
+//! ([`PasswordHash::expose`]), a source [`SourceKey`]'s text form, room
+//! modes an object of their own. The match on the variant is exhaustive,
+//! so a new kind of record does not compile until it travels too.
+//!
+//! Written by hand rather than derived: chatcore's records carry no serde
+//! derives (chatcore keeps serde behind its `json` feature), and the
+//! format of what lies in the database is chatd's to keep stable.
+
+use chatcore::{PasswordHash, Record, SourceKey, StoredMessage, StoredModes};
+use serde_json::{Map, Value, json};
+
+/// A feed entry that is not a record this chatd can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedError {
+    /// Not an object with a text `"kind"`.
+    #[error("a change is not a JSON object with a \"kind\"")]
+    NoKind,
+    /// A kind this chatd does not know (a newer chatd's, perhaps).
+    #[error("unknown kind of change {0:?}")]
+    UnknownKind(String),
+    /// A field is missing or holds the wrong type.
+    #[error("change {kind}: field {field} is missing or not of its type")]
+    Field {
+        /// The record's kind.
+        kind: &'static str,
+        /// The field.
+        field: &'static str,
+    },
+    /// A known source that is not a source's text form.
+    #[error("change {kind}: {text:?} is not a source")]
+    Source {
+        /// The record's kind.
+        kind: &'static str,
+        /// What the field held.
+        text: String,
+    },
+}
+
+/// `record` as a JSON object.
+#[must_use]
+pub fn encode(record: &Record) -> Value {
+    match record {
+        Record::RoomCreated { room, unix_ms, owner } => {
+            json!({ "kind": "room_created", "room": room, "unix_ms": unix_ms, "owner": owner })
+        }
+        Record::RoomVacated { room, unix_ms } => json!({ "kind": "room_vacated", "room": room, "unix_ms": unix_ms }),
+        Record::TopicSet { room, topic, by, unix_ms } => {
+            json!({ "kind": "topic_set", "room": room, "topic": topic, "by": by, "unix_ms": unix_ms })
+        }
+        Record::RoomModesSet { room, modes } => {
+            json!({ "kind": "room_modes_set", "room": room, "modes": encode_modes(modes) })
+        }
+        Record::RoomDropped { room } => json!({ "kind": "room_dropped", "room": room }),
+        Record::Message { room, message } => {
+            json!({ "kind": "message", "room": room, "message": encode_message(message) })
+        }
+        Record::AccountCreated { name, hash, unix_ms } => {
+            json!({ "kind": "account_created", "name": name, "hash": hash.expose(), "unix_ms": unix_ms })
+        }
+        Record::KnownSource { account, source } => {
+            json!({ "kind": "known_source", "account": account, "source": source.to_string() })
+        }
+        Record::LastSeen { account, unix_ms } => json!({ "kind": "last_seen", "account": account, "unix_ms": unix_ms }),
+        Record::Whisper { to, message } => json!({ "kind": "whisper", "to": to, "message": encode_message(message) }),
+        Record::OfflineKept { to, from, text, unix_ms, seq } => {
+            json!({ "kind": "offline_kept", "to": to, "from": from, "text": text, "unix_ms": unix_ms, "seq": seq })
+        }
+        Record::OfflineDelivered { to } => json!({ "kind": "offline_delivered", "to": to }),
+        Record::Blocked { account, name } => json!({ "kind": "blocked", "account": account, "name": name }),
+        Record::Unblocked { account, name } => json!({ "kind": "unblocked", "account": account, "name": name }),
+    }
+}
+
+fn encode_message(message: &StoredMessage) -> Value {
+    let StoredMessage { seq, from, text, unix_ms } = message;
+    json!({ "seq": seq, "from": from, "text": text, "unix_ms": unix_ms })
+}
+
+fn encode_modes(modes: &StoredModes) -> Value {
+    let StoredModes { invite_only, moderated, secret, topic_locked, external_messages, key, limit, bans, operators } =
+        modes;
+    json!({
+        "invite_only": invite_only,
+        "moderated": moderated,
+        "secret": secret,
+        "topic_locked": topic_locked,
+        "external_messages": external_messages,
+        "key": key,
+        "limit": limit,
+        "bans": bans,
+        "operators": operators,
+    })
+}
+
+/// The record `value` holds, as [`encode`] wrote it.
+pub fn decode(value: &Value) -> Result<Record, FeedError> {
+    let object = value.as_object().ok_or(FeedError::NoKind)?;
+    let kind = object.get("kind").and_then(Value::as_str).ok_or(FeedError::NoKind)?;
+    // The kind as a `'static` name for errors, and the fields read under it.
+    let (kind, f) = match KINDS.iter().find(|known| **known == kind) {
+        Some(known) => (*known, Fields { kind: known, object }),
+        None => return Err(FeedError::UnknownKind(kind.to_owned())),
+    };
+    Ok(match kind {
+        "room_created" => {
+            Record::RoomCreated { room: f.text("room")?, unix_ms: f.number("unix_ms")?, owner: f.maybe_text("owner")? }
+        }
+        "room_vacated" => Record::RoomVacated { room: f.text("room")?, unix_ms: f.number("unix_ms")? },
+        "topic_set" => Record::TopicSet {
+            room: f.text("room")?,
+            topic: f.maybe_text("topic")?,
+            by: f.text("by")?,
+            unix_ms: f.number("unix_ms")?,
+        },
+        "room_modes_set" => Record::RoomModesSet { room: f.text("room")?, modes: f.inner("modes")?.modes()? },
+        "room_dropped" => Record::RoomDropped { room: f.text("room")? },
+        "message" => Record::Message { room: f.text("room")?, message: f.inner("message")?.message()? },
+        "account_created" => Record::AccountCreated {
+            name: f.text("name")?,
+            hash: PasswordHash::new(f.text("hash")?),
+            unix_ms: f.number("unix_ms")?,
+        },
+        "known_source" => {
+            let text = f.text("source")?;
+            let source: SourceKey = text.parse().map_err(|_| FeedError::Source { kind, text: text.into_string() })?;
+            Record::KnownSource { account: f.text("account")?, source }
+        }
+        "last_seen" => Record::LastSeen { account: f.text("account")?, unix_ms: f.number("unix_ms")? },
+        "whisper" => Record::Whisper { to: f.text("to")?, message: f.inner("message")?.message()? },
+        "offline_kept" => Record::OfflineKept {
+            to: f.text("to")?,
+            from: f.text("from")?,
+            text: f.text("text")?,
+            unix_ms: f.number("unix_ms")?,
+            seq: f.maybe_number("seq")?,
+        },
+        "offline_delivered" => Record::OfflineDelivered { to: f.text("to")? },
+        "blocked" => Record::Blocked { account: f.text("account")?, name: f.text("name")? },
+        "unblocked" => Record::Unblocked { account: f.text("account")?, name: f.text("name")? },
+        _ => unreachable!("every name in KINDS is decoded above"),
+    })
+}
+
+/// Every kind [`encode`] writes.
+const KINDS: &[&str] = &[
+    "room_created",
+    "room_vacated",
+    "topic_set",
+    "room_modes_set",
+    "room_dropped",
+    "message",
+    "account_created",
+    "known_source",
+    "last_seen",
+    "whisper",
+    "offline_kept",
+    "offline_delivered",
+    "blocked",
+    "unblocked",
+];
+
+/// The fields of one object of a record of `kind`.
+struct Fields<'a> {
+    kind: &'static str,
+    object: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    fn missing(&self, field: &'static str) -> FeedError {
+        FeedError::Field { kind: self.kind, field }
+    }
+
+    /// The field, `None` when absent or `null`.
+    fn get(&self, field: &'static str) -> Option<&'a Value> {
+        self.object.get(field).filter(|value| !value.is_null())
+    }
+
+    fn text(&self, field: &'static str) -> Result<Box<str>, FeedError> {
+        self.maybe_text(field)?.ok_or_else(|| self.missing(field))
+    }
+
+    fn maybe_text(&self, field: &'static str) -> Result<Option<Box<str>>, FeedError> {
+        self.get(field).map(|value| value.as_str().map(Into::into).ok_or_else(|| self.missing(field))).transpose()
+    }
+
+    fn number(&self, field: &'static str) -> Result<u64, FeedError> {
+        self.maybe_number(field)?.ok_or_else(|| self.missing(field))
+    }
+
+    fn maybe_number(&self, field: &'static str) -> Result<Option<u64>, FeedError> {
+        self.get(field).map(|value| value.as_u64().ok_or_else(|| self.missing(field))).transpose()
+    }
+
+    fn flag(&self, field: &'static str) -> Result<bool, FeedError> {
+        self.get(field).and_then(Value::as_bool).ok_or_else(|| self.missing(field))
+    }
+
+    fn list(&self, field: &'static str) -> Result<Vec<Box<str>>, FeedError> {
+        let items = self.get(field).and_then(Value::as_array).ok_or_else(|| self.missing(field))?;
+        items.iter().map(|item| item.as_str().map(Into::into).ok_or_else(|| self.missing(field))).collect()
+    }
+
+    /// The object in `field`, read under the same kind.
+    fn inner(&self, field: &'static str) -> Result<Fields<'a>, FeedError> {
+        let object = self.get(field).and_then(Value::as_object).ok_or_else(|| self.missing(field))?;
+        Ok(Fields { kind: self.kind, object })
+    }
+
+    fn message(&self) -> Result<StoredMessage, FeedError> {
+        Ok(StoredMessage {
+            seq: self.number("seq")?,
+            from: self.text("from")?,
+            text: self.text("text")?,
+            unix_ms: self.number("unix_ms")?,
+        })
+    }
+
+    fn modes(&self) -> Result<StoredModes, FeedError> {
+        let limit = self.maybe_number("limit")?;
+        Ok(StoredModes {
+            invite_only: self.flag("invite_only")?,
+            moderated: self.flag("moderated")?,
+            secret: self.flag("secret")?,
+            topic_locked: self.flag("topic_locked")?,
+            external_messages: self.flag("external_messages")?,
+            key: self.maybe_text("key")?,
+            limit: limit.map(|limit| u32::try_from(limit).map_err(|_| self.missing("limit"))).transpose()?,
+            bans: self.list("bans")?,
+            operators: self.list("operators")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
