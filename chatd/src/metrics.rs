@@ -348,51 +348,6 @@ fn info_encode(mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
     encoder.encode_info(&[("version", env!("CARGO_PKG_VERSION"))].as_slice())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histogram_counts_each_value_in_its_first_bucket() {
-        let mut histogram = Histogram::new(&[1.0, 10.0]);
-        for value in [0.5, 1.0, 5.0, 100.0] {
-            histogram.observe(value);
-        }
-        assert_eq!(histogram.buckets, [(1.0, 2), (10.0, 1), (f64::MAX, 1)]);
-        assert_eq!((histogram.sum, histogram.count), (106.5, 4));
-    }
-
-    #[test]
-    fn render_writes_every_series() {
-        let engine = Engine::new(chatcore::Config::default()).unwrap();
-        let mut measures = Measures::default();
-        measures.websocket_connected();
-        measures.connection_opened();
-        measures.batch_events(3);
-        let checks = ChecksRun { with_chatd_params: 5, with_other_params: 1 };
-        let text = render(measures.snapshot(&engine, 7, true, checks), Duration::from_secs(2)).unwrap();
-        for line in [
-            "chatd_build_info{version=\"",
-            "chatd_uptime_seconds 2",
-            "chatd_connections{transport=\"websocket\"} 1",
-            "chatd_connections{transport=\"json\"} 0",
-            "chatd_clients 0",
-            "chatd_connections_opened_total 1",
-            "chatd_messages_total 0",
-            "chatd_password_checks_total{params=\"chatd\"} 5",
-            "chatd_password_checks_total{params=\"other\"} 1",
-            "chatd_store_held_bytes 7",
-            "chatd_store_failing 1",
-            "chatd_engine_batch_events_bucket{le=\"4.0\"} 1",
-            "chatd_engine_batch_events_count 1",
-            "chatd_store_commit_duration_seconds_count 0",
-        ] {
-            assert!(text.lines().any(|l| l.starts_with(line)), "no line starts with {line:?} in:\n{text}");
-        }
-        assert!(text.ends_with("# EOF\n"));
-    }
-}
-
 /// A cluster node's series: its link to Redis, what went through it, and
 /// what the engine made of the other nodes' messages and presence.
 fn encode_cluster(
@@ -446,4 +401,49 @@ fn encode_cluster(
         ConstCounter::new(value).encode(encoder.encode_descriptor(name, help, None, MetricType::Counter)?)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_counts_each_value_in_its_first_bucket() {
+        let mut histogram = Histogram::new(&[1.0, 10.0]);
+        for value in [0.5, 1.0, 5.0, 100.0] {
+            histogram.observe(value);
+        }
+        assert_eq!(histogram.buckets, [(1.0, 2), (10.0, 1), (f64::MAX, 1)]);
+        assert_eq!((histogram.sum, histogram.count), (106.5, 4));
+    }
+
+    #[test]
+    fn render_writes_every_series() {
+        let engine = Engine::new(chatcore::Config::default()).unwrap();
+        let mut measures = Measures::default();
+        measures.websocket_connected();
+        measures.connection_opened();
+        measures.batch_events(3);
+        let checks = ChecksRun { with_chatd_params: 5, with_other_params: 1 };
+        let text = render(measures.snapshot(&engine, 7, true, checks), Duration::from_secs(2)).unwrap();
+        for line in [
+            "chatd_build_info{version=\"",
+            "chatd_uptime_seconds 2",
+            "chatd_connections{transport=\"websocket\"} 1",
+            "chatd_connections{transport=\"json\"} 0",
+            "chatd_clients 0",
+            "chatd_connections_opened_total 1",
+            "chatd_messages_total 0",
+            "chatd_password_checks_total{params=\"chatd\"} 5",
+            "chatd_password_checks_total{params=\"other\"} 1",
+            "chatd_store_held_bytes 7",
+            "chatd_store_failing 1",
+            "chatd_engine_batch_events_bucket{le=\"4.0\"} 1",
+            "chatd_engine_batch_events_count 1",
+            "chatd_store_commit_duration_seconds_count 0",
+        ] {
+            assert!(text.lines().any(|l| l.starts_with(line)), "no line starts with {line:?} in:\n{text}");
+        }
+        assert!(text.ends_with("# EOF\n"));
+    }
 }
