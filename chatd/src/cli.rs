@@ -259,7 +259,7 @@ pub(crate) struct ClusterArgs {
     pub(crate) redis_url: Option<String>,
 
     /// Put this before every Redis key, so that chatd shares a Redis with other data.
-    #[arg(long, value_name = "PREFIX", default_value = crate::cluster::DEFAULT_PREFIX, requires = "redis_url")]
+    #[arg(long, value_name = "PREFIX", default_value = crate::cluster::DEFAULT_PREFIX)]
     pub(crate) redis_prefix: String,
 
     /// This node's name, unique among the cluster's live nodes [default: HOST-PID].
@@ -271,7 +271,7 @@ pub(crate) struct ClusterArgs {
     /// A live node renews its leases every third of this. Fractions are
     /// allowed (0.5).
     #[arg(long, value_name = "SECS", default_value_t = Seconds(crate::cluster::DEFAULT_LEASE),
-          value_parser = seconds(ranges::NODE_LEASE), requires = "redis_url")]
+          value_parser = seconds(ranges::NODE_LEASE))]
     pub(crate) node_lease: Seconds,
 }
 

@@ -236,6 +236,23 @@ fn a_database_url_stands_alone_and_is_never_repeated_in_an_error() {
 }
 
 #[test]
+fn a_cluster_node_needs_its_database_and_names_itself_only_with_redis() {
+    let node = ["chatd", "--database-url", "postgres://u@h/db", "--redis-url", "redis://127.0.0.1:6379/2"];
+    let cli = Cli::try_parse_from(node.iter().chain(&["--node-name", "chat1", "--node-lease", "2.5"])).unwrap();
+    assert_eq!(cli.cluster.redis_url.as_deref(), Some("redis://127.0.0.1:6379/2"));
+    assert_eq!(cli.cluster.node_name.as_deref(), Some("chat1"));
+    assert_eq!(cli.cluster.node_lease.0, Duration::from_millis(2500));
+    assert_eq!(cli.cluster.redis_prefix, "chatd:");
+    let missing = |args: &[&str]| Cli::try_parse_from(args).unwrap_err().kind();
+    assert_eq!(missing(&["chatd", "--redis-url", "redis://h"]), clap::error::ErrorKind::MissingRequiredArgument);
+    assert_eq!(missing(&["chatd", "--node-name", "chat1"]), clap::error::ErrorKind::MissingRequiredArgument);
+    assert_eq!(
+        Cli::try_parse_from(node.iter().chain(&["--node-lease", "0"])).unwrap_err().kind(),
+        clap::error::ErrorKind::ValueValidation
+    );
+}
+
+#[test]
 fn clap_definition_is_consistent() {
     use clap::CommandFactory;
     Cli::command().debug_assert();
