@@ -117,7 +117,7 @@ pub(crate) async fn run(cli: Cli) -> io::Result<()> {
             (Some(redis_url), Some(database_url), Some(feed_from)) => {
                 let (node, up) = join_cluster(&cli, redis_url, database_url, feed_from, &done_tx).await?;
                 redis_up = Some(up);
-                let store = StoreHandle::spawn_cluster(store, retention, node.incarnation().to_owned(), report);
+                let store = StoreHandle::spawn_cluster(store, retention, node.name().to_owned(), report);
                 cluster_node = Some(node);
                 store
             }
@@ -270,11 +270,14 @@ async fn join_cluster(
         bus_config.node.clone_from(name);
     }
     bus_config.lease = args.node_lease.0;
+    // Each start is a node of its own to the cluster, named NAME#START:
+    // the engine numbers its tickets afresh, so the store must tell which
+    // start published a message; and the users of a node killed and
+    // restarted at once must still be seen to leave when its last life's
+    // lease runs out, which a node keeping its name would keep renewing.
     let name = bus_config.node.clone();
-    // Tickets are numbered afresh by each start of the engine: the store
-    // tells which start published a message by this, not by the name a
-    // restarted node keeps.
     let incarnation = format!("{name}#{}", chatcore::Now::system().unix_ms);
+    bus_config.node.clone_from(&incarnation);
     let to_engine = done.clone();
     let up = Arc::new(AtomicBool::new(false));
     let health = up.clone();
@@ -288,14 +291,14 @@ async fn join_cluster(
     let to_engine = done.clone();
     let follower = Follower::start(
         storage::open_follower(database_url.clone()).await?,
-        name.clone(),
+        incarnation.clone(),
         feed_from,
         move |followed| {
             let _ = to_engine.try_send(Done::Cluster(ClusterDone::Follower(followed)));
         },
     );
-    tracing::info!(node = %name, lease_secs = args.node_lease.0.as_secs_f64(), prefix = %args.redis_prefix, "cluster node");
-    Ok((Node::new(name, incarnation, bus, follower), up))
+    tracing::info!(node = %name, %incarnation, lease_secs = args.node_lease.0.as_secs_f64(), prefix = %args.redis_prefix, "cluster node");
+    Ok((Node::new(incarnation, bus, follower), up))
 }
 
 /// What a port serves.

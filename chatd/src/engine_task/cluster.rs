@@ -29,10 +29,9 @@ pub(crate) enum ClusterDone {
 
 /// This node's part of the cluster.
 pub(crate) struct Node {
+    /// This start of the node, `NAME#START` (see `server.rs`): its name
+    /// in Redis and as the publisher of its messages in the store.
     name: String,
-    /// The name and this start's time: what the store keeps as the
-    /// publisher of a message, since tickets start again at each start.
-    incarnation: String,
     bus: Bus,
     follower: Follower,
     /// This node's users in rooms, as last announced.
@@ -53,10 +52,9 @@ fn key(name: &str) -> String {
 }
 
 impl Node {
-    pub(crate) fn new(name: String, incarnation: String, bus: Bus, follower: Follower) -> Node {
+    pub(crate) fn new(name: String, bus: Bus, follower: Follower) -> Node {
         Node {
             name,
-            incarnation,
             bus,
             follower,
             local: Roster::default(),
@@ -67,9 +65,9 @@ impl Node {
         }
     }
 
-    /// This node's name and start, as the store keeps a message's publisher.
-    pub(crate) fn incarnation(&self) -> &str {
-        &self.incarnation
+    /// This start of the node, as Redis and the store know it.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 
     /// Whether Redis answers this node (for `/healthz` and metrics).
