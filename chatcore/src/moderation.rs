@@ -4,8 +4,10 @@
 //!
 //! Who is an operator: whoever creates a room; the owning account
 //! whenever it joins, and so does an account a member was given `+o` as;
-//! and, in a guest's room, whoever joins it empty (which renews it, see
-//! `lifecycle.rs`). Modes, bans and the accounts made operators are kept
+//! and, in a guest's room, whoever joins it empty, of every node's users
+//! in a cluster (which renews it, see `lifecycle.rs`). A guest's operator
+//! status is its own node's: other nodes show it as a plain member.
+//! Modes, bans and the accounts made operators are kept
 //! (`Record::RoomModesSet`), so a restart brings them back; invitations
 //! and a member's status last as long as its session.
 //!
@@ -145,9 +147,11 @@ impl World {
 
     /// The status a client gets on entering a room: operator if it created
     /// the room, owns it, is logged in to an account the room made an
-    /// operator, or finds a guest's room empty.
+    /// operator, or finds a guest's room empty (of other nodes' users too:
+    /// in a cluster, the room's first member is the first on any node).
     pub(crate) fn status_on_entry(&self, id: ClientId, room: &Room, creating: bool) -> Status {
-        let first = room.owner.is_none() && room.members.len() == 0;
+        let empty = room.members.len() == 0 && self.remote.in_room(&NameKey::of(&room.name)).next().is_none();
+        let first = room.owner.is_none() && empty;
         Status { operator: creating || first || self.operator_by_account(id, room), voice: false }
     }
 

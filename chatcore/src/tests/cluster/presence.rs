@@ -147,3 +147,19 @@ fn a_whisper_reaches_a_user_of_another_node_unless_blocked() {
     assert_eq!(net.nodes[0].take(alice).last().map(String::as_str), Some("! nobody named carol is online"));
     assert!(net.whispers.is_empty());
 }
+
+#[test]
+fn joining_a_guests_room_whose_members_are_on_another_node_makes_no_operator() {
+    let mut net = Net::new(2);
+    let alice = net.connect_as(0, "alice");
+    let bob = net.connect_as(1, "bob");
+    net.send(0, alice, "/create lounge");
+    net.settle();
+    net.send(1, bob, "/join lounge");
+    net.settle();
+    let key = crate::NameKey::of("lounge");
+    let status = |node: usize, id| net.nodes[node].engine().world.rooms.get(&key).map(|room| room.members.status(id));
+    assert!(status(0, alice).is_some_and(|status| status.operator), "the creator operates the room");
+    assert!(status(1, bob).is_some_and(|status| !status.operator), "the room was not empty: alice is in it");
+    assert_eq!(net.nodes[1].engine().check_invariants(), Ok(()));
+}
