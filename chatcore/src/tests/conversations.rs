@@ -9,7 +9,7 @@ use super::paging::{Fetch, Store};
 use super::rejected;
 use super::restore::{durable, records, restored, trimmed};
 use crate::sim::Sim;
-use crate::{ClientId, Config, HistoryTarget, Record, StoredMessage};
+use crate::{ClientId, Config, HistoryRange, HistoryTarget, Record, StoredMessage};
 
 fn config() -> Config {
     super::relaxed().with_history_page_len(2).with_emit_records(true)
@@ -112,7 +112,10 @@ fn text_history_pages_back_through_a_conversation_and_starts_over_at_its_beginni
     // Nothing is shown until the store answers; it is asked for one more than a page.
     assert_eq!(sim.take(a), Vec::<String>::new());
     let fetch = store.serve_one(&mut sim);
-    assert_eq!(fetch, Fetch { client: a, target: conversation("alice", "bob"), before: 6, limit: 3 });
+    assert_eq!(
+        fetch,
+        Fetch { client: a, target: conversation("alice", "bob"), range: HistoryRange::Before(6), limit: 3 }
+    );
     let first = [
         "* 2 earlier whispers with bob:",
         "~ [whisper from bob 22:17:20] w4",
@@ -121,7 +124,7 @@ fn text_history_pages_back_through_a_conversation_and_starts_over_at_its_beginni
     ];
     assert_eq!(sim.take(a), first);
     sim.send(a, "/history @bob");
-    assert_eq!(store.serve_one(&mut sim).before, 4);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(4));
     assert_eq!(
         sim.take(a),
         [
@@ -132,7 +135,7 @@ fn text_history_pages_back_through_a_conversation_and_starts_over_at_its_beginni
         ]
     );
     sim.send(a, "/history @bob");
-    assert_eq!(store.serve_one(&mut sim).before, 2);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(2));
     assert_eq!(
         sim.take(a),
         [
@@ -143,7 +146,7 @@ fn text_history_pages_back_through_a_conversation_and_starts_over_at_its_beginni
     );
     // At the beginning the cursor goes: the next one shows the newest again.
     sim.send(a, "/history @bob");
-    assert_eq!(store.serve_one(&mut sim).before, 6);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(6));
     assert_eq!(sim.take(a), first);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
@@ -210,7 +213,7 @@ fn pages_leave_out_what_a_blocked_sender_said() {
         ["* 1 earlier whisper with bob:", "~ [whisper to bob 22:18:20] w5", "* /history @bob shows earlier ones"]
     );
     sim.send(a, "/history @bob");
-    assert_eq!(store.serve_one(&mut sim).before, 4);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(4));
 }
 
 #[cfg(feature = "json")]
@@ -272,7 +275,7 @@ fn json_pages_name_the_conversation_and_page_with_before() {
     let page = json!({"type":"history","with":"bob","messages":[message(4, "bob"), message(5, "alice")],"more":true,"oldest":4});
     assert_eq!(sim.take_json(j), [page]);
     sim.send_json(j, &json!({"type":"history","with":"bob","before":2}));
-    assert_eq!(store.serve_one(&mut sim).before, 2);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(2));
     let first = json!({"type":"history","with":"bob","messages":[message(1, "alice")],"more":false,"oldest":1});
     assert_eq!(sim.take_json(j), [first]);
     // Nothing is older than the first whisper: answered without the store.
