@@ -259,6 +259,38 @@ fn text_refusals_to_read_a_conversation() {
 
 #[cfg(feature = "json")]
 #[test]
+fn json_pages_a_conversation_forward_with_after() {
+    use serde_json::json;
+
+    let (mut sim, mut store, _, _) = five_whispered();
+    let j = sim.connect();
+    sim.send_json(j, &json!({"type":"login","name":"alice","password":"Pw-alice-1"}));
+    sim.take(j);
+    let message = |seq: u64, from: &str| {
+        let ts = Sim::BASE_UNIX_MS + seq * 60_000;
+        json!({"seq": seq, "from": from, "text": format!("w{seq}"), "ts": ts})
+    };
+    sim.send_json(j, &json!({"type":"history","with":"bob","after":1}));
+    let fetch = store.serve_one(&mut sim);
+    assert_eq!(
+        fetch,
+        Fetch { client: j, target: conversation("alice", "bob"), range: HistoryRange::After(1), limit: 3 }
+    );
+    let page = json!({"type":"history","with":"bob","messages":[message(2, "bob"), message(3, "alice")],"more":true,"oldest":2,"newest":3});
+    assert_eq!(sim.take_json(j), [page]);
+    sim.send_json(j, &json!({"type":"history","with":"bob","after":3}));
+    store.serve_one(&mut sim);
+    let last = json!({"type":"history","with":"bob","messages":[message(4, "bob"), message(5, "alice")],"more":false,"oldest":4,"newest":5});
+    assert_eq!(sim.take_json(j), [last]);
+    // Nothing is newer than the newest whisper: answered without the store.
+    sim.send_json(j, &json!({"type":"history","with":"bob","after":5}));
+    assert!(store.pump(&mut sim).is_empty());
+    let none = json!({"type":"history","with":"bob","messages":[],"more":false,"oldest":null,"newest":5});
+    assert_eq!(sim.take_json(j), [none]);
+}
+
+#[cfg(feature = "json")]
+#[test]
 fn json_pages_name_the_conversation_and_page_with_before() {
     use serde_json::json;
 
