@@ -129,10 +129,13 @@ mod json {
     fn a_page_forward_beyond_memory_is_read_from_the_store_and_says_more() {
         let (mut sim, mut store, _) = said(config(), 9);
         let b = reader(&mut sim);
-        after(&mut sim, b, 2);
+        sim.send_json(b, &json!({"type": "history", "room": "rust", "after": 2, "id": "resume"}));
         let fetch = store.serve_one(&mut sim);
         assert_eq!(fetch, Fetch { client: b, target: room("rust"), range: HistoryRange::After(2), limit: 2 });
-        assert_eq!(sim.take_json(b), [page(&[3, 4], true, 4)]);
+        // The page read from the store still names its request.
+        let mut first = page(&[3, 4], true, 4);
+        first["id"] = json!("resume");
+        assert_eq!(sim.take_json(b), [first]);
         // Answered in any order, and with a row from outside the page, the
         // page is the oldest above the number, oldest first.
         after(&mut sim, b, 4);
@@ -151,6 +154,23 @@ mod json {
         after(&mut sim, b, 6);
         assert!(store.pump(&mut sim).is_empty(), "7.. is in memory");
         assert_eq!(sim.take_json(b), [page(&[7, 8], true, 8)]);
+    }
+
+    #[test]
+    fn pages_asked_both_ways_at_once_are_each_placed_as_asked() {
+        let (mut sim, mut store, _) = said(config(), 9);
+        let b = reader(&mut sim);
+        after(&mut sim, b, 1);
+        sim.send_json(b, &json!({"type": "history", "room": "rust", "before": 5}));
+        let fetches = store.pump(&mut sim);
+        let ranges: Vec<HistoryRange> = fetches.iter().map(|f| f.range).collect();
+        assert_eq!(ranges, [HistoryRange::After(1), HistoryRange::Before(5)]);
+        for fetch in &fetches {
+            store.answer(&mut sim, fetch);
+        }
+        let back =
+            json!({"type": "history", "room": "rust", "messages": [message(3), message(4)], "more": true, "oldest": 3});
+        assert_eq!(sim.take_json(b), [page(&[2, 3], true, 3), back]);
     }
 
     #[test]
