@@ -368,7 +368,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "/history [ROOM|@NICK]",
         "history",
         r#"{"type":"history","room":ROOM?,"before":SEQ?|"after":SEQ?} or {"type":"history","with":NICK,"before":SEQ?|"after":SEQ?}"#,
-        "earlier messages of your room, or your whispers with NICK, a page at a time",
+        "earlier messages of your room, or your whispers with NICK, a page at a time (add after N: the ones after N)",
     )
     .text(&["room"])
     .irc("HISTORY", "HISTORY <#room>"),

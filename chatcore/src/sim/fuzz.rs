@@ -61,7 +61,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 75] = [
+const LINES: [&str; 77] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -137,6 +137,8 @@ const LINES: [&str; 75] = [
     "{\"type\":\"history\",\"room\":\"{}\",\"after\":1}",
     "{\"type\":\"history\",\"with\":\"{}\",\"after\":0}",
     "CHATHISTORY AFTER #{} msgid=1 10",
+    "/history {} after 1",
+    "/history @{} after 0",
 ];
 
 /// An engine, its clock, and what the driver knows from outside.

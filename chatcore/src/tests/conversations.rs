@@ -257,6 +257,24 @@ fn text_refusals_to_read_a_conversation() {
     );
 }
 
+#[test]
+fn text_history_after_pages_a_conversation_forward() {
+    let (mut sim, mut store, a, _) = five_whispered();
+    sim.send(a, "/history @bob after 3");
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::After(3));
+    assert_eq!(
+        sim.take(a),
+        [
+            "* 2 later whispers with bob:",
+            "~ [whisper from bob 22:17:20] w4",
+            "~ [whisper to bob 22:18:20] w5",
+            "* that is the newest of your whispers with bob"
+        ]
+    );
+    sim.send(a, "/history @bob after 5");
+    assert_eq!(sim.take(a), ["* no later whispers with bob"]);
+}
+
 #[cfg(feature = "json")]
 #[test]
 fn json_pages_a_conversation_forward_with_after() {

@@ -75,6 +75,33 @@ fn irc_chathistory_after_reads_the_store_beyond_memory() {
     assert!(lines[2].contains("msgid=3-rust ") && lines[2].ends_with(" m3\r"), "{lines:?}");
 }
 
+#[test]
+fn text_history_after_pages_forward_and_leaves_the_cursor_walking_back() {
+    let (mut sim, mut store, _) = said(config(), 9);
+    let c = sim.connect_as("carol");
+    sim.send(c, "/join rust");
+    sim.take(c);
+    let line = |k: u64| format!("~ [rust 22:{}:20] alice: m{k}", 13 + k);
+    sim.send(c, "/history after 2");
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::After(2));
+    let page =
+        ["* 2 later messages of rust:".to_owned(), line(3), line(4), "* /history rust after 4 shows later ones".into()];
+    assert_eq!(sim.take(c), page);
+    sim.send(c, "/history rust after 8");
+    assert_eq!(sim.take(c), ["* 1 later message of rust:".to_owned(), line(9), "* that is the newest of rust".into()]);
+    sim.send(c, "/history  after  9 ");
+    assert_eq!(sim.take(c), ["* no later messages in rust"]);
+    // The walk back goes on from the oldest message the join showed.
+    sim.send(c, "/history");
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(7));
+    assert_eq!(sim.take(c)[1..3], [line(5), line(6)]);
+    assert!(store.pump(&mut sim).is_empty());
+    assert_eq!(
+        super::rejected(&mut sim, c, "/history after"),
+        ["! no room named after; /list shows the rooms, /create makes one"]
+    );
+}
+
 #[cfg(feature = "json")]
 mod json {
     use serde_json::{Value, json};
