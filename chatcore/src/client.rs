@@ -59,8 +59,9 @@ pub(crate) struct Client {
     /// text client's `/history` goes on from.
     pub(crate) history_cursor: Option<(HistoryKey, u64)>,
     /// What ties each page still being read from the store to the request
-    /// that asked for it, oldest first (pages are answered in order).
-    pub(crate) page_replies: std::collections::VecDeque<Option<crate::codec::ReplyTag>>,
+    /// that asked for it, and which page it asked for, oldest first (pages
+    /// are answered in order).
+    pub(crate) page_replies: std::collections::VecDeque<(Option<crate::codec::ReplyTag>, crate::HistoryRange)>,
     pub(crate) flood: FloodBucket,
     /// IRC clients only: registration and negotiated capabilities.
     pub(crate) irc: Option<Box<crate::irc::session::IrcSession>>,

@@ -8,7 +8,7 @@ use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer};
 use crate::names::{NameError, NameKey, validate_chosen_nick, validate_nick, validate_room};
 use crate::outbox::Outbox;
-use crate::output::{ClientId, DisconnectReason, Output};
+use crate::output::{ClientId, DisconnectReason, HistoryRange, Output};
 use crate::record::Record;
 use crate::record::StoredMessage;
 use crate::room::Room;
@@ -138,11 +138,12 @@ impl Turn<'_> {
                 self.list_blocks();
                 Ok(())
             }
-            Verb::History => match (command.text("room"), command.text("with")) {
-                (room, None) => self.history(room, command.number("before")),
-                (None, Some(with)) => self.conversation_history(with, command.number("before")),
+            Verb::History => match (command.text("room"), command.text("with"), history_range(&command)) {
+                (_, _, Err(())) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
+                (room, None, Ok(range)) => self.history(room, range),
+                (None, Some(with), Ok(range)) => self.conversation_history(with, range),
                 // A room and a conversation at once: which page would it be?
-                (Some(_), Some(_)) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
+                (Some(_), Some(_), _) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
             },
             // IRC's own verbs, in `irc/`.
             Verb::Cap => self.irc_cap(command.word("sub"), command.text("caps")),
@@ -504,6 +505,16 @@ impl Turn<'_> {
 /// so that room-style names such as `#alice` never match a user.
 pub(crate) fn is_nick_like(name: &str) -> bool {
     matches!(validate_nick(name, usize::MAX), Ok(()) | Err(NameError::Reserved))
+}
+
+/// Which page a `history` asks for: `before` or `after` a number, or the
+/// default (`None`); both at once is an error (which way would it go?).
+fn history_range(command: &Command) -> Result<Option<HistoryRange>, ()> {
+    match (command.number("before"), command.number("after")) {
+        (Some(_), Some(_)) => Err(()),
+        (before, None) => Ok(before.map(HistoryRange::Before)),
+        (None, Some(after)) => Ok(Some(HistoryRange::After(after))),
+    }
 }
 
 /// Message text must say something and carry no control characters (the

@@ -15,16 +15,16 @@
 //! counter per pair would grow with the square of the accounts). Within one
 //! conversation the numbers increase, with gaps. Every page is read from
 //! the store, and asks for one whisper more than a page shows to tell
-//! whether older ones exist.
+//! whether older ones exist (or newer ones, for a page forward: `after`).
 
 use crate::client::HistoryKey;
 use crate::error::Rejection;
 use crate::event::{Event, PageOf};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
-use crate::output::{ClientId, HistoryTarget, Output};
+use crate::output::{ClientId, HistoryRange, HistoryTarget, Output};
 use crate::record::{Record, StoredMessage};
-use crate::replay::{heard_by, tidy_fetched};
+use crate::replay::{Fetched, heard_by, tidy_fetched};
 use crate::turn::Turn;
 use crate::world::World;
 
@@ -43,8 +43,7 @@ impl World {
         client: ClientId,
         account: &str,
         with: &str,
-        mut messages: Vec<StoredMessage>,
-        unreadable: usize,
+        page: Fetched,
     ) {
         let Some(reader) = self.clients.get(&client) else { return };
         if reader.account != Some(NameKey::of(account)) {
@@ -53,16 +52,28 @@ impl World {
         let with_key = NameKey::of(with);
         // Accounts are never removed, so this finds the name as registered.
         let with = self.accounts.get(&with_key).map_or(with, |a| &a.name);
+        let Fetched { mut messages, unreadable, range } = page;
         tidy_fetched(&mut messages);
+        let page_len = self.config.history_page_len;
         // The store was asked for one more than a page: if it had it, there is more.
-        let skip = messages.len().saturating_sub(self.config.history_page_len);
-        let shown = &messages[skip..];
+        let (shown, newest) = match range {
+            HistoryRange::Before(_) => (&messages[messages.len().saturating_sub(page_len)..], None),
+            HistoryRange::After(after) => {
+                messages.retain(|m| m.seq > after);
+                let shown = &messages[..messages.len().min(page_len)];
+                (shown, Some(shown.last().map_or(after, |m| m.seq)))
+            }
+        };
+        let more = shown.len() < messages.len();
         let page = heard_by(reader, shown);
-        let more = skip > 0;
         let oldest = shown.first().map(|m| m.seq);
-        let event = Event::HistoryPage { of: PageOf::Conversation { with }, messages: &page, more, oldest, unreadable };
+        let of = PageOf::Conversation { with };
+        let event = Event::HistoryPage { of, messages: &page, more, oldest, newest, unreadable };
         let data = reader.render(&event);
-        self.move_conversation_cursor(client, with_key, oldest.filter(|_| more));
+        // A page forward leaves the cursor, which walks back, where it was.
+        if newest.is_none() {
+            self.move_conversation_cursor(client, with_key, oldest.filter(|_| more));
+        }
         out.send(client, data);
     }
 
@@ -100,8 +111,9 @@ impl Turn<'_> {
 
     /// `/history @NICK`: the page of up to `history_page_len` whispers
     /// between the client's account and `with` numbered below `before`,
-    /// or below the text client's cursor, or the newest.
-    pub(crate) fn conversation_history(&mut self, with: &str, before: Option<u64>) -> Result<(), Rejection> {
+    /// or below the text client's cursor, or the newest; or, given
+    /// `after`, the oldest whispers numbered above it.
+    pub(crate) fn conversation_history(&mut self, with: &str, range: Option<HistoryRange>) -> Result<(), Rejection> {
         let world = &mut *self.world;
         let out = &mut *self.out;
         let id = self.id;
@@ -111,14 +123,24 @@ impl Turn<'_> {
         };
         let with_key = NameKey::of(with);
         let other = world.accounts.get(&with_key).ok_or_else(|| Rejection::NoSuchAccount(with.into()))?;
-        let cursor = client.text_cursor(&HistoryKey::Conversation(with_key.clone()));
-        let before =
-            before.or(cursor).unwrap_or(world.accounts.next_whisper_seq()).min(world.accounts.next_whisper_seq());
-        if world.keeps_conversations() && before > 1 {
+        let next = world.accounts.next_whisper_seq();
+        let range = match range {
+            Some(HistoryRange::After(after)) => HistoryRange::After(after),
+            before => {
+                let cursor = client.text_cursor(&HistoryKey::Conversation(with_key.clone()));
+                let before = before.map(|(HistoryRange::Before(n) | HistoryRange::After(n))| n);
+                HistoryRange::Before(before.or(cursor).unwrap_or(next).min(next))
+            }
+        };
+        let anything = match range {
+            HistoryRange::Before(before) => before > 1,
+            HistoryRange::After(after) => after.saturating_add(1) < next,
+        };
+        if world.keeps_conversations() && anything {
             let target = HistoryTarget::Conversation { account: account.name.clone(), with: other.name.clone() };
             let limit = world.config.history_page_len.saturating_add(1);
-            self.defer_page_reply();
-            self.out.push(Output::FetchHistory { client: id, target, before, limit });
+            self.defer_page_reply(range);
+            self.out.push(Output::FetchHistory { client: id, target, range, limit });
             return Ok(());
         }
         // Nothing kept, or nothing older: the answer needs no store.
@@ -127,10 +149,16 @@ impl Turn<'_> {
             messages: &[],
             more: false,
             oldest: None,
+            newest: match range {
+                HistoryRange::After(after) => Some(after),
+                HistoryRange::Before(_) => None,
+            },
             unreadable: 0,
         };
         let data = client.render(&event);
-        world.move_conversation_cursor(id, with_key, None);
+        if let HistoryRange::Before(_) = range {
+            world.move_conversation_cursor(id, with_key, None);
+        }
         out.send(id, data);
         Ok(())
     }

@@ -337,7 +337,9 @@ impl Engine {
     /// Answer each client's fetches in the order they were asked (chatd's
     /// one store thread does): a page is tied to the oldest request of its
     /// client still waiting, so that it carries that request's JSON `id`
-    /// or IRC `label`.
+    /// or IRC `label`, and is placed as that request's
+    /// [`HistoryRange`](crate::HistoryRange) asked (the newest messages
+    /// below a number, or the oldest above it), which the engine keeps.
     ///
     /// Takes no `now`: a page shows when each message was said, and
     /// answering it changes no deadline.

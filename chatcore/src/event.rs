@@ -65,11 +65,21 @@ pub(crate) enum Event<'a> {
         history: bool,
         notice: bool,
     },
-    /// A page of older messages, oldest first; `more`: older ones exist.
-    /// `oldest`: the number of the oldest message the page covered, shown
-    /// or skipped as from a blocked sender (where the next page ends).
-    /// `unreadable`: stored rows of this page the store could not read.
-    HistoryPage { of: PageOf<'a>, messages: &'a [PageMessage<'a>], more: bool, oldest: Option<u64>, unreadable: usize },
+    /// A page of messages, oldest first; `more`: older ones exist (newer
+    /// ones, for a page forward). `oldest`: the number of the oldest
+    /// message the page covered, shown or skipped as from a blocked sender
+    /// (where the next page back ends). `newest`: only on a page forward
+    /// (`after`), the number of the newest message it covered (where the
+    /// next page forward starts). `unreadable`: stored rows of this page
+    /// the store could not read.
+    HistoryPage {
+        of: PageOf<'a>,
+        messages: &'a [PageMessage<'a>],
+        more: bool,
+        oldest: Option<u64>,
+        newest: Option<u64>,
+        unreadable: usize,
+    },
     /// A private message; sent to the recipient and echoed to the sender.
     /// `offline`: it was kept while the recipient was away. `seq`: its
     /// number in the conversation, when it is kept there (between accounts).

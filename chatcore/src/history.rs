@@ -41,6 +41,13 @@ impl History {
         let end = self.entries.partition_point(|e| e.seq < before);
         self.entries.range(end.saturating_sub(limit)..end)
     }
+
+    /// Up to `limit` of the oldest messages numbered above `after`, oldest
+    /// first.
+    pub(crate) fn page_after(&self, after: u64, limit: usize) -> impl Iterator<Item = &Entry> {
+        let start = self.entries.partition_point(|e| e.seq <= after);
+        self.entries.range(start..start.saturating_add(limit).min(self.entries.len()))
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +81,23 @@ mod tests {
         assert_eq!(first, [1, 2]);
         assert_eq!(h.page_before(1, 5).count(), 0);
         assert_eq!(h.oldest_seq(), Some(1));
+    }
+
+    #[test]
+    fn pages_go_forwards_from_a_number() {
+        let mut h = History::default();
+        for n in 4..=10 {
+            h.push(100, entry(n));
+        }
+        let page: Vec<u64> = h.page_after(5, 3).map(|e| e.seq).collect();
+        assert_eq!(page, [6, 7, 8]);
+        let last: Vec<u64> = h.page_after(8, 5).map(|e| e.seq).collect();
+        assert_eq!(last, [9, 10]);
+        // Below the oldest kept, the page starts at the oldest kept.
+        let first: Vec<u64> = h.page_after(1, 2).map(|e| e.seq).collect();
+        assert_eq!(first, [4, 5]);
+        assert_eq!(h.page_after(10, 5).count(), 0);
+        assert_eq!(h.page_after(u64::MAX, usize::MAX).count(), 0);
     }
 
     #[test]

@@ -59,10 +59,13 @@
 //! [`Output::Persist`] with a [`Record`], in order. Store the records of a
 //! batch of inputs before carrying out that batch's sends, and whatever a
 //! client has seen survives a crash. On start, feed the stored records to
-//! [`Engine::restore`], which builds the engine. Older history, of a room
-//! or of the whispers between two accounts ([`HistoryTarget`]), is fetched
-//! from your store on request ([`Output::FetchHistory`], answered with
-//! [`Engine::handle_history_page`]). While your store cannot write, say so
+//! [`Engine::restore`], which builds the engine. History beyond memory, of
+//! a room or of the whispers between two accounts ([`HistoryTarget`]), is
+//! fetched from your store on request ([`Output::FetchHistory`], answered
+//! with [`Engine::handle_history_page`]): a page back, or a page forward
+//! from a message number for a client that reconnects and resumes after
+//! the last message it saw ([`HistoryRange`]; since 0.4 `FetchHistory`
+//! carries a `range` where it had `before: u64`). While your store cannot write, say so
 //! with [`Engine::handle_storage_status`]: the engine then refuses what
 //! would need a new record instead of accepting it and losing it.
 //!
@@ -254,7 +257,7 @@ pub use error::{ERROR_CODES, Error, ErrorCode};
 #[cfg(any(test, feature = "testing"))]
 pub use invariant_violation::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
-pub use output::{BYE_CODES, ByeCode, ClientId, DisconnectReason, HistoryTarget, Output};
+pub use output::{BYE_CODES, ByeCode, ClientId, DisconnectReason, HistoryRange, HistoryTarget, Output};
 pub use record::{Record, RestoreError, StoredMessage, StoredModes};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};

@@ -208,18 +208,23 @@ pub enum Output {
     /// Boxed: records are rare next to sends, and a small `Output` keeps
     /// the per-recipient cost of a broadcast down.
     Persist(Box<Record>),
-    /// Read up to `limit` messages of `target` numbered below `before`
-    /// from the store, then call
+    /// Read up to `limit` messages of `target` from the store, the page
+    /// `range` names (the newest below a number, or the oldest above one),
+    /// then call
     /// [`Engine::handle_history_page`](crate::Engine::handle_history_page)
     /// with the same `target` (only with `Config::emit_records`).
+    ///
+    /// Since 0.4 the page is a [`HistoryRange`] (it was `before: u64`):
+    /// clients that reconnect page forward from the last message they saw.
     FetchHistory {
         /// Who asked.
         client: ClientId,
         /// Which history: a room's messages or a conversation's whispers.
         target: HistoryTarget,
-        /// Only messages numbered below this.
-        before: u64,
-        /// At most this many, the newest of them.
+        /// Which page: the messages just below a number, or just above it.
+        range: HistoryRange,
+        /// At most this many: the newest of them for
+        /// [`HistoryRange::Before`], the oldest for [`HistoryRange::After`].
         limit: usize,
     },
     /// Work only the cluster this engine is a node of can do: publish a
@@ -250,6 +255,20 @@ pub enum HistoryTarget {
         /// The other account.
         with: Box<str>,
     },
+}
+
+/// Which page of a history an [`Output::FetchHistory`] asks for, by
+/// message number (`seq`, per room; per server for whispers).
+///
+/// Exhaustive: a store that reads only one direction must fail to compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HistoryRange {
+    /// The newest messages numbered below this one: a page back.
+    Before(u64),
+    /// The oldest messages numbered above this one: a page forward, as a
+    /// client that reconnects asks for everything after the last message
+    /// it saw.
+    After(u64),
 }
 
 #[cfg(test)]

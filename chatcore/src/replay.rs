@@ -1,7 +1,9 @@
-//! History for readers: the replay a member gets on joining, and `/history`
-//! pages further back, served from memory when it holds them and otherwise
-//! fetched from the embedder's store. Pages of a conversation (whispers
-//! between accounts) are always fetched; see `conversation.rs`.
+//! History for readers: the replay a member gets on joining, `/history`
+//! pages further back, and pages forward from a number (`after`: a client
+//! that reconnected resumes from the last message it saw), each served
+//! from memory when it holds all of the page and otherwise fetched from
+//! the embedder's store. Pages of a conversation (whispers between
+//! accounts) are always fetched; see `conversation.rs`.
 
 use bytes::Bytes;
 
@@ -11,7 +13,7 @@ use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer, PageMessage, PageOf};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
-use crate::output::{ClientId, HistoryTarget, Output};
+use crate::output::{ClientId, HistoryRange, HistoryTarget, Output};
 use crate::record::StoredMessage;
 use crate::turn::Turn;
 use crate::world::{World, unsafe_text};
@@ -28,39 +30,49 @@ impl World {
         messages: Vec<StoredMessage>,
         unreadable: usize,
     ) {
-        // The page answers the oldest fetch still open, and names its request.
-        if let Some(tag) = self.clients.get_mut(&client).and_then(|c| c.page_replies.pop_front()).flatten() {
+        // The page answers the oldest fetch still open, and names its
+        // request; a page nobody asked for is taken as a page back.
+        let asked = self.clients.get_mut(&client).and_then(|c| c.page_replies.pop_front());
+        let (tag, range) = asked.unwrap_or((None, HistoryRange::Before(u64::MAX)));
+        if let Some(tag) = tag {
             out.begin_reply(client, tag);
         }
+        let page = Fetched { messages, unreadable, range };
         match target {
-            HistoryTarget::Room(room) => self.room_page(out, client, room, messages, unreadable),
-            HistoryTarget::Conversation { account, with } => {
-                self.conversation_page(out, client, account, with, messages, unreadable);
-            }
+            HistoryTarget::Room(room) => self.room_page(out, client, room, page),
+            HistoryTarget::Conversation { account, with } => self.conversation_page(out, client, account, with, page),
         }
     }
 
     /// A fetched page of a room; if the room is gone, the client is told so.
-    fn room_page(
-        &mut self,
-        out: &mut Outbox,
-        client: ClientId,
-        room: &str,
-        mut messages: Vec<StoredMessage>,
-        unreadable: usize,
-    ) {
+    fn room_page(&mut self, out: &mut Outbox, client: ClientId, room: &str, page: Fetched) {
         let key = NameKey::of(room);
         let Some(reader) = self.clients.get(&client) else { return };
         let Some(room) = self.rooms.get(&key) else {
             // Dropped or expired while the page was read: the reader still gets an answer.
             return self.reject(out, client, Rejection::NoSuchRoom(room.into()));
         };
+        let Fetched { mut messages, unreadable, range } = page;
         tidy_fetched(&mut messages);
+        if let HistoryRange::After(after) = range {
+            // A page forward is the oldest messages above `after`; there is
+            // more if the room has said anything newer than its last.
+            messages.retain(|m| m.seq > after);
+            messages.truncate(self.config.history_page_len);
+            let page = heard_by(reader, &messages);
+            let oldest = messages.first().map(|m| m.seq);
+            let newest = messages.last().map_or(after, |m| m.seq);
+            let more = newest < room.next_seq.saturating_sub(1);
+            let of = PageOf::Room(&room.name);
+            let event = Event::HistoryPage { of, messages: &page, more, oldest, newest: Some(newest), unreadable };
+            return out.send(client, reader.render(&event));
+        }
         let skip = messages.len().saturating_sub(self.config.history_page_len);
         let page = heard_by(reader, &messages[skip..]);
         let more = messages[skip..].first().is_some_and(|m| m.seq > 1);
         let oldest = messages[skip..].first().map(|m| m.seq);
-        let event = Event::HistoryPage { of: PageOf::Room(&room.name), messages: &page, more, oldest, unreadable };
+        let of = PageOf::Room(&room.name);
+        let event = Event::HistoryPage { of, messages: &page, more, oldest, newest: None, unreadable };
         let data = reader.render(&event);
         self.deliver_page(out, client, key, data, oldest);
     }
@@ -72,6 +84,16 @@ impl World {
         }
         out.send(id, data);
     }
+}
+
+/// A page the embedder read from its store, with the range it was asked for.
+pub(crate) struct Fetched {
+    /// The messages, in any order.
+    pub(crate) messages: Vec<StoredMessage>,
+    /// Rows of the page the store could not read.
+    pub(crate) unreadable: usize,
+    /// Which page the request asked for.
+    pub(crate) range: HistoryRange,
 }
 
 /// Puts fetched messages in order, once each, without what must not reach
@@ -131,6 +153,7 @@ impl Turn<'_> {
                     messages: &page,
                     more: false,
                     oldest: None,
+                    newest: None,
                     unreadable: 0,
                 };
                 replay.extend_from_slice(&client.render(&event));
@@ -159,16 +182,23 @@ impl Turn<'_> {
 
     /// A page is being read from the store for the client: its answer
     /// will name the request that asked for it.
-    pub(crate) fn defer_page_reply(&mut self) {
+    /// It remembers which page was asked for, to place the answer.
+    pub(crate) fn defer_page_reply(&mut self, range: HistoryRange) {
         let tag = self.out.defer_reply(self.id);
         if let Some(client) = self.world.clients.get_mut(&self.id) {
-            client.page_replies.push_back(tag);
+            client.page_replies.push_back((tag, range));
         }
     }
 
     /// `/history`: the page of up to `history_page_len` messages before
-    /// `before`, or before the client's cursor, or before the newest.
-    pub(crate) fn history(&mut self, named: Option<&str>, before: Option<u64>) -> Result<(), Rejection> {
+    /// `before`, or before the client's cursor, or before the newest; or,
+    /// given `after`, the page forward from there.
+    pub(crate) fn history(&mut self, named: Option<&str>, range: Option<HistoryRange>) -> Result<(), Rejection> {
+        let before = match range {
+            Some(HistoryRange::After(after)) => return self.history_after(named, after),
+            Some(HistoryRange::Before(before)) => Some(before),
+            None => None,
+        };
         let world = &mut *self.world;
         let out = &mut *self.out;
         let id = self.id;
@@ -183,8 +213,9 @@ impl Turn<'_> {
         let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
         if !in_memory && world.config.emit_records {
             let target = HistoryTarget::Room(room.name.clone());
-            self.defer_page_reply();
-            self.out.push(Output::FetchHistory { client: id, target, before, limit });
+            let range = HistoryRange::Before(before);
+            self.defer_page_reply(range);
+            self.out.push(Output::FetchHistory { client: id, target, range, limit });
             return Ok(());
         }
         let unfiltered: Vec<_> = room.history.page_before(before, limit).collect();
@@ -198,9 +229,49 @@ impl Turn<'_> {
         let older_kept = |seq| world.config.emit_records || room.history.oldest_seq().is_some_and(|o| o < seq);
         let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
         let oldest = unfiltered.first().map(|m| m.seq);
-        let event = Event::HistoryPage { of: PageOf::Room(&room.name), messages: &page, more, oldest, unreadable: 0 };
+        let of = PageOf::Room(&room.name);
+        let event = Event::HistoryPage { of, messages: &page, more, oldest, newest: None, unreadable: 0 };
         let data = client.render(&event);
         world.deliver_page(out, id, key, data, oldest);
+        Ok(())
+    }
+
+    /// `history` with `after`: the page of up to `history_page_len`
+    /// messages numbered above `after`, oldest first, as a client that
+    /// reconnected asks to catch up. Served from memory when it holds every
+    /// message above `after` (or there is none), else read from the store.
+    /// A forward page leaves a text client's cursor where it was: that
+    /// cursor walks back.
+    fn history_after(&mut self, named: Option<&str>, after: u64) -> Result<(), Rejection> {
+        let world = &mut *self.world;
+        let id = self.id;
+        let key = world.target_room(id, named)?;
+        let client = &world.clients[&id];
+        let room = &world.rooms[&key];
+        let newest_said = room.next_seq.saturating_sub(1);
+        let limit = world.config.history_page_len;
+        let in_memory =
+            after >= newest_said || room.history.oldest_seq().is_some_and(|oldest| oldest <= after.saturating_add(1));
+        if !in_memory && world.config.emit_records {
+            let target = HistoryTarget::Room(room.name.clone());
+            let range = HistoryRange::After(after);
+            self.defer_page_reply(range);
+            self.out.push(Output::FetchHistory { client: id, target, range, limit });
+            return Ok(());
+        }
+        // Without a store, memory is all there is: what fell out of it is gone.
+        let unfiltered: Vec<_> = room.history.page_after(after, limit).collect();
+        let page: Vec<PageMessage<'_>> = unfiltered
+            .iter()
+            .filter(|e| client.hears(&e.from))
+            .map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms })
+            .collect();
+        let oldest = unfiltered.first().map(|m| m.seq);
+        let newest = unfiltered.last().map_or(after, |m| m.seq);
+        let more = newest < newest_said;
+        let of = PageOf::Room(&room.name);
+        let event = Event::HistoryPage { of, messages: &page, more, oldest, newest: Some(newest), unreadable: 0 };
+        self.out.send(id, client.render(&event));
         Ok(())
     }
 }

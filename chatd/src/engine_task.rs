@@ -483,8 +483,8 @@ impl EngineTask {
                         self.hash_off_task(passwords::Job::Verify { request, password, hash });
                     }
                     Output::Persist(record) => records.push(*record),
-                    Output::FetchHistory { client, target, before, limit } => {
-                        fetches.push(Job::Fetch { client, target, before, limit });
+                    Output::FetchHistory { client, target, range, limit } => {
+                        fetches.push(Job::Fetch { client, target, range, limit });
                     }
                     Output::Cluster(request) => match &mut self.cluster {
                         Some(node) => node.request(request, &mut publications),

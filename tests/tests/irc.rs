@@ -1,6 +1,7 @@
 //! IRC over real sockets against the real chatd: registration in both
 //! orders, channels shared with text and JSON users, accounts (SASL and
-//! NickServ), kept whispers, CHATHISTORY, long messages and bad input.
+//! NickServ), kept whispers, CHATHISTORY (back and forward), long messages
+//! and bad input.
 
 use chatd_tests::{Client, Server, chatd};
 
@@ -147,6 +148,32 @@ fn chathistory_pages_back_through_a_room_as_a_batch() {
         let line = irc.irc_line();
         assert!(line.starts_with("@batch=history;time="), "{line}");
         assert!(line.ends_with(&format!(";msgid={n}-log :bob!bob@chatd PRIVMSG #log :line number {n}")), "{line}");
+    }
+    assert_eq!(irc.irc_line(), ":chatd BATCH -history");
+}
+
+/// CHATHISTORY AFTER: the page forward from a message, read from the
+/// store where memory no longer holds it.
+#[test]
+fn chathistory_after_pages_forward_from_the_store() {
+    let server = Server::start(chatd!(), &["--flood-lines-per-sec", "0", "--history-len", "2"]);
+    let mut text = server.login("bob");
+    text.send("/create log");
+    text.expect("* room log created");
+    for n in 1..=10 {
+        text.send(&format!("line number {n}"));
+    }
+    text.send("/who");
+    text.read_until_prefix("* in log");
+    let mut irc = server.irc("alice", "batch message-tags");
+    irc.irc("JOIN #log");
+    irc.until(" BATCH +history chathistory #log");
+    irc.until(" BATCH -history");
+    irc.irc("CHATHISTORY AFTER #log msgid=3 100");
+    assert_eq!(irc.irc_line(), ":chatd BATCH +history chathistory #log");
+    for n in 4..=10 {
+        let line = irc.irc_line();
+        assert_eq!(line, format!("@batch=history;msgid={n}-log :bob!bob@chatd PRIVMSG #log :line number {n}"));
     }
     assert_eq!(irc.irc_line(), ":chatd BATCH -history");
 }

@@ -129,3 +129,58 @@ fn replies_name_the_request_and_own_messages_come_back_numbered() {
     bot.send(r#"{"type":"quit","id":"q"}"#);
     assert_eq!(bot.json(), json!({"type": "bye", "code": "quit", "reason": "quit", "id": "q"}));
 }
+
+/// A client that comes back (after its server was killed, to another node
+/// of a cluster) pages forward from the last message it saw: memory keeps
+/// only the newest few, so the first pages come from the store, the last
+/// from memory, and every later message arrives once, in order.
+#[test]
+fn a_returning_client_pages_forward_from_the_last_message_it_saw() {
+    let args = ["--flood-lines-per-sec", "0", "--history-len", "3", "--history-page-len", "4"];
+    let server = Server::start(chatd!(), &args);
+    let mut alice = server.login("alice");
+    alice.send("/create r");
+    alice.expect("* room r created");
+    alice.expect("* you are now in r (1 here)");
+    for n in 1..=20 {
+        alice.send(&format!("message {n}"));
+    }
+    alice.sync();
+
+    let mut reader = server.connect();
+    reader.expect_prefix("* Welcome to ");
+    reader.send(r#"{"type":"join","room":"r"}"#);
+    let mut seen = Vec::new();
+    let mut after = 5;
+    let mut pages = 0;
+    loop {
+        reader.send(&json!({"type": "history", "room": "r", "after": after}).to_string());
+        let page = loop {
+            let value = reader.json();
+            if value["type"] == "history" || value["type"] == "error" {
+                break value;
+            }
+        };
+        assert_eq!(page["type"], "history", "{page}");
+        let messages = page["messages"].as_array().expect("messages");
+        assert!(messages.len() <= 4, "{page}");
+        for m in messages {
+            let seq = m["seq"].as_u64().expect("seq");
+            assert_eq!(m["text"], format!("message {seq}"), "{page}");
+            seen.push(seq);
+        }
+        after = page["newest"].as_u64().expect("newest");
+        pages += 1;
+        if page["more"] == false {
+            break;
+        }
+        assert!(pages < 10, "paging does not end: {page}");
+    }
+    assert_eq!(seen, (6..=20).collect::<Vec<u64>>());
+    assert_eq!(pages, 4);
+
+    // `before` and `after` at once asks for two pages: refused.
+    reader.send(r#"{"type":"history","room":"r","before":9,"after":5}"#);
+    let refusal = reader.json();
+    assert_eq!((refusal["type"].as_str(), refusal["code"].as_str()), (Some("error"), Some("usage")), "{refusal}");
+}

@@ -18,6 +18,9 @@ against_both_stores!(
     conversations_page_by_pair_either_way_round_and_numbering_carries_on,
     each_conversation_keeps_its_newest_whispers_only,
     history_pages_backwards,
+    history_pages_forwards_from_any_number,
+    a_conversation_pages_forwards_by_pair,
+    a_page_forward_skips_and_counts_a_row_with_a_number_out_of_range,
     retention_prunes_by_count_and_age_but_keeps_each_rooms_newest,
     retention_by_age_never_deletes_a_young_message,
     a_rooms_modes_survive_reopening_and_each_set_replaces_the_last,
@@ -192,6 +195,53 @@ fn history_pages_backwards(place: &dyn Place) {
     assert_eq!(store.history(&room("r"), 8, 3).unwrap().messages[0].text.as_ref(), "m5");
     assert_eq!(store.history(&room("r"), 1, 3).unwrap(), Page::default());
     assert_eq!(store.history(&room("nowhere"), 100, 3).unwrap(), Page::default());
+}
+
+fn history_pages_forwards_from_any_number(place: &dyn Place) {
+    with_messages(place, 10);
+    let mut store = place.open();
+    assert_eq!(seqs_of(&store.history_after(&room("R"), 4, 3).unwrap()), [5, 6, 7]);
+    assert_eq!(store.history_after(&room("r"), 4, 3).unwrap().messages[0].text.as_ref(), "m5");
+    assert_eq!(seqs_of(&store.history_after(&room("r"), 0, 2).unwrap()), [1, 2]);
+    assert_eq!(seqs_of(&store.history_after(&room("r"), 8, 5).unwrap()), [9, 10]);
+    assert_eq!(store.history_after(&room("r"), 10, 3).unwrap(), Page::default());
+    // Numbers beyond what the database holds match nothing rather than fail.
+    assert_eq!(store.history_after(&room("r"), u64::MAX, 3).unwrap(), Page::default());
+    assert_eq!(store.history_after(&room("nowhere"), 0, 3).unwrap(), Page::default());
+    // Walking forward a page at a time reads every message once, in order.
+    let (mut after, mut seen) = (0, Vec::new());
+    loop {
+        let page = store.history_after(&room("r"), after, 3).unwrap();
+        let Some(last) = page.messages.last() else { break };
+        after = last.seq;
+        seen.extend(seqs_of(&page));
+    }
+    assert_eq!(seen, (1..=10).collect::<Vec<u64>>());
+}
+
+fn a_conversation_pages_forwards_by_pair(place: &dyn Place) {
+    let mut store = place.open();
+    let mut records = vec![
+        Record::AccountCreated { name: "Alice".into(), hash: PasswordHash::new("$argon2id$x"), unix_ms: 1 },
+        Record::AccountCreated { name: "bob".into(), hash: PasswordHash::new("$argon2id$y"), unix_ms: 1 },
+        Record::AccountCreated { name: "carol".into(), hash: PasswordHash::new("$argon2id$z"), unix_ms: 1 },
+    ];
+    records.extend([whisper(1, "Alice", "bob"), whisper(2, "carol", "Alice"), whisper(3, "bob", "Alice")]);
+    records.push(whisper(4, "Alice", "bob"));
+    store.commit(&records).unwrap();
+    let alice_bob = HistoryTarget::Conversation { account: "alice".into(), with: "BOB".into() };
+    let bob_alice = HistoryTarget::Conversation { account: "bob".into(), with: "Alice".into() };
+    assert_eq!(seqs_of(&store.history_after(&alice_bob, 0, 2).unwrap()), [1, 3]);
+    assert_eq!(seqs_of(&store.history_after(&bob_alice, 1, 10).unwrap()), [3, 4]);
+    assert_eq!(store.history_after(&alice_bob, 4, 10).unwrap(), Page::default());
+}
+
+fn a_page_forward_skips_and_counts_a_row_with_a_number_out_of_range(place: &dyn Place) {
+    with_messages(place, 5);
+    place.sql("UPDATE messages SET ts_ms = -1 WHERE room_key = 'r' AND seq = 3");
+    let mut store = place.open();
+    let page = store.history_after(&room("r"), 1, 10).unwrap();
+    assert_eq!((seqs_of(&page), page.unreadable), (vec![2, 4, 5], 1));
 }
 
 fn retention_prunes_by_count_and_age_but_keeps_each_rooms_newest(place: &dyn Place) {

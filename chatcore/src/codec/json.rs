@@ -146,6 +146,8 @@ enum Reply<'a> {
         messages: Vec<PageJson<'a>>,
         more: bool,
         oldest: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        newest: Option<u64>,
         #[serde(skip_serializing_if = "is_zero")]
         unreadable: usize,
     },
@@ -156,6 +158,8 @@ enum Reply<'a> {
         messages: Vec<PageJson<'a>>,
         more: bool,
         oldest: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        newest: Option<u64>,
         #[serde(skip_serializing_if = "is_zero")]
         unreadable: usize,
     },
@@ -310,12 +314,12 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Message { room, seq, from, text, unix_ms, history, .. } => {
             Reply::Message { room, seq, from, text, ts: unix_ms, history }
         }
-        Event::HistoryPage { of, messages, more, oldest, unreadable } => {
+        Event::HistoryPage { of, messages, more, oldest, newest, unreadable } => {
             let messages = messages.iter().map(page_json).collect();
             match of {
-                PageOf::Room(room) => Reply::History { room, messages, more, oldest, unreadable },
+                PageOf::Room(room) => Reply::History { room, messages, more, oldest, newest, unreadable },
                 PageOf::Conversation { with } => {
-                    Reply::ConversationHistory { with, messages, more, oldest, unreadable }
+                    Reply::ConversationHistory { with, messages, more, oldest, newest, unreadable }
                 }
             }
         }

@@ -32,7 +32,23 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     let Some(verb) = Verb::from_text_word(word) else {
         return Err(Rejection::UnknownCommand(format!("/{word}").into()));
     };
+    if verb == Verb::History
+        && let Some((args, after)) = history_after(args)
+    {
+        return Ok(arguments(verb, args)?.with("after", after));
+    }
     arguments(verb, args)
+}
+
+/// `/history [ROOM|@NICK] after N` pages forward from message N: the
+/// words `after N` come off the end, and what is before them is read as
+/// usual (so a room named `after` is still `/history after`).
+fn history_after(args: &str) -> Option<(&str, u64)> {
+    let (head, number) = args.trim().rsplit_once(char::is_whitespace)?;
+    let number = number.parse().ok()?;
+    let head = head.trim_end();
+    let (rest, word) = head.rsplit_once(char::is_whitespace).unwrap_or(("", head));
+    word.eq_ignore_ascii_case("after").then_some((rest, number))
 }
 
 /// The arguments of `verb` from the words after its command word, as its
@@ -154,6 +170,9 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         }
         Event::Message { room, from, text, history: false, .. } => writeln!(out, "[{room}] {from}: {text}"),
         Event::Message { room, from, text, unix_ms, history: true, .. } => history_line(out, room, from, text, unix_ms),
+        Event::HistoryPage { newest: Some(newest), of, messages, more, unreadable, .. } => {
+            later_page(out, of, messages, more, newest, unreadable)
+        }
         Event::HistoryPage { of: PageOf::Room(room), messages: [], more: false, unreadable: 0, .. } => {
             writeln!(out, "* no earlier messages in {room}")
         }
@@ -314,6 +333,42 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         Event::Bye { reason } => writeln!(out, "* bye: {reason}"),
         // Answers to IRC's own commands, which a text client cannot send.
         Event::Irc(_) => Ok(()),
+    }
+}
+
+/// A page forward (`/history ROOM after N`), worded as a page back is.
+fn later_page(
+    out: &mut String,
+    of: PageOf<'_>,
+    messages: &[crate::event::PageMessage<'_>],
+    more: bool,
+    newest: u64,
+    unreadable: usize,
+) -> std::fmt::Result {
+    let count = messages.len();
+    match (of, count, more, unreadable) {
+        (PageOf::Room(room), 0, false, 0) => return writeln!(out, "* no later messages in {room}"),
+        (PageOf::Conversation { with }, 0, false, 0) => return writeln!(out, "* no later whispers with {with}"),
+        (PageOf::Room(room), ..) => writeln!(out, "* {count} later message{} of {room}:", plural(count))?,
+        (PageOf::Conversation { with }, ..) => writeln!(out, "* {count} later whisper{} with {with}:", plural(count))?,
+    }
+    if unreadable > 0 {
+        writeln!(out, "* {unreadable} message{} here could not be read from storage", plural(unreadable))?;
+    }
+    for m in messages {
+        match of {
+            PageOf::Room(room) => history_line(out, room, m.from, m.text, m.unix_ms)?,
+            PageOf::Conversation { with } if m.from.eq_ignore_ascii_case(with) => {
+                writeln!(out, "~ [whisper from {with} {}] {}", ClockUtc(m.unix_ms), m.text)?
+            }
+            PageOf::Conversation { with } => writeln!(out, "~ [whisper to {with} {}] {}", ClockUtc(m.unix_ms), m.text)?,
+        }
+    }
+    match (of, more) {
+        (PageOf::Room(room), true) => writeln!(out, "* /history {room} after {newest} shows later ones"),
+        (PageOf::Room(room), false) => writeln!(out, "* that is the newest of {room}"),
+        (PageOf::Conversation { with }, true) => writeln!(out, "* /history @{with} after {newest} shows later ones"),
+        (PageOf::Conversation { with }, false) => writeln!(out, "* that is the newest of your whispers with {with}"),
     }
 }
 

@@ -363,12 +363,12 @@ pub(crate) const COMMANDS: &[Spec] = &[
     // Room names never start with `@`, so `/history @NICK` is a conversation.
     row(
         Verb::History,
-        &[may("room", Word), may("with", Word), may("before", Number)],
+        &[may("room", Word), may("with", Word), may("before", Number), may("after", Number)],
         &["history"],
         "/history [ROOM|@NICK]",
         "history",
-        r#"{"type":"history","room":ROOM?,"before":SEQ?} or {"type":"history","with":NICK,"before":SEQ?}"#,
-        "earlier messages of your room, or your whispers with NICK, a page at a time",
+        r#"{"type":"history","room":ROOM?,"before":SEQ?|"after":SEQ?} or {"type":"history","with":NICK,"before":SEQ?|"after":SEQ?}"#,
+        "earlier messages of your room, or your whispers with NICK, a page at a time (add after N: the ones after N)",
     )
     .text(&["room"])
     .irc("HISTORY", "HISTORY <#room>"),
@@ -443,7 +443,7 @@ pub(crate) const COMMANDS: &[Spec] = &[
             may("timestamp", Number),
         ],
         "CHATHISTORY",
-        "CHATHISTORY <LATEST|BEFORE|AROUND> <target> <*|msgid=<id>|timestamp=<time>> <limit>",
+        "CHATHISTORY <LATEST|BEFORE|AFTER|AROUND> <target> <*|msgid=<id>|timestamp=<time>> <limit>",
     )
     .irc_params(&["sub", "target", "criterion", "limit"], 0),
 ];

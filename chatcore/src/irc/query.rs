@@ -138,12 +138,13 @@ impl Turn<'_> {
         Ok(())
     }
 
-    /// `CHATHISTORY LATEST|BEFORE|AROUND <#room> <criterion> <limit>`,
-    /// answered as a `chathistory` batch from the room's history pages.
-    /// Messages are numbered per room and their `msgid` is that number; a
-    /// `timestamp=` criterion is matched against the messages in memory.
-    /// A page holds at most `history_page_len` messages (ISUPPORT
-    /// `CHATHISTORY`), whatever the limit asked.
+    /// `CHATHISTORY LATEST|BEFORE|AFTER|AROUND <#room> <criterion> <limit>`,
+    /// answered as a `chathistory` batch from the room's history pages
+    /// (AFTER: the page forward, oldest first, as a client that reconnected
+    /// catches up). Messages are numbered per room and their `msgid` is
+    /// that number; a `timestamp=` criterion is matched against the
+    /// messages in memory. A page holds at most `history_page_len`
+    /// messages (ISUPPORT `CHATHISTORY`), whatever the limit asked.
     pub(crate) fn irc_chathistory(&mut self, command: &crate::command::Command) -> Result<(), Rejection> {
         let (Some(sub), Some(target), Some(criterion)) =
             (command.text("sub"), command.text("target"), command.text("criterion"))
@@ -155,27 +156,40 @@ impl Turn<'_> {
         } else {
             None
         };
+        let sub = sub.to_ascii_uppercase();
         let half_page = self.world.config.history_page_len as u64 / 2;
         // `None`: `*`, no point given.
         let point = match (command.number("msgid"), command.number("timestamp")) {
             _ if criterion == "*" => Ok(None),
+            // AFTER a message: above its number.
+            (Some(seq), _) if sub == "AFTER" => Ok(Some(seq.saturating_add(1))),
             (Some(seq), _) => Ok(Some(seq)),
-            // Times are matched against a channel's messages in memory:
-            // the first kept message at or after the time.
+            // Times are matched against a channel's messages in memory: the
+            // first kept message at or after the time (AFTER: after it, as
+            // the criterion excludes its own moment).
             (None, Some(ms)) => match room {
-                Some(room) => Ok(Some(room.history.iter().find(|e| e.unix_ms >= ms).map_or(room.next_seq, |e| e.seq))),
+                Some(room) => {
+                    let after = sub == "AFTER";
+                    let found = room.history.iter().find(|e| e.unix_ms > ms || (!after && e.unix_ms == ms));
+                    Ok(Some(found.map_or(room.next_seq, |e| e.seq)))
+                }
                 None => Err(()),
             },
             (None, None) => Err(()),
         };
-        let before = match (sub.to_ascii_uppercase().as_str(), point) {
-            ("LATEST", _) => None,
-            ("BEFORE", Ok(Some(seq))) => Some(seq),
-            ("AROUND", Ok(Some(seq))) => Some(seq + half_page + 1),
-            ("BEFORE" | "AROUND", _) => return Err(Rejection::ChatHistoryParams("give msgid=N or timestamp=T")),
-            _ => return Err(Rejection::ChatHistoryParams("LATEST, BEFORE and AROUND are supported")),
+        // `point` is the first message not before the criterion; the pages
+        // are written as the history command's `before` or `after`.
+        let history = history_of(target);
+        let history = match (sub.as_str(), point) {
+            ("LATEST", _) => history,
+            ("BEFORE", Ok(Some(seq))) => history.with("before", seq),
+            ("AFTER", Ok(Some(seq))) => history.with("after", seq.saturating_sub(1)),
+            ("AROUND", Ok(Some(seq))) => history.with("before", seq.saturating_add(half_page + 1)),
+            ("BEFORE" | "AFTER" | "AROUND", _) => {
+                return Err(Rejection::ChatHistoryParams("give msgid=N or timestamp=T"));
+            }
+            _ => return Err(Rejection::ChatHistoryParams("LATEST, BEFORE, AFTER and AROUND are supported")),
         };
-        let history = history_of(target).with_some("before", before);
         self.execute(history);
         Ok(())
     }

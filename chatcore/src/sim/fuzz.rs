@@ -25,8 +25,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use crate::{
-    AuthRequestId, ClientId, Codec, Config, ConnectInfo, DisconnectReason, Engine, Error, HistoryTarget, Now, Output,
-    PasswordHash, StorageStatus, StoredMessage,
+    AuthRequestId, ClientId, Codec, Config, ConnectInfo, DisconnectReason, Engine, Error, HistoryRange, HistoryTarget,
+    Now, Output, PasswordHash, StorageStatus, StoredMessage,
 };
 
 /// Reads the fuzz input a byte at a time; zeros once it runs out.
@@ -61,7 +61,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 72] = [
+const LINES: [&str; 77] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -134,6 +134,11 @@ const LINES: [&str; 72] = [
     "NAMES #{}",
     "MODE #{} b",
     "TOPIC #{} :a topic",
+    "{\"type\":\"history\",\"room\":\"{}\",\"after\":1}",
+    "{\"type\":\"history\",\"with\":\"{}\",\"after\":0}",
+    "CHATHISTORY AFTER #{} msgid=1 10",
+    "/history {} after 1",
+    "/history @{} after 0",
 ];
 
 /// An engine, its clock, and what the driver knows from outside.
@@ -147,7 +152,7 @@ struct Driver {
     /// Password checks asked for and not yet answered.
     auth: Vec<Output>,
     /// History pages asked for and not yet answered.
-    fetches: Vec<(ClientId, HistoryTarget, u64, usize)>,
+    fetches: Vec<(ClientId, HistoryTarget, HistoryRange, usize)>,
     /// Every request id the engine has handed out, answered or not.
     answered: Vec<AuthRequestId>,
 }
@@ -269,11 +274,16 @@ impl Driver {
         if self.fetches.is_empty() {
             return;
         }
-        let (client, target, before, limit) = self.fetches.remove(usize::from(which) % self.fetches.len());
+        let (client, target, range, limit) = self.fetches.remove(usize::from(which) % self.fetches.len());
         let count = usize::from(input.byte() % 8).min(limit + 2);
         let messages = (0..count)
             .map(|k| {
-                let seq = before.saturating_sub(1 + u64::from(input.byte() % 4) + k as u64);
+                // Near the page asked for, sometimes past its edge.
+                let step = u64::from(input.byte() % 4) + k as u64;
+                let seq = match range {
+                    HistoryRange::Before(before) => before.saturating_sub(1 + step),
+                    HistoryRange::After(after) => after.saturating_add(step),
+                };
                 let from = NAMES[usize::from(input.byte()) % NAMES.len()].into();
                 let len = usize::from(input.byte() % 16);
                 let text = String::from_utf8_lossy(input.take(len)).into();
@@ -313,8 +323,8 @@ impl Driver {
                     self.gone.insert(client);
                 }
                 request @ (Output::HashPassword { .. } | Output::VerifyPassword { .. }) => self.auth.push(request),
-                Output::FetchHistory { client, target, before, limit } => {
-                    self.fetches.push((client, target, before, limit))
+                Output::FetchHistory { client, target, range, limit } => {
+                    self.fetches.push((client, target, range, limit))
                 }
                 Output::Persist(_) => {}
                 Output::Cluster(request) => {

@@ -9,7 +9,7 @@ use super::paging::{Fetch, Store};
 use super::rejected;
 use super::restore::{durable, records, restored, trimmed};
 use crate::sim::Sim;
-use crate::{ClientId, Config, HistoryTarget, Record, StoredMessage};
+use crate::{ClientId, Config, HistoryRange, HistoryTarget, Record, StoredMessage};
 
 fn config() -> Config {
     super::relaxed().with_history_page_len(2).with_emit_records(true)
@@ -112,7 +112,10 @@ fn text_history_pages_back_through_a_conversation_and_starts_over_at_its_beginni
     // Nothing is shown until the store answers; it is asked for one more than a page.
     assert_eq!(sim.take(a), Vec::<String>::new());
     let fetch = store.serve_one(&mut sim);
-    assert_eq!(fetch, Fetch { client: a, target: conversation("alice", "bob"), before: 6, limit: 3 });
+    assert_eq!(
+        fetch,
+        Fetch { client: a, target: conversation("alice", "bob"), range: HistoryRange::Before(6), limit: 3 }
+    );
     let first = [
         "* 2 earlier whispers with bob:",
         "~ [whisper from bob 22:17:20] w4",
@@ -121,7 +124,7 @@ fn text_history_pages_back_through_a_conversation_and_starts_over_at_its_beginni
     ];
     assert_eq!(sim.take(a), first);
     sim.send(a, "/history @bob");
-    assert_eq!(store.serve_one(&mut sim).before, 4);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(4));
     assert_eq!(
         sim.take(a),
         [
@@ -132,7 +135,7 @@ fn text_history_pages_back_through_a_conversation_and_starts_over_at_its_beginni
         ]
     );
     sim.send(a, "/history @bob");
-    assert_eq!(store.serve_one(&mut sim).before, 2);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(2));
     assert_eq!(
         sim.take(a),
         [
@@ -143,7 +146,7 @@ fn text_history_pages_back_through_a_conversation_and_starts_over_at_its_beginni
     );
     // At the beginning the cursor goes: the next one shows the newest again.
     sim.send(a, "/history @bob");
-    assert_eq!(store.serve_one(&mut sim).before, 6);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(6));
     assert_eq!(sim.take(a), first);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
@@ -210,7 +213,7 @@ fn pages_leave_out_what_a_blocked_sender_said() {
         ["* 1 earlier whisper with bob:", "~ [whisper to bob 22:18:20] w5", "* /history @bob shows earlier ones"]
     );
     sim.send(a, "/history @bob");
-    assert_eq!(store.serve_one(&mut sim).before, 4);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(4));
 }
 
 #[cfg(feature = "json")]
@@ -254,6 +257,56 @@ fn text_refusals_to_read_a_conversation() {
     );
 }
 
+#[test]
+fn text_history_after_pages_a_conversation_forward() {
+    let (mut sim, mut store, a, _) = five_whispered();
+    sim.send(a, "/history @bob after 3");
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::After(3));
+    assert_eq!(
+        sim.take(a),
+        [
+            "* 2 later whispers with bob:",
+            "~ [whisper from bob 22:17:20] w4",
+            "~ [whisper to bob 22:18:20] w5",
+            "* that is the newest of your whispers with bob"
+        ]
+    );
+    sim.send(a, "/history @bob after 5");
+    assert_eq!(sim.take(a), ["* no later whispers with bob"]);
+}
+
+#[cfg(feature = "json")]
+#[test]
+fn json_pages_a_conversation_forward_with_after() {
+    use serde_json::json;
+
+    let (mut sim, mut store, _, _) = five_whispered();
+    let j = sim.connect();
+    sim.send_json(j, &json!({"type":"login","name":"alice","password":"Pw-alice-1"}));
+    sim.take(j);
+    let message = |seq: u64, from: &str| {
+        let ts = Sim::BASE_UNIX_MS + seq * 60_000;
+        json!({"seq": seq, "from": from, "text": format!("w{seq}"), "ts": ts})
+    };
+    sim.send_json(j, &json!({"type":"history","with":"bob","after":1}));
+    let fetch = store.serve_one(&mut sim);
+    assert_eq!(
+        fetch,
+        Fetch { client: j, target: conversation("alice", "bob"), range: HistoryRange::After(1), limit: 3 }
+    );
+    let page = json!({"type":"history","with":"bob","messages":[message(2, "bob"), message(3, "alice")],"more":true,"oldest":2,"newest":3});
+    assert_eq!(sim.take_json(j), [page]);
+    sim.send_json(j, &json!({"type":"history","with":"bob","after":3}));
+    store.serve_one(&mut sim);
+    let last = json!({"type":"history","with":"bob","messages":[message(4, "bob"), message(5, "alice")],"more":false,"oldest":4,"newest":5});
+    assert_eq!(sim.take_json(j), [last]);
+    // Nothing is newer than the newest whisper: answered without the store.
+    sim.send_json(j, &json!({"type":"history","with":"bob","after":5}));
+    assert!(store.pump(&mut sim).is_empty());
+    let none = json!({"type":"history","with":"bob","messages":[],"more":false,"oldest":null,"newest":5});
+    assert_eq!(sim.take_json(j), [none]);
+}
+
 #[cfg(feature = "json")]
 #[test]
 fn json_pages_name_the_conversation_and_page_with_before() {
@@ -272,7 +325,7 @@ fn json_pages_name_the_conversation_and_page_with_before() {
     let page = json!({"type":"history","with":"bob","messages":[message(4, "bob"), message(5, "alice")],"more":true,"oldest":4});
     assert_eq!(sim.take_json(j), [page]);
     sim.send_json(j, &json!({"type":"history","with":"bob","before":2}));
-    assert_eq!(store.serve_one(&mut sim).before, 2);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(2));
     let first = json!({"type":"history","with":"bob","messages":[message(1, "alice")],"more":false,"oldest":1});
     assert_eq!(sim.take_json(j), [first]);
     // Nothing is older than the first whisper: answered without the store.

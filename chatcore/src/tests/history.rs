@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::rejected;
 use crate::record::StoredMessage;
 use crate::sim::Sim;
-use crate::{HistoryTarget, Output};
+use crate::{HistoryRange, HistoryTarget, Output};
 
 /// alice said one..five in `rust`, her account's room, a minute apart;
 /// the room keeps three. (A guest's room would start afresh each time it
@@ -65,7 +65,12 @@ fn text_history_pages_back_through_the_store() {
     sim.clear();
     sim.take_transcript();
     sim.send(b, "/history");
-    let fetch = Output::FetchHistory { client: b, target: HistoryTarget::Room("rust".into()), before: 3, limit: 2 };
+    let fetch = Output::FetchHistory {
+        client: b,
+        target: HistoryTarget::Room("rust".into()),
+        range: HistoryRange::Before(3),
+        limit: 2,
+    };
     assert_eq!(sim.take_transcript(), [fetch]);
     let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
     sim.engine_mut()
@@ -177,7 +182,8 @@ mod json {
         sim.take_transcript();
         sim.send_json(b, &json!({"type": "history", "room": "rust", "before": 3}));
         let room = HistoryTarget::Room("rust".into());
-        let fetch = Output::FetchHistory { client: b, target: room.clone(), before: 3, limit: 2 };
+        let fetch =
+            Output::FetchHistory { client: b, target: room.clone(), range: crate::HistoryRange::Before(3), limit: 2 };
         assert_eq!(sim.take_transcript(), [fetch]);
         let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
         // Row 2 is damaged: the store returns row 1 and says one could not be read.

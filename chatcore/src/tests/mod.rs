@@ -14,6 +14,7 @@ mod connect;
 mod conversations;
 mod hardening;
 mod history;
+mod history_after; // paging forward: resuming after the last message seen
 mod invariants;
 mod irc;
 #[cfg(feature = "json")]

@@ -169,7 +169,7 @@ struct Model {
     failing: bool,
     stored: Vec<Record>,
     /// History fetches not answered yet: who, which history, below which number, how many.
-    fetches: Vec<(ClientId, HistoryTarget, u64, usize)>,
+    fetches: Vec<(ClientId, HistoryTarget, crate::HistoryRange, usize)>,
     /// The number of the last whisper kept in a conversation.
     last_whisper: u64,
 }
@@ -320,8 +320,8 @@ fn run(sim: &mut Sim, model: &mut Model, step: &Step) -> Result<Vec<Output>, Tes
             if model.fetches.is_empty() {
                 return Ok(Vec::new());
             }
-            let (client, target, before, limit) = model.fetches.remove(pick % model.fetches.len());
-            let page = super::paging::read(&model.stored, &target, before, limit);
+            let (client, target, range, limit) = model.fetches.remove(pick % model.fetches.len());
+            let page = super::paging::read(&model.stored, &target, range, limit);
             prop_assert_eq!(sim.engine_mut().handle_history_page(client, &target, page, 0), Ok(()));
             sim.drain();
             let out = sim.take_transcript();
@@ -413,13 +413,13 @@ fn check_outputs(
                     prop_assert!(allowed, "{record:?} while the store fails, at {step:?}");
                 }
             }
-            Output::FetchHistory { client, target, before, limit } => {
+            Output::FetchHistory { client, target, range, limit } => {
                 prop_assert!(config.emit_records, "a fetch without a store");
                 if let HistoryTarget::Conversation { account, .. } = target {
                     let asker = sim.engine().account_of(*client).map(NameKey::of);
                     prop_assert_eq!(asker, Some(NameKey::of(account)), "asked for another's conversation");
                 }
-                model.fetches.push((*client, target.clone(), *before, *limit));
+                model.fetches.push((*client, target.clone(), *range, *limit));
             }
             _ => {}
         }

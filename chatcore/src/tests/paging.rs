@@ -9,7 +9,7 @@ use super::restore::{records, trimmed};
 use crate::names::NameKey;
 use crate::record::StoredMessage;
 use crate::sim::Sim;
-use crate::{ClientId, Config, HistoryTarget, Output, Record};
+use crate::{ClientId, Config, HistoryRange, HistoryTarget, Output, Record};
 
 /// Every message and whisper record seen so far, as a store keeps them.
 #[derive(Default)]
@@ -22,7 +22,7 @@ pub(super) struct Store {
 pub(super) struct Fetch {
     pub(super) client: ClientId,
     pub(super) target: HistoryTarget,
-    pub(super) before: u64,
+    pub(super) range: HistoryRange,
     pub(super) limit: usize,
 }
 
@@ -40,20 +40,20 @@ impl Store {
         outputs
             .into_iter()
             .filter_map(|o| match o {
-                Output::FetchHistory { client, target, before, limit } => Some(Fetch { client, target, before, limit }),
+                Output::FetchHistory { client, target, range, limit } => Some(Fetch { client, target, range, limit }),
                 _ => None,
             })
             .collect()
     }
 
-    /// Up to `limit` of the newest messages of `target` numbered below `before`.
-    pub(super) fn read(&self, target: &HistoryTarget, before: u64, limit: usize) -> Vec<StoredMessage> {
-        read(&self.messages, target, before, limit)
+    /// The page of `target` that `range` names, up to `limit` messages.
+    pub(super) fn read(&self, target: &HistoryTarget, range: HistoryRange, limit: usize) -> Vec<StoredMessage> {
+        read(&self.messages, target, range, limit)
     }
 
     /// Answers `fetch` as a store would.
     pub(super) fn answer(&self, sim: &mut Sim, fetch: &Fetch) {
-        let page = self.read(&fetch.target, fetch.before, fetch.limit);
+        let page = self.read(&fetch.target, fetch.range, fetch.limit);
         sim.engine_mut().handle_history_page(fetch.client, &fetch.target, page, 0).expect("never an error");
         sim.drain();
     }
@@ -67,9 +67,15 @@ impl Store {
     }
 }
 
-/// Up to `limit` of the newest messages of `target` numbered below `before`
-/// among `records`, as a store answers a fetch.
-pub(super) fn read(records: &[Record], target: &HistoryTarget, before: u64, limit: usize) -> Vec<StoredMessage> {
+/// The page of `target` that `range` names among `records`, up to `limit`
+/// messages (the newest below a number, or the oldest above it), as a
+/// store answers a fetch.
+pub(super) fn read(
+    records: &[Record],
+    target: &HistoryTarget,
+    range: HistoryRange,
+    limit: usize,
+) -> Vec<StoredMessage> {
     let pair = |a: &str, b: &str| {
         let (a, b) = (NameKey::of(a), NameKey::of(b));
         if a <= b { (a, b) } else { (b, a) }
@@ -89,9 +95,15 @@ pub(super) fn read(records: &[Record], target: &HistoryTarget, before: u64, limi
             }
             _ => None,
         })
-        .filter(|m| m.seq < before)
+        .filter(|m| match range {
+            HistoryRange::Before(before) => m.seq < before,
+            HistoryRange::After(after) => m.seq > after,
+        })
         .collect();
-    found.drain(..found.len().saturating_sub(limit));
+    match range {
+        HistoryRange::Before(_) => drop(found.drain(..found.len().saturating_sub(limit))),
+        HistoryRange::After(_) => found.truncate(limit),
+    }
     found
 }
 
@@ -131,13 +143,13 @@ fn text_history_pages_back_through_the_store_to_the_first_message() {
     // Nothing is sent until the store answers.
     assert_eq!(sim.take(b), Vec::<String>::new());
     let fetch = store.serve_one(&mut sim);
-    assert_eq!(fetch, Fetch { client: b, target: room("rust"), before: 7, limit: 2 });
+    assert_eq!(fetch, Fetch { client: b, target: room("rust"), range: HistoryRange::Before(7), limit: 2 });
     assert_eq!(sim.take(b), ["* 2 earlier messages of rust:", &line(5), &line(6), "* /history shows earlier ones"]);
     sim.send(b, "/history rust");
-    assert_eq!(store.serve_one(&mut sim).before, 5);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(5));
     assert_eq!(sim.take(b), ["* 2 earlier messages of rust:", &line(3), &line(4), "* /history shows earlier ones"]);
     sim.send(b, "/history");
-    assert_eq!(store.serve_one(&mut sim).before, 3);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(3));
     assert_eq!(sim.take(b), ["* 2 earlier messages of rust:", &line(1), &line(2), "* that is the beginning of rust"]);
     // At the beginning, memory knows there is nothing more: no fetch.
     sim.send(b, "/history");
@@ -148,7 +160,7 @@ fn text_history_pages_back_through_the_store_to_the_first_message() {
     sim.send(b, "/join rust");
     sim.clear();
     sim.send(b, "/history");
-    assert_eq!(store.serve_one(&mut sim).before, 7);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(7));
     assert_eq!(sim.take(b)[1..3], [line(5), line(6)]);
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
@@ -170,7 +182,10 @@ fn the_first_fetch_starts_below_what_the_join_showed() {
     // The join replayed m5..m9; what is before m5 is on disk only.
     sim.clear();
     sim.send(b, "/history");
-    assert_eq!(store.serve_one(&mut sim), Fetch { client: b, target: room("rust"), before: 5, limit: 2 });
+    assert_eq!(
+        store.serve_one(&mut sim),
+        Fetch { client: b, target: room("rust"), range: crate::HistoryRange::Before(5), limit: 2 }
+    );
     assert_eq!(sim.take(b)[1..3], [line(3), line(4)]);
 }
 
@@ -243,7 +258,7 @@ fn after_a_restart_pages_come_from_the_store() {
     assert_eq!(after.take(b), ["* you are now in rust (1 here)", &line(7), &line(8), &line(9)]);
     for (before, first) in [(7, 5), (5, 3), (3, 1)] {
         after.send(b, "/history");
-        assert_eq!(store.serve_one(&mut after).before, before);
+        assert_eq!(store.serve_one(&mut after).range, HistoryRange::Before(before));
         assert_eq!(after.take(b)[1..3], [line(first), line(first + 1)]);
     }
     // A new message in the restored room gets the next number.
@@ -288,10 +303,13 @@ mod json {
         assert_eq!(sim.take_json(c), [page(7, true)]);
         // Beyond memory: asked of the store.
         sim.send_json(c, &json!({"type":"history","before":7}));
-        assert_eq!(store.serve_one(&mut sim), Fetch { client: c, target: room("rust"), before: 7, limit: 2 });
+        assert_eq!(
+            store.serve_one(&mut sim),
+            Fetch { client: c, target: room("rust"), range: crate::HistoryRange::Before(7), limit: 2 }
+        );
         assert_eq!(sim.take_json(c), [page(5, true)]);
         sim.send_json(c, &json!({"type":"history","room":"rust","before":4}));
-        assert_eq!(store.serve_one(&mut sim).before, 4);
+        assert_eq!(store.serve_one(&mut sim).range, crate::HistoryRange::Before(4));
         assert_eq!(sim.take_json(c), [page(2, true)]);
         sim.send_json(c, &json!({"type":"history","room":"rust","before":3}));
         store.serve_one(&mut sim);
@@ -326,10 +344,10 @@ fn pages_skip_senders_the_reader_blocks_without_stalling() {
     assert_eq!(sim.take(b)[1..], ["* you are now in rust (3 here)", &said("alice", 5), &said("alice", 7)]);
     store.pump(&mut sim);
     sim.send(b, "/history");
-    assert_eq!(store.serve_one(&mut sim).before, 5);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(5));
     assert_eq!(sim.take(b), ["* 1 earlier message of rust:", &said("alice", 3), "* /history shows earlier ones"]);
     sim.send(b, "/history");
-    assert_eq!(store.serve_one(&mut sim).before, 3);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(3));
     assert_eq!(sim.take(b), ["* 1 earlier message of rust:", &said("alice", 1), "* that is the beginning of rust"]);
     // A page of nothing but blocked lines still moves the cursor back.
     sim.send(b, "/block alice");
@@ -337,10 +355,10 @@ fn pages_skip_senders_the_reader_blocks_without_stalling() {
     sim.send(b, "/join rust");
     sim.take(b);
     sim.send(b, "/history");
-    assert_eq!(store.serve_one(&mut sim).before, 5);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(5));
     assert_eq!(sim.take(b), ["* 0 earlier messages of rust:", "* /history shows earlier ones"]);
     sim.send(b, "/history");
-    assert_eq!(store.serve_one(&mut sim).before, 3);
+    assert_eq!(store.serve_one(&mut sim).range, HistoryRange::Before(3));
     assert_eq!(sim.take(b), ["* no earlier messages in rust"]);
     // From memory too, for a JSON client.
     #[cfg(feature = "json")]

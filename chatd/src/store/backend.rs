@@ -98,6 +98,11 @@ pub trait Backend: Send {
     /// two accounts) numbered below `before`, the newest of them.
     fn history(&mut self, target: &HistoryTarget, before: u64, limit: usize) -> Result<Page, BackendError>;
 
+    /// Up to `limit` messages of `target` numbered above `after`, the
+    /// oldest of them: a page forward, for a reader that resumes after the
+    /// last message it saw.
+    fn history_after(&mut self, target: &HistoryTarget, after: u64, limit: usize) -> Result<Page, BackendError>;
+
     /// Deletes up to one chunk of messages that `retention` no longer
     /// keeps (the time being `now_ms`); returns how many. The newest
     /// message of each room always stays, so numbering carries on.
@@ -187,6 +192,10 @@ impl Backend for Store {
 
     fn history(&mut self, target: &HistoryTarget, before: u64, limit: usize) -> Result<Page, BackendError> {
         Ok(Store::history(self, target, before, limit)?)
+    }
+
+    fn history_after(&mut self, target: &HistoryTarget, after: u64, limit: usize) -> Result<Page, BackendError> {
+        Ok(Store::history_after(self, target, after, limit)?)
     }
 
     fn prune(&mut self, retention: Retention, now_ms: u64) -> Result<u64, BackendError> {

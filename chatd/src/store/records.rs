@@ -1,7 +1,7 @@
 //! Writing the engine's records, reading them back, paging history and
 //! pruning old messages.
 
-use chatcore::{HistoryTarget, NameKey, PasswordHash, Record, StoredMessage};
+use chatcore::{HistoryRange, HistoryTarget, NameKey, PasswordHash, Record, StoredMessage};
 use rusqlite::params;
 use rusqlite::types::ValueRef;
 
@@ -215,22 +215,49 @@ impl Store {
     /// reader's next page starts below the oldest message returned, so
     /// unreadable rows below that are left for it to count.
     pub(crate) fn history(&mut self, target: &HistoryTarget, before: u64, limit: usize) -> rusqlite::Result<Page> {
-        let (sql, key) = match target {
-            HistoryTarget::Room(room) => (
-                "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
-                NameKey::of(room).as_str().to_owned(),
-            ),
-            HistoryTarget::Conversation { account, with } => (
-                "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
-                pair_key(account, with),
-            ),
+        self.page(target, HistoryRange::Before(before), limit)
+    }
+
+    /// Up to `limit` messages of `target` numbered above `after`, the
+    /// oldest of them: a page forward, for a reader that resumes after the
+    /// last message it saw. Unreadable rows are skipped and counted as in
+    /// [`Store::history`], mirrored: a page counts those below its newest
+    /// message, and those above it unless the next page will meet them.
+    pub(crate) fn history_after(&mut self, target: &HistoryTarget, after: u64, limit: usize) -> rusqlite::Result<Page> {
+        self.page(target, HistoryRange::After(after), limit)
+    }
+
+    /// A page either way: rows are read walking away from the number
+    /// given, so that the page is the run of messages nearest it.
+    fn page(&mut self, target: &HistoryTarget, range: HistoryRange, limit: usize) -> rusqlite::Result<Page> {
+        let key = match target {
+            HistoryTarget::Room(room) => NameKey::of(room).as_str().to_owned(),
+            HistoryTarget::Conversation { account, with } => pair_key(account, with),
         };
+        let sql = match (target, range) {
+            (HistoryTarget::Room(_), HistoryRange::Before(_)) => {
+                "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+            }
+            (HistoryTarget::Room(_), HistoryRange::After(_)) => {
+                "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+            }
+            (HistoryTarget::Conversation { .. }, HistoryRange::Before(_)) => {
+                "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+            }
+            (HistoryTarget::Conversation { .. }, HistoryRange::After(_)) => {
+                "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+            }
+        };
+        let (HistoryRange::Before(from) | HistoryRange::After(from)) = range;
+        // Numbers are stored as SQLite integers: one past their range matches every row.
+        let from = i64::try_from(from).unwrap_or(i64::MAX);
         let mut query = self.conn.prepare_cached(sql)?;
         let scan = limit.saturating_add(MAX_UNREADABLE_PER_PAGE);
-        let mut rows = query.query(params![key, before, scan as u64])?;
+        let mut rows = query.query(params![key, from, scan as u64])?;
         let mut page = Page::default();
-        // Unreadable rows since the last readable one (below every message so far).
-        let mut below_oldest = 0;
+        // Unreadable rows since the last readable one (beyond every message
+        // so far, walking away from the number given).
+        let mut beyond_last = 0;
         let mut scanned = 0;
         while page.messages.len() < limit {
             let row = match rows.next() {
@@ -241,12 +268,12 @@ impl Store {
                 Err(error) => {
                     match target {
                         HistoryTarget::Room(room) => {
-                            tracing::error!(%error, %room, before, "could not read further back in a room's history");
+                            tracing::error!(%error, %room, ?range, "could not read further in a room's history");
                         }
-                        HistoryTarget::Conversation { .. } => tracing::error!(%error, conversation = %key, before,
-                            "could not read further back in a conversation"),
+                        HistoryTarget::Conversation { .. } => tracing::error!(%error, conversation = %key, ?range,
+                            "could not read further in a conversation"),
                     }
-                    below_oldest += 1;
+                    beyond_last += 1;
                     scanned = 0;
                     break;
                 }
@@ -254,11 +281,11 @@ impl Store {
             scanned += 1;
             match stored_message(row) {
                 Ok(message) => {
-                    page.unreadable += std::mem::take(&mut below_oldest);
+                    page.unreadable += std::mem::take(&mut beyond_last);
                     page.messages.push(message);
                 }
                 Err(error) => {
-                    below_oldest += 1;
+                    beyond_last += 1;
                     let seq = row.get_ref(0).ok().and_then(|seq| seq.as_i64().ok());
                     if self.logged_unreadable.len() >= MAX_LOGGED_UNREADABLE {
                         self.logged_unreadable.clear();
@@ -275,15 +302,18 @@ impl Store {
                 }
             }
         }
-        // Unreadable rows below the oldest message are this page's to count
-        // unless the page was cut short with messages to show: then the
-        // reader's next page starts below the oldest of them and meets
+        // Unreadable rows beyond the last message read (below the oldest of
+        // a page back, above the newest of a page forward) are this page's
+        // to count unless the page was cut short with messages to show:
+        // then the reader's next page starts at the last of them and meets
         // those rows again.
         let cut_short = scanned == scan && page.messages.len() < limit;
         if !cut_short || page.messages.is_empty() {
-            page.unreadable += below_oldest;
+            page.unreadable += beyond_last;
         }
-        page.messages.reverse();
+        if let HistoryRange::Before(_) = range {
+            page.messages.reverse();
+        }
         Ok(page)
     }
 

@@ -21,7 +21,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use chatcore::{ClientId, HistoryTarget, Publication, Record, StorageStatus, StoredMessage};
+use chatcore::{ClientId, HistoryRange, HistoryTarget, Publication, Record, StorageStatus, StoredMessage};
 
 use super::Retention;
 use super::backend::{Backend, Page};
@@ -39,15 +39,16 @@ pub enum Job {
         /// otherwise), after the records, in the order published.
         publications: Vec<Publication>,
     },
-    /// Read a page of older history for a client.
+    /// Read a page of history for a client.
     Fetch {
         /// Who asked; the page goes back to them.
         client: ClientId,
         /// The room or conversation, as the engine named it.
         target: HistoryTarget,
-        /// Only messages numbered below this.
-        before: u64,
-        /// At most this many messages, the newest of them.
+        /// Which page: the newest messages below a number, or the oldest
+        /// above one.
+        range: HistoryRange,
+        /// At most this many messages.
         limit: usize,
     },
 }
@@ -232,8 +233,12 @@ fn run(
         // Fetches run after the commits sent before them, so a page never
         // misses a message its reader has already seen.
         for fetch in fetches {
-            if let Job::Fetch { client, target, before, limit } = fetch {
-                let page = store.history(&target, before, limit).unwrap_or_else(|error| {
+            if let Job::Fetch { client, target, range, limit } = fetch {
+                let page = match range {
+                    HistoryRange::Before(before) => store.history(&target, before, limit),
+                    HistoryRange::After(after) => store.history_after(&target, after, limit),
+                };
+                let page = page.unwrap_or_else(|error| {
                     tracing::error!(%error, ?target, "could not read history");
                     // The reader learns there is a gap rather than that there is nothing.
                     Page { messages: Vec::new(), unreadable: 1 }

@@ -39,6 +39,10 @@ impl Backend for Recording {
         Ok(Page::default())
     }
 
+    fn history_after(&mut self, _: &HistoryTarget, _: u64, _: usize) -> Result<Page, BackendError> {
+        Ok(Page::default())
+    }
+
     fn prune(&mut self, _: Retention, _: u64) -> Result<u64, BackendError> {
         Ok(0)
     }

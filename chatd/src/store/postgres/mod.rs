@@ -32,7 +32,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chatcore::{CloakKey, HistoryTarget, Publication, Record, RoomMessage};
+use chatcore::{CloakKey, HistoryRange, HistoryTarget, Publication, Record, RoomMessage};
 use postgres::config::Host;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
@@ -319,7 +319,11 @@ impl Backend for PgStore {
     }
 
     fn history(&mut self, target: &HistoryTarget, before: u64, limit: usize) -> Result<Page, BackendError> {
-        self.reading(|conn| records::history(conn, target, before, limit))
+        self.reading(|conn| records::history(conn, target, HistoryRange::Before(before), limit))
+    }
+
+    fn history_after(&mut self, target: &HistoryTarget, after: u64, limit: usize) -> Result<Page, BackendError> {
+        self.reading(|conn| records::history(conn, target, HistoryRange::After(after), limit))
     }
 
     fn prune(&mut self, retention: Retention, now_ms: u64) -> Result<u64, BackendError> {

@@ -8,7 +8,7 @@
 //! is a number out of chatd's range (a negative `seq`, written by hand);
 //! such a row is skipped and counted, as in SQLite.
 
-use chatcore::{HistoryTarget, NameKey, PasswordHash, Record, StoredMessage};
+use chatcore::{HistoryRange, HistoryTarget, NameKey, PasswordHash, Record, StoredMessage};
 use postgres::Row;
 
 use super::super::backend::Page;
@@ -350,27 +350,41 @@ pub(super) fn load(conn: &mut Connection, history_len: usize) -> Result<Vec<Reco
     Ok(records)
 }
 
-/// Up to `limit` messages of `target` numbered below `before`, the newest of
-/// them; a row whose numbers are out of range is skipped and counted.
+/// The page of `target` that `range` names, up to `limit` messages (the
+/// newest below a number, or the oldest above one), oldest first; a row
+/// whose numbers are out of range is skipped and counted.
 pub(super) fn history(
     conn: &mut Connection,
     target: &HistoryTarget,
-    before: u64,
+    range: HistoryRange,
     limit: usize,
 ) -> Result<Page, postgres::Error> {
-    let (before, limit) = (int(before), int(limit as u64));
-    let rows = match target {
-        HistoryTarget::Room(room) => conn.query(
-            "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-            &[&key(room), &before, &limit],
-        )?,
-        HistoryTarget::Conversation { account, with } => conn.query(
-            "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-            &[&pair_key(account, with), &before, &limit],
-        )?,
+    let (HistoryRange::Before(from) | HistoryRange::After(from)) = range;
+    let (from, limit) = (int(from), int(limit as u64));
+    let sql = match (target, range) {
+        (HistoryTarget::Room(_), HistoryRange::Before(_)) => {
+            "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+        }
+        (HistoryTarget::Room(_), HistoryRange::After(_)) => {
+            "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        }
+        (HistoryTarget::Conversation { .. }, HistoryRange::Before(_)) => {
+            "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+        }
+        (HistoryTarget::Conversation { .. }, HistoryRange::After(_)) => {
+            "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        }
     };
+    let of = match target {
+        HistoryTarget::Room(room) => key(room),
+        HistoryTarget::Conversation { account, with } => pair_key(account, with),
+    };
+    let mut rows = conn.query(sql, &[&of, &from, &limit])?;
+    if let HistoryRange::Before(_) = range {
+        rows.reverse();
+    }
     let mut page = Page::default();
-    for row in rows.iter().rev() {
+    for row in &rows {
         match stored_message(row) {
             Some(message) => page.messages.push(message),
             None => page.unreadable += 1,
