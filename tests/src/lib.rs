@@ -7,6 +7,8 @@
 //! it with [`chatd!`]. Set `CHATD_BIN` to test some other build instead.
 
 pub mod browser;
+pub mod cluster;
+pub mod history_check;
 mod irc;
 mod lines;
 pub mod metrics;
@@ -340,6 +342,14 @@ impl Server {
     fn signal(&self, signal: rustix::process::Signal) {
         let pid = i32::try_from(self.child.id()).ok().and_then(rustix::process::Pid::from_raw).expect("a valid pid");
         rustix::process::kill_process(pid, signal).expect("send a signal to chatd");
+    }
+
+    /// Kills chatd with SIGKILL, as a crash or `kill -9` does (nothing is
+    /// flushed or closed on its way out), and waits until it has exited.
+    pub fn kill9(&mut self) {
+        // `Child::kill` is SIGKILL on Unix; an error means it had exited.
+        let _ = self.child.kill();
+        self.child.wait().expect("wait for the killed chatd");
     }
 
     /// Waits for chatd to exit, failing the test if it takes longer than `limit`.
