@@ -96,6 +96,13 @@ impl ClientLog {
         self.sessions.iter().rev().flat_map(|s| s.got.iter().rev()).find(|m| m.room == room).map(|m| m.seq)
     }
 
+    /// Every message it got in `room`, in the order it got them, across
+    /// sessions.
+    #[must_use]
+    pub fn got_in(&self, room: &str) -> Vec<&Message> {
+        self.sessions.iter().flat_map(|s| s.got.iter()).filter(|m| m.room == room).collect()
+    }
+
     fn current(&mut self) -> &mut Session {
         self.sessions.last_mut().expect("a client log always has a session")
     }

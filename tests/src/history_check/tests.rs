@@ -56,10 +56,7 @@ fn agreeing_observations_pass() {
 fn a_gap_is_found() {
     let mut observations = five();
     observations.client(got("c", &[1, 2, 4, 5]));
-    assert_eq!(
-        observations.check(),
-        [Violation::Gap { client: "c".into(), room: "r".into(), seq: 4, after: 2 }]
-    );
+    assert_eq!(observations.check(), [Violation::Gap { client: "c".into(), room: "r".into(), seq: 4, after: 2 }]);
 }
 
 #[test]
@@ -69,10 +66,7 @@ fn a_gap_across_a_resumed_session_is_found() {
     log.reconnected(true);
     log.got(Message::new("r", 4, "four"));
     observations.client(log);
-    assert_eq!(
-        observations.check(),
-        [Violation::Gap { client: "c".into(), room: "r".into(), seq: 4, after: 2 }]
-    );
+    assert_eq!(observations.check(), [Violation::Gap { client: "c".into(), room: "r".into(), seq: 4, after: 2 }]);
 }
 
 #[test]
@@ -170,10 +164,7 @@ fn a_client_left_behind_at_the_end_is_found() {
     observations.client(log);
     // Gone before the end: not expected to have caught up.
     observations.client(got("gone", &[1, 2]));
-    assert_eq!(
-        observations.check(),
-        [Violation::Behind { client: "c".into(), room: "r".into(), seq: 3, last: 5 }]
-    );
+    assert_eq!(observations.check(), [Violation::Behind { client: "c".into(), room: "r".into(), seq: 3, last: 5 }]);
 }
 
 #[test]

@@ -1,0 +1,218 @@
+//! A randomized run: JSON users on random nodes of three say numbered
+//! messages in two rooms, nodes are killed (SIGKILL) and restarted between
+//! rounds, users of a killed node come back on a live one and resume, and
+//! at the end the history checker runs over everything they got, every
+//! acknowledgement and the rooms' stored history.
+//!
+//! The seed is printed with every failure; `CHATD_CLUSTER_SEED=N` runs
+//! one seed again.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chatd_tests::chatd;
+use chatd_tests::cluster::{Cluster, LEASE, LEASE_MARGIN};
+use chatd_tests::history_check::{Message, Observations};
+
+use super::json_user::{JsonUser, Read};
+use super::services;
+
+/// Users, rounds and messages: small enough for well under a minute with
+/// a few kills (each costs up to a lease before its users' names free).
+const USERS: usize = 4;
+const ROUNDS: usize = 8;
+const MAX_SAID_PER_ROUND: u64 = 3;
+const ROOMS: [&str; 2] = ["alpha", "beta"];
+/// Rooms keep few messages in memory and page few at a time, so that
+/// resuming and reading back walk several pages from the store.
+const HISTORY_LEN: &str = "5";
+const PAGE: u64 = 4;
+
+/// A small generator of our own (splitmix64): the run depends on the
+/// seed alone.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[usize::try_from(self.below(items.len() as u64)).expect("a small index")]
+    }
+
+    /// True with probability `percent` %.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn seed() -> u64 {
+    std::env::var("CHATD_CLUSTER_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        u64::from(now.subsec_nanos()) ^ now.as_secs()
+    })
+}
+
+/// Prints the seed if the test fails (a panic unwinds through it).
+struct SeedOnFailure(u64);
+
+impl Drop for SeedOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("the randomized cluster run failed with seed {0}: CHATD_CLUSTER_SEED={0} runs it again", self.0);
+        }
+    }
+}
+
+#[test]
+fn random_kills_and_restarts_lose_reorder_or_repeat_no_acknowledged_message() {
+    if !services() {
+        return;
+    }
+    let seed = seed();
+    let _report = SeedOnFailure(seed);
+    eprintln!("seed {seed}");
+    let mut rng = Rng(seed);
+    let page = PAGE.to_string();
+    let args = ["--flood-lines-per-sec", "0", "--history-len", HISTORY_LEN, "--history-page-len", &page];
+    let mut cluster = Cluster::start(chatd!(), 3, &args);
+
+    // An account's rooms keep their history however often they empty.
+    let mut owner = cluster.node(1).register("owner", "owner-password");
+    for room in ROOMS {
+        owner.send(&format!("/create {room}"));
+        owner.expect(&format!("* room {room} created"));
+        owner.read_until_prefix(&format!("* you are now in {room} "));
+    }
+    owner.send("/quit");
+    drop(owner);
+    for node in 1..=3 {
+        for room in ROOMS {
+            cluster.wait_for_room(node, room);
+        }
+    }
+
+    let mut users: Vec<JsonUser> = (0..USERS).map(|i| JsonUser::new(&format!("u{i}"), PAGE)).collect();
+    for user in &mut users {
+        let node = usize::try_from(rng.below(3)).expect("a small number") + 1;
+        user.connect(&cluster, node, LEASE + LEASE_MARGIN);
+        let rooms: Vec<&str> = match rng.below(3) {
+            0 => vec![ROOMS[0]],
+            1 => vec![ROOMS[1]],
+            _ => ROOMS.to_vec(),
+        };
+        for room in rooms {
+            user.join(room, &cluster);
+        }
+    }
+
+    let mut said = 0_u64;
+    for round in 0..ROUNDS {
+        for user in users.iter_mut().filter(|user| user.connected()) {
+            for _ in 0..=rng.below(MAX_SAID_PER_ROUND) {
+                let room = rng.pick(&user.rooms.iter().map(String::as_str).collect::<Vec<_>>()).to_owned();
+                said += 1;
+                user.say(&room, &format!("{} says {said} in round {round}", user.name));
+            }
+        }
+        for user in &mut users {
+            user.await_acks(&cluster);
+        }
+        upset(&mut cluster, &mut rng, &mut users, round);
+    }
+
+    // Everything said is answered; read the rooms back from a live node.
+    let reader_node = cluster.alive_nodes()[0];
+    let mut reader = JsonUser::new("reader", PAGE);
+    reader.connect(&cluster, reader_node, LEASE + LEASE_MARGIN);
+    let mut observations = Observations::new();
+    let mut heads = HashMap::new();
+    for room in ROOMS {
+        reader.join(room, &cluster);
+        let stored = read_back(&mut reader, room, &cluster);
+        heads.insert(room.to_owned(), stored.iter().map(|m| m.seq).max().unwrap_or(0));
+        for message in stored {
+            observations.stored(message);
+        }
+    }
+    let mut acknowledged = 0;
+    for mut user in users {
+        user.catch_up(&heads, super::PATIENCE);
+        if user.connected() {
+            user.log.connected_at_end();
+        }
+        acknowledged += user.acks.len();
+        for ack in user.acks.drain(..) {
+            observations.acknowledged(ack);
+        }
+        observations.client(user.log);
+    }
+    assert!(acknowledged > 0, "nothing was acknowledged at all; logs:\n{}", cluster.logs());
+    let violations = observations.check();
+    assert!(
+        violations.is_empty(),
+        "seed {seed}: {} violation(s):\n{}\nlogs:\n{}",
+        violations.len(),
+        violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+        cluster.logs()
+    );
+}
+
+/// Between rounds: maybe kill a node (never the last one running), maybe
+/// restart a dead one; users of a killed node come back on a live one.
+fn upset(cluster: &mut Cluster, rng: &mut Rng, users: &mut [JsonUser], round: usize) {
+    let alive = cluster.alive_nodes();
+    if alive.len() > 1 && rng.chance(40) {
+        let victim = rng.pick(&alive);
+        eprintln!("round {round}: kill -9 node{victim}");
+        cluster.kill9(victim);
+        for user in users.iter_mut().filter(|user| user.node == victim) {
+            user.lose_connection();
+        }
+    }
+    let dead: Vec<usize> = (1..=cluster.len()).filter(|&i| !cluster.is_alive(i)).collect();
+    if !dead.is_empty() && rng.chance(50) {
+        let back = rng.pick(&dead);
+        eprintln!("round {round}: restart node{back}");
+        cluster.restart(back);
+    }
+    let alive = cluster.alive_nodes();
+    for user in users.iter_mut().filter(|user| !user.connected()) {
+        let node = rng.pick(&alive);
+        eprintln!("round {round}: {} comes back on node{node}", user.name);
+        user.connect(cluster, node, LEASE + LEASE_MARGIN);
+        // Only the test kills a node, and not while this runs.
+        assert!(user.resume(cluster), "{} lost node{node} while resuming; logs:\n{}", user.name, cluster.logs());
+    }
+}
+
+/// The whole history of `room`, newest page first, walking back with
+/// `before` until a page says there is no more.
+pub(crate) fn read_back(reader: &mut JsonUser, room: &str, cluster: &Cluster) -> Vec<Message> {
+    let mut pages = Vec::new();
+    let mut before = None;
+    loop {
+        let Some(page) = reader.history_page(room, before, cluster) else {
+            panic!("the reader's node died; logs:\n{}", cluster.logs());
+        };
+        let done = !page.more;
+        before = page.oldest;
+        pages.push(page.messages);
+        if done || before.is_none() {
+            break;
+        }
+    }
+    // Drain whatever the join brought, so that nothing is left unread.
+    while let Read::Object(_) = reader.read(Duration::from_millis(100)) {}
+    pages.into_iter().rev().flatten().collect()
+}
