@@ -7,7 +7,8 @@
 //! it missed with `history` pages: `before` is a bound from above, and
 //! `before = L + 1 + PAGE` gives the messages numbered `L + 1` to
 //! `L + PAGE`, so it walks forward from `L`, the last number it got, a
-//! page at a time until a page comes back short. What the join's replay
+//! page at a time until a page stops short of its `before` (near the
+//! head a page also holds older messages, which it already has). What the join's replay
 //! and live delivery bring meanwhile is kept after the pages, less what
 //! the pages already gave: a client that pages does that much itself.
 //! Everything after the pages is recorded as it comes, so a repeat or a
@@ -168,13 +169,16 @@ impl JsonUser {
         loop {
             let before = paged + 1 + self.page;
             let Some(page) = self.history_page(room, Some(before), cluster) else { return false };
-            for message in &page.messages {
-                assert!(message.seq > paged, "{}: a page before {before} held #{}", self.name, message.seq);
-                paged = message.seq;
-                self.log.got(message.clone());
+            // The page holds the newest messages below `before`: near the
+            // room's head, some the user has already.
+            let newest = page.messages.iter().map(|m| m.seq).max().unwrap_or(0);
+            let had = paged;
+            for message in page.messages.into_iter().filter(|m| m.seq > had) {
+                paged = paged.max(message.seq);
+                self.log.got(message);
             }
-            // A short page reached the newest message.
-            if (page.messages.len() as u64) < self.page {
+            // A page that stops short of `before` reached the newest message.
+            if newest + 1 < before {
                 break;
             }
         }

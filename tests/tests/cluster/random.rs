@@ -13,6 +13,7 @@ use std::time::Duration;
 use chatd_tests::chatd;
 use chatd_tests::cluster::{Cluster, LEASE, LEASE_MARGIN};
 use chatd_tests::history_check::{Message, Observations};
+use chatd_tests::outside::POSTGRES;
 
 use super::json_user::{JsonUser, Read};
 use super::services;
@@ -79,13 +80,32 @@ fn random_kills_and_restarts_lose_reorder_or_repeat_no_acknowledged_message() {
     if !services() {
         return;
     }
+    run(|args| Cluster::start(chatd!(), 3, args));
+}
+
+/// The same run on one plain chatd on PostgreSQL, killed and started
+/// again at random: what a cluster must keep, a lone node keeps already,
+/// and the run's own machinery (resuming, reading back, checking) is
+/// checked against it.
+#[test]
+fn random_kills_and_restarts_of_a_lone_node_on_postgres_lose_reorder_or_repeat_nothing() {
+    if !POSTGRES.present() {
+        return;
+    }
+    run(|args| Cluster::start_without_redis(chatd!(), 1, args));
+}
+
+/// Rounds of messages and upsets on the nodes `start` gives, then the
+/// checker.
+fn run(start: impl FnOnce(&[&str]) -> Cluster) {
     let seed = seed();
     let _report = SeedOnFailure(seed);
     eprintln!("seed {seed}");
     let mut rng = Rng(seed);
     let page = PAGE.to_string();
     let args = ["--flood-lines-per-sec", "0", "--history-len", HISTORY_LEN, "--history-page-len", &page];
-    let mut cluster = Cluster::start(chatd!(), 3, &args);
+    let mut cluster = start(&args);
+    let nodes = cluster.len();
 
     // An account's rooms keep their history however often they empty.
     let mut owner = cluster.node(1).register("owner", "owner-password");
@@ -96,7 +116,7 @@ fn random_kills_and_restarts_lose_reorder_or_repeat_no_acknowledged_message() {
     }
     owner.send("/quit");
     drop(owner);
-    for node in 1..=3 {
+    for node in 1..=nodes {
         for room in ROOMS {
             cluster.wait_for_room(node, room);
         }
@@ -104,7 +124,7 @@ fn random_kills_and_restarts_lose_reorder_or_repeat_no_acknowledged_message() {
 
     let mut users: Vec<JsonUser> = (0..USERS).map(|i| JsonUser::new(&format!("u{i}"), PAGE)).collect();
     for user in &mut users {
-        let node = usize::try_from(rng.below(3)).expect("a small number") + 1;
+        let node = rng.pick(&cluster.alive_nodes());
         user.connect(&cluster, node, LEASE + LEASE_MARGIN);
         let rooms: Vec<&str> = match rng.below(3) {
             0 => vec![ROOMS[0]],
@@ -168,11 +188,12 @@ fn random_kills_and_restarts_lose_reorder_or_repeat_no_acknowledged_message() {
     );
 }
 
-/// Between rounds: maybe kill a node (never the last one running), maybe
-/// restart a dead one; users of a killed node come back on a live one.
+/// Between rounds: maybe kill a node, maybe restart a dead one (at once
+/// if none is left); users of a killed node come back on a live one.
 fn upset(cluster: &mut Cluster, rng: &mut Rng, users: &mut [JsonUser], round: usize) {
     let alive = cluster.alive_nodes();
-    if alive.len() > 1 && rng.chance(40) {
+    // A cluster keeps one node running; a lone node comes back at once.
+    if (alive.len() > 1 || cluster.len() == 1) && rng.chance(40) {
         let victim = rng.pick(&alive);
         eprintln!("round {round}: kill -9 node{victim}");
         cluster.kill9(victim);
@@ -181,7 +202,7 @@ fn upset(cluster: &mut Cluster, rng: &mut Rng, users: &mut [JsonUser], round: us
         }
     }
     let dead: Vec<usize> = (1..=cluster.len()).filter(|&i| !cluster.is_alive(i)).collect();
-    if !dead.is_empty() && rng.chance(50) {
+    if !dead.is_empty() && (dead.len() == cluster.len() || rng.chance(50)) {
         let back = rng.pick(&dead);
         eprintln!("round {round}: restart node{back}");
         cluster.restart(back);
