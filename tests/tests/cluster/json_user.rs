@@ -4,15 +4,15 @@
 //!
 //! Resuming: the JSON protocol has no `since` of message numbers (its
 //! `since` asks who was online), so a user that comes back asks for what
-//! it missed with `history` pages: `before` is a bound from above, and
+//! it missed with `history` pages. `before` bounds a page from above, and
 //! `before = L + 1 + PAGE` gives the messages numbered `L + 1` to
-//! `L + PAGE`, so it walks forward from `L`, the last number it got, a
-//! page at a time until a page stops short of its `before` (near the
-//! head a page also holds older messages, which it already has). What the join's replay
-//! and live delivery bring meanwhile is kept after the pages, less what
-//! the pages already gave: a client that pages does that much itself.
-//! Everything after the pages is recorded as it comes, so a repeat or a
-//! reorder in live delivery still shows.
+//! `L + PAGE`: the user walks forward from `L`, the last number it got, a
+//! page at a time, until a page stops short of its `before` (near the
+//! head a page also holds older messages, which it already has). What
+//! the join's replay and live delivery bring meanwhile is kept after the
+//! pages, less what the pages already gave: a client that pages does
+//! that much itself. Everything after the pages is recorded as it comes,
+//! so a repeat or a reorder in live delivery still shows.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Write};
