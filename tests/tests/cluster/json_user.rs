@@ -10,9 +10,16 @@
 //! page at a time, until a page stops short of its `before` (near the
 //! head a page also holds older messages, which it already has). What
 //! the join's replay and live delivery bring meanwhile is kept after the
-//! pages, less what the pages already gave: a client that pages does
-//! that much itself. Everything after the pages is recorded as it comes,
-//! so a repeat or a reorder in live delivery still shows.
+//! pages, less what the pages already gave, and so is what live delivery
+//! brings later: a node that had not followed the room delivers what it
+//! missed live after the join, which a user that paged has already. A
+//! client that pages does that much itself.
+//!
+//! So that this leaves no repeat or reorder unseen, each user keeps two
+//! records for the checker: what it shows (`log`, pages and all, one
+//! session resuming the other) and what each connection delivered as it
+//! came (`stream`: replay and live messages, no pages, nothing left out,
+//! each connection a session of its own that must be gap-free).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Write};
@@ -40,6 +47,15 @@ pub(crate) struct JsonUser {
     pub(crate) node: usize,
     conn: Option<Client>,
     pub(crate) log: ClientLog,
+    /// What each connection delivered, as it came (see the module docs).
+    pub(crate) stream: ClientLog,
+    /// Connections made so far.
+    connections: usize,
+    /// Per room, the last seq paged in while resuming: live copies up to
+    /// it are ones the user already has.
+    paged: HashMap<String, u64>,
+    /// What happened, for a failure's report.
+    trace: Vec<String>,
     /// The rooms it is in, in the order it joined them.
     pub(crate) rooms: Vec<String>,
     /// Rooms whose messages go straight to the log.
@@ -67,6 +83,10 @@ impl JsonUser {
             node: 0,
             conn: None,
             log: ClientLog::new(name),
+            stream: ClientLog::new(&format!("{name} as delivered")),
+            connections: 0,
+            paged: HashMap::new(),
+            trace: Vec::new(),
             rooms: Vec::new(),
             live: HashSet::new(),
             held: Vec::new(),
@@ -92,6 +112,11 @@ impl JsonUser {
         conn.first_json(&nick);
         self.node = node;
         self.conn = Some(conn);
+        self.connections += 1;
+        if self.connections > 1 {
+            self.stream.reconnected(false);
+        }
+        self.trace.push(format!("connected to node{node}"));
         let deadline = Instant::now() + patience;
         loop {
             let answer = self.expect_object(&format!("an answer to nick {}", self.name), cluster);
@@ -115,6 +140,7 @@ impl JsonUser {
     /// Joins `room` fresh: its replay and what follows are recorded as
     /// they come.
     pub(crate) fn join(&mut self, room: &str, cluster: &Cluster) {
+        self.trace.push(format!("join {room}"));
         self.live.insert(room.to_owned());
         self.send_join(room, cluster);
         if !self.rooms.iter().any(|r| r == room) {
@@ -157,6 +183,7 @@ impl JsonUser {
     fn resume_room(&mut self, room: &str, cluster: &Cluster) -> bool {
         let last = self.log.last_seq(room);
         self.held.clear();
+        self.trace.push(format!("resume {room} after {last:?}"));
         if !self.send_join(room, cluster) {
             return false;
         }
@@ -172,6 +199,8 @@ impl JsonUser {
             // The page holds the newest messages below `before`: near the
             // room's head, some the user has already.
             let newest = page.messages.iter().map(|m| m.seq).max().unwrap_or(0);
+            let seqs: Vec<u64> = page.messages.iter().map(|m| m.seq).collect();
+            self.trace.push(format!("page of {room} before {before}: {seqs:?}"));
             let had = paged;
             for message in page.messages.into_iter().filter(|m| m.seq > had) {
                 paged = paged.max(message.seq);
@@ -182,6 +211,7 @@ impl JsonUser {
                 break;
             }
         }
+        self.paged.insert(room.to_owned(), paged);
         self.release_held(room, paged);
         true
     }
@@ -232,6 +262,7 @@ impl JsonUser {
     pub(crate) fn say(&mut self, room: &str, text: &str) {
         let id = self.id("say");
         self.pending.insert(id.clone(), (room.to_owned(), text.to_owned()));
+        self.trace.push(format!("say {text:?} in {room}"));
         let _ = self.write(&json!({"type": "say", "room": room, "text": text, "id": id}).to_string());
     }
 
@@ -256,8 +287,13 @@ impl JsonUser {
     /// Reads until it has got each of its rooms up to `heads` (room, last
     /// seq), or nothing comes for `patience`.
     pub(crate) fn catch_up(&mut self, heads: &HashMap<String, u64>, patience: Duration) {
+        // Both records: pages may have given the user what its connection
+        // has yet to deliver.
         let behind = |user: &JsonUser| {
-            user.rooms.iter().any(|room| user.log.last_seq(room).unwrap_or(0) < heads.get(room).copied().unwrap_or(0))
+            user.rooms.iter().any(|room| {
+                let head = heads.get(room).copied().unwrap_or(0);
+                [&user.log, &user.stream].iter().any(|log| log.last_seq(room).unwrap_or(0) < head)
+            })
         };
         while behind(self) {
             if !matches!(self.read(patience), Read::Object(_)) {
@@ -289,10 +325,14 @@ impl JsonUser {
                 assert_eq!(message.text, text, "{}: the echo of {id} has another text", self.name);
                 self.acks.push(message.clone());
             }
-            if self.live.iter().any(|r| r.eq_ignore_ascii_case(room)) {
-                self.log.got(message);
-            } else {
+            let history = value["history"] == true;
+            self.trace.push(format!("{room} #{seq}{}", if history { " (replayed)" } else { "" }));
+            self.stream.got(message.clone());
+            let had = self.paged.get(room).copied().unwrap_or(0);
+            if !self.live.iter().any(|r| r.eq_ignore_ascii_case(room)) {
                 self.held.push(message);
+            } else if message.seq > had {
+                self.log.got(message);
             }
         } else if value["type"] == "error"
             && let Some(id) = &id
@@ -308,6 +348,8 @@ impl JsonUser {
     fn gone(&mut self) -> Read {
         self.conn = None;
         self.live.clear();
+        self.paged.clear();
+        self.trace.push("connection ended".to_owned());
         for (_, (room, text)) in self.pending.drain() {
             self.unacknowledged.push((text, format!("unanswered in {room} when its node died")));
         }
@@ -331,6 +373,21 @@ impl JsonUser {
             Read::Quiet => panic!("{}: no {what}; logs:\n{}", self.name, cluster.logs()),
             Read::Gone => panic!("{}: connection ended while waiting for {what}; logs:\n{}", self.name, cluster.logs()),
         }
+    }
+
+    /// Both records, for the checker; `at_end`: the user is still
+    /// connected and has read all it will.
+    pub(crate) fn records(mut self, at_end: bool) -> [ClientLog; 2] {
+        if at_end {
+            self.log.connected_at_end();
+            self.stream.connected_at_end();
+        }
+        [self.log, self.stream]
+    }
+
+    /// What happened to it, one event a line, for a failure's report.
+    pub(crate) fn trace(&self) -> String {
+        format!("--- {}\n{}\n", self.name, self.trace.join("\n"))
     }
 
     fn write(&mut self, line: &str) -> bool {

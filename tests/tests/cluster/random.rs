@@ -151,37 +151,52 @@ fn run(start: impl FnOnce(&[&str]) -> Cluster) {
         upset(&mut cluster, &mut rng, &mut users, round);
     }
 
-    // Everything said is answered; read the rooms back from a live node.
-    let reader_node = cluster.alive_nodes()[0];
-    let mut reader = JsonUser::new("reader", PAGE);
-    reader.connect(&cluster, reader_node, LEASE + LEASE_MARGIN);
+    // Everything said is answered. History is what the store holds; a
+    // live node, once its reader has caught up, pages back the same.
     let mut observations = Observations::new();
     let mut heads = HashMap::new();
+    let mut history = HashMap::new();
     for room in ROOMS {
-        reader.join(room, &cluster);
-        let stored = read_back(&mut reader, room, &cluster);
+        let stored = stored(&cluster, room);
         heads.insert(room.to_owned(), stored.iter().map(|m| m.seq).max().unwrap_or(0));
+        history.insert(room, stored.clone());
         for message in stored {
             observations.stored(message);
         }
     }
+    let reader_node = cluster.alive_nodes()[0];
+    let mut reader = JsonUser::new("reader", PAGE);
+    reader.connect(&cluster, reader_node, LEASE + LEASE_MARGIN);
+    for room in ROOMS {
+        reader.join(room, &cluster);
+    }
+    reader.catch_up(&heads, super::PATIENCE);
+    for room in ROOMS {
+        let paged = read_back(&mut reader, room, &cluster);
+        assert_eq!(
+            paged, history[room],
+            "seed {seed}: node{reader_node} pages {room} otherwise than the store holds it"
+        );
+    }
     let mut acknowledged = 0;
+    let mut traces = String::new();
     for mut user in users {
         user.catch_up(&heads, super::PATIENCE);
-        if user.connected() {
-            user.log.connected_at_end();
-        }
         acknowledged += user.acks.len();
         for ack in user.acks.drain(..) {
             observations.acknowledged(ack);
         }
-        observations.client(user.log);
+        traces.push_str(&user.trace());
+        let at_end = user.connected();
+        for log in user.records(at_end) {
+            observations.client(log);
+        }
     }
     assert!(acknowledged > 0, "nothing was acknowledged at all; logs:\n{}", cluster.logs());
     let violations = observations.check();
     assert!(
         violations.is_empty(),
-        "seed {seed}: {} violation(s):\n{}\nlogs:\n{}",
+        "seed {seed}: {} violation(s):\n{}\nwhat each user did and got:\n{traces}\nlogs:\n{}",
         violations.len(),
         violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
         cluster.logs()
@@ -215,6 +230,18 @@ fn upset(cluster: &mut Cluster, rng: &mut Rng, users: &mut [JsonUser], round: us
         // Only the test kills a node, and not while this runs.
         assert!(user.resume(cluster), "{} lost node{node} while resuming; logs:\n{}", user.name, cluster.logs());
     }
+}
+
+/// `room`'s messages as the store holds them, in order.
+pub(crate) fn stored(cluster: &Cluster, room: &str) -> Vec<Message> {
+    let rows =
+        cluster.database().sql(&format!("SELECT seq, text FROM messages WHERE room_key = '{room}' ORDER BY seq"));
+    rows.lines()
+        .map(|row| {
+            let (seq, text) = row.split_once('|').expect("seq|text");
+            Message::new(room, seq.parse().expect("a seq"), text)
+        })
+        .collect()
 }
 
 /// The whole history of `room`, newest page first, walking back with
