@@ -334,7 +334,8 @@ fn a_killed_node_s_users_leave_within_the_lease_and_resume_on_another_node() {
     let mut reader = JsonUser::new("reader", page);
     reader.connect(&cluster, 1, PATIENCE);
     reader.join("den", &cluster);
-    let stored = random::read_back(&mut reader, "den", &cluster);
+    let stored = random::stored(&cluster, "den");
+    assert_eq!(random::read_back(&mut reader, "den", &cluster), stored, "node 1 pages den as the store holds it");
     let after: Vec<(u64, String)> = stored.iter().filter(|m| m.seq > before).map(|m| (m.seq, m.text.clone())).collect();
     assert_eq!(after, wanted, "the store holds what was acknowledged, under the same seqs");
     let mut observations = Observations::new();

@@ -21,7 +21,7 @@ use super::services;
 /// Users, rounds and messages: small enough for well under a minute with
 /// a few kills (each costs up to a lease before its users' names free).
 const USERS: usize = 4;
-const ROUNDS: usize = 8;
+const ROUNDS: usize = 12;
 const MAX_SAID_PER_ROUND: u64 = 3;
 const ROOMS: [&str; 2] = ["alpha", "beta"];
 /// Rooms keep few messages in memory and page few at a time, so that
