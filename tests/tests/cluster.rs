@@ -264,7 +264,6 @@ fn a_killed_node_s_users_leave_within_the_lease_and_resume_on_another_node() {
     if !services() {
         return;
     }
-    let page = 4;
     let args = ["--flood-lines-per-sec", "0", "--history-len", "3", "--history-page-len", "4"];
     let mut cluster = Cluster::start(chatd!(), 3, &args);
     // An account's room: it keeps its history whoever leaves.
@@ -275,12 +274,12 @@ fn a_killed_node_s_users_leave_within_the_lease_and_resume_on_another_node() {
     let mut bob = joins(&cluster, 2, "bob", "den", 2);
     alice.expect("* bob joined den");
 
-    let mut jay = JsonUser::new("jay", page);
+    let mut jay = JsonUser::new("jay");
     jay.connect(&cluster, 2, PATIENCE);
     jay.join("den", &cluster);
     alice.expect("* jay joined den");
     cluster.wait_for_room(3, "den");
-    let mut wes = JsonUser::new("wes", page);
+    let mut wes = JsonUser::new("wes");
     wes.connect(&cluster, 3, PATIENCE);
     wes.join("den", &cluster);
     alice.expect("* wes joined den");
@@ -331,7 +330,7 @@ fn a_killed_node_s_users_leave_within_the_lease_and_resume_on_another_node() {
         jay.log.got_in("den").into_iter().filter(|m| m.seq > before).map(|m| (m.seq, m.text.clone())).collect();
     assert_eq!(got, wanted, "jay got every message acknowledged after its last, once, in order");
     // And the store holds them so, and jay's whole record agrees with it.
-    let mut reader = JsonUser::new("reader", page);
+    let mut reader = JsonUser::new("reader");
     reader.connect(&cluster, 1, PATIENCE);
     reader.join("den", &cluster);
     let stored = random::stored(&cluster, "den");

@@ -2,18 +2,15 @@
 //! got (for the history checker), survives its node dying, and resumes on
 //! another node.
 //!
-//! Resuming: the JSON protocol has no `since` of message numbers (its
-//! `since` asks who was online), so a user that comes back asks for what
-//! it missed with `history` pages. `before` bounds a page from above, and
-//! `before = L + 1 + PAGE` gives the messages numbered `L + 1` to
-//! `L + PAGE`: the user walks forward from `L`, the last number it got, a
-//! page at a time, until a page stops short of its `before` (near the
-//! head a page also holds older messages, which it already has). What
-//! the join's replay and live delivery bring meanwhile is kept after the
-//! pages, less what the pages already gave, and so is what live delivery
-//! brings later: a node that had not followed the room delivers what it
-//! missed live after the join, which a user that paged has already. A
-//! client that pages does that much itself.
+//! Resuming: a user that comes back joins each room again and asks for
+//! what it missed with `history` pages forward (`after` the last seq it
+//! got, then after each page's `newest`, until `more` is false): the
+//! protocol's resume by message number. What the join's replay and live
+//! delivery bring meanwhile is kept after the pages, less what the pages
+//! already gave, and so is what live delivery brings later: a node that
+//! had not followed the room delivers what it missed live after the
+//! join, which a user that paged has already. The protocol asks a client
+//! to drop a seq it already has.
 //!
 //! So that this leaves no repeat or reorder unseen, each user keeps two
 //! records for the checker: what it shows (`log`, pages and all, one
@@ -70,14 +67,11 @@ pub(crate) struct JsonUser {
     /// node's death left unknown.
     pub(crate) unacknowledged: Vec<(String, String)>,
     next_id: u64,
-    /// `--history-page-len` of the nodes.
-    page: u64,
 }
 
 impl JsonUser {
-    /// A user named `name` (not yet connected); the nodes page history
-    /// `page` messages at a time.
-    pub(crate) fn new(name: &str, page: u64) -> JsonUser {
+    /// A user named `name`, not yet connected.
+    pub(crate) fn new(name: &str) -> JsonUser {
         JsonUser {
             name: name.to_owned(),
             node: 0,
@@ -94,7 +88,6 @@ impl JsonUser {
             acks: Vec::new(),
             unacknowledged: Vec::new(),
             next_id: 0,
-            page,
         }
     }
 
@@ -194,20 +187,16 @@ impl JsonUser {
         };
         let mut paged = last;
         loop {
-            let before = paged + 1 + self.page;
-            let Some(page) = self.history_page(room, Some(before), cluster) else { return false };
-            // The page holds the newest messages below `before`: near the
-            // room's head, some the user has already.
-            let newest = page.messages.iter().map(|m| m.seq).max().unwrap_or(0);
+            let Some(page) = self.history_page(room, Bound::After(paged), cluster) else { return false };
             let seqs: Vec<u64> = page.messages.iter().map(|m| m.seq).collect();
-            self.trace.push(format!("page of {room} before {before}: {seqs:?}"));
-            let had = paged;
-            for message in page.messages.into_iter().filter(|m| m.seq > had) {
-                paged = paged.max(message.seq);
+            self.trace.push(format!("page of {room} after {paged}: {seqs:?}, more: {}", page.more));
+            for message in page.messages {
+                assert!(message.seq > paged, "{}: a page after {paged} held {room} #{}", self.name, message.seq);
+                paged = message.seq;
                 self.log.got(message);
             }
-            // A page that stops short of `before` reached the newest message.
-            if newest + 1 < before {
+            paged = paged.max(page.newest.unwrap_or(0));
+            if !page.more {
                 break;
             }
         }
@@ -227,13 +216,15 @@ impl JsonUser {
         self.live.insert(room.to_owned());
     }
 
-    /// One page of `room`'s history before `before` (the newest if
-    /// `None`); `None` if the node died meanwhile.
-    pub(crate) fn history_page(&mut self, room: &str, before: Option<u64>, cluster: &Cluster) -> Option<Page> {
+    /// One page of `room`'s history (see [`Bound`]); `None` if the node
+    /// died meanwhile.
+    pub(crate) fn history_page(&mut self, room: &str, bound: Bound, cluster: &Cluster) -> Option<Page> {
         let id = self.id("page");
         let mut request = json!({"type": "history", "room": room, "id": id});
-        if let Some(before) = before {
-            request["before"] = json!(before);
+        match bound {
+            Bound::Newest => {}
+            Bound::Before(seq) => request["before"] = json!(seq),
+            Bound::After(seq) => request["after"] = json!(seq),
         }
         if !self.write(&request.to_string()) {
             return None;
@@ -249,7 +240,8 @@ impl JsonUser {
                         .map(|m| Message::new(room, m["seq"].as_u64().expect("seq"), m["text"].as_str().expect("text")))
                         .collect();
                     let more = answer["more"].as_bool().expect("a page says whether there is more");
-                    return Some(Page { messages, more, oldest: answer["oldest"].as_u64() });
+                    let (oldest, newest) = (answer["oldest"].as_u64(), answer["newest"].as_u64());
+                    return Some(Page { messages, more, oldest, newest });
                 }
                 Read::Object(_) => {}
                 Read::Gone => return None,
@@ -406,12 +398,26 @@ impl JsonUser {
     }
 }
 
+/// Which page of history to ask for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Bound {
+    /// The newest messages.
+    Newest,
+    /// The newest messages numbered below this.
+    Before(u64),
+    /// The oldest messages numbered above this.
+    After(u64),
+}
+
 /// One `history` answer.
 pub(crate) struct Page {
     /// Its messages, oldest first.
     pub(crate) messages: Vec<Message>,
-    /// Whether older ones are left.
+    /// Whether older ones are left (answering `after`: newer ones).
     pub(crate) more: bool,
     /// `oldest`: send it as `before` for the page before.
     pub(crate) oldest: Option<u64>,
+    /// `newest` (answering `after` only): send it as `after` for the page
+    /// after.
+    pub(crate) newest: Option<u64>,
 }

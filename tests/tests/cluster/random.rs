@@ -15,7 +15,7 @@ use chatd_tests::cluster::{Cluster, LEASE, LEASE_MARGIN};
 use chatd_tests::history_check::{Message, Observations};
 use chatd_tests::outside::POSTGRES;
 
-use super::json_user::{JsonUser, Read};
+use super::json_user::{Bound, JsonUser, Read};
 use super::services;
 
 /// Users, rounds and messages: small enough for well under a minute with
@@ -122,7 +122,7 @@ fn run(start: impl FnOnce(&[&str]) -> Cluster) {
         }
     }
 
-    let mut users: Vec<JsonUser> = (0..USERS).map(|i| JsonUser::new(&format!("u{i}"), PAGE)).collect();
+    let mut users: Vec<JsonUser> = (0..USERS).map(|i| JsonUser::new(&format!("u{i}"))).collect();
     for user in &mut users {
         let node = rng.pick(&cluster.alive_nodes());
         user.connect(&cluster, node, LEASE + LEASE_MARGIN);
@@ -165,7 +165,7 @@ fn run(start: impl FnOnce(&[&str]) -> Cluster) {
         }
     }
     let reader_node = cluster.alive_nodes()[0];
-    let mut reader = JsonUser::new("reader", PAGE);
+    let mut reader = JsonUser::new("reader");
     reader.connect(&cluster, reader_node, LEASE + LEASE_MARGIN);
     for room in ROOMS {
         reader.join(room, &cluster);
@@ -248,16 +248,15 @@ pub(crate) fn stored(cluster: &Cluster, room: &str) -> Vec<Message> {
 /// `before` until a page says there is no more.
 pub(crate) fn read_back(reader: &mut JsonUser, room: &str, cluster: &Cluster) -> Vec<Message> {
     let mut pages = Vec::new();
-    let mut before = None;
+    let mut bound = Bound::Newest;
     loop {
-        let Some(page) = reader.history_page(room, before, cluster) else {
+        let Some(page) = reader.history_page(room, bound, cluster) else {
             panic!("the reader's node died; logs:\n{}", cluster.logs());
         };
-        let done = !page.more;
-        before = page.oldest;
         pages.push(page.messages);
-        if done || before.is_none() {
-            break;
+        match page.oldest {
+            Some(oldest) if page.more => bound = Bound::Before(oldest),
+            _ => break,
         }
     }
     // Drain whatever the join brought, so that nothing is left unread.
