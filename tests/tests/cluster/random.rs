@@ -1,6 +1,7 @@
 //! A randomized run: JSON users on random nodes of three say numbered
 //! messages in two rooms, nodes are killed (SIGKILL) and restarted between
-//! rounds, users of a killed node come back on a live one and resume, and
+//! rounds, users of a killed node miss a round and then come back on a
+//! live one and resume from the last message they got, and
 //! at the end the history checker runs over everything they got, every
 //! acknowledgement and the rooms' stored history.
 //!
@@ -26,8 +27,8 @@ const MAX_SAID_PER_ROUND: u64 = 3;
 const ROOMS: [&str; 2] = ["alpha", "beta"];
 /// Rooms keep few messages in memory and page few at a time, so that
 /// resuming and reading back walk several pages from the store.
-const HISTORY_LEN: &str = "5";
-const PAGE: u64 = 4;
+const HISTORY_LEN: &str = "2";
+const PAGE: u64 = 3;
 
 /// A small generator of our own (splitmix64): the run depends on the
 /// seed alone.
@@ -150,6 +151,7 @@ fn run(start: impl FnOnce(&[&str]) -> Cluster) {
         }
         upset(&mut cluster, &mut rng, &mut users, round);
     }
+    come_back(&cluster, &mut rng, &mut users, ROUNDS);
 
     // Everything said is answered. History is what the store holds; a
     // live node, once its reader has caught up, pages back the same.
@@ -203,9 +205,12 @@ fn run(start: impl FnOnce(&[&str]) -> Cluster) {
     );
 }
 
-/// Between rounds: maybe kill a node, maybe restart a dead one (at once
-/// if none is left); users of a killed node come back on a live one.
+/// Between rounds: users a kill cut off a round ago come back on a live
+/// node and resume (they missed that round); then maybe a node is
+/// killed, its users staying away for the next round, and maybe a dead
+/// one restarts (at once if none is left).
 fn upset(cluster: &mut Cluster, rng: &mut Rng, users: &mut [JsonUser], round: usize) {
+    come_back(cluster, rng, users, round);
     let alive = cluster.alive_nodes();
     // A cluster keeps one node running; a lone node comes back at once.
     if (alive.len() > 1 || cluster.len() == 1) && rng.chance(40) {
@@ -222,6 +227,10 @@ fn upset(cluster: &mut Cluster, rng: &mut Rng, users: &mut [JsonUser], round: us
         eprintln!("round {round}: restart node{back}");
         cluster.restart(back);
     }
+}
+
+/// Every user without a connection connects to a live node and resumes.
+fn come_back(cluster: &Cluster, rng: &mut Rng, users: &mut [JsonUser], round: usize) {
     let alive = cluster.alive_nodes();
     for user in users.iter_mut().filter(|user| !user.connected()) {
         let node = rng.pick(&alive);
