@@ -58,11 +58,14 @@ impl World {
             // A page forward is the oldest messages above `after`; there is
             // more if the room has said anything newer than its last.
             messages.retain(|m| m.seq > after);
+            // A cluster node may not have heard of the store's newest yet:
+            // a full page may have more after it.
+            let full = self.config.cluster && messages.len() >= self.config.history_page_len;
             messages.truncate(self.config.history_page_len);
             let page = heard_by(reader, &messages);
             let oldest = messages.first().map(|m| m.seq);
             let newest = messages.last().map_or(after, |m| m.seq);
-            let more = newest < room.next_seq.saturating_sub(1);
+            let more = full || newest < room.next_seq.saturating_sub(1);
             let of = PageOf::Room(&room.name);
             let event = Event::HistoryPage { of, messages: &page, more, oldest, newest: Some(newest), unreadable };
             return out.send(client, reader.render(&event));
@@ -210,7 +213,11 @@ impl Turn<'_> {
         let before = before.or(cursor).unwrap_or(room.next_seq).min(room.next_seq);
         let limit = world.config.history_page_len;
         let wanted_from = before.saturating_sub(limit as u64).max(1);
-        let in_memory = room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1;
+        // A cluster node's memory of a room may be behind the store (it
+        // learns of other nodes' messages as they arrive): the store is
+        // the truth, and pages come from it.
+        let in_memory = !world.config.cluster
+            && (room.history.oldest_seq().is_some_and(|oldest| oldest <= wanted_from) || before <= 1);
         if !in_memory && world.config.emit_records {
             let target = HistoryTarget::Room(room.name.clone());
             let range = HistoryRange::Before(before);
@@ -250,8 +257,11 @@ impl Turn<'_> {
         let room = &world.rooms[&key];
         let newest_said = room.next_seq.saturating_sub(1);
         let limit = world.config.history_page_len;
-        let in_memory =
-            after >= newest_said || room.history.oldest_seq().is_some_and(|oldest| oldest <= after.saturating_add(1));
+        // As for pages back: a cluster node asks the store, which may
+        // hold newer messages than this node has heard of yet.
+        let in_memory = !world.config.cluster
+            && (after >= newest_said
+                || room.history.oldest_seq().is_some_and(|oldest| oldest <= after.saturating_add(1)));
         if !in_memory && world.config.emit_records {
             let target = HistoryTarget::Room(room.name.clone());
             let range = HistoryRange::After(after);

@@ -395,3 +395,25 @@ fn a_lost_last_message_is_noticed_by_the_rooms_head_and_backfilled() {
     assert_eq!(seqs_heard(&mut sim, bob), [1, 2, 3]);
     assert_eq!(sim.engine().poll_timeout(), None, "the gap closed");
 }
+
+#[test]
+fn history_pages_come_from_the_store_which_may_hold_what_this_node_has_not_heard_yet() {
+    let mut sim = node_with(relaxed().with_cluster(true).with_emit_records(true));
+    let (_, bob) = room_of_two(&mut sim);
+    feed_carol(&mut sim, 1..=3);
+    sim.take(bob);
+    sim.take_transcript();
+    // Memory holds 1 to 3, but another node may have stored 4 already.
+    sim.send_json(bob, &json!({"type": "history", "room": "rust"}));
+    sim.send_json(bob, &json!({"type": "history", "room": "rust", "after": 1}));
+    let fetches: Vec<crate::HistoryRange> = sim
+        .take_transcript()
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::FetchHistory { range, .. } => Some(range),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fetches, [crate::HistoryRange::Before(4), crate::HistoryRange::After(1)]);
+    assert!(sim.take(bob).is_empty(), "nothing is answered from memory");
+}
