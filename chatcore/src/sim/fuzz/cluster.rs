@@ -73,7 +73,13 @@ struct Cluster {
     whispers: Vec<RemoteWhisper>,
     /// `feed[from][to]`: `from`'s records not yet carried to `to`.
     feed: Vec<Vec<VecDeque<Record>>>,
+    /// Tickets passed back to their node already: only the first copy
+    /// that reaches the engine carries its ticket (a later copy may be new
+    /// to a room dropped and created again meanwhile, where its ticket,
+    /// answered already, would be misuse).
+    ticketed: BTreeSet<(usize, PublishTicket)>,
     /// Per node and client, the last live number heard in each room.
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
     heard: BTreeMap<(usize, ClientId), BTreeMap<NameKey, u64>>,
 }
 
@@ -104,6 +110,7 @@ impl Cluster {
             read: vec![0; count],
             whispers: Vec::new(),
             feed: vec![vec![VecDeque::new(); count]; count],
+            ticketed: BTreeSet::new(),
             heard: BTreeMap::new(),
         };
         for node in 0..count {
@@ -249,10 +256,11 @@ impl Cluster {
         }
     }
 
-    /// A stored message reaches `node`, with its ticket if `node` published it.
+    /// A stored message reaches `node`, with its ticket if `node` published
+    /// it and this is the first copy to reach it.
     fn feed(&mut self, node: usize, stored: Stored) {
         let Stored { mut message, origin } = stored;
-        message.ticket = (origin.0 == node).then_some(origin.1);
+        message.ticket = (origin.0 == node && self.ticketed.insert(origin)).then_some(origin.1);
         self.on(node, |d| {
             let what = format!("{} {} from {}", message.room, message.seq, message.from);
             assert_eq!(d.engine.handle_room_message(d.now, message), Ok(()), "{what}");
