@@ -51,3 +51,8 @@ fn irc_message_corpus() {
 fn irc_lines_corpus() {
     replay("irc_lines", fuzz::run_irc);
 }
+
+#[test]
+fn cluster_ops_corpus() {
+    replay("cluster_ops", fuzz::run_cluster_ops);
+}

@@ -20,13 +20,17 @@
 //! [`run_irc_message`] is different: it drives the IRC message grammar on
 //! its own, checking what it writes against what it reads.
 
+mod cluster;
+
+pub use cluster::run_cluster_ops;
+
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use crate::{
-    AuthRequestId, ClientId, Codec, Config, ConnectInfo, DisconnectReason, Engine, Error, HistoryRange, HistoryTarget,
-    Now, Output, PasswordHash, StorageStatus, StoredMessage,
+    AuthRequestId, ClientId, ClusterRequest, Codec, Config, ConnectInfo, DisconnectReason, Engine, Error, HistoryRange,
+    HistoryTarget, Now, Output, PasswordHash, Record, StorageStatus, StoredMessage,
 };
 
 /// Reads the fuzz input a byte at a time; zeros once it runs out.
@@ -155,19 +159,32 @@ struct Driver {
     fetches: Vec<(ClientId, HistoryTarget, HistoryRange, usize)>,
     /// Every request id the engine has handed out, answered or not.
     answered: Vec<AuthRequestId>,
+    /// In cluster mode, what the cluster around the engine must carry
+    /// out: its requests, its records, and what its clients were sent.
+    cluster: Vec<ClusterRequest>,
+    records: Vec<Record>,
+    sent: Vec<(ClientId, Vec<u8>)>,
 }
 
 impl Driver {
     /// A driver around an engine with `config`.
     fn new(config: Config) -> Self {
+        Self::from_engine(Engine::new(config).expect("config_from makes valid configs"))
+    }
+
+    /// A driver around an engine built elsewhere (a restored one).
+    fn from_engine(engine: Engine) -> Self {
         let mut driver = Self {
-            engine: Engine::new(config).expect("config_from makes valid configs"),
+            engine,
             now: Now::new(Instant::now(), 1_700_000_000_000),
             live: Vec::new(),
             gone: BTreeSet::new(),
             auth: Vec::new(),
             fetches: Vec::new(),
             answered: Vec::new(),
+            cluster: Vec::new(),
+            records: Vec::new(),
+            sent: Vec::new(),
         };
         driver.check();
         driver
@@ -309,12 +326,18 @@ impl Driver {
                 Output::Send { to, data } => {
                     assert!(self.live.contains(&to), "send to {to}, which is not live");
                     check_lines(&data);
+                    if self.engine.config().cluster() {
+                        self.sent.push((to, data.to_vec()));
+                    }
                 }
                 Output::Broadcast { to, data } => {
                     assert!(to.len() >= 2, "a broadcast to {to:?} should be a send");
                     assert!(to.windows(2).all(|w| w[0] < w[1]), "broadcast recipients not sorted and unique: {to:?}");
                     assert!(to.iter().all(|id| self.live.contains(id)), "broadcast to {to:?}, not all live");
                     check_lines(&data);
+                    if self.engine.config().cluster() {
+                        self.sent.extend(to.iter().map(|&id| (id, data.to_vec())));
+                    }
                 }
                 Output::Close { client, .. } => {
                     assert!(self.live.contains(&client), "close of {client}, which is not live");
@@ -326,9 +349,14 @@ impl Driver {
                 Output::FetchHistory { client, target, range, limit } => {
                     self.fetches.push((client, target, range, limit))
                 }
-                Output::Persist(_) => {}
+                Output::Persist(record) => {
+                    if self.engine.config().cluster() {
+                        self.records.push(*record);
+                    }
+                }
                 Output::Cluster(request) => {
                     assert!(self.engine.config().cluster(), "{request:?} from an engine not in a cluster");
+                    self.cluster.push(request);
                 }
             }
         }

@@ -417,3 +417,31 @@ fn history_pages_come_from_the_store_which_may_hold_what_this_node_has_not_heard
     assert_eq!(fetches, [crate::HistoryRange::Before(4), crate::HistoryRange::After(1)]);
     assert!(sim.take(bob).is_empty(), "nothing is answered from memory");
 }
+
+/// Another node's drop of a room reaches this one while its publication
+/// is on its way; the store numbered it in the room as it is after the
+/// drop. Its first copy, to no room here, answers its ticket; the room is
+/// then created again here, and the `Follow` backfill's copy is new to
+/// it. That copy must come without the ticket to be delivered: carrying
+/// the answered ticket again, it is refused and the gap never closes, so
+/// a store read must not hand a ticket back (only the first copy does).
+#[test]
+fn a_ticket_answered_while_its_room_was_gone_comes_with_no_later_copy() {
+    let mut sim = node();
+    let (alice, bob) = room_of_two(&mut sim);
+    sim.send(alice, "hello");
+    let publication = publications(&mut sim).pop().expect("published");
+    let now = sim.now();
+    sim.engine_mut().handle_remote_record(now, crate::Record::RoomDropped { room: "rust".into() });
+    sim.drain();
+    feed(&mut sim, publication.numbered(1)).expect("a sender whose room went is no error");
+    sim.send(alice, "/create rust");
+    sim.send_json(bob, &json!({"type": "join", "room": "rust"}));
+    sim.take(alice);
+    sim.take(bob);
+    assert_eq!(feed(&mut sim, publication.numbered(1)), Err(Error::UnknownTicket(publication.ticket)));
+    assert_eq!(seqs_heard(&mut sim, bob), Vec::<u64>::new(), "refused: nothing delivered");
+    let copy = RoomMessage { ticket: None, ..publication.numbered(1) };
+    feed(&mut sim, copy).expect("a copy without its ticket");
+    assert_eq!(seqs_heard(&mut sim, bob), [1]);
+}
