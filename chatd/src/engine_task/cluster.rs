@@ -4,11 +4,11 @@
 //! room messages (see `dispatch`); everything else the cluster needs is
 //! here.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use chatcore::{
-    ClaimAnswer, ClaimId, ClusterRequest, DisconnectReason, Engine, NameKey, Now, PresenceChange, Publication, Record,
-    RemoteWhisper,
+    ClaimAnswer, ClaimId, ClusterRequest, DisconnectReason, Engine, NameKey, Now, PresenceChange, Publication,
+    PublishTicket, Record, RemoteWhisper, RoomMessage,
 };
 
 use super::report_misuse;
@@ -42,8 +42,37 @@ pub(crate) struct Node {
     claims: HashMap<String, VecDeque<ClaimId>>,
     /// Names granted to this node and not released, by key.
     held: BTreeSet<String>,
+    /// This node's publications the engine has not been answered for.
+    unanswered: Unanswered,
     /// Whether Redis answers.
     health: Health,
+}
+
+/// Tickets of this node's publications that the engine has not been
+/// answered for yet. The store keeps each message's ticket and hands it
+/// back on every read of it, but the engine takes a ticket once only:
+/// with the first copy of its message to reach it (or a failure).
+#[derive(Debug, Default)]
+struct Unanswered(HashSet<u64>);
+
+impl Unanswered {
+    fn published(&mut self, ticket: PublishTicket) {
+        self.0.insert(ticket.as_u64());
+    }
+
+    /// Whether `ticket` was still to be answered; it is not any more.
+    fn answer(&mut self, ticket: PublishTicket) -> bool {
+        self.0.remove(&ticket.as_u64())
+    }
+
+    /// Keeps `message`'s ticket only if this copy is the one to answer it.
+    fn once(&mut self, message: &mut RoomMessage) {
+        if let Some(ticket) = message.ticket
+            && !self.answer(ticket)
+        {
+            message.ticket = None;
+        }
+    }
 }
 
 /// The key a name is claimed, and a room followed, under on every node.
@@ -61,6 +90,7 @@ impl Node {
             remote: Remote::default(),
             claims: HashMap::new(),
             held: BTreeSet::new(),
+            unanswered: Unanswered::default(),
             health: Health::Down,
         }
     }
@@ -94,7 +124,10 @@ impl Node {
     /// the storage thread numbers and stores with the batch's records.
     pub(crate) fn request(&mut self, request: ClusterRequest, publications: &mut Vec<Publication>) {
         match request {
-            ClusterRequest::Publish(publication) => publications.push(*publication),
+            ClusterRequest::Publish(publication) => {
+                self.unanswered.published(publication.ticket);
+                publications.push(*publication);
+            }
             ClusterRequest::Backfill { room, after, upto } => {
                 self.follower.send(FollowJob::Backfill { room, after, upto: Some(upto) });
             }
@@ -156,13 +189,20 @@ impl Node {
     /// nodes; one whose room is gone from the store is refused.
     pub(crate) fn committed(&mut self, engine: &mut Engine, now: Now, published: Vec<(Publication, Option<u64>)>) {
         for (publication, seq) in published {
+            // A read of the store may have brought the message back first,
+            // with its ticket: then this copy is only a repeat.
+            let unanswered = self.unanswered.answer(publication.ticket);
             match seq {
                 Some(seq) => {
-                    let message = publication.numbered(seq);
+                    let mut message = publication.numbered(seq);
                     self.bus.publish(&key(&message.room), seq, wire::encode_message(&message));
+                    if !unanswered {
+                        message.ticket = None;
+                    }
                     report_misuse(engine.handle_room_message(now, message));
                 }
-                None => report_misuse(engine.handle_publish_failed(publication.ticket)),
+                None if unanswered => report_misuse(engine.handle_publish_failed(publication.ticket)),
+                None => {}
             }
         }
     }
@@ -172,7 +212,8 @@ impl Node {
         match done {
             ClusterDone::Bus(report) => self.reported(engine, now, report),
             ClusterDone::Follower(Followed::Messages(messages)) => {
-                for message in messages {
+                for mut message in messages {
+                    self.unanswered.once(&mut message);
                     report_misuse(engine.handle_room_message(now, message));
                 }
             }
@@ -294,5 +335,45 @@ impl Node {
     pub(crate) fn finish(self) {
         drop(self.follower);
         self.bus.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chatcore::{Publication, PublishTicket};
+
+    use super::Unanswered;
+
+    fn publication(ticket: u64) -> Publication {
+        Publication {
+            ticket: PublishTicket::from_u64(ticket),
+            room: "rust".into(),
+            from: "alice".into(),
+            host: "h".into(),
+            text: "hi".into(),
+            unix_ms: 0,
+            notice: false,
+        }
+    }
+
+    #[test]
+    fn a_ticket_reaches_the_engine_with_one_copy_of_its_message_only() {
+        let mut unanswered = Unanswered::default();
+        let (first, second) = (publication(1), publication(2));
+        unanswered.published(first.ticket);
+        unanswered.published(second.ticket);
+        // The store's read came before the commit's answer: it carries the ticket.
+        let mut read = first.numbered(7);
+        unanswered.once(&mut read);
+        assert_eq!(read.ticket, Some(first.ticket));
+        assert!(!unanswered.answer(first.ticket), "the commit's copy is a repeat now");
+        let mut again = first.numbered(7);
+        unanswered.once(&mut again);
+        assert_eq!(again.ticket, None, "a later read hands no answered ticket back");
+        // The commit's answer came first: every read after it is a repeat.
+        assert!(unanswered.answer(second.ticket));
+        let mut read = second.numbered(8);
+        unanswered.once(&mut read);
+        assert_eq!(read.ticket, None);
     }
 }
