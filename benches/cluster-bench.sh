@@ -39,6 +39,7 @@ bin="$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)"
 work="$(mktemp -d)"
 OUT="${OUT:-$work/summaries.jsonl}"
 pids=()
+metrics=()
 db=""
 prefix=""
 
@@ -51,6 +52,7 @@ stop_nodes() {
         wait "$pid" 2>/dev/null || true
     done
     pids=()
+    metrics=()
 }
 
 forget_run() {
@@ -86,17 +88,29 @@ start_node() {
     shift 2
     mkdir -p "$dir"
     (cd "$dir" && exec "$bin/chatd" --listen "$listen" --irc-listen none --http-listen none \
-        --metrics-listen none --max-per-ip 0 --max-clients 10000 --flood-lines-per-sec 0 \
+        --metrics-listen 127.0.0.1:0 --max-per-ip 0 --max-clients 10000 --flood-lines-per-sec 0 \
         --max-rooms-created-per-source 1000 "$@" >"$dir/stdout" 2>"$dir/stderr") &
     pids+=($!)
     for _ in $(seq 300); do
         addr="$(sed -n '1s/^listening on //p' "$dir/stdout" 2>/dev/null || true)"
-        [ -n "$addr" ] && break
+        metrics_addr="$(sed -n 's/^metrics listening on //p' "$dir/stdout" 2>/dev/null || true)"
+        [ -n "$addr" ] && [ -n "$metrics_addr" ] && break
         kill -0 "${pids[-1]}" 2>/dev/null || { echo "chatd exited early:" >&2; cat "$dir/stderr" >&2; exit 1; }
         sleep 0.1
     done
     [ -n "$addr" ] || { echo "chatd did not listen in 30 s" >&2; cat "$dir/stderr" >&2; exit 1; }
     node_addr=$addr
+    metrics+=("$metrics_addr")
+}
+
+# The cluster counters of every node, summed: published, refused (a later
+# seq was in the stream first), backfills, held messages dropped.
+cluster_counts() {
+    local m
+    for m in "${metrics[@]}"; do curl -s "http://$m/metrics"; done | awk '
+        /^chatd_cluster_published(_total)? / { p += $2 } /^chatd_cluster_publish_refused(_total)? / { r += $2 }
+        /^chatd_cluster_backfills(_total)? / { b += $2 } /^chatd_cluster_held_dropped(_total)? / { d += $2 }
+        END { printf "%d/%d/%d/%d", p, r, b, d }'
 }
 
 # CPU seconds (user + system) a process has used so far.
@@ -104,8 +118,8 @@ cpu_secs() {
     awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
 }
 
-printf '%-8s %-5s %-9s %12s %12s %9s %9s %9s %6s %5s %4s %s\n' run load spread "offered/s" "delivered/s" \
-    "p50 ms" "p99 ms" "max ms" lost dup cut "chatd CPU s (each node)"
+printf '%-8s %-5s %-9s %12s %12s %9s %9s %9s %6s %5s %4s %-24s %s\n' run load spread "offered/s" "delivered/s" \
+    "p50 ms" "p99 ms" "max ms" lost dup cut "publ/refused/backf/drop" "chatd CPU s (each node)"
 k=0
 for run in "${runs[@]}"; do
     k=$((k + 1))
@@ -148,9 +162,11 @@ for run in "${runs[@]}"; do
     for i in "${!pids[@]}"; do
         cpu+="$(awk -v a="${cpu_before[$i]}" -v b="$(cpu_secs "${pids[$i]}")" 'BEGIN { printf "%.1f ", b - a }')"
     done
-    python3 - "$run" "$load" "$spread" "$cpu" "$dir/summary.json" <<'EOF'
+    counts=-
+    [ "$run" = sqlite ] || counts="$(cluster_counts)"
+    python3 - "$run" "$load" "$spread" "$cpu" "$dir/summary.json" "$counts" <<'EOF'
 import json, sys
-run, load, spread, cpu, path = sys.argv[1:]
+run, load, spread, cpu, path, counts = sys.argv[1:]
 try:
     s = json.load(open(path))
 except ValueError:
@@ -159,7 +175,7 @@ except ValueError:
 lat = s.get("latency") or {}
 print(f"{run:<8} {load:<5} {spread:<9} {s['offered_deliveries_per_sec'] or 0:12,.0f} "
       f"{s['achieved_deliveries_per_sec'] or 0:12,.0f} {lat.get('p50_ms', 0):9.2f} {lat.get('p99_ms', 0):9.2f} "
-      f"{lat.get('max_ms', 0):9.1f} {s['lost']:6} {s['duplicates']:5} {s['cut']:4} {cpu}")
+      f"{lat.get('max_ms', 0):9.1f} {s['lost']:6} {s['duplicates']:5} {s['cut']:4} {counts:<24} {cpu}")
 if s.get("first_error"):
     print(f"         first error: {s['first_error']}")
 EOF

@@ -58,7 +58,7 @@ class Probe:
         self.next_nick = 0.0
         self.said = 0
         self.in_flight = {}  # request id -> send time, awaiting the echo
-        self.acked = {}  # seq -> request id
+        self.acked = {}  # seq -> when its echo came
         self.seqs = []  # every live message's seq, in arrival order
         self.latency = []  # (send time, delay) of others' lines, seconds
         self.connections = 0
@@ -124,7 +124,7 @@ class Probe:
             self.seqs.append(m["seq"])
             if rid is not None and rid in self.in_flight:
                 del self.in_flight[rid]
-                self.acked[m["seq"]] = rid
+                self.acked[m["seq"]] = t
             else:
                 self.latency.append((t, time.time() - float(m["text"].rsplit(" ", 1)[1])))
         elif kind == "joined" and rid == "j":
@@ -256,6 +256,9 @@ def main():
         for p in probes:
             acked.update(p.acked)
         missing = sorted(set(acked) - set(stored))
+        acked_before = [seq for seq, t in acked.items() if t < fault_at]
+        print(f"acknowledged before the fault: {len(acked_before)}, of them in PostgreSQL: "
+              f"{len(set(acked_before) & set(stored))}")
         unacked = sorted(set(stored) - set(acked))
         said = sum(p.said for p in probes)
         in_flight = sum(p.lost_in_flight + len(p.in_flight) for p in probes)
