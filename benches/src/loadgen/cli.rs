@@ -18,9 +18,12 @@ use clap::{Parser, ValueEnum};
 #[derive(Debug, Clone, Parser)]
 #[command(name = "loadgen", version)]
 pub struct Args {
-    /// Server address; only loopback addresses are accepted.
-    #[arg(long, default_value = "127.0.0.1:7000")]
-    pub addr: SocketAddr,
+    /// Server address; only loopback addresses are accepted. May be given
+    /// several times (the nodes of a cluster): the members of each room
+    /// take the N addresses in turn (client i, in room i % R, connects to
+    /// the ((i / R) % N)-th), so every room is spread over the nodes.
+    #[arg(long = "addr", value_name = "ADDR", default_value = "127.0.0.1:7000")]
+    pub addrs: Vec<SocketAddr>,
     /// What to run.
     #[arg(long, value_enum, default_value_t = Mode::Chat)]
     pub mode: Mode,
@@ -158,8 +161,11 @@ pub enum Mode {
 impl Args {
     /// Checks what clap cannot: loopback only, sane numbers.
     pub fn validate(&self) -> Result<(), String> {
-        if !self.addr.ip().is_loopback() {
-            return Err(format!("{} is not a loopback address; loadgen only targets this machine", self.addr));
+        if let Some(addr) = self.addrs.iter().find(|a| !a.ip().is_loopback()) {
+            return Err(format!("{addr} is not a loopback address; loadgen only targets this machine"));
+        }
+        if self.addrs.len() > 1 && self.mode == Mode::Scale {
+            return Err("scale mode probes one server: give one --addr".into());
         }
         if self.clients == 0 || self.rooms == 0 || self.threads == 0 || self.connect_concurrency == 0 {
             return Err("--clients, --rooms, --threads and --connect-concurrency must be at least 1".into());
@@ -179,7 +185,7 @@ impl Args {
         if self.sources.is_some_and(|n| n == 0 || n > super::sources::MAX) {
             return Err(format!("--sources must be between 1 and {}", super::sources::MAX));
         }
-        if self.sources() > 1 && !self.addr.is_ipv4() {
+        if self.sources() > 1 && !self.addrs.iter().all(SocketAddr::is_ipv4) {
             return Err("--sources above 1 binds IPv4 loopback addresses; --addr must be IPv4".into());
         }
         if self.mode == Mode::Scale && !(0.1..=10_000.0).contains(&self.probe_rate) {
@@ -219,6 +225,16 @@ impl Args {
             return Err("--nick-prefix must start with a letter".into());
         }
         Ok(())
+    }
+
+    /// The server client `i` connects to (see `--addr`).
+    pub fn addr_of(&self, client: usize) -> SocketAddr {
+        self.addrs[client / self.effective_rooms().max(1) % self.addrs.len()]
+    }
+
+    /// The first server address, the one whose process is measured.
+    pub fn first_addr(&self) -> SocketAddr {
+        self.addrs[0]
     }
 
     /// Source addresses in use (see `--sources`).
@@ -294,6 +310,25 @@ mod tests {
         let args = Args::parse_from(["loadgen"]);
         assert_eq!((args.clients, args.rooms, args.size, args.mode), (1000, 1, 64, Mode::Chat));
         assert_eq!(args.validate(), Ok(()));
+        assert_eq!(args.addrs, ["127.0.0.1:7000".parse().expect("addr")]);
+    }
+
+    #[test]
+    fn several_addresses_take_the_clients_in_turn() {
+        let args = Args::parse_from(["loadgen", "--addr", "127.0.0.1:7001", "--addr", "127.0.0.1:7002"]);
+        assert_eq!(args.validate(), Ok(()));
+        let ports: Vec<u16> = (0..5).map(|i| args.addr_of(i).port()).collect();
+        assert_eq!(ports, [7001, 7002, 7001, 7002, 7001]);
+        assert_eq!(args.first_addr().port(), 7001);
+        // Two rooms of three: members 0, 2, 4 and 1, 3, 5, each room on both.
+        let args =
+            Args::parse_from(["loadgen", "-n", "6", "-r", "2", "--addr", "127.0.0.1:1", "--addr", "127.0.0.1:2"]);
+        let ports: Vec<u16> = (0..6).map(|i| args.addr_of(i).port()).collect();
+        assert_eq!(ports, [1, 1, 2, 2, 1, 1]);
+        let args = Args::parse_from(["loadgen", "--addr", "127.0.0.1:7001", "--addr", "10.0.0.1:7000"]);
+        assert!(args.validate().is_err());
+        let args = Args::parse_from(["loadgen", "--mode=scale", "--addr", "127.0.0.1:1", "--addr", "127.0.0.1:2"]);
+        assert!(args.validate().is_err());
     }
 
     #[test]

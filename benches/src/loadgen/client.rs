@@ -15,6 +15,13 @@ use super::shared::{Phase, Shared};
 use super::worker::Worker;
 use super::{irc, sources, ws};
 
+/// The start of the text protocol's refusal of a join to an unknown room.
+const NO_SUCH_ROOM: &[u8] = b"! no room named ";
+
+/// How long a client waits before asking again to join a room that its
+/// server did not know yet.
+const JOIN_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Where a client is in its introduction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -52,16 +59,17 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
     let permit = worker.connecting.acquire().await;
     let began = Instant::now();
     let source = sources::of_client(i, worker.args.sources());
-    let stream = match sources::connect(worker.args.addr, source).await {
+    let addr = worker.args.addr_of(i);
+    let stream = match sources::connect(addr, source).await {
         Ok(stream) => Rc::new(stream),
-        Err(e) => return shared.abort(|| format!("client {i}: connect to {}: {e}", worker.args.addr)),
+        Err(e) => return shared.abort(|| format!("client {i}: connect to {addr}: {e}")),
     };
     let _ = stream.get_ref().set_nodelay(true);
     // A WebSocket's frames start after the handshake; before the client's
     // first request the server sends only its welcome, which needs no answer.
     let mut frames = ws::Frames::default();
     if worker.args.mode == Mode::Ws {
-        let early = match ws::handshake(&stream, worker.args.addr).await {
+        let early = match ws::handshake(&stream, addr).await {
             Ok(early) => early,
             Err(e) => return shared.abort(|| format!("client {i}: {e}")),
         };
@@ -106,6 +114,10 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
 
     let mut lines = Lines::default();
     let mut retry_join = false;
+    // A cluster node learns of a room created on another node from the
+    // change feed, about 100 ms later: a join refused meanwhile is sent
+    // again after a pause, until the setup times out.
+    let mut join_pause = false;
     let mut bye = None;
     // IRC: what to write back after this read (PONGs, the JOIN).
     let mut replies = Vec::new();
@@ -237,6 +249,9 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                                 shared.note_error(|| format!("client {i}: server said: {text}"));
                             } else if creator && !retry_join && code == "room_exists" {
                                 retry_join = true; // a room left from an earlier run
+                            } else if !creator && code == "no_such_room" {
+                                retry_join = true;
+                                join_pause = true; // created on another node: not known here yet
                             } else {
                                 shared.abort(|| format!("client {i} ({nick}) was refused: {text}"));
                             }
@@ -253,6 +268,9 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
                         } else if line.starts_with(b"! ") {
                             if creator && !retry_join && contains(line, b"already exists") {
                                 retry_join = true; // a room left from an earlier run
+                            } else if !creator && line.starts_with(NO_SUCH_ROOM) {
+                                retry_join = true;
+                                join_pause = true; // created on another node: not known here yet
                             } else {
                                 let text = String::from_utf8_lossy(line).into_owned();
                                 shared.abort(|| format!("client {i} ({nick}) was refused: {text}"));
@@ -306,6 +324,9 @@ pub async fn run(worker: Rc<Worker>, i: usize) {
             }
         }
         if std::mem::take(&mut retry_join) {
+            if std::mem::take(&mut join_pause) {
+                smol::Timer::after(JOIN_RETRY_PAUSE).await;
+            }
             let join = match worker.args.mode {
                 Mode::Ws => {
                     let mut join = Vec::new();

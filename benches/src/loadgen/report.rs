@@ -105,8 +105,8 @@ pub struct Readers {
 pub struct Summary {
     /// What ran.
     pub mode: Mode,
-    /// Against what.
-    pub addr: SocketAddr,
+    /// Against what (several: a cluster's nodes, clients taken in turn).
+    pub addr: Vec<SocketAddr>,
     /// Clients.
     pub clients: usize,
     /// Rooms.
@@ -199,7 +199,7 @@ impl Summary {
         let steady = |x: f64| self.burst.is_none().then_some(x);
         json!({
             "mode": format!("{:?}", self.mode).to_lowercase(),
-            "addr": self.addr.to_string(),
+            "addr": self.addr_text(),
             "clients": self.clients,
             "rooms": self.rooms,
             "threads": self.threads,
@@ -255,6 +255,11 @@ impl Summary {
         })
     }
 
+    /// The server addresses, comma-separated.
+    fn addr_text(&self) -> String {
+        self.addr.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(",")
+    }
+
     /// The summary as a screenful of text.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
@@ -262,7 +267,10 @@ impl Summary {
         let _ = writeln!(
             s,
             "loadgen {mode} → {}: {} clients, {} room(s), {} thread(s)",
-            self.addr, self.clients, self.rooms, self.threads
+            self.addr_text(),
+            self.clients,
+            self.rooms,
+            self.threads
         );
         let _ = writeln!(s, "  setup     {}/{} ready in {:.2} s", self.ready, self.clients, self.setup_secs);
         if let Some(c) = self.connect {
@@ -387,7 +395,7 @@ mod tests {
     fn summary() -> Summary {
         Summary {
             mode: Mode::Chat,
-            addr: "127.0.0.1:7000".parse().expect("addr"),
+            addr: vec!["127.0.0.1:7000".parse().expect("addr")],
             clients: 10,
             rooms: 1,
             threads: 1,

@@ -30,7 +30,7 @@ pub fn run(args: Args) -> Summary {
         Schedule::new(rate, args.clients, args.effective_rooms(), Args::secs(args.warmup), Args::secs(args.duration))
     };
     let shared = Arc::new(Shared::new());
-    let server_pid = args.server_pid.or_else(|| procfs::pid_listening_on(args.addr.port()));
+    let server_pid = args.server_pid.or_else(|| procfs::pid_listening_on(args.first_addr().port()));
     let rss_before = server_pid.and_then(|pid| procfs::rss_kib(pid).ok());
     let threads = args.threads.min(args.clients);
     let workers: Vec<_> = (0..threads)
@@ -109,7 +109,7 @@ pub fn run(args: Args) -> Summary {
 
     Summary {
         mode: args.mode,
-        addr: args.addr,
+        addr: args.addrs.clone(),
         clients: args.clients,
         rooms: schedule.rooms,
         threads,

@@ -104,11 +104,11 @@ async fn client(worker: Rc<Worker>, i: usize) {
         return;
     }
     let source = sources::of_client(i, worker.sources);
-    let stream = match sources::connect(worker.args.addr, source).await {
+    let stream = match sources::connect(worker.args.addr_of(i), source).await {
         Ok(stream) => Rc::new(stream),
         Err(e) => {
             let from = source.map(|s| format!(" from {s}")).unwrap_or_default();
-            return shared.abort(|| format!("client {i}: connect to {}{from}: {e}", worker.args.addr));
+            return shared.abort(|| format!("client {i}: connect to {}{from}: {e}", worker.args.addr_of(i)));
         }
     };
     if let Err(e) = join(&worker, &stream, i, creator).await {

@@ -62,7 +62,7 @@ pub fn run(args: Args) -> ScaleSummary {
     watchdog(hard_limit);
     let rooms = args.effective_rooms();
     let shared = Arc::new(Shared::new());
-    let pid = args.server_pid.or_else(|| procfs::pid_listening_on(args.addr.port()));
+    let pid = args.server_pid.or_else(|| procfs::pid_listening_on(args.first_addr().port()));
     let fds_before = pid.and_then(|pid| procfs::open_fds(pid).ok());
     let before = Reading::now(pid);
     let threads = args.threads.min(args.clients);
@@ -104,7 +104,7 @@ pub fn run(args: Args) -> ScaleSummary {
         broadcast_probe(&args, &shared, &mut progress);
         let room = format!("{}0", args.room_prefix());
         let nick = format!("{}p", args.nick_prefix());
-        match Probe::open(args.addr, &nick, Some(&room), PROBE_TIMEOUT) {
+        match Probe::open(args.first_addr(), &nick, Some(&room), PROBE_TIMEOUT) {
             Ok((mut probe, took)) => {
                 new_connection_ms = Ok(took.as_secs_f64() * 1e3);
                 for command in ["/who", "/users", "/list"] {
@@ -146,7 +146,7 @@ pub fn run(args: Args) -> ScaleSummary {
         }
         None
     });
-    let reconnect_ms = Probe::open(args.addr, &format!("{}q", args.nick_prefix()), None, PROBE_TIMEOUT)
+    let reconnect_ms = Probe::open(args.first_addr(), &format!("{}q", args.nick_prefix()), None, PROBE_TIMEOUT)
         .map(|(_, took)| took.as_secs_f64() * 1e3)
         .map_err(|e| e.to_string());
     if let Some(b) = &mut broadcast {
@@ -197,7 +197,7 @@ fn broadcast_probe(args: &Args, shared: &Shared, progress: &mut Progress) {
 /// The parameters of the run, for the summary.
 fn params(args: &Args, rooms: usize, threads: usize) -> serde_json::Value {
     json!({
-        "addr": args.addr.to_string(),
+        "addr": args.first_addr().to_string(),
         "clients": args.clients,
         "rooms": rooms,
         "members_per_room": args.clients.div_ceil(rooms),
