@@ -155,7 +155,10 @@ def main():
     ap.add_argument("--at", type=float, default=8, help="seconds into the run of the fault")
     ap.add_argument("--after", type=float, default=None, help="seconds of sending after the fault")
     ap.add_argument("--loadgen", default="--clients 100 --rooms 1 --rate 100 --size 64 --warmup 2 --drain 5")
-    ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release"))
+    # Absolute: the nodes run in a directory of their own.
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(repo, "target"))
+    ap.add_argument("--bin", default=os.path.join(os.path.abspath(target), "release"))
     ap.add_argument("--pg", default="postgres://root@127.0.0.1:5432")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379")
     args = ap.parse_args()
