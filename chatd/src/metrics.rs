@@ -370,7 +370,11 @@ fn encode_cluster(
     )?)?;
     let counters = [
         ("chatd_cluster_published", "Room messages this node added to their Redis streams.", bus.published),
-        ("chatd_cluster_publish_refused", "Room messages Redis refused: a later one was there first.", bus.refused),
+        (
+            "chatd_cluster_publish_refused",
+            "Room messages a later one of their room beat to its stream: added after it, late.",
+            bus.refused,
+        ),
         (
             "chatd_cluster_bus_dropped",
             "Messages and presence changes given up while Redis was out of reach.",

@@ -22,8 +22,8 @@
 //!   in [`Report::NamesLost`];
 //! - publishes each committed room message with [`Bus::publish`] (its
 //!   `seq` from PostgreSQL); what queued meanwhile goes in one pipeline.
-//!   A publish that Redis refuses (a later `seq` got there first) is
-//!   counted, not reported: readers see the gap and backfill. While Redis
+//!   A publish that a later `seq` of its room beat to the stream is added
+//!   late, right after it, and counted (see [`streams`]). While Redis
 //!   is out of reach publishes wait (up to [`MAX_UNSENT`], then the oldest
 //!   are dropped and counted) and go when it is back. A message that
 //!   never reaches the stream is noticed by readers only when a later one

@@ -109,12 +109,16 @@ impl Outbox {
         }
         let replies: Vec<RedisResult<Value>> = pipe.query(conn)?;
         let mut replies = replies.into_iter();
+        let mut late = Vec::new();
         for outgoing in self.waiting.drain(..count) {
             match outgoing {
-                Outgoing::Publish { room, seq, .. } => {
+                Outgoing::Publish { room, seq, payload } => {
                     let counter = match streams::published(replies.next().unwrap_or(Ok(Value::Nil))) {
                         Ok(Published::Added) => &shared.counts.published,
-                        Ok(Published::Refused) => &shared.counts.refused,
+                        Ok(Published::Refused) => {
+                            late.push((room, seq, payload));
+                            &shared.counts.refused
+                        }
                         Err(error) => {
                             tracing::warn!(%error, %room, seq, "Redis refused a room message; readers will backfill it");
                             &shared.counts.dropped
@@ -134,6 +138,16 @@ impl Outbox {
                         shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }
+            }
+        }
+        // A later message of the room got there first: added after it, so
+        // that readers need not wait for a backfill. Rare (two nodes
+        // publishing to one room at once), so one call each.
+        for (room, seq, payload) in late {
+            if let Err(error) = streams::publish_late(conn, &shared.keys, &room, seq, &payload, config.room_stream_len)
+            {
+                tracing::warn!(%error, %room, seq, "Redis refused a late room message; readers will backfill it");
+                shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
         Ok(())

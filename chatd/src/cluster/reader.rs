@@ -155,7 +155,7 @@ fn read_room(
     let Some(last_id) = entries.last().map(|entry| entry.id.clone()) else { return Ok(()) };
     let mut read = Vec::with_capacity(entries.len());
     for mut entry in entries {
-        match (streams::seq_of(&entry.id), streams::field(&mut entry, PAYLOAD)) {
+        match (streams::entry_seq(&mut entry), streams::field(&mut entry, PAYLOAD)) {
             (Some(seq), Some(payload)) => read.push((seq, payload)),
             _ => tracing::warn!(%room, id = %entry.id, "a room entry chatd did not add; skipped"),
         }
@@ -172,7 +172,8 @@ fn read_room(
         let mut follows = shared.follows();
         match follows.get_mut(room) {
             Some(current) if current.generation == follow.generation => {
-                current.after = read.last().map_or(current.after, |&(seq, _)| seq);
+                // A late entry carries a lower seq than those before it.
+                current.after = read.iter().map(|&(seq, _)| seq).fold(current.after, u64::max);
                 current.cursor = last_id;
             }
             _ => return Ok(()),

@@ -103,7 +103,8 @@ pub struct NodeSnapshot {
 pub struct BusCounts {
     /// Room messages added to their streams.
     pub published: u64,
-    /// Room messages Redis refused: their stream already had a later seq.
+    /// Room messages whose stream already had a later seq: added late,
+    /// after it (or, if that failed too, counted in `dropped`).
     pub refused: u64,
     /// Messages and presence changes given up while Redis was out of
     /// reach (the oldest, once [`MAX_UNSENT`] were waiting).

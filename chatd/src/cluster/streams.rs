@@ -1,27 +1,78 @@
 //! Room streams: one Redis Stream per room, `room:{room}`, whose entry ids
 //! are the messages' `seq`s from PostgreSQL (`{seq}-1`: `0-0` is not a
 //! valid id, so the sequence part alone carries the seq). Redis refuses an
-//! id not above the stream's top, so a stream never holds a message twice
-//! nor out of order: a commit published after a later one is not
-//! published at all, and readers, seeing the gap, backfill it from
-//! PostgreSQL. Publishing the same message again is therefore harmless.
+//! id not above the stream's top: two nodes commit consecutive numbers of
+//! a room and the higher one's `XADD` may come first. The lower one is
+//! then added *late*, right after the top (`{top}-{n+1}`), with its seq in
+//! a field of its own (`s`), so that readers get it a moment after the
+//! higher one instead of waiting for a gap to be backfilled. A reader may
+//! so see a seq twice (a message published again): the engine drops
+//! repeats, and a stream's ids still only grow.
+
+use std::sync::LazyLock;
 
 use bytes::Bytes;
 use redis::streams::{StreamId, StreamRangeReply};
-use redis::{Cmd, Connection, RedisResult, Value};
+use redis::{Cmd, Connection, RedisResult, Script, Value};
 
 use super::Keys;
 
 /// The payload's field in an entry.
 pub(crate) const PAYLOAD: &str = "p";
+/// The field that holds the seq of an entry added late.
+pub(crate) const LATE_SEQ: &str = "s";
 
 /// What became of a publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Published {
     /// The entry is on the stream.
     Added,
-    /// The stream already holds this seq or a later one: not published.
+    /// The stream already holds this seq or a later one: not published
+    /// at its own id (see [`publish_late`]).
     Refused,
+}
+
+/// Adds message `seq` right after the top of a stream that holds a later
+/// one, with its seq in [`LATE_SEQ`]: the top's id with its sequence
+/// part one higher. One script, so that nothing comes between reading
+/// the top and adding after it.
+static LATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+        local id = '0-1'
+        if top then
+            local ms, n = string.match(top[1], '^(%d+)-(%d+)$')
+            id = ms .. '-' .. string.format('%d', tonumber(n) + 1)
+        end
+        return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'p', ARGV[2], 's', ARGV[3])",
+    )
+});
+
+/// Adds message `seq` of `room` after the stream's top: for one that
+/// [`publish`] refused because a later message got there first.
+///
+/// # Errors
+///
+/// When Redis fails or does not answer.
+pub fn publish_late(
+    conn: &mut Connection,
+    keys: &Keys,
+    room: &str,
+    seq: u64,
+    payload: &[u8],
+    stream_len: usize,
+) -> RedisResult<()> {
+    LATE.key(keys.room(room)).arg(stream_len).arg(payload).arg(seq).invoke::<Value>(conn).map(drop)
+}
+
+/// The seq an entry carries: its [`LATE_SEQ`] field if it was added late,
+/// else its id's; `None` for an entry chatd did not add.
+pub(crate) fn entry_seq(entry: &mut StreamId) -> Option<u64> {
+    match field(entry, LATE_SEQ) {
+        Some(seq) => std::str::from_utf8(&seq).ok()?.parse().ok(),
+        None => seq_of(&entry.id),
+    }
 }
 
 /// The entry id of message `seq`.
