@@ -11,10 +11,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::services::{RedisPrefix, TestDatabase};
-use crate::{Client, READ_TIMEOUT, Server};
+use crate::{Client, Server};
 
 /// Each node's `--node-lease`: short, so that a test sees a killed node's
 /// names come free within seconds.
@@ -192,30 +190,13 @@ impl Cluster {
         all
     }
 
-    /// Waits until node `i` lists `room`: each node learns of a room
-    /// created on another a moment later, and a join before then is
-    /// refused (IRC's JOIN would even make a room of its own there).
+    /// Waits until node `i` lists `room` ([`Server::wait_for_room`]).
     ///
     /// # Panics
     ///
-    /// When node `i` has not listed it within [`READ_TIMEOUT`].
+    /// When node `i` has not listed it within [`READ_TIMEOUT`](crate::READ_TIMEOUT).
     pub fn wait_for_room(&self, i: usize, room: &str) {
-        let mut probe = self.node(i).connect();
-        probe.first_json(r#"{"type":"time"}"#);
-        let _time = probe.json();
-        let deadline = Instant::now() + READ_TIMEOUT;
-        let ask = serde_json::json!({"type": "list", "rooms": [room]}).to_string();
-        loop {
-            probe.send(&ask);
-            let rooms = probe.json();
-            assert_eq!(rooms["type"], "rooms", "{rooms}");
-            let listed = |r: &Value| r["name"].as_str().is_some_and(|name| name.eq_ignore_ascii_case(room));
-            if rooms["rooms"].as_array().is_some_and(|rooms| rooms.iter().any(listed)) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "node{i} never listed {room}; logs:\n{}", self.logs());
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.node(i).wait_for_room(room);
     }
 
     /// A text client on node `i` that has taken `nick`, trying again while

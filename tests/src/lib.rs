@@ -260,6 +260,32 @@ impl Server {
         self.http_addr.expect("chatd serves HTTP")
     }
 
+    /// Waits until this chatd lists `room`: a node of a cluster learns of
+    /// a room created on another a moment later, and a join before then is
+    /// refused (IRC's JOIN would even make a room of its own there).
+    ///
+    /// # Panics
+    ///
+    /// When it has not listed it within [`READ_TIMEOUT`].
+    pub fn wait_for_room(&self, room: &str) {
+        let mut probe = self.connect();
+        probe.first_json(r#"{"type":"time"}"#);
+        let _time = probe.json();
+        let deadline = Instant::now() + READ_TIMEOUT;
+        let ask = serde_json::json!({"type": "list", "rooms": [room]}).to_string();
+        loop {
+            probe.send(&ask);
+            let rooms = probe.json();
+            assert_eq!(rooms["type"], "rooms", "{rooms}");
+            let listed = |r: &serde_json::Value| r["name"].as_str().is_some_and(|name| name.eq_ignore_ascii_case(room));
+            if rooms["rooms"].as_array().is_some_and(|rooms| rooms.iter().any(listed)) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{room} was never listed; logs:\n{}", self.logs());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// What chatd has logged so far.
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap_or_else(PoisonError::into_inner).clone()

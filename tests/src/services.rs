@@ -173,6 +173,19 @@ impl RedisPrefix {
     pub fn url(&self) -> String {
         redis_url()
     }
+
+    /// The server's address, for a relay put in front of it
+    /// ([`crate::relay`]).
+    ///
+    /// # Panics
+    ///
+    /// When the server's host name does not resolve.
+    #[must_use]
+    pub fn server_addr(&self) -> SocketAddr {
+        let url = self.url();
+        let host_port = url.trim_start_matches("redis://").split('/').next().unwrap_or_default().to_owned();
+        host_port.to_socket_addrs().ok().and_then(|mut addrs| addrs.next()).expect("the Redis server's address")
+    }
 }
 
 impl Default for RedisPrefix {

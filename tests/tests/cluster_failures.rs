@@ -25,12 +25,6 @@ fn redis_through(relay: &Relay) -> String {
     format!("redis://{}", relay.addr())
 }
 
-fn redis_addr(prefix: &RedisPrefix) -> std::net::SocketAddr {
-    let url = prefix.url();
-    let authority = url.trim_start_matches("redis://").split('/').next().unwrap_or_default().to_owned();
-    std::net::ToSocketAddrs::to_socket_addrs(&authority).ok().and_then(|mut a| a.next()).expect("Redis's address")
-}
-
 fn node(database_url: &str, redis_url: &str, prefix: &RedisPrefix, name: &str) -> Server {
     let args = [
         "--redis-url",
@@ -76,7 +70,7 @@ fn a_node_cut_off_from_redis_says_so_in_healthz_metrics_and_log_and_recovers() {
     }
     let database = TestDatabase::create();
     let prefix = RedisPrefix::new();
-    let relay = Relay::start(redis_addr(&prefix));
+    let relay = Relay::start(prefix.server_addr());
     let server = node(database.url(), &redis_through(&relay), &prefix, "cut");
     eventually("Redis answers", &server, || health(&server).contains("200"));
     assert_eq!(scrape(server.metrics_addr()).get("chatd_cluster_redis_up"), 1.0);
@@ -149,17 +143,11 @@ fn a_wiped_redis_loses_no_message_and_no_name() {
 /// Logs `nick` in on `server` and joins `room`, which another node made a
 /// moment ago: the room arrives with the change feed.
 fn join_when_known(server: &Server, nick: &str, room: &str) -> Client {
+    server.wait_for_room(room);
     let mut client = server.login(nick);
-    let deadline = Instant::now() + NOTICE;
-    loop {
-        client.send(&format!("/join {room}"));
-        let answer = client.line();
-        if answer.starts_with(&format!("* you are now in {room}")) {
-            return client;
-        }
-        assert!(Instant::now() < deadline, "{room} never reached the node: {answer}; logs:\n{}", server.logs());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    client.send(&format!("/join {room}"));
+    client.expect_prefix(&format!("* you are now in {room}"));
+    client
 }
 
 #[test]

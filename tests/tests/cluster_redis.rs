@@ -474,12 +474,6 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
     });
 }
 
-fn redis_addr(prefix: &RedisPrefix) -> SocketAddr {
-    let url = prefix.url();
-    let host_port = url.trim_start_matches("redis://").split('/').next().unwrap().to_owned();
-    std::net::ToSocketAddrs::to_socket_addrs(&host_port).unwrap().next().unwrap()
-}
-
 #[test]
 fn a_lost_connection_is_reported_and_so_is_its_return() {
     if !REDIS.present() {
@@ -493,14 +487,14 @@ fn a_lost_connection_is_reported_and_so_is_its_return() {
     assert_eq!(a.claim("alice"), Claimed::Unreachable);
     assert!(!a.bus.counts().connected);
 
-    let proxy = Proxy::start(free, redis_addr(&prefix));
+    let proxy = Proxy::start(free, prefix.server_addr());
     a.wait_until_up();
     assert_eq!(a.claim("alice"), Claimed::Granted);
     proxy.stop();
     a.expect("Redis out of reach", |report| (*report == Report::Connection(Health::Down)).then_some(()));
     // What is published meanwhile waits, and goes once Redis is back.
     a.bus.publish("lobby", 1, Bytes::from_static(b"while down"));
-    let _proxy = Proxy::start(free, redis_addr(&prefix));
+    let _proxy = Proxy::start(free, prefix.server_addr());
     a.wait_until_up();
     let keys = Keys::new(prefix.prefix());
     eventually("the message waiting is published", || redis(&["XLEN", &keys.room("lobby")]) == "1");

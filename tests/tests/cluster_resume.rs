@@ -4,15 +4,10 @@
 //! order, read from the shared store where the node's memory no longer
 //! holds it.
 
-use std::time::{Duration, Instant};
-
 use chatd_tests::outside::{POSTGRES, REDIS};
 use chatd_tests::services::{RedisPrefix, TestDatabase};
 use chatd_tests::{Client, Server, chatd};
 use serde_json::{Value, json};
-
-/// How long a node may take to learn of a room made on another.
-const NOTICE: Duration = Duration::from_secs(15);
 
 fn node(database: &TestDatabase, prefix: &RedisPrefix, name: &str) -> Server {
     let redis = prefix.url();
@@ -56,18 +51,12 @@ fn next_of(client: &mut Client, kind: &str) -> Value {
     }
 }
 
-/// Joins `room`, trying again until the node has heard of it.
+/// Joins `room` once the node has heard of it.
 fn join_when_known(server: &Server, client: &mut Client, room: &str) {
-    let deadline = Instant::now() + NOTICE;
-    loop {
-        client.send(&json!({"type": "join", "room": room}).to_string());
-        let answer = next_of(client, "joined");
-        if answer["type"] == "joined" {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{room} never reached the node: {answer}; logs:\n{}", server.logs());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    server.wait_for_room(room);
+    client.send(&json!({"type": "join", "room": room}).to_string());
+    let answer = next_of(client, "joined");
+    assert_eq!(answer["type"], "joined", "{answer}");
 }
 
 /// Says `text` in `room` and waits for its echo, which comes once the
