@@ -288,7 +288,7 @@ impl EngineTask {
                         self.passwords.checks_run(),
                     );
                     if let Some(node) = &self.cluster {
-                        snapshot = snapshot.with_cluster(node.redis_up(), node.bus_counts());
+                        snapshot = snapshot.with_cluster(node.bus_counts());
                     }
                     // Room for one answer was made by the asker; one that
                     // gave up is simply not answered.

@@ -195,14 +195,14 @@ pub(crate) struct Snapshot {
     held_bytes: usize,
     storage_failing: bool,
     password_checks: ChecksRun,
-    /// A cluster node's: whether Redis answers, and what its bus counted.
-    cluster: Option<(bool, BusCounts)>,
+    /// A cluster node's: what its bus counted, whether Redis answers among it.
+    cluster: Option<BusCounts>,
 }
 
 impl Snapshot {
     /// With a cluster node's figures.
-    pub(crate) fn with_cluster(mut self, redis_up: bool, counts: BusCounts) -> Self {
-        self.cluster = Some((redis_up, counts));
+    pub(crate) fn with_cluster(mut self, counts: BusCounts) -> Self {
+        self.cluster = Some(counts);
         self
     }
 }
@@ -299,8 +299,8 @@ impl Collector for Scraped {
             ConstCounter::new(count).encode(checks.encode_family(&[("params", params)].as_slice())?)?;
         }
 
-        if let Some((redis_up, bus)) = cluster {
-            encode_cluster(&mut encoder, stats, *redis_up, bus)?;
+        if let Some(bus) = cluster {
+            encode_cluster(&mut encoder, stats, bus)?;
         }
 
         gauge(*held_bytes).encode(encoder.encode_descriptor(
@@ -350,13 +350,8 @@ fn info_encode(mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
 
 /// A cluster node's series: its link to Redis, what went through it, and
 /// what the engine made of the other nodes' messages and presence.
-fn encode_cluster(
-    encoder: &mut DescriptorEncoder<'_>,
-    stats: &Stats,
-    redis_up: bool,
-    bus: &BusCounts,
-) -> Result<(), std::fmt::Error> {
-    ConstGauge::new(i64::from(redis_up)).encode(encoder.encode_descriptor(
+fn encode_cluster(encoder: &mut DescriptorEncoder<'_>, stats: &Stats, bus: &BusCounts) -> Result<(), std::fmt::Error> {
+    ConstGauge::new(i64::from(bus.connected)).encode(encoder.encode_descriptor(
         "chatd_cluster_redis_up",
         "1 while this node reaches Redis, else 0 (it takes no new names, and /healthz answers 503).",
         None,

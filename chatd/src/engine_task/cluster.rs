@@ -16,7 +16,7 @@ use crate::cluster::follower::{FollowJob, Followed, Follower};
 use crate::cluster::presence::Presence;
 use crate::cluster::roster::{Remote, Roster};
 use crate::cluster::wire::{self, Bulletin, UserState, WireChange};
-use crate::cluster::{Bus, Claimed, Health, Report, Resync};
+use crate::cluster::{Bus, Claimed, Report, Resync};
 
 /// What the cluster's threads report to the engine task.
 #[derive(Debug)]
@@ -44,8 +44,6 @@ pub(crate) struct Node {
     held: BTreeSet<String>,
     /// This node's publications the engine has not been answered for.
     unanswered: Unanswered,
-    /// Whether Redis answers.
-    health: Health,
 }
 
 /// Tickets of this node's publications that the engine has not been
@@ -91,18 +89,12 @@ impl Node {
             claims: HashMap::new(),
             held: BTreeSet::new(),
             unanswered: Unanswered::default(),
-            health: Health::Down,
         }
     }
 
     /// This start of the node, as Redis and the store know it.
     pub(crate) fn name(&self) -> &str {
         &self.name
-    }
-
-    /// Whether Redis answers this node (for `/healthz` and metrics).
-    pub(crate) fn redis_up(&self) -> bool {
-        self.health == Health::Up
     }
 
     /// The bus's counts, for metrics.
@@ -311,7 +303,9 @@ impl Node {
                 }
             }
             Report::Resync(why) => self.resync(why),
-            Report::Connection(health) => self.health = health,
+            // Logged by the bus, counted in its counts, and shown on
+            // `/healthz` by the flag its callback sets (server.rs).
+            Report::Connection(_) => {}
         }
     }
 
