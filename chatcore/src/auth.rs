@@ -136,14 +136,17 @@ impl Turn<'_> {
     /// is closed, a guest using the name is renamed, offline whispers follow.
     pub(crate) fn log_in_now(&mut self, key: NameKey) {
         let (now, id) = (self.now, self.id);
+        if let Some(&older) = self.world.sessions_of(&key).first()
+            && older != id
+        {
+            // The name stays this node's while it passes to the new session.
+            self.world.claims.set_passing(Some(key.clone()));
+            self.world.close(self.out, now, older, DisconnectReason::LoggedInElsewhere);
+        }
         if let Some(holder) = self.world.names.holder(&key)
             && holder != id
         {
-            if self.world.clients[&holder].account.as_ref() == Some(&key) {
-                // The name stays this node's while it passes to the new session.
-                self.world.claims.set_passing(Some(key.clone()));
-                self.world.close(self.out, now, holder, DisconnectReason::LoggedInElsewhere);
-            } else if self.world.config.cluster {
+            if self.world.config.cluster {
                 let guest = self.world.fresh_guest_name();
                 let mut guest_turn = self.on(holder);
                 guest_turn.rename(guest.clone(), true);
@@ -171,6 +174,7 @@ impl Turn<'_> {
         out.persist(Record::LastSeen { account: name.clone(), unix_ms: now.unix_ms });
         let client = world.clients.get_mut(&id).expect("caller checked the client");
         client.account = Some(key.clone());
+        world.sessions.add(&key, id);
         client.registration_deadline = None;
         // An IRC client that logs in with SASL before its welcome gets its
         // kept whispers after the welcome, when it can show them.

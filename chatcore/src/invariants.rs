@@ -72,6 +72,11 @@ impl World {
             {
                 return Err(V::AccountMismatch { client: id, account: key.to_string() });
             }
+            if let Some(key) = &client.account
+                && !self.sessions.of(key).contains(&id)
+            {
+                return Err(V::AccountMismatch { client: id, account: key.to_string() });
+            }
             let mut seen = BTreeSet::new();
             for key in &client.rooms {
                 let room = || key.to_string();

@@ -39,6 +39,7 @@ mod logins;
 mod names;
 mod remote;
 mod rooms;
+mod sessions;
 
 pub(crate) use accounts::{Account, Accounts, OfflineMessage};
 pub(crate) use blocks::Blocks;
@@ -48,6 +49,7 @@ pub(crate) use logins::Logins;
 pub(crate) use names::Names;
 pub(crate) use remote::Remote;
 pub(crate) use rooms::Rooms;
+pub(crate) use sessions::Sessions;
 
 /// The engine's state, apart from its output queue.
 #[derive(Debug)]
@@ -61,6 +63,8 @@ pub(crate) struct World {
     pub(crate) rooms: Rooms,
     /// Every account, with offline whispers and last-seen times counted across them.
     pub(crate) accounts: Accounts,
+    /// The connections logged in to each account.
+    pub(crate) sessions: Sessions,
     /// Who blocks each name, and blocks carried across renames.
     pub(crate) blocks: Blocks,
     /// Password checks under way, failed logins and registrations counted.
@@ -90,6 +94,7 @@ impl World {
             names: Names::default(),
             rooms: Rooms::default(),
             accounts: Accounts::default(),
+            sessions: Sessions::default(),
             blocks: Blocks::default(),
             logins: Logins::default(),
             timers: Timers::default(),
@@ -106,6 +111,11 @@ impl World {
     pub(crate) fn account_of(&self, client: ClientId) -> Option<&str> {
         let key = self.clients.get(&client)?.account.as_ref()?;
         self.accounts.get(key).map(|a| &*a.name)
+    }
+
+    /// The connections logged in to `account`, oldest first.
+    pub(crate) fn sessions_of(&self, account: &NameKey) -> &[ClientId] {
+        self.sessions.of(account)
     }
 
     /// A new connection speaking `codec`: text clients may switch to JSON
@@ -415,6 +425,7 @@ impl World {
         self.visitors.depart(registering, Departure::of(&client, now.unix_ms));
         self.blocks.depart(id, client.blocks.keys());
         if let Some(key) = &client.account {
+            self.sessions.remove(key, id);
             self.accounts.note_offline(key, now.unix_ms);
             if let Some(account) = self.accounts.get(key) {
                 out.persist(Record::LastSeen { account: account.name.clone(), unix_ms: now.unix_ms });
