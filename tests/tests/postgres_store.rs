@@ -10,7 +10,13 @@ use chatd_tests::relay::Relay;
 use chatd_tests::stores::{Place, PostgresDatabase};
 
 fn message(seq: u64) -> Record {
-    let message = StoredMessage { seq, from: "alice".into(), text: format!("m{seq}").into(), unix_ms: seq };
+    let message = StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: format!("m{seq}").into(),
+        unix_ms: seq,
+        kind: chatcore::MessageKind::Said,
+    };
     Record::Message { room: "r".into(), message }
 }
 

@@ -31,7 +31,13 @@ against_both_stores!(
 );
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
-    let message = StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 1_000 * seq };
+    let message = StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: text.into(),
+        unix_ms: 1_000 * seq,
+        kind: chatcore::MessageKind::Said,
+    };
     Record::Message { room: room.into(), message }
 }
 
@@ -40,7 +46,13 @@ fn room(name: &str) -> HistoryTarget {
 }
 
 fn whisper(seq: u64, from: &str, to: &str) -> Record {
-    let message = StoredMessage { seq, from: from.into(), text: format!("w{seq}").into(), unix_ms: 1_000 * seq };
+    let message = StoredMessage {
+        seq,
+        from: from.into(),
+        text: format!("w{seq}").into(),
+        unix_ms: 1_000 * seq,
+        kind: chatcore::MessageKind::Said,
+    };
     Record::Whisper { to: to.into(), message }
 }
 
@@ -268,7 +280,7 @@ fn retention_by_age_never_deletes_a_young_message(place: &dyn Place) {
     let day = 86_400_000;
     let said = |seq: u64, unix_ms: u64| Record::Message {
         room: "r".into(),
-        message: StoredMessage { seq, from: "a".into(), text: "x".into(), unix_ms },
+        message: StoredMessage { seq, from: "a".into(), text: "x".into(), unix_ms, kind: chatcore::MessageKind::Said },
     };
     // Old, young, then old again (the clock was set back), then the newest.
     store
@@ -300,7 +312,13 @@ fn vault_modes(bans: &[&str]) -> StoredModes {
 }
 
 fn said_in_vault(seq: u64) -> Record {
-    let message = StoredMessage { seq, from: "alice".into(), text: "the launch code is 0000".into(), unix_ms: 3 };
+    let message = StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: "the launch code is 0000".into(),
+        unix_ms: 3,
+        kind: chatcore::MessageKind::Said,
+    };
     Record::Message { room: "vault".into(), message }
 }
 
@@ -375,7 +393,13 @@ fn the_newest_message_keeps_numbering_on_even_when_damaged(place: &dyn Place) {
     with_messages(place, 3);
     place.sql("UPDATE messages SET ts_ms = -1 WHERE room_key = 'r' AND seq = 3");
     let loaded = place.open().load(100).unwrap();
-    let newest = StoredMessage { seq: 3, from: "alice".into(), text: "m3".into(), unix_ms: 0 };
+    let newest = StoredMessage {
+        seq: 3,
+        from: "alice".into(),
+        text: "m3".into(),
+        unix_ms: 0,
+        kind: chatcore::MessageKind::Said,
+    };
     assert_eq!(loaded.last(), Some(&Record::Message { room: "r".into(), message: newest }));
     let engine = Engine::restore(Config::default(), loaded).unwrap();
     assert_eq!(engine.history_len("r"), Some(3));
