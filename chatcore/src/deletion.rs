@@ -8,7 +8,6 @@
 //! engine judges who may delete a message by its entry there. Whispers
 //! cannot be deleted.
 
-use crate::client::Client;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::names::NameKey;
@@ -16,7 +15,7 @@ use crate::output::ClientId;
 use crate::record::{MessageKind, Record, StoredMessage};
 use crate::room::{Room, Status};
 use crate::turn::Turn;
-use crate::world::unsafe_text;
+use crate::world::{World, unsafe_text};
 
 impl Room {
     /// Marks message `seq`, if kept, deleted by `by` at `unix_ms` (its text
@@ -44,12 +43,14 @@ pub(crate) struct Deletion {
     pub(crate) event: u64,
 }
 
-/// Whether `client` may delete a message `author` said in a room where its
-/// standing is `status`: the one check of who may delete. Its author may
-/// (by nickname: a guest's name is its own while it holds it, an
-/// account's only its owner's), and so may the room's operators.
-fn may_delete(client: &Client, status: Status, author: &str) -> bool {
-    client.nick_key == NameKey::of(author) || status.operator
+/// Whether client `id`, whose standing in the room is `status`, may delete
+/// a message `author` said there: the one check of who may delete. Its
+/// author may (by nickname: a guest's name is its own while it holds it,
+/// an account's only its owner's), and so may the room's operators.
+/// Server operators, once the world knows them, are one more `||` here.
+fn may_delete(world: &World, id: ClientId, status: Status, author: &str) -> bool {
+    let is_author = world.clients.get(&id).is_some_and(|c| c.nick_key == NameKey::of(author));
+    is_author || status.operator
 }
 
 impl Turn<'_> {
@@ -73,7 +74,7 @@ impl Turn<'_> {
         }
         let key = world.target_room(id, named)?;
         let (cap, client) = (world.config.history_len, &world.clients[&id]);
-        let Some(room) = world.rooms.get_mut(&key) else { return Ok(()) };
+        let Some(room) = world.rooms.get(&key) else { return Ok(()) };
         let seq = match seq {
             Some(seq) => seq,
             None => room
@@ -81,18 +82,18 @@ impl Turn<'_> {
                 .newest_said_by(client.nick_key.as_str())
                 .ok_or_else(|| Rejection::NothingToDelete(room.name.clone()))?,
         };
-        let status = room.members.status(id);
-        let Some(entry) = room.history.get_mut(seq) else {
+        let Some(entry) = room.history.get(seq) else {
             return Err(Rejection::UnknownMessage { room: room.name.clone(), seq, kept: cap });
         };
         if entry.kind != MessageKind::Said {
             return Err(Rejection::AlreadyDeleted { room: room.name.clone(), seq });
         }
-        if !may_delete(client, status, &entry.from) {
+        if !may_delete(world, id, room.members.status(id), &entry.from) {
             return Err(Rejection::DeleteForbidden(room.name.clone()));
         }
         let (from, by, event) = (entry.from.clone(), client.nick.clone(), room.next_seq);
         let deletion = Deletion { seq, from: from.clone(), by: by.clone(), unix_ms: now.unix_ms, event };
+        let Some(room) = world.rooms.get_mut(&key) else { return Ok(()) };
         room.delete_message(cap, deletion);
         let record = Record::MessageDeleted {
             room: room.name.clone(),

@@ -36,6 +36,12 @@ impl History {
     }
 
     /// The entry numbered `seq`, if still kept.
+    pub(crate) fn get(&self, seq: u64) -> Option<&Entry> {
+        let at = self.entries.partition_point(|e| e.seq < seq);
+        self.entries.get(at).filter(|e| e.seq == seq)
+    }
+
+    /// The entry numbered `seq`, if still kept, to change.
     pub(crate) fn get_mut(&mut self, seq: u64) -> Option<&mut Entry> {
         let at = self.entries.partition_point(|e| e.seq < seq);
         self.entries.get_mut(at).filter(|e| e.seq == seq)
@@ -120,6 +126,8 @@ mod tests {
             h.push(100, entry(n));
         }
         assert_eq!(h.get_mut(3).map(|e| e.seq), Some(3));
+        assert_eq!(h.get(5).map(|e| e.seq), Some(5));
+        assert!(h.get(4).is_none());
         assert!(h.get_mut(4).is_none() && h.get_mut(1).is_none() && h.get_mut(6).is_none());
         assert_eq!(h.newest_said_by("a"), Some(5));
         h.get_mut(5).unwrap().kind = MessageKind::Deleted { by: "a".into(), unix_ms: 9 };
