@@ -3,7 +3,10 @@
 use crate::command::{Spec, Verb};
 use crate::error::Rejection;
 use crate::output::DisconnectReason;
-use crate::record::{MessageKind, StoredMessage};
+use crate::record::StoredMessage;
+// What a page's entry is, named here so that the codecs, which import
+// only the vocabulary, can tell a message from a tombstone or a deletion.
+pub(crate) use crate::record::MessageKind;
 
 /// A room and its member count, for `/list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

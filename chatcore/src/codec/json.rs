@@ -8,8 +8,7 @@ use super::{ReplyTag, TaggedCommand};
 use crate::command::{Command, Kind, Spec, Verb};
 use crate::credentials::Password;
 use crate::error::Rejection;
-use crate::event::{Event, PageMessage, PageOf, RoomSummary};
-use crate::record::MessageKind;
+use crate::event::{Event, MessageKind, PageMessage, PageOf, RoomSummary};
 
 fn value_of(line: &str) -> Result<serde_json::Value, Rejection> {
     serde_json::from_str(line).map_err(|e| Rejection::BadJson { column: e.column() })

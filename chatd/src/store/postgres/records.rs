@@ -250,23 +250,24 @@ fn forget_lists(conn: &mut Connection, room: &String) -> Result<(), postgres::Er
     Ok(())
 }
 
-/// A message row (`seq, sender, text, ts_ms`, and for a room's message
-/// `deleted_by, deleted_ms, deletes`), or `None` if a number in it is out
-/// of chatd's range.
+/// A message row (`seq, sender, text, ts_ms`), or `None` if a number in it
+/// is out of chatd's range.
 pub(super) fn stored_message(row: &Row) -> Option<StoredMessage> {
-    let kind = if row.len() >= 7 {
-        let deletes = row.get::<_, Option<i64>>(6).map(u64::try_from).transpose().ok()?;
-        message_kind(row.get(4), number(row.get(5)), deletes)
-    } else {
-        MessageKind::Said
-    };
     Some(StoredMessage {
         seq: u64::try_from(row.get::<_, i64>(0)).ok()?,
         from: row.get::<_, String>(1).into(),
         text: row.get::<_, String>(2).into(),
         unix_ms: u64::try_from(row.get::<_, i64>(3)).ok()?,
-        kind,
+        kind: MessageKind::Said,
     })
+}
+
+/// A room's message row, [`stored_message`]'s columns then `deleted_by,
+/// deleted_ms, deletes`: a message as said, deleted, or a deletion.
+fn room_message(row: &Row) -> Option<StoredMessage> {
+    let deletes = row.get::<_, Option<i64>>(6).map(u64::try_from).transpose().ok()?;
+    let kind = message_kind(row.get(4), number(row.get(5)), deletes);
+    Some(StoredMessage { kind, ..stored_message(row)? })
 }
 
 /// A number read back: out of range (negative, written by hand) as 0.
@@ -299,7 +300,7 @@ pub(super) fn load(conn: &mut Connection, history_len: usize) -> Result<Vec<Reco
         )?;
         let mut kept: Vec<StoredMessage> = Vec::new();
         for (i, row) in messages.iter().enumerate() {
-            match stored_message(row) {
+            match room_message(row) {
                 Some(message) => kept.push(message),
                 // The room's newest message carries its numbering on: kept
                 // with its time as 0, as long as its number can be read.
@@ -422,8 +423,12 @@ pub(super) fn history(
         rows.reverse();
     }
     let mut page = Page::default();
+    let read = match target {
+        HistoryTarget::Room(_) => room_message,
+        HistoryTarget::Conversation { .. } => stored_message,
+    };
     for row in &rows {
-        match stored_message(row) {
+        match read(row) {
             Some(message) => page.messages.push(message),
             None => page.unreadable += 1,
         }
