@@ -118,8 +118,16 @@ impl Turn<'_> {
             redact,
         };
         let redacts = |to: ClientId| world.clients.get(&to).and_then(|c| c.irc.as_ref()).is_some_and(|s| s.redacts());
-        self.out.fanout(room.members.iter().filter(|&(to, _)| redacts(to)), &told(true));
-        self.out.fanout(room.members.iter().filter(|&(to, _)| !redacts(to)), &told(false));
+        // Members who block the sender never heard the message, and hear
+        // nothing of its deletion either, as pages leave it out for them.
+        let blockers = world.blocks.blockers_of(&NameKey::of(&from));
+        let told_of = |redact: bool| {
+            room.members
+                .iter()
+                .filter(move |&(to, _)| redacts(to) == redact && blockers.is_none_or(|b| !b.contains(&to)))
+        };
+        self.out.fanout(told_of(true), &told(true));
+        self.out.fanout(told_of(false), &told(false));
         Ok(())
     }
 }

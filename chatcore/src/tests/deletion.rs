@@ -209,6 +209,18 @@ fn irc_clients_with_message_redaction_see_redact_and_others_a_notice() {
     assert!(sim.take(c)[0].starts_with(":chatd FAIL REDACT UNKNOWN_MSGID "));
     sim.send(c, "REDACT #rust");
     assert!(sim.take(c)[0].starts_with(":chatd 461 carol REDACT "));
+    // A reason as long as a JSON line allows is cut to fit one IRC line.
+    let op = sim.connect_json_as("erin");
+    sim.send_json(op, &json!({"type": "join", "room": "rust"}));
+    sim.send_json(op, &json!({"type": "say", "room": "rust", "text": "long"}));
+    for id in [a, b, c] {
+        sim.take(id);
+    }
+    sim.send_json(op, &json!({"type": "delete", "room": "rust", "seq": 4, "reason": "why ".repeat(400)}));
+    let [line] = &sim.take(b)[..] else { panic!("one line") };
+    assert!(line.contains(" REDACT #rust 4-rust :why why ") && line.len() <= 512, "{line}");
+    sim.take(a);
+    sim.take(c);
     // History: the tombstone keeps its id; the deletion is a REDACT with
     // the capability, a notice without.
     sim.send(b, "CHATHISTORY AFTER #rust msgid=0 10");
@@ -333,4 +345,16 @@ fn a_cluster_node_refuses_to_delete() {
     let (mut sim, a, _) = chat(super::relaxed());
     sim.engine_mut().world.config.cluster = true;
     assert_eq!(refused(&mut sim, a, &delete(1)), "deletion_unavailable");
+}
+
+#[test]
+fn a_member_who_blocks_the_sender_hears_nothing_of_the_deletion() {
+    let (mut sim, a, b) = chat(super::relaxed());
+    sim.send_json(b, &json!({"type": "block", "nick": "alice"}));
+    sim.take(b);
+    sim.send_json(a, &delete(2));
+    assert_eq!(sim.take_json(a)[0]["type"], "deleted");
+    assert_eq!(sim.take(b), Vec::<String>::new());
+    sim.send_json(b, &json!({"type": "history", "room": "rust", "after": 0}));
+    assert_eq!(sim.take_json(b)[0]["messages"], json!([]), "pages leave out what the blocked sender said");
 }

@@ -184,11 +184,15 @@ pub(crate) fn render_into(
         // from whoever deleted it.
         Event::Deleted { room, seq, by, host, unix_ms, event, reason, redact: true, .. } => {
             let tags = MessageTags::new(tagging, unix_ms, Some(MsgId::Room(event, room)));
-            let target = MsgId::Room(seq, room).to_string();
+            let (tags, target) = (tags.list(batch), MsgId::Room(seq, room).to_string());
             let (chan, source) = (channel(room), mask(by, host));
-            match reason {
-                Some(reason) => tagged(out, &tags.list(batch), Some(&source), "REDACT", &[&chan, &target, reason]),
-                None => tagged(out, &tags.list(batch), Some(&source), "REDACT", &[&chan, &target]),
+            // A reason as long as a text or JSON line allows is cut to
+            // what one IRC line holds: the deletion itself must get through.
+            let fixed =
+                Outgoing { tags: &tags, source: Some(&source), command: "REDACT", params: &[&chan, &target, ""] };
+            match reason.and_then(|reason| fixed.split_trailing(reason).ok()?.next()) {
+                Some(reason) => tagged(out, &tags, Some(&source), "REDACT", &[&chan, &target, reason]),
+                None => tagged(out, &tags, Some(&source), "REDACT", &[&chan, &target]),
             }
         }
         // Without the capability, a notice to the channel says it.
