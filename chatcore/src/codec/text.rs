@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::command::{Command, Kind, Verb};
 use crate::credentials::Password;
 use crate::error::Rejection;
-use crate::event::{Event, ListPage, PageOf};
+use crate::event::{Event, ListPage, MessageKind, PageOf};
 use crate::names::LOBBY;
 use crate::time::{ClockUtc, DateTimeUtc};
 
@@ -392,10 +392,10 @@ fn history_line(out: &mut String, room: &str, from: &str, text: &str, unix_ms: u
 
 /// An entry of a room's page: a message, a tombstone, or a deletion.
 fn room_entry(out: &mut String, room: &str, m: &crate::event::PageMessage<'_>) -> std::fmt::Result {
-    let line = match crate::event::history_event(room, *m, "", false) {
-        Event::Message { deleted: Some(_), .. } => Tombstone(m.from).to_string(),
-        Event::Deleted { from, by, .. } => format!("* {}", Deletion { from, by, reason: None }),
-        _ => return history_line(out, room, m.from, m.text, m.unix_ms),
+    let line = match m.kind {
+        MessageKind::Said => return history_line(out, room, m.from, m.text, m.unix_ms),
+        MessageKind::Deleted { .. } => Tombstone(m.from).to_string(),
+        MessageKind::Deletion { by, .. } => format!("* {}", Deletion { from: m.from, by, reason: None }),
     };
     history_line(out, room, "", &line, m.unix_ms)
 }
