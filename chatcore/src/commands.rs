@@ -117,6 +117,7 @@ impl Turn<'_> {
             Verb::Quit => self.quit(command.text("reason").map(str::to_owned)),
             Verb::Say => self.say(command.text("room"), command.word("text"), false),
             Verb::Notice => self.say(command.text("room"), command.word("text"), true),
+            Verb::Delete => self.delete_message(command.text("room"), command.number("seq"), command.text("reason")),
             Verb::Msg => self.whisper(command.word("to"), command.word("text")),
             Verb::Register => {
                 let (password, confirm) = (command.take_secret("password"), command.take_secret("confirm"));
@@ -413,8 +414,13 @@ impl Turn<'_> {
         let (Some(sender), Some(room)) = (world.clients.get(&id), world.rooms.get_mut(&key)) else {
             return Ok(());
         };
-        let message =
-            StoredMessage { seq: room.next_seq, from: sender.nick.clone(), text: text.into(), unix_ms: now.unix_ms };
+        let message = StoredMessage {
+            seq: room.next_seq,
+            from: sender.nick.clone(),
+            text: text.into(),
+            unix_ms: now.unix_ms,
+            kind: crate::MessageKind::Said,
+        };
         let said = Said {
             message,
             host: &sender.host,

@@ -104,7 +104,13 @@ impl Turn<'_> {
             return None;
         }
         let seq = world.accounts.number_whisper();
-        let message = StoredMessage { seq, from: from.into(), text: text.into(), unix_ms: self.now.unix_ms };
+        let message = StoredMessage {
+            seq,
+            from: from.into(),
+            text: text.into(),
+            unix_ms: self.now.unix_ms,
+            kind: crate::MessageKind::Said,
+        };
         self.out.persist(Record::Whisper { to: to.into(), message });
         Some(seq)
     }

@@ -50,6 +50,7 @@ pub(crate) fn deliver(
         unix_ms: message.unix_ms,
         history: false,
         notice,
+        deleted: None,
     };
     let blockers = blocks.blockers_of(from_key);
     let carried = sender.and_then(|(id, _)| blocks.carried_by(id));

@@ -436,6 +436,36 @@ pub(crate) enum Rejection {
     /// A CTCP request other than ACTION.
     #[error("CTCP requests other than ACTION are not supported")]
     CtcpUnsupported,
+    /// A deletion of a message the room no longer keeps in memory (or
+    /// never had): only its last `Config::history_len` can be deleted.
+    #[error("message {seq} of {room} cannot be deleted: only the room's last {kept} messages can")]
+    UnknownMessage {
+        /// The room.
+        room: Box<str>,
+        /// The number given.
+        seq: u64,
+        /// How many the room keeps.
+        kept: usize,
+    },
+    /// A deletion of someone else's message by a member who is not an
+    /// operator.
+    #[error("you may delete only your own messages in {0}; its operators may delete any")]
+    DeleteForbidden(Box<str>),
+    /// A deletion of a message already deleted (or of a deletion).
+    #[error("message {seq} of {room} is already deleted")]
+    AlreadyDeleted {
+        /// The room.
+        room: Box<str>,
+        /// The number given.
+        seq: u64,
+    },
+    /// A bare `/delete` from a member with no message of its own among
+    /// those the room keeps.
+    #[error("you have no message in {0} that can still be deleted")]
+    NothingToDelete(Box<str>),
+    /// Deleting messages on a cluster node: not supported yet.
+    #[error("messages cannot be deleted on this server (cluster mode)")]
+    DeletionUnavailable,
 }
 
 impl Rejection {
@@ -580,6 +610,11 @@ code_table! {
                 Rejection::ChatHistoryParams(_) => ("chathistory_params", IrcReply::Fail("CHATHISTORY", "INVALID_PARAMS")),
                 Rejection::ChatHistoryTarget => ("chathistory_target", IrcReply::Fail("CHATHISTORY", "INVALID_TARGET")),
                 Rejection::CtcpUnsupported => ("ctcp_unsupported", Notice),
+                Rejection::UnknownMessage { .. } => ("unknown_message", IrcReply::Fail("REDACT", "UNKNOWN_MSGID")),
+                Rejection::DeleteForbidden(_) => ("delete_forbidden", IrcReply::Fail("REDACT", "REDACT_FORBIDDEN")),
+                Rejection::AlreadyDeleted { .. } => ("already_deleted", IrcReply::Fail("REDACT", "UNKNOWN_MSGID")),
+                Rejection::NothingToDelete(_) => ("nothing_to_delete", Notice),
+                Rejection::DeletionUnavailable => ("deletion_unavailable", IrcReply::Fail("REDACT", "REDACT_FORBIDDEN")),
             }
         }
     }

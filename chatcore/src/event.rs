@@ -3,6 +3,10 @@
 use crate::command::{Spec, Verb};
 use crate::error::Rejection;
 use crate::output::DisconnectReason;
+use crate::record::StoredMessage;
+// What a page's entry is, named here so that the codecs, which import
+// only the vocabulary, can tell a message from a tombstone or a deletion.
+pub(crate) use crate::record::MessageKind;
 
 /// A room and its member count, for `/list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,13 +39,48 @@ pub(crate) enum PageOf<'a> {
     Conversation { with: &'a str },
 }
 
-/// One message of a history page.
+/// One message of a history page: said, deleted since (a tombstone, its
+/// text gone), or a deletion of an earlier one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PageMessage<'a> {
     pub(crate) seq: u64,
     pub(crate) from: &'a str,
     pub(crate) text: &'a str,
     pub(crate) unix_ms: u64,
+    pub(crate) kind: &'a MessageKind,
+}
+
+impl<'a> PageMessage<'a> {
+    /// A stored message as a page shows it.
+    pub(crate) fn of(m: &'a StoredMessage) -> Self {
+        PageMessage { seq: m.seq, from: &m.from, text: &m.text, unix_ms: m.unix_ms, kind: &m.kind }
+    }
+}
+
+/// A room's kept entry as it is replayed on joining (or in an IRC
+/// history page), with the `host` shown for its sender: a message, a tombstone, or a deletion. `redact`: the
+/// reader is an IRC client with `draft/message-redaction`.
+pub(crate) fn history_event<'a>(room: &'a str, entry: PageMessage<'a>, host: &'a str, redact: bool) -> Event<'a> {
+    let PageMessage { seq, from, text, unix_ms, kind } = entry;
+    match kind {
+        MessageKind::Said => {
+            Event::Message { room, seq, from, host, text, unix_ms, history: true, notice: false, deleted: None }
+        }
+        MessageKind::Deleted { by, unix_ms: when } => Event::Message {
+            room,
+            seq,
+            from,
+            host,
+            text: "",
+            unix_ms,
+            history: true,
+            notice: false,
+            deleted: Some((by, *when)),
+        },
+        MessageKind::Deletion { of, by } => {
+            Event::Deleted { room, seq: *of, from, by, host, unix_ms, event: seq, reason: None, history: true, redact }
+        }
+    }
 }
 
 /// One server-to-client event. Borrowed, so that rendering a broadcast
@@ -54,7 +93,8 @@ pub(crate) enum Event<'a> {
     /// Sent on connect (text) or when a client switches to JSON.
     Welcome { server: &'a str, nick: &'a str },
     /// A room message, live or replayed from history; `seq` numbers it within the room.
-    /// `notice`: sent as an IRC NOTICE.
+    /// `notice`: sent as an IRC NOTICE. `deleted`: it was deleted since,
+    /// by whom and when (a tombstone: `text` is empty, and never shown).
     Message {
         room: &'a str,
         seq: u64,
@@ -64,6 +104,24 @@ pub(crate) enum Event<'a> {
         unix_ms: u64,
         history: bool,
         notice: bool,
+        deleted: Option<(&'a str, u64)>,
+    },
+    /// Message `seq` of a room, which `from` had said, was deleted by `by`
+    /// (with `host`) at `unix_ms`; the deletion is the room's entry
+    /// numbered `event`. Live, or replayed from history (`history`).
+    /// `redact`: the recipient is an IRC client that negotiated
+    /// `draft/message-redaction`, told with REDACT rather than a notice.
+    Deleted {
+        room: &'a str,
+        seq: u64,
+        from: &'a str,
+        by: &'a str,
+        host: &'a str,
+        unix_ms: u64,
+        event: u64,
+        reason: Option<&'a str>,
+        history: bool,
+        redact: bool,
     },
     /// A page of messages, oldest first; `more`: older ones exist (newer
     /// ones, for a page forward). `oldest`: the number of the oldest

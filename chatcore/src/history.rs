@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::record::StoredMessage as Entry;
+use crate::record::{MessageKind, StoredMessage as Entry};
 
 /// A ring of at most `cap` entries; the oldest falls out first.
 #[derive(Debug, Default)]
@@ -35,6 +35,25 @@ impl History {
         self.entries.front().map(|e| e.seq)
     }
 
+    /// The entry numbered `seq`, if still kept.
+    pub(crate) fn get(&self, seq: u64) -> Option<&Entry> {
+        let at = self.entries.partition_point(|e| e.seq < seq);
+        self.entries.get(at).filter(|e| e.seq == seq)
+    }
+
+    /// The entry numbered `seq`, if still kept, to change.
+    pub(crate) fn get_mut(&mut self, seq: u64) -> Option<&mut Entry> {
+        let at = self.entries.partition_point(|e| e.seq < seq);
+        self.entries.get_mut(at).filter(|e| e.seq == seq)
+    }
+
+    /// The number of the newest message kept that `said_by` (a nickname,
+    /// compared without case) said and that is not deleted.
+    pub(crate) fn newest_said_by(&self, said_by: &str) -> Option<u64> {
+        let said = |e: &&Entry| e.kind == MessageKind::Said && crate::names::NameKey::of(&e.from).as_str() == said_by;
+        self.entries.iter().rev().find(said).map(|e| e.seq)
+    }
+
     /// Up to `limit` of the newest messages numbered below `before`, oldest
     /// first.
     pub(crate) fn page_before(&self, before: u64, limit: usize) -> impl Iterator<Item = &Entry> {
@@ -55,7 +74,7 @@ mod tests {
     use super::*;
 
     fn entry(n: u64) -> Entry {
-        Entry { seq: n, from: "a".into(), text: n.to_string().into(), unix_ms: n }
+        Entry { seq: n, from: "a".into(), text: n.to_string().into(), unix_ms: n, kind: MessageKind::Said }
     }
 
     #[test]
@@ -98,6 +117,22 @@ mod tests {
         assert_eq!(first, [4, 5]);
         assert_eq!(h.page_after(10, 5).count(), 0);
         assert_eq!(h.page_after(u64::MAX, usize::MAX).count(), 0);
+    }
+
+    #[test]
+    fn entries_are_found_by_number() {
+        let mut h = History::default();
+        for n in [2, 3, 5] {
+            h.push(100, entry(n));
+        }
+        assert_eq!(h.get_mut(3).map(|e| e.seq), Some(3));
+        assert_eq!(h.get(5).map(|e| e.seq), Some(5));
+        assert!(h.get(4).is_none());
+        assert!(h.get_mut(4).is_none() && h.get_mut(1).is_none() && h.get_mut(6).is_none());
+        assert_eq!(h.newest_said_by("a"), Some(5));
+        h.get_mut(5).unwrap().kind = MessageKind::Deleted { by: "a".into(), unix_ms: 9 };
+        assert_eq!(h.newest_said_by("a"), Some(3), "a deleted message is not said any more");
+        assert_eq!(h.newest_said_by("b"), None);
     }
 
     #[test]

@@ -195,6 +195,7 @@ mod framer; // bytes to lines, with a cap
 mod client; // one connection's state, and the table of every client
 mod commands; // nick, rooms, messages, whispers
 mod conversation; // whispers between accounts, kept and paged back
+mod deletion; // a room message taken back by its author or an operator
 mod delivery; // a numbered room message to its members: the one fan-out path
 mod history; // the ring of a room's last messages
 mod irc; // IRC's own commands and each IRC client's session: registration, CAP, SASL, WHOIS, NAMES, ...
@@ -258,7 +259,7 @@ pub use error::{ERROR_CODES, Error, ErrorCode};
 pub use invariant_violation::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
 pub use output::{BYE_CODES, ByeCode, ClientId, DisconnectReason, HistoryRange, HistoryTarget, Output};
-pub use record::{Record, RestoreError, StoredMessage, StoredModes};
+pub use record::{MessageKind, Record, RestoreError, StoredMessage, StoredModes};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};
 pub use stats::Stats;

@@ -57,6 +57,28 @@ pub enum Record {
         /// The room.
         room: Box<str>,
     },
+    /// A room message was deleted: the store erases its text, keeping
+    /// its row as a tombstone (its number, sender and time, who deleted it
+    /// and when: [`MessageKind::Deleted`]), and keeps the deletion itself
+    /// as the room's next numbered entry, `event` (a row of kind
+    /// [`MessageKind::Deletion`], sent by `from`, at `unix_ms`, with no
+    /// text), so that a reader who resumes after a number it saw learns of
+    /// deletions since.
+    MessageDeleted {
+        /// The room's name as created.
+        room: Box<str>,
+        /// The number of the message deleted.
+        seq: u64,
+        /// Who said it (its sender's nickname then).
+        from: Box<str>,
+        /// Who deleted it.
+        by: Box<str>,
+        /// When.
+        unix_ms: u64,
+        /// The deletion's own number in the room: the room's next, as a
+        /// message would have had.
+        event: u64,
+    },
     /// A message was said in a room.
     Message {
         /// The room's name as created.
@@ -153,6 +175,35 @@ pub struct StoredMessage {
     pub text: Box<str>,
     /// When.
     pub unix_ms: u64,
+    /// Said, deleted since, or a deletion (room messages only; a whisper
+    /// is always [`MessageKind::Said`]).
+    pub kind: MessageKind,
+}
+
+/// What a numbered entry of a room's history is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A message as it was said.
+    #[default]
+    Said,
+    /// A message that was deleted: its `text` is erased (empty); `by`
+    /// deleted it at `unix_ms`. Pages show it as a tombstone.
+    Deleted {
+        /// Who deleted it.
+        by: Box<str>,
+        /// When.
+        unix_ms: u64,
+    },
+    /// Not a message: the deletion of message `of`, which the entry's
+    /// `from` had said, by `by`, at the entry's `unix_ms`; its `text` is
+    /// empty. It takes a number of the room's so that a reader resuming
+    /// after a number learns of the deletions since.
+    Deletion {
+        /// The number of the message deleted.
+        of: u64,
+        /// Who deleted it.
+        by: Box<str>,
+    },
 }
 
 /// What a room keeps of its modes across restarts: its flags, key, limit,

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use crate::client::{Client, HistoryKey};
 use crate::cloak::HIDDEN_HOST;
 use crate::error::Rejection;
-use crate::event::{Event, IrcAnswer, PageMessage, PageOf};
+use crate::event::{Event, IrcAnswer, PageMessage, PageOf, history_event};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, HistoryRange, HistoryTarget, Output};
@@ -111,11 +111,7 @@ pub(crate) fn tidy_fetched(messages: &mut Vec<StoredMessage>) {
 /// The messages `reader` hears, as page entries: senders it blocks are
 /// left out, as on joining (the cursor still moves past them).
 pub(crate) fn heard_by<'a>(reader: &Client, messages: &'a [StoredMessage]) -> Vec<PageMessage<'a>> {
-    messages
-        .iter()
-        .filter(|m| reader.hears(&m.from))
-        .map(|m| PageMessage { seq: m.seq, from: &m.from, text: &m.text, unix_ms: m.unix_ms })
-        .collect()
+    messages.iter().filter(|m| reader.hears(&m.from)).map(PageMessage::of).collect()
 }
 
 impl Turn<'_> {
@@ -148,8 +144,7 @@ impl Turn<'_> {
             let nicks: Vec<&str> = names.iter().map(String::as_str).collect();
             let names = IrcAnswer::Names { room: &room.name, secret: room.modes.secret, nicks: &nicks, page };
             replay.extend_from_slice(&client.render(&Event::Irc(names)));
-            let page: Vec<PageMessage<'_>> =
-                heard.map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms }).collect();
+            let page: Vec<PageMessage<'_>> = heard.map(PageMessage::of).collect();
             if !page.is_empty() {
                 let event = Event::HistoryPage {
                     of: PageOf::Room(&room.name),
@@ -163,16 +158,8 @@ impl Turn<'_> {
             }
         } else {
             for entry in heard {
-                let event = Event::Message {
-                    room: &room.name,
-                    seq: entry.seq,
-                    from: &entry.from,
-                    host: HIDDEN_HOST,
-                    text: &entry.text,
-                    unix_ms: entry.unix_ms,
-                    history: true,
-                    notice: false,
-                };
+                // Who said what, and who deleted it, are kept by name only.
+                let event = history_event(&room.name, PageMessage::of(entry), HIDDEN_HOST, false);
                 replay.extend_from_slice(&client.render(&event));
             }
         }
@@ -227,11 +214,8 @@ impl Turn<'_> {
         }
         let unfiltered: Vec<_> = room.history.page_before(before, limit).collect();
         // Senders the reader blocks are skipped, as on joining; the cursor still moves past them.
-        let page: Vec<PageMessage<'_>> = unfiltered
-            .iter()
-            .filter(|e| client.hears(&e.from))
-            .map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms })
-            .collect();
+        let page: Vec<PageMessage<'_>> =
+            unfiltered.iter().filter(|e| client.hears(&e.from)).map(|e| PageMessage::of(e)).collect();
         // Without a store, memory is all there is.
         let older_kept = |seq| world.config.emit_records || room.history.oldest_seq().is_some_and(|o| o < seq);
         let more = in_memory && unfiltered.first().is_some_and(|m| m.seq > 1 && older_kept(m.seq));
@@ -271,11 +255,8 @@ impl Turn<'_> {
         }
         // Without a store, memory is all there is: what fell out of it is gone.
         let unfiltered: Vec<_> = room.history.page_after(after, limit).collect();
-        let page: Vec<PageMessage<'_>> = unfiltered
-            .iter()
-            .filter(|e| client.hears(&e.from))
-            .map(|e| PageMessage { seq: e.seq, from: &e.from, text: &e.text, unix_ms: e.unix_ms })
-            .collect();
+        let page: Vec<PageMessage<'_>> =
+            unfiltered.iter().filter(|e| client.hears(&e.from)).map(|e| PageMessage::of(e)).collect();
         let oldest = unfiltered.first().map(|m| m.seq);
         let newest = unfiltered.last().map_or(after, |m| m.seq);
         let more = newest < newest_said;

@@ -83,6 +83,16 @@ impl World {
                 target.history.push(cap, message);
                 Applied::Quietly
             }
+            Record::MessageDeleted { room, seq, from, by, unix_ms, event } => {
+                let cap = self.config.history_len;
+                let target = self.room_mut(&room)?;
+                if event < target.next_seq {
+                    return Err(RestoreError::OutOfOrder { room, seq: event });
+                }
+                target.empty_since_ms = target.empty_since_ms.max(Some(unix_ms));
+                target.delete_message(cap, crate::deletion::Deletion { seq, from, by, unix_ms, event });
+                Applied::Quietly
+            }
             Record::RoomDropped { room } => {
                 let key = NameKey::of(&room);
                 let gone = self.rooms.remove(&key).ok_or(RestoreError::UnknownRoom(room))?;

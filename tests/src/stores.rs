@@ -23,7 +23,7 @@ pub trait Place {
     /// Runs `statement` on the database with a connection of its own.
     fn sql(&self, statement: &str);
 
-    /// The rows of `table`.
+    /// The rows of `table`, which may be followed by a `WHERE` clause.
     fn count(&self, table: &str) -> u64;
 }
 

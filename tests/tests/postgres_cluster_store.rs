@@ -154,7 +154,13 @@ fn what_both_nodes_create_or_number_alike_commits_on_both() {
     let mut b = place.open_postgres();
     let whisper = |text: &str| Record::Whisper {
         to: "bob".into(),
-        message: StoredMessage { seq: 1, from: "alice".into(), text: text.into(), unix_ms: 1 },
+        message: StoredMessage {
+            seq: 1,
+            from: "alice".into(),
+            text: text.into(),
+            unix_ms: 1,
+            kind: chatcore::MessageKind::Said,
+        },
     };
     let account =
         |hash: &str| Record::AccountCreated { name: "alice".into(), hash: PasswordHash::new(hash), unix_ms: 1 };
@@ -163,7 +169,13 @@ fn what_both_nodes_create_or_number_alike_commits_on_both() {
     // Another conversation may hold the same number.
     let other = Record::Whisper {
         to: "carol".into(),
-        message: StoredMessage { seq: 1, from: "alice".into(), text: "hi".into(), unix_ms: 1 },
+        message: StoredMessage {
+            seq: 1,
+            from: "alice".into(),
+            text: "hi".into(),
+            unix_ms: 1,
+            kind: chatcore::MessageKind::Said,
+        },
     };
     commit(&mut b, "b", &[other]);
     assert_eq!((place.count("rooms"), place.count("accounts"), place.count("whispers")), (1, 1, 2));
@@ -214,7 +226,13 @@ fn the_feed_carries_every_record_but_messages_in_commit_order() {
         Record::TopicSet { room: "r".into(), topic: Some("Rust".into()), by: "Alice".into(), unix_ms: 3 },
         Record::Message {
             room: "r".into(),
-            message: StoredMessage { seq: 1, from: "x".into(), text: "not in the feed".into(), unix_ms: 1 },
+            message: StoredMessage {
+                seq: 1,
+                from: "x".into(),
+                text: "not in the feed".into(),
+                unix_ms: 1,
+                kind: chatcore::MessageKind::Said,
+            },
         },
         Record::LastSeen { account: "alice".into(), unix_ms: 5 },
     ];
@@ -345,7 +363,7 @@ fn a_database_of_the_first_layout_is_migrated_and_numbering_carries_on() {
          INSERT INTO whispers (seq, pair_key, sender, recipient, text, ts_ms) VALUES (1, 'alice bob', 'alice', 'bob', 'w', 1);",
     );
     let mut store = place.open_postgres();
-    assert_eq!(place.database().sql("SELECT version FROM chatd_schema"), "2");
+    assert_eq!(place.database().sql("SELECT version FROM chatd_schema"), MIGRATIONS.len().to_string());
     let kept = store.room_messages("a", "r", 0, None, 10).unwrap();
     assert_eq!(seqs(&kept), [6, 7]);
     assert_eq!((&*kept[0].host, kept[0].notice, kept[0].ticket), ("chatd", false, None), "written before clusters");
@@ -353,7 +371,13 @@ fn a_database_of_the_first_layout_is_migrated_and_numbering_carries_on() {
     // The same number in another conversation is no conflict any more.
     let whisper = Record::Whisper {
         to: "carol".into(),
-        message: StoredMessage { seq: 1, from: "alice".into(), text: "w".into(), unix_ms: 1 },
+        message: StoredMessage {
+            seq: 1,
+            from: "alice".into(),
+            text: "w".into(),
+            unix_ms: 1,
+            kind: chatcore::MessageKind::Said,
+        },
     };
     store.commit(&[whisper]).unwrap();
     assert_eq!(place.count("whispers"), 2);

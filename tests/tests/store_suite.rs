@@ -5,7 +5,7 @@
 //! What only one database has (SQLite's files, locks and damaged pages;
 //! PostgreSQL's connections) is tested beside its store.
 
-use chatcore::{Config, Engine, HistoryTarget, PasswordHash, Record, StoredMessage, StoredModes};
+use chatcore::{Config, Engine, HistoryTarget, MessageKind, PasswordHash, Record, StoredMessage, StoredModes};
 use chatd::store::{Backend, Page, Retention};
 use chatd_tests::against_both_stores;
 use chatd_tests::stores::Place;
@@ -28,10 +28,17 @@ against_both_stores!(
     a_row_with_a_number_out_of_range_is_skipped_and_counted,
     the_newest_message_keeps_numbering_on_even_when_damaged,
     a_message_number_is_never_stored_twice,
+    a_deleted_messages_text_is_erased_and_its_tombstone_and_deletion_are_kept,
 );
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
-    let message = StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 1_000 * seq };
+    let message = StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: text.into(),
+        unix_ms: 1_000 * seq,
+        kind: chatcore::MessageKind::Said,
+    };
     Record::Message { room: room.into(), message }
 }
 
@@ -40,7 +47,13 @@ fn room(name: &str) -> HistoryTarget {
 }
 
 fn whisper(seq: u64, from: &str, to: &str) -> Record {
-    let message = StoredMessage { seq, from: from.into(), text: format!("w{seq}").into(), unix_ms: 1_000 * seq };
+    let message = StoredMessage {
+        seq,
+        from: from.into(),
+        text: format!("w{seq}").into(),
+        unix_ms: 1_000 * seq,
+        kind: chatcore::MessageKind::Said,
+    };
     Record::Whisper { to: to.into(), message }
 }
 
@@ -268,7 +281,7 @@ fn retention_by_age_never_deletes_a_young_message(place: &dyn Place) {
     let day = 86_400_000;
     let said = |seq: u64, unix_ms: u64| Record::Message {
         room: "r".into(),
-        message: StoredMessage { seq, from: "a".into(), text: "x".into(), unix_ms },
+        message: StoredMessage { seq, from: "a".into(), text: "x".into(), unix_ms, kind: chatcore::MessageKind::Said },
     };
     // Old, young, then old again (the clock was set back), then the newest.
     store
@@ -300,7 +313,13 @@ fn vault_modes(bans: &[&str]) -> StoredModes {
 }
 
 fn said_in_vault(seq: u64) -> Record {
-    let message = StoredMessage { seq, from: "alice".into(), text: "the launch code is 0000".into(), unix_ms: 3 };
+    let message = StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: "the launch code is 0000".into(),
+        unix_ms: 3,
+        kind: chatcore::MessageKind::Said,
+    };
     Record::Message { room: "vault".into(), message }
 }
 
@@ -375,7 +394,13 @@ fn the_newest_message_keeps_numbering_on_even_when_damaged(place: &dyn Place) {
     with_messages(place, 3);
     place.sql("UPDATE messages SET ts_ms = -1 WHERE room_key = 'r' AND seq = 3");
     let loaded = place.open().load(100).unwrap();
-    let newest = StoredMessage { seq: 3, from: "alice".into(), text: "m3".into(), unix_ms: 0 };
+    let newest = StoredMessage {
+        seq: 3,
+        from: "alice".into(),
+        text: "m3".into(),
+        unix_ms: 0,
+        kind: chatcore::MessageKind::Said,
+    };
     assert_eq!(loaded.last(), Some(&Record::Message { room: "r".into(), message: newest }));
     let engine = Engine::restore(Config::default(), loaded).unwrap();
     assert_eq!(engine.history_len("r"), Some(3));
@@ -390,4 +415,49 @@ fn a_message_number_is_never_stored_twice(place: &dyn Place) {
     assert_eq!(seqs_of(&store.history(&room("r"), 10, 10).unwrap()), [1, 2]);
     store.commit(&[message("r", 3, "three")]).unwrap();
     assert_eq!(seqs_of(&store.history(&room("r"), 10, 10).unwrap()), [1, 2, 3]);
+}
+
+fn a_deleted_messages_text_is_erased_and_its_tombstone_and_deletion_are_kept(place: &dyn Place) {
+    with_messages(place, 3);
+    let mut store = place.open();
+    let deletion = Record::MessageDeleted {
+        room: "R".into(),
+        seq: 2,
+        from: "alice".into(),
+        by: "Bob".into(),
+        unix_ms: 9_000,
+        event: 4,
+    };
+    store.commit(&[deletion]).unwrap();
+    // The text is gone from the row, not hidden beside it.
+    assert_eq!(place.count("messages WHERE text LIKE '%m2%'"), 0);
+    assert_eq!(place.count("messages WHERE text = ''"), 2, "the tombstone and the deletion");
+    let tombstone = StoredMessage {
+        seq: 2,
+        from: "alice".into(),
+        text: "".into(),
+        unix_ms: 2_000,
+        kind: MessageKind::Deleted { by: "Bob".into(), unix_ms: 9_000 },
+    };
+    let deleted = StoredMessage {
+        seq: 4,
+        from: "alice".into(),
+        text: "".into(),
+        unix_ms: 9_000,
+        kind: MessageKind::Deletion { of: 2, by: "Bob".into() },
+    };
+    let as_stored = |message: &StoredMessage| Record::Message { room: "r".into(), message: message.clone() };
+    // Pages either way, and a load at start, show both.
+    let forward = store.history_after(&room("r"), 1, 10).unwrap();
+    assert_eq!(forward.messages[0], tombstone);
+    assert_eq!(forward.messages[2], deleted);
+    let back = store.history(&room("r"), 5, 10).unwrap();
+    assert_eq!(seqs_of(&back), [1, 2, 3, 4]);
+    assert_eq!(back.messages[1], tombstone);
+    drop(store);
+    let loaded = place.open().load(100).unwrap();
+    assert_eq!(loaded[2..], [as_stored(&tombstone), message("r", 3, "m3"), as_stored(&deleted)]);
+    // A restored room numbers on after the deletion.
+    let engine = Engine::restore(Config::default(), loaded).unwrap();
+    assert_eq!(engine.history_len("r"), Some(4));
 }

@@ -96,7 +96,13 @@ fn main() {
                 next_room = (next_room + 1) % args.rooms;
                 seqs[r] += 1;
                 let (seq, unix_ms) = (seqs[r], 1_700_000_000_000 + seqs[r]);
-                let message = StoredMessage { seq, from: "bench".into(), text: text.clone(), unix_ms };
+                let message = StoredMessage {
+                    seq,
+                    from: "bench".into(),
+                    text: text.clone(),
+                    unix_ms,
+                    kind: chatcore::MessageKind::Said,
+                };
                 Record::Message { room: room(r).into(), message }
             })
             .collect()

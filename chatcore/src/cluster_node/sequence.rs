@@ -82,7 +82,8 @@ impl World {
             self.cluster.wait_with(key.clone(), seq, pending);
         }
         let RoomMessage { from, host, text, unix_ms, notice, .. } = message;
-        let held = Held { message: StoredMessage { seq, from, text, unix_ms }, host, notice };
+        let held =
+            Held { message: StoredMessage { seq, from, text, unix_ms, kind: crate::MessageKind::Said }, host, notice };
         if fate == Fate::Later {
             self.hold(now, key, held);
             return Ok(());

@@ -8,7 +8,7 @@ use super::{ReplyTag, TaggedCommand};
 use crate::command::{Command, Kind, Spec, Verb};
 use crate::credentials::Password;
 use crate::error::Rejection;
-use crate::event::{Event, PageMessage, PageOf, RoomSummary};
+use crate::event::{Event, MessageKind, PageMessage, PageOf, RoomSummary};
 
 fn value_of(line: &str) -> Result<serde_json::Value, Rejection> {
     serde_json::from_str(line).map_err(|e| Rejection::BadJson { column: e.column() })
@@ -137,8 +137,24 @@ enum Reply<'a> {
         room: &'a str,
         seq: u64,
         from: &'a str,
-        text: &'a str,
+        // A deleted message has no text, only `deleted`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<&'a str>,
         ts: u64,
+        history: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deleted: Option<DeletedJson<'a>>,
+    },
+    /// Message `seq` was deleted; `event` is the deletion's own number.
+    Deleted {
+        room: &'a str,
+        seq: u64,
+        from: &'a str,
+        by: &'a str,
+        ts: u64,
+        event: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'a str>,
         history: bool,
     },
     History {
@@ -290,7 +306,25 @@ struct RoomJson<'a> {
 struct PageJson<'a> {
     seq: u64,
     from: &'a str,
-    text: &'a str,
+    // Absent for a deleted message and for a deletion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    ts: u64,
+    /// A deleted message: who deleted it and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<DeletedJson<'a>>,
+    /// A deletion: the number of the message it deleted (said by `from`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletes: Option<u64>,
+    /// A deletion: who deleted it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'a str>,
+}
+
+/// Who deleted a message, and when.
+#[derive(Serialize)]
+struct DeletedJson<'a> {
+    by: &'a str,
     ts: u64,
 }
 
@@ -311,8 +345,13 @@ struct HelpJson<'a> {
 pub(super) fn render(event: &Event<'_>) -> Bytes {
     let reply = match *event {
         Event::Welcome { server, nick } => Reply::Welcome { server, nick },
-        Event::Message { room, seq, from, text, unix_ms, history, .. } => {
-            Reply::Message { room, seq, from, text, ts: unix_ms, history }
+        Event::Message { room, seq, from, text, unix_ms, history, deleted, .. } => {
+            let deleted = deleted.map(|(by, ts)| DeletedJson { by, ts });
+            let text = deleted.is_none().then_some(text);
+            Reply::Message { room, seq, from, text, ts: unix_ms, history, deleted }
+        }
+        Event::Deleted { room, seq, from, by, unix_ms, event, reason, history, .. } => {
+            Reply::Deleted { room, seq, from, by, ts: unix_ms, event, reason, history }
         }
         Event::HistoryPage { of, messages, more, oldest, newest, unreadable } => {
             let messages = messages.iter().map(page_json).collect();
@@ -388,7 +427,12 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
 }
 
 fn page_json<'a>(m: &PageMessage<'a>) -> PageJson<'a> {
-    PageJson { seq: m.seq, from: m.from, text: m.text, ts: m.unix_ms }
+    let (text, deleted, deletes, by) = match m.kind {
+        MessageKind::Said => (Some(m.text), None, None, None),
+        MessageKind::Deleted { by, unix_ms } => (None, Some(DeletedJson { by, ts: *unix_ms }), None, None),
+        MessageKind::Deletion { of, by } => (None, None, Some(*of), Some(&**by)),
+    };
+    PageJson { seq: m.seq, from: m.from, text, ts: m.unix_ms, deleted, deletes, by }
 }
 
 fn room_json<'a>(room: &RoomSummary<'a>) -> RoomJson<'a> {

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::command::{Command, Kind, Verb};
 use crate::credentials::Password;
 use crate::error::Rejection;
-use crate::event::{Event, ListPage, PageOf};
+use crate::event::{Event, ListPage, MessageKind, PageOf};
 use crate::names::LOBBY;
 use crate::time::{ClockUtc, DateTimeUtc};
 
@@ -168,8 +168,18 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         Event::Welcome { server, nick } => {
             writeln!(out, "* Welcome to {server}, {nick}! You are in the Lobby. Type /help for commands.")
         }
+        Event::Message { room, from, deleted: Some(_), history: false, .. } => {
+            writeln!(out, "[{room}] {}", Tombstone(from))
+        }
+        Event::Message { room, from, unix_ms, deleted: Some(_), history: true, .. } => {
+            history_line(out, room, "", &Tombstone(from).to_string(), unix_ms)
+        }
         Event::Message { room, from, text, history: false, .. } => writeln!(out, "[{room}] {from}: {text}"),
         Event::Message { room, from, text, unix_ms, history: true, .. } => history_line(out, room, from, text, unix_ms),
+        Event::Deleted { from, by, reason, history: false, .. } => writeln!(out, "* {}", Deletion { from, by, reason }),
+        Event::Deleted { room, from, by, unix_ms, history: true, .. } => {
+            history_line(out, room, "", &format!("* {}", Deletion { from, by, reason: None }), unix_ms)
+        }
         Event::HistoryPage { newest: Some(newest), of, messages, more, unreadable, .. } => {
             later_page(out, of, messages, more, newest, unreadable)
         }
@@ -192,7 +202,7 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
             }
             for m in messages {
                 match of {
-                    PageOf::Room(room) => history_line(out, room, m.from, m.text, m.unix_ms)?,
+                    PageOf::Room(room) => room_entry(out, room, m)?,
                     // As the live whisper lines read, marked as history.
                     PageOf::Conversation { with } if m.from.eq_ignore_ascii_case(with) => {
                         writeln!(out, "~ [whisper from {with} {}] {}", ClockUtc(m.unix_ms), m.text)?
@@ -357,7 +367,7 @@ fn later_page(
     }
     for m in messages {
         match of {
-            PageOf::Room(room) => history_line(out, room, m.from, m.text, m.unix_ms)?,
+            PageOf::Room(room) => room_entry(out, room, m)?,
             PageOf::Conversation { with } if m.from.eq_ignore_ascii_case(with) => {
                 writeln!(out, "~ [whisper from {with} {}] {}", ClockUtc(m.unix_ms), m.text)?
             }
@@ -372,8 +382,51 @@ fn later_page(
     }
 }
 
+/// A line of history; `from` empty for what nobody said (a tombstone, a deletion).
 fn history_line(out: &mut String, room: &str, from: &str, text: &str, unix_ms: u64) -> std::fmt::Result {
+    if from.is_empty() {
+        return writeln!(out, "~ [{room} {}] {text}", ClockUtc(unix_ms));
+    }
     writeln!(out, "~ [{room} {}] {from}: {text}", ClockUtc(unix_ms))
+}
+
+/// An entry of a room's page: a message, a tombstone, or a deletion.
+fn room_entry(out: &mut String, room: &str, m: &crate::event::PageMessage<'_>) -> std::fmt::Result {
+    let line = match m.kind {
+        MessageKind::Said => return history_line(out, room, m.from, m.text, m.unix_ms),
+        MessageKind::Deleted { .. } => Tombstone(m.from).to_string(),
+        MessageKind::Deletion { by, .. } => format!("* {}", Deletion { from: m.from, by, reason: None }),
+    };
+    history_line(out, room, "", &line, m.unix_ms)
+}
+
+/// What a deleted message shows instead of its text.
+struct Tombstone<'a>(&'a str);
+
+impl std::fmt::Display for Tombstone<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(a message by {} was deleted)", self.0)
+    }
+}
+
+/// A deletion told: whose message, by whom if not its sender, and why.
+struct Deletion<'a> {
+    from: &'a str,
+    by: &'a str,
+    reason: Option<&'a str>,
+}
+
+impl std::fmt::Display for Deletion<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a message by {} was deleted", self.from)?;
+        if !self.by.eq_ignore_ascii_case(self.from) {
+            write!(f, " by {}", self.by)?;
+        }
+        match self.reason {
+            Some(reason) => write!(f, " ({reason})"),
+            None => Ok(()),
+        }
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -287,6 +287,22 @@ pub(crate) const COMMANDS: &[Spec] = &[
         .irc_params(&["room", "text"], 2)
         .missing(Missing::Recipient)
         .stored(),
+    // IRC names a message by its msgid (`12-rust`), which the codec reads
+    // into its number; text's bare `/delete` is the sender's last message
+    // in its room, as text users never see numbers.
+    row(
+        Verb::Delete,
+        &[may("room", Word), may("seq", Number), may("reason", Rest)],
+        &["delete"],
+        "/delete [ROOM SEQ]",
+        "delete",
+        r#"{"type":"delete","room":ROOM,"seq":SEQ,"reason":TEXT?}"#,
+        "delete a message of a room (your own; operators: anyone's); alone: your last one here",
+    )
+    .text(&["room", "seq"])
+    .irc("REDACT", "REDACT <#room> <msgid> [:<reason>]")
+    .irc_params(&["room", "seq", "reason"], 2)
+    .stored(),
     row(
         Verb::Register,
         &[need("name", Word), need("password", Secret), need("confirm", Secret)],

@@ -21,6 +21,7 @@ pub(crate) enum Verb {
     Msg,
     Say,
     Notice,
+    Delete,
     Register,
     Login,
     Seen,

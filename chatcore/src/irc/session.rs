@@ -12,14 +12,16 @@ pub(crate) enum Cap {
     EchoMessage,
     LabeledResponse,
     MessageTags,
+    MessageRedaction,
     Sasl,
     ServerTime,
 }
 
 impl Cap {
-    pub(crate) const ALL: [Cap; 7] = [
+    pub(crate) const ALL: [Cap; 8] = [
         Cap::Batch,
         Cap::ChatHistory,
+        Cap::MessageRedaction,
         Cap::EchoMessage,
         Cap::LabeledResponse,
         Cap::MessageTags,
@@ -34,6 +36,7 @@ impl Cap {
             Cap::EchoMessage => "echo-message",
             Cap::LabeledResponse => "labeled-response",
             Cap::MessageTags => "message-tags",
+            Cap::MessageRedaction => "draft/message-redaction",
             Cap::Sasl => "sasl",
             Cap::ServerTime => "server-time",
         }
@@ -125,6 +128,11 @@ impl IrcSession {
         self.caps.has(Cap::EchoMessage)
     }
 
+    /// Whether it is told of deletions with REDACT (`draft/message-redaction`).
+    pub(crate) fn redacts(&self) -> bool {
+        self.caps.has(Cap::MessageRedaction)
+    }
+
     /// It, as the recipient of a reply.
     pub(crate) fn recipient<'a>(&'a self, nick: &'a str, host: &'a str) -> Recipient<'a> {
         Recipient {
@@ -136,6 +144,7 @@ impl IrcSession {
             echo: self.echoes(),
             batch: self.caps.has(Cap::Batch),
             sasl: self.sasl == Sasl::Checking,
+            redact: self.redacts(),
         }
     }
 }

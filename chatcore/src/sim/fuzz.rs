@@ -65,7 +65,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 77] = [
+const LINES: [&str; 82] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -143,6 +143,11 @@ const LINES: [&str; 77] = [
     "CHATHISTORY AFTER #{} msgid=1 10",
     "/history {} after 1",
     "/history @{} after 0",
+    "/delete",
+    "/delete {} 2",
+    "{\"type\":\"delete\",\"room\":\"{}\",\"seq\":1}",
+    "CAP REQ :draft/message-redaction",
+    "REDACT #{} 1-{} :why",
 ];
 
 /// An engine, its clock, and what the driver knows from outside.
@@ -304,7 +309,7 @@ impl Driver {
                 let from = NAMES[usize::from(input.byte()) % NAMES.len()].into();
                 let len = usize::from(input.byte() % 16);
                 let text = String::from_utf8_lossy(input.take(len)).into();
-                StoredMessage { seq, from, text, unix_ms: 1_700_000_000_000 }
+                StoredMessage { seq, from, text, unix_ms: 1_700_000_000_000, kind: crate::MessageKind::Said }
             })
             .collect();
         // A page for a client that left, or a room that is gone, is fine.

@@ -180,6 +180,11 @@ fn position(rejection: &Rejection) -> usize {
         R::ChatHistoryParams(_) => 84,
         R::ChatHistoryTarget => 85,
         R::CtcpUnsupported => 86,
+        R::UnknownMessage { .. } => 87,
+        R::DeleteForbidden(_) => 88,
+        R::AlreadyDeleted { .. } => 89,
+        R::NothingToDelete(_) => 90,
+        R::DeletionUnavailable => 91,
     }
 }
 
@@ -274,6 +279,11 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::ChatHistoryParams("x"), "chathistory_params"),
         (Rejection::ChatHistoryTarget, "chathistory_target"),
         (Rejection::CtcpUnsupported, "ctcp_unsupported"),
+        (Rejection::UnknownMessage { room: "r".into(), seq: 1, kept: 1 }, "unknown_message"),
+        (Rejection::DeleteForbidden("r".into()), "delete_forbidden"),
+        (Rejection::AlreadyDeleted { room: "r".into(), seq: 1 }, "already_deleted"),
+        (Rejection::NothingToDelete("r".into()), "nothing_to_delete"),
+        (Rejection::DeletionUnavailable, "deletion_unavailable"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

@@ -392,7 +392,13 @@ fn answers_for_a_client_gone_or_not_the_one_that_asked_are_dropped() {
     store.answer(&mut sim, &fetch);
     assert_eq!(sim.take_transcript(), []);
     // A page of alice's conversation is not bob's to read.
-    let stray = vec![StoredMessage { seq: 1, from: "alice".into(), text: "w1".into(), unix_ms: 0 }];
+    let stray = vec![StoredMessage {
+        seq: 1,
+        from: "alice".into(),
+        text: "w1".into(),
+        unix_ms: 0,
+        kind: crate::MessageKind::Said,
+    }];
     sim.engine_mut().handle_history_page(b, &conversation("alice", "bob"), stray, 0).unwrap();
     sim.drain();
     assert_eq!(sim.take_transcript(), []);
@@ -423,7 +429,13 @@ fn numbering_carries_on_after_a_restore_from_the_newest_whisper_only() {
 fn whispers_restored_out_of_order_are_refused() {
     let whisper = |seq| Record::Whisper {
         to: "bob".into(),
-        message: StoredMessage { seq, from: "alice".into(), text: "t".into(), unix_ms: 0 },
+        message: StoredMessage {
+            seq,
+            from: "alice".into(),
+            text: "t".into(),
+            unix_ms: 0,
+            kind: crate::MessageKind::Said,
+        },
     };
     let refused = crate::Engine::restore(config(), [whisper(2), whisper(2)]).err();
     assert_eq!(refused, Some(crate::RestoreError::WhisperOutOfOrder { seq: 2 }));

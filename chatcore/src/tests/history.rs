@@ -72,7 +72,13 @@ fn text_history_pages_back_through_the_store() {
         limit: 2,
     };
     assert_eq!(sim.take_transcript(), [fetch]);
-    let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
+    let stored = |seq: u64, text: &str| StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: text.into(),
+        unix_ms: 0,
+        kind: crate::MessageKind::Said,
+    };
     sim.engine_mut()
         .handle_history_page(b, &HistoryTarget::Room("rust".into()), vec![stored(2, "two"), stored(1, "one")], 0)
         .unwrap();
@@ -100,7 +106,13 @@ fn rows_the_store_could_not_read_are_shown_as_a_gap() {
     }
     sim.send(a, "/history");
     sim.clear();
-    let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
+    let stored = |seq: u64, text: &str| StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: text.into(),
+        unix_ms: 0,
+        kind: crate::MessageKind::Said,
+    };
     // Row 2 is damaged: the store returns row 1 and says one could not be read.
     sim.engine_mut().handle_history_page(a, &HistoryTarget::Room("rust".into()), vec![stored(1, "one")], 1).unwrap();
     sim.drain();
@@ -185,7 +197,13 @@ mod json {
         let fetch =
             Output::FetchHistory { client: b, target: room.clone(), range: crate::HistoryRange::Before(3), limit: 2 };
         assert_eq!(sim.take_transcript(), [fetch]);
-        let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
+        let stored = |seq: u64, text: &str| StoredMessage {
+            seq,
+            from: "alice".into(),
+            text: text.into(),
+            unix_ms: 0,
+            kind: crate::MessageKind::Said,
+        };
         // Row 2 is damaged: the store returns row 1 and says one could not be read.
         sim.engine_mut().handle_history_page(b, &room, vec![stored(1, "one")], 1).unwrap();
         sim.drain();

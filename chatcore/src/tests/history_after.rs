@@ -172,6 +172,7 @@ mod json {
             from: "alice".into(),
             text: format!("m{seq}").into(),
             unix_ms: Sim::BASE_UNIX_MS + 60_000 * seq,
+            kind: crate::MessageKind::Said,
         };
         let messages = vec![stored(7), stored(6), stored(4), stored(5)];
         sim.engine_mut().handle_history_page(b, &room("rust"), messages, 0).unwrap();

@@ -12,6 +12,8 @@ mod cluster_messages; // one node publishing and delivering room messages
 mod cluster_sim; // room messages across simulated nodes and a lossy notifier
 mod connect;
 mod conversations;
+#[cfg(feature = "json")]
+mod deletion; // a room message deleted: tombstones, who is told, catching up
 mod hardening;
 mod history;
 mod history_after; // paging forward: resuming after the last message seen

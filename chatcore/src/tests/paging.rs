@@ -35,7 +35,8 @@ impl Store {
     /// Stores the records among the sim's new outputs and returns the fetches asked for.
     pub(super) fn pump(&mut self, sim: &mut Sim) -> Vec<Fetch> {
         let outputs = sim.take_transcript();
-        let history = |r: &Record| matches!(r, Record::Message { .. } | Record::Whisper { .. });
+        let history =
+            |r: &Record| matches!(r, Record::Message { .. } | Record::MessageDeleted { .. } | Record::Whisper { .. });
         self.messages.extend(records(&outputs).into_iter().filter(history));
         outputs
             .into_iter()
@@ -80,7 +81,28 @@ pub(super) fn read(
         let (a, b) = (NameKey::of(a), NameKey::of(b));
         if a <= b { (a, b) } else { (b, a) }
     };
-    let mut found: Vec<StoredMessage> = records
+    // A deletion erases its message's text and is an entry of its own, as
+    // a store keeps it.
+    let mut rows: Vec<Record> = Vec::new();
+    for record in records {
+        let Record::MessageDeleted { room, seq, from, by, unix_ms, event } = record else {
+            rows.push(record.clone());
+            continue;
+        };
+        for row in &mut rows {
+            if let Record::Message { room: r, message } = row
+                && NameKey::of(r) == NameKey::of(room)
+                && message.seq == *seq
+            {
+                message.text = "".into();
+                message.kind = crate::MessageKind::Deleted { by: by.clone(), unix_ms: *unix_ms };
+            }
+        }
+        let kind = crate::MessageKind::Deletion { of: *seq, by: by.clone() };
+        let message = StoredMessage { seq: *event, from: from.clone(), text: "".into(), unix_ms: *unix_ms, kind };
+        rows.push(Record::Message { room: room.clone(), message });
+    }
+    let mut found: Vec<StoredMessage> = rows
         .iter()
         .filter_map(|r| match (r, target) {
             (Record::Message { room: r, message }, HistoryTarget::Room(room))
@@ -207,7 +229,13 @@ fn a_client_that_left_before_the_answer_gets_nothing() {
 #[test]
 fn stale_odd_and_unknown_answers_do_not_panic() {
     let (mut sim, mut store, a) = nine_said();
-    let stored = |seq: u64| StoredMessage { seq, from: "alice".into(), text: format!("m{seq}").into(), unix_ms: 0 };
+    let stored = |seq: u64| StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: format!("m{seq}").into(),
+        unix_ms: 0,
+        kind: crate::MessageKind::Said,
+    };
     sim.take_transcript();
     // A client never issued is misuse; a room gone meanwhile is told, not paged.
     assert_eq!(

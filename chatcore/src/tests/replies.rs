@@ -209,7 +209,13 @@ fn a_page_read_from_the_store_names_its_request() {
     sim.clear();
     sim.send_json(a, &json!({"type":"history","room":"r","before":3,"id":"h"}));
     assert_eq!(sim.take_json(a), Vec::<Value>::new(), "answered when the page is read");
-    let stored = |seq: u64, text: &str| StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 0 };
+    let stored = |seq: u64, text: &str| StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: text.into(),
+        unix_ms: 0,
+        kind: crate::MessageKind::Said,
+    };
     let target = HistoryTarget::Room("r".into());
     sim.engine_mut().handle_history_page(a, &target, vec![stored(1, "one"), stored(2, "two")], 0).unwrap();
     sim.drain();

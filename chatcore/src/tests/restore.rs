@@ -233,7 +233,13 @@ fn room(name: &str) -> Record {
 }
 
 fn message(room: &str, seq: u64) -> Record {
-    let message = StoredMessage { seq, from: "alice".into(), text: format!("m{seq}").into(), unix_ms: seq };
+    let message = StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: format!("m{seq}").into(),
+        unix_ms: seq,
+        kind: crate::MessageKind::Said,
+    };
     Record::Message { room: room.into(), message }
 }
 

@@ -11,7 +11,13 @@ use super::*;
 fn records(from: u64, to: u64) -> Vec<Record> {
     (from..=to)
         .map(|seq| {
-            let message = StoredMessage { seq, from: "alice".into(), text: format!("m{seq}").into(), unix_ms: seq };
+            let message = StoredMessage {
+                seq,
+                from: "alice".into(),
+                text: format!("m{seq}").into(),
+                unix_ms: seq,
+                kind: chatcore::MessageKind::Said,
+            };
             Record::Message { room: "r".into(), message }
         })
         .collect()

@@ -12,7 +12,7 @@
 //! derives (chatcore keeps serde behind its `json` feature), and the
 //! format of what lies in the database is chatd's to keep stable.
 
-use chatcore::{PasswordHash, Record, SourceKey, StoredMessage, StoredModes};
+use chatcore::{MessageKind, PasswordHash, Record, SourceKey, StoredMessage, StoredModes};
 use serde_json::{Map, Value, json};
 
 /// A feed entry that is not a record this chatd can read.
@@ -60,6 +60,10 @@ pub fn encode(record: &Record) -> Value {
         Record::Message { room, message } => {
             json!({ "kind": "message", "room": room, "message": encode_message(message) })
         }
+        Record::MessageDeleted { room, seq, from, by, unix_ms, event } => json!({
+            "kind": "message_deleted", "room": room, "seq": seq, "from": from, "by": by, "unix_ms": unix_ms,
+            "event": event,
+        }),
         Record::AccountCreated { name, hash, unix_ms } => {
             json!({ "kind": "account_created", "name": name, "hash": hash.expose(), "unix_ms": unix_ms })
         }
@@ -78,8 +82,15 @@ pub fn encode(record: &Record) -> Value {
 }
 
 fn encode_message(message: &StoredMessage) -> Value {
-    let StoredMessage { seq, from, text, unix_ms } = message;
-    json!({ "seq": seq, "from": from, "text": text, "unix_ms": unix_ms })
+    let StoredMessage { seq, from, text, unix_ms, kind } = message;
+    let mut value = json!({ "seq": seq, "from": from, "text": text, "unix_ms": unix_ms });
+    // A message as said has no more keys, as before deletions existed.
+    match kind {
+        MessageKind::Said => {}
+        MessageKind::Deleted { by, unix_ms } => value["deleted"] = json!({ "by": by, "unix_ms": unix_ms }),
+        MessageKind::Deletion { of, by } => value["deletion"] = json!({ "of": of, "by": by }),
+    }
+    value
 }
 
 fn encode_modes(modes: &StoredModes) -> Value {
@@ -121,6 +132,14 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
         "room_modes_set" => Record::RoomModesSet { room: f.text("room")?, modes: f.inner("modes")?.modes()? },
         "room_dropped" => Record::RoomDropped { room: f.text("room")? },
         "message" => Record::Message { room: f.text("room")?, message: f.inner("message")?.message()? },
+        "message_deleted" => Record::MessageDeleted {
+            room: f.text("room")?,
+            seq: f.number("seq")?,
+            from: f.text("from")?,
+            by: f.text("by")?,
+            unix_ms: f.number("unix_ms")?,
+            event: f.number("event")?,
+        },
         "account_created" => Record::AccountCreated {
             name: f.text("name")?,
             hash: PasswordHash::new(f.text("hash")?),
@@ -155,6 +174,7 @@ const KINDS: &[&str] = &[
     "room_modes_set",
     "room_dropped",
     "message",
+    "message_deleted",
     "account_created",
     "known_source",
     "last_seen",
@@ -218,6 +238,17 @@ impl<'a> Fields<'a> {
             from: self.text("from")?,
             text: self.text("text")?,
             unix_ms: self.number("unix_ms")?,
+            kind: match (self.get("deleted"), self.get("deletion")) {
+                (Some(_), _) => {
+                    let deleted = self.inner("deleted")?;
+                    MessageKind::Deleted { by: deleted.text("by")?, unix_ms: deleted.number("unix_ms")? }
+                }
+                (None, Some(_)) => {
+                    let deletion = self.inner("deletion")?;
+                    MessageKind::Deletion { of: deletion.number("of")?, by: deletion.text("by")? }
+                }
+                (None, None) => MessageKind::Said,
+            },
         })
     }
 

@@ -1,7 +1,7 @@
 //! Writing the engine's records, reading them back, paging history and
 //! pruning old messages.
 
-use chatcore::{HistoryRange, HistoryTarget, NameKey, PasswordHash, Record, StoredMessage};
+use chatcore::{HistoryRange, HistoryTarget, MessageKind, NameKey, PasswordHash, Record, StoredMessage};
 use rusqlite::params;
 use rusqlite::types::ValueRef;
 
@@ -75,9 +75,9 @@ impl Store {
                 })
             })?
             .collect::<Result<_, _>>()?;
-        let mut messages = self
-            .conn
-            .prepare("SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 ORDER BY seq DESC LIMIT ?2")?;
+        let mut messages = self.conn.prepare(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE room_key = ?1 ORDER BY seq DESC LIMIT ?2"
+        ))?;
         for RoomRow { key, name, created_ms, owner, vacated_ms, topic, modes } in rooms {
             let owner = owner.map(String::into_boxed_str);
             records.push(Record::RoomCreated { room: name.clone().into(), unix_ms: created_ms, owner });
@@ -185,11 +185,12 @@ impl Store {
     /// cannot be read is restored with its unreadable parts as U+FFFD, as
     /// a room's newest message is: only its number matters to the engine.
     fn newest_whisper(&self) -> rusqlite::Result<Option<Record>> {
-        let mut newest =
-            self.conn.prepare("SELECT seq, sender, text, ts_ms, recipient FROM whispers ORDER BY seq DESC LIMIT 1")?;
+        let mut newest = self.conn.prepare(
+            "SELECT seq, sender, text, ts_ms, NULL, NULL, NULL, recipient FROM whispers ORDER BY seq DESC LIMIT 1",
+        )?;
         let mut rows = newest.query([])?;
         let Some(row) = rows.next()? else { return Ok(None) };
-        let read = stored_message(row).and_then(|message| Ok((message, row.get::<_, String>(4)?.into())));
+        let read = stored_message(row).and_then(|message| Ok((message, row.get::<_, String>(7)?.into())));
         let (message, to) = match read {
             Ok(read) => read,
             Err(error) => {
@@ -199,7 +200,7 @@ impl Store {
                 };
                 tracing::warn!(seq = message.seq, %error,
                     "the newest stored whisper is damaged; restored with its unreadable parts replaced");
-                (message, lossy_text(row, 4))
+                (message, lossy_text(row, 7))
             }
         };
         Ok(Some(Record::Whisper { to, message }))
@@ -236,16 +237,20 @@ impl Store {
         };
         let sql = match (target, range) {
             (HistoryTarget::Room(_), HistoryRange::Before(_)) => {
-                "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+                "SELECT seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes FROM messages
+                 WHERE room_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
             }
             (HistoryTarget::Room(_), HistoryRange::After(_)) => {
-                "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+                "SELECT seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes FROM messages
+                 WHERE room_key = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
             }
             (HistoryTarget::Conversation { .. }, HistoryRange::Before(_)) => {
-                "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+                "SELECT seq, sender, text, ts_ms, NULL, NULL, NULL FROM whispers
+                 WHERE pair_key = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
             }
             (HistoryTarget::Conversation { .. }, HistoryRange::After(_)) => {
-                "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+                "SELECT seq, sender, text, ts_ms, NULL, NULL, NULL FROM whispers
+                 WHERE pair_key = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
             }
         };
         let (HistoryRange::Before(from) | HistoryRange::After(from)) = range;
@@ -378,13 +383,28 @@ impl Store {
     }
 }
 
+/// The columns [`stored_message`] reads, in its order.
+const MESSAGE_COLUMNS: &str = "seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes";
+
+/// A row of [`MESSAGE_COLUMNS`] (a whisper's with NULLs for the last three).
 fn stored_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
     Ok(StoredMessage {
         seq: row.get(0)?,
         from: row.get::<_, String>(1)?.into(),
         text: row.get::<_, String>(2)?.into(),
         unix_ms: row.get(3)?,
+        kind: message_kind(row.get(4)?, row.get(5)?, row.get(6)?),
     })
+}
+
+/// What a message row is, from its deletion columns: a deletion names the
+/// message it deleted; a deleted message, who deleted it.
+pub(super) fn message_kind(by: Option<String>, deleted_ms: Option<u64>, deletes: Option<u64>) -> MessageKind {
+    match (by, deletes) {
+        (Some(by), Some(of)) => MessageKind::Deletion { of, by: by.into() },
+        (Some(by), None) => MessageKind::Deleted { by: by.into(), unix_ms: deleted_ms.unwrap_or(0) },
+        (None, _) => MessageKind::Said,
+    }
 }
 
 /// What can be made of a message row that [`stored_message`] cannot read:
@@ -394,7 +414,14 @@ fn stored_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredMessage> {
 fn damaged_message(row: &rusqlite::Row<'_>) -> Option<StoredMessage> {
     let seq = u64::try_from(row.get_ref(0).ok()?.as_i64().ok()?).ok()?;
     let unix_ms = row.get_ref(3).ok().and_then(|t| t.as_i64().ok()).and_then(|t| u64::try_from(t).ok());
-    Some(StoredMessage { seq, from: lossy_text(row, 1), text: lossy_text(row, 2), unix_ms: unix_ms.unwrap_or(0) })
+    let (by, deleted_ms, deletes) = (row.get(4).ok().flatten(), row.get(5).ok().flatten(), row.get(6).ok().flatten());
+    Some(StoredMessage {
+        seq,
+        from: lossy_text(row, 1),
+        text: lossy_text(row, 2),
+        unix_ms: unix_ms.unwrap_or(0),
+        kind: message_kind(by, deleted_ms, deletes),
+    })
 }
 
 /// Column `i` of a damaged row as text, whatever it holds: what is not
@@ -444,9 +471,31 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
             tx.prepare_cached("INSERT OR IGNORE INTO known_sources (account_key, source) VALUES (?1, ?2)")?
                 .execute(params![key(account), source.to_string()])?;
         }
-        Record::Message { room, message: StoredMessage { seq, from, text, unix_ms } } => {
-            tx.prepare_cached("INSERT INTO messages (room_key, seq, sender, text, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![key(room), seq, from, text, unix_ms])?;
+        Record::Message { room, message: StoredMessage { seq, from, text, unix_ms, kind } } => {
+            let (by, deleted_ms, deletes) = match kind {
+                MessageKind::Said => (None, None, None),
+                MessageKind::Deleted { by, unix_ms } => (Some(by), Some(unix_ms), None),
+                MessageKind::Deletion { of, by } => (Some(by), None, Some(of)),
+            };
+            tx.prepare_cached(
+                "INSERT INTO messages (room_key, seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![key(room), seq, from, text, unix_ms, by, deleted_ms, deletes])?;
+        }
+        // The text is erased from the row, not hidden: what was said is
+        // gone from the database (see `docs/OPERATIONS.md` on what the
+        // file may still hold until SQLite reuses the space).
+        Record::MessageDeleted { room, seq, from, by, unix_ms, event } => {
+            tx.prepare_cached(
+                "UPDATE messages SET text = '', deleted_by = ?3, deleted_ms = ?4 WHERE room_key = ?1 AND seq = ?2",
+            )?
+            .execute(params![key(room), seq, by, unix_ms])?;
+            tx.prepare_cached(
+                "INSERT INTO messages (room_key, seq, sender, text, ts_ms, deleted_by, deletes)
+                 VALUES (?1, ?2, ?3, '', ?4, ?5, ?6)",
+            )?
+            .execute(params![key(room), event, from, unix_ms, by, seq])?;
         }
         Record::AccountCreated { name, hash, unix_ms } => {
             tx.prepare_cached("INSERT INTO accounts (key, name, hash, created_ms) VALUES (?1, ?2, ?3, ?4)")?
@@ -456,7 +505,7 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
             tx.prepare_cached("UPDATE accounts SET last_seen_ms = ?2 WHERE key = ?1")?
                 .execute(params![key(account), unix_ms])?;
         }
-        Record::Whisper { to, message: StoredMessage { seq, from, text, unix_ms } } => {
+        Record::Whisper { to, message: StoredMessage { seq, from, text, unix_ms, .. } } => {
             let pair = pair_key(from, to);
             tx.prepare_cached(
                 "INSERT INTO whispers (seq, pair_key, sender, recipient, text, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -130,6 +130,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX room_operators_by_room ON room_operators (room_key, id);
     ",
+    // 6 -> 7: deleted messages. A deleted message keeps its row with its
+    // text erased (`text` empty) and who deleted it and when; the deletion
+    // is a row of its own, the room's next number, naming the message it
+    // deleted (`deletes`) and who deleted it (`deleted_by`), so that a
+    // reader resuming after a number learns of it. NULLs: a message as said.
+    "
+    ALTER TABLE messages ADD COLUMN deleted_by TEXT;
+    ALTER TABLE messages ADD COLUMN deleted_ms INTEGER;
+    ALTER TABLE messages ADD COLUMN deletes INTEGER;
+    ",
 ];
 
 /// The version this build writes.

@@ -3,7 +3,13 @@ use chatcore::{Config, Engine, HistoryTarget, PasswordHash, Record, StoredMessag
 use super::*;
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
-    let message = StoredMessage { seq, from: "alice".into(), text: text.into(), unix_ms: 1_000 * seq };
+    let message = StoredMessage {
+        seq,
+        from: "alice".into(),
+        text: text.into(),
+        unix_ms: 1_000 * seq,
+        kind: chatcore::MessageKind::Said,
+    };
     Record::Message { room: room.into(), message }
 }
 
@@ -312,7 +318,13 @@ fn a_database_of_the_first_layout_is_migrated_and_keeps_everything() {
     assert_eq!(version, schema::CURRENT);
     let at = |room: &str, seq: u64, from: &str, text: &str, unix_ms: u64| Record::Message {
         room: room.into(),
-        message: StoredMessage { seq, from: from.into(), text: text.into(), unix_ms },
+        message: StoredMessage {
+            seq,
+            from: from.into(),
+            text: text.into(),
+            unix_ms,
+            kind: chatcore::MessageKind::Said,
+        },
     };
     assert_eq!(
         store.load(100).unwrap(),

@@ -10,7 +10,7 @@ use super::time;
 use crate::codec::text::{self, Dialect};
 use crate::command::Verb;
 use crate::error::{IrcReply, Rejection};
-use crate::event::{Event, IrcAnswer, ListPage, PageMessage, PageOf, PastUser, ServerLimits, WhoisUser};
+use crate::event::{Event, IrcAnswer, ListPage, PageMessage, PageOf, PastUser, ServerLimits, WhoisUser, history_event};
 use crate::names::{HIDDEN_HOST, LOBBY};
 use crate::time::DateTimeUtc;
 
@@ -54,6 +54,8 @@ pub(crate) struct Recipient<'a> {
     /// A SASL exchange awaits its result: the login's outcome is also
     /// told as 903 or 904.
     pub(crate) sasl: bool,
+    /// `draft/message-redaction`: a deletion in its history is a REDACT.
+    pub(crate) redact: bool,
 }
 
 /// The source IRC clients see for a user: `nick!nick@host`, its host as
@@ -164,10 +166,47 @@ pub(crate) fn render_into(
     let server = to.map_or(HIDDEN_HOST, |r| r.server);
     let me = to.map_or("*", |r| r.nick);
     match *event {
-        Event::Message { room, seq, from, host, text, unix_ms, notice, .. } => {
+        Event::Message { room, seq, from, host, text, unix_ms, notice, deleted, .. } => {
             let tags = MessageTags::new(tagging, unix_ms, Some(MsgId::Room(seq, room)));
             let command = if notice { "NOTICE" } else { "PRIVMSG" };
+            // A deleted message keeps its place and id, never its text.
+            let tombstone;
+            let text = match deleted {
+                Some(_) => {
+                    tombstone = format!("(a message by {from} was deleted)");
+                    &tombstone
+                }
+                None => text,
+            };
             say(out, &tags.list(batch), &mask(from, host), command, &channel(room), text);
+        }
+        // draft/message-redaction: `REDACT <target> <msgid> [:reason]`,
+        // from whoever deleted it.
+        Event::Deleted { room, seq, by, host, unix_ms, event, reason, redact: true, .. } => {
+            let tags = MessageTags::new(tagging, unix_ms, Some(MsgId::Room(event, room)));
+            let (tags, target) = (tags.list(batch), MsgId::Room(seq, room).to_string());
+            let (chan, source) = (channel(room), mask(by, host));
+            // A reason as long as a text or JSON line allows is cut to
+            // what one IRC line holds: the deletion itself must get through.
+            let fixed =
+                Outgoing { tags: &tags, source: Some(&source), command: "REDACT", params: &[&chan, &target, ""] };
+            match reason.and_then(|reason| fixed.split_trailing(reason).ok()?.next()) {
+                Some(reason) => tagged(out, &tags, Some(&source), "REDACT", &[&chan, &target, reason]),
+                None => tagged(out, &tags, Some(&source), "REDACT", &[&chan, &target]),
+            }
+        }
+        // Without the capability, a notice to the channel says it.
+        Event::Deleted { room, from, by, host, unix_ms, event, reason, redact: false, .. } => {
+            let tags = MessageTags::new(tagging, unix_ms, Some(MsgId::Room(event, room)));
+            let mut text = format!("* a message by {from} was deleted");
+            if !by.eq_ignore_ascii_case(from) {
+                text.push_str(" by ");
+                text.push_str(by);
+            }
+            if let Some(reason) = reason {
+                text.push_str(&format!(" ({reason})"));
+            }
+            say(out, &tags.list(batch), &mask(by, host), "NOTICE", &channel(room), &text);
         }
         Event::Whisper { from, host, to: target, text, unix_ms, echo, offline, seq } => {
             if echo && !to.is_some_and(|r| r.echo) {
@@ -325,12 +364,8 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
     let batch = to.batch.then_some(reference);
     for m in messages {
         let event = match of {
-            PageOf::Room(room) => {
-                let (seq, from, text, unix_ms) = (m.seq, m.from, m.text, m.unix_ms);
-                // The sender's host is not kept with its messages.
-                let host = HIDDEN_HOST;
-                Event::Message { room, seq, from, host, text, unix_ms, history: true, notice: false }
-            }
+            // The sender's host is not kept with its messages.
+            PageOf::Room(room) => history_event(room, *m, HIDDEN_HOST, to.redact),
             // Either side's whispers: to the reader, or from it to `with`.
             PageOf::Conversation { with } => {
                 let mine = m.from.eq_ignore_ascii_case(to.nick);

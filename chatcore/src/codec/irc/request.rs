@@ -34,6 +34,7 @@ pub(crate) fn command(verb: Verb, message: &Message<'_>) -> Result<Command, Reje
     match verb {
         Verb::Whois => return whois(params),
         Verb::Register => return register(params),
+        Verb::Delete => return redact(params),
         _ => {}
     }
     // Rows without IRC parameters of their own take text's plain words,
@@ -145,6 +146,18 @@ pub(crate) fn msgid_number(msgid: &str) -> Option<u64> {
 fn whois(params: &[Param<'_>]) -> Result<Command, Rejection> {
     let nick = params.last().and_then(|p| p.as_str().ok()).filter(|nick| !nick.is_empty());
     nick.map(|nick| Command::new(Verb::Whois).with("nick", nick)).ok_or(Rejection::NoNicknameGiven)
+}
+
+/// draft/message-redaction's `REDACT <#room> <msgid> [:<reason>]`: the
+/// message named by its msgid's number (`12-rust`, or a bare `12`).
+fn redact(params: &[Param<'_>]) -> Result<Command, Rejection> {
+    let spec = Verb::Delete.spec();
+    let word = |at: usize| params.get(at).and_then(|p| p.as_str().ok()).filter(|p| !p.is_empty());
+    let (Some(room), Some(msgid)) = (word(0), word(1)) else {
+        return Err(spec.irc_missing.refusal(Verb::Delete, params.len().min(1)));
+    };
+    let seq = msgid_number(msgid).ok_or(Rejection::Usage(spec.irc_usage))?;
+    Ok(Command::new(Verb::Delete).with("room", room).with("seq", seq).with_some("reason", word(2)))
 }
 
 /// IRCv3 account-registration's `REGISTER <account|*> <email|*>

@@ -293,7 +293,8 @@ fn records_that_do_not_apply_are_counted_and_change_nothing() {
     let mut sim = Sim::new(super::node_config());
     let now = sim.now();
     let hash = PasswordHash::new("h");
-    let message = StoredMessage { seq: 1, from: "x".into(), text: "t".into(), unix_ms: 1 };
+    let message =
+        StoredMessage { seq: 1, from: "x".into(), text: "t".into(), unix_ms: 1, kind: crate::MessageKind::Said };
     let records = [
         Record::TopicSet { room: "nowhere".into(), topic: Some("t".into()), by: "x".into(), unix_ms: 1 },
         Record::RoomDropped { room: "nowhere".into() },
@@ -331,7 +332,13 @@ fn applied_records_are_not_stored_again() {
         Record::Blocked { account: "dave".into(), name: "eve".into() },
         Record::Whisper {
             to: "dave".into(),
-            message: StoredMessage { seq: 7, from: "frank".into(), text: "t".into(), unix_ms: 4 },
+            message: StoredMessage {
+                seq: 7,
+                from: "frank".into(),
+                text: "t".into(),
+                unix_ms: 4,
+                kind: crate::MessageKind::Said,
+            },
         },
         Record::OfflineKept { to: "dave".into(), from: "frank".into(), text: "t".into(), unix_ms: 4, seq: Some(7) },
         Record::RoomVacated { room: "den".into(), unix_ms: 5 },

@@ -8,11 +8,11 @@
 //! is a number out of chatd's range (a negative `seq`, written by hand);
 //! such a row is skipped and counted, as in SQLite.
 
-use chatcore::{HistoryRange, HistoryTarget, NameKey, PasswordHash, Record, StoredMessage};
+use chatcore::{HistoryRange, HistoryTarget, MessageKind, NameKey, PasswordHash, Record, StoredMessage};
 use postgres::Row;
 
 use super::super::backend::Page;
-use super::super::records::{PRUNE_CHUNK, pair_key};
+use super::super::records::{PRUNE_CHUNK, message_kind, pair_key};
 use super::super::{Retention, room_modes};
 use super::Connection;
 
@@ -75,6 +75,7 @@ fn by(writers: Writers, one: &'static str, many: &'static str) -> &'static str {
 
 fn insert_messages(conn: &mut Connection, messages: &[Record], writers: Writers) -> Result<(), postgres::Error> {
     let (mut rooms, mut seqs, mut senders, mut texts, mut times) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut deleted_by, mut deleted_ms, mut deletes) = (vec![], vec![], vec![]);
     for record in messages {
         if let Record::Message { room, message } = record {
             rooms.push(key(room));
@@ -82,17 +83,27 @@ fn insert_messages(conn: &mut Connection, messages: &[Record], writers: Writers)
             senders.push(&*message.from);
             texts.push(&*message.text);
             times.push(int(message.unix_ms));
+            let (by, when, of) = match &message.kind {
+                MessageKind::Said => (None, None, None),
+                MessageKind::Deleted { by, unix_ms } => (Some(&**by), Some(int(*unix_ms)), None),
+                MessageKind::Deletion { of, by } => (Some(&**by), None, Some(int(*of))),
+            };
+            deleted_by.push(by);
+            deleted_ms.push(when);
+            deletes.push(of);
         }
     }
     let sql = by(
         writers,
-        "INSERT INTO messages (room_key, seq, sender, text, ts_ms)
-         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])",
-        "INSERT INTO messages (room_key, seq, sender, text, ts_ms)
-         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
+        "INSERT INTO messages (room_key, seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
+                              $6::text[], $7::bigint[], $8::bigint[])",
+        "INSERT INTO messages (room_key, seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
+                              $6::text[], $7::bigint[], $8::bigint[])
          ON CONFLICT DO NOTHING",
     );
-    conn.execute(sql, &[&rooms, &seqs, &senders, &texts, &times])?;
+    conn.execute(sql, &[&rooms, &seqs, &senders, &texts, &times, &deleted_by, &deleted_ms, &deletes])?;
     Ok(())
 }
 
@@ -161,6 +172,22 @@ fn write(
             )?;
         }
         Record::Message { .. } => insert_messages(conn, std::slice::from_ref(record), writers)?,
+        // The text is erased from the row, not hidden.
+        Record::MessageDeleted { room, seq, from, by: deleter, unix_ms, event } => {
+            let room = key(room);
+            conn.execute(
+                "UPDATE messages SET text = '', deleted_by = $3, deleted_ms = $4 WHERE room_key = $1 AND seq = $2",
+                &[&room, &int(*seq), &&**deleter, &int(*unix_ms)],
+            )?;
+            let sql = by(
+                writers,
+                "INSERT INTO messages (room_key, seq, sender, text, ts_ms, deleted_by, deletes)
+                 VALUES ($1, $2, $3, '', $4, $5, $6)",
+                "INSERT INTO messages (room_key, seq, sender, text, ts_ms, deleted_by, deletes)
+                 VALUES ($1, $2, $3, '', $4, $5, $6) ON CONFLICT DO NOTHING",
+            );
+            conn.execute(sql, &[&room, &int(*event), &&**from, &int(*unix_ms), &&**deleter, &int(*seq)])?;
+        }
         Record::AccountCreated { name, hash, unix_ms } => {
             let sql = by(
                 writers,
@@ -172,7 +199,7 @@ fn write(
         Record::LastSeen { account, unix_ms } => {
             conn.execute("UPDATE accounts SET last_seen_ms = $2 WHERE key = $1", &[&key(account), &int(*unix_ms)])?;
         }
-        Record::Whisper { to, message: StoredMessage { seq, from, text, unix_ms } } => {
+        Record::Whisper { to, message: StoredMessage { seq, from, text, unix_ms, .. } } => {
             let pair = pair_key(from, to);
             let sql = by(
                 writers,
@@ -231,7 +258,16 @@ pub(super) fn stored_message(row: &Row) -> Option<StoredMessage> {
         from: row.get::<_, String>(1).into(),
         text: row.get::<_, String>(2).into(),
         unix_ms: u64::try_from(row.get::<_, i64>(3)).ok()?,
+        kind: MessageKind::Said,
     })
+}
+
+/// A room's message row, [`stored_message`]'s columns then `deleted_by,
+/// deleted_ms, deletes`: a message as said, deleted, or a deletion.
+fn room_message(row: &Row) -> Option<StoredMessage> {
+    let deletes = row.get::<_, Option<i64>>(6).map(u64::try_from).transpose().ok()?;
+    let kind = message_kind(row.get(4), number(row.get(5)), deletes);
+    Some(StoredMessage { kind, ..stored_message(row)? })
 }
 
 /// A number read back: out of range (negative, written by hand) as 0.
@@ -258,12 +294,13 @@ pub(super) fn load(conn: &mut Connection, history_len: usize) -> Result<Vec<Reco
             owner: owner.map(Into::into),
         });
         let messages = conn.query(
-            "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = $1 ORDER BY seq DESC LIMIT $2",
+            "SELECT seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes FROM messages
+             WHERE room_key = $1 ORDER BY seq DESC LIMIT $2",
             &[&room_key, &newest],
         )?;
         let mut kept: Vec<StoredMessage> = Vec::new();
         for (i, row) in messages.iter().enumerate() {
-            match stored_message(row) {
+            match room_message(row) {
                 Some(message) => kept.push(message),
                 // The room's newest message carries its numbering on: kept
                 // with its time as 0, as long as its number can be read.
@@ -271,7 +308,7 @@ pub(super) fn load(conn: &mut Connection, history_len: usize) -> Result<Vec<Reco
                     Ok(seq) => {
                         tracing::warn!(room = %name, seq, "the room's newest stored message is damaged; restored with time 0");
                         let (from, text) = (row.get::<_, String>(1).into(), row.get::<_, String>(2).into());
-                        kept.push(StoredMessage { seq, from, text, unix_ms: 0 });
+                        kept.push(StoredMessage { seq, from, text, unix_ms: 0, kind: chatcore::MessageKind::Said });
                     }
                     Err(_) => tracing::warn!(room = %name, "skipped a stored message numbered out of range"),
                 },
@@ -363,10 +400,12 @@ pub(super) fn history(
     let (from, limit) = (int(from), int(limit as u64));
     let sql = match (target, range) {
         (HistoryTarget::Room(_), HistoryRange::Before(_)) => {
-            "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+            "SELECT seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes FROM messages
+             WHERE room_key = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
         }
         (HistoryTarget::Room(_), HistoryRange::After(_)) => {
-            "SELECT seq, sender, text, ts_ms FROM messages WHERE room_key = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+            "SELECT seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes FROM messages
+             WHERE room_key = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         }
         (HistoryTarget::Conversation { .. }, HistoryRange::Before(_)) => {
             "SELECT seq, sender, text, ts_ms FROM whispers WHERE pair_key = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
@@ -384,8 +423,12 @@ pub(super) fn history(
         rows.reverse();
     }
     let mut page = Page::default();
+    let read = match target {
+        HistoryTarget::Room(_) => room_message,
+        HistoryTarget::Conversation { .. } => stored_message,
+    };
     for row in &rows {
-        match stored_message(row) {
+        match read(row) {
             Some(message) => page.messages.push(message),
             None => page.unreadable += 1,
         }

@@ -116,6 +116,16 @@ pub const MIGRATIONS: &[&str] = &[
     DROP INDEX whispers_by_conversation;
     CREATE INDEX whispers_by_seq ON whispers (seq);
     "#,
+    // 2 -> 3: deleted messages, as SQLite's version 7: a deleted message
+    // keeps its row with its text erased and who deleted it and when; the
+    // deletion is a row of its own, the room's next number, naming the
+    // message it deleted (`deletes`) and who deleted it (`deleted_by`).
+    r#"
+    ALTER TABLE messages
+        ADD COLUMN deleted_by TEXT,
+        ADD COLUMN deleted_ms BIGINT,
+        ADD COLUMN deletes    BIGINT;
+    "#,
 ];
 
 /// The version this build writes.

@@ -1,4 +1,4 @@
-use chatcore::{PasswordHash, Record, SourceKey, StoredMessage, StoredModes};
+use chatcore::{MessageKind, PasswordHash, Record, SourceKey, StoredMessage, StoredModes};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -15,12 +15,22 @@ fn maybe_text() -> impl Strategy<Value = Option<Box<str>>> {
 }
 
 fn message() -> impl Strategy<Value = StoredMessage> {
-    (any::<u64>(), text(), text(), any::<u64>()).prop_map(|(seq, from, text, unix_ms)| StoredMessage {
+    (any::<u64>(), text(), text(), any::<u64>(), kind()).prop_map(|(seq, from, text, unix_ms, kind)| StoredMessage {
         seq,
         from,
         text,
         unix_ms,
+        kind,
     })
+}
+
+/// Said, deleted, or a deletion.
+fn kind() -> impl Strategy<Value = MessageKind> {
+    prop_oneof![
+        Just(MessageKind::Said),
+        (text(), any::<u64>()).prop_map(|(by, unix_ms)| MessageKind::Deleted { by, unix_ms }),
+        (any::<u64>(), text()).prop_map(|(of, by)| MessageKind::Deletion { of, by }),
+    ]
 }
 
 fn source() -> impl Strategy<Value = SourceKey> {
@@ -74,6 +84,9 @@ fn record() -> impl Strategy<Value = Record> {
         (text(), modes()).prop_map(|(room, modes)| Record::RoomModesSet { room, modes }),
         text().prop_map(|room| Record::RoomDropped { room }),
         (text(), message()).prop_map(|(room, message)| Record::Message { room, message }),
+        (text(), any::<u64>(), text(), text(), any::<u64>(), any::<u64>()).prop_map(
+            |(room, seq, from, by, unix_ms, event)| Record::MessageDeleted { room, seq, from, by, unix_ms, event }
+        ),
         (text(), text(), any::<u64>()).prop_map(|(name, hash, unix_ms)| Record::AccountCreated {
             name,
             hash: PasswordHash::new(hash),
