@@ -180,6 +180,10 @@ fn position(rejection: &Rejection) -> usize {
         R::ChatHistoryParams(_) => 84,
         R::ChatHistoryTarget => 85,
         R::CtcpUnsupported => 86,
+        R::TokenRefused { .. } => 87,
+        R::NoSuchToken(_) => 88,
+        R::PasswordLikeToken => 89,
+        R::TokensDisabled => 90,
     }
 }
 
@@ -274,6 +278,10 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::ChatHistoryParams("x"), "chathistory_params"),
         (Rejection::ChatHistoryTarget, "chathistory_target"),
         (Rejection::CtcpUnsupported, "ctcp_unsupported"),
+        (Rejection::TokenRefused { attempts_left: 1 }, "token_refused"),
+        (Rejection::NoSuchToken("0".into()), "no_such_token"),
+        (Rejection::PasswordLikeToken, "password_like_token"),
+        (Rejection::TokensDisabled, "tokens_disabled"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");
