@@ -104,7 +104,7 @@ fn parse_value(value: serde_json::Value) -> Result<Command, Rejection> {
 /// A session token in a `sessions` answer.
 #[derive(Serialize)]
 struct SessionJson {
-    id: String,
+    session: String,
     created: u64,
     expires: u64,
 }
@@ -195,9 +195,10 @@ enum Reply<'a> {
         old: &'a str,
         new: &'a str,
     },
+    // A token's id is `session`: a reply's `id` is its request's.
     Token {
         token: &'a str,
-        id: String,
+        session: String,
         expires: u64,
     },
     Sessions {
@@ -206,7 +207,7 @@ enum Reply<'a> {
     Revoked {
         // A single token's; absent when every token was revoked.
         #[serde(skip_serializing_if = "Option::is_none")]
-        id: Option<String>,
+        session: Option<String>,
         count: usize,
     },
     PasswordChanged {
@@ -355,14 +356,16 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Registered { name } => Reply::Registered { name },
         Event::LoggedIn { name, offline } => Reply::LoggedIn { name, offline },
         Event::Renamed { old, new, .. } => Reply::Renamed { old, new },
-        Event::TokenIssued { token, id, expires_ms } => Reply::Token { token, id: id.to_string(), expires: expires_ms },
+        Event::TokenIssued { token, id, expires_ms } => {
+            Reply::Token { token, session: id.to_string(), expires: expires_ms }
+        }
         Event::Sessions { tokens } => Reply::Sessions {
             sessions: tokens
                 .iter()
-                .map(|t| SessionJson { id: t.id.to_string(), created: t.created_ms, expires: t.expires_ms })
+                .map(|t| SessionJson { session: t.id.to_string(), created: t.created_ms, expires: t.expires_ms })
                 .collect(),
         },
-        Event::TokensRevoked { id, count } => Reply::Revoked { id: id.map(|id| id.to_string()), count },
+        Event::TokensRevoked { id, count } => Reply::Revoked { session: id.map(|id| id.to_string()), count },
         Event::PasswordChanged { name } => Reply::PasswordChanged { name },
         Event::Seen { nick, online, last_seen_ms } => Reply::Seen { nick, online, last_seen: last_seen_ms },
         Event::Since { seconds, users, page } => Reply::Since {

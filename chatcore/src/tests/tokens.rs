@@ -77,7 +77,7 @@ fn a_token_is_issued_once_stored_as_a_hash_and_logs_in_over_json_and_text() {
     let [Record::TokenIssued { account, id, hash, created_ms, .. }] = &records[..] else { panic!("{records:?}") };
     assert_eq!(
         (&**account, *created_ms, id.to_string()),
-        ("Alice", Sim::BASE_UNIX_MS, issued["id"].to_string().replace('"', ""))
+        ("Alice", Sim::BASE_UNIX_MS, issued["session"].to_string().replace('"', ""))
     );
     assert!(!format!("{records:?}").contains(&text[21..]), "the secret is never stored");
     assert_ne!(hash.as_bytes(), &[0; 32]);
@@ -156,8 +156,8 @@ fn tokens_are_revoked_one_at_a_time_or_all_together() {
     let second = token(&mut sim, a)["token"].as_str().unwrap().to_owned();
     let third = token(&mut sim, a)["token"].as_str().unwrap().to_owned();
     assert_eq!(refused(&mut sim, a, &json!({"type": "revoke", "session": "0123456789abcdef"})), "no_such_token");
-    sim.send_json(a, &json!({"type": "revoke", "session": first["id"]}));
-    assert_eq!(sim.take_json(a), [json!({"type": "revoked", "id": first["id"], "count": 1})]);
+    sim.send_json(a, &json!({"type": "revoke", "session": first["session"]}));
+    assert_eq!(sim.take_json(a), [json!({"type": "revoked", "session": first["session"], "count": 1})]);
     let b = json_from(&mut sim, 2);
     assert_eq!(refused(&mut sim, b, &resume(first["token"].as_str().unwrap())), "token_refused");
     sim.send_json(b, &resume(&second));
@@ -281,7 +281,7 @@ fn tokens_and_password_changes_survive_a_restore() {
     let a = registered(&mut sim, "alice");
     let kept = token(&mut sim, a)["token"].as_str().unwrap().to_owned();
     let gone = token(&mut sim, a);
-    sim.send_json(a, &json!({"type": "revoke", "session": gone["id"]}));
+    sim.send_json(a, &json!({"type": "revoke", "session": gone["session"]}));
     let records = persisted(&mut sim);
     let mut again = Sim::from_engine(restored(config(), records.clone()), sim.now());
     again.set_auto_auth(true);
