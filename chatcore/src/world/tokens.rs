@@ -77,7 +77,7 @@ impl Tokens {
     }
 
     /// How many tokens are kept, of every account.
-    #[cfg(any(test, feature = "testing"))]
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.by_id.len()
     }
