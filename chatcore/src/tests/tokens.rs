@@ -319,3 +319,44 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[test]
+fn a_token_issued_on_one_node_works_on_another_and_revoking_all_logs_out_there() {
+    let mut a = auto(config());
+    a.take_transcript();
+    let alice = registered(&mut a, "alice");
+    let text = token(&mut a, alice)["token"].as_str().unwrap().to_owned();
+    let records = persisted(&mut a);
+    let mut b = auto(config());
+    let now = b.now();
+    for record in records {
+        b.engine_mut().handle_remote_record(now, record);
+    }
+    b.drain();
+    let there = json_from(&mut b, 2);
+    b.send_json(there, &resume(&text));
+    assert_eq!(b.take_types(there), ["nick", "logged_in"]);
+    a.send_json(alice, &json!({"type": "logout_all"}));
+    let revoked = persisted(&mut a);
+    assert_eq!(revoked, [Record::TokensRevoked { account: "alice".into() }]);
+    assert!(a.is_connected(alice), "the connection that asked stays");
+    let now = b.now();
+    for record in revoked {
+        b.engine_mut().handle_remote_record(now, record);
+    }
+    b.drain();
+    assert_eq!(b.closed(there), Some(&DisconnectReason::LoggedOut));
+    let late = json_from(&mut b, 3);
+    assert_eq!(refused(&mut b, late, &resume(&text)), "token_refused");
+}
+
+#[test]
+fn a_token_is_refused_in_the_clear_where_passwords_are() {
+    let mut sim = auto(config());
+    let a = registered(&mut sim, "alice");
+    let text = token(&mut sim, a)["token"].as_str().unwrap().to_owned();
+    let plain = sim.connect_with(ConnectInfo::new(Codec::Json).refusing_passwords("port 7879"));
+    sim.send_json(plain, &json!({"type": "time"}));
+    sim.take(plain);
+    assert_eq!(refused(&mut sim, plain, &resume(&text)), "tls_required");
+}
