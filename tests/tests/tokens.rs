@@ -1,8 +1,12 @@
 //! Session tokens against the real chatd: issued over JSON, presented
 //! instead of the password on a new connection and after a restart,
-//! revoked by `/logout-all` and by a password change. Expiry is tested
-//! in the engine, with simulated time.
+//! revoked by `/logout-all` and by a password change, and across the
+//! nodes of a cluster. Expiry is tested in the engine, with simulated time.
 
+use std::time::{Duration, Instant};
+
+use chatd_tests::cluster::Cluster;
+use chatd_tests::outside::{POSTGRES, REDIS};
 use chatd_tests::{Client, Server, chatd};
 use serde_json::{Value, json};
 
@@ -90,4 +94,44 @@ fn a_password_change_revokes_every_token_and_the_old_password() {
     old.json_error("login_failed");
     let mut owner = json_client(&server, &json!({"type": "login", "name": "alice", "password": new}));
     assert_eq!(until(&mut owner, "logged_in")["name"], "alice");
+}
+
+/// In a cluster, a token issued on one node logs in on another once the
+/// change feed brings its record there, and a revocation travels back.
+#[test]
+fn a_token_issued_on_one_node_works_on_another_until_revoked_there() {
+    if !(POSTGRES.present() && REDIS.present()) {
+        return;
+    }
+    // Resumes tried before the record arrives count as failures: allow many.
+    let cluster = Cluster::start(chatd!(), 2, &["--flood-lines-per-sec", "0", "--max-login-failures", "1000"]);
+    let (mut alice, token) = registered_with_token(cluster.node(1), "alice");
+    alice.send(r#"{"type":"quit"}"#);
+    until(&mut alice, "bye");
+    let mut there = resume_eventually(cluster.node(2), &token, "logged_in");
+    there.send(r#"{"type":"logout_all"}"#);
+    assert_eq!(until(&mut there, "revoked")["count"], 1);
+    resume_eventually(cluster.node(1), &token, "error");
+}
+
+/// Presents `token` on new connections to `server` until the answer is of
+/// `kind` (`logged_in`, or `error` for a refusal).
+fn resume_eventually(server: &Server, token: &str, kind: &str) -> Client {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut client = json_client(server, &resume(token));
+        let answer = loop {
+            let value = client.json();
+            if value["type"] == "logged_in" || value["type"] == "error" {
+                break value;
+            }
+        };
+        // Until the revocation arrives, the token is good but the name is
+        // still the other node's session's (`nick_taken`).
+        if answer["type"] == kind && (kind != "error" || answer["code"] == "token_refused") {
+            return client;
+        }
+        assert!(Instant::now() < deadline, "still {answer} after 20 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
