@@ -76,6 +76,26 @@ impl Tokens {
         ids.len()
     }
 
+    /// Both indexes name the same tokens, each under its own account.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn check(&self) -> Result<(), crate::invariant_violation::InvariantViolation> {
+        let mut indexed = 0;
+        for (account, ids) in &self.by_account {
+            let wrong = ids.is_empty() || ids.iter().any(|id| self.by_id.get(id).is_none_or(|t| t.account != *account));
+            if wrong {
+                let account = account.as_str().to_owned();
+                return Err(crate::invariant_violation::InvariantViolation::TokenIndex { account });
+            }
+            indexed += ids.len();
+        }
+        if indexed != self.by_id.len() {
+            let account = self.by_id.values().find(|t| !self.by_account.contains_key(&t.account));
+            let account = account.map_or_else(String::new, |t| t.account.as_str().to_owned());
+            return Err(crate::invariant_violation::InvariantViolation::TokenIndex { account });
+        }
+        Ok(())
+    }
+
     /// How many tokens are kept, of every account.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -100,7 +120,9 @@ mod tests {
         let alice = NameKey::of("ALICE");
         let ids: Vec<TokenId> = tokens.of(&alice).into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, [TokenId::new(9), TokenId::new(3)], "oldest first");
+        assert_eq!(tokens.check(), Ok(()));
         tokens.prune(&alice, 15);
+        assert_eq!(tokens.check(), Ok(()));
         assert!(tokens.get(TokenId::new(9)).is_none());
         assert_eq!(tokens.len(), 2);
         assert_eq!(tokens.remove_all(&alice), 1);
@@ -108,5 +130,8 @@ mod tests {
         assert!(tokens.remove(TokenId::new(4)));
         assert!(!tokens.remove(TokenId::new(4)));
         assert_eq!(tokens.len(), 0);
+        assert_eq!(tokens.check(), Ok(()));
+        tokens.by_account.insert(NameKey::of("mallory"), [TokenId::new(1)].into());
+        assert!(tokens.check().is_err(), "an id under an account with no such token");
     }
 }
