@@ -102,6 +102,10 @@ fn run_engine(mut engine: Engine, inbox: &Receiver<Event>, events: &SyncSender<E
                     engine.handle_password_verified(now, request, false).expect("an open request");
                 }
                 Output::HashPassword { request, .. } => engine.handle_password_busy(request).expect("an open request"),
+                // Only a logged-in client asks for a session token, and none
+                // can log in here; a real embedder answers with 32 bytes from
+                // the operating system's CSPRNG (`handle_token_secret`).
+                Output::NewToken { request } => engine.handle_password_busy(request).expect("an open request"),
                 // Only with `Config::emit_records` and `Config::cluster`, both off here.
                 Output::Persist(_) | Output::FetchHistory { .. } | Output::Cluster(_) => {}
             }

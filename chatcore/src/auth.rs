@@ -31,7 +31,12 @@ impl World {
         request: AuthRequestId,
         hash: Option<PasswordHash>,
     ) -> Result<(), Error> {
-        let pending = self.finish_auth(out, request, AuthKind::Register)?;
+        // A new password (`/password`) is hashed like a registration's.
+        let kind = self.logins.kind_of(request).filter(|&k| k == AuthKind::NewPassword).unwrap_or(AuthKind::Register);
+        let pending = self.finish_auth(out, request, kind)?;
+        if kind == AuthKind::NewPassword {
+            return self.new_password_hashed(out, now, pending, hash);
+        }
         let id = pending.client;
         if !self.clients.contains_key(&id) {
             return Ok(());
@@ -65,7 +70,9 @@ impl World {
         request: AuthRequestId,
         matches: bool,
     ) -> Result<(), Error> {
-        let pending = self.finish_auth(out, request, AuthKind::Login)?;
+        // `/password` checks the old password like a login.
+        let kind = self.logins.kind_of(request).filter(|&k| k == AuthKind::ChangePassword).unwrap_or(AuthKind::Login);
+        let mut pending = self.finish_auth(out, request, kind)?;
         let id = pending.client;
         let key = NameKey::of(&pending.name);
         let source = pending.source.unwrap_or(SourceKey::UNKNOWN);
@@ -80,6 +87,10 @@ impl World {
             return Ok(());
         }
         self.logins.succeeded(&key, source);
+        if let Some(new) = pending.new_password.take() {
+            self.old_password_verified(out, now, pending, new);
+            return Ok(());
+        }
         if self.clients.contains_key(&id) && self.accounts.contains_key(&key) {
             Turn::new(self, out, now, id).log_in(key);
         }
@@ -98,7 +109,7 @@ impl World {
         Ok(())
     }
 
-    fn finish_auth(
+    pub(crate) fn finish_auth(
         &mut self,
         out: &mut Outbox,
         request: AuthRequestId,
@@ -120,7 +131,7 @@ impl World {
 impl Turn<'_> {
     /// Logs the client in to the account at `key`, once its name is this
     /// node's: in a cluster, a name no local client holds is claimed first.
-    fn log_in(&mut self, key: NameKey) {
+    pub(crate) fn log_in(&mut self, key: NameKey) {
         if !self.world.config.cluster {
             return self.log_in_now(key);
         }
@@ -224,7 +235,7 @@ impl Turn<'_> {
     /// Refuses a password command while the client may not send one: its
     /// port refuses passwords, a check of its is under way, or it is
     /// logged in.
-    fn check_auth_allowed(&self) -> Result<(), Rejection> {
+    pub(crate) fn check_auth_allowed(&self) -> Result<(), Rejection> {
         let client = self.client();
         if let Some(hint) = &client.refuse_passwords {
             return Err(Rejection::TlsRequired(hint.clone()));
@@ -241,12 +252,19 @@ impl Turn<'_> {
 
     /// Files a password check of `kind` for `name`, whose answer will
     /// finish the client's request.
-    fn start_auth(&mut self, name: &str, kind: AuthKind) -> AuthRequestId {
+    pub(crate) fn start_auth(&mut self, name: &str, kind: AuthKind) -> AuthRequestId {
         let id = self.id;
         let reply = self.out.defer_reply(id);
         let client = self.world.clients.get_mut(&id).expect("caller checked the client");
-        let pending =
-            PendingAuth { client: id, source: client.source, name: name.into(), kind, no_account: false, reply };
+        let pending = PendingAuth {
+            client: id,
+            source: client.source,
+            name: name.into(),
+            kind,
+            no_account: false,
+            reply,
+            new_password: None,
+        };
         let request = self.world.logins.start(pending);
         client.auth_pending = Some(request);
         request
@@ -263,6 +281,9 @@ impl Turn<'_> {
         }
         if password.expose().len() < world.config.min_password_len {
             return Err(Rejection::PasswordTooShort { min: world.config.min_password_len });
+        }
+        if crate::token::looks_like_token(password.expose()) {
+            return Err(Rejection::PasswordLikeToken);
         }
         let key = NameKey::of(name);
         if let Some(account) = world.accounts.get(&key) {

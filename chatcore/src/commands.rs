@@ -127,6 +127,18 @@ impl Turn<'_> {
                 let password = command.take_secret("password");
                 self.login(command.word("name"), password)
             }
+            Verb::Token => self.request_token(),
+            Verb::Resume => {
+                let token = command.take_secret("token");
+                self.resume(&token)
+            }
+            Verb::Sessions => self.list_sessions(),
+            Verb::Revoke => self.revoke_token(command.word("session")),
+            Verb::LogoutAll => self.logout_all(),
+            Verb::Password => {
+                let (old, new) = (command.take_secret("old"), command.take_secret("new"));
+                self.change_password(old, new, &command.take_secret("confirm"))
+            }
             Verb::Seen => self.seen(command.word("nick")),
             Verb::Since => {
                 let seconds = command.number("seconds").unwrap_or_default();

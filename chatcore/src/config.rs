@@ -107,7 +107,7 @@ settings! {
     /// ```text
     ///   max_clients × (~800 + max_line_bytes + max_rooms_per_client × 16 + max_blocks × 80)
     /// + max_rooms × (~440 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
-    /// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + ~160)
+    /// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + max_session_tokens × ~120 + ~160)
     /// + max_offline_total × (max_line_bytes + max_nick_len + ~48)
     /// + max_tracked_sources × ~150 × 3      (failed logins, registrations, room creations)
     /// + max_rooms × cluster_max_held × (max_line_bytes + max_nick_len + ~80)   (with `cluster`, rooms with a gap)
@@ -426,6 +426,22 @@ settings! {
         /// assert_eq!(chatcore::Config::default().max_known_sources(), 8);
         /// ```
         max_known_sources: usize = 8, with_max_known_sources;
+        /// Days a session token (`/token`) lets its holder log in without a
+        /// password; 0 turns tokens off (`/token` is refused). Bounds how long
+        /// a stolen token is worth anything. Default: 30.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().session_token_days(), 30);
+        /// ```
+        session_token_days: u32 = 30, with_session_token_days;
+        /// Live session tokens kept per account; issuing one more revokes the
+        /// oldest. Bounds the token table (about 120 bytes a token) at
+        /// `max_accounts` × this. Default: 10.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().max_session_tokens(), 10);
+        /// ```
+        max_session_tokens: usize = 10, with_max_session_tokens;
         /// Whether durable facts are emitted as
         /// [`Output::Persist`](crate::Output::Persist) records, and older history
         /// is fetched from the embedder's store

@@ -19,6 +19,7 @@ use crate::restore::StorageStatus;
 use crate::source::SourceKey;
 use crate::stats::Stats;
 use crate::time::Now;
+use crate::token::TokenSecret;
 use crate::world::World;
 
 /// The chat engine: a lobby, rooms and users, as a pure state machine.
@@ -324,6 +325,17 @@ impl Engine {
     /// Takes no `now`: nothing is counted and no deadline moves.
     pub fn handle_password_busy(&mut self, request: AuthRequestId) -> Result<(), Error> {
         let result = self.world.password_busy(&mut self.out, request);
+        self.out.end_reply(true);
+        result
+    }
+
+    /// The answer to an [`Output::NewToken`]: 32 bytes from a CSPRNG. The
+    /// client that asked is given its session token, which the engine
+    /// keeps only as a hash (and, with `Config::emit_records`, persists as
+    /// a [`Record::TokenIssued`](crate::Record::TokenIssued)). If the client
+    /// left or logged out meanwhile, nothing is issued.
+    pub fn handle_token_secret(&mut self, now: Now, request: AuthRequestId, secret: TokenSecret) -> Result<(), Error> {
+        let result = self.world.token_secret(&mut self.out, now, request, secret);
         self.out.end_reply(true);
         result
     }

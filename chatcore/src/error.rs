@@ -215,6 +215,22 @@ pub(crate) enum Rejection {
     /// The password could not be hashed (the embedder reported a failure).
     #[error("registration failed on the server; try again")]
     HashFailed,
+    /// A session token that is unknown, expired, revoked or malformed.
+    #[error("the session token is not valid (unknown, expired or revoked); log in with your password ({attempts_left} more {} before a pause)", if *attempts_left == 1 { "try" } else { "tries" })]
+    TokenRefused {
+        /// Failures still allowed before this source is locked out.
+        attempts_left: u32,
+    },
+    /// `/revoke` of an id that is none of the account's live tokens.
+    #[error("you have no session token {0}; /sessions lists them")]
+    NoSuchToken(Box<str>),
+    /// A password of a session token's exact shape, which SASL PLAIN
+    /// could not tell from a token.
+    #[error("a password may not have the shape of a session token")]
+    PasswordLikeToken,
+    /// `Config::session_token_days` is 0.
+    #[error("this server issues no session tokens")]
+    TokensDisabled,
     /// So many logins to this account are being checked that, should they
     /// all fail, it would be throttled: this one waits (it is no failure).
     #[error("too many logins to this account are being checked; try again in a moment")]
@@ -554,6 +570,10 @@ code_table! {
                 Rejection::TlsRequired(_) => ("tls_required", IrcReply::Login),
                 Rejection::AlreadyLoggedIn(_) => ("already_logged_in", IrcReply::Login),
                 Rejection::HashFailed => ("hash_failed", IrcReply::Login),
+                Rejection::TokenRefused { .. } => ("token_refused", IrcReply::Login),
+                Rejection::NoSuchToken(_) => ("no_such_token", Notice),
+                Rejection::PasswordLikeToken => ("password_like_token", Notice),
+                Rejection::TokensDisabled => ("tokens_disabled", Notice),
                 Rejection::ServerBusy => ("server_busy" [busy], IrcReply::Login),
                 Rejection::TooManyRoomsCreated { .. } => ("too_many_rooms_created", Notice),
                 Rejection::NotRoomOwner(_) => ("not_room_owner", Notice),

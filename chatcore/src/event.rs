@@ -30,6 +30,14 @@ pub(crate) struct SeenUser<'a> {
     pub(crate) last_seen_ms: Option<u64>,
 }
 
+/// A session token as `/sessions` lists it: never the token itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionEntry {
+    pub(crate) id: crate::token::TokenId,
+    pub(crate) created_ms: u64,
+    pub(crate) expires_ms: u64,
+}
+
 /// What a history page is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PageOf<'a> {
@@ -157,6 +165,14 @@ pub(crate) enum Event<'a> {
     Registered { name: &'a str },
     /// The client logged in; `offline` whispers follow.
     LoggedIn { name: &'a str, offline: usize },
+    /// The client was given a session token (shown this once).
+    TokenIssued { token: &'a str, id: crate::token::TokenId, expires_ms: u64 },
+    /// Answer to `/sessions`: the account's live tokens, oldest first.
+    Sessions { tokens: &'a [SessionEntry] },
+    /// `/revoke` (`id`) or `/logout-all` (`None`, `count` tokens) was done.
+    TokensRevoked { id: Option<crate::token::TokenId>, count: usize },
+    /// `/password` was done.
+    PasswordChanged { name: &'a str },
     /// The client's guest name was taken back by the account that owns it.
     Renamed { old: &'a str, new: &'a str, host: &'a str },
     /// Answer to `/seen`.

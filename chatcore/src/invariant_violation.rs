@@ -319,6 +319,12 @@ pub enum InvariantViolation {
         /// The limit.
         max: usize,
     },
+    /// The session tokens by account do not match the tokens by id.
+    #[error("the session tokens of account {account:?} are indexed inconsistently")]
+    TokenIndex {
+        /// The folded account name.
+        account: String,
+    },
     /// A connected client's id is one the engine never issued.
     #[error("{client} is connected under an id never issued")]
     UnissuedId {

@@ -36,6 +36,7 @@ impl World {
         }
         self.accounts.check(config)?;
         self.logins.check(config)?;
+        self.tokens.check()?;
         self.check_visitors()?;
         self.clients.check()
     }

@@ -47,7 +47,9 @@
 //!    hash or check a password ([`Output::HashPassword`],
 //!    [`Output::VerifyPassword`]) off your event loop and answer with
 //!    [`Engine::handle_password_hashed`] or
-//!    [`Engine::handle_password_verified`].
+//!    [`Engine::handle_password_verified`]; draw 32 random bytes from the
+//!    operating system for a session token ([`Output::NewToken`]) and answer
+//!    with [`Engine::handle_token_secret`] (the engine has no randomness).
 //! 3. Then re-arm your single timer from [`Engine::poll_timeout`] and call
 //!    [`Engine::handle_timeout`] when it fires.
 //!
@@ -123,6 +125,7 @@
 //!             // embedder hashes, verifies, stores and fetches here.
 //!             Output::HashPassword { .. }
 //!             | Output::VerifyPassword { .. }
+//!             | Output::NewToken { .. }
 //!             | Output::Persist(_)
 //!             | Output::FetchHistory { .. }
 //!             // Only with `Config::cluster`: see the `cluster` module.
@@ -214,8 +217,10 @@ mod auth; // register and log in
 mod cloak; // the host users are shown with: a keyed hash of the source
 mod lockout; // failed-login and registration counters
 mod password_check; // a hash or verify request under way
+mod session_tokens; // issuing, resuming with and revoking session tokens; changing a password
 mod social; // /seen, /since, blocking
 mod source; // where a connection comes from, as limits count it
+mod token; // a session token's text, id and hash
 
 // Durability.
 mod record; // durable facts
@@ -264,3 +269,4 @@ pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};
 pub use stats::Stats;
 pub use time::Now;
+pub use token::{TokenHash, TokenId, TokenSecret};

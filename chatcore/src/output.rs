@@ -55,6 +55,9 @@ pub enum DisconnectReason {
     /// An IRC client registered without the server password of its port
     /// ([`ConnectInfo::irc_password`](crate::ConnectInfo::irc_password)).
     WrongServerPassword,
+    /// The account's owner revoked every session token (`/logout-all`, or
+    /// a password change) from another connection, which ends this one.
+    LoggedOut,
     /// In a cluster, the other nodes refused every guest name it was
     /// offered ([`MAX_GUEST_ATTEMPTS`](crate::cluster::MAX_GUEST_ATTEMPTS)).
     NameUnavailable,
@@ -113,6 +116,7 @@ code_table! {
                 DisconnectReason::IdleTimeout => ("idle", "idle for too long"),
                 DisconnectReason::LoggedInElsewhere => ("logged_in_elsewhere", "logged in from elsewhere"),
                 DisconnectReason::WrongServerPassword => ("wrong_server_password", "wrong server password"),
+                DisconnectReason::LoggedOut => ("logged_out", "logged out by the account's owner"),
                 DisconnectReason::NameUnavailable => ("name_unavailable", "no guest name is free; try again later"),
             }
         }
@@ -199,6 +203,15 @@ pub enum Output {
         password: Password,
         /// The account's stored hash, or `None` for a name with no account.
         hash: Option<PasswordHash>,
+    },
+    /// Draw 32 bytes from a cryptographically secure random source (the
+    /// operating system's: `getrandom`), then call
+    /// [`Engine::handle_token_secret`](crate::Engine::handle_token_secret):
+    /// a client asked for a session token, and the engine has no
+    /// randomness of its own. Cheap: answer at once, or when convenient.
+    NewToken {
+        /// Pass back with the answer.
+        request: AuthRequestId,
     },
     /// Store this durable fact (only with `Config::emit_records`). Records
     /// come in the order the changes happened; an embedder that promises

@@ -3,6 +3,7 @@
 //! the registration or login when the answer comes.
 
 use crate::codec::ReplyTag;
+use crate::credentials::Password;
 use crate::output::ClientId;
 use crate::source::SourceKey;
 
@@ -20,6 +21,8 @@ pub(crate) struct PendingAuth {
     /// What ties the answer to the request that asked (a JSON id, an IRC
     /// label), if it carried one.
     pub(crate) reply: Option<ReplyTag>,
+    /// `/password`'s new password, kept while the old one is checked.
+    pub(crate) new_password: Option<Password>,
 }
 
 /// Which check a request is.
@@ -27,4 +30,17 @@ pub(crate) struct PendingAuth {
 pub(crate) enum AuthKind {
     Register,
     Login,
+    /// Random bytes for a session token (`/token`), not a password check.
+    Token,
+    /// `/password`'s old password being checked: counted like a login.
+    ChangePassword,
+    /// `/password`'s new password being hashed.
+    NewPassword,
+}
+
+impl AuthKind {
+    /// Whether it checks a password, and so counts towards lockouts.
+    pub(crate) fn checks_password(self) -> bool {
+        matches!(self, AuthKind::Login | AuthKind::ChangePassword)
+    }
 }

@@ -8,6 +8,7 @@
 //! record must fail to compile, not acknowledge it as durable unwritten.
 
 use crate::account::PasswordHash;
+use crate::token::{TokenHash, TokenId};
 
 /// One durable fact for the embedder's store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +159,43 @@ pub enum Record {
         account: Box<str>,
         /// The unblocked name.
         name: Box<str>,
+    },
+    /// An account's password was changed (`/password`); every session
+    /// token of the account is revoked by a [`Record::TokensRevoked`] that
+    /// follows.
+    PasswordChanged {
+        /// The account.
+        account: Box<str>,
+        /// Its new password hash (never log it).
+        hash: PasswordHash,
+    },
+    /// A session token was issued to an account. Only its hash is kept:
+    /// the token itself was shown once, to the client that asked.
+    TokenIssued {
+        /// The account it logs in to.
+        account: Box<str>,
+        /// Its id, which a presented token names.
+        id: TokenId,
+        /// The hash a presented token must match.
+        hash: TokenHash,
+        /// When it was issued (wall clock).
+        created_ms: u64,
+        /// When it stops working (wall clock). A store may delete it from then on.
+        expires_ms: u64,
+    },
+    /// A session token was revoked (`/revoke`, or dropped as its account's
+    /// oldest over `Config::max_session_tokens`): delete it.
+    TokenRevoked {
+        /// The account it belonged to.
+        account: Box<str>,
+        /// Which token.
+        id: TokenId,
+    },
+    /// Every session token of an account was revoked (`/logout-all`, a
+    /// password change): delete them all.
+    TokensRevoked {
+        /// The account.
+        account: Box<str>,
     },
 }
 

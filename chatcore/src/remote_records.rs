@@ -53,6 +53,8 @@ impl World {
                 self.room_gone(out, &key, &room, &by, None);
             }
             Applied::Kept(account) => self.deliver_kept_now(out, now, &account),
+            // Revoking every token logs the account out everywhere but where it was asked.
+            Applied::LoggedOut(account) => self.log_out_sessions(out, now, &account, None),
             Applied::Quietly => {}
         }
     }

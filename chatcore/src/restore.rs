@@ -7,7 +7,7 @@ use crate::modes::RoomModes;
 use crate::names::{NameKey, validate_nick, validate_room};
 use crate::record::{Record, RestoreError};
 use crate::room::Room;
-use crate::world::{Account, OfflineMessage, World};
+use crate::world::{Account, OfflineMessage, Token, World};
 
 /// Whether the embedder's store is writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,8 @@ pub(crate) enum Applied {
     Kept(NameKey),
     /// The room was removed; here it is, with its members, to tell them.
     Dropped(NameKey, Box<Room>),
+    /// Every session token of the account was revoked: its sessions end.
+    LoggedOut(NameKey),
     /// Nothing anyone needs telling of.
     Quietly,
 }
@@ -200,6 +202,24 @@ impl World {
             Record::Unblocked { account, name } => {
                 self.account_mut(&account)?.blocks.remove(&NameKey::of(&name));
                 Applied::Quietly
+            }
+            Record::PasswordChanged { account, hash } => {
+                self.account_mut(&account)?.hash = hash;
+                Applied::Quietly
+            }
+            Record::TokenIssued { account, id, hash, created_ms, expires_ms } => {
+                let account = NameKey::of(&self.account_mut(&account)?.name);
+                self.tokens.insert(id, Token { account, hash, created_ms, expires_ms });
+                Applied::Quietly
+            }
+            Record::TokenRevoked { id, .. } => {
+                self.tokens.remove(id);
+                Applied::Quietly
+            }
+            Record::TokensRevoked { account } => {
+                let key = NameKey::of(&self.account_mut(&account)?.name);
+                self.tokens.remove_all(&key);
+                Applied::LoggedOut(key)
             }
         };
         Ok(applied)

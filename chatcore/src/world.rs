@@ -40,6 +40,7 @@ mod names;
 mod remote;
 mod rooms;
 mod sessions;
+mod tokens;
 
 pub(crate) use accounts::{Account, Accounts, OfflineMessage};
 pub(crate) use blocks::Blocks;
@@ -50,6 +51,7 @@ pub(crate) use names::Names;
 pub(crate) use remote::Remote;
 pub(crate) use rooms::Rooms;
 pub(crate) use sessions::Sessions;
+pub(crate) use tokens::{Token, Tokens};
 
 /// The engine's state, apart from its output queue.
 #[derive(Debug)]
@@ -65,6 +67,8 @@ pub(crate) struct World {
     pub(crate) accounts: Accounts,
     /// The connections logged in to each account.
     pub(crate) sessions: Sessions,
+    /// Session tokens by id and by account (their hashes only).
+    pub(crate) tokens: Tokens,
     /// Who blocks each name, and blocks carried across renames.
     pub(crate) blocks: Blocks,
     /// Password checks under way, failed logins and registrations counted.
@@ -95,6 +99,7 @@ impl World {
             rooms: Rooms::default(),
             accounts: Accounts::default(),
             sessions: Sessions::default(),
+            tokens: Tokens::default(),
             blocks: Blocks::default(),
             logins: Logins::default(),
             timers: Timers::default(),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use bytes::Bytes;
-use chatcore::{ClientId, Codec, ConnectInfo, DisconnectReason, Engine, Now, Output, StorageStatus};
+use chatcore::{ClientId, Codec, ConnectInfo, DisconnectReason, Engine, Now, Output, StorageStatus, TokenSecret};
 use futures_lite::future;
 use smol::Timer;
 
@@ -481,6 +481,21 @@ impl EngineTask {
                     }
                     Output::VerifyPassword { request, password, hash } => {
                         self.hash_off_task(passwords::Job::Verify { request, password, hash });
+                    }
+                    // A session token: 32 bytes from the operating system's
+                    // CSPRNG, cheap enough to draw here.
+                    Output::NewToken { request } => {
+                        let mut bytes = [0; 32];
+                        let answer = match getrandom::fill(&mut bytes) {
+                            Ok(()) => self.engine.handle_token_secret(now, request, TokenSecret::new(bytes)),
+                            Err(error) => {
+                                tracing::error!(%error, "no random bytes for a session token");
+                                self.engine.handle_password_busy(request)
+                            }
+                        };
+                        if let Err(error) = answer {
+                            tracing::error!(%error, "the engine refused its own token request");
+                        }
                     }
                     Output::Persist(record) => records.push(*record),
                     Output::FetchHistory { client, target, range, limit } => {

@@ -43,7 +43,20 @@ const REFRESH_EVERY_MS = 30000;
 // tried again after this long.
 const BUSY_RETRY_MS = 2000;
 // Goodbyes (their `code`) after which coming back by itself would be wrong.
-const FINAL_BYES = new Set([byes.logged_in_elsewhere, byes.quit]);
+const FINAL_BYES = new Set([byes.logged_in_elsewhere, byes.logged_out, byes.quit]);
+// The session token (`{ session, token }`: its id and itself) that logs this browser back in
+// without a password. Only the token is kept, never the password: it can
+// be revoked (Log out, /logout-all, a password change) and it expires.
+const TOKEN_KEY = 'chatd.token';
+
+function savedToken() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(TOKEN_KEY) ?? 'null');
+    return typeof saved?.token === 'string' ? saved : null;
+  } catch {
+    return null;
+  }
+}
 
 const conn = new Connection({
   open: connectionOpened,
@@ -103,7 +116,17 @@ function showConnectionState(name, detail) {
 function authenticate() {
   const { mode, name, password, confirm } = state.creds;
   const onError = authFailed;
-  if (mode === 'login' || mode === 'register') {
+  if (mode === 'token') {
+    const onTokenError = (error) => {
+      // A token the server refuses is of no more use.
+      if (!busyErrors.includes(error.code)) localStorage.removeItem(TOKEN_KEY);
+      authFailed(error);
+    };
+    request(
+      { type: 'resume', token: state.creds.token },
+      { answers: (o) => o.type === 'logged_in', onReply: entered, onError: onTokenError },
+    );
+  } else if (mode === 'login' || mode === 'register') {
     const obj = mode === 'login' ? { type: 'login', name, password } : { type: 'register', name, password, confirm };
     request(obj, { answers: (o) => o.type === 'logged_in', onReply: entered, onError });
   } else if (name !== '') {
@@ -154,6 +177,7 @@ function entered() {
   // Once registered, getting the name back after a reconnect is a login.
   if (state.creds.mode === 'register') state.creds = { ...state.creds, mode: 'login' };
   localStorage.setItem('chatd.enter', JSON.stringify({ mode: state.creds.mode, name: state.creds.name }));
+  if (state.creds.mode === 'login') keepToken();
   showChat();
   if (resumed) {
     for (const room of state.rooms.values()) join(room.name, { rejoin: true });
@@ -163,6 +187,22 @@ function entered() {
   }
   request({ type: 'blocked' }, { answers: (o) => o.type === 'block_list' });
   refresh();
+}
+
+// Swaps the password for a session token, kept for the next visit and
+// for reconnecting; a server that issues none leaves things as they were.
+function keepToken() {
+  request(
+    { type: 'token' },
+    {
+      answers: (o) => o.type === 'token',
+      onReply: (o) => {
+        localStorage.setItem(TOKEN_KEY, JSON.stringify({ session: o.session, token: o.token }));
+        state.creds = { mode: 'token', name: state.creds.name, token: o.token };
+      },
+      onError: () => {},
+    },
+  );
 }
 
 function showChat() {
@@ -421,6 +461,9 @@ function setUp() {
     $('whisper-name').value = '';
   });
   $('logout').addEventListener('click', () => {
+    const saved = savedToken();
+    localStorage.removeItem(TOKEN_KEY);
+    if (saved !== null) request({ type: 'revoke', session: saved.session }, { onError: () => {} });
     request({ type: 'quit' });
     leaveChat('');
   });
@@ -430,6 +473,13 @@ function setUp() {
     if (event.key === 'Escape' && document.body.dataset.drawer) closeDrawers();
   });
   $('enter-name').focus();
+  // A token from an earlier visit logs in without the form.
+  const saved = savedToken();
+  if (saved !== null) {
+    state.creds = { mode: 'token', name: last?.name ?? '', token: saved.token };
+    $('enter-submit').disabled = true;
+    conn.start();
+  }
 }
 
 setUp();

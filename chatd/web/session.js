@@ -14,7 +14,7 @@ export const sameRoom = (a, b) => isString(a) && isString(b) && roomKey(a) === r
 
 export const state = {
   me: null, // our nickname
-  creds: null, // { mode, name, password, confirm }: how to get our name back
+  creds: null, // { mode, name, password, confirm } or { mode: 'token', name, token }: how to get our name back
   entered: false, // past the enter form
   rooms: new Map(), // roomKey -> room (see rooms.js, joinedRoom)
   convs: new Map(), // nickKey -> conversation (see convs.js, openConv)

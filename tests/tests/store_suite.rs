@@ -5,7 +5,9 @@
 //! What only one database has (SQLite's files, locks and damaged pages;
 //! PostgreSQL's connections) is tested beside its store.
 
-use chatcore::{Config, Engine, HistoryTarget, MessageKind, PasswordHash, Record, StoredMessage, StoredModes};
+use chatcore::{
+    Config, Engine, HistoryTarget, MessageKind, PasswordHash, Record, StoredMessage, StoredModes, TokenHash, TokenId,
+};
 use chatd::store::{Backend, Page, Retention};
 use chatd_tests::against_both_stores;
 use chatd_tests::stores::Place;
@@ -29,6 +31,7 @@ against_both_stores!(
     the_newest_message_keeps_numbering_on_even_when_damaged,
     a_message_number_is_never_stored_twice,
     a_deleted_messages_text_is_erased_and_its_tombstone_and_deletion_are_kept,
+    session_tokens_survive_reopening_and_revoking_deletes_them,
 );
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
@@ -460,4 +463,52 @@ fn a_deleted_messages_text_is_erased_and_its_tombstone_and_deletion_are_kept(pla
     // A restored room numbers on after the deletion.
     let engine = Engine::restore(Config::default(), loaded).unwrap();
     assert_eq!(engine.history_len("r"), Some(4));
+}
+
+fn token(account: &str, id: u64, created_ms: u64, expires_ms: u64) -> Record {
+    let hash = TokenHash::new([id as u8; 32]);
+    Record::TokenIssued { account: account.into(), id: TokenId::new(id), hash, created_ms, expires_ms }
+}
+
+fn tokens_in(records: &[Record]) -> Vec<Record> {
+    records.iter().filter(|r| matches!(r, Record::TokenIssued { .. })).cloned().collect()
+}
+
+fn session_tokens_survive_reopening_and_revoking_deletes_them(place: &dyn Place) {
+    let mut store = place.open();
+    store.commit(&sample()).unwrap();
+    // An id with its top bit set, as half of all random ids have.
+    let high = u64::MAX - 6;
+    store.commit(&[token("alice", high, 10, 20), token("ALICE", 2, 11, 1_000), token("alice", 3, 12, 1_000)]).unwrap();
+    drop(store);
+    let loaded = place.open().load(100).unwrap();
+    assert_eq!(
+        tokens_in(&loaded),
+        [token("Alice", high, 10, 20), token("Alice", 2, 11, 1_000), token("Alice", 3, 12, 1_000)]
+    );
+    let engine = Engine::restore(Config::default(), loaded).unwrap();
+    drop(engine);
+    let mut store = place.open();
+    store
+        .commit(&[
+            Record::TokenRevoked { account: "alice".into(), id: TokenId::new(2) },
+            // Issuing prunes the account's expired tokens.
+            token("alice", 4, 30, 1_000),
+        ])
+        .unwrap();
+    assert_eq!(tokens_in(&store.load(100).unwrap()), [token("Alice", 3, 12, 1_000), token("Alice", 4, 30, 1_000)]);
+    let new_hash = PasswordHash::new("$argon2id$y");
+    store
+        .commit(&[
+            Record::PasswordChanged { account: "alice".into(), hash: new_hash.clone() },
+            Record::TokensRevoked { account: "Alice".into() },
+        ])
+        .unwrap();
+    drop(store);
+    let loaded = place.open().load(100).unwrap();
+    assert_eq!(tokens_in(&loaded), []);
+    assert!(
+        loaded.contains(&Record::AccountCreated { name: "Alice".into(), hash: new_hash, unix_ms: 2 }),
+        "{loaded:?}"
+    );
 }

@@ -102,14 +102,14 @@ fn two_browsers_and_a_terminal_chat_whisper_reload_and_outlive_a_restart() {
     wait_messages(&alice, BOB_PANE, &["psst, bob", "psst back"]);
     shots.take(&bob, "whisper");
 
-    // Alice reloads: the page remembers her name and her panes, and after
-    // she logs in shows the conversation and the room from the server.
+    // Alice reloads: the page remembers her panes and, with the session
+    // token it kept (never the password), logs her in by itself, then
+    // shows the conversation and the room from the server.
     carol.send("see you");
     wait_messages(&alice, ROOM_PANE, &["hello from alice", "hello from nc", "hi both", "see you"]);
+    assert_token_kept_not_password(&alice);
     alice.reload();
-    let name = alice.wait_for("the name filled in", "return document.getElementById('enter-name').value", &[]);
-    assert_eq!(name, json!("alice"));
-    alice.type_into("#enter-password", &format!("{PASSWORD}{ENTER}"));
+    wait_text(&alice, "#whoami", "alice (logged in)");
     wait_messages(&alice, BOB_PANE, &["psst, bob", "psst back"]);
     alice.click("#joined button[aria-label^='lounge']");
     // The latest page is the last three; the fourth is one click older.
@@ -166,6 +166,21 @@ fn two_browsers_and_a_terminal_chat_whisper_reload_and_outlive_a_restart() {
     say(&bob, "back again");
     dave.read_until("[lounge] bob: back again");
     drop(server);
+}
+
+/// The page keeps a session token in `localStorage`, and nothing it
+/// keeps holds the password.
+fn assert_token_kept_not_password(browser: &Browser) -> String {
+    let kept = browser.wait_for(
+        "a session token kept",
+        "const saved = localStorage.getItem('chatd.token'); return saved && JSON.parse(saved).token",
+        &[],
+    );
+    let token = kept.as_str().expect("a token").to_owned();
+    assert!(token.starts_with("tok_"), "{token}");
+    let everything = browser.run("return JSON.stringify(Object.entries(localStorage))", &[]);
+    assert!(!everything.as_str().unwrap().contains(PASSWORD), "{everything}");
+    token
 }
 
 /// Registers `name` on the page at `url`.
@@ -333,6 +348,46 @@ fn a_quick_second_message_refused_is_marked_on_its_own_line() {
         &[json!(DEN_PANE)],
     );
     assert_eq!(numbered, json!(["first"]));
+    drop(server);
+}
+
+/// A page that registered logs back in after a reload without asking for
+/// the password; Log out revokes its token, so a copy of it is useless,
+/// and the next visit shows the form.
+#[test]
+fn a_reload_logs_in_with_the_kept_token_and_log_out_revokes_it() {
+    let Some(driver) = Chromedriver::start() else { return };
+    let server = Server::start(chatd!(), &[]);
+    let url = format!("http://{}/", server.http_addr());
+    let erin = driver.browser(1100, 800);
+    register(&erin, &url, "erin");
+    let token = assert_token_kept_not_password(&erin);
+    erin.reload();
+    wait_text(&erin, "#whoami", "erin (logged in)");
+    let form = erin.run("return document.getElementById('enter').hidden", &[]);
+    assert_eq!(form, json!(true), "no password asked");
+    erin.click("#logout");
+    erin.wait_for("the token forgotten", "return localStorage.getItem('chatd.token') === null", &[]);
+    let mut thief = server.connect();
+    thief.expect_prefix("* Welcome");
+    // The revocation was sent before the quit; give it a moment to land.
+    let mut refused = false;
+    for _ in 0..50 {
+        thief.send(&format!("/resume {token}"));
+        let line = thief.line();
+        if line.starts_with("! the session token is not valid") {
+            refused = true;
+            break;
+        }
+        // Logged in before the revocation landed: leave and try again.
+        thief.read_until("* logged in as erin");
+        thief = server.connect();
+        thief.expect_prefix("* Welcome");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(refused, "the token still works after Log out");
+    erin.reload();
+    erin.wait_for("the enter form", "return !document.getElementById('enter').hidden", &[]);
     drop(server);
 }
 

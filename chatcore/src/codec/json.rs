@@ -101,6 +101,14 @@ fn parse_value(value: serde_json::Value) -> Result<Command, Rejection> {
     Ok(command)
 }
 
+/// A session token in a `sessions` answer.
+#[derive(Serialize)]
+struct SessionJson {
+    session: String,
+    created: u64,
+    expires: u64,
+}
+
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Reply<'a> {
@@ -202,6 +210,24 @@ enum Reply<'a> {
     Renamed {
         old: &'a str,
         new: &'a str,
+    },
+    // A token's id is `session`: a reply's `id` is its request's.
+    Token {
+        token: &'a str,
+        session: String,
+        expires: u64,
+    },
+    Sessions {
+        sessions: Vec<SessionJson>,
+    },
+    Revoked {
+        // A single token's; absent when every token was revoked.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
+        count: usize,
+    },
+    PasswordChanged {
+        name: &'a str,
     },
     Seen {
         nick: &'a str,
@@ -369,6 +395,17 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Registered { name } => Reply::Registered { name },
         Event::LoggedIn { name, offline } => Reply::LoggedIn { name, offline },
         Event::Renamed { old, new, .. } => Reply::Renamed { old, new },
+        Event::TokenIssued { token, id, expires_ms } => {
+            Reply::Token { token, session: id.to_string(), expires: expires_ms }
+        }
+        Event::Sessions { tokens } => Reply::Sessions {
+            sessions: tokens
+                .iter()
+                .map(|t| SessionJson { session: t.id.to_string(), created: t.created_ms, expires: t.expires_ms })
+                .collect(),
+        },
+        Event::TokensRevoked { id, count } => Reply::Revoked { session: id.map(|id| id.to_string()), count },
+        Event::PasswordChanged { name } => Reply::PasswordChanged { name },
         Event::Seen { nick, online, last_seen_ms } => Reply::Seen { nick, online, last_seen: last_seen_ms },
         Event::Since { seconds, users, page } => Reply::Since {
             seconds,

@@ -315,6 +315,25 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         Event::Renamed { old, new, .. } => {
             writeln!(out, "* {old} is a registered name and its owner logged in; you are now {new}")
         }
+        Event::TokenIssued { token, id, expires_ms } => {
+            writeln!(out, "* session token {id}, good until {}; keep it secret: {token}", DateTimeUtc(expires_ms))
+        }
+        Event::Sessions { tokens: [] } => writeln!(out, "* your account has no session tokens"),
+        Event::Sessions { tokens } => {
+            writeln!(out, "* session tokens ({}):", tokens.len())?;
+            for entry in tokens {
+                let (created, expires) = (DateTimeUtc(entry.created_ms), DateTimeUtc(entry.expires_ms));
+                writeln!(out, "*   {} issued {created}, expires {expires}", entry.id)?;
+            }
+            Ok(())
+        }
+        Event::TokensRevoked { id: Some(id), .. } => writeln!(out, "* session token {id} revoked"),
+        Event::TokensRevoked { id: None, count } => {
+            writeln!(out, "* {count} session token{} revoked; your other connections are closed", plural(count))
+        }
+        Event::PasswordChanged { name } => {
+            writeln!(out, "* the password of {name} is changed; every session token is revoked")
+        }
         Event::Seen { nick, online: true, .. } => writeln!(out, "* {nick} is online now"),
         Event::Seen { nick, last_seen_ms: Some(ms), .. } => {
             writeln!(out, "* {nick} was last seen {}", DateTimeUtc(ms))

@@ -329,6 +329,74 @@ pub(crate) const COMMANDS: &[Spec] = &[
     .irc("LOGIN", "LOGIN <name> <password>")
     .for_guests(),
     row(
+        Verb::Token,
+        &[],
+        &["token"],
+        "/token",
+        "token",
+        r#"{"type":"token"}"#,
+        "get a session token, to log in again later with /resume instead of your password",
+    )
+    .irc("TOKEN", "TOKEN")
+    .stored(),
+    row(
+        Verb::Resume,
+        &[need("token", Secret)],
+        &["resume"],
+        "/resume TOKEN",
+        "resume",
+        r#"{"type":"resume","token":TOKEN}"#,
+        "log in with a session token from /token",
+    )
+    .text(&["token"])
+    .irc("RESUME", "RESUME <token>")
+    .for_guests(),
+    row(
+        Verb::Sessions,
+        &[],
+        &["sessions"],
+        "/sessions",
+        "sessions",
+        r#"{"type":"sessions"}"#,
+        "list your account's session tokens (never the tokens themselves)",
+    )
+    .irc("SESSIONS", "SESSIONS"),
+    row(
+        Verb::Revoke,
+        &[need("session", Word)],
+        &["revoke"],
+        "/revoke ID",
+        "revoke",
+        r#"{"type":"revoke","session":ID}"#,
+        "revoke one of your session tokens, by the ID /sessions shows",
+    )
+    .text(&["session"])
+    .irc("REVOKE", "REVOKE <id>")
+    .stored(),
+    row(
+        Verb::LogoutAll,
+        &[],
+        &["logout-all"],
+        "/logout-all",
+        "logout_all",
+        r#"{"type":"logout_all"}"#,
+        "revoke every session token of your account and close its other connections",
+    )
+    .irc("LOGOUTALL", "LOGOUTALL")
+    .stored(),
+    row(
+        Verb::Password,
+        &[need("old", Secret), need("new", Secret), need("confirm", Secret)],
+        &["password"],
+        "/password OLD NEW NEW",
+        "password",
+        r#"{"type":"password","old":PASSWORD,"new":PASSWORD,"confirm":PASSWORD}"#,
+        "change your password (the new one twice); revokes every session token",
+    )
+    .text(&["old", "new", "confirm"])
+    .irc("PASSWORD", "PASSWORD <old> <new> <new>")
+    .stored(),
+    row(
         Verb::Seen,
         &[need("nick", Word)],
         &["seen"],

@@ -121,7 +121,7 @@ impl Config {
     }
 
     /// Every count, with its name and range, for [`Config::validate`].
-    fn counts(&self) -> [(&'static str, u64, Range<u64>); 25] {
+    fn counts(&self) -> [(&'static str, u64, Range<u64>); 27] {
         // usize is at most 64 bits on every target Rust supports.
         let n = |value: usize| value as u64;
         [
@@ -157,6 +157,8 @@ impl Config {
             ),
             ("max_account_failures", self.max_account_failures.into(), ranges::MAX_ACCOUNT_FAILURES),
             ("max_known_sources", n(self.max_known_sources), ranges::MAX_KNOWN_SOURCES),
+            ("session_token_days", self.session_token_days.into(), ranges::SESSION_TOKEN_DAYS),
+            ("max_session_tokens", n(self.max_session_tokens), ranges::MAX_SESSION_TOKENS),
             ("cluster_max_held", n(self.cluster_max_held), ranges::CLUSTER_MAX_HELD),
         ]
     }

@@ -96,7 +96,8 @@ impl Turn<'_> {
         }
     }
 
-    /// `AUTHENTICATE`: SASL PLAIN, logging in to a chatcore account.
+    /// `AUTHENTICATE`: SASL PLAIN, logging in to a chatcore account with
+    /// its password or a session token.
     pub(crate) fn irc_authenticate(&mut self, arg: &str) -> Result<(), Rejection> {
         let logged_in = self.world.clients.get(&self.id).is_some_and(|c| c.account.is_some());
         let Some(session) = self.world.irc_session(self.id) else { return Ok(()) };
@@ -128,7 +129,13 @@ impl Turn<'_> {
                 }
                 let (name, password) = decode_plain(&response).map_err(Rejection::SaslFailed)?;
                 session.sasl = Sasl::Checking;
-                let login = Command::new(Verb::Login).with("name", name).with("password", password);
+                // A password of a session token's shape is a token (no
+                // password may have that shape): the token names its account.
+                let login = if crate::token::looks_like_token(password.expose()) {
+                    Command::new(Verb::Resume).with("token", password)
+                } else {
+                    Command::new(Verb::Login).with("name", name).with("password", password)
+                };
                 self.execute(login);
             }
         }

@@ -285,6 +285,11 @@ impl Driver {
                     && !how.is_multiple_of(8);
                 self.engine.handle_password_verified(self.now, request, matches)
             }
+            Output::NewToken { request } => {
+                self.answered.push(request);
+                // Repeated bytes make colliding ids, which the engine must refuse.
+                self.engine.handle_token_secret(self.now, request, crate::TokenSecret::new([how; 32]))
+            }
             _ => unreachable!("only auth requests are kept"),
         };
         assert_eq!(result, Ok(()));
@@ -350,7 +355,9 @@ impl Driver {
                     self.live.retain(|c| *c != client);
                     self.gone.insert(client);
                 }
-                request @ (Output::HashPassword { .. } | Output::VerifyPassword { .. }) => self.auth.push(request),
+                request @ (Output::HashPassword { .. } | Output::VerifyPassword { .. } | Output::NewToken { .. }) => {
+                    self.auth.push(request)
+                }
                 Output::FetchHistory { client, target, range, limit } => {
                     self.fetches.push((client, target, range, limit))
                 }

@@ -218,7 +218,9 @@ impl Sim {
                 Output::Close { client, ref reason } => {
                     self.closed.insert(client, reason.clone());
                 }
-                Output::HashPassword { .. } | Output::VerifyPassword { .. } => self.auth.push(output.clone()),
+                Output::HashPassword { .. } | Output::VerifyPassword { .. } | Output::NewToken { .. } => {
+                    self.auth.push(output.clone())
+                }
                 Output::Persist(_) | Output::FetchHistory { .. } => {}
                 Output::Cluster(ClusterRequest::ClaimName { claim, .. }) if self.sole_node => claims.push(claim),
                 Output::Cluster(
@@ -260,7 +262,8 @@ impl Sim {
 
     /// Answers every outstanding [`Output::HashPassword`] and
     /// [`Output::VerifyPassword`] with a stand-in for a real password hash
-    /// (the "hash" of `pw` is `sim:pw`), in the order asked. Returns how
+    /// (the "hash" of `pw` is `sim:pw`), and every [`Output::NewToken`]
+    /// with bytes made from its request's number, in the order asked. Returns how
     /// many were answered.
     pub fn answer_auth(&mut self) -> usize {
         let pending = std::mem::take(&mut self.auth);
@@ -274,6 +277,13 @@ impl Sim {
                     let matches =
                         hash.as_ref().is_some_and(|h| h.expose().strip_prefix("sim:") == Some(password.expose()));
                     self.engine.handle_password_verified(self.now, *request, matches)
+                }
+                // Not random, but distinct per request: a test's tokens are reproducible.
+                Output::NewToken { request } => {
+                    let mut bytes = [0x5a; 32];
+                    bytes[..8].copy_from_slice(&request.as_u64().to_be_bytes());
+                    bytes[24..].copy_from_slice(&request.as_u64().to_be_bytes());
+                    self.engine.handle_token_secret(self.now, *request, crate::TokenSecret::new(bytes))
                 }
                 _ => Ok(()),
             };

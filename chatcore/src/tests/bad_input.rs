@@ -185,6 +185,10 @@ fn position(rejection: &Rejection) -> usize {
         R::AlreadyDeleted { .. } => 89,
         R::NothingToDelete(_) => 90,
         R::DeletionUnavailable => 91,
+        R::TokenRefused { .. } => 92,
+        R::NoSuchToken(_) => 93,
+        R::PasswordLikeToken => 94,
+        R::TokensDisabled => 95,
     }
 }
 
@@ -284,6 +288,10 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::AlreadyDeleted { room: "r".into(), seq: 1 }, "already_deleted"),
         (Rejection::NothingToDelete("r".into()), "nothing_to_delete"),
         (Rejection::DeletionUnavailable, "deletion_unavailable"),
+        (Rejection::TokenRefused { attempts_left: 1 }, "token_refused"),
+        (Rejection::NoSuchToken("0".into()), "no_such_token"),
+        (Rejection::PasswordLikeToken, "password_like_token"),
+        (Rejection::TokensDisabled, "tokens_disabled"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

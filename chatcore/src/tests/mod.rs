@@ -43,6 +43,7 @@ mod support;
 mod targets;
 mod timeouts;
 mod tls_required;
+mod tokens;
 mod topics;
 
 use std::fmt::Write;

@@ -54,6 +54,11 @@ impl Logins {
         self.pending.get(&request)
     }
 
+    /// Which check `request` is, if it is under way.
+    pub(crate) fn kind_of(&self, request: AuthRequestId) -> Option<AuthKind> {
+        self.pending.get(&request).map(|p| p.kind)
+    }
+
     pub(crate) fn pending_mut(&mut self, request: AuthRequestId) -> Option<&mut PendingAuth> {
         self.pending.get_mut(&request)
     }
@@ -100,9 +105,7 @@ impl Logins {
             return Err(Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) });
         }
         let in_flight = self.pending.values().any(|p| {
-            p.kind == AuthKind::Login
-                && p.source.unwrap_or(SourceKey::UNKNOWN) == source
-                && NameKey::of(&p.name) == *key
+            p.kind.checks_password() && p.source.unwrap_or(SourceKey::UNKNOWN) == source && NameKey::of(&p.name) == *key
         });
         if in_flight {
             return Err(Rejection::AuthInProgress);
@@ -128,7 +131,7 @@ impl Logins {
             return Err(Rejection::LockedOut { retry_after_secs: secs_until(now.instant, until) });
         }
         let in_flight =
-            self.pending.values().filter(|p| p.kind == AuthKind::Login && NameKey::of(&p.name) == *key).count();
+            self.pending.values().filter(|p| p.kind.checks_password() && NameKey::of(&p.name) == *key).count();
         // Checks in flight could each fail: while they could reach the
         // limit, more wait (not a lockout: they may all succeed).
         let failures = self.account_failures.window(key, now.instant).map_or(0, |(count, _)| count as usize);
@@ -215,6 +218,7 @@ mod tests {
             kind: AuthKind::Login,
             no_account: false,
             reply: None,
+            new_password: None,
         }
     }
 

@@ -268,6 +268,17 @@ pub(crate) struct EngineArgs {
     #[arg(long, value_name = "N", default_value_t = Config::default().max_known_sources(),
           value_parser = count::<usize>(ranges::MAX_KNOWN_SOURCES))]
     max_known_sources: usize,
+
+    /// Days a session token (`/token`) logs its holder in without a
+    /// password; 0 issues none.
+    #[arg(long, value_name = "DAYS", default_value_t = Config::default().session_token_days(),
+          value_parser = count::<u32>(ranges::SESSION_TOKEN_DAYS))]
+    session_token_days: u32,
+
+    /// Live session tokens per account; issuing one more revokes the oldest.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_session_tokens(),
+          value_parser = count::<usize>(ranges::MAX_SESSION_TOKENS))]
+    max_session_tokens: usize,
 }
 
 impl EngineArgs {
@@ -312,5 +323,7 @@ impl EngineArgs {
             .with_max_account_failures(self.max_account_failures)
             .with_account_block_duration(self.account_block_duration.0)
             .with_max_known_sources(self.max_known_sources)
+            .with_session_token_days(self.session_token_days)
+            .with_max_session_tokens(self.max_session_tokens)
     }
 }

@@ -53,6 +53,8 @@ fn every_engine_flag_reaches_the_config() {
         "--max-account-failures=7",
         "--account-block-duration=300",
         "--max-known-sources=3",
+        "--session-token-days=7",
+        "--max-session-tokens=4",
     ])
     .unwrap();
     #[allow(clippy::needless_update)]
@@ -93,7 +95,9 @@ fn every_engine_flag_reaches_the_config() {
         .with_room_creation_window(Duration::from_secs(120))
         .with_max_account_failures(7)
         .with_account_block_duration(Duration::from_secs(300))
-        .with_max_known_sources(3);
+        .with_max_known_sources(3)
+        .with_session_token_days(7)
+        .with_max_session_tokens(4);
     assert_eq!(cli.engine.config(), expected);
 }
 

@@ -12,7 +12,7 @@
 //! derives (chatcore keeps serde behind its `json` feature), and the
 //! format of what lies in the database is chatd's to keep stable.
 
-use chatcore::{MessageKind, PasswordHash, Record, SourceKey, StoredMessage, StoredModes};
+use chatcore::{MessageKind, PasswordHash, Record, SourceKey, StoredMessage, StoredModes, TokenHash, TokenId};
 use serde_json::{Map, Value, json};
 
 /// A feed entry that is not a record this chatd can read.
@@ -78,7 +78,27 @@ pub fn encode(record: &Record) -> Value {
         Record::OfflineDelivered { to } => json!({ "kind": "offline_delivered", "to": to }),
         Record::Blocked { account, name } => json!({ "kind": "blocked", "account": account, "name": name }),
         Record::Unblocked { account, name } => json!({ "kind": "unblocked", "account": account, "name": name }),
+        Record::PasswordChanged { account, hash } => {
+            json!({ "kind": "password_changed", "account": account, "hash": hash.expose() })
+        }
+        Record::TokenIssued { account, id, hash, created_ms, expires_ms } => json!({
+            "kind": "token_issued",
+            "account": account,
+            "id": id.as_u64(),
+            "hash": hex(hash.as_bytes()),
+            "created_ms": created_ms,
+            "expires_ms": expires_ms,
+        }),
+        Record::TokenRevoked { account, id } => {
+            json!({ "kind": "token_revoked", "account": account, "id": id.as_u64() })
+        }
+        Record::TokensRevoked { account } => json!({ "kind": "tokens_revoked", "account": account }),
     }
+}
+
+/// A session token's hash as 64 lowercase hex digits.
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn encode_message(message: &StoredMessage) -> Value {
@@ -162,6 +182,18 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
         "offline_delivered" => Record::OfflineDelivered { to: f.text("to")? },
         "blocked" => Record::Blocked { account: f.text("account")?, name: f.text("name")? },
         "unblocked" => Record::Unblocked { account: f.text("account")?, name: f.text("name")? },
+        "password_changed" => {
+            Record::PasswordChanged { account: f.text("account")?, hash: PasswordHash::new(f.text("hash")?) }
+        }
+        "token_issued" => Record::TokenIssued {
+            account: f.text("account")?,
+            id: TokenId::new(f.number("id")?),
+            hash: f.token_hash("hash")?,
+            created_ms: f.number("created_ms")?,
+            expires_ms: f.number("expires_ms")?,
+        },
+        "token_revoked" => Record::TokenRevoked { account: f.text("account")?, id: TokenId::new(f.number("id")?) },
+        "tokens_revoked" => Record::TokensRevoked { account: f.text("account")? },
         _ => unreachable!("every name in KINDS is decoded above"),
     })
 }
@@ -183,6 +215,10 @@ const KINDS: &[&str] = &[
     "offline_delivered",
     "blocked",
     "unblocked",
+    "password_changed",
+    "token_issued",
+    "token_revoked",
+    "tokens_revoked",
 ];
 
 /// The fields of one object of a record of `kind`.
@@ -215,6 +251,20 @@ impl<'a> Fields<'a> {
 
     fn maybe_number(&self, field: &'static str) -> Result<Option<u64>, FeedError> {
         self.get(field).map(|value| value.as_u64().ok_or_else(|| self.missing(field))).transpose()
+    }
+
+    /// 64 hex digits, as [`hex`] writes them.
+    fn token_hash(&self, field: &'static str) -> Result<TokenHash, FeedError> {
+        let text = self.text(field)?;
+        let mut bytes = [0u8; 32];
+        if text.len() != 64 || !text.is_ascii() {
+            return Err(self.missing(field));
+        }
+        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|_| self.missing(field))?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| self.missing(field))?;
+        }
+        Ok(TokenHash::new(bytes))
     }
 
     fn flag(&self, field: &'static str) -> Result<bool, FeedError> {

@@ -1,7 +1,9 @@
 //! Writing the engine's records, reading them back, paging history and
 //! pruning old messages.
 
-use chatcore::{HistoryRange, HistoryTarget, MessageKind, NameKey, PasswordHash, Record, StoredMessage};
+use chatcore::{
+    HistoryRange, HistoryTarget, MessageKind, NameKey, PasswordHash, Record, StoredMessage, TokenHash, TokenId,
+};
 use rusqlite::params;
 use rusqlite::types::ValueRef;
 
@@ -155,6 +157,26 @@ impl Store {
         for block in blocks.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
             let (account, name) = block?;
             records.push(Record::Blocked { account: account.into(), name: name.into() });
+        }
+        let mut tokens = self.conn.prepare(
+            "SELECT a.name, t.id, t.hash, t.created_ms, t.expires_ms
+             FROM session_tokens t JOIN accounts a ON a.key = t.account_key ORDER BY t.created_ms, t.id",
+        )?;
+        let mut rows = tokens.query([])?;
+        while let Some(row) = rows.next()? {
+            let (account, id, hash): (String, i64, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            // A damaged hash only logs its holder out.
+            let Ok(hash) = <[u8; 32]>::try_from(hash) else {
+                tracing::warn!(%account, "skipping a session token with an unreadable hash");
+                continue;
+            };
+            records.push(Record::TokenIssued {
+                account: account.into(),
+                id: TokenId::new(id as u64),
+                hash: TokenHash::new(hash),
+                created_ms: row.get(3)?,
+                expires_ms: row.get(4)?,
+            });
         }
         records.extend(self.newest_whisper()?);
         let mut offline = self.conn.prepare(
@@ -535,6 +557,32 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
         Record::Unblocked { account, name } => {
             tx.prepare_cached("DELETE FROM blocks WHERE account_key = ?1 AND blocked_key = ?2")?
                 .execute(params![key(account), key(name)])?;
+        }
+        Record::PasswordChanged { account, hash } => {
+            tx.prepare_cached("UPDATE accounts SET hash = ?2 WHERE key = ?1")?
+                .execute(params![key(account), hash.expose()])?;
+        }
+        Record::TokenIssued { account, id, hash, created_ms, expires_ms } => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO session_tokens (id, account_key, hash, created_ms, expires_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                id.as_u64() as i64,
+                key(account),
+                &hash.as_bytes()[..],
+                created_ms,
+                expires_ms
+            ])?;
+            // The account's expired tokens go now: the table holds live ones and a few stale.
+            tx.prepare_cached("DELETE FROM session_tokens WHERE account_key = ?1 AND expires_ms <= ?2")?
+                .execute(params![key(account), created_ms])?;
+        }
+        Record::TokenRevoked { id, .. } => {
+            tx.prepare_cached("DELETE FROM session_tokens WHERE id = ?1")?.execute([id.as_u64() as i64])?;
+        }
+        Record::TokensRevoked { account } => {
+            tx.prepare_cached("DELETE FROM session_tokens WHERE account_key = ?1")?.execute([key(account)])?;
         }
     }
     Ok(())

@@ -140,6 +140,20 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE messages ADD COLUMN deleted_ms INTEGER;
     ALTER TABLE messages ADD COLUMN deletes INTEGER;
     ",
+    // 7 -> 8: session tokens, by their id (the first 64 of their random
+    // bits, as a signed integer); only a BLAKE2s hash of each token is
+    // kept. Rows past `expires_ms` are deleted when their account is
+    // issued another.
+    "
+    CREATE TABLE session_tokens (
+        id          INTEGER PRIMARY KEY,
+        account_key TEXT NOT NULL,
+        hash        BLOB NOT NULL,
+        created_ms  INTEGER NOT NULL,
+        expires_ms  INTEGER NOT NULL
+    );
+    CREATE INDEX session_tokens_by_account ON session_tokens (account_key, expires_ms);
+    ",
 ];
 
 /// The version this build writes.

@@ -8,7 +8,9 @@
 //! is a number out of chatd's range (a negative `seq`, written by hand);
 //! such a row is skipped and counted, as in SQLite.
 
-use chatcore::{HistoryRange, HistoryTarget, MessageKind, NameKey, PasswordHash, Record, StoredMessage};
+use chatcore::{
+    HistoryRange, HistoryTarget, MessageKind, NameKey, PasswordHash, Record, StoredMessage, TokenHash, TokenId,
+};
 use postgres::Row;
 
 use super::super::backend::Page;
@@ -239,6 +241,28 @@ fn write(
                 &[&key(account), &key(name)],
             )?;
         }
+        Record::PasswordChanged { account, hash } => {
+            conn.execute("UPDATE accounts SET hash = $2 WHERE key = $1", &[&key(account), &hash.expose()])?;
+        }
+        Record::TokenIssued { account, id, hash, created_ms, expires_ms } => {
+            conn.execute(
+                "INSERT INTO session_tokens (id, account_key, hash, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET account_key = excluded.account_key, hash = excluded.hash,
+                     created_ms = excluded.created_ms, expires_ms = excluded.expires_ms",
+                &[&(id.as_u64() as i64), &key(account), &&hash.as_bytes()[..], &int(*created_ms), &int(*expires_ms)],
+            )?;
+            // The account's expired tokens go now: the table holds live ones and a few stale.
+            conn.execute(
+                "DELETE FROM session_tokens WHERE account_key = $1 AND expires_ms <= $2",
+                &[&key(account), &int(*created_ms)],
+            )?;
+        }
+        Record::TokenRevoked { id, .. } => {
+            conn.execute("DELETE FROM session_tokens WHERE id = $1", &[&(id.as_u64() as i64)])?;
+        }
+        Record::TokensRevoked { account } => {
+            conn.execute("DELETE FROM session_tokens WHERE account_key = $1", &[&key(account)])?;
+        }
     }
     Ok(())
 }
@@ -362,6 +386,27 @@ pub(super) fn load(conn: &mut Connection, history_len: usize) -> Result<Vec<Reco
     )?;
     for row in blocks {
         records.push(Record::Blocked { account: row.get::<_, String>(0).into(), name: row.get::<_, String>(1).into() });
+    }
+    let tokens = conn.query(
+        "SELECT a.name, t.id, t.hash, t.created_ms, t.expires_ms
+         FROM session_tokens t JOIN accounts a ON a.key = t.account_key ORDER BY t.created_ms, t.id",
+        &[],
+    )?;
+    for row in tokens {
+        let (account, id, hash): (String, i64, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
+        // A damaged hash only logs its holder out.
+        let Ok(hash) = <[u8; 32]>::try_from(hash) else {
+            tracing::warn!(%account, "skipping a session token with an unreadable hash");
+            continue;
+        };
+        let (created_ms, expires_ms) = (number(Some(row.get(3))).unwrap_or(0), number(Some(row.get(4))).unwrap_or(0));
+        records.push(Record::TokenIssued {
+            account: account.into(),
+            id: TokenId::new(id as u64),
+            hash: TokenHash::new(hash),
+            created_ms,
+            expires_ms,
+        });
     }
     let newest_whisper =
         conn.query("SELECT seq, sender, text, ts_ms, recipient FROM whispers ORDER BY seq DESC LIMIT 1", &[])?;

@@ -126,6 +126,20 @@ pub const MIGRATIONS: &[&str] = &[
         ADD COLUMN deleted_ms BIGINT,
         ADD COLUMN deletes    BIGINT;
     "#,
+    // 3 -> 4: session tokens, by their id (the first 64 of their random
+    // bits, as a signed integer); only a BLAKE2s hash of each token is
+    // kept. Rows past `expires_ms` are deleted when their account is
+    // issued another.
+    r#"
+    CREATE TABLE session_tokens (
+        id          BIGINT PRIMARY KEY,
+        account_key TEXT COLLATE "C" NOT NULL,
+        hash        BYTEA NOT NULL,
+        created_ms  BIGINT NOT NULL,
+        expires_ms  BIGINT NOT NULL
+    );
+    CREATE INDEX session_tokens_by_account ON session_tokens (account_key, expires_ms);
+    "#,
 ];
 
 /// The version this build writes.
@@ -144,6 +158,7 @@ pub(crate) const TABLES: &[&str] = &[
     "room_bans",
     "room_operators",
     "rooms",
+    "session_tokens",
     "whispers",
 ];
 

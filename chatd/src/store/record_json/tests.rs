@@ -1,4 +1,4 @@
-use chatcore::{MessageKind, PasswordHash, Record, SourceKey, StoredMessage, StoredModes};
+use chatcore::{MessageKind, PasswordHash, Record, SourceKey, StoredMessage, StoredModes, TokenHash, TokenId};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -100,6 +100,18 @@ fn record() -> impl Strategy<Value = Record> {
         text().prop_map(|to| Record::OfflineDelivered { to }),
         (text(), text()).prop_map(|(account, name)| Record::Blocked { account, name }),
         (text(), text()).prop_map(|(account, name)| Record::Unblocked { account, name }),
+        (text(), text()).prop_map(|(account, hash)| Record::PasswordChanged { account, hash: PasswordHash::new(hash) }),
+        (text(), any::<u64>(), any::<[u8; 32]>(), any::<u64>(), any::<u64>()).prop_map(
+            |(account, id, hash, created_ms, expires_ms)| Record::TokenIssued {
+                account,
+                id: TokenId::new(id),
+                hash: TokenHash::new(hash),
+                created_ms,
+                expires_ms,
+            }
+        ),
+        (text(), any::<u64>()).prop_map(|(account, id)| Record::TokenRevoked { account, id: TokenId::new(id) }),
+        text().prop_map(|account| Record::TokensRevoked { account }),
     ]
 }
 
