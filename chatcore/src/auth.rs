@@ -65,6 +65,9 @@ impl World {
         request: AuthRequestId,
         matches: bool,
     ) -> Result<(), Error> {
+        if self.logins.pending(request).is_some_and(|pending| pending.kind == AuthKind::Oper) {
+            return self.oper_verified(out, now, request, matches);
+        }
         let pending = self.finish_auth(out, request, AuthKind::Login)?;
         let id = pending.client;
         let key = NameKey::of(&pending.name);
@@ -98,7 +101,7 @@ impl World {
         Ok(())
     }
 
-    fn finish_auth(
+    pub(crate) fn finish_auth(
         &mut self,
         out: &mut Outbox,
         request: AuthRequestId,
@@ -241,7 +244,7 @@ impl Turn<'_> {
 
     /// Files a password check of `kind` for `name`, whose answer will
     /// finish the client's request.
-    fn start_auth(&mut self, name: &str, kind: AuthKind) -> AuthRequestId {
+    pub(crate) fn start_auth(&mut self, name: &str, kind: AuthKind) -> AuthRequestId {
         let id = self.id;
         let reply = self.out.defer_reply(id);
         let client = self.world.clients.get_mut(&id).expect("caller checked the client");

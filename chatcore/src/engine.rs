@@ -153,6 +153,13 @@ impl Engine {
         self.world.clients.get(&client).is_some_and(|c| c.name_pending)
     }
 
+    /// Whether a connected client is a server operator: logged in to an
+    /// account [`Config::operators`] names or the store granted
+    /// ([`Record::OperatorGranted`](crate::Record::OperatorGranted)).
+    pub fn is_server_operator(&self, client: ClientId) -> bool {
+        self.world.is_server_operator(client)
+    }
+
     /// The rooms a connected client is in, in the order it joined them.
     pub fn rooms_of(&self, client: ClientId) -> Option<Vec<&str>> {
         let c = self.world.clients.get(&client)?;

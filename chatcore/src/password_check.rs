@@ -27,4 +27,6 @@ pub(crate) struct PendingAuth {
 pub(crate) enum AuthKind {
     Register,
     Login,
+    /// IRC's OPER: the account's password checked again (`operators.rs`).
+    Oper,
 }

@@ -191,6 +191,15 @@ impl World {
                 self.account_mut(&account)?.blocks.remove(&NameKey::of(&name));
                 Applied::Quietly
             }
+            // A name no account can have makes nobody an operator: no reason to refuse to start.
+            Record::OperatorGranted { account } => {
+                self.operators.grant(NameKey::of(&account));
+                Applied::Quietly
+            }
+            Record::OperatorRevoked { account } => {
+                self.operators.revoke(&NameKey::of(&account));
+                Applied::Quietly
+            }
         };
         Ok(applied)
     }

@@ -31,6 +31,8 @@ pub(crate) enum Verb {
     History,
     Time,
     Help,
+    Broadcast,
+    Kill,
     Quit,
     // IRC's own verbs, which text and JSON cannot spell.
     Cap,
@@ -47,4 +49,5 @@ pub(crate) enum Verb {
     Info,
     Links,
     ChatHistory,
+    Oper,
 }

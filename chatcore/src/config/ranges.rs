@@ -210,6 +210,10 @@ pub const MAX_ACCOUNT_FAILURES: Range<u64> = count(1, 1_000_000);
 pub const ACCOUNT_BLOCK_DURATION: Range<Duration> = secs(1_000, 30 * DAY, true);
 /// `max_known_sources`: 0 to 1,024 per account.
 pub const MAX_KNOWN_SOURCES: Range<u64> = count(0, 1_024);
+/// `operator_broadcasts_per_minute`: 1 to 600 (ten a second).
+pub const OPERATOR_BROADCASTS_PER_MINUTE: Range<u64> = count(1, 600);
+/// `operators`: 0 to 1,024 names.
+pub const OPERATORS: Range<u64> = count(0, 1_024);
 
 /// `cluster_gap_wait`: 1 ms to a minute: a store answers a backfill in
 /// milliseconds, and a room should not wait longer than people notice.

@@ -219,7 +219,7 @@ impl Sim {
                     self.closed.insert(client, reason.clone());
                 }
                 Output::HashPassword { .. } | Output::VerifyPassword { .. } => self.auth.push(output.clone()),
-                Output::Persist(_) | Output::FetchHistory { .. } => {}
+                Output::Persist(_) | Output::FetchHistory { .. } | Output::OperatorAction(_) => {}
                 Output::Cluster(ClusterRequest::ClaimName { claim, .. }) if self.sole_node => claims.push(claim),
                 Output::Cluster(
                     ClusterRequest::ReleaseName { .. } | ClusterRequest::Presence(_) | ClusterRequest::Whisper(_),

@@ -180,6 +180,10 @@ fn position(rejection: &Rejection) -> usize {
         R::ChatHistoryParams(_) => 84,
         R::ChatHistoryTarget => 85,
         R::CtcpUnsupported => 86,
+        R::NotServerOperator => 87,
+        R::BroadcastLimit { .. } => 88,
+        R::NoOperHost => 89,
+        R::OperPasswordMismatch => 90,
     }
 }
 
@@ -274,6 +278,10 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::ChatHistoryParams("x"), "chathistory_params"),
         (Rejection::ChatHistoryTarget, "chathistory_target"),
         (Rejection::CtcpUnsupported, "ctcp_unsupported"),
+        (Rejection::NotServerOperator, "not_server_operator"),
+        (Rejection::BroadcastLimit { per_minute: 1, retry_secs: 1 }, "broadcast_limit"),
+        (Rejection::NoOperHost, "no_oper_host"),
+        (Rejection::OperPasswordMismatch, "oper_password_mismatch"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

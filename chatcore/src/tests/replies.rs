@@ -243,6 +243,7 @@ fn bye_carries_a_stable_code() {
         (DisconnectReason::LoggedInElsewhere, "logged_in_elsewhere"),
         (DisconnectReason::WrongServerPassword, "wrong_server_password"),
         (DisconnectReason::NameUnavailable, "name_unavailable"),
+        (DisconnectReason::Killed { by: "alice".into(), reason: None }, "killed"),
     ];
     for (reason, code) in &codes {
         assert_eq!(reason.code(), *code, "{reason}");

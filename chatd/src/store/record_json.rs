@@ -74,6 +74,8 @@ pub fn encode(record: &Record) -> Value {
         Record::OfflineDelivered { to } => json!({ "kind": "offline_delivered", "to": to }),
         Record::Blocked { account, name } => json!({ "kind": "blocked", "account": account, "name": name }),
         Record::Unblocked { account, name } => json!({ "kind": "unblocked", "account": account, "name": name }),
+        Record::OperatorGranted { account } => json!({ "kind": "operator_granted", "account": account }),
+        Record::OperatorRevoked { account } => json!({ "kind": "operator_revoked", "account": account }),
     }
 }
 
@@ -143,6 +145,8 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
         "offline_delivered" => Record::OfflineDelivered { to: f.text("to")? },
         "blocked" => Record::Blocked { account: f.text("account")?, name: f.text("name")? },
         "unblocked" => Record::Unblocked { account: f.text("account")?, name: f.text("name")? },
+        "operator_granted" => Record::OperatorGranted { account: f.text("account")? },
+        "operator_revoked" => Record::OperatorRevoked { account: f.text("account")? },
         _ => unreachable!("every name in KINDS is decoded above"),
     })
 }

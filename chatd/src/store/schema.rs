@@ -130,6 +130,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX room_operators_by_room ON room_operators (room_key, id);
     ",
+    // 6 -> 7: the accounts granted server operator (`chatd op grant`),
+    // besides those the configuration names; by key, as typed.
+    "
+    CREATE TABLE server_operators (
+        key  TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The version this build writes.

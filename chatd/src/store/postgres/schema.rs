@@ -116,6 +116,14 @@ pub const MIGRATIONS: &[&str] = &[
     DROP INDEX whispers_by_conversation;
     CREATE INDEX whispers_by_seq ON whispers (seq);
     "#,
+    // The accounts granted server operator (`chatd op grant`), besides
+    // those the configuration names; by key, as typed.
+    r#"
+    CREATE TABLE server_operators (
+        key  TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The version this build writes.
@@ -134,6 +142,7 @@ pub(crate) const TABLES: &[&str] = &[
     "room_bans",
     "room_operators",
     "rooms",
+    "server_operators",
     "whispers",
 ];
 

@@ -87,6 +87,8 @@ fn record() -> impl Strategy<Value = Record> {
         text().prop_map(|to| Record::OfflineDelivered { to }),
         (text(), text()).prop_map(|(account, name)| Record::Blocked { account, name }),
         (text(), text()).prop_map(|(account, name)| Record::Unblocked { account, name }),
+        text().prop_map(|account| Record::OperatorGranted { account }),
+        text().prop_map(|account| Record::OperatorRevoked { account }),
     ]
 }
 
