@@ -167,6 +167,8 @@ const KINDS: &[&str] = &[
     "offline_delivered",
     "blocked",
     "unblocked",
+    "operator_granted",
+    "operator_revoked",
 ];
 
 /// The fields of one object of a record of `kind`.
