@@ -494,8 +494,8 @@ impl EngineTask {
                     Output::OperatorAction(done) => tracing::info!(
                         operator = %done.account,
                         client = %done.client,
-                        action = done.action.name(),
-                        target = done.action.target(),
+                        action = %done.action.name(),
+                        target = %done.action.target(),
                         "server operator action"
                     ),
                 }
