@@ -419,6 +419,18 @@ impl Engine {
         }
     }
 
+    /// Another node's [`ClusterRequest::Broadcast`](crate::ClusterRequest::Broadcast):
+    /// every user of this node gets it, as if its operator were here.
+    /// Ignored on a single node, and if its text holds what no line may
+    /// (a control or layout character).
+    ///
+    /// Takes no `now`: the broadcast carries when it was said.
+    pub fn handle_remote_broadcast(&mut self, broadcast: &crate::RemoteBroadcast) {
+        if self.world.config.cluster {
+            self.world.remote_broadcast(&mut self.out, broadcast);
+        }
+    }
+
     /// A durable change another node of the cluster made and stored (an
     /// [`Output::Persist`] of its own), carried here by the embedder: the
     /// room or account changes here as there, and local clients are told

@@ -249,7 +249,8 @@ mod tests;
 pub use account::{AuthRequestId, PasswordHash};
 pub use cloak::{CloakKey, Hosts};
 pub use cluster::{
-    ClaimAnswer, ClaimId, ClusterRequest, PresenceChange, Publication, PublishTicket, RemoteWhisper, RoomMessage,
+    ClaimAnswer, ClaimId, ClusterRequest, PresenceChange, Publication, PublishTicket, RemoteBroadcast, RemoteWhisper,
+    RoomMessage,
 };
 pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};

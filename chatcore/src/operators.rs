@@ -3,9 +3,11 @@
 //! operator is `World::operators` (the config's names and the store's
 //! grants); dropping any room is in `lifecycle.rs`, INFO's extra lines in
 //! `irc/`. Each action done is reported to the embedder as an
-//! [`Output::OperatorAction`], for its log.
+//! [`Output::OperatorAction`], for its log. In a cluster a broadcast goes
+//! to the other nodes too ([`ClusterRequest::Broadcast`]).
 
 use crate::account::AuthRequestId;
+use crate::cluster::{ClusterRequest, RemoteBroadcast};
 use crate::credentials::Password;
 use crate::error::{Error, Rejection};
 use crate::event::{Event, IrcAnswer};
@@ -19,6 +21,18 @@ use crate::turn::Turn;
 use crate::world::{World, unsafe_text};
 
 impl World {
+    /// Another node's operator's broadcast: to every user here, as a
+    /// local one (its text was checked there; checked again, as this node
+    /// writes it).
+    pub(crate) fn remote_broadcast(&mut self, out: &mut Outbox, broadcast: &RemoteBroadcast) {
+        let RemoteBroadcast { from, host, text, unix_ms } = broadcast;
+        if unsafe_text(text).is_some() {
+            return;
+        }
+        let event = Event::Broadcast { from, host, text, unix_ms: *unix_ms };
+        out.fanout(self.clients.everyone(), &event);
+    }
+
     /// Reports what the operator `client` did, for the embedder's log.
     pub(crate) fn operator_did(&self, out: &mut Outbox, client: crate::ClientId, action: OperatorActionKind) {
         let account = self.account_of(client).unwrap_or_default().into();
@@ -81,6 +95,11 @@ impl Turn<'_> {
         let client = &world.clients[&self.id];
         let event = Event::Broadcast { from: &client.nick, host: &client.host, text, unix_ms: self.now.unix_ms };
         self.out.fanout(world.clients.everyone(), &event);
+        if world.config.cluster {
+            let (from, host, unix_ms) = (client.nick.clone(), client.host.clone(), self.now.unix_ms);
+            let broadcast = RemoteBroadcast { from, host, text: text.into(), unix_ms };
+            self.out.push(Output::Cluster(ClusterRequest::Broadcast(Box::new(broadcast))));
+        }
         world.operator_did(self.out, self.id, OperatorActionKind::Broadcast { text: text.into() });
         Ok(())
     }

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use chatd_tests::cluster::Cluster;
+use chatd_tests::outside::{POSTGRES, REDIS};
 use chatd_tests::stores::PostgresDatabase;
 use chatd_tests::{Client, READ_TIMEOUT, Server, chatd};
 use serde_json::Value;
@@ -178,6 +180,22 @@ fn an_operator_granted_in_postgresql_broadcasts_to_every_protocol() {
     let server = Server::start_on_database(chatd!(), &url, &[]);
     let alice = server.register("alice", "alice-password");
     broadcast_reaches_every_protocol(&server, alice);
+}
+
+#[cfg(unix)]
+#[test]
+fn in_a_cluster_a_broadcast_reaches_the_users_of_every_node() {
+    if !(POSTGRES.present() && REDIS.present()) {
+        return;
+    }
+    let cluster = Cluster::start(chatd!(), 2, &["--operator", "alice", "--flood-lines-per-sec", "0"]);
+    let mut alice = cluster.node(1).register("alice", "alice-password");
+    let mut near = cluster.node(1).login("near");
+    let mut far = cluster.node(2).login("far");
+    alice.send("/broadcast hello, both nodes");
+    for client in [&mut alice, &mut near, &mut far] {
+        client.read_until("* broadcast from alice: hello, both nodes");
+    }
 }
 
 /// The store lists only grants, not `--operator` names.
