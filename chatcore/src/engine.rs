@@ -315,8 +315,9 @@ impl Engine {
     }
 
     /// The answer to an [`Output::VerifyPassword`]: whether the password
-    /// matched. A mismatch counts towards the lockout even if the client
-    /// has left meanwhile.
+    /// matched, for a login or for IRC's `OPER` (a server operator's
+    /// password checked again). A mismatch counts towards the lockout even
+    /// if the client has left meanwhile.
     pub fn handle_password_verified(&mut self, now: Now, request: AuthRequestId, matches: bool) -> Result<(), Error> {
         let result = self.world.password_verified(&mut self.out, now, request, matches);
         self.out.end_reply(true);

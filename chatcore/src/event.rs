@@ -132,8 +132,14 @@ pub(crate) enum Event<'a> {
     /// A page of the rooms, sorted by name.
     Rooms { rooms: &'a [RoomSummary<'a>], page: ListPage<'a> },
     /// A page of the members of a room (`None`: the Lobby), sorted, with
-    /// each one's host.
-    Who { room: Option<&'a str>, members: &'a [&'a str], hosts: &'a [&'a str], page: ListPage<'a> },
+    /// each one's host and whether it is a server operator.
+    Who {
+        room: Option<&'a str>,
+        members: &'a [&'a str],
+        hosts: &'a [&'a str],
+        operators: &'a [bool],
+        page: ListPage<'a>,
+    },
     /// A page of everyone online, sorted.
     Users { users: &'a [&'a str], page: ListPage<'a> },
     /// Answer to `/time`: the server's wall-clock time.

@@ -57,15 +57,16 @@ impl World {
             let known = self.accounts.get(&key).map(|a| a.known_sources.contains(&source));
             // The lockout counts it; OPER's own numeric says what happened.
             let _ = self.logins.count_failure(key, source, known, now, &self.config);
-            self.reject(out, id, Rejection::OperPasswordMismatch);
+            if self.clients.contains_key(&id) {
+                self.reject(out, id, Rejection::OperPasswordMismatch);
+            }
             return Ok(());
         }
         self.logins.succeeded(&key, source);
         // Still logged in to the operator account it named?
         let still = self.clients.get(&id).and_then(|c| c.account.as_ref()) == Some(&key);
         if still && self.is_server_operator(id) {
-            let mut turn = Turn::new(self, out, now, id);
-            turn.tell(Event::Irc(IrcAnswer::YoureOper));
+            self.tell(out, id, Event::Irc(IrcAnswer::YoureOper));
             self.operator_did(out, id, OperatorActionKind::Oper);
         } else if self.clients.contains_key(&id) {
             self.reject(out, id, Rejection::NoOperHost);

@@ -304,6 +304,13 @@ fn whois_who_and_info_show_operators() {
     sim.send(asker, "WHO alice");
     let who = sim.take(asker);
     assert!(who[0].contains(" alice H* :0 alice"), "{who:?}");
+    sim.send_json(alice, &json!({"type": "create", "room": "den"}));
+    sim.send(asker, "JOIN #den");
+    sim.take(asker);
+    sim.send(asker, "WHO #den");
+    let who = sim.take(asker);
+    assert!(who.iter().any(|l| l.contains(" #den alice ") && l.contains(" alice H* :0 alice")), "{who:?}");
+    assert!(who.iter().any(|l| l.contains(" #den ivy ") && l.contains(" ivy H :0 ivy")), "{who:?}");
     sim.send(asker, "INFO");
     let info = sim.take(asker);
     assert_eq!(info.len(), 2, "a non-operator sees what the server is: {info:?}");
@@ -311,7 +318,7 @@ fn whois_who_and_info_show_operators() {
     let irc = irc_login(&mut sim, "alice");
     sim.send(irc, "INFO");
     let info = sim.take(irc);
-    assert!(info.iter().any(|l| l.contains(" 371 alice :rooms: 0")), "{info:?}");
+    assert!(info.iter().any(|l| l.contains(" 371 alice :rooms: 1")), "{info:?}");
     assert!(info.iter().any(|l| l.contains(" 371 alice :operator accounts: 1")), "{info:?}");
     assert!(info.last().is_some_and(|l| l.contains(" 374 ")));
 }

@@ -261,10 +261,12 @@ pub(crate) fn render_into(
             more(out, server, me, event, rooms.len(), page);
             line(out, Some(server), "323", &[me, "End of /LIST"]);
         }
-        Event::Who { room, members, hosts, page } => {
+        Event::Who { room, members, hosts, operators, page } => {
             let chan = room.map_or_else(|| LOBBY.to_owned(), channel);
-            for (nick, host) in members.iter().zip(hosts) {
-                let params = [me, &chan, nick, host, server, nick, "H", &format!("0 {nick}")];
+            for ((nick, host), &operator) in members.iter().zip(hosts).zip(operators) {
+                // `*` after H(ere) marks a server operator.
+                let flags = if operator { "H*" } else { "H" };
+                let params = [me, &chan, nick, host, server, nick, flags, &format!("0 {nick}")];
                 line(out, Some(server), "352", &params);
             }
             more(out, server, me, event, members.len(), page);
