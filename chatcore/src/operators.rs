@@ -110,6 +110,10 @@ impl Turn<'_> {
     /// leave, with who did it and why.
     pub(crate) fn kill(&mut self, nick: &str, reason: Option<&str>) -> Result<(), Rejection> {
         self.require_operator()?;
+        // The reason is shown to the user and its roommates.
+        if let Some(rejection) = reason.and_then(unsafe_text) {
+            return Err(rejection);
+        }
         let target = self.world.names.holder(&NameKey::of(nick)).ok_or_else(|| Rejection::NoSuchNick(nick.into()))?;
         let Some(victim) = self.world.clients.get(&target) else {
             return Err(Rejection::NoSuchNick(nick.into()));

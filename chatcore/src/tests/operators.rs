@@ -189,6 +189,9 @@ fn an_operator_kills_a_connection_and_its_roommates_see_why() {
     let seen = sim.take_json(mate);
     assert_eq!(seen[0]["type"], "disconnected", "{seen:?}");
     assert_eq!(refused(&mut sim, alice, &json!({"type": "kill", "nick": "nobody"})), "no_such_nick");
+    let spoof = json!({"type": "kill", "nick": "mate", "reason": "a\u{202e}b"});
+    assert_eq!(refused(&mut sim, alice, &spoof), "layout_character");
+    assert!(sim.is_connected(mate));
 }
 
 #[test]
