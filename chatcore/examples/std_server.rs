@@ -108,6 +108,8 @@ fn run_engine(mut engine: Engine, inbox: &Receiver<Event>, events: &SyncSender<E
                 Output::NewToken { request } => engine.handle_password_busy(request).expect("an open request"),
                 // Only with `Config::emit_records` and `Config::cluster`, both off here.
                 Output::Persist(_) | Output::FetchHistory { .. } | Output::Cluster(_) => {}
+                // Only with `Config::operators`, none here; a server would log it.
+                Output::OperatorAction(action) => eprintln!("operator action: {action:?}"),
             }
         }
     }

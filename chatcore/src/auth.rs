@@ -70,6 +70,9 @@ impl World {
         request: AuthRequestId,
         matches: bool,
     ) -> Result<(), Error> {
+        if self.logins.pending(request).is_some_and(|pending| pending.kind == AuthKind::Oper) {
+            return self.oper_verified(out, now, request, matches);
+        }
         // `/password` checks the old password like a login.
         let kind = self.logins.kind_of(request).filter(|&k| k == AuthKind::ChangePassword).unwrap_or(AuthKind::Login);
         let mut pending = self.finish_auth(out, request, kind)?;

@@ -115,6 +115,9 @@ impl Turn<'_> {
                 Ok(())
             }
             Verb::Quit => self.quit(command.text("reason").map(str::to_owned)),
+            // Server operators' own, in `operators.rs`.
+            Verb::Broadcast => self.broadcast(command.word("text")),
+            Verb::Kill => self.kill(command.word("nick"), command.text("reason")),
             Verb::Say => self.say(command.text("room"), command.word("text"), false),
             Verb::Notice => self.say(command.text("room"), command.word("text"), true),
             Verb::Delete => self.delete_message(command.text("room"), command.number("seq"), command.text("reason")),
@@ -195,7 +198,7 @@ impl Turn<'_> {
                 Ok(())
             }
             Verb::Info => {
-                self.tell(Event::Irc(IrcAnswer::Info));
+                self.irc_info();
                 Ok(())
             }
             Verb::Links => {
@@ -203,6 +206,10 @@ impl Turn<'_> {
                 Ok(())
             }
             Verb::ChatHistory => self.irc_chathistory(&command),
+            Verb::Oper => {
+                let password = command.take_secret("password");
+                self.irc_oper(command.word("name"), password)
+            }
         }
     }
 

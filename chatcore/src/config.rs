@@ -489,6 +489,15 @@ settings! {
         /// assert_eq!(chatcore::Config::default().cluster_max_held(), 1_024);
         /// ```
         cluster_max_held: usize = 1_024, with_cluster_max_held;
+        /// Broadcasts (`/broadcast`, IRC `WALLOPS`) one server operator may
+        /// send per minute; one more within the minute is refused
+        /// (`broadcast_limit`). Bounds how often one operator can write to
+        /// every connected client. Default: 5.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().operator_broadcasts_per_minute(), 5);
+        /// ```
+        operator_broadcasts_per_minute: u32 = 5, with_operator_broadcasts_per_minute;
     }
     by reference {
         /// The server name shown in the welcome line, and the source of IRC
@@ -510,5 +519,21 @@ settings! {
         /// assert_eq!(chatcore::Config::default().hosts(), &chatcore::Hosts::Hidden);
         /// ```
         hosts: Hosts as &Hosts = Hosts::Hidden, with_hosts;
+        /// The accounts that are server operators while a client is logged
+        /// in to them (names compared without regard to ASCII case), besides
+        /// those granted in the store
+        /// ([`Record::OperatorGranted`](crate::Record::OperatorGranted)).
+        /// An operator may `/broadcast` to everyone, `/kill` a connection,
+        /// drop any room and see more in IRC's `INFO`. Bounds nothing but
+        /// its own length (at most
+        /// [`ranges::OPERATORS`](crate::ranges::OPERATORS) names). Default:
+        /// none.
+        ///
+        /// ```
+        /// assert!(chatcore::Config::default().operators().is_empty());
+        /// let config = chatcore::Config::default().with_operators(vec!["alice".to_owned()]);
+        /// assert_eq!(config.operators(), ["alice".to_owned()]);
+        /// ```
+        operators: Vec<String> as &[String] = Vec::new(), with_operators;
     }
 }

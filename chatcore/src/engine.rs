@@ -154,6 +154,13 @@ impl Engine {
         self.world.clients.get(&client).is_some_and(|c| c.name_pending)
     }
 
+    /// Whether a connected client is a server operator: logged in to an
+    /// account [`Config::operators`] names or the store granted
+    /// ([`Record::OperatorGranted`](crate::Record::OperatorGranted)).
+    pub fn is_server_operator(&self, client: ClientId) -> bool {
+        self.world.is_server_operator(client)
+    }
+
     /// The rooms a connected client is in, in the order it joined them.
     pub fn rooms_of(&self, client: ClientId) -> Option<Vec<&str>> {
         let c = self.world.clients.get(&client)?;
@@ -309,8 +316,9 @@ impl Engine {
     }
 
     /// The answer to an [`Output::VerifyPassword`]: whether the password
-    /// matched. A mismatch counts towards the lockout even if the client
-    /// has left meanwhile.
+    /// matched, for a login or for IRC's `OPER` (a server operator's
+    /// password checked again). A mismatch counts towards the lockout even
+    /// if the client has left meanwhile.
     pub fn handle_password_verified(&mut self, now: Now, request: AuthRequestId, matches: bool) -> Result<(), Error> {
         let result = self.world.password_verified(&mut self.out, now, request, matches);
         self.out.end_reply(true);
@@ -421,6 +429,18 @@ impl Engine {
     pub fn handle_remote_whisper(&mut self, whisper: &RemoteWhisper) {
         if self.world.config.cluster {
             self.world.remote_whisper(&mut self.out, whisper);
+        }
+    }
+
+    /// Another node's [`ClusterRequest::Broadcast`](crate::ClusterRequest::Broadcast):
+    /// every user of this node gets it, as if its operator were here.
+    /// Ignored on a single node, and if its text holds what no line may
+    /// (a control or layout character).
+    ///
+    /// Takes no `now`: the broadcast carries when it was said.
+    pub fn handle_remote_broadcast(&mut self, broadcast: &crate::RemoteBroadcast) {
+        if self.world.config.cluster {
+            self.world.remote_broadcast(&mut self.out, broadcast);
         }
     }
 

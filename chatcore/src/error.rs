@@ -260,9 +260,28 @@ pub(crate) enum Rejection {
         /// The limit.
         max: usize,
     },
-    /// Only the account that created a room may drop it.
-    #[error("only the account that created {0} may drop it")]
+    /// Only the account that created a room (or a server operator) may drop it.
+    #[error("only the account that created {0}, or a server operator, may drop it")]
     NotRoomOwner(Box<str>),
+    /// The command is for server operators only.
+    #[error("only server operators may do that")]
+    NotServerOperator,
+    /// The operator sent `Config::operator_broadcasts_per_minute` broadcasts
+    /// within the last minute.
+    #[error("at most {per_minute} broadcasts a minute; try again in {retry_secs} s")]
+    BroadcastLimit {
+        /// The limit.
+        per_minute: u32,
+        /// Seconds until the allowance comes back.
+        retry_secs: u64,
+    },
+    /// IRC's OPER from a client not logged in to an operator account, or
+    /// naming another account.
+    #[error("no operator account: log in to an operator account and give its name")]
+    NoOperHost,
+    /// IRC's OPER with a password that is not the account's.
+    #[error("password incorrect")]
+    OperPasswordMismatch,
     /// The embedder had too many password checks waiting to take this one
     /// ([`Engine::handle_password_busy`](crate::Engine::handle_password_busy)).
     /// It is not a failed login.
@@ -577,6 +596,10 @@ code_table! {
                 Rejection::ServerBusy => ("server_busy" [busy], IrcReply::Login),
                 Rejection::TooManyRoomsCreated { .. } => ("too_many_rooms_created", Notice),
                 Rejection::NotRoomOwner(_) => ("not_room_owner", Notice),
+                Rejection::NotServerOperator => ("not_server_operator", Plain("481")),
+                Rejection::BroadcastLimit { .. } => ("broadcast_limit", Notice),
+                Rejection::NoOperHost => ("no_oper_host", Plain("491")),
+                Rejection::OperPasswordMismatch => ("oper_password_mismatch", Plain("464")),
                 Rejection::OfflineNeedsAccount(_) => ("offline_needs_account", Notice),
                 Rejection::AccountBusy => ("account_busy" [busy], IrcReply::Login),
                 Rejection::LayoutCharacter => ("layout_character", Notice),

@@ -206,8 +206,14 @@ pub(crate) enum Event<'a> {
     /// A page of the rooms, sorted by name.
     Rooms { rooms: &'a [RoomSummary<'a>], page: ListPage<'a> },
     /// A page of the members of a room (`None`: the Lobby), sorted, with
-    /// each one's host.
-    Who { room: Option<&'a str>, members: &'a [&'a str], hosts: &'a [&'a str], page: ListPage<'a> },
+    /// each one's host and whether it is a server operator.
+    Who {
+        room: Option<&'a str>,
+        members: &'a [&'a str],
+        hosts: &'a [&'a str],
+        operators: &'a [bool],
+        page: ListPage<'a>,
+    },
     /// A page of everyone online, sorted.
     Users { users: &'a [&'a str], page: ListPage<'a> },
     /// Answer to `/time`: the server's wall-clock time.
@@ -233,6 +239,10 @@ pub(crate) enum Event<'a> {
     Error { rejection: &'a Rejection, verb: Option<Verb> },
     /// The server is closing this connection.
     Bye { reason: &'a DisconnectReason },
+    /// A server operator's broadcast, to every user online.
+    Broadcast { from: &'a str, host: &'a str, text: &'a str, unix_ms: u64 },
+    /// The operator's `/kill` closed `nick`'s connection.
+    Killed { nick: &'a str },
     /// What only an IRC client is told: answers to IRC's own commands.
     Irc(IrcAnswer<'a>),
 }
@@ -258,8 +268,9 @@ pub(crate) enum IrcAnswer<'a> {
     Names { room: &'a str, secret: bool, nicks: &'a [&'a str], page: ListPage<'a> },
     /// The end of NAMES for what is not a channel here (`*`: none named).
     NamesEnd { name: &'a str },
-    /// WHO of a nickname: that user (nickname, host), if online.
-    WhoUser { asked: &'a str, found: Option<(&'a str, &'a str)> },
+    /// WHO of a nickname: that user (nickname, host, whether a server
+    /// operator), if online.
+    WhoUser { asked: &'a str, found: Option<(&'a str, &'a str, bool)> },
     /// WHOIS of a nickname: that user, if online.
     Whois { asked: &'a str, found: Option<&'a WhoisUser<'a>> },
     /// WHOWAS: who recently left under the name, newest first; else the
@@ -274,8 +285,11 @@ pub(crate) enum IrcAnswer<'a> {
     IsAway { nick: &'a str, message: &'a str },
     /// A user's own modes.
     UserModes { modes: &'a str },
-    /// INFO: what this server is.
-    Info,
+    /// INFO: what this server is, and to a server operator, what it
+    /// holds now.
+    Info { counts: Option<ServerCounts> },
+    /// OPER was accepted (381), and the user is `+o`.
+    YoureOper,
     /// LINKS: this server, linked to none.
     Links,
     /// A service pseudo-user (NickServ) says how to use it.
@@ -292,6 +306,19 @@ pub(crate) struct ServerLimits {
     pub(crate) targets: usize,
 }
 
+/// What INFO shows a server operator besides what the server is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ServerCounts {
+    pub(crate) clients: usize,
+    pub(crate) text: usize,
+    pub(crate) json: usize,
+    pub(crate) irc: usize,
+    pub(crate) rooms: usize,
+    pub(crate) accounts: usize,
+    pub(crate) operators: usize,
+    pub(crate) most_users: usize,
+}
+
 /// An online user as WHOIS shows it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WhoisUser<'a> {
@@ -304,6 +331,8 @@ pub(crate) struct WhoisUser<'a> {
     pub(crate) rooms: &'a [String],
     pub(crate) away: Option<&'a str>,
     pub(crate) account: Option<&'a str>,
+    /// A server operator (313).
+    pub(crate) operator: bool,
 }
 
 /// Someone who left, as WHOWAS shows them.

@@ -130,6 +130,8 @@
 //!             | Output::FetchHistory { .. }
 //!             // Only with `Config::cluster`: see the `cluster` module.
 //!             | Output::Cluster(_) => {}
+//!             // Only with `Config::operators`: log who did what.
+//!             Output::OperatorAction(action) => eprintln!("{action:?}"),
 //!         }
 //!     }
 //! }
@@ -207,6 +209,7 @@ mod listing; // /users, /who, /list, /since and NAMES, a page at a time
 mod moderation; // room operators: modes, kicks, invitations; join and speak checks
 mod modes; // room modes in IRC's letters: parsing, matching bans
 mod names; // nickname and room-name rules
+mod operators; // server operators: /broadcast, /kill, IRC's OPER
 mod replay; // history on join and /history pages
 mod room; // members and history of one room
 mod timers; // registration and idle deadlines
@@ -252,7 +255,8 @@ mod tests;
 pub use account::{AuthRequestId, PasswordHash};
 pub use cloak::{CloakKey, Hosts};
 pub use cluster::{
-    ClaimAnswer, ClaimId, ClusterRequest, PresenceChange, Publication, PublishTicket, RemoteWhisper, RoomMessage,
+    ClaimAnswer, ClaimId, ClusterRequest, PresenceChange, Publication, PublishTicket, RemoteBroadcast, RemoteWhisper,
+    RoomMessage,
 };
 pub use codec::Codec;
 pub use config::{Config, ConfigError, ranges};
@@ -263,7 +267,10 @@ pub use error::{ERROR_CODES, Error, ErrorCode};
 #[cfg(any(test, feature = "testing"))]
 pub use invariant_violation::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
-pub use output::{BYE_CODES, ByeCode, ClientId, DisconnectReason, HistoryRange, HistoryTarget, Output};
+pub use output::{
+    BYE_CODES, ByeCode, ClientId, DisconnectReason, HistoryRange, HistoryTarget, OperatorAction, OperatorActionKind,
+    Output,
+};
 pub use record::{MessageKind, Record, RestoreError, StoredMessage, StoredModes};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};

@@ -91,8 +91,13 @@ impl Turn<'_> {
         let key = NameKey::of(name);
         let room = world.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(name.into()))?;
         let account = world.clients.get(&id).and_then(|c| c.account.as_ref());
-        if account.is_none() || room.owner.as_ref() != account {
+        // A server operator may drop any room; that is logged, as theirs.
+        let owner = account.is_some() && room.owner.as_ref() == account;
+        if !owner && !world.is_server_operator(id) {
             return Err(Rejection::NotRoomOwner(room.name.clone()));
+        }
+        if !owner {
+            world.operator_did(out, id, crate::output::OperatorActionKind::DropRoom { room: room.name.clone() });
         }
         let Some(room) = world.rooms.remove(&key) else { return Ok(()) };
         let by = world.clients.get(&id).map_or_else(Box::default, |c| c.nick.clone());

@@ -220,7 +220,12 @@ impl Turn<'_> {
             }
         };
         let (members, hosts): (Vec<&str>, Vec<&str>) = shown.into_iter().unzip();
-        out.send(id, client.render(&Event::Who { room, members: &members, hosts: &hosts, page }));
+        // Another node's user is held by no client here: never shown as one.
+        let operator =
+            |nick: &&str| world.names.holder(&NameKey::of(nick)).is_some_and(|m| world.is_server_operator(m));
+        let operators: Vec<bool> = members.iter().map(operator).collect();
+        let event = Event::Who { room, members: &members, hosts: &hosts, operators: &operators, page };
+        out.send(id, client.render(&event));
         Ok(())
     }
 

@@ -61,6 +61,13 @@ pub enum DisconnectReason {
     /// In a cluster, the other nodes refused every guest name it was
     /// offered ([`MAX_GUEST_ATTEMPTS`](crate::cluster::MAX_GUEST_ATTEMPTS)).
     NameUnavailable,
+    /// A server operator closed the connection (`/kill`, IRC `KILL`).
+    Killed {
+        /// The operator's nickname.
+        by: Box<str>,
+        /// The reason it gave, if any.
+        reason: Option<Box<str>>,
+    },
 }
 
 impl DisconnectReason {
@@ -118,6 +125,7 @@ code_table! {
                 DisconnectReason::WrongServerPassword => ("wrong_server_password", "wrong server password"),
                 DisconnectReason::LoggedOut => ("logged_out", "logged out by the account's owner"),
                 DisconnectReason::NameUnavailable => ("name_unavailable", "no guest name is free; try again later"),
+                DisconnectReason::Killed { .. } => ("killed", "disconnected by a server operator"),
             }
         }
     }
@@ -143,6 +151,8 @@ impl fmt::Display for DisconnectReason {
         f.write_str(self.row().1)?;
         match self {
             DisconnectReason::Quit(Some(reason)) => write!(f, ": {reason}"),
+            DisconnectReason::Killed { by, reason: Some(reason) } => write!(f, " {by}: {reason}"),
+            DisconnectReason::Killed { by, reason: None } => write!(f, " {by}"),
             _ => Ok(()),
         }
     }
@@ -247,6 +257,82 @@ pub enum Output {
     /// [`Config::cluster`](crate::Config::cluster) is on; the
     /// [`cluster`](crate::cluster) module docs say what to do with each.
     Cluster(ClusterRequest),
+    /// A server operator did something only operators may (a broadcast,
+    /// a kill, dropping a room it does not own, OPER): log it with who
+    /// did it. Nothing else to carry out: the engine has done it already.
+    /// Boxed, as it is rare.
+    OperatorAction(Box<OperatorAction>),
+}
+
+/// What a server operator did, as [`Output::OperatorAction`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OperatorAction {
+    /// The operator's connection.
+    pub client: ClientId,
+    /// The operator account it is logged in to, as registered.
+    pub account: Box<str>,
+    /// What it did.
+    pub action: OperatorActionKind,
+}
+
+/// The kinds of [`OperatorAction`]. Informational, so `#[non_exhaustive]`:
+/// a new kind is only a new log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OperatorActionKind {
+    /// IRC's OPER was accepted.
+    Oper,
+    /// A broadcast to every user online.
+    Broadcast {
+        /// What it said.
+        text: Box<str>,
+    },
+    /// A user's connection was closed.
+    Kill {
+        /// The nickname it had.
+        nick: Box<str>,
+        /// The reason given, if any.
+        reason: Option<Box<str>>,
+    },
+    /// A room was dropped, by an operator that does not own it.
+    DropRoom {
+        /// The room.
+        room: Box<str>,
+    },
+}
+
+impl OperatorActionKind {
+    /// A short name for logs: `oper`, `broadcast`, `kill` or `drop`.
+    ///
+    /// ```
+    /// use chatcore::OperatorActionKind;
+    /// assert_eq!(OperatorActionKind::Oper.name(), "oper");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            OperatorActionKind::Oper => "oper",
+            OperatorActionKind::Broadcast { .. } => "broadcast",
+            OperatorActionKind::Kill { .. } => "kill",
+            OperatorActionKind::DropRoom { .. } => "drop",
+        }
+    }
+
+    /// What it was done to, for logs: the nickname killed, the room
+    /// dropped, the text broadcast; empty for OPER.
+    ///
+    /// ```
+    /// use chatcore::OperatorActionKind;
+    /// assert_eq!(OperatorActionKind::DropRoom { room: "rust".into() }.target(), "rust");
+    /// ```
+    pub fn target(&self) -> &str {
+        match self {
+            OperatorActionKind::Oper => "",
+            OperatorActionKind::Broadcast { text } => text,
+            OperatorActionKind::Kill { nick, .. } => nick,
+            OperatorActionKind::DropRoom { room } => room,
+        }
+    }
 }
 
 /// The history an [`Output::FetchHistory`] asks for, and its answer is about.

@@ -36,11 +36,13 @@ pub(crate) enum AuthKind {
     ChangePassword,
     /// `/password`'s new password being hashed.
     NewPassword,
+    /// IRC's OPER: the account's password checked again (`operators.rs`).
+    Oper,
 }
 
 impl AuthKind {
     /// Whether it checks a password, and so counts towards lockouts.
     pub(crate) fn checks_password(self) -> bool {
-        matches!(self, AuthKind::Login | AuthKind::ChangePassword)
+        matches!(self, AuthKind::Login | AuthKind::ChangePassword | AuthKind::Oper)
     }
 }

@@ -197,6 +197,20 @@ pub enum Record {
         /// The account.
         account: Box<str>,
     },
+    /// An account was made a server operator (chatd: `chatd op grant`),
+    /// besides those [`Config::operators`](crate::Config::operators) names.
+    /// The engine never emits it: grants are made while the server is
+    /// stopped, and restored. The account need not exist yet.
+    OperatorGranted {
+        /// The account, as typed; compared without regard to ASCII case.
+        account: Box<str>,
+    },
+    /// A grant was taken back (chatd: `chatd op revoke`). An account the
+    /// config names stays an operator.
+    OperatorRevoked {
+        /// The account.
+        account: Box<str>,
+    },
 }
 
 /// A room message or a whisper between accounts: what a room keeps in

@@ -221,6 +221,15 @@ impl World {
                 self.tokens.remove_all(&key);
                 Applied::LoggedOut(key)
             }
+            // A name no account can have makes nobody an operator: no reason to refuse to start.
+            Record::OperatorGranted { account } => {
+                self.operators.grant(NameKey::of(&account));
+                Applied::Quietly
+            }
+            Record::OperatorRevoked { account } => {
+                self.operators.revoke(&NameKey::of(&account));
+                Applied::Quietly
+            }
         };
         Ok(applied)
     }

@@ -37,6 +37,7 @@ mod claims;
 mod cluster;
 mod logins;
 mod names;
+mod operators;
 mod remote;
 mod rooms;
 mod sessions;
@@ -48,6 +49,7 @@ pub(crate) use claims::{ClaimFor, Claims, PendingClaim};
 pub(crate) use cluster::{ClusterNode, Held, PendingPublish};
 pub(crate) use logins::Logins;
 pub(crate) use names::Names;
+pub(crate) use operators::Operators;
 pub(crate) use remote::Remote;
 pub(crate) use rooms::Rooms;
 pub(crate) use sessions::Sessions;
@@ -88,11 +90,14 @@ pub(crate) struct World {
     pub(crate) claims: Claims,
     /// In a cluster: other nodes' users in a room here.
     pub(crate) remote: Remote,
+    /// The server operators' accounts and their broadcast allowances.
+    pub(crate) operators: Operators,
 }
 
 impl World {
     pub(crate) fn new(config: Config) -> Self {
         Self {
+            operators: Operators::new(&config.operators),
             config,
             clients: Clients::default(),
             names: Names::default(),
@@ -116,6 +121,14 @@ impl World {
     pub(crate) fn account_of(&self, client: ClientId) -> Option<&str> {
         let key = self.clients.get(&client)?.account.as_ref()?;
         self.accounts.get(key).map(|a| &*a.name)
+    }
+
+    /// Whether a connected client is a server operator: logged in to an
+    /// account `Config::operators` names or the store granted. A guest,
+    /// or an id not connected, is not.
+    pub(crate) fn is_server_operator(&self, client: ClientId) -> bool {
+        let account = self.clients.get(&client).and_then(|c| c.account.as_ref());
+        account.is_some_and(|key| self.operators.contains(key))
     }
 
     /// The connections logged in to `account`, oldest first.

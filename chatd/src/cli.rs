@@ -36,7 +36,8 @@ pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
 ///
 /// Without a command, chatd serves; `chatd backup` and `chatd check` look
 /// after its database instead, and may run while it serves; `chatd
-/// check-config FILE` checks a --config file.
+/// check-config FILE` checks a --config file; `chatd op` grants server
+/// operators while it is stopped.
 // Server flags given with a command would be silently ignored: refused instead.
 #[derive(Debug, Parser)]
 #[command(name = "chatd", version, max_term_width = 100, args_conflicts_with_subcommands = true)]
@@ -302,6 +303,52 @@ pub(crate) enum Command {
     /// and the engine limits must make sense together. Prints an OK line
     /// and exits 0, or prints the problem (with its line) and exits 1.
     CheckConfig(CheckConfigArgs),
+    /// Grant, revoke or list server operators kept in the database.
+    ///
+    /// Run it while chatd is stopped: chatd reads the grants when it
+    /// starts (an SQLite data directory in use is refused). Accounts
+    /// named with --operator are operators too, and are not listed here.
+    #[command(subcommand)]
+    Op(OpCommand),
+}
+
+/// `chatd op`'s commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum OpCommand {
+    /// Make the account NAME a server operator (it need not exist yet).
+    Grant {
+        /// The account's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[command(flatten)]
+        store: OpStoreArgs,
+    },
+    /// Take back the grant of NAME.
+    Revoke {
+        /// The account's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[command(flatten)]
+        store: OpStoreArgs,
+    },
+    /// Print the accounts granted, one a line.
+    List {
+        #[command(flatten)]
+        store: OpStoreArgs,
+    },
+}
+
+/// Which database `chatd op` works on.
+#[derive(Debug, Args)]
+pub(crate) struct OpStoreArgs {
+    /// The data directory of the (stopped) chatd.
+    #[arg(long, value_name = "DIR", default_value = "chatd-data")]
+    pub(crate) data_dir: PathBuf,
+
+    /// Work on this PostgreSQL database instead of a data directory.
+    #[arg(long, value_name = "URL", env = "CHATD_DATABASE_URL", hide_env_values = true,
+          value_parser = DatabaseUrlParser, conflicts_with = "data_dir")]
+    pub(crate) database_url: Option<DatabaseUrl>,
 }
 
 /// `chatd check-config`'s argument.

@@ -505,6 +505,14 @@ impl EngineTask {
                         Some(node) => node.request(request, &mut publications),
                         None => debug_assert!(false, "a single node was asked {request:?}"),
                     },
+                    // Who did what, for the server's own operators (docs/OPERATIONS.md).
+                    Output::OperatorAction(done) => tracing::info!(
+                        operator = %done.account,
+                        client = %done.client,
+                        action = %done.action.name(),
+                        target = %done.action.target(),
+                        "server operator action"
+                    ),
                 }
             }
             ops.extend(

@@ -1,13 +1,15 @@
 //! The maintenance commands as an operator meets them (`chatd backup`,
-//! `chatd check`, `chatd check-config`), and the next steps chatd prints when it cannot start on
+//! `chatd check`, `chatd check-config`, `chatd op`), and the next steps chatd prints when it cannot start on
 //! a damaged database. The work itself is in [`crate::store`].
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::{BackupArgs, CheckArgs, CheckConfigArgs, Command};
+use chatcore::{Record, ranges};
+
+use crate::cli::{BackupArgs, CheckArgs, CheckConfigArgs, Command, OpCommand};
 use crate::config_file;
-use crate::store::StoreError;
+use crate::store::{Backend, BackendError, Store, StoreError, SyncMode};
 use crate::store::{DatabaseUrl, backup, check, postgres};
 
 /// Runs `command`; what it prints and its exit status are the interface.
@@ -16,6 +18,67 @@ pub(crate) fn run(command: Command) -> ExitCode {
         Command::Backup(args) => run_backup(&args),
         Command::Check(args) => run_check(&args),
         Command::CheckConfig(args) => run_check_config(&args),
+        Command::Op(command) => run_op(command),
+    }
+}
+
+/// `chatd op grant|revoke|list`: records written to, or read from, the
+/// store as the engine stores and restores them, so both stores do it alike.
+fn run_op(command: OpCommand) -> ExitCode {
+    let (OpCommand::Grant { store, .. } | OpCommand::Revoke { store, .. } | OpCommand::List { store }) = &command;
+    let opened: Result<Box<dyn Backend>, StoreError> = match &store.database_url {
+        Some(url) => postgres::PgStore::open(url).map(|store| Box::new(store) as Box<dyn Backend>),
+        None => Store::open(&store.data_dir, SyncMode::Full).map(|store| Box::new(store) as Box<dyn Backend>),
+    };
+    let mut backend = match opened {
+        Ok(backend) => backend,
+        Err(error) => {
+            eprintln!("chatd op: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let granted = |backend: &mut Box<dyn Backend>| -> Result<Vec<Box<str>>, BackendError> {
+        let records = backend.load(0)?;
+        Ok(records
+            .into_iter()
+            .filter_map(|record| match record {
+                Record::OperatorGranted { account } => Some(account),
+                _ => None,
+            })
+            .collect())
+    };
+    let done = match command {
+        OpCommand::Grant { name, .. } => {
+            if let Err(reason) = chatcore::validate_nick(&name, ranges::MAX_NICK_LEN.max as usize) {
+                eprintln!("chatd op grant: {name:?} is not an account name: {reason}");
+                return ExitCode::FAILURE;
+            }
+            backend.commit(&[Record::OperatorGranted { account: name.as_str().into() }]).map(|()| {
+                println!("{name} is a server operator from chatd's next start");
+            })
+        }
+        OpCommand::Revoke { name, .. } => match granted(&mut backend) {
+            Ok(names) if !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) => {
+                eprintln!("chatd op revoke: {name} was not granted (an --operator flag is changed where it is given)");
+                return ExitCode::FAILURE;
+            }
+            Ok(_) => backend.commit(&[Record::OperatorRevoked { account: name.as_str().into() }]).map(|()| {
+                println!("{name} is no server operator from chatd's next start");
+            }),
+            Err(error) => Err(error),
+        },
+        OpCommand::List { .. } => granted(&mut backend).map(|names| {
+            for name in names {
+                println!("{name}");
+            }
+        }),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("chatd op: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -32,6 +32,7 @@ against_both_stores!(
     a_message_number_is_never_stored_twice,
     a_deleted_messages_text_is_erased_and_its_tombstone_and_deletion_are_kept,
     session_tokens_survive_reopening_and_revoking_deletes_them,
+    operator_grants_survive_reopening_once_each_and_a_revocation_removes_one,
 );
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
@@ -149,6 +150,18 @@ fn delivered_and_unblocked_are_forgotten(place: &dyn Place) {
         .unwrap();
     let loaded = store.load(100).unwrap();
     assert!(!loaded.iter().any(|r| matches!(r, Record::OfflineKept { .. } | Record::Blocked { .. })), "{loaded:?}");
+}
+
+fn operator_grants_survive_reopening_once_each_and_a_revocation_removes_one(place: &dyn Place) {
+    let grant = |name: &str| Record::OperatorGranted { account: name.into() };
+    place.open().commit(&[grant("Alice"), grant("bob"), grant("ALICE"), grant("carol")]).unwrap();
+    place.open().commit(&[Record::OperatorRevoked { account: "BOB".into() }]).unwrap();
+    let loaded = place.open().load(100).unwrap();
+    let granted: Vec<&Record> = loaded.iter().filter(|r| matches!(r, Record::OperatorGranted { .. })).collect();
+    // Keyed by name whatever its case; the last spelling granted is kept.
+    assert_eq!(granted, [&grant("ALICE"), &grant("carol")]);
+    let engine = Engine::restore(Config::default(), loaded).expect("grants restore");
+    let _ = engine;
 }
 
 fn load_keeps_the_newest_messages_and_at_least_one(place: &dyn Place) {

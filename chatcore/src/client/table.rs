@@ -118,6 +118,15 @@ impl Clients {
         self.table.keys()
     }
 
+    /// Every client that is a user by now, with the wire it reads, in id
+    /// order: those welcomed, not an IRC client still registering nor one
+    /// waiting for the cluster to grant its first name. A broadcast to
+    /// everyone is one id per user in a list, rendered once per wire.
+    pub(crate) fn everyone(&self) -> impl Iterator<Item = (ClientId, crate::codec::Wire)> + '_ {
+        let user = |c: &Client| c.irc.as_ref().is_none_or(|session| session.registered) && !c.name_pending;
+        self.table.iter().filter(move |(_, c)| user(c)).map(|(&id, c)| (id, c.wire()))
+    }
+
     /// The clients connected, in id order.
     #[cfg(any(test, feature = "testing"))]
     pub(crate) fn values(&self) -> impl Iterator<Item = &Client> {

@@ -256,6 +256,10 @@
 //! name, it is dropped and counted in
 //! [`Stats::remote_whispers_dropped`](crate::Stats::remote_whispers_dropped):
 //! the sender is not told (a block is not revealed, as it is on one node).
+//! A server operator's broadcast reaches its own node's users at once and
+//! is emitted as [`ClusterRequest::Broadcast`] for the others, which feed
+//! it to [`Engine::handle_remote_broadcast`](crate::Engine::handle_remote_broadcast).
+//!
 //! Whispers across nodes are not kept in the accounts' conversations, and
 //! a whisper to a user of another node in no room is answered as one to
 //! an unknown nick (or kept, for an account offline everywhere).
@@ -265,10 +269,12 @@
 // does with them is in `cluster_node/`, `name_claims.rs`,
 // `remote_presence.rs`, `remote_whisper.rs`, `remote_records.rs` and the world's parts
 // `ClusterNode`, `Claims` and `Remote`.
+mod broadcast;
 mod presence;
 mod publish;
 mod whisper;
 
+pub use broadcast::RemoteBroadcast;
 pub use presence::PresenceChange;
 pub use publish::{Publication, PublishTicket, RoomMessage};
 pub use whisper::RemoteWhisper;
@@ -349,6 +355,13 @@ pub enum ClusterRequest {
     /// Nothing answers it here: its sender was told it was sent. Boxed,
     /// as `Publish` is, so that a single node's broadcasts stay cheap.
     Whisper(Box<RemoteWhisper>),
+    /// Tell every other node of this server operator's broadcast, each
+    /// feeding it to
+    /// [`Engine::handle_remote_broadcast`](crate::Engine::handle_remote_broadcast);
+    /// this node's own users have it already. Nothing answers it here: a
+    /// node that misses it (Redis down) leaves its users without it.
+    /// Boxed, as `Whisper` is.
+    Broadcast(Box<RemoteBroadcast>),
 }
 
 /// Identifies one [`ClusterRequest::ClaimName`] until it is answered.

@@ -312,6 +312,14 @@ enum Reply<'a> {
         code: &'a str,
         message: String,
     },
+    Broadcast {
+        from: &'a str,
+        text: &'a str,
+        ts: u64,
+    },
+    Killed {
+        nick: &'a str,
+    },
     Bye {
         code: &'a str,
         reason: String,
@@ -452,6 +460,8 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Bye { reason } => {
             Reply::Bye { code: reason.code(), reason: reason.to_string(), reconnect: reason.invites_reconnect() }
         }
+        Event::Broadcast { from, text, unix_ms, .. } => Reply::Broadcast { from, text, ts: unix_ms },
+        Event::Killed { nick } => Reply::Killed { nick },
         // Answers to IRC's own commands, which a JSON client cannot send:
         // no line at all.
         Event::Irc(_) => return Bytes::new(),

@@ -308,6 +308,8 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
             writeln!(out, "* {to} is offline; your message was kept and will be delivered when they log in")
         }
         Event::Registered { name } => writeln!(out, "* account {name} registered; you are logged in"),
+        Event::Broadcast { from, text, .. } => writeln!(out, "* broadcast from {from}: {text}"),
+        Event::Killed { nick } => writeln!(out, "* {nick} was disconnected"),
         Event::LoggedIn { name, offline: 0 } => writeln!(out, "* logged in as {name}"),
         Event::LoggedIn { name, offline } => {
             writeln!(out, "* logged in as {name}; {offline} message{} kept for you:", plural(offline))

@@ -465,6 +465,32 @@ pub(crate) const COMMANDS: &[Spec] = &[
         .irc("HELP", "HELP")
         .irc_params(&[], 0)
         .for_guests(),
+    // IRC's WALLOPS went to users with +w; here it reaches everyone, as
+    // `NOTICE $*` does (the IRC codec reads that form too).
+    row(
+        Verb::Broadcast,
+        &[need("text", Rest)],
+        &["broadcast", "wallops"],
+        "/broadcast TEXT",
+        "broadcast",
+        r#"{"type":"broadcast","text":TEXT}"#,
+        "tell every user online (server operators)",
+    )
+    .text(&["text"])
+    .irc("WALLOPS", "WALLOPS :<text>")
+    .irc_params(&["text"], 1),
+    row(
+        Verb::Kill,
+        &[need("nick", Word), may("reason", Rest)],
+        &["kill"],
+        "/kill NICK [REASON]",
+        "kill",
+        r#"{"type":"kill","nick":NICK,"reason":TEXT?}"#,
+        "disconnect a user (server operators)",
+    )
+    .text(&["nick", "reason"])
+    .irc("KILL", "KILL <nick> [:<reason>]")
+    .irc_params(&["nick", "reason"], 1),
     row(
         Verb::Quit,
         &[may("reason", Rest)],
@@ -530,4 +556,8 @@ pub(crate) const COMMANDS: &[Spec] = &[
         "CHATHISTORY <LATEST|BEFORE|AFTER|AROUND> <target> <*|msgid=<id>|timestamp=<time>> <limit>",
     )
     .irc_params(&["sub", "target", "criterion", "limit"], 0),
+    // Accepted for a client logged in to an operator account, with that
+    // account's name and password (docs/IRC.md).
+    irc_only(Verb::Oper, &[need("name", Word), need("password", Secret)], "OPER", "OPER <name> <password>")
+        .irc_params(&["name", "password"], 2),
 ];

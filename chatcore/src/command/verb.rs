@@ -38,6 +38,8 @@ pub(crate) enum Verb {
     History,
     Time,
     Help,
+    Broadcast,
+    Kill,
     Quit,
     // IRC's own verbs, which text and JSON cannot spell.
     Cap,
@@ -54,4 +56,5 @@ pub(crate) enum Verb {
     Info,
     Links,
     ChatHistory,
+    Oper,
 }

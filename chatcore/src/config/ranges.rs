@@ -214,6 +214,10 @@ pub const MAX_KNOWN_SOURCES: Range<u64> = count(0, 1_024);
 pub const SESSION_TOKEN_DAYS: Range<u64> = count(0, 3_650);
 /// `max_session_tokens`: 1 to 1,000 per account.
 pub const MAX_SESSION_TOKENS: Range<u64> = count(1, 1_000);
+/// `operator_broadcasts_per_minute`: 1 to 600 (ten a second).
+pub const OPERATOR_BROADCASTS_PER_MINUTE: Range<u64> = count(1, 600);
+/// `operators`: 0 to 1,024 names.
+pub const OPERATORS: Range<u64> = count(0, 1_024);
 
 /// `cluster_gap_wait`: 1 ms to a minute: a store answers a backfill in
 /// milliseconds, and a room should not wait longer than people notice.

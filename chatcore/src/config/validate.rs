@@ -57,6 +57,14 @@ pub enum ConfigError {
     /// `require_login` with `max_accounts` 0: nobody could ever log in.
     #[error("require_login needs max_accounts of at least 1")]
     LoginImpossible,
+    /// A name in `operators` is not a name an account could have.
+    #[error("operator {name:?} is not a valid account name: {reason}")]
+    Operator {
+        /// The name.
+        name: String,
+        /// Which rule it breaks.
+        reason: crate::names::NameError,
+    },
     /// A password could never fit in a line.
     #[error("min_password_len ({min}) must be below max_line_bytes ({max_line})")]
     PasswordTooLong {
@@ -117,11 +125,16 @@ impl Config {
         if self.min_password_len >= self.max_line_bytes {
             return Err(ConfigError::PasswordTooLong { min: self.min_password_len, max_line: self.max_line_bytes });
         }
+        // A name no account could have would make nobody an operator, silently.
+        for name in &self.operators {
+            crate::names::validate_nick(name, self.max_nick_len)
+                .map_err(|reason| ConfigError::Operator { name: name.clone(), reason })?;
+        }
         Ok(())
     }
 
     /// Every count, with its name and range, for [`Config::validate`].
-    fn counts(&self) -> [(&'static str, u64, Range<u64>); 27] {
+    fn counts(&self) -> [(&'static str, u64, Range<u64>); 29] {
         // usize is at most 64 bits on every target Rust supports.
         let n = |value: usize| value as u64;
         [
@@ -160,6 +173,12 @@ impl Config {
             ("session_token_days", self.session_token_days.into(), ranges::SESSION_TOKEN_DAYS),
             ("max_session_tokens", n(self.max_session_tokens), ranges::MAX_SESSION_TOKENS),
             ("cluster_max_held", n(self.cluster_max_held), ranges::CLUSTER_MAX_HELD),
+            (
+                "operator_broadcasts_per_minute",
+                self.operator_broadcasts_per_minute.into(),
+                ranges::OPERATOR_BROADCASTS_PER_MINUTE,
+            ),
+            ("operators", n(self.operators.len()), ranges::OPERATORS),
         ]
     }
 

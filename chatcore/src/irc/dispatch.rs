@@ -248,6 +248,11 @@ impl Turn<'_> {
         if target.eq_ignore_ascii_case(NICKSERV) {
             return self.irc_nickserv(text);
         }
+        // `NOTICE $*` (or `$$*`, `$server`): IRC's notice to every user, a
+        // server operator's broadcast. Told if refused, unlike other notices.
+        if target.starts_with('$') {
+            return self.execute(Command::new(Verb::Broadcast).with("text", text));
+        }
         if !target.starts_with('#') {
             self.say_or_notice(Command::new(Verb::Msg).with("to", target).with("text", text), notice);
             // An away recipient says so (not to a NOTICE: no automatic replies).

@@ -3,9 +3,10 @@
 //! the engine's history paging, like `/history`). Each answer is an
 //! [`IrcAnswer`] the IRC codec writes.
 
+use crate::codec::Codec;
 use crate::codec::irc::request::history_of;
 use crate::error::Rejection;
-use crate::event::{Event, IrcAnswer, PastUser, WhoisUser};
+use crate::event::{Event, IrcAnswer, PastUser, ServerCounts, WhoisUser};
 use crate::irc::visitors::{Departure, identity};
 use crate::names::{NameKey, channel};
 use crate::turn::Turn;
@@ -38,7 +39,8 @@ impl Turn<'_> {
     pub(crate) fn irc_who_nick(&mut self, nick: &str) {
         let (world, out, id) = (&*self.world, &mut *self.out, self.id);
         let found = world.names.holder(&NameKey::of(nick)).and_then(|id| world.clients.get(&id));
-        let found = found.map(|c| (&*c.nick, &*c.host));
+        let operator = |c: &crate::client::Client| c.account.as_ref().is_some_and(|key| world.operators.contains(key));
+        let found = found.map(|c| (&*c.nick, &*c.host, operator(c)));
         let Some(client) = world.clients.get(&id) else { return };
         out.send(id, client.render(&Event::Irc(IrcAnswer::WhoUser { asked: nick, found })));
     }
@@ -80,6 +82,7 @@ impl Turn<'_> {
             rooms: &rooms,
             away: away.as_deref(),
             account,
+            operator: world.is_server_operator(target),
         };
         out.send(id, client.render(&Event::Irc(IrcAnswer::Whois { asked: nick, found: Some(&found) })));
     }
@@ -120,6 +123,26 @@ impl Turn<'_> {
         self.tell(Event::Irc(answer));
     }
 
+    /// INFO: what this server is (371, 374); to a server operator also
+    /// what it holds now: clients by codec, rooms, accounts, operators.
+    pub(crate) fn irc_info(&mut self) {
+        let world = &*self.world;
+        let counts = world.is_server_operator(self.id).then(|| ServerCounts {
+            clients: world.clients.len(),
+            text: world.clients.speaking(Codec::Text),
+            #[cfg(feature = "json")]
+            json: world.clients.speaking(Codec::Json),
+            #[cfg(not(feature = "json"))]
+            json: 0,
+            irc: world.clients.speaking(Codec::Irc),
+            rooms: world.rooms.len(),
+            accounts: world.accounts.len(),
+            operators: world.operators.len(),
+            most_users: world.visitors.peak(),
+        });
+        self.tell(Event::Irc(IrcAnswer::Info { counts }));
+    }
+
     /// AWAY `:message` marks the client away; AWAY alone, back.
     pub(crate) fn irc_away(&mut self, message: Option<&str>) {
         let Some(session) = self.world.irc_session(self.id) else { return };
@@ -134,7 +157,8 @@ impl Turn<'_> {
         if me != Some(NameKey::of(target)) {
             return Err(Rejection::UsersModeOther);
         }
-        self.tell(Event::Irc(IrcAnswer::UserModes { modes: "+i" }));
+        let modes = if self.world.is_server_operator(self.id) { "+io" } else { "+i" };
+        self.tell(Event::Irc(IrcAnswer::UserModes { modes }));
         Ok(())
     }
 

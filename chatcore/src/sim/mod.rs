@@ -221,10 +221,13 @@ impl Sim {
                 Output::HashPassword { .. } | Output::VerifyPassword { .. } | Output::NewToken { .. } => {
                     self.auth.push(output.clone())
                 }
-                Output::Persist(_) | Output::FetchHistory { .. } => {}
+                Output::Persist(_) | Output::FetchHistory { .. } | Output::OperatorAction(_) => {}
                 Output::Cluster(ClusterRequest::ClaimName { claim, .. }) if self.sole_node => claims.push(claim),
                 Output::Cluster(
-                    ClusterRequest::ReleaseName { .. } | ClusterRequest::Presence(_) | ClusterRequest::Whisper(_),
+                    ClusterRequest::ReleaseName { .. }
+                    | ClusterRequest::Presence(_)
+                    | ClusterRequest::Whisper(_)
+                    | ClusterRequest::Broadcast(_),
                 ) if self.sole_node => {}
                 Output::Cluster(ref request) => self.cluster.push(request.clone()),
             }

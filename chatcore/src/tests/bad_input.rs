@@ -189,6 +189,10 @@ fn position(rejection: &Rejection) -> usize {
         R::NoSuchToken(_) => 93,
         R::PasswordLikeToken => 94,
         R::TokensDisabled => 95,
+        R::NotServerOperator => 96,
+        R::BroadcastLimit { .. } => 97,
+        R::NoOperHost => 98,
+        R::OperPasswordMismatch => 99,
     }
 }
 
@@ -292,6 +296,10 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::NoSuchToken("0".into()), "no_such_token"),
         (Rejection::PasswordLikeToken, "password_like_token"),
         (Rejection::TokensDisabled, "tokens_disabled"),
+        (Rejection::NotServerOperator, "not_server_operator"),
+        (Rejection::BroadcastLimit { per_minute: 1, retry_secs: 1 }, "broadcast_limit"),
+        (Rejection::NoOperHost, "no_oper_host"),
+        (Rejection::OperPasswordMismatch, "oper_password_mismatch"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

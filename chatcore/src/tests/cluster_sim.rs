@@ -186,7 +186,8 @@ impl Cluster {
             ClusterRequest::ClaimName { .. }
             | ClusterRequest::ReleaseName { .. }
             | ClusterRequest::Presence(_)
-            | ClusterRequest::Whisper(_) => unreachable!("a sole node for names asks none of {request:?}"),
+            | ClusterRequest::Whisper(_)
+            | ClusterRequest::Broadcast(_) => unreachable!("a sole node for names asks none of {request:?}"),
             ClusterRequest::Publish(publication) => {
                 let at = self.members.iter().position(|m| m.node == node && *m.nick == *publication.from);
                 let member = &mut self.members[at.expect("a member published")];

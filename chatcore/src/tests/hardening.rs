@@ -96,8 +96,12 @@ fn an_account_owns_its_rooms_and_only_it_may_drop_them() {
     sim.clear();
     sim.take_transcript();
     let drop = |room: &str| json!({"type": "drop", "room": room});
-    let not_owner =
-        |room: &str| ("not_room_owner".to_owned(), format!("only the account that created {room} may drop it"));
+    let not_owner = |room: &str| {
+        (
+            "not_room_owner".to_owned(),
+            format!("only the account that created {room}, or a server operator, may drop it"),
+        )
+    };
     assert_eq!(refusal(&mut sim, guest, &drop("club")), not_owner("club"));
     // A guest's room has no owner: nobody may drop it (it expires instead).
     assert_eq!(refusal(&mut sim, owner, &drop("lounge")), not_owner("lounge"));

@@ -28,6 +28,7 @@ mod messages;
 mod moderation;
 mod modes;
 mod nick;
+mod operators;
 mod paging;
 mod presence;
 mod private_rooms;

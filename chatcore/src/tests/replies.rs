@@ -250,6 +250,7 @@ fn bye_carries_a_stable_code() {
         (DisconnectReason::WrongServerPassword, "wrong_server_password"),
         (DisconnectReason::NameUnavailable, "name_unavailable"),
         (DisconnectReason::LoggedOut, "logged_out"),
+        (DisconnectReason::Killed { by: "alice".into(), reason: None }, "killed"),
     ];
     for (reason, code) in &codes {
         assert_eq!(reason.code(), *code, "{reason}");

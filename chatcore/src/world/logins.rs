@@ -49,7 +49,6 @@ impl Logins {
         request
     }
 
-    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn pending(&self, request: AuthRequestId) -> Option<&PendingAuth> {
         self.pending.get(&request)
     }

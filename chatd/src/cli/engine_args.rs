@@ -279,6 +279,22 @@ pub(crate) struct EngineArgs {
     #[arg(long, value_name = "N", default_value_t = Config::default().max_session_tokens(),
           value_parser = count::<usize>(ranges::MAX_SESSION_TOKENS))]
     max_session_tokens: usize,
+
+    /// An account that is a server operator while a client is logged in
+    /// to it; may be given several times. None by default.
+    ///
+    /// Operators may /broadcast to every user, /kill a connection, drop
+    /// any room and see more in IRC's INFO; chatd logs each such action
+    /// with who did it. `chatd op grant NAME` makes one in the database
+    /// instead (docs/OPERATIONS.md).
+    #[arg(long = "operator", value_name = "NAME")]
+    operators: Vec<String>,
+
+    /// Broadcasts one server operator may send per minute; one more is
+    /// refused until the minute is over.
+    #[arg(long, value_name = "N", default_value_t = Config::default().operator_broadcasts_per_minute(),
+          value_parser = count::<u32>(ranges::OPERATOR_BROADCASTS_PER_MINUTE))]
+    operator_broadcasts_per_minute: u32,
 }
 
 impl EngineArgs {
@@ -325,5 +341,7 @@ impl EngineArgs {
             .with_max_known_sources(self.max_known_sources)
             .with_session_token_days(self.session_token_days)
             .with_max_session_tokens(self.max_session_tokens)
+            .with_operators(self.operators.clone())
+            .with_operator_broadcasts_per_minute(self.operator_broadcasts_per_minute)
     }
 }

@@ -9,7 +9,7 @@
 //! caller (and logged), never trusted.
 
 use bytes::Bytes;
-use chatcore::{DisconnectReason, PresenceChange, RemoteWhisper, RoomMessage};
+use chatcore::{DisconnectReason, PresenceChange, RemoteBroadcast, RemoteWhisper, RoomMessage};
 use serde::{Deserialize, Serialize};
 
 /// A room message on its room's stream; the room and `seq` are the
@@ -76,6 +76,8 @@ pub(crate) enum Bulletin {
     Presence { change: Option<WireChange>, state: UserState },
     /// A whisper for a user of node `to_node`.
     Whisper { to_node: String, whisper: WireWhisper },
+    /// A server operator's broadcast, for every user of every other node.
+    Broadcast { broadcast: WireBroadcast },
 }
 
 impl Bulletin {
@@ -207,9 +209,40 @@ impl From<WireWhisper> for RemoteWhisper {
     }
 }
 
+/// [`RemoteBroadcast`] on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WireBroadcast {
+    from: String,
+    host: String,
+    text: String,
+    unix_ms: u64,
+}
+
+impl From<&RemoteBroadcast> for WireBroadcast {
+    fn from(broadcast: &RemoteBroadcast) -> Self {
+        WireBroadcast {
+            from: broadcast.from.to_string(),
+            host: broadcast.host.to_string(),
+            text: broadcast.text.to_string(),
+            unix_ms: broadcast.unix_ms,
+        }
+    }
+}
+
+impl From<WireBroadcast> for RemoteBroadcast {
+    fn from(broadcast: WireBroadcast) -> Self {
+        RemoteBroadcast {
+            from: broadcast.from.into(),
+            host: broadcast.host.into(),
+            text: broadcast.text.into(),
+            unix_ms: broadcast.unix_ms,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use chatcore::{DisconnectReason, PresenceChange, RemoteWhisper, RoomMessage};
+    use chatcore::{DisconnectReason, PresenceChange, RemoteBroadcast, RemoteWhisper, RoomMessage};
 
     use super::{Bulletin, UserState, WireChange, decode_message, encode_message};
 
@@ -257,5 +290,11 @@ mod tests {
             panic!("not a whisper");
         };
         assert_eq!((to_node.as_str(), RemoteWhisper::from(back)), ("n2", whisper));
+        let broadcast = RemoteBroadcast { from: "op".into(), host: "h".into(), text: "hear ye".into(), unix_ms: 6 };
+        let bulletin = Bulletin::Broadcast { broadcast: (&broadcast).into() };
+        let Bulletin::Broadcast { broadcast: back } = Bulletin::decode(&bulletin.encode()).unwrap() else {
+            panic!("not a broadcast");
+        };
+        assert_eq!(RemoteBroadcast::from(back), broadcast);
     }
 }

@@ -145,6 +145,10 @@ impl Node {
             }
             ClusterRequest::Presence(change) => self.announce(&change),
             ClusterRequest::Whisper(whisper) => self.send_whisper(&whisper),
+            // On the presence stream, which every node reads in one order.
+            ClusterRequest::Broadcast(broadcast) => {
+                self.bus.bulletin(Bulletin::Broadcast { broadcast: (&*broadcast).into() }.encode());
+            }
         }
     }
 
@@ -278,6 +282,8 @@ impl Node {
                         engine.handle_remote_whisper(&whisper.into());
                     }
                 }
+                // The reader skips this node's own entries: its users have it.
+                Ok(Bulletin::Broadcast { broadcast }) => engine.handle_remote_broadcast(&broadcast.into()),
                 Err(error) => tracing::warn!(%error, %node, "a presence entry chatd cannot read; skipped"),
             },
             Report::PresenceSnapshot(snapshots) => {

@@ -93,6 +93,8 @@ pub fn encode(record: &Record) -> Value {
             json!({ "kind": "token_revoked", "account": account, "id": id.as_u64() })
         }
         Record::TokensRevoked { account } => json!({ "kind": "tokens_revoked", "account": account }),
+        Record::OperatorGranted { account } => json!({ "kind": "operator_granted", "account": account }),
+        Record::OperatorRevoked { account } => json!({ "kind": "operator_revoked", "account": account }),
     }
 }
 
@@ -194,6 +196,8 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
         },
         "token_revoked" => Record::TokenRevoked { account: f.text("account")?, id: TokenId::new(f.number("id")?) },
         "tokens_revoked" => Record::TokensRevoked { account: f.text("account")? },
+        "operator_granted" => Record::OperatorGranted { account: f.text("account")? },
+        "operator_revoked" => Record::OperatorRevoked { account: f.text("account")? },
         _ => unreachable!("every name in KINDS is decoded above"),
     })
 }
@@ -219,6 +223,8 @@ const KINDS: &[&str] = &[
     "token_issued",
     "token_revoked",
     "tokens_revoked",
+    "operator_granted",
+    "operator_revoked",
 ];
 
 /// The fields of one object of a record of `kind`.

@@ -178,6 +178,10 @@ impl Store {
                 expires_ms: row.get(4)?,
             });
         }
+        let mut operators = self.conn.prepare("SELECT name FROM server_operators ORDER BY key")?;
+        for name in operators.query_map([], |r| r.get::<_, String>(0))? {
+            records.push(Record::OperatorGranted { account: name?.into() });
+        }
         records.extend(self.newest_whisper()?);
         let mut offline = self.conn.prepare(
             "SELECT a.name, o.sender, o.text, o.ts_ms, o.seq FROM offline o JOIN accounts a ON a.key = o.to_key ORDER BY o.id",
@@ -583,6 +587,13 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
         }
         Record::TokensRevoked { account } => {
             tx.prepare_cached("DELETE FROM session_tokens WHERE account_key = ?1")?.execute([key(account)])?;
+        }
+        Record::OperatorGranted { account } => {
+            tx.prepare_cached("INSERT OR REPLACE INTO server_operators (key, name) VALUES (?1, ?2)")?
+                .execute(params![key(account), account])?;
+        }
+        Record::OperatorRevoked { account } => {
+            tx.prepare_cached("DELETE FROM server_operators WHERE key = ?1")?.execute([key(account)])?;
         }
     }
     Ok(())

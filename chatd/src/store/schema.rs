@@ -154,6 +154,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX session_tokens_by_account ON session_tokens (account_key, expires_ms);
     ",
+    // 8 -> 9: the accounts granted server operator (`chatd op grant`),
+    // besides those the configuration names; by key, as typed.
+    "
+    CREATE TABLE server_operators (
+        key  TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The version this build writes.

@@ -300,10 +300,12 @@ pub(crate) fn render_into(
             more(out, server, me, event, rooms.len(), page);
             line(out, Some(server), "323", &[me, "End of /LIST"]);
         }
-        Event::Who { room, members, hosts, page } => {
+        Event::Who { room, members, hosts, operators, page } => {
             let chan = room.map_or_else(|| LOBBY.to_owned(), channel);
-            for (nick, host) in members.iter().zip(hosts) {
-                let params = [me, &chan, nick, host, server, nick, "H", &format!("0 {nick}")];
+            for ((nick, host), &operator) in members.iter().zip(hosts).zip(operators) {
+                // `*` after H(ere) marks a server operator.
+                let flags = if operator { "H*" } else { "H" };
+                let params = [me, &chan, nick, host, server, nick, flags, &format!("0 {nick}")];
                 line(out, Some(server), "352", &params);
             }
             more(out, server, me, event, members.len(), page);
@@ -322,6 +324,12 @@ pub(crate) fn render_into(
         Event::Time { unix_ms } => line(out, Some(server), "391", &[me, server, &DateTimeUtc(unix_ms).to_string()]),
         Event::IdleWarning { .. } => line(out, None, "PING", &[server]),
         Event::Bye { reason } => line(out, None, "ERROR", &[&format!("Closing link: {reason}")]),
+        // To everyone, as IRC's global notice (`$*`: every user of every
+        // server), from the operator: clients show it as a notice from them.
+        Event::Broadcast { from, host, text, unix_ms } => {
+            let tags = MessageTags::new(tagging, unix_ms, None);
+            say(out, &tags.list(batch), &mask(from, host), "NOTICE", "$*", text);
+        }
         Event::Error { rejection, verb } => error(out, to, server, me, rejection, verb),
         Event::Irc(answer) => irc_answer(out, answer, server, me),
         // What has no IRC form is told as a server notice: readable in
@@ -493,8 +501,10 @@ fn irc_answer(out: &mut Vec<u8>, answer: IrcAnswer<'_>, server: &str, me: &str) 
         IrcAnswer::Names { room, secret, nicks, page } => names(out, server, me, room, secret, nicks, page),
         IrcAnswer::NamesEnd { name } => reply(out, "366", &[name, "End of /NAMES list"]),
         IrcAnswer::WhoUser { asked, found } => {
-            if let Some((nick, host)) = found {
-                reply(out, "352", &["*", nick, host, server, nick, "H", &format!("0 {nick}")]);
+            if let Some((nick, host, operator)) = found {
+                // `*` after H(ere) marks a server operator.
+                let flags = if operator { "H*" } else { "H" };
+                reply(out, "352", &["*", nick, host, server, nick, flags, &format!("0 {nick}")]);
             }
             reply(out, "315", &[asked, "End of /WHO list"]);
         }
@@ -518,13 +528,29 @@ fn irc_answer(out: &mut Vec<u8>, answer: IrcAnswer<'_>, server: &str, me: &str) 
         IrcAnswer::Away { away: false } => reply(out, "305", &["You are no longer marked as being away"]),
         IrcAnswer::IsAway { nick, message } => reply(out, "301", &[nick, message]),
         IrcAnswer::UserModes { modes } => reply(out, "221", &[modes]),
-        IrcAnswer::Info => {
+        IrcAnswer::Info { counts } => {
             reply(
                 out,
                 "371",
                 &[concat!("chatd ", env!("CARGO_PKG_VERSION"), ": chat rooms for IRC, text and JSON users")],
             );
+            if let Some(c) = counts {
+                let lines = [
+                    format!("clients: {} (text {}, JSON {}, IRC {})", c.clients, c.text, c.json, c.irc),
+                    format!("most users at once: {}", c.most_users),
+                    format!("rooms: {}", c.rooms),
+                    format!("accounts: {}", c.accounts),
+                    format!("operator accounts: {}", c.operators),
+                ];
+                for text in &lines {
+                    reply(out, "371", &[text]);
+                }
+            }
             reply(out, "374", &["End of INFO list"]);
+        }
+        IrcAnswer::YoureOper => {
+            reply(out, "381", &["You are now an IRC operator"]);
+            line(out, Some(me), "MODE", &[me, "+o"]);
         }
         IrcAnswer::Links => {
             reply(out, "364", &[server, server, "0 chatd"]);
@@ -571,6 +597,9 @@ fn whois(out: &mut Vec<u8>, server: &str, me: &str, whom: &WhoisUser<'_>) {
     reply(out, "312", &[nick, server, "chatd"]);
     if let Some(away) = whom.away {
         reply(out, "301", &[nick, away]);
+    }
+    if whom.operator {
+        reply(out, "313", &[nick, "is an IRC operator"]);
     }
     if let Some(account) = whom.account {
         reply(out, "330", &[nick, account, "is logged in as"]);

@@ -161,6 +161,8 @@ impl Cluster {
             }
             ClusterRequest::Presence(change) => self.bus.push((node, change)),
             ClusterRequest::Whisper(whisper) => self.whispers.push(*whisper),
+            // Fuzzed configs name no operators.
+            ClusterRequest::Broadcast(_) => {}
             ClusterRequest::Publish(publication) => self.publications.push((node, publication)),
             ClusterRequest::Follow { room, after } => {
                 self.follows[node].insert(NameKey::of(&room));

@@ -5,6 +5,7 @@
 //! every record a node stores to the others.
 
 mod names;
+mod operators;
 mod presence;
 mod proptest;
 mod records;
@@ -14,7 +15,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::names::NameKey;
 use crate::record::Record;
 use crate::sim::Sim;
-use crate::{ClaimAnswer, ClaimId, ClientId, ClusterRequest, Config, Engine, Output, PresenceChange, RemoteWhisper};
+use crate::{
+    ClaimAnswer, ClaimId, ClientId, ClusterRequest, Config, Engine, Output, PresenceChange, RemoteBroadcast,
+    RemoteWhisper,
+};
 
 /// Rooms every node has from the start.
 const ROOMS: &[&str] = &["r1", "r2", "r3"];
@@ -43,6 +47,8 @@ struct Net {
     bus: VecDeque<(usize, PresenceChange)>,
     /// Whispers to carry to the node holding their recipient's name.
     whispers: Vec<RemoteWhisper>,
+    /// Operators' broadcasts, each with its node, to carry to the others.
+    broadcasts: Vec<(usize, RemoteBroadcast)>,
     /// Records the nodes stored, each node's in the order it stored them,
     /// to carry to the other nodes.
     feed: VecDeque<(usize, Record)>,
@@ -65,7 +71,7 @@ impl Net {
             .collect();
         let (registry, claims, bus, whispers, feed) =
             (BTreeMap::new(), Vec::new(), VecDeque::new(), Vec::new(), VecDeque::new());
-        Self { nodes, registry, claims, bus, whispers, feed }
+        Self { nodes, registry, claims, bus, whispers, broadcasts: Vec::new(), feed }
     }
 
     /// Carries out what the nodes asked of the cluster: claims wait for an
@@ -87,6 +93,7 @@ impl Net {
                     }
                     ClusterRequest::Presence(change) => self.bus.push_back((node, change)),
                     ClusterRequest::Whisper(whisper) => self.whispers.push(*whisper),
+                    ClusterRequest::Broadcast(broadcast) => self.broadcasts.push((node, *broadcast)),
                     // Room messages are cluster_sim.rs's: nobody here says
                     // anything in a room, and following rooms needs nothing.
                     ClusterRequest::Follow { .. } | ClusterRequest::Unfollow { .. } => {}
@@ -150,6 +157,18 @@ impl Net {
         !whispers.is_empty()
     }
 
+    /// Carries each operator's broadcast to every node but its own.
+    fn carry_broadcasts(&mut self) -> bool {
+        let broadcasts = std::mem::take(&mut self.broadcasts);
+        for (from, broadcast) in &broadcasts {
+            for (_, sim) in self.nodes.iter_mut().enumerate().filter(|(node, _)| node != from) {
+                sim.engine_mut().handle_remote_broadcast(broadcast);
+                sim.drain();
+            }
+        }
+        !broadcasts.is_empty()
+    }
+
     /// Carries the oldest record on the feed to every other node, which
     /// must store nothing of its own for it but the delivery of a whisper
     /// it kept for a session of its own.
@@ -179,7 +198,12 @@ impl Net {
     /// carries whispers until nothing waits. Records go before presence:
     /// a room must be known before its members are.
     fn settle(&mut self) {
-        while self.answer(0).is_some() || self.carry_record() || self.deliver() || self.carry_whispers() {}
+        while self.answer(0).is_some()
+            || self.carry_record()
+            || self.deliver()
+            || self.carry_whispers()
+            || self.carry_broadcasts()
+        {}
     }
 
     /// A guest connecting to `node`, its name granted.

@@ -263,6 +263,16 @@ fn write(
         Record::TokensRevoked { account } => {
             conn.execute("DELETE FROM session_tokens WHERE account_key = $1", &[&key(account)])?;
         }
+        Record::OperatorGranted { account } => {
+            conn.execute(
+                "INSERT INTO server_operators (key, name) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET name = excluded.name",
+                &[&key(account), &&**account],
+            )?;
+        }
+        Record::OperatorRevoked { account } => {
+            conn.execute("DELETE FROM server_operators WHERE key = $1", &[&key(account)])?;
+        }
     }
     Ok(())
 }
@@ -407,6 +417,9 @@ pub(super) fn load(conn: &mut Connection, history_len: usize) -> Result<Vec<Reco
             created_ms,
             expires_ms,
         });
+    }
+    for row in conn.query("SELECT name FROM server_operators ORDER BY key", &[])? {
+        records.push(Record::OperatorGranted { account: row.get::<_, String>(0).into() });
     }
     let newest_whisper =
         conn.query("SELECT seq, sender, text, ts_ms, recipient FROM whispers ORDER BY seq DESC LIMIT 1", &[])?;

@@ -140,6 +140,14 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX session_tokens_by_account ON session_tokens (account_key, expires_ms);
     "#,
+    // 4 -> 5: the accounts granted server operator (`chatd op grant`), besides
+    // those the configuration names; by key, as typed.
+    r#"
+    CREATE TABLE server_operators (
+        key  TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The version this build writes.
@@ -159,6 +167,7 @@ pub(crate) const TABLES: &[&str] = &[
     "room_operators",
     "rooms",
     "session_tokens",
+    "server_operators",
     "whispers",
 ];
 

@@ -112,6 +112,8 @@ fn record() -> impl Strategy<Value = Record> {
         ),
         (text(), any::<u64>()).prop_map(|(account, id)| Record::TokenRevoked { account, id: TokenId::new(id) }),
         text().prop_map(|account| Record::TokensRevoked { account }),
+        text().prop_map(|account| Record::OperatorGranted { account }),
+        text().prop_map(|account| Record::OperatorRevoked { account }),
     ]
 }
 
