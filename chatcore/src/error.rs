@@ -436,6 +436,19 @@ pub(crate) enum Rejection {
     /// A CTCP request other than ACTION.
     #[error("CTCP requests other than ACTION are not supported")]
     CtcpUnsupported,
+    /// A read marker from a client not logged in: markers are an account's.
+    #[error("log in to keep read markers: they belong to your account")]
+    ReadNeedsAccount,
+    /// A read marker for a new room or conversation beyond
+    /// `Config::max_read_markers`.
+    #[error("you keep read markers for {max} rooms and conversations already")]
+    ReadMarkerLimit {
+        /// The limit.
+        max: usize,
+    },
+    /// MARKREAD with a parameter it does not take.
+    #[error("{0}")]
+    MarkReadParams(&'static str),
 }
 
 impl Rejection {
@@ -580,6 +593,9 @@ code_table! {
                 Rejection::ChatHistoryParams(_) => ("chathistory_params", IrcReply::Fail("CHATHISTORY", "INVALID_PARAMS")),
                 Rejection::ChatHistoryTarget => ("chathistory_target", IrcReply::Fail("CHATHISTORY", "INVALID_TARGET")),
                 Rejection::CtcpUnsupported => ("ctcp_unsupported", Notice),
+                Rejection::ReadNeedsAccount => ("read_needs_account", IrcReply::Fail("MARKREAD", "ACCOUNT_REQUIRED")),
+                Rejection::ReadMarkerLimit { .. } => ("read_marker_limit", IrcReply::Fail("MARKREAD", "INTERNAL_ERROR")),
+                Rejection::MarkReadParams(_) => ("markread_params", IrcReply::Fail("MARKREAD", "INVALID_PARAMS")),
             }
         }
     }

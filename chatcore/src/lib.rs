@@ -200,6 +200,7 @@ mod history; // the ring of a room's last messages
 mod irc; // IRC's own commands and each IRC client's session: registration, CAP, SASL, WHOIS, NAMES, ...
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
 mod listing; // /users, /who, /list, /since and NAMES, a page at a time
+mod markers; // read markers: how far each account has read, unread counts, catching up
 mod moderation; // room operators: modes, kicks, invitations; join and speak checks
 mod modes; // room modes in IRC's letters: parsing, matching bans
 mod names; // nickname and room-name rules
@@ -258,7 +259,7 @@ pub use error::{ERROR_CODES, Error, ErrorCode};
 pub use invariant_violation::InvariantViolation;
 pub use names::{NameError, NameKey, validate_nick, validate_room};
 pub use output::{BYE_CODES, ByeCode, ClientId, DisconnectReason, HistoryRange, HistoryTarget, Output};
-pub use record::{Record, RestoreError, StoredMessage, StoredModes};
+pub use record::{ReadTarget, Record, RestoreError, StoredMessage, StoredModes};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};
 pub use stats::Stats;

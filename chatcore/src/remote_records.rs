@@ -53,6 +53,8 @@ impl World {
                 self.room_gone(out, &key, &room, &by, None);
             }
             Applied::Kept(account) => self.deliver_kept_now(out, now, &account),
+            // Set on another node: this node's connections of the account follow.
+            Applied::Marker(account, target) => self.tell_marker(out, &account, &target, None),
             Applied::Quietly => {}
         }
     }

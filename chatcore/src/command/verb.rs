@@ -29,6 +29,7 @@ pub(crate) enum Verb {
     Unblock,
     Blocked,
     History,
+    Read,
     Time,
     Help,
     Quit,

@@ -12,14 +12,16 @@ pub(crate) enum Cap {
     EchoMessage,
     LabeledResponse,
     MessageTags,
+    ReadMarker,
     Sasl,
     ServerTime,
 }
 
 impl Cap {
-    pub(crate) const ALL: [Cap; 7] = [
+    pub(crate) const ALL: [Cap; 8] = [
         Cap::Batch,
         Cap::ChatHistory,
+        Cap::ReadMarker,
         Cap::EchoMessage,
         Cap::LabeledResponse,
         Cap::MessageTags,
@@ -34,6 +36,7 @@ impl Cap {
             Cap::EchoMessage => "echo-message",
             Cap::LabeledResponse => "labeled-response",
             Cap::MessageTags => "message-tags",
+            Cap::ReadMarker => "draft/read-marker",
             Cap::Sasl => "sasl",
             Cap::ServerTime => "server-time",
         }

@@ -180,6 +180,9 @@ fn position(rejection: &Rejection) -> usize {
         R::ChatHistoryParams(_) => 84,
         R::ChatHistoryTarget => 85,
         R::CtcpUnsupported => 86,
+        R::ReadNeedsAccount => 87,
+        R::ReadMarkerLimit { .. } => 88,
+        R::MarkReadParams(_) => 89,
     }
 }
 
@@ -274,6 +277,9 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::ChatHistoryParams("x"), "chathistory_params"),
         (Rejection::ChatHistoryTarget, "chathistory_target"),
         (Rejection::CtcpUnsupported, "ctcp_unsupported"),
+        (Rejection::ReadNeedsAccount, "read_needs_account"),
+        (Rejection::ReadMarkerLimit { max: 1 }, "read_marker_limit"),
+        (Rejection::MarkReadParams("x"), "markread_params"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");
