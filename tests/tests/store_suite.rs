@@ -5,7 +5,7 @@
 //! What only one database has (SQLite's files, locks and damaged pages;
 //! PostgreSQL's connections) is tested beside its store.
 
-use chatcore::{Config, Engine, HistoryTarget, PasswordHash, Record, StoredMessage, StoredModes};
+use chatcore::{Config, Engine, HistoryTarget, PasswordHash, ReadTarget, Record, StoredMessage, StoredModes};
 use chatd::store::{Backend, Page, Retention};
 use chatd_tests::against_both_stores;
 use chatd_tests::stores::Place;
@@ -28,6 +28,7 @@ against_both_stores!(
     a_row_with_a_number_out_of_range_is_skipped_and_counted,
     the_newest_message_keeps_numbering_on_even_when_damaged,
     a_message_number_is_never_stored_twice,
+    read_markers_only_move_forward_and_go_with_their_room,
 );
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
@@ -390,4 +391,36 @@ fn a_message_number_is_never_stored_twice(place: &dyn Place) {
     assert_eq!(seqs_of(&store.history(&room("r"), 10, 10).unwrap()), [1, 2]);
     store.commit(&[message("r", 3, "three")]).unwrap();
     assert_eq!(seqs_of(&store.history(&room("r"), 10, 10).unwrap()), [1, 2, 3]);
+}
+
+fn marker(account: &str, target: ReadTarget, seq: u64) -> Record {
+    Record::ReadMarker { account: account.into(), target, seq, unix_ms: 1_000 * seq }
+}
+
+fn markers_of(records: &[Record]) -> Vec<Record> {
+    records.iter().filter(|r| matches!(r, Record::ReadMarker { .. })).cloned().collect()
+}
+
+fn read_markers_only_move_forward_and_go_with_their_room(place: &dyn Place) {
+    let mut store = place.open();
+    store.commit(&sample()).unwrap();
+    let bob = Record::AccountCreated { name: "Bob".into(), hash: PasswordHash::new("$argon2id$y"), unix_ms: 7 };
+    let rust = || ReadTarget::Room("rust".into());
+    let with_bob = || ReadTarget::Conversation("bob".into());
+    store
+        .commit(&[bob, marker("alice", rust(), 1), marker("ALICE", rust(), 2), marker("alice", with_bob(), 9)])
+        .unwrap();
+    // Behind the stored marker: an upsert that keeps the greater.
+    store.commit(&[marker("alice", rust(), 1), marker("alice", with_bob(), 3)]).unwrap();
+    let loaded = store.load(100).unwrap();
+    assert_eq!(
+        markers_of(&loaded),
+        [marker("Alice", with_bob(), 9), marker("Alice", rust(), 2)],
+        "markers come back once each, the furthest, after what they name"
+    );
+    let engine = Engine::restore(Config::default(), loaded).unwrap();
+    assert_eq!(engine.history_len("rust"), Some(2));
+    store.commit(&[Record::RoomDropped { room: "Rust".into() }]).unwrap();
+    store.commit(&[Record::RoomCreated { room: "rust".into(), unix_ms: 9, owner: None }]).unwrap();
+    assert_eq!(markers_of(&store.load(100).unwrap()), [marker("Alice", with_bob(), 9)]);
 }

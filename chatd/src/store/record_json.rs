@@ -12,7 +12,7 @@
 //! derives (chatcore keeps serde behind its `json` feature), and the
 //! format of what lies in the database is chatd's to keep stable.
 
-use chatcore::{PasswordHash, Record, SourceKey, StoredMessage, StoredModes};
+use chatcore::{PasswordHash, ReadTarget, Record, SourceKey, StoredMessage, StoredModes};
 use serde_json::{Map, Value, json};
 
 /// A feed entry that is not a record this chatd can read.
@@ -74,6 +74,13 @@ pub fn encode(record: &Record) -> Value {
         Record::OfflineDelivered { to } => json!({ "kind": "offline_delivered", "to": to }),
         Record::Blocked { account, name } => json!({ "kind": "blocked", "account": account, "name": name }),
         Record::Unblocked { account, name } => json!({ "kind": "unblocked", "account": account, "name": name }),
+        // The target as a history request names it: `room`, or `with` for a conversation.
+        Record::ReadMarker { account, target: ReadTarget::Room(room), seq, unix_ms } => {
+            json!({ "kind": "read_marker", "account": account, "room": room, "seq": seq, "unix_ms": unix_ms })
+        }
+        Record::ReadMarker { account, target: ReadTarget::Conversation(with), seq, unix_ms } => {
+            json!({ "kind": "read_marker", "account": account, "with": with, "seq": seq, "unix_ms": unix_ms })
+        }
     }
 }
 
@@ -143,6 +150,15 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
         "offline_delivered" => Record::OfflineDelivered { to: f.text("to")? },
         "blocked" => Record::Blocked { account: f.text("account")?, name: f.text("name")? },
         "unblocked" => Record::Unblocked { account: f.text("account")?, name: f.text("name")? },
+        "read_marker" => Record::ReadMarker {
+            account: f.text("account")?,
+            target: match f.maybe_text("room")? {
+                Some(room) => ReadTarget::Room(room),
+                None => ReadTarget::Conversation(f.text("with")?),
+            },
+            seq: f.number("seq")?,
+            unix_ms: f.number("unix_ms")?,
+        },
         _ => unreachable!("every name in KINDS is decoded above"),
     })
 }
@@ -163,6 +179,7 @@ const KINDS: &[&str] = &[
     "offline_delivered",
     "blocked",
     "unblocked",
+    "read_marker",
 ];
 
 /// The fields of one object of a record of `kind`.

@@ -87,6 +87,10 @@ fn record() -> impl Strategy<Value = Record> {
         text().prop_map(|to| Record::OfflineDelivered { to }),
         (text(), text()).prop_map(|(account, name)| Record::Blocked { account, name }),
         (text(), text()).prop_map(|(account, name)| Record::Unblocked { account, name }),
+        (text(), text(), any::<bool>(), any::<u64>(), any::<u64>()).prop_map(|(account, name, room, seq, unix_ms)| {
+            let target = if room { chatcore::ReadTarget::Room(name) } else { chatcore::ReadTarget::Conversation(name) };
+            Record::ReadMarker { account, target, seq, unix_ms }
+        }),
     ]
 }
 
