@@ -204,6 +204,7 @@ mod markers; // read markers: how far each account has read, unread counts, catc
 mod moderation; // room operators: modes, kicks, invitations; join and speak checks
 mod modes; // room modes in IRC's letters: parsing, matching bans
 mod names; // nickname and room-name rules
+mod read_marker; // what a read marker is, which rooms and accounts hold
 mod replay; // history on join and /history pages
 mod room; // members and history of one room
 mod timers; // registration and idle deadlines

@@ -15,53 +15,21 @@
 //! connection of the account, on this node or (through the store's change
 //! feed) on another, is told.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use bytes::Bytes;
 
 use crate::client::Client;
+use crate::command::SINCE_READ;
 use crate::error::Rejection;
 use crate::event::{Event, PageOf};
 use crate::irc::session::Cap;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, HistoryRange};
+use crate::read_marker::Marker;
 use crate::record::{ReadTarget, Record, RestoreError};
 use crate::room::Room;
 use crate::turn::Turn;
 use crate::world::World;
-
-/// A `since` beyond every message: the page after the reader's own read
-/// marker (text's `/history ROOM since` asks for it this way).
-pub(crate) const SINCE_READ: u64 = u64::MAX;
-
-/// How far an account has read a room or conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Marker {
-    /// The newest message read.
-    pub(crate) seq: u64,
-    /// Its time, as far as the engine knew it.
-    pub(crate) unix_ms: u64,
-}
-
-/// What an account keeps of its markers: the rooms it marked (the markers
-/// themselves are the rooms'), and its conversations' markers. At most
-/// `Config::max_read_markers` in all.
-#[derive(Debug, Default)]
-pub(crate) struct AccountMarkers {
-    /// Rooms it has a marker in; may still name a room since dropped,
-    /// until it is found gone.
-    pub(crate) rooms: BTreeSet<NameKey>,
-    /// Its marker in its whispers with each other account.
-    pub(crate) conversations: BTreeMap<NameKey, Marker>,
-}
-
-impl AccountMarkers {
-    /// How many markers it counts against `Config::max_read_markers`.
-    pub(crate) fn len(&self) -> usize {
-        self.rooms.len() + self.conversations.len()
-    }
-}
 
 /// What a room's messages after `account`'s marker come to: how many,
 /// the first one's number, and its time if the room holds it in memory.

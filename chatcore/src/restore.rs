@@ -196,7 +196,7 @@ impl World {
             Record::ReadMarker { account, target, seq, unix_ms } => {
                 let key = NameKey::of(&account);
                 // A marker that is behind, or beyond today's limit, changes nothing.
-                match self.move_marker(&key, &target, crate::markers::Marker { seq, unix_ms })? {
+                match self.move_marker(&key, &target, crate::read_marker::Marker { seq, unix_ms })? {
                     true => Applied::Marker(key, target),
                     false => Applied::Quietly,
                 }

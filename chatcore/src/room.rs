@@ -123,7 +123,7 @@ pub(crate) struct Room {
     /// room so that they go with it when it is dropped or renewed: a room
     /// created again under the name numbers from 1, and an old marker
     /// would hide its messages.
-    pub(crate) read_markers: BTreeMap<NameKey, crate::markers::Marker>,
+    pub(crate) read_markers: BTreeMap<NameKey, crate::read_marker::Marker>,
 }
 
 /// A room's topic, who set it and when.

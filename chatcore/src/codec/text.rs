@@ -47,12 +47,12 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
 
 /// `/history [ROOM] since [N]`: the page after message N or, with no
 /// number, after the reader's read marker (a `since` beyond every
-/// message, [`SINCE_READ`](crate::markers::SINCE_READ), asks for that).
+/// message, [`SINCE_READ`](crate::command::SINCE_READ), asks for that).
 fn history_since(args: &str) -> Option<(&str, u64)> {
     let args = args.trim();
     let (head, last) = args.rsplit_once(char::is_whitespace).unwrap_or(("", args));
     if last.eq_ignore_ascii_case("since") {
-        return Some((head.trim_end(), crate::markers::SINCE_READ));
+        return Some((head.trim_end(), crate::command::SINCE_READ));
     }
     let number = last.parse().ok()?;
     let head = head.trim_end();

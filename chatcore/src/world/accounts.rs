@@ -42,7 +42,7 @@ pub(crate) struct Account {
     /// `Config::max_known_sources`: exempt from the per-account throttle.
     pub(crate) known_sources: VecDeque<SourceKey>,
     /// How far it has read its rooms and conversations (see `markers.rs`).
-    pub(crate) markers: crate::markers::AccountMarkers,
+    pub(crate) markers: crate::read_marker::AccountMarkers,
 }
 
 impl Account {
@@ -54,7 +54,7 @@ impl Account {
             mailbox: VecDeque::new(),
             blocks: BTreeMap::new(),
             known_sources: VecDeque::new(),
-            markers: crate::markers::AccountMarkers::default(),
+            markers: crate::read_marker::AccountMarkers::default(),
         }
     }
 
