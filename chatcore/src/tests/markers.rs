@@ -278,3 +278,25 @@ fn a_restart_keeps_markers_and_a_dropped_room_takes_them() {
     let told = sim.take_json(a);
     assert_eq!(told.last().map(|m| m["seq"].clone()), Some(Value::Null), "no marker in the new room: {told:?}");
 }
+
+#[test]
+fn an_irc_client_logged_in_by_sasl_hears_the_unread_after_its_welcome() {
+    let (mut sim, a, _) = alice_and_bob(super::relaxed(), 3);
+    sim.send_json(a, &read(Some(1)));
+    sim.send_json(a, &json!({"type": "quit"}));
+    let i = sim.connect_with(ConnectInfo::new(Codec::Irc));
+    sim.send(i, "CAP REQ :sasl");
+    sim.send(i, "NICK alice");
+    sim.send(i, "USER alice 0 * :alice");
+    sim.send(i, "AUTHENTICATE PLAIN");
+    // base64 of "\0alice\0hunter22"
+    sim.send(i, "AUTHENTICATE AGFsaWNlAGh1bnRlcjIy");
+    let before = sim.take(i);
+    assert!(before.iter().any(|l| l.contains(" 903 ")), "{before:?}");
+    assert!(!before.iter().any(|l| l.contains("unread")), "not before the welcome: {before:?}");
+    sim.send(i, "CAP END");
+    let after = sim.take(i);
+    let welcome = after.iter().position(|l| l.contains(" 001 ")).expect("a welcome");
+    let unread = after.iter().position(|l| l.ends_with(":* 2 unread in rust since 13:52 (HISTORY #rust)\r"));
+    assert!(unread.is_some_and(|at| at > welcome), "{after:?}");
+}
