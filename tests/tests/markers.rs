@@ -1,6 +1,8 @@
 //! Read markers against the real chatd: a marker set over JSON survives a
-//! restart and a later login is told what is unread (JSON and text), and
-//! IRC clients with `draft/read-marker` set and read markers by time.
+//! restart and a later login is told what is unread (JSON and text), IRC
+//! clients with `draft/read-marker` set and read markers by time, and in a
+//! cluster another node learns a marker from the change feed (skipped
+//! where PostgreSQL or Redis does not answer).
 
 use chatd_tests::{Client, Server, chatd};
 use serde_json::{Value, json};
@@ -107,4 +109,57 @@ fn irc_markread_with_the_capability() {
     let mut gus = server.irc("gus", "draft/read-marker");
     gus.irc("MARKREAD #rust");
     assert!(gus.until(" FAIL ").starts_with(":chatd FAIL MARKREAD ACCOUNT_REQUIRED "));
+}
+
+#[test]
+fn a_marker_set_on_one_node_is_known_to_another() {
+    use chatd_tests::cluster::Cluster;
+    use chatd_tests::outside::{POSTGRES, REDIS};
+    use std::time::{Duration, Instant};
+    if !(POSTGRES.present() && REDIS.present()) {
+        return;
+    }
+    let cluster = Cluster::start(chatd!(), 2, ARGS);
+    let mut gina = json_account(cluster.node(1), "register", "gina");
+    until_type(&mut gina, "logged_in");
+    gina.send(r#"{"type":"create","room":"club"}"#);
+    for k in 1..=3 {
+        gina.send(&json!({"type": "say", "room": "club", "text": format!("m{k}")}).to_string());
+        assert_eq!(until_type(&mut gina, "message")["seq"], k);
+    }
+    gina.send(r#"{"type":"read","room":"club","seq":2}"#);
+    assert_eq!(until_type(&mut gina, "read")["seq"], 2);
+    gina.send(r#"{"type":"quit"}"#);
+    until_type(&mut gina, "bye");
+    // On node 2, once its change feed has brought the marker.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut gina = server_login(cluster.node(2), "gina");
+        gina.send(r#"{"type":"join","room":"club"}"#);
+        until_type(&mut gina, "joined");
+        gina.send(r#"{"type":"read","room":"club"}"#);
+        let marker = until_type(&mut gina, "read");
+        if marker["seq"] == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "node 2 never learned the marker: {marker}\n{}", cluster.logs());
+        gina.send(r#"{"type":"quit"}"#);
+        until_type(&mut gina, "bye");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A JSON client logged in to `name` on `server`, asking again while the
+/// account is not yet known there or its name is still held.
+fn server_login(server: &Server, name: &str) -> Client {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut client = json_account(server, "login", name);
+        let answer = client.json();
+        match answer["type"].as_str() {
+            Some("nick" | "logged_in") => return client,
+            _ => assert!(std::time::Instant::now() < deadline, "{name} cannot log in: {answer}"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
