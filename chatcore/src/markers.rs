@@ -191,6 +191,34 @@ impl World {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
+impl World {
+    /// What must hold of the markers: every room's are of accounts that
+    /// list the room, every conversation's name an account, and no account
+    /// keeps more than `max_read_markers`.
+    pub(crate) fn check_markers(&self) -> Result<(), crate::invariant_violation::InvariantViolation> {
+        let broken = |account: &NameKey| crate::invariant_violation::InvariantViolation::ReadMarkers {
+            account: account.to_string(),
+        };
+        for (key, room) in &self.rooms {
+            for account in room.read_markers.keys() {
+                if self.accounts.get(account).is_none_or(|a| !a.markers.rooms.contains(key)) {
+                    return Err(broken(account));
+                }
+            }
+        }
+        for (key, account) in &self.accounts {
+            let markers = &account.markers;
+            if markers.len() > self.config.max_read_markers
+                || markers.conversations.keys().any(|with| !self.accounts.contains_key(with))
+            {
+                return Err(broken(key));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Turn<'_> {
     /// `/read`, JSON `read`, IRC `MARKREAD`: with a number (`seq`) or a time
     /// (`ts`, IRC's), moves the account's marker in the room or the
