@@ -65,7 +65,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 77] = [
+const LINES: [&str; 82] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -143,6 +143,11 @@ const LINES: [&str; 77] = [
     "CHATHISTORY AFTER #{} msgid=1 10",
     "/history {} after 1",
     "/history @{} after 0",
+    "/read",
+    "/read {} 2",
+    "{\"type\":\"read\",\"room\":\"{}\",\"seq\":2}",
+    "MARKREAD #{} timestamp=2023-11-14T22:13:21.000Z",
+    "/history {} since",
 ];
 
 /// An engine, its clock, and what the driver knows from outside.
