@@ -300,3 +300,27 @@ fn an_irc_client_logged_in_by_sasl_hears_the_unread_after_its_welcome() {
     let unread = after.iter().position(|l| l.ends_with(":* 2 unread in rust since 13:52 (HISTORY #rust)\r"));
     assert!(unread.is_some_and(|at| at > welcome), "{after:?}");
 }
+
+#[test]
+fn a_conversation_has_a_marker_by_whisper_number() {
+    let (mut sim, a, _) = alice_and_bob(super::relaxed().with_emit_records(true), 0);
+    let d = json_client(&mut sim);
+    sim.send_json(d, &json!({"type": "register", "name": "dave", "password": "hunter33", "confirm": "hunter33"}));
+    for text in ["one", "two"] {
+        sim.send_json(a, &json!({"type": "msg", "to": "dave", "text": text}));
+    }
+    sim.take(a);
+    sim.take(d);
+    let now = sim.now().unix_ms;
+    let marker = |seq: u64| json!({"type": "read", "with": "dave", "seq": seq, "ts": now});
+    // Beyond the newest whisper: the newest.
+    sim.send_json(a, &json!({"type": "read", "with": "Dave", "seq": 9}));
+    sim.send_json(a, &json!({"type": "read", "with": "dave", "seq": 1}));
+    sim.send_json(a, &json!({"type": "read", "with": "dave"}));
+    assert_eq!(sim.take_json(a), [marker(2), marker(2), marker(2)]);
+    assert_eq!(sim.take(d), Vec::<String>::new(), "dave's markers are his own");
+    sim.send_json(d, &json!({"type": "read", "with": "alice"}));
+    assert_eq!(sim.take_json(d), [json!({"type": "read", "with": "alice", "seq": null, "ts": null})]);
+    // A time cannot be placed among whispers.
+    assert_eq!(refused(&mut sim, a, &json!({"type": "read", "with": "dave", "ts": now})), "markread_params");
+}
