@@ -7,11 +7,11 @@
 //! among all whispers) and the time of that message: IRC's
 //! `draft/read-marker` names markers by time, and the engine maps a time
 //! to the newest message it holds in memory said at or before it. Markers
-//! only move forward. A room's markers are kept with the room, so that
-//! they go with it when it is dropped (a room created again under the name
-//! numbers from 1); the account keeps the names of the rooms it marked, to
-//! find them at login, and forgets the names of rooms that are gone when
-//! it finds them. Each change is a [`Record::ReadMarker`], and every
+//! only move forward. The room table keeps rooms' markers, and removes
+//! them with their room (a room created again under the name numbers
+//! from 1); the account keeps the names of the rooms it marked, to find
+//! them at login, and forgets the names of rooms that are gone when it
+//! finds them. Each change is a [`Record::ReadMarker`], and every
 //! connection of the account, on this node or (through the store's change
 //! feed) on another, is told.
 
@@ -31,11 +31,11 @@ use crate::room::Room;
 use crate::turn::Turn;
 use crate::world::World;
 
-/// What a room's messages after `account`'s marker come to: how many,
-/// the first one's number, and its time if the room holds it in memory.
-/// `None` without a marker, or with nothing after it.
-pub(crate) fn unread_in(room: &Room, account: &NameKey) -> Option<(u64, u64, Option<u64>)> {
-    let marker = room.read_markers.get(account)?;
+/// What a room's messages after `marker` come to: how many, the first
+/// one's number, and its time if the room holds it in memory. `None`
+/// without a marker, or with nothing after it.
+pub(crate) fn unread_in(room: &Room, marker: Option<Marker>) -> Option<(u64, u64, Option<u64>)> {
+    let marker = marker?;
     let newest = room.next_seq.saturating_sub(1);
     if marker.seq >= newest {
         return None;
@@ -89,7 +89,7 @@ impl World {
     /// `account`'s marker in `target`, if it has one.
     pub(crate) fn marker(&self, account: &NameKey, target: &ReadTarget) -> Option<Marker> {
         match target {
-            ReadTarget::Room(room) => self.rooms.get(&NameKey::of(room))?.read_markers.get(account).copied(),
+            ReadTarget::Room(room) => self.rooms.marker(&NameKey::of(room), account),
             ReadTarget::Conversation(with) => {
                 self.accounts.get(account)?.markers.conversations.get(&NameKey::of(with)).copied()
             }
@@ -119,16 +119,18 @@ impl World {
         match target {
             ReadTarget::Room(name) => {
                 let key = NameKey::of(name);
-                let room = self.rooms.get_mut(&key).ok_or_else(|| RestoreError::UnknownRoom(name.clone()))?;
-                match room.read_markers.get(account) {
+                if !self.rooms.contains_key(&key) {
+                    return Err(RestoreError::UnknownRoom(name.clone()));
+                }
+                match self.rooms.marker(&key, account) {
                     Some(marker) if marker.seq >= to.seq => return Ok(false),
                     Some(_) => {}
                     None if full && !markers.rooms.contains(&key) => return Ok(false),
                     None => {
-                        markers.rooms.insert(key);
+                        markers.rooms.insert(key.clone());
                     }
                 }
-                room.read_markers.insert(account.clone(), to);
+                self.rooms.set_marker(&key, account, to);
             }
             ReadTarget::Conversation(with) => {
                 let key = NameKey::of(with);
@@ -148,10 +150,7 @@ impl World {
     fn forget_gone_rooms(&mut self, account: &NameKey) {
         let rooms = &self.rooms;
         if let Some(found) = self.accounts.get_mut(account) {
-            found
-                .markers
-                .rooms
-                .retain(|key| rooms.get(key).is_some_and(|room| room.read_markers.contains_key(account)));
+            found.markers.rooms.retain(|key| rooms.marker(key, account).is_some());
         }
     }
 
@@ -178,15 +177,15 @@ impl World {
     /// for none), as the specification asks of every join (`irc_first`
     /// asks for that line alone, which goes right after the JOIN); any
     /// other client, how much is unread, if anything is.
-    pub(crate) fn markers_on_join(client: &Client, room: &Room, irc_first: bool) -> Option<Bytes> {
+    pub(crate) fn markers_on_join(&self, client: &Client, room: &Room, irc_first: bool) -> Option<Bytes> {
         let account = client.account.as_ref()?;
+        let marker = self.rooms.marker(&NameKey::of(&room.name), account);
         let irc_marker = client.irc.as_ref().is_some_and(|session| session.caps.has(Cap::ReadMarker));
         if irc_first || irc_marker {
-            let marker = room.read_markers.get(account).copied();
             let target = ReadTarget::Room(room.name.clone());
             return (irc_first && irc_marker).then(|| client.render(&marker_event(&target, marker)));
         }
-        let (count, first_seq, since_ms) = unread_in(room, account)?;
+        let (count, first_seq, since_ms) = unread_in(room, marker)?;
         Some(client.render(&Event::Unread { room: &room.name, count, first_seq, since_ms }))
     }
 }
@@ -200,11 +199,10 @@ impl World {
         let broken = |account: &NameKey| crate::invariant_violation::InvariantViolation::ReadMarkers {
             account: account.to_string(),
         };
-        for (key, room) in &self.rooms {
-            for account in room.read_markers.keys() {
-                if self.accounts.get(account).is_none_or(|a| !a.markers.rooms.contains(key)) {
-                    return Err(broken(account));
-                }
+        for (key, account) in self.rooms.markers() {
+            let listed = self.accounts.get(account).is_some_and(|a| a.markers.rooms.contains(key));
+            if !listed || !self.rooms.contains_key(key) {
+                return Err(broken(account));
             }
         }
         for (key, account) in &self.accounts {
@@ -299,7 +297,7 @@ impl Turn<'_> {
         let Some(client) = world.clients.get(&self.id) else { return };
         for key in marked {
             let Some(room) = world.rooms.get(key) else { continue };
-            if let Some((count, first_seq, since_ms)) = unread_in(room, &account) {
+            if let Some((count, first_seq, since_ms)) = unread_in(room, world.rooms.marker(key, &account)) {
                 let event = Event::Unread { room: &room.name, count, first_seq, since_ms };
                 self.out.send(self.id, client.render(&event));
             }

@@ -1,5 +1,5 @@
 //! What a read marker is, apart from what the engine does with it
-//! (`markers.rs`), so that a room and an account can hold markers
+//! (`markers.rs`), so that the room table and an account can hold markers
 //! without importing the code that moves them.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,7 +16,7 @@ pub(crate) struct Marker {
 }
 
 /// What an account keeps of its markers: the rooms it marked (the markers
-/// themselves are the rooms'), and its conversations' markers. At most
+/// themselves are the room table's), and its conversations' markers. At most
 /// `Config::max_read_markers` in all.
 #[derive(Debug, Default)]
 pub(crate) struct AccountMarkers {

@@ -128,7 +128,7 @@ impl Turn<'_> {
         let room = &world.rooms[&key];
         let mut replay = welcome.to_vec();
         // IRC's `draft/read-marker` wants the marker right after the JOIN.
-        replay.extend_from_slice(&World::markers_on_join(client, room, true).unwrap_or_default());
+        replay.extend_from_slice(&world.markers_on_join(client, room, true).unwrap_or_default());
         if let Some(topic) = &room.topic {
             let event = Event::Topic {
                 room: &room.name,
@@ -179,7 +179,7 @@ impl Turn<'_> {
             }
         }
         // What came after the account's read marker, told after the replay.
-        replay.extend_from_slice(&World::markers_on_join(client, room, false).unwrap_or_default());
+        replay.extend_from_slice(&world.markers_on_join(client, room, false).unwrap_or_default());
         let cursor = Some((HistoryKey::Room(key), room.history.oldest_seq().unwrap_or(room.next_seq)));
         if let Some(client) = world.clients.get_mut(&id) {
             client.history_cursor = cursor;

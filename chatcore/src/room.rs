@@ -1,6 +1,6 @@
 //! A room: its name, its members and its history.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::ClientId;
 use crate::codec::Wire;
@@ -119,11 +119,6 @@ pub(crate) struct Room {
     pub(crate) modes: RoomModes,
     /// Other nodes' users in it, by name (cluster mode only; see `cluster`).
     pub(crate) remote: BTreeSet<NameKey>,
-    /// How far each account has read it (see `markers.rs`). Kept with the
-    /// room so that they go with it when it is dropped or renewed: a room
-    /// created again under the name numbers from 1, and an old marker
-    /// would hide its messages.
-    pub(crate) read_markers: BTreeMap<NameKey, crate::read_marker::Marker>,
 }
 
 /// A room's topic, who set it and when.
@@ -147,7 +142,6 @@ impl Room {
             topic: None,
             modes: RoomModes::new(owner_is_some),
             remote: BTreeSet::new(),
-            read_markers: BTreeMap::new(),
         }
     }
 
