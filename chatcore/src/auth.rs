@@ -204,6 +204,7 @@ impl Turn<'_> {
         self.tell(Event::LoggedIn { name: &name, offline: kept });
         if welcomed {
             self.deliver_mailbox();
+            self.tell_unread();
         }
     }
 

@@ -167,6 +167,10 @@ impl From<Vec<String>> for Value {
     }
 }
 
+/// A history `since` beyond every message: the page after the reader's
+/// own read marker (text's `/history ROOM since` asks for it this way).
+pub(crate) const SINCE_READ: u64 = u64::MAX;
+
 /// The most targets one PRIVMSG, NOTICE or KICK may name, as IRC's
 /// `TARGMAX` advertises: each is a delivery, and each costs a line of
 /// flood allowance.

@@ -150,14 +150,24 @@ impl Turn<'_> {
             }
             Verb::Block => self.block(command.word("nick")),
             Verb::Unblock => self.unblock(command.word("nick")),
+            Verb::Read => {
+                let (seq, ts) = (command.number("seq"), command.number("ts"));
+                self.read(command.text("room"), command.text("with"), seq, ts)
+            }
             Verb::Blocked => {
                 self.list_blocks();
                 Ok(())
             }
             Verb::History => match (command.text("room"), command.text("with"), history_range(&command)) {
                 (_, _, Err(())) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
-                (room, None, Ok(range)) => self.history(room, range),
-                (None, Some(with), Ok(range)) => self.conversation_history(with, range),
+                (room, None, Ok(range)) => {
+                    let range = self.since_read(room, None, range)?;
+                    self.history(room, range)
+                }
+                (None, Some(with), Ok(range)) => {
+                    let range = self.since_read(None, Some(with), range)?;
+                    self.conversation_history(with, range)
+                }
                 // A room and a conversation at once: which page would it be?
                 (Some(_), Some(_), _) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
             },
@@ -535,7 +545,12 @@ pub(crate) fn is_nick_like(name: &str) -> bool {
 /// Which page a `history` asks for: `before` or `after` a number, or the
 /// default (`None`); both at once is an error (which way would it go?).
 fn history_range(command: &Command) -> Result<Option<HistoryRange>, ()> {
-    match (command.number("before"), command.number("after")) {
+    // `since` is the catch-up spelling of `after`.
+    let after = match (command.number("after"), command.number("since")) {
+        (Some(_), Some(_)) => return Err(()),
+        (after, since) => after.or(since),
+    };
+    match (command.number("before"), after) {
         (Some(_), Some(_)) => Err(()),
         (before, None) => Ok(before.map(HistoryRange::Before)),
         (None, Some(after)) => Ok(Some(HistoryRange::After(after))),

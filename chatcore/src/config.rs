@@ -107,7 +107,7 @@ settings! {
     /// ```text
     ///   max_clients × (~800 + max_line_bytes + max_rooms_per_client × 16 + max_blocks × 80)
     /// + max_rooms × (~440 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
-    /// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + max_session_tokens × ~120 + ~160)
+    /// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + max_session_tokens × ~120 + max_read_markers × 120 + ~160)
     /// + max_offline_total × (max_line_bytes + max_nick_len + ~48)
     /// + max_tracked_sources × ~150 × 3      (failed logins, registrations, room creations)
     /// + max_rooms × cluster_max_held × (max_line_bytes + max_nick_len + ~80)   (with `cluster`, rooms with a gap)
@@ -335,6 +335,17 @@ settings! {
         /// assert_eq!(chatcore::Config::default().max_blocks(), 32);
         /// ```
         max_blocks: usize = 32, with_max_blocks;
+        /// Read markers one account keeps: one per room or conversation
+        /// it marked read (`/read`, JSON `read`, IRC `MARKREAD`), about 120
+        /// bytes each (the marker and the account's index of it), kept
+        /// while it is offline. A marker for a new target beyond it is
+        /// refused (`read_marker_limit`) once the markers of rooms that are
+        /// gone are forgotten. Default: 256.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().max_read_markers(), 256);
+        /// ```
+        max_read_markers: usize = 256, with_max_read_markers;
         /// Messages per `/history` page. Bounds one answer. Default: 50.
         ///
         /// ```

@@ -501,6 +501,19 @@ pub(crate) enum Rejection {
     /// Deleting messages on a cluster node: not supported yet.
     #[error("messages cannot be deleted on this server (cluster mode)")]
     DeletionUnavailable,
+    /// A read marker from a client not logged in: markers are an account's.
+    #[error("log in to keep read markers: they belong to your account")]
+    ReadNeedsAccount,
+    /// A read marker for a new room or conversation beyond
+    /// `Config::max_read_markers`.
+    #[error("you keep read markers for {max} rooms and conversations already")]
+    ReadMarkerLimit {
+        /// The limit.
+        max: usize,
+    },
+    /// MARKREAD with a parameter it does not take.
+    #[error("{0}")]
+    MarkReadParams(&'static str),
 }
 
 impl Rejection {
@@ -658,6 +671,9 @@ code_table! {
                 Rejection::AlreadyDeleted { .. } => ("already_deleted", IrcReply::Fail("REDACT", "UNKNOWN_MSGID")),
                 Rejection::NothingToDelete(_) => ("nothing_to_delete", Notice),
                 Rejection::DeletionUnavailable => ("deletion_unavailable", IrcReply::Fail("REDACT", "REDACT_FORBIDDEN")),
+                Rejection::ReadNeedsAccount => ("read_needs_account", IrcReply::Fail("MARKREAD", "ACCOUNT_REQUIRED")),
+                Rejection::ReadMarkerLimit { .. } => ("read_marker_limit", IrcReply::Fail("MARKREAD", "INTERNAL_ERROR")),
+                Rejection::MarkReadParams(_) => ("markread_params", IrcReply::Fail("MARKREAD", "INVALID_PARAMS")),
             }
         }
     }

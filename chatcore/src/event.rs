@@ -146,6 +146,15 @@ pub(crate) enum Event<'a> {
         newest: Option<u64>,
         unreadable: usize,
     },
+    /// An account's read marker in a room or conversation: asked for, set,
+    /// or moved by another of its connections. `seq: None`: nothing
+    /// marked read yet. `unix_ms`: the time of the message it marks, for
+    /// IRC's `draft/read-marker`, which names markers by time.
+    ReadMarker { of: PageOf<'a>, seq: Option<u64>, unix_ms: Option<u64> },
+    /// On logging in or joining: `count` messages of `room` came after
+    /// the account's read marker, the first of them numbered `first_seq`
+    /// and said at `since_ms` (if the room still holds it in memory).
+    Unread { room: &'a str, count: u64, first_seq: u64, since_ms: Option<u64> },
     /// A private message; sent to the recipient and echoed to the sender.
     /// `offline`: it was kept while the recipient was away. `seq`: its
     /// number in the conversation, when it is kept there (between accounts).

@@ -331,4 +331,13 @@ pub enum InvariantViolation {
         /// The client.
         client: ClientId,
     },
+    /// A room holds a read marker of an account that does not exist or
+    /// does not list the room among those it marked, a conversation
+    /// marker names no account, or an account keeps more markers than
+    /// `Config::max_read_markers`.
+    #[error("read markers of account {account:?} are inconsistent")]
+    ReadMarkers {
+        /// The folded account name.
+        account: String,
+    },
 }

@@ -22,6 +22,7 @@ impl World {
         self.check_indexes()?;
         self.check_rooms()?;
         self.check_cluster()?;
+        self.check_markers()?;
         self.check_gaps()
     }
 

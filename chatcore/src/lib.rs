@@ -206,10 +206,12 @@ mod history; // the ring of a room's last messages
 mod irc; // IRC's own commands and each IRC client's session: registration, CAP, SASL, WHOIS, NAMES, ...
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
 mod listing; // /users, /who, /list, /since and NAMES, a page at a time
+mod markers; // read markers: how far each account has read, unread counts, catching up
 mod moderation; // room operators: modes, kicks, invitations; join and speak checks
 mod modes; // room modes in IRC's letters: parsing, matching bans
 mod names; // nickname and room-name rules
 mod operators; // server operators: /broadcast, /kill, IRC's OPER
+mod read_marker; // what a read marker is, which rooms and accounts hold
 mod replay; // history on join and /history pages
 mod room; // members and history of one room
 mod timers; // registration and idle deadlines
@@ -271,7 +273,7 @@ pub use output::{
     BYE_CODES, ByeCode, ClientId, DisconnectReason, HistoryRange, HistoryTarget, OperatorAction, OperatorActionKind,
     Output,
 };
-pub use record::{MessageKind, Record, RestoreError, StoredMessage, StoredModes};
+pub use record::{MessageKind, ReadTarget, Record, RestoreError, StoredMessage, StoredModes};
 pub use restore::StorageStatus;
 pub use source::{ParseSourceError, SourceKey};
 pub use stats::Stats;

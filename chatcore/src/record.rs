@@ -211,6 +211,41 @@ pub enum Record {
         /// The account.
         account: Box<str>,
     },
+    /// An account's read marker moved forward: it has read `target` up to
+    /// message `seq` (a room's number, or a whisper's number among all
+    /// whispers). A store keeps one per account and target, the one with
+    /// the greatest `seq` (an upsert that never moves back), and forgets a
+    /// room's markers with the room ([`Record::RoomDropped`]).
+    ReadMarker {
+        /// The account, as registered.
+        account: Box<str>,
+        /// The room or conversation read.
+        target: ReadTarget,
+        /// The number of the newest message read.
+        seq: u64,
+        /// That message's time, as far as the engine knew it (what IRC's
+        /// `draft/read-marker` shows the marker as).
+        unix_ms: u64,
+    },
+}
+
+/// What a read marker ([`Record::ReadMarker`]) is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ReadTarget {
+    /// A room, by its name as created.
+    Room(Box<str>),
+    /// The account's whispers with another account, by its name as
+    /// registered.
+    Conversation(Box<str>),
+}
+
+impl ReadTarget {
+    /// The name the target goes by: the room's or the other account's.
+    pub fn name(&self) -> &str {
+        match self {
+            ReadTarget::Room(name) | ReadTarget::Conversation(name) => name,
+        }
+    }
 }
 
 /// A room message or a whisper between accounts: what a room keeps in

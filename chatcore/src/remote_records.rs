@@ -55,6 +55,8 @@ impl World {
             Applied::Kept(account) => self.deliver_kept_now(out, now, &account),
             // Revoking every token logs the account out everywhere but where it was asked.
             Applied::LoggedOut(account) => self.log_out_sessions(out, now, &account, None),
+            // Set on another node: this node's connections of the account follow.
+            Applied::Marker(account, target) => self.tell_marker(out, &account, &target, None),
             Applied::Quietly => {}
         }
     }

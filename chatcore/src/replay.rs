@@ -123,6 +123,8 @@ impl Turn<'_> {
         let Some(client) = world.clients.get(&id) else { return };
         let room = &world.rooms[&key];
         let mut replay = welcome.to_vec();
+        // IRC's `draft/read-marker` wants the marker right after the JOIN.
+        replay.extend_from_slice(&world.markers_on_join(client, room, true).unwrap_or_default());
         if let Some(topic) = &room.topic {
             let event = Event::Topic {
                 room: &room.name,
@@ -163,6 +165,8 @@ impl Turn<'_> {
                 replay.extend_from_slice(&client.render(&event));
             }
         }
+        // What came after the account's read marker, told after the replay.
+        replay.extend_from_slice(&world.markers_on_join(client, room, false).unwrap_or_default());
         let cursor = Some((HistoryKey::Room(key), room.history.oldest_seq().unwrap_or(room.next_seq)));
         if let Some(client) = world.clients.get_mut(&id) {
             client.history_cursor = cursor;

@@ -34,6 +34,8 @@ pub(crate) enum Applied {
     Modes(NameKey, RoomModes),
     /// A whisper was kept in the account's mailbox.
     Kept(NameKey),
+    /// The account's read marker in the target moved: its connections are told.
+    Marker(NameKey, crate::record::ReadTarget),
     /// The room was removed; here it is, with its members, to tell them.
     Dropped(NameKey, Box<Room>),
     /// Every session token of the account was revoked: its sessions end.
@@ -229,6 +231,14 @@ impl World {
             Record::OperatorRevoked { account } => {
                 self.operators.revoke(&NameKey::of(&account));
                 Applied::Quietly
+            }
+            Record::ReadMarker { account, target, seq, unix_ms } => {
+                let key = NameKey::of(&account);
+                // A marker that is behind, or beyond today's limit, changes nothing.
+                match self.move_marker(&key, &target, crate::read_marker::Marker { seq, unix_ms })? {
+                    true => Applied::Marker(key, target),
+                    false => Applied::Quietly,
+                }
             }
         };
         Ok(applied)

@@ -49,6 +49,17 @@ impl fmt::Display for ClockUtc {
     }
 }
 
+/// Shows a wall-clock time as `HH:MM` in UTC: when something began, in a
+/// line that only needs the minute (the first unread message).
+pub(crate) struct HourMinuteUtc(pub(crate) u64);
+
+impl fmt::Display for HourMinuteUtc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let minutes_of_day = (self.0 / 60_000) % 1440;
+        write!(f, "{:02}:{:02}", minutes_of_day / 60, minutes_of_day % 60)
+    }
+}
+
 /// Shows a wall-clock time as `YYYY-MM-DD HH:MM:SS UTC`.
 pub(crate) struct DateTimeUtc(pub(crate) u64);
 
@@ -102,6 +113,8 @@ mod tests {
         assert_eq!(ClockUtc(1_704_164_645_678).to_string(), "03:04:05");
         assert_eq!(ClockUtc(0).to_string(), "00:00:00");
         assert_eq!(ClockUtc(86_399_999).to_string(), "23:59:59");
+        assert_eq!(HourMinuteUtc(1_704_164_645_678).to_string(), "03:04");
+        assert_eq!(HourMinuteUtc(86_399_999).to_string(), "23:59");
     }
 
     #[test]

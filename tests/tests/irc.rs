@@ -14,7 +14,7 @@ fn an_irc_client_registers_cap_first_and_shares_a_room_with_a_text_client() {
     irc.irc("CAP LS 302");
     assert_eq!(
         irc.irc_line(),
-        ":chatd CAP * LS :batch draft/chathistory draft/message-redaction echo-message labeled-response message-tags sasl=PLAIN server-time"
+        ":chatd CAP * LS :batch draft/chathistory draft/message-redaction draft/read-marker echo-message labeled-response message-tags sasl=PLAIN server-time"
     );
     irc.irc("NICK alice\r\nUSER alice 0 * :Alice\r\nCAP END");
     irc.until(" 001 alice ");

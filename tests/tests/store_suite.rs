@@ -6,7 +6,8 @@
 //! PostgreSQL's connections) is tested beside its store.
 
 use chatcore::{
-    Config, Engine, HistoryTarget, MessageKind, PasswordHash, Record, StoredMessage, StoredModes, TokenHash, TokenId,
+    Config, Engine, HistoryTarget, MessageKind, PasswordHash, ReadTarget, Record, StoredMessage, StoredModes,
+    TokenHash, TokenId,
 };
 use chatd::store::{Backend, Page, Retention};
 use chatd_tests::against_both_stores;
@@ -33,6 +34,7 @@ against_both_stores!(
     a_deleted_messages_text_is_erased_and_its_tombstone_and_deletion_are_kept,
     session_tokens_survive_reopening_and_revoking_deletes_them,
     operator_grants_survive_reopening_once_each_and_a_revocation_removes_one,
+    read_markers_only_move_forward_and_go_with_their_room,
 );
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
@@ -524,4 +526,36 @@ fn session_tokens_survive_reopening_and_revoking_deletes_them(place: &dyn Place)
         loaded.contains(&Record::AccountCreated { name: "Alice".into(), hash: new_hash, unix_ms: 2 }),
         "{loaded:?}"
     );
+}
+
+fn marker(account: &str, target: ReadTarget, seq: u64) -> Record {
+    Record::ReadMarker { account: account.into(), target, seq, unix_ms: 1_000 * seq }
+}
+
+fn markers_of(records: &[Record]) -> Vec<Record> {
+    records.iter().filter(|r| matches!(r, Record::ReadMarker { .. })).cloned().collect()
+}
+
+fn read_markers_only_move_forward_and_go_with_their_room(place: &dyn Place) {
+    let mut store = place.open();
+    store.commit(&sample()).unwrap();
+    let bob = Record::AccountCreated { name: "Bob".into(), hash: PasswordHash::new("$argon2id$y"), unix_ms: 7 };
+    let rust = || ReadTarget::Room("rust".into());
+    let with_bob = || ReadTarget::Conversation("bob".into());
+    store
+        .commit(&[bob, marker("alice", rust(), 1), marker("ALICE", rust(), 2), marker("alice", with_bob(), 9)])
+        .unwrap();
+    // Behind the stored marker: an upsert that keeps the greater.
+    store.commit(&[marker("alice", rust(), 1), marker("alice", with_bob(), 3)]).unwrap();
+    let loaded = store.load(100).unwrap();
+    assert_eq!(
+        markers_of(&loaded),
+        [marker("Alice", with_bob(), 9), marker("Alice", rust(), 2)],
+        "markers come back once each, the furthest, after what they name"
+    );
+    let engine = Engine::restore(Config::default(), loaded).unwrap();
+    assert_eq!(engine.history_len("rust"), Some(2));
+    store.commit(&[Record::RoomDropped { room: "Rust".into() }]).unwrap();
+    store.commit(&[Record::RoomCreated { room: "rust".into(), unix_ms: 9, owner: None }]).unwrap();
+    assert_eq!(markers_of(&store.load(100).unwrap()), [marker("Alice", with_bob(), 9)]);
 }

@@ -187,6 +187,25 @@ enum Reply<'a> {
         #[serde(skip_serializing_if = "is_zero")]
         unreadable: usize,
     },
+    Read {
+        room: &'a str,
+        seq: Option<u64>,
+        ts: Option<u64>,
+    },
+    // The same `type` as a room's marker; `with` instead of `room` tells them apart.
+    #[serde(rename = "read")]
+    ConversationRead {
+        with: &'a str,
+        seq: Option<u64>,
+        ts: Option<u64>,
+    },
+    Unread {
+        room: &'a str,
+        count: u64,
+        first_seq: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+    },
     Whisper {
         from: &'a str,
         to: &'a str,
@@ -399,6 +418,11 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Whisper { from, to, text, unix_ms, offline, seq, .. } => {
             Reply::Whisper { from, to, text, ts: unix_ms, offline, seq }
         }
+        Event::ReadMarker { of: PageOf::Room(room), seq, unix_ms } => Reply::Read { room, seq, ts: unix_ms },
+        Event::ReadMarker { of: PageOf::Conversation { with }, seq, unix_ms } => {
+            Reply::ConversationRead { with, seq, ts: unix_ms }
+        }
+        Event::Unread { room, count, first_seq, since_ms } => Reply::Unread { room, count, first_seq, since: since_ms },
         Event::Kept { to } => Reply::Kept { to },
         Event::Registered { name } => Reply::Registered { name },
         Event::LoggedIn { name, offline } => Reply::LoggedIn { name, offline },

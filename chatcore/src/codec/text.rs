@@ -11,7 +11,7 @@ use crate::credentials::Password;
 use crate::error::Rejection;
 use crate::event::{Event, ListPage, MessageKind, PageOf};
 use crate::names::LOBBY;
-use crate::time::{ClockUtc, DateTimeUtc};
+use crate::time::{ClockUtc, DateTimeUtc, HourMinuteUtc};
 
 pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     let line = line.trim_end();
@@ -37,7 +37,27 @@ pub(super) fn parse(line: &str) -> Result<Command, Rejection> {
     {
         return Ok(arguments(verb, args)?.with("after", after));
     }
+    if verb == Verb::History
+        && let Some((args, since)) = history_since(args)
+    {
+        return Ok(arguments(verb, args)?.with("since", since));
+    }
     arguments(verb, args)
+}
+
+/// `/history [ROOM] since [N]`: the page after message N or, with no
+/// number, after the reader's read marker (a `since` beyond every
+/// message, [`SINCE_READ`](crate::command::SINCE_READ), asks for that).
+fn history_since(args: &str) -> Option<(&str, u64)> {
+    let args = args.trim();
+    let (head, last) = args.rsplit_once(char::is_whitespace).unwrap_or(("", args));
+    if last.eq_ignore_ascii_case("since") {
+        return Some((head.trim_end(), crate::command::SINCE_READ));
+    }
+    let number = last.parse().ok()?;
+    let head = head.trim_end();
+    let (rest, word) = head.rsplit_once(char::is_whitespace).unwrap_or(("", head));
+    word.eq_ignore_ascii_case("since").then_some((rest, number))
 }
 
 /// `/history [ROOM|@NICK] after N` pages forward from message N: the
@@ -89,9 +109,9 @@ fn arguments(verb: Verb, line: &str) -> Result<Command, Rejection> {
     Ok(conventions(command))
 }
 
-/// What only text writes this way: `/topic -` clears the topic, and
+/// What only text writes this way: `/topic -` clears the topic,
 /// `/history @NICK` pages the whispers with NICK (room names never start
-/// with `@`).
+/// with `@`), and `/read` marks up to the newest unless given a number.
 fn conventions(command: Command) -> Command {
     match command.verb {
         Verb::Topic if command.text("text") == Some("-") => command.with("text", ""),
@@ -99,6 +119,15 @@ fn conventions(command: Command) -> Command {
             Some(nick) => Command::new(Verb::History).with("with", nick),
             None => command,
         },
+        // `/read @NICK` marks the whispers with NICK; with no SEQ, everything
+        // up to the newest (a number beyond it is the newest).
+        Verb::Read => {
+            let seq = command.number("seq").unwrap_or(u64::MAX);
+            match command.text("room").and_then(|room| room.strip_prefix('@')) {
+                Some(nick) => Command::new(Verb::Read).with("with", nick).with("seq", seq),
+                None => command.with("seq", seq),
+            }
+        }
         _ => command,
     }
 }
@@ -229,6 +258,26 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         }
         Event::Whisper { to, text, unix_ms, echo: true, .. } => {
             writeln!(out, "[whisper to {to} {}] {text}", ClockUtc(unix_ms))
+        }
+        Event::ReadMarker { of: PageOf::Room(room), seq: Some(seq), .. } => {
+            writeln!(out, "* {room} read up to message {seq}")
+        }
+        Event::ReadMarker { of: PageOf::Room(room), seq: None, .. } => writeln!(out, "* nothing of {room} marked read"),
+        Event::ReadMarker { of: PageOf::Conversation { with }, seq: Some(seq), .. } => {
+            writeln!(out, "* whispers with {with} read up to {seq}")
+        }
+        Event::ReadMarker { of: PageOf::Conversation { with }, seq: None, .. } => {
+            writeln!(out, "* no whispers with {with} marked read")
+        }
+        Event::Unread { room, count, since_ms, .. } => {
+            write!(out, "* {count} unread in {room}")?;
+            if let Some(ms) = since_ms {
+                write!(out, " since {}", HourMinuteUtc(ms))?;
+            }
+            match dialect {
+                Dialect::Text => writeln!(out, " (/history {room})"),
+                Dialect::Irc => writeln!(out, " (HISTORY {})", crate::names::channel(room)),
+            }
         }
         Event::Created { room } => writeln!(out, "* room {room} created"),
         Event::RoomDropped { room, by } => writeln!(out, "* room {room} was dropped by {by}"),

@@ -447,15 +447,28 @@ pub(crate) const COMMANDS: &[Spec] = &[
     // Room names never start with `@`, so `/history @NICK` is a conversation.
     row(
         Verb::History,
-        &[may("room", Word), may("with", Word), may("before", Number), may("after", Number)],
+        &[may("room", Word), may("with", Word), may("before", Number), may("after", Number), may("since", Number)],
         &["history"],
         "/history [ROOM|@NICK]",
         "history",
-        r#"{"type":"history","room":ROOM?,"before":SEQ?|"after":SEQ?} or {"type":"history","with":NICK,"before":SEQ?|"after":SEQ?}"#,
-        "earlier messages of your room, or your whispers with NICK, a page at a time (add after N: the ones after N)",
+        r#"{"type":"history","room":ROOM?,"before":SEQ?|"after":SEQ?|"since":SEQ?} or {"type":"history","with":NICK,"before":SEQ?|"after":SEQ?}"#,
+        "earlier messages of your room, or your whispers with NICK, a page at a time (add after N: the ones after N; since: the ones after your read marker)",
     )
     .text(&["room"])
     .irc("HISTORY", "HISTORY <#room>"),
+    // A marker only moves forward; a SEQ beyond the newest message is the newest.
+    row(
+        Verb::Read,
+        &[may("room", Word), may("with", Word), may("seq", Number), may("ts", Number)],
+        &["read"],
+        "/read [ROOM|@NICK] [SEQ]",
+        "read",
+        r#"{"type":"read","room":ROOM?,"seq":SEQ?|"ts":MS?} or {"type":"read","with":NICK,"seq":SEQ?}"#,
+        "mark your room (or ROOM, or your whispers with NICK) read up to its newest message, or up to SEQ; your other connections follow",
+    )
+    .text(&["room", "seq"])
+    .irc("MARKREAD", "MARKREAD <target> [timestamp=<time>]")
+    .irc_params(&["room", "ts"], 1),
     // IRC's TIME may name a server to ask; there is only this one.
     row(Verb::Time, &[], &["time"], "/time", "time", r#"{"type":"time"}"#, "the server's date and time (UTC)")
         .irc("TIME", "TIME [<server>]")

@@ -36,6 +36,7 @@ pub(crate) enum Verb {
     Unblock,
     Blocked,
     History,
+    Read,
     Time,
     Help,
     Broadcast,

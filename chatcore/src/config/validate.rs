@@ -134,7 +134,7 @@ impl Config {
     }
 
     /// Every count, with its name and range, for [`Config::validate`].
-    fn counts(&self) -> [(&'static str, u64, Range<u64>); 29] {
+    fn counts(&self) -> [(&'static str, u64, Range<u64>); 30] {
         // usize is at most 64 bits on every target Rust supports.
         let n = |value: usize| value as u64;
         [
@@ -159,6 +159,7 @@ impl Config {
             ("max_offline_messages", n(self.max_offline_messages), ranges::MAX_OFFLINE_MESSAGES),
             ("max_offline_total", n(self.max_offline_total), ranges::MAX_OFFLINE_TOTAL),
             ("max_blocks", n(self.max_blocks), ranges::MAX_BLOCKS),
+            ("max_read_markers", n(self.max_read_markers), ranges::MAX_READ_MARKERS),
             ("history_page_len", n(self.history_page_len), ranges::HISTORY_PAGE_LEN),
             ("list_page_len", n(self.list_page_len), ranges::LIST_PAGE_LEN),
             ("conversation_history_len", n(self.conversation_history_len), ranges::CONVERSATION_HISTORY_LEN),

@@ -13,15 +13,17 @@ pub(crate) enum Cap {
     LabeledResponse,
     MessageTags,
     MessageRedaction,
+    ReadMarker,
     Sasl,
     ServerTime,
 }
 
 impl Cap {
-    pub(crate) const ALL: [Cap; 8] = [
+    pub(crate) const ALL: [Cap; 9] = [
         Cap::Batch,
         Cap::ChatHistory,
         Cap::MessageRedaction,
+        Cap::ReadMarker,
         Cap::EchoMessage,
         Cap::LabeledResponse,
         Cap::MessageTags,
@@ -37,6 +39,7 @@ impl Cap {
             Cap::LabeledResponse => "labeled-response",
             Cap::MessageTags => "message-tags",
             Cap::MessageRedaction => "draft/message-redaction",
+            Cap::ReadMarker => "draft/read-marker",
             Cap::Sasl => "sasl",
             Cap::ServerTime => "server-time",
         }
@@ -54,14 +57,14 @@ impl Cap {
         Cap::ALL.into_iter().find(|cap| cap.name().eq_ignore_ascii_case(name))
     }
 
-    fn bit(self) -> u8 {
-        1 << self as u8
+    fn bit(self) -> u16 {
+        1 << self as u16
     }
 }
 
 /// A set of capabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Caps(u8);
+pub(crate) struct Caps(u16);
 
 impl Caps {
     pub(crate) fn has(self, cap: Cap) -> bool {

@@ -65,7 +65,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 82] = [
+const LINES: [&str; 87] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -148,6 +148,11 @@ const LINES: [&str; 82] = [
     "{\"type\":\"delete\",\"room\":\"{}\",\"seq\":1}",
     "CAP REQ :draft/message-redaction",
     "REDACT #{} 1-{} :why",
+    "/read",
+    "/read {} 2",
+    "{\"type\":\"read\",\"room\":\"{}\",\"seq\":2}",
+    "MARKREAD #{} timestamp=2023-11-14T22:13:21.000Z",
+    "/history {} since",
 ];
 
 /// An engine, its clock, and what the driver knows from outside.

@@ -193,6 +193,9 @@ fn position(rejection: &Rejection) -> usize {
         R::BroadcastLimit { .. } => 97,
         R::NoOperHost => 98,
         R::OperPasswordMismatch => 99,
+        R::ReadNeedsAccount => 100,
+        R::ReadMarkerLimit { .. } => 101,
+        R::MarkReadParams(_) => 102,
     }
 }
 
@@ -300,6 +303,9 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::BroadcastLimit { per_minute: 1, retry_secs: 1 }, "broadcast_limit"),
         (Rejection::NoOperHost, "no_oper_host"),
         (Rejection::OperPasswordMismatch, "oper_password_mismatch"),
+        (Rejection::ReadNeedsAccount, "read_needs_account"),
+        (Rejection::ReadMarkerLimit { max: 1 }, "read_marker_limit"),
+        (Rejection::MarkReadParams("x"), "markread_params"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

@@ -44,7 +44,7 @@ fn an_irc_user_registers_joins_and_talks_with_a_text_user() {
     assert_eq!(
         sim.take(a),
         [
-            ":chatd CAP * LS :batch draft/chathistory draft/message-redaction echo-message labeled-response message-tags sasl=PLAIN server-time\r"
+            ":chatd CAP * LS :batch draft/chathistory draft/message-redaction draft/read-marker echo-message labeled-response message-tags sasl=PLAIN server-time\r"
         ]
     );
     sim.send(a, "NICK alice");

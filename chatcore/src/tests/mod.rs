@@ -24,6 +24,7 @@ mod json;
 mod labeled;
 mod lines;
 mod lists;
+mod markers; // read markers, unread counts, catching up since the marker
 mod messages;
 mod moderation;
 mod modes;

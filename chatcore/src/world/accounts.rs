@@ -41,6 +41,8 @@ pub(crate) struct Account {
     /// Sources it logged in from, oldest first, at most
     /// `Config::max_known_sources`: exempt from the per-account throttle.
     pub(crate) known_sources: VecDeque<SourceKey>,
+    /// How far it has read its rooms and conversations (see `markers.rs`).
+    pub(crate) markers: crate::read_marker::AccountMarkers,
 }
 
 impl Account {
@@ -52,6 +54,7 @@ impl Account {
             mailbox: VecDeque::new(),
             blocks: BTreeMap::new(),
             known_sources: VecDeque::new(),
+            markers: crate::read_marker::AccountMarkers::default(),
         }
     }
 

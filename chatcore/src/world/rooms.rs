@@ -16,6 +16,7 @@ use crate::lockout::{Creator, RoomCreations};
 use crate::modes::RoomModes;
 use crate::names::{NameKey, from_name};
 use crate::outbox::Outbox;
+use crate::read_marker::Marker;
 use crate::record::Record;
 use crate::room::Room;
 use crate::time::Now;
@@ -31,6 +32,12 @@ pub(crate) struct Rooms {
     creations: RoomCreations,
     /// When empty rooms are next checked for expiry, while any may expire.
     next_sweep: Option<Instant>,
+    /// Each room's read markers by account (see `markers.rs`), beside the
+    /// table rather than in each room, so that a room nobody marked costs
+    /// nothing. They go with their room wherever it is removed or renewed:
+    /// a room created again under the name numbers from 1, and an old
+    /// marker would hide its messages.
+    markers: BTreeMap<NameKey, BTreeMap<NameKey, Marker>>,
 }
 
 impl Rooms {
@@ -62,7 +69,27 @@ impl Rooms {
     }
 
     pub(crate) fn remove(&mut self, key: &NameKey) -> Option<Room> {
+        self.markers.remove(key);
         self.table.remove(key)
+    }
+
+    /// `account`'s read marker in the room at `key`, if it has one.
+    pub(crate) fn marker(&self, key: &NameKey, account: &NameKey) -> Option<Marker> {
+        self.markers.get(key)?.get(account).copied()
+    }
+
+    /// Sets `account`'s read marker in the room at `key`, if the room
+    /// exists (the caller moves markers only forward).
+    pub(crate) fn set_marker(&mut self, key: &NameKey, account: &NameKey, marker: Marker) {
+        if self.table.contains_key(key) {
+            self.markers.entry(key.clone()).or_default().insert(account.clone(), marker);
+        }
+    }
+
+    /// Every room's markers: the room and each account with a marker in it.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) fn markers(&self) -> impl Iterator<Item = (&NameKey, &NameKey)> {
+        self.markers.iter().flat_map(|(room, accounts)| accounts.keys().map(move |account| (room, account)))
     }
 
     pub(crate) fn values(&self) -> btree_map::Values<'_, NameKey, Room> {
@@ -126,6 +153,7 @@ impl Rooms {
         }
         let name = room.name.clone();
         *room = Room::new(&name, None, Some(now.unix_ms));
+        self.markers.remove(key);
         out.persist(Record::RoomDropped { room: name.clone() });
         out.persist(Record::RoomCreated { room: name.clone(), unix_ms: now.unix_ms, owner: None });
         out.persist(Record::RoomVacated { room: name, unix_ms: now.unix_ms });
@@ -163,13 +191,15 @@ impl Rooms {
             return;
         }
         self.next_sweep = None;
-        self.table.retain(|_, room| {
+        let markers = &mut self.markers;
+        self.table.retain(|key, room| {
             let expiry = room.idle_expiry(config);
             let since = room.empty_since_ms;
             let expired = !expiry.is_zero()
                 && since.is_some_and(|since| now.unix_ms.saturating_sub(since) >= expiry.as_millis() as u64);
             if expired {
                 out.persist(Record::RoomDropped { room: room.name.clone() });
+                markers.remove(key);
             }
             !expired
         });

@@ -200,6 +200,11 @@ pub(crate) struct EngineArgs {
           value_parser = count::<usize>(ranges::MAX_BLOCKS))]
     max_blocks: usize,
 
+    /// Read markers one account keeps: rooms and conversations it marked read.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_read_markers(),
+          value_parser = count::<usize>(ranges::MAX_READ_MARKERS))]
+    max_read_markers: usize,
+
     /// Messages per /history page. Bounds one answer.
     #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len(),
           value_parser = count::<usize>(ranges::HISTORY_PAGE_LEN))]
@@ -328,6 +333,7 @@ impl EngineArgs {
             .with_max_offline_messages(self.max_offline_messages)
             .with_max_offline_total(self.max_offline_total)
             .with_max_blocks(self.max_blocks)
+            .with_max_read_markers(self.max_read_markers)
             .with_history_page_len(self.history_page_len)
             .with_list_page_len(self.list_page_len)
             .with_conversation_history_len(self.conversation_history_len)

@@ -42,6 +42,7 @@ fn every_engine_flag_reaches_the_config() {
         "--max-offline-messages=3",
         "--max-offline-total=30",
         "--max-blocks=4",
+        "--max-read-markers=5",
         "--history-page-len=6",
         "--list-page-len=11",
         "--conversation-history-len=9",
@@ -85,6 +86,7 @@ fn every_engine_flag_reaches_the_config() {
         .with_max_offline_messages(3)
         .with_max_offline_total(30)
         .with_max_blocks(4)
+        .with_max_read_markers(5)
         .with_history_page_len(6)
         .with_list_page_len(11)
         .with_conversation_history_len(9)

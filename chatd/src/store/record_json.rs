@@ -12,7 +12,9 @@
 //! derives (chatcore keeps serde behind its `json` feature), and the
 //! format of what lies in the database is chatd's to keep stable.
 
-use chatcore::{MessageKind, PasswordHash, Record, SourceKey, StoredMessage, StoredModes, TokenHash, TokenId};
+use chatcore::{
+    MessageKind, PasswordHash, ReadTarget, Record, SourceKey, StoredMessage, StoredModes, TokenHash, TokenId,
+};
 use serde_json::{Map, Value, json};
 
 /// A feed entry that is not a record this chatd can read.
@@ -95,6 +97,13 @@ pub fn encode(record: &Record) -> Value {
         Record::TokensRevoked { account } => json!({ "kind": "tokens_revoked", "account": account }),
         Record::OperatorGranted { account } => json!({ "kind": "operator_granted", "account": account }),
         Record::OperatorRevoked { account } => json!({ "kind": "operator_revoked", "account": account }),
+        // The target as a history request names it: `room`, or `with` for a conversation.
+        Record::ReadMarker { account, target: ReadTarget::Room(room), seq, unix_ms } => {
+            json!({ "kind": "read_marker", "account": account, "room": room, "seq": seq, "unix_ms": unix_ms })
+        }
+        Record::ReadMarker { account, target: ReadTarget::Conversation(with), seq, unix_ms } => {
+            json!({ "kind": "read_marker", "account": account, "with": with, "seq": seq, "unix_ms": unix_ms })
+        }
     }
 }
 
@@ -198,6 +207,15 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
         "tokens_revoked" => Record::TokensRevoked { account: f.text("account")? },
         "operator_granted" => Record::OperatorGranted { account: f.text("account")? },
         "operator_revoked" => Record::OperatorRevoked { account: f.text("account")? },
+        "read_marker" => Record::ReadMarker {
+            account: f.text("account")?,
+            target: match f.maybe_text("room")? {
+                Some(room) => ReadTarget::Room(room),
+                None => ReadTarget::Conversation(f.text("with")?),
+            },
+            seq: f.number("seq")?,
+            unix_ms: f.number("unix_ms")?,
+        },
         _ => unreachable!("every name in KINDS is decoded above"),
     })
 }
@@ -225,6 +243,7 @@ const KINDS: &[&str] = &[
     "tokens_revoked",
     "operator_granted",
     "operator_revoked",
+    "read_marker",
 ];
 
 /// The fields of one object of a record of `kind`.

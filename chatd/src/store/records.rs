@@ -2,7 +2,8 @@
 //! pruning old messages.
 
 use chatcore::{
-    HistoryRange, HistoryTarget, MessageKind, NameKey, PasswordHash, Record, StoredMessage, TokenHash, TokenId,
+    HistoryRange, HistoryTarget, MessageKind, NameKey, PasswordHash, ReadTarget, Record, StoredMessage, TokenHash,
+    TokenId,
 };
 use rusqlite::params;
 use rusqlite::types::ValueRef;
@@ -50,7 +51,7 @@ impl Store {
     /// Everything the engine needs on start, as records in a valid restore
     /// order: rooms, the last `history_len` messages of each (at least one,
     /// so message numbers carry on), accounts, blocks, the newest whisper
-    /// (so whisper numbers carry on), kept whispers.
+    /// (so whisper numbers carry on), kept whispers, read markers.
     pub(crate) fn load(&self, history_len: usize) -> rusqlite::Result<Vec<Record>> {
         let mut records = Vec::new();
         let mut rooms = self.conn.prepare(
@@ -202,6 +203,32 @@ impl Store {
             match kept {
                 Ok(record) => records.push(record),
                 Err(error) => tracing::warn!(%error, "skipped an unreadable kept whisper"),
+            }
+        }
+        // Last: a marker names an account and a room (or a second account)
+        // restored above. A marker of an account or conversation partner
+        // no longer stored would stop the restore; none is written.
+        let mut markers = self.conn.prepare(
+            "SELECT a.name, m.target_key, m.target, m.seq, m.ts_ms FROM read_markers m
+             JOIN accounts a ON a.key = m.account_key
+             WHERE (substr(m.target_key, 1, 1) = '@' AND substr(m.target_key, 2) IN (SELECT key FROM accounts))
+                OR m.target_key IN (SELECT key FROM rooms)
+             ORDER BY m.account_key, m.target_key",
+        )?;
+        let mut rows = markers.query([])?;
+        while let Some(r) = rows.next()? {
+            let marker = (|| {
+                Ok::<_, rusqlite::Error>(Record::ReadMarker {
+                    account: r.get::<_, String>(0)?.into(),
+                    target: marker_target(&r.get::<_, String>(1)?, r.get(2)?),
+                    seq: r.get(3)?,
+                    unix_ms: r.get(4)?,
+                })
+            })();
+            // A marker is only a convenience: one that cannot be read is skipped.
+            match marker {
+                Ok(record) => records.push(record),
+                Err(error) => tracing::warn!(%error, "skipped an unreadable read marker"),
             }
         }
         Ok(records)
@@ -471,6 +498,20 @@ pub(crate) fn pair_key(one: &str, other: &str) -> String {
     format!("{} {}", low.as_str(), high.as_str())
 }
 
+/// How a read marker's target is keyed: a room's key, or `@` and the
+/// other account's key for a conversation (no room name starts with `@`).
+pub(crate) fn marker_key(target: &ReadTarget) -> String {
+    match target {
+        ReadTarget::Room(room) => NameKey::of(room).as_str().to_owned(),
+        ReadTarget::Conversation(with) => format!("@{}", NameKey::of(with).as_str()),
+    }
+}
+
+/// A read marker's target from its key and the name stored beside it.
+pub(crate) fn marker_target(target_key: &str, target: String) -> ReadTarget {
+    if target_key.starts_with('@') { ReadTarget::Conversation(target.into()) } else { ReadTarget::Room(target.into()) }
+}
+
 /// Writes one record; `whispers_kept` bounds each conversation (`None`: no bound).
 fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<u64>) -> rusqlite::Result<()> {
     let key = |name: &str| NameKey::of(name).as_str().to_owned();
@@ -490,6 +531,7 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
         Record::RoomModesSet { room, modes } => super::room_modes::write(tx, room, modes)?,
         Record::RoomDropped { room } => {
             super::room_modes::forget_lists(tx, &NameKey::of(room))?;
+            tx.prepare_cached("DELETE FROM read_markers WHERE target_key = ?1")?.execute([key(room)])?;
             tx.prepare_cached("DELETE FROM messages WHERE room_key = ?1")?.execute([key(room)])?;
             tx.prepare_cached("DELETE FROM rooms WHERE key = ?1")?.execute([key(room)])?;
         }
@@ -594,6 +636,15 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
         }
         Record::OperatorRevoked { account } => {
             tx.prepare_cached("DELETE FROM server_operators WHERE key = ?1")?.execute([key(account)])?;
+        }
+        // A marker never moves back, whichever order its records come in.
+        Record::ReadMarker { account, target, seq, unix_ms } => {
+            tx.prepare_cached(
+                "INSERT INTO read_markers (account_key, target_key, target, seq, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account_key, target_key) DO UPDATE SET seq = excluded.seq, ts_ms = excluded.ts_ms
+                 WHERE excluded.seq > read_markers.seq",
+            )?
+            .execute(params![key(account), marker_key(target), target.name(), seq, unix_ms])?;
         }
     }
     Ok(())

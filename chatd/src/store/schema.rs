@@ -162,6 +162,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 9 -> 10: read markers, how far each account has read a room or a
+    // conversation: one row per account and target, only ever moved
+    // forward. `target_key` is a room's key, or `@` and the other
+    // account's key for a conversation (no room name starts with `@`);
+    // a room's rows go with it, found by `target_key`.
+    "
+    CREATE TABLE read_markers (
+        account_key TEXT NOT NULL,
+        target_key  TEXT NOT NULL,
+        target      TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        ts_ms       INTEGER NOT NULL,
+        PRIMARY KEY (account_key, target_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX read_markers_by_target ON read_markers (target_key);
+    ",
 ];
 
 /// The version this build writes.

@@ -227,6 +227,15 @@ pub(crate) fn render_into(
                 history(out, recipient, tagging, of, messages);
             }
         }
+        // `draft/read-marker`: a marker is named by its message's time.
+        Event::ReadMarker { of, unix_ms, .. } => {
+            let target = match of {
+                PageOf::Room(room) => channel(room),
+                PageOf::Conversation { with } => with.to_owned(),
+            };
+            let stamp = unix_ms.map_or_else(|| "*".to_owned(), |ms| format!("timestamp={}", time::format(ms)));
+            line(out, Some(server), "MARKREAD", &[&target, &stamp]);
+        }
         Event::Joined { room, nick, host, .. } => line(out, Some(&mask(nick, host)), "JOIN", &[&channel(room)]),
         Event::Left { room, nick, host, reason: None, .. } => {
             line(out, Some(&mask(nick, host)), "PART", &[&channel(room)])

@@ -35,6 +35,7 @@ pub(crate) fn command(verb: Verb, message: &Message<'_>) -> Result<Command, Reje
         Verb::Whois => return whois(params),
         Verb::Register => return register(params),
         Verb::Delete => return redact(params),
+        Verb::Read => return markread(params),
         _ => {}
     }
     // Rows without IRC parameters of their own take text's plain words,
@@ -174,6 +175,27 @@ fn register(params: &[Param<'_>]) -> Result<Command, Rejection> {
     }
 }
 
+/// IRCv3 `draft/read-marker`'s `MARKREAD <target> [timestamp=<time>]`:
+/// a channel's marker or, for a nickname, the conversation's; with no
+/// timestamp, a question.
+fn markread(params: &[Param<'_>]) -> Result<Command, Rejection> {
+    let words: Vec<&str> = params.iter().filter_map(|p| p.as_str().ok()).filter(|p| !p.is_empty()).collect();
+    let (target, stamp) = match words.as_slice() {
+        [target] if params.len() == 1 => (*target, None),
+        [target, stamp] if params.len() == 2 => (*target, Some(*stamp)),
+        _ => return Err(Rejection::MarkReadParams("MARKREAD <target> [timestamp=<time>]")),
+    };
+    let key = if target.starts_with('#') { "room" } else { "with" };
+    let command = Command::new(Verb::Read).with(key, target);
+    match stamp {
+        None => Ok(command),
+        Some(stamp) => match stamp.strip_prefix("timestamp=").and_then(time::parse) {
+            Some(unix_ms) => Ok(command.with("ts", unix_ms)),
+            None => Err(Rejection::MarkReadParams("give timestamp=YYYY-MM-DDThh:mm:ss.sssZ")),
+        },
+    }
+}
+
 /// What a PRIVMSG's text says, as chat text: IRC formatting (bold, colour,
 /// ...) removed, since other protocols would show it as control bytes, and
 /// a CTCP ACTION (`/me waves`) as `* waves`. `None` for other CTCP.
@@ -272,5 +294,16 @@ mod tests {
         assert_eq!(mode.list("args"), [""]);
         let history = read("CHATHISTORY BEFORE #rust msgid=12-rust 50").expect("a command");
         assert_eq!(history.number("msgid"), Some(12));
+    }
+
+    #[test]
+    fn markread_names_a_channel_or_a_nick_and_maybe_a_time() {
+        let asked = read("MARKREAD #rust").expect("a command");
+        assert_eq!((asked.text("room"), asked.number("ts")), (Some("#rust"), None));
+        let set = read("MARKREAD bob timestamp=2024-01-02T03:04:05.678Z").expect("a command");
+        assert_eq!((set.text("with"), set.number("ts")), (Some("bob"), Some(1_704_164_645_678)));
+        assert!(matches!(read("MARKREAD #rust timestamp=yesterday"), Err(Rejection::MarkReadParams(_))));
+        assert!(matches!(read("MARKREAD"), Err(Rejection::MarkReadParams(_))));
+        assert!(matches!(read("MARKREAD #a b c"), Err(Rejection::MarkReadParams(_))));
     }
 }

@@ -14,7 +14,7 @@ use chatcore::{
 use postgres::Row;
 
 use super::super::backend::Page;
-use super::super::records::{PRUNE_CHUNK, message_kind, pair_key};
+use super::super::records::{PRUNE_CHUNK, marker_key, marker_target, message_kind, pair_key};
 use super::super::{Retention, room_modes};
 use super::Connection;
 
@@ -165,6 +165,7 @@ fn write(
             // message to commit, so that the next statement deletes it too.
             conn.execute("DELETE FROM rooms WHERE key = $1", &[&room])?;
             forget_lists(conn, &room)?;
+            conn.execute("DELETE FROM read_markers WHERE target_key = $1", &[&room])?;
             conn.execute("DELETE FROM messages WHERE room_key = $1", &[&room])?;
         }
         Record::KnownSource { account, source } => {
@@ -272,6 +273,15 @@ fn write(
         }
         Record::OperatorRevoked { account } => {
             conn.execute("DELETE FROM server_operators WHERE key = $1", &[&key(account)])?;
+        }
+        // A marker never moves back, whichever node's record comes first.
+        Record::ReadMarker { account, target, seq, unix_ms } => {
+            conn.execute(
+                "INSERT INTO read_markers (account_key, target_key, target, seq, ts_ms) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (account_key, target_key) DO UPDATE SET seq = excluded.seq, ts_ms = excluded.ts_ms
+                 WHERE excluded.seq > read_markers.seq",
+                &[&key(account), &marker_key(target), &target.name(), &int(*seq), &int(*unix_ms)],
+            )?;
         }
     }
     Ok(())
@@ -441,6 +451,24 @@ pub(super) fn load(conn: &mut Connection, history_len: usize) -> Result<Vec<Reco
             unix_ms: number(Some(row.get(3))).unwrap_or(0),
             seq: number(row.get(4)),
         });
+    }
+    // Last, and only those whose account and room (or other account) were
+    // restored above: a marker is never a reason to refuse to start.
+    let markers = conn.query(
+        "SELECT a.name, m.target_key, m.target, m.seq, m.ts_ms FROM read_markers m
+         JOIN accounts a ON a.key = m.account_key
+         WHERE (left(m.target_key, 1) = '@' AND substr(m.target_key, 2) IN (SELECT key FROM accounts))
+            OR m.target_key IN (SELECT key FROM rooms)
+         ORDER BY m.account_key, m.target_key",
+        &[],
+    )?;
+    for row in markers {
+        let (Some(seq), Some(unix_ms)) = (number(Some(row.get(3))), number(Some(row.get(4)))) else {
+            tracing::warn!("skipped a read marker with a number out of range");
+            continue;
+        };
+        let target = marker_target(&row.get::<_, String>(1), row.get(2));
+        records.push(Record::ReadMarker { account: row.get::<_, String>(0).into(), target, seq, unix_ms });
     }
     Ok(records)
 }

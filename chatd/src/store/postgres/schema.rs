@@ -148,6 +148,20 @@ pub const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL
     );
     "#,
+    // 5 -> 6: read markers, as SQLite's version 10 keeps them: one row per
+    // account and target (a room's key, or `@` and the other account's
+    // key), only ever moved forward, and a room's rows go with it.
+    r#"
+    CREATE TABLE read_markers (
+        account_key TEXT COLLATE "C" NOT NULL,
+        target_key  TEXT COLLATE "C" NOT NULL,
+        target      TEXT NOT NULL,
+        seq         BIGINT NOT NULL,
+        ts_ms       BIGINT NOT NULL,
+        PRIMARY KEY (account_key, target_key)
+    );
+    CREATE INDEX read_markers_by_target ON read_markers (target_key);
+    "#,
 ];
 
 /// The version this build writes.
@@ -163,6 +177,7 @@ pub(crate) const TABLES: &[&str] = &[
     "known_sources",
     "messages",
     "offline",
+    "read_markers",
     "room_bans",
     "room_operators",
     "rooms",

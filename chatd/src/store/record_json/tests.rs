@@ -114,6 +114,10 @@ fn record() -> impl Strategy<Value = Record> {
         text().prop_map(|account| Record::TokensRevoked { account }),
         text().prop_map(|account| Record::OperatorGranted { account }),
         text().prop_map(|account| Record::OperatorRevoked { account }),
+        (text(), text(), any::<bool>(), any::<u64>(), any::<u64>()).prop_map(|(account, name, room, seq, unix_ms)| {
+            let target = if room { chatcore::ReadTarget::Room(name) } else { chatcore::ReadTarget::Conversation(name) };
+            Record::ReadMarker { account, target, seq, unix_ms }
+        }),
     ]
 }
 
