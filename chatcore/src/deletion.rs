@@ -46,11 +46,11 @@ pub(crate) struct Deletion {
 /// Whether client `id`, whose standing in the room is `status`, may delete
 /// a message `author` said there: the one check of who may delete. Its
 /// author may (by nickname: a guest's name is its own while it holds it,
-/// an account's only its owner's), and so may the room's operators.
-/// Server operators, once the world knows them, are one more `||` here.
+/// an account's only its owner's), and so may the room's operators and
+/// the server's.
 fn may_delete(world: &World, id: ClientId, status: Status, author: &str) -> bool {
     let is_author = world.clients.get(&id).is_some_and(|c| c.nick_key == NameKey::of(author));
-    is_author || status.operator
+    is_author || status.operator || world.is_server_operator(id)
 }
 
 impl Turn<'_> {

@@ -358,3 +358,29 @@ fn a_member_who_blocks_the_sender_hears_nothing_of_the_deletion() {
     sim.send_json(b, &json!({"type": "history", "room": "rust", "after": 0}));
     assert_eq!(sim.take_json(b)[0]["messages"], json!([]), "pages leave out what the blocked sender said");
 }
+
+#[test]
+fn a_server_operator_deletes_a_message_in_a_room_it_does_not_operate() {
+    let mut sim = Sim::new(super::relaxed().with_operators(vec!["Root".to_owned()]));
+    sim.set_auto_auth(true);
+    let a = sim.connect_json_as("alice");
+    sim.send_json(a, &json!({"type": "create", "room": "rust"}));
+    sim.send_json(a, &json!({"type": "say", "room": "rust", "text": "spam"}));
+    let root = sim.connect_json_as("guest");
+    let register = json!({"type": "register", "name": "root", "password": "hunter22", "confirm": "hunter22"});
+    sim.send_json(root, &register);
+    sim.send_json(root, &json!({"type": "join", "room": "rust"}));
+    let mallory = sim.connect_json_as("mallory");
+    sim.send_json(mallory, &json!({"type": "join", "room": "rust"}));
+    sim.take(a);
+    sim.take(root);
+    sim.take(mallory);
+    assert!(sim.engine().is_server_operator(root));
+    // A member who is neither the author nor an operator of any kind may not.
+    assert_eq!(refused(&mut sim, mallory, &delete(1)), "delete_forbidden");
+    sim.send_json(root, &delete(1));
+    let told = sim.take_json(a);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!((told[0]["type"].as_str(), told[0]["by"].as_str()), (Some("deleted"), Some("root")));
+    assert!(!remembers(&sim, "spam"));
+}
