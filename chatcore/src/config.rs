@@ -335,6 +335,16 @@ settings! {
         /// assert_eq!(chatcore::Config::default().max_blocks(), 32);
         /// ```
         max_blocks: usize = 32, with_max_blocks;
+        /// Connections one account may have logged in at once ("devices":
+        /// a phone, a laptop, an IRC client), on any protocol. Bounds what
+        /// one user costs (each connection is a client, within
+        /// `max_clients`) and the copies of each whisper to it. A login
+        /// past it is refused, and nothing else is disturbed. Default: 10.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().max_sessions_per_account(), 10);
+        /// ```
+        max_sessions_per_account: usize = 10, with_max_sessions_per_account;
         /// Messages per `/history` page. Bounds one answer. Default: 50.
         ///
         /// ```

@@ -264,6 +264,15 @@ pub(crate) enum Rejection {
     /// `/block` of one's own name.
     #[error("you cannot block yourself")]
     CannotBlockSelf,
+    /// The account has `Config::max_sessions_per_account` connections
+    /// logged in already.
+    #[error("{account} is logged in on {max} connections already, the most allowed; log out of one first")]
+    SessionLimit {
+        /// The account's name.
+        account: Box<str>,
+        /// The limit.
+        max: usize,
+    },
     /// The client blocks `Config::max_blocks` names already.
     #[error("you already block the maximum of {max} names")]
     BlockLimit {
@@ -537,6 +546,7 @@ code_table! {
                 Rejection::NeverSeen(_) => ("never_seen", Notice),
                 Rejection::CannotBlockSelf => ("cannot_block_self", Notice),
                 Rejection::BlockLimit { .. } => ("block_limit", Notice),
+                Rejection::SessionLimit { .. } => ("session_limit", IrcReply::Login),
                 Rejection::NotBlocked(_) => ("not_blocked", Notice),
                 Rejection::StorageUnavailable => ("storage_unavailable", Notice),
                 Rejection::HistoryNeedsAccount => ("history_needs_account", Notice),

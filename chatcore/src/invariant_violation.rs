@@ -105,6 +105,15 @@ pub enum InvariantViolation {
         /// The member.
         client: ClientId,
     },
+    /// A room does not show an account once: none of its connections
+    /// there is its presence, or more than one is.
+    #[error("room {room:?} shows the user of {client} other than once")]
+    PresenceMismatch {
+        /// The folded room name.
+        room: String,
+        /// A member of the account shown other than once.
+        client: ClientId,
+    },
     /// A room keeps more history than `Config::history_len`.
     #[error("room {room:?} keeps {len} messages, over history_len {max}")]
     HistoryOverCap {

@@ -64,7 +64,13 @@ impl World {
                 return Err(V::NickKeyMismatch { client: id, nick: nick(), key: client.nick_key.to_string() });
             }
             let indexed = self.names.holder(&client.nick_key);
-            if indexed != Some(id) {
+            // An account's name is held by its oldest connection; the
+            // others share it.
+            let holder = match &client.account {
+                Some(key) => self.sessions.of(key).first().copied(),
+                None => Some(id),
+            };
+            if indexed.is_none() || indexed != holder {
                 return Err(V::NickNotIndexed { client: id, nick: nick(), indexed });
             }
             if let Some(key) = &client.account
@@ -134,7 +140,9 @@ impl World {
             }
         }
         for (&id, client) in &self.clients {
-            if self.names.in_lobby(&client.nick_key, id) != client.rooms.is_empty() {
+            // Only the holder of a name is in the Lobby, an account's other connections never.
+            let holder = self.names.holder(&client.nick_key) == Some(id);
+            if self.names.in_lobby(&client.nick_key, id) != (holder && client.rooms.is_empty()) {
                 return Err(V::LobbyIndex { client: id });
             }
         }
@@ -203,6 +211,16 @@ impl World {
                 };
                 if client.wire() != wire {
                     return Err(V::CodecMismatch { room: name(), client: member });
+                }
+                // Each user is present once: a guest by itself, an account
+                // by exactly one of its connections in the room.
+                let presences = self
+                    .connections_of(member)
+                    .into_iter()
+                    .filter(|d| room.members.contains(*d) && !room.members.is_extra(*d))
+                    .count();
+                if presences != 1 {
+                    return Err(V::PresenceMismatch { room: name(), client: member });
                 }
             }
         }

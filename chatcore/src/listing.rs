@@ -111,7 +111,7 @@ impl World {
     /// order (operators marked `@`, voiced members `+`), with the total
     /// and the name the next page starts from.
     pub(crate) fn names_page<'a>(&'a self, room: &'a Room) -> (Vec<String>, ListPage<'a>) {
-        let members = room.members.iter().filter_map(|(m, _)| Some((&*self.clients.get(&m)?.nick, Some(m))));
+        let members = room.members.present().filter_map(|(m, _)| Some((&*self.clients.get(&m)?.nick, Some(m))));
         // Other nodes' members hold no status here.
         let remote = self.remote_members(room).map(|(nick, _)| (nick, None));
         let page = select_page(members.chain(remote), None, self.config.list_page_len);
@@ -207,7 +207,7 @@ impl Turn<'_> {
         let (room, shown, page) = match key {
             Some(key) => {
                 let room = world.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
-                let local = room.members.iter().filter_map(|(m, _)| nick(&m));
+                let local = room.members.present().filter_map(|(m, _)| nick(&m));
                 let page = select_page(local.chain(world.remote_members(room)), from, len);
                 (Some(&*room.name), page.entries, ListPage { total: page.total, next: page.next })
             }

@@ -19,9 +19,17 @@ pub(crate) struct Status {
 /// A room's members with the wire each speaks and its status, sorted by
 /// id so that a broadcast walks one contiguous array and renders once per
 /// wire.
+///
+/// An account logged in on several connections ("devices") has each of
+/// them here, so that a broadcast reaches every one; the first of them to
+/// enter is its presence, the others are `extras`, which lists, counts and
+/// the room's limit leave out: the account is shown once.
 #[derive(Debug, Default)]
 pub(crate) struct Members {
     sorted: Vec<(ClientId, Wire, Status)>,
+    /// Members that are a further connection of an account present
+    /// through another member, sorted.
+    extras: Vec<ClientId>,
 }
 
 impl Members {
@@ -47,15 +55,52 @@ impl Members {
         }
     }
 
+    /// Adds `id` as a further connection of an account already present
+    /// through another member; returns false if it was already a member.
+    pub(crate) fn insert_extra(&mut self, id: ClientId, wire: Wire) -> bool {
+        if !self.insert(id, wire) {
+            return false;
+        }
+        if let Err(at) = self.extras.binary_search(&id) {
+            self.extras.insert(at, id);
+        }
+        true
+    }
+
+    /// Whether `id` is a further connection of an account present through
+    /// another member.
+    pub(crate) fn is_extra(&self, id: ClientId) -> bool {
+        self.extras.binary_search(&id).is_ok()
+    }
+
+    /// Makes the extra `id` its account's presence: the member that was
+    /// left.
+    pub(crate) fn promote(&mut self, id: ClientId) {
+        if let Ok(at) = self.extras.binary_search(&id) {
+            self.extras.remove(at);
+        }
+    }
+
     /// Removes `id`; returns false if it was not a member.
     pub(crate) fn remove(&mut self, id: ClientId) -> bool {
         match self.sorted.binary_search_by_key(&id, |m| m.0) {
             Ok(at) => {
                 self.sorted.remove(at);
+                self.promote(id);
                 true
             }
             Err(_) => false,
         }
+    }
+
+    /// How many users it has here: its members, each account once.
+    pub(crate) fn people(&self) -> usize {
+        self.sorted.len() - self.extras.len()
+    }
+
+    /// Its members, each account once (by its presence), as lists show them.
+    pub(crate) fn present(&self) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
+        self.iter().filter(|(id, _)| !self.is_extra(*id))
     }
 
     /// Updates the wire of a member whose IRC tags changed.
@@ -147,7 +192,7 @@ impl Room {
 
     /// Its members, local and (in cluster mode) on other nodes.
     pub(crate) fn member_count(&self) -> usize {
-        self.members.len() + self.remote.len()
+        self.members.people() + self.remote.len()
     }
 
     /// How long it may stay empty before it expires.

@@ -415,7 +415,8 @@ fn config_from(input: &mut Input<'_>) -> Config {
         .with_max_blocks(usize::from(b() % 3))
         .with_history_page_len(1 + usize::from(b() % 4))
         .with_list_page_len(1 + usize::from(b() % 4))
-        .with_emit_records(b() % 2 == 0);
+        .with_emit_records(b() % 2 == 0)
+        .with_max_sessions_per_account(1 + usize::from(b() % 3));
     let idle_warning = if config.idle_warning < config.idle_timeout { config.idle_warning } else { Duration::ZERO };
     let max_accounts = if config.require_login { config.max_accounts.max(1) } else { config.max_accounts };
     let min_password_len = config.min_password_len.min(config.max_line_bytes - 1);

@@ -180,6 +180,7 @@ fn position(rejection: &Rejection) -> usize {
         R::ChatHistoryParams(_) => 84,
         R::ChatHistoryTarget => 85,
         R::CtcpUnsupported => 86,
+        R::SessionLimit { .. } => 87,
     }
 }
 
@@ -274,6 +275,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::ChatHistoryParams("x"), "chathistory_params"),
         (Rejection::ChatHistoryTarget, "chathistory_target"),
         (Rejection::CtcpUnsupported, "ctcp_unsupported"),
+        (Rejection::SessionLimit { account: "a".into(), max: 1 }, "session_limit"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

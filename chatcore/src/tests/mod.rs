@@ -12,6 +12,7 @@ mod cluster_messages; // one node publishing and delivering room messages
 mod cluster_sim; // room messages across simulated nodes and a lossy notifier
 mod connect;
 mod conversations;
+mod devices; // one account on several connections at once
 mod hardening;
 mod history;
 mod history_after; // paging forward: resuming after the last message seen

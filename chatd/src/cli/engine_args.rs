@@ -200,6 +200,13 @@ pub(crate) struct EngineArgs {
           value_parser = count::<usize>(ranges::MAX_BLOCKS))]
     max_blocks: usize,
 
+    /// Connections one account may have logged in at once, on any protocol.
+    ///
+    /// A login past it is refused.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_sessions_per_account(),
+          value_parser = count::<usize>(ranges::MAX_SESSIONS_PER_ACCOUNT))]
+    max_sessions_per_account: usize,
+
     /// Messages per /history page. Bounds one answer.
     #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len(),
           value_parser = count::<usize>(ranges::HISTORY_PAGE_LEN))]
@@ -301,6 +308,7 @@ impl EngineArgs {
             .with_max_offline_messages(self.max_offline_messages)
             .with_max_offline_total(self.max_offline_total)
             .with_max_blocks(self.max_blocks)
+            .with_max_sessions_per_account(self.max_sessions_per_account)
             .with_history_page_len(self.history_page_len)
             .with_list_page_len(self.list_page_len)
             .with_conversation_history_len(self.conversation_history_len)
