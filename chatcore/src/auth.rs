@@ -196,6 +196,10 @@ impl Turn<'_> {
             self.rename(name.clone(), false);
             self.world.release_if_unused(self.out, &old);
         }
+        // Rooms it was in as a guest that the account waited in (always-on): it is there now.
+        for room in self.client().rooms.clone() {
+            self.world.clear_absent(&key, &room);
+        }
         self.adopt_account_blocks(&key);
         self.tell(Event::LoggedIn { name: &name, offline: kept });
         if welcomed {

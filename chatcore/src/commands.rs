@@ -138,6 +138,7 @@ impl Turn<'_> {
                 self.list_blocks();
                 Ok(())
             }
+            Verb::AlwaysOn => self.always_on_command(command.text("state")),
             Verb::History => match (command.text("room"), command.text("with"), history_range(&command)) {
                 (_, _, Err(())) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
                 (room, None, Ok(range)) => self.history(room, range),
@@ -308,9 +309,11 @@ impl Turn<'_> {
                 self.exit(&old, None);
             }
         }
-        // The account is there already, through another connection: this
-        // one joins it quietly.
-        if !self.world.devices_in(id, &key).is_empty() {
+        // The account is there already, through another connection or
+        // waiting with none (always-on): this one joins it quietly.
+        let account = self.world.clients.get(&id).and_then(|c| c.account.as_ref());
+        let absent = account.is_some_and(|a| self.world.rooms.get(&key).is_some_and(|r| r.absent.contains(a)));
+        if absent || !self.world.devices_in(id, &key).is_empty() {
             self.follow_into(&key);
             return;
         }
@@ -343,6 +346,7 @@ impl Turn<'_> {
         }
         let welcome = client.render(&joined(true));
         world.add_membership(id, key.clone());
+        self.note_account_room(&key, true);
         self.replay_on_join(key.clone(), welcome);
         // The account's other connections follow it in.
         for device in self.world.other_devices(id) {
@@ -367,6 +371,10 @@ impl Turn<'_> {
         // Another connection of the account stays: it is the account's
         // presence there now, and other nodes hear of no part.
         let staying = world.devices_in(id, key).first().copied();
+        if staying.is_none() {
+            self.note_account_room(key, false);
+        }
+        let world = &mut *self.world;
         world.remove_membership(id, key);
         if let Some(room) = world.rooms.get_mut(key) {
             let was_presence = room.members.contains(id) && !room.members.is_extra(id);

@@ -8,6 +8,7 @@ mod validate;
 
 pub use validate::ConfigError;
 
+use crate::always_on::AlwaysOn;
 use crate::cloak::Hosts;
 
 /// Declares [`Config`]: for each setting, its field, its default, a getter
@@ -345,6 +346,18 @@ settings! {
         /// assert_eq!(chatcore::Config::default().max_sessions_per_account(), 10);
         /// ```
         max_sessions_per_account: usize = 10, with_max_sessions_per_account;
+        /// Whether an account stays in its rooms while none of its
+        /// connections is: each user's choice (`/always-on`), or forced on
+        /// or off for everyone. An always-on account costs its rooms one
+        /// name each while away (at most `max_rooms_per_client` rooms per
+        /// account) and keeps its name reserved. Ignored in a cluster
+        /// (`cluster`), where presence belongs to connections. Default:
+        /// [`AlwaysOn::Optional`].
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().always_on(), chatcore::AlwaysOn::Optional);
+        /// ```
+        always_on: AlwaysOn = AlwaysOn::Optional, with_always_on;
         /// Messages per `/history` page. Bounds one answer. Default: 50.
         ///
         /// ```

@@ -56,14 +56,21 @@ impl World {
     }
 
     /// The rooms the account of `id` is in through its other connections,
-    /// oldest connection's first, each once: where a connection that
-    /// logs in follows it.
-    pub(crate) fn account_rooms(&self, id: ClientId) -> Vec<NameKey> {
+    /// oldest connection's first, each once, then those it waits in with
+    /// no connection (always-on): where a connection that logs in follows it.
+    pub(crate) fn account_rooms(&mut self, id: ClientId) -> Vec<NameKey> {
         let mut rooms: Vec<NameKey> = Vec::new();
         for device in self.other_devices(id) {
             for key in self.clients.get(&device).map_or(&[][..], |c| &c.rooms) {
                 if !rooms.contains(key) {
                     rooms.push(key.clone());
+                }
+            }
+        }
+        if let Some(account) = self.clients.get(&id).and_then(|c| c.account.clone()) {
+            for key in self.absent_rooms(&account) {
+                if !rooms.contains(&key) {
+                    rooms.push(key);
                 }
             }
         }
@@ -120,6 +127,11 @@ impl Turn<'_> {
             return;
         }
         let world = &mut *self.world;
+        // An always-on account waiting in the room with no connection is
+        // there again.
+        if let Some(account) = world.clients.get(&id).and_then(|c| c.account.clone()) {
+            world.clear_absent(&account, key);
+        }
         let present = world.devices_in(id, key).first().copied();
         let Some((key, room)) = world.rooms.get_key_value(key) else { return };
         let key = key.clone();
@@ -169,7 +181,8 @@ impl Turn<'_> {
         let first = self.world.other_devices(self.id).first().and_then(|d| self.world.clients.get(d));
         let rooms = match (text, first.and_then(|c| c.current_room())) {
             (true, Some(current)) => vec![current.clone()],
-            (true, None) => Vec::new(),
+            // The room it waited in (always-on), if any: the last one.
+            (true, None) => rooms.last().cloned().into_iter().collect(),
             (false, _) => rooms,
         };
         for key in rooms {

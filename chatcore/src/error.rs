@@ -285,6 +285,15 @@ pub(crate) enum Rejection {
     /// `/unblock` of a name that is not blocked.
     #[error("you do not block {0}")]
     NotBlocked(Box<str>),
+    /// `/always-on` from a client not logged in.
+    #[error("log in first: always-on is for accounts")]
+    AlwaysOnNeedsAccount,
+    /// `/always-on on|off` while the server decides for everyone.
+    #[error("always-on is {} for every account on this server", if *on { "on" } else { "off" })]
+    AlwaysOnForced {
+        /// Whether it is on.
+        on: bool,
+    },
     /// `/history @NICK` from a client not logged in: only whispers between
     /// accounts are kept.
     #[error("log in to read your whispers: only whispers between accounts are kept")]
@@ -547,6 +556,8 @@ code_table! {
                 Rejection::CannotBlockSelf => ("cannot_block_self", Notice),
                 Rejection::BlockLimit { .. } => ("block_limit", Notice),
                 Rejection::SessionLimit { .. } => ("session_limit", IrcReply::Login),
+                Rejection::AlwaysOnNeedsAccount => ("always_on_needs_account", Notice),
+                Rejection::AlwaysOnForced { .. } => ("always_on_forced", Notice),
                 Rejection::NotBlocked(_) => ("not_blocked", Notice),
                 Rejection::StorageUnavailable => ("storage_unavailable", Notice),
                 Rejection::HistoryNeedsAccount => ("history_needs_account", Notice),

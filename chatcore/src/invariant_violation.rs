@@ -114,6 +114,15 @@ pub enum InvariantViolation {
         /// A member of the account shown other than once.
         client: ClientId,
     },
+    /// A room lists as absent an account that is not always-on, does
+    /// not know it is there, or has a connection in it.
+    #[error("room {room:?} lists {account:?} as absent, wrongly")]
+    AbsentMismatch {
+        /// The folded room name.
+        room: String,
+        /// The folded account name.
+        account: String,
+    },
     /// A room keeps more history than `Config::history_len`.
     #[error("room {room:?} keeps {len} messages, over history_len {max}")]
     HistoryOverCap {

@@ -192,6 +192,7 @@ mod event; // what a client is told
 mod framer; // bytes to lines, with a cap
 
 // What the commands do.
+mod always_on; // accounts that stay in their rooms with no connection
 mod client; // one connection's state, and the table of every client
 mod commands; // nick, rooms, messages, whispers
 mod conversation; // whispers between accounts, kept and paged back
@@ -245,6 +246,7 @@ pub mod sim;
 mod tests;
 
 pub use account::{AuthRequestId, PasswordHash};
+pub use always_on::AlwaysOn;
 pub use cloak::{CloakKey, Hosts};
 pub use cluster::{
     ClaimAnswer, ClaimId, ClusterRequest, PresenceChange, Publication, PublishTicket, RemoteWhisper, RoomMessage,

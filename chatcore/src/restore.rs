@@ -103,7 +103,7 @@ impl World {
             Record::RoomVacated { room, unix_ms } => {
                 let target = self.room_mut(&room)?;
                 // A node that has members for it knows it is not idle.
-                if target.member_count() > 0 {
+                if target.occupied() {
                     return Ok(Applied::Quietly);
                 }
                 target.empty_since_ms = target.empty_since_ms.max(Some(unix_ms));
@@ -189,6 +189,14 @@ impl World {
             }
             Record::Unblocked { account, name } => {
                 self.account_mut(&account)?.blocks.remove(&NameKey::of(&name));
+                Applied::Quietly
+            }
+            Record::AlwaysOn { account, on } => {
+                self.account_mut(&account)?.always_on = on;
+                Applied::Quietly
+            }
+            Record::AccountRoom { account, room, joined } => {
+                self.restore_account_room(&account, &room, joined);
                 Applied::Quietly
             }
         };

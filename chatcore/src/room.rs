@@ -164,6 +164,9 @@ pub(crate) struct Room {
     pub(crate) modes: RoomModes,
     /// Other nodes' users in it, by name (cluster mode only; see `cluster`).
     pub(crate) remote: BTreeSet<NameKey>,
+    /// Always-on accounts in it with no connection here, by account key
+    /// (`always_on.rs`): shown as members, away, and sent nothing.
+    pub(crate) absent: BTreeSet<NameKey>,
 }
 
 /// A room's topic, who set it and when.
@@ -187,12 +190,20 @@ impl Room {
             topic: None,
             modes: RoomModes::new(owner_is_some),
             remote: BTreeSet::new(),
+            absent: BTreeSet::new(),
         }
     }
 
     /// Its members, local and (in cluster mode) on other nodes.
     pub(crate) fn member_count(&self) -> usize {
-        self.members.people() + self.remote.len()
+        self.members.people() + self.remote.len() + self.absent.len()
+    }
+
+    /// Whether anyone connected is in it, here or on another node: an
+    /// always-on account with no connection does not keep a room from
+    /// going idle and expiring.
+    pub(crate) fn occupied(&self) -> bool {
+        self.members.len() + self.remote.len() > 0
     }
 
     /// How long it may stay empty before it expires.

@@ -429,6 +429,11 @@ impl World {
         // While another connection of its account stays, the account is
         // still here: its roommates hear of nothing.
         let others = self.other_devices(id);
+        // An always-on account stays where no other connection of it is,
+        // absent: nobody hears of it.
+        let account = self.clients.get(&id).and_then(|c| c.account.clone());
+        let stays = account.as_ref().is_some_and(|key| self.always_on(key));
+        let announce = announce && !stays;
         let mut recipients = if announce { self.roommates_left_alone(id) } else { BTreeMap::new() };
         if announce && self.config.announce_lobby_presence && others.is_empty() {
             recipients.extend(self.lobby_except(id));
@@ -463,6 +468,9 @@ impl World {
                 if let Some(next) = next.filter(|_| was_presence) {
                     room.members.promote(next);
                 }
+            }
+            if let Some(account) = account.as_ref().filter(|_| stays && next.is_none()) {
+                self.stay_absent(account, key);
             }
             self.vacated(out, now, key);
         }

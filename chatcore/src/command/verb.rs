@@ -28,6 +28,7 @@ pub(crate) enum Verb {
     Block,
     Unblock,
     Blocked,
+    AlwaysOn,
     History,
     Time,
     Help,

@@ -181,6 +181,8 @@ fn position(rejection: &Rejection) -> usize {
         R::ChatHistoryTarget => 85,
         R::CtcpUnsupported => 86,
         R::SessionLimit { .. } => 87,
+        R::AlwaysOnNeedsAccount => 88,
+        R::AlwaysOnForced { .. } => 89,
     }
 }
 
@@ -276,6 +278,8 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::ChatHistoryTarget, "chathistory_target"),
         (Rejection::CtcpUnsupported, "ctcp_unsupported"),
         (Rejection::SessionLimit { account: "a".into(), max: 1 }, "session_limit"),
+        (Rejection::AlwaysOnNeedsAccount, "always_on_needs_account"),
+        (Rejection::AlwaysOnForced { on: true }, "always_on_forced"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

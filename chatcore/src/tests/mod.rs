@@ -5,6 +5,7 @@
 //! forms, and in `lines.rs`, `irc.rs` and the codecs' own tests.
 
 mod accounts;
+mod always_on; // accounts that stay in their rooms with no connection
 mod bad_input;
 mod ban_evasion;
 mod cluster; // names and presence across simulated nodes

@@ -41,6 +41,13 @@ pub(crate) struct Account {
     /// Sources it logged in from, oldest first, at most
     /// `Config::max_known_sources`: exempt from the per-account throttle.
     pub(crate) known_sources: VecDeque<SourceKey>,
+    /// The user's choice to stay in its rooms while none of its
+    /// connections is (`Config::always_on` may override it).
+    pub(crate) always_on: bool,
+    /// Rooms it stays in with no connection (each lists it in
+    /// `Room::absent`); one that expired meanwhile is forgotten at the
+    /// next login. At most the rooms it was in when it left.
+    pub(crate) away_rooms: BTreeSet<NameKey>,
 }
 
 impl Account {
@@ -52,6 +59,8 @@ impl Account {
             mailbox: VecDeque::new(),
             blocks: BTreeMap::new(),
             known_sources: VecDeque::new(),
+            always_on: false,
+            away_rooms: BTreeSet::new(),
         }
     }
 

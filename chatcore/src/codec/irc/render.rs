@@ -261,10 +261,12 @@ pub(crate) fn render_into(
             more(out, server, me, event, rooms.len(), page);
             line(out, Some(server), "323", &[me, "End of /LIST"]);
         }
-        Event::Who { room, members, hosts, page } => {
+        Event::Who { room, members, hosts, away, page } => {
             let chan = room.map_or_else(|| LOBBY.to_owned(), channel);
             for (nick, host) in members.iter().zip(hosts) {
-                let params = [me, &chan, nick, host, server, nick, "H", &format!("0 {nick}")];
+                // Here, or gone (an always-on account with no connection).
+                let flag = if away.contains(nick) { "G" } else { "H" };
+                let params = [me, &chan, nick, host, server, nick, flag, &format!("0 {nick}")];
                 line(out, Some(server), "352", &params);
             }
             more(out, server, me, event, members.len(), page);
