@@ -246,7 +246,7 @@ pub mod sim;
 mod tests;
 
 pub use account::{AuthRequestId, PasswordHash};
-pub use always_on::AlwaysOn;
+pub use always_on::{AlwaysOn, ParseAlwaysOnError};
 pub use cloak::{CloakKey, Hosts};
 pub use cluster::{
     ClaimAnswer, ClaimId, ClusterRequest, PresenceChange, Publication, PublishTicket, RemoteWhisper, RoomMessage,

@@ -42,6 +42,8 @@ fn every_engine_flag_reaches_the_config() {
         "--max-offline-messages=3",
         "--max-offline-total=30",
         "--max-blocks=4",
+        "--max-sessions-per-account=2",
+        "--always-on=forced_on",
         "--history-page-len=6",
         "--list-page-len=11",
         "--conversation-history-len=9",
@@ -83,6 +85,8 @@ fn every_engine_flag_reaches_the_config() {
         .with_max_offline_messages(3)
         .with_max_offline_total(30)
         .with_max_blocks(4)
+        .with_max_sessions_per_account(2)
+        .with_always_on(chatcore::AlwaysOn::ForcedOn)
         .with_history_page_len(6)
         .with_list_page_len(11)
         .with_conversation_history_len(9)

@@ -74,6 +74,10 @@ pub fn encode(record: &Record) -> Value {
         Record::OfflineDelivered { to } => json!({ "kind": "offline_delivered", "to": to }),
         Record::Blocked { account, name } => json!({ "kind": "blocked", "account": account, "name": name }),
         Record::Unblocked { account, name } => json!({ "kind": "unblocked", "account": account, "name": name }),
+        Record::AlwaysOn { account, on } => json!({ "kind": "always_on", "account": account, "on": on }),
+        Record::AccountRoom { account, room, joined } => {
+            json!({ "kind": "account_room", "account": account, "room": room, "joined": joined })
+        }
     }
 }
 
@@ -143,6 +147,10 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
         "offline_delivered" => Record::OfflineDelivered { to: f.text("to")? },
         "blocked" => Record::Blocked { account: f.text("account")?, name: f.text("name")? },
         "unblocked" => Record::Unblocked { account: f.text("account")?, name: f.text("name")? },
+        "always_on" => Record::AlwaysOn { account: f.text("account")?, on: f.flag("on")? },
+        "account_room" => {
+            Record::AccountRoom { account: f.text("account")?, room: f.text("room")?, joined: f.flag("joined")? }
+        }
         _ => unreachable!("every name in KINDS is decoded above"),
     })
 }
@@ -163,6 +171,8 @@ const KINDS: &[&str] = &[
     "offline_delivered",
     "blocked",
     "unblocked",
+    "always_on",
+    "account_room",
 ];
 
 /// The fields of one object of a record of `kind`.

@@ -130,6 +130,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX room_operators_by_room ON room_operators (room_key, id);
     ",
+    // 6 -> 7: always-on accounts, and the rooms each stays in while none
+    // of its connections is (restored after a restart).
+    "
+    ALTER TABLE accounts ADD COLUMN always_on INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE account_rooms (
+        account_key TEXT NOT NULL,
+        room_key    TEXT NOT NULL,
+        PRIMARY KEY (account_key, room_key)
+    );
+    CREATE INDEX account_rooms_by_room ON account_rooms (room_key);
+    ",
 ];
 
 /// The version this build writes.

@@ -116,6 +116,17 @@ pub const MIGRATIONS: &[&str] = &[
     DROP INDEX whispers_by_conversation;
     CREATE INDEX whispers_by_seq ON whispers (seq);
     "#,
+    // 2 -> 3: always-on accounts, and the rooms each stays in while none
+    // of its connections is (restored after a restart).
+    r#"
+    ALTER TABLE accounts ADD COLUMN always_on BOOLEAN NOT NULL DEFAULT false;
+    CREATE TABLE account_rooms (
+        account_key TEXT NOT NULL,
+        room_key    TEXT NOT NULL,
+        PRIMARY KEY (account_key, room_key)
+    );
+    CREATE INDEX account_rooms_by_room ON account_rooms (room_key);
+    "#,
 ];
 
 /// The version this build writes.
@@ -123,6 +134,7 @@ pub const CURRENT: u32 = MIGRATIONS.len() as u32;
 
 /// The tables chatd keeps at [`CURRENT`], which `chatd check` looks for.
 pub(crate) const TABLES: &[&str] = &[
+    "account_rooms",
     "accounts",
     "blocks",
     "chatd_schema",
