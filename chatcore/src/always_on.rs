@@ -161,10 +161,7 @@ impl Turn<'_> {
             Some("off") => Some(false),
             Some(_) => return Err(Rejection::Usage(self.client().codec().usage(crate::command::Verb::AlwaysOn))),
         };
-        let forced = match self.world.config.always_on {
-            AlwaysOn::Optional if !self.world.config.cluster => false,
-            _ => true,
-        };
+        let forced = self.world.config.cluster || self.world.config.always_on != AlwaysOn::Optional;
         let Some(on) = on else {
             let on = self.world.always_on(&key);
             self.tell(Event::AlwaysOn { on, forced });

@@ -105,6 +105,14 @@ pub enum InvariantViolation {
         /// The member.
         client: ClientId,
     },
+    /// The session index lists accounts no client is logged in to.
+    #[error("the session index has {indexed} accounts, but clients are logged in to {logged_in}")]
+    SessionIndex {
+        /// Accounts with an entry in the index.
+        indexed: usize,
+        /// Accounts some client is logged in to.
+        logged_in: usize,
+    },
     /// A room does not show an account once: none of its connections
     /// there is its presence, or more than one is.
     #[error("room {room:?} shows the user of {client} other than once")]

@@ -130,10 +130,16 @@ impl World {
         Ok(())
     }
 
-    /// The maps that index clients: nicknames, timers, blockers.
+    /// The maps that index clients: nicknames, sessions, timers, blockers.
     fn check_indexes(&self) -> Result<(), InvariantViolation> {
         use InvariantViolation as V;
         self.names.check()?;
+        // Every account with a session has a client logged in to it (each
+        // client's own session was checked with the client).
+        let logged_in: BTreeSet<&NameKey> = self.clients.values().filter_map(|c| c.account.as_ref()).collect();
+        if logged_in.len() != self.sessions.accounts() {
+            return Err(V::SessionIndex { indexed: self.sessions.accounts(), logged_in: logged_in.len() });
+        }
         for (key, id) in self.names.entries() {
             if self.clients.get(&id).is_none_or(|c| c.nick_key != *key) {
                 return Err(V::StaleNick { key: key.to_string(), client: id });

@@ -111,7 +111,7 @@ fn a_line_from_one_device_reaches_the_others_as_the_accounts_own() {
     sim.send(t, "hello from the terminal");
     let said = json!({"type": "message", "room": "rust", "seq": 1, "from": "alice",
         "text": "hello from the terminal", "ts": TS, "history": false});
-    assert_eq!(sim.take_json(bob), [said.clone()]);
+    assert_eq!(sim.take_json(bob), std::slice::from_ref(&said));
     // JSON gets it as its own echo would be, with the seq.
     assert_eq!(sim.take_json(j), [said]);
     // IRC: a PRIVMSG from its own nick, as echo-message writes it.
@@ -276,7 +276,7 @@ fn a_text_device_switching_rooms_moves_the_account() {
     assert_eq!(types(&seen), ["left", "joined"], "{seen:?}");
     let go = NameKey::of("go");
     for id in [j, t, i] {
-        assert_eq!(sim.engine().world.clients[&id].rooms, [go.clone()], "{id}");
+        assert_eq!(sim.engine().world.clients[&id].rooms, std::slice::from_ref(&go), "{id}");
     }
     // A JSON device joining another room takes the terminal with it, but
     // the account stays where its other devices are.
