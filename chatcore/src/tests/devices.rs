@@ -289,3 +289,48 @@ fn a_text_device_switching_rooms_moves_the_account() {
     assert_eq!(sim.take_json(bob)[0]["members"], json!(["alice", "bob"]));
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
+
+#[test]
+fn an_irc_client_asking_for_the_accounts_nick_with_sasl_gets_it() {
+    let (mut sim, _bob, [j, _, _]) = alice_on_three(relaxed());
+    let id = irc(&mut sim);
+    sim.send(id, "CAP REQ :sasl");
+    sim.send(id, "NICK alice");
+    sim.send(id, "USER alice 0 * :Alice");
+    sim.send(id, "AUTHENTICATE PLAIN");
+    sim.send(id, "AUTHENTICATE AGFsaWNlAGh1bnRlcjIy");
+    sim.send(id, "CAP END");
+    let lines = sim.take(id);
+    assert!(lines.iter().any(|l| l.starts_with(":chatd 001 alice ")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with(":alice!") && l.contains(" JOIN #rust")), "{lines:?}");
+    assert_eq!(sim.engine().world.sessions_of(&NameKey::of("alice")).len(), 4);
+    assert_eq!(sim.engine().world.names.holder(&NameKey::of("alice")), Some(j));
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+}
+
+#[test]
+fn whois_lists_the_rooms_of_every_connection_of_the_account() {
+    let mut sim = auto(relaxed());
+    let bob = sim.connect_json_as("bob");
+    sim.send_json(bob, &json!({"type": "create", "room": "rust"}));
+    sim.send_json(bob, &json!({"type": "create", "room": "go"}));
+    // The terminal holds the name; JSON takes the account into two rooms,
+    // and the terminal, in one room at a time, follows it into the last.
+    let t = sim.connect();
+    sim.send(t, "/register alice hunter22 hunter22");
+    let j = json_client(&mut sim);
+    sim.send_json(j, &login("alice"));
+    sim.send_json(j, &json!({"type": "join", "room": "rust"}));
+    sim.send_json(j, &json!({"type": "join", "room": "go"}));
+    assert_eq!(sim.engine().world.names.holder(&NameKey::of("alice")), Some(t));
+    assert_eq!(sim.engine().world.clients[&t].rooms, [NameKey::of("go")]);
+    let carol = irc(&mut sim);
+    sim.send(carol, "NICK carol");
+    sim.send(carol, "USER carol 0 * :Carol");
+    sim.take(carol);
+    sim.send(carol, "WHOIS alice");
+    let lines = sim.take(carol);
+    let channels = lines.iter().find(|l| l.starts_with(":chatd 319 ")).expect("319");
+    assert!(channels.contains("#rust") && channels.contains("#go"), "{lines:?}");
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+}
