@@ -324,6 +324,7 @@ impl Turn<'_> {
         };
         let key = key.clone();
         let status = world.status_on_entry(id, room, creating);
+        let devices = world.connections_of(id);
         let (Some(client), Some(room)) = (world.clients.get_mut(&id), world.rooms.get_mut(&key)) else {
             return;
         };
@@ -332,9 +333,9 @@ impl Turn<'_> {
         if world.config.cluster && room.members.len() == 1 {
             crate::cluster_node::follow(self.out, room);
         }
-        // An invitation is used up by joining.
-        if room.modes.invited().contains(&id) {
-            room.modes.invited_mut().retain(|invited| *invited != id);
+        // An invitation is used up by joining, the account's whichever connection it named.
+        if room.modes.invited().iter().any(|invited| devices.contains(invited)) {
+            room.modes.invited_mut().retain(|invited| !devices.contains(invited));
         }
         room.empty_since_ms = None;
         let members = room.member_count();

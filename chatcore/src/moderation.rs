@@ -126,8 +126,15 @@ impl World {
     /// lets a user past all but the limit, and so does being the room's
     /// owner or an account it made an operator: they are not locked out
     /// of their own room.
+    /// A connection of an account already in the room is let in: it is
+    /// the same user.
     pub(crate) fn check_join(&self, id: ClientId, room: &Room, key: Option<&str>) -> Result<(), Rejection> {
-        let invited = room.modes.invited().contains(&id) || self.operator_by_account(id, room);
+        let devices = self.connections_of(id);
+        if devices.iter().any(|&d| d != id && room.members.contains(d)) {
+            return Ok(());
+        }
+        // An invitation to the account's other connection counts for this one.
+        let invited = devices.iter().any(|d| room.modes.invited().contains(d)) || self.operator_by_account(id, room);
         if !invited && self.is_banned(id, room) {
             return Err(Rejection::Banned(room.name.clone()));
         }

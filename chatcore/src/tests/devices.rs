@@ -334,3 +334,37 @@ fn whois_lists_the_rooms_of_every_connection_of_the_account() {
     assert!(channels.contains("#rust") && channels.contains("#go"), "{lines:?}");
     assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
+
+#[test]
+fn an_invitation_or_a_full_room_holds_for_the_account_not_one_connection() {
+    let mut sim = auto(relaxed());
+    let bob = sim.connect_json_as("bob");
+    sim.send_json(bob, &json!({"type": "create", "room": "club"}));
+    sim.send_json(bob, &json!({"type": "mode", "room": "club", "modes": "+il", "args": ["2"]}));
+    let j = json_client(&mut sim);
+    sim.send_json(j, &json!({"type": "register", "name": "alice", "password": "hunter22", "confirm": "hunter22"}));
+    let j2 = json_client(&mut sim);
+    sim.send_json(j2, &login("alice"));
+    // bob invites alice (her oldest connection); the other one walks in.
+    sim.send_json(bob, &json!({"type": "invite", "nick": "alice", "room": "club"}));
+    sim.send_json(j2, &json!({"type": "join", "room": "club"}));
+    let club = NameKey::of("club");
+    assert!(sim.engine().world.clients[&j].is_in(&club) && sim.engine().world.clients[&j2].is_in(&club));
+    assert!(sim.engine().world.rooms.get(&club).expect("club").modes.invited().is_empty(), "used up");
+    // The room is full (+l 2: bob and alice), but a third connection of alice is alice.
+    let t = sim.connect();
+    sim.send(t, "/login alice hunter22");
+    assert!(sim.engine().world.clients[&t].is_in(&club));
+    // The terminal follows the account into another room, then comes back
+    // on its own: the room is full, but not to alice.
+    sim.send_json(bob, &json!({"type": "create", "room": "other"}));
+    sim.send_json(j, &json!({"type": "join", "room": "other"}));
+    assert_eq!(sim.engine().world.clients[&t].rooms, [NameKey::of("other")]);
+    sim.clear();
+    sim.send(t, "/join club");
+    assert!(sim.engine().world.clients[&t].is_in(&club), "{:?}", sim.take(t));
+    // The terminal's switch takes the account out of other; club sees nothing.
+    let seen = sim.take_json(bob);
+    assert_eq!(seen, [json!({"type": "left", "room": "other", "nick": "alice"})]);
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+}
