@@ -101,7 +101,7 @@ impl World {
     /// The account `key` stays in `room` with no connection there.
     pub(crate) fn stay_absent(&mut self, key: &NameKey, room: &NameKey) {
         let (Some(account), Some(target)) = (self.accounts.get_mut(key), self.rooms.get_mut(room)) else { return };
-        target.absent.insert(key.clone());
+        target.members.add_absent(key.clone());
         account.away_rooms.insert(room.clone());
     }
 
@@ -109,7 +109,7 @@ impl World {
     /// of it is there, or it left.
     pub(crate) fn clear_absent(&mut self, key: &NameKey, room: &NameKey) {
         if let Some(target) = self.rooms.get_mut(room) {
-            target.absent.remove(key);
+            target.members.remove_absent(key);
         }
         if let Some(account) = self.accounts.get_mut(key) {
             account.away_rooms.remove(room);
@@ -121,7 +121,7 @@ impl World {
     pub(crate) fn absent_rooms(&mut self, key: &NameKey) -> Vec<NameKey> {
         let Some(account) = self.accounts.get_mut(key) else { return Vec::new() };
         let rooms = &self.rooms;
-        account.away_rooms.retain(|room| rooms.get(room).is_some_and(|r| r.absent.contains(key)));
+        account.away_rooms.retain(|room| rooms.get(room).is_some_and(|r| r.members.is_absent(key)));
         account.away_rooms.iter().cloned().collect()
     }
 

@@ -312,7 +312,7 @@ impl Turn<'_> {
         // The account is there already, through another connection or
         // waiting with none (always-on): this one joins it quietly.
         let account = self.world.clients.get(&id).and_then(|c| c.account.as_ref());
-        let absent = account.is_some_and(|a| self.world.rooms.get(&key).is_some_and(|r| r.absent.contains(a)));
+        let absent = account.is_some_and(|a| self.world.rooms.get(&key).is_some_and(|r| r.members.is_absent(a)));
         if absent || !self.world.devices_in(id, &key).is_empty() {
             self.follow_into(&key);
             return;

@@ -107,7 +107,7 @@ settings! {
     ///
     /// ```text
     ///   max_clients × (~800 + max_line_bytes + max_rooms_per_client × 16 + max_blocks × 80)
-    /// + max_rooms × (~440 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
+    /// + max_rooms × (~500 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
     /// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + ~160)
     /// + max_offline_total × (max_line_bytes + max_nick_len + ~48)
     /// + max_tracked_sources × ~150 × 3      (failed logins, registrations, room creations)
@@ -122,7 +122,7 @@ settings! {
     /// name for paged lists: in the nickname index, and while in the Lobby in
     /// the Lobby's too; names are shared, not copied, between the indexes; its
     /// host is `chatd` there, and a cloak is 17 bytes longer),
-    /// 455 bytes per empty room, 2,116 bytes per kept history entry of a
+    /// 510 bytes per empty room, 2,116 bytes per kept history entry of a
     /// 2,048-byte line. At the
     /// defaults the worst case is about **590 MB**: history 217 MB (every room
     /// full of the longest lines), accounts 316 MB (100,000 accounts each

@@ -229,7 +229,7 @@ impl World {
                     return Err(V::PresenceMismatch { room: name(), client: member });
                 }
             }
-            for account in &room.absent {
+            for account in room.members.absent() {
                 let knows = self.accounts.get(account).is_some_and(|a| a.away_rooms.contains(key));
                 let connected = self.sessions.of(account).iter().any(|&d| room.members.contains(d));
                 if !knows || connected || !self.always_on(account) {

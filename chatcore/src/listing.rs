@@ -141,7 +141,7 @@ impl World {
     /// A room's always-on accounts with no connection, with the host every
     /// absent user shows.
     pub(crate) fn absent_members<'a>(&'a self, room: &'a Room) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        room.absent.iter().filter_map(|key| self.accounts.get(key)).map(|a| (&*a.name, crate::cloak::HIDDEN_HOST))
+        room.members.absent().filter_map(|key| self.accounts.get(key)).map(|a| (&*a.name, crate::cloak::HIDDEN_HOST))
     }
 
     /// Everyone online in name order from the name `from` on: the local
@@ -228,9 +228,12 @@ impl Turn<'_> {
         };
         let (members, hosts): (Vec<&str>, Vec<&str>) = shown.into_iter().unzip();
         let room_key = room.map(NameKey::of);
-        let absent = room_key.as_ref().and_then(|key| world.rooms.get(key)).map(|r| &r.absent);
-        let away: Vec<&str> =
-            members.iter().copied().filter(|m| absent.is_some_and(|a| a.contains(&NameKey::of(m)))).collect();
+        let room_now = room_key.as_ref().and_then(|key| world.rooms.get(key));
+        let away: Vec<&str> = members
+            .iter()
+            .copied()
+            .filter(|m| room_now.is_some_and(|r| r.members.is_absent(&NameKey::of(m))))
+            .collect();
         out.send(id, client.render(&Event::Who { room, members: &members, hosts: &hosts, away: &away, page }));
         Ok(())
     }

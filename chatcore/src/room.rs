@@ -27,9 +27,21 @@ pub(crate) struct Status {
 #[derive(Debug, Default)]
 pub(crate) struct Members {
     sorted: Vec<(ClientId, Wire, Status)>,
+    /// Extras and absent accounts, in the few rooms that have any.
+    sparse: Option<Box<Sparse>>,
+}
+
+/// What only some rooms have, kept behind one pointer so that an empty
+/// room pays for a pointer: an account's further connections, and the
+/// always-on accounts absent from it.
+#[derive(Debug, Default)]
+struct Sparse {
     /// Members that are a further connection of an account present
-    /// through another member, sorted.
-    extras: Vec<ClientId>,
+    /// through another member.
+    extras: BTreeSet<ClientId>,
+    /// Always-on accounts in the room with no connection here, by account
+    /// key (`always_on.rs`): shown as members, away, and sent nothing.
+    absent: BTreeSet<NameKey>,
 }
 
 impl Members {
@@ -61,24 +73,20 @@ impl Members {
         if !self.insert(id, wire) {
             return false;
         }
-        if let Err(at) = self.extras.binary_search(&id) {
-            self.extras.insert(at, id);
-        }
+        self.sparse.get_or_insert_with(Box::default).extras.insert(id);
         true
     }
 
     /// Whether `id` is a further connection of an account present through
     /// another member.
     pub(crate) fn is_extra(&self, id: ClientId) -> bool {
-        self.extras.binary_search(&id).is_ok()
+        self.sparse.as_ref().is_some_and(|s| s.extras.contains(&id))
     }
 
     /// Makes the extra `id` its account's presence: the member that was
     /// left.
     pub(crate) fn promote(&mut self, id: ClientId) {
-        if let Ok(at) = self.extras.binary_search(&id) {
-            self.extras.remove(at);
-        }
+        self.change_sparse(|s| s.extras.remove(&id));
     }
 
     /// Removes `id`; returns false if it was not a member.
@@ -95,7 +103,42 @@ impl Members {
 
     /// How many users it has here: its members, each account once.
     pub(crate) fn people(&self) -> usize {
-        self.sorted.len() - self.extras.len()
+        self.sorted.len() - self.sparse.as_ref().map_or(0, |s| s.extras.len())
+    }
+
+    /// Changes the sparse part, and lets it go when it is empty again.
+    fn change_sparse(&mut self, change: impl FnOnce(&mut Sparse) -> bool) -> bool {
+        let Some(sparse) = &mut self.sparse else { return false };
+        let changed = change(sparse);
+        if sparse.extras.is_empty() && sparse.absent.is_empty() {
+            self.sparse = None;
+        }
+        changed
+    }
+
+    /// Notes that the always-on account `key` is in the room with no connection.
+    pub(crate) fn add_absent(&mut self, key: NameKey) {
+        self.sparse.get_or_insert_with(Box::default).absent.insert(key);
+    }
+
+    /// The account `key` is no longer absent from the room.
+    pub(crate) fn remove_absent(&mut self, key: &NameKey) {
+        self.change_sparse(|s| s.absent.remove(key));
+    }
+
+    /// Whether the always-on account `key` is in the room with no connection.
+    pub(crate) fn is_absent(&self, key: &NameKey) -> bool {
+        self.sparse.as_ref().is_some_and(|s| s.absent.contains(key))
+    }
+
+    /// The always-on accounts in the room with no connection, by key.
+    pub(crate) fn absent(&self) -> impl Iterator<Item = &NameKey> {
+        self.sparse.iter().flat_map(|s| s.absent.iter())
+    }
+
+    /// How many always-on accounts are in the room with no connection.
+    pub(crate) fn absent_len(&self) -> usize {
+        self.sparse.as_ref().map_or(0, |s| s.absent.len())
     }
 
     /// Its members, each account once (by its presence), as lists show them.
@@ -164,9 +207,6 @@ pub(crate) struct Room {
     pub(crate) modes: RoomModes,
     /// Other nodes' users in it, by name (cluster mode only; see `cluster`).
     pub(crate) remote: BTreeSet<NameKey>,
-    /// Always-on accounts in it with no connection here, by account key
-    /// (`always_on.rs`): shown as members, away, and sent nothing.
-    pub(crate) absent: BTreeSet<NameKey>,
 }
 
 /// A room's topic, who set it and when.
@@ -190,13 +230,12 @@ impl Room {
             topic: None,
             modes: RoomModes::new(owner_is_some),
             remote: BTreeSet::new(),
-            absent: BTreeSet::new(),
         }
     }
 
     /// Its members, local and (in cluster mode) on other nodes.
     pub(crate) fn member_count(&self) -> usize {
-        self.members.people() + self.remote.len() + self.absent.len()
+        self.members.people() + self.remote.len() + self.members.absent_len()
     }
 
     /// Whether anyone connected is in it, here or on another node: an

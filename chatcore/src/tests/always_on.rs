@@ -83,7 +83,7 @@ fn an_always_on_account_stays_in_its_rooms_away_and_comes_back_quietly() {
     assert!(text.iter().any(|l| l.contains("while you were out")), "{text:?}");
     assert!(text.iter().any(|l| l.contains("psst")), "{text:?}");
     assert!(sim.engine().world.clients[&t].is_in(&NameKey::of("den")));
-    assert!(sim.engine().world.rooms.get(&NameKey::of("den")).expect("den").absent.is_empty());
+    assert!(sim.engine().world.rooms.get(&NameKey::of("den")).expect("den").members.absent_len() == 0);
     assert_eq!(sim.take_json(bob), Vec::<Value>::new(), "bob hears nothing of her return");
     assert_eq!(sim.take(carol), Vec::<String>::new());
     assert_eq!(sim.engine().check_invariants(), Ok(()));
@@ -104,7 +104,7 @@ fn turning_always_on_off_takes_the_account_out_of_the_rooms_it_waited_in() {
     // A terminal comes back to one room; the account still waits in the other.
     let t = sim.connect();
     sim.send(t, "/login alice hunter22");
-    let waiting = sim.engine().world.rooms.values().filter(|r| !r.absent.is_empty()).count();
+    let waiting = sim.engine().world.rooms.values().filter(|r| r.members.absent_len() > 0).count();
     assert_eq!(waiting, 1);
     sim.clear();
     sim.send(t, "/always-on off");
@@ -112,7 +112,7 @@ fn turning_always_on_off_takes_the_account_out_of_the_rooms_it_waited_in() {
     let parted = sim.take_json(bob);
     assert_eq!(parted.len(), 1, "{parted:?}");
     assert_eq!((parted[0]["type"].as_str(), parted[0]["nick"].as_str()), (Some("left"), Some("alice")));
-    assert!(sim.engine().world.rooms.values().all(|r| r.absent.is_empty()));
+    assert!(sim.engine().world.rooms.values().all(|r| r.members.absent_len() == 0));
     assert_eq!(sim.engine().check_invariants(), Ok(()));
     // Off, the account leaves with its last connection, as before.
     sim.send(t, "/quit");
@@ -123,7 +123,7 @@ fn turning_always_on_off_takes_the_account_out_of_the_rooms_it_waited_in() {
 fn the_server_may_force_always_on_and_guests_cannot_have_it() {
     let (mut sim, bob) = alice_gone(relaxed().with_always_on(AlwaysOn::ForcedOn));
     assert_eq!(sim.take_json(bob), Vec::<Value>::new());
-    assert_eq!(sim.engine().world.rooms.get(&NameKey::of("den")).expect("den").absent.len(), 1);
+    assert_eq!(sim.engine().world.rooms.get(&NameKey::of("den")).expect("den").members.absent_len(), 1);
     let a = json_client(&mut sim);
     sim.send_json(a, &json!({"type": "login", "name": "alice", "password": "hunter22"}));
     sim.take(a);
@@ -133,7 +133,7 @@ fn the_server_may_force_always_on_and_guests_cannot_have_it() {
     // Forced off, the choice is stored but has no effect.
     let (mut sim, bob) = alice_gone(relaxed().with_always_on(AlwaysOn::ForcedOff));
     assert_eq!(sim.take_json(bob)[0]["type"], "disconnected");
-    assert!(sim.engine().world.rooms.values().all(|r| r.absent.is_empty()));
+    assert!(sim.engine().world.rooms.values().all(|r| r.members.absent_len() == 0));
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn a_restart_puts_an_always_on_account_back_in_its_rooms() {
     assert!(stored.contains(&Record::AlwaysOn { account: "alice".into(), on: true }), "{stored:?}");
     let engine = Engine::restore(relaxed(), stored).expect("restored");
     let waiting: Vec<&str> =
-        engine.world.rooms.values().filter(|r| r.absent.contains(&NameKey::of("alice"))).map(|r| &*r.name).collect();
+        engine.world.rooms.values().filter(|r| r.members.is_absent(&NameKey::of("alice"))).map(|r| &*r.name).collect();
     assert_eq!(waiting, ["den", "lair"]);
     assert_eq!(engine.check_invariants(), Ok(()));
     // And a login puts her connection in them.
@@ -176,4 +176,31 @@ fn an_absent_account_keeps_no_room_alive() {
     assert!(sim.take_json(a).iter().all(|v| v["type"] != "joined"));
     assert!(sim.engine().world.accounts.get(&NameKey::of("alice")).expect("alice").away_rooms.is_empty());
     assert_eq!(sim.engine().check_invariants(), Ok(()));
+}
+
+#[test]
+fn irc_spells_it_alwayson_and_text_shows_it() {
+    let mut sim = auto(relaxed());
+    let a = sim.connect();
+    sim.send(a, "/register alice hunter22 hunter22");
+    sim.send(a, "/always-on");
+    let text = sim.take(a);
+    assert_eq!(
+        text.last().map(String::as_str),
+        Some("* always-on is off: your account does not stay in its rooms while you are not connected")
+    );
+    let i = super::irc::irc(&mut sim);
+    sim.send(i, "CAP REQ :sasl");
+    sim.send(i, "NICK someone");
+    sim.send(i, "USER alice 0 * :Alice");
+    sim.send(i, "AUTHENTICATE PLAIN");
+    sim.send(i, "AUTHENTICATE AGFsaWNlAGh1bnRlcjIy");
+    sim.send(i, "CAP END");
+    sim.take(i);
+    sim.send(i, "ALWAYSON on");
+    let lines = sim.take(i);
+    assert!(lines.iter().any(|l| l.contains("always-on is on")), "{lines:?}");
+    // Both connections are told.
+    assert!(sim.take(a).iter().any(|l| l.contains("always-on is on")));
+    assert!(sim.engine().world.always_on(&NameKey::of("alice")));
 }
