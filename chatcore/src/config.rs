@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
+mod always_on;
 pub mod ranges;
 mod validate;
 
+pub use always_on::{AlwaysOn, ParseAlwaysOnError};
 pub use validate::ConfigError;
 
-use crate::always_on::AlwaysOn;
 use crate::cloak::Hosts;
 
 /// Declares [`Config`]: for each setting, its field, its default, a getter

@@ -246,13 +246,12 @@ pub mod sim;
 mod tests;
 
 pub use account::{AuthRequestId, PasswordHash};
-pub use always_on::{AlwaysOn, ParseAlwaysOnError};
 pub use cloak::{CloakKey, Hosts};
 pub use cluster::{
     ClaimAnswer, ClaimId, ClusterRequest, PresenceChange, Publication, PublishTicket, RemoteWhisper, RoomMessage,
 };
 pub use codec::Codec;
-pub use config::{Config, ConfigError, ranges};
+pub use config::{AlwaysOn, Config, ConfigError, ParseAlwaysOnError, ranges};
 pub use connect_info::ConnectInfo;
 pub use credentials::Password;
 pub use engine::Engine;

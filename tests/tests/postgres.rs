@@ -193,7 +193,7 @@ fn check_and_backup_on_postgres_say_what_they_find_and_what_to_use() {
     drop(Server::start_on_database(chatd!(), url, &[]));
     let (code, stdout, stderr) = chatd_command(&["check", "--database-url", url]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("healthy (connected, schema version 2, every table chatd needs"), "{stdout}");
+    assert!(stdout.contains("healthy (connected, schema version 3, every table chatd needs"), "{stdout}");
 
     let _ = database.sql("CREATE TABLE notes (body text)");
     let _ = database.sql("DROP TABLE blocks");
@@ -205,7 +205,7 @@ fn check_and_backup_on_postgres_say_what_they_find_and_what_to_use() {
     let _ = database.sql("UPDATE chatd_schema SET version = 999");
     let (code, _, stderr) = chatd_command(&["check", "--database-url", url]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("schema version 999 is newer than this chatd knows (2)"), "{stderr}");
+    assert!(stderr.contains("schema version 999 is newer than this chatd knows (3)"), "{stderr}");
 
     let (code, stdout, stderr) = chatd_command(&["backup", "--database-url", url, "--to", "chat.dump"]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");

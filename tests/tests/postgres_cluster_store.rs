@@ -345,7 +345,7 @@ fn a_database_of_the_first_layout_is_migrated_and_numbering_carries_on() {
          INSERT INTO whispers (seq, pair_key, sender, recipient, text, ts_ms) VALUES (1, 'alice bob', 'alice', 'bob', 'w', 1);",
     );
     let mut store = place.open_postgres();
-    assert_eq!(place.database().sql("SELECT version FROM chatd_schema"), "2");
+    assert_eq!(place.database().sql("SELECT version FROM chatd_schema"), "3");
     let kept = store.room_messages("a", "r", 0, None, 10).unwrap();
     assert_eq!(seqs(&kept), [6, 7]);
     assert_eq!((&*kept[0].host, kept[0].notice, kept[0].ticket), ("chatd", false, None), "written before clusters");

@@ -29,7 +29,7 @@ fn chatds_starting_at_once_on_a_new_database_migrate_it_once() {
     for result in &opened {
         assert!(result.is_ok(), "{:?}", result.as_ref().err().map(ToString::to_string));
     }
-    assert_eq!(place.database().sql("SELECT count(*), min(version), max(version) FROM chatd_schema"), "1|2|2");
+    assert_eq!(place.database().sql("SELECT count(*), min(version), max(version) FROM chatd_schema"), "1|3|3");
     assert_eq!(place.count("messages"), 0);
 }
 
@@ -39,7 +39,7 @@ fn a_database_from_a_newer_chatd_is_refused_and_left_untouched() {
     place.open().commit(&[Record::RoomCreated { room: "r".into(), unix_ms: 1, owner: None }]).unwrap();
     place.sql("UPDATE chatd_schema SET version = 999");
     let error = PgStore::open(place.url()).err().expect("refused");
-    assert!(matches!(error, StoreError::NewerSchema { found: 999, supported: 2 }), "{error}");
+    assert!(matches!(error, StoreError::NewerSchema { found: 999, supported: 3 }), "{error}");
     assert!(error.to_string().contains("newer than this chatd supports"), "{error}");
     assert_eq!(place.database().sql("SELECT version FROM chatd_schema"), "999");
     assert_eq!(place.count("rooms"), 1);
