@@ -10,7 +10,7 @@ use crate::error::{Error, Rejection};
 use crate::event::Event;
 use crate::names::{NameKey, validate_chosen_nick};
 use crate::outbox::Outbox;
-use crate::output::{DisconnectReason, Output};
+use crate::output::{ClientId, Output};
 use crate::password_check::{AuthKind, PendingAuth};
 use crate::record::Record;
 use crate::source::SourceKey;
@@ -146,18 +146,27 @@ impl Turn<'_> {
         }
     }
 
-    /// Makes the client the account's one live session: an older session
-    /// is closed, a guest using the name is renamed, offline whispers follow.
+    /// Logs the client in to the account: its first connection takes the
+    /// name (a guest using it is renamed), a further one joins it as
+    /// another device (see `devices.rs`), up to
+    /// `Config::max_sessions_per_account`; offline whispers follow.
     pub(crate) fn log_in_now(&mut self, key: NameKey) {
         let (now, id) = (self.now, self.id);
-        if let Some(&older) = self.world.sessions_of(&key).first()
-            && older != id
-        {
-            // The name stays this node's while it passes to the new session.
-            self.world.claims.set_passing(Some(key.clone()));
-            self.world.close(self.out, now, older, DisconnectReason::LoggedInElsewhere);
+        let devices: Vec<ClientId> = self.world.sessions_of(&key).iter().copied().filter(|&d| d != id).collect();
+        let max = self.world.config.max_sessions_per_account;
+        if devices.len() >= max {
+            let account = self.world.accounts.get(&key).map_or_else(|| key.as_str().into(), |a| a.name.clone());
+            return self.world.reject(self.out, id, Rejection::SessionLimit { account, max });
         }
-        if let Some(holder) = self.world.names.holder(&key)
+        // A guest in rooms becoming another device of an account leaves
+        // them as the guest: the account is shown once, by its name.
+        if !devices.is_empty() {
+            for room in self.client().rooms.clone() {
+                self.exit(&room, None);
+            }
+        }
+        if devices.is_empty()
+            && let Some(holder) = self.world.names.holder(&key)
             && holder != id
         {
             if self.world.config.cluster {
@@ -194,22 +203,29 @@ impl Turn<'_> {
         // kept whispers after the welcome, when it can show them.
         let welcomed = client.irc.as_ref().is_none_or(|session| session.registered);
         world.timers.rearm(id, client, &world.config);
-        if client.nick != name {
+        if !devices.is_empty() {
+            self.become_device(&name);
+        } else if client.nick != name {
             let old = client.nick.clone();
             self.rename(name.clone(), false);
             self.world.release_if_unused(self.out, &old);
         }
-        self.world.claims.set_passing(None);
+        // Rooms it was in as a guest that the account waited in (always-on): it is there now.
+        for room in self.client().rooms.clone() {
+            self.world.clear_absent(&key, &room);
+        }
         self.adopt_account_blocks(&key);
         self.tell(Event::LoggedIn { name: &name, offline: kept });
         if welcomed {
             self.deliver_mailbox();
+            self.follow_account();
             self.tell_unread();
         }
     }
 
     /// Hands a logged-in client the whispers its account kept while it was
-    /// away, and empties the mailbox.
+    /// away, and empties the mailbox; the account's other welcomed
+    /// connections get them too.
     pub(crate) fn deliver_mailbox(&mut self) {
         let world = &mut *self.world;
         let Some(key) = world.clients.get(&self.id).and_then(|c| c.account.clone()) else { return };
@@ -218,6 +234,15 @@ impl Turn<'_> {
             return;
         }
         let name = account.name.clone();
+        let devices: Vec<ClientId> = world
+            .sessions_of(&key)
+            .iter()
+            .copied()
+            .filter(|&d| {
+                d == self.id
+                    || world.clients.get(&d).is_some_and(|c| c.irc.as_ref().is_none_or(|session| session.registered))
+            })
+            .collect();
         let mailbox = world.accounts.take_mailbox(&key);
         self.out.persist(Record::OfflineDelivered { to: name.clone() });
         for kept in &mailbox {
@@ -232,7 +257,9 @@ impl Turn<'_> {
                 offline: true,
                 seq: kept.seq,
             };
-            self.tell(event);
+            for &device in &devices {
+                self.world.tell(self.out, device, event);
+            }
         }
     }
 

@@ -158,6 +158,7 @@ impl Turn<'_> {
                 self.list_blocks();
                 Ok(())
             }
+            Verb::AlwaysOn => self.always_on_command(command.text("state")),
             Verb::History => match (command.text("room"), command.text("with"), history_range(&command)) {
                 (_, _, Err(())) => Err(Rejection::Usage(self.client().codec().usage(Verb::History))),
                 (room, None, Ok(range)) => {
@@ -338,6 +339,14 @@ impl Turn<'_> {
                 self.exit(&old, None);
             }
         }
+        // The account is there already, through another connection or
+        // waiting with none (always-on): this one joins it quietly.
+        let account = self.world.clients.get(&id).and_then(|c| c.account.as_ref());
+        let absent = account.is_some_and(|a| self.world.rooms.get(&key).is_some_and(|r| r.members.is_absent(a)));
+        if absent || !self.world.devices_in(id, &key).is_empty() {
+            self.follow_into(&key);
+            return;
+        }
         let world = &mut *self.world;
         // The room table's own key, so that the member's copy shares it.
         let Some((key, room)) = world.rooms.get_key_value(&key) else {
@@ -345,6 +354,7 @@ impl Turn<'_> {
         };
         let key = key.clone();
         let status = world.status_on_entry(id, room, creating);
+        let devices = world.connections_of(id);
         let (Some(client), Some(room)) = (world.clients.get_mut(&id), world.rooms.get_mut(&key)) else {
             return;
         };
@@ -353,9 +363,9 @@ impl Turn<'_> {
         if world.config.cluster && room.members.len() == 1 {
             crate::cluster_node::follow(self.out, room);
         }
-        // An invitation is used up by joining.
-        if room.modes.invited().contains(&id) {
-            room.modes.invited_mut().retain(|invited| *invited != id);
+        // An invitation is used up by joining, the account's whichever connection it named.
+        if room.modes.invited().iter().any(|invited| devices.contains(invited)) {
+            room.modes.invited_mut().retain(|invited| !devices.contains(invited));
         }
         room.empty_since_ms = None;
         let members = room.member_count();
@@ -367,7 +377,12 @@ impl Turn<'_> {
         }
         let welcome = client.render(&joined(true));
         world.add_membership(id, key.clone());
-        self.replay_on_join(key, welcome);
+        self.note_account_room(&key, true);
+        self.replay_on_join(key.clone(), welcome);
+        // The account's other connections follow it in.
+        for device in self.world.other_devices(id) {
+            self.on(device).follow_into(&key);
+        }
     }
 
     fn leave(&mut self, named: Option<&str>, reason: Option<&str>) -> Result<(), Rejection> {
@@ -384,10 +399,22 @@ impl Turn<'_> {
     /// it now is.
     pub(crate) fn remove_member(&mut self, key: &NameKey, reason: Option<&str>) {
         let (world, id) = (&mut *self.world, self.id);
+        // Another connection of the account stays: it is the account's
+        // presence there now, and other nodes hear of no part.
+        let staying = world.devices_in(id, key).first().copied();
+        if staying.is_none() {
+            self.note_account_room(key, false);
+        }
+        let world = &mut *self.world;
         world.remove_membership(id, key);
         if let Some(room) = world.rooms.get_mut(key) {
+            let was_presence = room.members.contains(id) && !room.members.is_extra(id);
             room.members.remove(id);
-            if world.config.cluster
+            if let Some(next) = staying {
+                if was_presence {
+                    room.members.promote(next);
+                }
+            } else if world.config.cluster
                 && let Some(client) = world.clients.get(&id)
             {
                 let (room, nick, reason) = (room.name.clone(), client.nick.clone(), reason.map(Box::from));
@@ -398,7 +425,12 @@ impl Turn<'_> {
     }
 
     /// Takes the client out of a room it is in; both sides are told.
-    fn exit(&mut self, key: &NameKey, reason: Option<&str>) {
+    /// The account's other connections in it leave with it, quietly:
+    /// the room hears of one part.
+    pub(crate) fn exit(&mut self, key: &NameKey, reason: Option<&str>) {
+        for device in self.world.devices_in(self.id, key) {
+            self.on(device).leave_quietly(key);
+        }
         let (world, id) = (&mut *self.world, self.id);
         let (Some(client), Some(room)) = (world.clients.get(&id), world.rooms.get(key)) else {
             return;
@@ -487,14 +519,18 @@ impl Turn<'_> {
         let (from, to_nick) = (sender.nick.clone(), receiver.nick.clone());
         let seq = if between_accounts { self.keep_in_conversation(&from, &to_nick, text) } else { None };
         let world = &mut *self.world;
-        let (sender, receiver) = (&world.clients[&id], &world.clients[&recipient]);
+        let sender = &world.clients[&id];
         let (from, to_nick, host) = (&*from, &*to_nick, &*sender.host);
         let event =
             |echo| Event::Whisper { from, host, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false, seq };
-        let delivered = receiver.render(&event(false));
-        let echoed = sender.render(&event(true));
-        self.out.send(recipient, delivered);
-        self.out.send(id, echoed);
+        // It reaches every connection of the recipient's account, and the
+        // sender's other connections get its echo as the sender does.
+        for to in world.connections_of(recipient) {
+            world.tell(self.out, to, event(false));
+        }
+        for to in world.connections_of(id) {
+            world.tell(self.out, to, event(true));
+        }
         world.counts.messages += 1;
         Ok(())
     }

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+mod always_on;
 pub mod ranges;
 mod validate;
 
+pub use always_on::{AlwaysOn, ParseAlwaysOnError};
 pub use validate::ConfigError;
 
 use crate::cloak::Hosts;
@@ -106,7 +108,7 @@ settings! {
     ///
     /// ```text
     ///   max_clients × (~800 + max_line_bytes + max_rooms_per_client × 16 + max_blocks × 80)
-    /// + max_rooms × (~440 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
+    /// + max_rooms × (~500 + max_topic_len + history_len × (max_line_bytes + max_nick_len + ~40))
     /// + max_accounts × (~250 + max_blocks × 80 + max_known_sources × 24 + max_session_tokens × ~120 + max_read_markers × 120 + ~160)
     /// + max_offline_total × (max_line_bytes + max_nick_len + ~48)
     /// + max_tracked_sources × ~150 × 3      (failed logins, registrations, room creations)
@@ -121,7 +123,7 @@ settings! {
     /// name for paged lists: in the nickname index, and while in the Lobby in
     /// the Lobby's too; names are shared, not copied, between the indexes; its
     /// host is `chatd` there, and a cloak is 17 bytes longer),
-    /// 455 bytes per empty room, 2,116 bytes per kept history entry of a
+    /// 510 bytes per empty room, 2,116 bytes per kept history entry of a
     /// 2,048-byte line. At the
     /// defaults the worst case is about **590 MB**: history 217 MB (every room
     /// full of the longest lines), accounts 316 MB (100,000 accounts each
@@ -346,6 +348,28 @@ settings! {
         /// assert_eq!(chatcore::Config::default().max_read_markers(), 256);
         /// ```
         max_read_markers: usize = 256, with_max_read_markers;
+        /// Connections one account may have logged in at once ("devices":
+        /// a phone, a laptop, an IRC client), on any protocol. Bounds what
+        /// one user costs (each connection is a client, within
+        /// `max_clients`) and the copies of each whisper to it. A login
+        /// past it is refused, and nothing else is disturbed. Default: 10.
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().max_sessions_per_account(), 10);
+        /// ```
+        max_sessions_per_account: usize = 10, with_max_sessions_per_account;
+        /// Whether an account stays in its rooms while none of its
+        /// connections is: each user's choice (`/always-on`), or forced on
+        /// or off for everyone. An always-on account costs its rooms one
+        /// name each while away (at most `max_rooms_per_client` rooms per
+        /// account) and keeps its name reserved. Ignored in a cluster
+        /// (`cluster`), where presence belongs to connections. Default:
+        /// [`AlwaysOn::Optional`].
+        ///
+        /// ```
+        /// assert_eq!(chatcore::Config::default().always_on(), chatcore::AlwaysOn::Optional);
+        /// ```
+        always_on: AlwaysOn = AlwaysOn::Optional, with_always_on;
         /// Messages per `/history` page. Bounds one answer. Default: 50.
         ///
         /// ```

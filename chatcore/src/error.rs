@@ -299,6 +299,15 @@ pub(crate) enum Rejection {
     /// `/block` of one's own name.
     #[error("you cannot block yourself")]
     CannotBlockSelf,
+    /// The account has `Config::max_sessions_per_account` connections
+    /// logged in already.
+    #[error("{account} is logged in on {max} connections already, the most allowed; log out of one first")]
+    SessionLimit {
+        /// The account's name.
+        account: Box<str>,
+        /// The limit.
+        max: usize,
+    },
     /// The client blocks `Config::max_blocks` names already.
     #[error("you already block the maximum of {max} names")]
     BlockLimit {
@@ -311,6 +320,15 @@ pub(crate) enum Rejection {
     /// `/unblock` of a name that is not blocked.
     #[error("you do not block {0}")]
     NotBlocked(Box<str>),
+    /// `/always-on` from a client not logged in.
+    #[error("log in first: always-on is for accounts")]
+    AlwaysOnNeedsAccount,
+    /// `/always-on on|off` while the server decides for everyone.
+    #[error("always-on is {} for every account on this server", if *on { "on" } else { "off" })]
+    AlwaysOnForced {
+        /// Whether it is on.
+        on: bool,
+    },
     /// `/history @NICK` from a client not logged in: only whispers between
     /// accounts are kept.
     #[error("log in to read your whispers: only whispers between accounts are kept")]
@@ -623,6 +641,9 @@ code_table! {
                 Rejection::NeverSeen(_) => ("never_seen", Notice),
                 Rejection::CannotBlockSelf => ("cannot_block_self", Notice),
                 Rejection::BlockLimit { .. } => ("block_limit", Notice),
+                Rejection::SessionLimit { .. } => ("session_limit", IrcReply::Login),
+                Rejection::AlwaysOnNeedsAccount => ("always_on_needs_account", Notice),
+                Rejection::AlwaysOnForced { .. } => ("always_on_forced", Notice),
                 Rejection::NotBlocked(_) => ("not_blocked", Notice),
                 Rejection::StorageUnavailable => ("storage_unavailable", Notice),
                 Rejection::HistoryNeedsAccount => ("history_needs_account", Notice),

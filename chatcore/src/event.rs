@@ -198,6 +198,9 @@ pub(crate) enum Event<'a> {
     BlockChanged { nick: &'a str, blocked: bool },
     /// Answer to `/blocked`.
     BlockList { names: &'a [&'a str] },
+    /// Whether the account stays in its rooms while none of its
+    /// connections is (`/always-on`); `forced`: the server decides.
+    AlwaysOn { on: bool, forced: bool },
     /// The client will be disconnected in `seconds` unless it sends something.
     IdleWarning { seconds: u64 },
     /// The client created a room.
@@ -216,10 +219,13 @@ pub(crate) enum Event<'a> {
     Rooms { rooms: &'a [RoomSummary<'a>], page: ListPage<'a> },
     /// A page of the members of a room (`None`: the Lobby), sorted, with
     /// each one's host and whether it is a server operator.
+    /// `away`: those of `members` who are away (an always-on account with
+    /// no connection).
     Who {
         room: Option<&'a str>,
         members: &'a [&'a str],
         hosts: &'a [&'a str],
+        away: &'a [&'a str],
         operators: &'a [bool],
         page: ListPage<'a>,
     },

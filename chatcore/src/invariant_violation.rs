@@ -105,6 +105,32 @@ pub enum InvariantViolation {
         /// The member.
         client: ClientId,
     },
+    /// The session index lists accounts no client is logged in to.
+    #[error("the session index has {indexed} accounts, but clients are logged in to {logged_in}")]
+    SessionIndex {
+        /// Accounts with an entry in the index.
+        indexed: usize,
+        /// Accounts some client is logged in to.
+        logged_in: usize,
+    },
+    /// A room does not show an account once: none of its connections
+    /// there is its presence, or more than one is.
+    #[error("room {room:?} shows the user of {client} other than once")]
+    PresenceMismatch {
+        /// The folded room name.
+        room: String,
+        /// A member of the account shown other than once.
+        client: ClientId,
+    },
+    /// A room lists as absent an account that is not always-on, does
+    /// not know it is there, or has a connection in it.
+    #[error("room {room:?} lists {account:?} as absent, wrongly")]
+    AbsentMismatch {
+        /// The folded room name.
+        room: String,
+        /// The folded account name.
+        account: String,
+    },
     /// A room keeps more history than `Config::history_len`.
     #[error("room {room:?} keeps {len} messages, over history_len {max}")]
     HistoryOverCap {

@@ -66,7 +66,13 @@ impl World {
                 return Err(V::NickKeyMismatch { client: id, nick: nick(), key: client.nick_key.to_string() });
             }
             let indexed = self.names.holder(&client.nick_key);
-            if indexed != Some(id) {
+            // An account's name is held by its oldest connection; the
+            // others share it.
+            let holder = match &client.account {
+                Some(key) => self.sessions.of(key).first().copied(),
+                None => Some(id),
+            };
+            if indexed.is_none() || indexed != holder {
                 return Err(V::NickNotIndexed { client: id, nick: nick(), indexed });
             }
             if let Some(key) = &client.account
@@ -126,17 +132,25 @@ impl World {
         Ok(())
     }
 
-    /// The maps that index clients: nicknames, timers, blockers.
+    /// The maps that index clients: nicknames, sessions, timers, blockers.
     fn check_indexes(&self) -> Result<(), InvariantViolation> {
         use InvariantViolation as V;
         self.names.check()?;
+        // Every account with a session has a client logged in to it (each
+        // client's own session was checked with the client).
+        let logged_in: BTreeSet<&NameKey> = self.clients.values().filter_map(|c| c.account.as_ref()).collect();
+        if logged_in.len() != self.sessions.accounts() {
+            return Err(V::SessionIndex { indexed: self.sessions.accounts(), logged_in: logged_in.len() });
+        }
         for (key, id) in self.names.entries() {
             if self.clients.get(&id).is_none_or(|c| c.nick_key != *key) {
                 return Err(V::StaleNick { key: key.to_string(), client: id });
             }
         }
         for (&id, client) in &self.clients {
-            if self.names.in_lobby(&client.nick_key, id) != client.rooms.is_empty() {
+            // Only the holder of a name is in the Lobby, an account's other connections never.
+            let holder = self.names.holder(&client.nick_key) == Some(id);
+            if self.names.in_lobby(&client.nick_key, id) != (holder && client.rooms.is_empty()) {
                 return Err(V::LobbyIndex { client: id });
             }
         }
@@ -205,6 +219,23 @@ impl World {
                 };
                 if client.wire() != wire {
                     return Err(V::CodecMismatch { room: name(), client: member });
+                }
+                // Each user is present once: a guest by itself, an account
+                // by exactly one of its connections in the room.
+                let presences = self
+                    .connections_of(member)
+                    .into_iter()
+                    .filter(|d| room.members.contains(*d) && !room.members.is_extra(*d))
+                    .count();
+                if presences != 1 {
+                    return Err(V::PresenceMismatch { room: name(), client: member });
+                }
+            }
+            for account in room.members.absent() {
+                let knows = self.accounts.get(account).is_some_and(|a| a.away_rooms.contains(key));
+                let connected = self.sessions.of(account).iter().any(|&d| room.members.contains(d));
+                if !knows || connected || !self.always_on(account) {
+                    return Err(V::AbsentMismatch { room: name(), account: account.to_string() });
                 }
             }
         }

@@ -197,11 +197,13 @@ mod event; // what a client is told
 mod framer; // bytes to lines, with a cap
 
 // What the commands do.
+mod always_on; // accounts that stay in their rooms with no connection
 mod client; // one connection's state, and the table of every client
 mod commands; // nick, rooms, messages, whispers
 mod conversation; // whispers between accounts, kept and paged back
 mod deletion; // a room message taken back by its author or an operator
 mod delivery; // a numbered room message to its members: the one fan-out path
+mod devices; // one account on several connections: shared rooms, one presence
 mod history; // the ring of a room's last messages
 mod irc; // IRC's own commands and each IRC client's session: registration, CAP, SASL, WHOIS, NAMES, ...
 mod lifecycle; // room owners, creation limits, expiry of empty rooms
@@ -261,7 +263,7 @@ pub use cluster::{
     RoomMessage,
 };
 pub use codec::Codec;
-pub use config::{Config, ConfigError, ranges};
+pub use config::{AlwaysOn, Config, ConfigError, ParseAlwaysOnError, ranges};
 pub use connect_info::ConnectInfo;
 pub use credentials::Password;
 pub use engine::Engine;

@@ -111,9 +111,9 @@ impl World {
     /// order (operators marked `@`, voiced members `+`), with the total
     /// and the name the next page starts from.
     pub(crate) fn names_page<'a>(&'a self, room: &'a Room) -> (Vec<String>, ListPage<'a>) {
-        let members = room.members.iter().filter_map(|(m, _)| Some((&*self.clients.get(&m)?.nick, Some(m))));
+        let members = room.members.present().filter_map(|(m, _)| Some((&*self.clients.get(&m)?.nick, Some(m))));
         // Other nodes' members hold no status here.
-        let remote = self.remote_members(room).map(|(nick, _)| (nick, None));
+        let remote = self.remote_members(room).chain(self.absent_members(room)).map(|(nick, _)| (nick, None));
         let page = select_page(members.chain(remote), None, self.config.list_page_len);
         let names = page
             .entries
@@ -136,6 +136,12 @@ impl World {
     /// A room's members on other nodes (cluster mode), each with its host.
     pub(crate) fn remote_members<'a>(&'a self, room: &'a Room) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         room.remote.iter().filter_map(|key| self.remote.get(key)).map(|user| (&*user.nick, &*user.host))
+    }
+
+    /// A room's always-on accounts with no connection, with the host every
+    /// absent user shows.
+    pub(crate) fn absent_members<'a>(&'a self, room: &'a Room) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        room.members.absent().filter_map(|key| self.accounts.get(key)).map(|a| (&*a.name, crate::cloak::HIDDEN_HOST))
     }
 
     /// Everyone online in name order from the name `from` on: the local
@@ -207,8 +213,9 @@ impl Turn<'_> {
         let (room, shown, page) = match key {
             Some(key) => {
                 let room = world.rooms.get(&key).ok_or_else(|| Rejection::NoSuchRoom(named.unwrap_or("").into()))?;
-                let local = room.members.iter().filter_map(|(m, _)| nick(&m));
-                let page = select_page(local.chain(world.remote_members(room)), from, len);
+                let local = room.members.present().filter_map(|(m, _)| nick(&m));
+                let all = local.chain(world.remote_members(room)).chain(world.absent_members(room));
+                let page = select_page(all, from, len);
                 (Some(&*room.name), page.entries, ListPage { total: page.total, next: page.next })
             }
             // The Lobby is kept in name order: a page is a range of it.
@@ -224,7 +231,14 @@ impl Turn<'_> {
         let operator =
             |nick: &&str| world.names.holder(&NameKey::of(nick)).is_some_and(|m| world.is_server_operator(m));
         let operators: Vec<bool> = members.iter().map(operator).collect();
-        let event = Event::Who { room, members: &members, hosts: &hosts, operators: &operators, page };
+        let room_key = room.map(NameKey::of);
+        let room_now = room_key.as_ref().and_then(|key| world.rooms.get(key));
+        let away: Vec<&str> = members
+            .iter()
+            .copied()
+            .filter(|m| room_now.is_some_and(|r| r.members.is_absent(&NameKey::of(m))))
+            .collect();
+        let event = Event::Who { room, members: &members, hosts: &hosts, away: &away, operators: &operators, page };
         out.send(id, client.render(&event));
         Ok(())
     }

@@ -14,6 +14,7 @@
 //! A ban holds a member for as long as it is in the room: it may not
 //! speak, nor change nickname to shake the ban off (IRC's 435).
 
+use crate::devices::connections;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::modes::{self, Flag, MAX_BANS, MAX_INVITED, MAX_OPERATORS, ModeChange, ban_matches};
@@ -75,8 +76,14 @@ impl World {
             ModeChange::ListBans => false,
             ModeChange::Operator(on, nick) | ModeChange::Voice(on, nick) => {
                 let operator = matches!(change, ModeChange::Operator(..));
-                let target = self.names.holder(&NameKey::of(nick)).filter(|t| room.members.contains(*t));
-                let Some(target) = target else {
+                // An account's status is its presence's: the same on each of its connections.
+                let devices = self.names.holder(&NameKey::of(nick)).map_or_else(Vec::new, |holder| {
+                    connections(&self.clients, &self.sessions, holder)
+                        .into_iter()
+                        .filter(|d| room.members.contains(*d))
+                        .collect()
+                });
+                let Some(&target) = devices.first() else {
                     // `-o ACCOUNT` forgets an account made operator while it is away.
                     let remembered = NameKey::of(nick);
                     if operator && !*on && room.modes.operators().contains(&remembered) {
@@ -105,7 +112,9 @@ impl World {
                 let mut status = room.members.status(target);
                 let slot = if operator { &mut status.operator } else { &mut status.voice };
                 let changed = std::mem::replace(slot, *on) != *on;
-                room.members.set_status(target, status);
+                for device in devices {
+                    room.members.set_status(device, status);
+                }
                 changed || remembered_changed
             }
         };
@@ -117,8 +126,15 @@ impl World {
     /// lets a user past all but the limit, and so does being the room's
     /// owner or an account it made an operator: they are not locked out
     /// of their own room.
+    /// A connection of an account already in the room is let in: it is
+    /// the same user.
     pub(crate) fn check_join(&self, id: ClientId, room: &Room, key: Option<&str>) -> Result<(), Rejection> {
-        let invited = room.modes.invited().contains(&id) || self.operator_by_account(id, room);
+        let devices = self.connections_of(id);
+        if devices.iter().any(|&d| d != id && room.members.contains(d)) {
+            return Ok(());
+        }
+        // An invitation to the account's other connection counts for this one.
+        let invited = devices.iter().any(|d| room.modes.invited().contains(d)) || self.operator_by_account(id, room);
         if !invited && self.is_banned(id, room) {
             return Err(Rejection::Banned(room.name.clone()));
         }
@@ -128,7 +144,7 @@ impl World {
         if !invited && room.modes.key.is_some() && room.modes.key.as_deref() != key {
             return Err(Rejection::BadRoomKey(room.name.clone()));
         }
-        if room.modes.limit.is_some_and(|limit| room.members.len() >= limit as usize) {
+        if room.modes.limit.is_some_and(|limit| room.members.people() >= limit as usize) {
             return Err(Rejection::RoomFull(room.name.clone()));
         }
         Ok(())
@@ -265,8 +281,11 @@ impl Turn<'_> {
         if !room.members.status(id).operator {
             return Err(Rejection::NotOperator(room.name.clone()));
         }
-        let target = world.names.holder(&NameKey::of(nick)).filter(|t| room.members.contains(*t));
-        let Some(target) = target else {
+        // Every connection of the account in the room goes: it is one user.
+        let devices: Vec<ClientId> = world.names.holder(&NameKey::of(nick)).map_or_else(Vec::new, |holder| {
+            world.connections_of(holder).into_iter().filter(|d| room.members.contains(*d)).collect()
+        });
+        let Some(&target) = devices.first() else {
             return Err(Rejection::NotOnChannel { nick: nick.into(), room: room.name.clone() });
         };
         if let Some(rejection) = reason.and_then(crate::world::unsafe_text) {
@@ -277,7 +296,9 @@ impl Turn<'_> {
         let event = Event::Kicked { room: &room.name, by, host, nick: kicked, reason: reason.unwrap_or(by) };
         out.fanout(room.members.iter(), &event);
         let told: Box<str> = reason.unwrap_or(by).into();
-        self.on(target).remove_member(&key, Some(&told));
+        for device in devices {
+            self.on(device).remove_member(&key, Some(&told));
+        }
         Ok(())
     }
 

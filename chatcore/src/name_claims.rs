@@ -20,7 +20,7 @@ impl World {
     /// another local client's claim of it is under way or a remote user
     /// holds it.
     pub(crate) fn claim_needed(&self, key: &NameKey, name: &str) -> Result<bool, Rejection> {
-        if !self.config.cluster || self.names.holder(key).is_some() || self.claims.is_passing(key) {
+        if !self.config.cluster || self.names.holder(key).is_some() {
             return Ok(false);
         }
         if self.claims.claimant(key).is_some() {
@@ -39,7 +39,7 @@ impl World {
             return;
         }
         let key = NameKey::of(name);
-        if self.names.holder(&key).is_some() || self.claims.claimant(&key).is_some() || self.claims.is_passing(&key) {
+        if self.names.holder(&key).is_some() || self.claims.claimant(&key).is_some() {
             return;
         }
         out.push(Output::Cluster(ClusterRequest::ReleaseName { name: name.into() }));

@@ -211,6 +211,24 @@ pub enum Record {
         /// The account.
         account: Box<str>,
     },
+    /// An account turned always-on on or off: whether it stays in its
+    /// rooms while none of its connections is.
+    AlwaysOn {
+        /// The account, as registered.
+        account: Box<str>,
+        /// Whether it is on.
+        on: bool,
+    },
+    /// An always-on account joined a room (`joined`), or left it: what
+    /// puts it back in its rooms after a restart.
+    AccountRoom {
+        /// The account, as registered.
+        account: Box<str>,
+        /// The room, as created.
+        room: Box<str>,
+        /// Joined (true) or left (false).
+        joined: bool,
+    },
     /// An account's read marker moved forward: it has read `target` up to
     /// message `seq` (a room's number, or a whisper's number among all
     /// whispers). A store keeps one per account and target, the one with

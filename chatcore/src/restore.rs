@@ -117,7 +117,7 @@ impl World {
             Record::RoomVacated { room, unix_ms } => {
                 let target = self.room_mut(&room)?;
                 // A node that has members for it knows it is not idle.
-                if target.member_count() > 0 {
+                if target.occupied() {
                     return Ok(Applied::Quietly);
                 }
                 target.empty_since_ms = target.empty_since_ms.max(Some(unix_ms));
@@ -239,6 +239,14 @@ impl World {
                     true => Applied::Marker(key, target),
                     false => Applied::Quietly,
                 }
+            }
+            Record::AlwaysOn { account, on } => {
+                self.account_mut(&account)?.always_on = on;
+                Applied::Quietly
+            }
+            Record::AccountRoom { account, room, joined } => {
+                self.restore_account_room(&account, &room, joined);
+                Applied::Quietly
             }
         };
         Ok(applied)

@@ -19,9 +19,29 @@ pub(crate) struct Status {
 /// A room's members with the wire each speaks and its status, sorted by
 /// id so that a broadcast walks one contiguous array and renders once per
 /// wire.
+///
+/// An account logged in on several connections ("devices") has each of
+/// them here, so that a broadcast reaches every one; the first of them to
+/// enter is its presence, the others are `extras`, which lists, counts and
+/// the room's limit leave out: the account is shown once.
 #[derive(Debug, Default)]
 pub(crate) struct Members {
     sorted: Vec<(ClientId, Wire, Status)>,
+    /// Extras and absent accounts, in the few rooms that have any.
+    sparse: Option<Box<Sparse>>,
+}
+
+/// What only some rooms have, kept behind one pointer so that an empty
+/// room pays for a pointer: an account's further connections, and the
+/// always-on accounts absent from it.
+#[derive(Debug, Default)]
+struct Sparse {
+    /// Members that are a further connection of an account present
+    /// through another member.
+    extras: BTreeSet<ClientId>,
+    /// Always-on accounts in the room with no connection here, by account
+    /// key (`always_on.rs`): shown as members, away, and sent nothing.
+    absent: BTreeSet<NameKey>,
 }
 
 impl Members {
@@ -47,15 +67,83 @@ impl Members {
         }
     }
 
+    /// Adds `id` as a further connection of an account already present
+    /// through another member; returns false if it was already a member.
+    pub(crate) fn insert_extra(&mut self, id: ClientId, wire: Wire) -> bool {
+        if !self.insert(id, wire) {
+            return false;
+        }
+        self.sparse.get_or_insert_with(Box::default).extras.insert(id);
+        true
+    }
+
+    /// Whether `id` is a further connection of an account present through
+    /// another member.
+    pub(crate) fn is_extra(&self, id: ClientId) -> bool {
+        self.sparse.as_ref().is_some_and(|s| s.extras.contains(&id))
+    }
+
+    /// Makes the extra `id` its account's presence: the member that was
+    /// left.
+    pub(crate) fn promote(&mut self, id: ClientId) {
+        self.change_sparse(|s| s.extras.remove(&id));
+    }
+
     /// Removes `id`; returns false if it was not a member.
     pub(crate) fn remove(&mut self, id: ClientId) -> bool {
         match self.sorted.binary_search_by_key(&id, |m| m.0) {
             Ok(at) => {
                 self.sorted.remove(at);
+                self.promote(id);
                 true
             }
             Err(_) => false,
         }
+    }
+
+    /// How many users it has here: its members, each account once.
+    pub(crate) fn people(&self) -> usize {
+        self.sorted.len() - self.sparse.as_ref().map_or(0, |s| s.extras.len())
+    }
+
+    /// Changes the sparse part, and lets it go when it is empty again.
+    fn change_sparse(&mut self, change: impl FnOnce(&mut Sparse) -> bool) -> bool {
+        let Some(sparse) = &mut self.sparse else { return false };
+        let changed = change(sparse);
+        if sparse.extras.is_empty() && sparse.absent.is_empty() {
+            self.sparse = None;
+        }
+        changed
+    }
+
+    /// Notes that the always-on account `key` is in the room with no connection.
+    pub(crate) fn add_absent(&mut self, key: NameKey) {
+        self.sparse.get_or_insert_with(Box::default).absent.insert(key);
+    }
+
+    /// The account `key` is no longer absent from the room.
+    pub(crate) fn remove_absent(&mut self, key: &NameKey) {
+        self.change_sparse(|s| s.absent.remove(key));
+    }
+
+    /// Whether the always-on account `key` is in the room with no connection.
+    pub(crate) fn is_absent(&self, key: &NameKey) -> bool {
+        self.sparse.as_ref().is_some_and(|s| s.absent.contains(key))
+    }
+
+    /// The always-on accounts in the room with no connection, by key.
+    pub(crate) fn absent(&self) -> impl Iterator<Item = &NameKey> {
+        self.sparse.iter().flat_map(|s| s.absent.iter())
+    }
+
+    /// How many always-on accounts are in the room with no connection.
+    pub(crate) fn absent_len(&self) -> usize {
+        self.sparse.as_ref().map_or(0, |s| s.absent.len())
+    }
+
+    /// Its members, each account once (by its presence), as lists show them.
+    pub(crate) fn present(&self) -> impl Iterator<Item = (ClientId, Wire)> + '_ {
+        self.iter().filter(|(id, _)| !self.is_extra(*id))
     }
 
     /// Updates the wire of a member whose IRC tags changed.
@@ -147,7 +235,14 @@ impl Room {
 
     /// Its members, local and (in cluster mode) on other nodes.
     pub(crate) fn member_count(&self) -> usize {
-        self.members.len() + self.remote.len()
+        self.members.people() + self.remote.len() + self.members.absent_len()
+    }
+
+    /// Whether anyone connected is in it, here or on another node: an
+    /// always-on account with no connection does not keep a room from
+    /// going idle and expiring.
+    pub(crate) fn occupied(&self) -> bool {
+        self.members.len() + self.remote.len() > 0
     }
 
     /// How long it may stay empty before it expires.

@@ -78,7 +78,14 @@ impl Turn<'_> {
                 let record = Record::Blocked { account: account.name.clone(), name: nick.into() };
                 out.persist(record);
             }
-            world.blocks.add(id, key);
+            world.blocks.add(id, key.clone());
+            // The account's other connections block the name too: one user, one list.
+            for device in world.other_devices(id) {
+                if let Some(client) = world.clients.get_mut(&device) {
+                    client.blocks.insert(key.clone(), nick.into());
+                    world.blocks.add(device, key.clone());
+                }
+            }
         }
         world.tell(out, id, Event::BlockChanged { nick, blocked: true });
         Ok(())
@@ -100,6 +107,13 @@ impl Turn<'_> {
         }
         // Renamed clients once known by that name are heard again too.
         world.blocks.unblock(id, &key);
+        for device in world.other_devices(id) {
+            if let Some(client) = world.clients.get_mut(&device)
+                && client.blocks.remove(&key).is_some()
+            {
+                world.blocks.unblock(device, &key);
+            }
+        }
         world.tell(out, id, Event::BlockChanged { nick, blocked: false });
         Ok(())
     }

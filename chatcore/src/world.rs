@@ -410,6 +410,20 @@ impl World {
         mates
     }
 
+    /// Who shares a room with `id` where no other connection of its
+    /// account is: those who see it go when it leaves, each once.
+    pub(crate) fn roommates_left_alone(&self, id: ClientId) -> BTreeMap<ClientId, Wire> {
+        let mut mates = BTreeMap::new();
+        if let Some(client) = self.clients.get(&id) {
+            for key in client.rooms.iter().filter(|key| self.devices_in(id, key).is_empty()) {
+                if let Some(room) = self.rooms.get(key) {
+                    mates.extend(room.members.iter().filter(|(m, _)| *m != id));
+                }
+            }
+        }
+        mates
+    }
+
     /// Says goodbye to a client and forgets it.
     pub(crate) fn close(&mut self, out: &mut Outbox, now: Now, id: ClientId, reason: DisconnectReason) {
         if !self.clients.contains_key(&id) {
@@ -430,35 +444,72 @@ impl World {
         reason: &DisconnectReason,
         announce: bool,
     ) {
-        let mut recipients = if announce { self.roommates(id) } else { BTreeMap::new() };
-        if announce && self.config.announce_lobby_presence {
+        // While another connection of its account stays, the account is
+        // still here: its roommates hear of nothing.
+        let others = self.other_devices(id);
+        // An always-on account stays where no other connection of it is,
+        // absent: nobody hears of it.
+        let account = self.clients.get(&id).and_then(|c| c.account.clone());
+        let stays = account.as_ref().is_some_and(|key| self.always_on(key));
+        let announce = announce && !stays;
+        let mut recipients = if announce { self.roommates_left_alone(id) } else { BTreeMap::new() };
+        if announce && self.config.announce_lobby_presence && others.is_empty() {
             recipients.extend(self.lobby_except(id));
         }
+        let staying: Vec<(NameKey, Option<ClientId>)> = self
+            .clients
+            .get(&id)
+            .map(|c| c.rooms.iter().map(|key| (key.clone(), self.devices_in(id, key).first().copied())).collect())
+            .unwrap_or_default();
         let Some(mut client) = self.clients.remove(id) else {
             return;
         };
         self.timers.disarm(id, &mut client);
         self.names.depart(&client.nick_key, id);
+        self.pass_name(&client.nick_key, others.first().copied());
         let registering = client.irc.as_ref().is_some_and(|session| !session.registered);
         self.visitors.depart(registering, Departure::of(&client, now.unix_ms));
         self.blocks.depart(id, client.blocks.keys());
         if let Some(key) = &client.account {
             self.sessions.remove(key, id);
-            self.accounts.note_offline(key, now.unix_ms);
-            if let Some(account) = self.accounts.get(key) {
-                out.persist(Record::LastSeen { account: account.name.clone(), unix_ms: now.unix_ms });
+            if others.is_empty() {
+                self.accounts.note_offline(key, now.unix_ms);
+                if let Some(account) = self.accounts.get(key) {
+                    out.persist(Record::LastSeen { account: account.name.clone(), unix_ms: now.unix_ms });
+                }
             }
         }
-        for key in &client.rooms {
+        for (key, next) in &staying {
             if let Some(room) = self.rooms.get_mut(key) {
+                let was_presence = !room.members.is_extra(id);
                 room.members.remove(id);
+                if let Some(next) = next.filter(|_| was_presence) {
+                    room.members.promote(next);
+                }
+            }
+            if let Some(account) = account.as_ref().filter(|_| stays && next.is_none()) {
+                self.stay_absent(account, key);
             }
             self.vacated(out, now, key);
         }
         out.fanout(recipients, &Event::Disconnected { nick: &client.nick, host: &client.host, reason });
         if self.config.cluster {
-            if !client.rooms.is_empty() {
-                self.announce(out, || PresenceChange::Quit { nick: client.nick.clone(), reason: reason.clone() });
+            if others.is_empty() {
+                if !client.rooms.is_empty() {
+                    self.announce(out, || PresenceChange::Quit { nick: client.nick.clone(), reason: reason.clone() });
+                }
+            } else {
+                // The account stays on through its other connections; it
+                // leaves only the rooms none of them is in.
+                for (key, _) in staying.iter().filter(|(_, next)| next.is_none()) {
+                    let room = self.rooms.get(key).map_or_else(|| key.as_str().into(), |r| r.name.clone());
+                    let (nick, reason) = (client.nick.clone(), None);
+                    out.push(Output::Cluster(crate::cluster::ClusterRequest::Presence(PresenceChange::Left {
+                        room,
+                        nick,
+                        reason,
+                    })));
+                }
             }
             if !client.name_pending {
                 self.release_if_unused(out, &client.nick);

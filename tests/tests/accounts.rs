@@ -134,14 +134,20 @@ fn a_registered_name_is_reserved_and_its_owner_takes_it_back_from_a_guest() {
     owner.expect("* you are now in r (3 here)");
     witness.expect("* bob joined r");
 
-    // Logging in again elsewhere closes the older session.
+    // Logging in again elsewhere adds a connection to the account: it
+    // joins bob's room, and nobody else hears of it.
     let mut json = server.connect();
     json.first_json(r#"{"type":"login","name":"bob","password":"Zq8-open-sesame"}"#);
     assert_eq!(json.json(), json!({"type": "nick", "old": "Guest5", "new": "bob"}));
     assert_eq!(json.json(), json!({"type": "logged_in", "name": "bob", "offline": 0}));
-    owner.expect("* bye: logged in from elsewhere");
+    assert_eq!(json.json()["type"], "joined");
+    witness.send("/who r");
+    witness.expect("* in r (3): bob, Guest4, witness");
+    owner.send("/quit");
+    owner.read_until("* bye: quit");
     owner.expect_eof();
-    witness.expect("* bob disconnected (logged in from elsewhere)");
+    witness.send("/who r");
+    witness.expect("* in r (3): bob, Guest4, witness");
 
     // A JSON guest holding a name hears that it was taken back.
     let mut dave = server.connect();

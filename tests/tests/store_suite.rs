@@ -35,6 +35,7 @@ against_both_stores!(
     session_tokens_survive_reopening_and_revoking_deletes_them,
     operator_grants_survive_reopening_once_each_and_a_revocation_removes_one,
     read_markers_only_move_forward_and_go_with_their_room,
+    always_on_and_an_accounts_rooms_survive_reopening_and_go_with_the_room,
 );
 
 fn message(room: &str, seq: u64, text: &str) -> Record {
@@ -558,4 +559,44 @@ fn read_markers_only_move_forward_and_go_with_their_room(place: &dyn Place) {
     store.commit(&[Record::RoomDropped { room: "Rust".into() }]).unwrap();
     store.commit(&[Record::RoomCreated { room: "rust".into(), unix_ms: 9, owner: None }]).unwrap();
     assert_eq!(markers_of(&store.load(100).unwrap()), [marker("Alice", with_bob(), 9)]);
+}
+
+fn always_on_and_an_accounts_rooms_survive_reopening_and_go_with_the_room(place: &dyn Place) {
+    let mut store = place.open();
+    store.commit(&sample()).unwrap();
+    store
+        .commit(&[
+            Record::RoomCreated { room: "Go".into(), unix_ms: 7, owner: None },
+            Record::RoomCreated { room: "Den".into(), unix_ms: 7, owner: None },
+            Record::AlwaysOn { account: "alice".into(), on: true },
+            Record::AccountRoom { account: "alice".into(), room: "rust".into(), joined: true },
+            Record::AccountRoom { account: "ALICE".into(), room: "go".into(), joined: true },
+            Record::AccountRoom { account: "alice".into(), room: "den".into(), joined: true },
+            Record::AccountRoom { account: "alice".into(), room: "DEN".into(), joined: false },
+        ])
+        .unwrap();
+    drop(store);
+    let mut store = place.open();
+    let loaded = store.load(100).unwrap();
+    let kept: Vec<&Record> =
+        loaded.iter().filter(|r| matches!(r, Record::AlwaysOn { .. } | Record::AccountRoom { .. })).collect();
+    assert_eq!(
+        kept,
+        [
+            &Record::AlwaysOn { account: "Alice".into(), on: true },
+            &Record::AccountRoom { account: "Alice".into(), room: "Go".into(), joined: true },
+            &Record::AccountRoom { account: "Alice".into(), room: "Rust".into(), joined: true },
+        ]
+    );
+    // A restart puts alice back in both, with no connection.
+    let engine = Engine::restore(Config::default(), loaded).unwrap();
+    let counts: Vec<(&str, usize)> = engine.room_summaries().collect();
+    assert_eq!(counts, [("Den", 0), ("Go", 1), ("Rust", 1)]);
+    // A dropped room takes its memberships with it; always-on off is kept too.
+    store.commit(&[Record::RoomDropped { room: "go".into() }]).unwrap();
+    store.commit(&[Record::AlwaysOn { account: "alice".into(), on: false }]).unwrap();
+    let loaded = store.load(100).unwrap();
+    let kept: Vec<&Record> =
+        loaded.iter().filter(|r| matches!(r, Record::AlwaysOn { .. } | Record::AccountRoom { .. })).collect();
+    assert_eq!(kept, [&Record::AccountRoom { account: "Alice".into(), room: "Rust".into(), joined: true }]);
 }

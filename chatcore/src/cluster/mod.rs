@@ -188,16 +188,19 @@
 //!   a claim granted for a client that left meanwhile), the engine emits
 //!   [`ClusterRequest::ReleaseName`]: the registry frees it. A name passed
 //!   from one local client to another (an account taking its name back
-//!   from a guest, a second login of an account) stays claimed.
+//!   from a guest, an account's oldest connection leaving while another
+//!   stays) stays claimed.
 //!
 //! A claim id the engine never issued, or one answered already, is
 //! misuse: [`Error::UnknownClaim`](crate::Error::UnknownClaim). An answer
 //! for a client that left meanwhile is not: granted, its name is released
 //! again at once.
 //!
-//! Across nodes, an account's second login does not close the first
-//! session on the other node: the claim of the account's name is refused
-//! there. A guest holding an account's name on another node keeps it.
+//! An account's further logins on the node that holds its name add
+//! connections to it, as on a single node; one on another node is
+//! refused, as the claim of the account's name is refused there. A guest
+//! holding an account's name on another node keeps it. Always-on is off
+//! in a cluster.
 //!
 //! # Presence
 //!

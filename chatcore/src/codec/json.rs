@@ -266,6 +266,10 @@ enum Reply<'a> {
     BlockList {
         names: &'a [&'a str],
     },
+    AlwaysOn {
+        on: bool,
+        forced: bool,
+    },
     IdleWarning {
         seconds: u64,
     },
@@ -313,6 +317,8 @@ enum Reply<'a> {
     Who {
         room: Option<&'a str>,
         members: &'a [&'a str],
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        away: &'a [&'a str],
         total: usize,
         next: Option<&'a str>,
     },
@@ -450,6 +456,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         },
         Event::BlockChanged { nick, blocked } => Reply::Block { nick, blocked },
         Event::BlockList { names } => Reply::BlockList { names },
+        Event::AlwaysOn { on, forced } => Reply::AlwaysOn { on, forced },
         Event::IdleWarning { seconds } => Reply::IdleWarning { seconds },
         Event::Created { room } => Reply::Created { room },
         Event::RoomDropped { room, by } => Reply::Dropped { room, by },
@@ -468,7 +475,9 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Rooms { rooms, page } => {
             Reply::Rooms { rooms: rooms.iter().map(room_json).collect(), total: page.total, next: page.next }
         }
-        Event::Who { room, members, page, .. } => Reply::Who { room, members, total: page.total, next: page.next },
+        Event::Who { room, members, away, page, .. } => {
+            Reply::Who { room, members, away, total: page.total, next: page.next }
+        }
         Event::Users { users, page } => Reply::Users { users, total: page.total, next: page.next },
         Event::Time { unix_ms } => Reply::Time { ts: unix_ms },
         Event::Help { commands } => {

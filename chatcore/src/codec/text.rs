@@ -331,9 +331,12 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
             }
             Ok(())
         }
-        Event::Who { room, members, page, .. } => {
+        Event::Who { room, members, away, page, .. } => {
             let place = room.unwrap_or("the Lobby");
             write!(out, "* in {place} {}{}", count(members.len(), page), names(members, page))?;
+            if !away.is_empty() {
+                write!(out, " (away: {})", away.join(", "))?;
+            }
             more(out)?;
             writeln!(out)
         }
@@ -404,6 +407,11 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         }
         Event::BlockChanged { nick, blocked: true } => writeln!(out, "* you now block {nick}"),
         Event::BlockChanged { nick, blocked: false } => writeln!(out, "* you no longer block {nick}"),
+        Event::AlwaysOn { on, forced } => {
+            let (state, stays) = if on { ("on", "stays") } else { ("off", "does not stay") };
+            let by = if forced { " (set by the server)" } else { "" };
+            writeln!(out, "* always-on is {state}{by}: your account {stays} in its rooms while you are not connected")
+        }
         Event::BlockList { names: [] } => writeln!(out, "* you block nobody"),
         Event::BlockList { names } => writeln!(out, "* you block ({}): {}", names.len(), names.join(", ")),
         Event::IdleWarning { seconds } => {

@@ -444,6 +444,18 @@ pub(crate) const COMMANDS: &[Spec] = &[
     .stored(),
     row(Verb::Blocked, &[], &["blocked"], "/blocked", "blocked", r#"{"type":"blocked"}"#, "the names you block")
         .irc("BLOCKED", "BLOCKED"),
+    row(
+        Verb::AlwaysOn,
+        &[may("state", Word)],
+        &["always-on"],
+        "/always-on [on|off]",
+        "always_on",
+        r#"{"type":"always_on","state":"on"|"off"?}"#,
+        "show, or set, whether your account stays in its rooms while you are not connected",
+    )
+    .text(&["state"])
+    .irc("ALWAYSON", "ALWAYSON [on|off]")
+    .irc_params(&["state"], 0),
     // Room names never start with `@`, so `/history @NICK` is a conversation.
     row(
         Verb::History,

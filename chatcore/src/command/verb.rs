@@ -35,6 +35,7 @@ pub(crate) enum Verb {
     Block,
     Unblock,
     Blocked,
+    AlwaysOn,
     History,
     Read,
     Time,

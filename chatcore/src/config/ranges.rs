@@ -190,6 +190,8 @@ pub const MAX_OFFLINE_TOTAL: Range<u64> = count(0, 10_000_000);
 pub const MAX_BLOCKS: Range<u64> = count(0, 10_000);
 /// `max_read_markers`: 0 (none kept) to 100,000 per account.
 pub const MAX_READ_MARKERS: Range<u64> = count(0, 100_000);
+/// `max_sessions_per_account`: 1 to 1,000 connections per account.
+pub const MAX_SESSIONS_PER_ACCOUNT: Range<u64> = count(1, 1_000);
 /// `history_page_len`: 1 to 10,000 messages.
 pub const HISTORY_PAGE_LEN: Range<u64> = count(1, 10_000);
 /// `list_page_len`: 1 to 10,000 names.

@@ -134,7 +134,7 @@ impl Config {
     }
 
     /// Every count, with its name and range, for [`Config::validate`].
-    fn counts(&self) -> [(&'static str, u64, Range<u64>); 30] {
+    fn counts(&self) -> [(&'static str, u64, Range<u64>); 31] {
         // usize is at most 64 bits on every target Rust supports.
         let n = |value: usize| value as u64;
         [
@@ -160,6 +160,7 @@ impl Config {
             ("max_offline_total", n(self.max_offline_total), ranges::MAX_OFFLINE_TOTAL),
             ("max_blocks", n(self.max_blocks), ranges::MAX_BLOCKS),
             ("max_read_markers", n(self.max_read_markers), ranges::MAX_READ_MARKERS),
+            ("max_sessions_per_account", n(self.max_sessions_per_account), ranges::MAX_SESSIONS_PER_ACCOUNT),
             ("history_page_len", n(self.history_page_len), ranges::HISTORY_PAGE_LEN),
             ("list_page_len", n(self.list_page_len), ranges::LIST_PAGE_LEN),
             ("conversation_history_len", n(self.conversation_history_len), ranges::CONVERSATION_HISTORY_LEN),

@@ -5,6 +5,7 @@
 //! command of the table its own way (comma lists of targets, `JOIN 0`,
 //! PRIVMSG to a channel, a nick or NickServ), which is handled here.
 
+use crate::always_on::ALWAYS_ON_AWAY;
 use crate::codec::ReplyTag;
 use crate::codec::irc::labeled::MAX_LABEL;
 use crate::codec::irc::message::{Message, ParseError};
@@ -263,6 +264,15 @@ impl Turn<'_> {
             {
                 let found = whom.nick.clone();
                 self.tell(Event::Irc(IrcAnswer::IsAway { nick: &found, message: &away }));
+            } else if !notice
+                && let key = NameKey::of(target)
+                && self.world.names.holder(&key).is_none()
+                && self.world.always_on(&key)
+                && let Some(account) = self.world.accounts.get(&key)
+            {
+                // An always-on account with no connection is away; the whisper waits for it.
+                let found = account.name.clone();
+                self.tell(Event::Irc(IrcAnswer::IsAway { nick: &found, message: ALWAYS_ON_AWAY }));
             }
             return;
         }

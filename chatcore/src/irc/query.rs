@@ -9,6 +9,7 @@ use crate::error::Rejection;
 use crate::event::{Event, IrcAnswer, PastUser, ServerCounts, WhoisUser};
 use crate::irc::visitors::{Departure, identity};
 use crate::names::{NameKey, channel};
+use crate::output::ClientId;
 use crate::turn::Turn;
 
 impl Turn<'_> {
@@ -54,14 +55,22 @@ impl Turn<'_> {
             return out.send(id, client.render(&Event::Irc(IrcAnswer::Whois { asked: nick, found: None })));
         };
         let whom = &world.clients[&target];
-        let rooms: Vec<String> = whom
-            .rooms
-            .iter()
-            .filter_map(|key| world.rooms.get(key))
+        // The rooms of every connection of its account, each once.
+        let mut keys: Vec<(&NameKey, ClientId)> = Vec::new();
+        for device in world.connections_of(target) {
+            for key in world.clients.get(&device).map_or(&[][..], |c| &c.rooms) {
+                if !keys.iter().any(|(k, _)| *k == key) {
+                    keys.push((key, device));
+                }
+            }
+        }
+        let rooms: Vec<String> = keys
+            .into_iter()
+            .filter_map(|(key, device)| world.rooms.get(key).map(|room| (room, device)))
             // A secret room is not shown to those outside it.
-            .filter(|room| !room.modes.secret || room.members.contains(id))
-            .map(|room| {
-                let status = room.members.status(target);
+            .filter(|(room, _)| !room.modes.secret || room.members.contains(id))
+            .map(|(room, device)| {
+                let status = room.members.status(device);
                 let mark = if status.operator {
                     "@"
                 } else if status.voice {

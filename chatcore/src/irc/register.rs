@@ -185,6 +185,7 @@ impl Turn<'_> {
         self.irc_welcome();
         if logged_in {
             self.deliver_mailbox();
+            self.follow_account();
             self.tell_unread();
         }
     }

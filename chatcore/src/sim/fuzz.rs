@@ -29,8 +29,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use crate::{
-    AuthRequestId, ClientId, ClusterRequest, Codec, Config, ConnectInfo, DisconnectReason, Engine, Error, HistoryRange,
-    HistoryTarget, Now, Output, PasswordHash, Record, StorageStatus, StoredMessage,
+    AlwaysOn, AuthRequestId, ClientId, ClusterRequest, Codec, Config, ConnectInfo, DisconnectReason, Engine, Error,
+    HistoryRange, HistoryTarget, Now, Output, PasswordHash, Record, StorageStatus, StoredMessage,
 };
 
 /// Reads the fuzz input a byte at a time; zeros once it runs out.
@@ -65,7 +65,7 @@ const NAMES: [&str; 6] = ["ann", "Bob", "r", "#R", "guest1", "x-y"];
 
 /// Lines the engine understands, with `{}` for a name: they take the
 /// engine into deep states much faster than random bytes would.
-const LINES: [&str; 87] = [
+const LINES: [&str; 89] = [
     "/nick {}",
     "/create {}",
     "/join {}",
@@ -153,6 +153,8 @@ const LINES: [&str; 87] = [
     "{\"type\":\"read\",\"room\":\"{}\",\"seq\":2}",
     "MARKREAD #{} timestamp=2023-11-14T22:13:21.000Z",
     "/history {} since",
+    "/always-on on",
+    "/always-on off",
 ];
 
 /// An engine, its clock, and what the driver knows from outside.
@@ -434,7 +436,9 @@ fn config_from(input: &mut Input<'_>) -> Config {
         .with_max_blocks(usize::from(b() % 3))
         .with_history_page_len(1 + usize::from(b() % 4))
         .with_list_page_len(1 + usize::from(b() % 4))
-        .with_emit_records(b() % 2 == 0);
+        .with_emit_records(b() % 2 == 0)
+        .with_max_sessions_per_account(1 + usize::from(b() % 3))
+        .with_always_on([AlwaysOn::Optional, AlwaysOn::ForcedOn, AlwaysOn::ForcedOff][usize::from(b() % 3)]);
     let idle_warning = if config.idle_warning < config.idle_timeout { config.idle_warning } else { Duration::ZERO };
     let max_accounts = if config.require_login { config.max_accounts.max(1) } else { config.max_accounts };
     let min_password_len = config.min_password_len.min(config.max_line_bytes - 1);

@@ -196,6 +196,9 @@ fn position(rejection: &Rejection) -> usize {
         R::ReadNeedsAccount => 100,
         R::ReadMarkerLimit { .. } => 101,
         R::MarkReadParams(_) => 102,
+        R::SessionLimit { .. } => 103,
+        R::AlwaysOnNeedsAccount => 104,
+        R::AlwaysOnForced { .. } => 105,
     }
 }
 
@@ -306,6 +309,9 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::ReadNeedsAccount, "read_needs_account"),
         (Rejection::ReadMarkerLimit { max: 1 }, "read_marker_limit"),
         (Rejection::MarkReadParams("x"), "markread_params"),
+        (Rejection::SessionLimit { account: "a".into(), max: 1 }, "session_limit"),
+        (Rejection::AlwaysOnNeedsAccount, "always_on_needs_account"),
+        (Rejection::AlwaysOnForced { on: true }, "always_on_forced"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

@@ -5,6 +5,7 @@
 //! forms, and in `lines.rs`, `irc.rs` and the codecs' own tests.
 
 mod accounts;
+mod always_on; // accounts that stay in their rooms with no connection
 mod bad_input;
 mod ban_evasion;
 mod cluster; // names and presence across simulated nodes
@@ -14,6 +15,7 @@ mod connect;
 mod conversations;
 #[cfg(feature = "json")]
 mod deletion; // a room message deleted: tombstones, who is told, catching up
+mod devices; // one account on several connections at once
 mod hardening;
 mod history;
 mod history_after; // paging forward: resuming after the last message seen

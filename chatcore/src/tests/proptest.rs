@@ -72,6 +72,8 @@ fn text_line() -> impl Strategy<Value = String> {
         Just("/history".to_owned()),
         pick(ROOMS).prop_map(|r| format!("/drop {r}")),
         Just("fake\u{2028}[r] bob: hi".to_owned()),
+        Just("/always-on on".to_owned()),
+        Just("/always-on off".to_owned()),
     ]
 }
 

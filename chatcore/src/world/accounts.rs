@@ -43,6 +43,13 @@ pub(crate) struct Account {
     pub(crate) known_sources: VecDeque<SourceKey>,
     /// How far it has read its rooms and conversations (see `markers.rs`).
     pub(crate) markers: crate::read_marker::AccountMarkers,
+    /// The user's choice to stay in its rooms while none of its
+    /// connections is (`Config::always_on` may override it).
+    pub(crate) always_on: bool,
+    /// Rooms it stays in with no connection (each lists it in
+    /// `Room::absent`); one that expired meanwhile is forgotten at the
+    /// next login. At most the rooms it was in when it left.
+    pub(crate) away_rooms: BTreeSet<NameKey>,
 }
 
 impl Account {
@@ -55,6 +62,8 @@ impl Account {
             blocks: BTreeMap::new(),
             known_sources: VecDeque::new(),
             markers: crate::read_marker::AccountMarkers::default(),
+            always_on: false,
+            away_rooms: BTreeSet::new(),
         }
     }
 

@@ -43,14 +43,11 @@ pub(crate) struct Claims {
     pending: BTreeMap<ClaimId, PendingClaim>,
     by_name: BTreeMap<NameKey, ClaimId>,
     next: u64,
-    /// A name passing from one local client to another (an account taking
-    /// it back): still this node's while its holder changes.
-    passing: Option<NameKey>,
 }
 
 impl Default for Claims {
     fn default() -> Self {
-        Self { pending: BTreeMap::new(), by_name: BTreeMap::new(), next: 1, passing: None }
+        Self { pending: BTreeMap::new(), by_name: BTreeMap::new(), next: 1 }
     }
 }
 
@@ -75,16 +72,6 @@ impl Claims {
     /// The client whose claim of `key` is under way, if any.
     pub(crate) fn claimant(&self, key: &NameKey) -> Option<ClientId> {
         self.by_name.get(key).and_then(|claim| self.pending.get(claim)).map(|p| p.client)
-    }
-
-    /// Whether `key` is passing between local clients now.
-    pub(crate) fn is_passing(&self, key: &NameKey) -> bool {
-        self.passing.as_ref() == Some(key)
-    }
-
-    /// Marks `key` as passing between local clients, or none (`None`).
-    pub(crate) fn set_passing(&mut self, key: Option<NameKey>) {
-        self.passing = key;
     }
 
     /// Claims under way.

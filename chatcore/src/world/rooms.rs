@@ -127,7 +127,7 @@ impl Rooms {
     /// starts now: recorded, and expiry checks are scheduled.
     pub(crate) fn note_if_vacated(&mut self, out: &mut Outbox, now: Now, key: &NameKey, config: &Config) {
         let Some(room) = self.table.get_mut(key) else { return };
-        if room.member_count() > 0 || room.empty_since_ms.is_some() {
+        if room.occupied() || room.empty_since_ms.is_some() {
             return;
         }
         room.empty_since_ms = Some(now.unix_ms);

@@ -41,7 +41,7 @@ impl Sessions {
     }
 
     /// How many accounts have a connection.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn accounts(&self) -> usize {
         self.by_account.len()
     }

@@ -2,7 +2,7 @@
 //! its default from [`Config::default`], and the server password of the
 //! IRC ports.
 
-use chatcore::{Config, ranges};
+use chatcore::{AlwaysOn, Config, ranges};
 use clap::Args;
 
 use super::values::{Seconds, count, seconds, text};
@@ -205,6 +205,21 @@ pub(crate) struct EngineArgs {
           value_parser = count::<usize>(ranges::MAX_READ_MARKERS))]
     max_read_markers: usize,
 
+    /// Connections one account may have logged in at once, on any protocol.
+    ///
+    /// A login past it is refused.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_sessions_per_account(),
+          value_parser = count::<usize>(ranges::MAX_SESSIONS_PER_ACCOUNT))]
+    max_sessions_per_account: usize,
+
+    /// Whether accounts stay in their rooms while none of their connections is.
+    ///
+    /// optional: each user chooses with /always-on (off until then);
+    /// forced_on or forced_off: the same for every account. Ignored with
+    /// --cluster.
+    #[arg(long, value_name = "POLICY", default_value_t = Config::default().always_on())]
+    always_on: AlwaysOn,
+
     /// Messages per /history page. Bounds one answer.
     #[arg(long, value_name = "N", default_value_t = Config::default().history_page_len(),
           value_parser = count::<usize>(ranges::HISTORY_PAGE_LEN))]
@@ -334,6 +349,8 @@ impl EngineArgs {
             .with_max_offline_total(self.max_offline_total)
             .with_max_blocks(self.max_blocks)
             .with_max_read_markers(self.max_read_markers)
+            .with_max_sessions_per_account(self.max_sessions_per_account)
+            .with_always_on(self.always_on)
             .with_history_page_len(self.history_page_len)
             .with_list_page_len(self.list_page_len)
             .with_conversation_history_len(self.conversation_history_len)

@@ -43,6 +43,8 @@ fn every_engine_flag_reaches_the_config() {
         "--max-offline-total=30",
         "--max-blocks=4",
         "--max-read-markers=5",
+        "--max-sessions-per-account=2",
+        "--always-on=forced_on",
         "--history-page-len=6",
         "--list-page-len=11",
         "--conversation-history-len=9",
@@ -87,6 +89,8 @@ fn every_engine_flag_reaches_the_config() {
         .with_max_offline_total(30)
         .with_max_blocks(4)
         .with_max_read_markers(5)
+        .with_max_sessions_per_account(2)
+        .with_always_on(chatcore::AlwaysOn::ForcedOn)
         .with_history_page_len(6)
         .with_list_page_len(11)
         .with_conversation_history_len(9)

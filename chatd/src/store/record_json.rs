@@ -104,6 +104,10 @@ pub fn encode(record: &Record) -> Value {
         Record::ReadMarker { account, target: ReadTarget::Conversation(with), seq, unix_ms } => {
             json!({ "kind": "read_marker", "account": account, "with": with, "seq": seq, "unix_ms": unix_ms })
         }
+        Record::AlwaysOn { account, on } => json!({ "kind": "always_on", "account": account, "on": on }),
+        Record::AccountRoom { account, room, joined } => {
+            json!({ "kind": "account_room", "account": account, "room": room, "joined": joined })
+        }
     }
 }
 
@@ -216,6 +220,10 @@ pub fn decode(value: &Value) -> Result<Record, FeedError> {
             seq: f.number("seq")?,
             unix_ms: f.number("unix_ms")?,
         },
+        "always_on" => Record::AlwaysOn { account: f.text("account")?, on: f.flag("on")? },
+        "account_room" => {
+            Record::AccountRoom { account: f.text("account")?, room: f.text("room")?, joined: f.flag("joined")? }
+        }
         _ => unreachable!("every name in KINDS is decoded above"),
     })
 }
@@ -244,6 +252,8 @@ const KINDS: &[&str] = &[
     "operator_granted",
     "operator_revoked",
     "read_marker",
+    "always_on",
+    "account_room",
 ];
 
 /// The fields of one object of a record of `kind`.

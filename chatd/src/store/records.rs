@@ -127,7 +127,7 @@ impl Store {
             }
         }
         let mut accounts =
-            self.conn.prepare("SELECT name, hash, created_ms, last_seen_ms FROM accounts ORDER BY key")?;
+            self.conn.prepare("SELECT name, hash, created_ms, last_seen_ms, always_on FROM accounts ORDER BY key")?;
         let mut rows = accounts.query([])?;
         while let Some(row) = rows.next()? {
             let name: String = row.get(0)?;
@@ -138,8 +138,20 @@ impl Store {
                 unix_ms: row.get(2)?,
             });
             if let Some(unix_ms) = row.get::<_, Option<u64>>(3)? {
-                records.push(Record::LastSeen { account: name.into(), unix_ms });
+                records.push(Record::LastSeen { account: name.clone().into(), unix_ms });
             }
+            if row.get::<_, bool>(4)? {
+                records.push(Record::AlwaysOn { account: name.into(), on: true });
+            }
+        }
+        // After the rooms and the accounts they name.
+        let mut account_rooms = self.conn.prepare(
+            "SELECT a.name, r.name FROM account_rooms m JOIN accounts a ON a.key = m.account_key \
+             JOIN rooms r ON r.key = m.room_key ORDER BY m.account_key, m.room_key",
+        )?;
+        for membership in account_rooms.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (account, room) = membership?;
+            records.push(Record::AccountRoom { account: account.into(), room: room.into(), joined: true });
         }
         let mut sources = self.conn.prepare(
             "SELECT a.name, k.source FROM known_sources k JOIN accounts a ON a.key = k.account_key ORDER BY k.id",
@@ -533,6 +545,7 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
             super::room_modes::forget_lists(tx, &NameKey::of(room))?;
             tx.prepare_cached("DELETE FROM read_markers WHERE target_key = ?1")?.execute([key(room)])?;
             tx.prepare_cached("DELETE FROM messages WHERE room_key = ?1")?.execute([key(room)])?;
+            tx.prepare_cached("DELETE FROM account_rooms WHERE room_key = ?1")?.execute([key(room)])?;
             tx.prepare_cached("DELETE FROM rooms WHERE key = ?1")?.execute([key(room)])?;
         }
         Record::KnownSource { account, source } => {
@@ -645,6 +658,18 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
                  WHERE excluded.seq > read_markers.seq",
             )?
             .execute(params![key(account), marker_key(target), target.name(), seq, unix_ms])?;
+        }
+        Record::AlwaysOn { account, on } => {
+            tx.prepare_cached("UPDATE accounts SET always_on = ?2 WHERE key = ?1")?
+                .execute(params![key(account), on])?;
+        }
+        Record::AccountRoom { account, room, joined: true } => {
+            tx.prepare_cached("INSERT OR IGNORE INTO account_rooms (account_key, room_key) VALUES (?1, ?2)")?
+                .execute(params![key(account), key(room)])?;
+        }
+        Record::AccountRoom { account, room, joined: false } => {
+            tx.prepare_cached("DELETE FROM account_rooms WHERE account_key = ?1 AND room_key = ?2")?
+                .execute(params![key(account), key(room)])?;
         }
     }
     Ok(())

@@ -178,6 +178,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX read_markers_by_target ON read_markers (target_key);
     ",
+    // 10 -> 11: always-on accounts, and the rooms each stays in while none
+    // of its connections is (restored after a restart).
+    "
+    ALTER TABLE accounts ADD COLUMN always_on INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE account_rooms (
+        account_key TEXT NOT NULL,
+        room_key    TEXT NOT NULL,
+        PRIMARY KEY (account_key, room_key)
+    );
+    CREATE INDEX account_rooms_by_room ON account_rooms (room_key);
+    ",
 ];
 
 /// The version this build writes.

@@ -309,11 +309,17 @@ pub(crate) fn render_into(
             more(out, server, me, event, rooms.len(), page);
             line(out, Some(server), "323", &[me, "End of /LIST"]);
         }
-        Event::Who { room, members, hosts, operators, page } => {
+        Event::Who { room, members, hosts, away, operators, page } => {
             let chan = room.map_or_else(|| LOBBY.to_owned(), channel);
             for ((nick, host), &operator) in members.iter().zip(hosts).zip(operators) {
-                // `*` after H(ere) marks a server operator.
-                let flags = if operator { "H*" } else { "H" };
+                // Here, or gone (an always-on account with no connection);
+                // `*` after it marks a server operator.
+                let flags = match (away.contains(nick), operator) {
+                    (false, false) => "H",
+                    (false, true) => "H*",
+                    (true, false) => "G",
+                    (true, true) => "G*",
+                };
                 let params = [me, &chan, nick, host, server, nick, flags, &format!("0 {nick}")];
                 line(out, Some(server), "352", &params);
             }

@@ -248,12 +248,16 @@ fn a_name_passing_between_local_clients_stays_claimed() {
     assert_eq!(net.nodes[0].engine().nick(guest), Some("Guest3"));
     assert_eq!(net.nodes[0].engine().account_of(owner), Some("alice"));
     net.assert_names_unique();
-    // A second login closes the first session; alice stays this node's.
+    // A second login is another connection of the account; when the first
+    // goes, the name passes to the second and stays this node's.
     let second = net.connect(0);
     net.send(0, second, "/login alice hunter22");
     net.settle();
-    assert_eq!(net.nodes[0].closed(owner), Some(&DisconnectReason::LoggedInElsewhere));
+    assert!(net.nodes[0].is_connected(owner));
     assert_eq!(net.nodes[0].engine().account_of(second), Some("alice"));
+    net.send(0, owner, "/quit");
+    net.settle();
+    assert_eq!(net.nodes[0].engine().nick(second), Some("alice"));
     assert_eq!(net.registry.get(&crate::NameKey::of("alice")), Some(&0));
     net.assert_names_unique();
     assert_eq!(net.nodes[0].engine().check_invariants(), Ok(()));

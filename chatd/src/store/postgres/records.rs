@@ -167,6 +167,7 @@ fn write(
             forget_lists(conn, &room)?;
             conn.execute("DELETE FROM read_markers WHERE target_key = $1", &[&room])?;
             conn.execute("DELETE FROM messages WHERE room_key = $1", &[&room])?;
+            conn.execute("DELETE FROM account_rooms WHERE room_key = $1", &[&room])?;
         }
         Record::KnownSource { account, source } => {
             conn.execute(
@@ -283,6 +284,21 @@ fn write(
                 &[&key(account), &marker_key(target), &target.name(), &int(*seq), &int(*unix_ms)],
             )?;
         }
+        Record::AlwaysOn { account, on } => {
+            conn.execute("UPDATE accounts SET always_on = $2 WHERE key = $1", &[&key(account), on])?;
+        }
+        Record::AccountRoom { account, room, joined: true } => {
+            conn.execute(
+                "INSERT INTO account_rooms (account_key, room_key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&key(account), &key(room)],
+            )?;
+        }
+        Record::AccountRoom { account, room, joined: false } => {
+            conn.execute(
+                "DELETE FROM account_rooms WHERE account_key = $1 AND room_key = $2",
+                &[&key(account), &key(room)],
+            )?;
+        }
     }
     Ok(())
 }
@@ -380,14 +396,27 @@ pub(super) fn load(conn: &mut Connection, history_len: usize) -> Result<Vec<Reco
             records.push(Record::RoomVacated { room: name.into(), unix_ms });
         }
     }
-    for row in conn.query("SELECT name, hash, created_ms, last_seen_ms FROM accounts ORDER BY key", &[])? {
+    for row in conn.query("SELECT name, hash, created_ms, last_seen_ms, always_on FROM accounts ORDER BY key", &[])? {
         let name: String = row.get(0);
         let hash: String = row.get(1);
         let unix_ms = number(Some(row.get(2))).unwrap_or(0);
         records.push(Record::AccountCreated { name: name.as_str().into(), hash: PasswordHash::new(hash), unix_ms });
         if let Some(unix_ms) = number(row.get(3)) {
-            records.push(Record::LastSeen { account: name.into(), unix_ms });
+            records.push(Record::LastSeen { account: name.as_str().into(), unix_ms });
         }
+        if row.get::<_, bool>(4) {
+            records.push(Record::AlwaysOn { account: name.into(), on: true });
+        }
+    }
+    // After the rooms and the accounts they name.
+    let account_rooms = conn.query(
+        "SELECT a.name, r.name FROM account_rooms m JOIN accounts a ON a.key = m.account_key
+         JOIN rooms r ON r.key = m.room_key ORDER BY m.account_key, m.room_key",
+        &[],
+    )?;
+    for row in account_rooms {
+        let (account, room): (String, String) = (row.get(0), row.get(1));
+        records.push(Record::AccountRoom { account: account.into(), room: room.into(), joined: true });
     }
     let sources = conn.query(
         "SELECT a.name, k.source FROM known_sources k JOIN accounts a ON a.key = k.account_key ORDER BY k.id",

@@ -162,6 +162,17 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX read_markers_by_target ON read_markers (target_key);
     "#,
+    // 6 -> 7: always-on accounts, and the rooms each stays in while none
+    // of its connections is (restored after a restart).
+    r#"
+    ALTER TABLE accounts ADD COLUMN always_on BOOLEAN NOT NULL DEFAULT false;
+    CREATE TABLE account_rooms (
+        account_key TEXT NOT NULL,
+        room_key    TEXT NOT NULL,
+        PRIMARY KEY (account_key, room_key)
+    );
+    CREATE INDEX account_rooms_by_room ON account_rooms (room_key);
+    "#,
 ];
 
 /// The version this build writes.
@@ -169,6 +180,7 @@ pub const CURRENT: u32 = MIGRATIONS.len() as u32;
 
 /// The tables chatd keeps at [`CURRENT`], which `chatd check` looks for.
 pub(crate) const TABLES: &[&str] = &[
+    "account_rooms",
     "accounts",
     "blocks",
     "chatd_schema",

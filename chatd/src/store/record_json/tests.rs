@@ -99,6 +99,12 @@ fn record() -> impl Strategy<Value = Record> {
             .prop_map(|(to, from, text, unix_ms, seq)| Record::OfflineKept { to, from, text, unix_ms, seq }),
         text().prop_map(|to| Record::OfflineDelivered { to }),
         (text(), text()).prop_map(|(account, name)| Record::Blocked { account, name }),
+        (text(), any::<bool>()).prop_map(|(account, on)| Record::AlwaysOn { account, on }),
+        (text(), text(), any::<bool>()).prop_map(|(account, room, joined)| Record::AccountRoom {
+            account,
+            room,
+            joined
+        }),
         (text(), text()).prop_map(|(account, name)| Record::Unblocked { account, name }),
         (text(), text()).prop_map(|(account, hash)| Record::PasswordChanged { account, hash: PasswordHash::new(hash) }),
         (text(), any::<u64>(), any::<[u8; 32]>(), any::<u64>(), any::<u64>()).prop_map(
