@@ -523,6 +523,7 @@ impl Engine {
     ///     text: format!("number {seq}").into(),
     ///     unix_ms: 0,
     ///     notice: false,
+    ///     kind: chatcore::MessageKind::Said,
     ///     ticket: None,
     /// };
     /// engine.handle_room_message(Now::system(), said(2))?; // held: 1 is missing

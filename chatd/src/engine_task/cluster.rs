@@ -353,6 +353,7 @@ mod tests {
             text: "hi".into(),
             unix_ms: 0,
             notice: false,
+            kind: chatcore::MessageKind::Said,
         }
     }
 

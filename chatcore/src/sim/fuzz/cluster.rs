@@ -8,7 +8,9 @@
 //!   a lease of a dead node would, one nobody holds);
 //! * a store that numbers each room's publications 1, 2, 3, ... (or fails
 //!   to store one), keeps them for backfills and starts a room's numbering
-//!   anew when a node stores its drop;
+//!   anew when a node stores its drop; a deletion it stores only if its
+//!   message is stored as said, erasing it to a tombstone (declining it
+//!   otherwise, as a deletion from another node may have come first);
 //! * a notifier that carries each stored message to the nodes following
 //!   its room, losing, repeating and reordering what it carries, and now
 //!   and then tells a node the newest number of a room;
@@ -26,8 +28,8 @@ use std::time::Duration;
 use super::{Driver, Input, config_from, dictionary_line};
 use crate::names::NameKey;
 use crate::{
-    ClaimAnswer, ClaimId, ClientId, ClusterRequest, Codec, Engine, PresenceChange, Publication, PublishTicket, Record,
-    RemoteWhisper, RoomMessage,
+    ClaimAnswer, ClaimId, ClientId, ClusterRequest, Codec, Engine, MessageKind, PresenceChange, Publication,
+    PublishTicket, Record, RemoteWhisper, RoomMessage,
 };
 
 /// The room every node has from the start, so that nodes meet at once.
@@ -179,8 +181,8 @@ impl Cluster {
     }
 
     /// Checks the lines a client was sent: a JSON client hears a room's
-    /// live messages with increasing numbers until anything else about
-    /// the room (a join, a part, a drop) may start it anew.
+    /// live messages and deletions with increasing numbers until anything
+    /// else about the room (a join, a part, a drop) may start it anew.
     #[cfg_attr(not(feature = "json"), allow(unused_variables, clippy::unused_self))]
     fn listen(&mut self, node: usize, client: ClientId, data: &[u8]) {
         #[cfg(feature = "json")]
@@ -194,7 +196,13 @@ impl Cluster {
                         assert!(seq > last, "{client} of node {node} heard {room} {seq} after {last}");
                     }
                 }
-                (Some("message"), Some(true), _) => {}
+                (Some("deleted"), Some(false), _) if reply["event"].is_u64() => {
+                    let event = reply["event"].as_u64().unwrap_or_default();
+                    if let Some(last) = heard.insert(room.clone(), event) {
+                        assert!(event > last, "{client} of node {node} heard {room}'s deletion {event} after {last}");
+                    }
+                }
+                (Some("message" | "deleted"), Some(true), _) => {}
                 _ => {
                     heard.remove(&room);
                 }
@@ -247,6 +255,19 @@ impl Cluster {
         }
         let key = NameKey::of(&publication.room);
         let stored = self.store.entry(key.clone()).or_default();
+        if let MessageKind::Deletion { of, by } = &publication.kind {
+            let target = usize::try_from(*of).ok().and_then(|of| of.checked_sub(1)).and_then(|at| stored.get_mut(at));
+            match target {
+                Some(target) if target.message.kind == MessageKind::Said => {
+                    target.message.text = "".into();
+                    target.message.kind = MessageKind::Deleted { by: by.clone(), unix_ms: publication.unix_ms };
+                }
+                _ => {
+                    self.on(node, |d| assert_eq!(d.engine.handle_publish_failed(publication.ticket), Ok(())));
+                    return;
+                }
+            }
+        }
         let mut message = publication.numbered(stored.len() as u64 + 1);
         message.ticket = None;
         let stored_message = Stored { message, origin: (node, publication.ticket) };
