@@ -31,13 +31,26 @@ impl Room {
     /// deletion changes a room, for a command here and a stored record.
     pub(crate) fn delete_message(&mut self, cap: usize, deletion: Deletion) {
         let Deletion { seq, from, by, unix_ms, event } = deletion;
-        if let Some(entry) = self.history.get_mut(seq) {
-            entry.text = "".into();
-            entry.kind = MessageKind::Deleted { by: by.clone(), unix_ms };
-        }
+        self.erase_message(seq, &by, unix_ms);
         self.next_seq = event + 1;
         let kind = MessageKind::Deletion { of: seq, by };
         self.history.push(cap, StoredMessage { seq: event, from, text: "".into(), unix_ms, kind });
+    }
+}
+
+impl Room {
+    /// Erases message `seq`, if kept and said, as deleted by `by` at
+    /// `unix_ms`: its text gone, its tombstone in its place. Whether it
+    /// was. Alone (without the deletion's entry) for a cluster node that
+    /// hears of a deletion by the change feed before, or without, its
+    /// numbered entry.
+    pub(crate) fn erase_message(&mut self, seq: u64, by: &str, unix_ms: u64) -> bool {
+        let Some(entry) = self.history.get_mut(seq).filter(|entry| entry.kind == MessageKind::Said) else {
+            return false;
+        };
+        entry.text = "".into();
+        entry.kind = MessageKind::Deleted { by: by.into(), unix_ms };
+        true
     }
 }
 

@@ -133,6 +133,17 @@ fn a_deletion_erases_its_message_and_takes_the_next_number_once() {
     assert_eq!((&*messages[2].text, &*messages[2].host, messages[2].ticket), ("", "op.example", None));
     let on_b = b.room_messages("b", "rust", 2, Some(3), 100).unwrap();
     assert_eq!(on_b[0].ticket, Some(PublishTicket::from_u64(10)), "the deleting node gets its ticket back");
+    // The feed carries the one deletion stored, for nodes not following the room.
+    let feed: Vec<Record> = a.changes_after(0, 100).unwrap().into_iter().map(|entry| entry.record).collect();
+    let deleted = Record::MessageDeleted {
+        room: "rust".into(),
+        seq: 1,
+        from: "alice".into(),
+        by: "op".into(),
+        unix_ms: 5_000,
+        event: 3,
+    };
+    assert_eq!(feed.iter().filter(|r| matches!(r, Record::MessageDeleted { .. })).collect::<Vec<_>>(), [&deleted]);
     // A device catching up after 2 learns of it from the store.
     let page = a.history_after(&HistoryTarget::Room("rust".into()), 2, 10).unwrap();
     let kinds: Vec<_> = page.messages.iter().map(|m| (m.seq, m.kind.clone())).collect();

@@ -177,3 +177,44 @@ fn an_entry_with_unsafe_names_from_a_damaged_store_is_passed_over() {
     feed(&mut sim, remote(3, "carol", "next", MessageKind::Said));
     assert_eq!(sim.take_json(bob)[0]["seq"], 3, "numbering goes on past it");
 }
+
+#[test]
+fn a_deletion_in_the_change_feed_erases_the_message_from_a_room_not_followed() {
+    // An account's room, which outlives its members.
+    let created = crate::Record::RoomCreated { room: "rust".into(), unix_ms: 0, owner: Some("keeper".into()) };
+    let engine = super::restore::restored(relaxed().with_cluster(true), [created]);
+    let mut sim = Sim::from_engine(engine, Sim::new(relaxed()).now());
+    sim.set_sole_node(true);
+    let bob = sim.connect_json_as("bob");
+    sim.send_json(bob, &json!({"type": "join", "room": "rust"}));
+    feed(&mut sim, remote(1, "carol", "secret", MessageKind::Said));
+    // bob leaves: the node no longer follows the room, and its ring is stale.
+    sim.send_json(bob, &json!({"type": "leave", "room": "rust"}));
+    assert!(sim.take_cluster_requests().iter().any(|r| matches!(r, ClusterRequest::Unfollow { .. })));
+    assert!(remembers(&sim, "secret"));
+    let deleted = |seq| crate::Record::MessageDeleted {
+        room: "RUST".into(),
+        seq,
+        from: "carol".into(),
+        by: "op".into(),
+        unix_ms: T0,
+        event: 2,
+    };
+    let now = sim.now();
+    sim.engine_mut().handle_remote_record(now, deleted(1));
+    assert!(!remembers(&sim, "secret"), "erased at once");
+    assert_eq!(sim.engine().world.rooms.values().next().map(|r| r.next_seq), Some(2), "numbering waits for the entry");
+    assert_eq!(sim.engine().stats().remote_records_ignored, 0);
+    sim.engine_mut().handle_remote_record(now, deleted(1));
+    sim.engine_mut().handle_remote_record(now, deleted(7));
+    assert_eq!(sim.engine().stats().remote_records_ignored, 2, "erased already, and never kept");
+    // A newcomer's replay shows the tombstone; the entry then comes as the backfill feeds it.
+    let late = sim.connect_json_as("late");
+    sim.send_json(late, &json!({"type": "join", "room": "rust"}));
+    let replay = sim.take_json(late);
+    assert!(!replay.iter().any(|m| m.to_string().contains("secret")), "{replay:?}");
+    feed(&mut sim, remote(2, "carol", "", MessageKind::Deletion { of: 1, by: "op".into() }));
+    let told = sim.take_json(late);
+    assert_eq!((&told[0]["type"], &told[0]["event"]), (&json!("deleted"), &json!(2)), "{told:?}");
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+}

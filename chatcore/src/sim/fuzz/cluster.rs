@@ -10,7 +10,8 @@
 //!   to store one), keeps them for backfills and starts a room's numbering
 //!   anew when a node stores its drop; a deletion it stores only if its
 //!   message is stored as said, erasing it to a tombstone (declining it
-//!   otherwise, as a deletion from another node may have come first);
+//!   otherwise, as a deletion from another node may have come first) and
+//!   carries it in the change feed too;
 //! * a notifier that carries each stored message to the nodes following
 //!   its room, losing, repeating and reordering what it carries, and now
 //!   and then tells a node the newest number of a room;
@@ -270,6 +271,22 @@ impl Cluster {
         }
         let mut message = publication.numbered(stored.len() as u64 + 1);
         message.ticket = None;
+        // As chatd's store does, a deletion stored goes to the change feed too.
+        if let MessageKind::Deletion { of, by } = &message.kind {
+            let record = Record::MessageDeleted {
+                room: message.room.clone(),
+                seq: *of,
+                from: message.from.clone(),
+                by: by.clone(),
+                unix_ms: message.unix_ms,
+                event: message.seq,
+            };
+            for (to, queue) in self.feed[node].iter_mut().enumerate() {
+                if to != node {
+                    queue.push_back(record.clone());
+                }
+            }
+        }
         let stored_message = Stored { message, origin: (node, publication.ticket) };
         stored.push(stored_message.clone());
         for (to, follows) in self.follows.iter().enumerate() {
@@ -483,6 +500,45 @@ pub fn run_cluster_ops(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    use super::{Cluster, Input, ROOM};
+    use crate::names::NameKey;
+    use crate::{Codec, MessageKind};
+
+    /// The target's cluster can carry a deletion: one said on node 0 is
+    /// deleted there, stored as the room's next entry with the message
+    /// erased, and made on node 1 too.
+    #[test]
+    fn a_deletion_travels_through_the_simulated_store_to_the_other_node() {
+        // Two nodes; roomy limits, no flood control, no timeouts, no login required.
+        let config = [0, 0, 0, 5, 119, 11, 11, 3, 4, 2, 3, 0, 0, 0, 1];
+        let mut cluster = Cluster::new(&mut Input { data: &config });
+        for (node, nick) in [(0, "ann"), (1, "Bob")] {
+            cluster.on(node, |d| {
+                d.connect(None, Codec::Text);
+            });
+            cluster.on(node, |d| d.input(0, format!("/nick {nick}\n").as_bytes()));
+            cluster.settle();
+            cluster.on(node, |d| d.input(0, b"/join r\n"));
+            cluster.settle();
+        }
+        cluster.on(0, |d| d.input(0, b"hello\n"));
+        cluster.settle();
+        cluster.on(0, |d| d.input(0, b"/delete\n"));
+        cluster.settle();
+        let kinds: Vec<MessageKind> =
+            cluster.store[&NameKey::of(ROOM)].iter().map(|stored| stored.message.kind.clone()).collect();
+        let by: Box<str> = "ann".into();
+        assert_eq!(
+            kinds,
+            [MessageKind::Deleted { by: by.clone(), unix_ms: 1_700_000_000_000 }, MessageKind::Deletion { of: 1, by }]
+        );
+        for driver in &cluster.nodes {
+            let room = &driver.engine.world.rooms[&NameKey::of(ROOM)];
+            assert_eq!((room.next_seq, room.history.iter().count()), (3, 2), "the tombstone and the deletion");
+            assert!(room.history.iter().all(|entry| entry.text.is_empty()), "the text is gone everywhere");
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]

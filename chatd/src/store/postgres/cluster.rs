@@ -15,6 +15,9 @@
 //! as said can be (under the room's lock, so two nodes deleting the same
 //! message at once store one deletion): a deletion of one deleted
 //! already, or gone, gets no number either, and its deleter is told so.
+//! A deletion stored is also a feed row (`Record::MessageDeleted`), for
+//! the nodes that do not follow its room and still hold the message's
+//! text in memory.
 //!
 //! The feed (`cluster_changes`): a follower polls for ids above the last
 //! it saw, so ids must become visible in increasing order, which a plain
@@ -72,8 +75,15 @@ pub(super) fn write(
     // Records first: a room created in this batch takes its first message.
     records::write_all(conn, records, whispers_kept, Writers::Many)?;
     let numbers = publish(conn, node, publications)?;
-    // Last: the feed lock is held from here to the commit.
-    append_changes(conn, node, records)?;
+    // Last: the feed lock is held from here to the commit. A deletion
+    // stored goes to the feed too, so that a node not following its room
+    // erases the message from memory at once.
+    let deletions = stored_deletions(publications, &numbers);
+    if deletions.is_empty() {
+        append_changes(conn, node, records)?;
+    } else {
+        append_changes(conn, node, &[records, &deletions].concat())?;
+    }
     Ok(numbers)
 }
 
@@ -138,6 +148,25 @@ fn publish(
         )?;
     }
     Ok(numbers)
+}
+
+/// The deletions among `publications` that were stored (numbered), as
+/// records for the feed.
+fn stored_deletions(publications: &[Publication], numbers: &[Option<u64>]) -> Vec<Record> {
+    let stored = publications.iter().zip(numbers).filter_map(|(publication, number)| Some((publication, (*number)?)));
+    stored
+        .filter_map(|(publication, event)| match &publication.kind {
+            MessageKind::Deletion { of, by } => Some(Record::MessageDeleted {
+                room: publication.room.clone(),
+                seq: *of,
+                from: publication.from.clone(),
+                by: by.clone(),
+                unix_ms: publication.unix_ms,
+                event,
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Erases message `seq` of `room` as deleted by `by` at `unix_ms`, if it
