@@ -1,14 +1,17 @@
 //! Message deletion across a cluster, end to end: a message said on one
 //! node is deleted from another by a server operator; members on both
 //! nodes are told (text, JSON, IRC with REDACT), the text leaves the
-//! PostgreSQL row, and a device that comes back to the first node and
+//! PostgreSQL row and the room's Redis stream, and a device that comes back to the first node and
 //! resumes after the last number it saw learns of the deletion. Skips
 //! where PostgreSQL or Redis does not answer.
 #![cfg(unix)]
 
+use std::time::{Duration, Instant};
+
 use chatd_tests::cluster::Cluster;
 use chatd_tests::outside::{POSTGRES, REDIS};
-use chatd_tests::{Client, chatd};
+use chatd_tests::services::redis;
+use chatd_tests::{Client, READ_TIMEOUT, chatd};
 use serde_json::{Value, json};
 
 /// A JSON client named `nick` on node `i`, in `room`, having read up to its join.
@@ -66,6 +69,15 @@ fn a_message_said_on_one_node_is_deleted_from_another_and_everyone_learns_of_it(
     assert_eq!(count("SELECT count(*) FROM messages WHERE text LIKE '%noon%'"), "0", "the text is erased");
     assert_eq!(count("SELECT deleted_by FROM messages WHERE seq = 1"), "root");
     assert_eq!(count("SELECT deletes FROM messages WHERE seq = 2"), "1", "the deletion took the next number");
+    // Redis keeps the deletion's entry, not the message's.
+    let stream = cluster.redis().expect("Redis").key("room:news");
+    let entries = || redis(&["XRANGE", &stream, "-", "+"]);
+    let deadline = Instant::now() + READ_TIMEOUT;
+    while entries().contains("noon") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let entries = entries();
+    assert!(!entries.contains("noon") && entries.contains("2-1"), "{entries}");
 
     // The device comes back to the first node and resumes after 1.
     let mut device = json_member(&cluster, 1, "bob", "news");
