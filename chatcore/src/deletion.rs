@@ -7,10 +7,17 @@
 //! keeps in memory (its last `Config::history_len`) can be deleted: the
 //! engine judges who may delete a message by its entry there. Whispers
 //! cannot be deleted.
+//!
+//! On a cluster node the store numbers a room's entries: a deletion the
+//! engine allows is published like a message (`cluster_node/publish.rs`),
+//! and made, here as on every node, when it comes back numbered in the
+//! room's order (`cluster_node/sequence.rs`), by [`World::make_deletion`]
+//! as a deletion made here is.
 
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::names::NameKey;
+use crate::outbox::Outbox;
 use crate::output::ClientId;
 use crate::record::{MessageKind, Record, StoredMessage};
 use crate::room::{Room, Status};
@@ -24,17 +31,31 @@ impl Room {
     /// deletion changes a room, for a command here and a stored record.
     pub(crate) fn delete_message(&mut self, cap: usize, deletion: Deletion) {
         let Deletion { seq, from, by, unix_ms, event } = deletion;
-        if let Some(entry) = self.history.get_mut(seq) {
-            entry.text = "".into();
-            entry.kind = MessageKind::Deleted { by: by.clone(), unix_ms };
-        }
+        self.erase_message(seq, &by, unix_ms);
         self.next_seq = event + 1;
         let kind = MessageKind::Deletion { of: seq, by };
         self.history.push(cap, StoredMessage { seq: event, from, text: "".into(), unix_ms, kind });
     }
 }
 
+impl Room {
+    /// Erases message `seq`, if kept and said, as deleted by `by` at
+    /// `unix_ms`: its text gone, its tombstone in its place. Whether it
+    /// was. Alone (without the deletion's entry) for a cluster node that
+    /// hears of a deletion by the change feed before, or without, its
+    /// numbered entry.
+    pub(crate) fn erase_message(&mut self, seq: u64, by: &str, unix_ms: u64) -> bool {
+        let Some(entry) = self.history.get_mut(seq).filter(|entry| entry.kind == MessageKind::Said) else {
+            return false;
+        };
+        entry.text = "".into();
+        entry.kind = MessageKind::Deleted { by: by.into(), unix_ms };
+        true
+    }
+}
+
 /// A deletion, as [`Record::MessageDeleted`] holds it.
+#[derive(Debug, Clone)]
 pub(crate) struct Deletion {
     pub(crate) seq: u64,
     pub(crate) from: Box<str>,
@@ -64,11 +85,6 @@ impl Turn<'_> {
         reason: Option<&str>,
     ) -> Result<(), Rejection> {
         let (world, id, now) = (&mut *self.world, self.id, self.now);
-        // A cluster's store numbers room entries: a deletion would have to
-        // be published like a message, which nodes do not do yet.
-        if world.config.cluster {
-            return Err(Rejection::DeletionUnavailable);
-        }
         if let Some(rejection) = reason.and_then(unsafe_text) {
             return Err(rejection);
         }
@@ -91,10 +107,14 @@ impl Turn<'_> {
         if !may_delete(world, id, room.members.status(id), &entry.from) {
             return Err(Rejection::DeleteForbidden(room.name.clone()));
         }
-        let (from, by, event) = (entry.from.clone(), client.nick.clone(), room.next_seq);
-        let deletion = Deletion { seq, from: from.clone(), by: by.clone(), unix_ms: now.unix_ms, event };
-        let Some(room) = world.rooms.get_mut(&key) else { return Ok(()) };
-        room.delete_message(cap, deletion);
+        let from = entry.from.clone();
+        // A cluster's store numbers room entries: the deletion is
+        // published as a message is, and made when it comes back numbered.
+        if world.config.cluster {
+            self.publish_deletion(key, seq, from, reason);
+            return Ok(());
+        }
+        let (by, host, event) = (client.nick.clone(), client.host.clone(), room.next_seq);
         let record = Record::MessageDeleted {
             room: room.name.clone(),
             seq,
@@ -104,14 +124,37 @@ impl Turn<'_> {
             event,
         };
         self.out.persist(record);
-        let room = &world.rooms[&key];
+        let deletion = Deletion { seq, from, by, unix_ms: now.unix_ms, event };
+        world.make_deletion(self.out, &key, deletion, &host, reason);
+        Ok(())
+    }
+}
+
+impl World {
+    /// Makes `deletion` in the room `key` and tells its members: the one
+    /// way a deletion reaches them, made on this node or, in a cluster,
+    /// arriving numbered from the store. `host` is the deleter's, as IRC
+    /// prefixes show it; `reason` is told, not kept.
+    pub(crate) fn make_deletion(
+        &mut self,
+        out: &mut Outbox,
+        key: &NameKey,
+        deletion: Deletion,
+        host: &str,
+        reason: Option<&str>,
+    ) {
+        let cap = self.config.history_len;
+        let Some(room) = self.rooms.get_mut(key) else { return };
+        room.delete_message(cap, deletion.clone());
+        let Deletion { seq, from, by, unix_ms, event } = deletion;
+        let (world, room) = (&*self, &self.rooms[key]);
         let told = |redact| Event::Deleted {
             room: &room.name,
             seq,
             from: &from,
             by: &by,
-            host: &world.clients[&id].host,
-            unix_ms: now.unix_ms,
+            host,
+            unix_ms,
             event,
             reason,
             history: false,
@@ -126,8 +169,7 @@ impl Turn<'_> {
                 .iter()
                 .filter(move |&(to, _)| redacts(to) == redact && blockers.is_none_or(|b| !b.contains(&to)))
         };
-        self.out.fanout(told_of(true), &told(true));
-        self.out.fanout(told_of(false), &told(false));
-        Ok(())
+        out.fanout(told_of(true), &told(true));
+        out.fanout(told_of(false), &told(false));
     }
 }

@@ -449,7 +449,9 @@ impl Engine {
     /// room or account changes here as there, and local clients are told
     /// as of the same change made here (a topic, modes, a dropped room).
     /// A whisper kept for an account logged in here is delivered at once,
-    /// as at login (and its delivery is this node's own record). No
+    /// as at login (and its delivery is this node's own record). A
+    /// [`Record::MessageDeleted`] only erases the message from memory:
+    /// the deletion's numbered entry comes as a [`RoomMessage`]. No
     /// record of the change itself is emitted: it is stored already.
     ///
     /// A record that does not apply here (a room or account this node
@@ -523,6 +525,7 @@ impl Engine {
     ///     text: format!("number {seq}").into(),
     ///     unix_ms: 0,
     ///     notice: false,
+    ///     kind: chatcore::MessageKind::Said,
     ///     ticket: None,
     /// };
     /// engine.handle_room_message(Now::system(), said(2))?; // held: 1 is missing

@@ -516,9 +516,6 @@ pub(crate) enum Rejection {
     /// those the room keeps.
     #[error("you have no message in {0} that can still be deleted")]
     NothingToDelete(Box<str>),
-    /// Deleting messages on a cluster node: not supported yet.
-    #[error("messages cannot be deleted on this server (cluster mode)")]
-    DeletionUnavailable,
     /// A read marker from a client not logged in: markers are an account's.
     #[error("log in to keep read markers: they belong to your account")]
     ReadNeedsAccount,
@@ -691,7 +688,6 @@ code_table! {
                 Rejection::DeleteForbidden(_) => ("delete_forbidden", IrcReply::Fail("REDACT", "REDACT_FORBIDDEN")),
                 Rejection::AlreadyDeleted { .. } => ("already_deleted", IrcReply::Fail("REDACT", "UNKNOWN_MSGID")),
                 Rejection::NothingToDelete(_) => ("nothing_to_delete", Notice),
-                Rejection::DeletionUnavailable => ("deletion_unavailable", IrcReply::Fail("REDACT", "REDACT_FORBIDDEN")),
                 Rejection::ReadNeedsAccount => ("read_needs_account", IrcReply::Fail("MARKREAD", "ACCOUNT_REQUIRED")),
                 Rejection::ReadMarkerLimit { .. } => ("read_marker_limit", IrcReply::Fail("MARKREAD", "INTERNAL_ERROR")),
                 Rejection::MarkReadParams(_) => ("markread_params", IrcReply::Fail("MARKREAD", "INVALID_PARAMS")),

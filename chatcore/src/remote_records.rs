@@ -19,6 +19,17 @@ impl World {
     /// room message, a table at its limit) is ignored and counted. Emits
     /// no record of the change itself: it is stored already.
     pub(crate) fn remote_record(&mut self, out: &mut Outbox, now: Now, record: Record) {
+        // A deletion comes numbered, in the room's order, by its own input;
+        // its record erases the message from the ring at once, so that a
+        // room this node does not follow (whose ring a newcomer's replay
+        // shows before the backfill) forgets the text too.
+        if let Record::MessageDeleted { room, seq, by, unix_ms, .. } = &record {
+            let erased = self.rooms.get_mut(&NameKey::of(room)).is_some_and(|r| r.erase_message(*seq, by, *unix_ms));
+            if !erased {
+                self.counts.remote_records_ignored += 1;
+            }
+            return;
+        }
         let at_limit = match &record {
             // Room messages come numbered, by their own input.
             Record::Message { .. } => true,

@@ -9,7 +9,10 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chatcore::{PasswordHash, Publication, PublishTicket, Record, RoomMessage, StoredMessage, StoredModes};
+use chatcore::{
+    HistoryTarget, MessageKind, PasswordHash, Publication, PublishTicket, Record, RoomMessage, StoredMessage,
+    StoredModes,
+};
 use chatd::store::postgres::cluster::{FEED_KEEP_ENTRIES, FEED_KEEP_MS};
 use chatd::store::postgres::schema::MIGRATIONS;
 use chatd::store::{Backend, FeedEntry, PgStore};
@@ -29,6 +32,7 @@ fn publication(ticket: u64, room: &str, text: &str) -> Publication {
         text: text.into(),
         unix_ms: 1_000 + ticket,
         notice: ticket.is_multiple_of(2),
+        kind: chatcore::MessageKind::Said,
     }
 }
 
@@ -96,6 +100,57 @@ fn two_nodes_publishing_to_one_room_at_once_number_it_without_gap_or_repeat() {
 }
 
 #[test]
+fn a_deletion_erases_its_message_and_takes_the_next_number_once() {
+    let Some(place) = PostgresDatabase::new() else { return };
+    let mut a = place.open_postgres();
+    let mut b = place.open_postgres();
+    commit(&mut a, "a", &[created("rust")]);
+    let said: Vec<_> = (1..=2).map(|ticket| publication(ticket, "rust", &format!("secret{ticket}"))).collect();
+    assert_eq!(a.commit_cluster("a", &[], &said).unwrap(), [Some(1), Some(2)]);
+    let deletion = |ticket, of| Publication {
+        from: "alice".into(),
+        host: "op.example".into(),
+        text: "the reason is told, not kept".into(),
+        unix_ms: 5_000,
+        notice: false,
+        kind: MessageKind::Deletion { of, by: "op".into() },
+        ..publication(ticket, "rust", "")
+    };
+    // Two nodes delete message 1 at once: the store keeps one deletion.
+    assert_eq!(b.commit_cluster("b", &[], &[deletion(10, 1), deletion(11, 1)]).unwrap(), [Some(3), None]);
+    assert_eq!(a.commit_cluster("a", &[], &[deletion(12, 1)]).unwrap(), [None], "deleted already");
+    assert_eq!(a.commit_cluster("a", &[], &[deletion(13, 3)]).unwrap(), [None], "a deletion is no message");
+    assert_eq!(a.commit_cluster("a", &[], &[deletion(14, 9)]).unwrap(), [None], "never said");
+    assert_eq!(a.commit_cluster("a", &[], &[publication(4, "rust", "after")]).unwrap(), [Some(4)], "no gap");
+    let messages = a.room_messages("a", "rust", 0, None, 100).unwrap();
+    assert_eq!(seqs(&messages), [1, 2, 3, 4]);
+    assert_eq!(
+        (&*messages[0].text, &messages[0].kind),
+        ("", &MessageKind::Deleted { by: "op".into(), unix_ms: 5_000 })
+    );
+    assert_eq!(&*messages[1].text, "secret2");
+    assert_eq!(messages[2].kind, MessageKind::Deletion { of: 1, by: "op".into() });
+    assert_eq!((&*messages[2].text, &*messages[2].host, messages[2].ticket), ("", "op.example", None));
+    let on_b = b.room_messages("b", "rust", 2, Some(3), 100).unwrap();
+    assert_eq!(on_b[0].ticket, Some(PublishTicket::from_u64(10)), "the deleting node gets its ticket back");
+    // The feed carries the one deletion stored, for nodes not following the room.
+    let feed: Vec<Record> = a.changes_after(0, 100).unwrap().into_iter().map(|entry| entry.record).collect();
+    let deleted = Record::MessageDeleted {
+        room: "rust".into(),
+        seq: 1,
+        from: "alice".into(),
+        by: "op".into(),
+        unix_ms: 5_000,
+        event: 3,
+    };
+    assert_eq!(feed.iter().filter(|r| matches!(r, Record::MessageDeleted { .. })).collect::<Vec<_>>(), [&deleted]);
+    // A device catching up after 2 learns of it from the store.
+    let page = a.history_after(&HistoryTarget::Room("rust".into()), 2, 10).unwrap();
+    let kinds: Vec<_> = page.messages.iter().map(|m| (m.seq, m.kind.clone())).collect();
+    assert_eq!(kinds, [(3, MessageKind::Deletion { of: 1, by: "op".into() }), (4, MessageKind::Said)]);
+}
+
+#[test]
 fn backfill_reads_what_was_published_between_two_numbers() {
     let Some(place) = PostgresDatabase::new() else { return };
     let mut a = place.open_postgres();
@@ -116,6 +171,7 @@ fn backfill_reads_what_was_published_between_two_numbers() {
             text: "m2".into(),
             unix_ms: 1_002,
             notice: true,
+            kind: chatcore::MessageKind::Said,
             ticket: None,
         }
     );

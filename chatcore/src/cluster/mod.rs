@@ -77,12 +77,36 @@
 //! messages it missed arrive, in order, as the backfill from `Follow`
 //! feeds them (each live, not as history), then the new ones.
 //!
+//! ## Deletions
+//!
+//! A deletion is a numbered room entry too (see
+//! [`MessageKind`](crate::MessageKind)): when a local client deletes a
+//! message, the engine judges it as a single node does (the message is
+//! in the room's ring, said and not deleted, and the client may delete
+//! it), then publishes it as a [`Publication`] whose `kind` is
+//! [`MessageKind::Deletion`](crate::MessageKind::Deletion). The store
+//! numbers it as it numbers a message, in a transaction that also erases
+//! the deleted message's text and marks it deleted (see
+//! [`Publication::kind`]), or declines it if that message is not stored
+//! as said any more (another node deleted it first): answer
+//! `handle_publish_failed` then, and the deleter hears `already_deleted`.
+//! Feed it back, and read it in backfills, as any stored message, with
+//! its `kind`; a message deleted since it was stored is read back as its
+//! tombstone ([`MessageKind::Deleted`](crate::MessageKind::Deleted)).
+//! Each node makes the deletion when its number comes, as a single node
+//! makes one: the ring keeps the tombstone and the deletion, and every
+//! local member is told (the deleter too, with its request's `id` or
+//! `label`). A tombstone that arrives (a message deleted before this
+//! node read it) is kept untold: the deletion after it tells.
+//!
 //! # What the embedder stores
 //!
 //! With `cluster` on, a room message never comes as
 //! [`Output::Persist`](crate::Output::Persist) with a
-//! [`Record::Message`](crate::Record::Message): the embedder stores it
-//! itself, from the `Publish`, under the number its store gives it. Every
+//! [`Record::Message`](crate::Record::Message), nor a deletion with a
+//! [`Record::MessageDeleted`](crate::Record::MessageDeleted): the
+//! embedder stores each itself, from the `Publish`, under the number its
+//! store gives it. Every
 //! other durable change (rooms, topics, modes, accounts, whispers, blocks,
 //! last-seen times) still comes as `Output::Persist`, with
 //! [`Config::emit_records`](crate::Config::emit_records), as on a single
@@ -127,6 +151,14 @@
 //!   [`Record::OfflineDelivered`](crate::Record::OfflineDelivered) this
 //!   emits is this node's own. Whispers' numbers move on past each one
 //!   stored elsewhere.
+//! * A deletion stored elsewhere
+//!   ([`Record::MessageDeleted`](crate::Record::MessageDeleted), which
+//!   the embedder may add to what it carries when its store numbers a
+//!   deletion) erases the message from this node's memory at once, and
+//!   nothing more: a room this node does not follow keeps a ring of
+//!   history a newcomer's replay shows, and it must not show the text
+//!   until the deletion's numbered entry arrives. That entry still comes
+//!   as a [`RoomMessage`], and tells the room's members.
 //! * Nothing applied emits a record again ([`Output::Persist`](crate::Output::Persist)):
 //!   it is stored already. A record this node cannot apply (a room or
 //!   account it does not have, a creation of one it has, a table at its

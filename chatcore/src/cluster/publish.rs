@@ -1,5 +1,8 @@
 //! A room message on its way through the store: what the engine
-//! publishes with a ticket, and what comes back numbered.
+//! publishes with a ticket, and what comes back numbered. A deletion
+//! travels the same way: it is a numbered room entry too.
+
+use crate::record::MessageKind;
 
 /// Names one [`Publication`] until the embedder answers it. Issued by the
 /// engine, never reused.
@@ -41,6 +44,18 @@ pub struct Publication {
     pub unix_ms: u64,
     /// Whether it is a notice (IRC's NOTICE), which nobody answers.
     pub notice: bool,
+    /// What the entry is: [`MessageKind::Said`] for a message, or
+    /// [`MessageKind::Deletion`] of message `of` by `by`. A deletion's
+    /// `from` is the deleted message's sender, `host` the deleter's, and
+    /// `text` the deleter's reason (empty: none), which is told but not
+    /// stored. Store a deletion, in the same transaction that numbers it,
+    /// only if message `of` is stored as said: erase its text and mark it
+    /// deleted by `by` at `unix_ms` (a tombstone,
+    /// [`MessageKind::Deleted`]); otherwise (another node deleted it
+    /// first, or the room was dropped) store nothing and answer
+    /// [`Engine::handle_publish_failed`](crate::Engine::handle_publish_failed).
+    /// The engine never publishes a tombstone.
+    pub kind: MessageKind,
 }
 
 impl Publication {
@@ -57,6 +72,7 @@ impl Publication {
     ///     text: "hi".into(),
     ///     unix_ms: 0,
     ///     notice: false,
+    ///     kind: chatcore::MessageKind::Said,
     /// };
     /// let message = publication.numbered(7);
     /// assert_eq!((message.seq, message.ticket), (7, Some(PublishTicket::from_u64(1))));
@@ -70,6 +86,7 @@ impl Publication {
             text: self.text.clone(),
             unix_ms: self.unix_ms,
             notice: self.notice,
+            kind: self.kind.clone(),
             ticket: Some(self.ticket),
         }
     }
@@ -94,6 +111,11 @@ pub struct RoomMessage {
     pub unix_ms: u64,
     /// Whether it is a notice.
     pub notice: bool,
+    /// What the entry is, as the store holds it now: a message said, a
+    /// deletion, or a message deleted since (a tombstone: its `text` is
+    /// gone), which a node that reads it late keeps in its history
+    /// without telling anyone (the deletion that follows it tells).
+    pub kind: MessageKind,
     /// The publication's ticket, on the node that published it only (see
     /// the [`cluster`](crate::cluster) docs); `None` everywhere else.
     pub ticket: Option<PublishTicket>,

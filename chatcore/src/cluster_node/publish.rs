@@ -1,6 +1,6 @@
-//! A room message on its way through the store: published with a ticket,
-//! and answered by the message coming back numbered (see `sequence.rs`)
-//! or by the store failing.
+//! A room message, or a deletion of one, on its way through the store:
+//! published with a ticket, and answered by the entry coming back
+//! numbered (see `sequence.rs`) or by the store failing or declining it.
 
 use crate::cluster::{ClusterRequest, Publication, PublishTicket};
 use crate::codec::Codec;
@@ -9,6 +9,7 @@ use crate::error::{Error, Rejection};
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::Output;
+use crate::record::MessageKind;
 use crate::turn::Turn;
 use crate::world::{PendingPublish, World};
 
@@ -18,20 +19,40 @@ impl Turn<'_> {
     /// request was told so far goes out now; its echo or acknowledgement
     /// comes with the numbered message.
     pub(crate) fn publish(&mut self, key: NameKey, text: &str, notice: bool) {
+        let Some(from) = self.world.clients.get(&self.id).map(|c| c.nick.clone()) else { return };
+        self.publish_entry(key, from, text, notice, MessageKind::Said);
+    }
+
+    /// Asks the embedder to store the client's deletion of message `of`
+    /// of the room `key`, which `from` said, instead of making it here:
+    /// the store numbers it as the room's next entry, and every node
+    /// (this one too) makes it as it arrives in order. The `reason`
+    /// travels as the entry's text.
+    pub(crate) fn publish_deletion(&mut self, key: NameKey, of: u64, from: Box<str>, reason: Option<&str>) {
+        let Some(by) = self.world.clients.get(&self.id).map(|c| c.nick.clone()) else { return };
+        self.publish_entry(key, from, reason.unwrap_or(""), false, MessageKind::Deletion { of, by });
+    }
+
+    fn publish_entry(&mut self, key: NameKey, from: Box<str>, text: &str, notice: bool, kind: MessageKind) {
         let (world, id, now) = (&mut *self.world, self.id, self.now);
         let (Some(sender), Some(room)) = (world.clients.get(&id), world.rooms.get(&key)) else {
             return;
         };
         let reply = self.out.defer_reply(id);
-        let ticket = world.cluster.start(PendingPublish { client: id, room: key, reply, notice });
+        let deletes = match kind {
+            MessageKind::Deletion { of, .. } => Some(of),
+            _ => None,
+        };
+        let ticket = world.cluster.start(PendingPublish { client: id, room: key, reply, notice, deletes });
         let publication = Publication {
             ticket,
             room: room.name.clone(),
-            from: sender.nick.clone(),
+            from,
             host: sender.host.clone(),
             text: text.into(),
             unix_ms: now.unix_ms,
             notice,
+            kind,
         };
         self.out.push(Output::Cluster(ClusterRequest::Publish(Box::new(publication))));
     }
@@ -39,8 +60,10 @@ impl Turn<'_> {
 
 impl World {
     /// The store could not keep a publication: its sender is refused as a
-    /// failing store refuses it on a single node. `Err` if the ticket is
-    /// not outstanding.
+    /// failing store refuses it on a single node; a deletion the store
+    /// declined (its message deleted first from another node, or gone)
+    /// as one of a deleted message. `Err` if the ticket is not
+    /// outstanding.
     pub(crate) fn publish_failed(&mut self, out: &mut Outbox, ticket: PublishTicket) -> Result<(), Error> {
         let pending = self.cluster.answer(ticket, None).ok_or(Error::UnknownTicket(ticket))?;
         let Some(client) = self.clients.get(&pending.client) else { return Ok(()) };
@@ -49,7 +72,10 @@ impl World {
         if let Some(tag) = pending.reply {
             out.begin_reply(pending.client, tag);
         }
-        if !silent {
+        if let Some(seq) = pending.deletes {
+            let room = self.rooms.get(&pending.room).map_or_else(|| pending.room.as_str().into(), |r| r.name.clone());
+            self.reject_command(out, pending.client, Some(Verb::Delete), Rejection::AlreadyDeleted { room, seq });
+        } else if !silent {
             let verb = if pending.notice { Verb::Notice } else { Verb::Say };
             self.reject_command(out, pending.client, Some(verb), Rejection::StorageUnavailable);
         }

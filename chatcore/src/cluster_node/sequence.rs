@@ -4,12 +4,13 @@
 //! room is followed while it has local members.
 
 use crate::cluster::{ClusterRequest, RoomMessage};
+use crate::deletion::Deletion;
 use crate::delivery::{Said, deliver};
 use crate::error::Error;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::Output;
-use crate::record::StoredMessage;
+use crate::record::{MessageKind, StoredMessage};
 use crate::room::Room;
 use crate::time::Now;
 use crate::world::{Held, PendingPublish, World, unsafe_text};
@@ -81,9 +82,8 @@ impl World {
         if let Some(pending) = pending {
             self.cluster.wait_with(key.clone(), seq, pending);
         }
-        let RoomMessage { from, host, text, unix_ms, notice, .. } = message;
-        let held =
-            Held { message: StoredMessage { seq, from, text, unix_ms, kind: crate::MessageKind::Said }, host, notice };
+        let RoomMessage { from, host, text, unix_ms, notice, kind, .. } = message;
+        let held = Held { message: StoredMessage { seq, from, text, unix_ms, kind }, host, notice };
         if fate == Fate::Later {
             self.hold(now, key, held);
             return Ok(());
@@ -108,14 +108,19 @@ impl World {
         }
     }
 
-    /// Delivers the room's next message through the one fan-out path, as
-    /// its sender's echo if the sender is here. A message whose text or
-    /// names could rewrite a reader's terminal (the engine never publishes
-    /// one, but a damaged store could return it) is passed over unshown.
+    /// Delivers the room's next entry: a message through the one fan-out
+    /// path, as its sender's echo if the sender is here; a deletion as
+    /// one made here is made (`deletion.rs`), told to every member (its
+    /// deleter too); a message deleted before it arrived (read late from
+    /// the store) is kept as the tombstone it is, told by the deletion
+    /// that follows it. An entry whose text or names could rewrite a
+    /// reader's terminal (the engine never publishes one, but a damaged
+    /// store could return it) is passed over unshown.
     fn deliver_numbered(&mut self, out: &mut Outbox, key: &NameKey, held: Held) {
         let Held { message, host, notice } = held;
         let pending = self.cluster.sender_of(key, message.seq);
         let sender = pending.as_ref().and_then(|p| self.clients.get(&p.client).map(|c| (p.client, c.echoes())));
+        let cap = self.config.history_len;
         let Some(room) = self.rooms.get_mut(key) else { return };
         // The sender's request is answered with its echo, or acknowledged.
         if let Some(PendingPublish { client, reply: Some(tag), .. }) = pending
@@ -123,13 +128,29 @@ impl World {
         {
             out.begin_reply(client, tag);
         }
-        let shown = [&message.from, &message.text, &host].into_iter().all(|t| unsafe_text(t).is_none());
-        if shown {
-            let from_key = NameKey::of(&message.from);
-            let said = Said { message, host: &host, notice, from_key: &from_key, sender, record: false };
-            deliver(out, room, &self.blocks, &mut self.counts, self.config.history_len, said);
-        } else {
-            room.next_seq = message.seq + 1;
+        let by = match &message.kind {
+            MessageKind::Said => None,
+            MessageKind::Deleted { by, .. } | MessageKind::Deletion { by, .. } => Some(by),
+        };
+        let names = [&message.from, &message.text, &host].into_iter().chain(by);
+        let shown = names.into_iter().all(|t| unsafe_text(t).is_none());
+        match message.kind {
+            MessageKind::Said if shown => {
+                let from_key = NameKey::of(&message.from);
+                let said = Said { message, host: &host, notice, from_key: &from_key, sender, record: false };
+                deliver(out, room, &self.blocks, &mut self.counts, cap, said);
+            }
+            MessageKind::Deletion { of, by } if shown => {
+                let StoredMessage { seq: event, from, text, unix_ms, .. } = message;
+                let reason = (!text.is_empty()).then_some(&*text);
+                let deletion = Deletion { seq: of, from, by, unix_ms, event };
+                self.make_deletion(out, key, deletion, &host, reason);
+            }
+            MessageKind::Deleted { .. } if shown => {
+                room.next_seq = message.seq + 1;
+                room.history.push(cap, message);
+            }
+            _ => room.next_seq = message.seq + 1,
         }
         out.end_reply(true);
     }

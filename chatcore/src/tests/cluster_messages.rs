@@ -45,6 +45,7 @@ fn remote(room: &str, seq: u64, from: &str) -> RoomMessage {
         text: format!("message {seq}").into(),
         unix_ms: Sim::BASE_UNIX_MS,
         notice: false,
+        kind: crate::MessageKind::Said,
         ticket: None,
     }
 }

@@ -245,6 +245,7 @@ impl Cluster {
             text: stored.text,
             unix_ms: stored.unix_ms,
             notice: false,
+            kind: crate::MessageKind::Said,
             ticket,
         };
         let sim = &mut self.nodes[node];

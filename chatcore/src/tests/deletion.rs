@@ -341,10 +341,22 @@ fn a_deletion_is_recorded_and_a_restored_room_keeps_the_tombstone() {
 }
 
 #[test]
-fn a_cluster_node_refuses_to_delete() {
-    let (mut sim, a, _) = chat(super::relaxed());
+fn a_cluster_node_judges_a_deletion_then_publishes_it_for_the_store_to_number() {
+    let (mut sim, a, b) = chat(super::relaxed());
     sim.engine_mut().world.config.cluster = true;
-    assert_eq!(refused(&mut sim, a, &delete(1)), "deletion_unavailable");
+    // The checks are made here, as on a single node.
+    assert_eq!(refused(&mut sim, b, &delete(1)), "delete_forbidden");
+    assert_eq!(refused(&mut sim, a, &delete(9)), "unknown_message");
+    assert_eq!(sim.take_cluster_requests(), []);
+    sim.send_json(a, &delete(1));
+    assert_eq!(sim.take(b), Vec::<String>::new(), "made when it comes back numbered (cluster_deletion.rs)");
+    assert!(remembers(&sim, "secret"));
+    let published = sim.take_cluster_requests();
+    assert!(
+        matches!(&published[..], [crate::ClusterRequest::Publish(p)]
+            if p.kind == MessageKind::Deletion { of: 1, by: "alice".into() }),
+        "{published:?}"
+    );
 }
 
 #[test]

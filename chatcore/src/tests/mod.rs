@@ -9,6 +9,7 @@ mod always_on; // accounts that stay in their rooms with no connection
 mod bad_input;
 mod ban_evasion;
 mod cluster; // names and presence across simulated nodes
+mod cluster_deletion; // a deletion published, numbered by the store and made in order
 mod cluster_messages; // one node publishing and delivering room messages
 mod cluster_sim; // room messages across simulated nodes and a lossy notifier
 mod connect;

@@ -23,6 +23,8 @@ pub(crate) struct PendingPublish {
     /// The request's JSON `id` or IRC `label`, if it had one.
     pub(crate) reply: Option<ReplyTag>,
     pub(crate) notice: bool,
+    /// The number of the message it deletes, if it is a deletion.
+    pub(crate) deletes: Option<u64>,
 }
 
 /// A numbered message waiting behind a gap.

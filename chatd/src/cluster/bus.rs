@@ -101,6 +101,12 @@ impl Bus {
         self.send(Job::Send(Outgoing::DropRoom { room: room.to_owned() }));
     }
 
+    /// Removes message `seq` from `room`'s stream: it was deleted, and
+    /// its text must not stay in Redis until the stream is trimmed.
+    pub fn erase(&self, room: &str, seq: u64) {
+        self.send(Job::Send(Outgoing::Erase { room: room.to_owned(), seq }));
+    }
+
     /// Reads `room`'s messages after seq `after` as [`Report::Entry`],
     /// from now on; following it again moves the position to `after`.
     pub fn follow(&self, room: &str, after: u64) {

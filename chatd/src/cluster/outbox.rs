@@ -42,6 +42,13 @@ pub(super) enum Outgoing {
     DropRoom {
         room: String,
     },
+    /// Message `seq` of `room` was deleted: its entry goes, so that its
+    /// text leaves Redis too (a reader that had not read it yet finds a
+    /// gap, and backfills the tombstone from the store).
+    Erase {
+        room: String,
+        seq: u64,
+    },
 }
 
 /// What waits to be sent, oldest first.
@@ -105,6 +112,10 @@ impl Outbox {
                 Outgoing::DropRoom { room } => {
                     pipe.add_command(redis::cmd("DEL").arg(shared.keys.room(room)).to_owned());
                 }
+                Outgoing::Erase { room, seq } => {
+                    let entry = streams::entry_id(*seq);
+                    pipe.add_command(redis::cmd("XDEL").arg(shared.keys.room(room)).arg(entry).to_owned());
+                }
             }
         }
         let replies: Vec<RedisResult<Value>> = pipe.query(conn)?;
@@ -132,9 +143,9 @@ impl Outbox {
                         shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                Outgoing::Bulletin { .. } | Outgoing::DropRoom { .. } => {
+                Outgoing::Bulletin { .. } | Outgoing::DropRoom { .. } | Outgoing::Erase { .. } => {
                     if let Some(Err(error)) = replies.next() {
-                        tracing::warn!(%error, "Redis refused a bulletin or a room's removal");
+                        tracing::warn!(%error, "Redis refused a bulletin, a room's removal or a deleted message's");
                         shared.counts.dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }

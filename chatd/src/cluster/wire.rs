@@ -9,11 +9,14 @@
 //! caller (and logged), never trusted.
 
 use bytes::Bytes;
-use chatcore::{DisconnectReason, PresenceChange, RemoteBroadcast, RemoteWhisper, RoomMessage};
+use chatcore::{DisconnectReason, MessageKind, PresenceChange, RemoteBroadcast, RemoteWhisper, RoomMessage};
 use serde::{Deserialize, Serialize};
 
 /// A room message on its room's stream; the room and `seq` are the
-/// stream's and the entry id's.
+/// stream's and the entry id's. A deletion names the number it deletes
+/// (`d`) and its deleter (`b`); its `t` is the deleter's reason. A
+/// message deleted since is never published, but a tombstone could be
+/// read back as one (`b` and `dms`) all the same.
 #[derive(Debug, Serialize, Deserialize)]
 struct WireMessage<'a> {
     #[serde(rename = "f", borrow)]
@@ -26,6 +29,12 @@ struct WireMessage<'a> {
     unix_ms: u64,
     #[serde(rename = "n", default, skip_serializing_if = "std::ops::Not::not")]
     notice: bool,
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    deletes: Option<u64>,
+    #[serde(rename = "b", default, borrow, skip_serializing_if = "Option::is_none")]
+    by: Option<std::borrow::Cow<'a, str>>,
+    #[serde(rename = "dms", default, skip_serializing_if = "Option::is_none")]
+    deleted_ms: Option<u64>,
 }
 
 /// The payload of `message` on its room's stream.
@@ -36,6 +45,16 @@ pub(crate) fn encode_message(message: &RoomMessage) -> Bytes {
         text: (&*message.text).into(),
         unix_ms: message.unix_ms,
         notice: message.notice,
+        deletes: None,
+        by: None,
+        deleted_ms: None,
+    };
+    let wire = match &message.kind {
+        MessageKind::Said => wire,
+        MessageKind::Deletion { of, by } => WireMessage { deletes: Some(*of), by: Some((&**by).into()), ..wire },
+        MessageKind::Deleted { by, unix_ms } => {
+            WireMessage { by: Some((&**by).into()), deleted_ms: Some(*unix_ms), ..wire }
+        }
     };
     Bytes::from(serde_json::to_vec(&wire).expect("a message encodes"))
 }
@@ -44,6 +63,11 @@ pub(crate) fn encode_message(message: &RoomMessage) -> Bytes {
 /// with a ticket (the publishing node answered its ticket at commit).
 pub(crate) fn decode_message(room: &str, seq: u64, payload: &[u8]) -> Result<RoomMessage, serde_json::Error> {
     let wire: WireMessage<'_> = serde_json::from_slice(payload)?;
+    let kind = match (wire.by, wire.deletes) {
+        (None, _) => MessageKind::Said,
+        (Some(by), Some(of)) => MessageKind::Deletion { of, by: by.into() },
+        (Some(by), None) => MessageKind::Deleted { by: by.into(), unix_ms: wire.deleted_ms.unwrap_or(0) },
+    };
     Ok(RoomMessage {
         room: room.into(),
         seq,
@@ -52,6 +76,7 @@ pub(crate) fn decode_message(room: &str, seq: u64, payload: &[u8]) -> Result<Roo
         text: wire.text.into(),
         unix_ms: wire.unix_ms,
         notice: wire.notice,
+        kind,
         ticket: None,
     })
 }
@@ -242,7 +267,7 @@ impl From<WireBroadcast> for RemoteBroadcast {
 
 #[cfg(test)]
 mod tests {
-    use chatcore::{DisconnectReason, PresenceChange, RemoteBroadcast, RemoteWhisper, RoomMessage};
+    use chatcore::{DisconnectReason, MessageKind, PresenceChange, RemoteBroadcast, RemoteWhisper, RoomMessage};
 
     use super::{Bulletin, UserState, WireChange, decode_message, encode_message};
 
@@ -256,11 +281,21 @@ mod tests {
             text: "hi \"there\" ✓".into(),
             unix_ms: 1_700_000_000_000,
             notice: true,
+            kind: MessageKind::Said,
             ticket: Some(chatcore::PublishTicket::from_u64(3)),
         };
         let back = decode_message("rust", 7, &encode_message(&message)).unwrap();
-        assert_eq!(back, RoomMessage { ticket: None, ..message });
+        assert_eq!(back, RoomMessage { ticket: None, ..message.clone() });
         assert!(decode_message("rust", 7, b"{\"f\":1}").is_err());
+        let kinds =
+            [MessageKind::Deletion { of: 3, by: "op".into() }, MessageKind::Deleted { by: "op".into(), unix_ms: 9 }];
+        for kind in kinds {
+            let message = RoomMessage { kind, ticket: None, ..message.clone() };
+            assert_eq!(decode_message("rust", 7, &encode_message(&message)).unwrap(), message);
+        }
+        // What an older node wrote reads as said.
+        let old = decode_message("rust", 7, br#"{"f":"a","h":"h","t":"hi","ms":1}"#).unwrap();
+        assert_eq!(old.kind, MessageKind::Said);
     }
 
     #[test]

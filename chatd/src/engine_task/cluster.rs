@@ -7,8 +7,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use chatcore::{
-    ClaimAnswer, ClaimId, ClusterRequest, DisconnectReason, Engine, NameKey, Now, PresenceChange, Publication,
-    PublishTicket, Record, RemoteWhisper, RoomMessage,
+    ClaimAnswer, ClaimId, ClusterRequest, DisconnectReason, Engine, MessageKind, NameKey, Now, PresenceChange,
+    Publication, PublishTicket, Record, RemoteWhisper, RoomMessage,
 };
 
 use super::report_misuse;
@@ -192,6 +192,10 @@ impl Node {
                 Some(seq) => {
                     let mut message = publication.numbered(seq);
                     self.bus.publish(&key(&message.room), seq, wire::encode_message(&message));
+                    // The store erased a deleted message's text; so does Redis.
+                    if let MessageKind::Deletion { of, .. } = message.kind {
+                        self.bus.erase(&key(&message.room), of);
+                    }
                     if !unanswered {
                         message.ticket = None;
                     }
@@ -353,6 +357,7 @@ mod tests {
             text: "hi".into(),
             unix_ms: 0,
             notice: false,
+            kind: chatcore::MessageKind::Said,
         }
     }
 

@@ -91,6 +91,7 @@ fn publication(ticket: u64, room: &str) -> Publication {
         text: "hi".into(),
         unix_ms: 1,
         notice: false,
+        kind: chatcore::MessageKind::Said,
     }
 }
 

@@ -8,7 +8,10 @@
 //!   a lease of a dead node would, one nobody holds);
 //! * a store that numbers each room's publications 1, 2, 3, ... (or fails
 //!   to store one), keeps them for backfills and starts a room's numbering
-//!   anew when a node stores its drop;
+//!   anew when a node stores its drop; a deletion it stores only if its
+//!   message is stored as said, erasing it to a tombstone (declining it
+//!   otherwise, as a deletion from another node may have come first) and
+//!   carries it in the change feed too;
 //! * a notifier that carries each stored message to the nodes following
 //!   its room, losing, repeating and reordering what it carries, and now
 //!   and then tells a node the newest number of a room;
@@ -26,8 +29,8 @@ use std::time::Duration;
 use super::{Driver, Input, config_from, dictionary_line};
 use crate::names::NameKey;
 use crate::{
-    ClaimAnswer, ClaimId, ClientId, ClusterRequest, Codec, Engine, PresenceChange, Publication, PublishTicket, Record,
-    RemoteWhisper, RoomMessage,
+    ClaimAnswer, ClaimId, ClientId, ClusterRequest, Codec, Engine, MessageKind, PresenceChange, Publication,
+    PublishTicket, Record, RemoteWhisper, RoomMessage,
 };
 
 /// The room every node has from the start, so that nodes meet at once.
@@ -179,8 +182,8 @@ impl Cluster {
     }
 
     /// Checks the lines a client was sent: a JSON client hears a room's
-    /// live messages with increasing numbers until anything else about
-    /// the room (a join, a part, a drop) may start it anew.
+    /// live messages and deletions with increasing numbers until anything
+    /// else about the room (a join, a part, a drop) may start it anew.
     #[cfg_attr(not(feature = "json"), allow(unused_variables, clippy::unused_self))]
     fn listen(&mut self, node: usize, client: ClientId, data: &[u8]) {
         #[cfg(feature = "json")]
@@ -194,7 +197,13 @@ impl Cluster {
                         assert!(seq > last, "{client} of node {node} heard {room} {seq} after {last}");
                     }
                 }
-                (Some("message"), Some(true), _) => {}
+                (Some("deleted"), Some(false), _) if reply["event"].is_u64() => {
+                    let event = reply["event"].as_u64().unwrap_or_default();
+                    if let Some(last) = heard.insert(room.clone(), event) {
+                        assert!(event > last, "{client} of node {node} heard {room}'s deletion {event} after {last}");
+                    }
+                }
+                (Some("message" | "deleted"), Some(true), _) => {}
                 _ => {
                     heard.remove(&room);
                 }
@@ -247,8 +256,37 @@ impl Cluster {
         }
         let key = NameKey::of(&publication.room);
         let stored = self.store.entry(key.clone()).or_default();
+        if let MessageKind::Deletion { of, by } = &publication.kind {
+            let target = usize::try_from(*of).ok().and_then(|of| of.checked_sub(1)).and_then(|at| stored.get_mut(at));
+            match target {
+                Some(target) if target.message.kind == MessageKind::Said => {
+                    target.message.text = "".into();
+                    target.message.kind = MessageKind::Deleted { by: by.clone(), unix_ms: publication.unix_ms };
+                }
+                _ => {
+                    self.on(node, |d| assert_eq!(d.engine.handle_publish_failed(publication.ticket), Ok(())));
+                    return;
+                }
+            }
+        }
         let mut message = publication.numbered(stored.len() as u64 + 1);
         message.ticket = None;
+        // As chatd's store does, a deletion stored goes to the change feed too.
+        if let MessageKind::Deletion { of, by } = &message.kind {
+            let record = Record::MessageDeleted {
+                room: message.room.clone(),
+                seq: *of,
+                from: message.from.clone(),
+                by: by.clone(),
+                unix_ms: message.unix_ms,
+                event: message.seq,
+            };
+            for (to, queue) in self.feed[node].iter_mut().enumerate() {
+                if to != node {
+                    queue.push_back(record.clone());
+                }
+            }
+        }
         let stored_message = Stored { message, origin: (node, publication.ticket) };
         stored.push(stored_message.clone());
         for (to, follows) in self.follows.iter().enumerate() {
@@ -462,6 +500,45 @@ pub fn run_cluster_ops(data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    use super::{Cluster, Input, ROOM};
+    use crate::names::NameKey;
+    use crate::{Codec, MessageKind};
+
+    /// The target's cluster can carry a deletion: one said on node 0 is
+    /// deleted there, stored as the room's next entry with the message
+    /// erased, and made on node 1 too.
+    #[test]
+    fn a_deletion_travels_through_the_simulated_store_to_the_other_node() {
+        // Two nodes; roomy limits, no flood control, no timeouts, no login required.
+        let config = [0, 0, 0, 5, 119, 11, 11, 3, 4, 2, 3, 0, 0, 0, 1];
+        let mut cluster = Cluster::new(&mut Input { data: &config });
+        for (node, nick) in [(0, "ann"), (1, "Bob")] {
+            cluster.on(node, |d| {
+                d.connect(None, Codec::Text);
+            });
+            cluster.on(node, |d| d.input(0, format!("/nick {nick}\n").as_bytes()));
+            cluster.settle();
+            cluster.on(node, |d| d.input(0, b"/join r\n"));
+            cluster.settle();
+        }
+        cluster.on(0, |d| d.input(0, b"hello\n"));
+        cluster.settle();
+        cluster.on(0, |d| d.input(0, b"/delete\n"));
+        cluster.settle();
+        let kinds: Vec<MessageKind> =
+            cluster.store[&NameKey::of(ROOM)].iter().map(|stored| stored.message.kind.clone()).collect();
+        let by: Box<str> = "ann".into();
+        assert_eq!(
+            kinds,
+            [MessageKind::Deleted { by: by.clone(), unix_ms: 1_700_000_000_000 }, MessageKind::Deletion { of: 1, by }]
+        );
+        for driver in &cluster.nodes {
+            let room = &driver.engine.world.rooms[&NameKey::of(ROOM)];
+            assert_eq!((room.next_seq, room.history.iter().count()), (3, 2), "the tombstone and the deletion");
+            assert!(room.history.iter().all(|entry| entry.text.is_empty()), "the text is gone everywhere");
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]

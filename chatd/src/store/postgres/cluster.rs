@@ -10,6 +10,15 @@
 //! publication whose room row is gone (dropped by another node) gets no
 //! number and is not stored.
 //!
+//! A deletion is numbered as a message is, in the same transaction that
+//! erases its message's text and marks it deleted; only a message stored
+//! as said can be (under the room's lock, so two nodes deleting the same
+//! message at once store one deletion): a deletion of one deleted
+//! already, or gone, gets no number either, and its deleter is told so.
+//! A deletion stored is also a feed row (`Record::MessageDeleted`), for
+//! the nodes that do not follow its room and still hold the message's
+//! text in memory.
+//!
 //! The feed (`cluster_changes`): a follower polls for ids above the last
 //! it saw, so ids must become visible in increasing order, which a plain
 //! identity column does not promise (a transaction that took id 7 may
@@ -27,13 +36,13 @@
 
 use std::collections::HashMap;
 
-use chatcore::{Publication, PublishTicket, Record, RoomMessage};
+use chatcore::{MessageKind, Publication, PublishTicket, Record, RoomMessage};
 
 use super::super::backend::FeedEntry;
 use super::super::record_json;
 use super::super::records::PRUNE_CHUNK;
 use super::Connection;
-use super::records::{self, Writers, int, key, stored_message};
+use super::records::{self, Writers, int, key, room_message};
 
 /// The advisory lock feed inserts take turns under: any number, the same
 /// in every chatd, not [the migration's](super::schema) (the bytes of
@@ -66,8 +75,15 @@ pub(super) fn write(
     // Records first: a room created in this batch takes its first message.
     records::write_all(conn, records, whispers_kept, Writers::Many)?;
     let numbers = publish(conn, node, publications)?;
-    // Last: the feed lock is held from here to the commit.
-    append_changes(conn, node, records)?;
+    // Last: the feed lock is held from here to the commit. A deletion
+    // stored goes to the feed too, so that a node not following its room
+    // erases the message from memory at once.
+    let deletions = stored_deletions(publications, &numbers);
+    if deletions.is_empty() {
+        append_changes(conn, node, records)?;
+    } else {
+        append_changes(conn, node, &[records, &deletions].concat())?;
+    }
     Ok(numbers)
 }
 
@@ -111,24 +127,61 @@ fn publish(
             numbers.push(None);
             continue;
         };
+        if let MessageKind::Deletion { of, by } = &publication.kind
+            && !erase(conn, &room, *of, by, publication.unix_ms)?
+        {
+            numbers.push(None);
+            continue;
+        }
         *head += 1;
         numbers.push(u64::try_from(*head).ok());
         rows.push(room, *head, publication);
     }
     if !rows.rooms.is_empty() {
-        let MessageRows { rooms, seqs, senders, hosts, texts, times, notices, tickets } = &rows;
+        let MessageRows { rooms, seqs, senders, hosts, texts, times, notices, tickets, deleters, deletes } = &rows;
         conn.execute(
-            "INSERT INTO messages (room_key, seq, sender, host, text, ts_ms, notice, node, ticket)
-             SELECT r, s, f, h, t, ts, n, $8, tk
+            "INSERT INTO messages (room_key, seq, sender, host, text, ts_ms, notice, node, ticket, deleted_by, deletes)
+             SELECT r, s, f, h, t, ts, n, $8, tk, b, d
              FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                         $7::bool[], $9::bigint[]) AS u(r, s, f, h, t, ts, n, tk)",
-            &[rooms, seqs, senders, hosts, texts, times, notices, &node, tickets],
+                         $7::bool[], $9::bigint[], $10::text[], $11::bigint[]) AS u(r, s, f, h, t, ts, n, tk, b, d)",
+            &[rooms, seqs, senders, hosts, texts, times, notices, &node, tickets, deleters, deletes],
         )?;
     }
     Ok(numbers)
 }
 
-/// The columns of the messages one batch stores.
+/// The deletions among `publications` that were stored (numbered), as
+/// records for the feed.
+fn stored_deletions(publications: &[Publication], numbers: &[Option<u64>]) -> Vec<Record> {
+    let stored = publications.iter().zip(numbers).filter_map(|(publication, number)| Some((publication, (*number)?)));
+    stored
+        .filter_map(|(publication, event)| match &publication.kind {
+            MessageKind::Deletion { of, by } => Some(Record::MessageDeleted {
+                room: publication.room.clone(),
+                seq: *of,
+                from: publication.from.clone(),
+                by: by.clone(),
+                unix_ms: publication.unix_ms,
+                event,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Erases message `seq` of `room` as deleted by `by` at `unix_ms`, if it
+/// is stored as said; whether it was.
+fn erase(conn: &mut Connection, room: &str, seq: u64, by: &str, unix_ms: u64) -> Result<bool, postgres::Error> {
+    let erased = conn.execute(
+        "UPDATE messages SET text = '', deleted_by = $3, deleted_ms = $4
+         WHERE room_key = $1 AND seq = $2 AND deleted_by IS NULL AND deletes IS NULL",
+        &[&room, &int(seq), &by, &int(unix_ms)],
+    )?;
+    Ok(erased > 0)
+}
+
+/// The columns of the messages one batch stores (a deletion's `deleted_by`
+/// and `deletes` too; its reason is told, not kept).
 #[derive(Default)]
 struct MessageRows<'a> {
     rooms: Vec<String>,
@@ -139,18 +192,27 @@ struct MessageRows<'a> {
     times: Vec<i64>,
     notices: Vec<bool>,
     tickets: Vec<i64>,
+    deleters: Vec<Option<&'a str>>,
+    deletes: Vec<Option<i64>>,
 }
 
 impl<'a> MessageRows<'a> {
     fn push(&mut self, room: String, seq: i64, publication: &'a Publication) {
+        let (text, deleter, deletes) = match &publication.kind {
+            MessageKind::Deletion { of, by } => ("", Some(&**by), Some(int(*of))),
+            // The engine publishes nothing else.
+            MessageKind::Said | MessageKind::Deleted { .. } => (&*publication.text, None, None),
+        };
         self.rooms.push(room);
         self.seqs.push(seq);
         self.senders.push(&publication.from);
         self.hosts.push(&publication.host);
-        self.texts.push(&publication.text);
+        self.texts.push(text);
         self.times.push(int(publication.unix_ms));
         self.notices.push(publication.notice);
         self.tickets.push(ticket_column(publication.ticket));
+        self.deleters.push(deleter);
+        self.deletes.push(deletes);
     }
 }
 
@@ -185,7 +247,8 @@ fn append_changes(conn: &mut Connection, node: &str, records: &[Record]) -> Resu
 }
 
 /// The stored messages of `room` numbered in `after + 1 ..= upto`, oldest
-/// first, at most `limit`, each with its ticket if `node` published it.
+/// first, at most `limit`, each with its ticket if `node` published it:
+/// deletions, and messages deleted since as their tombstones.
 pub(super) fn room_messages(
     conn: &mut Connection,
     node: &str,
@@ -196,19 +259,19 @@ pub(super) fn room_messages(
 ) -> Result<Vec<RoomMessage>, postgres::Error> {
     let upto = upto.map_or(i64::MAX, int);
     let rows = conn.query(
-        "SELECT seq, sender, text, ts_ms, host, notice, node, ticket FROM messages
+        "SELECT seq, sender, text, ts_ms, deleted_by, deleted_ms, deletes, host, notice, node, ticket FROM messages
          WHERE room_key = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
         &[&key(room), &int(after), &upto, &int(limit as u64)],
     )?;
     let mut messages = Vec::with_capacity(rows.len());
     for row in &rows {
-        let Some(message) = stored_message(row) else {
+        let Some(message) = room_message(row) else {
             tracing::warn!(room, "skipped a stored message with a number out of range");
             continue;
         };
-        let host: Option<String> = row.get(4);
-        let publisher: Option<String> = row.get(6);
-        let ticket: Option<i64> = row.get(7);
+        let host: Option<String> = row.get(7);
+        let publisher: Option<String> = row.get(9);
+        let ticket: Option<i64> = row.get(10);
         messages.push(RoomMessage {
             room: room.into(),
             seq: message.seq,
@@ -216,7 +279,8 @@ pub(super) fn room_messages(
             host: host.as_deref().unwrap_or(NO_HOST).into(),
             text: message.text,
             unix_ms: message.unix_ms,
-            notice: row.get(5),
+            notice: row.get(8),
+            kind: message.kind,
             ticket: ticket.filter(|_| publisher.as_deref() == Some(node)).map(ticket_from_column),
         });
     }

@@ -324,7 +324,7 @@ pub(super) fn stored_message(row: &Row) -> Option<StoredMessage> {
 
 /// A room's message row, [`stored_message`]'s columns then `deleted_by,
 /// deleted_ms, deletes`: a message as said, deleted, or a deletion.
-fn room_message(row: &Row) -> Option<StoredMessage> {
+pub(super) fn room_message(row: &Row) -> Option<StoredMessage> {
     let deletes = row.get::<_, Option<i64>>(6).map(u64::try_from).transpose().ok()?;
     let kind = message_kind(row.get(4), number(row.get(5)), deletes);
     Some(StoredMessage { kind, ..stored_message(row)? })
