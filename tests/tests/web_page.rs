@@ -442,8 +442,8 @@ fn a_page_back_in_a_guests_room_made_anew_shows_what_is_said_there() {
     drop(server);
 }
 
-/// The page's read markers, what is new after a reload, deletions and a
-/// server operator's broadcast. Fay's page reads two rooms; the server
+/// The page's read markers, what is new after a reload, deletions, and a
+/// server operator's broadcast and kill. Fay's page reads two rooms; the server
 /// keeps how far; while the page is closed more is said; the reloaded
 /// page logs in by its token and marks where the new messages start.
 #[test]
@@ -531,13 +531,24 @@ fn a_page_keeps_read_markers_and_shows_what_is_new_deleted_and_broadcast() {
     hal.read_until("[den] fay: mine");
     fay.type_into(&format!("{DEN_PANE} li.mine button.delete"), ENTER);
     hal.read_until("* a message by fay was deleted");
-    wait_messages(&fay, DEN_PANE, &["first", "second", "n1", "n2", "n3", "(message deleted)", "(message deleted)"]);
+    let after_deletions = ["first", "second", "n1", "n2", "n3", "(message deleted)", "(message deleted)"];
+    wait_messages(&fay, DEN_PANE, &after_deletions);
+    // Reloaded, the replay and the history page carry them as tombstones.
+    fay.reload();
+    wait_text(&fay, "#whoami", "fay (logged in)");
+    wait_messages(&fay, DEN_PANE, &after_deletions);
 
     // A server operator's broadcast shows in the page.
     let mut opal = server.register("opal", PASSWORD);
     opal.send("/broadcast maintenance at noon");
     opal.expect("* broadcast from opal: maintenance at noon");
     wait_text(&fay, &format!("{DEN_PANE} .notice.broadcast"), "broadcast from opal: maintenance at noon");
+
+    // Disconnected by the operator, the page says why and stays out.
+    opal.send("/kill fay spam");
+    opal.read_until("* fay was disconnected");
+    wait_text(&fay, "#enter-error", "disconnected by a server operator opal: spam");
+    wait_state(&fay, "stopped");
     drop(server);
 }
 
