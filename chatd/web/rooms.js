@@ -272,6 +272,9 @@ function deleteMessage(room, seq) {
 // replay and the latest page do not hold is fetched forward from there.
 export function roomUnread(room, o) {
   if (!Number.isInteger(o.first_seq) || !Number.isInteger(o.count) || o.count <= 0) return;
+  // Back after a loss, the count at login comes before the rejoin, whose
+  // replay is followed by it again: only then can the history be asked.
+  if (!room.joined) return;
   const onScreen = state.active === room.paneKey && !document.hidden;
   room.unread = onScreen ? 0 : o.count;
   room.pane.divider(o.first_seq, `${o.count} new since you left`);
@@ -299,6 +302,7 @@ function catchUp(room, after, until) {
         room.pane.scrollToBottom();
         if (page.more && typeof page.newest === 'number' && page.newest > after) catchUp(room, page.newest, until);
       },
+      onError: (error) => room.pane.showError(error.message),
     },
   );
 }
@@ -365,7 +369,9 @@ function addRoomMessage(room, m, unread) {
     }
   }
   room.pane.add({ id, order: m.seq, from: m.from, text: m.text ?? '', ts: m.ts, mine, deleted });
-  if (unread && !mine && !deleted) countUnread(room);
+  // Read on another device already (its marker came first): not unread here.
+  const read = room.marker !== null && m.seq <= room.marker;
+  if (unread && !mine && !deleted && !read) countUnread(room);
 }
 
 let listTimer = null;
