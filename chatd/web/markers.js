@@ -14,8 +14,10 @@ import { nickKey, ownerOf, request, roomKey, sameNick, sameRoom, state } from '.
 // how far it has read.
 const SETTLE_MS = 400;
 
-// Pane keys with a `read` waiting to be sent.
-const waiting = new Set();
+// The `read`s waiting to be sent: pane key -> the newest number seen there
+// while it was on screen (the reader may have moved on since; what was
+// seen was still read).
+const waiting = new Map();
 let timer = null;
 
 // Whether markers can be kept: only an account has them.
@@ -34,17 +36,15 @@ export function seen(owner) {
   if (!keepsMarkers() || state.active !== owner.paneKey || document.hidden) return;
   const seq = newestShown(owner);
   if (seq === null || seq <= (owner.marker ?? 0)) return;
-  waiting.add(owner.paneKey);
+  waiting.set(owner.paneKey, seq);
   if (timer === null) timer = setTimeout(flush, SETTLE_MS);
 }
 
 function flush() {
   timer = null;
-  for (const paneKey of waiting) {
+  for (const [paneKey, seq] of waiting) {
     const owner = ownerOf(paneKey);
-    if (owner === undefined || state.active !== paneKey || document.hidden) continue;
-    const seq = newestShown(owner);
-    if (seq === null || seq <= (owner.marker ?? 0)) continue;
+    if (owner === undefined || seq <= (owner.marker ?? 0)) continue;
     if (paneKey.startsWith('r:') && !owner.joined) continue;
     // Counted as sent: the server's answer (a `read`) confirms it, and a
     // refusal (the store is failing, say) is tried again with the next.
