@@ -67,8 +67,10 @@ export function joinedRoom(o) {
       newest: null,
       oldest: null,
       unread: 0,
-      // The account's read marker here, as far as this page knows.
+      // The account's read marker here, as far as this page knows, and the
+      // newest message the server's last unread count covered.
       marker: null,
+      countedTo: null,
     };
     room.pane = new Pane({
       key: room.paneKey,
@@ -107,6 +109,8 @@ function latestPage(room, page) {
     room.pane.clear();
     room.newest = null;
     room.oldest = null;
+    room.marker = null;
+    room.countedTo = null;
     room.pane.setMore(false);
     room.pane.notice('this room was made anew while you were away; what was said before is gone');
   }
@@ -277,6 +281,7 @@ export function roomUnread(room, o) {
   if (!room.joined) return;
   const onScreen = state.active === room.paneKey && !document.hidden;
   room.unread = onScreen ? 0 : o.count;
+  room.countedTo = o.first_seq + o.count - 1;
   room.pane.divider(o.first_seq, `${o.count} new since you left`);
   catchUp(room, o.first_seq - 1, room.oldest);
   renderRooms();
@@ -369,9 +374,11 @@ function addRoomMessage(room, m, unread) {
     }
   }
   room.pane.add({ id, order: m.seq, from: m.from, text: m.text ?? '', ts: m.ts, mine, deleted });
-  // Read on another device already (its marker came first): not unread here.
+  // Read on another device already (its marker came first), or counted in
+  // the server's unread count (a gap's page after it): not counted again.
   const read = room.marker !== null && m.seq <= room.marker;
-  if (unread && !mine && !deleted && !read) countUnread(room);
+  const counted = room.countedTo !== null && m.seq <= room.countedTo;
+  if (unread && !mine && !deleted && !read && !counted) countUnread(room);
 }
 
 let listTimer = null;

@@ -112,9 +112,13 @@ fn two_browsers_and_a_terminal_chat_whisper_reload_and_outlive_a_restart() {
     alice.reload();
     wait_text(&alice, "#whoami", "alice (logged in)");
     wait_messages(&alice, BOB_PANE, &["psst, bob", "psst back"]);
+    // Alice had read the room up to "hi both" before she turned to the
+    // conversation (however soon after): "see you" is new.
+    wait_text(&alice, "#joined li.unread .badge", "1");
     alice.click("#joined button[aria-label^='lounge']");
     // The latest page is the last three; the fourth is one click older.
     wait_messages(&alice, ROOM_PANE, &["hello from nc", "hi both", "see you"]);
+    wait_text(&alice, &format!("{ROOM_PANE} .divider"), "1 new since you left");
     alice.click(&format!("{ROOM_PANE} button.older"));
     wait_messages(&alice, ROOM_PANE, &["hello from alice", "hello from nc", "hi both", "see you"]);
     shots.take(&alice, "reloaded");
