@@ -6,7 +6,16 @@ import { busyErrors, byes } from './codes.js';
 import { Connection } from './conn.js';
 import { loadConv, openConv, whispered } from './convs.js';
 import { readMoved, seen } from './markers.js';
-import { announce, closeDrawers, onSeen, renderConvs, renderPeople, setUpPeople, toggleDrawer, updateTitle } from './nav.js';
+import {
+  announce,
+  closeDrawers,
+  onSeen,
+  renderConvs,
+  renderPeople,
+  setUpPeople,
+  toggleDrawer,
+  updateTitle,
+} from './nav.js';
 import {
   create,
   join,

@@ -31,7 +31,8 @@ function newestShown(owner) {
 }
 
 // `owner` (a room or conversation) is on screen: its newest message has
-// been seen. Sent a moment later, if it still is and the marker is behind.
+// been seen. Sent a moment later, with whatever else was seen meanwhile,
+// unless the marker has passed it by then.
 export function seen(owner) {
   if (!keepsMarkers() || state.active !== owner.paneKey || document.hidden) return;
   const seq = newestShown(owner);
@@ -53,7 +54,8 @@ function flush() {
     request(
       { type: 'read', ...target, seq },
       {
-        answers: (o) => o.type === 'read' && (o.room !== undefined ? sameRoom(o.room, owner.name) : sameNick(o.with, owner.nick)),
+        answers: (o) =>
+          o.type === 'read' && (o.room !== undefined ? sameRoom(o.room, owner.name) : sameNick(o.with, owner.nick)),
         onError: () => {
           owner.marker = null;
         },

@@ -13,7 +13,16 @@
 
 import { el, renderKeyed } from './dom.js';
 import { seen } from './markers.js';
-import { activate, countUnread, firstPaneKey, renderConvs, renderPeople, renderRooms, savePanes, updateTitle } from './nav.js';
+import {
+  activate,
+  countUnread,
+  firstPaneKey,
+  renderConvs,
+  renderPeople,
+  renderRooms,
+  savePanes,
+  updateTitle,
+} from './nav.js';
 import { Pane } from './panes.js';
 import { $, connected, nickKey, request, roomKey, sameNick, sameRoom, state } from './session.js';
 
