@@ -5,12 +5,24 @@
 import { busyErrors, byes } from './codes.js';
 import { Connection } from './conn.js';
 import { loadConv, openConv, whispered } from './convs.js';
-import { closeDrawers, renderConvs, renderPeople, setUpPeople, toggleDrawer, updateTitle } from './nav.js';
+import { readMoved, seen } from './markers.js';
+import {
+  announce,
+  closeDrawers,
+  onSeen,
+  renderConvs,
+  renderPeople,
+  setUpPeople,
+  toggleDrawer,
+  updateTitle,
+} from './nav.js';
 import {
   create,
   join,
   joinedRoom,
+  messageDeleted,
   removeRoom,
+  roomUnread,
   setRoomList,
   roomMessage,
   roomSubtitle,
@@ -43,7 +55,7 @@ const REFRESH_EVERY_MS = 30000;
 // tried again after this long.
 const BUSY_RETRY_MS = 2000;
 // Goodbyes (their `code`) after which coming back by itself would be wrong.
-const FINAL_BYES = new Set([byes.logged_in_elsewhere, byes.logged_out, byes.quit]);
+const FINAL_BYES = new Set([byes.logged_in_elsewhere, byes.logged_out, byes.quit, byes.killed]);
 // The session token (`{ session, token }`: its id and itself) that logs this browser back in
 // without a password. Only the token is kept, never the password: it can
 // be revoked (Log out, /logout-all, a password change) and it expires.
@@ -294,6 +306,19 @@ function handle(o) {
     case 'message':
       withRoom(o.room, (room) => roomMessage(room, o));
       break;
+    case 'deleted':
+      withRoom(o.room, (room) => messageDeleted(room, o));
+      break;
+    case 'read':
+      readMoved(o);
+      break;
+    case 'unread':
+      // At login the rooms are not joined yet; joining tells it again.
+      withRoom(o.room, (room) => roomUnread(room, o));
+      break;
+    case 'broadcast':
+      broadcastHeard(o);
+      break;
     case 'whisper':
       whispered(o);
       break;
@@ -340,11 +365,24 @@ function handle(o) {
       refresh();
       break;
     case 'bye':
+      // Logged out everywhere: the kept token was revoked with the rest.
+      if (o.code === byes.logged_out) localStorage.removeItem(TOKEN_KEY);
       if (FINAL_BYES.has(o.code)) leaveChat(o.reason);
       break;
     default:
       break;
   }
+}
+
+// A server operator's word to everyone online: a notice in every open
+// pane, so that it is seen whichever is on screen and still there on
+// switching, and read out once to screen readers.
+function broadcastHeard(o) {
+  const text = `broadcast from ${o.from}: ${o.text}`;
+  const owners = [...state.rooms.values(), ...state.convs.values()];
+  for (const owner of owners) owner.pane.notice(text, 'broadcast');
+  if (owners.length === 0) $('rooms-note').textContent = text;
+  announce(text);
 }
 
 function renamed(old, now) {
@@ -408,6 +446,7 @@ function setMode(mode) {
 }
 
 function setUp() {
+  onSeen(seen);
   setUpPeople({
     whisper: (nick) => openConv(nick, { focus: true }),
     block: (nick) => setBlocked(nick, true),

@@ -2,6 +2,7 @@
 // page saw and, from a server that keeps them, the earlier ones.
 
 import { errors } from './codes.js';
+import { seen } from './markers.js';
 import { activate, announce, countUnread, firstPaneKey, renderConvs, savePanes } from './nav.js';
 import { Pane } from './panes.js';
 import { $, connected, nickKey, request, sameNick, state } from './session.js';
@@ -12,7 +13,7 @@ export function openConv(nick, { focus = false } = {}) {
   if (conv === undefined) {
     // `newest` and `oldest`: the numbers of the newest whisper here and of
     // the oldest the server's pages reached; `kept`: whether it keeps them.
-    conv = { nick, paneKey: `c:${key}`, unread: 0, newest: null, oldest: null, kept: true };
+    conv = { nick, paneKey: `c:${key}`, unread: 0, newest: null, oldest: null, kept: true, marker: null };
     conv.pane = new Pane({
       key: conv.paneKey,
       kind: 'conv',
@@ -63,6 +64,7 @@ export function whispered(o) {
     countUnread(conv);
     if (state.active !== conv.paneKey) announce(`whisper from ${o.from}: ${o.text}`);
   }
+  if (added) seen(conv);
 }
 
 // Shows a whisper once: by its number in the conversation when it has one
@@ -106,6 +108,7 @@ function fetchConvPage(conv, before, after) {
         const missed = after !== null && m.seq > after && !sameNick(m.from, state.me);
         if (addWhisper(conv, m) && missed) countUnread(conv);
       }
+      seen(conv);
       if (page.oldest !== null && (conv.oldest === null || page.oldest < conv.oldest)) {
         conv.oldest = page.oldest;
         conv.pane.setMore(page.more);

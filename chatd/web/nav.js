@@ -6,6 +6,13 @@ import { People } from './people.js';
 import { $, activeRoom, connected, nickKey, ownerOf, state } from './session.js';
 
 let people = null;
+// Told of each room or conversation that comes on screen in a visible tab
+// (markers.js moves the read marker), set by `onSeen`.
+let seenHook = () => {};
+
+export function onSeen(hook) {
+  seenHook = hook;
+}
 
 // `actions` for the people panel's buttons (see people.js).
 export function setUpPeople(actions) {
@@ -38,7 +45,10 @@ export function activate(paneKey, focus = false) {
   const owner = paneKey === null ? undefined : ownerOf(paneKey);
   if (owner !== undefined) {
     owner.pane.show();
-    if (!document.hidden) owner.unread = 0;
+    if (!document.hidden) {
+      owner.unread = 0;
+      seenHook(owner);
+    }
     if (focus) owner.pane.focus();
   }
   closeDrawers();
@@ -60,6 +70,7 @@ export function countUnread(owner) {
 document.addEventListener('visibilitychange', () => {
   if (document.hidden || state.active === null) return;
   const owner = ownerOf(state.active);
+  if (owner !== undefined) seenHook(owner);
   if (owner !== undefined && owner.unread > 0) {
     owner.unread = 0;
     renderRooms();

@@ -7,6 +7,10 @@
 // slot in above. Our own room messages are shown as sent before the server
 // numbers them (it does not echo them back); they wait at the bottom,
 // unnumbered, until app.js learns their `seq`.
+//
+// A room pane can also show where its unread messages start (a divider
+// that the pane scrolls to until the reader has moved on), deleted
+// messages in their place, and a button on our own messages to delete them.
 
 import { el, formatTime, formatDateTime } from './dom.js';
 
@@ -15,10 +19,16 @@ const NEAR_BOTTOM_PX = 40;
 
 export class Pane {
   // `options`: key, kind ('room' or 'conv'), title, and callbacks send(text),
-  // older() (fetch the page before the oldest shown) and close().
-  constructor({ key, kind, title, send, older, close }) {
+  // older() (fetch the page before the oldest shown), close(), and, where
+  // our own messages can be deleted, remove(seq).
+  constructor({ key, kind, title, send, older, close, remove }) {
     this.key = key;
     this.kind = kind;
+    this.removeCallback = remove ?? null;
+    // The "new since you left" line, and whether the pane should still
+    // bring it into view rather than scroll to the newest message.
+    this.dividerEl = null;
+    this.holdDivider = false;
     this.byId = new Map();
     this.lastOrder = 0;
     this.loading = false;
@@ -49,7 +59,11 @@ export class Pane {
       event.preventDefault();
       const text = this.input.value;
       if (text.trim() === '') return;
-      if (send(text)) this.input.value = '';
+      if (send(text)) {
+        this.input.value = '';
+        // Whoever writes has read: the newest message matters now.
+        this.holdDivider = false;
+      }
     });
 
     this.el = el(
@@ -71,6 +85,8 @@ export class Pane {
   }
 
   hide() {
+    // Seen once is enough: coming back shows the newest again.
+    if (!this.el.hidden && this.dividerEl !== null) this.holdDivider = false;
     this.el.hidden = true;
   }
 
@@ -145,10 +161,31 @@ export class Pane {
   }
 
   // A line of our own (joins, leaves, the connection) among the messages,
-  // after the newest message so far.
-  notice(text) {
-    const li = el('li', { className: 'notice' }, text);
+  // after the newest message so far; `className` sets a kind of notice apart.
+  notice(text, className = '') {
+    const li = el('li', { className: `notice ${className}`.trim() }, text);
     this.insert(li, this.lastOrder);
+  }
+
+  // Draws `text` as a divider just above message `order` (the first
+  // unread), replacing an earlier one, and keeps it in view.
+  divider(order, text) {
+    this.dividerEl?.remove();
+    this.dividerEl = el('li', { className: 'divider', role: 'separator' }, el('span', {}, text));
+    this.dividerEl.setAttribute('aria-label', text);
+    this.holdDivider = true;
+    // Just before `order`, after everything older.
+    this.insert(this.dividerEl, order - 0.5);
+    this.scrollToBottom();
+  }
+
+  // A deleted message keeps its place; its text is gone.
+  markDeleted(id) {
+    const li = this.byId.get(id);
+    if (li === undefined) return;
+    li.classList.add('deleted');
+    li.querySelector('.text').textContent = DELETED_TEXT;
+    li.querySelector('button.delete')?.remove();
   }
 
   setMore(more) {
@@ -168,7 +205,7 @@ export class Pane {
     if (this.more && !this.loading) this.olderCallback();
   }
 
-  render({ from, text, ts, mine, note }) {
+  render({ from, text, ts, mine, note, deleted }) {
     const li = el(
       'li',
       { className: mine ? 'msg mine' : 'msg' },
@@ -176,10 +213,25 @@ export class Pane {
       ' ',
       el('span', { className: 'from' }, from),
       ': ',
-      el('span', { className: 'text' }, text),
+      el('span', { className: 'text' }, deleted ? DELETED_TEXT : text),
     );
+    if (deleted) li.classList.add('deleted');
     if (note) li.append(el('span', { className: 'note' }, ` (${note})`));
+    if (mine && !deleted && this.removeCallback !== null) li.append(this.deleteButton(li));
     return li;
+  }
+
+  // A button to delete one of our own messages, once the server has
+  // numbered it (hidden by the style sheet until then, and until the line
+  // is hovered or the button focused).
+  deleteButton(li) {
+    const button = el('button', { type: 'button', className: 'delete', title: 'Delete this message' }, '×');
+    button.setAttribute('aria-label', 'Delete this message');
+    button.addEventListener('click', () => {
+      const seq = Number(li.dataset.order);
+      if (!li.classList.contains('pending') && Number.isInteger(seq)) this.removeCallback(seq);
+    });
+    return button;
   }
 
   // Inserts `li` before the first message ordered after it (so equal orders
@@ -209,10 +261,22 @@ export class Pane {
     return null;
   }
 
+  // The newest message, or, while the reader has not moved on from it, the
+  // "new since you left" divider at the top.
   scrollToBottom() {
+    if (this.holdDivider && this.dividerEl !== null && !this.el.hidden) {
+      const above = this.dividerEl.getBoundingClientRect().top - this.log.getBoundingClientRect().top;
+      this.log.scrollTop += above - DIVIDER_MARGIN_PX;
+      return;
+    }
     this.log.scrollTop = this.log.scrollHeight;
   }
 }
+
+// What a deleted message shows instead of its text.
+const DELETED_TEXT = '(message deleted)';
+// Room left above the divider when it is scrolled into view.
+const DIVIDER_MARGIN_PX = 8;
 
 function timeElement(ts) {
   const date = new Date(ts);

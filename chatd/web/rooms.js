@@ -5,9 +5,24 @@
 // any other reason, it asks for exactly the pages it missed. Our own
 // messages are shown at once as pending, and the server's copy of each,
 // which names the request that sent it, gives it its number.
+//
+// A deletion takes a number of its own (its `event`) and leaves the
+// deleted message in its place without its text. What the account has not
+// read yet (the server's `unread`, after logging in and after a join's
+// replay) is fetched forward from the read marker and marked with a line.
 
 import { el, renderKeyed } from './dom.js';
-import { activate, countUnread, firstPaneKey, renderConvs, renderPeople, renderRooms, savePanes } from './nav.js';
+import { seen } from './markers.js';
+import {
+  activate,
+  countUnread,
+  firstPaneKey,
+  renderConvs,
+  renderPeople,
+  renderRooms,
+  savePanes,
+  updateTitle,
+} from './nav.js';
 import { Pane } from './panes.js';
 import { $, connected, nickKey, request, roomKey, sameNick, sameRoom, state } from './session.js';
 
@@ -61,6 +76,10 @@ export function joinedRoom(o) {
       newest: null,
       oldest: null,
       unread: 0,
+      // The account's read marker here, as far as this page knows, and the
+      // newest message the server's last unread count covered.
+      marker: null,
+      countedTo: null,
     };
     room.pane = new Pane({
       key: room.paneKey,
@@ -69,6 +88,7 @@ export function joinedRoom(o) {
       send: (text) => say(room, text),
       older: () => loadOlder(room),
       close: () => leave(room),
+      remove: (seq) => deleteMessage(room, seq),
     });
     $('panes').append(room.pane.el);
     state.rooms.set(key, room);
@@ -98,6 +118,8 @@ function latestPage(room, page) {
     room.pane.clear();
     room.newest = null;
     room.oldest = null;
+    room.marker = null;
+    room.countedTo = null;
     room.pane.setMore(false);
     room.pane.notice('this room was made anew while you were away; what was said before is gone');
   }
@@ -112,6 +134,7 @@ function latestPage(room, page) {
   // has not got by now never reached the server.
   if (!room.fresh) for (const li of room.pane.pending()) room.pane.fail(li);
   room.fresh = false;
+  seen(room);
 }
 
 function historyOf(room) {
@@ -223,9 +246,79 @@ export function roomMessage(room, o) {
     room.oldest = o.seq;
     room.pane.setMore(o.seq > 1);
   }
-  if (o.seq - room.newest - 1 > 0) fillGap(room, room.newest, o.seq);
-  room.newest = Math.max(room.newest, o.seq);
+  advance(room, o.seq);
   addRoomMessage(room, o, !(o.history && room.fresh));
+  seen(room);
+}
+
+// The room's numbers reached `seq`: one a message or a deletion took.
+function advance(room, seq) {
+  if (seq - room.newest - 1 > 0) fillGap(room, room.newest, seq);
+  room.newest = Math.max(room.newest, seq);
+}
+
+// A message of the room was deleted (live, or in a join's replay): it
+// stays in its place without its text, and the deletion's own number is
+// one this page has seen.
+export function messageDeleted(room, o) {
+  room.pane.markDeleted(`s${o.seq}`);
+  if (typeof o.event === 'number' && room.newest !== null) {
+    advance(room, o.event);
+    seen(room);
+  }
+}
+
+function deleteMessage(room, seq) {
+  room.pane.clearError();
+  request(
+    { type: 'delete', room: room.name, seq },
+    {
+      answers: (o) => o.type === 'deleted' && sameRoom(o.room, room.name) && o.seq === seq,
+      onError: (error) => room.pane.showError(error.message),
+    },
+  );
+}
+
+// The server counted `o.count` messages after the account's read marker,
+// the first numbered `o.first_seq`: the room's badge says so (unless it is
+// on screen), a line marks where they start, and whatever of them the
+// replay and the latest page do not hold is fetched forward from there.
+export function roomUnread(room, o) {
+  if (!Number.isInteger(o.first_seq) || !Number.isInteger(o.count) || o.count <= 0) return;
+  // Back after a loss, the count at login comes before the rejoin, whose
+  // replay is followed by it again: only then can the history be asked.
+  if (!room.joined) return;
+  const onScreen = state.active === room.paneKey && !document.hidden;
+  room.unread = onScreen ? 0 : o.count;
+  room.countedTo = o.first_seq + o.count - 1;
+  room.pane.divider(o.first_seq, `${o.count} new since you left`);
+  catchUp(room, o.first_seq - 1, room.oldest);
+  renderRooms();
+  updateTitle();
+  seen(room);
+}
+
+// Pages forward after `after` until the messages shown from `until` on
+// (null: none are) are reached.
+function catchUp(room, after, until) {
+  if (until !== null && after + 1 >= until) return;
+  request(
+    { type: 'history', room: room.name, after },
+    {
+      answers: historyOf(room),
+      onReply: (page) => {
+        for (const m of page.messages) addRoomMessage(room, m, false);
+        if (page.oldest !== null && (room.oldest === null || page.oldest < room.oldest)) {
+          room.oldest = page.oldest;
+          room.pane.setMore(page.oldest > 1);
+        }
+        if (typeof page.newest === 'number') room.newest = Math.max(room.newest ?? 0, page.newest);
+        room.pane.scrollToBottom();
+        if (page.more && typeof page.newest === 'number' && page.newest > after) catchUp(room, page.newest, until);
+      },
+      onError: (error) => room.pane.showError(error.message),
+    },
+  );
 }
 
 // Pages back from `before` until every message after `after` is here.
@@ -268,8 +361,17 @@ function loadOlder(room) {
 // the server's copy names, or (a copy replayed after a reconnect, which
 // names none) the first line with its text.
 function addRoomMessage(room, m, unread) {
+  // A deletion, in a history page: its message (if shown) loses its text.
+  if (m.deletes !== undefined) {
+    room.pane.markDeleted(`s${m.deletes}`);
+    return;
+  }
   const id = `s${m.seq}`;
-  if (room.pane.has(id)) return;
+  const deleted = m.deleted !== undefined && m.deleted !== null;
+  if (room.pane.has(id)) {
+    if (deleted) room.pane.markDeleted(id);
+    return;
+  }
   const mine = sameNick(m.from, state.me);
   if (mine) {
     const sent = (li) =>
@@ -280,8 +382,12 @@ function addRoomMessage(room, m, unread) {
       return;
     }
   }
-  room.pane.add({ id, order: m.seq, from: m.from, text: m.text, ts: m.ts, mine });
-  if (unread && !mine) countUnread(room);
+  room.pane.add({ id, order: m.seq, from: m.from, text: m.text ?? '', ts: m.ts, mine, deleted });
+  // Read on another device already (its marker came first), or counted in
+  // the server's unread count (a gap's page after it): not counted again.
+  const read = room.marker !== null && m.seq <= room.marker;
+  const counted = room.countedTo !== null && m.seq <= room.countedTo;
+  if (unread && !mine && !deleted && !read && !counted) countUnread(room);
 }
 
 let listTimer = null;

@@ -27,6 +27,7 @@ const ROOM_PANE: &str = "section.pane[data-key='r:lounge']";
 const ALICE_PANE: &str = "section.pane[data-key='c:alice']";
 const BOB_PANE: &str = "section.pane[data-key='c:bob']";
 const DEN_PANE: &str = "section.pane[data-key='r:den']";
+const NOOK_PANE: &str = "section.pane[data-key='r:nook']";
 /// The composer of the pane on screen.
 const COMPOSER: &str = ".pane:not([hidden]) .composer input";
 
@@ -111,9 +112,13 @@ fn two_browsers_and_a_terminal_chat_whisper_reload_and_outlive_a_restart() {
     alice.reload();
     wait_text(&alice, "#whoami", "alice (logged in)");
     wait_messages(&alice, BOB_PANE, &["psst, bob", "psst back"]);
+    // Alice had read the room up to "hi both" before she turned to the
+    // conversation (however soon after): "see you" is new.
+    wait_text(&alice, "#joined li.unread .badge", "1");
     alice.click("#joined button[aria-label^='lounge']");
     // The latest page is the last three; the fourth is one click older.
     wait_messages(&alice, ROOM_PANE, &["hello from nc", "hi both", "see you"]);
+    wait_text(&alice, &format!("{ROOM_PANE} .divider"), "1 new since you left");
     alice.click(&format!("{ROOM_PANE} button.older"));
     wait_messages(&alice, ROOM_PANE, &["hello from alice", "hello from nc", "hi both", "see you"]);
     shots.take(&alice, "reloaded");
@@ -439,4 +444,124 @@ fn a_page_back_in_a_guests_room_made_anew_shows_what_is_said_there() {
     wait_messages(&gus, DEN_PANE, &["new one"]);
     wait_text(&gus, DEN_PANE, "made anew");
     drop(server);
+}
+
+/// The page's read markers, what is new after a reload, deletions, and a
+/// server operator's broadcast and kill. Fay's page reads two rooms; the server
+/// keeps how far; while the page is closed more is said; the reloaded
+/// page logs in by its token and marks where the new messages start.
+#[test]
+fn a_page_keeps_read_markers_and_shows_what_is_new_deleted_and_broadcast() {
+    let Some(driver) = Chromedriver::start() else { return };
+    let shots = Screenshots::new();
+    let server = Server::start(chatd!(), &["--operator", "opal"]);
+    let url = format!("http://{}/", server.http_addr());
+    let fay = driver.browser(1100, 800);
+    fay.screen(1100, 640);
+    register(&fay, &url, "fay");
+    for room in ["den", "nook"] {
+        fay.type_into("#room-name", room);
+        fay.click("#room-form button[value=create]");
+        wait_text(&fay, ".pane:not([hidden]) h2", room);
+    }
+    let mut hal = server.login("hal");
+    hal.send("/join den");
+    hal.expect("* you are now in den (2 here)");
+    let mut ivy = server.login("ivy");
+    ivy.send("/join nook");
+    ivy.expect("* you are now in nook (2 here)");
+
+    // Seeing a room's messages on screen marks them read, in the server.
+    ivy.send("nook one");
+    wait_messages(&fay, NOOK_PANE, &["nook one"]);
+    wait_marker(&fay, NOOK_PANE, 1);
+    fay.click("#joined button[aria-label^='den']");
+    hal.send("first");
+    hal.send("second");
+    wait_messages(&fay, DEN_PANE, &["first", "second"]);
+    wait_marker(&fay, DEN_PANE, 2);
+    fay.goto("about:blank");
+    let mut phone = server.connect();
+    phone.expect_prefix("* Welcome");
+    phone.send(&format!("/login fay {PASSWORD}"));
+    phone.read_until("* logged in as fay");
+    phone.send("/join den");
+    phone.read_until_prefix("* you are now in den");
+    phone.send("/read den 1");
+    phone.read_until("* den read up to message 2");
+    phone.send("/quit");
+    phone.read_until("* bye: quit");
+
+    // Said while the page was closed: three in den, two in nook.
+    for text in ["n1", "n2", "n3"] {
+        hal.send(text);
+    }
+    ivy.send("nook two");
+    ivy.send("nook three");
+    hal.send("/who den");
+    hal.read_until_prefix("* in den");
+    ivy.send("/who nook");
+    ivy.read_until_prefix("* in nook");
+
+    // Back by the kept token, no password asked: den, on screen, marks
+    // where the three start, and nook's badge counts its two.
+    fay.goto(&url);
+    wait_text(&fay, "#whoami", "fay (logged in)");
+    assert_eq!(fay.run("return document.getElementById('enter').hidden", &[]), json!(true), "no password asked");
+    wait_text(&fay, &format!("{DEN_PANE} .divider"), "3 new since you left");
+    wait_messages(&fay, DEN_PANE, &["first", "second", "n1", "n2", "n3"]);
+    fay.wait_for(
+        "the divider just above n1, in view",
+        "const divider = document.querySelector(arguments[0] + ' .divider');
+         const next = divider?.nextElementSibling?.querySelector('.text')?.textContent;
+         const log = divider?.closest('.log').getBoundingClientRect();
+         const at = divider?.getBoundingClientRect();
+         return next === 'n1' && at.top >= log.top && at.bottom <= log.bottom;",
+        &[json!(DEN_PANE)],
+    );
+    wait_text(&fay, "#joined li.unread .badge", "2");
+    assert_eq!(fay.run("return document.title", &[]), json!("(2) chatd"));
+    shots.take(&fay, "since-you-left");
+    wait_marker(&fay, DEN_PANE, 5);
+
+    // A deletion by a text user, and one of fay's own from the keyboard.
+    hal.send("oops");
+    wait_messages(&fay, DEN_PANE, &["first", "second", "n1", "n2", "n3", "oops"]);
+    hal.send("/delete");
+    hal.read_until("* a message by hal was deleted");
+    wait_messages(&fay, DEN_PANE, &["first", "second", "n1", "n2", "n3", "(message deleted)"]);
+    say(&fay, "mine");
+    wait_sent(&fay, DEN_PANE, &["first", "second", "n1", "n2", "n3", "(message deleted)", "mine"]);
+    hal.read_until("[den] fay: mine");
+    fay.type_into(&format!("{DEN_PANE} li.mine button.delete"), ENTER);
+    hal.read_until("* a message by fay was deleted");
+    let after_deletions = ["first", "second", "n1", "n2", "n3", "(message deleted)", "(message deleted)"];
+    wait_messages(&fay, DEN_PANE, &after_deletions);
+    // Reloaded, the replay and the history page carry them as tombstones.
+    fay.reload();
+    wait_text(&fay, "#whoami", "fay (logged in)");
+    wait_messages(&fay, DEN_PANE, &after_deletions);
+
+    // A server operator's broadcast shows in the page.
+    let mut opal = server.register("opal", PASSWORD);
+    opal.send("/broadcast maintenance at noon");
+    opal.expect("* broadcast from opal: maintenance at noon");
+    wait_text(&fay, &format!("{DEN_PANE} .notice.broadcast"), "broadcast from opal: maintenance at noon");
+
+    // Disconnected by the operator, the page says why and stays out.
+    opal.send("/kill fay spam");
+    opal.read_until("* fay was disconnected");
+    wait_text(&fay, "#enter-error", "disconnected by a server operator opal: spam");
+    wait_state(&fay, "stopped");
+    drop(server);
+}
+
+/// Waits until the page knows the account's read marker in `pane` is at `seq`
+/// (the server's answer to the page's `read`, or its word of a move).
+fn wait_marker(browser: &Browser, pane: &str, seq: u64) {
+    browser.wait_for(
+        &format!("the read marker of {pane} at {seq}"),
+        "return document.querySelector(arguments[0])?.dataset.read === arguments[1]",
+        &[json!(pane), json!(seq.to_string())],
+    );
 }

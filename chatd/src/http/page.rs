@@ -27,6 +27,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("/conn.js", JS, include_bytes!("../../web/conn.js")),
     ("/convs.js", JS, include_bytes!("../../web/convs.js")),
     ("/dom.js", JS, include_bytes!("../../web/dom.js")),
+    ("/markers.js", JS, include_bytes!("../../web/markers.js")),
     ("/nav.js", JS, include_bytes!("../../web/nav.js")),
     ("/panes.js", JS, include_bytes!("../../web/panes.js")),
     ("/people.js", JS, include_bytes!("../../web/people.js")),
