@@ -119,6 +119,12 @@ impl Turn<'_> {
             return Err(Rejection::NoSuchNick(nick.into()));
         };
         let killed = victim.nick.clone();
+        // A user is every connection of its account: killing one would
+        // leave the user on, behind another.
+        let victims = match &victim.account {
+            Some(account) => self.world.sessions_of(account).to_vec(),
+            None => vec![target],
+        };
         let by = self.client().nick.clone();
         let reason: Option<Box<str>> = reason.map(Into::into);
         self.world.operator_did(
@@ -127,7 +133,10 @@ impl Turn<'_> {
             OperatorActionKind::Kill { nick: killed.clone(), reason: reason.clone() },
         );
         self.tell(Event::Killed { nick: &killed });
-        self.world.close(self.out, self.now, target, DisconnectReason::Killed { by, reason });
+        for victim in victims {
+            let why = DisconnectReason::Killed { by: by.clone(), reason: reason.clone() };
+            self.world.close(self.out, self.now, victim, why);
+        }
         Ok(())
     }
 
