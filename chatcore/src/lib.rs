@@ -28,7 +28,16 @@
 //! while they were away, ask who was here (`/seen`, `/since`), block others
 //! (`/block`), page back through history (`/history`) and through their
 //! whispers with another account (`/history @nick`); silent clients are
-//! warned, then disconnected. The full protocol is in [`protocol`].
+//! warned, then disconnected. An account is the person, not one
+//! connection: it may be logged in from several at once (a terminal, a
+//! program, an IRC client and a web page), which share its rooms and
+//! whispers and are shown once; with always-on it stays in its rooms
+//! while none is connected. Each account keeps read markers (`/read`),
+//! told to all its connections, with unread counts at login; a session
+//! token (`/token`, `/resume`) logs it in again without the password.
+//! Server operators may broadcast to everyone and kill a connection, and
+//! a message may be deleted by its author or an operator, leaving a
+//! numbered tombstone. The full protocol is in [`protocol`].
 //!
 //! # The run loop
 //!
