@@ -514,6 +514,9 @@ pub(crate) enum Rejection {
     /// MARKREAD with a parameter it does not take.
     #[error("{0}")]
     MarkReadParams(&'static str),
+    /// MARKREAD without a target.
+    #[error("MARKREAD needs a target: MARKREAD <target> [timestamp=<time>]")]
+    MarkReadNeedsTarget,
 }
 
 impl Rejection {
@@ -674,6 +677,7 @@ code_table! {
                 Rejection::ReadNeedsAccount => ("read_needs_account", IrcReply::Fail("MARKREAD", "ACCOUNT_REQUIRED")),
                 Rejection::ReadMarkerLimit { .. } => ("read_marker_limit", IrcReply::Fail("MARKREAD", "INTERNAL_ERROR")),
                 Rejection::MarkReadParams(_) => ("markread_params", IrcReply::Fail("MARKREAD", "INVALID_PARAMS")),
+                Rejection::MarkReadNeedsTarget => ("markread_needs_target", IrcReply::Fail("MARKREAD", "NEED_MORE_PARAMS")),
             }
         }
     }

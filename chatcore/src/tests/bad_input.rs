@@ -196,6 +196,7 @@ fn position(rejection: &Rejection) -> usize {
         R::ReadNeedsAccount => 100,
         R::ReadMarkerLimit { .. } => 101,
         R::MarkReadParams(_) => 102,
+        R::MarkReadNeedsTarget => 103,
     }
 }
 
@@ -306,6 +307,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::ReadNeedsAccount, "read_needs_account"),
         (Rejection::ReadMarkerLimit { max: 1 }, "read_marker_limit"),
         (Rejection::MarkReadParams("x"), "markread_params"),
+        (Rejection::MarkReadNeedsTarget, "markread_needs_target"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

@@ -181,6 +181,7 @@ fn register(params: &[Param<'_>]) -> Result<Command, Rejection> {
 fn markread(params: &[Param<'_>]) -> Result<Command, Rejection> {
     let words: Vec<&str> = params.iter().filter_map(|p| p.as_str().ok()).filter(|p| !p.is_empty()).collect();
     let (target, stamp) = match words.as_slice() {
+        [] => return Err(Rejection::MarkReadNeedsTarget),
         [target] if params.len() == 1 => (*target, None),
         [target, stamp] if params.len() == 2 => (*target, Some(*stamp)),
         _ => return Err(Rejection::MarkReadParams("MARKREAD <target> [timestamp=<time>]")),
@@ -303,7 +304,7 @@ mod tests {
         let set = read("MARKREAD bob timestamp=2024-01-02T03:04:05.678Z").expect("a command");
         assert_eq!((set.text("with"), set.number("ts")), (Some("bob"), Some(1_704_164_645_678)));
         assert!(matches!(read("MARKREAD #rust timestamp=yesterday"), Err(Rejection::MarkReadParams(_))));
-        assert!(matches!(read("MARKREAD"), Err(Rejection::MarkReadParams(_))));
+        assert_eq!(read("MARKREAD"), Err(Rejection::MarkReadNeedsTarget));
         assert!(matches!(read("MARKREAD #a b c"), Err(Rejection::MarkReadParams(_))));
     }
 }
