@@ -262,6 +262,11 @@ pub(crate) enum Event<'a> {
 /// write nothing for them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum IrcAnswer<'a> {
+    /// A refusal of a command whose `FAIL` names what it was about
+    /// (draft/message-redaction's `FAIL REDACT <code> <target> [<msgid>]`):
+    /// `context` goes between the code and the text. A refusal whose row
+    /// is not a `FAIL` is told as [`Event::Error`] tells it.
+    Failed { rejection: &'a Rejection, verb: Verb, context: &'a [&'a str] },
     /// Registration is complete: the welcome (001 to 005) and the message
     /// of the day (none, 422), with the limits a client adapts to.
     Welcome { limits: ServerLimits },

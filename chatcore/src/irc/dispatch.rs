@@ -7,11 +7,11 @@
 
 use crate::codec::ReplyTag;
 use crate::codec::irc::labeled::MAX_LABEL;
-use crate::codec::irc::message::{Message, ParseError};
+use crate::codec::irc::message::{Message, Param, ParseError};
 use crate::codec::irc::request;
 use crate::command::{Command, MAX_TARGETS, Verb};
 use crate::credentials::Password;
-use crate::error::Rejection;
+use crate::error::{IrcReply, Rejection};
 use crate::event::{Event, IrcAnswer};
 use crate::names::LOBBY;
 use crate::names::NameKey;
@@ -117,6 +117,9 @@ impl Turn<'_> {
         if let Some(rejection) = verb.spec().irc_stage.refusal(registered) {
             return self.world.reject(self.out, self.id, rejection);
         }
+        if verb == Verb::Delete {
+            return self.irc_redact(params);
+        }
         match request::command(verb, &message) {
             Ok(command) => self.irc_command(command, registered),
             // No automatic reply to a NOTICE (RFC 2812 3.3.2), not even for
@@ -179,6 +182,33 @@ impl Turn<'_> {
                 self.execute(register);
             }
             _ => self.execute(command),
+        }
+    }
+
+    /// draft/message-redaction's `REDACT <#channel> <msgid> [:<reason>]`:
+    /// the channel's message with that id deleted, as `/delete` does. A
+    /// refusal is a `FAIL REDACT` naming the target (and the msgid, but for
+    /// `INVALID_TARGET`), as the specification writes them.
+    fn irc_redact(&mut self, params: &[Param<'_>]) {
+        let (room, msgid, reason) = match request::redact_params(params) {
+            Ok(words) => words,
+            Err(rejection) => return self.world.reject_command(self.out, self.id, Some(Verb::Delete), rejection),
+        };
+        let seq = self.world.target_room(self.id, Some(room)).and_then(|key| {
+            let name = &self.world.rooms[&key].name;
+            request::room_msgid(msgid, name)
+                .ok_or_else(|| Rejection::NoSuchMsgid { room: name.clone(), msgid: msgid.into() })
+        });
+        let deleted = seq.and_then(|seq| {
+            self.attempt(Command::new(Verb::Delete).with("room", room).with("seq", seq).with_some("reason", reason))
+        });
+        if let Err(rejection) = deleted {
+            self.world.counts.refused(&rejection);
+            let context: &[&str] = match rejection.irc(Some(Verb::Delete)) {
+                IrcReply::Fail(_, "INVALID_TARGET") => &[room],
+                _ => &[room, msgid],
+            };
+            self.tell(Event::Irc(IrcAnswer::Failed { rejection: &rejection, verb: Verb::Delete, context }));
         }
     }
 

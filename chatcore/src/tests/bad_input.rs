@@ -196,7 +196,8 @@ fn position(rejection: &Rejection) -> usize {
         R::ReadNeedsAccount => 100,
         R::ReadMarkerLimit { .. } => 101,
         R::MarkReadParams(_) => 102,
-        R::MarkReadNeedsTarget => 103,
+        R::NoSuchMsgid { .. } => 103,
+        R::MarkReadNeedsTarget => 104,
     }
 }
 
@@ -307,6 +308,7 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::ReadNeedsAccount, "read_needs_account"),
         (Rejection::ReadMarkerLimit { max: 1 }, "read_marker_limit"),
         (Rejection::MarkReadParams("x"), "markread_params"),
+        (Rejection::NoSuchMsgid { room: "r".into(), msgid: "x".into() }, "no_such_msgid"),
         (Rejection::MarkReadNeedsTarget, "markread_needs_target"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {

@@ -12,6 +12,7 @@ use crate::command::Verb;
 use crate::error::{IrcReply, Rejection};
 use crate::event::{Event, IrcAnswer, ListPage, PageMessage, PageOf, PastUser, ServerLimits, WhoisUser, history_event};
 use crate::names::{HIDDEN_HOST, LOBBY};
+use crate::record::MessageKind;
 use crate::time::DateTimeUtc;
 
 /// The IRCv3 tags a client negotiated that change how a broadcast line is
@@ -340,6 +341,15 @@ pub(crate) fn render_into(
             say(out, &tags.list(batch), &mask(from, host), "NOTICE", "$*", text);
         }
         Event::Error { rejection, verb } => error(out, to, server, me, rejection, verb),
+        Event::Irc(IrcAnswer::Failed { rejection, verb, context }) => match rejection.irc(Some(verb)) {
+            IrcReply::Fail(command, code) => {
+                let text = rejection.to_string();
+                let params: Vec<&str> =
+                    [command, code].into_iter().chain(context.iter().copied()).chain([&*text]).collect();
+                line(out, Some(server), "FAIL", &params);
+            }
+            _ => error(out, to, server, me, rejection, Some(verb)),
+        },
         Event::Irc(answer) => irc_answer(out, answer, server, me),
         // What has no IRC form is told as a server notice: readable in
         // every client.
@@ -380,6 +390,12 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
     }
     let batch = to.batch.then_some(reference);
     for m in messages {
+        // draft/message-redaction: a client that understands REDACT gets no
+        // tombstone for a deleted message, as the specification prefers;
+        // the REDACT itself still comes, in its place in the history.
+        if to.redact && matches!(m.kind, MessageKind::Deleted { .. }) {
+            continue;
+        }
         let event = match of {
             // The sender's host is not kept with its messages.
             PageOf::Room(room) => history_event(room, *m, HIDDEN_HOST, to.redact),
@@ -565,6 +581,8 @@ fn irc_answer(out: &mut Vec<u8>, answer: IrcAnswer<'_>, server: &str, me: &str) 
             reply(out, "364", &[server, server, "0 chatd"]);
             reply(out, "365", &["*", "End of /LINKS list"]);
         }
+        // Rendered with its recipient, as any refusal (`render_into`).
+        IrcAnswer::Failed { .. } => {}
         IrcAnswer::ServiceHelp { service, lines } => {
             let source = mask(service, server);
             for text in lines {
