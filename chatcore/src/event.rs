@@ -168,6 +168,10 @@ pub(crate) enum Event<'a> {
         offline: bool,
         seq: Option<u64>,
     },
+    /// IRC's NOTICE to a user: sent to the recipient and echoed to the
+    /// sender, like a whisper, but never kept nor answered; other codecs
+    /// show it as a whisper.
+    UserNotice { from: &'a str, host: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool },
     /// A whisper to an offline account was kept for it.
     Kept { to: &'a str },
     /// The client registered an account (it is then logged in to it).

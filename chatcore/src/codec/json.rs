@@ -418,6 +418,9 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Whisper { from, to, text, unix_ms, offline, seq, .. } => {
             Reply::Whisper { from, to, text, ts: unix_ms, offline, seq }
         }
+        Event::UserNotice { from, to, text, unix_ms, .. } => {
+            Reply::Whisper { from, to, text, ts: unix_ms, offline: false, seq: None }
+        }
         Event::ReadMarker { of: PageOf::Room(room), seq, unix_ms } => Reply::Read { room, seq, ts: unix_ms },
         Event::ReadMarker { of: PageOf::Conversation { with }, seq, unix_ms } => {
             Reply::ConversationRead { with, seq, ts: unix_ms }

@@ -284,7 +284,11 @@ impl Turn<'_> {
             return self.execute(Command::new(Verb::Broadcast).with("text", text));
         }
         if !target.starts_with('#') {
-            self.say_or_notice(Command::new(Verb::Msg).with("to", target).with("text", text), notice);
+            let command = match notice {
+                true => Command::new(Verb::Notice).with("room", target),
+                false => Command::new(Verb::Msg).with("to", target),
+            };
+            self.say_or_notice(command.with("text", text), notice);
             // An away recipient says so (not to a NOTICE: no automatic replies).
             if !notice
                 && let Some(whom) =

@@ -118,3 +118,44 @@ fn a_flood_refusal_carries_the_label_of_the_line_it_refused() {
     assert!(last[0].starts_with("@label=p8 :chatd NOTICE alice :"), "{last:?}");
     assert!(last[0].contains("too fast"), "{last:?}");
 }
+
+#[test]
+fn a_message_to_oneself_is_delivered_apart_and_only_its_echo_is_labelled() {
+    let mut sim = Sim::new(relaxed());
+    let a = registered(&mut sim, "alice", "batch labeled-response echo-message");
+    for command in ["PRIVMSG", "NOTICE"] {
+        sim.send(a, &format!("@label=s {command} alice :hi"));
+        let lines = sim.take(a);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines.iter().all(|l| l.contains(&format!(" {command} alice hi\r"))), "{lines:?}");
+        assert_eq!(lines.iter().filter(|l| l.starts_with("@label=s ")).count(), 1, "{lines:?}");
+    }
+}
+
+#[test]
+fn a_notice_to_a_user_is_a_notice_its_echo_labelled_and_never_answered() {
+    let mut sim = Sim::new(relaxed());
+    let a = registered(&mut sim, "alice", "batch labeled-response echo-message");
+    let b = registered(&mut sim, "bob", "");
+    let j = sim.connect_json_as("jo");
+    sim.clear();
+    sim.send(a, "@label=n NOTICE bob :hi");
+    assert_eq!(sim.take(b).len(), 1);
+    let echo = sim.take(a);
+    assert_eq!(echo.len(), 1, "{echo:?}");
+    assert!(echo[0].starts_with("@label=n :alice!") && echo[0].ends_with(" NOTICE bob hi\r"), "{echo:?}");
+    // Another protocol's user sees it as a whisper; nobody online: no answer.
+    sim.send(a, "NOTICE jo :hello");
+    assert_eq!(sim.take_json(j)[0]["type"], "whisper");
+    assert_eq!(sim.take(a).len(), 1, "its echo");
+    sim.send(a, "NOTICE nobody :hi");
+    assert_eq!(sim.take(a), Vec::<String>::new());
+}
+
+#[test]
+fn an_unknown_command_is_answered_421_with_its_label() {
+    let mut sim = Sim::new(relaxed());
+    let a = registered(&mut sim, "alice", CAPS);
+    sim.send(a, "@label=u NONEXISTENT_COMMAND");
+    assert_eq!(sim.take(a), ["@label=u :chatd 421 alice NONEXISTENT_COMMAND :Unknown command\r"]);
+}

@@ -222,6 +222,13 @@ pub(crate) fn render_into(
             }
             say(out, &tags.list(batch), &mask(from, host), "PRIVMSG", target, text);
         }
+        Event::UserNotice { from, host, to: target, text, unix_ms, echo } => {
+            if echo && !to.is_some_and(|r| r.echo) {
+                return;
+            }
+            let tags = MessageTags::new(tagging, unix_ms, None);
+            say(out, &tags.list(batch), &mask(from, host), "NOTICE", target, text);
+        }
         // A page is asked for by one client, so it always has a recipient.
         Event::HistoryPage { of, messages, .. } => {
             if let Some(recipient) = to {
