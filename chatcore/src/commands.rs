@@ -224,6 +224,7 @@ impl Turn<'_> {
                 let password = command.take_secret("password");
                 self.irc_oper(command.word("name"), password)
             }
+            Verb::TagMsg => self.tagmsg(command.word("to"), command.list("tags")),
         }
     }
 

@@ -172,6 +172,17 @@ pub(crate) enum Event<'a> {
     /// sender, like a whisper, but never kept nor answered; other codecs
     /// show it as a whisper.
     UserNotice { from: &'a str, host: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool },
+    /// IRCv3 TAGMSG from `from` to `to` (a channel as IRC writes it, or a
+    /// nick): client-only tags, `number` its id among such messages.
+    TagMsg {
+        from: &'a str,
+        host: &'a str,
+        to: &'a str,
+        tags: &'a [(&'a str, &'a str)],
+        unix_ms: u64,
+        number: u64,
+        echo: bool,
+    },
     /// A whisper to an offline account was kept for it.
     Kept { to: &'a str },
     /// The client registered an account (it is then logged in to it).

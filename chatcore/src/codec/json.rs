@@ -491,7 +491,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Killed { nick } => Reply::Killed { nick },
         // Answers to IRC's own commands, which a JSON client cannot send:
         // no line at all.
-        Event::Irc(_) => return Bytes::new(),
+        Event::Irc(_) | Event::TagMsg { .. } => return Bytes::new(),
     };
     let mut out = Vec::with_capacity(96);
     // Serializing these plain structs into a Vec cannot fail.

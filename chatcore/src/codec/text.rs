@@ -414,7 +414,7 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         Event::Error { rejection, .. } => writeln!(out, "! {rejection}"),
         Event::Bye { reason } => writeln!(out, "* bye: {reason}"),
         // Answers to IRC's own commands, which a text client cannot send.
-        Event::Irc(_) => Ok(()),
+        Event::Irc(_) | Event::TagMsg { .. } => Ok(()),
     }
 }
 

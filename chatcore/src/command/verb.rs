@@ -58,4 +58,5 @@ pub(crate) enum Verb {
     Links,
     ChatHistory,
     Oper,
+    TagMsg,
 }

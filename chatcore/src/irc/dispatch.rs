@@ -120,6 +120,24 @@ impl Turn<'_> {
         if verb == Verb::Delete {
             return self.irc_redact(params);
         }
+        if verb == Verb::TagMsg {
+            // The line's client-only tags are the message.
+            let tags: Vec<String> = message
+                .tags()
+                .iter()
+                .filter(|tag| tag.is_client_only())
+                .filter_map(|tag| Some(format!("{}={}", tag.key(), tag.value_str().ok()?)))
+                .collect();
+            return match request::command(verb, &message) {
+                Ok(command) => {
+                    let (to, tags) = (command.word("to").to_owned(), command.with("tags", tags));
+                    for target in self.irc_targets("TAGMSG", &to) {
+                        self.execute(tags.clone().with("to", target));
+                    }
+                }
+                Err(rejection) => self.world.reject_command(self.out, self.id, Some(verb), rejection),
+            };
+        }
         match request::command(verb, &message) {
             Ok(command) => self.irc_command(command, registered),
             // No automatic reply to a NOTICE (RFC 2812 3.3.2), not even for

@@ -115,6 +115,8 @@ impl MessageTags {
 enum MsgId<'a> {
     Room(u64, &'a str),
     Whisper(u64),
+    /// A TAGMSG's, which names no kept message (`t7`).
+    Tag(u64),
 }
 
 impl std::fmt::Display for MsgId<'_> {
@@ -122,6 +124,7 @@ impl std::fmt::Display for MsgId<'_> {
         match self {
             MsgId::Room(seq, room) => write!(f, "{seq}-{}", room.trim_start_matches('#')),
             MsgId::Whisper(seq) => write!(f, "{seq}-w"),
+            MsgId::Tag(number) => write!(f, "t{number}"),
         }
     }
 }
@@ -228,6 +231,16 @@ pub(crate) fn render_into(
             }
             let tags = MessageTags::new(tagging, unix_ms, None);
             say(out, &tags.list(batch), &mask(from, host), "NOTICE", target, text);
+        }
+        // Only to clients that negotiated message-tags (`Tagging::msgid`).
+        Event::TagMsg { from, host, to: target, tags: client_tags, unix_ms, number, echo } => {
+            if !tagging.msgid || (echo && !to.is_some_and(|r| r.echo)) {
+                return;
+            }
+            let tags = MessageTags::new(tagging, unix_ms, Some(MsgId::Tag(number)));
+            let mut all = tags.list(batch);
+            all.extend_from_slice(client_tags);
+            tagged(out, &all, Some(&mask(from, host)), "TAGMSG", &[target]);
         }
         // A page is asked for by one client, so it always has a recipient.
         Event::HistoryPage { of, messages, .. } => {
