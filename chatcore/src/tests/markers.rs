@@ -256,7 +256,7 @@ fn irc_markread_names_markers_by_time_with_draft_read_marker() {
     let between = crate::codec::irc::time::format(said_at(2) + 30_000);
     sim.send(i, &format!("MARKREAD #rust timestamp={between}"));
     let marked = format!(":chatd MARKREAD #rust timestamp={between}\r");
-    assert_eq!(sim.take(i), [marked.clone()]);
+    assert_eq!(sim.take(i), std::slice::from_ref(&marked));
     sim.send(i, "MARKREAD #rust");
     // An older time is no move: the stored one is told.
     sim.send(i, &format!("MARKREAD #rust timestamp={}", at(1)));
