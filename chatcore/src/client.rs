@@ -68,6 +68,9 @@ pub(crate) struct Client {
     /// Set when passwords must not travel over this connection: where the
     /// user should connect instead (see `ConnectInfo::refuse_passwords`).
     pub(crate) refuse_passwords: Option<Box<str>>,
+    /// Read markers of a connection not logged in (an account's are the
+    /// account's): in memory only, for this connection.
+    pub(crate) guest_markers: crate::read_marker::GuestMarkers,
 }
 
 impl Client {
@@ -100,6 +103,7 @@ impl Client {
             flood,
             irc: None,
             refuse_passwords: None,
+            guest_markers: Default::default(),
         }
     }
 

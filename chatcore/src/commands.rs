@@ -119,6 +119,10 @@ impl Turn<'_> {
             Verb::Broadcast => self.broadcast(command.word("text")),
             Verb::Kill => self.kill(command.word("nick"), command.text("reason")),
             Verb::Say => self.say(command.text("room"), command.word("text"), false),
+            // IRC's NOTICE names a channel (`#rust`) or a user.
+            Verb::Notice if !command.word("room").starts_with('#') => {
+                self.notice_user(command.word("room"), command.word("text"))
+            }
             Verb::Notice => self.say(command.text("room"), command.word("text"), true),
             Verb::Delete => self.delete_message(command.text("room"), command.number("seq"), command.text("reason")),
             Verb::Msg => self.whisper(command.word("to"), command.word("text")),
@@ -221,6 +225,7 @@ impl Turn<'_> {
                 let password = command.take_secret("password");
                 self.irc_oper(command.word("name"), password)
             }
+            Verb::TagMsg => self.tagmsg(command.word("to"), command.list("tags")),
         }
     }
 
@@ -524,13 +529,37 @@ impl Turn<'_> {
         let event =
             |echo| Event::Whisper { from, host, to: to_nick, text, unix_ms: now.unix_ms, echo, offline: false, seq };
         // It reaches every connection of the recipient's account, and the
-        // sender's other connections get its echo as the sender does.
+        // sender's other connections get its echo as the sender does. A
+        // message to oneself arrives unlabelled: only the echo answers the
+        // request.
         for to in world.connections_of(recipient) {
-            world.tell(self.out, to, event(false));
+            if let Some(client) = world.clients.get(&to) {
+                self.out.deliver(to, client.render(&event(false)));
+            }
         }
         for to in world.connections_of(id) {
             world.tell(self.out, to, event(true));
         }
+        world.counts.messages += 1;
+        Ok(())
+    }
+
+    /// IRC's NOTICE to a user online here: delivered and echoed as a
+    /// whisper is, but never kept, for an offline account or in a
+    /// conversation (a notice is not for later), nor sent to another node.
+    pub(crate) fn notice_user(&mut self, to: &str, text: &str) -> Result<(), Rejection> {
+        let (id, now) = (self.id, self.now);
+        check_text(text, Verb::Notice, self.client().codec())?;
+        let world = &mut *self.world;
+        let recipient = world.names.holder(&NameKey::of(to)).ok_or_else(|| Rejection::NoSuchNick(to.into()))?;
+        if world.blocks_sender(recipient, id) {
+            return Err(Rejection::BlockedByRecipient(world.clients[&recipient].nick.clone()));
+        }
+        let (sender, receiver) = (&world.clients[&id], &world.clients[&recipient]);
+        let (from, to_nick, host) = (&*sender.nick, &*receiver.nick, &*sender.host);
+        let event = |echo| Event::UserNotice { from, host, to: to_nick, text, unix_ms: now.unix_ms, echo };
+        self.out.deliver(recipient, receiver.render(&event(false)));
+        self.out.send(id, sender.render(&event(true)));
         world.counts.messages += 1;
         Ok(())
     }

@@ -529,6 +529,18 @@ pub(crate) enum Rejection {
     /// MARKREAD with a parameter it does not take.
     #[error("{0}")]
     MarkReadParams(&'static str),
+    /// IRC REDACT naming a msgid that is no message of the channel (not
+    /// one of its `12-rust` ids).
+    #[error("{room} has no message {msgid}")]
+    NoSuchMsgid {
+        /// The channel.
+        room: Box<str>,
+        /// The msgid as given.
+        msgid: Box<str>,
+    },
+    /// MARKREAD without a target.
+    #[error("MARKREAD needs a target: MARKREAD <target> [timestamp=<time>]")]
+    MarkReadNeedsTarget,
 }
 
 impl Rejection {
@@ -583,7 +595,12 @@ code_table! {
                 Rejection::RoomExists(_) => ("room_exists", Notice),
                 Rejection::NoSuchRoom(room) => (
                     "no_such_room",
-                    if to_channel(verb) { ChannelWords("403", room, "No such channel") } else { Channel("403", room) },
+                    match verb {
+                        _ if to_channel(verb) => ChannelWords("403", room, "No such channel"),
+                        // draft/message-redaction: a target one cannot redact in.
+                        Some(Verb::Delete) => IrcReply::Fail("REDACT", "INVALID_TARGET"),
+                        _ => Channel("403", room),
+                    },
                 ),
                 Rejection::RoomLimit { .. } => ("room_limit", Notice),
                 Rejection::TooManyRooms { .. } => ("too_many_rooms", Notice),
@@ -593,10 +610,10 @@ code_table! {
                 // `-n`); PRIVMSG has its own numeric for one it cannot reach.
                 Rejection::NotInRoom(room) => (
                     "not_in_room",
-                    if to_channel(verb) {
-                        ChannelWords("404", room, "Cannot send to channel: join it first")
-                    } else {
-                        Channel("442", room)
+                    match verb {
+                        _ if to_channel(verb) => ChannelWords("404", room, "Cannot send to channel: join it first"),
+                        Some(Verb::Delete) => IrcReply::Fail("REDACT", "INVALID_TARGET"),
+                        _ => Channel("442", room),
                     },
                 ),
                 Rejection::InLobby => ("in_lobby", Notice),
@@ -691,6 +708,8 @@ code_table! {
                 Rejection::ReadNeedsAccount => ("read_needs_account", IrcReply::Fail("MARKREAD", "ACCOUNT_REQUIRED")),
                 Rejection::ReadMarkerLimit { .. } => ("read_marker_limit", IrcReply::Fail("MARKREAD", "INTERNAL_ERROR")),
                 Rejection::MarkReadParams(_) => ("markread_params", IrcReply::Fail("MARKREAD", "INVALID_PARAMS")),
+                Rejection::NoSuchMsgid { .. } => ("no_such_msgid", IrcReply::Fail("REDACT", "UNKNOWN_MSGID")),
+                Rejection::MarkReadNeedsTarget => ("markread_needs_target", IrcReply::Fail("MARKREAD", "NEED_MORE_PARAMS")),
             }
         }
     }

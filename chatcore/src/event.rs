@@ -168,6 +168,21 @@ pub(crate) enum Event<'a> {
         offline: bool,
         seq: Option<u64>,
     },
+    /// IRC's NOTICE to a user: sent to the recipient and echoed to the
+    /// sender, like a whisper, but never kept nor answered; other codecs
+    /// show it as a whisper.
+    UserNotice { from: &'a str, host: &'a str, to: &'a str, text: &'a str, unix_ms: u64, echo: bool },
+    /// IRCv3 TAGMSG from `from` to `to` (a channel as IRC writes it, or a
+    /// nick): client-only tags, `number` its id among such messages.
+    TagMsg {
+        from: &'a str,
+        host: &'a str,
+        to: &'a str,
+        tags: &'a [(&'a str, &'a str)],
+        unix_ms: u64,
+        number: u64,
+        echo: bool,
+    },
     /// A whisper to an offline account was kept for it.
     Kept { to: &'a str },
     /// The client registered an account (it is then logged in to it).
@@ -268,6 +283,11 @@ pub(crate) enum Event<'a> {
 /// write nothing for them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum IrcAnswer<'a> {
+    /// A refusal of a command whose `FAIL` names what it was about
+    /// (draft/message-redaction's `FAIL REDACT <code> <target> [<msgid>]`):
+    /// `context` goes between the code and the text. A refusal whose row
+    /// is not a `FAIL` is told as [`Event::Error`] tells it.
+    Failed { rejection: &'a Rejection, verb: Verb, context: &'a [&'a str] },
     /// Registration is complete: the welcome (001 to 005) and the message
     /// of the day (none, 422), with the limits a client adapts to.
     Welcome { limits: ServerLimits },

@@ -225,6 +225,7 @@ mod operators; // server operators: /broadcast, /kill, IRC's OPER
 mod read_marker; // what a read marker is, which rooms and accounts hold
 mod replay; // history on join and /history pages
 mod room; // members and history of one room
+mod tagmsg; // IRCv3 TAGMSG: client-only tags relayed to a channel or a user
 mod timers; // registration and idle deadlines
 
 // Accounts and the life between visits.

@@ -25,7 +25,7 @@ use crate::irc::session::Cap;
 use crate::names::NameKey;
 use crate::outbox::Outbox;
 use crate::output::{ClientId, HistoryRange};
-use crate::read_marker::Marker;
+use crate::read_marker::{GuestTarget, Marker};
 use crate::record::{ReadTarget, Record, RestoreError};
 use crate::room::Room;
 use crate::turn::Turn;
@@ -59,11 +59,20 @@ fn marker_at(room: &Room, seq: u64, now_ms: u64) -> Option<Marker> {
     Some(Marker { seq, unix_ms })
 }
 
-/// The marker for a time: the newest message in memory said at or before
-/// it. `None` if memory holds none that old (the marker stays).
-fn marker_by_time(room: &Room, unix_ms: u64) -> Option<Marker> {
-    let said = room.history.iter().filter(|e| e.unix_ms <= unix_ms).last()?;
-    Some(Marker { seq: said.seq, unix_ms: said.unix_ms })
+/// The marker for a time: that time, and the newest message in memory
+/// said at or before it (0 if memory holds none that old, as in a room
+/// with no messages yet).
+fn marker_by_time(room: &Room, unix_ms: u64) -> Marker {
+    let seq = room.history.iter().filter(|e| e.unix_ms <= unix_ms).last().map_or(0, |e| e.seq);
+    Marker { seq, unix_ms }
+}
+
+/// A target as a guest's markers key it.
+fn guest_target(target: &ReadTarget) -> GuestTarget {
+    match target {
+        ReadTarget::Room(room) => GuestTarget::Room(NameKey::of(room)),
+        ReadTarget::Conversation(with) => GuestTarget::Conversation(NameKey::of(with)),
+    }
 }
 
 /// A target as a page of history names it, for the event.
@@ -123,7 +132,7 @@ impl World {
                     return Err(RestoreError::UnknownRoom(name.clone()));
                 }
                 match self.rooms.marker(&key, account) {
-                    Some(marker) if marker.seq >= to.seq => return Ok(false),
+                    current @ Some(_) if !to.is_after(current) => return Ok(false),
                     Some(_) => {}
                     None if full && !markers.rooms.contains(&key) => return Ok(false),
                     None => {
@@ -135,7 +144,7 @@ impl World {
             ReadTarget::Conversation(with) => {
                 let key = NameKey::of(with);
                 match markers.conversations.get(&key) {
-                    Some(marker) if marker.seq >= to.seq => return Ok(false),
+                    current @ Some(_) if !to.is_after(current.copied()) => return Ok(false),
                     None if full => return Ok(false),
                     _ => {}
                 }
@@ -172,17 +181,24 @@ impl World {
         }
     }
 
-    /// What a logged-in `client` joining `room` learns of its marker there:
+    /// `client`'s marker in `target`: its account's, or a guest's own.
+    fn reader_marker(&self, client: &Client, target: &ReadTarget) -> Option<Marker> {
+        match &client.account {
+            Some(account) => self.marker(account, target),
+            None => client.guest_markers.get(&guest_target(target)).copied(),
+        }
+    }
+
+    /// What `client` (logged in or not) joining `room` learns of its marker there:
     /// an IRC client with `draft/read-marker` gets the marker itself (`*`
     /// for none), as the specification asks of every join (`irc_first`
     /// asks for that line alone, which goes right after the JOIN); any
     /// other client, how much is unread, if anything is.
     pub(crate) fn markers_on_join(&self, client: &Client, room: &Room, irc_first: bool) -> Option<Bytes> {
-        let account = client.account.as_ref()?;
-        let marker = self.rooms.marker(&NameKey::of(&room.name), account);
+        let target = ReadTarget::Room(room.name.clone());
+        let marker = self.reader_marker(client, &target);
         let irc_marker = client.irc.as_ref().is_some_and(|session| session.caps.has(Cap::ReadMarker));
         if irc_first || irc_marker {
-            let target = ReadTarget::Room(room.name.clone());
             return (irc_first && irc_marker).then(|| client.render(&marker_event(&target, marker)));
         }
         let (count, first_seq, since_ms) = unread_in(room, marker)?;
@@ -219,10 +235,12 @@ impl World {
 
 impl Turn<'_> {
     /// `/read`, JSON `read`, IRC `MARKREAD`: with a number (`seq`) or a time
-    /// (`ts`, IRC's), moves the account's marker in the room or the
+    /// (`ts`, IRC's), moves the reader's marker in the room or the
     /// conversation with `with` forward to it and tells each of the
-    /// account's connections; without either, or if the marker is already
-    /// there or beyond, tells the asker where it is.
+    /// account's connections (a guest: this connection, whose markers are
+    /// its own, in memory); without either, or if the marker is already
+    /// there or beyond, tells the asker where it is. Asking about a room
+    /// that does not exist is answered: nothing is marked there.
     pub(crate) fn read(
         &mut self,
         room: Option<&str>,
@@ -231,43 +249,57 @@ impl Turn<'_> {
         ts: Option<u64>,
     ) -> Result<(), Rejection> {
         let (world, id, now_ms) = (&mut *self.world, self.id, self.now.unix_ms);
-        let account = world.clients[&id].account.clone().ok_or(Rejection::ReadNeedsAccount)?;
-        let (target, wanted) = match (room, with) {
+        let account = world.clients[&id].account.clone();
+        let target = match (room, with) {
             (Some(_), Some(_)) => {
                 return Err(Rejection::Usage(self.client().codec().usage(crate::command::Verb::Read)));
             }
-            (None, Some(with)) => {
+            // An account's conversation is with another account; a guest's
+            // is with whoever holds the nickname, by name.
+            (None, Some(with)) if account.is_some() => {
                 let other =
                     world.accounts.get(&NameKey::of(with)).ok_or_else(|| Rejection::NoSuchAccount(with.into()))?;
-                let newest = world.accounts.next_whisper_seq().saturating_sub(1);
-                // Whispers live in the store: a time cannot be placed among them here.
-                let wanted = match (seq, ts) {
-                    (_, Some(_)) => return Err(Rejection::MarkReadParams("mark whispers read by number, not by time")),
-                    (Some(seq), None) => Some(Marker { seq: seq.min(newest), unix_ms: now_ms }).filter(|m| m.seq > 0),
-                    (None, None) => None,
-                };
-                (ReadTarget::Conversation(other.name.clone()), wanted)
+                ReadTarget::Conversation(other.name.clone())
             }
-            (room, None) => {
-                let key = world.target_room(id, room)?;
-                let room = &world.rooms[&key];
-                let wanted = match (seq, ts) {
-                    (Some(seq), _) => marker_at(room, seq, now_ms),
-                    (None, Some(ts)) => marker_by_time(room, ts),
-                    (None, None) => None,
-                };
-                (ReadTarget::Room(room.name.clone()), wanted)
+            (None, Some(with)) => ReadTarget::Conversation(with.into()),
+            (Some(name), None) if seq.is_none() && ts.is_none() && !world.rooms.contains_key(&NameKey::of(name)) => {
+                ReadTarget::Room(name.into())
+            }
+            (room, None) => ReadTarget::Room(world.rooms[&world.target_room(id, room)?].name.clone()),
+        };
+        let current = world.reader_marker(&world.clients[&id], &target);
+        let wanted = match (&target, seq, ts) {
+            (_, None, None) => None,
+            (ReadTarget::Room(name), Some(seq), _) => marker_at(&world.rooms[&NameKey::of(name)], seq, now_ms),
+            (ReadTarget::Room(name), None, Some(ts)) => Some(marker_by_time(&world.rooms[&NameKey::of(name)], ts)),
+            (ReadTarget::Conversation(_), Some(seq), _) => {
+                let newest = world.accounts.next_whisper_seq().saturating_sub(1);
+                Some(Marker { seq: seq.min(newest), unix_ms: now_ms }).filter(|m| m.seq > 0)
+            }
+            // Whispers live in the store: a time cannot be placed among
+            // them here, so it moves the time and keeps the number.
+            (ReadTarget::Conversation(_), None, Some(ts)) => {
+                Some(Marker { seq: current.map_or(0, |c| c.seq), unix_ms: ts })
             }
         };
-        let current = world.marker(&account, &target);
-        let Some(to) = wanted.filter(|to| current.is_none_or(|c| to.seq > c.seq)) else {
+        let Some(to) = wanted.filter(|to| to.is_after(current)) else {
             world.tell(self.out, id, marker_event(&target, current));
+            return Ok(());
+        };
+        let max = world.config.max_read_markers;
+        let Some(account) = account else {
+            // A guest's markers are this connection's, in memory only.
+            let client = world.clients.get_mut(&id).ok_or(Rejection::ReadNeedsAccount)?;
+            if current.is_none() && client.guest_markers.len() >= max {
+                return Err(Rejection::ReadMarkerLimit { max });
+            }
+            client.guest_markers.insert(guest_target(&target), to);
+            world.tell(self.out, id, marker_event(&target, Some(to)));
             return Ok(());
         };
         if world.storage_failing {
             return Err(Rejection::StorageUnavailable);
         }
-        let max = world.config.max_read_markers;
         if current.is_none() {
             world.forget_gone_rooms(&account);
             if world.accounts.get(&account).is_some_and(|a| a.markers.len() >= max) {

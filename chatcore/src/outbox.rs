@@ -86,6 +86,14 @@ impl Outbox {
         }
     }
 
+    /// Queues bytes for one client as a recipient, never as part of the
+    /// answer to its own tagged request: a message it sent itself arrives
+    /// as any message would, and only its echo answers the request (IRCv3
+    /// `labeled-response`).
+    pub(crate) fn deliver(&mut self, to: ClientId, data: Bytes) {
+        self.queue_send(to, data);
+    }
+
     fn queue_send(&mut self, to: ClientId, data: Bytes) {
         if !data.is_empty() {
             self.deliveries += 1;

@@ -83,6 +83,8 @@ pub(crate) struct World {
     pub(crate) visitors: Visitors,
     /// What `Engine::stats` reports beyond the tables' lengths.
     pub(crate) counts: Counters,
+    /// The last id given to a message that is not kept (a TAGMSG's).
+    pub(crate) ephemeral_ids: u64,
     /// With `Config::cluster`: publications under way, and rooms waiting
     /// for a missing message.
     pub(crate) cluster: ClusterNode,
@@ -111,6 +113,7 @@ impl World {
             storage_failing: false,
             visitors: Visitors::default(),
             counts: Counters::default(),
+            ephemeral_ids: 0,
             cluster: ClusterNode::default(),
             claims: Claims::default(),
             remote: Remote::default(),

@@ -268,3 +268,25 @@ fn irc_password_is_asked_on_the_irc_port_only() {
     // The text port has no server password: its clients chat at once.
     server.login("carol");
 }
+
+#[test]
+fn tagmsg_notices_to_users_and_redact_refusals_over_real_sockets() {
+    let server = Server::start(chatd!(), &[]);
+    let mut ann = server.irc("ann", "message-tags echo-message batch labeled-response draft/message-redaction");
+    let mut ben = server.irc("ben", "message-tags");
+    ann.irc("JOIN #rust");
+    ann.until(" 366 ");
+    ben.irc("JOIN #rust");
+    ben.until(" 366 ");
+    ann.irc("@label=r;+draft/react=yes TAGMSG #rust");
+    let echo = ann.until(" TAGMSG ");
+    assert!(echo.starts_with("@label=r;msgid=t1;+draft/react=yes :ann!"), "{echo}");
+    let heard = ben.until(" TAGMSG ");
+    assert!(heard.starts_with("@msgid=t1;+draft/react=yes :ann!") && heard.ends_with(" TAGMSG #rust"), "{heard}");
+    ann.irc("NOTICE ben :psst");
+    assert!(ben.until(" NOTICE ").ends_with(" NOTICE ben psst"));
+    ann.irc("REDACT #nowhere 1-nowhere");
+    assert!(ann.until(" FAIL ").starts_with(":chatd FAIL REDACT INVALID_TARGET #nowhere :"));
+    ann.irc("REDACT #rust t1");
+    assert!(ann.until(" FAIL ").starts_with(":chatd FAIL REDACT UNKNOWN_MSGID #rust t1 :"));
+}

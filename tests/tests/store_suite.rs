@@ -556,6 +556,12 @@ fn read_markers_only_move_forward_and_go_with_their_room(place: &dyn Place) {
     );
     let engine = Engine::restore(Config::default(), loaded).unwrap();
     assert_eq!(engine.history_len("rust"), Some(2));
+    // A later time at the same number (IRC marks by time) moves it too;
+    // an earlier one does not.
+    let at = |unix_ms| Record::ReadMarker { account: "alice".into(), target: rust(), seq: 2, unix_ms };
+    store.commit(&[at(5_000), at(4_000)]).unwrap();
+    let moved = markers_of(&store.load(100).unwrap());
+    assert!(moved.iter().any(|r| matches!(r, Record::ReadMarker { seq: 2, unix_ms: 5_000, .. })), "{moved:?}");
     store.commit(&[Record::RoomDropped { room: "Rust".into() }]).unwrap();
     store.commit(&[Record::RoomCreated { room: "rust".into(), unix_ms: 9, owner: None }]).unwrap();
     assert_eq!(markers_of(&store.load(100).unwrap()), [marker("Alice", with_bob(), 9)]);

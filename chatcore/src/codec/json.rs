@@ -424,6 +424,9 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Whisper { from, to, text, unix_ms, offline, seq, .. } => {
             Reply::Whisper { from, to, text, ts: unix_ms, offline, seq }
         }
+        Event::UserNotice { from, to, text, unix_ms, .. } => {
+            Reply::Whisper { from, to, text, ts: unix_ms, offline: false, seq: None }
+        }
         Event::ReadMarker { of: PageOf::Room(room), seq, unix_ms } => Reply::Read { room, seq, ts: unix_ms },
         Event::ReadMarker { of: PageOf::Conversation { with }, seq, unix_ms } => {
             Reply::ConversationRead { with, seq, ts: unix_ms }
@@ -497,7 +500,7 @@ pub(super) fn render(event: &Event<'_>) -> Bytes {
         Event::Killed { nick } => Reply::Killed { nick },
         // Answers to IRC's own commands, which a JSON client cannot send:
         // no line at all.
-        Event::Irc(_) => return Bytes::new(),
+        Event::Irc(_) | Event::TagMsg { .. } => return Bytes::new(),
     };
     let mut out = Vec::with_capacity(96);
     // Serializing these plain structs into a Vec cannot fail.

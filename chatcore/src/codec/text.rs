@@ -250,13 +250,15 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
                 }
             }
         }
-        Event::Whisper { from, text, unix_ms, echo: false, offline: false, .. } => {
+        Event::UserNotice { from, text, unix_ms, echo: false, .. }
+        | Event::Whisper { from, text, unix_ms, echo: false, offline: false, .. } => {
             writeln!(out, "[whisper from {from} {}] {text}", ClockUtc(unix_ms))
         }
         Event::Whisper { from, text, unix_ms, echo: false, offline: true, .. } => {
             writeln!(out, "[whisper from {from} {}, while you were away] {text}", DateTimeUtc(unix_ms))
         }
-        Event::Whisper { to, text, unix_ms, echo: true, .. } => {
+        Event::Whisper { to, text, unix_ms, echo: true, .. }
+        | Event::UserNotice { to, text, unix_ms, echo: true, .. } => {
             writeln!(out, "[whisper to {to} {}] {text}", ClockUtc(unix_ms))
         }
         Event::ReadMarker { of: PageOf::Room(room), seq: Some(seq), .. } => {
@@ -420,7 +422,7 @@ fn write_event(out: &mut String, event: &Event<'_>, dialect: Dialect) -> std::fm
         Event::Error { rejection, .. } => writeln!(out, "! {rejection}"),
         Event::Bye { reason } => writeln!(out, "* bye: {reason}"),
         // Answers to IRC's own commands, which a text client cannot send.
-        Event::Irc(_) => Ok(()),
+        Event::Irc(_) | Event::TagMsg { .. } => Ok(()),
     }
 }
 

@@ -585,4 +585,9 @@ pub(crate) const COMMANDS: &[Spec] = &[
     // account's name and password (docs/IRC.md).
     irc_only(Verb::Oper, &[need("name", Word), need("password", Secret)], "OPER", "OPER <name> <password>")
         .irc_params(&["name", "password"], 2),
+    // IRCv3 message-tags: client-only tags and no text; the codec gives
+    // the line's client-only tags as `key=value` words.
+    irc_only(Verb::TagMsg, &[need("to", Word), may("tags", Words)], "TAGMSG", "TAGMSG <#room|nick>")
+        .irc_params(&["to"], 1)
+        .missing(Missing::Recipient),
 ];

@@ -59,4 +59,5 @@ pub(crate) enum Verb {
     Links,
     ChatHistory,
     Oper,
+    TagMsg,
 }

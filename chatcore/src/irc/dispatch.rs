@@ -8,11 +8,11 @@
 use crate::always_on::ALWAYS_ON_AWAY;
 use crate::codec::ReplyTag;
 use crate::codec::irc::labeled::MAX_LABEL;
-use crate::codec::irc::message::{Message, ParseError};
+use crate::codec::irc::message::{Message, Param, ParseError};
 use crate::codec::irc::request;
 use crate::command::{Command, MAX_TARGETS, Verb};
 use crate::credentials::Password;
-use crate::error::Rejection;
+use crate::error::{IrcReply, Rejection};
 use crate::event::{Event, IrcAnswer};
 use crate::names::LOBBY;
 use crate::names::NameKey;
@@ -118,6 +118,27 @@ impl Turn<'_> {
         if let Some(rejection) = verb.spec().irc_stage.refusal(registered) {
             return self.world.reject(self.out, self.id, rejection);
         }
+        if verb == Verb::Delete {
+            return self.irc_redact(params);
+        }
+        if verb == Verb::TagMsg {
+            // The line's client-only tags are the message.
+            let tags: Vec<String> = message
+                .tags()
+                .iter()
+                .filter(|tag| tag.is_client_only())
+                .filter_map(|tag| Some(format!("{}={}", tag.key(), tag.value_str().ok()?)))
+                .collect();
+            return match request::command(verb, &message) {
+                Ok(command) => {
+                    let (to, tags) = (command.word("to").to_owned(), command.with("tags", tags));
+                    for target in self.irc_targets("TAGMSG", &to) {
+                        self.execute(tags.clone().with("to", target));
+                    }
+                }
+                Err(rejection) => self.world.reject_command(self.out, self.id, Some(verb), rejection),
+            };
+        }
         match request::command(verb, &message) {
             Ok(command) => self.irc_command(command, registered),
             // No automatic reply to a NOTICE (RFC 2812 3.3.2), not even for
@@ -180,6 +201,33 @@ impl Turn<'_> {
                 self.execute(register);
             }
             _ => self.execute(command),
+        }
+    }
+
+    /// draft/message-redaction's `REDACT <#channel> <msgid> [:<reason>]`:
+    /// the channel's message with that id deleted, as `/delete` does. A
+    /// refusal is a `FAIL REDACT` naming the target (and the msgid, but for
+    /// `INVALID_TARGET`), as the specification writes them.
+    fn irc_redact(&mut self, params: &[Param<'_>]) {
+        let (room, msgid, reason) = match request::redact_params(params) {
+            Ok(words) => words,
+            Err(rejection) => return self.world.reject_command(self.out, self.id, Some(Verb::Delete), rejection),
+        };
+        let seq = self.world.target_room(self.id, Some(room)).and_then(|key| {
+            let name = &self.world.rooms[&key].name;
+            request::room_msgid(msgid, name)
+                .ok_or_else(|| Rejection::NoSuchMsgid { room: name.clone(), msgid: msgid.into() })
+        });
+        let deleted = seq.and_then(|seq| {
+            self.attempt(Command::new(Verb::Delete).with("room", room).with("seq", seq).with_some("reason", reason))
+        });
+        if let Err(rejection) = deleted {
+            self.world.counts.refused(&rejection);
+            let context: &[&str] = match rejection.irc(Some(Verb::Delete)) {
+                IrcReply::Fail(_, "INVALID_TARGET") => &[room],
+                _ => &[room, msgid],
+            };
+            self.tell(Event::Irc(IrcAnswer::Failed { rejection: &rejection, verb: Verb::Delete, context }));
         }
     }
 
@@ -255,7 +303,11 @@ impl Turn<'_> {
             return self.execute(Command::new(Verb::Broadcast).with("text", text));
         }
         if !target.starts_with('#') {
-            self.say_or_notice(Command::new(Verb::Msg).with("to", target).with("text", text), notice);
+            let command = match notice {
+                true => Command::new(Verb::Notice).with("room", target),
+                false => Command::new(Verb::Msg).with("to", target),
+            };
+            self.say_or_notice(command.with("text", text), notice);
             // An away recipient says so (not to a NOTICE: no automatic replies).
             if !notice
                 && let Some(whom) =

@@ -198,6 +198,8 @@ fn position(rejection: &Rejection) -> usize {
         R::SessionLimit { .. } => 102,
         R::AlwaysOnNeedsAccount => 103,
         R::AlwaysOnForced { .. } => 104,
+        R::NoSuchMsgid { .. } => 105,
+        R::MarkReadNeedsTarget => 106,
     }
 }
 
@@ -310,6 +312,8 @@ fn every_rejection_has_a_stable_code() {
         (Rejection::SessionLimit { account: "a".into(), max: 1 }, "session_limit"),
         (Rejection::AlwaysOnNeedsAccount, "always_on_needs_account"),
         (Rejection::AlwaysOnForced { on: true }, "always_on_forced"),
+        (Rejection::NoSuchMsgid { room: "r".into(), msgid: "x".into() }, "no_such_msgid"),
+        (Rejection::MarkReadNeedsTarget, "markread_needs_target"),
     ];
     for (n, (rejection, code)) in all.iter().enumerate() {
         assert_eq!(position(rejection), n, "{rejection:?} is listed out of place");

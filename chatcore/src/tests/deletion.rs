@@ -197,16 +197,25 @@ fn irc_clients_with_message_redaction_see_redact_and_others_a_notice() {
     assert!(line.starts_with("@msgid=2-rust :alice!alice@") && redact(line), "{line}");
     let [line] = &sim.take(c)[..] else { panic!("one line") };
     assert!(line.ends_with(" NOTICE #rust :* a message by alice was deleted (typo)\r"), "{line}");
-    // Again, or someone else's without being an operator: FAIL.
+    // Again, or someone else's without being an operator: FAIL, naming
+    // the target and the msgid as given.
     sim.send(a, "REDACT #rust 1-rust");
-    assert!(sim.take(a)[0].starts_with(":chatd FAIL REDACT UNKNOWN_MSGID "));
+    assert!(sim.take(a)[0].starts_with(":chatd FAIL REDACT UNKNOWN_MSGID #rust 1-rust :"));
     sim.send(b, "PRIVMSG #rust :hello");
     sim.take(b);
     sim.take(c);
     sim.send(c, "REDACT #rust 3");
-    assert!(sim.take(c)[0].starts_with(":chatd FAIL REDACT REDACT_FORBIDDEN "));
+    assert!(sim.take(c)[0].starts_with(":chatd FAIL REDACT REDACT_FORBIDDEN #rust 3 :"));
     sim.send(c, "REDACT #rust 99-rust");
-    assert!(sim.take(c)[0].starts_with(":chatd FAIL REDACT UNKNOWN_MSGID "));
+    assert!(sim.take(c)[0].starts_with(":chatd FAIL REDACT UNKNOWN_MSGID #rust 99-rust :"));
+    // An id that is not one of the channel's, or a channel one is not in.
+    for other in ["3-go", "3-w", "nonexistent123"] {
+        sim.send(c, &format!("REDACT #rust {other}"));
+        let told = sim.take(c);
+        assert!(told[0].starts_with(&format!(":chatd FAIL REDACT UNKNOWN_MSGID #rust {other} :")), "{told:?}");
+    }
+    sim.send(c, "REDACT #nowhere 3");
+    assert!(sim.take(c)[0].starts_with(":chatd FAIL REDACT INVALID_TARGET #nowhere :"));
     sim.send(c, "REDACT #rust");
     assert!(sim.take(c)[0].starts_with(":chatd 461 carol REDACT "));
     // A reason as long as a JSON line allows is cut to fit one IRC line.
@@ -221,12 +230,12 @@ fn irc_clients_with_message_redaction_see_redact_and_others_a_notice() {
     assert!(line.contains(" REDACT #rust 4-rust :why why ") && line.len() <= 512, "{line}");
     sim.take(a);
     sim.take(c);
-    // History: the tombstone keeps its id; the deletion is a REDACT with
-    // the capability, a notice without.
+    // History: with the capability the deleted message is left out and
+    // the deletion is a REDACT; without, a notice.
     sim.send(b, "CHATHISTORY AFTER #rust msgid=0 10");
     let lines = sim.take(b);
-    assert!(lines[0].ends_with(" PRIVMSG #rust :(a message by alice was deleted)\r"), "{lines:?}");
-    assert!(lines[1].contains(" REDACT #rust 1-rust\r"), "{lines:?}");
+    assert!(lines[0].contains(" REDACT #rust 1-rust\r"), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("was deleted")), "{lines:?}");
     sim.send(c, "CHATHISTORY AFTER #rust msgid=1 10");
     let lines = sim.take(c);
     assert!(lines[0].ends_with(" NOTICE #rust :* a message by alice was deleted\r"), "{lines:?}");

@@ -118,3 +118,80 @@ fn a_flood_refusal_carries_the_label_of_the_line_it_refused() {
     assert!(last[0].starts_with("@label=p8 :chatd NOTICE alice :"), "{last:?}");
     assert!(last[0].contains("too fast"), "{last:?}");
 }
+
+#[test]
+fn a_message_to_oneself_is_delivered_apart_and_only_its_echo_is_labelled() {
+    let mut sim = Sim::new(relaxed());
+    let a = registered(&mut sim, "alice", "batch labeled-response echo-message");
+    for command in ["PRIVMSG", "NOTICE"] {
+        sim.send(a, &format!("@label=s {command} alice :hi"));
+        let lines = sim.take(a);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines.iter().all(|l| l.contains(&format!(" {command} alice hi\r"))), "{lines:?}");
+        assert_eq!(lines.iter().filter(|l| l.starts_with("@label=s ")).count(), 1, "{lines:?}");
+    }
+}
+
+#[test]
+fn a_notice_to_a_user_is_a_notice_its_echo_labelled_and_never_answered() {
+    let mut sim = Sim::new(relaxed());
+    let a = registered(&mut sim, "alice", "batch labeled-response echo-message");
+    let b = registered(&mut sim, "bob", "");
+    let j = sim.connect_json_as("jo");
+    sim.clear();
+    sim.send(a, "@label=n NOTICE bob :hi");
+    assert_eq!(sim.take(b).len(), 1);
+    let echo = sim.take(a);
+    assert_eq!(echo.len(), 1, "{echo:?}");
+    assert!(echo[0].starts_with("@label=n :alice!") && echo[0].ends_with(" NOTICE bob hi\r"), "{echo:?}");
+    // Another protocol's user sees it as a whisper; nobody online: no answer.
+    sim.send(a, "NOTICE jo :hello");
+    assert_eq!(sim.take_json(j)[0]["type"], "whisper");
+    assert_eq!(sim.take(a).len(), 1, "its echo");
+    sim.send(a, "NOTICE nobody :hi");
+    assert_eq!(sim.take(a), Vec::<String>::new());
+}
+
+#[test]
+fn an_unknown_command_is_answered_421_with_its_label() {
+    let mut sim = Sim::new(relaxed());
+    let a = registered(&mut sim, "alice", CAPS);
+    sim.send(a, "@label=u NONEXISTENT_COMMAND");
+    assert_eq!(sim.take(a), ["@label=u :chatd 421 alice NONEXISTENT_COMMAND :Unknown command\r"]);
+}
+
+#[test]
+fn tagmsg_relays_client_tags_to_message_tags_clients_with_its_echo_labelled() {
+    let mut sim = Sim::new(relaxed());
+    let a = registered(&mut sim, "alice", "batch labeled-response echo-message message-tags");
+    let b = registered(&mut sim, "bob", "message-tags");
+    let c = registered(&mut sim, "carol", "");
+    for id in [a, b, c] {
+        sim.send(id, "JOIN #rust");
+    }
+    sim.clear();
+    sim.send(a, "@label=t;+draft/react=l\u{1f603}l;+typing=active;other=x TAGMSG #rust");
+    let echo = sim.take(a);
+    assert_eq!(echo.len(), 1, "{echo:?}");
+    assert!(echo[0].starts_with("@label=t;msgid=t1;+draft/react=l\u{1f603}l;+typing=active :alice!"), "{echo:?}");
+    assert!(echo[0].ends_with(" TAGMSG #rust\r"), "{echo:?}");
+    let heard = sim.take(b);
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert!(heard[0].starts_with("@msgid=t1;+draft/react=") && !heard[0].contains("label"), "{heard:?}");
+    assert_eq!(sim.take(c), Vec::<String>::new(), "no message-tags, no TAGMSG");
+    // To a user, and to oneself: delivered apart, only the echo labelled.
+    sim.send(a, "@label=u;+typing=paused TAGMSG bob");
+    assert!(sim.take(b)[0].ends_with(" TAGMSG bob\r"));
+    assert!(sim.take(a)[0].starts_with("@label=u;msgid=t2;+typing=paused "));
+    sim.send(a, "@label=s;+typing=done TAGMSG alice");
+    let both = sim.take(a);
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_eq!(both.iter().filter(|l| l.starts_with("@label=s;")).count(), 1, "{both:?}");
+    // Its id names no kept message, and its refusals are told.
+    sim.send(a, "REDACT #rust t1");
+    assert!(sim.take(a)[0].contains("FAIL REDACT UNKNOWN_MSGID #rust t1 :"));
+    sim.send(a, "TAGMSG nobody");
+    assert!(sim.take(a)[0].contains(" 401 alice nobody "));
+    sim.send(a, "TAGMSG");
+    assert!(sim.take(a)[0].contains(" 411 "));
+}

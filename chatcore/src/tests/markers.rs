@@ -92,15 +92,27 @@ fn a_json_marker_moves_only_forward_and_is_stored_each_time_it_moves() {
 }
 
 #[test]
-fn markers_are_an_accounts_and_each_refusal_says_why() {
-    let (mut sim, a, _) = alice_and_bob(super::relaxed(), 2);
+fn a_guest_keeps_its_own_markers_in_memory_and_each_refusal_says_why() {
+    let (mut sim, a, _) = alice_and_bob(super::relaxed().with_emit_records(true).with_max_read_markers(1), 2);
     let guest = json_client(&mut sim);
     sim.send_json(guest, &json!({"type": "join", "room": "rust"}));
     sim.take(guest);
     sim.take(a);
-    assert_eq!(refused(&mut sim, guest, &read(Some(1))), "read_needs_account");
+    sim.take_transcript();
+    // A guest's marker is its connection's: told to it, never stored.
+    sim.send_json(guest, &read(Some(1)));
+    sim.send_json(guest, &read(None));
+    assert_eq!(sim.take_json(guest), [marker(1), marker(1)]);
+    assert_eq!(marker_records(&mut sim), []);
+    assert_eq!(sim.take(a), Vec::<String>::new());
+    // Bounded as an account's.
+    let over = json!({"type": "read", "with": "somebody", "ts": 5});
+    assert_eq!(refused(&mut sim, guest, &over), "read_marker_limit");
     assert_eq!(refused(&mut sim, a, &json!({"type": "read", "with": "bob", "seq": 1})), "no_such_account");
-    assert_eq!(refused(&mut sim, a, &json!({"type": "read", "room": "nowhere"})), "no_such_room");
+    // Asking about a room that does not exist is answered; marking it is refused.
+    sim.send_json(a, &json!({"type": "read", "room": "nowhere"}));
+    assert_eq!(sim.take_json(a), [json!({"type": "read", "room": "nowhere", "seq": null, "ts": null})]);
+    assert_eq!(refused(&mut sim, a, &json!({"type": "read", "room": "nowhere", "seq": 1})), "no_such_room");
     assert_eq!(refused(&mut sim, a, &json!({"type": "read", "room": "rust", "with": "alice"})), "usage");
 }
 
@@ -239,25 +251,61 @@ fn irc_markread_names_markers_by_time_with_draft_read_marker() {
     assert!(joined[0].starts_with(":ivy!"), "{joined:?}");
     assert_eq!(joined[1], ":chatd MARKREAD #rust *\r", "the marker right after the JOIN");
     let at = |k| crate::codec::irc::time::format(said_at(k));
-    // A time between two messages marks the older one.
-    sim.send(i, &format!("MARKREAD #rust timestamp={}", crate::codec::irc::time::format(said_at(2) + 30_000)));
-    assert_eq!(sim.take(i), [format!(":chatd MARKREAD #rust timestamp={}\r", at(2))]);
+    // A time between two messages marks the older one, and keeps the time
+    // given, which is what IRC clients are told back.
+    let between = crate::codec::irc::time::format(said_at(2) + 30_000);
+    sim.send(i, &format!("MARKREAD #rust timestamp={between}"));
+    let marked = format!(":chatd MARKREAD #rust timestamp={between}\r");
+    assert_eq!(sim.take(i), std::slice::from_ref(&marked));
     sim.send(i, "MARKREAD #rust");
+    // An older time is no move: the stored one is told.
     sim.send(i, &format!("MARKREAD #rust timestamp={}", at(1)));
-    let marked = format!(":chatd MARKREAD #rust timestamp={}\r", at(2));
-    assert_eq!(sim.take(i), [marked.clone(), marked]);
+    assert_eq!(sim.take(i), [marked.clone(), marked.clone()]);
     sim.send(i, "MARKREAD #rust timestamp=soon");
     assert!(sim.take(i)[0].starts_with(":chatd FAIL MARKREAD INVALID_PARAMS "));
     sim.send(i, "PART #rust");
     sim.take(i);
     sim.send(i, "JOIN #rust");
     let joined = sim.take(i);
-    assert_eq!(joined[1], format!(":chatd MARKREAD #rust timestamp={}\r", at(2)));
+    assert_eq!(joined[1], marked);
+    // The number marked is the older message's: what a JSON client sees.
+    let i_json = json_client(&mut sim);
+    sim.send_json(i_json, &json!({"type": "login", "name": "ivy", "password": "hunter55"}));
+    sim.send_json(i_json, &json!({"type": "join", "room": "rust"}));
+    sim.take(i_json);
+    sim.send_json(i_json, &json!({"type": "read", "room": "rust"}));
+    let json_marker = sim.take_json(i_json);
+    assert_eq!(json_marker[0]["seq"], 2, "{json_marker:?}");
+}
+
+#[test]
+fn an_irc_guest_has_markers_for_its_connection_by_time() {
+    let (mut sim, _, _) = alice_and_bob(super::relaxed().with_emit_records(true), 0);
     let guest = registered(&mut sim, "gus", "draft/read-marker");
-    sim.send(guest, "JOIN #rust");
-    sim.take(guest);
-    sim.send(guest, "MARKREAD #rust");
-    assert!(sim.take(guest)[0].starts_with(":chatd FAIL MARKREAD ACCOUNT_REQUIRED "));
+    sim.send(guest, "MARKREAD #nowhere");
+    sim.send(guest, "MARKREAD");
+    let told = sim.take(guest);
+    assert_eq!(told[0], ":chatd MARKREAD #nowhere *\r");
+    assert!(told[1].starts_with(":chatd FAIL MARKREAD NEED_MORE_PARAMS "), "{told:?}");
+    sim.send(guest, "JOIN #empty");
+    let joined = sim.take(guest);
+    assert_eq!(joined[1], ":chatd MARKREAD #empty *\r", "before NAMES: {joined:?}");
+    // An empty room: the time is kept all the same, and only moves forward.
+    sim.send(guest, "MARKREAD #empty timestamp=2019-06-01T12:00:00.000Z");
+    sim.send(guest, "MARKREAD #empty timestamp=2019-01-01T00:00:00.000Z");
+    let newer = ":chatd MARKREAD #empty timestamp=2019-06-01T12:00:00.000Z\r";
+    assert_eq!(sim.take(guest), [newer, newer]);
+    sim.send(guest, "PART #empty");
+    sim.send(guest, "JOIN #empty");
+    let rejoined = sim.take(guest);
+    assert!(rejoined.iter().any(|l| l == newer), "{rejoined:?}");
+    // A nickname names the conversation with it.
+    sim.send(guest, "MARKREAD bob timestamp=2023-07-04T00:00:00.000Z");
+    sim.send(guest, "MARKREAD Bob");
+    let dm = ":chatd MARKREAD bob timestamp=2023-07-04T00:00:00.000Z\r";
+    assert_eq!(sim.take(guest), [dm, ":chatd MARKREAD Bob timestamp=2023-07-04T00:00:00.000Z\r"]);
+    assert_eq!(marker_records(&mut sim), [], "a guest's markers are not stored");
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
 }
 
 #[test]
@@ -321,6 +369,10 @@ fn a_conversation_has_a_marker_by_whisper_number() {
     assert_eq!(sim.take(d), Vec::<String>::new(), "dave's markers are his own");
     sim.send_json(d, &json!({"type": "read", "with": "alice"}));
     assert_eq!(sim.take_json(d), [json!({"type": "read", "with": "alice", "seq": null, "ts": null})]);
-    // A time cannot be placed among whispers.
-    assert_eq!(refused(&mut sim, a, &json!({"type": "read", "with": "dave", "ts": now})), "markread_params");
+    // A time cannot be placed among whispers (they live in the store): it
+    // moves the marker's time and keeps its number, forward only.
+    sim.send_json(a, &json!({"type": "read", "with": "dave", "ts": now + 5}));
+    sim.send_json(a, &json!({"type": "read", "with": "dave", "ts": now + 1}));
+    let later = json!({"type": "read", "with": "dave", "seq": 2, "ts": now + 5});
+    assert_eq!(sim.take_json(a), [later.clone(), later]);
 }

@@ -650,12 +650,13 @@ fn write(tx: &rusqlite::Transaction<'_>, record: &Record, whispers_kept: Option<
         Record::OperatorRevoked { account } => {
             tx.prepare_cached("DELETE FROM server_operators WHERE key = ?1")?.execute([key(account)])?;
         }
-        // A marker never moves back, whichever order its records come in.
+        // A marker never moves back, whichever order its records come in:
+        // forward by number, then by time (an IRC time with the same number).
         Record::ReadMarker { account, target, seq, unix_ms } => {
             tx.prepare_cached(
                 "INSERT INTO read_markers (account_key, target_key, target, seq, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (account_key, target_key) DO UPDATE SET seq = excluded.seq, ts_ms = excluded.ts_ms
-                 WHERE excluded.seq > read_markers.seq",
+                 WHERE (excluded.seq, excluded.ts_ms) > (read_markers.seq, read_markers.ts_ms)",
             )?
             .execute(params![key(account), marker_key(target), target.name(), seq, unix_ms])?;
         }

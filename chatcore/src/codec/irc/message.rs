@@ -177,13 +177,13 @@ impl fmt::Debug for Message<'_> {
     }
 }
 
-/// A command: a word of ASCII letters, as spelled by the peer, or a
+/// A command: a word of ASCII letters (then digits or `_` too), as spelled by the peer, or a
 /// three-digit numeric.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Command<'a>(&'a str);
 
 impl<'a> Command<'a> {
-    /// `word` as a command, if it is one: letters only, or exactly three
+    /// `word` as a command, if it is one: a letter then letters, digits or `_`, or exactly three
     /// digits.
     pub(crate) fn new(word: &'a str) -> Option<Self> {
         Self::from_bytes(word.as_bytes())
@@ -191,7 +191,12 @@ impl<'a> Command<'a> {
 
     /// Checks the grammar's rule on bytes, returning them as text.
     fn from_bytes(word: &'a [u8]) -> Option<Self> {
-        let letters = !word.is_empty() && word.iter().all(u8::is_ascii_alphabetic);
+        // Letters, as RFC 1459 has commands; digits and `_` after the first
+        // letter too, so that a command the server does not know
+        // (`NONEXISTENT_COMMAND`) is answered 421, as IRCv3 clients expect
+        // (labelled), rather than as a malformed line.
+        let letters = word.first().is_some_and(u8::is_ascii_alphabetic)
+            && word.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_');
         let numeric = word.len() == 3 && word.iter().all(u8::is_ascii_digit);
         // Letters and digits are ASCII, so this cannot fail once either holds.
         let text = std::str::from_utf8(word).ok()?;

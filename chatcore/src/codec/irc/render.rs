@@ -12,6 +12,7 @@ use crate::command::Verb;
 use crate::error::{IrcReply, Rejection};
 use crate::event::{Event, IrcAnswer, ListPage, PageMessage, PageOf, PastUser, ServerLimits, WhoisUser, history_event};
 use crate::names::{HIDDEN_HOST, LOBBY};
+use crate::record::MessageKind;
 use crate::time::DateTimeUtc;
 
 /// The IRCv3 tags a client negotiated that change how a broadcast line is
@@ -114,6 +115,8 @@ impl MessageTags {
 enum MsgId<'a> {
     Room(u64, &'a str),
     Whisper(u64),
+    /// A TAGMSG's, which names no kept message (`t7`).
+    Tag(u64),
 }
 
 impl std::fmt::Display for MsgId<'_> {
@@ -121,6 +124,7 @@ impl std::fmt::Display for MsgId<'_> {
         match self {
             MsgId::Room(seq, room) => write!(f, "{seq}-{}", room.trim_start_matches('#')),
             MsgId::Whisper(seq) => write!(f, "{seq}-w"),
+            MsgId::Tag(number) => write!(f, "t{number}"),
         }
     }
 }
@@ -220,6 +224,23 @@ pub(crate) fn render_into(
                 return say(out, &tags.list(batch), &mask(from, host), "PRIVMSG", target, &text);
             }
             say(out, &tags.list(batch), &mask(from, host), "PRIVMSG", target, text);
+        }
+        Event::UserNotice { from, host, to: target, text, unix_ms, echo } => {
+            if echo && !to.is_some_and(|r| r.echo) {
+                return;
+            }
+            let tags = MessageTags::new(tagging, unix_ms, None);
+            say(out, &tags.list(batch), &mask(from, host), "NOTICE", target, text);
+        }
+        // Only to clients that negotiated message-tags (`Tagging::msgid`).
+        Event::TagMsg { from, host, to: target, tags: client_tags, unix_ms, number, echo } => {
+            if !tagging.msgid || (echo && !to.is_some_and(|r| r.echo)) {
+                return;
+            }
+            let tags = MessageTags::new(tagging, unix_ms, Some(MsgId::Tag(number)));
+            let mut all = tags.list(batch);
+            all.extend_from_slice(client_tags);
+            tagged(out, &all, Some(&mask(from, host)), "TAGMSG", &[target]);
         }
         // A page is asked for by one client, so it always has a recipient.
         Event::HistoryPage { of, messages, .. } => {
@@ -346,6 +367,15 @@ pub(crate) fn render_into(
             say(out, &tags.list(batch), &mask(from, host), "NOTICE", "$*", text);
         }
         Event::Error { rejection, verb } => error(out, to, server, me, rejection, verb),
+        Event::Irc(IrcAnswer::Failed { rejection, verb, context }) => match rejection.irc(Some(verb)) {
+            IrcReply::Fail(command, code) => {
+                let text = rejection.to_string();
+                let params: Vec<&str> =
+                    [command, code].into_iter().chain(context.iter().copied()).chain([&*text]).collect();
+                line(out, Some(server), "FAIL", &params);
+            }
+            _ => error(out, to, server, me, rejection, Some(verb)),
+        },
         Event::Irc(answer) => irc_answer(out, answer, server, me),
         // What has no IRC form is told as a server notice: readable in
         // every client.
@@ -386,6 +416,12 @@ fn history(out: &mut Vec<u8>, to: Recipient<'_>, tagging: Tagging, of: PageOf<'_
     }
     let batch = to.batch.then_some(reference);
     for m in messages {
+        // draft/message-redaction: a client that understands REDACT gets no
+        // tombstone for a deleted message, as the specification prefers;
+        // the REDACT itself still comes, in its place in the history.
+        if to.redact && matches!(m.kind, MessageKind::Deleted { .. }) {
+            continue;
+        }
         let event = match of {
             // The sender's host is not kept with its messages.
             PageOf::Room(room) => history_event(room, *m, HIDDEN_HOST, to.redact),
@@ -571,6 +607,8 @@ fn irc_answer(out: &mut Vec<u8>, answer: IrcAnswer<'_>, server: &str, me: &str) 
             reply(out, "364", &[server, server, "0 chatd"]);
             reply(out, "365", &["*", "End of /LINKS list"]);
         }
+        // Rendered with its recipient, as any refusal (`render_into`).
+        IrcAnswer::Failed { .. } => {}
         IrcAnswer::ServiceHelp { service, lines } => {
             let source = mask(service, server);
             for text in lines {

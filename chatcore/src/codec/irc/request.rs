@@ -152,13 +152,34 @@ fn whois(params: &[Param<'_>]) -> Result<Command, Rejection> {
 /// draft/message-redaction's `REDACT <#room> <msgid> [:<reason>]`: the
 /// message named by its msgid's number (`12-rust`, or a bare `12`).
 fn redact(params: &[Param<'_>]) -> Result<Command, Rejection> {
-    let spec = Verb::Delete.spec();
+    let (room, msgid, reason) = redact_params(params)?;
+    let seq = msgid_number(msgid).ok_or(Rejection::Usage(Verb::Delete.spec().irc_usage))?;
+    Ok(Command::new(Verb::Delete).with("room", room).with("seq", seq).with_some("reason", reason))
+}
+
+/// `REDACT`'s parameters: target, msgid and the reason if given; too few
+/// are refused as the row says.
+pub(crate) fn redact_params<'p>(params: &'p [Param<'_>]) -> Result<(&'p str, &'p str, Option<&'p str>), Rejection> {
     let word = |at: usize| params.get(at).and_then(|p| p.as_str().ok()).filter(|p| !p.is_empty());
-    let (Some(room), Some(msgid)) = (word(0), word(1)) else {
-        return Err(spec.irc_missing.refusal(Verb::Delete, params.len().min(1)));
+    match (word(0), word(1)) {
+        (Some(room), Some(msgid)) => Ok((room, msgid, word(2))),
+        _ => Err(Verb::Delete.spec().irc_missing.refusal(Verb::Delete, params.len().min(1))),
+    }
+}
+
+/// The number of a message of `room` named by `msgid`: a bare number, or
+/// one of the room's own ids (`12-rust` in `#rust`, in any case); `None`
+/// for any other id (another room's, a whisper's `7-w`, a TAGMSG's).
+pub(crate) fn room_msgid(msgid: &str, room: &str) -> Option<u64> {
+    let (number, of) = match msgid.split_once('-') {
+        Some((number, of)) => (number, Some(of)),
+        None => (msgid, None),
     };
-    let seq = msgid_number(msgid).ok_or(Rejection::Usage(spec.irc_usage))?;
-    Ok(Command::new(Verb::Delete).with("room", room).with("seq", seq).with_some("reason", word(2)))
+    let room = room.trim_start_matches('#');
+    if of.is_some_and(|of| !of.eq_ignore_ascii_case(room)) || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    number.parse().ok()
 }
 
 /// IRCv3 account-registration's `REGISTER <account|*> <email|*>
@@ -181,6 +202,7 @@ fn register(params: &[Param<'_>]) -> Result<Command, Rejection> {
 fn markread(params: &[Param<'_>]) -> Result<Command, Rejection> {
     let words: Vec<&str> = params.iter().filter_map(|p| p.as_str().ok()).filter(|p| !p.is_empty()).collect();
     let (target, stamp) = match words.as_slice() {
+        [] => return Err(Rejection::MarkReadNeedsTarget),
         [target] if params.len() == 1 => (*target, None),
         [target, stamp] if params.len() == 2 => (*target, Some(*stamp)),
         _ => return Err(Rejection::MarkReadParams("MARKREAD <target> [timestamp=<time>]")),
@@ -297,13 +319,24 @@ mod tests {
     }
 
     #[test]
+    fn a_redacted_msgid_must_be_the_rooms() {
+        assert_eq!(room_msgid("12-rust", "#rust"), Some(12));
+        assert_eq!(room_msgid("12-Rust", "rust"), Some(12));
+        assert_eq!(room_msgid("12", "#rust"), Some(12));
+        assert_eq!(room_msgid("12-go", "#rust"), None);
+        assert_eq!(room_msgid("7-w", "#rust"), None);
+        assert_eq!(room_msgid("nonexistent123", "#rust"), None);
+        assert_eq!(room_msgid("+12", "#rust"), None);
+    }
+
+    #[test]
     fn markread_names_a_channel_or_a_nick_and_maybe_a_time() {
         let asked = read("MARKREAD #rust").expect("a command");
         assert_eq!((asked.text("room"), asked.number("ts")), (Some("#rust"), None));
         let set = read("MARKREAD bob timestamp=2024-01-02T03:04:05.678Z").expect("a command");
         assert_eq!((set.text("with"), set.number("ts")), (Some("bob"), Some(1_704_164_645_678)));
         assert!(matches!(read("MARKREAD #rust timestamp=yesterday"), Err(Rejection::MarkReadParams(_))));
-        assert!(matches!(read("MARKREAD"), Err(Rejection::MarkReadParams(_))));
+        assert_eq!(read("MARKREAD"), Err(Rejection::MarkReadNeedsTarget));
         assert!(matches!(read("MARKREAD #a b c"), Err(Rejection::MarkReadParams(_))));
     }
 }

@@ -280,7 +280,7 @@ fn write(
             conn.execute(
                 "INSERT INTO read_markers (account_key, target_key, target, seq, ts_ms) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (account_key, target_key) DO UPDATE SET seq = excluded.seq, ts_ms = excluded.ts_ms
-                 WHERE excluded.seq > read_markers.seq",
+                 WHERE (excluded.seq, excluded.ts_ms) > (read_markers.seq, read_markers.ts_ms)",
                 &[&key(account), &marker_key(target), &target.name(), &int(*seq), &int(*unix_ms)],
             )?;
         }

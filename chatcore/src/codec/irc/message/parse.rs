@@ -163,9 +163,12 @@ mod tests {
 
     #[test]
     fn malformed_commands() {
-        for line in ["12", "1234", "PRIV1", "PRIV-MSG", "@a :s 0x1 y", "\u{e9}t\u{e9}", "NICK\talice"] {
+        for line in ["12", "1234", "1PRIV", "_PRIV", "PRIV-MSG", "@a :s 0x1 y", "\u{e9}t\u{e9}", "NICK\talice"] {
             assert_eq!(error(line.as_bytes()), ParseError::BadCommand, "{line:?}");
         }
+        // Words a server does not know are still commands, to answer 421.
+        assert_eq!(parse("PRIV1").command().as_str(), "PRIV1");
+        assert_eq!(parse("NONEXISTENT_COMMAND x").command().as_str(), "NONEXISTENT_COMMAND");
     }
 
     #[test]
