@@ -50,6 +50,19 @@ impl Turn<'_> {
         for key in client.blocks.keys() {
             world.blocks.add(id, key.clone());
         }
+        // One user, one list: what the account just adopted is blocked by
+        // its other connections too.
+        let list = account.blocks.clone();
+        for device in world.other_devices(id) {
+            if let Some(other) = world.clients.get_mut(&device) {
+                for (key, name) in &list {
+                    if !other.blocks.contains_key(key) {
+                        other.blocks.insert(key.clone(), name.clone());
+                        world.blocks.add(device, key.clone());
+                    }
+                }
+            }
+        }
         for record in adopted {
             self.out.persist(record);
         }

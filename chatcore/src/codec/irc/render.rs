@@ -10,9 +10,9 @@ use super::time;
 use crate::codec::text::{self, Dialect};
 use crate::command::Verb;
 use crate::error::{IrcReply, Rejection};
+use crate::event::MessageKind;
 use crate::event::{Event, IrcAnswer, ListPage, PageMessage, PageOf, PastUser, ServerLimits, WhoisUser, history_event};
 use crate::names::{HIDDEN_HOST, LOBBY};
-use crate::record::MessageKind;
 use crate::time::DateTimeUtc;
 
 /// The IRCv3 tags a client negotiated that change how a broadcast line is
