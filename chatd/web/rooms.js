@@ -11,6 +11,7 @@
 // read yet (the server's `unread`, after logging in and after a join's
 // replay) is fetched forward from the read marker and marked with a line.
 
+import { errors } from './codes.js';
 import { el, renderKeyed } from './dom.js';
 import { seen } from './markers.js';
 import {
@@ -41,7 +42,7 @@ export function join(name, { rejoin = false, restoring = false } = {}) {
       onError: (error) => {
         // With the account connected elsewhere, logging in put this
         // connection into the account's rooms already: where it wanted to be.
-        if ((rejoin || restoring) && error.code === 'already_in_room') return;
+        if ((rejoin || restoring) && error.code === errors.already_in_room) return;
         const room = state.rooms.get(roomKey(name));
         if (rejoin && room !== undefined) room.pane.showError(error.message);
         else $('rooms-error').textContent = error.message;
