@@ -127,7 +127,16 @@ impl Turn<'_> {
             OperatorActionKind::Kill { nick: killed.clone(), reason: reason.clone() },
         );
         self.tell(Event::Killed { nick: &killed });
-        self.world.close(self.out, self.now, target, DisconnectReason::Killed { by, reason });
+        // NICK is a user, who may be on several connections (devices): each
+        // is closed, the one holding the name last, so that the room hears
+        // of one disconnect, with the operator's reason. Closing only the
+        // name's holder left the account's other devices chatting on.
+        let mut devices = self.world.other_devices(target);
+        devices.push(target);
+        for device in devices {
+            let why = DisconnectReason::Killed { by: by.clone(), reason: reason.clone() };
+            self.world.close(self.out, self.now, device, why);
+        }
         Ok(())
     }
 
