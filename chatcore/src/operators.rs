@@ -119,12 +119,6 @@ impl Turn<'_> {
             return Err(Rejection::NoSuchNick(nick.into()));
         };
         let killed = victim.nick.clone();
-        // A user is every connection of its account: killing one would
-        // leave the user on, behind another.
-        let victims = match &victim.account {
-            Some(account) => self.world.sessions_of(account).to_vec(),
-            None => vec![target],
-        };
         let by = self.client().nick.clone();
         let reason: Option<Box<str>> = reason.map(Into::into);
         self.world.operator_did(
@@ -133,9 +127,15 @@ impl Turn<'_> {
             OperatorActionKind::Kill { nick: killed.clone(), reason: reason.clone() },
         );
         self.tell(Event::Killed { nick: &killed });
-        for victim in victims {
+        // NICK is a user, who may be on several connections (devices): each
+        // is closed, the one holding the name last, so that the room hears
+        // of one disconnect, with the operator's reason. Closing only the
+        // name's holder left the account's other devices chatting on.
+        let mut devices = self.world.other_devices(target);
+        devices.push(target);
+        for device in devices {
             let why = DisconnectReason::Killed { by: by.clone(), reason: reason.clone() };
-            self.world.close(self.out, self.now, victim, why);
+            self.world.close(self.out, self.now, device, why);
         }
         Ok(())
     }

@@ -432,7 +432,7 @@ function restorePanes() {
   }
   if (saved === null) return;
   state.wantActive = saved.active ?? null;
-  for (const name of saved.rooms ?? []) join(name);
+  for (const name of saved.rooms ?? []) join(name, { restoring: true });
   for (const nick of saved.convs ?? []) openConv(nick);
 }
 

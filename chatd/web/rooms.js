@@ -11,6 +11,7 @@
 // read yet (the server's `unread`, after logging in and after a join's
 // replay) is fetched forward from the read marker and marked with a line.
 
+import { errors } from './codes.js';
 import { el, renderKeyed } from './dom.js';
 import { seen } from './markers.js';
 import {
@@ -31,12 +32,17 @@ export function withRoom(name, action) {
   if (room !== undefined) action(room);
 }
 
-export function join(name, { rejoin = false } = {}) {
+// `rejoin`: back after a loss; `restoring`: a room the page had open
+// before it was reloaded.
+export function join(name, { rejoin = false, restoring = false } = {}) {
   request(
     { type: 'join', room: name },
     {
       answers: (o) => o.type === 'joined' && sameNick(o.nick, state.me) && sameRoom(o.room, name),
       onError: (error) => {
+        // With the account connected elsewhere, logging in put this
+        // connection into the account's rooms already: where it wanted to be.
+        if ((rejoin || restoring) && error.code === errors.already_in_room) return;
         const room = state.rooms.get(roomKey(name));
         if (rejoin && room !== undefined) room.pane.showError(error.message);
         else $('rooms-error').textContent = error.message;

@@ -396,6 +396,42 @@ fn a_reload_logs_in_with_the_kept_token_and_log_out_revokes_it() {
     drop(server);
 }
 
+/// Reloaded while its account is connected elsewhere, the page is put
+/// into the account's rooms as it logs in; the joins it sends for the
+/// rooms it had open then find it there already, which is where it
+/// wanted to be, not an error to show.
+#[test]
+fn a_page_reloaded_while_its_account_is_in_its_rooms_elsewhere_shows_no_error() {
+    let Some(driver) = Chromedriver::start() else { return };
+    let server = Server::start(chatd!(), &[]);
+    let url = format!("http://{}/", server.http_addr());
+    let fay = driver.browser(1100, 800);
+    register(&fay, &url, "fay");
+    fay.type_into("#room-name", "den");
+    fay.click("#room-form button[value=create]");
+    wait_text(&fay, ".pane:not([hidden]) h2", "den");
+    let mut phone = server.connect();
+    phone.expect_prefix("* Welcome");
+    phone.send(&format!("/login fay {PASSWORD}"));
+    phone.read_until("* logged in as fay");
+    phone.read_until_prefix("* you are now in den");
+
+    fay.reload();
+    wait_text(&fay, "#whoami", "fay (logged in)");
+    wait_text(&fay, ".pane:not([hidden]) h2", "den");
+    // A line said after the reload comes back after the answer to the
+    // page's join, which the server gave first.
+    say(&fay, "back");
+    wait_sent(&fay, DEN_PANE, &["back"]);
+    phone.read_until("[den] fay: back");
+    let errors = fay.run(
+        "return [...document.querySelectorAll('#rooms-error, .pane .error')].map((e) => e.textContent).join('')",
+        &[],
+    );
+    assert_eq!(errors, json!(""), "an error shown after the reload");
+    drop(server);
+}
+
 /// A guest's room that empties while its page is away (here, chatd
 /// stops) starts again from message 1: the page that rejoins it must show
 /// the new room's messages, not take them for the old ones it has shown

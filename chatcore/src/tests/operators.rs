@@ -195,6 +195,33 @@ fn an_operator_kills_a_connection_and_its_roommates_see_why() {
 }
 
 #[test]
+fn a_kill_closes_every_connection_of_the_account() {
+    let mut sim = sim_with(config());
+    let alice = account(&mut sim, "alice");
+    let bob = account(&mut sim, "bob");
+    let phone = sim.connect_with(ConnectInfo::new(Codec::Json));
+    sim.send_json(phone, &json!({"type": "login", "name": "bob", "password": "hunter22"}));
+    assert_eq!(sim.engine().world.account_of(phone), Some("bob"));
+    let mate = sim.connect_json_as("mate");
+    sim.send_json(bob, &json!({"type": "create", "room": "den"}));
+    sim.send_json(mate, &json!({"type": "join", "room": "den"}));
+    for id in [alice, bob, phone, mate] {
+        sim.take(id);
+    }
+    sim.send_json(alice, &json!({"type": "kill", "nick": "bob", "reason": "spam"}));
+    assert_eq!(sim.take_json(alice), [json!({"type": "killed", "nick": "bob"})]);
+    for device in [bob, phone] {
+        assert!(!sim.is_connected(device), "{device} still connected");
+        let bye = sim.take_json(device);
+        assert_eq!(bye.last().unwrap()["code"], "killed", "{bye:?}");
+    }
+    let seen = sim.take_json(mate);
+    assert_eq!(seen.len(), 1, "one disconnect: {seen:?}");
+    assert_eq!(seen[0]["type"], "disconnected", "{seen:?}");
+    assert_eq!(sim.engine().check_invariants(), Ok(()));
+}
+
+#[test]
 fn an_operator_drops_any_room_and_the_drop_is_reported() {
     let mut sim = sim_with(config());
     let carol = account(&mut sim, "carol");
@@ -332,29 +359,4 @@ fn a_broadcast_with_a_control_character_is_refused() {
     let alice = account(&mut sim, "alice");
     let code = refused(&mut sim, alice, &json!({"type": "broadcast", "text": "a\u{202e}b"}));
     assert_eq!(code, "layout_character");
-}
-
-#[test]
-fn killing_an_account_closes_every_connection_it_has() {
-    let mut sim = sim_with(config());
-    let alice = account(&mut sim, "alice");
-    let bob = account(&mut sim, "bob");
-    let phone = sim.connect_with(ConnectInfo::new(Codec::Json));
-    sim.send_json(phone, &json!({"type": "login", "name": "bob", "password": "hunter22"}));
-    let laptop = sim.connect();
-    sim.send(laptop, "/login bob hunter22");
-    let mate = sim.connect_json_as("mate");
-    sim.send_json(bob, &json!({"type": "create", "room": "den"}));
-    sim.send_json(mate, &json!({"type": "join", "room": "den"}));
-    for id in [alice, bob, phone, laptop, mate] {
-        sim.take(id);
-    }
-    assert_eq!(sim.engine().world.sessions_of(&crate::NameKey::of("bob")).len(), 3);
-    sim.send_json(alice, &json!({"type": "kill", "nick": "bob", "reason": "spam"}));
-    for id in [bob, phone, laptop] {
-        assert!(!sim.is_connected(id), "{id} stayed");
-    }
-    // The room sees the user leave once.
-    let seen = sim.take_json(mate);
-    assert_eq!(seen.iter().filter(|e| e["type"] == "disconnected").count(), 1, "{seen:?}");
 }
