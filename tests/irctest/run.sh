@@ -4,8 +4,11 @@
 # controllers start a fresh server per test: a long-lived server would carry
 # channels, WHOWAS entries and LUSERS peaks from one test into the next.
 #
-#   tests/irctest/run.sh IRCTEST_CHECKOUT [CHATD_BINARY]
+#   tests/irctest/run.sh IRCTEST_CHECKOUT [CHATD_BINARY [TEST_FILE...]]
 #
+# With TEST_FILEs (paths inside the checkout, such as
+# irctest/server_tests/read_marker.py), every test in them runs, whatever
+# its marks; without, the RFC 1459 and RFC 2812 tests.
 # IRCTEST_CHECKOUT is a clone of https://github.com/progval/irctest with its
 # Python requirements installed; CHATD_BINARY defaults to
 # target/release/chatd. Prints one line per test and the counts, and exits 0
@@ -20,8 +23,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cd "$irctest"
-mapfile -t ids < <(python3 -m pytest --controller "$controller" -m "$marks" --collect-only -q \
-    -p no:cacheprovider irctest/server_tests 2>/dev/null | grep '^irctest/.*::')
+if [ "$#" -gt 2 ]; then
+    select=("${@:3}")
+else
+    select=(-m "$marks" irctest/server_tests)
+fi
+mapfile -t ids < <(python3 -m pytest --controller "$controller" --collect-only -q \
+    -p no:cacheprovider "${select[@]}" 2>/dev/null | grep '^irctest/.*::')
 
 passed=0 failed=0 skipped=0
 for id in "${ids[@]}"; do
@@ -36,7 +44,7 @@ for id in "${ids[@]}"; do
         --server-name My.Little.Server --flood-lines-per-sec 0 "${extra[@]}" >"$work/out" 2>"$work/log" &
     pid=$!
     port=""
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         port=$(sed -n 's/^irc listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/out")
         [ -n "$port" ] && break
         sleep 0.05
