@@ -133,6 +133,7 @@ fn a_message_to_oneself_is_delivered_apart_and_only_its_echo_is_labelled() {
 }
 
 #[test]
+#[cfg(feature = "json")]
 fn a_notice_to_a_user_is_a_notice_its_echo_labelled_and_never_answered() {
     let mut sim = Sim::new(relaxed());
     let a = registered(&mut sim, "alice", "batch labeled-response echo-message");
