@@ -534,6 +534,26 @@ impl Client {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"))
     }
 
+    /// Reads JSON objects until one of type `kind` (a join's replay, say,
+    /// comes first), and returns it.
+    pub fn json_of_type(&mut self, kind: &str) -> serde_json::Value {
+        loop {
+            let object = self.json();
+            if object["type"] == kind {
+                return object;
+            }
+        }
+    }
+
+    /// A new client that names itself `nick` with its first line, in
+    /// JSON, and joins `room`, having read up to its join.
+    pub fn join_as_json(&mut self, nick: &str, room: &str) {
+        self.first_json(&serde_json::json!({"type": "nick", "nick": nick}).to_string());
+        assert_eq!(self.json()["type"], "nick");
+        self.send(&serde_json::json!({"type": "join", "room": room}).to_string());
+        self.json_of_type("joined");
+    }
+
     /// Checks that the server closes the connection next (after at most
     /// nothing more being sent).
     pub fn expect_eof(&mut self) {

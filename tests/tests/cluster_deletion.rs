@@ -11,28 +11,8 @@ use std::time::{Duration, Instant};
 use chatd_tests::cluster::Cluster;
 use chatd_tests::outside::{POSTGRES, REDIS};
 use chatd_tests::services::redis;
-use chatd_tests::{Client, READ_TIMEOUT, chatd};
-use serde_json::{Value, json};
-
-/// A JSON client named `nick` on node `i`, in `room`, having read up to its join.
-fn json_member(cluster: &Cluster, i: usize, nick: &str, room: &str) -> Client {
-    let mut device = cluster.node(i).connect();
-    device.first_json(&json!({"type": "nick", "nick": nick}).to_string());
-    assert_eq!(device.json()["type"], "nick");
-    device.send(&json!({"type": "join", "room": room}).to_string());
-    next_of_type(&mut device, "joined");
-    device
-}
-
-/// Reads JSON objects until one of `kind`.
-fn next_of_type(client: &mut Client, kind: &str) -> Value {
-    loop {
-        let object = client.json();
-        if object["type"] == kind {
-            return object;
-        }
-    }
-}
+use chatd_tests::{READ_TIMEOUT, chatd};
+use serde_json::json;
 
 #[test]
 fn a_message_said_on_one_node_is_deleted_from_another_and_everyone_learns_of_it() {
@@ -43,7 +23,8 @@ fn a_message_said_on_one_node_is_deleted_from_another_and_everyone_learns_of_it(
     let mut alice = cluster.node(1).login("alice");
     alice.send("/create news");
     alice.read_until("* you are now in news (1 here)");
-    let mut device = json_member(&cluster, 1, "bob", "news");
+    let mut device = cluster.node(1).connect();
+    device.join_as_json("bob", "news");
     cluster.wait_for_room(2, "news");
     let mut root = cluster.node(2).register("root", "root-password");
     root.send("/join news");
@@ -53,7 +34,7 @@ fn a_message_said_on_one_node_is_deleted_from_another_and_everyone_learns_of_it(
     dave.until(" 366 dave #news ");
 
     alice.send("launch at noon");
-    let said = next_of_type(&mut device, "message");
+    let said = device.json_of_type("message");
     assert_eq!((&said["seq"], &said["text"]), (&json!(1), &json!("launch at noon")), "{said}");
     root.read_until("[news] alice: launch at noon");
     dave.until(" PRIVMSG #news :launch at noon");
@@ -80,9 +61,10 @@ fn a_message_said_on_one_node_is_deleted_from_another_and_everyone_learns_of_it(
     assert!(!entries.contains("noon") && entries.contains("2-1"), "{entries}");
 
     // The device comes back to the first node and resumes after 1.
-    let mut device = json_member(&cluster, 1, "bob", "news");
+    let mut device = cluster.node(1).connect();
+    device.join_as_json("bob", "news");
     device.send(&json!({"type": "history", "room": "news", "after": 1}).to_string());
-    let page = next_of_type(&mut device, "history");
+    let page = device.json_of_type("history");
     let [deletion] = page["messages"].as_array().expect("messages").as_slice() else { panic!("{page}") };
     assert_eq!(
         (&deletion["seq"], &deletion["deletes"], &deletion["by"], &deletion["from"]),
@@ -96,7 +78,7 @@ fn a_message_said_on_one_node_is_deleted_from_another_and_everyone_learns_of_it(
     alice.read_until("! message 1 of news is already deleted");
     // The room numbers on after the deletion, on both nodes.
     alice.send("after");
-    let next = next_of_type(&mut device, "message");
+    let next = device.json_of_type("message");
     assert_eq!((&next["seq"], &next["text"]), (&json!(3), &json!("after")), "{next}");
     root.read_until("[news] alice: after");
 }

@@ -8,30 +8,10 @@ use std::time::Duration;
 
 use chatd_tests::{Client, Server, chatd};
 use rusqlite::{Connection, OpenFlags};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Far more than a graceful stop needs; a failure here means chatd hung.
 const EXIT_LIMIT: Duration = Duration::from_secs(15);
-
-/// A JSON client named `nick` in `room`, having read up to its join.
-fn json_member(server: &Server, nick: &str, room: &str) -> Client {
-    let mut device = server.connect();
-    device.first_json(&json!({"type": "nick", "nick": nick}).to_string());
-    assert_eq!(device.json()["type"], "nick");
-    device.send(&json!({"type": "join", "room": room}).to_string());
-    next_of_type(&mut device, "joined");
-    device
-}
-
-/// Reads JSON objects until one of `kind` (a join's replay comes first).
-fn next_of_type(client: &mut Client, kind: &str) -> Value {
-    loop {
-        let object = client.json();
-        if object["type"] == kind {
-            return object;
-        }
-    }
-}
 
 #[test]
 fn a_device_back_after_a_restart_learns_that_a_message_it_saw_was_deleted() {
@@ -42,10 +22,11 @@ fn a_device_back_after_a_restart_learns_that_a_message_it_saw_was_deleted() {
     alice.send("/create news");
     alice.expect("* room news created");
     alice.expect("* you are now in news (1 here)");
-    let mut device = json_member(&server, "bob", "news");
+    let mut device = server.connect();
+    device.join_as_json("bob", "news");
     alice.send("launch at noon");
     alice.send("bring snacks");
-    let seen: Vec<u64> = (0..2).map(|_| next_of_type(&mut device, "message")["seq"].as_u64().unwrap()).collect();
+    let seen: Vec<u64> = (0..2).map(|_| device.json_of_type("message")["seq"].as_u64().unwrap()).collect();
     assert_eq!(seen, [1, 2]);
     drop(device);
 
@@ -61,9 +42,10 @@ fn a_device_back_after_a_restart_learns_that_a_message_it_saw_was_deleted() {
     drop(db);
 
     let server = Server::start_in(chatd!(), dir.path(), &[]);
-    let mut device = json_member(&server, "bob", "news");
+    let mut device = server.connect();
+    device.join_as_json("bob", "news");
     device.send(&json!({"type": "history", "room": "news", "after": 2}).to_string());
-    let page = next_of_type(&mut device, "history");
+    let page = device.json_of_type("history");
     assert_eq!(page["newest"], 3, "{page}");
     let [deletion] = page["messages"].as_array().expect("messages").as_slice() else { panic!("{page}") };
     assert_eq!(
@@ -74,7 +56,7 @@ fn a_device_back_after_a_restart_learns_that_a_message_it_saw_was_deleted() {
     assert!(deletion.get("text").is_none(), "{page}");
     // A page back shows the tombstone in the message's place, never its text.
     device.send(&json!({"type": "history", "room": "news", "before": 3}).to_string());
-    let page = next_of_type(&mut device, "history");
+    let page = device.json_of_type("history");
     assert_eq!(page["messages"][0]["seq"], 1, "{page}");
     assert_eq!(page["messages"][0]["deleted"]["by"], "alice", "{page}");
     assert!(!page.to_string().contains("noon"), "{page}");
