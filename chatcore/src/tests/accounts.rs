@@ -19,7 +19,7 @@ use crate::{Config, Output, StorageStatus};
 const TS: u64 = Sim::BASE_UNIX_MS;
 
 /// A sim that answers password requests at once.
-fn auto(config: Config) -> Sim {
+pub(super) fn auto(config: Config) -> Sim {
     let mut sim = Sim::new(config);
     sim.set_auto_auth(true);
     sim

@@ -7,25 +7,15 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::accounts::auto;
+use super::devices::json_client;
 use super::irc::registered;
 use super::relaxed;
 use super::restore::records;
 use super::support::refused;
 use crate::names::NameKey;
 use crate::sim::Sim;
-use crate::{AlwaysOn, ClientId, Codec, Config, ConnectInfo, Engine, Record};
-
-fn auto(config: Config) -> Sim {
-    let mut sim = Sim::new(config);
-    sim.set_auto_auth(true);
-    sim
-}
-
-fn json_client(sim: &mut Sim) -> ClientId {
-    let id = sim.connect_with(ConnectInfo::new(Codec::Json));
-    sim.take(id);
-    id
-}
+use crate::{AlwaysOn, ClientId, Config, Engine, Record};
 
 /// alice registered, always-on, in her room `den`, which bob joined; then
 /// alice disconnected. Returns (sim, bob).

@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use super::accounts::auto;
 use super::irc::irc;
 use super::relaxed;
 use super::support::refused;
@@ -14,13 +15,8 @@ use crate::{ClientId, Codec, Config, ConnectInfo};
 
 const TS: u64 = Sim::BASE_UNIX_MS;
 
-fn auto(config: Config) -> Sim {
-    let mut sim = Sim::new(config);
-    sim.set_auto_auth(true);
-    sim
-}
-
-fn json_client(sim: &mut Sim) -> ClientId {
+/// A JSON client, its welcome read.
+pub(super) fn json_client(sim: &mut Sim) -> ClientId {
     let id = sim.connect_with(ConnectInfo::new(Codec::Json));
     sim.take(id);
     id

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::accounts::auto;
 use super::irc::registered;
 use super::relaxed;
 use super::support::refused;
@@ -16,13 +17,6 @@ use crate::sim::Sim;
 use crate::{ClientId, Codec, Config, ConnectInfo, Engine, OperatorActionKind, Output, PasswordHash};
 
 const TS: u64 = Sim::BASE_UNIX_MS;
-
-/// A sim whose config makes `alice` an operator, answering password checks at once.
-fn sim_with(config: Config) -> Sim {
-    let mut sim = Sim::new(config);
-    sim.set_auto_auth(true);
-    sim
-}
 
 fn config() -> Config {
     relaxed().with_operators(vec!["Alice".to_owned()])
@@ -51,7 +45,7 @@ fn actions(sim: &mut Sim) -> Vec<OperatorActionKind> {
 
 #[test]
 fn a_configured_operator_is_one_while_logged_in_to_its_account() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     let guest = sim.connect_json_as("alicia");
     assert!(!sim.engine().is_server_operator(guest));
     let alice = account(&mut sim, "alice");
@@ -64,7 +58,7 @@ fn a_configured_operator_is_one_while_logged_in_to_its_account() {
 
 #[test]
 fn a_broadcast_reaches_every_user_on_every_codec_rendered_once_per_wire() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     let alice = account(&mut sim, "alice");
     let text = [sim.connect_as("tom"), sim.connect_as("tim")];
     sim.send(text[0], "/create lounge");
@@ -112,7 +106,7 @@ fn a_broadcast_reaches_every_user_on_every_codec_rendered_once_per_wire() {
 
 #[test]
 fn irc_operators_broadcast_with_wallops_or_a_notice_to_everyone() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     account(&mut sim, "alice");
     let listener = sim.connect_json_as("jay");
     let irc = registered(&mut sim, "visitor", "");
@@ -128,7 +122,7 @@ fn irc_operators_broadcast_with_wallops_or_a_notice_to_everyone() {
 
 #[test]
 fn broadcasts_are_limited_per_operator_per_minute() {
-    let mut sim = sim_with(config().with_operator_broadcasts_per_minute(2));
+    let mut sim = auto(config().with_operator_broadcasts_per_minute(2));
     let alice = account(&mut sim, "alice");
     let say = |text: &str| json!({"type": "broadcast", "text": text});
     sim.send_json(alice, &say("one"));
@@ -144,7 +138,7 @@ fn broadcasts_are_limited_per_operator_per_minute() {
 
 #[test]
 fn non_operators_are_refused_every_operator_command() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     let owner = account(&mut sim, "carol");
     sim.send_json(owner, &json!({"type": "create", "room": "den"}));
     sim.take(owner);
@@ -168,7 +162,7 @@ fn non_operators_are_refused_every_operator_command() {
 
 #[test]
 fn an_operator_kills_a_connection_and_its_roommates_see_why() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     let alice = account(&mut sim, "alice");
     let bob = sim.connect_json_as("bob");
     let mate = sim.connect_json_as("mate");
@@ -196,7 +190,7 @@ fn an_operator_kills_a_connection_and_its_roommates_see_why() {
 
 #[test]
 fn a_kill_closes_every_connection_of_the_account() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     let alice = account(&mut sim, "alice");
     let bob = account(&mut sim, "bob");
     let phone = sim.connect_with(ConnectInfo::new(Codec::Json));
@@ -223,7 +217,7 @@ fn a_kill_closes_every_connection_of_the_account() {
 
 #[test]
 fn an_operator_drops_any_room_and_the_drop_is_reported() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     let carol = account(&mut sim, "carol");
     sim.send_json(carol, &json!({"type": "create", "room": "den"}));
     sim.take(carol);
@@ -287,7 +281,7 @@ fn irc_login(sim: &mut Sim, name: &str) -> ClientId {
 
 #[test]
 fn oper_answers_381_and_plus_o_for_an_operator_account_464_for_a_wrong_password() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     let irc = irc_account(&mut sim, "alice");
     sim.take_transcript();
     sim.send(irc, "OPER alice hunter22");
@@ -310,7 +304,7 @@ fn oper_answers_381_and_plus_o_for_an_operator_account_464_for_a_wrong_password(
 
 #[test]
 fn oper_failures_count_towards_the_account_lockout() {
-    let mut sim = sim_with(config().with_max_login_failures(2));
+    let mut sim = auto(config().with_max_login_failures(2));
     let irc = irc_account(&mut sim, "alice");
     sim.send(irc, "OPER alice wrong1");
     sim.send(irc, "OPER alice wrong2");
@@ -323,7 +317,7 @@ fn oper_failures_count_towards_the_account_lockout() {
 
 #[test]
 fn whois_who_and_info_show_operators() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     let alice = account(&mut sim, "alice");
     let asker = registered(&mut sim, "ivy", "");
     sim.send(asker, "WHOIS alice");
@@ -355,7 +349,7 @@ fn whois_who_and_info_show_operators() {
 
 #[test]
 fn a_broadcast_with_a_control_character_is_refused() {
-    let mut sim = sim_with(config());
+    let mut sim = auto(config());
     let alice = account(&mut sim, "alice");
     let code = refused(&mut sim, alice, &json!({"type": "broadcast", "text": "a\u{202e}b"}));
     assert_eq!(code, "layout_character");

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::accounts::auto;
 use super::irc::irc;
 use super::relaxed;
 use super::restore::restored;
@@ -21,12 +22,6 @@ const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 fn config() -> Config {
     relaxed().with_emit_records(true)
-}
-
-fn auto(config: Config) -> Sim {
-    let mut sim = Sim::new(config);
-    sim.set_auto_auth(true);
-    sim
 }
 
 /// A JSON client from `last` (the last byte of 10.0.0.x), its welcome taken.
