@@ -7,10 +7,11 @@
 
 use serde_json::{Value, json};
 
+use super::cluster_messages::publications;
 use super::relaxed;
 use crate::record::MessageKind;
 use crate::sim::Sim;
-use crate::{ClientId, ClusterRequest, Publication, RoomMessage};
+use crate::{ClientId, ClusterRequest, RoomMessage};
 
 const T0: u64 = Sim::BASE_UNIX_MS;
 
@@ -32,17 +33,6 @@ fn node() -> (Sim, [ClientId; 4]) {
     }
     sim.take_cluster_requests();
     (sim, [alice, bob, irc, tex])
-}
-
-fn publications(sim: &mut Sim) -> Vec<Publication> {
-    let requests = sim.take_cluster_requests();
-    requests
-        .into_iter()
-        .filter_map(|r| match r {
-            ClusterRequest::Publish(publication) => Some(*publication),
-            _ => None,
-        })
-        .collect()
 }
 
 fn feed(sim: &mut Sim, message: RoomMessage) {

@@ -24,7 +24,7 @@ fn node_with(config: crate::Config) -> Sim {
 }
 
 /// The publications among the cluster requests made since the last call.
-fn publications(sim: &mut Sim) -> Vec<Publication> {
+pub(super) fn publications(sim: &mut Sim) -> Vec<Publication> {
     let requests = sim.take_cluster_requests();
     requests
         .into_iter()
